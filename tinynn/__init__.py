@@ -1,0 +1,49 @@
+"""tinynn: a small deep-learning framework on NumPy (CPU) and CuPy (GPU), written to be read.
+
+The pieces, from the bottom up: ``backend`` (where arrays live), ``autograd`` (the graph and
+backward engine), ``ops`` (each op's forward beside its backward), ``nn`` (layers built on
+``nn.functional``), ``optim`` (optimizers and schedules), ``data`` (datasets and loading).
+"""
+from . import autograd, backend
+from .autograd import enable_grad, is_grad_enabled, no_grad
+from .backend import DeviceError, gpu_available
+from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from .tensor import (Tensor, arange, concatenate, from_numpy, matmul, maximum, ones, pad, rand, randn,
+                     stack, tensor, zeros)
+
+cat = concatenate
+
+
+def exp(x):
+    return x.exp()
+
+
+def log(x):
+    return x.log()
+
+
+def sqrt(x):
+    return x.sqrt()
+
+
+def tanh(x):
+    return x.tanh()
+
+
+def sigmoid(x):
+    return x.sigmoid()
+
+
+def clip(x, min=None, max=None):
+    return x.clip(min, max)
+
+
+clamp = clip
+
+from . import nn, optim, data  # noqa: E402  (they build on the Tensor defined above)
+from .serialization import load, save  # noqa: E402
+from .summary import summary  # noqa: E402
+
+float32 = "float32"
+float64 = "float64"
+__version__ = "0.1.0"

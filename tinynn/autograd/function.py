@@ -1,0 +1,64 @@
+"""``Function``: one differentiable operation, its forward and its backward side by side.
+
+Subclasses implement
+
+* ``forward(self, *arrays) -> array``: the math on raw NumPy/CuPy arrays; it may keep on
+  ``self`` whatever the backward needs (inputs, masks, statistics).
+* ``backward(self, grad_output) -> tuple``: given dL/dy, the gradients dL/dx_i for each input,
+  in order, each the shape of its input (or ``None`` where the input needs no gradient).
+  ``self.needs_input_grad[i]`` says which ones are wanted, so costly ones can be skipped.
+
+Calling a Function on Tensors runs forward and, when grad is enabled and any input requires
+grad, links the output to this Function so ``Tensor.backward`` can find it.
+"""
+from .. import backend
+from . import grad_mode
+
+
+class Function:
+    def __call__(self, *inputs):
+        from ..tensor import Tensor
+
+        tensors = [x if isinstance(x, Tensor) or x is None else None for x in inputs]
+        if any(t is None and x is not None for t, x in zip(tensors, inputs)):
+            bad = next(x for t, x in zip(tensors, inputs) if t is None and x is not None)
+            raise TypeError(f"{self.name}: expected Tensor inputs, got {type(bad).__name__}")
+        present = [t for t in tensors if t is not None]
+        devices = {t.device for t in present}
+        if len(devices) > 1:
+            listing = ", ".join(f"{t.device} {tuple(t.shape)}" for t in present)
+            raise RuntimeError(
+                f"{self.name}: all inputs must be on the same device, got tensors on "
+                f"{' and '.join(sorted(devices))} ({listing}); move them with .to(device)"
+            )
+        output_data = self.forward(*(t.data if t is not None else None for t in tensors))
+        requires_grad = (grad_mode.is_grad_enabled() and output_data.dtype.kind == "f"
+                         and any(t.requires_grad for t in present))
+        output = Tensor._from_op(output_data, requires_grad)
+        if requires_grad:
+            self.inputs = tensors
+            self.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
+            output.grad_fn = self
+        return output
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def forward(self, *arrays):
+        raise NotImplementedError(f"{self.name} must implement forward")
+
+    def backward(self, grad_output):
+        raise NotImplementedError(f"{self.name} must implement backward")
+
+    def release(self):
+        """Drop everything held for backward; a later backward through here is an error."""
+        self.__dict__.clear()
+        self.released = True
+
+    @staticmethod
+    def xp(array):
+        return backend.get_array_module(array)
+
+    def __repr__(self):
+        return f"<{self.name}>"

@@ -1,0 +1,124 @@
+"""Checking analytic gradients against finite differences.
+
+Why float64: a central difference ``(f(x+eps) - f(x-eps)) / (2 eps)`` has a truncation error
+of order eps^2 and a rounding error of order ``u * |f| / eps``, where u is the unit roundoff.
+With float64 (u ~ 1e-16) and eps = 1e-6 both are ~1e-10, far below any real bug. With
+float32 (u ~ 6e-8) the rounding term alone is ~0.06 * |f| at eps = 1e-6, and no eps makes
+both terms small, so a float32 gradient cannot be told apart from a wrong one this way.
+``gradcheck`` therefore runs the function in float64: inputs that are not float64 are
+upcast for the check (in place, so module parameters passed as inputs are seen by the
+module) and restored afterwards.
+"""
+import numpy as np
+
+from .. import backend
+from . import grad_mode
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with its finite-difference estimate."""
+
+
+def _scalar_objective(fn, inputs, projection):
+    """``L = sum(w * fn(*inputs))`` for a fixed random w; its gradient is J^T w."""
+    output = fn(*inputs)
+    if projection[0] is None:
+        xp = backend.get_array_module(output.data)
+        seeded = np.random.default_rng(1234).standard_normal(output.shape)
+        projection[0] = xp.asarray(seeded, dtype=np.float64)
+    return output, float((output.data.astype(np.float64) * projection[0]).sum())
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0):
+    """Compare the gradients autograd computes for ``fn`` with central finite differences.
+
+    ``fn(*inputs)`` returns a Tensor of any shape. Its output is projected on a fixed random
+    direction w, L = <w, fn(x)>, so one backward gives J^T w for every input; a wrong entry of
+    the Jacobian J changes J^T w unless it is cancelled exactly, which a random w makes
+    vanishingly unlikely. For each input that requires grad:
+
+    * default: every element x_k is perturbed, and dL/dx_k is compared with
+      ``(L(x + eps e_k) - L(x - eps e_k)) / (2 eps)``: 2 evaluations per element;
+    * ``fast_mode=True``: one random unit direction u per input, comparing the directional
+      derivative ``<dL/dx, u>`` with ``(L(x + eps u) - L(x - eps u)) / (2 eps)``
+      (v^T J u with v = w): 2 evaluations per input, for large inputs.
+
+    An entry passes when ``|analytic - numerical| <= atol + rtol * |numerical|``. Returns True;
+    raises GradcheckError naming the input, the worst element, both values and the difference.
+    """
+    from ..tensor import Tensor
+
+    checked = [(i, x) for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+    original = {i: x.data for i, x in checked}
+    try:
+        for i, x in checked:
+            x.data = x.data.astype(np.float64)
+            x.grad = None
+        projection = [None]
+        with grad_mode.enable_grad():
+            output, _ = _scalar_objective(fn, inputs, projection)
+            (output * Tensor._from_op(projection[0], False)).sum().backward()
+        analytic = {i: (x.grad.data if x.grad is not None else x.data * 0) for i, x in checked}
+
+        def objective():
+            with grad_mode.no_grad():
+                return _scalar_objective(fn, inputs, projection)[1]
+
+        for i, x in checked:
+            if fast_mode:
+                _check_direction(i, x, analytic[i], objective, eps, atol, rtol, seed)
+            else:
+                _check_elementwise(i, x, analytic[i], objective, eps, atol, rtol)
+    finally:
+        for i, x in checked:
+            x.data = original[i]
+            x.grad = None
+    return True
+
+
+def _check_elementwise(index, x, analytic, objective, eps, atol, rtol):
+    flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
+    numerical = np.empty(flat.size)
+    for k in range(flat.size):
+        saved = flat[k].item()
+        flat[k] = saved + eps
+        plus = objective()
+        flat[k] = saved - eps
+        minus = objective()
+        flat[k] = saved
+        numerical[k] = (plus - minus) / (2 * eps)
+    analytic = backend.to_device(analytic, "cpu").reshape(-1).astype(np.float64)
+    excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
+    worst = int(np.argmax(excess))
+    if excess[worst] > 0 or not np.all(np.isfinite(analytic)):
+        if not np.all(np.isfinite(analytic)):
+            worst = int(np.argmin(np.isfinite(analytic)))
+        position = np.unravel_index(worst, x.shape) if x.ndim else ()
+        raise GradcheckError(
+            f"gradcheck failed for input {index} (shape {tuple(x.shape)}) at index "
+            f"{tuple(int(p) for p in position)}: analytic {analytic[worst]:.6g}, numerical "
+            f"{numerical[worst]:.6g}, difference {abs(analytic[worst] - numerical[worst]):.3g} "
+            f"(atol={atol}, rtol={rtol})"
+        )
+
+
+def _check_direction(index, x, analytic, objective, eps, atol, rtol, seed):
+    xp = backend.get_array_module(x.data)
+    direction = np.random.default_rng(seed + index).standard_normal(x.shape)
+    direction = xp.asarray(direction / max(np.linalg.norm(direction), 1e-12))
+    saved = x.data.copy()
+    x.data = saved + eps * direction
+    plus = objective()
+    x.data = saved - eps * direction
+    minus = objective()
+    x.data = saved
+    numerical = (plus - minus) / (2 * eps)
+    predicted = float((analytic * direction).sum())
+    if not abs(predicted - numerical) <= atol + rtol * abs(numerical):
+        raise GradcheckError(
+            f"gradcheck (fast mode) failed for input {index} (shape {tuple(x.shape)}): directional "
+            f"derivative along a random direction: analytic {predicted:.6g}, numerical "
+            f"{numerical:.6g}, difference {abs(predicted - numerical):.3g} (atol={atol}, rtol={rtol})"
+        )

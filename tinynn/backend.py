@@ -1,0 +1,113 @@
+"""Where arrays live: the one place that knows about NumPy (``"cpu"``) and CuPy (``"gpu"``).
+
+Every op asks ``get_array_module(array)`` for ``xp`` (``numpy`` or ``cupy``) and writes its
+math once against ``xp``, so the CPU and GPU run the same code. CuPy is imported lazily, the
+first time a GPU is asked for, so ``import tinynn`` never pulls it in.
+"""
+import sys
+
+import numpy as np
+
+CPU = "cpu"
+GPU = "gpu"
+_DEVICE_NAMES = {"cpu": CPU, "gpu": GPU, "cuda": GPU, "cuda:0": GPU, "gpu:0": GPU}
+_INSTALL_HINT = 'pip install "tinynn[gpu]"'
+
+
+class DeviceError(RuntimeError):
+    """The requested device cannot be used on this machine (no CuPy, or no CUDA device)."""
+
+
+def canonical_device(device):
+    """``"cpu"``, ``"gpu"``/``"cuda"`` (or a Tensor's device) -> ``"cpu"`` or ``"gpu"``."""
+    if device is None:
+        return CPU
+    name = str(device).lower()
+    if name not in _DEVICE_NAMES:
+        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'gpu' (alias 'cuda')")
+    return _DEVICE_NAMES[name]
+
+
+def _import_cupy():
+    try:
+        import cupy
+    except ImportError as error:
+        raise DeviceError(
+            f"the GPU was requested but CuPy is not installed ({error}); install it with {_INSTALL_HINT}"
+        ) from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # CuPy raises CUDARuntimeError or driver errors here
+        count, reason = 0, f" ({error})"
+    else:
+        reason = ""
+    if count == 0:
+        raise DeviceError(
+            f"the GPU was requested and CuPy is installed, but it found no CUDA device{reason}; "
+            f"check the NVIDIA driver (nvidia-smi) and that {_INSTALL_HINT} matches your CUDA version"
+        )
+    return cupy
+
+
+_cupy_module = None
+
+
+def cupy_module():
+    """CuPy, imported on first use; raises DeviceError saying why the GPU cannot be used."""
+    global _cupy_module
+    if _cupy_module is None:
+        _cupy_module = _import_cupy()
+    return _cupy_module
+
+
+def gpu_available():
+    """True where CuPy is installed and sees a CUDA device."""
+    try:
+        cupy_module()
+    except DeviceError:
+        return False
+    return True
+
+
+def is_gpu_array(array):
+    cupy = sys.modules.get("cupy")
+    return cupy is not None and isinstance(array, cupy.ndarray)
+
+
+def get_array_module(array):
+    """``cupy`` for a CuPy array, else ``numpy``; the ``xp`` every op computes with."""
+    return _cupy_module if is_gpu_array(array) else np
+
+
+def device_of(array):
+    return GPU if is_gpu_array(array) else CPU
+
+
+def array_module_for(device):
+    return cupy_module() if canonical_device(device) == GPU else np
+
+
+def to_device(array, device):
+    """The array on ``device``; the same object when it is already there."""
+    device = canonical_device(device)
+    if device == GPU:
+        cupy = cupy_module()
+        return array if isinstance(array, cupy.ndarray) else cupy.asarray(array)
+    return array.get() if is_gpu_array(array) else np.asarray(array)
+
+
+def as_strided(array, shape, strides):
+    """A strided view (no copy) for NumPy and CuPy alike."""
+    if is_gpu_array(array):
+        return _cupy_module.lib.stride_tricks.as_strided(array, shape=shape, strides=strides)
+    return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=False)
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` with repeated indices summed (NumPy's ``add.at``)."""
+    if is_gpu_array(target):
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+    else:
+        np.add.at(target, index, values)

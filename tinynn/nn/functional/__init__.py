@@ -1,0 +1,18 @@
+"""``tinynn.nn.functional`` (imported as ``F``): the neural-network ops, each a Function with its
+forward and backward side by side."""
+from .activation import leaky_relu, log_softmax, relu, softmax
+from .conv import conv2d
+from .dropout import dropout
+from .linear import linear
+from .loss import cross_entropy, nll_loss
+from .normalization import batch_norm
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+
+
+def flatten(input, start_dim=1, end_dim=-1):
+    """Merge axes ``start_dim..end_dim`` into one (by default all but the batch axis)."""
+    return input.flatten(start_dim, end_dim)
+
+
+__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "dropout", "linear",
+           "relu", "leaky_relu", "log_softmax", "softmax", "nll_loss", "cross_entropy", "flatten"]

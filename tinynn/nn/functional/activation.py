@@ -1,0 +1,87 @@
+"""Activations and the (log-)softmax."""
+from ...autograd import Function
+from .validation import check_float
+
+
+class ReLU(Function):
+    """y = max(x, 0).  dL/dx = dL/dy where y > 0, else 0 (the gradient at 0 is taken as 0)."""
+
+    def forward(self, x):
+        self.y = self.xp(x).maximum(x, 0)
+        return self.y
+
+    def backward(self, gy):
+        return (gy * (self.y > 0),)
+
+
+class LeakyReLU(Function):
+    """y = x for x > 0, slope * x otherwise.  dL/dx = dL/dy * (1 or slope)."""
+
+    def __init__(self, negative_slope):
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        self.positive = x > 0
+        return self.xp(x).where(self.positive, x, x * self.negative_slope)
+
+    def backward(self, gy):
+        return (self.xp(gy).where(self.positive, gy, gy * self.negative_slope),)
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x) along ``axis``, computed as (x - max) - log(sum(exp(x - max))) so large
+    logits never overflow.  dL/dx = dL/dy - softmax(x) * sum(dL/dy) (sums along ``axis``)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = self.xp(x)
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        return self.y
+
+    def backward(self, gy):
+        return (gy - self.xp(gy).exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)
+
+
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max)) along ``axis``.  dL/dx = y * (dL/dy - sum(dL/dy * y))."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        e = self.xp(x).exp(x - x.max(axis=self.axis, keepdims=True))
+        self.y = e / e.sum(axis=self.axis, keepdims=True)
+        return self.y
+
+    def backward(self, gy):
+        return (self.y * (gy - (gy * self.y).sum(axis=self.axis, keepdims=True)),)
+
+
+def relu(input):
+    check_float(input, "relu")
+    return ReLU()(input)
+
+
+def leaky_relu(input, negative_slope=0.01):
+    check_float(input, "leaky_relu")
+    return LeakyReLU(negative_slope)(input)
+
+
+def _softmax_axis(input, dim, name):
+    check_float(input, name)
+    if input.ndim == 0:
+        raise ValueError(f"{name}: expected at least 1 dimension, got a scalar")
+    if not -input.ndim <= dim < input.ndim:
+        raise ValueError(f"{name}: dim {dim} is out of range for input of shape {input.shape}")
+    return dim % input.ndim
+
+
+def log_softmax(input, dim=-1):
+    return LogSoftmax(_softmax_axis(input, dim, "log_softmax"))(input)
+
+
+def softmax(input, dim=-1):
+    return Softmax(_softmax_axis(input, dim, "softmax"))(input)

@@ -1,0 +1,79 @@
+"""im2col and col2im: turning a convolution into one matrix multiply, and back.
+
+Shape names used across tinynn's conv and pooling code:
+N batch, C channels, H W input height and width (after padding), KH KW kernel,
+OH OW output height and width, S stride.  OH = (H - KH) // S + 1, likewise OW.
+
+Layout. The public API is NCHW, as in PyTorch. Internally these functions work on a
+channels-last view ``x.transpose(0, 2, 3, 1)`` (N, H, W, C). Conv outputs are *stored*
+channels-last and handed out as an NCHW-shaped view of that memory, so for a stack of
+convolutions every such transpose is free (no copy), each patch row below is contiguous
+in memory, and the matmul output needs no reordering.
+
+im2col gathers, for every output position (n, oh, ow), the KH x KW x C input values under the
+kernel into one row:
+
+    col[n, oh, ow, kh, kw, c] = x[n, oh*S + kh, ow*S + kw, c]        col: (N, OH, OW, KH, KW, C)
+
+It is built as a strided *view* (no loop, no copy); the copy into a (N*OH*OW, KH*KW*C) matrix
+happens once, when it is reshaped for the matmul.
+
+col2im is its adjoint: every col entry is added back to the input position it came from.
+Windows overlap when S < K, so one input pixel receives several contributions. It loops over
+the KH*KW kernel offsets (9 for a 3x3 kernel), each a single strided, vectorised add over all
+of N, OH, OW and C at once, never over pixels or batch items.
+"""
+from ... import backend
+
+
+def output_size(size, kernel, stride):
+    return (size - kernel) // stride + 1
+
+
+def im2col(x_nhwc, kernel_size, stride):
+    """(N, H, W, C) -> strided view (N, OH, OW, KH, KW, C) of the patches; no copy."""
+    n, h, w, c = x_nhwc.shape
+    kh, kw = kernel_size
+    sh, sw = stride
+    oh, ow = output_size(h, kh, sh), output_size(w, kw, sw)
+    s_n, s_h, s_w, s_c = x_nhwc.strides
+    return backend.as_strided(
+        x_nhwc, shape=(n, oh, ow, kh, kw, c), strides=(s_n, s_h * sh, s_w * sw, s_h, s_w, s_c)
+    )
+
+
+def col2im(col, input_shape, stride):
+    """(N, OH, OW, KH, KW, C) -> (N, H, W, C): sums every patch entry into its input position."""
+    xp = backend.get_array_module(col)
+    n, oh, ow, kh, kw, c = col.shape
+    sh, sw = stride
+    x = xp.zeros(input_shape, dtype=col.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            x[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += col[:, :, :, i, j, :]
+    return x
+
+
+def pad_nhwc(x_nhwc, padding, value=0.0):
+    """Pad H and W of a channels-last array (a new channels-last array; a view when padding is 0)."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x_nhwc
+    xp = backend.get_array_module(x_nhwc)
+    return xp.pad(x_nhwc, ((0, 0), (ph, ph), (pw, pw), (0, 0)), mode="constant", constant_values=value)
+
+
+def unpad_nhwc(x_nhwc, padding):
+    ph, pw = padding
+    h, w = x_nhwc.shape[1], x_nhwc.shape[2]
+    return x_nhwc[:, ph:h - ph, pw:w - pw, :]
+
+
+def to_nhwc(x_nchw):
+    """NCHW-shaped array -> channels-last view (free when its memory is channels-last)."""
+    return x_nchw.transpose(0, 2, 3, 1)
+
+
+def to_nchw(x_nhwc):
+    """Channels-last array -> NCHW-shaped view of the same memory."""
+    return x_nhwc.transpose(0, 3, 1, 2)

@@ -1,0 +1,126 @@
+"""Classification losses: negative log-likelihood and the fused, stable cross-entropy."""
+import numpy as np
+
+from ...autograd import Function
+from ...tensor import Tensor
+from .validation import check_float
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(losses, valid, reduction):
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total / max(int(valid.sum()), 1) if reduction == "mean" else total
+
+
+class NLLLoss(Function):
+    """loss_i = -logp[i, t_i] for rows whose target is not ``ignore_index``.
+
+    Shapes: logp (N, C), targets (N,) ints -> (N,) for reduction "none", else a scalar
+    (mean over the non-ignored rows, or sum).  dL/dlogp[i, t_i] = -dL/dloss_i (scaled by 1/count
+    for "mean"); every other entry gets 0.
+    """
+
+    def __init__(self, targets, reduction, ignore_index):
+        self.targets, self.reduction, self.ignore_index = targets, reduction, ignore_index
+
+    def forward(self, logp):
+        xp = self.xp(logp)
+        self.valid = self.targets != self.ignore_index
+        self.safe_targets = xp.where(self.valid, self.targets, 0)
+        self.rows = xp.arange(logp.shape[0])
+        self.input_shape = logp.shape
+        losses = -logp[self.rows, self.safe_targets] * self.valid
+        return xp.asarray(_reduce(losses, self.valid, self.reduction), dtype=logp.dtype)
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        weight = self.valid.astype(gy.dtype)
+        if self.reduction == "mean":
+            weight = weight / max(int(self.valid.sum()), 1)
+        gx = xp.zeros(self.input_shape, dtype=gy.dtype)
+        gx[self.rows, self.safe_targets] = -gy * weight
+        return (gx,)
+
+
+class CrossEntropy(Function):
+    """loss_i = logsumexp(z_i) - z[i, t_i]  (= -log softmax(z_i)[t_i]), fused for stability.
+
+    Shapes: logits z (N, C), targets (N,) -> (N,) or a scalar, as ``NLLLoss``.
+    dL/dz_i = (softmax(z_i) - onehot(t_i)) * dL/dloss_i: the classic "prediction minus truth".
+    """
+
+    def __init__(self, targets, reduction, ignore_index):
+        self.targets, self.reduction, self.ignore_index = targets, reduction, ignore_index
+
+    def forward(self, logits):
+        xp = self.xp(logits)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_normalizer = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.log_probs = shifted - log_normalizer
+        self.valid = self.targets != self.ignore_index
+        self.safe_targets = xp.where(self.valid, self.targets, 0)
+        self.rows = xp.arange(logits.shape[0])
+        losses = -self.log_probs[self.rows, self.safe_targets] * self.valid
+        return xp.asarray(_reduce(losses, self.valid, self.reduction), dtype=logits.dtype)
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        grad = xp.exp(self.log_probs)
+        grad[self.rows, self.safe_targets] -= 1
+        weight = self.valid.astype(gy.dtype)
+        if self.reduction == "mean":
+            weight = weight / max(int(self.valid.sum()), 1)
+        return (grad * (weight * gy)[:, None],)
+
+
+def _prepare(input, target, reduction, ignore_index, name):
+    """Validate, and flatten (N, C, d1, ...) inputs with (N, d1, ...) targets to (N*d1*..., C) rows."""
+    check_float(input, name)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{name}: expected target to be a tinynn.Tensor of class indices, got {type(target).__name__}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer class indices as target, got dtype {target.dtype}")
+    if target.device != input.device:
+        raise RuntimeError(f"{name}: input is on {input.device} but target is on {target.device}")
+    if input.ndim < 2:
+        raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {input.shape}")
+    if target.shape != input.shape[:1] + input.shape[2:]:
+        raise ValueError(
+            f"{name}: expected target of shape {input.shape[:1] + input.shape[2:]} for input of shape "
+            f"{input.shape}, got {target.shape}"
+        )
+    if input.shape[0] == 0:
+        raise ValueError(f"{name}: got an empty batch (input shape {input.shape})")
+    classes = input.shape[1]
+    labels = target.data
+    xp = Function.xp(labels)
+    out_of_range = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
+    if bool(out_of_range.any()):
+        bad = int(labels[out_of_range].reshape(-1)[0])
+        raise ValueError(f"{name}: target {bad} is out of range: expected class indices in [0, {classes - 1}]")
+    spatial = input.shape[2:]
+    if spatial:
+        input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
+        labels = labels.reshape(-1)
+    return input, xp.asarray(labels), spatial
+
+
+def _restore(loss, reduction, batch, spatial):
+    return loss.reshape((batch,) + spatial) if reduction == "none" and spatial else loss
+
+
+def nll_loss(input, target, reduction="mean", ignore_index=-100):
+    """Negative log-likelihood of ``target`` classes under log-probabilities ``input`` (N, C)."""
+    rows, labels, spatial = _prepare(input, target, reduction, ignore_index, "nll_loss")
+    return _restore(NLLLoss(labels, reduction, ignore_index)(rows), reduction, input.shape[0], spatial)
+
+
+def cross_entropy(input, target, reduction="mean", ignore_index=-100):
+    """``nll_loss(log_softmax(input), target)`` in one stable step; ``input`` holds raw logits (N, C)."""
+    rows, labels, spatial = _prepare(input, target, reduction, ignore_index, "cross_entropy")
+    return _restore(CrossEntropy(labels, reduction, ignore_index)(rows), reduction, input.shape[0], spatial)

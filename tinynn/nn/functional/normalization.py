@@ -1,0 +1,135 @@
+"""Batch normalization, with the full backward through the batch statistics."""
+import numpy as np
+
+from ...autograd import Function
+from ...ops.reduction import sum_rows
+from .validation import check_float
+
+
+def _as_rows(x):
+    """(N, C) or (N, C, H, W) -> a (M, C) view with one row per value of each channel.
+
+    For 4-D input this is the channels-last view reshaped, free when the memory is channels-last
+    (as tinynn's conv outputs are)."""
+    if x.ndim == 2:
+        return x
+    return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+
+
+def _from_rows(rows, shape):
+    if len(shape) == 2:
+        return rows
+    n, c, h, w = shape
+    return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+
+class BatchNorm(Function):
+    """Per channel c, over the M = N*H*W values of that channel in the batch:
+
+        mean = (1/M) sum x,  var = (1/M) sum (x - mean)^2,  xhat = (x - mean) / sqrt(var + eps)
+        y = gamma * xhat + beta
+
+    Shapes: x (N, C) or (N, C, H, W), gamma and beta (C,), y like x.
+
+    Backward (training; all sums over the M values of a channel):
+        dL/dbeta  = sum gy
+        dL/dgamma = sum gy * xhat
+        dL/dx     = gamma / sqrt(var + eps) * (gy - dL/dbeta / M - xhat * dL/dgamma / M)
+
+    In eval mode mean and var are the running estimates, constants for backward, so
+    dL/dx = gamma / sqrt(var + eps) * gy.  Both are computed as per-channel affine maps
+    (y = x * scale + shift, dL/dx = gy * a + x * b + c) so that no xhat array is stored.
+    """
+
+    def __init__(self, running_mean, running_var, training, momentum, eps, num_batches_tracked=None):
+        self.running_mean, self.running_var = running_mean, running_var
+        self.training, self.momentum, self.eps = training, momentum, eps
+        self.num_batches_tracked = num_batches_tracked
+
+    def forward(self, x, weight=None, bias=None):
+        xp = self.xp(x)
+        rows = _as_rows(x)
+        count = rows.shape[0]
+        if self.training:
+            mean = sum_rows(rows) / count
+            centered = rows - mean
+            var = sum_rows(centered * centered) / count
+            self._update_running_stats(mean, var, count)
+        else:
+            mean, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
+        inv_std = 1 / xp.sqrt(var + self.eps)
+        gamma = weight if weight is not None else xp.ones_like(inv_std)
+        scale = gamma * inv_std
+        shift = (bias - mean * scale) if bias is not None else -mean * scale
+        self.rows, self.mean, self.inv_std, self.scale, self.shape = rows, mean, inv_std, scale, x.shape
+        return _from_rows(rows * scale + shift, x.shape)
+
+    def _update_running_stats(self, mean, var, count):
+        if self.running_mean is None:
+            return
+        if self.num_batches_tracked is not None:
+            self.num_batches_tracked += 1
+        momentum = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+        unbiased_var = var * (count / (count - 1))  # PyTorch tracks the unbiased variance
+        self.running_mean *= 1 - momentum
+        self.running_mean += momentum * mean
+        self.running_var *= 1 - momentum
+        self.running_var += momentum * unbiased_var
+
+    def backward(self, gy):
+        g = _as_rows(gy)
+        count = g.shape[0]
+        sum_g = sum_rows(g)
+        gx = ggamma = gbeta = None
+        if self.training:
+            sum_g_x = sum_rows(g * self.rows)
+            ggamma = (sum_g_x - self.mean * sum_g) * self.inv_std  # = sum gy * xhat
+            if self.needs_input_grad[0]:
+                b = -self.scale * self.inv_std * ggamma / count
+                c = -self.scale * sum_g / count - b * self.mean
+                gx = _from_rows(g * self.scale + (self.rows * b + c), self.shape)
+        else:
+            if self.needs_input_grad[1]:
+                ggamma = (sum_rows(g * self.rows) - self.mean * sum_g) * self.inv_std
+            if self.needs_input_grad[0]:
+                gx = _from_rows(g * self.scale, self.shape)
+        if self.needs_input_grad[2]:
+            gbeta = sum_g
+        return gx, ggamma, gbeta
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5, num_batches_tracked=None, name="batch_norm"):
+    """Batch normalization of (N, C) or (N, C, H, W) input; see ``BatchNorm`` for the math.
+
+    ``running_mean``/``running_var`` (Tensors or None) are updated in place in training mode, as in
+    PyTorch: new = (1 - momentum) * old + momentum * batch statistic, with the unbiased variance.
+    """
+    check_float(input, name)
+    if input.ndim not in (2, 3, 4):
+        raise ValueError(f"{name}: expected 2-D (N, C), 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if input.shape[0] == 0:
+        raise ValueError(f"{name}: got an empty batch (input shape {input.shape})")
+    channels = input.shape[1]
+    for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.shape != (channels,):
+            raise ValueError(f"{name}: expected {channels} channels (the {what} has shape {t.shape}), got input of shape {input.shape}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError(f"{name}: eval mode needs running_mean and running_var")
+    values_per_channel = int(np.prod(input.shape)) // channels
+    if training and values_per_channel <= 1:
+        raise ValueError(
+            f"{name}: expected more than 1 value per channel when training, got input of shape {input.shape}"
+        )
+    if input.ndim == 3:
+        n, c, length = input.shape
+        out = batch_norm(input.reshape(n, c, length, 1), running_mean, running_var, weight, bias, training,
+                         momentum, eps, num_batches_tracked, name)
+        return out.reshape(n, c, length)
+    function = BatchNorm(
+        running_mean.data if running_mean is not None else None,
+        running_var.data if running_var is not None else None,
+        training, momentum, eps,
+        num_batches_tracked.data if num_batches_tracked is not None else None,
+    )
+    return function(input, weight, bias)

@@ -1,0 +1,56 @@
+"""Input checks shared by the layers: clear errors naming the op, what it expected and what it got."""
+import numpy as np
+
+from ...tensor import Tensor
+
+
+def pair(value, name, what):
+    """An int or a pair of ints -> a pair; anything else is an error naming ``name``."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        return int(value[0]), int(value[1])
+    raise TypeError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
+
+
+def check_tensor(x, name, what="input"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected {what} to be a tinynn.Tensor, got {type(x).__name__}")
+
+
+def check_float(x, name, what="input"):
+    check_tensor(x, name, what)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating-point {what}, got dtype {x.dtype}; convert it with .float()")
+
+
+def check_nchw(x, name):
+    """A float tensor of shape (N, C, H, W) with N >= 1."""
+    check_float(x, name)
+    if x.ndim != 4:
+        raise ValueError(
+            f"{name}: expected a 4-D input (N, C, H, W), got a {x.ndim}-D tensor of shape {x.shape}"
+            + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else "")
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{name}: got an empty batch (input shape {x.shape})")
+
+
+def check_positive(values, name, what):
+    if any(v <= 0 for v in values):
+        raise ValueError(f"{name}: {what} must be positive, got {tuple(values)}")
+
+
+def check_non_negative(values, name, what):
+    if any(v < 0 for v in values):
+        raise ValueError(f"{name}: {what} must be non-negative, got {tuple(values)}")
+
+
+def check_window_fits(x, kernel, padding, name):
+    h, w = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
+    if kernel[0] > h or kernel[1] > w:
+        raise ValueError(
+            f"{name}: kernel size {kernel} is larger than the padded input ({h}, {w}) "
+            f"(input {x.shape[2:]} with padding {padding})"
+        )

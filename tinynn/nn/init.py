@@ -1,0 +1,80 @@
+"""Weight initialisation, matching PyTorch's defaults so that models start from the same distribution.
+
+All draws come from tinynn's seeded generator (``tinynn.manual_seed``) on the CPU, then move to
+the tensor's device, so a seed gives the same initial weights on CPU and GPU.
+"""
+import math
+
+import numpy as np
+
+from .. import backend, random
+from ..autograd import no_grad
+
+
+def calculate_fan_in_and_fan_out(tensor):
+    if tensor.ndim < 2:
+        raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, got shape {tensor.shape}")
+    receptive_field = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
+    return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
+
+
+def calculate_gain(nonlinearity, param=None):
+    if nonlinearity in ("linear", "conv2d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _fill(tensor, values):
+    with no_grad():
+        tensor.data[...] = backend.to_device(values.astype(tensor.dtype), tensor.device)
+    return tensor
+
+
+def uniform_(tensor, a=0.0, b=1.0):
+    return _fill(tensor, random.cpu_generator().uniform(a, b, size=tensor.shape))
+
+
+def normal_(tensor, mean=0.0, std=1.0):
+    return _fill(tensor, random.cpu_generator().normal(mean, std, size=tensor.shape))
+
+
+def constant_(tensor, value):
+    with no_grad():
+        tensor.data[...] = value
+    return tensor
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """U(-bound, bound) with bound = gain * sqrt(3 / fan).  PyTorch's Conv2d and Linear use a=sqrt(5),
+    which gives bound = 1 / sqrt(fan_in)."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+    return normal_(tensor, 0.0, std)
+
+
+def xavier_uniform_(tensor, gain=1.0):
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)

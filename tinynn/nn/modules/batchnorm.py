@@ -1,0 +1,77 @@
+"""``BatchNorm1d`` and ``BatchNorm2d`` (math and backward in nn/functional/normalization.py)."""
+import numpy as np
+
+from ... import backend
+from .. import functional as F
+from ..parameter import Parameter
+from .module import Module
+from ...tensor import Tensor, ones, zeros
+
+
+class _BatchNorm(Module):
+    expected_ranks = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device="cpu",
+                 dtype=None):
+        super().__init__()
+        if not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(ones(num_features, dtype=dtype))
+            self.bias = Parameter(zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def forward(self, x):
+        name = f"{type(self).__name__}({self.num_features})"
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(x).__name__}")
+        if x.ndim not in self.expected_ranks:
+            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
+                             f"got shape {x.shape}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {x.shape[1]} "
+                             f"(input shape {x.shape})")
+        use_batch_stats = self.training or not self.track_running_stats
+        track = self.training and self.track_running_stats
+        return F.batch_norm(
+            x, self.running_mean if track or not use_batch_stats else None,
+            self.running_var if track or not use_batch_stats else None,
+            self.weight, self.bias, use_batch_stats, self.momentum, self.eps,
+            num_batches_tracked=self.num_batches_tracked if track else None, name=name,
+        )
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Normalises (N, C) or (N, C, L) input per channel."""
+
+    expected_ranks = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Normalises (N, C, H, W) input per channel, over N, H and W."""
+
+    expected_ranks = (4,)

@@ -1,0 +1,137 @@
+"""Parameter-free layers and ``Linear``: thin Modules over nn.functional."""
+import math
+
+from ... import backend
+from .. import functional as F, init
+from ..functional.validation import pair
+from ..parameter import Parameter
+from .module import Module
+from ...tensor import zeros
+
+
+class Linear(Module):
+    """y = x @ W^T + b, W (out_features, in_features); PyTorch's initialisation (U(+-1/sqrt(in)))."""
+
+    def __init__(self, in_features, out_features, bias=True, device="cpu", dtype=None):
+        super().__init__()
+        for what, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Linear: {what} must be a positive int, got {value!r}")
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(zeros(out_features, in_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(zeros(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            init.uniform_(self.bias, -1 / math.sqrt(self.in_features), 1 / math.sqrt(self.in_features))
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias, name=f"Linear({self.in_features}, {self.out_features})")
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class LogSoftmax(Module):
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(LogSoftmax):
+    def forward(self, x):
+        return F.softmax(x, self.dim)
+
+
+class Dropout(Module):
+    """Zeroes each element with probability p in training mode (scaling the rest by 1/(1-p))."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: probability p must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, name=f"Dropout(p={self.p})")
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = pair(kernel_size, "MaxPool2d", "kernel_size")
+        self.stride = self.kernel_size if stride is None else pair(stride, "MaxPool2d", "stride")
+        self.padding = pair(padding, "MaxPool2d", "padding")
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, name=f"MaxPool2d({self.extra_repr()})")
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(MaxPool2d):
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, name=f"AvgPool2d({self.extra_repr()})")
+
+
+class AdaptiveAvgPool2d(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = pair(output_size, "AdaptiveAvgPool2d", "output_size")
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size, name=f"AdaptiveAvgPool2d({self.output_size})")
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x

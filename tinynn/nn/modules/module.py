@@ -1,0 +1,357 @@
+"""``Module``: the base class of every layer and model, with PyTorch's API.
+
+A Module owns Parameters (learned), buffers (state that is saved but not learned, such as
+BatchNorm's running statistics) and child Modules, all registered by plain attribute
+assignment. Names follow the attribute path (``features.0.weight``), which makes
+``state_dict`` keys identical to PyTorch's for the same structure.
+"""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ... import backend
+from ...autograd import Function, is_grad_enabled
+from ...hooks import RemovableHandle
+from ...tensor import Tensor
+from ..parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class StateDictError(KeyError):
+    """A state dict does not fit the model: lists the missing, unexpected and mis-shaped entries."""
+
+    def __str__(self):
+        return self.args[0]
+
+
+class Module:
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    # ----- registration ----------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry and not (registry is self._buffers and (value is None or isinstance(value, Tensor))):
+                del registry[name]
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif name in self._buffers:
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            values = self.__dict__.get(registry)
+            if values is not None and name in values:
+                return values[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
+        self._modules[name] = module
+
+    # ----- traversal -----------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        seen, stack = set(), [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry, recurse):
+        seen = set()
+        modules = self.named_modules() if recurse else [("", self)]
+        for module_name, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def named_parameters(self, recurse=True):
+        """(name, Parameter) pairs; a parameter shared by several modules is listed once."""
+        return self._named_members("_parameters", recurse)
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse):
+            yield param
+
+    def named_buffers(self, recurse=True):
+        return self._named_members("_buffers", recurse)
+
+    def buffers(self, recurse=True):
+        for _, buffer in self.named_buffers(recurse):
+            yield buffer
+
+    # ----- modes and devices ------------------------------------------------------------
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad.data[...] = 0
+
+    def _apply(self, convert):
+        """Replace the data of every parameter, gradient and buffer in place (same Tensor objects,
+        so optimizers that hold the parameters keep working)."""
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            tensor.data = convert(tensor.data)
+            if tensor.grad is not None:
+                tensor.grad.data = convert(tensor.grad.data)
+        return self
+
+    def to(self, device=None, dtype=None):
+        """Move parameters and buffers to ``device`` and/or cast floating ones to ``dtype``."""
+        if device is not None:
+            device = backend.canonical_device(device)
+            self._apply(lambda array: backend.to_device(array, device))
+        if dtype is not None:
+            self._apply(lambda array: array.astype(dtype) if array.dtype.kind == "f" else array)
+        return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def gpu(self):
+        return self.to("gpu")
+
+    cuda = gpu
+
+    def float(self):
+        return self.to(dtype=np.float32)
+
+    def double(self):
+        return self.to(dtype=np.float64)
+
+    @property
+    def device(self):
+        """The device of the first parameter or buffer (``"cpu"`` for a module with neither)."""
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            return tensor.device
+        return backend.CPU
+
+    # ----- state dicts ------------------------------------------------------------------
+    def state_dict(self):
+        """name -> Tensor for every parameter and persistent buffer, in PyTorch's order and names.
+        The tensors share memory with the module (detached), as in PyTorch."""
+        state = OrderedDict()
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    state[prefix + name] = param.detach()
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers:
+                    state[prefix + name] = buffer.detach()
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into the parameters and buffers (keeping their device and dtype).
+
+        Every problem is collected first and reported together: keys the model has but the state
+        lacks (missing), keys the model does not have (unexpected), and shape mismatches. Shape
+        mismatches are always an error; missing/unexpected keys only with ``strict=True``.
+        Nothing is modified unless the whole state fits.
+        """
+        own = self.state_dict()
+        targets = {}
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for registry in (module._parameters, module._buffers):
+                for name, tensor in registry.items():
+                    if tensor is not None:
+                        targets[prefix + name] = tensor
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        mismatched = []
+        for key in own:
+            if key in state_dict:
+                value = state_dict[key]
+                value_shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
+                if value_shape != own[key].shape:
+                    mismatched.append(f"{key}: expected shape {own[key].shape}, got {value_shape}")
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if mismatched:
+            problems.append("shape mismatches: " + "; ".join(mismatched))
+        if problems:
+            raise StateDictError(f"error loading state dict into {type(self).__name__}: " + " | ".join(problems))
+        for key in own:
+            if key in state_dict:
+                value = state_dict[key]
+                array = value.data if isinstance(value, Tensor) else value
+                target = targets[key]
+                target.data[...] = backend.to_device(backend.to_device(array, "cpu").astype(target.dtype), target.device)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ----- calling and hooks --------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        hook_state = None
+        if self._backward_hooks and is_grad_enabled():
+            hook_state = _BackwardHookState(self)
+            args = hook_state.wrap_inputs(args)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        if hook_state is not None and isinstance(output, Tensor) and output.requires_grad:
+            output = hook_state.wrap_output(output)
+        return output
+
+    def register_forward_hook(self, hook):
+        """``hook(module, inputs, output)`` runs after every forward; a non-None return replaces the
+        output. Returns a handle with ``.remove()``."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the
+        module's inputs have been computed. ``grad_input`` holds dL/d(input) per Tensor input
+        (None for inputs that do not require grad), ``grad_output`` dL/d(output). For a module
+        with one Tensor input, a returned tuple replaces grad_input. Returns a handle."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    # ----- printing ---------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, module in self._modules.items():
+            child = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+
+class _HookIdentity(Function):
+    """y = x; its backward reports dL/dx to a module's backward hook (and may replace it)."""
+
+    def __init__(self, state, role, index=0):
+        self.state, self.role, self.index = state, role, index
+
+    def forward(self, x):
+        return x
+
+    def backward(self, gy):
+        return (self.state.receive(self.role, self.index, gy),)
+
+
+class _BackwardHookState:
+    """Collects one call's grad_output and grad_input, then runs the module's backward hooks."""
+
+    def __init__(self, module):
+        self.module = module
+        self.grad_output = None
+        self.grad_input = []
+        self.pending = set()
+
+    def wrap_inputs(self, args):
+        wrapped = []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                index = len(self.grad_input)
+                self.grad_input.append(None)
+                if arg.requires_grad:
+                    self.pending.add(index)
+                    arg = _HookIdentity(self, "input", index)(arg)
+            wrapped.append(arg)
+        return tuple(wrapped)
+
+    def wrap_output(self, output):
+        return _HookIdentity(self, "output")(output)
+
+    def receive(self, role, index, grad):
+        if role == "output":
+            self.grad_output = grad
+            if not self.pending:
+                self._run_hooks()
+            return grad
+        self.grad_input[index] = grad
+        self.pending.discard(index)
+        if not self.pending:
+            replaced = self._run_hooks()
+            if replaced is not None and len(self.grad_input) == 1:
+                return replaced[0].data if isinstance(replaced[0], Tensor) else replaced[0]
+        return grad
+
+    def _run_hooks(self):
+        wrap = lambda g: None if g is None else Tensor._from_op(g, False)  # noqa: E731
+        grad_input = tuple(wrap(g) for g in self.grad_input)
+        grad_output = (wrap(self.grad_output),)
+        replaced = None
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, grad_input, grad_output)
+            if result is not None:
+                replaced = grad_input = tuple(result)
+        return replaced

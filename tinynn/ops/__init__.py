@@ -1,0 +1,1 @@
+"""The differentiable tensor ops, one Function class per op (forward and backward together)."""

@@ -1,0 +1,144 @@
+"""Binary arithmetic with broadcasting: + - * / ** @, and unary minus.
+
+Broadcasting rule for every backward here: if x was broadcast to the output's shape in the
+forward pass, each element of x fed several outputs, so dL/dx sums the incoming gradient
+over the broadcast axes (``sum_to_shape``).
+"""
+import numpy as np
+
+from ..autograd import Function
+
+
+def sum_to_shape(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    if tuple(grad.shape) == tuple(shape):
+        return grad
+    leading = grad.ndim - len(shape)
+    axes = tuple(range(leading)) + tuple(
+        leading + i for i, size in enumerate(shape) if size == 1 and grad.shape[leading + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def broadcast_shapes(name, a, b):
+    try:
+        return np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
+        ) from None
+
+
+class Add(Function):
+    """y = a + b.  dL/da = dL/dy, dL/db = dL/dy (each summed back to its own shape)."""
+
+    def forward(self, a, b):
+        broadcast_shapes("add", a, b)
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a + b
+
+    def backward(self, gy):
+        return sum_to_shape(gy, self.a_shape), sum_to_shape(gy, self.b_shape)
+
+
+class Sub(Function):
+    """y = a - b.  dL/da = dL/dy, dL/db = -dL/dy."""
+
+    def forward(self, a, b):
+        broadcast_shapes("sub", a, b)
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a - b
+
+    def backward(self, gy):
+        gb = sum_to_shape(-gy, self.b_shape) if self.needs_input_grad[1] else None
+        return sum_to_shape(gy, self.a_shape), gb
+
+
+class Mul(Function):
+    """y = a * b.  dL/da = dL/dy * b, dL/db = dL/dy * a."""
+
+    def forward(self, a, b):
+        broadcast_shapes("mul", a, b)
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        ga = sum_to_shape(gy * self.b, self.a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * self.a, self.b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    """y = a / b.  dL/da = dL/dy / b, dL/db = -dL/dy * a / b^2."""
+
+    def forward(self, a, b):
+        broadcast_shapes("div", a, b)
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, gy):
+        ga = sum_to_shape(gy / self.b, self.a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(-gy * self.a / (self.b * self.b), self.b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    """y = a ** b.  dL/da = dL/dy * b * a^(b-1), dL/db = dL/dy * a^b * log(a) (for a > 0)."""
+
+    def forward(self, a, b):
+        broadcast_shapes("pow", a, b)
+        self.a, self.b = a, b
+        self.y = a ** b
+        return self.y
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to_shape(gy * self.b * self.a ** (self.b - 1), self.a.shape)
+        if self.needs_input_grad[1]:
+            safe_log = xp.log(xp.where(self.a > 0, self.a, 1))
+            gb = sum_to_shape(gy * self.y * safe_log, self.b.shape)
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x.  dL/dx = -dL/dy."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return (-gy,)
+
+
+class MatMul(Function):
+    """Y = A @ B for A (..., n, k), B (..., k, m) -> Y (..., n, m); batch axes broadcast.
+
+    dL/dA = dL/dY @ B^T  (..., n, k),   dL/dB = A^T @ dL/dY  (..., k, m),
+    each summed over batch axes that were broadcast. 1-D operands are handled by the
+    Tensor-level ``matmul`` (reshaped to matrices around this op), as NumPy defines them.
+    """
+
+    def forward(self, a, b):
+        if a.shape[-1] != b.shape[-2]:
+            raise ValueError(
+                f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned: "
+                f"{a.shape[-1]} (last axis of the first) != {b.shape[-2]} (second-to-last of the second)"
+            )
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: batch shapes of {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast"
+            ) from None
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, gy):
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to_shape(gy @ self.b.swapaxes(-1, -2), self.a.shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to_shape(self.a.swapaxes(-1, -2) @ gy, self.b.shape)
+        return ga, gb

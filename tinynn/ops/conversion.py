@@ -1,0 +1,31 @@
+"""Moving a tensor between devices or dtypes, differentiably."""
+from .. import backend
+from ..autograd import Function
+
+
+class ToDevice(Function):
+    """y = x copied to ``device``.  dL/dx = dL/dy copied back to x's device."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, x):
+        self.source = backend.device_of(x)
+        return backend.to_device(x, self.device)
+
+    def backward(self, gy):
+        return (backend.to_device(gy, self.source),)
+
+
+class AsType(Function):
+    """y = x converted to ``dtype``.  dL/dx = dL/dy converted back to x's dtype."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.source = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return (gy.astype(self.source),)

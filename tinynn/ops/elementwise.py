@@ -1,0 +1,105 @@
+"""Elementwise functions y = f(x); each backward is dL/dx = dL/dy * f'(x)."""
+from ..autograd import Function
+from .arithmetic import broadcast_shapes, sum_to_shape
+
+
+class Exp(Function):
+    """y = e^x.  f'(x) = e^x = y, so the output is kept rather than the input."""
+
+    def forward(self, x):
+        self.y = self.xp(x).exp(x)
+        return self.y
+
+    def backward(self, gy):
+        return (gy * self.y,)
+
+
+class Log(Function):
+    """y = ln x.  f'(x) = 1 / x."""
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).log(x)
+
+    def backward(self, gy):
+        return (gy / self.x,)
+
+
+class Sqrt(Function):
+    """y = sqrt(x).  f'(x) = 1 / (2 sqrt(x)) = 1 / (2y)."""
+
+    def forward(self, x):
+        self.y = self.xp(x).sqrt(x)
+        return self.y
+
+    def backward(self, gy):
+        return (gy / (2 * self.y),)
+
+
+class Tanh(Function):
+    """y = tanh x.  f'(x) = 1 - y^2."""
+
+    def forward(self, x):
+        self.y = self.xp(x).tanh(x)
+        return self.y
+
+    def backward(self, gy):
+        return (gy * (1 - self.y * self.y),)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2, which never overflows.  f'(x) = y (1 - y)."""
+
+    def forward(self, x):
+        self.y = (self.xp(x).tanh(x * 0.5) + 1) * 0.5
+        return self.y
+
+    def backward(self, gy):
+        return (gy * self.y * (1 - self.y),)
+
+
+class Abs(Function):
+    """y = |x|.  f'(x) = sign(x) (0 at x = 0, as PyTorch)."""
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).abs(x)
+
+    def backward(self, gy):
+        return (gy * self.xp(gy).sign(self.x),)
+
+
+class Clip(Function):
+    """y = min(max(x, low), high).  f'(x) = 1 where low <= x <= high, else 0 (PyTorch's clamp)."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).clip(x, self.low, self.high)
+
+    def backward(self, gy):
+        inside = self.xp(gy).ones(self.x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= self.x >= self.low
+        if self.high is not None:
+            inside &= self.x <= self.high
+        return (gy * inside,)
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise.  dL/da = dL/dy where a > b, dL/db where b > a; a tie splits
+    the gradient half and half, as PyTorch does."""
+
+    def forward(self, a, b):
+        broadcast_shapes("maximum", a, b)
+        self.a, self.b = a, b
+        return self.xp(a).maximum(a, b)
+
+    def backward(self, gy):
+        share_a = (self.a > self.b) + (self.a == self.b) * 0.5
+        share_a = share_a.astype(gy.dtype)
+        ga = sum_to_shape(gy * share_a, self.a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * (1 - share_a), self.b.shape) if self.needs_input_grad[1] else None
+        return ga, gb

@@ -1,0 +1,68 @@
+"""Adam and AdamW (PyTorch's update rules, including amsgrad)."""
+import math
+
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """For each parameter p with gradient g, at step t:
+
+        g <- g + weight_decay * p                (Adam's L2 penalty; AdamW decays p directly instead)
+        m <- beta1 * m + (1 - beta1) * g         v <- beta2 * v + (1 - beta2) * g^2
+        p <- p - lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)
+    With amsgrad, v in the denominator is replaced by the running maximum of v.
+    """
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"{type(self).__name__}: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, "
+                             f"weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def _update(self, param, grad, state, group):
+        xp = self.xp_of(param)
+        beta1, beta2 = group["betas"]
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        if weight_decay:
+            if self.decoupled_weight_decay:
+                param.data *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param.data
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(param.data)
+            state["exp_avg_sq"] = xp.zeros_like(param.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+        state["step"] += 1
+        step = state["step"]
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        if group["amsgrad"]:
+            xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+            second_moment = state["max_exp_avg_sq"]
+        else:
+            second_moment = exp_avg_sq
+        step_size = lr / (1 - beta1 ** step)
+        denominator = xp.sqrt(second_moment) / math.sqrt(1 - beta2 ** step) + group["eps"]
+        param.data -= step_size * exp_avg / denominator
+
+    @staticmethod
+    def xp_of(param):
+        from .. import backend
+
+        return backend.get_array_module(param.data)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p <- p * (1 - lr * weight_decay) before the Adam step."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

@@ -1,0 +1,36 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule)."""
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """For each parameter p with gradient g:
+
+        g <- g + weight_decay * p
+        b <- g                                  (first step)
+        b <- momentum * b + (1 - dampening) * g (later steps)
+        g <- g + momentum * b  (nesterov)   or   g <- b  (otherwise; when momentum > 0)
+        p <- p - lr * g
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"SGD: lr, momentum and weight_decay must be non-negative, got lr={lr}, "
+                             f"momentum={momentum}, weight_decay={weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))
+
+    def _update(self, param, grad, state, group):
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        momentum = group["momentum"]
+        if momentum:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = grad.copy()
+            else:
+                buffer *= momentum
+                buffer += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buffer if group["nesterov"] else buffer
+        param.data -= group["lr"] * grad

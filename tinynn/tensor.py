@@ -1,0 +1,514 @@
+"""``Tensor``: an array (NumPy or CuPy) plus what autograd needs to differentiate through it.
+
+A Tensor made by an op remembers that op in ``grad_fn`` (define-by-run, as in PyTorch);
+``backward()`` walks those links from the result back to the leaves (see autograd/engine.py).
+The operator methods below are thin: each hands its arrays to one Function in ``tinynn.ops``,
+where the forward and backward math live side by side.
+"""
+import numbers
+
+import numpy as np
+
+from . import backend
+from .autograd import engine
+from .autograd.grad_mode import no_grad
+from .ops import arithmetic, elementwise, reduction, shape as shape_ops
+
+_FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+
+
+def _is_float(dtype):
+    return np.dtype(dtype).kind == "f"
+
+
+class Tensor:
+    __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.data
+        if not (isinstance(data, np.ndarray) or backend.is_gpu_array(data)):
+            data = np.asarray(data)
+        self.data = data
+        self.grad = None
+        self.grad_fn = None
+        self.name = None
+        self._grad_hooks = {}
+        self._retains_grad = False
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _from_op(cls, data, requires_grad):
+        tensor = cls.__new__(cls)
+        tensor.data, tensor.grad, tensor.grad_fn, tensor.name = data, None, None, None
+        tensor._grad_hooks, tensor._retains_grad, tensor._requires_grad = {}, False, requires_grad
+        return tensor
+
+    # ----- properties -------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if value and not _is_float(self.data.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be turned off on leaf tensors; use .detach()")
+        self._requires_grad = bool(value)
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, axis=None):
+        return self.shape if axis is None else self.shape[axis]
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __repr__(self):
+        array = np.array2string(self.numpy(), precision=4, separator=", ", prefix="tensor(")
+        extras = []
+        if self.device != backend.CPU:
+            extras.append(f"device='{self.device}'")
+        if self.dtype != np.float32 and _is_float(self.dtype) or self.dtype == np.float16:
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([array] + extras) + ")"
+
+    # ----- autograd -------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Compute d(self)/d(leaf) for every leaf that requires grad, adding it into ``leaf.grad``.
+
+        ``grad`` is dL/d(self); it may be left out only when self holds a single value (then 1).
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be implicitly created only for a single-value output, but "
+                    f"this tensor has shape {self.shape}; pass grad= of that shape (or call .sum() first)"
+                )
+            grad = backend.get_array_module(self.data).ones(self.data.shape, dtype=self.data.dtype)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else grad
+            if tuple(grad.shape) != self.shape:
+                raise ValueError(f"backward: grad has shape {tuple(grad.shape)} but the tensor has shape {self.shape}")
+            if backend.device_of(grad) != self.device:
+                raise RuntimeError(f"backward: grad is on {backend.device_of(grad)} but the tensor is on {self.device}")
+        engine.backward(self, grad, retain_graph=retain_graph)
+
+    def _accumulate_grad(self, grad):
+        if grad.dtype != self.data.dtype:
+            grad = grad.astype(self.data.dtype)
+        self.grad = Tensor._from_op(grad, False) if self.grad is None else Tensor._from_op(self.grad.data + grad, False)
+
+    def _wrap_grad(self, grad):
+        return Tensor._from_op(grad, False)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return value
+        replaces the gradient. Returns a handle whose ``.remove()`` unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        from .hooks import RemovableHandle
+
+        handle = RemovableHandle(self._grad_hooks)
+        self._grad_hooks[handle.id] = hook
+        return handle
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        self._retains_grad = True
+
+    def detach(self):
+        """The same data, cut from the graph (no grad_fn, requires_grad False)."""
+        return Tensor._from_op(self.data, False)
+
+    def zero_(self):
+        self.data[...] = 0
+        return self
+
+    # ----- conversion -------------------------------------------------------------------
+    def numpy(self):
+        """A NumPy array of the values (copied from the GPU where needed)."""
+        return backend.to_device(self.data, backend.CPU)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array.astype(dtype) if dtype is not None else array
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a tensor with one element can be converted to a Python scalar, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
+        return bool(self.item())
+
+    def to(self, device=None, dtype=None):
+        """A tensor on ``device`` and/or of ``dtype``; differentiable (the gradient moves back)."""
+        from .ops.conversion import AsType, ToDevice
+
+        out = self
+        if device is not None and backend.canonical_device(device) != self.device:
+            out = ToDevice(backend.canonical_device(device))(out)
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            out = AsType(np.dtype(dtype))(out)
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def gpu(self):
+        return self.to("gpu")
+
+    cuda = gpu
+
+    def float(self):
+        return self.to(dtype=np.float32)
+
+    def double(self):
+        return self.to(dtype=np.float64)
+
+    def astype(self, dtype):
+        return self.to(dtype=dtype)
+
+    # ----- arithmetic -------------------------------------------------------------------
+    def _operand(self, other):
+        """``other`` as a Tensor; Python numbers take this tensor's dtype (so float32 stays float32)."""
+        if isinstance(other, Tensor):
+            return other
+        xp = backend.get_array_module(self.data)
+        if isinstance(other, numbers.Number) and not isinstance(other, bool):
+            dtype = self.dtype if _is_float(self.dtype) or isinstance(other, numbers.Integral) else np.float32
+            return Tensor._from_op(xp.asarray(other, dtype=dtype), False)
+        return Tensor._from_op(xp.asarray(other), False)
+
+    def __add__(self, other):
+        return arithmetic.Add()(self, self._operand(other))
+
+    def __radd__(self, other):
+        return arithmetic.Add()(self._operand(other), self)
+
+    def __sub__(self, other):
+        return arithmetic.Sub()(self, self._operand(other))
+
+    def __rsub__(self, other):
+        return arithmetic.Sub()(self._operand(other), self)
+
+    def __mul__(self, other):
+        return arithmetic.Mul()(self, self._operand(other))
+
+    def __rmul__(self, other):
+        return arithmetic.Mul()(self._operand(other), self)
+
+    def __truediv__(self, other):
+        return arithmetic.Div()(self, self._operand(other))
+
+    def __rtruediv__(self, other):
+        return arithmetic.Div()(self._operand(other), self)
+
+    def __pow__(self, other):
+        return arithmetic.Pow()(self, self._operand(other))
+
+    def __rpow__(self, other):
+        return arithmetic.Pow()(self._operand(other), self)
+
+    def __neg__(self):
+        return arithmetic.Neg()(self)
+
+    def __matmul__(self, other):
+        return matmul(self, self._operand(other))
+
+    def __rmatmul__(self, other):
+        return matmul(self._operand(other), self)
+
+    # ----- comparisons (no gradient) ------------------------------------------------------
+    def _compare(self, other, op):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._from_op(op(self.data, other), False)
+
+    def __eq__(self, other):
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other):
+        return self._compare(other, lambda a, b: a != b)
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    __hash__ = object.__hash__
+
+    # ----- elementwise functions ------------------------------------------------------------
+    def exp(self):
+        return elementwise.Exp()(self)
+
+    def log(self):
+        return elementwise.Log()(self)
+
+    def sqrt(self):
+        return elementwise.Sqrt()(self)
+
+    def tanh(self):
+        return elementwise.Tanh()(self)
+
+    def sigmoid(self):
+        return elementwise.Sigmoid()(self)
+
+    def abs(self):
+        return elementwise.Abs()(self)
+
+    def clip(self, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clip: at least one of min and max must be given")
+        return elementwise.Clip(min, max)(self)
+
+    clamp = clip
+
+    def maximum(self, other):
+        return elementwise.Maximum()(self, self._operand(other))
+
+    def relu(self):
+        from .nn import functional
+
+        return functional.relu(self)
+
+    # ----- reductions -------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False, dim=None):
+        return reduction.Sum(dim if dim is not None else axis, keepdims)(self)
+
+    def mean(self, axis=None, keepdims=False, dim=None):
+        return reduction.Mean(dim if dim is not None else axis, keepdims)(self)
+
+    def max(self, axis=None, keepdims=False, dim=None):
+        return reduction.Max(dim if dim is not None else axis, keepdims)(self)
+
+    def argmax(self, axis=None, dim=None):
+        axis = dim if dim is not None else axis
+        return Tensor._from_op(self.data.argmax(axis=axis), False)
+
+    # ----- shape ------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return shape_ops.Reshape(shape)(self)
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        merged = int(np.prod(self.shape[start:end + 1]))
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
+
+    def permute(self, *axes):
+        axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return shape_ops.Transpose(axes)(self)
+
+    def transpose(self, *axes):
+        """With two axes, swap them (PyTorch); with none, reverse all (NumPy); else permute."""
+        if len(axes) == 2:
+            order = list(range(self.ndim))
+            first, second = axes[0] % self.ndim, axes[1] % self.ndim
+            order[first], order[second] = order[second], order[first]
+            return self.permute(order)
+        if not axes:
+            return self.permute(tuple(reversed(range(self.ndim))))
+        return self.permute(*axes)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def __getitem__(self, index):
+        return shape_ops.GetItem(_index_arrays(index))(self)
+
+    def pad(self, pad_width, value=0.0):
+        return pad(self, pad_width, value)
+
+
+def _index_arrays(index):
+    """Tensors inside an index become their arrays (so ``x[t]`` works with a Tensor of indices)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _as_tensor(value, like=None):
+    if isinstance(value, Tensor):
+        return value
+    if like is not None:
+        return like._operand(value)
+    return Tensor(value)
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules: 1-D operands are promoted to matrices, then squeezed."""
+    a, b = _as_tensor(a), _as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+    a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
+    b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
+    out = arithmetic.MatMul()(a2, b2)
+    if a.ndim == 1 and b.ndim == 1:
+        return out.reshape(())
+    if a.ndim == 1:
+        return out.reshape(out.shape[:-2] + out.shape[-1:])
+    if b.ndim == 1:
+        return out.reshape(out.shape[:-1])
+    return out
+
+
+def pad(x, pad_width, value=0.0):
+    """Constant padding; ``pad_width`` is one (before, after) pair per axis, as ``numpy.pad``."""
+    pad_width = tuple((int(before), int(after)) for before, after in pad_width)
+    return shape_ops.Pad(pad_width, value)(x)
+
+
+def concatenate(tensors, axis=0):
+    tensors = [_as_tensor(t) for t in tensors]
+    return shape_ops.Concatenate(axis)(*tensors)
+
+
+def stack(tensors, axis=0):
+    tensors = [_as_tensor(t) for t in tensors]
+    return shape_ops.Stack(axis)(*tensors)
+
+
+def maximum(a, b):
+    a = _as_tensor(a, b if isinstance(b, Tensor) else None)
+    return a.maximum(b)
+
+
+def _default_dtype(array):
+    kind = array.dtype.kind
+    if kind == "f" and array.dtype != np.float64:
+        return array.dtype
+    if kind == "f" or kind in "iu" and array.dtype.itemsize > 8:
+        return np.float32
+    return array.dtype
+
+
+def tensor(data, dtype=None, device="cpu", requires_grad=False):
+    """A new leaf tensor holding a copy of ``data`` (list, scalar, NumPy/CuPy array or Tensor).
+
+    Python floats become float32 (the default dtype), Python ints int64 and bools bool, as in
+    PyTorch; a NumPy array keeps its dtype unless ``dtype`` is given.
+    """
+    device = backend.canonical_device(device)
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray) or backend.is_gpu_array(data):
+        array = data.astype(dtype if dtype is not None else data.dtype, copy=True)
+    else:
+        array = np.array(data)
+        if array.dtype == object:
+            raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} (ragged or non-numeric data)")
+        if dtype is None:
+            dtype = np.float32 if array.dtype.kind == "f" else array.dtype
+        array = array.astype(dtype)
+    return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
+
+
+def _factory(fill, shape, dtype, device, requires_grad):
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    xp = backend.array_module_for(device)
+    array = backend.to_device(fill(xp, shape, np.dtype(dtype or np.float32)), device)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
+    return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), shape, dtype, device, requires_grad)
+
+
+def ones(*shape, dtype=None, device="cpu", requires_grad=False):
+    return _factory(lambda xp, s, d: xp.ones(s, dtype=d), shape, dtype, device, requires_grad)
+
+
+def randn(*shape, dtype=None, device="cpu", requires_grad=False):
+    """Standard normal samples from tinynn's seeded generator (``tinynn.manual_seed``)."""
+    from . import random
+
+    def fill(xp, s, d):
+        return random.cpu_generator().standard_normal(s).astype(d)
+
+    return _factory(fill, shape, dtype, device, requires_grad)
+
+
+def rand(*shape, dtype=None, device="cpu", requires_grad=False):
+    """Uniform [0, 1) samples from tinynn's seeded generator."""
+    from . import random
+
+    def fill(xp, s, d):
+        return random.cpu_generator().random(s).astype(d)
+
+    return _factory(fill, shape, dtype, device, requires_grad)
+
+
+def arange(*args, dtype=None, device="cpu"):
+    array = np.arange(*args)
+    if dtype is None and array.dtype.kind == "f":
+        dtype = np.float32
+    return tensor(array, dtype=dtype, device=device)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a NumPy array (no copy), like ``torch.from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)

@@ -1,0 +1,131 @@
+"""The backward engine: accumulation, diamonds, deep chains, retain_graph, no_grad, detach, hooks."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.autograd import no_grad
+
+
+def test_gradient_accumulates_across_backward_calls():
+    x = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 4).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [7, 7])
+
+
+def test_diamond_graph_sums_both_paths():
+    x = tinynn.tensor(2.0, requires_grad=True)
+    a = x * 3
+    y = a * a + a.exp()  # a is used twice
+    y.backward()
+    expected = 2 * 6 * 3 + np.exp(6.0) * 3
+    np.testing.assert_allclose(x.grad.item(), expected, rtol=1e-6)
+
+
+def test_deep_chain_of_10000_ops_backprops_without_recursion():
+    x = tinynn.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.backward()
+    np.testing.assert_allclose(x.grad.item(), 1.0001 ** 10_000, rtol=1e-3)
+
+
+def test_graph_is_freed_after_backward_and_second_backward_is_an_error():
+    x = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4, 8])
+
+
+def test_backward_on_non_scalar_needs_grad():
+    x = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"single-value output.*shape \(2,\)"):
+        (x * 2).backward()
+    (x * 2).backward(tinynn.tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [2, 20])
+
+
+def test_no_grad_records_nothing_as_context_and_decorator():
+    x = tinynn.tensor([1.0], requires_grad=True)
+    with no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+
+    @no_grad()
+    def double(t):
+        return t * 2
+
+    z = double(x)
+    assert not z.requires_grad and z.grad_fn is None
+    assert tinynn.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph():
+    x = tinynn.tensor([3.0], requires_grad=True)
+    y = x * x.detach()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0])
+    assert x.detach().grad_fn is None and not x.detach().requires_grad
+
+
+def test_tensor_hooks_see_and_replace_gradients():
+    x = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    seen = []
+    y.register_hook(lambda g: seen.append(g.numpy().copy()))
+    handle = y.register_hook(lambda g: g * 10)
+    y.sum().backward()
+    np.testing.assert_array_equal(seen[0], [1, 1])
+    np.testing.assert_array_equal(x.grad.numpy(), [30, 30])
+    handle.remove()
+    x.grad = None
+    y = x * 3
+    y.register_hook(lambda g: g * 0)
+    handle.remove()  # removing twice is harmless
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3, 3])
+
+
+def test_retain_grad_keeps_non_leaf_gradient():
+    x = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [4, 8])
+
+
+def test_only_float_tensors_can_require_grad():
+    with pytest.raises(TypeError, match="floating-point"):
+        tinynn.tensor([1, 2], requires_grad=True)
+
+
+def test_mixing_devices_names_both():
+    a = tinynn.zeros(2)
+    b = tinynn.zeros(2)
+    b.data = _FakeGpuArray(b.data)
+    with pytest.raises(RuntimeError, match="same device.*cpu and gpu"):
+        tinynn.autograd.Function.__call__(tinynn.ops.arithmetic.Add(), a, b)
+
+
+class _FakeGpuArray(np.ndarray):
+    """An array that tinynn's backend reports as living on the GPU (to test the device check without one)."""
+
+    def __new__(cls, array):
+        return np.asarray(array).view(cls)
+
+
+@pytest.fixture(autouse=True)
+def _fake_gpu(monkeypatch):
+    original = tinynn.backend.device_of
+    monkeypatch.setattr(tinynn.backend, "device_of",
+                        lambda a: "gpu" if isinstance(a, _FakeGpuArray) else original(a))

@@ -1,0 +1,35 @@
+"""Helpers for the tests: float64 tensors for gradchecks and conversions for PyTorch comparisons."""
+import numpy as np
+
+import tinynn
+
+
+def leaf(array, device="cpu", requires_grad=True, dtype=np.float64):
+    return tinynn.tensor(np.asarray(array, dtype=dtype), device=device, requires_grad=requires_grad)
+
+
+def away_from(array, points, margin=0.1):
+    """Move values within ``margin`` of any of ``points`` (kinks, ties) out of the way."""
+    array = np.array(array, dtype=np.float64)
+    for point in points:
+        near = np.abs(array - point) < margin
+        array[near] = point + np.where(array[near] >= point, margin, -margin)
+    return array
+
+
+def distinct(shape, rng, spacing=0.05):
+    """Values that are pairwise at least ``spacing`` apart (no max-pool ties), in random order."""
+    count = int(np.prod(shape))
+    return (rng.permutation(count) * spacing - count * spacing / 2).reshape(shape)
+
+
+def to_torch(torch, tensor, requires_grad=False):
+    return torch.tensor(tensor.numpy() if isinstance(tensor, tinynn.Tensor) else np.asarray(tensor),
+                        requires_grad=requires_grad)
+
+
+def assert_close(actual, expected, rtol=1e-5, atol=1e-6, what="value"):
+    actual = actual.numpy() if isinstance(actual, tinynn.Tensor) else np.asarray(actual)
+    expected = expected.detach().numpy() if hasattr(expected, "detach") else np.asarray(expected)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)

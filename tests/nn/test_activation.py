@@ -1,0 +1,51 @@
+"""relu, leaky_relu, softmax, log_softmax: gradchecks away from kinks, stability, PyTorch parity."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinynn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, away_from, leaf, to_torch
+from strategies import shapes
+
+ACTIVATIONS = {
+    "relu": (F.relu, lambda torch, t: torch.relu(t)),
+    "leaky_relu": (lambda t: F.leaky_relu(t, 0.1), lambda torch, t: torch.nn.functional.leaky_relu(t, 0.1)),
+    "softmax": (lambda t: F.softmax(t, dim=-1), lambda torch, t: torch.softmax(t, dim=-1)),
+    "log_softmax": (lambda t: F.log_softmax(t, dim=1), lambda torch, t: torch.log_softmax(t, dim=1)),
+}
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@given(shape=shapes(min_dims=2, max_dims=3), seed=st.integers(0, 2 ** 16))
+def test_activation_gradcheck(name, shape, seed):
+    x = leaf(away_from(np.random.default_rng(seed).standard_normal(shape), [0.0]))
+    assert gradcheck(ACTIVATIONS[name][0], [x])
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activation_matches_torch(name, torch, rng):
+    ours, theirs = ACTIVATIONS[name]
+    x = leaf(away_from(rng.standard_normal((4, 5)), [0.0]), dtype=np.float32)
+    tx = to_torch(torch, x, True)
+    y, ty = ours(x), theirs(torch, tx)
+    assert_close(y, ty)
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad)
+
+
+def test_softmax_and_log_softmax_are_stable_for_large_logits():
+    x = tinynn.tensor([[1000.0, 0.0, -1000.0], [1e4, 1e4, 1e4]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        np.testing.assert_allclose(F.softmax(x).numpy(), [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-7)
+        log_p = F.log_softmax(x).numpy()
+    assert np.isfinite(log_p[:, :2]).all() and log_p[0, 0] == 0
+
+
+def test_relu_gradient_at_zero_is_zero():
+    x = tinynn.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    F.relu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 1])

@@ -1,0 +1,71 @@
+"""conv2d and Conv2d: gradchecks over drawn shapes/strides/paddings, PyTorch parity, errors."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, leaf, to_torch
+
+
+@st.composite
+def conv_case(draw):
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    h = draw(st.integers(max(kh - 2 * padding[0], 1), 6))
+    w = draw(st.integers(max(kw - 2 * padding[1], 1), 6))
+    return dict(n=draw(st.integers(1, 2)), c=draw(st.integers(1, 3)), o=draw(st.integers(1, 3)), h=h, w=w,
+                kernel=(kh, kw), stride=stride, padding=padding, bias=draw(st.booleans()))
+
+
+@given(case=conv_case(), seed=st.integers(0, 2 ** 16))
+def test_conv2d_gradcheck(case, seed):
+    rng = np.random.default_rng(seed)
+    x = leaf(rng.standard_normal((case["n"], case["c"], case["h"], case["w"])))
+    w = leaf(rng.standard_normal((case["o"], case["c"]) + case["kernel"]))
+    b = leaf(rng.standard_normal(case["o"])) if case["bias"] else None
+    inputs = [x, w] + ([b] if b is not None else [])
+    assert gradcheck(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, case["stride"], case["padding"]), inputs)
+
+
+@pytest.mark.parametrize("stride,padding,kernel", [(1, 0, 3), (2, 1, 3), ((1, 2), (2, 0), (3, 2)), (3, 2, 5)])
+def test_conv2d_matches_torch(torch, rng, stride, padding, kernel):
+    x = leaf(rng.standard_normal((3, 4, 9, 8)), dtype=np.float32)
+    kernel = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    w = leaf(rng.standard_normal((5, 4) + kernel), dtype=np.float32)
+    b = leaf(rng.standard_normal(5), dtype=np.float32)
+    tx, tw, tb = (to_torch(torch, t, True) for t in (x, w, b))
+    y = F.conv2d(x, w, b, stride, padding)
+    ty = torch.nn.functional.conv2d(tx, tw, tb, stride, padding)
+    assert_close(y, ty, rtol=1e-5, atol=1e-5, what="conv2d forward")
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad))
+    ty.backward(torch.tensor(grad))
+    for ours, theirs, what in ((x, tx, "input"), (w, tw, "weight"), (b, tb, "bias")):
+        assert_close(ours.grad, theirs.grad, rtol=1e-5, atol=1e-4, what=f"conv2d grad {what}")
+
+
+def test_conv2d_layer_initialisation_and_repr():
+    layer = nn.Conv2d(3, 16, 3, stride=2, padding=1)
+    bound = 1 / np.sqrt(3 * 9)
+    assert layer.weight.shape == (16, 3, 3, 3) and layer.bias.shape == (16,)
+    assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.weight.numpy()).max() > bound * 0.8
+    assert repr(layer) == "Conv2d(3, 16, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))"
+    assert nn.Conv2d(1, 2, 1, bias=False).bias is None
+
+
+def test_conv2d_layer_names_the_channel_mismatch():
+    layer = nn.Conv2d(3, 16, 3)
+    with pytest.raises(ValueError, match=r"Conv2d\(3, 16.*expected input with 3 channels.*got 1 channels"):
+        layer(tinynn.zeros(1, 1, 8, 8))
+    with pytest.raises(ValueError, match=r"Conv2d\(3, 16.*expected a 4-D input \(N, C, H, W\)"):
+        layer(tinynn.zeros(3, 8, 8))
+
+
+def test_conv_output_is_channels_last_in_memory_behind_nchw_shape():
+    y = F.conv2d(tinynn.randn(2, 3, 6, 6), tinynn.randn(4, 3, 3, 3))
+    assert y.shape == (2, 4, 4, 4)
+    assert y.data.transpose(0, 2, 3, 1).flags["C_CONTIGUOUS"]

@@ -1,0 +1,53 @@
+"""dropout: inverted scaling, identity in eval, gradcheck with a fixed mask, p validation, seeding."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from tinynn.nn.functional.dropout import Dropout
+from helpers import leaf
+
+
+def test_dropout_gradcheck_with_a_fixed_mask(rng):
+    x = leaf(rng.standard_normal((3, 4)))
+    mask = (rng.random((3, 4)) > 0.3) / 0.7
+    assert gradcheck(lambda t: Dropout(0.3, mask=mask)(t), [x])
+
+
+def test_dropout_zeroes_about_p_and_scales_the_rest():
+    x = tinynn.ones(200, 500)
+    y = F.dropout(x, 0.3, training=True).numpy()
+    kept = y != 0
+    assert abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
+    assert y.dtype == np.float32
+
+
+def test_dropout_backward_uses_the_same_mask():
+    x = tinynn.ones(50, 50, requires_grad=True)
+    y = F.dropout(x, 0.5)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), y.numpy())
+
+
+def test_dropout_is_identity_in_eval_mode():
+    layer = nn.Dropout(0.5).eval()
+    x = tinynn.randn(4, 4)
+    assert layer(x) is x
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5])
+def test_dropout_probability_out_of_range_is_an_error(p):
+    with pytest.raises(ValueError, match=r"probability p must be in \[0, 1\)"):
+        nn.Dropout(p)
+    with pytest.raises(ValueError, match="dropout: probability"):
+        F.dropout(tinynn.zeros(2), p)
+
+
+def test_dropout_masks_follow_the_seed():
+    tinynn.manual_seed(7)
+    a = F.dropout(tinynn.ones(10, 10), 0.5).numpy()
+    tinynn.manual_seed(7)
+    np.testing.assert_array_equal(a, F.dropout(tinynn.ones(10, 10), 0.5).numpy())

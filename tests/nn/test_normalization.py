@@ -1,0 +1,74 @@
+"""batch_norm, BatchNorm1d/2d: gradchecks in training and eval mode, running stats as PyTorch."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, leaf, to_torch
+
+
+@given(shape=st.sampled_from([(4, 3), (2, 3, 2, 2), (3, 2, 4, 1), (5, 1)]), training=st.booleans(),
+       affine=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_batch_norm_gradcheck(shape, training, affine, seed):
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    x = leaf(rng.standard_normal(shape) * 2 + 1)
+    mean, var = tinynn.tensor(rng.standard_normal(c)), tinynn.tensor(rng.uniform(0.5, 2, c))
+    weight = leaf(rng.uniform(0.5, 1.5, c)) if affine else None
+    bias = leaf(rng.standard_normal(c)) if affine else None
+    inputs = [x] + ([weight, bias] if affine else [])
+
+    def fn(x, *wb):
+        w, b = (wb[0], wb[1]) if wb else (None, None)
+        return F.batch_norm(x, mean, var, w, b, training=training)
+
+    assert gradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("layer,shape", [("BatchNorm2d", (4, 3, 5, 5)), ("BatchNorm1d", (6, 3)),
+                                         ("BatchNorm1d", (4, 3, 5))])
+def test_batch_norm_layer_matches_torch_over_several_steps(torch, rng, layer, shape):
+    ours, theirs = getattr(nn, layer)(3, momentum=0.2), getattr(torch.nn, layer)(3, momentum=0.2)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, 3), dtype=torch.float32))
+        theirs.bias.copy_(torch.tensor(rng.standard_normal(3), dtype=torch.float32))
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    for step in range(3):
+        x = leaf(rng.standard_normal(shape) * 3 + 2, dtype=np.float32)
+        tx = to_torch(torch, x, True)
+        y, ty = ours(x), theirs(tx)
+        assert_close(y, ty, rtol=1e-5, atol=1e-5, what=f"step {step} forward")
+        grad = rng.standard_normal(shape).astype(np.float32)
+        y.backward(tinynn.tensor(grad))
+        ty.backward(torch.tensor(grad))
+        assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what=f"step {step} input grad")
+    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-4, atol=1e-4, what="weight grad")
+    assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-4, what="bias grad")
+    for key in ("running_mean", "running_var", "num_batches_tracked"):
+        assert_close(ours.state_dict()[key], theirs.state_dict()[key], what=key)
+    ours.eval(), theirs.eval()
+    x = leaf(rng.standard_normal(shape), dtype=np.float32)
+    assert_close(ours(x), theirs(to_torch(torch, x)), rtol=1e-5, atol=1e-5, what="eval forward")
+
+
+def test_batch_norm_with_cumulative_average_momentum_none(torch, rng):
+    ours, theirs = nn.BatchNorm1d(2, momentum=None), torch.nn.BatchNorm1d(2, momentum=None)
+    for _ in range(3):
+        x = rng.standard_normal((5, 2)).astype(np.float32)
+        ours(tinynn.tensor(x)), theirs(torch.tensor(x))
+    assert_close(ours.running_var, theirs.running_var)
+
+
+def test_training_on_one_value_per_channel_is_an_error_like_torch():
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(3\): expected more than 1 value per channel when training"):
+        nn.BatchNorm2d(3)(tinynn.zeros(1, 3, 1, 1))
+    layer = nn.BatchNorm2d(3).eval()
+    assert layer(tinynn.zeros(1, 3, 1, 1)).shape == (1, 3, 1, 1)
+
+
+def test_wrong_channel_count_names_the_layer():
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(4\): expected input with 4 channels, got 3"):
+        nn.BatchNorm2d(4)(tinynn.zeros(2, 3, 2, 2))

@@ -1,0 +1,70 @@
+"""exp log sqrt tanh sigmoid abs clip maximum: gradchecks and PyTorch parity."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinynn
+from tinynn.autograd import gradcheck
+from helpers import assert_close, away_from, leaf, to_torch
+from strategies import broadcastable_pairs, shapes
+
+UNARY = {
+    "exp": (lambda x: x.exp(), lambda t: t.exp(), lambda r, s: r.standard_normal(s)),
+    "log": (lambda x: x.log(), lambda t: t.log(), lambda r, s: r.uniform(0.2, 3, s)),
+    "sqrt": (lambda x: x.sqrt(), lambda t: t.sqrt(), lambda r, s: r.uniform(0.2, 3, s)),
+    "tanh": (lambda x: x.tanh(), lambda t: t.tanh(), lambda r, s: r.standard_normal(s)),
+    "sigmoid": (lambda x: x.sigmoid(), lambda t: t.sigmoid(), lambda r, s: r.standard_normal(s) * 3),
+    "abs": (lambda x: x.abs(), lambda t: t.abs(), lambda r, s: away_from(r.standard_normal(s), [0.0])),
+    "clip": (lambda x: x.clip(-0.5, 0.7), lambda t: t.clamp(-0.5, 0.7),
+             lambda r, s: away_from(r.standard_normal(s), [-0.5, 0.7])),
+}
+
+
+@pytest.mark.parametrize("name", UNARY)
+@given(shape=shapes(max_dims=3), seed=st.integers(0, 2 ** 16))
+def test_unary_gradcheck(name, shape, seed):
+    ours, _, sample = UNARY[name]
+    assert gradcheck(ours, [leaf(sample(np.random.default_rng(seed), shape))])
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_matches_torch(name, torch, rng):
+    ours, theirs, sample = UNARY[name]
+    x = leaf(sample(rng, (3, 4)))
+    tx = to_torch(torch, x, True)
+    out, tout = ours(x), theirs(tx)
+    assert_close(out, tout, what=f"{name} forward")
+    out.sum().backward()
+    tout.sum().backward()
+    assert_close(x.grad, tx.grad, what=f"{name} grad")
+
+
+@given(pair=broadcastable_pairs(), seed=st.integers(0, 2 ** 16))
+def test_maximum_gradcheck_with_broadcasting(pair, seed):
+    rng = np.random.default_rng(seed)
+    a = leaf(rng.standard_normal(pair[0]))
+    b = leaf(rng.standard_normal(pair[1]) + 0.05)  # ties have measure zero
+    assert gradcheck(tinynn.maximum, [a, b])
+
+
+def test_maximum_tie_splits_gradient_like_torch(torch):
+    a, b = leaf([1.0, 2.0, 3.0]), leaf([1.0, 5.0, 0.0])
+    ta, tb = to_torch(torch, a, True), to_torch(torch, b, True)
+    tinynn.maximum(a, b).sum().backward()
+    torch.maximum(ta, tb).sum().backward()
+    assert_close(a.grad, ta.grad)
+    assert_close(b.grad, tb.grad)
+
+
+def test_sigmoid_is_stable_for_large_inputs():
+    x = tinynn.tensor([-1000.0, 0.0, 1000.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        np.testing.assert_allclose(x.sigmoid().numpy(), [0.0, 0.5, 1.0])
+
+
+def test_comparisons_return_tensors_without_grad():
+    x = tinynn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result in (x > 1.5, x >= 2, x < 2, x <= 2, x == 2, x != 2):
+        assert isinstance(result, tinynn.Tensor)
+        assert result.dtype == bool and not result.requires_grad and result.grad_fn is None
+    np.testing.assert_array_equal((x > 1.5).numpy(), [False, True, True])

@@ -1,0 +1,103 @@
+"""Batch transforms on (N, C, H, W) float arrays, on NumPy or CuPy: normalisation and augmentation."""
+
+import numpy as np
+
+from .. import backend, random
+
+
+class Compose:
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, images):
+        for transform in self.transforms:
+            images = transform(images)
+        return images
+
+    def __repr__(self):
+        return "Compose(" + ", ".join(repr(t) for t in self.transforms) + ")"
+
+
+class Normalize:
+    """x -> (x - mean[c]) / std[c] per channel; MNIST's are (0.1307,), (0.3081,)."""
+
+    def __init__(self, mean, std):
+        self.mean = np.asarray(mean, dtype=np.float32).reshape(1, -1, 1, 1)
+        self.std = np.asarray(std, dtype=np.float32).reshape(1, -1, 1, 1)
+        if np.any(self.std <= 0):
+            raise ValueError(f"Normalize: std must be positive, got {std}")
+
+    def __call__(self, images):
+        if images.ndim != 4 or images.shape[1] not in (1, self.mean.shape[1]):
+            raise ValueError(f"Normalize: expected a batch (N, {self.mean.shape[1]}, H, W), got shape {images.shape}")
+        xp = backend.get_array_module(images)
+        return (images - xp.asarray(self.mean)) / xp.asarray(self.std)
+
+    def __repr__(self):
+        return f"Normalize(mean={self.mean.ravel().tolist()}, std={self.std.ravel().tolist()})"
+
+
+class RandomAffine:
+    """Random rotation (up to +-``degrees``), translation (up to ``translate`` x size) and scale,
+    a different draw per image, as torchvision's RandomAffine; bilinear sampling, zero fill.
+
+    For output pixel p (coordinates relative to the image centre) the source is A^-1 (p - t),
+    with A = s R(theta); the four neighbours of each source point are gathered for the whole batch
+    in one indexing operation. Parameters come from tinynn's seeded generator.
+    """
+
+    def __init__(self, degrees=0.0, translate=None, scale=None):
+        self.degrees, self.translate, self.scale = float(degrees), translate, scale
+
+    def __call__(self, images):
+        xp = backend.get_array_module(images)
+        n, c, h, w = images.shape
+        rng = random.cpu_generator()
+        angle = np.deg2rad(rng.uniform(-self.degrees, self.degrees, n))
+        shift_x = shift_y = np.zeros(n)
+        if self.translate is not None:
+            shift_x = np.round(rng.uniform(-self.translate[0] * w, self.translate[0] * w, n))
+            shift_y = np.round(rng.uniform(-self.translate[1] * h, self.translate[1] * h, n))
+        zoom = rng.uniform(self.scale[0], self.scale[1], n) if self.scale is not None else np.ones(n)
+        cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
+        # Inverse map per image: source = R(-theta)/s @ (p - t), p relative to the centre.
+        inverse = xp.asarray(np.stack([cos, sin, -sin, cos], axis=1).astype(np.float32))
+        shift = xp.asarray(np.stack([shift_x, shift_y], axis=1).astype(np.float32))
+        ys, xs = xp.meshgrid(xp.arange(h, dtype=np.float32), xp.arange(w, dtype=np.float32), indexing="ij")
+        cx, cy = (w - 1) / 2, (h - 1) / 2
+        px = (xs[None] - cx) - shift[:, 0, None, None]
+        py = (ys[None] - cy) - shift[:, 1, None, None]
+        src_x = inverse[:, 0, None, None] * px + inverse[:, 1, None, None] * py + cx
+        src_y = inverse[:, 2, None, None] * px + inverse[:, 3, None, None] * py + cy
+        return _bilinear(images, src_x, src_y)
+
+    def __repr__(self):
+        return f"RandomAffine(degrees={self.degrees}, translate={self.translate}, scale={self.scale})"
+
+
+class RandomRotation(RandomAffine):
+    def __init__(self, degrees):
+        super().__init__(degrees=degrees)
+
+
+def _bilinear(images, src_x, src_y):
+    """Sample images (N, C, H, W) at float coordinates (N, H, W); outside the image counts as 0."""
+    xp = backend.get_array_module(images)
+    n, c, h, w = images.shape
+    x0, y0 = xp.floor(src_x), xp.floor(src_y)
+    fx, fy = (src_x - x0)[:, None], (src_y - y0)[:, None]
+    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
+    flat = images.reshape(n, c, h * w)
+    batch = xp.arange(n)[:, None, None, None]
+    channel = xp.arange(c)[None, :, None, None]
+
+    def corner(yy, xx):
+        inside = ((xx >= 0) & (xx < w) & (yy >= 0) & (yy < h))[:, None]
+        index = (xp.clip(yy, 0, h - 1) * w + xp.clip(xx, 0, w - 1))[:, None]
+        return flat[batch, channel, index] * inside
+
+    top = corner(y0, x0) * (1 - fx) + corner(y0, x0 + 1) * fx
+    bottom = corner(y0 + 1, x0) * (1 - fx) + corner(y0 + 1, x0 + 1) * fx
+    return (top * (1 - fy) + bottom * fy).astype(images.dtype, copy=False)
+
+

@@ -10,7 +10,7 @@ everything needed to resume exactly (model, optimizer, schedule, epoch, step, ra
 plus the best model's weights; Ctrl-C saves it and exits.
 """
 import argparse
-import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -73,6 +73,7 @@ class Run:
             self.optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(self.train_loader),
             pct_start=0.2, div_factor=10.0, final_div_factor=100.0)
         self.epoch, self.step = 1, 0  # the next epoch to run, and steps already done in it
+        self.stop_requested = False
         self.history = []
         self.best = {"accuracy": -1.0, "epoch": 0, "state": None}
 
@@ -120,6 +121,8 @@ class Run:
             if self.step % self.args.log_every == 0 or self.step == len(self.train_loader) - 1:
                 bar.set_description(f"loss={loss.item()} batch_id={self.step}")
             self.step += 1
+            if self.stop_requested:  # only between steps, so the saved state is consistent
+                raise KeyboardInterrupt
         total_loss = loss_sum.item() / max(total_count, 1) if loss_sum is not None else float("nan")
         return total_loss
 
@@ -133,6 +136,11 @@ class Run:
                 correct += int((logits.argmax(axis=1) == labels).sum().item())
         count = len(self.test_set)
         return loss_sum / count, correct, count
+
+    def request_stop(self, *_):
+        """First Ctrl-C: finish the current step, then stop (and save); a second one stops at once."""
+        self.stop_requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def fit(self):
         args = self.args
@@ -206,6 +214,7 @@ def main(argv=None):
             return 2
         print(f"Resumed from {args.resume} at epoch {run.epoch}, step {run.step}")
     tinynn.summary(run.model, input_size=(1, 28, 28))
+    signal.signal(signal.SIGINT, run.request_stop)
     try:
         run.fit()
     except KeyboardInterrupt:

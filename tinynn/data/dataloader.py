@@ -42,10 +42,9 @@ class DataLoader:
         order = self.generator.permutation(count) if self.shuffle else np.arange(count)
         start, self._skip_batches = self._skip_batches, 0
         for batch in range(start, len(self)):
-            self._batches_done = batch
             indices = order[batch * self.batch_size:(batch + 1) * self.batch_size]
+            self._batches_done = batch + 1  # counted as handed out once the caller holds it
             yield self._place(self._fetch(indices))
-            self._batches_done = batch + 1
         self._epoch_start_state, self._batches_done = None, 0
 
     def _fetch(self, indices):

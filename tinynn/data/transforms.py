@@ -50,19 +50,28 @@ class RandomAffine:
         self.degrees, self.translate, self.scale = float(degrees), translate, scale
 
     def __call__(self, images):
-        xp = backend.get_array_module(images)
-        n, c, h, w = images.shape
+        n, _, h, w = images.shape
         rng = random.cpu_generator()
-        angle = np.deg2rad(rng.uniform(-self.degrees, self.degrees, n))
-        shift_x = shift_y = np.zeros(n)
+        angles = rng.uniform(-self.degrees, self.degrees, n)
+        shifts = np.zeros((n, 2))
         if self.translate is not None:
-            shift_x = np.round(rng.uniform(-self.translate[0] * w, self.translate[0] * w, n))
-            shift_y = np.round(rng.uniform(-self.translate[1] * h, self.translate[1] * h, n))
-        zoom = rng.uniform(self.scale[0], self.scale[1], n) if self.scale is not None else np.ones(n)
-        cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
-        # Inverse map per image: source = R(-theta)/s @ (p - t), p relative to the centre.
-        inverse = xp.asarray(np.stack([cos, sin, -sin, cos], axis=1).astype(np.float32))
-        shift = xp.asarray(np.stack([shift_x, shift_y], axis=1).astype(np.float32))
+            shifts[:, 0] = np.round(rng.uniform(-self.translate[0] * w, self.translate[0] * w, n))
+            shifts[:, 1] = np.round(rng.uniform(-self.translate[1] * h, self.translate[1] * h, n))
+        scales = rng.uniform(self.scale[0], self.scale[1], n) if self.scale is not None else np.ones(n)
+        return self.apply(images, angles, shifts, scales)
+
+    @staticmethod
+    def apply(images, angles, shifts, scales):
+        """Rotate image i counter-clockwise by ``angles[i]`` degrees about its centre, scale it by
+        ``scales[i]`` and shift it by ``shifts[i]`` = (dx, dy) pixels."""
+        xp = backend.get_array_module(images)
+        _, _, h, w = images.shape
+        theta = np.deg2rad(angles)
+        cos, sin = np.cos(theta) / scales, np.sin(theta) / scales
+        # Inverse map, in (x right, y down) pixel coordinates about the centre: rotating the image
+        # counter-clockwise on screen means sampling each output pixel from R(theta) (p - t) / s.
+        inverse = xp.asarray(np.stack([cos, -sin, sin, cos], axis=1).astype(np.float32))
+        shift = xp.asarray(np.asarray(shifts, dtype=np.float32))
         ys, xs = xp.meshgrid(xp.arange(h, dtype=np.float32), xp.arange(w, dtype=np.float32), indexing="ij")
         cx, cy = (w - 1) / 2, (h - 1) / 2
         px = (xs[None] - cx) - shift[:, 0, None, None]

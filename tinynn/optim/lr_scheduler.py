@@ -36,7 +36,7 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self):
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer" and not callable(value)}
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
@@ -222,7 +222,7 @@ class ReduceLROnPlateau:
         return list(self._last_lr)
 
     def state_dict(self):
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer" and not callable(value)}
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)

@@ -103,8 +103,11 @@ class Module:
             yield module
 
     def named_children(self):
+        """(name, child) pairs; a child registered under several names is listed once, as PyTorch."""
+        seen = set()
         for name, module in self._modules.items():
-            if module is not None:
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
                 yield name, module
 
     def children(self):

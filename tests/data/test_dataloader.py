@@ -1,0 +1,86 @@
+"""DataLoader batching, shuffling, seeding and mid-epoch state; TensorDataset; transforms."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.data import DataLoader, Dataset, TensorDataset, transforms
+
+
+def test_batches_cover_the_dataset_once(rng):
+    data = TensorDataset(np.arange(10, dtype=np.float32)[:, None], np.arange(10))
+    batches = list(DataLoader(data, batch_size=4, shuffle=True, seed=1))
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    assert sorted(np.concatenate([b[1].numpy() for b in batches])) == list(range(10))
+    assert len(DataLoader(data, 4, drop_last=True)) == 2
+    assert [len(b[1]) for b in DataLoader(data, 4, drop_last=True)] == [4, 4]
+
+
+def test_shuffle_is_reproducible_and_differs_between_epochs():
+    data = TensorDataset(np.arange(100))
+    first = DataLoader(data, 100, shuffle=True, seed=5)
+    order1, order2 = next(iter(first))[0].numpy(), next(iter(first))[0].numpy()
+    assert not np.array_equal(order1, order2)
+    np.testing.assert_array_equal(next(iter(DataLoader(data, 100, shuffle=True, seed=5)))[0].numpy(), order1)
+
+
+def test_mid_epoch_state_resumes_with_the_next_batch():
+    data = TensorDataset(np.arange(20))
+    loader = DataLoader(data, 3, shuffle=True, seed=2)
+    straight = [b[0].numpy() for b in loader]
+    resumed_loader = DataLoader(data, 3, shuffle=True, seed=2)
+    iterator = iter(resumed_loader)
+    seen = [next(iterator)[0].numpy() for _ in range(4)]
+    state = resumed_loader.state_dict()
+    fresh = DataLoader(data, 3, shuffle=True, seed=99)
+    fresh.load_state_dict(state)
+    rest = [b[0].numpy() for b in fresh]
+    for a, b in zip(seen + rest, straight):
+        np.testing.assert_array_equal(a, b)
+    assert len(seen + rest) == len(straight)
+
+
+def test_generic_dataset_without_get_batch_is_stacked():
+    class Squares(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return tinynn.tensor([float(i * i)]), i
+
+    x, y = next(iter(DataLoader(Squares(), 5)))
+    np.testing.assert_array_equal(x.numpy().ravel(), [0, 1, 4, 9, 16])
+    np.testing.assert_array_equal(y.numpy(), range(5))
+
+
+def test_bad_batch_size_and_mismatched_tensors_are_errors():
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        DataLoader(TensorDataset(np.zeros(3)), 0)
+    with pytest.raises(ValueError, match="same first dimension"):
+        TensorDataset(np.zeros(3), np.zeros(4))
+
+
+def test_normalize_and_affine_transforms(rng):
+    images = rng.random((4, 1, 28, 28)).astype(np.float32)
+    normalized = transforms.Normalize((0.5,), (0.25,))(images)
+    np.testing.assert_allclose(normalized, (images - 0.5) / 0.25, rtol=1e-6)
+    identity = transforms.RandomAffine(degrees=0)(images)
+    np.testing.assert_allclose(identity, images, atol=1e-6)
+    shifted = transforms.RandomAffine(degrees=0, translate=(0.2, 0.2))(images)
+    assert shifted.shape == images.shape and shifted.dtype == np.float32
+    assert not np.allclose(shifted, images)
+
+
+@pytest.mark.parametrize("angle,expected", [(90.0, (2, 0)), (-90.0, (2, 4)), (180.0, (4, 2))])
+def test_rotation_is_counter_clockwise_like_torchvision(angle, expected):
+    image = np.zeros((1, 1, 5, 5), dtype=np.float32)
+    image[0, 0, 0, 2] = 1.0  # top centre
+    rotated = transforms.RandomAffine.apply(image, np.array([angle]), np.zeros((1, 2)), np.ones(1))
+    assert np.unravel_index(rotated[0, 0].argmax(), (5, 5)) == expected
+    np.testing.assert_allclose(rotated.sum(), 1.0, atol=1e-5)
+
+
+def test_translation_moves_pixels_right_and_down():
+    image = np.zeros((1, 1, 5, 5), dtype=np.float32)
+    image[0, 0, 1, 1] = 1.0
+    moved = transforms.RandomAffine.apply(image, np.zeros(1), np.array([[2.0, 1.0]]), np.ones(1))
+    assert np.unravel_index(moved[0, 0].argmax(), (5, 5)) == (2, 3)

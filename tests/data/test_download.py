@@ -1,0 +1,82 @@
+"""The MNIST downloader against a local HTTP server on 127.0.0.1 (no internet needed)."""
+import functools
+import http.server
+import os
+import shutil
+import threading
+
+import pytest
+
+from tinynn.data import MNIST, DownloadError
+from tinynn.data.mnist import FILES
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves the MNIST folder under /good/, corrupted bytes under /corrupt/, 404 under /empty/."""
+
+    def __init__(self, *args, source=None, **kwargs):
+        self.source = source
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.server.requests.append(self.path)
+        mirror, _, name = self.path.strip("/").partition("/")
+        path = os.path.join(self.source, name)
+        if mirror == "empty" or name not in FILES or not os.path.exists(path):
+            self.send_error(404)
+            return
+        with open(path, "rb") as file:
+            content = file.read()
+        if mirror == "corrupt":
+            content = content[:1000] + bytes(b ^ 0xFF for b in content[1000:1100]) + content[1100:]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(mnist_dir):
+    handler = functools.partial(_Handler, source=str(mnist_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.requests = []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_good_download_is_verified_and_lands(server, tmp_path):
+    httpd, base = server
+    dataset = MNIST(tmp_path, train=False, mirrors=[f"{base}/good/"])
+    assert len(dataset) == 10_000
+    assert sorted(os.listdir(tmp_path)) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    assert all(MNIST.verify(tmp_path)[name] for name in os.listdir(tmp_path))
+
+
+def test_corrupt_download_is_rejected_and_retried_from_the_next_mirror(server, tmp_path):
+    httpd, base = server
+    dataset = MNIST(tmp_path, train=False, mirrors=[f"{base}/corrupt/", f"{base}/empty/", f"{base}/good/"])
+    assert len(dataset) == 10_000
+    assert [r.split("/")[1] for r in httpd.requests[:3]] == ["corrupt", "empty", "good"]
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".part")]
+
+
+def test_all_mirrors_failing_leaves_no_partial_file_and_says_where_to_put_files(server, tmp_path):
+    httpd, base = server
+    with pytest.raises(DownloadError) as info:
+        MNIST(tmp_path, train=False, mirrors=[f"{base}/corrupt/", f"{base}/empty/"])
+    message = str(info.value)
+    assert "MD5 mismatch" in message and "404" in message
+    assert str(tmp_path) in message and "TINYNN_DATA" in message
+    assert os.listdir(tmp_path) == []
+
+
+def test_existing_files_are_used_without_network(tmp_path, mnist_dir):
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(mnist_dir / name, tmp_path / name)
+    assert len(MNIST(tmp_path, train=False, mirrors=["http://127.0.0.1:9/"])) == 10_000

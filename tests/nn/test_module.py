@@ -1,0 +1,125 @@
+"""Module system: registration, traversal, modes, state dicts (PyTorch keys, round trips), repr."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.models import MnistTiny
+
+
+def test_seed_model_has_exactly_17216_trainable_parameters():
+    model = MnistTiny()
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 17_216
+
+
+def test_state_dict_keys_are_pytorchs():
+    keys = list(MnistTiny().state_dict())
+    assert keys[:7] == ["features.0.weight", "features.0.bias", "features.2.weight", "features.2.bias",
+                        "features.2.running_mean", "features.2.running_var", "features.2.num_batches_tracked"]
+    assert keys[-2:] == ["classifier.weight", "classifier.bias"]
+
+
+def test_state_dict_round_trip_through_pytorch_gives_identical_outputs(torch, rng):
+    ours = MnistTiny()
+    x = tinynn.tensor(rng.standard_normal((4, 1, 28, 28)).astype(np.float32))
+    ours.train()
+    ours(x)  # move the running statistics away from their initial values
+    ours.eval()
+    expected = ours(x).numpy()
+
+    theirs = _torch_seed_model(torch).eval()
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    np.testing.assert_allclose(theirs(torch.tensor(x.numpy())).detach().numpy(), expected, rtol=1e-4, atol=1e-5)
+
+    back = MnistTiny().eval()
+    back.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    np.testing.assert_array_equal(back(x).numpy(), expected)
+
+
+def _torch_seed_model(torch):
+    nn_ = torch.nn
+
+    def block(i, o, k, drop=True):
+        return [nn_.Conv2d(i, o, k), nn_.ReLU(), nn_.BatchNorm2d(o)] + ([nn_.Dropout(0.1)] if drop else [])
+
+    class Net(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn_.Sequential(*block(1, 16, 3), *block(16, 20, 3), *block(20, 24, 3, False),
+                                           nn_.MaxPool2d(2), *block(24, 10, 1, False), *block(10, 16, 3),
+                                           *block(16, 20, 3), *block(20, 24, 3), *block(24, 16, 1, False))
+            self.classifier = nn_.Linear(16, 10)
+
+        def forward(self, x):
+            x = torch.nn.functional.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
+            return self.classifier(x)
+
+    return Net()
+
+
+def test_load_state_dict_lists_missing_unexpected_and_mismatched_entries():
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    state = model.state_dict()
+    del state["0.bias"]
+    state["extra.weight"] = np.zeros(1)
+    state["0.weight"] = np.zeros((5, 5))
+    before = model[0].weight.numpy().copy()
+    with pytest.raises(nn.StateDictError) as info:
+        model.load_state_dict(state)
+    message = str(info.value)
+    assert "missing keys: 0.bias" in message and "unexpected keys: extra.weight" in message
+    assert "0.weight: expected shape (2, 3), got (5, 5)" in message
+    np.testing.assert_array_equal(model[0].weight.numpy(), before)
+
+
+def test_non_strict_loading_reports_but_accepts_missing_keys():
+    model = nn.Linear(3, 2)
+    result = model.load_state_dict({"weight": np.ones((2, 3))}, strict=False)
+    assert result.missing_keys == ["bias"] and result.unexpected_keys == []
+    np.testing.assert_array_equal(model.weight.numpy(), 1)
+
+
+def test_parameters_buffers_children_modules_and_modes():
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.ReLU(), shared, nn.BatchNorm1d(2))
+    assert len(list(model.parameters())) == 4, "a shared layer's parameters are listed once"
+    assert [name for name, _ in model.named_buffers()] == ["3.running_mean", "3.running_var",
+                                                          "3.num_batches_tracked"]
+    assert len(list(model.children())) == 3
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_zero_grad_and_double():
+    model = nn.Linear(3, 1)
+    model(tinynn.ones(2, 3)).sum().backward()
+    assert model.weight.grad is not None
+    model.zero_grad()
+    assert model.weight.grad is None
+    model.double()
+    assert model.weight.dtype == np.float64
+
+
+def test_repr_is_readable():
+    text = repr(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()))
+    assert text == "Sequential(\n  (0): Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1))\n  (1): ReLU()\n)"
+
+
+def test_module_list_and_custom_module_registration():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+            self.register_buffer("scale", tinynn.tensor([2.0]))
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x * self.scale
+
+    net = Net()
+    assert len(list(net.parameters())) == 6
+    assert "scale" in net.state_dict() and "layers.2.bias" in net.state_dict()
+    assert net(tinynn.ones(1, 2)).shape == (1, 2)

@@ -1,0 +1,82 @@
+"""Learning-rate schedules give PyTorch's exact sequences."""
+import pytest
+
+import tinynn
+
+
+def _sequences(torch, make_ours, make_theirs, steps, optimizer="SGD", metrics=None):
+    ours_param = tinynn.tensor([1.0], requires_grad=True)
+    theirs_param = torch.tensor([1.0], requires_grad=True)
+    kwargs = dict(lr=0.1, momentum=0.9) if optimizer == "SGD" else dict(lr=0.1)
+    opt = getattr(tinynn.optim, optimizer)([ours_param], **kwargs)
+    topt = getattr(torch.optim, optimizer)([theirs_param], **kwargs)
+    ours, theirs = make_ours(opt), make_theirs(topt)
+    lrs, tlrs, momenta, tmomenta = [], [], [], []
+    for step in range(steps):
+        opt.step()
+        topt.step()
+        if metrics is None:
+            ours.step(), theirs.step()
+        else:
+            ours.step(metrics[step]), theirs.step(metrics[step])
+        lrs.append(opt.param_groups[0]["lr"])
+        tlrs.append(topt.param_groups[0]["lr"])
+        key = "momentum" if optimizer == "SGD" else "betas"
+        momenta.append(opt.param_groups[0][key])
+        tmomenta.append(topt.param_groups[0][key])
+    return lrs, tlrs, momenta, tmomenta
+
+
+SCHEDULES = {
+    "StepLR": (dict(step_size=3, gamma=0.5), 12),
+    "MultiStepLR": (dict(milestones=[2, 5, 5, 9], gamma=0.3), 12),
+    "CosineAnnealingLR": (dict(T_max=7, eta_min=0.001), 30),
+    "OneCycleLR": (dict(max_lr=0.5, total_steps=25), 25),
+}
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_schedule_matches_torch(name, optimizer, torch):
+    kwargs, steps = SCHEDULES[name]
+    lrs, tlrs, momenta, tmomenta = _sequences(
+        torch, lambda o: getattr(tinynn.optim.lr_scheduler, name)(o, **kwargs),
+        lambda o: getattr(torch.optim.lr_scheduler, name)(o, **kwargs), steps - 1, optimizer)
+    assert lrs == pytest.approx(tlrs, rel=1e-12, abs=1e-15)
+    if name == "OneCycleLR":
+        assert [m[0] if isinstance(m, tuple) else m for m in momenta] == pytest.approx(
+            [m[0] if isinstance(m, tuple) else m for m in tmomenta], rel=1e-12)
+
+
+def test_one_cycle_linear_and_three_phase_match_torch(torch):
+    kwargs = dict(max_lr=1.0, epochs=3, steps_per_epoch=7, anneal_strategy="linear", three_phase=True)
+    lrs, tlrs, _, _ = _sequences(torch, lambda o: tinynn.optim.lr_scheduler.OneCycleLR(o, **kwargs),
+                                 lambda o: torch.optim.lr_scheduler.OneCycleLR(o, **kwargs), 20)
+    assert lrs == pytest.approx(tlrs, rel=1e-12)
+
+
+def test_reduce_on_plateau_matches_torch(torch):
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85]
+    kwargs = dict(factor=0.5, patience=2, cooldown=1, min_lr=0.01)
+    lrs, tlrs, _, _ = _sequences(torch, lambda o: tinynn.optim.lr_scheduler.ReduceLROnPlateau(o, **kwargs),
+                                 lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, **kwargs),
+                                 len(metrics), metrics=metrics)
+    assert lrs == pytest.approx(tlrs, rel=1e-12)
+    assert min(lrs) < 0.1
+
+
+def test_scheduler_state_dict_resumes_the_sequence():
+    def make():
+        p = tinynn.tensor([1.0], requires_grad=True)
+        opt = tinynn.optim.SGD([p], lr=0.1, momentum=0.9)
+        return opt, tinynn.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=20)
+
+    opt, sched = make()
+    for _ in range(8):
+        sched.step()
+    opt2, sched2 = make()
+    opt2.load_state_dict(opt.state_dict())
+    sched2.load_state_dict(sched.state_dict())
+    for _ in range(5):
+        sched.step(), sched2.step()
+    assert opt.param_groups[0]["lr"] == opt2.param_groups[0]["lr"]

@@ -1,0 +1,164 @@
+"""examples/mnist_tiny.py end to end on small slices of real MNIST: accuracy, determinism, exact
+resume (at epoch boundaries and mid-epoch), Ctrl-C, guarded training, and the GPU error path."""
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinynn
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "mnist_tiny.py"
+
+
+def _load_example():
+    spec = importlib.util.spec_from_file_location("mnist_tiny", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+example = _load_example()
+SMALL = ["--limit", "256", "--test-limit", "200", "--batch-size", "64", "--no-progress"]
+
+
+def _run(mnist_dir, *flags):
+    args = example.parse_args(["--data-dir", str(mnist_dir), *SMALL, *flags])
+    run = example.Run(args)
+    return run
+
+
+def _weights(run):
+    return {k: v.numpy().copy() for k, v in run.model.state_dict().items()}
+
+
+def test_one_epoch_on_2000_images_reaches_over_90_percent(mnist_dir, capsys):
+    args = example.parse_args(["--data-dir", str(mnist_dir), "--epochs", "1", "--limit", "2000", "--test-limit", "1000",
+                               "--batch-size", "16", "--lr", "0.1", "--dropout", "0", "--no-augment", "--no-progress"])
+    run = example.Run(args)
+    run.fit()
+    accuracy = run.history[-1]["test_accuracy"]
+    assert accuracy > 90.0, f"accuracy after one epoch on 2,000 images: {accuracy:.2f}%"
+    out = capsys.readouterr().out
+    assert "Test set: Average loss: " in out and "Accuracy: " in out and "/1000 (" in out
+
+
+def test_same_seed_gives_bit_identical_losses_and_weights(mnist_dir):
+    first = _run(mnist_dir, "--epochs", "1", "--seed", "1")
+    first.fit()
+    second = _run(mnist_dir, "--epochs", "1", "--seed", "1")
+    second.fit()
+    assert first.history[0]["train_loss"] == second.history[0]["train_loss"]
+    assert first.history[0]["test_loss"] == second.history[0]["test_loss"]
+    for key, value in _weights(first).items():
+        np.testing.assert_array_equal(value, _weights(second)[key], err_msg=key)
+    third = _run(mnist_dir, "--epochs", "1", "--seed", "2")
+    third.fit()
+    assert third.history[0]["train_loss"] != first.history[0]["train_loss"]
+
+
+def test_resuming_after_two_epochs_equals_four_uninterrupted_epochs(mnist_dir, tmp_path):
+    straight = _run(mnist_dir, "--epochs", "4")
+    straight.fit()
+    checkpoint = tmp_path / "run.npz"
+    first = _run(mnist_dir, "--epochs", "4", "--checkpoint", str(checkpoint))
+    first.args.epochs = 2  # stop after two of the four scheduled epochs
+    first.fit()
+    tinynn.manual_seed(12345)  # the resumed run must not depend on the global state it starts in
+    resumed = _run(mnist_dir, "--epochs", "4")
+    resumed.load_state_dict(tinynn.load(checkpoint))
+    resumed.fit()
+    assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in straight.history]
+    for key, value in _weights(straight).items():
+        np.testing.assert_array_equal(value, _weights(resumed)[key], err_msg=key)
+
+
+def test_resuming_mid_epoch_equals_an_uninterrupted_run(mnist_dir, tmp_path):
+    straight = _run(mnist_dir, "--epochs", "2")
+    straight.fit()
+    checkpoint = tmp_path / "run.npz"
+    interrupted = _run(mnist_dir, "--epochs", "2", "--checkpoint", str(checkpoint))
+    original_step = interrupted.scheduler.step
+    calls = []
+
+    def step_then_stop():
+        original_step()
+        calls.append(1)
+        if len(calls) == 6:  # mid-way through the second epoch (4 steps per epoch)
+            interrupted.request_stop()
+
+    interrupted.scheduler.step = step_then_stop
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            interrupted.fit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    interrupted.save()
+    resumed = _run(mnist_dir, "--epochs", "2")
+    resumed.load_state_dict(tinynn.load(checkpoint))
+    assert (resumed.epoch, resumed.step) == (2, 2)
+    resumed.fit()
+    for key, value in _weights(straight).items():
+        np.testing.assert_array_equal(value, _weights(resumed)[key], err_msg=key)
+    assert resumed.history[-1]["test_loss"] == straight.history[-1]["test_loss"]
+
+
+def test_ctrl_c_saves_a_resumable_checkpoint_and_exits_cleanly(mnist_dir, tmp_path):
+    checkpoint = tmp_path / "interrupted.npz"
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLE), "--data-dir", str(mnist_dir), "--epochs", "50", "--limit", "512",
+         "--test-limit", "100", "--batch-size", "32", "--no-progress", "--checkpoint", str(checkpoint)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("Test set"):
+            break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "saved a resumable checkpoint" in out
+    state = tinynn.load(checkpoint)
+    assert state["epoch"] >= 1 and 0 <= state["step"] < 16
+
+
+def test_non_finite_loss_stops_training_with_a_clear_message(mnist_dir):
+    run = _run(mnist_dir, "--epochs", "1")
+    run.model.features[0].weight.data[0, 0, 0, 0] = np.nan
+    with pytest.raises(tinynn.guard.NonFiniteError, match="non-finite loss nan at epoch 1 and step 0"):
+        run.fit()
+
+
+def test_guard_names_the_parameter_with_a_non_finite_gradient():
+    layer = tinynn.nn.Linear(2, 1)
+    loss = layer(tinynn.ones(1, 2)).sum()
+    loss.backward()
+    layer.bias.grad.data[0] = np.inf
+    with pytest.raises(tinynn.guard.NonFiniteError, match=r"gradient in parameter 'bias' \(1,\) at epoch 3 and step 7"):
+        tinynn.guard.check_finite(loss, layer.named_parameters(), epoch=3, step=7)
+
+
+def test_gpu_without_a_gpu_is_one_clear_line_and_exit_code_2(mnist_dir):
+    if tinynn.gpu_available():
+        pytest.skip("a GPU is available here")
+    result = subprocess.run([sys.executable, str(EXAMPLE), "--device", "gpu", "--data-dir", str(mnist_dir)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "GPU" in lines[0] and 'pip install "tinynn[gpu]"' in lines[0]
+
+
+def test_missing_data_without_network_is_a_clear_error(tmp_path):
+    env = dict(os.environ, TINYNN_DATA=str(tmp_path))
+    code = ("import sys; sys.argv=['x', '--epochs', '1']; sys.path.insert(0, %r); "
+            "import tinynn.data.mnist as m; m.MIRRORS = ('http://127.0.0.1:9/',); "
+            "import runpy; runpy.run_path(%r, run_name='__main__')") % (str(ROOT), str(EXAMPLE))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert str(tmp_path) in result.stderr and "TINYNN_DATA" in result.stderr

@@ -40,7 +40,7 @@ def clip(x, min=None, max=None):
 
 clamp = clip
 
-from . import nn, optim, data  # noqa: E402  (they build on the Tensor defined above)
+from . import data, guard, nn, optim, viz  # noqa: E402  (they build on the Tensor defined above)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
 

@@ -4,7 +4,9 @@ The pieces, from the bottom up: ``backend`` (where arrays live), ``autograd`` (t
 backward engine), ``ops`` (each op's forward beside its backward), ``nn`` (layers built on
 ``nn.functional``), ``optim`` (optimizers and schedules), ``data`` (datasets and loading).
 """
-from . import autograd, backend
+import numpy as np
+
+from . import autograd, backend, memory
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .backend import DeviceError, gpu_available
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
@@ -12,6 +14,7 @@ from .tensor import (Tensor, arange, concatenate, from_numpy, matmul, maximum, o
                      stack, tensor, zeros)
 
 cat = concatenate
+memory.keep_freed_memory()
 
 
 def exp(x):
@@ -44,6 +47,7 @@ from . import data, guard, nn, optim, viz  # noqa: E402  (they build on the Tens
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
 
-float32 = "float32"
-float64 = "float64"
+float32 = np.float32
+float64 = np.float64
+int64 = np.int64
 __version__ = "0.1.0"

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ...autograd import Function
-from .im2col import col2im, im2col, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .im2col import col2im, im2col, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_nchw, check_non_negative, check_positive, check_window_fits, pair
 
 
@@ -11,31 +11,56 @@ class MaxPool2d(Function):
 
     Shapes: x (N, C, H, W) -> y (N, C, OH, OW). Padding counts as -inf (never the maximum), as in
     PyTorch. Backward: each dL/dy entry goes to the position of its window's maximum (the first
-    one in row-major window order on a tie, as PyTorch); overlapping windows add up (col2im).
+    one in row-major window order on a tie, as PyTorch); overlapping windows add up.
+
+    Both passes loop over the KH*KW kernel offsets, never over pixels: for offset (p, q) the
+    strided view x[:, p::S, q::S] holds that window position for every output at once. The
+    forward keeps a running maximum and the offset it came from (a strict ">" keeps the first of
+    equal values; NaN wins, so NaN propagates as in PyTorch); the backward adds dL/dy back at
+    each offset where it was the argmax. This is col2im with a one-hot column per window,
+    without ever building the columns.
     """
 
     def __init__(self, kernel_size, stride, padding):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
+    def _offsets(self, shape):
+        """(offset number, index of that window position in every window) for a padded NHWC shape."""
+        kh, kw = self.kernel_size
+        sh, sw = self.stride
+        oh, ow = output_size(shape[1], kh, sh), output_size(shape[2], kw, sw)
+        for p in range(kh):
+            for q in range(kw):
+                yield p * kw + q, (slice(None), slice(p, p + sh * (oh - 1) + 1, sh),
+                                   slice(q, q + sw * (ow - 1) + 1, sw), slice(None))
+
     def forward(self, x):
         xp = self.xp(x)
         x_padded = pad_nhwc(to_nhwc(x), self.padding, value=-np.inf)
-        windows = im2col(x_padded, self.kernel_size, self.stride)
-        n, oh, ow, kh, kw, c = windows.shape
-        flat = windows.reshape(n, oh, ow, kh * kw, c)
-        self.argmax = flat.argmax(axis=3)[:, :, :, None, :]
         self.padded_shape = x_padded.shape
-        y = xp.take_along_axis(flat, self.argmax, axis=3)
-        return to_nchw(y.reshape(n, oh, ow, c))
+        y = argmax = None
+        for offset, window in self._offsets(x_padded.shape):
+            candidate = x_padded[window]
+            if y is None:
+                y = candidate.copy()
+                argmax = xp.zeros(y.shape, dtype=np.uint8 if self.kernel_size[0] * self.kernel_size[1] < 256
+                                  else np.int32)
+                continue
+            better = (candidate > y) | xp.isnan(candidate)
+            # argmax = where(better, offset, argmax), in arithmetic form (far faster than where() here;
+            # uint8 wrap-around cancels out exactly).
+            argmax += better * (offset - argmax)
+            xp.maximum(y, candidate, out=y)
+        self.argmax = argmax
+        return to_nchw(y)
 
     def backward(self, gy):
         xp = self.xp(gy)
-        n, c, oh, ow = gy.shape
-        kh, kw = self.kernel_size
-        g_col = xp.zeros((n, oh, ow, kh * kw, c), dtype=gy.dtype)
-        xp.put_along_axis(g_col, self.argmax, to_nhwc(gy)[:, :, :, None, :], axis=3)
-        g = col2im(g_col.reshape(n, oh, ow, kh, kw, c), self.padded_shape, self.stride)
-        return (to_nchw(unpad_nhwc(g, self.padding)),)
+        g = to_nhwc(gy)
+        gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
+        for offset, window in self._offsets(self.padded_shape):
+            gx[window] += g * (self.argmax == offset)
+        return (to_nchw(unpad_nhwc(gx, self.padding)),)
 
 
 class AvgPool2d(Function):

@@ -6,21 +6,41 @@ from ...ops.reduction import sum_rows
 from .validation import check_float
 
 
-def _as_rows(x):
-    """(N, C) or (N, C, H, W) -> a (M, C) view with one row per value of each channel.
+class ChannelRows:
+    """A view of (N, C) or (N, C, H, W) data as a 2-D matrix whose columns cycle through the channels.
 
-    For 4-D input this is the channels-last view reshaped, free when the memory is channels-last
-    (as tinynn's conv outputs are)."""
-    if x.ndim == 2:
-        return x
-    return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+    For 4-D input the matrix is the channels-last memory seen as (N*H, W*C): row (n, h) holds the
+    pixels of one image row, channel fastest. Per-channel sums are column sums folded over the W
+    repeats, and per-channel constants are tiled W times. The result is the same as working on an
+    (N*H*W, C) matrix, but every elementwise pass runs along rows of W*C values instead of C: with
+    C around 20 that is several times faster in NumPy, whose cost per row dominates short rows.
+    The reshape is free when the memory is channels-last, as tinynn's conv outputs are.
+    """
 
+    def __init__(self, shape):
+        self.shape = shape
+        self.channels = shape[1]
+        self.repeats = 1 if len(shape) == 2 else shape[3]
 
-def _from_rows(rows, shape):
-    if len(shape) == 2:
-        return rows
-    n, c, h, w = shape
-    return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    def rows(self, x):
+        if len(self.shape) == 2:
+            return x
+        n, c, h, w = self.shape
+        return x.transpose(0, 2, 3, 1).reshape(n * h, w * c)
+
+    def unrows(self, rows):
+        if len(self.shape) == 2:
+            return rows
+        n, c, h, w = self.shape
+        return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+    def sums(self, rows):
+        """Per-channel sums (C,) of a rows matrix (BLAS matrix-vector product, see ``sum_rows``)."""
+        return sum_rows(rows).reshape(self.repeats, self.channels).sum(axis=0)
+
+    def tile(self, vector):
+        """A per-channel vector (C,) repeated to match one row of the matrix."""
+        return Function.xp(vector).tile(vector, self.repeats)
 
 
 class BatchNorm(Function):
@@ -38,7 +58,8 @@ class BatchNorm(Function):
 
     In eval mode mean and var are the running estimates, constants for backward, so
     dL/dx = gamma / sqrt(var + eps) * gy.  Both are computed as per-channel affine maps
-    (y = x * scale + shift, dL/dx = gy * a + x * b + c) so that no xhat array is stored.
+    (y = x * scale + shift, dL/dx = gy * a + x * b + c) so that no xhat array is stored; the
+    data is traversed as ``ChannelRows``.
     """
 
     def __init__(self, running_mean, running_var, training, momentum, eps, num_batches_tracked=None):
@@ -48,21 +69,24 @@ class BatchNorm(Function):
 
     def forward(self, x, weight=None, bias=None):
         xp = self.xp(x)
-        rows = _as_rows(x)
-        count = rows.shape[0]
+        layout = ChannelRows(x.shape)
+        rows = layout.rows(x)
+        count = x.size // layout.channels
         if self.training:
-            mean = sum_rows(rows) / count
-            centered = rows - mean
-            var = sum_rows(centered * centered) / count
+            mean = layout.sums(rows) / count
+            centered = rows - layout.tile(mean)
+            centered *= centered
+            var = layout.sums(centered) / count
             self._update_running_stats(mean, var, count)
         else:
             mean, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
         inv_std = 1 / xp.sqrt(var + self.eps)
-        gamma = weight if weight is not None else xp.ones_like(inv_std)
-        scale = gamma * inv_std
+        scale = weight * inv_std if weight is not None else inv_std
         shift = (bias - mean * scale) if bias is not None else -mean * scale
-        self.rows, self.mean, self.inv_std, self.scale, self.shape = rows, mean, inv_std, scale, x.shape
-        return _from_rows(rows * scale + shift, x.shape)
+        self.layout, self.rows, self.mean, self.inv_std, self.scale = layout, rows, mean, inv_std, scale
+        y = rows * layout.tile(scale)
+        y += layout.tile(shift)
+        return layout.unrows(y)
 
     def _update_running_stats(self, mean, var, count):
         if self.running_mean is None:
@@ -77,24 +101,24 @@ class BatchNorm(Function):
         self.running_var += momentum * unbiased_var
 
     def backward(self, gy):
-        g = _as_rows(gy)
-        count = g.shape[0]
-        sum_g = sum_rows(g)
-        gx = ggamma = gbeta = None
-        if self.training:
-            sum_g_x = sum_rows(g * self.rows)
-            ggamma = (sum_g_x - self.mean * sum_g) * self.inv_std  # = sum gy * xhat
-            if self.needs_input_grad[0]:
+        layout = self.layout
+        g = layout.rows(gy)
+        count = gy.size // layout.channels
+        sum_g = layout.sums(g)
+        gx = ggamma = None
+        if self.training or self.needs_input_grad[1]:
+            ggamma = (layout.sums(g * self.rows) - self.mean * sum_g) * self.inv_std  # = sum gy * xhat
+        if self.needs_input_grad[0]:
+            if self.training:
                 b = -self.scale * self.inv_std * ggamma / count
                 c = -self.scale * sum_g / count - b * self.mean
-                gx = _from_rows(g * self.scale + (self.rows * b + c), self.shape)
-        else:
-            if self.needs_input_grad[1]:
-                ggamma = (sum_rows(g * self.rows) - self.mean * sum_g) * self.inv_std
-            if self.needs_input_grad[0]:
-                gx = _from_rows(g * self.scale, self.shape)
-        if self.needs_input_grad[2]:
-            gbeta = sum_g
+                rows_gx = g * layout.tile(self.scale)
+                rows_gx += self.rows * layout.tile(b)
+                rows_gx += layout.tile(c)
+            else:
+                rows_gx = g * layout.tile(self.scale)
+            gx = layout.unrows(rows_gx)
+        gbeta = sum_g if self.needs_input_grad[2] else None
         return gx, ggamma, gbeta
 
 

@@ -7,7 +7,7 @@ backward engine), ``ops`` (each op's forward beside its backward), ``nn`` (layer
 import numpy as np
 
 from . import autograd, backend, memory
-from .autograd import enable_grad, is_grad_enabled, no_grad
+from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import DeviceError, gpu_available
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .tensor import (Tensor, arange, concatenate, from_numpy, matmul, maximum, ones, pad, rand, randn,

@@ -348,7 +348,12 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
             return self.reshape(1)
+        for what, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if not -self.ndim <= dim < self.ndim:
+                raise ValueError(f"flatten: {what} {dim} is out of range for a tensor of shape {self.shape}")
         start, end = start_dim % self.ndim, end_dim % self.ndim
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
         merged = int(np.prod(self.shape[start:end + 1]))
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 

@@ -7,7 +7,7 @@ that used it came later in the forward pass and so was visited earlier here: gra
 several uses (a diamond) are summed first. A Function turns its output's gradient into its
 inputs' gradients; a leaf that requires grad adds its gradient into ``.grad``.
 """
-from . import grad_mode
+from . import anomaly, grad_mode
 
 
 def _topological_order(root):
@@ -62,6 +62,8 @@ def backward(root, grad, retain_graph=False):
                 if not needed or parent_grad is None:
                     continue
                 _check_grad_shape(function, parent, parent_grad)
+                if anomaly.is_anomaly_enabled():
+                    anomaly.check_finite(f"{function.name} backward", "the gradient it returned", parent_grad)
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
             if not retain_graph:

@@ -6,13 +6,14 @@ Subclasses implement
   ``self`` whatever the backward needs (inputs, masks, statistics).
 * ``backward(self, grad_output) -> tuple``: given dL/dy, the gradients dL/dx_i for each input,
   in order, each the shape of its input (or ``None`` where the input needs no gradient).
-  ``self.needs_input_grad[i]`` says which ones are wanted, so costly ones can be skipped.
+  ``self.needs_input_grad[i]`` (set before forward runs) says which ones are wanted, so costly
+  ones can be skipped, and a forward whose gradients are all unwanted need keep nothing.
 
 Calling a Function on Tensors runs forward and, when grad is enabled and any input requires
 grad, links the output to this Function so ``Tensor.backward`` can find it.
 """
 from .. import backend
-from . import grad_mode
+from . import anomaly, grad_mode
 
 
 class Function:
@@ -31,13 +32,19 @@ class Function:
                 f"{self.name}: all inputs must be on the same device, got tensors on "
                 f"{' and '.join(sorted(devices))} ({listing}); move them with .to(device)"
             )
+        recording = grad_mode.is_grad_enabled() and any(t.requires_grad for t in present)
+        # Known before forward, so a forward can skip keeping what no backward will need.
+        self.needs_input_grad = tuple(recording and t is not None and t.requires_grad for t in tensors)
+        if anomaly.is_anomaly_enabled():
+            for position, t in enumerate(tensors):
+                anomaly.check_finite(self.name, f"input {position}", t.data if t is not None else None)
         output_data = self.forward(*(t.data if t is not None else None for t in tensors))
-        requires_grad = (grad_mode.is_grad_enabled() and output_data.dtype.kind == "f"
-                         and any(t.requires_grad for t in present))
+        if anomaly.is_anomaly_enabled():
+            anomaly.check_finite(self.name, "output", output_data)
+        requires_grad = recording and output_data.dtype.kind == "f"
         output = Tensor._from_op(output_data, requires_grad)
         if requires_grad:
             self.inputs = tensors
-            self.needs_input_grad = tuple(t is not None and t.requires_grad for t in tensors)
             output.grad_fn = self
         return output
 

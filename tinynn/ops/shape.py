@@ -64,8 +64,15 @@ class GetItem(Function):
     def backward(self, gy):
         xp = self.xp(gy)
         gx = xp.zeros(self.input_shape, dtype=gy.dtype)
-        backend.scatter_add(gx, self.index, gy)
+        backend.scatter_add(gx, _index_on(xp, self.index), gy)
         return (gx,)
+
+
+def _index_on(xp, index):
+    """The index with its integer/boolean arrays on the same device as the data."""
+    if isinstance(index, tuple):
+        return tuple(_index_on(xp, i) for i in index)
+    return xp.asarray(index) if isinstance(index, np.ndarray) else index
 
 
 class Pad(Function):
@@ -109,7 +116,7 @@ class Concatenate(Function):
         return self.xp(xs[0]).concatenate(xs, axis=axis)
 
     def backward(self, gy):
-        boundaries = np.cumsum(self.sizes)[:-1]
+        boundaries = np.cumsum(self.sizes)[:-1].tolist()
         return tuple(self.xp(gy).split(gy, boundaries, axis=self.axis))
 
 

@@ -1,6 +1,6 @@
 """Activations and the (log-)softmax."""
 from ...autograd import Function
-from .validation import check_float
+from .validation import check_float, check_not_empty
 
 
 class ReLU(Function):
@@ -62,16 +62,19 @@ class Softmax(Function):
 
 def relu(input):
     check_float(input, "relu")
+    check_not_empty(input, "relu")
     return ReLU()(input)
 
 
 def leaky_relu(input, negative_slope=0.01):
     check_float(input, "leaky_relu")
+    check_not_empty(input, "leaky_relu")
     return LeakyReLU(negative_slope)(input)
 
 
 def _softmax_axis(input, dim, name):
     check_float(input, name)
+    check_not_empty(input, name)
     if input.ndim == 0:
         raise ValueError(f"{name}: expected at least 1 dimension, got a scalar")
     if not -input.ndim <= dim < input.ndim:

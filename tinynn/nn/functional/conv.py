@@ -1,4 +1,5 @@
 """2-D convolution (cross-correlation, as every framework computes it) via im2col."""
+from ... import backend
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
@@ -6,8 +7,9 @@ from .validation import check_float, check_nchw, check_non_negative, check_posit
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
 # (the matmul then reads them from cache, not from memory, and a batch of 1,000 needs no
-# gigabyte-sized temporary). Any block size gives the same result.
-COL_BLOCK_BYTES = 4 << 20
+# gigabyte-sized temporary). A GPU prefers few large launches, so its blocks are far larger.
+# Any block size gives the same result.
+COL_BLOCK_BYTES = {"cpu": 4 << 20, "gpu": 512 << 20}
 
 
 class Conv2d(Function):
@@ -38,10 +40,12 @@ class Conv2d(Function):
     def __init__(self, stride, padding):
         self.stride, self.padding = stride, padding
 
-    def _blocks(self, n, kernel, out_hw, channels, itemsize):
+    @staticmethod
+    def _blocks(x, kernel, out_hw):
         """Slices of the batch whose im2col block fits in COL_BLOCK_BYTES (at least one image each)."""
-        per_image = out_hw[0] * out_hw[1] * kernel[0] * kernel[1] * channels * itemsize
-        size = max(1, COL_BLOCK_BYTES // per_image)
+        n, channels = x.shape[0], x.shape[1]
+        per_image = out_hw[0] * out_hw[1] * kernel[0] * kernel[1] * channels * x.dtype.itemsize
+        size = max(1, COL_BLOCK_BYTES[backend.device_of(x)] // per_image)
         return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
     def _col(self, x_padded, kernel):
@@ -52,13 +56,13 @@ class Conv2d(Function):
     def forward(self, x, weight, bias=None):
         xp = self.xp(x)
         n = x.shape[0]
-        out_channels, in_channels, kh, kw = weight.shape
+        out_channels, _, kh, kw = weight.shape
         x_padded = pad_nhwc(to_nhwc(x), self.padding)
         oh = (x_padded.shape[1] - kh) // self.stride[0] + 1
         ow = (x_padded.shape[2] - kw) // self.stride[1] + 1
         weight_matrix = weight.transpose(2, 3, 1, 0).reshape(-1, out_channels)
         y = xp.empty((n, oh, ow, out_channels), dtype=x.dtype)
-        self.blocks = self._blocks(n, (kh, kw), (oh, ow), in_channels, x.dtype.itemsize)
+        self.blocks = self._blocks(x, (kh, kw), (oh, ow))
         for block in self.blocks:
             xp.matmul(self._col(x_padded[block], (kh, kw)), weight_matrix,
                       out=y[block].reshape(-1, out_channels))

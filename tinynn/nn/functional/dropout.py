@@ -1,7 +1,7 @@
 """Dropout: randomly zeroing activations during training."""
 from ... import random
 from ...autograd import Function
-from .validation import check_float
+from .validation import check_float, check_not_empty
 
 
 class Dropout(Function):
@@ -28,7 +28,8 @@ class Dropout(Function):
 def dropout(input, p=0.5, training=True, name="dropout"):
     """Zero each element with probability ``p`` in training (scaling the rest by 1/(1-p)); identity in eval."""
     check_float(input, name)
-    if not 0 <= p < 1:
+    check_not_empty(input, name)
+    if not isinstance(p, (int, float)) or not 0 <= p < 1:
         raise ValueError(f"{name}: probability p must be in [0, 1), got {p}")
     if not training or p == 0:
         return input

@@ -30,6 +30,8 @@ def linear(input, weight, bias=None, name="linear"):
     check_float(input, name)
     if input.ndim == 0:
         raise ValueError(f"{name}: expected input of shape (..., in_features), got a scalar")
+    if input.ndim > 1 and input.shape[0] == 0:
+        raise ValueError(f"{name}: got an empty batch (input shape {input.shape})")
     if weight.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D weight (out_features, in_features), got {weight.shape}")
     if input.shape[-1] != weight.shape[1]:

@@ -8,11 +8,17 @@ from .validation import check_float
 REDUCTIONS = ("mean", "sum", "none")
 
 
+def _mean_weight(valid, dtype):
+    """1 / (number of non-ignored rows), kept on the device (no GPU->CPU sync per step)."""
+    xp = Function.xp(valid)
+    return 1 / xp.maximum(valid.sum(), 1).astype(dtype)
+
+
 def _reduce(losses, valid, reduction):
     if reduction == "none":
         return losses
     total = losses.sum()
-    return total / max(int(valid.sum()), 1) if reduction == "mean" else total
+    return total * _mean_weight(valid, losses.dtype) if reduction == "mean" else total
 
 
 class NLLLoss(Function):
@@ -39,7 +45,7 @@ class NLLLoss(Function):
         xp = self.xp(gy)
         weight = self.valid.astype(gy.dtype)
         if self.reduction == "mean":
-            weight = weight / max(int(self.valid.sum()), 1)
+            weight = weight * _mean_weight(self.valid, gy.dtype)
         gx = xp.zeros(self.input_shape, dtype=gy.dtype)
         gx[self.rows, self.safe_targets] = -gy * weight
         return (gx,)
@@ -72,7 +78,7 @@ class CrossEntropy(Function):
         grad[self.rows, self.safe_targets] -= 1
         weight = self.valid.astype(gy.dtype)
         if self.reduction == "mean":
-            weight = weight / max(int(self.valid.sum()), 1)
+            weight = weight * _mean_weight(self.valid, gy.dtype)
         return (grad * (weight * gy)[:, None],)
 
 

@@ -46,10 +46,11 @@ class MaxPool2d(Function):
                 argmax = xp.zeros(y.shape, dtype=np.uint8 if self.kernel_size[0] * self.kernel_size[1] < 256
                                   else np.int32)
                 continue
-            better = (candidate > y) | xp.isnan(candidate)
-            # argmax = where(better, offset, argmax), in arithmetic form (far faster than where() here;
-            # uint8 wrap-around cancels out exactly).
-            argmax += better * (offset - argmax)
+            if self.needs_input_grad[0]:
+                better = (candidate > y) | xp.isnan(candidate)
+                # argmax = where(better, offset, argmax), in arithmetic form (far faster than where()
+                # here; uint8 wrap-around cancels out exactly).
+                argmax += better * (offset - argmax)
             xp.maximum(y, candidate, out=y)
         self.argmax = argmax
         return to_nchw(y)

@@ -25,6 +25,11 @@ def check_float(x, name, what="input"):
         raise TypeError(f"{name}: expected a floating-point {what}, got dtype {x.dtype}; convert it with .float()")
 
 
+def check_not_empty(x, name):
+    if x.ndim and x.shape[0] == 0:
+        raise ValueError(f"{name}: got an empty batch (input shape {x.shape})")
+
+
 def check_nchw(x, name):
     """A float tensor of shape (N, C, H, W) with N >= 1."""
     check_float(x, name)

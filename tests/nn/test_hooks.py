@@ -1,0 +1,95 @@
+"""Module forward hooks and full backward hooks: order, shapes, replacement and removal."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.models import MnistTiny
+from tinynn.nn import functional as F
+
+
+def test_forward_hooks_fire_in_call_order_with_output_shapes():
+    model = MnistTiny()
+    seen = []
+    handles = [layer.register_forward_hook(lambda m, inputs, out, name=name: seen.append((name, out.shape)))
+               for name, layer in model.named_modules() if not list(layer.children())]
+    model(tinynn.randn(2, 1, 28, 28))
+    assert [name for name, _ in seen][:5] == ["features.0", "features.1", "features.2", "features.3", "features.4"]
+    assert seen[0][1] == (2, 16, 26, 26) and seen[11][1] == (2, 24, 11, 11) and seen[-1] == ("classifier", (2, 10))
+    for handle in handles:
+        handle.remove()
+    seen.clear()
+    model(tinynn.randn(2, 1, 28, 28))
+    assert seen == []
+
+
+def test_forward_hook_can_replace_the_output():
+    layer = nn.Linear(3, 2)
+    handle = layer.register_forward_hook(lambda m, inputs, out: out * 0)
+    assert (layer(tinynn.ones(1, 3)).numpy() == 0).all()
+    handle.remove()
+    assert (layer(tinynn.ones(1, 3)).numpy() != 0).any()
+
+
+def test_backward_hooks_fire_from_the_output_towards_the_input_with_the_right_shapes():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    calls = []
+
+    def record(module, grad_input, grad_output):
+        calls.append((type(module).__name__, [None if g is None else g.shape for g in grad_input],
+                      [g.shape for g in grad_output]))
+
+    handles = [layer.register_full_backward_hook(record) for layer in model]
+    loss = F.cross_entropy(model(tinynn.randn(2, 1, 6, 6)), tinynn.tensor([0, 2]))
+    loss.backward()
+    assert [name for name, _, _ in calls] == ["Linear", "Flatten", "ReLU", "Conv2d"]
+    assert calls[0][1:] == ([(2, 64)], [(2, 3)])
+    assert calls[2][1:] == ([(2, 4, 4, 4)], [(2, 4, 4, 4)])
+    assert calls[3][1:] == ([None], [(2, 4, 4, 4)]), "the image needs no gradient, as in PyTorch"
+    for handle in handles:
+        handle.remove()
+    calls.clear()
+    F.cross_entropy(model(tinynn.randn(2, 1, 6, 6)), tinynn.tensor([0, 2])).backward()
+    assert calls == []
+
+
+def test_backward_hook_grads_match_torch(torch, rng):
+    ours = nn.Linear(4, 3)
+    theirs = torch.nn.Linear(4, 3)
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    got = {}
+    ours.register_full_backward_hook(lambda m, gi, go: got.update(ours=(gi[0].numpy(), go[0].numpy())))
+    theirs.register_full_backward_hook(lambda m, gi, go: got.update(theirs=(gi[0].numpy(), go[0].numpy())))
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    weights = rng.standard_normal((5, 3)).astype(np.float32)
+    (ours(tinynn.tensor(x, requires_grad=True)) * tinynn.tensor(weights)).sum().backward()
+    (theirs(torch.tensor(x, requires_grad=True)) * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(got["ours"][0], got["theirs"][0], rtol=1e-5)
+    np.testing.assert_allclose(got["ours"][1], got["theirs"][1], rtol=1e-5)
+
+
+def test_backward_hook_can_replace_grad_input():
+    layer = nn.ReLU()
+    layer.register_full_backward_hook(lambda m, grad_input, grad_output: (grad_input[0] * 0 + 7,))
+    x = tinynn.tensor([1.0, -1.0], requires_grad=True)
+    layer(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [7, 7])
+
+
+def test_hook_handles_work_as_context_managers():
+    layer = nn.Linear(2, 2)
+    seen = []
+    with layer.register_forward_hook(lambda *args: seen.append(1)):
+        layer(tinynn.ones(1, 2))
+    layer(tinynn.ones(1, 2))
+    assert seen == [1]
+
+
+@pytest.mark.parametrize("order", [[0, 1], [1, 0]])
+def test_several_forward_hooks_run_in_registration_order(order):
+    layer = nn.ReLU()
+    seen = []
+    for tag in order:
+        layer.register_forward_hook(lambda m, i, o, tag=tag: seen.append(tag))
+    layer(tinynn.ones(1))
+    assert seen == order

@@ -1,0 +1,159 @@
+"""Bad input to every layer and functional op gets a clear error naming the op, what it expected and
+what it got; never a crash, a NumPy traceback from deep inside, or a silent wrong answer."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinynn
+from tinynn import nn
+from tinynn.nn import functional as F
+
+# (name in messages, callable on an NCHW-ish input, a valid input shape)
+LAYERS_4D = {
+    "Conv2d(3, 4": (lambda: nn.Conv2d(3, 4, 3), (2, 3, 8, 8)),
+    "BatchNorm2d(3)": (lambda: nn.BatchNorm2d(3), (2, 3, 8, 8)),
+    "MaxPool2d": (lambda: nn.MaxPool2d(2), (2, 3, 8, 8)),
+    "AvgPool2d": (lambda: nn.AvgPool2d(2), (2, 3, 8, 8)),
+    "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 8, 8)),
+}
+ANY_RANK = {
+    "Linear(3, 4)": (lambda: nn.Linear(3, 4), (2, 3)),
+    "BatchNorm1d(3)": (lambda: nn.BatchNorm1d(3), (4, 3)),
+    "relu": (lambda: nn.ReLU(), (2, 3)),
+    "leaky_relu": (lambda: nn.LeakyReLU(), (2, 3)),
+    "log_softmax": (lambda: nn.LogSoftmax(dim=1), (2, 3)),
+    "Dropout(p=0.5)": (lambda: nn.Dropout(0.5), (2, 3)),
+}
+ALL = {**LAYERS_4D, **ANY_RANK}
+
+
+@pytest.mark.parametrize("name", LAYERS_4D)
+@given(rank=st.sampled_from([0, 1, 2, 3, 5]))
+def test_wrong_rank_names_the_layer_and_the_expected_layout(name, rank):
+    make, shape = LAYERS_4D[name]
+    bad = tinynn.zeros(*((2,) * rank))
+    with pytest.raises(ValueError) as info:
+        make()(bad)
+    message = str(info.value)
+    assert name in message and ("4-D" in message or "N, C, H, W" in message) and str(bad.shape) in message
+
+
+@pytest.mark.parametrize("name", ["Conv2d(3, 4", "BatchNorm2d(3)", "BatchNorm1d(3)", "Linear(3, 4)"])
+def test_wrong_channel_count_names_expected_and_actual(name):
+    make, shape = ALL[name]
+    bad_shape = (shape[0], 5) + shape[2:]
+    with pytest.raises(ValueError, match=r"expected .*3 (channels|features)") as info:
+        make()(tinynn.zeros(*bad_shape))
+    assert name in str(info.value) and "5" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_empty_batch_is_an_error(name):
+    make, shape = ALL[name]
+    with pytest.raises(ValueError, match="empty batch") as info:
+        make()(tinynn.zeros(*((0,) + shape[1:])))
+    assert name.split("(")[0].lower() in str(info.value).lower()
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_, np.uint8])
+def test_non_float_input_is_a_type_error(name, dtype):
+    make, shape = ALL[name]
+    with pytest.raises(TypeError, match=f"floating-point.*{np.dtype(dtype).name}") as info:
+        make()(tinynn.tensor(np.zeros(shape, dtype=dtype)))
+    assert name.split("(")[0].lower() in str(info.value).lower()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_non_tensor_input_is_a_type_error(name):
+    make, shape = ALL[name]
+    with pytest.raises(TypeError, match="tinynn.Tensor"):
+        make()(np.zeros(shape, dtype=np.float32))
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+@given(bad=st.one_of(st.integers(-99, -1), st.integers(4, 1000)))
+def test_targets_out_of_range(loss, bad):
+    target = tinynn.tensor(np.array([0, bad, 1]))
+    with pytest.raises(ValueError, match=f"target {bad} is out of range: expected class indices in \\[0, 3\\]"):
+        loss(tinynn.zeros(3, 4), target)
+
+
+def test_targets_of_the_wrong_shape_or_device():
+    with pytest.raises(ValueError, match=r"cross_entropy: expected target of shape \(3,\).*got \(4,\)"):
+        F.cross_entropy(tinynn.zeros(3, 4), tinynn.tensor([0, 1, 2, 3]))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_nan_input_propagates_and_anomaly_mode_names_the_op(name):
+    make, shape = ALL[name]
+    layer = make()
+    x = np.ones(shape, dtype=np.float32)
+    x.flat[1] = np.nan
+    out = layer(tinynn.tensor(x))
+    assert np.isnan(out.numpy()).any(), "NaN in must give NaN out, not a made-up number"
+    with tinynn.detect_anomaly():
+        with pytest.raises(tinynn.autograd.AnomalyError, match="input 0 of shape .* contains NaN; expected finite"):
+            layer(tinynn.tensor(x))
+
+
+def test_anomaly_mode_catches_a_non_finite_gradient():
+    x = tinynn.tensor([0.0, 1.0], requires_grad=True)
+    with tinynn.detect_anomaly(), np.errstate(divide="ignore"):
+        y = x.sqrt()
+        with pytest.raises(tinynn.autograd.AnomalyError, match="Sqrt backward: the gradient it returned .* infinity"):
+            y.sum().backward()
+
+
+def test_mismatched_devices_name_both(monkeypatch):
+    class OnGpu(np.ndarray):
+        pass
+
+    original = tinynn.backend.device_of
+    monkeypatch.setattr(tinynn.backend, "device_of", lambda a: "gpu" if isinstance(a, OnGpu) else original(a))
+    layer = nn.Conv2d(3, 4, 3)
+    layer.weight.data = layer.weight.data.view(OnGpu)
+    with pytest.raises(RuntimeError, match=r"Conv2d: all inputs must be on the same device, got tensors on cpu and gpu"):
+        layer(tinynn.zeros(1, 3, 8, 8))
+
+
+@pytest.mark.parametrize("op", [
+    lambda: F.conv2d(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 1, 5, 5)),
+    lambda: F.conv2d(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 1, 7, 7), padding=1),
+    lambda: F.max_pool2d(tinynn.zeros(1, 1, 2, 2), 3),
+    lambda: F.avg_pool2d(tinynn.zeros(1, 1, 2, 5), (3, 1)),
+])
+def test_kernel_larger_than_padded_input(op):
+    with pytest.raises(ValueError, match=r"kernel size .* is larger than the padded input"):
+        op()
+
+
+@given(stride=st.integers(-3, 0))
+def test_zero_or_negative_stride(stride):
+    with pytest.raises(ValueError, match=f"stride must be positive, got \\({stride}, {stride}\\)"):
+        F.conv2d(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 1, 3, 3), stride=stride)
+    with pytest.raises(ValueError, match="stride must be positive"):
+        F.max_pool2d(tinynn.zeros(1, 1, 4, 4), 2, stride=stride)
+    with pytest.raises(ValueError, match="Conv2d: kernel_size and stride must be positive"):
+        nn.Conv2d(1, 1, 3, stride=stride)
+
+
+@given(p=st.one_of(st.floats(-10, -1e-6), st.floats(1.0, 10)))
+def test_dropout_probability_out_of_range(p):
+    with pytest.raises(ValueError, match=f"Dropout: probability p must be in \\[0, 1\\), got {p}"):
+        nn.Dropout(p)
+    with pytest.raises(ValueError, match="dropout: probability p must be in"):
+        F.dropout(tinynn.zeros(2, 2), p)
+
+
+@pytest.mark.parametrize("bad", [2.5, "3", (1, 2, 3), None])
+def test_malformed_kernel_sizes(bad):
+    with pytest.raises(TypeError, match="kernel_size must be an int or a pair of ints"):
+        nn.Conv2d(1, 1, bad)
+    with pytest.raises(TypeError, match="kernel_size must be an int or a pair of ints"):
+        nn.MaxPool2d(bad)
+
+
+def test_flatten_out_of_range():
+    with pytest.raises(ValueError, match=r"flatten: start_dim 2 is out of range for a tensor of shape \(2, 3\)"):
+        nn.Flatten(2)(tinynn.zeros(2, 3))

@@ -5,6 +5,7 @@ import pytest
 import tinynn
 from tinynn import nn
 from tinynn.models import MnistTiny
+from seed_torch import torch_mnist_tiny
 
 
 def test_seed_model_has_exactly_17216_trainable_parameters():
@@ -27,34 +28,13 @@ def test_state_dict_round_trip_through_pytorch_gives_identical_outputs(torch, rn
     ours.eval()
     expected = ours(x).numpy()
 
-    theirs = _torch_seed_model(torch).eval()
+    theirs = torch_mnist_tiny(torch).eval()
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     np.testing.assert_allclose(theirs(torch.tensor(x.numpy())).detach().numpy(), expected, rtol=1e-4, atol=1e-5)
 
     back = MnistTiny().eval()
     back.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     np.testing.assert_array_equal(back(x).numpy(), expected)
-
-
-def _torch_seed_model(torch):
-    nn_ = torch.nn
-
-    def block(i, o, k, drop=True):
-        return [nn_.Conv2d(i, o, k), nn_.ReLU(), nn_.BatchNorm2d(o)] + ([nn_.Dropout(0.1)] if drop else [])
-
-    class Net(nn_.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = nn_.Sequential(*block(1, 16, 3), *block(16, 20, 3), *block(20, 24, 3, False),
-                                           nn_.MaxPool2d(2), *block(24, 10, 1, False), *block(10, 16, 3),
-                                           *block(16, 20, 3), *block(20, 24, 3), *block(24, 16, 1, False))
-            self.classifier = nn_.Linear(16, 10)
-
-        def forward(self, x):
-            x = torch.nn.functional.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
-            return self.classifier(x)
-
-    return Net()
 
 
 def test_load_state_dict_lists_missing_unexpected_and_mismatched_entries():

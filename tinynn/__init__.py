@@ -6,15 +6,17 @@ backward engine), ``ops`` (each op's forward beside its backward), ``nn`` (layer
 """
 import numpy as np
 
-from . import autograd, backend, memory
+from . import autograd, backend, blas, memory
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import DeviceError, gpu_available
+from .blas import set_blas_threads
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .tensor import (Tensor, arange, concatenate, from_numpy, matmul, maximum, ones, pad, rand, randn,
                      stack, tensor, zeros)
 
 cat = concatenate
 memory.keep_freed_memory()
+blas.configure_from_environment()
 
 
 def exp(x):

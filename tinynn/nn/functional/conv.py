@@ -1,5 +1,7 @@
 """2-D convolution (cross-correlation, as every framework computes it) via im2col."""
-from ... import backend
+import numpy as np
+
+from ... import backend, parallel
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
@@ -9,7 +11,7 @@ from .validation import check_float, check_nchw, check_non_negative, check_posit
 # (the matmul then reads them from cache, not from memory, and a batch of 1,000 needs no
 # gigabyte-sized temporary). A GPU prefers few large launches, so its blocks are far larger.
 # Any block size gives the same result.
-COL_BLOCK_BYTES = {"cpu": 4 << 20, "gpu": 512 << 20}
+COL_BLOCK_BYTES = {"cpu": 2 << 20, "gpu": 512 << 20}
 
 
 class Conv2d(Function):
@@ -29,7 +31,8 @@ class Conv2d(Function):
     The rows of col, gY and dL/dcol belong to single images, so every product above is a sum of
     the same products over blocks of images (``COL_BLOCK_BYTES``): both passes walk the batch in
     blocks, and the backward rebuilds each block's col instead of keeping the whole matrix (a
-    cheap copy, against holding ~40 MB per layer until backward).
+    cheap copy, against holding ~40 MB per layer until backward). Blocks are independent, so on
+    the CPU they run on all cores at once (``tinynn.parallel``).
 
     The last two lines are computed one kernel offset (p, q) at a time: the (rows, C) block of
     dL/dcol for that offset is gY @ w[:, :, p, q], and col2im adds it onto the input window
@@ -63,9 +66,11 @@ class Conv2d(Function):
         weight_matrix = weight.transpose(2, 3, 1, 0).reshape(-1, out_channels)
         y = xp.empty((n, oh, ow, out_channels), dtype=x.dtype)
         self.blocks = self._blocks(x, (kh, kw), (oh, ow))
-        for block in self.blocks:
-            xp.matmul(self._col(x_padded[block], (kh, kw)), weight_matrix,
-                      out=y[block].reshape(-1, out_channels))
+
+        def forward_block(block):
+            xp.matmul(self._col(x_padded[block], (kh, kw)), weight_matrix, out=y[block].reshape(-1, out_channels))
+
+        parallel.map_blocks(forward_block, self.blocks, on_cpu=xp is np)
         if bias is not None:
             # Added to rows of OW*O values (bias tiled OW times): same sums, far fewer NumPy row steps.
             y.reshape(n * oh, ow * out_channels)[...] += xp.tile(bias, ow)
@@ -80,15 +85,21 @@ class Conv2d(Function):
         gx = gw = gb = None
         if self.needs_input_grad[0]:
             gx = xp.zeros(self.x_padded.shape, dtype=gy.dtype)
-        if self.needs_input_grad[1]:
-            gw_matrix = xp.zeros(self.weight_matrix.shape, dtype=gy.dtype)
-        for block in self.blocks:
+
+        def backward_block(block):
+            """This block's share of dL/dWm, after adding its (disjoint) part of dL/dx."""
             g = g_nhwc[block].reshape(-1, out_channels)
-            if self.needs_input_grad[1]:
-                gw_matrix += self._col(self.x_padded[block], (kh, kw)).T @ g
             if gx is not None:
                 self._add_input_grad(gx[block], g, g_nhwc[block].shape)
+            if self.needs_input_grad[1]:
+                return self._col(self.x_padded[block], (kh, kw)).T @ g
+            return None
+
+        partial_weight_grads = parallel.map_blocks(backward_block, self.blocks, on_cpu=xp is np)
         if self.needs_input_grad[1]:
+            gw_matrix = partial_weight_grads[0]
+            for partial in partial_weight_grads[1:]:  # summed in block order: the same bits every run
+                gw_matrix += partial
             gw = gw_matrix.reshape(kh, kw, in_channels, out_channels).transpose(3, 2, 0, 1)
         if self.has_bias and self.needs_input_grad[2]:
             gb = sum_rows(g_nhwc.reshape(-1, out_channels))

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 
 import tinynn  # noqa: E402
 from tinynn.data import MNIST, DataLoader, default_data_dir, transforms  # noqa: E402
+from tinynn.data.mnist import MEAN, STD  # noqa: E402
 from tinynn.models import MnistTiny  # noqa: E402
 from tinynn.nn import functional as F  # noqa: E402
 
@@ -99,7 +100,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     tinynn.manual_seed(0)
     dataset = MNIST(args.data_dir or default_data_dir(), train=True, limit=args.steps * args.batch_size,
-                    transform=transforms.Normalize((0.1307,), (0.3081,))).to(args.device)
+                    transform=transforms.Normalize(MEAN, STD)).to(args.device)
     model = MnistTiny().to(args.device)
     optimizer = tinynn.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     recorder = LayerRecorder(model)

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tqdm import tqdm  # noqa: E402
 
 import tinynn  # noqa: E402
-from tinynn import nn  # noqa: E402
 from tinynn.data import MNIST, DataLoader, default_data_dir, transforms  # noqa: E402
+from tinynn.data.mnist import MEAN, STD  # noqa: E402
 from tinynn.guard import NonFiniteError, check_finite  # noqa: E402
 from tinynn.models import MnistTiny  # noqa: E402
 from tinynn.nn import functional as F  # noqa: E402
@@ -60,7 +60,7 @@ class Run:
         self.device = tinynn.backend.canonical_device(args.device)
         data_dir = args.data_dir or default_data_dir()
         augment = [] if args.no_augment else [transforms.RandomAffine(degrees=7, translate=(0.08, 0.08))]
-        normalize = transforms.Normalize(MNIST_MEAN, MNIST_STD)
+        normalize = transforms.Normalize(MEAN, STD)  # (0.1307,), (0.3081,) as in the seed
         self.train_set = MNIST(data_dir, train=True, transform=transforms.Compose(augment + [normalize]),
                                limit=args.limit).to(self.device)
         self.test_set = MNIST(data_dir, train=False, transform=normalize, limit=args.test_limit).to(self.device)
@@ -73,6 +73,7 @@ class Run:
             self.optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(self.train_loader),
             pct_start=0.2, div_factor=10.0, final_div_factor=100.0)
         self.epoch, self.step = 1, 0  # the next epoch to run, and steps already done in it
+        self.loss_sum, self.loss_count = None, 0  # this epoch's summed training loss so far (on the device)
         self.stop_requested = False
         self.history = []
         self.best = {"accuracy": -1.0, "epoch": 0, "state": None}
@@ -83,6 +84,7 @@ class Run:
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(), "loader": self.train_loader.state_dict(),
             "rng": tinynn.get_rng_state(), "epoch": self.epoch, "step": self.step, "history": self.history,
+            "epoch_loss": [self.loss_sum.item() if self.loss_sum is not None else None, self.loss_count],
             "best_accuracy": self.best["accuracy"], "best_epoch": self.best["epoch"],
             "best_model": self.best["state"] or self.model.state_dict(), "args": vars(self.args),
         }
@@ -94,6 +96,8 @@ class Run:
         self.train_loader.load_state_dict(state["loader"])
         tinynn.set_rng_state(state["rng"])
         self.epoch, self.step, self.history = state["epoch"], state["step"], list(state["history"])
+        loss_sum, self.loss_count = state["epoch_loss"]
+        self.loss_sum = None if loss_sum is None else tinynn.tensor(loss_sum, device=self.device)
         self.best = {"accuracy": state["best_accuracy"], "epoch": state["best_epoch"], "state": state["best_model"]}
 
     def save(self):
@@ -103,7 +107,6 @@ class Run:
     # ----- training ------------------------------------------------------------------------
     def train_epoch(self):
         self.model.train()
-        total_loss, total_count, loss_sum = 0.0, 0, None
         bar = tqdm(self.train_loader, initial=self.step, total=len(self.train_loader),
                    disable=self.args.no_progress, file=sys.stdout, dynamic_ncols=False)
         for images, labels in bar:
@@ -116,15 +119,16 @@ class Run:
             self.scheduler.step()
             # Sum losses on the device; reading one back forces a GPU sync, so only every log_every steps.
             batch_loss = loss.detach() * labels.shape[0]
-            loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
-            total_count += labels.shape[0]
+            self.loss_sum = batch_loss if self.loss_sum is None else self.loss_sum + batch_loss
+            self.loss_count += labels.shape[0]
             if self.step % self.args.log_every == 0 or self.step == len(self.train_loader) - 1:
                 bar.set_description(f"loss={loss.item()} batch_id={self.step}")
             self.step += 1
             if self.stop_requested:  # only between steps, so the saved state is consistent
                 raise KeyboardInterrupt
-        total_loss = loss_sum.item() / max(total_count, 1) if loss_sum is not None else float("nan")
-        return total_loss
+        mean_loss = self.loss_sum.item() / self.loss_count if self.loss_sum is not None else float("nan")
+        self.loss_sum, self.loss_count = None, 0
+        return mean_loss
 
     def evaluate(self):
         self.model.eval()
@@ -165,9 +169,6 @@ class Run:
             mean_seconds = sum(epoch_seconds) / max(len(epoch_seconds), 1)
             print(f"Best test accuracy: {self.best['accuracy']:.2f}% at epoch {self.best['epoch']}; "
                   f"{mean_seconds:.1f} s per epoch (training, {self.device})")
-
-
-MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 
 
 def plot_history(history, path):

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import tinynn
-from tinynn import nn
 from tinynn.autograd import gradcheck
 from tinynn.models import MnistTiny
 from tinynn.nn import functional as F

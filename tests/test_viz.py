@@ -27,7 +27,7 @@ def test_seed_model_loss_graph_lists_every_layer_op_once_per_use():
     assert ops.count("CrossEntropy") == 1 and ops.count("GlobalAvgPool2d") == 1
     # every parameter appears, labelled with its module path, feeding exactly one op
     labels = list(ovals.values())
-    for name, param in model.named_parameters():
+    for name, _ in model.named_parameters():
         matching = [node for node, label in ovals.items() if label.startswith(name + "\\n")]
         assert len(matching) == 1, name
         assert sum(1 for a, _ in edges if a == matching[0]) == 1

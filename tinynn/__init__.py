@@ -49,6 +49,14 @@ from . import data, guard, nn, optim, viz  # noqa: E402  (they build on the Tens
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
 
+__all__ = [
+    "Tensor", "tensor", "zeros", "ones", "randn", "rand", "arange", "from_numpy", "matmul", "maximum", "pad",
+    "concatenate", "cat", "stack", "exp", "log", "sqrt", "tanh", "sigmoid", "clip", "clamp", "no_grad",
+    "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed", "initial_seed", "get_rng_state",
+    "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save", "load", "summary",
+    "autograd", "backend", "nn", "optim", "data", "guard", "viz", "float32", "float64", "int64",
+]
+
 float32 = np.float32
 float64 = np.float64
 int64 = np.int64

@@ -6,7 +6,6 @@ resumed run continues the exact random stream of an uninterrupted one.
 """
 import numpy as np
 
-from . import backend
 
 _DEFAULT_SEED = 0
 _cpu_generator = np.random.Generator(np.random.PCG64(_DEFAULT_SEED))

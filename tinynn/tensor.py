@@ -11,11 +11,7 @@ import numpy as np
 
 from . import backend
 from .autograd import engine
-from .autograd.grad_mode import no_grad
 from .ops import arithmetic, elementwise, reduction, shape as shape_ops
-
-_FLOAT_DTYPES = (np.float16, np.float32, np.float64)
-
 
 def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
@@ -438,15 +434,6 @@ def stack(tensors, axis=0):
 def maximum(a, b):
     a = _as_tensor(a, b if isinstance(b, Tensor) else None)
     return a.maximum(b)
-
-
-def _default_dtype(array):
-    kind = array.dtype.kind
-    if kind == "f" and array.dtype != np.float64:
-        return array.dtype
-    if kind == "f" or kind in "iu" and array.dtype.itemsize > 8:
-        return np.float32
-    return array.dtype
 
 
 def tensor(data, dtype=None, device="cpu", requires_grad=False):

@@ -53,7 +53,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
     original = {i: x.data for i, x in checked}
     try:
-        for i, x in checked:
+        for _, x in checked:
             x.data = x.data.astype(np.float64)
             x.grad = None
         projection = [None]

@@ -1,5 +1,4 @@
 """Classification losses: negative log-likelihood and the fused, stable cross-entropy."""
-import numpy as np
 
 from ...autograd import Function
 from ...tensor import Tensor

@@ -157,7 +157,7 @@ class Run:
             epoch_seconds.append(seconds)
             test_loss, correct, count = self.evaluate()
             accuracy = 100.0 * correct / count
-            print(f"Test set: Average loss: {test_loss:.4f}, Accuracy: {correct}/{count} ({accuracy:.2f}%)")
+            print(f"Test set: Average loss: {test_loss:.4f}, Accuracy: {correct}/{count} ({accuracy:.2f}%)", flush=True)
             self.history.append({"epoch": self.epoch, "train_loss": train_loss, "test_loss": test_loss,
                                  "test_accuracy": accuracy, "seconds": seconds})
             if accuracy > self.best["accuracy"]:

@@ -113,7 +113,7 @@ def test_resuming_mid_epoch_equals_an_uninterrupted_run(mnist_dir, tmp_path):
 def test_ctrl_c_saves_a_resumable_checkpoint_and_exits_cleanly(mnist_dir, tmp_path):
     checkpoint = tmp_path / "interrupted.npz"
     process = subprocess.Popen(
-        [sys.executable, str(EXAMPLE), "--data-dir", str(mnist_dir), "--epochs", "50", "--limit", "512",
+        [sys.executable, "-u", str(EXAMPLE), "--data-dir", str(mnist_dir), "--epochs", "50", "--limit", "512",
          "--test-limit", "100", "--batch-size", "32", "--no-progress", "--checkpoint", str(checkpoint)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:

@@ -20,10 +20,10 @@ class Function:
     def __call__(self, *inputs):
         from ..tensor import Tensor
 
-        tensors = [x if isinstance(x, Tensor) or x is None else None for x in inputs]
-        if any(t is None and x is not None for t, x in zip(tensors, inputs)):
-            bad = next(x for t, x in zip(tensors, inputs) if t is None and x is not None)
-            raise TypeError(f"{self.name}: expected Tensor inputs, got {type(bad).__name__}")
+        tensors = inputs  # optional inputs (a missing bias) are None
+        for x in tensors:
+            if x is not None and not isinstance(x, Tensor):
+                raise TypeError(f"{self.name}: expected Tensor inputs, got {type(x).__name__}")
         present = [t for t in tensors if t is not None]
         devices = {t.device for t in present}
         if len(devices) > 1:
@@ -44,7 +44,7 @@ class Function:
         requires_grad = recording and output_data.dtype.kind == "f"
         output = Tensor._from_op(output_data, requires_grad)
         if requires_grad:
-            self.inputs = tensors
+            self.inputs = list(tensors)
             output.grad_fn = self
         return output
 

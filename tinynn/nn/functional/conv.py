@@ -4,7 +4,7 @@ import numpy as np
 from ... import backend, parallel
 from ...autograd import Function
 from ...ops.reduction import sum_rows
-from .im2col import im2col, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .im2col import im2col, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_float, check_nchw, check_non_negative, check_positive, check_window_fits, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
@@ -61,8 +61,7 @@ class Conv2d(Function):
         n = x.shape[0]
         out_channels, _, kh, kw = weight.shape
         x_padded = pad_nhwc(to_nhwc(x), self.padding)
-        oh = (x_padded.shape[1] - kh) // self.stride[0] + 1
-        ow = (x_padded.shape[2] - kw) // self.stride[1] + 1
+        oh, ow = output_size(x_padded.shape[1], kh, self.stride[0]), output_size(x_padded.shape[2], kw, self.stride[1])
         weight_matrix = weight.transpose(2, 3, 1, 0).reshape(-1, out_channels)
         y = xp.empty((n, oh, ow, out_channels), dtype=x.dtype)
         self.blocks = self._blocks(x, (kh, kw), (oh, ow))

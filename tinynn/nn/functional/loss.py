@@ -13,14 +13,36 @@ def _mean_weight(valid, dtype):
     return 1 / xp.maximum(valid.sum(), 1).astype(dtype)
 
 
-def _reduce(losses, valid, reduction):
-    if reduction == "none":
-        return losses
-    total = losses.sum()
-    return total * _mean_weight(valid, losses.dtype) if reduction == "mean" else total
+class _ClassIndexLoss(Function):
+    """What NLL and cross-entropy share: picking each row's target column, ignoring rows whose
+    target is ``ignore_index``, and the reduction."""
+
+    def __init__(self, targets, reduction, ignore_index):
+        self.targets, self.reduction, self.ignore_index = targets, reduction, ignore_index
+
+    def _pick_targets(self, scores):
+        """scores[i, t_i] for every row (0 where ignored); remembers the rows for backward."""
+        xp = self.xp(scores)
+        self.valid = self.targets != self.ignore_index
+        self.safe_targets = xp.where(self.valid, self.targets, 0)
+        self.rows = xp.arange(scores.shape[0])
+        return scores[self.rows, self.safe_targets] * self.valid
+
+    def _reduce(self, losses):
+        if self.reduction == "none":
+            return losses
+        total = losses.sum()
+        return total * _mean_weight(self.valid, losses.dtype) if self.reduction == "mean" else total
+
+    def _row_weights(self, gy):
+        """dL/dloss_i for every row: gy per row ("none") or shared, zero where ignored, /count for "mean"."""
+        weight = self.valid.astype(gy.dtype)
+        if self.reduction == "mean":
+            weight = weight * _mean_weight(self.valid, gy.dtype)
+        return weight * gy
 
 
-class NLLLoss(Function):
+class NLLLoss(_ClassIndexLoss):
     """loss_i = -logp[i, t_i] for rows whose target is not ``ignore_index``.
 
     Shapes: logp (N, C), targets (N,) ints -> (N,) for reduction "none", else a scalar
@@ -28,57 +50,33 @@ class NLLLoss(Function):
     for "mean"); every other entry gets 0.
     """
 
-    def __init__(self, targets, reduction, ignore_index):
-        self.targets, self.reduction, self.ignore_index = targets, reduction, ignore_index
-
     def forward(self, logp):
-        xp = self.xp(logp)
-        self.valid = self.targets != self.ignore_index
-        self.safe_targets = xp.where(self.valid, self.targets, 0)
-        self.rows = xp.arange(logp.shape[0])
         self.input_shape = logp.shape
-        losses = -logp[self.rows, self.safe_targets] * self.valid
-        return xp.asarray(_reduce(losses, self.valid, self.reduction), dtype=logp.dtype)
+        return self.xp(logp).asarray(self._reduce(-self._pick_targets(logp)), dtype=logp.dtype)
 
     def backward(self, gy):
-        xp = self.xp(gy)
-        weight = self.valid.astype(gy.dtype)
-        if self.reduction == "mean":
-            weight = weight * _mean_weight(self.valid, gy.dtype)
-        gx = xp.zeros(self.input_shape, dtype=gy.dtype)
-        gx[self.rows, self.safe_targets] = -gy * weight
+        gx = self.xp(gy).zeros(self.input_shape, dtype=gy.dtype)
+        gx[self.rows, self.safe_targets] = -self._row_weights(gy)
         return (gx,)
 
 
-class CrossEntropy(Function):
+class CrossEntropy(_ClassIndexLoss):
     """loss_i = logsumexp(z_i) - z[i, t_i]  (= -log softmax(z_i)[t_i]), fused for stability.
 
     Shapes: logits z (N, C), targets (N,) -> (N,) or a scalar, as ``NLLLoss``.
     dL/dz_i = (softmax(z_i) - onehot(t_i)) * dL/dloss_i: the classic "prediction minus truth".
     """
 
-    def __init__(self, targets, reduction, ignore_index):
-        self.targets, self.reduction, self.ignore_index = targets, reduction, ignore_index
-
     def forward(self, logits):
         xp = self.xp(logits)
         shifted = logits - logits.max(axis=1, keepdims=True)
-        log_normalizer = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
-        self.log_probs = shifted - log_normalizer
-        self.valid = self.targets != self.ignore_index
-        self.safe_targets = xp.where(self.valid, self.targets, 0)
-        self.rows = xp.arange(logits.shape[0])
-        losses = -self.log_probs[self.rows, self.safe_targets] * self.valid
-        return xp.asarray(_reduce(losses, self.valid, self.reduction), dtype=logits.dtype)
+        self.log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        return xp.asarray(self._reduce(-self._pick_targets(self.log_probs)), dtype=logits.dtype)
 
     def backward(self, gy):
-        xp = self.xp(gy)
-        grad = xp.exp(self.log_probs)
+        grad = self.xp(gy).exp(self.log_probs)
         grad[self.rows, self.safe_targets] -= 1
-        weight = self.valid.astype(gy.dtype)
-        if self.reduction == "mean":
-            weight = weight * _mean_weight(self.valid, gy.dtype)
-        return (grad * (weight * gy)[:, None],)
+        return (grad * self._row_weights(gy)[:, None],)
 
 
 def _prepare(input, target, reduction, ignore_index, name):

@@ -195,19 +195,21 @@ class Module:
         return backend.CPU
 
     # ----- state dicts ------------------------------------------------------------------
-    def state_dict(self):
-        """name -> Tensor for every parameter and persistent buffer, in PyTorch's order and names.
-        The tensors share memory with the module (detached), as in PyTorch."""
-        state = OrderedDict()
+    def _state_tensors(self):
+        """(name, tensor) for every parameter and persistent buffer, in PyTorch's order and names."""
         for module_name, module in self.named_modules():
             prefix = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
                 if param is not None:
-                    state[prefix + name] = param.detach()
+                    yield prefix + name, param
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent_buffers:
-                    state[prefix + name] = buffer.detach()
-        return state
+                    yield prefix + name, buffer
+
+    def state_dict(self):
+        """name -> Tensor for every parameter and persistent buffer, in PyTorch's order and names.
+        The tensors share memory with the module (detached), as in PyTorch."""
+        return OrderedDict((name, tensor.detach()) for name, tensor in self._state_tensors())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters and buffers (keeping their device and dtype).
@@ -217,14 +219,7 @@ class Module:
         mismatches are always an error; missing/unexpected keys only with ``strict=True``.
         Nothing is modified unless the whole state fits.
         """
-        own = self.state_dict()
-        targets = {}
-        for module_name, module in self.named_modules():
-            prefix = f"{module_name}." if module_name else ""
-            for registry in (module._parameters, module._buffers):
-                for name, tensor in registry.items():
-                    if tensor is not None:
-                        targets[prefix + name] = tensor
+        own = OrderedDict(self._state_tensors())
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         mismatched = []
@@ -247,7 +242,7 @@ class Module:
             if key in state_dict:
                 value = state_dict[key]
                 array = value.data if isinstance(value, Tensor) else value
-                target = targets[key]
+                target = own[key]
                 target.data[...] = backend.to_device(backend.to_device(array, "cpu").astype(target.dtype), target.device)
         return IncompatibleKeys(missing, unexpected)
 

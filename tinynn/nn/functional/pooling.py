@@ -49,8 +49,8 @@ class MaxPool2d(Function):
             if self.needs_input_grad[0]:
                 better = (candidate > y) | xp.isnan(candidate)
                 # argmax = where(better, offset, argmax), in arithmetic form (far faster than where()
-                # here; uint8 wrap-around cancels out exactly).
-                argmax += better * (offset - argmax)
+                # here; unsigned wrap-around cancels out exactly).
+                argmax += better * (argmax.dtype.type(offset) - argmax)
             xp.maximum(y, candidate, out=y)
         self.argmax = argmax
         return to_nchw(y)

@@ -16,3 +16,13 @@ def test_every_snippet_of_the_tour_runs(capsys):
             raise AssertionError(f"block {number} of the tour failed: {error!r}\n{block}") from error
     printed = capsys.readouterr().out
     assert "gradcheck failed for input 0" in printed
+
+
+def test_the_readme_usage_snippet_runs(tmp_path, monkeypatch):
+    readme = TOUR.parents[1] / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(), flags=re.S)
+    assert blocks, "the README shows how to use tinynn in Python"
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    assert (tmp_path / "checkpoint.npz").exists()

@@ -163,3 +163,27 @@ def test_missing_data_without_network_is_a_clear_error(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert str(tmp_path) in result.stderr and "TINYNN_DATA" in result.stderr
+
+
+def test_resume_from_a_damaged_checkpoint_is_a_clear_error(mnist_dir, tmp_path):
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(b"PK\x03\x04 not really a checkpoint")
+    result = subprocess.run([sys.executable, str(EXAMPLE), "--data-dir", str(mnist_dir), "--limit", "64",
+                             "--test-limit", "64", "--epochs", "1", "--resume", str(damaged)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"cannot resume from {damaged}" in result.stderr and "not a readable tinynn checkpoint" in result.stderr
+
+
+def test_plot_writes_a_png_or_explains_what_is_missing(tmp_path, capsys):
+    history = [{"epoch": 1, "train_loss": 0.5, "test_loss": 0.2, "test_accuracy": 97.0},
+               {"epoch": 2, "train_loss": 0.1, "test_loss": 0.05, "test_accuracy": 99.0}]
+    path = tmp_path / "curves.png"
+    example.plot_history(history, path)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert not path.exists()
+        assert "--plot needs matplotlib" in capsys.readouterr().err
+    else:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -4,7 +4,7 @@ import numpy as np
 from ... import backend, parallel
 from ...autograd import Function
 from ...ops.reduction import sum_rows
-from .im2col import im2col, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_float, check_nchw, check_non_negative, check_positive, check_window_fits, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
@@ -109,13 +109,10 @@ class Conv2d(Function):
     def _add_input_grad(self, gx, g, output_shape):
         """gx += col2im(gY @ Wm^T) for a block of images, one kernel offset at a time."""
         n, oh, ow, _ = output_shape
-        sh, sw = self.stride
         out_channels, in_channels, kh, kw = self.weight_shape
         weight_per_offset = self.weight_matrix.reshape(kh, kw, in_channels, out_channels)
-        for p in range(kh):
-            for q in range(kw):
-                window = gx[:, p:p + sh * (oh - 1) + 1:sh, q:q + sw * (ow - 1) + 1:sw, :]
-                window += (g @ weight_per_offset[p, q].T).reshape(n, oh, ow, in_channels)
+        for p, q, window in kernel_offsets((kh, kw), self.stride, (oh, ow)):
+            gx[window] += (g @ weight_per_offset[p, q].T).reshape(n, oh, ow, in_channels)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, name="conv2d"):

@@ -42,15 +42,23 @@ def im2col(x_nhwc, kernel_size, stride):
     )
 
 
+def kernel_offsets(kernel_size, stride, out_hw):
+    """For each kernel offset (p, q): p, q and the index of the input positions it covers in every
+    window, x[:, p::S, q::S] cut to (N, OH, OW, C): one strided view of a channels-last array."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel_size, stride, out_hw
+    for p in range(kh):
+        for q in range(kw):
+            yield p, q, (slice(None), slice(p, p + sh * (oh - 1) + 1, sh), slice(q, q + sw * (ow - 1) + 1, sw),
+                         slice(None))
+
+
 def col2im(col, input_shape, stride):
     """(N, OH, OW, KH, KW, C) -> (N, H, W, C): sums every patch entry into its input position."""
     xp = backend.get_array_module(col)
     n, oh, ow, kh, kw, c = col.shape
-    sh, sw = stride
     x = xp.zeros(input_shape, dtype=col.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            x[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :] += col[:, :, :, i, j, :]
+    for p, q, window in kernel_offsets((kh, kw), stride, (oh, ow)):
+        x[window] += col[:, :, :, p, q, :]
     return x
 
 

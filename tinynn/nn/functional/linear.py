@@ -1,7 +1,7 @@
 """The fully connected layer."""
 from ...autograd import Function
 from ...ops.reduction import sum_rows
-from .validation import check_float
+from .validation import check_float, check_not_empty
 
 
 class Linear(Function):
@@ -30,8 +30,8 @@ def linear(input, weight, bias=None, name="linear"):
     check_float(input, name)
     if input.ndim == 0:
         raise ValueError(f"{name}: expected input of shape (..., in_features), got a scalar")
-    if input.ndim > 1 and input.shape[0] == 0:
-        raise ValueError(f"{name}: got an empty batch (input shape {input.shape})")
+    if input.ndim > 1:  # a 1-D input is one sample, not a batch
+        check_not_empty(input, name)
     if weight.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D weight (out_features, in_features), got {weight.shape}")
     if input.shape[-1] != weight.shape[1]:

@@ -2,7 +2,7 @@
 
 from ...autograd import Function
 from ...tensor import Tensor
-from .validation import check_float
+from .validation import check_float, check_not_empty
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -97,8 +97,7 @@ def _prepare(input, target, reduction, ignore_index, name):
             f"{name}: expected target of shape {input.shape[:1] + input.shape[2:]} for input of shape "
             f"{input.shape}, got {target.shape}"
         )
-    if input.shape[0] == 0:
-        raise ValueError(f"{name}: got an empty batch (input shape {input.shape})")
+    check_not_empty(input, name)
     classes = input.shape[1]
     labels = target.data
     xp = Function.xp(labels)

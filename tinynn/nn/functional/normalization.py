@@ -3,7 +3,7 @@ import numpy as np
 
 from ...autograd import Function
 from ...ops.reduction import sum_rows
-from .validation import check_float
+from .validation import check_float, check_not_empty
 
 
 class ChannelRows:
@@ -109,14 +109,12 @@ class BatchNorm(Function):
         if self.training or self.needs_input_grad[1]:
             ggamma = (layout.sums(g * self.rows) - self.mean * sum_g) * self.inv_std  # = sum gy * xhat
         if self.needs_input_grad[0]:
-            if self.training:
+            rows_gx = g * layout.tile(self.scale)
+            if self.training:  # the batch statistics depend on x too
                 b = -self.scale * self.inv_std * ggamma / count
                 c = -self.scale * sum_g / count - b * self.mean
-                rows_gx = g * layout.tile(self.scale)
                 rows_gx += self.rows * layout.tile(b)
                 rows_gx += layout.tile(c)
-            else:
-                rows_gx = g * layout.tile(self.scale)
             gx = layout.unrows(rows_gx)
         gbeta = sum_g if self.needs_input_grad[2] else None
         return gx, ggamma, gbeta
@@ -132,8 +130,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     check_float(input, name)
     if input.ndim not in (2, 3, 4):
         raise ValueError(f"{name}: expected 2-D (N, C), 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
-    if input.shape[0] == 0:
-        raise ValueError(f"{name}: got an empty batch (input shape {input.shape})")
+    check_not_empty(input, name)
     channels = input.shape[1]
     for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (channels,):

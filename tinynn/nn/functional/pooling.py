@@ -2,7 +2,7 @@
 import numpy as np
 
 from ...autograd import Function
-from .im2col import col2im, im2col, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_nchw, check_non_negative, check_positive, check_window_fits, pair
 
 
@@ -24,15 +24,11 @@ class MaxPool2d(Function):
     def __init__(self, kernel_size, stride, padding):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
-    def _offsets(self, shape):
-        """(offset number, index of that window position in every window) for a padded NHWC shape."""
-        kh, kw = self.kernel_size
-        sh, sw = self.stride
-        oh, ow = output_size(shape[1], kh, sh), output_size(shape[2], kw, sw)
-        for p in range(kh):
-            for q in range(kw):
-                yield p * kw + q, (slice(None), slice(p, p + sh * (oh - 1) + 1, sh),
-                                   slice(q, q + sw * (ow - 1) + 1, sw), slice(None))
+    def _offsets(self, padded_shape):
+        """(offset number p*KW + q, index of that window position in every window)."""
+        out_hw = tuple(output_size(padded_shape[1 + i], self.kernel_size[i], self.stride[i]) for i in range(2))
+        for p, q, window in kernel_offsets(self.kernel_size, self.stride, out_hw):
+            yield p * self.kernel_size[1] + q, window
 
     def forward(self, x):
         xp = self.xp(x)

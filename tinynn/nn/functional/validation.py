@@ -38,8 +38,7 @@ def check_nchw(x, name):
             f"{name}: expected a 4-D input (N, C, H, W), got a {x.ndim}-D tensor of shape {x.shape}"
             + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else "")
         )
-    if x.shape[0] == 0:
-        raise ValueError(f"{name}: got an empty batch (input shape {x.shape})")
+    check_not_empty(x, name)
 
 
 def check_positive(values, name, what):

@@ -75,8 +75,7 @@ class TinynnRunner:
             return self.model(self.eval_images)
 
     def sync(self):
-        if self.device == "gpu":
-            tinynn.backend.cupy_module().cuda.get_current_device().synchronize()
+        tinynn.backend.synchronize(self.device)
 
 
 class TorchRunner:
@@ -193,7 +192,7 @@ def make_batch(batch_size):
     return rng.standard_normal((batch_size, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, batch_size)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=128)
@@ -204,7 +203,7 @@ def main():
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.device = tinynn.backend.canonical_device(args.device)
     if args.memory_child:
         memory_child(args)

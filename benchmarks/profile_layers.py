@@ -24,11 +24,6 @@ from tinynn.models import MnistTiny  # noqa: E402
 from tinynn.nn import functional as F  # noqa: E402
 
 
-def synchronize(device):
-    if device == "gpu":
-        backend.cupy_module().cuda.get_current_device().synchronize()
-
-
 def profile(model, optimizer, images, labels, steps, device):
     current_layer = ["(outside layers)"]
     forward_ms = collections.defaultdict(list)
@@ -38,18 +33,18 @@ def profile(model, optimizer, images, labels, steps, device):
 
     def timed_call(function, *inputs):
         layer = current_layer[0]
-        synchronize(device)
+        backend.synchronize(device)
         start = time.perf_counter()
         output = original_call(function, *inputs)
-        synchronize(device)
+        backend.synchronize(device)
         step_fwd[layer] += (time.perf_counter() - start) * 1e3
         original_backward = function.backward
 
         def timed_backward(grad):
-            synchronize(device)
+            backend.synchronize(device)
             begin = time.perf_counter()
             result = original_backward(grad)
-            synchronize(device)
+            backend.synchronize(device)
             step_bwd[layer] += (time.perf_counter() - begin) * 1e3
             return result
 
@@ -88,12 +83,12 @@ def profile(model, optimizer, images, labels, steps, device):
     return order, forward_ms, backward_ms
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=10)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     tinynn.manual_seed(0)
     model = MnistTiny().to(args.device)
     optimizer = tinynn.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)

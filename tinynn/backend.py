@@ -93,7 +93,54 @@ def to_device(array, device):
     if device == GPU:
         cupy = cupy_module()
         return array if isinstance(array, cupy.ndarray) else cupy.asarray(array)
-    return array.get() if is_gpu_array(array) else np.asarray(array)
+    if is_gpu_array(array):
+        raise_deferred_errors()
+        return array.get()
+    return np.asarray(array)
+
+
+def read_scalar(array):
+    """The Python number in a one-element array (a device-to-host read on the GPU)."""
+    if is_gpu_array(array):
+        raise_deferred_errors()
+    return array.reshape(()).item()
+
+
+# Checks of GPU data (targets in range, say) would cost a synchronisation per step if read at once.
+# Like CUDA's own asynchronous errors, they are queued and raised at the next read of device data
+# to the host (``.item()``, ``.numpy()``, saving), all pending flags read in one transfer.
+_deferred_checks = []
+_MAX_DEFERRED_CHECKS = 256  # bounds the queue when nothing is read for a long time
+
+
+def check_soon(failed, make_error):
+    """Raise ``make_error()`` if the boolean 0-d array ``failed`` is true: at once on the CPU, at the
+    next device-to-host read on the GPU."""
+    if not is_gpu_array(failed):
+        if failed:
+            raise make_error()
+        return
+    _deferred_checks.append((failed, make_error))
+    if len(_deferred_checks) >= _MAX_DEFERRED_CHECKS:
+        raise_deferred_errors()
+
+
+def raise_deferred_errors():
+    """Read every queued GPU check (one transfer) and raise the first that failed."""
+    if not _deferred_checks:
+        return
+    checks = list(_deferred_checks)
+    _deferred_checks.clear()
+    failed = _cupy_module.stack([flag for flag, _ in checks]).get()
+    for flag, (_, make_error) in zip(failed, checks):
+        if flag:
+            raise make_error()
+
+
+def synchronize(device):
+    """Wait until the GPU has finished all queued work (kernels run asynchronously); for timing."""
+    if canonical_device(device) == GPU:
+        cupy_module().cuda.Device().synchronize()
 
 
 def as_strided(array, shape, strides):

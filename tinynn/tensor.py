@@ -170,7 +170,7 @@ class Tensor:
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item: only a tensor with one element can be converted to a Python scalar, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return backend.read_scalar(self.data)
 
     def __float__(self):
         return float(self.item())

@@ -1,5 +1,6 @@
 """Classification losses: negative log-likelihood and the fused, stable cross-entropy."""
 
+from ... import backend
 from ...autograd import Function
 from ...tensor import Tensor
 from .validation import check_float, check_not_empty
@@ -24,7 +25,9 @@ class _ClassIndexLoss(Function):
         """scores[i, t_i] for every row (0 where ignored); remembers the rows for backward."""
         xp = self.xp(scores)
         self.valid = self.targets != self.ignore_index
-        self.safe_targets = xp.where(self.valid, self.targets, 0)
+        # Clipped because on the GPU an out-of-range target is reported later (backend.check_soon),
+        # and until then must not index outside the row.
+        self.safe_targets = xp.clip(xp.where(self.valid, self.targets, 0), 0, scores.shape[1] - 1)
         self.rows = xp.arange(scores.shape[0])
         return scores[self.rows, self.safe_targets] * self.valid
 
@@ -102,9 +105,13 @@ def _prepare(input, target, reduction, ignore_index, name):
     labels = target.data
     xp = Function.xp(labels)
     out_of_range = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
-    if bool(out_of_range.any()):
+
+    def out_of_range_error():
         bad = int(labels[out_of_range].reshape(-1)[0])
-        raise ValueError(f"{name}: target {bad} is out of range: expected class indices in [0, {classes - 1}]")
+        where = " (found on the GPU at the next read of a result)" if target.device == "gpu" else ""
+        return ValueError(f"{name}: target {bad} is out of range: expected class indices in [0, {classes - 1}]{where}")
+
+    backend.check_soon(out_of_range.any(), out_of_range_error)
     spatial = input.shape[2:]
     if spatial:
         input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)

@@ -64,4 +64,4 @@ def uniform_like_layout(xp, like, dtype):
     order = sorted(range(like.ndim), key=lambda axis: -abs(like.strides[axis])) if like.ndim else []
     memory_shape = tuple(like.shape[axis] for axis in order)
     samples = generator_for(xp).random(memory_shape, dtype=dtype)
-    return samples.transpose(np.argsort(order)) if order else samples
+    return samples.transpose(tuple(np.argsort(order).tolist())) if order else samples

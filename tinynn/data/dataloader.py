@@ -14,7 +14,9 @@ class DataLoader:
       generator so a resumed run sees the same order as an uninterrupted one.
     * ``drop_last``: skip a final batch smaller than ``batch_size``.
     * ``device``: where batches are placed (``"cpu"``/``"gpu"``); None leaves them where the
-      dataset keeps them. A dataset already moved to the GPU is sliced there without copies.
+      dataset keeps them. A dataset already moved to the GPU (its ``device`` is ``"gpu"``) gets
+      its indices there too: the epoch's order is uploaded once, and every batch is sliced on the
+      device with no host-device copy.
 
     Datasets with ``get_batch(indices)`` are batched by array slicing; others fall back to
     ``dataset[i]`` per sample, stacked.
@@ -40,6 +42,7 @@ class DataLoader:
         count = len(self.dataset)
         self._epoch_start_state = self.generator.bit_generator.state
         order = self.generator.permutation(count) if self.shuffle else np.arange(count)
+        order = backend.to_device(order, getattr(self.dataset, "device", backend.CPU))
         start, self._skip_batches = self._skip_batches, 0
         for batch in range(start, len(self)):
             indices = order[batch * self.batch_size:(batch + 1) * self.batch_size]

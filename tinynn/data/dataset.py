@@ -42,6 +42,10 @@ class TensorDataset(Dataset):
     def get_batch(self, indices):
         return tuple(Tensor(a[indices]) for a in self.arrays)
 
+    @property
+    def device(self):
+        return backend.device_of(self.arrays[0])
+
     def to(self, device):
         """Move the stored arrays to ``device`` once, so batches are sliced there."""
         self.arrays = [backend.to_device(a, device) for a in self.arrays]

@@ -76,6 +76,10 @@ class MNIST(Dataset):
         return {name: os.path.exists(os.path.join(root, name)) and md5sum(os.path.join(root, name)) == md5
                 for name, md5 in FILES.items()}
 
+    @property
+    def device(self):
+        return backend.device_of(self.images)
+
     def to(self, device):
         """Keep the images and labels on ``device`` (uploaded once)."""
         self.images = backend.to_device(self.images, device)

@@ -26,12 +26,17 @@ class Normalize:
         self.std = np.asarray(std, dtype=np.float32).reshape(1, -1, 1, 1)
         if np.any(self.std <= 0):
             raise ValueError(f"Normalize: std must be positive, got {std}")
+        self._on_gpu = None  # mean and std uploaded once, not per batch
 
     def __call__(self, images):
         if images.ndim != 4 or images.shape[1] not in (1, self.mean.shape[1]):
             raise ValueError(f"Normalize: expected a batch (N, {self.mean.shape[1]}, H, W), got shape {images.shape}")
-        xp = backend.get_array_module(images)
-        return (images - xp.asarray(self.mean)) / xp.asarray(self.std)
+        mean, std = self.mean, self.std
+        if backend.is_gpu_array(images):
+            if self._on_gpu is None:
+                self._on_gpu = (backend.to_device(mean, "gpu"), backend.to_device(std, "gpu"))
+            mean, std = self._on_gpu
+        return (images - mean) / std
 
     def __repr__(self):
         return f"Normalize(mean={self.mean.ravel().tolist()}, std={self.std.ravel().tolist()})"
@@ -43,35 +48,40 @@ class RandomAffine:
 
     For output pixel p (coordinates relative to the image centre) the source is A^-1 (p - t),
     with A = s R(theta); the four neighbours of each source point are gathered for the whole batch
-    in one indexing operation. Parameters come from tinynn's seeded generator.
+    in one indexing operation. Parameters come from tinynn's seeded generator of the images'
+    device, so a batch on the GPU is augmented with no host-device copy.
     """
 
     def __init__(self, degrees=0.0, translate=None, scale=None):
         self.degrees, self.translate, self.scale = float(degrees), translate, scale
 
     def __call__(self, images):
+        xp = backend.get_array_module(images)
         n, _, h, w = images.shape
-        rng = random.cpu_generator()
+        rng = random.generator_for(xp)
         angles = rng.uniform(-self.degrees, self.degrees, n)
-        shifts = np.zeros((n, 2))
+        shifts = xp.zeros((n, 2))
         if self.translate is not None:
-            shifts[:, 0] = np.round(rng.uniform(-self.translate[0] * w, self.translate[0] * w, n))
-            shifts[:, 1] = np.round(rng.uniform(-self.translate[1] * h, self.translate[1] * h, n))
-        scales = rng.uniform(self.scale[0], self.scale[1], n) if self.scale is not None else np.ones(n)
+            shifts[:, 0] = xp.round(rng.uniform(-self.translate[0] * w, self.translate[0] * w, n))
+            shifts[:, 1] = xp.round(rng.uniform(-self.translate[1] * h, self.translate[1] * h, n))
+        scales = rng.uniform(self.scale[0], self.scale[1], n) if self.scale is not None else xp.ones(n)
         return self.apply(images, angles, shifts, scales)
 
     @staticmethod
     def apply(images, angles, shifts, scales):
         """Rotate image i counter-clockwise by ``angles[i]`` degrees about its centre, scale it by
-        ``scales[i]`` and shift it by ``shifts[i]`` = (dx, dy) pixels."""
+        ``scales[i]`` and shift it by ``shifts[i]`` = (dx, dy) pixels. The parameters may be given
+        on the host or on the images' device."""
         xp = backend.get_array_module(images)
+        device = backend.device_of(images)
+        angles, shifts, scales = (backend.to_device(a, device) for a in (angles, shifts, scales))
         _, _, h, w = images.shape
-        theta = np.deg2rad(angles)
-        cos, sin = np.cos(theta) / scales, np.sin(theta) / scales
+        theta = xp.deg2rad(angles)
+        cos, sin = xp.cos(theta) / scales, xp.sin(theta) / scales
         # Inverse map, in (x right, y down) pixel coordinates about the centre: rotating the image
         # counter-clockwise on screen means sampling each output pixel from R(theta) (p - t) / s.
-        inverse = xp.asarray(np.stack([cos, -sin, sin, cos], axis=1).astype(np.float32))
-        shift = xp.asarray(np.asarray(shifts, dtype=np.float32))
+        inverse = xp.stack([cos, -sin, sin, cos], axis=1).astype(np.float32)
+        shift = shifts.astype(np.float32)
         ys, xs = xp.meshgrid(xp.arange(h, dtype=np.float32), xp.arange(w, dtype=np.float32), indexing="ij")
         cx, cy = (w - 1) / 2, (h - 1) / 2
         px = (xs[None] - cx) - shift[:, 0, None, None]

@@ -51,6 +51,9 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+SCHEDULE_ARGS = ("epochs", "batch_size", "lr", "limit")  # a resumed run must keep these
+
+
 class Run:
     """Model, data, optimizer and schedule for one training run, and the loop that drives them."""
 
@@ -69,6 +72,7 @@ class Run:
         self.model = MnistTiny(dropout=args.dropout).to(self.device)
         self.optimizer = tinynn.optim.SGD(self.model.parameters(), lr=args.lr, momentum=args.momentum,
                                           nesterov=True, weight_decay=args.weight_decay)
+        self.schedule_args = {name: getattr(args, name) for name in SCHEDULE_ARGS}
         self.scheduler = tinynn.optim.lr_scheduler.OneCycleLR(
             self.optimizer, max_lr=args.lr, epochs=args.epochs, steps_per_epoch=len(self.train_loader),
             pct_start=0.2, div_factor=10.0, final_div_factor=100.0)
@@ -87,9 +91,16 @@ class Run:
             "epoch_loss": [self.loss_sum.item() if self.loss_sum is not None else None, self.loss_count],
             "best_accuracy": self.best["accuracy"], "best_epoch": self.best["epoch"],
             "best_model": self.best["state"] or self.model.state_dict(), "args": vars(self.args),
+            "schedule_args": self.schedule_args,
         }
 
     def load_state_dict(self, state):
+        saved = state.get("schedule_args", {})
+        changed = [f"--{name.replace('_', '-')} {saved[name]} (now {value})"
+                   for name, value in self.schedule_args.items() if name in saved and saved[name] != value]
+        if changed:
+            raise ValueError(f"it was made with {', '.join(changed)}; these fix the one-cycle learning-rate "
+                             f"schedule, so resume with the values it was made with")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -134,12 +145,12 @@ class Run:
         self.model.eval()
         loss_sum, correct = 0.0, 0
         with tinynn.no_grad():
-            for images, labels in self.test_loader:
+            for images, labels in self.test_loader:  # summed on the device, read back once
                 logits = self.model(images)
-                loss_sum += F.cross_entropy(logits, labels, reduction="sum").item()
-                correct += int((logits.argmax(axis=1) == labels).sum().item())
+                loss_sum = F.cross_entropy(logits, labels, reduction="sum").double() + loss_sum
+                correct = (logits.argmax(axis=1) == labels).sum() + correct
         count = len(self.test_set)
-        return loss_sum / count, correct, count
+        return float(loss_sum) / count, int(correct), count
 
     def request_stop(self, *_):
         """First Ctrl-C: finish the current step, then stop (and save); a second one stops at once."""

@@ -1,6 +1,5 @@
 """examples/mnist_tiny.py end to end on small slices of real MNIST: accuracy, determinism, exact
 resume (at epoch boundaries and mid-epoch), Ctrl-C, guarded training, and the GPU error path."""
-import importlib.util
 import os
 import signal
 import subprocess
@@ -11,19 +10,13 @@ import numpy as np
 import pytest
 
 import tinynn
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "mnist_tiny.py"
 
 
-def _load_example():
-    spec = importlib.util.spec_from_file_location("mnist_tiny", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-example = _load_example()
+example = load_script("examples/mnist_tiny.py")
 SMALL = ["--limit", "256", "--test-limit", "200", "--batch-size", "64", "--no-progress"]
 
 
@@ -163,6 +156,16 @@ def test_missing_data_without_network_is_a_clear_error(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert str(tmp_path) in result.stderr and "TINYNN_DATA" in result.stderr
+
+
+def test_resume_with_another_schedule_is_a_clear_error(mnist_dir, tmp_path, capsys):
+    checkpoint = tmp_path / "run.npz"
+    assert example.main(["--data-dir", str(mnist_dir), *SMALL, "--epochs", "1", "--checkpoint", str(checkpoint)]) == 0
+    assert example.main(["--data-dir", str(mnist_dir), *SMALL, "--epochs", "3", "--lr", "0.1",
+                         "--resume", str(checkpoint)]) == 2
+    error = capsys.readouterr().err
+    assert f"cannot resume from {checkpoint}: it was made with --epochs 1 (now 3), --lr 0.05 (now 0.1)" in error
+    assert "resume with the values it was made with" in error
 
 
 def test_resume_from_a_damaged_checkpoint_is_a_clear_error(mnist_dir, tmp_path):

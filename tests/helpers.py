@@ -1,4 +1,8 @@
-"""Helpers for the tests: float64 tensors for gradchecks and conversions for PyTorch comparisons."""
+"""Helpers for the tests: float64 tensors for gradchecks, conversions for PyTorch comparisons, and
+loading the example and benchmark scripts as modules."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 import tinynn
@@ -33,3 +37,16 @@ def assert_close(actual, expected, rtol=1e-5, atol=1e-6, what="value"):
     expected = expected.detach().numpy() if hasattr(expected, "detach") else np.asarray(expected)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(relative_path):
+    """A script of the repository (``examples/mnist_tiny.py``...) imported as a module, so tests can
+    call its functions in this process."""
+    path = ROOT / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

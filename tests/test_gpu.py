@@ -1,6 +1,9 @@
 """The GPU path (CuPy): every op, layer, loss, optimizer and the data pipeline on "gpu", agreeing with
-the CPU on the same weights and inputs (float32, ~1e-4 relative). Skipped without CuPy and a CUDA
-device (the reason is printed with -rs)."""
+the CPU on the same weights and inputs (float32, ~1e-4 relative).
+
+Each test runs twice: on a real GPU ("cuda", skipped without CuPy and a CUDA device; the reason is
+printed with -rs) and on the simulated CuPy of tests/gpu_simulation ("simulated", everywhere), which
+refuses what real CuPy refuses and counts host-device transfers."""
 import numpy as np
 import pytest
 
@@ -8,9 +11,16 @@ import tinynn
 from tinynn.autograd import gradcheck
 from tinynn.models import MnistTiny
 from tinynn.nn import functional as F
-from helpers import away_from, distinct
+from gpu_simulation import simulated_cupy
+from helpers import away_from, distinct, load_script
 
-pytestmark = pytest.mark.gpu
+
+
+@pytest.fixture(autouse=True, params=[pytest.param("cuda", marks=pytest.mark.gpu), "simulated"])
+def gpu(request, monkeypatch):
+    if request.param == "simulated":
+        simulated_cupy.install(monkeypatch)
+    return request.param
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -140,3 +150,120 @@ def test_guard_and_summary_run_on_the_gpu():
     loss = F.cross_entropy(model(tinynn.randn(2, 1, 28, 28, device="gpu")), tinynn.tensor([0, 1], device="gpu"))
     loss.backward()
     tinynn.guard.check_finite(loss, model.named_parameters())
+
+
+def _cupyx():
+    import cupyx
+
+    return cupyx
+
+
+def _host_to_device_copies(gpu):
+    """Host-to-device copies counted by the simulation (real CuPy does not count them)."""
+    return simulated_cupy.TRANSFERS["host_to_device"] if gpu == "simulated" else 0
+
+
+def test_a_training_step_on_device_data_never_waits_for_the_gpu(gpu, rng):
+    """The issue's rule: no host-device copy or synchronisation per step. Under CuPy's
+    allow_synchronize(False) any device-to-host read raises DeviceSynchronized."""
+    model = MnistTiny().to("gpu")
+    optimizer = tinynn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-5)
+    scheduler = tinynn.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.05, total_steps=10)
+    images = tinynn.tensor(rng.standard_normal((16, 1, 28, 28)), dtype=np.float32, device="gpu")
+    labels = tinynn.tensor(rng.integers(0, 10, 16), device="gpu")
+
+    def step():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        return loss
+
+    first = step().item()
+    copies_before = _host_to_device_copies(gpu)
+    with _cupyx().allow_synchronize(False):
+        for _ in range(3):
+            loss = step()
+    assert _host_to_device_copies(gpu) == copies_before
+    assert loss.item() < first + 1.0 and np.isfinite(loss.item())
+
+
+def test_an_out_of_range_target_on_the_gpu_is_reported_at_the_next_read():
+    logits = tinynn.randn(4, 10, device="gpu", requires_grad=True)
+    with _cupyx().allow_synchronize(False):  # checking the targets does not stop the GPU
+        loss = F.cross_entropy(logits, tinynn.tensor([1, 12, 3, 4], device="gpu"))
+        loss.backward()
+    with pytest.raises(ValueError, match=r"cross_entropy: target 12 is out of range: expected class indices in "
+                                         r"\[0, 9\] \(found on the GPU at the next read of a result\)"):
+        loss.item()
+    good = F.nll_loss(F.log_softmax(logits, 1), tinynn.tensor([1, 2, 3, 4], device="gpu"))
+    assert np.isfinite(good.item()), "a reported error is not raised again"
+
+
+def test_data_pipeline_on_the_gpu_slices_and_augments_without_copies(gpu, mnist_dir):
+    from tinynn.data import MNIST, DataLoader, transforms
+
+    augment = transforms.Compose([transforms.RandomAffine(7, (0.08, 0.08)), transforms.Normalize((0.1307,), (0.3081,))])
+    dataset = MNIST(mnist_dir, train=False, limit=512, transform=augment).to("gpu")
+    loader = DataLoader(dataset, 64, shuffle=True, seed=0)
+    with _cupyx().allow_synchronize(False):
+        list(loader)  # the first epoch also uploads Normalize's mean and std
+        copies_before = _host_to_device_copies(gpu)
+        batches = list(loader)
+    if gpu == "simulated":
+        assert _host_to_device_copies(gpu) - copies_before == 1, "one copy per epoch: the shuffled order"
+    assert len(batches) == 8 and all(images.device == "gpu" for images, _ in batches)
+    images = batches[0][0].numpy()
+    assert images.shape == (64, 1, 28, 28) and images.dtype == np.float32
+    assert -0.5 < images.min() < -0.4 and images.max() > 2.5, "normalised MNIST values"
+
+
+def test_the_example_trains_on_the_gpu_as_on_the_cpu_and_reads_back_only_to_log(gpu, mnist_dir, tmp_path, capsys):
+    """examples/mnist_tiny.py --device gpu: without augmentation and dropout (whose GPU random streams
+    differ from the CPU's) it follows the CPU run; it saves and resumes; reads from the device do
+    not grow with the number of steps (they happen every --log-every steps and once per epoch)."""
+    example = load_script("examples/mnist_tiny.py")
+    flags = ["--data-dir", str(mnist_dir), "--epochs", "1", "--test-limit", "500", "--batch-size", "32",
+             "--lr", "0.03", "--no-progress", "--log-every", "1000", "--no-augment", "--dropout", "0"]
+    reads = []
+    for limit in (320, 960):
+        run = example.Run(example.parse_args(flags + ["--device", "gpu", "--limit", str(limit)]))
+        simulated_cupy.TRANSFERS.clear()
+        run.fit()
+        reads.append(simulated_cupy.TRANSFERS["device_to_host"])
+    if gpu == "simulated":
+        assert reads[0] == reads[1], f"device-to-host reads for 10 and 30 steps: {reads}"
+    assert run.history[-1]["test_accuracy"] > 40.0, "30 steps from chance (10%); 48% in the simulation"
+    # Rounding differences between devices grow over many steps, so the runs are compared over three.
+    short = {}
+    for device in ("cpu", "gpu"):
+        short[device] = example.Run(example.parse_args(flags + ["--device", device, "--limit", "96"]))
+        short[device].fit()
+    np.testing.assert_allclose(short["gpu"].history[-1]["train_loss"], short["cpu"].history[-1]["train_loss"], rtol=1e-4)
+    np.testing.assert_allclose(short["gpu"].history[-1]["test_loss"], short["cpu"].history[-1]["test_loss"], rtol=1e-3)
+    # Stopped after its first step (as by Ctrl-C), saved, resumed: the same weights as the run above.
+    checkpoint = tmp_path / "gpu.npz"
+    gpu_flags = flags + ["--device", "gpu", "--limit", "960", "--checkpoint", str(checkpoint)]
+    stopped = example.Run(example.parse_args(gpu_flags))
+    stopped.stop_requested = True
+    with pytest.raises(KeyboardInterrupt):
+        stopped.fit()
+    stopped.save()
+    resumed = example.Run(example.parse_args(gpu_flags))
+    resumed.load_state_dict(tinynn.load(checkpoint))
+    assert (resumed.epoch, resumed.step) == (1, 1)
+    resumed.fit()
+    for (name, value), (_, expected) in zip(resumed.model.state_dict().items(), run.model.state_dict().items()):
+        np.testing.assert_allclose(value.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_the_benchmarks_run_on_the_gpu(capsys):
+    bench = load_script("benchmarks/bench_train.py")
+    bench.main(["--device", "gpu", "--batch-size", "16", "--rounds", "2", "--steps", "2", "--warmup", "1",
+                "--eval-repeats", "1", "--no-memory"])
+    out = capsys.readouterr().out
+    assert "device gpu" in out and "\ntinynn" in out
+    load_script("benchmarks/profile_layers.py").main(["--device", "gpu", "--batch-size", "16", "--steps", "3"])
+    out = capsys.readouterr().out
+    assert "features.0 Conv2d" in out and out.strip().splitlines()[-1].startswith("sum")

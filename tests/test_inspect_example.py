@@ -1,16 +1,11 @@
 """examples/inspect_mnist.py: per-layer statistics and gradient norms for a few real training steps."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "inspect_mnist.py"
+from helpers import load_script
 
 
 def test_inspection_records_every_layer_every_step(mnist_dir, capsys):
-    spec = importlib.util.spec_from_file_location("inspect_mnist", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("examples/inspect_mnist.py")
     history = module.main(["--steps", "3", "--every", "2", "--batch-size", "32", "--data-dir", str(mnist_dir)])
     assert len(history) == 3
     stats = history[-1]["stats"]

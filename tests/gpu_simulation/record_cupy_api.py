@@ -1,0 +1,82 @@
+"""Write cupy_api.json: the names and parameters of the CuPy API that the simulated GPU allows.
+
+Run it where CuPy imports (a GPU is not needed):  python tests/gpu_simulation/record_cupy_api.py
+The simulation (simulated_cupy.py) refuses any CuPy function, method or keyword that is not in
+this record, so code that runs under it cannot call something real CuPy lacks.
+"""
+import ast
+import inspect
+import json
+from pathlib import Path
+
+import cupy
+import cupyx
+
+RECORD = Path(__file__).with_name("cupy_api.json")
+
+
+def parameters_from_text(text):
+    """'name(self, a, *b, c=1) -> x' (a docstring's first line) -> its parameters, or None."""
+    head = text.split("->")[0].strip()
+    if "(" not in head or not head.endswith(")"):
+        return None
+    arguments = head[head.index("(") + 1:-1]
+    try:
+        tree = ast.parse(f"def f({arguments}): pass")
+    except SyntaxError:
+        return None
+    args = tree.body[0].args
+    names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    return {"params": [n for n in names if n != "self"], "var_positional": args.vararg is not None,
+            "var_keyword": args.kwarg is not None}
+
+
+def parameters(obj):
+    try:
+        signature = inspect.signature(obj)
+    except (TypeError, ValueError):
+        doc = (getattr(obj, "__doc__", None) or "").strip().splitlines()
+        return parameters_from_text(doc[0]) if doc else None
+    kinds = [p.kind for p in signature.parameters.values()]
+    return {"params": [n for n in signature.parameters if n != "self"],
+            "var_positional": inspect.Parameter.VAR_POSITIONAL in kinds,
+            "var_keyword": inspect.Parameter.VAR_KEYWORD in kinds}
+
+
+def namespace(obj):
+    names = {}
+    for name in dir(obj):
+        if name.startswith("_") and name not in ("__getitem__", "__setitem__", "__array_function__"):
+            continue
+        member = getattr(obj, name, None)
+        names[name] = parameters(member) if callable(member) and not isinstance(member, type) else None
+    return names
+
+
+def main():
+    ufunc = cupy.add
+    record = {
+        "cupy_version": cupy.__version__,
+        "namespaces": {
+            "cupy": namespace(cupy),
+            "cupy.ndarray": namespace(cupy.ndarray),
+            "cupy.random": namespace(cupy.random),
+            "cupy.random.Generator": namespace(cupy.random.Generator),
+            "cupy.lib.stride_tricks": namespace(cupy.lib.stride_tricks),
+            "cupy.cuda": namespace(cupy.cuda),
+            "cupy.cuda.runtime": namespace(cupy.cuda.runtime),
+            "cupy.cuda.Device": namespace(cupy.cuda.Device),
+            "cupy.cuda.MemoryPool": namespace(cupy.cuda.MemoryPool),
+            "cupyx": namespace(cupyx),
+        },
+        "ufuncs": sorted(n for n in dir(cupy) if isinstance(getattr(cupy, n), type(ufunc))),
+        "ufunc_methods": sorted(n for n in dir(ufunc) if not n.startswith("_")),
+        # ufunc.__call__(*args, **kwargs): its docstring names these keywords
+        "ufunc_keywords": ["out", "dtype", "casting"],
+    }
+    RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {RECORD} (CuPy {cupy.__version__})")
+
+
+if __name__ == "__main__":
+    main()

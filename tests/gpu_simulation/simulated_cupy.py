@@ -1,0 +1,398 @@
+"""A strict stand-in for CuPy, computed by NumPy, so the GPU code path runs where there is no GPU.
+
+The real GPU tests (tests/test_gpu.py with CuPy and a CUDA device) are the proof that tinynn works
+on a GPU. This simulation catches, on any machine, the mistakes that make GPU code fail there:
+
+* calling a CuPy function, method or keyword that CuPy does not have: every name and keyword is
+  checked against ``cupy_api.json``, recorded from real CuPy by ``record_cupy_api.py``;
+* mixing host (NumPy) and device arrays in one operation, and implicit conversion of a device
+  array to NumPy (``np.asarray(gpu_array)``): both raise TypeError, as CuPy does;
+* hidden transfers: every device-to-host read (``.get()``, ``.item()``, ``float()``, ``bool()``...)
+  and host-to-device copy (``cupy.asarray(numpy_array)``, NumPy index arrays, assignment from host)
+  is counted in ``TRANSFERS``, and ``cupyx.allow_synchronize(False)`` makes a device-to-host read
+  raise ``cupyx.DeviceSynchronized``, as it does in CuPy.
+
+Like CuPy, reductions return 0-d device arrays rather than scalars. What it cannot catch: numerical
+differences of CUDA kernels, and functions that CuPy has but implements with other semantics.
+"""
+import contextlib
+import functools
+import json
+import operator
+import sys
+import types
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+API = json.loads(Path(__file__).with_name("cupy_api.json").read_text())
+NAMES = API["namespaces"]
+TRANSFERS = Counter()  # "device_to_host" and "host_to_device" copies since the last reset
+_synchronize_allowed = [True]
+
+
+class DeviceSynchronized(RuntimeError):
+    """cupyx.DeviceSynchronized: a synchronising read happened inside allow_synchronize(False)."""
+
+
+def _host_read(what):
+    if not _synchronize_allowed[0]:
+        raise DeviceSynchronized(f"device synchronization was detected ({what}) while it was disallowed")
+    TRANSFERS["device_to_host"] += 1
+
+
+def _check_call(namespace, name, args, kwargs):
+    signature = NAMES[namespace].get(name)
+    if signature is None:
+        return
+    unknown = set(kwargs) - set(signature["params"])
+    if unknown and not signature["var_keyword"]:
+        raise TypeError(f"{namespace}.{name}() got keyword argument(s) {sorted(unknown)} that CuPy "
+                        f"{API['cupy_version']} does not accept (it takes {signature['params']})")
+    if len(args) > len(signature["params"]) and not signature["var_positional"]:
+        raise TypeError(f"{namespace}.{name}() takes {len(signature['params'])} arguments in CuPy, got {len(args)}")
+
+
+def _device_operand(value, where):
+    """The NumPy array behind a device operand; host arrays are refused, as CuPy refuses them."""
+    if isinstance(value, ndarray):
+        return value._host
+    if isinstance(value, np.ndarray):
+        raise TypeError(f"{where}: Unsupported type <class 'numpy.ndarray'> (a host array mixed with GPU "
+                        f"arrays; CuPy refuses this: move it to the device first)")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_device_operand(item, where) for item in value)
+    return value
+
+
+def _index_operand(key):
+    """An index; CuPy uploads NumPy arrays and lists used as indices (a host-to-device copy)."""
+    if isinstance(key, tuple):
+        return tuple(_index_operand(part) for part in key)
+    if isinstance(key, ndarray):
+        return key._host
+    if isinstance(key, (np.ndarray, list)):
+        TRANSFERS["host_to_device"] += 1
+        return np.asarray(key)
+    return key
+
+
+def _wrap(value):
+    """NumPy results -> device arrays (scalars become 0-d arrays, as CuPy returns them)."""
+    if isinstance(value, np.ndarray):
+        return ndarray(value)
+    if isinstance(value, np.generic):
+        return ndarray(np.asarray(value))
+    if isinstance(value, tuple):
+        return tuple(_wrap(item) for item in value)
+    if isinstance(value, list):
+        return [_wrap(item) for item in value]
+    return value
+
+
+def _apply_ufunc(ufunc_method, where, inputs, kwargs):
+    """Run a NumPy ufunc on device operands; with ``out=``, the device outputs are returned."""
+    outputs = kwargs.get("out")
+    if outputs is not None:
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        kwargs = dict(kwargs, out=tuple(_device_operand(out, where) for out in outputs))
+    result = ufunc_method(*_device_operand(inputs, where), **kwargs)
+    if outputs is None:
+        return _wrap(result)
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _binary(op):
+    def method(self, other):
+        return _wrap(op(self._host, _device_operand(other, f"cupy.ndarray {op.__name__}")))
+    return method
+
+
+def _reflected(op):
+    def method(self, other):
+        return _wrap(op(_device_operand(other, f"cupy.ndarray {op.__name__}"), self._host))
+    return method
+
+
+def _inplace(op):
+    def method(self, other):
+        self._host = op(self._host, _device_operand(other, f"cupy.ndarray {op.__name__}"))
+        return self
+    return method
+
+
+def _host_scalar(convert):
+    def method(self):
+        _host_read(f"{convert.__name__}() of a device array")
+        return convert(self._host)
+    return method
+
+
+class ndarray:
+    """cupy.ndarray: device memory, simulated by the NumPy array ``_host``."""
+
+    __slots__ = ("_host",)
+    __hash__ = None
+
+    def __init__(self, host):
+        self._host = host
+
+    def __getattr__(self, name):
+        if name not in NAMES["cupy.ndarray"]:
+            raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r} (CuPy {API['cupy_version']})")
+        if name in ("item", "tolist", "tobytes"):
+            _host_read(f"ndarray.{name}()")
+            return getattr(self._host, name)
+        value = getattr(self._host, name)
+        if not callable(value):
+            return _wrap(value) if name in ("T", "mT", "real", "imag", "base") else value
+
+        def method(*args, **kwargs):
+            _check_call("cupy.ndarray", name, args, kwargs)
+            return _wrap(value(*_device_operand(args, f"ndarray.{name}"), **_device_operand(kwargs, f"ndarray.{name}")))
+        return method
+
+    def get(self, stream=None, order="C", out=None, blocking=True):
+        _host_read("ndarray.get()")
+        return self._host.copy(order=order)
+
+    def set(self, array, stream=None):
+        TRANSFERS["host_to_device"] += 1
+        self._host[...] = array
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("Implicit conversion to a NumPy array is not allowed. "
+                        "Please use `.get()` to construct a NumPy array explicitly.")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if ufunc.__name__ not in API["ufuncs"]:
+            raise TypeError(f"CuPy has no ufunc {ufunc.__name__!r}")
+        if method != "__call__" and method not in API["ufunc_methods"]:
+            raise TypeError(f"CuPy's ufuncs have no method {method!r}")
+        if method == "__call__" and set(kwargs) - set(API["ufunc_keywords"]):
+            raise TypeError(f"CuPy's ufuncs accept only {API['ufunc_keywords']}, got {sorted(kwargs)}")
+        return _apply_ufunc(getattr(ufunc, method), f"numpy.{ufunc.__name__}", inputs, kwargs)
+
+    def __array_function__(self, func, types_, args, kwargs):
+        namespace = "cupy" if func.__module__ in ("numpy", "numpy.linalg") else None
+        if func.__name__ == "as_strided":
+            namespace = "cupy.lib.stride_tricks"
+        if namespace is None or func.__name__ not in NAMES[namespace]:
+            raise TypeError(f"no implementation of numpy.{func.__name__} for CuPy arrays")
+        _check_call(namespace, func.__name__, args, kwargs)
+        where = f"numpy.{func.__name__}"
+        return _wrap(func(*_device_operand(args, where), **_device_operand(kwargs, where)))
+
+    def __getitem__(self, key):
+        return _wrap(self._host[_index_operand(key)])
+
+    def __setitem__(self, key, value):
+        if isinstance(value, np.ndarray):
+            TRANSFERS["host_to_device"] += 1
+        elif isinstance(value, ndarray):
+            value = value._host
+        self._host[_index_operand(key)] = value
+
+    def __len__(self):
+        return len(self._host)
+
+    def __iter__(self):
+        return (_wrap(row) for row in self._host)
+
+    def __repr__(self):
+        return f"array({np.array2string(self._host)}, device='simulated')"
+
+    __bool__ = _host_scalar(bool)
+    __float__ = _host_scalar(float)
+    __int__ = _host_scalar(int)
+    __index__ = _host_scalar(operator.index)
+    __complex__ = _host_scalar(complex)
+
+    def __neg__(self):
+        return _wrap(-self._host)
+
+    def __pos__(self):
+        return _wrap(+self._host)
+
+    def __abs__(self):
+        return _wrap(abs(self._host))
+
+    def __invert__(self):
+        return _wrap(~self._host)
+
+
+for _name, _op, _iop in [("add", operator.add, operator.iadd), ("sub", operator.sub, operator.isub),
+                         ("mul", operator.mul, operator.imul), ("truediv", operator.truediv, operator.itruediv),
+                         ("floordiv", operator.floordiv, operator.ifloordiv), ("mod", operator.mod, operator.imod),
+                         ("pow", operator.pow, operator.ipow), ("matmul", operator.matmul, operator.imatmul),
+                         ("and", operator.and_, operator.iand), ("or", operator.or_, operator.ior),
+                         ("xor", operator.xor, operator.ixor)]:
+    setattr(ndarray, f"__{_name}__", _binary(_op))
+    setattr(ndarray, f"__r{_name}__", _reflected(_op))
+    setattr(ndarray, f"__i{_name}__", _inplace(_iop))
+for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
+    setattr(ndarray, f"__{_name}__", _binary(getattr(operator, _name)))
+
+
+def _transfer_in(convert):
+    """asarray/array: host data is copied to the device (never shared with the host array)."""
+    @functools.wraps(convert)
+    def upload(a, dtype=None, *args, **kwargs):
+        if isinstance(a, ndarray):
+            converted = convert(a._host, dtype, *args, **kwargs)
+            return a if converted is a._host else ndarray(converted)
+        TRANSFERS["host_to_device"] += 1
+        return _wrap(np.array(a, dtype=dtype, copy=True))
+    return upload
+
+
+def asnumpy(a, stream=None, order="C", out=None, blocking=True):
+    if isinstance(a, ndarray):
+        return a.get(order=order)
+    return np.asarray(a, order=order)
+
+
+def get_array_module(*args):
+    return sys.modules[__name__].MODULE if any(isinstance(a, ndarray) for a in args) else np
+
+
+class _Namespace(types.SimpleNamespace):
+    """A CuPy namespace: only the recorded names exist."""
+
+    def __init__(self, recorded, **members):
+        super().__init__(**members)
+        self.__dict__["_recorded"] = recorded
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in NAMES[self._recorded]:
+            raise NotImplementedError(f"{self._recorded}.{name} exists in CuPy but not in this simulation")
+        raise AttributeError(f"{self._recorded} has no attribute {name!r} (CuPy {API['cupy_version']})")
+
+
+class _Generator:
+    """cupy.random.Generator (its draws come from a NumPy generator)."""
+
+    def __init__(self, seed):
+        self._numpy = np.random.default_rng(seed)
+
+    def __getattr__(self, name):
+        if name not in NAMES["cupy.random.Generator"]:
+            raise AttributeError(f"cupy.random.Generator has no method {name!r}")
+        draw = getattr(self._numpy, name)
+
+        def method(*args, **kwargs):
+            _check_call("cupy.random.Generator", name, args, kwargs)
+            return _wrap(np.asarray(draw(*args, **kwargs)))
+        return method
+
+
+class _Device:
+    def __init__(self, device=None):
+        self.id = 0
+
+    def synchronize(self):
+        _host_read("Device.synchronize()")
+
+    def use(self):
+        return self
+
+
+class _MemoryPool:
+    def used_bytes(self):
+        return 0
+
+    def total_bytes(self):
+        return 0
+
+    def free_all_blocks(self, stream=None):
+        pass
+
+
+@contextlib.contextmanager
+def allow_synchronize(allow):
+    previous, _synchronize_allowed[0] = _synchronize_allowed[0], allow
+    try:
+        yield
+    finally:
+        _synchronize_allowed[0] = previous
+
+
+def scatter_add(a, slices, value):
+    np.add.at(a._host, _index_operand(slices), _device_operand(value, "cupyx.scatter_add"))
+
+
+def _ufunc(numpy_ufunc):
+    def call(*args, **kwargs):
+        if set(kwargs) - set(API["ufunc_keywords"]):
+            raise TypeError(f"CuPy's ufuncs accept only {API['ufunc_keywords']}, got {sorted(kwargs)}")
+        return _apply_ufunc(numpy_ufunc, f"cupy.{numpy_ufunc.__name__}", args, kwargs)
+    return call
+
+
+def _function(name):
+    numpy_function = getattr(np, name)
+    if isinstance(numpy_function, np.ufunc):
+        return _ufunc(numpy_function)
+    if isinstance(numpy_function, type) or not callable(numpy_function):
+        return numpy_function  # dtypes (cupy.float32 is numpy.float32) and constants
+
+    def call(*args, **kwargs):
+        _check_call("cupy", name, args, kwargs)
+        where = f"cupy.{name}"
+        return _wrap(numpy_function(*_device_operand(args, where), **_device_operand(kwargs, where)))
+    return call
+
+
+class _CupyModule(types.ModuleType):
+    def __getattr__(self, name):
+        if name.startswith("__") or name not in NAMES["cupy"]:
+            raise AttributeError(f"module 'cupy' has no attribute {name!r} (CuPy {API['cupy_version']})")
+        if not hasattr(np, name):
+            raise NotImplementedError(f"cupy.{name} exists in CuPy but not in this simulation")
+        member = _function(name)
+        setattr(self, name, member)
+        return member
+
+
+def _build():
+    cupy = _CupyModule("cupy", __doc__)
+    cupy.__version__ = f"{API['cupy_version']}+simulated"
+    cupy.ndarray = ndarray
+    cupy.asarray = _transfer_in(np.asarray)
+    cupy.array = _transfer_in(np.array)
+    cupy.ascontiguousarray = _transfer_in(np.ascontiguousarray)
+    cupy.asnumpy = asnumpy
+    cupy.get_array_module = get_array_module
+    pool = _MemoryPool()
+    cupy.get_default_memory_pool = lambda: pool
+    cupy.random = _Namespace("cupy.random", default_rng=_Generator, Generator=_Generator)
+    cupy.lib = types.SimpleNamespace(stride_tricks=_Namespace(
+        "cupy.lib.stride_tricks",
+        as_strided=lambda x, shape=None, strides=None: _wrap(np.lib.stride_tricks.as_strided(x._host, shape, strides))))
+    runtime = _Namespace("cupy.cuda.runtime", getDeviceCount=lambda: 1,
+                         deviceSynchronize=lambda: _host_read("runtime.deviceSynchronize()"),
+                         getDeviceProperties=lambda device: {"name": b"simulated GPU", "totalGlobalMem": 0})
+    cupy.cuda = _Namespace("cupy.cuda", runtime=runtime, Device=_Device, MemoryPool=_MemoryPool)
+    cupyx = types.ModuleType("cupyx")
+    cupyx.scatter_add = scatter_add
+    cupyx.allow_synchronize = allow_synchronize
+    cupyx.DeviceSynchronized = DeviceSynchronized
+    return cupy, cupyx
+
+
+MODULE, CUPYX = _build()
+
+
+def install(monkeypatch):
+    """Make ``import cupy``/``import cupyx`` give the simulation for one test (undone afterwards)."""
+    import tinynn
+
+    monkeypatch.setitem(sys.modules, "cupy", MODULE)
+    monkeypatch.setitem(sys.modules, "cupyx", CUPYX)
+    monkeypatch.setattr(tinynn.backend, "_cupy_module", None)
+    monkeypatch.setattr(tinynn.random, "_gpu_generator", None)
+    TRANSFERS.clear()
+    return MODULE

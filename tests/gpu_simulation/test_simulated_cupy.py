@@ -1,0 +1,63 @@
+"""The simulated CuPy must refuse what real CuPy refuses, or the GPU tests run under it prove nothing."""
+import numpy as np
+import pytest
+
+from gpu_simulation import simulated_cupy
+from gpu_simulation.simulated_cupy import CUPYX as cupyx
+from gpu_simulation.simulated_cupy import MODULE as cupy
+from gpu_simulation.simulated_cupy import TRANSFERS
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    TRANSFERS.clear()
+
+
+def test_host_and_device_arrays_do_not_mix():
+    device, host = cupy.ones(3), np.ones(3)
+    for mix in (lambda: device + host, lambda: host * device, lambda: np.maximum(device, host),
+                lambda: cupy.concatenate([device, host]), lambda: device.dot(host)):
+        with pytest.raises(TypeError, match="Unsupported type <class 'numpy.ndarray'>"):
+            mix()
+    with pytest.raises(TypeError, match="Implicit conversion to a NumPy array is not allowed"):
+        np.asarray(device)
+    assert isinstance(device * np.float32(2) + 1, cupy.ndarray), "scalars mix, as in CuPy"
+
+
+def test_only_what_cupy_has_exists():
+    missing_in_cupy = sorted(name for name in dir(np) if not name.startswith("_") and name not in simulated_cupy.NAMES["cupy"]
+                             and callable(getattr(np, name)) and not isinstance(getattr(np, name), type))
+    assert missing_in_cupy, "NumPy has functions CuPy lacks"
+    for name in missing_in_cupy[:20]:
+        with pytest.raises(AttributeError, match=f"module 'cupy' has no attribute '{name}'"):
+            getattr(cupy, name)
+    with pytest.raises(AttributeError, match="'cupy.ndarray' object has no attribute 'resize'"):
+        cupy.zeros(4).resize(2)
+    with pytest.raises(TypeError, match=r"cupy.sum\(\) got keyword argument\(s\) \['where'\]"):
+        cupy.sum(cupy.ones(3), where=cupy.ones(3, dtype=bool))
+    with pytest.raises(TypeError, match="no implementation of numpy.nanpercentile"):
+        np.nanpercentile(cupy.ones(3), 50)
+
+
+def test_reductions_stay_on_the_device_and_reads_are_counted():
+    total = cupy.arange(4.0).sum()
+    assert isinstance(total, cupy.ndarray) and total.shape == ()
+    assert TRANSFERS["device_to_host"] == 0
+    assert float(total) == 6.0 and bool(total > 0) and total.item() == 6.0
+    assert TRANSFERS["device_to_host"] == 3
+    with cupyx.allow_synchronize(False):
+        with pytest.raises(cupyx.DeviceSynchronized):
+            total.get()
+    assert total.get() == 6.0
+
+
+def test_uploads_copy_and_are_counted():
+    host = np.zeros(3, dtype=np.float32)
+    device = cupy.asarray(host)
+    host[0] = 5
+    assert device.get()[0] == 0, "device memory is not the host array"
+    device[cupy.asarray(np.array([1]))] = 2.0
+    device[np.array([2])] = 3.0  # a NumPy index is uploaded
+    assert TRANSFERS["host_to_device"] == 3
+    np.testing.assert_array_equal(device.get(), [0, 2, 3])
+    assert cupy.asarray(device) is device

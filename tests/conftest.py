@@ -11,15 +11,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))  # seed_torch: the PyTorch twin
 
 import tinynn  # noqa: E402
+from helpers import use_device  # noqa: E402
 
 settings.register_profile(
     "tinynn", deadline=None, max_examples=int(os.environ.get("TINYNN_HYPOTHESIS_EXAMPLES", "12")),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture], derandomize=True,
 )
 settings.load_profile("tinynn")
 
 GPU_REASON = "needs CuPy and a CUDA device"
-DEVICES = ["cpu", pytest.param("gpu", marks=pytest.mark.gpu)]
+# Every device-parametrised test runs on the CPU, on a real GPU where there is one, and on the
+# simulated CuPy (tests/gpu_simulation), which runs the GPU code path everywhere.
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu), "simulated-gpu"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -36,8 +39,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(params=DEVICES)
-def device(request):
-    return request.param
+def device(request, monkeypatch):
+    return use_device(request.param, monkeypatch)
 
 
 @pytest.fixture

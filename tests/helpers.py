@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 import tinynn
+from gpu_simulation import simulated_cupy
 
 
 def leaf(array, device="cpu", requires_grad=True, dtype=np.float64):
@@ -50,3 +51,10 @@ def load_script(relative_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def use_device(kind, monkeypatch):
+    """"cpu", "cuda" or "simulated-gpu" -> the tinynn device name; installs the simulation if asked."""
+    if kind == "simulated-gpu":
+        simulated_cupy.install(monkeypatch)
+    return "cpu" if kind == "cpu" else "gpu"

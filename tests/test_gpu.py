@@ -2,7 +2,7 @@
 the CPU on the same weights and inputs (float32, ~1e-4 relative).
 
 Each test runs twice: on a real GPU ("cuda", skipped without CuPy and a CUDA device; the reason is
-printed with -rs) and on the simulated CuPy of tests/gpu_simulation ("simulated", everywhere), which
+printed with -rs) and on the simulated CuPy of tests/gpu_simulation ("simulated-gpu", everywhere), which
 refuses what real CuPy refuses and counts host-device transfers."""
 import numpy as np
 import pytest
@@ -12,14 +12,13 @@ from tinynn.autograd import gradcheck
 from tinynn.models import MnistTiny
 from tinynn.nn import functional as F
 from gpu_simulation import simulated_cupy
-from helpers import away_from, distinct, load_script
+from helpers import away_from, distinct, load_script, use_device
 
 
 
-@pytest.fixture(autouse=True, params=[pytest.param("cuda", marks=pytest.mark.gpu), "simulated"])
+@pytest.fixture(autouse=True, params=[pytest.param("cuda", marks=pytest.mark.gpu), "simulated-gpu"])
 def gpu(request, monkeypatch):
-    if request.param == "simulated":
-        simulated_cupy.install(monkeypatch)
+    use_device(request.param, monkeypatch)
     return request.param
 
 RTOL, ATOL = 1e-4, 1e-5
@@ -160,7 +159,7 @@ def _cupyx():
 
 def _host_to_device_copies(gpu):
     """Host-to-device copies counted by the simulation (real CuPy does not count them)."""
-    return simulated_cupy.TRANSFERS["host_to_device"] if gpu == "simulated" else 0
+    return simulated_cupy.TRANSFERS["host_to_device"] if gpu == "simulated-gpu" else 0
 
 
 def test_a_training_step_on_device_data_never_waits_for_the_gpu(gpu, rng):
@@ -211,7 +210,7 @@ def test_data_pipeline_on_the_gpu_slices_and_augments_without_copies(gpu, mnist_
         list(loader)  # the first epoch also uploads Normalize's mean and std
         copies_before = _host_to_device_copies(gpu)
         batches = list(loader)
-    if gpu == "simulated":
+    if gpu == "simulated-gpu":
         assert _host_to_device_copies(gpu) - copies_before == 1, "one copy per epoch: the shuffled order"
     assert len(batches) == 8 and all(images.device == "gpu" for images, _ in batches)
     images = batches[0][0].numpy()
@@ -232,7 +231,7 @@ def test_the_example_trains_on_the_gpu_as_on_the_cpu_and_reads_back_only_to_log(
         simulated_cupy.TRANSFERS.clear()
         run.fit()
         reads.append(simulated_cupy.TRANSFERS["device_to_host"])
-    if gpu == "simulated":
+    if gpu == "simulated-gpu":
         assert reads[0] == reads[1], f"device-to-host reads for 10 and 30 steps: {reads}"
     assert run.history[-1]["test_accuracy"] > 40.0, "30 steps from chance (10%); 48% in the simulation"
     # Rounding differences between devices grow over many steps, so the runs are compared over three.

@@ -41,10 +41,10 @@ def networks(draw):
 
 @settings(max_examples=15)
 @given(network=networks(), seed=st.integers(0, 2 ** 16))
-def test_random_network_gradients_match_finite_differences(network, seed):
+def test_random_network_gradients_match_finite_differences(network, seed, device):
     """Batch norm runs in training mode (gradients through the batch statistics), dropout in eval."""
     model, input_shape = network
-    model.double()
+    model.double().to(device)
     rng = np.random.default_rng(seed)
-    x = tinynn.tensor(rng.standard_normal(input_shape), requires_grad=True)
+    x = tinynn.tensor(rng.standard_normal(input_shape), requires_grad=True, device=device)
     assert gradcheck(lambda x, *params: model(x), [x] + list(model.parameters()), atol=1e-5, rtol=1e-3)

@@ -19,26 +19,26 @@ ACTIVATIONS = {
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
 @given(shape=shapes(min_dims=2, max_dims=3), seed=st.integers(0, 2 ** 16))
-def test_activation_gradcheck(name, shape, seed):
-    x = leaf(away_from(np.random.default_rng(seed).standard_normal(shape), [0.0]))
+def test_activation_gradcheck(name, shape, seed, device):
+    x = leaf(away_from(np.random.default_rng(seed).standard_normal(shape), [0.0]), device=device)
     assert gradcheck(ACTIVATIONS[name][0], [x])
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
-def test_activation_matches_torch(name, torch, rng):
+def test_activation_matches_torch(name, torch, rng, device):
     ours, theirs = ACTIVATIONS[name]
-    x = leaf(away_from(rng.standard_normal((4, 5)), [0.0]), dtype=np.float32)
+    x = leaf(away_from(rng.standard_normal((4, 5)), [0.0]), dtype=np.float32, device=device)
     tx = to_torch(torch, x, True)
     y, ty = ours(x), theirs(torch, tx)
     assert_close(y, ty)
     grad = rng.standard_normal(y.shape).astype(np.float32)
-    y.backward(tinynn.tensor(grad))
+    y.backward(tinynn.tensor(grad, device=device))
     ty.backward(torch.tensor(grad))
     assert_close(x.grad, tx.grad)
 
 
-def test_softmax_and_log_softmax_are_stable_for_large_logits():
-    x = tinynn.tensor([[1000.0, 0.0, -1000.0], [1e4, 1e4, 1e4]])
+def test_softmax_and_log_softmax_are_stable_for_large_logits(device):
+    x = tinynn.tensor([[1000.0, 0.0, -1000.0], [1e4, 1e4, 1e4]], device=device)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         np.testing.assert_allclose(F.softmax(x).numpy(), [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-7)
         log_p = F.log_softmax(x).numpy()

@@ -22,27 +22,27 @@ def conv_case(draw):
 
 
 @given(case=conv_case(), seed=st.integers(0, 2 ** 16))
-def test_conv2d_gradcheck(case, seed):
+def test_conv2d_gradcheck(case, seed, device):
     rng = np.random.default_rng(seed)
-    x = leaf(rng.standard_normal((case["n"], case["c"], case["h"], case["w"])))
-    w = leaf(rng.standard_normal((case["o"], case["c"]) + case["kernel"]))
-    b = leaf(rng.standard_normal(case["o"])) if case["bias"] else None
+    x = leaf(rng.standard_normal((case["n"], case["c"], case["h"], case["w"])), device=device)
+    w = leaf(rng.standard_normal((case["o"], case["c"]) + case["kernel"]), device=device)
+    b = leaf(rng.standard_normal(case["o"]), device=device) if case["bias"] else None
     inputs = [x, w] + ([b] if b is not None else [])
     assert gradcheck(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, case["stride"], case["padding"]), inputs)
 
 
 @pytest.mark.parametrize("stride,padding,kernel", [(1, 0, 3), (2, 1, 3), ((1, 2), (2, 0), (3, 2)), (3, 2, 5)])
-def test_conv2d_matches_torch(torch, rng, stride, padding, kernel):
-    x = leaf(rng.standard_normal((3, 4, 9, 8)), dtype=np.float32)
+def test_conv2d_matches_torch(torch, rng, stride, padding, kernel, device):
+    x = leaf(rng.standard_normal((3, 4, 9, 8)), dtype=np.float32, device=device)
     kernel = kernel if isinstance(kernel, tuple) else (kernel, kernel)
-    w = leaf(rng.standard_normal((5, 4) + kernel), dtype=np.float32)
-    b = leaf(rng.standard_normal(5), dtype=np.float32)
+    w = leaf(rng.standard_normal((5, 4) + kernel), dtype=np.float32, device=device)
+    b = leaf(rng.standard_normal(5), dtype=np.float32, device=device)
     tx, tw, tb = (to_torch(torch, t, True) for t in (x, w, b))
     y = F.conv2d(x, w, b, stride, padding)
     ty = torch.nn.functional.conv2d(tx, tw, tb, stride, padding)
     assert_close(y, ty, rtol=1e-5, atol=1e-5, what="conv2d forward")
     grad = rng.standard_normal(y.shape).astype(np.float32)
-    y.backward(tinynn.tensor(grad))
+    y.backward(tinynn.tensor(grad, device=device))
     ty.backward(torch.tensor(grad))
     for ours, theirs, what in ((x, tx, "input"), (w, tw, "weight"), (b, tb, "bias")):
         assert_close(ours.grad, theirs.grad, rtol=1e-5, atol=1e-4, what=f"conv2d grad {what}")

@@ -10,9 +10,9 @@ from tinynn.nn.functional.dropout import Dropout
 from helpers import leaf
 
 
-def test_dropout_gradcheck_with_a_fixed_mask(rng):
-    x = leaf(rng.standard_normal((3, 4)))
-    mask = (rng.random((3, 4)) > 0.3) / 0.7
+def test_dropout_gradcheck_with_a_fixed_mask(rng, device):
+    x = leaf(rng.standard_normal((3, 4)), device=device)
+    mask = tinynn.backend.to_device((rng.random((3, 4)) > 0.3) / 0.7, device)
     assert gradcheck(lambda t: Dropout(0.3, mask=mask)(t), [x])
 
 

@@ -10,16 +10,17 @@ from helpers import assert_close, leaf, to_torch
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (2, 5, 3), (3,)])
-def test_linear_gradcheck(shape, rng):
-    x, w, b = leaf(rng.standard_normal(shape)), leaf(rng.standard_normal((2, 3))), leaf(rng.standard_normal(2))
+def test_linear_gradcheck(shape, rng, device):
+    x, w, b = leaf(rng.standard_normal(shape), device=device), leaf(rng.standard_normal((2, 3)), device=device), leaf(rng.standard_normal(2), device=device)
     assert gradcheck(F.linear, [x, w, b])
     assert gradcheck(lambda x, w: F.linear(x, w), [x, w])
 
 
-def test_linear_layer_matches_torch(torch, rng):
+def test_linear_layer_matches_torch(torch, rng, device):
     ours, theirs = nn.Linear(16, 10), torch.nn.Linear(16, 10)
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
-    x = leaf(rng.standard_normal((8, 16)), dtype=np.float32)
+    ours.to(device)
+    x = leaf(rng.standard_normal((8, 16)), dtype=np.float32, device=device)
     tx = to_torch(torch, x, True)
     y, ty = ours(x), theirs(tx)
     assert_close(y, ty)

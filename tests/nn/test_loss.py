@@ -10,9 +10,9 @@ from helpers import assert_close, leaf, to_torch
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
-def test_losses_gradcheck_and_match_torch(loss, reduction, rng, torch):
-    logits = leaf(rng.standard_normal((6, 4)))
-    target = tinynn.tensor(np.array([0, 3, 1, 1, -100, 2]))
+def test_losses_gradcheck_and_match_torch(loss, reduction, rng, torch, device):
+    logits = leaf(rng.standard_normal((6, 4)), device=device)
+    target = tinynn.tensor(np.array([0, 3, 1, 1, -100, 2]), device=device)
     fn = getattr(F, loss)
     prepare = (lambda t: F.log_softmax(t, dim=1)) if loss == "nll_loss" else (lambda t: t)
     assert gradcheck(lambda t: fn(prepare(t), target, reduction=reduction), [logits])
@@ -27,17 +27,17 @@ def test_losses_gradcheck_and_match_torch(loss, reduction, rng, torch):
     assert_close(logits.grad, t_logits.grad, what=f"{loss} {reduction} grad")
 
 
-def test_cross_entropy_with_spatial_dimensions_matches_torch(rng, torch):
-    logits = leaf(rng.standard_normal((2, 3, 4, 5)))
-    target = tinynn.tensor(rng.integers(0, 3, (2, 4, 5)))
+def test_cross_entropy_with_spatial_dimensions_matches_torch(rng, torch, device):
+    logits = leaf(rng.standard_normal((2, 3, 4, 5)), device=device)
+    target = tinynn.tensor(rng.integers(0, 3, (2, 4, 5)), device=device)
     assert gradcheck(lambda t: F.cross_entropy(t, target), [logits])
     theirs = torch.nn.functional.cross_entropy(to_torch(torch, logits), torch.tensor(target.numpy()), reduction="none")
     assert_close(F.cross_entropy(logits, target, reduction="none"), theirs)
 
 
-def test_cross_entropy_is_stable_for_huge_logits():
-    logits = tinynn.tensor([[1e4, 0.0, -1e4]], requires_grad=True)
-    loss = F.cross_entropy(logits, tinynn.tensor([1]))
+def test_cross_entropy_is_stable_for_huge_logits(device):
+    logits = tinynn.tensor([[1e4, 0.0, -1e4]], requires_grad=True, device=device)
+    loss = F.cross_entropy(logits, tinynn.tensor([1], device=device))
     np.testing.assert_allclose(loss.item(), 1e4, rtol=1e-6)
     loss.backward()
     assert np.isfinite(logits.grad.numpy()).all()

@@ -12,13 +12,13 @@ from helpers import assert_close, leaf, to_torch
 
 @given(shape=st.sampled_from([(4, 3), (2, 3, 2, 2), (3, 2, 4, 1), (5, 1)]), training=st.booleans(),
        affine=st.booleans(), seed=st.integers(0, 2 ** 16))
-def test_batch_norm_gradcheck(shape, training, affine, seed):
+def test_batch_norm_gradcheck(shape, training, affine, seed, device):
     rng = np.random.default_rng(seed)
     c = shape[1]
-    x = leaf(rng.standard_normal(shape) * 2 + 1)
-    mean, var = tinynn.tensor(rng.standard_normal(c)), tinynn.tensor(rng.uniform(0.5, 2, c))
-    weight = leaf(rng.uniform(0.5, 1.5, c)) if affine else None
-    bias = leaf(rng.standard_normal(c)) if affine else None
+    x = leaf(rng.standard_normal(shape) * 2 + 1, device=device)
+    mean, var = tinynn.tensor(rng.standard_normal(c), device=device), tinynn.tensor(rng.uniform(0.5, 2, c), device=device)
+    weight = leaf(rng.uniform(0.5, 1.5, c), device=device) if affine else None
+    bias = leaf(rng.standard_normal(c), device=device) if affine else None
     inputs = [x] + ([weight, bias] if affine else [])
 
     def fn(x, *wb):
@@ -30,19 +30,19 @@ def test_batch_norm_gradcheck(shape, training, affine, seed):
 
 @pytest.mark.parametrize("layer,shape", [("BatchNorm2d", (4, 3, 5, 5)), ("BatchNorm1d", (6, 3)),
                                          ("BatchNorm1d", (4, 3, 5))])
-def test_batch_norm_layer_matches_torch_over_several_steps(torch, rng, layer, shape):
+def test_batch_norm_layer_matches_torch_over_several_steps(torch, rng, layer, shape, device):
     ours, theirs = getattr(nn, layer)(3, momentum=0.2), getattr(torch.nn, layer)(3, momentum=0.2)
     with torch.no_grad():
         theirs.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, 3), dtype=torch.float32))
         theirs.bias.copy_(torch.tensor(rng.standard_normal(3), dtype=torch.float32))
-    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours.to(device).load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
     for step in range(3):
-        x = leaf(rng.standard_normal(shape) * 3 + 2, dtype=np.float32)
+        x = leaf(rng.standard_normal(shape) * 3 + 2, dtype=np.float32, device=device)
         tx = to_torch(torch, x, True)
         y, ty = ours(x), theirs(tx)
         assert_close(y, ty, rtol=1e-5, atol=1e-5, what=f"step {step} forward")
         grad = rng.standard_normal(shape).astype(np.float32)
-        y.backward(tinynn.tensor(grad))
+        y.backward(tinynn.tensor(grad, device=device))
         ty.backward(torch.tensor(grad))
         assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what=f"step {step} input grad")
     assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-4, atol=1e-4, what="weight grad")
@@ -50,15 +50,15 @@ def test_batch_norm_layer_matches_torch_over_several_steps(torch, rng, layer, sh
     for key in ("running_mean", "running_var", "num_batches_tracked"):
         assert_close(ours.state_dict()[key], theirs.state_dict()[key], what=key)
     ours.eval(), theirs.eval()
-    x = leaf(rng.standard_normal(shape), dtype=np.float32)
+    x = leaf(rng.standard_normal(shape), dtype=np.float32, device=device)
     assert_close(ours(x), theirs(to_torch(torch, x)), rtol=1e-5, atol=1e-5, what="eval forward")
 
 
-def test_batch_norm_with_cumulative_average_momentum_none(torch, rng):
-    ours, theirs = nn.BatchNorm1d(2, momentum=None), torch.nn.BatchNorm1d(2, momentum=None)
+def test_batch_norm_with_cumulative_average_momentum_none(torch, rng, device):
+    ours, theirs = nn.BatchNorm1d(2, momentum=None).to(device), torch.nn.BatchNorm1d(2, momentum=None)
     for _ in range(3):
         x = rng.standard_normal((5, 2)).astype(np.float32)
-        ours(tinynn.tensor(x)), theirs(torch.tensor(x))
+        ours(tinynn.tensor(x, device=device)), theirs(torch.tensor(x))
     assert_close(ours.running_var, theirs.running_var)
 
 

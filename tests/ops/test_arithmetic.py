@@ -18,22 +18,22 @@ BINARY = {
 
 @pytest.mark.parametrize("name", BINARY)
 @given(pair=broadcastable_pairs(), seed=st.integers(0, 2 ** 16))
-def test_binary_ops_gradcheck_with_broadcasting(name, pair, seed):
+def test_binary_ops_gradcheck_with_broadcasting(name, pair, seed, device):
     rng = np.random.default_rng(seed)
-    a = leaf(rng.standard_normal(pair[0]))
-    b = leaf(rng.uniform(0.5, 2.0, pair[1]) * rng.choice([-1, 1], pair[1]))  # keep divisors away from 0
+    a = leaf(rng.standard_normal(pair[0]), device=device)
+    b = leaf(rng.uniform(0.5, 2.0, pair[1]) * rng.choice([-1, 1], pair[1]), device=device)  # keep divisors away from 0
     assert gradcheck(BINARY[name], [a, b])
 
 
 @pytest.mark.parametrize("name", BINARY)
-def test_binary_ops_match_torch(name, torch, rng):
+def test_binary_ops_match_torch(name, torch, rng, device):
     a_np, b_np = rng.standard_normal((3, 1, 4)), rng.uniform(0.5, 2, (5, 1))
-    a, b = leaf(a_np), leaf(b_np)
+    a, b = leaf(a_np, device=device), leaf(b_np, device=device)
     ta, tb = to_torch(torch, a, True), to_torch(torch, b, True)
     out, tout = BINARY[name](a, b), BINARY[name](ta, tb)
     assert_close(out, tout, what=f"{name} forward")
     grad = rng.standard_normal(out.shape)
-    out.backward(grad)
+    out.backward(tinynn.tensor(grad, device=device))
     tout.backward(torch.tensor(grad))
     assert_close(a.grad, ta.grad, what=f"{name} grad a")
     assert_close(b.grad, tb.grad, what=f"{name} grad b")
@@ -52,12 +52,12 @@ def test_reflected_operators_and_scalars():
 
 
 @given(seed=st.integers(0, 2 ** 16))
-def test_pow_gradcheck_both_operands(seed):
+def test_pow_gradcheck_both_operands(seed, device):
     rng = np.random.default_rng(seed)
-    base = leaf(rng.uniform(0.5, 2.0, (3, 2)))
-    exponent = leaf(rng.uniform(-2, 2, (2,)))
+    base = leaf(rng.uniform(0.5, 2.0, (3, 2)), device=device)
+    exponent = leaf(rng.uniform(-2, 2, (2,)), device=device)
     assert gradcheck(lambda a, b: a ** b, [base, exponent])
-    assert gradcheck(lambda a: a ** 3, [leaf(rng.standard_normal((4,)))])
+    assert gradcheck(lambda a: a ** 3, [leaf(rng.standard_normal((4,)), device=device)])
 
 
 def test_neg_gradcheck(rng):
@@ -67,9 +67,9 @@ def test_neg_gradcheck(rng):
 @pytest.mark.parametrize("shapes", [
     ((3, 4), (4, 5)), ((2, 3, 4), (4, 2)), ((2, 1, 3, 4), (5, 4, 2)), ((4,), (4, 3)), ((3, 4), (4,)), ((4,), (4,)),
 ])
-def test_matmul_gradcheck_and_torch(shapes, rng, torch):
+def test_matmul_gradcheck_and_torch(shapes, rng, torch, device):
     a_np, b_np = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
-    a, b = leaf(a_np), leaf(b_np)
+    a, b = leaf(a_np, device=device), leaf(b_np, device=device)
     assert gradcheck(lambda x, y: x @ y, [a, b])
     ta, tb = to_torch(torch, a, True), to_torch(torch, b, True)
     out, tout = a @ b, ta @ tb

@@ -22,15 +22,15 @@ UNARY = {
 
 @pytest.mark.parametrize("name", UNARY)
 @given(shape=shapes(max_dims=3), seed=st.integers(0, 2 ** 16))
-def test_unary_gradcheck(name, shape, seed):
+def test_unary_gradcheck(name, shape, seed, device):
     ours, _, sample = UNARY[name]
-    assert gradcheck(ours, [leaf(sample(np.random.default_rng(seed), shape))])
+    assert gradcheck(ours, [leaf(sample(np.random.default_rng(seed), shape), device=device)])
 
 
 @pytest.mark.parametrize("name", UNARY)
-def test_unary_matches_torch(name, torch, rng):
+def test_unary_matches_torch(name, torch, rng, device):
     ours, theirs, sample = UNARY[name]
-    x = leaf(sample(rng, (3, 4)))
+    x = leaf(sample(rng, (3, 4)), device=device)
     tx = to_torch(torch, x, True)
     out, tout = ours(x), theirs(tx)
     assert_close(out, tout, what=f"{name} forward")
@@ -40,15 +40,15 @@ def test_unary_matches_torch(name, torch, rng):
 
 
 @given(pair=broadcastable_pairs(), seed=st.integers(0, 2 ** 16))
-def test_maximum_gradcheck_with_broadcasting(pair, seed):
+def test_maximum_gradcheck_with_broadcasting(pair, seed, device):
     rng = np.random.default_rng(seed)
-    a = leaf(rng.standard_normal(pair[0]))
-    b = leaf(rng.standard_normal(pair[1]) + 0.05)  # ties have measure zero
+    a = leaf(rng.standard_normal(pair[0]), device=device)
+    b = leaf(rng.standard_normal(pair[1]) + 0.05, device=device)  # ties have measure zero
     assert gradcheck(tinynn.maximum, [a, b])
 
 
-def test_maximum_tie_splits_gradient_like_torch(torch):
-    a, b = leaf([1.0, 2.0, 3.0]), leaf([1.0, 5.0, 0.0])
+def test_maximum_tie_splits_gradient_like_torch(torch, device):
+    a, b = leaf([1.0, 2.0, 3.0], device=device), leaf([1.0, 5.0, 0.0], device=device)
     ta, tb = to_torch(torch, a, True), to_torch(torch, b, True)
     tinynn.maximum(a, b).sum().backward()
     torch.maximum(ta, tb).sum().backward()

@@ -19,15 +19,15 @@ def shape_and_axis(draw):
 
 @pytest.mark.parametrize("op", ["sum", "mean", "max"])
 @given(case=shape_and_axis(), seed=st.integers(0, 2 ** 16))
-def test_reductions_gradcheck(op, case, seed):
+def test_reductions_gradcheck(op, case, seed, device):
     shape, axis, keepdims = case
-    x = leaf(distinct(shape, np.random.default_rng(seed)))  # distinct values: max has no ties
+    x = leaf(distinct(shape, np.random.default_rng(seed)), device=device)  # distinct values: max has no ties
     assert gradcheck(lambda t: getattr(t, op)(axis=axis, keepdims=keepdims), [x])
 
 
 @pytest.mark.parametrize("op", ["sum", "mean", "amax"])
-def test_reductions_match_torch(op, torch, rng):
-    x = leaf(rng.standard_normal((3, 4, 5)))
+def test_reductions_match_torch(op, torch, rng, device):
+    x = leaf(rng.standard_normal((3, 4, 5)), device=device)
     tx = to_torch(torch, x, True)
     ours = getattr(x, "max" if op == "amax" else op)(axis=(0, 2), keepdims=True)
     theirs = getattr(torch, op)(tx, dim=(0, 2), keepdim=True)
@@ -37,8 +37,8 @@ def test_reductions_match_torch(op, torch, rng):
     assert_close(x.grad, tx.grad)
 
 
-def test_max_shares_gradient_between_ties_like_amax(torch):
-    x = leaf([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]])
+def test_max_shares_gradient_between_ties_like_amax(torch, device):
+    x = leaf([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], device=device)
     tx = to_torch(torch, x, True)
     x.max(axis=1).sum().backward()
     torch.amax(tx, dim=1).sum().backward()

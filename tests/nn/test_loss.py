@@ -51,7 +51,104 @@ def test_out_of_range_targets_are_a_clear_error():
 
 
 def test_float_targets_and_bad_reduction_are_errors():
-    with pytest.raises(TypeError, match="integer class indices"):
+    with pytest.raises(ValueError, match=r"class-probability targets must have the input's shape \(2, 4\), got \(2,\)"):
         F.cross_entropy(tinynn.zeros(2, 4), tinynn.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="nll_loss: expected integer class indices as target, got dtype float32"):
+        F.nll_loss(tinynn.zeros(2, 4), tinynn.zeros(2, 4))
     with pytest.raises(ValueError, match="reduction must be one of"):
         F.cross_entropy(tinynn.zeros(2, 4), tinynn.tensor([1, 2]), reduction="avg")
+
+
+OPTIONS = [dict(weight=True), dict(label_smoothing=0.2), dict(weight=True, label_smoothing=0.1)]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("options", OPTIONS, ids=["weight", "smoothing", "weight+smoothing"])
+@pytest.mark.parametrize("targets", ["indices", "probabilities", "spatial indices"])
+def test_weights_smoothing_and_probability_targets_match_torch(targets, options, reduction, rng, torch, device):
+    shape = (3, 4, 2, 3) if targets == "spatial indices" else (6, 4)
+    logits = leaf(rng.standard_normal(shape), device=device)
+    if targets == "probabilities":
+        target = tinynn.tensor(rng.dirichlet(np.ones(4), 6), device=device)
+    else:
+        labels = rng.integers(0, 4, shape[:1] + shape[2:])
+        labels.reshape(-1)[1] = -100  # one ignored row
+        target = tinynn.tensor(labels, device=device)
+    weight_values = rng.uniform(0.2, 2.0, 4)
+    kwargs = dict(reduction=reduction, label_smoothing=options.get("label_smoothing", 0.0))
+    weight = tinynn.tensor(weight_values, device=device) if options.get("weight") else None
+    assert gradcheck(lambda t: F.cross_entropy(t, target, weight, **kwargs), [logits])
+    t_logits = to_torch(torch, logits, True)
+    theirs = torch.nn.functional.cross_entropy(t_logits, torch.tensor(target.numpy()),
+                                               torch.tensor(weight_values) if weight is not None else None, **kwargs)
+    ours = F.cross_entropy(logits, target, weight, **kwargs)
+    assert_close(ours, theirs, rtol=1e-10, atol=1e-12, what="forward")
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert_close(logits.grad, t_logits.grad, rtol=1e-10, atol=1e-12, what="grad")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_with_class_weights_matches_torch(reduction, rng, torch, device):
+    logp = leaf(np.log(rng.dirichlet(np.ones(5), 7)), device=device)
+    target = tinynn.tensor(np.array([0, 4, 2, 2, -100, 1, 3]), device=device)
+    weight_values = rng.uniform(0.2, 2.0, 5)
+    weight = tinynn.tensor(weight_values, device=device)
+    assert gradcheck(lambda t: F.nll_loss(t, target, weight, reduction=reduction), [logp])
+    t_logp = to_torch(torch, logp, True)
+    theirs = torch.nn.functional.nll_loss(t_logp, torch.tensor(target.numpy()), torch.tensor(weight_values),
+                                          reduction=reduction)
+    ours = F.nll_loss(logp, target, weight, reduction=reduction)
+    assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert_close(logp.grad, t_logp.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_unbatched_input_and_all_ignored_rows_behave_like_torch(rng, torch):
+    logits = rng.standard_normal(5)
+    for target in (3, rng.dirichlet(np.ones(5))):
+        for reduction in ("mean", "none"):
+            ours = F.cross_entropy(leaf(logits), tinynn.tensor(target), reduction=reduction)
+            theirs = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(target), reduction=reduction)
+            assert ours.shape == tuple(theirs.shape) == ()
+            assert_close(ours, theirs, rtol=1e-10)
+    ignored = tinynn.tensor([-100, -100])
+    with np.errstate(all="raise"):  # NaN as in PyTorch (0 / 0), and without a NumPy warning
+        assert np.isnan(F.cross_entropy(leaf(rng.standard_normal((2, 3))), ignored).item())
+        assert np.isnan(F.nll_loss(leaf(rng.standard_normal((2, 3))), ignored).item())
+    assert F.cross_entropy(leaf(rng.standard_normal((2, 3))), ignored, reduction="sum").item() == 0.0
+
+
+def test_masked_logits_give_a_finite_loss_like_torch(torch):
+    """-inf logits (masked classes) must not turn the loss into NaN: only the target's log-probability is read."""
+    logits = np.array([[2.0, -np.inf, 0.5], [-np.inf, 1.0, 3.0]])
+    ours = F.cross_entropy(leaf(logits), tinynn.tensor([0, 2]))
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor([0, 2]))
+    assert np.isfinite(ours.item())
+    assert_close(ours, theirs, rtol=1e-12)
+
+
+def test_loss_modules_keep_the_weight_as_a_buffer_like_torch(torch, device):
+    weight = np.array([1.0, 2.0, 0.5], dtype=np.float32)
+    ours = tinynn.nn.CrossEntropyLoss(weight=tinynn.tensor(weight), label_smoothing=0.1).to(device)
+    theirs = torch.nn.CrossEntropyLoss(weight=torch.tensor(weight), label_smoothing=0.1)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
+    assert ours.weight.device == device
+    logits = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    labels = np.array([0, 2, 1, 1])
+    assert_close(ours(tinynn.tensor(logits, device=device), tinynn.tensor(labels, device=device)),
+                 theirs(torch.tensor(logits), torch.tensor(labels)), rtol=1e-6)
+    assert list(tinynn.nn.NLLLoss().state_dict()) == list(torch.nn.NLLLoss().state_dict()) == []
+
+
+def test_bad_weight_and_smoothing_are_clear_errors():
+    logits, labels = tinynn.zeros(2, 4), tinynn.tensor([1, 2])
+    with pytest.raises(ValueError, match=r"cross_entropy: weight must hold one value per class, shape \(4,\), got \(3,\)"):
+        F.cross_entropy(logits, labels, tinynn.ones(3))
+    with pytest.raises(TypeError, match="cross_entropy: expected a floating-point weight, got dtype int64"):
+        F.cross_entropy(logits, labels, tinynn.tensor([1, 1, 1, 1]))
+    with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0, got 1.5"):
+        F.cross_entropy(logits, labels, label_smoothing=1.5)
+    with pytest.raises(TypeError, match="cross_entropy: expected weight to be a tinynn.Tensor, got list"):
+        F.cross_entropy(logits, labels, [1.0, 1.0, 1.0, 1.0])

@@ -1,4 +1,13 @@
-"""Classification losses: negative log-likelihood and the fused, stable cross-entropy."""
+"""Classification losses: negative log-likelihood and the fused, stable cross-entropy.
+
+Shapes: scores (N, C) with class-index targets (N,), or (N, C, d1, ...) with targets (N, d1, ...)
+(each position a row); cross-entropy also takes class-probability targets of the input's shape.
+Options as PyTorch's: ``weight`` (one per class: a row with target t counts w[t] times),
+``ignore_index`` (rows with that target count for nothing), ``label_smoothing`` eps (the target
+becomes (1 - eps) onehot(t) + eps / C), and the reduction: "none" (a loss per row), "sum", or
+"mean" = sum / D, where D is the summed weight w[t_i] of the rows not ignored (their count when
+unweighted; 0 gives NaN, as in PyTorch), or the number of rows for probability targets.
+"""
 
 from ... import backend
 from ...autograd import Function
@@ -8,128 +17,236 @@ from .validation import check_float, check_not_empty
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _mean_weight(valid, dtype):
-    """1 / (number of non-ignored rows), kept on the device (no GPU->CPU sync per step)."""
-    xp = Function.xp(valid)
-    return 1 / xp.maximum(valid.sum(), 1).astype(dtype)
+def _mean(total, divisor):
+    """total / divisor, NaN where the divisor is 0 (every row ignored), without NumPy's warning."""
+    xp = Function.xp(total)
+    nonzero = divisor != 0
+    return xp.where(nonzero, total / xp.where(nonzero, divisor, 1), xp.nan).astype(total.dtype)
 
 
-class _ClassIndexLoss(Function):
-    """What NLL and cross-entropy share: picking each row's target column, ignoring rows whose
-    target is ``ignore_index``, and the reduction."""
+class _RowLoss(Function):
+    """What every classification loss shares: the reduction of per-row losses and, in backward,
+    dL/dloss_i for every row (gy itself for "none", shared for "sum", divided by D for "mean")."""
 
-    def __init__(self, targets, reduction, ignore_index):
-        self.targets, self.reduction, self.ignore_index = targets, reduction, ignore_index
+    def __init__(self, reduction):
+        self.reduction = reduction
 
-    def _pick_targets(self, scores):
-        """scores[i, t_i] for every row (0 where ignored); remembers the rows for backward."""
-        xp = self.xp(scores)
-        self.valid = self.targets != self.ignore_index
-        # Clipped because on the GPU an out-of-range target is reported later (backend.check_soon),
-        # and until then must not index outside the row.
-        self.safe_targets = xp.clip(xp.where(self.valid, self.targets, 0), 0, scores.shape[1] - 1)
-        self.rows = xp.arange(scores.shape[0])
-        return scores[self.rows, self.safe_targets] * self.valid
-
-    def _reduce(self, losses):
+    def _reduce(self, losses, divisor):
+        self.divisor = divisor
         if self.reduction == "none":
             return losses
         total = losses.sum()
-        return total * _mean_weight(self.valid, losses.dtype) if self.reduction == "mean" else total
+        return _mean(total, divisor) if self.reduction == "mean" else total
 
-    def _row_weights(self, gy):
-        """dL/dloss_i for every row: gy per row ("none") or shared, zero where ignored, /count for "mean"."""
-        weight = self.valid.astype(gy.dtype)
+    def _row_grads(self, gy, rows):
+        if self.reduction == "none":
+            return gy
         if self.reduction == "mean":
-            weight = weight * _mean_weight(self.valid, gy.dtype)
-        return weight * gy
+            gy = _mean(gy, self.divisor)
+        return self.xp(gy).broadcast_to(gy, (rows,))
+
+
+class _ClassIndexLoss(_RowLoss):
+    """Class-index targets: each row's target column, weighted by w[t_i] and zeroed where the
+    target is ``ignore_index``."""
+
+    def __init__(self, targets, reduction, ignore_index, weight):
+        super().__init__(reduction)
+        self.targets, self.ignore_index, self.weight = targets, ignore_index, weight
+
+    def _pick_targets(self, scores):
+        """w[t_i] * scores[i, t_i] for every row (0 where ignored); remembers what backward needs."""
+        xp = self.xp(scores)
+        valid = self.targets != self.ignore_index
+        # Clipped because on the GPU an out-of-range target is reported later (backend.check_soon),
+        # and until then must not index outside the row.
+        self.safe_targets = xp.clip(xp.where(valid, self.targets, 0), 0, scores.shape[1] - 1)
+        self.rows = xp.arange(scores.shape[0])
+        self.valid = valid.astype(scores.dtype)
+        self.target_weights = self.valid if self.weight is None else self.weight[self.safe_targets] * self.valid
+        return scores[self.rows, self.safe_targets] * self.target_weights
 
 
 class NLLLoss(_ClassIndexLoss):
-    """loss_i = -logp[i, t_i] for rows whose target is not ``ignore_index``.
+    """loss_i = -w[t_i] * logp[i, t_i] for rows whose target is not ``ignore_index``.
 
-    Shapes: logp (N, C), targets (N,) ints -> (N,) for reduction "none", else a scalar
-    (mean over the non-ignored rows, or sum).  dL/dlogp[i, t_i] = -dL/dloss_i (scaled by 1/count
-    for "mean"); every other entry gets 0.
+    Shapes: logp (N, C), targets (N,) ints -> (N,) for reduction "none", else a scalar.
+    dL/dlogp[i, t_i] = -w[t_i] * dL/dloss_i; every other entry gets 0.
     """
 
     def forward(self, logp):
         self.input_shape = logp.shape
-        return self.xp(logp).asarray(self._reduce(-self._pick_targets(logp)), dtype=logp.dtype)
+        losses = -self._pick_targets(logp)
+        return self.xp(logp).asarray(self._reduce(losses, self.target_weights.sum()), dtype=logp.dtype)
 
     def backward(self, gy):
         gx = self.xp(gy).zeros(self.input_shape, dtype=gy.dtype)
-        gx[self.rows, self.safe_targets] = -self._row_weights(gy)
+        gx[self.rows, self.safe_targets] = -self.target_weights * self._row_grads(gy, len(self.rows))
         return (gx,)
 
 
 class CrossEntropy(_ClassIndexLoss):
-    """loss_i = logsumexp(z_i) - z[i, t_i]  (= -log softmax(z_i)[t_i]), fused for stability.
+    """loss_i = (1 - eps) w[t_i] (-logp[i, t_i]) + (eps / C) sum_c w[c] (-logp[i, c]), with
+    logp = log_softmax(z) computed stably (z - max - log sum exp), fused with the loss.
 
     Shapes: logits z (N, C), targets (N,) -> (N,) or a scalar, as ``NLLLoss``.
-    dL/dz_i = (softmax(z_i) - onehot(t_i)) * dL/dloss_i: the classic "prediction minus truth".
+    It is -sum_c q_ic logp_ic for the target distribution q_i = (1 - eps) w[t_i] onehot(t_i) +
+    (eps / C) w, so dL/dz_i = (sum_c q_ic * softmax(z_i) - q_i) * dL/dloss_i: "prediction minus
+    truth" (softmax(z_i) - onehot(t_i) without weights and smoothing).
     """
+
+    def __init__(self, targets, reduction, ignore_index, weight, label_smoothing):
+        super().__init__(targets, reduction, ignore_index, weight)
+        self.smoothing = label_smoothing
 
     def forward(self, logits):
         xp = self.xp(logits)
         shifted = logits - logits.max(axis=1, keepdims=True)
         self.log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
-        return xp.asarray(self._reduce(-self._pick_targets(self.log_probs)), dtype=logits.dtype)
+        losses = -self._pick_targets(self.log_probs)
+        if self.smoothing:
+            classes = logits.shape[1]
+            weighted = self.log_probs if self.weight is None else self.log_probs * self.weight
+            losses = (1 - self.smoothing) * losses - (self.smoothing / classes) * weighted.sum(axis=1) * self.valid
+        return xp.asarray(self._reduce(losses, self.target_weights.sum()), dtype=logits.dtype)
 
     def backward(self, gy):
-        grad = self.xp(gy).exp(self.log_probs)
-        grad[self.rows, self.safe_targets] -= 1
-        return (grad * self._row_weights(gy)[:, None],)
+        xp = self.xp(gy)
+        row_grads = self._row_grads(gy, len(self.rows))
+        eps, classes = self.smoothing, self.log_probs.shape[1]
+        picked = (1 - eps) * self.target_weights * row_grads  # the one-hot part of q, times dL/dloss_i
+        q_sums = picked
+        if eps:
+            class_weights = xp.ones(classes, dtype=gy.dtype) if self.weight is None else self.weight
+            spread = (eps / classes) * self.valid * row_grads  # the uniform part of q, per unit weight
+            q_sums = picked + spread * class_weights.sum()
+        grad = xp.exp(self.log_probs) * q_sums[:, None]
+        grad[self.rows, self.safe_targets] -= picked
+        if eps:
+            grad -= spread[:, None] * class_weights
+        return (grad,)
 
 
-def _prepare(input, target, reduction, ignore_index, name):
-    """Validate, and flatten (N, C, d1, ...) inputs with (N, d1, ...) targets to (N*d1*..., C) rows."""
-    check_float(input, name)
+class SoftTargetCrossEntropy(_RowLoss):
+    """Cross-entropy against class probabilities p (N, C): q_i = w * ((1 - eps) p_i + eps / C),
+    loss_i = -sum_c q_ic logp_ic with logp = log_softmax(z); "mean" divides by N.
+
+    dL/dz_i = (sum_c q_ic * softmax(z_i) - q_i) * dL/dloss_i.
+    """
+
+    def __init__(self, probabilities, reduction, weight, label_smoothing):
+        super().__init__(reduction)
+        self.probabilities, self.weight, self.smoothing = probabilities, weight, label_smoothing
+
+    def forward(self, logits):
+        xp = self.xp(logits)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        self.log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        q = self.probabilities.astype(logits.dtype, copy=False)
+        if self.smoothing:
+            q = (1 - self.smoothing) * q + self.smoothing / logits.shape[1]
+        self.q = q if self.weight is None else q * self.weight
+        losses = -(self.q * self.log_probs).sum(axis=1)
+        return xp.asarray(self._reduce(losses, xp.asarray(logits.shape[0], dtype=logits.dtype)), dtype=logits.dtype)
+
+    def backward(self, gy):
+        row_grads = self._row_grads(gy, self.q.shape[0])[:, None]
+        return ((self.xp(gy).exp(self.log_probs) * self.q.sum(axis=1, keepdims=True) - self.q) * row_grads,)
+
+
+def _check_options(input, weight, label_smoothing, reduction, name):
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    if weight is None:
+        return None
+    check_float(weight, name, "weight")
+    classes = input.shape[1]
+    if weight.shape != (classes,):
+        raise ValueError(f"{name}: weight must hold one value per class, shape ({classes},), got {weight.shape}")
+    if weight.device != input.device:
+        raise RuntimeError(f"{name}: input is on {input.device} but weight is on {weight.device}")
+    return weight.data.astype(input.dtype, copy=False)
+
+
+def _rows(input, target):
+    """(N, C, d1, ...) -> (N*d1*..., C) rows, and targets alike (a class axis stays last)."""
+    classes = input.shape[1]
+    input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
+    if target.ndim == input.ndim:  # probabilities were (N, C, d1, ...) too
+        return input, target.permute(0, *range(2, target.ndim), 1).reshape(-1, classes)
+    return input, target.reshape(-1)
+
+
+def _prepare(input, target, weight, reduction, label_smoothing, name, probabilities_allowed):
+    """Validate; 1-D input becomes a batch of one; returns rows, targets, weight array, spatial shape."""
+    check_float(input, name)
     if not isinstance(target, Tensor):
-        raise TypeError(f"{name}: expected target to be a tinynn.Tensor of class indices, got {type(target).__name__}")
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"{name}: expected integer class indices as target, got dtype {target.dtype}")
+        raise TypeError(f"{name}: expected target to be a tinynn.Tensor, got {type(target).__name__}")
     if target.device != input.device:
         raise RuntimeError(f"{name}: input is on {input.device} but target is on {target.device}")
+    if input.ndim == 1:  # unbatched (C,), as PyTorch allows
+        input, target = input.reshape(1, -1), target.reshape(1, *target.shape)
     if input.ndim < 2:
         raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {input.shape}")
-    if target.shape != input.shape[:1] + input.shape[2:]:
-        raise ValueError(
-            f"{name}: expected target of shape {input.shape[:1] + input.shape[2:]} for input of shape "
-            f"{input.shape}, got {target.shape}"
-        )
+    weight = _check_options(input, weight, label_smoothing, reduction, name)
     check_not_empty(input, name)
-    classes = input.shape[1]
-    labels = target.data
-    xp = Function.xp(labels)
+    spatial = input.shape[2:]
+    if target.dtype.kind == "f":
+        if not probabilities_allowed:
+            raise TypeError(f"{name}: expected integer class indices as target, got dtype {target.dtype}")
+        if target.shape != input.shape:
+            raise ValueError(f"{name}: class-probability targets must have the input's shape {input.shape}, "
+                             f"got {target.shape} (or give integer class indices of shape {input.shape[:1] + spatial})")
+    else:
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"{name}: expected integer class indices (or, for cross_entropy, float class "
+                            f"probabilities) as target, got dtype {target.dtype}")
+        if target.shape != input.shape[:1] + spatial:
+            raise ValueError(f"{name}: expected target of shape {input.shape[:1] + spatial} for input of shape "
+                             f"{input.shape}, got {target.shape}")
+    if spatial:
+        input, target = _rows(input, target)
+    return input, target.data, weight, spatial
+
+
+def _check_class_indices(labels, classes, ignore_index, device, name):
     out_of_range = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
 
     def out_of_range_error():
         bad = int(labels[out_of_range].reshape(-1)[0])
-        where = " (found on the GPU at the next read of a result)" if target.device == "gpu" else ""
+        where = " (found on the GPU at the next read of a result)" if device == "gpu" else ""
         return ValueError(f"{name}: target {bad} is out of range: expected class indices in [0, {classes - 1}]{where}")
 
     backend.check_soon(out_of_range.any(), out_of_range_error)
-    spatial = input.shape[2:]
-    if spatial:
-        input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
-        labels = labels.reshape(-1)
-    return input, xp.asarray(labels), spatial
 
 
-def _restore(loss, reduction, batch, spatial):
-    return loss.reshape((batch,) + spatial) if reduction == "none" and spatial else loss
+def _restore(loss, input, reduction, spatial):
+    """Per-row losses of "none" back to the target's shape ((N, d1, ...), or () when unbatched)."""
+    if reduction != "none":
+        return loss
+    if input.ndim == 1:
+        return loss.reshape(())
+    return loss.reshape(input.shape[:1] + spatial) if spatial else loss
 
 
-def nll_loss(input, target, reduction="mean", ignore_index=-100):
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of ``target`` classes under log-probabilities ``input`` (N, C)."""
-    rows, labels, spatial = _prepare(input, target, reduction, ignore_index, "nll_loss")
-    return _restore(NLLLoss(labels, reduction, ignore_index)(rows), reduction, input.shape[0], spatial)
+    rows, labels, weight_array, spatial = _prepare(input, target, weight, reduction, 0.0, "nll_loss", False)
+    _check_class_indices(labels, rows.shape[1], ignore_index, input.device, "nll_loss")
+    return _restore(NLLLoss(labels, reduction, ignore_index, weight_array)(rows), input, reduction, spatial)
 
 
-def cross_entropy(input, target, reduction="mean", ignore_index=-100):
-    """``nll_loss(log_softmax(input), target)`` in one stable step; ``input`` holds raw logits (N, C)."""
-    rows, labels, spatial = _prepare(input, target, reduction, ignore_index, "cross_entropy")
-    return _restore(CrossEntropy(labels, reduction, ignore_index)(rows), reduction, input.shape[0], spatial)
+def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """``nll_loss(log_softmax(input), target)`` in one stable step; ``input`` holds raw logits (N, C).
+
+    ``target``: class indices (N,) (or (N, d1, ...)), or class probabilities of the input's shape."""
+    rows, targets, weight_array, spatial = _prepare(input, target, weight, reduction, label_smoothing,
+                                                    "cross_entropy", True)
+    if targets.dtype.kind == "f":
+        loss = SoftTargetCrossEntropy(targets, reduction, weight_array, label_smoothing)(rows)
+    else:
+        _check_class_indices(targets, rows.shape[1], ignore_index, input.device, "cross_entropy")
+        loss = CrossEntropy(targets, reduction, ignore_index, weight_array, label_smoothing)(rows)
+    return _restore(loss, input, reduction, spatial)

@@ -15,20 +15,25 @@ def conv_case(draw):
     kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    h = draw(st.integers(max(kh - 2 * padding[0], 1), 6))
-    w = draw(st.integers(max(kw - 2 * padding[1], 1), 6))
-    return dict(n=draw(st.integers(1, 2)), c=draw(st.integers(1, 3)), o=draw(st.integers(1, 3)), h=h, w=w,
-                kernel=(kh, kw), stride=stride, padding=padding, bias=draw(st.booleans()))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    h = draw(st.integers(max(span[0] - 2 * padding[0], 1), 7))
+    w = draw(st.integers(max(span[1] - 2 * padding[1], 1), 7))
+    return dict(n=draw(st.integers(1, 2)), c=groups * draw(st.integers(1, 2)), o=groups * draw(st.integers(1, 2)),
+                h=h, w=w, kernel=(kh, kw), stride=stride, padding=padding, dilation=dilation, groups=groups,
+                bias=draw(st.booleans()))
 
 
 @given(case=conv_case(), seed=st.integers(0, 2 ** 16))
 def test_conv2d_gradcheck(case, seed, device):
     rng = np.random.default_rng(seed)
     x = leaf(rng.standard_normal((case["n"], case["c"], case["h"], case["w"])), device=device)
-    w = leaf(rng.standard_normal((case["o"], case["c"]) + case["kernel"]), device=device)
+    w = leaf(rng.standard_normal((case["o"], case["c"] // case["groups"]) + case["kernel"]), device=device)
     b = leaf(rng.standard_normal(case["o"]), device=device) if case["bias"] else None
     inputs = [x, w] + ([b] if b is not None else [])
-    assert gradcheck(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, case["stride"], case["padding"]), inputs)
+    options = (case["stride"], case["padding"], case["dilation"], case["groups"])
+    assert gradcheck(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, *options), inputs)
 
 
 @pytest.mark.parametrize("stride,padding,kernel", [(1, 0, 3), (2, 1, 3), ((1, 2), (2, 0), (3, 2)), (3, 2, 5)])
@@ -46,6 +51,42 @@ def test_conv2d_matches_torch(torch, rng, stride, padding, kernel, device):
     ty.backward(torch.tensor(grad))
     for ours, theirs, what in ((x, tx, "input"), (w, tw, "weight"), (b, tb, "bias")):
         assert_close(ours.grad, theirs.grad, rtol=1e-5, atol=1e-4, what=f"conv2d grad {what}")
+
+
+@pytest.mark.parametrize("dilation,groups,channels", [(2, 1, (4, 6)), (1, 2, (4, 6)), (1, 4, (4, 8)), ((2, 1), 4, (4, 4))],
+                         ids=["dilated", "two groups", "depthwise x2", "dilated depthwise"])
+def test_dilated_and_grouped_conv2d_match_torch(torch, rng, dilation, groups, channels, device):
+    in_channels, out_channels = channels
+    ours = nn.Conv2d(in_channels, out_channels, 3, stride=(1, 2), padding=1, dilation=dilation, groups=groups)
+    theirs = torch.nn.Conv2d(in_channels, out_channels, 3, stride=(1, 2), padding=1, dilation=dilation, groups=groups)
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    ours.to(device)
+    x = leaf(rng.standard_normal((3, in_channels, 9, 8)), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    y, ty = ours(x), theirs(tx)
+    assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad, device=device))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-4, what="input grad")
+    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-5, atol=1e-4, what="weight grad")
+    assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-5, atol=1e-4, what="bias grad")
+    assert ours.weight.shape == tuple(theirs.weight.shape) == (out_channels, in_channels // groups, 3, 3)
+
+
+def test_grouped_layer_initialisation_repr_and_errors():
+    layer = nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=8, bias=False)
+    assert repr(layer) == "Conv2d(8, 8, kernel_size=(3, 3), stride=(1, 1), padding=(2, 2), dilation=(2, 2), groups=8, bias=False)"
+    bound = 1 / np.sqrt(1 * 9)  # fan_in counts the channels one output sees: in_channels / groups
+    assert bound * 0.8 < np.abs(layer.weight.numpy()).max() <= bound
+    with pytest.raises(ValueError, match=r"Conv2d: in_channels \(6\) and out_channels \(4\) must both be divisible by groups \(4\)"):
+        nn.Conv2d(6, 4, 3, groups=4)
+    with pytest.raises(ValueError, match=r"expected input with 8 channels \(weight \(8, 1, 3, 3\), groups=8\), got 4 channels"):
+        layer(tinynn.zeros(1, 4, 8, 8))
+    with pytest.raises(ValueError, match=r"kernel size \(5, 5\) is larger than the padded input"):
+        F.conv2d(tinynn.zeros(1, 1, 2, 2), tinynn.zeros(1, 1, 3, 3), dilation=2)
+    with pytest.raises(ValueError, match="conv2d: dilation must be positive"):
+        F.conv2d(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 1, 3, 3), dilation=0)
 
 
 def test_conv2d_layer_initialisation_and_repr():

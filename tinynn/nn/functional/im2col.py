@@ -2,7 +2,8 @@
 
 Shape names used across tinynn's conv and pooling code:
 N batch, C channels, H W input height and width (after padding), KH KW kernel,
-OH OW output height and width, S stride.  OH = (H - KH) // S + 1, likewise OW.
+OH OW output height and width, S stride, D dilation (the spacing of the kernel taps, 1 for a
+dense kernel).  OH = (H - D*(KH - 1) - 1) // S + 1, likewise OW.
 
 Layout. The public API is NCHW, as in PyTorch. Internally these functions work on a
 channels-last view ``x.transpose(0, 2, 3, 1)`` (N, H, W, C). Conv outputs are *stored*
@@ -13,7 +14,7 @@ in memory, and the matmul output needs no reordering.
 im2col gathers, for every output position (n, oh, ow), the KH x KW x C input values under the
 kernel into one row:
 
-    col[n, oh, ow, kh, kw, c] = x[n, oh*S + kh, ow*S + kw, c]        col: (N, OH, OW, KH, KW, C)
+    col[n, oh, ow, kh, kw, c] = x[n, oh*S + kh*D, ow*S + kw*D, c]    col: (N, OH, OW, KH, KW, C)
 
 It is built as a strided *view* (no loop, no copy); the copy into a (N*OH*OW, KH*KW*C) matrix
 happens once, when it is reshaped for the matmul.
@@ -26,29 +27,29 @@ of N, OH, OW and C at once, never over pixels or batch items.
 from ... import backend
 
 
-def output_size(size, kernel, stride):
-    return (size - kernel) // stride + 1
+def output_size(size, kernel, stride, dilation=1):
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def im2col(x_nhwc, kernel_size, stride):
+def im2col(x_nhwc, kernel_size, stride, dilation=(1, 1)):
     """(N, H, W, C) -> strided view (N, OH, OW, KH, KW, C) of the patches; no copy."""
     n, h, w, c = x_nhwc.shape
-    kh, kw = kernel_size
-    sh, sw = stride
-    oh, ow = output_size(h, kh, sh), output_size(w, kw, sw)
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    oh, ow = output_size(h, kh, sh, dh), output_size(w, kw, sw, dw)
     s_n, s_h, s_w, s_c = x_nhwc.strides
     return backend.as_strided(
-        x_nhwc, shape=(n, oh, ow, kh, kw, c), strides=(s_n, s_h * sh, s_w * sw, s_h, s_w, s_c)
+        x_nhwc, shape=(n, oh, ow, kh, kw, c), strides=(s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c)
     )
 
 
-def kernel_offsets(kernel_size, stride, out_hw):
+def kernel_offsets(kernel_size, stride, out_hw, dilation=(1, 1)):
     """For each kernel offset (p, q): p, q and the index of the input positions it covers in every
-    window, x[:, p::S, q::S] cut to (N, OH, OW, C): one strided view of a channels-last array."""
-    (kh, kw), (sh, sw), (oh, ow) = kernel_size, stride, out_hw
+    window, x[:, p*D::S, q*D::S] cut to (N, OH, OW, C): one strided view of a channels-last array."""
+    (kh, kw), (sh, sw), (oh, ow), (dh, dw) = kernel_size, stride, out_hw, dilation
     for p in range(kh):
         for q in range(kw):
-            yield p, q, (slice(None), slice(p, p + sh * (oh - 1) + 1, sh), slice(q, q + sw * (ow - 1) + 1, sw),
+            top, left = p * dh, q * dw
+            yield p, q, (slice(None), slice(top, top + sh * (oh - 1) + 1, sh), slice(left, left + sw * (ow - 1) + 1, sw),
                          slice(None))
 
 

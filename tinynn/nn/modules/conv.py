@@ -10,26 +10,33 @@ from ...tensor import zeros
 
 
 class Conv2d(Module):
-    """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True) as in PyTorch.
+    """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+    bias=True) as in PyTorch.
 
-    Input (N, in_channels, H, W) -> output (N, out_channels, OH, OW). Initialised like PyTorch:
-    weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * KH * KW.
+    Input (N, in_channels, H, W) -> output (N, out_channels, OH, OW); weight (out_channels,
+    in_channels / groups, KH, KW). Initialised like PyTorch: weight and bias ~
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels / groups * KH * KW.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, device="cpu",
-                 dtype=None):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 device="cpu", dtype=None):
         super().__init__()
-        for what, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, int) or value <= 0:
+        for what, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"Conv2d: {what} must be a positive int, got {value!r}")
-        self.in_channels, self.out_channels = in_channels, out_channels
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+                             f"divisible by groups ({groups})")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = pair(kernel_size, "Conv2d", "kernel_size")
         self.stride = pair(stride, "Conv2d", "stride")
         self.padding = pair(padding, "Conv2d", "padding")
-        if min(self.kernel_size) <= 0 or min(self.stride) <= 0 or min(self.padding) < 0:
-            raise ValueError(f"Conv2d: kernel_size and stride must be positive and padding non-negative, "
-                             f"got kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}")
-        self.weight = Parameter(zeros(out_channels, in_channels, *self.kernel_size, dtype=dtype))
+        self.dilation = pair(dilation, "Conv2d", "dilation")
+        if min(self.kernel_size + self.stride + self.dilation) <= 0 or min(self.padding) < 0:
+            raise ValueError(f"Conv2d: kernel_size, stride and dilation must be positive and padding non-negative, "
+                             f"got kernel_size={self.kernel_size}, stride={self.stride}, dilation={self.dilation}, "
+                             f"padding={self.padding}")
+        self.weight = Parameter(zeros(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
         self.bias = Parameter(zeros(out_channels, dtype=dtype)) if bias else None
         if not bias:
             self.register_parameter("bias", None)
@@ -45,7 +52,8 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, name=self._name())
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                        name=self._name())
 
     def _name(self):
         return f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
@@ -54,6 +62,10 @@ class Conv2d(Module):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
         return text

@@ -134,7 +134,7 @@ def test_zero_or_negative_stride(stride):
         F.conv2d(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 1, 3, 3), stride=stride)
     with pytest.raises(ValueError, match="stride must be positive"):
         F.max_pool2d(tinynn.zeros(1, 1, 4, 4), 2, stride=stride)
-    with pytest.raises(ValueError, match="Conv2d: kernel_size and stride must be positive"):
+    with pytest.raises(ValueError, match="Conv2d: kernel_size, stride and dilation must be positive"):
         nn.Conv2d(1, 1, 3, stride=stride)
 
 

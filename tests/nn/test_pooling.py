@@ -15,15 +15,52 @@ def pool_case(draw):
     stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
     padding = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
     h, w = draw(st.integers(k[0], 7)), draw(st.integers(k[1], 7))
-    return (draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w), k, stride, padding
+    return (draw(st.integers(1, 2)), draw(st.integers(1, 3)), h, w), k, stride, padding, draw(st.booleans())
 
 
-@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d])
-@given(case=pool_case(), seed=st.integers(0, 2 ** 16))
-def test_pooling_gradcheck_including_overlapping_windows(pool, case, seed, device):
-    shape, kernel, stride, padding = case
-    x = leaf(distinct(shape, np.random.default_rng(seed)), device=device)  # no ties for max-pool
-    assert gradcheck(lambda t: pool(t, kernel, stride, padding), [x])
+@given(case=pool_case(), dilation=st.sampled_from([1, 1, 2]), seed=st.integers(0, 2 ** 16))
+def test_max_pool_gradcheck_including_overlapping_dilated_and_ceil_mode_windows(case, dilation, seed, device):
+    shape, kernel, stride, padding, ceil_mode = case
+    shape = shape[:2] + tuple(max(size, dilation * (k - 1) + 1) for size, k in zip(shape[2:], kernel))
+    x = leaf(distinct(shape, np.random.default_rng(seed)), device=device)  # no ties
+    assert gradcheck(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation, ceil_mode), [x])
+
+
+@given(case=pool_case(), count_include_pad=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_avg_pool_gradcheck_including_overlapping_and_ceil_mode_windows(case, count_include_pad, seed, device):
+    shape, kernel, stride, padding, ceil_mode = case
+    x = leaf(np.random.default_rng(seed).standard_normal(shape), device=device)
+    assert gradcheck(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad), [x])
+
+
+@pytest.mark.parametrize("options", [dict(ceil_mode=True), dict(ceil_mode=True, count_include_pad=False),
+                                     dict(count_include_pad=False), dict(divisor_override=5),
+                                     dict(dilation=2), dict(dilation=(1, 2), ceil_mode=True)])
+@pytest.mark.parametrize("kernel,stride,padding", [(3, 2, 1), (2, None, 0), ((2, 3), (2, 2), (1, 0))])
+def test_pooling_options_match_torch(torch, rng, options, kernel, stride, padding, device):
+    name = "max_pool2d" if "dilation" in options else "avg_pool2d"
+    x = leaf(rng.standard_normal((2, 3, 8, 7)), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    y = getattr(F, name)(x, kernel, stride, padding, **options)
+    ty = getattr(torch.nn.functional, name)(tx, kernel, stride, padding, **options)
+    assert_close(y, ty, what=f"{name} forward")
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad, device=device))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, what=f"{name} backward")
+
+
+def test_pooling_layers_repr_and_options(torch):
+    layer = tinynn.nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True)
+    assert repr(layer) == "MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), dilation=(2, 2), ceil_mode=True)"
+    avg = tinynn.nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False)
+    assert repr(avg) == "AvgPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), ceil_mode=True, count_include_pad=False)"
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    for ours, theirs in ((layer, torch.nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True)),
+                         (avg, torch.nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False))):
+        assert_close(ours(tinynn.tensor(x)), theirs(torch.tensor(x)))
+    with pytest.raises(ValueError, match="divisor_override must be a positive int or None, got 0"):
+        F.avg_pool2d(tinynn.tensor(x), 2, divisor_override=0)
 
 
 @pytest.mark.parametrize("kernel,stride,padding", [(2, None, 0), (3, 1, 1), (3, 2, 1), ((2, 3), (1, 2), (1, 1))])

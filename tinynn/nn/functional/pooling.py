@@ -2,40 +2,72 @@
 import numpy as np
 
 from ...autograd import Function
-from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .im2col import col2im, im2col, kernel_offsets, to_nchw, to_nhwc
 from .validation import check_nchw, check_non_negative, check_positive, check_window_fits, pair
 
 
-class MaxPool2d(Function):
-    """y[n, c, i, j] = max over the window (p, q) of x[n, c, i*S + p - P, j*S + q - P].
+def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's pooling output size. With ``ceil_mode`` a last, partial window is kept, provided it
+    starts inside the input or its left padding."""
+    span = dilation * (kernel - 1) + 1
+    out = (size + 2 * padding - span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+class _Pool2d(Function):
+    """Window geometry shared by max and average pooling. The input is padded by P on each side,
+    plus, with ``ceil_mode``, on the bottom and right far enough for the last partial windows."""
+
+    def __init__(self, kernel_size, stride, padding, dilation=(1, 1), ceil_mode=False):
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.ceil_mode = ceil_mode
+
+    def _pad(self, x_nhwc, value):
+        """Pads x and remembers the geometry; returns the padded channels-last array."""
+        xp = self.xp(x_nhwc)
+        self.input_hw = x_nhwc.shape[1:3]
+        self.out_hw = tuple(pool_output_size(self.input_hw[i], self.kernel_size[i], self.stride[i], self.padding[i],
+                                             self.dilation[i], self.ceil_mode) for i in range(2))
+        ends = [max(self.padding[i], (self.out_hw[i] - 1) * self.stride[i] + self.dilation[i] * (self.kernel_size[i] - 1)
+                    + 1 - self.input_hw[i] - self.padding[i]) for i in range(2)]
+        if self.padding == (0, 0) and ends == [0, 0]:
+            return x_nhwc
+        widths = ((0, 0), (self.padding[0], ends[0]), (self.padding[1], ends[1]), (0, 0))
+        return xp.pad(x_nhwc, widths, mode="constant", constant_values=value)
+
+    def _unpad(self, g_padded):
+        (top, left), (h, w) = self.padding, self.input_hw
+        return g_padded[:, top:top + h, left:left + w, :]
+
+    def _offsets(self):
+        """(offset number p*KW + q, index of that window position in every window)."""
+        for p, q, window in kernel_offsets(self.kernel_size, self.stride, self.out_hw, self.dilation):
+            yield p * self.kernel_size[1] + q, window
+
+
+class MaxPool2d(_Pool2d):
+    """y[n, c, i, j] = max over the window (p, q) of x[n, c, i*S + p*D - P, j*S + q*D - P].
 
     Shapes: x (N, C, H, W) -> y (N, C, OH, OW). Padding counts as -inf (never the maximum), as in
     PyTorch. Backward: each dL/dy entry goes to the position of its window's maximum (the first
     one in row-major window order on a tie, as PyTorch); overlapping windows add up.
 
     Both passes loop over the KH*KW kernel offsets, never over pixels: for offset (p, q) the
-    strided view x[:, p::S, q::S] holds that window position for every output at once. The
+    strided view x[:, p*D::S, q*D::S] holds that window position for every output at once. The
     forward keeps a running maximum and the offset it came from (a strict ">" keeps the first of
     equal values; NaN wins, so NaN propagates as in PyTorch); the backward adds dL/dy back at
     each offset where it was the argmax. This is col2im with a one-hot column per window,
     without ever building the columns.
     """
 
-    def __init__(self, kernel_size, stride, padding):
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-
-    def _offsets(self, padded_shape):
-        """(offset number p*KW + q, index of that window position in every window)."""
-        out_hw = tuple(output_size(padded_shape[1 + i], self.kernel_size[i], self.stride[i]) for i in range(2))
-        for p, q, window in kernel_offsets(self.kernel_size, self.stride, out_hw):
-            yield p * self.kernel_size[1] + q, window
-
     def forward(self, x):
         xp = self.xp(x)
-        x_padded = pad_nhwc(to_nhwc(x), self.padding, value=-np.inf)
+        x_padded = self._pad(to_nhwc(x), -np.inf)
         self.padded_shape = x_padded.shape
         y = argmax = None
-        for offset, window in self._offsets(x_padded.shape):
+        for offset, window in self._offsets():
             candidate = x_padded[window]
             if y is None:
                 y = candidate.copy()
@@ -55,33 +87,55 @@ class MaxPool2d(Function):
         xp = self.xp(gy)
         g = to_nhwc(gy)
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
-        for offset, window in self._offsets(self.padded_shape):
+        for offset, window in self._offsets():
             gx[window] += g * (self.argmax == offset)
-        return (to_nchw(unpad_nhwc(gx, self.padding)),)
+        return (to_nchw(self._unpad(gx)),)
 
 
-class AvgPool2d(Function):
-    """y[n, c, i, j] = mean over the KH x KW window of x (zero padding counted, PyTorch's default).
+class AvgPool2d(_Pool2d):
+    """y[n, c, i, j] = (sum of x over the KH x KW window) / d[i, j].
 
-    Backward: every position in a window receives dL/dy / (KH*KW); overlaps add up (col2im).
+    d is PyTorch's divisor: KH*KW normally (zero padding counted, the default
+    ``count_include_pad=True``); a partial last window of ``ceil_mode`` counts only the part
+    inside the padded input; with ``count_include_pad=False`` only the part inside the input;
+    ``divisor_override`` replaces d everywhere.
+    Backward: every position in window (i, j) receives dL/dy[i, j] / d[i, j]; overlaps add up (col2im).
     """
 
-    def __init__(self, kernel_size, stride, padding):
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+    def __init__(self, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None):
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode)
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def _divisor(self, xp, dtype):
+        """d as a number when it is the same everywhere, else an (OH, OW, 1) array (made on the device)."""
+        if self.divisor_override is not None:
+            return float(self.divisor_override)
+        if not self.ceil_mode and (self.count_include_pad or self.padding == (0, 0)):
+            return float(self.kernel_size[0] * self.kernel_size[1])
+        sizes = []
+        for i in range(2):
+            start = xp.arange(self.out_hw[i]) * self.stride[i] - self.padding[i]
+            end = xp.minimum(start + self.kernel_size[i], self.input_hw[i] + self.padding[i])
+            if not self.count_include_pad:
+                start, end = xp.maximum(start, 0), xp.minimum(end, self.input_hw[i])
+            sizes.append(end - start)
+        return (sizes[0][:, None, None] * sizes[1][None, :, None]).astype(dtype)
 
     def forward(self, x):
-        x_padded = pad_nhwc(to_nhwc(x), self.padding)
+        xp = self.xp(x)
+        x_padded = self._pad(to_nhwc(x), 0.0)
         self.padded_shape = x_padded.shape
-        return to_nchw(im2col(x_padded, self.kernel_size, self.stride).mean(axis=(3, 4)))
+        self.divisor = self._divisor(xp, x.dtype)
+        return to_nchw(im2col(x_padded, self.kernel_size, self.stride).sum(axis=(3, 4)) / self.divisor)
 
     def backward(self, gy):
         xp = self.xp(gy)
         n, c, oh, ow = gy.shape
         kh, kw = self.kernel_size
-        share = to_nhwc(gy)[:, :, :, None, None, :] / (kh * kw)
+        share = (to_nhwc(gy) / self.divisor)[:, :, :, None, None, :]
         g_col = xp.broadcast_to(share, (n, oh, ow, kh, kw, c))
         g = col2im(g_col, self.padded_shape, self.stride)
-        return (to_nchw(unpad_nhwc(g, self.padding)),)
+        return (to_nchw(self._unpad(g)),)
 
 
 class GlobalAvgPool2d(Function):
@@ -102,28 +156,34 @@ class GlobalAvgPool2d(Function):
         return (to_nchw(g),)
 
 
-def _pool_arguments(x, kernel_size, stride, padding, name):
+def _pool_arguments(x, kernel_size, stride, padding, dilation, name):
     check_nchw(x, name)
     kernel = pair(kernel_size, name, "kernel_size")
     stride = kernel if stride is None else pair(stride, name, "stride")
-    padding = pair(padding, name, "padding")
+    padding, dilation = pair(padding, name, "padding"), pair(dilation, name, "dilation")
     check_positive(kernel, name, "kernel_size")
     check_positive(stride, name, "stride")
+    check_positive(dilation, name, "dilation")
     check_non_negative(padding, name, "padding")
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{name}: padding {padding} should be at most half of kernel size {kernel}")
-    check_window_fits(x, kernel, padding, name)
-    return kernel, stride, padding
+    check_window_fits(x, tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel)), padding, name)
+    return kernel, stride, padding, dilation
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, name="max_pool2d"):
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, name="max_pool2d"):
     """Max pooling over KH x KW windows; ``stride`` defaults to ``kernel_size`` as in PyTorch."""
-    return MaxPool2d(*_pool_arguments(input, kernel_size, stride, padding, name))(input)
+    kernel, stride, padding, dilation = _pool_arguments(input, kernel_size, stride, padding, dilation, name)
+    return MaxPool2d(kernel, stride, padding, dilation, bool(ceil_mode))(input)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, name="avg_pool2d"):
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None, name="avg_pool2d"):
     """Average pooling over KH x KW windows; ``stride`` defaults to ``kernel_size``."""
-    return AvgPool2d(*_pool_arguments(input, kernel_size, stride, padding, name))(input)
+    kernel, stride, padding, _ = _pool_arguments(input, kernel_size, stride, padding, 1, name)
+    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer)) or divisor_override <= 0):
+        raise ValueError(f"{name}: divisor_override must be a positive int or None, got {divisor_override!r}")
+    return AvgPool2d(kernel, stride, padding, bool(ceil_mode), bool(count_include_pad), divisor_override)(input)
 
 
 def _adaptive_bounds(size, out):

@@ -90,22 +90,52 @@ class Dropout(Module):
 
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0):
+    """MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) as in PyTorch."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__()
         self.kernel_size = pair(kernel_size, "MaxPool2d", "kernel_size")
         self.stride = self.kernel_size if stride is None else pair(stride, "MaxPool2d", "stride")
         self.padding = pair(padding, "MaxPool2d", "padding")
+        self.dilation, self.ceil_mode = pair(dilation, "MaxPool2d", "dilation"), bool(ceil_mode)
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, name=f"MaxPool2d({self.extra_repr()})")
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            name=f"MaxPool2d({self.extra_repr()})")
 
     def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
 
 
-class AvgPool2d(MaxPool2d):
+class AvgPool2d(Module):
+    """AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+    divisor_override=None) as in PyTorch."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        self.kernel_size = pair(kernel_size, "AvgPool2d", "kernel_size")
+        self.stride = self.kernel_size if stride is None else pair(stride, "AvgPool2d", "stride")
+        self.padding = pair(padding, "AvgPool2d", "padding")
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
+        self.divisor_override = divisor_override
+
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, name=f"AvgPool2d({self.extra_repr()})")
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override, name=f"AvgPool2d({self.extra_repr()})")
+
+    def extra_repr(self):
+        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        if self.ceil_mode:
+            text += ", ceil_mode=True"
+        if not self.count_include_pad:
+            text += ", count_include_pad=False"
+        if self.divisor_override is not None:
+            text += f", divisor_override={self.divisor_override}"
+        return text
 
 
 class AdaptiveAvgPool2d(Module):

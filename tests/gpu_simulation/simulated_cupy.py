@@ -285,7 +285,10 @@ class _Generator:
 
         def method(*args, **kwargs):
             _check_call("cupy.random.Generator", name, args, kwargs)
-            return _wrap(np.asarray(draw(*args, **kwargs)))
+            if name == "uniform":  # CuPy's uniform() uploads low and high with cupy.asarray
+                bounds = list(args[:2]) + [kwargs[key] for key in ("low", "high") if key in kwargs]
+                TRANSFERS["host_to_device"] += sum(not isinstance(bound, ndarray) for bound in bounds)
+            return _wrap(np.asarray(draw(*_device_operand(args, name), **kwargs)))
         return method
 
 

@@ -59,12 +59,18 @@ class RandomAffine:
         xp = backend.get_array_module(images)
         n, _, h, w = images.shape
         rng = random.generator_for(xp)
-        angles = rng.uniform(-self.degrees, self.degrees, n)
+
+        def uniform(low, high):
+            # low + (high - low) * U[0, 1): what NumPy's uniform() computes, bit for bit, but CuPy's
+            # uniform() would upload low and high to the GPU on every call.
+            return low + (high - low) * rng.random(n)
+
+        angles = uniform(-self.degrees, self.degrees)
         shifts = xp.zeros((n, 2))
         if self.translate is not None:
-            shifts[:, 0] = xp.round(rng.uniform(-self.translate[0] * w, self.translate[0] * w, n))
-            shifts[:, 1] = xp.round(rng.uniform(-self.translate[1] * h, self.translate[1] * h, n))
-        scales = rng.uniform(self.scale[0], self.scale[1], n) if self.scale is not None else xp.ones(n)
+            shifts[:, 0] = xp.round(uniform(-self.translate[0] * w, self.translate[0] * w))
+            shifts[:, 1] = xp.round(uniform(-self.translate[1] * h, self.translate[1] * h))
+        scales = uniform(*self.scale) if self.scale is not None else xp.ones(n)
         return self.apply(images, angles, shifts, scales)
 
     @staticmethod

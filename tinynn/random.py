@@ -55,13 +55,14 @@ def set_rng_state(state):
     _gpu_generator = None
 
 
-def uniform_like_layout(xp, like, dtype):
-    """Uniform [0, 1) samples with ``like``'s shape *and* memory layout.
+def uint16_like_layout(xp, like):
+    """Uniform integers in [0, 65535] with ``like``'s shape *and* memory layout.
 
     Elementwise ops run fastest when both operands share a layout; the conv layers produce
     channels-last memory behind an NCHW shape, so a dropout mask is drawn in that order too.
+    16-bit draws cost NumPy about half the time of float32 ones.
     """
     order = sorted(range(like.ndim), key=lambda axis: -abs(like.strides[axis])) if like.ndim else []
     memory_shape = tuple(like.shape[axis] for axis in order)
-    samples = generator_for(xp).random(memory_shape, dtype=dtype)
+    samples = generator_for(xp).integers(0, 65535, memory_shape, dtype=np.uint16, endpoint=True)
     return samples.transpose(tuple(np.argsort(order).tolist())) if order else samples

@@ -21,7 +21,9 @@ def test_dropout_zeroes_about_p_and_scales_the_rest():
     y = F.dropout(x, 0.3, training=True).numpy()
     kept = y != 0
     assert abs(kept.mean() - 0.7) < 0.01
-    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
+    # p is applied as round(65536 p) / 65536 = 0.3000030..., and the scale matches it exactly
+    np.testing.assert_array_equal(y[kept], np.float32(65536 / (65536 - 19661)))
+    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-5)
     assert y.dtype == np.float32
 
 

@@ -9,6 +9,10 @@ class Dropout(Function):
 
     Scaling by 1/(1-p) keeps E[y] = x, so evaluation needs no rescaling. Shapes: y like x.
     Backward: dL/dx = dL/dy * m / (1 - p), the same mask as the forward pass.
+
+    m_i = [u_i >= t] for 16-bit uniform integers u_i and t = round(65536 p), so an element is
+    dropped with probability p' = t / 65536 (within 2^-17 of p), and the scale is 1 / (1 - p')
+    to keep E[y] = x exact.
     """
 
     def __init__(self, p, mask=None):
@@ -17,8 +21,9 @@ class Dropout(Function):
     def forward(self, x):
         xp = self.xp(x)
         if self.mask is None:
-            keep = random.uniform_like_layout(xp, x, x.dtype) >= self.p
-            self.mask = keep * x.dtype.type(1 / (1 - self.p))
+            threshold = round(self.p * 65536)
+            keep = random.uint16_like_layout(xp, x) >= threshold
+            self.mask = keep * x.dtype.type(65536 / (65536 - threshold))
         return x * self.mask
 
     def backward(self, gy):

@@ -24,6 +24,13 @@ def _mean(total, divisor):
     return xp.where(nonzero, total / xp.where(nonzero, divisor, 1), xp.nan).astype(total.dtype)
 
 
+def _log_softmax_rows(logits):
+    """log softmax of each row, computed stably: z - max(z) - log sum exp(z - max(z))."""
+    xp = Function.xp(logits)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+
+
 class _RowLoss(Function):
     """What every classification loss shares: the reduction of per-row losses and, in backward,
     dL/dloss_i for every row (gy itself for "none", shared for "sum", divided by D for "mean")."""
@@ -101,8 +108,7 @@ class CrossEntropy(_ClassIndexLoss):
 
     def forward(self, logits):
         xp = self.xp(logits)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        self.log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.log_probs = _log_softmax_rows(logits)
         losses = -self._pick_targets(self.log_probs)
         if self.smoothing:
             classes = logits.shape[1]
@@ -140,8 +146,7 @@ class SoftTargetCrossEntropy(_RowLoss):
 
     def forward(self, logits):
         xp = self.xp(logits)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        self.log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.log_probs = _log_softmax_rows(logits)
         q = self.probabilities.astype(logits.dtype, copy=False)
         if self.smoothing:
             q = (1 - self.smoothing) * q + self.smoothing / logits.shape[1]

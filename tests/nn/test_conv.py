@@ -74,6 +74,30 @@ def test_dilated_and_grouped_conv2d_match_torch(torch, rng, dilation, groups, ch
     assert ours.weight.shape == tuple(theirs.weight.shape) == (out_channels, in_channels // groups, 3, 3)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # PyTorch's own note
+@pytest.mark.parametrize("kernel,dilation", [(3, 1), (4, 1), ((2, 5), (1, 2)), (3, 2)])
+def test_same_and_valid_padding_match_torch(torch, rng, kernel, dilation, device):
+    for padding in ("same", "valid"):
+        ours = nn.Conv2d(2, 3, kernel, padding=padding, dilation=dilation)
+        theirs = torch.nn.Conv2d(2, 3, kernel, padding=padding, dilation=dilation)
+        theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+        ours.to(device)
+        x = leaf(rng.standard_normal((2, 2, 9, 10)), dtype=np.float32, device=device)
+        tx = to_torch(torch, x, True)
+        y, ty = ours(x), theirs(tx)
+        assert_close(y, ty, rtol=1e-5, atol=1e-5, what=f"{padding} forward")
+        if padding == "same":
+            assert y.shape == (2, 3, 9, 10)
+        y.sum().backward()
+        ty.sum().backward()
+        assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-4, what=f"{padding} input grad")
+    assert repr(nn.Conv2d(2, 3, 3, padding="same")) == "Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1), padding=same)"
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        nn.Conv2d(2, 3, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding must be an int, a pair of ints, 'valid' or 'same', got 'full'"):
+        F.conv2d(x, ours.weight, padding="full")
+
+
 def test_grouped_layer_initialisation_repr_and_errors():
     layer = nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=8, bias=False)
     assert repr(layer) == "Conv2d(8, 8, kernel_size=(3, 3), stride=(1, 1), padding=(2, 2), dilation=(2, 2), groups=8, bias=False)"

@@ -46,6 +46,7 @@ class Conv2d(Function):
     """
 
     def __init__(self, stride, padding, dilation=(1, 1), groups=1):
+        """``padding``: ((top, bottom), (left, right)) rows and columns of zeros."""
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
 
     def _blocks(self, x, kernel, out_hw):
@@ -135,16 +136,35 @@ class Conv2d(Function):
             gx[window] += g_col.transpose(1, 0, 2).reshape(n, oh, ow, -1)
 
 
+def conv_padding(padding, kernel, stride, dilation, name):
+    """An int, a pair, "valid" (none) or "same" (output as large as the input, stride 1 only; the odd
+    extra row or column goes to the bottom and right, as in PyTorch) -> ((top, bottom), (left, right))."""
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"{name}: padding='same' needs stride 1 (the output keeps the input's size), got stride {stride}")
+        totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        return tuple((total // 2, total - total // 2) for total in totals)
+    if isinstance(padding, str):
+        raise ValueError(f"{name}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
+    ph, pw = pair(padding, name, "padding")
+    check_non_negative((ph, pw), name, "padding")
+    return (ph, ph), (pw, pw)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv2d"):
-    """2-D convolution of an NCHW ``input`` with ``weight`` (O, C/groups, KH, KW) and optional ``bias`` (O,)."""
+    """2-D convolution of an NCHW ``input`` with ``weight`` (O, C/groups, KH, KW) and optional ``bias`` (O,).
+
+    ``padding``: an int, a pair, "valid" or "same" (stride 1)."""
     check_nchw(input, name)
     check_float(weight, name, "weight")
     if weight.ndim != 4:
         raise ValueError(f"{name}: expected a 4-D weight (out_channels, in_channels/groups, KH, KW), got shape {weight.shape}")
-    stride, padding, dilation = pair(stride, name, "stride"), pair(padding, name, "padding"), pair(dilation, name, "dilation")
+    stride, dilation = pair(stride, name, "stride"), pair(dilation, name, "dilation")
     check_positive(stride, name, "stride")
     check_positive(dilation, name, "dilation")
-    check_non_negative(padding, name, "padding")
+    padding = conv_padding(padding, weight.shape[2:], stride, dilation, name)
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
         raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
     if weight.shape[0] % groups:

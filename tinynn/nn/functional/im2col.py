@@ -64,18 +64,18 @@ def col2im(col, input_shape, stride):
 
 
 def pad_nhwc(x_nhwc, padding, value=0.0):
-    """Pad H and W of a channels-last array (a new channels-last array; a view when padding is 0)."""
-    ph, pw = padding
-    if ph == 0 and pw == 0:
+    """Pad H and W of a channels-last array by ((top, bottom), (left, right)) (a new channels-last
+    array; the array itself when there is no padding)."""
+    if not any(padding[0] + padding[1]):
         return x_nhwc
     xp = backend.get_array_module(x_nhwc)
-    return xp.pad(x_nhwc, ((0, 0), (ph, ph), (pw, pw), (0, 0)), mode="constant", constant_values=value)
+    return xp.pad(x_nhwc, ((0, 0), padding[0], padding[1], (0, 0)), mode="constant", constant_values=value)
 
 
 def unpad_nhwc(x_nhwc, padding):
-    ph, pw = padding
-    h, w = x_nhwc.shape[1], x_nhwc.shape[2]
-    return x_nhwc[:, ph:h - ph, pw:w - pw, :]
+    """The inverse of pad_nhwc: the (N, H, W, C) interior of a padded array (a view)."""
+    ((top, bottom), (left, right)), h, w = padding, x_nhwc.shape[1], x_nhwc.shape[2]
+    return x_nhwc[:, top:h - bottom, left:w - right, :]
 
 
 def to_nhwc(x_nchw):

@@ -52,9 +52,12 @@ def check_non_negative(values, name, what):
 
 
 def check_window_fits(x, kernel, padding, name):
-    h, w = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
+    """The kernel (its span, for a dilated one) fits the input plus padding: an int pair of
+    padding on both sides, or ((top, bottom), (left, right))."""
+    sides = [(p, p) if isinstance(p, (int, np.integer)) else tuple(p) for p in padding]
+    h, w = x.shape[2] + sum(sides[0]), x.shape[3] + sum(sides[1])
     if kernel[0] > h or kernel[1] > w:
         raise ValueError(
             f"{name}: kernel size {kernel} is larger than the padded input ({h}, {w}) "
-            f"(input {x.shape[2:]} with padding {padding})"
+            f"(input {x.shape[2:]} with padding {tuple(padding)})"
         )

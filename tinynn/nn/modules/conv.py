@@ -3,6 +3,7 @@ import math
 
 from ... import backend
 from .. import functional as F, init
+from ..functional.conv import conv_padding
 from ..functional.validation import pair
 from ..parameter import Parameter
 from .module import Module
@@ -30,12 +31,12 @@ class Conv2d(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = pair(kernel_size, "Conv2d", "kernel_size")
         self.stride = pair(stride, "Conv2d", "stride")
-        self.padding = pair(padding, "Conv2d", "padding")
+        self.padding = padding if isinstance(padding, str) else pair(padding, "Conv2d", "padding")
         self.dilation = pair(dilation, "Conv2d", "dilation")
-        if min(self.kernel_size + self.stride + self.dilation) <= 0 or min(self.padding) < 0:
-            raise ValueError(f"Conv2d: kernel_size, stride and dilation must be positive and padding non-negative, "
-                             f"got kernel_size={self.kernel_size}, stride={self.stride}, dilation={self.dilation}, "
-                             f"padding={self.padding}")
+        if min(self.kernel_size + self.stride + self.dilation) <= 0:
+            raise ValueError(f"Conv2d: kernel_size, stride and dilation must be positive, got kernel_size="
+                             f"{self.kernel_size}, stride={self.stride}, dilation={self.dilation}")
+        conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, "Conv2d")  # rejects bad padding now
         self.weight = Parameter(zeros(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
         self.bias = Parameter(zeros(out_channels, dtype=dtype)) if bias else None
         if not bias:
@@ -61,7 +62,7 @@ class Conv2d(Module):
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
-            text += f", padding={self.padding}"
+            text += f", padding={self.padding}"  # "same"/"valid" unquoted, as PyTorch prints them
         if self.dilation != (1, 1):
             text += f", dilation={self.dilation}"
         if self.groups != 1:

@@ -115,8 +115,14 @@ def test_unbatched_input_and_all_ignored_rows_behave_like_torch(rng, torch):
             assert_close(ours, theirs, rtol=1e-10)
     ignored = tinynn.tensor([-100, -100])
     with np.errstate(all="raise"):  # NaN as in PyTorch (0 / 0), and without a NumPy warning
-        assert np.isnan(F.cross_entropy(leaf(rng.standard_normal((2, 3))), ignored).item())
-        assert np.isnan(F.nll_loss(leaf(rng.standard_normal((2, 3))), ignored).item())
+        for loss in (F.cross_entropy, F.nll_loss):
+            scores = rng.standard_normal((2, 3))
+            ours, theirs = leaf(scores), torch.tensor(scores, requires_grad=True)
+            value = loss(ours, ignored)
+            value.backward()
+            getattr(torch.nn.functional, loss.__name__)(theirs, torch.tensor([-100, -100])).backward()
+            assert np.isnan(value.item())
+            assert_close(ours.grad, theirs.grad)  # zero, as PyTorch's
     assert F.cross_entropy(leaf(rng.standard_normal((2, 3))), ignored, reduction="sum").item() == 0.0
 
 

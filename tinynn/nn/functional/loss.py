@@ -46,11 +46,12 @@ class _RowLoss(Function):
         return _mean(total, divisor) if self.reduction == "mean" else total
 
     def _row_grads(self, gy, rows):
+        xp = self.xp(gy)
         if self.reduction == "none":
             return gy
-        if self.reduction == "mean":
-            gy = _mean(gy, self.divisor)
-        return self.xp(gy).broadcast_to(gy, (rows,))
+        if self.reduction == "mean":  # D = 0 only when every row weighs 0: their gradients stay 0
+            gy = gy / xp.where(self.divisor != 0, self.divisor, 1).astype(gy.dtype)
+        return xp.broadcast_to(gy, (rows,))
 
 
 class _ClassIndexLoss(_RowLoss):

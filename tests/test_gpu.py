@@ -162,18 +162,23 @@ def _host_to_device_copies(gpu):
     return simulated_cupy.TRANSFERS["host_to_device"] if gpu == "simulated-gpu" else 0
 
 
-def test_a_training_step_on_device_data_never_waits_for_the_gpu(gpu, rng):
+@pytest.mark.parametrize("targets", ["class indices", "weighted, smoothed probabilities"])
+def test_a_training_step_on_device_data_never_waits_for_the_gpu(gpu, targets, rng):
     """The issue's rule: no host-device copy or synchronisation per step. Under CuPy's
     allow_synchronize(False) any device-to-host read raises DeviceSynchronized."""
     model = MnistTiny().to("gpu")
     optimizer = tinynn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-5)
     scheduler = tinynn.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.05, total_steps=10)
     images = tinynn.tensor(rng.standard_normal((16, 1, 28, 28)), dtype=np.float32, device="gpu")
-    labels = tinynn.tensor(rng.integers(0, 10, 16), device="gpu")
+    if targets == "class indices":
+        labels, options = tinynn.tensor(rng.integers(0, 10, 16), device="gpu"), {}
+    else:
+        labels = tinynn.tensor(rng.dirichlet(np.ones(10), 16), dtype=np.float32, device="gpu")
+        options = dict(weight=tinynn.tensor(rng.uniform(0.5, 2, 10), dtype=np.float32, device="gpu"), label_smoothing=0.1)
 
     def step():
         optimizer.zero_grad()
-        loss = F.cross_entropy(model(images), labels)
+        loss = F.cross_entropy(model(images), labels, **options)
         loss.backward()
         optimizer.step()
         scheduler.step()

@@ -396,6 +396,7 @@ def install(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", MODULE)
     monkeypatch.setitem(sys.modules, "cupyx", CUPYX)
     monkeypatch.setattr(tinynn.backend, "_cupy_module", None)
+    monkeypatch.setattr(tinynn.backend, "_deferred_checks", [])  # simulated arrays never reach real CuPy
     monkeypatch.setattr(tinynn.random, "_gpu_generator", None)
     TRANSFERS.clear()
     return MODULE

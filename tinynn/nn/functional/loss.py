@@ -153,7 +153,7 @@ class SoftTargetCrossEntropy(_RowLoss):
             q = (1 - self.smoothing) * q + self.smoothing / logits.shape[1]
         self.q = q if self.weight is None else q * self.weight
         losses = -(self.q * self.log_probs).sum(axis=1)
-        return xp.asarray(self._reduce(losses, xp.asarray(logits.shape[0], dtype=logits.dtype)), dtype=logits.dtype)
+        return xp.asarray(self._reduce(losses, xp.full((), logits.shape[0], dtype=logits.dtype)), dtype=logits.dtype)
 
     def backward(self, gy):
         row_grads = self._row_grads(gy, self.q.shape[0])[:, None]

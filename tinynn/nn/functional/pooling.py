@@ -2,7 +2,7 @@
 import numpy as np
 
 from ...autograd import Function
-from .im2col import col2im, im2col, kernel_offsets, to_nchw, to_nhwc
+from .im2col import col2im, im2col, kernel_offsets, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_nchw, check_non_negative, check_positive, check_window_fits, pair
 
 
@@ -26,20 +26,16 @@ class _Pool2d(Function):
 
     def _pad(self, x_nhwc, value):
         """Pads x and remembers the geometry; returns the padded channels-last array."""
-        xp = self.xp(x_nhwc)
         self.input_hw = x_nhwc.shape[1:3]
         self.out_hw = tuple(pool_output_size(self.input_hw[i], self.kernel_size[i], self.stride[i], self.padding[i],
                                              self.dilation[i], self.ceil_mode) for i in range(2))
         ends = [max(self.padding[i], (self.out_hw[i] - 1) * self.stride[i] + self.dilation[i] * (self.kernel_size[i] - 1)
                     + 1 - self.input_hw[i] - self.padding[i]) for i in range(2)]
-        if self.padding == (0, 0) and ends == [0, 0]:
-            return x_nhwc
-        widths = ((0, 0), (self.padding[0], ends[0]), (self.padding[1], ends[1]), (0, 0))
-        return xp.pad(x_nhwc, widths, mode="constant", constant_values=value)
+        self.pad_widths = ((self.padding[0], ends[0]), (self.padding[1], ends[1]))
+        return pad_nhwc(x_nhwc, self.pad_widths, value)
 
     def _unpad(self, g_padded):
-        (top, left), (h, w) = self.padding, self.input_hw
-        return g_padded[:, top:top + h, left:left + w, :]
+        return unpad_nhwc(g_padded, self.pad_widths)
 
     def _offsets(self):
         """(offset number p*KW + q, index of that window position in every window)."""

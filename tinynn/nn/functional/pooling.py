@@ -2,15 +2,14 @@
 import numpy as np
 
 from ...autograd import Function
-from .im2col import col2im, im2col, kernel_offsets, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_nchw, check_non_negative, check_positive, check_window_fits, pair
 
 
 def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
     """PyTorch's pooling output size. With ``ceil_mode`` a last, partial window is kept, provided it
     starts inside the input or its left padding."""
-    span = dilation * (kernel - 1) + 1
-    out = (size + 2 * padding - span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    out = output_size(size + 2 * padding + (stride - 1 if ceil_mode else 0), kernel, stride, dilation)
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
     return out

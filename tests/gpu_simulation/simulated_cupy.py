@@ -91,6 +91,11 @@ def _wrap(value):
     return value
 
 
+def _check_ufunc_keywords(kwargs):
+    if set(kwargs) - set(API["ufunc_keywords"]):
+        raise TypeError(f"CuPy's ufuncs accept only {API['ufunc_keywords']}, got {sorted(kwargs)}")
+
+
 def _apply_ufunc(ufunc_method, where, inputs, kwargs):
     """Run a NumPy ufunc on device operands; with ``out=``, the device outputs are returned."""
     outputs = kwargs.get("out")
@@ -170,12 +175,12 @@ class ndarray:
             raise TypeError(f"CuPy has no ufunc {ufunc.__name__!r}")
         if method != "__call__" and method not in API["ufunc_methods"]:
             raise TypeError(f"CuPy's ufuncs have no method {method!r}")
-        if method == "__call__" and set(kwargs) - set(API["ufunc_keywords"]):
-            raise TypeError(f"CuPy's ufuncs accept only {API['ufunc_keywords']}, got {sorted(kwargs)}")
+        if method == "__call__":
+            _check_ufunc_keywords(kwargs)
         return _apply_ufunc(getattr(ufunc, method), f"numpy.{ufunc.__name__}", inputs, kwargs)
 
     def __array_function__(self, func, types_, args, kwargs):
-        namespace = "cupy" if func.__module__ in ("numpy", "numpy.linalg") else None
+        namespace = "cupy" if func.__module__ == "numpy" else None
         if func.__name__ == "as_strided":
             namespace = "cupy.lib.stride_tricks"
         if namespace is None or func.__name__ not in NAMES[namespace]:
@@ -329,8 +334,7 @@ def scatter_add(a, slices, value):
 
 def _ufunc(numpy_ufunc):
     def call(*args, **kwargs):
-        if set(kwargs) - set(API["ufunc_keywords"]):
-            raise TypeError(f"CuPy's ufuncs accept only {API['ufunc_keywords']}, got {sorted(kwargs)}")
+        _check_ufunc_keywords(kwargs)
         return _apply_ufunc(numpy_ufunc, f"cupy.{numpy_ufunc.__name__}", args, kwargs)
     return call
 

@@ -180,6 +180,7 @@ def test_a_training_step_on_device_data_never_waits_for_the_gpu(gpu, targets, rn
         optimizer.zero_grad()
         loss = F.cross_entropy(model(images), labels, **options)
         loss.backward()
+        tinynn.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
         scheduler.step()
         return loss

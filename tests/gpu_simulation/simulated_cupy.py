@@ -63,6 +63,8 @@ def _device_operand(value, where):
                         f"arrays; CuPy refuses this: move it to the device first)")
     if isinstance(value, (list, tuple)):
         return type(value)(_device_operand(item, where) for item in value)
+    if isinstance(value, dict):  # keyword arguments
+        return {key: _device_operand(item, where) for key, item in value.items()}
     return value
 
 

@@ -1,0 +1,59 @@
+"""clip_grad_norm_ and clip_grad_value_ against PyTorch's, on every device."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from helpers import assert_close
+
+
+def _twin_grads(torch, rng, device):
+    """The same three gradients (one parameter without) in tinynn and in PyTorch."""
+    shapes = [(4, 3), (3,), (2, 2, 3, 3)]
+    ours, theirs = [], []
+    for shape in shapes:
+        values, grad = rng.standard_normal(shape), rng.standard_normal(shape) * 3
+        p = nn.Parameter(tinynn.tensor(values, dtype=np.float32, device=device))
+        p.grad = tinynn.tensor(grad, dtype=np.float32, device=device)
+        t = torch.nn.Parameter(torch.tensor(values, dtype=torch.float32))
+        t.grad = torch.tensor(grad, dtype=torch.float32)
+        ours.append(p), theirs.append(t)
+    ours.append(nn.Parameter(tinynn.zeros(2, device=device)))  # no gradient: left out, as in PyTorch
+    theirs.append(torch.nn.Parameter(torch.zeros(2)))
+    return ours, theirs
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 1e6])
+def test_clip_grad_norm_matches_torch(torch, rng, norm_type, max_norm, device):
+    ours, theirs = _twin_grads(torch, rng, device)
+    total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    assert_close(total, expected, rtol=1e-6)
+    for p, t in zip(ours[:3], theirs[:3]):
+        assert_close(p.grad, t.grad, rtol=1e-6, atol=1e-7)
+    assert ours[3].grad is None
+
+
+def test_clip_grad_value_matches_torch(torch, rng, device):
+    ours, theirs = _twin_grads(torch, rng, device)
+    nn.utils.clip_grad_value_(ours, 1.5)
+    torch.nn.utils.clip_grad_value_(theirs, 1.5)
+    for p, t in zip(ours[:3], theirs[:3]):
+        assert_close(p.grad, t.grad)
+
+
+def test_clipping_a_model_and_errors():
+    model = nn.Linear(3, 2)
+    tinynn.nn.functional.cross_entropy(model(tinynn.randn(4, 3) * 100), tinynn.tensor([0, 1, 1, 0])).backward()
+    before = np.sqrt(sum((p.grad.numpy().astype(np.float64) ** 2).sum() for p in model.parameters()))
+    total = nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+    after = np.sqrt(sum((p.grad.numpy().astype(np.float64) ** 2).sum() for p in model.parameters()))
+    np.testing.assert_allclose(total.item(), before, rtol=1e-6)
+    np.testing.assert_allclose(after, 0.1, rtol=1e-4)
+    model.weight.grad.data[0, 0] = np.nan
+    with pytest.raises(RuntimeError, match="total norm of order 2.0 of the gradients is nan"):
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0, error_if_nonfinite=True)
+    with pytest.raises(ValueError, match="clip_value must be non-negative"):
+        nn.utils.clip_grad_value_(model.parameters(), -1)
+    assert nn.utils.clip_grad_norm_([], 1.0).item() == 0.0

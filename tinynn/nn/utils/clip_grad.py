@@ -1,0 +1,59 @@
+"""Gradient clipping, applied to the ``.grad`` of parameters in place between ``backward()`` and
+``optimizer.step()``. Neither function reads the gradients back from a GPU (no synchronisation),
+unless ``error_if_nonfinite`` asks for the check."""
+import math
+
+import numpy as np
+
+from ... import backend
+from ...tensor import Tensor
+
+
+def _grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)
+    for p in parameters:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"expected parameters as tinynn Tensors, got {type(p).__name__}")
+    grads = [p.grad.data for p in parameters if p.grad is not None]
+    if len({backend.device_of(g) for g in grads}) > 1:
+        raise RuntimeError("clip_grad: the gradients are on different devices; move the model to one device")
+    return grads
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients together so that their joint norm is at most ``max_norm``.
+
+    total = (sum_p ||g_p||^q)^(1/q) over every gradient's entries (q = ``norm_type``; ``inf``: the
+    largest |entry|), then every g_p *= min(1, max_norm / (total + 1e-6)), as PyTorch. Returns the
+    total norm before clipping, as a 0-d tensor (float32 norms are accumulated in float64).
+    """
+    norm_type = float(norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be positive (or inf), got {norm_type}")
+    grads = _grads(parameters)
+    if not grads:
+        return Tensor(np.zeros((), dtype=np.float32))
+    xp = backend.get_array_module(grads[0])
+    if math.isinf(norm_type):
+        total = xp.stack([xp.abs(g).max().astype(np.float64) for g in grads]).max()
+    else:
+        powered = xp.stack([(xp.abs(g.astype(np.float64)) ** norm_type).sum() for g in grads])
+        total = powered.sum() ** (1.0 / norm_type)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}; "
+                           f"set error_if_nonfinite=False to clip anyway")
+    scale = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g *= scale.astype(g.dtype)
+    return Tensor(total.astype(grads[0].dtype))
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient entry to [-clip_value, clip_value], in place."""
+    clip_value = float(clip_value)
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
+    for g in _grads(parameters):
+        backend.get_array_module(g).clip(g, -clip_value, clip_value, out=g)

@@ -12,6 +12,12 @@ from strategies import shapes
 ACTIVATIONS = {
     "relu": (F.relu, lambda torch, t: torch.relu(t)),
     "leaky_relu": (lambda t: F.leaky_relu(t, 0.1), lambda torch, t: torch.nn.functional.leaky_relu(t, 0.1)),
+    "sigmoid": (F.sigmoid, lambda torch, t: torch.sigmoid(t)),
+    "tanh": (F.tanh, lambda torch, t: torch.tanh(t)),
+    "silu": (F.silu, lambda torch, t: torch.nn.functional.silu(t)),
+    "elu": (lambda t: F.elu(t, 0.7), lambda torch, t: torch.nn.functional.elu(t, 0.7)),
+    "softplus": (lambda t: F.softplus(t * 8, beta=2.0, threshold=6.0),  # both sides of the threshold
+                 lambda torch, t: torch.nn.functional.softplus(t * 8, beta=2.0, threshold=6.0)),
     "softmax": (lambda t: F.softmax(t, dim=-1), lambda torch, t: torch.softmax(t, dim=-1)),
     "log_softmax": (lambda t: F.log_softmax(t, dim=1), lambda torch, t: torch.log_softmax(t, dim=1)),
 }
@@ -49,3 +55,14 @@ def test_relu_gradient_at_zero_is_zero():
     x = tinynn.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     F.relu(x).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 1])
+
+
+def test_activation_modules_match_torch_and_are_stable(torch):
+    x = np.array([[-800.0, -3.0, -0.5, 0.5, 3.0, 800.0]], dtype=np.float32)
+    for ours, theirs in ((tinynn.nn.Sigmoid(), torch.nn.Sigmoid()), (tinynn.nn.Tanh(), torch.nn.Tanh()),
+                         (tinynn.nn.SiLU(), torch.nn.SiLU()), (tinynn.nn.ELU(0.5), torch.nn.ELU(0.5)),
+                         (tinynn.nn.Softplus(), torch.nn.Softplus())):
+        with np.errstate(over="raise", invalid="raise"):
+            y = ours(tinynn.tensor(x))
+        assert_close(y, theirs(torch.tensor(x)), rtol=1e-6, atol=1e-6, what=repr(ours))
+    assert repr(tinynn.nn.Softplus(2, 10)) == "Softplus(beta=2, threshold=10)" and repr(tinynn.nn.ELU()) == "ELU(alpha=1.0)"

@@ -1,6 +1,6 @@
 """``tinynn.nn.functional`` (imported as ``F``): the neural-network ops, each a Function with its
 forward and backward side by side."""
-from .activation import leaky_relu, log_softmax, relu, softmax
+from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
 from .conv import conv2d
 from .dropout import dropout
 from .linear import linear
@@ -15,4 +15,4 @@ def flatten(input, start_dim=1, end_dim=-1):
 
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "dropout", "linear",
-           "relu", "leaky_relu", "log_softmax", "softmax", "nll_loss", "cross_entropy", "flatten"]
+           "relu", "leaky_relu", "sigmoid", "tanh", "silu", "elu", "softplus", "log_softmax", "softmax", "nll_loss", "cross_entropy", "flatten"]

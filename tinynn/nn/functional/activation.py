@@ -28,6 +28,54 @@ class LeakyReLU(Function):
         return (self.xp(gy).where(self.positive, gy, gy * self.negative_slope),)
 
 
+class SiLU(Function):
+    """y = x * sigmoid(x) (also called swish).  dL/dx = dL/dy * (s + x * s * (1 - s)), s = sigmoid(x)."""
+
+    def forward(self, x):
+        self.x = x
+        self.s = (self.xp(x).tanh(x * 0.5) + 1) * 0.5  # sigmoid without overflow, as ops.Sigmoid
+        return x * self.s
+
+    def backward(self, gy):
+        return (gy * self.s * (1 + self.x * (1 - self.s)),)
+
+
+class ELU(Function):
+    """y = x for x > 0, alpha * (e^x - 1) otherwise.  dL/dx = dL/dy * (1, or y + alpha where x <= 0)."""
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        xp = self.xp(x)
+        self.positive = x > 0
+        self.y = xp.where(self.positive, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+        return self.y
+
+    def backward(self, gy):
+        return (self.xp(gy).where(self.positive, gy, gy * (self.y + self.alpha)),)
+
+
+class Softplus(Function):
+    """y = log(1 + e^(beta x)) / beta, and y = x where beta * x > threshold (as PyTorch, where the two
+    agree to float precision).  dL/dx = dL/dy * sigmoid(beta x) (1 above the threshold)."""
+
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        xp = self.xp(x)
+        scaled = x * self.beta
+        self.linear = scaled > self.threshold
+        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): never overflows
+        smooth = (xp.maximum(scaled, 0) + xp.log1p(xp.exp(-xp.abs(scaled)))) / self.beta
+        self.slope = (xp.tanh(scaled * 0.5) + 1) * 0.5
+        return xp.where(self.linear, x, smooth)
+
+    def backward(self, gy):
+        return (self.xp(gy).where(self.linear, gy, gy * self.slope),)
+
+
 class LogSoftmax(Function):
     """y = x - logsumexp(x) along ``axis``, computed as (x - max) - log(sum(exp(x - max))) so large
     logits never overflow.  dL/dx = dL/dy - softmax(x) * sum(dL/dy) (sums along ``axis``)."""
@@ -70,6 +118,34 @@ def leaky_relu(input, negative_slope=0.01):
     check_float(input, "leaky_relu")
     check_not_empty(input, "leaky_relu")
     return LeakyReLU(negative_slope)(input)
+
+
+def _elementwise(input, name):
+    check_float(input, name)
+    check_not_empty(input, name)
+    return input
+
+
+def sigmoid(input):
+    return _elementwise(input, "sigmoid").sigmoid()
+
+
+def tanh(input):
+    return _elementwise(input, "tanh").tanh()
+
+
+def silu(input):
+    return SiLU()(_elementwise(input, "silu"))
+
+
+def elu(input, alpha=1.0):
+    return ELU(float(alpha))(_elementwise(input, "elu"))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    if beta == 0:
+        raise ValueError("softplus: beta must not be 0")
+    return Softplus(float(beta), float(threshold))(_elementwise(input, "softplus"))
 
 
 def _softmax_axis(input, dim, name):

@@ -1,0 +1,78 @@
+"""Layer and group normalization: each sample normalised over its own values (no batch statistics,
+so training and evaluation compute the same thing)."""
+import numpy as np
+
+from ...autograd import Function
+from .validation import check_float, check_not_empty
+
+
+class RowNormalize(Function):
+    """xhat = (x - mean) / sqrt(var + eps) for every row of a (M, K) matrix, mean and (biased)
+    variance taken over the row's K values.
+
+    Backward, with means over the row:
+        dL/dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)
+    (the two subtracted terms are the gradient flowing through the mean and the variance).
+    """
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, x):
+        xp = self.xp(x)
+        centered = x - x.mean(axis=1, keepdims=True)
+        self.inv_std = 1 / xp.sqrt((centered * centered).mean(axis=1, keepdims=True) + self.eps)
+        self.xhat = centered * self.inv_std
+        return self.xhat
+
+    def backward(self, g):
+        mean_g = g.mean(axis=1, keepdims=True)
+        mean_g_xhat = (g * self.xhat).mean(axis=1, keepdims=True)
+        return ((g - mean_g - self.xhat * mean_g_xhat) * self.inv_std,)
+
+
+def _affine(normalized, weight, bias, shape):
+    """y = xhat * weight + bias, the parameters reshaped to broadcast as ``shape``; ordinary ops, so
+    autograd gives dL/dweight = sum gy * xhat and dL/dbias = sum gy."""
+    if weight is not None:
+        normalized = normalized * weight.reshape(shape)
+    if bias is not None:
+        normalized = normalized + bias.reshape(shape)
+    return normalized
+
+
+def _check_parameter(parameter, shape, what, name):
+    if parameter is not None:
+        check_float(parameter, name, what)
+        if parameter.shape != shape:
+            raise ValueError(f"{name}: expected {what} of shape {shape}, got {parameter.shape}")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, name="layer_norm"):
+    """Normalise over the trailing ``normalized_shape`` axes of each sample (as PyTorch's), then
+    scale and shift elementwise by ``weight`` and ``bias`` of that shape."""
+    check_float(input, name)
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
+        raise ValueError(f"{name}: expected input whose last dimensions are {normalized_shape}, got shape {input.shape}")
+    _check_parameter(weight, normalized_shape, "weight", name)
+    _check_parameter(bias, normalized_shape, "bias", name)
+    size = int(np.prod(normalized_shape))
+    normalized = RowNormalize(eps)(input.reshape(-1, size)).reshape(input.shape)
+    return _affine(normalized, weight, bias, normalized_shape)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm"):
+    """Split the C channels of (N, C, ...) input into ``num_groups`` groups and normalise each
+    sample's group over its channels and positions; then scale and shift per channel."""
+    check_float(input, name)
+    if input.ndim < 2:
+        raise ValueError(f"{name}: expected input of shape (N, C, ...), got {input.shape}")
+    check_not_empty(input, name)
+    channels = input.shape[1]
+    if channels % num_groups:
+        raise ValueError(f"{name}: {channels} channels cannot be split into {num_groups} groups")
+    _check_parameter(weight, (channels,), "weight", name)
+    _check_parameter(bias, (channels,), "bias", name)
+    normalized = RowNormalize(eps)(input.reshape(input.shape[0] * num_groups, -1)).reshape(input.shape)
+    return _affine(normalized, weight, bias, (channels,) + (1,) * (input.ndim - 2))

@@ -1,0 +1,55 @@
+"""``LayerNorm`` and ``GroupNorm`` (math and backward in nn/functional/layer_norm.py)."""
+import numpy as np
+
+from ... import backend
+from .. import functional as F
+from ..parameter import Parameter
+from .module import Module
+from ...tensor import ones, zeros
+
+
+class LayerNorm(Module):
+    """LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True) as in PyTorch."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device="cpu", dtype=None):
+        super().__init__()
+        self.normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
+                                 else tuple(normalized_shape))
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype)) if elementwise_affine and bias else None
+        if self.weight is None:
+            self.register_parameter("weight", None)
+        if self.bias is None:
+            self.register_parameter("bias", None)
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps, name=f"LayerNorm({self.extra_repr()})")
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """GroupNorm(num_groups, num_channels, eps=1e-5, affine=True) as in PyTorch."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device="cpu", dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        self.weight = Parameter(ones(num_channels, dtype=dtype)) if affine else None
+        self.bias = Parameter(zeros(num_channels, dtype=dtype)) if affine else None
+        if not affine:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps, name=f"GroupNorm({self.extra_repr()})")
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -90,7 +90,9 @@ def test_max_pool_ties_and_padding_on_the_gpu(rng):
 
 
 @pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
-                                         ("Adam", dict(lr=0.01, amsgrad=True)), ("AdamW", dict(lr=0.01))])
+                                         ("Adam", dict(lr=0.01, amsgrad=True)), ("AdamW", dict(lr=0.01)),
+                                         ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+                                         ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1))])
 def test_optimizers_agree_with_the_cpu(name, kwargs, rng):
     start = rng.standard_normal((4, 3))
     (p_cpu, p_gpu) = both(start)

@@ -1,4 +1,4 @@
-"""SGD, Adam, AdamW: 20-step trajectories equal PyTorch's; state dicts resume the same trajectory."""
+"""SGD, Adam, AdamW, RMSprop, Adagrad: 20-step trajectories equal PyTorch's; state dicts resume the same trajectory."""
 import numpy as np
 import pytest
 
@@ -14,6 +14,11 @@ CONFIGS = [
     ("Adam", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, amsgrad=True)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.02, weight_decay=0.1, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, weight_decay=0.05, momentum=0.8, centered=True)),
+    ("RMSprop", dict(lr=0.005, momentum=0.5)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.02, initial_accumulator_value=0.3)),
 ]
 
 
@@ -38,7 +43,7 @@ def test_twenty_steps_match_torch(name, kwargs, torch, rng):
     assert_close(ours, theirs, rtol=1e-10, atol=1e-12, what=f"{name} {kwargs}")
 
 
-@pytest.mark.parametrize("name,kwargs", CONFIGS[1:2] + CONFIGS[5:6])
+@pytest.mark.parametrize("name,kwargs", CONFIGS[1:2] + CONFIGS[5:6] + CONFIGS[9:10] + CONFIGS[12:13])
 def test_state_dict_resumes_the_same_trajectory(name, kwargs, rng):
     start = rng.standard_normal(5)
     target = rng.standard_normal(5)

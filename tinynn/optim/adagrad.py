@@ -1,0 +1,31 @@
+"""Adagrad (PyTorch's rule, with learning-rate decay)."""
+from .. import backend
+from .optimizer import Optimizer
+
+
+class Adagrad(Optimizer):
+    """For each parameter p with gradient g, at step t:
+
+        g <- g + weight_decay * p
+        s <- s + g^2                                         (s starts at initial_accumulator_value)
+        p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+        if lr < 0 or lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
+            raise ValueError(f"Adagrad: invalid hyper-parameters lr={lr}, lr_decay={lr_decay}, weight_decay="
+                             f"{weight_decay}, initial_accumulator_value={initial_accumulator_value}, eps={eps}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    def _update(self, param, grad, state, group):
+        xp = backend.get_array_module(param.data)
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        if not state:
+            state["step"] = 0
+            state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
+        state["step"] += 1
+        state["sum"] += grad * grad
+        step_size = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        param.data -= step_size * grad / (xp.sqrt(state["sum"]) + group["eps"])

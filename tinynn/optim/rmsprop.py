@@ -1,0 +1,52 @@
+"""RMSprop (PyTorch's rule, with momentum and the centered variant)."""
+from .. import backend
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    """For each parameter p with gradient g:
+
+        g <- g + weight_decay * p
+        s <- alpha * s + (1 - alpha) * g^2                 (running mean of g^2)
+        d <- sqrt(s) + eps,  or, centered:  a <- alpha * a + (1 - alpha) * g;  d <- sqrt(s - a^2) + eps
+        b <- momentum * b + g / d;  p <- p - lr * b        (momentum > 0)
+        p <- p - lr * g / d                                (otherwise)
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        if lr < 0 or eps < 0 or weight_decay < 0 or momentum < 0 or not 0 <= alpha <= 1:
+            raise ValueError(f"RMSprop: invalid hyper-parameters lr={lr}, alpha={alpha}, eps={eps}, "
+                             f"weight_decay={weight_decay}, momentum={momentum}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered))
+
+    def _update(self, param, grad, state, group):
+        xp = backend.get_array_module(param.data)
+        alpha = group["alpha"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(param.data)
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = xp.zeros_like(param.data)
+            if group["centered"]:
+                state["grad_avg"] = xp.zeros_like(param.data)
+        state["step"] += 1
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        square_avg += (1 - alpha) * grad * grad
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg *= alpha
+            grad_avg += (1 - alpha) * grad
+            denominator = xp.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
+        else:
+            denominator = xp.sqrt(square_avg) + group["eps"]
+        if group["momentum"] > 0:
+            buffer = state["momentum_buffer"]
+            buffer *= group["momentum"]
+            buffer += grad / denominator
+            param.data -= group["lr"] * buffer
+        else:
+            param.data -= group["lr"] * grad / denominator

@@ -32,6 +32,10 @@ SCHEDULES = {
     "MultiStepLR": (dict(milestones=[2, 5, 5, 9], gamma=0.3), 12),
     "CosineAnnealingLR": (dict(T_max=7, eta_min=0.001), 30),
     "OneCycleLR": (dict(max_lr=0.5, total_steps=25), 25),
+    "ExponentialLR": (dict(gamma=0.8), 12),
+    "LinearLR": (dict(start_factor=0.25, end_factor=0.9, total_iters=6), 12),
+    "LambdaLR": (dict(lr_lambda=lambda epoch: 0.95 ** epoch / (1 + epoch % 3)), 12),
+    "CosineAnnealingWarmRestarts": (dict(T_0=3, T_mult=2, eta_min=0.01), 30),
 }
 
 
@@ -80,3 +84,16 @@ def test_scheduler_state_dict_resumes_the_sequence():
     for _ in range(5):
         sched.step(), sched2.step()
     assert opt.param_groups[0]["lr"] == opt2.param_groups[0]["lr"]
+
+
+def test_warm_restarts_with_fractional_epochs_and_state_dicts_match_torch(torch):
+    ours_param, theirs_param = tinynn.tensor([1.0], requires_grad=True), torch.tensor([1.0], requires_grad=True)
+    opt, topt = tinynn.optim.SGD([ours_param], lr=0.1), torch.optim.SGD([theirs_param], lr=0.1)
+    ours = tinynn.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=3)
+    theirs = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(topt, T_0=2, T_mult=3)
+    for epoch in range(6):
+        for batch in range(4):
+            ours.step(epoch + batch / 4), theirs.step(epoch + batch / 4)
+            assert opt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
+    lambda_state = tinynn.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 0.5).state_dict()
+    assert "lr_lambdas" not in lambda_state and lambda_state["last_epoch"] == 0

@@ -9,8 +9,8 @@ Both models start from the same weights and train on the same random MNIST-shape
 between the two frameworks (which one goes first alternates too), so drifts in machine speed hit
 both alike. Reported: median step time with its interquartile range and min, the ratio
 tinynn/PyTorch, eval throughput (images/s, no grad, batch 1000), and peak memory of a training
-run of each measured in a separate child process (peak RSS on the CPU, peak allocated device
-memory on the GPU). Without PyTorch it prints tinynn's figures alone.
+run of each measured in a separate child process (peak RSS on the CPU, peak device memory
+reserved by each framework's caching allocator on the GPU). Without PyTorch it prints tinynn's figures alone.
 """
 import argparse
 import json
@@ -181,9 +181,11 @@ def memory_child(args):
     if args.device == "gpu":
         if args.memory_child == "tinynn":
             pool = tinynn.backend.cupy_module().get_default_memory_pool()
+            # Both figures are memory reserved by the framework's caching allocator: CuPy's pool never
+            # hands blocks back unasked, so what it holds at the end is its peak.
             figures["device_peak_mb"] = pool.total_bytes() / 2 ** 20
         else:
-            figures["device_peak_mb"] = runner.torch.cuda.max_memory_allocated() / 2 ** 20
+            figures["device_peak_mb"] = runner.torch.cuda.max_memory_reserved() / 2 ** 20
     print(json.dumps(figures))
 
 
@@ -209,7 +211,11 @@ def main(argv=None):
         memory_child(args)
         return
     if args.device == "gpu":
-        tinynn.backend.cupy_module()
+        try:
+            tinynn.backend.cupy_module()
+        except tinynn.DeviceError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
 
     images, labels = make_batch(args.batch_size)
     ours = TinynnRunner(images, labels, args.device)
@@ -263,4 +269,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

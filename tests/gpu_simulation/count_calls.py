@@ -1,0 +1,62 @@
+"""How many CuPy calls (kernels and views) one training step of the seed model makes on the GPU.
+
+    python tests/gpu_simulation/count_calls.py [--batch-size 128]
+
+Counted on the simulated CuPy: every CuPy call that returns an array. On a real GPU each costs
+CuPy's per-call overhead (microseconds of CPU time), which for a network this small, rather than
+the arithmetic, sets the step time.
+"""
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tinynn  # noqa: E402
+from gpu_simulation import simulated_cupy  # noqa: E402
+from tinynn.models import MnistTiny  # noqa: E402
+from tinynn.nn import functional as F  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args(argv)
+    simulated_cupy.install(pytest.MonkeyPatch())
+    calls = Counter()
+    wrap = simulated_cupy._wrap
+
+    def counting_wrap(value):
+        if isinstance(value, (np.ndarray, np.generic)):
+            calls["arrays"] += 1
+        return wrap(value)
+
+    simulated_cupy._wrap = counting_wrap
+    model = MnistTiny().to("gpu")
+    optimizer = tinynn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-5)
+    images = tinynn.randn(args.batch_size, 1, 28, 28, device="gpu")
+    labels = tinynn.tensor(np.arange(args.batch_size) % 10, device="gpu")
+    counts = {}
+
+    def counted(phase, work):
+        calls.clear()
+        result = work()
+        counts[phase] = calls["arrays"]
+        return result
+
+    for _ in range(2):  # the second step is counted: the first creates the optimizer's state
+        optimizer.zero_grad()
+        loss = counted("forward", lambda: F.cross_entropy(model(images), labels))
+        counted("backward", loss.backward)
+        counted("optimizer", optimizer.step)
+    print(", ".join(f"{phase} {count}" for phase, count in counts.items()) + f"; total {sum(counts.values())}")
+    return counts
+
+
+if __name__ == "__main__":
+    main()

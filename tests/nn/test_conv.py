@@ -134,3 +134,33 @@ def test_conv_output_is_channels_last_in_memory_behind_nchw_shape():
     y = F.conv2d(tinynn.randn(2, 3, 6, 6), tinynn.randn(4, 3, 3, 3))
     assert y.shape == (2, 4, 4, 4)
     assert y.data.transpose(0, 2, 3, 1).flags["C_CONTIGUOUS"]
+
+
+@given(length=st.integers(4, 9), kernel=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 1),
+       dilation=st.integers(1, 2), groups=st.sampled_from([1, 2]), seed=st.integers(0, 2 ** 16))
+def test_conv1d_gradcheck(length, kernel, stride, padding, dilation, groups, seed, device):
+    rng = np.random.default_rng(seed)
+    x = leaf(rng.standard_normal((2, 2 * groups, length)), device=device)
+    w = leaf(rng.standard_normal((2 * groups, 2, kernel)), device=device)
+    b = leaf(rng.standard_normal(2 * groups), device=device)
+    assert gradcheck(lambda x, w, b: F.conv1d(x, w, b, stride, padding, dilation, groups), [x, w, b])
+
+
+@pytest.mark.parametrize("options", [dict(), dict(stride=2, padding=1), dict(dilation=2, padding="same"),
+                                     dict(groups=2, padding="valid"), dict(groups=4, bias=False)])
+def test_conv1d_layer_matches_torch(torch, rng, options, device):
+    ours, theirs = nn.Conv1d(4, 8, 3, **options), torch.nn.Conv1d(4, 8, 3, **options)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    assert repr(ours) == repr(theirs)
+    ours.to(device)
+    x = leaf(rng.standard_normal((3, 4, 11)), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    y, ty = ours(x), theirs(tx)
+    assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
+    y.sum().backward()
+    ty.sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-4, what="input grad")
+    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-5, atol=1e-4, what="weight grad")
+    with pytest.raises(ValueError, match=r"Conv1d\(4, 8, kernel_size=\(3,\)\): expected a 3-D input \(N, C, L\)"):
+        ours(tinynn.zeros(1, 4, 5, 5, device=device))

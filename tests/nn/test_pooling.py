@@ -96,3 +96,21 @@ def test_adaptive_avg_pool_matches_torch_and_gradchecks(torch, rng, output_size,
 def test_kernel_larger_than_input_is_a_clear_error():
     with pytest.raises(ValueError, match=r"max_pool2d: kernel size \(5, 5\) is larger than the padded input"):
         F.max_pool2d(tinynn.zeros(1, 1, 3, 3), 5)
+
+
+@pytest.mark.parametrize("name,options", [("max_pool1d", dict(kernel_size=3, stride=2, padding=1)),
+                                          ("max_pool1d", dict(kernel_size=2, dilation=2, ceil_mode=True)),
+                                          ("avg_pool1d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+                                          ("avg_pool1d", dict(kernel_size=2, ceil_mode=True))])
+def test_1d_pooling_matches_torch_and_gradchecks(torch, rng, name, options, device):
+    x = leaf(distinct((2, 3, 9), rng), device=device)
+    pool = getattr(F, name)
+    assert gradcheck(lambda t: pool(t, **options), [x])
+    tx = to_torch(torch, x, True)
+    y, ty = pool(x, **options), getattr(torch.nn.functional, name)(tx, **options)
+    assert_close(y, ty, what="forward")
+    y.sum().backward()
+    ty.sum().backward()
+    assert_close(x.grad, tx.grad, what="backward")
+    layer = (tinynn.nn.MaxPool1d if name == "max_pool1d" else tinynn.nn.AvgPool1d)(**options)
+    assert_close(layer(x), ty, what="module")

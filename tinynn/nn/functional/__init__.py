@@ -1,13 +1,13 @@
 """``tinynn.nn.functional`` (imported as ``F``): the neural-network ops, each a Function with its
 forward and backward side by side."""
 from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
-from .conv import conv2d
+from .conv import conv1d, conv2d
 from .dropout import dropout
 from .layer_norm import group_norm, layer_norm
 from .linear import linear
 from .loss import cross_entropy, nll_loss
 from .normalization import batch_norm
-from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .pooling import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 
 def flatten(input, start_dim=1, end_dim=-1):
@@ -15,5 +15,5 @@ def flatten(input, start_dim=1, end_dim=-1):
     return input.flatten(start_dim, end_dim)
 
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "group_norm", "dropout", "linear",
+__all__ = ["conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "group_norm", "dropout", "linear",
            "relu", "leaky_relu", "sigmoid", "tanh", "silu", "elu", "softplus", "log_softmax", "softmax", "nll_loss", "cross_entropy", "flatten"]

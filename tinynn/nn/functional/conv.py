@@ -5,7 +5,7 @@ from ... import backend, parallel
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
-from .validation import check_float, check_nchw, check_non_negative, check_positive, check_window_fits, pair
+from .validation import check_float, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
 # (the matmul then reads them from cache, not from memory, and a batch of 1,000 needs no
@@ -137,20 +137,21 @@ class Conv2d(Function):
 
 
 def conv_padding(padding, kernel, stride, dilation, name):
-    """An int, a pair, "valid" (none) or "same" (output as large as the input, stride 1 only; the odd
-    extra row or column goes to the bottom and right, as in PyTorch) -> ((top, bottom), (left, right))."""
+    """An int, one int per spatial axis, "valid" (none) or "same" (output as large as the input,
+    stride 1 only; an odd extra row or column goes to the bottom and right, as in PyTorch) ->
+    ((before, after), ...) for each spatial axis."""
     if padding == "valid":
-        return (0, 0), (0, 0)
+        return tuple((0, 0) for _ in kernel)
     if padding == "same":
-        if stride != (1, 1):
+        if any(s != 1 for s in stride):
             raise ValueError(f"{name}: padding='same' needs stride 1 (the output keeps the input's size), got stride {stride}")
         totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
         return tuple((total // 2, total - total // 2) for total in totals)
     if isinstance(padding, str):
         raise ValueError(f"{name}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
-    ph, pw = pair(padding, name, "padding")
-    check_non_negative((ph, pw), name, "padding")
-    return (ph, ph), (pw, pw)
+    sides = ntuple(padding, len(kernel), name, "padding")
+    check_non_negative(sides, name, "padding")
+    return tuple((side, side) for side in sides)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv2d"):
@@ -179,3 +180,24 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:]))
     check_window_fits(input, span, padding, name)
     return Conv2d(stride, padding, dilation, int(groups))(input, weight, bias)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv1d"):
+    """1-D convolution of an (N, C, L) ``input`` with ``weight`` (O, C/groups, K): ``conv2d`` on the
+    input seen as (N, C, 1, L) and the weight as (O, C/groups, 1, K), whose backward serves as is."""
+    check_float(input, name)
+    check_float(weight, name, "weight")
+    if input.ndim != 3:
+        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {input.ndim}-D tensor of shape {input.shape}")
+    if weight.ndim != 3:
+        raise ValueError(f"{name}: expected a 3-D weight (out_channels, in_channels/groups, K), got shape {weight.shape}")
+    if input.shape[1] != weight.shape[1] * groups:
+        raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {weight.shape}"
+                         + (f", groups={groups}" if groups != 1 else "") + f"), got {input.shape[1]} channels "
+                         f"(input shape {input.shape})")
+    (stride,), (dilation,) = ntuple(stride, 1, name, "stride"), ntuple(dilation, 1, name, "dilation")
+    padding = padding if isinstance(padding, str) else (0, ntuple(padding, 1, name, "padding")[0])
+    n, channels, length = input.shape
+    out = conv2d(input.reshape(n, channels, 1, length), weight.reshape(weight.shape[0], weight.shape[1], 1, -1), bias,
+                 (1, stride), padding, (1, dilation), groups, name)
+    return out.reshape(n, out.shape[1], out.shape[3])

@@ -3,7 +3,7 @@ import numpy as np
 
 from ...autograd import Function
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
-from .validation import check_nchw, check_non_negative, check_positive, check_window_fits, pair
+from .validation import check_float, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 
 def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -179,6 +179,31 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer)) or divisor_override <= 0):
         raise ValueError(f"{name}: divisor_override must be a positive int or None, got {divisor_override!r}")
     return AvgPool2d(kernel, stride, padding, bool(ceil_mode), bool(count_include_pad), divisor_override)(input)
+
+
+def _pool1d(pool2d, input, kernel_size, stride, padding, name, **options):
+    """A 1-D pooling of (N, C, L) input as the 2-D one over (N, C, 1, L)."""
+    check_float(input, name)
+    if input.ndim != 3:
+        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {input.ndim}-D tensor of shape {input.shape}")
+    (kernel,) = ntuple(kernel_size, 1, name, "kernel_size")
+    stride = kernel if stride is None else ntuple(stride, 1, name, "stride")[0]
+    (padding,) = ntuple(padding, 1, name, "padding")
+    n, channels, length = input.shape
+    out = pool2d(input.reshape(n, channels, 1, length), (1, kernel), (1, stride), (0, padding), name=name, **options)
+    return out.reshape(n, channels, out.shape[3])
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, name="max_pool1d"):
+    """Max pooling of (N, C, L) input over windows of ``kernel_size``; ``stride`` defaults to it."""
+    (dilation,) = ntuple(dilation, 1, name, "dilation")
+    return _pool1d(max_pool2d, input, kernel_size, stride, padding, name, dilation=(1, dilation), ceil_mode=ceil_mode)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, name="avg_pool1d"):
+    """Average pooling of (N, C, L) input over windows of ``kernel_size``; ``stride`` defaults to it."""
+    return _pool1d(avg_pool2d, input, kernel_size, stride, padding, name, ceil_mode=ceil_mode,
+                   count_include_pad=count_include_pad)
 
 
 def _adaptive_bounds(size, out):

@@ -4,14 +4,22 @@ import numpy as np
 from ...tensor import Tensor
 
 
+def ntuple(value, n, name, what):
+    """An int or n ints -> a tuple of n ints; anything else is an error naming ``name``."""
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+    if is_int(value):
+        return (int(value),) * n
+    if isinstance(value, (tuple, list)) and len(value) == n and all(is_int(v) for v in value):
+        return tuple(int(v) for v in value)
+    shape = "a pair of ints" if n == 2 else f"a tuple of {n} int" + ("s" if n > 1 else "")
+    raise TypeError(f"{name}: {what} must be an int or {shape}, got {value!r}")
+
+
 def pair(value, name, what):
     """An int or a pair of ints -> a pair; anything else is an error naming ``name``."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
-        return int(value[0]), int(value[1])
-    raise TypeError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
+    return ntuple(value, 2, name, what)
 
 
 def check_tensor(x, name, what="input"):

@@ -1,42 +1,42 @@
-"""``Conv2d``: learned 2-D convolution (math and backward in nn/functional/conv.py)."""
+"""``Conv1d`` and ``Conv2d``: learned convolutions (math and backward in nn/functional/conv.py)."""
 import math
 
 from ... import backend
 from .. import functional as F, init
 from ..functional.conv import conv_padding
-from ..functional.validation import pair
+from ..functional.validation import ntuple
 from ..parameter import Parameter
 from .module import Module
 from ...tensor import zeros
 
 
-class Conv2d(Module):
-    """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-    bias=True) as in PyTorch.
+class _ConvNd(Module):
+    """The arguments, parameters and initialisation that Conv1d and Conv2d share, as in PyTorch.
 
-    Input (N, in_channels, H, W) -> output (N, out_channels, OH, OW); weight (out_channels,
-    in_channels / groups, KH, KW). Initialised like PyTorch: weight and bias ~
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels / groups * KH * KW.
+    Initialised like PyTorch: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    fan_in = in_channels / groups * (kernel size).
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 device="cpu", dtype=None):
+    spatial_dims = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype):
         super().__init__()
+        name, n = type(self).__name__, self.spatial_dims
         for what, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"Conv2d: {what} must be a positive int, got {value!r}")
+                raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                              f"divisible by groups ({groups})")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = pair(kernel_size, "Conv2d", "kernel_size")
-        self.stride = pair(stride, "Conv2d", "stride")
-        self.padding = padding if isinstance(padding, str) else pair(padding, "Conv2d", "padding")
-        self.dilation = pair(dilation, "Conv2d", "dilation")
+        self.kernel_size = ntuple(kernel_size, n, name, "kernel_size")
+        self.stride = ntuple(stride, n, name, "stride")
+        self.padding = padding if isinstance(padding, str) else ntuple(padding, n, name, "padding")
+        self.dilation = ntuple(dilation, n, name, "dilation")
         if min(self.kernel_size + self.stride + self.dilation) <= 0:
-            raise ValueError(f"Conv2d: kernel_size, stride and dilation must be positive, got kernel_size="
+            raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, got kernel_size="
                              f"{self.kernel_size}, stride={self.stride}, dilation={self.dilation}")
-        conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, "Conv2d")  # rejects bad padding now
+        conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, name)  # rejects bad padding now
         self.weight = Parameter(zeros(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
         self.bias = Parameter(zeros(out_channels, dtype=dtype)) if bias else None
         if not bias:
@@ -52,21 +52,50 @@ class Conv2d(Module):
             bound = 1 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                        name=self._name())
-
     def _name(self):
-        return f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
+        return f"{type(self).__name__}({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
+        if isinstance(self.padding, str) or any(self.padding):
             text += f", padding={self.padding}"  # "same"/"valid" unquoted, as PyTorch prints them
-        if self.dilation != (1, 1):
+        if any(d != 1 for d in self.dilation):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
         return text
+
+
+class Conv1d(_ConvNd):
+    """Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+    bias=True) as in PyTorch: input (N, in_channels, L) -> output (N, out_channels, OL); weight
+    (out_channels, in_channels / groups, K)."""
+
+    spatial_dims = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 device="cpu", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype)
+
+    def forward(self, x):
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return F.conv1d(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups,
+                        name=self._name())
+
+
+class Conv2d(_ConvNd):
+    """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+    bias=True) as in PyTorch: input (N, in_channels, H, W) -> output (N, out_channels, OH, OW);
+    weight (out_channels, in_channels / groups, KH, KW)."""
+
+    spatial_dims = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 device="cpu", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                        name=self._name())

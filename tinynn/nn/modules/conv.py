@@ -19,7 +19,8 @@ class _ConvNd(Module):
 
     spatial_dims = None
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
+                 transposed=False):
         super().__init__()
         name, n = type(self).__name__, self.spatial_dims
         for what, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
@@ -36,8 +37,11 @@ class _ConvNd(Module):
         if min(self.kernel_size + self.stride + self.dilation) <= 0:
             raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, got kernel_size="
                              f"{self.kernel_size}, stride={self.stride}, dilation={self.dilation}")
+        if transposed and isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or {n} ints (not {padding!r}), as in PyTorch")
         conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, name)  # rejects bad padding now
-        self.weight = Parameter(zeros(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
+        weight_shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(zeros(*weight_shape, *self.kernel_size, dtype=dtype))
         self.bias = Parameter(zeros(out_channels, dtype=dtype)) if bias else None
         if not bias:
             self.register_parameter("bias", None)
@@ -61,6 +65,8 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"  # "same"/"valid" unquoted, as PyTorch prints them
         if any(d != 1 for d in self.dilation):
             text += f", dilation={self.dilation}"
+        if any(getattr(self, "output_padding", ())):
+            text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
@@ -99,3 +105,22 @@ class Conv2d(_ConvNd):
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
                         name=self._name())
+
+
+class ConvTranspose2d(_ConvNd):
+    """ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+    groups=1, bias=True, dilation=1) as in PyTorch (its argument order): input (N, in_channels, H, W)
+    -> output (N, out_channels, OH, OW), OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1)
+    + output_padding + 1; weight (in_channels, out_channels / groups, KH, KW)."""
+
+    spatial_dims = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, device="cpu", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
+                         transposed=True)
+        self.output_padding = ntuple(output_padding, 2, "ConvTranspose2d", "output_padding")
+
+    def forward(self, x):
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation, name=self._name())

@@ -1,0 +1,76 @@
+"""conv_transpose2d and ConvTranspose2d: gradchecks over drawn geometries, PyTorch parity, errors."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, leaf, to_torch
+
+
+@st.composite
+def transpose_case(draw):
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    groups = draw(st.sampled_from([1, 1, 2]))
+    h, w = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    out = [(size - 1) * s - 2 * p + d * (k - 1) + op + 1
+           for size, s, p, d, k, op in zip((h, w), stride, padding, dilation, kernel, output_padding)]
+    assume(min(out) > 0)  # a padding larger than the output is an error (tested below)
+    return dict(n=draw(st.integers(1, 2)), c=groups * draw(st.integers(1, 2)), o=groups * draw(st.integers(1, 2)),
+                h=h, w=w, kernel=kernel, stride=stride, padding=padding,
+                output_padding=output_padding, dilation=dilation, groups=groups, bias=draw(st.booleans()))
+
+
+@given(case=transpose_case(), seed=st.integers(0, 2 ** 16))
+def test_conv_transpose2d_gradcheck(case, seed, device):
+    rng = np.random.default_rng(seed)
+    x = leaf(rng.standard_normal((case["n"], case["c"], case["h"], case["w"])), device=device)
+    w = leaf(rng.standard_normal((case["c"], case["o"] // case["groups"]) + case["kernel"]), device=device)
+    b = leaf(rng.standard_normal(case["o"]), device=device) if case["bias"] else None
+    options = (case["stride"], case["padding"], case["output_padding"], case["groups"], case["dilation"])
+    inputs = [x, w] + ([b] if b is not None else [])
+    assert gradcheck(lambda x, w, *b: F.conv_transpose2d(x, w, b[0] if b else None, *options), inputs)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(stride=2, padding=1, output_padding=1), dict(stride=(2, 3), dilation=2),
+                                     dict(groups=2, stride=2, bias=False), dict(padding=(1, 0), dilation=(1, 2))])
+def test_conv_transpose2d_layer_matches_torch(torch, rng, options, device):
+    ours, theirs = nn.ConvTranspose2d(4, 6, 3, **options), torch.nn.ConvTranspose2d(4, 6, 3, **options)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    ours.to(device)
+    x = leaf(rng.standard_normal((2, 4, 5, 6)), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    y, ty = ours(x), theirs(tx)
+    assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad, device=device))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-4, what="input grad")
+    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-5, atol=1e-4, what="weight grad")
+    if ours.bias is not None:
+        assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-5, atol=1e-4, what="bias grad")
+
+
+def test_conv_transpose_undoes_the_shape_of_a_strided_conv():
+    x = tinynn.randn(2, 3, 28, 28)
+    down = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+    up = nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1, output_padding=1)
+    assert down(x).shape == (2, 8, 14, 14) and up(down(x)).shape == x.shape
+
+
+def test_conv_transpose_errors_are_clear():
+    with pytest.raises(ValueError, match=r"output_padding \(2, 2\) must be smaller than stride \(2, 2\) or dilation"):
+        F.conv_transpose2d(tinynn.zeros(1, 2, 4, 4), tinynn.zeros(2, 1, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match=r"ConvTranspose2d\(2, 1.*expected input with 2 channels"):
+        nn.ConvTranspose2d(2, 1, 3)(tinynn.zeros(1, 3, 4, 4))
+    with pytest.raises(ValueError, match="padding must be an int or 2 ints \\(not 'same'\\)"):
+        nn.ConvTranspose2d(2, 1, 3, padding="same")
+    with pytest.raises(ValueError, match="the output would be"):
+        F.conv_transpose2d(tinynn.zeros(1, 2, 1, 1), tinynn.zeros(2, 1, 1, 1), padding=1)

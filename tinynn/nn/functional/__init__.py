@@ -4,6 +4,7 @@ from .activation import elu, leaky_relu, log_softmax, relu, sigmoid, silu, softm
 from .conv import conv1d, conv2d
 from .conv_transpose import conv_transpose2d
 from .dropout import dropout
+from .embedding import embedding
 from .layer_norm import group_norm, layer_norm
 from .linear import linear
 from .loss import cross_entropy, nll_loss
@@ -16,5 +17,5 @@ def flatten(input, start_dim=1, end_dim=-1):
     return input.flatten(start_dim, end_dim)
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "group_norm", "dropout", "linear",
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "group_norm", "dropout", "embedding", "linear",
            "relu", "leaky_relu", "sigmoid", "tanh", "silu", "elu", "softplus", "log_softmax", "softmax", "nll_loss", "cross_entropy", "flatten"]

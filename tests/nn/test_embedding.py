@@ -1,0 +1,45 @@
+"""embedding and nn.Embedding: gradcheck with repeated indices, padding_idx, PyTorch parity, errors."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, leaf
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2, -1])
+def test_embedding_gradcheck_and_matches_torch(torch, rng, padding_idx, device):
+    weight = leaf(rng.standard_normal((6, 4)), device=device)
+    indices = tinynn.tensor(np.array([[1, 2, 2], [5, 0, 1]]), device=device)  # repeats and the padding row
+    if padding_idx is None:  # with one, its row is held constant on purpose (PyTorch's rule): not a derivative
+        assert gradcheck(lambda w: F.embedding(indices, w), [weight])
+    t_weight = torch.tensor(weight.numpy(), requires_grad=True)
+    ours = F.embedding(indices, weight, padding_idx)
+    theirs = torch.nn.functional.embedding(torch.tensor(indices.numpy()), t_weight, padding_idx)
+    assert_close(ours, theirs)
+    grad = rng.standard_normal(ours.shape)
+    ours.backward(tinynn.tensor(grad, device=device))
+    theirs.backward(torch.tensor(grad))
+    assert_close(weight.grad, t_weight.grad)
+    if padding_idx is not None:
+        assert not weight.grad.numpy()[padding_idx].any() and weight.grad.numpy()[1].any()
+
+
+def test_embedding_layer_like_torch(torch):
+    ours = nn.Embedding(1000, 8, padding_idx=3)
+    assert list(ours.state_dict()) == list(torch.nn.Embedding(1000, 8).state_dict()) == ["weight"]
+    values = ours.weight.numpy()
+    assert np.all(values[3] == 0) and abs(values.std() - 1) < 0.05, "N(0, 1), padding row zero"
+    assert repr(ours) == repr(torch.nn.Embedding(1000, 8, padding_idx=3))
+
+
+def test_embedding_errors_are_clear(device):
+    layer = nn.Embedding(5, 2).to(device)
+    with pytest.raises(TypeError, match=r"Embedding\(5, 2\): expected a tensor of integer indices, got float32"):
+        layer(tinynn.zeros(3, device=device))
+    with pytest.raises(IndexError, match="Embedding\\(5, 2\\): index 7 is out of range for a table of 5 rows"):
+        layer(tinynn.tensor([1, 7], device=device)).sum().item()
+    with pytest.raises(ValueError, match="padding_idx 5 is outside the table of 5 rows"):
+        nn.Embedding(5, 2, padding_idx=5)

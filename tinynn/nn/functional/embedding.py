@@ -1,0 +1,59 @@
+"""Embedding: a learned table looked up by integer index."""
+from ... import backend
+from ...autograd import Function
+from ...tensor import Tensor
+from .validation import check_float
+
+
+class Embedding(Function):
+    """y[..., :] = weight[indices[...], :].  Shapes: indices (any shape) of ints, weight (V, D) ->
+    y (*indices.shape, D).
+
+    Backward: dL/dweight[v] = sum of dL/dy over the positions whose index is v (a scatter-add:
+    an index used twice collects both gradients); rows of ``padding_idx`` get no gradient.
+    """
+
+    def __init__(self, indices, padding_idx):
+        self.indices, self.padding_idx = indices, padding_idx
+
+    def forward(self, weight):
+        self.weight_shape = weight.shape
+        # Clipped because on the GPU an out-of-range index is reported later (backend.check_soon),
+        # and until then must not read outside the table.
+        self.safe_indices = self.xp(weight).clip(self.indices, 0, weight.shape[0] - 1)
+        return weight[self.safe_indices]
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        if self.padding_idx is not None:
+            gy = gy * (self.safe_indices != self.padding_idx)[..., None]
+        gw = xp.zeros(self.weight_shape, dtype=gy.dtype)
+        backend.scatter_add(gw, self.safe_indices.reshape(-1), gy.reshape(-1, self.weight_shape[1]))
+        return (gw,)
+
+
+def embedding(input, weight, padding_idx=None, name="embedding"):
+    """Rows of ``weight`` (V, D) picked by the integer tensor ``input``; see ``Embedding``."""
+    if not isinstance(input, Tensor) or input.dtype.kind not in "iu":
+        what = input.dtype if isinstance(input, Tensor) else type(input).__name__
+        raise TypeError(f"{name}: expected a tensor of integer indices, got {what}")
+    check_float(weight, name, "weight")
+    if weight.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D weight (num_embeddings, embedding_dim), got shape {weight.shape}")
+    if input.device != weight.device:
+        raise RuntimeError(f"{name}: the indices are on {input.device} but the weight is on {weight.device}")
+    rows = weight.shape[0]
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise ValueError(f"{name}: padding_idx {padding_idx} is outside the table of {rows} rows")
+        padding_idx %= rows
+    indices = input.data
+    out_of_range = (indices < 0) | (indices >= rows)
+
+    def out_of_range_error():
+        bad = int(indices[out_of_range].reshape(-1)[0])
+        where = " (found on the GPU at the next read of a result)" if input.device == "gpu" else ""
+        return IndexError(f"{name}: index {bad} is out of range for a table of {rows} rows{where}")
+
+    backend.check_soon(out_of_range.any(), out_of_range_error)
+    return Embedding(indices, padding_idx)(weight)

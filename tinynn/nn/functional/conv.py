@@ -14,6 +14,11 @@ from .validation import check_float, check_nchw, check_non_negative, check_posit
 COL_BLOCK_BYTES = {"cpu": 2 << 20, "gpu": 512 << 20}
 
 
+def by_group(rows_by_channels, groups):
+    """(rows, G*k) -> (G, rows, k), the channels of each group together: a view."""
+    return rows_by_channels.reshape(rows_by_channels.shape[0], groups, -1).transpose(1, 0, 2)
+
+
 class Conv2d(Function):
     """y[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * x[n, g*Cg + c, i*S + p*D, j*S + q*D]
 
@@ -64,11 +69,6 @@ class Conv2d(Function):
         col = patches.reshape(n * oh * ow, kh * kw, self.groups, channels // self.groups)
         return col.transpose(2, 0, 1, 3).reshape(self.groups, n * oh * ow, -1)
 
-    def _by_group(self, rows_by_channels):
-        """(rows, G*k) -> (G, rows, k): a view."""
-        rows = rows_by_channels.shape[0]
-        return rows_by_channels.reshape(rows, self.groups, -1).transpose(1, 0, 2)
-
     def forward(self, x, weight, bias=None):
         xp = self.xp(x)
         n, groups = x.shape[0], self.groups
@@ -81,7 +81,7 @@ class Conv2d(Function):
         self.blocks = self._blocks(x, (kh, kw), (oh, ow))
 
         def forward_block(block):
-            out = self._by_group(y[block].reshape(-1, out_channels))
+            out = by_group(y[block].reshape(-1, out_channels), self.groups)
             product = self._col(x_padded[block], (kh, kw))
             if out.flags.c_contiguous:  # always with one group: the matmul writes straight into y
                 xp.matmul(product, weight_matrix, out=out)
@@ -106,7 +106,7 @@ class Conv2d(Function):
 
         def backward_block(block):
             """This block's share of dL/dWm, after adding its (disjoint) part of dL/dx."""
-            g = self._by_group(g_nhwc[block].reshape(-1, out_channels))
+            g = by_group(g_nhwc[block].reshape(-1, out_channels), self.groups)
             if gx is not None:
                 self._add_input_grad(gx[block], g, g_nhwc[block].shape)
             if self.needs_input_grad[1]:

@@ -1,8 +1,7 @@
 """2-D transposed convolution ("deconvolution"): the adjoint of conv2d, used to upsample."""
-import numpy as np
-
 from ...autograd import Function
 from ...ops.reduction import sum_rows
+from .conv import by_group
 from .im2col import kernel_offsets, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_float, check_nchw, check_non_negative, check_positive, ntuple, pair
 
@@ -34,10 +33,6 @@ class ConvTranspose2d(Function):
         """((top, bottom), (left, right)): the padding P cut from each border of the full output."""
         return tuple((pad, pad) for pad in self.padding)
 
-    def _by_group(self, rows_by_channels):
-        """(rows, G*k) -> (G, rows, k): a view."""
-        return rows_by_channels.reshape(rows_by_channels.shape[0], self.groups, -1).transpose(1, 0, 2)
-
     def forward(self, x, weight, bias=None):
         xp = self.xp(x)
         n, in_channels, h, w = x.shape
@@ -48,7 +43,7 @@ class ConvTranspose2d(Function):
                         for i, (size, k) in enumerate(((h, kh), (w, kw))))
         # ``full`` ends with output_padding rows and columns that no window reaches (zeros).
         full = xp.zeros((n,) + full_hw + (out_channels,), dtype=x.dtype)
-        x_groups = self._by_group(to_nhwc(x).reshape(-1, in_channels))  # (G, rows, Cg)
+        x_groups = by_group(to_nhwc(x).reshape(-1, in_channels), groups)  # (G, rows, Cg)
         weight_per_offset = weight.reshape(groups, in_channels // groups, group_out, kh, kw)
         for p, q, window in kernel_offsets((kh, kw), self.stride, (h, w), self.dilation):
             spread = xp.matmul(x_groups, weight_per_offset[:, :, :, p, q])  # (G, rows, O/G)
@@ -70,7 +65,7 @@ class ConvTranspose2d(Function):
         gx = xp.zeros((self.groups, n * h * w, in_channels // self.groups), dtype=gy.dtype) if self.needs_input_grad[0] else None
         gw = xp.zeros(weight_per_offset.shape, dtype=gy.dtype) if self.needs_input_grad[1] else None
         for p, q, window in kernel_offsets((kh, kw), self.stride, (h, w), self.dilation):
-            g_window = self._by_group(g_full[window].reshape(-1, group_out * self.groups))  # (G, rows, O/G)
+            g_window = by_group(g_full[window].reshape(-1, group_out * self.groups), self.groups)  # (G, rows, O/G)
             if gx is not None:
                 gx += xp.matmul(g_window, weight_per_offset[:, :, :, p, q].transpose(0, 2, 1))
             if gw is not None:

@@ -15,6 +15,7 @@ LAYERS_4D = {
     "MaxPool2d": (lambda: nn.MaxPool2d(2), (2, 3, 8, 8)),
     "AvgPool2d": (lambda: nn.AvgPool2d(2), (2, 3, 8, 8)),
     "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 8, 8)),
+    "ConvTranspose2d(3, 4": (lambda: nn.ConvTranspose2d(3, 4, 3), (2, 3, 8, 8)),
 }
 ANY_RANK = {
     "Linear(3, 4)": (lambda: nn.Linear(3, 4), (2, 3)),
@@ -23,6 +24,16 @@ ANY_RANK = {
     "leaky_relu": (lambda: nn.LeakyReLU(), (2, 3)),
     "log_softmax": (lambda: nn.LogSoftmax(dim=1), (2, 3)),
     "Dropout(p=0.5)": (lambda: nn.Dropout(0.5), (2, 3)),
+    "Conv1d(3, 4": (lambda: nn.Conv1d(3, 4, 3), (2, 3, 8)),
+    "MaxPool1d": (lambda: nn.MaxPool1d(2), (2, 3, 8)),
+    "AvgPool1d": (lambda: nn.AvgPool1d(2), (2, 3, 8)),
+    "LayerNorm((3,)": (lambda: nn.LayerNorm(3), (2, 3)),
+    "GroupNorm(1, 3": (lambda: nn.GroupNorm(1, 3), (2, 3, 4)),
+    "sigmoid": (lambda: nn.Sigmoid(), (2, 3)),
+    "tanh": (lambda: nn.Tanh(), (2, 3)),
+    "silu": (lambda: nn.SiLU(), (2, 3)),
+    "elu": (lambda: nn.ELU(), (2, 3)),
+    "softplus": (lambda: nn.Softplus(), (2, 3)),
 }
 ALL = {**LAYERS_4D, **ANY_RANK}
 

@@ -52,6 +52,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, name="
     """Normalise over the trailing ``normalized_shape`` axes of each sample (as PyTorch's), then
     scale and shift elementwise by ``weight`` and ``bias`` of that shape."""
     check_float(input, name)
+    check_not_empty(input, name)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
         raise ValueError(f"{name}: expected input whose last dimensions are {normalized_shape}, got shape {input.shape}")

@@ -6,7 +6,8 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck
 
-LAYER_KINDS = ["conv3x3", "conv1x1", "batchnorm", "relu", "maxpool", "dropout_eval"]
+LAYER_KINDS = ["conv3x3", "conv1x1", "depthwise", "upsample", "batchnorm", "groupnorm", "relu", "silu", "maxpool",
+               "dropout_eval"]
 
 
 @st.composite
@@ -26,10 +27,20 @@ def networks(draw):
             out = draw(st.integers(1, 3))
             layers.append(nn.Conv2d(channels, out, 1))
             channels = out
+        elif kind == "depthwise":
+            layers.append(nn.Conv2d(channels, channels, 3, padding="same", dilation=draw(st.integers(1, 2)),
+                                    groups=channels))
+        elif kind == "upsample" and size <= 4:
+            layers.append(nn.ConvTranspose2d(channels, channels, 2, stride=2))
+            size *= 2
         elif kind == "batchnorm":
             layers.append(nn.BatchNorm2d(channels))
+        elif kind == "groupnorm":
+            layers.append(nn.GroupNorm(1, channels))
         elif kind == "relu":
             layers.append(nn.ReLU())
+        elif kind == "silu":
+            layers.append(nn.SiLU())
         elif kind == "maxpool" and size >= 2:
             layers.append(nn.MaxPool2d(2))
             size //= 2

@@ -11,8 +11,8 @@ from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import DeviceError, gpu_available
 from .blas import set_blas_threads
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
-from .tensor import (Tensor, arange, concatenate, from_numpy, matmul, maximum, ones, pad, rand, randn,
-                     stack, tensor, zeros)
+from .tensor import (Tensor, arange, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
+                     ones, ones_like, pad, rand, randint, randn, stack, tensor, where, zeros, zeros_like)
 
 cat = concatenate
 memory.keep_freed_memory()
@@ -45,13 +45,22 @@ def clip(x, min=None, max=None):
 
 clamp = clip
 
+
+def sum(x, dim=None, keepdim=False):
+    return x.sum(dim, keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    return x.mean(dim, keepdim)
+
 from . import data, guard, nn, optim, viz  # noqa: E402  (they build on the Tensor defined above)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
 
 __all__ = [
-    "Tensor", "tensor", "zeros", "ones", "randn", "rand", "arange", "from_numpy", "matmul", "maximum", "pad",
-    "concatenate", "cat", "stack", "exp", "log", "sqrt", "tanh", "sigmoid", "clip", "clamp", "no_grad",
+    "Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
+    "randint", "arange", "from_numpy", "matmul", "maximum", "minimum", "where", "gather", "pad", "concatenate",
+    "cat", "stack", "exp", "log", "sqrt", "tanh", "sigmoid", "clip", "clamp", "sum", "mean", "no_grad",
     "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed", "initial_seed", "get_rng_state",
     "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save", "load", "summary",
     "autograd", "backend", "nn", "optim", "data", "guard", "viz", "float32", "float64", "int64",

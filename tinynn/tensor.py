@@ -151,6 +151,15 @@ class Tensor:
         """The same data, cut from the graph (no grad_fn, requires_grad False)."""
         return Tensor._from_op(self.data, False)
 
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    def fill_(self, value):
+        """Set every element to ``value`` in place (not recorded by autograd), as ``zero_``."""
+        self.data[...] = value
+        return self
+
     def zero_(self):
         self.data[...] = 0
         return self
@@ -207,6 +216,12 @@ class Tensor:
 
     def double(self):
         return self.to(dtype=np.float64)
+
+    def long(self):
+        return self.to(dtype=np.int64)
+
+    def int(self):
+        return self.to(dtype=np.int32)
 
     def astype(self, dtype):
         return self.to(dtype=dtype)
@@ -315,6 +330,29 @@ class Tensor:
     def maximum(self, other):
         return elementwise.Maximum()(self, self._operand(other))
 
+    def minimum(self, other):
+        return -(-self).maximum(-self._operand(other))
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def matmul(self, other):
+        return self @ other
+
+    def masked_fill(self, mask, value):
+        """``value`` where the boolean ``mask`` (broadcast to this shape) is True; gradient flows elsewhere."""
+        return where(mask, self._operand(value), self)
+
+    def softmax(self, dim):
+        from .nn import functional
+
+        return functional.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        from .nn import functional
+
+        return functional.log_softmax(self, dim)
+
     def relu(self):
         from .nn import functional
 
@@ -330,9 +368,30 @@ class Tensor:
     def max(self, axis=None, keepdims=False, dim=None):
         return reduction.Max(dim if dim is not None else axis, keepdims)(self)
 
+    def min(self, axis=None, keepdims=False, dim=None):
+        """The minimum, as -max(-x): ties share the gradient equally, as ``torch.amin``."""
+        return -(-self).max(axis, keepdims, dim)
+
     def argmax(self, axis=None, dim=None):
         axis = dim if dim is not None else axis
         return Tensor._from_op(self.data.argmax(axis=axis), False)
+
+    def argmin(self, axis=None, dim=None):
+        axis = dim if dim is not None else axis
+        return Tensor._from_op(self.data.argmin(axis=axis), False)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """sum((x - mean)^2) / (N - correction) over ``dim`` (all axes by default); correction 1
+        (Bessel's, PyTorch's default) unless ``unbiased=False`` or ``correction`` says otherwise."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        centered = self - self.mean(dim, keepdims=True)
+        axes = reduction.normalize_axes(dim, self.ndim, "var")
+        count = int(np.prod([self.shape[a] for a in axes])) if self.ndim else 1
+        return (centered * centered).sum(dim, keepdims=keepdim) / max(count - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     # ----- shape ------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -371,6 +430,74 @@ class Tensor:
     @property
     def T(self):
         return self.transpose()
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: expected at least 2 dimensions, got shape {self.shape}")
+        return self.transpose(-2, -1)
+
+    def t(self):
+        if self.ndim > 2:
+            raise ValueError(f"t: expected a tensor with at most 2 dimensions, got shape {self.shape}; use .mT or .transpose")
+        return self.transpose()
+
+    def unsqueeze(self, dim):
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise ValueError(f"unsqueeze: dim {dim} is out of range for a tensor of shape {self.shape}")
+        dim %= self.ndim + 1
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None):
+        """Drop axes of size 1: all of them, or ``dim`` (an int or a tuple) where its size is 1."""
+        dims = range(self.ndim) if dim is None else [d % self.ndim for d in ((dim,) if isinstance(dim, int) else dim)]
+        drop = {d for d in dims if self.shape[d] == 1}
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
+
+    def expand(self, *sizes):
+        """A broadcast view to ``sizes``; -1 keeps a size; new axes go in front (as PyTorch)."""
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        lead = len(sizes) - self.ndim
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+        return shape_ops.BroadcastTo(shape)(self)
+
+    def repeat(self, *repeats):
+        """Tile the tensor ``repeats[i]`` times along each axis (PyTorch's ``repeat``)."""
+        repeats = tuple(repeats[0]) if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else repeats
+        return shape_ops.Tile(repeats)(self)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given sizes."""
+        length = self.shape[dim]
+        if isinstance(split_size_or_sections, int):
+            if split_size_or_sections <= 0:
+                raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+            sizes = [min(split_size_or_sections, length - start) for start in range(0, length, split_size_or_sections)]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != length:
+                raise ValueError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim}")
+        pieces, start, before = [], 0, (slice(None),) * (dim % self.ndim)
+        for size in sizes:
+            pieces.append(self[before + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
+        return self.split(-(-self.shape[dim] // chunks), dim)
+
+    def gather(self, dim, index):
+        """out[i][j] = self[index[i][j]][j] along ``dim`` (PyTorch's ``gather``)."""
+        return gather(self, dim, index)
+
+    def clone(self):
+        return shape_ops.Clone()(self)
+
+    def contiguous(self):
+        """The tensor itself: tinynn's ops accept any memory layout."""
+        return self
 
     def __getitem__(self, index):
         return shape_ops.GetItem(_index_arrays(index))(self)
@@ -436,6 +563,47 @@ def maximum(a, b):
     return a.maximum(b)
 
 
+def minimum(a, b):
+    a = _as_tensor(a, b if isinstance(b, Tensor) else None)
+    return a.minimum(b)
+
+
+def where(condition, a, b):
+    """a where the boolean ``condition`` holds, else b (broadcast together); differentiable in a and b."""
+    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if condition.dtype != bool:
+        raise TypeError(f"where: expected a boolean condition, got dtype {condition.dtype}")
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    a, b = _as_tensor(a, like), _as_tensor(b, like)
+    if backend.device_of(condition) != a.device or a.device != b.device:
+        raise RuntimeError(f"where: the condition and values must be on one device, got {backend.device_of(condition)}, "
+                           f"{a.device} and {b.device}")
+    arithmetic.broadcast_shapes("where", a, b)
+    return elementwise.Where(condition)(a, b)
+
+
+def gather(input, dim, index):
+    """out[i][j] = input[index[i][j]][j] along ``dim`` (PyTorch's ``gather``); ``index`` has the
+    input's rank and, on the other axes, at most its sizes."""
+    if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
+        raise TypeError(f"gather: expected a tensor of integer indices, got {getattr(index, 'dtype', type(index).__name__)}")
+    if index.ndim != input.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, input.shape)) if a != dim % input.ndim):
+        raise ValueError(f"gather: index of shape {index.shape} does not fit input of shape {input.shape} along dim {dim}")
+    if index.device != input.device:
+        raise RuntimeError(f"gather: the input is on {input.device} but the index is on {index.device}")
+    dim %= input.ndim
+    size = input.shape[dim]
+    out_of_range = (index.data < -size) | (index.data >= size)
+
+    def out_of_range_error():
+        bad = int(index.data[out_of_range].reshape(-1)[0])
+        return IndexError(f"gather: index {bad} is out of range for dim {dim} of size {size}")
+
+    backend.check_soon(out_of_range.any(), out_of_range_error)
+    safe = backend.get_array_module(index.data).clip(index.data % size if size else index.data, 0, max(size - 1, 0))
+    return shape_ops.Gather(dim, safe)(input)
+
+
 def tensor(data, dtype=None, device="cpu", requires_grad=False):
     """A new leaf tensor holding a copy of ``data`` (list, scalar, NumPy/CuPy array or Tensor).
 
@@ -462,6 +630,37 @@ def _factory(fill, shape, dtype, device, requires_grad):
     xp = backend.array_module_for(device)
     array = backend.to_device(fill(xp, shape, np.dtype(dtype or np.float32)), device)
     return Tensor(array, requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
+    if dtype is None and not isinstance(fill_value, float):
+        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
+    return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return ones(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
+    return _factory(lambda xp, s, d: xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
+    return _factory(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device="cpu"):
+    """Uniform integers in [low, high) (or [0, low)) from tinynn's seeded generator; int64 by default."""
+    from . import random
+
+    low, high = (0, low) if high is None else (low, high)
+    values = random.cpu_generator().integers(low, high, size)
+    return tensor(values, dtype=dtype or np.int64, device=device)
 
 
 def zeros(*shape, dtype=None, device="cpu", requires_grad=False):

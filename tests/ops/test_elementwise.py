@@ -68,3 +68,25 @@ def test_comparisons_return_tensors_without_grad():
         assert isinstance(result, tinynn.Tensor)
         assert result.dtype == bool and not result.requires_grad and result.grad_fn is None
     np.testing.assert_array_equal((x > 1.5).numpy(), [False, True, True])
+
+
+def test_where_masked_fill_and_minimum_gradcheck_and_match_torch(rng, torch, device):
+    a, b = leaf(rng.standard_normal((3, 4)), device=device), leaf(rng.standard_normal((1, 4)) + 0.05, device=device)
+    condition = tinynn.tensor(rng.random((3, 4)) > 0.5, device=device)
+    cases = [
+        (lambda a, b: tinynn.where(condition, a, b), lambda a, b: torch.where(torch.tensor(condition.numpy()), a, b)),
+        (lambda a, b: a.masked_fill(condition, -1.5) * b, lambda a, b: a.masked_fill(torch.tensor(condition.numpy()), -1.5) * b),
+        (lambda a, b: tinynn.minimum(a, b), lambda a, b: torch.minimum(a, b)),
+    ]
+    for ours, theirs in cases:
+        assert gradcheck(ours, [a, b])
+        a.grad = b.grad = None
+        ta, tb = to_torch(torch, a, True), to_torch(torch, b, True)
+        out, tout = ours(a, b), theirs(ta, tb)
+        assert_close(out, tout)
+        out.sum().backward()
+        tout.sum().backward()
+        assert_close(a.grad, ta.grad)
+        assert_close(b.grad, tb.grad)
+    with pytest.raises(TypeError, match="where: expected a boolean condition, got dtype float32"):
+        tinynn.where(tinynn.zeros(2), a, b)

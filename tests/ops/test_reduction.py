@@ -48,3 +48,18 @@ def test_max_shares_gradient_between_ties_like_amax(torch, device):
 def test_axis_out_of_range_is_a_clear_error():
     with pytest.raises(ValueError, match="sum: axis 3 is out of range for a tensor with 2 dimensions"):
         leaf(np.zeros((2, 2))).sum(axis=3)
+
+
+@pytest.mark.parametrize("case", [dict(), dict(dim=1), dict(dim=(0, 2), keepdim=True), dict(dim=1, unbiased=False),
+                                  dict(dim=0, correction=0)], ids=str)
+def test_var_std_and_min_gradcheck_and_match_torch(case, rng, torch, device):
+    x = leaf(distinct((3, 4, 2), rng), device=device)
+    tx = to_torch(torch, x, True)
+    for name in ("var", "std"):
+        assert gradcheck(lambda t: getattr(t, name)(**case), [x])
+        assert_close(getattr(x, name)(**case), getattr(tx, name)(**case), rtol=1e-10)
+    dims = case.get("dim")
+    assert_close(x.min(dims, keepdims=case.get("keepdim", False)),
+                 torch.amin(tx, dim=dims if dims is not None else tuple(range(3)), keepdim=case.get("keepdim", False)))
+    assert gradcheck(lambda t: t.min(dims), [x])
+    assert (x.argmin(dim=1).numpy() == tx.argmin(dim=1).numpy()).all()

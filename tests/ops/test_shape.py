@@ -1,4 +1,5 @@
-"""reshape, transpose/permute, flatten, indexing, pad, concatenate, stack."""
+"""reshape, transpose/permute, flatten, indexing, pad, concatenate, stack, expand, repeat, split/chunk,
+(un)squeeze, gather, clone."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -80,3 +81,56 @@ def test_shape_errors_are_clear():
         tinynn.stack([x, tinynn.zeros(3, 2)])
     with pytest.raises(IndexError, match=r"shape \(2, 3\)"):
         x[5]
+
+
+SHAPE_METHODS = {
+    "expand": (lambda t: t.expand(2, 3, -1), lambda t: t.expand(2, 3, -1), (3, 1)),
+    "repeat": (lambda t: t.repeat(2, 1, 3), lambda t: t.repeat(2, 1, 3), (2, 3)),
+    "unsqueeze+squeeze": (lambda t: t.unsqueeze(1).unsqueeze(-1).squeeze(0) * 2, lambda t: t.unsqueeze(1).unsqueeze(-1).squeeze(0) * 2, (1, 4)),
+    "split": (lambda t: t.split([1, 3], dim=1)[1] * t.split(2, dim=1)[0].sum(), lambda t: t.split([1, 3], dim=1)[1] * t.split(2, dim=1)[0].sum(), (2, 4)),
+    "chunk": (lambda t: t.chunk(3, dim=0)[-1], lambda t: t.chunk(3, dim=0)[-1], (5, 2)),
+    "clone": (lambda t: t.clone() * t, lambda t: t.clone() * t, (3,)),
+    "mT": (lambda t: t.mT, lambda t: t.mT, (2, 3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", SHAPE_METHODS)
+def test_more_shape_methods_gradcheck_and_match_torch(name, rng, torch, device):
+    ours, theirs, shape = SHAPE_METHODS[name]
+    x = leaf(rng.standard_normal(shape), device=device)
+    assert gradcheck(ours, [x])
+    tx = to_torch(torch, x, True)
+    out, tout = ours(x), theirs(tx)
+    assert_close(out, tout)
+    grad = rng.standard_normal(out.shape)
+    out.backward(tinynn.tensor(grad, device=device))
+    tout.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_gather_gradcheck_and_matches_torch(dim, rng, torch, device):
+    x = leaf(rng.standard_normal((3, 4)), device=device)
+    index_shape = (2, 3)  # smaller than the input on the other axis, as PyTorch allows
+    index = tinynn.tensor(rng.integers(0, x.shape[dim], index_shape), device=device)  # with repeats
+    assert gradcheck(lambda t: t.gather(dim, index), [x])
+    tx = to_torch(torch, x, True)
+    out, tout = x.gather(dim, index), tx.gather(dim, torch.tensor(index.numpy()))
+    assert_close(out, tout)
+    out.sum().backward()
+    tout.sum().backward()
+    assert_close(x.grad, tx.grad)
+
+
+def test_shape_method_errors_are_clear():
+    x = tinynn.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"expand: a tensor of shape \(2, 3\) cannot be expanded to \(4, 3\)"):
+        x.expand(4, 3)
+    with pytest.raises(ValueError, match="repeat: 1 repeat counts for a tensor with 2 dimensions"):
+        x.repeat(2)
+    with pytest.raises(ValueError, match=r"split: sizes \[1, 1\] do not add up to 3"):
+        x.split([1, 1], dim=1)
+    with pytest.raises(IndexError, match="gather: index 3 is out of range for dim 1 of size 3"):
+        x.gather(1, tinynn.tensor([[0, 3]]))
+    with pytest.raises(ValueError, match="t: expected a tensor with at most 2 dimensions"):
+        tinynn.zeros(1, 2, 3).t()

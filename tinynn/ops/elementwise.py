@@ -103,3 +103,20 @@ class Maximum(Function):
         ga = sum_to_shape(gy * share_a, self.a.shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(gy * (1 - share_a), self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+class Where(Function):
+    """y = a where ``condition`` else b (all three broadcast together).
+    dL/da = dL/dy where the condition holds, dL/db where it does not (each summed to its shape)."""
+
+    def __init__(self, condition):
+        self.condition = condition
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return self.xp(a).where(self.condition, a, b)
+
+    def backward(self, gy):
+        ga = sum_to_shape(gy * self.condition, self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * ~self.condition, self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb

@@ -1,4 +1,5 @@
-"""Ops that move elements without changing them: reshape, transpose, indexing, pad, concatenate, stack.
+"""Ops that move elements without changing them: reshape, transpose, indexing, pad, concatenate,
+stack, expand, repeat, gather, clone.
 
 Each backward moves the gradient back the way the forward moved the values.
 """
@@ -6,6 +7,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from .arithmetic import sum_to_shape
 
 
 class Reshape(Function):
@@ -137,3 +139,79 @@ class Stack(Function):
 
     def backward(self, gy):
         return tuple(gy.take(i, axis=self.axis) for i in range(gy.shape[self.axis]))
+
+
+class BroadcastTo(Function):
+    """y = x repeated along broadcast axes to ``shape`` (PyTorch's ``expand``; a view, no copy).
+    dL/dx = dL/dy summed over the broadcast axes, as for any broadcast operand."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        self.input_shape = x.shape
+        try:
+            return self.xp(x).broadcast_to(x, self.shape)
+        except ValueError:
+            raise ValueError(f"expand: a tensor of shape {tuple(x.shape)} cannot be expanded to {self.shape}") from None
+
+    def backward(self, gy):
+        return (sum_to_shape(gy, self.input_shape),)
+
+
+class Tile(Function):
+    """y = x repeated ``reps[i]`` times along each axis i (PyTorch's ``repeat``; leading reps add axes).
+
+    Shapes: x (s0, s1, ...) -> y (r0*s0, r1*s1, ...).  dL/dx = dL/dy seen as (r0, s0, r1, s1, ...)
+    and summed over the r axes: every copy of an element passes its gradient back to it.
+    """
+
+    def __init__(self, reps):
+        self.reps = tuple(reps)
+
+    def forward(self, x):
+        if len(self.reps) < x.ndim:
+            raise ValueError(f"repeat: {len(self.reps)} repeat counts for a tensor with {x.ndim} dimensions; "
+                             f"give at least one per dimension")
+        self.input_shape = x.shape
+        return self.xp(x).tile(x, self.reps)
+
+    def backward(self, gy):
+        sizes = (1,) * (len(self.reps) - len(self.input_shape)) + tuple(self.input_shape)
+        interleaved = [n for pair in zip(self.reps, sizes) for n in pair]
+        return (gy.reshape(interleaved).sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(self.input_shape),)
+
+
+class Gather(Function):
+    """y[i][j][k] = x[index[i][j][k]][j][k] (for axis 0; likewise along any ``axis``), PyTorch's
+    ``gather``: index has x's rank, and on the other axes covers a leading part of x.
+
+    dL/dx is zero except where an index points, which receives the dL/dy entries that read it
+    (scatter-add: an element read twice gets both).
+    """
+
+    def __init__(self, axis, index):
+        self.axis, self.index = axis, index
+
+    def forward(self, x):
+        xp = self.xp(x)
+        self.input_shape = x.shape
+        self.positions = tuple(self.index if axis == self.axis else
+                               xp.arange(size).reshape((-1,) + (1,) * (self.index.ndim - axis - 1))
+                               for axis, size in enumerate(self.index.shape))
+        return x[self.positions]
+
+    def backward(self, gy):
+        gx = self.xp(gy).zeros(self.input_shape, dtype=gy.dtype)
+        backend.scatter_add(gx, self.positions, gy)
+        return (gx,)
+
+
+class Clone(Function):
+    """y = a copy of x.  dL/dx = dL/dy."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return (gy,)

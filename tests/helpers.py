@@ -58,3 +58,22 @@ def use_device(kind, monkeypatch):
     if kind == "simulated-gpu":
         simulated_cupy.install(monkeypatch)
     return "cpu" if kind == "cpu" else "gpu"
+
+
+def assert_layer_matches_torch(torch, ours, theirs, input_shape, rng, device="cpu", rtol=1e-5, atol=1e-4):
+    """Give a PyTorch layer our layer's weights, run both forward and backward on the same float32
+    input and output gradient (ours on ``device``), and compare the outputs and every gradient."""
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    ours.to(device)
+    x = leaf(rng.standard_normal(input_shape), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    y, ty = ours(x), theirs(tx)
+    assert_close(y, ty, rtol=rtol, atol=min(atol, 1e-5), what="forward")
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad, device=device))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=rtol, atol=atol, what="input grad")
+    for (name, p), t in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(p.grad, t.grad, rtol=rtol, atol=atol, what=f"{name} grad")
+    return y

@@ -7,7 +7,7 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck
 from tinynn.nn import functional as F
-from helpers import assert_close, leaf, to_torch
+from helpers import assert_close, assert_layer_matches_torch, leaf, to_torch
 
 
 @st.composite
@@ -57,20 +57,9 @@ def test_conv2d_matches_torch(torch, rng, stride, padding, kernel, device):
                          ids=["dilated", "two groups", "depthwise x2", "dilated depthwise"])
 def test_dilated_and_grouped_conv2d_match_torch(torch, rng, dilation, groups, channels, device):
     in_channels, out_channels = channels
-    ours = nn.Conv2d(in_channels, out_channels, 3, stride=(1, 2), padding=1, dilation=dilation, groups=groups)
-    theirs = torch.nn.Conv2d(in_channels, out_channels, 3, stride=(1, 2), padding=1, dilation=dilation, groups=groups)
-    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
-    ours.to(device)
-    x = leaf(rng.standard_normal((3, in_channels, 9, 8)), dtype=np.float32, device=device)
-    tx = to_torch(torch, x, True)
-    y, ty = ours(x), theirs(tx)
-    assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
-    grad = rng.standard_normal(y.shape).astype(np.float32)
-    y.backward(tinynn.tensor(grad, device=device))
-    ty.backward(torch.tensor(grad))
-    assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-4, what="input grad")
-    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-5, atol=1e-4, what="weight grad")
-    assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-5, atol=1e-4, what="bias grad")
+    options = dict(stride=(1, 2), padding=1, dilation=dilation, groups=groups)
+    ours, theirs = nn.Conv2d(in_channels, out_channels, 3, **options), torch.nn.Conv2d(in_channels, out_channels, 3, **options)
+    assert_layer_matches_torch(torch, ours, theirs, (3, in_channels, 9, 8), rng, device)
     assert ours.weight.shape == tuple(theirs.weight.shape) == (out_channels, in_channels // groups, 3, 3)
 
 
@@ -80,22 +69,14 @@ def test_same_and_valid_padding_match_torch(torch, rng, kernel, dilation, device
     for padding in ("same", "valid"):
         ours = nn.Conv2d(2, 3, kernel, padding=padding, dilation=dilation)
         theirs = torch.nn.Conv2d(2, 3, kernel, padding=padding, dilation=dilation)
-        theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
-        ours.to(device)
-        x = leaf(rng.standard_normal((2, 2, 9, 10)), dtype=np.float32, device=device)
-        tx = to_torch(torch, x, True)
-        y, ty = ours(x), theirs(tx)
-        assert_close(y, ty, rtol=1e-5, atol=1e-5, what=f"{padding} forward")
+        y = assert_layer_matches_torch(torch, ours, theirs, (2, 2, 9, 10), rng, device)
         if padding == "same":
             assert y.shape == (2, 3, 9, 10)
-        y.sum().backward()
-        ty.sum().backward()
-        assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-4, what=f"{padding} input grad")
     assert repr(nn.Conv2d(2, 3, 3, padding="same")) == "Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1), padding=same)"
     with pytest.raises(ValueError, match="padding='same' needs stride 1"):
         nn.Conv2d(2, 3, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="padding must be an int, a pair of ints, 'valid' or 'same', got 'full'"):
-        F.conv2d(x, ours.weight, padding="full")
+        F.conv2d(tinynn.zeros(1, 2, 5, 5), ours.weight.to("cpu"), padding="full")
 
 
 def test_grouped_layer_initialisation_repr_and_errors():
@@ -150,17 +131,7 @@ def test_conv1d_gradcheck(length, kernel, stride, padding, dilation, groups, see
                                      dict(groups=2, padding="valid"), dict(groups=4, bias=False)])
 def test_conv1d_layer_matches_torch(torch, rng, options, device):
     ours, theirs = nn.Conv1d(4, 8, 3, **options), torch.nn.Conv1d(4, 8, 3, **options)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     assert repr(ours) == repr(theirs)
-    ours.to(device)
-    x = leaf(rng.standard_normal((3, 4, 11)), dtype=np.float32, device=device)
-    tx = to_torch(torch, x, True)
-    y, ty = ours(x), theirs(tx)
-    assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
-    y.sum().backward()
-    ty.sum().backward()
-    assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-4, what="input grad")
-    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-5, atol=1e-4, what="weight grad")
+    assert_layer_matches_torch(torch, ours, theirs, (3, 4, 11), rng, device)
     with pytest.raises(ValueError, match=r"Conv1d\(4, 8, kernel_size=\(3,\)\): expected a 3-D input \(N, C, L\)"):
         ours(tinynn.zeros(1, 4, 5, 5, device=device))

@@ -9,6 +9,8 @@ from .layer_norm import group_norm, layer_norm
 from .linear import linear
 from .loss import cross_entropy, nll_loss
 from .normalization import batch_norm
+from .pointwise_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, l1_loss,
+                             mse_loss, smooth_l1_loss)
 from .pooling import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 
@@ -18,4 +20,5 @@ def flatten(input, start_dim=1, end_dim=-1):
 
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "group_norm", "dropout", "embedding", "linear",
-           "relu", "leaky_relu", "sigmoid", "tanh", "silu", "elu", "softplus", "log_softmax", "softmax", "nll_loss", "cross_entropy", "flatten"]
+           "relu", "leaky_relu", "sigmoid", "tanh", "silu", "elu", "softplus", "log_softmax", "softmax", "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten"]

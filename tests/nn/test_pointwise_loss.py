@@ -1,0 +1,81 @@
+"""mse, l1, huber, smooth_l1, binary_cross_entropy (with logits): gradchecks in both arguments,
+PyTorch parity for every reduction and option on every device, stability, errors."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, away_from, leaf, to_torch
+
+# name: (our call, PyTorch's call, input sampler, target sampler); w and pw are tensors or None
+LOSSES = {
+    "mse": (lambda x, y, r, w, pw: F.mse_loss(x, y, r), lambda torch, x, y, r, w, pw: torch.nn.functional.mse_loss(x, y, reduction=r)),
+    "l1": (lambda x, y, r, w, pw: F.l1_loss(x, y, r), lambda torch, x, y, r, w, pw: torch.nn.functional.l1_loss(x, y, reduction=r)),
+    "huber": (lambda x, y, r, w, pw: F.huber_loss(x, y, r, delta=0.7),
+              lambda torch, x, y, r, w, pw: torch.nn.functional.huber_loss(x, y, reduction=r, delta=0.7)),
+    "smooth_l1": (lambda x, y, r, w, pw: F.smooth_l1_loss(x, y, r, beta=0.5),
+                  lambda torch, x, y, r, w, pw: torch.nn.functional.smooth_l1_loss(x, y, reduction=r, beta=0.5)),
+    "bce": (lambda x, y, r, w, pw: F.binary_cross_entropy(x, y, w, r),
+            lambda torch, x, y, r, w, pw: torch.nn.functional.binary_cross_entropy(x, y, w, reduction=r)),
+    "bce_logits": (lambda x, y, r, w, pw: F.binary_cross_entropy_with_logits(x, y, w, r, pw),
+                   lambda torch, x, y, r, w, pw: torch.nn.functional.binary_cross_entropy_with_logits(x, y, w, reduction=r, pos_weight=pw)),
+}
+
+
+def _inputs(name, rng):
+    x = rng.standard_normal((3, 4)) * 2
+    y = rng.random((3, 4)) if name.startswith("bce") else rng.standard_normal((3, 4))
+    if name == "bce":
+        x = rng.uniform(0.05, 0.95, (3, 4))
+    elif name in ("l1", "huber", "smooth_l1"):  # away from the kinks at x - y = 0 and +-delta/beta
+        x = y + away_from(x - y, [0.0, 0.7, -0.7, 0.5, -0.5])
+    return x, y
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name,weighted", [(name, False) for name in LOSSES] + [("bce", True), ("bce_logits", True)])
+def test_pointwise_losses_gradcheck_and_match_torch(name, reduction, weighted, rng, torch, device):
+    ours, theirs = LOSSES[name]
+    x_values, y_values = _inputs(name, rng)
+    x, y = leaf(x_values, device=device), leaf(y_values, device=device)
+    w = leaf(rng.uniform(0.5, 2, (1, 4)), device=device, requires_grad=False) if weighted else None
+    pw = leaf(rng.uniform(0.5, 3, 4), device=device, requires_grad=False) if weighted and name == "bce_logits" else None
+    assert gradcheck(lambda x, y: ours(x, y, reduction, w, pw), [x, y])
+    tx, ty = to_torch(torch, x, True), to_torch(torch, y, True)
+    tw, tpw = (to_torch(torch, t) if t is not None else None for t in (w, pw))
+    out, tout = ours(x, y, reduction, w, pw), theirs(torch, tx, ty, reduction, tw, tpw)
+    assert_close(out, tout, rtol=1e-10, atol=1e-12, what="forward")
+    out.sum().backward()
+    tout.sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-8, atol=1e-10, what="input grad")
+    assert_close(y.grad, ty.grad, rtol=1e-8, atol=1e-10, what="target grad")
+
+
+def test_binary_cross_entropies_are_stable_at_the_extremes(torch):
+    logits = np.array([-800.0, -20.0, 0.0, 20.0, 800.0], dtype=np.float32)
+    targets = np.array([1.0, 0.0, 1.0, 1.0, 0.0], dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # e^-800 may underflow to 0: harmless
+        ours = F.binary_cross_entropy_with_logits(tinynn.tensor(logits), tinynn.tensor(targets), reduction="none")
+    theirs = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(logits), torch.tensor(targets), reduction="none")
+    assert_close(ours, theirs, rtol=1e-6)
+    probabilities = np.array([0.0, 1.0, 0.5], dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        ours = F.binary_cross_entropy(tinynn.tensor(probabilities), tinynn.tensor([1.0, 0.0, 1.0]), reduction="none")
+    assert_close(ours, torch.nn.functional.binary_cross_entropy(torch.tensor(probabilities), torch.tensor([1.0, 0.0, 1.0]),
+                                                                reduction="none"))  # log clamped at -100: 100, not inf
+
+
+def test_loss_modules_and_errors(torch, device):
+    pos_weight = tinynn.tensor([2.0, 1.0], device=device)
+    layer = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    assert list(layer.state_dict()) == list(torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(2)).state_dict())
+    for module in (nn.MSELoss(), nn.L1Loss(reduction="sum"), nn.HuberLoss(delta=2.0), nn.SmoothL1Loss(beta=0.1)):
+        assert np.isfinite(module(tinynn.randn(2, 3, device=device), tinynn.randn(2, 3, device=device)).item())
+    with pytest.raises(ValueError, match=r"mse_loss: target of shape \(3,\) does not match input of shape \(2, 3\)"):
+        F.mse_loss(tinynn.zeros(2, 3), tinynn.zeros(3))
+    with pytest.raises(ValueError, match="binary_cross_entropy: expected probabilities in \\[0, 1\\] as input, got 1.5"):
+        nn.BCELoss()(tinynn.tensor([0.5, 1.5], device=device), tinynn.tensor([1.0, 0.0], device=device)).item()
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) cannot be broadcast to the input's \(2, 2\)"):
+        F.binary_cross_entropy_with_logits(tinynn.zeros(2, 2), tinynn.zeros(2, 2), pos_weight=tinynn.ones(3))

@@ -1,0 +1,232 @@
+"""Losses computed element by element, then reduced: regression (MSE, L1, Huber, smooth L1) and
+binary classification (binary cross-entropy on probabilities, or fused with the sigmoid on logits).
+
+Each loss is l_i = f(x_i, y_i) for an input x and a target y of the same shape; the reduction is
+"mean" (sum / number of elements, PyTorch's default), "sum" or "none" (l itself). Backward is
+dL/dx_i = df/dx(x_i, y_i) * dL/dl_i, and likewise for y when the target needs a gradient.
+"""
+import numpy as np
+
+from ... import backend
+from ...autograd import Function
+from ...tensor import Tensor
+from .validation import check_float
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+class _PointwiseLoss(Function):
+    """The reduction and the chain rule shared by every pointwise loss; a subclass gives the
+    elementwise loss f (``losses``) and its partial derivatives (``partials``)."""
+
+    def __init__(self, reduction):
+        self.reduction = reduction
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        losses = self.losses(x, y)
+        if self.reduction == "none":
+            return losses
+        total = losses.sum() if self.reduction == "sum" else losses.mean()
+        return self.xp(x).asarray(total, dtype=x.dtype)
+
+    def backward(self, gy):
+        if self.reduction == "mean":
+            gy = gy / self.x.size
+        dx, dy = self.partials(self.x, self.y)
+        return (gy * dx if self.needs_input_grad[0] else None, gy * dy if self.needs_input_grad[1] else None)
+
+
+class MSELoss(_PointwiseLoss):
+    """l = (x - y)^2.  dl/dx = 2 (x - y) = -dl/dy."""
+
+    def losses(self, x, y):
+        return (x - y) * (x - y)
+
+    def partials(self, x, y):
+        d = 2 * (x - y)
+        return d, -d
+
+
+class L1Loss(_PointwiseLoss):
+    """l = |x - y|.  dl/dx = sign(x - y) (0 where they are equal, as PyTorch) = -dl/dy."""
+
+    def losses(self, x, y):
+        return self.xp(x).abs(x - y)
+
+    def partials(self, x, y):
+        d = self.xp(x).sign(x - y)
+        return d, -d
+
+
+class HuberLoss(_PointwiseLoss):
+    """l = (x - y)^2 / 2 where |x - y| < delta, else delta * (|x - y| - delta / 2): quadratic near
+    0, linear (so robust to outliers) beyond.  dl/dx = clip(x - y, -delta, delta) = -dl/dy."""
+
+    def __init__(self, reduction, delta):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def losses(self, x, y):
+        xp = self.xp(x)
+        d = xp.abs(x - y)
+        return xp.where(d < self.delta, 0.5 * d * d, self.delta * (d - 0.5 * self.delta))
+
+    def partials(self, x, y):
+        d = self.xp(x).clip(x - y, -self.delta, self.delta)
+        return d, -d
+
+
+class SmoothL1Loss(_PointwiseLoss):
+    """l = (x - y)^2 / (2 beta) where |x - y| < beta, else |x - y| - beta / 2 (Huber / beta; L1 when
+    beta = 0).  dl/dx = clip((x - y) / beta, -1, 1) = -dl/dy."""
+
+    def __init__(self, reduction, beta):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def losses(self, x, y):
+        xp = self.xp(x)
+        d = xp.abs(x - y)
+        if self.beta == 0:
+            return d
+        return xp.where(d < self.beta, 0.5 * d * d / self.beta, d - 0.5 * self.beta)
+
+    def partials(self, x, y):
+        xp = self.xp(x)
+        d = xp.sign(x - y) if self.beta == 0 else xp.clip((x - y) / self.beta, -1, 1)
+        return d, -d
+
+
+class BinaryCrossEntropy(_PointwiseLoss):
+    """l = -w (y log p + (1 - y) log(1 - p)) for probabilities p = x in [0, 1]; each log is clamped
+    at -100, as PyTorch, so p = 0 or 1 gives a large finite loss, not inf.
+    dl/dp = w (p - y) / max(p (1 - p), 1e-12),  dl/dy = -w (log p - log(1 - p))."""
+
+    def __init__(self, reduction, weight):
+        super().__init__(reduction)
+        self.weight = weight
+
+    def _logs(self, p):
+        """log p and log(1 - p), each clamped at -100 (the log of 0 is never taken: no warning)."""
+        xp = self.xp(p)
+        positive, below_one = p > 0, p < 1
+        log_p = xp.where(positive, xp.log(xp.where(positive, p, 1)), -100)
+        log_not_p = xp.where(below_one, xp.log1p(-xp.where(below_one, p, 0)), -100)
+        return xp.maximum(log_p, -100), xp.maximum(log_not_p, -100)
+
+    def losses(self, p, y):
+        log_p, log_not_p = self._logs(p)
+        losses = -(y * log_p + (1 - y) * log_not_p)
+        return losses if self.weight is None else losses * self.weight
+
+    def partials(self, p, y):
+        log_p, log_not_p = self._logs(p)
+        dp = (p - y) / self.xp(p).maximum(p * (1 - p), 1e-12)
+        dy = log_not_p - log_p
+        return (dp, dy) if self.weight is None else (dp * self.weight, dy * self.weight)
+
+
+class BinaryCrossEntropyWithLogits(_PointwiseLoss):
+    """Binary cross-entropy of sigmoid(z) for logits z, fused and stable:
+
+        l = w ((1 - y) z + q (log(1 + e^-|z|) + max(-z, 0))),   q = 1 + (pos_weight - 1) y
+
+    (pos_weight > 1 counts the positive examples more).  dl/dz = w ((1 - y) - q sigmoid(-z)), which
+    is w (sigmoid(z) - y) without pos_weight;  dl/dy = w (-z + (pos_weight - 1) softplus(-z))."""
+
+    def __init__(self, reduction, weight, pos_weight):
+        super().__init__(reduction)
+        self.weight, self.pos_weight = weight, pos_weight
+
+    def _softplus_neg(self, z):
+        """log(1 + e^-z), computed without overflow."""
+        xp = self.xp(z)
+        return xp.log1p(xp.exp(-xp.abs(z))) + xp.maximum(-z, 0)
+
+    def losses(self, z, y):
+        q = 1 if self.pos_weight is None else 1 + (self.pos_weight - 1) * y
+        losses = (1 - y) * z + q * self._softplus_neg(z)
+        return losses if self.weight is None else losses * self.weight
+
+    def partials(self, z, y):
+        xp = self.xp(z)
+        q = 1 if self.pos_weight is None else 1 + (self.pos_weight - 1) * y
+        sigmoid_neg = (1 - xp.tanh(z * 0.5)) * 0.5
+        dz = (1 - y) - q * sigmoid_neg
+        dy = -z if self.pos_weight is None else -z + (self.pos_weight - 1) * self._softplus_neg(z)
+        return (dz, dy) if self.weight is None else (dz * self.weight, dy * self.weight)
+
+
+def _check(input, target, reduction, name):
+    check_float(input, name)
+    check_float(target, name, "target")
+    if target.shape != input.shape:
+        raise ValueError(f"{name}: target of shape {target.shape} does not match input of shape {input.shape}")
+    if target.device != input.device:
+        raise RuntimeError(f"{name}: input is on {input.device} but target is on {target.device}")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return target.astype(input.dtype) if target.dtype != input.dtype else target
+
+
+def _array(value, input, name, what):
+    """An optional weight tensor, broadcastable to the input, as an array of the input's dtype."""
+    if value is None:
+        return None
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: expected {what} to be a tinynn.Tensor or None, got {type(value).__name__}")
+    if value.device != input.device:
+        raise RuntimeError(f"{name}: input is on {input.device} but {what} is on {value.device}")
+    try:
+        np.broadcast_shapes(value.shape, input.shape)
+    except ValueError:
+        raise ValueError(f"{name}: {what} of shape {value.shape} cannot be broadcast to the input's {input.shape}") from None
+    return value.data.astype(input.dtype, copy=False)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error (x - y)^2."""
+    return MSELoss(reduction)(input, _check(input, target, reduction, "mse_loss"))
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error |x - y|."""
+    return L1Loss(reduction)(input, _check(input, target, reduction, "l1_loss"))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    return HuberLoss(reduction, float(delta))(input, _check(input, target, reduction, "huber_loss"))
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    return SmoothL1Loss(reduction, float(beta))(input, _check(input, target, reduction, "smooth_l1_loss"))
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """Binary cross-entropy of probabilities ``input`` in [0, 1] against targets in [0, 1]."""
+    target = _check(input, target, reduction, "binary_cross_entropy")
+    weight = _array(weight, input, "binary_cross_entropy", "weight")
+    p = input.data
+    outside = (p < 0) | (p > 1) | (p != p)
+
+    def outside_error():
+        bad = float(p[outside].reshape(-1)[0])
+        where = " (found on the GPU at the next read of a result)" if input.device == "gpu" else ""
+        return ValueError(f"binary_cross_entropy: expected probabilities in [0, 1] as input, got {bad}{where}; "
+                          f"for logits use binary_cross_entropy_with_logits")
+
+    backend.check_soon(outside.any(), outside_error)
+    return BinaryCrossEntropy(reduction, weight)(input, target)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Binary cross-entropy of sigmoid(``input``), fused with the sigmoid for stability."""
+    name = "binary_cross_entropy_with_logits"
+    target = _check(input, target, reduction, name)
+    weight, pos_weight = _array(weight, input, name, "weight"), _array(pos_weight, input, name, "pos_weight")
+    return BinaryCrossEntropyWithLogits(reduction, weight, pos_weight)(input, target)

@@ -17,6 +17,8 @@ LOSSES = {
               lambda torch, x, y, r, w, pw: torch.nn.functional.huber_loss(x, y, reduction=r, delta=0.7)),
     "smooth_l1": (lambda x, y, r, w, pw: F.smooth_l1_loss(x, y, r, beta=0.5),
                   lambda torch, x, y, r, w, pw: torch.nn.functional.smooth_l1_loss(x, y, reduction=r, beta=0.5)),
+    "smooth_l1_beta0": (lambda x, y, r, w, pw: F.smooth_l1_loss(x, y, r, beta=0.0),
+                        lambda torch, x, y, r, w, pw: torch.nn.functional.smooth_l1_loss(x, y, reduction=r, beta=0.0)),
     "bce": (lambda x, y, r, w, pw: F.binary_cross_entropy(x, y, w, r),
             lambda torch, x, y, r, w, pw: torch.nn.functional.binary_cross_entropy(x, y, w, reduction=r)),
     "bce_logits": (lambda x, y, r, w, pw: F.binary_cross_entropy_with_logits(x, y, w, r, pw),
@@ -29,7 +31,7 @@ def _inputs(name, rng):
     y = rng.random((3, 4)) if name.startswith("bce") else rng.standard_normal((3, 4))
     if name == "bce":
         x = rng.uniform(0.05, 0.95, (3, 4))
-    elif name in ("l1", "huber", "smooth_l1"):  # away from the kinks at x - y = 0 and +-delta/beta
+    elif name in ("l1", "huber", "smooth_l1", "smooth_l1_beta0"):  # away from the kinks at x - y = 0 and +-delta/beta
         x = y + away_from(x - y, [0.0, 0.7, -0.7, 0.5, -0.5])
     return x, y
 

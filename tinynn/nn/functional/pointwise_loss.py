@@ -77,25 +77,17 @@ class HuberLoss(_PointwiseLoss):
         return d, -d
 
 
-class SmoothL1Loss(_PointwiseLoss):
-    """l = (x - y)^2 / (2 beta) where |x - y| < beta, else |x - y| - beta / 2 (Huber / beta; L1 when
-    beta = 0).  dl/dx = clip((x - y) / beta, -1, 1) = -dl/dy."""
-
-    def __init__(self, reduction, beta):
-        super().__init__(reduction)
-        self.beta = beta
+class SmoothL1Loss(HuberLoss):
+    """l = (x - y)^2 / (2 beta) where |x - y| < beta, else |x - y| - beta / 2: Huber with delta =
+    beta, divided by beta (beta > 0; ``smooth_l1_loss`` with beta = 0 is L1).
+    dl/dx = clip(x - y, -beta, beta) / beta = -dl/dy."""
 
     def losses(self, x, y):
-        xp = self.xp(x)
-        d = xp.abs(x - y)
-        if self.beta == 0:
-            return d
-        return xp.where(d < self.beta, 0.5 * d * d / self.beta, d - 0.5 * self.beta)
+        return super().losses(x, y) / self.delta
 
     def partials(self, x, y):
-        xp = self.xp(x)
-        d = xp.sign(x - y) if self.beta == 0 else xp.clip((x - y) / self.beta, -1, 1)
-        return d, -d
+        dx, dy = super().partials(x, y)
+        return dx / self.delta, dy / self.delta
 
 
 class BinaryCrossEntropy(_PointwiseLoss):
@@ -204,7 +196,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    return SmoothL1Loss(reduction, float(beta))(input, _check(input, target, reduction, "smooth_l1_loss"))
+    target = _check(input, target, reduction, "smooth_l1_loss")
+    return (SmoothL1Loss(reduction, float(beta)) if beta > 0 else L1Loss(reduction))(input, target)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):

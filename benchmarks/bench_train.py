@@ -4,13 +4,18 @@
     python benchmarks/bench_train.py --device gpu     # CuPy vs PyTorch CUDA
     python benchmarks/bench_train.py --json out.json
 
-Both models start from the same weights and train on the same random MNIST-shaped batches
-(forward, cross-entropy, backward, SGD with momentum). After a warm-up, rounds alternate
-between the two frameworks (which one goes first alternates too), so drifts in machine speed hit
-both alike. Reported: median step time with its interquartile range and min, the ratio
-tinynn/PyTorch, eval throughput (images/s, no grad, batch 1000), and peak memory of a training
-run of each measured in a separate child process (peak RSS on the CPU, peak device memory
-reserved by each framework's caching allocator on the GPU). Without PyTorch it prints tinynn's figures alone.
+Each framework runs in a process of its own (a worker this script starts and drives), so neither
+changes the other's conditions: importing tinynn tunes the process's malloc (see tinynn/memory.py),
+which in a shared process would speed PyTorch up too (its batch-1000 evaluation about twofold),
+and the two would share thread pools and GPU memory pools. PyTorch is thus measured as its users
+run it. Both models start from the same weights and train on the same random MNIST-shaped batches
+(forward, cross-entropy, backward, SGD with momentum). After a warm-up, rounds alternate between
+the two workers (which one goes first alternates too), so drifts in machine speed hit both alike.
+Reported: median step time with its interquartile range and min, the ratio tinynn/PyTorch, eval
+throughput (images/s, no grad, batch 1000), and peak memory of a training run of each, measured
+in a fresh worker (peak RSS on the CPU, peak device memory reserved by each framework's caching
+allocator on the GPU). Without PyTorch it prints tinynn's figures alone. ``--same-process`` runs
+both frameworks in this process instead (what the figures were before the workers existed).
 """
 import argparse
 import json
@@ -20,78 +25,83 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import numpy as np  # noqa: E402
-
-import tinynn  # noqa: E402
-from tinynn.models import MnistTiny  # noqa: E402
-from tinynn.nn import functional as F  # noqa: E402
-
 STEPS_PER_EPOCH = 469  # MNIST's 60,000 training images at batch 128
+EVAL_BATCH = 1000
 
 
-def import_torch(device):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if device == "gpu" and not torch.cuda.is_available():
-        return None
-    torch.set_num_threads(os.cpu_count() or 1)
-    return torch
+class Unavailable(Exception):
+    """The framework cannot run on the requested device here."""
 
 
 class TinynnRunner:
     name = "tinynn"
 
-    def __init__(self, images, labels, device, state=None):
-        tinynn.manual_seed(0)
-        self.device = device
+    def __init__(self, images, labels, device, weights):
+        import tinynn  # here, not at the top: a PyTorch worker must never import tinynn (see above)
+        from tinynn.models import MnistTiny
+        from tinynn.nn import functional
+
+        self.tinynn, self.cross_entropy, self.device = tinynn, functional.cross_entropy, device
+        self.version = tinynn.__version__
         self.model = MnistTiny().to(device)
-        if state is not None:
-            self.model.load_state_dict(state)
+        self.model.load_state_dict({key: tinynn.tensor(value) for key, value in weights.items()})
         self.optimizer = tinynn.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.9)
         self.images = tinynn.tensor(images, device=device)
         self.labels = tinynn.tensor(labels, device=device)
-        self.eval_images = tinynn.tensor(np.resize(images, (1000,) + images.shape[1:]), device=device)
+        self.eval_images = tinynn.tensor(np.resize(images, (EVAL_BATCH,) + images.shape[1:]), device=device)
 
     def step(self):
         self.model.train()
         self.optimizer.zero_grad()
-        loss = F.cross_entropy(self.model(self.images), self.labels)
+        loss = self.cross_entropy(self.model(self.images), self.labels)
         loss.backward()
         self.optimizer.step()
         return loss
 
     def eval_batch(self):
         self.model.eval()
-        with tinynn.no_grad():
+        with self.tinynn.no_grad():
             return self.model(self.eval_images)
 
     def sync(self):
-        tinynn.backend.synchronize(self.device)
+        self.tinynn.backend.synchronize(self.device)
+
+    def device_memory_mb(self):
+        # CuPy's pool never hands blocks back unasked, so what it holds at the end is its peak.
+        return self.tinynn.backend.cupy_module().get_default_memory_pool().total_bytes() / 2 ** 20
 
 
 class TorchRunner:
     name = "pytorch"
 
-    def __init__(self, torch, images, labels, device, state):
+    def __init__(self, images, labels, device, weights):
+        try:
+            import torch
+        except ImportError:
+            raise Unavailable("PyTorch is not installed") from None
+        if device == "gpu" and not torch.cuda.is_available():
+            raise Unavailable("PyTorch has no CUDA device here")
         from seed_torch import torch_mnist_tiny
 
-        self.torch = torch
+        torch.set_num_threads(os.cpu_count() or 1)
+        self.torch, self.version = torch, torch.__version__
         self.device = "cuda" if device == "gpu" else "cpu"
         self.model = torch_mnist_tiny(torch).to(self.device)
-        self.model.load_state_dict({k: torch.tensor(v.numpy()) for k, v in state.items()})
+        self.model.load_state_dict({key: torch.tensor(value) for key, value in weights.items()})
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.9)
         self.images = torch.tensor(images, device=self.device)
         self.labels = torch.tensor(labels, device=self.device)
-        self.eval_images = torch.tensor(np.resize(images, (1000,) + images.shape[1:]), device=self.device)
+        self.eval_images = torch.tensor(np.resize(images, (EVAL_BATCH,) + images.shape[1:]), device=self.device)
 
     def step(self):
         self.model.train()
@@ -109,6 +119,12 @@ class TorchRunner:
     def sync(self):
         if self.device == "cuda":
             self.torch.cuda.synchronize()
+
+    def device_memory_mb(self):
+        return self.torch.cuda.max_memory_reserved() / 2 ** 20
+
+
+RUNNERS = {"tinynn": TinynnRunner, "pytorch": TorchRunner}
 
 
 def time_steps(runner, count):
@@ -129,24 +145,14 @@ def eval_throughput(runner, repeats):
     for _ in range(repeats):
         runner.eval_batch()
     runner.sync()
-    return 1000 * repeats / (time.perf_counter() - start)
+    return EVAL_BATCH * repeats / (time.perf_counter() - start)
 
 
 def describe(times):
     ordered = sorted(times)
-    quartiles = statistics.quantiles(ordered, n=4)
+    quartiles = statistics.quantiles(ordered, n=4) if len(ordered) > 1 else ordered * 3
     return {"median_ms": statistics.median(ordered) * 1e3, "q1_ms": quartiles[0] * 1e3, "q3_ms": quartiles[2] * 1e3,
             "min_ms": ordered[0] * 1e3, "steps": len(ordered)}
-
-
-def peak_memory(framework, device, batch_size, steps):
-    """Peak memory of `steps` training steps of one framework alone, measured in a child process."""
-    command = [sys.executable, __file__, "--memory-child", framework, "--device", device,
-               "--batch-size", str(batch_size), "--steps", str(steps)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    if result.returncode != 0:
-        raise RuntimeError(f"memory measurement of {framework} failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def peak_rss_mb():
@@ -163,35 +169,123 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2 ** 20
 
 
-def memory_child(args):
-    images, labels = make_batch(args.batch_size)
-    baseline = peak_rss_mb()
-    if args.memory_child == "tinynn":
-        runner = TinynnRunner(images, labels, args.device)
+class Worker:
+    """One framework's runner and the commands the benchmark gives it: timed training steps, eval
+    throughput, peak memory. ``LocalWorker`` runs it in this process, ``ProcessWorker`` in its own."""
+
+    def __init__(self, framework, device, batch_size, weights_path):
+        self.name, self.device = framework, device
+        self.rss_at_start_mb = peak_rss_mb()
+        self.runner = RUNNERS[framework](*make_batch(batch_size), device, dict(np.load(weights_path)))
+        self.rss_before_training_mb = peak_rss_mb()
+        self.malloc_tuned = getattr(sys.modules.get("tinynn.memory"), "applied", False)
+
+    def answer(self, command):
+        if "steps" in command:
+            return {"times": time_steps(self.runner, command["steps"])}
+        if "eval" in command:
+            return {"images_per_s": eval_throughput(self.runner, command["eval"])}
+        figures = {"peak_rss_mb": peak_rss_mb(), "rss_before_training_mb": self.rss_before_training_mb,
+                   "rss_at_start_mb": self.rss_at_start_mb}
+        if self.device == "gpu":
+            figures["device_peak_mb"] = self.runner.device_memory_mb()
+        return figures
+
+
+class LocalWorker:
+    def __init__(self, framework, device, batch_size, weights_path):
+        self.name = framework
+        self.worker = Worker(framework, device, batch_size, weights_path)
+        self.version, self.malloc_tuned = self.worker.runner.version, self.worker.malloc_tuned
+
+    def ask(self, **command):
+        return self.worker.answer(command)
+
+    def close(self):
+        pass
+
+
+class ProcessWorker:
+    """A worker process (this script with --worker) answering JSON commands, a line each."""
+
+    def __init__(self, framework, device, batch_size, weights_path):
+        self.name = framework
+        command = [sys.executable, __file__, "--worker", framework, "--device", device,
+                   "--batch-size", str(batch_size), "--weights", str(weights_path)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        hello = self._read()
+        if "unavailable" in hello:
+            self.close()
+            raise Unavailable(hello["unavailable"])
+        self.version, self.malloc_tuned = hello["version"], hello["malloc_tuned"]
+
+    def _read(self):
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait()
+            raise RuntimeError(f"the {self.name} worker stopped (exit code {code}); its error is printed above")
+        return json.loads(line)
+
+    def ask(self, **command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+
+
+def serve(args):
+    """The worker process: build the runner, then answer commands from stdin until it closes."""
+    replies = sys.stdout
+    sys.stdout = sys.stderr  # anything the frameworks print must not mix with the replies
+    try:
+        worker = Worker(args.worker, args.device, args.batch_size, args.weights)
+    except Unavailable as why:
+        worker, hello = None, {"unavailable": str(why)}
     else:
-        torch = import_torch(args.device)
-        state = MnistTiny().state_dict()
-        runner = TorchRunner(torch, images, labels, args.device, state)
-    after_import = peak_rss_mb()
-    for _ in range(args.steps):
-        runner.step()
-    runner.sync()
-    peak = peak_rss_mb()
-    figures = {"peak_rss_mb": peak, "rss_before_training_mb": after_import, "rss_at_start_mb": baseline}
-    if args.device == "gpu":
-        if args.memory_child == "tinynn":
-            pool = tinynn.backend.cupy_module().get_default_memory_pool()
-            # Both figures are memory reserved by the framework's caching allocator: CuPy's pool never
-            # hands blocks back unasked, so what it holds at the end is its peak.
-            figures["device_peak_mb"] = pool.total_bytes() / 2 ** 20
-        else:
-            figures["device_peak_mb"] = runner.torch.cuda.max_memory_reserved() / 2 ** 20
-    print(json.dumps(figures))
+        hello = {"version": worker.runner.version, "malloc_tuned": worker.malloc_tuned}
+    print(json.dumps(hello), file=replies, flush=True)
+    if worker is None:
+        return
+    for line in sys.stdin:
+        print(json.dumps(worker.answer(json.loads(line))), file=replies, flush=True)
 
 
 def make_batch(batch_size):
     rng = np.random.default_rng(0)
     return rng.standard_normal((batch_size, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, batch_size)
+
+
+def save_initial_weights(path):
+    """The weights both frameworks start from: tinynn's initialisation with seed 0."""
+    import tinynn
+    from tinynn.models import MnistTiny
+
+    tinynn.manual_seed(0)
+    np.savez(path, **{key: value.numpy() for key, value in MnistTiny().state_dict().items()})
+
+
+def start_workers(args, weights_path):
+    make_worker = LocalWorker if args.same_process else ProcessWorker
+    workers = [make_worker("tinynn", args.device, args.batch_size, weights_path)]
+    try:
+        workers.append(make_worker("pytorch", args.device, args.batch_size, weights_path))
+    except Unavailable as why:
+        print(f"{why}: reporting tinynn alone.")
+    return workers
+
+
+def peak_memory(framework, args, weights_path):
+    """Peak memory of a training run of one framework alone, in a fresh worker process."""
+    worker = ProcessWorker(framework, args.device, args.batch_size, weights_path)
+    try:
+        worker.ask(steps=args.steps * 2)
+        return worker.ask(memory=True)
+    finally:
+        worker.close()
 
 
 def main(argv=None):
@@ -202,66 +296,80 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5, help="training steps per framework per round")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--eval-repeats", type=int, default=3)
-    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--same-process", action="store_true",
+                        help="run both frameworks in this process (tinynn's malloc tuning then applies to PyTorch too)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
-    parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    parser.add_argument("--weights", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        serve(args)
+        return None
+    import tinynn
+
     args.device = tinynn.backend.canonical_device(args.device)
-    if args.memory_child:
-        memory_child(args)
-        return
     if args.device == "gpu":
         try:
             tinynn.backend.cupy_module()
         except tinynn.DeviceError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+    with tempfile.TemporaryDirectory() as scratch:
+        weights_path = Path(scratch) / "weights.npz"
+        save_initial_weights(weights_path)
+        results = measure(args, weights_path)
+    report(results, args)
+    return None
 
-    images, labels = make_batch(args.batch_size)
-    ours = TinynnRunner(images, labels, args.device)
-    torch = import_torch(args.device)
-    runners = [ours]
-    if torch is not None:
-        runners.append(TorchRunner(torch, images, labels, args.device,
-                                   {k: v.detach().to("cpu") for k, v in ours.model.state_dict().items()}))
-    else:
-        print("PyTorch is not installed (or has no CUDA here): reporting tinynn alone.")
-    for runner in runners:
-        time_steps(runner, args.warmup)
-    times = {runner.name: [] for runner in runners}
-    for round_number in range(args.rounds):
-        order = runners if round_number % 2 == 0 else runners[::-1]
-        for runner in order:
-            times[runner.name] += time_steps(runner, args.steps)
 
+def measure(args, weights_path):
+    workers = start_workers(args, weights_path)
+    try:
+        for worker in workers:
+            worker.ask(steps=args.warmup)
+        times = {worker.name: [] for worker in workers}
+        for round_number in range(args.rounds):
+            for worker in workers if round_number % 2 == 0 else workers[::-1]:
+                times[worker.name] += worker.ask(steps=args.steps)["times"]
+        eval_speed = {worker.name: worker.ask(eval=args.eval_repeats)["images_per_s"] for worker in workers}
+    finally:
+        for worker in workers:
+            worker.close()
     results = {"device": args.device, "batch_size": args.batch_size, "machine": platform.processor() or platform.machine(),
-               "cpu_count": os.cpu_count(), "numpy": np.__version__,
-               "torch": torch.__version__ if torch is not None else None, "frameworks": {}}
-    for runner in runners:
-        figures = describe(times[runner.name])
+               "cpu_count": os.cpu_count(), "numpy": np.__version__, "separate_processes": not args.same_process,
+               "versions": {worker.name: worker.version for worker in workers}, "frameworks": {}}
+    for worker in workers:
+        figures = describe(times[worker.name])
         figures["epoch_s_estimate"] = figures["median_ms"] * STEPS_PER_EPOCH / 1e3
-        figures["eval_images_per_s"] = eval_throughput(runner, args.eval_repeats)
+        figures["eval_images_per_s"] = eval_speed[worker.name]
+        figures["malloc_tuned"] = worker.malloc_tuned  # tinynn's process-wide malloc settings in effect
         if not args.no_memory:
-            figures["memory"] = peak_memory(runner.name, args.device, args.batch_size, args.steps * 2)
-        results["frameworks"][runner.name] = figures
+            figures["memory"] = peak_memory(worker.name, args, weights_path)
+        results["frameworks"][worker.name] = figures
+    return results
 
-    print(f"Seed MNIST model, batch {args.batch_size}, device {args.device}, {os.cpu_count()} CPU cores")
+
+def report(results, args):
+    frameworks = results["frameworks"]
+    print(f"Seed MNIST model, batch {args.batch_size}, device {args.device}, {os.cpu_count()} CPU cores, "
+          + ("both frameworks in one process" if args.same_process else "each framework in its own process"))
     print(f"{'':10}{'median ms':>11}{'IQR ms':>17}{'min ms':>9}{'s/epoch*':>10}{'eval img/s':>12}{'peak MB':>10}")
-    for name, f in results["frameworks"].items():
+    for name, f in frameworks.items():
         memory = f.get("memory", {})
         peak = memory.get("device_peak_mb", memory.get("peak_rss_mb", float("nan")))
         print(f"{name:10}{f['median_ms']:>11.1f}{f['q1_ms']:>8.1f} - {f['q3_ms']:<6.1f}{f['min_ms']:>9.1f}"
               f"{f['epoch_s_estimate']:>10.1f}{f['eval_images_per_s']:>12.0f}{peak:>10.0f}")
     print("* training steps only: median step time x 469 steps")
-    if torch is not None:
-        ours_f, theirs_f = results["frameworks"]["tinynn"], results["frameworks"]["pytorch"]
-        results["step_ratio"] = ours_f["median_ms"] / theirs_f["median_ms"]
-        results["eval_ratio"] = ours_f["eval_images_per_s"] / theirs_f["eval_images_per_s"]
+    if "pytorch" in frameworks:
+        ours, theirs = frameworks["tinynn"], frameworks["pytorch"]
+        results["step_ratio"] = ours["median_ms"] / theirs["median_ms"]
+        results["eval_ratio"] = ours["eval_images_per_s"] / theirs["eval_images_per_s"]
         print(f"ratio tinynn/PyTorch, median training step: {results['step_ratio']:.2f} (lower is better)")
         print(f"ratio tinynn/PyTorch, eval throughput: {results['eval_ratio']:.2f} (higher is better)")
         if not args.no_memory:
             key = "device_peak_mb" if args.device == "gpu" else "peak_rss_mb"
-            results["memory_ratio"] = ours_f["memory"][key] / theirs_f["memory"][key]
+            results["memory_ratio"] = ours["memory"][key] / theirs["memory"][key]
             print(f"ratio tinynn/PyTorch, peak memory ({key}): {results['memory_ratio']:.2f} (lower is better)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

@@ -19,6 +19,29 @@ def test_cpu_benchmark_reports_both_frameworks_and_writes_json(tmp_path, capsys)
     figures = json.loads(report.read_text())
     assert set(figures["frameworks"]) == {"tinynn", "pytorch"} and figures["step_ratio"] > 0
     assert figures["frameworks"]["tinynn"]["steps"] == 4
+    # each framework ran in its own process: tinynn's malloc tuning did not reach PyTorch's
+    assert figures["separate_processes"] and not figures["frameworks"]["pytorch"]["malloc_tuned"]
+    assert figures["frameworks"]["tinynn"]["malloc_tuned"] == tinynn.memory.applied
+
+
+def test_same_process_mode_shares_tinynns_malloc_tuning_with_pytorch(tmp_path):
+    pytest.importorskip("torch", reason="PyTorch is not installed; the side-by-side run needs it")
+    report = tmp_path / "bench.json"
+    bench.main(["--batch-size", "4", "--rounds", "1", "--steps", "1", "--warmup", "1", "--eval-repeats", "1",
+                "--no-memory", "--same-process", "--json", str(report)])
+    figures = json.loads(report.read_text())
+    assert not figures["separate_processes"]
+    assert figures["frameworks"]["pytorch"]["malloc_tuned"] == tinynn.memory.applied
+
+
+def test_the_memory_figures_come_from_fresh_workers(tmp_path):
+    pytest.importorskip("torch", reason="PyTorch is not installed; the side-by-side run needs it")
+    report = tmp_path / "bench.json"
+    bench.main(["--batch-size", "4", "--rounds", "1", "--steps", "1", "--warmup", "1", "--eval-repeats", "1",
+                "--json", str(report)])
+    for figures in json.loads(report.read_text())["frameworks"].values():
+        memory = figures["memory"]
+        assert 0 < memory["rss_at_start_mb"] <= memory["rss_before_training_mb"] <= memory["peak_rss_mb"]
 
 
 def test_gpu_benchmark_without_a_gpu_is_one_clear_line(capsys):

@@ -268,7 +268,7 @@ def test_the_example_trains_on_the_gpu_as_on_the_cpu_and_reads_back_only_to_log(
 def test_the_benchmarks_run_on_the_gpu(capsys):
     bench = load_script("benchmarks/bench_train.py")
     bench.main(["--device", "gpu", "--batch-size", "16", "--rounds", "2", "--steps", "2", "--warmup", "1",
-                "--eval-repeats", "1", "--no-memory"])
+                "--eval-repeats", "1", "--no-memory", "--same-process"])  # the simulation lives in this process
     out = capsys.readouterr().out
     assert "device gpu" in out and "\ntinynn" in out
     load_script("benchmarks/profile_layers.py").main(["--device", "gpu", "--batch-size", "16", "--steps", "3"])

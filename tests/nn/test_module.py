@@ -103,3 +103,50 @@ def test_module_list_and_custom_module_registration():
     assert len(list(net.parameters())) == 6
     assert "scale" in net.state_dict() and "layers.2.bias" in net.state_dict()
     assert net(tinynn.ones(1, 2)).shape == (1, 2)
+
+
+def test_module_dict_registers_its_modules_by_name(torch):
+    heads = nn.ModuleDict({"digit": nn.Linear(4, 10)})
+    heads["parity"] = nn.Linear(4, 2)
+    assert list(heads) == ["digit", "parity"] and len(heads) == 2 and "parity" in heads
+    assert list(heads.state_dict()) == ["digit.weight", "digit.bias", "parity.weight", "parity.bias"]
+    reference = torch.nn.ModuleDict({"digit": torch.nn.Linear(4, 10), "parity": torch.nn.Linear(4, 2)})
+    assert list(heads.state_dict()) == list(reference.state_dict())
+    heads.update([("parity", nn.Linear(4, 3))])  # replaces, keeping the position
+    assert heads["parity"].out_features == 3 and list(heads.keys()) == ["digit", "parity"]
+    assert isinstance(heads.pop("digit"), nn.Linear) and list(heads) == ["parity"]
+    with pytest.raises(KeyError, match="has no module 'colour'"):
+        heads["colour"]
+    with pytest.raises(TypeError, match="keys must be strings"):
+        heads[0] = nn.ReLU()
+    with pytest.raises(TypeError, match="must be a Module"):
+        heads["bad"] = 3
+
+
+def test_apply_visits_children_before_parents_as_pytorch(torch):
+    def order(model):
+        visited = []
+        model.apply(lambda module: visited.append(type(module).__name__))
+        return visited
+
+    ours = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Linear(3, 1)))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(3, 1)))
+    assert order(ours) == order(theirs) == [
+        "Linear", "ReLU", "Linear", "Sequential", "Sequential"]
+
+    def init_weights(module):
+        if isinstance(module, nn.Linear):
+            nn.init.constant_(module.weight, 0.5)
+
+    assert ours.apply(init_weights) is ours
+    assert all(np.all(layer.weight.numpy() == 0.5) for layer in ours.modules() if isinstance(layer, nn.Linear))
+
+
+def test_requires_grad_freezes_a_part_of_a_model():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    assert model[0].requires_grad_(False) is model[0]
+    model(tinynn.ones(4, 2)).sum().backward()
+    assert model[0].weight.grad is None and model[0].bias.grad is None
+    assert model[1].weight.grad is not None
+    model.requires_grad_()
+    assert all(param.requires_grad for param in model.parameters())

@@ -139,6 +139,14 @@ class Module:
         for _, buffer in self.named_buffers(recurse):
             yield buffer
 
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule (children before parents) and on this module, as
+        PyTorch does; returns self. The usual use is custom initialisation: ``model.apply(init_weights)``."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     # ----- modes and devices ------------------------------------------------------------
     def train(self, mode=True):
         for module in self.modules():
@@ -147,6 +155,12 @@ class Module:
 
     def eval(self):
         return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradient tracking of every parameter on or off (freezing a part of a model)."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
 
     def zero_grad(self, set_to_none=True):
         for param in self.parameters():

@@ -1,9 +1,9 @@
-"""DataLoader batching, shuffling, seeding and mid-epoch state; TensorDataset; transforms."""
+"""DataLoader batching, shuffling, seeding and mid-epoch state; TensorDataset; random_split; transforms."""
 import numpy as np
 import pytest
 
 import tinynn
-from tinynn.data import DataLoader, Dataset, TensorDataset, transforms
+from tinynn.data import DataLoader, Dataset, TensorDataset, random_split, transforms
 
 
 def test_batches_cover_the_dataset_once(rng):
@@ -84,3 +84,30 @@ def test_translation_moves_pixels_right_and_down():
     image[0, 0, 1, 1] = 1.0
     moved = transforms.RandomAffine.apply(image, np.zeros(1), np.array([[2.0, 1.0]]), np.ones(1))
     assert np.unravel_index(moved[0, 0].argmax(), (5, 5)) == (2, 3)
+
+
+@pytest.mark.parametrize("size, lengths", [(10, [7, 3]), (10, [0.5, 0.5]), (11, [0.3, 0.3, 0.4]), (7, [0.1, 0.9]),
+                                           (5, [1.0]), (9, [0.25, 0.25, 0.25, 0.25])])
+def test_random_split_sizes_match_pytorch_and_cover_the_dataset_once(torch, size, lengths):
+    dataset = TensorDataset(np.arange(size, dtype=np.float32))
+    tinynn.manual_seed(3)
+    parts = random_split(dataset, lengths)
+    assert [len(part) for part in parts] == [len(part) for part in torch.utils.data.random_split(range(size), lengths)]
+    values = np.concatenate([part.get_batch(np.arange(len(part)))[0].numpy() for part in parts])
+    assert sorted(values.tolist()) == list(range(size))
+    tinynn.manual_seed(3)
+    again = random_split(dataset, lengths)
+    assert all(np.array_equal(a.indices, b.indices) for a, b in zip(parts, again))
+    assert len(DataLoader(parts[0], batch_size=2)) == -(-len(parts[0]) // 2)
+
+
+def test_random_split_takes_a_generator_and_rejects_bad_lengths():
+    dataset = TensorDataset(np.arange(10, dtype=np.float32))
+    first, _ = random_split(dataset, [5, 5], generator=np.random.default_rng(1))
+    assert np.array_equal(first.indices, np.random.default_rng(1).permutation(10)[:5])
+    with pytest.raises(ValueError, match=r"sum to 9, but the dataset has 10 samples"):
+        random_split(dataset, [4, 5])
+    with pytest.raises(ValueError, match=r"fractions must sum to 1"):
+        random_split(dataset, [0.5, 0.4])
+    with pytest.raises(ValueError, match=r"non-negative counts or fractions"):
+        random_split(dataset, [11, -1])

@@ -4,9 +4,11 @@ Besides PyTorch's per-sample ``__getitem__``, tinynn datasets offer ``get_batch(
 returns a whole batch by array slicing. ``DataLoader`` uses it when present, so the hot path has
 no Python loop over samples.
 """
+import math
+
 import numpy as np
 
-from .. import backend
+from .. import backend, random
 from ..tensor import Tensor
 
 
@@ -66,3 +68,31 @@ class Subset(Dataset):
 
     def get_batch(self, indices):
         return self.dataset.get_batch(self.indices[np.asarray(indices)])
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` into non-overlapping random ``Subset``s of the given lengths, as PyTorch.
+
+    ``lengths`` are sample counts summing to ``len(dataset)``, or fractions summing to 1: each split
+    then gets floor(fraction * len) samples and the leftover samples go one each to the splits in
+    turn, from the first. The order comes from tinynn's seeded generator (``tinynn.manual_seed``)
+    unless a ``numpy.random.Generator`` is given. Typical use: a validation set held out of the
+    training set, ``train, val = random_split(full, [0.9, 0.1])``.
+    """
+    total = len(dataset)
+    lengths = list(lengths)
+    if not lengths or not all(isinstance(n, (int, float, np.integer, np.floating)) and n >= 0 for n in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative counts or fractions, got {lengths}")
+    if all(isinstance(n, (int, np.integer)) for n in lengths):
+        counts = [int(n) for n in lengths]
+    elif math.isclose(sum(lengths), 1) and all(n <= 1 for n in lengths):
+        counts = [math.floor(total * fraction) for fraction in lengths]
+        for i in range(total - sum(counts)):
+            counts[i % len(counts)] += 1
+    else:
+        raise ValueError(f"random_split: fractions must sum to 1, got {lengths} (sum {sum(lengths)})")
+    if sum(counts) != total:
+        raise ValueError(f"random_split: the lengths {counts} sum to {sum(counts)}, but the dataset has {total} samples")
+    order = (generator if generator is not None else random.cpu_generator()).permutation(total)
+    ends = np.cumsum(counts)
+    return [Subset(dataset, order[end - count:end]) for count, end in zip(counts, ends)]

@@ -63,6 +63,10 @@ def uint16_like_layout(xp, like):
     16-bit draws cost NumPy about half the time of float32 ones.
     """
     order = sorted(range(like.ndim), key=lambda axis: -abs(like.strides[axis])) if like.ndim else []
-    memory_shape = tuple(like.shape[axis] for axis in order)
-    samples = generator_for(xp).integers(0, 65535, memory_shape, dtype=np.uint16, endpoint=True)
+    samples = uint16(xp, tuple(like.shape[axis] for axis in order))
     return samples.transpose(tuple(np.argsort(order).tolist())) if order else samples
+
+
+def uint16(xp, shape):
+    """Uniform integers in [0, 65535] of the given shape, on the device of the array module ``xp``."""
+    return generator_for(xp).integers(0, 65535, shape, dtype=np.uint16, endpoint=True)

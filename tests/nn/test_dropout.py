@@ -53,3 +53,36 @@ def test_dropout_masks_follow_the_seed():
     a = F.dropout(tinynn.ones(10, 10), 0.5).numpy()
     tinynn.manual_seed(7)
     np.testing.assert_array_equal(a, F.dropout(tinynn.ones(10, 10), 0.5).numpy())
+
+
+@pytest.mark.parametrize("layer, shape", [(nn.Dropout2d, (40, 50, 3, 4)), (nn.Dropout1d, (40, 50, 6))])
+def test_channel_dropout_keeps_or_drops_whole_channels(device, layer, shape):
+    x = tinynn.ones(*shape, device=device, requires_grad=True)
+    y = layer(0.3)(x)
+    values = y.numpy().reshape(shape[0], shape[1], -1)
+    per_channel = values[:, :, :1]
+    assert np.all(values == per_channel), "every position of a channel shares its fate"
+    kept = per_channel != 0
+    assert abs(kept.mean() - 0.7) < 0.05
+    np.testing.assert_allclose(per_channel[kept], 1 / 0.7, rtol=1e-5)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), y.numpy())  # the same mask scales the gradient
+
+
+def test_channel_dropout_gradcheck_with_a_fixed_mask(rng, device):
+    x = leaf(rng.standard_normal((2, 3, 4, 5)), device=device)
+    mask = tinynn.backend.to_device((rng.random((2, 3, 1, 1)) > 0.3) / 0.7, device)
+    assert gradcheck(lambda t: Dropout(0.3, mask=mask, per_channel=True)(t), [x])
+
+
+def test_channel_dropout_is_identity_in_eval_and_checks_its_input():
+    x = tinynn.randn(2, 3, 4, 4)
+    assert nn.Dropout2d(0.5).eval()(x) is x
+    with pytest.raises(ValueError, match=r"dropout2d: expected 4-D input \(N, C, H, W\) .* got a 2-D tensor"):
+        F.dropout2d(tinynn.randn(3, 4))
+    with pytest.raises(ValueError, match=r"Dropout1d: probability p must be in \[0, 1\)"):
+        nn.Dropout1d(1.0)
+    tinynn.manual_seed(5)
+    a = F.dropout2d(tinynn.ones(6, 6, 2, 2)).numpy()
+    tinynn.manual_seed(5)
+    np.testing.assert_array_equal(a, F.dropout2d(tinynn.ones(6, 6, 2, 2)).numpy())

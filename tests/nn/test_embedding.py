@@ -1,4 +1,4 @@
-"""embedding and nn.Embedding: gradcheck with repeated indices, padding_idx, PyTorch parity, errors."""
+"""embedding and nn.Embedding: gradcheck with repeated indices, padding_idx, PyTorch parity, errors; one_hot."""
 import numpy as np
 import pytest
 
@@ -43,3 +43,31 @@ def test_embedding_errors_are_clear(device):
         layer(tinynn.tensor([1, 7], device=device)).sum().item()
     with pytest.raises(ValueError, match="padding_idx 5 is outside the table of 5 rows"):
         nn.Embedding(5, 2, padding_idx=5)
+
+
+@pytest.mark.parametrize("shape, num_classes", [((5,), -1), ((2, 3), 7), ((), 4), ((0,), 3)])
+def test_one_hot_matches_torch(torch, rng, device, shape, num_classes):
+    values = rng.integers(0, 4, shape)
+    ours = F.one_hot(tinynn.tensor(values, device=device), num_classes)
+    theirs = torch.nn.functional.one_hot(torch.tensor(values), num_classes)
+    assert ours.dtype == np.int64 and ours.device == device and ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_one_hot_times_the_table_is_the_embedding(rng, device):
+    weight = tinynn.tensor(rng.standard_normal((6, 3)), device=device)
+    indices = tinynn.tensor(np.array([4, 0, 4, 5]), device=device)
+    np.testing.assert_allclose((F.one_hot(indices, 6).double() @ weight).numpy(), F.embedding(indices, weight).numpy())
+
+
+def test_one_hot_errors_are_clear(device):
+    with pytest.raises(TypeError, match="one_hot: expected a tensor of integer class indices, got dtype float32"):
+        F.one_hot(tinynn.zeros(3, device=device))
+    with pytest.raises(IndexError, match="one_hot: index 3 is out of range for 3 classes"):
+        F.one_hot(tinynn.tensor([0, 3], device=device), 3).numpy()
+    with pytest.raises(IndexError, match="one_hot: index -1 is out of range"):
+        F.one_hot(tinynn.tensor([-1, 2], device=device)).numpy()
+    with pytest.raises(ValueError, match="cannot infer num_classes from an empty tensor"):
+        F.one_hot(tinynn.tensor(np.zeros(0, np.int64), device=device))
+    with pytest.raises(ValueError, match="num_classes must be a positive int or -1, got 0"):
+        F.one_hot(tinynn.tensor([1], device=device), 0)

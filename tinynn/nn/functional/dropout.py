@@ -1,4 +1,4 @@
-"""Dropout: randomly zeroing activations during training."""
+"""Dropout: randomly zeroing activations (or whole channels) during training."""
 from ... import random
 from ...autograd import Function
 from .validation import check_float, check_not_empty
@@ -13,17 +13,24 @@ class Dropout(Function):
     m_i = [u_i >= t] for 16-bit uniform integers u_i and t = round(65536 p), so an element is
     dropped with probability p' = t / 65536 (within 2^-17 of p), and the scale is 1 / (1 - p')
     to keep E[y] = x exact.
+
+    Channel dropout (``per_channel``, for (N, C, ...) input) draws one m per channel of each sample,
+    a mask of shape (N, C, 1, ...) broadcast over the positions: a feature map is kept or dropped
+    whole, which is what regularises convolutions, whose neighbouring pixels are correlated.
     """
 
-    def __init__(self, p, mask=None):
-        self.p, self.mask = p, mask
+    def __init__(self, p, mask=None, per_channel=False):
+        self.p, self.mask, self.per_channel = p, mask, per_channel
 
     def forward(self, x):
         xp = self.xp(x)
         if self.mask is None:
             threshold = round(self.p * 65536)
-            keep = random.uint16_like_layout(xp, x) >= threshold
-            self.mask = keep * x.dtype.type(65536 / (65536 - threshold))
+            if self.per_channel:
+                draws = random.uint16(xp, x.shape[:2]).reshape(x.shape[:2] + (1,) * (x.ndim - 2))
+            else:
+                draws = random.uint16_like_layout(xp, x)
+            self.mask = (draws >= threshold) * x.dtype.type(65536 / (65536 - threshold))
         return x * self.mask
 
     def backward(self, gy):
@@ -32,10 +39,33 @@ class Dropout(Function):
 
 def dropout(input, p=0.5, training=True, name="dropout"):
     """Zero each element with probability ``p`` in training (scaling the rest by 1/(1-p)); identity in eval."""
+    return _dropout(input, p, training, name, per_channel=False)
+
+
+def dropout1d(input, p=0.5, training=True, name="dropout1d"):
+    """Zero whole channels of (N, C, L) input with probability ``p`` each (scaling the rest by 1/(1-p))."""
+    check_channels_input(input, 3, "(N, C, L)", name)
+    return _dropout(input, p, training, name, per_channel=True)
+
+
+def dropout2d(input, p=0.5, training=True, name="dropout2d"):
+    """Zero whole channels of (N, C, H, W) input with probability ``p`` each (scaling the rest by 1/(1-p))."""
+    check_channels_input(input, 4, "(N, C, H, W)", name)
+    return _dropout(input, p, training, name, per_channel=True)
+
+
+def check_channels_input(input, ndim, layout, name):
+    check_float(input, name)
+    if input.ndim != ndim:
+        raise ValueError(f"{name}: expected {ndim}-D input {layout} (a channel is dropped whole), "
+                         f"got a {input.ndim}-D tensor of shape {input.shape}")
+
+
+def _dropout(input, p, training, name, per_channel):
     check_float(input, name)
     check_not_empty(input, name)
     if not isinstance(p, (int, float)) or not 0 <= p < 1:
         raise ValueError(f"{name}: probability p must be in [0, 1), got {p}")
     if not training or p == 0:
         return input
-    return Dropout(p)(input)
+    return Dropout(p, per_channel=per_channel)(input)

@@ -1,4 +1,6 @@
-"""Embedding: a learned table looked up by integer index."""
+"""Embedding: a learned table looked up by integer index; one_hot, the same lookup as a matrix."""
+import numpy as np
+
 from ... import backend
 from ...autograd import Function
 from ...tensor import Tensor
@@ -47,13 +49,40 @@ def embedding(input, weight, padding_idx=None, name="embedding"):
         if not -rows <= padding_idx < rows:
             raise ValueError(f"{name}: padding_idx {padding_idx} is outside the table of {rows} rows")
         padding_idx %= rows
-    indices = input.data
-    out_of_range = (indices < 0) | (indices >= rows)
+    check_indices_below(input, rows, f"a table of {rows} rows", name)
+    return Embedding(input.data, padding_idx)(weight)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class indices (any shape) -> int64 tensor of shape (*tensor.shape, num_classes) with a
+    1 at each index and 0 elsewhere, as PyTorch's ``F.one_hot``. ``num_classes=-1`` takes the largest
+    index + 1 (a read of the data, so a GPU synchronisation).
+
+    one_hot(i) @ weight equals embedding(i, weight): the embedding lookup is this matrix product
+    without building the (mostly zero) one-hot matrix. The result is integer, so not differentiable.
+    """
+    if not isinstance(tensor, Tensor) or tensor.dtype.kind not in "iu":
+        what = f"dtype {tensor.dtype}" if isinstance(tensor, Tensor) else type(tensor).__name__
+        raise TypeError(f"one_hot: expected a tensor of integer class indices, got {what}")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = int(backend.read_scalar(tensor.data.max())) + 1
+    if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool) or num_classes <= 0:
+        raise ValueError(f"one_hot: num_classes must be a positive int or -1, got {num_classes!r}")
+    check_indices_below(tensor, num_classes, f"{num_classes} classes", "one_hot")
+    xp = backend.get_array_module(tensor.data)
+    return Tensor((tensor.data[..., None] == xp.arange(num_classes)).astype(np.int64))
+
+
+def check_indices_below(indices, count, what, name):
+    """Every index in [0, count): at once on the CPU, at the next read on the GPU (backend.check_soon)."""
+    values = indices.data
+    out_of_range = (values < 0) | (values >= count)
 
     def out_of_range_error():
-        bad = int(indices[out_of_range].reshape(-1)[0])
-        where = " (found on the GPU at the next read of a result)" if input.device == "gpu" else ""
-        return IndexError(f"{name}: index {bad} is out of range for a table of {rows} rows{where}")
+        bad = int(values[out_of_range].reshape(-1)[0])
+        where = " (found on the GPU at the next read of a result)" if indices.device == "gpu" else ""
+        return IndexError(f"{name}: index {bad} is out of range for {what}{where}")
 
     backend.check_soon(out_of_range.any(), out_of_range_error)
-    return Embedding(indices, padding_idx)(weight)

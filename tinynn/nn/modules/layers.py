@@ -115,17 +115,31 @@ class Softmax(LogSoftmax):
 class Dropout(Module):
     """Zeroes each element with probability p in training mode (scaling the rest by 1/(1-p))."""
 
+    function = staticmethod(F.dropout)
+
     def __init__(self, p=0.5):
         super().__init__()
         if not 0 <= p < 1:
-            raise ValueError(f"Dropout: probability p must be in [0, 1), got {p}")
+            raise ValueError(f"{type(self).__name__}: probability p must be in [0, 1), got {p}")
         self.p = p
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training, name=f"Dropout(p={self.p})")
+        return self.function(x, self.p, self.training, name=f"{type(self).__name__}(p={self.p})")
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Dropout1d(Dropout):
+    """Zeroes whole channels of (N, C, L) input, each with probability p, in training mode."""
+
+    function = staticmethod(F.dropout1d)
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) input, each with probability p, in training mode."""
+
+    function = staticmethod(F.dropout2d)
 
 
 class MaxPool2d(Module):

@@ -16,6 +16,7 @@ LAYERS_4D = {
     "AvgPool2d": (lambda: nn.AvgPool2d(2), (2, 3, 8, 8)),
     "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 8, 8)),
     "ConvTranspose2d(3, 4": (lambda: nn.ConvTranspose2d(3, 4, 3), (2, 3, 8, 8)),
+    "Dropout2d(p=0.5)": (lambda: nn.Dropout2d(0.5), (2, 3, 8, 8)),
 }
 ANY_RANK = {
     "Linear(3, 4)": (lambda: nn.Linear(3, 4), (2, 3)),
@@ -32,6 +33,7 @@ ANY_RANK = {
     "sigmoid": (lambda: nn.Sigmoid(), (2, 3)),
     "tanh": (lambda: nn.Tanh(), (2, 3)),
     "silu": (lambda: nn.SiLU(), (2, 3)),
+    "gelu": (lambda: nn.GELU(), (2, 3)),
     "elu": (lambda: nn.ELU(), (2, 3)),
     "softplus": (lambda: nn.Softplus(), (2, 3)),
 }

@@ -6,7 +6,7 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck
 
-LAYER_KINDS = ["conv3x3", "conv1x1", "depthwise", "upsample", "batchnorm", "groupnorm", "relu", "silu", "maxpool",
+LAYER_KINDS = ["conv3x3", "conv1x1", "depthwise", "upsample", "batchnorm", "groupnorm", "relu", "silu", "gelu", "maxpool",
                "dropout_eval"]
 
 
@@ -41,6 +41,8 @@ def networks(draw):
             layers.append(nn.ReLU())
         elif kind == "silu":
             layers.append(nn.SiLU())
+        elif kind == "gelu":
+            layers.append(nn.GELU())
         elif kind == "maxpool" and size >= 2:
             layers.append(nn.MaxPool2d(2))
             size //= 2

@@ -39,6 +39,10 @@ def sigmoid(x):
     return x.sigmoid()
 
 
+def erf(x):
+    return x.erf()
+
+
 def clip(x, min=None, max=None):
     return x.clip(min, max)
 
@@ -60,7 +64,7 @@ from .summary import summary  # noqa: E402
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
     "randint", "arange", "from_numpy", "matmul", "maximum", "minimum", "where", "gather", "pad", "concatenate",
-    "cat", "stack", "exp", "log", "sqrt", "tanh", "sigmoid", "clip", "clamp", "sum", "mean", "no_grad",
+    "cat", "stack", "exp", "log", "sqrt", "tanh", "sigmoid", "erf", "clip", "clamp", "sum", "mean", "no_grad",
     "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed", "initial_seed", "get_rng_state",
     "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save", "load", "summary",
     "autograd", "backend", "nn", "optim", "data", "guard", "viz", "float32", "float64", "int64",

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import backend
 from .autograd import engine
-from .ops import arithmetic, elementwise, reduction, shape as shape_ops
+from .ops import arithmetic, elementwise, erf, reduction, shape as shape_ops
 
 def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
@@ -316,6 +316,9 @@ class Tensor:
 
     def sigmoid(self):
         return elementwise.Sigmoid()(self)
+
+    def erf(self):
+        return erf.Erf()(self)
 
     def abs(self):
         return elementwise.Abs()(self)

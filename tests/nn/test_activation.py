@@ -1,4 +1,4 @@
-"""relu, leaky_relu, softmax, log_softmax: gradchecks away from kinks, stability, PyTorch parity."""
+"""Activations, softmax and log_softmax: gradchecks away from kinks, stability, PyTorch parity."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -15,6 +15,10 @@ ACTIVATIONS = {
     "sigmoid": (F.sigmoid, lambda torch, t: torch.sigmoid(t)),
     "tanh": (F.tanh, lambda torch, t: torch.tanh(t)),
     "silu": (F.silu, lambda torch, t: torch.nn.functional.silu(t)),
+    # x 3 reaches both ways erf is evaluated (|x / sqrt 2| above and below 2)
+    "gelu": (lambda t: F.gelu(t * 3), lambda torch, t: torch.nn.functional.gelu(t * 3)),
+    "gelu_tanh": (lambda t: F.gelu(t * 3, approximate="tanh"),
+                  lambda torch, t: torch.nn.functional.gelu(t * 3, approximate="tanh")),
     "elu": (lambda t: F.elu(t, 0.7), lambda torch, t: torch.nn.functional.elu(t, 0.7)),
     "softplus": (lambda t: F.softplus(t * 8, beta=2.0, threshold=6.0),  # both sides of the threshold
                  lambda torch, t: torch.nn.functional.softplus(t * 8, beta=2.0, threshold=6.0)),
@@ -61,8 +65,12 @@ def test_activation_modules_match_torch_and_are_stable(torch):
     x = np.array([[-800.0, -3.0, -0.5, 0.5, 3.0, 800.0]], dtype=np.float32)
     for ours, theirs in ((tinynn.nn.Sigmoid(), torch.nn.Sigmoid()), (tinynn.nn.Tanh(), torch.nn.Tanh()),
                          (tinynn.nn.SiLU(), torch.nn.SiLU()), (tinynn.nn.ELU(0.5), torch.nn.ELU(0.5)),
-                         (tinynn.nn.Softplus(), torch.nn.Softplus())):
+                         (tinynn.nn.Softplus(), torch.nn.Softplus()), (tinynn.nn.GELU(), torch.nn.GELU()),
+                         (tinynn.nn.GELU("tanh"), torch.nn.GELU("tanh"))):
         with np.errstate(over="raise", invalid="raise"):
             y = ours(tinynn.tensor(x))
         assert_close(y, theirs(torch.tensor(x)), rtol=1e-6, atol=1e-6, what=repr(ours))
     assert repr(tinynn.nn.Softplus(2, 10)) == "Softplus(beta=2, threshold=10)" and repr(tinynn.nn.ELU()) == "ELU(alpha=1.0)"
+    assert repr(tinynn.nn.GELU("tanh")) == repr(torch.nn.GELU("tanh")) == "GELU(approximate='tanh')"
+    with pytest.raises(ValueError, match="GELU: approximate must be 'none' or 'tanh', got 'fast'"):
+        tinynn.nn.GELU("fast")

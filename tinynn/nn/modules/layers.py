@@ -71,6 +71,22 @@ class SiLU(Module):
         return F.silu(x)
 
 
+class GELU(Module):
+    """x * Phi(x), Phi the standard normal CDF; approximate="tanh" uses the tanh approximation."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
 class ELU(Module):
     def __init__(self, alpha=1.0):
         super().__init__()

@@ -1,0 +1,44 @@
+"""erf from Chebyshev series: accuracy against Python's math.erf in float64 and float32, limits."""
+import math
+
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.ops.erf import erf_values
+
+# The documented accuracy: about 2e-15 in float64, float32's resolution at 1 in float32.
+TOLERANCE = {np.float64: 5e-15, np.float32: 2 * np.finfo(np.float32).eps}
+
+
+def reference(x):
+    return np.array([math.erf(float(value)) for value in x.ravel()]).reshape(x.shape)
+
+
+def test_float64_erf_is_within_a_few_ulps_over_the_real_line():
+    x = np.concatenate([np.linspace(-9, 9, 180_001), np.geomspace(1e-300, 1, 1000)])
+    error = np.abs(erf_values(x) - reference(x))
+    assert error.max() < TOLERANCE[np.float64]
+    tiny = np.geomspace(1e-300, 1e-3, 500)  # relative accuracy where erf(x) ~ 2x/sqrt(pi) is tiny
+    np.testing.assert_allclose(erf_values(tiny), reference(tiny), rtol=TOLERANCE[np.float64], atol=0)
+
+
+def test_float32_erf_is_within_float32_resolution():
+    x = np.linspace(-7, 7, 100_001, dtype=np.float32)
+    values = erf_values(x)
+    assert values.dtype == np.float32
+    assert np.abs(values.astype(np.float64) - reference(x)).max() < TOLERANCE[np.float32]
+
+
+def test_erf_is_odd_and_saturates():
+    x = np.array([0.0, 1.5, 2.0, 2.5, 5.9, 6.0, 30.0, np.inf])
+    np.testing.assert_array_equal(erf_values(-x), -erf_values(x))
+    np.testing.assert_array_equal(erf_values(x[-3:]), [1.0, 1.0, 1.0])
+    assert np.isnan(erf_values(np.array([np.nan]))[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_erf_matches_torch_on_every_device(torch, rng, device, dtype):
+    x = rng.standard_normal(1000).astype(dtype) * 3
+    ours = tinynn.erf(tinynn.tensor(x, device=device)).numpy()
+    np.testing.assert_allclose(ours, torch.erf(torch.tensor(x)).numpy(), rtol=0, atol=TOLERANCE[dtype])

@@ -11,6 +11,7 @@ from .loss import cross_entropy, nll_loss
 from .normalization import batch_norm
 from .pointwise_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, l1_loss,
                              mse_loss, smooth_l1_loss)
+from .resampling import interpolate
 from .pooling import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 
@@ -19,6 +20,6 @@ def flatten(input, start_dim=1, end_dim=-1):
     return input.flatten(start_dim, end_dim)
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "one_hot", "linear",
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "interpolate", "batch_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "one_hot", "linear",
            "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "log_softmax", "softmax", "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten"]

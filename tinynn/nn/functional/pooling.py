@@ -1,8 +1,9 @@
-"""Pooling: max, average, adaptive average. All use the im2col window view of conv.py."""
+"""Pooling: max, average, adaptive average. The window pools use the im2col window view of conv.py."""
 import numpy as np
 
 from ...autograd import Function
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .resampling import adaptive_average
 from .validation import check_float, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 
@@ -206,20 +207,14 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                    count_include_pad=count_include_pad)
 
 
-def _adaptive_bounds(size, out):
-    """PyTorch's adaptive windows: output cell i covers [floor(i*size/out), ceil((i+1)*size/out))."""
-    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
-
-
 def adaptive_avg_pool2d(input, output_size, name="adaptive_avg_pool2d"):
     """Average pooling to a fixed (OH, OW); ``output_size=1`` is global average pooling.
 
-    Each output cell averages PyTorch's adaptive window. When the size divides evenly this is
-    plain ``avg_pool2d``; otherwise each of the OH*OW cells is averaged on its own (a loop over
-    output cells, each vectorised over N and C).
+    Output cell (i, j) averages PyTorch's adaptive window: rows [floor(i H/OH), ceil((i+1) H/OH)),
+    likewise columns. When the size divides evenly this is plain ``avg_pool2d``; otherwise the
+    windows overlap or differ in length, and the pooling is done as two averaging matrices
+    (``resampling.adaptive_average``).
     """
-    from ...tensor import stack
-
     check_nchw(input, name)
     oh, ow = pair(output_size, name, "output_size")
     check_positive((oh, ow), name, "output_size")
@@ -228,8 +223,4 @@ def adaptive_avg_pool2d(input, output_size, name="adaptive_avg_pool2d"):
         return GlobalAvgPool2d()(input)
     if h % oh == 0 and w % ow == 0:
         return avg_pool2d(input, (h // oh, w // ow), name=name)
-    rows = []
-    for top, bottom in _adaptive_bounds(h, oh):
-        cells = [input[:, :, top:bottom, left:right].mean(axis=(2, 3)) for left, right in _adaptive_bounds(w, ow)]
-        rows.append(stack(cells, axis=2))
-    return stack(rows, axis=2)
+    return adaptive_average(input, (oh, ow))

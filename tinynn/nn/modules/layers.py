@@ -252,6 +252,26 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class Upsample(Module):
+    """Resize to ``size`` or by ``scale_factor`` with ``F.interpolate`` (nearest, linear/bilinear)."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
+        super().__init__()
+        if isinstance(scale_factor, (int, float)):
+            scale_factor = float(scale_factor)
+        elif scale_factor is not None:
+            scale_factor = tuple(float(factor) for factor in scale_factor)
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
+
+    def forward(self, x):
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners, self.recompute_scale_factor)
+
+    def extra_repr(self):
+        described = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return described + f", mode={self.mode!r}"
+
+
 class Flatten(Module):
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()

@@ -1,0 +1,106 @@
+"""interpolate / Upsample (nearest, nearest-exact, linear, bilinear, area) and adaptive average
+pooling as separable matrices: PyTorch parity of outputs and gradients, gradchecks, errors."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, leaf, to_torch
+
+CASES = [  # input shape, keyword arguments
+    ((2, 3, 4, 5), dict(scale_factor=2)),
+    ((2, 3, 4, 5), dict(size=(7, 3))),
+    ((1, 2, 5, 5), dict(scale_factor=2.5)),
+    ((1, 2, 3, 3), dict(scale_factor=1.2)),  # the size does not change: PyTorch's shortcut
+    ((1, 2, 5, 4), dict(scale_factor=(2.1, 0.5))),  # doubles rows with a factor that is not 2
+    ((1, 2, 6, 6), dict(scale_factor=1.7, recompute_scale_factor=True)),
+    ((2, 3, 9), dict(size=4)),
+    ((2, 3, 4), dict(scale_factor=3)),
+]
+MODES = {3: ["nearest", "nearest-exact", "linear", "area"], 4: ["nearest", "nearest-exact", "bilinear", "area"]}
+
+
+def cases():
+    for shape, kwargs in CASES:
+        for mode in MODES[len(shape)]:
+            corner_options = [None, False, True] if mode in ("linear", "bilinear") else [None]
+            for align_corners in corner_options:
+                if mode == "area" and "scale_factor" in kwargs and kwargs.get("recompute_scale_factor") is None:
+                    continue  # PyTorch's area mode takes the output size only
+                yield shape, dict(kwargs, mode=mode, align_corners=align_corners)
+
+
+@pytest.mark.parametrize("shape, kwargs", list(cases()))
+def test_interpolate_matches_torch(torch, rng, device, shape, kwargs):
+    x = leaf(rng.standard_normal(shape), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    y = F.interpolate(x, **kwargs)
+    ty = torch.nn.functional.interpolate(tx, **kwargs)
+    assert y.shape == tuple(ty.shape)
+    assert_close(y, ty, rtol=1e-5, atol=1e-6)
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad, device=device))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode, align_corners", [("nearest", None), ("bilinear", False), ("bilinear", True),
+                                                  ("area", None)])
+def test_interpolate_gradcheck(rng, device, mode, align_corners):
+    x = leaf(rng.standard_normal((2, 2, 3, 4)), device=device)
+    assert gradcheck(lambda t: F.interpolate(t, size=(5, 3), mode=mode, align_corners=align_corners), [x])
+
+
+def test_interpolate_keeps_the_memory_layout_it_is_given(rng):
+    x = tinynn.tensor(rng.standard_normal((2, 4, 3, 3)).astype(np.float32)).permute(0, 2, 3, 1).permute(0, 3, 1, 2)
+    expected = F.interpolate(tinynn.tensor(x.numpy().copy()), scale_factor=2, mode="bilinear").numpy()
+    np.testing.assert_array_equal(F.interpolate(x, scale_factor=2, mode="bilinear").numpy(), expected)
+
+
+@pytest.mark.parametrize("out", [(3, 3), (5, 7), (2, 4)])
+def test_adaptive_avg_pool2d_with_uneven_windows_matches_torch(torch, rng, device, out):
+    x = leaf(rng.standard_normal((2, 3, 7, 10)), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    y = F.adaptive_avg_pool2d(x, out)
+    ty = torch.nn.functional.adaptive_avg_pool2d(tx, out)
+    assert_close(y, ty, rtol=1e-5, atol=1e-6)
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad, device=device))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_upsample_module_is_like_torchs(torch, rng):
+    for kwargs in (dict(scale_factor=2), dict(size=(3, 4), mode="bilinear"), dict(scale_factor=(2, 3)),
+                   dict(scale_factor=1.5, mode="bilinear", align_corners=True)):
+        ours, theirs = nn.Upsample(**kwargs), torch.nn.Upsample(**kwargs)
+        assert repr(ours) == repr(theirs)
+        x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+        assert_close(ours(tinynn.tensor(x)), theirs(torch.tensor(x)), rtol=1e-5, atol=1e-6)
+    assert list(nn.Upsample(scale_factor=2).state_dict()) == []
+
+
+def test_interpolate_errors_name_the_problem():
+    x = tinynn.zeros(1, 2, 4, 4)
+    with pytest.raises(ValueError, match="give exactly one of size and scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="give exactly one of size and scale_factor"):
+        F.interpolate(x, size=3, scale_factor=2)
+    with pytest.raises(ValueError, match="mode 'linear' needs 3-D input, got 4-D input .* \\(use 'bilinear'\\)"):
+        F.interpolate(x, scale_factor=2, mode="linear")
+    with pytest.raises(ValueError, match="mode must be 'nearest', 'nearest-exact', 'bilinear' or 'area', got 'cubic'"):
+        F.interpolate(x, scale_factor=2, mode="cubic")
+    with pytest.raises(ValueError, match="align_corners can only be set with mode 'bilinear', not 'nearest'"):
+        F.interpolate(x, scale_factor=2, align_corners=True)
+    with pytest.raises(ValueError, match=r"scale_factor 0.1 makes an empty output from size \(4, 4\)"):
+        F.interpolate(x, scale_factor=0.1)
+    with pytest.raises(ValueError, match="scale_factor must be a positive number or 2 of them"):
+        F.interpolate(x, scale_factor=(2, 2, 2))
+    with pytest.raises(ValueError, match=r"size must be positive, got \(0, 3\)"):
+        F.interpolate(x, size=(0, 3))
+    with pytest.raises(ValueError, match=r"expected 3-D \(N, C, L\) or 4-D \(N, C, H, W\) input, got shape \(4, 4\)"):
+        F.interpolate(tinynn.zeros(4, 4), size=2)
+    with pytest.raises(TypeError, match="floating-point"):
+        F.interpolate(tinynn.tensor(np.zeros((1, 1, 2, 2), np.int64)), size=3)

@@ -1,0 +1,159 @@
+"""Resizing images: nearest and (bi)linear interpolation, and adaptive average pooling to any size.
+
+Each of these treats rows and columns separately: output row i is a fixed weighted sum of input
+rows, and likewise for columns. So each is a pair of small matrices, R (OH, H) for the rows and
+Cm (OW, W) for the columns, and the whole resize of an image x (H, W) is  y = R @ x @ Cm^T.
+
+    nearest:   R[i, j] = 1 for the one source row j = floor(i * scale) (scale = H / OH)
+    linear:    two weights per row, 1 - lambda and lambda, on the rows either side of the source
+               position (i + 0.5) * scale - 0.5 (or i * (H - 1)/(OH - 1) with align_corners)
+    adaptive:  R[i, j] = 1 / (window length) on PyTorch's window [floor(i H / OH), ceil((i+1) H / OH))
+
+The indices and weights follow PyTorch's kernels, in the same float precision, so the results agree.
+Writing the resize as matrices makes its backward one line of algebra instead of a scatter:
+dL/dx = R^T @ dL/dy @ Cm, every output gradient flowing back to the pixels it was made from, with
+the weights it was made with. The matrices are built with the input's array module, on its device.
+"""
+import math
+
+import numpy as np
+
+from ...autograd import Function
+from .validation import check_float, check_not_empty, ntuple
+
+LINEAR_MODES = {3: "linear", 4: "bilinear"}
+
+
+def separable_map(x, rows, columns):
+    """rows @ x[n, c] @ columns^T for every (n, c): (N, C, H, W) -> (N, C, OH, OW), as two large
+    matrix products (one over all rows of all images, one over all columns)."""
+    n, c, h, w = x.shape
+    along_width = (x.reshape(n * c * h, w) @ columns.T).reshape(n, c, h, -1)
+    along_height = along_width.transpose(0, 1, 3, 2).reshape(-1, h) @ rows.T
+    return along_height.reshape(n, c, -1, rows.shape[0]).transpose(0, 1, 3, 2)
+
+
+class SeparableResample2d(Function):
+    """y[n, c] = R @ x[n, c] @ Cm^T.  Shapes: x (N, C, H, W), R (OH, H), Cm (OW, W) -> y (N, C, OH, OW).
+    Backward: dL/dx[n, c] = R^T @ dL/dy[n, c] @ Cm (R and Cm are constants)."""
+
+    def __init__(self, rows, columns):
+        self.rows, self.columns = rows, columns
+
+    def forward(self, x):
+        return separable_map(x, self.rows, self.columns)
+
+    def backward(self, gy):
+        return (separable_map(gy, self.rows.T, self.columns.T),)
+
+
+def _selection(xp, indices, in_size, weights, dtype):
+    """(out, in) matrix with weights[i] at column indices[i] of row i."""
+    return (indices[:, None] == xp.arange(in_size)[None, :]) * weights[:, None].astype(dtype)
+
+
+def nearest_matrix(xp, in_size, out_size, scale, dtype, exact=False):
+    """PyTorch's nearest: source floor(i * scale), or floor((i + 0.5) * scale) for "nearest-exact",
+    computed in float32 whatever the dtype, as PyTorch does; like PyTorch, "nearest" takes source i
+    when the size is unchanged and i // 2 when it doubles, whatever the scale factor."""
+    if not exact and out_size in (in_size, 2 * in_size):
+        source = xp.arange(out_size) // (out_size // in_size)
+        return _selection(xp, source, in_size, xp.ones(out_size, dtype=dtype), dtype)
+    positions = xp.arange(out_size, dtype=np.float32) + (np.float32(0.5) if exact else np.float32(0))
+    source = xp.minimum(xp.floor(positions * np.float32(scale)).astype(np.int64), in_size - 1)
+    return _selection(xp, source, in_size, xp.ones(out_size, dtype=dtype), dtype)
+
+
+def linear_matrix(xp, in_size, out_size, scale, align_corners, dtype):
+    """PyTorch's linear interpolation weights (``area_pixel_compute_source_index`` and
+    ``guard_index_and_lambda``), in the input's precision."""
+    if in_size == out_size:
+        return xp.eye(in_size, dtype=dtype)
+    positions = xp.arange(out_size, dtype=dtype)
+    if align_corners:
+        source = positions * dtype.type(scale)
+    else:
+        source = xp.maximum((positions + dtype.type(0.5)) * dtype.type(scale) - dtype.type(0.5), 0)
+    lower = xp.minimum(source.astype(np.int64), in_size - 1)
+    upper_weight = xp.clip(source - lower, 0, 1)
+    upper = lower + (lower < in_size - 1)
+    return (_selection(xp, lower, in_size, 1 - upper_weight, dtype)
+            + _selection(xp, upper, in_size, upper_weight, dtype))
+
+
+def adaptive_average_matrix(xp, in_size, out_size, dtype):
+    """Row i averages PyTorch's adaptive window [floor(i in/out), ceil((i+1) in/out))."""
+    cells = xp.arange(out_size)
+    starts, ends = cells * in_size // out_size, -(-(cells + 1) * in_size // out_size)
+    columns = xp.arange(in_size)[None, :]
+    inside = (columns >= starts[:, None]) & (columns < ends[:, None])
+    return inside * (1 / (ends - starts)).astype(dtype)[:, None]
+
+
+def adaptive_average(images, out_hw):
+    """(N, C, H, W) averaged over PyTorch's adaptive windows to (N, C, OH, OW)."""
+    xp, dtype = Function.xp(images.data), images.dtype
+    return SeparableResample2d(*(adaptive_average_matrix(xp, images.shape[2 + i], out_hw[i], dtype)
+                                 for i in range(2)))(images)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
+    """Resize (N, C, L) or (N, C, H, W) input to ``size``, or by ``scale_factor`` (output floor(in * s)).
+
+    ``mode``: "nearest", "nearest-exact", "linear" (3-D), "bilinear" (4-D) or "area" (adaptive
+    average pooling). ``align_corners`` (linear modes only): map the corner pixels' centres onto
+    each other instead of the corners' edges. Given a ``scale_factor``, the source positions use
+    1/scale_factor unless ``recompute_scale_factor`` (as in PyTorch).
+    """
+    name = "interpolate"
+    check_float(input, name)
+    if input.ndim not in (3, 4):
+        raise ValueError(f"{name}: expected 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    check_not_empty(input, name)
+    spatial = input.ndim - 2
+    linear_mode = LINEAR_MODES[input.ndim]
+    if mode in LINEAR_MODES.values() and mode != linear_mode:
+        raise ValueError(f"{name}: mode {mode!r} needs {'3-D' if mode == 'linear' else '4-D'} input, got "
+                         f"{input.ndim}-D input of shape {input.shape} (use {linear_mode!r})")
+    if mode not in ("nearest", "nearest-exact", "area", linear_mode):
+        raise ValueError(f"{name}: mode must be 'nearest', 'nearest-exact', {linear_mode!r} or 'area', got {mode!r}")
+    if align_corners is not None and mode != linear_mode:
+        raise ValueError(f"{name}: align_corners can only be set with mode {linear_mode!r}, not {mode!r}")
+    in_sizes = input.shape[2:]
+    out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name)
+    images = input.reshape(input.shape[:2] + (1,) * (4 - input.ndim) + in_sizes)
+    if mode == "area":
+        resampled = adaptive_average(images, (1,) * (2 - spatial) + out_sizes)
+    else:
+        xp, dtype = Function.xp(input.data), input.dtype
+        matrices = [xp.eye(1, dtype=dtype)] * (2 - spatial)
+        for in_size, out_size, scale in zip(in_sizes, out_sizes, scales):
+            if mode == linear_mode:
+                if align_corners:
+                    scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+                matrices.append(linear_matrix(xp, in_size, out_size, scale, bool(align_corners), dtype))
+            else:
+                matrices.append(nearest_matrix(xp, in_size, out_size, scale, dtype, exact=mode == "nearest-exact"))
+        resampled = SeparableResample2d(*matrices)(images)
+    return resampled.reshape(input.shape[:2] + out_sizes)
+
+
+def _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name):
+    """The output sizes, and for each axis the input/output scale the source positions use."""
+    spatial = len(in_sizes)
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{name}: give exactly one of size and scale_factor")
+    if size is not None:
+        out_sizes = ntuple(size, spatial, name, "size")
+        if any(s <= 0 for s in out_sizes):
+            raise ValueError(f"{name}: size must be positive, got {out_sizes}")
+        return out_sizes, tuple(i / o for i, o in zip(in_sizes, out_sizes))
+    factors = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+    if len(factors) != spatial or not all(isinstance(f, (int, float)) and f > 0 for f in factors):
+        raise ValueError(f"{name}: scale_factor must be a positive number or {spatial} of them, got {scale_factor!r}")
+    out_sizes = tuple(math.floor(i * f) for i, f in zip(in_sizes, factors))
+    if any(s <= 0 for s in out_sizes):
+        raise ValueError(f"{name}: scale_factor {scale_factor!r} makes an empty output from size {in_sizes}")
+    if recompute_scale_factor:
+        return out_sizes, tuple(i / o for i, o in zip(in_sizes, out_sizes))
+    return out_sizes, tuple(1 / f for f in factors)

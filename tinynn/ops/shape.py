@@ -50,7 +50,9 @@ class GetItem(Function):
     """y = x[index] for ints, slices, None, Ellipsis, integer or boolean arrays.
 
     dL/dx is zero except at the selected positions, which receive dL/dy; a position selected
-    several times (repeated integer indices) receives the sum (scatter-add).
+    several times (repeated integer indices) receives the sum (scatter-add). An index of ints and
+    slices only ("basic" indexing) selects each position once, so a plain assignment does, many
+    times faster than the scatter-add.
     """
 
     def __init__(self, index):
@@ -66,8 +68,18 @@ class GetItem(Function):
     def backward(self, gy):
         xp = self.xp(gy)
         gx = xp.zeros(self.input_shape, dtype=gy.dtype)
-        backend.scatter_add(gx, _index_on(xp, self.index), gy)
+        if _is_basic(self.index):
+            gx[self.index] = gy
+        else:
+            backend.scatter_add(gx, _index_on(xp, self.index), gy)
         return (gx,)
+
+
+def _is_basic(index):
+    """True for an index of ints, slices, None and Ellipsis only (no arrays, lists or booleans)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(part is None or part is Ellipsis or isinstance(part, slice)
+               or (isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_))) for part in parts)
 
 
 def _index_on(xp, index):

@@ -1,4 +1,4 @@
-__all__ = ["BatchNorm1d", "BatchNorm2d", "ModuleDict", "ModuleList", "Sequential", "Conv1d", "Conv2d", "ConvTranspose2d", "AdaptiveAvgPool2d", "AvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Upsample", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool1d", "MaxPool2d", "AvgPool1d", "ReLU", "Softmax", "Sigmoid", "Tanh", "SiLU", "GELU", "ELU", "Softplus", "LayerNorm", "GroupNorm", "Embedding", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "Module", "StateDictError"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "ModuleDict", "ModuleList", "Sequential", "Conv1d", "Conv2d", "ConvTranspose2d", "AdaptiveAvgPool2d", "AvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Upsample", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool1d", "MaxPool2d", "AvgPool1d", "ReLU", "Softmax", "Sigmoid", "Tanh", "SiLU", "GELU", "ELU", "Softplus", "LayerNorm", "GroupNorm", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "Module", "StateDictError"]
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
@@ -8,4 +8,5 @@ from .layers import (ELU, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Dropout, Drop
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .normalization import GroupNorm, LayerNorm
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .module import Module, StateDictError

@@ -1,0 +1,182 @@
+"""Recurrent layers: every cell's back-propagation through time gradchecked (both directions, on
+every device), RNN/LSTM/GRU and their cells compared with PyTorch (outputs, final states and every
+gradient), state dicts, dropout between layers, a sequence task learned, and clear errors."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn.functional.recurrent import CELLS, recurrence
+from helpers import assert_close, leaf, to_torch
+
+GATE_BLOCKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+@pytest.mark.parametrize("mode", list(CELLS))
+@pytest.mark.parametrize("reverse", [False, True])
+def test_recurrence_gradcheck(rng, device, mode, reverse):
+    length, batch, features, hidden = 4, 2, 3, 3
+    rows = GATE_BLOCKS[mode] * hidden
+    inputs = [leaf(rng.standard_normal(shape) * 0.7, device=device) for shape in
+              [(length, batch, features), (rows, features), (rows, hidden), (rows,), (rows,)]]
+    states = [leaf(rng.standard_normal((batch, hidden)), device=device) for _ in range(2 if mode == "LSTM" else 1)]
+
+    def run(*tensors):
+        return recurrence(mode, *tensors[:5], tuple(tensors[5:]), reverse=reverse)
+
+    assert gradcheck(run, inputs + states)
+
+
+def pytorch_pair(torch, ours, theirs_type, **kwargs):
+    theirs = theirs_type(ours.input_size, ours.hidden_size, **kwargs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    return theirs
+
+
+def flat(result):
+    """(output, h_n) or (output, (h_n, c_n)) or a cell's h or (h, c) -> list of tensors."""
+    items = result if isinstance(result, tuple) else (result,)
+    return [t for item in items for t in (item if isinstance(item, tuple) else (item,))]
+
+
+LAYER_CASES = [
+    ("LSTM", dict()), ("LSTM", dict(num_layers=2, bidirectional=True)), ("LSTM", dict(batch_first=True, bias=False)),
+    ("GRU", dict()), ("GRU", dict(num_layers=2, bidirectional=True, batch_first=True)),
+    ("RNN", dict()), ("RNN", dict(nonlinearity="relu", num_layers=2)), ("RNN", dict(bidirectional=True)),
+]
+
+
+@pytest.mark.parametrize("kind, options", LAYER_CASES)
+@pytest.mark.parametrize("with_state", [False, True])
+def test_layers_match_torch(torch, rng, device, kind, options, with_state):
+    ours = getattr(nn, kind)(5, 6, **options)
+    theirs = pytorch_pair(torch, ours, getattr(torch.nn, kind), **options)
+    ours.to(device)
+    shape = (3, 4, 5) if options.get("batch_first") else (4, 3, 5)
+    x = leaf(rng.standard_normal(shape), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    state_shape = (options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1), 3, 6)
+    our_state = their_state = None
+    if with_state:
+        parts = [leaf(rng.standard_normal(state_shape), dtype=np.float32, device=device)
+                 for _ in range(2 if kind == "LSTM" else 1)]
+        torch_parts = [to_torch(torch, part, True) for part in parts]
+        our_state, their_state = (tuple(parts), tuple(torch_parts)) if kind == "LSTM" else (parts[0], torch_parts[0])
+    outputs, torch_outputs = flat(ours(x, our_state)), flat(theirs(tx, their_state))
+    for ours_t, theirs_t in zip(outputs, torch_outputs):
+        assert_close(ours_t, theirs_t, rtol=1e-5, atol=1e-6, what="forward")
+    loss = sum(((out * out).sum() for out in outputs), tinynn.tensor(0.0, device=device))
+    loss.backward()
+    sum((out * out).sum() for out in torch_outputs).backward()
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what="input grad")
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
+    if with_state:
+        for part, torch_part in zip(parts, torch_parts):
+            assert_close(part.grad, torch_part.grad, rtol=1e-4, atol=1e-5, what="initial state grad")
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_unbatched_sequences_match_torch(torch, rng, kind):
+    ours = getattr(nn, kind)(3, 4, num_layers=2)
+    theirs = pytorch_pair(torch, ours, getattr(torch.nn, kind), num_layers=2)
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    for ours_t, theirs_t in zip(flat(ours(tinynn.tensor(x))), flat(theirs(torch.tensor(x)))):
+        assert ours_t.shape == tuple(theirs_t.shape)
+        assert_close(ours_t, theirs_t, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind, options", [("RNNCell", {}), ("RNNCell", dict(nonlinearity="relu")),
+                                           ("LSTMCell", {}), ("GRUCell", dict(bias=False))])
+@pytest.mark.parametrize("batched", [True, False])
+def test_cells_match_torch(torch, rng, device, kind, options, batched):
+    ours = getattr(nn, kind)(5, 4, **options)
+    theirs = pytorch_pair(torch, ours, getattr(torch.nn, kind), **options)
+    ours.to(device)
+    shape = (3, 5) if batched else (5,)
+    x = leaf(rng.standard_normal(shape), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    state_shape = (3, 4) if batched else (4,)
+    parts = [leaf(rng.standard_normal(state_shape), dtype=np.float32, device=device)
+             for _ in range(2 if kind == "LSTMCell" else 1)]
+    torch_parts = [to_torch(torch, part, True) for part in parts]
+    state = tuple(parts) if kind == "LSTMCell" else parts[0]
+    torch_state = tuple(torch_parts) if kind == "LSTMCell" else torch_parts[0]
+    for result, torch_result in ((ours(x), theirs(tx)), (ours(x, state), theirs(tx, torch_state))):
+        for ours_t, theirs_t in zip(flat(result), flat(torch_result)):
+            assert ours_t.shape == tuple(theirs_t.shape)
+            assert_close(ours_t, theirs_t, rtol=1e-5, atol=1e-6)
+    sum((t * t).sum() for t in flat(result)).backward()
+    sum((t * t).sum() for t in flat(torch_result)).backward()
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5)
+    for part, torch_part in zip(parts, torch_parts):
+        assert_close(part.grad, torch_part.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_initialisation_and_repr_are_pytorchs(torch):
+    model = nn.LSTM(10, 32, num_layers=2, bidirectional=True, dropout=0.25)
+    values = np.concatenate([p.numpy().ravel() for p in model.parameters()])
+    bound = 1 / np.sqrt(32)
+    assert values.min() >= -bound and values.max() <= bound and abs(values.std() - bound / np.sqrt(3)) < 0.01
+    assert repr(model) == repr(torch.nn.LSTM(10, 32, num_layers=2, bidirectional=True, dropout=0.25))
+    assert repr(nn.GRUCell(3, 4, bias=False)) == repr(torch.nn.GRUCell(3, 4, bias=False))
+    assert sum(p.numel() for p in model.parameters()) == sum(
+        p.numel() for p in torch.nn.LSTM(10, 32, num_layers=2, bidirectional=True).parameters())
+
+
+def test_dropout_acts_between_layers_in_training_only(rng):
+    model = nn.GRU(3, 8, num_layers=2, dropout=0.5)
+    plain = nn.GRU(3, 8, num_layers=2)
+    plain.load_state_dict(model.state_dict())
+    x = tinynn.tensor(rng.standard_normal((6, 4, 3)).astype(np.float32))
+    training_output = model(x)[0].numpy()
+    assert not np.allclose(training_output, plain(x)[0].numpy())
+    model.eval()
+    np.testing.assert_array_equal(model(x)[0].numpy(), plain(x)[0].numpy())
+    with pytest.warns(UserWarning, match="does nothing with num_layers=1"):
+        nn.LSTM(3, 4, dropout=0.2)
+
+
+def test_an_lstm_learns_to_add_up_a_sequence(rng):
+    """The label is the sign of the sum of ten inputs; the classifier sees only the final state,
+    so the LSTM has to accumulate the sum over the steps (PyTorch reaches 95% the same way)."""
+    tinynn.manual_seed(1)
+    lstm, head = nn.LSTM(1, 12), nn.Linear(12, 2)
+    optimizer = tinynn.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=0.03)
+    for _ in range(80):
+        x = rng.standard_normal((10, 64, 1)).astype(np.float32)
+        labels = tinynn.tensor((x[:, :, 0].sum(0) > 0).astype(np.int64))
+        optimizer.zero_grad()
+        _, (h_n, _) = lstm(tinynn.tensor(x))
+        loss = nn.functional.cross_entropy(head(h_n[0]), labels)
+        loss.backward()
+        optimizer.step()
+    x = rng.standard_normal((10, 500, 1)).astype(np.float32)
+    with tinynn.no_grad():
+        _, (h_n, _) = lstm(tinynn.tensor(x))
+        accuracy = (head(h_n[0]).numpy().argmax(1) == (x[:, :, 0].sum(0) > 0)).mean()
+    assert accuracy > 0.9, accuracy
+
+
+def test_errors_name_the_layer_and_what_was_expected():
+    lstm = nn.LSTM(5, 6, num_layers=2)
+    with pytest.raises(ValueError, match=r"LSTM\(5, 6\): expected 5 input features in the last axis, got input of shape \(4, 3, 7\)"):
+        lstm(tinynn.zeros(4, 3, 7))
+    with pytest.raises(ValueError, match=r"LSTM\(5, 6\): expected \(L, N, I\) or \(L, I\) input, got a 4-D tensor"):
+        lstm(tinynn.zeros(4, 3, 5, 1))
+    with pytest.raises(ValueError, match=r"LSTM\(5, 6\): expected h_0 of shape \(2, 3, 6\), got \(1, 3, 6\)"):
+        lstm(tinynn.zeros(4, 3, 5), (tinynn.zeros(1, 3, 6), tinynn.zeros(2, 3, 6)))
+    with pytest.raises(ValueError, match=r"expected hx as a pair \(h_0, c_0\)"):
+        lstm(tinynn.zeros(4, 3, 5), tinynn.zeros(2, 3, 6))
+    with pytest.raises(ValueError, match=r"GRU\(5, 6\): got an empty batch or sequence"):
+        nn.GRU(5, 6)(tinynn.zeros(0, 3, 5))
+    with pytest.raises(TypeError, match="floating-point"):
+        nn.RNN(5, 6)(tinynn.tensor(np.zeros((2, 3, 5), np.int64)))
+    with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu', got 'gelu'"):
+        nn.RNN(5, 6, nonlinearity="gelu")
+    with pytest.raises(ValueError, match="hidden_size must be a positive int, got 0"):
+        nn.GRUCell(5, 0)
+    with pytest.raises(ValueError, match=r"GRUCell\(5, 6\): expected hx of shape \(3, 6\), got \(6,\)"):
+        nn.GRUCell(5, 6)(tinynn.zeros(3, 5), tinynn.zeros(6))

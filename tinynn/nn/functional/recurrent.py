@@ -1,0 +1,214 @@
+"""Recurrent layers: one time step of an Elman RNN, an LSTM and a GRU, each with its backward
+beside it, and ``Recurrence``, which runs a cell over a sequence and back-propagates through time.
+
+Shapes: L time steps, N batch, I input features, H hidden units, G gate blocks per cell (1 for
+an Elman RNN, 4 for an LSTM, 3 for a GRU). The weights are PyTorch's: W_ih (G*H, I), W_hh (G*H, H),
+b_ih and b_hh (G*H,), the gate blocks stacked in PyTorch's order.
+
+Every cell step sees its input through P_t = x_t W_ih^T + b_ih and its previous hidden state
+through Q_t = h_(t-1) W_hh^T + b_hh. P for all L steps is one matrix product before the loop
+(only Q must wait for the previous step), and in the backward pass dL/dx, dL/dW_ih and dL/db_ih
+are one matrix product each after the loop, from the dL/dP of every step. A cell's step maps
+(P_t, Q_t, previous state) to the new state; its backward returns dL/dP_t, dL/dQ_t and the part
+of dL/d(previous state) that does not go through Q_t; ``Recurrence`` does the rest.
+"""
+from ...autograd import Function
+
+
+def _sigmoid(xp, a):
+    return (xp.tanh(a * 0.5) + 1) * 0.5  # never overflows, as ops.Sigmoid
+
+
+class ElmanCell:
+    """h_t = act(P_t + Q_t), act = tanh or relu.  State (h,).
+
+    Backward: dL/dA = dL/dh_t * act'(A), which is 1 - h_t^2 for tanh and [h_t > 0] for relu;
+    dL/dP_t = dL/dQ_t = dL/dA, and h_(t-1) reaches h_t through Q_t only.
+    """
+
+    gate_blocks = 1
+
+    def __init__(self, nonlinearity):
+        self.nonlinearity = nonlinearity
+
+    def step(self, xp, projected, recurrent, state):
+        pre_activation = projected + recurrent
+        h = xp.tanh(pre_activation) if self.nonlinearity == "tanh" else xp.maximum(pre_activation, 0)
+        return (h,), h
+
+    def step_backward(self, xp, grads, saved, state):
+        (gh,), h = grads, saved
+        g_pre = gh * (1 - h * h) if self.nonlinearity == "tanh" else gh * (h > 0)
+        return g_pre, g_pre, (None,)
+
+
+class LSTMCell:
+    """Gates from A = P_t + Q_t, split into blocks (i, f, g, o) of H columns:
+        i = sigmoid(A_i), f = sigmoid(A_f), g = tanh(A_g), o = sigmoid(A_o)
+        c_t = f * c_(t-1) + i * g,    h_t = o * tanh(c_t).    State (h, c).
+
+    Backward, from dL/dh_t and dL/dc_t (each the sum of what later steps and the outputs send):
+        dc = dL/dc_t + dL/dh_t * o * (1 - tanh(c_t)^2)        (the total gradient of c_t)
+        dA_i = dc * g * i (1 - i),   dA_f = dc * c_(t-1) * f (1 - f),   dA_g = dc * i * (1 - g^2),
+        dA_o = dL/dh_t * tanh(c_t) * o (1 - o)
+        dL/dP_t = dL/dQ_t = dA,   dL/dc_(t-1) = dc * f  (the cell state's direct path)
+
+    All four gates come from one tanh over A: sigmoid(a) = tanh(a/2)/2 + 1/2, so with s = 1/2 on
+    the sigmoid blocks and 1 on g, gate = s * tanh(s A) + (1/2 on the sigmoid blocks), and its
+    derivative is s^2 (1 - tanh(s A)^2). Whole-array passes instead of one per gate: faster.
+    """
+
+    gate_blocks = 4
+
+    def _constants(self, xp, hidden, dtype):
+        """s and the shift (1/2 on the sigmoid blocks), built on the device (no upload)."""
+        scale, shift = xp.full(4 * hidden, 0.5, dtype=dtype), xp.full(4 * hidden, 0.5, dtype=dtype)
+        scale[2 * hidden:3 * hidden], shift[2 * hidden:3 * hidden] = 1, 0
+        return scale, shift, scale * scale
+
+    def step(self, xp, projected, recurrent, state):
+        _, c_before = state
+        hidden = c_before.shape[1]
+        if not hasattr(self, "scale"):
+            self.scale, self.shift, self.slope = self._constants(xp, hidden, c_before.dtype)
+        tanh_scaled = xp.tanh((projected + recurrent) * self.scale)
+        gates = tanh_scaled * self.scale + self.shift
+        i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        c = f * c_before + i * g
+        tanh_c = xp.tanh(c)
+        return (o * tanh_c, c), (gates, tanh_scaled, tanh_c)
+
+    def step_backward(self, xp, grads, saved, state):
+        gh, gc = grads
+        gates, tanh_scaled, tanh_c = saved
+        _, c_before = state
+        hidden = c_before.shape[1]
+        i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        dc = gc + gh * o * (1 - tanh_c * tanh_c)
+        g_gates = xp.empty_like(gates)  # dL/d(gate), then times the gates' derivatives at once
+        for k, upstream in enumerate((dc * g, dc * c_before, dc * i, gh * tanh_c)):
+            g_gates[:, k * hidden:(k + 1) * hidden] = upstream
+        g_gates *= (1 - tanh_scaled * tanh_scaled) * self.slope
+        return g_gates, g_gates, (None, dc * f)
+
+
+class GRUCell:
+    """With P_t and Q_t split into blocks (r, z, n) of H columns:
+        r = sigmoid(P_r + Q_r),  z = sigmoid(P_z + Q_z),  n = tanh(P_n + r * Q_n)
+        h_t = (1 - z) * n + z * h_(t-1).    State (h,).
+
+    Backward, from dL/dh_t:
+        dA_n = dL/dh_t * (1 - z) * (1 - n^2),   dA_z = dL/dh_t * (h_(t-1) - n) * z (1 - z),
+        dA_r = dA_n * Q_n * r (1 - r)
+        dL/dP_t = (dA_r, dA_z, dA_n),   dL/dQ_t = (dA_r, dA_z, dA_n * r),
+        and h_(t-1)'s direct path: dL/dh_t * z.
+    r and z are computed together, as one (N, 2H) block.
+    """
+
+    gate_blocks = 3
+
+    def step(self, xp, projected, recurrent, state):
+        (h_before,) = state
+        hidden = h_before.shape[1]
+        reset_update = _sigmoid(xp, projected[:, :2 * hidden] + recurrent[:, :2 * hidden])
+        r, z = reset_update[:, :hidden], reset_update[:, hidden:]
+        recurrent_n = recurrent[:, 2 * hidden:]
+        n = xp.tanh(projected[:, 2 * hidden:] + r * recurrent_n)
+        h = n + z * (h_before - n)
+        return (h,), (reset_update, n, recurrent_n)
+
+    def step_backward(self, xp, grads, saved, state):
+        (gh,), (reset_update, n, recurrent_n), (h_before,) = grads, saved, state
+        hidden = h_before.shape[1]
+        r, z = reset_update[:, :hidden], reset_update[:, hidden:]
+        g_projected = xp.empty((gh.shape[0], 3 * hidden), dtype=gh.dtype)
+        g_n = g_projected[:, 2 * hidden:]
+        xp.multiply(gh * (1 - z), 1 - n * n, out=g_n)
+        g_projected[:, :hidden] = g_n * recurrent_n
+        g_projected[:, hidden:2 * hidden] = gh * (h_before - n)
+        g_projected[:, :2 * hidden] *= reset_update * (1 - reset_update)
+        g_recurrent = g_projected.copy()
+        g_recurrent[:, 2 * hidden:] *= r
+        return g_projected, g_recurrent, (gh * z,)
+
+
+class Recurrence(Function):
+    """Runs ``cell`` over the L steps of x (L, N, I), forwards in time or, with ``reverse``,
+    from the last step to the first (the second direction of a bidirectional layer).
+
+    Inputs: x, W_ih, W_hh, b_ih, b_hh (or None), then the initial state: h_0 (N, H), and c_0
+    (N, H) for an LSTM. Output (L, N, S*H): the state after each step, its S parts side by side
+    (h_t; for an LSTM h_t then c_t), in input order whatever the direction.
+
+    Backward is back-propagation through time: the steps are visited in the opposite order,
+    each adding the gradient its state gets from the output to the one the next step sent back,
+        dL/dh_(t-1) = dL/dQ_t @ W_hh (+ the cell's direct path),
+    and summing dL/dW_hh += dL/dQ_t^T @ h_(t-1), dL/db_hh += the rows of dL/dQ_t.
+    """
+
+    def __init__(self, cell, reverse=False):
+        self.cell, self.reverse = cell, reverse
+
+    def _steps(self, length):
+        return range(length - 1, -1, -1) if self.reverse else range(length)
+
+    def forward(self, x, weight_ih, weight_hh, bias_ih, bias_hh, *initial_state):
+        xp = self.xp(x)
+        length, batch, features = x.shape
+        hidden = weight_hh.shape[1]
+        projected = (x.reshape(length * batch, features) @ weight_ih.T).reshape(length, batch, -1)
+        if bias_ih is not None:
+            projected += bias_ih
+        keep = any(self.needs_input_grad)
+        self.saved, self.states = [None] * length, [None] * length
+        state = initial_state
+        output = xp.empty((length, batch, len(state) * hidden), dtype=x.dtype)
+        for t in self._steps(length):
+            recurrent = state[0] @ weight_hh.T
+            if bias_hh is not None:
+                recurrent += bias_hh
+            new_state, saved = self.cell.step(xp, projected[t], recurrent, state)
+            if keep:
+                self.saved[t], self.states[t] = saved, state
+            for k, part in enumerate(new_state):
+                output[t, :, k * hidden:(k + 1) * hidden] = part
+            state = new_state
+        if keep:
+            self.x, self.weight_ih, self.weight_hh = x, weight_ih, weight_hh
+            self.has_bias = bias_ih is not None
+        return output
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        length, batch, features = self.x.shape
+        hidden = self.weight_hh.shape[1]
+        parts = gy.shape[2] // hidden
+        g_projected = xp.empty((length, batch, self.weight_ih.shape[0]), dtype=gy.dtype)
+        g_weight_hh = xp.zeros_like(self.weight_hh)
+        g_bias_hh = xp.zeros(self.weight_hh.shape[0], dtype=gy.dtype)
+        g_state = [xp.zeros((batch, hidden), dtype=gy.dtype) for _ in range(parts)]
+        for t in reversed(self._steps(length)):
+            grads = tuple(gy[t, :, k * hidden:(k + 1) * hidden] + g_state[k] for k in range(parts))
+            g_projected[t], g_recurrent, direct = self.cell.step_backward(xp, grads, self.saved[t], self.states[t])
+            h_before = self.states[t][0]
+            g_weight_hh += g_recurrent.T @ h_before
+            g_bias_hh += g_recurrent.sum(axis=0)
+            g_h_before = g_recurrent @ self.weight_hh
+            if direct[0] is not None:
+                g_h_before += direct[0]
+            g_state = [g_h_before] + [part if part is not None else xp.zeros_like(g_h_before) for part in direct[1:]]
+        rows = g_projected.reshape(length * batch, -1)
+        gx = (rows @ self.weight_ih).reshape(length, batch, features) if self.needs_input_grad[0] else None
+        g_weight_ih = rows.T @ self.x.reshape(length * batch, features) if self.needs_input_grad[1] else None
+        g_bias_ih = rows.sum(axis=0) if self.has_bias else None
+        return (gx, g_weight_ih, g_weight_hh, g_bias_ih, g_bias_hh if self.has_bias else None, *g_state)
+
+
+CELLS = {"RNN_TANH": lambda: ElmanCell("tanh"), "RNN_RELU": lambda: ElmanCell("relu"), "LSTM": LSTMCell,
+         "GRU": GRUCell}
+
+
+def recurrence(mode, x, weight_ih, weight_hh, bias_ih, bias_hh, initial_state, reverse=False):
+    """One layer, one direction: x (L, N, I) and the initial state (a tuple of (N, H) tensors) ->
+    (L, N, S*H), the state after every step (see ``Recurrence``)."""
+    return Recurrence(CELLS[mode](), reverse)(x, weight_ih, weight_hh, bias_ih, bias_hh, *initial_state)

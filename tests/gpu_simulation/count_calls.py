@@ -2,9 +2,12 @@
 
     python tests/gpu_simulation/count_calls.py [--batch-size 128]
 
-Counted on the simulated CuPy: every CuPy call that returns an array. On a real GPU each costs
-CuPy's per-call overhead (microseconds of CPU time), which for a network this small, rather than
-the arithmetic, sets the step time.
+Counted on the simulated CuPy: every CuPy call that returns an array, and among them an estimate
+of the kernel launches: calls returning new memory (not a view of an existing array) plus
+in-place writes (``a += b``, ``a[...] = b``), which return no new array but launch a kernel.
+On a real GPU each call costs CuPy's per-call overhead (microseconds of CPU time, a few more for a
+kernel launch than for a view), which for a network this small, rather than the arithmetic,
+sets the step time.
 """
 import argparse
 import sys
@@ -34,9 +37,19 @@ def main(argv=None):
     def counting_wrap(value):
         if isinstance(value, (np.ndarray, np.generic)):
             calls["arrays"] += 1
+            calls["kernels"] += getattr(value, "base", None) is None
         return wrap(value)
 
+    def counting_write(write):
+        def method(self, *args):
+            calls["kernels"] += 1
+            return write(self, *args)
+        return method
+
     simulated_cupy._wrap = counting_wrap
+    ndarray = simulated_cupy.ndarray
+    for name in ["__setitem__"] + [f"__i{op}__" for op in ("add", "sub", "mul", "truediv")]:
+        setattr(ndarray, name, counting_write(getattr(ndarray, name)))
     model = MnistTiny().to("gpu")
     optimizer = tinynn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-5)
     images = tinynn.randn(args.batch_size, 1, 28, 28, device="gpu")
@@ -46,7 +59,7 @@ def main(argv=None):
     def counted(phase, work):
         calls.clear()
         result = work()
-        counts[phase] = calls["arrays"]
+        counts[phase] = calls["arrays"], calls["kernels"]
         return result
 
     for _ in range(2):  # the second step is counted: the first creates the optimizer's state
@@ -54,7 +67,9 @@ def main(argv=None):
         loss = counted("forward", lambda: F.cross_entropy(model(images), labels))
         counted("backward", loss.backward)
         counted("optimizer", optimizer.step)
-    print(", ".join(f"{phase} {count}" for phase, count in counts.items()) + f"; total {sum(counts.values())}")
+    for phase, (arrays, kernels) in counts.items():
+        print(f"{phase:10} {arrays:5} calls, about {kernels:4} kernels")
+    print(f"{'total':10} {sum(a for a, _ in counts.values()):5} calls, about {sum(k for _, k in counts.values()):4} kernels")
     return counts
 
 

@@ -1,4 +1,5 @@
-"""SGD, Adam, AdamW, RMSprop, Adagrad: 20-step trajectories equal PyTorch's; state dicts resume the same trajectory."""
+"""SGD, Adam, AdamW, RMSprop, Adagrad: 20-step trajectories equal PyTorch's; state dicts resume the same
+trajectory; the foreach path (all parameters updated as one flat array) gives the same bits as the loop."""
 import numpy as np
 import pytest
 
@@ -83,3 +84,65 @@ def test_invalid_hyperparameters_are_errors():
         tinynn.optim.Adam([])
     with pytest.raises(ValueError, match="does not require grad"):
         tinynn.optim.SGD([tinynn.tensor([1.0])], lr=0.1)
+
+
+SHAPES = [(3, 4), (5,), (2, 2, 3), (1,)]
+
+
+def _state_values(optimizer):
+    """{parameter index: {key: NumPy array or number}} from the optimizer's state dict."""
+    return {index: {key: value.numpy() if isinstance(value, tinynn.Tensor) else value for key, value in values.items()}
+            for index, values in optimizer.state_dict()["state"].items()}
+
+
+def _run(name, kwargs, foreach, device, steps, skip=None, params=None, optimizer=None):
+    """Steps on four parameters in two groups; ``skip`` = (step, parameter index) leaves one
+    parameter without a gradient at that step (so its state falls behind the others')."""
+    rng = np.random.default_rng(1)
+    targets = [rng.standard_normal(shape) for shape in SHAPES]
+    if params is None:
+        params = [tinynn.tensor(rng.standard_normal(shape), requires_grad=True, device=device) for shape in SHAPES]
+        groups = [{"params": params[:3]}, {"params": params[3:], "lr": kwargs["lr"] / 2}]
+        optimizer = getattr(tinynn.optim, name)(groups, foreach=foreach, **kwargs)
+    for step in range(steps):
+        for index, (param, target) in enumerate(zip(params, targets)):
+            skipped = skip is not None and (step, index) == skip
+            param.grad = None if skipped else tinynn.tensor(_loss_grad(param.numpy(), target), device=device)
+        optimizer.step()
+    return params, optimizer
+
+
+@pytest.mark.parametrize("name,kwargs", CONFIGS)
+def test_foreach_gives_the_same_bits_as_the_loop(name, kwargs, device):
+    looped, loop_optimizer = _run(name, kwargs, False, device, steps=6, skip=(2, 1))
+    together, foreach_optimizer = _run(name, kwargs, True, device, steps=6, skip=(2, 1))
+    for a, b in zip(looped, together):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    ours, theirs = _state_values(loop_optimizer), _state_values(foreach_optimizer)
+    assert ours.keys() == theirs.keys()
+    for index in ours:
+        assert ours[index].keys() == theirs[index].keys()
+        for key in ours[index]:
+            np.testing.assert_array_equal(ours[index][key], theirs[index][key])
+
+
+@pytest.mark.parametrize("name,kwargs", CONFIGS[1:2] + CONFIGS[5:6] + CONFIGS[9:10] + CONFIGS[12:13])
+def test_foreach_state_dict_resumes_the_same_trajectory(name, kwargs, device):
+    straight, _ = _run(name, kwargs, True, device, steps=8)
+    first, first_optimizer = _run(name, kwargs, True, device, steps=4)
+    resumed = [tinynn.tensor(p.numpy(), requires_grad=True, device=device) for p in first]
+    groups = [{"params": resumed[:3]}, {"params": resumed[3:], "lr": kwargs["lr"] / 2}]
+    optimizer = getattr(tinynn.optim, name)(groups, foreach=True, **kwargs)
+    optimizer.load_state_dict(first_optimizer.state_dict())
+    _run(name, kwargs, True, device, steps=4, params=resumed, optimizer=optimizer)
+    for a, b in zip(straight, resumed):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_foreach_defaults_to_the_gpu_only(device):
+    param = tinynn.zeros(3, requires_grad=True, device=device)
+    optimizer = tinynn.optim.SGD([param], lr=0.1, momentum=0.9)
+    param.grad = tinynn.ones(3, device=device)
+    optimizer.step()
+    assert optimizer.param_groups[0]["foreach"] is None
+    assert bool(optimizer._flat_states) == (device == "gpu")

@@ -2,9 +2,22 @@
 
 Subclasses implement ``_update(param, grad, state, group)`` with the update rule on raw arrays;
 updates are done in place on ``param.data`` under no_grad, so nothing is recorded.
+
+Every update rule is elementwise, so it can also run once over all of a group's parameters laid
+end to end: ``foreach`` (PyTorch's name for its multi-tensor path). The parameters and gradients
+are concatenated into flat arrays, the rule runs on those, and the new values are copied back;
+the rule's state lives in flat arrays whose pieces are each parameter's state (``state_dict``
+sees the usual per-parameter tensors). The results are the same bits, but the update costs a
+handful of array operations instead of a handful per parameter: on the GPU, where each operation
+is a kernel launch with microseconds of CPU overhead, SGD on the seed model goes from 204 CuPy
+calls per step to about 100, of which 35 are kernels. ``foreach=None`` (the default) does this
+for parameters on the GPU only, as PyTorch does; on the CPU, where an operation on a small array
+costs about a microsecond, the plain loop is as fast.
 """
 import copy
+import itertools
 
+from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
 
@@ -18,6 +31,7 @@ class Optimizer:
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.param_groups = []
         self.state = {}
+        self._flat_states = {}  # (group index, device, dtype) -> _FlatState of the foreach path
         for group in groups:
             self.add_param_group(group)
 
@@ -52,13 +66,41 @@ class Optimizer:
 
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
+        for group_index, group in enumerate(self.param_groups):
+            together = {}
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                state = self.state.setdefault(id(param), {})
-                self._update(param, param.grad.data, state, group)
+                if self._uses_foreach(group, param):
+                    together.setdefault((param.device, param.dtype), []).append(param)
+                else:
+                    self._update(param, param.grad.data, self.state.setdefault(id(param), {}), group)
+            for bucket in together.values():
+                self._update_together(group_index, bucket, group)
         return loss
+
+    @staticmethod
+    def _uses_foreach(group, param):
+        foreach = group.get("foreach")
+        return foreach if foreach is not None else param.device == backend.GPU
+
+    def _update_together(self, group_index, params, group):
+        """``_update`` once over ``params`` (one device and dtype) laid end to end."""
+        xp = backend.get_array_module(params[0].data)
+        states = [self.state.setdefault(id(param), {}) for param in params]
+        flat = self._flat_states.get((group_index, params[0].device, params[0].dtype))
+        if flat is None or not flat.holds(params, states):
+            flat = _FlatState.gather(xp, params, states)
+            if flat is None:  # the parameters' states differ (say, Adam steps): one at a time
+                for param, state in zip(params, states):
+                    self._update(param, param.grad.data, state, group)
+                return
+            self._flat_states[(group_index, params[0].device, params[0].dtype)] = flat
+        values = Tensor._from_op(xp.concatenate([param.data.reshape(-1) for param in params]), False)
+        self._update(values, xp.concatenate([param.grad.data.reshape(-1) for param in params]), flat.state, group)
+        flat.scatter(params, states)
+        for param, (start, end) in zip(params, flat.spans):
+            param.data[...] = values.data[start:end].reshape(param.shape)
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
@@ -91,6 +133,7 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: a group holds {len(saved['params'])} "
                                  f"parameters in the state and {len(own['params'])} in the optimizer")
         self.state = {}
+        self._flat_states = {}
         for index, values in state_dict["state"].items():
             param = params[int(index)]
             restored = {}
@@ -115,3 +158,57 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
         return "\n".join(lines + [")"])
+
+
+class _FlatState:
+    """The state of several parameters as flat arrays (the parameters laid end to end), whose
+    pieces are also each parameter's own state entries, so both views stay the same numbers."""
+
+    def __init__(self, params, state):
+        self.param_ids = [id(param) for param in params]
+        ends = list(itertools.accumulate(param.numel() for param in params))
+        self.spans = list(zip([0] + ends[:-1], ends))
+        self.state = state
+        self.handed_out = []  # the per-parameter states as last set by ``scatter``
+        self.scattered = {}  # key -> the flat array the per-parameter views were last cut from
+
+    @classmethod
+    def gather(cls, xp, params, states):
+        """From the parameters' own states (all empty, or holding the same keys and scalars);
+        None when the scalars differ, so one flat update cannot serve them all."""
+        keys = set(states[0])
+        if any(set(state) != keys for state in states):
+            return None
+        flat = {}
+        for key in keys:
+            values = [state[key] for state in states]
+            if _is_array(values[0]):
+                flat[key] = xp.concatenate([value.reshape(-1) for value in values])
+            elif all(value == values[0] for value in values):
+                flat[key] = values[0]
+            else:
+                return None
+        return cls(params, flat)
+
+    def holds(self, params, states):
+        """Whether these are still the parameters, and their states still what ``scatter`` left
+        (``load_state_dict`` or an update of only some parameters changes them)."""
+        return ([id(param) for param in params] == self.param_ids and len(self.handed_out) == len(states)
+                and all(state.keys() == given.keys() and all(state[key] is given[key] for key in given)
+                        for state, given in zip(states, self.handed_out)))
+
+    def scatter(self, params, states):
+        """Give each parameter its pieces of the flat state (views, made again only when an update
+        rule replaced a flat array) and its scalars."""
+        for key, value in self.state.items():
+            if _is_array(value) and self.scattered.get(key) is value:
+                continue
+            for param, state, (start, end) in zip(params, states, self.spans):
+                state[key] = value[start:end].reshape(param.shape) if _is_array(value) else value
+            if _is_array(value):
+                self.scattered[key] = value
+        self.handed_out = [dict(state) for state in states]
+
+
+def _is_array(value):
+    return hasattr(value, "shape") and getattr(value, "ndim", 0) > 0

@@ -34,6 +34,11 @@ ANY_RANK = {
     "tanh": (lambda: nn.Tanh(), (2, 3)),
     "silu": (lambda: nn.SiLU(), (2, 3)),
     "gelu": (lambda: nn.GELU(), (2, 3)),
+    "hardtanh": (lambda: nn.Hardtanh(), (2, 3)),
+    "relu6": (lambda: nn.ReLU6(), (2, 3)),
+    "hardswish": (lambda: nn.Hardswish(), (2, 3)),
+    "mish": (lambda: nn.Mish(), (2, 3)),
+    "prelu": (lambda: nn.PReLU(3), (2, 3)),
     "elu": (lambda: nn.ELU(), (2, 3)),
     "softplus": (lambda: nn.Softplus(), (2, 3)),
 }

@@ -19,6 +19,14 @@ ACTIVATIONS = {
     "gelu": (lambda t: F.gelu(t * 3), lambda torch, t: torch.nn.functional.gelu(t * 3)),
     "gelu_tanh": (lambda t: F.gelu(t * 3, approximate="tanh"),
                   lambda torch, t: torch.nn.functional.gelu(t * 3, approximate="tanh")),
+    # scaled so both sides of every kink are reached (hypothesis' seeds never land within eps of one)
+    "hardtanh": (lambda t: F.hardtanh(t * 2, -1.5, 1.0), lambda torch, t: torch.nn.functional.hardtanh(t * 2, -1.5, 1.0)),
+    "relu6": (lambda t: F.relu6(t * 5 + 3), lambda torch, t: torch.nn.functional.relu6(t * 5 + 3)),
+    "hardsigmoid": (lambda t: F.hardsigmoid(t * 4), lambda torch, t: torch.nn.functional.hardsigmoid(t * 4)),
+    "hardswish": (lambda t: F.hardswish(t * 4), lambda torch, t: torch.nn.functional.hardswish(t * 4)),
+    "mish": (lambda t: F.mish(t * 3), lambda torch, t: torch.nn.functional.mish(t * 3)),
+    "logsigmoid": (lambda t: F.logsigmoid(t * 5), lambda torch, t: torch.nn.functional.logsigmoid(t * 5)),
+    "softsign": (lambda t: F.softsign(t * 3), lambda torch, t: torch.nn.functional.softsign(t * 3)),
     "elu": (lambda t: F.elu(t, 0.7), lambda torch, t: torch.nn.functional.elu(t, 0.7)),
     "softplus": (lambda t: F.softplus(t * 8, beta=2.0, threshold=6.0),  # both sides of the threshold
                  lambda torch, t: torch.nn.functional.softplus(t * 8, beta=2.0, threshold=6.0)),
@@ -66,7 +74,10 @@ def test_activation_modules_match_torch_and_are_stable(torch):
     for ours, theirs in ((tinynn.nn.Sigmoid(), torch.nn.Sigmoid()), (tinynn.nn.Tanh(), torch.nn.Tanh()),
                          (tinynn.nn.SiLU(), torch.nn.SiLU()), (tinynn.nn.ELU(0.5), torch.nn.ELU(0.5)),
                          (tinynn.nn.Softplus(), torch.nn.Softplus()), (tinynn.nn.GELU(), torch.nn.GELU()),
-                         (tinynn.nn.GELU("tanh"), torch.nn.GELU("tanh"))):
+                         (tinynn.nn.GELU("tanh"), torch.nn.GELU("tanh")), (tinynn.nn.Mish(), torch.nn.Mish()),
+                         (tinynn.nn.LogSigmoid(), torch.nn.LogSigmoid()), (tinynn.nn.Softsign(), torch.nn.Softsign()),
+                         (tinynn.nn.Hardswish(), torch.nn.Hardswish()), (tinynn.nn.Hardsigmoid(), torch.nn.Hardsigmoid()),
+                         (tinynn.nn.ReLU6(), torch.nn.ReLU6()), (tinynn.nn.Hardtanh(-2, 2), torch.nn.Hardtanh(-2, 2))):
         with np.errstate(over="raise", invalid="raise"):
             y = ours(tinynn.tensor(x))
         assert_close(y, theirs(torch.tensor(x)), rtol=1e-6, atol=1e-6, what=repr(ours))
@@ -74,3 +85,32 @@ def test_activation_modules_match_torch_and_are_stable(torch):
     assert repr(tinynn.nn.GELU("tanh")) == repr(torch.nn.GELU("tanh")) == "GELU(approximate='tanh')"
     with pytest.raises(ValueError, match="GELU: approximate must be 'none' or 'tanh', got 'fast'"):
         tinynn.nn.GELU("fast")
+
+
+@pytest.mark.parametrize("shape, channels", [((4, 3, 5, 5), 3), ((4, 3, 5, 5), 1), ((6, 4), 4), ((7,), 1)])
+def test_prelu_gradcheck_and_matches_torch(torch, rng, device, shape, channels):
+    x = leaf(away_from(rng.standard_normal(shape), [0.0]), device=device)
+    weight = leaf(rng.uniform(0.1, 0.5, channels), device=device)
+    assert gradcheck(F.prelu, [x, weight])
+    ours, theirs = tinynn.nn.PReLU(channels, init=0.2), torch.nn.PReLU(channels, init=0.2)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    ours.to(device)
+    x32 = leaf(rng.standard_normal(shape), dtype=np.float32, device=device)
+    tx = to_torch(torch, x32, True)
+    y, ty = ours(x32), theirs(tx)
+    assert_close(y, ty)
+    y.sum().backward()
+    ty.sum().backward()
+    assert_close(x32.grad, tx.grad)
+    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-5, atol=1e-5)
+
+
+def test_prelu_and_hardtanh_check_their_arguments():
+    with pytest.raises(ValueError, match=r"prelu: expected a weight of shape \(1,\) or \(3,\) .* got \(2,\)"):
+        F.prelu(tinynn.zeros(2, 3, 4), tinynn.zeros(2))
+    with pytest.raises(ValueError, match=r"expected a weight of shape \(1,\) \(one channel in this input\), got \(7,\)"):
+        F.prelu(tinynn.zeros(7), tinynn.zeros(7))
+    with pytest.raises(ValueError, match="num_parameters must be a positive int"):
+        tinynn.nn.PReLU(0)
+    with pytest.raises(ValueError, match=r"hardtanh: min_val \(2\) must not exceed max_val \(1\)"):
+        F.hardtanh(tinynn.zeros(2), 2, 1)

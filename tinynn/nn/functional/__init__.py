@@ -1,6 +1,7 @@
 """``tinynn.nn.functional`` (imported as ``F``): the neural-network ops, each a Function with its
 forward and backward side by side."""
-from .activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, softplus, tanh
+from .activation import (elu, gelu, hardsigmoid, hardswish, hardtanh, leaky_relu, log_softmax, logsigmoid, mish,
+                         prelu, relu, relu6, sigmoid, silu, softmax, softplus, softsign, tanh)
 from .conv import conv1d, conv2d
 from .conv_transpose import conv_transpose2d
 from .dropout import dropout, dropout1d, dropout2d
@@ -21,5 +22,5 @@ def flatten(input, start_dim=1, end_dim=-1):
 
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "interpolate", "batch_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "one_hot", "linear",
-           "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "log_softmax", "softmax", "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+           "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "logsigmoid", "softsign", "prelu", "log_softmax", "softmax", "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten"]

@@ -114,6 +114,115 @@ class Softplus(Function):
         return (self.xp(gy).where(self.linear, gy, gy * self.slope),)
 
 
+class Hardtanh(Function):
+    """y = clip(x, low, high) (ReLU6 is low = 0, high = 6).  dL/dx = dL/dy where low < x < high, else 0."""
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def forward(self, x):
+        self.inside = (x > self.low) & (x < self.high)
+        return self.xp(x).clip(x, self.low, self.high)
+
+    def backward(self, gy):
+        return (gy * self.inside,)
+
+
+class Hardsigmoid(Function):
+    """y = clip(x / 6 + 1/2, 0, 1), a piecewise-linear sigmoid.  dL/dx = dL/dy / 6 where -3 < x < 3, else 0."""
+
+    def forward(self, x):
+        self.inside = (x > -3) & (x < 3)
+        return self.xp(x).clip(x * (1 / 6) + 0.5, 0, 1)
+
+    def backward(self, gy):
+        return (gy * self.inside * (1 / 6),)
+
+
+class Hardswish(Function):
+    """y = x * hardsigmoid(x): 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between (MobileNetV3).
+    dL/dx = dL/dy * (0 for x < -3; (2x + 3) / 6 for -3 <= x <= 3; 1 for x > 3), as PyTorch."""
+
+    def forward(self, x):
+        xp = self.xp(x)
+        self.x = x
+        return x * xp.clip(x * (1 / 6) + 0.5, 0, 1)
+
+    def backward(self, gy):
+        xp, x = self.xp(gy), self.x
+        slope = xp.where(x < -3, 0, xp.where(x <= 3, x * (1 / 3) + 0.5, 1)).astype(gy.dtype, copy=False)
+        return (gy * slope,)
+
+
+class Mish(Function):
+    """y = x * tanh(softplus(x)).  dL/dx = dL/dy * (t + x * sigmoid(x) * (1 - t^2)), t = tanh(softplus(x))."""
+
+    def forward(self, x):
+        xp = self.xp(x)
+        softplus = xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # never overflows
+        self.x, self.t = x, xp.tanh(softplus)
+        return x * self.t
+
+    def backward(self, gy):
+        xp, x, t = self.xp(gy), self.x, self.t
+        sigmoid = (xp.tanh(x * 0.5) + 1) * 0.5
+        return (gy * (t + x * sigmoid * (1 - t * t)),)
+
+
+class LogSigmoid(Function):
+    """y = log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|), finite for any x.
+    dL/dx = dL/dy * (1 - sigmoid(x)) = dL/dy * sigmoid(-x)."""
+
+    def forward(self, x):
+        xp = self.xp(x)
+        self.x = x
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, gy):
+        return (gy * (1 - self.xp(gy).tanh(self.x * 0.5)) * 0.5,)
+
+
+class Softsign(Function):
+    """y = x / (1 + |x|).  dL/dx = dL/dy / (1 + |x|)^2."""
+
+    def forward(self, x):
+        self.denominator = 1 + self.xp(x).abs(x)
+        return x / self.denominator
+
+    def backward(self, gy):
+        return (gy / (self.denominator * self.denominator),)
+
+
+class PReLU(Function):
+    """y = x for x > 0, a * x otherwise, with a learned slope a: one value, or one per channel
+    (axis 1 of (N, C, ...)).  Shapes: x any, a (1,) or (C,).
+    dL/dx = dL/dy * (1 or a);  dL/da = sum of dL/dy * x over the x <= 0 of its channel (or of all)."""
+
+    def forward(self, x, weight):
+        xp = self.xp(x)
+        self.channel_axis = 1
+        shape = [1] * x.ndim
+        if weight.size > 1:
+            shape[self.channel_axis] = weight.size
+        self.x, self.slope_shape = x, weight.shape
+        self.slope = weight.reshape(shape) if x.ndim else weight.reshape(())
+        self.negative = x <= 0
+        return xp.where(self.negative, x * self.slope, x)
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        gx = xp.where(self.negative, gy * self.slope, gy) if self.needs_input_grad[0] else None
+        gw = None
+        if self.needs_input_grad[1]:
+            contribution = gy * self.x * self.negative
+            if self.slope.size > 1:
+                axes = tuple(axis for axis in range(gy.ndim) if axis != self.channel_axis)
+                gw = contribution.sum(axis=axes).reshape(self.slope_shape)
+            else:
+                gw = contribution.sum().reshape(self.slope_shape)
+        return gx, gw
+
+
 class LogSoftmax(Function):
     """y = x - logsumexp(x) along ``axis``, computed as (x - max) - log(sum(exp(x - max))) so large
     logits never overflow.  dL/dx = dL/dy - softmax(x) * sum(dL/dy) (sums along ``axis``)."""
@@ -185,6 +294,47 @@ def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU(approximate)(_elementwise(input, "gelu"))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0):
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    return Hardtanh(float(min_val), float(max_val))(_elementwise(input, "hardtanh"))
+
+
+def relu6(input):
+    return Hardtanh(0.0, 6.0)(_elementwise(input, "relu6"))
+
+
+def hardsigmoid(input):
+    return Hardsigmoid()(_elementwise(input, "hardsigmoid"))
+
+
+def hardswish(input):
+    return Hardswish()(_elementwise(input, "hardswish"))
+
+
+def mish(input):
+    return Mish()(_elementwise(input, "mish"))
+
+
+def logsigmoid(input):
+    return LogSigmoid()(_elementwise(input, "logsigmoid"))
+
+
+def softsign(input):
+    return Softsign()(_elementwise(input, "softsign"))
+
+
+def prelu(input, weight):
+    """x for x > 0, weight * x otherwise; ``weight`` has 1 value or one per channel (axis 1)."""
+    _elementwise(input, "prelu")
+    check_float(weight, "prelu", "weight")
+    channels = input.shape[1] if input.ndim >= 2 else 1  # as PyTorch: a 1-D input is one channel
+    if weight.ndim != 1 or weight.shape[0] not in (1, channels):
+        options = f"(1,) or ({channels},) (the input's channels)" if channels > 1 else "(1,) (one channel in this input)"
+        raise ValueError(f"prelu: expected a weight of shape {options}, got {weight.shape} for input of shape {input.shape}")
+    return PReLU()(input, weight)
 
 
 def elu(input, alpha=1.0):

@@ -6,7 +6,7 @@ from .. import functional as F, init
 from ..functional.validation import pair
 from ..parameter import Parameter
 from .module import Module
-from ...tensor import zeros
+from ...tensor import full, zeros
 
 
 class Linear(Module):
@@ -85,6 +85,72 @@ class GELU(Module):
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
+
+
+class Hardtanh(Module):
+    def __init__(self, min_val=-1.0, max_val=1.0):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Module):
+    def forward(self, x):
+        return F.relu6(x)
+
+
+class Hardsigmoid(Module):
+    def forward(self, x):
+        return F.hardsigmoid(x)
+
+
+class Hardswish(Module):
+    def forward(self, x):
+        return F.hardswish(x)
+
+
+class Mish(Module):
+    def forward(self, x):
+        return F.mish(x)
+
+
+class LogSigmoid(Module):
+    def forward(self, x):
+        return F.logsigmoid(x)
+
+
+class Softsign(Module):
+    def forward(self, x):
+        return F.softsign(x)
+
+
+class PReLU(Module):
+    """Leaky ReLU with a learned negative slope: one shared, or one per channel (``num_parameters=C``)."""
+
+    def __init__(self, num_parameters=1, init=0.25, device="cpu", dtype=None):
+        super().__init__()
+        if not isinstance(num_parameters, int) or num_parameters <= 0:
+            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype))
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def reset_parameters(self):
+        init.constant_(self.weight, self.init)
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
 
 
 class ELU(Module):

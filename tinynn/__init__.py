@@ -11,7 +11,7 @@ from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import DeviceError, gpu_available
 from .blas import set_blas_threads
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
-from .tensor import (Tensor, arange, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
+from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
                      ones, ones_like, pad, rand, randint, randn, stack, tensor, where, zeros, zeros_like)
 
 cat = concatenate
@@ -43,6 +43,42 @@ def erf(x):
     return x.erf()
 
 
+def sin(x):
+    return x.sin()
+
+
+def cos(x):
+    return x.cos()
+
+
+def logsumexp(x, dim, keepdim=False):
+    return x.logsumexp(dim, keepdim)
+
+
+def cumsum(x, dim):
+    return x.cumsum(dim)
+
+
+def prod(x, dim=None, keepdim=False):
+    return x.prod(dim, keepdim)
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    return x.norm(p, dim, keepdim)
+
+
+def sort(x, dim=-1, descending=False):
+    return x.sort(dim, descending)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):
+    return x.topk(k, dim, largest, sorted)
+
+
+def flip(x, dims):
+    return x.flip(dims)
+
+
 def clip(x, min=None, max=None):
     return x.clip(min, max)
 
@@ -64,7 +100,7 @@ from .summary import summary  # noqa: E402
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
     "randint", "arange", "from_numpy", "matmul", "maximum", "minimum", "where", "gather", "pad", "concatenate",
-    "cat", "stack", "exp", "log", "sqrt", "tanh", "sigmoid", "erf", "clip", "clamp", "sum", "mean", "no_grad",
+    "cat", "stack", "exp", "log", "sqrt", "tanh", "sigmoid", "erf", "sin", "cos", "logsumexp", "cumsum", "prod", "norm", "sort", "topk", "flip", "bmm", "clip", "clamp", "sum", "mean", "no_grad",
     "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed", "initial_seed", "get_rng_state",
     "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save", "load", "summary",
     "autograd", "backend", "nn", "optim", "data", "guard", "viz", "float32", "float64", "int64",

@@ -375,6 +375,60 @@ class Tensor:
         """The minimum, as -max(-x): ties share the gradient equally, as ``torch.amin``."""
         return -(-self).max(axis, keepdims, dim)
 
+    def logsumexp(self, dim=None, keepdim=False):
+        """log(sum(exp(x))) over ``dim``, without overflow."""
+        return reduction.LogSumExp(dim, keepdim)(self)
+
+    def prod(self, dim=None, keepdim=False):
+        return reduction.Prod(dim, keepdim)(self)
+
+    def cumsum(self, dim):
+        return reduction.CumSum(dim)(self)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """The p-norm over ``dim`` (all elements by default): p = 2 or "fro" (Euclidean), 1, inf, or
+        any p > 0 as (sum |x|^p)^(1/p)."""
+        if p in ("fro", 2):
+            return reduction.Norm2(dim, keepdim)(self)
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p == float("inf"):
+            return self.abs().max(dim, keepdim)
+        if not isinstance(p, (int, float)) or p <= 0:
+            raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r}")
+        return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
+
+    def sort(self, dim=-1, descending=False):
+        """(values, indices) sorted along ``dim``; ties keep their order (a stable sort). The values
+        are differentiable (a gather of the input); the indices are int64."""
+        xp = backend.get_array_module(self.data)
+        keys = -self.data if descending else self.data
+        # NumPy's default sort is not stable; CuPy's always is and takes no ``kind``
+        options = {"kind": "stable"} if xp is np else {}
+        indices = Tensor._from_op(xp.argsort(keys, axis=dim, **options), False)
+        return SortResult(self.gather(dim, indices), indices)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The ``k`` largest (or smallest) values along ``dim`` and their indices, in sorted order."""
+        size = self.shape[dim] if self.ndim else 1
+        if not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
+            raise ValueError(f"topk: k must be an int in [0, {size}] (the size of dim {dim}), got {k!r}")
+        values, indices = self.sort(dim, descending=largest)
+        cut = (slice(None),) * (dim % self.ndim) + (slice(0, int(k)),)
+        return SortResult(values[cut], Tensor._from_op(indices.data[cut], False))
+
+    def flip(self, dims):
+        """The elements in reverse order along each of ``dims`` (a view, as NumPy's)."""
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        flipped = {d % self.ndim for d in dims}
+        return self[tuple(slice(None, None, -1) if axis in flipped else slice(None) for axis in range(self.ndim))]
+
+    def sin(self):
+        return elementwise.Sin()(self)
+
+    def cos(self):
+        return elementwise.Cos()(self)
+
     def argmax(self, axis=None, dim=None):
         axis = dim if dim is not None else axis
         return Tensor._from_op(self.data.argmax(axis=axis), False)
@@ -526,6 +580,28 @@ def _as_tensor(value, like=None):
     if like is not None:
         return like._operand(value)
     return Tensor(value)
+
+
+class SortResult(tuple):
+    """(values, indices), also as ``.values`` and ``.indices``, as PyTorch's sort and topk return."""
+
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def bmm(a, b):
+    """Batched matrix product: (B, N, M) @ (B, M, P) -> (B, N, P)."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {a.shape} and {b.shape}")
+    return a @ b
 
 
 def matmul(a, b):

@@ -12,7 +12,7 @@ on a GPU. This simulation catches, on any machine, the mistakes that make GPU co
   is counted in ``TRANSFERS``, and ``cupyx.allow_synchronize(False)`` makes a device-to-host read
   raise ``cupyx.DeviceSynchronized``, as it does in CuPy.
 
-Like CuPy, reductions return 0-d device arrays rather than scalars. What it cannot catch: numerical
+Like CuPy, reductions return 0-d device arrays rather than scalars, and sorting is stable. What it cannot catch: numerical
 differences of CUDA kernels, and functions that CuPy has but implements with other semantics.
 """
 import contextlib
@@ -30,6 +30,7 @@ API = json.loads(Path(__file__).with_name("cupy_api.json").read_text())
 NAMES = API["namespaces"]
 TRANSFERS = Counter()  # "device_to_host" and "host_to_device" copies since the last reset
 _synchronize_allowed = [True]
+STABLE_SORTS = ("sort", "argsort")  # CuPy's sorts are always stable (NumPy's default is not)
 
 
 class DeviceSynchronized(RuntimeError):
@@ -157,6 +158,8 @@ class ndarray:
 
         def method(*args, **kwargs):
             _check_call("cupy.ndarray", name, args, kwargs)
+            if name in STABLE_SORTS:
+                kwargs = dict(kwargs, kind="stable")
             return _wrap(value(*_device_operand(args, f"ndarray.{name}"), **_device_operand(kwargs, f"ndarray.{name}")))
         return method
 
@@ -188,6 +191,8 @@ class ndarray:
         if namespace is None or func.__name__ not in NAMES[namespace]:
             raise TypeError(f"no implementation of numpy.{func.__name__} for CuPy arrays")
         _check_call(namespace, func.__name__, args, kwargs)
+        if func.__name__ in STABLE_SORTS:
+            kwargs = dict(kwargs, kind="stable")
         where = f"numpy.{func.__name__}"
         return _wrap(func(*_device_operand(args, where), **_device_operand(kwargs, where)))
 
@@ -350,6 +355,8 @@ def _function(name):
 
     def call(*args, **kwargs):
         _check_call("cupy", name, args, kwargs)
+        if name in STABLE_SORTS:
+            kwargs = dict(kwargs, kind="stable")
         where = f"cupy.{name}"
         return _wrap(numpy_function(*_device_operand(args, where), **_device_operand(kwargs, where)))
     return call

@@ -1,4 +1,4 @@
-"""exp log sqrt tanh sigmoid erf abs clip maximum: gradchecks and PyTorch parity."""
+"""exp log sqrt tanh sigmoid sin cos erf abs clip maximum: gradchecks and PyTorch parity."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -14,6 +14,8 @@ UNARY = {
     "sqrt": (lambda x: x.sqrt(), lambda t: t.sqrt(), lambda r, s: r.uniform(0.2, 3, s)),
     "tanh": (lambda x: x.tanh(), lambda t: t.tanh(), lambda r, s: r.standard_normal(s)),
     "sigmoid": (lambda x: x.sigmoid(), lambda t: t.sigmoid(), lambda r, s: r.standard_normal(s) * 3),
+    "sin": (lambda x: x.sin(), lambda t: t.sin(), lambda r, s: r.standard_normal(s) * 3),
+    "cos": (lambda x: x.cos(), lambda t: t.cos(), lambda r, s: r.standard_normal(s) * 3),
     "erf": (lambda x: x.erf(), lambda t: t.erf(), lambda r, s: r.standard_normal(s) * 3),
     "abs": (lambda x: x.abs(), lambda t: t.abs(), lambda r, s: away_from(r.standard_normal(s), [0.0])),
     "clip": (lambda x: x.clip(-0.5, 0.7), lambda t: t.clamp(-0.5, 0.7),

@@ -1,8 +1,10 @@
-"""sum, mean, max over axes with keepdims: gradchecks and PyTorch parity."""
+"""sum, mean, max, logsumexp, prod, norm over axes with keepdims, cumsum, sort and topk: gradchecks and
+PyTorch parity."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
+import tinynn
 from tinynn.autograd import gradcheck
 from helpers import assert_close, distinct, leaf, to_torch
 from strategies import shapes
@@ -63,3 +65,61 @@ def test_var_std_and_min_gradcheck_and_match_torch(case, rng, torch, device):
                  torch.amin(tx, dim=dims if dims is not None else tuple(range(3)), keepdim=case.get("keepdim", False)))
     assert gradcheck(lambda t: t.min(dims), [x])
     assert (x.argmin(dim=1).numpy() == tx.argmin(dim=1).numpy()).all()
+
+
+@pytest.mark.parametrize("op", ["logsumexp", "prod", "norm"])
+@given(case=shape_and_axis(), seed=st.integers(0, 2 ** 16))
+def test_more_reductions_gradcheck(op, case, seed, device):
+    shape, axis, keepdims = case
+    x = leaf(np.random.default_rng(seed).uniform(0.5, 1.5, shape) * np.random.default_rng(seed + 1).choice([-1, 1], shape),
+             device=device)
+    reduce = {"logsumexp": lambda t: t.logsumexp(axis, keepdims), "prod": lambda t: t.prod(axis, keepdims),
+              "norm": lambda t: t.norm(dim=axis, keepdim=keepdims)}[op]
+    assert gradcheck(reduce, [x])
+
+
+@pytest.mark.parametrize("op, kwargs", [("logsumexp", dict(dim=1)), ("logsumexp", dict(dim=(0, 2), keepdim=True)),
+                                        ("prod", dict(dim=1)), ("prod", dict()), ("norm", dict()),
+                                        ("norm", dict(dim=2, keepdim=True)), ("norm", dict(p=1, dim=0)),
+                                        ("norm", dict(p=float("inf"), dim=1)), ("norm", dict(p=3, dim=(0, 1))),
+                                        ("cumsum", dict(dim=1)), ("cumsum", dict(dim=-1))], ids=str)
+def test_more_reductions_match_torch(op, kwargs, torch, rng, device):
+    values = rng.standard_normal((3, 4, 5))
+    values[1, 2, 3] = 0.0  # a zero in the product: its gradient is the product of the others
+    x = leaf(values, device=device)
+    tx = to_torch(torch, x, True)
+    ours, theirs = getattr(x, op)(**kwargs), getattr(tx, op)(**kwargs)
+    assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
+    grad = rng.standard_normal(ours.shape)
+    ours.backward(tinynn.tensor(grad, device=device))
+    theirs.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_logsumexp_is_stable_and_the_norm_of_zero_has_a_zero_gradient(device):
+    x = leaf([[1000.0, 1000.0], [-np.inf, -np.inf]], device=device)
+    np.testing.assert_allclose(x.logsumexp(1).numpy(), [1000 + np.log(2), -np.inf])
+    zero = leaf(np.zeros(3), device=device)
+    zero.norm().backward()
+    np.testing.assert_array_equal(zero.grad.numpy(), np.zeros(3))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_and_topk_match_torch(torch, rng, device, descending):
+    values = np.round(rng.standard_normal((4, 6)), 1)
+    values[0, :3] = 0.5  # ties keep their order (a stable sort), as torch's stable=True
+    x = leaf(values, device=device)
+    tx = to_torch(torch, x, True)
+    ours = x.sort(dim=1, descending=descending)
+    theirs = torch.sort(tx, dim=1, descending=descending, stable=True)
+    np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    assert_close(ours.values, theirs.values)
+    top, torch_top = x.topk(3, dim=0, largest=not descending), torch.topk(tx, 3, dim=0, largest=not descending)
+    assert_close(top.values, torch_top.values)
+    (ours.values * tinynn.tensor(np.arange(6.0), device=device)).sum().backward()
+    (theirs.values * torch.arange(6.0, dtype=torch.float64)).sum().backward()
+    assert_close(x.grad, tx.grad)
+    values_out, indices_out = x.topk(2)
+    assert values_out.shape == indices_out.shape == (4, 2) and indices_out.dtype == np.int64
+    with pytest.raises(ValueError, match=r"topk: k must be an int in \[0, 6\]"):
+        x.topk(7)

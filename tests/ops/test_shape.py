@@ -1,5 +1,5 @@
 """reshape, transpose/permute, flatten, indexing, pad, concatenate, stack, expand, repeat, split/chunk,
-(un)squeeze, gather, clone."""
+(un)squeeze, gather, clone, flip, bmm."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -91,6 +91,8 @@ SHAPE_METHODS = {
     "chunk": (lambda t: t.chunk(3, dim=0)[-1], lambda t: t.chunk(3, dim=0)[-1], (5, 2)),
     "clone": (lambda t: t.clone() * t, lambda t: t.clone() * t, (3,)),
     "mT": (lambda t: t.mT, lambda t: t.mT, (2, 3, 4)),
+    "flip": (lambda t: t.flip((0, 2)) * t, lambda t: t.flip((0, 2)) * t, (2, 3, 4)),
+    "bmm": (lambda t: tinynn.bmm(t, t.mT), lambda t: t.bmm(t.mT), (2, 3, 4)),
 }
 
 

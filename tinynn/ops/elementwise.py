@@ -47,6 +47,28 @@ class Tanh(Function):
         return (gy * (1 - self.y * self.y),)
 
 
+class Sin(Function):
+    """y = sin x.  f'(x) = cos x."""
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).sin(x)
+
+    def backward(self, gy):
+        return (gy * self.xp(gy).cos(self.x),)
+
+
+class Cos(Function):
+    """y = cos x.  f'(x) = -sin x."""
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).cos(x)
+
+    def backward(self, gy):
+        return (-gy * self.xp(gy).sin(self.x),)
+
+
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2, which never overflows.  f'(x) = y (1 - y)."""
 

@@ -1,4 +1,7 @@
-"""Reductions over axes: sum, mean, max (each with ``keepdims``)."""
+"""Reductions over axes: sum, mean, max, logsumexp, prod, the 2-norm (each with ``keepdims``), and the
+cumulative sum along one axis."""
+import numpy as np
+
 from .. import backend
 from ..autograd import Function
 
@@ -87,3 +90,88 @@ class Max(Function):
         is_max = (self.x == self.y).astype(gy.dtype)
         ties = is_max.sum(axis=self.axes, keepdims=True)
         return (gy * is_max / ties,)
+
+
+class LogSumExp(Function):
+    """y = log(sum of e^x) over ``axes``, computed as m + log(sum e^(x - m)), m the maximum, so it
+    never overflows (and is -inf when every x is -inf).  dL/dx_i = dL/dy * e^(x_i - y), the softmax."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        xp = self.xp(x)
+        self.axes = normalize_axes(self.axis, x.ndim, "logsumexp")
+        largest = x.max(axis=self.axes, keepdims=True)
+        largest = xp.where(xp.isfinite(largest), largest, 0)
+        self.x = x
+        with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for a slice of -inf
+            self.y = largest + xp.log(xp.exp(x - largest).sum(axis=self.axes, keepdims=True))
+        return self.y if self.keepdims else self.y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        gy = expand_reduced(gy, self.x.shape, self.axes, self.keepdims)
+        return (gy * self.xp(gy).exp(self.x - self.y),)
+
+
+class Prod(Function):
+    """y = product of x over ``axes``.  dL/dx_i = dL/dy * (product of the other elements), computed
+    as (product of those before i) * (product of those after i), exclusive cumulative products,
+    so a zero among the x costs no division by zero."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.axes = normalize_axes(self.axis, x.ndim, "prod")
+        self.x = x
+        return x.prod(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        xp, x = self.xp(gy), self.x
+        gy = expand_reduced(gy, x.shape, self.axes, self.keepdims)
+        kept = [axis for axis in range(x.ndim) if axis not in self.axes]
+        # the reduced axes last, as one: (kept..., n)
+        rows = x.transpose(tuple(kept) + self.axes).reshape([x.shape[a] for a in kept] + [-1])
+        ones = xp.ones(rows.shape[:-1] + (1,), dtype=rows.dtype)
+        before = xp.concatenate([ones, xp.cumprod(rows[..., :-1], axis=-1)], axis=-1)
+        after = xp.concatenate([xp.cumprod(rows[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+        others = (before * after).reshape([x.shape[a] for a in kept] + [x.shape[a] for a in self.axes])
+        return (gy * others.transpose(tuple(int(axis) for axis in np.argsort(kept + list(self.axes)))),)
+
+
+class Norm2(Function):
+    """y = sqrt(sum of x^2) over ``axes`` (the Euclidean / Frobenius norm).
+    dL/dx = dL/dy * x / y, and 0 where y = 0 (the subgradient PyTorch uses there)."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.axes = normalize_axes(self.axis, x.ndim, "norm")
+        self.x = x
+        self.y = self.xp(x).sqrt((x * x).sum(axis=self.axes, keepdims=True))
+        return self.y if self.keepdims else self.y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        gy = expand_reduced(gy, self.x.shape, self.axes, self.keepdims)
+        safe = xp.where(self.y > 0, self.y, 1)
+        return (gy * self.x / safe * (self.y > 0),)
+
+
+class CumSum(Function):
+    """y_i = x_1 + ... + x_i along ``axis``.  Each x_j is in every y_i with i >= j, so
+    dL/dx_j = sum over i >= j of dL/dy_i: the cumulative sum of dL/dy taken from the end."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        (self.axis,) = normalize_axes(self.axis, x.ndim, "cumsum")
+        return self.xp(x).cumsum(x, axis=self.axis)
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        reverse = tuple(slice(None, None, -1) if axis == self.axis else slice(None) for axis in range(gy.ndim))
+        return (xp.cumsum(gy[reverse], axis=self.axis)[reverse],)

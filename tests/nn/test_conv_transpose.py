@@ -46,6 +46,22 @@ def test_conv_transpose2d_layer_matches_torch(torch, rng, options, device):
     assert_layer_matches_torch(torch, ours, theirs, (2, 4, 5, 6), rng, device)
 
 
+@pytest.mark.parametrize("options", [dict(), dict(stride=2, padding=1, output_padding=1), dict(stride=3, dilation=2),
+                                     dict(groups=2, stride=2, bias=False)])
+def test_conv_transpose1d_gradcheck_and_layer_matches_torch(torch, rng, options, device):
+    ours, theirs = nn.ConvTranspose1d(4, 6, 3, **options), torch.nn.ConvTranspose1d(4, 6, 3, **options)
+    assert repr(ours) == repr(theirs)
+    assert_layer_matches_torch(torch, ours, theirs, (2, 4, 7), rng, device)
+    x, w = leaf(rng.standard_normal((1, 4, 3)), device=device), leaf(rng.standard_normal(ours.weight.shape), device=device)
+    functional_options = {k: v for k, v in options.items() if k != "bias"}
+    assert gradcheck(lambda x, w: F.conv_transpose1d(x, w, **functional_options), [x, w])
+
+
+def test_conv_transpose1d_checks_its_input():
+    with pytest.raises(ValueError, match=r"conv_transpose1d: expected a 3-D input \(N, C, L\), got a 4-D tensor"):
+        F.conv_transpose1d(tinynn.zeros(1, 2, 3, 4), tinynn.zeros(2, 1, 3))
+
+
 def test_conv_transpose_undoes_the_shape_of_a_strided_conv():
     x = tinynn.randn(2, 3, 28, 28)
     down = nn.Conv2d(3, 8, 3, stride=2, padding=1)

@@ -107,3 +107,22 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if min(out_hw) <= 0:
         raise ValueError(f"{name}: the output would be {tuple(out_hw)} for input {input.shape}: padding {padding} is too large")
     return ConvTranspose2d(stride, padding, output_padding, dilation, groups)(input, weight, bias)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                     name="conv_transpose1d"):
+    """Transposed 1-D convolution of (N, C, L) ``input`` with ``weight`` (C, O/groups, K):
+    ``conv_transpose2d`` on the input seen as (N, C, 1, L) and the weight as (C, O/groups, 1, K)."""
+    check_float(input, name)
+    check_float(weight, name, "weight")
+    if input.ndim != 3:
+        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {input.ndim}-D tensor of shape {input.shape}")
+    if weight.ndim != 3:
+        raise ValueError(f"{name}: expected a 3-D weight (in_channels, out_channels/groups, K), got shape {weight.shape}")
+    one = {what: ntuple(value, 1, name, what)[0] for what, value in
+           (("stride", stride), ("padding", padding), ("output_padding", output_padding), ("dilation", dilation))}
+    n, channels, length = input.shape
+    out = conv_transpose2d(input.reshape(n, channels, 1, length), weight.reshape(weight.shape[0], weight.shape[1], 1, -1),
+                           bias, (1, one["stride"]), (0, one["padding"]), (0, one["output_padding"]), groups,
+                           (1, one["dilation"]), name)
+    return out.reshape(n, out.shape[1], out.shape[3])

@@ -1,4 +1,5 @@
-"""``Conv1d`` and ``Conv2d``: learned convolutions (math and backward in nn/functional/conv.py)."""
+"""``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``: learned convolutions (math and backward in
+nn/functional/conv.py and conv_transpose.py)."""
 import math
 
 from ... import backend
@@ -105,6 +106,25 @@ class Conv2d(_ConvNd):
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
                         name=self._name())
+
+
+class ConvTranspose1d(_ConvNd):
+    """ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+    groups=1, bias=True, dilation=1) as in PyTorch: input (N, in_channels, L) -> output
+    (N, out_channels, OL), OL = (L - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1;
+    weight (in_channels, out_channels / groups, K)."""
+
+    spatial_dims = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, device="cpu", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
+                         transposed=True)
+        self.output_padding = ntuple(output_padding, 1, "ConvTranspose1d", "output_padding")
+
+    def forward(self, x):
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation, name=self._name())
 
 
 class ConvTranspose2d(_ConvNd):

@@ -18,9 +18,16 @@ def calculate_fan_in_and_fan_out(tensor):
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 
+LINEAR_LIKE = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+               "conv_transpose3d", "sigmoid")
+
+
 def calculate_gain(nonlinearity, param=None):
-    if nonlinearity in ("linear", "conv2d", "sigmoid"):
+    """PyTorch's recommended gains: the factor that keeps activations' variance through the layer."""
+    if nonlinearity in LINEAR_LIKE:
         return 1.0
+    if nonlinearity == "selu":
+        return 3.0 / 4
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
@@ -78,3 +85,46 @@ def xavier_uniform_(tensor, gain=1.0):
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot and Bengio)."""
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """N(mean, std^2) restricted to [a, b] (absolute bounds, as PyTorch): values outside are drawn
+    again until none is left, which is exactly the truncated distribution."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
+    generator = random.cpu_generator()
+    values = generator.normal(mean, std, size=tensor.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():
+        values[outside] = generator.normal(mean, std, size=int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor, gain=1.0):
+    """A (semi-)orthogonal matrix (Saxe et al.): the tensor seen as (rows, everything else) gets
+    orthonormal rows or columns, whichever are fewer, times ``gain``. From the QR decomposition of
+    a Gaussian matrix, with R's diagonal signs moved into Q so the result is uniformly distributed."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: expected a tensor with at least 2 dimensions, got shape {tensor.shape}")
+    rows = tensor.shape[0]
+    columns = tensor.numel() // rows
+    gaussian = random.cpu_generator().normal(size=(rows, columns))
+    tall = gaussian if rows >= columns else gaussian.T
+    q, r = np.linalg.qr(tall)
+    q *= np.sign(np.diag(r))
+    matrix = q if rows >= columns else q.T
+    return _fill(tensor, gain * matrix.reshape(tensor.shape))
+
+
+def eye_(tensor):
+    """The identity matrix of a 2-D tensor (ones on the diagonal of a non-square one)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: expected a 2-D tensor, got shape {tensor.shape}")
+    return _fill(tensor, np.eye(*tensor.shape))

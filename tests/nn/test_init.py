@@ -1,0 +1,69 @@
+"""nn.init: each initialiser's distribution (bounds, spread, orthogonality) as PyTorch defines it,
+reproducible from the seed, the same on every device; gains; errors."""
+import math
+
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.nn import init
+
+
+def weight(*shape, device="cpu"):
+    return tinynn.zeros(*shape, device=device, requires_grad=True)
+
+
+def test_uniform_and_normal_families_have_pytorchs_spread(torch):
+    w = weight(400, 300)
+    fan_in, fan_out = 300, 400
+    checks = [
+        (lambda t: init.kaiming_uniform_(t, a=math.sqrt(5)), lambda t: torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5))),
+        (lambda t: init.kaiming_normal_(t, nonlinearity="relu"), lambda t: torch.nn.init.kaiming_normal_(t, nonlinearity="relu")),
+        (lambda t: init.xavier_uniform_(t, gain=2.0), lambda t: torch.nn.init.xavier_uniform_(t, gain=2.0)),
+        (lambda t: init.xavier_normal_(t, gain=0.5), lambda t: torch.nn.init.xavier_normal_(t, gain=0.5)),
+        (lambda t: init.trunc_normal_(t, std=0.02), lambda t: torch.nn.init.trunc_normal_(t, std=0.02)),
+    ]
+    assert fan_in != fan_out  # so a mode or fan mix-up shows
+    for ours, theirs in checks:
+        values = ours(w).numpy()
+        reference = theirs(torch.empty(400, 300)).numpy()
+        assert abs(values.std() / reference.std() - 1) < 0.02
+        assert abs(values.mean()) < 0.05 * reference.std()
+        assert abs(np.abs(values).max() / np.abs(reference).max() - 1) < 0.2
+
+
+def test_trunc_normal_stays_within_its_absolute_bounds():
+    values = init.trunc_normal_(weight(200, 100), mean=1.0, std=2.0, a=0.5, b=2.0).numpy()
+    assert values.min() >= 0.5 and values.max() <= 2.0
+    density = [math.exp(-z * z / 2) / math.sqrt(2 * math.pi) for z in (-0.25, 0.5)]  # at the bounds, standardised
+    mass = (math.erf(0.5 / math.sqrt(2)) - math.erf(-0.25 / math.sqrt(2))) / 2
+    assert abs(values.mean() - (1 + 2 * (density[0] - density[1]) / mass)) < 0.01  # the truncated normal's mean
+    with pytest.raises(ValueError, match="expected a < b"):
+        init.trunc_normal_(weight(2, 2), a=1, b=1)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (5, 2, 3, 3)])
+def test_orthogonal_rows_or_columns_are_orthonormal(shape, device):
+    values = init.orthogonal_(weight(*shape, device=device), gain=2.0).numpy().reshape(shape[0], -1)
+    gram = values @ values.T if values.shape[0] <= values.shape[1] else values.T @ values
+    np.testing.assert_allclose(gram, 4 * np.eye(len(gram)), atol=1e-5)
+
+
+def test_initialisers_follow_the_seed_on_every_device(device):
+    tinynn.manual_seed(3)
+    first = init.xavier_normal_(weight(5, 4, device=device)).numpy()
+    tinynn.manual_seed(3)
+    np.testing.assert_array_equal(first, init.xavier_normal_(weight(5, 4)).numpy())
+
+
+def test_eye_gains_and_errors(torch):
+    np.testing.assert_array_equal(init.eye_(weight(2, 3)).numpy(), np.eye(2, 3))
+    for name in ("linear", "conv1d", "conv_transpose2d", "sigmoid", "tanh", "relu", "selu"):
+        assert init.calculate_gain(name) == pytest.approx(torch.nn.init.calculate_gain(name))
+    assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(torch.nn.init.calculate_gain("leaky_relu", 0.2))
+    with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
+        init.calculate_gain("swish")
+    with pytest.raises(ValueError, match="eye_: expected a 2-D tensor"):
+        init.eye_(weight(2, 2, 2))
+    with pytest.raises(ValueError, match="orthogonal_: expected a tensor with at least 2 dimensions"):
+        init.orthogonal_(weight(4))

@@ -1,5 +1,6 @@
-"""mse, l1, huber, smooth_l1, binary_cross_entropy (with logits): gradchecks in both arguments,
-PyTorch parity for every reduction and option on every device, stability, errors."""
+"""mse, l1, huber, smooth_l1, binary_cross_entropy (with logits), kl_div: gradchecks in both arguments,
+PyTorch parity for every reduction and option on every device, stability, errors; normalize and
+cosine_similarity."""
 import numpy as np
 import pytest
 
@@ -81,3 +82,56 @@ def test_loss_modules_and_errors(torch, device):
         nn.BCELoss()(tinynn.tensor([0.5, 1.5], device=device), tinynn.tensor([1.0, 0.0], device=device)).item()
     with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) cannot be broadcast to the input's \(2, 2\)"):
         F.binary_cross_entropy_with_logits(tinynn.zeros(2, 2), tinynn.zeros(2, 2), pos_weight=tinynn.ones(3))
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")  # PyTorch's advice to use batchmean
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_gradcheck_and_matches_torch(reduction, log_target, rng, torch, device):
+    log_q = np.log(rng.dirichlet(np.ones(5), 3))
+    p = rng.dirichlet(np.ones(5), 3)
+    target_values = np.log(p) if log_target else p
+    x, y = leaf(log_q, device=device), leaf(target_values, device=device)
+    assert gradcheck(lambda x, y: F.kl_div(x, y, reduction, log_target), [x, y])
+    tx, ty = to_torch(torch, x, True), to_torch(torch, y, True)
+    out = nn.KLDivLoss(reduction, log_target)(x, y)
+    tout = torch.nn.functional.kl_div(tx, ty, reduction=reduction, log_target=log_target)
+    assert_close(out, tout, rtol=1e-10, atol=1e-12)
+    out.sum().backward()
+    tout.sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-8, atol=1e-10)
+    assert_close(y.grad, ty.grad, rtol=1e-8, atol=1e-10)
+
+
+def test_kl_div_of_a_zero_probability_is_zero_and_batchmean_is_per_sample(torch):
+    log_q = np.log(np.array([[0.5, 0.25, 0.25]]))
+    p = np.array([[0.0, 0.5, 0.5]])
+    ours = F.kl_div(tinynn.tensor(log_q), tinynn.tensor(p), reduction="batchmean")
+    np.testing.assert_allclose(ours.item(), np.sum(p[0, 1:] * np.log(p[0, 1:] / np.exp(log_q[0, 1:]))))
+    with pytest.raises(ValueError, match="kl_div: reduction must be one of"):
+        F.kl_div(tinynn.tensor(log_q), tinynn.tensor(p), reduction="average")
+    with pytest.raises(ValueError, match="mse_loss: reduction must be one of"):  # batchmean is the KL divergence's only
+        F.mse_loss(tinynn.tensor(log_q), tinynn.tensor(p), reduction="batchmean")
+
+
+@pytest.mark.parametrize("dim", [1, -1, 0])
+def test_normalize_and_cosine_similarity_gradcheck_and_match_torch(dim, rng, torch, device):
+    a, b = leaf(rng.standard_normal((4, 5)), device=device), leaf(rng.standard_normal((1, 5)), device=device)
+    assert gradcheck(lambda a: F.normalize(a, dim=dim), [a])
+    assert gradcheck(lambda a: F.normalize(a, p=1, dim=dim), [a])
+    assert gradcheck(lambda a, b: F.cosine_similarity(a, b, dim=dim), [a, b])
+    ta, tb = to_torch(torch, a, True), to_torch(torch, b, True)
+    assert_close(F.normalize(a, dim=dim), torch.nn.functional.normalize(ta, dim=dim), rtol=1e-10)
+    ours, theirs = nn.CosineSimilarity(dim)(a, b), torch.nn.CosineSimilarity(dim)(ta, tb)
+    assert_close(ours, theirs, rtol=1e-10)
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert_close(a.grad, ta.grad, rtol=1e-8, atol=1e-12)
+    assert_close(b.grad, tb.grad, rtol=1e-8, atol=1e-12)
+
+
+def test_the_zero_vector_stays_zero_with_a_finite_gradient(device):
+    zero = leaf(np.zeros((2, 3)), device=device)
+    np.testing.assert_array_equal(F.normalize(zero).numpy(), np.zeros((2, 3)))
+    F.cosine_similarity(zero, leaf(np.ones((2, 3)), device=device)).sum().backward()
+    assert np.isfinite(zero.grad.numpy()).all()

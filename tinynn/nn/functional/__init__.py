@@ -4,13 +4,14 @@ from .activation import (elu, gelu, hardsigmoid, hardswish, hardtanh, leaky_relu
                          prelu, relu, relu6, sigmoid, silu, softmax, softplus, softsign, tanh)
 from .conv import conv1d, conv2d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
+from .distance import cosine_similarity, normalize
 from .dropout import dropout, dropout1d, dropout2d
 from .embedding import embedding, one_hot
 from .layer_norm import group_norm, layer_norm
 from .linear import linear
 from .loss import cross_entropy, nll_loss
 from .normalization import batch_norm
-from .pointwise_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, l1_loss,
+from .pointwise_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss)
 from .resampling import interpolate
 from .pooling import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
@@ -22,5 +23,5 @@ def flatten(input, start_dim=1, end_dim=-1):
 
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "interpolate", "batch_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "one_hot", "linear",
-           "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "logsigmoid", "softsign", "prelu", "log_softmax", "softmax", "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+           "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "logsigmoid", "softsign", "prelu", "log_softmax", "softmax", "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div", "normalize", "cosine_similarity",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten"]

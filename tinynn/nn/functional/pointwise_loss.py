@@ -1,8 +1,10 @@
-"""Losses computed element by element, then reduced: regression (MSE, L1, Huber, smooth L1) and
-binary classification (binary cross-entropy on probabilities, or fused with the sigmoid on logits).
+"""Losses computed element by element, then reduced: regression (MSE, L1, Huber, smooth L1),
+binary classification (binary cross-entropy on probabilities, or fused with the sigmoid on logits)
+and the Kullback-Leibler divergence between distributions.
 
 Each loss is l_i = f(x_i, y_i) for an input x and a target y of the same shape; the reduction is
-"mean" (sum / number of elements, PyTorch's default), "sum" or "none" (l itself). Backward is
+"mean" (sum / number of elements, PyTorch's default), "sum", "none" (l itself), or for the KL
+divergence "batchmean" (sum / batch size, the divergence per sample). Backward is
 dL/dx_i = df/dx(x_i, y_i) * dL/dl_i, and likewise for y when the target needs a gradient.
 """
 import numpy as np
@@ -27,12 +29,16 @@ class _PointwiseLoss(Function):
         losses = self.losses(x, y)
         if self.reduction == "none":
             return losses
-        total = losses.sum() if self.reduction == "sum" else losses.mean()
+        total = losses.sum() if self.reduction in ("sum", "batchmean") else losses.mean()
+        if self.reduction == "batchmean" and x.ndim:
+            total = total / x.shape[0]
         return self.xp(x).asarray(total, dtype=x.dtype)
 
     def backward(self, gy):
         if self.reduction == "mean":
             gy = gy / self.x.size
+        elif self.reduction == "batchmean" and self.x.ndim:
+            gy = gy / self.x.shape[0]
         dx, dy = self.partials(self.x, self.y)
         return (gy * dx if self.needs_input_grad[0] else None, gy * dy if self.needs_input_grad[1] else None)
 
@@ -150,15 +156,40 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         return (dz, dy) if self.weight is None else (dz * self.weight, dy * self.weight)
 
 
-def _check(input, target, reduction, name):
+class KLDivergence(_PointwiseLoss):
+    """The input x is log q (log-probabilities of the model), the target y is p, or log p with
+    ``log_target``:   l = p (log p - x), and 0 where p = 0 (the limit of p log p).
+    dl/dx = -p;  dl/dy = log p + 1 - x where p > 0 (for a log target y: p (y - x + 1))."""
+
+    def __init__(self, reduction, log_target):
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def losses(self, x, y):
+        xp = self.xp(x)
+        if self.log_target:
+            return xp.exp(y) * (y - x)
+        positive = y > 0
+        return xp.where(positive, y * (xp.log(xp.where(positive, y, 1)) - x), 0)
+
+    def partials(self, x, y):
+        xp = self.xp(x)
+        if self.log_target:
+            p = xp.exp(y)
+            return -p, p * (y - x + 1)
+        positive = y > 0
+        return -y, xp.where(positive, xp.log(xp.where(positive, y, 1)) + 1 - x, 0)
+
+
+def _check(input, target, reduction, name, reductions=REDUCTIONS):
     check_float(input, name)
     check_float(target, name, "target")
     if target.shape != input.shape:
         raise ValueError(f"{name}: target of shape {target.shape} does not match input of shape {input.shape}")
     if target.device != input.device:
         raise RuntimeError(f"{name}: input is on {input.device} but target is on {target.device}")
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if reduction not in reductions:
+        raise ValueError(f"{name}: reduction must be one of {reductions}, got {reduction!r}")
     return target.astype(input.dtype) if target.dtype != input.dtype else target
 
 
@@ -223,3 +254,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     target = _check(input, target, reduction, name)
     weight, pos_weight = _array(weight, input, name, "weight"), _array(pos_weight, input, name, "pos_weight")
     return BinaryCrossEntropyWithLogits(reduction, weight, pos_weight)(input, target)
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL(p || q) pointwise, with ``input`` = log q and ``target`` = p (or log p with ``log_target``).
+    "batchmean" gives the divergence per sample; "mean" (PyTorch's default) divides by every element."""
+    target = _check(input, target, reduction, "kl_div", REDUCTIONS + ("batchmean",))
+    return KLDivergence(reduction, bool(log_target))(input, target)

@@ -1,12 +1,12 @@
-__all__ = ["BatchNorm1d", "BatchNorm2d", "ModuleDict", "ModuleList", "Sequential", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "AvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Upsample", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool1d", "MaxPool2d", "AvgPool1d", "ReLU", "Softmax", "Sigmoid", "Tanh", "SiLU", "GELU", "ELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "LogSigmoid", "Softsign", "PReLU", "Softplus", "LayerNorm", "GroupNorm", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "Module", "StateDictError"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "ModuleDict", "ModuleList", "Sequential", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "AvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Upsample", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool1d", "MaxPool2d", "AvgPool1d", "ReLU", "Softmax", "Sigmoid", "Tanh", "SiLU", "GELU", "ELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "LogSigmoid", "Softsign", "PReLU", "Softplus", "LayerNorm", "GroupNorm", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "CosineSimilarity", "Module", "StateDictError"]
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .embedding import Embedding
 from .layers import (ELU, PReLU, ReLU6, AdaptiveAvgPool2d, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, Softsign, AvgPool1d, AvgPool2d, Dropout, Dropout1d, Dropout2d, Flatten, GELU, Identity, LeakyReLU, Linear, LogSoftmax,
                      MaxPool1d, MaxPool2d, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh, Upsample)
-from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss,
-                   SmoothL1Loss)
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineSimilarity, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
+                   MSELoss, NLLLoss, SmoothL1Loss)
 from .normalization import GroupNorm, LayerNorm
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .module import Module, StateDictError

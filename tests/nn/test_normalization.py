@@ -1,4 +1,5 @@
-"""batch_norm, BatchNorm1d/2d: gradchecks in training and eval mode, running stats as PyTorch."""
+"""batch_norm, BatchNorm1d/2d, instance_norm, InstanceNorm1d/2d: gradchecks in training and eval mode,
+running stats as PyTorch."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -72,3 +73,46 @@ def test_training_on_one_value_per_channel_is_an_error_like_torch():
 def test_wrong_channel_count_names_the_layer():
     with pytest.raises(ValueError, match=r"BatchNorm2d\(4\): expected input with 4 channels, got 3"):
         nn.BatchNorm2d(4)(tinynn.zeros(2, 3, 2, 2))
+
+
+@pytest.mark.parametrize("layer,shape", [("InstanceNorm2d", (4, 3, 5, 5)), ("InstanceNorm2d", (3, 5, 4)),
+                                         ("InstanceNorm1d", (4, 3, 6)), ("InstanceNorm1d", (3, 6))])
+@pytest.mark.parametrize("affine,track", [(False, False), (True, False), (True, True), (False, True)])
+def test_instance_norm_matches_torch(torch, rng, layer, shape, affine, track, device):
+    ours = getattr(nn, layer)(3, momentum=0.2, affine=affine, track_running_stats=track)
+    theirs = getattr(torch.nn, layer)(3, momentum=0.2, affine=affine, track_running_stats=track)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    if affine:
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, 3), dtype=torch.float32))
+            theirs.bias.copy_(torch.tensor(rng.standard_normal(3), dtype=torch.float32))
+    ours.to(device).load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    for step in range(2):
+        x = leaf(rng.standard_normal(shape) * 3 + 2, dtype=np.float32, device=device)
+        tx = to_torch(torch, x, True)
+        y, ty = ours(x), theirs(tx)
+        assert_close(y, ty, rtol=1e-5, atol=1e-5, what=f"step {step} forward")
+        grad = rng.standard_normal(shape).astype(np.float32)
+        y.backward(tinynn.tensor(grad, device=device))
+        ty.backward(torch.tensor(grad))
+        assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what=f"step {step} input grad")
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-4, what=f"{name} grad")
+    for key in ("running_mean", "running_var"):
+        if track:
+            assert_close(ours.state_dict()[key], theirs.state_dict()[key], rtol=1e-5, what=key)
+    ours.eval(), theirs.eval()
+    x = leaf(rng.standard_normal(shape), dtype=np.float32, device=device)
+    assert_close(ours(x), theirs(to_torch(torch, x)), rtol=1e-5, atol=1e-5, what="eval forward")
+
+
+def test_instance_norm_gradcheck_and_errors(rng, device):
+    x = leaf(rng.standard_normal((2, 3, 4)), device=device)
+    weight, bias = leaf(rng.uniform(0.5, 1.5, 3), device=device), leaf(rng.standard_normal(3), device=device)
+    assert gradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), [x, weight, bias])
+    with pytest.raises(ValueError, match=r"InstanceNorm2d\(3\): expected a 3-D or 4-D input, got shape \(2, 3\)"):
+        nn.InstanceNorm2d(3)(tinynn.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"InstanceNorm1d\(3\): expected input with 3 channels, got 4"):
+        nn.InstanceNorm1d(3)(tinynn.zeros(2, 4, 5))
+    with pytest.raises(ValueError, match="momentum must be a number to track statistics, got None"):
+        nn.InstanceNorm1d(3, momentum=None, track_running_stats=True)(tinynn.zeros(2, 3, 5))

@@ -1,4 +1,4 @@
-"""Batch normalization, with the full backward through the batch statistics."""
+"""Batch normalization, with the full backward through the batch statistics; instance normalization."""
 import numpy as np
 
 from ...autograd import Function
@@ -154,3 +154,38 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         num_batches_tracked.data if num_batches_tracked is not None else None,
     )
     return function(input, weight, bias)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5, name="instance_norm"):
+    """Normalise each channel of each sample of (N, C, ...) input over its positions, then scale and
+    shift per channel: ``group_norm`` with one group per channel (whose backward serves as is).
+
+    With running statistics, ``use_input_stats`` also updates them, as PyTorch does, with the
+    instances' means and unbiased variances averaged over the batch; without ``use_input_stats``
+    (evaluation of a layer that tracks them) every instance is normalised with the running ones.
+    """
+    from .layer_norm import group_norm
+
+    check_float(input, name)
+    if input.ndim < 3:
+        raise ValueError(f"{name}: expected input of shape (N, C, L) or (N, C, H, W), got shape {input.shape}")
+    check_not_empty(input, name)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{name}: normalising with running statistics needs running_mean and running_var")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps, name=name)
+    n, channels = input.shape[:2]
+    positions = input.numel() // (n * channels)
+    if running_mean is not None:
+        if not isinstance(momentum, (int, float)):
+            raise ValueError(f"{name}: momentum must be a number to track statistics, got {momentum!r} (the cumulative "
+                             "average that None means for batch norm is not defined for instance norm)")
+        if positions <= 1:
+            raise ValueError(f"{name}: expected more than 1 position per channel to track statistics, got shape {input.shape}")
+        values = input.data.reshape(n, channels, positions)
+        running_mean.data *= 1 - momentum
+        running_mean.data += momentum * values.mean(axis=(0, 2))
+        running_var.data *= 1 - momentum
+        running_var.data += momentum * values.var(axis=2, ddof=1).mean(axis=0)
+    return group_norm(input, channels, weight, bias, eps, name=name)

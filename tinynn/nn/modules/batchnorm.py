@@ -1,4 +1,5 @@
-"""``BatchNorm1d`` and ``BatchNorm2d`` (math and backward in nn/functional/normalization.py)."""
+"""``BatchNorm1d``, ``BatchNorm2d``, ``InstanceNorm1d``, ``InstanceNorm2d`` (math and backward in
+nn/functional/normalization.py)."""
 import numpy as np
 
 from ... import backend
@@ -75,3 +76,42 @@ class BatchNorm2d(_BatchNorm):
     """Normalises (N, C, H, W) input per channel, over N, H and W."""
 
     expected_ranks = (4,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """The parameters and buffers of batch norm, but PyTorch's defaults differ: affine=False,
+    track_running_stats=False. Unbatched input (without N) is one sample."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device="cpu",
+                 dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, x):
+        name = f"{type(self).__name__}({self.num_features})"
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(x).__name__}")
+        batched_rank = self.expected_ranks[-1]
+        if x.ndim not in self.expected_ranks:
+            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
+                             f"got shape {x.shape}")
+        batch = x if x.ndim == batched_rank else x.unsqueeze(0)
+        if batch.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {batch.shape[1]} "
+                             f"(input shape {x.shape})")
+        use_input_stats = self.training or not self.track_running_stats
+        track = self.track_running_stats and (self.training or not use_input_stats)
+        out = F.instance_norm(batch, self.running_mean if track else None, self.running_var if track else None,
+                              self.weight, self.bias, use_input_stats, self.momentum, self.eps, name=name)
+        return out if x.ndim == batched_rank else out.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalises each channel of each (N, C, L) sample over L; (C, L) is one sample."""
+
+    expected_ranks = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalises each channel of each (N, C, H, W) sample over H and W; (C, H, W) is one sample."""
+
+    expected_ranks = (3, 4)

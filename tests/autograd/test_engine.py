@@ -1,4 +1,5 @@
-"""The backward engine: accumulation, diamonds, deep chains, retain_graph, no_grad, detach, hooks."""
+"""The backward engine: accumulation, diamonds, deep chains, retain_graph, no_grad, detach, hooks,
+autograd.grad."""
 import numpy as np
 import pytest
 
@@ -129,3 +130,43 @@ def _fake_gpu(monkeypatch):
     original = tinynn.backend.device_of
     monkeypatch.setattr(tinynn.backend, "device_of",
                         lambda a: "gpu" if isinstance(a, _FakeGpuArray) else original(a))
+
+
+def test_autograd_grad_returns_gradients_and_leaves_dot_grad_alone(torch, rng, device):
+    values = rng.standard_normal((3, 4))
+    x = tinynn.tensor(values, requires_grad=True, device=device)
+    w = tinynn.tensor(values.T.copy(), requires_grad=True, device=device)
+    hidden = (x @ w).tanh()
+    loss = (hidden * hidden).sum()
+    tx, tw = torch.tensor(values, requires_grad=True), torch.tensor(values.T.copy(), requires_grad=True)
+    t_hidden = (tx @ tw).tanh()
+    t_loss = (t_hidden * t_hidden).sum()
+    ours = tinynn.autograd.grad(loss, [w, hidden, x])
+    theirs = torch.autograd.grad(t_loss, [tw, t_hidden, tx])
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+    assert x.grad is None and w.grad is None  # nothing accumulated
+
+
+def test_autograd_grad_with_several_outputs_and_grad_outputs(torch):
+    x = tinynn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    tx = torch.tensor([1.0, 2.0, 3.0], requires_grad=True, dtype=torch.float64)
+    weights = np.array([0.5, -1.0, 2.0])
+    (ours,) = tinynn.autograd.grad([x * x, x.sum()], x, [tinynn.tensor(weights), None])
+    (theirs,) = torch.autograd.grad([tx * tx, tx.sum()], tx, [torch.tensor(weights), None])
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+def test_autograd_grad_errors_are_clear():
+    x, unused = tinynn.tensor([1.0, 2.0], requires_grad=True), tinynn.tensor([3.0], requires_grad=True)
+    y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match=r"input 1 \(shape \(1,\)\) was not used to compute the outputs"):
+        tinynn.autograd.grad(y, [x, unused], retain_graph=True)
+    assert tinynn.autograd.grad(y, [x, unused], allow_unused=True, retain_graph=True)[1] is None
+    with pytest.raises(RuntimeError, match="grad_outputs are needed for outputs with more than one value"):
+        tinynn.autograd.grad(x * 2, x)
+    with pytest.raises(RuntimeError, match="input 0 does not require grad"):
+        tinynn.autograd.grad(y, tinynn.tensor([1.0]))
+    tinynn.autograd.grad(y, x)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        tinynn.autograd.grad(y, x)

@@ -1,8 +1,8 @@
 """The autograd engine: Functions record the graph, ``backward`` walks it, ``gradcheck`` verifies it."""
 from .anomaly import AnomalyError, detect_anomaly
-from .engine import backward
+from .engine import backward, grad
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 
-__all__ = ["AnomalyError", "detect_anomaly", "Function", "backward", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckError"]
+__all__ = ["AnomalyError", "detect_anomaly", "Function", "backward", "grad", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckError"]

@@ -6,14 +6,17 @@ towards the leaves. Each tensor's gradient is complete when it is visited, becau
 that used it came later in the forward pass and so was visited earlier here: gradients from
 several uses (a diamond) are summed first. A Function turns its output's gradient into its
 inputs' gradients; a leaf that requires grad adds its gradient into ``.grad``.
+
+``grad(outputs, inputs)`` walks the same way but returns the gradients of the given tensors
+(leaves or not) instead of adding anything into ``.grad``.
 """
 from . import anomaly, grad_mode
 
 
-def _topological_order(root):
-    """Tensors reachable from ``root`` through grad_fn, each after all tensors it was made from."""
+def _topological_order(roots):
+    """Tensors reachable from ``roots`` through grad_fn, each after all tensors it was made from."""
     order, visited = [], set()
-    stack = [(root, False)]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:
         tensor, children_done = stack.pop()
         if children_done:
@@ -38,8 +41,17 @@ def _topological_order(root):
 
 
 def backward(root, grad, retain_graph=False):
-    order = _topological_order(root)
-    grads = {id(root): grad}
+    _walk([root], [grad], retain_graph)
+
+
+def _walk(roots, root_grads, retain_graph, captured=None):
+    """Back-propagate ``root_grads`` from ``roots``. Without ``captured`` leaves accumulate into
+    ``.grad``; with it (a dict keyed by the ids of the wanted tensors) nothing is accumulated and
+    each wanted tensor's complete gradient is stored there instead."""
+    order = _topological_order(roots)
+    grads = {}
+    for root, root_grad in zip(roots, root_grads):
+        grads[id(root)] = root_grad if id(root) not in grads else grads[id(root)] + root_grad
     with grad_mode.no_grad():
         for tensor in reversed(order):
             grad = grads.pop(id(tensor), None)
@@ -50,10 +62,15 @@ def backward(root, grad, retain_graph=False):
                 if replaced is not None:
                     grad = replaced.data if hasattr(replaced, "data") else replaced
             function = tensor.grad_fn
-            if function is None:
+            if captured is not None:
+                if id(tensor) in captured:
+                    captured[id(tensor)] = grad
+                if function is None:
+                    continue
+            elif function is None:
                 tensor._accumulate_grad(grad)
                 continue
-            if tensor._retains_grad:
+            elif tensor._retains_grad:
                 tensor._accumulate_grad(grad)
             input_grads = function.backward(grad)
             if not isinstance(input_grads, tuple):
@@ -76,3 +93,47 @@ def _check_grad_shape(function, parent, parent_grad):
             f"{function.name}.backward returned a gradient of shape {tuple(parent_grad.shape)} "
             f"for an input of shape {tuple(parent.shape)}"
         )
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs`` (PyTorch's ``torch.autograd.grad``):
+    sum_k d(outputs[k])/d(inputs[i]) weighted by ``grad_outputs[k]`` (ones for single-value outputs),
+    as a tuple of Tensors, one per input, which may be any tensors of the graph, not only leaves.
+    Nothing is added into any ``.grad``. An input the outputs do not depend on is an error, or None
+    with ``allow_unused``. Gradients of gradients (``create_graph``) are not supported."""
+    from ..tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    root_grads = []
+    for position, (output, given) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(output, Tensor) or not output.requires_grad:
+            raise RuntimeError(f"grad: output {position} does not require grad and has no grad_fn")
+        if given is None:
+            if output.data.size != 1:
+                raise RuntimeError(f"grad: output {position} has shape {output.shape}; grad_outputs are needed for "
+                                   "outputs with more than one value")
+            root_grads.append(output.data * 0 + 1)
+        else:
+            array = given.data if isinstance(given, Tensor) else given
+            if tuple(array.shape) != output.shape:
+                raise ValueError(f"grad: grad_outputs[{position}] has shape {tuple(array.shape)}, "
+                                 f"output {position} has shape {output.shape}")
+            root_grads.append(array)
+    for position, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+            raise RuntimeError(f"grad: input {position} does not require grad")
+    captured = {id(tensor): None for tensor in inputs}
+    _walk(outputs, root_grads, retain_graph, captured)
+    results = []
+    for position, tensor in enumerate(inputs):
+        value = captured[id(tensor)]
+        if value is None and not allow_unused:
+            raise RuntimeError(f"grad: input {position} (shape {tensor.shape}) was not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+        results.append(None if value is None else Tensor._from_op(value.astype(tensor.dtype, copy=False), False))
+    return tuple(results)

@@ -1,0 +1,186 @@
+"""Attention and transformer layers: scaled_dot_product_attention, MultiheadAttention (masks,
+batch_first, unbatched, per-head weights), TransformerEncoderLayer/TransformerEncoder (post-norm and
+norm_first, gelu) compared with PyTorch on identical weights (outputs, attention weights, every
+gradient), gradchecked in float64, dropout only in training, a small task learned, clear errors."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, leaf, to_torch
+
+
+def copy_weights(torch, ours, theirs):
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+
+
+@pytest.mark.parametrize("case", ["plain", "bool_mask", "float_mask", "causal", "scale"])
+def test_scaled_dot_product_attention_matches_torch(torch, rng, device, case):
+    q, k, v = (leaf(rng.standard_normal(shape), device=device) for shape in ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 7)))
+    options, torch_options = {}, {}
+    if case == "bool_mask":
+        allowed = rng.random((5, 6)) > 0.3
+        allowed[:, 0] = True  # every query may attend somewhere
+        options["attn_mask"], torch_options["attn_mask"] = tinynn.tensor(allowed, device=device), torch.tensor(allowed)
+    elif case == "float_mask":
+        bias = rng.standard_normal((1, 3, 5, 6))
+        options["attn_mask"], torch_options["attn_mask"] = tinynn.tensor(bias, device=device), torch.tensor(bias)
+    elif case == "causal":
+        options["is_causal"] = torch_options["is_causal"] = True
+        q, k, v = (leaf(rng.standard_normal((2, 3, 5, 4)), device=device) for _ in range(3))
+    elif case == "scale":
+        options["scale"] = torch_options["scale"] = 0.3
+    assert gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **options), [q, k, v])
+    tq, tk, tv = (to_torch(torch, t, True) for t in (q, k, v))
+    ours = F.scaled_dot_product_attention(q, k, v, **options)
+    theirs = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, **torch_options)
+    assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+MHA_CASES = [
+    dict(), dict(batch_first=True), dict(bias=False), dict(key_padding_mask=True), dict(attn_mask="bool"),
+    dict(attn_mask="float"), dict(attn_mask="per_head"), dict(average_attn_weights=False), dict(unbatched=True),
+    dict(is_causal=True),
+]
+
+
+@pytest.mark.parametrize("case", MHA_CASES, ids=str)
+def test_multihead_attention_matches_torch(torch, rng, device, case):
+    case = dict(case)
+    layer_options = {key: case.pop(key) for key in ("batch_first", "bias") if key in case}
+    ours, theirs = nn.MultiheadAttention(8, 2, **layer_options), torch.nn.MultiheadAttention(8, 2, **layer_options)
+    copy_weights(torch, ours, theirs)
+    ours.to(device)
+    unbatched = case.pop("unbatched", False)
+    length = 5
+    source_length = length if case.get("is_causal") else 4
+
+    def shaped(positions):  # (positions, N, E), batch_first (N, positions, E), or unbatched (positions, E)
+        return (positions, 8) if unbatched else (3, positions, 8) if layer_options.get("batch_first") else (positions, 3, 8)
+
+    query = leaf(rng.standard_normal(shaped(length)), dtype=np.float32, device=device)
+    key = leaf(rng.standard_normal(shaped(source_length)), dtype=np.float32, device=device)
+    value = leaf(rng.standard_normal(shaped(source_length)), dtype=np.float32, device=device)
+    kwargs, torch_kwargs = {}, {}
+    if case.pop("key_padding_mask", False):
+        padding = np.zeros((3, source_length), bool)
+        padding[0, -1] = padding[2, 0] = True
+        kwargs["key_padding_mask"], torch_kwargs["key_padding_mask"] = tinynn.tensor(padding, device=device), torch.tensor(padding)
+    mask_kind = case.pop("attn_mask", None)
+    if mask_kind:
+        shape = (6, length, source_length) if mask_kind == "per_head" else (length, source_length)
+        mask = rng.random(shape) > 0.7 if mask_kind != "float" else rng.standard_normal(shape).astype(np.float32)
+        if mask_kind != "float":
+            mask[..., 0] = False  # never every key blocked
+        kwargs["attn_mask"], torch_kwargs["attn_mask"] = tinynn.tensor(mask, device=device), torch.tensor(mask)
+    if case.pop("is_causal", False):
+        causal = ~np.tril(np.ones((length, length), bool))
+        kwargs["is_causal"] = True
+        torch_kwargs["attn_mask"] = torch.tensor(causal)
+    kwargs.update(case)
+    torch_kwargs.update(case)
+    tq, tk, tv = (to_torch(torch, t, True) for t in (query, key, value))
+    output, weights = ours(query, key, value, **kwargs)
+    t_output, t_weights = theirs(tq, tk, tv, **torch_kwargs)
+    assert_close(output, t_output, rtol=1e-5, atol=1e-5, what="output")
+    assert_close(weights, t_weights, rtol=1e-5, atol=1e-6, what="weights")
+    grad = rng.standard_normal(output.shape).astype(np.float32)
+    (output * tinynn.tensor(grad, device=device)).sum().backward()
+    (t_output * torch.tensor(grad)).sum().backward()
+    for ours_t, theirs_t, what in ((query, tq, "query"), (key, tk, "key"), (value, tv, "value")):
+        assert_close(ours_t.grad, theirs_t.grad, rtol=1e-4, atol=1e-5, what=f"{what} grad")
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
+
+
+def test_multihead_attention_gradcheck(rng, device):
+    layer = nn.MultiheadAttention(4, 2).double().to(device)
+    query, key = leaf(rng.standard_normal((3, 2, 4)), device=device), leaf(rng.standard_normal((2, 2, 4)), device=device)
+    params = list(layer.parameters())
+    assert gradcheck(lambda q, k, *_: layer(q, k, k)[0], [query, key] + params)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(norm_first=True), dict(activation="gelu", batch_first=True)], ids=str)
+def test_transformer_encoder_matches_torch(torch, rng, device, options):
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, **options)
+    ours = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(8)).eval()
+    theirs = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, **options), 2,
+                                         norm=torch.nn.LayerNorm(8), enable_nested_tensor=False).eval()
+    copy_weights(torch, ours, theirs)
+    ours.to(device)
+    shape = (3, 5, 8) if options.get("batch_first") else (5, 3, 8)
+    x = leaf(rng.standard_normal(shape), dtype=np.float32, device=device)
+    padding = np.zeros((3, 5), bool)
+    padding[1, 3:] = True
+    tx = to_torch(torch, x, True)
+    y = ours(x, src_key_padding_mask=tinynn.tensor(padding, device=device))
+    ty = theirs(tx, src_key_padding_mask=torch.tensor(padding))
+    assert_close(y, ty, rtol=1e-5, atol=1e-5)
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    (y * tinynn.tensor(grad, device=device)).sum().backward()
+    (ty * torch.tensor(grad)).sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-4)
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-4, what=f"{name} grad")
+    assert ours.layers[0].linear1.weight is not ours.layers[1].linear1.weight  # deep copies, as PyTorch
+
+
+def test_dropout_acts_in_training_only(rng):
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.5)
+    x = tinynn.tensor(rng.standard_normal((4, 2, 8)).astype(np.float32))
+    layer.eval()
+    np.testing.assert_array_equal(layer(x).numpy(), layer(x).numpy())
+    layer.train()
+    assert not np.allclose(layer(x).numpy(), layer.eval()(x).numpy())
+
+
+def test_a_transformer_learns_which_token_came_first(rng):
+    """The label is whether token 1 appears before token 2 in a sequence that holds each once:
+    it needs attention across positions (and a positional signal, given here as an embedding)."""
+    tinynn.manual_seed(0)
+    length, width = 6, 16
+    tokens, positions = nn.Embedding(4, width), nn.Embedding(length, width)
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(width, 2, 32, dropout=0.0, batch_first=True), 1)
+    head = nn.Linear(width, 2)
+    params = [p for m in (tokens, positions, encoder, head) for p in m.parameters()]
+    optimizer = tinynn.optim.Adam(params, lr=0.01)
+
+    def batch(size):
+        sequences = rng.integers(0, 1, (size, length)) + np.where(rng.random((size, length)) < 0.5, 0, 3)
+        order = np.argsort(rng.random((size, length)), axis=1)
+        sequences[np.arange(size), order[:, 0]], sequences[np.arange(size), order[:, 1]] = 1, 2
+        return sequences, (order[:, 0] < order[:, 1]).astype(np.int64)
+
+    def logits(sequences):
+        x = tokens(tinynn.tensor(sequences)) + positions(tinynn.tensor(np.arange(length)))
+        return head(encoder(x).mean(dim=1))
+
+    for _ in range(150):
+        sequences, labels = batch(64)
+        optimizer.zero_grad()
+        F.cross_entropy(logits(sequences), tinynn.tensor(labels)).backward()
+        optimizer.step()
+    sequences, labels = batch(500)
+    with tinynn.no_grad():
+        accuracy = (logits(sequences).numpy().argmax(1) == labels).mean()
+    assert accuracy > 0.9, accuracy
+
+
+def test_errors_are_clear():
+    with pytest.raises(ValueError, match=r"embed_dim \(10\) must be divisible by num_heads \(3\)"):
+        nn.MultiheadAttention(10, 3)
+    with pytest.raises(NotImplementedError, match="kdim/vdim"):
+        nn.MultiheadAttention(8, 2, kdim=4)
+    layer = nn.MultiheadAttention(8, 2)
+    x = tinynn.zeros(5, 3, 8)
+    with pytest.raises(ValueError, match=r"expected query of shape \(L, N, E\) or \(L, E\) with E = 8, got \(5, 3, 7\)"):
+        layer(tinynn.zeros(5, 3, 7), x, x)
+    with pytest.raises(ValueError, match=r"expected attn_mask of shape \(5, 5\) or \(6, 5, 5\), got \(4, 5\)"):
+        layer(x, x, x, attn_mask=tinynn.zeros(4, 5))
+    with pytest.raises(ValueError, match=r"expected key_padding_mask of shape \(3, 5\), got \(5, 3\)"):
+        layer(x, x, x, key_padding_mask=tinynn.tensor(np.zeros((5, 3), bool)))
+    with pytest.raises(ValueError, match="activation must be 'relu', 'gelu' or a callable, got 'tanh'"):
+        nn.TransformerEncoderLayer(8, 2, activation="tanh")

@@ -1,0 +1,118 @@
+"""Scaled dot-product attention and multi-head attention, built from tensor ops (matrix products,
+softmax, masking); their backward is the chain rule through those ops.
+
+Shapes: N batch, L target (query) positions, S source (key/value) positions, E embedding size,
+h heads of d = E / h features each.
+
+    attention(Q, K, V) = softmax(Q K^T / sqrt(d) + mask) V        Q (..., L, d), K, V (..., S, d)
+
+A boolean mask is True where attention is *allowed* in ``scaled_dot_product_attention`` (PyTorch's
+convention there) and True where it is *blocked* in ``multi_head_attention`` (``attn_mask`` and
+``key_padding_mask`` of ``nn.MultiheadAttention``); a float mask is added to the scores.
+"""
+import math
+
+import numpy as np
+
+from ... import backend
+from ...tensor import Tensor
+from .activation import softmax
+from .dropout import dropout
+from .linear import linear
+from .validation import check_float
+
+
+def _scores_mask(mask, blocked_when_true, like, what="attn_mask"):
+    """A mask as an additive float tensor (0 or -inf for a boolean one) in the scores' dtype."""
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"attention: expected {what} to be a tinynn.Tensor, got {type(mask).__name__}")
+    if mask.device != like.device:
+        raise RuntimeError(f"attention: {what} is on {mask.device} but the inputs are on {like.device}")
+    if mask.dtype == np.bool_:
+        blocked = mask.data if blocked_when_true else ~mask.data
+        return Tensor(backend.get_array_module(blocked).where(blocked, -np.inf, 0.0).astype(like.dtype))
+    return mask.astype(like.dtype)
+
+
+def attention_weights(query, key, attn_mask=None, scale=None, blocked_when_true=False):
+    """softmax(Q K^T * scale + mask) over the source positions: (..., L, S)."""
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query * scale) @ key.transpose(-2, -1)
+    if attn_mask is not None:
+        scores = scores + _scores_mask(attn_mask, blocked_when_true, scores)
+    return softmax(scores, dim=-1)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(Q K^T * scale + mask) V, scale = 1 / sqrt(d) by default (PyTorch's function of that
+    name): Q (..., L, d), K (..., S, d), V (..., S, dv) -> (..., L, dv). ``attn_mask``: boolean (True
+    = may attend) or float (added), broadcast to (..., L, S); ``is_causal``: position i attends to
+    positions <= i only. Dropout (``dropout_p``) acts on the attention weights."""
+    for what, tensor in (("query", query), ("key", key), ("value", value)):
+        check_float(tensor, "scaled_dot_product_attention", what)
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: query {query.shape}, key {key.shape} and value {value.shape} "
+                         "must agree: (..., L, d), (..., S, d), (..., S, dv)")
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
+        attn_mask = causal_mask(query.shape[-2], key.shape[-2], query.device)
+    weights = attention_weights(query, key, attn_mask, scale)
+    if dropout_p:
+        weights = dropout(weights, dropout_p)
+    return weights @ value
+
+
+def causal_mask(target_length, source_length, device="cpu"):
+    """Boolean (L, S) mask, True where position i may attend to position j (j <= i); made on the device."""
+    xp = backend.array_module_for(backend.canonical_device(device))
+    return Tensor(xp.arange(source_length)[None, :] <= xp.arange(target_length)[:, None])
+
+
+def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
+                         key_padding_mask=None, attn_mask=None, dropout_p=0.0, need_weights=True,
+                         average_attn_weights=True, name="multi_head_attention"):
+    """PyTorch's multi-head attention on (L, N, E) query and (S, N, E) key and value:
+
+        Q = query W_q^T + b_q, K = key W_k^T + b_k, V = value W_v^T + b_v   (W_q, W_k, W_v: the
+        three (E, E) blocks of in_proj_weight), each split into h heads of d = E/h features;
+        head_i = attention(Q_i, K_i, V_i);  output = concat(heads) W_o^T + b_o.
+
+    ``key_padding_mask`` (N, S): True (or -inf) where a source position is padding; ``attn_mask``
+    (L, S) or (N*h, L, S): True where attention is blocked, or added. Returns (output (L, N, E),
+    attention weights (N, L, S) averaged over the heads, or (N, h, L, S), or None)."""
+    target_length, batch, embed = query.shape
+    source_length = key.shape[0]
+    head_dim = embed // num_heads
+    w_q, w_k, w_v = (in_proj_weight[i * embed:(i + 1) * embed] for i in range(3))
+    b_q, b_k, b_v = ((in_proj_bias[i * embed:(i + 1) * embed] for i in range(3)) if in_proj_bias is not None
+                     else (None, None, None))
+
+    def heads(x, weight, bias, length):  # (length, N, E) -> (N*h, length, d)
+        return linear(x, weight, bias).reshape(length, batch * num_heads, head_dim).transpose(0, 1)
+
+    q = heads(query, w_q, b_q, target_length)
+    k = heads(key, w_k, b_k, source_length)
+    v = heads(value, w_v, b_v, source_length)
+    mask = None
+    if attn_mask is not None:
+        mask = _scores_mask(attn_mask, True, q)
+        if mask.shape not in ((target_length, source_length), (batch * num_heads, target_length, source_length)):
+            raise ValueError(f"{name}: expected attn_mask of shape {(target_length, source_length)} or "
+                             f"{(batch * num_heads, target_length, source_length)}, got {mask.shape}")
+        if mask.ndim == 2:
+            mask = mask.reshape(1, target_length, source_length)
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (batch, source_length):
+            raise ValueError(f"{name}: expected key_padding_mask of shape {(batch, source_length)}, "
+                             f"got {tuple(key_padding_mask.shape)}")
+        padding = _scores_mask(key_padding_mask, True, q, "key_padding_mask").reshape(batch, 1, 1, source_length)
+        padding = padding.expand(batch, num_heads, 1, source_length).reshape(batch * num_heads, 1, source_length)
+        mask = padding if mask is None else mask + padding
+    weights = attention_weights(q, k, mask)
+    attended = (dropout(weights, dropout_p) if dropout_p else weights) @ v  # (N*h, L, d)
+    output = linear(attended.transpose(0, 1).reshape(target_length, batch, embed), out_proj_weight, out_proj_bias)
+    if not need_weights:
+        return output, None
+    weights = weights.reshape(batch, num_heads, target_length, source_length)
+    return output, (weights.mean(dim=1) if average_attn_weights else weights)

@@ -1,0 +1,154 @@
+"""``MultiheadAttention``, ``TransformerEncoderLayer`` and ``TransformerEncoder`` as PyTorch has them
+(parameter names and layout, initialisation, masks, ``batch_first``, ``norm_first``), so state dicts
+move between the two. The math is in nn/functional/attention.py.
+
+Not provided: different key/value sizes (``kdim``/``vdim``), ``add_bias_kv``, ``add_zero_attn``,
+the decoder layers and ``nn.Transformer``.
+"""
+import copy
+
+from ... import backend
+from ...tensor import Tensor, zeros
+from .. import functional as F, init
+from ..functional.attention import causal_mask, multi_head_attention
+from ..functional.validation import check_float
+from ..parameter import Parameter
+from .container import ModuleList
+from .layers import Dropout, Linear
+from .module import Module
+from .normalization import LayerNorm
+
+
+class MultiheadAttention(Module):
+    """MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False) as in
+    PyTorch: in_proj_weight (3E, E) holding W_q, W_k, W_v (Xavier-uniform), in_proj_bias (3E,)
+    (zeros), out_proj a Linear(E, E) (its bias zeros). ``forward(query, key, value,
+    key_padding_mask=None, need_weights=True, attn_mask=None, average_attn_weights=True)`` returns
+    (output, attention weights or None)."""
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False, kdim=None,
+                 vdim=None, batch_first=False, device="cpu", dtype=None):
+        super().__init__()
+        for what, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"MultiheadAttention: {what} must be a positive int, got {value!r}")
+        if embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
+        if add_bias_kv or add_zero_attn or kdim not in (None, embed_dim) or vdim not in (None, embed_dim):
+            raise NotImplementedError("MultiheadAttention: add_bias_kv, add_zero_attn and kdim/vdim other than "
+                                      "embed_dim are not supported")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
+        self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
+        self.head_dim = embed_dim // num_heads
+        self.in_proj_weight = Parameter(zeros(3 * embed_dim, embed_dim, dtype=dtype))
+        if bias:
+            self.in_proj_bias = Parameter(zeros(3 * embed_dim, dtype=dtype))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.reset_parameters()
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def reset_parameters(self):
+        init.xavier_uniform_(self.in_proj_weight)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        name = f"MultiheadAttention({self.embed_dim}, {self.num_heads})"
+        for what, tensor in (("query", query), ("key", key), ("value", value)):
+            check_float(tensor, name, what)
+            if tensor.ndim not in (2, 3) or tensor.shape[-1] != self.embed_dim:
+                layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
+                raise ValueError(f"{name}: expected {what} of shape {layout} or (L, E) with E = {self.embed_dim}, "
+                                 f"got {tensor.shape}")
+        batched = query.ndim == 3
+        if key.ndim != query.ndim or value.ndim != query.ndim or key.shape[:-1] != value.shape[:-1]:
+            raise ValueError(f"{name}: query {query.shape}, key {key.shape} and value {value.shape} do not fit together")
+        if not batched:
+            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.reshape(1, -1)
+        elif self.batch_first:
+            query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
+        if is_causal and attn_mask is None:  # blocked: the positions after each query's own
+            attn_mask = Tensor(~causal_mask(query.shape[0], key.shape[0], query.device).data)
+        output, weights = multi_head_attention(
+            query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+            self.out_proj.bias, key_padding_mask, attn_mask, self.dropout if self.training else 0.0, need_weights,
+            average_attn_weights, name)
+        if not batched:
+            output = output.squeeze(1)
+            weights = weights.squeeze(0) if weights is not None else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, weights
+
+
+class TransformerEncoderLayer(Module):
+    """TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+    layer_norm_eps=1e-5, batch_first=False, norm_first=False) as in PyTorch:
+
+        post-norm (default):  x = norm1(x + dropout1(self_attn(x)));  x = norm2(x + dropout2(ff(x)))
+        norm_first:           x = x + dropout1(self_attn(norm1(x)));  x = x + dropout2(ff(norm2(x)))
+        ff(x) = linear2(dropout(activation(linear1(x))))
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True, device="cpu", dtype=None):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                            dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        activations = {"relu": F.relu, "gelu": F.gelu}
+        if isinstance(activation, str) and activation not in activations:
+            raise ValueError(f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
+        self.activation = activations[activation] if isinstance(activation, str) else activation
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        x = src
+        if self.norm_first:
+            x = x + self._attention_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._feed_forward_block(self.norm2(x))
+        x = self.norm1(x + self._attention_block(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._feed_forward_block(x))
+
+    def _attention_block(self, x, attn_mask, key_padding_mask, is_causal):
+        attended, _ = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, need_weights=False,
+                                     attn_mask=attn_mask, is_causal=is_causal)
+        return self.dropout1(attended)
+
+    def _feed_forward_block(self, x):
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerEncoder(Module):
+    """``num_layers`` copies of ``encoder_layer`` (each with its own weights, as PyTorch deep-copies
+    it), then the optional final ``norm``."""
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
+        super().__init__()
+        if not isinstance(num_layers, int) or num_layers <= 0:
+            raise ValueError(f"TransformerEncoder: num_layers must be a positive int, got {num_layers!r}")
+        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=False):
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal)
+        return self.norm(x) if self.norm is not None else x

@@ -36,6 +36,9 @@ SCHEDULES = {
     "LinearLR": (dict(start_factor=0.25, end_factor=0.9, total_iters=6), 12),
     "LambdaLR": (dict(lr_lambda=lambda epoch: 0.95 ** epoch / (1 + epoch % 3)), 12),
     "CosineAnnealingWarmRestarts": (dict(T_0=3, T_mult=2, eta_min=0.01), 30),
+    "ConstantLR": (dict(factor=0.4, total_iters=4), 10),
+    "PolynomialLR": (dict(total_iters=6, power=1.7), 10),
+    "MultiplicativeLR": (dict(lr_lambda=lambda epoch: 0.9 if epoch % 2 else 1.05), 10),
 }
 
 
@@ -97,3 +100,58 @@ def test_warm_restarts_with_fractional_epochs_and_state_dicts_match_torch(torch)
             assert opt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
     lambda_state = tinynn.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 0.5).state_dict()
     assert "lr_lambdas" not in lambda_state and lambda_state["last_epoch"] == 0
+
+
+def _sequential(module, optimizer):
+    warmup = module.LinearLR(optimizer, start_factor=0.1, total_iters=3)
+    middle = module.ConstantLR(optimizer, factor=0.5, total_iters=2)
+    decay = module.CosineAnnealingLR(optimizer, T_max=8, eta_min=0.001)
+    return module.SequentialLR(optimizer, [warmup, middle, decay], milestones=[3, 6])
+
+
+def _chained(module, optimizer):
+    return module.ChainedScheduler([module.ExponentialLR(optimizer, 0.9),
+                                    module.StepLR(optimizer, step_size=3, gamma=0.5)])
+
+
+@pytest.mark.parametrize("make", [_sequential, _chained], ids=["SequentialLR", "ChainedScheduler"])
+def test_composed_schedules_match_torch(torch, make):
+    lrs, tlrs, _, _ = _sequences(torch, lambda o: make(tinynn.optim.lr_scheduler, o),
+                                 lambda o: make(torch.optim.lr_scheduler, o), 16)
+    assert lrs == pytest.approx(tlrs, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("make", [_sequential, _chained], ids=["SequentialLR", "ChainedScheduler"])
+def test_composed_schedule_state_dicts_resume_the_sequence(make):
+    def run(steps, scheduler, optimizer):
+        values = []
+        for _ in range(steps):
+            optimizer.step()
+            scheduler.step()
+            values.append(optimizer.param_groups[0]["lr"])
+        return values
+
+    param = tinynn.tensor([1.0], requires_grad=True)
+    optimizer = tinynn.optim.SGD([param], lr=0.1)
+    straight = run(14, make(tinynn.optim.lr_scheduler, optimizer), optimizer)
+    first_optimizer = tinynn.optim.SGD([tinynn.tensor([1.0], requires_grad=True)], lr=0.1)
+    first = make(tinynn.optim.lr_scheduler, first_optimizer)
+    values = run(5, first, first_optimizer)
+    second_optimizer = tinynn.optim.SGD([tinynn.tensor([1.0], requires_grad=True)], lr=0.1)
+    second = make(tinynn.optim.lr_scheduler, second_optimizer)
+    second_optimizer.load_state_dict(first_optimizer.state_dict())
+    second.load_state_dict(first.state_dict())
+    values += run(9, second, second_optimizer)
+    assert values == straight
+
+
+def test_sequence_errors_are_clear():
+    optimizer = tinynn.optim.SGD([tinynn.tensor([1.0], requires_grad=True)], lr=0.1)
+    other = tinynn.optim.SGD([tinynn.tensor([1.0], requires_grad=True)], lr=0.1)
+    module = tinynn.optim.lr_scheduler
+    with pytest.raises(ValueError, match="expected 1 milestones for 2 schedulers, got 2"):
+        module.SequentialLR(optimizer, [module.ConstantLR(optimizer), module.ConstantLR(optimizer)], [2, 3])
+    with pytest.raises(ValueError, match="belongs to another optimizer"):
+        module.SequentialLR(optimizer, [module.ConstantLR(optimizer), module.ConstantLR(other)], [2])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau .* cannot be part of a sequence"):
+        module.ChainedScheduler([module.ReduceLROnPlateau(optimizer)])

@@ -3,6 +3,7 @@
 Construction performs the first ``step()`` (epoch 0), as PyTorch does; call ``scheduler.step()``
 after ``optimizer.step()``, once per epoch (or per batch for OneCycleLR).
 """
+import bisect
 import math
 from collections import Counter
 
@@ -38,10 +39,17 @@ class LRScheduler(_SchedulerState):
     def get_lr(self):
         raise NotImplementedError
 
-    def step(self):
+    def step(self, epoch=None):
+        """Advance one epoch; with ``epoch`` (as SequentialLR does at a milestone), jump to that epoch
+        and use the schedule's closed form where it has one, as PyTorch."""
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            values = self._closed_form_lr() if hasattr(self, "_closed_form_lr") else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -58,6 +66,9 @@ class StepLR(LRScheduler):
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
+    def _closed_form_lr(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """lr is multiplied by gamma at each epoch listed in ``milestones``."""
@@ -69,6 +80,10 @@ class MultiStepLR(LRScheduler):
     def get_lr(self):
         factor = self.gamma ** self.milestones.get(self.last_epoch, 0)
         return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _closed_form_lr(self):
+        passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
 
     def state_dict(self):
         state = super().state_dict()
@@ -91,6 +106,9 @@ class ExponentialLR(LRScheduler):
         factor = 1.0 if self.last_epoch == 0 else self.gamma
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
+    def _closed_form_lr(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
 
 class LinearLR(LRScheduler):
     """lr = initial_lr * factor, the factor moving linearly from ``start_factor`` to ``end_factor``
@@ -112,6 +130,72 @@ class LinearLR(LRScheduler):
         change = self.end_factor - self.start_factor
         factor = 1.0 + change / (self.total_iters * self.start_factor + (self.last_epoch - 1) * change)
         return [group["lr"] * factor for group in groups]
+
+    def _closed_form_lr(self):
+        progress = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * (self.start_factor + (self.end_factor - self.start_factor) * progress) for base in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    """lr = initial_lr * factor for the first ``total_iters`` epochs, then initial_lr."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in groups]
+        if self.last_epoch != self.total_iters:
+            return [group["lr"] for group in groups]
+        return [group["lr"] * (1.0 / self.factor) for group in groups]
+
+    def _closed_form_lr(self):
+        factor = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [base * factor for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """lr = initial_lr * (1 - epoch / total_iters) ** power, reaching 0 at ``total_iters``."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0 or self.last_epoch > self.total_iters:
+            return [group["lr"] for group in groups]
+        factor = ((1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [group["lr"] * factor for group in groups]
+
+    def _closed_form_lr(self):
+        return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for base in self.base_lrs]
+
+
+class MultiplicativeLR(LRScheduler):
+    """lr is multiplied by lr_lambda(epoch) at every epoch after the first (one function for all
+    groups or one per group)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(optimizer.param_groups)
+        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(self.lr_lambdas) != groups:
+            raise ValueError(f"MultiplicativeLR: expected {groups} lr_lambdas (one per param group), got {len(self.lr_lambdas)}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self.last_epoch > 0:
+            return [group["lr"] * rule(self.last_epoch) for group, rule in zip(groups, self.lr_lambdas)]
+        return [group["lr"] for group in groups]
+
+    def state_dict(self):
+        return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
 
 
 class LambdaLR(LRScheduler):
@@ -197,6 +281,10 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / (
             1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
         return [ratio * (group["lr"] - self.eta_min) + self.eta_min for group in groups]
+
+    def _closed_form_lr(self):
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base in self.base_lrs]
 
 
 class OneCycleLR(LRScheduler):
@@ -316,4 +404,79 @@ class ReduceLROnPlateau(_SchedulerState):
                 if group["lr"] - new_lr > self.eps:
                     group["lr"] = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+class _SchedulerList(_SchedulerState):
+    """State dicts of schedules made of schedules: their own attributes and each inner state."""
+
+    def state_dict(self):
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        for scheduler, inner in zip(self._schedulers, state.pop("_schedulers")):
+            scheduler.load_state_dict(inner)
+        self.__dict__.update(state)
+
+    @staticmethod
+    def _check(schedulers, optimizer, name):
+        if not schedulers:
+            raise ValueError(f"{name}: expected at least one scheduler")
+        for index, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"{name}: ReduceLROnPlateau (at index {index}) needs a metric in step(), so it "
+                                 "cannot be part of a sequence")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{name}: scheduler {index} ({type(scheduler).__name__}) belongs to another optimizer")
+
+
+class SequentialLR(_SchedulerList):
+    """One schedule after another: ``schedulers[i]`` runs from ``milestones[i - 1]`` (restarted at its
+    epoch 0) until ``milestones[i]``. The usual warm-up: SequentialLR(opt, [LinearLR(...),
+    CosineAnnealingLR(...)], milestones=[warmup_epochs])."""
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        self._check(schedulers, optimizer, "SequentialLR")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for {len(schedulers)} "
+                             f"schedulers, got {len(milestones)}")
+        self._schedulers, self._milestones = list(schedulers), list(milestones)
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:  # undo the first step each schedule took when it was made
+            group["lr"] = group["initial_lr"]
+        for scheduler in self._schedulers:
+            scheduler.last_epoch -= 1
+        first = self._schedulers[bisect.bisect_right(self._milestones, 0)]
+        first._step_count = 0
+        first.step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self):
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler.step(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+
+class ChainedScheduler(_SchedulerList):
+    """Several schedules stepped together, their effects multiplied (each acts on the lr the one
+    before it left)."""
+
+    def __init__(self, schedulers, optimizer=None):
+        optimizer = optimizer if optimizer is not None else schedulers[0].optimizer
+        self._check(schedulers, optimizer, "ChainedScheduler")
+        self._schedulers, self.optimizer = list(schedulers), optimizer
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def step(self):
+        for scheduler in self._schedulers:
+            scheduler.step()
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]

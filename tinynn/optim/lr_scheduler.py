@@ -177,27 +177,6 @@ class PolynomialLR(LRScheduler):
                 for base in self.base_lrs]
 
 
-class MultiplicativeLR(LRScheduler):
-    """lr is multiplied by lr_lambda(epoch) at every epoch after the first (one function for all
-    groups or one per group)."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        groups = len(optimizer.param_groups)
-        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
-        if len(self.lr_lambdas) != groups:
-            raise ValueError(f"MultiplicativeLR: expected {groups} lr_lambdas (one per param group), got {len(self.lr_lambdas)}")
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self):
-        groups = self.optimizer.param_groups
-        if self.last_epoch > 0:
-            return [group["lr"] * rule(self.last_epoch) for group, rule in zip(groups, self.lr_lambdas)]
-        return [group["lr"] for group in groups]
-
-    def state_dict(self):
-        return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
-
-
 class LambdaLR(LRScheduler):
     """lr = initial_lr * lr_lambda(epoch), one function for all groups or one per group. The
     functions are not part of the state dict (as in PyTorch)."""
@@ -206,7 +185,8 @@ class LambdaLR(LRScheduler):
         groups = len(optimizer.param_groups)
         self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
         if len(self.lr_lambdas) != groups:
-            raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per param group), got {len(self.lr_lambdas)}")
+            raise ValueError(f"{type(self).__name__}: expected {groups} lr_lambdas (one per param group), "
+                             f"got {len(self.lr_lambdas)}")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -214,6 +194,17 @@ class LambdaLR(LRScheduler):
 
     def state_dict(self):
         return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
+
+
+class MultiplicativeLR(LambdaLR):
+    """lr is multiplied by lr_lambda(epoch) at every epoch after the first (one function for all
+    groups or one per group)."""
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self.last_epoch > 0:
+            return [group["lr"] * rule(self.last_epoch) for group, rule in zip(groups, self.lr_lambdas)]
+        return [group["lr"] for group in groups]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):

@@ -32,6 +32,8 @@ class _Recurrent(Module):
     """Holds W_ih, W_hh, b_ih, b_hh for each layer and direction, initialised as PyTorch does:
     every value from U(-1/sqrt(H), 1/sqrt(H))."""
 
+    MODE = None  # "LSTM" or "GRU"; an Elman RNN's comes from its nonlinearity
+
     def _add_weights(self, suffix, input_size, gate_rows, bias):
         self.register_parameter("weight_ih" + suffix, Parameter(zeros(gate_rows, input_size)))
         self.register_parameter("weight_hh" + suffix, Parameter(zeros(gate_rows, self.hidden_size)))
@@ -73,10 +75,20 @@ class _Recurrent(Module):
     def _name(self):
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
 
+    def _set_mode(self, nonlinearity):
+        """The cell kind: the class's MODE (LSTM, GRU), or for an Elman RNN its nonlinearity's."""
+        self.mode = self.MODE if self.MODE else {"tanh": "RNN_TANH", "relu": "RNN_RELU"}.get(nonlinearity)
+        if self.mode is None:
+            raise ValueError(f"{type(self).__name__}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+
+    def _state_pair(self, hx):
+        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+            raise ValueError(f"{self._name()}: expected hx as a pair (h_0, c_0), got {type(hx).__name__}")
+        return hx
+
 
 class _RecurrentLayers(_Recurrent):
-    MODE = None
-
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device="cpu", dtype=None, nonlinearity="tanh"):
         super().__init__()
@@ -89,10 +101,7 @@ class _RecurrentLayers(_Recurrent):
                           "num_layers=1", stacklevel=2)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
-        self.mode = self.MODE if self.MODE else {"tanh": "RNN_TANH", "relu": "RNN_RELU"}.get(nonlinearity)
-        if self.mode is None:
-            raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
+        self._set_mode(nonlinearity)
         gate_rows = CELLS[self.mode]().gate_blocks * hidden_size
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * self.directions
@@ -149,11 +158,6 @@ class _RecurrentLayers(_Recurrent):
             x, finals = x.squeeze(1), [part.squeeze(1) for part in finals]
         return x, (tuple(finals) if self.mode == "LSTM" else finals[0])
 
-    def _state_pair(self, hx):
-        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise ValueError(f"{self._name()}: expected hx as a pair (h_0, c_0), got {type(hx).__name__}")
-        return hx
-
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
@@ -185,17 +189,11 @@ class GRU(_RecurrentLayers):
 class _CellModule(_Recurrent):
     """One time step: weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh (G*H,)."""
 
-    MODE = None
-
     def __init__(self, input_size, hidden_size, bias=True, device="cpu", dtype=None, nonlinearity="tanh"):
         super().__init__()
-        name = type(self).__name__
-        _check_sizes(name, input_size=input_size, hidden_size=hidden_size)
+        _check_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        self.mode = self.MODE if self.MODE else {"tanh": "RNN_TANH", "relu": "RNN_RELU"}.get(nonlinearity)
-        if self.mode is None:
-            raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
+        self._set_mode(nonlinearity)
         self._add_weights("", input_size, CELLS[self.mode]().gate_blocks * hidden_size, bias)
         self.reset_parameters()
         if dtype is not None:
@@ -220,8 +218,6 @@ class _CellModule(_Recurrent):
         if not batched:
             parts = [part.squeeze(0) for part in parts]
         return tuple(parts) if self.mode == "LSTM" else parts[0]
-
-    _state_pair = _RecurrentLayers._state_pair
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"

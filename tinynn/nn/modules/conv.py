@@ -108,39 +108,39 @@ class Conv2d(_ConvNd):
                         name=self._name())
 
 
-class ConvTranspose1d(_ConvNd):
+class _ConvTransposeNd(_ConvNd):
+    """The transposed convolutions' arguments, in PyTorch's order (output_padding before groups,
+    dilation last); the weight is (in_channels, out_channels / groups, *kernel)."""
+
+    function = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, device="cpu", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
+                         transposed=True)
+        self.output_padding = ntuple(output_padding, self.spatial_dims, type(self).__name__, "output_padding")
+
+    def forward(self, x):
+        def arguments(values):  # one int for the 1-D function, the tuple for the 2-D one
+            return values[0] if self.spatial_dims == 1 else values
+
+        return self.function(x, self.weight, self.bias, arguments(self.stride), arguments(self.padding),
+                             arguments(self.output_padding), self.groups, arguments(self.dilation), name=self._name())
+
+
+class ConvTranspose1d(_ConvTransposeNd):
     """ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
     groups=1, bias=True, dilation=1) as in PyTorch: input (N, in_channels, L) -> output
-    (N, out_channels, OL), OL = (L - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1;
-    weight (in_channels, out_channels / groups, K)."""
+    (N, out_channels, OL), OL = (L - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1."""
 
     spatial_dims = 1
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, device="cpu", dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
-                         transposed=True)
-        self.output_padding = ntuple(output_padding, 1, "ConvTranspose1d", "output_padding")
-
-    def forward(self, x):
-        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                  self.groups, self.dilation, name=self._name())
+    function = staticmethod(F.conv_transpose1d)
 
 
-class ConvTranspose2d(_ConvNd):
+class ConvTranspose2d(_ConvTransposeNd):
     """ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
-    groups=1, bias=True, dilation=1) as in PyTorch (its argument order): input (N, in_channels, H, W)
-    -> output (N, out_channels, OH, OW), OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1)
-    + output_padding + 1; weight (in_channels, out_channels / groups, KH, KW)."""
+    groups=1, bias=True, dilation=1) as in PyTorch: input (N, in_channels, H, W) -> output
+    (N, out_channels, OH, OW), OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1."""
 
     spatial_dims = 2
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, device="cpu", dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
-                         transposed=True)
-        self.output_padding = ntuple(output_padding, 2, "ConvTranspose2d", "output_padding")
-
-    def forward(self, x):
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                  self.groups, self.dilation, name=self._name())
+    function = staticmethod(F.conv_transpose2d)

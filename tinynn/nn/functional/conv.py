@@ -5,7 +5,7 @@ from ... import backend, parallel
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
-from .validation import check_float, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
+from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
 # (the matmul then reads them from cache, not from memory, and a batch of 1,000 needs no
@@ -185,12 +185,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv1d"):
     """1-D convolution of an (N, C, L) ``input`` with ``weight`` (O, C/groups, K): ``conv2d`` on the
     input seen as (N, C, 1, L) and the weight as (O, C/groups, 1, K), whose backward serves as is."""
-    check_float(input, name)
-    check_float(weight, name, "weight")
-    if input.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {input.ndim}-D tensor of shape {input.shape}")
-    if weight.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D weight (out_channels, in_channels/groups, K), got shape {weight.shape}")
+    check_ncl(input, name, weight, "(out_channels, in_channels/groups, K)")
     if input.shape[1] != weight.shape[1] * groups:
         raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {weight.shape}"
                          + (f", groups={groups}" if groups != 1 else "") + f"), got {input.shape[1]} channels "

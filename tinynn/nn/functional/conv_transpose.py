@@ -3,7 +3,7 @@ from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .conv import by_group
 from .im2col import kernel_offsets, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
-from .validation import check_float, check_nchw, check_non_negative, check_positive, ntuple, pair
+from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
 
 
 class ConvTranspose2d(Function):
@@ -113,12 +113,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                      name="conv_transpose1d"):
     """Transposed 1-D convolution of (N, C, L) ``input`` with ``weight`` (C, O/groups, K):
     ``conv_transpose2d`` on the input seen as (N, C, 1, L) and the weight as (C, O/groups, 1, K)."""
-    check_float(input, name)
-    check_float(weight, name, "weight")
-    if input.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {input.ndim}-D tensor of shape {input.shape}")
-    if weight.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D weight (in_channels, out_channels/groups, K), got shape {weight.shape}")
+    check_ncl(input, name, weight, "(in_channels, out_channels/groups, K)")
     one = {what: ntuple(value, 1, name, what)[0] for what, value in
            (("stride", stride), ("padding", padding), ("output_padding", output_padding), ("dilation", dilation))}
     n, channels, length = input.shape

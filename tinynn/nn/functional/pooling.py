@@ -4,7 +4,7 @@ import numpy as np
 from ...autograd import Function
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .resampling import adaptive_average
-from .validation import check_float, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
+from .validation import check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 
 def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -184,9 +184,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def _pool1d(pool2d, input, kernel_size, stride, padding, name, **options):
     """A 1-D pooling of (N, C, L) input as the 2-D one over (N, C, 1, L)."""
-    check_float(input, name)
-    if input.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {input.ndim}-D tensor of shape {input.shape}")
+    check_ncl(input, name)
     (kernel,) = ntuple(kernel_size, 1, name, "kernel_size")
     stride = kernel if stride is None else ntuple(stride, 1, name, "stride")[0]
     (padding,) = ntuple(padding, 1, name, "padding")

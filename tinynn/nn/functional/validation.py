@@ -49,6 +49,17 @@ def check_nchw(x, name):
     check_not_empty(x, name)
 
 
+def check_ncl(x, name, weight=None, weight_layout=None):
+    """A float (N, C, L) input of a 1-D convolution or pooling (and, given, its float 3-D weight)."""
+    check_float(x, name)
+    if x.ndim != 3:
+        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {x.ndim}-D tensor of shape {x.shape}")
+    if weight is not None:
+        check_float(weight, name, "weight")
+        if weight.ndim != 3:
+            raise ValueError(f"{name}: expected a 3-D weight {weight_layout}, got shape {weight.shape}")
+
+
 def check_positive(values, name, what):
     if any(v <= 0 for v in values):
         raise ValueError(f"{name}: {what} must be positive, got {tuple(values)}")

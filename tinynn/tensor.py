@@ -409,7 +409,8 @@ class Tensor:
         return SortResult(self.gather(dim, indices), indices)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
-        """The ``k`` largest (or smallest) values along ``dim`` and their indices, in sorted order."""
+        """The ``k`` largest (or smallest) values along ``dim`` and their indices, always in sorted order
+        (``sorted=False`` allows any order in PyTorch; this order is one of them)."""
         size = self.shape[dim] if self.ndim else 1
         if not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
             raise ValueError(f"topk: k must be an int in [0, {size}] (the size of dim {dim}), got {k!r}")

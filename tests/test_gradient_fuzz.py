@@ -6,7 +6,7 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck
 
-LAYER_KINDS = ["conv3x3", "conv1x1", "depthwise", "upsample", "bilinear", "batchnorm", "groupnorm", "relu", "silu", "gelu", "maxpool",
+LAYER_KINDS = ["conv3x3", "conv1x1", "depthwise", "reflect", "upsample", "bilinear", "batchnorm", "groupnorm", "relu", "silu", "gelu", "maxpool",
                "dropout_eval"]
 
 
@@ -33,6 +33,9 @@ def networks(draw):
         elif kind == "upsample" and size <= 4:
             layers.append(nn.ConvTranspose2d(channels, channels, 2, stride=2))
             size *= 2
+        elif kind == "reflect" and size >= 2:
+            layers.append(nn.Conv2d(channels, channels, 3, padding=1, padding_mode=draw(
+                st.sampled_from(["reflect", "replicate", "circular"]))))
         elif kind == "bilinear" and size <= 4:
             layers.append(nn.Upsample(scale_factor=2, mode="bilinear"))
             size *= 2

@@ -11,6 +11,9 @@ from .module import Module
 from ...tensor import zeros
 
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 class _ConvNd(Module):
     """The arguments, parameters and initialisation that Conv1d and Conv2d share, as in PyTorch.
 
@@ -21,9 +24,14 @@ class _ConvNd(Module):
     spatial_dims = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
-                 transposed=False):
+                 transposed=False, padding_mode="zeros"):
         super().__init__()
         name, n = type(self).__name__, self.spatial_dims
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        if transposed and padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode 'zeros' is supported for transposed convolutions, as in PyTorch")
+        self.padding_mode = padding_mode
         for what, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
@@ -60,6 +68,14 @@ class _ConvNd(Module):
     def _name(self):
         return f"{type(self).__name__}({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
 
+    def _pad_input(self, x):
+        """With a padding_mode other than zeros: (x padded by it, padding 0 for the convolution itself)."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        sides = conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, self._name())
+        amounts = [amount for before_after in reversed(sides) for amount in before_after]
+        return F.pad(x, amounts, mode=self.padding_mode), 0
+
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if isinstance(self.padding, str) or any(self.padding):
@@ -72,6 +88,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"  # unquoted, as PyTorch prints it
         return text
 
 
@@ -83,11 +101,13 @@ class Conv1d(_ConvNd):
     spatial_dims = 1
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 device="cpu", dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype)
+                 padding_mode="zeros", device="cpu", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
+                         padding_mode=padding_mode)
 
     def forward(self, x):
-        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        x, padding = self._pad_input(x)
+        padding = padding[0] if isinstance(padding, tuple) else padding
         return F.conv1d(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups,
                         name=self._name())
 
@@ -100,12 +120,13 @@ class Conv2d(_ConvNd):
     spatial_dims = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 device="cpu", dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype)
+                 padding_mode="zeros", device="cpu", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
+                         padding_mode=padding_mode)
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                        name=self._name())
+        x, padding = self._pad_input(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups, name=self._name())
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -115,9 +136,9 @@ class _ConvTransposeNd(_ConvNd):
     function = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, device="cpu", dtype=None):
+                 bias=True, dilation=1, padding_mode="zeros", device="cpu", dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
-                         transposed=True)
+                         transposed=True, padding_mode=padding_mode)
         self.output_padding = ntuple(output_padding, self.spatial_dims, type(self).__name__, "output_padding")
 
     def forward(self, x):

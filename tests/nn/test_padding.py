@@ -1,0 +1,65 @@
+"""F.pad (constant, reflect, replicate, circular) and the convolutions' padding_mode: gradchecked,
+compared with PyTorch (values and gradients) on every device, clear errors."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, assert_layer_matches_torch, leaf, to_torch
+
+CASES = [  # mode, input shape, pad
+    ("constant", (2, 3, 4), (1, 2)), ("constant", (2, 3, 4, 5), (0, 1, 2, 3)), ("constant", (3, 4), (1, 1, 2, 0)),
+    ("reflect", (2, 3, 5), (4, 2)), ("reflect", (2, 3, 4, 5), (1, 2, 3, 0)), ("reflect", (1, 2, 3, 4, 5), (1, 1, 2, 1, 1, 0)),
+    ("replicate", (2, 3, 4), (3, 5)), ("replicate", (2, 3, 4, 5), (2, 0, 1, 4)), ("replicate", (3, 4, 5), (1, 1, 1, 1)),
+    ("circular", (2, 3, 5), (5, 3)), ("circular", (2, 3, 4, 5), (2, 1, 4, 0)),
+]
+
+
+@pytest.mark.parametrize("mode, shape, amounts", CASES, ids=str)
+def test_pad_gradcheck_and_matches_torch(torch, rng, device, mode, shape, amounts):
+    x = leaf(rng.standard_normal(shape), device=device)
+    value = 0.5 if mode == "constant" else None
+    assert gradcheck(lambda t: F.pad(t, amounts, mode, value), [x])
+    tx = to_torch(torch, x, True)
+    ours = F.pad(x, amounts, mode, value)
+    theirs = torch.nn.functional.pad(tx, amounts, mode=mode, value=value)
+    assert_close(ours, theirs, rtol=0, atol=0)
+    grad = rng.standard_normal(ours.shape)
+    ours.backward(tinynn.tensor(grad, device=device))
+    theirs.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("layer, options, shape", [
+    ("Conv2d", dict(padding=1, padding_mode="reflect"), (2, 3, 6, 5)),
+    ("Conv2d", dict(padding=(2, 1), padding_mode="replicate", stride=2), (2, 3, 7, 6)),
+    ("Conv2d", dict(padding="same", padding_mode="circular", dilation=2), (2, 3, 8, 8)),
+    ("Conv1d", dict(padding=2, padding_mode="reflect"), (2, 3, 9)),
+    ("Conv1d", dict(padding="same", padding_mode="replicate"), (2, 3, 9)),
+], ids=str)
+def test_padding_modes_of_convolutions_match_torch(torch, rng, device, layer, options, shape):
+    ours, theirs = getattr(nn, layer)(3, 4, 3, **options), getattr(torch.nn, layer)(3, 4, 3, **options)
+    assert repr(ours) == repr(theirs)
+    assert_layer_matches_torch(torch, ours, theirs, shape, rng, device)
+
+
+def test_pad_errors_are_clear():
+    x = tinynn.zeros(1, 2, 4)
+    with pytest.raises(ValueError, match=r"reflect padding must be smaller than the axis it pads, got \(4, 0\)"):
+        F.pad(x, (4, 0), "reflect")
+    with pytest.raises(ValueError, match="circular padding may wrap around once at most"):
+        F.pad(x, (5, 0), "circular")
+    with pytest.raises(ValueError, match="pads 1 to 3 trailing axes of an input with one more axis"):
+        F.pad(tinynn.zeros(4), (1, 1), "reflect")
+    with pytest.raises(ValueError, match="mode must be one of"):
+        F.pad(x, (1, 1), "mirror")
+    with pytest.raises(ValueError, match=r"expected non-negative \(before, after\) int pairs"):
+        F.pad(x, (1, 1, 1))
+    with pytest.raises(ValueError, match="value is only used with mode 'constant'"):
+        F.pad(x, (1, 1), "replicate", value=3.0)
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv2d(1, 1, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="only padding_mode 'zeros' is supported for transposed"):
+        nn.ConvTranspose2d(1, 1, 3, padding_mode="reflect")

@@ -1,0 +1,87 @@
+"""``pad`` as PyTorch's ``F.pad``: constant, reflect, replicate and circular padding of trailing axes.
+
+``pad`` lists (before, after) amounts from the last axis backwards: (left, right) pads the last
+axis, (left, right, top, bottom) the last two, and so on. For an axis of n values and an output
+position i counted from the first padded value (i = -before ... n + after - 1), the value copied is
+
+    reflect:    x[r(i)], r mirrors at the edges without repeating them: 2 1 | 0 1 2 3 | 2 1
+    replicate:  x[clip(i, 0, n - 1)]                                     0 0 | 0 1 2 3 | 3 3
+    circular:   x[i mod n]                                               2 3 | 0 1 2 3 | 0 1
+
+Each is a copy along one axis by an index map, ``Take``; constant padding is ``ops.shape.Pad``.
+"""
+from ...autograd import Function
+from ...ops.shape import Pad
+from .validation import check_tensor
+
+MODES = ("constant", "reflect", "replicate", "circular")
+
+
+class Take(Function):
+    """y = x[..., index[j], ...] along ``axis``: position j of y copies position index[j] of x.
+    Shapes: x with n positions on ``axis``, index (m,) -> y with m positions there.
+
+    Backward: position k of x receives the sum of dL/dy over the j with index[j] = k (a position
+    copied several times collects every copy's gradient). As a product: with the one-hot (m, n)
+    matrix M[j, k] = [index[j] = k], y = M x along the axis, so dL/dx = M^T dL/dy."""
+
+    def __init__(self, axis, index):
+        self.axis, self.index = axis, index
+
+    def forward(self, x):
+        self.length = x.shape[self.axis]
+        return self.xp(x).take(x, self.index, axis=self.axis)
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        one_hot = (self.index[:, None] == xp.arange(self.length)[None, :]).astype(gy.dtype)
+        moved = xp.moveaxis(gy, self.axis, -1) @ one_hot
+        return (xp.moveaxis(moved, -1, self.axis),)
+
+
+def _index_map(xp, mode, length, before, after):
+    """The source position of every output position along one axis (see the module docstring)."""
+    positions = xp.arange(-before, length + after)
+    if mode == "replicate":
+        return xp.clip(positions, 0, length - 1)
+    if mode == "circular":
+        return positions % length
+    period = 2 * (length - 1)
+    folded = xp.abs(positions) % period if period else xp.zeros_like(positions)
+    return xp.where(folded >= length, period - folded, folded)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the trailing axes of ``input``: ``pad`` = (before, after) for the last axis, then for the
+    one before it, ... (PyTorch's order). ``mode``: "constant" (with ``value``, default 0),
+    "reflect", "replicate" or "circular"; the last three pad 1 to 3 trailing axes of an input with at
+    least one more axis (a batch or channel axis), as PyTorch."""
+    check_tensor(input, "pad")
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim or not all(isinstance(p, int) and p >= 0 for p in pad):
+        raise ValueError(f"pad: expected non-negative (before, after) int pairs for at most {input.ndim} axes, got {pad}")
+    if mode not in MODES:
+        raise ValueError(f"pad: mode must be one of {MODES}, got {mode!r}")
+    axes = len(pad) // 2
+    widths = [(0, 0)] * (input.ndim - axes) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(axes))]
+    if mode == "constant":
+        return Pad(tuple(widths), 0.0 if value is None else value)(input)
+    if value is not None:
+        raise ValueError(f"pad: value is only used with mode 'constant', not {mode!r}")
+    if not 1 <= axes <= 3 or input.ndim < axes + 1:
+        raise ValueError(f"pad: {mode} padding pads 1 to 3 trailing axes of an input with one more axis at least, "
+                         f"got {len(pad)} amounts for input of shape {input.shape}")
+    xp = Function.xp(input.data)
+    out = input
+    for axis in range(input.ndim - axes, input.ndim):
+        before, after = widths[axis]
+        length = input.shape[axis]
+        if mode == "reflect" and max(before, after) >= length:
+            raise ValueError(f"pad: reflect padding must be smaller than the axis it pads, got {(before, after)} "
+                             f"for axis {axis} of size {length} (input shape {input.shape})")
+        if mode == "circular" and max(before, after) > length:
+            raise ValueError(f"pad: circular padding may wrap around once at most, got {(before, after)} for axis "
+                             f"{axis} of size {length} (input shape {input.shape})")
+        if before or after:
+            out = Take(axis, _index_map(xp, mode, length, before, after))(out)
+    return out

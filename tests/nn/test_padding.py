@@ -1,6 +1,5 @@
 """F.pad (constant, reflect, replicate, circular) and the convolutions' padding_mode: gradchecked,
 compared with PyTorch (values and gradients) on every device, clear errors."""
-import numpy as np
 import pytest
 
 import tinynn

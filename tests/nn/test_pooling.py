@@ -1,9 +1,11 @@
-"""max_pool2d, avg_pool2d, adaptive_avg_pool2d: gradchecks, -inf padding, tie routing, PyTorch parity."""
+"""max_pool2d (and its indices, max_unpool2d), avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d:
+gradchecks, -inf padding, tie routing, PyTorch parity."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 import tinynn
+from tinynn import nn
 from tinynn.autograd import gradcheck
 from tinynn.nn import functional as F
 from helpers import assert_close, distinct, leaf, to_torch
@@ -114,3 +116,54 @@ def test_1d_pooling_matches_torch_and_gradchecks(torch, rng, name, options, devi
     assert_close(x.grad, tx.grad, what="backward")
     layer = (tinynn.nn.MaxPool1d if name == "max_pool1d" else tinynn.nn.AvgPool1d)(**options)
     assert_close(layer(x), ty, what="module")
+
+
+@pytest.mark.parametrize("options", [dict(kernel_size=2), dict(kernel_size=3, padding=1), dict(kernel_size=3, stride=2, padding=1),
+                                     dict(kernel_size=3, stride=2, dilation=2, ceil_mode=True)], ids=str)
+def test_max_pool_indices_and_unpooling_match_torch(torch, rng, device, options):
+    x = leaf(distinct((2, 3, 9, 8), rng), dtype=np.float32, device=device)
+    output, indices = F.max_pool2d(x, return_indices=True, **options)
+    t_output, t_indices = torch.nn.functional.max_pool2d(to_torch(torch, x), return_indices=True, **options)
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+    assert_close(output, t_output)
+    unpool_options = {key: options[key] for key in ("kernel_size", "stride", "padding") if key in options}
+    # Unpooling is checked where windows do not overlap: overlapping ones can share a maximum, and
+    # then which of the values written to it survives is unspecified (in PyTorch too).
+    if options.get("stride", options["kernel_size"]) == options["kernel_size"]:
+        values = leaf(rng.standard_normal(output.shape), device=device)
+        tv = to_torch(torch, values, True)
+        ours = nn.MaxUnpool2d(**unpool_options)(values, indices, output_size=(9, 8))
+        theirs = torch.nn.MaxUnpool2d(**unpool_options)(tv, t_indices, output_size=(9, 8))
+        assert_close(ours, theirs, rtol=0, atol=0)
+        assert gradcheck(lambda v: F.max_unpool2d(v, indices, output_size=(9, 8), **unpool_options), [values])
+        grad = rng.standard_normal(ours.shape)
+        ours.backward(tinynn.tensor(grad, device=device))
+        theirs.backward(torch.tensor(grad))
+        assert_close(values.grad, tv.grad)
+    pooled_1d, indices_1d = nn.MaxPool1d(3, 2, return_indices=True)(x.reshape(2, 3, 72))
+    t_pooled_1d, t_indices_1d = torch.nn.MaxPool1d(3, 2, return_indices=True)(to_torch(torch, x).reshape(2, 3, 72))
+    np.testing.assert_array_equal(indices_1d.numpy(), t_indices_1d.numpy())
+
+
+@pytest.mark.parametrize("out", [(3, 4), (4, 3), (2, 2), (9, 5)])
+def test_adaptive_max_pool_matches_torch(torch, rng, device, out):
+    x = leaf(distinct((2, 3, 9, 8), rng), device=device)
+    assert gradcheck(lambda t: F.adaptive_max_pool2d(t, out), [x])
+    tx = to_torch(torch, x, True)
+    (ours, indices), (theirs, t_indices) = (nn.AdaptiveMaxPool2d(out, return_indices=True)(x),
+                                            torch.nn.AdaptiveMaxPool2d(out, return_indices=True)(tx))
+    assert_close(ours, theirs)
+    np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+    grad = rng.standard_normal(ours.shape)
+    ours.backward(tinynn.tensor(grad, device=device))
+    theirs.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad)
+
+
+def test_unpooling_checks_its_indices(device):
+    values = tinynn.zeros(1, 1, 2, 2, device=device)
+    with pytest.raises(ValueError, match=r"expected integer indices of the input's shape \(1, 1, 2, 2\)"):
+        F.max_unpool2d(values, tinynn.zeros(1, 1, 2, 2, device=device), 2)
+    with pytest.raises(IndexError, match=r"index 16 is outside the \(4, 4\) output plane"):
+        F.max_unpool2d(values, tinynn.tensor(np.full((1, 1, 2, 2), 16), device=device), 2).numpy()

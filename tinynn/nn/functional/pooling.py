@@ -1,7 +1,10 @@
-"""Pooling: max, average, adaptive average. The window pools use the im2col window view of conv.py."""
+"""Pooling: max (with indices, and its partial inverse max_unpool2d), average, adaptive average and
+max. The window pools use the im2col window view of conv.py."""
 import numpy as np
 
+from ... import backend
 from ...autograd import Function
+from ...tensor import Tensor
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .resampling import adaptive_average
 from .validation import check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
@@ -58,6 +61,8 @@ class MaxPool2d(_Pool2d):
     without ever building the columns.
     """
 
+    keep_argmax = False  # set when the indices are wanted (return_indices), not only the gradient
+
     def forward(self, x):
         xp = self.xp(x)
         x_padded = self._pad(to_nhwc(x), -np.inf)
@@ -70,7 +75,7 @@ class MaxPool2d(_Pool2d):
                 argmax = xp.zeros(y.shape, dtype=np.uint8 if self.kernel_size[0] * self.kernel_size[1] < 256
                                   else np.int32)
                 continue
-            if self.needs_input_grad[0]:
+            if self.needs_input_grad[0] or self.keep_argmax:
                 better = (candidate > y) | xp.isnan(candidate)
                 # argmax = where(better, offset, argmax), in arithmetic form (far faster than where()
                 # here; unsigned wrap-around cancels out exactly).
@@ -86,6 +91,18 @@ class MaxPool2d(_Pool2d):
         for offset, window in self._offsets():
             gx[window] += g * (self.argmax == offset)
         return (to_nchw(self._unpad(gx)),)
+
+    def indices(self):
+        """PyTorch's ``return_indices``: for every output, where its maximum is in its (unpadded)
+        input plane, as row * W + column; (N, C, OH, OW) int64."""
+        xp = self.xp(self.argmax)
+        kernel_w = self.kernel_size[1]
+        offset = self.argmax.astype(np.int64)
+        rows = (xp.arange(self.out_hw[0])[:, None, None] * self.stride[0] - self.padding[0]
+                + offset // kernel_w * self.dilation[0])
+        columns = (xp.arange(self.out_hw[1])[None, :, None] * self.stride[1] - self.padding[1]
+                   + offset % kernel_w * self.dilation[1])
+        return to_nchw(rows * self.input_hw[1] + columns)
 
 
 class AvgPool2d(_Pool2d):
@@ -167,10 +184,15 @@ def _pool_arguments(x, kernel_size, stride, padding, dilation, name):
     return kernel, stride, padding, dilation
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, name="max_pool2d"):
-    """Max pooling over KH x KW windows; ``stride`` defaults to ``kernel_size`` as in PyTorch."""
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
+               name="max_pool2d"):
+    """Max pooling over KH x KW windows; ``stride`` defaults to ``kernel_size`` as in PyTorch. With
+    ``return_indices``, also where each maximum is (for ``max_unpool2d``)."""
     kernel, stride, padding, dilation = _pool_arguments(input, kernel_size, stride, padding, dilation, name)
-    return MaxPool2d(kernel, stride, padding, dilation, bool(ceil_mode))(input)
+    function = MaxPool2d(kernel, stride, padding, dilation, bool(ceil_mode))
+    function.keep_argmax = bool(return_indices)
+    output = function(input)
+    return (output, Tensor._from_op(function.indices(), False)) if return_indices else output
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -183,20 +205,25 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def _pool1d(pool2d, input, kernel_size, stride, padding, name, **options):
-    """A 1-D pooling of (N, C, L) input as the 2-D one over (N, C, 1, L)."""
+    """A 1-D pooling of (N, C, L) input as the 2-D one over (N, C, 1, L) (and its indices, which
+    are the same numbers: row 0 of a plane one row high)."""
     check_ncl(input, name)
     (kernel,) = ntuple(kernel_size, 1, name, "kernel_size")
     stride = kernel if stride is None else ntuple(stride, 1, name, "stride")[0]
     (padding,) = ntuple(padding, 1, name, "padding")
     n, channels, length = input.shape
     out = pool2d(input.reshape(n, channels, 1, length), (1, kernel), (1, stride), (0, padding), name=name, **options)
+    if isinstance(out, tuple):
+        return tuple(part.reshape(n, channels, part.shape[3]) for part in out)
     return out.reshape(n, channels, out.shape[3])
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, name="max_pool1d"):
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
+               name="max_pool1d"):
     """Max pooling of (N, C, L) input over windows of ``kernel_size``; ``stride`` defaults to it."""
     (dilation,) = ntuple(dilation, 1, name, "dilation")
-    return _pool1d(max_pool2d, input, kernel_size, stride, padding, name, dilation=(1, dilation), ceil_mode=ceil_mode)
+    return _pool1d(max_pool2d, input, kernel_size, stride, padding, name, dilation=(1, dilation), ceil_mode=ceil_mode,
+                   return_indices=return_indices)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, name="avg_pool1d"):
@@ -222,3 +249,96 @@ def adaptive_avg_pool2d(input, output_size, name="adaptive_avg_pool2d"):
     if h % oh == 0 and w % ow == 0:
         return avg_pool2d(input, (h // oh, w // ow), name=name)
     return adaptive_average(input, (oh, ow))
+
+
+class MaxUnpool2d(Function):
+    """The partial inverse of max pooling: y is zero except at the positions ``indices`` name
+    (row * W + column in each output plane), which receive the pooled values. Where overlapping
+    windows shared a maximum, two values go to one position and one of them is kept (which one is
+    unspecified, as in PyTorch), while both receive its gradient.
+    Shapes: x and indices (N, C, H, W) -> y (N, C, OH, OW).  Backward: dL/dx = dL/dy read back at
+    those positions (a gather)."""
+
+    def __init__(self, indices, out_hw):
+        self.indices, self.out_hw = indices, out_hw
+
+    def forward(self, x):
+        xp = self.xp(x)
+        n, c = x.shape[:2]
+        self.planes = xp.arange(n * c)[:, None]
+        # Clipped because on the GPU an out-of-range index is reported later (backend.check_soon),
+        # and until then must not write outside the output.
+        self.flat_indices = xp.clip(self.indices.reshape(n * c, -1), 0, self.out_hw[0] * self.out_hw[1] - 1)
+        y = xp.zeros((n * c, self.out_hw[0] * self.out_hw[1]), dtype=x.dtype)
+        y[self.planes, self.flat_indices] = x.reshape(n * c, -1)
+        self.input_shape = x.shape
+        return y.reshape(n, c, *self.out_hw)
+
+    def backward(self, gy):
+        n, c = gy.shape[:2]
+        return (gy.reshape(n * c, -1)[self.planes, self.flat_indices].reshape(self.input_shape),)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None, name="max_unpool2d"):
+    """Put the values of a max pooling back where they came from (zeros elsewhere): ``indices``
+    from ``max_pool2d(..., return_indices=True)``; output (H - 1) * stride - 2 * padding + kernel_size
+    unless ``output_size`` is given."""
+    check_nchw(input, name)
+    if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu" or indices.shape != input.shape:
+        what = f"{indices.dtype} {indices.shape}" if isinstance(indices, Tensor) else type(indices).__name__
+        raise ValueError(f"{name}: expected integer indices of the input's shape {input.shape}, got {what}")
+    kernel = pair(kernel_size, name, "kernel_size")
+    stride = kernel if stride is None else pair(stride, name, "stride")
+    padding = pair(padding, name, "padding")
+    default = tuple((size - 1) * s - 2 * p + k for size, s, p, k in zip(input.shape[2:], stride, padding, kernel))
+    out_hw = default if output_size is None else tuple(output_size)[-2:]
+    if len(out_hw) != 2 or min(out_hw) <= 0:
+        raise ValueError(f"{name}: expected a positive (H, W) output_size, got {output_size!r}")
+    plane = out_hw[0] * out_hw[1]
+    out_of_range = (indices.data < 0) | (indices.data >= plane)
+
+    def out_of_range_error():
+        bad = int(indices.data[out_of_range].reshape(-1)[0])
+        where = " (found on the GPU at the next read of a result)" if input.device == "gpu" else ""
+        return IndexError(f"{name}: index {bad} is outside the {out_hw} output plane{where}")
+
+    backend.check_soon(out_of_range.any(), out_of_range_error)
+    return MaxUnpool2d(indices.data, out_hw)(input)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False, name="adaptive_max_pool2d"):
+    """Max pooling to a fixed (OH, OW) over PyTorch's adaptive windows (rows [floor(i H/OH),
+    ceil((i+1) H/OH)), likewise columns). Even windows use ``max_pool2d``; uneven ones gather every
+    window, padded to the longest by repeating its last row or column (which cannot change a
+    maximum), and take the maximum of each, as tensor ops."""
+    check_nchw(input, name)
+    oh, ow = pair(output_size, name, "output_size")
+    check_positive((oh, ow), name, "output_size")
+    h, w = input.shape[2:]
+    if h % oh == 0 and w % ow == 0:
+        return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices, name=name)
+    xp = Function.xp(input.data)
+    rows, columns = _adaptive_windows(xp, h, oh), _adaptive_windows(xp, w, ow)  # (OH, KH), (OW, KW)
+    n, c = input.shape[:2]
+    windows = input[:, :, rows[:, :, None, None], columns[None, None, :, :]]  # (N, C, OH, KH, OW, KW)
+    windows = windows.permute(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, -1)
+    output = windows.max(dim=-1)
+    if not return_indices:
+        return output
+    best = windows.data.argmax(axis=-1)  # the first maximum of each window, as PyTorch
+    kernel_w = columns.shape[1]
+    best_rows = xp.take_along_axis(xp.broadcast_to(rows[:, None, :], (oh, ow, rows.shape[1])),
+                                   (best // kernel_w).reshape(-1, oh, ow).transpose(1, 2, 0), axis=2)
+    best_columns = xp.take_along_axis(xp.broadcast_to(columns[None, :, :], (oh, ow, kernel_w)),
+                                      (best % kernel_w).reshape(-1, oh, ow).transpose(1, 2, 0), axis=2)
+    indices = (best_rows * w + best_columns).transpose(2, 0, 1).reshape(n, c, oh, ow)
+    return output, Tensor._from_op(indices.astype(np.int64), False)
+
+
+def _adaptive_windows(xp, size, out):
+    """(out, longest window) positions: window i covers [floor(i size/out), ceil((i+1) size/out)),
+    its end repeated to the longest window's length."""
+    cells = xp.arange(out)
+    starts, ends = cells * size // out, -(-(cells + 1) * size // out)
+    longest = max(-(-(i + 1) * size // out) - i * size // out for i in range(out))
+    return xp.minimum(starts[:, None] + xp.arange(longest)[None, :], ends[:, None] - 1)

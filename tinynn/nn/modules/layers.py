@@ -225,18 +225,20 @@ class Dropout2d(Dropout):
 
 
 class MaxPool2d(Module):
-    """MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) as in PyTorch."""
+    """MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)
+    as in PyTorch; with return_indices the output is (values, indices) for ``MaxUnpool2d``."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size = pair(kernel_size, "MaxPool2d", "kernel_size")
         self.stride = self.kernel_size if stride is None else pair(stride, "MaxPool2d", "stride")
         self.padding = pair(padding, "MaxPool2d", "padding")
         self.dilation, self.ceil_mode = pair(dilation, "MaxPool2d", "dilation"), bool(ceil_mode)
+        self.return_indices = bool(return_indices)
 
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            name=f"MaxPool2d({self.extra_repr()})")
+                            self.return_indices, name=f"MaxPool2d({self.extra_repr()})")
 
     def extra_repr(self):
         text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -274,16 +276,17 @@ class AvgPool2d(Module):
 
 
 class MaxPool1d(Module):
-    """MaxPool1d(kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) as in PyTorch."""
+    """MaxPool1d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False) as in PyTorch."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation, self.ceil_mode = padding, dilation, bool(ceil_mode)
+        self.return_indices = bool(return_indices)
 
     def forward(self, x):
         return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            name=f"MaxPool1d({self.extra_repr()})")
+                            self.return_indices, name=f"MaxPool1d({self.extra_repr()})")
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -316,6 +319,36 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = pair(output_size, "AdaptiveMaxPool2d", "output_size"), return_indices
+
+    def forward(self, x):
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices,
+                                     name=f"AdaptiveMaxPool2d({self.output_size})")
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class MaxUnpool2d(Module):
+    """The partial inverse of MaxPool2d: forward(input, indices, output_size=None)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = pair(kernel_size, "MaxUnpool2d", "kernel_size")
+        self.stride = self.kernel_size if stride is None else pair(stride, "MaxUnpool2d", "stride")
+        self.padding = pair(padding, "MaxUnpool2d", "padding")
+
+    def forward(self, x, indices, output_size=None):
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size,
+                              name=f"MaxUnpool2d({self.extra_repr()})")
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class Upsample(Module):

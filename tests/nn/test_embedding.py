@@ -71,3 +71,36 @@ def test_one_hot_errors_are_clear(device):
         F.one_hot(tinynn.tensor(np.zeros(0, np.int64), device=device))
     with pytest.raises(ValueError, match="num_classes must be a positive int or -1, got 0"):
         F.one_hot(tinynn.tensor([1], device=device), 0)
+
+
+@pytest.mark.parametrize("options", [dict(max_norm=1.0), dict(max_norm=0.5, norm_type=1.0), dict(scale_grad_by_freq=True),
+                                     dict(max_norm=1.2, scale_grad_by_freq=True, padding_idx=1)], ids=str)
+def test_embedding_options_match_torch(torch, rng, device, options):
+    ours, theirs = nn.Embedding(6, 4, **options), torch.nn.Embedding(6, 4, **options)
+    assert repr(ours) == repr(theirs)
+    theirs.load_state_dict({"weight": torch.tensor(ours.weight.numpy())})
+    ours.to(device)
+    indices = np.array([[1, 2, 2], [5, 0, 1], [2, 2, 3]])
+    y = ours(tinynn.tensor(indices, device=device))
+    ty = theirs(torch.tensor(indices))
+    assert_close(y, ty, rtol=1e-6, atol=1e-6)
+    assert_close(ours.weight, theirs.weight.detach(), rtol=1e-6, atol=1e-6, what="renormalised table")
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad, device=device))
+    ty.backward(torch.tensor(grad))
+    assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-5, atol=1e-6)
+    if "max_norm" in options:
+        used = np.unique(indices)
+        norms = (np.abs(ours.weight.numpy()[used]) ** options.get("norm_type", 2.0)).sum(1) ** (1 / options.get("norm_type", 2.0))
+        assert norms.max() <= options["max_norm"] + 1e-5
+
+
+def test_scale_grad_by_freq_divides_by_the_count_in_the_batch(device):
+    """Not the derivative of the lookup (on purpose, as PyTorch): a row used k times gets the mean
+    of its k gradients instead of their sum."""
+    weight = tinynn.zeros(5, 3, device=device, requires_grad=True)
+    indices = tinynn.tensor(np.array([0, 3, 3, 3, 1]), device=device)
+    F.embedding(indices, weight, scale_grad_by_freq=True).sum().backward()
+    np.testing.assert_allclose(weight.grad.numpy(), np.array([[1.0] * 3, [1.0] * 3, [0.0] * 3, [1.0] * 3, [0.0] * 3]))
+    with pytest.raises(NotImplementedError, match="sparse gradients are not supported"):
+        nn.Embedding(5, 3, sparse=True)

@@ -12,11 +12,13 @@ class Embedding(Function):
     y (*indices.shape, D).
 
     Backward: dL/dweight[v] = sum of dL/dy over the positions whose index is v (a scatter-add:
-    an index used twice collects both gradients); rows of ``padding_idx`` get no gradient.
+    an index used twice collects both gradients); rows of ``padding_idx`` get no gradient. With
+    ``scale_grad_by_freq`` each position's gradient is divided by how often its index occurs in
+    the batch (so frequent words do not dominate), as PyTorch.
     """
 
-    def __init__(self, indices, padding_idx):
-        self.indices, self.padding_idx = indices, padding_idx
+    def __init__(self, indices, padding_idx, scale_grad_by_freq=False):
+        self.indices, self.padding_idx, self.scale_grad_by_freq = indices, padding_idx, scale_grad_by_freq
 
     def forward(self, weight):
         self.weight_shape = weight.shape
@@ -29,13 +31,20 @@ class Embedding(Function):
         xp = self.xp(gy)
         if self.padding_idx is not None:
             gy = gy * (self.safe_indices != self.padding_idx)[..., None]
+        if self.scale_grad_by_freq:
+            counts = xp.bincount(self.safe_indices.reshape(-1), minlength=self.weight_shape[0])
+            gy = gy / counts[self.safe_indices][..., None].astype(gy.dtype)
         gw = xp.zeros(self.weight_shape, dtype=gy.dtype)
         backend.scatter_add(gw, self.safe_indices.reshape(-1), gy.reshape(-1, self.weight_shape[1]))
         return (gw,)
 
 
-def embedding(input, weight, padding_idx=None, name="embedding"):
-    """Rows of ``weight`` (V, D) picked by the integer tensor ``input``; see ``Embedding``."""
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False,
+              name="embedding"):
+    """Rows of ``weight`` (V, D) picked by the integer tensor ``input``; see ``Embedding``.
+
+    ``max_norm``: first, every row the input uses whose ``norm_type``-norm exceeds it is scaled in
+    place down to max_norm (as PyTorch: the weight itself changes, outside the graph)."""
     if not isinstance(input, Tensor) or input.dtype.kind not in "iu":
         what = input.dtype if isinstance(input, Tensor) else type(input).__name__
         raise TypeError(f"{name}: expected a tensor of integer indices, got {what}")
@@ -49,8 +58,21 @@ def embedding(input, weight, padding_idx=None, name="embedding"):
         if not -rows <= padding_idx < rows:
             raise ValueError(f"{name}: padding_idx {padding_idx} is outside the table of {rows} rows")
         padding_idx %= rows
+    if sparse:
+        raise NotImplementedError(f"{name}: sparse gradients are not supported; the gradient is a dense (V, D) array")
     check_indices_below(input, rows, f"a table of {rows} rows", name)
-    return Embedding(input.data, padding_idx)(weight)
+    if max_norm is not None:
+        _renormalize_rows(input.data, weight.data, max_norm, norm_type)
+    return Embedding(input.data, padding_idx, bool(scale_grad_by_freq))(weight)
+
+
+def _renormalize_rows(indices, table, max_norm, norm_type):
+    """table[v] *= max_norm / (||table[v]|| + 1e-7) for the used rows v whose norm exceeds max_norm."""
+    xp = backend.get_array_module(table)
+    used = xp.unique(xp.clip(indices, 0, table.shape[0] - 1))
+    norms = (xp.abs(table[used]) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(table.dtype)
+    table[used] *= scale[:, None]
 
 
 def one_hot(tensor, num_classes=-1):

@@ -7,11 +7,18 @@ from ...tensor import zeros
 
 
 class Embedding(Module):
-    """Embedding(num_embeddings, embedding_dim, padding_idx=None) as in PyTorch: weight ~ N(0, 1),
-    the row of ``padding_idx`` (if given) starts at zero and receives no gradient."""
+    """Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+    scale_grad_by_freq=False) as in PyTorch: weight ~ N(0, 1), the row of ``padding_idx`` (if
+    given) starts at zero and receives no gradient; see ``F.embedding`` for the options."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device="cpu", dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, device="cpu", dtype=None):
         super().__init__()
+        if sparse:
+            raise NotImplementedError("Embedding: sparse gradients are not supported; the gradient is a dense (V, D) array")
+        if max_norm is not None and max_norm <= 0:
+            raise ValueError(f"Embedding: max_norm must be positive, got {max_norm}")
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         for what, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"Embedding: {what} must be a positive int, got {value!r}")
@@ -31,8 +38,17 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, indices):
-        return F.embedding(indices, self.weight, self.padding_idx, name=f"Embedding({self.extra_repr()})")
+        return F.embedding(indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, name=f"Embedding({self.extra_repr()})")
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}" + (
-            f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
+        return text

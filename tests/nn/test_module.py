@@ -150,3 +150,33 @@ def test_requires_grad_freezes_a_part_of_a_model():
     assert model[1].weight.grad is not None
     model.requires_grad_()
     assert all(param.requires_grad for param in model.parameters())
+
+
+def test_parameter_list_and_dict_register_their_parameters(torch):
+    weights = nn.ParameterList([tinynn.zeros(2, 3), nn.Parameter(tinynn.ones(4))])
+    weights.append(tinynn.zeros(1))
+    assert len(weights) == 3 and isinstance(weights[0], nn.Parameter) and weights[0].requires_grad
+    assert list(weights.state_dict()) == ["0", "1", "2"] == list(torch.nn.ParameterList(
+        [torch.nn.Parameter(torch.zeros(1)) for _ in range(3)]).state_dict())
+    table = nn.ParameterDict({"scale": tinynn.ones(3)})
+    table["shift"] = tinynn.zeros(3)
+    assert list(table) == ["scale", "shift"] and "shift" in table and len(list(table.parameters())) == 2
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.extra = table
+
+    assert list(Net().state_dict()) == ["extra.scale", "extra.shift"]
+    with pytest.raises(TypeError, match="expected a Parameter or a Tensor, got int"):
+        weights.append(3)
+    with pytest.raises(KeyError, match="has no parameter 'bias'"):
+        table["bias"]
+
+
+def test_unflatten_inverts_flatten(torch):
+    x = tinynn.randn(2, 12, 5)
+    layer = nn.Unflatten(1, (3, 4))
+    assert repr(layer) == repr(torch.nn.Unflatten(1, (3, 4)))
+    assert layer(x).shape == (2, 3, 4, 5)
+    np.testing.assert_array_equal(nn.Flatten(1, 2)(layer(x)).numpy(), x.numpy())

@@ -1,5 +1,6 @@
 """F.pad (constant, reflect, replicate, circular) and the convolutions' padding_mode: gradchecked,
 compared with PyTorch (values and gradients) on every device, clear errors."""
+import numpy as np
 import pytest
 
 import tinynn
@@ -62,3 +63,30 @@ def test_pad_errors_are_clear():
         nn.Conv2d(1, 1, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="only padding_mode 'zeros' is supported for transposed"):
         nn.ConvTranspose2d(1, 1, 3, padding_mode="reflect")
+
+
+@pytest.mark.parametrize("layer, argument, shape", [
+    ("ZeroPad2d", (1, 2, 0, 3), (2, 3, 4, 5)), ("ConstantPad1d", ((2, 1), 0.5), (2, 3, 4)),
+    ("ConstantPad2d", (1, -1.0), (2, 3, 4, 5)), ("ReflectionPad1d", 2, (2, 3, 4)), ("ReflectionPad2d", (1, 0, 2, 1), (2, 3, 4, 5)),
+    ("ReplicationPad1d", (3, 1), (2, 3, 4)), ("ReplicationPad2d", 2, (2, 3, 4, 5)), ("CircularPad1d", 3, (2, 3, 4)),
+    ("CircularPad2d", (1, 2, 3, 4), (2, 3, 4, 5)),
+], ids=str)
+def test_padding_layers_match_torch(torch, rng, device, layer, argument, shape):
+    arguments = argument if layer.startswith("ConstantPad") else (argument,)
+    ours, theirs = getattr(nn, layer)(*arguments), getattr(torch.nn, layer)(*arguments)
+    assert repr(ours) == repr(theirs)
+    x = leaf(rng.standard_normal(shape), device=device)
+    assert_close(ours(x), theirs(to_torch(torch, x)), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3])
+def test_pixel_shuffle_and_unshuffle_match_torch_and_invert_each_other(torch, rng, device, factor):
+    x = leaf(rng.standard_normal((2, 2 * factor * factor, 3, 4)), device=device)
+    shuffled = nn.PixelShuffle(factor)(x)
+    assert_close(shuffled, torch.nn.PixelShuffle(factor)(to_torch(torch, x)), rtol=0, atol=0)
+    np.testing.assert_array_equal(nn.PixelUnshuffle(factor)(shuffled).numpy(), x.numpy())
+    assert gradcheck(lambda t: F.pixel_shuffle(t, factor) * 2, [x])
+    with pytest.raises(ValueError, match="channels are not divisible by upscale_factor"):
+        F.pixel_shuffle(tinynn.zeros(1, 5, 2, 2), 2)
+    with pytest.raises(ValueError, match="must be divisible by 2"):
+        F.pixel_unshuffle(tinynn.zeros(1, 1, 3, 4), 2)

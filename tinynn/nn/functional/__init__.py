@@ -15,7 +15,7 @@ from .normalization import batch_norm, instance_norm
 from .pointwise_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss)
 from .resampling import interpolate
-from .padding import pad
+from .padding import pad, pixel_shuffle, pixel_unshuffle
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, max_unpool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 
@@ -26,4 +26,4 @@ def flatten(input, start_dim=1, end_dim=-1):
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate", "batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "one_hot", "linear", "scaled_dot_product_attention",
            "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "logsigmoid", "softsign", "prelu", "log_softmax", "softmax", "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div", "normalize", "cosine_similarity",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten", "pad"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten", "pad", "pixel_shuffle", "pixel_unshuffle"]

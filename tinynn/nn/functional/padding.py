@@ -1,4 +1,5 @@
-"""``pad`` as PyTorch's ``F.pad``: constant, reflect, replicate and circular padding of trailing axes.
+"""``pad`` as PyTorch's ``F.pad``: constant, reflect, replicate and circular padding of trailing axes;
+``pixel_shuffle`` and ``pixel_unshuffle``, which move values between channels and pixels.
 
 ``pad`` lists (before, after) amounts from the last axis backwards: (left, right) pads the last
 axis, (left, right, top, bottom) the last two, and so on. For an axis of n values and an output
@@ -85,3 +86,32 @@ def pad(input, pad, mode="constant", value=None):
         if before or after:
             out = Take(axis, _index_map(xp, mode, length, before, after))(out)
     return out
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(N, C r^2, H, W) -> (N, C, H r, W r): out[n, c, h r + i, w r + j] = in[n, c r^2 + i r + j, h, w]."""
+    r = _factor(input, upscale_factor, "pixel_shuffle")
+    n, channels, h, w = input.shape
+    if channels % (r * r):
+        raise ValueError(f"pixel_shuffle: {channels} channels are not divisible by upscale_factor^2 = {r * r}")
+    c = channels // (r * r)
+    return input.reshape(n, c, r, r, h, w).permute(0, 1, 4, 2, 5, 3).reshape(n, c, h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(N, C, H r, W r) -> (N, C r^2, H, W), the inverse of ``pixel_shuffle``."""
+    r = _factor(input, downscale_factor, "pixel_unshuffle")
+    n, c, height, width = input.shape
+    if height % r or width % r:
+        raise ValueError(f"pixel_unshuffle: height {height} and width {width} must be divisible by {r}")
+    h, w = height // r, width // r
+    return input.reshape(n, c, h, r, w, r).permute(0, 1, 3, 5, 2, 4).reshape(n, c * r * r, h, w)
+
+
+def _factor(input, factor, name):
+    check_tensor(input, name)
+    if input.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {input.shape}")
+    if not isinstance(factor, int) or factor <= 0:
+        raise ValueError(f"{name}: the factor must be a positive int, got {factor!r}")
+    return factor

@@ -1,13 +1,15 @@
-__all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d", "ModuleDict", "ModuleList", "Sequential", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxUnpool2d", "AvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Upsample", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool1d", "MaxPool2d", "AvgPool1d", "ReLU", "Softmax", "Sigmoid", "Tanh", "SiLU", "GELU", "ELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "LogSigmoid", "Softsign", "PReLU", "Softplus", "LayerNorm", "GroupNorm", "RNN", "LSTM", "GRU", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "CosineSimilarity", "Module", "StateDictError"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxUnpool2d", "AvgPool2d", "Dropout", "Dropout1d", "Dropout2d", "Flatten", "Unflatten", "PixelShuffle", "PixelUnshuffle", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d", "Upsample", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool1d", "MaxPool2d", "AvgPool1d", "ReLU", "Softmax", "Sigmoid", "Tanh", "SiLU", "GELU", "ELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "LogSigmoid", "Softsign", "PReLU", "Softplus", "LayerNorm", "GroupNorm", "RNN", "LSTM", "GRU", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "CosineSimilarity", "Module", "StateDictError"]
 from .batchnorm import BatchNorm1d, BatchNorm2d, InstanceNorm1d, InstanceNorm2d
-from .container import ModuleDict, ModuleList, Sequential
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .embedding import Embedding
 from .layers import (ELU, PReLU, ReLU6, AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, Softsign, AvgPool1d, AvgPool2d, Dropout, Dropout1d, Dropout2d, Flatten, GELU, Identity, LeakyReLU, Linear, LogSoftmax,
-                     MaxPool1d, MaxPool2d, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh, Upsample)
+                     MaxPool1d, MaxPool2d, ReLU, SiLU, PixelShuffle, PixelUnshuffle, Sigmoid, Softmax, Softplus, Tanh, Unflatten, Upsample)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineSimilarity, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
 from .normalization import GroupNorm, LayerNorm
+from .padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
+                      ReplicationPad1d, ReplicationPad2d, ZeroPad2d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from .module import Module, StateDictError

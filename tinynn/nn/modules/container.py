@@ -1,6 +1,8 @@
-"""Containers: ``Sequential`` (run children in order), ``ModuleList`` and ``ModuleDict`` (hold children)."""
+"""Containers: ``Sequential`` (run children in order), ``ModuleList`` and ``ModuleDict`` (hold children),
+``ParameterList`` and ``ParameterDict`` (hold parameters)."""
 from collections import OrderedDict
 
+from ..parameter import Parameter
 from .module import Module
 
 
@@ -109,3 +111,96 @@ class ModuleDict(Module):
 
     def forward(self, *inputs):
         raise NotImplementedError("ModuleDict holds modules but has no forward(); index it by name instead")
+
+
+class ParameterList(Module):
+    """Parameters held in order under the names "0", "1", ... (so they are the module's parameters
+    and state_dict entries), with list-like access."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for value in values or ():
+            self.append(value)
+
+    def append(self, value):
+        self.register_parameter(str(len(self._parameters)), _as_parameter(value, "ParameterList"))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def __getitem__(self, index):
+        return list(self._parameters.values())[index]
+
+    def __setitem__(self, index, value):
+        key = list(self._parameters)[index]
+        self.register_parameter(key, _as_parameter(value, "ParameterList"))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def forward(self, *inputs):
+        raise NotImplementedError("ParameterList holds parameters but has no forward(); index it instead")
+
+
+class ParameterDict(Module):
+    """Parameters held by name, in insertion order, with dict-like access."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        if key not in self._parameters:
+            raise KeyError(f"ParameterDict has no parameter {key!r}; it has {list(self._parameters)}")
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict keys must be strings (they become state_dict names), got {type(key).__name__}")
+        self.register_parameter(key, _as_parameter(value, "ParameterDict"))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def update(self, parameters):
+        for key, value in (parameters.items() if hasattr(parameters, "items") else parameters):
+            self[key] = value
+
+    def forward(self, *inputs):
+        raise NotImplementedError("ParameterDict holds parameters but has no forward(); index it by name instead")
+
+
+def _as_parameter(value, name):
+    """A Parameter as it is; a Tensor wrapped in one, as PyTorch's containers do."""
+    from ...tensor import Tensor
+
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{name}: expected a Parameter or a Tensor, got {type(value).__name__}")

@@ -1,0 +1,67 @@
+"""Padding layers (PyTorch's ``ZeroPad2d``, ``ConstantPad1d/2d``, ``ReflectionPad1d/2d``,
+``ReplicationPad1d/2d``, ``CircularPad1d/2d``): ``F.pad`` with a fixed mode and amounts."""
+from .. import functional as F
+from ..functional.validation import ntuple
+from .module import Module
+
+
+class _PadNd(Module):
+    """``padding``: one int for every side, or (left, right[, top, bottom]) as F.pad takes them."""
+
+    mode, spatial_dims = "constant", 1
+
+    def __init__(self, padding, value=None):
+        super().__init__()
+        sides = 2 * self.spatial_dims
+        self.padding = ntuple(padding, sides, type(self).__name__, "padding")
+        self.value = value
+
+    def forward(self, x):
+        return F.pad(x, self.padding, self.mode, self.value)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ConstantPad1d(_PadNd):
+    def __init__(self, padding, value):
+        super().__init__(padding, float(value))
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad2d(ConstantPad1d):
+    spatial_dims = 2
+
+
+class ZeroPad2d(ConstantPad2d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ReflectionPad1d(_PadNd):
+    mode = "reflect"
+
+
+class ReflectionPad2d(ReflectionPad1d):
+    spatial_dims = 2
+
+
+class ReplicationPad1d(_PadNd):
+    mode = "replicate"
+
+
+class ReplicationPad2d(ReplicationPad1d):
+    spatial_dims = 2
+
+
+class CircularPad1d(_PadNd):
+    mode = "circular"
+
+
+class CircularPad2d(CircularPad1d):
+    spatial_dims = 2

@@ -265,6 +265,47 @@ def test_the_example_trains_on_the_gpu_as_on_the_cpu_and_reads_back_only_to_log(
         np.testing.assert_allclose(value.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
+def test_the_gpu_random_stream_is_saved_and_resumed(gpu, tmp_path):
+    """The GPU generator's state is its log of draws: saved (through a checkpoint file) and
+    restored, it continues the stream exactly, and saving it reads nothing back from the GPU."""
+    x = tinynn.ones(6, 7, device="gpu")
+    tinynn.manual_seed(5)
+    straight = [F.dropout(x, 0.5).numpy() for _ in range(4)]
+    tinynn.manual_seed(5)
+    F.dropout(x, 0.5)
+    F.dropout(x[:3], 0.3)  # a draw of another kind, logged as such
+    tinynn.manual_seed(5)
+    F.dropout(x, 0.5)
+    reads = simulated_cupy.TRANSFERS["device_to_host"]
+    tinynn.save({"rng": tinynn.get_rng_state()}, tmp_path / "rng.npz")
+    if gpu == "simulated-gpu":
+        assert simulated_cupy.TRANSFERS["device_to_host"] == reads
+    tinynn.manual_seed(123)  # another stream in between
+    F.dropout(x, 0.5)
+    tinynn.set_rng_state(tinynn.load(tmp_path / "rng.npz")["rng"])
+    for expected in straight[1:]:
+        np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), expected)
+
+
+def test_the_example_resumes_on_the_gpu_with_dropout_and_augmentation_as_if_never_stopped(mnist_dir, tmp_path):
+    example = load_script("examples/mnist_tiny.py")
+    flags = ["--data-dir", str(mnist_dir), "--epochs", "1", "--test-limit", "200", "--batch-size", "32",
+             "--no-progress", "--device", "gpu", "--limit", "320"]
+    straight = example.Run(example.parse_args(flags))
+    straight.fit()
+    checkpoint = tmp_path / "gpu.npz"
+    stopped = example.Run(example.parse_args(flags + ["--checkpoint", str(checkpoint)]))
+    stopped.stop_requested = True
+    with pytest.raises(KeyboardInterrupt):
+        stopped.fit()
+    stopped.save()
+    resumed = example.Run(example.parse_args(flags + ["--checkpoint", str(checkpoint)]))
+    resumed.load_state_dict(tinynn.load(checkpoint))
+    resumed.fit()
+    for (name, value), (_, expected) in zip(resumed.model.state_dict().items(), straight.model.state_dict().items()):
+        np.testing.assert_allclose(value.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
 def test_the_benchmarks_run_on_the_gpu(capsys):
     bench = load_script("benchmarks/bench_train.py")
     bench.main(["--device", "gpu", "--batch-size", "16", "--rounds", "2", "--steps", "2", "--warmup", "1",

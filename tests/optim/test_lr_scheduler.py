@@ -155,3 +155,9 @@ def test_sequence_errors_are_clear():
         module.SequentialLR(optimizer, [module.ConstantLR(optimizer), module.ConstantLR(other)], [2])
     with pytest.raises(ValueError, match="ReduceLROnPlateau .* cannot be part of a sequence"):
         module.ChainedScheduler([module.ReduceLROnPlateau(optimizer)])
+
+
+def test_one_cycle_with_too_few_steps_for_a_phase_is_a_clear_error():
+    optimizer = tinynn.optim.SGD([tinynn.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"5 total steps with pct_start=0.2 leave a phase of the cycle without steps"):
+        tinynn.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=5, pct_start=0.2)

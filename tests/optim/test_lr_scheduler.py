@@ -159,5 +159,7 @@ def test_sequence_errors_are_clear():
 
 def test_one_cycle_with_too_few_steps_for_a_phase_is_a_clear_error():
     optimizer = tinynn.optim.SGD([tinynn.tensor([1.0], requires_grad=True)], lr=0.1, momentum=0.9)
-    with pytest.raises(ValueError, match=r"5 total steps with pct_start=0.2 leave a phase of the cycle without steps"):
+    with pytest.raises(ValueError, match=r"5 total steps with pct_start=0.2 make the warm-up a single point"):
         tinynn.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=5, pct_start=0.2)
+    for total in (3, 4, 6):  # shorter and longer warm-ups work, as in PyTorch
+        tinynn.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=total, pct_start=0.2)

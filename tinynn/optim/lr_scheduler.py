@@ -306,10 +306,9 @@ class OneCycleLR(LRScheduler):
                 (float(pct_start * total_steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                 (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
             ]
-        ends = [0.0] + [phase[0] for phase in self._schedule_phases]
-        if any(end <= start for start, end in zip(ends, ends[1:])):
-            raise ValueError(f"OneCycleLR: {total_steps} total steps with pct_start={pct_start} leave a phase of the "
-                             f"cycle without steps (PyTorch divides by zero here); use more steps or another pct_start")
+        if self._schedule_phases[0][0] == 0:  # pct_start * total_steps == 1: the first step's phase has length 0
+            raise ValueError(f"OneCycleLR: {total_steps} total steps with pct_start={pct_start} make the warm-up a "
+                             f"single point (PyTorch divides by zero here); use more steps or another pct_start")
         max_lrs = max_lr if isinstance(max_lr, (list, tuple)) else [max_lr] * len(optimizer.param_groups)
         if last_epoch == -1:
             for group, peak in zip(optimizer.param_groups, max_lrs):

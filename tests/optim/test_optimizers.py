@@ -1,5 +1,7 @@
-"""SGD, Adam, AdamW, RMSprop, Adagrad: 20-step trajectories equal PyTorch's; state dicts resume the same
+"""SGD, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Adagrad, Adadelta: 20-step trajectories equal PyTorch's; state dicts resume the same
 trajectory; the foreach path (all parameters updated as one flat array) gives the same bits as the loop."""
+import inspect
+
 import numpy as np
 import pytest
 
@@ -20,6 +22,15 @@ CONFIGS = [
     ("RMSprop", dict(lr=0.005, momentum=0.5)),
     ("Adagrad", dict(lr=0.1)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.02, initial_accumulator_value=0.3)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.05)),
+    ("Adamax", dict(lr=0.02)),
+    ("Adamax", dict(lr=0.02, betas=(0.8, 0.99), weight_decay=0.1)),
+    ("NAdam", dict(lr=0.01)),
+    ("NAdam", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.01)),  # rho_t passes 5 after a few steps: both branches are compared
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, decoupled_weight_decay=True)),
 ]
 
 
@@ -28,8 +39,18 @@ def _loss_grad(w, target):
     return 2 * (w - target) + 0.4 * w ** 3
 
 
+@pytest.fixture
+def torch64(torch):
+    """PyTorch with float64 as its default dtype, which it also gives its optimizers' scalar state
+    (NAdam's momentum product is float32 otherwise); ours is Python floats."""
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(torch.float32)
+
+
 @pytest.mark.parametrize("name,kwargs", CONFIGS)
-def test_twenty_steps_match_torch(name, kwargs, torch, rng):
+def test_twenty_steps_match_torch(name, kwargs, torch64, rng):
+    torch = torch64
     start, target = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
     ours = tinynn.tensor(start, requires_grad=True)
     theirs = torch.tensor(start, requires_grad=True)
@@ -102,8 +123,9 @@ def _run(name, kwargs, foreach, device, steps, skip=None, params=None, optimizer
     targets = [rng.standard_normal(shape) for shape in SHAPES]
     if params is None:
         params = [tinynn.tensor(rng.standard_normal(shape), requires_grad=True, device=device) for shape in SHAPES]
-        groups = [{"params": params[:3]}, {"params": params[3:], "lr": kwargs["lr"] / 2}]
-        optimizer = getattr(tinynn.optim, name)(groups, foreach=foreach, **kwargs)
+        optimizer_type = getattr(tinynn.optim, name)
+        lr = kwargs.get("lr", inspect.signature(optimizer_type).parameters["lr"].default)
+        optimizer = optimizer_type([{"params": params[:3]}, {"params": params[3:], "lr": lr / 2}], foreach=foreach, **kwargs)
     for step in range(steps):
         for index, (param, target) in enumerate(zip(params, targets)):
             skipped = skip is not None and (step, index) == skip
@@ -131,8 +153,7 @@ def test_foreach_state_dict_resumes_the_same_trajectory(name, kwargs, device):
     straight, _ = _run(name, kwargs, True, device, steps=8)
     first, first_optimizer = _run(name, kwargs, True, device, steps=4)
     resumed = [tinynn.tensor(p.numpy(), requires_grad=True, device=device) for p in first]
-    groups = [{"params": resumed[:3]}, {"params": resumed[3:], "lr": kwargs["lr"] / 2}]
-    optimizer = getattr(tinynn.optim, name)(groups, foreach=True, **kwargs)
+    optimizer = getattr(tinynn.optim, name)([{"params": resumed[:3]}, {"params": resumed[3:]}], foreach=True, **kwargs)
     optimizer.load_state_dict(first_optimizer.state_dict())
     _run(name, kwargs, True, device, steps=4, params=resumed, optimizer=optimizer)
     for a, b in zip(straight, resumed):

@@ -1,0 +1,37 @@
+"""Adadelta (PyTorch's rule)."""
+from .. import backend
+from .optimizer import Optimizer
+
+
+class Adadelta(Optimizer):
+    """For each parameter p with gradient g (Zeiler's Adadelta: step sizes in the parameters' own units):
+
+        g <- g + weight_decay * p
+        s <- rho * s + (1 - rho) * g^2                     (running mean of g^2)
+        d <- sqrt(u + eps) / sqrt(s + eps) * g             (u: running mean of the squared updates)
+        u <- rho * u + (1 - rho) * d^2
+        p <- p - lr * d
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, foreach=None):
+        if lr < 0 or eps < 0 or weight_decay < 0 or not 0 <= rho <= 1:
+            raise ValueError(f"Adadelta: invalid hyper-parameters lr={lr}, rho={rho}, eps={eps}, weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach))
+
+    def _update(self, param, grad, state, group):
+        xp = backend.get_array_module(param.data)
+        rho, eps = group["rho"], group["eps"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(param.data)
+            state["acc_delta"] = xp.zeros_like(param.data)
+        state["step"] += 1
+        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg *= rho
+        square_avg += (1 - rho) * grad * grad
+        delta = xp.sqrt(acc_delta + eps) / xp.sqrt(square_avg + eps) * grad
+        acc_delta *= rho
+        acc_delta += (1 - rho) * delta * delta
+        param.data -= group["lr"] * delta

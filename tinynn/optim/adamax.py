@@ -1,0 +1,34 @@
+"""Adamax (PyTorch's rule): Adam with the infinity norm in place of the second moment."""
+from .. import backend
+from .optimizer import Optimizer
+
+
+class Adamax(Optimizer):
+    """For each parameter p with gradient g, at step t:
+
+        g <- g + weight_decay * p
+        m <- beta1 * m + (1 - beta1) * g
+        u <- max(beta2 * u, |g| + eps)                      (exponentially weighted infinity norm)
+        p <- p - lr / (1 - beta1^t) * m / u
+    """
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, foreach=None):
+        if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"Adamax: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach))
+
+    def _update(self, param, grad, state, group):
+        xp = backend.get_array_module(param.data)
+        beta1, beta2 = group["betas"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param.data
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(param.data)
+            state["exp_inf"] = xp.zeros_like(param.data)
+        state["step"] += 1
+        exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_inf *= beta2
+        xp.maximum(exp_inf, xp.abs(grad) + group["eps"], out=exp_inf)
+        param.data -= group["lr"] / (1 - beta1 ** state["step"]) * exp_avg / exp_inf

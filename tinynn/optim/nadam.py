@@ -1,0 +1,50 @@
+"""NAdam (PyTorch's rule): Adam with Nesterov momentum and a warming-up momentum schedule."""
+from .. import backend
+from .optimizer import Optimizer
+
+
+class NAdam(Optimizer):
+    """For each parameter p with gradient g, at step t (Dozat's NAdam):
+
+        g <- g + weight_decay * p                (or, decoupled, p <- p * (1 - lr * weight_decay))
+        mu_t = beta1 * (1 - 0.96^(t * momentum_decay) / 2)      (momentum, warming up to beta1)
+        P_t = mu_1 * ... * mu_t
+        m <- beta1 * m + (1 - beta1) * g          v <- beta2 * v + (1 - beta2) * g^2
+        d = sqrt(v / (1 - beta2^t)) + eps
+        p <- p - lr * (1 - mu_t) / (1 - P_t) * g / d - lr * mu_(t+1) / (1 - P_t mu_(t+1)) * m / d
+    """
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, foreach=None):
+        if lr < 0 or eps < 0 or weight_decay < 0 or momentum_decay < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"NAdam: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, "
+                             f"weight_decay={weight_decay}, momentum_decay={momentum_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+                                      foreach=foreach))
+
+    def _update(self, param, grad, state, group):
+        xp = backend.get_array_module(param.data)
+        beta1, beta2 = group["betas"]
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        if weight_decay:
+            if group["decoupled_weight_decay"]:
+                param.data *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param.data
+        if not state:
+            state["step"], state["mu_product"] = 0, 1.0
+            state["exp_avg"] = xp.zeros_like(param.data)
+            state["exp_avg_sq"] = xp.zeros_like(param.data)
+        state["step"] += 1
+        step = state["step"]
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * group["momentum_decay"]))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
+        state["mu_product"] *= mu
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        denominator = xp.sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
+        param.data -= lr * (1.0 - mu) / (1.0 - state["mu_product"]) * grad / denominator
+        param.data -= lr * mu_next / (1.0 - state["mu_product"] * mu_next) * exp_avg / denominator

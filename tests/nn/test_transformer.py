@@ -1,7 +1,8 @@
 """Attention and transformer layers: scaled_dot_product_attention, MultiheadAttention (masks,
-batch_first, unbatched, per-head weights), TransformerEncoderLayer/TransformerEncoder (post-norm and
-norm_first, gelu) compared with PyTorch on identical weights (outputs, attention weights, every
-gradient), gradchecked in float64, dropout only in training, a small task learned, clear errors."""
+batch_first, unbatched, per-head weights), the encoder and decoder layers and stacks and Transformer
+(post-norm and norm_first, gelu, causal masks) compared with PyTorch on identical weights (outputs,
+attention weights, every gradient), gradchecked in float64, dropout only in training, a small task
+learned, clear errors."""
 import numpy as np
 import pytest
 
@@ -126,6 +127,46 @@ def test_transformer_encoder_matches_torch(torch, rng, device, options):
     for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
         assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-4, what=f"{name} grad")
     assert ours.layers[0].linear1.weight is not ours.layers[1].linear1.weight  # deep copies, as PyTorch
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # PyTorch's note about its fast path
+@pytest.mark.parametrize("options", [dict(), dict(norm_first=True, activation="gelu"), dict(batch_first=True)], ids=str)
+def test_transformer_matches_torch(torch, rng, device, options):
+    ours = nn.Transformer(8, 2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=16, **options).eval()
+    theirs = torch.nn.Transformer(8, 2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=16,
+                                  **options).eval()
+    copy_weights(torch, ours, theirs)
+    ours.to(device)
+    batch_first = options.get("batch_first", False)
+    src = leaf(rng.standard_normal((3, 6, 8) if batch_first else (6, 3, 8)), dtype=np.float32, device=device)
+    tgt = leaf(rng.standard_normal((3, 4, 8) if batch_first else (4, 3, 8)), dtype=np.float32, device=device)
+    padding = np.zeros((3, 6), bool)
+    padding[2, 4:] = True
+    mask = nn.Transformer.generate_square_subsequent_mask(4, device=device)
+    t_mask = torch.nn.Transformer.generate_square_subsequent_mask(4)
+    np.testing.assert_array_equal(mask.numpy(), t_mask.numpy())
+    t_src, t_tgt = to_torch(torch, src, True), to_torch(torch, tgt, True)
+    y = ours(src, tgt, tgt_mask=mask, src_key_padding_mask=tinynn.tensor(padding, device=device),
+             memory_key_padding_mask=tinynn.tensor(padding, device=device))
+    ty = theirs(t_src, t_tgt, tgt_mask=t_mask, src_key_padding_mask=torch.tensor(padding),
+                memory_key_padding_mask=torch.tensor(padding))
+    assert_close(y, ty, rtol=1e-5, atol=1e-5)
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    (y * tinynn.tensor(grad, device=device)).sum().backward()
+    (ty * torch.tensor(grad)).sum().backward()
+    assert_close(src.grad, t_src.grad, rtol=1e-4, atol=1e-4, what="src grad")
+    assert_close(tgt.grad, t_tgt.grad, rtol=1e-4, atol=1e-4, what="tgt grad")
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-4, what=f"{name} grad")
+
+
+def test_transformer_initialises_every_matrix_xavier_uniform():
+    model = nn.Transformer(16, 2, 1, 1, 32)
+    for name, param in model.named_parameters():
+        if param.ndim > 1:
+            bound = np.sqrt(6 / sum(param.shape))
+            assert np.abs(param.numpy()).max() <= bound, name
+            assert np.abs(param.numpy()).max() > 0.9 * bound, name  # the whole range is used
 
 
 def test_dropout_acts_in_training_only(rng):

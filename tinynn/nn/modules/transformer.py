@@ -1,9 +1,8 @@
-"""``MultiheadAttention``, ``TransformerEncoderLayer`` and ``TransformerEncoder`` as PyTorch has them
-(parameter names and layout, initialisation, masks, ``batch_first``, ``norm_first``), so state dicts
-move between the two. The math is in nn/functional/attention.py.
+"""``MultiheadAttention``, the transformer encoder and decoder layers and stacks, and ``Transformer``
+as PyTorch has them (parameter names and layout, initialisation, masks, ``batch_first``,
+``norm_first``), so state dicts move between the two. The math is in nn/functional/attention.py.
 
-Not provided: different key/value sizes (``kdim``/``vdim``), ``add_bias_kv``, ``add_zero_attn``,
-the decoder layers and ``nn.Transformer``.
+Not provided: different key/value sizes (``kdim``/``vdim``), ``add_bias_kv``, ``add_zero_attn``.
 """
 import copy
 
@@ -111,10 +110,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        activations = {"relu": F.relu, "gelu": F.gelu}
-        if isinstance(activation, str) and activation not in activations:
-            raise ValueError(f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
-        self.activation = activations[activation] if isinstance(activation, str) else activation
+        self.activation = _activation(activation, "TransformerEncoderLayer")
         if backend.canonical_device(device) != backend.CPU:
             self.to(device)
 
@@ -135,15 +131,69 @@ class TransformerEncoderLayer(Module):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
+def _activation(activation, name):
+    activations = {"relu": F.relu, "gelu": F.gelu}
+    if isinstance(activation, str) and activation not in activations:
+        raise ValueError(f"{name}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
+    return activations[activation] if isinstance(activation, str) else activation
+
+
+class TransformerDecoderLayer(Module):
+    """TransformerDecoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+    layer_norm_eps=1e-5, batch_first=False, norm_first=False) as in PyTorch: self-attention over the
+    target, attention from the target to the encoder's output (``memory``), then the feed-forward
+    block, each with its residual connection and layer norm (after it, or before with norm_first)."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True, device="cpu", dtype=None):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                            dtype=dtype)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                                 dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
+        self.activation = _activation(activation, "TransformerDecoderLayer")
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        x = tgt
+        blocks = [
+            (self.norm1, lambda h: self._attend(self.self_attn, self.dropout1, h, h, tgt_mask, tgt_key_padding_mask,
+                                                tgt_is_causal)),
+            (self.norm2, lambda h: self._attend(self.multihead_attn, self.dropout2, h, memory, memory_mask,
+                                                memory_key_padding_mask, memory_is_causal)),
+            (self.norm3, self._feed_forward_block),
+        ]
+        for norm, block in blocks:
+            x = x + block(norm(x)) if self.norm_first else norm(x + block(x))
+        return x
+
+    @staticmethod
+    def _attend(attention, dropout, x, source, attn_mask, key_padding_mask, is_causal):
+        attended, _ = attention(x, source, source, key_padding_mask=key_padding_mask, need_weights=False,
+                                attn_mask=attn_mask, is_causal=is_causal)
+        return dropout(attended)
+
+    def _feed_forward_block(self, x):
+        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
 class TransformerEncoder(Module):
     """``num_layers`` copies of ``encoder_layer`` (each with its own weights, as PyTorch deep-copies
     it), then the optional final ``norm``."""
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"TransformerEncoder: num_layers must be a positive int, got {num_layers!r}")
-        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.layers = _copies(encoder_layer, num_layers, "TransformerEncoder")
         self.num_layers = num_layers
         self.norm = norm
 
@@ -152,3 +202,68 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal)
         return self.norm(x) if self.norm is not None else x
+
+
+class TransformerDecoder(Module):
+    """``num_layers`` copies of ``decoder_layer``, then the optional final ``norm``."""
+
+    def __init__(self, decoder_layer, num_layers, norm=None):
+        super().__init__()
+        self.layers = _copies(decoder_layer, num_layers, "TransformerDecoder")
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask, tgt_is_causal,
+                      memory_is_causal)
+        return self.norm(x) if self.norm is not None else x
+
+
+class Transformer(Module):
+    """Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
+    dropout=0.1, activation="relu", layer_norm_eps=1e-5, batch_first=False, norm_first=False) as in
+    PyTorch: an encoder stack and a decoder stack, each ending in a LayerNorm; every matrix is
+    re-initialised Xavier-uniform, as PyTorch does. ``forward(src, tgt, ...)`` -> decoder output."""
+
+    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
+                 dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True, device="cpu", dtype=None):
+        super().__init__()
+        options = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                       layer_norm_eps=layer_norm_eps, batch_first=batch_first, norm_first=norm_first, bias=bias,
+                       dtype=dtype)
+        self.encoder = custom_encoder if custom_encoder is not None else TransformerEncoder(
+            TransformerEncoderLayer(d_model, nhead, **options), num_encoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
+            TransformerDecoderLayer(d_model, nhead, **options), num_decoder_layers,
+            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+        for param in self.parameters():
+            if param.ndim > 1:
+                init.xavier_uniform_(param)
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
+                tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=False, tgt_is_causal=False,
+                memory_is_causal=False):
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask,
+                            tgt_is_causal, memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(size, device="cpu", dtype=None):
+        """(size, size) float mask: 0 where position i may attend to j (j <= i), -inf above the diagonal."""
+        allowed = causal_mask(size, size, device).data
+        xp = backend.get_array_module(allowed)
+        return Tensor(xp.where(allowed, 0.0, -xp.inf).astype(dtype or "float32"))
+
+
+def _copies(layer, num_layers, name):
+    if not isinstance(num_layers, int) or num_layers <= 0:
+        raise ValueError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
+    return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])

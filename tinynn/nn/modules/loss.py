@@ -1,5 +1,6 @@
-"""Loss modules over nn/functional/loss.py and pointwise_loss.py. A ``weight`` (or ``pos_weight``) is a
+"""Loss modules over nn/functional/loss.py, pointwise_loss.py and margin_loss.py. A ``weight`` (or ``pos_weight``) is a
 buffer: it moves with ``.to(device)`` and is part of the ``state_dict``, as in PyTorch."""
+from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
 
@@ -95,3 +96,67 @@ class CosineSimilarity(Module):
 
     def forward(self, x1, x2):
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class _MarginLoss(Module):
+    """A loss of nn.functional.margin_loss with its options fixed at construction: ``options`` in
+    PyTorch's order (positionally or by name), ``reduction`` by name. A tensor option (a weight)
+    is a buffer, so it moves with the module."""
+
+    function, options, reduces = None, (), True
+
+    def __init__(self, *args, reduction="mean", **kwargs):
+        super().__init__()
+        if len(args) > len(self.options) or set(kwargs) - set(self.options):
+            raise TypeError(f"{type(self).__name__}: takes the options {list(self.options)} and reduction, "
+                            f"got {len(args)} positional and {sorted(kwargs)}")
+        self.settings = dict(zip(self.options, args), **kwargs)
+        if self.reduces:
+            self.settings["reduction"] = reduction
+        for name, value in self.settings.items():
+            if isinstance(value, Tensor):
+                self.register_buffer(name, value)
+
+    def forward(self, *inputs):
+        settings = {name: self._buffers.get(name, value) for name, value in self.settings.items()}
+        return type(self).function(*inputs, **settings)
+
+
+class MarginRankingLoss(_MarginLoss):
+    function, options = staticmethod(F.margin_ranking_loss), ("margin",)
+
+
+class HingeEmbeddingLoss(_MarginLoss):
+    function, options = staticmethod(F.hinge_embedding_loss), ("margin",)
+
+
+class SoftMarginLoss(_MarginLoss):
+    function = staticmethod(F.soft_margin_loss)
+
+
+class MultiLabelSoftMarginLoss(_MarginLoss):
+    function, options = staticmethod(F.multilabel_soft_margin_loss), ("weight",)
+
+
+class MultiMarginLoss(_MarginLoss):
+    function, options = staticmethod(F.multi_margin_loss), ("p", "margin", "weight")
+
+
+class CosineEmbeddingLoss(_MarginLoss):
+    function, options = staticmethod(F.cosine_embedding_loss), ("margin",)
+
+
+class TripletMarginLoss(_MarginLoss):
+    function, options = staticmethod(F.triplet_margin_loss), ("margin", "p", "eps", "swap")
+
+
+class GaussianNLLLoss(_MarginLoss):
+    function, options = staticmethod(F.gaussian_nll_loss), ("full", "eps")
+
+
+class PoissonNLLLoss(_MarginLoss):
+    function, options = staticmethod(F.poisson_nll_loss), ("log_input", "full", "eps")
+
+
+class PairwiseDistance(_MarginLoss):
+    function, options, reduces = staticmethod(F.pairwise_distance), ("p", "eps", "keepdim"), False

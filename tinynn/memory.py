@@ -8,7 +8,8 @@ for the seed model on the CPU. Serving every block from the heap (no ``mmap``, w
 size) and never trimming the heap makes glibc hand the same blocks out again instead. Raising
 the mmap threshold to its maximum (32 MB, all glibc allows) is not enough: evaluating a batch
 of 1,000 images makes 43 MB activations, which then faulted ~4,400 pages per batch (a quarter
-of the evaluation's time).
+of the evaluation's time). The price, measured on the example (2 epochs of 12,000 images): peak
+RSS 282 MB against 260 MB with the 32 MB threshold and 229 MB untuned (which ran 37% slower).
 
 This changes the malloc settings of the whole process (the memory a process has used stays
 reserved for it, which a training process wants anyway). It is applied once, at import, on

@@ -1,9 +1,11 @@
-"""DataLoader batching, shuffling, seeding and mid-epoch state; TensorDataset; random_split; transforms."""
+"""DataLoader batching, shuffling, samplers, collate_fn, seeding and mid-epoch state; TensorDataset,
+ConcatDataset; random_split; transforms."""
 import numpy as np
 import pytest
 
 import tinynn
-from tinynn.data import DataLoader, Dataset, TensorDataset, random_split, transforms
+from tinynn.data import (ConcatDataset, DataLoader, Dataset, RandomSampler, SequentialSampler, TensorDataset,
+                         WeightedRandomSampler, random_split, transforms)
 
 
 def test_batches_cover_the_dataset_once(rng):
@@ -111,3 +113,69 @@ def test_random_split_takes_a_generator_and_rejects_bad_lengths():
         random_split(dataset, [0.5, 0.4])
     with pytest.raises(ValueError, match=r"non-negative counts or fractions"):
         random_split(dataset, [11, -1])
+
+
+def test_weighted_sampler_balances_an_imbalanced_dataset():
+    labels = np.array([0] * 900 + [1] * 100)
+    weights = 1.0 / np.bincount(labels)[labels]  # each class gets half of the draws
+    loader = DataLoader(TensorDataset(np.arange(1000), labels), batch_size=100,
+                        sampler=WeightedRandomSampler(weights, num_samples=4000), seed=1)
+    drawn = np.concatenate([batch[1].numpy() for batch in loader])
+    assert len(drawn) == 4000 and len(loader) == 40
+    assert abs(drawn.mean() - 0.5) < 0.03
+    again = np.concatenate([batch[1].numpy() for batch in DataLoader(
+        TensorDataset(np.arange(1000), labels), batch_size=100, sampler=WeightedRandomSampler(weights, 4000), seed=1)])
+    np.testing.assert_array_equal(drawn, again)
+
+
+def test_sampler_epochs_resume_mid_epoch():
+    data = TensorDataset(np.arange(50, dtype=np.float32))
+    straight = DataLoader(data, batch_size=5, sampler=RandomSampler(data, replacement=True, num_samples=30), seed=4)
+    expected = [batch[0].numpy() for batch in straight]
+    first = DataLoader(data, batch_size=5, sampler=RandomSampler(data, replacement=True, num_samples=30), seed=4)
+    iterator = iter(first)
+    taken = [next(iterator)[0].numpy() for _ in range(2)]
+    resumed = DataLoader(data, batch_size=5, sampler=RandomSampler(data, replacement=True, num_samples=30), seed=99)
+    resumed.load_state_dict(first.state_dict())
+    taken += [batch[0].numpy() for batch in resumed]
+    assert len(taken) == len(expected) == 6
+    for a, b in zip(taken, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_plain_iterable_samplers_collate_fn_and_errors():
+    data = TensorDataset(np.arange(10, dtype=np.float32))
+    loader = DataLoader(data, batch_size=3, sampler=[9, 7, 5, 3, 1])
+    assert [batch[0].numpy().tolist() for batch in loader] == [[9.0, 7.0, 5.0], [3.0, 1.0]]
+    assert list(SequentialSampler(data)) == list(range(10))
+    total = DataLoader(data, batch_size=4, collate_fn=lambda samples: sum(float(s[0].item()) for s in samples))
+    assert list(total) == [6.0, 22.0, 17.0]
+    with pytest.raises(ValueError, match="sampler and shuffle exclude each other"):
+        DataLoader(data, sampler=[0], shuffle=True)
+    with pytest.raises(ValueError, match="non-negative, finite weights"):
+        WeightedRandomSampler([1.0, -1.0], 2)
+    with pytest.raises(ValueError, match="cannot draw 3 samples without replacement from 2"):
+        WeightedRandomSampler([1.0, 0.0, 2.0], 3, replacement=False)
+
+
+class Squares(Dataset):  # no get_batch: samples are stacked one by one
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        return (tinynn.tensor(float(index * index)), tinynn.tensor(index))
+
+
+def test_concat_dataset_keeps_the_order_asked_for():
+    first = TensorDataset(np.arange(5, dtype=np.float32) + 100, np.arange(5))
+    both = ConcatDataset([first, Squares()])
+    assert len(both) == 9
+    assert both[6][0].item() == 1.0 and both[-1][0].item() == 9.0 and both[2][0].item() == 102.0
+    values, labels = both.get_batch(np.array([8, 0, 5, 4, 7]))
+    np.testing.assert_array_equal(values.numpy(), [9.0, 100.0, 0.0, 104.0, 4.0])
+    np.testing.assert_array_equal(labels.numpy(), [3, 0, 0, 4, 2])
+    batches = list(DataLoader(both, batch_size=4, shuffle=True, seed=0))
+    assert sorted(np.concatenate([b[0].numpy() for b in batches]).tolist()) == sorted(
+        [100.0, 101.0, 102.0, 103.0, 104.0, 0.0, 1.0, 4.0, 9.0])
+    with pytest.raises(IndexError, match="index 9 is out of range for 9 samples"):
+        both[9]

@@ -3,6 +3,8 @@ import numpy as np
 
 from .. import backend, random
 from ..tensor import Tensor
+from .dataset import batch_of
+from .sampler import Sampler
 
 
 class DataLoader:
@@ -12,7 +14,12 @@ class DataLoader:
       with ``seed`` or (if None) from tinynn's global generator at construction, so
       ``tinynn.manual_seed`` makes the order reproducible. ``state_dict()`` captures the
       generator so a resumed run sees the same order as an uninterrupted one.
+    * ``sampler``: which indices an epoch visits, in order (``WeightedRandomSampler`` for imbalanced
+      data, or any iterable of indices); tinynn's samplers draw from the loader's generator, so
+      they are reproducible and resumable as the shuffle is. Excludes ``shuffle``.
     * ``drop_last``: skip a final batch smaller than ``batch_size``.
+    * ``collate_fn``: builds a batch from the list of samples (``dataset[i]`` each), replacing the
+      default stacking and the ``get_batch`` fast path.
     * ``device``: where batches are placed (``"cpu"``/``"gpu"``); None leaves them where the
       dataset keeps them. A dataset already moved to the GPU (its ``device`` is ``"gpu"``) gets
       its indices there too: the epoch's order is uploaded once, and every batch is sliced on the
@@ -22,10 +29,14 @@ class DataLoader:
     ``dataset[i]`` per sample, stacked.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, collate_fn=None, seed=None,
+                 device=None):
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle exclude each other (the sampler decides the order)")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
+        self.sampler, self.collate_fn = sampler, collate_fn
         self.device = backend.canonical_device(device) if device is not None else None
         if seed is None:
             seed = int(random.cpu_generator().integers(0, 2 ** 63 - 1))
@@ -35,14 +46,20 @@ class DataLoader:
         self._skip_batches = 0
 
     def __len__(self):
-        full, rest = divmod(len(self.dataset), self.batch_size)
+        full, rest = divmod(len(self.sampler) if self.sampler is not None else len(self.dataset), self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
-    def __iter__(self):
+    def _epoch_order(self):
+        if isinstance(self.sampler, Sampler):
+            return np.asarray(self.sampler.epoch_indices(self.generator), dtype=np.int64)
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         count = len(self.dataset)
+        return self.generator.permutation(count) if self.shuffle else np.arange(count)
+
+    def __iter__(self):
         self._epoch_start_state = self.generator.bit_generator.state
-        order = self.generator.permutation(count) if self.shuffle else np.arange(count)
-        order = backend.to_device(order, getattr(self.dataset, "device", backend.CPU))
+        order = backend.to_device(self._epoch_order(), getattr(self.dataset, "device", backend.CPU))
         start, self._skip_batches = self._skip_batches, 0
         for batch in range(start, len(self)):
             indices = order[batch * self.batch_size:(batch + 1) * self.batch_size]
@@ -51,22 +68,16 @@ class DataLoader:
         self._epoch_start_state, self._batches_done = None, 0
 
     def _fetch(self, indices):
-        if hasattr(self.dataset, "get_batch"):
-            return self.dataset.get_batch(indices)
-        samples = [self.dataset[int(i)] for i in indices]
-        fields = samples[0] if isinstance(samples[0], tuple) else (samples[0],)
-        stacked = []
-        for position in range(len(fields)):
-            values = [s[position] if isinstance(s, tuple) else s for s in samples]
-            arrays = [v.data if isinstance(v, Tensor) else np.asarray(v) for v in values]
-            xp = backend.get_array_module(arrays[0])
-            stacked.append(Tensor(xp.stack(arrays)))
-        return tuple(stacked)
+        if self.collate_fn is not None:
+            return self.collate_fn([self.dataset[int(i)] for i in backend.to_device(indices, "cpu")])
+        return batch_of(self.dataset, indices)
 
     def _place(self, batch):
         if self.device is None:
             return batch
-        return tuple(t.to(self.device) for t in batch)
+        if isinstance(batch, Tensor):
+            return batch.to(self.device)
+        return tuple(t.to(self.device) if isinstance(t, Tensor) else t for t in batch)
 
     def state_dict(self):
         """Where the iteration stands: mid-epoch, the generator state that drew this epoch's order and

@@ -96,3 +96,60 @@ def random_split(dataset, lengths, generator=None):
     order = (generator if generator is not None else random.cpu_generator()).permutation(total)
     ends = np.cumsum(counts)
     return [Subset(dataset, order[end - count:end]) for count, end in zip(counts, ends)]
+
+
+def stack_samples(samples):
+    """A batch from a list of samples (each a tuple of fields, or one field): each field stacked."""
+    fields = samples[0] if isinstance(samples[0], tuple) else (samples[0],)
+    stacked = []
+    for position in range(len(fields)):
+        values = [sample[position] if isinstance(sample, tuple) else sample for sample in samples]
+        arrays = [value.data if isinstance(value, Tensor) else np.asarray(value) for value in values]
+        stacked.append(Tensor(backend.get_array_module(arrays[0]).stack(arrays)))
+    return tuple(stacked)
+
+
+def batch_of(dataset, indices):
+    """``dataset.get_batch(indices)`` where it has one, else its samples stacked."""
+    if hasattr(dataset, "get_batch"):
+        return dataset.get_batch(indices)
+    return stack_samples([dataset[int(i)] for i in indices])
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets, one dataset after another (PyTorch's ``ConcatDataset``)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: expected at least one dataset")
+        self.cumulative_sizes = np.cumsum([len(dataset) for dataset in self.datasets])
+
+    def __len__(self):
+        return int(self.cumulative_sizes[-1])
+
+    def _locate(self, indices):
+        """(which dataset, index within it) for global indices."""
+        which = np.searchsorted(self.cumulative_sizes, indices, side="right")
+        starts = np.concatenate([[0], self.cumulative_sizes[:-1]])
+        return which, indices - starts[which]
+
+    def __getitem__(self, index):
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {len(self)} samples")
+        which, local = self._locate(np.array([index % len(self)]))
+        return self.datasets[int(which[0])][int(local[0])]
+
+    def get_batch(self, indices):
+        """Each dataset's part of the batch fetched at once, then the samples put back in the
+        order asked for."""
+        indices = np.asarray(backend.to_device(indices, "cpu"))
+        which, local = self._locate(indices)
+        parts, positions = [], []
+        for dataset in np.unique(which):
+            chosen = which == dataset
+            parts.append(batch_of(self.datasets[int(dataset)], local[chosen]))
+            positions.append(np.flatnonzero(chosen))
+        inverse = np.argsort(np.concatenate(positions))
+        return tuple(Tensor(backend.get_array_module(field[0].data).concatenate([t.data for t in field])[inverse])
+                     for field in zip(*parts))

@@ -1,0 +1,73 @@
+"""Samplers: which dataset indices an epoch visits, and in which order (PyTorch's names).
+
+A tinynn sampler draws from the generator the ``DataLoader`` hands it (``epoch_indices``), so the
+loader's ``state_dict`` covers the sampler's randomness too and a resumed run sees the same epochs.
+Any other iterable of indices also works as a sampler (iterated once per epoch).
+"""
+import numpy as np
+
+
+class Sampler:
+    def epoch_indices(self, generator):
+        """The indices of one epoch, as an int64 array."""
+        raise NotImplementedError
+
+    def __iter__(self):
+        return iter(self.epoch_indices(np.random.default_rng()).tolist())
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source):
+        self.length = len(data_source)
+
+    def epoch_indices(self, generator):
+        return np.arange(self.length)
+
+    def __len__(self):
+        return self.length
+
+
+class RandomSampler(Sampler):
+    """A random permutation each epoch, or with ``replacement`` ``num_samples`` independent draws."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None):
+        self.length = len(data_source)
+        self.replacement = replacement
+        self.num_samples = self.length if num_samples is None else int(num_samples)
+        if self.num_samples <= 0:
+            raise ValueError(f"RandomSampler: num_samples must be positive, got {num_samples}")
+
+    def epoch_indices(self, generator):
+        if self.replacement:
+            return generator.integers(0, self.length, self.num_samples)
+        return np.concatenate([generator.permutation(self.length)
+                               for _ in range(-(-self.num_samples // self.length))])[:self.num_samples]
+
+    def __len__(self):
+        return self.num_samples
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (one per sample):
+    the usual cure for an imbalanced dataset is a weight of 1 / (its class's frequency) per sample."""
+
+    def __init__(self, weights, num_samples, replacement=True):
+        weights = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=np.float64)
+        if weights.ndim != 1 or weights.size == 0 or (weights < 0).any() or not np.isfinite(weights).all() \
+                or weights.sum() <= 0:
+            raise ValueError("WeightedRandomSampler: expected a 1-D sequence of non-negative, finite weights with a "
+                             "positive sum")
+        if not replacement and num_samples > np.count_nonzero(weights):
+            raise ValueError(f"WeightedRandomSampler: cannot draw {num_samples} samples without replacement from "
+                             f"{np.count_nonzero(weights)} with a non-zero weight")
+        self.probabilities = weights / weights.sum()
+        self.num_samples, self.replacement = int(num_samples), replacement
+
+    def epoch_indices(self, generator):
+        return generator.choice(len(self.probabilities), self.num_samples, replace=self.replacement,
+                                p=self.probabilities)
+
+    def __len__(self):
+        return self.num_samples

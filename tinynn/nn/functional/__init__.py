@@ -8,6 +8,7 @@ from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .distance import cosine_similarity, normalize
 from .dropout import dropout, dropout1d, dropout2d
 from .embedding import embedding, one_hot
+from .grid_sample import affine_grid, grid_sample
 from .layer_norm import group_norm, layer_norm
 from .linear import linear
 from .loss import cross_entropy, nll_loss
@@ -17,9 +18,10 @@ from .margin_loss import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedd
 from .normalization import batch_norm, instance_norm
 from .pointwise_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss)
-from .resampling import interpolate
 from .padding import pad, pixel_shuffle, pixel_unshuffle
-from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, max_unpool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from .pooling import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+                      max_unpool2d)
+from .resampling import interpolate
 
 
 def flatten(input, start_dim=1, end_dim=-1):
@@ -29,4 +31,4 @@ def flatten(input, start_dim=1, end_dim=-1):
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate", "batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "one_hot", "linear", "scaled_dot_product_attention",
            "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "logsigmoid", "softsign", "prelu", "log_softmax", "softmax", "nll_loss", "cross_entropy", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "cosine_embedding_loss", "pairwise_distance", "triplet_margin_loss", "gaussian_nll_loss", "poisson_nll_loss", "normalize", "cosine_similarity",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten", "pad", "pixel_shuffle", "pixel_unshuffle"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten", "pad", "grid_sample", "affine_grid", "pixel_shuffle", "pixel_unshuffle"]

@@ -1,0 +1,67 @@
+"""grid_sample and affine_grid (spatial transformers): gradients for the image and the positions
+compared with PyTorch for every mode, padding and corner convention on every device, gradchecked,
+and a network that learns to undo a shift."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.autograd import gradcheck
+from tinynn.nn import functional as F
+from helpers import assert_close, leaf, to_torch
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_matches_torch(torch, rng, device, mode, padding_mode, align_corners):
+    image = leaf(rng.standard_normal((2, 3, 5, 6)), device=device)
+    grid = leaf(rng.uniform(-1.2, 1.2, (2, 4, 7, 2)), device=device)  # some positions outside the image
+    t_image, t_grid = to_torch(torch, image, True), to_torch(torch, grid, True)
+    ours = F.grid_sample(image, grid, mode, padding_mode, align_corners)
+    theirs = torch.nn.functional.grid_sample(t_image, t_grid, mode, padding_mode, align_corners)
+    assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    grad = rng.standard_normal(ours.shape)
+    ours.backward(tinynn.tensor(grad, device=device))
+    theirs.backward(torch.tensor(grad))
+    assert_close(image.grad, t_image.grad, rtol=1e-10, atol=1e-12, what="image grad")
+    assert_close(grid.grad, t_grid.grad, rtol=1e-10, atol=1e-12, what="grid grad")
+    if mode == "bilinear":  # away from pixel boundaries, where the bilinear weights have kinks
+        assert gradcheck(lambda i, g: F.grid_sample(i, g, mode, padding_mode, align_corners),
+                         [image, leaf(rng.uniform(-0.9, 0.9, (2, 3, 2, 2)), device=device)])
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_matches_torch(torch, rng, device, align_corners):
+    theta = leaf(rng.standard_normal((2, 2, 3)), device=device)
+    t_theta = to_torch(torch, theta, True)
+    ours = F.affine_grid(theta, (2, 3, 4, 5), align_corners)
+    theirs = torch.nn.functional.affine_grid(t_theta, (2, 3, 4, 5), align_corners)
+    assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert_close(theta.grad, t_theta.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_an_affine_transform_is_learned_through_grid_sample(rng):
+    """The target is the image shifted right by a quarter of its width; the translation is found
+    by gradient descent through grid_sample and affine_grid."""
+    image = tinynn.tensor(rng.standard_normal((1, 1, 16, 16)).cumsum(axis=3))  # smooth along x
+    target_theta = tinynn.tensor(np.array([[[1.0, 0.0, -0.25], [0.0, 1.0, 0.0]]]))
+    target = F.grid_sample(image, F.affine_grid(target_theta, image.shape), padding_mode="border")
+    theta = tinynn.tensor(np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]]), requires_grad=True)
+    optimizer = tinynn.optim.Adam([theta], lr=0.02)
+    for _ in range(150):
+        optimizer.zero_grad()
+        moved = F.grid_sample(image, F.affine_grid(theta, image.shape), padding_mode="border")
+        ((moved - target) ** 2).mean().backward()
+        optimizer.step()
+    np.testing.assert_allclose(theta.numpy(), target_theta.numpy(), atol=0.02)
+
+
+def test_grid_sample_checks_its_arguments():
+    with pytest.raises(ValueError, match=r"expected \(N, C, H, W\) input and an \(N, OH, OW, 2\) grid"):
+        F.grid_sample(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 4, 4, 3))
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        F.grid_sample(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 4, 4, 2), padding_mode="reflection")
+    with pytest.raises(ValueError, match=r"expected theta of shape \(2, 2, 3\)"):
+        F.affine_grid(tinynn.zeros(1, 2, 3), (2, 1, 4, 4))

@@ -1,0 +1,133 @@
+"""Spatial transformers: ``affine_grid`` makes sampling positions from affine matrices, ``grid_sample``
+reads an image at those positions, with gradients for both the image and the positions.
+
+Positions are normalised: x = -1 is the left edge of the image and +1 its right edge (the centres
+of the outer pixels with ``align_corners``), likewise y. For an image of width W, the pixel
+coordinate of x is u = ((x + 1) W - 1) / 2, or (x + 1)(W - 1) / 2 with align_corners.
+
+Bilinear sampling at pixel coordinates (u, v), with u0 = floor(u), a = u - u0, v0 = floor(v), b = v - v0:
+
+    out = (1-a)(1-b) I[v0, u0] + a (1-b) I[v0, u0+1] + (1-a) b I[v0+1, u0] + a b I[v0+1, u0+1]
+
+Neighbours outside the image count as 0 (``padding_mode="zeros"``), or the coordinates are first
+clamped into the image (``"border"``). Backward:
+    dL/dI: each output's gradient added to its four neighbours with the same weights (a scatter-add);
+    dL/du = sum over channels of dL/dout * ((1-b)(I[v0, u0+1] - I[v0, u0]) + b (I[v0+1, u0+1] - I[v0+1, u0])),
+    likewise dL/dv, then times du/dx (W/2, or (W-1)/2 with align_corners; 0 where "border" clamped).
+"nearest" reads the nearest pixel; its gradient reaches the image only (not the positions).
+"""
+import numpy as np
+
+from ... import backend
+from ...autograd import Function
+from .validation import check_float
+
+PADDING_MODES = ("zeros", "border")
+
+
+def _unnormalise(coordinate, size, align_corners):
+    """Normalised position -> pixel coordinate, and d(pixel)/d(position)."""
+    if align_corners:
+        return (coordinate + 1) * ((size - 1) / 2), (size - 1) / 2
+    return ((coordinate + 1) * size - 1) / 2, size / 2
+
+
+class GridSample(Function):
+    """out[n, c, i, j] = input[n, c] sampled at grid[n, i, j] = (x, y).
+    Shapes: input (N, C, H, W), grid (N, OH, OW, 2) -> out (N, C, OH, OW)."""
+
+    def __init__(self, mode, padding_mode, align_corners):
+        self.mode, self.padding_mode, self.align_corners = mode, padding_mode, align_corners
+
+    def forward(self, image, grid):
+        xp = self.xp(image)
+        n, c, h, w = image.shape
+        u, du = _unnormalise(grid[..., 0], w, self.align_corners)
+        v, dv = _unnormalise(grid[..., 1], h, self.align_corners)
+        self.scale = (du, dv)
+        self.inside_border = None
+        if self.padding_mode == "border":
+            self.inside_border = ((u >= 0) & (u <= w - 1), (v >= 0) & (v <= h - 1))
+            u, v = xp.clip(u, 0, w - 1), xp.clip(v, 0, h - 1)
+        self.image_shape, self.image = image.shape, image
+        batch = xp.arange(n)[:, None, None]
+        if self.mode == "nearest":
+            corners = [(xp.rint(v).astype(np.int64), xp.rint(u).astype(np.int64), xp.ones_like(u))]
+        else:
+            u0, v0 = xp.floor(u), xp.floor(v)
+            a, b = u - u0, v - v0
+            u0, v0 = u0.astype(np.int64), v0.astype(np.int64)
+            self.fractions = (a, b)
+            corners = [(v0, u0, (1 - a) * (1 - b)), (v0, u0 + 1, a * (1 - b)),
+                       (v0 + 1, u0, (1 - a) * b), (v0 + 1, u0 + 1, a * b)]
+        self.corners = []
+        out = xp.zeros((n, c) + u.shape[1:], dtype=image.dtype)
+        for rows, columns, weight in corners:
+            valid = (rows >= 0) & (rows < h) & (columns >= 0) & (columns < w)
+            rows, columns = xp.clip(rows, 0, h - 1), xp.clip(columns, 0, w - 1)
+            weight = (weight * valid).astype(image.dtype)
+            values = image[batch, :, rows, columns]  # (N, OH, OW, C)
+            self.corners.append((rows, columns, weight, values, valid))
+            out += (values * weight[..., None]).transpose(0, 3, 1, 2)
+        return out
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        n, c, h, w = self.image_shape
+        g = gy.transpose(0, 2, 3, 1)  # (N, OH, OW, C)
+        batch = xp.broadcast_to(xp.arange(n)[:, None, None], g.shape[:3])
+        g_image = g_grid = None
+        if self.needs_input_grad[0]:
+            g_image = xp.zeros((n, h, w, c), dtype=gy.dtype)
+            for rows, columns, weight, _, _ in self.corners:
+                backend.scatter_add(g_image, (batch, rows, columns), g * weight[..., None])
+            g_image = g_image.transpose(0, 3, 1, 2)
+        if self.needs_input_grad[1]:
+            g_grid = xp.zeros(g.shape[:3] + (2,), dtype=gy.dtype)
+            if self.mode == "bilinear":
+                a, b = self.fractions
+                (_, _, _, v00, in00), (_, _, _, v01, in01), (_, _, _, v10, in10), (_, _, _, v11, in11) = self.corners
+                v00, v01, v10, v11 = (values * valid[..., None] for values, valid in
+                                      ((v00, in00), (v01, in01), (v10, in10), (v11, in11)))
+                d_u = (((1 - b)[..., None] * (v01 - v00) + b[..., None] * (v11 - v10)) * g).sum(axis=-1)
+                d_v = (((1 - a)[..., None] * (v10 - v00) + a[..., None] * (v11 - v01)) * g).sum(axis=-1)
+                if self.inside_border is not None:
+                    d_u, d_v = d_u * self.inside_border[0], d_v * self.inside_border[1]
+                g_grid[..., 0], g_grid[..., 1] = d_u * self.scale[0], d_v * self.scale[1]
+        return g_image, g_grid
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
+    """Sample (N, C, H, W) ``input`` at the normalised positions ``grid`` (N, OH, OW, 2), as PyTorch's
+    ``F.grid_sample`` (modes "bilinear" and "nearest"; padding "zeros" and "border")."""
+    check_float(input, "grid_sample")
+    check_float(grid, "grid_sample", "grid")
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise ValueError(f"grid_sample: expected (N, C, H, W) input and an (N, OH, OW, 2) grid, got {input.shape} "
+                         f"and {grid.shape}")
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(f"grid_sample: mode must be 'bilinear' or 'nearest', got {mode!r}")
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"grid_sample: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    return GridSample(mode, padding_mode, bool(align_corners))(input, grid.astype(input.dtype))
+
+
+def affine_grid(theta, size, align_corners=False):
+    """Sampling positions (N, H, W, 2) of the affine maps ``theta`` (N, 2, 3) applied to the normalised
+    coordinates of an output of ``size`` (N, C, H, W): grid[n, i, j] = theta[n] @ (x_j, y_i, 1)."""
+    from ...tensor import Tensor
+
+    check_float(theta, "affine_grid", "theta")
+    n, _, h, w = size
+    if theta.shape != (n, 2, 3):
+        raise ValueError(f"affine_grid: expected theta of shape ({n}, 2, 3) for size {tuple(size)}, got {theta.shape}")
+    xp = backend.get_array_module(theta.data)
+
+    def positions(count):
+        if align_corners:
+            return xp.linspace(-1.0, 1.0, count) if count > 1 else xp.zeros(1)
+        return (2 * xp.arange(count) + 1) / count - 1
+
+    ys, xs = xp.meshgrid(positions(h), positions(w), indexing="ij")
+    base = xp.stack([xs, ys, xp.ones_like(xs)], axis=-1).reshape(1, h * w, 3).astype(theta.dtype)
+    return (Tensor(base) @ theta.transpose(1, 2)).reshape(n, h, w, 2)

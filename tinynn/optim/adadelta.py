@@ -1,6 +1,6 @@
 """Adadelta (PyTorch's rule)."""
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, weight_decayed
 
 
 class Adadelta(Optimizer):
@@ -21,8 +21,7 @@ class Adadelta(Optimizer):
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)
         rho, eps = group["rho"], group["eps"]
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = weight_decayed(param, grad, group)
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param.data)

@@ -1,6 +1,6 @@
 """Adagrad (PyTorch's rule, with learning-rate decay)."""
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, weight_decayed
 
 
 class Adagrad(Optimizer):
@@ -20,8 +20,7 @@ class Adagrad(Optimizer):
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = weight_decayed(param, grad, group)
         if not state:
             state["step"] = 0
             state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])

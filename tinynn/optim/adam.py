@@ -1,7 +1,7 @@
 """Adam and AdamW (PyTorch's update rules, including amsgrad)."""
 import math
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, adam_moments, weight_decayed
 
 
 class Adam(Optimizer):
@@ -25,24 +25,12 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         xp = self.xp_of(param)
         beta1, beta2 = group["betas"]
-        lr, weight_decay = group["lr"], group["weight_decay"]
-        if weight_decay:
-            if self.decoupled_weight_decay:
-                param.data *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param.data
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param.data)
-            state["exp_avg_sq"] = xp.zeros_like(param.data)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(param.data)
-        state["step"] += 1
+        lr = group["lr"]
+        grad = weight_decayed(param, grad, group, self.decoupled_weight_decay)
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+        exp_avg, exp_avg_sq = adam_moments(param, grad, state, group["betas"])
         step = state["step"]
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (grad - exp_avg)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
         if group["amsgrad"]:
             xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
             second_moment = state["max_exp_avg_sq"]

@@ -1,6 +1,6 @@
 """Adamax (PyTorch's rule): Adam with the infinity norm in place of the second moment."""
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, weight_decayed
 
 
 class Adamax(Optimizer):
@@ -20,8 +20,7 @@ class Adamax(Optimizer):
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)
         beta1, beta2 = group["betas"]
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = weight_decayed(param, grad, group)
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(param.data)

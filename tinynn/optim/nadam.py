@@ -1,6 +1,6 @@
 """NAdam (PyTorch's rule): Adam with Nesterov momentum and a warming-up momentum schedule."""
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, adam_moments, weight_decayed
 
 
 class NAdam(Optimizer):
@@ -26,25 +26,14 @@ class NAdam(Optimizer):
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)
         beta1, beta2 = group["betas"]
-        lr, weight_decay = group["lr"], group["weight_decay"]
-        if weight_decay:
-            if group["decoupled_weight_decay"]:
-                param.data *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param.data
-        if not state:
-            state["step"], state["mu_product"] = 0, 1.0
-            state["exp_avg"] = xp.zeros_like(param.data)
-            state["exp_avg_sq"] = xp.zeros_like(param.data)
-        state["step"] += 1
+        lr = group["lr"]
+        grad = weight_decayed(param, grad, group, group["decoupled_weight_decay"])
+        state.setdefault("mu_product", 1.0)
+        exp_avg, exp_avg_sq = adam_moments(param, grad, state, group["betas"])
         step = state["step"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * group["momentum_decay"]))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
         state["mu_product"] *= mu
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (grad - exp_avg)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
         denominator = xp.sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
         param.data -= lr * (1.0 - mu) / (1.0 - state["mu_product"]) * grad / denominator
         param.data -= lr * mu_next / (1.0 - state["mu_product"] * mu_next) * exp_avg / denominator

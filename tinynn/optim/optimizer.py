@@ -161,6 +161,34 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+def weight_decayed(param, grad, group, decoupled=False):
+    """The gradient with weight decay applied: the L2 penalty g + weight_decay * p, or, decoupled
+    (AdamW's), p <- p * (1 - lr * weight_decay) and g unchanged."""
+    weight_decay = group["weight_decay"]
+    if not weight_decay:
+        return grad
+    if decoupled:
+        param.data *= 1 - group["lr"] * weight_decay
+        return grad
+    return grad + weight_decay * param.data
+
+
+def adam_moments(param, grad, state, betas):
+    """Adam's running moments, created at the first step: m <- beta1 m + (1 - beta1) g and
+    v <- beta2 v + (1 - beta2) g^2 (also NAdam's and RAdam's). Advances ``state["step"]``."""
+    beta1, beta2 = betas
+    if "exp_avg" not in state:
+        xp = backend.get_array_module(param.data)
+        state["step"] = 0
+        state["exp_avg"], state["exp_avg_sq"] = xp.zeros_like(param.data), xp.zeros_like(param.data)
+    state["step"] += 1
+    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+    exp_avg += (1 - beta1) * (grad - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * grad * grad
+    return exp_avg, exp_avg_sq
+
+
 class _FlatState:
     """The state of several parameters as flat arrays (the parameters laid end to end), whose
     pieces are also each parameter's own state entries, so both views stay the same numbers."""

@@ -2,7 +2,7 @@
 import math
 
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, adam_moments, weight_decayed
 
 
 class RAdam(Optimizer):
@@ -26,22 +26,10 @@ class RAdam(Optimizer):
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)
         beta1, beta2 = group["betas"]
-        lr, weight_decay = group["lr"], group["weight_decay"]
-        if weight_decay:
-            if group["decoupled_weight_decay"]:
-                param.data *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param.data
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param.data)
-            state["exp_avg_sq"] = xp.zeros_like(param.data)
-        state["step"] += 1
+        lr = group["lr"]
+        grad = weight_decayed(param, grad, group, group["decoupled_weight_decay"])
+        exp_avg, exp_avg_sq = adam_moments(param, grad, state, group["betas"])
         step = state["step"]
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (grad - exp_avg)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
         bias_correction2 = 1 - beta2 ** step
         corrected_exp_avg = exp_avg / (1 - beta1 ** step)
         rho_inf = 2 / (1 - beta2) - 1

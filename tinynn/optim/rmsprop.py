@@ -1,6 +1,6 @@
 """RMSprop (PyTorch's rule, with momentum and the centered variant)."""
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, weight_decayed
 
 
 class RMSprop(Optimizer):
@@ -23,8 +23,7 @@ class RMSprop(Optimizer):
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)
         alpha = group["alpha"]
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = weight_decayed(param, grad, group)
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(param.data)

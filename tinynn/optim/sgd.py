@@ -1,5 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule)."""
-from .optimizer import Optimizer
+from .optimizer import Optimizer, weight_decayed
 
 
 class SGD(Optimizer):
@@ -22,8 +22,7 @@ class SGD(Optimizer):
                                       nesterov=nesterov, foreach=foreach))
 
     def _update(self, param, grad, state, group):
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+        grad = weight_decayed(param, grad, group)
         momentum = group["momentum"]
         if momentum:
             buffer = state.get("momentum_buffer")

@@ -88,91 +88,38 @@ class MultiheadAttention(Module):
         return output, weights
 
 
-class TransformerEncoderLayer(Module):
-    """TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-    layer_norm_eps=1e-5, batch_first=False, norm_first=False) as in PyTorch:
+class _TransformerLayer(Module):
+    """The parts of an encoder or decoder layer, under PyTorch's names: self_attn (and, for a decoder,
+    multihead_attn, attending to the encoder's output), linear1 -> activation -> dropout -> linear2,
+    norm1, norm2 (norm3), and a dropout after each block (dropout1, dropout2, dropout3)."""
 
-        post-norm (default):  x = norm1(x + dropout1(self_attn(x)));  x = norm2(x + dropout2(ff(x)))
-        norm_first:           x = x + dropout1(self_attn(norm1(x)));  x = x + dropout2(ff(norm2(x)))
-        ff(x) = linear2(dropout(activation(linear1(x))))
-    """
+    attention_blocks = 1
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device="cpu", dtype=None):
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            dtype=dtype)
+        attention = dict(dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
+        self.self_attn = MultiheadAttention(d_model, nhead, **attention)
+        if self.attention_blocks == 2:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, **attention)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation(activation, "TransformerEncoderLayer")
+        for number in range(1, self.attention_blocks + 2):
+            setattr(self, f"norm{number}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+        for number in range(1, self.attention_blocks + 2):
+            setattr(self, f"dropout{number}", Dropout(dropout))
+        self.activation = _activation(activation, type(self).__name__)
         if backend.canonical_device(device) != backend.CPU:
             self.to(device)
-
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        x = src
-        if self.norm_first:
-            x = x + self._attention_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            return x + self._feed_forward_block(self.norm2(x))
-        x = self.norm1(x + self._attention_block(x, src_mask, src_key_padding_mask, is_causal))
-        return self.norm2(x + self._feed_forward_block(x))
-
-    def _attention_block(self, x, attn_mask, key_padding_mask, is_causal):
-        attended, _ = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, need_weights=False,
-                                     attn_mask=attn_mask, is_causal=is_causal)
-        return self.dropout1(attended)
 
     def _feed_forward_block(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        last_dropout = getattr(self, f"dropout{self.attention_blocks + 1}")
+        return last_dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
-
-def _activation(activation, name):
-    activations = {"relu": F.relu, "gelu": F.gelu}
-    if isinstance(activation, str) and activation not in activations:
-        raise ValueError(f"{name}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
-    return activations[activation] if isinstance(activation, str) else activation
-
-
-class TransformerDecoderLayer(Module):
-    """TransformerDecoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-    layer_norm_eps=1e-5, batch_first=False, norm_first=False) as in PyTorch: self-attention over the
-    target, attention from the target to the encoder's output (``memory``), then the feed-forward
-    block, each with its residual connection and layer norm (after it, or before with norm_first)."""
-
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device="cpu", dtype=None):
-        super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                                 dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
-        self.activation = _activation(activation, "TransformerDecoderLayer")
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
-
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
-        x = tgt
-        blocks = [
-            (self.norm1, lambda h: self._attend(self.self_attn, self.dropout1, h, h, tgt_mask, tgt_key_padding_mask,
-                                                tgt_is_causal)),
-            (self.norm2, lambda h: self._attend(self.multihead_attn, self.dropout2, h, memory, memory_mask,
-                                                memory_key_padding_mask, memory_is_causal)),
-            (self.norm3, self._feed_forward_block),
-        ]
+    def _residual_blocks(self, x, blocks):
+        """x through (norm, block) pairs: x + block(norm(x)) with norm_first, else norm(x + block(x))."""
         for norm, block in blocks:
             x = x + block(norm(x)) if self.norm_first else norm(x + block(x))
         return x
@@ -183,8 +130,48 @@ class TransformerDecoderLayer(Module):
                                 attn_mask=attn_mask, is_causal=is_causal)
         return dropout(attended)
 
-    def _feed_forward_block(self, x):
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+class TransformerEncoderLayer(_TransformerLayer):
+    """TransformerEncoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+    layer_norm_eps=1e-5, batch_first=False, norm_first=False) as in PyTorch:
+
+        post-norm (default):  x = norm1(x + dropout1(self_attn(x)));  x = norm2(x + dropout2(ff(x)))
+        norm_first:           x = x + dropout1(self_attn(norm1(x)));  x = x + dropout2(ff(norm2(x)))
+        ff(x) = linear2(dropout(activation(linear1(x))))
+    """
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        return self._residual_blocks(src, [
+            (self.norm1, lambda h: self._attend(self.self_attn, self.dropout1, h, h, src_mask, src_key_padding_mask,
+                                                is_causal)),
+            (self.norm2, self._feed_forward_block),
+        ])
+
+
+def _activation(activation, name):
+    activations = {"relu": F.relu, "gelu": F.gelu}
+    if isinstance(activation, str) and activation not in activations:
+        raise ValueError(f"{name}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
+    return activations[activation] if isinstance(activation, str) else activation
+
+
+class TransformerDecoderLayer(_TransformerLayer):
+    """TransformerDecoderLayer(d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+    layer_norm_eps=1e-5, batch_first=False, norm_first=False) as in PyTorch: self-attention over the
+    target, attention from the target to the encoder's output (``memory``), then the feed-forward
+    block, each with its residual connection and layer norm (after it, or before with norm_first)."""
+
+    attention_blocks = 2
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        return self._residual_blocks(tgt, [
+            (self.norm1, lambda h: self._attend(self.self_attn, self.dropout1, h, h, tgt_mask, tgt_key_padding_mask,
+                                                tgt_is_causal)),
+            (self.norm2, lambda h: self._attend(self.multihead_attn, self.dropout2, h, memory, memory_mask,
+                                                memory_key_padding_mask, memory_is_causal)),
+            (self.norm3, self._feed_forward_block),
+        ])
 
 
 class TransformerEncoder(Module):

@@ -59,60 +59,6 @@ class ModuleList(_ModuleSequence):
         raise NotImplementedError("ModuleList holds modules but has no forward(); iterate over it instead")
 
 
-class ModuleDict(Module):
-    """Children held by name, in insertion order, with dict-like access; they are registered, so
-    their parameters belong to the parent (``parameters()``, ``state_dict()`` keys "name.weight")."""
-
-    def __init__(self, modules=None):
-        super().__init__()
-        if modules is not None:
-            self.update(modules)
-
-    def __getitem__(self, key):
-        if key not in self._modules:
-            raise KeyError(f"ModuleDict has no module {key!r}; it has {list(self._modules)}")
-        return self._modules[key]
-
-    def __setitem__(self, key, module):
-        if not isinstance(key, str):
-            raise TypeError(f"ModuleDict keys must be strings (they become state_dict names), got {type(key).__name__}")
-        self.add_module(key, module)
-
-    def __delitem__(self, key):
-        del self._modules[key]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key):
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
-
-    def pop(self, key):
-        module = self[key]
-        del self._modules[key]
-        return module
-
-    def update(self, modules):
-        """Add (or replace) modules from a mapping or an iterable of (name, module) pairs."""
-        for key, module in (modules.items() if hasattr(modules, "items") else modules):
-            self[key] = module
-
-    def forward(self, *inputs):
-        raise NotImplementedError("ModuleDict holds modules but has no forward(); index it by name instead")
-
-
 class ParameterList(Module):
     """Parameters held in order under the names "0", "1", ... (so they are the module's parameters
     and state_dict entries), with list-like access."""
@@ -148,51 +94,83 @@ class ParameterList(Module):
         raise NotImplementedError("ParameterList holds parameters but has no forward(); index it instead")
 
 
-class ParameterDict(Module):
-    """Parameters held by name, in insertion order, with dict-like access."""
+class _NamedContainer(Module):
+    """Dict-like access, in insertion order, to the entries of one of the module's registries
+    (``_modules`` or ``_parameters``), which are registered as any child or parameter is."""
 
-    def __init__(self, parameters=None):
+    registry, kind = None, None
+
+    def __init__(self, entries=None):
         super().__init__()
-        if parameters is not None:
-            self.update(parameters)
+        if entries is not None:
+            self.update(entries)
+
+    def _entries(self):
+        return getattr(self, self.registry)
 
     def __getitem__(self, key):
-        if key not in self._parameters:
-            raise KeyError(f"ParameterDict has no parameter {key!r}; it has {list(self._parameters)}")
-        return self._parameters[key]
+        if key not in self._entries():
+            raise KeyError(f"{type(self).__name__} has no {self.kind} {key!r}; it has {list(self._entries())}")
+        return self._entries()[key]
 
     def __setitem__(self, key, value):
         if not isinstance(key, str):
-            raise TypeError(f"ParameterDict keys must be strings (they become state_dict names), got {type(key).__name__}")
-        self.register_parameter(key, _as_parameter(value, "ParameterDict"))
+            raise TypeError(f"{type(self).__name__} keys must be strings (they become state_dict names), "
+                            f"got {type(key).__name__}")
+        self._register(key, value)
 
     def __delitem__(self, key):
-        del self._parameters[key]
+        del self._entries()[key]
 
     def __len__(self):
-        return len(self._parameters)
+        return len(self._entries())
 
     def __iter__(self):
-        return iter(self._parameters)
+        return iter(self._entries())
 
     def __contains__(self, key):
-        return key in self._parameters
+        return key in self._entries()
 
     def keys(self):
-        return self._parameters.keys()
+        return self._entries().keys()
 
     def values(self):
-        return self._parameters.values()
+        return self._entries().values()
 
     def items(self):
-        return self._parameters.items()
+        return self._entries().items()
 
-    def update(self, parameters):
-        for key, value in (parameters.items() if hasattr(parameters, "items") else parameters):
+    def pop(self, key):
+        value = self[key]
+        del self._entries()[key]
+        return value
+
+    def update(self, entries):
+        """Add (or replace) entries from a mapping or an iterable of (name, value) pairs."""
+        for key, value in (entries.items() if hasattr(entries, "items") else entries):
             self[key] = value
 
     def forward(self, *inputs):
-        raise NotImplementedError("ParameterDict holds parameters but has no forward(); index it by name instead")
+        raise NotImplementedError(f"{type(self).__name__} holds {self.kind}s but has no forward(); index it by name")
+
+
+class ModuleDict(_NamedContainer):
+    """Children held by name, in insertion order; they are registered, so their parameters belong
+    to the parent (``parameters()``, ``state_dict()`` keys "name.weight")."""
+
+    registry, kind = "_modules", "module"
+
+    def _register(self, key, module):
+        self.add_module(key, module)
+
+
+class ParameterDict(_NamedContainer):
+    """Parameters held by name, in insertion order (Tensors are wrapped into Parameters)."""
+
+    registry, kind = "_parameters", "parameter"
+
+    def _register(self, key, value):
+        self.register_parameter(key, _as_parameter(value, "ParameterDict"))
 
 
 def _as_parameter(value, name):

@@ -180,3 +180,78 @@ def test_errors_name_the_layer_and_what_was_expected():
         nn.GRUCell(5, 0)
     with pytest.raises(ValueError, match=r"GRUCell\(5, 6\): expected hx of shape \(3, 6\), got \(6,\)"):
         nn.GRUCell(5, 6)(tinynn.zeros(3, 5), tinynn.zeros(6))
+
+
+@pytest.mark.parametrize("mode", list(CELLS))
+@pytest.mark.parametrize("reverse", [False, True])
+def test_recurrence_with_lengths_gradcheck(rng, device, mode, reverse):
+    length, batch, features, hidden = 4, 3, 2, 2
+    rows = GATE_BLOCKS[mode] * hidden
+    inputs = [leaf(rng.standard_normal(shape) * 0.7, device=device) for shape in
+              [(length, batch, features), (rows, features), (rows, hidden), (rows,), (rows,)]]
+    states = [leaf(rng.standard_normal((batch, hidden)), device=device) for _ in range(2 if mode == "LSTM" else 1)]
+    lengths = np.array([2, 4, 1])
+
+    def run(*tensors):
+        return recurrence(mode, *tensors[:5], tuple(tensors[5:]), reverse=reverse, lengths=lengths)
+
+    assert gradcheck(run, inputs + states)
+    padded_output = run(*inputs, *states).numpy()
+    assert not padded_output[2:, 0].any() and not padded_output[1:, 2].any(), "zeros past each sequence's end"
+
+
+@pytest.mark.parametrize("kind, options", [("LSTM", dict(num_layers=2, bidirectional=True)), ("GRU", dict(bidirectional=True)),
+                                           ("RNN", dict(nonlinearity="relu")), ("LSTM", dict(batch_first=True))], ids=str)
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+def test_packed_sequences_match_torch(torch, rng, device, kind, options, enforce_sorted):
+    from tinynn.nn.utils import rnn as packing
+
+    lengths = [5, 4, 2, 2] if enforce_sorted else [3, 5, 2, 4]
+    sequences = [rng.standard_normal((n, 3)).astype(np.float32) for n in lengths]
+    ours = getattr(nn, kind)(3, 4, **options)
+    theirs = pytorch_pair(torch, ours, getattr(torch.nn, kind), **options)
+    ours.to(device)
+    ours_sequences = [leaf(s, dtype=np.float32, device=device) for s in sequences]
+    torch_sequences = [torch.tensor(s, requires_grad=True) for s in sequences]
+    packed = packing.pack_sequence(ours_sequences, enforce_sorted=enforce_sorted)
+    torch_packed = torch.nn.utils.rnn.pack_sequence(torch_sequences, enforce_sorted=enforce_sorted)
+    assert_close(packed.data, torch_packed.data.detach())
+    np.testing.assert_array_equal(packed.batch_sizes.numpy(), torch_packed.batch_sizes.numpy())
+    output, state = ours(packed)
+    torch_output, torch_state = theirs(torch_packed)
+    padded, lengths_back = packing.pad_packed_sequence(output, batch_first=True, padding_value=-1.0)
+    torch_padded, torch_lengths = torch.nn.utils.rnn.pad_packed_sequence(torch_output, batch_first=True,
+                                                                          padding_value=-1.0)
+    np.testing.assert_array_equal(lengths_back.numpy(), torch_lengths.numpy())
+    assert_close(padded, torch_padded, rtol=1e-5, atol=1e-6, what="padded output")
+    for ours_t, theirs_t in zip(flat(state), flat(torch_state)):
+        assert_close(ours_t, theirs_t, rtol=1e-5, atol=1e-6, what="final state")
+    loss = (padded * padded).sum() + sum((t * t).sum() for t in flat(state))
+    loss.backward()
+    ((torch_padded * torch_padded).sum() + sum((t * t).sum() for t in flat(torch_state))).backward()
+    for ours_t, theirs_t in zip(ours_sequences, torch_sequences):
+        assert_close(ours_t.grad, theirs_t.grad, rtol=1e-4, atol=1e-5, what="sequence grad")
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
+
+
+def test_padding_and_packing_helpers(torch):
+    from tinynn.nn.utils import rnn as packing
+
+    sequences = [tinynn.tensor(np.arange(n * 2, dtype=np.float32).reshape(n, 2)) for n in (3, 1, 2)]
+    padded = packing.pad_sequence(sequences, batch_first=True, padding_value=9.0)
+    torch_padded = torch.nn.utils.rnn.pad_sequence([torch.tensor(s.numpy()) for s in sequences], batch_first=True,
+                                                   padding_value=9.0)
+    np.testing.assert_array_equal(padded.numpy(), torch_padded.numpy())
+    with pytest.raises(ValueError, match=r"lengths \[3, 1, 2\] are not sorted longest first"):
+        packing.pack_padded_sequence(padded, [3, 1, 2], batch_first=True)
+    with pytest.raises(ValueError, match=r"lengths must be in \[1, 3\]"):
+        packing.pack_padded_sequence(padded, [4, 1, 2], batch_first=True, enforce_sorted=False)
+    packed = packing.pack_padded_sequence(padded, [3, 1, 2], batch_first=True, enforce_sorted=False)
+    unpacked, lengths = packing.pad_packed_sequence(packed, batch_first=True, total_length=5)
+    torch_unpacked, _ = torch.nn.utils.rnn.pad_packed_sequence(torch.nn.utils.rnn.pack_padded_sequence(
+        torch_padded, [3, 1, 2], batch_first=True, enforce_sorted=False), batch_first=True, total_length=5)
+    np.testing.assert_array_equal(unpacked.numpy(), torch_unpacked.numpy())  # zeros, not the 9s, past the ends
+    assert unpacked.shape == (3, 5, 2) and lengths.numpy().tolist() == [3, 1, 2]
+    with pytest.raises(ValueError, match="total_length 2 is shorter than the longest sequence"):
+        packing.pad_packed_sequence(packed, total_length=2)

@@ -144,10 +144,15 @@ class Recurrence(Function):
     each adding the gradient its state gets from the output to the one the next step sent back,
         dL/dh_(t-1) = dL/dQ_t @ W_hh (+ the cell's direct path),
     and summing dL/dW_hh += dL/dQ_t^T @ h_(t-1), dL/db_hh += the rows of dL/dQ_t.
+
+    With ``lengths`` (N,) (sequences of different lengths, padded at the end), a sequence's steps
+    past its length leave its state unchanged and output zeros: the state carries over, and in
+    the reverse direction each sequence starts from its own last step. In the backward pass those
+    steps pass the state's gradient straight through.
     """
 
-    def __init__(self, cell, reverse=False):
-        self.cell, self.reverse = cell, reverse
+    def __init__(self, cell, reverse=False, lengths=None):
+        self.cell, self.reverse, self.lengths = cell, reverse, lengths
 
     def _steps(self, length):
         return range(length - 1, -1, -1) if self.reverse else range(length)
@@ -163,6 +168,8 @@ class Recurrence(Function):
         self.saved, self.states = [None] * length, [None] * length
         state = initial_state
         output = xp.empty((length, batch, len(state) * hidden), dtype=x.dtype)
+        # active[t, n]: step t is part of sequence n (all of them without lengths)
+        self.active = None if self.lengths is None else xp.arange(length)[:, None] < xp.asarray(self.lengths)[None, :]
         for t in self._steps(length):
             recurrent = state[0] @ weight_hh.T
             if bias_hh is not None:
@@ -170,7 +177,13 @@ class Recurrence(Function):
             new_state, saved = self.cell.step(xp, projected[t], recurrent, state)
             if keep:
                 self.saved[t], self.states[t] = saved, state
-            for k, part in enumerate(new_state):
+            if self.active is not None:
+                active = self.active[t][:, None]
+                output_parts = [xp.where(active, part, 0) for part in new_state]
+                new_state = tuple(xp.where(active, new, old) for new, old in zip(new_state, state))
+            else:
+                output_parts = new_state
+            for k, part in enumerate(output_parts):
                 output[t, :, k * hidden:(k + 1) * hidden] = part
             state = new_state
         if keep:
@@ -189,6 +202,11 @@ class Recurrence(Function):
         g_state = [xp.zeros((batch, hidden), dtype=gy.dtype) for _ in range(parts)]
         for t in reversed(self._steps(length)):
             grads = tuple(gy[t, :, k * hidden:(k + 1) * hidden] + g_state[k] for k in range(parts))
+            passed = None
+            if self.active is not None:  # inactive rows: the state's gradient passes through unchanged
+                active = self.active[t][:, None].astype(gy.dtype)
+                passed = [g_state[k] * (1 - active) for k in range(parts)]
+                grads = tuple(grad * active for grad in grads)
             g_projected[t], g_recurrent, direct = self.cell.step_backward(xp, grads, self.saved[t], self.states[t])
             h_before = self.states[t][0]
             g_weight_hh += g_recurrent.T @ h_before
@@ -197,6 +215,8 @@ class Recurrence(Function):
             if direct[0] is not None:
                 g_h_before += direct[0]
             g_state = [g_h_before] + [part if part is not None else xp.zeros_like(g_h_before) for part in direct[1:]]
+            if passed is not None:
+                g_state = [g + through for g, through in zip(g_state, passed)]
         rows = g_projected.reshape(length * batch, -1)
         gx = (rows @ self.weight_ih).reshape(length, batch, features) if self.needs_input_grad[0] else None
         g_weight_ih = rows.T @ self.x.reshape(length * batch, features) if self.needs_input_grad[1] else None
@@ -208,7 +228,7 @@ CELLS = {"RNN_TANH": lambda: ElmanCell("tanh"), "RNN_RELU": lambda: ElmanCell("r
          "GRU": GRUCell}
 
 
-def recurrence(mode, x, weight_ih, weight_hh, bias_ih, bias_hh, initial_state, reverse=False):
+def recurrence(mode, x, weight_ih, weight_hh, bias_ih, bias_hh, initial_state, reverse=False, lengths=None):
     """One layer, one direction: x (L, N, I) and the initial state (a tuple of (N, H) tensors) ->
-    (L, N, S*H), the state after every step (see ``Recurrence``)."""
-    return Recurrence(CELLS[mode](), reverse)(x, weight_ih, weight_hh, bias_ih, bias_hh, *initial_state)
+    (L, N, S*H), the state after every step (see ``Recurrence``; ``lengths``: (N,) host ints)."""
+    return Recurrence(CELLS[mode](), reverse, lengths)(x, weight_ih, weight_hh, bias_ih, bias_hh, *initial_state)

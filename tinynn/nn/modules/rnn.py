@@ -8,10 +8,13 @@ Speed: a recurrent layer is mostly small matrix products, one after another. tin
 OpenBLAS on one thread (see tinynn/blas.py, right for convnets); for recurrent models
 ``tinynn.set_blas_threads(os.cpu_count())`` pays: an LSTM(28, 128) over 28 steps at batch 128,
 forward and backward, measured 31 ms with one thread and 24 ms with two (PyTorch: 13-15 ms).
-Not provided: packed sequences of different lengths, LSTM ``proj_size``.
+Sequences of different lengths: ``nn.utils.rnn.pack_padded_sequence``/``pack_sequence`` (each
+sequence stops at its own end; see nn/utils/rnn.py). Not provided: LSTM ``proj_size``.
 """
 import math
 import warnings
+
+import numpy as np
 
 from ... import backend
 from ...tensor import Tensor, concatenate, stack, zeros
@@ -19,6 +22,7 @@ from .. import functional as F, init
 from ..functional.recurrent import CELLS, recurrence
 from ..functional.validation import check_float
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 
@@ -122,12 +126,18 @@ class _RecurrentLayers(_Recurrent):
         return f"_l{layer}" + ("_reverse" if direction else "")
 
     def forward(self, input, hx=None):
-        """input (L, N, I) ((N, L, I) with batch_first, or (L, I) unbatched) -> (output, h_n), for an
-        LSTM (output, (h_n, c_n)): output (L, N, D*H) holds the last layer's h_t for every step (D = 2
-        directions side by side when bidirectional); h_n, c_n (layers*D, N, H) the final states."""
+        """input (L, N, I) ((N, L, I) with batch_first, or (L, I) unbatched, or a PackedSequence of
+        sequences of different lengths) -> (output, h_n), for an LSTM (output, (h_n, c_n)): output
+        (L, N, D*H) (a PackedSequence for one) holds the last layer's h_t for every step (D = 2
+        directions side by side when bidirectional); h_n, c_n (layers*D, N, H) the final states, each
+        sequence's at its own last step."""
+        packed = isinstance(input, PackedSequence)
+        lengths, enforce_sorted = (input.lengths, input.enforce_sorted) if packed else (None, None)
+        if packed:
+            input = input.padded  # time-major whatever batch_first says, as in PyTorch
         batched = self._check_input(input, sequence=True)
         x = input if batched else input.unsqueeze(1)
-        if self.batch_first and batched:
+        if self.batch_first and batched and not packed:
             x = x.transpose(0, 1)
         state_shape = (self.num_layers * self.directions, x.shape[1], self.hidden_size)
         if self.mode == "LSTM":
@@ -143,20 +153,31 @@ class _RecurrentLayers(_Recurrent):
             for direction in range(self.directions):
                 index = layer * self.directions + direction
                 states = recurrence(self.mode, x, *self._weights(self._suffix(layer, direction)),
-                                    tuple(part[index] for part in initial), reverse=bool(direction))
-                last = 0 if direction else -1  # a reverse pass ends at the first step
+                                    tuple(part[index] for part in initial), reverse=bool(direction), lengths=lengths)
                 for k, finals in enumerate(final_parts):
-                    finals.append(states[last, :, k * hidden:(k + 1) * hidden])
+                    finals.append(self._final_state(states, direction, lengths)[:, k * hidden:(k + 1) * hidden])
                 outputs.append(states[:, :, :hidden] if len(initial) > 1 else states)
             x = concatenate(outputs, axis=2) if len(outputs) > 1 else outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout)
-        if self.batch_first and batched:
-            x = x.transpose(0, 1)
         finals = [stack(parts) for parts in final_parts]
+        if packed:
+            x = PackedSequence(x, lengths, enforce_sorted)
+        elif self.batch_first and batched:
+            x = x.transpose(0, 1)
         if not batched:
             x, finals = x.squeeze(1), [part.squeeze(1) for part in finals]
         return x, (tuple(finals) if self.mode == "LSTM" else finals[0])
+
+    @staticmethod
+    def _final_state(states, direction, lengths):
+        """The state a direction ends in: a reverse pass at the first step; a forward one at the
+        last step, or, with lengths, at each sequence's own last step."""
+        if direction:
+            return states[0]
+        if lengths is None:
+            return states[-1]
+        return states[lengths - 1, np.arange(len(lengths))]
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"

@@ -7,6 +7,8 @@ Cm (OW, W) for the columns, and the whole resize of an image x (H, W) is  y = R 
     nearest:   R[i, j] = 1 for the one source row j = floor(i * scale) (scale = H / OH)
     linear:    two weights per row, 1 - lambda and lambda, on the rows either side of the source
                position (i + 0.5) * scale - 0.5 (or i * (H - 1)/(OH - 1) with align_corners)
+    bicubic:   four weights per row, Keys' cubic convolution (a = -0.75) of the distances to the
+               four nearest rows, rows beyond the edge replaced by the edge row
     adaptive:  R[i, j] = 1 / (window length) on PyTorch's window [floor(i H / OH), ceil((i+1) H / OH))
 
 The indices and weights follow PyTorch's kernels, in the same float precision, so the results agree.
@@ -81,6 +83,35 @@ def linear_matrix(xp, in_size, out_size, scale, align_corners, dtype):
             + _selection(xp, upper, in_size, upper_weight, dtype))
 
 
+CUBIC_A = -0.75  # PyTorch's (and OpenCV's) choice for Keys' cubic convolution kernel
+
+
+def cubic_matrix(xp, in_size, out_size, scale, align_corners, dtype):
+    """PyTorch's bicubic weights (``get_cubic_upsample_coefficients``): for the source position s,
+    t = s - floor(s), the rows floor(s) - 1 ... floor(s) + 2 (clamped into the input) get
+    K(1 + t), K(t), K(1 - t), K(2 - t), with K(x) = (a + 2)|x|^3 - (a + 3)|x|^2 + 1 for |x| <= 1
+    and a|x|^3 - 5a|x|^2 + 8a|x| - 4a for 1 < |x| < 2."""
+    a = CUBIC_A
+    positions = xp.arange(out_size, dtype=dtype)
+    if align_corners:
+        source = positions * dtype.type(scale)
+    else:  # not clamped at 0, unlike linear: the cubic taps reach past the edge anyway
+        source = (positions + dtype.type(0.5)) * dtype.type(scale) - dtype.type(0.5)
+    floor = xp.floor(source)
+    t = source - floor
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    start = floor.astype(np.int64) - 1
+    return sum(_selection(xp, xp.clip(start + k, 0, in_size - 1), in_size, weight.astype(dtype), dtype)
+               for k, weight in enumerate(weights))
+
+
 def adaptive_average_matrix(xp, in_size, out_size, dtype):
     """Row i averages PyTorch's adaptive window [floor(i in/out), ceil((i+1) in/out))."""
     cells = xp.arange(out_size)
@@ -100,8 +131,8 @@ def adaptive_average(images, out_hw):
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
     """Resize (N, C, L) or (N, C, H, W) input to ``size``, or by ``scale_factor`` (output floor(in * s)).
 
-    ``mode``: "nearest", "nearest-exact", "linear" (3-D), "bilinear" (4-D) or "area" (adaptive
-    average pooling). ``align_corners`` (linear modes only): map the corner pixels' centres onto
+    ``mode``: "nearest", "nearest-exact", "linear" (3-D), "bilinear" or "bicubic" (4-D), or "area"
+    (adaptive average pooling). ``align_corners`` (linear and cubic modes): map the corner pixels' centres onto
     each other instead of the corners' edges. Given a ``scale_factor``, the source positions use
     1/scale_factor unless ``recompute_scale_factor`` (as in PyTorch).
     """
@@ -112,13 +143,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     check_not_empty(input, name)
     spatial = input.ndim - 2
     linear_mode = LINEAR_MODES[input.ndim]
-    if mode in LINEAR_MODES.values() and mode != linear_mode:
+    if mode in tuple(LINEAR_MODES.values()) + ("bicubic",) and mode != linear_mode and not (mode == "bicubic" and spatial == 2):
         raise ValueError(f"{name}: mode {mode!r} needs {'3-D' if mode == 'linear' else '4-D'} input, got "
                          f"{input.ndim}-D input of shape {input.shape} (use {linear_mode!r})")
-    if mode not in ("nearest", "nearest-exact", "area", linear_mode):
-        raise ValueError(f"{name}: mode must be 'nearest', 'nearest-exact', {linear_mode!r} or 'area', got {mode!r}")
-    if align_corners is not None and mode != linear_mode:
-        raise ValueError(f"{name}: align_corners can only be set with mode {linear_mode!r}, not {mode!r}")
+    interpolating = (linear_mode, "bicubic") if spatial == 2 else (linear_mode,)
+    if mode not in ("nearest", "nearest-exact", "area") + interpolating:
+        raise ValueError(f"{name}: mode must be 'nearest', 'nearest-exact', {' or '.join(map(repr, interpolating))} "
+                         f"or 'area', got {mode!r}")
+    if align_corners is not None and mode not in interpolating:
+        raise ValueError(f"{name}: align_corners can only be set with mode {' or '.join(map(repr, interpolating))}, "
+                         f"not {mode!r}")
     in_sizes = input.shape[2:]
     out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name)
     images = input.reshape(input.shape[:2] + (1,) * (4 - input.ndim) + in_sizes)
@@ -128,10 +162,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         xp, dtype = Function.xp(input.data), input.dtype
         matrices = [xp.eye(1, dtype=dtype)] * (2 - spatial)
         for in_size, out_size, scale in zip(in_sizes, out_sizes, scales):
+            if mode in interpolating and align_corners:
+                scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
             if mode == linear_mode:
-                if align_corners:
-                    scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
                 matrices.append(linear_matrix(xp, in_size, out_size, scale, bool(align_corners), dtype))
+            elif mode == "bicubic":
+                matrices.append(cubic_matrix(xp, in_size, out_size, scale, bool(align_corners), dtype))
             else:
                 matrices.append(nearest_matrix(xp, in_size, out_size, scale, dtype, exact=mode == "nearest-exact"))
         resampled = SeparableResample2d(*matrices)(images)

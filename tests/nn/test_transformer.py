@@ -97,6 +97,28 @@ def test_multihead_attention_matches_torch(torch, rng, device, case):
         assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
 
 
+def test_multihead_attention_with_other_key_and_value_sizes_matches_torch(torch, rng, device):
+    ours, theirs = nn.MultiheadAttention(8, 2, kdim=5, vdim=3), torch.nn.MultiheadAttention(8, 2, kdim=5, vdim=3)
+    copy_weights(torch, ours, theirs)
+    ours.to(device)
+    query = leaf(rng.standard_normal((4, 2, 8)), dtype=np.float32, device=device)
+    key = leaf(rng.standard_normal((6, 2, 5)), dtype=np.float32, device=device)
+    value = leaf(rng.standard_normal((6, 2, 3)), dtype=np.float32, device=device)
+    tensors = [to_torch(torch, t, True) for t in (query, key, value)]
+    output, weights = ours(query, key, value)
+    t_output, t_weights = theirs(*tensors)
+    assert_close(output, t_output, rtol=1e-5, atol=1e-5)
+    assert_close(weights, t_weights, rtol=1e-5, atol=1e-6)
+    output.sum().backward()
+    t_output.sum().backward()
+    for ours_t, theirs_t in zip((query, key, value), tensors):
+        assert_close(ours_t.grad, theirs_t.grad, rtol=1e-4, atol=1e-5)
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
+    with pytest.raises(ValueError, match=r"expected key of shape \(L, N, E\) or \(L, E\) with E = 5"):
+        ours(query, value, value)
+
+
 def test_multihead_attention_gradcheck(rng, device):
     layer = nn.MultiheadAttention(4, 2).double().to(device)
     query, key = leaf(rng.standard_normal((3, 2, 4)), device=device), leaf(rng.standard_normal((2, 2, 4)), device=device)
@@ -213,8 +235,8 @@ def test_a_transformer_learns_which_token_came_first(rng):
 def test_errors_are_clear():
     with pytest.raises(ValueError, match=r"embed_dim \(10\) must be divisible by num_heads \(3\)"):
         nn.MultiheadAttention(10, 3)
-    with pytest.raises(NotImplementedError, match="kdim/vdim"):
-        nn.MultiheadAttention(8, 2, kdim=4)
+    with pytest.raises(NotImplementedError, match="add_bias_kv and add_zero_attn"):
+        nn.MultiheadAttention(8, 2, add_bias_kv=True)
     layer = nn.MultiheadAttention(8, 2)
     x = tinynn.zeros(5, 3, 8)
     with pytest.raises(ValueError, match=r"expected query of shape \(L, N, E\) or \(L, E\) with E = 8, got \(5, 3, 7\)"):

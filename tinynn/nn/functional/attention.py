@@ -71,7 +71,7 @@ def causal_mask(target_length, source_length, device="cpu"):
 
 def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
                          key_padding_mask=None, attn_mask=None, dropout_p=0.0, need_weights=True,
-                         average_attn_weights=True, name="multi_head_attention"):
+                         average_attn_weights=True, name="multi_head_attention", separate_proj_weights=None):
     """PyTorch's multi-head attention on (L, N, E) query and (S, N, E) key and value:
 
         Q = query W_q^T + b_q, K = key W_k^T + b_k, V = value W_v^T + b_v   (W_q, W_k, W_v: the
@@ -79,12 +79,17 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
         head_i = attention(Q_i, K_i, V_i);  output = concat(heads) W_o^T + b_o.
 
     ``key_padding_mask`` (N, S): True (or -inf) where a source position is padding; ``attn_mask``
-    (L, S) or (N*h, L, S): True where attention is blocked, or added. Returns (output (L, N, E),
-    attention weights (N, L, S) averaged over the heads, or (N, h, L, S), or None)."""
+    (L, S) or (N*h, L, S): True where attention is blocked, or added. Keys and values of other sizes
+    than E come with ``separate_proj_weights`` (W_q (E, E), W_k (E, kdim), W_v (E, vdim)) in place of
+    in_proj_weight. Returns (output (L, N, E), attention weights (N, L, S) averaged over the heads, or
+    (N, h, L, S), or None)."""
     target_length, batch, embed = query.shape
     source_length = key.shape[0]
     head_dim = embed // num_heads
-    w_q, w_k, w_v = (in_proj_weight[i * embed:(i + 1) * embed] for i in range(3))
+    if separate_proj_weights is not None:
+        w_q, w_k, w_v = separate_proj_weights
+    else:
+        w_q, w_k, w_v = (in_proj_weight[i * embed:(i + 1) * embed] for i in range(3))
     b_q, b_k, b_v = ((in_proj_bias[i * embed:(i + 1) * embed] for i in range(3)) if in_proj_bias is not None
                      else (None, None, None))
 

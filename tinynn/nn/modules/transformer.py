@@ -2,7 +2,7 @@
 as PyTorch has them (parameter names and layout, initialisation, masks, ``batch_first``,
 ``norm_first``), so state dicts move between the two. The math is in nn/functional/attention.py.
 
-Not provided: different key/value sizes (``kdim``/``vdim``), ``add_bias_kv``, ``add_zero_attn``.
+Not provided: ``add_bias_kv``, ``add_zero_attn``.
 """
 import copy
 
@@ -19,9 +19,11 @@ from .normalization import LayerNorm
 
 
 class MultiheadAttention(Module):
-    """MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False) as in
-    PyTorch: in_proj_weight (3E, E) holding W_q, W_k, W_v (Xavier-uniform), in_proj_bias (3E,)
-    (zeros), out_proj a Linear(E, E) (its bias zeros). ``forward(query, key, value,
+    """MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, kdim=None, vdim=None,
+    batch_first=False) as in PyTorch: in_proj_weight (3E, E) holding W_q, W_k, W_v (Xavier-uniform),
+    or, when keys or values have other sizes (kdim, vdim), q_proj_weight (E, E), k_proj_weight
+    (E, kdim) and v_proj_weight (E, vdim); in_proj_bias (3E,) (zeros), out_proj a Linear(E, E)
+    (its bias zeros). ``forward(query, key, value,
     key_padding_mask=None, need_weights=True, attn_mask=None, average_attn_weights=True)`` returns
     (output, attention weights or None)."""
 
@@ -33,14 +35,22 @@ class MultiheadAttention(Module):
                 raise ValueError(f"MultiheadAttention: {what} must be a positive int, got {value!r}")
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
-        if add_bias_kv or add_zero_attn or kdim not in (None, embed_dim) or vdim not in (None, embed_dim):
-            raise NotImplementedError("MultiheadAttention: add_bias_kv, add_zero_attn and kdim/vdim other than "
-                                      "embed_dim are not supported")
+        if add_bias_kv or add_zero_attn:
+            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
         if not 0 <= dropout < 1:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.head_dim = embed_dim // num_heads
-        self.in_proj_weight = Parameter(zeros(3 * embed_dim, embed_dim, dtype=dtype))
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self.separate_proj = self.kdim != embed_dim or self.vdim != embed_dim  # PyTorch's _qkv_same_embed_dim
+        if self.separate_proj:  # W_q, W_k, W_v apart, as their input sizes differ
+            self.register_parameter("in_proj_weight", None)
+            self.q_proj_weight = Parameter(zeros(embed_dim, embed_dim, dtype=dtype))
+            self.k_proj_weight = Parameter(zeros(embed_dim, self.kdim, dtype=dtype))
+            self.v_proj_weight = Parameter(zeros(embed_dim, self.vdim, dtype=dtype))
+        else:
+            self.in_proj_weight = Parameter(zeros(3 * embed_dim, embed_dim, dtype=dtype))
         if bias:
             self.in_proj_bias = Parameter(zeros(3 * embed_dim, dtype=dtype))
         else:
@@ -51,7 +61,9 @@ class MultiheadAttention(Module):
             self.to(device)
 
     def reset_parameters(self):
-        init.xavier_uniform_(self.in_proj_weight)
+        for weight in ((self.q_proj_weight, self.k_proj_weight, self.v_proj_weight) if self.separate_proj
+                       else (self.in_proj_weight,)):
+            init.xavier_uniform_(weight)
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
@@ -59,11 +71,11 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
         name = f"MultiheadAttention({self.embed_dim}, {self.num_heads})"
-        for what, tensor in (("query", query), ("key", key), ("value", value)):
+        for what, tensor, size in (("query", query, self.embed_dim), ("key", key, self.kdim), ("value", value, self.vdim)):
             check_float(tensor, name, what)
-            if tensor.ndim not in (2, 3) or tensor.shape[-1] != self.embed_dim:
+            if tensor.ndim not in (2, 3) or tensor.shape[-1] != size:
                 layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
-                raise ValueError(f"{name}: expected {what} of shape {layout} or (L, E) with E = {self.embed_dim}, "
+                raise ValueError(f"{name}: expected {what} of shape {layout} or (L, E) with E = {size}, "
                                  f"got {tensor.shape}")
         batched = query.ndim == 3
         if key.ndim != query.ndim or value.ndim != query.ndim or key.shape[:-1] != value.shape[:-1]:
@@ -79,7 +91,8 @@ class MultiheadAttention(Module):
         output, weights = multi_head_attention(
             query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
             self.out_proj.bias, key_padding_mask, attn_mask, self.dropout if self.training else 0.0, need_weights,
-            average_attn_weights, name)
+            average_attn_weights, name,
+            (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight) if self.separate_proj else None)
         if not batched:
             output = output.squeeze(1)
             weights = weights.squeeze(0) if weights is not None else None

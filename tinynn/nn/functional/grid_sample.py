@@ -34,7 +34,10 @@ def _unnormalise(coordinate, size, align_corners):
 
 class GridSample(Function):
     """out[n, c, i, j] = input[n, c] sampled at grid[n, i, j] = (x, y).
-    Shapes: input (N, C, H, W), grid (N, OH, OW, 2) -> out (N, C, OH, OW)."""
+    Shapes: input (N, C, H, W), grid (N, OH, OW, 2) -> out (N, C, OH, OW).
+    Backward (the module docstring has the formulas): dL/dinput scatters each output's gradient to
+    its four neighbours with the bilinear weights; dL/dgrid is the weights' derivative times the
+    neighbours' values, summed over the channels."""
 
     def __init__(self, mode, padding_mode, align_corners):
         self.mode, self.padding_mode, self.align_corners = mode, padding_mode, align_corners

@@ -93,3 +93,24 @@ def test_several_forward_hooks_run_in_registration_order(order):
         layer.register_forward_hook(lambda m, i, o, tag=tag: seen.append(tag))
     layer(tinynn.ones(1))
     assert seen == order
+
+
+def test_forward_pre_hooks_see_and_replace_the_inputs():
+    layer = nn.Linear(3, 2)
+    seen = []
+    handle = layer.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].shape))
+    doubler = layer.register_forward_pre_hook(lambda module, inputs: inputs[0] * 2)
+    x = tinynn.ones(4, 3)
+    np.testing.assert_allclose(layer(x).numpy(), F.linear(x * 2, layer.weight, layer.bias).numpy())
+    assert seen == [(4, 3)]
+    handle.remove()
+    doubler.remove()
+    np.testing.assert_allclose(layer(x).numpy(), F.linear(x, layer.weight, layer.bias).numpy())
+    assert seen == [(4, 3)]
+
+
+def test_get_submodule_follows_dotted_paths():
+    model = MnistTiny()
+    assert model.get_submodule("features.4") is model.features[4] and model.get_submodule("") is model
+    with pytest.raises(AttributeError, match="has no submodule 'nine'"):
+        model.get_submodule("features.nine")

@@ -31,6 +31,7 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
@@ -97,6 +98,15 @@ class Module:
             children = [(f"{name}.{child_name}" if name else child_name, child)
                         for child_name, child in module._modules.items() if child is not None]
             stack.extend(reversed(children))
+
+    def get_submodule(self, target):
+        """The module at dotted path ``target`` ("features.3"); "" is the module itself."""
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking for {target!r})")
+            module = module._modules[part]
+        return module
 
     def modules(self):
         for _, module in self.named_modules():
@@ -262,6 +272,10 @@ class Module:
 
     # ----- calling and hooks --------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
         hook_state = None
         if self._backward_hooks and is_grad_enabled():
             hook_state = _BackwardHookState(self)
@@ -274,6 +288,13 @@ class Module:
         if hook_state is not None and isinstance(output, Tensor) and output.requires_grad:
             output = hook_state.wrap_output(output)
         return output
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, inputs)`` runs before every forward; a non-None return replaces the inputs
+        (a tuple, or a single value for one input). Returns a handle with ``.remove()``."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
 
     def register_forward_hook(self, hook):
         """``hook(module, inputs, output)`` runs after every forward; a non-None return replaces the

@@ -93,40 +93,43 @@ class _ConvNd(Module):
         return text
 
 
-class Conv1d(_ConvNd):
+class _ConvolutionNd(_ConvNd):
+    """The convolutions' arguments, in PyTorch's order, and their forward (after padding the input
+    itself for a padding_mode other than zeros)."""
+
+    function = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device="cpu", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
+                         padding_mode=padding_mode)
+
+    def forward(self, x):
+        x, padding = self._pad_input(x)
+        if self.spatial_dims == 1:  # conv1d takes single ints
+            padding = padding[0] if isinstance(padding, tuple) else padding
+            return self.function(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups,
+                                 name=self._name())
+        return self.function(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups,
+                             name=self._name())
+
+
+class Conv1d(_ConvolutionNd):
     """Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-    bias=True) as in PyTorch: input (N, in_channels, L) -> output (N, out_channels, OL); weight
-    (out_channels, in_channels / groups, K)."""
+    bias=True, padding_mode="zeros") as in PyTorch: input (N, in_channels, L) -> output
+    (N, out_channels, OL); weight (out_channels, in_channels / groups, K)."""
 
     spatial_dims = 1
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device="cpu", dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
-                         padding_mode=padding_mode)
-
-    def forward(self, x):
-        x, padding = self._pad_input(x)
-        padding = padding[0] if isinstance(padding, tuple) else padding
-        return F.conv1d(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups,
-                        name=self._name())
+    function = staticmethod(F.conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_ConvolutionNd):
     """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-    bias=True) as in PyTorch: input (N, in_channels, H, W) -> output (N, out_channels, OH, OW);
-    weight (out_channels, in_channels / groups, KH, KW)."""
+    bias=True, padding_mode="zeros") as in PyTorch: input (N, in_channels, H, W) -> output
+    (N, out_channels, OH, OW); weight (out_channels, in_channels / groups, KH, KW)."""
 
     spatial_dims = 2
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device="cpu", dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
-                         padding_mode=padding_mode)
-
-    def forward(self, x):
-        x, padding = self._pad_input(x)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups, name=self._name())
+    function = staticmethod(F.conv2d)
 
 
 class _ConvTransposeNd(_ConvNd):

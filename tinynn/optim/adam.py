@@ -1,6 +1,7 @@
 """Adam and AdamW (PyTorch's update rules, including amsgrad)."""
 import math
 
+from .. import backend
 from .optimizer import Optimizer, adam_moments, weight_decayed
 
 
@@ -23,7 +24,7 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, foreach=foreach))
 
     def _update(self, param, grad, state, group):
-        xp = self.xp_of(param)
+        xp = backend.get_array_module(param.data)
         beta1, beta2 = group["betas"]
         lr = group["lr"]
         grad = weight_decayed(param, grad, group, self.decoupled_weight_decay)
@@ -39,12 +40,6 @@ class Adam(Optimizer):
         step_size = lr / (1 - beta1 ** step)
         denominator = xp.sqrt(second_moment) / math.sqrt(1 - beta2 ** step) + group["eps"]
         param.data -= step_size * exp_avg / denominator
-
-    @staticmethod
-    def xp_of(param):
-        from .. import backend
-
-        return backend.get_array_module(param.data)
 
 
 class AdamW(Adam):

@@ -20,6 +20,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Function
+from ...tensor import Tensor
 from .validation import check_float
 
 PADDING_MODES = ("zeros", "border")
@@ -52,7 +53,7 @@ class GridSample(Function):
         if self.padding_mode == "border":
             self.inside_border = ((u >= 0) & (u <= w - 1), (v >= 0) & (v <= h - 1))
             u, v = xp.clip(u, 0, w - 1), xp.clip(v, 0, h - 1)
-        self.image_shape, self.image = image.shape, image
+        self.image_shape = image.shape
         batch = xp.arange(n)[:, None, None]
         if self.mode == "nearest":
             corners = [(xp.rint(v).astype(np.int64), xp.rint(u).astype(np.int64), xp.ones_like(u))]
@@ -118,8 +119,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 def affine_grid(theta, size, align_corners=False):
     """Sampling positions (N, H, W, 2) of the affine maps ``theta`` (N, 2, 3) applied to the normalised
     coordinates of an output of ``size`` (N, C, H, W): grid[n, i, j] = theta[n] @ (x_j, y_i, 1)."""
-    from ...tensor import Tensor
-
     check_float(theta, "affine_grid", "theta")
     n, _, h, w = size
     if theta.shape != (n, 2, 3):

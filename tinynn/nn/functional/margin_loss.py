@@ -19,6 +19,8 @@ import numpy as np
 
 from ... import backend
 from ...tensor import where
+from .activation import logsigmoid, softplus
+from .embedding import one_hot
 from .validation import check_float, check_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -67,16 +69,12 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
 
 
 def soft_margin_loss(input, target, reduction="mean"):
-    from .activation import softplus
-
     _same_shape("soft_margin_loss", input, target)
     return _reduce(softplus(-target.astype(input.dtype) * input), reduction, "soft_margin_loss")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
     """(N, C) logits against (N, C) 0/1 labels; the per-sample loss averages the C binary terms."""
-    from .activation import logsigmoid
-
     _same_shape("multilabel_soft_margin_loss", input, target)
     y = target.astype(input.dtype)
     terms = -(y * logsigmoid(input) + (1 - y) * logsigmoid(-input))
@@ -97,16 +95,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     hinge = (margin - correct + input).clip(min=0.0)
     if p == 2:
         hinge = hinge * hinge
-    others = 1.0 - _one_hot_like(input, target)  # the true class contributes nothing
+    others = 1.0 - one_hot(target, input.shape[1]).astype(input.dtype)  # the true class contributes nothing
     if weight is not None:
         hinge = hinge * weight.gather(0, target).reshape(-1, 1)
     return _reduce((hinge * others).sum(dim=1) / input.shape[1], reduction, "multi_margin_loss")
-
-
-def _one_hot_like(input, target):
-    from .embedding import one_hot
-
-    return one_hot(target, input.shape[1]).astype(input.dtype)
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):

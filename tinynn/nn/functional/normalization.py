@@ -3,6 +3,7 @@ import numpy as np
 
 from ...autograd import Function
 from ...ops.reduction import sum_rows
+from .layer_norm import group_norm
 from .validation import check_float, check_not_empty
 
 
@@ -165,8 +166,6 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     instances' means and unbiased variances averaged over the batch; without ``use_input_stats``
     (evaluation of a layer that tracks them) every instance is normalised with the running ones.
     """
-    from .layer_norm import group_norm
-
     check_float(input, name)
     if input.ndim < 3:
         raise ValueError(f"{name}: expected input of shape (N, C, L) or (N, C, H, W), got shape {input.shape}")

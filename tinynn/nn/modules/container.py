@@ -2,6 +2,7 @@
 ``ParameterList`` and ``ParameterDict`` (hold parameters)."""
 from collections import OrderedDict
 
+from ...tensor import Tensor
 from ..parameter import Parameter
 from .module import Module
 
@@ -175,8 +176,6 @@ class ParameterDict(_NamedContainer):
 
 def _as_parameter(value, name):
     """A Parameter as it is; a Tensor wrapped in one, as PyTorch's containers do."""
-    from ...tensor import Tensor
-
     if isinstance(value, Parameter):
         return value
     if isinstance(value, Tensor):

@@ -7,6 +7,8 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck
 from tinynn.nn import functional as F
+from tinynn.nn.functional.conv import input_grad, weight_matrix
+from tinynn.nn.functional.im2col import col2im, output_size
 from helpers import assert_close, assert_layer_matches_torch, leaf, to_torch
 
 
@@ -34,6 +36,32 @@ def test_conv2d_gradcheck(case, seed, device):
     inputs = [x, w] + ([b] if b is not None else [])
     options = (case["stride"], case["padding"], case["dilation"], case["groups"])
     assert gradcheck(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, *options), inputs)
+
+
+@given(case=conv_case(), seed=st.integers(0, 2 ** 16))
+def test_input_grad_is_col2im_of_the_patch_gradients(case, seed):
+    """input_grad's convolution with the turned kernel equals the textbook dL/dx = col2im(gY @ Wm^T)."""
+    rng = np.random.default_rng(seed)
+    groups, kernel, stride, dilation = case["groups"], case["kernel"], case["stride"], case["dilation"]
+    x_padded = rng.standard_normal((case["n"], case["h"] + 2 * case["padding"][0], case["w"] + 2 * case["padding"][1],
+                                    case["c"]))
+    weight = rng.standard_normal((case["o"], case["c"] // groups) + kernel)
+    oh, ow = (output_size(x_padded.shape[1 + i], kernel[i], stride[i], dilation[i]) for i in range(2))
+    g = rng.standard_normal((case["n"], oh, ow, case["o"]))
+    g_col = np.matmul(g.reshape(-1, groups, case["o"] // groups).transpose(1, 0, 2),
+                      weight_matrix(weight, groups).transpose(0, 2, 1))  # (G, rows, KH*KW*Cg)
+    patch_grads = (g_col.reshape(groups, case["n"], oh, ow, kernel[0], kernel[1], -1).transpose(1, 2, 3, 4, 5, 0, 6)
+                   .reshape(case["n"], oh, ow, kernel[0], kernel[1], case["c"]))
+    expected = np.zeros_like(x_padded)
+    for p in range(kernel[0]):
+        for q in range(kernel[1]):
+            top, left = p * dilation[0], q * dilation[1]
+            expected[:, top:top + stride[0] * (oh - 1) + 1:stride[0], left:left + stride[1] * (ow - 1) + 1:stride[1]] += \
+                patch_grads[:, :, :, p, q]
+    if dilation == (1, 1):
+        np.testing.assert_allclose(col2im(patch_grads, x_padded.shape, stride), expected, rtol=1e-12, atol=1e-12)
+    got = input_grad(g, weight, x_padded.shape[1:3], stride, dilation, groups)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("stride,padding,kernel", [(1, 0, 3), (2, 1, 3), ((1, 2), (2, 0), (3, 2)), (3, 2, 5)])

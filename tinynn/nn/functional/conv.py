@@ -4,7 +4,7 @@ import numpy as np
 from ... import backend, parallel
 from ...autograd import Function
 from ...ops.reduction import sum_rows
-from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .im2col import im2col, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
@@ -19,6 +19,103 @@ def by_group(rows_by_channels, groups):
     return rows_by_channels.reshape(rows_by_channels.shape[0], groups, -1).transpose(1, 0, 2)
 
 
+def col_blocks(x_nhwc, kernel, out_hw):
+    """Slices of the batch whose im2col block fits in COL_BLOCK_BYTES (at least one image each)."""
+    n, channels = x_nhwc.shape[0], x_nhwc.shape[3]
+    per_image = out_hw[0] * out_hw[1] * kernel[0] * kernel[1] * channels * x_nhwc.dtype.itemsize
+    size = max(1, COL_BLOCK_BYTES[backend.device_of(x_nhwc)] // per_image)
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def group_col(x_padded, kernel, stride, dilation, groups):
+    """im2col of some channels-last images as G matrices (G, rows, KH*KW*Cg): the one copy im2col
+    makes, and for G > 1 a second one that puts each group's channels together."""
+    patches = im2col(x_padded, kernel, stride, dilation)
+    n, oh, ow, kh, kw, channels = patches.shape
+    col = patches.reshape(n * oh * ow, kh * kw, groups, channels // groups)
+    return col.transpose(2, 0, 1, 3).reshape(groups, n * oh * ow, -1)
+
+
+def weight_matrix(weight, groups, flipped=False):
+    """Conv weights (O, Cg, KH, KW) as G matrices Wm (G, KH*KW*Cg, O/G), rows in im2col's order.
+
+    ``flipped``: the kernel turned by 180 degrees with input and output channels swapped, as
+    (G, KH*KW*O/G, Cg): the matrix that correlates dL/dy back to dL/dx (see ``input_grad``)."""
+    out_channels, group_channels, kh, kw = weight.shape
+    per_group = weight.reshape(groups, out_channels // groups, group_channels, kh, kw)
+    if flipped:
+        return per_group[:, :, :, ::-1, ::-1].transpose(0, 3, 4, 1, 2).reshape(groups, -1, group_channels)
+    return per_group.transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * group_channels, -1)
+
+
+def correlate(x_padded, matrix, kernel, stride, dilation, groups):
+    """The convolution itself, channels-last: y (N, OH, OW, O) with, per group,
+    y (as (N*OH*OW, O/G)) = im2col(x_padded) @ matrix, ``matrix`` from ``weight_matrix``.
+
+    The batch goes in blocks (``col_blocks``), run side by side on the CPU's cores."""
+    xp = backend.get_array_module(x_padded)
+    n, out_channels = x_padded.shape[0], matrix.shape[2] * groups
+    oh, ow = (output_size(x_padded.shape[1 + i], kernel[i], stride[i], dilation[i]) for i in range(2))
+    y = xp.empty((n, oh, ow, out_channels), dtype=x_padded.dtype)
+
+    def correlate_block(block):
+        out = by_group(y[block].reshape(-1, out_channels), groups)
+        product = group_col(x_padded[block], kernel, stride, dilation, groups)
+        if out.flags.c_contiguous:  # always with one group: the matmul writes straight into y
+            xp.matmul(product, matrix, out=out)
+        else:
+            out[...] = xp.matmul(product, matrix)
+
+    parallel.map_blocks(correlate_block, col_blocks(x_padded, kernel, (oh, ow)), on_cpu=xp is np)
+    return y
+
+
+def input_grad(g_nhwc, weight, padded_hw, stride, dilation, groups):
+    """dL/dx (N, H, W, C) of the convolution of x (padded: H, W = ``padded_hw``) with ``weight``,
+    from g = dL/dy (N, OH, OW, O), channels-last: itself one convolution.
+
+    Each g[n, i, j] came from the window at (i*S, j*S), so spread g out to those positions:
+    g_up[n, i*S + D*(KH-1), j*S + D*(KW-1)] = g[n, i, j], zeros elsewhere (rows and columns of
+    D*(K-1) zeros around it, S-1 between neighbours). Then
+
+        dL/dx[n, h, w, c] = sum_{p, q, o} g_up[n, h + p*D, w + q*D, o] * w[o, c, KH-1-p, KW-1-q]
+
+    a stride-1 correlation of g_up with the kernel turned by 180 degrees, input and output
+    channels swapped: the same im2col and matmul as the forward pass. Equal to col2im(dL/dcol)
+    (tested against it), in one matmul instead of one per kernel offset.
+    """
+    xp = backend.get_array_module(g_nhwc)
+    n, oh, ow, out_channels = g_nhwc.shape
+    kernel = weight.shape[2:]
+    margin = [dilation[i] * (kernel[i] - 1) for i in range(2)]
+    if stride == (1, 1) and margin == [0, 0]:
+        g_up = g_nhwc  # a 1x1 kernel with stride 1: nothing to spread
+    else:
+        g_up = xp.zeros((n, padded_hw[0] + margin[0], padded_hw[1] + margin[1], out_channels), dtype=g_nhwc.dtype)
+        g_up[:, margin[0]:margin[0] + (oh - 1) * stride[0] + 1:stride[0],
+             margin[1]:margin[1] + (ow - 1) * stride[1] + 1:stride[1]] = g_nhwc
+    return correlate(g_up, weight_matrix(weight, groups, flipped=True), kernel, (1, 1), dilation, groups)
+
+
+def weight_grad(x_padded, g_nhwc, kernel, stride, dilation, groups):
+    """dL/dw (O, Cg, KH, KW) = per group im2col(x_padded)^T @ g, g = dL/dy (N, OH, OW, O)
+    channels-last: a sum over images, so computed per block of images and added in block order."""
+    xp = backend.get_array_module(g_nhwc)
+    out_channels = g_nhwc.shape[3]
+
+    def block_grad(block):
+        g = by_group(g_nhwc[block].reshape(-1, out_channels), groups)
+        return xp.matmul(group_col(x_padded[block], kernel, stride, dilation, groups).transpose(0, 2, 1), g)
+
+    partials = parallel.map_blocks(block_grad, col_blocks(x_padded, kernel, g_nhwc.shape[1:3]), on_cpu=xp is np)
+    matrix = partials[0]
+    for partial in partials[1:]:  # summed in block order: the same bits every run
+        matrix += partial
+    group_channels = x_padded.shape[3] // groups
+    return (matrix.reshape(groups, kernel[0], kernel[1], group_channels, -1).transpose(0, 4, 3, 1, 2)
+            .reshape(out_channels, group_channels, kernel[0], kernel[1]))
+
+
 class Conv2d(Function):
     """y[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * x[n, g*Cg + c, i*S + p*D, j*S + q*D]
 
@@ -27,8 +124,8 @@ class Conv2d(Function):
     sees only the input channels g*Cg ... (g+1)*Cg - 1, Cg = C/G (G = C is a depthwise conv).
     D is the dilation (the spacing of the kernel taps).
 
-    Forward as one matmul per group: with col = im2col(x), per group a (N*OH*OW, KH*KW*Cg)
-    matrix, and Wm the group's weights rearranged to (KH*KW*Cg, O/G),
+    Forward as one matmul per group (``correlate``): with col = im2col(x), per group a
+    (N*OH*OW, KH*KW*Cg) matrix, and Wm the group's weights rearranged to (KH*KW*Cg, O/G),
                                                    y (per group, as (N*OH*OW, O/G)) = col @ Wm + b.
 
     Backward, from dL/dy reshaped to gY (N*OH*OW, O/G) per group:
@@ -37,103 +134,43 @@ class Conv2d(Function):
         dL/dcol = gY @ Wm^T                  (N*OH*OW, KH*KW*Cg)
         dL/dx  = col2im(dL/dcol)             each patch entry flows back to the pixel it came from
 
+    The last two lines together are again a convolution (``input_grad``): of dL/dy, spread out
+    by the stride, with the kernel turned by 180 degrees. So both passes are im2col and a matmul.
+
     All groups go through one batched matmul (a leading axis of G); with G = 1 that axis is free.
     The rows of col, gY and dL/dcol belong to single images, so every product above is a sum of
-    the same products over blocks of images (``COL_BLOCK_BYTES``): both passes walk the batch in
+    the same products over blocks of images (``COL_BLOCK_BYTES``): the passes walk the batch in
     blocks, and the backward rebuilds each block's col instead of keeping the whole matrix (a
     cheap copy, against holding ~40 MB per layer until backward). Blocks are independent, so on
     the CPU they run on all cores at once (``tinynn.parallel``).
-
-    The last two lines are computed one kernel offset (p, q) at a time: the (rows, C) block of
-    dL/dcol for that offset is gY @ w[:, :, p, q], and col2im adds it onto the input window
-    shifted by (p*D, q*D). Same sums, but each product lands contiguous in memory, so the adds run
-    over long rows instead of C-element fragments (about 3x faster than a full col2im here).
     """
 
     def __init__(self, stride, padding, dilation=(1, 1), groups=1):
         """``padding``: ((top, bottom), (left, right)) rows and columns of zeros."""
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
 
-    def _blocks(self, x, kernel, out_hw):
-        """Slices of the batch whose im2col block fits in COL_BLOCK_BYTES (at least one image each)."""
-        n, channels = x.shape[0], x.shape[1]
-        per_image = out_hw[0] * out_hw[1] * kernel[0] * kernel[1] * channels * x.dtype.itemsize
-        size = max(1, COL_BLOCK_BYTES[backend.device_of(x)] // per_image)
-        return [slice(start, min(start + size, n)) for start in range(0, n, size)]
-
-    def _col(self, x_padded, kernel):
-        """im2col of some images as G matrices (G, rows, KH*KW*Cg): the one copy im2col makes, and
-        for G > 1 a second one that puts each group's channels together."""
-        patches = im2col(x_padded, kernel, self.stride, self.dilation)
-        n, oh, ow, kh, kw, channels = patches.shape
-        col = patches.reshape(n * oh * ow, kh * kw, self.groups, channels // self.groups)
-        return col.transpose(2, 0, 1, 3).reshape(self.groups, n * oh * ow, -1)
-
     def forward(self, x, weight, bias=None):
-        xp = self.xp(x)
-        n, groups = x.shape[0], self.groups
-        out_channels, group_channels, kh, kw = weight.shape
         x_padded = pad_nhwc(to_nhwc(x), self.padding)
-        oh, ow = (output_size(x_padded.shape[1 + i], (kh, kw)[i], self.stride[i], self.dilation[i]) for i in range(2))
-        weight_matrix = (weight.reshape(groups, out_channels // groups, group_channels, kh, kw)
-                         .transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * group_channels, -1))
-        y = xp.empty((n, oh, ow, out_channels), dtype=x.dtype)
-        self.blocks = self._blocks(x, (kh, kw), (oh, ow))
-
-        def forward_block(block):
-            out = by_group(y[block].reshape(-1, out_channels), self.groups)
-            product = self._col(x_padded[block], (kh, kw))
-            if out.flags.c_contiguous:  # always with one group: the matmul writes straight into y
-                xp.matmul(product, weight_matrix, out=out)
-            else:
-                out[...] = xp.matmul(product, weight_matrix)
-
-        parallel.map_blocks(forward_block, self.blocks, on_cpu=xp is np)
+        y = correlate(x_padded, weight_matrix(weight, self.groups), weight.shape[2:], self.stride, self.dilation,
+                      self.groups)
         if bias is not None:
             # Added to rows of OW*O values (bias tiled OW times): same sums, far fewer NumPy row steps.
-            y.reshape(n * oh, ow * out_channels)[...] += xp.tile(bias, ow)
-        self.x_padded, self.weight_matrix, self.weight_shape = x_padded, weight_matrix, weight.shape
-        self.has_bias = bias is not None
+            n, oh, ow, out_channels = y.shape
+            y.reshape(n * oh, ow * out_channels)[...] += self.xp(y).tile(bias, ow)
+        self.x_padded, self.weight, self.has_bias = x_padded, weight, bias is not None
         return to_nchw(y)
 
     def backward(self, gy):
-        xp = self.xp(gy)
-        out_channels, group_channels, kh, kw = self.weight_shape
         g_nhwc = to_nhwc(gy)  # free when gy is channels-last in memory
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gx = xp.zeros(self.x_padded.shape, dtype=gy.dtype)
-
-        def backward_block(block):
-            """This block's share of dL/dWm, after adding its (disjoint) part of dL/dx."""
-            g = by_group(g_nhwc[block].reshape(-1, out_channels), self.groups)
-            if gx is not None:
-                self._add_input_grad(gx[block], g, g_nhwc[block].shape)
-            if self.needs_input_grad[1]:
-                return xp.matmul(self._col(self.x_padded[block], (kh, kw)).transpose(0, 2, 1), g)
-            return None
-
-        partial_weight_grads = parallel.map_blocks(backward_block, self.blocks, on_cpu=xp is np)
-        if self.needs_input_grad[1]:
-            gw_matrix = partial_weight_grads[0]
-            for partial in partial_weight_grads[1:]:  # summed in block order: the same bits every run
-                gw_matrix += partial
-            gw = (gw_matrix.reshape(self.groups, kh, kw, group_channels, -1).transpose(0, 4, 3, 1, 2)
-                  .reshape(self.weight_shape))
-        if self.has_bias and self.needs_input_grad[2]:
-            gb = sum_rows(g_nhwc.reshape(-1, out_channels))
-        if gx is not None:
+            gx = input_grad(g_nhwc, self.weight, self.x_padded.shape[1:3], self.stride, self.dilation, self.groups)
             gx = to_nchw(unpad_nhwc(gx, self.padding))
+        if self.needs_input_grad[1]:
+            gw = weight_grad(self.x_padded, g_nhwc, self.weight.shape[2:], self.stride, self.dilation, self.groups)
+        if self.has_bias and self.needs_input_grad[2]:
+            gb = sum_rows(g_nhwc.reshape(-1, g_nhwc.shape[3]))
         return gx, gw, gb
-
-    def _add_input_grad(self, gx, g, output_shape):
-        """gx += col2im(gY @ Wm^T) for a block of images, one kernel offset at a time."""
-        n, oh, ow, _ = output_shape
-        _, group_channels, kh, kw = self.weight_shape
-        weight_per_offset = self.weight_matrix.reshape(self.groups, kh, kw, group_channels, -1)
-        for p, q, window in kernel_offsets((kh, kw), self.stride, (oh, ow), self.dilation):
-            g_col = self.xp(g).matmul(g, weight_per_offset[:, p, q].transpose(0, 2, 1))  # (G, rows, Cg)
-            gx[window] += g_col.transpose(1, 0, 2).reshape(n, oh, ow, -1)
 
 
 def conv_padding(padding, kernel, stride, dilation, name):

@@ -1,8 +1,8 @@
 """2-D transposed convolution ("deconvolution"): the adjoint of conv2d, used to upsample."""
 from ...autograd import Function
 from ...ops.reduction import sum_rows
-from .conv import by_group
-from .im2col import kernel_offsets, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .conv import correlate, input_grad, weight_grad, weight_matrix
+from .im2col import pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
 
 
@@ -21,8 +21,10 @@ class ConvTranspose2d(Function):
         dL/dw[c, o, p, q] = sum_{n, i, j} x[n, c, i, j] * dL/dfull[n, i*S + p*D, j*S + q*D, o]
         dL/db = sum of dL/dy over N, OH, OW
 
-    Both passes loop over the KH*KW kernel offsets (p, q), each one (batched over the G groups)
-    matmul of all N*H*W pixels, as col2im does; never over pixels.
+    So the three are conv2d's own passes (``tinynn.nn.functional.conv``), the roles swapped: y is
+    ``input_grad`` of x, dL/dx is ``correlate`` (conv2d's forward) of dL/dfull, and dL/dw is
+    ``weight_grad`` with dL/dfull as the image and x as the output gradient; each an im2col and
+    one matmul per group.
     """
 
     def __init__(self, stride, padding, output_padding, dilation, groups):
@@ -34,47 +36,33 @@ class ConvTranspose2d(Function):
         return tuple((pad, pad) for pad in self.padding)
 
     def forward(self, x, weight, bias=None):
-        xp = self.xp(x)
         n, in_channels, h, w = x.shape
-        _, group_out, kh, kw = weight.shape
-        groups = self.groups
-        out_channels = group_out * groups
-        full_hw = tuple((size - 1) * self.stride[i] + self.dilation[i] * (k - 1) + 1 + self.output_padding[i]
-                        for i, (size, k) in enumerate(((h, kh), (w, kw))))
-        # ``full`` ends with output_padding rows and columns that no window reaches (zeros).
-        full = xp.zeros((n,) + full_hw + (out_channels,), dtype=x.dtype)
-        x_groups = by_group(to_nhwc(x).reshape(-1, in_channels), groups)  # (G, rows, Cg)
-        weight_per_offset = weight.reshape(groups, in_channels // groups, group_out, kh, kw)
-        for p, q, window in kernel_offsets((kh, kw), self.stride, (h, w), self.dilation):
-            spread = xp.matmul(x_groups, weight_per_offset[:, :, :, p, q])  # (G, rows, O/G)
-            full[window] += spread.transpose(1, 0, 2).reshape(n, h, w, out_channels)
-        y = unpad_nhwc(full, self._crop())
+        kernel = weight.shape[2:]
+        full_hw = tuple((size - 1) * self.stride[i] + self.dilation[i] * (kernel[i] - 1) + 1 + self.output_padding[i]
+                        for i, size in enumerate((h, w)))
+        x_nhwc = to_nhwc(x)
+        y = unpad_nhwc(input_grad(x_nhwc, weight, full_hw, self.stride, self.dilation, self.groups), self._crop())
         if bias is not None:
             y = y + bias
-        self.x_groups, self.weight, self.has_bias = x_groups, weight, bias is not None
-        self.input_shape = x.shape
+        self.x_nhwc, self.weight, self.has_bias = x_nhwc, weight, bias is not None
         return to_nchw(y)
 
     def backward(self, gy):
-        xp = self.xp(gy)
-        n, in_channels, h, w = self.input_shape
-        _, group_out, kh, kw = self.weight.shape
+        n, h, w, _ = self.x_nhwc.shape
+        kernel = self.weight.shape[2:]
         g = to_nhwc(gy)
-        g_full = pad_nhwc(g, self._crop())
-        weight_per_offset = self.weight.reshape(self.groups, in_channels // self.groups, group_out, kh, kw)
-        gx = xp.zeros((self.groups, n * h * w, in_channels // self.groups), dtype=gy.dtype) if self.needs_input_grad[0] else None
-        gw = xp.zeros(weight_per_offset.shape, dtype=gy.dtype) if self.needs_input_grad[1] else None
-        for p, q, window in kernel_offsets((kh, kw), self.stride, (h, w), self.dilation):
-            g_window = by_group(g_full[window].reshape(-1, group_out * self.groups), self.groups)  # (G, rows, O/G)
-            if gx is not None:
-                gx += xp.matmul(g_window, weight_per_offset[:, :, :, p, q].transpose(0, 2, 1))
-            if gw is not None:
-                gw[:, :, :, p, q] = xp.matmul(self.x_groups.transpose(0, 2, 1), g_window)
-        if gx is not None:
-            gx = to_nchw(gx.transpose(1, 0, 2).reshape(n, h, w, in_channels))
-        if gw is not None:
-            gw = gw.reshape(self.weight.shape)
-        gb = sum_rows(g.reshape(-1, g.shape[3])) if self.has_bias and self.needs_input_grad[2] else None
+        # full's output_padding rows and columns, which no window reaches, are left out (with
+        # output_padding >= stride, allowed when the dilation is larger, they would add windows).
+        reach = [(size - 1) * self.stride[i] + self.dilation[i] * (kernel[i] - 1) + 1 for i, size in enumerate((h, w))]
+        g_full = pad_nhwc(g, self._crop())[:, :reach[0], :reach[1]]
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gx = to_nchw(correlate(g_full, weight_matrix(self.weight, self.groups), kernel, self.stride, self.dilation,
+                                   self.groups))
+        if self.needs_input_grad[1]:
+            gw = weight_grad(g_full, self.x_nhwc, kernel, self.stride, self.dilation, self.groups)
+        if self.has_bias and self.needs_input_grad[2]:
+            gb = sum_rows(g.reshape(-1, g.shape[3]))
         return gx, gw, gb
 
 

@@ -3,14 +3,17 @@
     python tests/gpu_simulation/count_calls.py [--batch-size 128]
 
 Counted on the simulated CuPy: every CuPy call that returns an array, and among them an estimate
-of the kernel launches: calls returning new memory (not a view of an existing array) plus
-in-place writes (``a += b``, ``a[...] = b``), which return no new array but launch a kernel.
+of the kernel launches: calls returning new memory (an array that is not a view of memory seen
+before, so copies made by ``reshape`` count) plus in-place writes (``a += b``, ``a[...] = b``),
+which return no new array but launch a kernel, and fused kernels (``tinynn.fused``); ``empty``
+allocates without a kernel.
 On a real GPU each call costs CuPy's per-call overhead (microseconds of CPU time, a few more for a
 kernel launch than for a view), which for a network this small, rather than the arithmetic,
 sets the step time.
 """
 import argparse
 import sys
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -34,10 +37,23 @@ def main(argv=None):
     calls = Counter()
     wrap = simulated_cupy._wrap
 
+    seen_memory = weakref.WeakValueDictionary()  # id -> the arrays owning the memory of every array returned so far
+
+    def is_new_memory(value):
+        """Whether ``value`` (NumPy, behind a device array) owns memory no earlier call returned."""
+        owner = value
+        while getattr(owner, "base", None) is not None:
+            owner = owner.base
+        if not isinstance(owner, np.ndarray):  # a scalar, as a reduction returns
+            return True
+        new = seen_memory.get(id(owner)) is not owner
+        seen_memory[id(owner)] = owner
+        return new
+
     def counting_wrap(value):
         if isinstance(value, (np.ndarray, np.generic)):
             calls["arrays"] += 1
-            calls["kernels"] += getattr(value, "base", None) is None
+            calls["kernels"] += is_new_memory(value)
         return wrap(value)
 
     def counting_write(write):
@@ -46,10 +62,31 @@ def main(argv=None):
             return write(self, *args)
         return method
 
+    def counting_kernel(launch):
+        def method(self, *args, **kwargs):
+            outputs = launch(self, *args, **kwargs)
+            calls["arrays"] += 1
+            calls["kernels"] += 1
+            for out in outputs if isinstance(outputs, tuple) else (outputs,):
+                is_new_memory(out._host)
+            return outputs
+        return method
+
+    def allocation(make):  # memory without a kernel launch
+        def function(*args, **kwargs):
+            array = make(*args, **kwargs)
+            is_new_memory(array._host)
+            return array
+        return function
+
     simulated_cupy._wrap = counting_wrap
     ndarray = simulated_cupy.ndarray
     for name in ["__setitem__"] + [f"__i{op}__" for op in ("add", "sub", "mul", "truediv")]:
         setattr(ndarray, name, counting_write(getattr(ndarray, name)))
+    for kernel_class in (simulated_cupy.ElementwiseKernel, simulated_cupy.ReductionKernel):
+        kernel_class.__call__ = counting_kernel(kernel_class.__call__)
+    for name in ("empty", "empty_like"):
+        setattr(simulated_cupy.MODULE, name, allocation(getattr(simulated_cupy.MODULE, name)))
     model = MnistTiny().to("gpu")
     optimizer = tinynn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-5)
     images = tinynn.randn(args.batch_size, 1, 28, 28, device="gpu")

@@ -20,6 +20,7 @@ import functools
 import json
 import operator
 import sys
+import textwrap
 import types
 from collections import Counter
 from pathlib import Path
@@ -31,6 +32,20 @@ NAMES = API["namespaces"]
 TRANSFERS = Counter()  # "device_to_host" and "host_to_device" copies since the last reset
 _synchronize_allowed = [True]
 STABLE_SORTS = ("sort", "argsort")  # CuPy's sorts are always stable (NumPy's default is not)
+
+
+TREE_REDUCTIONS = ("sum", "mean")  # CuPy adds in a tree: for float32, nearer float64 sums than NumPy's row by row
+
+
+def _tree_sum(values, axis=None, keepdims=False):
+    """A sum as accurate as CuPy's tree reduction: NumPy adds float32 along a non-contiguous axis
+    one value after another (error growing with the count), so add in float64, return the input's type."""
+    return values.sum(axis=axis, keepdims=keepdims, dtype=np.float64).astype(values.dtype, copy=False)
+
+
+_tree_sum.sum = _tree_sum
+_tree_sum.mean = lambda values, axis=None, keepdims=False: (
+    values.mean(axis=axis, keepdims=keepdims, dtype=np.float64).astype(values.dtype, copy=False))
 
 
 class DeviceSynchronized(RuntimeError):
@@ -160,6 +175,8 @@ class ndarray:
             _check_call("cupy.ndarray", name, args, kwargs)
             if name in STABLE_SORTS:
                 kwargs = dict(kwargs, kind="stable")
+            if name in TREE_REDUCTIONS and "dtype" not in kwargs and self._host.dtype in (np.float16, np.float32):
+                return _wrap(getattr(_tree_sum, name)(self._host, *args, **kwargs))
             return _wrap(value(*_device_operand(args, f"ndarray.{name}"), **_device_operand(kwargs, f"ndarray.{name}")))
         return method
 
@@ -339,6 +356,112 @@ def scatter_add(a, slices, value):
     np.add.at(a._host, _index_operand(slices), _device_operand(value, "cupyx.scatter_add"))
 
 
+def _kernel_params(spec):
+    """CuPy's parameter list "T x, float64 eps" -> [("T", "x"), ("float64", "eps")]."""
+    params = [tuple(part.split()) for part in spec.split(",")]
+    for param in params:
+        if len(param) != 2:  # CuPy's `raw` arguments are not simulated
+            raise NotImplementedError(f"kernel parameter {' '.join(param)!r}: only 'type name' is simulated")
+    return params
+
+
+_KERNEL_TYPES = {"bool", "float16", "float32", "float64", "complex64", "complex128"} | {
+    f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)}
+
+
+def _is_placeholder(type_name):
+    """A type that is not a dtype name (T, S...) takes the dtype of its arguments, as in CuPy."""
+    return type_name not in _KERNEL_TYPES
+
+
+def _bind_kernel_args(params, args, types, kernel):
+    """Kernel arguments -> {name: NumPy value}; placeholder types resolved into ``types`` from the
+    arrays (two arrays of one placeholder must agree, as CuPy demands), numbers cast to the type."""
+    values = {}
+    for (type_name, name), arg in zip(params, args):
+        if isinstance(arg, np.ndarray):
+            raise TypeError(f"{kernel}: Unsupported type <class 'numpy.ndarray'> for {name!r} (a host array)")
+        if isinstance(arg, ndarray):
+            dtype = arg._host.dtype
+            if not _is_placeholder(type_name) and dtype != np.dtype(type_name):
+                raise TypeError(f"{kernel}: {name!r} must be {type_name}, got {dtype}")
+            if types.setdefault(type_name, dtype) != dtype:
+                raise TypeError(f"{kernel}: Type is mismatched. {name} {dtype} {type_name} {types[type_name]}")
+            values[name] = arg._host
+    for (type_name, name), arg in zip(params, args):
+        if name not in values:
+            dtype = types.get(type_name) if _is_placeholder(type_name) else np.dtype(type_name)
+            if dtype is None:
+                raise TypeError(f"{kernel}: the type {type_name} of {name!r} is decided by no array argument")
+            values[name] = np.asarray(arg, dtype=dtype)
+    return values
+
+
+def _compile_kernel_text(text, kernel, mode):
+    """A kernel body: C that is also Python (``name = expression;`` lines, arithmetic, sqrt), so that
+    NumPy can evaluate what CUDA would compile."""
+    try:
+        return compile(textwrap.dedent(text).strip(), f"<CuPy kernel {kernel}>", mode)
+    except SyntaxError as error:
+        raise NotImplementedError(f"{kernel}: the simulation runs only the C that is also Python ({error})") from None
+
+
+_KERNEL_FUNCTIONS = {"__builtins__": {}, "sqrt": np.sqrt}  # nothing of Python's own: C has none of it
+
+
+class ElementwiseKernel:
+    """cupy.ElementwiseKernel: the body runs once over whole NumPy arrays broadcast together."""
+
+    def __init__(self, in_params, out_params, operation, name="kernel", **kwargs):
+        self.inputs, self.outputs = _kernel_params(in_params), _kernel_params(out_params)
+        self.name = name
+        self.code = _compile_kernel_text(operation, name, "exec")
+
+    def __call__(self, *args, size=None):
+        if len(args) not in (len(self.inputs), len(self.inputs) + len(self.outputs)):
+            raise TypeError(f"Wrong number of arguments for {self.name!r}")
+        types = {}
+        values = _bind_kernel_args(self.inputs, args, types, self.name)
+        outputs = args[len(self.inputs):]
+        shape = np.broadcast_shapes(*(np.shape(values[name]) for _, name in self.inputs))
+        if outputs:
+            values.update(_bind_kernel_args(self.outputs, outputs, types, self.name))
+            if any(out._host.shape != shape for out in outputs):
+                raise ValueError("Out shape is mismatched")
+        else:
+            outputs = [ndarray(np.empty(shape, dtype=types[type_name])) for type_name, _ in self.outputs]
+        exec(self.code, dict(_KERNEL_FUNCTIONS), values)
+        for out, (_, name) in zip(outputs, self.outputs):
+            out._host[...] = values[name]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+class ReductionKernel:
+    """cupy.ReductionKernel, for sums (reduce_expr "a + b", identity "0")."""
+
+    def __init__(self, in_params, out_params, map_expr, reduce_expr, post_map_expr, identity, name="reduce_kernel",
+                 **kwargs):
+        if reduce_expr.replace(" ", "") != "a+b" or identity != "0":
+            raise NotImplementedError(f"{name}: the simulation only sums (reduce_expr 'a + b', identity '0')")
+        self.inputs, (self.output,) = _kernel_params(in_params), _kernel_params(out_params)
+        self.name = name
+        self.map, self.post_map = (_compile_kernel_text(text, name, mode)
+                                   for text, mode in ((map_expr, "eval"), (post_map_expr, "exec")))
+
+    def __call__(self, *args, axis=None, keepdims=False):
+        if len(args) != len(self.inputs):
+            raise TypeError(f"Wrong number of arguments for {self.name!r}")
+        types = {}
+        values = _bind_kernel_args(self.inputs, args, types, self.name)
+        shape = np.broadcast_shapes(*(np.shape(values[name]) for _, name in self.inputs))
+        mapped = np.broadcast_to(eval(self.map, dict(_KERNEL_FUNCTIONS), values), shape)
+        out_type, out_name = self.output
+        dtype = types[out_type] if _is_placeholder(out_type) else np.dtype(out_type)
+        reduced = {"a": _tree_sum(mapped, axis=axis, keepdims=keepdims).astype(dtype)}
+        exec(self.post_map, dict(_KERNEL_FUNCTIONS), reduced)
+        return ndarray(np.asarray(reduced[out_name], dtype=dtype))
+
+
 def _ufunc(numpy_ufunc):
     def call(*args, **kwargs):
         _check_ufunc_keywords(kwargs)
@@ -382,6 +505,8 @@ def _build():
     cupy.ascontiguousarray = _transfer_in(np.ascontiguousarray)
     cupy.asnumpy = asnumpy
     cupy.get_array_module = get_array_module
+    cupy.ElementwiseKernel = ElementwiseKernel
+    cupy.ReductionKernel = ReductionKernel
     pool = _MemoryPool()
     cupy.get_default_memory_pool = lambda: pool
     cupy.random = _Namespace("cupy.random", default_rng=_Generator, Generator=_Generator)

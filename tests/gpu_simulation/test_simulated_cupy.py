@@ -61,3 +61,50 @@ def test_uploads_copy_and_are_counted():
     assert TRANSFERS["host_to_device"] == 3
     np.testing.assert_array_equal(device.get(), [0, 2, 3])
     assert cupy.asarray(device) is device
+
+
+def test_elementwise_kernels_run_their_body_with_broadcasting_and_typed_arguments():
+    affine = cupy.ElementwiseKernel("T x, T scale, float64 shift", "T y", "y = x * scale + shift;", "affine")
+    x, scale = cupy.asarray(np.arange(6, dtype=np.float32).reshape(2, 3)), cupy.asarray(np.float32([1, 2, 3]))
+    y = affine(x, scale, 0.5)
+    assert y.dtype == np.float32 and y.shape == (2, 3)
+    np.testing.assert_array_equal(y.get(), np.arange(6).reshape(2, 3) * [1, 2, 3] + 0.5)
+    with pytest.raises(TypeError, match="Type is mismatched"):
+        affine(x, cupy.ones(3, dtype=np.float64), 0.5)
+    with pytest.raises(TypeError, match="Unsupported type <class 'numpy.ndarray'>"):
+        affine(x, np.ones(3, dtype=np.float32), 0.5)
+
+
+def test_elementwise_kernels_write_given_outputs_in_place_and_read_them():
+    update = cupy.ElementwiseKernel("T x, float64 rate", "T doubled, S running", """
+        doubled = 2 * x;
+        running = (1 - rate) * running + rate * x;
+    """, "update")
+    running, doubled = cupy.zeros(3, dtype=np.float64), cupy.empty(3, dtype=np.float32)
+    out = update(cupy.ones(3, dtype=np.float32), 0.25, doubled, running)
+    assert out[1] is running and out[0] is doubled
+    np.testing.assert_array_equal(running.get(), [0.25] * 3)
+    np.testing.assert_array_equal(doubled.get(), [2] * 3)
+    with pytest.raises(ValueError, match="Out shape is mismatched"):
+        update(cupy.ones(3, dtype=np.float32), 0.25, cupy.empty(2, dtype=np.float32), cupy.zeros(2))
+
+
+def test_kernel_bodies_are_the_c_that_python_also_reads():
+    with pytest.raises(NotImplementedError, match="the C that is also Python"):
+        cupy.ElementwiseKernel("T x", "T y", "T twice = 2 * x; y = twice;", "declares")
+    uses_python = cupy.ElementwiseKernel("T x", "T y", "y = abs(x);", "python_builtin")  # CUDA's abs, not Python's
+    with pytest.raises(NameError):
+        uses_python(cupy.ones(2))
+
+
+def test_reduction_kernels_sum_as_accurately_as_a_tree():
+    squares = cupy.ReductionKernel("T x, T mean", "T total", "(x - mean) * (x - mean)", "a + b", "total = a", "0", "sq")
+    values = np.float32(1000) + np.random.default_rng(0).standard_normal((200_000, 2)).astype(np.float32)
+    device = cupy.asarray(values)
+    mean = device.mean(axis=0)
+    total = squares(device, mean, axis=0)
+    exact = ((values.astype(np.float64) - values.astype(np.float64).mean(axis=0)) ** 2).sum(axis=0)
+    assert total.dtype == np.float32 and mean.dtype == np.float32
+    np.testing.assert_allclose(total.get(), exact, rtol=1e-5)
+    with pytest.raises(NotImplementedError, match="only sums"):
+        cupy.ReductionKernel("T x", "T m", "x", "max(a, b)", "m = a", "0", "max")

@@ -31,14 +31,42 @@ def test_batch_norm_gradcheck(shape, training, affine, seed, device):
 
 @pytest.mark.parametrize("layer,shape", [("BatchNorm2d", (4, 3, 5, 5)), ("BatchNorm1d", (6, 3)),
                                          ("BatchNorm1d", (4, 3, 5))])
-def test_batch_norm_layer_matches_torch_over_several_steps(torch, rng, layer, shape, device):
-    ours, theirs = getattr(nn, layer)(3, momentum=0.2), getattr(torch.nn, layer)(3, momentum=0.2)
-    with torch.no_grad():
-        theirs.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, 3), dtype=torch.float32))
-        theirs.bias.copy_(torch.tensor(rng.standard_normal(3), dtype=torch.float32))
+@pytest.mark.parametrize("affine,track", [(True, True), (False, True), (True, False), (False, False)])
+def test_batch_norm_layer_matches_torch_over_several_steps(torch, rng, layer, shape, affine, track, device):
+    options = dict(momentum=0.2, affine=affine, track_running_stats=track)
+    ours, theirs = getattr(nn, layer)(3, **options), getattr(torch.nn, layer)(3, **options)
+    if affine:
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, 3), dtype=torch.float32))
+            theirs.bias.copy_(torch.tensor(rng.standard_normal(3), dtype=torch.float32))
     train_then_evaluate_against_torch(torch, rng, ours, theirs, shape, device, steps=3)
-    for key in ("running_mean", "running_var", "num_batches_tracked"):
+    for key in ("running_mean", "running_var", "num_batches_tracked") if track else ():
         assert_close(ours.state_dict()[key], theirs.state_dict()[key], what=key)
+
+
+@pytest.mark.parametrize("wanted", [(True, False, False), (False, True, False), (False, False, True)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_computes_each_gradient_alone(rng, wanted, training, device):
+    """Only the gradients asked for are computed (needs_input_grad), each equal to the one computed
+    with all three."""
+    values = rng.standard_normal((5, 3, 2, 2)) * 2 + 1
+    weight_values, bias_values = rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)
+    upstream = tinynn.tensor(rng.standard_normal((5, 3, 2, 2)), device=device)
+
+    def gradients(requires):
+        inputs = [tinynn.tensor(v, device=device, requires_grad=r) for v, r in zip((values, weight_values, bias_values),
+                                                                                  requires)]
+        mean, var = tinynn.zeros(3, dtype=np.float64, device=device), tinynn.ones(3, dtype=np.float64, device=device)
+        (F.batch_norm(inputs[0], mean, var, inputs[1], inputs[2], training=training) * upstream).sum().backward()
+        return [t.grad for t in inputs]
+
+    everything = gradients((True, True, True))
+    alone = gradients(wanted)
+    for want, full, single in zip(wanted, everything, alone):
+        if want:
+            assert_close(single, full, rtol=1e-12, atol=1e-12)
+        else:
+            assert single is None
 
 
 def train_then_evaluate_against_torch(torch, rng, ours, theirs, shape, device, steps):
@@ -109,3 +137,9 @@ def test_instance_norm_gradcheck_and_errors(rng, device):
         nn.InstanceNorm1d(3)(tinynn.zeros(2, 4, 5))
     with pytest.raises(ValueError, match="momentum must be a number to track statistics, got None"):
         nn.InstanceNorm1d(3, momentum=None, track_running_stats=True)(tinynn.zeros(2, 3, 5))
+
+
+def test_batch_norm_runs_as_fused_kernels_on_the_gpu(rng, device):
+    x = leaf(rng.standard_normal((4, 3, 2, 2)), device=device)
+    y = F.batch_norm(x, None, None, training=True)
+    assert type(y.grad_fn).__name__ == ("BatchNorm" if device == "cpu" else "FusedBatchNorm")

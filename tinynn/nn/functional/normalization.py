@@ -1,6 +1,7 @@
 """Batch normalization, with the full backward through the batch statistics; instance normalization."""
 import numpy as np
 
+from ... import backend
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .layer_norm import group_norm
@@ -89,12 +90,16 @@ class BatchNorm(Function):
         y += layout.tile(shift)
         return layout.unrows(y)
 
+    def _momentum(self):
+        """Counts this batch; the weight of its statistics in the running ones (None: a plain average)."""
+        if self.num_batches_tracked is not None:
+            self.num_batches_tracked += 1
+        return self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+
     def _update_running_stats(self, mean, var, count):
         if self.running_mean is None:
             return
-        if self.num_batches_tracked is not None:
-            self.num_batches_tracked += 1
-        momentum = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+        momentum = self._momentum()
         unbiased_var = var * (count / (count - 1))  # PyTorch tracks the unbiased variance
         self.running_mean *= 1 - momentum
         self.running_mean += momentum * mean
@@ -148,7 +153,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out = batch_norm(input.reshape(n, c, length, 1), running_mean, running_var, weight, bias, training,
                          momentum, eps, num_batches_tracked, name)
         return out.reshape(n, c, length)
-    function = BatchNorm(
+    from .fused_batch_norm import FusedBatchNorm  # here, as it builds on BatchNorm
+
+    function = (FusedBatchNorm if backend.is_gpu_array(input.data) else BatchNorm)(
         running_mean.data if running_mean is not None else None,
         running_var.data if running_var is not None else None,
         training, momentum, eps,

@@ -1,0 +1,85 @@
+"""tinynn.fused: every fused GPU kernel is C that CUDA compiles and Python that the simulated CuPy runs.
+
+What each kernel computes is tested where it is used (batch norm on the simulated and the real GPU,
+against the CPU code and PyTorch); here, that its text is well-formed for both readers."""
+import importlib
+import pkgutil
+import re
+import textwrap
+
+import pytest
+
+import tinynn
+from tinynn import fused
+
+for _module in pkgutil.walk_packages(tinynn.__path__, "tinynn."):  # every kernel is declared at import
+    importlib.import_module(_module.name)
+
+C_TYPES = {"float16": "__half", "float32": "float", "float64": "double", "int32": "int", "int64": "long long", "bool": "bool"}
+
+
+def kernel_id(kernel):
+    return kernel.definition[-1]
+
+
+def parameters(spec):
+    return [tuple(part.split()) for part in spec.split(",")]
+
+
+def cuda_source(kernel, placeholder_type):
+    """The kernel as CuPy lays it out: each argument bound by reference to its element (inputs const),
+    the body (or map, reduce and post-map expressions) after them; every placeholder type set to
+    ``placeholder_type``."""
+    def c_type(type_name):
+        return C_TYPES.get(type_name, placeholder_type)
+
+    if isinstance(kernel, fused.SumKernel):
+        in_params, out_params, map_expr, reduce_expr, post_map_expr, _, name = kernel.definition
+        (out_type, out_name), = parameters(out_params)
+        body = (f"{c_type(out_type)} a = ({map_expr}); {c_type(out_type)} b = a; a = ({reduce_expr});\n"
+                f"{c_type(out_type)} &{out_name} = _raw_{out_name}[i]; {post_map_expr};")
+        outputs = [(out_type, out_name)]
+    else:
+        in_params, out_params, body, name = kernel.definition
+        outputs = parameters(out_params)
+    inputs = parameters(in_params)
+    arguments = [f"const {c_type(t)}* _raw_{n}" for t, n in inputs] + [f"{c_type(t)}* _raw_{n}" for t, n in outputs]
+    bindings = [f"const {c_type(t)} &{n} = _raw_{n}[i];" for t, n in inputs]
+    if not isinstance(kernel, fused.SumKernel):
+        bindings += [f"{c_type(t)} &{n} = _raw_{n}[i];" for t, n in outputs]
+    return (f'extern "C" __global__ void {name}({", ".join(arguments)}) {{\n'
+            f"int i = blockIdx.x * blockDim.x + threadIdx.x;\n" + "\n".join(bindings) + f"\n{body}\n}}\n")
+
+
+def kernel_texts(kernel):
+    if isinstance(kernel, fused.SumKernel):
+        return [(kernel.definition[2], "eval"), (kernel.definition[4], "exec")]
+    return [(kernel.definition[2], "exec")]
+
+
+def test_every_kernel_is_declared_and_named_once():
+    names = [kernel_id(kernel) for kernel in fused.KERNELS]
+    assert names and len(names) == len(set(names))
+    assert all(re.fullmatch(r"tinynn_\w+", name) for name in names)
+
+
+@pytest.mark.parametrize("kernel", fused.KERNELS, ids=kernel_id)
+def test_kernel_text_is_also_python(kernel):
+    for text, mode in kernel_texts(kernel):
+        compile(textwrap.dedent(text).strip(), kernel_id(kernel), mode)
+        assert "**" not in text and "//" not in text, "operators C reads otherwise"
+
+
+@pytest.mark.parametrize("placeholder_type", ["float", "double"])
+@pytest.mark.parametrize("kernel", fused.KERNELS, ids=kernel_id)
+def test_kernel_compiles_with_nvrtc(kernel, placeholder_type):
+    nvrtc = pytest.importorskip("cupy_backends.cuda.libs.nvrtc", reason="CuPy (with NVRTC) is not installed")
+    source = cuda_source(kernel, placeholder_type)
+    try:
+        program = nvrtc.createProgram(source, "kernel.cu", [], [])
+    except Exception as error:  # no libnvrtc on this machine
+        pytest.skip(f"NVRTC cannot be loaded: {error}")
+    try:
+        nvrtc.compileProgram(program, ["--gpu-architecture=compute_80"])
+    except nvrtc.NVRTCError as error:
+        pytest.fail(f"{kernel_id(kernel)} does not compile ({error}):\n{nvrtc.getProgramLog(program)}\n{source}")

@@ -362,16 +362,18 @@ def _kernel_params(spec):
     for param in params:
         if len(param) != 2:  # CuPy's `raw` arguments are not simulated
             raise NotImplementedError(f"kernel parameter {' '.join(param)!r}: only 'type name' is simulated")
+        _is_placeholder(param[0])  # refuses what is neither, as CuPy does
     return params
 
 
-_KERNEL_TYPES = {"bool", "float16", "float32", "float64", "complex64", "complex128"} | {
-    f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)}
-
-
 def _is_placeholder(type_name):
-    """A type that is not a dtype name (T, S...) takes the dtype of its arguments, as in CuPy."""
-    return type_name not in _KERNEL_TYPES
+    """CuPy's rule: a one-letter type (T, S...) takes the dtype of its arguments; any other must be
+    a dtype's name."""
+    if len(type_name) == 1:
+        return True
+    if np.dtype(type_name).name != type_name:
+        raise ValueError(f"Wrong type {type_name}")
+    return False
 
 
 def _bind_kernel_args(params, args, types, kernel):

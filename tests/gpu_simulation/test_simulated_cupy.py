@@ -108,3 +108,10 @@ def test_reduction_kernels_sum_as_accurately_as_a_tree():
     np.testing.assert_allclose(total.get(), exact, rtol=1e-5)
     with pytest.raises(NotImplementedError, match="only sums"):
         cupy.ReductionKernel("T x", "T m", "x", "max(a, b)", "m = a", "0", "max")
+
+
+def test_kernel_types_are_one_letter_placeholders_or_dtype_names():
+    with pytest.raises(ValueError, match="Wrong type float"):
+        cupy.ElementwiseKernel("float x", "float y", "y = x;", "c_type_name")
+    doubled = cupy.ElementwiseKernel("T x, float64 factor", "T y", "y = x * factor;", "typed")(cupy.ones(2, np.float32), 2)
+    assert doubled.dtype == np.float32

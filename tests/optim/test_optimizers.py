@@ -167,3 +167,19 @@ def test_foreach_defaults_to_the_gpu_only(device):
     optimizer.step()
     assert optimizer.param_groups[0]["foreach"] is None
     assert bool(optimizer._flat_states) == (device == "gpu")
+
+
+def test_foreach_keeps_the_parameters_in_one_flat_array_and_follows_replaced_data(device):
+    """After the first foreach step every parameter's data is a view of one flat array (no copies
+    back per step); a parameter whose data is replaced (``module.to``, an assignment) is gathered
+    again, and its new values are the ones updated."""
+    looped, _ = _run("SGD", dict(lr=0.1, momentum=0.9), False, device, steps=4)
+    params, optimizer = _run("SGD", dict(lr=0.1, momentum=0.9), True, device, steps=2)
+    flat = optimizer._flat_states[(0, params[0].device, params[0].dtype)]
+    flat.values[...] = 0
+    assert all(not np.any(param.numpy()) for param in params[:3]), "the parameters are views of the flat values"
+    for param, value in zip(params[:3], _run("SGD", dict(lr=0.1, momentum=0.9), True, device, steps=2)[0]):
+        param.data = value.data.copy()  # replaced, not written in place
+    _run("SGD", dict(lr=0.1, momentum=0.9), True, device, steps=2, params=params, optimizer=optimizer)
+    for a, b in zip(looped, params):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -4,14 +4,17 @@ Subclasses implement ``_update(param, grad, state, group)`` with the update rule
 updates are done in place on ``param.data`` under no_grad, so nothing is recorded.
 
 Every update rule is elementwise, so it can also run once over all of a group's parameters laid
-end to end: ``foreach`` (PyTorch's name for its multi-tensor path). The parameters and gradients
-are concatenated into flat arrays, the rule runs on those, and the new values are copied back;
-the rule's state lives in flat arrays whose pieces are each parameter's state (``state_dict``
-sees the usual per-parameter tensors). The results are the same bits, but the update costs a
-handful of array operations instead of a handful per parameter: on the GPU, where each operation
-is a kernel launch with microseconds of CPU overhead, SGD on the seed model goes from about 306
-kernel launches per step to about 45 (``tests/gpu_simulation/count_calls.py``; the copies back are
-most of them). ``foreach=None`` (the default) does this
+end to end: ``foreach`` (PyTorch's name for its multi-tensor path). On its first step it moves
+the parameters' values into one flat array and makes each ``param.data`` a view of its piece
+(so a parameter's ``data`` is a different array object afterwards, with the same values); the
+gradients are concatenated each step, the rule runs on the flat arrays, and the parameters see
+the new values at once. The rule's state lives in flat arrays whose pieces are each parameter's
+state (``state_dict`` sees the usual per-parameter tensors). The results are the same bits, but
+the update costs a handful of array operations instead of a handful per parameter: on the GPU,
+where each operation is a kernel launch with microseconds of CPU overhead, SGD on the seed model
+goes from about 306 kernel launches per step to about 10 (``tests/gpu_simulation/count_calls.py``).
+Should a parameter's ``data`` be replaced (``module.to``, an assignment), the next step gathers
+the values again. ``foreach=None`` (the default) does this
 for parameters on the GPU only, as PyTorch does; on the CPU, where an operation on a small array
 costs about a microsecond, the plain loop is as fast.
 """
@@ -97,11 +100,9 @@ class Optimizer:
                     self._update(param, param.grad.data, state, group)
                 return
             self._flat_states[(group_index, params[0].device, params[0].dtype)] = flat
-        values = Tensor._from_op(xp.concatenate([param.data.reshape(-1) for param in params]), False)
+        values = Tensor._from_op(flat.values, False)
         self._update(values, xp.concatenate([param.grad.data.reshape(-1) for param in params]), flat.state, group)
         flat.scatter(params, states)
-        for param, (start, end) in zip(params, flat.spans):
-            param.data[...] = values.data[start:end].reshape(param.shape)
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
@@ -188,13 +189,18 @@ def adam_moments(param, grad, state, betas):
 
 
 class _FlatState:
-    """The state of several parameters as flat arrays (the parameters laid end to end), whose
-    pieces are also each parameter's own state entries, so both views stay the same numbers."""
+    """The values and state of several parameters as flat arrays (the parameters laid end to end),
+    whose pieces are also each parameter's ``data`` and own state entries, so both views stay the
+    same numbers."""
 
-    def __init__(self, params, state):
+    def __init__(self, xp, params, state):
         self.param_ids = [id(param) for param in params]
         ends = list(itertools.accumulate(param.numel() for param in params))
         self.spans = list(zip([0] + ends[:-1], ends))
+        self.values = xp.concatenate([param.data.reshape(-1) for param in params])
+        for param, (start, end) in zip(params, self.spans):
+            param.data = self.values[start:end].reshape(param.shape)
+        self.data_views = [param.data for param in params]
         self.state = state
         self.handed_out = []  # the per-parameter states as last set by ``scatter``
         self.scattered = {}  # key -> the flat array the per-parameter views were last cut from
@@ -215,12 +221,14 @@ class _FlatState:
                 flat[key] = values[0]
             else:
                 return None
-        return cls(params, flat)
+        return cls(xp, params, flat)
 
     def holds(self, params, states):
-        """Whether these are still the parameters, and their states still what ``scatter`` left
-        (``load_state_dict`` or an update of only some parameters changes them)."""
+        """Whether these are still the parameters, their data still the views of ``values``, and
+        their states still what ``scatter`` left (``load_state_dict`` or an update of only some
+        parameters changes them)."""
         return ([id(param) for param in params] == self.param_ids and len(self.handed_out) == len(states)
+                and all(param.data is view for param, view in zip(params, self.data_views))
                 and all(state.keys() == given.keys() and all(state[key] is given[key] for key in given)
                         for state, given in zip(states, self.handed_out)))
 

@@ -47,7 +47,7 @@ def cuda_source(kernel, placeholder_type):
     bindings = [f"const {c_type(t)} &{n} = _raw_{n}[i];" for t, n in inputs]
     if not isinstance(kernel, fused.SumKernel):
         bindings += [f"{c_type(t)} &{n} = _raw_{n}[i];" for t, n in outputs]
-    return (f'extern "C" __global__ void {name}({", ".join(arguments)}) {{\n'
+    return (fused.PREAMBLE + f'extern "C" __global__ void {name}({", ".join(arguments)}) {{\n'
             f"int i = blockIdx.x * blockDim.x + threadIdx.x;\n" + "\n".join(bindings) + f"\n{body}\n}}\n")
 
 

@@ -8,10 +8,17 @@ the speed. Batch normalization written as array operations takes about 25 launch
 Each kernel is declared once, like CuPy's ``ElementwiseKernel``/``ReductionKernel`` (the same
 arguments), and compiled the first time it runs (CuPy caches the binary on disk). Its body is
 written in the subset that C and Python share: statements ``name = expression;`` over
-arithmetic and ``sqrt``. CuPy compiles it as C; the simulated CuPy of the tests evaluates the
-same text with NumPy arrays, so the kernels are checked against the CPU code on every machine.
+arithmetic, comparisons, ``&``/``|`` of comparisons, ``sqrt`` and ``where(condition, a, b)``
+(``condition ? a : b``, defined for CUDA by ``PREAMBLE``). CuPy compiles it as C; the simulated
+CuPy of the tests evaluates the same text with NumPy arrays (``where`` is NumPy's), so the
+kernels are checked against the CPU code on every machine.
 """
 from . import backend
+
+PREAMBLE = """
+template <typename C, typename A, typename B>
+__device__ A where(const C condition, const A a, const B b) { return condition ? a : A(b); }
+"""
 
 
 KERNELS = []  # every kernel declared, for the tests that compile them
@@ -30,7 +37,7 @@ class _Kernel:
     def _kernel(self):
         cupy = backend.cupy_module()
         if self._built[0] is not cupy:
-            self._built = (cupy, getattr(cupy, self.cupy_class)(*self.definition))
+            self._built = (cupy, getattr(cupy, self.cupy_class)(*self.definition, preamble=PREAMBLE))
         return self._built[1]
 
 
@@ -57,3 +64,15 @@ class SumKernel(_Kernel):
 
     def __call__(self, *args, axis):
         return self._kernel()(*args, axis=axis)
+
+
+def channels_last(array):
+    """An (N, C, H, W) array seen as (N, H, W, C), other ranks as they are: for tinynn's
+    channels-last activations, the order of the values in memory, in which a kernel reads and
+    writes contiguously and allocates its outputs."""
+    return array.transpose(0, 2, 3, 1) if array.ndim == 4 else array
+
+
+def channels_first(array):
+    """The inverse of ``channels_last``: the NCHW-shaped view."""
+    return array.transpose(0, 3, 1, 2) if array.ndim == 4 else array

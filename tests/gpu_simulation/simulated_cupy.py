@@ -376,26 +376,31 @@ def _is_placeholder(type_name):
     return False
 
 
-def _bind_kernel_args(params, args, types, kernel):
-    """Kernel arguments -> {name: NumPy value}; placeholder types resolved into ``types`` from the
-    arrays (two arrays of one placeholder must agree, as CuPy demands), numbers cast to the type."""
-    values = {}
+def _kernel_types(params, args, types, kernel):
+    """Resolve placeholder types from the array arguments into ``types``: two arrays of one
+    placeholder must agree, and a typed array must have its type, as CuPy demands."""
     for (type_name, name), arg in zip(params, args):
         if isinstance(arg, np.ndarray):
             raise TypeError(f"{kernel}: Unsupported type <class 'numpy.ndarray'> for {name!r} (a host array)")
         if isinstance(arg, ndarray):
             dtype = arg._host.dtype
             if not _is_placeholder(type_name) and dtype != np.dtype(type_name):
-                raise TypeError(f"{kernel}: {name!r} must be {type_name}, got {dtype}")
+                raise TypeError(f"{kernel}: Type is mismatched. {name} {dtype} {type_name}")
             if types.setdefault(type_name, dtype) != dtype:
                 raise TypeError(f"{kernel}: Type is mismatched. {name} {dtype} {type_name} {types[type_name]}")
-            values[name] = arg._host
+
+
+def _kernel_values(params, args, types, kernel):
+    """{name: NumPy value}: arrays as they are, numbers cast to their parameter's type."""
+    values = {}
     for (type_name, name), arg in zip(params, args):
-        if name not in values:
-            dtype = types.get(type_name) if _is_placeholder(type_name) else np.dtype(type_name)
-            if dtype is None:
-                raise TypeError(f"{kernel}: the type {type_name} of {name!r} is decided by no array argument")
-            values[name] = np.asarray(arg, dtype=dtype)
+        if isinstance(arg, ndarray):
+            values[name] = arg._host
+            continue
+        dtype = types.get(type_name) if _is_placeholder(type_name) else np.dtype(type_name)
+        if dtype is None:
+            raise TypeError(f"{kernel}: the type {type_name} of {name!r} is decided by no array argument")
+        values[name] = np.asarray(arg, dtype=dtype)
     return values
 
 
@@ -408,7 +413,8 @@ def _compile_kernel_text(text, kernel, mode):
         raise NotImplementedError(f"{kernel}: the simulation runs only the C that is also Python ({error})") from None
 
 
-_KERNEL_FUNCTIONS = {"__builtins__": {}, "sqrt": np.sqrt}  # nothing of Python's own: C has none of it
+# Nothing of Python's own (C has none of it); ``where`` is what tinynn.fused.PREAMBLE defines for CUDA.
+_KERNEL_FUNCTIONS = {"__builtins__": {}, "sqrt": np.sqrt, "where": np.where}
 
 
 class ElementwiseKernel:
@@ -423,11 +429,13 @@ class ElementwiseKernel:
         if len(args) not in (len(self.inputs), len(self.inputs) + len(self.outputs)):
             raise TypeError(f"Wrong number of arguments for {self.name!r}")
         types = {}
-        values = _bind_kernel_args(self.inputs, args, types, self.name)
-        outputs = args[len(self.inputs):]
+        inputs, outputs = args[:len(self.inputs)], args[len(self.inputs):]
+        _kernel_types(self.outputs, outputs, types, self.name)  # outputs first, as CuPy decides types
+        _kernel_types(self.inputs, inputs, types, self.name)
+        values = _kernel_values(self.inputs, inputs, types, self.name)
         shape = np.broadcast_shapes(*(np.shape(values[name]) for _, name in self.inputs))
         if outputs:
-            values.update(_bind_kernel_args(self.outputs, outputs, types, self.name))
+            values.update(_kernel_values(self.outputs, outputs, types, self.name))
             if any(out._host.shape != shape for out in outputs):
                 raise ValueError("Out shape is mismatched")
         else:
@@ -454,7 +462,8 @@ class ReductionKernel:
         if len(args) != len(self.inputs):
             raise TypeError(f"Wrong number of arguments for {self.name!r}")
         types = {}
-        values = _bind_kernel_args(self.inputs, args, types, self.name)
+        _kernel_types(self.inputs, args, types, self.name)
+        values = _kernel_values(self.inputs, args, types, self.name)
         shape = np.broadcast_shapes(*(np.shape(values[name]) for _, name in self.inputs))
         mapped = np.broadcast_to(eval(self.map, dict(_KERNEL_FUNCTIONS), values), shape)
         out_type, out_name = self.output

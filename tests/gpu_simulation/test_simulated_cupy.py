@@ -115,3 +115,10 @@ def test_kernel_types_are_one_letter_placeholders_or_dtype_names():
         cupy.ElementwiseKernel("float x", "float y", "y = x;", "c_type_name")
     doubled = cupy.ElementwiseKernel("T x, float64 factor", "T y", "y = x * factor;", "typed")(cupy.ones(2, np.float32), 2)
     assert doubled.dtype == np.float32
+
+
+def test_kernels_may_call_where_and_take_scalar_types_from_outputs():
+    route = cupy.ElementwiseKernel("T g, I index, I wanted", "T gx", "gx = gx + where(index == wanted, g, 0);", "route")
+    gx = cupy.ones(3, dtype=np.float32)
+    route(cupy.asarray(np.float32([5, 6, 7])), cupy.asarray(np.uint8([0, 2, 2])), 2, gx)
+    np.testing.assert_array_equal(gx.get(), [1, 7, 8])

@@ -73,6 +73,22 @@ def test_max_pool_pads_with_minus_infinity(device):
     np.testing.assert_array_equal(y.numpy().ravel(), [-1, -2, -5, -6])
 
 
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_max_pool_padding_and_nan_like_torch(torch, requires_grad, device):
+    """Padding never wins (all-negative windows), a NaN wins its windows and takes their gradient,
+    whether or not the argmax is kept (it is only when a gradient is wanted)."""
+    values = -np.arange(1, 26, dtype=np.float32).reshape(1, 1, 5, 5)
+    values[0, 0, 3, 1] = np.nan
+    x = tinynn.tensor(values, device=device, requires_grad=requires_grad)
+    tx = torch.tensor(values, requires_grad=requires_grad)
+    y, ty = F.max_pool2d(x, 3, stride=2, padding=1), torch.nn.functional.max_pool2d(tx, 3, stride=2, padding=1)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    assert np.isnan(y.numpy()).sum() == 4 and (y.numpy()[~np.isnan(y.numpy())] < 0).all()
+    if requires_grad:
+        y.sum().backward(), ty.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
 def test_max_pool_stride_defaults_to_kernel_size():
     assert F.max_pool2d(tinynn.zeros(1, 1, 8, 8), 2).shape == (1, 1, 4, 4)
 

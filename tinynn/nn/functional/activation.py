@@ -1,9 +1,15 @@
 """Activations and the (log-)softmax."""
 import math
 
+from ... import backend
 from ...autograd import Function
+from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...ops.erf import erf_values
 from .validation import check_float, check_not_empty
+
+
+# ReLU's backward in one GPU kernel instead of a comparison and a product (see tinynn.fused).
+RELU_GRAD = ElementwiseKernel("T g, T y", "T gx", "gx = where(y > 0, g, 0);", "tinynn_relu_grad")
 
 
 class ReLU(Function):
@@ -14,6 +20,8 @@ class ReLU(Function):
         return self.y
 
     def backward(self, gy):
+        if backend.is_gpu_array(gy):
+            return (channels_first(RELU_GRAD(channels_last(gy), channels_last(self.y))),)
         return (gy * (self.y > 0),)
 
 

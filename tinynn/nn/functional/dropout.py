@@ -1,7 +1,15 @@
 """Dropout: randomly zeroing activations (or whole channels) during training."""
-from ... import random
+from ... import backend, random
+from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...autograd import Function
 from .validation import check_float, check_not_empty
+
+
+# The mask and the product in one GPU kernel (see tinynn.fused); the mask is kept for backward.
+DROPOUT = ElementwiseKernel("T x, D draw, float64 threshold, T scale", "T y, T mask", """
+mask = where(draw >= threshold, scale, 0);
+y = x * mask;
+""", "tinynn_dropout")
 
 
 class Dropout(Function):
@@ -24,13 +32,19 @@ class Dropout(Function):
 
     def forward(self, x):
         xp = self.xp(x)
-        if self.mask is None:
-            threshold = round(self.p * 65536)
-            if self.per_channel:
-                draws = random.uint16(xp, x.shape[:2]).reshape(x.shape[:2] + (1,) * (x.ndim - 2))
-            else:
-                draws = random.uint16_like_layout(xp, x)
-            self.mask = (draws >= threshold) * x.dtype.type(65536 / (65536 - threshold))
+        if self.mask is not None:
+            return x * self.mask
+        threshold = round(self.p * 65536)
+        if self.per_channel:
+            draws = random.uint16(xp, x.shape[:2]).reshape(x.shape[:2] + (1,) * (x.ndim - 2))
+        else:
+            draws = random.uint16_like_layout(xp, x)
+        scale = x.dtype.type(65536 / (65536 - threshold))
+        if backend.is_gpu_array(x):
+            y, mask = DROPOUT(channels_last(x), channels_last(draws), threshold, scale)
+            self.mask = channels_first(mask)
+            return channels_first(y)
+        self.mask = (draws >= threshold) * scale
         return x * self.mask
 
     def backward(self, gy):

@@ -1,5 +1,5 @@
 """Batch normalization on the GPU in four kernels per pass: ``BatchNorm``'s math, fused."""
-from ...fused import ElementwiseKernel, SumKernel
+from ...fused import ElementwiseKernel, SumKernel, channels_first, channels_last
 from .normalization import BatchNorm
 
 SQUARED_DEVIATIONS = SumKernel("T x, T mean", "(x - mean) * (x - mean)", "tinynn_bn_squared_deviations")
@@ -31,19 +31,6 @@ c = -scale * sum_g / count - b * mean;
 INPUT_GRAD = ElementwiseKernel("T g, T x, T scale, T b, T c", "T gx", "gx = g * scale + x * b + c;", "tinynn_bn_input_grad")
 
 
-def channels_last(array):
-    """(N, C) or (N, C, H, W) -> the same values as (N, C) or (N, H, W, C) (a view), and the axes
-    to sum over for per-channel totals. Per-channel vectors (C,) broadcast against it."""
-    if array.ndim == 2:
-        return array, (0,)
-    return array.transpose(0, 2, 3, 1), (0, 1, 2)
-
-
-def channels_first(array):
-    """The inverse of ``channels_last``: NCHW-shaped (a view)."""
-    return array if array.ndim == 2 else array.transpose(0, 3, 1, 2)
-
-
 class FusedBatchNorm(BatchNorm):
     """``BatchNorm`` on the GPU: the same math and results (see its docstring), each pass in four
     kernels instead of about 25 array operations (one per small per-channel step).
@@ -64,7 +51,8 @@ class FusedBatchNorm(BatchNorm):
 
     def forward(self, x, weight=None, bias=None):
         xp = self.xp(x)
-        x_last, self.axes = channels_last(x)
+        x_last = channels_last(x)
+        self.axes = tuple(range(x.ndim - 1))  # all but the channels
         count = x.size // x.shape[1]
         weight = 1.0 if weight is None else weight  # numbers broadcast like per-channel vectors
         bias = 0.0 if bias is None else bias
@@ -85,7 +73,7 @@ class FusedBatchNorm(BatchNorm):
         return channels_first(AFFINE(x_last, scale, shift))
 
     def backward(self, gy):
-        g, _ = channels_last(gy)
+        g = channels_last(gy)
         count = gy.size // gy.shape[1]
         gx = grad_weight = None
         if self.training or self.needs_input_grad[1]:

@@ -4,6 +4,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Function
+from ...fused import ElementwiseKernel
 from ...tensor import Tensor
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .resampling import adaptive_average
@@ -46,6 +47,16 @@ class _Pool2d(Function):
             yield p * self.kernel_size[1] + q, window
 
 
+# Each kernel offset's step of MaxPool2d in one GPU kernel (see tinynn.fused), the same lines as
+# the CPU code: keep the running maximum and the offset it came from (NaN wins); route dL/dy back.
+RUNNING_MAX = ElementwiseKernel("T candidate, I offset", "T best, I argmax", """
+argmax = where((candidate > best) | (candidate != candidate), offset, argmax);
+best = where((candidate > best) | (candidate != candidate), candidate, best);
+""", "tinynn_max_pool_running_max")
+ROUTE_TO_ARGMAX = ElementwiseKernel("T g, I argmax, I offset", "T gx", "gx = gx + where(argmax == offset, g, 0);",
+                                    "tinynn_max_pool_route_to_argmax")
+
+
 class MaxPool2d(_Pool2d):
     """y[n, c, i, j] = max over the window (p, q) of x[n, c, i*S + p*D - P, j*S + q*D - P].
 
@@ -75,12 +86,16 @@ class MaxPool2d(_Pool2d):
                 argmax = xp.zeros(y.shape, dtype=np.uint8 if self.kernel_size[0] * self.kernel_size[1] < 256
                                   else np.int32)
                 continue
-            if self.needs_input_grad[0] or self.keep_argmax:
+            if not (self.needs_input_grad[0] or self.keep_argmax):
+                xp.maximum(y, candidate, out=y)
+            elif xp is np:
                 better = (candidate > y) | xp.isnan(candidate)
                 # argmax = where(better, offset, argmax), in arithmetic form (far faster than where()
                 # here; unsigned wrap-around cancels out exactly).
                 argmax += better * (argmax.dtype.type(offset) - argmax)
-            xp.maximum(y, candidate, out=y)
+                xp.maximum(y, candidate, out=y)
+            else:
+                RUNNING_MAX(candidate, offset, y, argmax)
         self.argmax = argmax
         return to_nchw(y)
 
@@ -89,7 +104,10 @@ class MaxPool2d(_Pool2d):
         g = to_nhwc(gy)
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         for offset, window in self._offsets():
-            gx[window] += g * (self.argmax == offset)
+            if xp is np:
+                gx[window] += g * (self.argmax == offset)
+            else:
+                ROUTE_TO_ARGMAX(g, self.argmax, offset, gx[window])
         return (to_nchw(self._unpad(gx)),)
 
     def indices(self):

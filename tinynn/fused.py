@@ -7,17 +7,22 @@ the speed. Batch normalization written as array operations takes about 25 launch
 
 Each kernel is declared once, like CuPy's ``ElementwiseKernel``/``ReductionKernel`` (the same
 arguments), and compiled the first time it runs (CuPy caches the binary on disk). Its body is
-written in the subset that C and Python share: statements ``name = expression;`` over
-arithmetic, comparisons, ``&``/``|`` of comparisons, ``sqrt`` and ``where(condition, a, b)``
-(``condition ? a : b``, defined for CUDA by ``PREAMBLE``). CuPy compiles it as C; the simulated
-CuPy of the tests evaluates the same text with NumPy arrays (``where`` is NumPy's), so the
-kernels are checked against the CPU code on every machine.
+written in the subset that C and Python share: statements ``[type] name = expression;`` over
+arithmetic, comparisons, ``&``/``|`` of parenthesised comparisons, the C functions ``sqrt``,
+``floor``, ``cos``, ``sin``, the cast ``ptrdiff_t(x)``, and ``where(condition, a, b)``
+(``condition ? a : b``) and ``clip(a, low, high)``, which ``PREAMBLE`` defines for CUDA; a
+``raw`` array is indexed by a computed position. CuPy compiles it as C; the simulated CuPy of the
+tests evaluates the same text with NumPy arrays (dropping the declarations' types, and with
+NumPy's ``where`` and ``clip``), so the kernels are checked against the CPU code on every machine.
+Divisions have a floating-point operand (C would divide integers without the remainder).
 """
 from . import backend
 
 PREAMBLE = """
 template <typename C, typename A, typename B>
 __device__ A where(const C condition, const A a, const B b) { return condition ? a : A(b); }
+template <typename A, typename L, typename H>
+__device__ A clip(const A a, const L low, const H high) { return a < low ? A(low) : (a > high ? A(high) : a); }
 """
 
 

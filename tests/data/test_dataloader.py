@@ -179,3 +179,17 @@ def test_concat_dataset_keeps_the_order_asked_for():
         [100.0, 101.0, 102.0, 103.0, 104.0, 0.0, 1.0, 4.0, 9.0])
     with pytest.raises(IndexError, match="index 9 is out of range for 9 samples"):
         both[9]
+
+
+def test_affine_transform_on_a_device_equals_the_numpy_one(rng, device):
+    """Rotation, scaling and shifts, including samples outside the image (zero fill), on several
+    channels: the GPU's fused kernel against the NumPy code."""
+    images = rng.random((5, 2, 9, 7)).astype(np.float32)
+    angles, scales = rng.uniform(-40, 40, 5), rng.uniform(0.7, 1.3, 5)
+    shifts = np.round(rng.uniform(-3, 3, (5, 2)))
+    expected = transforms.RandomAffine.apply(images, angles, shifts, scales)
+    on_device = tinynn.tensor(images, device=device).data
+    got = transforms.RandomAffine.apply(on_device, angles.astype(np.float32), shifts, scales)
+    assert tinynn.backend.device_of(got) == tinynn.backend.canonical_device(device)
+    np.testing.assert_allclose(tinynn.backend.to_device(got, "cpu"), expected, rtol=1e-5, atol=1e-5)
+    assert (expected == 0).any() and (expected > 0).mean() > 0.5, "some samples fall outside the image"

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import json
 import operator
+import re
 import sys
 import textwrap
 import types
@@ -357,13 +358,19 @@ def scatter_add(a, slices, value):
 
 
 def _kernel_params(spec):
-    """CuPy's parameter list "T x, float64 eps" -> [("T", "x"), ("float64", "eps")]."""
-    params = [tuple(part.split()) for part in spec.split(",")]
-    for param in params:
-        if len(param) != 2:  # CuPy's `raw` arguments are not simulated
-            raise NotImplementedError(f"kernel parameter {' '.join(param)!r}: only 'type name' is simulated")
-        _is_placeholder(param[0])  # refuses what is neither, as CuPy does
-    return params
+    """CuPy's parameter list "T x, raw T y, float64 eps" -> ([("T", "x"), ("T", "y"), ("float64", "eps")],
+    {"y"}): the parameters and the names of the raw ones (whole arrays the body indexes itself)."""
+    params, raw = [], set()
+    for part in spec.split(","):
+        words = part.split()
+        if len(words) == 3 and words[0] == "raw":
+            raw.add(words[2])
+            words = words[1:]
+        if len(words) != 2:
+            raise NotImplementedError(f"kernel parameter {part.strip()!r}: only '[raw] type name' is simulated")
+        _is_placeholder(words[0])  # refuses what is neither, as CuPy does
+        params.append(tuple(words))
+    return params, raw
 
 
 def _is_placeholder(type_name):
@@ -404,24 +411,31 @@ def _kernel_values(params, args, types, kernel):
     return values
 
 
+_DECLARATION = re.compile(r"^(\s*)(?:const\s+)?[A-Za-z_]\w*\s+(?=[A-Za-z_]\w*\s*=[^=])", re.MULTILINE)
+
+
 def _compile_kernel_text(text, kernel, mode):
-    """A kernel body: C that is also Python (``name = expression;`` lines, arithmetic, sqrt), so that
-    NumPy can evaluate what CUDA would compile."""
+    """A kernel body: C that is also Python (``[type] name = expression;`` lines over arithmetic,
+    comparisons and the functions below; ``raw`` arrays indexed by computed positions), so that
+    NumPy can evaluate what CUDA would compile. A declaration's type is dropped (NumPy keeps
+    its own)."""
     try:
-        return compile(textwrap.dedent(text).strip(), f"<CuPy kernel {kernel}>", mode)
+        return compile(_DECLARATION.sub(r"\1", textwrap.dedent(text).strip()), f"<CuPy kernel {kernel}>", mode)
     except SyntaxError as error:
         raise NotImplementedError(f"{kernel}: the simulation runs only the C that is also Python ({error})") from None
 
 
-# Nothing of Python's own (C has none of it); ``where`` is what tinynn.fused.PREAMBLE defines for CUDA.
-_KERNEL_FUNCTIONS = {"__builtins__": {}, "sqrt": np.sqrt, "where": np.where}
+# Nothing of Python's own (C has none of it): the C math functions and what tinynn.fused.PREAMBLE
+# defines for CUDA (``where``, ``clip``), and the functional cast ``ptrdiff_t(x)``.
+_KERNEL_FUNCTIONS = {"__builtins__": {}, "sqrt": np.sqrt, "floor": np.floor, "cos": np.cos, "sin": np.sin,
+                     "where": np.where, "clip": np.clip, "ptrdiff_t": lambda value: np.asarray(value).astype(np.int64)}
 
 
 class ElementwiseKernel:
     """cupy.ElementwiseKernel: the body runs once over whole NumPy arrays broadcast together."""
 
     def __init__(self, in_params, out_params, operation, name="kernel", **kwargs):
-        self.inputs, self.outputs = _kernel_params(in_params), _kernel_params(out_params)
+        (self.inputs, self.raw), (self.outputs, _) = _kernel_params(in_params), _kernel_params(out_params)
         self.name = name
         self.code = _compile_kernel_text(operation, name, "exec")
 
@@ -433,7 +447,7 @@ class ElementwiseKernel:
         _kernel_types(self.outputs, outputs, types, self.name)  # outputs first, as CuPy decides types
         _kernel_types(self.inputs, inputs, types, self.name)
         values = _kernel_values(self.inputs, inputs, types, self.name)
-        shape = np.broadcast_shapes(*(np.shape(values[name]) for _, name in self.inputs))
+        shape = np.broadcast_shapes(*(np.shape(values[name]) for _, name in self.inputs if name not in self.raw))
         if outputs:
             values.update(_kernel_values(self.outputs, outputs, types, self.name))
             if any(out._host.shape != shape for out in outputs):
@@ -453,7 +467,9 @@ class ReductionKernel:
                  **kwargs):
         if reduce_expr.replace(" ", "") != "a+b" or identity != "0":
             raise NotImplementedError(f"{name}: the simulation only sums (reduce_expr 'a + b', identity '0')")
-        self.inputs, (self.output,) = _kernel_params(in_params), _kernel_params(out_params)
+        (self.inputs, raw), ((self.output,), _) = _kernel_params(in_params), _kernel_params(out_params)
+        if raw:
+            raise NotImplementedError(f"{name}: raw arguments of reduction kernels are not simulated")
         self.name = name
         self.map, self.post_map = (_compile_kernel_text(text, name, mode)
                                    for text, mode in ((map_expr, "eval"), (post_map_expr, "exec")))

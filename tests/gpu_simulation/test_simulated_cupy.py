@@ -91,7 +91,10 @@ def test_elementwise_kernels_write_given_outputs_in_place_and_read_them():
 
 def test_kernel_bodies_are_the_c_that_python_also_reads():
     with pytest.raises(NotImplementedError, match="the C that is also Python"):
-        cupy.ElementwiseKernel("T x", "T y", "T twice = 2 * x; y = twice;", "declares")
+        cupy.ElementwiseKernel("T x", "T y", "y = x > 0 ? x : 0;", "ternary")
+    declares = cupy.ElementwiseKernel("T x", "T y", "T twice = 2 * x;\nconst T four = twice * 2;\ny = four + (x == x);",
+                                      "declares")
+    np.testing.assert_array_equal(declares(cupy.ones(2)).get(), [5, 5])
     uses_python = cupy.ElementwiseKernel("T x", "T y", "y = abs(x);", "python_builtin")  # CUDA's abs, not Python's
     with pytest.raises(NameError):
         uses_python(cupy.ones(2))
@@ -122,3 +125,12 @@ def test_kernels_may_call_where_and_take_scalar_types_from_outputs():
     gx = cupy.ones(3, dtype=np.float32)
     route(cupy.asarray(np.float32([5, 6, 7])), cupy.asarray(np.uint8([0, 2, 2])), 2, gx)
     np.testing.assert_array_equal(gx.get(), [1, 7, 8])
+
+
+def test_raw_kernel_arguments_are_whole_arrays_indexed_by_the_body():
+    gather = cupy.ElementwiseKernel("raw T table, int64 index", "T out",
+                                    "ptrdiff_t clipped = clip(index, 0, 3);\nout = table[clipped] * (index == clipped);",
+                                    "gather")
+    out = gather(cupy.asarray(np.float32([10, 11, 12, 13])), cupy.asarray(np.int64([[0, 2], [3, 9]])))
+    assert out.shape == (2, 2) and out.dtype == np.float32
+    np.testing.assert_array_equal(out.get(), [[10, 12], [13, 0]])

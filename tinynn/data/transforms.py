@@ -1,8 +1,10 @@
 """Batch transforms on (N, C, H, W) float arrays, on NumPy or CuPy: normalisation and augmentation."""
+import functools
 
 import numpy as np
 
 from .. import backend, random
+from ..fused import ElementwiseKernel
 
 
 class Compose:
@@ -81,7 +83,12 @@ class RandomAffine:
         xp = backend.get_array_module(images)
         device = backend.device_of(images)
         angles, shifts, scales = (backend.to_device(a, device) for a in (angles, shifts, scales))
-        _, _, h, w = images.shape
+        n, c, h, w = images.shape
+        if xp is not np:
+            per_image = [a.astype(np.float64, copy=False).reshape(n, 1, 1, 1)
+                         for a in (angles, scales, shifts[:, 0], shifts[:, 1])]
+            return AFFINE_BILINEAR(xp.ascontiguousarray(images).reshape(-1), *per_image, *_pixel_indices(xp, n, c, h, w),
+                                   h, w)
         theta = xp.deg2rad(angles)
         cos, sin = xp.cos(theta) / scales, xp.sin(theta) / scales
         # Inverse map, in (x right, y down) pixel coordinates about the centre: rotating the image
@@ -98,6 +105,39 @@ class RandomAffine:
 
     def __repr__(self):
         return f"RandomAffine(degrees={self.degrees}, translate={self.translate}, scale={self.scale})"
+
+
+# RandomAffine.apply in one GPU kernel (see tinynn.fused): each output value finds its source
+# point and interpolates its four neighbours itself; the same math as the NumPy code above, which
+# builds those arrays whole (about 100 array operations, each a kernel launch on a GPU).
+_CORNER = "where((X >= 0) & (X < w) & (Y >= 0) & (Y < h), images[plane + clip(Y, 0, h - 1) * w + clip(X, 0, w - 1)], 0)"
+AFFINE_BILINEAR = ElementwiseKernel(
+    "raw T images, float64 angle, float64 scale, float64 shift_x, float64 shift_y, int64 plane, int64 row, "
+    "int64 column, int64 h, int64 w", "T out", """
+T cos_s = cos(angle * 0.017453292519943295) / scale;
+T sin_s = sin(angle * 0.017453292519943295) / scale;
+T px = (column - (w - 1) * 0.5) - shift_x;
+T py = (row - (h - 1) * 0.5) - shift_y;
+T src_x = cos_s * px - sin_s * py + (w - 1) * 0.5;
+T src_y = sin_s * px + cos_s * py + (h - 1) * 0.5;
+ptrdiff_t x0 = ptrdiff_t(floor(src_x));
+ptrdiff_t y0 = ptrdiff_t(floor(src_y));
+T fx = src_x - floor(src_x);
+T fy = src_y - floor(src_y);
+T top = ((1 - fx) * """ + _CORNER.replace("X", "x0").replace("Y", "y0") + """
+         + fx * """ + _CORNER.replace("X", "(x0 + 1)").replace("Y", "y0") + """);
+T bottom = ((1 - fx) * """ + _CORNER.replace("X", "x0").replace("Y", "(y0 + 1)") + """
+            + fx * """ + _CORNER.replace("X", "(x0 + 1)").replace("Y", "(y0 + 1)") + """);
+out = (1 - fy) * top + fy * bottom;
+""", "tinynn_affine_bilinear")
+
+
+@functools.lru_cache(maxsize=8)
+def _pixel_indices(xp, n, c, h, w):
+    """For every output value of an (N, C, H, W) batch, broadcast: the start of its image plane in
+    the flat batch, its row and its column (made once per batch shape)."""
+    return (xp.arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w),
+            xp.arange(h, dtype=np.int64).reshape(1, 1, h, 1), xp.arange(w, dtype=np.int64).reshape(1, 1, 1, w))
 
 
 class RandomRotation(RandomAffine):

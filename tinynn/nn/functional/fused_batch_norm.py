@@ -76,10 +76,11 @@ class FusedBatchNorm(BatchNorm):
         g = channels_last(gy)
         count = gy.size // gy.shape[1]
         gx = grad_weight = None
-        if self.training or self.needs_input_grad[1]:
+        through_statistics = self.needs_input_grad[0] and self.training  # the batch statistics depend on x too
+        if through_statistics or self.needs_input_grad[1]:
             centered_products = CENTERED_PRODUCTS(g, self.x_last, self.mean, axis=self.axes)
-        sum_g = g.sum(axis=self.axes) if self.training or self.needs_input_grad[2] else None
-        if self.needs_input_grad[0] and self.training:  # the batch statistics depend on x too
+        sum_g = g.sum(axis=self.axes) if through_statistics or self.needs_input_grad[2] else None
+        if through_statistics:
             grad_weight, b, c = INPUT_GRAD_COEFFICIENTS(sum_g, centered_products, self.mean, self.inv_std, self.scale,
                                                         count)
             gx = channels_first(INPUT_GRAD(g, self.x_last, self.scale, b, c))

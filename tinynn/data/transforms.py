@@ -107,13 +107,19 @@ class RandomAffine:
         return f"RandomAffine(degrees={self.degrees}, translate={self.translate}, scale={self.scale})"
 
 
+def _pixel_or_zero(x, y):
+    """The kernel expression for the image value at column x, row y of the output value's plane;
+    0 outside the image (zero fill)."""
+    return (f"where(({x} >= 0) & ({x} < w) & ({y} >= 0) & ({y} < h), "
+            f"images[plane + clip({y}, 0, h - 1) * w + clip({x}, 0, w - 1)], 0)")
+
+
 # RandomAffine.apply in one GPU kernel (see tinynn.fused): each output value finds its source
 # point and interpolates its four neighbours itself; the same math as the NumPy code above, which
 # builds those arrays whole (about 100 array operations, each a kernel launch on a GPU).
-_CORNER = "where((X >= 0) & (X < w) & (Y >= 0) & (Y < h), images[plane + clip(Y, 0, h - 1) * w + clip(X, 0, w - 1)], 0)"
 AFFINE_BILINEAR = ElementwiseKernel(
     "raw T images, float64 angle, float64 scale, float64 shift_x, float64 shift_y, int64 plane, int64 row, "
-    "int64 column, int64 h, int64 w", "T out", """
+    "int64 column, int64 h, int64 w", "T out", f"""
 T cos_s = cos(angle * 0.017453292519943295) / scale;
 T sin_s = sin(angle * 0.017453292519943295) / scale;
 T px = (column - (w - 1) * 0.5) - shift_x;
@@ -124,10 +130,10 @@ ptrdiff_t x0 = ptrdiff_t(floor(src_x));
 ptrdiff_t y0 = ptrdiff_t(floor(src_y));
 T fx = src_x - floor(src_x);
 T fy = src_y - floor(src_y);
-T top = ((1 - fx) * """ + _CORNER.replace("X", "x0").replace("Y", "y0") + """
-         + fx * """ + _CORNER.replace("X", "(x0 + 1)").replace("Y", "y0") + """);
-T bottom = ((1 - fx) * """ + _CORNER.replace("X", "x0").replace("Y", "(y0 + 1)") + """
-            + fx * """ + _CORNER.replace("X", "(x0 + 1)").replace("Y", "(y0 + 1)") + """);
+T top = ((1 - fx) * {_pixel_or_zero("x0", "y0")}
+         + fx * {_pixel_or_zero("(x0 + 1)", "y0")});
+T bottom = ((1 - fx) * {_pixel_or_zero("x0", "(y0 + 1)")}
+            + fx * {_pixel_or_zero("(x0 + 1)", "(y0 + 1)")});
 out = (1 - fy) * top + fy * bottom;
 """, "tinynn_affine_bilinear")
 

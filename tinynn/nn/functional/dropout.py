@@ -1,7 +1,7 @@
 """Dropout: randomly zeroing activations (or whole channels) during training."""
 from ... import backend, random
-from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...autograd import Function
+from ...fused import ElementwiseKernel, channels_first, channels_last
 from .validation import check_float, check_not_empty
 
 

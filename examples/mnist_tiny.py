@@ -173,7 +173,7 @@ class Run:
                                  "test_accuracy": accuracy, "seconds": seconds})
             if accuracy > self.best["accuracy"]:
                 self.best = {"accuracy": accuracy, "epoch": self.epoch,
-                             "state": {k: v.detach().to("cpu") for k, v in self.model.state_dict().items()}}
+                             "state": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}}
             self.epoch, self.step = self.epoch + 1, 0
             self.save()
         if self.history:

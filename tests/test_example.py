@@ -56,6 +56,27 @@ def test_same_seed_gives_bit_identical_losses_and_weights(mnist_dir):
     assert third.history[0]["train_loss"] != first.history[0]["train_loss"]
 
 
+def test_the_best_model_is_a_copy_of_the_best_epochs_weights(mnist_dir, tmp_path, monkeypatch):
+    """The checkpoint's best model holds the weights of the best epoch, not the live parameters
+    that later epochs go on updating (on the CPU the state dict shares their memory)."""
+    checkpoint = tmp_path / "run.npz"
+    run = _run(mnist_dir, "--epochs", "2", "--checkpoint", str(checkpoint))
+    evaluate, accuracies, after_epoch = run.evaluate, iter([(0.5, 180, 200), (0.6, 170, 200)]), []
+
+    def evaluate_as_if_the_first_epoch_were_best():
+        evaluate()
+        after_epoch.append(_weights(run))
+        return next(accuracies)
+
+    monkeypatch.setattr(run, "evaluate", evaluate_as_if_the_first_epoch_were_best)
+    run.fit()
+    best = tinynn.load(checkpoint)["best_model"]
+    assert run.best["epoch"] == 1
+    for key, value in after_epoch[0].items():
+        np.testing.assert_array_equal(best[key].numpy(), value, err_msg=key)
+    assert not np.array_equal(after_epoch[0]["features.0.weight"], after_epoch[1]["features.0.weight"])
+
+
 def test_resuming_after_two_epochs_equals_four_uninterrupted_epochs(mnist_dir, tmp_path):
     straight = _run(mnist_dir, "--epochs", "4")
     straight.fit()

@@ -7,7 +7,7 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck
 from tinynn.nn import functional as F
-from tinynn.nn.functional.conv import input_grad, weight_matrix
+from tinynn.nn.functional.conv import input_grad_as_convolution, input_grad_by_offsets, weight_matrix
 from tinynn.nn.functional.im2col import col2im, output_size
 from helpers import assert_close, assert_layer_matches_torch, leaf, to_torch
 
@@ -40,7 +40,8 @@ def test_conv2d_gradcheck(case, seed, device):
 
 @given(case=conv_case(), seed=st.integers(0, 2 ** 16))
 def test_input_grad_is_col2im_of_the_patch_gradients(case, seed):
-    """input_grad's convolution with the turned kernel equals the textbook dL/dx = col2im(gY @ Wm^T)."""
+    """Both ways of input_grad (the convolution with the turned kernel, and kernel offset by
+    offset) equal the textbook dL/dx = col2im(gY @ Wm^T)."""
     rng = np.random.default_rng(seed)
     groups, kernel, stride, dilation = case["groups"], case["kernel"], case["stride"], case["dilation"]
     x_padded = rng.standard_normal((case["n"], case["h"] + 2 * case["padding"][0], case["w"] + 2 * case["padding"][1],
@@ -60,8 +61,9 @@ def test_input_grad_is_col2im_of_the_patch_gradients(case, seed):
                 patch_grads[:, :, :, p, q]
     if dilation == (1, 1):
         np.testing.assert_allclose(col2im(patch_grads, x_padded.shape, stride), expected, rtol=1e-12, atol=1e-12)
-    got = input_grad(g, weight, x_padded.shape[1:3], stride, dilation, groups)
-    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+    for way in (input_grad_as_convolution, input_grad_by_offsets):
+        got = way(g, weight, x_padded.shape[1:3], stride, dilation, groups)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg=way.__name__)
 
 
 @pytest.mark.parametrize("stride,padding,kernel", [(1, 0, 3), (2, 1, 3), ((1, 2), (2, 0), (3, 2)), (3, 2, 5)])

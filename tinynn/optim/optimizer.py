@@ -12,7 +12,7 @@ the new values at once. The rule's state lives in flat arrays whose pieces are e
 state (``state_dict`` sees the usual per-parameter tensors). The results are the same bits, but
 the update costs a handful of array operations instead of a handful per parameter: on the GPU,
 where each operation is a kernel launch with microseconds of CPU overhead, SGD on the seed model
-goes from about 306 kernel launches per step to about 10 (``tests/gpu_simulation/count_calls.py``).
+goes from about 306 kernel launches per step to about 18 (``tests/gpu_simulation/count_calls.py``).
 Should a parameter's ``data`` be replaced (``module.to``, an assignment), the next step gathers
 the values again. ``foreach=None`` (the default) does this
 for parameters on the GPU only, as PyTorch does; on the CPU, where an operation on a small array

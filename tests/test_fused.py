@@ -27,10 +27,24 @@ def parameters(spec):
     return [(words[-2], words[-1], words[0] == "raw") for words in (part.split() for part in spec.split(","))]
 
 
+# The types that placeholders other than T (the data's float type) take where tinynn calls the kernel.
+OTHER_PLACEHOLDERS = {
+    "tinynn_bn_affine_coefficients_and_running_stats": {"S": "float"},  # running statistics: float32 buffers
+    "tinynn_max_pool_running_max": {"I": "unsigned char"},  # argmax of windows under 256 values
+    "tinynn_max_pool_route_to_argmax": {"I": "unsigned char"},
+    "tinynn_dropout": {"D": "unsigned short"},  # 16-bit draws
+}
+
+
+def placeholders(kernel):
+    """The one-letter types of a kernel's parameters (its first two definition entries)."""
+    return sorted({t for spec in kernel.definition[:2] for t, _, _ in parameters(spec) if t not in C_TYPES})
+
+
 def cuda_source(kernel, placeholder_type):
     """The kernel as CuPy lays it out: each argument bound by reference to its element (inputs const),
-    the body (or map, reduce and post-map expressions) after them; every placeholder type set to
-    ``placeholder_type``."""
+    the body (or map, reduce and post-map expressions) after them; T set to ``placeholder_type``,
+    other placeholders to ``OTHER_PLACEHOLDERS``."""
     def c_type(type_name):
         return C_TYPES.get(type_name, type_name)
 
@@ -50,8 +64,9 @@ def cuda_source(kernel, placeholder_type):
     bindings = [f"const {c_type(t)} &{n} = _raw_{n}[i];" for t, n, raw in inputs if not raw]
     if not isinstance(kernel, fused.SumKernel):
         bindings += [f"{c_type(t)} &{n} = _raw_{n}[i];" for t, n, _ in outputs]
-    placeholders = sorted({t for t, _, _ in inputs + outputs if t not in C_TYPES})
-    typedefs = "".join(f"typedef {placeholder_type} {t};\n" for t in placeholders)  # as CuPy's type map does
+    others = OTHER_PLACEHOLDERS.get(name, {})
+    typedefs = "".join(f"typedef {others.get(t, placeholder_type)} {t};\n"  # as CuPy's type map does
+                       for t in placeholders(kernel))
     return (fused.PREAMBLE + typedefs + f'extern "C" __global__ void {name}({", ".join(arguments)}) {{\n'
             f"ptrdiff_t i = blockIdx.x * blockDim.x + threadIdx.x;\n" + "\n".join(bindings) + f"\n{body}\n}}\n")
 
@@ -60,6 +75,11 @@ def test_every_kernel_is_declared_and_named_once():
     names = [kernel_id(kernel) for kernel in fused.KERNELS]
     assert names and len(names) == len(set(names))
     assert all(re.fullmatch(r"tinynn_\w+", name) for name in names)
+
+
+@pytest.mark.parametrize("kernel", fused.KERNELS, ids=kernel_id)
+def test_every_placeholder_but_t_has_the_type_it_is_compiled_with(kernel):
+    assert set(placeholders(kernel)) - {"T"} == set(OTHER_PLACEHOLDERS.get(kernel_id(kernel), {}))
 
 
 @pytest.mark.parametrize("kernel", fused.KERNELS, ids=kernel_id)

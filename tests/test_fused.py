@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 import re
 
+import numpy as np
 import pytest
 
 import tinynn
@@ -15,7 +16,23 @@ from tinynn import fused
 for _module in pkgutil.walk_packages(tinynn.__path__, "tinynn."):  # every kernel is declared at import
     importlib.import_module(_module.name)
 
-C_TYPES = {"float16": "__half", "float32": "float", "float64": "double", "int32": "int", "int64": "long long", "bool": "bool"}
+# The dtypes that placeholders other than T (the data's float type) take where tinynn calls the kernel.
+OTHER_PLACEHOLDERS = {
+    "tinynn_bn_affine_coefficients_and_running_stats": {"S": "float32"},  # running statistics: float32 buffers
+    "tinynn_max_pool_running_max": {"I": "uint8"},  # argmax of windows under 256 values
+    "tinynn_max_pool_route_to_argmax": {"I": "uint8"},
+    "tinynn_dropout": {"D": "uint16"},  # 16-bit draws
+}
+# The arguments tinynn passes as numbers (CuPy makes them kernel parameters, not arrays).
+NUMBER_ARGUMENTS = {
+    "tinynn_bn_affine_coefficients": {"count", "eps"},
+    "tinynn_bn_affine_coefficients_and_running_stats": {"count", "eps", "momentum"},
+    "tinynn_bn_input_grad_coefficients": {"count"},
+    "tinynn_dropout": {"threshold", "scale"},
+    "tinynn_max_pool_running_max": {"offset"},
+    "tinynn_max_pool_route_to_argmax": {"offset"},
+    "tinynn_affine_bilinear": {"h", "w"},
+}
 
 
 def kernel_id(kernel):
@@ -27,48 +44,9 @@ def parameters(spec):
     return [(words[-2], words[-1], words[0] == "raw") for words in (part.split() for part in spec.split(","))]
 
 
-# The types that placeholders other than T (the data's float type) take where tinynn calls the kernel.
-OTHER_PLACEHOLDERS = {
-    "tinynn_bn_affine_coefficients_and_running_stats": {"S": "float"},  # running statistics: float32 buffers
-    "tinynn_max_pool_running_max": {"I": "unsigned char"},  # argmax of windows under 256 values
-    "tinynn_max_pool_route_to_argmax": {"I": "unsigned char"},
-    "tinynn_dropout": {"D": "unsigned short"},  # 16-bit draws
-}
-
-
 def placeholders(kernel):
     """The one-letter types of a kernel's parameters (its first two definition entries)."""
-    return sorted({t for spec in kernel.definition[:2] for t, _, _ in parameters(spec) if t not in C_TYPES})
-
-
-def cuda_source(kernel, placeholder_type):
-    """The kernel as CuPy lays it out: each argument bound by reference to its element (inputs const),
-    the body (or map, reduce and post-map expressions) after them; T set to ``placeholder_type``,
-    other placeholders to ``OTHER_PLACEHOLDERS``."""
-    def c_type(type_name):
-        return C_TYPES.get(type_name, type_name)
-
-    if isinstance(kernel, fused.SumKernel):
-        in_params, out_params, map_expr, reduce_expr, post_map_expr, _, name = kernel.definition
-        (out_type, out_name, _), = parameters(out_params)
-        body = (f"{c_type(out_type)} a = ({map_expr}); {c_type(out_type)} b = a; a = ({reduce_expr});\n"
-                f"{c_type(out_type)} &{out_name} = _raw_{out_name}[i]; {post_map_expr};")
-        outputs = [(out_type, out_name, False)]
-    else:
-        in_params, out_params, body, name = kernel.definition
-        outputs = parameters(out_params)
-    inputs = parameters(in_params)
-    # A raw argument is the whole array, indexed by the body; the others are bound to one element.
-    arguments = ([f"const {c_type(t)}* {n}" if raw else f"const {c_type(t)}* _raw_{n}" for t, n, raw in inputs]
-                 + [f"{c_type(t)}* _raw_{n}" for t, n, _ in outputs])
-    bindings = [f"const {c_type(t)} &{n} = _raw_{n}[i];" for t, n, raw in inputs if not raw]
-    if not isinstance(kernel, fused.SumKernel):
-        bindings += [f"{c_type(t)} &{n} = _raw_{n}[i];" for t, n, _ in outputs]
-    others = OTHER_PLACEHOLDERS.get(name, {})
-    typedefs = "".join(f"typedef {others.get(t, placeholder_type)} {t};\n"  # as CuPy's type map does
-                       for t in placeholders(kernel))
-    return (fused.PREAMBLE + typedefs + f'extern "C" __global__ void {name}({", ".join(arguments)}) {{\n'
-            f"ptrdiff_t i = blockIdx.x * blockDim.x + threadIdx.x;\n" + "\n".join(bindings) + f"\n{body}\n}}\n")
+    return sorted({t for spec in kernel.definition[:2] for t, _, _ in parameters(spec) if len(t) == 1})
 
 
 def test_every_kernel_is_declared_and_named_once():
@@ -78,8 +56,10 @@ def test_every_kernel_is_declared_and_named_once():
 
 
 @pytest.mark.parametrize("kernel", fused.KERNELS, ids=kernel_id)
-def test_every_placeholder_but_t_has_the_type_it_is_compiled_with(kernel):
+def test_every_placeholder_but_t_and_every_number_argument_is_listed(kernel):
     assert set(placeholders(kernel)) - {"T"} == set(OTHER_PLACEHOLDERS.get(kernel_id(kernel), {}))
+    names = {name for _, name, _ in parameters(kernel.definition[0])}
+    assert NUMBER_ARGUMENTS.get(kernel_id(kernel), set()) <= names
 
 
 @pytest.mark.parametrize("kernel", fused.KERNELS, ids=kernel_id)
@@ -92,16 +72,81 @@ def test_kernel_text_is_also_python(kernel):
         assert "**" not in text and "//" not in text, "Python's power and floor division (C has neither)"
 
 
-@pytest.mark.parametrize("placeholder_type", ["float", "double"])
+def cupy_code_generators():
+    """CuPy's own (private) code generators, which need no GPU; the test skips where they are not
+    what they were in CuPy 14.2."""
+    try:
+        from cupy._core import _kernel, _reduction, core
+        from cupy._core._carray import Indexer
+        from cupy._core._scalar import CScalar
+        from cupy_backends.cuda.libs import nvrtc
+        import cupy
+    except ImportError as error:
+        pytest.skip(f"CuPy (with NVRTC) is not installed: {error}")
+    needed = [(_kernel, "_get_elementwise_kernel_code"), (_kernel, "_ArgInfo"), (_kernel, "_TypeMap"),
+              (_kernel, "_get_param_info"), (_kernel, "_decide_params_type"),
+              (_reduction, "_ReductionKernel_get_cached_function_code"), (core, "assemble_cupy_compiler_options")]
+    missing = [name for module, name in needed if not hasattr(module, name)]
+    if missing:
+        pytest.skip(f"CuPy {cupy.__version__} has not the code generators this test uses: {missing}")
+    return _kernel, _reduction, core, Indexer, CScalar, nvrtc, cupy.ndarray
+
+
+def cupy_source(kernel, float_type):
+    """The CUDA source CuPy generates for ``kernel`` when tinynn calls it on 2-D arrays of
+    ``float_type``, headers included, and NVRTC's options as CuPy sets them."""
+    _kernel, _reduction, core, Indexer, CScalar, nvrtc, ndarray = cupy_code_generators()
+    name = kernel_id(kernel)
+    dtypes = {"T": np.dtype(float_type).type, **{t: np.dtype(d).type for t, d in OTHER_PLACEHOLDERS.get(name, {}).items()}}
+    numbers = NUMBER_ARGUMENTS.get(name, set())
+    in_spec, out_spec = kernel.definition[:2]
+    in_params, out_params = _kernel._get_param_info(in_spec, True), _kernel._get_param_info(out_spec, False)
+
+    def dtype_of(type_name):
+        return dtypes[type_name] if len(type_name) == 1 else np.dtype(type_name).type
+
+    def array(type_name, ndim):
+        return _kernel._ArgInfo(1, ndarray, dtype_of(type_name), ndim, True, True)
+
+    def argument(type_name, arg_name, raw):
+        if arg_name in numbers:
+            return _kernel._ArgInfo(3, CScalar, dtype_of(type_name), 0, True, True)
+        return array(type_name, 1 if raw else 2)
+
+    ins = [argument(*param) for param in parameters(in_spec)]
+    outs = [array(t, 1 if isinstance(kernel, fused.SumKernel) else 2) for t, _, _ in parameters(out_spec)]
+    _, _, type_map = _kernel._decide_params_type(
+        in_params, out_params, tuple(None if info.arg_kind == 3 else info.dtype for info in ins),
+        tuple(info.dtype for info in outs))
+    if isinstance(kernel, fused.SumKernel):
+        _, _, map_expr, reduce_expr, post_map_expr, identity, _ = kernel.definition
+        params = (in_params + out_params + _kernel._get_param_info("CIndexer _in_ind, CIndexer _out_ind", False)
+                  + _kernel._get_param_info("int32 _block_stride", True))
+        indexers = [_kernel._ArgInfo(2, Indexer, None, 2, True, True), _kernel._ArgInfo(2, Indexer, None, 1, True, True),
+                    _kernel._ArgInfo(3, CScalar, np.int32, 0, True, True)]
+        pairs = tuple(sorted([(t, dtypes[t]) for t in placeholders(kernel)] + [("IndexT", np.int32)]))
+        code = _reduction._ReductionKernel_get_cached_function_code(
+            len(ins), len(outs), params, tuple(ins + outs + indexers), _kernel._TypeMap(pairs), name, 256,
+            out_params[0].ctype, identity, map_expr, reduce_expr, post_map_expr, fused.PREAMBLE, ())
+    else:
+        params = in_params + out_params + _kernel._get_param_info("CIndexer _ind", False)
+        indexer = _kernel._ArgInfo(2, Indexer, None, 2, True, True)
+        code = _kernel._get_elementwise_kernel_code(tuple(ins + outs + [indexer]), type_map, params,
+                                                   kernel.definition[2], name, fused.PREAMBLE)
+    options = list(core.assemble_cupy_compiler_options(())) + ["--gpu-architecture=compute_80"]
+    return "#include <cupy/carray.cuh>\n" + code, options, nvrtc
+
+
+@pytest.mark.parametrize("float_type", ["float32", "float64"])
 @pytest.mark.parametrize("kernel", fused.KERNELS, ids=kernel_id)
-def test_kernel_compiles_with_nvrtc(kernel, placeholder_type):
-    nvrtc = pytest.importorskip("cupy_backends.cuda.libs.nvrtc", reason="CuPy (with NVRTC) is not installed")
-    source = cuda_source(kernel, placeholder_type)
+def test_kernel_compiles_as_cupy_generates_it(kernel, float_type):
+    """NVRTC compiles the very source CuPy generates for the kernel (its code generators need no GPU)."""
+    source, options, nvrtc = cupy_source(kernel, float_type)
     try:
         program = nvrtc.createProgram(source, "kernel.cu", [], [])
     except Exception as error:  # no libnvrtc on this machine
         pytest.skip(f"NVRTC cannot be loaded: {error}")
     try:
-        nvrtc.compileProgram(program, ["--gpu-architecture=compute_80"])
+        nvrtc.compileProgram(program, options)
     except nvrtc.NVRTCError as error:
         pytest.fail(f"{kernel_id(kernel)} does not compile ({error}):\n{nvrtc.getProgramLog(program)}\n{source}")

@@ -8,11 +8,13 @@ b_ih and b_hh (G*H,), the gate blocks stacked in PyTorch's order.
 Every cell step sees its input through P_t = x_t W_ih^T + b_ih and its previous hidden state
 through Q_t = h_(t-1) W_hh^T + b_hh. P for all L steps is one matrix product before the loop
 (only Q must wait for the previous step), and in the backward pass dL/dx, dL/dW_ih and dL/db_ih
-are one matrix product each after the loop, from the dL/dP of every step. A cell's step maps
+are one matrix product each after the loop, from the dL/dP of every step; so are dL/dW_hh and
+dL/db_hh, from the dL/dQ of every step (only dL/dh_(t-1) must wait for the later step). A cell's step maps
 (P_t, Q_t, previous state) to the new state; its backward returns dL/dP_t, dL/dQ_t and the part
 of dL/d(previous state) that does not go through Q_t; ``Recurrence`` does the rest.
 """
 from ...autograd import Function
+from ...ops.reduction import sum_rows
 
 
 def _sigmoid(xp, a):
@@ -27,6 +29,7 @@ class ElmanCell:
     """
 
     gate_blocks = 1
+    recurrent_grad_is_projected_grad = True
 
     def __init__(self, nonlinearity):
         self.nonlinearity = nonlinearity
@@ -59,6 +62,7 @@ class LSTMCell:
     """
 
     gate_blocks = 4
+    recurrent_grad_is_projected_grad = True
 
     def _constants(self, xp, hidden, dtype):
         """s and the shift (1/2 on the sigmoid blocks), built on the device (no upload)."""
@@ -106,6 +110,7 @@ class GRUCell:
     """
 
     gate_blocks = 3
+    recurrent_grad_is_projected_grad = False  # dL/dQ_n = dA_n * r
 
     def step(self, xp, projected, recurrent, state):
         (h_before,) = state
@@ -143,7 +148,9 @@ class Recurrence(Function):
     Backward is back-propagation through time: the steps are visited in the opposite order,
     each adding the gradient its state gets from the output to the one the next step sent back,
         dL/dh_(t-1) = dL/dQ_t @ W_hh (+ the cell's direct path),
-    and summing dL/dW_hh += dL/dQ_t^T @ h_(t-1), dL/db_hh += the rows of dL/dQ_t.
+    and after the loop dL/dW_hh = sum_t dL/dQ_t^T @ h_(t-1), dL/db_hh = the sum of dL/dQ_t's rows
+    (one matrix product over the L*N rows of all steps, kept in the dL/dP array where dL/dQ_t
+    equals dL/dP_t, as for the Elman and LSTM cells).
 
     With ``lengths`` (N,) (sequences of different lengths, padded at the end), a sequence's steps
     past its length leave its state unchanged and output zeros: the state carries over, and in
@@ -197,8 +204,7 @@ class Recurrence(Function):
         hidden = self.weight_hh.shape[1]
         parts = gy.shape[2] // hidden
         g_projected = xp.empty((length, batch, self.weight_ih.shape[0]), dtype=gy.dtype)
-        g_weight_hh = xp.zeros_like(self.weight_hh)
-        g_bias_hh = xp.zeros(self.weight_hh.shape[0], dtype=gy.dtype)
+        g_recurrent_steps = g_projected if self.cell.recurrent_grad_is_projected_grad else xp.empty_like(g_projected)
         g_state = [xp.zeros((batch, hidden), dtype=gy.dtype) for _ in range(parts)]
         for t in reversed(self._steps(length)):
             grads = tuple(gy[t, :, k * hidden:(k + 1) * hidden] + g_state[k] for k in range(parts))
@@ -208,9 +214,8 @@ class Recurrence(Function):
                 passed = [g_state[k] * (1 - active) for k in range(parts)]
                 grads = tuple(grad * active for grad in grads)
             g_projected[t], g_recurrent, direct = self.cell.step_backward(xp, grads, self.saved[t], self.states[t])
-            h_before = self.states[t][0]
-            g_weight_hh += g_recurrent.T @ h_before
-            g_bias_hh += g_recurrent.sum(axis=0)
+            if g_recurrent_steps is not g_projected:
+                g_recurrent_steps[t] = g_recurrent
             g_h_before = g_recurrent @ self.weight_hh
             if direct[0] is not None:
                 g_h_before += direct[0]
@@ -220,8 +225,11 @@ class Recurrence(Function):
         rows = g_projected.reshape(length * batch, -1)
         gx = (rows @ self.weight_ih).reshape(length, batch, features) if self.needs_input_grad[0] else None
         g_weight_ih = rows.T @ self.x.reshape(length * batch, features) if self.needs_input_grad[1] else None
-        g_bias_ih = rows.sum(axis=0) if self.has_bias else None
-        return (gx, g_weight_ih, g_weight_hh, g_bias_ih, g_bias_hh if self.has_bias else None, *g_state)
+        recurrent_rows = g_recurrent_steps.reshape(length * batch, -1)
+        h_before_rows = xp.stack([state[0] for state in self.states]).reshape(length * batch, hidden)
+        g_weight_hh = recurrent_rows.T @ h_before_rows if self.needs_input_grad[2] else None
+        g_bias_ih, g_bias_hh = (sum_rows(rows), sum_rows(recurrent_rows)) if self.has_bias else (None, None)
+        return (gx, g_weight_ih, g_weight_hh, g_bias_ih, g_bias_hh, *g_state)
 
 
 CELLS = {"RNN_TANH": lambda: ElmanCell("tanh"), "RNN_RELU": lambda: ElmanCell("relu"), "LSTM": LSTMCell,

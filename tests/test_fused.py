@@ -22,6 +22,8 @@ OTHER_PLACEHOLDERS = {
     "tinynn_max_pool_running_max": {"I": "uint8"},  # argmax of windows under 256 values
     "tinynn_max_pool_route_to_argmax": {"I": "uint8"},
     "tinynn_dropout": {"D": "uint16"},  # 16-bit draws
+    "tinynn_ce_row_losses": {"I": "int64"},  # class-index targets
+    "tinynn_ce_input_grad": {"I": "int64"},
 }
 # The arguments tinynn passes as numbers (CuPy makes them kernel parameters, not arrays).
 NUMBER_ARGUMENTS = {
@@ -32,6 +34,8 @@ NUMBER_ARGUMENTS = {
     "tinynn_max_pool_running_max": {"offset"},
     "tinynn_max_pool_route_to_argmax": {"offset"},
     "tinynn_affine_bilinear": {"h", "w"},
+    "tinynn_ce_row_losses": {"classes", "ignore_index", "smoothing"},
+    "tinynn_ce_input_grad": {"classes", "ignore_index", "smoothing"},
 }
 
 

@@ -12,8 +12,11 @@ on a GPU. This simulation catches, on any machine, the mistakes that make GPU co
   is counted in ``TRANSFERS``, and ``cupyx.allow_synchronize(False)`` makes a device-to-host read
   raise ``cupyx.DeviceSynchronized``, as it does in CuPy.
 
-Like CuPy, reductions return 0-d device arrays rather than scalars, and sorting is stable. What it cannot catch: numerical
-differences of CUDA kernels, and functions that CuPy has but implements with other semantics.
+Like CuPy, reductions return 0-d device arrays rather than scalars, sorting is stable, sums are
+as accurate as a tree reduction, arithmetic gives IEEE results (0/0 is NaN) without warnings, and
+``ElementwiseKernel``/``ReductionKernel`` run their bodies (see ``tinynn.fused``). What it cannot
+catch: numerical differences of CUDA kernels, and functions that CuPy has but implements with
+other semantics.
 """
 import contextlib
 import functools
@@ -115,6 +118,16 @@ def _check_ufunc_keywords(kwargs):
         raise TypeError(f"CuPy's ufuncs accept only {API['ufunc_keywords']}, got {sorted(kwargs)}")
 
 
+def _quietly(compute):
+    """CuPy computes IEEE results (0/0 -> NaN, overflow -> inf) without NumPy's warnings or errors."""
+    @functools.wraps(compute)
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return compute(*args, **kwargs)
+    return quiet
+
+
+@_quietly
 def _apply_ufunc(ufunc_method, where, inputs, kwargs):
     """Run a NumPy ufunc on device operands; with ``out=``, the device outputs are returned."""
     outputs = kwargs.get("out")
@@ -128,18 +141,21 @@ def _apply_ufunc(ufunc_method, where, inputs, kwargs):
 
 
 def _binary(op):
+    @_quietly
     def method(self, other):
         return _wrap(op(self._host, _device_operand(other, f"cupy.ndarray {op.__name__}")))
     return method
 
 
 def _reflected(op):
+    @_quietly
     def method(self, other):
         return _wrap(op(_device_operand(other, f"cupy.ndarray {op.__name__}"), self._host))
     return method
 
 
 def _inplace(op):
+    @_quietly
     def method(self, other):
         self._host = op(self._host, _device_operand(other, f"cupy.ndarray {op.__name__}"))
         return self
@@ -427,8 +443,8 @@ def _compile_kernel_text(text, kernel, mode):
 
 # Nothing of Python's own (C has none of it): the C math functions and what tinynn.fused.PREAMBLE
 # defines for CUDA (``where``, ``clip``), and the functional cast ``ptrdiff_t(x)``.
-_KERNEL_FUNCTIONS = {"__builtins__": {}, "sqrt": np.sqrt, "floor": np.floor, "cos": np.cos, "sin": np.sin,
-                     "where": np.where, "clip": np.clip, "ptrdiff_t": lambda value: np.asarray(value).astype(np.int64)}
+_KERNEL_FUNCTIONS = {"__builtins__": {}, "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "floor": np.floor,
+                     "cos": np.cos, "sin": np.sin, "where": np.where, "clip": np.clip, "ptrdiff_t": lambda value: np.asarray(value).astype(np.int64)}
 
 
 class ElementwiseKernel:
@@ -453,8 +469,10 @@ class ElementwiseKernel:
             if any(out._host.shape != shape for out in outputs):
                 raise ValueError("Out shape is mismatched")
         else:
-            outputs = [ndarray(np.empty(shape, dtype=types[type_name])) for type_name, _ in self.outputs]
-        exec(self.code, dict(_KERNEL_FUNCTIONS), values)
+            outputs = [ndarray(np.empty(shape, dtype=types[type_name] if _is_placeholder(type_name) else type_name))
+                       for type_name, _ in self.outputs]
+        with np.errstate(all="ignore"):
+            exec(self.code, dict(_KERNEL_FUNCTIONS), values)
         for out, (_, name) in zip(outputs, self.outputs):
             out._host[...] = values[name]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
@@ -481,7 +499,8 @@ class ReductionKernel:
         _kernel_types(self.inputs, args, types, self.name)
         values = _kernel_values(self.inputs, args, types, self.name)
         shape = np.broadcast_shapes(*(np.shape(values[name]) for _, name in self.inputs))
-        mapped = np.broadcast_to(eval(self.map, dict(_KERNEL_FUNCTIONS), values), shape)
+        with np.errstate(all="ignore"):
+            mapped = np.broadcast_to(eval(self.map, dict(_KERNEL_FUNCTIONS), values), shape)
         out_type, out_name = self.output
         dtype = types[out_type] if _is_placeholder(out_type) else np.dtype(out_type)
         reduced = {"a": _tree_sum(mapped, axis=axis, keepdims=keepdims).astype(dtype)}

@@ -7,7 +7,7 @@ import sys
 
 from gpu_simulation import count_calls, simulated_cupy
 
-KERNEL_BUDGET = {"data": 30, "forward": 195, "backward": 145, "optimizer": 22}
+KERNEL_BUDGET = {"data": 27, "forward": 150, "backward": 130, "optimizer": 22}
 
 
 def test_a_training_step_stays_within_its_kernel_budget(mnist_dir):

@@ -105,34 +105,40 @@ def test_nll_loss_with_class_weights_matches_torch(reduction, rng, torch, device
     assert_close(logp.grad, t_logp.grad, rtol=1e-10, atol=1e-12)
 
 
-def test_unbatched_input_and_all_ignored_rows_behave_like_torch(rng, torch):
+def test_unbatched_input_and_all_ignored_rows_behave_like_torch(rng, torch, device):
     logits = rng.standard_normal(5)
     for target in (3, rng.dirichlet(np.ones(5))):
         for reduction in ("mean", "none"):
-            ours = F.cross_entropy(leaf(logits), tinynn.tensor(target), reduction=reduction)
+            ours = F.cross_entropy(leaf(logits, device=device), tinynn.tensor(target, device=device), reduction=reduction)
             theirs = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(target), reduction=reduction)
             assert ours.shape == tuple(theirs.shape) == ()
             assert_close(ours, theirs, rtol=1e-10)
-    ignored = tinynn.tensor([-100, -100])
+    ignored = tinynn.tensor([-100, -100], device=device)
     with np.errstate(all="raise"):  # NaN as in PyTorch (0 / 0), and without a NumPy warning
         for loss in (F.cross_entropy, F.nll_loss):
             scores = rng.standard_normal((2, 3))
-            ours, theirs = leaf(scores), torch.tensor(scores, requires_grad=True)
+            ours, theirs = leaf(scores, device=device), torch.tensor(scores, requires_grad=True)
             value = loss(ours, ignored)
             value.backward()
             getattr(torch.nn.functional, loss.__name__)(theirs, torch.tensor([-100, -100])).backward()
             assert np.isnan(value.item())
             assert_close(ours.grad, theirs.grad)  # zero, as PyTorch's
-    assert F.cross_entropy(leaf(rng.standard_normal((2, 3))), ignored, reduction="sum").item() == 0.0
+    assert F.cross_entropy(leaf(rng.standard_normal((2, 3)), device=device), ignored, reduction="sum").item() == 0.0
 
 
-def test_masked_logits_give_a_finite_loss_like_torch(torch):
+def test_masked_logits_give_a_finite_loss_like_torch(torch, device):
     """-inf logits (masked classes) must not turn the loss into NaN: only the target's log-probability is read."""
     logits = np.array([[2.0, -np.inf, 0.5], [-np.inf, 1.0, 3.0]])
-    ours = F.cross_entropy(leaf(logits), tinynn.tensor([0, 2]))
+    ours = F.cross_entropy(leaf(logits, device=device), tinynn.tensor([0, 2], device=device))
     theirs = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor([0, 2]))
     assert np.isfinite(ours.item())
     assert_close(ours, theirs, rtol=1e-12)
+
+
+def test_cross_entropy_runs_as_fused_kernels_on_the_gpu(device):
+    logits = tinynn.zeros(2, 3, device=device, requires_grad=True)
+    loss = F.cross_entropy(logits, tinynn.tensor([0, 2], device=device))
+    assert type(loss.grad_fn).__name__ == ("CrossEntropy" if device == "cpu" else "FusedCrossEntropy")
 
 
 def test_loss_modules_keep_the_weight_as_a_buffer_like_torch(torch, device):

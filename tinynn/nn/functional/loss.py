@@ -218,8 +218,11 @@ def _prepare(input, target, weight, reduction, label_smoothing, name, probabilit
 
 
 def _check_class_indices(labels, classes, ignore_index, device, name):
-    out_of_range = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
+    report_out_of_range(labels, ((labels < 0) | (labels >= classes)) & (labels != ignore_index), classes, device, name)
 
+
+def report_out_of_range(labels, out_of_range, classes, device, name):
+    """A clear error if any label is flagged in ``out_of_range`` (on the GPU, at the next read)."""
     def out_of_range_error():
         bad = int(labels[out_of_range].reshape(-1)[0])
         where = " (found on the GPU at the next read of a result)" if device == "gpu" else ""
@@ -252,6 +255,10 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
                                                     "cross_entropy", True)
     if targets.dtype.kind == "f":
         loss = SoftTargetCrossEntropy(targets, reduction, weight_array, label_smoothing)(rows)
+    elif backend.is_gpu_array(rows.data):
+        from .fused_cross_entropy import FusedCrossEntropy  # here, as it builds on CrossEntropy
+
+        loss = FusedCrossEntropy(targets, reduction, ignore_index, weight_array, label_smoothing)(rows)
     else:
         _check_class_indices(targets, rows.shape[1], ignore_index, input.device, "cross_entropy")
         loss = CrossEntropy(targets, reduction, ignore_index, weight_array, label_smoothing)(rows)

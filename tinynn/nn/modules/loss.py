@@ -78,6 +78,19 @@ class BCEWithLogitsLoss(Module):
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
 
 
+class CTCLoss(Module):
+    """Connectionist temporal classification: ``forward(log_probs, targets, input_lengths, target_lengths)``
+    (see ``tinynn.nn.functional.ctc_loss``)."""
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__()
+        self.blank, self.reduction, self.zero_infinity = blank, reduction, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity, name="CTCLoss")
+
+
 class KLDivLoss(Module):
     """KL divergence with log-probabilities as input; ``reduction="batchmean"`` is the true divergence."""
 

@@ -11,11 +11,12 @@ from helpers import assert_close, leaf, to_torch
 
 
 @pytest.mark.parametrize("align_corners", [False, True])
-@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
 def test_grid_sample_matches_torch(torch, rng, device, mode, padding_mode, align_corners):
     image = leaf(rng.standard_normal((2, 3, 5, 6)), device=device)
-    grid = leaf(rng.uniform(-1.2, 1.2, (2, 4, 7, 2)), device=device)  # some positions outside the image
+    # positions outside the image, and far enough for several reflections
+    grid = leaf(rng.uniform(-1.2, 1.2, (2, 4, 7, 2)) * rng.choice([1, 3], (2, 4, 7, 1)), device=device)
     t_image, t_grid = to_torch(torch, image, True), to_torch(torch, grid, True)
     ours = F.grid_sample(image, grid, mode, padding_mode, align_corners)
     theirs = torch.nn.functional.grid_sample(t_image, t_grid, mode, padding_mode, align_corners)
@@ -25,9 +26,11 @@ def test_grid_sample_matches_torch(torch, rng, device, mode, padding_mode, align
     theirs.backward(torch.tensor(grad))
     assert_close(image.grad, t_image.grad, rtol=1e-10, atol=1e-12, what="image grad")
     assert_close(grid.grad, t_grid.grad, rtol=1e-10, atol=1e-12, what="grid grad")
-    if mode == "bilinear":  # away from pixel boundaries, where the bilinear weights have kinks
+    if mode == "bilinear":  # away from pixel boundaries and reflection edges, where the map has kinks
+        positions = rng.uniform(-0.9, 0.9, (2, 3, 2, 2)) + (np.array([[[[0.0, 0.0]], [[2.5, 0.0]], [[0.0, -2.45]]]])
+                                                           if padding_mode == "reflection" else 0)
         assert gradcheck(lambda i, g: F.grid_sample(i, g, mode, padding_mode, align_corners),
-                         [image, leaf(rng.uniform(-0.9, 0.9, (2, 3, 2, 2)), device=device)])
+                         [image, leaf(positions, device=device)])
 
 
 @pytest.mark.parametrize("align_corners", [False, True])
@@ -62,6 +65,6 @@ def test_grid_sample_checks_its_arguments():
     with pytest.raises(ValueError, match=r"expected \(N, C, H, W\) input and an \(N, OH, OW, 2\) grid"):
         F.grid_sample(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 4, 4, 3))
     with pytest.raises(ValueError, match="padding_mode must be one of"):
-        F.grid_sample(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 4, 4, 2), padding_mode="reflection")
+        F.grid_sample(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 4, 4, 2), padding_mode="mirror")
     with pytest.raises(ValueError, match=r"expected theta of shape \(2, 2, 3\)"):
         F.affine_grid(tinynn.zeros(1, 2, 3), (2, 1, 4, 4))

@@ -10,10 +10,13 @@ Bilinear sampling at pixel coordinates (u, v), with u0 = floor(u), a = u - u0, v
     out = (1-a)(1-b) I[v0, u0] + a (1-b) I[v0, u0+1] + (1-a) b I[v0+1, u0] + a b I[v0+1, u0+1]
 
 Neighbours outside the image count as 0 (``padding_mode="zeros"``), or the coordinates are first
-clamped into the image (``"border"``). Backward:
+clamped into the image (``"border"``), or reflected at its edges until they fall inside
+(``"reflection"``: about the outer pixels' centres with align_corners, else about the image's
+edges, half a pixel further out; then clamped, as PyTorch does). Backward:
     dL/dI: each output's gradient added to its four neighbours with the same weights (a scatter-add);
     dL/du = sum over channels of dL/dout * ((1-b)(I[v0, u0+1] - I[v0, u0]) + b (I[v0+1, u0+1] - I[v0+1, u0])),
-    likewise dL/dv, then times du/dx (W/2, or (W-1)/2 with align_corners; 0 where "border" clamped).
+    likewise dL/dv, then times du/dx (W/2, or (W-1)/2 with align_corners), and times the slope of
+    the padding's map (0 where clamped, -1 where reflected an odd number of times).
 "nearest" reads the nearest pixel; its gradient reaches the image only (not the positions).
 """
 import numpy as np
@@ -23,7 +26,7 @@ from ...autograd import Function
 from ...tensor import Tensor
 from .validation import check_float
 
-PADDING_MODES = ("zeros", "border")
+PADDING_MODES = ("zeros", "border", "reflection")
 
 
 def _unnormalise(coordinate, size, align_corners):
@@ -31,6 +34,29 @@ def _unnormalise(coordinate, size, align_corners):
     if align_corners:
         return (coordinate + 1) * ((size - 1) / 2), (size - 1) / 2
     return ((coordinate + 1) * size - 1) / 2, size / 2
+
+
+def _reflect(coordinate, low, high, xp):
+    """A pixel coordinate reflected at ``low`` and ``high`` until inside [low, high], and the slope
+    of that map (+1 or -1, by the parity of the reflections)."""
+    span = high - low
+    if span <= 0:
+        return xp.zeros_like(coordinate), xp.zeros_like(coordinate)
+    shifted = coordinate - low
+    sign = xp.where(shifted < 0, -1, 1)
+    shifted = xp.abs(shifted)
+    extra, even = xp.fmod(shifted, span), xp.floor(shifted / span) % 2 == 0
+    return xp.where(even, extra, span - extra) + low, xp.where(even, sign, -sign)
+
+
+def _pad_coordinate(coordinate, size, padding_mode, align_corners, xp):
+    """The coordinate moved into the image as ``padding_mode`` says, and the slope of that map."""
+    slope = xp.ones_like(coordinate)
+    if padding_mode == "reflection":
+        low, high = (0, size - 1) if align_corners else (-0.5, size - 0.5)
+        coordinate, slope = _reflect(coordinate, low, high, xp)
+    slope = slope * ((coordinate > 0) & (coordinate < size - 1))  # clamping stops the gradient, as PyTorch
+    return xp.clip(coordinate, 0, size - 1), slope
 
 
 class GridSample(Function):
@@ -49,10 +75,11 @@ class GridSample(Function):
         u, du = _unnormalise(grid[..., 0], w, self.align_corners)
         v, dv = _unnormalise(grid[..., 1], h, self.align_corners)
         self.scale = (du, dv)
-        self.inside_border = None
-        if self.padding_mode == "border":
-            self.inside_border = ((u >= 0) & (u <= w - 1), (v >= 0) & (v <= h - 1))
-            u, v = xp.clip(u, 0, w - 1), xp.clip(v, 0, h - 1)
+        self.slopes = None
+        if self.padding_mode != "zeros":
+            (u, slope_u), (v, slope_v) = (_pad_coordinate(u, w, self.padding_mode, self.align_corners, xp),
+                                          _pad_coordinate(v, h, self.padding_mode, self.align_corners, xp))
+            self.slopes = (slope_u, slope_v)
         self.image_shape = image.shape
         batch = xp.arange(n)[:, None, None]
         if self.mode == "nearest":
@@ -95,15 +122,15 @@ class GridSample(Function):
                                       ((v00, in00), (v01, in01), (v10, in10), (v11, in11)))
                 d_u = (((1 - b)[..., None] * (v01 - v00) + b[..., None] * (v11 - v10)) * g).sum(axis=-1)
                 d_v = (((1 - a)[..., None] * (v10 - v00) + a[..., None] * (v11 - v01)) * g).sum(axis=-1)
-                if self.inside_border is not None:
-                    d_u, d_v = d_u * self.inside_border[0], d_v * self.inside_border[1]
+                if self.slopes is not None:
+                    d_u, d_v = d_u * self.slopes[0], d_v * self.slopes[1]
                 g_grid[..., 0], g_grid[..., 1] = d_u * self.scale[0], d_v * self.scale[1]
         return g_image, g_grid
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
     """Sample (N, C, H, W) ``input`` at the normalised positions ``grid`` (N, OH, OW, 2), as PyTorch's
-    ``F.grid_sample`` (modes "bilinear" and "nearest"; padding "zeros" and "border")."""
+    ``F.grid_sample`` (modes "bilinear" and "nearest"; padding "zeros", "border" and "reflection")."""
     check_float(input, "grid_sample")
     check_float(grid, "grid_sample", "grid")
     if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:

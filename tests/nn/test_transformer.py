@@ -44,14 +44,16 @@ def test_scaled_dot_product_attention_matches_torch(torch, rng, device, case):
 MHA_CASES = [
     dict(), dict(batch_first=True), dict(bias=False), dict(key_padding_mask=True), dict(attn_mask="bool"),
     dict(attn_mask="float"), dict(attn_mask="per_head"), dict(average_attn_weights=False), dict(unbatched=True),
-    dict(is_causal=True),
+    dict(is_causal=True), dict(add_bias_kv=True), dict(add_zero_attn=True, average_attn_weights=False),
+    dict(add_bias_kv=True, add_zero_attn=True, key_padding_mask=True, attn_mask="bool"),
+    dict(add_bias_kv=True, attn_mask="per_head", batch_first=True),
 ]
 
 
 @pytest.mark.parametrize("case", MHA_CASES, ids=str)
 def test_multihead_attention_matches_torch(torch, rng, device, case):
     case = dict(case)
-    layer_options = {key: case.pop(key) for key in ("batch_first", "bias") if key in case}
+    layer_options = {key: case.pop(key) for key in ("batch_first", "bias", "add_bias_kv", "add_zero_attn") if key in case}
     ours, theirs = nn.MultiheadAttention(8, 2, **layer_options), torch.nn.MultiheadAttention(8, 2, **layer_options)
     copy_weights(torch, ours, theirs)
     ours.to(device)
@@ -235,8 +237,6 @@ def test_a_transformer_learns_which_token_came_first(rng):
 def test_errors_are_clear():
     with pytest.raises(ValueError, match=r"embed_dim \(10\) must be divisible by num_heads \(3\)"):
         nn.MultiheadAttention(10, 3)
-    with pytest.raises(NotImplementedError, match="add_bias_kv and add_zero_attn"):
-        nn.MultiheadAttention(8, 2, add_bias_kv=True)
     layer = nn.MultiheadAttention(8, 2)
     x = tinynn.zeros(5, 3, 8)
     with pytest.raises(ValueError, match=r"expected query of shape \(L, N, E\) or \(L, E\) with E = 8, got \(5, 3, 7\)"):

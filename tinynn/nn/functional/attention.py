@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ... import backend
-from ...tensor import Tensor
+from ...tensor import Tensor, concatenate, zeros
 from .activation import softmax
 from .dropout import dropout
 from .linear import linear
@@ -71,7 +71,8 @@ def causal_mask(target_length, source_length, device="cpu"):
 
 def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
                          key_padding_mask=None, attn_mask=None, dropout_p=0.0, need_weights=True,
-                         average_attn_weights=True, name="multi_head_attention", separate_proj_weights=None):
+                         average_attn_weights=True, name="multi_head_attention", separate_proj_weights=None,
+                         bias_k=None, bias_v=None, add_zero_attn=False):
     """PyTorch's multi-head attention on (L, N, E) query and (S, N, E) key and value:
 
         Q = query W_q^T + b_q, K = key W_k^T + b_k, V = value W_v^T + b_v   (W_q, W_k, W_v: the
@@ -81,8 +82,11 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     ``key_padding_mask`` (N, S): True (or -inf) where a source position is padding; ``attn_mask``
     (L, S) or (N*h, L, S): True where attention is blocked, or added. Keys and values of other sizes
     than E come with ``separate_proj_weights`` (W_q (E, E), W_k (E, kdim), W_v (E, vdim)) in place of
-    in_proj_weight. Returns (output (L, N, E), attention weights (N, L, S) averaged over the heads, or
-    (N, h, L, S), or None)."""
+    in_proj_weight. ``bias_k`` and ``bias_v`` (1, 1, E) are appended to the projected keys and values
+    as one more source position, and ``add_zero_attn`` appends one of zeros after that, both never
+    masked (PyTorch's ``add_bias_kv`` and ``add_zero_attn``: positions every query may attend to).
+    Returns (output (L, N, E), attention weights (N, L, S') averaged over the heads, or (N, h, L, S'),
+    or None), S' counting the appended positions."""
     target_length, batch, embed = query.shape
     source_length = key.shape[0]
     head_dim = embed // num_heads
@@ -99,6 +103,15 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     q = heads(query, w_q, b_q, target_length)
     k = heads(key, w_k, b_k, source_length)
     v = heads(value, w_v, b_v, source_length)
+    appended = []  # (k, v) of the extra source positions, (N*h, 1, d) each
+    if bias_k is not None:
+        appended.append(tuple(bias.reshape(1, num_heads, head_dim).expand(batch, num_heads, head_dim)
+                              .reshape(batch * num_heads, 1, head_dim) for bias in (bias_k, bias_v)))
+    if add_zero_attn:
+        appended.append((zeros(batch * num_heads, 1, head_dim, dtype=q.dtype, device=q.device),) * 2)
+    if appended:
+        k = concatenate([k] + [extra_k for extra_k, _ in appended], axis=1)
+        v = concatenate([v] + [extra_v for _, extra_v in appended], axis=1)
     mask = None
     if attn_mask is not None:
         mask = _scores_mask(attn_mask, True, q)
@@ -114,10 +127,12 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
         padding = _scores_mask(key_padding_mask, True, q, "key_padding_mask").reshape(batch, 1, 1, source_length)
         padding = padding.expand(batch, num_heads, 1, source_length).reshape(batch * num_heads, 1, source_length)
         mask = padding if mask is None else mask + padding
+    if mask is not None and appended:  # the appended positions are never blocked
+        mask = concatenate([mask, zeros(*mask.shape[:-1], len(appended), dtype=mask.dtype, device=mask.device)], axis=-1)
     weights = attention_weights(q, k, mask)
     attended = (dropout(weights, dropout_p) if dropout_p else weights) @ v  # (N*h, L, d)
     output = linear(attended.transpose(0, 1).reshape(target_length, batch, embed), out_proj_weight, out_proj_bias)
     if not need_weights:
         return output, None
-    weights = weights.reshape(batch, num_heads, target_length, source_length)
+    weights = weights.reshape(batch, num_heads, target_length, k.shape[1])
     return output, (weights.mean(dim=1) if average_attn_weights else weights)

@@ -19,11 +19,12 @@ from .normalization import LayerNorm
 
 
 class MultiheadAttention(Module):
-    """MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, kdim=None, vdim=None,
-    batch_first=False) as in PyTorch: in_proj_weight (3E, E) holding W_q, W_k, W_v (Xavier-uniform),
-    or, when keys or values have other sizes (kdim, vdim), q_proj_weight (E, E), k_proj_weight
-    (E, kdim) and v_proj_weight (E, vdim); in_proj_bias (3E,) (zeros), out_proj a Linear(E, E)
-    (its bias zeros). ``forward(query, key, value,
+    """MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+    add_zero_attn=False, kdim=None, vdim=None, batch_first=False) as in PyTorch: in_proj_weight (3E, E)
+    holding W_q, W_k, W_v (Xavier-uniform), or, when keys or values have other sizes (kdim, vdim),
+    q_proj_weight (E, E), k_proj_weight (E, kdim) and v_proj_weight (E, vdim); in_proj_bias (3E,)
+    (zeros), out_proj a Linear(E, E) (its bias zeros); with add_bias_kv, bias_k and bias_v (1, 1, E)
+    (Xavier-normal), a learned key and value every query may attend to. ``forward(query, key, value,
     key_padding_mask=None, need_weights=True, attn_mask=None, average_attn_weights=True)`` returns
     (output, attention weights or None)."""
 
@@ -35,8 +36,6 @@ class MultiheadAttention(Module):
                 raise ValueError(f"MultiheadAttention: {what} must be a positive int, got {value!r}")
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
         if not 0 <= dropout < 1:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
@@ -56,6 +55,13 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        if add_bias_kv:
+            self.bias_k = Parameter(zeros(1, 1, embed_dim, dtype=dtype))
+            self.bias_v = Parameter(zeros(1, 1, embed_dim, dtype=dtype))
+        else:
+            self.register_parameter("bias_k", None)
+            self.register_parameter("bias_v", None)
+        self.add_zero_attn = add_zero_attn
         self.reset_parameters()
         if backend.canonical_device(device) != backend.CPU:
             self.to(device)
@@ -67,6 +73,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
@@ -92,7 +101,8 @@ class MultiheadAttention(Module):
             query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
             self.out_proj.bias, key_padding_mask, attn_mask, self.dropout if self.training else 0.0, need_weights,
             average_attn_weights, name,
-            (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight) if self.separate_proj else None)
+            (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight) if self.separate_proj else None,
+            self.bias_k, self.bias_v, self.add_zero_attn)
         if not batched:
             output = output.squeeze(1)
             weights = weights.squeeze(0) if weights is not None else None

@@ -28,6 +28,21 @@ def test_recurrence_gradcheck(rng, device, mode, reverse):
     assert gradcheck(run, inputs + states)
 
 
+@pytest.mark.parametrize("reverse", [False, True])
+def test_projected_lstm_recurrence_gradcheck(rng, device, reverse):
+    """An LSTM with proj_size: h_t = (o * tanh(c_t)) W_hr^T feeds the next step; lengths included."""
+    length, batch, features, hidden, projected = 4, 3, 3, 4, 2
+    inputs = [leaf(rng.standard_normal(shape) * 0.7, device=device) for shape in
+              [(length, batch, features), (4 * hidden, features), (4 * hidden, projected), (4 * hidden,),
+               (4 * hidden,), (projected, hidden), (batch, projected), (batch, hidden)]]
+
+    def run(*tensors):
+        return recurrence("LSTM", *tensors[:5], tuple(tensors[6:]), reverse=reverse, lengths=np.array([4, 2, 3]),
+                          weight_hr=tensors[5])
+
+    assert gradcheck(run, inputs)
+
+
 def pytorch_pair(torch, ours, theirs_type, **kwargs):
     theirs = theirs_type(ours.input_size, ours.hidden_size, **kwargs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
@@ -45,11 +60,13 @@ LAYER_CASES = [
     ("LSTM", dict()), ("LSTM", dict(num_layers=2, bidirectional=True)), ("LSTM", dict(batch_first=True, bias=False)),
     ("GRU", dict()), ("GRU", dict(num_layers=2, bidirectional=True, batch_first=True)),
     ("RNN", dict()), ("RNN", dict(nonlinearity="relu", num_layers=2)), ("RNN", dict(bidirectional=True)),
+    ("LSTM", dict(proj_size=4)), ("LSTM", dict(proj_size=3, num_layers=2, bidirectional=True, batch_first=True)),
 ]
 
 
 @pytest.mark.parametrize("kind, options", LAYER_CASES)
 @pytest.mark.parametrize("with_state", [False, True])
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")  # PyTorch's own
 def test_layers_match_torch(torch, rng, device, kind, options, with_state):
     ours = getattr(nn, kind)(5, 6, **options)
     theirs = pytorch_pair(torch, ours, getattr(torch.nn, kind), **options)
@@ -57,11 +74,11 @@ def test_layers_match_torch(torch, rng, device, kind, options, with_state):
     shape = (3, 4, 5) if options.get("batch_first") else (4, 3, 5)
     x = leaf(rng.standard_normal(shape), dtype=np.float32, device=device)
     tx = to_torch(torch, x, True)
-    state_shape = (options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1), 3, 6)
+    state_shape = (options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1), 3)
     our_state = their_state = None
-    if with_state:
-        parts = [leaf(rng.standard_normal(state_shape), dtype=np.float32, device=device)
-                 for _ in range(2 if kind == "LSTM" else 1)]
+    if with_state:  # h_0 has proj_size features when projected, c_0 hidden_size
+        parts = [leaf(rng.standard_normal(state_shape + (size,)), dtype=np.float32, device=device)
+                 for size in ((options.get("proj_size") or 6, 6) if kind == "LSTM" else (6,))]
         torch_parts = [to_torch(torch, part, True) for part in parts]
         our_state, their_state = (tuple(parts), tuple(torch_parts)) if kind == "LSTM" else (parts[0], torch_parts[0])
     outputs, torch_outputs = flat(ours(x, our_state)), flat(theirs(tx, their_state))
@@ -178,6 +195,12 @@ def test_errors_name_the_layer_and_what_was_expected():
         nn.RNN(5, 6, nonlinearity="gelu")
     with pytest.raises(ValueError, match="hidden_size must be a positive int, got 0"):
         nn.GRUCell(5, 0)
+    with pytest.raises(ValueError, match="proj_size is only supported for LSTM, not RNN or GRU"):
+        nn.GRU(5, 6, proj_size=2)
+    with pytest.raises(ValueError, match=r"proj_size \(6\) has to be smaller than hidden_size \(6\)"):
+        nn.LSTM(5, 6, proj_size=6)
+    with pytest.raises(ValueError, match=r"LSTM\(5, 6\): expected c_0 of shape \(1, 3, 6\), got \(1, 3, 2\)"):
+        nn.LSTM(5, 6, proj_size=2)(tinynn.zeros(4, 3, 5), (tinynn.zeros(1, 3, 2), tinynn.zeros(1, 3, 2)))
     with pytest.raises(ValueError, match=r"GRUCell\(5, 6\): expected hx of shape \(3, 6\), got \(6,\)"):
         nn.GRUCell(5, 6)(tinynn.zeros(3, 5), tinynn.zeros(6))
 
@@ -201,8 +224,10 @@ def test_recurrence_with_lengths_gradcheck(rng, device, mode, reverse):
 
 
 @pytest.mark.parametrize("kind, options", [("LSTM", dict(num_layers=2, bidirectional=True)), ("GRU", dict(bidirectional=True)),
-                                           ("RNN", dict(nonlinearity="relu")), ("LSTM", dict(batch_first=True))], ids=str)
+                                           ("RNN", dict(nonlinearity="relu")), ("LSTM", dict(batch_first=True)),
+                                           ("LSTM", dict(proj_size=2, bidirectional=True))], ids=str)
 @pytest.mark.parametrize("enforce_sorted", [True, False])
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")  # PyTorch's own
 def test_packed_sequences_match_torch(torch, rng, device, kind, options, enforce_sorted):
     from tinynn.nn.utils import rnn as packing
 

@@ -13,6 +13,8 @@ dL/db_hh, from the dL/dQ of every step (only dL/dh_(t-1) must wait for the later
 (P_t, Q_t, previous state) to the new state; its backward returns dL/dP_t, dL/dQ_t and the part
 of dL/d(previous state) that does not go through Q_t; ``Recurrence`` does the rest.
 """
+import itertools
+
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 
@@ -141,9 +143,14 @@ class Recurrence(Function):
     """Runs ``cell`` over the L steps of x (L, N, I), forwards in time or, with ``reverse``,
     from the last step to the first (the second direction of a bidirectional layer).
 
-    Inputs: x, W_ih, W_hh, b_ih, b_hh (or None), then the initial state: h_0 (N, H), and c_0
-    (N, H) for an LSTM. Output (L, N, S*H): the state after each step, its S parts side by side
-    (h_t; for an LSTM h_t then c_t), in input order whatever the direction.
+    Inputs: x, W_ih, W_hh, b_ih, b_hh (or None), W_hr (or None), then the initial state: h_0
+    (N, H), and c_0 (N, H) for an LSTM. Output (L, N, S*H): the state after each step, its S parts
+    side by side (h_t; for an LSTM h_t then c_t), in input order whatever the direction.
+
+    W_hr (P, H) is PyTorch's LSTM projection (``proj_size`` P): the cell's h = o * tanh(c_t) is
+    projected, h_t = h W_hr^T (N, P), and that h_t is the output and the next step's recurrent
+    input (W_hh is then (4H, P)). Backward: dL/dh = dL/dh_t W_hr, and after the loop
+    dL/dW_hr = sum_t dL/dh_t^T h, one matrix product over all steps.
 
     Backward is back-propagation through time: the steps are visited in the opposite order,
     each adding the gradient its state gets from the output to the one the next step sent back,
@@ -164,17 +171,18 @@ class Recurrence(Function):
     def _steps(self, length):
         return range(length - 1, -1, -1) if self.reverse else range(length)
 
-    def forward(self, x, weight_ih, weight_hh, bias_ih, bias_hh, *initial_state):
+    def forward(self, x, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, *initial_state):
         xp = self.xp(x)
         length, batch, features = x.shape
-        hidden = weight_hh.shape[1]
         projected = (x.reshape(length * batch, features) @ weight_ih.T).reshape(length, batch, -1)
         if bias_ih is not None:
             projected += bias_ih
         keep = any(self.needs_input_grad)
         self.saved, self.states = [None] * length, [None] * length
+        self.unprojected = [None] * length if weight_hr is not None else None
         state = initial_state
-        output = xp.empty((length, batch, len(state) * hidden), dtype=x.dtype)
+        self.part_ends = list(itertools.accumulate(part.shape[1] for part in state))  # h (and c) side by side
+        output = xp.empty((length, batch, self.part_ends[-1]), dtype=x.dtype)
         # active[t, n]: step t is part of sequence n (all of them without lengths)
         self.active = None if self.lengths is None else xp.arange(length)[:, None] < xp.asarray(self.lengths)[None, :]
         for t in self._steps(length):
@@ -182,6 +190,10 @@ class Recurrence(Function):
             if bias_hh is not None:
                 recurrent += bias_hh
             new_state, saved = self.cell.step(xp, projected[t], recurrent, state)
+            if weight_hr is not None:  # LSTM with proj_size: h_t = (o * tanh(c_t)) W_hr^T
+                if keep:
+                    self.unprojected[t] = new_state[0]
+                new_state = (new_state[0] @ weight_hr.T,) + new_state[1:]
             if keep:
                 self.saved[t], self.states[t] = saved, state
             if self.active is not None:
@@ -190,29 +202,35 @@ class Recurrence(Function):
                 new_state = tuple(xp.where(active, new, old) for new, old in zip(new_state, state))
             else:
                 output_parts = new_state
-            for k, part in enumerate(output_parts):
-                output[t, :, k * hidden:(k + 1) * hidden] = part
+            for part, (start, end) in zip(output_parts, self._part_spans()):
+                output[t, :, start:end] = part
             state = new_state
         if keep:
-            self.x, self.weight_ih, self.weight_hh = x, weight_ih, weight_hh
+            self.x, self.weight_ih, self.weight_hh, self.weight_hr = x, weight_ih, weight_hh, weight_hr
             self.has_bias = bias_ih is not None
         return output
+
+    def _part_spans(self):
+        return zip([0] + self.part_ends[:-1], self.part_ends)
 
     def backward(self, gy):
         xp = self.xp(gy)
         length, batch, features = self.x.shape
-        hidden = self.weight_hh.shape[1]
-        parts = gy.shape[2] // hidden
+        spans = list(self._part_spans())
         g_projected = xp.empty((length, batch, self.weight_ih.shape[0]), dtype=gy.dtype)
         g_recurrent_steps = g_projected if self.cell.recurrent_grad_is_projected_grad else xp.empty_like(g_projected)
-        g_state = [xp.zeros((batch, hidden), dtype=gy.dtype) for _ in range(parts)]
+        g_outputs = None if self.weight_hr is None else xp.empty((length, batch, spans[0][1]), dtype=gy.dtype)
+        g_state = [xp.zeros((batch, end - start), dtype=gy.dtype) for start, end in spans]
         for t in reversed(self._steps(length)):
-            grads = tuple(gy[t, :, k * hidden:(k + 1) * hidden] + g_state[k] for k in range(parts))
+            grads = tuple(gy[t, :, start:end] + g_state[k] for k, (start, end) in enumerate(spans))
             passed = None
             if self.active is not None:  # inactive rows: the state's gradient passes through unchanged
                 active = self.active[t][:, None].astype(gy.dtype)
-                passed = [g_state[k] * (1 - active) for k in range(parts)]
+                passed = [g_state[k] * (1 - active) for k in range(len(spans))]
                 grads = tuple(grad * active for grad in grads)
+            if g_outputs is not None:  # through the projection: dL/d(o * tanh(c_t)) = dL/dh_t W_hr
+                g_outputs[t] = grads[0]
+                grads = (grads[0] @ self.weight_hr,) + grads[1:]
             g_projected[t], g_recurrent, direct = self.cell.step_backward(xp, grads, self.saved[t], self.states[t])
             if g_recurrent_steps is not g_projected:
                 g_recurrent_steps[t] = g_recurrent
@@ -226,17 +244,23 @@ class Recurrence(Function):
         gx = (rows @ self.weight_ih).reshape(length, batch, features) if self.needs_input_grad[0] else None
         g_weight_ih = rows.T @ self.x.reshape(length * batch, features) if self.needs_input_grad[1] else None
         recurrent_rows = g_recurrent_steps.reshape(length * batch, -1)
-        h_before_rows = xp.stack([state[0] for state in self.states]).reshape(length * batch, hidden)
+        h_before_rows = xp.stack([state[0] for state in self.states]).reshape(length * batch, -1)
         g_weight_hh = recurrent_rows.T @ h_before_rows if self.needs_input_grad[2] else None
         g_bias_ih, g_bias_hh = (sum_rows(rows), sum_rows(recurrent_rows)) if self.has_bias else (None, None)
-        return (gx, g_weight_ih, g_weight_hh, g_bias_ih, g_bias_hh, *g_state)
+        g_weight_hr = None
+        if g_outputs is not None and self.needs_input_grad[5]:  # sum_t dL/dh_t^T (o * tanh(c_t))
+            g_weight_hr = g_outputs.reshape(length * batch, -1).T @ xp.stack(self.unprojected).reshape(length * batch, -1)
+        return (gx, g_weight_ih, g_weight_hh, g_bias_ih, g_bias_hh, g_weight_hr, *g_state)
 
 
 CELLS = {"RNN_TANH": lambda: ElmanCell("tanh"), "RNN_RELU": lambda: ElmanCell("relu"), "LSTM": LSTMCell,
          "GRU": GRUCell}
 
 
-def recurrence(mode, x, weight_ih, weight_hh, bias_ih, bias_hh, initial_state, reverse=False, lengths=None):
-    """One layer, one direction: x (L, N, I) and the initial state (a tuple of (N, H) tensors) ->
-    (L, N, S*H), the state after every step (see ``Recurrence``; ``lengths``: (N,) host ints)."""
-    return Recurrence(CELLS[mode](), reverse, lengths)(x, weight_ih, weight_hh, bias_ih, bias_hh, *initial_state)
+def recurrence(mode, x, weight_ih, weight_hh, bias_ih, bias_hh, initial_state, reverse=False, lengths=None,
+               weight_hr=None):
+    """One layer, one direction: x (L, N, I) and the initial state (a tuple of (N, H) tensors; h_0
+    (N, P) with a projection) -> the state after every step side by side, (L, N, S*H) (see
+    ``Recurrence``; ``lengths``: (N,) host ints; ``weight_hr``: an LSTM's projection (P, H))."""
+    return Recurrence(CELLS[mode](), reverse, lengths)(x, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr,
+                                                       *initial_state)

@@ -9,7 +9,8 @@ OpenBLAS on one thread (see tinynn/blas.py, right for convnets); for recurrent m
 ``tinynn.set_blas_threads(os.cpu_count())`` pays: an LSTM(28, 128) over 28 steps at batch 128,
 forward and backward, measured 31 ms with one thread and 24 ms with two (PyTorch: 13-15 ms).
 Sequences of different lengths: ``nn.utils.rnn.pack_padded_sequence``/``pack_sequence`` (each
-sequence stops at its own end; see nn/utils/rnn.py). Not provided: LSTM ``proj_size``.
+sequence stops at its own end; see nn/utils/rnn.py). ``LSTM(..., proj_size=P)`` projects each
+h_t to P features (``weight_hr``), as PyTorch's.
 """
 import math
 import warnings
@@ -38,11 +39,15 @@ class _Recurrent(Module):
 
     MODE = None  # "LSTM" or "GRU"; an Elman RNN's comes from its nonlinearity
 
+    proj_size = 0  # an LSTM's h_t may be projected to fewer features (_RecurrentLayers)
+
     def _add_weights(self, suffix, input_size, gate_rows, bias):
         self.register_parameter("weight_ih" + suffix, Parameter(zeros(gate_rows, input_size)))
-        self.register_parameter("weight_hh" + suffix, Parameter(zeros(gate_rows, self.hidden_size)))
+        self.register_parameter("weight_hh" + suffix, Parameter(zeros(gate_rows, self.proj_size or self.hidden_size)))
         self.register_parameter("bias_ih" + suffix, Parameter(zeros(gate_rows)) if bias else None)
         self.register_parameter("bias_hh" + suffix, Parameter(zeros(gate_rows)) if bias else None)
+        if self.proj_size:
+            self.register_parameter("weight_hr" + suffix, Parameter(zeros(self.proj_size, self.hidden_size)))
 
     def _weights(self, suffix):
         return tuple(self._parameters[name + suffix] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
@@ -94,10 +99,17 @@ class _Recurrent(Module):
 
 class _RecurrentLayers(_Recurrent):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device="cpu", dtype=None, nonlinearity="tanh"):
+                 bidirectional=False, proj_size=0, device="cpu", dtype=None, nonlinearity="tanh"):
         super().__init__()
         name = type(self).__name__
         _check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        if proj_size != 0:
+            _check_sizes(name, proj_size=proj_size)
+            if self.MODE != "LSTM":
+                raise ValueError(f"{name}: proj_size is only supported for LSTM, not RNN or GRU")
+            if proj_size >= hidden_size:
+                raise ValueError(f"{name}: proj_size ({proj_size}) has to be smaller than hidden_size ({hidden_size})")
+        self.proj_size = proj_size
         if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout!r}")
         if dropout and num_layers == 1:
@@ -108,7 +120,7 @@ class _RecurrentLayers(_Recurrent):
         self._set_mode(nonlinearity)
         gate_rows = CELLS[self.mode]().gate_blocks * hidden_size
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * self.directions
+            layer_input = input_size if layer == 0 else self.output_size * self.directions
             for direction in range(self.directions):
                 self._add_weights(self._suffix(layer, direction), layer_input, gate_rows, bias)
         self.reset_parameters()
@@ -121,6 +133,11 @@ class _RecurrentLayers(_Recurrent):
     def directions(self):
         return 2 if self.bidirectional else 1
 
+    @property
+    def output_size(self):
+        """The size of h_t: hidden_size, or proj_size when projected."""
+        return self.proj_size or self.hidden_size
+
     @staticmethod
     def _suffix(layer, direction):
         return f"_l{layer}" + ("_reverse" if direction else "")
@@ -130,7 +147,7 @@ class _RecurrentLayers(_Recurrent):
         sequences of different lengths) -> (output, h_n), for an LSTM (output, (h_n, c_n)): output
         (L, N, D*H) (a PackedSequence for one) holds the last layer's h_t for every step (D = 2
         directions side by side when bidirectional); h_n, c_n (layers*D, N, H) the final states, each
-        sequence's at its own last step."""
+        sequence's at its own last step. With proj_size P, h_t, h_0 and h_n have P features."""
         packed = isinstance(input, PackedSequence)
         lengths, enforce_sorted = (input.lengths, input.enforce_sorted) if packed else (None, None)
         if packed:
@@ -139,24 +156,27 @@ class _RecurrentLayers(_Recurrent):
         x = input if batched else input.unsqueeze(1)
         if self.batch_first and batched and not packed:
             x = x.transpose(0, 1)
-        state_shape = (self.num_layers * self.directions, x.shape[1], self.hidden_size)
+        state_shape = (self.num_layers * self.directions, x.shape[1], self.output_size)
         if self.mode == "LSTM":
             h0, c0 = (None, None) if hx is None else self._state_pair(hx)
             initial = [self._initial_state(h0, state_shape, batched, x.device, x.dtype, "h_0"),
-                       self._initial_state(c0, state_shape, batched, x.device, x.dtype, "c_0")]
+                       self._initial_state(c0, state_shape[:2] + (self.hidden_size,), batched, x.device, x.dtype,
+                                           "c_0")]
         else:
             initial = [self._initial_state(hx, state_shape, batched, x.device, x.dtype, "hx")]
-        hidden = self.hidden_size
+        spans = [(0, self.output_size), (self.output_size, self.output_size + self.hidden_size)][:len(initial)]
         final_parts = [[] for _ in initial]
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(self.directions):
                 index = layer * self.directions + direction
-                states = recurrence(self.mode, x, *self._weights(self._suffix(layer, direction)),
-                                    tuple(part[index] for part in initial), reverse=bool(direction), lengths=lengths)
-                for k, finals in enumerate(final_parts):
-                    finals.append(self._final_state(states, direction, lengths)[:, k * hidden:(k + 1) * hidden])
-                outputs.append(states[:, :, :hidden] if len(initial) > 1 else states)
+                suffix = self._suffix(layer, direction)
+                states = recurrence(self.mode, x, *self._weights(suffix), tuple(part[index] for part in initial),
+                                    reverse=bool(direction), lengths=lengths,
+                                    weight_hr=self._parameters["weight_hr" + suffix] if self.proj_size else None)
+                for (start, end), finals in zip(spans, final_parts):
+                    finals.append(self._final_state(states, direction, lengths)[:, start:end])
+                outputs.append(states[:, :, :self.output_size] if len(initial) > 1 else states)
             x = concatenate(outputs, axis=2) if len(outputs) > 1 else outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout)
@@ -185,7 +205,8 @@ class _RecurrentLayers(_Recurrent):
             text += f", num_layers={self.num_layers}"
         if self.mode == "RNN_RELU":
             text += ", nonlinearity='relu'"
-        for option, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)):
+        for option, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False),
+                                ("proj_size", 0)):
             if getattr(self, option) != default:
                 text += f", {option}={getattr(self, option)}"
         return text

@@ -9,7 +9,7 @@ Each kernel is declared once, like CuPy's ``ElementwiseKernel``/``ReductionKerne
 arguments), and compiled the first time it runs (CuPy caches the binary on disk). Its body is
 written in the subset that C and Python share: statements ``[type] name = expression;`` over
 arithmetic, comparisons, ``&``/``|`` of parenthesised comparisons, the C functions ``sqrt``,
-``floor``, ``cos``, ``sin``, the cast ``ptrdiff_t(x)``, and ``where(condition, a, b)``
+``exp``, ``log``, ``tanh``, ``floor``, ``cos``, ``sin``, the cast ``ptrdiff_t(x)``, and ``where(condition, a, b)``
 (``condition ? a : b``) and ``clip(a, low, high)``, which ``PREAMBLE`` defines for CUDA; a
 ``raw`` array is indexed by a computed position. CuPy compiles it as C; the simulated CuPy of the
 tests evaluates the same text with NumPy arrays (dropping the declarations' types, and with

@@ -443,8 +443,8 @@ def _compile_kernel_text(text, kernel, mode):
 
 # Nothing of Python's own (C has none of it): the C math functions and what tinynn.fused.PREAMBLE
 # defines for CUDA (``where``, ``clip``), and the functional cast ``ptrdiff_t(x)``.
-_KERNEL_FUNCTIONS = {"__builtins__": {}, "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "floor": np.floor,
-                     "cos": np.cos, "sin": np.sin, "where": np.where, "clip": np.clip, "ptrdiff_t": lambda value: np.asarray(value).astype(np.int64)}
+_KERNEL_FUNCTIONS = {"__builtins__": {}, "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "tanh": np.tanh,
+                     "floor": np.floor, "cos": np.cos, "sin": np.sin, "where": np.where, "clip": np.clip, "ptrdiff_t": lambda value: np.asarray(value).astype(np.int64)}
 
 
 class ElementwiseKernel:
@@ -452,6 +452,8 @@ class ElementwiseKernel:
 
     def __init__(self, in_params, out_params, operation, name="kernel", **kwargs):
         (self.inputs, self.raw), (self.outputs, _) = _kernel_params(in_params), _kernel_params(out_params)
+        if any(param_name in ("i", "n") or param_name.startswith("_") for _, param_name in self.inputs + self.outputs):
+            raise ValueError(f"{name}: n, i and names starting with _ are reserved in CuPy's kernels")
         self.name = name
         self.code = _compile_kernel_text(operation, name, "exec")
 

@@ -134,3 +134,9 @@ def test_raw_kernel_arguments_are_whole_arrays_indexed_by_the_body():
     out = gather(cupy.asarray(np.float32([10, 11, 12, 13])), cupy.asarray(np.int64([[0, 2], [3, 9]])))
     assert out.shape == (2, 2) and out.dtype == np.float32
     np.testing.assert_array_equal(out.get(), [[10, 12], [13, 0]])
+
+
+def test_kernel_parameters_may_not_take_cupys_reserved_names():
+    for reserved in ("i", "n", "_raw"):
+        with pytest.raises(ValueError, match="reserved"):
+            cupy.ElementwiseKernel("T x", f"T {reserved}", f"{reserved} = x;", "reserved_name")

@@ -15,12 +15,64 @@ of dL/d(previous state) that does not go through Q_t; ``Recurrence`` does the re
 """
 import itertools
 
+import numpy as np
+
 from ...autograd import Function
+from ...fused import ElementwiseKernel
 from ...ops.reduction import sum_rows
 
 
 def _sigmoid(xp, a):
     return (xp.tanh(a * 0.5) + 1) * 0.5  # never overflows, as ops.Sigmoid
+
+
+def _blocks(array, count):
+    """(N, count*H) -> ``count`` views (N, H), one per gate block."""
+    hidden = array.shape[1] // count
+    return [array[:, k * hidden:(k + 1) * hidden] for k in range(count)]
+
+
+# On the GPU an LSTM or GRU step, and its backward, is one fused kernel each (see tinynn.fused)
+# instead of about a dozen array operations: the math of the cells below, written per gate.
+LSTM_STEP = ElementwiseKernel(
+    "T p_i, T p_f, T p_g, T p_o, T q_i, T q_f, T q_g, T q_o, T c_before",
+    "T gate_i, T gate_f, T gate_g, T gate_o, T c, T tanh_c, T h", """
+gate_i = (tanh((p_i + q_i) * 0.5) + 1) * 0.5;
+gate_f = (tanh((p_f + q_f) * 0.5) + 1) * 0.5;
+gate_g = tanh(p_g + q_g);
+gate_o = (tanh((p_o + q_o) * 0.5) + 1) * 0.5;
+c = gate_f * c_before + gate_i * gate_g;
+tanh_c = tanh(c);
+h = gate_o * tanh_c;
+""", "tinynn_lstm_step")
+LSTM_STEP_BACKWARD = ElementwiseKernel(
+    "T gh, T gc, T gate_i, T gate_f, T gate_g, T gate_o, T tanh_c, T c_before", "T d_i, T d_f, T d_g, T d_o, T gc_before",
+    """
+T dc = gc + gh * gate_o * (1 - tanh_c * tanh_c);
+d_i = dc * gate_g * gate_i * (1 - gate_i);
+d_f = dc * c_before * gate_f * (1 - gate_f);
+d_g = dc * gate_i * (1 - gate_g * gate_g);
+d_o = gh * tanh_c * gate_o * (1 - gate_o);
+gc_before = dc * gate_f;
+""", "tinynn_lstm_step_backward")
+GRU_STEP = ElementwiseKernel(
+    "T p_r, T p_z, T p_n, T q_r, T q_z, T q_n, T h_before", "T reset, T update, T candidate, T h", """
+reset = (tanh((p_r + q_r) * 0.5) + 1) * 0.5;
+update = (tanh((p_z + q_z) * 0.5) + 1) * 0.5;
+candidate = tanh(p_n + reset * q_n);
+h = candidate + update * (h_before - candidate);
+""", "tinynn_gru_step")
+GRU_STEP_BACKWARD = ElementwiseKernel(
+    "T gh, T reset, T update, T candidate, T q_n, T h_before",
+    "T dp_r, T dp_z, T dp_n, T dq_r, T dq_z, T dq_n, T gh_before", """
+dp_n = gh * (1 - update) * (1 - candidate * candidate);
+dp_z = gh * (h_before - candidate) * update * (1 - update);
+dp_r = dp_n * q_n * reset * (1 - reset);
+dq_r = dp_r;
+dq_z = dp_z;
+dq_n = dp_n * reset;
+gh_before = gh * update;
+""", "tinynn_gru_step_backward")
 
 
 class ElmanCell:
@@ -74,6 +126,9 @@ class LSTMCell:
 
     def step(self, xp, projected, recurrent, state):
         _, c_before = state
+        if xp is not np:
+            i, f, g, o, c, tanh_c, h = LSTM_STEP(*_blocks(projected, 4), *_blocks(recurrent, 4), c_before)
+            return (h, c), (i, f, g, o, tanh_c)
         hidden = c_before.shape[1]
         if not hasattr(self, "scale"):
             self.scale, self.shift, self.slope = self._constants(xp, hidden, c_before.dtype)
@@ -86,9 +141,13 @@ class LSTMCell:
 
     def step_backward(self, xp, grads, saved, state):
         gh, gc = grads
-        gates, tanh_scaled, tanh_c = saved
         _, c_before = state
         hidden = c_before.shape[1]
+        if xp is not np:
+            g_gates, gc_before = xp.empty((gh.shape[0], 4 * hidden), dtype=gh.dtype), xp.empty_like(c_before)
+            LSTM_STEP_BACKWARD(gh, gc, *saved, c_before, *_blocks(g_gates, 4), gc_before)
+            return g_gates, g_gates, (None, gc_before)
+        gates, tanh_scaled, tanh_c = saved
         i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
         dc = gc + gh * o * (1 - tanh_c * tanh_c)
         g_gates = xp.empty_like(gates)  # dL/d(gate), then times the gates' derivatives at once
@@ -116,6 +175,10 @@ class GRUCell:
 
     def step(self, xp, projected, recurrent, state):
         (h_before,) = state
+        if xp is not np:
+            recurrent_n = _blocks(recurrent, 3)[2]
+            r, z, n, h = GRU_STEP(*_blocks(projected, 3), *_blocks(recurrent, 3), h_before)
+            return (h,), (r, z, n, recurrent_n)
         hidden = h_before.shape[1]
         reset_update = _sigmoid(xp, projected[:, :2 * hidden] + recurrent[:, :2 * hidden])
         r, z = reset_update[:, :hidden], reset_update[:, hidden:]
@@ -125,8 +188,14 @@ class GRUCell:
         return (h,), (reset_update, n, recurrent_n)
 
     def step_backward(self, xp, grads, saved, state):
-        (gh,), (reset_update, n, recurrent_n), (h_before,) = grads, saved, state
+        (gh,), (h_before,) = grads, state
         hidden = h_before.shape[1]
+        if xp is not np:
+            g_projected, g_recurrent = (xp.empty((gh.shape[0], 3 * hidden), dtype=gh.dtype) for _ in range(2))
+            gh_before = xp.empty_like(h_before)
+            GRU_STEP_BACKWARD(gh, *saved, h_before, *_blocks(g_projected, 3), *_blocks(g_recurrent, 3), gh_before)
+            return g_projected, g_recurrent, (gh_before,)
+        reset_update, n, recurrent_n = saved
         r, z = reset_update[:, :hidden], reset_update[:, hidden:]
         g_projected = xp.empty((gh.shape[0], 3 * hidden), dtype=gh.dtype)
         g_n = g_projected[:, 2 * hidden:]

@@ -143,3 +143,20 @@ def test_batch_norm_runs_as_fused_kernels_on_the_gpu(rng, device):
     x = leaf(rng.standard_normal((4, 3, 2, 2)), device=device)
     y = F.batch_norm(x, None, None, training=True)
     assert type(y.grad_fn).__name__ == ("BatchNorm" if device == "cpu" else "FusedBatchNorm")
+
+
+def test_float32_layer_on_float64_input_as_on_the_cpu(rng, device):
+    """Parameters and running statistics in float32, the data in float64: the same on every device."""
+    values = rng.standard_normal((4, 3, 5, 5)) * 2 + 1
+    results = []
+    for where in ("cpu", device):
+        layer = nn.BatchNorm2d(3).to(where)
+        x = leaf(values, device=where)
+        y = layer(x)
+        (y * y).sum().backward()
+        layer.eval()
+        results.append([y.numpy(), x.grad.numpy(), layer.weight.grad.numpy(), layer.running_var.numpy(),
+                        layer(x).numpy()])
+    assert results[1][0].dtype == np.float64
+    for ours, cpu in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, cpu, rtol=1e-6, atol=1e-7)

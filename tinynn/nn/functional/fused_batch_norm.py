@@ -54,8 +54,10 @@ class FusedBatchNorm(BatchNorm):
         x_last = channels_last(x)
         self.axes = tuple(range(x.ndim - 1))  # all but the channels
         count = x.size // x.shape[1]
-        weight = 1.0 if weight is None else weight  # numbers broadcast like per-channel vectors
-        bias = 0.0 if bias is None else bias
+        # Numbers broadcast like per-channel vectors; parameters of another float type are read in
+        # the data's (NumPy would promote the same way on the CPU), as a kernel takes one type.
+        weight = 1.0 if weight is None else weight.astype(x.dtype, copy=False)
+        bias = 0.0 if bias is None else bias.astype(x.dtype, copy=False)
         if self.training:
             mean = x_last.mean(axis=self.axes)
             squared_deviations = SQUARED_DEVIATIONS(x_last, mean, axis=self.axes)

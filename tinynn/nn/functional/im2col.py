@@ -53,12 +53,12 @@ def kernel_offsets(kernel_size, stride, out_hw, dilation=(1, 1)):
                          slice(None))
 
 
-def col2im(col, input_shape, stride):
+def col2im(col, input_shape, stride, dilation=(1, 1)):
     """(N, OH, OW, KH, KW, C) -> (N, H, W, C): sums every patch entry into its input position."""
     xp = backend.get_array_module(col)
     n, oh, ow, kh, kw, c = col.shape
     x = xp.zeros(input_shape, dtype=col.dtype)
-    for p, q, window in kernel_offsets((kh, kw), stride, (oh, ow)):
+    for p, q, window in kernel_offsets((kh, kw), stride, (oh, ow), dilation):
         x[window] += col[:, :, :, p, q, :]
     return x
 

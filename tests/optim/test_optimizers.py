@@ -1,4 +1,4 @@
-"""SGD, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Adagrad, Adadelta: 20-step trajectories equal PyTorch's; state dicts resume the same
+"""SGD, Adam, AdamW, Adamax, NAdam, RAdam, RMSprop, Rprop, ASGD, Adagrad, Adadelta: 20-step trajectories equal PyTorch's; state dicts resume the same
 trajectory; the foreach path (all parameters updated as one flat array) gives the same bits as the loop."""
 import inspect
 
@@ -31,6 +31,10 @@ CONFIGS = [
     ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     ("RAdam", dict(lr=0.01)),  # rho_t passes 5 after a few steps: both branches are compared
     ("RAdam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, decoupled_weight_decay=True)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
+    ("ASGD", dict(lr=0.02)),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.05)),  # averaging starts at step 6
 ]
 
 
@@ -183,3 +187,19 @@ def test_foreach_keeps_the_parameters_in_one_flat_array_and_follows_replaced_dat
     _run("SGD", dict(lr=0.1, momentum=0.9), True, device, steps=2, params=params, optimizer=optimizer)
     for a, b in zip(looped, params):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_asgd_keeps_the_average_of_the_iterates_like_torch(torch64, rng):
+    torch = torch64
+    start, target = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    ours, theirs = tinynn.tensor(start, requires_grad=True), torch.tensor(start, requires_grad=True)
+    opt = tinynn.optim.ASGD([ours], lr=0.05, t0=5)
+    topt = torch.optim.ASGD([theirs], lr=0.05, t0=5)
+    for _ in range(12):
+        ours.grad = tinynn.tensor(_loss_grad(ours.numpy(), target))
+        theirs.grad = torch.tensor(_loss_grad(theirs.detach().numpy(), target))
+        opt.step()
+        topt.step()
+    ax = opt.state_dict()["state"][0]["ax"].numpy()
+    assert_close(ax, topt.state[theirs]["ax"], rtol=1e-10, atol=1e-12)
+    assert not np.allclose(ax, ours.numpy()), "an average of several iterates, not the last one"

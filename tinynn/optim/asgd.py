@@ -1,0 +1,36 @@
+"""ASGD (PyTorch's rule): SGD with a decaying step and a running average of the iterates
+(Polyak-Ruppert averaging), kept in the state as ``ax``."""
+from .. import backend
+from .optimizer import Optimizer, weight_decayed
+
+
+class ASGD(Optimizer):
+    """For each parameter p with gradient g, at step t (eta starts at lr, mu at 1):
+
+        g <- g + weight_decay * p
+        p <- p * (1 - lambd * eta) - eta * g
+        ax <- ax + mu * (p - ax)           (ax = p while mu is 1, before step t0)
+        eta <- lr / (1 + lambd * lr * t)^alpha,   mu <- 1 / max(1, t - t0)
+    """
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, *, foreach=None):
+        if lr < 0 or weight_decay < 0:
+            raise ValueError(f"ASGD: invalid hyper-parameters lr={lr}, weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
+                                      foreach=foreach))
+
+    def _update(self, param, grad, state, group):
+        xp = backend.get_array_module(param.data)
+        grad = weight_decayed(param, grad, group)
+        if not state:
+            state["step"], state["eta"], state["mu"] = 0, group["lr"], 1.0
+            state["ax"] = xp.zeros_like(param.data)
+        state["step"] += 1
+        param.data *= 1 - group["lambd"] * state["eta"]
+        param.data -= state["eta"] * grad
+        if state["mu"] != 1:
+            state["ax"] += (param.data - state["ax"]) * state["mu"]
+        else:
+            state["ax"][...] = param.data
+        state["eta"] = group["lr"] / (1 + group["lambd"] * group["lr"] * state["step"]) ** group["alpha"]
+        state["mu"] = 1 / max(1, state["step"] - group["t0"])

@@ -1,0 +1,37 @@
+"""Rprop (PyTorch's rule): each weight moves by its own step size in the direction against its
+gradient's sign; the step grows while the sign holds and shrinks when it flips."""
+from .. import backend
+from .optimizer import Optimizer
+
+
+class Rprop(Optimizer):
+    """For each parameter p with gradient g and per-element step sizes s (starting at lr):
+
+        agree = sign(g * g_previous)
+        s <- clip(s * (eta_plus where agree > 0, eta_minus where agree < 0, 1 elsewhere), step_min, step_max)
+        g <- 0 where the sign flipped (this step is skipped there, and g_previous becomes 0)
+        p <- p - sign(g) * s,   g_previous <- g
+    """
+
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, foreach=None):
+        eta_minus, eta_plus = etas
+        if lr < 0 or not 0 < eta_minus < 1 < eta_plus:
+            raise ValueError(f"Rprop: invalid hyper-parameters lr={lr}, etas={etas} (expected 0 < eta_minus < 1 < eta_plus)")
+        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), foreach=foreach))
+
+    def _update(self, param, grad, state, group):
+        xp = backend.get_array_module(param.data)
+        eta_minus, eta_plus = group["etas"]
+        if not state:
+            state["step"] = 0
+            state["prev"] = xp.zeros_like(param.data)
+            state["step_size"] = xp.full_like(param.data, group["lr"])
+        state["step"] += 1
+        agree = xp.sign(grad * state["prev"])
+        factor = xp.where(agree > 0, eta_plus, xp.where(agree < 0, eta_minus, 1)).astype(param.data.dtype)
+        step_size = state["step_size"]
+        step_size *= factor
+        xp.clip(step_size, *group["step_sizes"], out=step_size)
+        grad = xp.where(factor == eta_minus, 0, grad)  # PyTorch's test: the factor, not the sign
+        param.data -= xp.sign(grad) * step_size
+        state["prev"][...] = grad

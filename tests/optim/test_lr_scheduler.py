@@ -39,6 +39,8 @@ SCHEDULES = {
     "ConstantLR": (dict(factor=0.4, total_iters=4), 10),
     "PolynomialLR": (dict(total_iters=6, power=1.7), 10),
     "MultiplicativeLR": (dict(lr_lambda=lambda epoch: 0.9 if epoch % 2 else 1.05), 10),
+    "CyclicLR": (dict(base_lr=0.01, max_lr=0.1, step_size_up=4, step_size_down=3, base_momentum=0.85,
+                      max_momentum=0.95), 30),
 }
 
 
@@ -50,7 +52,7 @@ def test_schedule_matches_torch(name, optimizer, torch):
         torch, lambda o: getattr(tinynn.optim.lr_scheduler, name)(o, **kwargs),
         lambda o: getattr(torch.optim.lr_scheduler, name)(o, **kwargs), steps - 1, optimizer)
     assert lrs == pytest.approx(tlrs, rel=1e-12, abs=1e-15)
-    if name == "OneCycleLR":
+    if name in ("OneCycleLR", "CyclicLR"):
         assert [m[0] if isinstance(m, tuple) else m for m in momenta] == pytest.approx(
             [m[0] if isinstance(m, tuple) else m for m in tmomenta], rel=1e-12)
 
@@ -60,6 +62,19 @@ def test_one_cycle_linear_and_three_phase_match_torch(torch):
     lrs, tlrs, _, _ = _sequences(torch, lambda o: tinynn.optim.lr_scheduler.OneCycleLR(o, **kwargs),
                                  lambda o: torch.optim.lr_scheduler.OneCycleLR(o, **kwargs), 20)
     assert lrs == pytest.approx(tlrs, rel=1e-12)
+
+
+@pytest.mark.parametrize("options", [dict(mode="triangular2"), dict(mode="exp_range", gamma=0.97),
+                                     dict(scale_fn=lambda x: 1 / x, scale_mode="cycle"),
+                                     dict(scale_fn=lambda x: 0.99 ** x, scale_mode="iterations", cycle_momentum=False)],
+                         ids=["triangular2", "exp_range", "cycle_fn", "iterations_fn"])
+def test_cyclic_lr_modes_match_torch(torch, options):
+    kwargs = dict(base_lr=0.02, max_lr=0.2, step_size_up=3, **options)
+    lrs, tlrs, momenta, tmomenta = _sequences(torch, lambda o: tinynn.optim.lr_scheduler.CyclicLR(o, **kwargs),
+                                              lambda o: torch.optim.lr_scheduler.CyclicLR(o, **kwargs), 25)
+    assert lrs == pytest.approx(tlrs, rel=1e-12)
+    assert momenta == pytest.approx(tmomenta, rel=1e-12)
+    assert len(set(round(lr, 9) for lr in lrs)) > 5
 
 
 def test_reduce_on_plateau_matches_torch(torch):

@@ -356,6 +356,87 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith): lr goes from base_lr up to max_lr over ``step_size_up`` steps,
+    back down over ``step_size_down`` (default the same), and again; the height of each cycle is
+    scaled by ``mode`` ("triangular": 1, "triangular2": halved every cycle, "exp_range": gamma per
+    step) or by ``scale_fn`` of the cycle number or of the step (``scale_mode``). Momentum (or Adam's
+    beta1) moves the opposite way between max_momentum and base_momentum. Step once per batch.
+
+    With x the position in the current cycle (0 to 1) and s = step_size_up / (cycle length):
+        height = x / s rising, (x - 1) / (s - 1) falling;  lr = base_lr + (max_lr - base_lr) * height * scale
+    """
+
+    SCALES = {"triangular": (lambda x: 1.0, "cycle"), "triangular2": (lambda x: 1 / (2.0 ** (x - 1)), "cycle")}
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        groups = optimizer.param_groups
+
+        def per_group(value, what):
+            values = list(value) if isinstance(value, (list, tuple)) else [value] * len(groups)
+            if len(values) != len(groups):
+                raise ValueError(f"CyclicLR: expected {len(groups)} values for {what}, got {len(values)}")
+            return values
+
+        base_lrs = per_group(base_lr, "base_lr")
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, groups):
+                group["lr"] = lr
+        self.max_lrs = per_group(max_lr, "max_lr")
+        step_size_down = step_size_up if step_size_down is None else step_size_down
+        self.total_size = float(step_size_up) + float(step_size_down)
+        self.step_ratio = float(step_size_up) / self.total_size
+        if scale_fn is None:
+            if mode not in ("triangular", "triangular2", "exp_range"):
+                raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}")
+            self.mode, self.gamma = mode, gamma
+            scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        else:
+            self.mode = None
+        self._scale_fn = scale_fn
+        self.scale_mode = scale_mode
+        self.cycle_momentum = cycle_momentum
+        self.use_beta1 = "betas" in optimizer.defaults
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and not self.use_beta1:
+                raise ValueError("CyclicLR: cycle_momentum needs an optimizer with momentum or betas")
+            self.base_momentums = per_group(base_momentum, "base_momentum")
+            self.max_momentums = per_group(max_momentum, "max_momentum")
+            if last_epoch == -1:
+                for momentum, base, group in zip(self.max_momentums, self.base_momentums, groups):
+                    if self.use_beta1:
+                        group["betas"] = (momentum, *group["betas"][1:])
+                    else:
+                        group["momentum"] = momentum
+                    group["max_momentum"], group["base_momentum"] = momentum, base
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs  # after the first step, as PyTorch (which took them from initial_lr)
+
+    def scale_fn(self, x):
+        if self._scale_fn is not None:
+            return self._scale_fn(x)
+        if self.mode == "exp_range":
+            return self.gamma ** x
+        return self.SCALES[self.mode][0](x)
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        height = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (peak - base) * height * scale for base, peak in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, base, peak in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                momentum = peak - (peak - base) * height * scale
+                if self.use_beta1:
+                    group["betas"] = (momentum, *group["betas"][1:])
+                else:
+                    group["momentum"] = momentum
+        return lrs
+
+
 class ReduceLROnPlateau(_SchedulerState):
     """Multiply lr by ``factor`` when a metric has not improved for ``patience`` epochs.
 

@@ -278,6 +278,19 @@ class CosineAnnealingLR(LRScheduler):
                 for base in self.base_lrs]
 
 
+def _check_momentum(optimizer, name):
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{name}: cycle_momentum needs an optimizer with momentum or betas")
+
+
+def _set_momentum(group, momentum, use_beta1):
+    """The momentum a cycling schedule sets: SGD's ``momentum``, or Adam's beta1."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin): lr rises from max_lr/div_factor to max_lr over the first
     ``pct_start`` of the steps, then anneals to initial_lr/final_div_factor; momentum (or Adam's
@@ -317,14 +330,10 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.use_beta1 = "betas" in optimizer.defaults
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and not self.use_beta1:
-                raise ValueError("OneCycleLR: cycle_momentum needs an optimizer with momentum or betas")
+            _check_momentum(optimizer, "OneCycleLR")
             if last_epoch == -1:
                 for group in optimizer.param_groups:
-                    if self.use_beta1:
-                        group["betas"] = (max_momentum, *group["betas"][1:])
-                    else:
-                        group["momentum"] = max_momentum
+                    _set_momentum(group, max_momentum, self.use_beta1)
                     group["max_momentum"], group["base_momentum"] = max_momentum, base_momentum
         super().__init__(optimizer, last_epoch)
 
@@ -349,10 +358,7 @@ class OneCycleLR(LRScheduler):
                 start_step = end_step
             lrs.append(lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, momentum, self.use_beta1)
         return lrs
 
 
@@ -400,16 +406,12 @@ class CyclicLR(LRScheduler):
         self.cycle_momentum = cycle_momentum
         self.use_beta1 = "betas" in optimizer.defaults
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and not self.use_beta1:
-                raise ValueError("CyclicLR: cycle_momentum needs an optimizer with momentum or betas")
+            _check_momentum(optimizer, "CyclicLR")
             self.base_momentums = per_group(base_momentum, "base_momentum")
             self.max_momentums = per_group(max_momentum, "max_momentum")
             if last_epoch == -1:
                 for momentum, base, group in zip(self.max_momentums, self.base_momentums, groups):
-                    if self.use_beta1:
-                        group["betas"] = (momentum, *group["betas"][1:])
-                    else:
-                        group["momentum"] = momentum
+                    _set_momentum(group, momentum, self.use_beta1)
                     group["max_momentum"], group["base_momentum"] = momentum, base
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs  # after the first step, as PyTorch (which took them from initial_lr)
@@ -429,11 +431,7 @@ class CyclicLR(LRScheduler):
         lrs = [base + (peak - base) * height * scale for base, peak in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:
             for group, base, peak in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
-                momentum = peak - (peak - base) * height * scale
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, peak - (peak - base) * height * scale, self.use_beta1)
         return lrs
 
 

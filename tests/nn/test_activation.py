@@ -30,22 +30,35 @@ ACTIVATIONS = {
     "elu": (lambda t: F.elu(t, 0.7), lambda torch, t: torch.nn.functional.elu(t, 0.7)),
     "softplus": (lambda t: F.softplus(t * 8, beta=2.0, threshold=6.0),  # both sides of the threshold
                  lambda torch, t: torch.nn.functional.softplus(t * 8, beta=2.0, threshold=6.0)),
+    "selu": (lambda t: F.selu(t * 2), lambda torch, t: torch.nn.functional.selu(t * 2)),
+    "celu": (lambda t: F.celu(t * 2, 0.6), lambda torch, t: torch.nn.functional.celu(t * 2, 0.6)),
+    "glu": (lambda t: F.glu(tinynn.cat([t, t * 2 - 0.3], 1), 1),
+            lambda torch, t: torch.nn.functional.glu(torch.cat([t, t * 2 - 0.3], 1), 1)),
+    "tanhshrink": (lambda t: F.tanhshrink(t * 2), lambda torch, t: torch.nn.functional.tanhshrink(t * 2)),
+    "threshold": (lambda t: F.threshold(t * 2, 0.4, -3.0), lambda torch, t: torch.nn.functional.threshold(t * 2, 0.4, -3.0)),
+    "hardshrink": (lambda t: F.hardshrink(t * 2, 0.7), lambda torch, t: torch.nn.functional.hardshrink(t * 2, 0.7)),
+    "softshrink": (lambda t: F.softshrink(t * 2, 0.7), lambda torch, t: torch.nn.functional.softshrink(t * 2, 0.7)),
+    "softmin": (lambda t: F.softmin(t, dim=1), lambda torch, t: torch.nn.functional.softmin(t, dim=1)),
     "softmax": (lambda t: F.softmax(t, dim=-1), lambda torch, t: torch.softmax(t, dim=-1)),
     "log_softmax": (lambda t: F.log_softmax(t, dim=1), lambda torch, t: torch.log_softmax(t, dim=1)),
 }
 
 
+# The kinks of threshold (0.2), hardshrink and softshrink (+-0.35), in the unscaled input.
+KINKS = [0.0, 0.2, 0.35, -0.35]
+
+
 @pytest.mark.parametrize("name", ACTIVATIONS)
 @given(shape=shapes(min_dims=2, max_dims=3), seed=st.integers(0, 2 ** 16))
 def test_activation_gradcheck(name, shape, seed, device):
-    x = leaf(away_from(np.random.default_rng(seed).standard_normal(shape), [0.0]), device=device)
+    x = leaf(away_from(np.random.default_rng(seed).standard_normal(shape), KINKS), device=device)
     assert gradcheck(ACTIVATIONS[name][0], [x])
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activation_matches_torch(name, torch, rng, device):
     ours, theirs = ACTIVATIONS[name]
-    x = leaf(away_from(rng.standard_normal((4, 5)), [0.0]), dtype=np.float32, device=device)
+    x = leaf(away_from(rng.standard_normal((4, 5)), KINKS), dtype=np.float32, device=device)
     tx = to_torch(torch, x, True)
     y, ty = ours(x), theirs(torch, tx)
     assert_close(y, ty)
@@ -114,3 +127,19 @@ def test_prelu_and_hardtanh_check_their_arguments():
         tinynn.nn.PReLU(0)
     with pytest.raises(ValueError, match=r"hardtanh: min_val \(2\) must not exceed max_val \(1\)"):
         F.hardtanh(tinynn.zeros(2), 2, 1)
+
+
+def test_new_activation_modules_and_errors(torch, rng):
+    x = tinynn.tensor(rng.standard_normal((3, 4)))
+    tx = torch.tensor(x.numpy())
+    for ours, theirs in ((tinynn.nn.SELU(), torch.nn.SELU()), (tinynn.nn.CELU(0.5), torch.nn.CELU(0.5)),
+                         (tinynn.nn.GLU(), torch.nn.GLU()), (tinynn.nn.Softmin(0), torch.nn.Softmin(0)),
+                         (tinynn.nn.Threshold(0.1, 2.0), torch.nn.Threshold(0.1, 2.0)),
+                         (tinynn.nn.Tanhshrink(), torch.nn.Tanhshrink()),
+                         (tinynn.nn.Hardshrink(0.3), torch.nn.Hardshrink(0.3)),
+                         (tinynn.nn.Softshrink(0.3), torch.nn.Softshrink(0.3))):
+        assert_close(ours(x), theirs(tx), rtol=1e-6, atol=1e-7, what=type(ours).__name__)
+    with pytest.raises(ValueError, match=r"glu: the size of dim -1 must be even"):
+        F.glu(tinynn.zeros(2, 3))
+    with pytest.raises(ValueError, match="softshrink: lambd must not be negative"):
+        F.softshrink(x, -1.0)

@@ -201,6 +201,36 @@ class Softsign(Function):
         return (gy / (self.denominator * self.denominator),)
 
 
+class Threshold(Function):
+    """y = x where x > threshold, else ``value``.  dL/dx = dL/dy where x > threshold, else 0."""
+
+    def __init__(self, threshold, value):
+        self.threshold, self.value = threshold, value
+
+    def forward(self, x):
+        self.kept = x > self.threshold
+        return self.xp(x).where(self.kept, x, x.dtype.type(self.value))
+
+    def backward(self, gy):
+        return (gy * self.kept,)
+
+
+class Shrink(Function):
+    """Hardshrink: y = x where |x| > lambda, else 0; softshrink: y = x - lambda * sign(x) there.
+    dL/dx = dL/dy where |x| > lambda, else 0 (both)."""
+
+    def __init__(self, lambd, soft):
+        self.lambd, self.soft = lambd, soft
+
+    def forward(self, x):
+        xp = self.xp(x)
+        self.kept = xp.abs(x) > self.lambd
+        return xp.where(self.kept, x - xp.sign(x) * x.dtype.type(self.lambd) if self.soft else x, x.dtype.type(0))
+
+    def backward(self, gy):
+        return (gy * self.kept,)
+
+
 class PReLU(Function):
     """y = x for x > 0, a * x otherwise, with a learned slope a: one value, or one per channel
     (axis 1 of (N, C, ...)).  Shapes: x any, a (1,) or (C,).
@@ -353,6 +383,60 @@ def softplus(input, beta=1.0, threshold=20.0):
     if beta == 0:
         raise ValueError("softplus: beta must not be 0")
     return Softplus(float(beta), float(threshold))(_elementwise(input, "softplus"))
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input):
+    """scale * elu(x, alpha) with the self-normalising constants (Klambauer et al.); its gradient
+    is the chain rule through ``ELU``."""
+    return ELU(SELU_ALPHA)(_elementwise(input, "selu")) * SELU_SCALE
+
+
+def celu(input, alpha=1.0):
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1)) = alpha * elu(x / alpha): continuously
+    differentiable for every alpha; the chain rule through ``ELU``."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    return ELU(1.0)(_elementwise(input, "celu") / alpha) * alpha
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: the input's two halves a, b along ``dim`` give a * sigmoid(b)."""
+    _elementwise(input, "glu")
+    size = input.shape[dim]
+    if size % 2:
+        raise ValueError(f"glu: the size of dim {dim} must be even (it is halved), got {size} in shape {input.shape}")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return _elementwise(input, "tanhshrink") - input.tanh()
+
+
+def threshold(input, threshold, value):
+    """x where x > threshold, else ``value``; see ``Threshold``."""
+    return Threshold(float(threshold), float(value))(_elementwise(input, "threshold"))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0; see ``Shrink``."""
+    return Shrink(float(lambd), soft=False)(_elementwise(input, "hardshrink"))
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd * sign(x) where |x| > lambd, else 0; see ``Shrink``."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must not be negative, got {lambd}")
+    return Shrink(float(lambd), soft=True)(_elementwise(input, "softshrink"))
+
+
+def softmin(input, dim=-1):
+    """softmax(-x) along ``dim``."""
+    return softmax(-_elementwise(input, "softmin"), dim)
 
 
 def _softmax_axis(input, dim, name):

@@ -57,3 +57,20 @@ def test_clipping_a_model_and_errors():
     with pytest.raises(ValueError, match="clip_value must be non-negative"):
         nn.utils.clip_grad_value_(model.parameters(), -1)
     assert nn.utils.clip_grad_norm_([], 1.0).item() == 0.0
+
+
+def test_parameters_to_vector_and_back_match_torch(torch, rng, device):
+    ours = tinynn.nn.Sequential(tinynn.nn.Linear(3, 4), tinynn.nn.ReLU(), tinynn.nn.Linear(4, 2)).to(device)
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    vector = tinynn.nn.utils.parameters_to_vector(ours.parameters())
+    assert_close(vector, torch.nn.utils.parameters_to_vector(theirs.parameters()).detach())
+    (vector * vector).sum().backward()  # differentiable: each parameter gets 2 p
+    assert_close(ours[0].weight.grad, 2 * ours[0].weight.numpy())
+    replacement = rng.standard_normal(vector.shape[0]).astype(np.float32)
+    tinynn.nn.utils.vector_to_parameters(tinynn.tensor(replacement, device=device), ours.parameters())
+    torch.nn.utils.vector_to_parameters(torch.tensor(replacement), theirs.parameters())
+    for (name, ours_param), theirs_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(ours_param, theirs_param.detach(), what=name)
+    with pytest.raises(ValueError, match="the vector has 3 values, the parameters 26"):
+        tinynn.nn.utils.vector_to_parameters(tinynn.zeros(3, device=device), ours.parameters())

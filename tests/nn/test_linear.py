@@ -35,3 +35,29 @@ def test_linear_layer_matches_torch(torch, rng, device):
 def test_linear_feature_mismatch_names_the_layer():
     with pytest.raises(ValueError, match=r"Linear\(16, 10\): expected input with 16 features"):
         nn.Linear(16, 10)(tinynn.zeros(2, 15))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_bilinear_matches_torch_and_gradchecks(torch, rng, device, bias):
+    ours = nn.Bilinear(3, 4, 5, bias=bias)
+    theirs = torch.nn.Bilinear(3, 4, 5, bias=bias)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    ours.to(device)
+    x1 = leaf(rng.standard_normal((2, 6, 3)), dtype=np.float32, device=device)
+    x2 = leaf(rng.standard_normal((2, 6, 4)), dtype=np.float32, device=device)
+    t1, t2 = to_torch(torch, x1, True), to_torch(torch, x2, True)
+    y, ty = ours(x1, x2), theirs(t1, t2)
+    assert_close(y, ty, rtol=1e-5, atol=1e-6)
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad, device=device))
+    ty.backward(torch.tensor(grad))
+    for ours_t, theirs_t, what in ((x1, t1, "x1"), (x2, t2, "x2"), (ours.weight, theirs.weight, "weight")):
+        assert_close(ours_t.grad, theirs_t.grad, rtol=1e-4, atol=1e-5, what=what)
+    if bias:
+        assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-5)
+    weight, b = leaf(rng.standard_normal((2, 3, 4)), device=device), leaf(rng.standard_normal(2), device=device)
+    a1, a2 = leaf(rng.standard_normal((5, 3)), device=device), leaf(rng.standard_normal((5, 4)), device=device)
+    assert gradcheck(lambda p, q, w, c: F.bilinear(p, q, w, c if bias else None), [a1, a2, weight, b])
+    with pytest.raises(ValueError, match=r"expected inputs \(\.\.\., 3\) and \(\.\.\., 4\)"):
+        F.bilinear(a2, a1, weight)

@@ -1,4 +1,4 @@
-"""The fully connected layer."""
+"""The fully connected layer, and the bilinear one."""
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .validation import check_float, check_not_empty
@@ -39,3 +39,53 @@ def linear(input, weight, bias=None, name="linear"):
             f"{name}: expected input with {weight.shape[1]} features in its last axis, got input of shape {input.shape}"
         )
     return Linear()(input, weight, bias)
+
+
+class Bilinear(Function):
+    """y[n, o] = sum_{i, j} x1[n, i] W[o, i, j] x2[n, j] + b[o].
+    Shapes: x1 (..., in1), x2 (..., in2), W (out, in1, in2), b (out,) -> y (..., out).
+
+    Backward, with g = dL/dy (rows n):
+        dL/dx1[n, i] = sum_{o, j} g[n, o] W[o, i, j] x2[n, j],   dL/dx2[n, j] = sum_{o, i} g[n, o] W[o, i, j] x1[n, i]
+        dL/dW[o, i, j] = sum_n g[n, o] x1[n, i] x2[n, j],          dL/db = sum of g's rows.
+    Each is one ``einsum`` over the rows.
+    """
+
+    def forward(self, x1, x2, weight, bias=None):
+        xp = self.xp(x1)
+        self.shape = x1.shape[:-1]
+        self.x1, self.x2 = x1.reshape(-1, x1.shape[-1]), x2.reshape(-1, x2.shape[-1])
+        self.weight, self.has_bias = weight, bias is not None
+        y = xp.einsum("ni,oij,nj->no", self.x1, weight, self.x2)
+        if bias is not None:
+            y += bias
+        return y.reshape(self.shape + (weight.shape[0],))
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        g = gy.reshape(-1, gy.shape[-1])
+        g1 = g2 = gw = gb = None
+        if self.needs_input_grad[0]:
+            g1 = xp.einsum("no,oij,nj->ni", g, self.weight, self.x2).reshape(self.shape + (self.x1.shape[1],))
+        if self.needs_input_grad[1]:
+            g2 = xp.einsum("no,oij,ni->nj", g, self.weight, self.x1).reshape(self.shape + (self.x2.shape[1],))
+        if self.needs_input_grad[2]:
+            gw = xp.einsum("no,ni,nj->oij", g, self.x1, self.x2)
+        if self.has_bias and self.needs_input_grad[3]:
+            gb = sum_rows(g)
+        return g1, g2, gw, gb
+
+
+def bilinear(input1, input2, weight, bias=None, name="bilinear"):
+    """x1^T W x2 + b for each row of (..., in1) ``input1`` and (..., in2) ``input2``; see ``Bilinear``."""
+    check_float(input1, name, "input1")
+    check_float(input2, name, "input2")
+    if weight.ndim != 3:
+        raise ValueError(f"{name}: expected a 3-D weight (out_features, in1_features, in2_features), got {weight.shape}")
+    if input1.shape[:-1] != input2.shape[:-1] or input1.shape[-1:] != weight.shape[1:2] or \
+            input2.shape[-1:] != weight.shape[2:3]:
+        raise ValueError(f"{name}: expected inputs (..., {weight.shape[1]}) and (..., {weight.shape[2]}) with the same "
+                         f"leading shape, got {input1.shape} and {input2.shape}")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(f"{name}: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
+    return Bilinear()(input1, input2, weight, bias)

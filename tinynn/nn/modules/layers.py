@@ -39,6 +39,41 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class Bilinear(Module):
+    """y = x1^T W x2 + b, W (out_features, in1_features, in2_features); PyTorch's initialisation
+    (weight and bias from U(+-1/sqrt(in1_features)))."""
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device="cpu", dtype=None):
+        super().__init__()
+        for what, value in (("in1_features", in1_features), ("in2_features", in2_features),
+                            ("out_features", out_features)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Bilinear: {what} must be a positive int, got {value!r}")
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = Parameter(zeros(out_features, in1_features, in2_features, dtype=dtype))
+        if bias:
+            self.bias = Parameter(zeros(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x1, x2):
+        return F.bilinear(x1, x2, self.weight, self.bias, name=f"Bilinear({self.in1_features}, {self.in2_features}, "
+                                                               f"{self.out_features})")
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
 class ReLU(Module):
     def forward(self, x):
         return F.relu(x)

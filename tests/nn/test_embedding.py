@@ -6,7 +6,7 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck
 from tinynn.nn import functional as F
-from helpers import assert_close, leaf
+from helpers import assert_close, distinct, leaf
 
 
 @pytest.mark.parametrize("padding_idx", [None, 2, -1])
@@ -104,3 +104,68 @@ def test_scale_grad_by_freq_divides_by_the_count_in_the_batch(device):
     np.testing.assert_allclose(weight.grad.numpy(), np.array([[1.0] * 3, [1.0] * 3, [0.0] * 3, [1.0] * 3, [0.0] * 3]))
     with pytest.raises(NotImplementedError, match="sparse gradients are not supported"):
         nn.Embedding(5, 3, sparse=True)
+
+
+BAG_INPUT = np.array([1, 2, 4, 5, 4, 3, 2, 9, 0, 7])
+BAG_OFFSETS = np.array([0, 4, 4, 7])  # the second bag is empty
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 4])
+@pytest.mark.parametrize("layout", ["offsets", "last_offset", "2d"])
+def test_embedding_bag_matches_torch(torch, rng, device, mode, padding_idx, layout):
+    table = rng.standard_normal((10, 3))
+    ours_w, theirs_w = leaf(table, device=device), torch.tensor(table, requires_grad=True)
+    kwargs = dict(mode=mode, padding_idx=padding_idx)
+    if layout == "2d":
+        indices, offsets = BAG_INPUT.reshape(2, 5), None
+    elif layout == "last_offset":
+        indices, offsets = BAG_INPUT, np.append(BAG_OFFSETS, len(BAG_INPUT))
+        kwargs["include_last_offset"] = True
+    else:
+        indices, offsets = BAG_INPUT, BAG_OFFSETS
+    weights = rng.standard_normal(indices.shape) if mode == "sum" else None
+    ours_p = leaf(weights, device=device) if weights is not None else None
+    theirs_p = torch.tensor(weights, requires_grad=True) if weights is not None else None
+    ours = F.embedding_bag(tinynn.tensor(indices, device=device), ours_w,
+                           None if offsets is None else tinynn.tensor(offsets, device=device),
+                           per_sample_weights=ours_p, **kwargs)
+    theirs = torch.nn.functional.embedding_bag(torch.tensor(indices), theirs_w,
+                                               None if offsets is None else torch.tensor(offsets),
+                                               per_sample_weights=theirs_p, **kwargs)
+    assert_close(ours, theirs.detach(), rtol=1e-12, atol=1e-12)
+    grad = rng.standard_normal(ours.shape)
+    ours.backward(tinynn.tensor(grad, device=device))
+    theirs.backward(torch.tensor(grad))
+    assert_close(ours_w.grad, theirs_w.grad, rtol=1e-12, atol=1e-12, what="table grad")
+    if weights is not None:
+        assert_close(ours_p.grad, theirs_p.grad, rtol=1e-12, atol=1e-12, what="per-sample weights grad")
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_gradcheck_and_module(torch, rng, mode, device):
+    table = leaf(distinct((10, 3), rng), device=device)  # distinct values: no ties for max
+    indices = tinynn.tensor(BAG_INPUT, device=device)
+    assert gradcheck(lambda w: F.embedding_bag(indices, w, BAG_OFFSETS, mode=mode), [table])
+    ours = nn.EmbeddingBag(10, 3, mode=mode)
+    theirs = torch.nn.EmbeddingBag(10, 3, mode=mode)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    assert_close(ours.to(device)(indices, tinynn.tensor(BAG_OFFSETS, device=device)),
+                 theirs(torch.tensor(BAG_INPUT), torch.tensor(BAG_OFFSETS)).detach(), rtol=1e-6, atol=1e-7)
+
+
+def test_embedding_bag_errors():
+    table = tinynn.zeros(10, 3)
+    with pytest.raises(ValueError, match="per_sample_weights are only supported with mode='sum'"):
+        F.embedding_bag(tinynn.tensor(BAG_INPUT), table, BAG_OFFSETS, mode="mean", per_sample_weights=tinynn.ones(10))
+    with pytest.raises(ValueError, match="a 1-D input needs offsets"):
+        F.embedding_bag(tinynn.tensor(BAG_INPUT), table)
+    with pytest.raises(ValueError, match="offsets must be None for a 2-D input"):
+        F.embedding_bag(tinynn.tensor(BAG_INPUT.reshape(2, 5)), table, BAG_OFFSETS)
+    with pytest.raises(ValueError, match="offsets must start at 0"):
+        F.embedding_bag(tinynn.tensor(BAG_INPUT), table, [1, 4])
+    with pytest.raises(ValueError, match="mode must be 'sum', 'mean' or 'max', got 'median'"):
+        nn.EmbeddingBag(10, 3, mode="median")
+    with pytest.raises(IndexError, match="index 12 is out of range"):
+        F.embedding_bag(tinynn.tensor([1, 12]), table, [0])

@@ -3,7 +3,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Function
-from ...tensor import Tensor
+from ...tensor import Tensor, concatenate
 from .validation import check_float
 
 
@@ -64,6 +64,85 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         _renormalize_rows(input.data, weight.data, max_norm, norm_type)
     return Embedding(input.data, padding_idx, bool(scale_grad_by_freq))(weight)
+
+
+EMBEDDING_BAG_MODES = ("sum", "mean", "max")
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None,
+                  name="embedding_bag"):
+    """Bags of embeddings reduced to one row each, as PyTorch's ``F.embedding_bag``: (B, D).
+
+    Bags: each row of a 2-D ``input`` (B, N), or the slices of a 1-D ``input`` that ``offsets`` start
+    (with ``include_last_offset`` the last offset ends the last bag). Per bag b, over its entries k
+    that are not ``padding_idx``: "sum" of w_k * weight[input_k] (``per_sample_weights`` w, else 1),
+    "mean" of weight[input_k], or the elementwise "max"; an empty bag gives zeros.
+
+    The bag boundaries are worked out on the host (offsets on the GPU are read back once).
+    Built from differentiable pieces, so the backward is theirs: the lookup (``Embedding``), a
+    product with the (B, K) matrix whose row b marks bag b's entries (sum and mean: dL/drows =
+    marks^T dL/dy), or a gather into a (B, longest bag, D) block and ``max`` over it (the gradient
+    goes to each bag's maximum).
+    """
+    if mode not in EMBEDDING_BAG_MODES:
+        raise ValueError(f"{name}: mode must be one of {EMBEDDING_BAG_MODES}, got {mode!r}")
+    if not isinstance(input, Tensor) or input.dtype.kind not in "iu" or input.ndim not in (1, 2):
+        what = f"{input.dtype} tensor of shape {input.shape}" if isinstance(input, Tensor) else type(input).__name__
+        raise TypeError(f"{name}: expected a 1-D or 2-D tensor of integer indices, got a {what}")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise ValueError(f"{name}: per_sample_weights are only supported with mode='sum', got mode={mode!r}")
+        if not isinstance(per_sample_weights, Tensor) or per_sample_weights.shape != input.shape:
+            raise ValueError(f"{name}: per_sample_weights must be a tensor of the input's shape {input.shape}")
+    xp = backend.get_array_module(input.data)
+    entries = input.numel()
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{name}: offsets must be None for a 2-D input (each row is a bag)")
+        bags, bag_size = input.shape
+        bag_of = np.repeat(np.arange(bags), bag_size)
+    else:
+        if offsets is None:
+            raise ValueError(f"{name}: a 1-D input needs offsets (where each bag starts)")
+        starts = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets, dtype=np.int64).reshape(-1)
+        if include_last_offset:
+            if starts.size == 0 or starts[-1] != entries:
+                raise ValueError(f"{name}: with include_last_offset the last offset must be the input's length {entries}")
+            starts = starts[:-1]
+        if starts.size == 0 or starts[0] != 0 or (np.diff(starts) < 0).any() or starts[-1] > entries:
+            raise ValueError(f"{name}: offsets must start at 0 and not decrease up to the input's length {entries}, "
+                             f"got {starts.tolist()}")
+        bags = starts.size
+        bag_of = np.searchsorted(starts, np.arange(entries), side="right") - 1
+    flat = input.reshape(-1)
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, name=name)  # (K, D)
+    padding_idx = None if padding_idx is None else padding_idx % weight.shape[0]
+    counted = flat.data != padding_idx if padding_idx is not None else xp.ones(entries, dtype=bool)
+    if mode == "max":
+        return _bag_max(rows, bag_of, counted, bags, xp)
+    marks = (xp.asarray(bag_of)[None, :] == xp.arange(bags)[:, None]) & counted[None, :]
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1)
+    summed = Tensor(marks.astype(weight.dtype)) @ rows
+    if mode == "sum":
+        return summed
+    counts = xp.maximum(marks.sum(axis=1), 1).astype(weight.dtype)[:, None]
+    return summed / Tensor(counts)
+
+
+def _bag_max(rows, bag_of, counted, bags, xp):
+    """Each bag's elementwise maximum over its counted rows (zeros for a bag with none)."""
+    order = np.argsort(bag_of, kind="stable")
+    sizes = np.bincount(bag_of, minlength=bags)
+    longest = max(int(sizes.max(initial=0)), 1)
+    slot = np.arange(len(bag_of)) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # position within its bag
+    positions = np.full((bags, longest), len(bag_of), dtype=np.int64)  # an extra row stands for "nothing"
+    positions[bag_of[order], slot] = order
+    padded_rows = concatenate([rows, rows[:1] * 0])  # the extra row
+    valid = xp.concatenate([counted, xp.zeros(1, dtype=bool)])[xp.asarray(positions)]  # (B, longest)
+    block = padded_rows[Tensor(xp.asarray(positions))].masked_fill(Tensor(~valid[..., None]), -np.inf)
+    return block.max(dim=1).masked_fill(Tensor(~valid.any(axis=1)[:, None]), 0.0)
 
 
 def _renormalize_rows(indices, table, max_norm, norm_type):

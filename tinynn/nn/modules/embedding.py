@@ -1,6 +1,7 @@
-"""``Embedding``: a learned lookup table (math and backward in nn/functional/embedding.py)."""
+"""``Embedding`` and ``EmbeddingBag``: learned lookup tables (math and backward in nn/functional/embedding.py)."""
 from ... import backend
 from .. import functional as F, init
+from ..functional.embedding import EMBEDDING_BAG_MODES
 from ..parameter import Parameter
 from .module import Module
 from ...tensor import zeros
@@ -52,3 +53,26 @@ class Embedding(Module):
         if self.scale_grad_by_freq:
             text += ", scale_grad_by_freq=True"
         return text
+
+
+class EmbeddingBag(Embedding):
+    """EmbeddingBag(num_embeddings, embedding_dim, max_norm=None, norm_type=2.0,
+    scale_grad_by_freq=False, mode="mean", sparse=False, include_last_offset=False,
+    padding_idx=None) as in PyTorch: ``forward(input, offsets=None, per_sample_weights=None)``
+    reduces each bag of looked-up rows to one (see ``F.embedding_bag``)."""
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, include_last_offset=False, padding_idx=None, device="cpu", dtype=None):
+        if mode not in EMBEDDING_BAG_MODES:
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                         device, dtype)
+        self.mode, self.include_last_offset = mode, include_last_offset
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                               self.mode, False, per_sample_weights, self.include_last_offset, self.padding_idx,
+                               name=f"EmbeddingBag({self.extra_repr()})")
+
+    def extra_repr(self):
+        return super().extra_repr() + f", mode={self.mode!r}"

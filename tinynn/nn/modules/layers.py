@@ -222,16 +222,20 @@ class CELU(ELU):
         return F.celu(x, self.alpha)
 
 
-class GLU(Module):
+class _AlongDim(Module):
+    """A layer acting along one axis, ``dim``."""
+
     def __init__(self, dim=-1):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
-        return F.glu(x, self.dim)
-
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class GLU(_AlongDim):
+    def forward(self, x):
+        return F.glu(x, self.dim)
 
 
 class Tanhshrink(Module):
@@ -268,24 +272,17 @@ class Softshrink(Hardshrink):
         return F.softshrink(x, self.lambd)
 
 
-class LogSoftmax(Module):
-    def __init__(self, dim=-1):
-        super().__init__()
-        self.dim = dim
-
+class LogSoftmax(_AlongDim):
     def forward(self, x):
         return F.log_softmax(x, self.dim)
 
-    def extra_repr(self):
-        return f"dim={self.dim}"
 
-
-class Softmax(LogSoftmax):
+class Softmax(_AlongDim):
     def forward(self, x):
         return F.softmax(x, self.dim)
 
 
-class Softmin(LogSoftmax):
+class Softmin(_AlongDim):
     def forward(self, x):
         return F.softmin(x, self.dim)
 

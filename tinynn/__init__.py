@@ -94,13 +94,14 @@ def mean(x, dim=None, keepdim=False):
     return x.mean(dim, keepdim)
 
 from . import data, guard, nn, optim, viz  # noqa: E402  (they build on the Tensor defined above)
+from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
     "randint", "arange", "from_numpy", "matmul", "maximum", "minimum", "where", "gather", "pad", "concatenate",
-    "cat", "stack", "exp", "log", "sqrt", "tanh", "sigmoid", "erf", "sin", "cos", "logsumexp", "cumsum", "prod", "norm", "sort", "topk", "flip", "bmm", "clip", "clamp", "sum", "mean", "no_grad",
+    "cat", "stack", "cdist", "exp", "log", "sqrt", "tanh", "sigmoid", "erf", "sin", "cos", "logsumexp", "cumsum", "prod", "norm", "sort", "topk", "flip", "bmm", "clip", "clamp", "sum", "mean", "no_grad",
     "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed", "initial_seed", "get_rng_state",
     "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save", "load", "summary",
     "autograd", "backend", "nn", "optim", "data", "guard", "viz", "float32", "float64", "int64",

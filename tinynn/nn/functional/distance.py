@@ -1,7 +1,11 @@
 """Vector normalisation and cosine similarity, built from tensor ops (their backward is the chain
-rule through ``norm``, ``clip`` and the products; ``Norm2`` gives the zero vector a zero gradient)."""
+rule through ``norm``, ``clip`` and the products; ``Norm2`` gives the zero vector a zero gradient);
+distances between sets of vectors, ``cdist`` and ``pdist``."""
 import numpy as np
 
+from ... import backend
+from ...autograd import Function
+from ...tensor import Tensor
 from .validation import check_float
 
 
@@ -24,3 +28,78 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         raise ValueError(f"cosine_similarity: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not broadcast") from None
     x1, x2 = x1.expand(shape), x2.expand(shape)
     return (x1 * x2).sum(dim) / (x1.norm(dim=dim).clip(min=eps) * x2.norm(dim=dim).clip(min=eps))
+
+
+class CDist(Function):
+    """d[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p.  Shapes: x1 (..., P, M), x2 (..., R, M) -> (..., P, R).
+
+    Backward, with diff = x1_i - x2_j and g = dL/dd:
+        dd/ddiff = sign(diff) |diff|^(p-1) / d^(p-1)   (diff / d for p = 2, sign(diff) for p = 1, and for
+                   p = inf sign(diff) where |diff| = d), 0 where d = 0 or diff = 0 (as PyTorch: a subgradient);
+        dL/dx1_i = sum_j g_ij dd/ddiff,   dL/dx2_j = -sum_i g_ij dd/ddiff.   p = 0 (a count) has none.
+    The (..., P, R, M) differences are formed whole: for the small sets this library is for.
+    """
+
+    def __init__(self, p):
+        self.p = p
+
+    def forward(self, x1, x2):
+        xp = self.xp(x1)
+        self.diff = x1[..., :, None, :] - x2[..., None, :, :]
+        size = xp.abs(self.diff)
+        if self.p == 0:
+            self.distance = (size != 0).sum(axis=-1).astype(x1.dtype)
+        elif self.p == float("inf"):
+            self.distance = size.max(axis=-1)
+        elif self.p == 1:
+            self.distance = size.sum(axis=-1)
+        elif self.p == 2:
+            self.distance = xp.sqrt((self.diff * self.diff).sum(axis=-1))
+        else:
+            self.distance = (size ** self.p).sum(axis=-1) ** (1 / self.p)
+        return self.distance
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        diff, distance = self.diff, self.distance[..., None]
+        positive = distance > 0
+        safe = xp.where(positive, distance, 1)
+        if self.p == 0:
+            slope = xp.zeros_like(diff)
+        elif self.p == float("inf"):
+            slope = xp.sign(diff) * (xp.abs(diff) == distance)
+        elif self.p == 1:
+            slope = xp.sign(diff)
+        elif self.p == 2:
+            slope = diff / safe
+        else:  # a zero component contributes 0 (for p < 1 its power is infinite), as PyTorch
+            size = xp.abs(diff)
+            slope = xp.sign(diff) * xp.where(size > 0, size, 1) ** (self.p - 1) / safe ** (self.p - 1)
+        slope = xp.where(positive, slope, 0) * gy[..., None]
+        return (slope.sum(axis=-2) if self.needs_input_grad[0] else None,
+                -slope.sum(axis=-3) if self.needs_input_grad[1] else None)
+
+
+def cdist(x1, x2, p=2.0):
+    """The p-norm distance between every row of x1 (..., P, M) and every row of x2 (..., R, M):
+    (..., P, R), as ``torch.cdist`` (computed from the differences, not a matrix product)."""
+    for what, t in (("x1", x1), ("x2", x2)):
+        check_float(t, "cdist", what)
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1] or x1.shape[:-2] != x2.shape[:-2]:
+        raise ValueError(f"cdist: expected x1 (..., P, M) and x2 (..., R, M) with the same batch shape and M, "
+                         f"got {x1.shape} and {x2.shape}")
+    if not isinstance(p, (int, float)) or p < 0:
+        raise ValueError(f"cdist: p must be a non-negative number (or inf), got {p!r}")
+    if x1.device != x2.device:
+        raise RuntimeError(f"cdist: x1 is on {x1.device} but x2 is on {x2.device}")
+    return CDist(float(p))(x1, x2)
+
+
+def pdist(input, p=2.0):
+    """The p-norm distance of every pair of rows i < j of (N, M) ``input``, in row-major order of the
+    upper triangle: (N (N-1) / 2,), as ``F.pdist``."""
+    check_float(input, "pdist")
+    if input.ndim != 2:
+        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {input.shape}")
+    rows, columns = (Tensor(backend.to_device(index, input.device)) for index in np.triu_indices(input.shape[0], k=1))
+    return cdist(input, input, p)[rows, columns]

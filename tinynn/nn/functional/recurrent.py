@@ -134,7 +134,7 @@ class LSTMCell:
             self.scale, self.shift, self.slope = self._constants(xp, hidden, c_before.dtype)
         tanh_scaled = xp.tanh((projected + recurrent) * self.scale)
         gates = tanh_scaled * self.scale + self.shift
-        i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        i, f, g, o = _blocks(gates, 4)
         c = f * c_before + i * g
         tanh_c = xp.tanh(c)
         return (o * tanh_c, c), (gates, tanh_scaled, tanh_c)
@@ -148,11 +148,11 @@ class LSTMCell:
             LSTM_STEP_BACKWARD(gh, gc, *saved, c_before, *_blocks(g_gates, 4), gc_before)
             return g_gates, g_gates, (None, gc_before)
         gates, tanh_scaled, tanh_c = saved
-        i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+        i, f, g, o = _blocks(gates, 4)
         dc = gc + gh * o * (1 - tanh_c * tanh_c)
         g_gates = xp.empty_like(gates)  # dL/d(gate), then times the gates' derivatives at once
-        for k, upstream in enumerate((dc * g, dc * c_before, dc * i, gh * tanh_c)):
-            g_gates[:, k * hidden:(k + 1) * hidden] = upstream
+        for block, upstream in zip(_blocks(g_gates, 4), (dc * g, dc * c_before, dc * i, gh * tanh_c)):
+            block[...] = upstream
         g_gates *= (1 - tanh_scaled * tanh_scaled) * self.slope
         return g_gates, g_gates, (None, dc * f)
 

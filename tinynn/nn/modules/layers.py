@@ -9,23 +9,38 @@ from .module import Module
 from ...tensor import full, zeros
 
 
-class Linear(Module):
-    """y = x @ W^T + b, W (out_features, in_features); PyTorch's initialisation (U(+-1/sqrt(in)))."""
+class _WeightAndBias(Module):
+    """A layer with a ``weight`` of ``weight_shape`` and, with ``bias``, a bias of its first size,
+    sized by positive int ``features`` (kept as attributes under their names)."""
 
-    def __init__(self, in_features, out_features, bias=True, device="cpu", dtype=None):
+    def __init__(self, features, weight_shape, bias, device, dtype):
         super().__init__()
-        for what, value in (("in_features", in_features), ("out_features", out_features)):
+        for what, value in features.items():
             if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"Linear: {what} must be a positive int, got {value!r}")
-        self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(zeros(out_features, in_features, dtype=dtype))
+                raise ValueError(f"{type(self).__name__}: {what} must be a positive int, got {value!r}")
+            setattr(self, what, value)
+        self.weight = Parameter(zeros(*weight_shape, dtype=dtype))
         if bias:
-            self.bias = Parameter(zeros(out_features, dtype=dtype))
+            self.bias = Parameter(zeros(weight_shape[0], dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
         if backend.canonical_device(device) != backend.CPU:
             self.to(device)
+
+    def extra_repr(self):
+        sizes = ", ".join(f"{name}={getattr(self, name)}" for name in self.FEATURES)
+        return f"{sizes}, bias={self.bias is not None}"
+
+
+class Linear(_WeightAndBias):
+    """y = x @ W^T + b, W (out_features, in_features); PyTorch's initialisation (U(+-1/sqrt(in)))."""
+
+    FEATURES = ("in_features", "out_features")
+
+    def __init__(self, in_features, out_features, bias=True, device="cpu", dtype=None):
+        super().__init__(dict(in_features=in_features, out_features=out_features), (out_features, in_features), bias,
+                         device, dtype)
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -35,29 +50,16 @@ class Linear(Module):
     def forward(self, x):
         return F.linear(x, self.weight, self.bias, name=f"Linear({self.in_features}, {self.out_features})")
 
-    def extra_repr(self):
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
-
-class Bilinear(Module):
+class Bilinear(_WeightAndBias):
     """y = x1^T W x2 + b, W (out_features, in1_features, in2_features); PyTorch's initialisation
     (weight and bias from U(+-1/sqrt(in1_features)))."""
 
+    FEATURES = ("in1_features", "in2_features", "out_features")
+
     def __init__(self, in1_features, in2_features, out_features, bias=True, device="cpu", dtype=None):
-        super().__init__()
-        for what, value in (("in1_features", in1_features), ("in2_features", in2_features),
-                            ("out_features", out_features)):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"Bilinear: {what} must be a positive int, got {value!r}")
-        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        self.weight = Parameter(zeros(out_features, in1_features, in2_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(zeros(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        super().__init__(dict(in1_features=in1_features, in2_features=in2_features, out_features=out_features),
+                         (out_features, in1_features, in2_features), bias, device, dtype)
 
     def reset_parameters(self):
         bound = 1 / math.sqrt(self.in1_features)
@@ -68,10 +70,6 @@ class Bilinear(Module):
     def forward(self, x1, x2):
         return F.bilinear(x1, x2, self.weight, self.bias, name=f"Bilinear({self.in1_features}, {self.in2_features}, "
                                                                f"{self.out_features})")
-
-    def extra_repr(self):
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class ReLU(Module):

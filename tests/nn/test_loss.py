@@ -27,12 +27,15 @@ def test_losses_gradcheck_and_match_torch(loss, reduction, rng, torch, device):
     assert_close(logits.grad, t_logits.grad, what=f"{loss} {reduction} grad")
 
 
-def test_cross_entropy_with_spatial_dimensions_matches_torch(rng, torch, device):
-    logits = leaf(rng.standard_normal((2, 3, 4, 5)), device=device)
-    target = tinynn.tensor(rng.integers(0, 3, (2, 4, 5)), device=device)
+@pytest.mark.parametrize("spatial", [(4,), (4, 5)], ids=["(N, C, L)", "(N, C, H, W)"])
+def test_cross_entropy_with_spatial_dimensions_matches_torch(rng, torch, device, spatial):
+    logits = leaf(rng.standard_normal((2, 3) + spatial), device=device)
+    target = tinynn.tensor(rng.integers(0, 3, (2,) + spatial), device=device)
     assert gradcheck(lambda t: F.cross_entropy(t, target), [logits])
     theirs = torch.nn.functional.cross_entropy(to_torch(torch, logits), torch.tensor(target.numpy()), reduction="none")
     assert_close(F.cross_entropy(logits, target, reduction="none"), theirs)
+    assert_close(F.nll_loss(F.log_softmax(logits, 1), target), torch.nn.functional.nll_loss(
+        torch.nn.functional.log_softmax(to_torch(torch, logits), 1), torch.tensor(target.numpy())))
 
 
 def test_cross_entropy_is_stable_for_huge_logits(device):

@@ -179,10 +179,10 @@ def _check_options(input, weight, label_smoothing, reduction, name):
 def _rows(input, target):
     """(N, C, d1, ...) -> (N*d1*..., C) rows, and targets alike (a class axis stays last)."""
     classes = input.shape[1]
-    input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
+    rows = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
     if target.ndim == input.ndim:  # probabilities were (N, C, d1, ...) too
-        return input, target.permute(0, *range(2, target.ndim), 1).reshape(-1, classes)
-    return input, target.reshape(-1)
+        return rows, target.permute(0, *range(2, target.ndim), 1).reshape(-1, classes)
+    return rows, target.reshape(-1)
 
 
 def _prepare(input, target, weight, reduction, label_smoothing, name, probabilities_allowed):

@@ -27,6 +27,10 @@ def log(x):
     return x.log()
 
 
+def log1p(x):
+    return x.log1p()
+
+
 def sqrt(x):
     return x.sqrt()
 

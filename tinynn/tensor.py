@@ -102,10 +102,13 @@ class Tensor:
         return "tensor(" + ", ".join([array] + extras) + ")"
 
     # ----- autograd -------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Compute d(self)/d(leaf) for every leaf that requires grad, adding it into ``leaf.grad``.
 
         ``grad`` is dL/d(self); it may be left out only when self holds a single value (then 1).
+        ``create_graph``: record the backward pass too, so each ``leaf.grad`` is a Tensor with a graph
+        that can be differentiated again (see tinynn.autograd.engine); the graph is then kept
+        unless ``retain_graph=False``.
         """
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
@@ -117,14 +120,22 @@ class Tensor:
                 )
             grad = backend.get_array_module(self.data).ones(self.data.shape, dtype=self.data.dtype)
         else:
+            given = grad
             grad = grad.data if isinstance(grad, Tensor) else grad
             if tuple(grad.shape) != self.shape:
                 raise ValueError(f"backward: grad has shape {tuple(grad.shape)} but the tensor has shape {self.shape}")
             if backend.device_of(grad) != self.device:
                 raise RuntimeError(f"backward: grad is on {backend.device_of(grad)} but the tensor is on {self.device}")
-        engine.backward(self, grad, retain_graph=retain_graph)
+            if create_graph and isinstance(given, Tensor):
+                grad = given
+        engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def _accumulate_grad(self, grad):
+        """Add ``grad`` (an array, or under create_graph a recorded Tensor) into ``.grad``."""
+        if isinstance(grad, Tensor):
+            grad = grad if grad.dtype == self.dtype else grad.to(dtype=self.dtype)
+            self.grad = grad if self.grad is None else self.grad + grad
+            return
         if grad.dtype != self.data.dtype:
             grad = grad.astype(self.data.dtype)
         self.grad = Tensor._from_op(grad, False) if self.grad is None else Tensor._from_op(self.grad.data + grad, False)
@@ -308,6 +319,9 @@ class Tensor:
     def log(self):
         return elementwise.Log()(self)
 
+    def log1p(self):
+        return elementwise.Log1p()(self)
+
     def sqrt(self):
         return elementwise.Sqrt()(self)
 
@@ -485,6 +499,9 @@ class Tensor:
             return self.permute(tuple(reversed(range(self.ndim))))
         return self.permute(*axes)
 
+    def swapaxes(self, axis0, axis1):
+        return self.transpose(axis0, axis1)
+
     @property
     def T(self):
         return self.transpose()
@@ -650,7 +667,10 @@ def minimum(a, b):
 
 def where(condition, a, b):
     """a where the boolean ``condition`` holds, else b (broadcast together); differentiable in a and b."""
-    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    elif not backend.is_gpu_array(condition):
+        condition = np.asarray(condition)
     if condition.dtype != bool:
         raise TypeError(f"where: expected a boolean condition, got dtype {condition.dtype}")
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None

@@ -1,8 +1,9 @@
-"""The autograd engine: Functions record the graph, ``backward`` walks it, ``gradcheck`` verifies it."""
+"""The autograd engine: Functions record the graph, ``backward`` walks it (also recording itself, for
+gradients of gradients), ``gradcheck`` and ``gradgradcheck`` verify it."""
 from .anomaly import AnomalyError, detect_anomaly
 from .engine import backward, grad
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["AnomalyError", "detect_anomaly", "Function", "backward", "grad", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckError"]
+__all__ = ["AnomalyError", "detect_anomaly", "Function", "backward", "grad", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "gradgradcheck", "GradcheckError"]

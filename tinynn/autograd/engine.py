@@ -9,6 +9,14 @@ inputs' gradients; a leaf that requires grad adds its gradient into ``.grad``.
 
 ``grad(outputs, inputs)`` walks the same way but returns the gradients of the given tensors
 (leaves or not) instead of adding anything into ``.grad``.
+
+With ``create_graph=True`` the walk itself is recorded: gradients are Tensors and every op's
+backward runs as recorded Tensor ops (``Function.backward_graph``), so a gradient has a graph
+of its own and can be differentiated again: Hessian-vector products, gradient penalties,
+d/dx of a network's output inside a loss. The ops that support it are the tensor ops of
+``tinynn.ops`` (arithmetic, elementwise, reductions, shape ops, conversions) and ``linear``, the
+elementwise activations, softmax and log-softmax, ``mse_loss``, ``cross_entropy`` over class
+indices, ``conv2d``, ``dropout``; any other op raises ``NotImplementedError`` naming itself.
 """
 from . import anomaly, grad_mode
 
@@ -40,27 +48,32 @@ def _topological_order(roots):
     return order
 
 
-def backward(root, grad, retain_graph=False):
-    _walk([root], [grad], retain_graph)
+def backward(root, grad, retain_graph=None, create_graph=False):
+    _walk([root], [grad], create_graph if retain_graph is None else retain_graph, create_graph=create_graph)
 
 
-def _walk(roots, root_grads, retain_graph, captured=None):
+def _walk(roots, root_grads, retain_graph, captured=None, create_graph=False):
     """Back-propagate ``root_grads`` from ``roots``. Without ``captured`` leaves accumulate into
     ``.grad``; with it (a dict keyed by the ids of the wanted tensors) nothing is accumulated and
-    each wanted tensor's complete gradient is stored there instead."""
+    each wanted tensor's complete gradient is stored there instead. Gradients are arrays, or
+    Tensors recorded in a graph of their own with ``create_graph``."""
+    from ..tensor import Tensor
+
     order = _topological_order(roots)
     grads = {}
     for root, root_grad in zip(roots, root_grads):
+        if create_graph and not isinstance(root_grad, Tensor):
+            root_grad = Tensor._from_op(root_grad, False)
         grads[id(root)] = root_grad if id(root) not in grads else grads[id(root)] + root_grad
-    with grad_mode.no_grad():
+    with grad_mode.enable_grad() if create_graph else grad_mode.no_grad():
         for tensor in reversed(order):
             grad = grads.pop(id(tensor), None)
             if grad is None:
                 continue
             for hook in tensor._grad_hooks.values():
-                replaced = hook(tensor._wrap_grad(grad))
+                replaced = hook(grad if create_graph else tensor._wrap_grad(grad))
                 if replaced is not None:
-                    grad = replaced.data if hasattr(replaced, "data") else replaced
+                    grad = _as_gradient(replaced, create_graph)
             function = tensor.grad_fn
             if captured is not None:
                 if id(tensor) in captured:
@@ -72,7 +85,7 @@ def _walk(roots, root_grads, retain_graph, captured=None):
                 continue
             elif tensor._retains_grad:
                 tensor._accumulate_grad(grad)
-            input_grads = function.backward(grad)
+            input_grads = function.backward_graph(grad, tensor) if create_graph else function.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             for parent, parent_grad, needed in zip(function.inputs, input_grads, function.needs_input_grad):
@@ -80,11 +93,21 @@ def _walk(roots, root_grads, retain_graph, captured=None):
                     continue
                 _check_grad_shape(function, parent, parent_grad)
                 if anomaly.is_anomaly_enabled():
-                    anomaly.check_finite(f"{function.name} backward", "the gradient it returned", parent_grad)
+                    anomaly.check_finite(f"{function.name} backward", "the gradient it returned",
+                                         parent_grad.data if isinstance(parent_grad, Tensor) else parent_grad)
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
             if not retain_graph:
                 function.release()
+
+
+def _as_gradient(value, create_graph):
+    """A hook's replacement gradient as the walk carries it: a Tensor with create_graph, else an array."""
+    from ..tensor import Tensor
+
+    if create_graph:
+        return value if isinstance(value, Tensor) else Tensor._from_op(value, False)
+    return value.data if isinstance(value, Tensor) else value
 
 
 def _check_grad_shape(function, parent, parent_grad):
@@ -95,12 +118,14 @@ def _check_grad_shape(function, parent, parent_grad):
         )
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (PyTorch's ``torch.autograd.grad``):
     sum_k d(outputs[k])/d(inputs[i]) weighted by ``grad_outputs[k]`` (ones for single-value outputs),
     as a tuple of Tensors, one per input, which may be any tensors of the graph, not only leaves.
     Nothing is added into any ``.grad``. An input the outputs do not depend on is an error, or None
-    with ``allow_unused``. Gradients of gradients (``create_graph``) are not supported."""
+    with ``allow_unused``. With ``create_graph`` the gradients are recorded, functions of the inputs
+    (and of ``grad_outputs`` given as Tensors that require grad) that can be differentiated again;
+    the graph is then kept unless ``retain_graph=False``."""
     from ..tensor import Tensor
 
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
@@ -123,17 +148,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
             if tuple(array.shape) != output.shape:
                 raise ValueError(f"grad: grad_outputs[{position}] has shape {tuple(array.shape)}, "
                                  f"output {position} has shape {output.shape}")
-            root_grads.append(array)
+            root_grads.append(given if create_graph and isinstance(given, Tensor) else array)
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Tensor) or not tensor.requires_grad:
             raise RuntimeError(f"grad: input {position} does not require grad")
     captured = {id(tensor): None for tensor in inputs}
-    _walk(outputs, root_grads, retain_graph, captured)
+    _walk(outputs, root_grads, create_graph if retain_graph is None else retain_graph, captured, create_graph)
     results = []
     for position, tensor in enumerate(inputs):
         value = captured[id(tensor)]
         if value is None and not allow_unused:
             raise RuntimeError(f"grad: input {position} (shape {tensor.shape}) was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
-        results.append(None if value is None else Tensor._from_op(value.astype(tensor.dtype, copy=False), False))
+        if value is None or isinstance(value, Tensor):
+            results.append(value if value is None or value.dtype == tensor.dtype else value.to(dtype=tensor.dtype))
+        else:
+            results.append(Tensor._from_op(value.astype(tensor.dtype, copy=False), False))
     return tuple(results)

@@ -11,12 +11,40 @@ Subclasses implement
 
 Calling a Function on Tensors runs forward and, when grad is enabled and any input requires
 grad, links the output to this Function so ``Tensor.backward`` can find it.
+
+Gradients of gradients (``backward(create_graph=True)``, ``autograd.grad(..., create_graph=True)``)
+need a backward that is itself recorded: the engine then calls ``backward_graph(gy, output)``
+with dL/dy as a Tensor, and it must return the gradients as Tensors made by recorded ops. Most
+ops get it without a second formula:
+
+* their ``backward`` is written with operators, ``reshape``, ``sum`` and ``xp`` functions that
+  NumPy, CuPy and Tensors all have, and ``graph_saved`` names the attributes through which that
+  formula reads something that depends on the inputs: an input (its position), the output
+  (``"output"``, reshaped to the attribute's shape), or a function of the op and its output
+  that recomputes the value from the recorded inputs. The default ``backward_graph`` runs the
+  very same ``backward`` with those attributes holding Tensors and ``xp`` being ``TensorMath``,
+  so every product in the formula is recorded and can be differentiated again. Values the
+  formula takes as constants (masks, counts, shapes) stay arrays: their derivative is zero
+  wherever they are defined;
+* an op whose forward is a linear map of its one input (shape ops, sums, average pooling) sets
+  ``linear_map``: its backward is the transposed map, whose gradient is the map itself, so both are
+  recorded by ``LinearMap`` for gradients of any order.
+
+Other ops (in-place formulas, bilinear ones like convolution) override ``backward_graph``.
 """
+import copy
+
 from .. import backend
 from . import anomaly, grad_mode
+from .tensor_math import TensorMath
 
 
 class Function:
+    # For the default backward_graph: {attribute backward reads: input position, "output" or
+    # function(op, output)}; None (and not linear_map): this op's backward cannot be differentiated
+    graph_saved = None
+    linear_map = False
+
     def __call__(self, *inputs):
         from ..tensor import Tensor
 
@@ -58,6 +86,28 @@ class Function:
     def backward(self, grad_output):
         raise NotImplementedError(f"{self.name} must implement backward")
 
+    def backward_graph(self, gy, output):
+        """``backward`` on Tensors, recorded (see the module docstring): ``gy`` is dL/dy and
+        ``output`` y, both Tensors; returns the input gradients as Tensors (or None)."""
+        if self.linear_map:
+            return (LinearMap(self, transposed=True)(gy),)
+        if self.graph_saved is None:
+            raise NotImplementedError(
+                f"create_graph: the backward of {self.name} is not differentiable in tinynn, so gradients "
+                f"of gradients cannot pass through it; see tinynn.autograd.engine for the ops that support it"
+            )
+        arrays = {name: getattr(self, name) for name in self.graph_saved}
+        for name, source in self.graph_saved.items():
+            if source == "output":
+                value = output if output.shape == tuple(arrays[name].shape) else output.reshape(arrays[name].shape)
+            else:
+                value = source(self, output) if callable(source) else self.inputs[source]
+            setattr(self, name, value)
+        try:
+            return self.backward(gy)
+        finally:
+            self.__dict__.update(arrays)
+
     def release(self):
         """Drop everything held for backward; a later backward through here is an error."""
         self.__dict__.clear()
@@ -65,7 +115,36 @@ class Function:
 
     @staticmethod
     def xp(array):
+        """The array module of ``array`` (NumPy or CuPy), or, for a Tensor (a backward running
+        under create_graph), the Tensor functions over it."""
+        if isinstance(array, TensorMath.tensor_type()):
+            return TensorMath(backend.get_array_module(array.data))
         return backend.get_array_module(array)
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+class LinearMap(Function):
+    """y = M x, where M is the linear map a ``linear_map`` op applies to its input (its forward), or
+    y = M^T x with ``transposed`` (the op's backward), as a recorded op of its own. The gradient
+    of a linear map is its transpose: dL/dx = M^T dL/dy, and for M^T it is M. So each direction's
+    backward is the other one, and gradients of any order pass through. The op is copied, so its
+    forward, run again on other values of the same shape, leaves the original untouched (and a
+    linear op's forward keeps only what its shapes and settings determine)."""
+
+    def __init__(self, op, transposed):
+        self.op = copy.copy(op)
+        self.transposed = transposed
+
+    def _apply(self, x, transposed):
+        return self.op.backward(x)[0] if transposed else self.op.forward(x)
+
+    def forward(self, x):
+        return self._apply(x, self.transposed)
+
+    def backward(self, gy):
+        return (self._apply(gy, not self.transposed),)
+
+    def backward_graph(self, gy, output):
+        return (LinearMap(self.op, not self.transposed)(gy),)

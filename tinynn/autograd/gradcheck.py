@@ -122,3 +122,62 @@ def _check_direction(index, x, analytic, objective, eps, atol, rtol, seed):
             f"derivative along a random direction: analytic {predicted:.6g}, numerical "
             f"{numerical:.6g}, difference {abs(predicted - numerical):.3g} (atol={atol}, rtol={rtol})"
         )
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0):
+    """Check second derivatives (PyTorch's ``gradgradcheck``): ``gradcheck`` of the map
+
+        (inputs, v) -> J(inputs)^T v,   the gradients of <v, fn(inputs)> with respect to the inputs,
+
+    computed with ``create_graph=True``. Its derivative in the inputs is v-weighted second
+    derivatives (for a scalar fn, the Hessian); in v it is J itself, so the recorded backward is
+    checked both ways. ``grad_outputs`` is v (random, float64, fixed by ``seed``, if not given).
+    Returns True; raises GradcheckError as ``gradcheck`` does (v is the last input)."""
+    from ..tensor import Tensor, concatenate
+    from .engine import grad
+
+    wanted = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    if not wanted:
+        raise ValueError("gradgradcheck: no input requires grad, so there is nothing to check")
+    with grad_mode.enable_grad():
+        output = fn(*inputs)
+    if grad_outputs is None:
+        xp = backend.get_array_module(wanted[0].data)
+        draw = np.random.default_rng(seed + 4321).standard_normal(output.shape)
+        grad_outputs = Tensor._from_op(xp.asarray(draw, dtype=np.float64), False).requires_grad_()
+
+    def first_derivatives(*inputs_and_v):
+        *given, v = inputs_and_v
+        with grad_mode.enable_grad():
+            grads = grad(fn(*given), [x for x in given if isinstance(x, Tensor) and x.requires_grad], v,
+                         create_graph=True, allow_unused=True)
+        present = [g.reshape(-1) for g in grads if g is not None]
+        if not present:
+            raise ValueError("gradgradcheck: the output does not depend on any input that requires grad")
+        return concatenate(present)
+
+    _check_recorded_equals_plain(fn, inputs, wanted, grad_outputs, atol, rtol)
+    return gradcheck(first_derivatives, list(inputs) + [grad_outputs], eps, atol, rtol, fast_mode, seed)
+
+
+def _check_recorded_equals_plain(fn, inputs, wanted, grad_outputs, atol, rtol):
+    """The gradients create_graph records must be the ones the plain backward computes (which
+    ``gradcheck`` checks against finite differences): a recorded formula that is wrong but
+    differentiated consistently would pass the second-derivative check alone."""
+    from .engine import grad
+
+    with grad_mode.enable_grad():
+        plain = grad(fn(*inputs), wanted, grad_outputs.detach(), allow_unused=True)
+        recorded = grad(fn(*inputs), wanted, grad_outputs.detach(), create_graph=True, allow_unused=True)
+    positions = [i for i, x in enumerate(inputs) if any(x is w for w in wanted)]
+    for position, p, r in zip(positions, plain, recorded):
+        if (p is None) != (r is None):
+            raise GradcheckError(f"gradgradcheck: input {position} has a gradient in only one of the plain and "
+                                 "recorded backward passes")
+        if p is None:
+            continue
+        p, r = backend.to_device(p.data, "cpu"), backend.to_device(r.data, "cpu")
+        if not np.allclose(r, p, rtol=rtol, atol=atol):
+            worst = int(np.argmax(np.abs(r - p)))
+            raise GradcheckError(f"gradgradcheck: the recorded gradient of input {position} differs from the plain one: "
+                                 f"{r.reshape(-1)[worst]:.6g} against {p.reshape(-1)[worst]:.6g} at flat index {worst}")

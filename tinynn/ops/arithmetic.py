@@ -32,6 +32,8 @@ def broadcast_shapes(name, a, b):
 class Add(Function):
     """y = a + b.  dL/da = dL/dy, dL/db = dL/dy (each summed back to its own shape)."""
 
+    graph_saved = {}
+
     def forward(self, a, b):
         broadcast_shapes("add", a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -43,6 +45,8 @@ class Add(Function):
 
 class Sub(Function):
     """y = a - b.  dL/da = dL/dy, dL/db = -dL/dy."""
+
+    graph_saved = {}
 
     def forward(self, a, b):
         broadcast_shapes("sub", a, b)
@@ -56,6 +60,8 @@ class Sub(Function):
 
 class Mul(Function):
     """y = a * b.  dL/da = dL/dy * b, dL/db = dL/dy * a."""
+
+    graph_saved = {"a": 0, "b": 1}
 
     def forward(self, a, b):
         broadcast_shapes("mul", a, b)
@@ -71,6 +77,8 @@ class Mul(Function):
 class Div(Function):
     """y = a / b.  dL/da = dL/dy / b, dL/db = -dL/dy * a / b^2."""
 
+    graph_saved = {"a": 0, "b": 1}
+
     def forward(self, a, b):
         broadcast_shapes("div", a, b)
         self.a, self.b = a, b
@@ -84,6 +92,8 @@ class Div(Function):
 
 class Pow(Function):
     """y = a ** b.  dL/da = dL/dy * b * a^(b-1), dL/db = dL/dy * a^b * log(a) (for a > 0)."""
+
+    graph_saved = {"a": 0, "b": 1, "y": "output"}
 
     def forward(self, a, b):
         broadcast_shapes("pow", a, b)
@@ -105,6 +115,8 @@ class Pow(Function):
 class Neg(Function):
     """y = -x.  dL/dx = -dL/dy."""
 
+    graph_saved = {}
+
     def forward(self, x):
         return -x
 
@@ -119,6 +131,8 @@ class MatMul(Function):
     each summed over batch axes that were broadcast. 1-D operands are handled by the
     Tensor-level ``matmul`` (reshaped to matrices around this op), as NumPy defines them.
     """
+
+    graph_saved = {"a": 0, "b": 1}
 
     def forward(self, a, b):
         if a.shape[-1] != b.shape[-2]:

@@ -6,6 +6,8 @@ from ..autograd import Function
 class ToDevice(Function):
     """y = x copied to ``device``.  dL/dx = dL/dy copied back to x's device."""
 
+    linear_map = True
+
     def __init__(self, device):
         self.device = device
 
@@ -19,6 +21,8 @@ class ToDevice(Function):
 
 class AsType(Function):
     """y = x converted to ``dtype``.  dL/dx = dL/dy converted back to x's dtype."""
+
+    graph_saved = {}
 
     def __init__(self, dtype):
         self.dtype = dtype

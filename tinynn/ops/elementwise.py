@@ -6,6 +6,8 @@ from .arithmetic import broadcast_shapes, sum_to_shape
 class Exp(Function):
     """y = e^x.  f'(x) = e^x = y, so the output is kept rather than the input."""
 
+    graph_saved = {"y": "output"}
+
     def forward(self, x):
         self.y = self.xp(x).exp(x)
         return self.y
@@ -17,6 +19,8 @@ class Exp(Function):
 class Log(Function):
     """y = ln x.  f'(x) = 1 / x."""
 
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return self.xp(x).log(x)
@@ -25,8 +29,23 @@ class Log(Function):
         return (gy / self.x,)
 
 
+class Log1p(Function):
+    """y = ln(1 + x), accurate for tiny x (where 1 + x would round to 1).  f'(x) = 1 / (1 + x)."""
+
+    graph_saved = {"x": 0}
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).log1p(x)
+
+    def backward(self, gy):
+        return (gy / (1 + self.x),)
+
+
 class Sqrt(Function):
     """y = sqrt(x).  f'(x) = 1 / (2 sqrt(x)) = 1 / (2y)."""
+
+    graph_saved = {"y": "output"}
 
     def forward(self, x):
         self.y = self.xp(x).sqrt(x)
@@ -39,6 +58,8 @@ class Sqrt(Function):
 class Tanh(Function):
     """y = tanh x.  f'(x) = 1 - y^2."""
 
+    graph_saved = {"y": "output"}
+
     def forward(self, x):
         self.y = self.xp(x).tanh(x)
         return self.y
@@ -49,6 +70,8 @@ class Tanh(Function):
 
 class Sin(Function):
     """y = sin x.  f'(x) = cos x."""
+
+    graph_saved = {"x": 0}
 
     def forward(self, x):
         self.x = x
@@ -61,6 +84,8 @@ class Sin(Function):
 class Cos(Function):
     """y = cos x.  f'(x) = -sin x."""
 
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return self.xp(x).cos(x)
@@ -71,6 +96,8 @@ class Cos(Function):
 
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2, which never overflows.  f'(x) = y (1 - y)."""
+
+    graph_saved = {"y": "output"}
 
     def forward(self, x):
         self.y = (self.xp(x).tanh(x * 0.5) + 1) * 0.5
@@ -83,6 +110,8 @@ class Sigmoid(Function):
 class Abs(Function):
     """y = |x|.  f'(x) = sign(x) (0 at x = 0, as PyTorch)."""
 
+    graph_saved = {}
+
     def forward(self, x):
         self.x = x
         return self.xp(x).abs(x)
@@ -93,6 +122,8 @@ class Abs(Function):
 
 class Clip(Function):
     """y = min(max(x, low), high).  f'(x) = 1 where low <= x <= high, else 0 (PyTorch's clamp)."""
+
+    graph_saved = {}
 
     def __init__(self, low, high):
         self.low, self.high = low, high
@@ -114,6 +145,8 @@ class Maximum(Function):
     """y = max(a, b) elementwise.  dL/da = dL/dy where a > b, dL/db where b > a; a tie splits
     the gradient half and half, as PyTorch does."""
 
+    graph_saved = {}
+
     def forward(self, a, b):
         broadcast_shapes("maximum", a, b)
         self.a, self.b = a, b
@@ -130,6 +163,8 @@ class Maximum(Function):
 class Where(Function):
     """y = a where ``condition`` else b (all three broadcast together).
     dL/da = dL/dy where the condition holds, dL/db where it does not (each summed to its shape)."""
+
+    graph_saved = {}
 
     def __init__(self, condition):
         self.condition = condition

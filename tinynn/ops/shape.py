@@ -13,6 +13,8 @@ from .arithmetic import sum_to_shape
 class Reshape(Function):
     """y = x viewed with a new shape (same elements, same order).  dL/dx = dL/dy reshaped back."""
 
+    linear_map = True
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -34,6 +36,8 @@ class Transpose(Function):
     """y = x with its axes permuted: y.shape[i] = x.shape[axes[i]].  dL/dx = dL/dy permuted by the
     inverse permutation."""
 
+    linear_map = True
+
     def __init__(self, axes):
         self.axes = axes
 
@@ -54,6 +58,8 @@ class GetItem(Function):
     slices only ("basic" indexing) selects each position once, so a plain assignment does, many
     times faster than the scatter-add.
     """
+
+    linear_map = True
 
     def __init__(self, index):
         self.index = index
@@ -95,6 +101,8 @@ class Pad(Function):
     The padding is constant, so dL/dx is dL/dy with the padding cut away.
     """
 
+    graph_saved = {}
+
     def __init__(self, pad_width, value=0.0):
         self.pad_width, self.value = pad_width, value
 
@@ -112,6 +120,8 @@ class Pad(Function):
 
 class Concatenate(Function):
     """y = the inputs joined along ``axis``.  dL/dx_i = the slice of dL/dy that x_i filled."""
+
+    graph_saved = {}
 
     def __init__(self, axis=0):
         self.axis = axis
@@ -137,6 +147,8 @@ class Concatenate(Function):
 class Stack(Function):
     """y = the inputs stacked along a new ``axis``.  dL/dx_i = dL/dy taken at index i of that axis."""
 
+    graph_saved = {}
+
     def __init__(self, axis=0):
         self.axis = axis
 
@@ -150,12 +162,15 @@ class Stack(Function):
         return self.xp(xs[0]).stack(xs, axis=self.axis)
 
     def backward(self, gy):
-        return tuple(gy.take(i, axis=self.axis) for i in range(gy.shape[self.axis]))
+        xp = self.xp(gy)
+        return tuple(xp.take(gy, i, axis=self.axis) for i in range(gy.shape[self.axis]))
 
 
 class BroadcastTo(Function):
     """y = x repeated along broadcast axes to ``shape`` (PyTorch's ``expand``; a view, no copy).
     dL/dx = dL/dy summed over the broadcast axes, as for any broadcast operand."""
+
+    linear_map = True
 
     def __init__(self, shape):
         self.shape = tuple(shape)
@@ -177,6 +192,8 @@ class Tile(Function):
     Shapes: x (s0, s1, ...) -> y (r0*s0, r1*s1, ...).  dL/dx = dL/dy seen as (r0, s0, r1, s1, ...)
     and summed over the r axes: every copy of an element passes its gradient back to it.
     """
+
+    linear_map = True
 
     def __init__(self, reps):
         self.reps = tuple(reps)
@@ -202,6 +219,8 @@ class Gather(Function):
     (scatter-add: an element read twice gets both).
     """
 
+    linear_map = True
+
     def __init__(self, axis, index):
         self.axis, self.index = axis, index
 
@@ -221,6 +240,8 @@ class Gather(Function):
 
 class Clone(Function):
     """y = a copy of x.  dL/dx = dL/dy."""
+
+    linear_map = True
 
     def forward(self, x):
         return x.copy()

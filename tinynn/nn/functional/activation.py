@@ -15,6 +15,8 @@ RELU_GRAD = ElementwiseKernel("T g, T y", "T gx", "gx = where(y > 0, g, 0);", "t
 class ReLU(Function):
     """y = max(x, 0).  dL/dx = dL/dy where y > 0, else 0 (the gradient at 0 is taken as 0)."""
 
+    graph_saved = {}
+
     def forward(self, x):
         self.y = self.xp(x).maximum(x, 0)
         return self.y
@@ -27,6 +29,8 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """y = x for x > 0, slope * x otherwise.  dL/dx = dL/dy * (1 or slope)."""
+
+    graph_saved = {}
 
     def __init__(self, negative_slope):
         self.negative_slope = negative_slope
@@ -41,6 +45,8 @@ class LeakyReLU(Function):
 
 class SiLU(Function):
     """y = x * sigmoid(x) (also called swish).  dL/dx = dL/dy * (s + x * s * (1 - s)), s = sigmoid(x)."""
+
+    graph_saved = {"x": 0, "s": lambda op, y: op.inputs[0].sigmoid()}
 
     def forward(self, x):
         self.x = x
@@ -89,6 +95,8 @@ class GELU(Function):
 class ELU(Function):
     """y = x for x > 0, alpha * (e^x - 1) otherwise.  dL/dx = dL/dy * (1, or y + alpha where x <= 0)."""
 
+    graph_saved = {"y": "output"}
+
     def __init__(self, alpha):
         self.alpha = alpha
 
@@ -105,6 +113,8 @@ class ELU(Function):
 class Softplus(Function):
     """y = log(1 + e^(beta x)) / beta, and y = x where beta * x > threshold (as PyTorch, where the two
     agree to float precision).  dL/dx = dL/dy * sigmoid(beta x) (1 above the threshold)."""
+
+    graph_saved = {"slope": lambda op, y: (op.inputs[0] * op.beta).sigmoid()}
 
     def __init__(self, beta, threshold):
         self.beta, self.threshold = beta, threshold
@@ -125,6 +135,8 @@ class Softplus(Function):
 class Hardtanh(Function):
     """y = clip(x, low, high) (ReLU6 is low = 0, high = 6).  dL/dx = dL/dy where low < x < high, else 0."""
 
+    graph_saved = {}
+
     def __init__(self, low, high):
         self.low, self.high = low, high
 
@@ -138,6 +150,8 @@ class Hardtanh(Function):
 
 class Hardsigmoid(Function):
     """y = clip(x / 6 + 1/2, 0, 1), a piecewise-linear sigmoid.  dL/dx = dL/dy / 6 where -3 < x < 3, else 0."""
+
+    graph_saved = {}
 
     def forward(self, x):
         self.inside = (x > -3) & (x < 3)
@@ -165,6 +179,8 @@ class Hardswish(Function):
 class Mish(Function):
     """y = x * tanh(softplus(x)).  dL/dx = dL/dy * (t + x * sigmoid(x) * (1 - t^2)), t = tanh(softplus(x))."""
 
+    graph_saved = {"x": 0, "t": lambda op, y: softplus(op.inputs[0]).tanh()}
+
     def forward(self, x):
         xp = self.xp(x)
         softplus = xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # never overflows
@@ -181,6 +197,8 @@ class LogSigmoid(Function):
     """y = log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|), finite for any x.
     dL/dx = dL/dy * (1 - sigmoid(x)) = dL/dy * sigmoid(-x)."""
 
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         xp = self.xp(x)
         self.x = x
@@ -193,6 +211,8 @@ class LogSigmoid(Function):
 class Softsign(Function):
     """y = x / (1 + |x|).  dL/dx = dL/dy / (1 + |x|)^2."""
 
+    graph_saved = {"denominator": lambda op, y: op.inputs[0].abs() + 1}
+
     def forward(self, x):
         self.denominator = 1 + self.xp(x).abs(x)
         return x / self.denominator
@@ -203,6 +223,8 @@ class Softsign(Function):
 
 class Threshold(Function):
     """y = x where x > threshold, else ``value``.  dL/dx = dL/dy where x > threshold, else 0."""
+
+    graph_saved = {}
 
     def __init__(self, threshold, value):
         self.threshold, self.value = threshold, value
@@ -218,6 +240,8 @@ class Threshold(Function):
 class Shrink(Function):
     """Hardshrink: y = x where |x| > lambda, else 0; softshrink: y = x - lambda * sign(x) there.
     dL/dx = dL/dy where |x| > lambda, else 0 (both)."""
+
+    graph_saved = {}
 
     def __init__(self, lambd, soft):
         self.lambd, self.soft = lambd, soft
@@ -265,6 +289,8 @@ class LogSoftmax(Function):
     """y = x - logsumexp(x) along ``axis``, computed as (x - max) - log(sum(exp(x - max))) so large
     logits never overflow.  dL/dx = dL/dy - softmax(x) * sum(dL/dy) (sums along ``axis``)."""
 
+    graph_saved = {"y": "output"}
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -280,6 +306,8 @@ class LogSoftmax(Function):
 
 class Softmax(Function):
     """y = exp(x - max) / sum(exp(x - max)) along ``axis``.  dL/dx = y * (dL/dy - sum(dL/dy * y))."""
+
+    graph_saved = {"y": "output"}
 
     def __init__(self, axis):
         self.axis = axis

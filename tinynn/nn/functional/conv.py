@@ -207,6 +207,77 @@ class Conv2d(Function):
             gb = sum_rows(g_nhwc.reshape(-1, g_nhwc.shape[3]))
         return gx, gw, gb
 
+    def backward_graph(self, gy, output):
+        """The backward as recorded ops, for gradients of gradients: dL/dx and dL/dw are each
+        linear in dL/dy and in the other operand (``Conv2dInputGrad``, ``Conv2dWeightGrad``)."""
+        x, weight, _ = self.inputs
+        settings = (self.stride, self.padding, self.dilation, self.groups)
+        gx = Conv2dInputGrad(settings, x.shape)(gy, weight) if self.needs_input_grad[0] else None
+        gw = Conv2dWeightGrad(settings, weight.shape)(gy, x) if self.needs_input_grad[1] else None
+        gb = gy.sum(axis=(0, 2, 3)) if self.has_bias and self.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+class Conv2dInputGrad(Function):
+    """gx = dL/dx of a convolution y = conv(x, w) (``settings``: stride, padding, dilation, groups),
+    as an op of dL/dy (N, O, OH, OW) and w, for create_graph. It is linear in each, and
+    <u, gx(gy, w)> = <conv(u, w), gy> for any u shaped like x, so its backward, from u = dL/dgx, is
+        dL/d(gy) = conv(u, w)                  (the convolution itself),
+        dL/dw = the weight gradient of conv(u, w) for the output gradient gy."""
+
+    def __init__(self, settings, input_shape):
+        self.settings, self.input_shape = settings, input_shape
+
+    def forward(self, gy, weight):
+        stride, padding, dilation, groups = self.settings
+        padded_hw = tuple(n + before + after for n, (before, after) in zip(self.input_shape[2:], padding))
+        self.gy, self.weight = gy, weight
+        gx = input_grad(to_nhwc(gy), weight, padded_hw, stride, dilation, groups)
+        return to_nchw(unpad_nhwc(gx, padding))
+
+    def backward(self, gu):
+        stride, padding, dilation, groups = self.settings
+        g_gy = Conv2d(*self.settings).forward(gu, self.weight) if self.needs_input_grad[0] else None
+        g_weight = None
+        if self.needs_input_grad[1]:
+            g_weight = weight_grad(pad_nhwc(to_nhwc(gu), padding), to_nhwc(self.gy), self.weight.shape[2:], stride,
+                                   dilation, groups)
+        return g_gy, g_weight
+
+    def backward_graph(self, gu, output):
+        gy, weight = self.inputs
+        g_gy = Conv2d(*self.settings)(gu, weight) if self.needs_input_grad[0] else None
+        g_weight = Conv2dWeightGrad(self.settings, weight.shape)(gy, gu) if self.needs_input_grad[1] else None
+        return g_gy, g_weight
+
+
+class Conv2dWeightGrad(Function):
+    """gw = dL/dw of a convolution y = conv(x, w), as an op of dL/dy and x, for create_graph. It
+    is linear in each, and <v, gw(gy, x)> = <conv(x, v), gy> for any v shaped like w, so its
+    backward, from v = dL/dgw, is
+        dL/d(gy) = conv(x, v),    dL/dx = the input gradient of conv(x, v) for the output gradient gy."""
+
+    def __init__(self, settings, weight_shape):
+        self.settings, self.weight_shape = settings, weight_shape
+
+    def forward(self, gy, x):
+        stride, padding, dilation, groups = self.settings
+        self.gy, self.x, self.input_shape = gy, x, x.shape
+        return weight_grad(pad_nhwc(to_nhwc(x), padding), to_nhwc(gy), self.weight_shape[2:], stride, dilation, groups)
+
+    def backward(self, gv):
+        g_gy = Conv2d(*self.settings).forward(self.x, gv) if self.needs_input_grad[0] else None
+        g_x = None
+        if self.needs_input_grad[1]:
+            g_x = Conv2dInputGrad(self.settings, self.input_shape).forward(self.gy, gv)
+        return g_gy, g_x
+
+    def backward_graph(self, gv, output):
+        gy, x = self.inputs
+        g_gy = Conv2d(*self.settings)(x, gv) if self.needs_input_grad[0] else None
+        g_x = Conv2dInputGrad(self.settings, x.shape)(gy, gv) if self.needs_input_grad[1] else None
+        return g_gy, g_x
+
 
 def conv_padding(padding, kernel, stride, dilation, name):
     """An int, one int per spatial axis, "valid" (none) or "same" (output as large as the input,

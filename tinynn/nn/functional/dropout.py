@@ -27,6 +27,8 @@ class Dropout(Function):
     whole, which is what regularises convolutions, whose neighbouring pixels are correlated.
     """
 
+    graph_saved = {}
+
     def __init__(self, p, mask=None, per_channel=False):
         self.p, self.mask, self.per_channel = p, mask, per_channel
 

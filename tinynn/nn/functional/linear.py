@@ -11,6 +11,8 @@ class Linear(Function):
         dL/dX = gY @ W   (M, in),   dL/dW = gY^T @ X   (out, in),   dL/db = sum of gY's rows.
     """
 
+    graph_saved = {"x": 0, "weight": 1}
+
     def forward(self, x, weight, bias=None):
         self.x, self.weight, self.has_bias = x, weight, bias is not None
         y = x @ weight.T

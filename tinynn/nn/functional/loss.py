@@ -82,6 +82,8 @@ class NLLLoss(_ClassIndexLoss):
     dL/dlogp[i, t_i] = -w[t_i] * dL/dloss_i; every other entry gets 0.
     """
 
+    linear_map = True  # in logp: the weights and the divisor depend on the targets only
+
     def forward(self, logp):
         self.input_shape = logp.shape
         losses = -self._pick_targets(logp)
@@ -132,6 +134,24 @@ class CrossEntropy(_ClassIndexLoss):
         if eps:
             grad -= spread[:, None] * class_weights
         return (grad,)
+
+    def backward_graph(self, gy, output):
+        """The same gradient as recorded ops, for gradients of gradients (also for the GPU's
+        ``FusedCrossEntropy``): with the target distribution q written out as a constant (N, C)
+        matrix, dL/dz_i = (sum_c q_ic * softmax(z_i) - q_i) * dL/dloss_i."""
+        logits = self.inputs[0]
+        xp = backend.get_array_module(logits.data)
+        rows, classes = logits.shape
+        valid = self.targets != self.ignore_index
+        # in range: an out-of-range target was reported (or is queued on the GPU) by the forward pass
+        picked = xp.clip(xp.where(valid, self.targets, 0), 0, classes - 1)
+        class_weights = xp.ones(classes, dtype=logits.dtype) if self.weight is None else self.weight
+        q = xp.zeros((rows, classes), dtype=logits.dtype)
+        q[xp.arange(rows), picked] = (1 - self.smoothing) * class_weights[picked]
+        q = (q + (self.smoothing / classes) * class_weights) * valid[:, None]
+        row_grads = self._row_grads(gy, rows)
+        probabilities = logits.softmax(1)
+        return ((probabilities * q.sum(axis=1, keepdims=True) - q) * row_grads.reshape(rows, 1),)
 
 
 class SoftTargetCrossEntropy(_RowLoss):

@@ -21,11 +21,13 @@ class _PointwiseLoss(Function):
     """The reduction and the chain rule shared by every pointwise loss; a subclass gives the
     elementwise loss f (``losses``) and its partial derivatives (``partials``)."""
 
+    graph_saved = {"x": 0, "y": 1}
+
     def __init__(self, reduction):
         self.reduction = reduction
 
     def forward(self, x, y):
-        self.x, self.y = x, y
+        self.x, self.y, self.count = x, y, x.size
         losses = self.losses(x, y)
         if self.reduction == "none":
             return losses
@@ -36,7 +38,7 @@ class _PointwiseLoss(Function):
 
     def backward(self, gy):
         if self.reduction == "mean":
-            gy = gy / self.x.size
+            gy = gy / self.count
         elif self.reduction == "batchmean" and self.x.ndim:
             gy = gy / self.x.shape[0]
         dx, dy = self.partials(self.x, self.y)

@@ -42,6 +42,14 @@ OPS = {
     "linear": lambda x: F.linear(x, x[0, 0, :3] * x[1, 1, :3, :1], x[0, 0, 0, :3]),
     "conv2d conv1d": lambda x: F.conv2d(x, x[:, :, :2, :3] * x[0, 0, 0, 0], x[0, 0, 0, :2], stride=(2, 1), padding=1)
     .tanh().sum() + F.conv1d(x.reshape(2, 3, 20), x[:, :, 0, :2] * 0.5, groups=1, dilation=2) ** 2,
+    "max_pool avg_pool adaptive_pool": lambda x: F.max_pool2d(x, 2, stride=1, padding=1)[:, :, :4, :5] ** 2
+    + F.avg_pool2d(x * x, 3, stride=1, padding=1, count_include_pad=False) * x.sum()
+    + F.adaptive_avg_pool2d(x, (3, 2)).sum() * F.adaptive_max_pool2d(x, (2, 3)).tanh().sum()
+    + (F.max_pool1d(x[:, :, 0], 2) ** 3).sum() + (F.avg_pool1d(x[:, :, 1], 2) ** 3).sum(),
+    "interpolate pad unfold fold pixel_shuffle": lambda x: F.interpolate(x, scale_factor=2, mode="bilinear").tanh().sum()
+    + F.interpolate(x * x, size=(3, 7), mode="bicubic", align_corners=True).sum() * x
+    + (F.pad(x, (1, 2, 1, 0), mode="reflect") ** 2).sum() + F.pad(x, (1, 1, 0, 0), mode="circular").sin().sum()
+    + F.fold(F.unfold(x * x, 2, padding=1), (4, 5), 2, padding=1) * x + F.pixel_shuffle(x[:, :1].repeat(1, 4, 1, 1), 2).exp().sum(),
     "mse_loss l1_loss huber kl_div bce": lambda x: F.mse_loss(x, x.sin()) + F.l1_loss(x * x, x.detach())
     + F.huber_loss(x, x.cos(), delta=0.5) + F.kl_div(F.log_softmax(x, 1), F.softmax(x * x, 1), reduction="batchmean")
     + F.binary_cross_entropy(x.sigmoid(), x.cos().sigmoid()) + F.binary_cross_entropy_with_logits(x, x.sin().sigmoid()),
@@ -184,7 +192,7 @@ def test_create_graph_keeps_the_graph_and_runs_hooks_on_tensors():
 def test_ops_without_a_differentiable_backward_say_so(rng):
     x = leaf(rng.standard_normal((1, 2, 4, 4)))
     out = F.max_pool2d(x.prod(dim=0, keepdim=True), 2).sum()
-    with pytest.raises(NotImplementedError, match="create_graph: the backward of MaxPool2d is not differentiable"):
+    with pytest.raises(NotImplementedError, match="create_graph: the backward of Prod is not differentiable"):
         autograd.grad(out, x, create_graph=True)
     running = nn.BatchNorm2d(2).double()
     with pytest.raises(NotImplementedError, match="BatchNorm"):

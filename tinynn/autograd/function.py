@@ -26,9 +26,9 @@ ops get it without a second formula:
   so every product in the formula is recorded and can be differentiated again. Values the
   formula takes as constants (masks, counts, shapes) stay arrays: their derivative is zero
   wherever they are defined;
-* an op whose forward is a linear map of its one input (shape ops, sums, average pooling) sets
-  ``linear_map``: its backward is the transposed map, whose gradient is the map itself, so both are
-  recorded by ``LinearMap`` for gradients of any order.
+* an op whose forward is a linear map of its one input (shape ops, sums, pooling, resampling)
+  sets ``linear_map``: its backward is the transposed map, whose gradient is the map itself, so
+  both are recorded by ``LinearMap`` for gradients of any order.
 
 Other ops (in-place formulas, bilinear ones like convolution) override ``backward_graph``.
 """
@@ -131,14 +131,17 @@ class LinearMap(Function):
     of a linear map is its transpose: dL/dx = M^T dL/dy, and for M^T it is M. So each direction's
     backward is the other one, and gradients of any order pass through. The op is copied, so its
     forward, run again on other values of the same shape, leaves the original untouched (and a
-    linear op's forward keeps only what its shapes and settings determine)."""
+    linear op's forward keeps only what its shapes and settings determine). A piecewise linear op
+    (max pooling) gives the map of its current piece as ``linear_part``, used instead of forward."""
 
     def __init__(self, op, transposed):
         self.op = copy.copy(op)
         self.transposed = transposed
 
     def _apply(self, x, transposed):
-        return self.op.backward(x)[0] if transposed else self.op.forward(x)
+        if transposed:
+            return self.op.backward(x)[0]
+        return self.op.linear_part(x) if hasattr(self.op, "linear_part") else self.op.forward(x)
 
     def forward(self, x):
         return self._apply(x, self.transposed)

@@ -29,6 +29,8 @@ class Unfold(Function):
     Shapes: x (N, C, H, W) -> (N, C*KH*KW, OH*OW). Backward is col2im (``Fold``'s forward): each
     entry's gradient is added to the pixel it was copied from; overlapping windows add up."""
 
+    linear_map = True
+
     def __init__(self, kernel, dilation, padding, stride):
         self.kernel, self.dilation, self.padding, self.stride = kernel, dilation, padding, stride
 
@@ -49,6 +51,8 @@ class Fold(Function):
 
     Shapes: col (N, C*KH*KW, L) -> (N, C, H, W) with H, W = ``output_size``. Backward: unfold
     of dL/dy (each entry reads the gradient of the pixel it was added to)."""
+
+    linear_map = True
 
     def __init__(self, output_size, kernel, dilation, padding, stride):
         self.output_size, self.kernel = output_size, kernel

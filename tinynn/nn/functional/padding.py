@@ -26,6 +26,8 @@ class Take(Function):
     copied several times collects every copy's gradient). As a product: with the one-hot (m, n)
     matrix M[j, k] = [index[j] = k], y = M x along the axis, so dL/dx = M^T dL/dy."""
 
+    linear_map = True
+
     def __init__(self, axis, index):
         self.axis, self.index = axis, index
 

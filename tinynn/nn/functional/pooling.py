@@ -72,6 +72,8 @@ class MaxPool2d(_Pool2d):
     without ever building the columns.
     """
 
+    linear_map = True  # where the maxima are: see linear_part
+
     keep_argmax = False  # set when the indices are wanted (return_indices), not only the gradient
 
     def forward(self, x):
@@ -110,6 +112,18 @@ class MaxPool2d(_Pool2d):
                 ROUTE_TO_ARGMAX(g, self.argmax, offset, gx[window])
         return (to_nchw(self._unpad(gx)),)
 
+    def linear_part(self, x):
+        """Max pooling with the maxima where they are: each output takes x at its window's saved
+        argmax. Near any input without ties max pooling is this linear map, so it is what create_graph
+        records for the forward (its transpose is ``backward``; see autograd.LinearMap)."""
+        xp = self.xp(x)
+        x_padded = pad_nhwc(to_nhwc(x), self.pad_widths, 0.0)
+        y = None
+        for offset, window in self._offsets():
+            picked = xp.where(self.argmax == offset, x_padded[window], 0)
+            y = picked if y is None else y + picked
+        return to_nchw(y)
+
     def indices(self):
         """PyTorch's ``return_indices``: for every output, where its maximum is in its (unpadded)
         input plane, as row * W + column; (N, C, OH, OW) int64."""
@@ -132,6 +146,8 @@ class AvgPool2d(_Pool2d):
     ``divisor_override`` replaces d everywhere.
     Backward: every position in window (i, j) receives dL/dy[i, j] / d[i, j]; overlaps add up (col2im).
     """
+
+    linear_map = True
 
     def __init__(self, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None):
         super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode)
@@ -172,6 +188,8 @@ class AvgPool2d(_Pool2d):
 class GlobalAvgPool2d(Function):
     """y[n, c, 0, 0] = mean of x[n, c, :, :].  Shapes (N, C, H, W) -> (N, C, 1, 1).
     Backward: every pixel receives dL/dy[n, c] / (H*W)."""
+
+    linear_map = True
 
     def forward(self, x):
         self.input_shape = x.shape
@@ -276,6 +294,8 @@ class MaxUnpool2d(Function):
     unspecified, as in PyTorch), while both receive its gradient.
     Shapes: x and indices (N, C, H, W) -> y (N, C, OH, OW).  Backward: dL/dx = dL/dy read back at
     those positions (a gather)."""
+
+    linear_map = True
 
     def __init__(self, indices, out_hw):
         self.indices, self.out_hw = indices, out_hw

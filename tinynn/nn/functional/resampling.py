@@ -39,6 +39,8 @@ class SeparableResample2d(Function):
     """y[n, c] = R @ x[n, c] @ Cm^T.  Shapes: x (N, C, H, W), R (OH, H), Cm (OW, W) -> y (N, C, OH, OW).
     Backward: dL/dx[n, c] = R^T @ dL/dy[n, c] @ Cm (R and Cm are constants)."""
 
+    linear_map = True
+
     def __init__(self, rows, columns):
         self.rows, self.columns = rows, columns
 

@@ -39,6 +39,16 @@ OPS = {
     "elu selu celu silu softplus softsign mish logsigmoid": lambda x: F.elu(x) + F.selu(x) + F.celu(x, 0.5) + F.silu(x)
     + F.softplus(x, 2.0) + F.softsign(x) + F.mish(x) + F.logsigmoid(x),
     "softmax log_softmax": lambda x: F.softmax(x, 1) * F.log_softmax(x * x, 3),
+    "gelu": lambda x: F.gelu(x) * x + F.gelu(x, approximate="tanh") ** 2,
+    "batch_norm layer_norm group_norm instance_norm": lambda x: F.batch_norm(x * x, None, None, x[0, :, 0, 0], x[1, :, 1, 1],
+                                                                            training=True) * x
+    + F.batch_norm(x, tinynn.tensor([0.1, -0.2, 0.3], device=x.device, dtype=np.float64),
+                   tinynn.tensor([1.5, 0.5, 2.0], device=x.device, dtype=np.float64), x[0, :, 2, 2]) ** 2
+    + F.layer_norm(x * x, (4, 5), x[0, 0], x[1, 1]) * x + F.group_norm(x.sin(), 3) * x + F.instance_norm(x * x) * x,
+    "conv_transpose2d prelu embedding": lambda x: F.conv_transpose2d(x, x[:, :, :2, :2].permute(1, 0, 2, 3), x[0, 0, 0, :2],
+                                                                      stride=2, padding=1, output_padding=1).tanh().sum()
+    + F.prelu(x, x[0, :, 0, 0]) * x + F.prelu(x * x - 1, x[1, 0, 0, :1]) * x
+    + (F.embedding(tinynn.tensor([[0, 3], [3, 5]], device=x.device), x.reshape(-1, 5)[:6], padding_idx=5) ** 2).sum(),
     "linear": lambda x: F.linear(x, x[0, 0, :3] * x[1, 1, :3, :1], x[0, 0, 0, :3]),
     "conv2d conv1d": lambda x: F.conv2d(x, x[:, :, :2, :3] * x[0, 0, 0, 0], x[0, 0, 0, :2], stride=(2, 1), padding=1)
     .tanh().sum() + F.conv1d(x.reshape(2, 3, 20), x[:, :, 0, :2] * 0.5, groups=1, dilation=2) ** 2,
@@ -194,9 +204,9 @@ def test_ops_without_a_differentiable_backward_say_so(rng):
     out = F.max_pool2d(x.prod(dim=0, keepdim=True), 2).sum()
     with pytest.raises(NotImplementedError, match="create_graph: the backward of Prod is not differentiable"):
         autograd.grad(out, x, create_graph=True)
-    running = nn.BatchNorm2d(2).double()
-    with pytest.raises(NotImplementedError, match="BatchNorm"):
-        autograd.grad(running(x).sum(), x, create_graph=True)
+    lstm = nn.LSTM(4, 3).double()
+    with pytest.raises(NotImplementedError, match="the backward of Recurrence is not differentiable"):
+        autograd.grad(lstm(x[0])[0].sum(), x, create_graph=True)
     assert autograd.grad(out, x)[0].shape == x.shape  # the first derivative is there as always
 
 
@@ -243,3 +253,15 @@ def test_dtype_and_device_moves_are_recorded(device):
     second, = autograd.grad(first.sum(), x)
     assert second.device == x.device
     np.testing.assert_allclose(second.numpy(), 6 * x.numpy(), rtol=1e-12)
+
+
+def test_grad_walks_only_the_branches_that_lead_to_its_inputs(rng):
+    """autograd.grad runs the backward of the ops between its outputs and inputs only: a branch
+    that leads elsewhere (here through an LSTM, whose backward cannot be recorded) is not visited."""
+    x, sequence = leaf(rng.standard_normal(3)), leaf(rng.standard_normal((4, 1, 2)))
+    lstm = nn.LSTM(2, 3).double()
+    out = (x ** 3).sum() + lstm(sequence)[0].sum()
+    first, = autograd.grad(out, x, create_graph=True)
+    second, = autograd.grad(first.sum(), x)
+    assert_close(second, 6 * x.numpy(), rtol=1e-12)
+    assert lstm.weight_ih_l0.grad is None  # nothing accumulated anywhere by grad()

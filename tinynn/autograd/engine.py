@@ -13,10 +13,14 @@ inputs' gradients; a leaf that requires grad adds its gradient into ``.grad``.
 With ``create_graph=True`` the walk itself is recorded: gradients are Tensors and every op's
 backward runs as recorded Tensor ops (``Function.backward_graph``), so a gradient has a graph
 of its own and can be differentiated again: Hessian-vector products, gradient penalties,
-d/dx of a network's output inside a loss. The ops that support it are the tensor ops of
-``tinynn.ops`` (arithmetic, elementwise, reductions, shape ops, conversions) and ``linear``, the
-elementwise activations, softmax and log-softmax, ``mse_loss``, ``cross_entropy`` over class
-indices, ``conv2d``, ``dropout``; any other op raises ``NotImplementedError`` naming itself.
+d/dx of a network's output inside a loss. Every op supports it but these, which raise
+``NotImplementedError`` naming themselves when a gradient of a gradient would pass through them:
+``prod``, Hardswish, ``bilinear``, ``cdist``/``pdist``, ``grid_sample``, the recurrent layers, CTC
+loss and cross-entropy against class probabilities. (Attention, the transformer layers and the
+other composite layers are made of supported ops.) An op whose gradient is on purpose not its
+derivative (``scale_grad_by_freq``) differentiates that gradient.
+
+``grad`` runs the backward passes of the ops that lie between its outputs and its inputs only.
 """
 from . import anomaly, grad_mode
 
@@ -48,6 +52,17 @@ def _topological_order(roots):
     return order
 
 
+def _leading_to(order, wanted):
+    """The tensors of ``order`` (a topological order) from which a tensor in ``wanted`` (ids) can
+    be reached: ``grad`` needs only their backward passes, not those of branches leading elsewhere."""
+    leads = set(wanted)
+    for tensor in order:  # every tensor comes after the tensors it was made from
+        function = tensor.grad_fn
+        if function is not None and any(parent is not None and id(parent) in leads for parent in function.inputs):
+            leads.add(id(tensor))
+    return [tensor for tensor in order if id(tensor) in leads]
+
+
 def backward(root, grad, retain_graph=None, create_graph=False):
     _walk([root], [grad], create_graph if retain_graph is None else retain_graph, create_graph=create_graph)
 
@@ -60,6 +75,8 @@ def _walk(roots, root_grads, retain_graph, captured=None, create_graph=False):
     from ..tensor import Tensor
 
     order = _topological_order(roots)
+    if captured is not None:
+        order = _leading_to(order, captured)
     grads = {}
     for root, root_grad in zip(roots, root_grads):
         if create_graph and not isinstance(root_grad, Tensor):

@@ -34,6 +34,8 @@ Other ops (in-place formulas, bilinear ones like convolution) override ``backwar
 """
 import copy
 
+import numpy as np
+
 from .. import backend
 from . import anomaly, grad_mode
 from .tensor_math import TensorMath
@@ -117,9 +119,10 @@ class Function:
     def xp(array):
         """The array module of ``array`` (NumPy or CuPy), or, for a Tensor (a backward running
         under create_graph), the Tensor functions over it."""
-        if isinstance(array, TensorMath.tensor_type()):
+        module = backend.get_array_module(array)
+        if module is np and not isinstance(array, np.ndarray) and isinstance(array, TensorMath.tensor_type()):
             return TensorMath(backend.get_array_module(array.data))
-        return backend.get_array_module(array)
+        return module
 
     def __repr__(self):
         return f"<{self.name}>"

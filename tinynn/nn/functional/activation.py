@@ -70,6 +70,20 @@ class GELU(Function):
 
     def __init__(self, approximate):
         self.approximate = approximate
+        self.graph_saved = {"x": 0, "cdf": lambda op, y: op.recorded_cdf()}
+        if approximate == "tanh":
+            self.graph_saved["tanh"] = lambda op, y: op.recorded_tanh()
+
+    def recorded_tanh(self):
+        x = self.inputs[0]
+        return ((x + self.CUBIC * x * x * x) * math.sqrt(2 / math.pi)).tanh()
+
+    def recorded_cdf(self):
+        """Phi(x) (or its tanh approximation) recomputed from the recorded input, for create_graph."""
+        x = self.inputs[0]
+        if self.approximate == "tanh":
+            return (self.recorded_tanh() + 1) * 0.5
+        return ((x * (1 / math.sqrt(2))).erf() + 1) * 0.5
 
     def forward(self, x):
         xp = self.xp(x)
@@ -260,14 +274,17 @@ class PReLU(Function):
     (axis 1 of (N, C, ...)).  Shapes: x any, a (1,) or (C,).
     dL/dx = dL/dy * (1 or a);  dL/da = sum of dL/dy * x over the x <= 0 of its channel (or of all)."""
 
+    graph_saved = {"x": 0, "slope": lambda op, y: op.inputs[1].reshape(op.broadcast_shape)}
+
     def forward(self, x, weight):
         xp = self.xp(x)
         self.channel_axis = 1
         shape = [1] * x.ndim
         if weight.size > 1:
             shape[self.channel_axis] = weight.size
-        self.x, self.slope_shape = x, weight.shape
-        self.slope = weight.reshape(shape) if x.ndim else weight.reshape(())
+        self.x, self.slope_shape, self.broadcast_shape = x, weight.shape, shape if x.ndim else ()
+        self.per_channel = weight.size > 1
+        self.slope = weight.reshape(self.broadcast_shape)
         self.negative = x <= 0
         return xp.where(self.negative, x * self.slope, x)
 
@@ -277,7 +294,7 @@ class PReLU(Function):
         gw = None
         if self.needs_input_grad[1]:
             contribution = gy * self.x * self.negative
-            if self.slope.size > 1:
+            if self.per_channel:
                 axes = tuple(axis for axis in range(gy.ndim) if axis != self.channel_axis)
                 gw = contribution.sum(axis=axes).reshape(self.slope_shape)
             else:

@@ -1,7 +1,7 @@
 """2-D transposed convolution ("deconvolution"): the adjoint of conv2d, used to upsample."""
 from ...autograd import Function
 from ...ops.reduction import sum_rows
-from .conv import correlate, input_grad, weight_grad, weight_matrix
+from .conv import Conv2d, Conv2dWeightGrad, correlate, input_grad, weight_grad, weight_matrix
 from .im2col import pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
 
@@ -63,6 +63,19 @@ class ConvTranspose2d(Function):
             gw = weight_grad(g_full, self.x_nhwc, kernel, self.stride, self.dilation, self.groups)
         if self.has_bias and self.needs_input_grad[2]:
             gb = sum_rows(g.reshape(-1, g.shape[3]))
+        return gx, gw, gb
+
+    def backward_graph(self, gy, output):
+        """For gradients of gradients: y is conv2d's input gradient of x (``Conv2dInputGrad``, with
+        this op's stride, dilation, groups and P as the conv's padding), whose recorded backward
+        passes are conv2d and its weight gradient."""
+        x, weight, _ = self.inputs
+        settings = (self.stride, self._crop(), self.dilation, self.groups)
+        if any(extra >= step for extra, step in zip(self.output_padding, self.stride)):
+            raise NotImplementedError("create_graph: conv_transpose2d with output_padding >= stride is not supported")
+        gx = Conv2d(*settings)(gy, weight) if self.needs_input_grad[0] else None
+        gw = Conv2dWeightGrad(settings, weight.shape)(x, gy) if self.needs_input_grad[1] else None
+        gb = gy.sum(axis=(0, 2, 3)) if self.has_bias and self.needs_input_grad[2] else None
         return gx, gw, gb
 
 

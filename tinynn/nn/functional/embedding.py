@@ -17,6 +17,8 @@ class Embedding(Function):
     the batch (so frequent words do not dominate), as PyTorch.
     """
 
+    linear_map = True  # in the weight; see linear_part
+
     def __init__(self, indices, padding_idx, scale_grad_by_freq=False):
         self.indices, self.padding_idx, self.scale_grad_by_freq = indices, padding_idx, scale_grad_by_freq
 
@@ -27,13 +29,24 @@ class Embedding(Function):
         self.safe_indices = self.xp(weight).clip(self.indices, 0, weight.shape[0] - 1)
         return weight[self.safe_indices]
 
-    def backward(self, gy):
+    def _gradient_weights(self, gy):
+        """gy with padding_idx's positions zeroed and, with scale_grad_by_freq, divided by the counts."""
         xp = self.xp(gy)
         if self.padding_idx is not None:
             gy = gy * (self.safe_indices != self.padding_idx)[..., None]
         if self.scale_grad_by_freq:
             counts = xp.bincount(self.safe_indices.reshape(-1), minlength=self.weight_shape[0])
             gy = gy / counts[self.safe_indices][..., None].astype(gy.dtype)
+        return gy
+
+    def linear_part(self, weight):
+        """The map whose transpose ``backward`` is: the lookup, with the gradient's zeroing and
+        scaling applied (with neither, the forward itself); what create_graph records (autograd.LinearMap)."""
+        return self._gradient_weights(weight[self.safe_indices])
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        gy = self._gradient_weights(gy)
         gw = xp.zeros(self.weight_shape, dtype=gy.dtype)
         backend.scatter_add(gw, self.safe_indices.reshape(-1), gy.reshape(-1, self.weight_shape[1]))
         return (gw,)

@@ -15,8 +15,16 @@ class RowNormalize(Function):
     (the two subtracted terms are the gradient flowing through the mean and the variance).
     """
 
+    graph_saved = {"xhat": "output", "inv_std": lambda op, xhat: op.recorded_inv_std()}
+
     def __init__(self, eps):
         self.eps = eps
+
+    def recorded_inv_std(self):
+        """1 / sqrt(var + eps) recomputed from the recorded input (for create_graph)."""
+        x = self.inputs[0]
+        centered = x - x.mean(axis=1, keepdims=True)
+        return ((centered * centered).mean(axis=1, keepdims=True) + self.eps) ** -0.5
 
     def forward(self, x):
         xp = self.xp(x)

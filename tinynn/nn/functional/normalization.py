@@ -126,6 +126,28 @@ class BatchNorm(Function):
         gbeta = sum_g if self.needs_input_grad[2] else None
         return gx, ggamma, gbeta
 
+    def backward_graph(self, gy, output):
+        """The backward of the docstring as recorded Tensor ops, for gradients of gradients (the
+        ``ChannelRows`` passes above write in place). In training the statistics are recomputed
+        from the recorded input, as they depend on it; in eval mode they are constants."""
+        x, weight, _ = self.inputs
+        axes, shape = (0,) + tuple(range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
+        count = x.numel() // x.shape[1]
+        if self.training:
+            centered = x - x.mean(axis=axes, keepdims=True)
+            inv_std = ((centered * centered).mean(axis=axes, keepdims=True) + self.eps) ** -0.5
+        else:
+            centered, inv_std = x - self.mean.reshape(shape), self.inv_std.reshape(shape)
+        xhat = centered * inv_std
+        sum_g, sum_g_xhat = gy.sum(axis=axes, keepdims=True), (gy * xhat).sum(axis=axes, keepdims=True)
+        scale = inv_std if weight is None else weight.reshape(shape) * inv_std
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = scale * (gy - sum_g / count - xhat * sum_g_xhat / count) if self.training else gy * scale
+        ggamma = sum_g_xhat.reshape(-1) if self.needs_input_grad[1] else None
+        gbeta = sum_g.reshape(-1) if self.needs_input_grad[2] else None
+        return gx, ggamma, gbeta
+
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5, num_batches_tracked=None, name="batch_norm"):

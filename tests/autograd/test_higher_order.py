@@ -11,6 +11,8 @@ from tinynn import autograd, nn
 from tinynn.autograd import GradcheckError, gradgradcheck
 from tinynn.nn import functional as F
 from helpers import assert_close, away_from, leaf
+from seed_torch import torch_mnist_tiny
+from tinynn.models import MnistTiny
 
 # Each op as a function of one (2, 3, 4, 5) input, kept away from kinks; ops with a kink (relu,
 # abs, max...) are multiplied by a smooth factor so that their second derivative is not zero.
@@ -169,6 +171,29 @@ def test_gradient_penalty_of_a_convnet_matches_torch(torch, rng, device):
             assert p.grad is None and t_p.grad is None
             continue
         assert_close(p.grad, t_p.grad, rtol=1e-9, atol=1e-12, what=f"{name} grad")
+
+
+def test_gradient_penalty_of_the_seed_network_matches_torch(torch, rng, device):
+    """The flagship network (batch norm in training mode, max pooling, global average pooling):
+    d/dx of its log-sum-exp output, penalised, back-propagated into all 17,216 parameters."""
+    ours = MnistTiny(dropout=0.0).double()
+    theirs = torch_mnist_tiny(torch, dropout=0.0).double()
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    ours.to(device)
+    images = rng.standard_normal((4, 1, 28, 28))
+
+    x = tinynn.tensor(images, device=device, requires_grad=True)
+    grad_x, = autograd.grad(ours(x).logsumexp(dim=1).sum(), x, create_graph=True)
+    penalty = ((grad_x.reshape(4, -1).norm(dim=1) - 1) ** 2).mean()
+    penalty.backward()
+    t_x = torch.tensor(images, requires_grad=True)
+    t_grad_x, = torch.autograd.grad(theirs(t_x).logsumexp(dim=1).sum(), t_x, create_graph=True)
+    t_penalty = ((t_grad_x.reshape(4, -1).norm(dim=1) - 1) ** 2).mean()
+    t_penalty.backward()
+
+    assert_close(penalty, t_penalty.detach(), rtol=1e-10, what="penalty")
+    for (name, p), t_p in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(p.grad, t_p.grad, rtol=1e-8, atol=1e-10 * float(t_p.grad.abs().max()), what=f"{name} grad")
 
 
 def test_backward_with_create_graph_leaves_differentiable_grads(device):

@@ -136,21 +136,22 @@ class Optimizer:
         self._flat_states = {}
         for index, values in state_dict["state"].items():
             param = params[int(index)]
-            restored = {}
-            for key, value in values.items():
-                if isinstance(value, Tensor) or hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
-                    array = value.data if isinstance(value, Tensor) else value
-                    if tuple(array.shape) != param.shape:
-                        raise ValueError(f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {index} "
-                                         f"has shape {tuple(array.shape)}, the parameter {param.shape}")
-                    restored[key] = backend.to_device(array, param.device).astype(param.dtype)
-                else:
-                    restored[key] = value.item() if isinstance(value, Tensor) else value
-            self.state[id(param)] = restored
+            self.state[id(param)] = {key: self._restored(key, value, param, index) for key, value in values.items()}
         for saved, own in zip(groups, self.param_groups):
             for key, value in saved.items():
                 if key != "params":
                     own[key] = tuple(value) if isinstance(value, list) else copy.deepcopy(value)
+
+    def _restored(self, key, value, param, index):
+        """A saved state entry as the optimizer keeps it: arrays the parameter's shape, on its device
+        and in its dtype; numbers as numbers."""
+        if isinstance(value, Tensor) or hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
+            array = value.data if isinstance(value, Tensor) else value
+            if tuple(array.shape) != param.shape:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {index} "
+                                 f"has shape {tuple(array.shape)}, the parameter {param.shape}")
+            return backend.to_device(array, param.device).astype(param.dtype)
+        return value.item() if isinstance(value, Tensor) else value
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

@@ -17,6 +17,7 @@ from tinynn.models import MnistTiny
 # Each op as a function of one (2, 3, 4, 5) input, kept away from kinks; ops with a kink (relu,
 # abs, max...) are multiplied by a smooth factor so that their second derivative is not zero.
 CLASS_TARGETS = np.array([[0, 2, 1, 0, 2], [1, 1, 2, 0, 0]])
+CLASS_PROBABILITIES = np.random.default_rng(7).dirichlet(np.ones(3), size=(2, 4, 5)).transpose(0, 3, 1, 2)
 OPS = {
     "add sub neg": lambda x: (x + x[:1]) - (-x * 2),
     "mul div": lambda x: x * x[0] / (x * x + 1),
@@ -41,7 +42,7 @@ OPS = {
     "elu selu celu silu softplus softsign mish logsigmoid": lambda x: F.elu(x) + F.selu(x) + F.celu(x, 0.5) + F.silu(x)
     + F.softplus(x, 2.0) + F.softsign(x) + F.mish(x) + F.logsigmoid(x),
     "softmax log_softmax": lambda x: F.softmax(x, 1) * F.log_softmax(x * x, 3),
-    "gelu": lambda x: F.gelu(x) * x + F.gelu(x, approximate="tanh") ** 2,
+    "gelu hardswish": lambda x: F.gelu(x) * x + F.gelu(x, approximate="tanh") ** 2 + F.hardswish(x * 3) ** 2,
     "batch_norm layer_norm group_norm instance_norm": lambda x: F.batch_norm(x * x, None, None, x[0, :, 0, 0], x[1, :, 1, 1],
                                                                             training=True) * x
     + F.batch_norm(x, tinynn.tensor([0.1, -0.2, 0.3], device=x.device, dtype=np.float64),
@@ -65,6 +66,8 @@ OPS = {
     "mse_loss l1_loss huber kl_div bce": lambda x: F.mse_loss(x, x.sin()) + F.l1_loss(x * x, x.detach())
     + F.huber_loss(x, x.cos(), delta=0.5) + F.kl_div(F.log_softmax(x, 1), F.softmax(x * x, 1), reduction="batchmean")
     + F.binary_cross_entropy(x.sigmoid(), x.cos().sigmoid()) + F.binary_cross_entropy_with_logits(x, x.sin().sigmoid()),
+    "cross_entropy with probabilities": lambda x: F.cross_entropy(x * x, tinynn.tensor(
+        CLASS_PROBABILITIES, device=x.device), label_smoothing=0.1),
     "cross_entropy nll_loss": lambda x: F.cross_entropy(x * x, tinynn.tensor(CLASS_TARGETS[:, :4, None].repeat(5, 2),
                                                                              device=x.device), label_smoothing=0.1)
     + F.nll_loss(F.log_softmax(x.sin(), 1), tinynn.tensor(CLASS_TARGETS[:, :4, None].repeat(5, 2), device=x.device),

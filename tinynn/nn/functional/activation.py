@@ -179,6 +179,8 @@ class Hardswish(Function):
     """y = x * hardsigmoid(x): 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between (MobileNetV3).
     dL/dx = dL/dy * (0 for x < -3; (2x + 3) / 6 for -3 <= x <= 3; 1 for x > 3), as PyTorch."""
 
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         xp = self.xp(x)
         self.x = x
@@ -186,8 +188,8 @@ class Hardswish(Function):
 
     def backward(self, gy):
         xp, x = self.xp(gy), self.x
-        slope = xp.where(x < -3, 0, xp.where(x <= 3, x * (1 / 3) + 0.5, 1)).astype(gy.dtype, copy=False)
-        return (gy * slope,)
+        zero, one = x.dtype.type(0), x.dtype.type(1)  # typed, so the slope keeps x's dtype
+        return (gy * xp.where(x < -3, zero, xp.where(x <= 3, x * (1 / 3) + 0.5, one)),)
 
 
 class Mish(Function):

@@ -161,6 +161,8 @@ class SoftTargetCrossEntropy(_RowLoss):
     dL/dz_i = (sum_c q_ic * softmax(z_i) - q_i) * dL/dloss_i.
     """
 
+    graph_saved = {"log_probs": lambda op, y: op.inputs[0].log_softmax(1)}
+
     def __init__(self, probabilities, reduction, weight, label_smoothing):
         super().__init__(reduction)
         self.probabilities, self.weight, self.smoothing = probabilities, weight, label_smoothing

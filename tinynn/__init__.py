@@ -97,7 +97,7 @@ def sum(x, dim=None, keepdim=False):
 def mean(x, dim=None, keepdim=False):
     return x.mean(dim, keepdim)
 
-from . import data, guard, nn, optim, viz  # noqa: E402  (they build on the Tensor defined above)
+from . import data, guard, nn, optim, utils, viz  # noqa: E402  (they build on the Tensor defined above)
 from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
@@ -108,7 +108,7 @@ __all__ = [
     "cat", "stack", "cdist", "exp", "log", "sqrt", "tanh", "sigmoid", "erf", "sin", "cos", "logsumexp", "cumsum", "prod", "norm", "sort", "topk", "flip", "bmm", "clip", "clamp", "sum", "mean", "no_grad",
     "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed", "initial_seed", "get_rng_state",
     "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save", "load", "summary",
-    "autograd", "backend", "nn", "optim", "data", "guard", "viz", "float32", "float64", "int64",
+    "autograd", "backend", "nn", "optim", "data", "guard", "utils", "viz", "float32", "float64", "int64",
 ]
 
 float32 = np.float32

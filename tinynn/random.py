@@ -11,6 +11,8 @@ draws again. That costs a kernel launch per logged draw (an epoch of the MNIST e
 draws: a fraction of a second on a GPU) and nothing while training; the log is host memory, so
 saving it reads nothing back from the GPU.
 """
+import contextlib
+
 import numpy as np
 
 
@@ -123,6 +125,20 @@ def set_rng_state(state):
     _gpu_generator = None
     kinds, draws = state.get("gpu_kinds"), state.get("gpu_draws")
     _gpu_draws = (kinds, np.asarray(draws).tolist()) if kinds else None
+
+
+@contextlib.contextmanager
+def seeded_for(seed):
+    """Inside, every tinynn draw (CPU or GPU) comes from generators seeded with ``seed``; the global
+    generators are put back untouched afterwards. Running the same code twice under the same seed
+    draws the same numbers (``tinynn.utils.checkpoint``'s replay)."""
+    global _cpu_generator, _gpu_generator, _gpu_draws, _seed
+    saved = _cpu_generator, _gpu_generator, _gpu_draws, _seed
+    _cpu_generator, _gpu_generator, _gpu_draws, _seed = np.random.Generator(np.random.PCG64(seed)), None, None, seed
+    try:
+        yield
+    finally:
+        _cpu_generator, _gpu_generator, _gpu_draws, _seed = saved
 
 
 def uint16_like_layout(xp, like):

@@ -62,6 +62,15 @@ def _leading_to(order, wanted):
     return [tensor for tensor in order if id(tensor) in leads]
 
 
+_walks = []  # for each walk under way (they nest: a Function's backward may walk a graph of its own), whether
+              # it adds into the leaves' .grad (backward) or only returns gradients (grad)
+
+
+def accumulates_into_leaves():
+    """True inside ``backward()``'s walk, False inside ``grad()``'s (see tinynn.utils.checkpoint)."""
+    return _walks[-1] if _walks else True
+
+
 def backward(root, grad, retain_graph=None, create_graph=False):
     _walk([root], [grad], create_graph if retain_graph is None else retain_graph, create_graph=create_graph)
 
@@ -71,6 +80,14 @@ def _walk(roots, root_grads, retain_graph, captured=None, create_graph=False):
     ``.grad``; with it (a dict keyed by the ids of the wanted tensors) nothing is accumulated and
     each wanted tensor's complete gradient is stored there instead. Gradients are arrays, or
     Tensors recorded in a graph of their own with ``create_graph``."""
+    _walks.append(captured is None)
+    try:
+        _walk_graph(roots, root_grads, retain_graph, captured, create_graph)
+    finally:
+        _walks.pop()
+
+
+def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
     from ..tensor import Tensor
 
     order = _topological_order(roots)

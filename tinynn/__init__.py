@@ -4,6 +4,8 @@ The pieces, from the bottom up: ``backend`` (where arrays live), ``autograd`` (t
 backward engine), ``ops`` (each op's forward beside its backward), ``nn`` (layers built on
 ``nn.functional``), ``optim`` (optimizers and schedules), ``data`` (datasets and loading).
 """
+import builtins
+
 import numpy as np
 
 from . import autograd, backend, blas, memory
@@ -19,84 +21,8 @@ memory.keep_freed_memory()
 blas.configure_from_environment()
 
 
-def exp(x):
-    return x.exp()
-
-
-def log(x):
-    return x.log()
-
-
-def log1p(x):
-    return x.log1p()
-
-
-def sqrt(x):
-    return x.sqrt()
-
-
-def tanh(x):
-    return x.tanh()
-
-
-def sigmoid(x):
-    return x.sigmoid()
-
-
-def erf(x):
-    return x.erf()
-
-
-def sin(x):
-    return x.sin()
-
-
-def cos(x):
-    return x.cos()
-
-
-def logsumexp(x, dim, keepdim=False):
-    return x.logsumexp(dim, keepdim)
-
-
-def cumsum(x, dim):
-    return x.cumsum(dim)
-
-
-def prod(x, dim=None, keepdim=False):
-    return x.prod(dim, keepdim)
-
-
-def norm(x, p="fro", dim=None, keepdim=False):
-    return x.norm(p, dim, keepdim)
-
-
-def sort(x, dim=-1, descending=False):
-    return x.sort(dim, descending)
-
-
-def topk(x, k, dim=-1, largest=True, sorted=True):
-    return x.topk(k, dim, largest, sorted)
-
-
-def flip(x, dims):
-    return x.flip(dims)
-
-
-def clip(x, min=None, max=None):
-    return x.clip(min, max)
-
-
-clamp = clip
-
-
-def sum(x, dim=None, keepdim=False):
-    return x.sum(dim, keepdim)
-
-
-def mean(x, dim=None, keepdim=False):
-    return x.mean(dim, keepdim)
-
+from . import functions  # noqa: E402
+from .functions import *  # noqa: E402,F401,F403  (torch.sum, torch.einsum, ...: PyTorch's module-level functions)
 from . import data, guard, nn, optim, utils, viz  # noqa: E402  (they build on the Tensor defined above)
 from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
@@ -104,14 +30,19 @@ from .summary import summary  # noqa: E402
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
-    "randint", "arange", "from_numpy", "matmul", "maximum", "minimum", "where", "gather", "pad", "concatenate",
-    "cat", "stack", "cdist", "exp", "log", "sqrt", "tanh", "sigmoid", "erf", "sin", "cos", "logsumexp", "cumsum", "prod", "norm", "sort", "topk", "flip", "bmm", "clip", "clamp", "sum", "mean", "no_grad",
-    "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed", "initial_seed", "get_rng_state",
-    "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save", "load", "summary",
-    "autograd", "backend", "nn", "optim", "data", "guard", "utils", "viz", "float32", "float64", "int64",
-]
+    "randint", "arange", "from_numpy", "matmul", "bmm", "maximum", "minimum", "where", "gather", "pad", "concatenate",
+    "cat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
+    "initial_seed", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save",
+    "load", "summary", "autograd", "backend", "nn", "optim", "data", "guard", "utils", "viz", "functions",
+    "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "int32", "int64", "long", "uint8",
+    "bool",
+] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
-float32 = np.float32
-float64 = np.float64
-int64 = np.int64
+# dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)
+float16 = half = np.float16
+float32 = float = np.float32
+float64 = double = np.float64
+int8, int16, int32, uint8 = np.int8, np.int16, np.int32, np.uint8
+int64 = long = np.int64
+bool = np.bool_
 __version__ = "0.1.0"

@@ -5,6 +5,7 @@ A Tensor made by an op remembers that op in ``grad_fn`` (define-by-run, as in Py
 The operator methods below are thin: each hands its arrays to one Function in ``tinynn.ops``,
 where the forward and backward math live side by side.
 """
+import math
 import numbers
 
 import numpy as np
@@ -376,18 +377,46 @@ class Tensor:
         return functional.relu(self)
 
     # ----- reductions -------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False, dim=None):
-        return reduction.Sum(dim if dim is not None else axis, keepdims)(self)
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The sum over ``dim`` (an int, a tuple or every axis); NumPy's ``axis``/``keepdims`` also work."""
+        return reduction.Sum(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(self)
 
-    def mean(self, axis=None, keepdims=False, dim=None):
-        return reduction.Mean(dim if dim is not None else axis, keepdims)(self)
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return reduction.Mean(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(self)
 
-    def max(self, axis=None, keepdims=False, dim=None):
-        return reduction.Max(dim if dim is not None else axis, keepdims)(self)
+    def amax(self, dim=None, keepdim=False):
+        """The maximum over ``dim`` (an int, a tuple, or every axis); elements tied for it share the
+        gradient equally (``torch.amax``)."""
+        return reduction.Max(dim, keepdim)(self)
 
-    def min(self, axis=None, keepdims=False, dim=None):
-        """The minimum, as -max(-x): ties share the gradient equally, as ``torch.amin``."""
-        return -(-self).max(axis, keepdims, dim)
+    def amin(self, dim=None, keepdim=False):
+        """The minimum, as -amax(-x) (``torch.amin``)."""
+        return -(-self).amax(dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """PyTorch's three forms: ``x.max()`` the largest value (as ``amax``); ``x.max(dim)`` the
+        (values, indices) of each slice's maximum along the int ``dim``, the first one on a tie, whose
+        gradient goes to that index; ``x.max(other)`` the elementwise maximum."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        return self.amax() if dim is None else self._extreme(dim, keepdim, "argmax")
+
+    def min(self, dim=None, keepdim=False):
+        """``x.min()``, ``x.min(dim)`` -> (values, indices), ``x.min(other)``: as ``max``."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        return self.amin() if dim is None else self._extreme(dim, keepdim, "argmin")
+
+    def _extreme(self, dim, keepdim, which):
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"{which[3:]}: dim must be an int (for several dims use a{which[3:]}), got {dim!r}")
+        dim = int(dim) % max(self.ndim, 1)
+        xp = backend.get_array_module(self.data)
+        indices = Tensor._from_op(xp.expand_dims(getattr(self.data, which)(axis=dim), dim), False)
+        values = self.gather(dim, indices)
+        if not keepdim:
+            values, indices = values.squeeze(dim), Tensor._from_op(indices.data.squeeze(dim), False)
+        return SortResult(values, indices)
 
     def logsumexp(self, dim=None, keepdim=False):
         """log(sum(exp(x))) over ``dim``, without overflow."""
@@ -407,7 +436,7 @@ class Tensor:
         if p == 1:
             return self.abs().sum(dim, keepdim)
         if p == float("inf"):
-            return self.abs().max(dim, keepdim)
+            return self.abs().amax(dim, keepdim)
         if not isinstance(p, (int, float)) or p <= 0:
             raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r}")
         return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
@@ -444,13 +473,13 @@ class Tensor:
     def cos(self):
         return elementwise.Cos()(self)
 
-    def argmax(self, axis=None, dim=None):
+    def argmax(self, dim=None, keepdim=False, *, axis=None):
         axis = dim if dim is not None else axis
-        return Tensor._from_op(self.data.argmax(axis=axis), False)
+        return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keepdim), False)
 
-    def argmin(self, axis=None, dim=None):
+    def argmin(self, dim=None, keepdim=False, *, axis=None):
         axis = dim if dim is not None else axis
-        return Tensor._from_op(self.data.argmin(axis=axis), False)
+        return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keepdim), False)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """sum((x - mean)^2) / (N - correction) over ``dim`` (all axes by default); correction 1
@@ -574,11 +603,394 @@ class Tensor:
         """The tensor itself: tinynn's ops accept any memory layout."""
         return self
 
+    # ----- more elementwise functions ---------------------------------------------------------
+    def expm1(self):
+        return elementwise.Expm1()(self)
+
+    def log2(self):
+        return self.log() * (1 / math.log(2))
+
+    def log10(self):
+        return self.log() * (1 / math.log(10))
+
+    def square(self):
+        return self * self
+
+    def reciprocal(self):
+        return 1 / self
+
+    def rsqrt(self):
+        return 1 / self.sqrt()
+
+    def tan(self):
+        return self.sin() / self.cos()
+
+    def sinh(self):
+        return (self.exp() - (-self).exp()) * 0.5
+
+    def cosh(self):
+        return (self.exp() + (-self).exp()) * 0.5
+
+    def asin(self):
+        return elementwise.Asin()(self)
+
+    def acos(self):
+        return elementwise.Acos()(self)
+
+    def atan(self):
+        return elementwise.Atan()(self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def atan2(self, other):
+        return elementwise.Atan2()(self, self._operand(other))
+
+    def _constant(self, array):
+        """A result that autograd treats as constant (its derivative is zero wherever it is defined)."""
+        return Tensor._from_op(array, False)
+
+    def sign(self):
+        return self._constant(backend.get_array_module(self.data).sign(self.data))
+
+    def round(self, decimals=0):
+        return self._constant(backend.get_array_module(self.data).round(self.data, decimals))
+
+    def floor(self):
+        return self._constant(backend.get_array_module(self.data).floor(self.data))
+
+    def ceil(self):
+        return self._constant(backend.get_array_module(self.data).ceil(self.data))
+
+    def trunc(self):
+        return self._constant(backend.get_array_module(self.data).trunc(self.data))
+
+    def isnan(self):
+        return self._constant(backend.get_array_module(self.data).isnan(self.data))
+
+    def isinf(self):
+        return self._constant(backend.get_array_module(self.data).isinf(self.data))
+
+    def isfinite(self):
+        return self._constant(backend.get_array_module(self.data).isfinite(self.data))
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values by default);
+        the gradient passes where the value was finite."""
+        xp = backend.get_array_module(self.data)
+        replaced = xp.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf)
+        return where(xp.isfinite(self.data), self, self._constant(replaced))
+
+    # ----- method forms of the operators ------------------------------------------------------
+    def add(self, other, alpha=1):
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other, alpha=1):
+        return self - (other * alpha if alpha != 1 else other)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other, rounding_mode=None):
+        """self / other; with ``rounding_mode`` "trunc" or "floor" the rounded quotient (a constant)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        quotient = (self / other).data
+        return self._constant(getattr(backend.get_array_module(quotient), rounding_mode)(quotient))
+
+    def neg(self):
+        return -self
+
+    subtract, multiply, true_divide, divide, negative = sub, mul, div, div, neg
+
+    # ----- in place (outside autograd) ---------------------------------------------------------
+    def _in_place(self, name, array, *others):
+        """Write ``array`` into this tensor's memory. Autograd does not record in-place writes, so they
+        are refused where a gradient would need them (as on a leaf that requires grad in PyTorch)."""
+        from .autograd import grad_mode
+
+        if grad_mode.is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in (self, *others)):
+            raise RuntimeError(f"{name}: in-place operations are not recorded by autograd; use the out-of-place form "
+                               f"(x = x.{name.rstrip('_')}(...)) or run it under tinynn.no_grad()")
+        self.data[...] = array
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._in_place("add_", (self.data + _data(other) * alpha), other)
+
+    def sub_(self, other, alpha=1):
+        return self._in_place("sub_", (self.data - _data(other) * alpha), other)
+
+    def mul_(self, other):
+        return self._in_place("mul_", self.data * _data(other), other)
+
+    def div_(self, other):
+        return self._in_place("div_", self.data / _data(other), other)
+
+    def clamp_(self, min=None, max=None):
+        return self._in_place("clamp_", backend.get_array_module(self.data).clip(self.data, min, max))
+
+    clip_ = clamp_
+
+    def copy_(self, source):
+        """Copy ``source``'s values (broadcast to this shape, converted to this dtype and device)."""
+        array = source.data if isinstance(source, Tensor) else source
+        return self._in_place("copy_", backend.to_device(array, self.device), source)
+
+    def masked_fill_(self, mask, value):
+        xp = backend.get_array_module(self.data)
+        return self._in_place("masked_fill_", xp.where(_data(mask), _data(value), self.data), value)
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with normal draws from tinynn's generator (in place, outside autograd), as ``nn.init``."""
+        from .nn import init
+
+        return init.normal_(self, mean, std)
+
+    def uniform_(self, a=0.0, b=1.0):
+        from .nn import init
+
+        return init.uniform_(self, a, b)
+
+    # ----- more reductions ---------------------------------------------------------------------
+    def any(self, dim=None, keepdim=False):
+        return self._constant(self.data.any(axis=dim, keepdims=keepdim))
+
+    def all(self, dim=None, keepdim=False):
+        return self._constant(self.data.all(axis=dim, keepdims=keepdim))
+
+    def count_nonzero(self, dim=None):
+        return self._constant(backend.get_array_module(self.data).count_nonzero(self.data, axis=dim))
+
+    def argsort(self, dim=-1, descending=False):
+        return self.sort(dim, descending).indices
+
+    def median(self, dim=None, keepdim=False):
+        """The lower median (the smaller middle value for an even count, as PyTorch): of every element,
+        or (values, indices) along ``dim``; the gradient goes to the median element."""
+        if dim is None:
+            return self.reshape(-1).sort().values[(self.numel() - 1) // 2]
+        values, indices = self.sort(dim)
+        middle = (slice(None),) * (dim % self.ndim) + (slice((self.shape[dim] - 1) // 2, (self.shape[dim] - 1) // 2 + 1),)
+        values, indices = values[middle], Tensor._from_op(indices.data[middle], False)
+        if not keepdim:
+            values, indices = values.squeeze(dim), Tensor._from_op(indices.data.squeeze(dim), False)
+        return SortResult(values, indices)
+
+    # ----- more shape functions ----------------------------------------------------------------
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def type_as(self, other):
+        return self.to(dtype=other.dtype)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return self.new_full(size, 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return self.new_full(size, 1, dtype, device, requires_grad)
+
+    new_empty = new_zeros
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def select(self, dim, index):
+        return self[(slice(None),) * (dim % self.ndim) + (index,)]
+
+    def unbind(self, dim=0):
+        return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+
+    def narrow(self, dim, start, length):
+        return self[(slice(None),) * (dim % self.ndim) + (slice(start, start + length),)]
+
+    def movedim(self, source, destination):
+        sources = [a % self.ndim for a in ([source] if isinstance(source, int) else source)]
+        destinations = [a % self.ndim for a in ([destination] if isinstance(destination, int) else destination)]
+        order = [axis for axis in range(self.ndim) if axis not in sources]
+        for place, axis in sorted(zip(destinations, sources)):
+            order.insert(place, axis)
+        return self.permute(order)
+
+    moveaxis = movedim
+    swapdims = swapaxes
+
+    def tile(self, dims):
+        """Repeated ``dims[i]`` times along each axis; fewer dims than axes repeat the last ones."""
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        return self.repeat(*((1,) * (self.ndim - len(dims)) + dims))
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Each element repeated ``repeats`` times (an int or one count per element) along ``dim``
+        (of the flattened tensor without one)."""
+        source = self.reshape(-1) if dim is None else self
+        axis = 0 if dim is None else dim % self.ndim
+        counts = repeats.numpy() if isinstance(repeats, Tensor) else repeats
+        order = np.repeat(np.arange(source.shape[axis]), counts)
+        return source.index_select(axis, order)
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted cyclically by ``shifts`` along ``dims`` (of the flattened tensor without)."""
+        if dims is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts, dims = ((shifts,), (dims,)) if isinstance(dims, int) else (tuple(shifts), tuple(dims))
+        out = self
+        for shift, dim in zip(shifts, dims):
+            out = out.index_select(dim, (np.arange(self.shape[dim]) - shift) % self.shape[dim])
+        return out
+
+    def _triangle(self, diagonal, lower):
+        if self.ndim < 2:
+            raise ValueError(f"{'tril' if lower else 'triu'}: expected at least 2 dimensions, got shape {self.shape}")
+        xp = backend.get_array_module(self.data)
+        rows, columns = self.shape[-2:]
+        below = xp.tri(rows, columns, diagonal if lower else diagonal - 1, dtype=bool)
+        return where(below if lower else ~below, self, self._constant(xp.zeros((), dtype=self.dtype)))
+
+    def tril(self, diagonal=0):
+        return self._triangle(diagonal, lower=True)
+
+    def triu(self, diagonal=0):
+        return self._triangle(diagonal, lower=False)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The entries (i, i + offset) of the (dim1, dim2) planes, as a last axis (PyTorch's)."""
+        moved = self.movedim((dim1, dim2), (-2, -1))
+        rows, columns = moved.shape[-2:]
+        start_row, start_column = max(-offset, 0), max(offset, 0)
+        count = max(min(rows - start_row, columns - start_column), 0)
+        steps = np.arange(count)
+        return moved[..., steps + start_row, steps + start_column]
+
+    def diag(self, diagonal=0):
+        """A vector -> the square matrix with it on the ``diagonal``; a matrix -> that diagonal."""
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")
+        xp = backend.get_array_module(self.data)
+        matrix = self[:, None] * self._constant(xp.eye(self.shape[0], dtype=self.dtype))
+        k = abs(diagonal)
+        return pad(matrix, ((0, k), (k, 0)) if diagonal >= 0 else ((k, 0), (0, k)))
+
+    def trace(self):
+        if self.ndim != 2:
+            raise ValueError(f"trace: expected a matrix, got shape {self.shape}")
+        return self.diagonal().sum()
+
+    def outer(self, other):
+        if self.ndim != 1 or other.ndim != 1:
+            raise ValueError(f"outer: expected two vectors, got shapes {self.shape} and {other.shape}")
+        return self[:, None] * other[None, :]
+
+    ger = outer
+
+    def dot(self, other):
+        if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
+            raise ValueError(f"dot: expected two vectors of one length, got shapes {self.shape} and {other.shape}")
+        return (self * other).sum()
+
+    def mm(self, other):
+        if self.ndim != 2 or other.ndim != 2:
+            raise ValueError(f"mm: expected two matrices, got shapes {self.shape} and {other.shape}")
+        return self @ other
+
+    def mv(self, vector):
+        if self.ndim != 2 or vector.ndim != 1:
+            raise ValueError(f"mv: expected a matrix and a vector, got shapes {self.shape} and {vector.shape}")
+        return self @ vector
+
+    # ----- indexing by tensors ------------------------------------------------------------------
+    def index_select(self, dim, index):
+        """The entries ``index`` (ints) along ``dim``, in that order (repeats allowed)."""
+        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if index.ndim != 1:
+            raise ValueError(f"index_select: expected a 1-D index, got shape {tuple(index.shape)}")
+        return self[(slice(None),) * (dim % self.ndim) + (index,)]
+
+    def masked_select(self, mask):
+        """The entries where the boolean ``mask`` (broadcast with this tensor) holds, as a 1-D tensor."""
+        mask = _data(mask)
+        shape = np.broadcast_shapes(self.shape, tuple(mask.shape))
+        return self.expand(shape)[backend.get_array_module(mask).broadcast_to(mask, shape)]
+
+    def take_along_dim(self, indices, dim=None):
+        """``gather`` with broadcasting, as NumPy's take_along_axis; without ``dim``, of the flattened tensor."""
+        if dim is None:
+            return self.reshape(-1).gather(0, indices.reshape(-1))
+        dim %= self.ndim
+        shape = list(np.broadcast_shapes(tuple(n for a, n in enumerate(self.shape) if a != dim),
+                                         tuple(n for a, n in enumerate(indices.shape) if a != dim)))
+        source = self.expand(shape[:dim] + [self.shape[dim]] + shape[dim:])
+        xp = backend.get_array_module(indices.data)
+        index = Tensor._from_op(xp.broadcast_to(indices.data, tuple(shape[:dim] + [indices.shape[dim]] + shape[dim:])), False)
+        return source.gather(dim, index)
+
+    def scatter_add(self, dim, index, src):
+        """A copy of this tensor with ``src[i][j]`` added at ``[index[i][j]][j]`` (along ``dim``;
+        repeated positions add up); differentiable in both."""
+        if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
+            raise TypeError(f"scatter_add: expected a tensor of integer indices, got {type(index).__name__}")
+        if index.shape != src.shape:
+            raise ValueError(f"scatter_add: index of shape {index.shape} and src of shape {src.shape} must match")
+        return self + shape_ops.ScatterAdd(dim % self.ndim, index.data, self.shape)(src)
+
+    def index_add(self, dim, index, source, alpha=1):
+        """A copy of this tensor with ``source``'s slices along ``dim`` added at positions ``index``."""
+        dim %= self.ndim
+        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        spread = index.reshape((-1,) + (1,) * (self.ndim - dim - 1))
+        xp = backend.get_array_module(spread)
+        positions = Tensor._from_op(xp.broadcast_to(spread, source.shape).astype(np.int64), False)
+        return self.scatter_add(dim, positions, source * alpha if alpha != 1 else source)
+
+    # ----- questions -------------------------------------------------------------------------------
+    def is_floating_point(self):
+        return _is_float(self.dtype)
+
+    nelement = numel
+
+    def element_size(self):
+        return self.data.itemsize
+
+    def equal(self, other):
+        return self.shape == other.shape and bool((self.data == _data(other)).all())
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        xp = backend.get_array_module(self.data)
+        return bool(xp.allclose(self.data, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        xp = backend.get_array_module(self.data)
+        return self._constant(xp.isclose(self.data, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    def half(self):
+        return self.to(dtype=np.float16)
+
+    def bool(self):
+        return self.to(dtype=bool)
+
     def __getitem__(self, index):
         return shape_ops.GetItem(_index_arrays(index))(self)
 
     def pad(self, pad_width, value=0.0):
         return pad(self, pad_width, value)
+
+
+def _data(value):
+    """A Tensor's array, or the value itself (a number or an array)."""
+    return value.data if isinstance(value, Tensor) else value
 
 
 def _index_arrays(index):

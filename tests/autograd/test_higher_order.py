@@ -28,7 +28,7 @@ OPS = {
     "abs clip maximum where": lambda x: x.abs() * x + x.clip(-0.5, 0.5) * x + tinynn.maximum(x, x.sin()) * x
     + tinynn.where(x.data > 0, x * x, x.exp()),
     "sum mean max logsumexp norm cumsum": lambda x: (x.sum(1, keepdims=True) * x.mean((2, 3)).reshape(2, 3, 1, 1)
-                                                     + x.max(1).unsqueeze(1) * x[:, :1] + x.logsumexp(dim=3).unsqueeze(3)
+                                                     + x.amax(1).unsqueeze(1) * x[:, :1] + x.max(2).values.unsqueeze(2) * x + x.logsumexp(dim=3).unsqueeze(3)
                                                      + x.norm(dim=2, keepdim=True) * x + x.cumsum(2) * x),
     "var std": lambda x: x.var(1) * x.std(dim=(2, 3), keepdim=True)[:, 0],
     "reshape permute expand repeat flip": lambda x: (x.reshape(6, 20).T.reshape(4, 5, 6) ** 2

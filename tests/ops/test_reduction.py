@@ -19,19 +19,19 @@ def shape_and_axis(draw):
     return shape, axis, draw(st.booleans())
 
 
-@pytest.mark.parametrize("op", ["sum", "mean", "max"])
+@pytest.mark.parametrize("op", ["sum", "mean", "amax"])
 @given(case=shape_and_axis(), seed=st.integers(0, 2 ** 16))
 def test_reductions_gradcheck(op, case, seed, device):
     shape, axis, keepdims = case
     x = leaf(distinct(shape, np.random.default_rng(seed)), device=device)  # distinct values: max has no ties
-    assert gradcheck(lambda t: getattr(t, op)(axis=axis, keepdims=keepdims), [x])
+    assert gradcheck(lambda t: getattr(t, op)(axis, keepdims), [x])
 
 
 @pytest.mark.parametrize("op", ["sum", "mean", "amax"])
 def test_reductions_match_torch(op, torch, rng, device):
     x = leaf(rng.standard_normal((3, 4, 5)), device=device)
     tx = to_torch(torch, x, True)
-    ours = getattr(x, "max" if op == "amax" else op)(axis=(0, 2), keepdims=True)
+    ours = getattr(x, op)((0, 2), True)
     theirs = getattr(torch, op)(tx, dim=(0, 2), keepdim=True)
     assert_close(ours, theirs)
     ours.sum().backward()
@@ -42,9 +42,33 @@ def test_reductions_match_torch(op, torch, rng, device):
 def test_max_shares_gradient_between_ties_like_amax(torch, device):
     x = leaf([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], device=device)
     tx = to_torch(torch, x, True)
-    x.max(axis=1).sum().backward()
+    x.amax(1).sum().backward()
     torch.amax(tx, dim=1).sum().backward()
     assert_close(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_have_pytorchs_three_forms(name, torch, rng, device):
+    """x.max() a value; x.max(dim) (values, indices), the gradient to that index (the first of
+    ties); x.max(other) elementwise."""
+    array = np.array([[1.0, 3.0, 3.0, -2.0], [2.0, 0.0, 2.0, 5.0], [-1.0, -1.0, 4.0, 0.5]])
+    x, tx = leaf(array, device=device), torch.tensor(array, requires_grad=True)
+    assert_close(getattr(x, name)(), getattr(tx, name)().detach())
+    for keepdim in (False, True):
+        values, indices = getattr(x, name)(1, keepdim=keepdim)
+        t_values, t_indices = getattr(tx, name)(1, keepdim=keepdim)
+        assert_close(values, t_values.detach())
+        np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+        assert getattr(x, name)(1).indices.dtype == np.int64
+        x.grad, tx.grad = None, None
+        weights = rng.standard_normal(values.shape)
+        (values * tinynn.tensor(weights, device=device)).sum().backward()
+        (t_values * torch.tensor(weights)).sum().backward()
+        assert_close(x.grad, tx.grad, what="the gradient goes to the index (the first of a tie)")
+    other = leaf(array[::-1].copy(), device=device)
+    assert_close(getattr(x, name)(other), getattr(torch, "maximum" if name == "max" else "minimum")(tx, torch.tensor(array[::-1].copy())).detach())
+    with pytest.raises(TypeError, match=f"{name}: dim must be an int \\(for several dims use a{name}\\)"):
+        getattr(x, name)((0, 1))
 
 
 def test_axis_out_of_range_is_a_clear_error():
@@ -61,9 +85,9 @@ def test_var_std_and_min_gradcheck_and_match_torch(case, rng, torch, device):
         assert gradcheck(lambda t: getattr(t, name)(**case), [x])
         assert_close(getattr(x, name)(**case), getattr(tx, name)(**case), rtol=1e-10)
     dims = case.get("dim")
-    assert_close(x.min(dims, keepdims=case.get("keepdim", False)),
+    assert_close(x.amin(dims, keepdim=case.get("keepdim", False)),
                  torch.amin(tx, dim=dims if dims is not None else tuple(range(3)), keepdim=case.get("keepdim", False)))
-    assert gradcheck(lambda t: t.min(dims), [x])
+    assert gradcheck(lambda t: t.amin(dims), [x])
     assert (x.argmin(dim=1).numpy() == tx.argmin(dim=1).numpy()).all()
 
 

@@ -38,6 +38,9 @@ class TensorMath:
     def log(self, x):
         return self._unary("log", x)
 
+    def expm1(self, x):
+        return self._unary("expm1", x)
+
     def log1p(self, x):
         return self._unary("log1p", x)
 
@@ -91,6 +94,14 @@ class TensorMath:
         if not isinstance(x, _tensor_type()):
             return self.array_module.take(x, index, axis=axis)
         return x[(slice(None),) * (axis % x.ndim) + (index,)]
+
+    def einsum(self, equation, *operands):
+        if not _any_tensor(operands):
+            return self.array_module.einsum(equation, *operands)
+        from ..ops.einsum import einsum
+        from ..tensor import Tensor
+
+        return einsum(equation, *(x if isinstance(x, Tensor) else Tensor._from_op(x, False) for x in operands))
 
     def __getattr__(self, name):
         attribute = getattr(self.array_module, name)

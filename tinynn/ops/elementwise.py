@@ -42,6 +42,19 @@ class Log1p(Function):
         return (gy / (1 + self.x),)
 
 
+class Expm1(Function):
+    """y = e^x - 1, accurate for tiny x (where e^x would round to 1).  f'(x) = e^x = y + 1."""
+
+    graph_saved = {"y": "output"}
+
+    def forward(self, x):
+        self.y = self.xp(x).expm1(x)
+        return self.y
+
+    def backward(self, gy):
+        return (gy * (self.y + 1),)
+
+
 class Sqrt(Function):
     """y = sqrt(x).  f'(x) = 1 / (2 sqrt(x)) = 1 / (2y)."""
 
@@ -176,4 +189,61 @@ class Where(Function):
     def backward(self, gy):
         ga = sum_to_shape(gy * self.condition, self.a_shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(gy * ~self.condition, self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Asin(Function):
+    """y = arcsin x on [-1, 1].  f'(x) = 1 / sqrt(1 - x^2)."""
+
+    graph_saved = {"x": 0}
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).arcsin(x)
+
+    def backward(self, gy):
+        return (gy / self.xp(gy).sqrt(1 - self.x * self.x),)
+
+
+class Acos(Function):
+    """y = arccos x on [-1, 1].  f'(x) = -1 / sqrt(1 - x^2)."""
+
+    graph_saved = {"x": 0}
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).arccos(x)
+
+    def backward(self, gy):
+        return (-gy / self.xp(gy).sqrt(1 - self.x * self.x),)
+
+
+class Atan(Function):
+    """y = arctan x.  f'(x) = 1 / (1 + x^2)."""
+
+    graph_saved = {"x": 0}
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).arctan(x)
+
+    def backward(self, gy):
+        return (gy / (1 + self.x * self.x),)
+
+
+class Atan2(Function):
+    """y = atan2(a, b), the angle of the point (b, a) in (-pi, pi].
+    dL/da = dL/dy * b / (a^2 + b^2),  dL/db = -dL/dy * a / (a^2 + b^2)  (each summed to its shape)."""
+
+    graph_saved = {"a": 0, "b": 1}
+
+    def forward(self, a, b):
+        broadcast_shapes("atan2", a, b)
+        self.a, self.b = a, b
+        return self.xp(a).arctan2(a, b)
+
+    def backward(self, gy):
+        scale = gy / (self.a * self.a + self.b * self.b)
+        ga = sum_to_shape(scale * self.b, self.a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(-scale * self.a, self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb

@@ -225,17 +225,41 @@ class Gather(Function):
         self.axis, self.index = axis, index
 
     def forward(self, x):
-        xp = self.xp(x)
         self.input_shape = x.shape
-        self.positions = tuple(self.index if axis == self.axis else
-                               xp.arange(size).reshape((-1,) + (1,) * (self.index.ndim - axis - 1))
-                               for axis, size in enumerate(self.index.shape))
+        self.positions = index_positions(self.xp(x), self.index, self.axis)
         return x[self.positions]
 
     def backward(self, gy):
         gx = self.xp(gy).zeros(self.input_shape, dtype=gy.dtype)
         backend.scatter_add(gx, self.positions, gy)
         return (gx,)
+
+
+def index_positions(xp, index, axis):
+    """The advanced index that reads x[index[i][j]][j] (``index`` along ``axis``, every other axis
+    its own position): for gather, and where scatter_add writes."""
+    return tuple(index if a == axis else xp.arange(size).reshape((-1,) + (1,) * (index.ndim - a - 1))
+                 for a, size in enumerate(index.shape))
+
+
+class ScatterAdd(Function):
+    """y = zeros(``shape``) with y[index[i][j]][j] += src[i][j] (along ``axis``; repeated positions
+    add up): the transpose of Gather. dL/dsrc = dL/dy read at those positions (a gather)."""
+
+    linear_map = True
+
+    def __init__(self, axis, index, shape):
+        self.axis, self.index, self.shape = axis, index, tuple(shape)
+
+    def forward(self, src):
+        xp = self.xp(src)
+        self.positions = index_positions(xp, self.index, self.axis)
+        y = xp.zeros(self.shape, dtype=src.dtype)
+        backend.scatter_add(y, self.positions, src)
+        return y
+
+    def backward(self, gy):
+        return (gy[self.positions],)
 
 
 class Clone(Function):

@@ -155,7 +155,7 @@ def _bag_max(rows, bag_of, counted, bags, xp):
     padded_rows = concatenate([rows, rows[:1] * 0])  # the extra row
     valid = xp.concatenate([counted, xp.zeros(1, dtype=bool)])[xp.asarray(positions)]  # (B, longest)
     block = padded_rows[Tensor(xp.asarray(positions))].masked_fill(Tensor(~valid[..., None]), -np.inf)
-    return block.max(dim=1).masked_fill(Tensor(~valid.any(axis=1)[:, None]), 0.0)
+    return block.amax(dim=1).masked_fill(Tensor(~valid.any(axis=1)[:, None]), 0.0)
 
 
 def _renormalize_rows(indices, table, max_norm, norm_type):

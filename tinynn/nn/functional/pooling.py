@@ -360,7 +360,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, name="adaptive
     n, c = input.shape[:2]
     windows = input[:, :, rows[:, :, None, None], columns[None, None, :, :]]  # (N, C, OH, KH, OW, KW)
     windows = windows.permute(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, -1)
-    output = windows.max(dim=-1)
+    output = windows.amax(dim=-1)
     if not return_indices:
         return output
     best = windows.data.argmax(axis=-1)  # the first maximum of each window, as PyTorch

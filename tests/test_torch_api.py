@@ -1,0 +1,163 @@
+"""PyTorch's tensor API, function by function: each case is one expression written once and run
+with ``torch`` and with ``tinynn`` on the same values; outputs must agree (values, dtypes of
+indices, tuple structure) and so must the gradients of float outputs, on every device."""
+import numpy as np
+import pytest
+
+import tinynn
+from helpers import assert_close
+
+REPEATS = [1, 2, 0]
+
+# name -> expression of (library, x, y): x (3, 4) and y (3, 4) float64 leaves, values in (0.2, 0.9)
+CASES = {
+    "expm1 log2 log10": lambda L, x, y: L.expm1(x) + L.log2(x) + x.log10(),
+    "square rsqrt reciprocal": lambda L, x, y: L.square(x) + L.rsqrt(x) + x.reciprocal(),
+    "tan sinh cosh": lambda L, x, y: L.tan(x) + L.sinh(x) * x.cosh(),
+    "asin acos atan atan2": lambda L, x, y: L.asin(x) + L.acos(y) + x.atan() + L.atan2(x - 0.5, y - 0.5),
+    "sign round floor ceil trunc": lambda L, x, y: (L.sign(x - 0.5) + L.round(x * 10) + L.floor(x * 7) + x.ceil()
+                                                    + (x * 9).trunc()) * x,
+    "nan_to_num": lambda L, x, y: L.nan_to_num(L.log(x - 0.5)) * x,
+    "isnan isinf isfinite": lambda L, x, y: (L.isnan(L.log(x - 0.5)), L.isinf(x / (y - y)), (x / (y - y)).isfinite()),
+    "add sub alpha, mul div neg": lambda L, x, y: L.add(x, y, alpha=3) * L.sub(x, y, alpha=0.5) + L.mul(x, y) / y.div(x)
+    - L.neg(x),
+    "div rounding": lambda L, x, y: (L.div(x * 10, y, rounding_mode="floor"), (x * -10).div(y, rounding_mode="trunc")),
+    "amax amin": lambda L, x, y: L.amax(x, 1) + L.amin(x, dim=(0, 1)) + x.amax(dim=0, keepdim=True).sum(),
+    "max min forms": lambda L, x, y: (L.max(x), x.min(), L.max(x, 1)[0], L.max(x, 1)[1], x.min(0, keepdim=True).values,
+                                      x.min(0, keepdim=True).indices, L.max(x, y), x.min(y)),
+    "argmax argmin": lambda L, x, y: (L.argmax(x), L.argmax(x, 1), x.argmin(dim=0, keepdim=True)),
+    "sum mean keepdim": lambda L, x, y: L.sum(x, dim=1, keepdim=True) * L.mean(x, (0, 1)) + x.sum(0).mean(),
+    "any all count_nonzero": lambda L, x, y: (L.any(x > 0.8), (x > 0.8).any(1), L.all(x > 0.25, dim=0),
+                                              L.count_nonzero(x > 0.5, dim=1)),
+    "argsort median": lambda L, x, y: (L.argsort(x, 1, descending=True), L.median(x), x.median(1)[0], x.median(1)[1],
+                                       L.median(x, 0, keepdim=True).values),
+    "var std": lambda L, x, y: L.var(x, 1) + L.std(x, dim=1, keepdim=True).sum() + x.var(unbiased=False),
+    "shape functions": lambda L, x, y: (L.reshape(x, (4, 3)), L.transpose(x, 0, 1), L.permute(x, (1, 0)),
+                                        L.flatten(x), L.unsqueeze(x, 1), L.squeeze(x[:1]), x.view_as(y.T.T),
+                                        x.reshape_as(y), x[:1].expand_as(y), L.narrow(x, 1, 1, 2),
+                                        L.movedim(x[None], 0, 2), L.swapaxes(x, 0, 1), x.swapdims(0, 1)),
+    "unbind split chunk select": lambda L, x, y: L.unbind(x, 1) + L.split(x, 2, 1) + L.chunk(x, 2, 0) + (x.select(1, 2),),
+    "tile repeat_interleave": lambda L, x, y: (L.tile(x, (2,)), x.tile((2, 1, 1)), L.repeat_interleave(x, 2, dim=0),
+                                               x.repeat_interleave(L.tensor(REPEATS, device=x.device), dim=0), x.repeat_interleave(2)),
+    "roll": lambda L, x, y: (L.roll(x, 1, 1), x.roll((1, -2), (0, 1)), L.roll(x, 3)),
+    "tril triu": lambda L, x, y: (L.tril(x), x.tril(1), L.triu(x, -1), x.triu(2)),
+    "diag diagonal trace": lambda L, x, y: (L.diag(x[0]), L.diag(x[0], 1), x[1].diag(-2), L.diag(x), x.diag(1),
+                                            L.diagonal(x, 1), x.diagonal(-1), L.trace(x[:, :3])),
+    "outer dot mm mv": lambda L, x, y: (L.outer(x[0], y[1]), x[0].dot(y[0]), L.mm(x, y.T), L.mv(x, y[0]), x[0].ger(y[0])),
+    "index_select masked_select take_along_dim": lambda L, x, y: (
+        L.index_select(x, 1, L.tensor([3, 0, 3], device=x.device)), L.masked_select(x, x > 0.5), x.masked_select(L.tensor([True, False, True, True], device=x.device)),
+        L.take_along_dim(x, L.argsort(x, 1), 1), L.take_along_dim(x, L.tensor([[0], [2], [1]], device=x.device), dim=1),
+        L.take_along_dim(x, L.tensor([5, 0], device=x.device))),
+    "scatter_add index_add": lambda L, x, y: (L.scatter_add(x, 1, L.tensor([[0, 0, 3], [1, 2, 1], [3, 3, 3]], device=x.device), y[:, :3]),
+                                              x.index_add(0, L.tensor([2, 0], device=x.device), y[:2], alpha=2)),
+    "einsum": lambda L, x, y: (L.einsum("ij,kj->ik", x, y), L.einsum("ii->i", x[:, :3]), L.einsum("ij->", x),
+                               L.einsum("bi,bj->bij", x, y), L.einsum("...j,j", x, y[0]), L.einsum("ij", [x])),
+    "meshgrid": lambda L, x, y: L.meshgrid(x[0], y[:, 0], indexing="ij") + L.meshgrid(x[0], y[:, 0], indexing="xy"),
+    "type_as new_* shapes": lambda L, x, y: (x.detach().float().type_as(y), x.type_as(y), x.new_zeros(2, 3), x.new_ones((3,)), x.new_full((2,), 7.0),
+                                             L.zeros_like(x), L.full_like(x, 3.0), L.empty_like(x) * 0),
+    "cumsum logsumexp prod norm": lambda L, x, y: (L.cumsum(x, 1), L.logsumexp(x, 0), L.prod(x, 1), L.norm(x, dim=1)),
+    "softmax log_softmax relu clamp": lambda L, x, y: (L.softmax(x, 1), L.log_softmax(x, 0), L.relu(x - 0.5),
+                                                       L.clamp(x, 0.3, 0.7), L.clip(x, max=0.6)),
+    "allclose isclose equal": lambda L, x, y: (L.allclose(x, x + 1e-9), L.isclose(x, y, atol=0.3), L.equal(x, x * 1),
+                                               x.equal(y)),
+}
+
+
+def as_list(result):
+    return list(result) if isinstance(result, (tuple, list)) else [result]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_torch(name, torch, rng, device):
+    xs, ys = rng.uniform(0.2, 0.9, (3, 4)), rng.uniform(0.2, 0.9, (3, 4))
+    x, y = (tinynn.tensor(a, device=device, requires_grad=True) for a in (xs, ys))
+    tx, ty = (torch.tensor(a, requires_grad=True) for a in (xs, ys))
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(-0.1), 1/0: NaN and inf, as in PyTorch
+        ours, theirs = as_list(CASES[name](tinynn, x, y)), as_list(CASES[name](torch, tx, ty))
+    assert len(ours) == len(theirs), f"{name}: {len(ours)} results, PyTorch {len(theirs)}"
+    weighted, t_weighted = [], []
+    for position, (mine, reference) in enumerate(zip(ours, theirs)):
+        what = f"{name} result {position}"
+        if isinstance(reference, bool):
+            assert mine is reference or mine == reference, what
+            continue
+        assert mine.shape == tuple(reference.shape), f"{what}: shape {mine.shape} != {tuple(reference.shape)}"
+        if reference.dtype.is_floating_point:
+            assert_close(mine, reference.detach(), rtol=1e-10, atol=1e-12, what=what)
+            if mine.requires_grad:  # PyTorch records a zero gradient for floor etc.; tinynn makes those constants
+                weights = rng.standard_normal(mine.shape)
+                weighted.append((mine * tinynn.tensor(weights, device=device)).sum())
+                t_weighted.append((reference * torch.tensor(weights)).sum())
+        else:
+            assert mine.dtype == np.dtype(str(reference.dtype).replace("torch.", "")), f"{what}: dtype {mine.dtype}"
+            np.testing.assert_array_equal(mine.numpy(), reference.numpy(), err_msg=what)
+    if weighted:
+        sum(weighted).backward()
+        sum(t_weighted).backward()
+        for ours_leaf, theirs_leaf in ((x, tx), (y, ty)):
+            if theirs_leaf.grad is not None:
+                assert_close(ours_leaf.grad, theirs_leaf.grad, rtol=1e-9, atol=1e-12, what=f"{name} gradient")
+
+
+def test_factories_and_random_functions(device):
+    tinynn.manual_seed(0)
+    order = tinynn.randperm(10, device=device)
+    assert order.dtype == np.int64 and sorted(order.tolist()) == list(range(10))
+    draws = tinynn.normal(tinynn.zeros(2000, device=device), 2.0)
+    assert draws.device == tinynn.zeros(1, device=device).device and abs(float(draws.std()) - 2) < 0.15
+    assert tinynn.normal(3.0, 1.0, size=(4, 5)).shape == (4, 5)
+    coins = tinynn.bernoulli(tinynn.full((4000,), 0.25, device=device))
+    assert set(np.unique(coins.numpy())) <= {0.0, 1.0} and abs(float(coins.mean()) - 0.25) < 0.03
+    picks = tinynn.multinomial(tinynn.tensor([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]]), 2, replacement=True)
+    assert picks.shape == (2, 2) and (picks.numpy()[0] == 1).all() and set(picks.numpy()[1]) <= {0, 2}
+    with pytest.raises(ValueError, match="cannot draw 4 of 3 categories without replacement"):
+        tinynn.multinomial(tinynn.ones(3), 4)
+    assert tinynn.empty(2, 3).shape == (2, 3) and tinynn.rand_like(order.float()).shape == (10,)
+    assert tinynn.randn_like(tinynn.zeros(2, 2, dtype=tinynn.float64)).dtype == np.float64
+    shared = np.arange(3.0)
+    assert tinynn.as_tensor(shared).data is shared and tinynn.is_tensor(order) and not tinynn.is_tensor(shared)
+    values, inverse, counts = tinynn.unique(tinynn.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
+    assert values.tolist() == [1, 2, 3] and inverse.tolist() == [2, 0, 2, 1] and counts.tolist() == [1, 1, 2]
+    assert tinynn.bincount(tinynn.tensor([0, 2, 2]), minlength=4).tolist() == [1, 0, 2, 0]
+    assert tinynn.get_default_dtype() is np.float32 and tinynn.long is np.int64 and tinynn.float is np.float32
+
+
+def test_grad_mode_helpers():
+    x = tinynn.ones(2, requires_grad=True)
+    with tinynn.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    with tinynn.inference_mode():
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+
+
+def test_in_place_operations_outside_autograd(device):
+    x = tinynn.zeros(2, 3, device=device)
+    x.add_(1).mul_(tinynn.full((3,), 2.0, device=device)).sub_(0.5, alpha=2).div_(4)
+    np.testing.assert_allclose(x.numpy(), 0.25)
+    x.clamp_(max=0.1).masked_fill_(tinynn.tensor([[True, False, False], [False, False, True]], device=device), -1)
+    np.testing.assert_allclose(x.numpy(), [[-1, 0.1, 0.1], [0.1, 0.1, -1]])
+    x.copy_(tinynn.arange(3, device=device))
+    np.testing.assert_allclose(x.numpy(), [[0, 1, 2], [0, 1, 2]])
+    weight = tinynn.zeros(1000, requires_grad=True, device=device)
+    with tinynn.no_grad():
+        weight.normal_(0, 0.02).add_(1)
+    assert abs(float(weight.mean()) - 1) < 0.01 and 0.015 < float(weight.std()) < 0.025
+    with pytest.raises(RuntimeError, match="add_: in-place operations are not recorded by autograd"):
+        weight.add_(1)
+    with pytest.raises(RuntimeError, match="mul_: in-place"):
+        tinynn.zeros(3, device=device).mul_(weight[:3])
+
+
+def test_misuse_is_a_clear_error():
+    x = tinynn.zeros(2, 3)
+    with pytest.raises(ValueError, match="dot: expected two vectors of one length"):
+        tinynn.dot(x, x)
+    with pytest.raises(ValueError, match="index_select: expected a 1-D index"):
+        x.index_select(0, tinynn.tensor([[0]]))
+    with pytest.raises(ValueError, match="scatter_add: index of shape \\(1,\\) and src of shape \\(2,\\) must match"):
+        tinynn.zeros(3).scatter_add(0, tinynn.tensor([0]), tinynn.ones(2))
+    with pytest.raises(ValueError, match="einsum: the equation 'ij,jk' names 2 operands, got 1 tensors"):
+        tinynn.einsum("ij,jk", x)
+    with pytest.raises(ValueError, match="div: rounding_mode must be None, 'trunc' or 'floor'"):
+        x.div(2, rounding_mode="round")

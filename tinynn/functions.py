@@ -1,0 +1,169 @@
+"""PyTorch's module-level tensor functions (``torch.sum(x, 1)``, ``torch.einsum(...)``, ``torch.randperm``),
+so code written against ``torch`` reads the same with ``tinynn``. Most are the Tensor method of the
+same name (where the math and its gradient are); the rest make tensors or answer questions.
+"""
+import numpy as np
+
+from . import backend, random
+from .autograd import grad_mode, no_grad
+from .ops.einsum import einsum
+from .tensor import Tensor, _is_float, full, tensor, zeros
+
+
+def _method(name, doc=None):
+    def function(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc or f"``input.{name}(...)``: see ``Tensor.{name}``."
+    return function
+
+
+# One per Tensor method, with PyTorch's argument order (the tensor first).
+_METHODS = ("exp log log1p expm1 log2 log10 sqrt rsqrt square reciprocal abs sign round floor ceil trunc tanh sigmoid "
+            "erf sin cos tan asin acos atan sinh cosh atan2 isnan isinf isfinite nan_to_num logsumexp cumsum prod norm "
+            "sort argsort topk flip roll sum mean amax amin max min argmax argmin any all count_nonzero median var std "
+            "reshape transpose permute squeeze unsqueeze flatten split chunk unbind narrow movedim moveaxis swapaxes "
+            "swapdims tile repeat_interleave tril triu diag diagonal trace outer dot mm mv index_select masked_select "
+            "take_along_dim gather scatter_add index_add masked_fill softmax log_softmax relu numel clone detach "
+            "allclose isclose equal add sub mul div neg").split()
+globals().update({name: _method(name) for name in _METHODS})
+arcsin, arccos, arctan, clamp, clip, ger = asin, acos, atan, _method("clip"), _method("clip"), outer  # noqa: F821
+subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg  # noqa: F821
+
+
+def is_tensor(value):
+    return isinstance(value, Tensor)
+
+
+def is_floating_point(input):
+    return _is_float(input.dtype)
+
+
+def get_default_dtype():
+    """float32: what Python floats and the factories make (tinynn's default is fixed)."""
+    return np.float32
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a Tensor, sharing its memory where it already is an array of that dtype and device."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype) and (device is None or data.device == device):
+        return data
+    if (isinstance(data, np.ndarray) or backend.is_gpu_array(data)) and (dtype is None or data.dtype == dtype) \
+            and (device is None or backend.device_of(data) == backend.canonical_device(device)):
+        return Tensor(data)
+    return tensor(data, dtype=dtype, device=device or "cpu")
+
+
+def empty(*size, dtype=None, device="cpu", requires_grad=False):
+    """A new tensor of ``size`` (zero-filled: NumPy's uninitialised memory would make runs differ)."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def rand_like(input, dtype=None, device=None, requires_grad=False):
+    from .tensor import rand
+
+    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, device=None, requires_grad=False):
+    from .tensor import randn
+
+    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def randperm(n, dtype=np.int64, device="cpu"):
+    """0 .. n-1 in a random order from tinynn's generator."""
+    order = random.cpu_generator().permutation(int(n)).astype(dtype)
+    return Tensor._from_op(backend.to_device(order, backend.canonical_device(device)), False)
+
+
+def normal(mean, std, size=None, device="cpu"):
+    """Draws from N(mean, std^2): tensors of means and deviations (broadcast together), or numbers
+    with a ``size``."""
+    shape = size if size is not None else np.broadcast_shapes(*(np.shape(v.data if isinstance(v, Tensor) else v)
+                                                                  for v in (mean, std)))
+    draws = random.cpu_generator().standard_normal(tuple(shape)).astype(np.float32)
+    like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    device = like.device if like is not None else backend.canonical_device(device)
+    noise = Tensor._from_op(backend.to_device(draws.astype(like.dtype if like is not None else np.float32), device), False)
+    with no_grad():
+        return noise * std + mean
+
+
+def bernoulli(input):
+    """1 with probability ``input`` (elementwise), else 0, in ``input``'s dtype."""
+    draws = random.cpu_generator().random(input.shape)
+    return Tensor._from_op(backend.to_device((draws < input.numpy()).astype(input.dtype), input.device), False)
+
+
+def multinomial(input, num_samples, replacement=False):
+    """``num_samples`` category indices per row of the weights ``input`` ((C,) or (N, C))."""
+    weights = input.numpy().astype(np.float64)
+    rows = weights.reshape(-1, weights.shape[-1])
+    if not replacement and num_samples > rows.shape[1]:
+        raise ValueError(f"multinomial: cannot draw {num_samples} of {rows.shape[1]} categories without replacement")
+    draws = np.stack([random.cpu_generator().choice(rows.shape[1], num_samples, replace=replacement, p=row / row.sum())
+                      for row in rows]).astype(np.int64)
+    return Tensor._from_op(backend.to_device(draws.reshape(weights.shape[:-1] + (num_samples,)), input.device), False)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids of 1-D tensors (``indexing`` "ij" as PyTorch's default, or "xy"); differentiable."""
+    tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    shape = [t.numel() for t in tensors]
+    if indexing == "xy" and len(shape) > 1:
+        shape[0], shape[1] = shape[1], shape[0]
+    grids = []
+    for axis, t in enumerate(tensors):
+        position = {0: 1, 1: 0}.get(axis, axis) if indexing == "xy" and len(shape) > 1 else axis
+        view = [1] * len(shape)
+        view[position] = t.numel()
+        grids.append(t.reshape(view).expand(tuple(shape)))
+    return tuple(grids)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (sorted), and optionally where each input element's value is among them
+    and how often each occurs."""
+    xp = backend.get_array_module(input.data)
+    results = xp.unique(input.data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not (return_inverse or return_counts):
+        return Tensor._from_op(results, False)
+    values, *extras = results
+    if return_inverse:
+        extras[0] = extras[0].reshape(input.shape if dim is None else -1)
+    return tuple(Tensor._from_op(array, False) for array in (values, *extras))
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0, 1, ... occurs in the 1-D non-negative int ``input`` (summed ``weights``)."""
+    xp = backend.get_array_module(input.data)
+    return Tensor._from_op(xp.bincount(input.data, weights=None if weights is None else weights.data,
+                                       minlength=minlength), False)
+
+
+class set_grad_enabled(grad_mode._GradMode):
+    """Grad recording on or off for a ``with`` block (or a decorated function), as PyTorch's."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+
+inference_mode = no_grad
+
+__all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
+                      "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "as_tensor",
+                      "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
+                      "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum"]

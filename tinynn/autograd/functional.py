@@ -108,7 +108,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v); v may be left out for a single-value input (then 1)."""
-    from ..tensor import ones_like, zeros_like
+    from ..tensor import ones_like
 
     inputs, inputs_tuple = _as_tuple(inputs, "inputs", "jvp")
     inputs = _differentiable_inputs(inputs, create_graph, "jvp")
@@ -118,9 +118,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         v = tuple(ones_like(x) for x in inputs)
     vectors = _checked_vectors(v, inputs, "jvp", "v")
     outputs, outputs_tuple = _call(func, inputs, "jvp")
-    dummies = tuple(zeros_like(output).requires_grad_() for output in outputs)  # u in u -> J^T u
-    transposed = _grads(outputs, inputs, dummies, True, strict, "jvp")
-    products = _grads(transposed, dummies, vectors, create_graph, strict, "jvp", what="output")
+    products = _forward_mode(outputs, inputs, vectors, create_graph, strict, "jvp")
     return (_result(_detached(outputs, create_graph), outputs_tuple),
             _result(_detached(products, create_graph), outputs_tuple))
 
@@ -170,27 +168,34 @@ def hessian(func, inputs, create_graph=False, strict=False):
     return blocks if inputs_tuple else blocks[0][0]
 
 
+def _value_and_gradient(func, inputs, create_graph, strict, name):
+    """Prepared inputs, whether they were a tuple, func's single value and its recorded gradient."""
+    inputs, inputs_tuple = _as_tuple(inputs, "inputs", name)
+    inputs = _differentiable_inputs(inputs, create_graph, name)
+    with grad_mode.enable_grad():
+        output = func(*inputs)
+        return inputs, inputs_tuple, output, _scalar_gradient(output, inputs, strict, name)
+
+
+def _forward_mode(outputs, inputs, vectors, create_graph, strict, name):
+    """J v for the outputs' Jacobian J with respect to the inputs, by the double vjp: u -> J^T u is
+    linear in u, so its vjp with v, taken at any u (zeros), is J v."""
+    from ..tensor import zeros_like
+
+    dummies = tuple(zeros_like(output).requires_grad_() for output in outputs)
+    transposed = _grads(outputs, inputs, dummies, True, strict, name)
+    return _grads(transposed, dummies, vectors, create_graph, strict, name, what="output")
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H) for a single-value func: a vjp of the gradient."""
-    inputs, inputs_tuple = _as_tuple(inputs, "inputs", "vhp")
-    inputs = _differentiable_inputs(inputs, create_graph, "vhp")
-    with grad_mode.enable_grad():
-        gradients = _scalar_gradient(output := func(*inputs), inputs, strict, "vhp")
-    vectors = _checked_vectors(v, inputs, "vhp", "v")
-    products = _grads(gradients, inputs, vectors, create_graph, strict, "vhp")
+    inputs, inputs_tuple, output, gradients = _value_and_gradient(func, inputs, create_graph, strict, "vhp")
+    products = _grads(gradients, inputs, _checked_vectors(v, inputs, "vhp", "v"), create_graph, strict, "vhp")
     return _detached((output,), create_graph)[0], _result(_detached(products, create_graph), inputs_tuple)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
-    """(func(inputs), H v) for a single-value func: a jvp of the gradient, by the double vjp."""
-    from ..tensor import zeros_like
-
-    inputs, inputs_tuple = _as_tuple(inputs, "inputs", "hvp")
-    inputs = _differentiable_inputs(inputs, create_graph, "hvp")
-    with grad_mode.enable_grad():
-        gradients = _scalar_gradient(output := func(*inputs), inputs, strict, "hvp")
-    vectors = _checked_vectors(v, inputs, "hvp", "v")
-    dummies = tuple(zeros_like(x).requires_grad_() for x in inputs)
-    transposed = _grads(gradients, inputs, dummies, True, strict, "hvp")
-    products = _grads(transposed, dummies, vectors, create_graph, strict, "hvp")
+    """(func(inputs), H v) for a single-value func: a jvp of the gradient."""
+    inputs, inputs_tuple, output, gradients = _value_and_gradient(func, inputs, create_graph, strict, "hvp")
+    products = _forward_mode(gradients, inputs, _checked_vectors(v, inputs, "hvp", "v"), create_graph, strict, "hvp")
     return _detached((output,), create_graph)[0], _result(_detached(products, create_graph), inputs_tuple)

@@ -1,30 +1,35 @@
 """``tinynn.nn.functional`` (imported as ``F``): the neural-network ops, each a Function with its
 forward and backward side by side."""
-from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu, log_softmax,
-                         logsigmoid, mish, prelu, relu, relu6, selu, sigmoid, silu, softmax, softmin, softplus,
-                         softshrink, softsign, tanh, tanhshrink, threshold)
+from .activation import (_in_place, celu, elu, gelu, glu, gumbel_softmax, hardshrink, hardsigmoid, hardswish, hardtanh,
+                         leaky_relu, log_softmax, logsigmoid, mish, prelu, relu, relu6, rrelu, selu, sigmoid, silu,
+                         softmax, softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold)
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .ctc_loss import ctc_loss
 from .distance import cdist, cosine_similarity, normalize, pdist
-from .dropout import dropout, dropout1d, dropout2d
+from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from .embedding import embedding, embedding_bag, one_hot
 from .fold import fold, unfold
 from .grid_sample import affine_grid, grid_sample
-from .layer_norm import group_norm, layer_norm
+from .layer_norm import group_norm, layer_norm, local_response_norm, rms_norm
 from .linear import bilinear, linear
 from .loss import cross_entropy, nll_loss
 from .margin_loss import (cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, margin_ranking_loss,
-                          multi_margin_loss, multilabel_soft_margin_loss, pairwise_distance, poisson_nll_loss,
-                          soft_margin_loss, triplet_margin_loss)
+                          multi_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss, pairwise_distance,
+                          poisson_nll_loss, soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
 from .normalization import batch_norm, instance_norm
 from .pointwise_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss)
-from .padding import pad, pixel_shuffle, pixel_unshuffle
-from .pooling import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
-                      max_unpool2d)
+from .padding import channel_shuffle, pad, pixel_shuffle, pixel_unshuffle
+from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d,
+                      avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_unpool1d, max_unpool2d)
 from .resampling import interpolate
+
+
+# PyTorch's in-place activations (``F.relu_``...), outside autograd as every in-place op here
+relu_, elu_, selu_, celu_, leaky_relu_, hardtanh_, threshold_, rrelu_ = (
+    _in_place(f) for f in (relu, elu, selu, celu, leaky_relu, hardtanh, threshold, rrelu))
 
 
 def flatten(input, start_dim=1, end_dim=-1):
@@ -34,4 +39,8 @@ def flatten(input, start_dim=1, end_dim=-1):
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate", "batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "embedding_bag", "one_hot", "linear", "bilinear", "scaled_dot_product_attention",
            "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "logsigmoid", "softsign", "prelu", "selu", "celu", "glu", "softmin", "threshold", "tanhshrink", "hardshrink", "softshrink", "log_softmax", "softmax", "nll_loss", "cross_entropy", "ctc_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "cosine_embedding_loss", "pairwise_distance", "triplet_margin_loss", "gaussian_nll_loss", "poisson_nll_loss", "normalize", "cosine_similarity", "pdist", "cdist",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten", "pad", "grid_sample", "affine_grid", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten", "pad", "grid_sample", "affine_grid", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold",
+           "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_unpool1d", "lp_pool1d", "lp_pool2d", "rms_norm", "local_response_norm",
+           "dropout3d", "alpha_dropout", "feature_alpha_dropout", "rrelu", "gumbel_softmax", "channel_shuffle",
+           "triplet_margin_with_distance_loss", "multilabel_margin_loss", "relu_", "elu_", "selu_", "celu_", "leaky_relu_",
+           "hardtanh_", "threshold_", "rrelu_"]

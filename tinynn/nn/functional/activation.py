@@ -502,3 +502,44 @@ def log_softmax(input, dim=-1):
 
 def softmax(input, dim=-1):
     return Softmax(_softmax_axis(input, dim, "softmax"))(input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """Randomised leaky ReLU: in training each negative value is scaled by its own slope drawn
+    uniformly from [lower, upper] (a constant of the step); in evaluation by (lower + upper) / 2."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    from ... import random
+    from ...tensor import Tensor, where
+
+    xp = backend.get_array_module(input.data)
+    slopes = xp.asarray(random.cpu_generator().uniform(lower, upper, input.shape).astype(input.dtype))
+    return where(input.data >= 0, input, input * Tensor._from_op(slopes, False))
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, dim=-1):
+    """A differentiable sample from the categorical distribution softmax(logits): softmax((logits + g)
+    / tau) with g = -log(E), E ~ Exp(1) (Gumbel noise). With ``hard`` the result is one-hot at the
+    sample, its gradient that of the soft sample (the straight-through estimator)."""
+    from ... import random
+    from ...tensor import Tensor
+
+    xp = backend.get_array_module(logits.data)
+    gumbels = -xp.log(xp.asarray(random.cpu_generator().exponential(1.0, logits.shape).astype(logits.dtype)))
+    soft = softmax((logits + Tensor._from_op(gumbels, False)) / tau, dim)
+    if not hard:
+        return soft
+    axis = dim % soft.ndim
+    positions = xp.arange(soft.shape[axis]).reshape((-1,) + (1,) * (soft.ndim - axis - 1))
+    one_hot = (positions == xp.expand_dims(soft.data.argmax(axis=axis), axis)).astype(soft.dtype)
+    return Tensor._from_op(one_hot, False) - soft.detach() + soft
+
+
+def _in_place(function):
+    """``function_``: ``function`` applied to a tensor's own memory (outside autograd, as every
+    in-place op in tinynn; see ``Tensor._in_place``)."""
+    def in_place(input, *args, **kwargs):
+        return input._in_place(function.__name__ + "_", function(input, *args, **kwargs).data)
+    in_place.__name__ = function.__name__ + "_"
+    in_place.__doc__ = f"``{function.__name__}`` written into the input's memory, outside autograd."
+    return in_place

@@ -85,3 +85,34 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_
     _check_parameter(bias, (channels,), "bias", name)
     normalized = RowNormalize(eps)(input.reshape(input.shape[0] * num_groups, -1)).reshape(input.shape)
     return _affine(normalized, weight, bias, (channels,) + (1,) * (input.ndim - 2))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None, name="rms_norm"):
+    """Root-mean-square normalization over the trailing ``normalized_shape`` axes (Zhang and
+    Sennrich, 2019; PyTorch's ``rms_norm``): y = x / sqrt(mean(x^2) + eps) * weight, without
+    centring; eps defaults to the dtype's machine epsilon. Recorded ops, so autograd differentiates it."""
+    check_float(input, name)
+    check_not_empty(input, name)
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
+        raise ValueError(f"{name}: expected input whose last dimensions are {normalized_shape}, got shape {input.shape}")
+    _check_parameter(weight, normalized_shape, "weight", name)
+    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
+    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    normalized = input * ((input * input).mean(axes, keepdim=True) + eps) ** -0.5
+    return _affine(normalized, weight, None, normalized_shape)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0, name="local_response_norm"):
+    """Each value divided by (k + alpha * mean of x^2 over ``size`` neighbouring channels)^beta, the
+    window centred on its channel and zero-padded at the ends (AlexNet's normalization, PyTorch's
+    ``local_response_norm``), for (N, C, ...) input."""
+    check_float(input, name)
+    if input.ndim < 3:
+        raise ValueError(f"{name}: expected input of shape (N, C, ...) with at least 3 dimensions, got {input.shape}")
+    squares = (input * input).pad(((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (input.ndim - 2))
+    channels = input.shape[1]
+    window_sum = squares[:, 0:channels]
+    for offset in range(1, size):  # a loop over the window's channels, each a whole-tensor slice
+        window_sum = window_sum + squares[:, offset:offset + channels]
+    return input / (window_sum * (alpha / size) + k) ** beta

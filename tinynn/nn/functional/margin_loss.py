@@ -165,3 +165,36 @@ def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduct
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
         losses = losses + where(above_one, stirling, 0.0)
     return _reduce(losses, reduction, "poisson_nll_loss")
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """``triplet_margin_loss`` with any ``distance_function(x1, x2)`` (pairwise_distance by default)."""
+    _same_shape("triplet_margin_with_distance_loss", anchor, positive, negative)
+    distance = pairwise_distance if distance_function is None else distance_function
+    to_positive, to_negative = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        to_negative = to_negative.minimum(distance(positive, negative))
+    return _reduce((to_positive - to_negative + margin).clip(min=0.0), reduction, "triplet_margin_with_distance_loss")
+
+
+def multilabel_margin_loss(input, target, reduction="mean"):
+    """For each sample: the target classes are ``target``'s leading entries up to the first -1;
+    loss = sum over target classes j and other classes i of max(0, 1 - (x[j] - x[i])) / C."""
+    check_float(input, "multilabel_margin_loss")
+    if target.shape != input.shape or target.dtype.kind not in "iu":
+        raise ValueError(f"multilabel_margin_loss: expected integer targets of the input's shape {input.shape}, "
+                         f"got {target.dtype} {target.shape}")
+    scores = input.reshape(1, -1) if input.ndim == 1 else input
+    labels = target.numpy().reshape(scores.shape)
+    classes = scores.shape[1]
+    listed = np.cumprod(labels >= 0, axis=1).astype(bool)  # the entries before the first -1
+    is_target = np.zeros(scores.shape, dtype=bool)
+    rows = np.nonzero(listed)[0]
+    is_target[rows, labels[listed]] = True
+    xp = backend.get_array_module(scores.data)
+    pair_mask = xp.asarray(is_target[:, :, None] & ~is_target[:, None, :])  # (N, j target, i other)
+    margins = (1 - (scores.unsqueeze(2) - scores.unsqueeze(1))).clip(min=0.0)
+    losses = where(pair_mask, margins, 0.0).sum((1, 2)) / classes
+    losses = losses.reshape(()) if input.ndim == 1 else losses
+    return _reduce(losses, reduction, "multilabel_margin_loss")

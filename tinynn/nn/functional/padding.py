@@ -110,6 +110,18 @@ def pixel_unshuffle(input, downscale_factor):
     return input.reshape(n, c, h, r, w, r).permute(0, 1, 3, 5, 2, 4).reshape(n, c * r * r, h, w)
 
 
+def channel_shuffle(input, groups):
+    """(N, C, ...) with its C = g * k channels read group-interleaved: channel i * g + j of the output
+    is channel j * k + i of the input (ShuffleNet's shuffle between grouped convolutions)."""
+    check_tensor(input, "channel_shuffle")
+    channels = input.shape[1]
+    if input.ndim < 3 or channels % groups:
+        raise ValueError(f"channel_shuffle: expected (N, C, ...) input with C divisible by groups={groups}, "
+                         f"got shape {input.shape}")
+    rest = input.shape[2:]
+    return input.reshape((input.shape[0], groups, channels // groups) + rest).transpose(1, 2).reshape(input.shape)
+
+
 def _factor(input, factor, name):
     check_tensor(input, name)
     if input.ndim != 4:

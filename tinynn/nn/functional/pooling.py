@@ -380,3 +380,56 @@ def _adaptive_windows(xp, size, out):
     starts, ends = cells * size // out, -(-(cells + 1) * size // out)
     longest = max(-(-(i + 1) * size // out) - i * size // out for i in range(out))
     return xp.minimum(starts[:, None] + xp.arange(longest)[None, :], ends[:, None] - 1)
+
+
+def _as_plane(input, name):
+    """(N, C, L) -> (N, C, 1, L), so the 2-D pooling serves 1-D inputs."""
+    check_ncl(input, name)
+    return input.reshape(input.shape[0], input.shape[1], 1, input.shape[2])
+
+
+def adaptive_avg_pool1d(input, output_size, name="adaptive_avg_pool1d"):
+    """Average pooling of (N, C, L) input to ``output_size`` positions over PyTorch's adaptive windows."""
+    (size,) = ntuple(output_size, 1, name, "output_size")
+    out = adaptive_avg_pool2d(_as_plane(input, name), (1, size), name=name)
+    return out.reshape(out.shape[0], out.shape[1], size)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False, name="adaptive_max_pool1d"):
+    """Max pooling of (N, C, L) input to ``output_size`` positions; with ``return_indices`` also where
+    each maximum is (positions along L)."""
+    (size,) = ntuple(output_size, 1, name, "output_size")
+    out = adaptive_max_pool2d(_as_plane(input, name), (1, size), return_indices, name=name)
+    if not return_indices:
+        return out.reshape(out.shape[0], out.shape[1], size)
+    values, indices = out
+    return values.reshape(values.shape[0], values.shape[1], size), indices.reshape(indices.shape[0], indices.shape[1], size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None, name="max_unpool1d"):
+    """``max_unpool2d`` for (N, C, L) input and the indices of ``max_pool1d(..., return_indices=True)``."""
+    (kernel,) = ntuple(kernel_size, 1, name, "kernel_size")
+    (stride,) = ntuple(kernel if stride is None else stride, 1, name, "stride")
+    (padding,) = ntuple(padding, 1, name, "padding")
+    length = (input.shape[2] - 1) * stride - 2 * padding + kernel if output_size is None else tuple(output_size)[-1]
+    indices = indices.reshape(indices.shape[0], indices.shape[1], 1, -1) if isinstance(indices, Tensor) else indices
+    out = max_unpool2d(_as_plane(input, name), indices, (1, kernel), (1, stride), (0, padding), (1, length), name=name)
+    return out.reshape(out.shape[0], out.shape[1], length)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name="lp_pool2d"):
+    """Power-average pooling: (sum over each window of x^p)^(1/p), as PyTorch computes it: from the
+    average of x^p, times the window's size (p = inf is max pooling)."""
+    kernel = pair(kernel_size, name, "kernel_size")
+    if norm_type == float("inf"):
+        return max_pool2d(input, kernel, stride, ceil_mode=ceil_mode, name=name)
+    average = avg_pool2d(input ** norm_type, kernel, stride, 0, ceil_mode, name=name)
+    return (average.sign() * average.abs().relu() * (kernel[0] * kernel[1])) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name="lp_pool1d"):
+    """``lp_pool2d`` over the windows of (N, C, L) input."""
+    (kernel,) = ntuple(kernel_size, 1, name, "kernel_size")
+    stride = None if stride is None else (1, ntuple(stride, 1, name, "stride")[0])
+    out = lp_pool2d(_as_plane(input, name), norm_type, (1, kernel), stride, ceil_mode, name=name)
+    return out.reshape(out.shape[0], out.shape[1], -1)

@@ -173,3 +173,11 @@ class PoissonNLLLoss(_MarginLoss):
 
 class PairwiseDistance(_MarginLoss):
     function, options, reduces = staticmethod(F.pairwise_distance), ("p", "eps", "keepdim"), False
+
+
+class TripletMarginWithDistanceLoss(_MarginLoss):
+    function, options = staticmethod(F.triplet_margin_with_distance_loss), ("distance_function", "margin", "swap")
+
+
+class MultiLabelMarginLoss(_MarginLoss):
+    function, options = staticmethod(F.multilabel_margin_loss), ()

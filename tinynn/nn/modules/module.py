@@ -86,6 +86,8 @@ class Module:
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
         self._modules[name] = module
 
+    register_module = add_module
+
     # ----- traversal -----------------------------------------------------------------
     def named_modules(self, prefix=""):
         seen, stack = set(), [(prefix, self)]
@@ -107,6 +109,21 @@ class Module:
                 raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking for {target!r})")
             module = module._modules[part]
         return module
+
+    def _member(self, target, registry, what):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in getattr(module, registry):
+            raise AttributeError(f"{type(module).__name__} has no {what} {name!r} (looking for {target!r})")
+        return getattr(module, registry)[name]
+
+    def get_parameter(self, target):
+        """The parameter at dotted path ``target`` ("features.0.weight")."""
+        return self._member(target, "_parameters", "parameter")
+
+    def get_buffer(self, target):
+        """The buffer at dotted path ``target`` ("features.2.running_mean")."""
+        return self._member(target, "_buffers", "buffer")
 
     def modules(self):
         for _, module in self.named_modules():
@@ -210,6 +227,9 @@ class Module:
 
     def double(self):
         return self.to(dtype=np.float64)
+
+    def half(self):
+        return self.to(dtype=np.float16)
 
     @property
     def device(self):

@@ -1,4 +1,4 @@
-"""``LayerNorm`` and ``GroupNorm`` (math and backward in nn/functional/layer_norm.py)."""
+"""``LayerNorm``, ``GroupNorm`` and ``RMSNorm`` (their math in nn/functional/layer_norm.py)."""
 import numpy as np
 
 from ... import backend
@@ -53,3 +53,24 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """RMSNorm(normalized_shape, eps=None, elementwise_affine=True) as in PyTorch (``F.rms_norm``)."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device="cpu", dtype=None):
+        super().__init__()
+        self.normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
+                                 else tuple(normalized_shape))
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype)) if elementwise_affine else None
+        if self.weight is None:
+            self.register_parameter("weight", None)
+        if backend.canonical_device(device) != backend.CPU:
+            self.to(device)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps, name=f"RMSNorm({self.extra_repr()})")
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

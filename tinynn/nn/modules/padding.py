@@ -1,4 +1,4 @@
-"""Padding layers (PyTorch's ``ZeroPad2d``, ``ConstantPad1d/2d``, ``ReflectionPad1d/2d``,
+"""Padding layers (PyTorch's ``ZeroPad1d/2d``, ``ConstantPad1d/2d``, ``ReflectionPad1d/2d``,
 ``ReplicationPad1d/2d``, ``CircularPad1d/2d``): ``F.pad`` with a fixed mode and amounts."""
 from .. import functional as F
 from ..functional.validation import ntuple
@@ -36,6 +36,14 @@ class ConstantPad2d(ConstantPad1d):
 
 
 class ZeroPad2d(ConstantPad2d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ZeroPad1d(ConstantPad1d):
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 

@@ -41,6 +41,13 @@ ANY_RANK = {
     "prelu": (lambda: nn.PReLU(3), (2, 3)),
     "elu": (lambda: nn.ELU(), (2, 3)),
     "softplus": (lambda: nn.Softplus(), (2, 3)),
+    "RMSNorm((3,)": (lambda: nn.RMSNorm(3), (2, 3)),
+    "local_response_norm": (lambda: nn.LocalResponseNorm(2), (2, 3, 4)),
+    "lp_pool1d": (lambda: nn.LPPool1d(2, 2), (2, 3, 8)),
+    "AdaptiveAvgPool1d(2)": (lambda: nn.AdaptiveAvgPool1d(2), (2, 3, 8)),
+    "AdaptiveMaxPool1d(2)": (lambda: nn.AdaptiveMaxPool1d(2), (2, 3, 8)),
+    "rrelu": (lambda: nn.RReLU(), (2, 3)),
+    "AlphaDropout(p=0.5)": (lambda: nn.AlphaDropout(0.5), (2, 3)),
 }
 ALL = {**LAYERS_4D, **ANY_RANK}
 

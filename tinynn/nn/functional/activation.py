@@ -507,6 +507,7 @@ def softmax(input, dim=-1):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     """Randomised leaky ReLU: in training each negative value is scaled by its own slope drawn
     uniformly from [lower, upper] (a constant of the step); in evaluation by (lower + upper) / 2."""
+    _elementwise(input, "rrelu")
     if not training:
         return leaky_relu(input, (lower + upper) / 2)
     from ... import random

@@ -97,6 +97,7 @@ def feature_alpha_dropout(input, p=0.5, training=False, name="feature_alpha_drop
 
 def _alpha_dropout(input, p, training, name, per_channel):
     check_float(input, name)
+    check_not_empty(input, name)
     if not isinstance(p, (int, float)) or not 0 <= p <= 1:
         raise ValueError(f"{name}: probability p must be in [0, 1], got {p}")
     if not training or p == 0:

@@ -108,6 +108,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0, name="local_r
     window centred on its channel and zero-padded at the ends (AlexNet's normalization, PyTorch's
     ``local_response_norm``), for (N, C, ...) input."""
     check_float(input, name)
+    check_not_empty(input, name)
     if input.ndim < 3:
         raise ValueError(f"{name}: expected input of shape (N, C, ...) with at least 3 dimensions, got {input.shape}")
     squares = (input * input).pad(((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (input.ndim - 2))

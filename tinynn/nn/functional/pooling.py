@@ -8,7 +8,8 @@ from ...fused import ElementwiseKernel
 from ...tensor import Tensor
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .resampling import adaptive_average
-from .validation import check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
+from .validation import (check_float, check_ncl, check_nchw, check_non_negative, check_not_empty, check_positive,
+                         check_window_fits, ntuple, pair)
 
 
 def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -385,6 +386,8 @@ def _adaptive_windows(xp, size, out):
 def _as_plane(input, name):
     """(N, C, L) -> (N, C, 1, L), so the 2-D pooling serves 1-D inputs."""
     check_ncl(input, name)
+    check_float(input, name)
+    check_not_empty(input, name)
     return input.reshape(input.shape[0], input.shape[1], 1, input.shape[2])
 
 

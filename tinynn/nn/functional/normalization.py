@@ -151,14 +151,15 @@ class BatchNorm(Function):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5, num_batches_tracked=None, name="batch_norm"):
-    """Batch normalization of (N, C) or (N, C, H, W) input; see ``BatchNorm`` for the math.
+    """Batch normalization of (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W) input; see ``BatchNorm``.
 
     ``running_mean``/``running_var`` (Tensors or None) are updated in place in training mode, as in
     PyTorch: new = (1 - momentum) * old + momentum * batch statistic, with the unbiased variance.
     """
     check_float(input, name)
-    if input.ndim not in (2, 3, 4):
-        raise ValueError(f"{name}: expected 2-D (N, C), 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if input.ndim not in (2, 3, 4, 5):
+        raise ValueError(f"{name}: expected 2-D (N, C), 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, "
+                         f"got shape {input.shape}")
     check_not_empty(input, name)
     channels = input.shape[1]
     for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
@@ -171,11 +172,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(
             f"{name}: expected more than 1 value per channel when training, got input of shape {input.shape}"
         )
-    if input.ndim == 3:
-        n, c, length = input.shape
-        out = batch_norm(input.reshape(n, c, length, 1), running_mean, running_var, weight, bias, training,
+    if input.ndim in (3, 5):  # the same statistics per channel, over an (N, C, L, 1) or (N, C, D*H, W) view
+        n, c = input.shape[:2]
+        view = (n, c, input.shape[2], 1) if input.ndim == 3 else (n, c, input.shape[2] * input.shape[3], input.shape[4])
+        out = batch_norm(input.reshape(view), running_mean, running_var, weight, bias, training,
                          momentum, eps, num_batches_tracked, name)
-        return out.reshape(n, c, length)
+        return out.reshape(input.shape)
     from .fused_batch_norm import FusedBatchNorm  # here, as it builds on BatchNorm
 
     function = (FusedBatchNorm if backend.is_gpu_array(input.data) else BatchNorm)(

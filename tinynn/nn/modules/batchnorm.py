@@ -78,6 +78,12 @@ class BatchNorm2d(_BatchNorm):
     expected_ranks = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Normalises (N, C, D, H, W) input per channel, over N, D, H and W."""
+
+    expected_ranks = (5,)
+
+
 class _InstanceNorm(_BatchNorm):
     """The parameters and buffers of batch norm, but PyTorch's defaults differ: affine=False,
     track_running_stats=False. Unbatched input (without N) is one sample."""
@@ -115,3 +121,9 @@ class InstanceNorm2d(_InstanceNorm):
     """Normalises each channel of each (N, C, H, W) sample over H and W; (C, H, W) is one sample."""
 
     expected_ranks = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Normalises each channel of each (N, C, D, H, W) sample over D, H and W; (C, D, H, W) is one sample."""
+
+    expected_ranks = (4, 5)

@@ -1,5 +1,5 @@
-"""``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``: learned convolutions (math and backward in
-nn/functional/conv.py and conv_transpose.py)."""
+"""``Conv1d/2d/3d``, ``ConvTranspose1d/2d/3d``: learned convolutions (math and backward in
+nn/functional/conv.py and conv_transpose.py; the 3-D ones built on them in conv3d.py)."""
 import math
 
 from ... import backend
@@ -132,6 +132,15 @@ class Conv2d(_ConvolutionNd):
     function = staticmethod(F.conv2d)
 
 
+class Conv3d(_ConvolutionNd):
+    """Conv3d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+    bias=True, padding_mode="zeros") as in PyTorch: input (N, in_channels, D, H, W) -> output
+    (N, out_channels, OD, OH, OW); weight (out_channels, in_channels / groups, KD, KH, KW)."""
+
+    spatial_dims = 3
+    function = staticmethod(F.conv3d)
+
+
 class _ConvTransposeNd(_ConvNd):
     """The transposed convolutions' arguments, in PyTorch's order (output_padding before groups,
     dilation last); the weight is (in_channels, out_channels / groups, *kernel)."""
@@ -168,3 +177,12 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     spatial_dims = 2
     function = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """ConvTranspose3d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+    groups=1, bias=True, dilation=1) as in PyTorch: input (N, in_channels, D, H, W) -> output
+    (N, out_channels, OD, OH, OW)."""
+
+    spatial_dims = 3
+    function = staticmethod(F.conv_transpose3d)

@@ -512,6 +512,46 @@ class AdaptiveMaxPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class _Pool3d(Module):
+    """MaxPool3d / AvgPool3d: PyTorch's arguments, forwarded to the functional form."""
+
+    function, options = None, ()
+
+    def __init__(self, kernel_size, stride=None, padding=0, **options):
+        super().__init__()
+        unknown = set(options) - set(self.options)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(unknown)}")
+        self.kernel_size, self.stride, self.padding, self.settings = kernel_size, stride, padding, options
+
+    def forward(self, x):
+        return type(self).function(x, self.kernel_size, self.stride, self.padding, **self.settings,
+                                   name=f"{type(self).__name__}({self.extra_repr()})")
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool3d(_Pool3d):
+    function, options = staticmethod(F.max_pool3d), ("dilation", "return_indices", "ceil_mode")
+
+
+class AvgPool3d(_Pool3d):
+    function, options = staticmethod(F.avg_pool3d), ("ceil_mode", "count_include_pad", "divisor_override")
+
+
+class AdaptiveAvgPool3d(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool3d(x, self.output_size, name=f"AdaptiveAvgPool3d({self.output_size})")
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
 class AdaptiveAvgPool1d(Module):
     def __init__(self, output_size):
         super().__init__()

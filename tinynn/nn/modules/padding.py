@@ -73,3 +73,27 @@ class CircularPad1d(_PadNd):
 
 class CircularPad2d(CircularPad1d):
     spatial_dims = 2
+
+
+class ConstantPad3d(ConstantPad1d):
+    spatial_dims = 3
+
+
+class ZeroPad3d(ConstantPad3d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ReflectionPad3d(ReflectionPad1d):
+    spatial_dims = 3
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    spatial_dims = 3
+
+
+class CircularPad3d(CircularPad1d):
+    spatial_dims = 3

@@ -1,0 +1,75 @@
+"""3-D convolution, pooling and normalization of (N, C, D, H, W) volumes: outputs and gradients
+(input and parameters) equal PyTorch's on identical weights, on every device; gradchecked in float64."""
+import pytest
+
+import tinynn
+from tinynn import autograd
+from tinynn.nn import functional as F
+from helpers import assert_close
+
+LAYERS = {
+    "Conv3d": lambda L: L.nn.Conv3d(4, 6, 3),
+    "Conv3d stride padding dilation groups": lambda L: L.nn.Conv3d(4, 6, (3, 2, 3), stride=(2, 1, 2), padding=1,
+                                                                   dilation=(1, 2, 1), groups=2),
+    "Conv3d same reflect": lambda L: L.nn.Conv3d(4, 6, 3, padding="same", padding_mode="reflect"),
+    "Conv3d no bias circular": lambda L: L.nn.Conv3d(4, 2, 2, padding=1, bias=False, padding_mode="circular"),
+    "ConvTranspose3d": lambda L: L.nn.ConvTranspose3d(4, 6, 3),
+    "ConvTranspose3d all options": lambda L: L.nn.ConvTranspose3d(4, 6, (3, 2, 2), stride=2, padding=1, output_padding=1,
+                                                                  groups=2, dilation=(2, 1, 1)),
+    "MaxPool3d": lambda L: L.nn.MaxPool3d(2),
+    "MaxPool3d padding ceil_mode": lambda L: L.nn.MaxPool3d(3, stride=2, padding=1, ceil_mode=True),
+    "MaxPool3d dilation": lambda L: L.nn.MaxPool3d(2, stride=1, dilation=2),
+    "AvgPool3d": lambda L: L.nn.AvgPool3d(2),
+    "AvgPool3d padding ceil_mode": lambda L: L.nn.AvgPool3d(3, stride=2, padding=1, ceil_mode=True),
+    "AvgPool3d count_include_pad=False": lambda L: L.nn.AvgPool3d(3, stride=2, padding=1, count_include_pad=False),
+    "AvgPool3d divisor_override": lambda L: L.nn.AvgPool3d(2, divisor_override=3),
+    "AdaptiveAvgPool3d": lambda L: L.nn.AdaptiveAvgPool3d((3, 4, 2)),
+    "BatchNorm3d": lambda L: L.nn.BatchNorm3d(4),
+    "InstanceNorm3d": lambda L: L.nn.InstanceNorm3d(4, affine=True),
+    "ReplicationPad3d": lambda L: L.nn.ReplicationPad3d((1, 2, 0, 1, 2, 1)),
+    "ReflectionPad3d": lambda L: L.nn.ReflectionPad3d(1),
+    "CircularPad3d": lambda L: L.nn.CircularPad3d(1),
+    "ConstantPad3d": lambda L: L.nn.ConstantPad3d((1, 0, 2, 1, 0, 1), 0.5),
+    "ZeroPad3d": lambda L: L.nn.ZeroPad3d(1),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_matches_torch(name, torch, rng, device):
+    ours, theirs = LAYERS[name](tinynn).double(), LAYERS[name](torch).double()
+    if ours.state_dict():
+        theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    ours.to(device)
+    values = rng.standard_normal((2, 4, 6, 7, 5))
+    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
+    out, t_out = ours(x), theirs(tx)
+    assert_close(out, t_out.detach(), rtol=1e-10, atol=1e-12, what=name)
+    weights = rng.standard_normal(out.shape)
+    (out * tinynn.tensor(weights, device=device)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-9, atol=1e-12, what=f"{name} input gradient")
+    for (param, p), t_p in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(p.grad, t_p.grad, rtol=1e-9, atol=1e-11, what=f"{name} {param} gradient")
+
+
+def test_gradchecks(rng):
+    x = tinynn.tensor(rng.standard_normal((1, 2, 4, 3, 3)), requires_grad=True)
+    w = tinynn.tensor(rng.standard_normal((2, 2, 2, 2, 2)), requires_grad=True)
+    b = tinynn.tensor(rng.standard_normal(2), requires_grad=True)
+    assert autograd.gradcheck(lambda x, w, b: F.conv3d(x, w, b, stride=(2, 1, 1), padding=1), [x, w, b])
+    assert autograd.gradcheck(lambda x, w, b: F.conv_transpose3d(x, w, b, stride=2, output_padding=1), [x, w, b])
+    assert autograd.gradcheck(lambda x: F.avg_pool3d(x, 2, padding=1, count_include_pad=False), [x])
+    assert autograd.gradgradcheck(lambda x, w: F.conv3d(x, w).tanh(), [x, w], fast_mode=True)
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"conv3d: expected a 5-D input \(N, C, D, H, W\), got shape \(2, 4, 6, 7\)"):
+        F.conv3d(tinynn.zeros(2, 4, 6, 7), tinynn.zeros(6, 4, 3, 3, 3))
+    with pytest.raises(ValueError, match="conv3d: expected input with 4 channels"):
+        F.conv3d(tinynn.zeros(1, 3, 4, 4, 4), tinynn.zeros(6, 4, 3, 3, 3))
+    with pytest.raises(ValueError, match="depth span 5 is larger than the padded input's depth 4"):
+        F.conv3d(tinynn.zeros(1, 4, 4, 9, 9), tinynn.zeros(6, 4, 5, 3, 3))
+    with pytest.raises(ValueError, match="max_pool3d: return_indices is not supported"):
+        F.max_pool3d(tinynn.zeros(1, 1, 4, 4, 4), 2, return_indices=True)
+    with pytest.raises(ValueError, match="BatchNorm3d\\(4\\): expected a 5-D input"):
+        tinynn.nn.BatchNorm3d(4)(tinynn.zeros(2, 4, 3, 3))

@@ -1,0 +1,181 @@
+"""3-D convolution and pooling of (N, C, D, H, W) volumes, built on their 2-D versions.
+
+A 3-D kernel is a stack of KD 2-D kernels, one per depth offset kd. Output depth slice d sees the
+input slices d*S + kd*Dil, so for each kd the input slices it reads form one strided slab
+(N, C, OD, H, W); folding OD into the batch makes that slab a batch of images, and
+
+    conv3d(x, w)[:, :, d] = sum over kd of conv2d(slab_kd, w[:, :, kd])[d-th image]
+
+is KD 2-D convolutions over N*OD images, added up. Pooling is the same with max or sum in place
+of the sum over kd. Every piece is a recorded op, so the gradients (and second derivatives) are
+those of conv2d, the pooling ops and the slicing; no 3-D backward needs writing. The transposed
+convolution runs the other way: each kd's 2-D transposed convolution of every input slice is
+added into the output slices d*S + kd*Dil (``index_add``).
+"""
+import numpy as np
+
+from ... import backend
+from ...ops.einsum import einsum
+from ...tensor import Tensor, maximum
+from .conv import conv2d, conv_padding
+from .conv_transpose import conv_transpose2d
+from .padding import pad
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, pool_output_size
+from .resampling import adaptive_average_matrix
+from .validation import check_float, check_not_empty, check_positive, ntuple
+
+
+def _check_volume(input, name):
+    check_float(input, name)
+    if input.ndim != 5:
+        raise ValueError(f"{name}: expected a 5-D input (N, C, D, H, W), got shape {input.shape}")
+    check_not_empty(input, name)
+
+
+def _slab(x, start, count, step):
+    """x[:, :, start::step] (``count`` slices) as a batch of images: (N * count, C, H, W)."""
+    n, c = x.shape[:2]
+    slab = x[:, :, start:start + (count - 1) * step + 1:step]
+    return slab.permute(0, 2, 1, 3, 4).reshape(n * count, c, *x.shape[3:])
+
+
+def _volume(images, n, depth):
+    """(N * depth, C, H, W) images back to an (N, C, depth, H, W) volume."""
+    return images.reshape(n, depth, *images.shape[1:]).permute(0, 2, 1, 3, 4)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv3d"):
+    """3-D convolution of (N, C, D, H, W) ``input`` with ``weight`` (O, C/groups, KD, KH, KW);
+    ``padding``: an int, three, "valid" or "same"."""
+    _check_volume(input, name)
+    check_float(weight, name, "weight")
+    if weight.ndim != 5:
+        raise ValueError(f"{name}: expected a 5-D weight (out_channels, in_channels/groups, KD, KH, KW), got shape "
+                         f"{weight.shape}")
+    if input.shape[1] != weight.shape[1] * groups:
+        raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {weight.shape}"
+                         + (f", groups={groups}" if groups != 1 else "") + f"), got {input.shape[1]} channels "
+                         f"(input shape {input.shape})")
+    stride, dilation = ntuple(stride, 3, name, "stride"), ntuple(dilation, 3, name, "dilation")
+    check_positive(stride, name, "stride")
+    check_positive(dilation, name, "dilation")
+    sides = conv_padding(padding, weight.shape[2:], stride, dilation, name)
+    if any(before or after for before, after in sides):
+        input = pad(input, [amount for before_after in reversed(sides) for amount in before_after])
+    depth, kernel_depth = input.shape[2], weight.shape[2]
+    out_depth = (depth - dilation[0] * (kernel_depth - 1) - 1) // stride[0] + 1
+    if out_depth <= 0:
+        raise ValueError(f"{name}: the kernel's depth span {dilation[0] * (kernel_depth - 1) + 1} is larger than the "
+                         f"padded input's depth {depth} (input shape {input.shape})")
+    out = None
+    for kd in range(kernel_depth):
+        images = conv2d(_slab(input, kd * dilation[0], out_depth, stride[0]), weight[:, :, kd], None, stride[1:], 0,
+                        dilation[1:], groups, name=name)
+        out = images if out is None else out + images
+    out = _volume(out, input.shape[0], out_depth)
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                     name="conv_transpose3d"):
+    """Transposed 3-D convolution of (N, C, D, H, W) ``input`` with ``weight`` (C, O/groups, KD, KH, KW);
+    OD = (D - 1) * stride - 2 * padding + dilation * (KD - 1) + output_padding + 1 (likewise H, W)."""
+    _check_volume(input, name)
+    check_float(weight, name, "weight")
+    if weight.ndim != 5 or weight.shape[0] != input.shape[1]:
+        raise ValueError(f"{name}: expected a 5-D weight ({input.shape[1]}, out_channels/groups, KD, KH, KW) for input "
+                         f"of shape {input.shape}, got {weight.shape}")
+    stride, padding = ntuple(stride, 3, name, "stride"), ntuple(padding, 3, name, "padding")
+    output_padding, dilation = ntuple(output_padding, 3, name, "output_padding"), ntuple(dilation, 3, name, "dilation")
+    n, depth, kernel_depth = input.shape[0], input.shape[2], weight.shape[2]
+    full_depth = (depth - 1) * stride[0] + dilation[0] * (kernel_depth - 1) + 1 + output_padding[0]
+    images = _slab(input, 0, depth, 1)
+    full = None
+    for kd in range(kernel_depth):
+        planes = conv_transpose2d(images, weight[:, :, kd], None, stride[1:], padding[1:], output_padding[1:], groups,
+                                  dilation[1:], name=name)
+        planes = planes.reshape(n, depth, *planes.shape[1:])  # (N, D, O, OH, OW)
+        if full is None:
+            full = Tensor._from_op(planes.data[:, :1].repeat(full_depth, axis=1) * 0, False)
+        full = full.index_add(1, np.arange(depth) * stride[0] + kd * dilation[0], planes)
+    out = full[:, padding[0]:full_depth - padding[0]].permute(0, 2, 1, 3, 4)
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
+
+
+def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, name):
+    kernel = ntuple(kernel_size, 3, name, "kernel_size")
+    stride = kernel if stride is None else ntuple(stride, 3, name, "stride")
+    padding, dilation = ntuple(padding, 3, name, "padding"), ntuple(dilation, 3, name, "dilation")
+    check_positive(kernel, name, "kernel_size")
+    check_positive(stride, name, "stride")
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{name}: padding should be at most half of kernel_size, got padding={padding}, "
+                         f"kernel_size={kernel}")
+    out_depth = pool_output_size(input.shape[2], kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
+    # the depth the windows reach: padding before, then up to the last window's end
+    reach = (out_depth - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1
+    after = max(reach - padding[0] - input.shape[2], 0)
+    return kernel, stride, padding, dilation, out_depth, after
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
+               name="max_pool3d"):
+    """The maximum over each KD x KH x KW window of (N, C, D, H, W) input (padding counts as -inf).
+    The gradient goes to the maximum (split equally if two depth slices tie)."""
+    _check_volume(input, name)
+    if return_indices:
+        raise ValueError(f"{name}: return_indices is not supported for 3-D pooling")
+    kernel, stride, padding, dilation, out_depth, after = _pool_geometry(input, kernel_size, stride, padding, dilation,
+                                                                         ceil_mode, name)
+    volume = pad(input, (0, 0, 0, 0, padding[0], after), value=-np.inf) if padding[0] or after else input
+    out = None
+    for kd in range(kernel[0]):
+        images = max_pool2d(_slab(volume, kd * dilation[0], out_depth, stride[0]), kernel[1:], stride[1:], padding[1:],
+                            dilation[1:], ceil_mode, name=name)
+        out = images if out is None else maximum(out, images)
+    return _volume(out, input.shape[0], out_depth)
+
+
+def _window_sums(volume, kernel, stride, padding, out_depth, ceil_mode, name):
+    """The sum over each window of a depth-padded volume (zeros beyond its height and width)."""
+    out = None
+    for kd in range(kernel[0]):
+        images = avg_pool2d(_slab(volume, kd, out_depth, stride[0]), kernel[1:], stride[1:], padding[1:], ceil_mode,
+                            divisor_override=1, name=name)
+        out = images if out is None else out + images
+    return _volume(out, volume.shape[0], out_depth)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None, name="avg_pool3d"):
+    """The average over each KD x KH x KW window of (N, C, D, H, W) input, with PyTorch's divisor:
+    the window's size within the padded input (``count_include_pad``), or within the input only,
+    or ``divisor_override``."""
+    _check_volume(input, name)
+    kernel, stride, padding, _, out_depth, after = _pool_geometry(input, kernel_size, stride, padding, 1, ceil_mode, name)
+    sums = _window_sums(pad(input, (0, 0, 0, 0, padding[0], after)), kernel, stride, padding, out_depth, ceil_mode, name)
+    if divisor_override is not None:
+        return sums / divisor_override
+    # the divisor of every window: the same sums over ones, the padding counted or not
+    ones = Tensor._from_op(input.data[:1, :1] * 0 + 1, False)
+    if count_include_pad:
+        padded = pad(ones, (padding[2], padding[2], padding[1], padding[1], padding[0], padding[0]), value=1.0)
+        counts = _window_sums(pad(padded, (0, 0, 0, 0, 0, after)), kernel, stride, (0, 0, 0), out_depth, ceil_mode, name)
+        if ceil_mode:  # a window overhanging the padded input counts only what it covers, as PyTorch
+            counts = counts[..., :sums.shape[3], :sums.shape[4]]
+    else:
+        counts = _window_sums(pad(ones, (0, 0, 0, 0, padding[0], after)), kernel, stride, padding, out_depth, ceil_mode,
+                              name)
+    return sums / counts
+
+
+def adaptive_avg_pool3d(input, output_size, name="adaptive_avg_pool3d"):
+    """Average pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows: along depth as a
+    product with the (OD, D) window-averaging matrix, then ``adaptive_avg_pool2d`` of every slice."""
+    _check_volume(input, name)
+    sizes = ntuple(output_size, 3, name, "output_size")
+    sizes = tuple(input.shape[2 + i] if size is None else size for i, size in enumerate(sizes))
+    matrix = adaptive_average_matrix(backend.get_array_module(input.data), input.shape[2], sizes[0], input.dtype)
+    depth_pooled = einsum("ncdhw,ed->ncehw", input, Tensor._from_op(matrix, False))
+    images = adaptive_avg_pool2d(_slab(depth_pooled, 0, sizes[0], 1), sizes[1:], name=name)
+    return _volume(images, input.shape[0], sizes[0])

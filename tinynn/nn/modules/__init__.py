@@ -8,6 +8,8 @@ from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, In
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .embedding import Embedding, EmbeddingBag
+from . import lazy
+from .lazy import *  # noqa: F401,F403
 from .layers import (ELU, PReLU, ReLU6, AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, Softsign, AvgPool1d, AvgPool2d, Dropout, Dropout1d, Dropout2d, Flatten, GELU, Identity, LeakyReLU, Linear, LogSoftmax,
                      MaxPool1d, MaxPool2d, ReLU, SiLU, PixelShuffle, PixelUnshuffle, Sigmoid, Softmax, Softplus, Tanh, Unflatten, Unfold, Fold, Upsample, Softmin, SELU, CELU, GLU,
                      Tanhshrink, Threshold, Hardshrink, Softshrink, Bilinear, Dropout3d, AlphaDropout, FeatureAlphaDropout,
@@ -26,3 +28,5 @@ from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .transformer import (MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer,
                           TransformerEncoder, TransformerEncoderLayer)
 from .module import Module, StateDictError
+
+__all__ += lazy.__all__

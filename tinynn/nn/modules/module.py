@@ -263,6 +263,9 @@ class Module:
         mismatches are always an error; missing/unexpected keys only with ``strict=True``.
         Nothing is modified unless the whole state fits.
         """
+        for prefix, module in list(self.named_modules()):  # lazy layers take their sizes from the state
+            if getattr(module, "has_uninitialized_params", lambda: False)():
+                module.materialize_from_state(state_dict, prefix + "." if prefix else "")
         own = OrderedDict(self._state_tensors())
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]

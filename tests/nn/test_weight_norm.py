@@ -42,12 +42,13 @@ def pair(torch, layer, wrapper):
 
 @pytest.mark.parametrize("wrapper", list(WRAPPERS))
 @pytest.mark.parametrize("layer", list(LAYERS))
-def test_three_training_steps_match_torch(layer, wrapper, torch, rng):
+def test_three_training_steps_match_torch(layer, wrapper, torch, rng, device):
     ours, theirs, shape = pair(torch, layer, wrapper)
+    ours.to(device)
     optimizer, t_optimizer = tinynn.optim.SGD(ours.parameters(), lr=0.1), torch.optim.SGD(theirs.parameters(), lr=0.1)
     for _ in range(3):
         x = rng.standard_normal(shape)
-        out, t_out = ours(tinynn.tensor(x)), theirs(torch.tensor(x))
+        out, t_out = ours(tinynn.tensor(x, device=device)), theirs(torch.tensor(x))
         assert_close(out, t_out.detach(), rtol=1e-10, atol=1e-12, what="output")
         (out ** 2).sum().backward()
         (t_out ** 2).sum().backward()

@@ -43,6 +43,10 @@ class Module:
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        parametrizations = self._modules.get("parametrizations")
+        if parametrizations is not None and name in parametrizations._modules:
+            parametrizations._modules[name].right_inverse(value)  # stored through the parametrization
+            return
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry and not (registry is self._buffers and (value is None or isinstance(value, Tensor))):
                 del registry[name]
@@ -60,6 +64,9 @@ class Module:
             values = self.__dict__.get(registry)
             if values is not None and name in values:
                 return values[name]
+        parametrizations = self.__dict__.get("_modules", {}).get("parametrizations")
+        if parametrizations is not None and name in parametrizations._modules:
+            return parametrizations._modules[name]()  # computed at each access (nn.utils.parametrize)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):

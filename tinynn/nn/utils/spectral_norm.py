@@ -19,7 +19,8 @@ from ..parameter import Parameter
 
 
 def _normalized(xp, vector, eps):
-    return vector / xp.maximum(xp.linalg.norm(vector), eps)
+    """vector / max(||vector||, eps), on the vector's device."""
+    return vector / xp.maximum(xp.sqrt((vector * vector).sum()), eps)
 
 
 class SpectralNorm:

@@ -232,9 +232,8 @@ def test_ops_without_a_differentiable_backward_say_so(rng):
     out = F.max_pool2d(x.prod(dim=0, keepdim=True), 2).sum()
     with pytest.raises(NotImplementedError, match="create_graph: the backward of Prod is not differentiable"):
         autograd.grad(out, x, create_graph=True)
-    lstm = nn.LSTM(4, 3).double()
-    with pytest.raises(NotImplementedError, match="the backward of Recurrence is not differentiable"):
-        autograd.grad(lstm(x[0])[0].sum(), x, create_graph=True)
+    with pytest.raises(NotImplementedError, match="the backward of CDist is not differentiable"):
+        autograd.grad(tinynn.cdist(x[0, 0], x[0, 1]).sum(), x, create_graph=True)
     assert autograd.grad(out, x)[0].shape == x.shape  # the first derivative is there as always
 
 
@@ -269,6 +268,38 @@ def test_first_order_gradients_are_unchanged_by_the_recorded_path(rng):
     np.testing.assert_array_equal(plain.numpy(), recorded.numpy())
 
 
+@pytest.mark.parametrize("kind, options", [("LSTM", {}), ("GRU", {"batch_first": True}), ("RNN", {"nonlinearity": "relu"}),
+                                           ("LSTM", {"proj_size": 2, "bidirectional": True, "num_layers": 2})],
+                         ids=["lstm", "gru", "rnn-relu", "lstm-proj-bidirectional-stacked"])
+def test_recurrent_layers_second_derivatives_match_torch(kind, options, torch, rng, device):
+    """The recurrence is replayed as recorded ops: d/dx of |d out/dx|^2 and of the weights, as PyTorch's."""
+    ours = getattr(nn, kind)(3, 4, **options).double()
+    theirs = getattr(torch.nn, kind)(3, 4, **options).double()
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    ours.to(device)
+    values = rng.standard_normal((5, 2, 3))
+    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
+    first, = autograd.grad(ours(x)[0].tanh().sum(), x, create_graph=True)
+    t_first, = torch.autograd.grad(theirs(tx)[0].tanh().sum(), tx, create_graph=True)
+    (first ** 2).sum().backward()
+    (t_first ** 2).sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-9, atol=1e-12, what="second derivative in x")
+    for (name, p), t_p in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(p.grad, t_p.grad, rtol=1e-9, atol=1e-12, what=f"{name}")
+
+
+def test_packed_sequences_second_derivatives(rng):
+    gru = nn.GRU(2, 3).double()
+    x = leaf(rng.standard_normal((4, 3, 2)))
+
+    def input_gradient(x):
+        packed = nn.utils.rnn.pack_padded_sequence(x, [4, 2, 3], enforce_sorted=False)
+        output, _ = nn.utils.rnn.pad_packed_sequence(gru(packed)[0])
+        return output.tanh()
+
+    assert gradgradcheck(input_gradient, [x], fast_mode=True)
+
+
 def test_dtype_and_device_moves_are_recorded(device):
     """Finite differences cannot see through a float32 round trip, so these are checked exactly:
     d^2/dx^2 of (float32(x))^3 summed is 6x, and a move to the CPU and back changes nothing."""
@@ -285,11 +316,14 @@ def test_dtype_and_device_moves_are_recorded(device):
 
 def test_grad_walks_only_the_branches_that_lead_to_its_inputs(rng):
     """autograd.grad runs the backward of the ops between its outputs and inputs only: a branch
-    that leads elsewhere (here through an LSTM, whose backward cannot be recorded) is not visited."""
-    x, sequence = leaf(rng.standard_normal(3)), leaf(rng.standard_normal((4, 1, 2)))
-    lstm = nn.LSTM(2, 3).double()
-    out = (x ** 3).sum() + lstm(sequence)[0].sum()
+    that leads elsewhere (here through cdist, whose backward cannot be recorded) is not visited, and
+    neither is what made the inputs themselves."""
+    x, points = leaf(rng.standard_normal(3)), leaf(rng.standard_normal((4, 2)))
+    out = (x ** 3).sum() + tinynn.cdist(points, points * 2).sum()
     first, = autograd.grad(out, x, create_graph=True)
     second, = autograd.grad(first.sum(), x)
     assert_close(second, 6 * x.numpy(), rtol=1e-12)
-    assert lstm.weight_ih_l0.grad is None  # nothing accumulated anywhere by grad()
+    assert points.grad is None  # nothing accumulated anywhere by grad()
+    made = tinynn.cdist(points, points).sum() * x  # x's gradient from here needs nothing of cdist's backward
+    first, = autograd.grad((made ** 2).sum(), made, create_graph=True)
+    assert_close(first, 2 * made.detach().numpy(), rtol=1e-12)

@@ -15,11 +15,13 @@ backward runs as recorded Tensor ops (``Function.backward_graph``), so a gradien
 of its own and can be differentiated again: Hessian-vector products, gradient penalties,
 d/dx of a network's output inside a loss. Every op supports it but these, which raise
 ``NotImplementedError`` naming themselves when a gradient of a gradient would pass through them:
-``prod``, ``bilinear``, ``cdist``/``pdist``, ``grid_sample``, the recurrent layers and CTC loss. (Attention, the transformer layers and the
+``prod``, ``bilinear``, ``cdist``/``pdist``, ``grid_sample`` and CTC loss. (The recurrent layers replay
+their recurrence as recorded ops.) (Attention, the transformer layers and the
 other composite layers are made of supported ops.) An op whose gradient is on purpose not its
 derivative (``scale_grad_by_freq``) differentiates that gradient.
 
-``grad`` runs the backward passes of the ops that lie between its outputs and its inputs only.
+``grad`` runs the backward passes of the ops that lie between its outputs and its inputs only
+(and not those that made the inputs).
 """
 from . import anomaly, grad_mode
 
@@ -91,8 +93,10 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
     from ..tensor import Tensor
 
     order = _topological_order(roots)
+    included = None
     if captured is not None:
         order = _leading_to(order, captured)
+        included = {id(tensor) for tensor in order}
     grads = {}
     for root, root_grad in zip(roots, root_grads):
         if create_graph and not isinstance(root_grad, Tensor):
@@ -118,6 +122,8 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                 continue
             elif tensor._retains_grad:
                 tensor._accumulate_grad(grad)
+            if included is not None and not any(p is not None and id(p) in included for p in function.inputs):
+                continue  # a wanted tensor made from nothing wanted: its own inputs' gradients are not needed
             input_grads = function.backward_graph(grad, tensor) if create_graph else function.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)

@@ -15,8 +15,7 @@ of dL/d(previous state) that does not go through Q_t; ``Recurrence`` does the re
 """
 import itertools
 
-import numpy as np
-
+from ... import backend
 from ...autograd import Function
 from ...fused import ElementwiseKernel
 from ...ops.reduction import sum_rows
@@ -126,7 +125,7 @@ class LSTMCell:
 
     def step(self, xp, projected, recurrent, state):
         _, c_before = state
-        if xp is not np:
+        if backend.is_gpu_array(projected):
             i, f, g, o, c, tanh_c, h = LSTM_STEP(*_blocks(projected, 4), *_blocks(recurrent, 4), c_before)
             return (h, c), (i, f, g, o, tanh_c)
         hidden = c_before.shape[1]
@@ -143,7 +142,7 @@ class LSTMCell:
         gh, gc = grads
         _, c_before = state
         hidden = c_before.shape[1]
-        if xp is not np:
+        if backend.is_gpu_array(gh):
             g_gates, gc_before = xp.empty((gh.shape[0], 4 * hidden), dtype=gh.dtype), xp.empty_like(c_before)
             LSTM_STEP_BACKWARD(gh, gc, *saved, c_before, *_blocks(g_gates, 4), gc_before)
             return g_gates, g_gates, (None, gc_before)
@@ -175,7 +174,7 @@ class GRUCell:
 
     def step(self, xp, projected, recurrent, state):
         (h_before,) = state
-        if xp is not np:
+        if backend.is_gpu_array(projected):
             recurrent_n = _blocks(recurrent, 3)[2]
             r, z, n, h = GRU_STEP(*_blocks(projected, 3), *_blocks(recurrent, 3), h_before)
             return (h,), (r, z, n, recurrent_n)
@@ -190,7 +189,7 @@ class GRUCell:
     def step_backward(self, xp, grads, saved, state):
         (gh,), (h_before,) = grads, state
         hidden = h_before.shape[1]
-        if xp is not np:
+        if backend.is_gpu_array(gh):
             g_projected, g_recurrent = (xp.empty((gh.shape[0], 3 * hidden), dtype=gh.dtype) for _ in range(2))
             gh_before = xp.empty_like(h_before)
             GRU_STEP_BACKWARD(gh, *saved, h_before, *_blocks(g_projected, 3), *_blocks(g_recurrent, 3), gh_before)
@@ -278,6 +277,46 @@ class Recurrence(Function):
             self.x, self.weight_ih, self.weight_hh, self.weight_hr = x, weight_ih, weight_hh, weight_hr
             self.has_bias = bias_ih is not None
         return output
+
+    def _replay(self, x, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, *initial_state):
+        """``forward`` again on Tensors, as recorded ops: the cells' own step formulas run through
+        TensorMath (see Function.backward_graph), the states stacked instead of written in place."""
+        from ...tensor import concatenate, stack
+
+        xp = self.xp(x)
+        length, batch, features = x.shape
+        projected = (x.reshape(length * batch, features) @ weight_ih.T).reshape(length, batch, -1)
+        if bias_ih is not None:
+            projected = projected + bias_ih
+        state, outputs = tuple(initial_state), [None] * length
+        for t in self._steps(length):
+            recurrent = state[0] @ weight_hh.T
+            if bias_hh is not None:
+                recurrent = recurrent + bias_hh
+            new_state, _ = self.cell.step(xp, projected[t], recurrent, state)
+            if weight_hr is not None:
+                new_state = (new_state[0] @ weight_hr.T,) + tuple(new_state[1:])
+            parts = new_state
+            if self.active is not None:
+                active = self.active[t][:, None]
+                parts = [xp.where(active, part, 0) for part in new_state]
+                new_state = tuple(xp.where(active, new, old) for new, old in zip(new_state, state))
+            outputs[t] = concatenate(list(parts), axis=1)
+            state = tuple(new_state)
+        return stack(outputs)
+
+    def backward_graph(self, gy, output):
+        """For gradients of gradients: the recurrence is replayed as recorded Tensor ops
+        (``_replay``) and autograd differentiates the replay, through every step."""
+        from ...autograd.engine import grad
+
+        wanted = [i for i, (t, needed) in enumerate(zip(self.inputs, self.needs_input_grad)) if needed]
+        found = grad(self._replay(*self.inputs), [self.inputs[i] for i in wanted], gy, create_graph=True,
+                     allow_unused=True)
+        grads = [None] * len(self.inputs)
+        for i, value in zip(wanted, found):
+            grads[i] = value
+        return tuple(grads)
 
     def _part_spans(self):
         return zip([0] + self.part_ends[:-1], self.part_ends)

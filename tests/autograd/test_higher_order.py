@@ -52,6 +52,9 @@ OPS = {
                                                                       stride=2, padding=1, output_padding=1).tanh().sum()
     + F.prelu(x, x[0, :, 0, 0]) * x + F.prelu(x * x - 1, x[1, 0, 0, :1]) * x
     + (F.embedding(tinynn.tensor([[0, 3], [3, 5]], device=x.device), x.reshape(-1, 5)[:6], padding_idx=5) ** 2).sum(),
+    "bilinear cdist pdist": lambda x: F.bilinear(x[0, 0], x[1, 1], (x[0, 2].T @ x[1, 2]).unsqueeze(0) * 0.3, x[0, 1, 0, :1])
+    .tanh().sum() * x + tinynn.cdist(x[0, 0], x[1, 2]).sum() + tinynn.cdist(x[0, 1], x[1, 0] * 2, p=1.5).sum()
+    + tinynn.cdist(x[0, 2], x[1, 1], p=float("inf")).sum() + F.pdist(x[1, 0] * x[1, 0]).sum(),
     "linear": lambda x: F.linear(x, x[0, 0, :3] * x[1, 1, :3, :1], x[0, 0, 0, :3]),
     "conv2d conv1d": lambda x: F.conv2d(x, x[:, :, :2, :3] * x[0, 0, 0, 0], x[0, 0, 0, :2], stride=(2, 1), padding=1)
     .tanh().sum() + F.conv1d(x.reshape(2, 3, 20), x[:, :, 0, :2] * 0.5, groups=1, dilation=2) ** 2,
@@ -232,8 +235,9 @@ def test_ops_without_a_differentiable_backward_say_so(rng):
     out = F.max_pool2d(x.prod(dim=0, keepdim=True), 2).sum()
     with pytest.raises(NotImplementedError, match="create_graph: the backward of Prod is not differentiable"):
         autograd.grad(out, x, create_graph=True)
-    with pytest.raises(NotImplementedError, match="the backward of CDist is not differentiable"):
-        autograd.grad(tinynn.cdist(x[0, 0], x[0, 1]).sum(), x, create_graph=True)
+    with pytest.raises(NotImplementedError, match="the backward of GridSample is not differentiable"):
+        grid = F.affine_grid(tinynn.tensor(np.array([[[0.9, 0.1, 0.0], [0.0, 1.1, 0.1]]])), (1, 2, 3, 3))
+        autograd.grad(F.grid_sample(x, grid, align_corners=False).sum(), x, create_graph=True)
     assert autograd.grad(out, x)[0].shape == x.shape  # the first derivative is there as always
 
 
@@ -316,14 +320,14 @@ def test_dtype_and_device_moves_are_recorded(device):
 
 def test_grad_walks_only_the_branches_that_lead_to_its_inputs(rng):
     """autograd.grad runs the backward of the ops between its outputs and inputs only: a branch
-    that leads elsewhere (here through cdist, whose backward cannot be recorded) is not visited, and
-    neither is what made the inputs themselves."""
+    that leads elsewhere (here through a product, whose backward cannot be recorded) is not visited,
+    and neither is what made the inputs themselves."""
     x, points = leaf(rng.standard_normal(3)), leaf(rng.standard_normal((4, 2)))
-    out = (x ** 3).sum() + tinynn.cdist(points, points * 2).sum()
+    out = (x ** 3).sum() + points.prod(dim=1).sum()
     first, = autograd.grad(out, x, create_graph=True)
     second, = autograd.grad(first.sum(), x)
     assert_close(second, 6 * x.numpy(), rtol=1e-12)
     assert points.grad is None  # nothing accumulated anywhere by grad()
-    made = tinynn.cdist(points, points).sum() * x  # x's gradient from here needs nothing of cdist's backward
+    made = points.prod(dim=1).sum() * x  # the gradient with respect to ``made`` needs nothing of Prod's backward
     first, = autograd.grad((made ** 2).sum(), made, create_graph=True)
     assert_close(first, 2 * made.detach().numpy(), rtol=1e-12)

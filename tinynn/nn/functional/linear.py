@@ -53,6 +53,9 @@ class Bilinear(Function):
     Each is one ``einsum`` over the rows.
     """
 
+    graph_saved = {"x1": lambda op, y: op.inputs[0].reshape(-1, op.inputs[0].shape[-1]),
+                   "x2": lambda op, y: op.inputs[1].reshape(-1, op.inputs[1].shape[-1]), "weight": 2}
+
     def forward(self, x1, x2, weight, bias=None):
         xp = self.xp(x1)
         self.shape = x1.shape[:-1]

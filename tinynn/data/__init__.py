@@ -1,11 +1,14 @@
 """Datasets, the DataLoader, MNIST and batch transforms."""
 from . import transforms
+from .collate import default_collate
 from .dataloader import DataLoader
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .download import DownloadError
 from .idx import DataFileError, read_idx
 from .mnist import MNIST, default_data_dir
-from .sampler import RandomSampler, Sampler, SequentialSampler, WeightedRandomSampler
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                      WeightedRandomSampler)
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "WeightedRandomSampler", "MNIST", "default_data_dir", "transforms",
-           "DataFileError", "DownloadError", "read_idx"]
+           "DataFileError", "DownloadError", "read_idx", "default_collate", "IterableDataset", "ChainDataset", "BatchSampler",
+           "SubsetRandomSampler"]

@@ -3,8 +3,9 @@ import numpy as np
 
 from .. import backend, random
 from ..tensor import Tensor
-from .dataset import batch_of
-from .sampler import Sampler
+from .collate import default_collate
+from .dataset import IterableDataset, batch_of
+from .sampler import BatchSampler, Sampler
 
 
 class DataLoader:
@@ -18,8 +19,11 @@ class DataLoader:
       data, or any iterable of indices); tinynn's samplers draw from the loader's generator, so
       they are reproducible and resumable as the shuffle is. Excludes ``shuffle``.
     * ``drop_last``: skip a final batch smaller than ``batch_size``.
-    * ``collate_fn``: builds a batch from the list of samples (``dataset[i]`` each), replacing the
-      default stacking and the ``get_batch`` fast path.
+    * ``batch_sampler``: decides whole batches (lists of indices), in place of batch_size, shuffle,
+      sampler and drop_last (``BatchSampler`` groups any sampler's indices).
+    * An ``IterableDataset`` is read in the order it yields its samples, ``batch_size`` at a time.
+    * ``collate_fn``: builds a batch from the list of samples (``dataset[i]`` each), replacing
+      ``default_collate`` and the ``get_batch`` fast path.
     * ``device``: where batches are placed (``"cpu"``/``"gpu"``); None leaves them where the
       dataset keeps them. A dataset already moved to the GPU (its ``device`` is ``"gpu"``) gets
       its indices there too: the epoch's order is uploaded once, and every batch is sliced on the
@@ -30,13 +34,19 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, collate_fn=None, seed=None,
-                 device=None):
+                 device=None, batch_sampler=None):
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle exclude each other (the sampler decides the order)")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("DataLoader: batch_sampler decides the batches; it excludes batch_size, shuffle, sampler "
+                             "and drop_last")
+        if isinstance(dataset, IterableDataset) and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError("DataLoader: an IterableDataset is read in its own order; shuffle, sampler and "
+                             "batch_sampler do not apply")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
-        self.sampler, self.collate_fn = sampler, collate_fn
+        self.sampler, self.batch_sampler, self.collate_fn = sampler, batch_sampler, collate_fn
         self.device = backend.canonical_device(device) if device is not None else None
         if seed is None:
             seed = int(random.cpu_generator().integers(0, 2 ** 63 - 1))
@@ -46,6 +56,8 @@ class DataLoader:
         self._skip_batches = 0
 
     def __len__(self):
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         full, rest = divmod(len(self.sampler) if self.sampler is not None else len(self.dataset), self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
@@ -57,15 +69,43 @@ class DataLoader:
         count = len(self.dataset)
         return self.generator.permutation(count) if self.shuffle else np.arange(count)
 
+    def _epoch_batches(self):
+        """The index arrays of this epoch's batches."""
+        if self.batch_sampler is not None:
+            if isinstance(self.batch_sampler, BatchSampler):
+                return self.batch_sampler.epoch_batches(self.generator)
+            return [np.asarray(batch, dtype=np.int64) for batch in self.batch_sampler]
+        order = self._epoch_order()
+        return [order[batch * self.batch_size:(batch + 1) * self.batch_size] for batch in range(len(self))]
+
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iterate_stream()
+            return
         self._epoch_start_state = self.generator.bit_generator.state
-        order = backend.to_device(self._epoch_order(), getattr(self.dataset, "device", backend.CPU))
+        device = getattr(self.dataset, "device", backend.CPU)
+        batches = self._epoch_batches()
+        if self.batch_sampler is None:  # one upload of the epoch's order, sliced per batch on its device
+            order = backend.to_device(np.concatenate(batches) if batches else np.zeros(0, np.int64), device)
+            starts = np.cumsum([0] + [len(batch) for batch in batches])
+            batches = [order[start:end] for start, end in zip(starts[:-1], starts[1:])]
+        else:
+            batches = [backend.to_device(batch, device) for batch in batches]
         start, self._skip_batches = self._skip_batches, 0
-        for batch in range(start, len(self)):
-            indices = order[batch * self.batch_size:(batch + 1) * self.batch_size]
-            self._batches_done = batch + 1  # counted as handed out once the caller holds it
-            yield self._place(self._fetch(indices))
+        for number in range(start, len(batches)):
+            self._batches_done = number + 1  # counted as handed out once the caller holds it
+            yield self._place(self._fetch(batches[number]))
         self._epoch_start_state, self._batches_done = None, 0
+
+    def _iterate_stream(self):
+        samples = []
+        for sample in self.dataset:
+            samples.append(sample)
+            if len(samples) == self.batch_size:
+                yield self._place((self.collate_fn or default_collate)(samples))
+                samples = []
+        if samples and not self.drop_last:
+            yield self._place((self.collate_fn or default_collate)(samples))
 
     def _fetch(self, indices):
         if self.collate_fn is not None:
@@ -77,7 +117,12 @@ class DataLoader:
             return batch
         if isinstance(batch, Tensor):
             return batch.to(self.device)
-        return tuple(t.to(self.device) if isinstance(t, Tensor) else t for t in batch)
+        if isinstance(batch, dict):
+            return {key: self._place(value) for key, value in batch.items()}
+        if isinstance(batch, (tuple, list)):
+            return type(batch)(self._place(value) for value in batch) if not hasattr(batch, "_fields") \
+                else type(batch)(*(self._place(value) for value in batch))
+        return batch
 
     def state_dict(self):
         """Where the iteration stands: mid-epoch, the generator state that drew this epoch's order and

@@ -98,22 +98,13 @@ def random_split(dataset, lengths, generator=None):
     return [Subset(dataset, order[end - count:end]) for count, end in zip(counts, ends)]
 
 
-def stack_samples(samples):
-    """A batch from a list of samples (each a tuple of fields, or one field): each field stacked."""
-    fields = samples[0] if isinstance(samples[0], tuple) else (samples[0],)
-    stacked = []
-    for position in range(len(fields)):
-        values = [sample[position] if isinstance(sample, tuple) else sample for sample in samples]
-        arrays = [value.data if isinstance(value, Tensor) else np.asarray(value) for value in values]
-        stacked.append(Tensor(backend.get_array_module(arrays[0]).stack(arrays)))
-    return tuple(stacked)
-
-
 def batch_of(dataset, indices):
-    """``dataset.get_batch(indices)`` where it has one, else its samples stacked."""
+    """``dataset.get_batch(indices)`` where it has one, else its samples by ``default_collate``."""
     if hasattr(dataset, "get_batch"):
         return dataset.get_batch(indices)
-    return stack_samples([dataset[int(i)] for i in indices])
+    from .collate import default_collate
+
+    return default_collate([dataset[int(i)] for i in backend.to_device(indices, "cpu")])
 
 
 class ConcatDataset(Dataset):
@@ -151,5 +142,33 @@ class ConcatDataset(Dataset):
             parts.append(batch_of(self.datasets[int(dataset)], local[chosen]))
             positions.append(np.flatnonzero(chosen))
         inverse = np.argsort(np.concatenate(positions))
-        return tuple(Tensor(backend.get_array_module(field[0].data).concatenate([t.data for t in field])[inverse])
-                     for field in zip(*parts))
+        single = isinstance(parts[0], Tensor)  # samples of one field: a batch is a tensor, not a tuple
+        fields = zip(*([part] for part in parts)) if single else zip(*parts)
+        joined = tuple(Tensor(backend.get_array_module(field[0].data).concatenate([t.data for t in field])[inverse])
+                       for field in fields)
+        return joined[0] if single else joined
+
+
+class IterableDataset(Dataset):
+    """A stream of samples (``__iter__``) instead of an indexable collection: the DataLoader takes
+    ``batch_size`` samples at a time from it, in the order it yields them."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it is iterated, not indexed")
+
+
+class ChainDataset(IterableDataset):
+    """The samples of several iterable datasets, one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for dataset in self.datasets:
+            yield from dataset
+
+    def __len__(self):
+        return sum(len(dataset) for dataset in self.datasets)

@@ -71,3 +71,40 @@ class WeightedRandomSampler(Sampler):
 
     def __len__(self):
         return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given ``indices`` in a new random order each epoch (a validation split of one dataset)."""
+
+    def __init__(self, indices):
+        self.indices = np.asarray(indices.numpy() if hasattr(indices, "numpy") else indices, dtype=np.int64)
+
+    def epoch_indices(self, generator):
+        return self.indices[generator.permutation(len(self.indices))]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class BatchSampler:
+    """Groups ``sampler``'s indices into lists of ``batch_size`` (the last smaller unless ``drop_last``);
+    as the DataLoader's ``batch_sampler`` it decides every batch."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"BatchSampler: batch_size must be a positive int, got {batch_size!r}")
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, bool(drop_last)
+
+    def epoch_batches(self, generator):
+        """The epoch's batches of indices, the sampler drawing from ``generator`` where it can."""
+        indices = (self.sampler.epoch_indices(generator) if isinstance(self.sampler, Sampler)
+                   else np.fromiter(iter(self.sampler), dtype=np.int64))
+        ends = range(self.batch_size, len(indices) + (0 if self.drop_last else self.batch_size), self.batch_size)
+        return [np.asarray(indices[end - self.batch_size:end], dtype=np.int64) for end in ends]
+
+    def __iter__(self):
+        return iter([batch.tolist() for batch in self.epoch_batches(np.random.default_rng())])
+
+    def __len__(self):
+        full, rest = divmod(len(self.sampler), self.batch_size)
+        return full + (1 if rest and not self.drop_last else 0)

@@ -1,0 +1,110 @@
+"""default_collate (each kind of field combined as PyTorch does), BatchSampler and
+SubsetRandomSampler, DataLoader's batch_sampler, IterableDataset and ChainDataset."""
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler,
+                         SequentialSampler, SubsetRandomSampler, default_collate)
+
+Pair = namedtuple("Pair", "image label")
+
+
+def as_plain(value):
+    """A batch as nested Python lists and numbers (tensors of either library as lists)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {key: as_plain(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [as_plain(item) for item in value]
+    return value
+
+
+def test_default_collate_combines_fields_as_torch_does(torch):
+    from torch.utils.data import default_collate as torch_collate
+
+    samples = [{"image": np.full((2, 2), float(i), dtype=np.float32), "label": i, "weight": 0.5 * i, "ok": i % 2 == 0,
+                "name": f"s{i}", "pair": (np.arange(3) + i, [i, -i])} for i in range(4)]
+    ours, theirs = default_collate(samples), torch_collate(samples)
+    assert as_plain(ours) == as_plain(theirs)
+    assert ours["label"].dtype == np.int64 and ours["weight"].dtype == np.float64 and ours["ok"].dtype == np.bool_
+    assert isinstance(ours["pair"], tuple) and isinstance(ours["pair"][1], list)  # tuples stay tuples in tinynn
+    named = default_collate([Pair(tinynn.ones(2), 1), Pair(tinynn.zeros(2), 0)])
+    assert isinstance(named, Pair) and named.image.shape == (2, 2) and named.label.tolist() == [1, 0]
+    with pytest.raises(ValueError, match="samples of different shapes \\[\\(2,\\), \\(3,\\)\\] cannot be stacked"):
+        default_collate([np.zeros(2), np.zeros(3)])
+    with pytest.raises(TypeError, match="cannot batch samples of type object"):
+        default_collate([object(), object()])
+
+
+class Squares(Dataset):
+    """A dataset without get_batch: samples one at a time, of one field or a dict."""
+
+    def __init__(self, count, as_dict=False):
+        self.count, self.as_dict = count, as_dict
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, index):
+        value = tinynn.tensor([float(index) ** 2])
+        return {"x": value, "index": index} if self.as_dict else value
+
+
+def test_samples_of_one_field_or_dicts_batch_like_torch(device):
+    batches = list(DataLoader(Squares(5), batch_size=2, device=device))
+    assert isinstance(batches[0], tinynn.Tensor) and batches[0].device == tinynn.zeros(1, device=device).device
+    assert [b.reshape(-1).tolist() for b in batches] == [[0.0, 1.0], [4.0, 9.0], [16.0]]
+    first = next(iter(DataLoader(Squares(5, as_dict=True), batch_size=3, device=device)))
+    assert first["index"].tolist() == [0, 1, 2] and first["x"].shape == (3, 1)
+    joined = next(iter(DataLoader(ConcatDataset([Squares(2), Squares(2)]), batch_size=4)))
+    assert joined.reshape(-1).tolist() == [0.0, 1.0, 0.0, 1.0]
+
+
+def test_batch_sampler_and_subset_random_sampler(torch):
+    sequential = list(BatchSampler(SequentialSampler(range(7)), 3, drop_last=False))
+    assert sequential == list(torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(range(7)), 3, False))
+    assert len(BatchSampler(range(7), 3, drop_last=True)) == 2
+    data = tinynn.data.TensorDataset(tinynn.arange(10))
+    loader = DataLoader(data, batch_sampler=BatchSampler(RandomSampler(data), 4, drop_last=False), seed=3)
+    epoch = [batch[0].tolist() for batch in loader]
+    assert [len(b) for b in epoch] == [4, 4, 2] and sorted(sum(epoch, [])) == list(range(10))
+    again = [batch[0].tolist() for batch in DataLoader(data, batch_sampler=BatchSampler(RandomSampler(data), 4, False),
+                                                       seed=3)]
+    assert again == epoch  # seeded: reproducible
+    resumed = DataLoader(data, batch_sampler=BatchSampler(RandomSampler(data), 4, False), seed=3)
+    iterator = iter(resumed)
+    next(iterator)
+    state = resumed.state_dict()
+    fresh = DataLoader(data, batch_sampler=BatchSampler(RandomSampler(data), 4, False), seed=99)
+    fresh.load_state_dict(state)
+    assert [batch[0].tolist() for batch in fresh] == epoch[1:]  # continues mid-epoch
+    subset = [int(i) for batch in DataLoader(data, sampler=SubsetRandomSampler([1, 5, 7]), batch_size=2) for i in batch[0]]
+    assert sorted(subset) == [1, 5, 7]
+    with pytest.raises(ValueError, match="batch_sampler decides the batches"):
+        DataLoader(data, batch_size=4, batch_sampler=BatchSampler(range(10), 4, False))
+
+
+class Countdown(IterableDataset):
+    def __init__(self, start):
+        self.start = start
+
+    def __iter__(self):
+        return (tinynn.tensor([float(i)]) for i in range(self.start, 0, -1))
+
+    def __len__(self):
+        return self.start
+
+
+def test_iterable_datasets_are_read_in_their_order():
+    batches = [b.reshape(-1).tolist() for b in DataLoader(ChainDataset([Countdown(3), Countdown(2)]), batch_size=2)]
+    assert batches == [[3.0, 2.0], [1.0, 2.0], [1.0]]
+    dropped = list(DataLoader(Countdown(5), batch_size=2, drop_last=True))
+    assert len(dropped) == 2
+    with pytest.raises(ValueError, match="an IterableDataset is read in its own order"):
+        DataLoader(Countdown(3), shuffle=True)
+    with pytest.raises(TypeError, match="is an IterableDataset: it is iterated, not indexed"):
+        Countdown(3)[0]

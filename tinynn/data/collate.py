@@ -1,0 +1,49 @@
+"""``default_collate``: a batch from a list of samples, as PyTorch's DataLoader makes it by default.
+
+Each kind of field is combined the way PyTorch combines it: Tensors and NumPy arrays are stacked
+along a new first axis (on the device they are on), Python numbers become a tensor (float64 for
+floats, int64 for ints, bool for bools, as PyTorch), strings stay a list, and containers are
+collated field by field: a dict gives a dict of batches, a tuple a tuple, a list a list (a
+namedtuple keeps its type). So ``x, y = batch`` works for samples ``(x, y)``, and
+``batch["image"]`` for dict samples.
+"""
+import numbers
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+
+
+def default_collate(batch):
+    """The samples of ``batch`` (a list) combined into one batch (see the module docstring)."""
+    if not batch:
+        raise ValueError("default_collate: got an empty list of samples")
+    first = batch[0]
+    if isinstance(first, Tensor) or isinstance(first, np.ndarray) or backend.is_gpu_array(first):
+        arrays = [sample.data if isinstance(sample, Tensor) else sample for sample in batch]
+        shapes = {tuple(array.shape) for array in arrays}
+        if len(shapes) > 1:
+            raise ValueError(f"default_collate: samples of different shapes {sorted(shapes)} cannot be stacked; "
+                             "pad them or pass a collate_fn")
+        return Tensor._from_op(backend.get_array_module(arrays[0]).stack(arrays), False)
+    if isinstance(first, (str, bytes)):
+        return list(batch)
+    if isinstance(first, bool) or isinstance(first, np.bool_):
+        return Tensor._from_op(np.asarray(batch, dtype=bool), False)
+    if isinstance(first, numbers.Integral):
+        return Tensor._from_op(np.asarray(batch, dtype=np.int64), False)
+    if isinstance(first, numbers.Real):
+        return Tensor._from_op(np.asarray(batch, dtype=np.float64), False)
+    if isinstance(first, dict):
+        return {key: default_collate([sample[key] for sample in batch]) for key in first}
+    if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple
+        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
+    if isinstance(first, (tuple, list)):
+        if any(len(sample) != len(first) for sample in batch):
+            raise ValueError("default_collate: every sample must have the same number of fields")
+        fields = [default_collate(list(field)) for field in zip(*batch)]
+        return tuple(fields) if isinstance(first, tuple) else fields
+    if first is None:
+        return None
+    raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; pass a collate_fn")

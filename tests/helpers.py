@@ -40,6 +40,23 @@ def assert_close(actual, expected, rtol=1e-5, atol=1e-6, what="value"):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
 
 
+def assert_module_matches_torch(ours, theirs, values, torch, rng, device="cpu", what="module"):
+    """Run a tinynn module and its PyTorch twin (same weights) on ``values``: outputs, the input's
+    gradient and every parameter's gradient (through random output weights) must agree. Returns
+    our output."""
+    x = tinynn.tensor(values, device=device, requires_grad=True)
+    tx = torch.tensor(values, requires_grad=True)
+    out, t_out = ours(x), theirs(tx)
+    assert_close(out, t_out.detach(), rtol=1e-10, atol=1e-12, what=what)
+    weights = rng.standard_normal(out.shape)
+    (out * tinynn.tensor(weights, device=device)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-9, atol=1e-12, what=f"{what} input gradient")
+    for (name, p), t_p in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(p.grad, t_p.grad, rtol=1e-9, atol=1e-11, what=f"{what} {name} gradient")
+    return out
+
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

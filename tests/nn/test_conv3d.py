@@ -5,7 +5,7 @@ import pytest
 import tinynn
 from tinynn import autograd
 from tinynn.nn import functional as F
-from helpers import assert_close
+from helpers import assert_module_matches_torch
 
 LAYERS = {
     "Conv3d": lambda L: L.nn.Conv3d(4, 6, 3),
@@ -40,16 +40,7 @@ def test_matches_torch(name, torch, rng, device):
     if ours.state_dict():
         theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     ours.to(device)
-    values = rng.standard_normal((2, 4, 6, 7, 5))
-    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
-    out, t_out = ours(x), theirs(tx)
-    assert_close(out, t_out.detach(), rtol=1e-10, atol=1e-12, what=name)
-    weights = rng.standard_normal(out.shape)
-    (out * tinynn.tensor(weights, device=device)).sum().backward()
-    (t_out * torch.tensor(weights)).sum().backward()
-    assert_close(x.grad, tx.grad, rtol=1e-9, atol=1e-12, what=f"{name} input gradient")
-    for (param, p), t_p in zip(ours.named_parameters(), theirs.parameters()):
-        assert_close(p.grad, t_p.grad, rtol=1e-9, atol=1e-11, what=f"{name} {param} gradient")
+    assert_module_matches_torch(ours, theirs, rng.standard_normal((2, 4, 6, 7, 5)), torch, rng, device, name)
 
 
 def test_gradchecks(rng):

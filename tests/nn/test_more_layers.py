@@ -10,7 +10,7 @@ import pytest
 import tinynn
 from tinynn import autograd, nn
 from tinynn.nn import functional as F
-from helpers import assert_close
+from helpers import assert_close, assert_module_matches_torch
 
 # name -> (build(library), input shape, values positive?)
 LAYERS = {
@@ -42,16 +42,7 @@ def test_layers_match_torch(name, torch, rng, device):
         theirs.load_state_dict({k: torch.tensor(rng.standard_normal(v.shape)) for k, v in ours.state_dict().items()})
         ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     ours.to(device)
-    x = tinynn.tensor(values, device=device, requires_grad=True)
-    tx = torch.tensor(values, requires_grad=True)
-    out, t_out = ours(x), theirs(tx)
-    assert_close(out, t_out.detach(), rtol=1e-10, atol=1e-12, what=name)
-    weights = rng.standard_normal(out.shape)
-    (out * tinynn.tensor(weights, device=device)).sum().backward()
-    (t_out * torch.tensor(weights)).sum().backward()
-    assert_close(x.grad, tx.grad, rtol=1e-9, atol=1e-12, what=f"{name} gradient")
-    for (param_name, p), t_p in zip(ours.named_parameters(), theirs.parameters()):
-        assert_close(p.grad, t_p.grad, rtol=1e-9, atol=1e-12, what=f"{name} {param_name} gradient")
+    assert_module_matches_torch(ours, theirs, values, torch, rng, device, name)
     if device == "cpu":
         assert autograd.gradcheck(lambda t: ours(t), [tinynn.tensor(values, requires_grad=True)])
 

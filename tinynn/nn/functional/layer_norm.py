@@ -56,14 +56,20 @@ def _check_parameter(parameter, shape, what, name):
             raise ValueError(f"{name}: expected {what} of shape {shape}, got {parameter.shape}")
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, name="layer_norm"):
-    """Normalise over the trailing ``normalized_shape`` axes of each sample (as PyTorch's), then
-    scale and shift elementwise by ``weight`` and ``bias`` of that shape."""
+def _trailing_shape(input, normalized_shape, name):
+    """``normalized_shape`` as a tuple, checked to be the input's trailing shape (float, non-empty input)."""
     check_float(input, name)
     check_not_empty(input, name)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
         raise ValueError(f"{name}: expected input whose last dimensions are {normalized_shape}, got shape {input.shape}")
+    return normalized_shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, name="layer_norm"):
+    """Normalise over the trailing ``normalized_shape`` axes of each sample (as PyTorch's), then
+    scale and shift elementwise by ``weight`` and ``bias`` of that shape."""
+    normalized_shape = _trailing_shape(input, normalized_shape, name)
     _check_parameter(weight, normalized_shape, "weight", name)
     _check_parameter(bias, normalized_shape, "bias", name)
     size = int(np.prod(normalized_shape))
@@ -91,11 +97,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None, name="rms_norm"):
     """Root-mean-square normalization over the trailing ``normalized_shape`` axes (Zhang and
     Sennrich, 2019; PyTorch's ``rms_norm``): y = x / sqrt(mean(x^2) + eps) * weight, without
     centring; eps defaults to the dtype's machine epsilon. Recorded ops, so autograd differentiates it."""
-    check_float(input, name)
-    check_not_empty(input, name)
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-    if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
-        raise ValueError(f"{name}: expected input whose last dimensions are {normalized_shape}, got shape {input.shape}")
+    normalized_shape = _trailing_shape(input, normalized_shape, name)
     _check_parameter(weight, normalized_shape, "weight", name)
     eps = float(np.finfo(input.dtype).eps) if eps is None else eps
     axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))

@@ -57,6 +57,9 @@ class _LazyLayer(Module):
     def _size_of_input(self, x):
         return x.shape[1] if x.ndim > 1 else x.shape[0]
 
+    def _build(self, size):
+        return self.cls_to_become(size, **self._arguments)
+
     def __call__(self, *args, **kwargs):
         if self.has_uninitialized_params():
             if not args or not isinstance(args[0], Tensor):
@@ -98,9 +101,6 @@ class LazyLinear(_LazyLayer):
     def _size_of_input(self, x):
         return x.shape[-1]
 
-    def _build(self, size):
-        return Linear(size, **self._arguments)
-
     def _size_in_state(self, state, prefix):
         weight = state.get(prefix + "weight")
         return None if weight is None else weight.shape[1]
@@ -117,9 +117,6 @@ class _LazyConv(_LazyLayer):
         settings.setdefault("bias", bias)
         super().__init__(dict(out_channels=out_channels, kernel_size=kernel_size, stride=stride, padding=padding,
                               **settings), [("weight", True), ("bias", settings["bias"])], dtype=dtype)
-
-    def _build(self, size):
-        return self.cls_to_become(size, **self._arguments)
 
     def _size_in_state(self, state, prefix):
         weight = state.get(prefix + "weight")
@@ -161,9 +158,6 @@ class _LazyNorm(_LazyLayer):
         super().__init__(dict(eps=eps, momentum=momentum, affine=affine, track_running_stats=tracking),
                          [("weight", affine), ("bias", affine)],
                          [("running_mean", tracking), ("running_var", tracking)], dtype=dtype)
-
-    def _build(self, size):
-        return self.cls_to_become(size, **self._arguments)
 
     def _size_in_state(self, state, prefix):
         for name in ("weight", "running_mean"):

@@ -154,6 +154,34 @@ def bincount(input, weights=None, minlength=0):
                                        minlength=minlength), False)
 
 
+def inverse(input):
+    from .linalg import inv
+
+    return inv(input)
+
+
+def det(input):
+    from .linalg import det as determinant
+
+    return determinant(input)
+
+
+def logdet(input):
+    """log det A: NaN for a negative determinant, -inf for a zero one, as PyTorch."""
+    from .linalg import slogdet
+
+    sign, logabsdet = slogdet(input)
+    xp = backend.get_array_module(sign.data)
+    return logabsdet + Tensor._from_op(xp.where(sign.data > 0, 0.0, xp.where(sign.data == 0, -xp.inf, xp.nan))
+                                       .astype(logabsdet.dtype), False)
+
+
+def slogdet(input):
+    from .linalg import slogdet as signed_log_determinant
+
+    return signed_log_determinant(input)
+
+
 class set_grad_enabled(grad_mode._GradMode):
     """Grad recording on or off for a ``with`` block (or a decorated function), as PyTorch's."""
 
@@ -166,4 +194,5 @@ inference_mode = no_grad
 __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "as_tensor",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
-                      "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum"]
+                      "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
+                      "inverse", "det", "logdet", "slogdet"]

@@ -60,6 +60,7 @@ def main():
         "namespaces": {
             "cupy": namespace(cupy),
             "cupy.ndarray": namespace(cupy.ndarray),
+            "cupy.linalg": namespace(cupy.linalg),
             "cupy.random": namespace(cupy.random),
             "cupy.random.Generator": namespace(cupy.random.Generator),
             "cupy.lib.stride_tricks": namespace(cupy.lib.stride_tricks),

@@ -533,6 +533,17 @@ def _function(name):
     return call
 
 
+def _linalg_function(name):
+    """cupy.linalg.<name>, computed by numpy.linalg on the device arrays' host copies."""
+    numpy_function = getattr(np.linalg, name)
+
+    def call(*args, **kwargs):
+        _check_call("cupy.linalg", name, args, kwargs)
+        where = f"cupy.linalg.{name}"
+        return _wrap(numpy_function(*_device_operand(args, where), **_device_operand(kwargs, where)))
+    return call
+
+
 class _CupyModule(types.ModuleType):
     def __getattr__(self, name):
         if name.startswith("__") or name not in NAMES["cupy"]:
@@ -558,6 +569,8 @@ def _build():
     pool = _MemoryPool()
     cupy.get_default_memory_pool = lambda: pool
     cupy.random = _Namespace("cupy.random", default_rng=_Generator, Generator=_Generator)
+    cupy.linalg = _Namespace("cupy.linalg", LinAlgError=np.linalg.LinAlgError,
+                             **{name: _linalg_function(name) for name in ("det", "inv", "norm", "slogdet", "solve")})
     cupy.lib = types.SimpleNamespace(stride_tricks=_Namespace(
         "cupy.lib.stride_tricks",
         as_strided=lambda x, shape=None, strides=None: _wrap(np.lib.stride_tricks.as_strided(x._host, shape, strides))))

@@ -1,0 +1,57 @@
+"""tinynn.linalg (inv, det, slogdet, solve, the norms) and torch.inverse/det/logdet/slogdet: values
+and gradients equal PyTorch's on every device, second derivatives checked; singular matrices and
+bad shapes are clear errors."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.autograd import gradgradcheck
+from helpers import assert_close
+
+CASES = {
+    "inv": lambda L, a, b: L.linalg.inv(a),
+    "inverse": lambda L, a, b: L.inverse(a),
+    "det": lambda L, a, b: L.linalg.det(a),
+    "slogdet": lambda L, a, b: L.linalg.slogdet(a)[1] * L.linalg.slogdet(a).sign,
+    "logdet": lambda L, a, b: L.logdet(a @ a.mT),
+    "solve": lambda L, a, b: L.linalg.solve(a, b),
+    "solve a vector": lambda L, a, b: L.linalg.solve(a[0], b[0, :, 0]),
+    "vector_norm": lambda L, a, b: L.linalg.vector_norm(a, 3, dim=-1) + L.linalg.vector_norm(b, float("inf")),
+    "matrix_norm": lambda L, a, b: L.linalg.matrix_norm(a, 1) + L.linalg.matrix_norm(a, float("-inf"))
+    + L.linalg.matrix_norm(a),
+    "norm": lambda L, a, b: L.linalg.norm(a) + L.linalg.norm(b, 1, dim=(1, 2)).sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_torch(name, torch, rng, device):
+    matrices, rhs = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3), rng.standard_normal((2, 3, 2))
+    a, b = (tinynn.tensor(v, device=device, requires_grad=True) for v in (matrices, rhs))
+    ta, tb = (torch.tensor(v, requires_grad=True) for v in (matrices, rhs))
+    out, t_out = CASES[name](tinynn, a, b), CASES[name](torch, ta, tb)
+    assert_close(out, t_out.detach(), rtol=1e-10, atol=1e-12, what=name)
+    weights = rng.standard_normal(out.shape)
+    (out * tinynn.tensor(weights, device=device)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    for ours, theirs in ((a, ta), (b, tb)):
+        if theirs.grad is not None:
+            assert_close(ours.grad, theirs.grad, rtol=1e-9, atol=1e-12, what=f"{name} gradient")
+    if device == "cpu":
+        assert gradgradcheck(lambda a, b: CASES[name](tinynn, a, b), [tinynn.tensor(matrices, requires_grad=True),
+                                                                        tinynn.tensor(rhs, requires_grad=True)],
+                             fast_mode=True)
+
+
+def test_bad_matrices_are_clear_errors():
+    singular = tinynn.tensor([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(ValueError, match="inv: Singular matrix"):
+        tinynn.linalg.inv(singular)
+    with pytest.raises(ValueError, match="solve: "):
+        tinynn.linalg.solve(singular, tinynn.ones(2))
+    with pytest.raises(ValueError, match=r"det: expected square matrices \(\.\.\., n, n\), got shape \(2, 3\)"):
+        tinynn.linalg.det(tinynn.zeros(2, 3))
+    with pytest.raises(ValueError, match="solve: A of shape \\(2, 2\\) and B of shape \\(3,\\) do not fit"):
+        tinynn.linalg.solve(tinynn.eye(2), tinynn.ones(3))
+    with pytest.raises(ValueError, match="the nuclear and spectral norms need an SVD"):
+        tinynn.linalg.matrix_norm(tinynn.eye(2), "nuc")
+    assert tinynn.linalg.det(singular).item() == 0.0  # the value is fine; only its gradient needs the inverse

@@ -128,7 +128,28 @@ def test_interpolate_errors_name_the_problem():
         F.interpolate(x, scale_factor=(2, 2, 2))
     with pytest.raises(ValueError, match=r"size must be positive, got \(0, 3\)"):
         F.interpolate(x, size=(0, 3))
-    with pytest.raises(ValueError, match=r"expected 3-D \(N, C, L\) or 4-D \(N, C, H, W\) input, got shape \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"expected 3-D \(N, C, L\), 4-D \(N, C, H, W\) or 5-D \(N, C, D, H, W\) input, got shape \(4, 4\)"):
         F.interpolate(tinynn.zeros(4, 4), size=2)
     with pytest.raises(TypeError, match="floating-point"):
         F.interpolate(tinynn.tensor(np.zeros((1, 1, 2, 2), np.int64)), size=3)
+
+
+@pytest.mark.parametrize("options", [dict(scale_factor=2), dict(size=(3, 7, 4), mode="nearest-exact"),
+                                     dict(size=(6, 3, 9), mode="trilinear"),
+                                     dict(scale_factor=(1.5, 2, 0.5), mode="trilinear", align_corners=True),
+                                     dict(size=(2, 3, 4), mode="area"),
+                                     dict(scale_factor=1.7, mode="trilinear", recompute_scale_factor=True)], ids=str)
+def test_volumes_resample_like_torch(options, torch, rng, device):
+    """5-D input: the depth axis by its resampling matrix, then every slice as an image."""
+    values = rng.standard_normal((2, 3, 4, 5, 6))
+    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
+    out, t_out = F.interpolate(x, **options), torch.nn.functional.interpolate(tx, **options)
+    assert_close(out, t_out.detach(), rtol=1e-10, atol=1e-12)
+    weights = rng.standard_normal(out.shape)
+    (out * tinynn.tensor(weights, device=device)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-9, atol=1e-12)
+    assert_close(nn.Upsample(scale_factor=2, mode="trilinear")(x), torch.nn.Upsample(scale_factor=2, mode="trilinear")(tx).detach(),
+                 rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="mode 'trilinear' needs 5-D input"):
+        F.interpolate(tinynn.zeros(1, 1, 4, 4), scale_factor=2, mode="trilinear")

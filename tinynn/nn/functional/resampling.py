@@ -23,7 +23,7 @@ import numpy as np
 from ...autograd import Function
 from .validation import check_float, check_not_empty, ntuple
 
-LINEAR_MODES = {3: "linear", 4: "bilinear"}
+LINEAR_MODES = {3: "linear", 4: "bilinear", 5: "trilinear"}
 
 
 def separable_map(x, rows, columns):
@@ -131,22 +131,25 @@ def adaptive_average(images, out_hw):
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
-    """Resize (N, C, L) or (N, C, H, W) input to ``size``, or by ``scale_factor`` (output floor(in * s)).
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to ``size``, or by ``scale_factor``
+    (output floor(in * s)).
 
-    ``mode``: "nearest", "nearest-exact", "linear" (3-D), "bilinear" or "bicubic" (4-D), or "area"
-    (adaptive average pooling). ``align_corners`` (linear and cubic modes): map the corner pixels' centres onto
+    ``mode``: "nearest", "nearest-exact", "linear" (3-D), "bilinear" or "bicubic" (4-D), "trilinear"
+    (5-D), or "area" (adaptive average pooling). ``align_corners`` (linear and cubic modes): map the corner pixels' centres onto
     each other instead of the corners' edges. Given a ``scale_factor``, the source positions use
     1/scale_factor unless ``recompute_scale_factor`` (as in PyTorch).
     """
     name = "interpolate"
     check_float(input, name)
-    if input.ndim not in (3, 4):
-        raise ValueError(f"{name}: expected 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if input.ndim not in (3, 4, 5):
+        raise ValueError(f"{name}: expected 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got shape "
+                         f"{input.shape}")
     check_not_empty(input, name)
     spatial = input.ndim - 2
     linear_mode = LINEAR_MODES[input.ndim]
     if mode in tuple(LINEAR_MODES.values()) + ("bicubic",) and mode != linear_mode and not (mode == "bicubic" and spatial == 2):
-        raise ValueError(f"{name}: mode {mode!r} needs {'3-D' if mode == 'linear' else '4-D'} input, got "
+        needed = {"linear": "3-D", "trilinear": "5-D"}.get(mode, "4-D")
+        raise ValueError(f"{name}: mode {mode!r} needs {needed} input, got "
                          f"{input.ndim}-D input of shape {input.shape} (use {linear_mode!r})")
     interpolating = (linear_mode, "bicubic") if spatial == 2 else (linear_mode,)
     if mode not in ("nearest", "nearest-exact", "area") + interpolating:
@@ -157,23 +160,47 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                          f"not {mode!r}")
     in_sizes = input.shape[2:]
     out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name)
+    if spatial == 3:
+        return _interpolate_volume(input, out_sizes, scales, mode, align_corners)
     images = input.reshape(input.shape[:2] + (1,) * (4 - input.ndim) + in_sizes)
     if mode == "area":
         resampled = adaptive_average(images, (1,) * (2 - spatial) + out_sizes)
     else:
-        xp, dtype = Function.xp(input.data), input.dtype
-        matrices = [xp.eye(1, dtype=dtype)] * (2 - spatial)
-        for in_size, out_size, scale in zip(in_sizes, out_sizes, scales):
-            if mode in interpolating and align_corners:
-                scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
-            if mode == linear_mode:
-                matrices.append(linear_matrix(xp, in_size, out_size, scale, bool(align_corners), dtype))
-            elif mode == "bicubic":
-                matrices.append(cubic_matrix(xp, in_size, out_size, scale, bool(align_corners), dtype))
-            else:
-                matrices.append(nearest_matrix(xp, in_size, out_size, scale, dtype, exact=mode == "nearest-exact"))
+        xp = Function.xp(input.data)
+        matrices = [xp.eye(1, dtype=input.dtype)] * (2 - spatial) + _axis_matrices(input, out_sizes, scales, mode,
+                                                                                   align_corners)
         resampled = SeparableResample2d(*matrices)(images)
     return resampled.reshape(input.shape[:2] + out_sizes)
+
+
+def _axis_matrices(input, out_sizes, scales, mode, align_corners):
+    """One (out, in) resampling matrix per spatial axis of ``input``."""
+    xp, dtype = Function.xp(input.data), input.dtype
+    matrices = []
+    for in_size, out_size, scale in zip(input.shape[2:], out_sizes, scales):
+        if mode in LINEAR_MODES.values() or mode == "bicubic":
+            if align_corners:
+                scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+            build = cubic_matrix if mode == "bicubic" else linear_matrix
+            matrices.append(build(xp, in_size, out_size, scale, bool(align_corners), dtype))
+        else:
+            matrices.append(nearest_matrix(xp, in_size, out_size, scale, dtype, exact=mode == "nearest-exact"))
+    return matrices
+
+
+def _interpolate_volume(input, out_sizes, scales, mode, align_corners):
+    """5-D input: the depth axis resampled by its matrix (an einsum), then every depth slice as an image."""
+    from ...ops.einsum import einsum
+    from ...tensor import Tensor
+    from .conv3d import adaptive_avg_pool3d
+
+    if mode == "area":
+        return adaptive_avg_pool3d(input, out_sizes)
+    depth, height, width = _axis_matrices(input, out_sizes, scales, mode, align_corners)
+    n, c = input.shape[:2]
+    deep = einsum("ncdhw,ed->ncehw", input, Tensor._from_op(depth, False))
+    images = deep.reshape(n, c * out_sizes[0], *input.shape[3:])
+    return SeparableResample2d(height, width)(images).reshape((n, c) + tuple(out_sizes))
 
 
 def _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name):

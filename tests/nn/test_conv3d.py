@@ -24,6 +24,8 @@ LAYERS = {
     "AvgPool3d count_include_pad=False": lambda L: L.nn.AvgPool3d(3, stride=2, padding=1, count_include_pad=False),
     "AvgPool3d divisor_override": lambda L: L.nn.AvgPool3d(2, divisor_override=3),
     "AdaptiveAvgPool3d": lambda L: L.nn.AdaptiveAvgPool3d((3, 4, 2)),
+    "AdaptiveMaxPool3d": lambda L: L.nn.AdaptiveMaxPool3d((4, 3, 2)),
+    "AdaptiveMaxPool3d even": lambda L: L.nn.AdaptiveMaxPool3d((3, None, 3)),
     "BatchNorm3d": lambda L: L.nn.BatchNorm3d(4),
     "InstanceNorm3d": lambda L: L.nn.InstanceNorm3d(4, affine=True),
     "ReplicationPad3d": lambda L: L.nn.ReplicationPad3d((1, 2, 0, 1, 2, 1)),

@@ -20,7 +20,7 @@ from ...tensor import Tensor, maximum
 from .conv import conv2d, conv_padding
 from .conv_transpose import conv_transpose2d
 from .padding import pad
-from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, pool_output_size
+from .pooling import _adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, pool_output_size
 from .resampling import adaptive_average_matrix
 from .validation import check_float, check_not_empty, check_positive, ntuple
 
@@ -169,13 +169,33 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return sums / counts
 
 
+def _adaptive_sizes(input, output_size, name):
+    """(OD, OH, OW) from an int or three sizes, None keeping the input's size there (as PyTorch)."""
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 3:
+        output_size = tuple(input.shape[2 + i] if size is None else size for i, size in enumerate(output_size))
+    return ntuple(output_size, 3, name, "output_size")
+
+
 def adaptive_avg_pool3d(input, output_size, name="adaptive_avg_pool3d"):
     """Average pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows: along depth as a
     product with the (OD, D) window-averaging matrix, then ``adaptive_avg_pool2d`` of every slice."""
     _check_volume(input, name)
-    sizes = ntuple(output_size, 3, name, "output_size")
-    sizes = tuple(input.shape[2 + i] if size is None else size for i, size in enumerate(sizes))
+    sizes = _adaptive_sizes(input, output_size, name)
     matrix = adaptive_average_matrix(backend.get_array_module(input.data), input.shape[2], sizes[0], input.dtype)
     depth_pooled = einsum("ncdhw,ed->ncehw", input, Tensor._from_op(matrix, False))
     images = adaptive_avg_pool2d(_slab(depth_pooled, 0, sizes[0], 1), sizes[1:], name=name)
+    return _volume(images, input.shape[0], sizes[0])
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False, name="adaptive_max_pool3d"):
+    """Max pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows: each output depth takes the
+    maximum over its window of depth slices (gathered, padded by repeating its last slice), then
+    ``adaptive_max_pool2d`` of every slice."""
+    _check_volume(input, name)
+    if return_indices:
+        raise ValueError(f"{name}: return_indices is not supported for 3-D pooling")
+    sizes = _adaptive_sizes(input, output_size, name)
+    windows = _adaptive_windows(backend.get_array_module(input.data), input.shape[2], sizes[0])  # (OD, longest)
+    deepest = input[:, :, windows].amax(3)  # (N, C, OD, H, W)
+    images = adaptive_max_pool2d(_slab(deepest, 0, sizes[0], 1), sizes[1:], name=name)
     return _volume(images, input.shape[0], sizes[0])

@@ -2,7 +2,7 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d", "Mo
            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "Softmax2d", "ChannelShuffle", "LocalResponseNorm",
            "LPPool1d", "LPPool2d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "MaxUnpool1d", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "RMSNorm", "ZeroPad1d", "TripletMarginWithDistanceLoss", "MultiLabelMarginLoss",
-           "Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "BatchNorm3d", "InstanceNorm3d",
+           "Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "BatchNorm3d", "InstanceNorm3d",
            "ConstantPad3d", "ZeroPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d"]
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -15,7 +15,7 @@ from .layers import (ELU, PReLU, ReLU6, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Ma
                      Tanhshrink, Threshold, Hardshrink, Softshrink, Bilinear, Dropout3d, AlphaDropout, FeatureAlphaDropout,
                      RReLU, Softmax2d, ChannelShuffle, LocalResponseNorm, LPPool1d, LPPool2d, AdaptiveAvgPool1d,
                      AdaptiveMaxPool1d, MaxUnpool1d, UpsamplingNearest2d, UpsamplingBilinear2d, MaxPool3d, AvgPool3d,
-                     AdaptiveAvgPool3d)
+                     AdaptiveAvgPool3d, AdaptiveMaxPool3d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CosineSimilarity, CrossEntropyLoss, CTCLoss,
                    GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, MultiLabelSoftMarginLoss,
                    MultiMarginLoss, NLLLoss, PairwiseDistance, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,

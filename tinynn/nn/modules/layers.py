@@ -552,6 +552,19 @@ class AdaptiveAvgPool3d(Module):
         return f"output_size={self.output_size}"
 
 
+class AdaptiveMaxPool3d(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return F.adaptive_max_pool3d(x, self.output_size, self.return_indices,
+                                     name=f"AdaptiveMaxPool3d({self.output_size})")
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
 class AdaptiveAvgPool1d(Module):
     def __init__(self, output_size):
         super().__init__()

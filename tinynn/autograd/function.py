@@ -12,6 +12,9 @@ Subclasses implement
 Calling a Function on Tensors runs forward and, when grad is enabled and any input requires
 grad, links the output to this Function so ``Tensor.backward`` can find it.
 
+PyTorch's way of writing an op also works: a subclass with static ``forward(ctx, *args)`` and
+``backward(ctx, grad_output)`` on Tensors, called as ``MyOp.apply(...)`` (``_StaticFunction`` runs it).
+
 Gradients of gradients (``backward(create_graph=True)``, ``autograd.grad(..., create_graph=True)``)
 need a backward that is itself recorded: the engine then calls ``backward_graph(gy, output)``
 with dL/dy as a Tensor, and it must return the gradients as Tensors made by recorded ops. Most
@@ -127,6 +130,16 @@ class Function:
     def __repr__(self):
         return f"<{self.name}>"
 
+    @classmethod
+    def apply(cls, *args):
+        """PyTorch's way of defining an op: a subclass with ``forward(ctx, *args)`` and
+        ``backward(ctx, grad_output)`` static methods on Tensors, called as ``MyOp.apply(x, ...)``
+        (``ctx.save_for_backward``, ``ctx.saved_tensors``, ``ctx.needs_input_grad``). tinynn's own ops
+        are instances with forward and backward on arrays, called directly (see above)."""
+        from ..tensor import Tensor
+
+        return _StaticFunction(cls, args)(*(a for a in args if isinstance(a, Tensor)))
+
 
 class LinearMap(Function):
     """y = M x, where M is the linear map a ``linear_map`` op applies to its input (its forward), or
@@ -154,3 +167,85 @@ class LinearMap(Function):
 
     def backward_graph(self, gy, output):
         return (LinearMap(self.op, not self.transposed)(gy),)
+
+
+class FunctionCtx:
+    """``ctx`` of a PyTorch-style Function: ``save_for_backward(*tensors)`` / ``saved_tensors``,
+    ``needs_input_grad``, and any attribute the forward wants to keep."""
+
+    def save_for_backward(self, *tensors):
+        self.to_save = tensors
+
+    @property
+    def saved_tensors(self):
+        return getattr(self, "to_save", ())
+
+
+class _StaticFunction(Function):
+    """Runs a PyTorch-style Function class (``forward(ctx, ...)`` and ``backward(ctx, grad)`` as
+    static methods on Tensors) as a tinynn op: the forward unrecorded; the backward on Tensors, so
+    under create_graph its ops are recorded and the saved input and output tensors are the graph's own."""
+
+    def __init__(self, definition, arguments):
+        self.definition, self.arguments = definition, arguments
+
+    def forward(self, *arrays):
+        from ..tensor import Tensor
+
+        arrays = iter(arrays)
+        self.wrappers = {}
+        args = []
+        for position, argument in enumerate(self.arguments):
+            if isinstance(argument, Tensor):
+                wrapper = Tensor._from_op(next(arrays), False)
+                self.wrappers[id(wrapper)] = position
+                args.append(wrapper)
+            else:
+                args.append(argument)
+        self.ctx = FunctionCtx()
+        self.ctx.needs_input_grad = tuple(self.needs_input_grad[self._tensor_index(i)] if isinstance(a, Tensor) else False
+                                          for i, a in enumerate(self.arguments))
+        with grad_mode.no_grad():
+            output = self.definition.forward(self.ctx, *args)
+        if not isinstance(output, Tensor):
+            raise TypeError(f"{self.definition.__name__}.forward must return one Tensor, got {type(output).__name__}")
+        self.output_wrapper = output
+        return output.data
+
+    def _tensor_index(self, position):
+        """The Function input number of argument ``position`` (only Tensors are inputs)."""
+        from ..tensor import Tensor
+
+        return sum(isinstance(a, Tensor) for a in self.arguments[:position])
+
+    def _input_grads(self, grads):
+        from ..tensor import Tensor
+
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) != len(self.arguments):
+            raise ValueError(f"{self.definition.__name__}.backward returned {len(grads)} gradients for "
+                             f"{len(self.arguments)} forward arguments")
+        return tuple(g for g, a in zip(grads, self.arguments) if isinstance(a, Tensor))
+
+    def backward(self, gy):
+        from ..tensor import Tensor
+
+        with grad_mode.no_grad():
+            grads = self._input_grads(self.definition.backward(self.ctx, Tensor._from_op(gy, False)))
+        return tuple(g.data if isinstance(g, Tensor) else g for g in grads)
+
+    def backward_graph(self, gy, output):
+        saved = self.ctx.saved_tensors
+        recorded = []
+        for tensor in saved:  # the forward's stand-ins replaced by the graph's own tensors
+            if tensor is self.output_wrapper:
+                recorded.append(output)
+            elif id(tensor) in self.wrappers:
+                recorded.append(self.inputs[self._tensor_index(self.wrappers[id(tensor)])])
+            else:
+                recorded.append(tensor)
+        self.ctx.to_save = tuple(recorded)
+        try:
+            return self._input_grads(self.definition.backward(self.ctx, gy))
+        finally:
+            self.ctx.to_save = saved

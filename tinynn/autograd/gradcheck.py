@@ -139,11 +139,11 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     wanted = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     if not wanted:
         raise ValueError("gradgradcheck: no input requires grad, so there is nothing to check")
-    with grad_mode.enable_grad():
-        output = fn(*inputs)
     if grad_outputs is None:
+        with grad_mode.enable_grad():  # for the output's shape (fn may take gradients itself)
+            shape = fn(*inputs).shape
         xp = backend.get_array_module(wanted[0].data)
-        draw = np.random.default_rng(seed + 4321).standard_normal(output.shape)
+        draw = np.random.default_rng(seed + 4321).standard_normal(shape)
         grad_outputs = Tensor._from_op(xp.asarray(draw, dtype=np.float64), False).requires_grad_()
 
     def first_derivatives(*inputs_and_v):

@@ -69,28 +69,24 @@ class DataLoader:
         count = len(self.dataset)
         return self.generator.permutation(count) if self.shuffle else np.arange(count)
 
-    def _epoch_batches(self):
-        """The index arrays of this epoch's batches."""
-        if self.batch_sampler is not None:
-            if isinstance(self.batch_sampler, BatchSampler):
-                return self.batch_sampler.epoch_batches(self.generator)
-            return [np.asarray(batch, dtype=np.int64) for batch in self.batch_sampler]
-        order = self._epoch_order()
-        return [order[batch * self.batch_size:(batch + 1) * self.batch_size] for batch in range(len(self))]
+    def _epoch_batches(self, device):
+        """This epoch's batches of indices, on ``device``: without a batch_sampler, the epoch's order
+        is uploaded once and every batch is a slice of it there."""
+        if self.batch_sampler is None:
+            order = backend.to_device(self._epoch_order(), device)
+            return [order[batch * self.batch_size:(batch + 1) * self.batch_size] for batch in range(len(self))]
+        if isinstance(self.batch_sampler, BatchSampler):
+            batches = self.batch_sampler.epoch_batches(self.generator)
+        else:
+            batches = [np.asarray(batch, dtype=np.int64) for batch in self.batch_sampler]
+        return [backend.to_device(batch, device) for batch in batches]
 
     def __iter__(self):
         if isinstance(self.dataset, IterableDataset):
             yield from self._iterate_stream()
             return
         self._epoch_start_state = self.generator.bit_generator.state
-        device = getattr(self.dataset, "device", backend.CPU)
-        batches = self._epoch_batches()
-        if self.batch_sampler is None:  # one upload of the epoch's order, sliced per batch on its device
-            order = backend.to_device(np.concatenate(batches) if batches else np.zeros(0, np.int64), device)
-            starts = np.cumsum([0] + [len(batch) for batch in batches])
-            batches = [order[start:end] for start, end in zip(starts[:-1], starts[1:])]
-        else:
-            batches = [backend.to_device(batch, device) for batch in batches]
+        batches = self._epoch_batches(getattr(self.dataset, "device", backend.CPU))
         start, self._skip_batches = self._skip_batches, 0
         for number in range(start, len(batches)):
             self._batches_done = number + 1  # counted as handed out once the caller holds it

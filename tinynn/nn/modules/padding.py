@@ -35,7 +35,9 @@ class ConstantPad2d(ConstantPad1d):
     spatial_dims = 2
 
 
-class ZeroPad2d(ConstantPad2d):
+class _ZeroFill:
+    """Constant padding with zeros: the padding is the only argument (ZeroPad1d/2d/3d)."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
@@ -43,12 +45,12 @@ class ZeroPad2d(ConstantPad2d):
         return f"{self.padding}"
 
 
-class ZeroPad1d(ConstantPad1d):
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
+class ZeroPad2d(_ZeroFill, ConstantPad2d):
+    pass
 
-    def extra_repr(self):
-        return f"{self.padding}"
+
+class ZeroPad1d(_ZeroFill, ConstantPad1d):
+    pass
 
 
 class ReflectionPad1d(_PadNd):
@@ -79,12 +81,8 @@ class ConstantPad3d(ConstantPad1d):
     spatial_dims = 3
 
 
-class ZeroPad3d(ConstantPad3d):
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self):
-        return f"{self.padding}"
+class ZeroPad3d(_ZeroFill, ConstantPad3d):
+    pass
 
 
 class ReflectionPad3d(ReflectionPad1d):

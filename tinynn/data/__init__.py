@@ -8,7 +8,8 @@ from .idx import DataFileError, read_idx
 from .mnist import MNIST, default_data_dir
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                       WeightedRandomSampler)
+from .worker import WorkerInfo, get_worker_info
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "WeightedRandomSampler", "MNIST", "default_data_dir", "transforms",
            "DataFileError", "DownloadError", "read_idx", "default_collate", "IterableDataset", "ChainDataset", "BatchSampler",
-           "SubsetRandomSampler"]
+           "SubsetRandomSampler", "get_worker_info", "WorkerInfo"]

@@ -1,11 +1,15 @@
-"""``DataLoader``: batches from a dataset, optionally shuffled, placed on a device."""
+"""``DataLoader``: batches from a dataset, optionally shuffled, made in worker processes or not,
+placed on a device."""
+import weakref
+
 import numpy as np
 
 from .. import backend, random
 from ..tensor import Tensor
 from .collate import default_collate
-from .dataset import IterableDataset, batch_of
+from .dataset import IterableDataset
 from .sampler import BatchSampler, Sampler
+from .worker import WorkerPool, fetch_batch
 
 
 class DataLoader:
@@ -29,14 +33,29 @@ class DataLoader:
       its indices there too: the epoch's order is uploaded once, and every batch is sliced on the
       device with no host-device copy.
 
+    * ``num_workers``: how many worker processes make batches while the main process trains
+      (0: the main process makes them itself). Each worker has its own copy of the dataset; the
+      batches come back in the order one process would give them. ``prefetch_factor`` batches per
+      worker are made ahead; ``persistent_workers`` keeps the workers from one epoch to the next;
+      ``worker_init_fn(worker_id)`` runs in each worker as it starts; ``timeout`` (seconds, 0 for
+      none) bounds the wait for a batch; ``multiprocessing_context`` picks the start method
+      (``"fork"``, ``"spawn"``, ``"forkserver"``, or a context). In a worker, ``get_worker_info()``
+      says which one it is. Random draws in a worker (augmentation) are seeded per batch from the
+      loader's generator, so they do not depend on the number of workers and a resumed epoch
+      continues as it would have; they differ from those of ``num_workers=0``, which draws from
+      tinynn's global generator. A dataset kept on the GPU needs no workers (its batches are sliced
+      there) and cannot have them (a forked process cannot use the parent's CUDA context).
+
     Datasets with ``get_batch(indices)`` are batched by array slicing; others fall back to
     ``dataset[i]`` per sample, stacked.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, collate_fn=None, seed=None,
-                 device=None, batch_sampler=None):
+                 device=None, batch_sampler=None, num_workers=0, prefetch_factor=None, persistent_workers=False,
+                 worker_init_fn=None, timeout=0, multiprocessing_context=None):
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        self._check_workers(dataset, num_workers, prefetch_factor, persistent_workers, worker_init_fn, timeout)
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle exclude each other (the sampler decides the order)")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
@@ -54,6 +73,28 @@ class DataLoader:
         self._epoch_start_state = None  # generator state that produced the current epoch's order
         self._batches_done = 0
         self._skip_batches = 0
+        self.num_workers, self.persistent_workers = num_workers, persistent_workers
+        self.prefetch_factor = prefetch_factor if prefetch_factor is not None else 2
+        self.worker_init_fn, self.timeout, self.multiprocessing_context = worker_init_fn, timeout, multiprocessing_context
+        self._pool = None
+
+    @staticmethod
+    def _check_workers(dataset, num_workers, prefetch_factor, persistent_workers, worker_init_fn, timeout):
+        if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative int, got {num_workers!r}")
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
+            raise ValueError("DataLoader: prefetch_factor and persistent_workers apply to worker processes; "
+                             "they need num_workers > 0")
+        if prefetch_factor is not None and (not isinstance(prefetch_factor, int) or prefetch_factor <= 0):
+            raise ValueError(f"DataLoader: prefetch_factor must be a positive int, got {prefetch_factor!r}")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"DataLoader: worker_init_fn must be callable, got {type(worker_init_fn).__name__}")
+        if not isinstance(timeout, (int, float)) or timeout < 0:
+            raise ValueError(f"DataLoader: timeout must be a non-negative number of seconds, got {timeout!r}")
+        if num_workers and getattr(dataset, "device", backend.CPU) != backend.CPU:
+            raise ValueError(f"DataLoader: num_workers={num_workers} needs a dataset on the CPU, and this one is on "
+                             f"{dataset.device!r}; a dataset on the GPU is sliced there with no copy and needs no "
+                             f"workers (use num_workers=0)")
 
     def __len__(self):
         if self.batch_sampler is not None:
@@ -83,15 +124,42 @@ class DataLoader:
 
     def __iter__(self):
         if isinstance(self.dataset, IterableDataset):
-            yield from self._iterate_stream()
+            if self.num_workers:
+                yield from (self._place(batch) for batch in self._iterate_with_workers(None))
+            else:
+                yield from self._iterate_stream()
             return
         self._epoch_start_state = self.generator.bit_generator.state
         batches = self._epoch_batches(getattr(self.dataset, "device", backend.CPU))
         start, self._skip_batches = self._skip_batches, 0
-        for number in range(start, len(batches)):
+        if self.num_workers:
+            numbered = ((number, batches[number]) for number in range(start, len(batches)))
+            made = self._iterate_with_workers(numbered)
+        else:
+            made = (self._fetch(batches[number]) for number in range(start, len(batches)))
+        for number, batch in enumerate(made, start):
             self._batches_done = number + 1  # counted as handed out once the caller holds it
-            yield self._place(self._fetch(batches[number]))
+            yield self._place(batch)
         self._epoch_start_state, self._batches_done = None, 0
+
+    def _iterate_with_workers(self, numbered_batches):
+        """The epoch's batches made by the worker pool (started now, or kept from the last epoch);
+        a pool that is not persistent is shut down when the epoch ends or is left."""
+        seed = int(self.generator.integers(0, 2 ** 62))
+        if self._pool is None:
+            self._pool = WorkerPool(self.dataset, self.num_workers, self.collate_fn, self.batch_size, self.drop_last,
+                                    self.worker_init_fn, self.multiprocessing_context, seed)
+            self._pool_finalizer = weakref.finalize(self, self._pool.shutdown)
+        try:
+            yield from self._pool.batches(numbered_batches, seed, self.prefetch_factor, self.timeout)
+        finally:
+            if not self.persistent_workers:
+                self._shutdown_workers()
+
+    def _shutdown_workers(self):
+        if self._pool is not None:
+            self._pool_finalizer()
+            self._pool = None
 
     def _iterate_stream(self):
         samples = []
@@ -105,8 +173,8 @@ class DataLoader:
 
     def _fetch(self, indices):
         if self.collate_fn is not None:
-            return self.collate_fn([self.dataset[int(i)] for i in backend.to_device(indices, "cpu")])
-        return batch_of(self.dataset, indices)
+            indices = backend.to_device(indices, "cpu")
+        return fetch_batch(self.dataset, indices, self.collate_fn)
 
     def _place(self, batch):
         if self.device is None:

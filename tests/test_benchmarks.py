@@ -60,3 +60,13 @@ def test_recurrent_benchmark_reports_each_layer(tmp_path, capsys):
     assert "LSTM" in capsys.readouterr().out
     figures = json.loads(report.read_text())["layers"]
     assert set(figures) == {"LSTM", "GRU", "RNN"} and all(f["ratio"] > 0 for f in figures.values())
+
+
+def test_dataloader_benchmark_reports_each_worker_count(tmp_path, capsys):
+    pytest.importorskip("torch", reason="PyTorch is not installed; the side-by-side run needs it")
+    report = tmp_path / "loader.json"
+    load_script("benchmarks/bench_dataloader.py").main(["--samples", "40", "--batch-size", "16", "--workers", "0", "2",
+                                                         "--rounds", "1", "--json", str(report)])
+    assert "workers  tinynn s" in capsys.readouterr().out
+    figures = json.loads(report.read_text())["workers"]
+    assert set(figures) == {"0", "2"} and all(entry["ratio"] > 0 for entry in figures.values())

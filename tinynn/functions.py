@@ -182,6 +182,19 @@ def slogdet(input):
     return signed_log_determinant(input)
 
 
+def pinverse(input, rcond=1e-15):
+    """The pseudo-inverse, singular values below ``rcond`` times the largest dropped (torch.pinverse)."""
+    from .linalg import pinv
+
+    return pinv(input, rtol=rcond)
+
+
+def matrix_power(input, n):
+    from .linalg import matrix_power as power
+
+    return power(input, n)
+
+
 class set_grad_enabled(grad_mode._GradMode):
     """Grad recording on or off for a ``with`` block (or a decorated function), as PyTorch's."""
 
@@ -195,4 +208,4 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "as_tensor",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
-                      "inverse", "det", "logdet", "slogdet"]
+                      "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power"]

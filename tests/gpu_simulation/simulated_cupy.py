@@ -570,7 +570,8 @@ def _build():
     cupy.get_default_memory_pool = lambda: pool
     cupy.random = _Namespace("cupy.random", default_rng=_Generator, Generator=_Generator)
     cupy.linalg = _Namespace("cupy.linalg", LinAlgError=np.linalg.LinAlgError,
-                             **{name: _linalg_function(name) for name in ("det", "inv", "norm", "slogdet", "solve")})
+                             **{name: _linalg_function(name) for name in ("cholesky", "cond", "det", "eigh", "eigvalsh", "inv",
+                                                                       "norm", "qr", "slogdet", "solve", "svd")})
     cupy.lib = types.SimpleNamespace(stride_tricks=_Namespace(
         "cupy.lib.stride_tricks",
         as_strided=lambda x, shape=None, strides=None: _wrap(np.lib.stride_tricks.as_strided(x._host, shape, strides))))

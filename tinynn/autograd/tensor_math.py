@@ -95,6 +95,19 @@ class TensorMath:
             return self.array_module.take(x, index, axis=axis)
         return x[(slice(None),) * (axis % x.ndim) + (index,)]
 
+    def tril(self, x, k=0):
+        return x.tril(k) if isinstance(x, _tensor_type()) else self.array_module.tril(x, k)
+
+    def triu(self, x, k=0):
+        return x.triu(k) if isinstance(x, _tensor_type()) else self.array_module.triu(x, k)
+
+    def concatenate(self, arrays, axis=0):
+        if not _any_tensor(arrays):
+            return self.array_module.concatenate(arrays, axis=axis)
+        from ..tensor import Tensor, concatenate
+
+        return concatenate([x if isinstance(x, Tensor) else Tensor._from_op(x, False) for x in arrays], axis)
+
     def einsum(self, equation, *operands):
         if not _any_tensor(operands):
             return self.array_module.einsum(equation, *operands)

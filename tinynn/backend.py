@@ -158,3 +158,23 @@ def scatter_add(target, index, values):
         cupyx.scatter_add(target, index, values)
     else:
         np.add.at(target, index, values)
+
+
+def scatter_max(target, index, values):
+    """``target[index] = max(target[index], values)``, repeated indices included (``maximum.at``)."""
+    if is_gpu_array(target):
+        import cupyx
+
+        cupyx.scatter_max(target, index, values)
+    else:
+        np.maximum.at(target, index, values)
+
+
+def scatter_min(target, index, values):
+    """``target[index] = min(target[index], values)``, repeated indices included (``minimum.at``)."""
+    if is_gpu_array(target):
+        import cupyx
+
+        cupyx.scatter_min(target, index, values)
+    else:
+        np.minimum.at(target, index, values)

@@ -6,8 +6,9 @@ import numpy as np
 
 from . import backend, random
 from .autograd import grad_mode, no_grad
+from . import tensor_functions
 from .ops.einsum import einsum
-from .tensor import Tensor, _is_float, full, tensor, zeros
+from .tensor import BUILT_FROM_OPS, Tensor, _is_float, full, tensor, zeros
 
 
 def _method(name, doc=None):
@@ -27,6 +28,12 @@ _METHODS = ("exp log log1p expm1 log2 log10 sqrt rsqrt square reciprocal abs sig
             "take_along_dim gather scatter_add index_add masked_fill softmax log_softmax relu numel clone detach "
             "allclose isclose equal add sub mul div neg").split()
 globals().update({name: _method(name) for name in _METHODS})
+# the functions of tinynn/tensor_functions.py, as torch.<name>(input, ...)
+_COMPOSED = BUILT_FROM_OPS + ["var_mean", "std_mean", "block_diag", "vander", "cartesian_prod", "combinations",
+                              "triu_indices", "tril_indices", "searchsorted", "bucketize", "trapezoid",
+                              "cumulative_trapezoid", "tensordot"]
+globals().update({name: getattr(tensor_functions, name) for name in _COMPOSED})
+erfc, erfinv = _method("erfc"), _method("erfinv")
 arcsin, arccos, arctan, clamp, clip, ger = asin, acos, atan, _method("clip"), _method("clip"), outer  # noqa: F821
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg  # noqa: F821
 
@@ -208,4 +215,4 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "as_tensor",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
-                      "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power"]
+                      "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "erfc", "erfinv"] + _COMPOSED

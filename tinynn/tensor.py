@@ -335,6 +335,12 @@ class Tensor:
     def erf(self):
         return erf.Erf()(self)
 
+    def erfc(self):
+        return erf.Erfc()(self)
+
+    def erfinv(self):
+        return erf.Erfinv()(self)
+
     def abs(self):
         return elementwise.Abs()(self)
 
@@ -1215,3 +1221,27 @@ def from_numpy(array):
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     return Tensor(array)
+
+
+# Methods whose math is in tinynn/tensor_functions.py: built from the ops above (so they have no
+# backward of their own), or index and counting functions.
+BUILT_FROM_OPS = ("cumprod cummax cummin logcumsumexp diff lerp hypot logaddexp logaddexp2 xlogy xlog1py logit sinc "
+                  "fmod remainder frac float_power deg2rad rad2deg heaviside clamp_min clamp_max aminmax nansum "
+                  "nanmean kthvalue quantile nanquantile cov corrcoef renorm kron rot90 diag_embed diagflat scatter "
+                  "scatter_reduce index_fill index_copy masked_scatter histc histogram").split()
+
+
+def _built_from_ops(name):
+    def method(self, *args, **kwargs):
+        from . import tensor_functions
+
+        return getattr(tensor_functions, name)(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``tinynn.tensor_functions.{name}(self, ...)``."
+    return method
+
+
+for _name in BUILT_FROM_OPS:
+    setattr(Tensor, _name, _built_from_ops(_name))
+Tensor.__mod__ = Tensor.remainder
+Tensor.__rmod__ = lambda self, other: _built_from_ops("remainder")(self._operand(other), self)

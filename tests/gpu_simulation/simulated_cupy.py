@@ -373,6 +373,14 @@ def scatter_add(a, slices, value):
     np.add.at(a._host, _index_operand(slices), _device_operand(value, "cupyx.scatter_add"))
 
 
+def scatter_max(a, slices, value):
+    np.maximum.at(a._host, _index_operand(slices), _device_operand(value, "cupyx.scatter_max"))
+
+
+def scatter_min(a, slices, value):
+    np.minimum.at(a._host, _index_operand(slices), _device_operand(value, "cupyx.scatter_min"))
+
+
 def _kernel_params(spec):
     """CuPy's parameter list "T x, raw T y, float64 eps" -> ([("T", "x"), ("T", "y"), ("float64", "eps")],
     {"y"}): the parameters and the names of the raw ones (whole arrays the body indexes itself)."""
@@ -580,7 +588,7 @@ def _build():
                          getDeviceProperties=lambda device: {"name": b"simulated GPU", "totalGlobalMem": 0})
     cupy.cuda = _Namespace("cupy.cuda", runtime=runtime, Device=_Device, MemoryPool=_MemoryPool)
     cupyx = types.ModuleType("cupyx")
-    cupyx.scatter_add = scatter_add
+    cupyx.scatter_add, cupyx.scatter_max, cupyx.scatter_min = scatter_add, scatter_max, scatter_min
     cupyx.allow_synchronize = allow_synchronize
     cupyx.DeviceSynchronized = DeviceSynchronized
     return cupy, cupyx

@@ -247,3 +247,22 @@ class Atan2(Function):
         ga = sum_to_shape(scale * self.b, self.a.shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(-scale * self.a, self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+class LogAddExp(Function):
+    """y = log(e^a + e^b), computed as max(a, b) + log1p(e^-|a - b|) so nothing overflows.
+    dL/da = dL/dy * e^(a - y), dL/db = dL/dy * e^(b - y) (the softmax of the pair: half each at a tie)."""
+
+    graph_saved = {"a": 0, "b": 1, "y": "output"}
+
+    def forward(self, a, b):
+        broadcast_shapes("logaddexp", a, b)
+        self.a, self.b = a, b
+        self.y = self.xp(a).logaddexp(a, b)
+        return self.y
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        ga = sum_to_shape(gy * xp.exp(self.a - self.y), self.a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * xp.exp(self.b - self.y), self.b.shape) if self.needs_input_grad[1] else None
+        return ga, gb

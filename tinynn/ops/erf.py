@@ -1,4 +1,5 @@
-"""The error function, erf(x) = 2/sqrt(pi) * integral from 0 to x of e^(-s^2) ds, from Chebyshev series.
+"""The error function, erf(x) = 2/sqrt(pi) * integral from 0 to x of e^(-s^2) ds, from Chebyshev series;
+its complement erfc(x) = 1 - erf(x), and its inverse erfinv.
 
 NumPy has no erf, so tinynn evaluates it from two smooth functions, each replaced by its Chebyshev
 interpolant (one code path for NumPy and CuPy):
@@ -12,6 +13,12 @@ forms the tiny erfc(x) as a difference of nearly equal numbers. The coefficients
 at import, from Python's own ``math.erf``/``math.erfc`` at the Chebyshev points: degree 18 each,
 a largest error of about 2e-15 over the real line in float64 (tests/ops/test_erf.py measures it
 against ``math.erf``). float32 input uses only the coefficients above float32's resolution.
+
+erfc(x) for x > 2 is e^(-x^2) Q(1/x) itself, never 1 - erf(x), so it keeps its relative precision
+down to the smallest float64 (erfc(26) ~ 6e-296; 1 - erf(x) below 2 is within 4e-13); past x = 6 a third series ("far") takes Q on
+u in [0, 1/6], its values from erfc's continued fraction (math.erfc underflows there). erfinv
+starts from Giles' polynomial approximation ("Approximating the erfinv function", 2010, ~1e-7)
+and takes five Newton steps on erf (for |x| > 1/2 on log erfc, where 1 - |x| is exact), in float64.
 """
 import math
 
@@ -42,7 +49,22 @@ def _tail(u):
     return math.erfc(1 / u) * math.exp(1 / u ** 2)
 
 
-_COEFFICIENTS = {"inner": _interpolate(_inner, INNER_INTERVAL), "tail": _interpolate(_tail, TAIL_INTERVAL)}
+FAR_INTERVAL = (0.0, 1 / 6)
+
+
+def _far_tail(u, terms=60):
+    """Q(u) = erfc(1/u) e^(1/u^2) from the continued fraction
+    erfc(x) e^(x^2) sqrt(pi) = 1 / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...))))."""
+    if u == 0:
+        return 0.0
+    x, fraction = 1 / u, 0.0
+    for k in range(terms, 0, -1):
+        fraction = (k / 2) / (x + fraction)
+    return 1 / (x + fraction) / math.sqrt(math.pi)
+
+
+_COEFFICIENTS = {"inner": _interpolate(_inner, INNER_INTERVAL), "tail": _interpolate(_tail, TAIL_INTERVAL),
+                 "far": _interpolate(_far_tail, FAR_INTERVAL)}
 
 
 def _coefficients(name, dtype):
@@ -78,6 +100,67 @@ def erf_values(x):
     return xp.where(magnitude <= 2, inner, tail).astype(x.dtype, copy=False)
 
 
+def erfc_values(x):
+    """erfc of a float array (NumPy or CuPy), in its dtype, with relative precision in the tail."""
+    xp = Function.xp(x)
+    magnitude = xp.abs(x)
+    middle = 1 - erf_values(xp.clip(x, -2, 2))
+    clipped = xp.maximum(magnitude, 2)
+    near = _chebyshev_series(_coefficients("tail", x.dtype), _to_unit_interval(1 / xp.minimum(clipped, SATURATION),
+                                                                                  TAIL_INTERVAL))
+    far = _chebyshev_series(_coefficients("far", x.dtype), _to_unit_interval(1 / xp.maximum(clipped, SATURATION),
+                                                                                FAR_INTERVAL))
+    tail = xp.exp(-clipped * clipped) * xp.where(clipped <= SATURATION, near, far)
+    return xp.where(magnitude <= 2, middle, xp.where(x > 0, tail, 2 - tail)).astype(x.dtype, copy=False)
+
+
+def erfcx_values(x):
+    """erfcx(x) = e^(x^2) erfc(x), the scaled complement, without overflow or underflow for large
+    x: the tail series Q(1/x) themselves above 2, e^(x^2) erfc(x) below (inf past x ~ -26)."""
+    xp = Function.xp(x)
+    clipped = xp.maximum(x, 2)
+    near = _chebyshev_series(_coefficients("tail", x.dtype), _to_unit_interval(1 / xp.minimum(clipped, SATURATION),
+                                                                                  TAIL_INTERVAL))
+    far = _chebyshev_series(_coefficients("far", x.dtype), _to_unit_interval(1 / xp.maximum(clipped, SATURATION),
+                                                                                FAR_INTERVAL))
+    low = xp.minimum(x, 2)
+    with np.errstate(over="ignore"):
+        scaled = xp.exp(low * low) * erfc_values(low)
+    return xp.where(x > 2, xp.where(clipped <= SATURATION, near, far), scaled).astype(x.dtype, copy=False)
+
+
+_GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+                  -0.00417768164, 0.246640727, 1.50140941)
+_GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+               0.00943887047, 1.00167406, 2.83297682)
+
+
+def _horner(coefficients, t):
+    result = coefficients[0]
+    for coefficient in coefficients[1:]:
+        result = result * t + coefficient
+    return result
+
+
+def erfinv_values(x):
+    """erfinv of a float array: y with erf(y) = x, for -1 <= x <= 1 (+-inf at +-1, NaN beyond)."""
+    xp = Function.xp(x)
+    a = xp.abs(x).astype(np.float64)
+    inside = a < 1
+    a_in = xp.where(inside, a, 0.5)
+    w = -xp.log((1 - a_in) * (1 + a_in))
+    y = a_in * xp.where(w < 5, _horner(_GILES_CENTRAL, w - 2.5), _horner(_GILES_TAIL, xp.sqrt(w) - 3))
+    tail = a_in > 0.5
+    for _ in range(5):
+        slope = 2 / math.sqrt(math.pi) * xp.exp(-y * y)  # erf'(y)
+        complement = erfc_values(y)
+        # in the tail, Newton on log erfc(y) = log(1 - a), which is nearly quadratic in y
+        step = xp.where(tail, (xp.log(complement) - xp.log(1 - a_in)) * complement, erf_values(y) - a_in) / slope
+        y = y - xp.where(tail, -step, step)
+    y = xp.where(inside, y, xp.where(a == 1, xp.inf, xp.nan))
+    return xp.copysign(y, x).astype(x.dtype, copy=False)
+
+
 class Erf(Function):
     """y = erf(x) (see the module docstring for how it is evaluated).  f'(x) = 2/sqrt(pi) e^(-x^2)."""
 
@@ -90,3 +173,45 @@ class Erf(Function):
     def backward(self, gy):
         x = self.x
         return (gy * (self.xp(x).exp(-x * x) * x.dtype.type(2 / math.sqrt(math.pi))),)
+
+
+class Erfc(Function):
+    """y = erfc(x) = 1 - erf(x) (see the module docstring).  f'(x) = -2/sqrt(pi) e^(-x^2)."""
+
+    graph_saved = {"x": 0}
+
+    def forward(self, x):
+        self.x = x
+        return erfc_values(x)
+
+    def backward(self, gy):
+        x = self.x
+        return (gy * (self.xp(x).exp(-x * x) * x.dtype.type(-2 / math.sqrt(math.pi))),)
+
+
+class Erfinv(Function):
+    """y = erfinv(x), the y with erf(y) = x.  f'(x) = 1 / erf'(y) = sqrt(pi)/2 e^(y^2)."""
+
+    graph_saved = {"y": "output"}
+
+    def forward(self, x):
+        self.y = erfinv_values(x)
+        return self.y
+
+    def backward(self, gy):
+        y = self.y
+        return (gy * (self.xp(y).exp(y * y) * y.dtype.type(math.sqrt(math.pi) / 2)),)
+
+
+class Erfcx(Function):
+    """y = erfcx(x) = e^(x^2) erfc(x).  f'(x) = 2x y - 2/sqrt(pi)."""
+
+    graph_saved = {"x": 0, "y": "output"}
+
+    def forward(self, x):
+        self.x = x
+        self.y = erfcx_values(x)
+        return self.y
+
+    def backward(self, gy):
+        return (gy * (2 * self.x * self.y - self.x.dtype.type(2 / math.sqrt(math.pi))),)

@@ -1,0 +1,105 @@
+"""``tinynn.special``: PyTorch's ``torch.special`` functions, each differentiable (where it has a
+derivative) and computed on NumPy or CuPy: the error functions, the normal distribution's CDF
+and its inverse, logistic functions, entropies and the log-sum-exp family."""
+import math
+
+from . import tensor_functions
+from .ops import erf as erf_ops
+from .nn import functional as F
+from .tensor import where
+
+
+def erf(input):
+    return input.erf()
+
+
+def erfc(input):
+    return input.erfc()
+
+
+def erfinv(input):
+    return input.erfinv()
+
+
+def expit(input):
+    """The logistic sigmoid 1 / (1 + e^-x)."""
+    return input.sigmoid()
+
+
+def logit(input, eps=None):
+    return tensor_functions.logit(input, eps)
+
+
+def ndtr(input):
+    """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2, written as erfc(-x / sqrt 2) / 2 so the
+    far left tail keeps its relative precision."""
+    return (input * (-1 / math.sqrt(2))).erfc() * 0.5
+
+
+def ndtri(input):
+    """The inverse of the standard normal CDF: sqrt 2 erfinv(2p - 1)."""
+    return (input * 2 - 1).erfinv() * math.sqrt(2)
+
+
+def erfcx(input):
+    """The scaled complementary error function e^(x^2) erfc(x)."""
+    return erf_ops.Erfcx()(input)
+
+
+def log_ndtr(input):
+    """log of the standard normal CDF, accurate in both tails: for x < 0,
+    log(erfcx(-x / sqrt 2) / 2) - x^2 / 2 (no underflow); for x >= 0, log1p(-ndtr(-x))."""
+    left, right = input.clip(None, 0.0), input.clip(0.0, None)
+    left_value = (erfcx(left * (-1 / math.sqrt(2))) * 0.5).log() - left * left * 0.5
+    right_value = (-ndtr(-right)).log1p()
+    return where(input.data < 0, left_value, right_value)
+
+
+def xlogy(input, other):
+    return tensor_functions.xlogy(input, other)
+
+
+def xlog1py(input, other):
+    return tensor_functions.xlog1py(input, other)
+
+
+def entr(input):
+    """-x log x elementwise (0 at 0, -inf for x < 0)."""
+    inside = input.clip(0.0, None)
+    return where(input.data < 0, float("-inf"), -tensor_functions.xlogy(inside, inside))
+
+
+def sinc(input):
+    return tensor_functions.sinc(input)
+
+
+def exp2(input):
+    return (input * math.log(2)).exp()
+
+
+def expm1(input):
+    return input.expm1()
+
+
+def log1p(input):
+    return input.log1p()
+
+
+def logsumexp(input, dim, keepdim=False):
+    return input.logsumexp(dim, keepdim)
+
+
+def softmax(input, dim):
+    return F.softmax(input, dim)
+
+
+def log_softmax(input, dim):
+    return F.log_softmax(input, dim)
+
+
+def round(input, decimals=0):
+    return input.round(decimals)
+
+
+__all__ = ["erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
+           "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax", "round"]

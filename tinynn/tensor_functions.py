@@ -1,0 +1,623 @@
+"""Tensor functions built from other differentiable ops, so their gradients (and second
+derivatives) are those ops' and they have no backward of their own; and the index and counting
+functions, whose results are constants. Each is also a Tensor method and a ``tinynn.<name>``
+function, with PyTorch's arguments.
+
+Cumulative products and log-sum-exps are Hillis-Steele scans: log2(n) rounds of one whole-array
+op, round r combining every element with the one 2^r before it, so nothing loops over the
+elements and a zero in a product needs no special case (the gradient of a product has none).
+"""
+import collections
+import itertools
+import math
+
+import numpy as np
+
+from . import backend
+from .ops import elementwise
+from .ops import scatter as scatter_ops
+from .ops.shape import index_positions
+from .tensor import SortResult, Tensor, concatenate, stack, where
+
+MinMax = collections.namedtuple("MinMax", ["min", "max"])
+Histogram = collections.namedtuple("Histogram", ["hist", "bin_edges"])
+
+
+def _xp(x):
+    return backend.get_array_module(x.data)
+
+
+def _constant(array):
+    return Tensor._from_op(array, False)
+
+
+def _operand(x, value):
+    """``value`` as a Tensor on x's device (numbers in x's dtype)."""
+    return x._operand(value) if not isinstance(value, Tensor) else value
+
+
+# ----- cumulative ------------------------------------------------------------------------------
+def _scan(x, dim, combine):
+    """y_i = x_0 (+) x_1 (+) ... (+) x_i along ``dim`` for an associative (+), in log2(n) rounds:
+    after the round with shift s, y_i combines x_(i-2s+1) .. x_i."""
+    n, y, shift = x.shape[dim], x, 1
+    while shift < n:
+        y = concatenate([y.narrow(dim, 0, shift), combine(y.narrow(dim, shift, n - shift), y.narrow(dim, 0, n - shift))],
+                        dim)
+        shift *= 2
+    return y
+
+
+def cumprod(x, dim):
+    """y_i = x_0 x_1 ... x_i along ``dim``."""
+    return _scan(x, dim % max(x.ndim, 1), lambda later, earlier: later * earlier) if x.ndim else x * 1
+
+
+def logcumsumexp(x, dim):
+    """y_i = log(e^x_0 + ... + e^x_i) along ``dim``, with no overflow (a scan of logaddexp)."""
+    return _scan(x, dim % max(x.ndim, 1), logaddexp) if x.ndim else x * 1
+
+
+def _array_scan(xp, array, axis, combine):
+    """``_scan`` on a raw array (CuPy's ufuncs have no general ``accumulate``)."""
+    n, shift = array.shape[axis], 1
+    while shift < n:
+        later = [slice(None)] * array.ndim
+        earlier = list(later)
+        later[axis], earlier[axis] = slice(shift, None), slice(0, n - shift)
+        array = array.copy()
+        array[tuple(later)] = combine(array[tuple(later)], array[tuple(earlier)])
+        shift *= 2
+    return array
+
+
+def _cumulative_extreme(x, dim, largest):
+    dim %= max(x.ndim, 1)
+    xp = _xp(x)
+    extreme = xp.fmax if largest else xp.fmin
+    running = _array_scan(xp, x.data, dim, extreme)
+    # the last position so far holding the running extreme (PyTorch's choice on ties); a NaN is
+    # the extreme from where it appears on
+    nan_seen = _array_scan(xp, xp.isnan(x.data), dim, xp.logical_or)
+    holds = xp.where(nan_seen, xp.isnan(x.data), x.data == running)
+    positions = xp.arange(x.shape[dim]).reshape((-1,) + (1,) * (x.ndim - dim - 1))
+    indices = _array_scan(xp, xp.where(holds, positions, -1), dim, xp.maximum).astype(np.int64)
+    return SortResult(x.gather(dim, _constant(indices)), _constant(indices))
+
+
+def cummax(x, dim):
+    """(values, indices): the running maximum along ``dim`` and where it was found (the latest on a
+    tie); the gradient goes to that element."""
+    return _cumulative_extreme(x, dim, largest=True)
+
+
+def cummin(x, dim):
+    """(values, indices) of the running minimum along ``dim``."""
+    return _cumulative_extreme(x, dim, largest=False)
+
+
+def diff(x, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along ``dim`` (x[i+1] - x[i], n times), after joining ``prepend``
+    and ``append`` to x there."""
+    dim %= x.ndim
+    pieces = [piece for piece in (prepend, x, append) if piece is not None]
+    y = concatenate([_operand(x, p) for p in pieces], dim) if len(pieces) > 1 else x
+    for _ in range(n):
+        y = y.narrow(dim, 1, y.shape[dim] - 1) - y.narrow(dim, 0, y.shape[dim] - 1)
+    return y
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The integral of y along ``dim`` by the trapezoid rule, at sample points ``x`` or spacing ``dx`` (1)."""
+    return _trapezoids(y, x, dx, dim).sum(dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running integral of y along ``dim`` by the trapezoid rule (one element fewer)."""
+    return _trapezoids(y, x, dx, dim).cumsum(dim)
+
+
+def _trapezoids(y, x, dx, dim):
+    dim %= y.ndim
+    means = (y.narrow(dim, 1, y.shape[dim] - 1) + y.narrow(dim, 0, y.shape[dim] - 1)) * 0.5
+    if x is None:
+        return means * (1.0 if dx is None else dx)
+    spacing = diff(_operand(y, x), dim=-1 if x.ndim == 1 else dim)
+    if x.ndim == 1:
+        spacing = spacing.reshape((-1,) + (1,) * (y.ndim - dim - 1))
+    return means * spacing
+
+
+# ----- elementwise -----------------------------------------------------------------------------
+def logaddexp(a, b):
+    """log(e^a + e^b), with no overflow."""
+    a = _operand(b, a) if not isinstance(a, Tensor) else a
+    return elementwise.LogAddExp()(a, _operand(a, b))
+
+
+def logaddexp2(a, b):
+    """log2(2^a + 2^b)."""
+    return logaddexp(a * math.log(2), _operand(a, b) * math.log(2)) * (1 / math.log(2))
+
+
+def lerp(start, end, weight):
+    """start + weight (end - start)."""
+    return start + _operand(start, weight) * (_operand(start, end) - start)
+
+
+def hypot(a, b):
+    """sqrt(a^2 + b^2)."""
+    b = _operand(a, b)
+    return (a * a + b * b).sqrt()
+
+
+def xlogy(x, y):
+    """x log(y), and 0 where x = 0 (even where y is 0), with a gradient that stays finite there."""
+    if not isinstance(x, Tensor):
+        x = _operand(y, x)
+    y = _operand(x, y)
+    zero = (x.data == 0)
+    xp = _xp(x)
+    safe_y = where(zero, _constant(xp.ones((), dtype=y.dtype)), y)
+    return where(zero, _constant(xp.zeros((), dtype=x.dtype)), x * safe_y.log())
+
+
+def xlog1py(x, y):
+    """x log(1 + y), and 0 where x = 0."""
+    return xlogy(x, _operand(x, y) + 1)
+
+
+def logit(x, eps=None):
+    """log(p / (1 - p)), with p = x clamped to [eps, 1 - eps] when ``eps`` is given."""
+    p = x.clip(eps, 1 - eps) if eps is not None else x
+    return (p / (1 - p)).log()
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), and 1 at 0 (with the derivative there, 0)."""
+    zero = x.data == 0
+    xp = _xp(x)
+    safe = where(zero, _constant(xp.ones((), dtype=x.dtype)), x) * math.pi
+    return where(zero, _constant(xp.ones((), dtype=x.dtype)), safe.sin() / safe)
+
+
+def fmod(a, b):
+    """a - b trunc(a / b): the remainder with a's sign (C's fmod)."""
+    b = _operand(a, b)
+    return a - b * _constant(_xp(a).trunc((a / b).data))
+
+
+def remainder(a, b):
+    """a - b floor(a / b): the remainder with b's sign (Python's %)."""
+    b = _operand(a, b)
+    return a - b * _constant(_xp(a).floor((a / b).data))
+
+
+def frac(x):
+    """x - trunc(x), the fractional part (derivative 1)."""
+    return x - _constant(_xp(x).trunc(x.data))
+
+
+def float_power(x, exponent):
+    """x^exponent in float64."""
+    return x.double() ** (exponent.double() if isinstance(exponent, Tensor) else exponent)
+
+
+def deg2rad(x):
+    return x * (math.pi / 180)
+
+
+def rad2deg(x):
+    return x * (180 / math.pi)
+
+
+def heaviside(x, values):
+    """0 where x < 0, 1 where x > 0, ``values`` where x = 0 (a constant)."""
+    xp = _xp(x)
+    values = values.data if isinstance(values, Tensor) else values
+    return _constant(xp.where(x.data == 0, values, (x.data > 0).astype(x.dtype)).astype(x.dtype))
+
+
+def clamp_min(x, min):
+    return x.clip(min, None)
+
+
+def clamp_max(x, max):
+    return x.clip(None, max)
+
+
+# ----- reductions and statistics ---------------------------------------------------------------
+def aminmax(x, *, dim=None, keepdim=False):
+    """(min, max) over ``dim`` (every element by default)."""
+    return MinMax(x.amin(dim, keepdim), x.amax(dim, keepdim))
+
+
+def var_mean(x, dim=None, *, correction=1, keepdim=False):
+    return x.var(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
+
+
+def std_mean(x, dim=None, *, correction=1, keepdim=False):
+    return x.std(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
+
+
+def nansum(x, dim=None, keepdim=False):
+    """The sum with NaNs counted as 0."""
+    return x.masked_fill(_constant(_xp(x).isnan(x.data)), 0.0).sum(dim, keepdim)
+
+
+def nanmean(x, dim=None, keepdim=False):
+    """The mean of the elements that are not NaN."""
+    counts = (~_xp(x).isnan(x.data)).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
+    return nansum(x, dim, keepdim) / _constant(counts)
+
+
+def kthvalue(x, k, dim=-1, keepdim=False):
+    """(values, indices) of the k-th smallest element along ``dim`` (k from 1)."""
+    size = x.shape[dim] if x.ndim else 1
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= size:
+        raise ValueError(f"kthvalue: k must be an int in [1, {size}] (the size of dim {dim}), got {k!r}")
+    values, indices = x.sort(dim)
+    values, indices = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return SortResult(values, indices)
+
+
+def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_nan=False):
+    """The q-quantiles (q a number or a 1-D tensor in [0, 1]) along ``dim`` (of every element by
+    default), between the sorted values at rank q (n - 1): "linear", "lower", "higher", "nearest"
+    (half to even) or "midpoint"; q's axis comes first in the result when q is a tensor. The
+    gradient goes to the one or two order statistics used, as PyTorch's."""
+    if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+        raise ValueError(f"quantile: interpolation must be 'linear', 'lower', 'higher', 'nearest' or 'midpoint', "
+                         f"got {interpolation!r}")
+    xp = _xp(x)
+    scalar_q = not isinstance(q, Tensor) and np.ndim(q) == 0
+    qs = xp.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64).reshape(-1)
+    if qs.size and (bool((qs < 0).any()) or bool((qs > 1).any())):
+        raise ValueError(f"quantile: q must lie in [0, 1], got {q}")
+    source = x.reshape(-1) if dim is None else x.movedim(dim, -1)
+    values = source.sort(-1).values
+    n = source.shape[-1]
+    counts = (~xp.isnan(source.data)).sum(-1, keepdims=True) if ignore_nan else xp.full(source.shape[:-1] + (1,), n)
+    # rank per q and per slice: (q, ..., 1)
+    rank = qs.reshape((-1,) + (1,) * values.ndim) * (counts - 1)
+    below, above = xp.floor(rank), xp.ceil(rank)
+    if interpolation == "lower":
+        above = below
+    elif interpolation == "higher":
+        below = above
+    elif interpolation == "nearest":
+        below = above = xp.round(rank)  # half to even, as PyTorch
+    weight = (rank - below).astype(x.dtype) if interpolation == "linear" else \
+        xp.full(rank.shape, 0.5 if interpolation == "midpoint" else 0.0, dtype=x.dtype)
+    if interpolation == "midpoint":
+        weight = xp.where(above > below, weight, 0).astype(x.dtype)
+    expanded = values.unsqueeze(0).expand((len(qs),) + values.shape)
+    clipped = [xp.clip(r, 0, n - 1).astype(np.int64) for r in (below, above)]
+    low, high = (expanded.gather(-1, _constant(xp.broadcast_to(r, r.shape[:-1] + (1,)))) for r in clipped)
+    result = lerp(low, high, _constant(weight)).squeeze(-1)
+    if not ignore_nan and bool(xp.isnan(x.data).any()):
+        nan_rows = xp.isnan(source.data).any(-1)
+        result = where(xp.broadcast_to(nan_rows, result.shape), float("nan"), result)
+    if ignore_nan:
+        result = where(xp.broadcast_to(counts[..., 0] == 0, result.shape), float("nan"), result)
+    if keepdim:
+        result = result.reshape(result.shape[:1] + ((1,) * x.ndim if dim is None else
+                                                    x.shape[:dim % x.ndim] + (1,) + x.shape[dim % x.ndim + 1:]))
+    return result[0] if scalar_q else result
+
+
+def nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """``quantile`` over the values that are not NaN (NaN for a slice of only NaNs)."""
+    return quantile(x, q, dim, keepdim, interpolation=interpolation, ignore_nan=True)
+
+
+def cov(x, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in x's rows (observations in its columns), with
+    integer frequency weights and/or observation weights (differentiable), as torch.cov:
+    with w = fweights * aweights, mean = sum(w x) / sum(w) and
+    C = (x - mean) diag(w) (x - mean)^T / (sum(w) - correction * sum(w * aweights) / sum(w))
+    (the last term is ``correction`` itself without aweights)."""
+    if x.ndim > 2:
+        raise ValueError(f"cov: expected a 1-D or 2-D tensor (variables x observations), got shape {x.shape}")
+    rows = x.reshape(1, -1) if x.ndim < 2 else x
+    weights = _constant(_xp(x).ones(rows.shape[1], dtype=x.dtype))
+    if fweights is not None:
+        weights = weights * _operand(x, fweights).to(dtype=x.dtype)
+    if aweights is not None:
+        weights = weights * _operand(x, aweights)
+    total = weights.sum()
+    mean = (rows * weights).sum(1, keepdim=True) / total
+    norm = total - correction if aweights is None else total - correction * (weights * aweights).sum() / total
+    centered = rows - mean
+    result = (centered * weights) @ centered.mT / norm.clip(0.0, None)
+    return result.squeeze() if x.ndim < 2 else result
+
+
+def corrcoef(x):
+    """Pearson's correlation coefficients of x's rows, clipped to [-1, 1]."""
+    c = cov(x)
+    if c.ndim == 0:
+        return c / c
+    std = c.diagonal(0, -2, -1).sqrt()
+    return (c / std.unsqueeze(-1) / std.unsqueeze(-2)).clip(-1, 1)
+
+
+def renorm(x, p, dim, maxnorm):
+    """x with every slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to it (the
+    scale maxnorm / (norm + 1e-7) differentiated too, as PyTorch)."""
+    dim %= x.ndim
+    others = tuple(axis for axis in range(x.ndim) if axis != dim)
+    norms = x.norm(p, others, keepdim=True)
+    return x * where(norms.data > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+
+
+# ----- building matrices -----------------------------------------------------------------------
+def kron(a, b):
+    """The Kronecker product: blocks a_ij b (leading dimensions padded to the same count)."""
+    ndim = max(a.ndim, b.ndim)
+    a = a.reshape((1,) * (ndim - a.ndim) + a.shape)
+    b = b.reshape((1,) * (ndim - b.ndim) + b.shape)
+    interleaved_a = a.reshape(tuple(itertools.chain.from_iterable((n, 1) for n in a.shape)))
+    interleaved_b = b.reshape(tuple(itertools.chain.from_iterable((1, n) for n in b.shape)))
+    return (interleaved_a * interleaved_b).reshape(tuple(m * n for m, n in zip(a.shape, b.shape)))
+
+
+def tensordot(a, b, dims=2):
+    """Sum over the last ``dims`` axes of a and the first ``dims`` of b (or the listed axes)."""
+    if isinstance(dims, (int, np.integer)):
+        a_axes, b_axes = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        a_axes, b_axes = ([d] if isinstance(d, int) else list(d) for d in dims)
+    a_axes, b_axes = [d % a.ndim for d in a_axes], [d % b.ndim for d in b_axes]
+    if [a.shape[d] for d in a_axes] != [b.shape[d] for d in b_axes]:
+        raise ValueError(f"tensordot: the contracted axes differ in size: {tuple(a.shape[d] for d in a_axes)} of a "
+                         f"and {tuple(b.shape[d] for d in b_axes)} of b")
+    a_free = [d for d in range(a.ndim) if d not in a_axes]
+    b_free = [d for d in range(b.ndim) if d not in b_axes]
+    size = math.prod(a.shape[d] for d in a_axes)
+    left = a.permute(*(a_free + a_axes)).reshape(math.prod(a.shape[d] for d in a_free), size)
+    right = b.permute(*(b_axes + b_free)).reshape(size, math.prod(b.shape[d] for d in b_free))
+    return (left @ right).reshape(tuple(a.shape[d] for d in a_free) + tuple(b.shape[d] for d in b_free))
+
+
+def block_diag(*tensors):
+    """The matrices (scalars, vectors as rows) on the diagonal of one block matrix."""
+    blocks = [t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t for t in tensors]
+    for position, block in enumerate(blocks):
+        if block.ndim != 2:
+            raise ValueError(f"block_diag: expected tensors of at most 2 dimensions, got shape "
+                             f"{tensors[position].shape} at position {position}")
+    width = sum(block.shape[1] for block in blocks)
+    rows, start = [], 0
+    for block in blocks:
+        rows.append(block.pad(((0, 0), (start, width - start - block.shape[1]))))
+        start += block.shape[1]
+    return concatenate(rows, 0)
+
+
+def rot90(x, k=1, dims=(0, 1)):
+    """x rotated by 90 degrees k times in the plane ``dims``, from the first axis towards the second."""
+    first, second = (d % x.ndim for d in dims)
+    if first == second or len(dims) != 2:
+        raise ValueError(f"rot90: dims must be two different axes, got {dims}")
+    k %= 4
+    if k == 1:
+        return x.flip(second).transpose(first, second)
+    if k == 2:
+        return x.flip((first, second))
+    if k == 3:
+        return x.transpose(first, second).flip(second)
+    return x * 1
+
+
+def diag_embed(x, offset=0, dim1=-2, dim2=-1):
+    """Matrices whose ``offset`` diagonal holds x's last axis, placed as axes dim1 and dim2."""
+    n = x.shape[-1] + abs(offset)
+    xp = _xp(x)
+    rows = xp.arange(x.shape[-1]) + max(-offset, 0)
+    placement = xp.zeros((x.shape[-1], n, n), dtype=x.dtype)
+    placement[xp.arange(x.shape[-1]), rows, rows + offset] = 1
+    matrices = (x.unsqueeze(-1).unsqueeze(-1) * _constant(placement)).sum(-3)
+    return matrices.movedim((-2, -1), (dim1 % (x.ndim + 1), dim2 % (x.ndim + 1)))
+
+
+def diagflat(x, offset=0):
+    """A matrix with the flattened x on its ``offset`` diagonal."""
+    return diag_embed(x.reshape(-1), offset)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of the vector x: columns x^(N-1) .. x^0 (x^0 .. x^(N-1) if ``increasing``)."""
+    N = x.shape[0] if N is None else N
+    powers = cumprod(x.unsqueeze(-1).expand((x.shape[0], max(N - 1, 0))), 1) if N > 1 else None
+    ones = _constant(_xp(x).ones((x.shape[0], 1), dtype=x.dtype))
+    columns = concatenate([ones, powers], 1) if powers is not None else ones[:, :N]
+    return columns if increasing else columns.flip(1)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element from each vector, one per row (a vector for one input)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    xp = _xp(tensors[0])
+    grids = xp.meshgrid(*(xp.arange(t.shape[0]) for t in tensors), indexing="ij")
+    return stack([t[grid.reshape(-1)] for t, grid in zip(tensors, grids)], 1)
+
+
+def combinations(x, r=2, with_replacement=False):
+    """The r-element combinations of the vector x's elements, one per row, in lexicographic order."""
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    chosen = np.array(list(pick(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return x[backend.to_device(chosen, x.device)]
+
+
+def triu_indices(row, col, offset=0, *, dtype=np.int64, device="cpu"):
+    """(2, n): the row and column indices of the upper triangle (from diagonal ``offset``)."""
+    return Tensor(backend.to_device(np.stack(np.triu_indices(row, offset, col)).astype(dtype), device))
+
+
+def tril_indices(row, col, offset=0, *, dtype=np.int64, device="cpu"):
+    """(2, n): the row and column indices of the lower triangle (to diagonal ``offset``)."""
+    return Tensor(backend.to_device(np.stack(np.tril_indices(row, offset, col)).astype(dtype), device))
+
+
+# ----- writing at positions --------------------------------------------------------------------
+def _checked_index(name, index, src_shape=None):
+    if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected a tensor of integer indices, got "
+                        f"{type(index).__name__ if not isinstance(index, Tensor) else index.dtype}")
+    if src_shape is not None and index.shape != tuple(src_shape):
+        raise ValueError(f"{name}: index of shape {index.shape} and src of shape {tuple(src_shape)} must match")
+
+
+def scatter(x, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of x with ``src[i][j]`` (or the number ``value``) written at ``[index[i][j]][j]``
+    along ``dim``; ``reduce="add"``/``"multiply"`` combine instead, as PyTorch's legacy form."""
+    if src is None and value is None:
+        raise TypeError("scatter: give src (a tensor) or value (a number)")
+    if not isinstance(src, Tensor):
+        value, src = (src if value is None else value), None
+    _checked_index("scatter", index, None if src is None else src.shape)
+    dim %= x.ndim
+    xp = _xp(x)
+    if src is None:
+        src = _constant(xp.full(index.shape, value, dtype=x.dtype))
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
+    return scatter_ops.Scatter(dim, index.data)(x, src)
+
+
+def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
+    """A copy of x where each position ``[index[i][j]][j]`` (along ``dim``) becomes the "sum",
+    "prod", "mean", "amax" or "amin" of the src values written there (and of x's value, with
+    ``include_self``); positions nothing is written to keep x's value."""
+    _checked_index("scatter_reduce", index, src.shape)
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+    dim %= x.ndim
+    xp = _xp(x)
+    positions = index_positions(xp, index.data, dim)
+    written = xp.zeros(x.shape, dtype=bool)
+    written[positions] = True
+    kept = x if include_self else x.masked_fill(_constant(written), 0.0 if reduce != "prod" else 1.0)
+    if reduce in ("amax", "amin"):
+        return scatter_ops.ScatterExtreme(dim, index.data, reduce == "amax", include_self)(x, src)
+    if reduce == "sum":
+        return kept.scatter_add(dim, index, src)
+    if reduce == "mean":
+        counts = xp.zeros(x.shape, dtype=x.dtype)
+        backend.scatter_add(counts, positions, xp.ones(index.shape, dtype=x.dtype))
+        counts += 1 if include_self else 0
+        return kept.scatter_add(dim, index, src) / _constant(xp.maximum(counts, 1))
+    # prod: exp(sum of logs) would break at zeros and signs; a product scanned per position does not
+    return kept * _scatter_product(x, dim, index, src)
+
+
+def _scatter_product(x, dim, index, src):
+    """The product of the src values written to each position (1 where none are), differentiable:
+    the src values sorted by their target position, multiplied by a segmented scan."""
+    xp = _xp(x)
+    positions = index_positions(xp, index.data, dim)
+    flat_target = xp.ravel_multi_index(tuple(xp.broadcast_to(p, index.shape) for p in positions), x.shape).reshape(-1)
+    order = xp.argsort(flat_target, kind="stable") if xp is np else xp.argsort(flat_target)
+    targets = flat_target[order]
+    values = src.reshape(-1)[_constant(order)]
+    n, shift, y = values.shape[0], 1, values
+    while shift < n:  # segmented scan: combine only within one target's run
+        same = _constant((targets[shift:] == targets[:-shift]))
+        y = concatenate([y[:shift], where(same, y[shift:] * y[:-shift], y[shift:])], 0)
+        shift *= 2
+    last = xp.ones(n, dtype=bool)
+    last[:-1] = targets[1:] != targets[:-1]
+    products = _constant(xp.ones(math.prod(x.shape), dtype=x.dtype)) \
+        .index_add(0, _constant(targets[last]), y[_constant(xp.flatnonzero(last))] - 1)
+    return products.reshape(x.shape)
+
+
+def index_fill(x, dim, index, value):
+    """A copy of x with the slices at ``index`` along ``dim`` set to ``value``."""
+    dim %= x.ndim
+    xp = _xp(x)
+    selected = xp.zeros(x.shape[dim], dtype=bool)
+    selected[index.data if isinstance(index, Tensor) else xp.asarray(index)] = True
+    mask = xp.broadcast_to(selected.reshape((-1,) + (1,) * (x.ndim - dim - 1)), x.shape)
+    return where(mask, value if not isinstance(value, Tensor) else value, x)
+
+
+def index_copy(x, dim, index, source):
+    """A copy of x with ``source``'s slices along ``dim`` written at positions ``index``."""
+    dim %= x.ndim
+    index = _constant(index.data if isinstance(index, Tensor) else _xp(x).asarray(index))
+    cleared = index_fill(x, dim, index, 0.0)
+    return cleared.index_add(dim, index, source)
+
+
+def masked_scatter(x, mask, source):
+    """A copy of x with the positions where ``mask`` (broadcast to x) is True filled with
+    ``source``'s elements in order."""
+    xp = _xp(x)
+    mask = xp.broadcast_to(mask.data if isinstance(mask, Tensor) else xp.asarray(mask), x.shape)
+    count = int(mask.sum())
+    if count > source.numel():
+        raise ValueError(f"masked_scatter: the mask selects {count} positions, but source has only "
+                         f"{source.numel()} elements")
+    order = xp.clip(xp.cumsum(mask.reshape(-1)) - 1, 0, None).reshape(x.shape)
+    return where(mask, source.reshape(-1)[_constant(order)], x)
+
+
+# ----- indices and counts (constants) ----------------------------------------------------------
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+    """For each value, the index where it would be inserted into ``sorted_sequence`` (along its
+    last axis, row by row for several rows) to keep it sorted; ``right``/``side="right"`` after
+    equal elements."""
+    side = side or ("right" if right else "left")
+    xp = _xp(sorted_sequence)
+    sequence = sorted_sequence.data
+    if sorter is not None:
+        sequence = xp.take_along_axis(sequence, sorter.data, axis=-1)
+    query = values.data if isinstance(values, Tensor) else xp.asarray(values)
+    if sequence.ndim == 1:
+        found = xp.searchsorted(sequence, query, side=side)
+    else:
+        if sequence.shape[:-1] != query.shape[:-1]:
+            raise ValueError(f"searchsorted: sorted_sequence {sequence.shape} and values {query.shape} must match "
+                             "in all but the last dimension")
+        # row by row at once: the count of the row's elements before the value
+        before = sequence[..., None, :] <= query[..., :, None] if side == "right" else \
+            sequence[..., None, :] < query[..., :, None]
+        found = before.sum(-1)
+    return Tensor._from_op(found.astype(np.int32 if out_int32 else np.int64), False)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """For each element, the index of the bucket of the 1-D sorted ``boundaries`` it falls in
+    (``right``: boundaries[i-1] <= x < boundaries[i]; else boundaries[i-1] < x <= boundaries[i])."""
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def histc(input, bins=100, min=0, max=0):
+    """Counts of the elements in ``bins`` equal-width bins over [min, max] (the data's range when
+    both are 0); elements outside are ignored. A float tensor, as PyTorch's."""
+    xp = _xp(input)
+    low, high = float(min), float(max)
+    if low == high == 0:
+        low, high = float(input.data.min()), float(input.data.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    counts, _ = xp.histogram(input.data, bins=bins, range=(low, high))
+    return Tensor._from_op(counts.astype(input.dtype), False)
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges): a histogram over ``bins`` (a count or the edges), weighted and/or
+    normalised to a density as numpy.histogram."""
+    xp = _xp(input)
+    edges = bins.data if isinstance(bins, Tensor) else bins
+    counts, bin_edges = xp.histogram(input.data, bins=edges, range=range,
+                                     weights=None if weight is None else weight.data, density=density)
+    return Histogram(Tensor._from_op(counts.astype(input.dtype), False),
+                     Tensor._from_op(bin_edges.astype(input.dtype), False))

@@ -209,8 +209,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     m, n = A.shape[-2:]
     xp = backend.get_array_module(A.data)
     empty = Tensor._from_op(xp.zeros(0, A.dtype), False)
-    rank = matrix_rank(A, rtol=rcond) if driver != "gels" else Tensor._from_op(xp.zeros(0, np.int64), False)
-    full_rank = m > n and bool((matrix_rank(A, rtol=rcond).data == n).all())
+    ranks = matrix_rank(A, rtol=rcond)
+    rank = ranks if driver != "gels" else Tensor._from_op(xp.zeros(0, np.int64), False)
+    full_rank = m > n and bool((ranks.data == n).all())
     residuals = ((A @ solution - rhs) ** 2).sum(-2) if driver != "gelsy" and full_rank else empty
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
     return LstsqResult(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)

@@ -499,13 +499,13 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
     dim %= x.ndim
+    if reduce in ("amax", "amin"):
+        return scatter_ops.ScatterExtreme(dim, index.data, reduce == "amax", include_self)(x, src)
     xp = _xp(x)
     positions = index_positions(xp, index.data, dim)
     written = xp.zeros(x.shape, dtype=bool)
     written[positions] = True
     kept = x if include_self else x.masked_fill(_constant(written), 0.0 if reduce != "prod" else 1.0)
-    if reduce in ("amax", "amin"):
-        return scatter_ops.ScatterExtreme(dim, index.data, reduce == "amax", include_self)(x, src)
     if reduce == "sum":
         return kept.scatter_add(dim, index, src)
     if reduce == "mean":

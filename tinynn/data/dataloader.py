@@ -6,10 +6,9 @@ import numpy as np
 
 from .. import backend, random
 from ..tensor import Tensor
-from .collate import default_collate
 from .dataset import IterableDataset
 from .sampler import BatchSampler, Sampler
-from .worker import WorkerPool, fetch_batch
+from .worker import Exhausted, WorkerPool, fetch_batch, next_stream_batch
 
 
 class DataLoader:
@@ -162,14 +161,10 @@ class DataLoader:
             self._pool = None
 
     def _iterate_stream(self):
-        samples = []
-        for sample in self.dataset:
-            samples.append(sample)
-            if len(samples) == self.batch_size:
-                yield self._place((self.collate_fn or default_collate)(samples))
-                samples = []
-        if samples and not self.drop_last:
-            yield self._place((self.collate_fn or default_collate)(samples))
+        stream = iter(self.dataset)
+        while not isinstance(batch := next_stream_batch(stream, self.batch_size, self.drop_last, self.collate_fn),
+                             Exhausted):
+            yield self._place(batch)
 
     def _fetch(self, indices):
         if self.collate_fn is not None:

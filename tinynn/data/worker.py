@@ -63,7 +63,7 @@ def seed_everything(seed):
     python_random.seed(seed)
 
 
-class _Exhausted:
+class Exhausted:
     """A stream worker's answer once its stream has ended this epoch."""
 
 
@@ -89,14 +89,16 @@ class _Failure:
         raise error
 
 
-def _next_stream_batch(stream, batch_size, drop_last, collate_fn):
+def next_stream_batch(stream, batch_size, drop_last, collate_fn):
+    """The next ``batch_size`` samples of the iterator ``stream``, collated (fewer at its end unless
+    ``drop_last``), or ``Exhausted()``."""
     samples = []
     for sample in stream:
         samples.append(sample)
         if len(samples) == batch_size:
             break
     if not samples or (drop_last and len(samples) < batch_size):
-        return _Exhausted()
+        return Exhausted()
     return (collate_fn or default_collate)(samples)
 
 
@@ -133,7 +135,7 @@ def _worker_loop(worker_id, num_workers, seed, dataset, collate_fn, batch_size, 
                 if stream_epoch != epoch:
                     seed_everything(task_seed + worker_id)
                     stream, stream_epoch = iter(dataset), epoch
-                batch = _next_stream_batch(stream, batch_size, drop_last, collate_fn)
+                batch = next_stream_batch(stream, batch_size, drop_last, collate_fn)
             else:
                 seed_everything(task_seed + number)
                 batch = fetch_batch(dataset, indices, collate_fn)
@@ -197,7 +199,7 @@ class WorkerPool:
             batch = ready.pop(number)
             if isinstance(batch, _Failure):
                 batch.reraise()
-            if isinstance(batch, _Exhausted):
+            if isinstance(batch, Exhausted):
                 if owners[number] in active:
                     active.remove(owners[number])
                 continue

@@ -100,17 +100,22 @@ def erf_values(x):
     return xp.where(magnitude <= 2, inner, tail).astype(x.dtype, copy=False)
 
 
+def _scaled_tail(xp, magnitude):
+    """Q(1/m) = e^(m^2) erfc(m) for m >= 2: the "tail" series up to 6, the "far" one beyond."""
+    near = _chebyshev_series(_coefficients("tail", magnitude.dtype),
+                             _to_unit_interval(1 / xp.minimum(magnitude, SATURATION), TAIL_INTERVAL))
+    far = _chebyshev_series(_coefficients("far", magnitude.dtype),
+                            _to_unit_interval(1 / xp.maximum(magnitude, SATURATION), FAR_INTERVAL))
+    return xp.where(magnitude <= SATURATION, near, far)
+
+
 def erfc_values(x):
     """erfc of a float array (NumPy or CuPy), in its dtype, with relative precision in the tail."""
     xp = Function.xp(x)
     magnitude = xp.abs(x)
     middle = 1 - erf_values(xp.clip(x, -2, 2))
     clipped = xp.maximum(magnitude, 2)
-    near = _chebyshev_series(_coefficients("tail", x.dtype), _to_unit_interval(1 / xp.minimum(clipped, SATURATION),
-                                                                                  TAIL_INTERVAL))
-    far = _chebyshev_series(_coefficients("far", x.dtype), _to_unit_interval(1 / xp.maximum(clipped, SATURATION),
-                                                                                FAR_INTERVAL))
-    tail = xp.exp(-clipped * clipped) * xp.where(clipped <= SATURATION, near, far)
+    tail = xp.exp(-clipped * clipped) * _scaled_tail(xp, clipped)
     return xp.where(magnitude <= 2, middle, xp.where(x > 0, tail, 2 - tail)).astype(x.dtype, copy=False)
 
 
@@ -118,15 +123,10 @@ def erfcx_values(x):
     """erfcx(x) = e^(x^2) erfc(x), the scaled complement, without overflow or underflow for large
     x: the tail series Q(1/x) themselves above 2, e^(x^2) erfc(x) below (inf past x ~ -26)."""
     xp = Function.xp(x)
-    clipped = xp.maximum(x, 2)
-    near = _chebyshev_series(_coefficients("tail", x.dtype), _to_unit_interval(1 / xp.minimum(clipped, SATURATION),
-                                                                                  TAIL_INTERVAL))
-    far = _chebyshev_series(_coefficients("far", x.dtype), _to_unit_interval(1 / xp.maximum(clipped, SATURATION),
-                                                                                FAR_INTERVAL))
     low = xp.minimum(x, 2)
     with np.errstate(over="ignore"):
         scaled = xp.exp(low * low) * erfc_values(low)
-    return xp.where(x > 2, xp.where(clipped <= SATURATION, near, far), scaled).astype(x.dtype, copy=False)
+    return xp.where(x > 2, _scaled_tail(xp, xp.maximum(x, 2)), scaled).astype(x.dtype, copy=False)
 
 
 _GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,

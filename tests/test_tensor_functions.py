@@ -79,6 +79,8 @@ CASES = {
                                + x.index_copy(0, index(L, [2, 0], x), s), [(3, 4), (2, 4)]),
     "masked_scatter": (lambda L, x, s: x.masked_scatter(x > 0, s), [(3, 4), (12,)]),
     "erfc, erfinv": (lambda L, x: L.erfc(x * 3) + (x.tanh() * 0.99).erfinv(), [(3, 4)]),
+    "lgamma, digamma, polygamma": (lambda L, x: L.lgamma(x * 3) + x.digamma() + L.polygamma(1, x) + x.polygamma(2)
+                                   + L.mvlgamma(x.abs() + 2, 3) + L.special.gammaln(x.abs() * 40), [(3, 4)]),
     "special": (lambda L, x: L.special.ndtr(x * 4) + L.special.ndtri(x.sigmoid()) + L.special.log_ndtr(x * 10)
                 + L.special.erfcx(x * 3) + L.special.entr(x.abs()) + L.special.xlog1py(x, x.abs())
                 + L.special.exp2(x) + L.special.expit(x), [(3, 4)]),
@@ -169,6 +171,19 @@ def test_erfc_and_erfinv_are_accurate_in_the_tails(torch):
     assert np.isnan(tinynn.erfinv(tinynn.tensor([1.5])).item())
 
 
+def test_the_gamma_family_is_accurate_and_has_torchs_poles(torch):
+    x = np.linspace(-20.25, 60, 3211)
+    x = x[np.abs(x - np.round(x)) > 1e-6]
+    assert_close(tinynn.lgamma(tinynn.tensor(x)), torch.lgamma(torch.tensor(x)), rtol=1e-12, atol=1e-12, what="lgamma")
+    for n, rtol in ((0, 1e-11), (1, 1e-8), (2, 1e-11), (3, 1e-11)):  # PyTorch's own trigamma is within ~5e-10
+        assert_close(tinynn.polygamma(n, tinynn.tensor(x)), torch.polygamma(n, torch.tensor(x)), rtol=rtol, atol=1e-12,
+                     what=f"polygamma {n}")
+    poles = np.array([0.0, -1.0, -4.0])
+    assert np.isinf(tinynn.lgamma(tinynn.tensor(poles)).numpy()).all()
+    for n in (0, 2, 3):
+        assert_close(tinynn.polygamma(n, tinynn.tensor(poles)), torch.polygamma(n, torch.tensor(poles)), what=f"poles {n}")
+
+
 def test_bad_input_is_a_clear_error():
     x = tinynn.ones(3, 4)
     with pytest.raises(TypeError, match="scatter: expected a tensor of integer indices"):
@@ -189,5 +204,7 @@ def test_bad_input_is_a_clear_error():
         x.rot90(1, (0, 0))
     with pytest.raises(ValueError, match=r"tensordot: the contracted axes differ in size: \(3,\) of a and \(2,\) of b"):
         tinynn.tensordot(tinynn.ones(2, 3), tinynn.ones(2, 3), dims=1)
+    with pytest.raises(ValueError, match="polygamma: n must be a non-negative int, got -1"):
+        tinynn.polygamma(-1, x)
     with pytest.raises(ValueError, match="cov: expected a 1-D or 2-D tensor"):
         tinynn.ones(2, 2, 2).cov()

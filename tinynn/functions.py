@@ -33,7 +33,12 @@ _COMPOSED = BUILT_FROM_OPS + ["var_mean", "std_mean", "block_diag", "vander", "c
                               "triu_indices", "tril_indices", "searchsorted", "bucketize", "trapezoid",
                               "cumulative_trapezoid", "tensordot"]
 globals().update({name: getattr(tensor_functions, name) for name in _COMPOSED})
-erfc, erfinv = _method("erfc"), _method("erfinv")
+erfc, erfinv, lgamma, digamma, mvlgamma = (_method(name) for name in ("erfc", "erfinv", "lgamma", "digamma", "mvlgamma"))
+
+
+def polygamma(n, input):
+    """The n-th derivative of digamma (PyTorch's argument order: n first)."""
+    return input.polygamma(n)
 arcsin, arccos, arctan, clamp, clip, ger = asin, acos, atan, _method("clip"), _method("clip"), outer  # noqa: F821
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg  # noqa: F821
 
@@ -215,4 +220,5 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "as_tensor",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
-                      "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "erfc", "erfinv"] + _COMPOSED
+                      "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "erfc", "erfinv", "lgamma", "digamma",
+                      "polygamma", "mvlgamma"] + _COMPOSED

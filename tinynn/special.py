@@ -1,6 +1,6 @@
 """``tinynn.special``: PyTorch's ``torch.special`` functions, each differentiable (where it has a
-derivative) and computed on NumPy or CuPy: the error functions, the normal distribution's CDF
-and its inverse, logistic functions, entropies and the log-sum-exp family."""
+derivative) and computed on NumPy or CuPy: the gamma family, the error functions, the normal
+distribution's CDF and its inverse, logistic functions, entropies and the log-sum-exp family."""
 import math
 
 from . import tensor_functions
@@ -19,6 +19,26 @@ def erfc(input):
 
 def erfinv(input):
     return input.erfinv()
+
+
+def gammaln(input):
+    """log |Gamma(x)|."""
+    return input.lgamma()
+
+
+def digamma(input):
+    return input.digamma()
+
+
+psi = digamma
+
+
+def polygamma(n, input):
+    return input.polygamma(n)
+
+
+def multigammaln(input, p):
+    return input.mvlgamma(p)
 
 
 def expit(input):
@@ -101,5 +121,5 @@ def round(input, decimals=0):
     return input.round(decimals)
 
 
-__all__ = ["erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
+__all__ = ["gammaln", "digamma", "psi", "polygamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
            "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax", "round"]

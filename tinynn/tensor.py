@@ -12,7 +12,7 @@ import numpy as np
 
 from . import backend
 from .autograd import engine
-from .ops import arithmetic, elementwise, erf, reduction, shape as shape_ops
+from .ops import arithmetic, elementwise, erf, gamma, reduction, shape as shape_ops
 
 def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
@@ -340,6 +340,23 @@ class Tensor:
 
     def erfinv(self):
         return erf.Erfinv()(self)
+
+    def lgamma(self):
+        """log |Gamma(x)|."""
+        return gamma.Lgamma()(self)
+
+    def digamma(self):
+        """d/dx lgamma(x)."""
+        return gamma.Polygamma(0)(self)
+
+    def polygamma(self, n):
+        """The n-th derivative of digamma."""
+        return gamma.Polygamma(n)(self)
+
+    def mvlgamma(self, p):
+        """The multivariate log-gamma: p(p-1)/4 log(pi) + sum over i < p of lgamma(x - i/2)."""
+        offsets = Tensor._from_op(backend.get_array_module(self.data).arange(p, dtype=self.dtype) / 2, False)
+        return (self.unsqueeze(-1) - offsets).lgamma().sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
     def abs(self):
         return elementwise.Abs()(self)

@@ -1,0 +1,217 @@
+"""tinynn.distributions against torch.distributions: log_prob, entropy, moments, cdf/icdf and KL
+divergences, and their gradients with respect to the parameters, on every device; samples have the
+right shapes, moments and seeds; rsample's gradients are the reparameterisation's; bad parameters
+and values are clear errors."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import distributions as D
+from helpers import assert_close
+
+RNG = np.random.default_rng(7)
+LOC, SCALE = RNG.standard_normal((2, 3)), RNG.random((2, 3)) + 0.5
+PROBS = RNG.random((2, 3)) * 0.8 + 0.1
+WEIGHTS = RNG.random((2, 4)) + 0.1
+CONCENTRATION, RATE = RNG.random((2, 3)) * 3 + 0.5, RNG.random((2, 3)) + 0.5
+TRIL = np.tril(RNG.standard_normal((2, 3, 3)), -1) + np.eye(3) * (RNG.random((2, 1, 3)) + 0.5)
+
+# name: (class name, keyword arguments as arrays (differentiable), extra keywords, methods to compare)
+CASES = {
+    "Normal": ("Normal", {"loc": LOC, "scale": SCALE}, {}, ("cdf", "icdf", "mode")),
+    "LogNormal": ("LogNormal", {"loc": LOC, "scale": SCALE}, {}, ("cdf", "icdf", "mode")),
+    "Uniform": ("Uniform", {"low": LOC, "high": LOC + SCALE}, {}, ("cdf", "icdf")),
+    "Exponential": ("Exponential", {"rate": RATE}, {}, ("cdf", "icdf", "mode")),
+    "Laplace": ("Laplace", {"loc": LOC, "scale": SCALE}, {}, ("cdf", "icdf", "mode")),
+    "Bernoulli probs": ("Bernoulli", {"probs": PROBS}, {}, ("mode",)),
+    "Bernoulli logits": ("Bernoulli", {"logits": LOC}, {}, ()),
+    "Binomial": ("Binomial", {"probs": PROBS}, {"total_count": 5}, ("mode",)),
+    "Categorical probs": ("Categorical", {"probs": WEIGHTS}, {}, ("mode",)),
+    "Categorical logits": ("Categorical", {"logits": LOC}, {}, ()),
+    "OneHotCategorical": ("OneHotCategorical", {"logits": LOC}, {}, ("mode",)),
+    "Poisson": ("Poisson", {"rate": RATE * 3}, {}, ("mode",)),
+    "Gamma": ("Gamma", {"concentration": CONCENTRATION, "rate": RATE}, {}, ("mode",)),
+    "Chi2": ("Chi2", {"df": CONCENTRATION * 2}, {}, ()),
+    "Beta": ("Beta", {"concentration1": CONCENTRATION, "concentration0": RATE * 2}, {}, ()),
+    "Dirichlet": ("Dirichlet", {"concentration": CONCENTRATION}, {}, ()),
+    "MultivariateNormal scale_tril": ("MultivariateNormal", {"loc": LOC, "scale_tril": TRIL}, {}, ("mode",)),
+    "MultivariateNormal covariance": ("MultivariateNormal", {"loc": LOC[0], "covariance_matrix":
+                                                             TRIL @ TRIL.swapaxes(-1, -2)}, {}, ()),
+    "MultivariateNormal precision": ("MultivariateNormal", {"loc": LOC, "precision_matrix":
+                                                            TRIL @ TRIL.swapaxes(-1, -2)}, {}, ()),
+}
+NO_ENTROPY = {"Poisson", "Binomial"}  # PyTorch has none either (or not in closed form)
+DISCRETE_MEAN_NAN = {"Categorical probs", "Categorical logits"}
+
+
+def make(library, name, device=None):
+    class_name, arrays, extra, _ = CASES[name]
+    if library is tinynn:
+        params = {key: tinynn.tensor(value, device=device, requires_grad=True) for key, value in arrays.items()}
+        return getattr(D, class_name)(**params, **extra), params
+    params = {key: library.tensor(value, requires_grad=True) for key, value in arrays.items()}
+    return getattr(library.distributions, class_name)(**params, **extra), params
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_matches_torch(name, torch, device):
+    ours, our_params = make(tinynn, name, device)
+    theirs, their_params = make(torch, name)
+    torch.manual_seed(0)
+    values = theirs.sample((4,))
+    assert ours.batch_shape == tuple(theirs.batch_shape) and ours.event_shape == tuple(theirs.event_shape)
+    outputs = [(ours.log_prob(tinynn.tensor(values.numpy(), device=device)), theirs.log_prob(values), "log_prob")]
+    if name not in NO_ENTROPY:
+        outputs.append((ours.entropy(), theirs.entropy(), "entropy"))
+    if name not in DISCRETE_MEAN_NAN:
+        outputs += [(ours.mean, theirs.mean, "mean"), (ours.variance, theirs.variance, "variance"),
+                    (ours.stddev, theirs.stddev, "stddev")]
+    for method in CASES[name][3]:
+        if method == "mode":
+            outputs.append((ours.mode, theirs.mode, "mode"))
+        elif method == "cdf":
+            outputs.append((ours.cdf(tinynn.tensor(values.numpy(), device=device)), theirs.cdf(values), "cdf"))
+        else:
+            quantiles = np.linspace(0.05, 0.95, 6).reshape(6, 1, 1)
+            outputs.append((ours.icdf(tinynn.tensor(quantiles, device=device)), theirs.icdf(torch.tensor(quantiles)),
+                            "icdf"))
+    for our, their, what in outputs:
+        assert_close(our, their.detach(), rtol=1e-9, atol=1e-10, what=f"{name} {what}")
+    total = sum(our.sum() for our, _, what in outputs if what not in ("mode",) and our.dtype.kind == "f")
+    their_total = sum(their.sum() for _, their, what in outputs if what not in ("mode",) and their.dtype.is_floating_point)
+    total.backward()
+    their_total.backward()
+    for key, parameter in our_params.items():
+        assert_close(parameter.grad, their_params[key].grad, rtol=1e-8, atol=1e-10, what=f"{name} d/d{key}")
+
+
+KL_PAIRS = [("Normal", "Normal"), ("LogNormal", "LogNormal"), ("Exponential", "Exponential"), ("Laplace", "Laplace"),
+            ("Bernoulli probs", "Bernoulli logits"), ("Categorical probs", "Categorical probs"), ("Categorical logits", "Categorical logits"),
+            ("OneHotCategorical", "OneHotCategorical"),
+            ("Poisson", "Poisson"), ("Gamma", "Gamma"), ("Beta", "Beta"), ("Dirichlet", "Dirichlet"),
+            ("MultivariateNormal scale_tril", "MultivariateNormal covariance"), ("Uniform", "Uniform")]
+
+
+def shifted(library, name, device=None):
+    """A second distribution of the same kind with other parameters."""
+    class_name, arrays, extra, _ = CASES[name]
+    uneven = np.linspace(1.2, 1.6, 3)  # not the same along the last axis, so normalised probabilities change too
+
+    def move(key, value):
+        if key in ("loc", "logits"):
+            return value + 0.4 * uneven[:value.shape[-1]] if value.shape[-1] <= 3 else value + 0.4
+        if key == "probs":
+            return value * 0.6 + 0.1 * uneven[:value.shape[-1]] if value.shape[-1] <= 3 else value * np.linspace(1, 2, 4)
+        if key in ("scale_tril", "covariance_matrix"):
+            return value * 1.3
+        return value * uneven[:value.shape[-1]]
+    moved = {key: move(key, value) for key, value in arrays.items()}
+    if class_name == "Uniform":
+        moved = {"low": arrays["low"] - 0.3, "high": arrays["high"] + 0.2}
+    if library is tinynn:
+        params = {key: tinynn.tensor(value, device=device, requires_grad=True) for key, value in moved.items()}
+        return getattr(D, class_name)(**params, **extra), params
+    params = {key: library.tensor(value, requires_grad=True) for key, value in moved.items()}
+    return getattr(library.distributions, class_name)(**params, **extra), params
+
+
+@pytest.mark.parametrize("pair", KL_PAIRS, ids=[f"{p}-{q}" for p, q in KL_PAIRS])
+def test_kl_divergence_matches_torch(pair, torch, device):
+    (p, p_params), (q, q_params) = make(tinynn, pair[0], device), shifted(tinynn, pair[1], device)
+    (tp, tp_params), (tq, tq_params) = make(torch, pair[0]), shifted(torch, pair[1])
+    ours, theirs = D.kl_divergence(p, q), torch.distributions.kl_divergence(tp, tq)
+    assert_close(ours, theirs.detach(), rtol=1e-9, atol=1e-10, what="kl")
+    if np.isfinite(theirs.detach().numpy()).all():
+        ours.sum().backward()
+        theirs.sum().backward()
+        for mine, other in ((p_params, tp_params), (q_params, tq_params)):
+            for key in mine:
+                assert_close(mine[key].grad, other[key].grad, rtol=1e-8, atol=1e-10, what=f"kl d/d{key}")
+    assert (D.kl_divergence(p, p).numpy() < 1e-12).all()
+
+
+def test_kl_of_independent_normals_equals_the_diagonal_multivariate_normal():
+    loc, scale = tinynn.tensor(LOC), tinynn.tensor(SCALE)
+    diagonal = D.Independent(D.Normal(loc, scale), 1)
+    other = D.Independent(D.Normal(loc + 1, scale * 2), 1)
+    full = D.MultivariateNormal(loc, scale_tril=tinynn.tensor(np.eye(3) * SCALE[..., None]))
+    full_other = D.MultivariateNormal(loc + 1, scale_tril=tinynn.tensor(np.eye(3) * 2 * SCALE[..., None]))
+    assert diagonal.batch_shape == (2,) and diagonal.event_shape == (3,)
+    assert_close(D.kl_divergence(diagonal, other), D.kl_divergence(full, full_other), rtol=1e-12, what="kl")
+    x = tinynn.tensor(RNG.standard_normal((5, 2, 3)))
+    assert_close(diagonal.log_prob(x), full.log_prob(x), rtol=1e-12, what="log_prob")
+    assert_close(diagonal.entropy(), full.entropy(), rtol=1e-12, what="entropy")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_samples_have_the_shape_moments_and_seed_they_should(name, device):
+    distribution, _ = make(tinynn, name, device)
+    tinynn.manual_seed(3)
+    draws = distribution.sample((4000,))
+    tinynn.manual_seed(3)
+    again = distribution.sample((4000,))
+    assert draws.shape == (4000,) + distribution.batch_shape + distribution.event_shape
+    np.testing.assert_array_equal(draws.numpy(), again.numpy())
+    assert not draws.requires_grad
+    values = draws.numpy().astype(np.float64)
+    if name in DISCRETE_MEAN_NAN:
+        values = np.eye(WEIGHTS.shape[-1] if "probs" in name else 3)[values.astype(int)]
+        mean = distribution.probs.detach().numpy()
+        variance = mean * (1 - mean)
+    else:
+        mean, variance = distribution.mean.detach().numpy(), distribution.variance.detach().numpy()
+    # the sample mean lies within 5 standard errors of the mean (a fixed seed: this is not flaky)
+    assert np.all(np.abs(values.mean(0) - mean) < 5 * np.sqrt(variance / 4000) + 1e-12)
+    assert np.isfinite(distribution.log_prob(draws).numpy()).all()
+
+
+def test_rsample_is_differentiable_by_reparameterisation(device):
+    loc = tinynn.tensor(LOC, device=device, requires_grad=True)
+    scale = tinynn.tensor(SCALE, device=device, requires_grad=True)
+    normal = D.Normal(loc, scale)
+    draws = normal.rsample((50,))
+    draws.sum().backward()
+    np.testing.assert_allclose(loc.grad.numpy(), 50)
+    noise = (draws.detach().numpy() - LOC) / SCALE
+    np.testing.assert_allclose(scale.grad.numpy(), noise.sum(0), rtol=1e-10)
+    for distribution in (D.Uniform(loc, loc + scale), D.Exponential(scale), D.Laplace(loc, scale),
+                         D.LogNormal(loc, scale), D.MultivariateNormal(loc, scale_tril=tinynn.tensor(TRIL, device=device))):
+        loc.grad = scale.grad = None
+        distribution.rsample((3,)).sum().backward()
+        assert loc.grad is not None or scale.grad is not None
+    with pytest.raises(NotImplementedError, match="Gamma has no reparameterized sample in tinynn"):
+        D.Gamma(scale, scale).rsample()
+    with pytest.raises(NotImplementedError, match="Bernoulli has no reparameterized sample"):
+        D.Bernoulli(probs=tinynn.tensor(PROBS)).rsample()
+
+
+def test_enumerate_support_as_torch(torch):
+    for name in ("Bernoulli probs", "Categorical probs", "OneHotCategorical", "Binomial"):
+        ours, _ = make(tinynn, name)
+        theirs, _ = make(torch, name)
+        for expand in (True, False):
+            assert_close(ours.enumerate_support(expand), theirs.enumerate_support(expand).double(),
+                         what=f"{name} support")
+
+
+def test_bad_parameters_and_values_are_clear_errors():
+    with pytest.raises(ValueError, match=r"Normal: expected parameter scale of shape \(2,\) to satisfy the constraint "
+                                         r"GreaterThan\(lower_bound=0.0\)"):
+        D.Normal(tinynn.zeros(2), tinynn.tensor([1.0, -1.0]))
+    with pytest.raises(ValueError, match="Bernoulli: give either probs or logits, not both"):
+        D.Bernoulli(probs=0.5, logits=0.0)
+    with pytest.raises(ValueError, match=r"Bernoulli: expected value .* to satisfy the constraint Boolean\(\)"):
+        D.Bernoulli(probs=tinynn.tensor([0.3])).log_prob(tinynn.tensor([0.5]))
+    with pytest.raises(ValueError, match=r"Categorical: expected value .* IntegerInterval\(lower_bound=0, upper_bound=2\)"):
+        D.Categorical(probs=tinynn.tensor([0.2, 0.3, 0.5])).log_prob(tinynn.tensor(3))
+    with pytest.raises(ValueError, match=r"Normal.log_prob: a value of shape \(3,\) does not broadcast"):
+        D.Normal(tinynn.zeros(2), tinynn.ones(2)).log_prob(tinynn.zeros(3))
+    with pytest.raises(ValueError, match="MultivariateNormal: give exactly one of"):
+        D.MultivariateNormal(tinynn.zeros(2))
+    with pytest.raises(ValueError, match="Uniform: expected low < high"):
+        D.Uniform(1.0, 0.0)
+    with pytest.raises(NotImplementedError, match="kl_divergence: no formula for Normal and Laplace"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Laplace(0.0, 1.0))
+    unchecked = D.Normal(tinynn.zeros(1), tinynn.tensor([-1.0]), validate_args=False)
+    with np.errstate(invalid="ignore"):  # log of the negative scale: NaN, unchecked as asked
+        assert np.isnan(unchecked.log_prob(tinynn.zeros(1)).item())

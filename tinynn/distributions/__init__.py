@@ -1,0 +1,22 @@
+"""``tinynn.distributions``: probability distributions with PyTorch's names and shapes, to sample
+from (with ``rsample`` for reparameterised, differentiable draws), score (``log_prob``), and
+compare (``kl_divergence``), on the CPU or the GPU. Every formula is built from tinynn's
+differentiable ops, so gradients with respect to the parameters come from autograd."""
+from . import constraints
+from .bernoulli import Bernoulli
+from .binomial import Binomial
+from .categorical import Categorical, OneHotCategorical
+from .distribution import Distribution
+from .exponential import Exponential
+from .gamma import Beta, Chi2, Dirichlet, Gamma
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal
+from .normal import LogNormal, Normal
+from .poisson import Poisson
+from .uniform import Uniform
+
+__all__ = ["Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Binomial",
+           "Categorical", "OneHotCategorical", "Poisson", "Gamma", "Chi2", "Beta", "Dirichlet", "MultivariateNormal",
+           "Independent", "kl_divergence", "register_kl", "constraints"]

@@ -1,0 +1,68 @@
+"""The Bernoulli distribution: 1 with probability p, else 0."""
+import functools
+
+from ..nn import functional as F
+from ..tensor import Tensor, where
+from . import constraints
+from .distribution import Distribution, broadcast_all
+from .utils import exactly_one, logits_to_probs, probs_to_logits
+
+
+class Bernoulli(Distribution):
+    """P(1) = probs = sigmoid(logits).  log P(x) = x log p + (1 - x) log(1 - p), computed from the
+    logits as -BCEWithLogits(logits, x) (no log of 0)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args=True):
+        exactly_one(probs, logits, "Bernoulli")
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+        else:
+            (self.logits,) = broadcast_all(logits)
+        super().__init__(self._param.shape, (), validate_args)
+
+    @property
+    def _param(self):
+        return self.__dict__.get("probs", self.__dict__.get("logits"))
+
+    @functools.cached_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @functools.cached_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    def sample(self, sample_shape=()):
+        uniform = self._noise("uniform", self._extended_shape(sample_shape))
+        return Tensor._from_op((uniform.data < self.probs.data).astype(self._param.dtype), False)
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -F.binary_cross_entropy_with_logits(logits, value, reduction="none")
+
+    def entropy(self):
+        return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    def enumerate_support(self, expand=True):
+        values = self._param.new_tensor([0.0, 1.0]).reshape((2,) + (1,) * len(self.batch_shape))
+        return values.expand((2,) + self.batch_shape) if expand else values
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def mode(self):
+        return where((self.probs == 0.5).data, float("nan"), (self.probs >= 0.5).to(dtype=self._param.dtype))
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def _like(self):
+        return self._param

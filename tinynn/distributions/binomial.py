@@ -1,0 +1,77 @@
+"""The binomial distribution: successes in total_count independent trials."""
+import functools
+
+import numpy as np
+
+from . import constraints
+from .distribution import Distribution, broadcast_all
+from .utils import exactly_one, logits_to_probs, probs_to_logits
+
+
+class Binomial(Distribution):
+    """P(k) = C(n, k) p^k (1 - p)^(n - k).  From the logits l, as PyTorch, without log(0):
+    log P(k) = k l - n (max(l, 0) + log(1 + e^-|l|)) + log C(n, k), the binomial coefficient by lgamma."""
+
+    arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
+                       "logits": constraints.real}
+    has_enumerate_support = True
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=True):
+        exactly_one(probs, logits, "Binomial")
+        if probs is not None:
+            self.total_count, self.probs = broadcast_all(total_count, probs)
+            param = self.probs
+        else:
+            self.total_count, self.logits = broadcast_all(total_count, logits)
+            param = self.logits
+        self.total_count = self.total_count.to(dtype=param.dtype)
+        super().__init__(param.shape, (), validate_args)
+
+    def _like(self):
+        return self.__dict__.get("probs", self.__dict__.get("logits"))
+
+    @functools.cached_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @functools.cached_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @property
+    def support(self):
+        return constraints.Constraint("IntegerInterval(lower_bound=0, upper_bound=total_count)",
+                                      lambda xp, x: (x >= 0) & (x <= self.total_count.data) & (x == xp.floor(x)),
+                                      is_discrete=True)
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        return self._host_draws(lambda generator, n, p: generator.binomial(n.astype(np.int64), p, size=shape),
+                                self.total_count, self.probs)
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        n, logits = self.total_count, self.logits
+        log_choose = (n + 1).lgamma() - (value + 1).lgamma() - (n - value + 1).lgamma()
+        softplus = logits.clip(0, None) + (-logits.abs()).exp().log1p()  # -log(1 - p)
+        return log_choose + value * logits - n * softplus
+
+    def enumerate_support(self, expand=True):
+        count = int(self.total_count.data.max())
+        if not bool((self.total_count.data == count).all()):
+            raise NotImplementedError("Binomial.enumerate_support: needs one total_count for the whole batch")
+        values = self._like().new_tensor(np.arange(count + 1, dtype=np.float64)).reshape(
+            (-1,) + (1,) * len(self.batch_shape))
+        return values.expand((count + 1,) + self.batch_shape) if expand else values
+
+    @property
+    def mean(self):
+        return self.total_count * self.probs
+
+    @property
+    def mode(self):
+        return ((self.total_count + 1) * self.probs).floor().minimum(self.total_count)
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)

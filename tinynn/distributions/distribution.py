@@ -1,0 +1,147 @@
+"""``Distribution``: the interface every distribution shares, with PyTorch's names and shapes.
+
+Shapes: a distribution has a ``batch_shape`` (independent distributions side by side, from its
+parameters' broadcast shape) and an ``event_shape`` (the shape of one draw: () for a scalar, (k,)
+for a vector); ``sample(sample_shape)`` returns sample_shape + batch_shape + event_shape and
+``log_prob(value)`` one number per event: sample_shape + batch_shape.
+
+``rsample`` draws by reparameterisation, x = f(parameters, noise), so gradients flow from the
+draws to the parameters (the VAE trick); ``sample`` draws without recording a graph.
+"""
+import math
+
+import numpy as np
+
+from .. import backend, random
+from ..autograd import no_grad
+from ..tensor import Tensor
+from . import constraints
+
+
+class Distribution:
+    has_rsample = False
+    has_enumerate_support = False
+    arg_constraints = {}
+    support = None
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=True):
+        self._batch_shape, self._event_shape = tuple(batch_shape), tuple(event_shape)
+        self._validate_args = validate_args
+        if validate_args:  # the parameters given (set as attributes before this runs)
+            for name, constraint in self.arg_constraints.items():
+                if isinstance(self.__dict__.get(name), Tensor):
+                    constraints.check(constraint, self.__dict__[name], f"parameter {name}", type(self).__name__)
+
+    @property
+    def batch_shape(self):
+        return self._batch_shape
+
+    @property
+    def event_shape(self):
+        return self._event_shape
+
+    def _extended_shape(self, sample_shape=()):
+        return tuple(sample_shape) + self._batch_shape + self._event_shape
+
+    def sample(self, sample_shape=()):
+        """A draw of shape sample_shape + batch_shape + event_shape, with no graph."""
+        with no_grad():
+            return self.rsample(sample_shape)
+
+    def sample_n(self, n):
+        return self.sample((n,))
+
+    def rsample(self, sample_shape=()):
+        raise NotImplementedError(f"{type(self).__name__} has no reparameterized sample (rsample); use sample()")
+
+    def log_prob(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.log_prob is not implemented")
+
+    def cdf(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.cdf is not implemented")
+
+    def icdf(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.icdf is not implemented")
+
+    def entropy(self):
+        raise NotImplementedError(f"{type(self).__name__}.entropy is not implemented")
+
+    def enumerate_support(self, expand=True):
+        raise NotImplementedError(f"{type(self).__name__} has no finite support to enumerate")
+
+    @property
+    def mean(self):
+        raise NotImplementedError(f"{type(self).__name__}.mean is not implemented")
+
+    @property
+    def mode(self):
+        raise NotImplementedError(f"{type(self).__name__}.mode is not implemented")
+
+    @property
+    def variance(self):
+        raise NotImplementedError(f"{type(self).__name__}.variance is not implemented")
+
+    @property
+    def stddev(self):
+        return self.variance.sqrt()
+
+    def perplexity(self):
+        return self.entropy().exp()
+
+    def _validate_sample(self, value):
+        """``value`` as a Tensor on the parameters' device; with validation, its shape must
+        broadcast with batch_shape + event_shape and its values lie in the support."""
+        value = value if isinstance(value, Tensor) else self._like().new_tensor(value)
+        if not self._validate_args:
+            return value
+        event = len(self._event_shape)
+        if event and tuple(value.shape[-event:]) != self._event_shape:
+            raise ValueError(f"{type(self).__name__}.log_prob: the value's last dimensions {tuple(value.shape)} must "
+                             f"be the event shape {self._event_shape}")
+        try:
+            np.broadcast_shapes(tuple(value.shape), self._batch_shape + self._event_shape)
+        except ValueError:
+            raise ValueError(f"{type(self).__name__}.log_prob: a value of shape {tuple(value.shape)} does not broadcast "
+                             f"with batch_shape + event_shape {self._batch_shape + self._event_shape}") from None
+        if self.support is not None:
+            constraints.check(self.support, value, "value", type(self).__name__)
+        return value
+
+    def _like(self):
+        """A parameter tensor, for the dtype and device of draws."""
+        return next(value for value in self.__dict__.values() if isinstance(value, Tensor))
+
+    def _noise(self, kind, shape):
+        """Standard draws ("normal", "uniform" in [0, 1), "exponential") of ``shape`` on the
+        parameters' device, from tinynn's seeded generators."""
+        like = self._like()
+        generator = random.generator_for(backend.get_array_module(like.data))
+        draw = {"normal": generator.standard_normal, "uniform": generator.random,
+                "exponential": generator.standard_exponential}[kind]
+        return Tensor._from_op(draw(tuple(shape), dtype=like.dtype), False)
+
+    def _host_draws(self, draw, *parameters):
+        """Draws whose distribution depends on the parameters (Poisson, gamma): made by NumPy's
+        generator from the parameters' values, then placed on their device."""
+        like = self._like()
+        values = draw(random.cpu_generator(), *(p.numpy().astype(np.float64) for p in parameters))
+        return Tensor._from_op(backend.to_device(np.asarray(values).astype(like.dtype), like.device), False)
+
+    def __repr__(self):
+        shown = ", ".join(f"{name}: {tuple(getattr(self, name).shape) if getattr(self, name).ndim else getattr(self, name).item()}"
+                          for name in self.arg_constraints if isinstance(self.__dict__.get(name), Tensor))
+        return f"{type(self).__name__}({shown})"
+
+
+def broadcast_all(*values):
+    """The parameters as Tensors of one broadcast shape, on one device and dtype (numbers take the
+    dtype and device of a Tensor among them, float32 on the CPU if there is none)."""
+    like = next((value for value in values if isinstance(value, Tensor)), None)
+    tensors = [value if isinstance(value, Tensor) else
+               (like._operand(float(value)) if like is not None else Tensor(np.asarray(value, dtype=np.float32)))
+               for value in values]
+    shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return [t if tuple(t.shape) == shape else t.expand(shape) for t in tensors]
+
+
+HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)

@@ -1,0 +1,99 @@
+"""The normal (Gaussian) distribution N(loc, scale^2)."""
+import math
+
+from . import constraints
+from .distribution import HALF_LOG_TWO_PI, Distribution, broadcast_all
+
+
+class Normal(Distribution):
+    """p(x) = exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi)).
+
+    rsample: x = loc + scale * e with e ~ N(0, 1), so dx/dloc = 1 and dx/dscale = e.
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=True):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, (), validate_args)
+
+    def rsample(self, sample_shape=()):
+        return self.loc + self.scale * self._noise("normal", self._extended_shape(sample_shape))
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        return -((value - self.loc) ** 2) / (2 * self.scale ** 2) - self.scale.log() - HALF_LOG_TWO_PI
+
+    def cdf(self, value):
+        value = self._validate_sample(value)
+        return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
+
+    def icdf(self, value):
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
+
+    def entropy(self):
+        return 0.5 + HALF_LOG_TWO_PI + self.scale.log()
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return self.scale ** 2
+
+    @property
+    def stddev(self):
+        return self.scale
+
+
+class LogNormal(Distribution):
+    """x = e^y with y ~ N(loc, scale^2): p(x) = Normal(loc, scale).p(log x) / x."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=True):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        self.base_dist = Normal(self.loc, self.scale, validate_args=False)
+        super().__init__(self.loc.shape, (), validate_args)
+
+    def rsample(self, sample_shape=()):
+        return self.base_dist.rsample(sample_shape).exp()
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        log_value = value.log()
+        return self.base_dist.log_prob(log_value) - log_value
+
+    def cdf(self, value):
+        return self.base_dist.cdf(self._validate_sample(value).log())
+
+    def icdf(self, value):
+        return self.base_dist.icdf(value).exp()
+
+    def entropy(self):
+        return self.base_dist.entropy() + self.loc
+
+    @property
+    def mean(self):
+        return (self.loc + self.scale ** 2 / 2).exp()
+
+    @property
+    def mode(self):
+        return (self.loc - self.scale ** 2).exp()
+
+    @property
+    def variance(self):
+        scale_squared = self.scale ** 2
+        return scale_squared.expm1() * (2 * self.loc + scale_squared).exp()
+
+
+__all__ = ["Normal", "LogNormal"]

@@ -1,0 +1,35 @@
+"""The Poisson distribution: counts of events at rate lambda."""
+from . import constraints
+from .distribution import Distribution, broadcast_all
+from ..tensor_functions import xlogy
+
+
+class Poisson(Distribution):
+    """P(k) = rate^k e^-rate / k!, so log P(k) = k log(rate) - rate - lgamma(k + 1)."""
+
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, rate, validate_args=True):
+        (self.rate,) = broadcast_all(rate)
+        super().__init__(self.rate.shape, (), validate_args)
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        return self._host_draws(lambda generator, rate: generator.poisson(rate, size=shape), self.rate)
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        return xlogy(value, self.rate) - self.rate - (value + 1).lgamma()
+
+    @property
+    def mean(self):
+        return self.rate
+
+    @property
+    def mode(self):
+        return self.rate.floor()
+
+    @property
+    def variance(self):
+        return self.rate

@@ -232,13 +232,29 @@ def test_create_graph_keeps_the_graph_and_runs_hooks_on_tensors():
 
 def test_ops_without_a_differentiable_backward_say_so(rng):
     x = leaf(rng.standard_normal((1, 2, 4, 4)))
-    out = F.max_pool2d(x.prod(dim=0, keepdim=True), 2).sum()
-    with pytest.raises(NotImplementedError, match="create_graph: the backward of Prod is not differentiable"):
+    grid = F.affine_grid(tinynn.tensor(np.array([[[0.9, 0.1, 0.0], [0.0, 1.1, 0.1]]])), (1, 2, 3, 3))
+    out = F.grid_sample(F.max_pool2d(x, 1), grid, align_corners=False).sum()
+    with pytest.raises(NotImplementedError, match="create_graph: the backward of GridSample is not differentiable"):
         autograd.grad(out, x, create_graph=True)
-    with pytest.raises(NotImplementedError, match="the backward of GridSample is not differentiable"):
-        grid = F.affine_grid(tinynn.tensor(np.array([[[0.9, 0.1, 0.0], [0.0, 1.1, 0.1]]])), (1, 2, 3, 3))
-        autograd.grad(F.grid_sample(x, grid, align_corners=False).sum(), x, create_graph=True)
+    log_probs = leaf(rng.standard_normal((5, 1, 3)))
+    loss = F.ctc_loss(F.log_softmax(log_probs, 2), tinynn.tensor([[1, 2]]), [5], [2])
+    with pytest.raises(NotImplementedError, match="the backward of CTCLoss is not differentiable"):
+        autograd.grad(loss, log_probs, create_graph=True)
     assert autograd.grad(out, x)[0].shape == x.shape  # the first derivative is there as always
+
+
+def test_second_derivatives_of_products_with_zeros_match_torch(torch, rng):
+    values = rng.standard_normal((3, 4))
+    values[1, 2] = 0.0  # one zero: the gradient needs the product of the others, no division
+    values[2, 0] = values[2, 3] = 0.0  # two: the first derivatives vanish, the second do not
+    x, tx = leaf(values), torch.tensor(values, requires_grad=True)
+    first, = autograd.grad(x.prod(1).sum() + x.prod(), x, create_graph=True)
+    t_first, = torch.autograd.grad(tx.prod(1).sum() + tx.prod(), tx, create_graph=True)
+    weights = rng.standard_normal(values.shape)
+    second, = autograd.grad((first * tinynn.tensor(weights)).sum(), x)
+    t_second, = torch.autograd.grad((t_first * torch.tensor(weights)).sum(), tx)
+    assert_close(first, t_first.detach(), rtol=1e-12, atol=1e-14, what="first derivative")
+    assert_close(second, t_second, rtol=1e-12, atol=1e-14, what="second derivative")
 
 
 def test_gradgradcheck_catches_a_wrong_second_derivative():
@@ -320,14 +336,16 @@ def test_dtype_and_device_moves_are_recorded(device):
 
 def test_grad_walks_only_the_branches_that_lead_to_its_inputs(rng):
     """autograd.grad runs the backward of the ops between its outputs and inputs only: a branch
-    that leads elsewhere (here through a product, whose backward cannot be recorded) is not visited,
+    that leads elsewhere (here through grid_sample, whose backward cannot be recorded) is not visited,
     and neither is what made the inputs themselves."""
     x, points = leaf(rng.standard_normal(3)), leaf(rng.standard_normal((4, 2)))
-    out = (x ** 3).sum() + points.prod(dim=1).sum()
+    grid = F.affine_grid(tinynn.tensor(np.array([[[0.9, 0.1, 0.0], [0.0, 1.1, 0.1]]])), (1, 1, 3, 3))
+    sampled = F.grid_sample(points.reshape(1, 1, 4, 2), grid, align_corners=False)
+    out = (x ** 3).sum() + sampled.sum()
     first, = autograd.grad(out, x, create_graph=True)
     second, = autograd.grad(first.sum(), x)
     assert_close(second, 6 * x.numpy(), rtol=1e-12)
     assert points.grad is None  # nothing accumulated anywhere by grad()
-    made = points.prod(dim=1).sum() * x  # the gradient with respect to ``made`` needs nothing of Prod's backward
+    made = sampled.sum() * x  # the gradient with respect to ``made`` needs nothing of GridSample's backward
     first, = autograd.grad((made ** 2).sum(), made, create_graph=True)
     assert_close(first, 2 * made.detach().numpy(), rtol=1e-12)

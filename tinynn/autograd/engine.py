@@ -15,7 +15,7 @@ backward runs as recorded Tensor ops (``Function.backward_graph``), so a gradien
 of its own and can be differentiated again: Hessian-vector products, gradient penalties,
 d/dx of a network's output inside a loss. Every op supports it but these, which raise
 ``NotImplementedError`` naming themselves when a gradient of a gradient would pass through them:
-``prod``, ``grid_sample`` and CTC loss. (The recurrent layers replay
+``grid_sample`` and CTC loss. (The recurrent layers replay
 their recurrence as recorded ops.) (Attention, the transformer layers and the
 other composite layers are made of supported ops.) An op whose gradient is on purpose not its
 derivative (``scale_grad_by_freq``) differentiates that gradient.

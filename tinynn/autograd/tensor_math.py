@@ -95,6 +95,13 @@ class TensorMath:
             return self.array_module.take(x, index, axis=axis)
         return x[(slice(None),) * (axis % x.ndim) + (index,)]
 
+    def cumprod(self, x, axis):
+        if not isinstance(x, _tensor_type()):
+            return self.array_module.cumprod(x, axis=axis)
+        from ..tensor_functions import cumprod
+
+        return cumprod(x, axis)
+
     def tril(self, x, k=0):
         return x.tril(k) if isinstance(x, _tensor_type()) else self.array_module.tril(x, k)
 

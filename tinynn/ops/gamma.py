@@ -120,7 +120,7 @@ def polygamma_of(n, x):
 
 
 class Lgamma(Function):
-    """y = log |Gamma(x)|.  dy/dx = digamma(x)."""
+    """y = log |Gamma(x)|.  f'(x) = digamma(x), so dL/dx = dL/dy * digamma(x)."""
 
     graph_saved = {"x": 0}
 
@@ -133,7 +133,8 @@ class Lgamma(Function):
 
 
 class Polygamma(Function):
-    """y = psi_n(x), the n-th derivative of digamma (n = 0: digamma itself).  dy/dx = psi_(n+1)(x)."""
+    """y = psi_n(x), the n-th derivative of digamma (n = 0: digamma itself).
+    f'(x) = psi_(n+1)(x), so dL/dx = dL/dy * psi_(n+1)(x)."""
 
     graph_saved = {"x": 0}
 

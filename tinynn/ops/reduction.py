@@ -126,7 +126,11 @@ class LogSumExp(Function):
 class Prod(Function):
     """y = product of x over ``axes``.  dL/dx_i = dL/dy * (product of the other elements), computed
     as (product of those before i) * (product of those after i), exclusive cumulative products,
-    so a zero among the x costs no division by zero."""
+    so a zero among the x costs no division by zero. Under create_graph the cumulative products
+    are recorded scans (tinynn.tensor_functions.cumprod), so the second derivative needs no
+    division either."""
+
+    graph_saved = {"x": 0}
 
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims

@@ -201,6 +201,12 @@ def pinverse(input, rcond=1e-15):
     return pinv(input, rtol=rcond)
 
 
+def matrix_exp(input):
+    from .linalg import matrix_exp as exponential
+
+    return exponential(input)
+
+
 def matrix_power(input, n):
     from .linalg import matrix_power as power
 
@@ -220,5 +226,5 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "as_tensor",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
-                      "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "erfc", "erfinv", "lgamma", "digamma",
+                      "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
                       "polygamma", "mvlgamma"] + _COMPOSED

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import backend
 from .ops.decompositions import QR, SVD, Cholesky, PseudoInverse, SymmetricEigen, cutoff
-from .ops.linalg import Determinant, Inverse, LogAbsDeterminant, Solve
+from .ops.linalg import Determinant, Inverse, LogAbsDeterminant, MatrixExp, Solve
 from .tensor import Tensor
 
 QRResult = collections.namedtuple("QRResult", ["Q", "R"])
@@ -112,6 +112,33 @@ def norm(A, ord=None, dim=None, keepdim=False):
     if (dim is None and A.ndim == 2) or (isinstance(dim, (tuple, list)) and len(dim) == 2):
         return matrix_norm(A, ord, (-2, -1) if dim is None else tuple(dim), keepdim)
     return vector_norm(A, ord, dim, keepdim)
+
+
+def matrix_exp(A):
+    """e^A = sum A^k / k! of square matrices (..., n, n) (Pade approximation with scaling and squaring)."""
+    _square(A, "matrix_exp")
+    return MatrixExp()(A)
+
+
+def householder_product(A, tau):
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T, where v_i is column i of A
+    (m, n) below its diagonal with a 1 on it (LAPACK's orgqr, as torch.linalg.householder_product);
+    differentiable in A and tau, one reflector applied at a time."""
+    _matrices(A, "householder_product")
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
+    if k > n or n > m:
+        raise ValueError(f"householder_product: expected m >= n >= k for A (..., m, n) and tau (..., k), got A "
+                         f"{tuple(A.shape)} and tau {tuple(tau.shape)}")
+    xp = backend.get_array_module(A.data)
+    below = Tensor._from_op(xp.tril(xp.ones((m, n), dtype=A.dtype), -1), False)
+    unit = Tensor._from_op(xp.eye(m, n, dtype=A.dtype), False)
+    reflectors = A * below + unit
+    q = Tensor._from_op(xp.broadcast_to(xp.eye(m, dtype=A.dtype), A.shape[:-2] + (m, m)).copy(), False)
+    for i in range(k):
+        v = reflectors[..., :, i:i + 1]
+        q = q - (q @ v) * tau[..., i:i + 1].unsqueeze(-1) @ v.mT
+    return q[..., :, :n]
 
 
 def cholesky(A, upper=False):
@@ -320,6 +347,6 @@ def cond(A, p=None):
     return where(singular, float("inf"), matrix_norm(invertible, p) * matrix_norm(inv(invertible), p))
 
 
-__all__ = ["inv", "det", "slogdet", "solve", "vector_norm", "matrix_norm", "norm", "cholesky", "qr", "eigh", "eigvalsh",
+__all__ = ["matrix_exp", "householder_product", "inv", "det", "slogdet", "solve", "vector_norm", "matrix_norm", "norm", "cholesky", "qr", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "solve_triangular", "matrix_power", "multi_dot", "cross",
            "vecdot", "cond"]

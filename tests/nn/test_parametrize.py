@@ -1,6 +1,7 @@
 """nn.utils.parametrize and nn.utils.parametrizations: PyTorch's state-dict keys, the same training
 steps as PyTorch for weight and spectral normalization, custom parametrizations with their
-gradients, assignment through right_inverse, stacking, removal, and clear errors."""
+gradients, assignment through right_inverse, stacking, removal, and clear errors; orthogonal
+weights (matrix_exp, Cayley, Householder) as PyTorch's, orthogonal before and after training."""
 import numpy as np
 import pytest
 
@@ -11,7 +12,10 @@ from helpers import assert_close
 
 LAYERS = {"linear": (lambda m: m.Linear(4, 3), (5, 4)), "conv2d": (lambda m: m.Conv2d(2, 3, 3), (2, 2, 5, 5)),
           "conv_transpose2d": (lambda m: m.ConvTranspose2d(2, 3, 3), (2, 2, 4, 4))}
-WRAPPERS = {"weight_norm": {}, "weight_norm dim=None": {"dim": None}, "spectral_norm": {"n_power_iterations": 2}}
+WRAPPERS = {"weight_norm": {}, "weight_norm dim=None": {"dim": None}, "spectral_norm": {"n_power_iterations": 2},
+            "orthogonal": {}, "orthogonal cayley": {"orthogonal_map": "cayley"},
+            "orthogonal householder": {"orthogonal_map": "householder"},
+            "orthogonal without trivialization": {"orthogonal_map": "householder", "use_trivialization": False}}
 
 
 @pytest.mark.parametrize("wrapper", list(WRAPPERS))
@@ -40,6 +44,51 @@ def test_three_training_steps_match_torch(layer, wrapper, torch, rng, device):
         t_optimizer.zero_grad()
     for key, value in ours.state_dict().items():
         assert_close(value, theirs.state_dict()[key], rtol=1e-9, atol=1e-11, what=key)
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 3, 3)])
+@pytest.mark.parametrize("orthogonal_map", ["matrix_exp", "cayley", "householder"])
+def test_orthogonal_weights_stay_orthogonal_and_take_assignments(shape, orthogonal_map, torch, rng):
+    module = nn.Module()
+    module.weight = nn.Parameter(tinynn.tensor(rng.standard_normal(shape)))
+    parametrizations.orthogonal(module, orthogonal_map=orthogonal_map)
+    optimizer = tinynn.optim.SGD(module.parameters(), lr=0.5)
+    for _ in range(3):
+        (module.weight * tinynn.tensor(rng.standard_normal(shape))).sum().backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    weight = module.weight.detach().numpy()
+    gram = weight.swapaxes(-1, -2) @ weight if shape[-2] >= shape[-1] else weight @ weight.swapaxes(-1, -2)
+    assert_close(gram, np.broadcast_to(np.eye(min(shape[-2:])), gram.shape), atol=1e-12, what="Q^T Q")
+    target = np.linalg.qr(rng.standard_normal(shape[:-2] + (max(shape[-2:]), min(shape[-2:]))))[0]
+    target = target if shape[-2] >= shape[-1] else target.swapaxes(-1, -2)
+    module.weight = tinynn.tensor(target)  # an orthogonal matrix assigned is the weight from then on
+    assert_close(module.weight, target, atol=1e-12, what="assigned")
+    theirs = torch.nn.Module()
+    theirs.weight = torch.nn.Parameter(torch.tensor(rng.standard_normal(shape)))
+    torch.nn.utils.parametrizations.orthogonal(theirs, orthogonal_map=orthogonal_map)
+    assert sorted(theirs.state_dict()) == sorted(module.state_dict())
+
+
+def test_matrix_exp_and_householder_product_match_torch(torch, rng, device):
+    for scale in (0.1, 3.0, 30.0):  # no scaling, and several squarings
+        values = rng.standard_normal((2, 4, 4)) * scale
+        ours = tinynn.linalg.matrix_exp(tinynn.tensor(values, device=device))
+        assert_close(ours, torch.linalg.matrix_exp(torch.tensor(values)), rtol=1e-12 * scale * 10, atol=1e-12,
+                     what="matrix_exp")
+    values, tau = rng.standard_normal((2, 5, 3)), rng.random((2, 3))
+    a, t = tinynn.tensor(values, device=device, requires_grad=True), tinynn.tensor(tau, device=device, requires_grad=True)
+    ta, tt = torch.tensor(values, requires_grad=True), torch.tensor(tau, requires_grad=True)
+    weights = rng.standard_normal((2, 5, 3))
+    (tinynn.linalg.householder_product(a, t) * tinynn.tensor(weights, device=device)).sum().backward()
+    (torch.linalg.householder_product(ta, tt) * torch.tensor(weights)).sum().backward()
+    assert_close(a.grad, ta.grad, rtol=1e-10, atol=1e-12, what="d/dA") and assert_close(t.grad, tt.grad, rtol=1e-10,
+                                                                                          atol=1e-12, what="d/dtau")
+    x, tx = tinynn.tensor(values[:, :3], device=device, requires_grad=True), torch.tensor(values[:, :3], requires_grad=True)
+    (tinynn.matrix_exp(x) * tinynn.tensor(weights[:, :3], device=device)).sum().backward()
+    (torch.matrix_exp(tx) * torch.tensor(weights[:, :3])).sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-10, atol=1e-12, what="matrix_exp gradient")
+    assert autograd.gradgradcheck(tinynn.linalg.matrix_exp, [tinynn.tensor(values[0, :3], requires_grad=True)])
 
 
 class Symmetric(nn.Module):
@@ -103,3 +152,12 @@ def test_misuse_is_a_clear_error():
         parametrize.register_parametrization(nn.Linear(3, 2), "kernel", Symmetric())
     with pytest.raises(ValueError, match="has no parametrization on 'weight'"):
         parametrize.remove_parametrizations(nn.Linear(3, 2), "weight")
+    with pytest.raises(ValueError, match="orthogonal: expected a matrix or a batch of matrices, got a tensor of 1"):
+        parametrizations.orthogonal(nn.Linear(3, 2), "bias")
+    with pytest.raises(ValueError, match="orthogonal_map must be 'matrix_exp', 'cayley' or 'householder'"):
+        parametrizations.orthogonal(nn.Linear(3, 2), orthogonal_map="qr")
+    fixed = parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley", use_trivialization=False)
+    with pytest.raises(NotImplementedError, match="assigning to the matrix_exp or cayley parametrization needs"):
+        fixed.weight = tinynn.eye(3)
+    with pytest.raises(ValueError, match=r"orthogonal: expected a matrix of shape \(3, 3\), got \(2, 2\)"):
+        parametrizations.orthogonal(nn.Linear(3, 3)).weight = tinynn.eye(2)

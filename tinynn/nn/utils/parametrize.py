@@ -26,7 +26,10 @@ class ParametrizationList(ModuleList):
             new = original
             for module in reversed(list(self)):
                 if hasattr(module, "right_inverse"):
-                    new = module.right_inverse(new)
+                    try:
+                        new = module.right_inverse(new)
+                    except NotImplementedError:  # as PyTorch: a right inverse that cannot be is the identity here
+                        pass
         self.is_tensor = isinstance(new, Tensor)
         originals = [new] if self.is_tensor else list(new)
         if self.is_tensor and new is not original:

@@ -230,17 +230,41 @@ def test_create_graph_keeps_the_graph_and_runs_hooks_on_tensors():
     assert_close(d_grad_output, np.exp([0.5, -1.0]), rtol=1e-12)
 
 
-def test_ops_without_a_differentiable_backward_say_so(rng):
-    x = leaf(rng.standard_normal((1, 2, 4, 4)))
-    grid = F.affine_grid(tinynn.tensor(np.array([[[0.9, 0.1, 0.0], [0.0, 1.1, 0.1]]])), (1, 2, 3, 3))
-    out = F.grid_sample(F.max_pool2d(x, 1), grid, align_corners=False).sum()
-    with pytest.raises(NotImplementedError, match="create_graph: the backward of GridSample is not differentiable"):
+class Doubled(autograd.Function):
+    """A user's op whose backward (on arrays) is not recordable: no graph_saved, no backward_graph."""
+
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, gy):
+        return (gy * 2,)
+
+
+def test_an_op_without_a_recordable_backward_says_so(rng):
+    x = leaf(rng.standard_normal((2, 3)))
+    out = (Doubled()(x) ** 2).sum()
+    with pytest.raises(NotImplementedError, match="create_graph: the backward of Doubled is not differentiable"):
         autograd.grad(out, x, create_graph=True)
-    log_probs = leaf(rng.standard_normal((5, 1, 3)))
-    loss = F.ctc_loss(F.log_softmax(log_probs, 2), tinynn.tensor([[1, 2]]), [5], [2])
-    with pytest.raises(NotImplementedError, match="the backward of CTCLoss is not differentiable"):
-        autograd.grad(loss, log_probs, create_graph=True)
     assert autograd.grad(out, x)[0].shape == x.shape  # the first derivative is there as always
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_has_second_derivatives(mode, padding_mode, align_corners, rng):
+    """(PyTorch has none for grid_sample: finite differences are the reference.)"""
+    image, grid = rng.standard_normal((2, 2, 4, 5)), rng.uniform(-1.3, 1.3, (2, 3, 3, 2))
+    assert gradgradcheck(lambda i, g: F.grid_sample(i, g, mode, padding_mode, align_corners) ** 2,
+                         [leaf(image), leaf(grid)])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_loss_has_second_derivatives(reduction, zero_infinity, rng):
+    """(PyTorch has none for CTC: finite differences are the reference.)"""
+    targets = tinynn.tensor([[1, 2, 2], [3, 1, 0]])
+    assert gradgradcheck(lambda lp: F.ctc_loss(F.log_softmax(lp, 2), targets, [6, 5], [3, 2], reduction=reduction,
+                                               zero_infinity=zero_infinity), [leaf(rng.standard_normal((6, 2, 4)))])
 
 
 def test_second_derivatives_of_products_with_zeros_match_torch(torch, rng):
@@ -336,16 +360,15 @@ def test_dtype_and_device_moves_are_recorded(device):
 
 def test_grad_walks_only_the_branches_that_lead_to_its_inputs(rng):
     """autograd.grad runs the backward of the ops between its outputs and inputs only: a branch
-    that leads elsewhere (here through grid_sample, whose backward cannot be recorded) is not visited,
+    that leads elsewhere (here through an op whose backward cannot be recorded) is not visited,
     and neither is what made the inputs themselves."""
     x, points = leaf(rng.standard_normal(3)), leaf(rng.standard_normal((4, 2)))
-    grid = F.affine_grid(tinynn.tensor(np.array([[[0.9, 0.1, 0.0], [0.0, 1.1, 0.1]]])), (1, 1, 3, 3))
-    sampled = F.grid_sample(points.reshape(1, 1, 4, 2), grid, align_corners=False)
+    sampled = Doubled()(points)
     out = (x ** 3).sum() + sampled.sum()
     first, = autograd.grad(out, x, create_graph=True)
     second, = autograd.grad(first.sum(), x)
     assert_close(second, 6 * x.numpy(), rtol=1e-12)
     assert points.grad is None  # nothing accumulated anywhere by grad()
-    made = sampled.sum() * x  # the gradient with respect to ``made`` needs nothing of GridSample's backward
+    made = sampled.sum() * x  # the gradient with respect to ``made`` needs nothing of Doubled's backward
     first, = autograd.grad((made ** 2).sum(), made, create_graph=True)
     assert_close(first, 2 * made.detach().numpy(), rtol=1e-12)

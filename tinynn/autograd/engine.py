@@ -13,10 +13,10 @@ inputs' gradients; a leaf that requires grad adds its gradient into ``.grad``.
 With ``create_graph=True`` the walk itself is recorded: gradients are Tensors and every op's
 backward runs as recorded Tensor ops (``Function.backward_graph``), so a gradient has a graph
 of its own and can be differentiated again: Hessian-vector products, gradient penalties,
-d/dx of a network's output inside a loss. Every op supports it but these, which raise
-``NotImplementedError`` naming themselves when a gradient of a gradient would pass through them:
-``grid_sample`` and CTC loss. (The recurrent layers replay
-their recurrence as recorded ops.) (Attention, the transformer layers and the
+d/dx of a network's output inside a loss. Every op of tinynn supports it (a user's op whose
+backward runs on arrays raises ``NotImplementedError`` naming it when a gradient of a gradient
+would pass through it). (The recurrent layers, grid_sample and CTC replay
+their forward as recorded ops.) (Attention, the transformer layers and the
 other composite layers are made of supported ops.) An op whose gradient is on purpose not its
 derivative (``scale_grad_by_freq``) differentiates that gradient.
 

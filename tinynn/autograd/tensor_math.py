@@ -69,6 +69,18 @@ class TensorMath:
         condition = condition.data if isinstance(condition, _tensor_type()) else condition
         return where(condition, a, b) if _any_tensor((a, b)) else self.array_module.where(condition, a, b)
 
+    def logaddexp(self, a, b):
+        from ..tensor_functions import logaddexp
+
+        return logaddexp(a, b) if _any_tensor((a, b)) else self.array_module.logaddexp(a, b)
+
+    def stack(self, arrays, axis=0):
+        if not _any_tensor(arrays):
+            return self.array_module.stack(arrays, axis=axis)
+        from ..tensor import Tensor, stack
+
+        return stack([x if isinstance(x, Tensor) else Tensor._from_op(x, False) for x in arrays], axis)
+
     def maximum(self, a, b):
         from ..tensor import maximum
 

@@ -44,7 +44,7 @@ def _is_unused(gradient):
     """A factor's gradient that is all zero and not itself part of a graph (an unused output)."""
     if getattr(gradient, "requires_grad", False):
         return False
-    data = getattr(gradient, "data", gradient)
+    data = gradient.data if hasattr(gradient, "grad_fn") else gradient  # a Tensor's array (an ndarray's .data is its buffer)
     return not bool(backend.get_array_module(data).any(data))
 
 

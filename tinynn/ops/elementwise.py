@@ -1,4 +1,6 @@
 """Elementwise functions y = f(x); each backward is dL/dx = dL/dy * f'(x)."""
+import numpy as np
+
 from ..autograd import Function
 from .arithmetic import broadcast_shapes, sum_to_shape
 
@@ -263,6 +265,14 @@ class LogAddExp(Function):
 
     def backward(self, gy):
         xp = self.xp(gy)
-        ga = sum_to_shape(gy * xp.exp(self.a - self.y), self.a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * xp.exp(self.b - self.y), self.b.shape) if self.needs_input_grad[1] else None
+        # where both are -inf (log 0 + log 0, as in CTC's recursion) y is -inf too: no share, not NaN
+        nothing = (self.y.data if hasattr(self.y, "grad_fn") else self.y) == -np.inf
+        ga = sum_to_shape(gy * self._share(xp, self.a, nothing), self.a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * self._share(xp, self.b, nothing), self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
+
+    def _share(self, xp, x, nothing):
+        """e^(x - y), 0 where y = -inf (the difference computed only where it is a number)."""
+        with np.errstate(invalid="ignore"):
+            difference = x - self.y
+        return xp.where(nothing, 0.0, xp.exp(xp.where(nothing, 0.0, difference)))

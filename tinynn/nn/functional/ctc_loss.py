@@ -47,38 +47,54 @@ class CTCLoss(Function):
     def forward(self, log_probs):
         xp = self.xp(log_probs)
         steps, batch, _ = log_probs.shape
-        extended = xp.asarray(self.extended)
-        width = extended.shape[1]
+        width = self.extended.shape[1]
         positions = np.arange(width)
         self.valid = xp.asarray(positions[None, :] < self.extended_lengths[:, None])  # (N, L')
+        self.starts = self.valid & xp.asarray(positions[None, :] < 2)
         skip = np.zeros(self.extended.shape, dtype=bool)
         skip[:, 2:] = (self.extended[:, 2:] != self.blank) & (self.extended[:, 2:] != self.extended[:, :-2])
         self.skip = xp.asarray(skip)
-        self.emitted = log_probs[:, xp.arange(batch)[:, None], extended]  # (T, N, L'): log y_t(l'_s)
-        self.alpha = self._forward_variables(xp, steps, batch, width)
-        last = xp.asarray(self.input_lengths - 1)
-        rows = xp.arange(batch)
-        end = xp.asarray(self.extended_lengths - 1)
-        final = self.alpha[last, rows]  # (N, L'): alpha at each sample's last step
-        log_p = xp.logaddexp(final[rows, end], xp.where(end >= 1, final[rows, xp.maximum(end - 1, 0)], -np.inf))
-        losses = -log_p
-        self.impossible = xp.isinf(losses)
-        if self.zero_infinity:
-            losses = xp.where(self.impossible, 0, losses)
-        self.nll = -log_p
+        self.emitted = self._emitted(xp, log_probs)
+        self.alpha = self._forward_variables(xp, self.emitted)
+        self.nll = -self._log_likelihoods(xp, self.alpha)
+        self.impossible = xp.isinf(self.nll)
         self.log_probs_shape = log_probs.shape
-        return xp.asarray(self._reduce(xp, losses), dtype=log_probs.dtype)
+        return xp.asarray(self._reduce(xp, self._losses(xp, self.nll)), dtype=log_probs.dtype)
 
-    def _forward_variables(self, xp, steps, batch, width):
-        """log alpha for every step (T, N, L')."""
-        alpha = xp.full((steps, batch, width), -np.inf, dtype=self.emitted.dtype)
-        alpha[0, :, :2] = xp.where(self.valid[:, :2], self.emitted[0, :, :2], -np.inf)
-        for t in range(1, steps):
-            previous = alpha[t - 1]
-            paths = xp.logaddexp(previous, _shift(xp, previous, 1))
-            paths = xp.logaddexp(paths, xp.where(self.skip, _shift(xp, previous, 2), -np.inf))
-            alpha[t] = xp.where(self.valid, paths + self.emitted[t], -np.inf)
-        return alpha
+    def _emitted(self, xp, log_probs):
+        """log y_t(l'_s): (T, N, L')."""
+        return log_probs[:, xp.arange(log_probs.shape[1])[:, None], xp.asarray(self.extended)]
+
+    def _forward_variables(self, xp, emitted):
+        """log alpha for every step (T, N, L'): on arrays, or recorded on Tensors (``xp`` a TensorMath)."""
+        alpha = xp.where(self.starts, emitted[0], -np.inf)
+        alphas = [alpha]
+        for t in range(1, emitted.shape[0]):
+            paths = xp.logaddexp(alpha, _shift(xp, alpha, 1))
+            paths = xp.logaddexp(paths, xp.where(self.skip, _shift(xp, alpha, 2), -np.inf))
+            alpha = xp.where(self.valid, paths + emitted[t], -np.inf)
+            alphas.append(alpha)
+        return xp.stack(alphas)
+
+    def _log_likelihoods(self, xp, alpha):
+        """log p per sample: alpha at its last step, at the last two positions of its l'."""
+        rows = xp.arange(alpha.shape[1])
+        final = alpha[xp.asarray(self.input_lengths - 1), rows]  # (N, L')
+        end = xp.asarray(self.extended_lengths - 1)
+        return xp.logaddexp(final[rows, end], xp.where(end >= 1, final[rows, xp.maximum(end - 1, 0)], -np.inf))
+
+    def _losses(self, xp, nll):
+        return xp.where(self.impossible, 0.0, nll) if self.zero_infinity else nll
+
+    def backward_graph(self, gy, output):
+        """For gradients of gradients: the alpha recursion replayed as recorded logaddexp ops, and
+        autograd differentiates the replay."""
+        from ...autograd.engine import grad
+
+        log_probs = self.inputs[0]
+        xp = self.xp(log_probs)
+        nll = -self._log_likelihoods(xp, self._forward_variables(xp, self._emitted(xp, log_probs)))
+        return grad(self._reduce(xp, self._losses(xp, nll)), [log_probs], gy, create_graph=True)
 
     def _backward_variables(self, xp, steps, batch, width):
         """log beta for every step (T, N, L'), each sample's recursion starting at its last step."""
@@ -126,12 +142,10 @@ class CTCLoss(Function):
 
 def _shift(xp, values, by, fill=-np.inf):
     """values moved ``by`` positions along the last axis (right for by > 0), the gap filled."""
-    shifted = xp.full(values.shape, fill, dtype=values.dtype)
+    gap = xp.full(tuple(values.shape[:-1]) + (abs(by),), fill, dtype=values.dtype)
     if by > 0:
-        shifted[..., by:] = values[..., :-by]
-    else:
-        shifted[..., :by] = values[..., -by:]
-    return shifted
+        return xp.concatenate([gap, values[..., :-by]], axis=-1)
+    return xp.concatenate([values[..., -by:], gap], axis=-1)
 
 
 def _host_lengths(lengths, batch, name, what):

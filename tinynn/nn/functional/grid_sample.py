@@ -59,48 +59,81 @@ def _pad_coordinate(coordinate, size, padding_mode, align_corners, xp):
     return xp.clip(coordinate, 0, size - 1), slope
 
 
+def _corners(xp, u, v, mode, h, w, dtype):
+    """The pixels each output reads, as [(rows, columns, weight, valid)] (indices clipped into the
+    image, ``valid`` False where the pixel lies outside it, its weight then 0), and the fractions
+    (a, b) of bilinear sampling. u and v are arrays, or Tensors (the replay), whose weights are then
+    recorded functions of them; the indices are constants either way."""
+    u_values, v_values = (c.data if hasattr(c, "grad_fn") else c for c in (u, v))
+    if mode == "nearest":
+        corners, fractions = [(xp.rint(v_values), xp.rint(u_values), 1.0)], None
+    else:
+        u0, v0 = xp.floor(u_values), xp.floor(v_values)
+        a, b = u - u0, v - v0
+        corners, fractions = [(v0, u0, (1 - a) * (1 - b)), (v0, u0 + 1, a * (1 - b)),
+                              (v0 + 1, u0, (1 - a) * b), (v0 + 1, u0 + 1, a * b)], (a, b)
+    result = []
+    for rows, columns, weight in corners:
+        rows, columns = rows.astype(np.int64), columns.astype(np.int64)
+        valid = (rows >= 0) & (rows < h) & (columns >= 0) & (columns < w)
+        result.append((xp.clip(rows, 0, h - 1), xp.clip(columns, 0, w - 1), weight * valid.astype(dtype), valid))
+    return result, fractions
+
+
 class GridSample(Function):
     """out[n, c, i, j] = input[n, c] sampled at grid[n, i, j] = (x, y).
     Shapes: input (N, C, H, W), grid (N, OH, OW, 2) -> out (N, C, OH, OW).
     Backward (the module docstring has the formulas): dL/dinput scatters each output's gradient to
     its four neighbours with the bilinear weights; dL/dgrid is the weights' derivative times the
-    neighbours' values, summed over the channels."""
+    neighbours' values, summed over the channels. Gradients of gradients replay the sampling as
+    recorded ops (indices constant, weights functions of the grid) and differentiate the replay."""
 
     def __init__(self, mode, padding_mode, align_corners):
         self.mode, self.padding_mode, self.align_corners = mode, padding_mode, align_corners
 
+    def _coordinates(self, xp, grid, h, w):
+        """The grid's pixel coordinates (u, v), moved into the image as the padding mode says, and
+        that map's slopes. On Tensors the map is applied as slope * coordinate + a constant, which
+        is what it is, piece by piece."""
+        u, v = _unnormalise(grid[..., 0], w, self.align_corners)[0], _unnormalise(grid[..., 1], h, self.align_corners)[0]
+        if self.padding_mode == "zeros":
+            return (u, v), None
+        moved = []
+        for coordinate, size in ((u, w), (v, h)):
+            values = coordinate.data if hasattr(coordinate, "grad_fn") else coordinate
+            padded, slope = _pad_coordinate(values, size, self.padding_mode, self.align_corners, xp)
+            moved.append((coordinate * slope + (padded - slope * values) if hasattr(coordinate, "grad_fn") else padded,
+                          slope))
+        return (moved[0][0], moved[1][0]), (moved[0][1], moved[1][1])
+
+    def _sample(self, xp, image, corners):
+        batch = xp.arange(image.shape[0])[:, None, None]
+        return sum(image[batch, :, rows, columns] * weight[..., None] for rows, columns, weight, _ in corners) \
+            .transpose(0, 3, 1, 2)
+
     def forward(self, image, grid):
         xp = self.xp(image)
-        n, c, h, w = image.shape
-        u, du = _unnormalise(grid[..., 0], w, self.align_corners)
-        v, dv = _unnormalise(grid[..., 1], h, self.align_corners)
-        self.scale = (du, dv)
-        self.slopes = None
-        if self.padding_mode != "zeros":
-            (u, slope_u), (v, slope_v) = (_pad_coordinate(u, w, self.padding_mode, self.align_corners, xp),
-                                          _pad_coordinate(v, h, self.padding_mode, self.align_corners, xp))
-            self.slopes = (slope_u, slope_v)
-        self.image_shape = image.shape
+        n, c, h, w = self.image_shape = image.shape
+        (u, v), self.slopes = self._coordinates(xp, grid, h, w)
+        self.scale = (_unnormalise(0.0, w, self.align_corners)[1], _unnormalise(0.0, h, self.align_corners)[1])
+        self.corners, self.fractions = _corners(xp, u, v, self.mode, h, w, image.dtype)
         batch = xp.arange(n)[:, None, None]
-        if self.mode == "nearest":
-            corners = [(xp.rint(v).astype(np.int64), xp.rint(u).astype(np.int64), xp.ones_like(u))]
-        else:
-            u0, v0 = xp.floor(u), xp.floor(v)
-            a, b = u - u0, v - v0
-            u0, v0 = u0.astype(np.int64), v0.astype(np.int64)
-            self.fractions = (a, b)
-            corners = [(v0, u0, (1 - a) * (1 - b)), (v0, u0 + 1, a * (1 - b)),
-                       (v0 + 1, u0, (1 - a) * b), (v0 + 1, u0 + 1, a * b)]
-        self.corners = []
-        out = xp.zeros((n, c) + u.shape[1:], dtype=image.dtype)
-        for rows, columns, weight in corners:
-            valid = (rows >= 0) & (rows < h) & (columns >= 0) & (columns < w)
-            rows, columns = xp.clip(rows, 0, h - 1), xp.clip(columns, 0, w - 1)
-            weight = (weight * valid).astype(image.dtype)
-            values = image[batch, :, rows, columns]  # (N, OH, OW, C)
-            self.corners.append((rows, columns, weight, values, valid))
-            out += (values * weight[..., None]).transpose(0, 3, 1, 2)
-        return out
+        self.values = [image[batch, :, rows, columns] for rows, columns, _, _ in self.corners]  # (N, OH, OW, C)
+        return self._sample(xp, image, self.corners).astype(image.dtype, copy=False)
+
+    def backward_graph(self, gy, output):
+        from ...autograd.engine import grad
+
+        image, grid = self.inputs
+        xp = self.xp(image)
+        (u, v), _ = self._coordinates(xp, grid, image.shape[2], image.shape[3])
+        corners, _ = _corners(xp, u, v, self.mode, image.shape[2], image.shape[3], image.dtype)
+        wanted = [t for t, needed in zip(self.inputs, self.needs_input_grad) if needed]
+        found = grad(self._sample(xp, image, corners), wanted, gy, create_graph=True, allow_unused=True)
+        # "nearest" does not depend on the grid: its gradient is zeros, as the plain backward's
+        found = iter(g if g is not None else Tensor._from_op(xp.zeros(t.shape, dtype=t.dtype), False)
+                     for g, t in zip(found, wanted))
+        return tuple(next(found) if needed else None for needed in self.needs_input_grad)
 
     def backward(self, gy):
         xp = self.xp(gy)
@@ -110,16 +143,15 @@ class GridSample(Function):
         g_image = g_grid = None
         if self.needs_input_grad[0]:
             g_image = xp.zeros((n, h, w, c), dtype=gy.dtype)
-            for rows, columns, weight, _, _ in self.corners:
+            for rows, columns, weight, _ in self.corners:
                 backend.scatter_add(g_image, (batch, rows, columns), g * weight[..., None])
             g_image = g_image.transpose(0, 3, 1, 2)
         if self.needs_input_grad[1]:
             g_grid = xp.zeros(g.shape[:3] + (2,), dtype=gy.dtype)
             if self.mode == "bilinear":
                 a, b = self.fractions
-                (_, _, _, v00, in00), (_, _, _, v01, in01), (_, _, _, v10, in10), (_, _, _, v11, in11) = self.corners
-                v00, v01, v10, v11 = (values * valid[..., None] for values, valid in
-                                      ((v00, in00), (v01, in01), (v10, in10), (v11, in11)))
+                v00, v01, v10, v11 = (values * valid[..., None] for values, (_, _, _, valid) in
+                                      zip(self.values, self.corners))
                 d_u = (((1 - b)[..., None] * (v01 - v00) + b[..., None] * (v11 - v10)) * g).sum(axis=-1)
                 d_v = (((1 - a)[..., None] * (v10 - v00) + a[..., None] * (v11 - v01)) * g).sum(axis=-1)
                 if self.slopes is not None:

@@ -6,7 +6,8 @@ from .activation import (_in_place, celu, elu, gelu, glu, gumbel_softmax, hardsh
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
-from .conv3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d, max_pool3d
+from .conv3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d, max_pool3d,
+                     max_unpool3d)
 from .ctc_loss import ctc_loss
 from .distance import cdist, cosine_similarity, normalize, pdist
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
@@ -44,4 +45,5 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_unpool1d", "lp_pool1d", "lp_pool2d", "rms_norm", "local_response_norm",
            "dropout3d", "alpha_dropout", "feature_alpha_dropout", "rrelu", "gumbel_softmax", "channel_shuffle",
            "triplet_margin_with_distance_loss", "multilabel_margin_loss", "relu_", "elu_", "selu_", "celu_", "leaky_relu_",
-           "hardtanh_", "threshold_", "rrelu_", "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]
+           "hardtanh_", "threshold_", "rrelu_", "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
+           "max_unpool3d"]

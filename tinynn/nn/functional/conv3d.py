@@ -16,11 +16,12 @@ import numpy as np
 
 from ... import backend
 from ...ops.einsum import einsum
-from ...tensor import Tensor, maximum
+from ...tensor import Tensor
 from .conv import conv2d, conv_padding
 from .conv_transpose import conv_transpose2d
 from .padding import pad
-from .pooling import _adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, pool_output_size
+from .pooling import (_adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, check_unpool_indices,
+                      max_pool2d, max_unpool2d, pool_output_size)
 from .resampling import adaptive_average_matrix
 from .validation import check_float, check_not_empty, check_positive, ntuple
 
@@ -121,19 +122,67 @@ def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, nam
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
                name="max_pool3d"):
     """The maximum over each KD x KH x KW window of (N, C, D, H, W) input (padding counts as -inf).
-    The gradient goes to the maximum (split equally if two depth slices tie)."""
+    Where each maximum is comes first (the first one in (depth, row, column) order, a NaN before
+    any number, as PyTorch): every depth offset's 2-D pooling gives its best (row, column), the
+    depth offsets are compared, and the output gathers the input there, so the gradient goes to
+    that one element. With ``return_indices`` also those positions, d * H * W + h * W + w in each
+    input volume (for ``max_unpool3d``)."""
     _check_volume(input, name)
-    if return_indices:
-        raise ValueError(f"{name}: return_indices is not supported for 3-D pooling")
     kernel, stride, padding, dilation, out_depth, after = _pool_geometry(input, kernel_size, stride, padding, dilation,
                                                                          ceil_mode, name)
-    volume = pad(input, (0, 0, 0, 0, padding[0], after), value=-np.inf) if padding[0] or after else input
-    out = None
+    xp = backend.get_array_module(input.data)
+    n, _, depth, h, w = input.shape
+    volume = Tensor._from_op(input.data, False)
+    if padding[0] or after:
+        volume = pad(volume, (0, 0, 0, 0, padding[0], after), value=-np.inf)
+    best = indices = None
     for kd in range(kernel[0]):
-        images = max_pool2d(_slab(volume, kd * dilation[0], out_depth, stride[0]), kernel[1:], stride[1:], padding[1:],
-                            dilation[1:], ceil_mode, name=name)
-        out = images if out is None else maximum(out, images)
-    return _volume(out, input.shape[0], out_depth)
+        images, planes = max_pool2d(_slab(volume, kd * dilation[0], out_depth, stride[0]), kernel[1:], stride[1:],
+                                    padding[1:], dilation[1:], ceil_mode, return_indices=True, name=name)
+        images, planes = _volume(images, n, out_depth).data, _volume(planes, n, out_depth).data
+        slices = xp.arange(out_depth) * stride[0] - padding[0] + kd * dilation[0]  # in the unpadded input
+        best, indices = _first_maximum(xp, best, indices, images, xp.clip(slices, 0, depth - 1)[:, None, None] * (h * w)
+                                       + planes)
+    return _gathered(input, indices, return_indices)
+
+
+def _first_maximum(xp, best, indices, images, flat):
+    """The running maximum over depth offsets and where it is: a later offset wins only with a
+    larger value (or a NaN, which PyTorch's pooling propagates)."""
+    if best is None:
+        return images, flat
+    better = (images > best) | (xp.isnan(images) & ~xp.isnan(best))
+    return xp.where(better, images, best), xp.where(better, flat, indices)
+
+
+def _gathered(input, indices, return_indices):
+    """The input's values at the flat positions ``indices`` of each volume (the gradient goes there)."""
+    indices = Tensor._from_op(indices.astype(np.int64), False)
+    values = input.reshape(*input.shape[:2], -1).gather(2, indices.reshape(*indices.shape[:2], -1)).reshape(indices.shape)
+    return (values, indices) if return_indices else values
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None, name="max_unpool3d"):
+    """Put the values of a 3-D max pooling back where they came from (zeros elsewhere): ``indices``
+    from ``max_pool3d(..., return_indices=True)``; each output size (D - 1) * stride - 2 * padding +
+    kernel_size unless ``output_size`` is given. (``max_unpool2d`` on the volumes laid flat.)"""
+    _check_volume(input, name)
+    kernel = ntuple(kernel_size, 3, name, "kernel_size")
+    stride = kernel if stride is None else ntuple(stride, 3, name, "stride")
+    padding = ntuple(padding, 3, name, "padding")
+    default = tuple((size - 1) * s - 2 * p + k for size, s, p, k in zip(input.shape[2:], stride, padding, kernel))
+    out_size = default if output_size is None else tuple(output_size)[-3:]
+    if len(out_size) != 3 or any(not size - s < wanted < size + s for wanted, size, s in zip(out_size, default, stride)):
+        raise ValueError(f"{name}: output_size {output_size!r} is not one a max pooling of these settings makes from "
+                         f"that size: each must lie strictly between size - stride and size + stride, around {default}")
+    if not isinstance(indices, Tensor) or indices.shape != input.shape:
+        raise ValueError(f"{name}: expected integer indices of the input's shape {input.shape}, got "
+                         f"{indices.dtype} {indices.shape}" if isinstance(indices, Tensor) else type(indices).__name__)
+    check_unpool_indices(indices, out_size, "volume", name)
+    n, c = input.shape[:2]
+    flat = max_unpool2d(input.reshape(n, c, 1, -1), indices.reshape(n, c, 1, -1), 1, 1, 0,
+                        (1, out_size[0] * out_size[1] * out_size[2]), name=name)
+    return flat.reshape(n, c, *out_size)
 
 
 def _window_sums(volume, kernel, stride, padding, out_depth, ceil_mode, name):
@@ -188,14 +237,20 @@ def adaptive_avg_pool3d(input, output_size, name="adaptive_avg_pool3d"):
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False, name="adaptive_max_pool3d"):
-    """Max pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows: each output depth takes the
-    maximum over its window of depth slices (gathered, padded by repeating its last slice), then
-    ``adaptive_max_pool2d`` of every slice."""
+    """Max pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows (along depth the windows of
+    ``_adaptive_windows``, padded by repeating their last slice). As in ``max_pool3d``, each depth
+    offset j of the windows has its 2-D adaptive pooling find the best (row, column), the offsets
+    are compared (the first maximum in (depth, row, column) order wins), and the output gathers the
+    input there, where the gradient goes; ``return_indices`` gives d * H * W + h * W + w."""
     _check_volume(input, name)
-    if return_indices:
-        raise ValueError(f"{name}: return_indices is not supported for 3-D pooling")
     sizes = _adaptive_sizes(input, output_size, name)
-    windows = _adaptive_windows(backend.get_array_module(input.data), input.shape[2], sizes[0])  # (OD, longest)
-    deepest = input[:, :, windows].amax(3)  # (N, C, OD, H, W)
-    images = adaptive_max_pool2d(_slab(deepest, 0, sizes[0], 1), sizes[1:], name=name)
-    return _volume(images, input.shape[0], sizes[0])
+    xp = backend.get_array_module(input.data)
+    n, _, depth, h, w = input.shape
+    windows = _adaptive_windows(xp, depth, sizes[0])  # (OD, longest)
+    best = indices = None
+    for offset in range(windows.shape[1]):
+        slab = Tensor._from_op(input.data[:, :, windows[:, offset]], False)  # (N, C, OD, H, W)
+        images, planes = adaptive_max_pool2d(_slab(slab, 0, sizes[0], 1), sizes[1:], return_indices=True, name=name)
+        images, planes = _volume(images, n, sizes[0]).data, _volume(planes, n, sizes[0]).data
+        best, indices = _first_maximum(xp, best, indices, images, windows[:, offset][:, None, None] * (h * w) + planes)
+    return _gathered(input, indices, return_indices)

@@ -1,5 +1,7 @@
 """Pooling: max (with indices, and its partial inverse max_unpool2d), average, adaptive average and
 max. The window pools use the im2col window view of conv.py."""
+import math
+
 import numpy as np
 
 from ... import backend
@@ -333,16 +335,21 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     out_hw = default if output_size is None else tuple(output_size)[-2:]
     if len(out_hw) != 2 or min(out_hw) <= 0:
         raise ValueError(f"{name}: expected a positive (H, W) output_size, got {output_size!r}")
-    plane = out_hw[0] * out_hw[1]
-    out_of_range = (indices.data < 0) | (indices.data >= plane)
+    check_unpool_indices(indices, out_hw, "plane", name)
+    return MaxUnpool2d(indices.data, out_hw)(input)
+
+
+def check_unpool_indices(indices, out_size, what, name):
+    """Every index must name a position of the output (a flat index into ``out_size``); on the GPU
+    the check is read with the next result (backend.check_soon), not at once."""
+    out_of_range = (indices.data < 0) | (indices.data >= math.prod(out_size))
 
     def out_of_range_error():
         bad = int(indices.data[out_of_range].reshape(-1)[0])
-        where = " (found on the GPU at the next read of a result)" if input.device == "gpu" else ""
-        return IndexError(f"{name}: index {bad} is outside the {out_hw} output plane{where}")
+        where = " (found on the GPU at the next read of a result)" if indices.device == "gpu" else ""
+        return IndexError(f"{name}: index {bad} is outside the {tuple(out_size)} output {what}{where}")
 
     backend.check_soon(out_of_range.any(), out_of_range_error)
-    return MaxUnpool2d(indices.data, out_hw)(input)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False, name="adaptive_max_pool2d"):

@@ -621,6 +621,21 @@ class MaxUnpool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class MaxUnpool3d(Module):
+    """The partial inverse of MaxPool3d: forward(input, indices, output_size=None)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
+
+    def forward(self, x, indices, output_size=None):
+        return F.max_unpool3d(x, indices, self.kernel_size, self.stride, self.padding, output_size,
+                              name=f"MaxUnpool3d({self.extra_repr()})")
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
 class Upsample(Module):
     """Resize to ``size`` or by ``scale_factor`` with ``F.interpolate`` (nearest, linear/bilinear)."""
 

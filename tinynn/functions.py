@@ -31,9 +31,12 @@ globals().update({name: _method(name) for name in _METHODS})
 # the functions of tinynn/tensor_functions.py, as torch.<name>(input, ...)
 _COMPOSED = BUILT_FROM_OPS + ["var_mean", "std_mean", "block_diag", "vander", "cartesian_prod", "combinations",
                               "triu_indices", "tril_indices", "searchsorted", "bucketize", "trapezoid",
-                              "cumulative_trapezoid", "tensordot"]
+                              "cumulative_trapezoid", "tensordot", "atleast_1d", "atleast_2d", "atleast_3d", "hstack",
+                              "vstack", "row_stack", "dstack", "column_stack", "broadcast_shapes", "broadcast_tensors",
+                              "isin"]
 globals().update({name: getattr(tensor_functions, name) for name in _COMPOSED})
-erfc, erfinv, lgamma, digamma, mvlgamma = (_method(name) for name in ("erfc", "erfinv", "lgamma", "digamma", "mvlgamma"))
+erfc, erfinv, lgamma, digamma, mvlgamma, sgn, positive, absolute, t = (
+    _method(name) for name in ("erfc", "erfinv", "lgamma", "digamma", "mvlgamma", "sgn", "positive", "absolute", "t"))
 
 
 def polygamma(n, input):
@@ -227,4 +230,4 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
-                      "polygamma", "mvlgamma"] + _COMPOSED
+                      "polygamma", "mvlgamma", "sgn", "positive", "absolute", "t"] + _COMPOSED

@@ -776,6 +776,97 @@ class Tensor:
 
         return init.uniform_(self, a, b)
 
+    def _draws(self, kind, *args):
+        """Draws of this tensor's shape on its device, from tinynn's seeded generator."""
+        from . import random
+
+        generator = random.generator_for(backend.get_array_module(self.data))
+        if kind == "integers":
+            return generator.integers(*args, size=self.shape)
+        return getattr(generator, kind)(self.shape, dtype=np.float64 if self.dtype == np.float64 else np.float32)
+
+    def bernoulli_(self, p=0.5):
+        """1 with probability ``p`` (a number or a tensor), else 0."""
+        return self._in_place("bernoulli_", (self._draws("random") < _data(p)).astype(self.dtype))
+
+    def exponential_(self, lambd=1.0):
+        return self._in_place("exponential_", self._draws("standard_exponential") / lambd)
+
+    def geometric_(self, p):
+        """The number of trials up to the first success, P(k) = (1 - p)^(k-1) p."""
+        xp = backend.get_array_module(self.data)
+        return self._in_place("geometric_", xp.floor(xp.log1p(-self._draws("random")) / math.log1p(-p)) + 1)
+
+    def cauchy_(self, median=0.0, sigma=1.0):
+        xp = backend.get_array_module(self.data)
+        return self._in_place("cauchy_", median + sigma * xp.tan(math.pi * (self._draws("random") - 0.5)))
+
+    def log_normal_(self, mean=1.0, std=2.0):
+        xp = backend.get_array_module(self.data)
+        return self._in_place("log_normal_", xp.exp(mean + std * self._draws("standard_normal")))
+
+    def random_(self, from_=0, to=None):
+        """Integers drawn uniformly from [from_, to) (one argument: [0, from_)); without ``to``, up to
+        the largest integer the dtype holds exactly (2^24 for float32)."""
+        if to is None and from_ != 0:
+            from_, to = 0, from_
+        if to is None:
+            to = 2 ** (np.finfo(self.dtype).nmant + 1) if _is_float(self.dtype) else int(np.iinfo(self.dtype).max)
+        return self._in_place("random_", self._draws("integers", int(from_), int(to)))
+
+    def squeeze_(self, dim=None):
+        return self._reshaped_in_place("squeeze_", self.squeeze(dim))
+
+    def unsqueeze_(self, dim):
+        return self._reshaped_in_place("unsqueeze_", self.unsqueeze(dim))
+
+    def t_(self):
+        return self._reshaped_in_place("t_", self.t())
+
+    def detach_(self):
+        """Cut this tensor from the graph, in place."""
+        self.grad_fn, self.requires_grad = None, False
+        return self
+
+    def _reshaped_in_place(self, name, result):
+        """This tensor takes ``result``'s shape (a view of the same memory), outside autograd."""
+        from .autograd import grad_mode
+
+        if grad_mode.is_grad_enabled() and self.requires_grad:
+            raise RuntimeError(f"{name}: in-place operations are not recorded by autograd; use the out-of-place form "
+                               f"(x = x.{name.rstrip('_')}(...)) or run it under tinynn.no_grad()")
+        self.data = result.data
+        return self
+
+    def where(self, condition, other):
+        """``tinynn.where(condition, self, other)``."""
+        return where(condition, self, other)
+
+    def sgn(self):
+        return self.sign()
+
+    def positive(self):
+        return self
+
+    def absolute(self):
+        return self.abs()
+
+    @property
+    def retains_grad(self):
+        return bool(getattr(self, "_retains_grad", False))
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each axis (of the underlying array)."""
+        steps = tuple(step // self.data.itemsize for step in self.data.strides)
+        return steps if dim is None else steps[dim]
+
+    def is_contiguous(self):
+        return bool(self.data.flags.c_contiguous)
+
+    def data_ptr(self):
+        """The address of the first element (NumPy's or CuPy's)."""
+        return int(self.data.__array_interface__["data"][0] if isinstance(self.data, np.ndarray) else self.data.data.ptr)
+
     # ----- more reductions ---------------------------------------------------------------------
     def any(self, dim=None, keepdim=False):
         return self._constant(self.data.any(axis=dim, keepdims=keepdim))
@@ -1100,8 +1191,13 @@ def minimum(a, b):
     return a.minimum(b)
 
 
-def where(condition, a, b):
-    """a where the boolean ``condition`` holds, else b (broadcast together); differentiable in a and b."""
+def where(condition, a=None, b=None):
+    """a where the boolean ``condition`` holds, else b (broadcast together); differentiable in a and b.
+    ``where(condition)`` alone: the indices where it holds, one tensor per axis (``nonzero(as_tuple=True)``)."""
+    if a is None and b is None:
+        from .tensor_functions import nonzero
+
+        return nonzero(condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition)), as_tuple=True)
     if isinstance(condition, Tensor):
         condition = condition.data
     elif not backend.is_gpu_array(condition):
@@ -1245,7 +1341,20 @@ def from_numpy(array):
 BUILT_FROM_OPS = ("cumprod cummax cummin logcumsumexp diff lerp hypot logaddexp logaddexp2 xlogy xlog1py logit sinc "
                   "fmod remainder frac float_power deg2rad rad2deg heaviside clamp_min clamp_max aminmax nansum "
                   "nanmean kthvalue quantile nanquantile cov corrcoef renorm kron rot90 diag_embed diagflat scatter "
-                  "scatter_reduce index_fill index_copy masked_scatter histc histogram").split()
+                  "scatter_reduce index_fill index_copy masked_scatter histc histogram addmm addmv addr baddbmm addbmm "
+                  "addcmul addcdiv unflatten unfold sum_to_size take ravel copysign ldexp frexp signbit isneginf "
+                  "isposinf nextafter logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
+                  "bitwise_xor bitwise_not gcd lcm isreal nonzero argwhere index_put tensor_split hsplit vsplit dsplit "
+                  "broadcast_to").split()
+
+# In-place forms (x.exp_() and the like): the out-of-place result written into the tensor's memory,
+# outside autograd (see Tensor._in_place).
+IN_PLACE = ("abs exp expm1 log log1p log2 log10 sqrt rsqrt square reciprocal neg sin cos tan asin acos atan sinh cosh "
+            "tanh sigmoid relu erf erfc erfinv lgamma digamma floor ceil round trunc frac sign nan_to_num clamp_min "
+            "clamp_max lerp pow fmod remainder hypot xlogy logit sinc copysign ldexp addcmul addcdiv addmm addmv addr "
+            "baddbmm addbmm index_fill index_copy index_add index_put masked_scatter scatter scatter_add "
+            "scatter_reduce logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor "
+            "bitwise_not gcd lcm float_power deg2rad rad2deg logaddexp atan2 polygamma mvlgamma").split()
 
 
 def _built_from_ops(name):
@@ -1258,7 +1367,26 @@ def _built_from_ops(name):
     return method
 
 
+def _in_place_form(name):
+    def method(self, *args, **kwargs):
+        from .autograd import no_grad
+
+        with no_grad():
+            result = getattr(self, name)(*args, **kwargs)
+        if tuple(result.shape) != tuple(self.shape):
+            raise RuntimeError(f"{name}_: the result has shape {tuple(result.shape)}, which cannot be written into a "
+                               f"tensor of shape {tuple(self.shape)}")
+        return self._in_place(f"{name}_", result.data.astype(self.dtype, copy=False),
+                              *(a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)))
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"``{name}`` written into this tensor's memory (outside autograd)."
+    return method
+
+
 for _name in BUILT_FROM_OPS:
     setattr(Tensor, _name, _built_from_ops(_name))
+for _name in IN_PLACE:
+    if not hasattr(Tensor, f"{_name}_"):
+        setattr(Tensor, f"{_name}_", _in_place_form(_name))
 Tensor.__mod__ = Tensor.remainder
 Tensor.__rmod__ = lambda self, other: _built_from_ops("remainder")(self._operand(other), self)

@@ -464,12 +464,18 @@ def tril_indices(row, col, offset=0, *, dtype=np.int64, device="cpu"):
 
 
 # ----- writing at positions --------------------------------------------------------------------
-def _checked_index(name, index, src_shape=None):
+def _checked_index(name, index, src=None):
+    """The src values the index uses: all of them, or (as PyTorch allows) its leading block of the
+    index's shape when src is larger."""
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected a tensor of integer indices, got "
                         f"{type(index).__name__ if not isinstance(index, Tensor) else index.dtype}")
-    if src_shape is not None and index.shape != tuple(src_shape):
-        raise ValueError(f"{name}: index of shape {index.shape} and src of shape {tuple(src_shape)} must match")
+    if src is None or tuple(index.shape) == tuple(src.shape):
+        return src
+    if index.ndim != src.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
+        raise ValueError(f"{name}: index of shape {index.shape} must be no larger than src of shape {tuple(src.shape)} "
+                         "in every dimension")
+    return src[tuple(slice(0, n) for n in index.shape)]
 
 
 def scatter(x, dim, index, src=None, value=None, *, reduce=None):
@@ -479,7 +485,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
         raise TypeError("scatter: give src (a tensor) or value (a number)")
     if not isinstance(src, Tensor):
         value, src = (src if value is None else value), None
-    _checked_index("scatter", index, None if src is None else src.shape)
+    src = _checked_index("scatter", index, src)
     dim %= x.ndim
     xp = _xp(x)
     if src is None:
@@ -495,7 +501,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     """A copy of x where each position ``[index[i][j]][j]`` (along ``dim``) becomes the "sum",
     "prod", "mean", "amax" or "amin" of the src values written there (and of x's value, with
     ``include_self``); positions nothing is written to keep x's value."""
-    _checked_index("scatter_reduce", index, src.shape)
+    src = _checked_index("scatter_reduce", index, src)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
     dim %= x.ndim
@@ -621,3 +627,265 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
                                      weights=None if weight is None else weight.data, density=density)
     return Histogram(Tensor._from_op(counts.astype(input.dtype), False),
                      Tensor._from_op(bin_edges.astype(input.dtype), False))
+
+
+# ----- products with an added term -------------------------------------------------------------
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta input + alpha (mat1 @ mat2)."""
+    return _scaled(input, beta) + _scaled(mat1 @ mat2, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta input + alpha (mat @ vec)."""
+    return _scaled(input, beta) + _scaled(mat @ vec, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta input + alpha outer(vec1, vec2)."""
+    return _scaled(input, beta) + _scaled(vec1.unsqueeze(1) * vec2.unsqueeze(0), alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta input + alpha (batch1 @ batch2), matrix by matrix."""
+    return _scaled(input, beta) + _scaled(batch1 @ batch2, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta input + alpha sum over the batch of batch1[i] @ batch2[i]."""
+    return _scaled(input, beta) + _scaled((batch1 @ batch2).sum(0), alpha)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value tensor1 tensor2."""
+    return input + _scaled(tensor1 * tensor2, value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value tensor1 / tensor2."""
+    return input + _scaled(tensor1 / tensor2, value)
+
+
+def _scaled(x, factor):
+    """factor * x; a factor of 0 ignores x altogether (NaN and inf included; gradient 0), as PyTorch's beta."""
+    if factor == 1:
+        return x
+    if factor == 0:
+        return where(_xp(x).ones(x.shape, dtype=bool), 0.0, x)
+    return x * factor
+
+
+# ----- stacking, splitting and broadcasting ----------------------------------------------------
+def atleast_1d(*tensors):
+    return _each(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
+
+
+def atleast_2d(*tensors):
+    return _each(tensors, lambda t: t.reshape(1, -1) if t.ndim < 2 else t)
+
+
+def atleast_3d(*tensors):
+    """(1, 1, 1) for a scalar, (1, n, 1) for a vector, (m, n, 1) for a matrix, as numpy."""
+    def lift(t):
+        if t.ndim == 0:
+            return t.reshape(1, 1, 1)
+        if t.ndim == 1:
+            return t.reshape(1, -1, 1)
+        return t.unsqueeze(-1) if t.ndim == 2 else t
+    return _each(tensors, lift)
+
+
+def _each(tensors, function):
+    tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
+    results = tuple(function(t) for t in tensors)
+    return results[0] if len(results) == 1 else results
+
+
+def hstack(tensors):
+    """Joined along the first axis for vectors, else the second."""
+    tensors = [atleast_1d(t) for t in tensors]
+    return concatenate(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return concatenate([atleast_2d(t) for t in tensors], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    return concatenate([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    """Vectors as columns (and matrices as they are), joined side by side."""
+    return concatenate([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], 1)
+
+
+def tensor_split(x, indices_or_sections, dim=0):
+    """numpy.array_split: n nearly equal pieces along ``dim`` (the first ones one longer), or the
+    pieces between the given indices."""
+    length = x.shape[dim]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError(f"tensor_split: the number of sections must be positive, got {sections}")
+        base, extra = divmod(length, sections)
+        sizes = [base + 1] * extra + [base] * (sections - extra)
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+    else:
+        bounds = np.concatenate([[0], np.clip(np.asarray(list(indices_or_sections), dtype=np.int64), 0, length),
+                                 [length]])
+    before = (slice(None),) * (dim % x.ndim)
+    return tuple(x[before + (slice(int(start), max(int(start), int(end))),)] for start, end in zip(bounds[:-1],
+                                                                                                  bounds[1:]))
+
+
+def hsplit(x, indices_or_sections):
+    return _split_evenly(x, indices_or_sections, 0 if x.ndim == 1 else 1, "hsplit")
+
+
+def vsplit(x, indices_or_sections):
+    return _split_evenly(x, indices_or_sections, 0, "vsplit")
+
+
+def dsplit(x, indices_or_sections):
+    return _split_evenly(x, indices_or_sections, 2, "dsplit")
+
+
+def _split_evenly(x, indices_or_sections, dim, name):
+    if isinstance(indices_or_sections, (int, np.integer)) and x.shape[dim] % indices_or_sections:
+        raise ValueError(f"{name}: dimension {dim} of size {x.shape[dim]} does not split into {indices_or_sections} "
+                         "equal pieces")
+    return tensor_split(x, indices_or_sections, dim)
+
+
+def broadcast_shapes(*shapes):
+    return tuple(np.broadcast_shapes(*(tuple(s) if not isinstance(s, int) else (s,) for s in shapes)))
+
+
+def broadcast_to(x, size):
+    return x.expand(tuple(size))
+
+
+def broadcast_tensors(*tensors):
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def unflatten(x, dim, sizes):
+    """Axis ``dim`` split into ``sizes`` (one of them may be -1)."""
+    dim %= x.ndim
+    return x.reshape(x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
+
+
+def unfold(x, dimension, size, step):
+    """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last axis
+    (Tensor.unfold): shape (..., (n - size) // step + 1, ..., size); differentiable (a gather)."""
+    dimension %= max(x.ndim, 1)
+    n = x.shape[dimension] if x.ndim else 1
+    if size > n or step <= 0:
+        raise ValueError(f"unfold: size {size} must be at most {n} (the size of dimension {dimension}) and step {step} "
+                         "positive")
+    count = (n - size) // step + 1
+    xp = _xp(x)
+    positions = (xp.arange(count)[:, None] * step + xp.arange(size)[None, :]).reshape(-1)
+    windows = x.index_select(dimension, _constant(positions))
+    windows = windows.reshape(x.shape[:dimension] + (count, size) + x.shape[dimension + 1:])
+    return windows.movedim(dimension + 1, -1)
+
+
+def sum_to_size(x, *size):
+    """x summed over the axes that broadcasting to x's shape would have stretched from ``size``."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    from .ops.arithmetic import sum_to_shape
+
+    if broadcast_shapes(size, x.shape) != tuple(x.shape):
+        raise ValueError(f"sum_to_size: size {size} does not broadcast to the tensor's shape {tuple(x.shape)}")
+    return sum_to_shape(x, size)
+
+
+def take(x, index):
+    """The elements of the flattened x at ``index`` (any shape)."""
+    return x.reshape(-1)[index.data if isinstance(index, Tensor) else index]
+
+
+def ravel(x):
+    return x.reshape(-1)
+
+
+# ----- signs and classes of values -------------------------------------------------------------
+def copysign(a, b):
+    """|a| with the sign of b (-0.0 counts as negative); differentiable in a."""
+    b_values = b.data if isinstance(b, Tensor) else _xp(a).asarray(b)
+    return a.abs() * _constant(_xp(a).where(_xp(a).signbit(b_values), -1.0, 1.0).astype(a.dtype))
+
+
+def ldexp(x, exponent):
+    """x * 2^exponent."""
+    return x * _constant(_xp(x).exp2(exponent.data if isinstance(exponent, Tensor) else exponent).astype(x.dtype))
+
+
+def frexp(x):
+    """(mantissa, exponent) with x = mantissa * 2^exponent and 0.5 <= |mantissa| < 1 (constants)."""
+    mantissa, exponent = _xp(x).frexp(x.data)
+    return _constant(mantissa), _constant(exponent.astype(np.int32))
+
+
+def _predicate(function):
+    def apply(*args):
+        xp = _xp(next(a for a in args if isinstance(a, Tensor)))
+        return _constant(getattr(xp, function)(*(a.data if isinstance(a, Tensor) else a for a in args)))
+    apply.__name__ = function
+    apply.__doc__ = f"numpy.{function} of the values (a constant)."
+    return apply
+
+
+signbit, isneginf, isposinf, nextafter = (_predicate(name) for name in ("signbit", "isneginf", "isposinf", "nextafter"))
+logical_and, logical_or, logical_xor, logical_not = (_predicate(name) for name in
+                                                     ("logical_and", "logical_or", "logical_xor", "logical_not"))
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = (_predicate(name) for name in
+                                                     ("bitwise_and", "bitwise_or", "bitwise_xor", "invert"))
+gcd, lcm = _predicate("gcd"), _predicate("lcm")
+
+
+def isin(elements, test_elements, *, invert=False):
+    """True where an element of ``elements`` is among ``test_elements``."""
+    xp = _xp(elements)
+    tests = test_elements.data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return _constant(xp.isin(elements.data, tests, invert=invert))
+
+
+def isreal(x):
+    return _constant(_xp(x).isreal(x.data))
+
+
+def nonzero(x, *, as_tuple=False):
+    """The indices of the non-zero elements: (n, ndim) int64, or one index tensor per axis."""
+    found = _xp(x).nonzero(x.data)
+    if as_tuple:
+        return tuple(_constant(axis.astype(np.int64)) for axis in found)
+    return _constant(_xp(x).stack(found, axis=1).astype(np.int64))
+
+
+def argwhere(x):
+    return nonzero(x)
+
+
+def index_put(x, indices, values, accumulate=False):
+    """A copy of x with ``x[indices] = values`` (``+=`` with ``accumulate``, repeated positions adding
+    up): ``indices`` a tuple of integer index tensors for the leading axes, or one boolean mask;
+    differentiable in x and values."""
+    xp = _xp(x)
+    index = tuple(i.data if isinstance(i, Tensor) else xp.asarray(i) for i in indices)
+    if len(index) == 1 and index[0].dtype == bool:
+        index = tuple(xp.nonzero(index[0]))
+    shape = np.broadcast_shapes(*(i.shape for i in index))
+    leading = x.shape[:len(index)]
+    rows = xp.ravel_multi_index(tuple(xp.broadcast_to(i % size, shape) for i, size in zip(index, leading)), leading)
+    rest = x.shape[len(index):]
+    values = _operand(x, values).expand(shape + rest).reshape(-1, math.prod(rest))
+    table = x.reshape(-1, math.prod(rest))
+    rows = _constant(rows.reshape(-1).astype(np.int64))
+    result = table.index_add(0, rows, values) if accumulate else index_copy(table, 0, rows, values)
+    return result.reshape(x.shape)

@@ -1,14 +1,12 @@
 """The Bernoulli distribution: 1 with probability p, else 0."""
-import functools
-
 from ..nn import functional as F
 from ..tensor import Tensor, where
 from . import constraints
 from .distribution import Distribution, broadcast_all
-from .utils import exactly_one, logits_to_probs, probs_to_logits
+from .utils import ProbsOrLogits, exactly_one
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ProbsOrLogits, Distribution):
     """P(1) = probs = sigmoid(logits).  log P(x) = x log p + (1 - x) log(1 - p), computed from the
     logits as -BCEWithLogits(logits, x) (no log of 0)."""
 
@@ -23,18 +21,6 @@ class Bernoulli(Distribution):
         else:
             (self.logits,) = broadcast_all(logits)
         super().__init__(self._param.shape, (), validate_args)
-
-    @property
-    def _param(self):
-        return self.__dict__.get("probs", self.__dict__.get("logits"))
-
-    @functools.cached_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @functools.cached_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
 
     def sample(self, sample_shape=()):
         uniform = self._noise("uniform", self._extended_shape(sample_shape))
@@ -63,6 +49,3 @@ class Bernoulli(Distribution):
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
-
-    def _like(self):
-        return self._param

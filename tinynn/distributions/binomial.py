@@ -1,14 +1,12 @@
 """The binomial distribution: successes in total_count independent trials."""
-import functools
-
 import numpy as np
 
 from . import constraints
 from .distribution import Distribution, broadcast_all
-from .utils import exactly_one, logits_to_probs, probs_to_logits
+from .utils import ProbsOrLogits, exactly_one
 
 
-class Binomial(Distribution):
+class Binomial(ProbsOrLogits, Distribution):
     """P(k) = C(n, k) p^k (1 - p)^(n - k).  From the logits l, as PyTorch, without log(0):
     log P(k) = k l - n (max(l, 0) + log(1 + e^-|l|)) + log C(n, k), the binomial coefficient by lgamma."""
 
@@ -26,17 +24,6 @@ class Binomial(Distribution):
             param = self.logits
         self.total_count = self.total_count.to(dtype=param.dtype)
         super().__init__(param.shape, (), validate_args)
-
-    def _like(self):
-        return self.__dict__.get("probs", self.__dict__.get("logits"))
-
-    @functools.cached_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @functools.cached_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
 
     @property
     def support(self):

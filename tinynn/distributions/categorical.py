@@ -1,15 +1,13 @@
 """The categorical distribution over 0 .. K-1, and its one-hot form."""
-import functools
-
 import numpy as np
 
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import exactly_one, logits_to_probs, probs_to_logits
+from .utils import ProbsOrLogits, exactly_one
 
 
-class Categorical(Distribution):
+class Categorical(ProbsOrLogits, Distribution):
     """P(k) = probs[..., k] (normalised over the last axis), or softmax(logits)[..., k]; the last
     axis is the categories, the others the batch.
 
@@ -18,6 +16,7 @@ class Categorical(Distribution):
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
+    binary = False
 
     def __init__(self, probs=None, logits=None, validate_args=True):
         exactly_one(probs, logits, type(self).__name__)
@@ -33,21 +32,6 @@ class Categorical(Distribution):
             self.logits = given - given.logsumexp(-1, keepdim=True)
         self._num_events = given.shape[-1]
         super().__init__(given.shape[:-1], (), validate_args)
-
-    @property
-    def _param(self):
-        return self.__dict__.get("probs", self.__dict__.get("logits"))
-
-    def _like(self):
-        return self._param
-
-    @functools.cached_property
-    def probs(self):
-        return logits_to_probs(self.logits)
-
-    @functools.cached_property
-    def logits(self):
-        return probs_to_logits(self.probs)
 
     @property
     def support(self):

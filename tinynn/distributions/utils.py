@@ -1,4 +1,6 @@
 """Moving between probabilities and logits, as PyTorch's distributions do."""
+import functools
+
 import numpy as np
 
 from ..nn import functional as F
@@ -24,3 +26,27 @@ def logits_to_probs(logits, is_binary=False):
 def exactly_one(probs, logits, owner):
     if (probs is None) == (logits is None):
         raise ValueError(f"{owner}: give either probs or logits, not {'both' if probs is not None else 'neither'}")
+
+
+class ProbsOrLogits:
+    """For a distribution given ``probs`` or ``logits`` (one is set as an attribute in __init__):
+    the other computed when first asked for. ``binary``: a yes/no variable (sigmoid and log-odds),
+    else categories along the last axis (softmax and log-probabilities)."""
+
+    binary = True
+
+    @functools.cached_property
+    def probs(self):
+        return logits_to_probs(self.logits, self.binary)
+
+    @functools.cached_property
+    def logits(self):
+        return probs_to_logits(self.probs, self.binary)
+
+    @property
+    def _param(self):
+        """The one given."""
+        return self.__dict__.get("probs", self.__dict__.get("logits"))
+
+    def _like(self):
+        return self._param

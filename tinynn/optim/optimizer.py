@@ -147,11 +147,16 @@ class Optimizer:
         and in its dtype; numbers as numbers."""
         if isinstance(value, Tensor) or hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
             array = value.data if isinstance(value, Tensor) else value
-            if tuple(array.shape) != param.shape:
+            if tuple(array.shape) != self._state_shape(key, param):
                 raise ValueError(f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {index} "
-                                 f"has shape {tuple(array.shape)}, the parameter {param.shape}")
+                                 f"has shape {tuple(array.shape)}, expected {self._state_shape(key, param)} "
+                                 f"(the parameter's is {param.shape})")
             return backend.to_device(array, param.device).astype(param.dtype)
         return value.item() if isinstance(value, Tensor) else value
+
+    def _state_shape(self, key, param):
+        """The shape of the state ``key`` of ``param``: the parameter's own (an elementwise rule's)."""
+        return tuple(param.shape)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

@@ -180,3 +180,13 @@ def test_unflatten_inverts_flatten(torch):
     assert repr(layer) == repr(torch.nn.Unflatten(1, (3, 4)))
     assert layer(x).shape == (2, 3, 4, 5)
     np.testing.assert_array_equal(nn.Flatten(1, 2)(layer(x)).numpy(), x.numpy())
+
+
+def test_an_assigned_buffer_is_registered_as_torch_does(torch):
+    ours, theirs = nn.Module(), torch.nn.Module()
+    ours.stats, theirs.stats = nn.Buffer(tinynn.zeros(3)), torch.nn.Buffer(torch.zeros(3))
+    ours.scratch = nn.Buffer(tinynn.ones(2), persistent=False)
+    theirs.scratch = torch.nn.Buffer(torch.ones(2), persistent=False)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["stats"]
+    assert [name for name, _ in ours.named_buffers()] == [name for name, _ in theirs.named_buffers()]
+    assert type(ours.stats) is tinynn.Tensor and not list(ours.parameters())

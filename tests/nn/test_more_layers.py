@@ -21,6 +21,8 @@ LAYERS = {
     "LPPool2d": (lambda L: L.nn.LPPool2d(2, 2), (2, 3, 6, 5), True),
     "LPPool2d p=3 stride": (lambda L: L.nn.LPPool2d(3, (3, 2), stride=1), (1, 2, 5, 5), True),
     "LPPool1d": (lambda L: L.nn.LPPool1d(1.5, 3, stride=2), (2, 3, 9), True),
+    "LPPool2d inf": (lambda L: L.nn.LPPool2d(float("inf"), 2), (2, 3, 6, 5), False),  # the largest |x|
+    "LPPool1d -inf": (lambda L: L.nn.LPPool1d(float("-inf"), 3), (2, 3, 9), False),  # the smallest |x|
     "AdaptiveAvgPool1d": (lambda L: L.nn.AdaptiveAvgPool1d(4), (2, 3, 10), False),
     "AdaptiveMaxPool1d": (lambda L: L.nn.AdaptiveMaxPool1d(3), (2, 3, 10), False),
     "Softmax2d": (lambda L: L.nn.Softmax2d(), (2, 3, 4, 5), False),

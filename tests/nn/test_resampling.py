@@ -153,3 +153,22 @@ def test_volumes_resample_like_torch(options, torch, rng, device):
                  rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="mode 'trilinear' needs 5-D input"):
         F.interpolate(tinynn.zeros(1, 1, 4, 4), scale_factor=2, mode="trilinear")
+
+
+def test_the_old_functional_names_match_torch(torch, rng):
+    """F.upsample*, F.*_with_indices: PyTorch's older spellings of interpolate and of return_indices."""
+    import warnings
+
+    values = rng.random((1, 2, 4, 6))
+    ours, theirs = tinynn.tensor(values), torch.tensor(values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch warns that these names are deprecated
+        pairs = [(F.upsample(ours, scale_factor=2, mode="bilinear"),
+                  torch.nn.functional.upsample(theirs, scale_factor=2, mode="bilinear")),
+                 (F.upsample_nearest(ours, size=(5, 7)), torch.nn.functional.upsample_nearest(theirs, size=(5, 7))),
+                 (F.upsample_bilinear(ours, scale_factor=2), torch.nn.functional.upsample_bilinear(theirs, scale_factor=2))]
+    pairs += [(F.max_pool2d_with_indices(ours, 2)[1], torch.nn.functional.max_pool2d_with_indices(theirs, 2)[1]),
+              (F.adaptive_max_pool1d_with_indices(ours[0], 4)[1],
+               torch.nn.functional.adaptive_max_pool1d_with_indices(theirs[0], 4)[1])]
+    for a, b in pairs:
+        assert_close(a, b, rtol=1e-12, atol=1e-12)

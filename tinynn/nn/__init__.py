@@ -2,6 +2,6 @@
 from . import functional, init, utils
 from . import modules
 from .modules import *  # noqa: F401,F403
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
-__all__ = ["functional", "init", "utils", "Parameter"] + modules.__all__
+__all__ = ["functional", "init", "utils", "Parameter", "Buffer"] + modules.__all__

@@ -218,6 +218,17 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return sums / counts
 
 
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name="lp_pool3d"):
+    """Power-average pooling of (N, C, D, H, W) input, (sum over each window of x^p)^(1/p), as
+    ``lp_pool2d`` (p = inf: the largest |x|, -inf: the smallest)."""
+    kernel = ntuple(kernel_size, 3, name, "kernel_size")
+    if norm_type in (float("inf"), float("-inf")):
+        sign = 1 if norm_type > 0 else -1
+        return sign * max_pool3d(sign * input.abs(), kernel, stride, ceil_mode=ceil_mode, name=name)
+    average = avg_pool3d(input ** norm_type, kernel, stride, 0, ceil_mode, name=name)
+    return (average.sign() * average.abs().relu() * (kernel[0] * kernel[1] * kernel[2])) ** (1.0 / norm_type)
+
+
 def _adaptive_sizes(input, output_size, name):
     """(OD, OH, OW) from an int or three sizes, None keeping the input's size there (as PyTorch)."""
     if isinstance(output_size, (tuple, list)) and len(output_size) == 3:

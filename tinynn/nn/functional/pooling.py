@@ -429,10 +429,11 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name="lp_pool2d"):
     """Power-average pooling: (sum over each window of x^p)^(1/p), as PyTorch computes it: from the
-    average of x^p, times the window's size (p = inf is max pooling)."""
+    average of x^p, times the window's size (p = inf: the largest |x|, -inf: the smallest, as PyTorch)."""
     kernel = pair(kernel_size, name, "kernel_size")
-    if norm_type == float("inf"):
-        return max_pool2d(input, kernel, stride, ceil_mode=ceil_mode, name=name)
+    if norm_type in (float("inf"), float("-inf")):
+        sign = 1 if norm_type > 0 else -1
+        return sign * max_pool2d(sign * input.abs(), kernel, stride, ceil_mode=ceil_mode, name=name)
     average = avg_pool2d(input ** norm_type, kernel, stride, 0, ceil_mode, name=name)
     return (average.sign() * average.abs().relu() * (kernel[0] * kernel[1])) ** (1.0 / norm_type)
 

@@ -402,6 +402,10 @@ class LPPool2d(_LPPool):
     function = staticmethod(F.lp_pool2d)
 
 
+class LPPool3d(_LPPool):
+    function = staticmethod(F.lp_pool3d)
+
+
 class MaxPool2d(Module):
     """MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)
     as in PyTorch; with return_indices the output is (values, indices) for ``MaxUnpool2d``."""

@@ -13,7 +13,7 @@ from ... import backend
 from ...autograd import Function, is_grad_enabled
 from ...hooks import RemovableHandle
 from ...tensor import Tensor
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -50,7 +50,9 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry and not (registry is self._buffers and (value is None or isinstance(value, Tensor))):
                 del registry[name]
-        if isinstance(value, Parameter):
+        if isinstance(value, Buffer):
+            self.register_buffer(name, Tensor(value.data), persistent=value.persistent)
+        elif isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value

@@ -183,3 +183,50 @@ def test_unpooling_checks_its_indices(device):
         F.max_unpool2d(values, tinynn.zeros(1, 1, 2, 2, device=device), 2)
     with pytest.raises(IndexError, match=r"index 16 is outside the \(4, 4\) output plane"):
         F.max_unpool2d(values, tinynn.tensor(np.full((1, 1, 2, 2), 16), device=device), 2).numpy()
+
+
+FRACTIONAL = {
+    "2d size": (lambda L, x, s: L.nn.FractionalMaxPool2d(2, output_size=(6, 5), return_indices=True,
+                                                       _random_samples=s), (2, 3, 11, 9)),
+    "2d ratio": (lambda L, x, s: L.nn.FractionalMaxPool2d((3, 2), output_ratio=0.6, return_indices=True,
+                                                        _random_samples=s), (2, 3, 11, 9)),
+    "2d one output": (lambda L, x, s: L.nn.FractionalMaxPool2d(2, output_size=1, return_indices=True,
+                                                             _random_samples=s), (2, 3, 5, 5)),
+    "3d": (lambda L, x, s: L.nn.FractionalMaxPool3d(2, output_ratio=(0.5, 0.6, 0.7), return_indices=True,
+                                                  _random_samples=s), (2, 2, 7, 8, 9)),
+}
+
+
+@pytest.mark.parametrize("name", list(FRACTIONAL))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fractional_max_pooling_matches_torch(name, dtype, torch, rng, device):
+    """The same random samples give the same windows (computed in the input's dtype, as PyTorch),
+    maxima, indices and gradients."""
+    build, shape = FRACTIONAL[name]
+    values = rng.standard_normal(shape).round(1).astype(dtype)  # rounded: ties, where the first maximum wins
+    samples = rng.random(shape[:2] + (len(shape) - 2,)).astype(dtype)
+    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
+    (out, indices) = build(tinynn, x, tinynn.tensor(samples, device=device))(x)
+    (t_out, t_indices) = build(torch, tx, torch.tensor(samples))(tx)
+    assert indices.numpy().tolist() == t_indices.tolist()
+    assert_close(out, t_out.detach(), what=name)
+    weights = rng.standard_normal(out.shape).astype(dtype)
+    (out * tinynn.tensor(weights, device=device)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    assert_close(x.grad, tx.grad, what=f"{name} gradient")
+
+
+def test_fractional_max_pooling_draws_its_windows_from_the_seeded_generator():
+    x = tinynn.tensor(np.random.default_rng(0).standard_normal((2, 3, 10, 10)))
+    pool = tinynn.nn.FractionalMaxPool2d(2, output_ratio=0.7)  # (window starts 8/6 apart: they vary with the draw)
+    tinynn.manual_seed(4)
+    first, second = pool(x), pool(x)
+    tinynn.manual_seed(4)
+    np.testing.assert_array_equal(pool(x).numpy(), first.numpy())
+    assert first.shape == (2, 3, 7, 7) and not np.array_equal(first.numpy(), second.numpy())
+    with pytest.raises(ValueError, match="give exactly one of output_size and output_ratio"):
+        tinynn.nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match="an output of size 9 with pool size 3 needs an input of at least 11, got 10"):
+        F.fractional_max_pool2d(x, 3, output_size=9)
+    with pytest.raises(ValueError, match=r"expected _random_samples of shape \(2, 3, 2\)"):
+        F.fractional_max_pool2d(x, 2, output_size=4, _random_samples=tinynn.zeros(2, 3, 3))

@@ -6,6 +6,7 @@ from .activation import (_in_place, celu, elu, gelu, glu, gumbel_softmax, hardsh
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d
 from .conv_transpose import conv_transpose1d, conv_transpose2d
+from .fractional_pooling import fractional_max_pool2d, fractional_max_pool3d
 from .conv3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d, lp_pool3d,
                      max_pool3d, max_unpool3d)
 from .ctc_loss import ctc_loss
@@ -46,9 +47,10 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool
            "dropout3d", "alpha_dropout", "feature_alpha_dropout", "rrelu", "gumbel_softmax", "channel_shuffle",
            "triplet_margin_with_distance_loss", "multilabel_margin_loss", "relu_", "elu_", "selu_", "celu_", "leaky_relu_",
            "hardtanh_", "threshold_", "rrelu_", "conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
-           "max_unpool3d", "lp_pool3d", "upsample", "upsample_nearest", "upsample_bilinear", "max_pool1d_with_indices",
+           "max_unpool3d", "lp_pool3d", "fractional_max_pool2d", "fractional_max_pool3d", "upsample", "upsample_nearest", "upsample_bilinear", "max_pool1d_with_indices",
            "max_pool2d_with_indices", "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
-           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices"]
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
+           "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices"]
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -76,5 +78,7 @@ def _with_indices(pool):
 
 max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d_with_indices = (
     _with_indices(pool) for pool in (max_pool1d, max_pool2d, max_pool3d))
+fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices = (
+    _with_indices(pool) for pool in (fractional_max_pool2d, fractional_max_pool3d))
 adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, adaptive_max_pool3d_with_indices = (
     _with_indices(pool) for pool in (adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d))

@@ -625,6 +625,37 @@ class MaxUnpool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class _FractionalMaxPool(Module):
+    """FractionalMaxPool2d / 3d: PyTorch's arguments, forwarded to the functional form (new random
+    windows every call unless ``_random_samples`` fixes them)."""
+
+    function = None
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        super().__init__()
+        if (output_size is None) == (output_ratio is None):
+            raise ValueError(f"{type(self).__name__}: give exactly one of output_size and output_ratio")
+        self.kernel_size, self.output_size, self.output_ratio = kernel_size, output_size, output_ratio
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+
+    def forward(self, x):
+        return type(self).function(x, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+                                   self._random_samples, name=f"{type(self).__name__}({self.extra_repr()})")
+
+    def extra_repr(self):
+        size = f"output_size={self.output_size}" if self.output_size is not None else f"output_ratio={self.output_ratio}"
+        return f"kernel_size={self.kernel_size}, {size}"
+
+
+class FractionalMaxPool2d(_FractionalMaxPool):
+    function = staticmethod(F.fractional_max_pool2d)
+
+
+class FractionalMaxPool3d(_FractionalMaxPool):
+    function = staticmethod(F.fractional_max_pool3d)
+
+
 class MaxUnpool3d(Module):
     """The partial inverse of MaxPool3d: forward(input, indices, output_size=None)."""
 

@@ -1205,6 +1205,8 @@ def where(condition, a=None, b=None):
     if condition.dtype != bool:
         raise TypeError(f"where: expected a boolean condition, got dtype {condition.dtype}")
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    if like is None:  # two numbers: a float32 result on the condition's device
+        like = Tensor._from_op(backend.to_device(np.zeros((), dtype=np.float32), backend.device_of(condition)), False)
     a, b = _as_tensor(a, like), _as_tensor(b, like)
     if backend.device_of(condition) != a.device or a.device != b.device:
         raise RuntimeError(f"where: the condition and values must be on one device, got {backend.device_of(condition)}, "

@@ -34,6 +34,12 @@ CASES = {
     "Chi2": ("Chi2", {"df": CONCENTRATION * 2}, {}, ()),
     "Beta": ("Beta", {"concentration1": CONCENTRATION, "concentration0": RATE * 2}, {}, ()),
     "Dirichlet": ("Dirichlet", {"concentration": CONCENTRATION}, {}, ()),
+    "Cauchy": ("Cauchy", {"loc": LOC, "scale": SCALE}, {}, ("cdf", "icdf", "mode")),
+    "StudentT": ("StudentT", {"df": CONCENTRATION * 2 + 2.5, "loc": LOC, "scale": SCALE}, {}, ("mode",)),
+    "Gumbel": ("Gumbel", {"loc": LOC, "scale": SCALE}, {}, ("cdf", "icdf", "mode")),
+    "HalfNormal": ("HalfNormal", {"scale": SCALE}, {}, ("cdf", "icdf", "mode")),
+    "Geometric probs": ("Geometric", {"probs": PROBS}, {}, ("mode",)),
+    "Geometric logits": ("Geometric", {"logits": LOC}, {}, ()),
     "MultivariateNormal scale_tril": ("MultivariateNormal", {"loc": LOC, "scale_tril": TRIL}, {}, ("mode",)),
     "MultivariateNormal covariance": ("MultivariateNormal", {"loc": LOC[0], "covariance_matrix":
                                                              TRIL @ TRIL.swapaxes(-1, -2)}, {}, ()),
@@ -42,6 +48,7 @@ CASES = {
 }
 NO_ENTROPY = {"Poisson", "Binomial"}  # PyTorch has none either (or not in closed form)
 DISCRETE_MEAN_NAN = {"Categorical probs", "Categorical logits"}
+NO_MOMENTS = {"Cauchy"}  # no mean (NaN) and no variance (inf)
 
 
 def make(library, name, device=None):
@@ -63,7 +70,7 @@ def test_matches_torch(name, torch, device):
     outputs = [(ours.log_prob(tinynn.tensor(values.numpy(), device=device)), theirs.log_prob(values), "log_prob")]
     if name not in NO_ENTROPY:
         outputs.append((ours.entropy(), theirs.entropy(), "entropy"))
-    if name not in DISCRETE_MEAN_NAN:
+    if name not in DISCRETE_MEAN_NAN | NO_MOMENTS:
         outputs += [(ours.mean, theirs.mean, "mean"), (ours.variance, theirs.variance, "variance"),
                     (ours.stddev, theirs.stddev, "stddev")]
     for method in CASES[name][3]:
@@ -89,7 +96,9 @@ KL_PAIRS = [("Normal", "Normal"), ("LogNormal", "LogNormal"), ("Exponential", "E
             ("Bernoulli probs", "Bernoulli logits"), ("Categorical probs", "Categorical probs"), ("Categorical logits", "Categorical logits"),
             ("OneHotCategorical", "OneHotCategorical"),
             ("Poisson", "Poisson"), ("Gamma", "Gamma"), ("Beta", "Beta"), ("Dirichlet", "Dirichlet"),
-            ("MultivariateNormal scale_tril", "MultivariateNormal covariance"), ("Uniform", "Uniform")]
+            ("MultivariateNormal scale_tril", "MultivariateNormal covariance"), ("Uniform", "Uniform"),
+            ("Cauchy", "Cauchy"), ("Gumbel", "Gumbel"), ("HalfNormal", "HalfNormal"),
+            ("Geometric probs", "Geometric logits")]
 
 
 def shifted(library, name, device=None):
@@ -154,6 +163,9 @@ def test_samples_have_the_shape_moments_and_seed_they_should(name, device):
     np.testing.assert_array_equal(draws.numpy(), again.numpy())
     assert not draws.requires_grad
     values = draws.numpy().astype(np.float64)
+    if name in NO_MOMENTS:  # the median instead: within 0.1 of loc
+        assert np.all(np.abs(np.median(draws.numpy(), 0) - distribution.loc.detach().numpy()) < 0.1)
+        return
     if name in DISCRETE_MEAN_NAN:
         values = np.eye(WEIGHTS.shape[-1] if "probs" in name else 3)[values.astype(int)]
         mean = distribution.probs.detach().numpy()
@@ -215,3 +227,39 @@ def test_bad_parameters_and_values_are_clear_errors():
     unchecked = D.Normal(tinynn.zeros(1), tinynn.tensor([-1.0]), validate_args=False)
     with np.errstate(invalid="ignore"):  # log of the negative scale: NaN, unchecked as asked
         assert np.isnan(unchecked.log_prob(tinynn.zeros(1)).item())
+
+
+@pytest.mark.parametrize("components", ["Normal", "MultivariateNormal"])
+def test_a_mixture_matches_torch(components, torch, rng, device):
+    weights = rng.random((2, 3)) + 0.2
+    if components == "Normal":
+        arrays = {"loc": rng.standard_normal((2, 3)), "scale": rng.random((2, 3)) + 0.5}
+        values = rng.standard_normal((4, 2))
+    else:
+        arrays = {"loc": rng.standard_normal((2, 3, 2)), "scale_tril": np.tril(rng.standard_normal((2, 3, 2, 2)), -1)
+                  + np.eye(2) * (rng.random((2, 3, 1, 2)) + 0.5)}
+        values = rng.standard_normal((4, 2, 2))
+    ours_params = {key: tinynn.tensor(value, device=device, requires_grad=True) for key, value in arrays.items()}
+    theirs_params = {key: torch.tensor(value, requires_grad=True) for key, value in arrays.items()}
+    our_weights = tinynn.tensor(weights, device=device, requires_grad=True)
+    their_weights = torch.tensor(weights, requires_grad=True)
+    ours = D.MixtureSameFamily(D.Categorical(probs=our_weights), getattr(D, components)(**ours_params))
+    theirs = torch.distributions.MixtureSameFamily(torch.distributions.Categorical(probs=their_weights),
+                                                   getattr(torch.distributions, components)(**theirs_params))
+    assert ours.batch_shape == tuple(theirs.batch_shape) and ours.event_shape == tuple(theirs.event_shape)
+    pairs = [(ours.log_prob(tinynn.tensor(values, device=device)), theirs.log_prob(torch.tensor(values))),
+             (ours.mean, theirs.mean), (ours.variance, theirs.variance)]
+    if components == "Normal":
+        pairs.append((ours.cdf(tinynn.tensor(values, device=device)), theirs.cdf(torch.tensor(values))))
+    for mine, other in pairs:
+        assert_close(mine, other.detach(), rtol=1e-10, atol=1e-12, what="mixture")
+    sum(mine.sum() for mine, _ in pairs).backward()
+    sum(other.sum() for _, other in pairs).backward()
+    assert_close(our_weights.grad, their_weights.grad, rtol=1e-9, atol=1e-11, what="d/dweights")
+    for key in arrays:
+        assert_close(ours_params[key].grad, theirs_params[key].grad, rtol=1e-9, atol=1e-11, what=f"d/d{key}")
+    tinynn.manual_seed(0)
+    draws = ours.sample((3000,))
+    assert draws.shape == (3000,) + ours.batch_shape + ours.event_shape
+    standard_error = np.sqrt(ours.variance.detach().numpy() / 3000)
+    assert np.all(np.abs(draws.numpy().mean(0) - ours.mean.detach().numpy()) < 5 * standard_error)

@@ -9,9 +9,12 @@ from .categorical import Categorical, OneHotCategorical
 from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Beta, Chi2, Dirichlet, Gamma
+from .geometric import Geometric
+from .heavy_tailed import Cauchy, Gumbel, HalfNormal, StudentT
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
+from .mixture import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import LogNormal, Normal
 from .poisson import Poisson
@@ -19,4 +22,5 @@ from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Binomial",
            "Categorical", "OneHotCategorical", "Poisson", "Gamma", "Chi2", "Beta", "Dirichlet", "MultivariateNormal",
-           "Independent", "kl_divergence", "register_kl", "constraints"]
+           "Independent", "Cauchy", "StudentT", "Gumbel", "HalfNormal", "Geometric", "MixtureSameFamily",
+           "kl_divergence", "register_kl", "constraints"]

@@ -8,6 +8,8 @@ from .bernoulli import Bernoulli
 from .categorical import Categorical, OneHotCategorical
 from .exponential import Exponential
 from .gamma import Beta, Dirichlet, Gamma
+from .geometric import Geometric
+from .heavy_tailed import EULER_GAMMA, Cauchy, Gumbel, HalfNormal
 from .independent import Independent
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal
@@ -141,3 +143,26 @@ def _independent_independent(p, q):
     return p._sum_reinterpreted(kl_divergence(p.base_dist, q.base_dist))
 
 
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _halfnormal_halfnormal(p, q):
+    return _normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Cauchy, Cauchy)
+def _cauchy_cauchy(p, q):
+    """log(((s_p + s_q)^2 + (m_p - m_q)^2) / (4 s_p s_q)) (Chyzak and Nielsen, 2019)."""
+    return ((p.scale + q.scale) ** 2 + (p.loc - q.loc) ** 2).log() - (4 * p.scale * q.scale).log()
+
+
+@register_kl(Gumbel, Gumbel)
+def _gumbel_gumbel(p, q):
+    ratio = p.scale / q.scale
+    return (-ratio.log() - q.loc / q.scale + p.loc / q.scale + ratio * EULER_GAMMA
+            + (q.loc / q.scale + (1 + ratio).lgamma() - p.loc / q.scale).exp() - (1 + EULER_GAMMA))
+
+
+@register_kl(Geometric, Geometric)
+def _geometric_geometric(p, q):
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits

@@ -1,0 +1,54 @@
+"""The geometric distribution: the number of failures before the first success."""
+import numpy as np
+
+from .. import backend
+from ..nn import functional as F
+from ..tensor import Tensor, where
+from . import constraints
+from .distribution import Distribution, broadcast_all
+from .utils import ProbsOrLogits, exactly_one
+
+
+class Geometric(ProbsOrLogits, Distribution):
+    """P(k) = (1 - p)^k p for k = 0, 1, 2, ...  sample: floor(log u / log(1 - p))."""
+
+    arg_constraints = {"probs": constraints.Constraint("Interval(lower_bound=0.0, upper_bound=1.0)",
+                                                       lambda xp, x: (x > 0) & (x <= 1)),
+                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, probs=None, logits=None, validate_args=True):
+        exactly_one(probs, logits, "Geometric")
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+        else:
+            (self.logits,) = broadcast_all(logits)
+        super().__init__(self._param.shape, (), validate_args)
+
+    def sample(self, sample_shape=()):
+        uniform = self._noise("uniform", self._extended_shape(sample_shape)).data
+        xp = backend.get_array_module(uniform)
+        tiny = float(np.finfo(uniform.dtype).tiny)
+        return Tensor._from_op(xp.floor(xp.log(xp.maximum(uniform, tiny)) / xp.log1p(-self.probs.data)), False)
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        # (1 - p)^0 = 1 even where p = 1: p taken as 0 there, as PyTorch, so no log(0) * 0 = NaN
+        probs = where((self.probs.data == 1) & (value.data == 0), 0.0, self.probs)
+        return value * (-probs).log1p() + self.probs.log()
+
+    def entropy(self):
+        return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
+
+    @property
+    def mean(self):
+        return 1 / self.probs - 1
+
+    @property
+    def mode(self):
+        return self.probs * 0
+
+    @property
+    def variance(self):
+        return (1 / self.probs - 1) / self.probs
+

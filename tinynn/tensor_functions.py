@@ -28,6 +28,7 @@ def _xp(x):
 
 
 def _constant(array):
+    """An array as a Tensor that autograd treats as a constant."""
     return Tensor._from_op(array, False)
 
 
@@ -295,7 +296,7 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_na
         weight = xp.where(above > below, weight, 0).astype(x.dtype)
     expanded = values.unsqueeze(0).expand((len(qs),) + values.shape)
     clipped = [xp.clip(r, 0, n - 1).astype(np.int64) for r in (below, above)]
-    low, high = (expanded.gather(-1, _constant(xp.broadcast_to(r, r.shape[:-1] + (1,)))) for r in clipped)
+    low, high = (expanded.gather(-1, _constant(r)) for r in clipped)
     result = lerp(low, high, _constant(weight)).squeeze(-1)
     if not ignore_nan and bool(xp.isnan(x.data).any()):
         nan_rows = xp.isnan(source.data).any(-1)

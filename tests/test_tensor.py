@@ -64,3 +64,34 @@ def test_randomness_is_seeded():
     a = tinynn.randn(4).numpy()
     tinynn.manual_seed(3)
     np.testing.assert_array_equal(a, tinynn.randn(4).numpy())
+
+
+def test_pythons_operators_and_pytorchs_conveniences(torch):
+    values = np.array([[1.0, -2.5], [3.0, 4.0]])
+    x, t = tinynn.tensor(values), torch.tensor(values)
+    assert (x // 2).numpy().tolist() == (t // 2).tolist() and (7 // x).numpy().tolist() == (7 // t).tolist()
+    assert ((x > 1) & (x < 4)).numpy().tolist() == ((t > 1) & (t < 4)).tolist()
+    assert ((x > 1) | (x < 0)).numpy().tolist() == ((t > 1) | (t < 0)).tolist()
+    assert ((x > 1) ^ (x > 2)).numpy().tolist() == ((t > 1) ^ (t > 2)).tolist()
+    assert (~(x > 1)).numpy().tolist() == (~(t > 1)).tolist()
+    assert abs(x).numpy().tolist() == abs(t).tolist() and (3.0 in x) == (3.0 in t) and (5.0 in x) == (5.0 in t)
+    assert f"{x[1, 1]:.3f}" == f"{t[1, 1]:.3f}" == "4.000"
+    assert x.ndimension() == 2 and x.type() == "tinynn.DoubleTensor" and x.float().type() == "tinynn.FloatTensor"
+    assert x.type(np.float32).dtype == np.float32 and x.to(np.float32).dtype == np.float32
+    assert x.to(tinynn.zeros(1, dtype=np.float32)).dtype == np.float32 and not x.is_cuda
+    assert (x.itemsize, x.nbytes) == (t.itemsize, t.nbytes) and x.mH.numpy().tolist() == t.mH.tolist()
+
+
+def test_item_assignment_writes_in_place_outside_autograd():
+    x = tinynn.zeros(3, 2)
+    x[0, 1] = 5.0
+    x[1] = tinynn.tensor([1.0, 2.0])
+    x[x > 1.5] = -1.0
+    x[tinynn.tensor([2])] = 7.0
+    assert x.numpy().tolist() == [[0.0, -1.0], [1.0, -1.0], [7.0, 7.0]]
+    leaf = tinynn.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place writes are not recorded by autograd"):
+        leaf[0] = 3.0
+    with tinynn.no_grad():
+        leaf[0] = 3.0
+    assert leaf.numpy().tolist() == [3.0, 1.0]

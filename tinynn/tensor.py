@@ -205,9 +205,14 @@ class Tensor:
         return bool(self.item())
 
     def to(self, device=None, dtype=None):
-        """A tensor on ``device`` and/or of ``dtype``; differentiable (the gradient moves back)."""
+        """A tensor on ``device`` and/or of ``dtype`` (``device`` may be a dtype, or a tensor whose
+        device and dtype to take, as in PyTorch); differentiable (the gradient moves back)."""
         from .ops.conversion import AsType, ToDevice
 
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.dtype
+        elif device is not None and not isinstance(device, str) and dtype is None:
+            device, dtype = None, device  # x.to(np.float64)
         out = self
         if device is not None and backend.canonical_device(device) != self.device:
             out = ToDevice(backend.canonical_device(device))(out)
@@ -312,6 +317,90 @@ class Tensor:
         return self._compare(other, lambda a, b: a >= b)
 
     __hash__ = object.__hash__
+
+    # ----- logical operators on boolean (or integer) tensors: constants ---------------------
+    def _logical(self, other, function):
+        xp = backend.get_array_module(self.data)
+        return Tensor._from_op(getattr(xp, function)(self.data, _data(other)), False)
+
+    def __and__(self, other):
+        return self._logical(other, "bitwise_and")
+
+    def __or__(self, other):
+        return self._logical(other, "bitwise_or")
+
+    def __xor__(self, other):
+        return self._logical(other, "bitwise_xor")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        return Tensor._from_op(backend.get_array_module(self.data).invert(self.data), False)
+
+    def __floordiv__(self, other):
+        """floor(a / b) (``torch.floor_divide``), a constant."""
+        return Tensor._from_op(backend.get_array_module(self.data).floor_divide(self.data, _data(other)), False)
+
+    def __rfloordiv__(self, other):
+        return Tensor._from_op(backend.get_array_module(self.data).floor_divide(_data(other), self.data), False)
+
+    def floor_divide(self, other):
+        return self // other
+
+    def __abs__(self):
+        return self.abs()
+
+    def __contains__(self, value):
+        return bool((self.data == _data(value)).any())
+
+    def __format__(self, spec):
+        if self.data.size == 1 and spec:
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
+    def __setitem__(self, index, value):
+        """``x[index] = value`` written into this tensor's memory, outside autograd (see _in_place)."""
+        from .autograd import grad_mode
+
+        if grad_mode.is_grad_enabled() and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+            raise RuntimeError("x[index] = value: in-place writes are not recorded by autograd; build the tensor with "
+                               "tinynn.where, index_put or scatter instead, or write under tinynn.no_grad()")
+        if isinstance(value, Tensor) and value.device != self.device:
+            raise RuntimeError(f"x[index] = value: the value is on {value.device}, the tensor on {self.device}")
+        self.data[_index_arrays(index)] = _data(value)
+
+    def ndimension(self):
+        return self.ndim
+
+    def type(self, dtype=None):
+        """Without an argument, the type's name (``"tinynn.FloatTensor"`` for float32, as PyTorch's
+        names go); with a dtype, the tensor converted to it."""
+        if dtype is not None:
+            return self.to(dtype=dtype)
+        names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+        return f"tinynn.{names.get(self.dtype.name, self.dtype.name)}Tensor"
+
+    @property
+    def is_cuda(self):
+        return self.device == backend.GPU
+
+    @property
+    def itemsize(self):
+        return self.data.itemsize
+
+    @property
+    def nbytes(self):
+        return self.data.nbytes
+
+    @property
+    def mH(self):
+        """The conjugate transpose of the last two axes (the transpose: tinynn's tensors are real)."""
+        return self.mT
+
+    @property
+    def H(self):
+        return self.t()
 
     # ----- elementwise functions ------------------------------------------------------------
     def exp(self):

@@ -182,3 +182,19 @@ def test_malformed_kernel_sizes(bad):
 def test_flatten_out_of_range():
     with pytest.raises(ValueError, match=r"flatten: start_dim 2 is out of range for a tensor of shape \(2, 3\)"):
         nn.Flatten(2)(tinynn.zeros(2, 3))
+
+
+def test_set_detect_anomaly_switches_it_on_globally_or_for_a_block():
+    from tinynn.autograd.anomaly import is_anomaly_enabled
+
+    with tinynn.autograd.set_detect_anomaly(True):
+        assert is_anomaly_enabled()
+        with pytest.raises(tinynn.autograd.AnomalyError, match="Log: output .* contains"), np.errstate(invalid="ignore"):
+            tinynn.tensor([-1.0]).log()
+    assert not is_anomaly_enabled()
+    tinynn.autograd.set_detect_anomaly(True)
+    try:
+        assert is_anomaly_enabled()
+    finally:
+        tinynn.autograd.set_detect_anomaly(False)
+    assert not is_anomaly_enabled()

@@ -216,14 +216,7 @@ def matrix_power(input, n):
     return power(input, n)
 
 
-class set_grad_enabled(grad_mode._GradMode):
-    """Grad recording on or off for a ``with`` block (or a decorated function), as PyTorch's."""
-
-    def __init__(self, mode):
-        self.mode = bool(mode)
-
-
-inference_mode = no_grad
+set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 
 __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "as_tensor",

@@ -108,3 +108,22 @@ def test_iterable_datasets_are_read_in_their_order():
         DataLoader(Countdown(3), shuffle=True)
     with pytest.raises(TypeError, match="is an IterableDataset: it is iterated, not indexed"):
         Countdown(3)[0]
+
+
+def test_stack_dataset_and_default_convert_match_torch(torch):
+    from tinynn.data import StackDataset, TensorDataset, default_convert
+
+    images, labels = np.arange(12.0).reshape(4, 3), np.arange(4)
+    by_name = StackDataset(image=TensorDataset(images), label=TensorDataset(labels))
+    by_position = StackDataset(TensorDataset(images), TensorDataset(labels))
+    theirs = torch.utils.data.StackDataset(image=torch.utils.data.TensorDataset(torch.tensor(images)),
+                                           label=torch.utils.data.TensorDataset(torch.tensor(labels)))
+    assert len(by_name) == len(theirs) == 4
+    assert by_name[2]["image"][0].numpy().tolist() == theirs[2]["image"][0].tolist()
+    assert by_position[1][1][0].item() == 1
+    with pytest.raises(ValueError, match="the datasets must have one length, got \\[3, 4\\]"):
+        StackDataset(TensorDataset(images), TensorDataset(labels[:3]))
+    sample = {"x": np.ones(2), "y": [np.zeros(1), 3, "name"]}
+    converted, t_converted = default_convert(sample), torch.utils.data.default_convert(sample)
+    assert isinstance(converted["x"], tinynn.Tensor) and converted["y"][1:] == t_converted["y"][1:] == [3, "name"]
+    assert converted["y"][0].numpy().tolist() == t_converted["y"][0].tolist()

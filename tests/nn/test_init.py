@@ -67,3 +67,21 @@ def test_eye_gains_and_errors(torch):
         init.eye_(weight(2, 2, 2))
     with pytest.raises(ValueError, match="orthogonal_: expected a tensor with at least 2 dimensions"):
         init.orthogonal_(weight(4))
+
+
+@pytest.mark.parametrize("shape,groups", [((4, 2, 3, 3), 1), ((6, 2, 3), 2), ((4, 4, 3, 3, 3), 2), ((2, 5, 2, 2), 1)])
+def test_dirac_equals_torchs_and_passes_the_input_through(shape, groups, torch):
+    ours = init.dirac_(tinynn.zeros(*shape), groups)
+    assert ours.numpy().tolist() == torch.nn.init.dirac_(torch.zeros(*shape), groups).tolist()
+    if shape == (4, 2, 3, 3):
+        x = tinynn.randn(1, 2, 5, 5)
+        out = tinynn.nn.functional.conv2d(x, ours, padding=1)
+        np.testing.assert_allclose(out.numpy()[:, :2], x.numpy(), rtol=1e-6)
+
+
+def test_sparse_zeroes_the_share_of_every_column_asked_for():
+    weights = init.sparse_(tinynn.zeros(10, 6), 0.3, std=0.5).numpy()
+    assert ((weights == 0).sum(0) == 3).all()
+    assert 0.2 < weights[weights != 0].std() < 1.0
+    with pytest.raises(ValueError, match="sparse_: expected a 2-D tensor"):
+        init.sparse_(tinynn.zeros(3), 0.5)

@@ -190,3 +190,19 @@ def test_an_assigned_buffer_is_registered_as_torch_does(torch):
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["stats"]
     assert [name for name, _ in ours.named_buffers()] == [name for name, _ in theirs.named_buffers()]
     assert type(ours.stats) is tinynn.Tensor and not list(ours.parameters())
+
+
+def test_assignment_keeps_parameters_registered_as_torch_does(torch):
+    layer = nn.Conv1d(3, 4, 3, bias=False)
+    layer.bias = nn.Parameter(tinynn.zeros(4))  # a parameter where there was None: registered and used
+    assert layer.bias is layer._parameters["bias"] and "bias" in layer.state_dict()
+    layer.bias = None  # None keeps the name registered, as a missing parameter
+    assert "bias" in layer._parameters and layer.bias is None and "bias" not in layer.state_dict()
+    with pytest.raises(TypeError, match="cannot assign a Tensor to the parameter 'weight'"):
+        layer.weight = tinynn.zeros(4, 3, 3)  # would silently drop it from the optimizer and the state dict
+    with pytest.raises(TypeError):
+        torch.nn.Conv1d(3, 4, 3).weight = torch.zeros(4, 3, 3)  # PyTorch refuses it too
+    module = nn.Module()
+    module.register_buffer("scratch", tinynn.zeros(2), persistent=False)
+    module.register_buffer("scratch", tinynn.ones(2))  # registered again, now persistent
+    assert list(module.state_dict()) == ["scratch"]

@@ -74,3 +74,67 @@ def test_parameters_to_vector_and_back_match_torch(torch, rng, device):
         assert_close(ours_param, theirs_param.detach(), what=name)
     with pytest.raises(ValueError, match="the vector has 3 values, the parameters 26"):
         tinynn.nn.utils.vector_to_parameters(tinynn.zeros(3, device=device), ours.parameters())
+
+
+def test_total_norm_and_clipping_with_it_match_torch(torch, rng, device):
+    shapes = [(3, 4), (5,)]
+    grads = [rng.standard_normal(shape) for shape in shapes]
+    ours = [tinynn.tensor(np.zeros(shape), device=device, requires_grad=True) for shape in shapes]
+    theirs = [torch.zeros(shape, dtype=torch.float64, requires_grad=True) for shape in shapes]
+    for mine, other, grad in zip(ours, theirs, grads):
+        mine.grad, other.grad = tinynn.tensor(grad, device=device), torch.tensor(grad)
+    for norm_type in (2.0, 1.0, float("inf")):
+        assert_close(nn.utils.get_total_norm([p.grad for p in ours], norm_type),
+                     torch.nn.utils.get_total_norm([p.grad for p in theirs], norm_type), rtol=1e-12, what="norm")
+    total = nn.utils.get_total_norm([p.grad for p in ours])
+    nn.utils.clip_grads_with_norm_(ours, 0.5, total)
+    torch.nn.utils.clip_grads_with_norm_(theirs, 0.5, torch.nn.utils.get_total_norm([p.grad for p in theirs]))
+    for mine, other in zip(ours, theirs):
+        assert_close(mine.grad, other.grad, rtol=1e-12, what="clipped")
+
+
+@pytest.mark.parametrize("kind", ["conv2d", "conv_transpose2d", "conv1d", "linear"])
+def test_folding_a_batch_norm_into_the_layer_before_matches_torch(kind, torch, rng):
+    """The fused layer computes what layer-then-batch-norm computes in evaluation, with PyTorch's weights."""
+    layers = {"conv2d": (lambda L: L.nn.Conv2d(3, 4, 3), lambda L: L.nn.BatchNorm2d(4), (2, 3, 6, 6)),
+              "conv_transpose2d": (lambda L: L.nn.ConvTranspose2d(3, 4, 3), lambda L: L.nn.BatchNorm2d(4), (2, 3, 5, 5)),
+              "conv1d": (lambda L: L.nn.Conv1d(3, 4, 3, bias=False), lambda L: L.nn.BatchNorm1d(4), (2, 3, 7)),
+              "linear": (lambda L: L.nn.Linear(5, 4), lambda L: L.nn.BatchNorm1d(4), (3, 5))}
+    make_layer, make_norm, shape = layers[kind]
+    layer, norm = make_layer(tinynn).double(), make_norm(tinynn).double()
+    t_layer, t_norm = make_layer(torch).double(), make_norm(torch).double()
+    with tinynn.no_grad():
+        for param in list(layer.parameters()) + list(norm.parameters()):
+            param.data[...] = rng.standard_normal(param.shape)
+        norm.running_mean.data[...], norm.running_var.data[...] = rng.standard_normal(4), rng.random(4) + 0.5
+    for mine, other in ((layer, t_layer), (norm, t_norm)):
+        other.load_state_dict({key: torch.tensor(value.numpy()) for key, value in mine.state_dict().items()})
+        mine.eval()
+        other.eval()
+    if kind == "linear":
+        fused, t_fused = nn.utils.fuse_linear_bn_eval(layer, norm), torch.nn.utils.fuse_linear_bn_eval(t_layer, t_norm)
+    else:
+        transpose = kind == "conv_transpose2d"
+        fused = nn.utils.fuse_conv_bn_eval(layer, norm, transpose)
+        t_fused = torch.nn.utils.fuse_conv_bn_eval(t_layer, t_norm, transpose)
+    x = tinynn.tensor(rng.standard_normal(shape))
+    assert_close(fused(x), norm(layer(x)), rtol=1e-12, atol=1e-12, what="fused output")
+    for (name, mine), (_, other) in zip(fused.named_parameters(), t_fused.named_parameters()):
+        assert_close(mine, other.detach(), rtol=1e-12, atol=1e-12, what=name)
+    with pytest.raises(ValueError, match="both modules must be in evaluation mode"):
+        nn.utils.fuse_linear_bn_eval(nn.Linear(2, 2), nn.BatchNorm1d(2))
+
+
+def test_sequence_helpers_match_torch(torch, rng):
+    lengths = [4, 2, 3]
+    sequences = [rng.standard_normal((n, 2)) for n in lengths]
+    padded = nn.utils.rnn.pad_sequence([tinynn.tensor(s) for s in sequences], batch_first=True)
+    for ours, original in zip(nn.utils.rnn.unpad_sequence(padded, lengths, batch_first=True), sequences):
+        assert_close(ours, original)
+    packed = nn.utils.rnn.pack_sequence([tinynn.tensor(s) for s in sequences], enforce_sorted=False)
+    for ours, original in zip(nn.utils.rnn.unpack_sequence(packed), sequences):
+        assert_close(ours, original)
+    permutation = tinynn.tensor([2, 0, 3, 1])
+    assert nn.utils.rnn.invert_permutation(permutation).numpy().tolist() == \
+        torch.nn.utils.rnn.invert_permutation(torch.tensor([2, 0, 3, 1])).tolist()
+    assert nn.utils.rnn.invert_permutation(None) is None

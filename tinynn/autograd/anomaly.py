@@ -31,6 +31,23 @@ def detect_anomaly():
         _enabled = previous
 
 
+class set_detect_anomaly:
+    """Anomaly detection on (``mode`` True) or off from here on, or for a ``with`` block (the
+    previous setting comes back at its end), as PyTorch's; ``check_nan`` is accepted for
+    compatibility (tinynn's checks always include NaN)."""
+
+    def __init__(self, mode, check_nan=True):
+        global _enabled
+        self.previous, _enabled = _enabled, bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _enabled
+        _enabled = self.previous
+
+
 def check_finite(op_name, what, array):
     if array is None or array.dtype.kind != "f":
         return

@@ -32,3 +32,13 @@ class no_grad(_GradMode):
 
 class enable_grad(_GradMode):
     mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Grad recording on or off for a ``with`` block (or a decorated function), as PyTorch's."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+
+inference_mode = no_grad

@@ -47,3 +47,17 @@ def default_collate(batch):
     if first is None:
         return None
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; pass a collate_fn")
+
+
+def default_convert(data):
+    """Each NumPy array (or number array) in ``data`` as a Tensor, containers kept as they are and
+    nothing stacked: what the DataLoader does with samples when batching is off, as PyTorch."""
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
+        return Tensor(data)
+    if isinstance(data, dict):
+        return type(data)({key: default_convert(value) for key, value in data.items()})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(value) for value in data))
+    if isinstance(data, (tuple, list)):
+        return type(data)(default_convert(value) for value in data)
+    return data

@@ -149,6 +149,29 @@ class ConcatDataset(Dataset):
         return joined[0] if single else joined
 
 
+class StackDataset(Dataset):
+    """Samples made of the same index of several datasets of one length: positional datasets give
+    tuples, keyword ones dicts (``StackDataset(image=images, label=labels)[i]`` is
+    ``{"image": images[i], "label": labels[i]}``), as PyTorch's."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: give the datasets positionally or by keyword, not both")
+        self.datasets = args or kwargs
+        sizes = {len(dataset) for dataset in (args or kwargs.values())}
+        if len(sizes) != 1:
+            raise ValueError(f"StackDataset: the datasets must have one length, got {sorted(sizes)}")
+        self._length = sizes.pop()
+
+    def __len__(self):
+        return self._length
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+
 class IterableDataset(Dataset):
     """A stream of samples (``__iter__``) instead of an indexable collection: the DataLoader takes
     ``batch_size`` samples at a time from it, in the order it yields them."""

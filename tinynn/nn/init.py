@@ -128,3 +128,31 @@ def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError(f"eye_: expected a 2-D tensor, got shape {tensor.shape}")
     return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """A convolution kernel (3-, 4- or 5-D) that passes its input through: a 1 at the centre of
+    kernel [d, d] for the first min(out / groups, in) channels of each group, zeros elsewhere."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: expected a 3-, 4- or 5-D tensor (a convolution's weight), got shape {tensor.shape}")
+    out_per_group = tensor.shape[0] // groups
+    if tensor.shape[0] % groups:
+        raise ValueError(f"dirac_: {tensor.shape[0]} output channels do not split into {groups} groups")
+    values = np.zeros(tensor.shape)
+    channels = np.arange(min(out_per_group, tensor.shape[1]))
+    outputs = (np.arange(groups)[:, None] * out_per_group + channels).reshape(-1)
+    values[(outputs, np.tile(channels, groups)) + tuple(size // 2 for size in tensor.shape[2:])] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor, sparsity, std=0.01):
+    """A 2-D tensor of N(0, std^2) draws with ceil(sparsity * rows) entries of every column zero,
+    at rows chosen at random per column (Martens, 2010)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: expected a 2-D tensor, got shape {tensor.shape}")
+    rows, columns = tensor.shape
+    generator = random.cpu_generator()
+    values = generator.standard_normal((rows, columns)) * std
+    zeroed_rows = generator.random((rows, columns)).argsort(axis=0)[:int(math.ceil(sparsity * rows))]
+    values[zeroed_rows, np.arange(columns)] = 0
+    return _fill(tensor, values)

@@ -47,19 +47,29 @@ class Module:
         if parametrizations is not None and name in parametrizations._modules:
             parametrizations._modules[name].right_inverse(value)  # stored through the parametrization
             return
-        for registry in (self._parameters, self._buffers, self._modules):
-            if name in registry and not (registry is self._buffers and (value is None or isinstance(value, Tensor))):
-                del registry[name]
+        if name in self._parameters and value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to the parameter '{name}' "
+                            "(a Parameter or None expected); assign the values through .data, or delete it first")
         if isinstance(value, Buffer):
+            self._forget(name)
             self.register_buffer(name, Tensor(value.data), persistent=value.persistent)
-        elif isinstance(value, Parameter):
+        elif isinstance(value, Parameter) or (value is None and name in self._parameters):
+            self._forget(name)
             self._parameters[name] = value
-        elif isinstance(value, Module):
+        elif isinstance(value, Module) or (value is None and name in self._modules):
+            self._forget(name)
             self._modules[name] = value
-        elif name in self._buffers:
+        elif name in self._buffers and (value is None or isinstance(value, Tensor)):
             self._buffers[name] = value
         else:
+            self._forget(name)
             object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        """Drop ``name`` from every registry and from the plain attributes, before it is set anew."""
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
         for registry in ("_parameters", "_buffers", "_modules"):
@@ -81,18 +91,23 @@ class Module:
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}")
+        self._forget(name)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}")
+        self._forget(name)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
+        self._forget(name)
         self._modules[name] = module
 
     register_module = add_module

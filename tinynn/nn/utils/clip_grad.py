@@ -1,12 +1,20 @@
 """Gradient clipping, applied to the ``.grad`` of parameters in place between ``backward()`` and
-``optimizer.step()``. Neither function reads the gradients back from a GPU (no synchronisation),
-unless ``error_if_nonfinite`` asks for the check."""
+``optimizer.step()``, and the total norm it starts from. Nothing is read back from a GPU (no
+synchronisation), unless ``error_if_nonfinite`` asks for the check."""
 import math
 
 import numpy as np
 
 from ... import backend
 from ...tensor import Tensor
+
+
+def _arrays(tensors):
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    arrays = [t.data for t in tensors if t is not None]
+    if len({backend.device_of(a) for a in arrays}) > 1:
+        raise RuntimeError("clip_grad: the gradients are on different devices; move the model to one device")
+    return arrays
 
 
 def _grads(parameters):
@@ -22,32 +30,48 @@ def _grads(parameters):
     return grads
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
-    """Scale all gradients together so that their joint norm is at most ``max_norm``.
-
-    total = (sum_p ||g_p||^q)^(1/q) over every gradient's entries (q = ``norm_type``; ``inf``: the
-    largest |entry|), then every g_p *= min(1, max_norm / (total + 1e-6)), as PyTorch. Returns the
-    total norm before clipping, as a 0-d tensor (float32 norms are accumulated in float64).
-    """
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """(sum over the tensors of ||t||^q)^(1/q) over every entry (q = ``norm_type``; ``inf``: the
+    largest |entry|), a 0-d tensor; float32 entries are accumulated in float64. ``tensors``: the
+    gradients themselves (``[p.grad for p in params]``), as PyTorch."""
     norm_type = float(norm_type)
     if not norm_type > 0:
-        raise ValueError(f"clip_grad_norm_: norm_type must be positive (or inf), got {norm_type}")
-    grads = _grads(parameters)
-    if not grads:
+        raise ValueError(f"get_total_norm: norm_type must be positive (or inf), got {norm_type}")
+    arrays = _arrays(tensors)
+    if not arrays:
         return Tensor(np.zeros((), dtype=np.float32))
-    xp = backend.get_array_module(grads[0])
+    xp = backend.get_array_module(arrays[0])
     if math.isinf(norm_type):
-        total = xp.stack([xp.abs(g).max().astype(np.float64) for g in grads]).max()
+        total = xp.stack([xp.abs(g).max().astype(np.float64) for g in arrays]).max()
     else:
-        powered = xp.stack([(xp.abs(g.astype(np.float64)) ** norm_type).sum() for g in grads])
+        powered = xp.stack([(xp.abs(g.astype(np.float64)) ** norm_type).sum() for g in arrays])
         total = powered.sum() ** (1.0 / norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}; "
                            f"set error_if_nonfinite=False to clip anyway")
-    scale = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    return Tensor(total.astype(arrays[0].dtype))
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)), in place."""
+    grads = _grads(parameters)
+    if not grads:
+        return
+    xp = backend.get_array_module(grads[0])
+    scale = xp.minimum(max_norm / (total_norm.data.astype(np.float64) + 1e-6), 1.0)
     for g in grads:
         g *= scale.astype(g.dtype)
-    return Tensor(total.astype(grads[0].dtype))
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Scale all gradients together so that their joint norm is at most ``max_norm``:
+    ``get_total_norm`` of the gradients, then ``clip_grads_with_norm_``, as PyTorch. Returns the
+    total norm before clipping, as a 0-d tensor."""
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    _grads(parameters)  # checks the parameters' types and the gradients' devices
+    total = get_total_norm([p.grad for p in parameters if p.grad is not None], norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total)
+    return total
 
 
 def clip_grad_value_(parameters, clip_value):

@@ -101,3 +101,25 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     beyond = Tensor(beyond.reshape(beyond.shape + (1,) * (padded.ndim - 2))).to(padded.device)
     padded = padded.masked_fill(beyond, padding_value)
     return (padded.transpose(0, 1) if batch_first else padded), Tensor(sequence.lengths.copy())
+
+
+def unpad_sequence(padded_sequences, lengths, batch_first=False):
+    """The list of sequences, each cut to its length, from a padded tensor (L, N, *) or (N, L, *)."""
+    padded = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    lengths = lengths.numpy() if isinstance(lengths, Tensor) else np.asarray(lengths)
+    return [padded[index, :int(length)] for index, length in enumerate(lengths)]
+
+
+def unpack_sequence(packed_sequences):
+    """The list of sequences a PackedSequence holds, in their original order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
+
+
+def invert_permutation(permutation):
+    """The permutation that undoes ``permutation`` (None stays None)."""
+    if permutation is None:
+        return None
+    inverse = np.empty(permutation.shape[0], dtype=np.int64)
+    inverse[permutation.numpy()] = np.arange(permutation.shape[0])
+    return Tensor(inverse).to(permutation.device)

@@ -114,3 +114,31 @@ def test_get_submodule_follows_dotted_paths():
     assert model.get_submodule("features.4") is model.features[4] and model.get_submodule("") is model
     with pytest.raises(AttributeError, match="has no submodule 'nine'"):
         model.get_submodule("features.nine")
+
+
+def test_backward_pre_hooks_see_and_replace_grad_output_as_torch_does(torch, rng):
+    values, weights = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    seen = {}
+
+    def doubling(library):
+        def hook(module, grad_output):
+            seen.setdefault(library.__name__, []).append(np.asarray(grad_output[0].tolist()))
+            return (grad_output[0] * 2,)
+        return hook
+
+    grads = {}
+    for library in (tinynn, torch):
+        layer = (nn.Linear(4, 2) if library is tinynn else torch.nn.Linear(4, 2)).double()
+        with (tinynn.no_grad() if library is tinynn else torch.no_grad()):
+            layer.weight.data[...] = library.tensor(weights)
+            layer.bias.data[...] = 0
+        handle = layer.register_full_backward_pre_hook(doubling(library))
+        x = library.tensor(values, requires_grad=True)
+        (layer(x) ** 2).sum().backward()
+        grads[library.__name__] = np.asarray(x.grad.tolist())
+        handle.remove()
+        x.grad = None
+        (layer(x) ** 2).sum().backward()
+        assert np.allclose(np.asarray(x.grad.tolist()) * 2, grads[library.__name__])  # removed: not doubled
+    np.testing.assert_allclose(grads["tinynn"], grads["torch"], rtol=1e-12)
+    np.testing.assert_allclose(seen["tinynn"][0], seen["torch"][0], rtol=1e-12)

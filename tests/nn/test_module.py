@@ -206,3 +206,53 @@ def test_assignment_keeps_parameters_registered_as_torch_does(torch):
     module.register_buffer("scratch", tinynn.zeros(2), persistent=False)
     module.register_buffer("scratch", tinynn.ones(2))  # registered again, now persistent
     assert list(module.state_dict()) == ["scratch"]
+
+
+class Counted(nn.Module):
+    """A layer that keeps a Python counter in its state dict (get_extra_state / set_extra_state)."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 2)
+        self.steps = 0
+
+    def get_extra_state(self):
+        return {"steps": self.steps}
+
+    def set_extra_state(self, state):
+        self.steps = int(state["steps"])
+
+
+def test_extra_state_is_saved_and_loaded_where_torch_puts_it(torch, tmp_path):
+    model = nn.Sequential(Counted(), nn.ReLU())
+    model[0].steps = 7
+
+    class TorchCounted(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 2)
+
+        def get_extra_state(self):
+            return {"steps": 0}
+
+        def set_extra_state(self, state):
+            pass
+
+    assert list(model.state_dict()) == list(torch.nn.Sequential(TorchCounted(), torch.nn.ReLU()).state_dict())
+    tinynn.save(model.state_dict(), tmp_path / "counted.npz")
+    restored = nn.Sequential(Counted(), nn.ReLU())
+    assert restored.load_state_dict(tinynn.load(tmp_path / "counted.npz")) == ([], [])
+    assert restored[0].steps == 7
+    with pytest.raises(tinynn.nn.StateDictError, match="missing keys: 0._extra_state"):
+        restored.load_state_dict({key: value for key, value in model.state_dict().items() if key != "0._extra_state"})
+
+
+def test_set_submodule_type_and_to_a_dtype():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Linear(3, 1)))
+    model.set_submodule("1.0", nn.Tanh())
+    assert isinstance(model[1][0], nn.Tanh)
+    with pytest.raises(AttributeError, match="has no submodule '7'"):
+        model.set_submodule("7.0", nn.Tanh())
+    assert model.type(np.float64)[0].weight.dtype == np.float64
+    assert model.to(np.float32)[0].weight.dtype == np.float32
+    assert model.to(tinynn.zeros(1, dtype=np.float64))[1][1].weight.dtype == np.float64

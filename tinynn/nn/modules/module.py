@@ -34,6 +34,7 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def forward(self, *inputs):
@@ -51,13 +52,12 @@ class Module:
             raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to the parameter '{name}' "
                             "(a Parameter or None expected); assign the values through .data, or delete it first")
         if isinstance(value, Buffer):
-            self._forget(name)
             self.register_buffer(name, Tensor(value.data), persistent=value.persistent)
         elif isinstance(value, Parameter) or (value is None and name in self._parameters):
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module) or (value is None and name in self._modules):
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif name in self._buffers and (value is None or isinstance(value, Tensor)):
             self._buffers[name] = value
@@ -65,10 +65,12 @@ class Module:
             self._forget(name)
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """Drop ``name`` from every registry and from the plain attributes, before it is set anew."""
+    def _forget(self, name, keep=None):
+        """Drop ``name`` from the plain attributes and from every registry but ``keep`` (where it is
+        about to be replaced in place, keeping its position, as PyTorch's order of entries does)."""
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
@@ -91,13 +93,13 @@ class Module:
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}")
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -107,7 +109,7 @@ class Module:
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
@@ -133,6 +135,15 @@ class Module:
                 raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking for {target!r})")
             module = module._modules[part]
         return module
+
+    def set_submodule(self, target, module):
+        """Put ``module`` at dotted path ``target`` ("features.3"), replacing what is there."""
+        if not isinstance(module, Module):
+            raise TypeError(f"set_submodule: expected a Module, got {type(module).__name__}")
+        parent_path, _, name = target.rpartition(".")
+        if not name:
+            raise ValueError("set_submodule: the target cannot be empty (the module itself)")
+        setattr(self.get_submodule(parent_path), name, module)
 
     def _member(self, target, registry, what):
         module_path, _, name = target.rpartition(".")
@@ -230,7 +241,12 @@ class Module:
         return self
 
     def to(self, device=None, dtype=None):
-        """Move parameters and buffers to ``device`` and/or cast floating ones to ``dtype``."""
+        """Move parameters and buffers to ``device`` and/or cast floating ones to ``dtype``
+        (``device`` may be a dtype, or a tensor whose device and dtype to take, as in PyTorch)."""
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.dtype
+        elif device is not None and not isinstance(device, str) and dtype is None:
+            device, dtype = None, device
         if device is not None:
             device = backend.canonical_device(device)
             self._apply(lambda array: backend.to_device(array, device))
@@ -252,6 +268,10 @@ class Module:
     def double(self):
         return self.to(dtype=np.float64)
 
+    def type(self, dst_type):
+        """Every floating parameter and buffer converted to ``dst_type``."""
+        return self.to(dtype=dst_type)
+
     def half(self):
         return self.to(dtype=np.float16)
 
@@ -265,19 +285,39 @@ class Module:
     # ----- state dicts ------------------------------------------------------------------
     def _state_tensors(self):
         """(name, tensor) for every parameter and persistent buffer, in PyTorch's order and names."""
+        for name, value, _ in self._state_entries():
+            if isinstance(value, Tensor):
+                yield name, value
+
+    def _state_entries(self):
+        """(name, value, module) for every parameter, persistent buffer and extra state (the value
+        of ``get_extra_state`` of a module that defines it, under "<prefix>_extra_state")."""
         for module_name, module in self.named_modules():
             prefix = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
                 if param is not None:
-                    yield prefix + name, param
+                    yield prefix + name, param, module
             for name, buffer in module._buffers.items():
                 if buffer is not None and name not in module._non_persistent_buffers:
-                    yield prefix + name, buffer
+                    yield prefix + name, buffer, module
+            if type(module).get_extra_state is not Module.get_extra_state:
+                yield prefix + "_extra_state", module.get_extra_state(), module
+
+    def get_extra_state(self):
+        """Override to save more than tensors: what it returns goes into the state dict under
+        "_extra_state" (and comes back through ``set_extra_state`` on loading), as in PyTorch."""
+        raise RuntimeError(f"{type(self).__name__}.get_extra_state: not defined; override it to save extra state")
+
+    def set_extra_state(self, state):
+        raise RuntimeError(f"{type(self).__name__}.set_extra_state: not defined, but the state dict has extra state for "
+                           "it; override it together with get_extra_state")
 
     def state_dict(self):
-        """name -> Tensor for every parameter and persistent buffer, in PyTorch's order and names.
-        The tensors share memory with the module (detached), as in PyTorch."""
-        return OrderedDict((name, tensor.detach()) for name, tensor in self._state_tensors())
+        """name -> Tensor for every parameter and persistent buffer, in PyTorch's order and names
+        (and each module's extra state). The tensors share memory with the module (detached), as
+        in PyTorch."""
+        return OrderedDict((name, value.detach() if isinstance(value, Tensor) else value)
+                           for name, value, _ in self._state_entries())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters and buffers (keeping their device and dtype).
@@ -290,9 +330,11 @@ class Module:
         for prefix, module in list(self.named_modules()):  # lazy layers take their sizes from the state
             if getattr(module, "has_uninitialized_params", lambda: False)():
                 module.materialize_from_state(state_dict, prefix + "." if prefix else "")
-        own = OrderedDict(self._state_tensors())
-        missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
+        entries = list(self._state_entries())
+        own = OrderedDict((name, value) for name, value, _ in entries if isinstance(value, Tensor))
+        extra = OrderedDict((name, module) for name, value, module in entries if not isinstance(value, Tensor))
+        missing = [key for key in list(own) + list(extra) if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own and key not in extra]
         mismatched = []
         for key in own:
             if key in state_dict:
@@ -315,6 +357,9 @@ class Module:
                 array = value.data if isinstance(value, Tensor) else value
                 target = own[key]
                 target.data[...] = backend.to_device(backend.to_device(array, "cpu").astype(target.dtype), target.device)
+        for key, module in extra.items():
+            if key in state_dict:
+                module.set_extra_state(state_dict[key])
         return IncompatibleKeys(missing, unexpected)
 
     # ----- calling and hooks --------------------------------------------------------------
@@ -324,7 +369,7 @@ class Module:
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         hook_state = None
-        if self._backward_hooks and is_grad_enabled():
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
             hook_state = _BackwardHookState(self)
             args = hook_state.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
@@ -348,6 +393,13 @@ class Module:
         output. Returns a handle with ``.remove()``."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_pre_hook(self, hook):
+        """``hook(module, grad_output)`` runs when dL/d(output) reaches the module, before the
+        gradients with respect to its inputs are computed; a returned tuple replaces grad_output."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
         return handle
 
     def register_full_backward_hook(self, hook):
@@ -413,6 +465,10 @@ class _BackwardHookState:
 
     def receive(self, role, index, grad):
         if role == "output":
+            for hook in list(self.module._backward_pre_hooks.values()):
+                result = hook(self.module, (Tensor._from_op(grad, False),))
+                if result is not None:
+                    grad = result[0].data if isinstance(result[0], Tensor) else result[0]
             self.grad_output = grad
             if not self.pending:
                 self._run_hooks()

@@ -2,7 +2,7 @@
 from (with ``rsample`` for reparameterised, differentiable draws), score (``log_prob``), and
 compare (``kl_divergence``), on the CPU or the GPU. Every formula is built from tinynn's
 differentiable ops, so gradients with respect to the parameters come from autograd."""
-from . import constraints
+from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical, OneHotCategorical
@@ -18,9 +18,14 @@ from .mixture import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import LogNormal, Normal
 from .poisson import Poisson
+from .transformed import TransformedDistribution
+from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
+                         SoftplusTransform, TanhTransform, Transform)
 from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Binomial",
            "Categorical", "OneHotCategorical", "Poisson", "Gamma", "Chi2", "Beta", "Dirichlet", "MultivariateNormal",
            "Independent", "Cauchy", "StudentT", "Gumbel", "HalfNormal", "Geometric", "MixtureSameFamily",
-           "kl_divergence", "register_kl", "constraints"]
+           "kl_divergence", "register_kl", "constraints", "TransformedDistribution", "Transform", "ExpTransform",
+           "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform", "PowerTransform",
+           "ComposeTransform", "transforms"]

@@ -1,0 +1,243 @@
+"""Invertible maps y = f(x) with the log of their Jacobian's determinant, for
+``TransformedDistribution`` (normalizing flows, squashed Gaussians), as
+``torch.distributions.transforms``.
+
+If X has density p and Y = f(X), then log p_Y(y) = log p_X(f^-1(y)) - log |det df/dx| at x = f^-1(y).
+Each transform gives f (``__call__``), f^-1 (``inv``), log |det df/dx| (``log_abs_det_jacobian(x,
+y)``), which values it takes and gives (``domain``, ``codomain``), and ``sign``, the sign of df/dx
+for a monotone scalar map. With ``cache_size=1`` a transform remembers its last (x, y), so the
+inverse of a value it just made is that x itself: tanh's inverse at a draw rounded to +-1 is then
+not inf (the usual way to score a squashed Gaussian's own samples).
+"""
+import math
+
+from ..nn import functional as F
+from . import constraints
+
+
+def _closed_interval(low, high):
+    return constraints.Constraint(f"Interval(lower_bound={low}, upper_bound={high})",
+                                  lambda xp, x: (x >= low) & (x <= high))
+
+
+def sum_rightmost(value, dims):
+    """``value`` summed over its last ``dims`` axes (a number stays a number)."""
+    if dims <= 0 or not hasattr(value, "sum"):
+        return value
+    return value.sum(tuple(range(-dims, 0)))
+
+
+class Transform:
+    domain = constraints.real
+    codomain = constraints.real
+    bijective = True
+    sign = 1
+
+    def __init__(self, cache_size=0):
+        if cache_size not in (0, 1):
+            raise ValueError(f"{type(self).__name__}: cache_size must be 0 or 1, got {cache_size}")
+        self._cache_size, self._cached = cache_size, None
+
+    @property
+    def inv(self):
+        """The inverse transform (x = f^-1(y)), sharing this one's cache."""
+        return _InverseTransform(self)
+
+    def __call__(self, x):
+        y = self._call(x)
+        if self._cache_size:
+            self._cached = (x, y)
+        return y
+
+    def _inv_call(self, y):
+        if self._cached is not None and self._cached[1] is y:
+            return self._cached[0]
+        x = self._inverse(y)
+        if self._cache_size:
+            self._cached = (x, y)
+        return x
+
+    def _call(self, x):
+        raise NotImplementedError(f"{type(self).__name__} must implement _call")
+
+    def _inverse(self, y):
+        raise NotImplementedError(f"{type(self).__name__} has no inverse")
+
+    def log_abs_det_jacobian(self, x, y):
+        raise NotImplementedError(f"{type(self).__name__}.log_abs_det_jacobian is not implemented")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class _InverseTransform(Transform):
+    def __init__(self, transform):
+        super().__init__()
+        self._transform = transform
+        self.domain, self.codomain = transform.codomain, transform.domain
+        self.bijective, self.sign = transform.bijective, transform.sign
+
+    @property
+    def inv(self):
+        return self._transform
+
+    def __call__(self, y):
+        return self._transform._inv_call(y)
+
+    def _inv_call(self, x):
+        return self._transform(x)
+
+    def log_abs_det_jacobian(self, x, y):
+        return -self._transform.log_abs_det_jacobian(y, x)
+
+    def __repr__(self):
+        return f"{self._transform!r}.inv"
+
+
+class ExpTransform(Transform):
+    """y = e^x.  log |dy/dx| = x."""
+
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return x.exp()
+
+    def _inverse(self, y):
+        return y.log()
+
+    def log_abs_det_jacobian(self, x, y):
+        return x
+
+
+class AffineTransform(Transform):
+    """y = loc + scale x.  log |dy/dx| = log |scale| per element, summed over the last ``event_dim``
+    axes (the map then acts on events of that many dimensions)."""
+
+    def __init__(self, loc, scale, event_dim=0, cache_size=0):
+        super().__init__(cache_size)
+        self.loc, self.scale, self.event_dim = loc, scale, event_dim
+        if event_dim:
+            self.domain = self.codomain = constraints.Constraint(f"IndependentConstraint(Real(), {event_dim})",
+                                                                 lambda xp, x: x == x, event_dim=event_dim)
+
+    @property
+    def sign(self):
+        scale = self.scale
+        return (1 if scale > 0 else -1) if isinstance(scale, (int, float)) else scale.sign()
+
+    def _call(self, x):
+        return self.loc + self.scale * x
+
+    def _inverse(self, y):
+        return (y - self.loc) / self.scale
+
+    def log_abs_det_jacobian(self, x, y):
+        scale = self.scale
+        if isinstance(scale, (int, float)):
+            value = x * 0 + math.log(abs(scale))
+        else:
+            value = (scale.abs().log() + x * 0)
+        return sum_rightmost(value, self.event_dim)
+
+
+class SigmoidTransform(Transform):
+    """y = 1 / (1 + e^-x).  log |dy/dx| = -softplus(-x) - softplus(x)."""
+
+    codomain = _closed_interval(0.0, 1.0)
+
+    def _call(self, x):
+        return x.sigmoid()
+
+    def _inverse(self, y):
+        return y.log() - (-y).log1p()
+
+    def log_abs_det_jacobian(self, x, y):
+        return -F.softplus(-x) - F.softplus(x)
+
+
+class TanhTransform(Transform):
+    """y = tanh(x).  log |dy/dx| = log(1 - tanh(x)^2), written 2 (log 2 - x - softplus(-2x)) so it
+    stays finite for large |x|."""
+
+    codomain = _closed_interval(-1.0, 1.0)
+
+    def _call(self, x):
+        return x.tanh()
+
+    def _inverse(self, y):
+        return 0.5 * ((1 + y).log() - (1 - y).log())  # atanh
+
+    def log_abs_det_jacobian(self, x, y):
+        return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
+
+
+class SoftplusTransform(Transform):
+    """y = log(1 + e^x).  log |dy/dx| = -softplus(-x)."""
+
+    codomain = constraints.positive
+
+    def _call(self, x):
+        return F.softplus(x)
+
+    def _inverse(self, y):
+        return (-(-y).expm1()).log() + y  # log(e^y - 1), without overflow
+
+    def log_abs_det_jacobian(self, x, y):
+        return -F.softplus(-x)
+
+
+class PowerTransform(Transform):
+    """y = x^exponent (x > 0).  log |dy/dx| = log |exponent y / x|."""
+
+    domain = codomain = constraints.positive
+
+    def __init__(self, exponent, cache_size=0):
+        super().__init__(cache_size)
+        self.exponent = exponent
+
+    def _call(self, x):
+        return x ** self.exponent
+
+    def _inverse(self, y):
+        return y ** (1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+
+class ComposeTransform(Transform):
+    """The transforms applied in order; the log-determinants add up."""
+
+    def __init__(self, parts, cache_size=0):
+        super().__init__(cache_size)
+        self.parts = list(parts)
+        if self.parts:
+            self.domain, self.codomain = self.parts[0].domain, self.parts[-1].codomain
+        self.bijective = all(part.bijective for part in self.parts)
+
+    @property
+    def sign(self):
+        sign = 1
+        for part in self.parts:
+            sign = sign * part.sign
+        return sign
+
+    def _call(self, x):
+        for part in self.parts:
+            x = part(x)
+        return x
+
+    def _inverse(self, y):
+        for part in reversed(self.parts):
+            y = part.inv(y)
+        return y
+
+    def log_abs_det_jacobian(self, x, y):
+        if not self.parts:
+            return x * 0
+        total, event_dim = 0.0, max(part.codomain.event_dim for part in self.parts)
+        for part in self.parts:
+            after = part(x)
+            total = total + sum_rightmost(part.log_abs_det_jacobian(x, after), event_dim - part.codomain.event_dim)
+            x = after
+        return total

@@ -1,0 +1,88 @@
+"""tinynn.func against torch.func: grad (nested: second derivatives), grad_and_value with aux,
+vjp, jvp, jacrev/jacfwd over chosen arguments, hessian, and functional_call through a MAML-style
+inner step, whose meta-gradient equals PyTorch's."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import func
+from helpers import assert_close
+
+
+def curve(L):
+    return lambda x: (x.sin() * x ** 2).sum()
+
+
+def layer(L):
+    return lambda x, w: (w @ x).tanh()
+
+
+def test_grad_nests_and_carries_aux_as_torch(torch, rng):
+    values = rng.standard_normal(3)
+    x, tx = tinynn.tensor(values), torch.tensor(values)
+    assert_close(func.grad(curve(tinynn))(x), torch.func.grad(curve(torch))(tx), rtol=1e-12, what="grad")
+    second = func.grad(lambda t: func.grad(curve(tinynn))(t).sum())(x)
+    t_second = torch.func.grad(lambda t: torch.func.grad(curve(torch))(t).sum())(tx)
+    assert_close(second, t_second, rtol=1e-12, what="grad of grad")
+    (gradient, (value, aux)) = func.grad_and_value(lambda t: ((t ** 2).sum(), t.mean()), has_aux=True)(x)
+    assert_close(gradient, 2 * values, rtol=1e-12) and abs(value.item() - (values ** 2).sum()) < 1e-12
+    assert abs(aux.item() - values.mean()) < 1e-12
+    assert not x.requires_grad  # the argument itself is left alone
+
+
+def test_jacobians_hessian_vjp_and_jvp_match_torch(torch, rng):
+    xv, wv, cotangent = rng.standard_normal(3), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    x, w, tx, tw = tinynn.tensor(xv), tinynn.tensor(wv), torch.tensor(xv), torch.tensor(wv)
+    for argnums in (0, 1, (0, 1)):
+        ours = func.jacrev(layer(tinynn), argnums)(x, w)
+        theirs = torch.func.jacrev(layer(torch), argnums)(tx, tw)
+        for a, b in zip(ours if isinstance(argnums, tuple) else [ours], theirs if isinstance(argnums, tuple) else [theirs]):
+            assert_close(a, b, rtol=1e-12, what=f"jacrev {argnums}")
+        assert_close(func.jacfwd(layer(tinynn), 1)(x, w), torch.func.jacfwd(layer(torch), 1)(tx, tw), rtol=1e-12)
+    assert_close(func.hessian(curve(tinynn))(x), torch.func.hessian(curve(torch))(tx), rtol=1e-12, what="hessian")
+    output, vjp_fn = func.vjp(layer(tinynn), x, w)
+    t_output, t_vjp_fn = torch.func.vjp(layer(torch), tx, tw)
+    for _ in range(2):  # callable more than once
+        for a, b in zip(vjp_fn(tinynn.tensor(cotangent)), t_vjp_fn(torch.tensor(cotangent))):
+            assert_close(a, b, rtol=1e-12, what="vjp")
+    _, forward = func.jvp(layer(tinynn), (x, w), (x, w))
+    _, t_forward = torch.func.jvp(layer(torch), (tx, tw), (tx, tw))
+    assert_close(forward, t_forward, rtol=1e-12, what="jvp")
+
+
+def test_functional_call_carries_a_maml_meta_gradient_like_torch(torch, rng):
+    """One inner SGD step on a task's support set with the model's own parameters, then the query
+    loss with the adapted ones: its gradient with respect to the original parameters goes through
+    the inner step (a second derivative), as with torch.func.functional_call."""
+    model, t_model = tinynn.nn.Linear(3, 2).double(), torch.nn.Linear(3, 2).double()
+    t_model.load_state_dict({key: torch.tensor(value.numpy()) for key, value in model.state_dict().items()})
+    support, query = rng.standard_normal((4, 3)), rng.standard_normal((5, 3))
+    targets = rng.standard_normal((4, 2)), rng.standard_normal((5, 2))
+
+    def meta_loss(L, net, call, params):
+        tensor = (lambda v: tinynn.tensor(v)) if L is tinynn else (lambda v: torch.tensor(v))
+        inner = ((call(net, params, (tensor(support),)) - tensor(targets[0])) ** 2).mean()
+        grads = (tinynn.autograd.grad(inner, list(params.values()), create_graph=True) if L is tinynn else
+                 torch.autograd.grad(inner, list(params.values()), create_graph=True))
+        adapted = {name: value - 0.1 * g for (name, value), g in zip(params.items(), grads)}
+        return ((call(net, adapted, (tensor(query),)) - tensor(targets[1])) ** 2).mean()
+
+    ours = meta_loss(tinynn, model, func.functional_call, dict(model.named_parameters()))
+    theirs = meta_loss(torch, t_model, torch.func.functional_call, dict(t_model.named_parameters()))
+    assert abs(ours.item() - theirs.item()) < 1e-12
+    ours.backward()
+    theirs.backward()
+    for (name, param), (_, t_param) in zip(model.named_parameters(), t_model.named_parameters()):
+        assert_close(param.grad, t_param.grad, rtol=1e-10, atol=1e-12, what=f"meta-gradient of {name}")
+    assert type(model.weight) is tinynn.nn.Parameter  # the module has its own parameters back
+
+
+def test_misuse_is_a_clear_error():
+    with pytest.raises(ValueError, match="the function must return one number"):
+        func.grad(lambda t: t * 2)(tinynn.ones(3))
+    with pytest.raises(ValueError, match="argnums must be an int or a tuple of ints below the 1 arguments"):
+        func.grad(lambda t: t.sum(), argnums=2)(tinynn.ones(3))
+    with pytest.raises(KeyError, match="has no parameter or buffer 'kernel'"):
+        func.functional_call(tinynn.nn.Linear(2, 2), {"kernel": tinynn.ones(2, 2)}, (tinynn.ones(2),))
+    with pytest.raises(KeyError, match=r"strict.*missing \['bias'\]"):
+        func.functional_call(tinynn.nn.Linear(2, 2), {"weight": tinynn.ones(2, 2)}, (tinynn.ones(2),), strict=True)

@@ -1,0 +1,171 @@
+"""``tinynn.func``: PyTorch's ``torch.func`` function transforms (without vmap): ``grad``,
+``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, and
+``functional_call``, which runs a module with other parameters, for meta-learning and
+per-example tricks.
+
+Each transform returns a function of tensors; the tensors need not require grad (the transform
+differentiates with respect to copies of them), and the transforms nest: ``grad(grad(f))`` is the
+second derivative, because a transform called on tensors that are already part of a graph keeps
+its result in that graph (``create_graph``).
+"""
+import contextlib
+
+from . import backend
+from .autograd import enable_grad, functional
+from .autograd.engine import grad as autograd_grad
+from .tensor import Tensor
+
+
+def _positions(argnums, count, name):
+    positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not positions or not all(isinstance(p, int) and -count <= p < count for p in positions):
+        raise ValueError(f"{name}: argnums must be an int or a tuple of ints below the {count} arguments, got {argnums!r}")
+    return tuple(p % count for p in positions)
+
+
+def _differentiable(value):
+    """``value`` itself when it is already in a graph (a transform nested in another), else a
+    fresh leaf with its values that requires grad."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"tinynn.func: expected Tensor arguments to differentiate, got {type(value).__name__}")
+    return value if value.requires_grad else Tensor(value.data, requires_grad=True)
+
+
+def _gradients(output, targets, name):
+    if not isinstance(output, Tensor) or output.numel() != 1:
+        raise ValueError(f"{name}: the function must return one number (a tensor of one element), got "
+                         f"{type(output).__name__ if not isinstance(output, Tensor) else tuple(output.shape)}")
+    # recorded, so that a transform around this one can differentiate the result again
+    found = autograd_grad(output, targets, create_graph=True, allow_unused=True)
+    xp = backend.get_array_module(output.data)
+    return tuple(g if g is not None else Tensor._from_op(xp.zeros(t.shape, dtype=t.dtype), False)
+                 for g, t in zip(found, targets))
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function returning (gradient, value) of ``func`` (which returns one number, or (number,
+    aux) with ``has_aux``) with respect to the argument(s) ``argnums``."""
+    def transformed(*args, **kwargs):
+        positions = _positions(argnums, len(args), "grad")
+        args = list(args)
+        targets = [_differentiable(args[p]) for p in positions]
+        for p, target in zip(positions, targets):
+            args[p] = target
+        with enable_grad():
+            result = func(*args, **kwargs)
+        output, aux = result if has_aux else (result, None)
+        gradients = _gradients(output, targets, "grad")
+        gradients = gradients[0] if isinstance(argnums, int) else gradients
+        return (gradients, (output, aux)) if has_aux else (gradients, output)
+    return transformed
+
+
+def grad(func, argnums=0, has_aux=False):
+    """The gradient of ``func`` (returning one number) with respect to argument(s) ``argnums``, as
+    a function: ``grad(f)(x)``; with ``has_aux``, (gradient, aux)."""
+    both = grad_and_value(func, argnums, has_aux)
+
+    def transformed(*args, **kwargs):
+        gradients, value = both(*args, **kwargs)
+        return (gradients, value[1]) if has_aux else gradients
+    return transformed
+
+
+def vjp(func, *primals, has_aux=False):
+    """(func(*primals), vjp_fn) with vjp_fn(cotangent) the tuple of cotangent^T J, one per primal
+    (callable more than once)."""
+    targets = [_differentiable(p) for p in primals]
+    with enable_grad():
+        result = func(*targets)
+    output, aux = result if has_aux else (result, None)
+
+    def vjp_fn(cotangent):
+        found = autograd_grad(output, targets, grad_outputs=cotangent, retain_graph=True, create_graph=True,
+                              allow_unused=True)
+        xp = backend.get_array_module(output.data)
+        return tuple(g if g is not None else Tensor._from_op(xp.zeros(t.shape, dtype=t.dtype), False)
+                     for g, t in zip(found, targets))
+    return (output, vjp_fn, aux) if has_aux else (output, vjp_fn)
+
+
+def jvp(func, primals, tangents):
+    """(func(*primals), J tangents): the forward-mode derivative along ``tangents``."""
+    output, forward = functional.jvp(lambda *xs: func(*xs), tuple(primals), tuple(tangents), create_graph=True)
+    return output, forward
+
+
+def _jacobian_transform(func, argnums, name):
+    def transformed(*args):
+        positions = _positions(argnums, len(args), name)
+
+        def of_chosen(*chosen):
+            full = list(args)
+            for p, value in zip(positions, chosen):
+                full[p] = value
+            return func(*full)
+        jacobians = functional.jacobian(of_chosen, tuple(args[p] for p in positions), create_graph=True)
+        return jacobians[0] if isinstance(argnums, int) else jacobians
+    return transformed
+
+
+def jacrev(func, argnums=0):
+    """The Jacobian of ``func`` (output.shape + input.shape) with respect to argument(s) ``argnums``,
+    row by row in reverse mode."""
+    return _jacobian_transform(func, argnums, "jacrev")
+
+
+def jacfwd(func, argnums=0):
+    """The same Jacobian as ``jacrev`` (the values do not depend on the mode; tinynn computes it in
+    reverse mode)."""
+    return _jacobian_transform(func, argnums, "jacfwd")
+
+
+def hessian(func, argnums=0):
+    """The matrix of second derivatives of ``func`` (returning one number): the Jacobian of its gradient."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+@contextlib.contextmanager
+def _swapped(module, tensors):
+    """Inside, the module's parameters and buffers named in ``tensors`` are those tensors."""
+    saved = []
+    try:
+        for name, value in tensors.items():
+            owner_path, _, leaf = name.rpartition(".")
+            owner = module.get_submodule(owner_path)
+            registry = owner._parameters if leaf in owner._parameters else owner._buffers if leaf in owner._buffers \
+                else None
+            if registry is None:
+                raise KeyError(f"functional_call: {type(module).__name__} has no parameter or buffer {name!r}")
+            saved.append((registry, leaf, registry[leaf]))
+            registry[leaf] = value
+        yield
+    finally:
+        for registry, leaf, original in reversed(saved):
+            registry[leaf] = original
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *, tie_weights=True, strict=False):
+    """``module(*args, **kwargs)`` with the parameters and buffers named in the dict (or dicts)
+    replaced by the given tensors for this call only (any tensors: the results of an inner
+    optimisation step, say, so that a gradient can flow through them). ``strict``: every parameter
+    and buffer must be given."""
+    dicts = [parameter_and_buffer_dicts] if isinstance(parameter_and_buffer_dicts, dict) else \
+        list(parameter_and_buffer_dicts)
+    tensors = {}
+    for mapping in dicts:
+        for name, value in mapping.items():
+            if name in tensors:
+                raise ValueError(f"functional_call: {name!r} appears in more than one of the dicts")
+            tensors[name] = value
+    if strict:
+        expected = {name for name, _ in module.named_parameters()} | {name for name, _ in module.named_buffers()}
+        missing, unexpected = sorted(expected - set(tensors)), sorted(set(tensors) - expected)
+        if missing or unexpected:
+            raise KeyError(f"functional_call (strict): missing {missing}, unexpected {unexpected}")
+    args = args if isinstance(args, tuple) else (args,)
+    with _swapped(module, tensors):
+        return module(*args, **(kwargs or {}))
+
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call"]

@@ -1,7 +1,6 @@
 """tinynn.func against torch.func: grad (nested: second derivatives), grad_and_value with aux,
 vjp, jvp, jacrev/jacfwd over chosen arguments, hessian, and functional_call through a MAML-style
 inner step, whose meta-gradient equals PyTorch's."""
-import numpy as np
 import pytest
 
 import tinynn

@@ -142,3 +142,29 @@ def test_backward_pre_hooks_see_and_replace_grad_output_as_torch_does(torch, rng
         assert np.allclose(np.asarray(x.grad.tolist()) * 2, grads[library.__name__])  # removed: not doubled
     np.testing.assert_allclose(grads["tinynn"], grads["torch"], rtol=1e-12)
     np.testing.assert_allclose(seen["tinynn"][0], seen["torch"][0], rtol=1e-12)
+
+
+def test_state_dict_hooks_run_as_torchs_do(torch):
+    """A post hook edits the dict a module saves; a load pre hook renames keys an older version
+    saved, before the keys are checked; the caller's dict is left as it was."""
+    for library in (tinynn, torch):
+        model = library.nn.Sequential(library.nn.Linear(2, 3), library.nn.ReLU())
+        calls = []
+        model[0].register_state_dict_pre_hook(lambda module, prefix, keep_vars: calls.append(("pre", prefix)))
+
+        def drop_bias(module, state, prefix, local_metadata):
+            calls.append(("post", prefix))
+            del state[prefix + "bias"]
+        model[0].register_state_dict_post_hook(drop_bias)
+        state = model.state_dict()
+        assert list(state) == ["0.weight"] and calls == [("pre", "0."), ("post", "0.")]
+
+        def renamed(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+            if prefix + "kernel" in state_dict:
+                state_dict[prefix + "weight"] = state_dict.pop(prefix + "kernel")
+        fresh = library.nn.Sequential(library.nn.Linear(2, 3, bias=False))
+        fresh[0].register_load_state_dict_pre_hook(renamed)
+        old = {"0.kernel": state["0.weight"] * 2}
+        fresh.load_state_dict(old)
+        assert np.allclose(np.asarray(fresh[0].weight.tolist()), 2 * np.asarray(state["0.weight"].tolist()))
+        assert list(old) == ["0.kernel"]

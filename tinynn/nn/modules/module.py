@@ -35,6 +35,9 @@ class Module:
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def forward(self, *inputs):
@@ -315,9 +318,39 @@ class Module:
     def state_dict(self):
         """name -> Tensor for every parameter and persistent buffer, in PyTorch's order and names
         (and each module's extra state). The tensors share memory with the module (detached), as
-        in PyTorch."""
-        return OrderedDict((name, value.detach() if isinstance(value, Tensor) else value)
-                           for name, value, _ in self._state_entries())
+        in PyTorch. Hooks: ``register_state_dict_pre_hook`` (before) and
+        ``register_state_dict_post_hook`` (after, may edit the dict in place)."""
+        modules = list(self.named_modules())
+        for prefix, module in modules:
+            for hook in list(module._state_dict_pre_hooks.values()):
+                hook(module, f"{prefix}." if prefix else "", False)
+        state = OrderedDict((name, value.detach() if isinstance(value, Tensor) else value)
+                            for name, value, _ in self._state_entries())
+        for prefix, module in modules:
+            for hook in list(module._state_dict_hooks.values()):
+                hook(module, state, f"{prefix}." if prefix else "", {})
+        return state
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` runs before the state dict is made."""
+        return self._add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after, and may edit the dict in
+        place (this module's entries are those starting with ``prefix``)."""
+        return self._add_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` runs before loading, and may edit (a copy of) the state dict in place: rename
+        the keys an older version saved, say."""
+        return self._add_hook(self._load_state_dict_pre_hooks, hook)
+
+    @staticmethod
+    def _add_hook(registry, hook):
+        handle = RemovableHandle(registry)
+        registry[handle.id] = hook
+        return handle
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters and buffers (keeping their device and dtype).
@@ -327,6 +360,10 @@ class Module:
         mismatches are always an error; missing/unexpected keys only with ``strict=True``.
         Nothing is modified unless the whole state fits.
         """
+        state_dict = OrderedDict(state_dict)  # the hooks edit a copy, not the caller's dict
+        for prefix, module in list(self.named_modules()):
+            for hook in list(module._load_state_dict_pre_hooks.values()):
+                hook(module, state_dict, f"{prefix}." if prefix else "", {}, strict, [], [], [])
         for prefix, module in list(self.named_modules()):  # lazy layers take their sizes from the state
             if getattr(module, "has_uninitialized_params", lambda: False)():
                 module.materialize_from_state(state_dict, prefix + "." if prefix else "")

@@ -96,18 +96,18 @@ def randn_like(input, dtype=None, device=None, requires_grad=False):
     return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-def randperm(n, dtype=np.int64, device="cpu"):
-    """0 .. n-1 in a random order from tinynn's generator."""
-    order = random.cpu_generator().permutation(int(n)).astype(dtype)
+def randperm(n, dtype=np.int64, device="cpu", generator=None):
+    """0 .. n-1 in a random order from tinynn's generator (or ``generator``)."""
+    order = random.numpy_generator(generator).permutation(int(n)).astype(dtype)
     return Tensor._from_op(backend.to_device(order, backend.canonical_device(device)), False)
 
 
-def normal(mean, std, size=None, device="cpu"):
+def normal(mean, std, size=None, device="cpu", generator=None):
     """Draws from N(mean, std^2): tensors of means and deviations (broadcast together), or numbers
     with a ``size``."""
     shape = size if size is not None else np.broadcast_shapes(*(np.shape(v.data if isinstance(v, Tensor) else v)
                                                                   for v in (mean, std)))
-    draws = random.cpu_generator().standard_normal(tuple(shape)).astype(np.float32)
+    draws = random.numpy_generator(generator).standard_normal(tuple(shape)).astype(np.float32)
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     device = like.device if like is not None else backend.canonical_device(device)
     noise = Tensor._from_op(backend.to_device(draws.astype(like.dtype if like is not None else np.float32), device), False)
@@ -115,19 +115,20 @@ def normal(mean, std, size=None, device="cpu"):
         return noise * std + mean
 
 
-def bernoulli(input):
+def bernoulli(input, generator=None):
     """1 with probability ``input`` (elementwise), else 0, in ``input``'s dtype."""
-    draws = random.cpu_generator().random(input.shape)
+    draws = random.numpy_generator(generator).random(input.shape)
     return Tensor._from_op(backend.to_device((draws < input.numpy()).astype(input.dtype), input.device), False)
 
 
-def multinomial(input, num_samples, replacement=False):
+def multinomial(input, num_samples, replacement=False, generator=None):
     """``num_samples`` category indices per row of the weights ``input`` ((C,) or (N, C))."""
     weights = input.numpy().astype(np.float64)
     rows = weights.reshape(-1, weights.shape[-1])
     if not replacement and num_samples > rows.shape[1]:
         raise ValueError(f"multinomial: cannot draw {num_samples} of {rows.shape[1]} categories without replacement")
-    draws = np.stack([random.cpu_generator().choice(rows.shape[1], num_samples, replace=replacement, p=row / row.sum())
+    draws = np.stack([random.numpy_generator(generator).choice(rows.shape[1], num_samples, replace=replacement,
+                                                               p=row / row.sum())
                       for row in rows]).astype(np.int64)
     return Tensor._from_op(backend.to_device(draws.reshape(weights.shape[:-1] + (num_samples,)), input.device), False)
 

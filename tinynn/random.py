@@ -156,3 +156,48 @@ def uint16_like_layout(xp, like):
 def uint16(xp, shape):
     """Uniform integers in [0, 65535] of the given shape, on the device of the array module ``xp``."""
     return generator_for(xp).integers(0, 65535, shape, dtype=np.uint16, endpoint=True)
+
+
+class Generator:
+    """A random generator of one's own, as ``torch.Generator``: pass it as ``generator=`` to the
+    factories (``randn``, ``rand``, ``randint``, ``randperm``, ``normal``, ``bernoulli``,
+    ``multinomial``), ``random_split``, the samplers and the DataLoader, to draw from a stream no
+    other code touches. Draws are made on the CPU (PCG64) and moved to the tensor's device."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self.manual_seed(_DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise TypeError(f"Generator.manual_seed: expected an int seed, got {type(seed).__name__}")
+        self._seed = int(seed)
+        self.numpy = np.random.Generator(np.random.PCG64(self._seed))
+        return self
+
+    def seed(self):
+        """Reseed from fresh entropy; returns the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1))
+        return self._seed
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        return self.numpy.bit_generator.state
+
+    def set_state(self, state):
+        self.numpy.bit_generator.state = state
+        return self
+
+
+def numpy_generator(generator=None):
+    """The NumPy generator to draw from: a ``Generator``'s, a NumPy Generator as it is, or tinynn's
+    global CPU one."""
+    if generator is None:
+        return _cpu_generator
+    if isinstance(generator, Generator):
+        return generator.numpy
+    if isinstance(generator, np.random.Generator):
+        return generator
+    raise TypeError(f"expected a tinynn.Generator (or a numpy.random.Generator), got {type(generator).__name__}")

@@ -1376,12 +1376,13 @@ def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
     return _factory(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device="cpu"):
-    """Uniform integers in [low, high) (or [0, low)) from tinynn's seeded generator; int64 by default."""
+def randint(low, high=None, size=(), dtype=None, device="cpu", generator=None):
+    """Uniform integers in [low, high) (or [0, low)) from tinynn's seeded generator (or
+    ``generator``); int64 by default."""
     from . import random
 
     low, high = (0, low) if high is None else (low, high)
-    values = random.cpu_generator().integers(low, high, size)
+    values = random.numpy_generator(generator).integers(low, high, size)
     return tensor(values, dtype=dtype or np.int64, device=device)
 
 
@@ -1393,22 +1394,23 @@ def ones(*shape, dtype=None, device="cpu", requires_grad=False):
     return _factory(lambda xp, s, d: xp.ones(s, dtype=d), shape, dtype, device, requires_grad)
 
 
-def randn(*shape, dtype=None, device="cpu", requires_grad=False):
-    """Standard normal samples from tinynn's seeded generator (``tinynn.manual_seed``)."""
+def randn(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
+    """Standard normal samples from tinynn's seeded generator (``tinynn.manual_seed``), or from
+    ``generator``."""
     from . import random
 
     def fill(xp, s, d):
-        return random.cpu_generator().standard_normal(s).astype(d)
+        return random.numpy_generator(generator).standard_normal(s).astype(d)
 
     return _factory(fill, shape, dtype, device, requires_grad)
 
 
-def rand(*shape, dtype=None, device="cpu", requires_grad=False):
-    """Uniform [0, 1) samples from tinynn's seeded generator."""
+def rand(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
+    """Uniform [0, 1) samples from tinynn's seeded generator (or ``generator``)."""
     from . import random
 
     def fill(xp, s, d):
-        return random.cpu_generator().random(s).astype(d)
+        return random.numpy_generator(generator).random(s).astype(d)
 
     return _factory(fill, shape, dtype, device, requires_grad)
 

@@ -7,7 +7,7 @@ import pytest
 
 import tinynn
 from tinynn.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler,
-                         SequentialSampler, SubsetRandomSampler, default_collate)
+                         SequentialSampler, SubsetRandomSampler, TensorDataset, default_collate, random_split)
 
 Pair = namedtuple("Pair", "image label")
 
@@ -127,3 +127,36 @@ def test_stack_dataset_and_default_convert_match_torch(torch):
     converted, t_converted = default_convert(sample), torch.utils.data.default_convert(sample)
     assert isinstance(converted["x"], tinynn.Tensor) and converted["y"][1:] == t_converted["y"][1:] == [3, "name"]
     assert converted["y"][0].numpy().tolist() == t_converted["y"][0].tolist()
+
+
+def test_a_generator_of_ones_own_drives_factories_splits_samplers_and_loaders():
+    def draws(seed):
+        generator = tinynn.Generator().manual_seed(seed)
+        values = [tinynn.randn(3, generator=generator), tinynn.rand(2, generator=generator),
+                  tinynn.randint(0, 10, (4,), generator=generator), tinynn.randperm(5, generator=generator),
+                  tinynn.normal(0.0, 1.0, (2,), generator=generator),
+                  tinynn.bernoulli(tinynn.full((3,), 0.5), generator=generator),
+                  tinynn.multinomial(tinynn.tensor([0.2, 0.8]), 2, True, generator=generator)]
+        split = random_split(TensorDataset(np.arange(6)), [4, 2], generator=generator)
+        values.append(tinynn.tensor(split[0].indices))
+        loader = DataLoader(TensorDataset(np.arange(8)), 8, shuffle=True, generator=generator)
+        values.append(next(iter(loader))[0])
+        sampled = DataLoader(TensorDataset(np.arange(8)), 8, sampler=RandomSampler(range(8), generator=generator))
+        values.append(next(iter(sampled))[0])
+        return [v.numpy().tolist() for v in values]
+
+    tinynn.manual_seed(0)
+    first = draws(11)
+    tinynn.manual_seed(123)  # the global stream does not matter
+    assert draws(11) == first
+    assert draws(12) != first
+    generator = tinynn.Generator().manual_seed(5)
+    state = generator.get_state()
+    a = tinynn.randn(4, generator=generator).numpy()
+    generator.set_state(state)
+    np.testing.assert_array_equal(tinynn.randn(4, generator=generator).numpy(), a)
+    assert generator.initial_seed() == 5
+    with pytest.raises(ValueError, match="give seed or generator, not both"):
+        DataLoader(TensorDataset(np.arange(3)), seed=1, generator=generator)
+    with pytest.raises(TypeError, match="expected a tinynn.Generator"):
+        tinynn.randn(2, generator=42)

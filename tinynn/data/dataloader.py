@@ -16,8 +16,9 @@ class DataLoader:
 
     * ``shuffle``: a new permutation each epoch, drawn from the loader's own generator, seeded
       with ``seed`` or (if None) from tinynn's global generator at construction, so
-      ``tinynn.manual_seed`` makes the order reproducible. ``state_dict()`` captures the
-      generator so a resumed run sees the same order as an uninterrupted one.
+      ``tinynn.manual_seed`` makes the order reproducible; or from ``generator`` (a
+      ``tinynn.Generator``), shared with whoever else holds it, as PyTorch's. ``state_dict()``
+      captures the generator so a resumed run sees the same order as an uninterrupted one.
     * ``sampler``: which indices an epoch visits, in order (``WeightedRandomSampler`` for imbalanced
       data, or any iterable of indices); tinynn's samplers draw from the loader's generator, so
       they are reproducible and resumable as the shuffle is. Excludes ``shuffle``.
@@ -51,7 +52,7 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, collate_fn=None, seed=None,
                  device=None, batch_sampler=None, num_workers=0, prefetch_factor=None, persistent_workers=False,
-                 worker_init_fn=None, timeout=0, multiprocessing_context=None):
+                 worker_init_fn=None, timeout=0, multiprocessing_context=None, generator=None):
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         self._check_workers(dataset, num_workers, prefetch_factor, persistent_workers, worker_init_fn, timeout)
@@ -66,9 +67,14 @@ class DataLoader:
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.sampler, self.batch_sampler, self.collate_fn = sampler, batch_sampler, collate_fn
         self.device = backend.canonical_device(device) if device is not None else None
-        if seed is None:
-            seed = int(random.cpu_generator().integers(0, 2 ** 63 - 1))
-        self.generator = np.random.Generator(np.random.PCG64(seed))
+        if generator is not None and seed is not None:
+            raise ValueError("DataLoader: give seed or generator, not both")
+        if generator is not None:  # draws from the caller's generator, which it shares, as PyTorch's
+            self.generator = random.numpy_generator(generator)
+        else:
+            if seed is None:
+                seed = int(random.cpu_generator().integers(0, 2 ** 63 - 1))
+            self.generator = np.random.Generator(np.random.PCG64(seed))
         self._epoch_start_state = None  # generator state that produced the current epoch's order
         self._batches_done = 0
         self._skip_batches = 0

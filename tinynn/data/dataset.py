@@ -76,8 +76,8 @@ def random_split(dataset, lengths, generator=None):
     ``lengths`` are sample counts summing to ``len(dataset)``, or fractions summing to 1: each split
     then gets floor(fraction * len) samples and the leftover samples go one each to the splits in
     turn, from the first. The order comes from tinynn's seeded generator (``tinynn.manual_seed``)
-    unless a ``numpy.random.Generator`` is given. Typical use: a validation set held out of the
-    training set, ``train, val = random_split(full, [0.9, 0.1])``.
+    unless a ``tinynn.Generator`` (or a ``numpy.random.Generator``) is given. Typical use: a
+    validation set held out of the training set, ``train, val = random_split(full, [0.9, 0.1])``.
     """
     total = len(dataset)
     lengths = list(lengths)
@@ -93,7 +93,7 @@ def random_split(dataset, lengths, generator=None):
         raise ValueError(f"random_split: fractions must sum to 1, got {lengths} (sum {sum(lengths)})")
     if sum(counts) != total:
         raise ValueError(f"random_split: the lengths {counts} sum to {sum(counts)}, but the dataset has {total} samples")
-    order = (generator if generator is not None else random.cpu_generator()).permutation(total)
+    order = random.numpy_generator(generator).permutation(total)
     ends = np.cumsum(counts)
     return [Subset(dataset, order[end - count:end]) for count, end in zip(counts, ends)]
 

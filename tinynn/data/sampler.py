@@ -7,6 +7,13 @@ Any other iterable of indices also works as a sampler (iterated once per epoch).
 import numpy as np
 
 
+def _own(sampler, generator):
+    """The sampler's own generator (``generator=`` when it was made), else the loader's."""
+    from ..random import numpy_generator
+
+    return numpy_generator(sampler.own_generator) if getattr(sampler, "own_generator", None) is not None else generator
+
+
 class Sampler:
     def epoch_indices(self, generator):
         """The indices of one epoch, as an int64 array."""
@@ -32,14 +39,15 @@ class SequentialSampler(Sampler):
 class RandomSampler(Sampler):
     """A random permutation each epoch, or with ``replacement`` ``num_samples`` independent draws."""
 
-    def __init__(self, data_source, replacement=False, num_samples=None):
-        self.length = len(data_source)
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        self.length, self.own_generator = len(data_source), generator
         self.replacement = replacement
         self.num_samples = self.length if num_samples is None else int(num_samples)
         if self.num_samples <= 0:
             raise ValueError(f"RandomSampler: num_samples must be positive, got {num_samples}")
 
     def epoch_indices(self, generator):
+        generator = _own(self, generator)
         if self.replacement:
             return generator.integers(0, self.length, self.num_samples)
         return np.concatenate([generator.permutation(self.length)
@@ -53,7 +61,7 @@ class WeightedRandomSampler(Sampler):
     """``num_samples`` indices drawn with probabilities proportional to ``weights`` (one per sample):
     the usual cure for an imbalanced dataset is a weight of 1 / (its class's frequency) per sample."""
 
-    def __init__(self, weights, num_samples, replacement=True):
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
         weights = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=np.float64)
         if weights.ndim != 1 or weights.size == 0 or (weights < 0).any() or not np.isfinite(weights).all() \
                 or weights.sum() <= 0:
@@ -63,10 +71,10 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"WeightedRandomSampler: cannot draw {num_samples} samples without replacement from "
                              f"{np.count_nonzero(weights)} with a non-zero weight")
         self.probabilities = weights / weights.sum()
-        self.num_samples, self.replacement = int(num_samples), replacement
+        self.num_samples, self.replacement, self.own_generator = int(num_samples), replacement, generator
 
     def epoch_indices(self, generator):
-        return generator.choice(len(self.probabilities), self.num_samples, replace=self.replacement,
+        return _own(self, generator).choice(len(self.probabilities), self.num_samples, replace=self.replacement,
                                 p=self.probabilities)
 
     def __len__(self):
@@ -76,11 +84,12 @@ class WeightedRandomSampler(Sampler):
 class SubsetRandomSampler(Sampler):
     """The given ``indices`` in a new random order each epoch (a validation split of one dataset)."""
 
-    def __init__(self, indices):
+    def __init__(self, indices, generator=None):
         self.indices = np.asarray(indices.numpy() if hasattr(indices, "numpy") else indices, dtype=np.int64)
+        self.own_generator = generator
 
     def epoch_indices(self, generator):
-        return self.indices[generator.permutation(len(self.indices))]
+        return self.indices[_own(self, generator).permutation(len(self.indices))]
 
     def __len__(self):
         return len(self.indices)

@@ -3,7 +3,7 @@ from ..nn import functional as F
 from ..tensor import Tensor, where
 from . import constraints
 from .distribution import Distribution, broadcast_all
-from .utils import ProbsOrLogits, exactly_one
+from .utils import ProbsOrLogits
 
 
 class Bernoulli(ProbsOrLogits, Distribution):
@@ -15,12 +15,7 @@ class Bernoulli(ProbsOrLogits, Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=True):
-        exactly_one(probs, logits, "Bernoulli")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        super().__init__(self._param.shape, (), validate_args)
+        super().__init__(self._take_probs_or_logits(probs, logits).shape, (), validate_args)
 
     def sample(self, sample_shape=()):
         uniform = self._noise("uniform", self._extended_shape(sample_shape))

@@ -133,6 +133,23 @@ class Distribution:
         return f"{type(self).__name__}({shown})"
 
 
+class LocationScale(Distribution):
+    """The family x = loc + scale z of a standard distribution of z on the real line (normal,
+    Laplace, Cauchy, Gumbel): its parameters, their constraints, and the mode at loc."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=True):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, (), validate_args)
+
+    @property
+    def mode(self):
+        return self.loc
+
+
 def broadcast_all(*values):
     """The parameters as Tensors of one broadcast shape, on one device and dtype (numbers take the
     dtype and device of a Tensor among them, float32 on the CPU if there is none)."""

@@ -5,8 +5,8 @@ from .. import backend
 from ..nn import functional as F
 from ..tensor import Tensor, where
 from . import constraints
-from .distribution import Distribution, broadcast_all
-from .utils import ProbsOrLogits, exactly_one
+from .distribution import Distribution
+from .utils import ProbsOrLogits
 
 
 class Geometric(ProbsOrLogits, Distribution):
@@ -18,12 +18,7 @@ class Geometric(ProbsOrLogits, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=True):
-        exactly_one(probs, logits, "Geometric")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        super().__init__(self._param.shape, (), validate_args)
+        super().__init__(self._take_probs_or_logits(probs, logits).shape, (), validate_args)
 
     def sample(self, sample_shape=()):
         uniform = self._noise("uniform", self._extended_shape(sample_shape)).data

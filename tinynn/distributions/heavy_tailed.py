@@ -6,23 +6,15 @@ import numpy as np
 
 from ..tensor import where
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, LocationScale, broadcast_all
 from .normal import Normal
 
 EULER_GAMMA = 0.5772156649015329
 
 
-class Cauchy(Distribution):
+class Cauchy(LocationScale):
     """p(x) = 1 / (pi scale (1 + ((x - loc) / scale)^2)): no mean, no variance.
     rsample: x = loc + scale tan(pi (u - 1/2)), the inverse CDF of a uniform draw."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=True):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
 
     def rsample(self, sample_shape=()):
         return self.icdf(self._noise("uniform", self._extended_shape(sample_shape)))
@@ -44,10 +36,6 @@ class Cauchy(Distribution):
     @property
     def mean(self):
         return self.loc * float("nan")
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
@@ -100,17 +88,9 @@ class StudentT(Distribution):
         return where(self.df.data > 2, finite, where(self.df.data > 1, float("inf"), float("nan")))
 
 
-class Gumbel(Distribution):
+class Gumbel(LocationScale):
     """p(x) = exp(-(z + e^-z)) / scale, z = (x - loc) / scale (the distribution of maxima).
     rsample: x = loc - scale log(-log u)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=True):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
 
     def rsample(self, sample_shape=()):
         tiny = float(np.finfo(self.loc.dtype).tiny)
@@ -136,10 +116,6 @@ class Gumbel(Distribution):
     @property
     def mean(self):
         return self.loc + self.scale * EULER_GAMMA
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

@@ -1,23 +1,14 @@
 """The Laplace (double exponential) distribution."""
 import numpy as np
 
-from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import LocationScale
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """p(x) = exp(-|x - loc| / scale) / (2 scale).
 
     rsample: with u uniform in (-1, 1), x = loc - scale sign(u) log(1 - |u|) (the inverse CDF).
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=True):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
 
     def rsample(self, sample_shape=()):
         tiny = float(np.finfo(self.loc.dtype).eps)
@@ -41,10 +32,6 @@ class Laplace(Distribution):
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

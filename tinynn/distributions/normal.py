@@ -2,22 +2,14 @@
 import math
 
 from . import constraints
-from .distribution import HALF_LOG_TWO_PI, Distribution, broadcast_all
+from .distribution import HALF_LOG_TWO_PI, Distribution, LocationScale, broadcast_all
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """p(x) = exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi)).
 
     rsample: x = loc + scale * e with e ~ N(0, 1), so dx/dloc = 1 and dx/dscale = e.
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=True):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
 
     def rsample(self, sample_shape=()):
         return self.loc + self.scale * self._noise("normal", self._extended_shape(sample_shape))
@@ -38,10 +30,6 @@ class Normal(Distribution):
 
     @property
     def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
         return self.loc
 
     @property

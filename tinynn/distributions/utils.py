@@ -43,6 +43,17 @@ class ProbsOrLogits:
     def logits(self):
         return probs_to_logits(self.probs, self.binary)
 
+    def _take_probs_or_logits(self, probs, logits):
+        """Keep whichever of probs and logits was given (exactly one), as a Tensor; returns it."""
+        from .distribution import broadcast_all
+
+        exactly_one(probs, logits, type(self).__name__)
+        if probs is not None:
+            (self.probs,) = broadcast_all(probs)
+        else:
+            (self.logits,) = broadcast_all(logits)
+        return self._param
+
     @property
     def _param(self):
         """The one given."""

@@ -593,19 +593,26 @@ class AdaptiveMaxPool1d(Module):
         return f"output_size={self.output_size}"
 
 
-class MaxUnpool1d(Module):
-    """The partial inverse of MaxPool1d: forward(input, indices, output_size=None)."""
+class _MaxUnpool(Module):
+    """MaxUnpool1d / 3d: the partial inverse of the max pooling of that dimension,
+    forward(input, indices, output_size=None), forwarded to the functional form."""
+
+    function = None
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
 
     def forward(self, x, indices, output_size=None):
-        return F.max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding, output_size,
-                              name=f"MaxUnpool1d({self.extra_repr()})")
+        return type(self).function(x, indices, self.kernel_size, self.stride, self.padding, output_size,
+                                   name=f"{type(self).__name__}({self.extra_repr()})")
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpool):
+    function = staticmethod(F.max_unpool1d)
 
 
 class MaxUnpool2d(Module):
@@ -656,19 +663,8 @@ class FractionalMaxPool3d(_FractionalMaxPool):
     function = staticmethod(F.fractional_max_pool3d)
 
 
-class MaxUnpool3d(Module):
-    """The partial inverse of MaxPool3d: forward(input, indices, output_size=None)."""
-
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
-
-    def forward(self, x, indices, output_size=None):
-        return F.max_unpool3d(x, indices, self.kernel_size, self.stride, self.padding, output_size,
-                              name=f"MaxUnpool3d({self.extra_repr()})")
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+class MaxUnpool3d(_MaxUnpool):
+    function = staticmethod(F.max_unpool3d)
 
 
 class Upsample(Module):

@@ -3,6 +3,7 @@ and gradients equal PyTorch's on every device, gradients and second derivatives 
 finite differences; the index and counting functions equal PyTorch's; bad input is a clear error."""
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import tinynn
 from tinynn.autograd import gradcheck, gradgradcheck
@@ -318,3 +319,20 @@ def test_bad_input_is_a_clear_error():
         tinynn.polygamma(-1, x)
     with pytest.raises(ValueError, match="cov: expected a 1-D or 2-D tensor"):
         tinynn.ones(2, 2, 2).cov()
+
+
+@given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3), data=st.data())
+def test_scans_and_quantiles_equal_numpys_for_any_shape_and_axis(shape, data):
+    """Every length (powers of two and not: the scan's rounds), every axis, ties and zeros included."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16)))
+    values = rng.integers(-3, 4, size=shape).astype(np.float64) * 0.5  # many ties and zeros
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = tinynn.tensor(values)
+    np.testing.assert_allclose(x.cumprod(dim).numpy(), np.cumprod(values, axis=dim), rtol=1e-12)
+    np.testing.assert_allclose(x.logcumsumexp(dim).numpy(), np.logaddexp.accumulate(values, axis=dim), rtol=1e-12)
+    np.testing.assert_array_equal(x.cummax(dim).values.numpy(), np.maximum.accumulate(values, axis=dim))
+    np.testing.assert_array_equal(x.cummin(dim).values.numpy(), np.minimum.accumulate(values, axis=dim))
+    q = data.draw(st.floats(0, 1))
+    for method in ("linear", "lower", "higher", "nearest", "midpoint"):
+        np.testing.assert_allclose(x.quantile(q, dim, interpolation=method).numpy(),
+                                   np.quantile(values, q, axis=dim, method=method), rtol=1e-12, atol=1e-12)

@@ -5,6 +5,7 @@ finite differences; unused factors cost no 0 * inf; bad input and undefined grad
 errors."""
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import tinynn
 from tinynn.autograd import gradcheck, gradgradcheck
@@ -205,3 +206,30 @@ def test_multi_dot_picks_the_cheapest_order():
     product = tinynn.linalg.multi_dot(chain)
     assert product.grad_fn.inputs[0].shape == (10, 5)  # the last product took (A B) and C
     assert_close(product, chain[0].numpy() @ chain[1].numpy() @ chain[2].numpy(), rtol=1e-10, atol=1e-10)
+
+
+@given(rows=st.integers(1, 6), columns=st.integers(1, 6), batch=st.lists(st.integers(1, 3), max_size=2),
+       seed=st.integers(0, 2 ** 16))
+def test_the_factors_rebuild_the_matrix_for_any_shape(rows, columns, batch, seed):
+    """Q R = A (Q orthonormal, R upper), U diag(S) Vh = A, V diag(w) V^T = S, L L^T = S, and A^+ meets
+    the four Moore-Penrose conditions, for tall, wide and square batches."""
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal(tuple(batch) + (rows, columns))
+    a = tinynn.tensor(values)
+    q, r = tinynn.linalg.qr(a)
+    np.testing.assert_allclose((q @ r).numpy(), values, atol=1e-10)
+    np.testing.assert_allclose(np.triu(r.numpy()), r.numpy(), atol=0)
+    u, s, vh = tinynn.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose((u * s.unsqueeze(-2)) @ vh, values, atol=1e-10)
+    k = min(rows, columns)
+    np.testing.assert_allclose(q.mT.numpy() @ q.numpy(), np.broadcast_to(np.eye(k), tuple(batch) + (k, k)), atol=1e-10)
+    symmetric = values @ values.swapaxes(-1, -2) + np.eye(rows)
+    w, v = tinynn.linalg.eigh(tinynn.tensor(symmetric))
+    np.testing.assert_allclose(((v * w.unsqueeze(-2)) @ v.mT).numpy(), symmetric, atol=1e-9)
+    lower = tinynn.linalg.cholesky(tinynn.tensor(symmetric)).numpy()
+    np.testing.assert_allclose(lower @ lower.swapaxes(-1, -2), symmetric, atol=1e-9)
+    p = tinynn.linalg.pinv(a).numpy()
+    np.testing.assert_allclose(values @ p @ values, values, atol=1e-8)
+    np.testing.assert_allclose(p @ values @ p, p, atol=1e-8)
+    np.testing.assert_allclose((values @ p).swapaxes(-1, -2), values @ p, atol=1e-8)
+    np.testing.assert_allclose((p @ values).swapaxes(-1, -2), p @ values, atol=1e-8)

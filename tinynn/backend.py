@@ -99,6 +99,17 @@ def to_device(array, device):
     return np.asarray(array)
 
 
+def to_gpu_pinned(array):
+    """A host array on the GPU through a page-locked (pinned) staging copy: the device reads pinned
+    memory by DMA directly, where pageable memory is first copied once more by the driver (what
+    ``pin_memory`` asks for in a DataLoader)."""
+    import cupyx
+
+    staging = cupyx.empty_pinned(array.shape, dtype=array.dtype)
+    staging[...] = array
+    return cupy_module().asarray(staging)
+
+
 def read_scalar(array):
     """The Python number in a one-element array (a device-to-host read on the GPU)."""
     if is_gpu_array(array):

@@ -193,3 +193,20 @@ def test_affine_transform_on_a_device_equals_the_numpy_one(rng, device):
     assert tinynn.backend.device_of(got) == tinynn.backend.canonical_device(device)
     np.testing.assert_allclose(tinynn.backend.to_device(got, "cpu"), expected, rtol=1e-5, atol=1e-5)
     assert (expected == 0).any() and (expected > 0).mean() > 0.5, "some samples fall outside the image"
+
+
+def test_pin_memory_stages_host_batches_in_pinned_memory_on_their_way_to_the_gpu(monkeypatch):
+    from gpu_simulation import simulated_cupy
+    from helpers import use_device
+
+    use_device("simulated-gpu", monkeypatch)
+    simulated_cupy.PINNED.clear()
+    data = TensorDataset(np.arange(12, dtype=np.float32).reshape(6, 2), np.arange(6))
+    batches = list(DataLoader(data, 4, device="gpu", pin_memory=True))
+    assert [batch[0].device for batch in batches] == ["gpu", "gpu"]
+    np.testing.assert_array_equal(np.concatenate([batch[0].numpy() for batch in batches]), data.arrays[0])
+    assert simulated_cupy.PINNED == [(4, 2), (4,), (2, 2), (2,)]  # every field of every batch, once
+    simulated_cupy.PINNED.clear()
+    list(DataLoader(data, 4, pin_memory=True))  # kept on the host: nothing to pin
+    list(DataLoader(data, 4, device="gpu"))
+    assert simulated_cupy.PINNED == []

@@ -369,6 +369,9 @@ def allow_synchronize(allow):
         _synchronize_allowed[0] = previous
 
 
+PINNED = []  # the shapes of the pinned host buffers made (cupyx.empty_pinned)
+
+
 def scatter_add(a, slices, value):
     np.add.at(a._host, _index_operand(slices), _device_operand(value, "cupyx.scatter_add"))
 
@@ -589,6 +592,7 @@ def _build():
     cupy.cuda = _Namespace("cupy.cuda", runtime=runtime, Device=_Device, MemoryPool=_MemoryPool)
     cupyx = types.ModuleType("cupyx")
     cupyx.scatter_add, cupyx.scatter_max, cupyx.scatter_min = scatter_add, scatter_max, scatter_min
+    cupyx.empty_pinned = lambda shape, dtype=np.float64, order="C": PINNED.append(shape) or np.empty(shape, dtype, order)
     cupyx.allow_synchronize = allow_synchronize
     cupyx.DeviceSynchronized = DeviceSynchronized
     return cupy, cupyx

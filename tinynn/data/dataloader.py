@@ -31,7 +31,8 @@ class DataLoader:
     * ``device``: where batches are placed (``"cpu"``/``"gpu"``); None leaves them where the
       dataset keeps them. A dataset already moved to the GPU (its ``device`` is ``"gpu"``) gets
       its indices there too: the epoch's order is uploaded once, and every batch is sliced on the
-      device with no host-device copy.
+      device with no host-device copy. ``pin_memory``: batches made on the host go to the GPU
+      through a pinned staging copy (no effect for other placements, as PyTorch's without a GPU).
 
     * ``num_workers``: how many worker processes make batches while the main process trains
       (0: the main process makes them itself). Each worker has its own copy of the dataset; the
@@ -52,7 +53,7 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, collate_fn=None, seed=None,
                  device=None, batch_sampler=None, num_workers=0, prefetch_factor=None, persistent_workers=False,
-                 worker_init_fn=None, timeout=0, multiprocessing_context=None, generator=None):
+                 worker_init_fn=None, timeout=0, multiprocessing_context=None, generator=None, pin_memory=False):
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         self._check_workers(dataset, num_workers, prefetch_factor, persistent_workers, worker_init_fn, timeout)
@@ -81,6 +82,7 @@ class DataLoader:
         self.num_workers, self.persistent_workers = num_workers, persistent_workers
         self.prefetch_factor = prefetch_factor if prefetch_factor is not None else 2
         self.worker_init_fn, self.timeout, self.multiprocessing_context = worker_init_fn, timeout, multiprocessing_context
+        self.pin_memory = bool(pin_memory)
         self._pool = None
 
     @staticmethod
@@ -181,6 +183,8 @@ class DataLoader:
         if self.device is None:
             return batch
         if isinstance(batch, Tensor):
+            if self.pin_memory and self.device == backend.GPU and batch.device == backend.CPU:
+                return Tensor._from_op(backend.to_gpu_pinned(batch.data), False)
             return batch.to(self.device)
         if isinstance(batch, dict):
             return {key: self._place(value) for key, value in batch.items()}

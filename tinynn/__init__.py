@@ -23,7 +23,7 @@ blas.configure_from_environment()
 
 from . import functions  # noqa: E402
 from .functions import *  # noqa: E402,F401,F403  (torch.sum, torch.einsum, ...: PyTorch's module-level functions)
-from . import data, distributions, func, guard, linalg, nn, optim, special, utils, viz  # noqa: E402  (they build on the Tensor defined above)
+from . import amp, data, distributions, func, guard, linalg, nn, optim, special, utils, viz  # noqa: E402  (they build on the Tensor defined above)
 from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
@@ -34,7 +34,7 @@ __all__ = [
     "cat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
     "initial_seed", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save",
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions",
-    "special", "distributions", "func",
+    "special", "distributions", "func", "amp",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "int32", "int64", "long", "uint8",
     "bool",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone

@@ -36,9 +36,13 @@ def _gradients(output, targets, name):
         raise ValueError(f"{name}: the function must return one number (a tensor of one element), got "
                          f"{type(output).__name__ if not isinstance(output, Tensor) else tuple(output.shape)}")
     # recorded, so that a transform around this one can differentiate the result again
-    found = autograd_grad(output, targets, create_graph=True, allow_unused=True)
-    xp = backend.get_array_module(output.data)
-    return tuple(g if g is not None else Tensor._from_op(xp.zeros(t.shape, dtype=t.dtype), False)
+    return _zeros_where_unused(autograd_grad(output, targets, create_graph=True, allow_unused=True), targets)
+
+
+def _zeros_where_unused(found, targets):
+    """The gradients, zeros for the targets the output does not depend on (as torch.func gives)."""
+    return tuple(g if g is not None else
+                 Tensor._from_op(backend.get_array_module(t.data).zeros(t.shape, dtype=t.dtype), False)
                  for g, t in zip(found, targets))
 
 
@@ -80,11 +84,8 @@ def vjp(func, *primals, has_aux=False):
     output, aux = result if has_aux else (result, None)
 
     def vjp_fn(cotangent):
-        found = autograd_grad(output, targets, grad_outputs=cotangent, retain_graph=True, create_graph=True,
-                              allow_unused=True)
-        xp = backend.get_array_module(output.data)
-        return tuple(g if g is not None else Tensor._from_op(xp.zeros(t.shape, dtype=t.dtype), False)
-                     for g, t in zip(found, targets))
+        return _zeros_where_unused(autograd_grad(output, targets, grad_outputs=cotangent, retain_graph=True,
+                                                 create_graph=True, allow_unused=True), targets)
     return (output, vjp_fn, aux) if has_aux else (output, vjp_fn)
 
 

@@ -44,23 +44,23 @@ class Cauchy(LocationScale):
 
 class StudentT(Distribution):
     """p(x) = Gamma((df + 1)/2) / (Gamma(df/2) sqrt(df pi) scale) (1 + y^2 / df)^(-(df + 1)/2),
-    y = (x - loc) / scale. Sampled as loc + scale z / sqrt(chi2 / df); no reparameterized sample
-    (it would need a gamma draw's)."""
+    y = (x - loc) / scale.  rsample: loc + scale z / sqrt(chi2 / df), z ~ N(0, 1), chi2 = 2 Gamma(df/2, 1)
+    (reparameterised through the gamma draw, see gamma.py)."""
 
     arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
+    has_rsample = True
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=True):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
         super().__init__(self.df.shape, (), validate_args)
 
-    def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
+    def rsample(self, sample_shape=()):
+        from .gamma import standard_gamma
 
-        def draw(generator, df, loc, scale):
-            chi2 = 2 * generator.standard_gamma(df / 2, size=shape)
-            return loc + scale * generator.standard_normal(shape) / np.sqrt(chi2 / df)
-        return self._host_draws(draw, self.df, self.loc, self.scale)
+        shape = self._extended_shape(sample_shape)
+        chi2 = 2 * standard_gamma(self, self.df * 0.5, shape)
+        return self.loc + self.scale * self._noise("normal", shape) * (self.df / chi2).sqrt()
 
     def log_prob(self, value):
         value = self._validate_sample(value)

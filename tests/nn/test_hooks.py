@@ -168,3 +168,21 @@ def test_state_dict_hooks_run_as_torchs_do(torch):
         fresh.load_state_dict(old)
         assert np.allclose(np.asarray(fresh[0].weight.tolist()), 2 * np.asarray(state["0.weight"].tolist()))
         assert list(old) == ["0.kernel"]
+
+
+def test_a_load_post_hook_sees_and_may_forgive_incompatible_keys(torch):
+    for library in (tinynn, torch):
+        model = library.nn.Sequential(library.nn.Linear(2, 3))
+        seen = []
+
+        def forgive_bias(module, incompatible):
+            seen.append((list(incompatible.missing_keys), list(incompatible.unexpected_keys)))
+            if "0.bias" in incompatible.missing_keys:
+                incompatible.missing_keys.remove("0.bias")
+        model.register_load_state_dict_post_hook(forgive_bias)
+        weights = library.ones(3, 2)
+        model.load_state_dict({"0.weight": weights})  # strict, but the hook cleared the only problem
+        assert seen == [(["0.bias"], [])]
+        assert np.allclose(np.asarray(model[0].weight.tolist()), 1.0)
+        with pytest.raises((tinynn.nn.StateDictError, RuntimeError), match="(?i)unexpected"):
+            model.load_state_dict({"0.weight": weights, "0.bias": library.zeros(3), "extra": weights})

@@ -38,6 +38,7 @@ class Module:
         object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
         object.__setattr__(self, "_state_dict_hooks", OrderedDict())
         object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_post_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def forward(self, *inputs):
@@ -358,7 +359,10 @@ class Module:
         Every problem is collected first and reported together: keys the model has but the state
         lacks (missing), keys the model does not have (unexpected), and shape mismatches. Shape
         mismatches are always an error; missing/unexpected keys only with ``strict=True``.
-        Nothing is modified unless the whole state fits.
+        Nothing is modified unless the whole state fits; but where a module has a load post hook
+        (``register_load_state_dict_post_hook``: ``hook(module, incompatible_keys)``, which may
+        empty the lists), the entries that fit are loaded first and the strict check comes after
+        the hooks, as in PyTorch.
         """
         state_dict = OrderedDict(state_dict)  # the hooks edit a copy, not the caller's dict
         for prefix, module in list(self.named_modules()):
@@ -379,15 +383,32 @@ class Module:
                 value_shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
                 if value_shape != own[key].shape:
                     mismatched.append(f"{key}: expected shape {own[key].shape}, got {value_shape}")
+        post_hooks = [(module, hook) for _, module in self.named_modules()
+                      for hook in module._load_state_dict_post_hooks.values()]
+        if mismatched or not post_hooks:
+            self._raise_problems(missing if strict else [], unexpected if strict else [], mismatched)
+        self._copy_in(own, extra, state_dict)
+        incompatible = IncompatibleKeys(missing, unexpected)
+        for module, hook in post_hooks:
+            hook(module, incompatible)
+        if strict:
+            self._raise_problems(incompatible.missing_keys, incompatible.unexpected_keys, [])
+        return incompatible
+
+    def _raise_problems(self, missing, unexpected, mismatched):
         problems = []
-        if strict and missing:
+        if missing:
             problems.append("missing keys: " + ", ".join(missing))
-        if strict and unexpected:
+        if unexpected:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if mismatched:
             problems.append("shape mismatches: " + "; ".join(mismatched))
         if problems:
             raise StateDictError(f"error loading state dict into {type(self).__name__}: " + " | ".join(problems))
+
+    @staticmethod
+    def _copy_in(own, extra, state_dict):
+        """The state's values into the tensors (their device and dtype kept) and the extra states."""
         for key in own:
             if key in state_dict:
                 value = state_dict[key]
@@ -397,7 +418,11 @@ class Module:
         for key, module in extra.items():
             if key in state_dict:
                 module.set_extra_state(state_dict[key])
-        return IncompatibleKeys(missing, unexpected)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)`` runs after loading; it may edit the missing_keys and
+        unexpected_keys lists in place (before the strict check)."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook)
 
     # ----- calling and hooks --------------------------------------------------------------
     def __call__(self, *args, **kwargs):

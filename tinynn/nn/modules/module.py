@@ -446,32 +446,24 @@ class Module:
     def register_forward_pre_hook(self, hook):
         """``hook(module, inputs)`` runs before every forward; a non-None return replaces the inputs
         (a tuple, or a single value for one input). Returns a handle with ``.remove()``."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+        return self._add_hook(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
         """``hook(module, inputs, output)`` runs after every forward; a non-None return replaces the
         output. Returns a handle with ``.remove()``."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+        return self._add_hook(self._forward_hooks, hook)
 
     def register_full_backward_pre_hook(self, hook):
         """``hook(module, grad_output)`` runs when dL/d(output) reaches the module, before the
         gradients with respect to its inputs are computed; a returned tuple replaces grad_output."""
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        return handle
+        return self._add_hook(self._backward_pre_hooks, hook)
 
     def register_full_backward_hook(self, hook):
         """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the
         module's inputs have been computed. ``grad_input`` holds dL/d(input) per Tensor input
         (None for inputs that do not require grad), ``grad_output`` dL/d(output). For a module
         with one Tensor input, a returned tuple replaces grad_input. Returns a handle."""
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        return handle
+        return self._add_hook(self._backward_hooks, hook)
 
     # ----- printing ---------------------------------------------------------------------
     def extra_repr(self):

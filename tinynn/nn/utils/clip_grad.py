@@ -17,17 +17,17 @@ def _arrays(tensors):
     return arrays
 
 
-def _grads(parameters):
-    if isinstance(parameters, Tensor):
-        parameters = [parameters]
-    parameters = list(parameters)
+def _parameters(parameters):
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for p in parameters:
         if not isinstance(p, Tensor):
             raise TypeError(f"expected parameters as tinynn Tensors, got {type(p).__name__}")
-    grads = [p.grad.data for p in parameters if p.grad is not None]
-    if len({backend.device_of(g) for g in grads}) > 1:
-        raise RuntimeError("clip_grad: the gradients are on different devices; move the model to one device")
-    return grads
+    return parameters
+
+
+def _grads(parameters):
+    """The gradient arrays of the parameters that have one (all on one device)."""
+    return _arrays([p.grad for p in _parameters(parameters) if p.grad is not None])
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -67,8 +67,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """Scale all gradients together so that their joint norm is at most ``max_norm``:
     ``get_total_norm`` of the gradients, then ``clip_grads_with_norm_``, as PyTorch. Returns the
     total norm before clipping, as a 0-d tensor."""
-    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    _grads(parameters)  # checks the parameters' types and the gradients' devices
+    parameters = _parameters(parameters)
     total = get_total_norm([p.grad for p in parameters if p.grad is not None], norm_type, error_if_nonfinite)
     clip_grads_with_norm_(parameters, max_norm, total)
     return total

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from . import backend
-from .autograd import engine
+from .autograd import engine, in_place
 from .ops import arithmetic, elementwise, erf, gamma, reduction, shape as shape_ops
 
 def _is_float(dtype):
@@ -20,6 +20,8 @@ def _is_float(dtype):
 
 class Tensor:
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
+    _users = ()  # weak references to the recorded ops that used this tensor (see autograd/in_place.py)
+    _overwritten_by = None  # how its values were changed behind its history, if they were (the same)
 
     def __init__(self, data, requires_grad=False):
         if isinstance(data, Tensor):
@@ -168,13 +170,15 @@ class Tensor:
         return self
 
     def fill_(self, value):
-        """Set every element to ``value`` in place (not recorded by autograd), as ``zero_``."""
-        self.data[...] = value
-        return self
+        """Set every element to ``value`` in place (a tensor ``value`` of one element gets its gradient)."""
+        return self._in_place("fill_", lambda x: x._replaced_by(x._operand(value).to(dtype=x.dtype)), value)
 
     def zero_(self):
-        self.data[...] = 0
-        return self
+        return self.fill_(0)
+
+    def _filled(self, name, array):
+        """This tensor's memory filled with the constant ``array`` (drawn values), its history cut."""
+        return self._in_place(name, lambda x: x._constant(array))
 
     # ----- conversion -------------------------------------------------------------------
     def numpy(self):
@@ -359,15 +363,16 @@ class Tensor:
         return format(str(self), spec)
 
     def __setitem__(self, index, value):
-        """``x[index] = value`` written into this tensor's memory, outside autograd (see _in_place)."""
-        from .autograd import grad_mode
-
-        if grad_mode.is_grad_enabled() and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
-            raise RuntimeError("x[index] = value: in-place writes are not recorded by autograd; build the tensor with "
-                               "tinynn.where, index_put or scatter instead, or write under tinynn.no_grad()")
+        """``x[index] = value`` written into this tensor's memory; recorded by autograd where x or the
+        value requires grad (the gradient of the overwritten elements is zero, the value's is the
+        gradient of its positions, summed where it was broadcast)."""
         if isinstance(value, Tensor) and value.device != self.device:
             raise RuntimeError(f"x[index] = value: the value is on {value.device}, the tensor on {self.device}")
-        self.data[_index_arrays(index)] = _data(value)
+        index = _index_arrays(index)
+
+        def write_directly():
+            self.data[index] = _data(value)
+        in_place.write(self, "x[index] = value", lambda x: _assigned(x, index, value), (value,), write_directly)
 
     def ndimension(self):
         return self.ndim
@@ -816,43 +821,46 @@ class Tensor:
 
     subtract, multiply, true_divide, divide, negative = sub, mul, div, div, neg
 
-    # ----- in place (outside autograd) ---------------------------------------------------------
-    def _in_place(self, name, array, *others):
-        """Write ``array`` into this tensor's memory. Autograd does not record in-place writes, so they
-        are refused where a gradient would need them (as on a leaf that requires grad in PyTorch)."""
-        from .autograd import grad_mode
-
-        if grad_mode.is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in (self, *others)):
-            raise RuntimeError(f"{name}: in-place operations are not recorded by autograd; use the out-of-place form "
-                               f"(x = x.{name.rstrip('_')}(...)) or run it under tinynn.no_grad()")
-        self.data[...] = array
-        return self
+    # ----- in place ------------------------------------------------------------------------
+    def _in_place(self, name, out_of_place, *operands):
+        """This tensor <- ``out_of_place(self)`` (a function of a Tensor, made of recorded ops), written
+        into its memory; recorded by autograd where the tensor or an operand requires grad (see
+        autograd/in_place.py, which also catches values an op kept for its backward being overwritten)."""
+        return in_place.write(self, name, out_of_place, operands)
 
     def add_(self, other, alpha=1):
-        return self._in_place("add_", (self.data + _data(other) * alpha), other)
+        return self._in_place("add_", lambda x: x.add(other, alpha=alpha), other)
 
     def sub_(self, other, alpha=1):
-        return self._in_place("sub_", (self.data - _data(other) * alpha), other)
+        return self._in_place("sub_", lambda x: x.sub(other, alpha=alpha), other)
 
     def mul_(self, other):
-        return self._in_place("mul_", self.data * _data(other), other)
+        return self._in_place("mul_", lambda x: x * other, other)
 
-    def div_(self, other):
-        return self._in_place("div_", self.data / _data(other), other)
+    def div_(self, other, rounding_mode=None):
+        return self._in_place("div_", lambda x: x.div(other, rounding_mode=rounding_mode), other)
 
     def clamp_(self, min=None, max=None):
-        return self._in_place("clamp_", backend.get_array_module(self.data).clip(self.data, min, max))
+        return self._in_place("clamp_", lambda x: x.clamp(min, max), min, max)
 
     clip_ = clamp_
 
     def copy_(self, source):
-        """Copy ``source``'s values (broadcast to this shape, converted to this dtype and device)."""
-        array = source.data if isinstance(source, Tensor) else source
-        return self._in_place("copy_", backend.to_device(array, self.device), source)
+        """Copy ``source``'s values (broadcast to this shape, converted to this dtype and device);
+        the gradient flows to ``source`` (summed over the broadcast), none to the old values."""
+        def copied(x):
+            values = source if isinstance(source, Tensor) else Tensor(source)
+            return x._replaced_by(values.to(x.device, x.dtype))
+        return self._in_place("copy_", copied, source)
+
+    def _replaced_by(self, values):
+        """``values`` broadcast to this shape, with this tensor still an input (its gradient zero, as
+        PyTorch's copy_ and fill_ give the tensor they overwrite)."""
+        everywhere = backend.get_array_module(self.data).ones(self.shape, dtype=bool)
+        return where(everywhere, values, self)
 
     def masked_fill_(self, mask, value):
-        xp = backend.get_array_module(self.data)
-        return self._in_place("masked_fill_", xp.where(_data(mask), _data(value), self.data), value)
+        return self._in_place("masked_fill_", lambda x: x.masked_fill(mask, value), value)
 
     def normal_(self, mean=0.0, std=1.0):
         """Fill with normal draws from tinynn's generator (in place, outside autograd), as ``nn.init``."""
@@ -876,23 +884,23 @@ class Tensor:
 
     def bernoulli_(self, p=0.5):
         """1 with probability ``p`` (a number or a tensor), else 0."""
-        return self._in_place("bernoulli_", (self._draws("random") < _data(p)).astype(self.dtype))
+        return self._filled("bernoulli_", (self._draws("random") < _data(p)).astype(self.dtype))
 
     def exponential_(self, lambd=1.0):
-        return self._in_place("exponential_", self._draws("standard_exponential") / lambd)
+        return self._filled("exponential_", self._draws("standard_exponential") / lambd)
 
     def geometric_(self, p):
         """The number of trials up to the first success, P(k) = (1 - p)^(k-1) p."""
         xp = backend.get_array_module(self.data)
-        return self._in_place("geometric_", xp.floor(xp.log1p(-self._draws("random")) / math.log1p(-p)) + 1)
+        return self._filled("geometric_", xp.floor(xp.log1p(-self._draws("random")) / math.log1p(-p)) + 1)
 
     def cauchy_(self, median=0.0, sigma=1.0):
         xp = backend.get_array_module(self.data)
-        return self._in_place("cauchy_", median + sigma * xp.tan(math.pi * (self._draws("random") - 0.5)))
+        return self._filled("cauchy_", median + sigma * xp.tan(math.pi * (self._draws("random") - 0.5)))
 
     def log_normal_(self, mean=1.0, std=2.0):
         xp = backend.get_array_module(self.data)
-        return self._in_place("log_normal_", xp.exp(mean + std * self._draws("standard_normal")))
+        return self._filled("log_normal_", xp.exp(mean + std * self._draws("standard_normal")))
 
     def random_(self, from_=0, to=None):
         """Integers drawn uniformly from [from_, to) (one argument: [0, from_)); without ``to``, up to
@@ -901,31 +909,25 @@ class Tensor:
             from_, to = 0, from_
         if to is None:
             to = 2 ** (np.finfo(self.dtype).nmant + 1) if _is_float(self.dtype) else int(np.iinfo(self.dtype).max)
-        return self._in_place("random_", self._draws("integers", int(from_), int(to)))
+        return self._filled("random_", self._draws("integers", int(from_), int(to)).astype(self.dtype))
 
     def squeeze_(self, dim=None):
-        return self._reshaped_in_place("squeeze_", self.squeeze(dim))
+        return self._reshaped_in_place("squeeze_", lambda x: x.squeeze(dim))
 
     def unsqueeze_(self, dim):
-        return self._reshaped_in_place("unsqueeze_", self.unsqueeze(dim))
+        return self._reshaped_in_place("unsqueeze_", lambda x: x.unsqueeze(dim))
 
     def t_(self):
-        return self._reshaped_in_place("t_", self.t())
+        return self._reshaped_in_place("t_", lambda x: x.t())
 
     def detach_(self):
         """Cut this tensor from the graph, in place."""
         self.grad_fn, self.requires_grad = None, False
         return self
 
-    def _reshaped_in_place(self, name, result):
-        """This tensor takes ``result``'s shape (a view of the same memory), outside autograd."""
-        from .autograd import grad_mode
-
-        if grad_mode.is_grad_enabled() and self.requires_grad:
-            raise RuntimeError(f"{name}: in-place operations are not recorded by autograd; use the out-of-place form "
-                               f"(x = x.{name.rstrip('_')}(...)) or run it under tinynn.no_grad()")
-        self.data = result.data
-        return self
+    def _reshaped_in_place(self, name, reshaped):
+        """This tensor becomes ``reshaped(self)``, a view of the same memory (recorded where needed)."""
+        return in_place.write(self, name, reshaped, rebind=True)
 
     def where(self, condition, other):
         """``tinynn.where(condition, self, other)``."""
@@ -1207,6 +1209,18 @@ def _index_arrays(index):
     return index
 
 
+def _assigned(x, index, value):
+    """A copy of ``x`` with ``x[index] = value`` (any NumPy index), by recorded ops: the positions the
+    index selects receive the value, broadcast to their shape (the last write wins for repeats)."""
+    from .tensor_functions import index_copy
+
+    xp = backend.get_array_module(x.data)
+    positions = xp.arange(x.data.size).reshape(x.shape)[index]
+    values = x._operand(value).to(dtype=x.dtype).expand(*positions.shape).reshape(-1)
+    rows = Tensor._from_op(positions.reshape(-1), False)
+    return index_copy(x.reshape(-1), 0, rows, values).reshape(x.shape)
+
+
 def _as_tensor(value, like=None):
     if isinstance(value, Tensor):
         return value
@@ -1462,17 +1476,9 @@ def _built_from_ops(name):
 
 def _in_place_form(name):
     def method(self, *args, **kwargs):
-        from .autograd import no_grad
-
-        with no_grad():
-            result = getattr(self, name)(*args, **kwargs)
-        if tuple(result.shape) != tuple(self.shape):
-            raise RuntimeError(f"{name}_: the result has shape {tuple(result.shape)}, which cannot be written into a "
-                               f"tensor of shape {tuple(self.shape)}")
-        return self._in_place(f"{name}_", result.data.astype(self.dtype, copy=False),
-                              *(a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)))
+        return self._in_place(f"{name}_", lambda x: getattr(x, name)(*args, **kwargs), *args, *kwargs.values())
     method.__name__ = method.__qualname__ = f"{name}_"
-    method.__doc__ = f"``{name}`` written into this tensor's memory (outside autograd)."
+    method.__doc__ = f"``{name}`` written into this tensor's memory (recorded by autograd where needed)."
     return method
 
 

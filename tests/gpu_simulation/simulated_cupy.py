@@ -26,6 +26,7 @@ import re
 import sys
 import textwrap
 import types
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -103,7 +104,8 @@ def _index_operand(key):
 def _wrap(value):
     """NumPy results -> device arrays (scalars become 0-d arrays, as CuPy returns them)."""
     if isinstance(value, np.ndarray):
-        return ndarray(value)
+        existing = _OWNERS.get(id(value)) if value.base is None else None
+        return existing if existing is not None and existing._host is value else ndarray(value)
     if isinstance(value, np.generic):
         return ndarray(np.asarray(value))
     if isinstance(value, tuple):
@@ -169,14 +171,32 @@ def _host_scalar(convert):
     return method
 
 
+_OWNERS = weakref.WeakValueDictionary()  # id(host array owning its memory) -> its device array
+
+
 class ndarray:
     """cupy.ndarray: device memory, simulated by the NumPy array ``_host``."""
 
-    __slots__ = ("_host",)
+    __slots__ = ("_host", "_base", "__weakref__")
     __hash__ = None
 
     def __init__(self, host):
         self._host = host
+        if host.base is None:
+            _OWNERS[id(host)] = self
+
+    @property
+    def base(self):
+        """The device array owning this view's memory, one object for all its views (as CuPy's), kept
+        alive by them: that of the host's owner, wrapped once."""
+        owner = self._host.base
+        if owner is None:
+            return None
+        if not hasattr(self, "_base"):
+            while isinstance(owner, np.ndarray) and owner.base is not None:
+                owner = owner.base
+            self._base = _wrap(owner) if isinstance(owner, np.ndarray) else owner
+        return self._base
 
     def __getattr__(self, name):
         if name not in NAMES["cupy.ndarray"]:
@@ -186,7 +206,7 @@ class ndarray:
             return getattr(self._host, name)
         value = getattr(self._host, name)
         if not callable(value):
-            return _wrap(value) if name in ("T", "mT", "real", "imag", "base") else value
+            return _wrap(value) if name in ("T", "mT", "real", "imag") else value
 
         def method(*args, **kwargs):
             _check_call("cupy.ndarray", name, args, kwargs)

@@ -23,7 +23,7 @@ derivative (``scale_grad_by_freq``) differentiates that gradient.
 ``grad`` runs the backward passes of the ops that lie between its outputs and its inputs only
 (and not those that made the inputs).
 """
-from . import anomaly, grad_mode
+from . import anomaly, grad_mode, in_place
 
 
 def _topological_order(roots):
@@ -97,6 +97,11 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
     if captured is not None:
         order = _leading_to(order, captured)
         included = {id(tensor) for tensor in order}
+    for root in roots:
+        in_place.check_current(root, "backward")
+    for tensor in order:  # before any gradient is added anywhere
+        if tensor.grad_fn is not None:
+            in_place.check_backward(tensor.grad_fn)
     grads = {}
     for root, root_grad in zip(roots, root_grads):
         if create_graph and not isinstance(root_grad, Tensor):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .. import backend, random
-from ..autograd import no_grad
+from ..autograd import in_place, no_grad
 
 
 def calculate_fan_in_and_fan_out(tensor):
@@ -41,6 +41,7 @@ def calculate_gain(nonlinearity, param=None):
 def _fill(tensor, values):
     with no_grad():
         tensor.data[...] = backend.to_device(values.astype(tensor.dtype), tensor.device)
+    in_place.overwritten(tensor.data, f"nn.init filled a tensor of shape {tensor.shape}")
     return tensor
 
 
@@ -55,6 +56,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 def constant_(tensor, value):
     with no_grad():
         tensor.data[...] = value
+    in_place.overwritten(tensor.data, f"nn.init filled a tensor of shape {tensor.shape}")
     return tensor
 
 

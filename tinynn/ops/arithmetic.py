@@ -65,12 +65,16 @@ class Mul(Function):
 
     def forward(self, a, b):
         broadcast_shapes("mul", a, b)
-        self.a, self.b = a, b
+        # Each input is kept only for the other's gradient, so ``y = x * 2`` keeps nothing of x and a
+        # later in-place write into x (tinynn/autograd/in_place.py) leaves this backward valid.
+        self.a = a if self.needs_input_grad[1] else None
+        self.b = b if self.needs_input_grad[0] else None
+        self.a_shape, self.b_shape = a.shape, b.shape
         return a * b
 
     def backward(self, gy):
-        ga = sum_to_shape(gy * self.b, self.a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * self.a, self.b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to_shape(gy * self.b, self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * self.a, self.b_shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -81,11 +85,13 @@ class Div(Function):
 
     def forward(self, a, b):
         broadcast_shapes("div", a, b)
-        self.a, self.b = a, b
+        self.a = a if self.needs_input_grad[1] else None  # only b's gradient reads a (as in Mul)
+        self.b = b
+        self.a_shape = a.shape
         return a / b
 
     def backward(self, gy):
-        ga = sum_to_shape(gy / self.b, self.a.shape) if self.needs_input_grad[0] else None
+        ga = sum_to_shape(gy / self.b, self.a_shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(-gy * self.a / (self.b * self.b), self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 

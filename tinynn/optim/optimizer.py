@@ -22,7 +22,7 @@ import copy
 import itertools
 
 from .. import backend
-from ..autograd import no_grad
+from ..autograd import in_place, no_grad
 from ..tensor import Tensor
 
 
@@ -79,9 +79,16 @@ class Optimizer:
                     together.setdefault((param.device, param.dtype), []).append(param)
                 else:
                     self._update(param, param.grad.data, self.state.setdefault(id(param), {}), group)
+                    self._updated(param)
             for bucket in together.values():
                 self._update_together(group_index, bucket, group)
+                for param in bucket:
+                    self._updated(param)
         return loss
+
+    def _updated(self, param):
+        """A graph still alive that kept this parameter for its backward can no longer run it."""
+        in_place.overwritten(param.data, f"{type(self).__name__}.step updated a parameter of shape {param.shape}")
 
     @staticmethod
     def _uses_foreach(group, param):

@@ -30,7 +30,7 @@ from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_poo
 from .resampling import interpolate
 
 
-# PyTorch's in-place activations (``F.relu_``...), outside autograd as every in-place op here
+# PyTorch's in-place activations (``F.relu_``...)
 relu_, elu_, selu_, celu_, leaky_relu_, hardtanh_, threshold_, rrelu_ = (
     _in_place(f) for f in (relu, elu, selu, celu, leaky_relu, hardtanh, threshold, rrelu))
 

@@ -340,16 +340,16 @@ class Softmax(Function):
         return (self.y * (gy - (gy * self.y).sum(axis=self.axis, keepdims=True)),)
 
 
-def relu(input):
+def relu(input, inplace=False):
     check_float(input, "relu")
     check_not_empty(input, "relu")
-    return ReLU()(input)
+    return maybe_in_place(input, inplace, "relu_", lambda x: ReLU()(x))
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     check_float(input, "leaky_relu")
     check_not_empty(input, "leaky_relu")
-    return LeakyReLU(negative_slope)(input)
+    return maybe_in_place(input, inplace, "leaky_relu_", lambda x: LeakyReLU(negative_slope)(x))
 
 
 def _elementwise(input, name):
@@ -366,8 +366,8 @@ def tanh(input):
     return _elementwise(input, "tanh").tanh()
 
 
-def silu(input):
-    return SiLU()(_elementwise(input, "silu"))
+def silu(input, inplace=False):
+    return maybe_in_place(_elementwise(input, "silu"), inplace, "silu_", lambda x: SiLU()(x))
 
 
 def gelu(input, approximate="none"):
@@ -381,26 +381,27 @@ def gelu(input, approximate="none"):
     return GELU(approximate)(_elementwise(input, "gelu"))
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0):
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return Hardtanh(float(min_val), float(max_val))(_elementwise(input, "hardtanh"))
+    return maybe_in_place(_elementwise(input, "hardtanh"), inplace, "hardtanh_",
+                    lambda x: Hardtanh(float(min_val), float(max_val))(x))
 
 
-def relu6(input):
-    return Hardtanh(0.0, 6.0)(_elementwise(input, "relu6"))
+def relu6(input, inplace=False):
+    return maybe_in_place(_elementwise(input, "relu6"), inplace, "relu6_", lambda x: Hardtanh(0.0, 6.0)(x))
 
 
-def hardsigmoid(input):
-    return Hardsigmoid()(_elementwise(input, "hardsigmoid"))
+def hardsigmoid(input, inplace=False):
+    return maybe_in_place(_elementwise(input, "hardsigmoid"), inplace, "hardsigmoid_", lambda x: Hardsigmoid()(x))
 
 
-def hardswish(input):
-    return Hardswish()(_elementwise(input, "hardswish"))
+def hardswish(input, inplace=False):
+    return maybe_in_place(_elementwise(input, "hardswish"), inplace, "hardswish_", lambda x: Hardswish()(x))
 
 
-def mish(input):
-    return Mish()(_elementwise(input, "mish"))
+def mish(input, inplace=False):
+    return maybe_in_place(_elementwise(input, "mish"), inplace, "mish_", lambda x: Mish()(x))
 
 
 def logsigmoid(input):
@@ -422,8 +423,8 @@ def prelu(input, weight):
     return PReLU()(input, weight)
 
 
-def elu(input, alpha=1.0):
-    return ELU(float(alpha))(_elementwise(input, "elu"))
+def elu(input, alpha=1.0, inplace=False):
+    return maybe_in_place(_elementwise(input, "elu"), inplace, "elu_", lambda x: ELU(float(alpha))(x))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -435,18 +436,18 @@ def softplus(input, beta=1.0, threshold=20.0):
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 
-def selu(input):
+def selu(input, inplace=False):
     """scale * elu(x, alpha) with the self-normalising constants (Klambauer et al.); its gradient
     is the chain rule through ``ELU``."""
-    return ELU(SELU_ALPHA)(_elementwise(input, "selu")) * SELU_SCALE
+    return maybe_in_place(_elementwise(input, "selu"), inplace, "selu_", lambda x: ELU(SELU_ALPHA)(x) * SELU_SCALE)
 
 
-def celu(input, alpha=1.0):
+def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha (e^(x/alpha) - 1)) = alpha * elu(x / alpha): continuously
     differentiable for every alpha; the chain rule through ``ELU``."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    return ELU(1.0)(_elementwise(input, "celu") / alpha) * alpha
+    return maybe_in_place(_elementwise(input, "celu"), inplace, "celu_", lambda x: ELU(1.0)(x / alpha) * alpha)
 
 
 def glu(input, dim=-1):
@@ -464,9 +465,10 @@ def tanhshrink(input):
     return _elementwise(input, "tanhshrink") - input.tanh()
 
 
-def threshold(input, threshold, value):
+def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else ``value``; see ``Threshold``."""
-    return Threshold(float(threshold), float(value))(_elementwise(input, "threshold"))
+    return maybe_in_place(_elementwise(input, "threshold"), inplace, "threshold_",
+                    lambda x: Threshold(float(threshold), float(value))(x))
 
 
 def hardshrink(input, lambd=0.5):
@@ -504,18 +506,18 @@ def softmax(input, dim=-1):
     return Softmax(_softmax_axis(input, dim, "softmax"))(input)
 
 
-def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomised leaky ReLU: in training each negative value is scaled by its own slope drawn
     uniformly from [lower, upper] (a constant of the step); in evaluation by (lower + upper) / 2."""
     _elementwise(input, "rrelu")
     if not training:
-        return leaky_relu(input, (lower + upper) / 2)
+        return leaky_relu(input, (lower + upper) / 2, inplace)
     from ... import random
     from ...tensor import Tensor, where
 
     xp = backend.get_array_module(input.data)
     slopes = xp.asarray(random.cpu_generator().uniform(lower, upper, input.shape).astype(input.dtype))
-    return where(input.data >= 0, input, input * Tensor._from_op(slopes, False))
+    return maybe_in_place(input, inplace, "rrelu_", lambda x: where(x.data >= 0, x, x * Tensor._from_op(slopes, False)))
 
 
 def gumbel_softmax(logits, tau=1.0, hard=False, dim=-1):
@@ -536,11 +538,16 @@ def gumbel_softmax(logits, tau=1.0, hard=False, dim=-1):
     return Tensor._from_op(one_hot, False) - soft.detach() + soft
 
 
+def maybe_in_place(input, inplace, name, function):
+    """``function(input)``; with ``inplace``, written into the input's memory instead (and returned),
+    recorded by autograd as any in-place op (see tinynn/autograd/in_place.py)."""
+    return input._in_place(name, function) if inplace else function(input)
+
+
 def _in_place(function):
-    """``function_``: ``function`` applied to a tensor's own memory (outside autograd, as every
-    in-place op in tinynn; see ``Tensor._in_place``)."""
+    """``function_``: ``function(..., inplace=True)``, PyTorch's in-place activations (``F.relu_``)."""
     def in_place(input, *args, **kwargs):
-        return input._in_place(function.__name__ + "_", function(input, *args, **kwargs).data)
+        return function(input, *args, inplace=True, **kwargs)
     in_place.__name__ = function.__name__ + "_"
-    in_place.__doc__ = f"``{function.__name__}`` written into the input's memory, outside autograd."
+    in_place.__doc__ = f"``{function.__name__}`` written into the input's memory (recorded by autograd where needed)."
     return in_place

@@ -3,6 +3,7 @@ from ... import backend, random
 from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...tensor import Tensor
+from .activation import maybe_in_place
 from .validation import check_float, check_not_empty
 
 
@@ -54,48 +55,48 @@ class Dropout(Function):
         return (gy * self.mask,)
 
 
-def dropout(input, p=0.5, training=True, name="dropout"):
+def dropout(input, p=0.5, training=True, inplace=False, name="dropout"):
     """Zero each element with probability ``p`` in training (scaling the rest by 1/(1-p)); identity in eval."""
-    return _dropout(input, p, training, name, per_channel=False)
+    return _dropout(input, p, training, inplace, name, per_channel=False)
 
 
-def dropout1d(input, p=0.5, training=True, name="dropout1d"):
+def dropout1d(input, p=0.5, training=True, inplace=False, name="dropout1d"):
     """Zero whole channels of (N, C, L) input with probability ``p`` each (scaling the rest by 1/(1-p))."""
     check_channels_input(input, 3, "(N, C, L)", name)
-    return _dropout(input, p, training, name, per_channel=True)
+    return _dropout(input, p, training, inplace, name, per_channel=True)
 
 
-def dropout2d(input, p=0.5, training=True, name="dropout2d"):
+def dropout2d(input, p=0.5, training=True, inplace=False, name="dropout2d"):
     """Zero whole channels of (N, C, H, W) input with probability ``p`` each (scaling the rest by 1/(1-p))."""
     check_channels_input(input, 4, "(N, C, H, W)", name)
-    return _dropout(input, p, training, name, per_channel=True)
+    return _dropout(input, p, training, inplace, name, per_channel=True)
 
 
-def dropout3d(input, p=0.5, training=True, name="dropout3d"):
+def dropout3d(input, p=0.5, training=True, inplace=False, name="dropout3d"):
     """Zero whole channels of (N, C, D, H, W) input with probability ``p`` each (scaling the rest by 1/(1-p))."""
     check_channels_input(input, 5, "(N, C, D, H, W)", name)
-    return _dropout(input, p, training, name, per_channel=True)
+    return _dropout(input, p, training, inplace, name, per_channel=True)
 
 
 # -SELU's alpha * scale: the value SELU tends to for very negative inputs, where alpha dropout puts dropped units
 SELU_SATURATION = 1.7580993408473766
 
 
-def alpha_dropout(input, p=0.5, training=False, name="alpha_dropout"):
+def alpha_dropout(input, p=0.5, training=False, inplace=False, name="alpha_dropout"):
     """Dropout for self-normalising (SELU) networks: dropped units are set to SELU's negative
     saturation -alpha' (alpha' = 1.7581), then everything is mapped by a x + b chosen so that zero-mean,
     unit-variance inputs keep mean 0 and variance 1:
         a = ((1 - p) (1 + p alpha'^2))^(-1/2),   b = a alpha' p,
         y = a x + b where kept,   y = b - a alpha' where dropped      (PyTorch's formulas)."""
-    return _alpha_dropout(input, p, training, name, per_channel=False)
+    return _alpha_dropout(input, p, training, inplace, name, per_channel=False)
 
 
-def feature_alpha_dropout(input, p=0.5, training=False, name="feature_alpha_dropout"):
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, name="feature_alpha_dropout"):
     """``alpha_dropout`` of whole channels of (N, C, ...) input."""
-    return _alpha_dropout(input, p, training, name, per_channel=True)
+    return _alpha_dropout(input, p, training, inplace, name, per_channel=True)
 
 
-def _alpha_dropout(input, p, training, name, per_channel):
+def _alpha_dropout(input, p, training, inplace, name, per_channel):
     check_float(input, name)
     check_not_empty(input, name)
     if not isinstance(p, (int, float)) or not 0 <= p <= 1:
@@ -103,13 +104,14 @@ def _alpha_dropout(input, p, training, name, per_channel):
     if not training or p == 0:
         return input
     if p == 1:
-        return input * 0
+        return maybe_in_place(input, inplace, name, lambda x: x * 0)
     xp = backend.get_array_module(input.data)
     shape = input.shape[:2] + (1,) * (input.ndim - 2) if per_channel else input.shape
     kept = xp.asarray(random.cpu_generator().random(shape) >= p).astype(input.dtype)
     a = ((1 - p) * (1 + p * SELU_SATURATION ** 2)) ** -0.5
     b = a * SELU_SATURATION * p
-    return input * Tensor._from_op(kept * a, False) + Tensor._from_op((kept - 1) * (SELU_SATURATION * a) + b, False)
+    return maybe_in_place(input, inplace, name, lambda x: x * Tensor._from_op(kept * a, False)
+                    + Tensor._from_op((kept - 1) * (SELU_SATURATION * a) + b, False))
 
 
 def check_channels_input(input, ndim, layout, name):
@@ -119,11 +121,11 @@ def check_channels_input(input, ndim, layout, name):
                          f"got a {input.ndim}-D tensor of shape {input.shape}")
 
 
-def _dropout(input, p, training, name, per_channel):
+def _dropout(input, p, training, inplace, name, per_channel):
     check_float(input, name)
     check_not_empty(input, name)
     if not isinstance(p, (int, float)) or not 0 <= p < 1:
         raise ValueError(f"{name}: probability p must be in [0, 1), got {p}")
     if not training or p == 0:
         return input
-    return Dropout(p, per_channel=per_channel)(input)
+    return maybe_in_place(input, inplace, name, lambda x: Dropout(p, per_channel=per_channel)(x))

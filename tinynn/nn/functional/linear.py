@@ -14,7 +14,11 @@ class Linear(Function):
     graph_saved = {"x": 0, "weight": 1}
 
     def forward(self, x, weight, bias=None):
-        self.x, self.weight, self.has_bias = x, weight, bias is not None
+        # x is kept for W's gradient only, W for x's: a first layer keeps no weight, and an
+        # optimizer's step before its backward is no conflict (as in PyTorch; see autograd/in_place.py)
+        self.x = x if self.needs_input_grad[1] else None
+        self.weight = weight if self.needs_input_grad[0] else None
+        self.has_bias = bias is not None
         y = x @ weight.T
         if bias is not None:
             y += bias

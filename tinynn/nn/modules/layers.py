@@ -72,21 +72,39 @@ class Bilinear(_WeightAndBias):
                                                                f"{self.out_features})")
 
 
-class ReLU(Module):
-    def forward(self, x):
-        return F.relu(x)
+class _InPlaceActivation(Module):
+    """An activation that, with ``inplace=True``, writes its result into its input's memory (saving
+    the memory of one activation; recorded by autograd, see tinynn/autograd/in_place.py)."""
 
-
-class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, inplace=False):
         super().__init__()
+        self.inplace = inplace
+
+    def _inplace_repr(self, leading=""):
+        """PyTorch's repr: the settings, then ", inplace=True" only when set."""
+        if not self.inplace:
+            return leading
+        return f"{leading}, inplace=True" if leading else "inplace=True"
+
+    def extra_repr(self):
+        return self._inplace_repr()
+
+
+class ReLU(_InPlaceActivation):
+    def forward(self, x):
+        return F.relu(x, self.inplace)
+
+
+class LeakyReLU(_InPlaceActivation):
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__(inplace)
         self.negative_slope = negative_slope
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return self._inplace_repr(f"negative_slope={self.negative_slope}")
 
 
 class Sigmoid(Module):
@@ -99,9 +117,9 @@ class Tanh(Module):
         return F.tanh(x)
 
 
-class SiLU(Module):
+class SiLU(_InPlaceActivation):
     def forward(self, x):
-        return F.silu(x)
+        return F.silu(x, self.inplace)
 
 
 class GELU(Module):
@@ -120,38 +138,41 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class Hardtanh(Module):
-    def __init__(self, min_val=-1.0, max_val=1.0):
-        super().__init__()
+class Hardtanh(_InPlaceActivation):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__(inplace)
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
         self.min_val, self.max_val = min_val, max_val
 
     def forward(self, x):
-        return F.hardtanh(x, self.min_val, self.max_val)
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return self._inplace_repr(f"min_val={self.min_val}, max_val={self.max_val}")
 
 
-class ReLU6(Module):
+class ReLU6(_InPlaceActivation):
     def forward(self, x):
-        return F.relu6(x)
+        return F.relu6(x, self.inplace)
 
 
-class Hardsigmoid(Module):
+class Hardsigmoid(_InPlaceActivation):
     def forward(self, x):
-        return F.hardsigmoid(x)
+        return F.hardsigmoid(x, self.inplace)
+
+    def extra_repr(self):
+        return ""  # PyTorch's repr leaves inplace out for these two
 
 
-class Hardswish(Module):
+class Hardswish(Hardsigmoid):
     def forward(self, x):
-        return F.hardswish(x)
+        return F.hardswish(x, self.inplace)
 
 
-class Mish(Module):
+class Mish(_InPlaceActivation):
     def forward(self, x):
-        return F.mish(x)
+        return F.mish(x, self.inplace)
 
 
 class LogSigmoid(Module):
@@ -186,16 +207,16 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class ELU(Module):
-    def __init__(self, alpha=1.0):
-        super().__init__()
+class ELU(_InPlaceActivation):
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__(inplace)
         self.alpha = alpha
 
     def forward(self, x):
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return self._inplace_repr(f"alpha={self.alpha}")
 
 
 class Softplus(Module):
@@ -210,14 +231,14 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class SELU(Module):
+class SELU(_InPlaceActivation):
     def forward(self, x):
-        return F.selu(x)
+        return F.selu(x, self.inplace)
 
 
 class CELU(ELU):
     def forward(self, x):
-        return F.celu(x, self.alpha)
+        return F.celu(x, self.alpha, self.inplace)
 
 
 class _AlongDim(Module):
@@ -241,16 +262,16 @@ class Tanhshrink(Module):
         return F.tanhshrink(x)
 
 
-class Threshold(Module):
-    def __init__(self, threshold, value):
-        super().__init__()
+class Threshold(_InPlaceActivation):
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__(inplace)
         self.threshold, self.value = threshold, value
 
     def forward(self, x):
-        return F.threshold(x, self.threshold, self.value)
+        return F.threshold(x, self.threshold, self.value, self.inplace)
 
     def extra_repr(self):
-        return f"threshold={self.threshold}, value={self.value}"
+        return self._inplace_repr(f"threshold={self.threshold}, value={self.value}")
 
 
 class Hardshrink(Module):
@@ -290,17 +311,17 @@ class Dropout(Module):
 
     function = staticmethod(F.dropout)
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"{type(self).__name__}: probability p must be in [0, 1), got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, x):
-        return self.function(x, self.p, self.training, name=f"{type(self).__name__}(p={self.p})")
+        return self.function(x, self.p, self.training, self.inplace, name=f"{type(self).__name__}(p={self.p})")
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout1d(Dropout):
@@ -333,18 +354,18 @@ class FeatureAlphaDropout(Dropout):
     function = staticmethod(F.feature_alpha_dropout)
 
 
-class RReLU(Module):
+class RReLU(_InPlaceActivation):
     """Leaky ReLU with a random slope in [lower, upper] per element in training, their mean in evaluation."""
 
-    def __init__(self, lower=1.0 / 8, upper=1.0 / 3):
-        super().__init__()
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__(inplace)
         self.lower, self.upper = lower, upper
 
     def forward(self, x):
-        return F.rrelu(x, self.lower, self.upper, self.training)
+        return F.rrelu(x, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self):
-        return f"lower={self.lower}, upper={self.upper}"
+        return self._inplace_repr(f"lower={self.lower}, upper={self.upper}")
 
 
 class Softmax2d(Module):

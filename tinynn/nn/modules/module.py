@@ -10,7 +10,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ... import backend
-from ...autograd import Function, is_grad_enabled
+from ...autograd import Function, in_place, is_grad_enabled
 from ...hooks import RemovableHandle
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
@@ -415,6 +415,7 @@ class Module:
                 array = value.data if isinstance(value, Tensor) else value
                 target = own[key]
                 target.data[...] = backend.to_device(backend.to_device(array, "cpu").astype(target.dtype), target.device)
+                in_place.overwritten(target.data, f"load_state_dict wrote {key!r}")
         for key, module in extra.items():
             if key in state_dict:
                 module.set_extra_state(state_dict[key])

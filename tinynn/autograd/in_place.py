@@ -1,0 +1,321 @@
+"""In-place writes under autograd: recording ``x.relu_()``, and catching values overwritten after
+an op kept them for its backward.
+
+Two things go wrong when memory is written in place while a graph is alive; this module handles
+both, as PyTorch does with its version counters and by "rebasing" a tensor's history.
+
+**A backward would read overwritten values.** An op's forward keeps on itself the arrays its
+backward reads (its input, its output, a weight). Were one of them written afterwards
+(``x.mul_(2)``, ``x[0] = 1``, an optimizer's step between a forward and its backward), the backward
+would compute the gradient at the new values: a silently wrong answer. So the arrays each
+recorded op keeps are registered under the memory block they lie in (the array owning the
+memory, ``base``, which all views of it share); a write into a block marks the live ops that kept
+an array overlapping the written one, and the engine refuses to run a marked op's backward
+(``check_backward``), naming the op and the write.
+
+**The graph must describe the new value.** ``x.mul_(w)`` on a tensor of a graph (or with an
+operand that requires grad) is recorded as x_new = x_old * w (``write``):
+
+1. a stand-in ``x_old`` takes over x's place in the graph: its grad_fn, and every op that used x
+   has x_old as its input instead (``Function.__call__`` keeps each tensor's users for this);
+2. the op runs out of place on x_old and is recorded as any op is (or as the several ops it is
+   made of);
+3. the result is written into x's memory, and x becomes the op's output.
+
+Memory is spared where it can be: the stand-in shares x's memory unless something will read the old
+values after the write: an op that already used x (its backward, recorded for gradients of
+gradients, may re-read x_old), or the new op itself (``x.mul_(w)`` keeps x_old for w's gradient,
+as PyTorch's clones it), which then runs again on a copy; and an op that keeps its output
+(``x.sigmoid_()``) keeps x's memory rather than a copy. ``x.relu_()``, ``x.add_(y)``, ``x.mul_(2)``
+and in-place dropout take no extra memory.
+
+Other tensors of a graph can share x's memory: a view of x (``x[0]``, ``x.view(-1)``) or the tensor
+x is a view of. After the write their values are no longer what their history computes, so the
+ones that overlap the write are marked, and a recorded op given one is an error naming the write
+(``check_current``; PyTorch instead rewrites their history, and ``clone()`` before writing avoids
+both). Writing through a view into a leaf that requires grad is refused, as writing into the
+leaf itself is.
+"""
+import weakref
+
+import numpy as np
+
+from .. import backend
+from . import grad_mode
+
+_savers = {}   # id(memory block) -> weak references to the Functions that kept an array in it
+_tensors = {}  # id(memory block) -> weak references to the recorded Tensors whose data lies in it
+_registry_limit = [4096]  # entries in both registries above which dead references are swept out
+any_marked = False  # whether any tensor was ever marked, so Function.__call__ checks its inputs only then
+_created = []  # while ``write`` runs an op out of place, a list collecting the Functions it records (nested)
+
+_EDGES = frozenset(("inputs", "needs_input_grad"))  # a Function's links in the graph, not kept values
+
+
+def memory_block(array):
+    """The object owning ``array``'s memory (the array itself, or the end of its ``base`` chain):
+    the same object for every view of one block, in NumPy and CuPy alike, and kept alive by them."""
+    block = array
+    while getattr(block, "base", None) is not None:
+        block = block.base
+    return block
+
+
+def _overlap(a, b):
+    """Whether arrays ``a`` and ``b`` share an element (exactly where NumPy can decide it quickly)."""
+    xp = backend.get_array_module(a)
+    if xp is not np:
+        return bool(xp.shares_memory(a, b))
+    try:
+        return bool(np.shares_memory(a, b, max_work=100_000))
+    except np.exceptions.TooHardError:
+        return True
+
+
+# ----- what recorded ops keep ------------------------------------------------------------------
+def _arrays_in(value, depth):
+    from ..tensor import Tensor
+    from .function import Function, FunctionCtx
+
+    if isinstance(value, np.ndarray) or backend.is_gpu_array(value):
+        yield value
+    elif isinstance(value, Tensor):
+        yield value.data
+    elif depth and isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _arrays_in(item, depth - 1)
+    elif depth and isinstance(value, dict):
+        for item in value.values():
+            yield from _arrays_in(item, depth - 1)
+    elif depth and isinstance(value, (Function, FunctionCtx)):
+        for name, item in value.__dict__.items():
+            if name not in _EDGES:
+                yield from _arrays_in(item, depth - 1)
+
+
+def arrays_kept(function):
+    """The arrays ``function`` keeps for its backward: its attributes that are arrays or Tensors,
+    also inside tuples, lists, dicts, a PyTorch-style ctx or a copied op (not its graph edges)."""
+    for name, value in function.__dict__.items():
+        if name not in _EDGES and not isinstance(value, (int, float, str, bool, type(None))):
+            yield from _arrays_in(value, 2)
+
+
+def _register(registry, block, ref):
+    registry.setdefault(id(block), []).append(ref)
+
+
+def track(function, output):
+    """Called when ``function`` is recorded with result ``output``: register the memory blocks of the
+    arrays it keeps, the block of its output, and ``function`` as a user of each input needing grad."""
+    ref = weakref.ref(function)
+    for block in {id(memory_block(a)): memory_block(a) for a in arrays_kept(function)}.values():
+        _register(_savers, block, ref)
+    _register(_tensors, memory_block(output.data), weakref.ref(output))
+    for tensor in function.inputs:
+        if tensor is not None and tensor._requires_grad:
+            _add_user(tensor, ref)
+    if _created:
+        _created[-1].append(function)
+    if len(_savers) + len(_tensors) > _registry_limit[0]:
+        _sweep()
+
+
+def _add_user(tensor, ref):
+    users = tensor._users
+    if not users:
+        tensor._users = [ref]
+        return
+    users.append(ref)
+    if len(users) >= 16 and not len(users) & (len(users) - 1):  # at powers of two: amortised O(1)
+        users[:] = [user for user in users if user() is not None]
+
+
+def _sweep():
+    for registry in (_savers, _tensors):
+        for key in list(registry):
+            alive = [ref for ref in registry[key] if ref() is not None]
+            if alive:
+                registry[key] = alive
+            else:
+                del registry[key]
+    _registry_limit[0] = max(4096, 2 * (len(_savers) + len(_tensors)))
+
+
+# ----- marking what a write makes stale ---------------------------------------------------------
+def overwritten(array, description):
+    """``array``'s memory was just written in place (``description`` says how): the live recorded
+    ops that kept an array overlapping it can no longer run their backward."""
+    block = memory_block(array)
+    refs = _savers.pop(id(block), None)
+    untouched = []  # ops that kept other parts of the block
+    for ref in refs or ():
+        function = ref()
+        if function is None:
+            continue
+        kept = [a for a in arrays_kept(function) if memory_block(a) is block]
+        if any(_overlap(a, array) for a in kept):
+            function._overwritten_by = description
+        elif kept:
+            untouched.append(ref)
+    if untouched:
+        _savers.setdefault(id(block), []).extend(untouched)
+
+
+def _mark_sharing_tensors(tensor, array, description):
+    """Mark the other recorded tensors requiring grad whose data overlaps ``array`` (``tensor``'s memory)."""
+    global any_marked
+    block = memory_block(array)
+    for ref in _tensors.get(id(block), ()):
+        other = ref()
+        if (other is not None and other is not tensor and other._requires_grad
+                and memory_block(other.data) is block and _overlap(other.data, array)):
+            other._overwritten_by = description
+            any_marked = True
+
+
+def check_backward(function):
+    description = getattr(function, "_overwritten_by", None)
+    if description is not None:
+        raise RuntimeError(
+            f"backward through {function.name}: a value it kept for its gradient was overwritten in place after "
+            f"the forward pass ({description}), so the gradient would be computed at the new values; write into a "
+            "clone() instead, or run the backward before the write"
+        )
+
+
+def check_current(tensor, user):
+    """Refuse a tensor whose values were changed in place through a tensor sharing its memory."""
+    description = tensor._overwritten_by
+    if description is not None:
+        raise RuntimeError(
+            f"{user}: a tensor of shape {tensor.shape} was changed in place through another tensor sharing its "
+            f"memory ({description}), so its recorded history no longer computes its values; write into a clone() "
+            "of the view, or compute the out-of-place form"
+        )
+
+
+# ----- the write itself -------------------------------------------------------------------------
+def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=False):
+    """``tensor`` <- ``out_of_place(tensor)``, in its memory, recorded when autograd needs it (see the
+    module docstring). ``out_of_place`` maps a Tensor to the new value by recorded ops; where nothing
+    is recorded ``write_directly()`` may write instead. With ``rebind`` (``squeeze_``, ``t_``) the
+    values stay and ``tensor`` takes the result's array (a view of the same memory) instead."""
+    from ..tensor import Tensor
+
+    recording = grad_mode.is_grad_enabled() and (
+        tensor._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands))
+    if not recording:
+        if write_directly is not None:
+            write_directly()
+            overwritten(tensor.data, f"{name} wrote into a tensor of shape {tensor.shape}")
+            return tensor
+        with grad_mode.no_grad():
+            result = out_of_place(tensor)
+        _store(tensor, name, result, rebind)
+        return tensor
+    _check_writable(tensor, name)
+    users = [user for user in (ref() for ref in tensor._users) if user is not None and "inputs" in user.__dict__]
+    previous = Tensor._from_op(tensor.data.copy() if users and not rebind else tensor.data, tensor._requires_grad)
+    previous.grad_fn = tensor.grad_fn
+    result, created = _recorded(out_of_place, previous)
+    if previous.data is tensor.data and not rebind and _need_old_values(created, tensor.data):
+        previous.data = tensor.data.copy()  # run again on a copy of the old values, for these ops to keep
+        result, created = _recorded(out_of_place, previous)
+    if result is previous:  # an identity: nothing to write
+        return tensor
+    if result.dtype != tensor.dtype:
+        result = result.to(dtype=tensor.dtype)
+    for user in users:
+        user.inputs = [previous if t is tensor else t for t in user.inputs]
+    previous._users, tensor._users = [*tensor._users, *previous._users], ()
+    function = result.grad_fn
+    if not rebind:
+        _mark_sharing_tensors(tensor, tensor.data, f"{name} wrote into a tensor of shape {tensor.shape}")
+    _store(tensor, name, result, rebind)
+    tensor.grad_fn, tensor._requires_grad = function, result.requires_grad
+    if function is not None:
+        _register(_tensors, memory_block(tensor.data), weakref.ref(tensor))
+        if not rebind:
+            _keep_output_in_place(function, result.data, tensor.data)
+    return tensor
+
+
+def _check_writable(tensor, name):
+    from ..tensor import Tensor
+
+    check_current(tensor, name)
+    if tensor._requires_grad and tensor.grad_fn is None:
+        raise RuntimeError(f"{name}: a leaf tensor that requires grad (shape {tensor.shape}) cannot be changed in place "
+                           "while autograd records (its gradient would be lost); do it under tinynn.no_grad(), "
+                           "or write into a clone()")
+    block, stack, seen = memory_block(tensor.data), [tensor], {id(tensor)}
+    while stack:  # back through the ops that made this tensor as a view of the same memory
+        function = stack.pop().grad_fn
+        for parent in (function.inputs if function is not None and "inputs" in function.__dict__ else ()):
+            if isinstance(parent, Tensor) and id(parent) not in seen and memory_block(parent.data) is block:
+                if parent._requires_grad and parent.grad_fn is None:
+                    raise RuntimeError(f"{name}: this tensor (shape {tensor.shape}) is a view of a leaf tensor that "
+                                       f"requires grad (shape {parent.shape}), which cannot be changed in place while "
+                                       "autograd records; clone() the leaf first, or write under tinynn.no_grad()")
+                seen.add(id(parent))
+                stack.append(parent)
+
+
+def _store(tensor, name, result, rebind):
+    """Put ``result``'s values into ``tensor``: its memory (or its array, with ``rebind``)."""
+    if rebind:
+        tensor.data = result.data
+        return
+    array = result.data
+    if tuple(array.shape) != tensor.shape:
+        raise RuntimeError(f"{name}: the result has shape {tuple(array.shape)}, which cannot be written into a "
+                           f"tensor of shape {tensor.shape} (in-place ops keep the tensor's shape)")
+    if not np.can_cast(array.dtype, tensor.dtype, "same_kind"):
+        raise RuntimeError(f"{name}: the result is {array.dtype}, which cannot be written into a tensor of dtype "
+                           f"{tensor.dtype}; convert the tensor first (x = x.to(dtype))")
+    if backend.device_of(array) != tensor.device:
+        raise RuntimeError(f"{name}: the result is on {backend.device_of(array)}, the tensor on {tensor.device}")
+    try:
+        tensor.data[...] = array
+    except ValueError as error:  # NumPy refuses read-only memory (a broadcast view, a loaded buffer)
+        raise RuntimeError(f"{name}: this tensor's memory cannot be written ({error}); write into a clone()") from None
+    overwritten(tensor.data, f"{name} wrote into a tensor of shape {tensor.shape}")
+
+
+def _recorded(out_of_place, previous):
+    """``out_of_place(previous)`` and the Functions it recorded."""
+    _created.append([])
+    try:
+        return out_of_place(previous), _created[-1]
+    finally:
+        _created.pop()
+
+
+def _need_old_values(functions, array):
+    """Whether any of ``functions`` will read values of ``array`` (about to be overwritten) in its
+    backward: an array it kept overlaps it, or its recorded backward recomputes from an input that does."""
+    from .function import Function
+
+    for function in functions:
+        if any(memory_block(kept) is memory_block(array) and _overlap(kept, array) for kept in arrays_kept(function)):
+            return True
+        recomputes = not function.linear_map and (
+            type(function).backward_graph is not Function.backward_graph or function.graph_saved is None
+            or any(callable(source) for source in function.graph_saved.values()))
+        if recomputes and any(t is not None and memory_block(t.data) is memory_block(array) and _overlap(t.data, array)
+                              for t in function.inputs):
+            return True
+    return False
+
+
+def _keep_output_in_place(function, result_array, array):
+    """``function`` kept its output ``result_array``, whose values ``array`` now holds: keep ``array``
+    (freeing the copy) and register it, so a later write into ``array`` marks ``function``."""
+    kept_output = False
+    for key, value in list(function.__dict__.items()):
+        if value is result_array:
+            function.__dict__[key] = array
+            kept_output = True
+    if kept_output:
+        _register(_savers, memory_block(array), weakref.ref(function))

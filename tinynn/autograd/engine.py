@@ -100,7 +100,7 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
     for root in roots:
         in_place.check_current(root, "backward")
     for tensor in order:  # before any gradient is added anywhere
-        if tensor.grad_fn is not None:
+        if tensor.grad_fn is not None and tensor.grad_fn._overwritten_by is not None:
             in_place.check_backward(tensor.grad_fn)
     grads = {}
     for root, root_grad in zip(roots, root_grads):

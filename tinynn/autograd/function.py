@@ -49,6 +49,7 @@ class Function:
     # function(op, output)}; None (and not linear_map): this op's backward cannot be differentiated
     graph_saved = None
     linear_map = False
+    _overwritten_by = None  # set when a value this op kept was written in place (see in_place.py)
 
     def __call__(self, *inputs):
         from ..tensor import Tensor

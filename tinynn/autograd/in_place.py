@@ -44,7 +44,7 @@ from .. import backend
 from . import grad_mode
 
 _savers = {}   # id(memory block) -> weak references to the Functions that kept an array in it
-_tensors = {}  # id(memory block) -> weak references to the recorded Tensors whose data lies in it
+_tensors = {}  # id(memory block) -> weak references to the recorded Tensors that are views into it or own it
 _registry_limit = [4096]  # entries in both registries above which dead references are swept out
 any_marked = False  # whether any tensor was ever marked, so Function.__call__ checks its inputs only then
 _created = []  # while ``write`` runs an op out of place, a list collecting the Functions it records (nested)
@@ -64,8 +64,8 @@ def memory_block(array):
 def _overlap(a, b):
     """Whether arrays ``a`` and ``b`` share an element (exactly where NumPy can decide it quickly)."""
     xp = backend.get_array_module(a)
-    if xp is not np:
-        return bool(xp.shares_memory(a, b))
+    if xp is not np:  # CuPy decides exactly by listing both arrays' addresses: only where the bounds overlap
+        return bool(xp.may_share_memory(a, b)) and bool(xp.shares_memory(a, b))
     try:
         return bool(np.shares_memory(a, b, max_work=100_000))
     except np.exceptions.TooHardError:
@@ -73,32 +73,49 @@ def _overlap(a, b):
 
 
 # ----- what recorded ops keep ------------------------------------------------------------------
-def _arrays_in(value, depth):
-    from ..tensor import Tensor
-    from .function import Function, FunctionCtx
+_SCALARS = (int, float, bool, str, type(None), np.dtype, slice)
+_containers = []  # (Tensor, Function, FunctionCtx), imported on first use (those modules import this one)
 
-    if isinstance(value, np.ndarray) or backend.is_gpu_array(value):
-        yield value
-    elif isinstance(value, Tensor):
-        yield value.data
-    elif depth and isinstance(value, (tuple, list)):
-        for item in value:
-            yield from _arrays_in(item, depth - 1)
-    elif depth and isinstance(value, dict):
-        for item in value.values():
-            yield from _arrays_in(item, depth - 1)
-    elif depth and isinstance(value, (Function, FunctionCtx)):
-        for name, item in value.__dict__.items():
-            if name not in _EDGES:
-                yield from _arrays_in(item, depth - 1)
+
+def _collect(value, found, depth):
+    kind = type(value)
+    if kind is np.ndarray:
+        found.append(value)
+    elif kind in _SCALARS:
+        return
+    elif kind is tuple or kind is list:
+        if depth:
+            for item in value:
+                if type(item) not in _SCALARS:  # (shapes: skipped without a call per axis)
+                    _collect(item, found, depth - 1)
+    elif kind is dict:
+        if depth:
+            for item in value.values():
+                _collect(item, found, depth - 1)
+    elif backend.is_gpu_array(value):
+        found.append(value)
+    else:
+        if not _containers:
+            from ..tensor import Tensor
+            from .function import Function, FunctionCtx
+            _containers.extend((Tensor, (Function, FunctionCtx)))
+        tensor_type, op_types = _containers
+        if isinstance(value, tensor_type):
+            found.append(value.data)
+        elif depth and isinstance(value, op_types):
+            for name, item in value.__dict__.items():
+                if name not in _EDGES:
+                    _collect(item, found, depth - 1)
 
 
 def arrays_kept(function):
     """The arrays ``function`` keeps for its backward: its attributes that are arrays or Tensors,
     also inside tuples, lists, dicts, a PyTorch-style ctx or a copied op (not its graph edges)."""
+    found = []
     for name, value in function.__dict__.items():
-        if name not in _EDGES and not isinstance(value, (int, float, str, bool, type(None))):
-            yield from _arrays_in(value, 2)
+        if name not in _EDGES:
+            _collect(value, found, 2)
+    return found
 
 
 def _register(registry, block, ref):
@@ -109,9 +126,18 @@ def track(function, output):
     """Called when ``function`` is recorded with result ``output``: register the memory blocks of the
     arrays it keeps, the block of its output, and ``function`` as a user of each input needing grad."""
     ref = weakref.ref(function)
-    for block in {id(memory_block(a)): memory_block(a) for a in arrays_kept(function)}.values():
-        _register(_savers, block, ref)
-    _register(_tensors, memory_block(output.data), weakref.ref(output))
+    registered = set()
+    for array in arrays_kept(function):
+        block = memory_block(array)
+        if id(block) not in registered:
+            registered.add(id(block))
+            _savers.setdefault(id(block), []).append(ref)
+    if output.data.base is not None:  # a view: register it, and the input owning the memory, if one does
+        block = memory_block(output.data)
+        _register(_tensors, block, weakref.ref(output))
+        for tensor in function.inputs:
+            if tensor is not None and tensor.data is block:
+                _register(_tensors, block, weakref.ref(tensor))
     for tensor in function.inputs:
         if tensor is not None and tensor._requires_grad:
             _add_user(tensor, ref)
@@ -175,7 +201,7 @@ def _mark_sharing_tensors(tensor, array, description):
 
 
 def check_backward(function):
-    description = getattr(function, "_overwritten_by", None)
+    description = function._overwritten_by
     if description is not None:
         raise RuntimeError(
             f"backward through {function.name}: a value it kept for its gradient was overwritten in place after "
@@ -235,7 +261,8 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     _store(tensor, name, result, rebind)
     tensor.grad_fn, tensor._requires_grad = function, result.requires_grad
     if function is not None:
-        _register(_tensors, memory_block(tensor.data), weakref.ref(tensor))
+        if tensor.data.base is not None:
+            _register(_tensors, memory_block(tensor.data), weakref.ref(tensor))
         if not rebind:
             _keep_output_in_place(function, result.data, tensor.data)
     return tensor

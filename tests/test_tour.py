@@ -16,6 +16,7 @@ def test_every_snippet_of_the_tour_runs(capsys):
             raise AssertionError(f"block {number} of the tour failed: {error!r}\n{block}") from error
     printed = capsys.readouterr().out
     assert "gradcheck failed for input 0" in printed
+    assert "backward through Sigmoid: a value it kept for its gradient was overwritten" in printed
 
 
 def test_the_readme_usage_snippet_runs(tmp_path, monkeypatch):

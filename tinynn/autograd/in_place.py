@@ -49,6 +49,7 @@ _registry_limit = [4096]  # entries in both registries above which dead referenc
 any_marked = False  # whether any tensor was ever marked, so Function.__call__ checks its inputs only then
 _created = []  # while ``write`` runs an op out of place, a list collecting the Functions it records (nested)
 
+_TooHardError = getattr(np, "exceptions", np).TooHardError  # (np.exceptions is NumPy 1.25's)
 _EDGES = frozenset(("inputs", "needs_input_grad"))  # a Function's links in the graph, not kept values
 
 
@@ -68,7 +69,7 @@ def _overlap(a, b):
         return bool(xp.may_share_memory(a, b)) and bool(xp.shares_memory(a, b))
     try:
         return bool(np.shares_memory(a, b, max_work=100_000))
-    except np.exceptions.TooHardError:
+    except _TooHardError:
         return True
 
 

@@ -74,6 +74,11 @@ def is_gpu_array(array):
     return cupy is not None and isinstance(array, cupy.ndarray)
 
 
+def address(array):
+    """The memory address of ``array``'s first element (NumPy's interface, or CuPy's device pointer)."""
+    return int(array.data.ptr if is_gpu_array(array) else array.__array_interface__["data"][0])
+
+
 def get_array_module(array):
     """``cupy`` for a CuPy array, else ``numpy``; the ``xp`` every op computes with."""
     return _cupy_module if is_gpu_array(array) else np

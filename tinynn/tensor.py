@@ -21,7 +21,6 @@ def _is_float(dtype):
 class Tensor:
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     _users = ()  # weak references to the recorded ops that used this tensor (see autograd/in_place.py)
-    _overwritten_by = None  # how its values were changed behind its history, if they were (the same)
 
     def __init__(self, data, requires_grad=False):
         if isinstance(data, Tensor):
@@ -340,6 +339,22 @@ class Tensor:
 
     def __invert__(self):
         return Tensor._from_op(backend.get_array_module(self.data).invert(self.data), False)
+
+    # x += y and kin write into x's memory, as PyTorch's (so an alias of x sees the change)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
 
     def __floordiv__(self, other):
         """floor(a / b) (``torch.floor_divide``), a constant."""
@@ -956,7 +971,7 @@ class Tensor:
 
     def data_ptr(self):
         """The address of the first element (NumPy's or CuPy's)."""
-        return int(self.data.__array_interface__["data"][0] if isinstance(self.data, np.ndarray) else self.data.data.ptr)
+        return backend.address(self.data)
 
     # ----- more reductions ---------------------------------------------------------------------
     def any(self, dim=None, keepdim=False):

@@ -186,6 +186,11 @@ class ndarray:
             _OWNERS[id(host)] = self
 
     @property
+    def data(self):
+        """The device pointer (CuPy's MemoryPointer): here the host array's address."""
+        return types.SimpleNamespace(ptr=self._host.__array_interface__["data"][0])
+
+    @property
     def base(self):
         """The device array owning this view's memory, one object for all its views (as CuPy's), kept
         alive by them: that of the host's owner, wrapped once."""

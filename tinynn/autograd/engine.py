@@ -97,8 +97,6 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
     if captured is not None:
         order = _leading_to(order, captured)
         included = {id(tensor) for tensor in order}
-    for root in roots:
-        in_place.check_current(root, "backward")
     for tensor in order:  # before any gradient is added anywhere
         if tensor.grad_fn is not None and tensor.grad_fn._overwritten_by is not None:
             in_place.check_backward(tensor.grad_fn)

@@ -67,9 +67,6 @@ class Function:
                 f"{' and '.join(sorted(devices))} ({listing}); move them with .to(device)"
             )
         recording = grad_mode.is_grad_enabled() and any(t.requires_grad for t in present)
-        if recording and in_place.any_marked:
-            for t in present:
-                in_place.check_current(t, self.name)
         # Known before forward, so a forward can skip keeping what no backward will need.
         self.needs_input_grad = tuple(recording and t is not None and t.requires_grad for t in tensors)
         if anomaly.is_anomaly_enabled():

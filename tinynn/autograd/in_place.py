@@ -30,11 +30,12 @@ as PyTorch's clones it), which then runs again on a copy; and an op that keeps i
 and in-place dropout take no extra memory.
 
 Other tensors of a graph can share x's memory: a view of x (``x[0]``, ``x.view(-1)``) or the tensor
-x is a view of. After the write their values are no longer what their history computes, so the
-ones that overlap the write are marked, and a recorded op given one is an error naming the write
-(``check_current``; PyTorch instead rewrites their history, and ``clone()`` before writing avoids
-both). Writing through a view into a leaf that requires grad is refused, as writing into the
-leaf itself is.
+x is a view of, or another view of that one. After the write their values are no longer what their
+history computes, so each gets a new history as PyTorch's CopySlices gives it: its old value (a
+stand-in, as above) with the elements it shares with x taken from x's new value. Which elements it
+shares is found from every element's address (``_shared_elements``), so any two strided views of
+one block work, and ``x[:, 0] += 1`` or a write through ``x.view(-1)`` is recorded whole. Writing
+through a view into a leaf that requires grad is refused, as writing into the leaf itself is.
 """
 import weakref
 
@@ -46,7 +47,6 @@ from . import grad_mode
 _savers = {}   # id(memory block) -> weak references to the Functions that kept an array in it
 _tensors = {}  # id(memory block) -> weak references to the recorded Tensors that are views into it or own it
 _registry_limit = [4096]  # entries in both registries above which dead references are swept out
-any_marked = False  # whether any tensor was ever marked, so Function.__call__ checks its inputs only then
 _created = []  # while ``write`` runs an op out of place, a list collecting the Functions it records (nested)
 
 _TooHardError = getattr(np, "exceptions", np).TooHardError  # (np.exceptions is NumPy 1.25's)
@@ -189,18 +189,6 @@ def overwritten(array, description):
         _savers.setdefault(id(block), []).extend(untouched)
 
 
-def _mark_sharing_tensors(tensor, array, description):
-    """Mark the other recorded tensors requiring grad whose data overlaps ``array`` (``tensor``'s memory)."""
-    global any_marked
-    block = memory_block(array)
-    for ref in _tensors.get(id(block), ()):
-        other = ref()
-        if (other is not None and other is not tensor and other._requires_grad
-                and memory_block(other.data) is block and _overlap(other.data, array)):
-            other._overwritten_by = description
-            any_marked = True
-
-
 def check_backward(function):
     description = function._overwritten_by
     if description is not None:
@@ -208,17 +196,6 @@ def check_backward(function):
             f"backward through {function.name}: a value it kept for its gradient was overwritten in place after "
             f"the forward pass ({description}), so the gradient would be computed at the new values; write into a "
             "clone() instead, or run the backward before the write"
-        )
-
-
-def check_current(tensor, user):
-    """Refuse a tensor whose values were changed in place through a tensor sharing its memory."""
-    description = tensor._overwritten_by
-    if description is not None:
-        raise RuntimeError(
-            f"{user}: a tensor of shape {tensor.shape} was changed in place through another tensor sharing its "
-            f"memory ({description}), so its recorded history no longer computes its values; write into a clone() "
-            "of the view, or compute the out-of-place form"
         )
 
 
@@ -242,9 +219,7 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
         _store(tensor, name, result, rebind)
         return tensor
     _check_writable(tensor, name)
-    users = [user for user in (ref() for ref in tensor._users) if user is not None and "inputs" in user.__dict__]
-    previous = Tensor._from_op(tensor.data.copy() if users and not rebind else tensor.data, tensor._requires_grad)
-    previous.grad_fn = tensor.grad_fn
+    previous = _stand_in(tensor, keep_values=not rebind)
     result, created = _recorded(out_of_place, previous)
     if previous.data is tensor.data and not rebind and _need_old_values(created, tensor.data):
         previous.data = tensor.data.copy()  # run again on a copy of the old values, for these ops to keep
@@ -253,26 +228,86 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
         return tensor
     if result.dtype != tensor.dtype:
         result = result.to(dtype=tensor.dtype)
-    for user in users:
-        user.inputs = [previous if t is tensor else t for t in user.inputs]
-    previous._users, tensor._users = [*tensor._users, *previous._users], ()
-    function = result.grad_fn
-    if not rebind:
-        _mark_sharing_tensors(tensor, tensor.data, f"{name} wrote into a tensor of shape {tensor.shape}")
+    _take_place(previous, tensor)
+    sharing = [] if rebind else [(other, _take_place(_stand_in(other, keep_values=True), other))
+                                 for other in _sharing_tensors(tensor)]
     _store(tensor, name, result, rebind)
-    tensor.grad_fn, tensor._requires_grad = function, result.requires_grad
-    if function is not None:
+    tensor.grad_fn, tensor._requires_grad = result.grad_fn, result.requires_grad
+    if result.grad_fn is not None:
         if tensor.data.base is not None:
             _register(_tensors, memory_block(tensor.data), weakref.ref(tensor))
         if not rebind:
-            _keep_output_in_place(function, result.data, tensor.data)
+            _keep_output_in_place(result.grad_fn, result.data, tensor.data)
+    for other, other_previous in sharing:
+        _rebase(other, other_previous, tensor)
     return tensor
+
+
+def _stand_in(tensor, keep_values):
+    """A tensor with ``tensor``'s history, to take its place in the graph: its memory, or (with
+    ``keep_values``, where ops already used ``tensor`` and their recorded backward may read it) a
+    copy of the values about to be overwritten."""
+    from ..tensor import Tensor
+
+    used = keep_values and any(user is not None and "inputs" in user.__dict__ for user in (r() for r in tensor._users))
+    stand_in = Tensor._from_op(tensor.data.copy() if used else tensor.data, tensor._requires_grad)
+    stand_in.grad_fn = tensor.grad_fn
+    return stand_in
+
+
+def _take_place(stand_in, tensor):
+    """Every recorded op that used ``tensor`` uses ``stand_in`` instead; ``tensor`` is free to get a new history."""
+    for user in (ref() for ref in tensor._users):
+        if user is not None and "inputs" in user.__dict__:
+            user.inputs = [stand_in if t is tensor else t for t in user.inputs]
+    stand_in._users, tensor._users = [*tensor._users, *stand_in._users], ()
+    return stand_in
+
+
+def _sharing_tensors(tensor):
+    """The other live recorded tensors that require grad and share elements with ``tensor``: views of
+    it, the tensor it is a view of, other views of that one."""
+    block = memory_block(tensor.data)
+    found = []
+    for ref in _tensors.get(id(block), ()):
+        other = ref()
+        if (other is not None and other is not tensor and other._requires_grad and other.grad_fn is not None
+                and memory_block(other.data) is block and all(other is not seen for seen in found)
+                and _overlap(other.data, tensor.data)):
+            found.append(other)
+    return found
+
+
+def _rebase(other, other_previous, written):
+    """``other`` shares elements with ``written``, just written in place: its new history is its old
+    value (``other_previous``) with the shared elements taken from ``written`` (PyTorch's CopySlices,
+    for any two strided views of one memory block)."""
+    from ..tensor import Tensor
+    from ..tensor_functions import index_copy
+
+    other_positions, written_positions = _shared_elements(other.data, written.data)
+    values = written.reshape(-1)[Tensor._from_op(written_positions, False)]
+    updated = index_copy(other_previous.reshape(-1), 0, Tensor._from_op(other_positions, False), values)
+    other.grad_fn, other._requires_grad = updated.reshape(other.shape).grad_fn, True
+
+
+def _shared_elements(a, b):
+    """(positions in a, positions in b), flat in each array's logical (C) order, of the elements that
+    lie at the same address: found from each element's address, base + sum_k index_k * stride_k."""
+    xp = backend.get_array_module(a)
+    addresses = []
+    for array in (a, b):
+        address = xp.asarray(backend.address(array), dtype=np.int64)
+        for size, stride in zip(array.shape, array.strides):
+            address = address[..., None] + xp.arange(size, dtype=np.int64) * stride
+        addresses.append(address.reshape(-1))
+    _, in_a, in_b = xp.intersect1d(addresses[0], addresses[1], assume_unique=True, return_indices=True)
+    return in_a.astype(np.int64), in_b.astype(np.int64)
 
 
 def _check_writable(tensor, name):
     from ..tensor import Tensor
 
-    check_current(tensor, name)
     if tensor._requires_grad and tensor.grad_fn is None:
         raise RuntimeError(f"{name}: a leaf tensor that requires grad (shape {tensor.shape}) cannot be changed in place "
                            "while autograd records (its gradient would be lost); do it under tinynn.no_grad(), "

@@ -104,6 +104,28 @@ CASES = {
     "special": (lambda L, x: L.special.ndtr(x * 4) + L.special.ndtri(x.sigmoid()) + L.special.log_ndtr(x * 10)
                 + L.special.erfcx(x * 3) + L.special.entr(x.abs()) + L.special.xlog1py(x, x.abs())
                 + L.special.exp2(x) + L.special.expit(x), [(3, 4)]),
+    "asinh, acosh, atanh": (lambda L, x: x.asinh() + L.arccosh(x.abs() + 1.5) + (x.tanh() * 0.9).atanh()
+                            + L.arcsinh(x * 20), [(3, 4)]),
+    "exp2, fmax, fmin": (lambda L, a, b: L.exp2(a) + L.fmax(a, b) * 2 + b.fmin(a) * 3, [(3, 4), (3, 4)]),
+    "inner, vdot, dist": (lambda L, a, b: L.inner(a, b) + L.vdot(a[0], b[1]) + a.dist(b) + L.dist(a, b, 1)
+                          + a.dist(b[0], float("inf")), [(3, 4), (3, 4)]),
+    "cross": (lambda L, a, b: L.cross(a, b) + a.cross(b, dim=1), [(4, 3), (4, 3)]),
+    "fliplr, flipud, msort": (lambda L, x: x.fliplr() + L.flipud(x) + x.msort(), [(3, 4)]),
+    "nanmedian": (lambda L, x: x.nanmedian(1).values + L.nanmedian(x) + x.nanmedian(0, keepdim=True)[0][:, :3].T,
+                  [(3, 4)]),
+    "scatters": (lambda L, x, y: L.slice_scatter(x, y[:, 1:3], 1, 1, 3) + L.select_scatter(x, y[:, 0], 1, 2)
+                 + L.diagonal_scatter(x, y[0, :3]) + x.diagonal_scatter(y[1, :3], 1) * 2, [(3, 4), (3, 4)]),
+    "put": (lambda L, x, y: x.put(index(L, [0, 5, -1], x), y[0, :3]) + x.put(index(L, [1, 1, 7], x), y[1, :3],
+                                                                             accumulate=True), [(3, 4), (3, 4)]),
+    "more in-place forms": (lambda L, x, y: (x * 1).cumsum_(1) + (x * 1).tril_(1)
+                            + (x * 1).arctan2_(y.exp()) + (x * 1).transpose_(0, 1).t() + (x * 1).fill_diagonal_(2.0)
+                            + (x * 1).divide_(y.abs() + 1) + (x * 1).exp2_(), [(3, 4), (3, 4)]),
+    "fill_diagonal_ wrapping": (lambda L, x: (x * 1).fill_diagonal_(-1.0, wrap=True), [(7, 3)]),
+    "matrix methods": (lambda L, a: a.inverse() + a.det() + a.matrix_exp() + a.matrix_power(3) + a.pinverse()
+                       + (a @ a.mT + L.eye(4, dtype=a.dtype, device=a.device)).logdet() + a.slogdet()[1] + a.qr()[0] + a.qr()[1]
+                       + (a @ a.mT + L.eye(4, dtype=a.dtype, device=a.device)).cholesky() + L.bmm(a[None], a[None])[0]
+                       + a.adjoint(), [(4, 4)]),
+    "svd": (lambda L, a: a.svd().S.sum() + (lambda usv: usv.U @ L.diag_embed(usv.S) @ usv.V.mT)(a.svd()), [(4, 3)]),
 }
 
 
@@ -246,6 +268,56 @@ def test_in_place_forms_equal_the_out_of_place_ones(torch, rng, device):
     with pytest.raises(RuntimeError, match="the result has shape \\(3,\\), which cannot be written into a tensor of "
                                            "shape \\(1,\\)"):
         tinynn.ones(1).addcmul_(tinynn.ones(3), tinynn.ones(3))
+
+
+def test_comparisons_queries_and_runs_match_torch(torch, device):
+    values = np.array([[1.0, float("nan"), 2.0], [2.0, 2.0, float("nan")]])
+    ours, theirs = tinynn.tensor(values, device=device), torch.tensor(values)
+    other, t_other = tinynn.tensor([[1.0, 3.0, 2.0]], device=device), torch.tensor([[1.0, 3.0, 2.0]])
+    for name in ("eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+                 "fmax", "fmin"):
+        assert_close(getattr(ours, name)(other), getattr(theirs, name)(t_other), what=name)
+        assert_close(getattr(tinynn, name)(ours, other), getattr(torch, name)(theirs, t_other), what=name)
+        written, t_written = ours * 1, theirs * 1
+        if hasattr(t_written, name + "_"):
+            getattr(written, name + "_")(other), getattr(t_written, name + "_")(t_other)
+            assert_close(written, t_written, what=f"{name}_")
+    assert_close(ours.nanmedian(1).values, theirs.nanmedian(1).values)
+    assert ours.nanmedian(1).indices.tolist() == theirs.nanmedian(1).indices.tolist()
+    assert_close(tinynn.tensor([float("nan")] * 3).nanmedian(), torch.tensor([float("nan")] * 3).nanmedian())
+    runs = [3, 3, 1, 1, 1, 3, 2, 2]
+    for kwargs in ({}, {"return_inverse": True}, {"return_counts": True}, {"return_inverse": True, "return_counts": True}):
+        ours_runs = tinynn.unique_consecutive(tinynn.tensor(runs, device=device), **kwargs)
+        theirs_runs = torch.unique_consecutive(torch.tensor(runs), **kwargs)
+        for a, b in zip(ours_runs if isinstance(ours_runs, tuple) else [ours_runs],
+                        theirs_runs if isinstance(theirs_runs, tuple) else [theirs_runs]):
+            assert a.tolist() == b.tolist(), kwargs
+    rows = np.array([[1, 2], [1, 2], [0, 5], [1, 2]])
+    for a, b in zip(tinynn.unique_consecutive(tinynn.tensor(rows, device=device), return_counts=True, dim=0),
+                    torch.unique_consecutive(torch.tensor(rows), return_counts=True, dim=0)):
+        assert a.tolist() == b.tolist()
+    assert [p.shape for p in ours.split_with_sizes([1, 2], 1)] == [tuple(p.shape) for p in theirs.split_with_sizes([1, 2], 1)]
+    assert ours.is_same_size(ours * 2) and not ours.is_same_size(other) and ours.is_signed()
+    assert not tinynn.tensor([1], dtype=np.uint8).is_signed() and not ours.is_complex()
+    assert tinynn.tensor([0.5]).is_nonzero() and not tinynn.tensor(0.0).is_nonzero()
+    assert ours.is_cpu == (device == "cpu") and ours.get_device() == (-1 if device == "cpu" else 0)
+    base = tinynn.zeros(5, 6, device=device)
+    assert base.storage_offset() == 0 and base[1:, 2:].storage_offset() == torch.zeros(5, 6)[1:, 2:].storage_offset()
+    narrowed = base.narrow_copy(1, 2, 3)
+    assert narrowed.shape == (5, 3) and narrowed.storage_offset() == 0
+    matrix = tinynn.tensor(np.arange(6.0).reshape(2, 3), device=device)
+    usv = matrix.svd(compute_uv=False)
+    assert usv.U.shape == (2, 2) and usv.V.shape == (3, 3) and float(usv.U.abs().sum()) == 0
+    assert_close(usv.S, torch.tensor(np.arange(6.0).reshape(2, 3)).svd(compute_uv=False).S)
+    with pytest.raises(RuntimeError, match="is_nonzero: a tensor of 2 elements is ambiguous"):
+        tinynn.tensor([1.0, 2.0]).is_nonzero()
+    with pytest.raises(ValueError, match=r"fill_diagonal_: expected a matrix, or all dimensions of one length, got "
+                                         r"shape \(2, 3, 4\)"):
+        tinynn.zeros(2, 3, 4).fill_diagonal_(1.0)
+    with pytest.raises(ValueError, match=r"split_with_sizes: sizes \[1, 1\] add up to 2, but dim 1 has length 3"):
+        ours.split_with_sizes([1, 1], 1)
+    with pytest.raises(ValueError, match="cross: no axis of size 3"):
+        tinynn.cross(tinynn.zeros(2, 4), tinynn.zeros(2, 4))
 
 
 def test_random_fills_draw_what_they_say_reproducibly(device):

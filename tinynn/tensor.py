@@ -5,6 +5,7 @@ A Tensor made by an op remembers that op in ``grad_fn`` (define-by-run, as in Py
 The operator methods below are thin: each hands its arrays to one Function in ``tinynn.ops``,
 where the forward and backward math live side by side.
 """
+import collections
 import math
 import numbers
 
@@ -772,7 +773,16 @@ class Tensor:
     def atan(self):
         return elementwise.Atan()(self)
 
-    arcsin, arccos, arctan = asin, acos, atan
+    def asinh(self):
+        return elementwise.Asinh()(self)
+
+    def acosh(self):
+        return elementwise.Acosh()(self)
+
+    def atanh(self):
+        return elementwise.Atanh()(self)
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
     def atan2(self, other):
         return elementwise.Atan2()(self, self._operand(other))
@@ -943,6 +953,165 @@ class Tensor:
     def _reshaped_in_place(self, name, reshaped):
         """This tensor becomes ``reshaped(self)``, a view of the same memory (recorded where needed)."""
         return in_place.write(self, name, reshaped, rebind=True)
+
+    def transpose_(self, dim0, dim1):
+        return self._reshaped_in_place("transpose_", lambda x: x.transpose(dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        from .tensor_functions import fill_diagonal
+
+        return self._in_place("fill_diagonal_", lambda x: fill_diagonal(x, fill_value, wrap), fill_value)
+
+    # ----- PyTorch's names for what is above, and questions about the tensor -------------------
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+    fix = trunc
+    arctan2 = atan2
+
+    def adjoint(self):
+        return self.mH
+
+    def inverse(self):
+        from .linalg import inv
+
+        return inv(self)
+
+    def det(self):
+        from .linalg import det
+
+        return det(self)
+
+    def logdet(self):
+        from .functions import logdet
+
+        return logdet(self)
+
+    def slogdet(self):
+        from .functions import slogdet
+
+        return slogdet(self)
+
+    def pinverse(self, rcond=1e-15):
+        from .functions import pinverse
+
+        return pinverse(self, rcond)
+
+    def matrix_exp(self):
+        from .linalg import matrix_exp
+
+        return matrix_exp(self)
+
+    def matrix_power(self, n):
+        from .linalg import matrix_power
+
+        return matrix_power(self, n)
+
+    def cholesky(self, upper=False):
+        from .linalg import cholesky
+
+        return cholesky(self, upper=upper)
+
+    def qr(self, some=True):
+        from .linalg import qr
+
+        return qr(self, mode="reduced" if some else "complete")
+
+    def svd(self, some=True, compute_uv=True):
+        """(U, S, V) with self = U diag(S) V^T: PyTorch's older form, V where linalg.svd gives V^T;
+        without ``compute_uv``, S only (not differentiable) and zeros for U and V."""
+        from .linalg import svd
+
+        u, s, vh = svd(self, full_matrices=not some)
+        if not compute_uv:  # PyTorch's zeros, (..., m, m) and (..., n, n)
+            *batch, m, n = self.shape
+            zeros_of = backend.get_array_module(self.data).zeros
+            return USV(self._constant(zeros_of((*batch, m, m), self.dtype)), s.detach(),
+                       self._constant(zeros_of((*batch, n, n), self.dtype)))
+        return USV(u, s, vh.mH)
+
+    def bmm(self, other):
+        from .functions import bmm
+
+        return bmm(self, other)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        from .functions import unique
+
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        from .functions import bincount
+
+        return bincount(self, weights, minlength)
+
+    def bernoulli(self, generator=None):
+        from .functions import bernoulli
+
+        return bernoulli(self, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, generator=None):
+        from .functions import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def prelu(self, weight):
+        from .nn import functional
+
+        return functional.prelu(self, weight)
+
+    def hardshrink(self, lambd=0.5):
+        from .nn import functional
+
+        return functional.hardshrink(self, lambd)
+
+    def is_same_size(self, other):
+        return self.shape == other.shape
+
+    def is_signed(self):
+        return self.dtype.kind in "fic"
+
+    def is_complex(self):
+        return self.dtype.kind == "c"
+
+    def is_nonzero(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"is_nonzero: a tensor of {self.numel()} elements is ambiguous; expected one element")
+        return bool(self.item() != 0)
+
+    @property
+    def is_cpu(self):
+        return self.device == backend.CPU
+
+    def get_device(self):
+        """-1 on the CPU, the device number (0) on the GPU, as PyTorch."""
+        return -1 if self.device == backend.CPU else 0
+
+    def storage_offset(self):
+        """Elements between the start of the memory block and this tensor's first element."""
+        from .autograd.in_place import memory_block
+
+        block = memory_block(self.data)
+        start = backend.address(block) if hasattr(block, "strides") else backend.address(self.data)
+        return (backend.address(self.data) - start) // self.data.itemsize
 
     def where(self, condition, other):
         """``tinynn.where(condition, self, other)``."""
@@ -1225,15 +1394,10 @@ def _index_arrays(index):
 
 
 def _assigned(x, index, value):
-    """A copy of ``x`` with ``x[index] = value`` (any NumPy index), by recorded ops: the positions the
-    index selects receive the value, broadcast to their shape (the last write wins for repeats)."""
-    from .tensor_functions import index_copy
+    """A copy of ``x`` with ``x[index] = value`` (any NumPy index), by recorded ops (see ``placed``)."""
+    from .tensor_functions import placed
 
-    xp = backend.get_array_module(x.data)
-    positions = xp.arange(x.data.size).reshape(x.shape)[index]
-    values = x._operand(value).to(dtype=x.dtype).expand(*positions.shape).reshape(-1)
-    rows = Tensor._from_op(positions.reshape(-1), False)
-    return index_copy(x.reshape(-1), 0, rows, values).reshape(x.shape)
+    return placed(x, backend.get_array_module(x.data).arange(x.numel(), dtype=np.int64).reshape(x.shape)[index], value)
 
 
 def _as_tensor(value, like=None):
@@ -1242,6 +1406,9 @@ def _as_tensor(value, like=None):
     if like is not None:
         return like._operand(value)
     return Tensor(value)
+
+
+USV = collections.namedtuple("svd", ["U", "S", "V"])  # Tensor.svd's result, as torch.return_types.svd
 
 
 class SortResult(tuple):
@@ -1467,7 +1634,8 @@ BUILT_FROM_OPS = ("cumprod cummax cummin logcumsumexp diff lerp hypot logaddexp 
                   "addcmul addcdiv unflatten unfold sum_to_size take ravel copysign ldexp frexp signbit isneginf "
                   "isposinf nextafter logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
                   "bitwise_xor bitwise_not gcd lcm isreal nonzero argwhere index_put tensor_split hsplit vsplit dsplit "
-                  "broadcast_to").split()
+                  "broadcast_to slice_scatter select_scatter diagonal_scatter put exp2 fmax fmin inner vdot dist "
+                  "cross fliplr flipud msort nanmedian unique_consecutive split_with_sizes narrow_copy").split()
 
 # In-place forms (x.exp_() and the like): the out-of-place result written into the tensor's memory,
 # outside autograd (see Tensor._in_place).
@@ -1476,7 +1644,10 @@ IN_PLACE = ("abs exp expm1 log log1p log2 log10 sqrt rsqrt square reciprocal neg
             "clamp_max lerp pow fmod remainder hypot xlogy logit sinc copysign ldexp addcmul addcdiv addmm addmv addr "
             "baddbmm addbmm index_fill index_copy index_add index_put masked_scatter scatter scatter_add "
             "scatter_reduce logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor "
-            "bitwise_not gcd lcm float_power deg2rad rad2deg logaddexp atan2 polygamma mvlgamma").split()
+            "bitwise_not gcd lcm float_power deg2rad rad2deg logaddexp atan2 polygamma mvlgamma asinh acosh atanh "
+            "arcsin arccos arctan arcsinh arccosh arctanh arctan2 absolute negative multiply divide subtract "
+            "true_divide sgn exp2 fix floor_divide heaviside renorm cumsum cumprod tril triu put eq ne lt le gt ge "
+            "greater greater_equal less less_equal not_equal").split()
 
 
 def _built_from_ops(name):

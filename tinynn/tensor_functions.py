@@ -890,3 +890,180 @@ def index_put(x, indices, values, accumulate=False):
     rows = _constant(rows.reshape(-1).astype(np.int64))
     result = table.index_add(0, rows, values) if accumulate else index_copy(table, 0, rows, values)
     return result.reshape(x.shape)
+
+
+# ----- more of PyTorch's tensor functions ------------------------------------------------------
+def placed(x, positions, values):
+    """A copy of x whose elements at the flat ``positions`` (an integer array of any shape) are
+    ``values`` broadcast to the positions' shape, by recorded ops (the values' gradient is the
+    gradient at their positions, summed where broadcast; x's is zero there). A position given
+    twice takes its last value, as NumPy's assignment does."""
+    xp = _xp(x)
+    flat_positions = positions.reshape(-1)
+    values = _operand(x, values).to(dtype=x.dtype).expand(*positions.shape).reshape(-1)
+    last = flat_positions.size - 1 - xp.unique(flat_positions[::-1], return_index=True)[1]
+    if last.size != flat_positions.size:
+        flat_positions, values = flat_positions[last], values[_constant(last)]
+    return index_copy(x.reshape(-1), 0, _constant(flat_positions.astype(np.int64)), values).reshape(x.shape)
+
+
+def _positions(x):
+    """Every element's flat position, shaped as x: index it to find where a view lies."""
+    return _xp(x).arange(x.numel(), dtype=np.int64).reshape(x.shape)
+
+
+def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
+    """A copy of x with ``x[..., start:end:step, ...]`` (along ``dim``) = src."""
+    index = (slice(None),) * (dim % x.ndim) + (slice(start, end, step),)
+    return placed(x, _positions(x)[index], src)
+
+
+def select_scatter(x, src, dim, index):
+    """A copy of x with ``x.select(dim, index)`` = src."""
+    return placed(x, _positions(x)[(slice(None),) * (dim % x.ndim) + (index,)], src)
+
+
+def diagonal_scatter(x, src, offset=0, dim1=0, dim2=1):
+    """A copy of x with ``x.diagonal(offset, dim1, dim2)`` = src."""
+    return placed(x, _xp(x).diagonal(_positions(x), offset, dim1, dim2), src)
+
+
+def put(x, index, source, accumulate=False):
+    """A copy of x with the elements at flat positions ``index`` (of x as if 1-D; negative from the
+    end) set to ``source``'s (added to them with ``accumulate``, repeats adding up)."""
+    _checked_index("put", index)
+    positions = index.data.reshape(-1) % max(x.numel(), 1)
+    values = _operand(x, source).reshape(-1)
+    if accumulate:
+        return x.reshape(-1).index_add(0, _constant(positions), values).reshape(x.shape)
+    return placed(x, positions, values)
+
+
+def fill_diagonal(x, fill_value, wrap=False):
+    """x with its main diagonal (x[i, i, ...]; all sizes equal beyond 2-D) set to ``fill_value``; a tall
+    matrix with ``wrap`` restarts the diagonal every N+1 rows, as NumPy's fill_diagonal."""
+    if x.ndim < 2 or (x.ndim > 2 and len(set(x.shape)) != 1):
+        raise ValueError(f"fill_diagonal_: expected a matrix, or all dimensions of one length, got shape {x.shape}")
+    xp = _xp(x)
+    rows, columns = x.shape[0], x.shape[1]
+    if x.ndim > 2:
+        positions = xp.arange(rows, dtype=np.int64) * sum(x.shape[0] ** k for k in range(x.ndim))
+    else:
+        stop = x.numel() if wrap else min(rows, columns) * columns
+        positions = xp.arange(0, stop, columns + 1, dtype=np.int64)
+    return placed(x, positions, fill_value)
+
+
+def exp2(x):
+    """2^x = e^(x ln 2)."""
+    return (x * math.log(2)).exp()
+
+
+def fmax(a, b):
+    """The larger of a and b elementwise, ignoring NaN (NaN only where both are); gradients as ``maximum``."""
+    xp = _xp(a)
+    b = _operand(a, b)
+    return where(xp.isnan(a.data), b, where(xp.isnan(b.data), a, a.maximum(b)))
+
+
+def fmin(a, b):
+    """The smaller of a and b elementwise, ignoring NaN."""
+    xp = _xp(a)
+    b = _operand(a, b)
+    return where(xp.isnan(a.data), b, where(xp.isnan(b.data), a, a.minimum(b)))
+
+
+def inner(a, b):
+    """Sum over the last axes: a (..., k), b (..., k) -> a's leading axes then b's (a product for a scalar)."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return tensordot(a, b, dims=([-1], [-1]))
+
+
+def vdot(a, b):
+    """The dot product of two 1-D tensors."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"vdot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return a.dot(b)
+
+
+def dist(a, b, p=2):
+    """The p-norm of a - b (broadcast)."""
+    return (a - _operand(a, b)).norm(p)
+
+
+def cross(a, b, dim=None):
+    """The cross product along ``dim``; without it, along the first axis of size 3 (as torch.cross)."""
+    from .linalg import cross as linalg_cross
+
+    if dim is None:
+        dim = next((axis for axis, size in enumerate(np.broadcast_shapes(a.shape, b.shape)) if size == 3), None)
+        if dim is None:
+            raise ValueError(f"cross: no axis of size 3 in shapes {a.shape} and {b.shape}")
+    return linalg_cross(a, b, dim=dim)
+
+
+def fliplr(x):
+    if x.ndim < 2:
+        raise ValueError(f"fliplr: expected at least 2 dimensions, got shape {x.shape}")
+    return x.flip(1)
+
+
+def flipud(x):
+    if x.ndim < 1:
+        raise ValueError("flipud: expected at least 1 dimension, got a scalar")
+    return x.flip(0)
+
+
+def msort(x):
+    """x sorted along its first axis (the values)."""
+    return x.sort(0)[0]
+
+
+def nanmedian(x, dim=None, keepdim=False):
+    """The lower median ignoring NaN (NaN where all are): a value, or (values, indices) along ``dim``,
+    as ``median``. NaN sorts last, so the median of each row's c numbers sits at (c - 1) // 2."""
+    xp = _xp(x)
+    if dim is None:
+        return nanmedian(x.reshape(-1), 0).values
+    dim %= max(x.ndim, 1)
+    values, order = x.sort(dim)
+    count = (~xp.isnan(x.data)).sum(axis=dim, keepdims=True)
+    middle = _constant(xp.maximum(count - 1, 0) // 2)
+    picked, indices = values.take_along_dim(middle, dim), order.take_along_dim(middle, dim)
+    if not keepdim:
+        picked, indices = picked.squeeze(dim), indices.squeeze(dim)
+    return SortResult(picked, indices)
+
+
+def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
+    """The elements (or slices along ``dim``) with each run of equal neighbours kept once, in order;
+    with ``return_inverse`` each one's run number, with ``return_counts`` the runs' lengths (constants)."""
+    xp = _xp(x)
+    data = x.data.reshape(-1) if dim is None else xp.moveaxis(x.data, dim, 0)
+    if data.shape[0] == 0:
+        starts = xp.zeros(0, dtype=bool)
+    else:
+        differs = (data[1:] != data[:-1]).reshape(data.shape[0] - 1, -1).any(axis=1)
+        starts = xp.concatenate([xp.ones(1, dtype=bool), differs])
+    kept = data[starts] if dim is None else xp.moveaxis(data[starts], 0, dim)
+    results = [_constant(kept)]
+    if return_inverse:
+        inverse = xp.cumsum(starts) - 1
+        results.append(_constant(inverse.reshape(x.shape) if dim is None else inverse).to(dtype=np.int64))
+    if return_counts:
+        edges = xp.concatenate([xp.nonzero(starts)[0], xp.asarray([data.shape[0]])])
+        results.append(_constant(xp.diff(edges).astype(np.int64)))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def split_with_sizes(x, split_sizes, dim=0):
+    """Pieces of the given sizes along ``dim`` (which must add up to its length)."""
+    if sum(split_sizes) != x.shape[dim]:
+        raise ValueError(f"split_with_sizes: sizes {list(split_sizes)} add up to {sum(split_sizes)}, but dim {dim} "
+                         f"has length {x.shape[dim]}")
+    return x.split(list(split_sizes), dim)
+
+
+def narrow_copy(x, dim, start, length):
+    return x.narrow(dim, start, length).clone()

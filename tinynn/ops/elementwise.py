@@ -233,6 +233,46 @@ class Atan(Function):
         return (gy / (1 + self.x * self.x),)
 
 
+class Asinh(Function):
+    """y = arsinh x = log(x + sqrt(x^2 + 1)).  f'(x) = 1 / sqrt(x^2 + 1)."""
+
+    graph_saved = {"x": 0}
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).arcsinh(x)
+
+    def backward(self, gy):
+        return (gy / self.xp(gy).sqrt(self.x * self.x + 1),)
+
+
+class Acosh(Function):
+    """y = arcosh x on [1, inf).  f'(x) = 1 / sqrt(x^2 - 1), with x^2 - 1 as (x - 1)(x + 1),
+    exact near x = 1 where x^2 would round."""
+
+    graph_saved = {"x": 0}
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).arccosh(x)
+
+    def backward(self, gy):
+        return (gy / self.xp(gy).sqrt((self.x - 1) * (self.x + 1)),)
+
+
+class Atanh(Function):
+    """y = artanh x on (-1, 1).  f'(x) = 1 / (1 - x^2), as 1 / ((1 - x)(1 + x))."""
+
+    graph_saved = {"x": 0}
+
+    def forward(self, x):
+        self.x = x
+        return self.xp(x).arctanh(x)
+
+    def backward(self, gy):
+        return (gy / ((1 - self.x) * (1 + self.x)),)
+
+
 class Atan2(Function):
     """y = atan2(a, b), the angle of the point (b, a) in (-pi, pi].
     dL/da = dL/dy * b / (a^2 + b^2),  dL/db = -dL/dy * a / (a^2 + b^2)  (each summed to its shape)."""

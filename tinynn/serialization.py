@@ -5,6 +5,9 @@ checkpoint written on a GPU loads on a CPU-only machine) and ``__structure__``: 
 the nested dicts/lists and where each array goes. Nothing is unpickled on load, so loading a
 file cannot run code.
 
+``save(..., format="torch")`` (the default for a path ending in .pt or .pth) writes PyTorch's
+format instead, and ``load`` reads it too (tinynn/torch_format.py).
+
 Saving is atomic: the data goes to a temporary file in the same folder, is flushed and fsynced,
 then renamed over the target (and the folder fsynced). A crash at any moment leaves either the
 old file or the new one, never a half-written one.
@@ -12,6 +15,7 @@ old file or the new one, never a half-written one.
 import io
 import json
 import os
+import pickle
 import tempfile
 import zipfile
 
@@ -71,19 +75,41 @@ def _decode(node, arrays):
     return node
 
 
-def save(obj, path):
-    """Write ``obj`` (a state dict, or nested dicts/lists of tensors, arrays and plain values) to ``path``."""
+def save(obj, path, format=None):
+    """Write ``obj`` (a state dict, or nested dicts/lists of tensors, arrays and plain values) to ``path``:
+    in tinynn's ``.npz`` format, or with ``format="torch"`` (the default for a path ending in ``.pt`` or
+    ``.pth``) as ``torch.save`` writes it, for ``torch.load`` (see tinynn/torch_format.py)."""
     path = os.fspath(path)
+    if format is None:
+        format = "torch" if path.endswith((".pt", ".pth")) else "tinynn"
+    if format == "torch":
+        from . import torch_format
+
+        _write_atomically(path, lambda file: torch_format.write(obj, file, _archive_name(path)))
+        return
+    if format != "tinynn":
+        raise ValueError(f"save: format must be 'tinynn' or 'torch', got {format!r}")
     arrays = []
     structure = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays)}
     entries = {f"a{i}": array for i, array in enumerate(arrays)}
     entries["__structure__"] = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
+    _write_atomically(path, lambda file: np.savez(file, **entries))
+
+
+def _archive_name(path):
+    """The folder torch.save puts its entries in: the file's name without its suffix."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in stem) or "archive"
+
+
+def _write_atomically(path, write):
+    """``write(file)`` into a temporary file beside ``path``, flushed and fsynced, then renamed over it."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **entries)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -108,13 +134,28 @@ def _fsync_folder(folder):
 
 
 def load(path, map_location=None):
-    """Read what ``save`` wrote; tensors come back on the CPU (or on ``map_location``)."""
+    """Read what ``save`` wrote, or a file ``torch.save`` wrote (its tensors, numbers, strings and
+    containers; nothing that could run code); tensors come back on the CPU (or on ``map_location``)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
+    with open(path, "rb") as file:
+        content = file.read()
+    from . import torch_format
+
+    if torch_format.is_torch_archive(content):
+        try:
+            return torch_format.load(content, path, map_location)
+        except CheckpointError:
+            raise
+        except (zipfile.BadZipFile, KeyError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as error:
+            raise CheckpointError(f"load: {path} is a PyTorch checkpoint tinynn cannot read (truncated or corrupt): "
+                                  f"{error!r}") from None
+    if torch_format.is_legacy_torch_file(content):
+        raise CheckpointError(f"load: {path} is in PyTorch's format from before 1.6 (or saved with "
+                              "_use_new_zipfile_serialization=False); load it in PyTorch and save it again with "
+                              "torch.save's default")
     try:
-        with open(path, "rb") as file:
-            content = file.read()
         with np.load(io.BytesIO(content), allow_pickle=False) as archive:
             if "__structure__" not in archive.files:
                 raise CheckpointError(f"load: {path} is an .npz file but not a tinynn checkpoint (no __structure__)")

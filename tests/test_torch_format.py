@@ -1,0 +1,142 @@
+"""PyTorch's checkpoint format without PyTorch (tinynn/torch_format.py): files torch.save wrote load
+into tinynn (state dicts into the twin modules, views, dtypes, containers), files tinynn writes load
+with torch.load(weights_only=True), and a file that would run code, or read outside its storages, is
+refused with a reason."""
+import collections
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.serialization import CheckpointError
+
+from helpers import assert_close
+
+
+def _twins(torch):
+    ours = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                                 torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 5))
+    return ours.eval(), theirs.eval()
+
+
+def test_a_state_dict_saved_by_torch_loads_into_the_tinynn_twin(torch, tmp_path, device):
+    ours, theirs = _twins(torch)
+    theirs(torch.randn(3, 1, 8, 8))  # (eval: running statistics stay; made non-trivial below)
+    with torch.no_grad():
+        theirs[1].running_mean.uniform_(-1, 1), theirs[1].running_var.uniform_(0.5, 2)
+    torch.save(theirs.state_dict(), tmp_path / "model.pt")
+    state = tinynn.load(tmp_path / "model.pt", map_location=device)
+    assert isinstance(state, collections.OrderedDict) and list(state) == list(theirs.state_dict())
+    assert state["1.num_batches_tracked"].dtype == np.int64 and state["0.weight"].device == device
+    ours.to(device).load_state_dict(state)
+    images = np.random.default_rng(0).standard_normal((2, 1, 8, 8)).astype(np.float32)
+    assert_close(ours(tinynn.tensor(images, device=device)), theirs(torch.tensor(images)).detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_every_kind_of_value_torch_saves_comes_back(torch, tmp_path):
+    grid = torch.arange(12.0).reshape(3, 4)
+    saved = {"transposed": grid.t(), "corner": grid[1:, 2:], "half": torch.tensor([1.5, -2.0], dtype=torch.float16),
+             "bfloat16": torch.tensor([1.5, -3.25], dtype=torch.bfloat16), "mask": torch.tensor([True, False]),
+             "ints": torch.tensor([[3, -4]], dtype=torch.int32), "double": torch.tensor(2.5, dtype=torch.float64),
+             "parameter": torch.nn.Parameter(torch.ones(2)), "empty": torch.zeros(0, 3), "dtype": torch.float64,
+             "shape": grid.shape, "plain": [1, 2.5, "text", None, True, (1, (2, 3)), {"nested": -7}], 7: 2 ** 40}
+    torch.save(saved, tmp_path / "misc.pt")
+    loaded = tinynn.load(tmp_path / "misc.pt")
+    for key in ("transposed", "corner", "half", "mask", "ints", "double", "empty"):
+        assert loaded[key].dtype == np.dtype(str(saved[key].dtype).replace("torch.", "")), key
+        np.testing.assert_array_equal(loaded[key].numpy(), saved[key].numpy(), err_msg=key)
+    assert loaded["bfloat16"].dtype == np.float32 and loaded["bfloat16"].tolist() == [1.5, -3.25]
+    assert isinstance(loaded["parameter"], nn.Parameter) and loaded["parameter"].requires_grad
+    assert loaded["dtype"] == np.float64 and loaded["shape"] == (3, 4) and loaded[7] == 2 ** 40
+    assert loaded["plain"] == [1, 2.5, "text", None, True, (1, (2, 3)), {"nested": -7}]
+
+
+def test_files_tinynn_writes_load_in_torch_with_weights_only(torch, tmp_path):
+    ours, theirs = _twins(torch)
+    ours[1].running_mean.data[...] = np.linspace(-1, 1, 4)
+    tinynn.save(ours.state_dict(), tmp_path / "ours.pth")  # the suffix picks PyTorch's format
+    state = torch.load(tmp_path / "ours.pth", weights_only=True)
+    assert list(state) == list(ours.state_dict()) and state["1.num_batches_tracked"].dtype == torch.int64
+    theirs.load_state_dict(state)
+    images = np.random.default_rng(1).standard_normal((2, 1, 8, 8)).astype(np.float32)
+    assert_close(ours(tinynn.tensor(images)), theirs(torch.tensor(images)).detach(), rtol=1e-5, atol=1e-6)
+    values = {"transposed": tinynn.tensor(np.arange(6).reshape(2, 3)).t(), "flags": tinynn.tensor([True, False]),
+              "list": [1, -2.5, "z", None, False, -(2 ** 40), (3,)], "ordered": collections.OrderedDict(a=1),
+              "array": np.arange(3, dtype=np.float16), "scalar": tinynn.tensor(4.0, dtype=np.float64)}
+    tinynn.save(values, tmp_path / "values.pt")
+    back = torch.load(tmp_path / "values.pt", weights_only=True)
+    assert back["transposed"].tolist() == [[0, 3], [1, 4], [2, 5]] and back["flags"].tolist() == [True, False]
+    assert back["list"] == [1, -2.5, "z", None, False, -(2 ** 40), (3,)] and back["ordered"] == {"a": 1}
+    assert back["array"].dtype == torch.float16 and back["scalar"].dtype == torch.float64 and back["scalar"].ndim == 0
+
+
+def test_the_torch_format_round_trips_without_torch(tmp_path, device):
+    state = {"weight": tinynn.randn(3, 4, device=device), "steps": 12, "names": ["a", "b"]}
+    tinynn.save(state, tmp_path / "checkpoint.pt")
+    with zipfile.ZipFile(tmp_path / "checkpoint.pt") as archive:
+        assert "checkpoint/data.pkl" in archive.namelist() and archive.read("checkpoint/version") == b"3\n"
+    loaded = tinynn.load(tmp_path / "checkpoint.pt")
+    np.testing.assert_array_equal(loaded["weight"].numpy(), state["weight"].numpy())
+    assert loaded["steps"] == 12 and loaded["names"] == ["a", "b"] and loaded["weight"].device == "cpu"
+    tinynn.save(state, tmp_path / "checkpoint.npz.pt", format="tinynn")  # an explicit format wins over the suffix
+    assert not zipfile.ZipFile(tmp_path / "checkpoint.npz.pt").namelist()[0].endswith("data.pkl")
+    assert tinynn.load(tmp_path / "checkpoint.npz.pt")["steps"] == 12
+    with pytest.raises(ValueError, match="save: format must be 'tinynn' or 'torch', got 'onnx'"):
+        tinynn.save(state, tmp_path / "x.pt", format="onnx")
+
+
+def test_a_failed_write_leaves_the_previous_file_whole(tmp_path):
+    path = tmp_path / "model.pt"
+    tinynn.save({"weight": tinynn.ones(2)}, path)
+    with pytest.raises(TypeError, match="cannot write a value of type set in PyTorch's format"):
+        tinynn.save({"weight": tinynn.zeros(2), "bad": {1, 2}}, path)
+    assert tinynn.load(path)["weight"].tolist() == [1.0, 1.0] and os.listdir(tmp_path) == ["model.pt"]
+
+
+def _archive(tmp_path, pickled, storages=()):
+    path = tmp_path / "crafted.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("crafted/data.pkl", pickled)
+        for key, data in storages:
+            archive.writestr(f"crafted/data/{key}", data)
+    return path
+
+
+def test_a_file_that_would_run_code_is_refused_naming_what_it_asked_for(tmp_path):
+    class RunsCode:
+        def __reduce__(self):
+            return os.system, ("echo this must not run",)
+
+    path = _archive(tmp_path, pickle.dumps({"weight": RunsCode()}, protocol=2))
+    with pytest.raises(CheckpointError, match=r"names (posix|os|nt)\.system, which tinynn does not load"):
+        tinynn.load(path)
+
+
+def test_a_tensor_reaching_outside_its_storage_is_refused(tmp_path):
+    tinynn.save({"w": tinynn.ones(4)}, tmp_path / "good.pt")
+    with zipfile.ZipFile(tmp_path / "good.pt") as archive:
+        pickled = archive.read("good/data.pkl")
+    assert pickled.count(b"(K\x04t") == 1  # the size (4,), made (40,) over the same storage of 4 values
+    path = _archive(tmp_path, pickled.replace(b"(K\x04t", b"(K\x28t"), [("0", np.ones(4, np.float32).tobytes())])
+    with pytest.raises(CheckpointError, match=r"a tensor of size \(40,\), stride \(1,\) and offset 0 does not fit its "
+                                              r"storage of 4 elements"):
+        tinynn.load(path)
+
+
+def test_other_torch_files_are_clear_errors(torch, tmp_path):
+    torch.save({"w": torch.ones(2)}, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(CheckpointError, match="is in PyTorch's format from before 1.6"):
+        tinynn.load(tmp_path / "legacy.pt")
+    torch.save({"w": torch.ones(200)}, tmp_path / "whole.pt")
+    content = (tmp_path / "whole.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(content[:len(content) // 2])
+    with pytest.raises(CheckpointError, match="cut.pt is not a readable tinynn checkpoint"):
+        tinynn.load(tmp_path / "cut.pt")
+    torch.save({"module": torch.nn.Linear(2, 2)}, tmp_path / "pickled_module.pt")
+    with pytest.raises(CheckpointError, match="names torch.nn.modules.linear.Linear, which tinynn does not load"):
+        tinynn.load(tmp_path / "pickled_module.pt")

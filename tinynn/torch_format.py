@@ -1,0 +1,301 @@
+"""PyTorch's checkpoint format (``torch.save``'s ``.pt`` files), read and written without PyTorch.
+
+Since PyTorch 1.6 such a file is a zip archive under one folder ``<name>/``:
+
+* ``data.pkl``: the saved object, pickled (protocol 2). A tensor appears as a call
+  ``torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks)``,
+  its storage as a *persistent id* ``("storage", torch.FloatStorage, key, location, numel)`` (so the
+  pickle itself holds no tensor data);
+* ``data/<key>``: each storage's bytes, raw and little-endian (``byteorder`` says so);
+* ``version`` (3), ``.format_version``, ``.storage_alignment``: bookkeeping.
+
+Reading runs a restricted unpickler: the only globals it resolves are those a file of tensors and
+plain data needs (the rebuild functions, the storage types, ``OrderedDict``, ``torch.Size``, dtypes,
+NumPy scalars), each mapped to tinynn's own code, so loading a file cannot run anything else (as
+``torch.load(weights_only=True)``); any other global is refused with its name. Writing emits the
+same opcodes PyTorch does for dicts, lists, tuples, numbers, strings and tensors, and the result
+loads with ``torch.load(..., weights_only=True)``.
+"""
+import collections
+import io
+import pickle
+import struct
+import zipfile
+
+import numpy as np
+
+from . import backend
+from .serialization import CheckpointError
+from .tensor import Tensor
+
+# torch storage type -> (NumPy dtype of the bytes, dtype of the tensor tinynn makes from them)
+STORAGES = {"DoubleStorage": "float64", "FloatStorage": "float32", "HalfStorage": "float16",
+            "BFloat16Storage": "bfloat16", "LongStorage": "int64", "IntStorage": "int32", "ShortStorage": "int16",
+            "CharStorage": "int8", "ByteStorage": "uint8", "BoolStorage": "bool", "ComplexFloatStorage": "complex64",
+            "ComplexDoubleStorage": "complex128"}
+STORAGE_OF = {np.dtype(dtype): name for name, dtype in STORAGES.items() if dtype != "bfloat16"}
+DTYPES = {"float64": "float64", "double": "float64", "float32": "float32", "float": "float32", "float16": "float16",
+          "half": "float16", "int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "int16": "int16",
+          "int8": "int8", "uint8": "uint8", "bool": "bool", "bfloat16": "float32", "complex64": "complex64",
+          "complex128": "complex128"}
+LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # what pre-1.6 torch.save wrote after its first pickle
+
+
+def is_torch_archive(content):
+    """Whether ``content`` (bytes) is a zip archive as torch.save writes it."""
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        return False
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return any(name.endswith("/data.pkl") or name == "data.pkl" for name in archive.namelist())
+
+
+def is_legacy_torch_file(content):
+    """Whether ``content`` is PyTorch's format from before 1.6 (pickles one after another, no zip): it
+    starts with the pickled magic number (compared as bytes: nothing is unpickled to find out)."""
+    return content.startswith(pickle.dumps(LEGACY_MAGIC, protocol=2)[:-1])
+
+
+# ----- reading -----------------------------------------------------------------------------------
+class _StorageType:
+    def __init__(self, name):
+        self.name = name
+
+
+class _TorchClass:
+    """A PyTorch class a file names only as a marker (torch.Tensor, nn.Parameter)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
+    """The tensor viewing ``storage`` (a 1-D array) from ``storage_offset`` with ``size`` and ``stride``
+    (in elements), copied out as a tinynn Tensor."""
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    last = storage_offset + sum((n - 1) * step for n, step in zip(size, stride)) if all(size) else storage_offset - 1
+    if (len(size) != len(stride) or min(size + stride + (storage_offset,), default=0) < 0
+            or last >= storage.size):  # as_strided would read outside the storage
+        raise CheckpointError(f"load: a tensor of size {size}, stride {stride} and offset {storage_offset} does not "
+                              f"fit its storage of {storage.size} elements")
+    itemsize = storage.itemsize
+    view = np.lib.stride_tricks.as_strided(storage[storage_offset:], shape=tuple(size),
+                                           strides=tuple(step * itemsize for step in stride))
+    tensor = Tensor(np.array(view))
+    if requires_grad and tensor.dtype.kind == "f":
+        tensor.requires_grad = True
+    return tensor
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
+    from .nn.parameter import Parameter
+
+    return Parameter(data, requires_grad=requires_grad) if data.dtype.kind == "f" else data
+
+
+def _rebuild_from_type(function, new_type, args, state):
+    """A tensor subclass (nn.Parameter saved through ``_rebuild_from_type_v2``): the tensor itself."""
+    tensor = function(*args)
+    if isinstance(new_type, _TorchClass) and new_type.name == "Parameter" and tensor.dtype.kind == "f":
+        from .nn.parameter import Parameter
+
+        return Parameter(tensor, requires_grad=tensor.requires_grad)
+    return tensor
+
+
+def _device(kind, index=None):
+    return kind
+
+
+_numpy_scalar = (np._core if hasattr(np, "_core") else np.core).multiarray.scalar  # np.core before NumPy 2
+
+SAFE_GLOBALS = {
+    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+    ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type,
+    ("torch", "Tensor"): _TorchClass("Tensor"),
+    ("torch.nn.parameter", "Parameter"): _TorchClass("Parameter"),
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("torch", "Size"): tuple,
+    ("torch", "device"): _device,
+    ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "slice"): slice,
+    ("numpy", "dtype"): np.dtype,
+    ("numpy.core.multiarray", "scalar"): _numpy_scalar,
+    ("numpy._core.multiarray", "scalar"): _numpy_scalar,
+}
+SAFE_GLOBALS.update({("torch", name): _StorageType(name) for name in STORAGES})
+SAFE_GLOBALS.update({("torch", name): np.dtype(dtype) for name, dtype in DTYPES.items()})
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, archive, prefix, path):
+        super().__init__(file)
+        self.archive, self.prefix, self.path, self.storages = archive, prefix, path, {}
+
+    def find_class(self, module, name):
+        found = SAFE_GLOBALS.get((module, name))
+        if found is None:
+            raise CheckpointError(f"load: {self.path} names {module}.{name}, which tinynn does not load (it reads "
+                                   "tensors, numbers, strings, lists, tuples and dicts from PyTorch files, nothing that "
+                                   "could run code)")
+        return found
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+            raise CheckpointError(f"load: {self.path} refers to {pid!r}, not a storage")
+        _, storage_type, key, location, numel = pid
+        if key not in self.storages:
+            self.storages[key] = self._storage(storage_type, key, numel)
+        return self.storages[key]
+
+    def _storage(self, storage_type, key, numel):
+        if not isinstance(storage_type, _StorageType):
+            raise CheckpointError(f"load: {self.path}: storage {key} has no storage type")
+        raw = self.archive.read(f"{self.prefix}data/{key}")
+        dtype = STORAGES[storage_type.name]
+        if dtype == "bfloat16":  # the high half of a float32: shift it back into place
+            values = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+            return values.view(np.float32)
+        array = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
+        if array.size != numel:
+            raise CheckpointError(f"load: {self.path}: storage {key} holds {array.size} values, the file says {numel}")
+        return array.astype(np.dtype(dtype).newbyteorder("="), copy=False)
+
+
+def load(content, path, map_location=None):
+    """The object a torch.save archive (``content``, bytes) holds, with tinynn Tensors for its tensors."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        pickled = [name for name in archive.namelist() if name.endswith("data.pkl") and name.count("/") <= 1]
+        if len(pickled) != 1:
+            raise CheckpointError(f"load: {path} is a zip archive, but not one torch.save wrote (no single data.pkl)")
+        prefix = pickled[0][:-len("data.pkl")]
+        byteorder = f"{prefix}byteorder"
+        if byteorder in archive.namelist() and archive.read(byteorder).strip() != b"little":
+            raise CheckpointError(f"load: {path} was written on a big-endian machine, which tinynn does not read")
+        obj = _Unpickler(io.BytesIO(archive.read(pickled[0])), archive, prefix, path).load()
+    if map_location is not None:
+        obj = _to_device(obj, map_location)
+    return obj
+
+
+def _to_device(value, device):
+    if isinstance(value, Tensor):  # a Tensor or a Parameter, as it was
+        return type(value)(backend.to_device(value.data, device), requires_grad=value.requires_grad)
+    if isinstance(value, dict):
+        return type(value)((key, _to_device(item, device)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_device(item, device) for item in value)
+    return value
+
+
+# ----- writing -----------------------------------------------------------------------------------
+class _Writer:
+    """Protocol-2 pickle opcodes for plain data and tensors, as torch.save emits them."""
+
+    def __init__(self):
+        self.out, self.storages = io.BytesIO(), []
+
+    def emit(self, data):
+        self.out.write(data)
+
+    def global_(self, module, name):
+        self.emit(b"c" + f"{module}\n{name}\n".encode())
+
+    def string(self, text):
+        encoded = text.encode("utf-8")
+        self.emit(b"X" + struct.pack("<I", len(encoded)) + encoded)
+
+    def value(self, value):
+        if isinstance(value, Tensor):
+            self.tensor(value.data)
+        elif isinstance(value, np.ndarray) or backend.is_gpu_array(value):
+            self.tensor(value)
+        elif value is None:
+            self.emit(b"N")
+        elif isinstance(value, (bool, np.bool_)):
+            self.emit(b"\x88" if value else b"\x89")
+        elif isinstance(value, (int, np.integer)):
+            self.integer(int(value))
+        elif isinstance(value, (float, np.floating)):
+            self.emit(b"G" + struct.pack(">d", float(value)))
+        elif isinstance(value, str):
+            self.string(value)
+        elif isinstance(value, dict):
+            self.dictionary(value)
+        elif isinstance(value, list):
+            self.emit(b"]")
+            if value:
+                self.emit(b"(")
+                for item in value:
+                    self.value(item)
+                self.emit(b"e")
+        elif isinstance(value, tuple):
+            self.emit(b"(")
+            for item in value:
+                self.value(item)
+            self.emit(b"t")
+        else:
+            raise TypeError(f"save: cannot write a value of type {type(value).__name__} in PyTorch's format; use "
+                            "tensors, arrays, numbers, strings, lists, tuples and dicts")
+
+    def integer(self, number):
+        if 0 <= number < 256:
+            self.emit(b"K" + bytes([number]))
+        elif -2 ** 31 <= number < 2 ** 31:
+            self.emit(b"J" + struct.pack("<i", number))
+        else:
+            encoded = number.to_bytes((number.bit_length() + 8) // 8, "little", signed=True)
+            self.emit(b"\x8a" + bytes([len(encoded)]) + encoded)
+
+    def dictionary(self, mapping):
+        if isinstance(mapping, collections.OrderedDict):
+            self.global_("collections", "OrderedDict")
+            self.emit(b")R")
+        else:
+            self.emit(b"}")
+        if mapping:
+            self.emit(b"(")
+            for key, item in mapping.items():
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    raise TypeError(f"save: dict keys must be str or int, got {type(key).__name__}")
+                self.value(key)
+                self.value(item)
+            self.emit(b"u")
+
+    def tensor(self, array):
+        array = np.asarray(backend.to_device(array, backend.CPU), order="C")  # (0-d stays 0-d)
+        if array.dtype not in STORAGE_OF:
+            raise TypeError(f"save: PyTorch has no tensors of dtype {array.dtype}")
+        key = str(len(self.storages))
+        self.storages.append(array)
+        self.global_("torch._utils", "_rebuild_tensor_v2")
+        self.emit(b"((")
+        self.string("storage")
+        self.global_("torch", STORAGE_OF[array.dtype])
+        self.string(key)
+        self.string("cpu")
+        self.integer(array.size)
+        self.emit(b"tQ")  # the persistent id: a reference to data/<key>
+        self.integer(0)
+        self.value(tuple(array.shape))
+        self.value(tuple(step // array.itemsize for step in array.strides))
+        self.emit(b"\x89")  # requires_grad: False, as a state dict's tensors are saved
+        self.global_("collections", "OrderedDict")
+        self.emit(b")Rt")
+        self.emit(b"R")
+
+
+def write(obj, file, name="archive"):
+    """Write ``obj`` to the binary ``file`` as torch.save does (a zip of data.pkl and the storages)."""
+    writer = _Writer()
+    writer.emit(b"\x80\x02")
+    writer.value(obj)
+    writer.emit(b".")
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(f"{name}/data.pkl", writer.out.getvalue())
+        archive.writestr(f"{name}/.format_version", "1")
+        archive.writestr(f"{name}/.storage_alignment", "64")
+        archive.writestr(f"{name}/byteorder", "little")
+        for key, array in enumerate(writer.storages):
+            archive.writestr(f"{name}/data/{key}", array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+        archive.writestr(f"{name}/version", "3\n")

@@ -93,10 +93,11 @@ def test_resuming_after_two_epochs_equals_four_uninterrupted_epochs(mnist_dir, t
         np.testing.assert_array_equal(value, _weights(resumed)[key], err_msg=key)
 
 
-def test_resuming_mid_epoch_equals_an_uninterrupted_run(mnist_dir, tmp_path):
+@pytest.mark.parametrize("name", ["run.npz", "run.pt"])  # tinynn's format, and PyTorch's
+def test_resuming_mid_epoch_equals_an_uninterrupted_run(mnist_dir, tmp_path, name):
     straight = _run(mnist_dir, "--epochs", "2")
     straight.fit()
-    checkpoint = tmp_path / "run.npz"
+    checkpoint = tmp_path / name
     interrupted = _run(mnist_dir, "--epochs", "2", "--checkpoint", str(checkpoint))
     original_step = interrupted.scheduler.step
     calls = []

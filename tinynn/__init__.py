@@ -11,6 +11,7 @@ import numpy as np
 from . import autograd, backend, blas, memory
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import DeviceError, gpu_available
+from .mixed_precision import autocast, get_autocast_dtype, is_autocast_enabled
 from .blas import set_blas_threads
 from .random import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
 from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
@@ -34,7 +35,7 @@ __all__ = [
     "cat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
     "initial_seed", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save",
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions",
-    "special", "distributions", "func", "amp",
+    "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "int32", "int64", "long", "uint8",
     "bool",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone

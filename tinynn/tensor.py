@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import backend
+from . import backend, mixed_precision
 from .autograd import engine, in_place
 from .ops import arithmetic, elementwise, erf, gamma, reduction, shape as shape_ops
 
@@ -1433,6 +1433,7 @@ def bmm(a, b):
     return a @ b
 
 
+@mixed_precision.casts_inputs("lower")
 def matmul(a, b):
     """Matrix product with NumPy's rules: 1-D operands are promoted to matrices, then squeezed."""
     a, b = _as_tensor(a), _as_tensor(b)

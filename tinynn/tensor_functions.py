@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from . import backend
+from . import backend, mixed_precision
 from .ops import elementwise
 from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
@@ -631,26 +631,31 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
 
 
 # ----- products with an added term -------------------------------------------------------------
+@mixed_precision.casts_inputs("lower")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta input + alpha (mat1 @ mat2)."""
     return _scaled(input, beta) + _scaled(mat1 @ mat2, alpha)
 
 
+@mixed_precision.casts_inputs("lower")
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta input + alpha (mat @ vec)."""
     return _scaled(input, beta) + _scaled(mat @ vec, alpha)
 
 
+@mixed_precision.casts_inputs("lower")
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta input + alpha outer(vec1, vec2)."""
     return _scaled(input, beta) + _scaled(vec1.unsqueeze(1) * vec2.unsqueeze(0), alpha)
 
 
+@mixed_precision.casts_inputs("lower")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta input + alpha (batch1 @ batch2), matrix by matrix."""
     return _scaled(input, beta) + _scaled(batch1 @ batch2, alpha)
 
 
+@mixed_precision.casts_inputs("lower")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta input + alpha sum over the batch of batch1[i] @ batch2[i]."""
     return _scaled(input, beta) + _scaled((batch1 @ batch2).sum(0), alpha)

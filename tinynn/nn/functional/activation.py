@@ -1,7 +1,7 @@
 """Activations and the (log-)softmax."""
 import math
 
-from ... import backend
+from ... import backend, mixed_precision
 from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...ops.erf import erf_values
@@ -412,6 +412,7 @@ def softsign(input):
     return Softsign()(_elementwise(input, "softsign"))
 
 
+@mixed_precision.casts_inputs("lower")
 def prelu(input, weight):
     """x for x > 0, weight * x otherwise; ``weight`` has 1 value or one per channel (axis 1)."""
     _elementwise(input, "prelu")
@@ -483,6 +484,7 @@ def softshrink(input, lambd=0.5):
     return Shrink(float(lambd), soft=True)(_elementwise(input, "softshrink"))
 
 
+@mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
 def softmin(input, dim=-1):
     """softmax(-x) along ``dim``."""
     return softmax(-_elementwise(input, "softmin"), dim)
@@ -498,10 +500,12 @@ def _softmax_axis(input, dim, name):
     return dim % input.ndim
 
 
+@mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
 def log_softmax(input, dim=-1):
     return LogSoftmax(_softmax_axis(input, dim, "log_softmax"))(input)
 
 
+@mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
 def softmax(input, dim=-1):
     return Softmax(_softmax_axis(input, dim, "softmax"))(input)
 

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ... import backend
+from ... import backend, mixed_precision
 from ...tensor import Tensor, concatenate, zeros
 from .activation import softmax
 from .dropout import dropout
@@ -43,6 +43,7 @@ def attention_weights(query, key, attn_mask=None, scale=None, blocked_when_true=
     return softmax(scores, dim=-1)
 
 
+@mixed_precision.casts_inputs("lower")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
     """softmax(Q K^T * scale + mask) V, scale = 1 / sqrt(d) by default (PyTorch's function of that
     name): Q (..., L, d), K (..., S, d), V (..., S, dv) -> (..., L, dv). ``attn_mask``: boolean (True
@@ -69,6 +70,7 @@ def causal_mask(target_length, source_length, device="cpu"):
     return Tensor(xp.arange(source_length)[None, :] <= xp.arange(target_length)[:, None])
 
 
+@mixed_precision.casts_inputs("lower")
 def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
                          key_padding_mask=None, attn_mask=None, dropout_p=0.0, need_weights=True,
                          average_attn_weights=True, name="multi_head_attention", separate_proj_weights=None,

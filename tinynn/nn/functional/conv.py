@@ -1,7 +1,7 @@
 """2-D convolution (cross-correlation, as every framework computes it) via im2col."""
 import numpy as np
 
-from ... import backend, parallel
+from ... import backend, mixed_precision, parallel
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
@@ -297,6 +297,7 @@ def conv_padding(padding, kernel, stride, dilation, name):
     return tuple((side, side) for side in sides)
 
 
+@mixed_precision.casts_inputs("lower")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv2d"):
     """2-D convolution of an NCHW ``input`` with ``weight`` (O, C/groups, KH, KW) and optional ``bias`` (O,).
 
@@ -325,6 +326,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     return Conv2d(stride, padding, dilation, int(groups))(input, weight, bias)
 
 
+@mixed_precision.casts_inputs("lower")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv1d"):
     """1-D convolution of an (N, C, L) ``input`` with ``weight`` (O, C/groups, K): ``conv2d`` on the
     input seen as (N, C, 1, L) and the weight as (O, C/groups, 1, K), whose backward serves as is."""

@@ -14,7 +14,7 @@ added into the output slices d*S + kd*Dil (``index_add``).
 """
 import numpy as np
 
-from ... import backend
+from ... import backend, mixed_precision
 from ...ops.einsum import einsum
 from ...tensor import Tensor
 from .conv import conv2d, conv_padding
@@ -45,6 +45,7 @@ def _volume(images, n, depth):
     return images.reshape(n, depth, *images.shape[1:]).permute(0, 2, 1, 3, 4)
 
 
+@mixed_precision.casts_inputs("lower")
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv3d"):
     """3-D convolution of (N, C, D, H, W) ``input`` with ``weight`` (O, C/groups, KD, KH, KW);
     ``padding``: an int, three, "valid" or "same"."""
@@ -77,6 +78,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
 
 
+@mixed_precision.casts_inputs("lower")
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose3d"):
     """Transposed 3-D convolution of (N, C, D, H, W) ``input`` with ``weight`` (C, O/groups, KD, KH, KW);

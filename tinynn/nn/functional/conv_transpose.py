@@ -1,4 +1,5 @@
 """2-D transposed convolution ("deconvolution"): the adjoint of conv2d, used to upsample."""
+from ... import mixed_precision
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .conv import Conv2d, Conv2dWeightGrad, correlate, input_grad, weight_grad, weight_matrix
@@ -79,6 +80,7 @@ class ConvTranspose2d(Function):
         return gx, gw, gb
 
 
+@mixed_precision.casts_inputs("lower")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose2d"):
     """Transposed 2-D convolution of NCHW ``input`` with ``weight`` (C, O/groups, KH, KW), PyTorch's
@@ -110,6 +112,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return ConvTranspose2d(stride, padding, output_padding, dilation, groups)(input, weight, bias)
 
 
+@mixed_precision.casts_inputs("lower")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose1d"):
     """Transposed 1-D convolution of (N, C, L) ``input`` with ``weight`` (C, O/groups, K):

@@ -3,7 +3,7 @@ rule through ``norm``, ``clip`` and the products; ``Norm2`` gives the zero vecto
 distances between sets of vectors, ``cdist`` and ``pdist``."""
 import numpy as np
 
-from ... import backend
+from ... import backend, mixed_precision
 from ...autograd import Function
 from ...tensor import Tensor
 from .validation import check_float
@@ -83,6 +83,7 @@ class CDist(Function):
                 -slope.sum(axis=-3) if self.needs_input_grad[1] else None)
 
 
+@mixed_precision.casts_inputs("float32")
 def cdist(x1, x2, p=2.0):
     """The p-norm distance between every row of x1 (..., P, M) and every row of x2 (..., R, M):
     (..., P, R), as ``torch.cdist`` (computed from the differences, not a matrix product)."""

@@ -2,6 +2,7 @@
 so training and evaluation compute the same thing)."""
 import numpy as np
 
+from ... import backend, mixed_precision
 from ...autograd import Function
 from .validation import check_float, check_not_empty
 
@@ -66,6 +67,7 @@ def _trailing_shape(input, normalized_shape, name):
     return normalized_shape
 
 
+@mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, name="layer_norm"):
     """Normalise over the trailing ``normalized_shape`` axes of each sample (as PyTorch's), then
     scale and shift elementwise by ``weight`` and ``bias`` of that shape."""
@@ -77,6 +79,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, name="
     return _affine(normalized, weight, bias, normalized_shape)
 
 
+@mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm"):
     """Split the C channels of (N, C, ...) input into ``num_groups`` groups and normalise each
     sample's group over its channels and positions; then scale and shift per channel."""

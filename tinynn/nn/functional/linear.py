@@ -1,4 +1,5 @@
 """The fully connected layer, and the bilinear one."""
+from ... import mixed_precision
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .validation import check_float, check_not_empty
@@ -32,6 +33,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
+@mixed_precision.casts_inputs("lower")
 def linear(input, weight, bias=None, name="linear"):
     check_float(input, name)
     if input.ndim == 0:
@@ -85,6 +87,7 @@ class Bilinear(Function):
         return g1, g2, gw, gb
 
 
+@mixed_precision.casts_inputs("lower")
 def bilinear(input1, input2, weight, bias=None, name="bilinear"):
     """x1^T W x2 + b for each row of (..., in1) ``input1`` and (..., in2) ``input2``; see ``Bilinear``."""
     check_float(input1, name, "input1")

@@ -9,7 +9,7 @@ becomes (1 - eps) onehot(t) + eps / C), and the reduction: "none" (a loss per ro
 unweighted; 0 gives NaN, as in PyTorch), or the number of rows for probability targets.
 """
 
-from ... import backend
+from ... import backend, mixed_precision
 from ...autograd import Function
 from ...tensor import Tensor
 from .validation import check_float, check_not_empty
@@ -262,6 +262,7 @@ def _restore(loss, input, reduction, spatial):
     return loss.reshape(input.shape[:1] + spatial) if spatial else loss
 
 
+@mixed_precision.casts_inputs("float32")
 def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of ``target`` classes under log-probabilities ``input`` (N, C)."""
     rows, labels, weight_array, spatial = _prepare(input, target, weight, reduction, 0.0, "nll_loss", False)
@@ -269,6 +270,7 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     return _restore(NLLLoss(labels, reduction, ignore_index, weight_array)(rows), input, reduction, spatial)
 
 
+@mixed_precision.casts_inputs("float32")
 def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """``nll_loss(log_softmax(input), target)`` in one stable step; ``input`` holds raw logits (N, C).
 

@@ -9,7 +9,7 @@ dL/dx_i = df/dx(x_i, y_i) * dL/dl_i, and likewise for y when the target needs a 
 """
 import numpy as np
 
-from ... import backend
+from ... import backend, mixed_precision
 from ...autograd import Function
 from ...tensor import Tensor
 from .validation import check_float
@@ -210,22 +210,26 @@ def _array(value, input, name, what):
     return value.data.astype(input.dtype, copy=False)
 
 
+@mixed_precision.casts_inputs("float32")
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error (x - y)^2."""
     return MSELoss(reduction)(input, _check(input, target, reduction, "mse_loss"))
 
 
+@mixed_precision.casts_inputs("float32")
 def l1_loss(input, target, reduction="mean"):
     """Mean absolute error |x - y|."""
     return L1Loss(reduction)(input, _check(input, target, reduction, "l1_loss"))
 
 
+@mixed_precision.casts_inputs("float32")
 def huber_loss(input, target, reduction="mean", delta=1.0):
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     return HuberLoss(reduction, float(delta))(input, _check(input, target, reduction, "huber_loss"))
 
 
+@mixed_precision.casts_inputs("float32")
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -233,6 +237,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     return (SmoothL1Loss(reduction, float(beta)) if beta > 0 else L1Loss(reduction))(input, target)
 
 
+@mixed_precision.casts_inputs("float32")
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """Binary cross-entropy of probabilities ``input`` in [0, 1] against targets in [0, 1]."""
     target = _check(input, target, reduction, "binary_cross_entropy")
@@ -250,6 +255,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return BinaryCrossEntropy(reduction, weight)(input, target)
 
 
+@mixed_precision.casts_inputs("float32")
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """Binary cross-entropy of sigmoid(``input``), fused with the sigmoid for stability."""
     name = "binary_cross_entropy_with_logits"
@@ -258,6 +264,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return BinaryCrossEntropyWithLogits(reduction, weight, pos_weight)(input, target)
 
 
+@mixed_precision.casts_inputs("float32")
 def kl_div(input, target, reduction="mean", log_target=False):
     """KL(p || q) pointwise, with ``input`` = log q and ``target`` = p (or log p with ``log_target``).
     "batchmean" gives the divergence per sample; "mean" (PyTorch's default) divides by every element."""

@@ -15,7 +15,7 @@ of dL/d(previous state) that does not go through Q_t; ``Recurrence`` does the re
 """
 import itertools
 
-from ... import backend
+from ... import backend, mixed_precision
 from ...autograd import Function
 from ...fused import ElementwiseKernel
 from ...ops.reduction import sum_rows
@@ -365,6 +365,7 @@ CELLS = {"RNN_TANH": lambda: ElmanCell("tanh"), "RNN_RELU": lambda: ElmanCell("r
          "GRU": GRUCell}
 
 
+@mixed_precision.casts_inputs("lower")
 def recurrence(mode, x, weight_ih, weight_hh, bias_ih, bias_hh, initial_state, reverse=False, lengths=None,
                weight_hr=None):
     """One layer, one direction: x (L, N, I) and the initial state (a tuple of (N, H) tensors; h_0

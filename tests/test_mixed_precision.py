@@ -1,0 +1,114 @@
+"""tinynn.autocast (tinynn/mixed_precision.py): each op runs in the dtype PyTorch's autocast gives it,
+with values and float32 gradients as PyTorch's to float16 precision; regions nest, float64 stays,
+the GPU's list differs from the CPU's as in PyTorch, and a GradScaler loop trains in it."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.nn import functional as F
+
+from helpers import assert_close, use_device
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((6, 8)).astype(np.float32)
+W = (RNG.standard_normal((5, 8)) / 3).astype(np.float32)
+IMAGES = RNG.standard_normal((2, 3, 6, 6)).astype(np.float32)
+KERNEL = (RNG.standard_normal((4, 3, 3, 3)) / 5).astype(np.float32)
+TARGETS = np.array([0, 1, 2, 3, 4, 0])
+
+# name: a function of (library, functional module, x, w, images, kernel, targets)
+OPS = {
+    "linear": lambda L, F, x, w, i, k, t: F.linear(x, w),
+    "matmul": lambda L, F, x, w, i, k, t: x @ w.T,
+    "mm": lambda L, F, x, w, i, k, t: x.mm(w.T),
+    "bmm": lambda L, F, x, w, i, k, t: L.bmm(x.reshape(2, 3, 8), w.T.expand(2, 8, 5)),
+    "addmm": lambda L, F, x, w, i, k, t: L.addmm(x[:, :5], x, w.T),
+    "conv2d": lambda L, F, x, w, i, k, t: F.conv2d(i, k, padding=1),
+    "conv1d": lambda L, F, x, w, i, k, t: F.conv1d(i[:, :, 0], k[:, :, 0]),
+    "relu of linear": lambda L, F, x, w, i, k, t: F.relu(F.linear(x, w)),
+    "softmax": lambda L, F, x, w, i, k, t: F.softmax(F.linear(x, w), dim=1),
+    "log_softmax": lambda L, F, x, w, i, k, t: F.log_softmax(F.linear(x, w), dim=1),
+    "cross_entropy": lambda L, F, x, w, i, k, t: F.cross_entropy(F.linear(x, w), t),
+    "nll_loss": lambda L, F, x, w, i, k, t: F.nll_loss(F.log_softmax(F.linear(x, w), dim=1), t),
+    "mse_loss": lambda L, F, x, w, i, k, t: F.mse_loss(F.linear(x, w), x[:, :5]),
+    "sum of linear and x": lambda L, F, x, w, i, k, t: F.linear(x, w) + x[:, :5],
+}
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_each_op_runs_in_pytorchs_dtype_with_its_values_and_gradients(name, torch):
+    import torch.nn.functional as torch_F
+
+    ours = [tinynn.tensor(a, requires_grad=True) for a in (X, W, IMAGES, KERNEL)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (X, W, IMAGES, KERNEL)]
+    with tinynn.autocast("cpu"):
+        out = OPS[name](tinynn, F, *ours, tinynn.tensor(TARGETS))
+    with torch.autocast("cpu", dtype=torch.float16):
+        t_out = OPS[name](torch, torch_F, *theirs, torch.tensor(TARGETS))
+    assert str(out.dtype) == str(t_out.dtype).replace("torch.", ""), f"{name}: {out.dtype} against {t_out.dtype}"
+    scale = float(t_out.detach().float().abs().max()) + 1
+    assert_close(out.to(dtype=np.float32), t_out.detach().float(), rtol=0, atol=2e-3 * scale, what=name)
+    out.float().sum().backward()
+    t_out.float().sum().backward()
+    for position, (a, b) in enumerate(zip(ours, theirs)):
+        if b.grad is None:
+            assert a.grad is None
+            continue
+        assert a.grad.dtype == np.float32, f"{name}: the gradient of input {position} is {a.grad.dtype}"
+        grad_scale = float(b.grad.abs().max()) + 1
+        assert_close(a.grad, b.grad, rtol=0, atol=4e-3 * grad_scale, what=f"{name} gradient of input {position}")
+
+
+def test_regions_nest_switch_off_and_leave_float64_alone():
+    x, w = tinynn.tensor(X), tinynn.tensor(W)
+    assert not tinynn.is_autocast_enabled("cpu") and F.linear(x, w).dtype == np.float32
+    with tinynn.autocast("cpu"):
+        assert tinynn.is_autocast_enabled("cpu") and tinynn.get_autocast_dtype("cpu") == np.float16
+        assert F.linear(x, w).dtype == np.float16
+        assert F.linear(x.double(), w.double()).dtype == np.float64  # never cast, as PyTorch
+        with tinynn.autocast("cpu", enabled=False):
+            assert F.linear(x, w).dtype == np.float32 and not tinynn.is_autocast_enabled("cpu")
+        assert F.linear(x, w).dtype == np.float16
+    assert not tinynn.is_autocast_enabled("cpu") and (x @ w.T).dtype == np.float32
+
+    @tinynn.autocast("cpu")
+    def forward(a, b):
+        return a @ b.T
+
+    assert forward(x, w).dtype == np.float16 and (x @ w.T).dtype == np.float32
+    with pytest.raises(ValueError, match="autocast: tinynn runs lower-precision ops in float16"):
+        tinynn.autocast("cpu", dtype="float32")
+
+
+@pytest.mark.parametrize("kind", [pytest.param("cuda", marks=pytest.mark.gpu), "simulated-gpu"])
+def test_the_gpu_list_casts_softmax_and_normalisation_to_float32_and_regions_are_per_device(kind, monkeypatch):
+    device = use_device(kind, monkeypatch)
+    x, w = tinynn.tensor(X, device=device), tinynn.tensor(W, device=device)
+    with tinynn.autocast("cuda"):
+        logits = F.linear(x, w)
+        assert logits.dtype == np.float16 and logits.device == "gpu"
+        assert F.softmax(logits, 1).dtype == np.float32 and F.layer_norm(logits, (5,)).dtype == np.float32
+        assert F.linear(tinynn.tensor(X), tinynn.tensor(W)).dtype == np.float32  # a CPU op, outside a CPU region
+    with tinynn.autocast("cpu"):
+        assert F.linear(x, w).dtype == np.float32  # a GPU op, outside a GPU region
+
+
+def test_a_gradscaler_loop_trains_in_autocast_with_float32_master_weights(device):
+    tinynn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 5)).to(device)
+    optimizer = tinynn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scaler = tinynn.amp.GradScaler(device)
+    x, targets = tinynn.tensor(X, device=device), tinynn.tensor(TARGETS, device=device)
+    losses = []
+    for _ in range(30):
+        optimizer.zero_grad()
+        with tinynn.autocast(device):
+            loss = F.cross_entropy(model(x), targets)
+        assert loss.dtype == np.float32
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        losses.append(loss.item())
+    assert all(p.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
+    assert losses[-1] < 0.1 * losses[0]

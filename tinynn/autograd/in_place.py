@@ -249,17 +249,21 @@ def _stand_in(tensor, keep_values):
     copy of the values about to be overwritten."""
     from ..tensor import Tensor
 
-    used = keep_values and any(user is not None and "inputs" in user.__dict__ for user in (r() for r in tensor._users))
+    used = keep_values and bool(_live_users(tensor))
     stand_in = Tensor._from_op(tensor.data.copy() if used else tensor.data, tensor._requires_grad)
     stand_in.grad_fn = tensor.grad_fn
     return stand_in
 
 
+def _live_users(tensor):
+    """The recorded ops that used ``tensor`` and still hold it as an input (not yet released)."""
+    return [user for user in (ref() for ref in tensor._users) if user is not None and "inputs" in user.__dict__]
+
+
 def _take_place(stand_in, tensor):
     """Every recorded op that used ``tensor`` uses ``stand_in`` instead; ``tensor`` is free to get a new history."""
-    for user in (ref() for ref in tensor._users):
-        if user is not None and "inputs" in user.__dict__:
-            user.inputs = [stand_in if t is tensor else t for t in user.inputs]
+    for user in _live_users(tensor):
+        user.inputs = [stand_in if t is tensor else t for t in user.inputs]
     stand_in._users, tensor._users = [*tensor._users, *stand_in._users], ()
     return stand_in
 

@@ -22,6 +22,7 @@ def _is_float(dtype):
 class Tensor:
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     _users = ()  # weak references to the recorded ops that used this tensor (see autograd/in_place.py)
+    _post_accumulate_grad_hooks = None  # {handle id: hook(tensor)}, made on the first registration
 
     def __init__(self, data, requires_grad=False):
         if isinstance(data, Tensor):
@@ -157,6 +158,20 @@ class Tensor:
         self._grad_hooks[handle.id] = hook
         return handle
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after each backward has added into this leaf's ``.grad`` (PyTorch's way
+        to update a parameter as soon as its gradient is complete). Returns a removable handle."""
+        if not self.requires_grad or self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors that require grad have "
+                               "their gradient accumulated")
+        from .hooks import RemovableHandle
+
+        if self._post_accumulate_grad_hooks is None:
+            self._post_accumulate_grad_hooks = {}
+        handle = RemovableHandle(self._post_accumulate_grad_hooks)
+        self._post_accumulate_grad_hooks[handle.id] = hook
+        return handle
+
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
         self._retains_grad = True
@@ -171,7 +186,10 @@ class Tensor:
 
     def fill_(self, value):
         """Set every element to ``value`` in place (a tensor ``value`` of one element gets its gradient)."""
-        return self._in_place("fill_", lambda x: x._replaced_by(x._operand(value).to(dtype=x.dtype)), value)
+        def write_directly():
+            self.data[...] = _data(value)
+        return in_place.write(self, "fill_", lambda x: x._replaced_by(x._operand(value).to(dtype=x.dtype)), (value,),
+                              write_directly)
 
     def zero_(self):
         return self.fill_(0)

@@ -97,6 +97,28 @@ def test_tensor_hooks_see_and_replace_gradients():
     np.testing.assert_array_equal(x.grad.numpy(), [3, 3])
 
 
+def test_post_accumulate_grad_hooks_see_the_complete_gradient_and_can_step_there():
+    """As PyTorch's optimizer-in-backward: each parameter updated as soon as its gradient is complete."""
+    weight = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+
+    def step(parameter):
+        seen.append(parameter.grad.numpy().copy())
+        with tinynn.no_grad():
+            parameter.sub_(parameter.grad * 0.5)
+        parameter.grad = None
+
+    handle = weight.register_post_accumulate_grad_hook(step)
+    (weight * weight * 3 + weight).sum().backward()  # two paths into the leaf: one call, with their sum
+    np.testing.assert_array_equal(seen[0], [7.0, 13.0])
+    assert len(seen) == 1 and weight.grad is None and weight.tolist() == [-2.5, -4.5]
+    handle.remove()
+    (weight * 2).sum().backward()
+    assert len(seen) == 1 and weight.grad.tolist() == [2.0, 2.0]
+    with pytest.raises(RuntimeError, match="only leaf tensors that require grad"):
+        (weight * 2).register_post_accumulate_grad_hook(step)
+
+
 def test_retain_grad_keeps_non_leaf_gradient():
     x = tinynn.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

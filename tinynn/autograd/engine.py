@@ -122,6 +122,8 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                     continue
             elif function is None:
                 tensor._accumulate_grad(grad)
+                for hook in (tensor._post_accumulate_grad_hooks or {}).values():
+                    hook(tensor)
                 continue
             elif tensor._retains_grad:
                 tensor._accumulate_grad(grad)

@@ -44,7 +44,8 @@ def test_every_kind_of_value_torch_saves_comes_back(torch, tmp_path):
              "bfloat16": torch.tensor([1.5, -3.25], dtype=torch.bfloat16), "mask": torch.tensor([True, False]),
              "ints": torch.tensor([[3, -4]], dtype=torch.int32), "double": torch.tensor(2.5, dtype=torch.float64),
              "parameter": torch.nn.Parameter(torch.ones(2)), "empty": torch.zeros(0, 3), "dtype": torch.float64,
-             "shape": grid.shape, "plain": [1, 2.5, "text", None, True, (1, (2, 3)), {"nested": -7}], 7: 2 ** 40}
+             "shape": grid.shape, "plain": [1, 2.5, "text", None, True, (1, (2, 3)), {"nested": -7}], 7: 2 ** 40,
+             "numpy": np.arange(4.0).reshape(2, 2), "numpy scalar": np.float32(2.5)}
     torch.save(saved, tmp_path / "misc.pt")
     loaded = tinynn.load(tmp_path / "misc.pt")
     for key in ("transposed", "corner", "half", "mask", "ints", "double", "empty"):
@@ -54,6 +55,8 @@ def test_every_kind_of_value_torch_saves_comes_back(torch, tmp_path):
     assert isinstance(loaded["parameter"], nn.Parameter) and loaded["parameter"].requires_grad
     assert loaded["dtype"] == np.float64 and loaded["shape"] == (3, 4) and loaded[7] == 2 ** 40
     assert loaded["plain"] == [1, 2.5, "text", None, True, (1, (2, 3)), {"nested": -7}]
+    assert isinstance(loaded["numpy"], np.ndarray) and loaded["numpy"].tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    assert loaded["numpy scalar"] == np.float32(2.5) and loaded["numpy scalar"].dtype == np.float32
 
 
 def test_files_tinynn_writes_load_in_torch_with_weights_only(torch, tmp_path):

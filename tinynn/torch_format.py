@@ -11,11 +11,12 @@ Since PyTorch 1.6 such a file is a zip archive under one folder ``<name>/``:
 
 Reading runs a restricted unpickler: the only globals it resolves are those a file of tensors and
 plain data needs (the rebuild functions, the storage types, ``OrderedDict``, ``torch.Size``, dtypes,
-NumPy scalars), each mapped to tinynn's own code, so loading a file cannot run anything else (as
+NumPy arrays and scalars), each mapped to tinynn's own code, so loading a file cannot run anything else (as
 ``torch.load(weights_only=True)``); any other global is refused with its name. Writing emits the
 same opcodes PyTorch does for dicts, lists, tuples, numbers, strings and tensors, and the result
 loads with ``torch.load(..., weights_only=True)``.
 """
+import codecs
 import collections
 import io
 import pickle
@@ -106,7 +107,7 @@ def _device(kind, index=None):
     return kind
 
 
-_numpy_scalar = (np._core if hasattr(np, "_core") else np.core).multiarray.scalar  # np.core before NumPy 2
+_numpy_multiarray = (np._core if hasattr(np, "_core") else np.core).multiarray  # np.core before NumPy 2
 
 SAFE_GLOBALS = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
@@ -120,9 +121,12 @@ SAFE_GLOBALS = {
     ("torch", "device"): _device,
     ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "slice"): slice,
     ("numpy", "dtype"): np.dtype,
-    ("numpy.core.multiarray", "scalar"): _numpy_scalar,
-    ("numpy._core.multiarray", "scalar"): _numpy_scalar,
+    ("numpy", "ndarray"): np.ndarray,
+    ("_codecs", "encode"): codecs.encode,  # how protocol 2 spells a bytes object (an array's data)
 }
+for _module in ("numpy.core.multiarray", "numpy._core.multiarray"):  # NumPy arrays and scalars saved beside tensors
+    SAFE_GLOBALS[(_module, "scalar")] = _numpy_multiarray.scalar
+    SAFE_GLOBALS[(_module, "_reconstruct")] = _numpy_multiarray._reconstruct
 SAFE_GLOBALS.update({("torch", name): _StorageType(name) for name in STORAGES})
 SAFE_GLOBALS.update({("torch", name): np.dtype(dtype) for name, dtype in DTYPES.items()})
 

@@ -70,10 +70,11 @@ def correlate(x_padded, matrix, kernel, stride, dilation, groups):
     return y
 
 
-def input_grad(g_nhwc, weight, padded_hw, stride, dilation, groups):
+def input_grad(g_nhwc, weight, padded_hw, stride, dilation, groups, crop=((0, 0), (0, 0))):
     """dL/dx (N, H, W, C) of the convolution of x (padded: H, W = ``padded_hw``) with ``weight``,
     from g = dL/dy (N, OH, OW, O), channels-last: col2im(gY @ Wm^T), every patch entry's gradient
-    added back to the input position it was copied from.
+    added back to the input position it was copied from; without the ``crop`` rows and columns
+    ((top, bottom), (left, right)) of its borders (the padding, whose gradient nobody needs).
 
     Two ways to the same sums (both tested against col2im): as one convolution (im2col and one
     matmul), or one kernel offset at a time (a matmul and a strided add each). With a stride, the
@@ -81,11 +82,11 @@ def input_grad(g_nhwc, weight, padded_hw, stride, dilation, groups):
     offsets are then faster (2-2.5x for stride 2); on the GPU, where each operation is a kernel
     launch, the single convolution is."""
     if stride == (1, 1) or backend.is_gpu_array(g_nhwc):
-        return input_grad_as_convolution(g_nhwc, weight, padded_hw, stride, dilation, groups)
-    return input_grad_by_offsets(g_nhwc, weight, padded_hw, stride, dilation, groups)
+        return input_grad_as_convolution(g_nhwc, weight, padded_hw, stride, dilation, groups, crop)
+    return unpad_nhwc(input_grad_by_offsets(g_nhwc, weight, padded_hw, stride, dilation, groups), crop)
 
 
-def input_grad_as_convolution(g_nhwc, weight, padded_hw, stride, dilation, groups):
+def input_grad_as_convolution(g_nhwc, weight, padded_hw, stride, dilation, groups, crop=((0, 0), (0, 0))):
     """``input_grad`` as one convolution. Each g[n, i, j] came from the window at (i*S, j*S), so
     spread g out to those positions: g_up[n, i*S + D*(KH-1), j*S + D*(KW-1)] = g[n, i, j], zeros
     elsewhere (rows and columns of D*(K-1) zeros around it, S-1 between neighbours). Then
@@ -94,18 +95,28 @@ def input_grad_as_convolution(g_nhwc, weight, padded_hw, stride, dilation, group
 
     a stride-1 correlation of g_up with the kernel turned by 180 degrees, input and output
     channels swapped: the same im2col and matmul as the forward pass.
+
+    Output row h reads g_up's rows h ... h + D*(KH-1), so the cropped rows are never computed:
+    g_up starts ``crop`` rows later and is that much shorter (where the crop is no wider than
+    D*(K-1), as a padding of a stride-1 convolution is). The result is then a whole channels-last
+    array, not a view into a larger one, which the backward passes before it read faster.
     """
     xp = backend.get_array_module(g_nhwc)
     n, oh, ow, out_channels = g_nhwc.shape
     kernel = weight.shape[2:]
     margin = [dilation[i] * (kernel[i] - 1) for i in range(2)]
+    direct = [stride == (1, 1) and max(crop[i]) <= margin[i] for i in range(2)]  # per axis: crop never computed
+    start = [margin[i] - (crop[i][0] if direct[i] else 0) for i in range(2)]
+    size = [padded_hw[i] + margin[i] - (sum(crop[i]) if direct[i] else 0) for i in range(2)]
+    left_over = tuple((0, 0) if direct[i] else crop[i] for i in range(2))
     if stride == (1, 1) and margin == [0, 0]:
         g_up = g_nhwc  # a 1x1 kernel with stride 1: nothing to spread
     else:
-        g_up = xp.zeros((n, padded_hw[0] + margin[0], padded_hw[1] + margin[1], out_channels), dtype=g_nhwc.dtype)
-        g_up[:, margin[0]:margin[0] + (oh - 1) * stride[0] + 1:stride[0],
-             margin[1]:margin[1] + (ow - 1) * stride[1] + 1:stride[1]] = g_nhwc
-    return correlate(g_up, weight_matrix(weight, groups, flipped=True), kernel, (1, 1), dilation, groups)
+        g_up = xp.zeros((n, size[0], size[1], out_channels), dtype=g_nhwc.dtype)
+        g_up[:, start[0]:start[0] + (oh - 1) * stride[0] + 1:stride[0],
+             start[1]:start[1] + (ow - 1) * stride[1] + 1:stride[1]] = g_nhwc
+    gx = correlate(g_up, weight_matrix(weight, groups, flipped=True), kernel, (1, 1), dilation, groups)
+    return unpad_nhwc(gx, left_over)
 
 
 def input_grad_by_offsets(g_nhwc, weight, padded_hw, stride, dilation, groups):
@@ -199,8 +210,8 @@ class Conv2d(Function):
         g_nhwc = to_nhwc(gy)  # free when gy is channels-last in memory
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gx = input_grad(g_nhwc, self.weight, self.x_padded.shape[1:3], self.stride, self.dilation, self.groups)
-            gx = to_nchw(unpad_nhwc(gx, self.padding))
+            gx = to_nchw(input_grad(g_nhwc, self.weight, self.x_padded.shape[1:3], self.stride, self.dilation,
+                                    self.groups, self.padding))
         if self.needs_input_grad[1]:
             gw = weight_grad(self.x_padded, g_nhwc, self.weight.shape[2:], self.stride, self.dilation, self.groups)
         if self.has_bias and self.needs_input_grad[2]:
@@ -232,8 +243,7 @@ class Conv2dInputGrad(Function):
         stride, padding, dilation, groups = self.settings
         padded_hw = tuple(n + before + after for n, (before, after) in zip(self.input_shape[2:], padding))
         self.gy, self.weight = gy, weight
-        gx = input_grad(to_nhwc(gy), weight, padded_hw, stride, dilation, groups)
-        return to_nchw(unpad_nhwc(gx, padding))
+        return to_nchw(input_grad(to_nhwc(gy), weight, padded_hw, stride, dilation, groups, padding))
 
     def backward(self, gu):
         stride, padding, dilation, groups = self.settings

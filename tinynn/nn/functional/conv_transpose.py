@@ -3,7 +3,7 @@ from ... import mixed_precision
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .conv import Conv2d, Conv2dWeightGrad, correlate, input_grad, weight_grad, weight_matrix
-from .im2col import pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .im2col import pad_nhwc, to_nchw, to_nhwc
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
 
 
@@ -42,7 +42,7 @@ class ConvTranspose2d(Function):
         full_hw = tuple((size - 1) * self.stride[i] + self.dilation[i] * (kernel[i] - 1) + 1 + self.output_padding[i]
                         for i, size in enumerate((h, w)))
         x_nhwc = to_nhwc(x)
-        y = unpad_nhwc(input_grad(x_nhwc, weight, full_hw, self.stride, self.dilation, self.groups), self._crop())
+        y = input_grad(x_nhwc, weight, full_hw, self.stride, self.dilation, self.groups, self._crop())
         if bias is not None:
             y = y + bias
         self.x_nhwc, self.weight, self.has_bias = x_nhwc, weight, bias is not None

@@ -243,6 +243,20 @@ def test_writes_through_views_rewrite_the_history_of_every_tensor_sharing_the_me
     assert_close(ours_w.grad, theirs_w.grad, rtol=1e-11, atol=1e-12)
 
 
+def test_a_write_through_a_view_made_without_grad_rewrites_the_base_too():
+    """(PyTorch refuses this one; tinynn gives the base a history in which the view's old values are
+    constants, as they were made under no_grad.)"""
+    a, w = leaf(VALUES[:2, :3]), leaf([2.0, 3.0, 4.0])
+    b = a * 2
+    with tinynn.no_grad():
+        row = b[0]
+    row.mul_(w)
+    (b * b).sum().backward()
+    np.testing.assert_allclose(b.numpy()[0], 2 * VALUES[0, :3] * [2.0, 3.0, 4.0])
+    np.testing.assert_allclose(a.grad.numpy(), [[0.0] * 3, 8 * VALUES[1, :3]])  # row 0 is now a constant times w
+    np.testing.assert_allclose(w.grad.numpy(), 2 * (2 * VALUES[0, :3] * [2.0, 3.0, 4.0]) * (2 * VALUES[0, :3]))
+
+
 def test_augmented_assignment_into_an_index_is_recorded(torch):
     """``x[:, 0] += v`` is x.__setitem__(i, x.__getitem__(i).__iadd__(v)): a write through a view, then
     the same memory written again."""

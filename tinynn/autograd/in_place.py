@@ -30,7 +30,8 @@ as PyTorch's clones it), which then runs again on a copy; and an op that keeps i
 and in-place dropout take no extra memory.
 
 Other tensors of a graph can share x's memory: a view of x (``x[0]``, ``x.view(-1)``) or the tensor
-x is a view of, or another view of that one. After the write their values are no longer what their
+x is a view of, or another view of that one (every recorded tensor is registered under its memory
+block, so they are found even when x is a view made under ``no_grad``). After the write their values are no longer what their
 history computes, so each gets a new history as PyTorch's CopySlices gives it: its old value (a
 stand-in, as above) with the elements it shares with x taken from x's new value. Which elements it
 shares is found from every element's address (``_shared_elements``), so any two strided views of
@@ -45,7 +46,7 @@ from .. import backend
 from . import grad_mode
 
 _savers = {}   # id(memory block) -> weak references to the Functions that kept an array in it
-_tensors = {}  # id(memory block) -> weak references to the recorded Tensors that are views into it or own it
+_tensors = {}  # id(memory block) -> weak references to the recorded Tensors whose data lies in it
 _registry_limit = [4096]  # entries in both registries above which dead references are swept out
 _created = []  # while ``write`` runs an op out of place, a list collecting the Functions it records (nested)
 
@@ -133,12 +134,7 @@ def track(function, output):
         if id(block) not in registered:
             registered.add(id(block))
             _savers.setdefault(id(block), []).append(ref)
-    if output.data.base is not None:  # a view: register it, and the input owning the memory, if one does
-        block = memory_block(output.data)
-        _register(_tensors, block, weakref.ref(output))
-        for tensor in function.inputs:
-            if tensor is not None and tensor.data is block:
-                _register(_tensors, block, weakref.ref(tensor))
+    _register(_tensors, memory_block(output.data), weakref.ref(output))
     for tensor in function.inputs:
         if tensor is not None and tensor._requires_grad:
             _add_user(tensor, ref)
@@ -234,8 +230,7 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     _store(tensor, name, result, rebind)
     tensor.grad_fn, tensor._requires_grad = result.grad_fn, result.requires_grad
     if result.grad_fn is not None:
-        if tensor.data.base is not None:
-            _register(_tensors, memory_block(tensor.data), weakref.ref(tensor))
+        _register(_tensors, memory_block(tensor.data), weakref.ref(tensor))
         if not rebind:
             _keep_output_in_place(result.grad_fn, result.data, tensor.data)
     for other, other_previous in sharing:

@@ -54,7 +54,7 @@ CASES = {
                                L.einsum("bi,bj->bij", x, y), L.einsum("...j,j", x, y[0]), L.einsum("ij", [x])),
     "meshgrid": lambda L, x, y: L.meshgrid(x[0], y[:, 0], indexing="ij") + L.meshgrid(x[0], y[:, 0], indexing="xy"),
     "type_as new_* shapes": lambda L, x, y: (x.detach().float().type_as(y), x.type_as(y), x.new_zeros(2, 3), x.new_ones((3,)), x.new_full((2,), 7.0),
-                                             L.zeros_like(x), L.full_like(x, 3.0), L.empty_like(x) * 0),
+                                             L.zeros_like(x), L.full_like(x, 3.0), L.empty_like(x).fill_(0.0)),  # (empty * 0 is NaN where the memory held NaN)
     "cumsum logsumexp prod norm": lambda L, x, y: (L.cumsum(x, 1), L.logsumexp(x, 0), L.prod(x, 1), L.norm(x, dim=1)),
     "softmax log_softmax relu clamp": lambda L, x, y: (L.softmax(x, 1), L.log_softmax(x, 0), L.relu(x - 0.5),
                                                        L.clamp(x, 0.3, 0.7), L.clip(x, max=0.6)),

@@ -453,3 +453,20 @@ def test_a_program_is_refused_exactly_when_pytorch_refuses_it(program, torch):
     if outcomes[0] is not None:
         np.testing.assert_allclose(outcomes[0][1], outcomes[1][1], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(outcomes[0][2], outcomes[1][2], rtol=1e-10, atol=1e-12)
+
+
+def test_a_hand_written_sgd_step_updates_the_parameters_themselves(torch):
+    """PyTorch's tutorial loop, ``with no_grad(): p -= lr * p.grad``: the module's parameters change
+    (before ``-=`` was in place, it rebound the loop variable and the model never learned)."""
+    ours, theirs = nn.Linear(4, 3).to(dtype=np.float64), torch.nn.Linear(4, 3).double()
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    for library, model in ((tinynn, ours), (torch, theirs)):
+        for _ in range(3):
+            loss = (model(library.tensor(VALUES)) ** 2).mean()
+            model.zero_grad()
+            loss.backward()
+            with library.no_grad():
+                for parameter in model.parameters():
+                    parameter -= 0.1 * parameter.grad
+    for (name, p), t_p in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(p, t_p.detach(), rtol=1e-12, what=name)

@@ -470,3 +470,16 @@ def test_a_hand_written_sgd_step_updates_the_parameters_themselves(torch):
                     parameter -= 0.1 * parameter.grad
     for (name, p), t_p in zip(ours.named_parameters(), theirs.parameters()):
         assert_close(p, t_p.detach(), rtol=1e-12, what=name)
+
+
+@pytest.mark.parametrize("operator", ["+=", "-=", "*=", "/=", "**=", "//=", "%=", "&=", "|=", "^="])
+def test_every_augmented_assignment_writes_in_place_as_pytorchs(operator, torch, device):
+    logical = operator in ("&=", "|=", "^=")
+    start, operand = ([True, False, True, False], [True, True, False, False]) if logical else ([5.0, -7.5, 3.0, 0.5], 2.0)
+    ours, theirs = tinynn.tensor(start, device=device), torch.tensor(start)
+    alias = ours
+    namespace = {"ours": ours, "theirs": theirs, "ours_operand": tinynn.tensor(operand, device=device) if logical
+                 else operand, "theirs_operand": torch.tensor(operand) if logical else operand}
+    exec(f"ours {operator} ours_operand\ntheirs {operator} theirs_operand", namespace)
+    assert namespace["ours"] is alias  # the same tensor, written in place
+    assert namespace["ours"].tolist() == pytest.approx(namespace["theirs"].tolist(), rel=1e-6)

@@ -966,16 +966,18 @@ def exp2(x):
 
 def fmax(a, b):
     """The larger of a and b elementwise, ignoring NaN (NaN only where both are); gradients as ``maximum``."""
-    xp = _xp(a)
-    b = _operand(a, b)
-    return where(xp.isnan(a.data), b, where(xp.isnan(b.data), a, a.maximum(b)))
+    return _ignoring_nan(a, _operand(a, b), a.maximum)
 
 
 def fmin(a, b):
     """The smaller of a and b elementwise, ignoring NaN."""
+    return _ignoring_nan(a, _operand(a, b), a.minimum)
+
+
+def _ignoring_nan(a, b, pick):
+    """``pick(b)`` where neither is NaN, the other one where one is."""
     xp = _xp(a)
-    b = _operand(a, b)
-    return where(xp.isnan(a.data), b, where(xp.isnan(b.data), a, a.minimum(b)))
+    return where(xp.isnan(a.data), b, where(xp.isnan(b.data), a, pick(b)))
 
 
 def inner(a, b):

@@ -96,10 +96,8 @@ def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
 def _rebuild_from_type(function, new_type, args, state):
     """A tensor subclass (nn.Parameter saved through ``_rebuild_from_type_v2``): the tensor itself."""
     tensor = function(*args)
-    if isinstance(new_type, _TorchClass) and new_type.name == "Parameter" and tensor.dtype.kind == "f":
-        from .nn.parameter import Parameter
-
-        return Parameter(tensor, requires_grad=tensor.requires_grad)
+    if isinstance(new_type, _TorchClass) and new_type.name == "Parameter":
+        return _rebuild_parameter(tensor, tensor.requires_grad, None)
     return tensor
 
 

@@ -165,9 +165,11 @@ class Hardsigmoid(_InPlaceActivation):
         return ""  # PyTorch's repr leaves inplace out for these two
 
 
-class Hardswish(Hardsigmoid):
+class Hardswish(_InPlaceActivation):
     def forward(self, x):
         return F.hardswish(x, self.inplace)
+
+    extra_repr = Hardsigmoid.extra_repr
 
 
 class Mish(_InPlaceActivation):

@@ -58,6 +58,8 @@ CASES = {
     "cumsum logsumexp prod norm": lambda L, x, y: (L.cumsum(x, 1), L.logsumexp(x, 0), L.prod(x, 1), L.norm(x, dim=1)),
     "softmax log_softmax relu clamp": lambda L, x, y: (L.softmax(x, 1), L.log_softmax(x, 0), L.relu(x - 0.5),
                                                        L.clamp(x, 0.3, 0.7), L.clip(x, max=0.6)),
+    "cat concat stack dim=": lambda L, x, y: (L.cat([x, y], dim=1), L.concat((x, y), dim=-1), L.stack([x, y], dim=2),
+                                              L.cat([x, y]), L.stack((x, y), 1)),
     "allclose isclose equal": lambda L, x, y: (L.allclose(x, x + 1e-9), L.isclose(x, y, atol=0.3), L.equal(x, x * 1),
                                                x.equal(y)),
 }
@@ -161,3 +163,38 @@ def test_misuse_is_a_clear_error():
         tinynn.einsum("ij,jk", x)
     with pytest.raises(ValueError, match="div: rounding_mode must be None, 'trunc' or 'floor'"):
         x.div(2, rounding_mode="round")
+
+
+# name -> expression of (library, x): x a (3, 4) float32 leaf; every ``dtype=`` converts x first
+DTYPE_CASES = {
+    "sum mean prod": lambda L, x: (L.sum(x, dim=1, dtype=L.float64), x.mean(dtype=L.float64), x.prod(1, dtype=L.float64)),
+    "cumsum cumprod": lambda L, x: (x.cumsum(0, dtype=L.float64), L.cumprod(x, 1, dtype=L.float64)),
+    "nansum nanmean": lambda L, x: (L.nansum(x, dtype=L.float64), L.nanmean(x, 0, dtype=L.float64)),
+    "softmax family": lambda L, x: (L.softmax(x, 1, dtype=L.float64), x.log_softmax(0, dtype=L.float64),
+                                    L.nn.functional.softmin(x, 1, dtype=L.float64),
+                                    L.nn.functional.log_softmax(x, dim=-1, dtype=L.float64)),
+}
+
+
+@pytest.mark.parametrize("name", list(DTYPE_CASES))
+def test_dtype_argument_converts_the_input_first_like_torch(name, torch, rng, device):
+    values = rng.uniform(0.2, 0.9, (3, 4)).astype(np.float32)
+    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
+    ours, theirs = DTYPE_CASES[name](tinynn, x), DTYPE_CASES[name](torch, tx)
+    weights = [rng.standard_normal(tuple(reference.shape)) for reference in theirs]
+    for position, (mine, reference) in enumerate(zip(ours, theirs)):
+        assert mine.dtype == np.float64 and reference.dtype == torch.float64, f"{name} result {position}: {mine.dtype}"
+        assert_close(mine, reference.detach(), rtol=1e-12, atol=1e-12, what=f"{name} result {position}")
+    sum((mine * tinynn.tensor(w, device=device)).sum() for mine, w in zip(ours, weights)).backward()
+    sum((reference * torch.tensor(w)).sum() for reference, w in zip(theirs, weights)).backward()
+    assert x.grad.dtype == np.float32
+    assert_close(x.grad, tx.grad, rtol=1e-5, atol=1e-6, what=f"{name} gradient")
+
+
+def test_softmax_dtype_takes_integer_input_as_torch(torch):
+    ours = tinynn.softmax(tinynn.tensor([1, 2, 3]), 0, dtype=tinynn.float32)
+    theirs = torch.softmax(torch.tensor([1, 2, 3]), 0, dtype=torch.float32)
+    assert ours.dtype == np.float32
+    assert_close(ours, theirs, rtol=1e-6, atol=1e-7)
+    with pytest.raises(TypeError, match="floating-point"):
+        tinynn.softmax(tinynn.tensor([1, 2, 3]), 0)

@@ -17,7 +17,7 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, set_rng
 from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
                      ones, ones_like, pad, rand, randint, randn, stack, tensor, where, zeros, zeros_like)
 
-cat = concatenate
+cat = concat = concatenate
 memory.keep_freed_memory()
 blas.configure_from_environment()
 
@@ -32,7 +32,7 @@ from .summary import summary  # noqa: E402
 __all__ = [
     "Tensor", "Generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
     "randint", "arange", "from_numpy", "matmul", "bmm", "maximum", "minimum", "where", "gather", "pad", "concatenate",
-    "cat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
+    "cat", "concat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
     "initial_seed", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save",
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions",
     "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",

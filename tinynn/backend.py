@@ -8,9 +8,45 @@ import sys
 
 import numpy as np
 
-CPU = "cpu"
-GPU = "gpu"
-_DEVICE_NAMES = {"cpu": CPU, "gpu": GPU, "cuda": GPU, "cuda:0": GPU, "gpu:0": GPU}
+
+
+class device(str):
+    """A device, as PyTorch's ``torch.device``: ``device("cpu")``, ``device("gpu")`` or by PyTorch's
+    name ``device("cuda")`` (also ``"cuda:0"``, ``device("cuda", 0)``: tinynn uses one GPU, CuPy's
+    device 0). It *is* the string ``"cpu"`` or ``"gpu"``, so it compares equal to those names and
+    goes wherever a device name does; ``.type`` is PyTorch's name (``"cpu"`` or ``"cuda"``) and
+    ``.index`` None on the CPU, 0 on the GPU. Every tensor's ``.device`` is one."""
+
+    def __new__(cls, type, index=None):
+        name = str(type).lower()
+        if index is not None:
+            if name not in ("cpu", "gpu", "cuda") or int(index) != 0:
+                raise ValueError(f"device: there is no device {type!r} with index {index!r}: tinynn uses 'cpu' "
+                                 "and one GPU, 'cuda:0' (alias 'gpu')")
+            name = f"{name}:0" if name != "cpu" else name
+        if name not in _DEVICE_NAMES:
+            raise ValueError(f"unknown device {type!r}: expected 'cpu' or 'gpu' (alias 'cuda', 'cuda:0'; tinynn uses "
+                             "one GPU)")
+        return str.__new__(cls, _DEVICE_NAMES[name])
+
+    @property
+    def type(self):
+        return "cuda" if self == "gpu" else "cpu"
+
+    @property
+    def index(self):
+        return 0 if self == "gpu" else None
+
+    def __repr__(self):
+        return f"device(type={self.type!r}" + (f", index={self.index})" if self.index is not None else ")")
+
+    def __reduce__(self):
+        return device, (str(self),)
+
+
+_DEVICE_NAMES = {"cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "cuda:0": "gpu", "gpu:0": "gpu"}
+CPU = device("cpu")
+GPU = device("gpu")
 _INSTALL_HINT = 'pip install "tinynn[gpu]"'
 
 
@@ -24,8 +60,9 @@ def canonical_device(device):
         return CPU
     name = str(device).lower()
     if name not in _DEVICE_NAMES:
-        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'gpu' (alias 'cuda')")
-    return _DEVICE_NAMES[name]
+        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'gpu' (alias 'cuda', 'cuda:0'; tinynn uses "
+                         "one GPU)")
+    return GPU if _DEVICE_NAMES[name] == GPU else CPU
 
 
 def _import_cupy():

@@ -106,33 +106,16 @@ class Tensor:
         return "tensor(" + ", ".join([array] + extras) + ")"
 
     # ----- autograd -------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute d(self)/d(leaf) for every leaf that requires grad, adding it into ``leaf.grad``.
 
-        ``grad`` is dL/d(self); it may be left out only when self holds a single value (then 1).
+        ``gradient`` is dL/d(self); it may be left out only when self holds a single value (then 1).
         ``create_graph``: record the backward pass too, so each ``leaf.grad`` is a Tensor with a graph
         that can be differentiated again (see tinynn.autograd.engine); the graph is then kept
-        unless ``retain_graph=False``.
+        unless ``retain_graph=False``. ``inputs``: only these tensors receive a ``.grad``.
         """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward: grad can be implicitly created only for a single-value output, but "
-                    f"this tensor has shape {self.shape}; pass grad= of that shape (or call .sum() first)"
-                )
-            grad = backend.get_array_module(self.data).ones(self.data.shape, dtype=self.data.dtype)
-        else:
-            given = grad
-            grad = grad.data if isinstance(grad, Tensor) else grad
-            if tuple(grad.shape) != self.shape:
-                raise ValueError(f"backward: grad has shape {tuple(grad.shape)} but the tensor has shape {self.shape}")
-            if backend.device_of(grad) != self.device:
-                raise RuntimeError(f"backward: grad is on {backend.device_of(grad)} but the tensor is on {self.device}")
-            if create_graph and isinstance(given, Tensor):
-                grad = given
-        engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        outputs, root_grads = engine.root_gradients("backward", self, gradient, "gradient", create_graph)
+        engine.accumulate(outputs, root_grads, retain_graph, create_graph, inputs)
 
     def _accumulate_grad(self, grad):
         """Add ``grad`` (an array, or under create_graph a recorded Tensor) into ``.grad``."""
@@ -527,15 +510,15 @@ class Tensor:
         """``value`` where the boolean ``mask`` (broadcast to this shape) is True; gradient flows elsewhere."""
         return where(mask, self._operand(value), self)
 
-    def softmax(self, dim):
+    def softmax(self, dim, dtype=None):
         from .nn import functional
 
-        return functional.softmax(self, dim)
+        return functional.softmax(self, dim, dtype)
 
-    def log_softmax(self, dim):
+    def log_softmax(self, dim, dtype=None):
         from .nn import functional
 
-        return functional.log_softmax(self, dim)
+        return functional.log_softmax(self, dim, dtype)
 
     def relu(self):
         from .nn import functional
@@ -543,12 +526,20 @@ class Tensor:
         return functional.relu(self)
 
     # ----- reductions -------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """The sum over ``dim`` (an int, a tuple or every axis); NumPy's ``axis``/``keepdims`` also work."""
-        return reduction.Sum(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(self)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        """The sum over ``dim`` (an int, a tuple or every axis); NumPy's ``axis``/``keepdims`` also work.
+        ``dtype``: the values are converted to it first (as PyTorch's, e.g. to sum float16 in float32)."""
+        return reduction.Sum(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(
+            self.in_dtype(dtype))
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return reduction.Mean(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(self)
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return reduction.Mean(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(
+            self.in_dtype(dtype))
+
+    def in_dtype(self, dtype):
+        """This tensor converted to ``dtype`` (differentiably), or itself for None: what the ``dtype=``
+        argument of PyTorch's reductions, scans and softmax does to the input before the op."""
+        return self if dtype is None else self.to(dtype=dtype)
 
     def amax(self, dim=None, keepdim=False):
         """The maximum over ``dim`` (an int, a tuple, or every axis); elements tied for it share the
@@ -588,11 +579,11 @@ class Tensor:
         """log(sum(exp(x))) over ``dim``, without overflow."""
         return reduction.LogSumExp(dim, keepdim)(self)
 
-    def prod(self, dim=None, keepdim=False):
-        return reduction.Prod(dim, keepdim)(self)
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return reduction.Prod(dim, keepdim)(self.in_dtype(dtype))
 
-    def cumsum(self, dim):
-        return reduction.CumSum(dim)(self)
+    def cumsum(self, dim, *, dtype=None):
+        return reduction.CumSum(dim)(self.in_dtype(dtype))
 
     def norm(self, p="fro", dim=None, keepdim=False):
         """The p-norm over ``dim`` (all elements by default): p = 2 or "fro" (Euclidean), 1, inf, or
@@ -1490,14 +1481,16 @@ def pad(x, pad_width, value=0.0):
     return shape_ops.Pad(pad_width, value)(x)
 
 
-def concatenate(tensors, axis=0):
+def concatenate(tensors, dim=0, *, axis=None):
+    """The tensors joined along the existing axis ``dim`` (NumPy's name ``axis`` also works)."""
     tensors = [_as_tensor(t) for t in tensors]
-    return shape_ops.Concatenate(axis)(*tensors)
+    return shape_ops.Concatenate(dim if axis is None else axis)(*tensors)
 
 
-def stack(tensors, axis=0):
+def stack(tensors, dim=0, *, axis=None):
+    """The tensors (of one shape) joined along a new axis ``dim`` (NumPy's name ``axis`` also works)."""
     tensors = [_as_tensor(t) for t in tensors]
-    return shape_ops.Stack(axis)(*tensors)
+    return shape_ops.Stack(dim if axis is None else axis)(*tensors)
 
 
 def maximum(a, b):

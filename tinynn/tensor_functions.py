@@ -49,8 +49,9 @@ def _scan(x, dim, combine):
     return y
 
 
-def cumprod(x, dim):
-    """y_i = x_0 x_1 ... x_i along ``dim``."""
+def cumprod(x, dim, *, dtype=None):
+    """y_i = x_0 x_1 ... x_i along ``dim`` (``dtype``: x converted to it first)."""
+    x = x.in_dtype(dtype)
     return _scan(x, dim % max(x.ndim, 1), lambda later, earlier: later * earlier) if x.ndim else x * 1
 
 
@@ -241,13 +242,15 @@ def std_mean(x, dim=None, *, correction=1, keepdim=False):
     return x.std(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
 
 
-def nansum(x, dim=None, keepdim=False):
-    """The sum with NaNs counted as 0."""
+def nansum(x, dim=None, keepdim=False, *, dtype=None):
+    """The sum with NaNs counted as 0 (``dtype``: x converted to it first)."""
+    x = x.in_dtype(dtype)
     return x.masked_fill(_constant(_xp(x).isnan(x.data)), 0.0).sum(dim, keepdim)
 
 
-def nanmean(x, dim=None, keepdim=False):
-    """The mean of the elements that are not NaN."""
+def nanmean(x, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the elements that are not NaN (``dtype``: x converted to it first)."""
+    x = x.in_dtype(dtype)
     counts = (~_xp(x).isnan(x.data)).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
     return nansum(x, dim, keepdim) / _constant(counts)
 

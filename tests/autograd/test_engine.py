@@ -185,10 +185,62 @@ def test_autograd_grad_errors_are_clear():
     with pytest.raises(RuntimeError, match=r"input 1 \(shape \(1,\)\) was not used to compute the outputs"):
         tinynn.autograd.grad(y, [x, unused], retain_graph=True)
     assert tinynn.autograd.grad(y, [x, unused], allow_unused=True, retain_graph=True)[1] is None
-    with pytest.raises(RuntimeError, match="grad_outputs are needed for outputs with more than one value"):
+    with pytest.raises(RuntimeError, match="grad_outputs must be given for an output with more than one value"):
         tinynn.autograd.grad(x * 2, x)
     with pytest.raises(RuntimeError, match="input 0 does not require grad"):
         tinynn.autograd.grad(y, tinynn.tensor([1.0]))
     tinynn.autograd.grad(y, x)
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         tinynn.autograd.grad(y, x)
+
+
+def test_backward_gradient_and_inputs_keywords_like_torch(torch, rng):
+    """``gradient=`` (PyTorch's name), and ``inputs=``: only those tensors, leaves or not, get a .grad."""
+    xs, ws, gs = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(3)
+    results = {}
+    for library in (tinynn, torch):
+        x, w = library.tensor(xs, requires_grad=True), library.tensor(ws, requires_grad=True)
+        z = x * w
+        (z * z).sum().backward(inputs=[w], retain_graph=True)
+        assert x.grad is None
+        (z * z).sum().backward(inputs=[z, z])
+        assert x.grad is None
+        (x * w).backward(gradient=library.tensor(gs))
+        results[library.__name__] = (w.grad, z.grad, x.grad)
+    for mine, theirs in zip(results["tinynn"], results["torch"]):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_autograd_backward_takes_several_outputs_like_torch(torch, rng):
+    xs, gs = rng.standard_normal(3), rng.standard_normal(3)
+    grads = []
+    for library in (tinynn, torch):
+        x = library.tensor(xs, requires_grad=True)
+        library.autograd.backward([x.exp(), (x * x).sum()], [library.tensor(gs), None])
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_backward_inputs_runs_post_accumulate_hooks_and_refuses_misuse():
+    x, w = tinynn.tensor([1.0, 2.0], requires_grad=True), tinynn.tensor([3.0, 4.0], requires_grad=True)
+    seen = []
+    w.register_post_accumulate_grad_hook(lambda tensor: seen.append(tensor.grad.numpy().copy()))
+    (x * w).sum().backward(inputs=[w], retain_graph=True)
+    np.testing.assert_array_equal(seen[0], [1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"inputs\[0\] does not require grad"):
+        (x * w).sum().backward(inputs=[tinynn.tensor([1.0])], retain_graph=True)
+    with pytest.raises(ValueError, match="inputs is empty"):
+        (x * w).sum().backward(inputs=[])
+    with pytest.raises(ValueError, match=r"gradient\[0\] has shape \(3,\), output 0 has shape \(2,\)"):
+        (x * w).backward(tinynn.ones(3))
+    with pytest.raises(ValueError, match="2 outputs but 1 grad_tensors"):
+        tinynn.autograd.backward([x * w, x * w], [tinynn.ones(2)])
+
+
+def test_an_infinite_single_value_output_starts_from_one(torch):
+    """The implied starting gradient is 1, also for an output that is inf (inf * 0 + 1 would be NaN)."""
+    ours, theirs = tinynn.tensor([100.0], requires_grad=True), torch.tensor([100.0], requires_grad=True)
+    with np.errstate(over="ignore"):  # exp(100) overflows float32, on purpose
+        (gx,) = tinynn.autograd.grad(ours.exp().sum(), ours)
+    theirs.exp().sum().backward()
+    assert np.isinf(gx.numpy()[0]) and np.isinf(theirs.grad.numpy()[0])

@@ -23,6 +23,7 @@ derivative (``scale_grad_by_freq``) differentiates that gradient.
 ``grad`` runs the backward passes of the ops that lie between its outputs and its inputs only
 (and not those that made the inputs).
 """
+from .. import backend
 from . import anomaly, grad_mode, in_place
 
 
@@ -73,8 +74,72 @@ def accumulates_into_leaves():
     return _walks[-1] if _walks else True
 
 
-def backward(root, grad, retain_graph=None, create_graph=False):
-    _walk([root], [grad], create_graph if retain_graph is None else retain_graph, create_graph=create_graph)
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Add d(tensors)/d(leaf), weighted by ``grad_tensors``, into ``leaf.grad`` for every leaf that
+    requires grad (PyTorch's ``torch.autograd.backward``; ``tensor.backward()`` calls it).
+
+    ``grad_tensors``: one gradient per tensor (None, or left out, for a single-value tensor: then 1).
+    ``inputs``: only these tensors (leaves, or any tensors of the graph) receive a ``.grad``; the walk
+    then stops at them, as ``grad`` does. ``create_graph`` and ``retain_graph``: as in ``grad``."""
+    outputs, root_grads = root_gradients("backward", tensors, grad_tensors, "grad_tensors", create_graph)
+    accumulate(outputs, root_grads, retain_graph, create_graph, inputs)
+
+
+def accumulate(outputs, root_grads, retain_graph=None, create_graph=False, inputs=None):
+    """``backward`` from checked starting gradients (see ``root_gradients``)."""
+    from ..tensor import Tensor
+
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    if inputs is None:
+        _walk(outputs, root_grads, retain_graph, create_graph=create_graph)
+        return
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not inputs:
+        raise ValueError("backward: inputs is empty; leave it out to reach every leaf")
+    for position, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+            raise RuntimeError(f"backward: inputs[{position}] does not require grad")
+    captured = {id(tensor): None for tensor in inputs}
+    _walk(outputs, root_grads, retain_graph, captured, create_graph)
+    for tensor in {id(tensor): tensor for tensor in inputs}.values():
+        gradient = captured[id(tensor)]
+        if gradient is not None:
+            tensor._accumulate_grad(gradient)
+            for hook in (tensor._post_accumulate_grad_hooks or {}).values():
+                hook(tensor)
+
+
+def root_gradients(caller, outputs, given_grads, argument, create_graph):
+    """The outputs as a list, and the gradient each starts from: the given one (an array, or a
+    Tensor kept as is under create_graph), checked against the output's shape and device, or 1
+    for a single-value output."""
+    from ..tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if given_grads is None or not isinstance(given_grads, (list, tuple)):
+        given_grads = [given_grads] * len(outputs) if given_grads is None else [given_grads]
+    if len(given_grads) != len(outputs):
+        raise ValueError(f"{caller}: {len(outputs)} outputs but {len(given_grads)} {argument}")
+    root_grads = []
+    for position, (output, given) in enumerate(zip(outputs, given_grads)):
+        if not isinstance(output, Tensor) or not output.requires_grad:
+            raise RuntimeError(f"{caller}: output {position} does not require grad and has no grad_fn")
+        if given is None:
+            if output.data.size != 1:
+                raise RuntimeError(f"{caller}: {argument} must be given for an output with more than one value (a "
+                                   f"single-value output's is 1), but output {position} has shape {output.shape}; "
+                                   "pass one of that shape (or call .sum() first)")
+            root_grads.append(backend.get_array_module(output.data).ones(output.shape, dtype=output.dtype))
+            continue
+        array = given.data if isinstance(given, Tensor) else given
+        if tuple(array.shape) != output.shape:
+            raise ValueError(f"{caller}: {argument}[{position}] has shape {tuple(array.shape)}, "
+                             f"output {position} has shape {output.shape}")
+        if backend.device_of(array) != output.device:
+            raise RuntimeError(f"{caller}: {argument}[{position}] is on {backend.device_of(array)}, "
+                               f"output {position} is on {output.device}")
+        root_grads.append(given if create_graph and isinstance(given, Tensor) else array)
+    return outputs, root_grads
 
 
 def _walk(roots, root_grads, retain_graph, captured=None, create_graph=False):
@@ -172,27 +237,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     the graph is then kept unless ``retain_graph=False``."""
     from ..tensor import Tensor
 
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    outputs, root_grads = root_gradients("grad", outputs, grad_outputs, "grad_outputs", create_graph)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    root_grads = []
-    for position, (output, given) in enumerate(zip(outputs, grad_outputs)):
-        if not isinstance(output, Tensor) or not output.requires_grad:
-            raise RuntimeError(f"grad: output {position} does not require grad and has no grad_fn")
-        if given is None:
-            if output.data.size != 1:
-                raise RuntimeError(f"grad: output {position} has shape {output.shape}; grad_outputs are needed for "
-                                   "outputs with more than one value")
-            root_grads.append(output.data * 0 + 1)
-        else:
-            array = given.data if isinstance(given, Tensor) else given
-            if tuple(array.shape) != output.shape:
-                raise ValueError(f"grad: grad_outputs[{position}] has shape {tuple(array.shape)}, "
-                                 f"output {position} has shape {output.shape}")
-            root_grads.append(given if create_graph and isinstance(given, Tensor) else array)
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Tensor) or not tensor.requires_grad:
             raise RuntimeError(f"grad: input {position} does not require grad")

@@ -5,7 +5,7 @@ from ... import backend, mixed_precision
 from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...ops.erf import erf_values
-from .validation import check_float, check_not_empty
+from .validation import check_float, check_not_empty, check_tensor
 
 
 # ReLU's backward in one GPU kernel instead of a comparison and a product (see tinynn.fused).
@@ -485,9 +485,18 @@ def softshrink(input, lambd=0.5):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
-def softmin(input, dim=-1):
-    """softmax(-x) along ``dim``."""
-    return softmax(-_elementwise(input, "softmin"), dim)
+def softmin(input, dim=-1, dtype=None):
+    """softmax(-x) along ``dim`` (``dtype``: x converted to it first)."""
+    return softmax(-_converted(input, dtype, "softmin"), dim)
+
+
+def _converted(input, dtype, name):
+    """The input, converted to ``dtype`` first where one is given (PyTorch's ``dtype=`` of the
+    softmax family, e.g. float16 logits in float32), checked to be floating-point and not empty."""
+    if dtype is not None:
+        check_tensor(input, name)
+        input = input.in_dtype(dtype)
+    return _elementwise(input, name)
 
 
 def _softmax_axis(input, dim, name):
@@ -501,12 +510,16 @@ def _softmax_axis(input, dim, name):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
-def log_softmax(input, dim=-1):
+def log_softmax(input, dim=-1, dtype=None):
+    """log softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``LogSoftmax``."""
+    input = _converted(input, dtype, "log_softmax")
     return LogSoftmax(_softmax_axis(input, dim, "log_softmax"))(input)
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
-def softmax(input, dim=-1):
+def softmax(input, dim=-1, dtype=None):
+    """softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``Softmax``."""
+    input = _converted(input, dtype, "softmax")
     return Softmax(_softmax_axis(input, dim, "softmax"))(input)
 
 

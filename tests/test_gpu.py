@@ -315,3 +315,47 @@ def test_the_benchmarks_run_on_the_gpu(capsys):
     load_script("benchmarks/profile_layers.py").main(["--device", "gpu", "--batch-size", "16", "--steps", "3"])
     out = capsys.readouterr().out
     assert "features.0 Conv2d" in out and out.strip().splitlines()[-1].startswith("sum")
+
+
+def test_pytorch_device_idioms_reach_the_gpu():
+    """``device = torch.device("cuda" if torch.cuda.is_available() else "cpu")`` and what follows it."""
+    assert tinynn.cuda.is_available() and tinynn.cuda.device_count() == 1 and tinynn.cuda.current_device() == 0
+    device = tinynn.device("cuda" if tinynn.cuda.is_available() else "cpu")
+    model = MnistTiny().to(device, non_blocking=True)
+    x = tinynn.randn(2, 1, 28, 28).to(device, non_blocking=True)
+    assert x.device == "gpu" and x.device.type == "cuda" and x.device.index == 0 and x.is_cuda
+    assert model(x).device == device and repr(model(x).device) == "device(type='cuda', index=0)"
+    assert tinynn.zeros(2).cuda(0).device == tinynn.zeros(2).cuda("cuda:0").device == tinynn.zeros(2).cuda().device == "gpu"
+    assert MnistTiny().cuda(0).device == "gpu"
+    with pytest.raises(ValueError, match="one GPU"):
+        tinynn.zeros(2).cuda(1)
+    name = tinynn.cuda.get_device_name()
+    assert isinstance(name, str) and name
+    tinynn.cuda.synchronize()
+    assert tinynn.cuda.memory_reserved() >= tinynn.cuda.memory_allocated() >= 0
+    tinynn.cuda.empty_cache()
+    np.testing.assert_array_equal(x.cpu().numpy(), x.numpy(force=True))
+
+
+def test_cuda_manual_seed_reseeds_the_gpu_stream_only():
+    x = tinynn.ones(64, 64, device="gpu")
+    tinynn.manual_seed(1)
+    cpu_first = tinynn.rand(3).numpy()
+    tinynn.cuda.manual_seed(7)
+    gpu_first = F.dropout(x, 0.5).numpy()
+    cpu_second = tinynn.rand(3).numpy()
+    tinynn.manual_seed(1)  # seeds both streams with 1
+    np.testing.assert_array_equal(tinynn.rand(3).numpy(), cpu_first)
+    assert not np.array_equal(F.dropout(x, 0.5).numpy(), gpu_first)
+    state = tinynn.get_rng_state()
+    tinynn.cuda.manual_seed_all(7)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), gpu_first)
+    np.testing.assert_array_equal(tinynn.rand(3).numpy(), cpu_second)  # the CPU stream went on
+    tinynn.manual_seed(7)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), gpu_first)
+    tinynn.set_rng_state(state)  # the GPU stream of seed 1, one draw in
+    tinynn.manual_seed(1)
+    F.dropout(x, 0.5)
+    expected = F.dropout(x, 0.5).numpy()
+    tinynn.set_rng_state(state)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), expected)

@@ -1,6 +1,8 @@
 """PyTorch's tensor API, function by function: each case is one expression written once and run
 with ``torch`` and with ``tinynn`` on the same values; outputs must agree (values, dtypes of
 indices, tuple structure) and so must the gradients of float outputs, on every device."""
+import pickle
+
 import numpy as np
 import pytest
 
@@ -198,3 +200,51 @@ def test_softmax_dtype_takes_integer_input_as_torch(torch):
     assert_close(ours, theirs, rtol=1e-6, atol=1e-7)
     with pytest.raises(TypeError, match="floating-point"):
         tinynn.softmax(tinynn.tensor([1, 2, 3]), 0)
+
+
+def test_devices_by_pytorch_names():
+    cpu, gpu = tinynn.device("cpu"), tinynn.device("cuda:0")
+    assert cpu == "cpu" and cpu.type == "cpu" and cpu.index is None and repr(cpu) == "device(type='cpu')"
+    assert gpu == tinynn.device("gpu") == tinynn.device("cuda", 0) == tinynn.device("cuda") == "gpu"
+    assert gpu.type == "cuda" and gpu.index == 0 and repr(gpu) == "device(type='cuda', index=0)" and str(gpu) == "gpu"
+    x = tinynn.zeros(2)
+    assert isinstance(x.device, tinynn.device) and x.device == cpu and x.device.type == "cpu"
+    assert isinstance(tinynn.nn.Linear(2, 2).device, tinynn.device)
+    restored = pickle.loads(pickle.dumps(gpu))
+    assert isinstance(restored, tinynn.device) and restored.type == "cuda"
+    for name, index in (("cuda:1", None), ("cuda", 1), ("cpu", 3)):
+        with pytest.raises(ValueError, match="one GPU"):
+            tinynn.device(name, index)
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        tinynn.device("tpu")
+    assert x.to(cpu) is x and x.to("cpu", non_blocking=True) is x and x.to(tinynn.float32) is x
+    copied = x.to(cpu, copy=True)
+    assert copied is not x and not np.shares_memory(copied.data, x.data)
+    np.testing.assert_array_equal(x.numpy(force=True), [0, 0])
+    leaf = tinynn.ones(2, requires_grad=True)
+    (leaf.to(tinynn.float64, copy=True) * 3).sum().backward()
+    np.testing.assert_array_equal(leaf.grad.numpy(), [3, 3])
+
+
+def test_cuda_questions_are_answered_where_there_is_no_gpu():
+    available = tinynn.gpu_available()
+    assert tinynn.cuda.is_available() is available and tinynn.cuda.device_count() == int(available)
+    if available:
+        assert tinynn.cuda.current_device() == 0
+        return
+    for question in (tinynn.cuda.current_device, tinynn.cuda.get_device_name, tinynn.cuda.synchronize):
+        with pytest.raises(tinynn.DeviceError, match="GPU was requested"):
+            question()
+    with pytest.raises(tinynn.DeviceError):
+        tinynn.zeros(2).cuda()
+    assert tinynn.cuda.memory_allocated() == tinynn.cuda.memory_reserved() == 0
+    tinynn.cuda.empty_cache()
+
+
+def test_seed_draws_a_fresh_seed_and_seeds_with_it():
+    first = tinynn.seed()
+    assert tinynn.initial_seed() == first
+    values = tinynn.rand(3).numpy()
+    tinynn.manual_seed(first)
+    np.testing.assert_array_equal(tinynn.rand(3).numpy(), values)
+    assert tinynn.seed() != first

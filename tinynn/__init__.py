@@ -10,10 +10,10 @@ import numpy as np
 
 from . import autograd, backend, blas, memory
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
-from .backend import DeviceError, gpu_available
+from .backend import DeviceError, device, gpu_available
 from .mixed_precision import autocast, get_autocast_dtype, is_autocast_enabled
 from .blas import set_blas_threads
-from .random import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
                      ones, ones_like, pad, rand, randint, randn, stack, tensor, where, zeros, zeros_like)
 
@@ -24,7 +24,7 @@ blas.configure_from_environment()
 
 from . import functions  # noqa: E402
 from .functions import *  # noqa: E402,F401,F403  (torch.sum, torch.einsum, ...: PyTorch's module-level functions)
-from . import amp, data, distributions, func, guard, linalg, nn, optim, special, utils, viz  # noqa: E402  (they build on the Tensor defined above)
+from . import amp, cuda, data, distributions, func, guard, linalg, nn, optim, special, utils, viz  # noqa: E402  (they build on the Tensor defined above)
 from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
@@ -33,7 +33,7 @@ __all__ = [
     "Tensor", "Generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
     "randint", "arange", "from_numpy", "matmul", "bmm", "maximum", "minimum", "where", "gather", "pad", "concatenate",
     "cat", "concat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
-    "initial_seed", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save",
+    "initial_seed", "seed", "device", "cuda", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save",
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions",
     "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "int32", "int64", "long", "uint8",

@@ -65,6 +65,16 @@ def canonical_device(device):
     return GPU if _DEVICE_NAMES[name] == GPU else CPU
 
 
+def gpu_device(index=None):
+    """The GPU, named as ``Tensor.cuda(device)`` and ``Module.cuda(device)`` may name it: None, 0,
+    ``"cuda"``, ``"cuda:0"``, ``"gpu"`` (tinynn uses one GPU)."""
+    if index is None or (isinstance(index, int) and not isinstance(index, bool) and index == 0):
+        return GPU
+    if isinstance(index, str) and canonical_device(index) == GPU:
+        return GPU
+    raise ValueError(f"cuda: no GPU {index!r}: tinynn uses one GPU, device 0 ('cuda:0', alias 'gpu')")
+
+
 def _import_cupy():
     try:
         import cupy

@@ -20,17 +20,39 @@ _DEFAULT_SEED = 0
 _cpu_generator = np.random.Generator(np.random.PCG64(_DEFAULT_SEED))
 _gpu_generator = None
 _gpu_draws = None  # (kinds, sequence) to make again when the GPU generator is next created
-_seed = _DEFAULT_SEED
+_seed = _gpu_seed = _DEFAULT_SEED
+
+
+def _checked_seed(seed, name):
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"{name}: expected an int seed, got {type(seed).__name__}")
+    return int(seed)
 
 
 def manual_seed(seed):
     """Seed every tinynn random source (CPU, and the GPU one if CuPy is in use)."""
-    global _cpu_generator, _gpu_generator, _gpu_draws, _seed
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__}")
-    _seed = int(seed)
+    global _cpu_generator, _seed
+    _seed = _checked_seed(seed, "manual_seed")
     _cpu_generator = np.random.Generator(np.random.PCG64(_seed))
+    manual_seed_gpu(_seed)
+
+
+def manual_seed_gpu(seed):
+    """Seed the GPU's generator only (``tinynn.cuda.manual_seed``); the CPU's stream goes on."""
+    global _gpu_generator, _gpu_draws, _gpu_seed
+    _gpu_seed = _checked_seed(seed, "manual_seed")
     _gpu_generator, _gpu_draws = None, None  # recreated from the new seed on first GPU use
+
+
+def seed():
+    """Seed every generator from fresh entropy (a different stream each run); returns the seed."""
+    new_seed = _fresh_seed()
+    manual_seed(new_seed)
+    return new_seed
+
+
+def _fresh_seed():
+    return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
 class RecordedGenerator:
@@ -100,7 +122,7 @@ def generator_for(xp):
         return _cpu_generator
     global _gpu_draws
     if _gpu_generator is None:
-        _gpu_generator, _gpu_draws = RecordedGenerator(xp, _seed, replay=_gpu_draws), None
+        _gpu_generator, _gpu_draws = RecordedGenerator(xp, _gpu_seed, replay=_gpu_draws), None
     return _gpu_generator
 
 
@@ -111,15 +133,16 @@ def get_rng_state():
         kinds, sequence = _gpu_generator.kinds, _gpu_generator.sequence
     else:
         kinds, sequence = _gpu_draws if _gpu_draws is not None else ([], [])
-    return {"seed": _seed, "cpu": _cpu_generator.bit_generator.state, "gpu_kinds": [list(kind) for kind in kinds],
-            "gpu_draws": np.asarray(sequence, dtype=np.int32)}
+    return {"seed": _seed, "cpu": _cpu_generator.bit_generator.state, "gpu_seed": _gpu_seed,
+            "gpu_kinds": [list(kind) for kind in kinds], "gpu_draws": np.asarray(sequence, dtype=np.int32)}
 
 
 def set_rng_state(state):
     """Restore a ``get_rng_state`` snapshot; the GPU generator makes its logged draws again when
     it is next used (states saved before the GPU log existed restart the GPU stream from the seed)."""
-    global _cpu_generator, _gpu_generator, _gpu_draws, _seed
+    global _cpu_generator, _gpu_generator, _gpu_draws, _seed, _gpu_seed
     _seed = int(state["seed"])
+    _gpu_seed = int(state.get("gpu_seed", _seed))  # (states saved before the GPU had a seed of its own)
     _cpu_generator = np.random.Generator(np.random.PCG64(_seed))
     _cpu_generator.bit_generator.state = state["cpu"]
     _gpu_generator = None
@@ -132,13 +155,14 @@ def seeded_for(seed):
     """Inside, every tinynn draw (CPU or GPU) comes from generators seeded with ``seed``; the global
     generators are put back untouched afterwards. Running the same code twice under the same seed
     draws the same numbers (``tinynn.utils.checkpoint``'s replay)."""
-    global _cpu_generator, _gpu_generator, _gpu_draws, _seed
-    saved = _cpu_generator, _gpu_generator, _gpu_draws, _seed
-    _cpu_generator, _gpu_generator, _gpu_draws, _seed = np.random.Generator(np.random.PCG64(seed)), None, None, seed
+    global _cpu_generator, _gpu_generator, _gpu_draws, _seed, _gpu_seed
+    saved = _cpu_generator, _gpu_generator, _gpu_draws, _seed, _gpu_seed
+    _cpu_generator, _gpu_generator, _gpu_draws = np.random.Generator(np.random.PCG64(seed)), None, None
+    _seed = _gpu_seed = seed
     try:
         yield
     finally:
-        _cpu_generator, _gpu_generator, _gpu_draws, _seed = saved
+        _cpu_generator, _gpu_generator, _gpu_draws, _seed, _gpu_seed = saved
 
 
 def uint16_like_layout(xp, like):
@@ -169,15 +193,13 @@ class Generator:
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-            raise TypeError(f"Generator.manual_seed: expected an int seed, got {type(seed).__name__}")
-        self._seed = int(seed)
+        self._seed = _checked_seed(seed, "Generator.manual_seed")
         self.numpy = np.random.Generator(np.random.PCG64(self._seed))
         return self
 
     def seed(self):
         """Reseed from fresh entropy; returns the new seed."""
-        self.manual_seed(int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1))
+        self.manual_seed(_fresh_seed())
         return self._seed
 
     def initial_seed(self):

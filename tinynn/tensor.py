@@ -182,8 +182,9 @@ class Tensor:
         return self._in_place(name, lambda x: x._constant(array))
 
     # ----- conversion -------------------------------------------------------------------
-    def numpy(self):
-        """A NumPy array of the values (copied from the GPU where needed)."""
+    def numpy(self, force=False):
+        """A NumPy array of the values: this tensor's memory on the CPU, a copy from the GPU.
+        (``force``: PyTorch's leave to convert a tensor that requires grad, which tinynn gives always.)"""
         return backend.to_device(self.data, backend.CPU)
 
     def __array__(self, dtype=None, copy=None):
@@ -209,9 +210,11 @@ class Tensor:
             raise RuntimeError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
         return bool(self.item())
 
-    def to(self, device=None, dtype=None):
+    def to(self, device=None, dtype=None, non_blocking=False, copy=False):
         """A tensor on ``device`` and/or of ``dtype`` (``device`` may be a dtype, or a tensor whose
-        device and dtype to take, as in PyTorch); differentiable (the gradient moves back)."""
+        device and dtype to take, as in PyTorch); differentiable (the gradient moves back). Itself
+        when nothing changes, unless ``copy``. ``non_blocking`` is PyTorch's hint to overlap a copy
+        with other work; tinynn's copies between devices complete before ``to`` returns."""
         from .ops.conversion import AsType, ToDevice
 
         if isinstance(device, Tensor):
@@ -223,7 +226,7 @@ class Tensor:
             out = ToDevice(backend.canonical_device(device))(out)
         if dtype is not None and np.dtype(dtype) != out.dtype:
             out = AsType(np.dtype(dtype))(out)
-        return out
+        return out.clone() if copy and out is self else out
 
     def cpu(self):
         return self.to("cpu")
@@ -231,7 +234,9 @@ class Tensor:
     def gpu(self):
         return self.to("gpu")
 
-    cuda = gpu
+    def cuda(self, device=None, non_blocking=False):
+        """This tensor on the GPU (``device``: None, 0, ``"cuda:0"``: tinynn uses one GPU)."""
+        return self.to(backend.gpu_device(device), non_blocking=non_blocking)
 
     def float(self):
         return self.to(dtype=np.float32)
@@ -894,9 +899,10 @@ class Tensor:
 
     clip_ = clamp_
 
-    def copy_(self, source):
+    def copy_(self, source, non_blocking=False):
         """Copy ``source``'s values (broadcast to this shape, converted to this dtype and device);
-        the gradient flows to ``source`` (summed over the broadcast), none to the old values."""
+        the gradient flows to ``source`` (summed over the broadcast), none to the old values.
+        (``non_blocking``: as in ``to``.)"""
         def copied(x):
             values = source if isinstance(source, Tensor) else Tensor(source)
             return x._replaced_by(values.to(x.device, x.dtype))

@@ -244,9 +244,10 @@ class Module:
                 tensor.grad.data = convert(tensor.grad.data)
         return self
 
-    def to(self, device=None, dtype=None):
+    def to(self, device=None, dtype=None, non_blocking=False):
         """Move parameters and buffers to ``device`` and/or cast floating ones to ``dtype``
-        (``device`` may be a dtype, or a tensor whose device and dtype to take, as in PyTorch)."""
+        (``device`` may be a dtype, or a tensor whose device and dtype to take, as in PyTorch;
+        ``non_blocking``: as in ``Tensor.to``)."""
         if isinstance(device, Tensor):
             device, dtype = device.device, device.dtype
         elif device is not None and not isinstance(device, str) and dtype is None:
@@ -264,7 +265,9 @@ class Module:
     def gpu(self):
         return self.to("gpu")
 
-    cuda = gpu
+    def cuda(self, device=None):
+        """Every parameter and buffer on the GPU (``device``: None, 0, ``"cuda:0"``: tinynn uses one GPU)."""
+        return self.to(backend.gpu_device(device))
 
     def float(self):
         return self.to(dtype=np.float32)

@@ -116,8 +116,10 @@ def test_a_file_that_would_run_code_is_refused_naming_what_it_asked_for(tmp_path
             return os.system, ("echo this must not run",)
 
     path = _archive(tmp_path, pickle.dumps({"weight": RunsCode()}, protocol=2))
-    with pytest.raises(CheckpointError, match=r"names (posix|os|nt)\.system, which tinynn does not load"):
-        tinynn.load(path)
+    for weights_only in (None, True):
+        with pytest.raises(CheckpointError, match=r"names (posix|os|nt)\.system, which tinynn does not load .* if you "
+                                                  r"trust the file, load\(\.\.\., weights_only=False\)"):
+            tinynn.load(path, weights_only=weights_only)
 
 
 def test_a_tensor_reaching_outside_its_storage_is_refused(tmp_path):
@@ -141,5 +143,43 @@ def test_other_torch_files_are_clear_errors(torch, tmp_path):
     with pytest.raises(CheckpointError, match="cut.pt is not a readable tinynn checkpoint"):
         tinynn.load(tmp_path / "cut.pt")
     torch.save({"module": torch.nn.Linear(2, 2)}, tmp_path / "pickled_module.pt")
-    with pytest.raises(CheckpointError, match="names torch.nn.modules.linear.Linear, which tinynn does not load"):
-        tinynn.load(tmp_path / "pickled_module.pt")
+    for weights_only in (None, True, False):  # PyTorch's own classes need PyTorch, trusted or not
+        with pytest.raises(CheckpointError, match="names torch.nn.modules.linear.Linear, a PyTorch object other than "
+                                                  "tensors and plain data .* save its state_dict"):
+            tinynn.load(tmp_path / "pickled_module.pt", weights_only=weights_only)
+
+
+def test_weights_only_false_loads_the_other_objects_of_a_trusted_file(torch, tmp_path):
+    """A training checkpoint with the run's argparse.Namespace beside the weights, as scripts save it."""
+    import argparse
+
+    torch.save({"args": argparse.Namespace(lr=0.1, epochs=3), "w": torch.arange(3.0)}, tmp_path / "run.pt")
+    with pytest.raises(CheckpointError, match=r"names argparse\.Namespace, which tinynn does not load"):
+        tinynn.load(tmp_path / "run.pt")
+    loaded = tinynn.load(tmp_path / "run.pt", map_location="cpu", weights_only=False)
+    assert loaded["args"] == argparse.Namespace(lr=0.1, epochs=3)
+    np.testing.assert_array_equal(loaded["w"].numpy(), [0, 1, 2])
+    tinynn.save({"w": tinynn.ones(2)}, tmp_path / "own.npz")  # tinynn's own files: weights and plain data only
+    for weights_only in (None, True, False):
+        np.testing.assert_array_equal(tinynn.load(tmp_path / "own.npz", weights_only=weights_only)["w"].numpy(), [1, 1])
+
+
+def test_save_and_load_through_file_objects_as_torch(torch):
+    """torch.save(obj, buffer) / torch.load(buffer), both ways and in both formats."""
+    import io
+
+    state = {"w": tinynn.arange(4).float(), "step": 7}
+    for format in ("tinynn", "torch"):
+        buffer = io.BytesIO()
+        tinynn.save(state, buffer, format=format)
+        buffer.seek(0)
+        loaded = tinynn.load(buffer)
+        assert loaded["step"] == 7
+        np.testing.assert_array_equal(loaded["w"].numpy(), [0, 1, 2, 3])
+    buffer.seek(0)
+    theirs = torch.load(buffer, weights_only=True)
+    np.testing.assert_array_equal(theirs["w"].numpy(), [0, 1, 2, 3])
+    buffer = io.BytesIO()
+    torch.save({"w": torch.ones(3)}, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(tinynn.load(buffer, weights_only=True)["w"].numpy(), [1, 1, 1])

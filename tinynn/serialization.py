@@ -75,25 +75,35 @@ def _decode(node, arrays):
     return node
 
 
-def save(obj, path, format=None):
-    """Write ``obj`` (a state dict, or nested dicts/lists of tensors, arrays and plain values) to ``path``:
-    in tinynn's ``.npz`` format, or with ``format="torch"`` (the default for a path ending in ``.pt`` or
-    ``.pth``) as ``torch.save`` writes it, for ``torch.load`` (see tinynn/torch_format.py)."""
-    path = os.fspath(path)
+def save(obj, f, format=None):
+    """Write ``obj`` (a state dict, or nested dicts/lists of tensors, arrays and plain values) to ``f``,
+    a path (written atomically: the old file stays whole until the new one is) or a binary file
+    object such as ``io.BytesIO``: in tinynn's ``.npz`` format, or with ``format="torch"`` (the
+    default for a name ending in ``.pt`` or ``.pth``) as ``torch.save`` writes it, for ``torch.load``
+    (see tinynn/torch_format.py)."""
+    to_file = hasattr(f, "write")
+    name = str(getattr(f, "name", "")) if to_file else os.fspath(f)
     if format is None:
-        format = "torch" if path.endswith((".pt", ".pth")) else "tinynn"
+        format = "torch" if name.endswith((".pt", ".pth")) else "tinynn"
     if format == "torch":
         from . import torch_format
 
-        _write_atomically(path, lambda file: torch_format.write(obj, file, _archive_name(path)))
-        return
-    if format != "tinynn":
+        def write(file):
+            torch_format.write(obj, file, _archive_name(name))
+    elif format == "tinynn":
+        arrays = []
+        structure = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays)}
+        entries = {f"a{i}": array for i, array in enumerate(arrays)}
+        entries["__structure__"] = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
+
+        def write(file):
+            np.savez(file, **entries)
+    else:
         raise ValueError(f"save: format must be 'tinynn' or 'torch', got {format!r}")
-    arrays = []
-    structure = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays)}
-    entries = {f"a{i}": array for i, array in enumerate(arrays)}
-    entries["__structure__"] = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
-    _write_atomically(path, lambda file: np.savez(file, **entries))
+    if to_file:
+        write(f)
+    else:
+        _write_atomically(name, write)
 
 
 def _archive_name(path):
@@ -133,19 +143,25 @@ def _fsync_folder(folder):
         os.close(descriptor)
 
 
-def load(path, map_location=None):
-    """Read what ``save`` wrote, or a file ``torch.save`` wrote (its tensors, numbers, strings and
-    containers; nothing that could run code); tensors come back on the CPU (or on ``map_location``)."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"load: no such file: {path}")
-    with open(path, "rb") as file:
-        content = file.read()
+def load(f, map_location=None, *, weights_only=None):
+    """Read what ``save`` wrote, or a file ``torch.save`` wrote, from ``f`` (a path or a binary file
+    object); tensors come back on the CPU (or on ``map_location``). From PyTorch files tinynn reads
+    tensors, numbers, strings and containers, nothing that could run code; where the file is trusted,
+    ``weights_only=False`` (as PyTorch's) also loads the other Python objects it holds (an
+    ``argparse.Namespace`` saved beside the weights, say). tinynn's own files hold nothing else."""
+    if hasattr(f, "read"):
+        path, content = str(getattr(f, "name", "the file object")), f.read()
+    else:
+        path = os.fspath(f)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"load: no such file: {path}")
+        with open(path, "rb") as file:
+            content = file.read()
     from . import torch_format
 
     if torch_format.is_torch_archive(content):
         try:
-            return torch_format.load(content, path, map_location)
+            return torch_format.load(content, path, map_location, weights_only=weights_only is not False)
         except CheckpointError:
             raise
         except (zipfile.BadZipFile, KeyError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as error:

@@ -130,17 +130,26 @@ SAFE_GLOBALS.update({("torch", name): np.dtype(dtype) for name, dtype in DTYPES.
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, archive, prefix, path):
+    """Resolves the names of SAFE_GLOBALS only; ``trusted`` (``load(weights_only=False)``) also the
+    names of other Python modules, which may run their code, as PyTorch's full unpickling does."""
+
+    def __init__(self, file, archive, prefix, path, trusted=False):
         super().__init__(file)
-        self.archive, self.prefix, self.path, self.storages = archive, prefix, path, {}
+        self.archive, self.prefix, self.path, self.storages, self.trusted = archive, prefix, path, {}, trusted
 
     def find_class(self, module, name):
         found = SAFE_GLOBALS.get((module, name))
-        if found is None:
-            raise CheckpointError(f"load: {self.path} names {module}.{name}, which tinynn does not load (it reads "
-                                   "tensors, numbers, strings, lists, tuples and dicts from PyTorch files, nothing that "
-                                   "could run code)")
-        return found
+        if found is not None:
+            return found
+        if module.split(".")[0] == "torch":
+            raise CheckpointError(f"load: {self.path} names {module}.{name}, a PyTorch object other than tensors and "
+                                  "plain data (a whole pickled module?), which needs PyTorch itself; save its "
+                                  "state_dict() instead")
+        if self.trusted:
+            return super().find_class(module, name)
+        raise CheckpointError(f"load: {self.path} names {module}.{name}, which tinynn does not load (it reads tensors, "
+                              "numbers, strings, lists, tuples and dicts from PyTorch files, nothing that could run "
+                              "code); if you trust the file, load(..., weights_only=False) loads its other objects")
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
@@ -164,8 +173,9 @@ class _Unpickler(pickle.Unpickler):
         return array.astype(np.dtype(dtype).newbyteorder("="), copy=False)
 
 
-def load(content, path, map_location=None):
-    """The object a torch.save archive (``content``, bytes) holds, with tinynn Tensors for its tensors."""
+def load(content, path, map_location=None, weights_only=True):
+    """The object a torch.save archive (``content``, bytes) holds, with tinynn Tensors for its tensors
+    (``weights_only=False``: with the other Python objects it holds, see ``_Unpickler``)."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         pickled = [name for name in archive.namelist() if name.endswith("data.pkl") and name.count("/") <= 1]
         if len(pickled) != 1:
@@ -174,7 +184,7 @@ def load(content, path, map_location=None):
         byteorder = f"{prefix}byteorder"
         if byteorder in archive.namelist() and archive.read(byteorder).strip() != b"little":
             raise CheckpointError(f"load: {path} was written on a big-endian machine, which tinynn does not read")
-        obj = _Unpickler(io.BytesIO(archive.read(pickled[0])), archive, prefix, path).load()
+        obj = _Unpickler(io.BytesIO(archive.read(pickled[0])), archive, prefix, path, not weights_only).load()
     if map_location is not None:
         obj = _to_device(obj, map_location)
     return obj

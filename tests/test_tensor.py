@@ -95,3 +95,22 @@ def test_item_assignment_writes_in_place():
     with tinynn.no_grad():
         leaf[0] = 3.0
     assert leaf.numpy().tolist() == [3.0, 1.0]
+
+
+def test_assigning_data_swaps_the_values_as_pytorch(device):
+    """``layer.weight.data = tensor`` (PyTorch's way to load or tie weights) swaps in the tensor's
+    array, shared; the parameter stays the module's and trains."""
+    layer = tinynn.nn.Linear(3, 2).to(device)
+    new = tinynn.tensor(np.arange(6.0).reshape(2, 3), device=device)
+    layer.weight.data = new
+    assert layer.weight.data is new.data and isinstance(layer.weight, tinynn.nn.Parameter)
+    assert layer.weight is dict(layer.named_parameters())["weight"]
+    layer(tinynn.ones(1, 3, device=device)).sum().backward()
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), np.ones((2, 3)))
+    layer.weight.data = np.zeros((4, 3), np.float32) if device == "cpu" else tinynn.zeros(4, 3, device=device).data
+    assert layer.weight.shape == (4, 3)  # as in PyTorch, .data may change the shape
+    scalar = tinynn.tensor(1.0, dtype=tinynn.float64)
+    scalar.data = scalar.data * 3  # NumPy's arithmetic on a 0-d array gives a NumPy scalar
+    assert float(scalar) == 3.0 and isinstance(scalar.data, np.ndarray)
+    with pytest.raises(TypeError, match="data: expected a tinynn.Tensor, a NumPy array or a CuPy array, got list"):
+        layer.weight.data = [1.0, 2.0]

@@ -41,11 +41,28 @@ class Tensor:
     @classmethod
     def _from_op(cls, data, requires_grad):
         tensor = cls.__new__(cls)
-        tensor.data, tensor.grad, tensor.grad_fn, tensor.name = data, None, None, None
+        tensor._array, tensor.grad, tensor.grad_fn, tensor.name = data, None, None, None
         tensor._grad_hooks, tensor._retains_grad, tensor._requires_grad = {}, False, requires_grad
         return tensor
 
     # ----- properties -------------------------------------------------------------------
+    @property
+    def data(self):
+        """The NumPy (CPU) or CuPy (GPU) array holding the values: what every op computes with.
+        (PyTorch's ``.data`` is a tensor sharing the values; here it is the array itself.)"""
+        return self._array
+
+    @data.setter
+    def data(self, values):
+        """Swap in new values, as PyTorch's ``param.data = ...``: an array, or a tensor's (shared)."""
+        if isinstance(values, Tensor):
+            values = values._array
+        elif isinstance(values, np.generic):  # what NumPy's arithmetic on 0-d arrays gives
+            values = np.asarray(values)
+        if not (isinstance(values, np.ndarray) or backend.is_gpu_array(values)):
+            raise TypeError(f"data: expected a tinynn.Tensor, a NumPy array or a CuPy array, got {type(values).__name__}")
+        self._array = values
+
     @property
     def requires_grad(self):
         return self._requires_grad

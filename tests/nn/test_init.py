@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tinynn
+from tinynn import nn
 from tinynn.nn import init
 
 
@@ -85,3 +86,18 @@ def test_sparse_zeroes_the_share_of_every_column_asked_for():
     assert 0.2 < weights[weights != 0].std() < 1.0
     with pytest.raises(ValueError, match="sparse_: expected a 2-D tensor"):
         init.sparse_(tinynn.zeros(3), 0.5)
+
+
+def test_initialisers_fill_a_parameters_data_array_as_pytorch_code_passes_it(device):
+    """DCGAN's ``weights_init``: ``nn.init.normal_(m.weight.data, 0.0, 0.02)``, on the array itself."""
+    conv, norm = nn.Conv2d(3, 8, 3).to(device), nn.BatchNorm2d(8).to(device)
+    tinynn.manual_seed(4)
+    assert nn.init.normal_(conv.weight.data, 0.0, 0.02) is conv.weight.data
+    nn.init.normal_(norm.weight.data, 1.0, 0.02)
+    nn.init.constant_(norm.bias.data, 0)
+    tinynn.manual_seed(4)
+    expected = nn.init.normal_(tinynn.zeros(8, 3, 3, 3), 0.0, 0.02)
+    np.testing.assert_array_equal(conv.weight.numpy(), expected.numpy())
+    assert abs(float(norm.weight.mean()) - 1) < 0.05 and float(norm.bias.abs().sum()) == 0
+    with pytest.raises(TypeError, match=r"xavier_uniform_: expected a tinynn.Tensor \(or its .data array\), got list"):
+        nn.init.xavier_uniform_([[1.0, 2.0]])

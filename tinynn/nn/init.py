@@ -3,12 +3,14 @@
 All draws come from tinynn's seeded generator (``tinynn.manual_seed``) on the CPU, then move to
 the tensor's device, so a seed gives the same initial weights on CPU and GPU.
 """
+import functools
 import math
 
 import numpy as np
 
 from .. import backend, random
 from ..autograd import in_place, no_grad
+from ..tensor import Tensor
 
 
 def calculate_fan_in_and_fan_out(tensor):
@@ -38,6 +40,21 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
+def _also_on_arrays(initialise):
+    """Let ``initialise`` also fill a parameter's ``.data`` array, as PyTorch code writes it
+    (``nn.init.normal_(m.weight.data, 0.0, 0.02)``): through a tensor sharing the array's memory."""
+    @functools.wraps(initialise)
+    def initialise_tensor_or_array(tensor, *args, **kwargs):
+        if isinstance(tensor, Tensor):
+            return initialise(tensor, *args, **kwargs)
+        if isinstance(tensor, np.ndarray) or backend.is_gpu_array(tensor):
+            initialise(Tensor(tensor), *args, **kwargs)
+            return tensor
+        raise TypeError(f"{initialise.__name__}: expected a tinynn.Tensor (or its .data array), got "
+                        f"{type(tensor).__name__}")
+    return initialise_tensor_or_array
+
+
 def _fill(tensor, values):
     with no_grad():
         tensor.data[...] = backend.to_device(values.astype(tensor.dtype), tensor.device)
@@ -45,14 +62,17 @@ def _fill(tensor, values):
     return tensor
 
 
+@_also_on_arrays
 def uniform_(tensor, a=0.0, b=1.0):
     return _fill(tensor, random.cpu_generator().uniform(a, b, size=tensor.shape))
 
 
+@_also_on_arrays
 def normal_(tensor, mean=0.0, std=1.0):
     return _fill(tensor, random.cpu_generator().normal(mean, std, size=tensor.shape))
 
 
+@_also_on_arrays
 def constant_(tensor, value):
     with no_grad():
         tensor.data[...] = value
@@ -60,14 +80,17 @@ def constant_(tensor, value):
     return tensor
 
 
+@_also_on_arrays
 def zeros_(tensor):
     return constant_(tensor, 0.0)
 
 
+@_also_on_arrays
 def ones_(tensor):
     return constant_(tensor, 1.0)
 
 
+@_also_on_arrays
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     """U(-bound, bound) with bound = gain * sqrt(3 / fan).  PyTorch's Conv2d and Linear use a=sqrt(5),
     which gives bound = 1 / sqrt(fan_in)."""
@@ -77,24 +100,28 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     return uniform_(tensor, -bound, bound)
 
 
+@_also_on_arrays
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
     return normal_(tensor, 0.0, std)
 
 
+@_also_on_arrays
 def xavier_uniform_(tensor, gain=1.0):
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
 
 
+@_also_on_arrays
 def xavier_normal_(tensor, gain=1.0):
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot and Bengio)."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
+@_also_on_arrays
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     """N(mean, std^2) restricted to [a, b] (absolute bounds, as PyTorch): values outside are drawn
     again until none is left, which is exactly the truncated distribution."""
@@ -109,6 +136,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     return _fill(tensor, values)
 
 
+@_also_on_arrays
 def orthogonal_(tensor, gain=1.0):
     """A (semi-)orthogonal matrix (Saxe et al.): the tensor seen as (rows, everything else) gets
     orthonormal rows or columns, whichever are fewer, times ``gain``. From the QR decomposition of
@@ -125,6 +153,7 @@ def orthogonal_(tensor, gain=1.0):
     return _fill(tensor, gain * matrix.reshape(tensor.shape))
 
 
+@_also_on_arrays
 def eye_(tensor):
     """The identity matrix of a 2-D tensor (ones on the diagonal of a non-square one)."""
     if tensor.ndim != 2:
@@ -132,6 +161,7 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tensor.shape))
 
 
+@_also_on_arrays
 def dirac_(tensor, groups=1):
     """A convolution kernel (3-, 4- or 5-D) that passes its input through: a 1 at the centre of
     kernel [d, d] for the first min(out / groups, in) channels of each group, zeros elsewhere."""
@@ -147,6 +177,7 @@ def dirac_(tensor, groups=1):
     return _fill(tensor, values)
 
 
+@_also_on_arrays
 def sparse_(tensor, sparsity, std=0.01):
     """A 2-D tensor of N(0, std^2) draws with ceil(sparsity * rows) entries of every column zero,
     at rows chosen at random per column (Martens, 2010)."""

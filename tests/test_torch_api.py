@@ -248,3 +248,35 @@ def test_seed_draws_a_fresh_seed_and_seeds_with_it():
     tinynn.manual_seed(first)
     np.testing.assert_array_equal(tinynn.rand(3).numpy(), values)
     assert tinynn.seed() != first
+
+
+def test_module_level_names_pytorch_scripts_use(torch):
+    assert tinynn.pi == torch.pi and tinynn.e == torch.e and tinynn.inf == torch.inf and np.isnan(tinynn.nan)
+    assert tinynn.zeros(2, 3)[:, tinynn.newaxis].shape == torch.zeros(2, 3)[:, torch.newaxis].shape == (2, 1, 3)
+    assert tinynn.int is np.int32 and tinynn.short is np.int16
+    assert tinynn.finfo(tinynn.float32).eps == torch.finfo(torch.float32).eps
+    assert tinynn.finfo(tinynn.float16).max == torch.finfo(torch.float16).max
+    assert tinynn.iinfo(tinynn.int64).max == torch.iinfo(torch.int64).max
+    x = tinynn.tensor([1.5, 2.0, -3.0], requires_grad=True)
+    y = tinynn.pow(x, 2) + tinynn.pow(2.0, x).sum() * 0
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0, -6.0])
+    for name, dtype in (("short", np.int16), ("char", np.int8), ("byte", np.uint8), ("int", np.int32)):
+        assert getattr(tinynn.tensor([1.0, 2.0]), name)().dtype == dtype == np.dtype(str(getattr(torch.tensor([1.0]), name)().dtype)[6:])
+
+
+def test_set_num_threads_sets_the_threads_of_blocked_cpu_work():
+    before = tinynn.get_num_threads()
+    x = tinynn.tensor(np.random.default_rng(0).standard_normal((64, 8, 20, 20)).astype(np.float32))
+    conv = tinynn.nn.Conv2d(8, 8, 3)
+    expected = conv(x).numpy()
+    try:
+        tinynn.set_num_threads(1)
+        assert tinynn.get_num_threads() == 1
+        np.testing.assert_array_equal(conv(x).numpy(), expected)  # the same bits on any thread count
+        tinynn.set_num_threads(3)
+        np.testing.assert_array_equal(conv(x).numpy(), expected)
+        with pytest.raises(ValueError, match="set_num_threads: expected a positive int, got 0"):
+            tinynn.set_num_threads(0)
+    finally:
+        tinynn.set_num_threads(before)

@@ -13,6 +13,7 @@ from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import DeviceError, device, gpu_available
 from .mixed_precision import autocast, get_autocast_dtype, is_autocast_enabled
 from .blas import set_blas_threads
+from .parallel import get_num_threads, set_num_threads
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
                      ones, ones_like, pad, rand, randint, randn, stack, tensor, where, zeros, zeros_like)
@@ -33,18 +34,23 @@ __all__ = [
     "Tensor", "Generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
     "randint", "arange", "from_numpy", "matmul", "bmm", "maximum", "minimum", "where", "gather", "pad", "concatenate",
     "cat", "concat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
-    "initial_seed", "seed", "device", "cuda", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "save",
+    "initial_seed", "seed", "device", "cuda", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "set_num_threads",
+    "get_num_threads", "save",
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions",
     "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
-    "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "int32", "int64", "long", "uint8",
-    "bool",
+    "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
+    "long", "uint8", "bool", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
 # dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)
 float16 = half = np.float16
 float32 = float = np.float32
 float64 = double = np.float64
-int8, int16, int32, uint8 = np.int8, np.int16, np.int32, np.uint8
+int8, uint8 = np.int8, np.uint8
+int16 = short = np.int16
+int32 = int = np.int32
 int64 = long = np.int64
 bool = np.bool_
+finfo, iinfo = np.finfo, np.iinfo  # (.eps, .max, .min, .tiny, .bits as PyTorch's)
+pi, e, inf, nan, newaxis = np.pi, np.e, np.inf, np.nan, None
 __version__ = "0.1.0"

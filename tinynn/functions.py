@@ -41,6 +41,11 @@ erfc, erfinv, lgamma, digamma, mvlgamma, sgn, positive, absolute, t = (
     _method(name) for name in ("erfc", "erfinv", "lgamma", "digamma", "mvlgamma", "sgn", "positive", "absolute", "t"))
 
 
+def pow(input, exponent):
+    """input ** exponent, elementwise; either may be a number (``torch.pow(2, x)``)."""
+    return input.pow(exponent) if isinstance(input, Tensor) else exponent.__rpow__(input)
+
+
 def polygamma(n, input):
     """The n-th derivative of digamma (PyTorch's argument order: n first)."""
     return input.polygamma(n)
@@ -226,4 +231,4 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
-                      "polygamma", "mvlgamma", "sgn", "positive", "absolute", "t"] + _COMPOSED
+                      "polygamma", "mvlgamma", "sgn", "positive", "absolute", "t", "pow"] + _COMPOSED

@@ -5,7 +5,8 @@ independent, and NumPy releases the GIL inside copies and matrix products, so a 
 pool runs them side by side. Results come back in block order and are combined in that order,
 so the outcome is the same, bit for bit, whatever the number of threads or their timing.
 
-``TINYNN_NUM_THREADS`` sets the number of threads (default: the CPU cores this process may use).
+``TINYNN_NUM_THREADS`` sets the number of threads (default: the CPU cores this process may use), as
+does ``tinynn.set_num_threads(n)`` at any time.
 GPU work is not split: it runs as one call.
 """
 import os
@@ -24,6 +25,21 @@ def _thread_count():
 
 THREADS = _thread_count()
 _pool = None
+
+
+def set_num_threads(count):
+    """Run tinynn's blocks of CPU work on ``count`` threads (``torch.set_num_threads``'s place)."""
+    global THREADS, _pool
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {count!r}")
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+    THREADS, _pool = count, None
+
+
+def get_num_threads():
+    """The threads tinynn's blocks of CPU work run on."""
+    return THREADS
 
 
 def map_blocks(work, blocks, on_cpu=True):

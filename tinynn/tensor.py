@@ -264,6 +264,15 @@ class Tensor:
     def long(self):
         return self.to(dtype=np.int64)
 
+    def short(self):
+        return self.to(dtype=np.int16)
+
+    def char(self):
+        return self.to(dtype=np.int8)
+
+    def byte(self):
+        return self.to(dtype=np.uint8)
+
     def int(self):
         return self.to(dtype=np.int32)
 

@@ -280,3 +280,14 @@ def test_set_num_threads_sets_the_threads_of_blocked_cpu_work():
             tinynn.set_num_threads(0)
     finally:
         tinynn.set_num_threads(before)
+
+
+@pytest.mark.parametrize("args, kwargs", [((5,), {}), ((1, 7, 2), {}), ((0, 1, 0.25), {}), ((), {"end": 4}),
+                                          ((2,), {"end": 8, "step": 3}), ((-1.5, 2), {"step": 0.5}),
+                                          ((0, 3), {"dtype": "float64", "requires_grad": True})])
+def test_arange_takes_pytorchs_arguments(torch, args, kwargs):
+    theirs_kwargs = {key: getattr(torch, value) if key == "dtype" else value for key, value in kwargs.items()}
+    ours, theirs = tinynn.arange(*args, **{key: getattr(tinynn, value) if key == "dtype" else value
+                                           for key, value in kwargs.items()}), torch.arange(*args, **theirs_kwargs)
+    assert ours.tolist() == theirs.tolist() and ours.dtype == np.dtype(str(theirs.dtype)[6:])
+    assert ours.requires_grad == theirs.requires_grad

@@ -1670,11 +1670,15 @@ def rand(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
     return _factory(fill, shape, dtype, device, requires_grad)
 
 
-def arange(*args, dtype=None, device="cpu"):
-    array = np.arange(*args)
+def arange(start=0, end=None, step=1, *, dtype=None, device="cpu", requires_grad=False):
+    """start, start + step, ... up to (not including) ``end``; ``arange(n)`` is 0 .. n-1. Whole
+    numbers give int64, a float anywhere float32 (unless ``dtype`` says otherwise), as in PyTorch."""
+    if end is None:
+        start, end = 0, start
+    array = np.arange(start, end, step)
     if dtype is None and array.dtype.kind == "f":
         dtype = np.float32
-    return tensor(array, dtype=dtype, device=device)
+    return tensor(array, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def from_numpy(array):

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 
 
-
 class device(str):
     """A device, as PyTorch's ``torch.device``: ``device("cpu")``, ``device("gpu")`` or by PyTorch's
     name ``device("cuda")`` (also ``"cuda:0"``, ``device("cuda", 0)``: tinynn uses one GPU, CuPy's

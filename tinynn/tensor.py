@@ -561,13 +561,13 @@ class Tensor:
         """The sum over ``dim`` (an int, a tuple or every axis); NumPy's ``axis``/``keepdims`` also work.
         ``dtype``: the values are converted to it first (as PyTorch's, e.g. to sum float16 in float32)."""
         return reduction.Sum(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(
-            self.in_dtype(dtype))
+            self._in_dtype(dtype))
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         return reduction.Mean(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(
-            self.in_dtype(dtype))
+            self._in_dtype(dtype))
 
-    def in_dtype(self, dtype):
+    def _in_dtype(self, dtype):
         """This tensor converted to ``dtype`` (differentiably), or itself for None: what the ``dtype=``
         argument of PyTorch's reductions, scans and softmax does to the input before the op."""
         return self if dtype is None else self.to(dtype=dtype)
@@ -611,10 +611,10 @@ class Tensor:
         return reduction.LogSumExp(dim, keepdim)(self)
 
     def prod(self, dim=None, keepdim=False, *, dtype=None):
-        return reduction.Prod(dim, keepdim)(self.in_dtype(dtype))
+        return reduction.Prod(dim, keepdim)(self._in_dtype(dtype))
 
     def cumsum(self, dim, *, dtype=None):
-        return reduction.CumSum(dim)(self.in_dtype(dtype))
+        return reduction.CumSum(dim)(self._in_dtype(dtype))
 
     def norm(self, p="fro", dim=None, keepdim=False):
         """The p-norm over ``dim`` (all elements by default): p = 2 or "fro" (Euclidean), 1, inf, or

@@ -51,7 +51,7 @@ def _scan(x, dim, combine):
 
 def cumprod(x, dim, *, dtype=None):
     """y_i = x_0 x_1 ... x_i along ``dim`` (``dtype``: x converted to it first)."""
-    x = x.in_dtype(dtype)
+    x = x._in_dtype(dtype)
     return _scan(x, dim % max(x.ndim, 1), lambda later, earlier: later * earlier) if x.ndim else x * 1
 
 
@@ -244,13 +244,13 @@ def std_mean(x, dim=None, *, correction=1, keepdim=False):
 
 def nansum(x, dim=None, keepdim=False, *, dtype=None):
     """The sum with NaNs counted as 0 (``dtype``: x converted to it first)."""
-    x = x.in_dtype(dtype)
+    x = x._in_dtype(dtype)
     return x.masked_fill(_constant(_xp(x).isnan(x.data)), 0.0).sum(dim, keepdim)
 
 
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean of the elements that are not NaN (``dtype``: x converted to it first)."""
-    x = x.in_dtype(dtype)
+    x = x._in_dtype(dtype)
     counts = (~_xp(x).isnan(x.data)).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
     return nansum(x, dim, keepdim) / _constant(counts)
 

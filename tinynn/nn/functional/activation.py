@@ -495,7 +495,7 @@ def _converted(input, dtype, name):
     softmax family, e.g. float16 logits in float32), checked to be floating-point and not empty."""
     if dtype is not None:
         check_tensor(input, name)
-        input = input.in_dtype(dtype)
+        input = input._in_dtype(dtype)
     return _elementwise(input, name)
 
 

@@ -53,15 +53,10 @@ class DeviceError(RuntimeError):
     """The requested device cannot be used on this machine (no CuPy, or no CUDA device)."""
 
 
-def canonical_device(device):
-    """``"cpu"``, ``"gpu"``/``"cuda"`` (or a Tensor's device) -> ``"cpu"`` or ``"gpu"``."""
-    if device is None:
-        return CPU
-    name = str(device).lower()
-    if name not in _DEVICE_NAMES:
-        raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'gpu' (alias 'cuda', 'cuda:0'; tinynn uses "
-                         "one GPU)")
-    return GPU if _DEVICE_NAMES[name] == GPU else CPU
+def canonical_device(name):
+    """``"cpu"``, ``"gpu"``/``"cuda"`` (or a Tensor's device), None for the CPU -> ``"cpu"`` or ``"gpu"``,
+    as a ``device``."""
+    return CPU if name is None else device(name)
 
 
 def gpu_device(index=None):

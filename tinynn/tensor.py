@@ -29,7 +29,7 @@ class Tensor:
             data = data.data
         if not (isinstance(data, np.ndarray) or backend.is_gpu_array(data)):
             data = np.asarray(data)
-        self.data = data
+        self._array = data
         self.grad = None
         self.grad_fn = None
         self.name = None

@@ -130,6 +130,44 @@ def test_anomaly_mode_catches_a_non_finite_gradient():
             y.sum().backward()
 
 
+def test_inf_and_nan_flow_without_numpy_warnings_as_in_pytorch():
+    """Ops, their backward passes and optimizer steps make inf and NaN silently (NumPy's
+    RuntimeWarnings would name a line inside tinynn); the user's own NumPy code still warns, and
+    an error state or warnings filter the user asks for still applies. In a fresh interpreter,
+    so that the warnings filters are Python's defaults and tinynn's."""
+    import subprocess
+    import sys
+
+    script = """
+import warnings
+import numpy as np
+import tinynn
+x = tinynn.tensor([1000.0, 0.0, -1.0], requires_grad=True)
+with warnings.catch_warnings(record=True) as caught:
+    values = [x.exp(), x.log(), x.sqrt(), 1 / x, tinynn.tensor([0.0]) / tinynn.tensor([0.0])]
+    x.log().sum().backward()
+    param = tinynn.nn.Parameter(tinynn.tensor([1.0]))
+    param.grad = tinynn.tensor([float("inf")])
+    tinynn.optim.Adam([param]).step()
+    print("tinynn warned:", [str(w.message) for w in caught])
+    np.log(np.zeros(1))
+    print("numpy warned:", [str(w.message) for w in caught])
+print(np.isposinf(values[0][0].item()), np.isnan(values[1][2].item()), np.isnan(param.item()))
+with np.errstate(divide="raise"):
+    try:
+        x.log()
+    except FloatingPointError as error:
+        print("raised:", error)
+"""
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert completed.stderr == ""
+    assert completed.stdout.splitlines() == ["tinynn warned: []", "numpy warned: ['divide by zero encountered in log']",
+                                             "True True True", "raised: divide by zero encountered in log"]
+    strict = subprocess.run([sys.executable, "-W", "error", "-c", "import tinynn; tinynn.tensor([0.0]).log()"],
+                            capture_output=True, text=True)
+    assert strict.returncode != 0 and "RuntimeWarning: divide by zero encountered in log" in strict.stderr
+
+
 def test_mismatched_devices_name_both(monkeypatch):
     class OnGpu(np.ndarray):
         pass

@@ -20,6 +20,7 @@ from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, ga
 
 cat = concat = concatenate
 memory.keep_freed_memory()
+autograd.anomaly.quiet_float_warnings()
 blas.configure_from_environment()
 
 

@@ -1,16 +1,27 @@
 """Anomaly detection: find the first op that produced or received NaN/inf.
 
-By default tinynn, like NumPy and PyTorch, lets NaN flow: NaN in, NaN out (training code is
-stopped by ``tinynn.guard``). Inside ``detect_anomaly()`` every op checks its inputs and output in
+By default tinynn, like PyTorch, lets inf and NaN flow silently: NaN in, NaN out (training code
+is stopped by ``tinynn.guard``). NumPy's floating-point RuntimeWarnings ("overflow encountered in
+exp") are filtered out where tinynn's own code raises them (``quiet_float_warnings``): they
+would point at a line inside tinynn, not at the user's op, the GPU raises none, and PyTorch none
+either. ``np.errstate(over="raise")`` and ``-W error`` still apply, as the user asked for them. Inside ``detect_anomaly()`` every op checks its inputs and output in
 the forward pass and the gradients it returns in the backward pass, and raises AnomalyError
 naming the op and the offending value. Each check is a pass over the data, so it is a debugging
 tool, off by default.
 """
 import contextlib
+import warnings
 
 from .. import backend
 
 _enabled = False
+
+
+def quiet_float_warnings():
+    """Ignore NumPy's floating-point warnings raised from tinynn's modules (a filter, no cost per op).
+    Appended, so any filter the user sets (``-W error``, ``warnings.simplefilter``) comes first."""
+    warnings.filterwarnings("ignore", r"(overflow|underflow|divide by zero|invalid value) encountered",
+                            RuntimeWarning, r"tinynn\.", append=True)
 
 
 class AnomalyError(ValueError):

@@ -183,3 +183,59 @@ def test_save_and_load_through_file_objects_as_torch(torch):
     torch.save({"w": torch.ones(3)}, buffer)
     buffer.seek(0)
     np.testing.assert_array_equal(tinynn.load(buffer, weights_only=True)["w"].numpy(), [1, 1, 1])
+
+
+def _as_if_saved_on_gpu(path, copy):
+    """A copy of the torch.save file ``path`` whose storages say they were saved on "cuda:0", as a GPU
+    run writes them (PyTorch without CUDA cannot): the location string in data.pkl rewritten."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(copy, "w") as target:
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            if entry.filename.endswith("data.pkl"):
+                assert b"X\x03\x00\x00\x00cpu" in data
+                data = data.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+            target.writestr(entry.filename, data)
+    return copy
+
+
+def test_map_location_as_a_dict_or_a_function_as_pytorch_takes_it(torch, tmp_path, device):
+    grid = torch.arange(12.0).reshape(3, 4)
+    torch.save({"grid": grid, "row": grid[1], "weight": torch.nn.Parameter(torch.ones(2)),
+                "steps": torch.tensor([5])}, tmp_path / "cpu.pt")
+    on_gpu = _as_if_saved_on_gpu(tmp_path / "cpu.pt", tmp_path / "gpu.pt")
+    for path, saved_at in ((tmp_path / "cpu.pt", "cpu"), (on_gpu, "cuda:0")):
+        theirs = torch.load(path, map_location={saved_at: "cpu"})
+        ours = tinynn.load(path, map_location={saved_at: tinynn.device(device)})
+        for key in theirs:
+            assert ours[key].device == device, key
+            np.testing.assert_array_equal(ours[key].numpy(), theirs[key].detach().numpy(), err_msg=key)
+        assert isinstance(ours["weight"], nn.Parameter) and ours["weight"].requires_grad
+        elsewhere = tinynn.load(path, map_location={"cuda:1": device})  # a location it does not name: the CPU
+        assert {tensor.device for tensor in elsewhere.values()} == {"cpu"}
+
+        # A function is asked once per storage (grid and row share one), with the saved location.
+        asked_ours, asked_theirs = [], []
+        ours = tinynn.load(path, map_location=lambda storage, location: asked_ours.append(
+            (location, storage.numel() * storage.element_size())) or storage.to(device))
+        torch.load(path, map_location=lambda storage, location: asked_theirs.append((location, storage.nbytes()))
+                   or storage)
+        assert sorted(asked_ours) == sorted(asked_theirs) and len(asked_ours) == 3
+        assert {tensor.device for tensor in ours.values()} == {device}
+        np.testing.assert_array_equal(ours["row"].numpy(), [4, 5, 6, 7])
+        kept = tinynn.load(path, map_location=lambda storage, location: None)  # None: the CPU
+        assert {tensor.device for tensor in kept.values()} == {"cpu"}
+
+    tinynn.save({"w": tinynn.ones(2), "b": tinynn.zeros(3)}, tmp_path / "own.npz")  # tinynn's files: saved from the CPU
+    asked = []
+    own = tinynn.load(tmp_path / "own.npz", map_location=lambda storage, location: asked.append(location) or storage.to(device))
+    assert asked == ["cpu", "cpu"] and own["w"].device == own["b"].device == device
+
+
+def test_a_map_location_tinynn_cannot_use_says_what_it_takes(tmp_path):
+    tinynn.save({"w": tinynn.ones(2)}, tmp_path / "model.pt")
+    with pytest.raises(TypeError, match="map_location must be a device name, a tinynn.device, a dict .* got int"):
+        tinynn.load(tmp_path / "model.pt", map_location=3)
+    with pytest.raises(TypeError, match="the map_location function returned str; expected the storage"):
+        tinynn.load(tmp_path / "model.pt", map_location=lambda storage, location: "cpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        tinynn.load(tmp_path / "model.pt", map_location={"cpu": "tpu"})

@@ -143,12 +143,50 @@ def _fsync_folder(folder):
         os.close(descriptor)
 
 
+def placement(map_location):
+    """``map_location`` as a function (storage, location) -> the device that stored array loads on,
+    asked once per array the file stores (a PyTorch storage, which tensors may share) with where
+    the file says it was saved: "cpu" or "cuda:0" (tinynn's own files are written from the CPU: "cpu").
+
+    map_location may be, as in PyTorch:
+      None                  the CPU (tinynn's default; PyTorch would go back to the saved device)
+      a device              "cpu", "gpu", "cuda", "cuda:0" or a ``tinynn.device``: everything there
+      a dict                {saved location: device}, say {"cuda:0": "cpu"}; locations it does not
+                            name load on the CPU, as without map_location
+      a function            (storage, location) -> storage or None, called with the stored values as
+                            a 1-D CPU tensor: they load where the storage it returns is
+                            (``lambda storage, loc: storage.cuda()``); None: the CPU
+    """
+    if map_location is None:
+        return lambda storage, location: backend.CPU
+    if isinstance(map_location, str):
+        device = backend.canonical_device(map_location)
+        return lambda storage, location: device
+    if isinstance(map_location, dict):
+        devices = {str(saved): backend.canonical_device(device) for saved, device in map_location.items()}
+        return lambda storage, location: devices.get(location, backend.CPU)
+    if callable(map_location):
+        def device_of_result(storage, location):
+            placed = map_location(Tensor(storage.reshape(-1)), location)
+            if placed is None:
+                return backend.CPU
+            if not isinstance(placed, Tensor):
+                raise TypeError(f"load: the map_location function returned {type(placed).__name__}; expected the "
+                                "storage it was given (a tensor), on the device to load it on, or None")
+            return placed.device
+        return device_of_result
+    raise TypeError(f"load: map_location must be a device name, a tinynn.device, a dict of them or a function "
+                    f"(storage, location) -> storage, got {type(map_location).__name__}")
+
+
 def load(f, map_location=None, *, weights_only=None):
     """Read what ``save`` wrote, or a file ``torch.save`` wrote, from ``f`` (a path or a binary file
-    object); tensors come back on the CPU (or on ``map_location``). From PyTorch files tinynn reads
-    tensors, numbers, strings and containers, nothing that could run code; where the file is trusted,
-    ``weights_only=False`` (as PyTorch's) also loads the other Python objects it holds (an
-    ``argparse.Namespace`` saved beside the weights, say). tinynn's own files hold nothing else."""
+    object); tensors come back on the CPU, or where ``map_location`` says (see ``placement``). From
+    PyTorch files tinynn reads tensors, numbers, strings and containers, nothing that could run code;
+    where the file is trusted, ``weights_only=False`` (as PyTorch's) also loads the other Python
+    objects it holds (an ``argparse.Namespace`` saved beside the weights, say). tinynn's own files hold
+    nothing else."""
+    device_for = placement(map_location)
     if hasattr(f, "read"):
         path, content = str(getattr(f, "name", "the file object")), f.read()
     else:
@@ -161,12 +199,13 @@ def load(f, map_location=None, *, weights_only=None):
 
     if torch_format.is_torch_archive(content):
         try:
-            return torch_format.load(content, path, map_location, weights_only=weights_only is not False)
+            obj, storages = torch_format.read(content, path, weights_only=weights_only is not False)
         except CheckpointError:
             raise
         except (zipfile.BadZipFile, KeyError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as error:
             raise CheckpointError(f"load: {path} is a PyTorch checkpoint tinynn cannot read (truncated or corrupt): "
                                   f"{error!r}") from None
+        return torch_format.placed(obj, storages, device_for)
     if torch_format.is_legacy_torch_file(content):
         raise CheckpointError(f"load: {path} is in PyTorch's format from before 1.6 (or saved with "
                               "_use_new_zipfile_serialization=False); load it in PyTorch and save it again with "
@@ -187,6 +226,4 @@ def load(f, map_location=None, *, weights_only=None):
         raise CheckpointError(f"load: {path} is not a tinynn checkpoint")
     if structure.get("version", 0) > VERSION:
         raise CheckpointError(f"load: {path} was written by a newer tinynn (format version {structure['version']})")
-    if map_location is not None:
-        arrays = [backend.to_device(a, map_location) for a in arrays]
-    return _decode(structure["root"], arrays)
+    return _decode(structure["root"], [backend.to_device(array, device_for(array, "cpu")) for array in arrays])

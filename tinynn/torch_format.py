@@ -136,9 +136,12 @@ class _Unpickler(pickle.Unpickler):
     def __init__(self, file, archive, prefix, path, trusted=False):
         super().__init__(file)
         self.archive, self.prefix, self.path, self.storages, self.trusted = archive, prefix, path, {}, trusted
+        self.locations, self.origins = {}, {}  # id(storage): its location; id(tensor's array): (storage, location)
 
     def find_class(self, module, name):
         found = SAFE_GLOBALS.get((module, name))
+        if found is _rebuild_tensor:
+            return self._rebuild_tensor
         if found is not None:
             return found
         if module.split(".")[0] == "torch":
@@ -157,7 +160,14 @@ class _Unpickler(pickle.Unpickler):
         _, storage_type, key, location, numel = pid
         if key not in self.storages:
             self.storages[key] = self._storage(storage_type, key, numel)
+            self.locations[id(self.storages[key])] = str(location)
         return self.storages[key]
+
+    def _rebuild_tensor(self, storage, *args):
+        """``_rebuild_tensor``, noting where the tensor's values come from (for map_location)."""
+        tensor = _rebuild_tensor(storage, *args)
+        self.origins[id(tensor.data)] = (storage, self.locations.get(id(storage), "cpu"))
+        return tensor
 
     def _storage(self, storage_type, key, numel):
         if not isinstance(storage_type, _StorageType):
@@ -173,9 +183,10 @@ class _Unpickler(pickle.Unpickler):
         return array.astype(np.dtype(dtype).newbyteorder("="), copy=False)
 
 
-def load(content, path, map_location=None, weights_only=True):
-    """The object a torch.save archive (``content``, bytes) holds, with tinynn Tensors for its tensors
-    (``weights_only=False``: with the other Python objects it holds, see ``_Unpickler``)."""
+def read(content, path, weights_only=True):
+    """The object a torch.save archive (``content``, bytes) holds, with tinynn Tensors on the CPU for its
+    tensors (``weights_only=False``: with the other Python objects it holds, see ``_Unpickler``), and
+    where each tensor's values come from: {id of its array: (its storage, the storage's location)}."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         pickled = [name for name in archive.namelist() if name.endswith("data.pkl") and name.count("/") <= 1]
         if len(pickled) != 1:
@@ -184,20 +195,34 @@ def load(content, path, map_location=None, weights_only=True):
         byteorder = f"{prefix}byteorder"
         if byteorder in archive.namelist() and archive.read(byteorder).strip() != b"little":
             raise CheckpointError(f"load: {path} was written on a big-endian machine, which tinynn does not read")
-        obj = _Unpickler(io.BytesIO(archive.read(pickled[0])), archive, prefix, path, not weights_only).load()
-    if map_location is not None:
-        obj = _to_device(obj, map_location)
-    return obj
+        unpickler = _Unpickler(io.BytesIO(archive.read(pickled[0])), archive, prefix, path, not weights_only)
+        return unpickler.load(), unpickler.origins
 
 
-def _to_device(value, device):
-    if isinstance(value, Tensor):  # a Tensor or a Parameter, as it was
-        return type(value)(backend.to_device(value.data, device), requires_grad=value.requires_grad)
-    if isinstance(value, dict):
-        return type(value)((key, _to_device(item, device)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_device(item, device) for item in value)
-    return value
+def placed(value, origins, device_for):
+    """``value`` (what ``read`` returned) with each tensor on ``device_for(its storage, location)``,
+    asked once per storage (see ``serialization.placement``)."""
+    devices = {}
+
+    def device_of(tensor):
+        storage, location = origins[id(tensor.data)]
+        if id(storage) not in devices:
+            devices[id(storage)] = device_for(storage, location)
+        return devices[id(storage)]
+
+    def place(value):
+        if isinstance(value, Tensor):  # a Tensor or a Parameter, as it was
+            device = device_of(value)
+            if device == backend.CPU:
+                return value
+            return type(value)(backend.to_device(value.data, device), requires_grad=value.requires_grad)
+        if isinstance(value, dict):
+            return type(value)((key, place(item)) for key, item in value.items())
+        if isinstance(value, (list, tuple)):
+            return type(value)(place(item) for item in value)
+        return value
+
+    return place(value)
 
 
 # ----- writing -----------------------------------------------------------------------------------

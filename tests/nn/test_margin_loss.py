@@ -93,4 +93,4 @@ def test_labels_and_variances_are_checked(device):
     with pytest.raises(ValueError, match="p must be 1 or 2"):
         nn.MultiMarginLoss(p=3)(tinynn.zeros(2, 3), tinynn.tensor([0, 1]))
     with pytest.raises(TypeError, match="takes the options"):
-        nn.TripletMarginLoss(1.0, 2.0, 1e-6, False, "extra")
+        nn.TripletMarginLoss(1.0, 2.0, 1e-6, False, None, None, "mean", "extra")

@@ -12,17 +12,17 @@ from helpers import assert_close, away_from, leaf, to_torch
 
 # name: (our call, PyTorch's call, input sampler, target sampler); w and pw are tensors or None
 LOSSES = {
-    "mse": (lambda x, y, r, w, pw: F.mse_loss(x, y, r), lambda torch, x, y, r, w, pw: torch.nn.functional.mse_loss(x, y, reduction=r)),
-    "l1": (lambda x, y, r, w, pw: F.l1_loss(x, y, r), lambda torch, x, y, r, w, pw: torch.nn.functional.l1_loss(x, y, reduction=r)),
+    "mse": (lambda x, y, r, w, pw: F.mse_loss(x, y, reduction=r), lambda torch, x, y, r, w, pw: torch.nn.functional.mse_loss(x, y, reduction=r)),
+    "l1": (lambda x, y, r, w, pw: F.l1_loss(x, y, reduction=r), lambda torch, x, y, r, w, pw: torch.nn.functional.l1_loss(x, y, reduction=r)),
     "huber": (lambda x, y, r, w, pw: F.huber_loss(x, y, r, delta=0.7),
               lambda torch, x, y, r, w, pw: torch.nn.functional.huber_loss(x, y, reduction=r, delta=0.7)),
-    "smooth_l1": (lambda x, y, r, w, pw: F.smooth_l1_loss(x, y, r, beta=0.5),
+    "smooth_l1": (lambda x, y, r, w, pw: F.smooth_l1_loss(x, y, reduction=r, beta=0.5),
                   lambda torch, x, y, r, w, pw: torch.nn.functional.smooth_l1_loss(x, y, reduction=r, beta=0.5)),
-    "smooth_l1_beta0": (lambda x, y, r, w, pw: F.smooth_l1_loss(x, y, r, beta=0.0),
+    "smooth_l1_beta0": (lambda x, y, r, w, pw: F.smooth_l1_loss(x, y, reduction=r, beta=0.0),
                         lambda torch, x, y, r, w, pw: torch.nn.functional.smooth_l1_loss(x, y, reduction=r, beta=0.0)),
-    "bce": (lambda x, y, r, w, pw: F.binary_cross_entropy(x, y, w, r),
+    "bce": (lambda x, y, r, w, pw: F.binary_cross_entropy(x, y, w, reduction=r),
             lambda torch, x, y, r, w, pw: torch.nn.functional.binary_cross_entropy(x, y, w, reduction=r)),
-    "bce_logits": (lambda x, y, r, w, pw: F.binary_cross_entropy_with_logits(x, y, w, r, pw),
+    "bce_logits": (lambda x, y, r, w, pw: F.binary_cross_entropy_with_logits(x, y, w, reduction=r, pos_weight=pw),
                    lambda torch, x, y, r, w, pw: torch.nn.functional.binary_cross_entropy_with_logits(x, y, w, reduction=r, pos_weight=pw)),
 }
 
@@ -92,9 +92,9 @@ def test_kl_div_gradcheck_and_matches_torch(reduction, log_target, rng, torch, d
     p = rng.dirichlet(np.ones(5), 3)
     target_values = np.log(p) if log_target else p
     x, y = leaf(log_q, device=device), leaf(target_values, device=device)
-    assert gradcheck(lambda x, y: F.kl_div(x, y, reduction, log_target), [x, y])
+    assert gradcheck(lambda x, y: F.kl_div(x, y, reduction=reduction, log_target=log_target), [x, y])
     tx, ty = to_torch(torch, x, True), to_torch(torch, y, True)
-    out = nn.KLDivLoss(reduction, log_target)(x, y)
+    out = nn.KLDivLoss(reduction=reduction, log_target=log_target)(x, y)
     tout = torch.nn.functional.kl_div(tx, ty, reduction=reduction, log_target=log_target)
     assert_close(out, tout, rtol=1e-10, atol=1e-12)
     out.sum().backward()

@@ -12,6 +12,7 @@ unweighted; 0 gives NaN, as in PyTorch), or the number of rows for probability t
 from ... import backend, mixed_precision
 from ...autograd import Function
 from ...tensor import Tensor
+from .legacy_reduction import legacy_reduction
 from .validation import check_float, check_not_empty
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -263,18 +264,21 @@ def _restore(loss, input, reduction, spatial):
 
 
 @mixed_precision.casts_inputs("float32")
-def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of ``target`` classes under log-probabilities ``input`` (N, C)."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
     rows, labels, weight_array, spatial = _prepare(input, target, weight, reduction, 0.0, "nll_loss", False)
     _check_class_indices(labels, rows.shape[1], ignore_index, input.device, "nll_loss")
     return _restore(NLLLoss(labels, reduction, ignore_index, weight_array)(rows), input, reduction, spatial)
 
 
 @mixed_precision.casts_inputs("float32")
-def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """``nll_loss(log_softmax(input), target)`` in one stable step; ``input`` holds raw logits (N, C).
 
     ``target``: class indices (N,) (or (N, d1, ...)), or class probabilities of the input's shape."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     rows, targets, weight_array, spatial = _prepare(input, target, weight, reduction, label_smoothing,
                                                     "cross_entropy", True)
     if targets.dtype.kind == "f":

@@ -21,6 +21,7 @@ from ... import backend
 from ...tensor import where
 from .activation import logsigmoid, softplus
 from .embedding import one_hot
+from .legacy_reduction import legacy_reduction
 from .validation import check_float, check_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -55,26 +56,30 @@ def _signs(target, name):
     return target if target.dtype.kind == "f" else target.astype(np.float32)
 
 
-def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    reduction = legacy_reduction(size_average, reduce, reduction, "margin_ranking_loss")
     _same_shape("margin_ranking_loss", input1, input2, target)
     y = _signs(target, "margin_ranking_loss").astype(input1.dtype)
     return _reduce((-y * (input1 - input2) + margin).clip(min=0.0), reduction, "margin_ranking_loss")
 
 
-def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    reduction = legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     _same_shape("hinge_embedding_loss", input, target)
     y = _signs(target, "hinge_embedding_loss")
     losses = where(y == 1, input, (margin - input).clip(min=0.0))
     return _reduce(losses, reduction, "hinge_embedding_loss")
 
 
-def soft_margin_loss(input, target, reduction="mean"):
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = legacy_reduction(size_average, reduce, reduction, "soft_margin_loss")
     _same_shape("soft_margin_loss", input, target)
     return _reduce(softplus(-target.astype(input.dtype) * input), reduction, "soft_margin_loss")
 
 
-def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """(N, C) logits against (N, C) 0/1 labels; the per-sample loss averages the C binary terms."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
     _same_shape("multilabel_soft_margin_loss", input, target)
     y = target.astype(input.dtype)
     terms = -(y * logsigmoid(input) + (1 - y) * logsigmoid(-input))
@@ -83,8 +88,9 @@ def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
     return _reduce(terms.mean(dim=-1), reduction, "multilabel_soft_margin_loss")
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """(N, C) scores against class indices (N,): the multi-class hinge loss (p = 1 or 2)."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "multi_margin_loss")
     check_float(input, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
@@ -101,8 +107,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     return _reduce((hinge * others).sum(dim=1) / input.shape[1], reduction, "multi_margin_loss")
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """(N, D) pairs with ±1 labels (N,): similar pairs pulled to cosine 1, dissimilar ones pushed below ``margin``."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     check_tensor(target, "cosine_embedding_loss")
     if input1.shape != input2.shape or input1.ndim != 2 or target.shape != input1.shape[:1]:
         raise ValueError(f"cosine_embedding_loss: expected two (N, D) inputs and (N,) targets, got {input1.shape}, "
@@ -122,9 +129,11 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
     """An anchor should be nearer its positive than its negative by ``margin``; with ``swap`` the
     negative's distance is the smaller of its distances to the anchor and to the positive."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "triplet_margin_loss")
     _same_shape("triplet_margin_loss", anchor, positive, negative)
     to_positive = pairwise_distance(anchor, positive, p, eps)
     to_negative = pairwise_distance(anchor, negative, p, eps)
@@ -152,9 +161,11 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(losses, reduction, "gaussian_nll_loss")
 
 
-def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
     """Negative log-likelihood of counts ``target`` under a Poisson of rate e^input (``log_input``)
     or input. ``full`` adds Stirling's approximation of log(target!) where target > 1."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
     _same_shape("poisson_nll_loss", input, target)
     check_float(input, "poisson_nll_loss")
     y = target.astype(input.dtype)
@@ -178,9 +189,10 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, distance_funct
     return _reduce((to_positive - to_negative + margin).clip(min=0.0), reduction, "triplet_margin_with_distance_loss")
 
 
-def multilabel_margin_loss(input, target, reduction="mean"):
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """For each sample: the target classes are ``target``'s leading entries up to the first -1;
     loss = sum over target classes j and other classes i of max(0, 1 - (x[j] - x[i])) / C."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "multilabel_margin_loss")
     check_float(input, "multilabel_margin_loss")
     if target.shape != input.shape or target.dtype.kind not in "iu":
         raise ValueError(f"multilabel_margin_loss: expected integer targets of the input's shape {input.shape}, "

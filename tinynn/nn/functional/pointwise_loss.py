@@ -12,6 +12,7 @@ import numpy as np
 from ... import backend, mixed_precision
 from ...autograd import Function
 from ...tensor import Tensor
+from .legacy_reduction import legacy_reduction
 from .validation import check_float
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -211,14 +212,16 @@ def _array(value, input, name, what):
 
 
 @mixed_precision.casts_inputs("float32")
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (x - y)^2."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
     return MSELoss(reduction)(input, _check(input, target, reduction, "mse_loss"))
 
 
 @mixed_precision.casts_inputs("float32")
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error |x - y|."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
     return L1Loss(reduction)(input, _check(input, target, reduction, "l1_loss"))
 
 
@@ -230,7 +233,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
 
 @mixed_precision.casts_inputs("float32")
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     target = _check(input, target, reduction, "smooth_l1_loss")
@@ -238,8 +242,9 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 
 @mixed_precision.casts_inputs("float32")
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross-entropy of probabilities ``input`` in [0, 1] against targets in [0, 1]."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     target = _check(input, target, reduction, "binary_cross_entropy")
     weight = _array(weight, input, "binary_cross_entropy", "weight")
     p = input.data
@@ -256,17 +261,20 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 
 @mixed_precision.casts_inputs("float32")
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
     """Binary cross-entropy of sigmoid(``input``), fused with the sigmoid for stability."""
     name = "binary_cross_entropy_with_logits"
+    reduction = legacy_reduction(size_average, reduce, reduction, name)
     target = _check(input, target, reduction, name)
     weight, pos_weight = _array(weight, input, name, "weight"), _array(pos_weight, input, name, "pos_weight")
     return BinaryCrossEntropyWithLogits(reduction, weight, pos_weight)(input, target)
 
 
 @mixed_precision.casts_inputs("float32")
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(p || q) pointwise, with ``input`` = log q and ``target`` = p (or log p with ``log_target``).
     "batchmean" gives the divergence per sample; "mean" (PyTorch's default) divides by every element."""
+    reduction = legacy_reduction(size_average, reduce, reduction, "kl_div")
     target = _check(input, target, reduction, "kl_div", REDUCTIONS + ("batchmean",))
     return KLDivergence(reduction, bool(log_target))(input, target)

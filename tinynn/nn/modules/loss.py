@@ -2,22 +2,25 @@
 buffer: it moves with ``.to(device)`` and is part of the ``state_dict``, as in PyTorch."""
 from ...tensor import Tensor
 from .. import functional as F
+from ..functional.legacy_reduction import legacy_reduction
 from .module import Module
 
 
 class NLLLoss(Module):
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         super().__init__()
         self.register_buffer("weight", weight)
-        self.ignore_index, self.reduction = ignore_index, reduction
+        self.ignore_index = ignore_index
+        self.reduction = legacy_reduction(size_average, reduce, reduction, type(self).__name__)
 
     def forward(self, input, target):
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class CrossEntropyLoss(NLLLoss):
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(weight, ignore_index, reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
@@ -26,17 +29,17 @@ class CrossEntropyLoss(NLLLoss):
 
 
 class MSELoss(Module):
-    def __init__(self, reduction="mean"):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        self.reduction = reduction
+        self.reduction = legacy_reduction(size_average, reduce, reduction, type(self).__name__)
 
     def forward(self, input, target):
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(MSELoss):
     def forward(self, input, target):
-        return F.l1_loss(input, target, self.reduction)
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class HuberLoss(Module):
@@ -49,33 +52,34 @@ class HuberLoss(Module):
 
 
 class SmoothL1Loss(Module):
-    def __init__(self, reduction="mean", beta=1.0):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__()
-        self.reduction, self.beta = reduction, beta
+        self.reduction, self.beta = legacy_reduction(size_average, reduce, reduction, "SmoothL1Loss"), beta
 
     def forward(self, input, target):
-        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class BCELoss(Module):
-    def __init__(self, weight=None, reduction="mean"):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         self.register_buffer("weight", weight)
-        self.reduction = reduction
+        self.reduction = legacy_reduction(size_average, reduce, reduction, "BCELoss")
 
     def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(Module):
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
         super().__init__()
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
-        self.reduction = reduction
+        self.reduction = legacy_reduction(size_average, reduce, reduction, "BCEWithLogitsLoss")
 
     def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class CTCLoss(Module):
@@ -94,12 +98,12 @@ class CTCLoss(Module):
 class KLDivLoss(Module):
     """KL divergence with log-probabilities as input; ``reduction="batchmean"`` is the true divergence."""
 
-    def __init__(self, reduction="mean", log_target=False):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__()
-        self.reduction, self.log_target = reduction, log_target
+        self.reduction, self.log_target = legacy_reduction(size_average, reduce, reduction, "KLDivLoss"), log_target
 
     def forward(self, input, target):
-        return F.kl_div(input, target, self.reduction, self.log_target)
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class CosineSimilarity(Module):
@@ -113,19 +117,22 @@ class CosineSimilarity(Module):
 
 class _MarginLoss(Module):
     """A loss of nn.functional.margin_loss with its options fixed at construction: ``options`` in
-    PyTorch's order (positionally or by name), ``reduction`` by name. A tensor option (a weight)
-    is a buffer, so it moves with the module."""
+    PyTorch's order, positionally or by name (with ``reduction``, and PyTorch's older
+    ``size_average`` and ``reduce`` where it took them: see legacy_reduction.py). A tensor option
+    (a weight) is a buffer, so it moves with the module."""
 
-    function, options, reduces = None, (), True
+    function, options, reduces = None, ("size_average", "reduce", "reduction"), True
 
-    def __init__(self, *args, reduction="mean", **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__()
         if len(args) > len(self.options) or set(kwargs) - set(self.options):
-            raise TypeError(f"{type(self).__name__}: takes the options {list(self.options)} and reduction, "
+            raise TypeError(f"{type(self).__name__}: takes the options {list(self.options)}, "
                             f"got {len(args)} positional and {sorted(kwargs)}")
         self.settings = dict(zip(self.options, args), **kwargs)
         if self.reduces:
-            self.settings["reduction"] = reduction
+            self.settings["reduction"] = legacy_reduction(self.settings.pop("size_average", None),
+                                                          self.settings.pop("reduce", None),
+                                                          self.settings.get("reduction", "mean"), type(self).__name__)
         for name, value in self.settings.items():
             if isinstance(value, Tensor):
                 self.register_buffer(name, value)
@@ -136,11 +143,11 @@ class _MarginLoss(Module):
 
 
 class MarginRankingLoss(_MarginLoss):
-    function, options = staticmethod(F.margin_ranking_loss), ("margin",)
+    function, options = staticmethod(F.margin_ranking_loss), ("margin", "size_average", "reduce", "reduction")
 
 
 class HingeEmbeddingLoss(_MarginLoss):
-    function, options = staticmethod(F.hinge_embedding_loss), ("margin",)
+    function, options = staticmethod(F.hinge_embedding_loss), ("margin", "size_average", "reduce", "reduction")
 
 
 class SoftMarginLoss(_MarginLoss):
@@ -148,27 +155,30 @@ class SoftMarginLoss(_MarginLoss):
 
 
 class MultiLabelSoftMarginLoss(_MarginLoss):
-    function, options = staticmethod(F.multilabel_soft_margin_loss), ("weight",)
+    function, options = staticmethod(F.multilabel_soft_margin_loss), ("weight", "size_average", "reduce", "reduction")
 
 
 class MultiMarginLoss(_MarginLoss):
-    function, options = staticmethod(F.multi_margin_loss), ("p", "margin", "weight")
+    function = staticmethod(F.multi_margin_loss)
+    options = ("p", "margin", "weight", "size_average", "reduce", "reduction")
 
 
 class CosineEmbeddingLoss(_MarginLoss):
-    function, options = staticmethod(F.cosine_embedding_loss), ("margin",)
+    function, options = staticmethod(F.cosine_embedding_loss), ("margin", "size_average", "reduce", "reduction")
 
 
 class TripletMarginLoss(_MarginLoss):
-    function, options = staticmethod(F.triplet_margin_loss), ("margin", "p", "eps", "swap")
+    function = staticmethod(F.triplet_margin_loss)
+    options = ("margin", "p", "eps", "swap", "size_average", "reduce", "reduction")
 
 
 class GaussianNLLLoss(_MarginLoss):
-    function, options = staticmethod(F.gaussian_nll_loss), ("full", "eps")
+    function, options = staticmethod(F.gaussian_nll_loss), ("full", "eps", "reduction")
 
 
 class PoissonNLLLoss(_MarginLoss):
-    function, options = staticmethod(F.poisson_nll_loss), ("log_input", "full", "eps")
+    function = staticmethod(F.poisson_nll_loss)
+    options = ("log_input", "full", "size_average", "eps", "reduce", "reduction")
 
 
 class PairwiseDistance(_MarginLoss):
@@ -176,8 +186,9 @@ class PairwiseDistance(_MarginLoss):
 
 
 class TripletMarginWithDistanceLoss(_MarginLoss):
-    function, options = staticmethod(F.triplet_margin_with_distance_loss), ("distance_function", "margin", "swap")
+    function = staticmethod(F.triplet_margin_with_distance_loss)
+    options = ("distance_function", "margin", "swap", "reduction")
 
 
 class MultiLabelMarginLoss(_MarginLoss):
-    function, options = staticmethod(F.multilabel_margin_loss), ()
+    function = staticmethod(F.multilabel_margin_loss)

@@ -3,6 +3,8 @@
     python benchmarks/bench_train.py                  # CPU, batch 128
     python benchmarks/bench_train.py --device gpu     # CuPy vs PyTorch CUDA
     python benchmarks/bench_train.py --json out.json
+    python benchmarks/bench_train.py --peers chainer,dezero --python chainer=peers/bin/python \
+                                     --python dezero=peers/bin/python   # also the NumPy peers (seed_peers.py)
 
 Each framework runs in a process of its own (a worker this script starts and drives), so neither
 changes the other's conditions: importing tinynn tunes the process's malloc (see tinynn/memory.py),
@@ -124,7 +126,81 @@ class TorchRunner:
         return self.torch.cuda.max_memory_reserved() / 2 ** 20
 
 
-RUNNERS = {"tinynn": TinynnRunner, "pytorch": TorchRunner}
+class ChainerRunner:
+    """Chainer on the CPU (its NumPy path; see seed_peers.py for installing it)."""
+
+    name = "chainer"
+
+    def __init__(self, images, labels, device, weights):
+        if device != "cpu":
+            raise Unavailable("the peers are measured on the CPU only")
+        try:
+            import chainer
+        except Exception as error:  # not installed, or an import that fails on this NumPy
+            raise Unavailable(f"Chainer cannot be imported here ({error!r}); see benchmarks/seed_peers.py") from None
+        from seed_peers import chainer_mnist_tiny
+
+        self.chainer, self.version = chainer, chainer.__version__
+        self.model = chainer_mnist_tiny(weights)
+        self.optimizer = chainer.optimizers.MomentumSGD(lr=0.01, momentum=0.9)
+        self.optimizer.setup(self.model)
+        self.images, self.labels = images, labels
+        self.eval_images = np.resize(images, (EVAL_BATCH,) + images.shape[1:])
+
+    def step(self):
+        self.model.cleargrads()
+        with self.chainer.using_config("train", True):
+            loss = self.chainer.functions.softmax_cross_entropy(self.model(self.images), self.labels)
+        loss.backward()
+        self.optimizer.update()
+        return loss
+
+    def eval_batch(self):
+        with self.chainer.using_config("train", False), self.chainer.no_backprop_mode():
+            return self.model(self.eval_images)
+
+    def sync(self):
+        pass
+
+
+class DezeroRunner:
+    """DeZero, the framework of the book "Deep Learning from Scratch 3" (see seed_peers.py)."""
+
+    name = "dezero"
+
+    def __init__(self, images, labels, device, weights):
+        if device != "cpu":
+            raise Unavailable("the peers are measured on the CPU only")
+        try:
+            import dezero
+        except Exception as error:
+            raise Unavailable(f"DeZero cannot be imported here ({error!r}); see benchmarks/seed_peers.py") from None
+        from importlib.metadata import version
+        from seed_peers import dezero_mnist_tiny
+
+        self.dezero, self.version = dezero, version("dezero")
+        self.model = dezero_mnist_tiny(weights)
+        self.optimizer = dezero.optimizers.MomentumSGD(lr=0.01, momentum=0.9).setup(self.model)
+        self.images, self.labels = images, labels
+        self.eval_images = np.resize(images, (EVAL_BATCH,) + images.shape[1:])
+
+    def step(self):
+        self.model.cleargrads()
+        loss = self.dezero.functions.softmax_cross_entropy(self.model(self.images), self.labels)
+        loss.backward()
+        self.optimizer.update()
+        return loss
+
+    def eval_batch(self):
+        with self.dezero.test_mode(), self.dezero.no_grad():
+            return self.model(self.eval_images)
+
+    def sync(self):
+        pass
+
+
+RUNNERS = {"tinynn": TinynnRunner, "pytorch": TorchRunner, "chainer": ChainerRunner, "dezero": DezeroRunner}
+PEERS = ("chainer", "dezero")
 
 
 def time_steps(runner, count):
@@ -206,11 +282,11 @@ class LocalWorker:
 
 
 class ProcessWorker:
-    """A worker process (this script with --worker) answering JSON commands, a line each."""
+    """A worker process (this script with --worker, run by ``python``) answering JSON commands, a line each."""
 
-    def __init__(self, framework, device, batch_size, weights_path):
+    def __init__(self, framework, device, batch_size, weights_path, python=sys.executable):
         self.name = framework
-        command = [sys.executable, __file__, "--worker", framework, "--device", device,
+        command = [python, __file__, "--worker", framework, "--device", device,
                    "--batch-size", str(batch_size), "--weights", str(weights_path)]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         hello = self._read()
@@ -269,18 +345,25 @@ def save_initial_weights(path):
 
 
 def start_workers(args, weights_path):
-    make_worker = LocalWorker if args.same_process else ProcessWorker
-    workers = [make_worker("tinynn", args.device, args.batch_size, weights_path)]
-    try:
-        workers.append(make_worker("pytorch", args.device, args.batch_size, weights_path))
-    except Unavailable as why:
-        print(f"{why}: reporting tinynn alone.")
+    workers = [start_worker("tinynn", args, weights_path)]
+    for framework in ("pytorch",) + tuple(args.peers):
+        try:
+            workers.append(start_worker(framework, args, weights_path))
+        except Unavailable as why:
+            print(f"{why}: reporting without {framework}.")
     return workers
+
+
+def start_worker(framework, args, weights_path):
+    if args.same_process:
+        return LocalWorker(framework, args.device, args.batch_size, weights_path)
+    return ProcessWorker(framework, args.device, args.batch_size, weights_path, args.python.get(framework, sys.executable))
 
 
 def peak_memory(framework, args, weights_path):
     """Peak memory of a training run of one framework alone, in a fresh worker process."""
-    worker = ProcessWorker(framework, args.device, args.batch_size, weights_path)
+    worker = ProcessWorker(framework, args.device, args.batch_size, weights_path,
+                           args.python.get(framework, sys.executable))
     try:
         worker.ask(steps=args.steps * 2)
         return worker.ask(memory=True)
@@ -300,9 +383,15 @@ def main(argv=None):
     parser.add_argument("--same-process", action="store_true",
                         help="run both frameworks in this process (tinynn's malloc tuning then applies to PyTorch too)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--peers", type=peer_list, default=(),
+                        help="also measure these NumPy frameworks on the CPU: chainer, dezero (comma-separated)")
+    parser.add_argument("--python", action="append", default=[], metavar="FRAMEWORK=PATH",
+                        help="run that framework's worker with this Python (a virtual environment with the peers; "
+                             "see seed_peers.py)")
     parser.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--weights", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.python = dict(python_option(option, parser) for option in args.python)
     if args.worker:
         serve(args)
         return None
@@ -321,6 +410,21 @@ def main(argv=None):
         results = measure(args, weights_path)
     report(results, args)
     return None
+
+
+def peer_list(text):
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in PEERS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown peer {unknown[0]!r}; the peers are {', '.join(PEERS)}")
+    return names
+
+
+def python_option(option, parser):
+    framework, separator, path = option.partition("=")
+    if not separator or framework not in RUNNERS or not path:
+        parser.error(f"--python expects FRAMEWORK=PATH with FRAMEWORK one of {', '.join(RUNNERS)}, got {option!r}")
+    return framework, path
 
 
 def measure(args, weights_path):
@@ -353,7 +457,7 @@ def measure(args, weights_path):
 def report(results, args):
     frameworks = results["frameworks"]
     print(f"Seed MNIST model, batch {args.batch_size}, device {args.device}, {os.cpu_count()} CPU cores, "
-          + ("both frameworks in one process" if args.same_process else "each framework in its own process"))
+          + ("all frameworks in one process" if args.same_process else "each framework in its own process"))
     print(f"{'':10}{'median ms':>11}{'IQR ms':>17}{'min ms':>9}{'s/epoch*':>10}{'eval img/s':>12}{'peak MB':>10}")
     for name, f in frameworks.items():
         memory = f.get("memory", {})
@@ -361,19 +465,33 @@ def report(results, args):
         print(f"{name:10}{f['median_ms']:>11.1f}{f['q1_ms']:>8.1f} - {f['q3_ms']:<6.1f}{f['min_ms']:>9.1f}"
               f"{f['epoch_s_estimate']:>10.1f}{f['eval_images_per_s']:>12.0f}{peak:>10.0f}")
     print("* training steps only: median step time x 469 steps")
-    if "pytorch" in frameworks:
-        ours, theirs = frameworks["tinynn"], frameworks["pytorch"]
-        results["step_ratio"] = ours["median_ms"] / theirs["median_ms"]
-        results["eval_ratio"] = ours["eval_images_per_s"] / theirs["eval_images_per_s"]
-        print(f"ratio tinynn/PyTorch, median training step: {results['step_ratio']:.2f} (lower is better)")
-        print(f"ratio tinynn/PyTorch, eval throughput: {results['eval_ratio']:.2f} (higher is better)")
-        if not args.no_memory:
-            key = "device_peak_mb" if args.device == "gpu" else "peak_rss_mb"
-            results["memory_ratio"] = ours["memory"][key] / theirs["memory"][key]
-            print(f"ratio tinynn/PyTorch, peak memory ({key}): {results['memory_ratio']:.2f} (lower is better)")
+    ours = frameworks["tinynn"]
+    for other in frameworks:
+        if other == "tinynn":
+            continue
+        ratios = compare(ours, frameworks[other], args)
+        if other == "pytorch":  # the figures the README quotes, under the keys they always had
+            results.update({f"{kind}_ratio": value for kind, value in ratios.items()})
+        else:
+            results.setdefault("peer_ratios", {})[other] = ratios
+        label = "PyTorch" if other == "pytorch" else other
+        print(f"ratio tinynn/{label}, median training step: {ratios['step']:.2f} (lower is better)")
+        print(f"ratio tinynn/{label}, eval throughput: {ratios['eval']:.2f} (higher is better)")
+        if "memory" in ratios:
+            print(f"ratio tinynn/{label}, peak memory: {ratios['memory']:.2f} (lower is better)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
         print(f"wrote {args.json}")
+
+
+def compare(ours, theirs, args):
+    """tinynn's figures over another framework's: step time, eval throughput, peak memory."""
+    ratios = {"step": ours["median_ms"] / theirs["median_ms"],
+              "eval": ours["eval_images_per_s"] / theirs["eval_images_per_s"]}
+    if not args.no_memory:
+        key = "device_peak_mb" if args.device == "gpu" else "peak_rss_mb"
+        ratios["memory"] = ours["memory"][key] / theirs["memory"][key]
+    return ratios
 
 
 if __name__ == "__main__":

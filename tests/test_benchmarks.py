@@ -1,5 +1,8 @@
 """The benchmark scripts run, report what they promise, and fail cleanly without a GPU."""
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -42,6 +45,79 @@ def test_the_memory_figures_come_from_fresh_workers(tmp_path):
     for figures in json.loads(report.read_text())["frameworks"].values():
         memory = figures["memory"]
         assert 0 < memory["rss_at_start_mb"] <= memory["rss_before_training_mb"] <= memory["peak_rss_mb"]
+
+
+def test_a_peer_that_cannot_be_imported_is_left_out_saying_why(tmp_path, capsys):
+    for peer in ("chainer", "dezero"):
+        try:
+            __import__(peer)
+        except Exception:
+            continue
+        pytest.skip(f"{peer} is importable here")
+    report = tmp_path / "bench.json"
+    bench.main(["--batch-size", "4", "--rounds", "1", "--steps", "1", "--warmup", "1", "--eval-repeats", "1",
+                "--no-memory", "--peers", "chainer,dezero", "--json", str(report)])
+    out = capsys.readouterr().out
+    for name, label in (("chainer", "Chainer"), ("dezero", "DeZero")):
+        assert f"{label} cannot be imported here" in out and f"see benchmarks/seed_peers.py: reporting without {name}." in out
+    assert "peer_ratios" not in json.loads(report.read_text())
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--peers", "torch"], "unknown peer 'torch'; the peers are chainer, dezero"),
+    (["--python", "chainer"], "--python expects FRAMEWORK=PATH with FRAMEWORK one of tinynn, pytorch, chainer, dezero"),
+])
+def test_peer_options_are_checked(arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit:
+        bench.main(arguments)
+    assert exit.value.code == 2 and message in capsys.readouterr().err
+
+
+PEERS_PYTHON = os.environ.get("TINYNN_PEERS_PYTHON")
+needs_peers = pytest.mark.skipif(not PEERS_PYTHON, reason="set TINYNN_PEERS_PYTHON to a Python with Chainer and "
+                                                         "DeZero (see benchmarks/seed_peers.py) to test the peers")
+
+
+@needs_peers
+def test_the_peer_models_compute_what_tinynn_computes_and_are_measured_beside_it(tmp_path, capsys):
+    """Chainer's and DeZero's seed models, given tinynn's weights, give tinynn's outputs (eval mode;
+    DeZero's fixed batch-norm eps of 2e-5 accounts for its difference), and their loss falls."""
+    import numpy as np
+
+    import tinynn
+    from tinynn.models import MnistTiny
+
+    weights = tmp_path / "weights.npz"
+    bench.save_initial_weights(weights)
+    images, labels = bench.make_batch(8)
+    model = MnistTiny()
+    model.load_state_dict({key: tinynn.tensor(value) for key, value in np.load(weights).items()})
+    np.save(tmp_path / "tinynn.npy", model.eval()(tinynn.tensor(images)).numpy())
+    script = f"""
+import sys
+sys.path.insert(0, {str(bench.ROOT / "benchmarks")!r})
+import numpy as np
+import bench_train
+images, labels = bench_train.make_batch(8)
+expected = np.load({str(tmp_path / "tinynn.npy")!r})
+for name in ("chainer", "dezero"):
+    runner = bench_train.RUNNERS[name](images, labels, "cpu", dict(np.load({str(weights)!r})))
+    runner.eval_images = images
+    output = runner.eval_batch()
+    output = np.asarray(getattr(output, "array", None) if name == "chainer" else output.data)
+    losses = [float(runner.step().data) for _ in range(6)]
+    print(name, float(abs(output - expected).max()), losses[-1] < losses[0])
+"""
+    lines = subprocess.run([PEERS_PYTHON, "-c", script], capture_output=True, text=True, check=True).stdout.split("\n")
+    differences = {line.split()[0]: (float(line.split()[1]), line.split()[2]) for line in lines if line}
+    assert differences["chainer"][0] < 1e-6 and differences["dezero"][0] < 1e-5
+    assert differences["chainer"][1] == differences["dezero"][1] == "True"
+    report = tmp_path / "bench.json"
+    bench.main(["--batch-size", "4", "--rounds", "1", "--steps", "1", "--warmup", "1", "--eval-repeats", "1",
+                "--no-memory", "--peers", "chainer,dezero", "--python", f"chainer={PEERS_PYTHON}",
+                "--python", f"dezero={PEERS_PYTHON}", "--json", str(report)])
+    ratios = json.loads(report.read_text())["peer_ratios"]
+    assert set(ratios) == {"chainer", "dezero"} and all(r["step"] > 0 and r["eval"] > 0 for r in ratios.values())
 
 
 def test_gpu_benchmark_without_a_gpu_is_one_clear_line(capsys):

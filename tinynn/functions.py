@@ -7,6 +7,7 @@ import numpy as np
 from . import backend, random
 from .autograd import grad_mode, no_grad
 from . import tensor_functions
+from .ops import promotion
 from .ops.einsum import einsum
 from .tensor import BUILT_FROM_OPS, Tensor, _is_float, full, tensor, zeros
 
@@ -62,8 +63,16 @@ def is_floating_point(input):
 
 
 def get_default_dtype():
-    """float32: what Python floats and the factories make (tinynn's default is fixed)."""
-    return np.float32
+    """What Python floats, the factories and float results of integer inputs make: float32 unless
+    ``set_default_dtype`` says otherwise."""
+    return promotion.default_float().type
+
+
+def set_default_dtype(dtype):
+    """Make ``dtype`` (float16, float32 or float64) the default float dtype from here on, as PyTorch's:
+    Python floats, ``tensor([1.5])``, the factories (``zeros``, ``randn``, ...), new layers' parameters
+    and float results of integer inputs (``int_tensor / 2``) take it. Arrays keep their own dtype."""
+    promotion.set_default_float(dtype)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -114,10 +123,11 @@ def normal(mean, std, size=None, device="cpu", generator=None):
     with a ``size``."""
     shape = size if size is not None else np.broadcast_shapes(*(np.shape(v.data if isinstance(v, Tensor) else v)
                                                                   for v in (mean, std)))
-    draws = random.numpy_generator(generator).standard_normal(tuple(shape)).astype(np.float32)
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    dtype = like.dtype if like is not None else promotion.default_float()
+    draws = random.numpy_generator(generator).standard_normal(tuple(shape)).astype(dtype)
     device = like.device if like is not None else backend.canonical_device(device)
-    noise = Tensor._from_op(backend.to_device(draws.astype(like.dtype if like is not None else np.float32), device), False)
+    noise = Tensor._from_op(backend.to_device(draws, device), False)
     with no_grad():
         return noise * std + mean
 
@@ -227,7 +237,7 @@ def matrix_power(input, n):
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 
 __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
-                      "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "as_tensor",
+                      "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import backend, mixed_precision
 from .autograd import engine, in_place
-from .ops import arithmetic, elementwise, erf, gamma, reduction, shape as shape_ops
+from .ops import arithmetic, elementwise, erf, gamma, promotion, reduction, shape as shape_ops
 
 def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
@@ -23,12 +23,16 @@ class Tensor:
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     _users = ()  # weak references to the recorded ops that used this tensor (see autograd/in_place.py)
     _post_accumulate_grad_hooks = None  # {handle id: hook(tensor)}, made on the first registration
+    _wrapped_number = False  # a Python number an operator turned into a tensor (see ops/promotion.py)
 
     def __init__(self, data, requires_grad=False):
+        """A tensor over ``data``: an array as it is (shared, its dtype kept), a tensor's array, or
+        numbers and lists of them in the default float dtype (as ``torch.Tensor([1, 2])``; for other
+        dtypes use ``tinynn.tensor``)."""
         if isinstance(data, Tensor):
             data = data.data
         if not (isinstance(data, np.ndarray) or backend.is_gpu_array(data)):
-            data = np.asarray(data)
+            data = np.asarray(data, dtype=None if isinstance(data, np.generic) else promotion.default_float())
         self._array = data
         self.grad = None
         self.grad_fn = None
@@ -114,7 +118,7 @@ class Tensor:
         extras = []
         if self.device != backend.CPU:
             extras.append(f"device='{self.device}'")
-        if self.dtype != np.float32 and _is_float(self.dtype) or self.dtype == np.float16:
+        if _is_float(self.dtype) and self.dtype != promotion.default_float():
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
@@ -281,13 +285,20 @@ class Tensor:
 
     # ----- arithmetic -------------------------------------------------------------------
     def _operand(self, other):
-        """``other`` as a Tensor; Python numbers take this tensor's dtype (so float32 stays float32)."""
+        """``other`` as a Tensor. A Python number becomes a "wrapped number" (ops/promotion.py) of this
+        tensor's dtype where that is its kind or a higher one (so float32 stays float32), else of the
+        default float dtype."""
         if isinstance(other, Tensor):
             return other
         xp = backend.get_array_module(self.data)
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
-            dtype = self.dtype if _is_float(self.dtype) or isinstance(other, numbers.Integral) else np.float32
-            return Tensor._from_op(xp.asarray(other, dtype=dtype), False)
+            if isinstance(other, numbers.Integral):
+                dtype = self.dtype if self.dtype.kind in "iuf" else np.dtype(np.int64)
+            else:
+                dtype = self.dtype if _is_float(self.dtype) else promotion.default_float()
+            number = Tensor._from_op(xp.asarray(other, dtype=dtype), False)
+            number._wrapped_number = True
+            return number
         return Tensor._from_op(xp.asarray(other), False)
 
     def __add__(self, other):
@@ -1549,8 +1560,10 @@ def where(condition, a=None, b=None):
     if condition.dtype != bool:
         raise TypeError(f"where: expected a boolean condition, got dtype {condition.dtype}")
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
-    if like is None:  # two numbers: a float32 result on the condition's device
-        like = Tensor._from_op(backend.to_device(np.zeros((), dtype=np.float32), backend.device_of(condition)), False)
+    if like is None:  # two numbers, on the condition's device: the default float dtype, int64 or bool, as PyTorch
+        dtype = (promotion.default_float() if any(isinstance(v, float) for v in (a, b))
+                 else np.bool_ if all(isinstance(v, bool) for v in (a, b)) else np.int64)
+        like = Tensor._from_op(backend.to_device(np.zeros((), dtype=dtype), backend.device_of(condition)), False)
     a, b = _as_tensor(a, like), _as_tensor(b, like)
     if backend.device_of(condition) != a.device or a.device != b.device:
         raise RuntimeError(f"where: the condition and values must be on one device, got {backend.device_of(condition)}, "
@@ -1584,20 +1597,21 @@ def gather(input, dim, index):
 def tensor(data, dtype=None, device="cpu", requires_grad=False):
     """A new leaf tensor holding a copy of ``data`` (list, scalar, NumPy/CuPy array or Tensor).
 
-    Python floats become float32 (the default dtype), Python ints int64 and bools bool, as in
-    PyTorch; a NumPy array keeps its dtype unless ``dtype`` is given.
+    Python floats take the default dtype (float32 unless ``set_default_dtype`` says otherwise), Python
+    ints int64 and bools bool, as in PyTorch; a NumPy array keeps its dtype unless ``dtype`` is given.
     """
     device = backend.canonical_device(device)
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray) or backend.is_gpu_array(data):
-        array = data.astype(dtype if dtype is not None else data.dtype, copy=True)
+    if isinstance(data, (np.ndarray, np.generic)) or backend.is_gpu_array(data):
+        array = np.array(data) if isinstance(data, np.generic) else data
+        array = array.astype(dtype if dtype is not None else array.dtype, copy=True)
     else:
         array = np.array(data)
         if array.dtype == object:
             raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} (ragged or non-numeric data)")
         if dtype is None:
-            dtype = np.float32 if array.dtype.kind == "f" else array.dtype
+            dtype = promotion.default_float() if array.dtype.kind == "f" else array.dtype
         array = array.astype(dtype)
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
 
@@ -1605,7 +1619,7 @@ def tensor(data, dtype=None, device="cpu", requires_grad=False):
 def _factory(fill, shape, dtype, device, requires_grad):
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     xp = backend.array_module_for(device)
-    array = backend.to_device(fill(xp, shape, np.dtype(dtype or np.float32)), device)
+    array = backend.to_device(fill(xp, shape, np.dtype(dtype or promotion.default_float())), device)
     return Tensor(array, requires_grad=requires_grad)
 
 
@@ -1672,12 +1686,12 @@ def rand(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
 
 def arange(start=0, end=None, step=1, *, dtype=None, device="cpu", requires_grad=False):
     """start, start + step, ... up to (not including) ``end``; ``arange(n)`` is 0 .. n-1. Whole
-    numbers give int64, a float anywhere float32 (unless ``dtype`` says otherwise), as in PyTorch."""
+    numbers give int64, a float anywhere the default float dtype (unless ``dtype`` says otherwise), as in PyTorch."""
     if end is None:
         start, end = 0, start
     array = np.arange(start, end, step)
     if dtype is None and array.dtype.kind == "f":
-        dtype = np.float32
+        dtype = promotion.default_float()
     return tensor(array, dtype=dtype, device=device, requires_grad=requires_grad)
 
 

@@ -292,7 +292,7 @@ def test_bad_in_place_writes_are_clear_errors():
     with pytest.raises(RuntimeError, match=r"add_: the result has shape \(2, 3\), which cannot be written into a "
                                            r"tensor of shape \(3,\)"):
         tinynn.zeros(3).add_(tinynn.zeros(2, 3))
-    with pytest.raises(RuntimeError, match="sqrt_: the result is float64, which cannot be written into a tensor of "
+    with pytest.raises(RuntimeError, match="sqrt_: the result is float32, which cannot be written into a tensor of "
                                            "dtype int64"):
         tinynn.tensor([4, 9]).sqrt_()
     with pytest.raises(RuntimeError, match="add_: this tensor's memory cannot be written"):

@@ -4,9 +4,13 @@ By default tinynn, like PyTorch, lets inf and NaN flow silently: NaN in, NaN out
 is stopped by ``tinynn.guard``). NumPy's floating-point RuntimeWarnings ("overflow encountered in
 exp") are filtered out where tinynn's own code raises them (``quiet_float_warnings``): they
 would point at a line inside tinynn, not at the user's op, the GPU raises none, and PyTorch none
-either. ``np.errstate(over="raise")`` and ``-W error`` still apply, as the user asked for them. Inside ``detect_anomaly()`` every op checks its inputs and output in
-the forward pass and the gradients it returns in the backward pass, and raises AnomalyError
-naming the op and the offending value. Each check is a pass over the data, so it is a debugging
+either. ``np.errstate(over="raise")`` and ``-W error`` still apply, as the user asked for them.
+The filter is added when tinynn is imported; code that resets the warnings filters afterwards
+(pytest does, for each test) shows the warnings again.
+
+Inside ``detect_anomaly()`` every op checks its inputs and output in the forward pass and the
+gradients it returns in the backward pass, and raises AnomalyError naming the op and the
+offending value. Each check is a pass over the data, so it is a debugging
 tool, off by default.
 """
 import contextlib

@@ -40,6 +40,7 @@ import copy
 import numpy as np
 
 from .. import backend
+from ..ops import promotion
 from . import anomaly, grad_mode, in_place
 from .tensor_math import TensorMath
 
@@ -49,6 +50,10 @@ class Function:
     # function(op, output)}; None (and not linear_map): this op's backward cannot be differentiated
     graph_saved = None
     linear_map = False
+    # Type promotion (ops/promotion.py): the positions of the inputs computed in one dtype, and
+    # whether the result is a float even from integer inputs (true division, exp, ...)
+    promotes = ()
+    float_output = False
     _overwritten_by = None  # set when a value this op kept was written in place (see in_place.py)
 
     def __call__(self, *inputs):
@@ -72,7 +77,10 @@ class Function:
         if anomaly.is_anomaly_enabled():
             for position, t in enumerate(tensors):
                 anomaly.check_finite(self.name, f"input {position}", t.data if t is not None else None)
-        output_data = self.forward(*(t.data if t is not None else None for t in tensors))
+        arrays = [t.data if t is not None else None for t in tensors]
+        if self.promotes:
+            arrays = promotion.promoted_arrays(self, tensors, arrays)
+        output_data = self.forward(*arrays)
         if anomaly.is_anomaly_enabled():
             anomaly.check_finite(self.name, "output", output_data)
         requires_grad = recording and output_data.dtype.kind == "f"

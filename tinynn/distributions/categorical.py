@@ -1,6 +1,7 @@
 """The categorical distribution over 0 .. K-1, and its one-hot form."""
 import numpy as np
 
+from ..ops.promotion import default_float
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
@@ -22,7 +23,7 @@ class Categorical(ProbsOrLogits, Distribution):
         exactly_one(probs, logits, type(self).__name__)
         given = probs if probs is not None else logits
         if not isinstance(given, Tensor):
-            given = Tensor(np.asarray(given, dtype=np.float32))
+            given = Tensor(np.asarray(given, dtype=default_float()))
         if given.ndim < 1:
             raise ValueError(f"{type(self).__name__}: {'probs' if probs is not None else 'logits'} need at least one "
                              f"dimension (the categories), got a scalar")

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend, random
 from ..autograd import no_grad
+from ..ops.promotion import default_float
 from ..tensor import Tensor
 from . import constraints
 
@@ -152,10 +153,10 @@ class LocationScale(Distribution):
 
 def broadcast_all(*values):
     """The parameters as Tensors of one broadcast shape, on one device and dtype (numbers take the
-    dtype and device of a Tensor among them, float32 on the CPU if there is none)."""
+    dtype and device of a Tensor among them, the default float dtype on the CPU if there is none)."""
     like = next((value for value in values if isinstance(value, Tensor)), None)
     tensors = [value if isinstance(value, Tensor) else
-               (like._operand(float(value)) if like is not None else Tensor(np.asarray(value, dtype=np.float32)))
+               (like._operand(float(value)) if like is not None else Tensor(np.asarray(value, dtype=default_float())))
                for value in values]
     shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
     return [t if tuple(t.shape) == shape else t.expand(shape) for t in tensors]

@@ -32,6 +32,7 @@ def broadcast_shapes(name, a, b):
 class Add(Function):
     """y = a + b.  dL/da = dL/dy, dL/db = dL/dy (each summed back to its own shape)."""
 
+    promotes = (0, 1)
     graph_saved = {}
 
     def forward(self, a, b):
@@ -46,6 +47,7 @@ class Add(Function):
 class Sub(Function):
     """y = a - b.  dL/da = dL/dy, dL/db = -dL/dy."""
 
+    promotes = (0, 1)
     graph_saved = {}
 
     def forward(self, a, b):
@@ -61,6 +63,7 @@ class Sub(Function):
 class Mul(Function):
     """y = a * b.  dL/da = dL/dy * b, dL/db = dL/dy * a."""
 
+    promotes = (0, 1)
     graph_saved = {"a": 0, "b": 1}
 
     def forward(self, a, b):
@@ -81,6 +84,7 @@ class Mul(Function):
 class Div(Function):
     """y = a / b.  dL/da = dL/dy / b, dL/db = -dL/dy * a / b^2."""
 
+    promotes, float_output = (0, 1), True
     graph_saved = {"a": 0, "b": 1}
 
     def forward(self, a, b):
@@ -99,6 +103,7 @@ class Div(Function):
 class Pow(Function):
     """y = a ** b.  dL/da = dL/dy * b * a^(b-1), dL/db = dL/dy * a^b * log(a) (for a > 0)."""
 
+    promotes = (0, 1)
     graph_saved = {"a": 0, "b": 1, "y": "output"}
 
     def forward(self, a, b):
@@ -138,6 +143,7 @@ class MatMul(Function):
     Tensor-level ``matmul`` (reshaped to matrices around this op), as NumPy defines them.
     """
 
+    promotes = (0, 1)
     graph_saved = {"a": 0, "b": 1}
 
     def forward(self, a, b):

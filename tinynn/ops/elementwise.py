@@ -8,6 +8,7 @@ from .arithmetic import broadcast_shapes, sum_to_shape
 class Exp(Function):
     """y = e^x.  f'(x) = e^x = y, so the output is kept rather than the input."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
     def forward(self, x):
@@ -21,6 +22,7 @@ class Exp(Function):
 class Log(Function):
     """y = ln x.  f'(x) = 1 / x."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -34,6 +36,7 @@ class Log(Function):
 class Log1p(Function):
     """y = ln(1 + x), accurate for tiny x (where 1 + x would round to 1).  f'(x) = 1 / (1 + x)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -47,6 +50,7 @@ class Log1p(Function):
 class Expm1(Function):
     """y = e^x - 1, accurate for tiny x (where e^x would round to 1).  f'(x) = e^x = y + 1."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
     def forward(self, x):
@@ -60,6 +64,7 @@ class Expm1(Function):
 class Sqrt(Function):
     """y = sqrt(x).  f'(x) = 1 / (2 sqrt(x)) = 1 / (2y)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
     def forward(self, x):
@@ -73,6 +78,7 @@ class Sqrt(Function):
 class Tanh(Function):
     """y = tanh x.  f'(x) = 1 - y^2."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
     def forward(self, x):
@@ -86,6 +92,7 @@ class Tanh(Function):
 class Sin(Function):
     """y = sin x.  f'(x) = cos x."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -99,6 +106,7 @@ class Sin(Function):
 class Cos(Function):
     """y = cos x.  f'(x) = -sin x."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -112,6 +120,7 @@ class Cos(Function):
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2, which never overflows.  f'(x) = y (1 - y)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
     def forward(self, x):
@@ -160,6 +169,7 @@ class Maximum(Function):
     """y = max(a, b) elementwise.  dL/da = dL/dy where a > b, dL/db where b > a; a tie splits
     the gradient half and half, as PyTorch does."""
 
+    promotes = (0, 1)
     graph_saved = {}
 
     def forward(self, a, b):
@@ -179,6 +189,7 @@ class Where(Function):
     """y = a where ``condition`` else b (all three broadcast together).
     dL/da = dL/dy where the condition holds, dL/db where it does not (each summed to its shape)."""
 
+    promotes = (0, 1)
     graph_saved = {}
 
     def __init__(self, condition):
@@ -197,6 +208,7 @@ class Where(Function):
 class Asin(Function):
     """y = arcsin x on [-1, 1].  f'(x) = 1 / sqrt(1 - x^2)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -210,6 +222,7 @@ class Asin(Function):
 class Acos(Function):
     """y = arccos x on [-1, 1].  f'(x) = -1 / sqrt(1 - x^2)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -223,6 +236,7 @@ class Acos(Function):
 class Atan(Function):
     """y = arctan x.  f'(x) = 1 / (1 + x^2)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -236,6 +250,7 @@ class Atan(Function):
 class Asinh(Function):
     """y = arsinh x = log(x + sqrt(x^2 + 1)).  f'(x) = 1 / sqrt(x^2 + 1)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -250,6 +265,7 @@ class Acosh(Function):
     """y = arcosh x on [1, inf).  f'(x) = 1 / sqrt(x^2 - 1), with x^2 - 1 as (x - 1)(x + 1),
     exact near x = 1 where x^2 would round."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -263,6 +279,7 @@ class Acosh(Function):
 class Atanh(Function):
     """y = artanh x on (-1, 1).  f'(x) = 1 / (1 - x^2), as 1 / ((1 - x)(1 + x))."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -277,6 +294,7 @@ class Atan2(Function):
     """y = atan2(a, b), the angle of the point (b, a) in (-pi, pi].
     dL/da = dL/dy * b / (a^2 + b^2),  dL/db = -dL/dy * a / (a^2 + b^2)  (each summed to its shape)."""
 
+    promotes, float_output = (0, 1), True
     graph_saved = {"a": 0, "b": 1}
 
     def forward(self, a, b):
@@ -295,6 +313,7 @@ class LogAddExp(Function):
     """y = log(e^a + e^b), computed as max(a, b) + log1p(e^-|a - b|) so nothing overflows.
     dL/da = dL/dy * e^(a - y), dL/db = dL/dy * e^(b - y) (the softmax of the pair: half each at a tie)."""
 
+    promotes, float_output = (0, 1), True
     graph_saved = {"a": 0, "b": 1, "y": "output"}
 
     def forward(self, a, b):

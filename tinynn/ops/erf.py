@@ -164,6 +164,7 @@ def erfinv_values(x):
 class Erf(Function):
     """y = erf(x) (see the module docstring for how it is evaluated).  f'(x) = 2/sqrt(pi) e^(-x^2)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -178,6 +179,7 @@ class Erf(Function):
 class Erfc(Function):
     """y = erfc(x) = 1 - erf(x) (see the module docstring).  f'(x) = -2/sqrt(pi) e^(-x^2)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -192,6 +194,7 @@ class Erfc(Function):
 class Erfinv(Function):
     """y = erfinv(x), the y with erf(y) = x.  f'(x) = 1 / erf'(y) = sqrt(pi)/2 e^(y^2)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
     def forward(self, x):
@@ -206,6 +209,7 @@ class Erfinv(Function):
 class Erfcx(Function):
     """y = erfcx(x) = e^(x^2) erfc(x).  f'(x) = 2x y - 2/sqrt(pi)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0, "y": "output"}
 
     def forward(self, x):

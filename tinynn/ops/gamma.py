@@ -122,6 +122,7 @@ def polygamma_of(n, x):
 class Lgamma(Function):
     """y = log |Gamma(x)|.  f'(x) = digamma(x), so dL/dx = dL/dy * digamma(x)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -136,6 +137,7 @@ class Polygamma(Function):
     """y = psi_n(x), the n-th derivative of digamma (n = 0: digamma itself).
     f'(x) = psi_(n+1)(x), so dL/dx = dL/dy * psi_(n+1)(x)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
     def __init__(self, n):

@@ -56,6 +56,7 @@ class Sum(Function):
 class Mean(Function):
     """y = (1/n) sum of x over ``axes`` (n elements each).  dL/dx_i = dL/dy / n."""
 
+    promotes, float_output = (0,), True
     linear_map = True
 
     def __init__(self, axis=None, keepdims=False):
@@ -103,6 +104,7 @@ class LogSumExp(Function):
     """y = log(sum of e^x) over ``axes``, computed as m + log(sum e^(x - m)), m the maximum, so it
     never overflows (and is -inf when every x is -inf).  dL/dx_i = dL/dy * e^(x_i - y), the softmax."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0, "y": "output"}
 
     def __init__(self, axis=None, keepdims=False):
@@ -157,6 +159,7 @@ class Norm2(Function):
     """y = sqrt(sum of x^2) over ``axes`` (the Euclidean / Frobenius norm).
     dL/dx = dL/dy * x / y, and 0 where y = 0 (the subgradient PyTorch uses there)."""
 
+    promotes, float_output = (0,), True
     graph_saved = {"x": 0, "y": "output"}
 
     def __init__(self, axis=None, keepdims=False):

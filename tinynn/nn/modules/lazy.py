@@ -10,6 +10,7 @@ made before the first forward updates the real weights) and turns the module int
 """
 import numpy as np
 
+from ...ops.promotion import default_float
 from ..parameter import Parameter
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -26,14 +27,14 @@ class UninitializedParameter(Parameter):
     first forward gives it its values in place."""
 
     def __init__(self, dtype=None, requires_grad=True):
-        super().__init__(np.zeros(0, dtype=dtype or np.float32), requires_grad=requires_grad)
+        super().__init__(np.zeros(0, dtype=dtype or default_float()), requires_grad=requires_grad)
 
 
 class UninitializedBuffer(Tensor):
     """A buffer of a lazy layer (batch norm's running statistics) whose shape is not known yet."""
 
     def __init__(self, dtype=None):
-        super().__init__(np.zeros(0, dtype=dtype or np.float32))
+        super().__init__(np.zeros(0, dtype=dtype or default_float()))
 
 
 class _LazyLayer(Module):

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ... import backend
+from ...ops.promotion import default_float
 from ...tensor import Tensor
 
 
@@ -39,7 +40,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         raise ValueError(f"get_total_norm: norm_type must be positive (or inf), got {norm_type}")
     arrays = _arrays(tensors)
     if not arrays:
-        return Tensor(np.zeros((), dtype=np.float32))
+        return Tensor(np.zeros((), dtype=default_float()))
     xp = backend.get_array_module(arrays[0])
     if math.isinf(norm_type):
         total = xp.stack([xp.abs(g).max().astype(np.float64) for g in arrays]).max()

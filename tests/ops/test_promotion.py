@@ -1,0 +1,148 @@
+"""Type promotion (tinynn/ops/promotion.py) and the default float dtype, against PyTorch: the dtype
+and values of ops whose operands differ in dtype, rank (0-d or not) or are Python numbers; float
+results of integer inputs; gradients through a promotion; set_default_dtype and what it reaches."""
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.ops import promotion
+
+DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+
+
+def _operands(torch):
+    """name: (tinynn operand, PyTorch operand): tensors of each dtype with and without dimensions,
+    and Python numbers; values small and positive so that every dtype and op holds them."""
+    values = np.array([1, 3, 2])
+    operands = {}
+    for dtype in DTYPES:
+        array = values.astype(dtype)
+        operands[f"{dtype}[3]"] = (tinynn.tensor(array), torch.tensor(array))
+        operands[f"{dtype}[]"] = (tinynn.tensor(array[1]), torch.tensor(array[1]))
+    for number in (True, 2, 2.5):
+        operands[repr(number)] = (number, number)
+    return operands
+
+
+BINARY = {"add": lambda m, a, b: a + b, "sub": lambda m, a, b: a - b, "mul": lambda m, a, b: a * b,
+          "div": lambda m, a, b: a / b, "maximum": lambda m, a, b: m.maximum(m.as_tensor(a), m.as_tensor(b)),
+          "where": lambda m, a, b: m.where(m.tensor([True, False, True]), a, b),
+          "atan2": lambda m, a, b: m.atan2(m.as_tensor(a), m.as_tensor(b))}
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+def test_mixed_operands_compute_in_pytorchs_dtype(op, torch):
+    operands = _operands(torch)
+    compared = 0
+    for (name_a, (ours_a, theirs_a)), (name_b, (ours_b, theirs_b)) in itertools.product(operands.items(), repeat=2):
+        if not (isinstance(ours_a, tinynn.Tensor) or isinstance(ours_b, tinynn.Tensor)):
+            continue  # two Python numbers: Python's arithmetic
+        if op in ("maximum", "atan2") and not (isinstance(ours_a, tinynn.Tensor) and isinstance(ours_b, tinynn.Tensor)):
+            continue  # tensors only, in both
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                expected = BINARY[op](torch, theirs_a, theirs_b)
+        except (RuntimeError, TypeError):
+            continue  # PyTorch refuses it (bool - bool, ...)
+        result = BINARY[op](tinynn, ours_a, ours_b)
+        what = f"{name_a} {op} {name_b}"
+        assert str(result.dtype) == str(expected.dtype).replace("torch.", ""), what
+        tolerance = 1e-3 if "float16" in str(expected.dtype) else 1e-6
+        np.testing.assert_allclose(result.numpy().astype(np.float64), expected.numpy().astype(np.float64),
+                                   rtol=tolerance, err_msg=what)
+        compared += 1
+    assert compared > 100
+
+
+UNARY = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "erf", "mean", "log1p", "atan"]
+
+
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int32", "int64"])
+def test_float_ops_of_integers_give_the_default_float_dtype(dtype, torch):
+    values = np.array([1, 0, 3]).astype(dtype)
+    for name in UNARY:
+        with np.errstate(divide="ignore"):  # log(0) = -inf, as in PyTorch (pytest shows NumPy's warnings: see anomaly.py)
+            ours = getattr(tinynn.tensor(values), name)()
+        if name == "mean":  # PyTorch asks for a dtype here; tinynn takes the default one, as for the others
+            theirs = torch.tensor(values).mean(dtype=torch.float32)
+        else:
+            theirs = getattr(torch.tensor(values), name)()
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") == "float32", name
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, err_msg=name)
+    assert (tinynn.tensor(values) / 2).dtype == np.float32 and (tinynn.tensor(values) // 2).dtype.kind in "iub"
+
+
+def test_gradients_through_a_promotion_are_pytorchs_in_each_inputs_dtype(torch):
+    weight = tinynn.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    scale = tinynn.tensor(3.0, dtype=tinynn.float64, requires_grad=True)
+    counts = tinynn.tensor([1, 2, 3])
+    theirs_weight = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    theirs_scale = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    ours = (weight * counts * scale / 2).sum()
+    theirs = (theirs_weight * torch.tensor([1, 2, 3]) * theirs_scale / 2).sum()
+    assert ours.dtype == np.float32 and theirs.dtype == torch.float32
+    ours.backward()
+    theirs.backward()
+    assert weight.grad.dtype == np.float32 and scale.grad.dtype == np.float64
+    np.testing.assert_allclose(weight.grad.numpy(), theirs_weight.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(scale.grad.numpy(), theirs_scale.grad.numpy(), rtol=1e-6)
+
+
+def test_result_type_ranks_follow_pytorch(torch):
+    """The three ranks directly: a 0-d tensor or number counts only where it lifts the kind."""
+    cases = [("int64", [3], "float64", [], "float64"), ("float16", [3], "float64", [], "float16"),
+             ("int8", [3], "int64", [], "int8"), ("bool", [3], "int32", [], "int32"), ("uint8", [3], "int8", [3], "int16"),
+             ("int32", [], "float16", [], "float16"), ("bool", [], "bool", [], "bool")]
+    for dtype_a, shape_a, dtype_b, shape_b, expected in cases:
+        tensors = [tinynn.zeros(*shape_a, dtype=np.dtype(dtype_a)), tinynn.zeros(*shape_b, dtype=np.dtype(dtype_b))]
+        theirs = torch.result_type(torch.zeros(tuple(shape_a), dtype=getattr(torch, dtype_a)),
+                                   torch.zeros(tuple(shape_b), dtype=getattr(torch, dtype_b)))
+        assert str(promotion.result_type(tensors)) == expected == str(theirs).replace("torch.", "")
+
+
+@pytest.fixture
+def default_dtype(torch):
+    """Set both frameworks' default float dtype for a test, and put float32 back afterwards."""
+    def use(name):
+        tinynn.set_default_dtype(getattr(tinynn, name))
+        torch.set_default_dtype(getattr(torch, name))
+    yield use
+    tinynn.set_default_dtype(tinynn.float32)
+    torch.set_default_dtype(torch.float32)
+
+
+MADE = {"tensor(1.5)": lambda m: m.tensor(1.5), "tensor([1, 2])": lambda m: m.tensor([1, 2]),
+        "Tensor([1, 2])": lambda m: m.Tensor([1, 2]), "zeros": lambda m: m.zeros(2), "ones": lambda m: m.ones(2),
+        "full": lambda m: m.full((2,), 1.5), "full int": lambda m: m.full((2,), 3), "randn": lambda m: m.randn(2),
+        "rand": lambda m: m.rand(2), "arange float": lambda m: m.arange(0.5, 3), "arange int": lambda m: m.arange(3),
+        "linspace": lambda m: m.linspace(0, 1, 3), "eye": lambda m: m.eye(2), "empty": lambda m: m.empty(2),
+        "normal": lambda m: m.normal(0.0, 1.0, (2,)), "Linear weight": lambda m: m.nn.Linear(2, 3).weight,
+        "Conv2d bias": lambda m: m.nn.Conv2d(1, 2, 3).bias, "BatchNorm running_var": lambda m: m.nn.BatchNorm2d(2).running_var,
+        "int / int": lambda m: m.tensor([1, 2]) / m.tensor([2, 2]), "int * float": lambda m: m.tensor([1, 2]) * 1.5,
+        "where of numbers": lambda m: m.where(m.tensor([True, False]), 1.0, 0),
+        "float32 + number": lambda m: m.ones(2, dtype=m.float32) + 2.5, "int mean": lambda m: m.tensor([1, 2]).float().mean(),
+        "exp of int": lambda m: m.tensor([1, 2]).exp()}
+
+
+@pytest.mark.parametrize("name", ["float64", "float16", "float32"])
+def test_set_default_dtype_reaches_what_it_does_in_pytorch(name, default_dtype, torch):
+    default_dtype(name)
+    assert tinynn.get_default_dtype() is getattr(np, name)
+    for what, make in MADE.items():
+        assert str(make(tinynn).dtype) == str(make(torch).dtype).replace("torch.", ""), what
+    float32 = tinynn.ones(1, dtype=tinynn.float32)
+    assert ("dtype=float32" in repr(float32)) == (name != "float32")  # the repr names a dtype other than the default
+    assert "dtype" not in repr(tinynn.ones(1))
+
+
+def test_set_default_dtype_takes_float_types_only():
+    for bad in (tinynn.int64, np.bool_, "complex64"):
+        with pytest.raises(TypeError, match="only floating-point types are supported as the default type"):
+            tinynn.set_default_dtype(bad)
+    with pytest.raises(TypeError, match="expected a dtype such as tinynn.float64, got 'nonsense'"):
+        tinynn.set_default_dtype("nonsense")
+    assert tinynn.get_default_dtype() is np.float32

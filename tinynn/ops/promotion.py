@@ -1,0 +1,101 @@
+"""The dtype an op computes in when its operands differ: PyTorch's type promotion, and the default
+float dtype (``tinynn.set_default_dtype``).
+
+NumPy and PyTorch agree within a kind (float32 with float64 gives float64, int8 with uint8 gives
+int16) but not across kinds, nor on zero-dimensional operands, nor on Python numbers:
+
+                                        NumPy 2     PyTorch, and so tinynn
+    int64 tensor + float32 tensor       float64     float32   a float type wins whole over ints
+    int64 tensor * 1.5                  float64     float32   a Python float counts as the default dtype
+    float32 tensor + float64 0-d tensor float64     float32   a 0-d tensor lifts the kind, not the size
+    int64 tensor / int64 tensor         float64     float32   true division gives the default dtype
+    int64 tensor .exp()                 float64     float32   so do exp, sqrt, sin, mean, ...
+
+The rule (PyTorch's ``result_type``): operands fall in three ranks, tensors with dimensions, 0-d
+tensors and Python numbers ("wrapped numbers", flagged by ``Tensor._operand``); each rank's dtypes
+are promoted among themselves, then a lower rank counts only if it is of a higher kind
+(bool < integer < float), where it is promoted with the higher rank (an int tensor with a float
+0-d tensor takes the 0-d tensor's float type, a Python float the default dtype).
+
+``Function.__call__`` applies it: an op lists in ``promotes`` the inputs that share one dtype,
+and ``float_output`` ops (true division, exp, ...) compute in the default float dtype when that
+dtype is not a float one. The casts happen before the forward, on the arrays, so a backward sees
+consistent dtypes; a gradient reaching a leaf is cast to the leaf's dtype (``_accumulate_grad``).
+"""
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_default_float = np.dtype(np.float32)
+
+
+def default_float():
+    """The dtype of Python floats and of float results from non-float inputs (float32 unless set)."""
+    return _default_float
+
+
+def set_default_float(dtype):
+    global _default_float
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"set_default_dtype: expected a dtype such as tinynn.float64, got {dtype!r}") from None
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the default type "
+                        f"(float16, float32, float64), got {dtype}")
+    _default_float = dtype
+
+
+def _kind(dtype):
+    """bool 0 < integer 1 < float 2."""
+    return 0 if dtype.kind == "b" else 2 if dtype.kind in "fc" else 1
+
+
+def promote(a, b):
+    """Two dtypes of one rank together: the higher kind's dtype, or within a kind NumPy's choice
+    (which is PyTorch's there)."""
+    if a is None or a == b:
+        return b
+    if b is None:
+        return a
+    if _kind(a) != _kind(b):
+        return a if _kind(a) > _kind(b) else b
+    return np.promote_types(a, b)
+
+
+def _combine(higher, lower):
+    """A higher rank's dtype with a lower one's: the lower counts only where it lifts the kind."""
+    if higher is None:
+        return lower
+    if lower is None or _kind(higher) == 2:
+        return higher
+    if _kind(higher) == 0 or _kind(lower) == 2:
+        return promote(higher, lower)
+    return higher
+
+
+def result_type(tensors):
+    """The dtype ``tensors`` (Tensors, some of them wrapped Python numbers) compute in together."""
+    dimensioned = zero_dim = wrapped = None
+    for tensor in tensors:
+        dtype = tensor.dtype
+        if tensor._wrapped_number:
+            wrapped = promote(wrapped, _default_float if dtype.kind == "f" else dtype)
+        elif tensor.ndim:
+            dimensioned = promote(dimensioned, dtype)
+        else:
+            zero_dim = promote(zero_dim, dtype)
+    return _combine(dimensioned, _combine(zero_dim, wrapped))
+
+
+def promoted_arrays(function, tensors, arrays):
+    """``arrays`` (the inputs' data) with the inputs ``function.promotes`` names cast to the dtype they
+    compute in (see the module docstring); the same list when nothing needs a cast."""
+    members = [tensors[i] for i in function.promotes if tensors[i] is not None]
+    first = members[0].dtype
+    if all(t.dtype == first for t in members) and (first.kind == "f" or not function.float_output):
+        return arrays
+    target = result_type(members)
+    if function.float_output and target.kind != "f":
+        target = _default_float
+    return [array.astype(target) if i in function.promotes and array is not None and array.dtype != target else array
+            for i, array in enumerate(arrays)]

@@ -416,11 +416,11 @@ class Tensor:
         return self.bitwise_xor_(other)
 
     def __floordiv__(self, other):
-        """floor(a / b) (``torch.floor_divide``), a constant."""
-        return Tensor._from_op(backend.get_array_module(self.data).floor_divide(self.data, _data(other)), False)
+        """floor(a / b) (``torch.floor_divide``), a constant, in the promoted dtype (ops/promotion.py)."""
+        return _floor_divide(self, self._operand(other))
 
     def __rfloordiv__(self, other):
-        return Tensor._from_op(backend.get_array_module(self.data).floor_divide(_data(other), self.data), False)
+        return _floor_divide(self._operand(other), self)
 
     def floor_divide(self, other):
         return self // other
@@ -530,9 +530,15 @@ class Tensor:
         return elementwise.Abs()(self)
 
     def clip(self, min=None, max=None):
+        """min(max(self, min), max); the bounds (numbers or tensors) take part in type promotion, as
+        in PyTorch (``int_tensor.clip(0.5)`` is float32)."""
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
-        return elementwise.Clip(min, max)(self)
+        bounds = [self._operand(bound) if bound is not None else None for bound in (min, max)]
+        dtype = promotion.result_type([self] + [bound for bound in bounds if bound is not None])
+        x = self if self.dtype == dtype else self.to(dtype=dtype)
+        low, high = (bound.data.astype(dtype, copy=False) if bound is not None else None for bound in bounds)
+        return elementwise.Clip(low, high)(x)
 
     clamp = clip
 
@@ -540,7 +546,7 @@ class Tensor:
         return elementwise.Maximum()(self, self._operand(other))
 
     def minimum(self, other):
-        return -(-self).maximum(-self._operand(other))
+        return elementwise.Minimum()(self, self._operand(other))
 
     def pow(self, exponent):
         return self ** exponent
@@ -904,8 +910,17 @@ class Tensor:
             return self / other
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        other = self._operand(other)
+        dtype = promotion.result_type([self, other])
+        xp = backend.get_array_module(self.data)
+        if dtype.kind in "iu":  # integers stay integers, as in PyTorch: exact, where a float quotient would round
+            a, b = self.data.astype(dtype, copy=False), other.data.astype(dtype, copy=False)
+            floored = xp.floor_divide(a, b)
+            if rounding_mode == "trunc":  # towards zero: one less step down where the signs differ and b does not divide a
+                floored = floored + ((floored < 0) & (floored * b != a))
+            return self._constant(floored)
         quotient = (self / other).data
-        return self._constant(getattr(backend.get_array_module(quotient), rounding_mode)(quotient))
+        return self._constant(getattr(xp, rounding_mode)(quotient))
 
     def neg(self):
         return -self
@@ -1465,6 +1480,12 @@ def _assigned(x, index, value):
     from .tensor_functions import placed
 
     return placed(x, backend.get_array_module(x.data).arange(x.numel(), dtype=np.int64).reshape(x.shape)[index], value)
+
+
+def _floor_divide(a, b):
+    dtype = promotion.result_type([a, b])
+    quotient = backend.get_array_module(a.data).floor_divide(a.data.astype(dtype, copy=False), b.data.astype(dtype, copy=False))
+    return Tensor._from_op(quotient, False)
 
 
 def _as_tensor(value, like=None):

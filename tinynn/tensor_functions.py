@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from . import backend, mixed_precision
-from .ops import elementwise
+from .ops import elementwise, promotion
 from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
 from .tensor import SortResult, Tensor, concatenate, stack, where
@@ -825,7 +825,9 @@ def ravel(x):
 
 # ----- signs and classes of values -------------------------------------------------------------
 def copysign(a, b):
-    """|a| with the sign of b (-0.0 counts as negative); differentiable in a."""
+    """|a| with the sign of b (-0.0 counts as negative); differentiable in a. A float, as in PyTorch."""
+    if a.dtype.kind != "f":
+        a = a.to(dtype=promotion.default_float())
     b_values = b.data if isinstance(b, Tensor) else _xp(a).asarray(b)
     return a.abs() * _constant(_xp(a).where(_xp(a).signbit(b_values), -1.0, 1.0).astype(a.dtype))
 

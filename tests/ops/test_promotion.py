@@ -146,3 +146,59 @@ def test_set_default_dtype_takes_float_types_only():
     with pytest.raises(TypeError, match="expected a dtype such as tinynn.float64, got 'nonsense'"):
         tinynn.set_default_dtype("nonsense")
     assert tinynn.get_default_dtype() is np.float32
+
+
+# ops of an int64 tensor a and a float32 tensor b, as PyTorch's functions take them
+MIXED = {
+    "hypot": lambda m, a, b: m.hypot(a, b), "fmod": lambda m, a, b: m.fmod(a, b),
+    "remainder": lambda m, a, b: m.remainder(a, b), "copysign": lambda m, a, b: m.copysign(a, b),
+    "xlogy": lambda m, a, b: m.xlogy(a, b), "logaddexp": lambda m, a, b: m.logaddexp(a, b),
+    "minimum": lambda m, a, b: m.minimum(a, b), "fmax": lambda m, a, b: m.fmax(a, b),
+    "clamp by a tensor": lambda m, a, b: m.clamp(a, min=b), "clamp by a float": lambda m, a, b: m.clamp(a, 1.5, 2.5),
+    "lerp": lambda m, a, b: m.lerp(b, b * 2, 0.5), "addcmul": lambda m, a, b: m.addcmul(b, a, b),
+    "floor_divide": lambda m, a, b: m.floor_divide(a, b), "int // number": lambda m, a, b: a // 2,
+    "pow": lambda m, a, b: m.pow(a, b), "int ** number": lambda m, a, b: a ** 2,
+    "times a float64 0-d tensor": lambda m, a, b: b * m.tensor(2.5, dtype=m.float64),
+    "cat": lambda m, a, b: m.cat([a, b]), "stack": lambda m, a, b: m.stack([a, b]),
+    "where": lambda m, a, b: m.where(a > 1, a, b),
+    "number - int": lambda m, a, b: 1.5 - a, "sum": lambda m, a, b: a.sum(), "prod": lambda m, a, b: a.prod(),
+    "cumsum": lambda m, a, b: a.cumsum(0), "reciprocal": lambda m, a, b: a.reciprocal(), "rsqrt": lambda m, a, b: a.rsqrt(),
+    "log2": lambda m, a, b: a.log2(), "tan": lambda m, a, b: a.tan(), "exp2": lambda m, a, b: m.exp2(a),
+    "expm1": lambda m, a, b: m.expm1(a), "sinc": lambda m, a, b: m.sinc(a), "trapezoid": lambda m, a, b: m.trapezoid(a),
+    "outer": lambda m, a, b: m.outer(a, b), "kron": lambda m, a, b: m.kron(a, b),
+    "float_power": lambda m, a, b: m.float_power(a, 2), "true_divide": lambda m, a, b: m.true_divide(a, 2),
+    "lgamma": lambda m, a, b: a.lgamma(), "atan2": lambda m, a, b: m.atan2(a, a), "median": lambda m, a, b: a.median(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXED))
+def test_functions_of_mixed_dtypes_give_pytorchs_dtype_and_values(name, torch):
+    ints, floats = np.array([1, 2, 3]), np.array([0.5, 1.5, 2.5], dtype=np.float32)
+    expected = MIXED[name](torch, torch.tensor(ints), torch.tensor(floats))
+    result = MIXED[name](tinynn, tinynn.tensor(ints), tinynn.tensor(floats))
+    assert str(result.dtype) == str(expected.dtype).replace("torch.", "")
+    np.testing.assert_allclose(result.numpy(), expected.detach().numpy(), rtol=1e-6)
+
+
+def test_matmul_of_an_int_and_a_float_tensor_is_float32():
+    """PyTorch refuses it ("expected m1 and m2 to have the same dtype"); tinynn promotes, as for the other ops."""
+    product = tinynn.tensor([[1, 2]]) @ tinynn.tensor([[0.5], [1.5]])
+    assert product.dtype == np.float32 and product.tolist() == [[3.5]]
+
+
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int64", "float32"])
+def test_minimum_of_every_dtype(dtype, torch):
+    """minimum was once -maximum(-a, -b), wrong for unsigned integers (wrapping) and bools."""
+    a, b = np.array([1, 0, 3, 2]).astype(dtype), np.array([2, 2, 0, 2]).astype(dtype)
+    result, expected = tinynn.minimum(tinynn.tensor(a), tinynn.tensor(b)), torch.minimum(torch.tensor(a), torch.tensor(b))
+    assert result.tolist() == expected.tolist() and str(result.dtype) == str(expected.dtype).replace("torch.", "")
+
+
+def test_rounded_division_of_integers_stays_exact_integers(torch):
+    a = np.array([-7, 7, -6, 5, -5, 2 ** 53 + 1, 0])
+    b = np.array([2, -2, 2, 3, 3, 1, 5])
+    for mode in ("trunc", "floor"):
+        result = tinynn.tensor(a).div(tinynn.tensor(b), rounding_mode=mode)
+        expected = torch.tensor(a).div(torch.tensor(b), rounding_mode=mode)
+        assert result.dtype == np.int64 and result.tolist() == expected.tolist(), mode
+        assert tinynn.tensor(a).div(2.0, rounding_mode=mode).dtype == np.float32

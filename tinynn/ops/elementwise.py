@@ -177,12 +177,28 @@ class Maximum(Function):
         self.a, self.b = a, b
         return self.xp(a).maximum(a, b)
 
+    def a_wins(self):
+        return self.a > self.b
+
     def backward(self, gy):
-        share_a = (self.a > self.b) + (self.a == self.b) * 0.5
+        share_a = self.a_wins() + (self.a == self.b) * 0.5
         share_a = share_a.astype(gy.dtype)
         ga = sum_to_shape(gy * share_a, self.a.shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(gy * (1 - share_a), self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+class Minimum(Maximum):
+    """y = min(a, b) elementwise.  dL/da = dL/dy where a < b, dL/db where b < a; a tie splits the
+    gradient half and half (``Maximum``'s backward, with a < b for a > b)."""
+
+    def forward(self, a, b):
+        broadcast_shapes("minimum", a, b)
+        self.a, self.b = a, b
+        return self.xp(a).minimum(a, b)
+
+    def a_wins(self):
+        return self.a < self.b
 
 
 class Where(Function):

@@ -25,6 +25,7 @@ consistent dtypes; a gradient reaching a leaf is cast to the leaf's dtype (``_ac
 import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+EVERY_INPUT = "every input"  # ``promotes`` of an op of any number of inputs (cat, stack)
 _default_float = np.dtype(np.float32)
 
 
@@ -90,12 +91,13 @@ def result_type(tensors):
 def promoted_arrays(function, tensors, arrays):
     """``arrays`` (the inputs' data) with the inputs ``function.promotes`` names cast to the dtype they
     compute in (see the module docstring); the same list when nothing needs a cast."""
-    members = [tensors[i] for i in function.promotes if tensors[i] is not None]
+    positions = range(len(tensors)) if function.promotes == EVERY_INPUT else function.promotes
+    members = [tensors[i] for i in positions if tensors[i] is not None]
     first = members[0].dtype
     if all(t.dtype == first for t in members) and (first.kind == "f" or not function.float_output):
         return arrays
     target = result_type(members)
     if function.float_output and target.kind != "f":
         target = _default_float
-    return [array.astype(target) if i in function.promotes and array is not None and array.dtype != target else array
+    return [array.astype(target) if i in positions and array is not None and array.dtype != target else array
             for i, array in enumerate(arrays)]

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from . import promotion
 from .arithmetic import sum_to_shape
 
 
@@ -146,6 +147,7 @@ class Pad(Function):
 class Concatenate(Function):
     """y = the inputs joined along ``axis``.  dL/dx_i = the slice of dL/dy that x_i filled."""
 
+    promotes = promotion.EVERY_INPUT
     graph_saved = {}
 
     def __init__(self, axis=0):
@@ -172,6 +174,7 @@ class Concatenate(Function):
 class Stack(Function):
     """y = the inputs stacked along a new ``axis``.  dL/dx_i = dL/dy taken at index i of that axis."""
 
+    promotes = promotion.EVERY_INPUT
     graph_saved = {}
 
     def __init__(self, axis=0):

@@ -595,8 +595,8 @@ class Tensor:
         return reduction.Max(dim, keepdim)(self)
 
     def amin(self, dim=None, keepdim=False):
-        """The minimum, as -amax(-x) (``torch.amin``)."""
-        return -(-self).amax(dim, keepdim)
+        """The minimum over ``dim``, as ``amax`` (``torch.amin``)."""
+        return reduction.Max(dim, keepdim, smallest=True)(self)
 
     def max(self, dim=None, keepdim=False):
         """PyTorch's three forms: ``x.max()`` the largest value (as ``amax``); ``x.max(dim)`` the
@@ -819,7 +819,8 @@ class Tensor:
         return self.log() * (1 / math.log(10))
 
     def square(self):
-        return self * self
+        x = self.long() if self.dtype == np.bool_ else self  # bools square to int64, as in PyTorch
+        return x * x
 
     def reciprocal(self):
         return 1 / self
@@ -831,10 +832,17 @@ class Tensor:
         return self.sin() / self.cos()
 
     def sinh(self):
-        return (self.exp() - (-self).exp()) * 0.5
+        x = self._as_float()
+        return (x.exp() - (-x).exp()) * 0.5
 
     def cosh(self):
-        return (self.exp() + (-self).exp()) * 0.5
+        x = self._as_float()
+        return (x.exp() + (-x).exp()) * 0.5
+
+    def _as_float(self):
+        """This tensor, or for bools and integers its values in the default float dtype (what float
+        functions of them compute in, and what keeps -x from wrapping around for unsigned ones)."""
+        return self if _is_float(self.dtype) else self.to(dtype=promotion.default_float())
 
     def asin(self):
         return elementwise.Asin()(self)
@@ -864,6 +872,8 @@ class Tensor:
         return Tensor._from_op(array, False)
 
     def sign(self):
+        if self.dtype == np.bool_:  # NumPy has no sign of bools; PyTorch's is the bools themselves
+            return self._constant(self.data.copy())
         return self._constant(backend.get_array_module(self.data).sign(self.data))
 
     def round(self, decimals=0):
@@ -1226,10 +1236,14 @@ class Tensor:
 
     # ----- more reductions ---------------------------------------------------------------------
     def any(self, dim=None, keepdim=False):
-        return self._constant(self.data.any(axis=dim, keepdims=keepdim))
+        """Whether any element (along ``dim``) is nonzero: bool, or uint8 for uint8 input, as in PyTorch."""
+        return self._constant(self.data.any(axis=dim, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
 
     def all(self, dim=None, keepdim=False):
-        return self._constant(self.data.all(axis=dim, keepdims=keepdim))
+        return self._constant(self.data.all(axis=dim, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
+
+    def _truth_dtype(self):
+        return np.uint8 if self.dtype == np.uint8 else np.bool_
 
     def count_nonzero(self, dim=None):
         return self._constant(backend.get_array_module(self.data).count_nonzero(self.data, axis=dim))
@@ -1733,7 +1747,7 @@ BUILT_FROM_OPS = ("cumprod cummax cummin logcumsumexp diff lerp hypot logaddexp 
                   "isposinf nextafter logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
                   "bitwise_xor bitwise_not gcd lcm isreal nonzero argwhere index_put tensor_split hsplit vsplit dsplit "
                   "broadcast_to slice_scatter select_scatter diagonal_scatter put exp2 fmax fmin inner vdot dist "
-                  "cross fliplr flipud msort nanmedian unique_consecutive split_with_sizes narrow_copy").split()
+                  "cross fliplr flipud msort nanmedian unique_consecutive split_with_sizes narrow_copy angle").split()
 
 # In-place forms (x.exp_() and the like): the out-of-place result written into the tensor's memory,
 # outside autograd (see Tensor._in_place).

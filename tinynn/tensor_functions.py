@@ -37,6 +37,17 @@ def _operand(x, value):
     return x._operand(value) if not isinstance(value, Tensor) else value
 
 
+def _promoted(a, b, float_result=False):
+    """``a`` and ``b`` (tensors or numbers) as Tensors of the dtype they compute in together
+    (ops/promotion.py); with ``float_result``, the default float dtype where that is not a float one."""
+    like = a if isinstance(a, Tensor) else b
+    a, b = _operand(like, a), _operand(like, b)
+    dtype = promotion.result_type([a, b])
+    if float_result and dtype.kind != "f":
+        dtype = promotion.default_float()
+    return tuple(t if t.dtype == dtype else t.to(dtype=dtype) for t in (a, b))
+
+
 # ----- cumulative ------------------------------------------------------------------------------
 def _scan(x, dim, combine):
     """y_i = x_0 (+) x_1 (+) ... (+) x_i along ``dim`` for an associative (+), in log2(n) rounds:
@@ -51,7 +62,7 @@ def _scan(x, dim, combine):
 
 def cumprod(x, dim, *, dtype=None):
     """y_i = x_0 x_1 ... x_i along ``dim`` (``dtype``: x converted to it first)."""
-    x = x._in_dtype(dtype)
+    x = x._in_dtype(dtype if dtype is not None or x.dtype.kind not in "bui" else np.int64)  # as sums: int64
     return _scan(x, dim % max(x.ndim, 1), lambda later, earlier: later * earlier) if x.ndim else x * 1
 
 
@@ -139,7 +150,8 @@ def logaddexp(a, b):
 
 def logaddexp2(a, b):
     """log2(2^a + 2^b)."""
-    return logaddexp(a * math.log(2), _operand(a, b) * math.log(2)) * (1 / math.log(2))
+    a, b = _promoted(a, b, float_result=True)
+    return logaddexp(a * math.log(2), b * math.log(2)) * (1 / math.log(2))
 
 
 def lerp(start, end, weight):
@@ -149,15 +161,13 @@ def lerp(start, end, weight):
 
 def hypot(a, b):
     """sqrt(a^2 + b^2)."""
-    b = _operand(a, b)
+    a, b = _promoted(a, b, float_result=True)
     return (a * a + b * b).sqrt()
 
 
 def xlogy(x, y):
     """x log(y), and 0 where x = 0 (even where y is 0), with a gradient that stays finite there."""
-    if not isinstance(x, Tensor):
-        x = _operand(y, x)
-    y = _operand(x, y)
+    x, y = _promoted(x, y, float_result=True)
     zero = (x.data == 0)
     xp = _xp(x)
     safe_y = where(zero, _constant(xp.ones((), dtype=y.dtype)), y)
@@ -171,6 +181,7 @@ def xlog1py(x, y):
 
 def logit(x, eps=None):
     """log(p / (1 - p)), with p = x clamped to [eps, 1 - eps] when ``eps`` is given."""
+    x = x._as_float()
     p = x.clip(eps, 1 - eps) if eps is not None else x
     return (p / (1 - p)).log()
 
@@ -184,14 +195,18 @@ def sinc(x):
 
 
 def fmod(a, b):
-    """a - b trunc(a / b): the remainder with a's sign (C's fmod)."""
-    b = _operand(a, b)
+    """a - b trunc(a / b): the remainder with a's sign (C's fmod); exact integers for integers."""
+    a, b = _promoted(a, b)
+    if a.dtype.kind in "biu":
+        return _constant(_xp(a).fmod(a.data, b.data))
     return a - b * _constant(_xp(a).trunc((a / b).data))
 
 
 def remainder(a, b):
-    """a - b floor(a / b): the remainder with b's sign (Python's %)."""
-    b = _operand(a, b)
+    """a - b floor(a / b): the remainder with b's sign (Python's %); exact integers for integers."""
+    a, b = _promoted(a, b)
+    if a.dtype.kind in "biu":
+        return _constant(_xp(a).remainder(a.data, b.data))
     return a - b * _constant(_xp(a).floor((a / b).data))
 
 
@@ -245,6 +260,8 @@ def std_mean(x, dim=None, *, correction=1, keepdim=False):
 def nansum(x, dim=None, keepdim=False, *, dtype=None):
     """The sum with NaNs counted as 0 (``dtype``: x converted to it first)."""
     x = x._in_dtype(dtype)
+    if x.dtype.kind in "biu":  # no NaN to skip
+        return x.sum(dim, keepdim)
     return x.masked_fill(_constant(_xp(x).isnan(x.data)), 0.0).sum(dim, keepdim)
 
 
@@ -824,17 +841,26 @@ def ravel(x):
 
 
 # ----- signs and classes of values -------------------------------------------------------------
+def angle(x):
+    """The argument of x as a complex number: pi where x < 0, else 0 (NaN stays NaN), a float
+    constant; -0.0 counts as 0, as in PyTorch."""
+    x = x._as_float()
+    xp = _xp(x)
+    return _constant(xp.where(x.data < 0, math.pi, xp.where(xp.isnan(x.data), np.nan, 0.0)).astype(x.dtype))
+
+
 def copysign(a, b):
     """|a| with the sign of b (-0.0 counts as negative); differentiable in a. A float, as in PyTorch."""
-    if a.dtype.kind != "f":
-        a = a.to(dtype=promotion.default_float())
-    b_values = b.data if isinstance(b, Tensor) else _xp(a).asarray(b)
-    return a.abs() * _constant(_xp(a).where(_xp(a).signbit(b_values), -1.0, 1.0).astype(a.dtype))
+    a, b = _promoted(a, b, float_result=True)
+    return a.abs() * _constant(_xp(a).where(_xp(a).signbit(b.data), -1.0, 1.0).astype(a.dtype))
 
 
 def ldexp(x, exponent):
-    """x * 2^exponent."""
-    return x * _constant(_xp(x).exp2(exponent.data if isinstance(exponent, Tensor) else exponent).astype(x.dtype))
+    """x * 2^exponent, a float of the dtype x and exponent promote to; as in PyTorch, 2^exponent is
+    computed in a float exponent's own precision."""
+    dtype = _promoted(x, exponent, float_result=True)[0].dtype
+    product = x * (2.0 ** _operand(x, exponent))
+    return product if product.dtype == dtype else product.to(dtype=dtype)
 
 
 def frexp(x):
@@ -852,7 +878,13 @@ def _predicate(function):
     return apply
 
 
-signbit, isneginf, isposinf, nextafter = (_predicate(name) for name in ("signbit", "isneginf", "isposinf", "nextafter"))
+signbit, isneginf, isposinf = (_predicate(name) for name in ("signbit", "isneginf", "isposinf"))
+
+
+def nextafter(a, b):
+    """The next float after a towards b (a constant), in the dtype they promote to."""
+    a, b = _promoted(a, b, float_result=True)
+    return _constant(_xp(a).nextafter(a.data, b.data))
 logical_and, logical_or, logical_xor, logical_not = (_predicate(name) for name in
                                                      ("logical_and", "logical_or", "logical_xor", "logical_not"))
 bitwise_and, bitwise_or, bitwise_xor, bitwise_not = (_predicate(name) for name in

@@ -100,6 +100,14 @@ class Div(Function):
         return ga, gb
 
 
+def integer_power(xp, a, b):
+    """a ** b for integers where some b < 0 (NumPy refuses those): 1 / a^|b| truncated towards zero,
+    as PyTorch computes it, so 1 for a = 1, +-1 for a = -1 and 0 otherwise (0 too for a = 0)."""
+    y = a ** xp.where(b < 0, 0, b)
+    reciprocal = xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (xp.abs(b) % 2), 0))
+    return xp.where(b < 0, reciprocal, y).astype(y.dtype, copy=False)
+
+
 class Pow(Function):
     """y = a ** b.  dL/da = dL/dy * b * a^(b-1), dL/db = dL/dy * a^b * log(a) (for a > 0)."""
 
@@ -109,7 +117,12 @@ class Pow(Function):
     def forward(self, a, b):
         broadcast_shapes("pow", a, b)
         self.a, self.b = a, b
-        self.y = a ** b
+        if a.dtype == b.dtype == np.bool_:  # bools stay bools, as in PyTorch (NumPy gives int8): 1 unless a = 0 < b
+            self.y = a | ~b
+        elif a.dtype.kind in "iu" and (b < 0).any():
+            self.y = integer_power(self.xp(a), a, b)
+        else:
+            self.y = a ** b
         return self.y
 
     def backward(self, gy):

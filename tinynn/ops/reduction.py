@@ -35,6 +35,12 @@ def sum_rows(rows):
     return np.ones(rows.shape[0], dtype=rows.dtype) @ rows
 
 
+def integer_accumulator(x):
+    """int64 for sums and products of bools and integers of any size, as PyTorch (NumPy would give
+    uint64 for unsigned ones); None (the input's own dtype) for floats."""
+    return np.int64 if x.dtype.kind in "bui" else None
+
+
 class Sum(Function):
     """y = sum of x over ``axes``.  Every x_i contributes once: dL/dx_i = dL/dy (broadcast back)."""
 
@@ -46,7 +52,7 @@ class Sum(Function):
     def forward(self, x):
         self.axes = normalize_axes(self.axis, x.ndim, "sum")
         self.input_shape = x.shape
-        return x.sum(axis=self.axes, keepdims=self.keepdims)
+        return x.sum(axis=self.axes, keepdims=self.keepdims, dtype=integer_accumulator(x))
 
     def backward(self, gy):
         gy = expand_reduced(gy, self.input_shape, self.axes, self.keepdims)
@@ -76,20 +82,22 @@ class Mean(Function):
 
 
 class Max(Function):
-    """y = max of x over ``axes``.  dL/dx_i = dL/dy where x_i is the maximum, else 0; when
-    several elements tie for the maximum the gradient is shared equally (as ``torch.amax``)."""
+    """y = max of x over ``axes`` (with ``smallest``, the min).  dL/dx_i = dL/dy where x_i is the
+    maximum, else 0; when several elements tie for the maximum the gradient is shared equally (as
+    ``torch.amax``, ``torch.amin``)."""
 
     graph_saved = {}
 
-    def __init__(self, axis=None, keepdims=False):
-        self.axis, self.keepdims = axis, keepdims
+    def __init__(self, axis=None, keepdims=False, smallest=False):
+        self.axis, self.keepdims, self.smallest = axis, keepdims, smallest
 
     def forward(self, x):
+        name = "min" if self.smallest else "max"
         if x.size == 0:
-            raise ValueError("max: cannot take the maximum of an empty tensor")
-        self.axes = normalize_axes(self.axis, x.ndim, "max")
+            raise ValueError(f"{name}: cannot take the {name}imum of an empty tensor")
+        self.axes = normalize_axes(self.axis, x.ndim, name)
         self.x = x
-        self.y = x.max(axis=self.axes, keepdims=True)
+        self.y = (x.min if self.smallest else x.max)(axis=self.axes, keepdims=True)
         return self.y if self.keepdims else self.y.reshape(
             [n for i, n in enumerate(x.shape) if i not in self.axes])
 
@@ -140,7 +148,7 @@ class Prod(Function):
     def forward(self, x):
         self.axes = normalize_axes(self.axis, x.ndim, "prod")
         self.x = x
-        return x.prod(axis=self.axes, keepdims=self.keepdims)
+        return x.prod(axis=self.axes, keepdims=self.keepdims, dtype=integer_accumulator(x))
 
     def backward(self, gy):
         xp, x = self.xp(gy), self.x
@@ -189,7 +197,7 @@ class CumSum(Function):
 
     def forward(self, x):
         (self.axis,) = normalize_axes(self.axis, x.ndim, "cumsum")
-        return self.xp(x).cumsum(x, axis=self.axis)
+        return self.xp(x).cumsum(x, axis=self.axis, dtype=integer_accumulator(x))
 
     def backward(self, gy):
         xp = self.xp(gy)

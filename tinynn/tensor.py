@@ -294,6 +294,8 @@ class Tensor:
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
             if isinstance(other, numbers.Integral):
                 dtype = self.dtype if self.dtype.kind in "iuf" else np.dtype(np.int64)
+                if dtype.kind in "iu" and not np.iinfo(dtype).min <= other <= np.iinfo(dtype).max:
+                    dtype = np.dtype(np.int64)  # computed in the tensor's dtype all the same (ops/promotion.py)
             else:
                 dtype = self.dtype if _is_float(self.dtype) else promotion.default_float()
             number = Tensor._from_op(xp.asarray(other, dtype=dtype), False)
@@ -555,8 +557,10 @@ class Tensor:
         return self @ other
 
     def masked_fill(self, mask, value):
-        """``value`` where the boolean ``mask`` (broadcast to this shape) is True; gradient flows elsewhere."""
-        return where(mask, self._operand(value), self)
+        """``value`` where the boolean ``mask`` (broadcast to this shape) is True; gradient flows elsewhere.
+        The result keeps this tensor's dtype, as in PyTorch (``value`` is converted to it)."""
+        value = self._operand(value)
+        return where(mask, value if value.dtype == self.dtype else value.to(dtype=self.dtype), self)
 
     def softmax(self, dim, dtype=None):
         from .nn import functional
@@ -646,14 +650,20 @@ class Tensor:
             raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r}")
         return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
 
-    def sort(self, dim=-1, descending=False):
-        """(values, indices) sorted along ``dim``; ties keep their order (a stable sort). The values
-        are differentiable (a gather of the input); the indices are int64."""
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        """(values, indices) sorted along ``dim``; ties keep their order (a stable sort, whether
+        ``stable`` asks for one or not). The values are differentiable (a gather of the input); the
+        indices are int64."""
         xp = backend.get_array_module(self.data)
-        keys = -self.data if descending else self.data
         # NumPy's default sort is not stable; CuPy's always is and takes no ``kind``
         options = {"kind": "stable"} if xp is np else {}
-        indices = Tensor._from_op(xp.argsort(keys, axis=dim, **options), False)
+        if descending and self.ndim:
+            # The ascending order of the values reversed, read backwards: ties keep their order, NaN
+            # comes first as in PyTorch (negating the values would wrap unsigned integers around)
+            order = xp.argsort(xp.flip(self.data, axis=dim), axis=dim, **options)
+            indices = Tensor._from_op(xp.flip(self.shape[dim] - 1 - order, axis=dim), False)
+        else:
+            indices = Tensor._from_op(xp.argsort(self.data, axis=dim, **options), False)
         return SortResult(self.gather(dim, indices), indices)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
@@ -1384,7 +1394,8 @@ class Tensor:
     def dot(self, other):
         if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
             raise ValueError(f"dot: expected two vectors of one length, got shapes {self.shape} and {other.shape}")
-        return (self * other).sum()
+        product = (self * other).sum()
+        return product if product.dtype == self.dtype or self.dtype != other.dtype else product.to(dtype=self.dtype)
 
     def mm(self, other):
         if self.ndim != 2 or other.ndim != 2:
@@ -1747,7 +1758,8 @@ BUILT_FROM_OPS = ("cumprod cummax cummin logcumsumexp diff lerp hypot logaddexp 
                   "isposinf nextafter logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
                   "bitwise_xor bitwise_not gcd lcm isreal nonzero argwhere index_put tensor_split hsplit vsplit dsplit "
                   "broadcast_to slice_scatter select_scatter diagonal_scatter put exp2 fmax fmin inner vdot dist "
-                  "cross fliplr flipud msort nanmedian unique_consecutive split_with_sizes narrow_copy angle").split()
+                  "cross fliplr flipud msort nanmedian unique_consecutive split_with_sizes narrow_copy angle "
+                  "mode").split()
 
 # In-place forms (x.exp_() and the like): the out-of-place result written into the tensor's memory,
 # outside autograd (see Tensor._in_place).

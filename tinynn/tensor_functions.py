@@ -116,7 +116,8 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
     pieces = [piece for piece in (prepend, x, append) if piece is not None]
     y = concatenate([_operand(x, p) for p in pieces], dim) if len(pieces) > 1 else x
     for _ in range(n):
-        y = y.narrow(dim, 1, y.shape[dim] - 1) - y.narrow(dim, 0, y.shape[dim] - 1)
+        later, earlier = y.narrow(dim, 1, y.shape[dim] - 1), y.narrow(dim, 0, y.shape[dim] - 1)
+        y = later.logical_xor(earlier) if y.dtype == np.bool_ else later - earlier  # bools differ or not, as PyTorch
     return y
 
 
@@ -270,6 +271,35 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     x = x._in_dtype(dtype)
     counts = (~_xp(x).isnan(x.data)).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
     return nansum(x, dim, keepdim) / _constant(counts)
+
+
+def mode(x, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along ``dim`` (the smallest of equally frequent
+    ones) and the last position where it occurs, as PyTorch's; the gradient goes to that element.
+
+    Found without a loop: the sorted values fall into runs of equal ones; every position learns
+    where its run starts and ends (running maxima of the run boundaries, from either side), so each
+    run's length is known everywhere, and the first longest run holds the mode."""
+    if x.ndim == 0:
+        return SortResult(x * 1, _constant(_xp(x).zeros((), dtype=np.int64)))
+    xp, dim = _xp(x), dim % x.ndim
+    values = xp.moveaxis(x.data, dim, -1)
+    n = values.shape[-1]
+    order = xp.argsort(values, axis=-1, **({"kind": "stable"} if xp is np else {}))  # equal values by position
+    ordered = xp.take_along_axis(values, order, axis=-1)
+    boundary = ordered[..., 1:] != ordered[..., :-1]
+    edge = xp.ones(boundary.shape[:-1] + (1,), dtype=bool)
+    starts, ends = xp.concatenate([edge, boundary], axis=-1), xp.concatenate([boundary, edge], axis=-1)
+    positions = xp.arange(n)
+    run_start = _array_scan(xp, xp.where(starts, positions, 0), -1, xp.maximum)
+    run_end = n - 1 - xp.flip(_array_scan(xp, xp.flip(xp.where(ends, n - 1 - positions, 0), -1), -1, xp.maximum), -1)
+    longest = xp.argmax(run_end - run_start, axis=-1)[..., None]  # the first longest run: the smallest value
+    last = xp.take_along_axis(order, xp.take_along_axis(run_end, longest, axis=-1), axis=-1)
+    indices = _constant(xp.moveaxis(last, -1, dim).astype(np.int64))
+    result = x.gather(dim, indices)
+    if not keepdim:
+        result, indices = result.squeeze(dim), _constant(indices.data.squeeze(dim))
+    return SortResult(result, indices)
 
 
 def kthvalue(x, k, dim=-1, keepdim=False):

@@ -91,3 +91,61 @@ def test_relu_of_integers_is_a_clear_error():
     """PyTorch's relu takes integers; tinynn's activations ask for floats, saying how to convert."""
     with pytest.raises(TypeError, match="relu: expected a floating-point input, got dtype int64; convert it with .float()"):
         tinynn.relu(tinynn.tensor([1, -2]))
+
+
+# Shape, index, sort and in-place ops on every dtype: name -> f(module, x) for x of shape (3, 4)
+INDEXING = {
+    "sort": lambda m, x: m.sort(x, 1), "sort descending": lambda m, x: m.sort(x, 1, descending=True),
+    "argsort": lambda m, x: m.argsort(x, 1), "topk": lambda m, x: m.topk(x, 2, 1), "unique": lambda m, x: m.unique(x),
+    "cummax": lambda m, x: m.cummax(x, 1), "cummin": lambda m, x: m.cummin(x, 1), "kthvalue": lambda m, x: m.kthvalue(x, 2, 1),
+    "median dim": lambda m, x: m.median(x, 1), "mode": lambda m, x: m.mode(x, 1), "mode dim 0": lambda m, x: m.mode(x, 0),
+    "flip": lambda m, x: m.flip(x, [0]), "roll": lambda m, x: m.roll(x, 1, 1), "tril": lambda m, x: m.tril(x),
+    "diag": lambda m, x: m.diag(x), "trace": lambda m, x: m.trace(x), "cat": lambda m, x: m.cat([x, x], 1),
+    "gather": lambda m, x: m.gather(x, 1, m.tensor([[0, 1], [2, 3], [1, 1]])), "nonzero": lambda m, x: m.nonzero(x),
+    "masked_select": lambda m, x: m.masked_select(x, m.tensor([[True, False, True, False]] * 3)),
+    "clamp by ints": lambda m, x: m.clamp(x, -1, 2), "clamp by floats": lambda m, x: m.clamp(x, -1.5, 2.5),
+    "where with a number": lambda m, x: m.where(x > 0, x, 0), "masked_fill": lambda m, x: x.masked_fill(x > 1, 7),
+    "masked_fill with a float": lambda m, x: x.masked_fill(x > 1, 0.5), "diff": lambda m, x: m.diff(x, dim=1),
+    "dot": lambda m, x: m.dot(x[0], x[1]), "outer": lambda m, x: m.outer(x[0], x[1]), "matmul": lambda m, x: m.matmul(x, x.T),
+    "scatter_add": lambda m, x: m.zeros(3, 4, dtype=x.dtype).scatter_add(1, m.tensor([[0, 1, 2, 3]] * 3), x),
+    "sum over a tuple": lambda m, x: m.sum(x, (0, 1), keepdim=True), "prod dim": lambda m, x: m.prod(x, 1),
+    "aminmax": lambda m, x: m.aminmax(x), "max dim": lambda m, x: m.max(x, 1), "min dim": lambda m, x: m.min(x, 1),
+    "clamp_": lambda m, x: x.clone().clamp_(-1, 2), "cumsum_": lambda m, x: x.clone().cumsum_(1),
+    "floor_divide_": lambda m, x: x.clone().floor_divide_(2), "remainder_": lambda m, x: x.clone().remainder_(3),
+    "pow_": lambda m, x: x.clone().pow_(2), "square_": lambda m, x: x.clone().square_(), "sign_": lambda m, x: x.clone().sign_(),
+    "setitem a float": lambda m, x: (lambda y: (y.__setitem__((0, slice(None)), 1.7), y)[1])(x.clone()),
+    "new_full": lambda m, x: x.new_full((2,), 3), "full_like": lambda m, x: m.full_like(x, 2.5),
+    "sum with dtype": lambda m, x: m.sum(x, dtype=m.float64), "cumsum with dtype": lambda m, x: m.cumsum(x, 1, dtype=m.float32),
+}
+TIES_MAY_DIFFER = {"topk", "kthvalue", "median dim", "max dim", "min dim"}  # which of equal elements PyTorch names
+
+
+@pytest.mark.parametrize("op", sorted(INDEXING))
+def test_shape_index_sort_and_in_place_ops_of_every_dtype(op, torch):
+    rng = np.random.default_rng(sorted(INDEXING).index(op))
+    checked = 0
+    for dtype in DTYPES:
+        values = _sample(rng, dtype, (3, 4))
+        if op in TIES_MAY_DIFFER:
+            checked += _check(f"{op}({dtype})", lambda: INDEXING[op](tinynn, tinynn.tensor(values))[0],
+                              lambda: INDEXING[op](torch, torch.tensor(values))[0])
+            continue
+        try:
+            theirs = INDEXING[op](torch, torch.tensor(values))
+        except (RuntimeError, TypeError, ValueError, NotImplementedError):
+            continue  # PyTorch refuses it (writing int64 into bools, ...)
+        ours = INDEXING[op](tinynn, tinynn.tensor(values))
+        for position, (mine, expected) in enumerate(zip(*(item if isinstance(item, tuple) else (item,)
+                                                          for item in (ours, theirs)))):
+            checked += _check(f"{op}({dtype}) output {position}", lambda: mine, lambda: expected)
+    assert checked >= 3, f"PyTorch computed {op} for {checked} dtypes only"
+
+
+def test_descending_sorts_keep_ties_in_order_and_put_nan_first(torch):
+    values = np.array([3.0, np.nan, 1.0, 3.0, 0.0], dtype=np.float32)
+    result = tinynn.tensor(values).sort(descending=True)
+    expected = torch.tensor(values).sort(descending=True, stable=True)
+    assert result.indices.tolist() == expected.indices.tolist() == [1, 0, 3, 2, 4]
+    unsigned = tinynn.tensor(np.array([0, 255, 7], dtype=np.uint8)).sort(descending=True)
+    assert unsigned.values.tolist() == [255, 7, 0]  # once sorted by -x, which wraps around
+

@@ -43,6 +43,7 @@ import weakref
 import numpy as np
 
 from .. import backend
+from ..ops import promotion
 from . import grad_mode
 
 _savers = {}   # id(memory block) -> weak references to the Functions that kept an array in it
@@ -333,7 +334,7 @@ def _store(tensor, name, result, rebind):
     if tuple(array.shape) != tensor.shape:
         raise RuntimeError(f"{name}: the result has shape {tuple(array.shape)}, which cannot be written into a "
                            f"tensor of shape {tensor.shape} (in-place ops keep the tensor's shape)")
-    if not np.can_cast(array.dtype, tensor.dtype, "same_kind"):
+    if not promotion.can_cast(array.dtype, tensor.dtype):
         raise RuntimeError(f"{name}: the result is {array.dtype}, which cannot be written into a tensor of dtype "
                            f"{tensor.dtype}; convert the tensor first (x = x.to(dtype))")
     if backend.device_of(array) != tensor.device:

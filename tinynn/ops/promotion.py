@@ -88,6 +88,13 @@ def result_type(tensors):
     return _combine(dimensioned, _combine(zero_dim, wrapped))
 
 
+def can_cast(source, target):
+    """Whether an in-place op may write a ``source`` result into a ``target`` tensor, as in PyTorch:
+    not a float into integers or bools, nor integers into bools; any size within a kind (an int64
+    cumulative sum into uint8, wrapping around)."""
+    return _kind(source) <= _kind(target)
+
+
 def promoted_arrays(function, tensors, arrays):
     """``arrays`` (the inputs' data) with the inputs ``function.promotes`` names cast to the dtype they
     compute in (see the module docstring); the same list when nothing needs a cast."""

@@ -135,3 +135,13 @@ def test_the_zero_vector_stays_zero_with_a_finite_gradient(device):
     np.testing.assert_array_equal(F.normalize(zero).numpy(), np.zeros((2, 3)))
     F.cosine_similarity(zero, leaf(np.ones((2, 3)), device=device)).sum().backward()
     assert np.isfinite(zero.grad.numpy()).all()
+
+
+def test_kl_div_of_a_negative_target_is_nan_as_in_pytorch(torch):
+    """A negative "probability" is no distribution: NaN there (PyTorch's xlogy), not a silent 0; 0 stays 0."""
+    x, y = np.array([0.5, -1.0, 2.0]), np.array([-0.5, 0.0, 0.7])
+    with np.errstate(invalid="ignore"):
+        ours = F.kl_div(tinynn.tensor(x), tinynn.tensor(y), reduction="none")
+    theirs = torch.nn.functional.kl_div(torch.tensor(x), torch.tensor(y), reduction="none")
+    np.testing.assert_array_equal(np.isnan(ours.numpy()), [True, False, False])
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), equal_nan=True)

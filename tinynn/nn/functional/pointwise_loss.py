@@ -161,8 +161,9 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
 
 class KLDivergence(_PointwiseLoss):
     """The input x is log q (log-probabilities of the model), the target y is p, or log p with
-    ``log_target``:   l = p (log p - x), and 0 where p = 0 (the limit of p log p).
-    dl/dx = -p;  dl/dy = log p + 1 - x where p > 0 (for a log target y: p (y - x + 1))."""
+    ``log_target``:   l = p (log p - x), and 0 where p = 0 (the limit of p log p); NaN where
+    p < 0, which is no probability (as PyTorch's xlogy gives).
+    dl/dx = -p;  dl/dy = log p + 1 - x where p != 0 (for a log target y: p (y - x + 1))."""
 
     def __init__(self, reduction, log_target):
         super().__init__(reduction)
@@ -172,16 +173,16 @@ class KLDivergence(_PointwiseLoss):
         xp = self.xp(x)
         if self.log_target:
             return xp.exp(y) * (y - x)
-        positive = y > 0
-        return xp.where(positive, y * (xp.log(xp.where(positive, y, 1)) - x), 0)
+        nonzero = y != 0
+        return xp.where(nonzero, y * (xp.log(xp.where(nonzero, y, 1)) - x), 0)
 
     def partials(self, x, y):
         xp = self.xp(x)
         if self.log_target:
             p = xp.exp(y)
             return -p, p * (y - x + 1)
-        positive = y > 0
-        return -y, xp.where(positive, xp.log(xp.where(positive, y, 1)) + 1 - x, 0)
+        nonzero = y != 0
+        return -y, xp.where(nonzero, xp.log(xp.where(nonzero, y, 1)) + 1 - x, 0)
 
 
 def _check(input, target, reduction, name, reductions=REDUCTIONS):

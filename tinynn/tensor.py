@@ -444,11 +444,14 @@ class Tensor:
         gradient of its positions, summed where it was broadcast)."""
         if isinstance(value, Tensor) and value.device != self.device:
             raise RuntimeError(f"x[index] = value: the value is on {value.device}, the tensor on {self.device}")
-        index = _index_arrays(index)
+        steps = shape_ops.pytorch_index_steps(_index_arrays(index), self.ndim)
 
         def write_directly():
-            self.data[index] = _data(value)
-        in_place.write(self, "x[index] = value", lambda x: _assigned(x, index, value), (value,), write_directly)
+            target = self.data
+            for step in steps[:-1]:
+                target = target[step]  # integers and slices: a view, so the write below reaches self
+            target[steps[-1]] = _data(value)
+        in_place.write(self, "x[index] = value", lambda x: _assigned(x, steps, value), (value,), write_directly)
 
     def ndimension(self):
         return self.ndim
@@ -1478,7 +1481,10 @@ class Tensor:
         return self.to(dtype=bool)
 
     def __getitem__(self, index):
-        return shape_ops.GetItem(_index_arrays(index))(self)
+        result = self
+        for step in shape_ops.pytorch_index_steps(_index_arrays(index), self.ndim):
+            result = shape_ops.GetItem(step)(result)
+        return result
 
     def pad(self, pad_width, value=0.0):
         return pad(self, pad_width, value)
@@ -1500,11 +1506,15 @@ def _index_arrays(index):
     return index
 
 
-def _assigned(x, index, value):
-    """A copy of ``x`` with ``x[index] = value`` (any NumPy index), by recorded ops (see ``placed``)."""
+def _assigned(x, steps, value):
+    """A copy of ``x`` with ``x[index] = value`` (the index as ``pytorch_index_steps`` of it), by
+    recorded ops (see ``placed``)."""
     from .tensor_functions import placed
 
-    return placed(x, backend.get_array_module(x.data).arange(x.numel(), dtype=np.int64).reshape(x.shape)[index], value)
+    positions = backend.get_array_module(x.data).arange(x.numel(), dtype=np.int64).reshape(x.shape)
+    for step in steps:
+        positions = positions[step]
+    return placed(x, positions, value)
 
 
 def _floor_divide(a, b):

@@ -76,6 +76,53 @@ class Transpose(Function):
         return (gy.transpose(tuple(np.argsort([a % gy.ndim for a in self.axes]).tolist())),)
 
 
+def pytorch_index_steps(index, ndim):
+    """``index`` (into a tensor of ``ndim`` axes) as the NumPy indices to apply one after the other
+    for PyTorch's result.
+
+    The two differ where integers and array indices meet: NumPy counts an integer beside an array
+    index as one more array index, and when array indices are not side by side their result's axes
+    go first; PyTorch selects with the integers first and only then applies the array indices. So
+    for x of shape (3, 4), x[2, None, [2, 3]] is (2, 1) in NumPy and (1, 2) in PyTorch. Such an
+    index is split in two: the integers (full slices at the other axes), then the rest. An
+    Ellipsis that stands for no axis is dropped: it parts array indices in NumPy, not in PyTorch."""
+    if not isinstance(index, tuple):
+        return [index]
+    if sum(_axes_spanned(item) for item in index) == ndim:
+        index = tuple(item for item in index if item is not Ellipsis)
+
+    def is_integer(item):
+        return (isinstance(item, (int, np.integer)) and not isinstance(item, bool)
+                or getattr(item, "ndim", None) == 0 and item.dtype.kind in "iu")
+
+    def is_array(item):
+        return isinstance(item, list) or getattr(item, "ndim", 0) > 0
+
+    if not (any(is_integer(item) for item in index) and any(is_array(item) for item in index)):
+        return [index]
+    integers, rest = [], []
+    for item in index:
+        if is_integer(item):
+            integers.append(item)
+        elif item is None:
+            rest.append(None)
+        elif item is Ellipsis:
+            integers.append(Ellipsis)
+            rest.append(Ellipsis)
+        else:  # a slice or an array index: it keeps its axes
+            integers.extend([slice(None)] * _axes_spanned(item))
+            rest.append(item)
+    return [tuple(integers), tuple(rest)]
+
+
+def _axes_spanned(item):
+    """How many of the tensor's axes an index item reads: a boolean mask its ndim, None, Ellipsis (on
+    its own) and True/False none, anything else one."""
+    if item is None or item is Ellipsis or isinstance(item, (bool, np.bool_)):
+        return 0
+    return item.ndim if getattr(item, "dtype", None) == np.bool_ else 1
+
+
 class GetItem(Function):
     """y = x[index] for ints, slices, None, Ellipsis, integer or boolean arrays.
 

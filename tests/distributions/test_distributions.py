@@ -39,6 +39,18 @@ CASES = {
     "Gumbel": ("Gumbel", {"loc": LOC, "scale": SCALE}, {}, ("cdf", "icdf", "mode")),
     "HalfNormal": ("HalfNormal", {"scale": SCALE}, {}, ("cdf", "icdf", "mode")),
     "Geometric probs": ("Geometric", {"probs": PROBS}, {}, ("mode",)),
+    "HalfCauchy": ("HalfCauchy", {"scale": SCALE}, {}, ("cdf", "icdf", "mode")),
+    "NegativeBinomial probs": ("NegativeBinomial", {"total_count": CONCENTRATION * 4, "probs": PROBS}, {}, ("mode",)),
+    "NegativeBinomial logits": ("NegativeBinomial", {"total_count": CONCENTRATION * 4, "logits": LOC}, {}, ()),
+    "Multinomial probs": ("Multinomial", {"probs": WEIGHTS}, {"total_count": 6}, ()),
+    "RelaxedBernoulli": ("RelaxedBernoulli", {"temperature": np.array(0.7), "probs": PROBS}, {}, ()),
+    "LogitRelaxedBernoulli": ("LogitRelaxedBernoulli", {"temperature": np.array(1.3), "logits": LOC}, {}, ()),
+    "RelaxedOneHotCategorical": ("RelaxedOneHotCategorical", {"temperature": np.array(0.8), "logits": LOC}, {}, ()),
+    "ExpRelaxedCategorical": ("ExpRelaxedCategorical", {"temperature": np.array(1.2), "probs": WEIGHTS}, {}, ()),
+    "Multinomial logits": ("Multinomial", {"logits": LOC}, {"total_count": 4}, ()),
+    "Pareto": ("Pareto", {"scale": SCALE, "alpha": CONCENTRATION + 2.5}, {}, ("cdf", "icdf", "mode")),
+    "Pareto heavy": ("Pareto", {"scale": SCALE, "alpha": CONCENTRATION * 0.4}, {}, ()),
+    "Weibull": ("Weibull", {"scale": SCALE, "concentration": CONCENTRATION + 0.6}, {}, ("cdf", "icdf", "mode")),
     "Geometric logits": ("Geometric", {"logits": LOC}, {}, ()),
     "MultivariateNormal scale_tril": ("MultivariateNormal", {"loc": LOC, "scale_tril": TRIL}, {}, ("mode",)),
     "MultivariateNormal covariance": ("MultivariateNormal", {"loc": LOC[0], "covariance_matrix":
@@ -46,9 +58,12 @@ CASES = {
     "MultivariateNormal precision": ("MultivariateNormal", {"loc": LOC, "precision_matrix":
                                                             TRIL @ TRIL.swapaxes(-1, -2)}, {}, ()),
 }
-NO_ENTROPY = {"Poisson", "Binomial"}  # PyTorch has none either (or not in closed form)
+NO_ENTROPY = {"Poisson", "Binomial", "NegativeBinomial probs", "NegativeBinomial logits",  # PyTorch has none either
+              # PyTorch's takes lgamma(n + 1) of an integer tensor, in float32 (1e-7 off): checked by enumeration below
+              "Multinomial probs", "Multinomial logits"} | {name for name in CASES if "Relaxed" in name}
 DISCRETE_MEAN_NAN = {"Categorical probs", "Categorical logits"}
-NO_MOMENTS = {"Cauchy"}  # no mean (NaN) and no variance (inf)
+RELAXED = {name for name in CASES if "Relaxed" in name}  # no moments in closed form: see test_relaxed_draws_...
+NO_MOMENTS = {"Cauchy", "HalfCauchy", "Pareto heavy"}  # no mean (NaN or inf) and no finite variance
 
 
 def make(library, name, device=None):
@@ -57,7 +72,15 @@ def make(library, name, device=None):
         params = {key: tinynn.tensor(value, device=device, requires_grad=True) for key, value in arrays.items()}
         return getattr(D, class_name)(**params, **extra), params
     params = {key: library.tensor(value, requires_grad=True) for key, value in arrays.items()}
-    return getattr(library.distributions, class_name)(**params, **extra), params
+    return _torch_class(library, class_name)(**params, **extra), params
+
+
+def _torch_class(torch, class_name):
+    """A class of torch.distributions (the relaxed distributions' bases live in its submodules)."""
+    for module in (torch.distributions, torch.distributions.relaxed_bernoulli, torch.distributions.relaxed_categorical):
+        if hasattr(module, class_name):
+            return getattr(module, class_name)
+    raise AttributeError(class_name)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -70,7 +93,7 @@ def test_matches_torch(name, torch, device):
     outputs = [(ours.log_prob(tinynn.tensor(values.numpy(), device=device)), theirs.log_prob(values), "log_prob")]
     if name not in NO_ENTROPY:
         outputs.append((ours.entropy(), theirs.entropy(), "entropy"))
-    if name not in DISCRETE_MEAN_NAN | NO_MOMENTS:
+    if name not in DISCRETE_MEAN_NAN | NO_MOMENTS | RELAXED:
         outputs += [(ours.mean, theirs.mean, "mean"), (ours.variance, theirs.variance, "variance"),
                     (ours.stddev, theirs.stddev, "stddev")]
     for method in CASES[name][3]:
@@ -163,8 +186,13 @@ def test_samples_have_the_shape_moments_and_seed_they_should(name, device):
     np.testing.assert_array_equal(draws.numpy(), again.numpy())
     assert not draws.requires_grad
     values = draws.numpy().astype(np.float64)
-    if name in NO_MOMENTS:  # the median instead: within 0.1 of loc
-        assert np.all(np.abs(np.median(draws.numpy(), 0) - distribution.loc.detach().numpy()) < 0.1)
+    if name in RELAXED:
+        assert np.isfinite(distribution.log_prob(draws).numpy()).all()
+        return
+    if name in NO_MOMENTS:  # the median instead, within 5 standard errors 1 / (2 p(median) sqrt(n))
+        median = distribution.icdf(tinynn.tensor(0.5, device=device))
+        standard_error = 1 / (2 * distribution.log_prob(median).exp().detach().numpy() * np.sqrt(4000))
+        assert np.all(np.abs(np.median(draws.numpy(), 0) - median.detach().numpy()) < 5 * standard_error)
         return
     if name in DISCRETE_MEAN_NAN:
         values = np.eye(WEIGHTS.shape[-1] if "probs" in name else 3)[values.astype(int)]
@@ -316,3 +344,40 @@ def test_reparameterised_gamma_family_gradients_are_unbiased(name, device):
     np.testing.assert_allclose(a.grad.numpy().ravel(), np.ravel(expected[0]), atol=tolerance)
     if expected[1] is not None:
         np.testing.assert_allclose(b.grad.numpy().ravel(), [expected[1]], atol=tolerance)
+
+
+@pytest.mark.parametrize("name", ["Multinomial probs", "Multinomial logits"])
+def test_multinomial_entropy_is_the_sum_over_every_outcome(name):
+    """-sum P(x) log P(x) over every count vector x, each log P from math.lgamma in float64."""
+    import itertools
+    import math
+
+    distribution, _ = make(tinynn, name)
+    n, probs = distribution.total_count, distribution.probs.detach().numpy()
+    categories = probs.shape[-1]
+    outcomes = [x for x in itertools.product(range(n + 1), repeat=categories) if sum(x) == n]
+    expected = []
+    for row in probs:
+        log_p = [math.lgamma(n + 1) - sum(math.lgamma(k + 1) for k in x) + sum(k * math.log(p) for k, p in zip(x, row))
+                 for x in outcomes]
+        expected.append(-sum(math.exp(value) * value for value in log_p))
+    np.testing.assert_allclose(distribution.entropy().detach().numpy(), expected, rtol=1e-12)
+
+
+def test_relaxed_draws_become_the_discrete_ones_as_the_temperature_falls():
+    """At temperature 0.05 a RelaxedOneHotCategorical draw is nearly one-hot, and its largest entry
+    is category k with probability p_k (the Gumbel-max trick); a RelaxedBernoulli draw is above 1/2
+    with probability p. Frequencies within 5 standard errors, 4000 draws, a fixed seed."""
+    tinynn.manual_seed(5)
+    probs = tinynn.tensor(WEIGHTS / WEIGHTS.sum(-1, keepdims=True))
+    draws = D.RelaxedOneHotCategorical(tinynn.tensor(0.05), probs=probs).sample((4000,)).numpy()
+    assert draws.max(-1).mean() > 0.95 and np.allclose(draws.sum(-1), 1, atol=1e-9)
+    frequencies = (draws.argmax(-1)[..., None] == np.arange(4)).mean(0)
+    expected = probs.numpy()
+    assert np.all(np.abs(frequencies - expected) < 5 * np.sqrt(expected * (1 - expected) / 4000))
+    bernoulli = D.RelaxedBernoulli(tinynn.tensor(0.05), probs=tinynn.tensor(PROBS)).sample((4000,)).numpy()
+    assert np.all((bernoulli > 0) & (bernoulli < 1))
+    assert np.all(np.abs((bernoulli > 0.5).mean(0) - PROBS) < 5 * np.sqrt(PROBS * (1 - PROBS) / 4000))
+    logits = tinynn.tensor(LOC, requires_grad=True)  # rsample is differentiable in the logits
+    D.RelaxedOneHotCategorical(tinynn.tensor(0.5), logits=logits).rsample((3,))[..., 0].sum().backward()
+    assert np.abs(logits.grad.numpy()).sum() > 0

@@ -6,6 +6,7 @@ from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical, OneHotCategorical
+from .counts import Multinomial, NegativeBinomial
 from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Beta, Chi2, Dirichlet, Gamma
@@ -18,6 +19,8 @@ from .mixture import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import LogNormal, Normal
 from .poisson import Poisson
+from .positive import HalfCauchy, Pareto, Weibull
+from .relaxed import ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical
 from .transformed import TransformedDistribution
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
                          SoftplusTransform, TanhTransform, Transform)
@@ -25,7 +28,8 @@ from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Binomial",
            "Categorical", "OneHotCategorical", "Poisson", "Gamma", "Chi2", "Beta", "Dirichlet", "MultivariateNormal",
-           "Independent", "Cauchy", "StudentT", "Gumbel", "HalfNormal", "Geometric", "MixtureSameFamily",
+           "Independent", "Cauchy", "StudentT", "Gumbel", "HalfNormal", "Geometric", "MixtureSameFamily", "HalfCauchy", "Pareto", "Weibull", "NegativeBinomial", "Multinomial",
+           "LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
            "kl_divergence", "register_kl", "constraints", "TransformedDistribution", "Transform", "ExpTransform",
            "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform", "PowerTransform",
            "ComposeTransform", "transforms"]

@@ -11,6 +11,8 @@ not inf (the usual way to score a squashed Gaussian's own samples).
 """
 import math
 
+import numpy as np
+
 from ..nn import functional as F
 from . import constraints
 
@@ -140,15 +142,23 @@ class AffineTransform(Transform):
         return sum_rightmost(value, self.event_dim)
 
 
+def _clip_unit(y):
+    info = np.finfo(y.dtype)
+    return y.clip(float(info.tiny), 1 - float(info.eps))
+
+
 class SigmoidTransform(Transform):
-    """y = 1 / (1 + e^-x).  log |dy/dx| = -softplus(-x) - softplus(x)."""
+    """y = 1 / (1 + e^-x).  log |dy/dx| = -softplus(-x) - softplus(x).
+    As PyTorch, y is kept within [tiny, 1 - eps] of the dtype both ways, so a saturated value
+    (a relaxed Bernoulli draw at low temperature) still has a finite inverse and log-density."""
 
     codomain = _closed_interval(0.0, 1.0)
 
     def _call(self, x):
-        return x.sigmoid()
+        return _clip_unit(x.sigmoid())
 
     def _inverse(self, y):
+        y = _clip_unit(y)
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):

@@ -1,0 +1,147 @@
+"""Distributions of positive quantities with closed-form quantiles: the half-Cauchy, Pareto and
+Weibull distributions. Each draws by its inverse CDF (or a transform of an exponential draw), so
+``rsample`` is differentiable in the parameters."""
+import math
+
+from ..tensor import where
+from . import constraints
+from .distribution import Distribution, broadcast_all
+from .heavy_tailed import EULER_GAMMA
+
+
+class HalfCauchy(Distribution):
+    """|X| for X ~ Cauchy(0, scale):  p(x) = 2 / (pi scale (1 + (x / scale)^2)) for x >= 0.
+    cdf = (2 / pi) atan(x / scale); rsample: x = scale tan(pi u / 2), the inverse CDF of a uniform draw."""
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, scale, validate_args=True):
+        (self.scale,) = broadcast_all(scale)
+        super().__init__(self.scale.shape, (), validate_args)
+
+    def rsample(self, sample_shape=()):
+        return self.icdf(self._noise("uniform", self._extended_shape(sample_shape)))
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        return math.log(2 / math.pi) - self.scale.log() - ((value / self.scale) ** 2).log1p()
+
+    def cdf(self, value):
+        value = self._validate_sample(value)
+        return (value / self.scale).atan() * (2 / math.pi)
+
+    def icdf(self, value):
+        return (value * (math.pi / 2)).tan() * self.scale
+
+    def entropy(self):
+        return math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def mean(self):
+        return self.scale * 0 + float("inf")
+
+    @property
+    def mode(self):
+        return self.scale * 0
+
+    @property
+    def variance(self):
+        return self.scale * 0 + float("inf")
+
+
+class Pareto(Distribution):
+    """p(x) = alpha scale^alpha / x^(alpha + 1) for x >= scale (a power law).
+    cdf = 1 - (scale / x)^alpha; rsample: x = scale e^(e / alpha), e a standard exponential draw.
+    Mean alpha scale / (alpha - 1) for alpha > 1 (else inf); variance
+    scale^2 alpha / ((alpha - 1)^2 (alpha - 2)) for alpha > 2 (else inf)."""
+
+    arg_constraints = {"scale": constraints.positive, "alpha": constraints.positive}
+    has_rsample = True
+
+    def __init__(self, scale, alpha, validate_args=True):
+        self.scale, self.alpha = broadcast_all(scale, alpha)
+        super().__init__(self.scale.shape, (), validate_args)
+
+    @property
+    def support(self):
+        return constraints.Constraint("GreaterThanEq(lower_bound=scale)", lambda xp, x: x >= self.scale.data)
+
+    def rsample(self, sample_shape=()):
+        return self.scale * (self._noise("exponential", self._extended_shape(sample_shape)) / self.alpha).exp()
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        return self.alpha.log() + self.alpha * self.scale.log() - (self.alpha + 1) * value.log()
+
+    def cdf(self, value):
+        value = self._validate_sample(value)
+        return 1 - (self.scale / value) ** self.alpha
+
+    def icdf(self, value):
+        return self.scale * (-value).log1p().mul(-1 / self.alpha).exp()
+
+    def entropy(self):
+        return (self.scale / self.alpha).log() + 1 / self.alpha + 1
+
+    @property
+    def mean(self):
+        finite = self.alpha * self.scale / (self.alpha - 1).clip(1e-30, None)
+        return where(self.alpha.data > 1, finite, float("inf"))
+
+    @property
+    def mode(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        finite = self.scale ** 2 * self.alpha / ((self.alpha - 1) ** 2 * (self.alpha - 2).clip(1e-30, None))
+        return where(self.alpha.data > 2, finite, float("inf"))
+
+
+class Weibull(Distribution):
+    """p(x) = (k / scale) (x / scale)^(k - 1) e^(-(x / scale)^k) for x >= 0, k = concentration.
+    cdf = 1 - e^(-(x / scale)^k); rsample: x = scale e^(1/k), e a standard exponential draw.
+    Mean scale Gamma(1 + 1/k); variance scale^2 (Gamma(1 + 2/k) - Gamma(1 + 1/k)^2);
+    entropy EulerGamma (1 - 1/k) + log(scale / k) + 1."""
+
+    arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, scale, concentration, validate_args=True):
+        self.scale, self.concentration = broadcast_all(scale, concentration)
+        super().__init__(self.scale.shape, (), validate_args)
+
+    def rsample(self, sample_shape=()):
+        return self.scale * self._noise("exponential", self._extended_shape(sample_shape)) ** (1 / self.concentration)
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        k, ratio = self.concentration, value / self.scale
+        return k.log() - self.scale.log() + (k - 1) * ratio.log() - ratio ** k
+
+    def cdf(self, value):
+        value = self._validate_sample(value)
+        return 1 - (-(value / self.scale) ** self.concentration).exp()
+
+    def icdf(self, value):
+        return self.scale * (-(-value).log1p()) ** (1 / self.concentration)
+
+    def entropy(self):
+        return EULER_GAMMA * (1 - 1 / self.concentration) + (self.scale / self.concentration).log() + 1
+
+    @property
+    def mean(self):
+        return self.scale * (1 + 1 / self.concentration).lgamma().exp()
+
+    @property
+    def mode(self):
+        k = self.concentration
+        return self.scale * ((k - 1) / k) ** (1 / k)
+
+    @property
+    def variance(self):
+        k = self.concentration
+        return self.scale ** 2 * ((1 + 2 / k).lgamma().exp() - (1 + 1 / k).lgamma().exp() ** 2)

@@ -50,6 +50,7 @@ CASES = {
     "Multinomial logits": ("Multinomial", {"logits": LOC}, {"total_count": 4}, ()),
     "Pareto": ("Pareto", {"scale": SCALE, "alpha": CONCENTRATION + 2.5}, {}, ("cdf", "icdf", "mode")),
     "Pareto heavy": ("Pareto", {"scale": SCALE, "alpha": CONCENTRATION * 0.4}, {}, ()),
+    "Pareto lower": ("Pareto", {"scale": SCALE * 0.5, "alpha": CONCENTRATION + 1.5}, {}, ()),
     "Weibull": ("Weibull", {"scale": SCALE, "concentration": CONCENTRATION + 0.6}, {}, ("cdf", "icdf", "mode")),
     "Geometric logits": ("Geometric", {"logits": LOC}, {}, ()),
     "MultivariateNormal scale_tril": ("MultivariateNormal", {"loc": LOC, "scale_tril": TRIL}, {}, ("mode",)),
@@ -121,7 +122,9 @@ KL_PAIRS = [("Normal", "Normal"), ("LogNormal", "LogNormal"), ("Exponential", "E
             ("Poisson", "Poisson"), ("Gamma", "Gamma"), ("Beta", "Beta"), ("Dirichlet", "Dirichlet"),
             ("MultivariateNormal scale_tril", "MultivariateNormal covariance"), ("Uniform", "Uniform"),
             ("Cauchy", "Cauchy"), ("Gumbel", "Gumbel"), ("HalfNormal", "HalfNormal"),
-            ("Geometric probs", "Geometric logits")]
+            ("Geometric probs", "Geometric logits"),
+            ("Pareto", "Pareto"),  # q's support starts above p's: inf
+            ("Pareto", "Pareto lower")]
 
 
 def shifted(library, name, device=None):

@@ -15,6 +15,7 @@ from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal
 from .normal import LogNormal, Normal
 from .poisson import Poisson
+from .positive import Pareto
 from .uniform import Uniform
 
 _KL = {}
@@ -161,6 +162,15 @@ def _gumbel_gumbel(p, q):
     ratio = p.scale / q.scale
     return (-ratio.log() - q.loc / q.scale + p.loc / q.scale + ratio * EULER_GAMMA
             + (q.loc / q.scale + (1 + ratio).lgamma() - p.loc / q.scale).exp() - (1 + EULER_GAMMA))
+
+
+@register_kl(Pareto, Pareto)
+def _pareto_pareto(p, q):
+    """alpha_q log(scale_p / scale_q) - log(alpha_q / alpha_p) + alpha_q / alpha_p - 1, and inf where
+    p puts mass below q's support (scale_p < scale_q)."""
+    alpha_ratio = q.alpha / p.alpha
+    finite = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    return where(p.scale.data < q.scale.data, float("inf"), finite)
 
 
 @register_kl(Geometric, Geometric)

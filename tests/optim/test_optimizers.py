@@ -38,6 +38,13 @@ CONFIGS = [
     ("ASGD", dict(lr=0.02)),
     ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.05)),  # averaging starts at step 6
 ]
+# maximize=True on every optimizer that takes it in PyTorch: the rule run on the negated gradient (these
+# configurations are given the gradient of -loss, so they climb to the same place the others descend to)
+CONFIGS += [(name, dict(kwargs, maximize=True)) for name, kwargs in
+            [("SGD", dict(lr=0.05, momentum=0.9, weight_decay=0.01)), ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
+             ("AdamW", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)), ("Adagrad", dict(lr=0.1)),
+             ("Adadelta", dict(weight_decay=0.05)), ("Adamax", dict(lr=0.02)), ("NAdam", dict(lr=0.01)),
+             ("RAdam", dict(lr=0.01, weight_decay=0.1)), ("Rprop", dict()), ("ASGD", dict(lr=0.02))]]
 
 
 def _loss_grad(w, target):
@@ -62,9 +69,10 @@ def test_twenty_steps_match_torch(name, kwargs, torch64, rng):
     theirs = torch.tensor(start, requires_grad=True)
     opt = getattr(tinynn.optim, name)([ours], **kwargs)
     topt = getattr(torch.optim, name)([theirs], **kwargs)
+    sign = -1 if kwargs.get("maximize") else 1
     for _ in range(20):
-        ours.grad = tinynn.tensor(_loss_grad(ours.numpy(), target))
-        theirs.grad = torch.tensor(_loss_grad(theirs.detach().numpy(), target))
+        ours.grad = tinynn.tensor(sign * _loss_grad(ours.numpy(), target))
+        theirs.grad = torch.tensor(sign * _loss_grad(theirs.detach().numpy(), target))
         opt.step()
         topt.step()
     assert np.isfinite(ours.numpy()).all() and not np.allclose(ours.numpy(), start)

@@ -13,10 +13,10 @@ class Adadelta(Optimizer):
         p <- p - lr * d
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, foreach=None):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, foreach=None, maximize=False):
         if lr < 0 or eps < 0 or weight_decay < 0 or not 0 <= rho <= 1:
             raise ValueError(f"Adadelta: invalid hyper-parameters lr={lr}, rho={rho}, eps={eps}, weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach))
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)

@@ -34,7 +34,6 @@ class Adafactor(Optimizer):
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)
-        grad = -grad if group["maximize"] else grad
         eps1, eps2 = group["eps"]
         eps1 = float(np.finfo(param.dtype).eps) if eps1 is None else eps1
         if not state:

@@ -11,12 +11,12 @@ class Adagrad(Optimizer):
         p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, *, foreach=None):
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, *, foreach=None, maximize=False):
         if lr < 0 or lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
             raise ValueError(f"Adagrad: invalid hyper-parameters lr={lr}, lr_decay={lr_decay}, weight_decay="
                              f"{weight_decay}, initial_accumulator_value={initial_accumulator_value}, eps={eps}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps, foreach=foreach))
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)

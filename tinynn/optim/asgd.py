@@ -13,11 +13,11 @@ class ASGD(Optimizer):
         eta <- lr / (1 + lambd * lr * t)^alpha,   mu <- 1 / max(1, t - t0)
     """
 
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, *, foreach=None):
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, *, foreach=None, maximize=False):
         if lr < 0 or weight_decay < 0:
             raise ValueError(f"ASGD: invalid hyper-parameters lr={lr}, weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                                      foreach=foreach))
+                                      foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)

@@ -15,13 +15,13 @@ class NAdam(Optimizer):
     """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, foreach=None):
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False):
         if lr < 0 or eps < 0 or weight_decay < 0 or momentum_decay < 0 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"NAdam: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, "
                              f"weight_decay={weight_decay}, momentum_decay={momentum_decay}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                                      foreach=foreach))
+                                      foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)

@@ -1,7 +1,8 @@
 """``Optimizer``: parameter groups, per-parameter state and (de)serialisation, as in PyTorch.
 
 Subclasses implement ``_update(param, grad, state, group)`` with the update rule on raw arrays;
-updates are done in place on ``param.data`` under no_grad, so nothing is recorded.
+updates are done in place on ``param.data`` under no_grad, so nothing is recorded. A group with
+``maximize=True`` (PyTorch's option, on every optimizer that has it there) hands the rule -grad.
 
 Every update rule is elementwise, so it can also run once over all of a group's parameters laid
 end to end: ``foreach`` (PyTorch's name for its multi-tensor path). On its first step it moves
@@ -24,6 +25,12 @@ import itertools
 from .. import backend
 from ..autograd import in_place, no_grad
 from ..tensor import Tensor
+
+
+def _ascent_aware(grad, group):
+    """The gradient an update rule descends: -grad for a group that maximizes (PyTorch's ``maximize``:
+    the rule, weight decay included, then runs as for minimizing the negated objective)."""
+    return -grad if group.get("maximize") else grad
 
 
 class Optimizer:
@@ -78,7 +85,8 @@ class Optimizer:
                 if self._uses_foreach(group, param):
                     together.setdefault((param.device, param.dtype), []).append(param)
                 else:
-                    self._update(param, param.grad.data, self.state.setdefault(id(param), {}), group)
+                    self._update(param, _ascent_aware(param.grad.data, group), self.state.setdefault(id(param), {}),
+                                 group)
                     self._updated(param)
             for bucket in together.values():
                 self._update_together(group_index, bucket, group)
@@ -104,11 +112,12 @@ class Optimizer:
             flat = _FlatState.gather(xp, params, states)
             if flat is None:  # the parameters' states differ (say, Adam steps): one at a time
                 for param, state in zip(params, states):
-                    self._update(param, param.grad.data, state, group)
+                    self._update(param, _ascent_aware(param.grad.data, group), state, group)
                 return
             self._flat_states[(group_index, params[0].device, params[0].dtype)] = flat
         values = Tensor._from_op(flat.values, False)
-        self._update(values, xp.concatenate([param.grad.data.reshape(-1) for param in params]), flat.state, group)
+        self._update(values, _ascent_aware(xp.concatenate([param.grad.data.reshape(-1) for param in params]), group),
+                     flat.state, group)
         flat.scatter(params, states)
 
     def _update(self, param, grad, state, group):

@@ -13,11 +13,11 @@ class Rprop(Optimizer):
         p <- p - sign(g) * s,   g_previous <- g
     """
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, foreach=None):
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, foreach=None, maximize=False):
         eta_minus, eta_plus = etas
         if lr < 0 or not 0 < eta_minus < 1 < eta_plus:
             raise ValueError(f"Rprop: invalid hyper-parameters lr={lr}, etas={etas} (expected 0 < eta_minus < 1 < eta_plus)")
-        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), foreach=foreach))
+        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)

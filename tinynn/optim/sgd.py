@@ -12,14 +12,14 @@ class SGD(Optimizer):
         p <- p - lr * g
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *, foreach=None):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *, foreach=None, maximize=False):
         if lr < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError(f"SGD: lr, momentum and weight_decay must be non-negative, got lr={lr}, "
                              f"momentum={momentum}, weight_decay={weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, foreach=foreach))
+                                      nesterov=nesterov, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
         grad = weight_decayed(param, grad, group)

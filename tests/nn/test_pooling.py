@@ -37,9 +37,11 @@ def test_avg_pool_gradcheck_including_overlapping_and_ceil_mode_windows(case, co
 
 def test_pooling_layers_repr_and_options(torch):
     layer = tinynn.nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True)
-    assert repr(layer) == "MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), dilation=(2, 2), ceil_mode=True)"
+    assert repr(layer) == repr(torch.nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True))  # the arguments as given
+    assert repr(layer) == "MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)"
     avg = tinynn.nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False)
-    assert repr(avg) == "AvgPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), ceil_mode=True, count_include_pad=False)"
+    assert repr(avg) == "AvgPool2d(kernel_size=2, stride=2, padding=0, ceil_mode=True, count_include_pad=False)"
+    assert repr(tinynn.nn.AvgPool2d((2, 3))) == repr(torch.nn.AvgPool2d((2, 3)))
     x = np.random.default_rng(0).standard_normal((1, 2, 5, 5)).astype(np.float32)
     for ours, theirs in ((layer, torch.nn.MaxPool2d(3, 2, 1, dilation=2, ceil_mode=True)),
                          (avg, torch.nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False))):

@@ -23,7 +23,7 @@ from .padding import pad
 from .pooling import (_adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, check_unpool_indices,
                       max_pool2d, max_unpool2d, pool_output_size)
 from .resampling import adaptive_average_matrix
-from .validation import check_float, check_not_empty, check_positive, ntuple
+from .validation import adaptive_output_size, check_float, check_not_empty, check_positive, ntuple
 
 
 def _check_volume(input, name):
@@ -231,18 +231,11 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name=
     return (average.sign() * average.abs().relu() * (kernel[0] * kernel[1] * kernel[2])) ** (1.0 / norm_type)
 
 
-def _adaptive_sizes(input, output_size, name):
-    """(OD, OH, OW) from an int or three sizes, None keeping the input's size there (as PyTorch)."""
-    if isinstance(output_size, (tuple, list)) and len(output_size) == 3:
-        output_size = tuple(input.shape[2 + i] if size is None else size for i, size in enumerate(output_size))
-    return ntuple(output_size, 3, name, "output_size")
-
-
 def adaptive_avg_pool3d(input, output_size, name="adaptive_avg_pool3d"):
     """Average pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows: along depth as a
     product with the (OD, D) window-averaging matrix, then ``adaptive_avg_pool2d`` of every slice."""
     _check_volume(input, name)
-    sizes = _adaptive_sizes(input, output_size, name)
+    sizes = adaptive_output_size(input, output_size, 3, name)
     matrix = adaptive_average_matrix(backend.get_array_module(input.data), input.shape[2], sizes[0], input.dtype)
     depth_pooled = einsum("ncdhw,ed->ncehw", input, Tensor._from_op(matrix, False))
     images = adaptive_avg_pool2d(_slab(depth_pooled, 0, sizes[0], 1), sizes[1:], name=name)
@@ -256,7 +249,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False, name="adaptive
     are compared (the first maximum in (depth, row, column) order wins), and the output gathers the
     input there, where the gradient goes; ``return_indices`` gives d * H * W + h * W + w."""
     _check_volume(input, name)
-    sizes = _adaptive_sizes(input, output_size, name)
+    sizes = adaptive_output_size(input, output_size, 3, name)
     xp = backend.get_array_module(input.data)
     n, _, depth, h, w = input.shape
     windows = _adaptive_windows(xp, depth, sizes[0])  # (OD, longest)

@@ -10,7 +10,7 @@ from ...fused import ElementwiseKernel
 from ...tensor import Tensor
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .resampling import adaptive_average
-from .validation import (check_float, check_ncl, check_nchw, check_non_negative, check_not_empty, check_positive,
+from .validation import (adaptive_output_size, check_float, check_ncl, check_nchw, check_non_negative, check_not_empty, check_positive,
                          check_window_fits, ntuple, pair)
 
 
@@ -280,7 +280,7 @@ def adaptive_avg_pool2d(input, output_size, name="adaptive_avg_pool2d"):
     (``resampling.adaptive_average``).
     """
     check_nchw(input, name)
-    oh, ow = pair(output_size, name, "output_size")
+    oh, ow = adaptive_output_size(input, output_size, 2, name)
     check_positive((oh, ow), name, "output_size")
     h, w = input.shape[2:]
     if (oh, ow) == (1, 1):
@@ -358,7 +358,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, name="adaptive
     window, padded to the longest by repeating its last row or column (which cannot change a
     maximum), and take the maximum of each, as tensor ops."""
     check_nchw(input, name)
-    oh, ow = pair(output_size, name, "output_size")
+    oh, ow = adaptive_output_size(input, output_size, 2, name)
     check_positive((oh, ow), name, "output_size")
     h, w = input.shape[2:]
     if h % oh == 0 and w % ow == 0:

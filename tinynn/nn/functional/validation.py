@@ -80,3 +80,12 @@ def check_window_fits(x, kernel, padding, name):
             f"{name}: kernel size {kernel} is larger than the padded input ({h}, {w}) "
             f"(input {x.shape[2:]} with padding {tuple(padding)})"
         )
+
+
+def adaptive_output_size(input, output_size, count, name):
+    """The ``count`` output sizes of an adaptive pooling from an int or ``count`` sizes, None keeping
+    the input's size there (as PyTorch: ``output_size=(None, 7)``)."""
+    if isinstance(output_size, (tuple, list)) and len(output_size) == count:
+        spatial = input.shape[input.ndim - count:]
+        output_size = tuple(spatial[i] if size is None else size for i, size in enumerate(output_size))
+    return ntuple(output_size, count, name, "output_size")

@@ -435,10 +435,11 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        self.kernel_size = pair(kernel_size, "MaxPool2d", "kernel_size")
-        self.stride = self.kernel_size if stride is None else pair(stride, "MaxPool2d", "stride")
-        self.padding = pair(padding, "MaxPool2d", "padding")
-        self.dilation, self.ceil_mode = pair(dilation, "MaxPool2d", "dilation"), bool(ceil_mode)
+        for name, value in (("kernel_size", kernel_size), ("stride", stride if stride is not None else kernel_size),
+                            ("padding", padding), ("dilation", dilation)):
+            pair(value, "MaxPool2d", name)  # checked now; kept as given (an int stays an int), as PyTorch keeps them
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.dilation, self.ceil_mode = padding, dilation, bool(ceil_mode)
         self.return_indices = bool(return_indices)
 
     def forward(self, x):
@@ -446,10 +447,8 @@ class MaxPool2d(Module):
                             self.return_indices, name=f"MaxPool2d({self.extra_repr()})")
 
     def extra_repr(self):
-        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        return text + (", ceil_mode=True" if self.ceil_mode else "")
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(Module):
@@ -459,9 +458,11 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        self.kernel_size = pair(kernel_size, "AvgPool2d", "kernel_size")
-        self.stride = self.kernel_size if stride is None else pair(stride, "AvgPool2d", "stride")
-        self.padding = pair(padding, "AvgPool2d", "padding")
+        for name, value in (("kernel_size", kernel_size), ("stride", stride if stride is not None else kernel_size),
+                            ("padding", padding)):
+            pair(value, "AvgPool2d", name)  # checked now; kept as given, as PyTorch keeps them
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding = padding
         self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
         self.divisor_override = divisor_override
 
@@ -517,7 +518,7 @@ class AvgPool1d(Module):
 class AdaptiveAvgPool2d(Module):
     def __init__(self, output_size):
         super().__init__()
-        self.output_size = pair(output_size, "AdaptiveAvgPool2d", "output_size")
+        self.output_size = output_size  # as given (None keeps the input's size there), as PyTorch keeps it
 
     def forward(self, x):
         return F.adaptive_avg_pool2d(x, self.output_size, name=f"AdaptiveAvgPool2d({self.output_size})")
@@ -529,7 +530,7 @@ class AdaptiveAvgPool2d(Module):
 class AdaptiveMaxPool2d(Module):
     def __init__(self, output_size, return_indices=False):
         super().__init__()
-        self.output_size, self.return_indices = pair(output_size, "AdaptiveMaxPool2d", "output_size"), return_indices
+        self.output_size, self.return_indices = output_size, return_indices  # as given, as PyTorch keeps it
 
     def forward(self, x):
         return F.adaptive_max_pool2d(x, self.output_size, self.return_indices,

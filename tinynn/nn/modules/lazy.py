@@ -153,11 +153,12 @@ class LazyConvTranspose3d(_LazyConv):
 class _LazyNorm(_LazyLayer):
     default_affine = default_tracking = True
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, device="cpu", dtype=None):
+    def __init__(self, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, device="cpu", dtype=None, *,
+                 bias=True):
         affine = self.default_affine if affine is None else affine
         tracking = self.default_tracking if track_running_stats is None else track_running_stats
-        super().__init__(dict(eps=eps, momentum=momentum, affine=affine, track_running_stats=tracking),
-                         [("weight", affine), ("bias", affine)],
+        super().__init__(dict(eps=eps, momentum=momentum, affine=affine, track_running_stats=tracking, bias=bias),
+                         [("weight", affine), ("bias", affine and bias)],
                          [("running_mean", tracking), ("running_var", tracking)], dtype=dtype)
 
     def _size_in_state(self, state, prefix):

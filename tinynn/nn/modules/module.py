@@ -319,20 +319,23 @@ class Module:
         raise RuntimeError(f"{type(self).__name__}.set_extra_state: not defined, but the state dict has extra state for "
                            "it; override it together with get_extra_state")
 
-    def state_dict(self):
+    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
         """name -> Tensor for every parameter and persistent buffer, in PyTorch's order and names
-        (and each module's extra state). The tensors share memory with the module (detached), as
-        in PyTorch. Hooks: ``register_state_dict_pre_hook`` (before) and
-        ``register_state_dict_post_hook`` (after, may edit the dict in place)."""
-        modules = list(self.named_modules())
-        for prefix, module in modules:
+        (and each module's extra state). The tensors share memory with the module (detached, or with
+        ``keep_vars`` the parameters themselves), as in PyTorch; ``prefix`` goes before every name,
+        and ``destination`` (a dict) receives the entries instead of a new OrderedDict. Hooks:
+        ``register_state_dict_pre_hook`` (before) and ``register_state_dict_post_hook`` (after, may
+        edit the dict in place)."""
+        modules = [(f"{prefix}{name}." if name else prefix, module) for name, module in self.named_modules()]
+        for module_prefix, module in modules:
             for hook in list(module._state_dict_pre_hooks.values()):
-                hook(module, f"{prefix}." if prefix else "", False)
-        state = OrderedDict((name, value.detach() if isinstance(value, Tensor) else value)
-                            for name, value, _ in self._state_entries())
-        for prefix, module in modules:
+                hook(module, module_prefix, keep_vars)
+        state = OrderedDict() if destination is None else destination
+        state.update((prefix + name, value.detach() if isinstance(value, Tensor) and not keep_vars else value)
+                     for name, value, _ in self._state_entries())
+        for module_prefix, module in modules:
             for hook in list(module._state_dict_hooks.values()):
-                hook(module, state, f"{prefix}." if prefix else "", {})
+                hook(module, state, module_prefix, {})
         return state
 
     def register_state_dict_pre_hook(self, hook):

@@ -29,22 +29,24 @@ class LayerNorm(Module):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps, name=f"LayerNorm({self.extra_repr()})")
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
-    """GroupNorm(num_groups, num_channels, eps=1e-5, affine=True) as in PyTorch."""
+    """GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True) as in PyTorch
+    (``bias=False``: a learned scale and no shift)."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device="cpu", dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device="cpu", dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         self.weight = Parameter(ones(num_channels, dtype=dtype)) if affine else None
-        self.bias = Parameter(zeros(num_channels, dtype=dtype)) if affine else None
-        if not affine:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.bias = Parameter(zeros(num_channels, dtype=dtype)) if affine and bias else None
+        for name in ("weight", "bias"):
+            if getattr(self, name) is None:
+                self.register_parameter(name, None)
         if backend.canonical_device(device) != backend.CPU:
             self.to(device)
 
@@ -52,7 +54,7 @@ class GroupNorm(Module):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps, name=f"GroupNorm({self.extra_repr()})")
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
 
 
 class RMSNorm(Module):

@@ -27,11 +27,13 @@ def test_default_collate_combines_fields_as_torch_does(torch):
     from torch.utils.data import default_collate as torch_collate
 
     samples = [{"image": np.full((2, 2), float(i), dtype=np.float32), "label": i, "weight": 0.5 * i, "ok": i % 2 == 0,
-                "name": f"s{i}", "pair": (np.arange(3) + i, [i, -i])} for i in range(4)]
+                "name": f"s{i}", "pair": (np.arange(3) + i, [i, -i]), "score": np.float32(i) / 3,
+                "count": np.int32(i)} for i in range(4)]
     ours, theirs = default_collate(samples), torch_collate(samples)
     assert as_plain(ours) == as_plain(theirs)
     assert ours["label"].dtype == np.int64 and ours["weight"].dtype == np.float64 and ours["ok"].dtype == np.bool_
-    assert isinstance(ours["pair"], tuple) and isinstance(ours["pair"][1], list)  # tuples stay tuples in tinynn
+    assert ours["score"].dtype == np.float32 and ours["count"].dtype == np.int32  # NumPy scalars keep their dtype
+    assert type(ours["pair"]) is type(theirs["pair"]) is list  # a batch of tuples is a list of fields, as PyTorch's
     named = default_collate([Pair(tinynn.ones(2), 1), Pair(tinynn.zeros(2), 0)])
     assert isinstance(named, Pair) and named.image.shape == (2, 2) and named.label.tolist() == [1, 0]
     with pytest.raises(ValueError, match="samples of different shapes \\[\\(2,\\), \\(3,\\)\\] cannot be stacked"):
@@ -160,3 +162,43 @@ def test_a_generator_of_ones_own_drives_factories_splits_samplers_and_loaders():
         DataLoader(TensorDataset(np.arange(3)), seed=1, generator=generator)
     with pytest.raises(TypeError, match="expected a tinynn.Generator"):
         tinynn.randn(2, generator=42)
+
+
+def _shaped(value):
+    """A batch's structure and contents: container types, dtypes and values."""
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):
+        return str(value.dtype).replace("torch.", ""), value.tolist()
+    if isinstance(value, dict):
+        return {key: _shaped(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value).__name__, [_shaped(item) for item in value]
+    return value
+
+
+class Records(Dataset):
+    """Samples as a dict of a NumPy array and a number (no get_batch)."""
+
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, index):
+        return {"values": np.full(2, index, dtype=np.float32), "index": index}
+
+
+@pytest.mark.parametrize("options", [dict(batch_size=3), dict(batch_size=3, drop_last=True), dict(batch_size=None)])
+def test_loaders_hand_out_what_pytorchs_hand_out(options, torch):
+    """Batches of a TensorDataset are lists of tensors, as PyTorch's, whether the fast get_batch path
+    makes them or default_collate; batch_size=None hands out the samples, NumPy arrays as tensors."""
+    from torch.utils.data import DataLoader as TorchLoader, TensorDataset as TorchTensorDataset
+
+    x, y = np.arange(7), np.arange(7) * 0.5
+    ours = DataLoader(TensorDataset(tinynn.tensor(x), tinynn.tensor(y)), **options)
+    theirs = TorchLoader(TorchTensorDataset(torch.tensor(x), torch.tensor(y)), **options)
+    assert len(ours) == len(theirs) and [_shaped(b) for b in ours] == [_shaped(b) for b in theirs]
+    records = {key: value for key, value in options.items() if key != "drop_last"}
+    assert [_shaped(b) for b in DataLoader(Records(), **records)] == [_shaped(b) for b in TorchLoader(Records(), **records)]
+    if options.get("batch_size") is None:
+        in_workers = DataLoader(Records(), batch_size=None, num_workers=2)
+        assert [_shaped(b) for b in in_workers] == [_shaped(b) for b in TorchLoader(Records(), batch_size=None)]
+        with pytest.raises(ValueError, match="batch_size=None hands out single samples; drop_last and batch_sampler"):
+            DataLoader(Records(), batch_size=None, drop_last=True)

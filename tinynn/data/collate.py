@@ -1,11 +1,11 @@
 """``default_collate``: a batch from a list of samples, as PyTorch's DataLoader makes it by default.
 
 Each kind of field is combined the way PyTorch combines it: Tensors and NumPy arrays are stacked
-along a new first axis (on the device they are on), Python numbers become a tensor (float64 for
-floats, int64 for ints, bool for bools, as PyTorch), strings stay a list, and containers are
-collated field by field: a dict gives a dict of batches, a tuple a tuple, a list a list (a
-namedtuple keeps its type). So ``x, y = batch`` works for samples ``(x, y)``, and
-``batch["image"]`` for dict samples.
+along a new first axis (on the device they are on), NumPy scalars become a tensor of their dtype,
+Python numbers one of float64 for floats, int64 for ints, bool for bools (as PyTorch), strings
+stay a list, and containers are collated field by field: a dict gives a dict of batches, a tuple
+or a list a list (a namedtuple keeps its type), as PyTorch's. So ``x, y = batch`` works for
+samples ``(x, y)``, and ``batch["image"]`` for dict samples.
 """
 import numbers
 
@@ -29,7 +29,9 @@ def default_collate(batch):
         return Tensor._from_op(backend.get_array_module(arrays[0]).stack(arrays), False)
     if isinstance(first, (str, bytes)):
         return list(batch)
-    if isinstance(first, bool) or isinstance(first, np.bool_):
+    if isinstance(first, np.generic):  # NumPy scalars keep their dtype (np.float32 gives float32)
+        return Tensor._from_op(np.asarray(batch), False)
+    if isinstance(first, bool):
         return Tensor._from_op(np.asarray(batch, dtype=bool), False)
     if isinstance(first, numbers.Integral):
         return Tensor._from_op(np.asarray(batch, dtype=np.int64), False)
@@ -42,16 +44,15 @@ def default_collate(batch):
     if isinstance(first, (tuple, list)):
         if any(len(sample) != len(first) for sample in batch):
             raise ValueError("default_collate: every sample must have the same number of fields")
-        fields = [default_collate(list(field)) for field in zip(*batch)]
-        return tuple(fields) if isinstance(first, tuple) else fields
+        return [default_collate(list(field)) for field in zip(*batch)]
     if first is None:
         return None
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; pass a collate_fn")
 
 
 def default_convert(data):
-    """Each NumPy array (or number array) in ``data`` as a Tensor, containers kept as they are and
-    nothing stacked: what the DataLoader does with samples when batching is off, as PyTorch."""
+    """Each NumPy array (or number array) in ``data`` as a Tensor, nothing stacked: what the
+    DataLoader does with samples when batching is off, as PyTorch (whose tuples come back lists)."""
     if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
         return Tensor(data)
     if isinstance(data, dict):
@@ -59,5 +60,5 @@ def default_convert(data):
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(value) for value in data))
     if isinstance(data, (tuple, list)):
-        return type(data)(default_convert(value) for value in data)
+        return [default_convert(value) for value in data]
     return data

@@ -1,11 +1,13 @@
 """``DataLoader``: batches from a dataset, optionally shuffled, made in worker processes or not,
 placed on a device."""
+import functools
 import weakref
 
 import numpy as np
 
 from .. import backend, random
 from ..tensor import Tensor
+from .collate import default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, Sampler
 from .worker import Exhausted, WorkerPool, fetch_batch, next_stream_batch
@@ -23,6 +25,8 @@ class DataLoader:
       data, or any iterable of indices); tinynn's samplers draw from the loader's generator, so
       they are reproducible and resumable as the shuffle is. Excludes ``shuffle``.
     * ``drop_last``: skip a final batch smaller than ``batch_size``.
+    * ``batch_size=None``: no batching, as PyTorch's: each sample as the dataset gives it, its NumPy
+      arrays made tensors (``default_convert``; ``collate_fn``, if given, is applied to each sample).
     * ``batch_sampler``: decides whole batches (lists of indices), in place of batch_size, shuffle,
       sampler and drop_last (``BatchSampler`` groups any sampler's indices).
     * An ``IterableDataset`` is read in the order it yields its samples, ``batch_size`` at a time.
@@ -54,8 +58,11 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, collate_fn=None, seed=None,
                  device=None, batch_sampler=None, num_workers=0, prefetch_factor=None, persistent_workers=False,
                  worker_init_fn=None, timeout=0, multiprocessing_context=None, generator=None, pin_memory=False):
-        if not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
+            raise ValueError(f"DataLoader: batch_size must be a positive int or None (no batching), got {batch_size!r}")
+        if batch_size is None and (drop_last or batch_sampler is not None):
+            raise ValueError("DataLoader: batch_size=None hands out single samples; drop_last and batch_sampler need "
+                             "batches")
         self._check_workers(dataset, num_workers, prefetch_factor, persistent_workers, worker_init_fn, timeout)
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle exclude each other (the sampler decides the order)")
@@ -67,6 +74,10 @@ class DataLoader:
                              "batch_sampler do not apply")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.sampler, self.batch_sampler, self.collate_fn = sampler, batch_sampler, collate_fn
+        # Without batching, batches of one sample each, collated by taking the sample out (picklable,
+        # for worker processes); the indices and their order are the batched path's.
+        self._step = 1 if batch_size is None else batch_size
+        self._collate = functools.partial(unbatched, collate_fn or default_convert) if batch_size is None else collate_fn
         self.device = backend.canonical_device(device) if device is not None else None
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give seed or generator, not both")
@@ -106,7 +117,7 @@ class DataLoader:
     def __len__(self):
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
-        full, rest = divmod(len(self.sampler) if self.sampler is not None else len(self.dataset), self.batch_size)
+        full, rest = divmod(len(self.sampler) if self.sampler is not None else len(self.dataset), self._step)
         return full + (1 if rest and not self.drop_last else 0)
 
     def _epoch_order(self):
@@ -122,7 +133,7 @@ class DataLoader:
         is uploaded once and every batch is a slice of it there."""
         if self.batch_sampler is None:
             order = backend.to_device(self._epoch_order(), device)
-            return [order[batch * self.batch_size:(batch + 1) * self.batch_size] for batch in range(len(self))]
+            return [order[batch * self._step:(batch + 1) * self._step] for batch in range(len(self))]
         if isinstance(self.batch_sampler, BatchSampler):
             batches = self.batch_sampler.epoch_batches(self.generator)
         else:
@@ -154,7 +165,7 @@ class DataLoader:
         a pool that is not persistent is shut down when the epoch ends or is left."""
         seed = int(self.generator.integers(0, 2 ** 62))
         if self._pool is None:
-            self._pool = WorkerPool(self.dataset, self.num_workers, self.collate_fn, self.batch_size, self.drop_last,
+            self._pool = WorkerPool(self.dataset, self.num_workers, self._collate, self._step, self.drop_last,
                                     self.worker_init_fn, self.multiprocessing_context, seed)
             self._pool_finalizer = weakref.finalize(self, self._pool.shutdown)
         try:
@@ -170,14 +181,14 @@ class DataLoader:
 
     def _iterate_stream(self):
         stream = iter(self.dataset)
-        while not isinstance(batch := next_stream_batch(stream, self.batch_size, self.drop_last, self.collate_fn),
+        while not isinstance(batch := next_stream_batch(stream, self._step, self.drop_last, self._collate),
                              Exhausted):
             yield self._place(batch)
 
     def _fetch(self, indices):
-        if self.collate_fn is not None:
+        if self._collate is not None:
             indices = backend.to_device(indices, "cpu")
-        return fetch_batch(self.dataset, indices, self.collate_fn)
+        return fetch_batch(self.dataset, indices, self._collate)
 
     def _place(self, batch):
         if self.device is None:
@@ -203,3 +214,9 @@ class DataLoader:
     def load_state_dict(self, state):
         self.generator.bit_generator.state = state["generator"]
         self._skip_batches = int(state.get("batches_done", 0))
+
+
+def unbatched(convert, samples):
+    """The one sample of a "batch" of the unbatched loader (``batch_size=None``), converted."""
+    (sample,) = samples
+    return convert(sample)

@@ -42,7 +42,9 @@ class TensorDataset(Dataset):
         return tuple(Tensor(a[index]) for a in self.arrays)
 
     def get_batch(self, indices):
-        return tuple(Tensor(a[indices]) for a in self.arrays)
+        """The batch of the samples at ``indices``: a list of one tensor per field, as a DataLoader
+        over PyTorch's TensorDataset gives."""
+        return [Tensor(a[indices]) for a in self.arrays]
 
     @property
     def device(self):
@@ -142,10 +144,10 @@ class ConcatDataset(Dataset):
             parts.append(batch_of(self.datasets[int(dataset)], local[chosen]))
             positions.append(np.flatnonzero(chosen))
         inverse = np.argsort(np.concatenate(positions))
-        single = isinstance(parts[0], Tensor)  # samples of one field: a batch is a tensor, not a tuple
+        single = isinstance(parts[0], Tensor)  # samples of one field: a batch is a tensor, not a list
         fields = zip(*([part] for part in parts)) if single else zip(*parts)
-        joined = tuple(Tensor(backend.get_array_module(field[0].data).concatenate([t.data for t in field])[inverse])
-                       for field in fields)
+        joined = [Tensor(backend.get_array_module(field[0].data).concatenate([t.data for t in field])[inverse])
+                  for field in fields]
         return joined[0] if single else joined
 
 

@@ -96,7 +96,7 @@ class MNIST(Dataset):
         images = self.images[indices].astype(np.float32) * np.float32(1 / 255)
         if self.transform is not None:
             images = self.transform(images)
-        return Tensor(images), Tensor(self.labels[indices])
+        return [Tensor(images), Tensor(self.labels[indices])]  # a list of fields, as PyTorch's DataLoader gives
 
     def __getitem__(self, index):
         images, labels = self.get_batch(np.array([index]))

@@ -101,3 +101,26 @@ def test_initialisers_fill_a_parameters_data_array_as_pytorch_code_passes_it(dev
     assert abs(float(norm.weight.mean()) - 1) < 0.05 and float(norm.bias.abs().sum()) == 0
     with pytest.raises(TypeError, match=r"xavier_uniform_: expected a tinynn.Tensor \(or its .data array\), got list"):
         nn.init.xavier_uniform_([[1.0, 2.0]])
+
+
+def test_initialisers_take_pytorchs_arguments_and_a_generator_of_their_own(torch):
+    """The same parameter names as torch.nn.init (``generator=``, ``constant_(val=)``); a generator's
+    draws repeat with its seed and leave tinynn's global stream where it was."""
+    import inspect
+
+    names = ["uniform_", "normal_", "trunc_normal_", "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+             "kaiming_normal_", "orthogonal_", "sparse_", "eye_", "dirac_", "zeros_", "ones_"]
+    for name in names:
+        assert (list(inspect.signature(getattr(tinynn.nn.init, name)).parameters)
+                == list(inspect.signature(getattr(torch.nn.init, name)).parameters)), name
+    for name, args in [("uniform_", ()), ("normal_", ()), ("trunc_normal_", ()), ("xavier_uniform_", ()),
+                       ("xavier_normal_", ()), ("kaiming_uniform_", ()), ("kaiming_normal_", ()), ("orthogonal_", ()),
+                       ("sparse_", (0.5,))]:
+        tinynn.manual_seed(0)
+        before = tinynn.rand(1).item()
+        tinynn.manual_seed(0)
+        first = getattr(tinynn.nn.init, name)(tinynn.empty(4, 6), *args, generator=tinynn.Generator().manual_seed(7))
+        assert tinynn.rand(1).item() == before, f"{name} drew from the global generator"
+        again = getattr(tinynn.nn.init, name)(tinynn.empty(4, 6), *args, generator=tinynn.Generator().manual_seed(7))
+        np.testing.assert_array_equal(first.numpy(), again.numpy(), err_msg=name)
+    assert tinynn.nn.init.constant_(tinynn.empty(2), val=0.25).tolist() == [0.25, 0.25]

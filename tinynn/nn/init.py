@@ -1,7 +1,8 @@
 """Weight initialisation, matching PyTorch's defaults so that models start from the same distribution.
 
-All draws come from tinynn's seeded generator (``tinynn.manual_seed``) on the CPU, then move to
-the tensor's device, so a seed gives the same initial weights on CPU and GPU.
+All draws come from tinynn's seeded generator (``tinynn.manual_seed``), or from the ``generator``
+given (a ``tinynn.Generator``), on the CPU, then move to the tensor's device, so a seed gives the
+same initial weights on CPU and GPU.
 """
 import functools
 import math
@@ -63,19 +64,19 @@ def _fill(tensor, values):
 
 
 @_also_on_arrays
-def uniform_(tensor, a=0.0, b=1.0):
-    return _fill(tensor, random.cpu_generator().uniform(a, b, size=tensor.shape))
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    return _fill(tensor, random.numpy_generator(generator).uniform(a, b, size=tensor.shape))
 
 
 @_also_on_arrays
-def normal_(tensor, mean=0.0, std=1.0):
-    return _fill(tensor, random.cpu_generator().normal(mean, std, size=tensor.shape))
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    return _fill(tensor, random.numpy_generator(generator).normal(mean, std, size=tensor.shape))
 
 
 @_also_on_arrays
-def constant_(tensor, value):
+def constant_(tensor, val):
     with no_grad():
-        tensor.data[...] = value
+        tensor.data[...] = val
     in_place.overwritten(tensor.data, f"nn.init filled a tensor of shape {tensor.shape}")
     return tensor
 
@@ -91,43 +92,43 @@ def ones_(tensor):
 
 
 @_also_on_arrays
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """U(-bound, bound) with bound = gain * sqrt(3 / fan).  PyTorch's Conv2d and Linear use a=sqrt(5),
     which gives bound = 1 / sqrt(fan_in)."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 @_also_on_arrays
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
 @_also_on_arrays
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 @_also_on_arrays
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot and Bengio)."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 @_also_on_arrays
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """N(mean, std^2) restricted to [a, b] (absolute bounds, as PyTorch): values outside are drawn
     again until none is left, which is exactly the truncated distribution."""
     if not a < b:
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
-    generator = random.cpu_generator()
+    generator = random.numpy_generator(generator)
     values = generator.normal(mean, std, size=tensor.shape)
     outside = (values < a) | (values > b)
     while outside.any():
@@ -137,7 +138,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
 
 
 @_also_on_arrays
-def orthogonal_(tensor, gain=1.0):
+def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix (Saxe et al.): the tensor seen as (rows, everything else) gets
     orthonormal rows or columns, whichever are fewer, times ``gain``. From the QR decomposition of
     a Gaussian matrix, with R's diagonal signs moved into Q so the result is uniformly distributed."""
@@ -145,7 +146,7 @@ def orthogonal_(tensor, gain=1.0):
         raise ValueError(f"orthogonal_: expected a tensor with at least 2 dimensions, got shape {tensor.shape}")
     rows = tensor.shape[0]
     columns = tensor.numel() // rows
-    gaussian = random.cpu_generator().normal(size=(rows, columns))
+    gaussian = random.numpy_generator(generator).normal(size=(rows, columns))
     tall = gaussian if rows >= columns else gaussian.T
     q, r = np.linalg.qr(tall)
     q *= np.sign(np.diag(r))
@@ -178,13 +179,13 @@ def dirac_(tensor, groups=1):
 
 
 @_also_on_arrays
-def sparse_(tensor, sparsity, std=0.01):
+def sparse_(tensor, sparsity, std=0.01, generator=None):
     """A 2-D tensor of N(0, std^2) draws with ceil(sparsity * rows) entries of every column zero,
     at rows chosen at random per column (Martens, 2010)."""
     if tensor.ndim != 2:
         raise ValueError(f"sparse_: expected a 2-D tensor, got shape {tensor.shape}")
     rows, columns = tensor.shape
-    generator = random.cpu_generator()
+    generator = random.numpy_generator(generator)
     values = generator.standard_normal((rows, columns)) * std
     zeroed_rows = generator.random((rows, columns)).argsort(axis=0)[:int(math.ceil(sparsity * rows))]
     values[zeroed_rows, np.arange(columns)] = 0

@@ -65,3 +65,66 @@ def test_adaptive_pooling_keeps_the_input_size_where_none(output_size, torch):
     for name in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d"):
         assert_close(getattr(tinynn.nn, name)(output_size)(tinynn.tensor(x)),
                      getattr(torch.nn, name)(output_size)(torch.tensor(x)), rtol=1e-12, what=name)
+
+
+def test_traversal_takes_prefix_and_remove_duplicate_as_pytorch(torch):
+    shared, their_shared = tinynn.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    ours, theirs = tinynn.nn.Sequential(shared, tinynn.nn.ReLU(), shared), torch.nn.Sequential(their_shared, torch.nn.ReLU(),
+                                                                                               their_shared)
+    for remove_duplicate in (True, False):
+        for method in ("named_parameters", "named_modules", "named_buffers"):
+            assert ([name for name, _ in getattr(ours, method)(prefix="net", remove_duplicate=remove_duplicate)]
+                    == [name for name, _ in getattr(theirs, method)(prefix="net", remove_duplicate=remove_duplicate)])
+        assert len(list(ours.modules(remove_duplicate=remove_duplicate))) == len(list(theirs.modules(
+            remove_duplicate=remove_duplicate)))
+    memo = {shared}
+    assert [name for name, _ in ours.named_modules(memo)] == ["", "1"]
+
+
+def test_forward_hooks_take_prepend_with_kwargs_and_always_call():
+    calls = []
+    layer = tinynn.nn.Linear(2, 2)
+    layer.register_forward_hook(lambda module, args, output: calls.append("registered first"))
+    layer.register_forward_hook(lambda module, args, output: calls.append("prepended"), prepend=True)
+
+    def scale_input(module, args, kwargs):
+        calls.append(("pre-hook with kwargs", sorted(kwargs)))
+        return (args[0] * 2,), kwargs
+    layer.register_forward_pre_hook(scale_input, with_kwargs=True)
+    layer.register_forward_hook(lambda module, args, kwargs, output: calls.append(("kwargs", kwargs)), with_kwargs=True)
+    x = tinynn.ones(1, 2)
+    assert_close(layer(x), tinynn.nn.functional.linear(x * 2, layer.weight, layer.bias))
+    assert calls == [("pre-hook with kwargs", []), "prepended", "registered first", ("kwargs", {})]
+
+    class Failing(tinynn.nn.Module):
+        def forward(self, x):
+            raise ValueError("no output")
+    seen = []
+    failing = Failing()
+    failing.register_forward_hook(lambda module, args, output: seen.append(output), always_call=True)
+    failing.register_forward_hook(lambda module, args, output: seen.append("not always"))
+    with pytest.raises(ValueError, match="no output"):
+        failing(x)
+    assert seen == [None]
+
+
+def test_set_submodule_strict_load_state_dict_assign_and_materialized_grads(torch):
+    model = tinynn.nn.Sequential(tinynn.nn.Linear(2, 2))
+    with pytest.raises(AttributeError, match="has no submodule '1' to replace"):
+        model.set_submodule("1", tinynn.nn.ReLU(), strict=True)
+    model.set_submodule("1", tinynn.nn.ReLU())  # without strict: added
+    assert len(model) == 2
+    state = {"0.weight": tinynn.ones(2, 2, dtype=tinynn.float64), "0.bias": tinynn.zeros(2, dtype=tinynn.float64)}
+    model.load_state_dict(state, assign=True)  # the state's tensors become the module's, as PyTorch's
+    assert model[0].weight.data is state["0.weight"].data and isinstance(model[0].weight, tinynn.nn.Parameter)
+    assert model[0].weight.dtype == np.float64 and model[0].weight.requires_grad
+    used, unused = tinynn.tensor([1.0, 2.0], requires_grad=True), tinynn.tensor([3.0], requires_grad=True)
+    grads = tinynn.autograd.grad((used * 2).sum(), [used, unused], materialize_grads=True)
+    assert grads[0].tolist() == [2.0, 2.0] and grads[1].tolist() == [0.0]
+    with pytest.raises(ValueError, match="materialize_grads=True gives zeros for unused inputs"):
+        tinynn.autograd.grad((used * 2).sum(), [used, unused], allow_unused=False, materialize_grads=True)
+    assert list(tinynn.nn.ModuleDict(modules={"act": tinynn.nn.ReLU()})) == ["act"]
+    assert list(tinynn.nn.ParameterDict(parameters={"w": tinynn.ones(1)})) == ["w"]
+    optimizer = tinynn.optim.SGD(model[0].parameters(), lr=0.1)
+    optimizer.add_param_group(param_group={"params": [tinynn.nn.Parameter(tinynn.ones(1))], "lr": 0.5})
+    assert [group["lr"] for group in optimizer.param_groups] == [0.1, 0.5]

@@ -45,6 +45,7 @@ CONFIGS += [(name, dict(kwargs, maximize=True)) for name, kwargs in
              ("AdamW", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)), ("Adagrad", dict(lr=0.1)),
              ("Adadelta", dict(weight_decay=0.05)), ("Adamax", dict(lr=0.02)), ("NAdam", dict(lr=0.01)),
              ("RAdam", dict(lr=0.01, weight_decay=0.1)), ("Rprop", dict()), ("ASGD", dict(lr=0.02))]]
+CONFIGS += [("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True))]  # AdamW's decay, PyTorch's option
 
 
 def _loss_grad(w, target):

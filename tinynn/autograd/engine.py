@@ -227,15 +227,21 @@ def _check_grad_shape(function, parent, parent_grad):
         )
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (PyTorch's ``torch.autograd.grad``):
     sum_k d(outputs[k])/d(inputs[i]) weighted by ``grad_outputs[k]`` (ones for single-value outputs),
     as a tuple of Tensors, one per input, which may be any tensors of the graph, not only leaves.
     Nothing is added into any ``.grad``. An input the outputs do not depend on is an error, or None
-    with ``allow_unused``. With ``create_graph`` the gradients are recorded, functions of the inputs
-    (and of ``grad_outputs`` given as Tensors that require grad) that can be differentiated again;
-    the graph is then kept unless ``retain_graph=False``."""
-    from ..tensor import Tensor
+    with ``allow_unused`` (zeros with ``materialize_grads``, as PyTorch's). With ``create_graph`` the
+    gradients are recorded, functions of the inputs (and of ``grad_outputs`` given as Tensors that
+    require grad) that can be differentiated again; the graph is then kept unless ``retain_graph=False``."""
+    from ..tensor import Tensor, zeros_like
+
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: materialize_grads=True gives zeros for unused inputs; it needs allow_unused True or "
+                         "left out, got allow_unused=False")
+    allow_unused = bool(allow_unused) or materialize_grads
 
     outputs, root_grads = root_gradients("grad", outputs, grad_outputs, "grad_outputs", create_graph)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -250,6 +256,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if value is None and not allow_unused:
             raise RuntimeError(f"grad: input {position} (shape {tensor.shape}) was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
+        if value is None and materialize_grads:
+            value = zeros_like(tensor)
         if value is None or isinstance(value, Tensor):
             results.append(value if value is None or value.dtype == tensor.dtype else value.to(dtype=tensor.dtype))
         else:

@@ -45,7 +45,8 @@ class DataLoader:
       ``worker_init_fn(worker_id)`` runs in each worker as it starts; ``timeout`` (seconds, 0 for
       none) bounds the wait for a batch; ``multiprocessing_context`` picks the start method
       (``"fork"``, ``"spawn"``, ``"forkserver"``, or a context). In a worker, ``get_worker_info()``
-      says which one it is. Random draws in a worker (augmentation) are seeded per batch from the
+      says which one it is. The batches come back in order whatever ``in_order`` says (PyTorch's
+      ``in_order=False`` allows, and does not ask for, another order). Random draws in a worker (augmentation) are seeded per batch from the
       loader's generator, so they do not depend on the number of workers and a resumed epoch
       continues as it would have; they differ from those of ``num_workers=0``, which draws from
       tinynn's global generator. A dataset kept on the GPU needs no workers (its batches are sliced
@@ -57,7 +58,8 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, collate_fn=None, seed=None,
                  device=None, batch_sampler=None, num_workers=0, prefetch_factor=None, persistent_workers=False,
-                 worker_init_fn=None, timeout=0, multiprocessing_context=None, generator=None, pin_memory=False):
+                 worker_init_fn=None, timeout=0, multiprocessing_context=None, generator=None, pin_memory=False,
+                 in_order=True):
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size must be a positive int or None (no batching), got {batch_size!r}")
         if batch_size is None and (drop_last or batch_sampler is not None):
@@ -93,7 +95,7 @@ class DataLoader:
         self.num_workers, self.persistent_workers = num_workers, persistent_workers
         self.prefetch_factor = prefetch_factor if prefetch_factor is not None else 2
         self.worker_init_fn, self.timeout, self.multiprocessing_context = worker_init_fn, timeout, multiprocessing_context
-        self.pin_memory = bool(pin_memory)
+        self.pin_memory, self.in_order = bool(pin_memory), bool(in_order)
         self._pool = None
 
     @staticmethod

@@ -11,23 +11,26 @@ class Adam(Optimizer):
         g <- g + weight_decay * p                (Adam's L2 penalty; AdamW decays p directly instead)
         m <- beta1 * m + (1 - beta1) * g         v <- beta2 * v + (1 - beta2) * g^2
         p <- p - lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)
-    With amsgrad, v in the denominator is replaced by the running maximum of v.
+    With amsgrad, v in the denominator is replaced by the running maximum of v. With
+    ``decoupled_weight_decay`` (PyTorch's option), the decay is AdamW's: p <- p (1 - lr weight_decay).
     """
 
-    decoupled_weight_decay = False
+    decoupled_weight_decay = False  # the default of a parameter group saved before the option existed
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *, foreach=None, maximize=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
+                 foreach=None, maximize=False, decoupled_weight_decay=False):
         if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"{type(self).__name__}: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, "
                              f"weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, foreach=foreach, maximize=maximize))
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      foreach=foreach, maximize=maximize,
+                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)
         beta1, beta2 = group["betas"]
         lr = group["lr"]
-        grad = weight_decayed(param, grad, group, self.decoupled_weight_decay)
+        grad = weight_decayed(param, grad, group, group.get("decoupled_weight_decay", self.decoupled_weight_decay))
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = xp.zeros_like(param.data)
         exp_avg, exp_avg_sq = adam_moments(param, grad, state, group["betas"])
@@ -47,5 +50,7 @@ class AdamW(Adam):
 
     decoupled_weight_decay = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, foreach=None, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 foreach=None, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         decoupled_weight_decay=True)

@@ -46,8 +46,8 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    def add_param_group(self, group):
-        group = dict(group)
+    def add_param_group(self, param_group):
+        group = dict(param_group)
         group["params"] = list(group["params"]) if not isinstance(group["params"], Tensor) else [group["params"]]
         for param in group["params"]:
             if not isinstance(param, Tensor):

@@ -161,6 +161,9 @@ class ModuleDict(_NamedContainer):
 
     registry, kind = "_modules", "module"
 
+    def __init__(self, modules=None):
+        super().__init__(modules)
+
     def _register(self, key, module):
         self.add_module(key, module)
 
@@ -169,6 +172,9 @@ class ParameterDict(_NamedContainer):
     """Parameters held by name, in insertion order (Tensors are wrapped into Parameters)."""
 
     registry, kind = "_parameters", "parameter"
+
+    def __init__(self, parameters=None):
+        super().__init__(parameters)
 
     def _register(self, key, value):
         self.register_parameter(key, _as_parameter(value, "ParameterDict"))

@@ -39,6 +39,9 @@ class Module:
         object.__setattr__(self, "_state_dict_hooks", OrderedDict())
         object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
         object.__setattr__(self, "_load_state_dict_post_hooks", OrderedDict())
+        # handle ids of the forward (pre) hooks registered with_kwargs, and the always_call ones
+        object.__setattr__(self, "_hooks_with_kwargs", set())
+        object.__setattr__(self, "_hooks_always_called", set())
         object.__setattr__(self, "training", True)
 
     def forward(self, *inputs):
@@ -119,13 +122,17 @@ class Module:
     register_module = add_module
 
     # ----- traversal -----------------------------------------------------------------
-    def named_modules(self, prefix=""):
-        seen, stack = set(), [(prefix, self)]
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every submodule, depth first; a module
+        registered twice is listed once unless ``remove_duplicate=False``. ``memo``: a set of
+        modules to skip (and add to), as PyTorch's."""
+        seen, stack = (memo if memo is not None else set()), [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if module in seen:
+                    continue
+                seen.add(module)
             yield name, module
             children = [(f"{name}.{child_name}" if name else child_name, child)
                         for child_name, child in module._modules.items() if child is not None]
@@ -140,14 +147,19 @@ class Module:
             module = module._modules[part]
         return module
 
-    def set_submodule(self, target, module):
-        """Put ``module`` at dotted path ``target`` ("features.3"), replacing what is there."""
+    def set_submodule(self, target, module, strict=False):
+        """Put ``module`` at dotted path ``target`` ("features.3"), replacing what is there (with
+        ``strict``, only replacing: the target must already be a submodule)."""
         if not isinstance(module, Module):
             raise TypeError(f"set_submodule: expected a Module, got {type(module).__name__}")
         parent_path, _, name = target.rpartition(".")
         if not name:
             raise ValueError("set_submodule: the target cannot be empty (the module itself)")
-        setattr(self.get_submodule(parent_path), name, module)
+        parent = self.get_submodule(parent_path)
+        if strict and not isinstance(parent._modules.get(name), Module):
+            raise AttributeError(f"set_submodule: {type(parent).__name__} has no submodule {name!r} to replace "
+                                 f"(strict=True; looking for {target!r})")
+        setattr(parent, name, module)
 
     def _member(self, target, registry, what):
         module_path, _, name = target.rpartition(".")
@@ -164,8 +176,8 @@ class Module:
         """The buffer at dotted path ``target`` ("features.2.running_mean")."""
         return self._member(target, "_buffers", "buffer")
 
-    def modules(self):
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_children(self):
@@ -180,29 +192,30 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, registry, recurse):
+    def _named_members(self, registry, prefix, recurse, remove_duplicate):
         seen = set()
-        modules = self.named_modules() if recurse else [("", self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for module_name, module in modules:
             for name, value in getattr(module, registry).items():
-                if value is None or id(value) in seen:
+                if value is None or remove_duplicate and id(value) in seen:
                     continue
                 seen.add(id(value))
                 yield (f"{module_name}.{name}" if module_name else name), value
 
-    def named_parameters(self, recurse=True):
-        """(name, Parameter) pairs; a parameter shared by several modules is listed once."""
-        return self._named_members("_parameters", recurse)
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(name, Parameter) pairs, names after ``prefix``; a parameter shared by several modules is
+        listed once unless ``remove_duplicate=False``."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
-        for _, param in self.named_parameters(recurse):
+        for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, recurse=True):
-        return self._named_members("_buffers", recurse)
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
-        for _, buffer in self.named_buffers(recurse):
+        for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     def apply(self, fn):
@@ -354,13 +367,18 @@ class Module:
         return self._add_hook(self._load_state_dict_pre_hooks, hook)
 
     @staticmethod
-    def _add_hook(registry, hook):
+    def _add_hook(registry, hook, prepend=False):
+        """Register ``hook``, after the others (or, with ``prepend``, before them); returns its handle."""
         handle = RemovableHandle(registry)
         registry[handle.id] = hook
+        if prepend:
+            registry.move_to_end(handle.id, last=False)
         return handle
 
-    def load_state_dict(self, state_dict, strict=True):
-        """Copy values into the parameters and buffers (keeping their device and dtype).
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy values into the parameters and buffers (keeping their device and dtype), or with
+        ``assign`` make the state's tensors the module's (their dtype and device kept; a parameter
+        keeps the module's requires_grad), as PyTorch's.
 
         Every problem is collected first and reported together: keys the model has but the state
         lacks (missing), keys the model does not have (unexpected), and shape mismatches. Shape
@@ -379,6 +397,7 @@ class Module:
                 module.materialize_from_state(state_dict, prefix + "." if prefix else "")
         entries = list(self._state_entries())
         own = OrderedDict((name, value) for name, value, _ in entries if isinstance(value, Tensor))
+        owners = {name: module for name, value, module in entries if isinstance(value, Tensor)}
         extra = OrderedDict((name, module) for name, value, module in entries if not isinstance(value, Tensor))
         missing = [key for key in list(own) + list(extra) if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own and key not in extra]
@@ -393,6 +412,9 @@ class Module:
                       for hook in module._load_state_dict_post_hooks.values()]
         if mismatched or not post_hooks:
             self._raise_problems(missing if strict else [], unexpected if strict else [], mismatched)
+        if assign:
+            self._assign_in(own, owners, state_dict)
+            own = {}
         self._copy_in(own, extra, state_dict)
         incompatible = IncompatibleKeys(missing, unexpected)
         for module, hook in post_hooks:
@@ -411,6 +433,20 @@ class Module:
             problems.append("shape mismatches: " + "; ".join(mismatched))
         if problems:
             raise StateDictError(f"error loading state dict into {type(self).__name__}: " + " | ".join(problems))
+
+    @staticmethod
+    def _assign_in(own, owners, state_dict):
+        """The state's tensors put in place of the module's (``load_state_dict(assign=True)``)."""
+        for key, current in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            tensor = value if isinstance(value, Tensor) else Tensor(value if backend.is_gpu_array(value) else np.asarray(value))
+            module, name = owners[key], key.rpartition(".")[2]
+            if name in module._parameters:
+                module._parameters[name] = Parameter(tensor.data, requires_grad=current.requires_grad)
+            else:
+                module._buffers[name] = tensor.detach()
 
     @staticmethod
     def _copy_in(own, extra, state_dict):
@@ -433,7 +469,16 @@ class Module:
 
     # ----- calling and hooks --------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
+        with_kwargs = self.__dict__.get("_hooks_with_kwargs", ())
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"a forward pre-hook registered with_kwargs must return None or a tuple "
+                                           f"(args, kwargs), got {type(result).__name__}")
+                    args, kwargs = result
+                continue
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
@@ -441,36 +486,63 @@ class Module:
         if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
             hook_state = _BackwardHookState(self)
             args = hook_state.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            always = self.__dict__.get("_hooks_always_called", ())
+            for key, hook in list(self._forward_hooks.items()):  # always_call hooks see the failed call
+                if key in always and key in with_kwargs:
+                    hook(self, args, kwargs, None)
+                elif key in always:
+                    hook(self, args, None)
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            result = hook(self, args, kwargs, output) if key in with_kwargs else hook(self, args, output)
             if result is not None:
                 output = result
         if hook_state is not None and isinstance(output, Tensor) and output.requires_grad:
             output = hook_state.wrap_output(output)
         return output
 
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, inputs)`` runs before every forward; a non-None return replaces the inputs
-        (a tuple, or a single value for one input). Returns a handle with ``.remove()``."""
-        return self._add_hook(self._forward_pre_hooks, hook)
+        (a tuple, or a single value for one input). With ``with_kwargs``, ``hook(module, args,
+        kwargs)``, returning None or (args, kwargs). ``prepend``: before the hooks already there.
+        Returns a handle with ``.remove()``."""
+        handle = self._add_hook(self._forward_pre_hooks, hook, prepend)
+        if with_kwargs:
+            self._hook_flags("_hooks_with_kwargs").add(handle.id)
+        return handle
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """``hook(module, inputs, output)`` runs after every forward; a non-None return replaces the
-        output. Returns a handle with ``.remove()``."""
-        return self._add_hook(self._forward_hooks, hook)
+        output. With ``with_kwargs``, ``hook(module, args, kwargs, output)``; with ``always_call`` it
+        also runs (output None) when forward raises, before the error goes on. ``prepend``: before
+        the hooks already there. Returns a handle with ``.remove()``."""
+        handle = self._add_hook(self._forward_hooks, hook, prepend)
+        if with_kwargs:
+            self._hook_flags("_hooks_with_kwargs").add(handle.id)
+        if always_call:
+            self._hook_flags("_hooks_always_called").add(handle.id)
+        return handle
 
-    def register_full_backward_pre_hook(self, hook):
+    def _hook_flags(self, name):
+        """The set of hook ids ``name`` (made here for a module unpickled from before it existed)."""
+        if name not in self.__dict__:
+            object.__setattr__(self, name, set())
+        return self.__dict__[name]
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output)`` runs when dL/d(output) reaches the module, before the
         gradients with respect to its inputs are computed; a returned tuple replaces grad_output."""
-        return self._add_hook(self._backward_pre_hooks, hook)
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
-    def register_full_backward_hook(self, hook):
+    def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the
         module's inputs have been computed. ``grad_input`` holds dL/d(input) per Tensor input
         (None for inputs that do not require grad), ``grad_output`` dL/d(output). For a module
         with one Tensor input, a returned tuple replaces grad_input. Returns a handle."""
-        return self._add_hook(self._backward_hooks, hook)
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
     # ----- printing ---------------------------------------------------------------------
     def extra_repr(self):

@@ -145,3 +145,22 @@ def test_kl_div_of_a_negative_target_is_nan_as_in_pytorch(torch):
     theirs = torch.nn.functional.kl_div(torch.tensor(x), torch.tensor(y), reduction="none")
     np.testing.assert_array_equal(np.isnan(ours.numpy()), [True, False, False])
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_weighted_regression_losses_match_torch(name, reduction, rng, torch):
+    """PyTorch's ``weight=`` (its "mean" divides by the weights' sum for mse and l1, by the count
+    for huber): values and the gradients of input and weight."""
+    x, y, w = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.random((3, 4))
+    ours_x, ours_w = leaf(x), leaf(w)
+    theirs_x, theirs_w = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ours = getattr(F, name)(ours_x, tinynn.tensor(y), reduction=reduction, weight=ours_w)
+    theirs = getattr(torch.nn.functional, name)(theirs_x, torch.tensor(y), reduction=reduction, weight=theirs_w)
+    assert_close(ours, theirs.detach(), rtol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert_close(ours_x.grad, theirs_x.grad, rtol=1e-12, what="input grad")
+    assert_close(ours_w.grad, theirs_w.grad, rtol=1e-12, what="weight grad")
+    with pytest.raises(ValueError, match=f"{name}: weight must be a tensor of the input's shape \\(3, 4\\), got \\(4,\\)"):
+        getattr(F, name)(ours_x, tinynn.tensor(y), weight=tinynn.ones(4))

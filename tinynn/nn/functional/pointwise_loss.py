@@ -213,24 +213,49 @@ def _array(value, input, name, what):
 
 
 @mixed_precision.casts_inputs("float32")
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean squared error (x - y)^2."""
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error (x - y)^2 (``weight``: see ``_weighted``)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
-    return MSELoss(reduction)(input, _check(input, target, reduction, "mse_loss"))
+    target = _check(input, target, reduction, "mse_loss")
+    if weight is not None:
+        return _weighted(MSELoss("none")(input, target), weight, input, reduction, "mse_loss", mean_over_weights=True)
+    return MSELoss(reduction)(input, target)
 
 
 @mixed_precision.casts_inputs("float32")
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """Mean absolute error |x - y|."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error |x - y| (``weight``: see ``_weighted``)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
-    return L1Loss(reduction)(input, _check(input, target, reduction, "l1_loss"))
+    target = _check(input, target, reduction, "l1_loss")
+    if weight is not None:
+        return _weighted(L1Loss("none")(input, target), weight, input, reduction, "l1_loss", mean_over_weights=True)
+    return L1Loss(reduction)(input, target)
 
 
 @mixed_precision.casts_inputs("float32")
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    return HuberLoss(reduction, float(delta))(input, _check(input, target, reduction, "huber_loss"))
+    target = _check(input, target, reduction, "huber_loss")
+    if weight is not None:
+        return _weighted(HuberLoss("none", float(delta))(input, target), weight, input, reduction, "huber_loss",
+                         mean_over_weights=False)
+    return HuberLoss(reduction, float(delta))(input, target)
+
+
+def _weighted(losses, weight, input, reduction, name, mean_over_weights):
+    """PyTorch's weighted pointwise losses: ``weight`` (a tensor of the input's shape) times each
+    loss; "mean" divides their sum by the sum of the weights for mse and l1, by their count for
+    huber, as PyTorch's do (recorded ops, so the weights get a gradient too)."""
+    if not isinstance(weight, Tensor) or tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: weight must be a tensor of the input's shape {tuple(input.shape)}, got "
+                         f"{tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+    weighted = losses * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    return weighted.sum() / weight.sum() if mean_over_weights else weighted.mean()
 
 
 @mixed_precision.casts_inputs("float32")

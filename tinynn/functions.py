@@ -54,8 +54,8 @@ arcsin, arccos, arctan, clamp, clip, ger = asin, acos, atan, _method("clip"), _m
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg  # noqa: F821
 
 
-def is_tensor(value):
-    return isinstance(value, Tensor)
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
 
 
 def is_floating_point(input):
@@ -68,11 +68,11 @@ def get_default_dtype():
     return promotion.default_float().type
 
 
-def set_default_dtype(dtype):
-    """Make ``dtype`` (float16, float32 or float64) the default float dtype from here on, as PyTorch's:
+def set_default_dtype(d):
+    """Make ``d`` (float16, float32 or float64) the default float dtype from here on, as PyTorch's:
     Python floats, ``tensor([1.5])``, the factories (``zeros``, ``randn``, ...), new layers' parameters
     and float results of integer inputs (``int_tensor / 2``) take it. Arrays keep their own dtype."""
-    promotion.set_default_float(dtype)
+    promotion.set_default_float(d)
 
 
 def as_tensor(data, dtype=None, device=None):

@@ -137,16 +137,16 @@ def get_rng_state():
             "gpu_kinds": [list(kind) for kind in kinds], "gpu_draws": np.asarray(sequence, dtype=np.int32)}
 
 
-def set_rng_state(state):
+def set_rng_state(new_state):
     """Restore a ``get_rng_state`` snapshot; the GPU generator makes its logged draws again when
     it is next used (states saved before the GPU log existed restart the GPU stream from the seed)."""
     global _cpu_generator, _gpu_generator, _gpu_draws, _seed, _gpu_seed
-    _seed = int(state["seed"])
-    _gpu_seed = int(state.get("gpu_seed", _seed))  # (states saved before the GPU had a seed of its own)
+    _seed = int(new_state["seed"])
+    _gpu_seed = int(new_state.get("gpu_seed", _seed))  # (states saved before the GPU had a seed of its own)
     _cpu_generator = np.random.Generator(np.random.PCG64(_seed))
-    _cpu_generator.bit_generator.state = state["cpu"]
+    _cpu_generator.bit_generator.state = new_state["cpu"]
     _gpu_generator = None
-    kinds, draws = state.get("gpu_kinds"), state.get("gpu_draws")
+    kinds, draws = new_state.get("gpu_kinds"), new_state.get("gpu_draws")
     _gpu_draws = (kinds, np.asarray(draws).tolist()) if kinds else None
 
 

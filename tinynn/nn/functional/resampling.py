@@ -10,6 +10,9 @@ Cm (OW, W) for the columns, and the whole resize of an image x (H, W) is  y = R 
     bicubic:   four weights per row, Keys' cubic convolution (a = -0.75) of the distances to the
                four nearest rows, rows beyond the edge replaced by the edge row
     adaptive:  R[i, j] = 1 / (window length) on PyTorch's window [floor(i H / OH), ceil((i+1) H / OH))
+    antialias: (bilinear and bicubic, as PyTorch's ``antialias=True``) when shrinking by s > 1, the
+               triangle (or cubic, a = -0.5) filter stretched s times, so every input row within
+               its reach is averaged in and none is skipped; weights normalised to sum to 1
 
 The indices and weights follow PyTorch's kernels, in the same float precision, so the results agree.
 Writing the resize as matrices makes its backward one line of algebra instead of a scatter:
@@ -114,6 +117,35 @@ def cubic_matrix(xp, in_size, out_size, scale, align_corners, dtype):
                for k, weight in enumerate(weights))
 
 
+ANTIALIAS_CUBIC_A = -0.5  # PyTorch's (and PIL's) kernel for antialiased bicubic
+
+
+def antialias_matrix(xp, in_size, out_size, scale, dtype, cubic):
+    """PyTorch's antialiased weights (``_compute_weights_aa``): output i is centred on the source
+    position c = scale (i + 0.5); the filter (triangle, or cubic convolution with a = -0.5) of
+    half-width 1 (2 for cubic) is stretched by the scale when shrinking, and the rows
+    [trunc(c - support + 0.5), trunc(c + support + 0.5)) within the input get
+    filter((j - c + 0.5) / scale), normalised to sum to 1. Computed in float64, then cast."""
+    half_width = 2.0 if cubic else 1.0
+    stretch = max(scale, 1.0)
+    support = half_width * stretch
+    centers = scale * (np.arange(out_size) + 0.5)
+    first = np.maximum(np.trunc(centers - support + 0.5).astype(np.int64), 0)
+    last = np.minimum(np.trunc(centers + support + 0.5).astype(np.int64), in_size)
+    rows = np.arange(in_size)[None, :]
+    distance = np.abs((rows - centers[:, None] + 0.5) / stretch)
+    if cubic:
+        a = ANTIALIAS_CUBIC_A
+        weights = np.where(distance < 1, ((a + 2) * distance - (a + 3)) * distance * distance + 1,
+                           np.where(distance < 2, ((a * distance - 5 * a) * distance + 8 * a) * distance - 4 * a, 0.0))
+    else:
+        weights = np.maximum(1 - distance, 0.0)
+    weights = weights * ((rows >= first[:, None]) & (rows < last[:, None]))
+    totals = weights.sum(axis=1, keepdims=True)
+    weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals != 0)
+    return xp.asarray(weights.astype(dtype))
+
+
 def adaptive_average_matrix(xp, in_size, out_size, dtype):
     """Row i averages PyTorch's adaptive window [floor(i in/out), ceil((i+1) in/out))."""
     cells = xp.arange(out_size)
@@ -130,14 +162,16 @@ def adaptive_average(images, out_hw):
                                  for i in range(2)))(images)
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
     """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to ``size``, or by ``scale_factor``
     (output floor(in * s)).
 
     ``mode``: "nearest", "nearest-exact", "linear" (3-D), "bilinear" or "bicubic" (4-D), "trilinear"
     (5-D), or "area" (adaptive average pooling). ``align_corners`` (linear and cubic modes): map the corner pixels' centres onto
     each other instead of the corners' edges. Given a ``scale_factor``, the source positions use
-    1/scale_factor unless ``recompute_scale_factor`` (as in PyTorch).
+    1/scale_factor unless ``recompute_scale_factor`` (as in PyTorch). ``antialias`` (bilinear and
+    bicubic): shrinking averages every input pixel in reach instead of sampling a few (``antialias_matrix``).
     """
     name = "interpolate"
     check_float(input, name)
@@ -158,6 +192,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if align_corners is not None and mode not in interpolating:
         raise ValueError(f"{name}: align_corners can only be set with mode {' or '.join(map(repr, interpolating))}, "
                          f"not {mode!r}")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"{name}: antialias applies to the 'bilinear' and 'bicubic' modes (4-D input), not {mode!r}")
     in_sizes = input.shape[2:]
     out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name)
     if spatial == 3:
@@ -168,12 +204,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         xp = Function.xp(input.data)
         matrices = [xp.eye(1, dtype=input.dtype)] * (2 - spatial) + _axis_matrices(input, out_sizes, scales, mode,
-                                                                                   align_corners)
+                                                                                   align_corners, antialias)
         resampled = SeparableResample2d(*matrices)(images)
     return resampled.reshape(input.shape[:2] + out_sizes)
 
 
-def _axis_matrices(input, out_sizes, scales, mode, align_corners):
+def _axis_matrices(input, out_sizes, scales, mode, align_corners, antialias=False):
     """One (out, in) resampling matrix per spatial axis of ``input``."""
     xp, dtype = Function.xp(input.data), input.dtype
     matrices = []
@@ -181,6 +217,9 @@ def _axis_matrices(input, out_sizes, scales, mode, align_corners):
         if mode in LINEAR_MODES.values() or mode == "bicubic":
             if align_corners:
                 scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+            if antialias:
+                matrices.append(antialias_matrix(xp, in_size, out_size, scale, dtype, cubic=mode == "bicubic"))
+                continue
             build = cubic_matrix if mode == "bicubic" else linear_matrix
             matrices.append(build(xp, in_size, out_size, scale, bool(align_corners), dtype))
         else:

@@ -134,3 +134,23 @@ class OneHotCategorical(Distribution):
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
+
+
+class CategoricalParameters:
+    """probs, logits and param_shape of a distribution built on a ``Categorical`` (``self._categorical``):
+    the multinomial and the relaxed categorical."""
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+    def _like(self):
+        return self._categorical._param

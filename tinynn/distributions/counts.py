@@ -7,7 +7,7 @@ import numpy as np
 from ..tensor_functions import xlogy
 from . import constraints
 from .binomial import Binomial
-from .categorical import Categorical
+from .categorical import Categorical, CategoricalParameters
 from .distribution import Distribution, broadcast_all
 from .utils import ProbsOrLogits, exactly_one
 
@@ -67,7 +67,7 @@ def _logsigmoid(x):
     return -((-x).clip(0, None) + (-x.abs()).exp().log1p())
 
 
-class Multinomial(Distribution):
+class Multinomial(CategoricalParameters, Distribution):
     """Counts x (K,) of K categories in n = total_count independent draws with probabilities p:
         P(x) = n! / prod x_k! prod p_k^x_k,   log P = lgamma(n + 1) - sum lgamma(x_k + 1) + sum x_k log p_k
     (0 log 0 = 0). Mean n p, variance n p (1 - p) per category. Entropy as PyTorch computes it, from
@@ -85,26 +85,11 @@ class Multinomial(Distribution):
         super().__init__(shape[:-1], shape[-1:], validate_args)
 
     @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
     def support(self):
         return constraints.Constraint(
             f"Multinomial support (counts summing to {self.total_count})",
             lambda xp, x: ((x >= 0) & (x == xp.floor(x))).all(-1) & (x.sum(-1) == self.total_count), event_dim=1,
             is_discrete=True)
-
-    def _like(self):
-        return self._categorical._param
 
     def sample(self, sample_shape=()):
         batch = tuple(sample_shape) + self.batch_shape

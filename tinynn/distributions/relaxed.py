@@ -16,7 +16,7 @@ import math
 
 from ..tensor import Tensor
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, CategoricalParameters
 from .distribution import Distribution, broadcast_all
 from .transformed import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
@@ -55,16 +55,8 @@ class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
         return self.temperature.log() + difference - 2 * difference.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """sigmoid of a ``LogitRelaxedBernoulli`` draw: a value in (0, 1) near 0 or 1 at low temperature."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=True):
-        super().__init__(LogitRelaxedBernoulli(temperature, probs, logits, validate_args), [SigmoidTransform()],
-                         validate_args)
+class _BaseParameters:
+    """temperature, probs and logits of a relaxed distribution, read from its base distribution."""
 
     @property
     def temperature(self):
@@ -79,7 +71,19 @@ class RelaxedBernoulli(TransformedDistribution):
         return self.base_dist.logits
 
 
-class ExpRelaxedCategorical(Distribution):
+class RelaxedBernoulli(_BaseParameters, TransformedDistribution):
+    """sigmoid of a ``LogitRelaxedBernoulli`` draw: a value in (0, 1) near 0 or 1 at low temperature."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=True):
+        super().__init__(LogitRelaxedBernoulli(temperature, probs, logits, validate_args), [SigmoidTransform()],
+                         validate_args)
+
+
+class ExpRelaxedCategorical(CategoricalParameters, Distribution):
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.real_vector
     has_rsample = True
@@ -89,17 +93,6 @@ class ExpRelaxedCategorical(Distribution):
         self.temperature = _temperature(temperature, self._categorical._param)
         shape = self._categorical.param_shape
         super().__init__(shape[:-1], shape[-1:], validate_args)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    def _like(self):
-        return self._categorical._param
 
     def rsample(self, sample_shape=()):
         u = _uniform_inside(self, self._extended_shape(sample_shape))
@@ -114,7 +107,7 @@ class ExpRelaxedCategorical(Distribution):
         return (score - score.logsumexp(-1, keepdim=True)).sum(-1) + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_BaseParameters, TransformedDistribution):
     """exp of an ``ExpRelaxedCategorical`` draw: a point of the simplex, near a one-hot vector at low
     temperature (the Gumbel-softmax sample, as ``F.gumbel_softmax`` draws it)."""
 
@@ -125,16 +118,4 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     def __init__(self, temperature, probs=None, logits=None, validate_args=True):
         super().__init__(ExpRelaxedCategorical(temperature, probs, logits, validate_args), [ExpTransform()],
                          validate_args)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
 

@@ -216,41 +216,36 @@ def _array(value, input, name, what):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (x - y)^2 (``weight``: see ``_weighted``)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
-    target = _check(input, target, reduction, "mse_loss")
-    if weight is not None:
-        return _weighted(MSELoss("none")(input, target), weight, input, reduction, "mse_loss", mean_over_weights=True)
-    return MSELoss(reduction)(input, target)
+    return _regression_loss(MSELoss, input, target, reduction, weight, "mse_loss", mean_over_weights=True)
 
 
 @mixed_precision.casts_inputs("float32")
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error |x - y| (``weight``: see ``_weighted``)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
-    target = _check(input, target, reduction, "l1_loss")
-    if weight is not None:
-        return _weighted(L1Loss("none")(input, target), weight, input, reduction, "l1_loss", mean_over_weights=True)
-    return L1Loss(reduction)(input, target)
+    return _regression_loss(L1Loss, input, target, reduction, weight, "l1_loss", mean_over_weights=True)
 
 
 @mixed_precision.casts_inputs("float32")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    target = _check(input, target, reduction, "huber_loss")
-    if weight is not None:
-        return _weighted(HuberLoss("none", float(delta))(input, target), weight, input, reduction, "huber_loss",
-                         mean_over_weights=False)
-    return HuberLoss(reduction, float(delta))(input, target)
+    return _regression_loss(lambda reduction: HuberLoss(reduction, float(delta)), input, target, reduction, weight,
+                            "huber_loss", mean_over_weights=False)
 
 
-def _weighted(losses, weight, input, reduction, name, mean_over_weights):
-    """PyTorch's weighted pointwise losses: ``weight`` (a tensor of the input's shape) times each
-    loss; "mean" divides their sum by the sum of the weights for mse and l1, by their count for
-    huber, as PyTorch's do (recorded ops, so the weights get a gradient too)."""
+def _regression_loss(make, input, target, reduction, weight, name, mean_over_weights):
+    """The loss ``make(reduction)`` of input and target; with ``weight`` (a tensor of the input's
+    shape), PyTorch's weighted form: each loss times its weight, "mean" dividing their sum by the
+    sum of the weights for mse and l1, by their count for huber, as PyTorch's do (recorded ops, so
+    the weights get a gradient too)."""
+    target = _check(input, target, reduction, name)
+    if weight is None:
+        return make(reduction)(input, target)
     if not isinstance(weight, Tensor) or tuple(weight.shape) != tuple(input.shape):
         raise ValueError(f"{name}: weight must be a tensor of the input's shape {tuple(input.shape)}, got "
                          f"{tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
-    weighted = losses * weight
+    weighted = make("none")(input, target) * weight
     if reduction == "none":
         return weighted
     if reduction == "sum":

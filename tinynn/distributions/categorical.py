@@ -79,7 +79,27 @@ class Categorical(ProbsOrLogits, Distribution):
         return self.probs[..., 0] * float("nan")
 
 
-class OneHotCategorical(Distribution):
+class CategoricalParameters:
+    """probs, logits and param_shape of a distribution built on a ``Categorical`` (``self._categorical``):
+    the one-hot categorical, the multinomial and the relaxed categorical."""
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+    def _like(self):
+        return self._categorical._param
+
+
+class OneHotCategorical(CategoricalParameters, Distribution):
     """A categorical draw written as a one-hot vector of K entries (event_shape (K,))."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -90,17 +110,6 @@ class OneHotCategorical(Distribution):
         self._categorical = Categorical(probs, logits, validate_args)
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args=False)
         self._validate_args = validate_args
-
-    def _like(self):
-        return self._categorical._param
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
 
     def sample(self, sample_shape=()):
         from ..nn import functional as F
@@ -134,23 +143,3 @@ class OneHotCategorical(Distribution):
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
-
-
-class CategoricalParameters:
-    """probs, logits and param_shape of a distribution built on a ``Categorical`` (``self._categorical``):
-    the multinomial and the relaxed categorical."""
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    def _like(self):
-        return self._categorical._param

@@ -214,14 +214,14 @@ def _array(value, input, name, what):
 
 @mixed_precision.casts_inputs("float32")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean squared error (x - y)^2 (``weight``: see ``_weighted``)."""
+    """Mean squared error (x - y)^2 (``weight``: see ``_regression_loss``)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
     return _regression_loss(MSELoss, input, target, reduction, weight, "mse_loss", mean_over_weights=True)
 
 
 @mixed_precision.casts_inputs("float32")
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean absolute error |x - y| (``weight``: see ``_weighted``)."""
+    """Mean absolute error |x - y| (``weight``: see ``_regression_loss``)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
     return _regression_loss(L1Loss, input, target, reduction, weight, "l1_loss", mean_over_weights=True)
 

@@ -291,3 +291,27 @@ def test_arange_takes_pytorchs_arguments(torch, args, kwargs):
                                            for key, value in kwargs.items()}), torch.arange(*args, **theirs_kwargs)
     assert ours.tolist() == theirs.tolist() and ours.dtype == np.dtype(str(theirs.dtype)[6:])
     assert ours.requires_grad == theirs.requires_grad
+
+
+def test_dtype_questions_logspace_randint_like_select_poisson_and_asarray_as_pytorch(torch):
+    for a, b in [(tinynn.tensor([1, 2]), 1.5), (tinynn.tensor([1.0, 2.0]), tinynn.tensor(1.0, dtype=tinynn.float64)),
+                 (tinynn.tensor([1], dtype=tinynn.uint8), tinynn.tensor([1], dtype=tinynn.int8)), (tinynn.tensor([True]), 3)]:
+        theirs = torch.result_type(*(torch.tensor(v.numpy()) if isinstance(v, tinynn.Tensor) else v for v in (a, b)))
+        assert np.dtype(tinynn.result_type(a, b)).name == str(theirs).replace("torch.", "")
+    assert tinynn.promote_types(tinynn.int64, tinynn.float16) is np.float16
+    assert [tinynn.can_cast(*pair) for pair in [(np.float32, np.int32), (np.int64, np.uint8), (np.int32, np.bool_)]] == [
+        torch.can_cast(*pair) for pair in [(torch.float32, torch.int32), (torch.int64, torch.uint8), (torch.int32, torch.bool)]]
+    assert_close(tinynn.logspace(0, 2, 5), torch.logspace(0, 2, 5))
+    assert_close(tinynn.logspace(1, 3, 3, base=2, dtype=tinynn.float64), torch.logspace(1, 3, 3, base=2, dtype=torch.float64))
+    like = tinynn.randint_like(tinynn.zeros(3, 4), 2, 5)
+    assert like.shape == (3, 4) and like.dtype == np.float32 and set(like.numpy().ravel()) <= {2, 3, 4}
+    values = np.arange(6).reshape(2, 3)
+    assert tinynn.select(tinynn.tensor(values), 1, 2).tolist() == torch.select(torch.tensor(values), 1, 2).tolist()
+    tinynn.manual_seed(0)
+    counts = tinynn.poisson(tinynn.full((20000,), 3.0))
+    assert counts.dtype == np.float32 and abs(counts.mean().item() - 3) < 5 * np.sqrt(3 / 20000)
+    array = np.arange(3.0)
+    assert tinynn.asarray(array).data is array and tinynn.asarray(array, copy=True).data is not array
+    with pytest.raises(ValueError, match="copy=False, but a ndarray of float64 values cannot be used as it is as float32"):
+        tinynn.asarray(array, dtype=tinynn.float32, copy=False)
+    assert tinynn.asarray([1.5, 2]).dtype == np.float32 and tinynn.asarray(array, requires_grad=True).requires_grad

@@ -29,7 +29,7 @@ _METHODS = ("exp log log1p expm1 log2 log10 sqrt rsqrt square reciprocal abs sig
             "take_along_dim gather scatter_add index_add masked_fill softmax log_softmax relu numel clone detach "
             "allclose isclose equal add sub mul div neg asinh acosh atanh arcsinh arccosh arctanh arctan2 eq ne lt le gt "
             "ge greater greater_equal less less_equal not_equal fix svd qr adjoint is_nonzero is_complex cholesky "
-            "hardshrink floor_divide remainder fmod").split()
+            "hardshrink floor_divide remainder fmod select").split()
 globals().update({name: _method(name) for name in _METHODS})
 # the functions of tinynn/tensor_functions.py, as torch.<name>(input, ...)
 _COMPOSED = BUILT_FROM_OPS + ["var_mean", "std_mean", "block_diag", "vander", "cartesian_prod", "combinations",
@@ -83,6 +83,64 @@ def as_tensor(data, dtype=None, device=None):
             and (device is None or backend.device_of(data) == backend.canonical_device(device)):
         return Tensor(data)
     return tensor(data, dtype=dtype, device=device or "cpu")
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` as a Tensor, as PyTorch's: sharing memory with an array or tensor of that dtype and
+    device unless ``copy=True``; ``copy=False`` refuses where a copy would be needed."""
+    shared = as_tensor(obj, dtype=dtype, device=device)
+    shares = (isinstance(obj, Tensor) and shared is obj) or (not isinstance(obj, Tensor) and shared.data is obj)
+    if copy is False and not shares:
+        raise ValueError(f"asarray: copy=False, but a {type(obj).__name__} of "
+                         f"{getattr(obj, 'dtype', 'its')} values cannot be used as it is"
+                         f"{f' as {np.dtype(dtype)}' if dtype is not None else ''} without a copy")
+    result = shared.clone().detach() if copy else shared
+    if requires_grad:
+        result = result.detach() if result is obj else result
+        result.requires_grad = True
+    return result
+
+
+def result_type(tensor1, tensor2):
+    """The dtype an op of these two (tensors or numbers) computes in: PyTorch's type promotion."""
+    like = tensor1 if isinstance(tensor1, Tensor) else tensor2 if isinstance(tensor2, Tensor) else Tensor(np.zeros(()))
+    return promotion.result_type([value if isinstance(value, Tensor) else like._operand(value)
+                                  for value in (tensor1, tensor2)]).type
+
+
+def promote_types(type1, type2):
+    """The dtype two dtypes promote to (a float type wins whole over integers, as PyTorch)."""
+    return promotion.promote(np.dtype(type1), np.dtype(type2)).type
+
+
+def can_cast(from_, to):
+    """Whether an in-place op may write a ``from_`` result into a ``to`` tensor (PyTorch's rule: not
+    a float into integers, nor anything but bools into bools)."""
+    return promotion.can_cast(np.dtype(from_), np.dtype(to))
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device="cpu", requires_grad=False):
+    """base^s for ``steps`` values s evenly spaced from start to end (the default float dtype)."""
+    from .tensor import linspace
+
+    exponents = linspace(start, end, steps, dtype=np.float64).data
+    values = np.power(float(base), exponents).astype(dtype or promotion.default_float())
+    return tensor(values, device=device, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None):
+    """Uniform integers in [low, high) (``randint_like(x, high)`` or ``(x, low, high)``) of ``input``'s shape."""
+    from .tensor import randint
+
+    low, high = (0, low) if high is None else (low, high)
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                   generator=generator)
+
+
+def poisson(input, generator=None):
+    """Poisson draws with the rates ``input`` (a float tensor), of its dtype and device (a constant)."""
+    draws = random.numpy_generator(generator).poisson(input.detach().numpy().astype(np.float64))
+    return Tensor._from_op(backend.to_device(draws.astype(input.dtype), input.device), False)
 
 
 def empty(*size, dtype=None, device="cpu", requires_grad=False):
@@ -238,6 +296,7 @@ set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inferen
 
 __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
+                      "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",

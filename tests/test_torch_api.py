@@ -315,3 +315,14 @@ def test_dtype_questions_logspace_randint_like_select_poisson_and_asarray_as_pyt
     with pytest.raises(ValueError, match="copy=False, but a ndarray of float64 values cannot be used as it is as float32"):
         tinynn.asarray(array, dtype=tinynn.float32, copy=False)
     assert tinynn.asarray([1.5, 2]).dtype == np.float32 and tinynn.asarray(array, requires_grad=True).requires_grad
+
+
+def test_python_protocols_of_tensors_as_pytorchs(torch):
+    """f-strings, indices, ranges and bit shifts behave as with PyTorch tensors."""
+    for make in (lambda m: f"{m.tensor(2.5)}", lambda m: f"{m.tensor(1.23456):.3f}", lambda m: [10, 20, 30][m.tensor(1)],
+                 lambda m: list(range(m.tensor(3))), lambda m: (m.tensor([1, 2]) << 2).tolist(),
+                 lambda m: (m.tensor([8, 16]) >> 2).tolist(), lambda m: (1 << m.tensor([1, 2])).tolist(),
+                 lambda m: m.bitwise_right_shift(m.tensor([8]), 1).tolist()):
+        assert make(tinynn) == make(torch)
+    with pytest.raises(TypeError, match="only integer tensors of a single element can be converted to an index"):
+        [1, 2][tinynn.tensor(1.0)]

@@ -226,6 +226,13 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        """A one-element integer tensor as an index (``items[t]``, ``range(t)``), as PyTorch's."""
+        if self.data.size != 1 or self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
+                            f"{self.dtype} and shape {self.shape}")
+        return int(self.item())
+
     def __bool__(self):
         if self.data.size != 1:
             raise RuntimeError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
@@ -383,6 +390,21 @@ class Tensor:
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
+    def __lshift__(self, other):
+        """Integer bit shifts (``bitwise_left_shift``), constants as the other bitwise operators."""
+        return self._logical(other, "left_shift")
+
+    def __rshift__(self, other):
+        return self._logical(other, "right_shift")
+
+    def __rlshift__(self, other):
+        return Tensor._from_op(backend.get_array_module(self.data).left_shift(_data(other), self.data), False)
+
+    def __rrshift__(self, other):
+        return Tensor._from_op(backend.get_array_module(self.data).right_shift(_data(other), self.data), False)
+
+    bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
+
     def __invert__(self):
         return Tensor._from_op(backend.get_array_module(self.data).invert(self.data), False)
 
@@ -434,7 +456,9 @@ class Tensor:
         return bool((self.data == _data(value)).any())
 
     def __format__(self, spec):
-        if self.data.size == 1 and spec:
+        """f"{loss:.4f}" formats a one-element tensor's number; f"{x}" is the number of a 0-d tensor
+        (as PyTorch), the repr of others."""
+        if self.data.size == 1 and spec or self.ndim == 0:
             return format(self.item(), spec)
         return format(str(self), spec)
 

@@ -675,7 +675,7 @@ class Tensor:
             return self.abs().amax(dim, keepdim)
         if not isinstance(p, (int, float)) or p <= 0:
             raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r}")
-        return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
+        return _root_at_zero_flat((self.abs() ** p).sum(dim, keepdim), 1 / p)
 
     def sort(self, dim=-1, descending=False, *, stable=False):
         """(values, indices) sorted along ``dim``; ties keep their order (a stable sort, whether
@@ -734,7 +734,8 @@ class Tensor:
         return (centered * centered).sum(dim, keepdims=keepdim) / max(count - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """sqrt(var); where the variance is 0 the gradient is 0, as PyTorch's (not 0 * inf)."""
+        return _root_at_zero_flat(self.var(dim, unbiased, keepdim, correction=correction), 0.5)
 
     # ----- shape ------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -1292,10 +1293,24 @@ class Tensor:
         """The lower median (the smaller middle value for an even count, as PyTorch): of every element,
         or (values, indices) along ``dim``; the gradient goes to the median element."""
         if dim is None:
-            return self.reshape(-1).sort().values[(self.numel() - 1) // 2]
+            middle = self.reshape(-1).sort().values[(self.numel() - 1) // 2].detach()
+            if not _is_float(self.dtype):
+                return middle
+            # NaN anywhere makes the median NaN, as PyTorch's (the sort puts NaN last); every element
+            # equal to the median shares its gradient, as PyTorch's
+            xp = backend.get_array_module(self.data)
+            nan = xp.isnan(self.data)
+            middle = self._constant(xp.where(nan.any(), xp.asarray(np.nan, dtype=self.dtype), middle.data))
+            ties = self._constant((self.data == middle.data) | nan & xp.isnan(middle.data))
+            return where(ties, self, 0).sum() / ties.sum()
         values, indices = self.sort(dim)
-        middle = (slice(None),) * (dim % self.ndim) + (slice((self.shape[dim] - 1) // 2, (self.shape[dim] - 1) // 2 + 1),)
-        values, indices = values[middle], Tensor._from_op(indices.data[middle], False)
+        xp, size = backend.get_array_module(self.data), self.shape[dim]
+        position = xp.full(values.shape[:dim % self.ndim] + (1,) + values.shape[dim % self.ndim + 1:], (size - 1) // 2)
+        if _is_float(self.dtype):  # a slice with NaN has median NaN, its first NaN (the sort puts them last)
+            numbers = (~xp.isnan(self.data)).sum(axis=dim, keepdims=True)
+            position = xp.where(numbers < size, numbers, position)
+        values = values.gather(dim, self._constant(position))
+        indices = Tensor._from_op(xp.take_along_axis(indices.data, position, axis=dim), False)
         if not keepdim:
             values, indices = values.squeeze(dim), Tensor._from_op(indices.data.squeeze(dim), False)
         return SortResult(values, indices)
@@ -1539,6 +1554,14 @@ def _assigned(x, steps, value):
     for step in steps:
         positions = positions[step]
     return placed(x, positions, value)
+
+
+def _root_at_zero_flat(total, power):
+    """total ** power (power < 1: a root), with gradient 0 where total is 0, as PyTorch's norm and std
+    backward mask it, where the chain rule would give 0 * inf."""
+    positive = total._constant(total.data > 0)
+    safe = where(positive, total, total._constant(backend.get_array_module(total.data).ones((), dtype=total.dtype)))
+    return where(positive, safe ** power, total * 0)
 
 
 def _floor_divide(a, b):

@@ -109,7 +109,7 @@ def integer_power(xp, a, b):
 
 
 class Pow(Function):
-    """y = a ** b.  dL/da = dL/dy * b * a^(b-1), dL/db = dL/dy * a^b * log(a) (for a > 0)."""
+    """y = a ** b.  dL/da = dL/dy * b * a^(b-1) (0 where b = 0), dL/db = dL/dy * a^b * log(a) (for a > 0)."""
 
     promotes = (0, 1)
     graph_saved = {"a": 0, "b": 1, "y": "output"}
@@ -129,7 +129,9 @@ class Pow(Function):
         xp = self.xp(gy)
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to_shape(gy * self.b * self.a ** (self.b - 1), self.a.shape)
+            # b a^(b-1), and 0 where b = 0 (x^0 is constant; PyTorch masks it so a = 0 gives 0, not 0 * inf)
+            slope = xp.where(self.b == 0, 0, self.b * self.a ** (self.b - 1))
+            ga = sum_to_shape(gy * slope, self.a.shape)
         if self.needs_input_grad[1]:
             safe_log = xp.log(xp.where(self.a > 0, self.a, 1))
             gb = sum_to_shape(gy * self.y * safe_log, self.b.shape)

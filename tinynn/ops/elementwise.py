@@ -308,7 +308,8 @@ class Atanh(Function):
 
 class Atan2(Function):
     """y = atan2(a, b), the angle of the point (b, a) in (-pi, pi].
-    dL/da = dL/dy * b / (a^2 + b^2),  dL/db = -dL/dy * a / (a^2 + b^2)  (each summed to its shape)."""
+    dL/da = dL/dy * b / (a^2 + b^2),  dL/db = -dL/dy * a / (a^2 + b^2)  (each summed to its shape;
+    0 at the origin, where the angle has no derivative, as PyTorch's)."""
 
     promotes, float_output = (0, 1), True
     graph_saved = {"a": 0, "b": 1}
@@ -319,7 +320,8 @@ class Atan2(Function):
         return self.xp(a).arctan2(a, b)
 
     def backward(self, gy):
-        scale = gy / (self.a * self.a + self.b * self.b)
+        xp, squared_radius = self.xp(gy), self.a * self.a + self.b * self.b
+        scale = xp.where(squared_radius == 0, 0, gy / xp.where(squared_radius == 0, 1, squared_radius))
         ga = sum_to_shape(scale * self.b, self.a.shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(-scale * self.a, self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb

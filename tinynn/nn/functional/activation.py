@@ -177,7 +177,7 @@ class Hardsigmoid(Function):
 
 class Hardswish(Function):
     """y = x * hardsigmoid(x): 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between (MobileNetV3).
-    dL/dx = dL/dy * (0 for x < -3; (2x + 3) / 6 for -3 <= x <= 3; 1 for x > 3), as PyTorch."""
+    dL/dx = dL/dy * (0 for x <= -3; (2x + 3) / 6 for -3 < x < 3; 1 for x >= 3), as PyTorch."""
 
     graph_saved = {"x": 0}
 
@@ -189,7 +189,7 @@ class Hardswish(Function):
     def backward(self, gy):
         xp, x = self.xp(gy), self.x
         zero, one = x.dtype.type(0), x.dtype.type(1)  # typed, so the slope keeps x's dtype
-        return (gy * xp.where(x < -3, zero, xp.where(x <= 3, x * (1 / 3) + 0.5, one)),)
+        return (gy * xp.where(x <= -3, zero, xp.where(x < 3, x * (1 / 3) + 0.5, one)),)
 
 
 class Mish(Function):

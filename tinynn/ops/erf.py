@@ -23,9 +23,9 @@ and takes five Newton steps on erf (for |x| > 1/2 on log erfc, where 1 - |x| is 
 import math
 
 import numpy as np
-from numpy.polynomial import chebyshev
 
 from ..autograd import Function
+from . import chebyshev
 
 INNER_INTERVAL = (0.0, 4.0)  # t = x^2
 TAIL_INTERVAL = (1 / 6, 1 / 2)  # u = 1 / |x|
@@ -34,10 +34,7 @@ DEGREE = 18
 
 
 def _interpolate(function, interval):
-    """Chebyshev coefficients of ``function`` (a Python float function) over ``interval``."""
-    middle, half_width = (interval[0] + interval[1]) / 2, (interval[1] - interval[0]) / 2
-    return chebyshev.chebinterpolate(
-        lambda points: np.array([function(middle + half_width * point) for point in points]), DEGREE)
+    return chebyshev.interpolate(function, interval, DEGREE)
 
 
 def _inner(t):
@@ -69,43 +66,27 @@ _COEFFICIENTS = {"inner": _interpolate(_inner, INNER_INTERVAL), "tail": _interpo
 
 def _coefficients(name, dtype):
     """The series' coefficients in ``dtype``, without the trailing ones below its resolution."""
-    coefficients = _COEFFICIENTS[name]
-    significant = np.abs(coefficients) > np.finfo(dtype).eps * 1e-2
-    return coefficients[:np.flatnonzero(significant)[-1] + 1].astype(dtype)
-
-
-def _chebyshev_series(coefficients, t):
-    """sum_k c_k T_k(t) for t in [-1, 1], by Clenshaw's recurrence b_k = c_k + 2t b_(k+1) - b_(k+2)."""
-    two_t = t + t
-    following, after = 0, 0
-    for coefficient in coefficients[:0:-1]:
-        following, after = two_t * following - after + coefficient, following
-    return t * following - after + coefficients[0]
-
-
-def _to_unit_interval(values, interval):
-    middle, half_width = (interval[0] + interval[1]) / 2, (interval[1] - interval[0]) / 2
-    return (values - middle) * (1 / half_width)
+    return chebyshev.truncated(_COEFFICIENTS[name], dtype)
 
 
 def erf_values(x):
     """erf of a float array (NumPy or CuPy), in its dtype."""
     xp = Function.xp(x)
     magnitude = xp.abs(x)
-    inner = x * _chebyshev_series(_coefficients("inner", x.dtype),
-                                  _to_unit_interval(xp.minimum(magnitude * magnitude, 4), INNER_INTERVAL))
+    inner = x * chebyshev.series(_coefficients("inner", x.dtype),
+                                 chebyshev.to_unit_interval(xp.minimum(magnitude * magnitude, 4), INNER_INTERVAL))
     clipped = xp.clip(magnitude, 2, SATURATION)
-    tail_series = _chebyshev_series(_coefficients("tail", x.dtype), _to_unit_interval(1 / clipped, TAIL_INTERVAL))
+    tail_series = chebyshev.series(_coefficients("tail", x.dtype), chebyshev.to_unit_interval(1 / clipped, TAIL_INTERVAL))
     tail = xp.copysign(1 - xp.exp(-clipped * clipped) * tail_series, x)
     return xp.where(magnitude <= 2, inner, tail).astype(x.dtype, copy=False)
 
 
 def _scaled_tail(xp, magnitude):
     """Q(1/m) = e^(m^2) erfc(m) for m >= 2: the "tail" series up to 6, the "far" one beyond."""
-    near = _chebyshev_series(_coefficients("tail", magnitude.dtype),
-                             _to_unit_interval(1 / xp.minimum(magnitude, SATURATION), TAIL_INTERVAL))
-    far = _chebyshev_series(_coefficients("far", magnitude.dtype),
-                            _to_unit_interval(1 / xp.maximum(magnitude, SATURATION), FAR_INTERVAL))
+    near = chebyshev.series(_coefficients("tail", magnitude.dtype),
+                            chebyshev.to_unit_interval(1 / xp.minimum(magnitude, SATURATION), TAIL_INTERVAL))
+    far = chebyshev.series(_coefficients("far", magnitude.dtype),
+                           chebyshev.to_unit_interval(1 / xp.maximum(magnitude, SATURATION), FAR_INTERVAL))
     return xp.where(magnitude <= SATURATION, near, far)
 
 

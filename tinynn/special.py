@@ -1,9 +1,11 @@
 """``tinynn.special``: PyTorch's ``torch.special`` functions, each differentiable (where it has a
 derivative) and computed on NumPy or CuPy: the gamma family, the error functions, the normal
-distribution's CDF and its inverse, logistic functions, entropies and the log-sum-exp family."""
+distribution's CDF and its inverse, the modified Bessel functions i0, i1 and their scaled forms,
+logistic functions, entropies and the log-sum-exp family."""
 import math
 
 from . import tensor_functions
+from .ops import bessel
 from .ops import erf as erf_ops
 from .nn import functional as F
 from .tensor import where
@@ -19,6 +21,26 @@ def erfc(input):
 
 def erfinv(input):
     return input.erfinv()
+
+
+def i0(input):
+    """The modified Bessel function of the first kind, order 0 (ops/bessel.py)."""
+    return bessel.I0()(input)
+
+
+def i0e(input):
+    """e^-|x| I0(x), finite where I0 overflows."""
+    return bessel.I0e()(input)
+
+
+def i1(input):
+    """The modified Bessel function of the first kind, order 1."""
+    return bessel.I1()(input)
+
+
+def i1e(input):
+    """e^-|x| I1(x)."""
+    return bessel.I1e()(input)
 
 
 def gammaln(input):
@@ -121,5 +143,5 @@ def round(input, decimals=0):
     return input.round(decimals)
 
 
-__all__ = ["gammaln", "digamma", "psi", "polygamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
+__all__ = ["i0", "i0e", "i1", "i1e", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
            "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax", "round"]

@@ -25,11 +25,12 @@ from .transformed import TransformedDistribution
 from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
                          SoftplusTransform, TanhTransform, Transform)
 from .uniform import Uniform
+from .von_mises import VonMises
 
 __all__ = ["Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Binomial",
            "Categorical", "OneHotCategorical", "Poisson", "Gamma", "Chi2", "Beta", "Dirichlet", "MultivariateNormal",
            "Independent", "Cauchy", "StudentT", "Gumbel", "HalfNormal", "Geometric", "MixtureSameFamily", "HalfCauchy", "Pareto", "Weibull", "NegativeBinomial", "Multinomial",
-           "LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical",
+           "LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical", "VonMises",
            "kl_divergence", "register_kl", "constraints", "TransformedDistribution", "Transform", "ExpTransform",
            "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform", "PowerTransform",
            "ComposeTransform", "transforms"]

@@ -40,3 +40,13 @@ def test_pdist_matches_torch_and_errors(torch, rng, device):
         tinynn.cdist(tinynn.zeros(3, 2), tinynn.zeros(3, 4))
     with pytest.raises(ValueError, match="pdist: expected a 2-D input"):
         F.pdist(tinynn.zeros(2, 3, 4))
+
+
+def test_cdist_takes_pytorchs_compute_modes(torch, rng):
+    """Every mode gives the distances from the differences (PyTorch's matrix-product mode agrees to rounding)."""
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((5, 3))
+    for mode in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
+        assert_close(tinynn.cdist(tinynn.tensor(a), tinynn.tensor(b), compute_mode=mode),
+                     torch.cdist(torch.tensor(a), torch.tensor(b), compute_mode=mode), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="compute_mode must be one of"):
+        tinynn.cdist(tinynn.tensor(a), tinynn.tensor(b), compute_mode="fast")

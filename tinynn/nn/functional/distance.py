@@ -83,10 +83,17 @@ class CDist(Function):
                 -slope.sum(axis=-3) if self.needs_input_grad[1] else None)
 
 
+COMPUTE_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
 @mixed_precision.casts_inputs("float32")
-def cdist(x1, x2, p=2.0):
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distance between every row of x1 (..., P, M) and every row of x2 (..., R, M):
-    (..., P, R), as ``torch.cdist`` (computed from the differences, not a matrix product)."""
+    (..., P, R), as ``torch.cdist``. Always computed from the differences: PyTorch's
+    ``compute_mode`` chooses whether its Euclidean distances may come from a matrix product instead
+    (faster, less accurate for near points); any of its three modes is taken, and gives these."""
+    if compute_mode not in COMPUTE_MODES:
+        raise ValueError(f"cdist: compute_mode must be one of {COMPUTE_MODES}, got {compute_mode!r}")
     for what, t in (("x1", x1), ("x2", x2)):
         check_float(t, "cdist", what)
     if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1] or x1.shape[:-2] != x2.shape[:-2]:

@@ -963,10 +963,9 @@ class Tensor:
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
         other = self._operand(other)
-        dtype = promotion.result_type([self, other])
         xp = backend.get_array_module(self.data)
-        if dtype.kind in "iu":  # integers stay integers, as in PyTorch: exact, where a float quotient would round
-            a, b = self.data.astype(dtype, copy=False), other.data.astype(dtype, copy=False)
+        a, b = _promoted_arrays(self, other)
+        if a.dtype.kind in "iu":  # integers stay integers, as in PyTorch: exact, where a float quotient would round
             floored = xp.floor_divide(a, b)
             if rounding_mode == "trunc":  # towards zero: one less step down where the signs differ and b does not divide a
                 floored = floored + ((floored < 0) & (floored * b != a))
@@ -1568,10 +1567,14 @@ def _root_at_zero_flat(total, power):
     return where(positive, safe ** power, total * 0)
 
 
-def _floor_divide(a, b):
+def _promoted_arrays(a, b):
+    """The arrays of the tensors ``a`` and ``b`` in the dtype they compute in together (ops/promotion.py)."""
     dtype = promotion.result_type([a, b])
-    quotient = backend.get_array_module(a.data).floor_divide(a.data.astype(dtype, copy=False), b.data.astype(dtype, copy=False))
-    return Tensor._from_op(quotient, False)
+    return a.data.astype(dtype, copy=False), b.data.astype(dtype, copy=False)
+
+
+def _floor_divide(a, b):
+    return Tensor._from_op(backend.get_array_module(a.data).floor_divide(*_promoted_arrays(a, b)), False)
 
 
 def _as_tensor(value, like=None):

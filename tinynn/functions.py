@@ -2,6 +2,8 @@
 so code written against ``torch`` reads the same with ``tinynn``. Most are the Tensor method of the
 same name (where the math and its gradient are); the rest make tensors or answer questions.
 """
+import collections
+
 import numpy as np
 
 from . import backend, random
@@ -292,6 +294,59 @@ def matrix_power(input, n):
     return power(input, n)
 
 
+def cholesky_solve(B, L, upper=False):
+    """X with A X = B for A = L L^T given by its Cholesky factor L (..., n, n) (A = U^T U with
+    ``upper``); differentiable in B and L."""
+    from .linalg import solve_triangular
+
+    lower = L.mT if upper else L
+    return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
+
+
+def cholesky_inverse(L, upper=False):
+    """A^-1 for A = L L^T given by its Cholesky factor L (A = U^T U with ``upper``)."""
+    xp = backend.get_array_module(L.data)
+    return cholesky_solve(Tensor._from_op(xp.eye(L.shape[-1], dtype=L.dtype), False), L, upper)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """(X, a copy of A) with A X = b (A^T X = b with ``transpose``) for triangular A (PyTorch's
+    older form of linalg.solve_triangular, its arguments the other way round)."""
+    from .linalg import solve_triangular
+
+    coefficient = A.mT if transpose else A
+    solution = solve_triangular(coefficient, b, upper=upper != transpose, unitriangular=unitriangular)
+    return TriangularSolveResult(solution, A.clone())
+
+
+TriangularSolveResult = collections.namedtuple("TriangularSolveResult", ["solution", "cloned_coefficient"])
+
+
+def lu(A, pivot=True, get_infos=False):
+    """(LU, pivots) or, with ``get_infos``, (LU, pivots, infos): linalg.lu_factor_ex's factors."""
+    from .linalg import lu_factor_ex
+
+    packed, pivots, info = lu_factor_ex(A, pivot=pivot)
+    return (packed, pivots, info) if get_infos else (packed, pivots)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) from the packed factors of ``lu``/``linalg.lu_factor``; what is not unpacked is empty."""
+    from .linalg import LUResult, _unpacked
+
+    permutation, lower, upper = _unpacked(LU_data, LU_pivots)
+    empty = Tensor._from_op(backend.get_array_module(LU_data.data).zeros(0, LU_data.dtype), False)
+    return LUResult(permutation if unpack_pivots else empty, lower if unpack_data else empty,
+                    upper if unpack_data else empty)
+
+
+def lu_solve(b, LU_data, LU_pivots):
+    """X with A X = b from A's packed LU factors (PyTorch's older form of linalg.lu_solve)."""
+    from .linalg import lu_solve as solve_from_factors
+
+    return solve_from_factors(LU_data, LU_pivots, b)
+
+
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 
 __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
@@ -299,5 +354,6 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
-                      "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
+                      "inverse", "det", "logdet", "slogdet", "pinverse", "cholesky_solve", "cholesky_inverse",
+                      "triangular_solve", "lu", "lu_unpack", "lu_solve", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
                       "polygamma", "mvlgamma", "sgn", "positive", "absolute", "t", "pow"] + _COMPOSED

@@ -5,18 +5,26 @@ ops/decompositions.py), and what is built from them and other differentiable ops
 condition numbers, least squares, triangular solves, matrix powers, products and cross products."""
 import collections
 import functools
+import math
 
 import numpy as np
 
 from . import backend
 from .ops.decompositions import QR, SVD, Cholesky, PseudoInverse, SymmetricEigen, cutoff
 from .ops.linalg import Determinant, Inverse, LogAbsDeterminant, MatrixExp, Solve
+from .ops.lu import LUFactor, lu_factor_values, order_of, permutation_matrix, zero_pivot_info
 from .tensor import Tensor
 
 QRResult = collections.namedtuple("QRResult", ["Q", "R"])
 EighResult = collections.namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 SVDResult = collections.namedtuple("SVDResult", ["U", "S", "Vh"])
 LstsqResult = collections.namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+LUFactorResult = collections.namedtuple("LUFactorResult", ["LU", "pivots"])
+LUFactorExResult = collections.namedtuple("LUFactorExResult", ["LU", "pivots", "info"])
+LUResult = collections.namedtuple("LUResult", ["P", "L", "U"])
+InvExResult = collections.namedtuple("InvExResult", ["inverse", "info"])
+SolveExResult = collections.namedtuple("SolveExResult", ["result", "info"])
+CholeskyExResult = collections.namedtuple("CholeskyExResult", ["L", "info"])
 
 
 def _matrices(A, name):
@@ -61,12 +69,219 @@ class SlogdetResult(tuple):
     logabsdet = property(lambda self: self[1])
 
 
-def solve(A, B):
-    """X with A X = B, for A (..., n, n) and B (..., n, k) or (..., n)."""
+def solve(A, B, *, left=True):
+    """X with A X = B, for A (..., n, n) and B (..., n, k), or vectors B: (n,) or, as PyTorch,
+    (..., n) of exactly A's batch shape; with ``left=False``, X with X A = B for B (..., k, n)."""
     _square(A, "solve")
+    if left and B.ndim > 1 and B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]:
+        return Solve()(A, B.unsqueeze(-1)).squeeze(-1)
+    if not left:
+        if B.ndim < 2 or B.shape[-1] != A.shape[-1]:
+            raise ValueError(f"solve: A of shape {A.shape} and B of shape {B.shape} do not fit for left=False "
+                             f"(B needs {A.shape[-1]} columns)")
+        return Solve()(A.mT, B.mT).mT
     if (B.shape[0] if B.ndim == 1 else B.shape[-2]) != A.shape[-1]:
         raise ValueError(f"solve: A of shape {A.shape} and B of shape {B.shape} do not fit (B needs {A.shape[-1]} rows)")
     return Solve()(A, B)
+
+
+def _constant(array):
+    return Tensor._from_op(array, False)
+
+
+def _failures_set_aside(A, failed):
+    """A with each failed matrix (failed (...,) bool array) replaced by the identity, so that an op
+    can run on the rest; the failed results are then set to NaN by ``_failed_as_nan``."""
+    from .tensor import where
+
+    identity = _constant(backend.get_array_module(A.data).eye(A.shape[-1], dtype=A.dtype))
+    return where(_constant(failed[..., None, None]), identity, A)
+
+
+def _failed_as_nan(result, failed, matrices=True):
+    from .tensor import where
+
+    mask = failed[..., None, None] if matrices else failed[..., None] if result.ndim > failed.ndim else failed
+    return where(_constant(mask), float("nan"), result)
+
+
+def inv_ex(A, *, check_errors=False):
+    """(A^-1, info) as ``inv``, without raising for a singular matrix: its info is the 1-based index
+    of LU's first zero pivot (0 for the invertible ones) and its inverse is NaN. ``check_errors``:
+    raise as ``inv`` does."""
+    _square(A, "inv_ex")
+    return InvExResult(*_with_info(A, inv, check_errors))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(X, info) as ``solve``, without raising for a singular A: its info is as ``inv_ex``'s and its
+    solution is NaN."""
+    _square(A, "solve_ex")
+    return SolveExResult(*_with_info(A, lambda a: solve(a, B, left=left), check_errors, vector_result=B.ndim == 1))
+
+
+def _with_info(A, function, check_errors, vector_result=False):
+    xp = backend.get_array_module(A.data)
+    try:
+        result = function(A)
+    except ValueError:
+        if check_errors:
+            raise
+        info = zero_pivot_info(xp, lu_factor_values(xp, A.data)[0])
+        failed = info > 0
+        if not bool(failed.any()):
+            raise
+        result = _failed_as_nan(function(_failures_set_aside(A, failed)), failed, matrices=not vector_result)
+        return result, _constant(info)
+    return result, _constant(xp.zeros(A.shape[:-2], dtype=np.int32))
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """(L, info) as ``cholesky``, without raising for a matrix that is not positive definite: its
+    info is the order of the first leading minor that is not (0 for the others) and its L is NaN."""
+    _square(A, "cholesky_ex")
+    xp = backend.get_array_module(A.data)
+    try:
+        return CholeskyExResult(cholesky(A, upper=upper), _constant(xp.zeros(A.shape[:-2], dtype=np.int32)))
+    except ValueError:
+        if check_errors:
+            raise
+    info = _first_indefinite_minor(xp, A.data)
+    failed = info > 0
+    factor = cholesky(_failures_set_aside(A, failed), upper=upper)
+    return CholeskyExResult(_failed_as_nan(factor, failed), _constant(info))
+
+
+def _first_indefinite_minor(xp, a):
+    """The order (1-based) of the first leading minor of each symmetric matrix (..., n, n) (its
+    lower triangle read) that is not positive definite, 0 if none: the column-by-column Cholesky
+    factorization, whose j-th pivot a_jj - sum_k<j l_jk^2 is the ratio of the j-th and (j-1)-th
+    leading minors, stops at the first pivot that is not positive."""
+    n = a.shape[-1]
+    work = a.reshape(-1, n, n).astype(np.float64)
+    lower = xp.zeros_like(work)
+    info = xp.zeros(work.shape[0], dtype=np.int32)
+    for j in range(n):
+        pivot = work[:, j, j] - (lower[:, j, :j] ** 2).sum(-1)
+        fails = (info == 0) & ~(pivot > 0)
+        info[fails] = j + 1
+        root = xp.sqrt(xp.where(pivot > 0, pivot, 1.0))
+        lower[:, j, j] = root
+        lower[:, j + 1:, j] = (work[:, j + 1:, j] - (lower[:, j + 1:, :j] @ lower[:, j, :j, None])[..., 0]) / root[:, None]
+    return info.reshape(a.shape[:-2])
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """(LU, pivots, info): the LU factorization with partial pivoting P^T A = L U of A (..., m, n),
+    packed as LAPACK's getrf packs it (L below the diagonal, its unit diagonal implied, U on and
+    above it; pivots (..., min(m, n)) int32, 1-based: row i was swapped with row pivots[i] - 1, in
+    order) and info, the 1-based index of U's first zero on the diagonal (0 if none). LU is
+    differentiable. ``pivot=False`` keeps the rows in place (A's leading minors must not vanish)."""
+    _matrices(A, "lu_factor_ex")
+    op = LUFactor(pivot)
+    lu = op(A)
+    xp = backend.get_array_module(A.data)
+    info = zero_pivot_info(xp, lu.data)
+    if check_errors and bool((info > 0).any()):
+        raise ValueError(f"lu_factor_ex: U has a zero on its diagonal (info {info.tolist()}): the matrix is singular")
+    return LUFactorExResult(lu, _constant(op.pivots), _constant(info))
+
+
+def lu_factor(A, *, pivot=True):
+    """(LU, pivots) as ``lu_factor_ex``; a zero on U's diagonal (which ``lu_solve`` would divide by)
+    is a ValueError naming it (``lu_factor_ex`` and ``lu`` take singular matrices)."""
+    _matrices(A, "lu_factor")
+    lu, pivots, info = lu_factor_ex(A, pivot=pivot)
+    if bool((info.data > 0).any()):
+        first = int(info.data.max() if info.ndim == 0 else info.data[info.data > 0][0]) - 1
+        raise ValueError(f"lu_factor: U[{first},{first}] is zero, so the matrix is singular and lu_solve would divide "
+                         "by zero; lu_factor_ex or lu factor it anyway")
+    return LUFactorResult(lu, pivots)
+
+
+def lu(A, *, pivot=True):
+    """(P, L, U) with A = P L U: P (..., m, m) a permutation, L (..., m, k) unit lower triangular,
+    U (..., k, n) upper triangular, k = min(m, n); L and U differentiable."""
+    _matrices(A, "lu")
+    packed, pivots, _ = lu_factor_ex(A, pivot=pivot)
+    return LUResult(*_unpacked(packed, pivots))
+
+
+def _unpacked(packed, pivots):
+    m, n = packed.shape[-2:]
+    k = min(m, n)
+    xp = backend.get_array_module(packed.data)
+    lower = packed[..., :, :k].tril(-1) + _constant(xp.eye(m, k, dtype=packed.dtype))
+    upper = packed[..., :k, :].triu()
+    permutation = _constant(permutation_matrix(xp, order_of(xp, pivots.data, m), packed.dtype))
+    return permutation, lower, upper
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with A X = B (``left``) or X A = B, or with A^T in A's place (``adjoint``), for A = P L U
+    given as ``lu_factor`` gives it (square, (..., n, n)); differentiable in LU and B."""
+    _square(LU, "lu_solve")
+    n = LU.shape[-1]
+    if B.ndim < 2 or B.shape[-2 if left else -1] != n:
+        raise ValueError(f"lu_solve: LU of shape {LU.shape} and B of shape {B.shape} do not fit (B needs {n} "
+                         f"{'rows' if left else 'columns'})")
+    if pivots.shape != LU.shape[:-1] or pivots.dtype.kind not in "iu":
+        raise ValueError(f"lu_solve: pivots must be integers of shape {LU.shape[:-1]}, got {pivots.dtype} {pivots.shape}")
+    permutation, lower, upper = _unpacked(LU, pivots)
+    rhs = B if left else B.mT
+    if left != adjoint:  # A X = B: X = U^-1 L^-1 P^T B
+        solution = solve_triangular(upper, solve_triangular(lower, permutation.mT @ rhs, upper=False,
+                                                            unitriangular=True), upper=True)
+    else:  # A^T X = B: X = P L^-T U^-T B
+        solution = permutation @ solve_triangular(lower.mT, solve_triangular(upper.mT, rhs, upper=False),
+                                                  upper=True, unitriangular=True)
+    return solution if left else solution.mT
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix (..., n, N) of x (..., n): columns x^0, x^1, ..., x^(N-1) (N = n by
+    default), increasing powers as PyTorch (NumPy's vander decreases)."""
+    if x.ndim < 1:
+        raise ValueError("vander: expected x of shape (..., n), got a 0-d tensor")
+    N = x.shape[-1] if N is None else N
+    if N < 1:
+        raise ValueError(f"vander: N must be at least 1, got {N}")
+    xp = backend.get_array_module(x.data)
+    powers = xp.arange(N, dtype=x.dtype if x.dtype.kind in "fc" else np.int64)
+    return x.unsqueeze(-1) ** _constant(powers)
+
+
+def tensorinv(A, ind=2):
+    """The inverse with respect to tensordot over ``ind`` axes: A (*I, *J) with prod(I) = prod(J)
+    gives A^-1 (*J, *I), tensordot(A^-1, A, ind) the identity."""
+    if ind <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind}")
+    rows, columns = A.shape[:ind], A.shape[ind:]
+    if math.prod(rows) != math.prod(columns):
+        raise ValueError(f"tensorinv: A of shape {A.shape} with ind={ind} is not 'square': the product of "
+                         f"{rows} and of {columns} differ")
+    return inv(A.reshape(math.prod(rows), math.prod(columns))).reshape(columns + rows)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B: A (*B.shape, *X.shape) with prod(B.shape) = prod(X.shape);
+    ``dims``: axes of A moved to the end first."""
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
+    solution_shape = A.shape[B.ndim:]
+    if A.shape[:B.ndim] != B.shape or math.prod(solution_shape) != B.numel():
+        raise ValueError(f"tensorsolve: A of shape {A.shape} and B of shape {B.shape} do not fit (A needs B's shape "
+                         "first, then a shape with as many elements)")
+    return solve(A.reshape(B.numel(), B.numel()), B.reshape(-1)).reshape(solution_shape)
+
+
+def matmul(input, other):
+    return input @ other
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return A.diagonal(offset, dim1, dim2)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False):
@@ -349,4 +564,5 @@ def cond(A, p=None):
 
 __all__ = ["matrix_exp", "householder_product", "inv", "det", "slogdet", "solve", "vector_norm", "matrix_norm", "norm", "cholesky", "qr", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "solve_triangular", "matrix_power", "multi_dot", "cross",
-           "vecdot", "cond"]
+           "vecdot", "cond", "inv_ex", "solve_ex", "cholesky_ex", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
+           "vander", "tensorinv", "tensorsolve", "matmul", "diagonal"]

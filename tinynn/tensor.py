@@ -118,7 +118,7 @@ class Tensor:
         extras = []
         if self.device != backend.CPU:
             extras.append(f"device='{self.device}'")
-        if _is_float(self.dtype) and self.dtype != promotion.default_float():
+        if self.dtype not in (promotion.default_float(), np.int64, np.bool_):  # the dtypes PyTorch's repr leaves unsaid
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
@@ -1147,6 +1147,31 @@ class Tensor:
         from .functions import pinverse
 
         return pinverse(self, rcond)
+
+    def cholesky_solve(self, input2, upper=False):
+        from .functions import cholesky_solve
+
+        return cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        from .functions import cholesky_inverse
+
+        return cholesky_inverse(self, upper)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        from .functions import triangular_solve
+
+        return triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def lu(self, pivot=True, get_infos=False):
+        from .functions import lu
+
+        return lu(self, pivot, get_infos)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        from .functions import lu_solve
+
+        return lu_solve(self, LU_data, LU_pivots)
 
     def matrix_exp(self):
         from .linalg import matrix_exp

@@ -1,0 +1,168 @@
+"""The LU factorization with partial pivoting, A = P L U, and its gradient, for matrices
+A (..., m, n) batched over leading axes; k = min(m, n).
+
+L (..., m, k) is unit lower triangular, U (..., k, n) upper triangular and P (..., m, m) a
+permutation; as LAPACK's getrf, they come packed in one matrix LU (..., m, n) (U on and above
+the diagonal, L below it, L's unit diagonal implied) with the row swaps as ``pivots`` (..., k):
+int32, 1-based, row i swapped with row pivots[i] - 1, in order i = 0, 1, ... .
+
+The factorization is recursive (LAPACK's getrf2): factor the left half of the columns, apply its
+row swaps to the right half, solve for the top-right block of U, update the bottom-right block
+with one matrix product, and factor that. So almost all the work is matrix products on whole
+batches, and the Python recursion is only log2(k) deep per level.
+"""
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from .linalg import solve_with
+
+
+def _transposed(matrix):
+    return matrix.swapaxes(-1, -2)
+
+
+def _rows_taken(xp, block, order):
+    """block (B, r, c) with its rows reordered: row i of the result is row order[:, i]."""
+    return xp.take_along_axis(block, order[:, :, None], axis=1)
+
+
+def _factor_in_place(xp, lu, pivot):
+    """LU-factorize the batch lu (B, m, n) in place; return the row order (B, m): row i of P^T A
+    is row order[:, i] of A. Without ``pivot`` the rows stay in place (no zero pivot may occur)."""
+    batch, m, n = lu.shape
+    identity = xp.broadcast_to(xp.arange(m), (batch, m))
+    if m == 1:
+        return identity
+    if n == 1:
+        column = lu[:, :, 0]
+        order = identity.copy()
+        if pivot:
+            largest = xp.argmax(xp.abs(column), axis=1)
+            order[:, 0], order[xp.arange(batch), largest] = largest, 0
+            lu[:] = _rows_taken(xp, lu, order)
+        head = column[:, :1]
+        # a zero pivot has a zero column below it (it is the largest): leave it, as getrf does
+        column[:, 1:] /= xp.where(head == 0, 1, head)
+        return order
+    half = min(m, n) // 2
+    left, right = lu[:, :, :half], lu[:, :, half:]
+    order = _factor_in_place(xp, left, pivot)
+    right[:] = _rows_taken(xp, right, order)
+    lower = xp.tril(left[:, :half], -1) + xp.eye(half, dtype=lu.dtype)
+    right[:, :half] = solve_with(lower, right[:, :half])
+    right[:, half:] -= left[:, half:] @ right[:, :half]
+    rest = _factor_in_place(xp, lu[:, half:, half:], pivot)
+    left[:, half:] = _rows_taken(xp, left[:, half:], rest)
+    return xp.concatenate([order[:, :half], xp.take_along_axis(order[:, half:], rest, axis=1)], axis=1)
+
+
+def pivots_of(xp, order, k):
+    """The row order (B, m) as LAPACK's sequential swaps (B, k), 1-based int32."""
+    batch, m = order.shape
+    rows = xp.arange(batch)
+    current = xp.broadcast_to(xp.arange(m), (batch, m)).copy()  # which original row sits at each position
+    position = current.copy()  # where each original row sits now
+    pivots = xp.empty((batch, k), dtype=np.int32)
+    for i in range(k):
+        wanted = order[:, i]
+        swap_with = position[rows, wanted]
+        pivots[:, i] = swap_with + 1
+        displaced = current[:, i].copy()
+        current[rows, swap_with], current[:, i] = displaced, wanted
+        position[rows, displaced], position[rows, wanted] = swap_with, i
+    return pivots
+
+
+def order_of(xp, pivots, m):
+    """LAPACK's sequential swaps (..., k), 1-based, as the row order (..., m) of P^T A."""
+    batch_shape, k = pivots.shape[:-1], pivots.shape[-1]
+    swaps = pivots.reshape((math.prod(batch_shape), k)).astype(np.int64) - 1
+    rows = xp.arange(swaps.shape[0])
+    order = xp.broadcast_to(xp.arange(m), (swaps.shape[0], m)).copy()
+    for i in range(k):
+        target = swaps[:, i]
+        here = order[:, i].copy()
+        order[:, i] = order[rows, target]
+        order[rows, target] = here
+    return order.reshape(batch_shape + (m,))
+
+
+def permutation_matrix(xp, order, dtype):
+    """P (..., m, m) with A = P (P^T A): P[order[i], i] = 1."""
+    m = order.shape[-1]
+    return (order[..., None, :] == xp.arange(m)[:, None]).astype(dtype)
+
+
+def zero_pivot_info(xp, lu):
+    """LAPACK's info: the 1-based index of the first zero on U's diagonal (..., ), 0 if none."""
+    zero = xp.diagonal(lu, axis1=-2, axis2=-1) == 0
+    if zero.shape[-1] == 0:
+        return xp.zeros(zero.shape[:-1], dtype=np.int32)
+    return xp.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32)
+
+
+def lu_factor_values(xp, a, pivot=True):
+    """(LU, pivots, row order) of the arrays a (..., m, n), as described in the module docstring."""
+    batch_shape, (m, n) = a.shape[:-2], a.shape[-2:]
+    lu = a.reshape((math.prod(batch_shape), m, n)).copy()
+    order = _factor_in_place(xp, lu, pivot) if lu.size else xp.broadcast_to(xp.arange(m), (lu.shape[0], m))
+    pivots = pivots_of(xp, order, min(m, n)).reshape(batch_shape + (min(m, n),))
+    return lu.reshape(a.shape), pivots, order.reshape(batch_shape + (m,))
+
+
+class LUFactor(Function):
+    """LU (..., m, n) packed as getrf packs it; the pivots (and the permutation) are constants
+    kept on the op (``self.pivots``, ``self.order``).
+
+    Backward (PyTorch's linalg_lu_backward, applied to gL = tril(dL/dLU, -1) and gU = triu(dL/dLU)):
+    for square A, from dA = P (dL U + L dU), where L^-1 dL is strictly lower and dU U^-1 upper,
+        dL/dA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T.
+    Wide (m < n), U = [U1 | U2] with U2 = L^-1 P^T A2: the square formula for A1 with gU1 and
+    gL - L^-T gU2 U2^T, and dL/dA2 = P L^-T gU2.
+    Tall (m > n), L = [L1; L2] with L2 = (P^T A)_2 U^-1: the square formula for the top rows
+    with gL1 and gU - L2^T gL2 U^-T, and gL2 U^-T for the bottom rows.
+    """
+
+    graph_saved = {"lu": "output"}
+
+    def __init__(self, pivot=True):
+        self.pivot = pivot
+
+    def forward(self, a):
+        xp = self.xp(a)
+        self.lu, self.pivots, self.order = lu_factor_values(xp, a, self.pivot)
+        return self.lu
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        m, n = gy.shape[-2:]
+        k = min(m, n)
+        lower = xp.tril(self.lu[..., :, :k], -1) + xp.eye(m, k, dtype=gy.dtype)
+        upper = xp.triu(self.lu[..., :k, :])
+        g_lower, g_upper = xp.tril(gy[..., :, :k], -1), xp.triu(gy[..., :k, :])
+        permutation = permutation_matrix(backend.get_array_module(self.order), self.order, gy.dtype)
+        if m == n:
+            return (permutation @ _square_backward(xp, lower, upper, g_lower, g_upper),)
+        if m < n:
+            upper1, upper2, g_upper1, g_upper2 = upper[..., :k], upper[..., k:], g_upper[..., :k], g_upper[..., k:]
+            through_lower = solve_with(_transposed(lower), g_upper2)  # L^-T gU2
+            g_a1 = _square_backward(xp, lower, upper1, g_lower - through_lower @ _transposed(upper2), g_upper1)
+            return (permutation @ xp.concatenate([g_a1, through_lower], axis=-1),)
+        lower1, lower2, g_lower1, g_lower2 = lower[..., :k, :], lower[..., k:, :], g_lower[..., :k, :], g_lower[..., k:, :]
+        g_rows2 = _times_inverse_transposed(g_lower2, upper)  # gL2 U^-T
+        g_rows1 = _square_backward(xp, lower1, upper, g_lower1, g_upper - _transposed(lower2) @ g_rows2)
+        return (permutation @ xp.concatenate([g_rows1, g_rows2], axis=-2),)
+
+
+def _times_inverse_transposed(y, upper):
+    """Y U^-T (solving X U^T = Y as U X^T = Y^T)."""
+    return _transposed(solve_with(upper, _transposed(y)))
+
+
+def _square_backward(xp, lower, upper, g_lower, g_upper):
+    """L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T for square L and U."""
+    middle = xp.tril(_transposed(lower) @ g_lower, -1) + xp.triu(g_upper @ _transposed(upper))
+    return _times_inverse_transposed(solve_with(_transposed(lower), middle), upper)

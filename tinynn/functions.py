@@ -31,7 +31,7 @@ _METHODS = ("exp log log1p expm1 log2 log10 sqrt rsqrt square reciprocal abs sig
             "take_along_dim gather scatter_add index_add masked_fill softmax log_softmax relu numel clone detach "
             "allclose isclose equal add sub mul div neg asinh acosh atanh arcsinh arccosh arctanh arctan2 eq ne lt le gt "
             "ge greater greater_equal less less_equal not_equal fix svd qr adjoint is_nonzero is_complex cholesky "
-            "hardshrink floor_divide remainder fmod select bitwise_left_shift bitwise_right_shift i0").split()
+            "hardshrink floor_divide remainder fmod select bitwise_left_shift bitwise_right_shift i0 igamma igammac").split()
 globals().update({name: _method(name) for name in _METHODS})
 # the functions of tinynn/tensor_functions.py, as torch.<name>(input, ...)
 _COMPOSED = BUILT_FROM_OPS + ["var_mean", "std_mean", "block_diag", "vander", "cartesian_prod", "combinations",

@@ -1,14 +1,15 @@
 """``tinynn.special``: PyTorch's ``torch.special`` functions, each differentiable (where it has a
-derivative) and computed on NumPy or CuPy: the gamma family, the error functions, the normal
-distribution's CDF and its inverse, the modified Bessel functions i0, i1 and their scaled forms,
+derivative) and computed on NumPy or CuPy: the gamma family (with the regularized incomplete gamma
+functions and Hurwitz's zeta), the error functions, the normal distribution's CDF and its inverse,
+the Bessel functions J0, J1, Y0, Y1, the modified ones I0, I1, K0, K1 and their scaled forms,
 logistic functions, entropies and the log-sum-exp family."""
 import math
 
 from . import tensor_functions
-from .ops import bessel
+from .ops import bessel, bessel_jy, bessel_k, gamma
 from .ops import erf as erf_ops
 from .nn import functional as F
-from .tensor import where
+from .tensor import Tensor, where
 
 
 def erf(input):
@@ -41,6 +42,74 @@ def i1(input):
 def i1e(input):
     """e^-|x| I1(x)."""
     return bessel.I1e()(input)
+
+
+modified_bessel_i0, modified_bessel_i1 = i0, i1
+
+
+def bessel_j0(input):
+    """The Bessel function of the first kind, order 0 (ops/bessel_jy.py)."""
+    return bessel_jy.BesselJ0()(input)
+
+
+def bessel_j1(input):
+    """The Bessel function of the first kind, order 1."""
+    return bessel_jy.BesselJ1()(input)
+
+
+def bessel_y0(input):
+    """The Bessel function of the second kind, order 0 (NaN for x < 0)."""
+    return bessel_jy.BesselY0()(input)
+
+
+def bessel_y1(input):
+    """The Bessel function of the second kind, order 1 (NaN for x < 0)."""
+    return bessel_jy.BesselY1()(input)
+
+
+def spherical_bessel_j0(input):
+    """The spherical Bessel function of the first kind, order 0: sin(x) / x."""
+    return bessel_jy.SphericalJ0()(input)
+
+
+def modified_bessel_k0(input):
+    """The modified Bessel function of the second kind, order 0 (ops/bessel_k.py; NaN for x < 0)."""
+    return bessel_k.BesselK0()(input)
+
+
+def modified_bessel_k1(input):
+    """The modified Bessel function of the second kind, order 1 (NaN for x < 0)."""
+    return bessel_k.BesselK1()(input)
+
+
+def scaled_modified_bessel_k0(input):
+    """e^x K0(x), finite where K0 underflows."""
+    return bessel_k.BesselK0(scaled=True)(input)
+
+
+def scaled_modified_bessel_k1(input):
+    """e^x K1(x)."""
+    return bessel_k.BesselK1(scaled=True)(input)
+
+
+def gammainc(input, other):
+    """The regularized lower incomplete gamma function P(a, x), a = input, x = other
+    (ops/incomplete_gamma.py); differentiable in x."""
+    return input.igamma(other)
+
+
+def gammaincc(input, other):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+    return input.igammac(other)
+
+
+def zeta(input, other):
+    """Hurwitz's zeta function zeta(s, q) = sum_k (q + k)^-s, s = input, q = other (either may be a
+    number); differentiable in q."""
+    from .tensor import _as_tensor
+
+    like = input if isinstance(input, Tensor) else other
+    return gamma.Zeta()(_as_tensor(input, like), _as_tensor(other, like))
 
 
 def gammaln(input):
@@ -143,5 +212,7 @@ def round(input, decimals=0):
     return input.round(decimals)
 
 
-__all__ = ["i0", "i0e", "i1", "i1e", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
+__all__ = ["i0", "i0e", "i1", "i1e", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+           "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "bessel_j0", "bessel_j1",
+           "bessel_y0", "bessel_y1", "spherical_bessel_j0", "gammainc", "gammaincc", "zeta", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
            "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax", "round"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import backend, mixed_precision
 from .autograd import engine, in_place
-from .ops import arithmetic, bessel, elementwise, erf, gamma, promotion, reduction, shape as shape_ops
+from .ops import arithmetic, bessel, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops
 
 def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
@@ -545,6 +545,14 @@ class Tensor:
     def i0(self):
         """The modified Bessel function I0 (``tinynn.special.i0``)."""
         return bessel.I0()(self)
+
+    def igamma(self, other):
+        """The regularized lower incomplete gamma function P(self, other) (``tinynn.special.gammainc``)."""
+        return incomplete_gamma.RegularizedGamma(upper=False)(self, self._operand(other))
+
+    def igammac(self, other):
+        """The regularized upper incomplete gamma function Q(self, other) = 1 - P(self, other)."""
+        return incomplete_gamma.RegularizedGamma(upper=True)(self, self._operand(other))
 
     def digamma(self):
         """d/dx lgamma(x)."""
@@ -1853,7 +1861,7 @@ BUILT_FROM_OPS = ("cumprod cummax cummin logcumsumexp diff lerp hypot logaddexp 
 # In-place forms (x.exp_() and the like): the out-of-place result written into the tensor's memory,
 # outside autograd (see Tensor._in_place).
 IN_PLACE = ("abs exp expm1 log log1p log2 log10 sqrt rsqrt square reciprocal neg sin cos tan asin acos atan sinh cosh "
-            "tanh sigmoid relu erf erfc erfinv lgamma digamma i0 floor ceil round trunc frac sign nan_to_num clamp_min "
+            "tanh sigmoid relu erf erfc erfinv lgamma digamma i0 igamma igammac floor ceil round trunc frac sign nan_to_num clamp_min "
             "clamp_max lerp pow fmod remainder hypot xlogy logit sinc copysign ldexp addcmul addcdiv addmm addmv addr "
             "baddbmm addbmm index_fill index_copy index_add index_put masked_scatter scatter scatter_add "
             "scatter_reduce logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor "

@@ -2,15 +2,25 @@
 mapped onto [-1, 1]. The special functions NumPy lacks (erf.py, bessel.py) are evaluated this way,
 one code path for NumPy and CuPy: their coefficients are fitted once, in float64, from reference
 values computed in Python, and the series is summed with array arithmetic."""
+import math
+
 import numpy as np
-from numpy.polynomial import chebyshev
 
 
 def interpolate(function, interval, degree):
-    """Chebyshev coefficients of ``function`` (a Python float function) over ``interval``."""
+    """Chebyshev coefficients of ``function`` (a Python float function) over ``interval``, from its
+    values at the n = degree + 1 Chebyshev points t_j = cos(pi (2j + 1) / 2n):
+        c_k = (2 - [k = 0]) / n * sum_j f(t_j) T_k(t_j),   T_k(t_j) = cos(pi k (2j + 1) / 2n).
+    Each sum is exact to rounding (math.fsum, the angle reduced modulo 2 pi in integers first), so
+    the coefficients past the function's own decay are noise of ~1e-17 rather than ~1e-15."""
+    n = degree + 1
     middle, half_width = (interval[0] + interval[1]) / 2, (interval[1] - interval[0]) / 2
-    return chebyshev.chebinterpolate(
-        lambda points: np.array([function(middle + half_width * point) for point in points]), degree)
+    values = [function(middle + half_width * math.cos(math.pi * (2 * j + 1) / (2 * n))) for j in range(n)]
+    coefficients = np.array([
+        2 / n * math.fsum(value * math.cos(math.pi * (k * (2 * j + 1) % (4 * n)) / (2 * n))
+                          for j, value in enumerate(values)) for k in range(n)])
+    coefficients[0] /= 2
+    return coefficients
 
 
 def truncated(coefficients, dtype):

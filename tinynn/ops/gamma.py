@@ -48,16 +48,69 @@ def lgamma_values(x):
 
 
 def _hurwitz_zeta(xp, s, x, terms=10):
-    """zeta(s, x) = sum_k (x + k)^-s for x >= 0 (some), by Euler-Maclaurin summation."""
+    """zeta(s, x) = sum_k (x + k)^-s for s > 1 and x + terms > 0, by Euler-Maclaurin summation."""
     total = sum((x + k) ** -s for k in range(terms))
     shifted = x + terms
     total = total + shifted ** (1 - s) / (s - 1) + 0.5 * shifted ** -s
-    rising, power = float(s), shifted ** (-s - 1)
+    rising, power = s * 1.0, shifted ** (-s - 1)
     for j, bernoulli in enumerate(_BERNOULLI, 1):
         total = total + bernoulli / math.factorial(2 * j) * rising * power
         rising *= (s + 2 * j - 1) * (s + 2 * j)
         power = power / (shifted * shifted)
     return total
+
+
+def zeta_values(s, q):
+    """Hurwitz's zeta(s, q) = sum_k (q + k)^-s of float arrays (broadcast), in their dtype: inf for
+    s = 1 and at q = 0, -1, ...; NaN for s < 1 and for q < 0 with s not an integer (as PyTorch).
+    Enough terms are summed directly that the Euler-Maclaurin tail starts past both -q and s/2
+    (where its corrections shrink)."""
+    xp = Function.xp(q)
+    dtype = np.result_type(s.dtype, q.dtype)
+    s, q = xp.broadcast_arrays(s.astype(np.float64), q.astype(np.float64))
+    finite = xp.isfinite(s) & xp.isfinite(q)
+    lowest_q = float(xp.where(finite, q, 0).min()) if q.size else 0.0
+    if lowest_q < -_RECURRENCE_LIMIT:
+        raise ValueError(f"zeta: q is computed for q >= -{_RECURRENCE_LIMIT}, got {lowest_q}")
+    largest_s = float(xp.where(finite, s, 0).max()) if s.size else 0.0
+    terms = 10 + math.ceil(-min(lowest_q, 0.0)) + math.ceil(min(max(largest_s, 0.0), 200.0) / 2)
+    domain = finite & (s > 1) & ~((q <= 0) & (q == xp.floor(q)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        result = _hurwitz_zeta(xp, xp.where(domain, s, 2.0), xp.where(domain, q, 1.0), terms)
+    pole = (s == 1) | ((q <= 0) & (q == xp.floor(q)) & (s > 1))
+    undefined = (s < 1) | ((q < 0) & (s != xp.floor(s))) | xp.isnan(s) | xp.isnan(q)
+    result = xp.where(pole, xp.inf, xp.where(undefined, xp.nan, result))
+    return xp.where(domain | pole | undefined, result, xp.nan).astype(dtype, copy=False)
+
+
+def zeta_of(s, q):
+    """zeta(s, q) of arrays or, recorded, of Tensors."""
+    if hasattr(s, "grad_fn") or hasattr(q, "grad_fn"):
+        from ..tensor import _as_tensor
+
+        like = q if hasattr(q, "grad_fn") else s
+        return Zeta()(_as_tensor(s, like), _as_tensor(q, like))
+    return zeta_values(s, q)
+
+
+class Zeta(Function):
+    """y = zeta(s, q) = sum_k (q + k)^-s.  dL/dq = -dL/dy * s zeta(s + 1, q); s has none here (nor
+    in PyTorch, which has neither)."""
+
+    promotes, float_output = (0, 1), True
+    graph_saved = {"s": 0, "q": 1}
+
+    def forward(self, s, q):
+        self.s, self.q = s, q
+        return zeta_values(s, q)
+
+    def backward(self, gy):
+        if self.needs_input_grad[0]:
+            raise NotImplementedError("zeta: the derivative with respect to s (the first input) is not implemented; "
+                                      "detach s")
+        from .arithmetic import sum_to_shape
+
+        return None, sum_to_shape(-gy * self.s * zeta_of(self.s + 1, self.q), self.q.shape)
 
 
 def _digamma(xp, x):

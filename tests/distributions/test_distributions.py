@@ -421,3 +421,19 @@ def test_von_mises_draws_wrap_onto_the_circle_with_the_right_spread():
     resultant = np.cos(values - loc).mean(0)  # E[cos(x - loc)] = I1 / I0, within 5 standard errors
     expected = 1 - distribution.variance.numpy().astype(np.float64)
     assert np.all(np.abs(resultant - expected) < 5 * np.cos(values - loc).std(0) / np.sqrt(20000))
+
+
+def test_gamma_and_chi2_cdf_match_torch_with_gradients_in_rate_and_value(torch, device):
+    concentration, rate, values = np.array([0.5, 2.0, 7.5]), np.array([1.5, 0.7, 2.0]), np.array([0.3, 2.0, 4.1])
+    ours_rate, ours_value = (tinynn.tensor(v, device=device, requires_grad=True) for v in (rate, values))
+    their_rate, their_value = (torch.tensor(v, requires_grad=True) for v in (rate, values))
+    ours = D.Gamma(tinynn.tensor(concentration, device=device), ours_rate).cdf(ours_value)
+    theirs = torch.distributions.Gamma(torch.tensor(concentration), their_rate).cdf(their_value)
+    assert_close(ours, theirs.detach(), rtol=1e-10, atol=1e-12, what="Gamma cdf")
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert_close(ours_rate.grad, their_rate.grad, rtol=1e-10, atol=1e-12, what="d cdf / d rate")
+    assert_close(ours_value.grad, their_value.grad, rtol=1e-10, atol=1e-12, what="d cdf / d value")
+    chi2 = D.Chi2(tinynn.tensor(concentration * 2, device=device)).cdf(tinynn.tensor(values, device=device))
+    assert_close(chi2, torch.distributions.Chi2(torch.tensor(concentration * 2)).cdf(torch.tensor(values)), rtol=1e-10,
+                 atol=1e-12, what="Chi2 cdf")

@@ -86,6 +86,11 @@ class Gamma(Distribution):
         a, rate = self.concentration, self.rate
         return xlogy(a, rate) + xlogy(a - 1, value) - rate * value - a.lgamma()
 
+    def cdf(self, value):
+        """P(a, rate x), the regularized lower incomplete gamma function (differentiable in x and rate, not in a)."""
+        value = self._validate_sample(value)
+        return self.concentration.igamma(self.rate * value)
+
     def entropy(self):
         a = self.concentration
         return a - self.rate.log() + a.lgamma() + (1 - a) * a.digamma()

@@ -6,7 +6,7 @@ logistic functions, entropies and the log-sum-exp family."""
 import math
 
 from . import tensor_functions
-from .ops import bessel, bessel_jy, bessel_k, gamma
+from .ops import bessel, bessel_jy, bessel_k, gamma, orthogonal_polynomials
 from .ops import erf as erf_ops
 from .nn import functional as F
 from .tensor import Tensor, where
@@ -112,6 +112,21 @@ def zeta(input, other):
     return gamma.Zeta()(_as_tensor(input, like), _as_tensor(other, like))
 
 
+def _polynomial(family):
+    def polynomial(input, n):
+        from .tensor import _as_tensor
+
+        like = input if isinstance(input, Tensor) else n
+        return orthogonal_polynomials.OrthogonalPolynomial(family)(_as_tensor(input, like), _as_tensor(n, like))
+    polynomial.__name__ = polynomial.__qualname__ = family
+    polynomial.__doc__ = (f"{family.replace('_', ' ')} of degree n (a tensor or a number, truncated to integers) at "
+                          "input, differentiable in input (ops/orthogonal_polynomials.py).")
+    return polynomial
+
+
+globals().update({family: _polynomial(family) for family in orthogonal_polynomials.FAMILIES})
+
+
 def gammaln(input):
     """log |Gamma(x)|."""
     return input.lgamma()
@@ -214,5 +229,6 @@ def round(input, decimals=0):
 
 __all__ = ["i0", "i0e", "i1", "i1e", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
            "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "bessel_j0", "bessel_j1",
-           "bessel_y0", "bessel_y1", "spherical_bessel_j0", "gammainc", "gammaincc", "zeta", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
+           "bessel_y0", "bessel_y1", "spherical_bessel_j0", "gammainc", "gammaincc", "zeta",
+           *orthogonal_polynomials.FAMILIES, "gammaln", "digamma", "psi", "polygamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
            "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax", "round"]

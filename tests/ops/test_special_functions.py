@@ -161,3 +161,48 @@ def test_zeta_gradient_in_q_to_second_order():
     assert gradgradcheck(lambda q: tinynn.special.zeta(s, q), [q])
     with pytest.raises(NotImplementedError, match="zeta: the derivative with respect to s"):
         tinynn.special.zeta(s.requires_grad_(), q).sum().backward()
+
+
+POLYNOMIALS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+               "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+               "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+               "laguerre_polynomial_l", "legendre_polynomial_p"]
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_orthogonal_polynomials_match_torch(name, torch, device, rng):
+    x = np.concatenate([rng.uniform(-1.5, 1.5, 60), [1.0, -1.0, 0.0, 0.5, 2.0, 1.0, -1.0]])
+    n = np.concatenate([rng.integers(-2, 25, 60), [7, 8, 9, 10, 11, 0, 1]])
+    ours = getattr(tinynn.special, name)(tinynn.tensor(x, device=device), tinynn.tensor(n, device=device)).numpy()
+    theirs = getattr(torch.special, name)(torch.tensor(x), torch.tensor(n)).numpy()
+    # PyTorch takes cos(n acos x) and the like for |x| < 1 and n > 6: the same values to rounding
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    real_degrees = getattr(tinynn.special, name)(tinynn.tensor([0.3, 0.3, 0.3]), tinynn.tensor([2.7, -0.5, 3.0]))
+    np.testing.assert_allclose(real_degrees.numpy(), getattr(torch.special, name)(
+        torch.tensor([0.3, 0.3, 0.3]), torch.tensor([2.7, -0.5, 3.0])).numpy(), rtol=1e-6)  # truncated, as PyTorch
+
+
+def test_orthogonal_polynomials_take_numbers_and_integers_as_torch(torch):
+    special = tinynn.special
+    assert special.chebyshev_polynomial_t(tinynn.tensor([1, 2]), tinynn.tensor([3, 2])).dtype == np.float32
+    np.testing.assert_allclose(special.hermite_polynomial_h(tinynn.tensor([0.3, 0.3]), 3).numpy(),
+                               torch.special.hermite_polynomial_h(torch.tensor([0.3, 0.3]), 3).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(special.legendre_polynomial_p(0.3, tinynn.tensor([3, 2])).numpy(), [-0.3825, -0.365],
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_orthogonal_polynomial_derivatives_of_every_order(name, rng):
+    low = 0.0 if name.startswith("shifted") else -1.0  # where the values stay small enough for finite differences
+    x = tinynn.tensor(rng.uniform(low, 1.0, 6), requires_grad=True)
+    degrees = tinynn.tensor([0, 1, 2, 3, 5, 9])
+    polynomial = getattr(tinynn.special, name)
+    assert gradcheck(lambda x: polynomial(x, degrees), [x])
+    assert gradgradcheck(lambda x: polynomial(x, degrees), [x])
+
+
+def test_chebyshev_derivative_is_n_times_u():
+    x = tinynn.tensor(np.linspace(-0.9, 0.9, 7), requires_grad=True)
+    tinynn.special.chebyshev_polynomial_t(x, 6).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 6 * tinynn.special.chebyshev_polynomial_u(x.detach(), 5).numpy(),
+                               rtol=1e-12)

@@ -2,11 +2,12 @@
 derivative) and computed on NumPy or CuPy: the gamma family (with the regularized incomplete gamma
 functions and Hurwitz's zeta), the error functions, the normal distribution's CDF and its inverse,
 the Bessel functions J0, J1, Y0, Y1, the modified ones I0, I1, K0, K1 and their scaled forms,
+the Airy function Ai, the classical orthogonal polynomials,
 logistic functions, entropies and the log-sum-exp family."""
 import math
 
 from . import tensor_functions
-from .ops import bessel, bessel_jy, bessel_k, gamma, orthogonal_polynomials
+from .ops import airy, bessel, bessel_jy, bessel_k, gamma, orthogonal_polynomials
 from .ops import erf as erf_ops
 from .nn import functional as F
 from .tensor import Tensor, where
@@ -90,6 +91,11 @@ def scaled_modified_bessel_k0(input):
 def scaled_modified_bessel_k1(input):
     """e^x K1(x)."""
     return bessel_k.BesselK1(scaled=True)(input)
+
+
+def airy_ai(input):
+    """The Airy function Ai(x) (ops/airy.py); its gradient is Ai'(x)."""
+    return airy.AiryAi()(input)
 
 
 def gammainc(input, other):
@@ -229,6 +235,6 @@ def round(input, decimals=0):
 
 __all__ = ["i0", "i0e", "i1", "i1e", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
            "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "bessel_j0", "bessel_j1",
-           "bessel_y0", "bessel_y1", "spherical_bessel_j0", "gammainc", "gammaincc", "zeta",
+           "bessel_y0", "bessel_y1", "spherical_bessel_j0", "airy_ai", "gammainc", "gammaincc", "zeta",
            *orthogonal_polynomials.FAMILIES, "gammaln", "digamma", "psi", "polygamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
            "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax", "round"]

@@ -206,3 +206,32 @@ def test_chebyshev_derivative_is_n_times_u():
     tinynn.special.chebyshev_polynomial_t(x, 6).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 6 * tinynn.special.chebyshev_polynomial_u(x.detach(), 5).numpy(),
                                rtol=1e-12)
+
+
+# (x, Ai(x), Ai'(x)) from mpmath.airyai, 17 digits: each region and both sides of each seam (-8, 2, 16)
+AIRY = [(-30.5, -0.0043336372887428654, -1.3256903303662555), (-8.5, -0.33029023763020888, -0.032313348284639136),
+        (-7.5, 0.32177571638064788, 0.3188095066985546), (-1.0, 0.53556088329235212, -0.010160567116645209),
+        (0.0, 0.35502805388781724, -0.2588194037928068), (1.5, 0.07174949700810541, -0.097382012842301319),
+        (2.5, 0.01572592338047049, -0.02625088103590323), (15.9, 6.2070990076353175e-20, -2.4847341459447623e-19),
+        (16.1, 2.7804136961807143e-20, -1.1199121614129427e-19), (50.0, 4.5849417240748285e-104, -3.2443318198287993e-103)]
+
+
+def test_airy_ai_and_its_gradient_equal_high_precision_values(device):
+    x, values, slopes = (np.array(column) for column in zip(*AIRY))
+    points = tinynn.tensor(x, device=device, requires_grad=True)
+    result = tinynn.special.airy_ai(points)
+    # absolute where Ai oscillates: its phase 2/3 |x|^(3/2) is rounded to float64 there
+    np.testing.assert_allclose(result.numpy(), values, rtol=2e-14, atol=5e-15)
+    result.sum().backward()
+    np.testing.assert_allclose(points.grad.numpy(), slopes, rtol=2e-14, atol=3e-14)
+    assert gradcheck(tinynn.special.airy_ai, [tinynn.tensor([-9.0, -3.0, 0.5, 2.1, 5.0], dtype=tinynn.float64,
+                                                            requires_grad=True)])
+
+
+def test_airy_ai_matches_torch_and_its_edges(torch):
+    x = np.concatenate([np.linspace(-60, 110, 400), [-1e5, np.nan, 104.0]])
+    ours = tinynn.special.airy_ai(tinynn.tensor(x)).numpy()
+    # PyTorch's Ai is good to ~3e-6 where it oscillates (x < 0), ~1e-9 relative where it decays
+    np.testing.assert_allclose(ours, torch.special.airy_ai(torch.tensor(x)).numpy(), rtol=1e-8, atol=1e-5)
+    np.testing.assert_array_equal(tinynn.special.airy_ai(tinynn.tensor([np.inf, -np.inf])).numpy(), [0.0, 0.0])
+    assert tinynn.special.airy_ai(tinynn.tensor([1.0, -2.0])).dtype == np.float32

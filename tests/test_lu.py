@@ -161,6 +161,11 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match=r"lu_factor: U\[1,1\] is zero, so the matrix is singular"):
         tinynn.linalg.lu_factor(singular)
     assert tinynn.linalg.lu_factor_ex(singular).info.item() == 2  # factored all the same
+    for failing in (lambda: tinynn.linalg.inv(singular), lambda: tinynn.linalg.cholesky(-tinynn.eye(2)),
+                    lambda: tinynn.linalg.lu_factor(singular)):
+        with pytest.raises(tinynn.linalg.LinAlgError):  # as torch.linalg.LinAlgError; also a ValueError
+            failing()
+    assert issubclass(tinynn.linalg.LinAlgError, ValueError)
     with pytest.raises(ValueError, match=r"lu_factor: expected matrices \(\.\.\., m, n\), got shape \(3,\)"):
         tinynn.linalg.lu_factor(tinynn.ones(3))
     with pytest.raises(TypeError, match="lu: expected floating-point matrices, got dtype int64"):

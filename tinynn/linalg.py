@@ -11,7 +11,7 @@ import numpy as np
 
 from . import backend
 from .ops.decompositions import QR, SVD, Cholesky, PseudoInverse, SymmetricEigen, cutoff
-from .ops.linalg import Determinant, Inverse, LogAbsDeterminant, MatrixExp, Solve
+from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, MatrixExp, Solve
 from .ops.lu import LUFactor, lu_factor_values, order_of, permutation_matrix, zero_pivot_info
 from .tensor import Tensor
 
@@ -183,7 +183,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
     xp = backend.get_array_module(A.data)
     info = zero_pivot_info(xp, lu.data)
     if check_errors and bool((info > 0).any()):
-        raise ValueError(f"lu_factor_ex: U has a zero on its diagonal (info {info.tolist()}): the matrix is singular")
+        raise LinAlgError(f"lu_factor_ex: U has a zero on its diagonal (info {info.tolist()}): the matrix is singular")
     return LUFactorExResult(lu, _constant(op.pivots), _constant(info))
 
 
@@ -194,7 +194,7 @@ def lu_factor(A, *, pivot=True):
     lu, pivots, info = lu_factor_ex(A, pivot=pivot)
     if bool((info.data > 0).any()):
         first = int(info.data.max() if info.ndim == 0 else info.data[info.data > 0][0]) - 1
-        raise ValueError(f"lu_factor: U[{first},{first}] is zero, so the matrix is singular and lu_solve would divide "
+        raise LinAlgError(f"lu_factor: U[{first},{first}] is zero, so the matrix is singular and lu_solve would divide "
                          "by zero; lu_factor_ex or lu factor it anyway")
     return LUFactorResult(lu, pivots)
 
@@ -562,7 +562,7 @@ def cond(A, p=None):
     return where(singular, float("inf"), matrix_norm(invertible, p) * matrix_norm(inv(invertible), p))
 
 
-__all__ = ["matrix_exp", "householder_product", "inv", "det", "slogdet", "solve", "vector_norm", "matrix_norm", "norm", "cholesky", "qr", "eigh", "eigvalsh",
+__all__ = ["LinAlgError", "matrix_exp", "householder_product", "inv", "det", "slogdet", "solve", "vector_norm", "matrix_norm", "norm", "cholesky", "qr", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "solve_triangular", "matrix_power", "multi_dot", "cross",
            "vecdot", "cond", "inv_ex", "solve_ex", "cholesky_ex", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
            "vander", "tensorinv", "tensorsolve", "matmul", "diagonal"]

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
-from .linalg import _checked, solve_with
+from .linalg import LinAlgError, _checked, solve_with
 
 
 def _transposed(matrix):
@@ -52,7 +52,7 @@ def _check_finite_on_gpu(xp, result, name, what):
     """cuSOLVER reports a failure (a matrix not positive definite) as NaNs, not an error as LAPACK
     does in NumPy: look, at the cost of one sync, so both devices fail alike."""
     if xp is not np and not bool(xp.isfinite(result).all()):
-        raise ValueError(f"{name}: {what}")
+        raise LinAlgError(f"{name}: {what}")
     return result
 
 

@@ -22,11 +22,17 @@ def _transposed(matrix):
     return matrix.swapaxes(-1, -2)
 
 
+class LinAlgError(ValueError):
+    """A matrix that has no inverse, no Cholesky factor or no LU factorization without a zero pivot
+    (``tinynn.linalg.LinAlgError``, as ``torch.linalg.LinAlgError``; a ValueError, as every
+    complaint about a bad input here)."""
+
+
 def _checked(xp, function, name, *arrays):
     try:
         return function(*arrays)
     except xp.linalg.LinAlgError as error:
-        raise ValueError(f"{name}: {error} (the matrix is singular, or not positive definite)") from None
+        raise LinAlgError(f"{name}: {error} (the matrix is singular, or not positive definite)") from None
 
 
 def inverse_of(matrix):

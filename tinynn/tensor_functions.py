@@ -188,11 +188,17 @@ def logit(x, eps=None):
 
 
 def sinc(x):
-    """sin(pi x) / (pi x), and 1 at 0 (with the derivative there, 0)."""
-    zero = x.data == 0
+    """sin(pi x) / (pi x); for |pi x| < 0.01 its Taylor series 1 - t^2/6 + t^4/120 - t^6/5040
+    (t = pi x, the rest below 1e-22), whose derivative stays accurate where that of the quotient
+    would cancel (sinc'(1e-8) to 7 digits, not 1)."""
+    x = x._as_float()
     xp = _xp(x)
-    safe = where(zero, _constant(xp.ones((), dtype=x.dtype)), x) * math.pi
-    return where(zero, _constant(xp.ones((), dtype=x.dtype)), safe.sin() / safe)
+    small = xp.abs(x.data) * math.pi < 0.01
+    t = x * math.pi
+    square = t * t
+    series = 1 - square / 6 * (1 - square / 20 * (1 - square / 42))
+    safe = where(small, _constant(xp.ones((), dtype=x.dtype)), t)
+    return where(small, series, safe.sin() / safe)
 
 
 def fmod(a, b):

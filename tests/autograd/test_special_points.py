@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tinynn
+from tinynn.autograd import gradcheck
 
 
 CASES = {
@@ -49,3 +50,33 @@ def test_values_and_gradients_at_special_points_equal_pytorchs(name, torch):
         result.sum().backward()
     np.testing.assert_allclose(result.detach().numpy(), expected.detach().numpy(), rtol=1e-12, equal_nan=True)
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+def test_digamma_of_tiny_negatives_and_signed_zeros():
+    # psi(-1e-8) = 1e8 - gamma + ...: mpmath.digamma gives 99999999.422784316557; the reflection
+    # must reduce x exactly (x - floor(x) = 1 - 1e-8 would round away 8 digits of x)
+    assert tinynn.tensor(-1e-8, dtype=tinynn.float64).digamma().item() == pytest.approx(99999999.422784316557, rel=1e-15)
+    np.testing.assert_array_equal(tinynn.tensor([0.0, -0.0], dtype=tinynn.float64).digamma().numpy(), [-np.inf, np.inf])
+    np.testing.assert_array_equal(tinynn.tensor([np.inf, -np.inf]).lgamma().numpy(), [np.inf, np.inf])
+
+
+def test_sinc_derivative_near_zero_is_accurate():
+    x = tinynn.tensor([1e-8, -1e-8, 1e-3, 0.0], dtype=tinynn.float64, requires_grad=True)
+    tinynn.sinc(x).sum().backward()
+    t = np.pi * x.detach().numpy()
+    # sinc'(x) = pi (t cos t - sin t) / t^2 = -pi t / 3 + pi t^3 / 30 - ...
+    np.testing.assert_allclose(x.grad.numpy(), -np.pi * t / 3 + np.pi * t ** 3 / 30, rtol=1e-9, atol=0)
+    assert gradcheck(tinynn.sinc, [tinynn.tensor([-0.7, -0.003, 0.002, 0.5, 2.3], dtype=tinynn.float64,
+                                                 requires_grad=True)])
+
+
+def test_hardshrink_passes_nan_on_as_torch(torch):  # the value; NaN's gradient is anyone's guess
+    values = np.array([np.nan, 0.2, -0.7, 1.5])
+    x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    for ours, theirs in ((tinynn.nn.functional.hardshrink, torch.nn.functional.hardshrink),
+                         (tinynn.nn.functional.softshrink, torch.nn.functional.softshrink)):
+        out, t_out = ours(x), theirs(tx)
+        np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+        out.sum().backward()
+        t_out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[1:], tx.grad.numpy()[1:])

@@ -44,7 +44,7 @@ def lgamma_values(x):
     positive = 0.5 * math.log(2 * math.pi) + (z + 0.5) * xp.log(t) - t + xp.log(series)
     with np.errstate(divide="ignore"):
         mirror = math.log(math.pi) - xp.log(_abs_sin_pi(xp, values)) - positive
-    return xp.where(reflected, mirror, positive).astype(x.dtype, copy=False)
+    return xp.where(xp.isinf(values), xp.inf, xp.where(reflected, mirror, positive)).astype(x.dtype, copy=False)
 
 
 def _hurwitz_zeta(xp, s, x, terms=10):
@@ -130,9 +130,12 @@ def _digamma(xp, x):
         power = power * inverse_square
     result = series + correction
     with np.errstate(divide="ignore", invalid="ignore"):
-        result = xp.where(reflected, result - math.pi / xp.tan(math.pi * (x - xp.floor(x))), result)
+        # tan has period pi: x - round(x) in [-1/2, 1/2] is exact, where x - floor(x) would round
+        # away the digits of a tiny negative x (psi(-1e-8) off by 1)
+        result = xp.where(reflected, result - math.pi / xp.tan(math.pi * (x - xp.round(x))), result)
     poles = (x <= 0) & (x == xp.floor(x))
-    return xp.where(poles, xp.where(x == 0, -xp.inf, xp.nan), result)
+    # at 0 the sign of the zero says from which side: psi(+0) = -inf, psi(-0) = +inf (as PyTorch)
+    return xp.where(poles, xp.where(x == 0, xp.where(xp.signbit(x), xp.inf, -xp.inf), xp.nan), result)
 
 
 def _polygamma_positive(xp, n, x):

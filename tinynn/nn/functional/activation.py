@@ -265,7 +265,9 @@ class Shrink(Function):
     def forward(self, x):
         xp = self.xp(x)
         self.kept = xp.abs(x) > self.lambd
-        return xp.where(self.kept, x - xp.sign(x) * x.dtype.type(self.lambd) if self.soft else x, x.dtype.type(0))
+        # NaN is passed on, as PyTorch does (its gradient is 0, as the mask's)
+        return xp.where(self.kept | xp.isnan(x), x - xp.sign(x) * x.dtype.type(self.lambd) if self.soft else x,
+                        x.dtype.type(0))
 
     def backward(self, gy):
         return (gy * self.kept,)

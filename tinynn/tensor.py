@@ -571,15 +571,15 @@ class Tensor:
         return elementwise.Abs()(self)
 
     def clip(self, min=None, max=None):
-        """min(max(self, min), max); the bounds (numbers or tensors) take part in type promotion, as
-        in PyTorch (``int_tensor.clip(0.5)`` is float32)."""
+        """min(max(self, min), max); the bounds (numbers or tensors, broadcast; tensors get their
+        gradients where they bind) take part in type promotion, as in PyTorch
+        (``int_tensor.clip(0.5)`` is float32)."""
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
-        bounds = [self._operand(bound) if bound is not None else None for bound in (min, max)]
-        dtype = promotion.result_type([self] + [bound for bound in bounds if bound is not None])
-        x = self if self.dtype == dtype else self.to(dtype=dtype)
-        low, high = (bound.data.astype(dtype, copy=False) if bound is not None else None for bound in bounds)
-        return elementwise.Clip(low, high)(x)
+        given = {name: self._operand(bound) for name, bound in (("low", min), ("high", max)) if bound is not None}
+        dtype = promotion.result_type([self, *given.values()])
+        x, *bounds = (t if t.dtype == dtype else t.to(dtype=dtype) for t in (self, *given.values()))
+        return elementwise.Clip(tuple(given))(x, *bounds)
 
     clamp = clip
 

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from . import backend, mixed_precision
-from .ops import elementwise, promotion
+from .ops import arithmetic, elementwise, promotion
 from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
 from .tensor import SortResult, Tensor, concatenate, stack, where
@@ -161,18 +161,20 @@ def lerp(start, end, weight):
 
 
 def hypot(a, b):
-    """sqrt(a^2 + b^2)."""
+    """sqrt(a^2 + b^2), without overflow in the squares (ops/elementwise.Hypot)."""
     a, b = _promoted(a, b, float_result=True)
-    return (a * a + b * b).sqrt()
+    return elementwise.Hypot()(a, b)
 
 
 def xlogy(x, y):
-    """x log(y), and 0 where x = 0 (even where y is 0), with a gradient that stays finite there."""
+    """x log(y), and 0 where x = 0 (even where y is 0 or inf; NaN where y is NaN), as PyTorch.
+    d/dx = log(y) (0 where x = 0 and y <= 0), d/dy = x / y (0, not PyTorch's NaN, at x = y = 0)."""
     x, y = _promoted(x, y, float_result=True)
-    zero = (x.data == 0)
     xp = _xp(x)
-    safe_y = where(zero, _constant(xp.ones((), dtype=y.dtype)), y)
-    return where(zero, _constant(xp.zeros((), dtype=x.dtype)), x * safe_y.log())
+    # only where log(y) is not a number (y <= 0) or x * log(y) is not (y = inf) need x = 0 be special
+    masked = (x.data == 0) & ((y.data <= 0) | (y.data == xp.inf))
+    safe_y = where(masked, _constant(xp.ones((), dtype=y.dtype)), y)
+    return where(masked, _constant(xp.zeros((), dtype=x.dtype)), x * safe_y.log())
 
 
 def xlog1py(x, y):
@@ -202,19 +204,19 @@ def sinc(x):
 
 
 def fmod(a, b):
-    """a - b trunc(a / b): the remainder with a's sign (C's fmod); exact integers for integers."""
+    """a - b trunc(a / b): the remainder with a's sign (C's fmod), exact (ops/arithmetic.Modulo)."""
     a, b = _promoted(a, b)
     if a.dtype.kind in "biu":
         return _constant(_xp(a).fmod(a.data, b.data))
-    return a - b * _constant(_xp(a).trunc((a / b).data))
+    return arithmetic.Modulo(floor=False)(a, b)
 
 
 def remainder(a, b):
-    """a - b floor(a / b): the remainder with b's sign (Python's %); exact integers for integers."""
+    """a - b floor(a / b): the remainder with b's sign (Python's %), exact (ops/arithmetic.Modulo)."""
     a, b = _promoted(a, b)
     if a.dtype.kind in "biu":
         return _constant(_xp(a).remainder(a.data, b.data))
-    return a - b * _constant(_xp(a).floor((a / b).data))
+    return arithmetic.Modulo(floor=True)(a, b)
 
 
 def frac(x):
@@ -1038,19 +1040,16 @@ def exp2(x):
 
 
 def fmax(a, b):
-    """The larger of a and b elementwise, ignoring NaN (NaN only where both are); gradients as ``maximum``."""
-    return _ignoring_nan(a, _operand(a, b), a.maximum)
+    """The larger of a and b elementwise, ignoring NaN (NaN only where both are); the gradient goes
+    to a where a >= b or b is NaN, else to b (all of it at a tie, as PyTorch's fmax)."""
+    a, b = _promoted(a, b)
+    return where((a.data >= b.data) | _xp(a).isnan(b.data), a, b)
 
 
 def fmin(a, b):
-    """The smaller of a and b elementwise, ignoring NaN."""
-    return _ignoring_nan(a, _operand(a, b), a.minimum)
-
-
-def _ignoring_nan(a, b, pick):
-    """``pick(b)`` where neither is NaN, the other one where one is."""
-    xp = _xp(a)
-    return where(xp.isnan(a.data), b, where(xp.isnan(b.data), a, pick(b)))
+    """The smaller of a and b elementwise, ignoring NaN; the gradient to a where a <= b or b is NaN."""
+    a, b = _promoted(a, b)
+    return where((a.data <= b.data) | _xp(a).isnan(b.data), a, b)
 
 
 def inner(a, b):

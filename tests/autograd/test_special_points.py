@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinynn
-from tinynn.autograd import gradcheck
+from tinynn.autograd import gradcheck, gradgradcheck
 
 
 CASES = {
@@ -80,3 +80,65 @@ def test_hardshrink_passes_nan_on_as_torch(torch):  # the value; NaN's gradient 
         out.sum().backward()
         t_out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy()[1:], tx.grad.numpy()[1:])
+
+
+def test_fmod_and_remainder_are_exact_with_torchs_gradients(torch):
+    a = np.array([0.5, 1e17, -7.25, 0.0, 1.0, -1.0, 5.5, 0.5, 3.0])
+    b = np.array([0.1, 3.0, 2.0, np.inf, -np.inf, np.inf, -np.inf, 1e-8, -0.7])
+    for name in ("fmod", "remainder"):
+        x, y = tinynn.tensor(a, requires_grad=True), tinynn.tensor(b, requires_grad=True)
+        tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+        out, t_out = getattr(tinynn, name)(x, y), getattr(torch, name)(tx, ty)
+        # exact, as C's fmod and Python's %: fmod(0.5, 0.1) is 0.09999999999999998, not 0.5 - 5 * 0.1 = 0
+        np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+        out.sum().backward()
+        t_out.sum().backward()
+        finite = np.isfinite(b)
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+        # d/db = -(the quotient): for 0.5 / 1e-8 Python's floor division gives 49999999, not 5e7
+        np.testing.assert_array_equal(y.grad.numpy()[finite], ty.grad.numpy()[finite])
+    assert gradcheck(lambda a, b: a % b, [tinynn.tensor([5.3, -2.2, 7.9], dtype=tinynn.float64, requires_grad=True),
+                                         tinynn.tensor([2.0, 1.5, -3.1], dtype=tinynn.float64, requires_grad=True)])
+
+
+def test_clamp_sends_gradients_to_tensor_bounds_as_torch(torch, rng):
+    values = [rng.standard_normal((3, 4)), rng.standard_normal(4) - 0.5, rng.standard_normal((3, 1)) + 0.5]
+    ours = [tinynn.tensor(v, requires_grad=True) for v in values]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    weights = rng.standard_normal((3, 4))
+    (tinynn.clamp(*ours) * tinynn.tensor(weights)).sum().backward()
+    (torch.clamp(*theirs) * torch.tensor(weights)).sum().backward()
+    for mine, its in zip(ours, theirs):
+        np.testing.assert_array_equal(mine.grad.numpy(), its.grad.numpy())
+    assert gradgradcheck(lambda x, low, high: x.clamp(low, high) ** 2,
+                         [tinynn.tensor(v, requires_grad=True) for v in values])
+
+
+def test_hypot_neither_overflows_nor_underflows():
+    x = tinynn.tensor([1e200, 3e-200, 0.0], dtype=tinynn.float64, requires_grad=True)
+    y = tinynn.tensor([1e200, 4e-200, 0.0], dtype=tinynn.float64)
+    out = tinynn.hypot(x, y)
+    np.testing.assert_allclose(out.detach().numpy(), [np.sqrt(2) * 1e200, 5e-200, 0.0], rtol=1e-15)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [np.sqrt(0.5), 0.6, 0.0], rtol=1e-15)  # 0 at the origin
+    assert tinynn.hypot(tinynn.tensor([np.inf]), tinynn.tensor([np.nan])).item() == np.inf  # as IEEE's hypot
+    assert gradgradcheck(tinynn.hypot, [tinynn.tensor([0.3, -2.0], dtype=tinynn.float64, requires_grad=True),
+                                        tinynn.tensor([1.2, 0.5], dtype=tinynn.float64, requires_grad=True)])
+
+
+def test_xlogy_logaddexp_fmax_and_pow_at_their_edges_as_torch(torch):
+    def compare(function, a, b):
+        ours = [tinynn.tensor(np.array(v, dtype=np.float64), requires_grad=True) for v in (a, b)]
+        theirs = [torch.tensor(np.array(v, dtype=np.float64), requires_grad=True) for v in (a, b)]
+        out, t_out = getattr(tinynn, function)(*ours), getattr(torch, function)(*theirs)
+        np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
+        out.sum().backward()
+        t_out.sum().backward()
+        for mine, its in zip(ours, theirs):
+            np.testing.assert_array_equal(mine.grad.numpy(), its.grad.numpy(), err_msg=function)
+
+    compare("xlogy", [0.0, 0.0, 0.0, 2.0], [0.5, -1.0, np.nan, 3.0])  # d/dx at x = 0 is log(y)
+    compare("logaddexp", [np.inf, 1.0, np.inf], [0.0, np.inf, -np.inf])  # the infinite input takes it all
+    compare("fmax", [1.0, 2.0, np.nan, 3.0], [1.0, np.nan, 4.0, 5.0])  # a tie goes to the first
+    compare("fmin", [1.0, 2.0, np.nan, 3.0], [1.0, np.nan, 4.0, 5.0])
+    compare("pow", [0.0, 0.0, 2.0, -2.0], [-1.0, 2.0, 0.5, 2.0])  # d/db: -inf at 0^-1, NaN for a < 0

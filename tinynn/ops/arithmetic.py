@@ -133,8 +133,38 @@ class Pow(Function):
             slope = xp.where(self.b == 0, 0, self.b * self.a ** (self.b - 1))
             ga = sum_to_shape(gy * slope, self.a.shape)
         if self.needs_input_grad[1]:
-            safe_log = xp.log(xp.where(self.a > 0, self.a, 1))
-            gb = sum_to_shape(gy * self.y * safe_log, self.b.shape)
+            # a^b log a: 0 where a = 0 and b >= 0 (a^b is 0 or 1 there), as PyTorch; -inf for a = 0 > b,
+            # NaN for a < 0 (no real derivative)
+            constant = (self.a == 0) & (self.b >= 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slope = self.y * xp.log(xp.where(constant, 1, self.a))
+            gb = sum_to_shape(gy * xp.where(constant, 0, slope), self.b.shape)
+        return ga, gb
+
+
+class Modulo(Function):
+    """The floating-point remainder r of a / b, exact (IEEE): with ``floor``, r = a - b floor(a/b)
+    with b's sign (Python's %, torch.remainder), else r = a - b trunc(a/b) with a's sign (C's fmod).
+    dL/da = dL/dy, dL/db = -dL/dy * q with q the quotient rounded the same way (for the floor,
+    Python's exact floor division, so q is right even where a / b rounds to the next integer)."""
+
+    promotes = (0, 1)
+    graph_saved = {}
+
+    def __init__(self, floor):
+        self.floor = floor
+
+    def forward(self, a, b):
+        broadcast_shapes("remainder" if self.floor else "fmod", a, b)
+        xp = self.xp(a)
+        self.a_shape, self.b_shape = a.shape, b.shape
+        if self.needs_input_grad[1]:
+            self.quotient = xp.floor_divide(a, b) if self.floor else xp.trunc(a / b)
+        return xp.remainder(a, b) if self.floor else xp.fmod(a, b)
+
+    def backward(self, gy):
+        ga = sum_to_shape(gy, self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(-gy * self.quotient, self.b_shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 

@@ -145,24 +145,37 @@ class Abs(Function):
 
 
 class Clip(Function):
-    """y = min(max(x, low), high).  f'(x) = 1 where low <= x <= high, else 0 (PyTorch's clamp)."""
+    """y = min(max(x, low), high), with ``bounds`` naming which of "low" and "high" follow x as
+    inputs (numbers or tensors, broadcast with x).
+    dL/dx = dL/dy where low <= x <= high, dL/dlow = dL/dy where x < low, dL/dhigh = dL/dy where
+    x > high (each summed over what it was broadcast to), as PyTorch's clamp."""
 
     graph_saved = {}
 
-    def __init__(self, low, high):
-        self.low, self.high = low, high
+    def __init__(self, bounds):
+        self.bounds = bounds
 
-    def forward(self, x):
-        self.x = x
+    def forward(self, x, *bounds):
+        given = dict(zip(self.bounds, bounds))
+        self.x, self.low, self.high = x, given.get("low"), given.get("high")
+        self.shapes = [x.shape] + [bound.shape for bound in bounds]
         return self.xp(x).clip(x, self.low, self.high)
 
     def backward(self, gy):
-        inside = self.xp(gy).ones(self.x.shape, dtype=bool)
+        from .arithmetic import sum_to_shape
+
+        inside = self.xp(gy).ones(gy.shape, dtype=bool)
+        grads = {}
         if self.low is not None:
-            inside &= self.x >= self.low
+            above_low = self.x >= self.low
+            inside = inside & above_low
+            grads["low"] = gy * ~above_low
         if self.high is not None:
-            inside &= self.x <= self.high
-        return (gy * inside,)
+            below_high = self.x <= self.high
+            inside = inside & below_high
+            grads["high"] = gy * ~below_high
+        outputs = [gy * inside] + [grads[name] for name in self.bounds]
+        return tuple(sum_to_shape(grad, shape) for grad, shape in zip(outputs, self.shapes))
 
 
 class Maximum(Function):
@@ -327,6 +340,29 @@ class Atan2(Function):
         return ga, gb
 
 
+class Hypot(Function):
+    """y = sqrt(a^2 + b^2), without overflow or underflow in the squares (IEEE hypot: inf if
+    either is infinite, even NaN).  dL/da = dL/dy * a / y, dL/db = dL/dy * b / y (0 at the origin,
+    a subgradient, as for norms)."""
+
+    promotes, float_output = (0, 1), True
+    graph_saved = {"a": 0, "b": 1, "y": "output"}
+
+    def forward(self, a, b):
+        broadcast_shapes("hypot", a, b)
+        self.a, self.b = a, b
+        self.y = self.xp(a).hypot(a, b)
+        return self.y
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        origin = (self.y.data if hasattr(self.y, "grad_fn") else self.y) == 0
+        safe = xp.where(origin, 1, self.y)
+        ga = sum_to_shape(gy * xp.where(origin, 0, self.a / safe), self.a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * xp.where(origin, 0, self.b / safe), self.b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
 class LogAddExp(Function):
     """y = log(e^a + e^b), computed as max(a, b) + log1p(e^-|a - b|) so nothing overflows.
     dL/da = dL/dy * e^(a - y), dL/db = dL/dy * e^(b - y) (the softmax of the pair: half each at a tie)."""
@@ -342,14 +378,22 @@ class LogAddExp(Function):
 
     def backward(self, gy):
         xp = self.xp(gy)
-        # where both are -inf (log 0 + log 0, as in CTC's recursion) y is -inf too: no share, not NaN
-        nothing = (self.y.data if hasattr(self.y, "grad_fn") else self.y) == -np.inf
-        ga = sum_to_shape(gy * self._share(xp, self.a, nothing), self.a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * self._share(xp, self.b, nothing), self.b.shape) if self.needs_input_grad[1] else None
+        values = [v.data if hasattr(v, "grad_fn") else v for v in (self.a, self.b, self.y)]
+        # where both are -inf (log 0 + log 0, as in CTC's recursion) y is -inf too: no share, not NaN;
+        # where y = +inf the infinite inputs share it (one takes all, two take half each)
+        nothing, infinite = values[2] == -np.inf, values[2] == np.inf
+        infinities = (values[0] == np.inf).astype(values[2].dtype) + (values[1] == np.inf)
+        ga = sum_to_shape(gy * self._share(xp, self.a, values[0], nothing, infinite, infinities), self.a.shape) \
+            if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * self._share(xp, self.b, values[1], nothing, infinite, infinities), self.b.shape) \
+            if self.needs_input_grad[1] else None
         return ga, gb
 
-    def _share(self, xp, x, nothing):
-        """e^(x - y), 0 where y = -inf (the difference computed only where it is a number)."""
+    def _share(self, xp, x, x_values, nothing, infinite, infinities):
+        """e^(x - y), computed only where y is finite; 0 where y = -inf; 1 / (how many inputs are
+        +inf) for an infinite x where y = +inf, 0 for a finite one."""
+        special = nothing | infinite
         with np.errstate(invalid="ignore"):
             difference = x - self.y
-        return xp.where(nothing, 0.0, xp.exp(xp.where(nothing, 0.0, difference)))
+        at_infinity = xp.where(x_values == np.inf, 1 / xp.where(infinities > 0, infinities, 1), 0.0)
+        return xp.where(special, xp.where(infinite, at_infinity, 0.0), xp.exp(xp.where(special, 0.0, difference)))

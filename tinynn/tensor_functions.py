@@ -156,8 +156,11 @@ def logaddexp2(a, b):
 
 
 def lerp(start, end, weight):
-    """start + weight (end - start)."""
-    return start + _operand(start, weight) * (_operand(start, end) - start)
+    """start + weight (end - start), taken from the nearer end as PyTorch does (end - (end - start)
+    (1 - weight) for weight >= 1/2): exact at weight 1, and -inf, not NaN, between -inf and a number."""
+    end, weight = _operand(start, end), _operand(start, weight)
+    span = end - start
+    return where(weight.data < 0.5, start + weight * span, end - span * (1 - weight))
 
 
 def hypot(a, b):

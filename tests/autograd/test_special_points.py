@@ -142,3 +142,13 @@ def test_xlogy_logaddexp_fmax_and_pow_at_their_edges_as_torch(torch):
     compare("fmax", [1.0, 2.0, np.nan, 3.0], [1.0, np.nan, 4.0, 5.0])  # a tie goes to the first
     compare("fmin", [1.0, 2.0, np.nan, 3.0], [1.0, np.nan, 4.0, 5.0])
     compare("pow", [0.0, 0.0, 2.0, -2.0], [-1.0, 2.0, 0.5, 2.0])  # d/db: -inf at 0^-1, NaN for a < 0
+
+
+def test_a_nan_maximum_takes_the_gradient_and_lerp_takes_the_nearer_end(torch):
+    x = tinynn.tensor([1.0, np.nan, 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])  # as torch.max; not 0/0
+    # lerp as PyTorch's: exact at weight 1, and -inf (not -inf + inf) between -inf and a number
+    assert tinynn.lerp(tinynn.tensor([0.1]), tinynn.tensor([0.7]), 1.0).item() == np.float32(0.7)
+    values = np.array([-np.inf, 1.0, 2.0, 3.0])
+    assert tinynn.quantile(tinynn.tensor(values), 0.3).item() == torch.quantile(torch.tensor(values), 0.3).item()

@@ -103,7 +103,9 @@ class Max(Function):
 
     def backward(self, gy):
         gy = expand_reduced(gy, self.x.shape, self.axes, self.keepdims)
-        is_max = (self.x == self.y).astype(gy.dtype)
+        xp = self.xp(self.x)
+        # a NaN is the maximum where there is one: the gradient goes to it (to them, shared)
+        is_max = ((self.x == self.y) | (xp.isnan(self.x) & xp.isnan(self.y))).astype(gy.dtype)
         ties = is_max.sum(axis=self.axes, keepdims=True)
         return (gy * is_max / ties,)
 

@@ -187,7 +187,7 @@ def test_mismatched_devices_name_both(monkeypatch):
     lambda: F.avg_pool2d(tinynn.zeros(1, 1, 2, 5), (3, 1)),
 ])
 def test_kernel_larger_than_padded_input(op):
-    with pytest.raises(ValueError, match=r"kernel size .* is larger than the padded input"):
+    with pytest.raises(ValueError, match=r"kernel.* is larger than the padded input"):
         op()
 
 

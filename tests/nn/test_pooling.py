@@ -114,8 +114,22 @@ def test_adaptive_avg_pool_matches_torch_and_gradchecks(torch, rng, output_size,
 
 
 def test_kernel_larger_than_input_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"max_pool2d: kernel size \(5, 5\) is larger than the padded input"):
+    with pytest.raises(ValueError, match=r"max_pool2d: the output would have size \(0, 0\) for input size \(3, 3\) "
+                                         r"\(kernel \(5, 5\).*the window is larger than the padded input"):
         F.max_pool2d(tinynn.zeros(1, 1, 3, 3), 5)
+
+
+def test_a_ceil_mode_window_may_reach_past_the_input_as_in_torch(torch):
+    values = np.arange(2 * 3 * 16, dtype=np.float64).reshape(2, 3, 4, 4) * 0.1
+    options = dict(kernel_size=(3, 2), stride=3, dilation=(2, 1), ceil_mode=True)  # a 5-row span over 4 rows
+    for ours, theirs in ((tinynn.nn.MaxPool2d(**options), torch.nn.MaxPool2d(**options)),
+                         (tinynn.nn.AvgPool2d((5, 2), 3, ceil_mode=True), torch.nn.AvgPool2d((5, 2), 3, ceil_mode=True))):
+        x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        out, t_out = ours(x), theirs(tx)
+        assert_close(out, t_out.detach(), rtol=1e-12, atol=1e-12)
+        out.sum().backward()
+        t_out.sum().backward()
+        assert_close(x.grad, tx.grad, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name,options", [("max_pool1d", dict(kernel_size=3, stride=2, padding=1)),

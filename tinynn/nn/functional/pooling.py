@@ -11,7 +11,7 @@ from ...tensor import Tensor
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .resampling import adaptive_average
 from .validation import (adaptive_output_size, check_float, check_ncl, check_nchw, check_non_negative, check_not_empty, check_positive,
-                         check_window_fits, ntuple, pair)
+                         ntuple, pair)
 
 
 def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -208,7 +208,7 @@ class GlobalAvgPool2d(Function):
         return (to_nchw(g),)
 
 
-def _pool_arguments(x, kernel_size, stride, padding, dilation, name):
+def _pool_arguments(x, kernel_size, stride, padding, dilation, ceil_mode, name):
     check_nchw(x, name)
     kernel = pair(kernel_size, name, "kernel_size")
     stride = kernel if stride is None else pair(stride, name, "stride")
@@ -219,7 +219,13 @@ def _pool_arguments(x, kernel_size, stride, padding, dilation, name):
     check_non_negative(padding, name, "padding")
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{name}: padding {padding} should be at most half of kernel size {kernel}")
-    check_window_fits(x, tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel)), padding, name)
+    # as PyTorch: a window may reach past the padded input (ceil_mode's last one), so long as
+    # every output size is at least 1
+    out = [pool_output_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(2)]
+    if min(out) < 1:
+        raise ValueError(f"{name}: the output would have size {tuple(out)} for input size {x.shape[2:]} (kernel "
+                         f"{kernel}, dilation {dilation}, padding {padding}, stride {stride}): the window is larger "
+                         "than the padded input")
     return kernel, stride, padding, dilation
 
 
@@ -227,7 +233,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                name="max_pool2d"):
     """Max pooling over KH x KW windows; ``stride`` defaults to ``kernel_size`` as in PyTorch. With
     ``return_indices``, also where each maximum is (for ``max_unpool2d``)."""
-    kernel, stride, padding, dilation = _pool_arguments(input, kernel_size, stride, padding, dilation, name)
+    kernel, stride, padding, dilation = _pool_arguments(input, kernel_size, stride, padding, dilation, ceil_mode, name)
     function = MaxPool2d(kernel, stride, padding, dilation, bool(ceil_mode))
     function.keep_argmax = bool(return_indices)
     output = function(input)
@@ -237,7 +243,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None, name="avg_pool2d"):
     """Average pooling over KH x KW windows; ``stride`` defaults to ``kernel_size``."""
-    kernel, stride, padding, _ = _pool_arguments(input, kernel_size, stride, padding, 1, name)
+    kernel, stride, padding, _ = _pool_arguments(input, kernel_size, stride, padding, 1, ceil_mode, name)
     if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer)) or divisor_override <= 0):
         raise ValueError(f"{name}: divisor_override must be a positive int or None, got {divisor_override!r}")
     return AvgPool2d(kernel, stride, padding, bool(ceil_mode), bool(count_include_pad), divisor_override)(input)

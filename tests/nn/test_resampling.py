@@ -199,3 +199,15 @@ def test_antialiased_resizing_matches_torch(mode, align_corners, torch):
         assert_close(single, theirs.detach().float(), rtol=1e-5, atol=1e-5, what=f"{options} float32")
     with pytest.raises(ValueError, match="antialias applies to the 'bilinear' and 'bicubic' modes"):
         F.interpolate(tinynn.tensor(x), size=(4, 4), mode="nearest", antialias=True)
+
+
+@pytest.mark.parametrize("shape, scale_factor", [((1, 2, 3), 2.3), ((1, 1, 3, 3, 2), (1.2, 2.3, 2.0))])
+def test_nearest_takes_the_scale_factor_given_outside_2d_as_torch(torch, rng, shape, scale_factor):
+    # PyTorch's 1-D and 3-D nearest take floor(i / scale_factor) even where the size is unchanged or
+    # doubles (its 2-D kernel alone takes i and i // 2 there): 3 -> 6 rows at 2.3 are 0 0 0 1 1 2
+    values = rng.standard_normal(shape)
+    y = F.interpolate(tinynn.tensor(values), scale_factor=scale_factor, mode="nearest")
+    assert_close(y, torch.nn.functional.interpolate(torch.tensor(values), scale_factor=scale_factor, mode="nearest"),
+                 rtol=0, atol=0)
+    # the gradient is this forward's (PyTorch's 1-D/3-D backward uses the sizes' ratio instead)
+    assert gradcheck(lambda x: F.interpolate(x, scale_factor=scale_factor, mode="nearest"), [leaf(values)])

@@ -59,11 +59,14 @@ def _selection(xp, indices, in_size, weights, dtype):
     return (indices[:, None] == xp.arange(in_size)[None, :]) * weights[:, None].astype(dtype)
 
 
-def nearest_matrix(xp, in_size, out_size, scale, dtype, exact=False):
+def nearest_matrix(xp, in_size, out_size, scale, dtype, exact=False, shortcut=False):
     """PyTorch's nearest: source floor(i * scale), or floor((i + 0.5) * scale) for "nearest-exact",
-    computed in float32 whatever the dtype, as PyTorch does; like PyTorch, "nearest" takes source i
-    when the size is unchanged and i // 2 when it doubles, whatever the scale factor."""
-    if not exact and out_size in (in_size, 2 * in_size):
+    computed in float32 whatever the dtype, as PyTorch does. With ``shortcut`` (PyTorch's 2-D
+    kernel, for images; not its 1-D and 3-D ones) "nearest" takes source i when the size is
+    unchanged and i // 2 when it doubles, whatever the scale factor. (PyTorch's 1-D and 3-D
+    backward take the sizes' ratio where its forward took the scale factor given; tinynn's
+    gradient is that of the forward, the transpose of this matrix.)"""
+    if shortcut and not exact and out_size in (in_size, 2 * in_size):
         source = xp.arange(out_size) // (out_size // in_size)
         return _selection(xp, source, in_size, xp.ones(out_size, dtype=dtype), dtype)
     positions = xp.arange(out_size, dtype=np.float32) + (np.float32(0.5) if exact else np.float32(0))
@@ -223,7 +226,8 @@ def _axis_matrices(input, out_sizes, scales, mode, align_corners, antialias=Fals
             build = cubic_matrix if mode == "bicubic" else linear_matrix
             matrices.append(build(xp, in_size, out_size, scale, bool(align_corners), dtype))
         else:
-            matrices.append(nearest_matrix(xp, in_size, out_size, scale, dtype, exact=mode == "nearest-exact"))
+            matrices.append(nearest_matrix(xp, in_size, out_size, scale, dtype, exact=mode == "nearest-exact",
+                                           shortcut=input.ndim == 4))
     return matrices
 
 

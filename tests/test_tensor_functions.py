@@ -409,3 +409,41 @@ def test_scans_and_quantiles_equal_numpys_for_any_shape_and_axis(shape, data):
     for method in ("linear", "lower", "higher", "nearest", "midpoint"):
         np.testing.assert_allclose(x.quantile(q, dim, interpolation=method).numpy(),
                                    np.quantile(values, q, axis=dim, method=method), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_matches_torch(torch, rng, device, reduce, include_self):
+    x, source = rng.standard_normal((2, 5, 3)), rng.standard_normal((2, 4, 3))
+    index = np.array([0, 4, 0, 2])
+    ours = [tinynn.tensor(v, device=device, requires_grad=True) for v in (x, source)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (x, source)]
+    out = ours[0].index_reduce(1, tinynn.tensor(index, device=device), ours[1], reduce, include_self=include_self)
+    t_out = theirs[0].index_reduce(1, torch.tensor(index), theirs[1], reduce, include_self=include_self)
+    assert_close(out, t_out.detach(), rtol=1e-12, atol=1e-12)
+    weights = rng.standard_normal(out.shape)
+    (out * tinynn.tensor(weights, device=device)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    for mine, its in zip(ours, theirs):
+        assert_close(mine.grad, its.grad, rtol=1e-12, atol=1e-12)
+    in_place = tinynn.tensor(x, device=device)
+    in_place.index_reduce_(1, tinynn.tensor(index, device=device), tinynn.tensor(source, device=device), reduce,
+                           include_self=include_self)
+    assert_close(in_place, t_out.detach(), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got 'sum'"):
+        tinynn.index_reduce(ours[0], 1, tinynn.tensor(index, device=device), ours[1], "sum")
+    with pytest.raises(ValueError, match="index_reduce: expected a 1-D index of source.shape\\[1\\] entries"):
+        tinynn.index_reduce(ours[0], 1, tinynn.tensor(index[:3], device=device), ours[1], reduce)
+
+
+def test_nonzero_static_and_the_real_tensor_identities(torch):
+    values = [[0, 1], [2, 0]]
+    for size in (1, 2, 4):
+        np.testing.assert_array_equal(tinynn.nonzero_static(tinynn.tensor(values), size=size, fill_value=-7).numpy(),
+                                      torch.nonzero_static(torch.tensor(values), size=size, fill_value=-7).numpy())
+    x = tinynn.tensor([1.0, -2.0])
+    assert x.conj() is x and x.resolve_conj() is x and x.real is x and tinynn.real(x) is x
+    assert not x.is_conj() and not tinynn.is_neg(x)
+    with pytest.raises(TypeError, match="imag: tinynn has no complex tensors, and this one is float32"):
+        tinynn.imag(x)
+    assert [t.tolist() for t in tinynn.unsafe_split(tinynn.arange(5), 2)] == [[0, 1], [2, 3], [4]]

@@ -31,7 +31,8 @@ _METHODS = ("exp log log1p expm1 log2 log10 sqrt rsqrt square reciprocal abs sig
             "take_along_dim gather scatter_add index_add masked_fill softmax log_softmax relu numel clone detach "
             "allclose isclose equal add sub mul div neg asinh acosh atanh arcsinh arccosh arctanh arctan2 eq ne lt le gt "
             "ge greater greater_equal less less_equal not_equal fix svd qr adjoint is_nonzero is_complex cholesky "
-            "hardshrink floor_divide remainder fmod select bitwise_left_shift bitwise_right_shift i0 igamma igammac").split()
+            "hardshrink floor_divide remainder fmod select bitwise_left_shift bitwise_right_shift i0 igamma igammac conj conj_physical resolve_conj resolve_neg is_conj is_neg "
+            "unsafe_chunk unsafe_split unsafe_split_with_sizes").split()
 globals().update({name: _method(name) for name in _METHODS})
 # the functions of tinynn/tensor_functions.py, as torch.<name>(input, ...)
 _COMPOSED = BUILT_FROM_OPS + ["var_mean", "std_mean", "block_diag", "vander", "cartesian_prod", "combinations",
@@ -347,6 +348,14 @@ def lu_solve(b, LU_data, LU_pivots):
     return solve_from_factors(LU_data, LU_pivots, b)
 
 
+def real(input):
+    return input.real
+
+
+def imag(input):
+    return input.imag
+
+
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 
 __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
@@ -355,5 +364,5 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "cholesky_solve", "cholesky_inverse",
-                      "triangular_solve", "lu", "lu_unpack", "lu_solve", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
+                      "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
                       "polygamma", "mvlgamma", "sgn", "positive", "absolute", "t", "pow"] + _COMPOSED

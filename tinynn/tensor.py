@@ -843,6 +843,15 @@ class Tensor:
             start += size
         return tuple(pieces)
 
+    def unsafe_split(self, split_size, dim=0):
+        return self.split(split_size, dim)
+
+    def unsafe_chunk(self, chunks, dim=0):
+        return self.chunk(chunks, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        return self.split(list(split_sizes), dim)
+
     def chunk(self, chunks, dim=0):
         """At most ``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
         return self.split(-(-self.shape[dim] // chunks), dim)
@@ -1257,6 +1266,26 @@ class Tensor:
 
     def is_complex(self):
         return self.dtype.kind == "c"
+
+    # Real tensors only: conjugation is the identity, and there is no lazy conjugate or negative bit
+    def conj(self):
+        return self
+
+    conj_physical = resolve_conj = resolve_neg = conj
+
+    def is_conj(self):
+        return False
+
+    is_neg = is_conj
+
+    @property
+    def real(self):
+        """The tensor itself (for a real tensor, as PyTorch)."""
+        return self
+
+    @property
+    def imag(self):
+        raise TypeError(f"imag: tinynn has no complex tensors, and this one is {self.dtype}")
 
     def is_nonzero(self):
         if self.numel() != 1:
@@ -1850,10 +1879,10 @@ def from_numpy(array):
 BUILT_FROM_OPS = ("cumprod cummax cummin logcumsumexp diff lerp hypot logaddexp logaddexp2 xlogy xlog1py logit sinc "
                   "fmod remainder frac float_power deg2rad rad2deg heaviside clamp_min clamp_max aminmax nansum "
                   "nanmean kthvalue quantile nanquantile cov corrcoef renorm kron rot90 diag_embed diagflat scatter "
-                  "scatter_reduce index_fill index_copy masked_scatter histc histogram addmm addmv addr baddbmm addbmm "
+                  "scatter_reduce index_reduce index_fill index_copy masked_scatter histc histogram addmm addmv addr baddbmm addbmm "
                   "addcmul addcdiv unflatten unfold sum_to_size take ravel copysign ldexp frexp signbit isneginf "
                   "isposinf nextafter logical_and logical_or logical_xor logical_not bitwise_and bitwise_or "
-                  "bitwise_xor bitwise_not gcd lcm isreal nonzero argwhere index_put tensor_split hsplit vsplit dsplit "
+                  "bitwise_xor bitwise_not gcd lcm isreal nonzero nonzero_static argwhere index_put tensor_split hsplit vsplit dsplit "
                   "broadcast_to slice_scatter select_scatter diagonal_scatter put exp2 fmax fmin inner vdot dist "
                   "cross fliplr flipud msort nanmedian unique_consecutive split_with_sizes narrow_copy angle "
                   "mode").split()
@@ -1863,7 +1892,7 @@ BUILT_FROM_OPS = ("cumprod cummax cummin logcumsumexp diff lerp hypot logaddexp 
 IN_PLACE = ("abs exp expm1 log log1p log2 log10 sqrt rsqrt square reciprocal neg sin cos tan asin acos atan sinh cosh "
             "tanh sigmoid relu erf erfc erfinv lgamma digamma i0 igamma igammac floor ceil round trunc frac sign nan_to_num clamp_min "
             "clamp_max lerp pow fmod remainder hypot xlogy logit sinc copysign ldexp addcmul addcdiv addmm addmv addr "
-            "baddbmm addbmm index_fill index_copy index_add index_put masked_scatter scatter scatter_add "
+            "baddbmm addbmm index_fill index_copy index_add index_reduce index_put masked_scatter scatter scatter_add "
             "scatter_reduce logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor "
             "bitwise_not gcd lcm float_power deg2rad rad2deg logaddexp atan2 polygamma mvlgamma asinh acosh atanh "
             "arcsin arccos arctan arcsinh arccosh arctanh arctan2 absolute negative multiply divide subtract "

@@ -606,6 +606,23 @@ def _scatter_product(x, dim, index, src):
     return products.reshape(x.shape)
 
 
+def index_reduce(x, dim, index, source, reduce, *, include_self=True):
+    """A copy of x where each slice ``index[i]`` along ``dim`` becomes the "prod", "mean", "amax"
+    or "amin" of the source slices ``i`` sent there (and of x's slice, with ``include_self``):
+    ``scatter_reduce`` with the index spread over the other axes, as ``index_add`` is ``scatter_add``."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+    dim %= x.ndim
+    xp = _xp(x)
+    index = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    if index.ndim != 1 or source.ndim != x.ndim or len(index) != source.shape[dim] or \
+            source.shape[:dim] + source.shape[dim + 1:] != x.shape[:dim] + x.shape[dim + 1:]:
+        raise ValueError(f"index_reduce: expected a 1-D index of source.shape[{dim}] entries and source of x's shape "
+                         f"{x.shape} but along dim {dim}, got index of shape {index.shape} and source {source.shape}")
+    positions = xp.broadcast_to(index.reshape((-1,) + (1,) * (x.ndim - dim - 1)), source.shape).astype(np.int64)
+    return scatter_reduce(x, dim, _constant(positions), source, reduce, include_self=include_self)
+
+
 def index_fill(x, dim, index, value):
     """A copy of x with the slices at ``index`` along ``dim`` set to ``value``."""
     dim %= x.ndim
@@ -950,6 +967,17 @@ def nonzero(x, *, as_tuple=False):
     if as_tuple:
         return tuple(_constant(axis.astype(np.int64)) for axis in found)
     return _constant(_xp(x).stack(found, axis=1).astype(np.int64))
+
+
+def nonzero_static(x, *, size, fill_value=-1):
+    """``nonzero`` cut or padded to exactly ``size`` rows (padding rows all ``fill_value``), so the
+    result's shape does not depend on the values."""
+    found = nonzero(x).data
+    xp = _xp(x)
+    padded = xp.full((size, x.ndim), fill_value, dtype=np.int64)
+    count = min(size, found.shape[0])
+    padded[:count] = found[:count]
+    return _constant(padded)
 
 
 def argwhere(x):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinynn
-from tinynn.autograd import gradcheck
+from tinynn.autograd import gradcheck, gradgradcheck
 from tinynn.nn import functional as F
 from helpers import assert_close, leaf, to_torch
 
@@ -61,9 +61,49 @@ def test_an_affine_transform_is_learned_through_grid_sample(rng):
     np.testing.assert_allclose(theta.numpy(), target_theta.numpy(), atol=0.02)
 
 
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode, shape", [("bicubic", (2, 3, 5, 6)), ("bilinear", (2, 2, 3, 4, 5)),
+                                         ("nearest", (2, 2, 3, 4, 5))])
+def test_bicubic_and_volumes_match_torch(torch, rng, device, mode, shape, padding_mode, align_corners):
+    # bicubic applies the padding to each of its 16 taps, as PyTorch; volumes sample trilinearly
+    spatial = len(shape) - 2
+    image = leaf(rng.standard_normal(shape), device=device)
+    grid = leaf(rng.uniform(-1.2, 1.2, (2, 3, 2, 4, 3)[:spatial + 1] + (spatial,)) * 1.5, device=device)
+    t_image, t_grid = to_torch(torch, image, True), to_torch(torch, grid, True)
+    ours = F.grid_sample(image, grid, mode, padding_mode, align_corners)
+    theirs = torch.nn.functional.grid_sample(t_image, t_grid, mode, padding_mode, align_corners)
+    assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    grad = rng.standard_normal(ours.shape)
+    ours.backward(tinynn.tensor(grad, device=device))
+    theirs.backward(torch.tensor(grad))
+    assert_close(image.grad, t_image.grad, rtol=1e-10, atol=1e-12, what="image grad")
+    if mode != "nearest":
+        assert_close(grid.grad, t_grid.grad, rtol=1e-9, atol=1e-11, what="grid grad")
+    if mode == "bicubic" and device == "cpu":
+        positions = leaf(rng.uniform(-0.8, 0.8, (2, 2, 3, 2)), device=device)
+        assert gradgradcheck(lambda i, g: F.grid_sample(i, g, mode, padding_mode, align_corners), [image, positions],
+                             fast_mode=True)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_of_volumes_matches_torch(torch, rng, device, align_corners):
+    theta = leaf(rng.standard_normal((2, 3, 4)), device=device)
+    t_theta = to_torch(torch, theta, True)
+    ours = F.affine_grid(theta, (2, 3, 4, 5, 6), align_corners)
+    theirs = torch.nn.functional.affine_grid(t_theta, (2, 3, 4, 5, 6), align_corners)
+    assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    grad = rng.standard_normal(ours.shape)
+    ours.backward(tinynn.tensor(grad, device=device))
+    theirs.backward(torch.tensor(grad))
+    assert_close(theta.grad, t_theta.grad, rtol=1e-10, atol=1e-12)
+
+
 def test_grid_sample_checks_its_arguments():
     with pytest.raises(ValueError, match=r"expected \(N, C, H, W\) input and an \(N, OH, OW, 2\) grid"):
         F.grid_sample(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 4, 4, 3))
+    with pytest.raises(ValueError, match="mode 'bicubic' takes 4-D"):
+        F.grid_sample(tinynn.zeros(1, 1, 2, 4, 4), tinynn.zeros(1, 2, 4, 4, 3), mode="bicubic")
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         F.grid_sample(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 4, 4, 2), padding_mode="mirror")
     with pytest.raises(ValueError, match=r"expected theta of shape \(2, 2, 3\)"):

@@ -55,8 +55,10 @@ def test_pad_errors_are_clear():
         F.pad(tinynn.zeros(4), (1, 1), "reflect")
     with pytest.raises(ValueError, match="mode must be one of"):
         F.pad(x, (1, 1), "mirror")
-    with pytest.raises(ValueError, match=r"expected non-negative \(before, after\) int pairs"):
+    with pytest.raises(ValueError, match=r"expected \(before, after\) int pairs for at most 3 axes"):
         F.pad(x, (1, 1, 1))
+    with pytest.raises(ValueError, match=r"padding \(-3, -2\) leaves a negative size for axis 2 of size 4"):
+        F.pad(x, (-3, -2))
     with pytest.raises(ValueError, match="value is only used with mode 'constant'"):
         F.pad(x, (1, 1), "replicate", value=3.0)
     with pytest.raises(ValueError, match="padding_mode must be one of"):
@@ -90,3 +92,17 @@ def test_pixel_shuffle_and_unshuffle_match_torch_and_invert_each_other(torch, rn
         F.pixel_shuffle(tinynn.zeros(1, 5, 2, 2), 2)
     with pytest.raises(ValueError, match="must be divisible by 2"):
         F.pixel_unshuffle(tinynn.zeros(1, 1, 3, 4), 2)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("amounts", [(-1, 2), (2, -1), (-2, -1), (3, -2, -1, 1)])
+def test_negative_padding_crops_as_torch(torch, rng, device, mode, amounts):
+    # PyTorch crops after padding, but for "circular" before it (its wrap-around comes from what is kept)
+    values = rng.standard_normal((2, 3, 5, 6)[:2 + len(amounts) // 2])
+    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
+    out, t_out = F.pad(x, amounts, mode), torch.nn.functional.pad(tx, amounts, mode)
+    assert_close(out, t_out.detach(), rtol=0, atol=0)
+    weights = rng.standard_normal(out.shape)
+    (out * tinynn.tensor(weights, device=device)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-12, atol=1e-12)

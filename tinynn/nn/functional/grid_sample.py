@@ -19,11 +19,14 @@ edges, half a pixel further out; then clamped, as PyTorch does). Backward:
     the padding's map (0 where clamped, -1 where reflected an odd number of times).
 "nearest" reads the nearest pixel; its gradient reaches the image only (not the positions).
 """
+import itertools
+
 import numpy as np
 
 from ... import backend
 from ...autograd import Function
 from ...tensor import Tensor
+from .resampling import cubic_weights
 from .validation import check_float
 
 PADDING_MODES = ("zeros", "border", "reflection")
@@ -160,28 +163,110 @@ class GridSample(Function):
         return g_image, g_grid
 
 
+def _tap_coordinate(tap, size, padding_mode, align_corners, xp):
+    """PyTorch's ``compute_coordinates`` for one integer tap of the bicubic kernel: moved into the
+    image by the padding mode (then truncated, as PyTorch's cast), and whether it is inside."""
+    if padding_mode != "zeros":
+        tap = _pad_coordinate(tap.astype(np.float64), size, padding_mode, align_corners, xp)[0]
+    tap = xp.trunc(tap).astype(np.int64)
+    return xp.clip(tap, 0, size - 1), (tap >= 0) & (tap < size)
+
+
+def _taps(input, grid, mode, padding_mode, align_corners):
+    """The taps each output reads, as [(indices per spatial axis, weight)]: weights are Tensors,
+    recorded functions of the grid (the indices are constants), 0 for a tap outside the input."""
+    xp = Function.xp(input.data)
+    spatial = input.shape[2:]
+    # grid's last axis is (x, y[, z]): x runs along the last spatial axis
+    pixels = [_unnormalise(grid[..., len(spatial) - 1 - axis], size, align_corners)[0]
+              for axis, size in enumerate(spatial)]
+    if mode == "bicubic":
+        per_axis = []
+        for pixel, size in zip(pixels, spatial):
+            floor = xp.floor(pixel.data)
+            taps = []
+            for k, weight in enumerate(cubic_weights(pixel - Tensor._from_op(floor, False))):
+                index, inside = _tap_coordinate(floor + (k - 1), size, padding_mode, align_corners, xp)
+                taps.append((index, weight * Tensor._from_op(inside.astype(input.dtype), False)))
+            per_axis.append(taps)
+    else:
+        per_axis = []
+        for pixel, size in zip(pixels, spatial):
+            if padding_mode != "zeros":
+                padded, slope = _pad_coordinate(pixel.data, size, padding_mode, align_corners, xp)
+                pixel = pixel * Tensor._from_op(slope, False) + Tensor._from_op(padded - slope * pixel.data, False)
+            if mode == "nearest":
+                index = xp.rint(pixel.data).astype(np.int64)
+                candidates = [(index, Tensor._from_op(xp.ones(index.shape, dtype=input.dtype), False))]
+            else:
+                floor = xp.floor(pixel.data)
+                fraction = pixel - Tensor._from_op(floor, False)
+                candidates = [(floor.astype(np.int64), 1 - fraction), (floor.astype(np.int64) + 1, fraction)]
+            taps = []
+            for index, weight in candidates:
+                inside = (index >= 0) & (index < size)
+                taps.append((xp.clip(index, 0, size - 1), weight * Tensor._from_op(inside.astype(input.dtype), False)))
+            per_axis.append(taps)
+    combined = []
+    for choice in itertools.product(*per_axis):
+        weight = choice[0][1]
+        for _, axis_weight in choice[1:]:
+            weight = weight * axis_weight
+        combined.append((tuple(index for index, _ in choice), weight))
+    return combined
+
+
+def _sampled_by_taps(input, grid, mode, padding_mode, align_corners):
+    """grid_sample as recorded ops (gathers times weights), for "bicubic" and for volumes: the
+    gradients, to every order, come from autograd."""
+    xp = Function.xp(input.data)
+    batch = xp.arange(input.shape[0]).reshape((-1,) + (1,) * (grid.ndim - 2))
+    total = None
+    for indices, weight in _taps(input, grid, mode, padding_mode, align_corners):
+        values = input[(batch, slice(None)) + indices]  # (N, *out, C)
+        term = values * weight.unsqueeze(-1)
+        total = term if total is None else total + term
+    return total.movedim(-1, 1)
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
-    """Sample (N, C, H, W) ``input`` at the normalised positions ``grid`` (N, OH, OW, 2), as PyTorch's
-    ``F.grid_sample`` (modes "bilinear" and "nearest"; padding "zeros", "border" and "reflection")."""
+    """Sample ``input`` (N, C, H, W) at the normalised positions ``grid`` (N, OH, OW, 2), or a volume
+    (N, C, D, H, W) at (N, OD, OH, OW, 3), as PyTorch's ``F.grid_sample``: modes "bilinear"
+    (trilinear for volumes), "nearest" and, for images, "bicubic" (Keys' kernel, a = -0.75, the
+    padding applied to each of the 16 taps, as PyTorch); padding "zeros", "border", "reflection"."""
     check_float(input, "grid_sample")
     check_float(grid, "grid_sample", "grid")
-    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise ValueError(f"grid_sample: expected (N, C, H, W) input and an (N, OH, OW, 2) grid, got {input.shape} "
-                         f"and {grid.shape}")
-    if mode not in ("bilinear", "nearest"):
-        raise ValueError(f"grid_sample: mode must be 'bilinear' or 'nearest', got {mode!r}")
+    spatial = input.ndim - 2
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim or grid.shape[-1] != spatial or \
+            grid.shape[0] != input.shape[0]:
+        raise ValueError(f"grid_sample: expected (N, C, H, W) input and an (N, OH, OW, 2) grid, or (N, C, D, H, W) "
+                         f"input and an (N, OD, OH, OW, 3) grid, got {input.shape} and {grid.shape}")
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"grid_sample: mode must be 'bilinear', 'nearest' or 'bicubic', got {mode!r}")
+    if mode == "bicubic" and spatial == 3:
+        raise ValueError("grid_sample: mode 'bicubic' takes 4-D (N, C, H, W) input only (as PyTorch)")
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"grid_sample: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
-    return GridSample(mode, padding_mode, bool(align_corners))(input, grid.astype(input.dtype))
+    grid = grid.astype(input.dtype)
+    if mode == "bicubic" or spatial == 3:
+        return _sampled_by_taps(input, grid, mode, padding_mode, bool(align_corners))
+    return GridSample(mode, padding_mode, bool(align_corners))(input, grid)
 
 
 def affine_grid(theta, size, align_corners=False):
     """Sampling positions (N, H, W, 2) of the affine maps ``theta`` (N, 2, 3) applied to the normalised
-    coordinates of an output of ``size`` (N, C, H, W): grid[n, i, j] = theta[n] @ (x_j, y_i, 1)."""
+    coordinates of an output of ``size`` (N, C, H, W): grid[n, i, j] = theta[n] @ (x_j, y_i, 1); or,
+    for volumes, (N, D, H, W, 3) from theta (N, 3, 4) and size (N, C, D, H, W):
+    grid[n, k, i, j] = theta[n] @ (x_j, y_i, z_k, 1)."""
     check_float(theta, "affine_grid", "theta")
-    n, _, h, w = size
-    if theta.shape != (n, 2, 3):
-        raise ValueError(f"affine_grid: expected theta of shape ({n}, 2, 3) for size {tuple(size)}, got {theta.shape}")
+    size = tuple(size)
+    if len(size) not in (4, 5):
+        raise ValueError(f"affine_grid: size must be (N, C, H, W) or (N, C, D, H, W), got {size}")
+    n, spatial = size[0], size[2:]
+    dims = len(spatial)
+    if theta.shape != (n, dims, dims + 1):
+        raise ValueError(f"affine_grid: expected theta of shape ({n}, {dims}, {dims + 1}) for size {size}, got "
+                         f"{theta.shape}")
     xp = backend.get_array_module(theta.data)
 
     def positions(count):
@@ -189,6 +274,6 @@ def affine_grid(theta, size, align_corners=False):
             return xp.linspace(-1.0, 1.0, count) if count > 1 else xp.zeros(1)
         return (2 * xp.arange(count) + 1) / count - 1
 
-    ys, xs = xp.meshgrid(positions(h), positions(w), indexing="ij")
-    base = xp.stack([xs, ys, xp.ones_like(xs)], axis=-1).reshape(1, h * w, 3).astype(theta.dtype)
-    return (Tensor(base) @ theta.transpose(1, 2)).reshape(n, h, w, 2)
+    axes = list(xp.meshgrid(*(positions(count) for count in spatial), indexing="ij"))  # (z,) y, x
+    base = xp.stack(axes[::-1] + [xp.ones_like(axes[0])], axis=-1).reshape(1, -1, dims + 1).astype(theta.dtype)
+    return (Tensor(base) @ theta.transpose(1, 2)).reshape((n,) + spatial + (dims,))

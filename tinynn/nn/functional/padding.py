@@ -11,6 +11,8 @@ position i counted from the first padded value (i = -before ... n + after - 1), 
 
 Each is a copy along one axis by an index map, ``Take``; constant padding is ``ops.shape.Pad``.
 """
+import numpy as np
+
 from ...autograd import Function
 from ...ops.shape import Pad
 from .validation import check_tensor
@@ -58,13 +60,16 @@ def pad(input, pad, mode="constant", value=None):
     """Pad the trailing axes of ``input``: ``pad`` = (before, after) for the last axis, then for the
     one before it, ... (PyTorch's order). ``mode``: "constant" (with ``value``, default 0),
     "reflect", "replicate" or "circular"; the last three pad 1 to 3 trailing axes of an input with at
-    least one more axis (a batch or channel axis), as PyTorch."""
+    least one more axis (a batch or channel axis), as PyTorch. A negative amount crops instead, as in
+    PyTorch: after padding, or for "circular" before it (so the wrap-around comes from what is kept)."""
     check_tensor(input, "pad")
     pad = tuple(pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim or not all(isinstance(p, int) and p >= 0 for p in pad):
-        raise ValueError(f"pad: expected non-negative (before, after) int pairs for at most {input.ndim} axes, got {pad}")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim or not all(isinstance(p, (int, np.integer)) for p in pad):
+        raise ValueError(f"pad: expected (before, after) int pairs for at most {input.ndim} axes, got {pad}")
     if mode not in MODES:
         raise ValueError(f"pad: mode must be one of {MODES}, got {mode!r}")
+    if any(p < 0 for p in pad):
+        return _cropped_and_padded(input, pad, mode, value)
     axes = len(pad) // 2
     widths = [(0, 0)] * (input.ndim - axes) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(axes))]
     if mode == "constant":
@@ -88,6 +93,27 @@ def pad(input, pad, mode="constant", value=None):
         if before or after:
             out = Take(axis, _index_map(xp, mode, length, before, after))(out)
     return out
+
+
+def _cropped_and_padded(input, amounts, mode, value):
+    """``pad`` with its negative amounts as crops: circular crops first, the other modes pad first."""
+    axes = len(amounts) // 2
+    pairs = {input.ndim - 1 - i: amounts[2 * i:2 * i + 2] for i in range(axes)}
+    for axis, (before, after) in pairs.items():
+        if input.shape[axis] + before + after < 0:
+            raise ValueError(f"pad: padding {(before, after)} leaves a negative size for axis {axis} of size "
+                             f"{input.shape[axis]} (input shape {input.shape})")
+
+    def cropped(x):
+        index = [slice(None)] * x.ndim
+        for axis, (before, after) in pairs.items():
+            index[axis] = slice(max(-before, 0), x.shape[axis] - max(-after, 0))
+        return x[tuple(index)]
+
+    padding_only = tuple(max(amount, 0) for amount in amounts)
+    if mode == "circular":
+        return pad(cropped(input), padding_only, mode)
+    return cropped(pad(input, padding_only, mode, value))
 
 
 def pixel_shuffle(input, upscale_factor):

@@ -94,27 +94,32 @@ def linear_matrix(xp, in_size, out_size, scale, align_corners, dtype):
 CUBIC_A = -0.75  # PyTorch's (and OpenCV's) choice for Keys' cubic convolution kernel
 
 
+def cubic_weights(t):
+    """Keys' kernel K at the distances 1 + t, t, 1 - t, 2 - t of the four taps floor(s) - 1 ...
+    floor(s) + 2 from a source position s with t = s - floor(s) (arrays or Tensors):
+    K(x) = (a + 2)|x|^3 - (a + 3)|x|^2 + 1 for |x| <= 1, a|x|^3 - 5a|x|^2 + 8a|x| - 4a for 1 < |x| < 2."""
+    a = CUBIC_A
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
 def cubic_matrix(xp, in_size, out_size, scale, align_corners, dtype):
     """PyTorch's bicubic weights (``get_cubic_upsample_coefficients``): for the source position s,
-    t = s - floor(s), the rows floor(s) - 1 ... floor(s) + 2 (clamped into the input) get
-    K(1 + t), K(t), K(1 - t), K(2 - t), with K(x) = (a + 2)|x|^3 - (a + 3)|x|^2 + 1 for |x| <= 1
-    and a|x|^3 - 5a|x|^2 + 8a|x| - 4a for 1 < |x| < 2."""
-    a = CUBIC_A
+    t = s - floor(s), the rows floor(s) - 1 ... floor(s) + 2 (clamped into the input) get the
+    weights of ``cubic_weights``."""
     positions = xp.arange(out_size, dtype=dtype)
     if align_corners:
         source = positions * dtype.type(scale)
     else:  # not clamped at 0, unlike linear: the cubic taps reach past the edge anyway
         source = (positions + dtype.type(0.5)) * dtype.type(scale) - dtype.type(0.5)
     floor = xp.floor(source)
-    t = source - floor
-
-    def near(x):  # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):  # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    weights = cubic_weights(source - floor)
     start = floor.astype(np.int64) - 1
     return sum(_selection(xp, xp.clip(start + k, 0, in_size - 1), in_size, weight.astype(dtype), dtype)
                for k, weight in enumerate(weights))

@@ -15,6 +15,7 @@ PROBS = RNG.random((2, 3)) * 0.8 + 0.1
 WEIGHTS = RNG.random((2, 4)) + 0.1
 CONCENTRATION, RATE = RNG.random((2, 3)) * 3 + 0.5, RNG.random((2, 3)) + 0.5
 TRIL = np.tril(RNG.standard_normal((2, 3, 3)), -1) + np.eye(3) * (RNG.random((2, 1, 3)) + 0.5)
+FACTOR = RNG.standard_normal((2, 3, 2)) * 0.7
 
 # name: (class name, keyword arguments as arrays (differentiable), extra keywords, methods to compare)
 CASES = {
@@ -58,12 +59,26 @@ CASES = {
                                                              TRIL @ TRIL.swapaxes(-1, -2)}, {}, ()),
     "MultivariateNormal precision": ("MultivariateNormal", {"loc": LOC, "precision_matrix":
                                                             TRIL @ TRIL.swapaxes(-1, -2)}, {}, ()),
+    "LowRankMultivariateNormal": ("LowRankMultivariateNormal", {"loc": LOC, "cov_factor": FACTOR, "cov_diag": SCALE},
+                                  {}, ("mode",)),
+    "InverseGamma": ("InverseGamma", {"concentration": CONCENTRATION + 2.5, "rate": RATE}, {}, ("mode",)),
+    "Kumaraswamy": ("Kumaraswamy", {"concentration1": CONCENTRATION + 0.5, "concentration0": RATE * 2}, {},
+                    ("mode", "cdf", "icdf")),
+    "FisherSnedecor": ("FisherSnedecor", {"df1": CONCENTRATION * 2 + 2.5, "df2": RATE * 5 + 5}, {}, ("mode",)),
+    # both sides of PyTorch's Taylor region (0.499, 0.501] about 1/2
+    "ContinuousBernoulli probs": ("ContinuousBernoulli", {"probs": np.array([[0.2, 0.4995, 0.5], [0.7, 0.9, 0.5008]])},
+                                  {}, ("cdf", "icdf")),
+    "ContinuousBernoulli logits": ("ContinuousBernoulli", {"logits": LOC}, {}, ("cdf",)),
+    "LogisticNormal": ("LogisticNormal", {"loc": LOC, "scale": SCALE}, {}, ()),
+    "OneHotCategoricalStraightThrough": ("OneHotCategoricalStraightThrough", {"logits": LOC}, {}, ("mode",)),
 }
-NO_ENTROPY = {"Poisson", "Binomial", "NegativeBinomial probs", "NegativeBinomial logits",  # PyTorch has none either
+NO_ENTROPY = {"Poisson", "Binomial", "NegativeBinomial probs", "NegativeBinomial logits", "FisherSnedecor",
+              "LogisticNormal",  # PyTorch has none either
               # PyTorch's takes lgamma(n + 1) of an integer tensor, in float32 (1e-7 off): checked by enumeration below
               "Multinomial probs", "Multinomial logits"} | {name for name in CASES if "Relaxed" in name}
 DISCRETE_MEAN_NAN = {"Categorical probs", "Categorical logits"}
-RELAXED = {name for name in CASES if "Relaxed" in name}  # no moments in closed form: see test_relaxed_draws_...
+# no moments in closed form (for the relaxed ones see test_relaxed_draws_...)
+RELAXED = {name for name in CASES if "Relaxed" in name} | {"LogisticNormal"}
 NO_MOMENTS = {"Cauchy", "HalfCauchy", "Pareto heavy"}  # no mean (NaN or inf) and no finite variance
 
 
@@ -124,7 +139,10 @@ KL_PAIRS = [("Normal", "Normal"), ("LogNormal", "LogNormal"), ("Exponential", "E
             ("Cauchy", "Cauchy"), ("Gumbel", "Gumbel"), ("HalfNormal", "HalfNormal"),
             ("Geometric probs", "Geometric logits"),
             ("Pareto", "Pareto"),  # q's support starts above p's: inf
-            ("Pareto", "Pareto lower")]
+            ("Pareto", "Pareto lower"),
+            ("LowRankMultivariateNormal", "LowRankMultivariateNormal"),
+            ("LowRankMultivariateNormal", "MultivariateNormal scale_tril"),
+            ("MultivariateNormal covariance", "LowRankMultivariateNormal")]
 
 
 def shifted(library, name, device=None):
@@ -137,7 +155,7 @@ def shifted(library, name, device=None):
             return value + 0.4 * uneven[:value.shape[-1]] if value.shape[-1] <= 3 else value + 0.4
         if key == "probs":
             return value * 0.6 + 0.1 * uneven[:value.shape[-1]] if value.shape[-1] <= 3 else value * np.linspace(1, 2, 4)
-        if key in ("scale_tril", "covariance_matrix"):
+        if key in ("scale_tril", "covariance_matrix", "cov_factor"):
             return value * 1.3
         return value * uneven[:value.shape[-1]]
     moved = {key: move(key, value) for key, value in arrays.items()}
@@ -437,3 +455,25 @@ def test_gamma_and_chi2_cdf_match_torch_with_gradients_in_rate_and_value(torch, 
     chi2 = D.Chi2(tinynn.tensor(concentration * 2, device=device)).cdf(tinynn.tensor(values, device=device))
     assert_close(chi2, torch.distributions.Chi2(torch.tensor(concentration * 2)).cdf(torch.tensor(values)), rtol=1e-10,
                  atol=1e-12, what="Chi2 cdf")
+
+
+def test_constraints_check_as_torchs(torch, rng):
+    # (PyTorch's positive_semidefinite checks only symmetry when a batch holds an asymmetric matrix:
+    # it is compared on symmetric ones)
+    C, TC = D.constraints, torch.distributions.constraints
+    matrices = np.stack([np.eye(3), [[1.0, 0, 0], [0.6, 0.8, 0], [0, 0.6, 0.8]], [[1.0, 2, 0], [2, 1, 0], [0, 0, 1]],
+                         [[2.0, 1, 0], [1, 2, 0], [0, 0, 1e-9]]])
+    vectors = np.array([[0.5, 1.0, 2.0], [0.0, 1.0, 3.0], [-1.0, 2.0, 5.0]])
+    pairs = [(C.lower_triangular, TC.lower_triangular, matrices), (C.corr_cholesky, TC.corr_cholesky, matrices),
+             (C.symmetric, TC.symmetric, matrices), (C.positive_semidefinite, TC.positive_semidefinite, matrices[[0, 2, 3]]),
+             (C.square, TC.square, matrices), (C.positive_integer, TC.positive_integer, vectors),
+             (C.greater_than(0.5), TC.greater_than(0.5), vectors), (C.greater_than_eq(0.5), TC.greater_than_eq(0.5), vectors),
+             (C.less_than(2.0), TC.less_than(2.0), vectors), (C.half_open_interval(0.0, 2.0), TC.half_open_interval(0.0, 2.0),
+                                                               vectors),
+             (C.independent(C.positive, 1), TC.independent(TC.positive, 1), vectors),
+             (C.multinomial(4), TC.multinomial(4), vectors),
+             (C.cat([C.positive, C.real], 1, [1, 2]), TC.cat([TC.positive, TC.real], 1, [1, 2]), vectors),
+             (C.stack([C.positive, C.real, C.nonnegative], 1), TC.stack([TC.positive, TC.real, TC.nonnegative], 1), vectors)]
+    for ours, theirs, values in pairs:
+        np.testing.assert_array_equal(ours.check(values), theirs.check(torch.tensor(values)).numpy(), err_msg=repr(ours))
+        assert ours.event_dim == theirs.event_dim, repr(ours)

@@ -96,3 +96,95 @@ def test_bad_transforms_are_clear_errors():
     squashed = D.TransformedDistribution(D.Normal(0.0, 1.0), D.TanhTransform())
     with pytest.raises(ValueError, match=r"expected value .* Interval\(lower_bound=-1.0, upper_bound=1.0\)"):
         squashed.log_prob(tinynn.tensor([1.5]))
+
+
+# transforms of vectors and matrices: (make from a library's distributions module, input shape)
+VECTOR_TRANSFORMS = {
+    "stick breaking": (lambda L: L.StickBreakingTransform(), (3, 4)),
+    "corr cholesky": (lambda L: L.CorrCholeskyTransform(), (2, 6)),
+    "reshape": (lambda L: L.ReshapeTransform((2, 3), (3, 2)), (4, 2, 3)),
+    "independent exp": (lambda L: L.IndependentTransform(L.ExpTransform(), 1), (3, 4)),
+    "cat": (lambda L: L.CatTransform([L.ExpTransform(), L.AffineTransform(1.0, 2.0)], dim=-1, lengths=[2, 3]), (4, 5)),
+    "stack": (lambda L: L.StackTransform([L.ExpTransform(), L.TanhTransform()], dim=1), (4, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(VECTOR_TRANSFORMS))
+def test_vector_transforms_match_torch(name, torch, rng, device):
+    make, shape = VECTOR_TRANSFORMS[name]
+    values = rng.standard_normal(shape) * 0.8
+    ours, theirs = make(D), make(torch.distributions)
+    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = ours(x), theirs(tx)
+    assert_close(y, ty.detach(), rtol=1e-12, atol=1e-12, what="forward")
+    assert ours.forward_shape(shape) == tuple(theirs.forward_shape(torch.Size(shape)))
+    assert ours.inverse_shape(y.shape) == tuple(theirs.inverse_shape(ty.shape))
+    assert_close(ours.inv(y), values, rtol=1e-9, atol=1e-10, what="inverse")
+    log_det, t_log_det = ours.log_abs_det_jacobian(x, y), theirs.log_abs_det_jacobian(tx, ty)
+    assert_close(log_det, t_log_det.detach(), rtol=1e-10, atol=1e-12, what="log |det J|")
+    (y.sum() + log_det.sum()).backward()
+    (ty.sum() + t_log_det.sum()).backward()
+    assert_close(x.grad, tx.grad, rtol=1e-9, atol=1e-11, what="gradient")
+    assert bool(ours.codomain.check(y.detach().numpy()).all())
+
+
+def test_matrix_transforms_match_torch_and_the_cholesky_log_det_is_the_jacobians(torch, rng):
+    values = rng.standard_normal((2, 3, 3))
+    for name in ("LowerCholeskyTransform", "PositiveDefiniteTransform", "SoftmaxTransform", "AbsTransform"):
+        ours, theirs = getattr(D, name)(), getattr(torch.distributions.transforms, name)()
+        y, ty = ours(tinynn.tensor(values)), theirs(torch.tensor(values))
+        assert_close(y, ty, rtol=1e-12, atol=1e-12, what=name)
+        if ours.bijective:
+            assert_close(ours.inv(y), theirs.inv(ty), rtol=1e-9, atol=1e-10, what=f"{name} inverse")
+    # LowerCholesky's log |det J| (PyTorch has none): the Jacobian of the lower triangle's entries
+    rows, columns = np.tril_indices(3)
+    transform = D.LowerCholeskyTransform()
+
+    def free_map(entries):
+        matrix = np.zeros((3, 3))
+        matrix[rows, columns] = entries
+        return transform(tinynn.tensor(matrix)).numpy()[rows, columns]
+    point, h = values[0][rows, columns], 1e-6
+    jacobian = np.stack([(free_map(point + h * e) - free_map(point - h * e)) / (2 * h) for e in np.eye(len(point))], 1)
+    x = np.zeros((3, 3))
+    x[rows, columns] = point
+    expected = np.log(abs(np.linalg.det(jacobian)))
+    assert transform.log_abs_det_jacobian(tinynn.tensor(x), transform(tinynn.tensor(x))).item() == \
+        pytest.approx(expected, rel=1e-7)
+
+
+def test_cumulative_distribution_and_abs_transforms(torch, rng):
+    normal = D.Normal(tinynn.tensor([0.5]), tinynn.tensor([2.0]))
+    t_normal = torch.distributions.Normal(torch.tensor([0.5]), torch.tensor([2.0]))
+    ours, theirs = D.CumulativeDistributionTransform(normal), torch.distributions.CumulativeDistributionTransform(t_normal)
+    x = rng.standard_normal(5).astype(np.float32)
+    y, ty = ours(tinynn.tensor(x)), theirs(torch.tensor(x))
+    assert_close(y, ty, rtol=1e-6, atol=1e-7)
+    assert_close(ours.inv(y), x, rtol=1e-5, atol=1e-5)
+    assert_close(ours.log_abs_det_jacobian(tinynn.tensor(x), y), theirs.log_abs_det_jacobian(torch.tensor(x), ty),
+                 rtol=1e-6, atol=1e-7)
+    folded = D.TransformedDistribution(D.Normal(tinynn.tensor(0.0), tinynn.tensor(1.0)), [D.AbsTransform()])
+    assert (folded.sample((20,)).numpy() >= 0).all()
+
+
+def test_generalized_pareto_matches_torch(torch, rng, device):
+    # PyTorch's GeneralizedPareto works in float32 only (its isclose against a float32 zero)
+    params = {"loc": rng.standard_normal(3), "scale": rng.random(3) + 0.5, "concentration": np.array([0.3, -0.2, 0.0])}
+    ours = {k: tinynn.tensor(v.astype(np.float32), device=device, requires_grad=True) for k, v in params.items()}
+    theirs = {k: torch.tensor(v.astype(np.float32), requires_grad=True) for k, v in params.items()}
+    p, tp = D.GeneralizedPareto(**ours), torch.distributions.GeneralizedPareto(**theirs)
+    torch.manual_seed(0)
+    values = tp.sample((4,))
+    quantiles = np.linspace(0.1, 0.9, 4, dtype=np.float32).reshape(4, 1)
+    pairs = [(p.log_prob(tinynn.tensor(values.numpy(), device=device)), tp.log_prob(values)),
+             (p.cdf(tinynn.tensor(values.numpy(), device=device)), tp.cdf(values)),
+             (p.icdf(tinynn.tensor(quantiles, device=device)), tp.icdf(torch.tensor(quantiles))),
+             (p.mean, tp.mean), (p.variance, tp.variance), (p.entropy(), tp.entropy())]
+    for mine, its in pairs:
+        assert_close(mine, its.detach(), rtol=2e-5, atol=2e-6)
+    sum(mine.sum() for mine, _ in pairs[:3]).backward()
+    sum(its.sum() for _, its in pairs[:3]).backward()
+    for key in params:
+        assert_close(ours[key].grad, theirs[key].grad, rtol=1e-4, atol=1e-4, what=f"d/d{key}")
+    draws = D.GeneralizedPareto(*(tinynn.tensor(v) for v in params.values())).sample((2000,)).numpy()
+    assert (draws >= params["loc"] - 1e-9).all() and (draws[:, 1] <= params["loc"][1] + params["scale"][1] / 0.2).all()

@@ -5,25 +5,31 @@ differentiable ops, so gradients with respect to the parameters come from autogr
 from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .binomial import Binomial
-from .categorical import Categorical, OneHotCategorical
+from .categorical import Categorical, OneHotCategorical, OneHotCategoricalStraightThrough
+from .continuous_bernoulli import ContinuousBernoulli
 from .counts import Multinomial, NegativeBinomial
 from .distribution import Distribution
 from .exponential import Exponential
-from .gamma import Beta, Chi2, Dirichlet, Gamma
+from .gamma import Beta, Chi2, Dirichlet, FisherSnedecor, Gamma
 from .geometric import Geometric
 from .heavy_tailed import Cauchy, Gumbel, HalfNormal, StudentT
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .mixture import MixtureSameFamily
+from .low_rank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal
 from .normal import LogNormal, Normal
 from .poisson import Poisson
-from .positive import HalfCauchy, Pareto, Weibull
+from .positive import GeneralizedPareto, HalfCauchy, Pareto, Weibull
 from .relaxed import ExpRelaxedCategorical, LogitRelaxedBernoulli, RelaxedBernoulli, RelaxedOneHotCategorical
 from .transformed import TransformedDistribution
-from .transforms import (AffineTransform, ComposeTransform, ExpTransform, PowerTransform, SigmoidTransform,
-                         SoftplusTransform, TanhTransform, Transform)
+from .transformed_families import InverseGamma, Kumaraswamy, LogisticNormal
+from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTransform, CorrCholeskyTransform,
+                         CumulativeDistributionTransform, ExpTransform, IndependentTransform, LowerCholeskyTransform,
+                         PositiveDefiniteTransform, PowerTransform, ReshapeTransform, SigmoidTransform,
+                         SoftmaxTransform, SoftplusTransform, StackTransform, StickBreakingTransform, TanhTransform,
+                         Transform)
 from .uniform import Uniform
 from .von_mises import VonMises
 
@@ -33,4 +39,8 @@ __all__ = ["Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Lap
            "LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical", "VonMises",
            "kl_divergence", "register_kl", "constraints", "TransformedDistribution", "Transform", "ExpTransform",
            "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform", "PowerTransform",
-           "ComposeTransform", "transforms"]
+           "ComposeTransform", "transforms", "InverseGamma", "Kumaraswamy", "LogisticNormal", "FisherSnedecor",
+           "GeneralizedPareto", "ContinuousBernoulli", "OneHotCategoricalStraightThrough", "LowRankMultivariateNormal",
+           "AbsTransform", "CatTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform",
+           "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform", "ReshapeTransform",
+           "SoftmaxTransform", "StackTransform", "StickBreakingTransform"]

@@ -143,3 +143,16 @@ class OneHotCategorical(CategoricalParameters, Distribution):
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A one-hot categorical whose ``rsample`` passes gradients straight through (Bengio et al.,
+    2013): the value is a one-hot draw, its gradient that of the probabilities,
+    draw + (probs - probs.detach())."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()):
+        draws = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return draws + (probs - probs.detach())

@@ -46,6 +46,83 @@ positive_definite = Constraint(
     lambda xp, x: (x == x.swapaxes(-1, -2)).all((-2, -1)) & (xp.linalg.eigvalsh(x) > 0).all(-1), event_dim=2)
 
 
+lower_triangular = Constraint("LowerTriangular()", lambda xp, x: (xp.triu(x, 1) == 0).all((-2, -1)), event_dim=2)
+square = Constraint("Square()", lambda xp, x: xp.full(x.shape[:-2], x.shape[-1] == x.shape[-2], dtype=bool), event_dim=2)
+symmetric = Constraint("Symmetric()", lambda xp, x: xp.isclose(x, x.swapaxes(-1, -2), atol=1e-6).all((-2, -1)),
+                       event_dim=2)
+positive_semidefinite = Constraint(
+    "PositiveSemidefinite()",
+    lambda xp, x: xp.isclose(x, x.swapaxes(-1, -2), atol=1e-6).all((-2, -1)) & (xp.linalg.eigvalsh(x) >= 0).all(-1),
+    event_dim=2)
+positive_integer = Constraint("IntegerGreaterThan(lower_bound=1)", lambda xp, x: (x >= 1) & (x == xp.floor(x)),
+                              is_discrete=True)
+
+
+def _unit_rows(xp, x):
+    tolerance = float(np.finfo(x.dtype).eps) * x.shape[-1] * 10
+    return (xp.abs(xp.sqrt((x * x).sum(-1)) - 1) <= tolerance).all(-1)
+
+
+corr_cholesky = Constraint("CorrCholesky()", lambda xp, x: lower_cholesky.check(x) & _unit_rows(xp, x), event_dim=2)
+
+
+def greater_than(lower_bound):
+    return Constraint(f"GreaterThan(lower_bound={lower_bound})", lambda xp, x: x > lower_bound)
+
+
+def greater_than_eq(lower_bound):
+    return Constraint(f"GreaterThanEq(lower_bound={lower_bound})", lambda xp, x: x >= lower_bound)
+
+
+def less_than(upper_bound):
+    return Constraint(f"LessThan(upper_bound={upper_bound})", lambda xp, x: x < upper_bound)
+
+
+def half_open_interval(lower_bound, upper_bound):
+    return Constraint(f"HalfOpenInterval(lower_bound={lower_bound}, upper_bound={upper_bound})",
+                      lambda xp, x: (x >= lower_bound) & (x < upper_bound))
+
+
+def multinomial(upper_bound):
+    """Non-negative counts summing to at most ``upper_bound`` (PyTorch's weaker check)."""
+    return Constraint(f"Multinomial(upper_bound={upper_bound})",
+                      lambda xp, x: (x >= 0).all(-1) & (x.sum(-1) <= upper_bound), event_dim=1, is_discrete=True)
+
+
+def independent(base_constraint, reinterpreted_batch_ndims):
+    """``base_constraint`` over events of ``reinterpreted_batch_ndims`` more dimensions: all of an
+    event's values must satisfy it."""
+    axes = tuple(range(-reinterpreted_batch_ndims, 0))
+
+    def check(xp, x):
+        satisfied = base_constraint.check(x)
+        return satisfied.all(axes) if reinterpreted_batch_ndims else satisfied
+    return Constraint(f"IndependentConstraint({base_constraint!r}, {reinterpreted_batch_ndims})", check,
+                      base_constraint.event_dim + reinterpreted_batch_ndims, base_constraint.is_discrete)
+
+
+def cat(constraints, dim=0, lengths=None):
+    """Each of ``constraints`` on its slice (of ``lengths``, 1 each by default) along ``dim``."""
+    lengths = list(lengths) if lengths is not None else [1] * len(constraints)
+
+    def check(xp, x):
+        axis, start, parts = dim % x.ndim, 0, []
+        for constraint, length in zip(constraints, lengths):
+            parts.append(constraint.check(xp.take(x, xp.arange(start, start + length), axis=axis)))
+            start += length
+        return xp.concatenate(parts, axis=axis)
+    return Constraint("_Cat()", check, max(c.event_dim for c in constraints))
+
+
+def stack(constraints, dim=0):
+    """Each of ``constraints`` on its slice (one index) along ``dim``."""
+    def check(xp, x):
+        axis = dim % x.ndim
+        return xp.stack([constraint.check(xp.take(x, i, axis=axis)) for i, constraint in enumerate(constraints)],
+                        axis=axis)
+    return Constraint("_Stack()", check, max(c.event_dim for c in constraints))
+
+
 def integer_interval(low, high):
     return Constraint(f"IntegerInterval(lower_bound={low}, upper_bound={high})",
                       lambda xp, x: (x >= low) & (x <= high) & (x == xp.floor(x)), is_discrete=True)

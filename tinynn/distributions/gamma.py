@@ -23,6 +23,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..ops.gamma import polygamma_values
+from ..tensor import where
 from ..tensor_functions import xlogy
 from . import constraints
 from .distribution import Distribution, broadcast_all
@@ -204,3 +205,47 @@ class Dirichlet(Distribution):
     def variance(self):
         total = self.concentration.sum(-1, keepdim=True)
         return self.concentration * (total - self.concentration) / (total ** 2 * (total + 1))
+
+
+class FisherSnedecor(Distribution):
+    """F(d1, d2), the ratio (X1 / d1) / (X2 / d2) of chi-squared variables with d1 and d2 degrees
+    of freedom:  log p(x) = lgamma((d1+d2)/2) - lgamma(d1/2) - lgamma(d2/2) + (d1/2) log(d1/d2)
+    + (d1/2 - 1) log x - ((d1+d2)/2) log(1 + (d1/d2) x). rsample: the ratio of Gamma(d/2, d/2)
+    draws (reparameterised). Mean d2 / (d2 - 2) for d2 > 2, mode (d1 - 2) d2 / (d1 (d2 + 2)) for
+    d1 > 2, variance 2 d2^2 (d1 + d2 - 2) / (d1 (d2 - 2)^2 (d2 - 4)) for d2 > 4 (NaN otherwise)."""
+
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, df1, df2, validate_args=True):
+        self.df1, self.df2 = broadcast_all(df1, df2)
+        super().__init__(self.df1.shape, (), validate_args)
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        tiny = float(np.finfo(self.df1.dtype).tiny)
+        numerator = standard_gamma(self, self.df1 * 0.5, shape) / (self.df1 * 0.5)
+        denominator = standard_gamma(self, self.df2 * 0.5, shape) / (self.df2 * 0.5)
+        return (numerator / denominator.clip(tiny, None)).clip(tiny, None)
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        half1, half2, ratio = self.df1 * 0.5, self.df2 * 0.5, self.df1 / self.df2
+        normaliser = (half1 + half2).lgamma() - half1.lgamma() - half2.lgamma()
+        return normaliser + half1 * ratio.log() + (half1 - 1) * value.log() - (half1 + half2) * (ratio * value).log1p()
+
+    @property
+    def mean(self):
+        d2 = self.df2
+        return where((d2 > 2).data, d2 / (d2 - 2), float("nan"))
+
+    @property
+    def mode(self):
+        d1, d2 = self.df1, self.df2
+        return where((d1 > 2).data, (d1 - 2) / d1 * d2 / (d2 + 2), float("nan"))
+
+    @property
+    def variance(self):
+        d1, d2 = self.df1, self.df2
+        return where((d2 > 4).data, 2 * d2 ** 2 * (d1 + d2 - 2) / (d1 * (d2 - 2) ** 2 * (d2 - 4)), float("nan"))

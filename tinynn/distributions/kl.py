@@ -12,6 +12,7 @@ from .geometric import Geometric
 from .heavy_tailed import EULER_GAMMA, Cauchy, Gumbel, HalfNormal
 from .independent import Independent
 from .laplace import Laplace
+from .low_rank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal
 from .normal import LogNormal, Normal
 from .poisson import Poisson
@@ -176,3 +177,19 @@ def _pareto_pareto(p, q):
 @register_kl(Geometric, Geometric)
 def _geometric_geometric(p, q):
     return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+def _as_full_normal(distribution):
+    """A LowRankMultivariateNormal as the MultivariateNormal it is (its covariance written out)."""
+    if isinstance(distribution, LowRankMultivariateNormal):
+        return MultivariateNormal(distribution.loc, covariance_matrix=distribution.covariance_matrix,
+                                  validate_args=False)
+    return distribution
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _low_rank_normal(p, q):
+    """The multivariate normals' KL, with each low-rank covariance written out (k x k)."""
+    return _mvn_mvn(_as_full_normal(p), _as_full_normal(q))

@@ -1,5 +1,5 @@
-"""Distributions of positive quantities with closed-form quantiles: the half-Cauchy, Pareto and
-Weibull distributions. Each draws by its inverse CDF (or a transform of an exponential draw), so
+"""Distributions of positive quantities with closed-form quantiles: the half-Cauchy, Pareto,
+generalized Pareto and Weibull distributions. Each draws by its inverse CDF (or a transform of an exponential draw), so
 ``rsample`` is differentiable in the parameters."""
 import math
 
@@ -145,3 +145,76 @@ class Weibull(Distribution):
     def variance(self):
         k = self.concentration
         return self.scale ** 2 * ((1 + 2 / k).lgamma().exp() - (1 + 1 / k).lgamma().exp() ** 2)
+
+
+class GeneralizedPareto(Distribution):
+    """The excesses over a threshold ``loc`` (extreme-value theory), with z = (x - loc) / scale and
+    concentration (shape) xi:
+        log p(x) = -log scale - (1 + 1/xi) log(1 + xi z)  (xi != 0),   -log scale - z  (xi = 0),
+        survival S = (1 + xi z)^(-1/xi)  (or e^-z),   icdf(u) = loc + scale ((1 - u)^(-xi) - 1) / xi.
+    Support [loc, inf) for xi >= 0, [loc, loc - scale / xi] for xi < 0. Mean loc + scale / (1 - xi)
+    for xi < 1, variance scale^2 / ((1 - xi)^2 (1 - 2 xi)) for xi < 1/2 (NaN otherwise); mode loc;
+    entropy log scale + xi + 1. rsample by the inverse CDF."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive, "concentration": constraints.real}
+    has_rsample = True
+
+    def __init__(self, loc, scale, concentration, validate_args=True):
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        super().__init__(self.loc.shape, (), validate_args)
+
+    @property
+    def support(self):
+        upper = where((self.concentration < 0).data, self.loc - self.scale / self.concentration, float("inf")).data
+        return constraints.Constraint("Interval(lower_bound=loc, upper_bound=upper)",
+                                      lambda xp, x: (x >= self.loc.data) & (x <= upper))
+
+    def _safe_concentration(self):
+        """xi, with 1 where xi is (about) 0, and that mask: the xi = 0 formulas are taken there."""
+        zero = (self.concentration.abs() <= 1e-8).data  # PyTorch's isclose(xi, 0)
+        return where(zero, 1.0, self.concentration), zero
+
+    def rsample(self, sample_shape=()):
+        return self.icdf(self._noise("uniform", self._extended_shape(sample_shape)))
+
+    def log_prob(self, value):
+        value = self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        xi, zero = self._safe_concentration()
+        power = 1 / xi + 1
+        tail = where((power == 0).data, power, power * (xi * z).log1p())
+        return -self.scale.log() - where(zero, z, tail)
+
+    def log_survival_function(self, value):
+        z = (value - self.loc) / self.scale
+        xi, zero = self._safe_concentration()
+        return where(zero, -z, -(xi * z).log1p() / xi)
+
+    def log_cdf(self, value):
+        return (-self.log_survival_function(value).exp()).log1p()
+
+    def cdf(self, value):
+        value = self._validate_sample(value)
+        return self.log_cdf(value).exp()
+
+    def icdf(self, value):
+        xi, zero = self._safe_concentration()
+        log_rest = (-value).log1p()
+        return where(zero, self.loc - self.scale * log_rest, self.loc + self.scale / xi * (-xi * log_rest).expm1())
+
+    @property
+    def mean(self):
+        xi = self.concentration
+        return where((xi < 1).data, self.loc + self.scale / (1 - xi), float("nan"))
+
+    @property
+    def variance(self):
+        xi = self.concentration
+        return where((xi < 0.5).data, self.scale ** 2 / ((1 - xi) ** 2 * (1 - 2 * xi)), float("nan"))
+
+    @property
+    def mode(self):
+        return self.loc * 1
+
+    def entropy(self):
+        return self.scale.log() + self.concentration + 1

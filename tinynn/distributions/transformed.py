@@ -21,13 +21,13 @@ class TransformedDistribution(Distribution):
             raise ValueError(f"TransformedDistribution: transforms must be a Transform or a list of them, got "
                              f"{transforms!r}")
         self.base_dist, self.transforms = base_distribution, transforms
-        shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
+        base_shape = tuple(base_distribution.batch_shape) + tuple(base_distribution.event_shape)
         chain = ComposeTransform(transforms)
-        event_dim = max(len(base_distribution.event_shape) + chain.codomain.event_dim - chain.domain.event_dim,
-                        chain.codomain.event_dim)
-        if len(shape) < event_dim:
-            raise ValueError(f"TransformedDistribution: the base distribution's shape {shape} has fewer than the "
-                             f"{event_dim} event dimensions the transforms need")
+        if len(base_shape) < chain.domain.event_dim:
+            raise ValueError(f"TransformedDistribution: the base distribution's shape {base_shape} has fewer than the "
+                             f"{chain.domain.event_dim} event dimensions the transforms need")
+        shape = chain.forward_shape(base_shape)  # a draw's shape after the transforms (stick breaking adds one)
+        event_dim = chain.codomain.event_dim + max(len(base_distribution.event_shape) - chain.domain.event_dim, 0)
         cut = len(shape) - event_dim
         super().__init__(shape[:cut], shape[cut:], validate_args=False)
         self._validate_args = validate_args

@@ -9,6 +9,7 @@ for a monotone scalar map. With ``cache_size=1`` a transform remembers its last 
 inverse of a value it just made is that x itself: tanh's inverse at a draw rounded to +-1 is then
 not inf (the usual way to score a squashed Gaussian's own samples).
 """
+import copy
 import math
 
 import numpy as np
@@ -68,6 +69,21 @@ class Transform:
     def log_abs_det_jacobian(self, x, y):
         raise NotImplementedError(f"{type(self).__name__}.log_abs_det_jacobian is not implemented")
 
+    def forward_shape(self, shape):
+        """The shape of f(x) for an x of ``shape`` (the same, for most transforms)."""
+        return tuple(shape)
+
+    def inverse_shape(self, shape):
+        return tuple(shape)
+
+    def with_cache(self, cache_size=1):
+        """This transform with a cache of ``cache_size`` (a copy, when that differs)."""
+        if self._cache_size == cache_size:
+            return self
+        twin = copy.copy(self)
+        twin._cache_size, twin._cached = cache_size, None
+        return twin
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -91,6 +107,12 @@ class _InverseTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         return -self._transform.log_abs_det_jacobian(y, x)
+
+    def forward_shape(self, shape):
+        return self._transform.inverse_shape(shape)
+
+    def inverse_shape(self, shape):
+        return self._transform.forward_shape(shape)
 
     def __repr__(self):
         return f"{self._transform!r}.inv"
@@ -205,6 +227,11 @@ class PowerTransform(Transform):
         super().__init__(cache_size)
         self.exponent = exponent
 
+    @property
+    def sign(self):
+        exponent = self.exponent
+        return (1 if exponent > 0 else -1) if isinstance(exponent, (int, float)) else exponent.sign()
+
     def _call(self, x):
         return x ** self.exponent
 
@@ -242,6 +269,16 @@ class ComposeTransform(Transform):
             y = part.inv(y)
         return y
 
+    def forward_shape(self, shape):
+        for part in self.parts:
+            shape = part.forward_shape(shape)
+        return tuple(shape)
+
+    def inverse_shape(self, shape):
+        for part in reversed(self.parts):
+            shape = part.inverse_shape(shape)
+        return tuple(shape)
+
     def log_abs_det_jacobian(self, x, y):
         if not self.parts:
             return x * 0
@@ -251,3 +288,51 @@ class ComposeTransform(Transform):
             total = total + sum_rightmost(part.log_abs_det_jacobian(x, after), event_dim - part.codomain.event_dim)
             x = after
         return total
+
+
+class AbsTransform(Transform):
+    """y = |x| (not invertible: the inverse gives the positive root, y itself)."""
+
+    codomain = constraints.positive
+    bijective = False
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = F(x), the CDF of ``distribution``, onto (0, 1) (its inverse the quantile function).
+    log |dy/dx| = log p(x), the density."""
+
+    codomain = constraints.unit_interval
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+
+# the transforms of vectors, matrices and shapes, in their own module, are PyTorch's transforms too
+from .vector_transforms import (CatTransform, CorrCholeskyTransform, IndependentTransform,  # noqa: E402
+                                LowerCholeskyTransform, PositiveDefiniteTransform, ReshapeTransform, SoftmaxTransform,
+                                StackTransform, StickBreakingTransform)
+
+__all__ = ["Transform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform",
+           "PowerTransform", "ComposeTransform", "AbsTransform", "CumulativeDistributionTransform", "CatTransform",
+           "CorrCholeskyTransform", "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+           "ReshapeTransform", "SoftmaxTransform", "StackTransform", "StickBreakingTransform"]

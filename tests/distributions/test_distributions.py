@@ -71,14 +71,19 @@ CASES = {
     "ContinuousBernoulli logits": ("ContinuousBernoulli", {"logits": LOC}, {}, ("cdf",)),
     "LogisticNormal": ("LogisticNormal", {"loc": LOC, "scale": SCALE}, {}, ()),
     "OneHotCategoricalStraightThrough": ("OneHotCategoricalStraightThrough", {"logits": LOC}, {}, ("mode",)),
+    "Wishart covariance": ("Wishart", {"df": np.array([4.5, 6.0]), "covariance_matrix": TRIL @ TRIL.swapaxes(-1, -2)},
+                           {}, ("mode",)),
+    "Wishart precision": ("Wishart", {"df": np.array(3.5), "precision_matrix": TRIL @ TRIL.swapaxes(-1, -2)}, {},
+                          ("mode",)),
+    "LKJCholesky": ("LKJCholesky", {"concentration": np.array([0.5, 1.0, 3.0])}, {"dim": 4}, ()),
 }
 NO_ENTROPY = {"Poisson", "Binomial", "NegativeBinomial probs", "NegativeBinomial logits", "FisherSnedecor",
-              "LogisticNormal",  # PyTorch has none either
+              "LogisticNormal", "LKJCholesky",  # PyTorch has none either
               # PyTorch's takes lgamma(n + 1) of an integer tensor, in float32 (1e-7 off): checked by enumeration below
               "Multinomial probs", "Multinomial logits"} | {name for name in CASES if "Relaxed" in name}
 DISCRETE_MEAN_NAN = {"Categorical probs", "Categorical logits"}
 # no moments in closed form (for the relaxed ones see test_relaxed_draws_...)
-RELAXED = {name for name in CASES if "Relaxed" in name} | {"LogisticNormal"}
+RELAXED = {name for name in CASES if "Relaxed" in name} | {"LogisticNormal", "LKJCholesky"}
 NO_MOMENTS = {"Cauchy", "HalfCauchy", "Pareto heavy"}  # no mean (NaN or inf) and no finite variance
 
 
@@ -477,3 +482,35 @@ def test_constraints_check_as_torchs(torch, rng):
     for ours, theirs, values in pairs:
         np.testing.assert_array_equal(ours.check(values), theirs.check(torch.tensor(values)).numpy(), err_msg=repr(ours))
         assert ours.event_dim == theirs.event_dim, repr(ours)
+
+
+def test_wishart_by_its_cholesky_factor_matches_torch_on_the_lower_triangle(torch):
+    # the factor's upper triangle is not read; PyTorch's cholesky_solve still sends it a gradient
+    values = {"df": np.array([4.5, 6.0]), "scale_tril": TRIL}
+    ours = {k: tinynn.tensor(v, requires_grad=True) for k, v in values.items()}
+    theirs = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
+    p, tp = D.Wishart(**ours), torch.distributions.Wishart(**theirs)
+    torch.manual_seed(0)
+    draws = tp.sample((3,))
+    pairs = [(p.log_prob(tinynn.tensor(draws.numpy())), tp.log_prob(draws)), (p.entropy(), tp.entropy()),
+             (p.mean, tp.mean), (p.variance, tp.variance)]
+    for mine, its in pairs:
+        assert_close(mine, its.detach(), rtol=1e-10, atol=1e-10)
+    sum(mine.sum() for mine, _ in pairs).backward()
+    sum(its.sum() for _, its in pairs).backward()
+    assert_close(ours["df"].grad, theirs["df"].grad, rtol=1e-8, atol=1e-10)
+    assert_close(np.tril(ours["scale_tril"].grad.numpy()), np.tril(theirs["scale_tril"].grad.numpy()), rtol=1e-8,
+                 atol=1e-10)
+    with pytest.raises(ValueError, match="Wishart: df must be greater than p - 1 = 2"):
+        D.Wishart(tinynn.tensor(1.5), scale_tril=tinynn.tensor(TRIL))
+
+
+def test_lkj_draws_are_correlation_factors_with_the_right_spread(torch):
+    # for LKJ(eta) in D dimensions each correlation has variance 1 / (2 eta + D - 1)
+    concentration = np.array([0.5, 1.0, 3.0])
+    draws = D.LKJCholesky(4, tinynn.tensor(concentration)).sample((20000,)).numpy()
+    assert D.constraints.corr_cholesky.check(draws).all()
+    correlations = (draws @ draws.swapaxes(-1, -2))[..., 0, 1]
+    np.testing.assert_allclose(correlations.var(0), 1 / (2 * concentration + 3), rtol=0.05)
+    with pytest.raises(ValueError, match="LKJCholesky: dim must be an integer of at least 2, got 1"):
+        D.LKJCholesky(1)

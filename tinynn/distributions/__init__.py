@@ -18,6 +18,7 @@ from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .mixture import MixtureSameFamily
 from .low_rank_multivariate_normal import LowRankMultivariateNormal
+from .matrix_distributions import LKJCholesky, Wishart
 from .multivariate_normal import MultivariateNormal
 from .normal import LogNormal, Normal
 from .poisson import Poisson
@@ -41,6 +42,7 @@ __all__ = ["Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Lap
            "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform", "PowerTransform",
            "ComposeTransform", "transforms", "InverseGamma", "Kumaraswamy", "LogisticNormal", "FisherSnedecor",
            "GeneralizedPareto", "ContinuousBernoulli", "OneHotCategoricalStraightThrough", "LowRankMultivariateNormal",
+           "Wishart", "LKJCholesky",
            "AbsTransform", "CatTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform",
            "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform", "ReshapeTransform",
            "SoftmaxTransform", "StackTransform", "StickBreakingTransform"]

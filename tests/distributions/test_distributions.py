@@ -514,3 +514,16 @@ def test_lkj_draws_are_correlation_factors_with_the_right_spread(torch):
     np.testing.assert_allclose(correlations.var(0), 1 / (2 * concentration + 3), rtol=0.05)
     with pytest.raises(ValueError, match="LKJCholesky: dim must be an integer of at least 2, got 1"):
         D.LKJCholesky(1)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_expand_adds_batch_dimensions_as_torch(name, torch):
+    ours, _ = make(tinynn, name)
+    theirs, _ = make(torch, name)
+    shape = (2,) + tuple(theirs.batch_shape)
+    ours, theirs = ours.expand(shape), theirs.expand(torch.Size(shape))
+    assert ours.batch_shape == shape and ours.event_shape == tuple(theirs.event_shape)
+    torch.manual_seed(0)
+    values = theirs.sample((3,))
+    assert_close(ours.log_prob(tinynn.tensor(values.numpy())), theirs.log_prob(values).detach(), rtol=1e-9, atol=1e-10)
+    assert ours.sample((3,)).shape == tuple(values.shape)

@@ -8,6 +8,7 @@ for a vector); ``sample(sample_shape)`` returns sample_shape + batch_shape + eve
 ``rsample`` draws by reparameterisation, x = f(parameters, noise), so gradients flow from the
 draws to the parameters (the VAE trick); ``sample`` draws without recording a graph.
 """
+import copy
 import math
 
 import numpy as np
@@ -88,6 +89,26 @@ class Distribution:
 
     def perplexity(self):
         return self.entropy().exp()
+
+    def expand(self, batch_shape):
+        """This distribution with its batch broadcast to ``batch_shape`` (new leading dimensions, or
+        dimensions of size 1 widened), as PyTorch's ``expand``: no parameter is copied. Every
+        parameter tensor and inner distribution whose shape starts with the batch shape is expanded;
+        the rest (event-only constants, transforms) broadcasts as it is."""
+        batch_shape, old = tuple(batch_shape), self._batch_shape
+        try:
+            if np.broadcast_shapes(old, batch_shape) != batch_shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{type(self).__name__}.expand: batch shape {old} does not expand to {batch_shape}") from None
+        new = copy.copy(self)
+        for name, value in self.__dict__.items():
+            if isinstance(value, Tensor) and tuple(value.shape[:len(old)]) == old and value.ndim >= len(old):
+                new.__dict__[name] = value.expand(batch_shape + tuple(value.shape[len(old):]))
+            elif isinstance(value, Distribution) and tuple(value.batch_shape[:len(old)]) == old:
+                new.__dict__[name] = value.expand(batch_shape + tuple(value.batch_shape[len(old):]))
+        new._batch_shape = batch_shape
+        return new
 
     def _validate_sample(self, value):
         """``value`` as a Tensor on the parameters' device; with validation, its shape must

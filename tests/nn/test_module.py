@@ -256,3 +256,17 @@ def test_set_submodule_type_and_to_a_dtype():
     assert model.type(np.float64)[0].weight.dtype == np.float64
     assert model.to(np.float32)[0].weight.dtype == np.float32
     assert model.to(tinynn.zeros(1, dtype=np.float64))[1][1].weight.dtype == np.float64
+
+
+def test_data_parallel_runs_its_module_and_keeps_torchs_checkpoint_layout(torch, rng):
+    theirs = torch.nn.DataParallel(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh()))
+    ours = nn.DataParallel(nn.Sequential(nn.Linear(3, 2), nn.Tanh()))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["module.0.weight", "module.0.bias"]
+    ours.load_state_dict({key: tinynn.tensor(value.numpy()) for key, value in theirs.state_dict().items()})
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_allclose(ours(tinynn.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    assert list(ours.module.state_dict()) == ["0.weight", "0.bias"]
+    with pytest.raises(TypeError, match="DataParallel: expected a tinynn.nn.Module to wrap, got function"):
+        nn.DataParallel(lambda x: x)
+    assert isinstance(nn.LSTM(2, 3), nn.RNNBase) and isinstance(nn.GRUCell(2, 3), nn.RNNCellBase)
+    assert isinstance(nn.NLLLoss2d(), nn.NLLLoss)

@@ -17,6 +17,10 @@ class NLLLoss(Module):
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
+
+class NLLLoss2d(NLLLoss):
+    """PyTorch's old name for ``NLLLoss`` on (N, C, H, W) log-probabilities (which NLLLoss takes)."""
+
 class CrossEntropyLoss(NLLLoss):
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):

@@ -39,7 +39,7 @@ class _Recurrent(Module):
 
     MODE = None  # "LSTM" or "GRU"; an Elman RNN's comes from its nonlinearity
 
-    proj_size = 0  # an LSTM's h_t may be projected to fewer features (_RecurrentLayers)
+    proj_size = 0  # an LSTM's h_t may be projected to fewer features (RNNBase)
 
     def _add_weights(self, suffix, input_size, gate_rows, bias):
         self.register_parameter("weight_ih" + suffix, Parameter(zeros(gate_rows, input_size)))
@@ -97,7 +97,10 @@ class _Recurrent(Module):
         return hx
 
 
-class _RecurrentLayers(_Recurrent):
+class RNNBase(_Recurrent):
+    """What RNN, LSTM and GRU share: stacked, optionally bidirectional layers over a sequence (the
+    cell from the subclass's MODE), as PyTorch's RNNBase."""
+
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device="cpu", dtype=None, nonlinearity="tanh"):
         super().__init__()
@@ -212,23 +215,23 @@ class _RecurrentLayers(_Recurrent):
         return text
 
 
-class RNN(_RecurrentLayers):
+class RNN(RNNBase):
     """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_(t-1) W_hh^T + b_hh) (or relu), per layer."""
 
 
-class LSTM(_RecurrentLayers):
+class LSTM(RNNBase):
     """Long short-term memory: input, forget, cell and output gates (see functional.recurrent.LSTMCell)."""
 
     MODE = "LSTM"
 
 
-class GRU(_RecurrentLayers):
+class GRU(RNNBase):
     """Gated recurrent unit: reset and update gates (see functional.recurrent.GRUCell)."""
 
     MODE = "GRU"
 
 
-class _CellModule(_Recurrent):
+class RNNCellBase(_Recurrent):
     """One time step: weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh (G*H,)."""
 
     def __init__(self, input_size, hidden_size, bias=True, device="cpu", dtype=None, nonlinearity="tanh"):
@@ -270,17 +273,17 @@ class _CellModule(_Recurrent):
         return text
 
 
-class RNNCell(_CellModule):
+class RNNCell(RNNCellBase):
     """One Elman step: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
 
 
-class LSTMCell(_CellModule):
+class LSTMCell(RNNCellBase):
     """One LSTM step: (h', c') from x and (h, c)."""
 
     MODE = "LSTM"
 
 
-class GRUCell(_CellModule):
+class GRUCell(RNNCellBase):
     """One GRU step: h' from x and h."""
 
     MODE = "GRU"

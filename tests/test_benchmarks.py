@@ -158,3 +158,15 @@ def test_inplace_benchmark_reports_times_and_the_memory_inplace_relus_save(tmp_p
     one_activation = 8 * 4 * 8 * 8 * 4 / 2 ** 20
     saved = figures["tinynn plain"]["peak_mb"] - figures["tinynn inplace"]["peak_mb"]
     assert saved >= 1.5 * one_activation
+
+
+def test_linear_cross_entropy_benchmark_reports_both_paths_and_the_memory_chunks_save(tmp_path, capsys):
+    report = tmp_path / "lce.json"
+    load_script("benchmarks/bench_linear_cross_entropy.py").main(["--batch", "1024", "--features", "8", "--classes",
+                                                                  "20000", "--rounds", "1", "--json", str(report)])
+    assert "tinynn chunked" in capsys.readouterr().out
+    figures = json.loads(report.read_text())
+    assert all(entry["ms"] > 0 for entry in figures.values())
+    # the plain pass holds (1024, 20000) float32 logits and more; a chunk, about 2^22 logits
+    logits_mb = 1024 * 20000 * 4 / 2 ** 20
+    assert figures["tinynn plain"]["peak_mb"] > 2 * logits_mb > figures["tinynn chunked"]["peak_mb"]

@@ -1,8 +1,11 @@
 """Loss modules over nn/functional/loss.py, pointwise_loss.py and margin_loss.py. A ``weight`` (or ``pos_weight``) is a
 buffer: it moves with ``.to(device)`` and is part of the ``state_dict``, as in PyTorch."""
+import math
+
 from ...tensor import Tensor
 from .. import functional as F
 from ..functional.legacy_reduction import legacy_reduction
+from .layers import Linear
 from .module import Module
 
 
@@ -196,3 +199,36 @@ class TripletMarginWithDistanceLoss(_MarginLoss):
 
 class MultiLabelMarginLoss(_MarginLoss):
     function = staticmethod(F.multilabel_margin_loss)
+
+
+class LinearCrossEntropyLoss(Module):
+    """cross_entropy(Linear(in_features, num_classes * prod(out_features))(input), target): the
+    classifier layer and its loss as one module, so ``options`` (a LinearCrossEntropyOptions) can
+    chunk the batch and never hold the logits (F.linear_cross_entropy). The layer is ``.linear``."""
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device="cpu", dtype=None,
+                 reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None):
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise ValueError(f"LinearCrossEntropyLoss: expected weight of shape ({num_classes},), got "
+                             f"{tuple(weight.shape)}")
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"LinearCrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.reduction, self.num_classes, self.out_features = reduction, num_classes, tuple(out_features)
+        self.ignore_index, self.label_smoothing, self.options = ignore_index, label_smoothing, options
+        self.linear = Linear(in_features, math.prod(self.out_features, start=num_classes), bias=bias, device=device,
+                             dtype=dtype)
+
+    def forward(self, input, target):
+        shape = (self.num_classes,) + self.out_features
+        return F.linear_cross_entropy(
+            input, self.linear.weight.reshape(shape + (self.linear.in_features,)), target,
+            linear_bias=None if self.linear.bias is None else self.linear.bias.reshape(shape), weight=self.weight,
+            reduction=self.reduction, ignore_index=self.ignore_index, label_smoothing=self.label_smoothing,
+            options=self.options)
+
+    def extra_repr(self):
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, reduction={self.reduction}, "
+                f"ignore_index={self.ignore_index}, label_smoothing={self.label_smoothing}, options={self.options}")

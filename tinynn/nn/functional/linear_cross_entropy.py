@@ -102,7 +102,9 @@ def _aspect_factor(method):
 
 class ChunkedLinearCrossEntropy(Function):
     """loss = cross_entropy(x W^T + b, targets) over chunks of rows (module docstring).
-    Shapes: x (N, D), W (C, D), b (C,) or none, targets (N,) ints -> (N,) or a scalar."""
+    Shapes: x (N, D), W (C, D), b (C,) or none, targets (N,) ints -> (N,) or a scalar.
+    With G = dL/dz = s w[t] (softmax(z) - onehot(t)) per chunk: dL/dx = G W, dL/dW = sum G^T x,
+    dL/db = sum of G's rows."""
 
     def __init__(self, targets, class_weight, ignore_index, reduction, chunk, acc_dtype):
         self.targets, self.class_weight, self.ignore_index = targets, class_weight, ignore_index

@@ -25,7 +25,11 @@ TRANSFORMS = {
 def test_transforms_match_torch(name, torch, rng, device):
     make, domain = TRANSFORMS[name]
     values = domain(rng.standard_normal((3, 4)))
-    ours, theirs = make(D), make(torch.distributions)
+    compare_with_torch(make(D), make(torch.distributions), values, torch, device)
+
+
+def compare_with_torch(ours, theirs, values, torch, device):
+    """Forward, inverse, log |det J| and the gradient of their sum; returns our y."""
     x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
     y, ty = ours(x), theirs(tx)
     assert_close(y, ty.detach(), rtol=1e-12, atol=1e-12, what="forward")
@@ -37,6 +41,7 @@ def test_transforms_match_torch(name, torch, rng, device):
     (y.sum() + log_det.sum()).backward()
     (ty.sum() + t_log_det.sum()).backward()
     assert_close(x.grad, tx.grad, rtol=1e-9, atol=1e-11, what="gradient")
+    return y
 
 
 def test_a_tanh_squashed_gaussian_matches_torch_and_scores_its_own_saturated_samples(torch, rng, device):
@@ -114,17 +119,9 @@ def test_vector_transforms_match_torch(name, torch, rng, device):
     make, shape = VECTOR_TRANSFORMS[name]
     values = rng.standard_normal(shape) * 0.8
     ours, theirs = make(D), make(torch.distributions)
-    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
-    y, ty = ours(x), theirs(tx)
-    assert_close(y, ty.detach(), rtol=1e-12, atol=1e-12, what="forward")
+    y = compare_with_torch(ours, theirs, values, torch, device)
     assert ours.forward_shape(shape) == tuple(theirs.forward_shape(torch.Size(shape)))
-    assert ours.inverse_shape(y.shape) == tuple(theirs.inverse_shape(ty.shape))
-    assert_close(ours.inv(y), values, rtol=1e-9, atol=1e-10, what="inverse")
-    log_det, t_log_det = ours.log_abs_det_jacobian(x, y), theirs.log_abs_det_jacobian(tx, ty)
-    assert_close(log_det, t_log_det.detach(), rtol=1e-10, atol=1e-12, what="log |det J|")
-    (y.sum() + log_det.sum()).backward()
-    (ty.sum() + t_log_det.sum()).backward()
-    assert_close(x.grad, tx.grad, rtol=1e-9, atol=1e-11, what="gradient")
+    assert ours.inverse_shape(y.shape) == tuple(theirs.inverse_shape(torch.Size(y.shape)))
     assert bool(ours.codomain.check(y.detach().numpy()).all())
 
 

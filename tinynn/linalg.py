@@ -158,7 +158,7 @@ def _first_indefinite_minor(xp, a):
     factorization, whose j-th pivot a_jj - sum_k<j l_jk^2 is the ratio of the j-th and (j-1)-th
     leading minors, stops at the first pivot that is not positive."""
     n = a.shape[-1]
-    work = a.reshape(-1, n, n).astype(np.float64)
+    work = a.reshape((math.prod(a.shape[:-2]), n, n)).astype(np.float64)
     lower = xp.zeros_like(work)
     info = xp.zeros(work.shape[0], dtype=np.int32)
     for j in range(n):
@@ -557,8 +557,7 @@ def cond(A, p=None):
         return matrix_norm(A, p) * matrix_norm(inv(A), p)
     from .tensor import where
 
-    identity = Tensor._from_op(xp.eye(A.shape[-1], dtype=A.dtype), False)
-    invertible = where(singular[..., None, None], identity, A)
+    invertible = _failures_set_aside(A, singular)
     return where(singular, float("inf"), matrix_norm(invertible, p) * matrix_norm(inv(invertible), p))
 
 

@@ -165,17 +165,17 @@ class Clip(Function):
         from .arithmetic import sum_to_shape
 
         inside = self.xp(gy).ones(gy.shape, dtype=bool)
+        wanted = dict(zip(self.bounds, self.needs_input_grad[1:]))  # a number's bound needs none
         grads = {}
         if self.low is not None:
             above_low = self.x >= self.low
             inside = inside & above_low
-            grads["low"] = gy * ~above_low
+            grads["low"] = sum_to_shape(gy * ~above_low, self.shapes[1]) if wanted["low"] else None
         if self.high is not None:
             below_high = self.x <= self.high
             inside = inside & below_high
-            grads["high"] = gy * ~below_high
-        outputs = [gy * inside] + [grads[name] for name in self.bounds]
-        return tuple(sum_to_shape(grad, shape) for grad, shape in zip(outputs, self.shapes))
+            grads["high"] = sum_to_shape(gy * ~below_high, self.shapes[-1]) if wanted["high"] else None
+        return (sum_to_shape(gy * inside, self.shapes[0]),) + tuple(grads[name] for name in self.bounds)
 
 
 class Maximum(Function):

@@ -16,7 +16,7 @@ from .blas import set_blas_threads
 from .parallel import get_num_threads, set_num_threads
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
-                     ones, ones_like, pad, rand, randint, randn, stack, tensor, where, zeros, zeros_like)
+                     ones, ones_like, pad, rand, randint, randn, set_printoptions, stack, tensor, where, zeros, zeros_like)
 
 cat = concat = concatenate
 memory.keep_freed_memory()
@@ -30,6 +30,7 @@ from . import amp, cuda, data, distributions, func, guard, linalg, nn, optim, sp
 from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
+from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
 
 __all__ = [
     "Tensor", "Generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
@@ -40,7 +41,8 @@ __all__ = [
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions",
     "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
-    "long", "uint8", "bool", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis",
+    "long", "uint8", "bool", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
+    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
 # dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)

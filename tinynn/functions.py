@@ -2,6 +2,7 @@
 so code written against ``torch`` reads the same with ``tinynn``. Most are the Tensor method of the
 same name (where the math and its gradient are); the rest make tensors or answer questions.
 """
+import builtins
 import collections
 
 import numpy as np
@@ -39,7 +40,7 @@ _COMPOSED = BUILT_FROM_OPS + ["var_mean", "std_mean", "block_diag", "vander", "c
                               "triu_indices", "tril_indices", "searchsorted", "bucketize", "trapezoid",
                               "cumulative_trapezoid", "tensordot", "atleast_1d", "atleast_2d", "atleast_3d", "hstack",
                               "vstack", "row_stack", "dstack", "column_stack", "broadcast_shapes", "broadcast_tensors",
-                              "isin"]
+                              "isin", "gradient"]
 globals().update({name: getattr(tensor_functions, name) for name in _COMPOSED})
 erfc, erfinv, lgamma, digamma, mvlgamma, sgn, positive, absolute, t = (
     _method(name) for name in ("erfc", "erfinv", "lgamma", "digamma", "mvlgamma", "sgn", "positive", "absolute", "t"))
@@ -348,6 +349,93 @@ def lu_solve(b, LU_data, LU_pivots):
     return solve_from_factors(LU_data, LU_pivots, b)
 
 
+def rsub(input, other, alpha=1):
+    """other - alpha * input."""
+    return input._operand(other) - input * alpha if alpha != 1 else input._operand(other) - input
+
+
+def scalar_tensor(s, dtype=None, device="cpu", requires_grad=False):
+    """A 0-d tensor of the number s (the default float dtype unless given)."""
+    return tensor(float(s), dtype=dtype or promotion.default_float(), device=device, requires_grad=requires_grad)
+
+
+def fill(input, value):
+    """A tensor of input's shape, dtype and device holding value (a number or a 0-d tensor, whose
+    gradient is the sum of the result's)."""
+    if isinstance(value, Tensor):
+        return (value.to(dtype=input.dtype) + input.detach() * 0).expand(input.shape)
+    return full(input.shape, value, dtype=input.dtype, device=input.device)
+
+
+def zero_(input):
+    return input.zero_()
+
+
+def _inclusive_range(start, end, step=1, dtype=None, device="cpu", requires_grad=False):
+    """start, start + step, ... up to and including end (PyTorch's old ``torch.range``; ``arange``
+    stops before end); the default float dtype unless given."""
+    from .tensor import arange
+
+    count = int(builtins.abs(end - start) // builtins.abs(step)) + 1 if step else 0
+    if not step or (end - start) * step < 0:
+        raise ValueError(f"range: step {step} cannot go from {start} to {end}")
+    values = arange(count, dtype=np.float64, device=device) * step + start
+    return values.to(dtype=dtype or promotion.default_float()).requires_grad_(requires_grad)
+
+
+globals()["range"] = _inclusive_range  # torch.range; bound so, this module's own code keeps builtins.range
+_inclusive_range.__name__ = _inclusive_range.__qualname__ = "range"
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """The old name of ``trapezoid``."""
+    return tensor_functions.trapezoid(y, x, dx=dx, dim=dim)
+
+
+def chain_matmul(*matrices):
+    """The product of the matrices, in the cheapest order (PyTorch's old name of linalg.multi_dot)."""
+    from .linalg import multi_dot
+
+    return multi_dot(list(matrices))
+
+
+def frobenius_norm(input, dim=(-2, -1), keepdim=False):
+    return input.norm("fro", dim, keepdim)
+
+
+def nuclear_norm(input, dim=(-2, -1), keepdim=False):
+    from .linalg import matrix_norm
+
+    return matrix_norm(input, "nuc", dim, keepdim)
+
+
+def is_same_size(input, other):
+    return input.shape == other.shape
+
+
+def is_signed(input):
+    return input.is_signed()
+
+
+def unravel_index(indices, shape):
+    """The coordinates in ``shape`` of flat ``indices``: a tuple of int64 tensors, one per axis."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    flat = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if flat.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected integer indices, got {flat.dtype}")
+    size = int(np.prod(shape))
+    if flat.size and (int(flat.min()) < -size or int(flat.max()) >= size):
+        raise ValueError(f"unravel_index: indices must lie in [-{size}, {size}) for shape {shape}")
+    xp = backend.get_array_module(flat)
+    return tuple(Tensor._from_op(axis.astype(np.int64), False) for axis in xp.unravel_index(flat % size, shape))
+
+
+def binomial(count, prob, generator=None):
+    """Draws of Binomial(count, prob), elementwise, in prob's dtype (tinynn's generator, or ``generator``)."""
+    draws = (generator or random.cpu_generator()).binomial(count.numpy().astype(np.int64), prob.numpy())
+    return Tensor._from_op(backend.to_device(draws.astype(prob.dtype), prob.device), False)
+
+
 def real(input):
     return input.real
 
@@ -355,6 +443,65 @@ def real(input):
 def imag(input):
     return input.imag
 
+
+def _functional(name):
+    def function(*args, **kwargs):
+        from .nn import functional
+
+        return getattr(functional, name)(*args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``tinynn.nn.functional.{name}``, as ``torch.{name}``."
+    return function
+
+
+# torch.<name> for these is nn.functional's (the same arguments in the same order)
+_FUNCTIONAL = ("conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d max_pool1d max_pool2d max_pool3d "
+               "avg_pool1d adaptive_avg_pool1d adaptive_max_pool1d pixel_shuffle pixel_unshuffle channel_shuffle "
+               "cosine_similarity pairwise_distance pdist prelu selu celu rrelu threshold dropout alpha_dropout "
+               "feature_alpha_dropout layer_norm group_norm rms_norm bilinear").split()
+globals().update({name: _functional(name) for name in _FUNCTIONAL})
+
+
+def constant_pad_nd(input, pad, value=0):
+    from .nn import functional
+
+    return functional.pad(input, pad, "constant", value)
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """torch.embedding's argument order (weight first; padding_idx -1 for none)."""
+    from .nn import functional
+
+    return functional.embedding(indices, weight, None if padding_idx == -1 else padding_idx,
+                                scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+# torch.<name>_(input, ...) writes input.<name>(...) into input, as the Tensor method of that name
+_IN_PLACE_FUNCTIONS = [name for name in ("abs_ acos_ acosh_ addmv_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ "
+                                         "asinh_ atan_ atanh_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ deg2rad_ "
+                                         "detach_ erf_ erfc_ exp2_ exp_ expm1_ fill_ fix_ floor_ frac_ gcd_ i0_ index_put_ "
+                                         "lcm_ ldexp_ log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ "
+                                         "rad2deg_ reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ sinc_ sinh_ sqrt_ square_ "
+                                         "tan_ tanh_ trunc_ xlogy_ selu_ celu_ rrelu_ threshold_ dropout_ "
+                                         "alpha_dropout_ feature_alpha_dropout_ conj_physical_").split()]
+_FUNCTIONAL_IN_PLACE = {"selu_", "celu_", "rrelu_", "threshold_", "dropout_", "alpha_dropout_", "feature_alpha_dropout_"}
+
+
+def _in_place_function(name):
+    if name in _FUNCTIONAL_IN_PLACE:  # nn.functional's with inplace=True
+        def function(input, *args, **kwargs):
+            from .nn import functional
+
+            return getattr(functional, name[:-1])(input, *args, **kwargs, inplace=True)
+    else:
+        def function(input, *args, **kwargs):
+            return getattr(input, name)(*args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name[:-1]}(...)`` written into input."
+    return function
+
+
+globals().update({name: _in_place_function(name) for name in _IN_PLACE_FUNCTIONS})
 
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 
@@ -364,5 +511,7 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "cholesky_solve", "cholesky_inverse",
-                      "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
+                      "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "rsub", "scalar_tensor", "fill", "zero_",
+                      "range", "trapz", "chain_matmul", "frobenius_norm", "nuclear_norm", "is_same_size", "is_signed",
+                      "unravel_index", "binomial", "constant_pad_nd", "embedding"] + _FUNCTIONAL + _IN_PLACE_FUNCTIONS + [ "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
                       "polygamma", "mvlgamma", "sgn", "positive", "absolute", "t", "pow"] + _COMPOSED

@@ -19,6 +19,27 @@ def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
 
 
+# How tensors print (``set_printoptions``): digits after the point, how many elements before a
+# summary (the first and last ``edgeitems`` of each axis), characters a line, scientific notation
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+_PRINT_PROFILES = {"default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+                   "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+                   "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80}}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """Set how tensors print, as ``torch.set_printoptions``: a ``profile`` ("default", "short",
+    "full") first, then each option given; ``sci_mode`` True/False forces scientific or fixed
+    notation, None lets NumPy choose."""
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PRINT_PROFILES)}, got {profile!r}")
+        PRINT_OPTIONS.update(_PRINT_PROFILES[profile])
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems, "linewidth": linewidth}
+    PRINT_OPTIONS.update({name: value for name, value in given.items() if value is not None})
+    PRINT_OPTIONS["sci_mode"] = sci_mode
+
+
 class Tensor:
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     _users = ()  # weak references to the recorded ops that used this tensor (see autograd/in_place.py)
@@ -114,7 +135,14 @@ class Tensor:
         return self.shape[0]
 
     def __repr__(self):
-        array = np.array2string(self.numpy(), precision=4, separator=", ", prefix="tensor(")
+        options = PRINT_OPTIONS
+        formatter = None
+        if options["sci_mode"] and self.dtype.kind == "f":
+            formatter = {"float_kind": lambda value: f"{value:.{options['precision']}e}"}
+        array = np.array2string(self.numpy(), precision=options["precision"], separator=", ", prefix="tensor(",
+                                threshold=options["threshold"], edgeitems=options["edgeitems"],
+                                max_line_width=options["linewidth"], suppress_small=options["sci_mode"] is False,
+                                formatter=formatter)
         extras = []
         if self.device != backend.CPU:
             extras.append(f"device='{self.device}'")

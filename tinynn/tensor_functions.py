@@ -121,6 +121,60 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
     return y
 
 
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """The derivative estimated from samples, one tensor per axis of ``dim`` (every axis by
+    default), as torch.gradient / numpy.gradient: second-order central differences inside; at the
+    ends one-sided differences of order ``edge_order`` (1 or 2). ``spacing``: one number for every
+    axis, one per axis, or the sample coordinates per axis (tensors, any spacing):
+        inside, with h1 = x_i - x_(i-1), h2 = x_(i+1) - x_i:
+        f'_i = (-h2/(h1 (h1+h2))) f_(i-1) + ((h2-h1)/(h1 h2)) f_i + (h1/(h2 (h1+h2))) f_(i+1)."""
+    if edge_order not in (1, 2):
+        raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+    dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = [d % input.ndim for d in dims]
+    spacings = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
+    if len(spacings) != len(dims):
+        raise ValueError(f"gradient: {len(spacings)} spacings for {len(dims)} dimensions")
+    return tuple(_axis_gradient(input, d, h, edge_order) for d, h in zip(dims, spacings))
+
+
+def _axis_gradient(f, dim, spacing, edge_order):
+    n = f.shape[dim]
+    if n < edge_order + 1:
+        raise ValueError(f"gradient: dimension {dim} has {n} samples; edge_order {edge_order} needs at least "
+                         f"{edge_order + 1}")
+    xp = _xp(f)
+    if isinstance(spacing, Tensor):  # coordinates: steps h_i = x_(i+1) - x_i
+        steps = spacing.data.astype(np.float64)
+        if steps.shape != (n,):
+            raise ValueError(f"gradient: coordinates for dimension {dim} must have shape ({n},), got {steps.shape}")
+        steps = steps[1:] - steps[:-1]
+    else:
+        steps = xp.full(n - 1, float(spacing))
+    shape = [1] * f.ndim
+
+    def along(array):  # a constant that broadcasts along dim
+        shape[dim] = array.shape[0]
+        return _constant(array.reshape(shape).astype(f.dtype))
+
+    def take(start, stop):
+        return f.narrow(dim, start, stop - start)
+
+    h1, h2 = steps[:-1], steps[1:]
+    inside = (along(-h2 / (h1 * (h1 + h2))) * take(0, n - 2) + along((h2 - h1) / (h1 * h2)) * take(1, n - 1)
+              + along(h1 / (h2 * (h1 + h2))) * take(2, n))
+    if edge_order == 1:
+        first = (take(1, 2) - take(0, 1)) / float(steps[0])
+        last = (take(n - 1, n) - take(n - 2, n - 1)) / float(steps[-1])
+    else:
+        a1, a2, b1, b2 = float(steps[0]), float(steps[1]), float(steps[-2]), float(steps[-1])
+        first = (-(2 * a1 + a2) / (a1 * (a1 + a2)) * take(0, 1) + (a1 + a2) / (a1 * a2) * take(1, 2)
+                 - a1 / (a2 * (a1 + a2)) * take(2, 3))
+        last = (b2 / (b1 * (b1 + b2)) * take(n - 3, n - 2) - (b1 + b2) / (b1 * b2) * take(n - 2, n - 1)
+                + (2 * b2 + b1) / (b2 * (b1 + b2)) * take(n - 1, n))
+    return concatenate([first, inside, last], dim)
+
+
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """The integral of y along ``dim`` by the trapezoid rule, at sample points ``x`` or spacing ``dx`` (1)."""
     return _trapezoids(y, x, dx, dim).sum(dim)

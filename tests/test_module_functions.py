@@ -1,0 +1,104 @@
+"""PyTorch's remaining module-level functions: the window functions, torch.range, unravel_index,
+gradient, rsub/fill/scalar_tensor, the old names (trapz, chain_matmul, frobenius/nuclear norms),
+nn.functional's functions under their torch.<name> (embedding with its own argument order), the
+in-place torch.<name>_ functions, and set_printoptions: each compared with PyTorch."""
+import numpy as np
+import pytest
+
+import tinynn
+from helpers import assert_close
+
+# PyTorch warns that some of its old names (the oracles here) are deprecated
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:UserWarning")
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window",
+                                  "kaiser_window"])
+@pytest.mark.parametrize("length", [0, 1, 2, 7])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_windows_match_torch(torch, name, length, periodic):
+    ours, theirs = getattr(tinynn, name)(length, periodic), getattr(torch, name)(length, periodic)
+    assert ours.dtype == np.float32
+    assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    assert_close(tinynn.hamming_window(6, True, 0.5, 0.3, dtype=tinynn.float64),
+                 torch.hamming_window(6, True, 0.5, 0.3, dtype=torch.float64), rtol=1e-12)
+
+
+def test_range_unravel_index_and_small_functions_match_torch(torch):
+    assert_close(tinynn.range(0, 1, 0.25), torch.range(0, 1, 0.25))
+    assert tinynn.range(1, 4, dtype=tinynn.int64).tolist() == [1, 2, 3, 4]
+    for ours, theirs in zip(tinynn.unravel_index(tinynn.tensor([5, 7, -1]), (3, 4)),
+                            torch.unravel_index(torch.tensor([5, 7, -1]), (3, 4))):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(ValueError, match=r"unravel_index: indices must lie in \[-12, 12\)"):
+        tinynn.unravel_index(tinynn.tensor([12]), (3, 4))
+    x = np.array([1.0, 2.0, 4.0])
+    assert_close(tinynn.rsub(tinynn.tensor(x), 5, alpha=2), torch.rsub(torch.tensor(x), 5, alpha=2))
+    assert_close(tinynn.fill(tinynn.tensor(x), 7.0), torch.fill(torch.tensor(x), 7.0))
+    assert tinynn.scalar_tensor(3).dtype == np.float32 and tinynn.scalar_tensor(3).item() == 3.0
+    assert_close(tinynn.trapz(tinynn.tensor(x)), torch.trapz(torch.tensor(x)))
+    matrices = [np.arange(6.0).reshape(2, 3), np.ones((3, 4)), np.eye(4)]
+    assert_close(tinynn.chain_matmul(*map(tinynn.tensor, matrices)), torch.chain_matmul(*map(torch.tensor, matrices)))
+    cube = np.arange(24.0).reshape(2, 3, 4)
+    assert_close(tinynn.frobenius_norm(tinynn.tensor(cube), dim=(1, 2)),
+                 torch.frobenius_norm(torch.tensor(cube), dim=(1, 2)), rtol=1e-12)
+    assert_close(tinynn.nuclear_norm(tinynn.tensor(cube[0])), torch.nuclear_norm(torch.tensor(cube[0])), rtol=1e-10)
+    assert not tinynn.is_signed(tinynn.tensor([1], dtype=tinynn.uint8)) and tinynn.is_same_size(tinynn.ones(2), tinynn.ones(2))
+    draws = tinynn.binomial(tinynn.full((4000,), 10.0), tinynn.full((4000,), 0.3)).numpy()
+    assert draws.dtype == np.float32 and abs(draws.mean() - 3.0) < 5 * np.sqrt(2.1 / 4000)
+
+
+@pytest.mark.parametrize("spacing, edge_order", [(1, 1), (2.0, 2), ("coordinates", 1), ("coordinates", 2)])
+def test_gradient_matches_torch(torch, rng, spacing, edge_order):
+    values = rng.standard_normal((5, 6))
+    if spacing == "coordinates":
+        coordinates = [np.cumsum(rng.random(5) + 0.5), np.cumsum(rng.random(6) + 0.5)]
+        ours_spacing, their_spacing = [tinynn.tensor(c) for c in coordinates], [torch.tensor(c) for c in coordinates]
+    else:
+        ours_spacing = their_spacing = spacing
+    x = tinynn.tensor(values, requires_grad=True)
+    ours = tinynn.gradient(x, spacing=ours_spacing, edge_order=edge_order)
+    theirs = torch.gradient(torch.tensor(values), spacing=their_spacing, edge_order=edge_order)
+    for mine, its in zip(ours, theirs):
+        assert_close(mine, its, rtol=1e-10, atol=1e-12)
+    (ours[0].sum() + ours[1].sum()).backward()  # a linear map of the input: its gradient exists
+    assert x.grad.shape == values.shape
+    assert_close(tinynn.gradient(x, dim=1)[0], torch.gradient(torch.tensor(values), dim=1)[0], rtol=1e-12)
+
+
+def test_functional_names_and_in_place_functions_match_torch(torch, rng):
+    image, kernel = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3))
+    assert_close(tinynn.conv2d(tinynn.tensor(image), tinynn.tensor(kernel), padding=1),
+                 torch.conv2d(torch.tensor(image), torch.tensor(kernel), padding=1), rtol=1e-10)
+    assert_close(tinynn.max_pool2d(tinynn.tensor(image), 2), torch.max_pool2d(torch.tensor(image), 2))
+    assert_close(tinynn.layer_norm(tinynn.tensor(image), (5, 5)), torch.layer_norm(torch.tensor(image), (5, 5)),
+                 rtol=1e-10, atol=1e-12)
+    assert_close(tinynn.constant_pad_nd(tinynn.tensor(image), (1, 2), 0.5),
+                 torch.constant_pad_nd(torch.tensor(image), (1, 2), 0.5))
+    weight, indices = rng.standard_normal((4, 3)), np.array([[3, 0], [1, 1]])
+    assert_close(tinynn.embedding(tinynn.tensor(weight), tinynn.tensor(indices)),
+                 torch.embedding(torch.tensor(weight), torch.tensor(indices)))
+    for name in ("relu_", "sqrt_", "exp_", "selu_", "clamp_"):
+        values = rng.random(5) + 0.1
+        ours, theirs = tinynn.tensor(values), torch.tensor(values)
+        args = (0.2, 0.7) if name == "clamp_" else ()
+        returned = getattr(tinynn, name)(ours, *args)
+        getattr(torch, name)(theirs, *args)
+        assert returned is ours
+        assert_close(ours, theirs, rtol=1e-12)
+
+
+def test_set_printoptions_changes_how_tensors_print():
+    x = tinynn.tensor([0.123456, 1234.5])
+    try:
+        tinynn.set_printoptions(precision=2)
+        assert repr(x) == "tensor([1.23e-01, 1.23e+03])"
+        tinynn.set_printoptions(sci_mode=False)
+        assert repr(x) == "tensor([   0.12, 1234.5 ])"
+        tinynn.set_printoptions(profile="full")
+        assert "..." not in repr(tinynn.arange(2000))
+        with pytest.raises(ValueError, match="set_printoptions: profile must be one of"):
+            tinynn.set_printoptions(profile="long")
+    finally:
+        tinynn.set_printoptions(profile="default")
+    assert "..." in repr(tinynn.arange(2000))

@@ -102,3 +102,20 @@ def test_set_printoptions_changes_how_tensors_print():
     finally:
         tinynn.set_printoptions(profile="default")
     assert "..." in repr(tinynn.arange(2000))
+
+
+def test_apply_and_map_call_python_per_element_as_torch(torch):
+    ours, theirs = tinynn.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0, 3.0])
+    assert ours.apply_(lambda v: v * v + 1) is ours
+    theirs.apply_(lambda v: v * v + 1)
+    assert_close(ours, theirs)
+    ours.map_(tinynn.tensor([10.0, 20.0, 30.0]), lambda a, b: a - b)
+    theirs.map_(torch.tensor([10.0, 20.0, 30.0]), lambda a, b: a - b)
+    ours.map2_(tinynn.tensor([2.0]), tinynn.tensor([1.0, 0.0, 1.0]), lambda a, b, c: a * b + c)
+    theirs.map2_(torch.tensor([2.0]), torch.tensor([1.0, 0.0, 1.0]), lambda a, b, c: a * b + c)
+    assert_close(ours, theirs)
+    rows = tinynn.zeros(2, 3)
+    rows[0].apply_(lambda v: v + 1)  # a view: the base sees it
+    np.testing.assert_array_equal(rows.numpy(), [[1, 1, 1], [0, 0, 0]])
+    with pytest.raises(RuntimeError, match="apply_: cannot call it on a tensor that requires grad"):
+        tinynn.ones(2, requires_grad=True).apply_(float)

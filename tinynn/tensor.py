@@ -226,6 +226,30 @@ class Tensor:
     def zero_(self):
         return self.fill_(0)
 
+    def apply_(self, callable):
+        """Each element replaced by ``callable(element)``, a Python call per element (as PyTorch's,
+        for the CPU and for tensors outside autograd: slow, for what no array op can say)."""
+        return self._mapped("apply_", callable)
+
+    def map_(self, tensor, callable):
+        """Each element replaced by ``callable(element, other)``, ``tensor`` broadcast to this shape."""
+        return self._mapped("map_", callable, tensor)
+
+    def map2_(self, x, y, callable):
+        """Each element replaced by ``callable(element, x_element, y_element)``."""
+        return self._mapped("map2_", callable, x, y)
+
+    def _mapped(self, name, callable, *others):
+        if self.requires_grad:
+            raise RuntimeError(f"{name}: cannot call it on a tensor that requires grad; use .detach().{name}()")
+        if self.device != backend.CPU:
+            raise RuntimeError(f"{name}: runs a Python function per element, on CPU tensors only; this one is on "
+                               f"{self.device}")
+        arrays = [np.broadcast_to(other.numpy() if isinstance(other, Tensor) else np.asarray(other), self.shape)
+                  for other in others]
+        values = [callable(*(array[index] for array in [self.data] + arrays)) for index in np.ndindex(*self.shape)]
+        return self._filled(name, np.asarray(values, dtype=self.dtype).reshape(self.shape))
+
     def _filled(self, name, array):
         """This tensor's memory filled with the constant ``array`` (drawn values), its history cut."""
         return self._in_place(name, lambda x: x._constant(array))

@@ -124,3 +124,16 @@ def test_initialisers_take_pytorchs_arguments_and_a_generator_of_their_own(torch
         again = getattr(tinynn.nn.init, name)(tinynn.empty(4, 6), *args, generator=tinynn.Generator().manual_seed(7))
         np.testing.assert_array_equal(first.numpy(), again.numpy(), err_msg=name)
     assert tinynn.nn.init.constant_(tinynn.empty(2), val=0.25).tolist() == [0.25, 0.25]
+
+
+def test_the_old_initialiser_names_warn_and_initialise():
+    weight = tinynn.zeros(4, 6)
+    with pytest.warns(FutureWarning, match="nn.init.kaiming_uniform is deprecated in favor of nn.init.kaiming_uniform_"):
+        nn.init.kaiming_uniform(weight)
+    assert weight.abs().max().item() > 0
+    with pytest.warns(FutureWarning, match="nn.utils.clip_grad_norm is deprecated"):
+        parameter = nn.Parameter(tinynn.ones(3))
+        parameter.grad = tinynn.ones(3) * 4
+        nn.utils.clip_grad_norm([parameter], 1.0)
+    np.testing.assert_allclose(np.linalg.norm(parameter.grad.numpy()), 1.0, rtol=1e-5)
+    assert isinstance(nn.utils.skip_init(nn.Linear, 3, 4), nn.Linear)

@@ -293,3 +293,45 @@ def test_adafactor_and_muon_refuse_what_they_cannot_do():
         tinynn.optim.Adafactor([tinynn.zeros(2, requires_grad=True)], foreach=True)
     with pytest.raises(ValueError, match="Adafactor: invalid hyper-parameters"):
         tinynn.optim.Adafactor([tinynn.zeros(2, requires_grad=True)], beta2_decay=0.5)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "LBFGS"])
+def test_optimizer_hooks_run_as_torchs(torch, name):
+    def record(library):
+        param = library.nn.Parameter(library.ones(3))
+        optimizer = getattr(library.optim, name)([param], lr=0.1)
+        log = []
+
+        def closure():
+            optimizer.zero_grad()
+            loss = (param * param).sum()
+            loss.backward()
+            return loss
+        pre = optimizer.register_step_pre_hook(lambda o, args, kwargs: log.append(("pre", len(args), args[0] is o)))
+        optimizer.register_step_post_hook(lambda o, args, kwargs: log.append(("post", len(args))))
+        optimizer.register_state_dict_pre_hook(lambda o: log.append(("state_dict pre",)))
+        optimizer.register_state_dict_post_hook(lambda o, state: log.append(("state_dict post", sorted(state))))
+        optimizer.register_load_state_dict_pre_hook(lambda o, state: log.append(("load pre", sorted(state))))
+        optimizer.register_load_state_dict_post_hook(lambda o: log.append(("load post",)), prepend=True)
+        optimizer.step(closure)
+        pre.remove()
+        optimizer.step(closure)
+        optimizer.load_state_dict(optimizer.state_dict())
+        return log
+    assert record(tinynn) == record(torch)
+
+
+def test_a_step_pre_hook_may_replace_the_arguments():
+    param = tinynn.nn.Parameter(tinynn.ones(2))
+    optimizer = tinynn.optim.SGD([param], lr=0.5)
+    param.grad = tinynn.ones(2)
+    calls = []
+
+    def replacement_closure():
+        calls.append(True)
+        return tinynn.tensor(3.0)
+    optimizer.register_step_pre_hook(lambda o, args, kwargs: ((o,), {"closure": replacement_closure}))
+    assert optimizer.step().item() == 3.0 and calls == [True]
+    np.testing.assert_allclose(param.detach().numpy(), [0.5, 0.5])
+    optimizer.register_state_dict_post_hook(lambda o, state: {**state, "note": "kept"})
+    assert optimizer.state_dict()["note"] == "kept"

@@ -6,6 +6,7 @@ same initial weights on CPU and GPU.
 """
 import functools
 import math
+import warnings
 
 import numpy as np
 
@@ -190,3 +191,21 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     zeroed_rows = generator.random((rows, columns)).argsort(axis=0)[:int(math.ceil(sparsity * rows))]
     values[zeroed_rows, np.arange(columns)] = 0
     return _fill(tensor, values)
+
+
+def _deprecated(initialiser):
+    """PyTorch's old name (without the trailing underscore) of an initialiser: it warns, then initialises."""
+    old_name = initialiser.__name__[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"nn.init.{old_name} is deprecated in favor of nn.init.{initialiser.__name__}", FutureWarning,
+                      stacklevel=2)
+        return initialiser(*args, **kwargs)
+    deprecated.__name__ = deprecated.__qualname__ = old_name
+    deprecated.__doc__ = f"The old name of ``{initialiser.__name__}``."
+    return deprecated
+
+
+uniform, normal, constant, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal, orthogonal, sparse, dirac, \
+    eye = (_deprecated(f) for f in (uniform_, normal_, constant_, xavier_uniform_, xavier_normal_, kaiming_uniform_,
+                                    kaiming_normal_, orthogonal_, sparse_, dirac_, eye_))

@@ -20,10 +20,12 @@ for parameters on the GPU only, as PyTorch does; on the CPU, where an operation 
 costs about a microsecond, the plain loop is as fast.
 """
 import copy
+import functools
 import itertools
 
 from .. import backend
 from ..autograd import in_place, no_grad
+from ..hooks import RemovableHandle
 from ..tensor import Tensor
 
 
@@ -33,8 +35,75 @@ def _ascent_aware(grad, group):
     return -grad if group.get("maximize") else grad
 
 
+def _with_step_hooks(step):
+    """``step`` running the optimizer's step pre-hooks (which may replace its arguments) before it
+    and its post-hooks after (once, even where a subclass's step calls the base's). As in PyTorch,
+    a hook sees ``hook(optimizer, args, kwargs)`` with the optimizer itself first in args."""
+    @functools.wraps(step)
+    def hooked(*args, **kwargs):
+        optimizer = args[0]
+        if optimizer._inside_step:
+            return step(*args, **kwargs)
+        for hook in list(optimizer._hooks["step_pre"].values()):
+            replaced = hook(optimizer, args, kwargs)
+            if replaced is not None:
+                args, kwargs = replaced
+        optimizer._inside_step = True
+        try:
+            result = step(*args, **kwargs)
+        finally:
+            optimizer._inside_step = False
+        for hook in list(optimizer._hooks["step_post"].values()):
+            hook(optimizer, args, kwargs)
+        return result
+    return hooked
+
+
 class Optimizer:
+    _inside_step = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:  # a subclass's own step gets the hooks too
+            cls.step = _with_step_hooks(cls.__dict__["step"])
+
+    def _register(self, kind, hook, prepend=False):
+        registry = self._hooks[kind]
+        handle = RemovableHandle(registry)
+        registry[handle.id] = hook
+        if prepend:  # the newest first
+            entries = list(registry.items())
+            registry.clear()
+            registry.update(entries[-1:] + entries[:-1])
+        return handle
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` before each step; it may return (args, kwargs) to use."""
+        return self._register("step_pre", hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` after each step."""
+        return self._register("step_post", hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` before ``state_dict`` makes the state."""
+        return self._register("state_dict_pre", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` after; it may return the state dict to give instead."""
+        return self._register("state_dict_post", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` before ``load_state_dict``; it may return the one to load."""
+        return self._register("load_state_dict_pre", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` after ``load_state_dict``."""
+        return self._register("load_state_dict_post", hook, prepend)
+
     def __init__(self, params, defaults):
+        self._hooks = {kind: {} for kind in ("step_pre", "step_post", "state_dict_pre", "state_dict_post",
+                                             "load_state_dict_pre", "load_state_dict_post")}
         self.defaults = dict(defaults)
         params = list(params)
         if not params:
@@ -69,6 +138,7 @@ class Optimizer:
                 elif param.grad is not None:
                     param.grad.data[...] = 0
 
+    @_with_step_hooks
     @no_grad()
     def step(self, closure=None):
         loss = None
@@ -125,7 +195,16 @@ class Optimizer:
 
     def state_dict(self):
         """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as PyTorch:
-        parameters are referred to by their position across the groups."""
+        parameters are referred to by their position across the groups (through the state-dict hooks)."""
+        for hook in list(self._hooks["state_dict_pre"].values()):
+            hook(self)
+        state_dict = self._state_dict()
+        for hook in list(self._hooks["state_dict_post"].values()):
+            returned = hook(self, state_dict)
+            state_dict = returned if returned is not None else state_dict
+        return state_dict
+
+    def _state_dict(self):
         index_of, groups = {}, []
         for group in self.param_groups:
             for param in group["params"]:
@@ -139,6 +218,15 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        """The state and the groups' settings from ``state_dict`` (through the load hooks)."""
+        for hook in list(self._hooks["load_state_dict_pre"].values()):
+            returned = hook(self, state_dict)
+            state_dict = returned if returned is not None else state_dict
+        self._load_state_dict(state_dict)
+        for hook in list(self._hooks["load_state_dict_post"].values()):
+            hook(self)
+
+    def _load_state_dict(self, state_dict):
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(f"{type(self).__name__}.load_state_dict: the state has {len(groups)} parameter groups, "

@@ -1,10 +1,11 @@
 """tinynn.func against torch.func: grad (nested: second derivatives), grad_and_value with aux,
 vjp, jvp, jacrev/jacfwd over chosen arguments, hessian, and functional_call through a MAML-style
 inner step, whose meta-gradient equals PyTorch's."""
+import numpy as np
 import pytest
 
 import tinynn
-from tinynn import func
+from tinynn import func, nn
 from helpers import assert_close
 
 
@@ -85,3 +86,21 @@ def test_misuse_is_a_clear_error():
         func.functional_call(tinynn.nn.Linear(2, 2), {"kernel": tinynn.ones(2, 2)}, (tinynn.ones(2),))
     with pytest.raises(KeyError, match=r"strict.*missing \['bias'\]"):
         func.functional_call(tinynn.nn.Linear(2, 2), {"weight": tinynn.ones(2, 2)}, (tinynn.ones(2),), strict=True)
+
+
+def test_linearize_and_stack_module_state_match_torch(torch):
+    def function(library):
+        return lambda x: (x ** 3).sin() * x.sum()
+    x = np.array([0.3, 0.7, -0.2])
+    output, jvp_fn = tinynn.func.linearize(function(tinynn), tinynn.tensor(x))
+    t_output, t_jvp_fn = torch.func.linearize(function(torch), torch.tensor(x))
+    assert_close(output, t_output)
+    for tangent in (np.array([1.0, 2.0, 0.5]), np.array([0.0, -1.0, 3.0])):
+        assert_close(jvp_fn(tinynn.tensor(tangent)), t_jvp_fn(torch.tensor(tangent)), rtol=1e-12)
+    models = [nn.Linear(3, 2) for _ in range(4)]
+    parameters, buffers = tinynn.func.stack_module_state(models)
+    assert {k: v.shape for k, v in parameters.items()} == {"weight": (4, 2, 3), "bias": (4, 2)} and buffers == {}
+    np.testing.assert_array_equal(parameters["weight"].numpy()[2], models[2].weight.numpy())
+    assert parameters["weight"].requires_grad and parameters["weight"].grad_fn is None
+    with pytest.raises(ValueError, match="stack_module_state: the models must have the same parameters"):
+        tinynn.func.stack_module_state([nn.Linear(3, 2), nn.Linear(3, 2, bias=False)])

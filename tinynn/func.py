@@ -13,7 +13,7 @@ import contextlib
 from . import backend
 from .autograd import enable_grad, functional
 from .autograd.engine import grad as autograd_grad
-from .tensor import Tensor
+from .tensor import Tensor, stack
 
 
 def _positions(argnums, count, name):
@@ -95,6 +95,34 @@ def jvp(func, primals, tangents):
     return output, forward
 
 
+def linearize(func, *primals):
+    """(func(*primals), jvp_fn) with jvp_fn(*tangents) = J tangents at the primals: the
+    derivative as a linear map, to apply to many tangents."""
+    output = func(*primals)
+
+    def jvp_fn(*tangents):
+        if len(tangents) != len(primals):
+            raise ValueError(f"linearize: jvp_fn expected {len(primals)} tangents, one per primal, got {len(tangents)}")
+        return jvp(func, primals, tangents)[1]
+    return output.detach() if hasattr(output, "detach") else output, jvp_fn
+
+
+def stack_module_state(models):
+    """(parameters, buffers) of same-shaped ``models`` stacked along a new first axis, keyed by
+    name, as PyTorch's (for functional_call over an ensemble): the parameters are new leaves."""
+    models = list(models)
+    if not models:
+        raise ValueError("stack_module_state: expected at least one model")
+    names = [name for name, _ in models[0].named_parameters()]
+    if any([name for name, _ in model.named_parameters()] != names for model in models[1:]):
+        raise ValueError("stack_module_state: the models must have the same parameters (names and order)")
+    parameters = {name: stack([dict(model.named_parameters())[name].detach() for model in models]).requires_grad_()
+                  for name in names}
+    buffers = {name: stack([dict(model.named_buffers())[name] for model in models])
+               for name, _ in models[0].named_buffers()}
+    return parameters, buffers
+
+
 def _jacobian_transform(func, argnums, name):
     def transformed(*args):
         positions = _positions(argnums, len(args), name)
@@ -169,4 +197,5 @@ def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
         return module(*args, **(kwargs or {}))
 
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call"]
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "functional_call",
+           "stack_module_state"]

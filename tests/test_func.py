@@ -104,3 +104,46 @@ def test_linearize_and_stack_module_state_match_torch(torch):
     assert parameters["weight"].requires_grad and parameters["weight"].grad_fn is None
     with pytest.raises(ValueError, match="stack_module_state: the models must have the same parameters"):
         tinynn.func.stack_module_state([nn.Linear(3, 2), nn.Linear(3, 2, bias=False)])
+
+
+def test_vmap_maps_over_dimensions_as_torchs(torch, rng):
+    x, weight = rng.standard_normal((4, 3)), rng.standard_normal((3, 2))
+
+    def per_example(library):
+        return lambda a, b: ((a @ b) ** 2).sum()
+    ours = func.vmap(per_example(tinynn), in_dims=(0, None))(tinynn.tensor(x), tinynn.tensor(weight))
+    theirs = torch.func.vmap(per_example(torch), in_dims=(0, None))(torch.tensor(x), torch.tensor(weight))
+    assert_close(ours, theirs, rtol=1e-12)
+    # per-example gradients: vmap of grad
+    ours = func.vmap(func.grad(per_example(tinynn), argnums=1), in_dims=(0, None))(tinynn.tensor(x), tinynn.tensor(weight))
+    theirs = torch.func.vmap(torch.func.grad(per_example(torch), argnums=1), in_dims=(0, None))(torch.tensor(x),
+                                                                                               torch.tensor(weight))
+    assert ours.shape == (4, 3, 2)
+    assert_close(ours, theirs, rtol=1e-12)
+    # in_dims along another axis, several outputs placed by out_dims, nested dict arguments, nesting
+    two = func.vmap(lambda a: (a @ tinynn.tensor(weight), a.sum()), in_dims=1, out_dims=(1, 0))(tinynn.tensor(x.T.copy()))
+    assert [t.shape for t in two] == [(2, 4), (4,)]
+    assert_close(two[0], (x @ weight).T, rtol=1e-12)
+    scaled = func.vmap(lambda d: d["a"] * d["b"], in_dims=({"a": 0, "b": None},))({"a": tinynn.tensor(x),
+                                                                                   "b": tinynn.tensor(2.0)})
+    assert_close(scaled, 2 * x, rtol=1e-12)
+    assert_close(tinynn.vmap(tinynn.vmap(lambda a, b: a * b))(tinynn.tensor(x), tinynn.tensor(x)), x * x, rtol=1e-12)
+    # gradients flow through the stacked results
+    leaf = tinynn.tensor(x, requires_grad=True)
+    func.vmap(lambda a: (a ** 2).sum())(leaf).sum().backward()
+    assert_close(leaf.grad, 2 * x, rtol=1e-12)
+
+
+def test_vmap_randomness_and_bad_dims():
+    x = tinynn.zeros(4, 3)
+    with pytest.raises(RuntimeError, match="vmap: the function draws random numbers; pass randomness="):
+        func.vmap(lambda a: a + tinynn.randn(3))(x)
+    same = func.vmap(lambda a: a + tinynn.randn(3), randomness="same")(x).numpy()
+    different = func.vmap(lambda a: a + tinynn.randn(3), randomness="different")(x).numpy()
+    assert np.array_equal(same[0], same[3]) and not np.array_equal(different[0], different[3])
+    with pytest.raises(ValueError, match=r"vmap: the mapped dimensions have different sizes \[3, 4\]"):
+        func.vmap(lambda a, b: a)(tinynn.zeros(4, 2), tinynn.zeros(3, 2))
+    with pytest.raises(ValueError, match="vmap: no argument is mapped"):
+        func.vmap(lambda a: a, in_dims=None)(x)
+    with pytest.raises(ValueError, match="vmap: randomness must be"):
+        func.vmap(lambda a: a, randomness="fresh")

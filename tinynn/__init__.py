@@ -32,6 +32,8 @@ from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
 
+vmap = func.vmap  # torch.vmap is torch.func.vmap
+
 __all__ = [
     "Tensor", "Generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
     "randint", "arange", "from_numpy", "matmul", "bmm", "maximum", "minimum", "where", "gather", "pad", "concatenate",
@@ -42,7 +44,7 @@ __all__ = [
     "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
     "long", "uint8", "bool", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
-    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions",
+    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
 # dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)

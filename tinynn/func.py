@@ -10,7 +10,7 @@ its result in that graph (``create_graph``).
 """
 import contextlib
 
-from . import backend
+from . import backend, random
 from .autograd import enable_grad, functional
 from .autograd.engine import grad as autograd_grad
 from .tensor import Tensor, stack
@@ -123,6 +123,97 @@ def stack_module_state(models):
     return parameters, buffers
 
 
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` mapped over a dimension of its inputs, as PyTorch's vmap: ``in_dims`` says which
+    dimension of each argument (an int, None for an argument passed whole, or a structure like the
+    argument's tuples, lists and dicts), ``out_dims`` where the mapped dimension goes in each output.
+
+    tinynn has no batching rules: the mapped function runs once per index of the mapped dimension
+    and the results are stacked (PyTorch's own fallback for ops without a rule). The result is the
+    same, gradients flow through it, and it nests; the cost is a Python call per index, so a
+    function that is already written for a batch is faster called on the batch. ``randomness``:
+    "error" (a random draw inside is an error, found by the generator's state moving), "different"
+    (each index draws its own) or "same" (each index gets the same draws). ``chunk_size`` is
+    accepted for PyTorch's signature: the indices run one at a time anyway."""
+    if randomness not in ("error", "different", "same"):
+        raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"vmap: chunk_size must be a positive int or None, got {chunk_size!r}")
+
+    def mapped(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap: in_dims has {len(dims)} entries for {len(args)} arguments")
+        sizes = {size for arg, dim in zip(args, dims) for size in _mapped_sizes(arg, dim)}
+        if not sizes:
+            raise ValueError("vmap: no argument is mapped (every in_dim is None, or no tensor is given a dimension)")
+        if len(sizes) > 1:
+            raise ValueError(f"vmap: the mapped dimensions have different sizes {sorted(sizes)}")
+        count = sizes.pop()
+        start_state = random.get_rng_state()
+        results = []
+        for index in range(count):
+            if randomness == "same":
+                random.set_rng_state(start_state)
+            before = random.get_rng_state() if randomness == "error" else None
+            results.append(func(*(_sliced(arg, dim, index) for arg, dim in zip(args, dims)), **kwargs))
+            if before is not None and _moved(before, random.get_rng_state()):
+                raise RuntimeError("vmap: the function draws random numbers; pass randomness='different' (each index "
+                                   "its own draws) or 'same' (the same draws for every index)")
+        return _stacked(results, out_dims)
+    return mapped
+
+
+
+def _mapped_sizes(value, dim):
+    if dim is None:
+        return []
+    if isinstance(value, Tensor):
+        if not isinstance(dim, int):
+            raise ValueError(f"vmap: a tensor's in_dim must be an int or None, got {dim!r}")
+        if not -value.ndim <= dim < value.ndim:
+            raise ValueError(f"vmap: in_dim {dim} is out of range for a tensor of shape {value.shape}")
+        return [value.shape[dim]]
+    if isinstance(value, (tuple, list)):
+        parts = dim if isinstance(dim, (tuple, list)) else [dim] * len(value)
+        return [size for part, part_dim in zip(value, parts) for size in _mapped_sizes(part, part_dim)]
+    if isinstance(value, dict):
+        parts = dim if isinstance(dim, dict) else {key: dim for key in value}
+        return [size for key in value for size in _mapped_sizes(value[key], parts[key])]
+    raise ValueError(f"vmap: in_dim {dim!r} given for a {type(value).__name__}, which has no dimension to map")
+
+
+def _sliced(value, dim, index):
+    if dim is None:
+        return value
+    if isinstance(value, Tensor):
+        return value.select(dim, index)
+    if isinstance(value, (tuple, list)):
+        parts = dim if isinstance(dim, (tuple, list)) else [dim] * len(value)
+        return type(value)(_sliced(part, part_dim, index) for part, part_dim in zip(value, parts))
+    parts = dim if isinstance(dim, dict) else {key: dim for key in value}
+    return {key: _sliced(part, parts[key], index) for key, part in value.items()}
+
+
+def _moved(before, after):
+    return before["cpu"] != after["cpu"] or len(before["gpu_draws"]) != len(after["gpu_draws"])
+
+
+def _stacked(results, out_dims):
+    first = results[0]
+    if isinstance(first, Tensor):
+        if not isinstance(out_dims, int):
+            raise ValueError(f"vmap: one output, so out_dims must be an int, got {out_dims!r}")
+        return stack(results, out_dims)
+    if isinstance(first, (tuple, list)):
+        dims = out_dims if isinstance(out_dims, (tuple, list)) else [out_dims] * len(first)
+        return type(first)(_stacked([result[i] for result in results], dims[i]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {key: _stacked([result[key] for result in results], out_dims) for key in first}
+    raise ValueError(f"vmap: the function must return tensors (or tuples, lists, dicts of them), got "
+                     f"{type(first).__name__}")
+
+
 def _jacobian_transform(func, argnums, name):
     def transformed(*args):
         positions = _positions(argnums, len(args), name)
@@ -197,5 +288,5 @@ def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
         return module(*args, **(kwargs or {}))
 
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "functional_call",
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "vmap", "jacrev", "jacfwd", "hessian", "functional_call",
            "stack_module_state"]

@@ -504,12 +504,13 @@ def _in_place_function(name):
 globals().update({name: _in_place_function(name) for name in _IN_PLACE_FUNCTIONS})
 
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
+is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 
 __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
                       "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
-                      "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "einsum",
+                      "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "cholesky_solve", "cholesky_inverse",
                       "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "rsub", "scalar_tensor", "fill", "zero_",
                       "range", "trapz", "chain_matmul", "frobenius_norm", "nuclear_norm", "is_same_size", "is_signed",

@@ -244,3 +244,21 @@ def test_an_infinite_single_value_output_starts_from_one(torch):
         (gx,) = tinynn.autograd.grad(ours.exp().sum(), ours)
     theirs.exp().sum().backward()
     assert np.isinf(gx.numpy()[0]) and np.isinf(theirs.grad.numpy()[0])
+
+
+def test_grad_modes_as_bare_decorators_and_inference_mode_as_torchs(torch):
+    def record(library):
+        x = library.ones(2, requires_grad=True)
+
+        @library.no_grad
+        def plain(a):
+            return (a * 2).requires_grad
+
+        @library.inference_mode
+        def inference(a):
+            return (a * 2).requires_grad, library.is_inference_mode_enabled()
+        with library.no_grad():
+            with library.inference_mode(False):  # leaves inference mode and records again
+                inner = (x * 2).requires_grad, library.is_inference_mode_enabled()
+        return plain(x), inference(x), inner, library.is_inference_mode_enabled()
+    assert record(tinynn) == record(torch)

@@ -9,9 +9,15 @@ def is_grad_enabled():
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """Sets grad recording for the duration of a ``with`` block or a decorated function."""
+    """Sets grad recording for the duration of a ``with`` block or a decorated function (also
+    written bare, ``@no_grad``, as PyTorch allows)."""
 
     mode = True
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]) and cls is not set_grad_enabled:
+            return cls()(args[0])
+        return super().__new__(cls)
 
     def __enter__(self):
         global _enabled
@@ -41,4 +47,28 @@ class set_grad_enabled(_GradMode):
         self.mode = bool(mode)
 
 
-inference_mode = no_grad
+_inference = False
+
+
+def is_inference_mode_enabled():
+    return _inference
+
+
+class inference_mode(_GradMode):
+    """``no_grad`` for inference, as PyTorch's ``inference_mode(mode=True)``: nothing is recorded;
+    ``mode=False`` leaves inference mode and records again (as PyTorch's, even inside no_grad)."""
+
+    def __init__(self, mode=True):
+        self.inference = bool(mode)
+        self.mode = not self.inference
+
+    def __enter__(self):
+        global _inference
+        self._previous_inference = _inference
+        _inference = self.inference
+        super().__enter__()
+
+    def __exit__(self, *exc_info):
+        global _inference
+        _inference = self._previous_inference
+        return super().__exit__(*exc_info)

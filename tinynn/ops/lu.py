@@ -8,8 +8,8 @@ int32, 1-based, row i swapped with row pivots[i] - 1, in order i = 0, 1, ... .
 
 The factorization is recursive (LAPACK's getrf2): factor the left half of the columns, apply its
 row swaps to the right half, solve for the top-right block of U, update the bottom-right block
-with one matrix product, and factor that. So almost all the work is matrix products on whole
-batches, and the Python recursion is only log2(k) deep per level.
+with one matrix product, and factor that; panels of at most PANEL_WIDTH columns are factored
+column by column. So almost all the work is matrix products on whole batches.
 """
 import math
 
@@ -18,6 +18,8 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from .linalg import solve_with
+
+PANEL_WIDTH = 16  # narrower panels are factored column by column (fewer Python calls than recursing)
 
 
 def _transposed(matrix):
@@ -33,20 +35,10 @@ def _factor_in_place(xp, lu, pivot):
     """LU-factorize the batch lu (B, m, n) in place; return the row order (B, m): row i of P^T A
     is row order[:, i] of A. Without ``pivot`` the rows stay in place (no zero pivot may occur)."""
     batch, m, n = lu.shape
-    identity = xp.broadcast_to(xp.arange(m), (batch, m))
     if m == 1:
-        return identity
-    if n == 1:
-        column = lu[:, :, 0]
-        order = identity.copy()
-        if pivot:
-            largest = xp.argmax(xp.abs(column), axis=1)
-            order[:, 0], order[xp.arange(batch), largest] = largest, 0
-            lu[:] = _rows_taken(xp, lu, order)
-        head = column[:, :1]
-        # a zero pivot has a zero column below it (it is the largest): leave it, as getrf does
-        column[:, 1:] /= xp.where(head == 0, 1, head)
-        return order
+        return xp.broadcast_to(xp.arange(m), (batch, m))
+    if n <= PANEL_WIDTH:
+        return _factor_panel(xp, lu, pivot)
     half = min(m, n) // 2
     left, right = lu[:, :, :half], lu[:, :, half:]
     order = _factor_in_place(xp, left, pivot)
@@ -57,6 +49,26 @@ def _factor_in_place(xp, lu, pivot):
     rest = _factor_in_place(xp, lu[:, half:, half:], pivot)
     left[:, half:] = _rows_taken(xp, left[:, half:], rest)
     return xp.concatenate([order[:, :half], xp.take_along_axis(order[:, half:], rest, axis=1)], axis=1)
+
+
+def _factor_panel(xp, lu, pivot):
+    """The unblocked factorization of a narrow panel (B, m, w), column by column: the largest
+    entry of the column (at or below the diagonal) swapped up, the multipliers below it, and the
+    rank-1 update of what is right of and below it. Returns the row order, as _factor_in_place."""
+    batch, m, w = lu.shape
+    rows = xp.arange(batch)
+    order = xp.broadcast_to(xp.arange(m), (batch, m)).copy()
+    for j in range(min(m, w)):
+        if pivot:
+            largest = j + xp.argmax(xp.abs(lu[:, j:, j]), axis=1)
+            kept_row, kept_index = lu[:, j].copy(), order[:, j].copy()
+            lu[:, j], order[:, j] = lu[rows, largest], order[rows, largest]
+            lu[rows, largest], order[rows, largest] = kept_row, kept_index
+        head = lu[:, j, j]
+        # a zero pivot has a zero column below it (it is the largest): leave it, as getrf does
+        lu[:, j + 1:, j] /= xp.where(head == 0, 1, head)[:, None]
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j:j + 1] * lu[:, j:j + 1, j + 1:]
+    return order
 
 
 def pivots_of(xp, order, k):

@@ -40,6 +40,20 @@ def assert_close(actual, expected, rtol=1e-5, atol=1e-6, what="value"):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
 
 
+def assert_function_matches_torch(function, arrays, torch, rng, device="cpu", what="function"):
+    """``function(library, *tensors)`` on tinynn and on PyTorch, the same float64 ``arrays`` in: the
+    outputs and every input's gradient (through random output weights) must agree."""
+    ours = [tinynn.tensor(v, device=device, requires_grad=True) for v in arrays]
+    theirs = [torch.tensor(v, requires_grad=True) for v in arrays]
+    out, t_out = function(tinynn, *ours), function(torch, *theirs)
+    assert_close(out, t_out.detach(), rtol=1e-9, atol=1e-11, what=what)
+    weights = rng.standard_normal(out.shape)
+    (out * tinynn.tensor(weights, device=device)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    for position, (a, ta) in enumerate(zip(ours, theirs)):
+        assert_close(a.grad, ta.grad, rtol=1e-8, atol=1e-10, what=f"{what} gradient of input {position}")
+
+
 def assert_module_matches_torch(ours, theirs, values, torch, rng, device="cpu", what="module"):
     """Run a tinynn module and its PyTorch twin (same weights) on ``values``: outputs, the input's
     gradient and every parameter's gradient (through random output weights) must agree. Returns

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import tinynn
 from tinynn.autograd import gradcheck, gradgradcheck
-from helpers import assert_close
+from helpers import assert_close, assert_function_matches_torch
 
 # torch.triangular_solve, the oracle of its namesake, warns that it is deprecated
 pytestmark = pytest.mark.filterwarnings("ignore:torch.linalg.solve_triangular has its arguments reversed")
@@ -65,17 +65,7 @@ def values(name, rng):
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name, torch, rng, device):
-    function = CASES[name][0]
-    arrays = values(name, rng)
-    ours = [tinynn.tensor(v, device=device, requires_grad=True) for v in arrays]
-    theirs = [torch.tensor(v, requires_grad=True) for v in arrays]
-    out, t_out = function(tinynn, *ours), function(torch, *theirs)
-    assert_close(out, t_out.detach(), rtol=1e-9, atol=1e-11, what=name)
-    weights = rng.standard_normal(out.shape)
-    (out * tinynn.tensor(weights, device=device)).sum().backward()
-    (t_out * torch.tensor(weights)).sum().backward()
-    for position, (a, ta) in enumerate(zip(ours, theirs)):
-        assert_close(a.grad, ta.grad, rtol=1e-8, atol=1e-10, what=f"{name} gradient of input {position}")
+    assert_function_matches_torch(CASES[name][0], values(name, rng), torch, rng, device, what=name)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 import tinynn
 from tinynn.autograd import gradcheck, gradgradcheck
-from helpers import assert_close
+from helpers import assert_close, assert_function_matches_torch
 
 
 def eye(L, n, like):
@@ -66,15 +66,7 @@ def inputs(name, rng):
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name, torch, rng, device):
     function, values = inputs(name, rng)
-    ours = [tinynn.tensor(v, device=device, requires_grad=True) for v in values]
-    theirs = [torch.tensor(v, requires_grad=True) for v in values]
-    out, t_out = function(tinynn, *ours), function(torch, *theirs)
-    assert_close(out, t_out.detach(), rtol=1e-9, atol=1e-11, what=name)
-    weights = rng.standard_normal(out.shape)
-    (out * tinynn.tensor(weights, device=device)).sum().backward()
-    (t_out * torch.tensor(weights)).sum().backward()
-    for position, (a, ta) in enumerate(zip(ours, theirs)):
-        assert_close(a.grad, ta.grad, rtol=1e-8, atol=1e-10, what=f"{name} gradient of input {position}")
+    assert_function_matches_torch(function, values, torch, rng, device, what=name)
 
 
 # eigh(A, UPLO="U") reads one triangle, but its gradient is the symmetric one (PyTorch's), which

@@ -15,6 +15,7 @@ from .geometric import Geometric
 from .heavy_tailed import Cauchy, Gumbel, HalfNormal, StudentT
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from . import kl_cross  # noqa: E402,F401  (registers the KL divergences between different families)
 from .laplace import Laplace
 from .mixture import MixtureSameFamily
 from .low_rank_multivariate_normal import LowRankMultivariateNormal

@@ -19,6 +19,7 @@ from .laplace import Laplace
 from .normal import Normal
 from .poisson import Poisson
 from .positive import Pareto
+from .transformed import TransformedDistribution
 from .uniform import Uniform
 
 
@@ -279,3 +280,42 @@ def _uniform_pareto(p, q):
     width = p.high - p.low
     result = _uniform_mean_log(p) * (q.alpha + 1) - (q.alpha * q.scale ** q.alpha * width).log()
     return _infinite_where((p.low < q.scale).data, result)
+
+
+def _same_transform(a, b):
+    """The same map: the same object, or the same kind with equal settings (tensors by value)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    settings_a = {k: v for k, v in vars(a).items() if k not in ("_cached", "_cache_size")}
+    settings_b = {k: v for k, v in vars(b).items() if k not in ("_cached", "_cache_size")}
+    if settings_a.keys() != settings_b.keys():
+        return False
+    for key, value in settings_a.items():
+        other = settings_b[key]
+        if isinstance(value, Tensor) or isinstance(other, Tensor):
+            if not (isinstance(value, Tensor) and isinstance(other, Tensor) and value.shape == other.shape
+                    and bool((value.data == other.data).all())):
+                return False
+        elif isinstance(value, (list, tuple)):
+            if len(value) != len(other) or not all(_same_transform(x, y) for x, y in zip(value, other)):
+                return False
+        elif value != other:
+            return False
+    return True
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _transformed_transformed(p, q):
+    """KL is unchanged by an invertible map applied to both: KL(p_base || q_base), for the same
+    transforms (anything else has no closed form here, as in PyTorch)."""
+    if len(p.transforms) != len(q.transforms) or not all(_same_transform(a, b) for a, b in zip(p.transforms,
+                                                                                              q.transforms)):
+        raise NotImplementedError("kl_divergence: TransformedDistributions with different transforms have no closed "
+                                  "form")
+    if p.event_shape != q.event_shape:
+        raise NotImplementedError("kl_divergence: TransformedDistributions of different event shapes")
+    from .kl import kl_divergence
+
+    return kl_divergence(p.base_dist, q.base_dist)

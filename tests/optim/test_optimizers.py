@@ -335,3 +335,23 @@ def test_a_step_pre_hook_may_replace_the_arguments():
     np.testing.assert_allclose(param.detach().numpy(), [0.5, 0.5])
     optimizer.register_state_dict_post_hook(lambda o, state: {**state, "note": "kept"})
     assert optimizer.state_dict()["note"] == "kept"
+
+
+def test_global_step_hooks_run_for_every_optimizer_before_its_own(torch):
+    def record(library):
+        log = []
+        module = importlib.import_module(f"{library.__name__}.optim.optimizer")
+        handles = [module.register_optimizer_step_pre_hook(lambda o, a, k: log.append("global pre")),
+                   module.register_optimizer_step_post_hook(lambda o, a, k: log.append("global post"))]
+        try:
+            for make in (library.optim.SGD, library.optim.Adam):
+                param = library.nn.Parameter(library.ones(2))
+                optimizer = make([param], lr=0.1)
+                optimizer.register_step_pre_hook(lambda o, a, k: log.append("own pre"))
+                param.grad = library.ones(2)
+                optimizer.step()
+        finally:
+            for handle in handles:
+                handle.remove()
+        return log
+    assert record(tinynn) == record(torch) == ["global pre", "own pre", "global post"] * 2

@@ -35,6 +35,23 @@ def _ascent_aware(grad, group):
     return -grad if group.get("maximize") else grad
 
 
+_global_hooks = {"step_pre": {}, "step_post": {}}  # every optimizer's, as PyTorch's global hooks
+
+
+def register_optimizer_step_pre_hook(hook):
+    """``hook(optimizer, args, kwargs)`` before every optimizer's step (before its own pre-hooks)."""
+    handle = RemovableHandle(_global_hooks["step_pre"])
+    _global_hooks["step_pre"][handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook):
+    """``hook(optimizer, args, kwargs)`` after every optimizer's step (before its own post-hooks)."""
+    handle = RemovableHandle(_global_hooks["step_post"])
+    _global_hooks["step_post"][handle.id] = hook
+    return handle
+
+
 def _with_step_hooks(step):
     """``step`` running the optimizer's step pre-hooks (which may replace its arguments) before it
     and its post-hooks after (once, even where a subclass's step calls the base's). As in PyTorch,
@@ -44,7 +61,7 @@ def _with_step_hooks(step):
         optimizer = args[0]
         if optimizer._inside_step:
             return step(*args, **kwargs)
-        for hook in list(optimizer._hooks["step_pre"].values()):
+        for hook in [*_global_hooks["step_pre"].values(), *optimizer._hooks["step_pre"].values()]:
             replaced = hook(optimizer, args, kwargs)
             if replaced is not None:
                 args, kwargs = replaced
@@ -53,7 +70,7 @@ def _with_step_hooks(step):
             result = step(*args, **kwargs)
         finally:
             optimizer._inside_step = False
-        for hook in list(optimizer._hooks["step_post"].values()):
+        for hook in [*_global_hooks["step_post"].values(), *optimizer._hooks["step_post"].values()]:
             hook(optimizer, args, kwargs)
         return result
     return hooked

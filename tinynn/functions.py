@@ -432,7 +432,7 @@ def unravel_index(indices, shape):
 
 def binomial(count, prob, generator=None):
     """Draws of Binomial(count, prob), elementwise, in prob's dtype (tinynn's generator, or ``generator``)."""
-    draws = (generator or random.cpu_generator()).binomial(count.numpy().astype(np.int64), prob.numpy())
+    draws = random.numpy_generator(generator).binomial(count.numpy().astype(np.int64), prob.numpy())
     return Tensor._from_op(backend.to_device(draws.astype(prob.dtype), prob.device), False)
 
 

@@ -98,6 +98,17 @@ def airy_ai(input):
     return airy.AiryAi()(input)
 
 
+def _tensors(name, first, second):
+    """Both arguments as Tensors, a number taking the other's device and dtype; one must be a Tensor."""
+    from .tensor import _as_tensor
+
+    if not isinstance(first, Tensor) and not isinstance(second, Tensor):
+        raise TypeError(f"{name}: expected a tinynn.Tensor among the arguments, got {type(first).__name__} and "
+                        f"{type(second).__name__}")
+    like = first if isinstance(first, Tensor) else second
+    return _as_tensor(first, like), _as_tensor(second, like)
+
+
 def gammainc(input, other):
     """The regularized lower incomplete gamma function P(a, x), a = input, x = other
     (ops/incomplete_gamma.py); differentiable in x."""
@@ -112,18 +123,12 @@ def gammaincc(input, other):
 def zeta(input, other):
     """Hurwitz's zeta function zeta(s, q) = sum_k (q + k)^-s, s = input, q = other (either may be a
     number); differentiable in q."""
-    from .tensor import _as_tensor
-
-    like = input if isinstance(input, Tensor) else other
-    return gamma.Zeta()(_as_tensor(input, like), _as_tensor(other, like))
+    return gamma.Zeta()(*_tensors("zeta", input, other))
 
 
 def _polynomial(family):
     def polynomial(input, n):
-        from .tensor import _as_tensor
-
-        like = input if isinstance(input, Tensor) else n
-        return orthogonal_polynomials.OrthogonalPolynomial(family)(_as_tensor(input, like), _as_tensor(n, like))
+        return orthogonal_polynomials.OrthogonalPolynomial(family)(*_tensors(family, input, n))
     polynomial.__name__ = polynomial.__qualname__ = family
     polynomial.__doc__ = (f"{family.replace('_', ' ')} of degree n (a tensor or a number, truncated to integers) at "
                           "input, differentiable in input (ops/orthogonal_polynomials.py).")

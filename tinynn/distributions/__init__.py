@@ -10,6 +10,7 @@ from .continuous_bernoulli import ContinuousBernoulli
 from .counts import Multinomial, NegativeBinomial
 from .distribution import Distribution
 from .exponential import Exponential
+from .exponential_family import ExponentialFamily
 from .gamma import Beta, Chi2, Dirichlet, FisherSnedecor, Gamma
 from .geometric import Geometric
 from .heavy_tailed import Cauchy, Gumbel, HalfNormal, StudentT
@@ -43,7 +44,7 @@ __all__ = ["Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Lap
            "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform", "PowerTransform",
            "ComposeTransform", "transforms", "InverseGamma", "Kumaraswamy", "LogisticNormal", "FisherSnedecor",
            "GeneralizedPareto", "ContinuousBernoulli", "OneHotCategoricalStraightThrough", "LowRankMultivariateNormal",
-           "Wishart", "LKJCholesky",
+           "Wishart", "LKJCholesky", "ExponentialFamily",
            "AbsTransform", "CatTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform",
            "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform", "ReshapeTransform",
            "SoftmaxTransform", "StackTransform", "StickBreakingTransform"]

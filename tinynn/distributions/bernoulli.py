@@ -2,11 +2,12 @@
 from ..nn import functional as F
 from ..tensor import Tensor, where
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import broadcast_all
+from .exponential_family import ExponentialFamily
 from .utils import ProbsOrLogits
 
 
-class Bernoulli(ProbsOrLogits, Distribution):
+class Bernoulli(ProbsOrLogits, ExponentialFamily):
     """P(1) = probs = sigmoid(logits).  log P(x) = x log p + (1 - x) log(1 - p), computed from the
     logits as -BCEWithLogits(logits, x) (no log of 0)."""
 
@@ -44,3 +45,15 @@ class Bernoulli(ProbsOrLogits, Distribution):
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
+
+    @property
+    def _natural_params(self):
+        """(logits,), for t(x) = x."""
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        return F.softplus(x)
+
+    @property
+    def _mean_carrier_measure(self):
+        return 0

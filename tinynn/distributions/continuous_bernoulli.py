@@ -19,11 +19,12 @@ import math
 from ..nn import functional as F
 from ..tensor import where
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import broadcast_all
+from .exponential_family import ExponentialFamily
 from .utils import ProbsOrLogits, clamp_probs
 
 
-class ContinuousBernoulli(ProbsOrLogits, Distribution):
+class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
     has_rsample = True
@@ -47,7 +48,8 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
         """lambda where the closed forms are used, a safe stand-in (the lower limit) elsewhere."""
         return where(self._outside_unstable_region(), self._lambda, self._lims[0])
 
-    def _log_normalizer(self):
+    def _log_constant(self):
+        """log C(lambda)."""
         cut = self._cut_probs()
         below_half = (cut <= 0.5).data
         closed = ((-cut).log1p() - cut.log()).abs().log() - where(
@@ -59,7 +61,7 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     def log_prob(self, value):
         value = self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        return -F.binary_cross_entropy_with_logits(logits, value, reduction="none") + self._log_normalizer()
+        return -F.binary_cross_entropy_with_logits(logits, value, reduction="none") + self._log_constant()
 
     def cdf(self, value):
         value = self._validate_sample(value)
@@ -93,4 +95,22 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     def entropy(self):
         """-log C - (mean log lambda + (1 - mean) log(1 - lambda))."""
         log_probs0, log_probs1 = (-self._lambda).log1p(), self._lambda.log()
-        return self.mean * (log_probs0 - log_probs1) - self._log_normalizer() - log_probs0
+        return self.mean * (log_probs0 - log_probs1) - self._log_constant() - log_probs0
+
+    @property
+    def _natural_params(self):
+        """(logits,), for t(x) = x: p(x) = C(lambda) (1 - lambda) e^(l x)."""
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        """F(l) = log((e^l - 1) / l) = -log(C(lambda) (1 - lambda)), written without overflow as
+        max(l, 0) + log(-expm1(-|l|)) - log|l|; within |l| < 0.01 its Taylor series
+        l / 2 + l^2 / 24 - l^4 / 2880, where the closed form cancels."""
+        near_zero = (x.abs() < 0.01).data
+        cut = where(near_zero, 0.01, x)
+        closed = cut.clip(0, None) + (-(-cut.abs()).expm1()).log() - cut.abs().log()
+        return where(near_zero, 0.5 * x + x ** 2 / 24 - x ** 4 / 2880, closed)
+
+    @property
+    def _mean_carrier_measure(self):
+        return 0

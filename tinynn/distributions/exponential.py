@@ -1,9 +1,10 @@
 """The exponential distribution with rate lambda."""
 from . import constraints
 from .distribution import Distribution, broadcast_all
+from .exponential_family import ExponentialFamily
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """p(x) = rate e^(-rate x) for x >= 0.  rsample: x = e / rate with e a standard exponential draw."""
 
     arg_constraints = {"rate": constraints.positive}
@@ -38,6 +39,18 @@ class Exponential(Distribution):
     @property
     def mode(self):
         return self.rate * 0
+
+    @property
+    def _natural_params(self):
+        """(-rate,), for t(x) = x."""
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()
+
+    @property
+    def _mean_carrier_measure(self):
+        return 0
 
     @property
     def variance(self):

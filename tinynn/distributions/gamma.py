@@ -27,6 +27,7 @@ from ..tensor import where
 from ..tensor_functions import xlogy
 from . import constraints
 from .distribution import Distribution, broadcast_all
+from .exponential_family import ExponentialFamily
 
 
 def standard_gamma_slope(alpha, x):
@@ -67,7 +68,7 @@ def standard_gamma(distribution, alpha, shape):
     return StandardGamma(draws.data)(expanded)
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """p(x) = rate^a x^(a-1) e^(-rate x) / Gamma(a), a = concentration.
     Entropy: a - log(rate) + lgamma(a) + (1 - a) digamma(a)."""
 
@@ -108,6 +109,19 @@ class Gamma(Distribution):
     def variance(self):
         return self.concentration / self.rate ** 2
 
+    @property
+    def _natural_params(self):
+        """(concentration - 1, -rate), for t(x) = (log x, x)."""
+        return self.concentration - 1, -self.rate
+
+    def _log_normalizer(self, x, y):
+        """F = lgamma(x + 1) - (x + 1) log(-y) = lgamma(a) - a log(rate)."""
+        return (x + 1).lgamma() - (x + 1) * (-y).log()
+
+    @property
+    def _mean_carrier_measure(self):
+        return 0
+
 
 class Chi2(Gamma):
     """The chi-squared distribution with ``df`` degrees of freedom: Gamma(df / 2, 1/2)."""
@@ -119,7 +133,7 @@ class Chi2(Gamma):
         super().__init__(self.df * 0.5, self.df * 0 + 0.5, validate_args)
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """p(x) = x^(a-1) (1 - x)^(b-1) / B(a, b) on [0, 1], log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b).
     rsample: X / (X + Y) with X ~ Gamma(a, 1), Y ~ Gamma(b, 1)."""
 
@@ -162,8 +176,22 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total ** 2 * (total + 1))
 
+    @property
+    def _natural_params(self):
+        """(a, b), for t(x) = (log x, log(1 - x)) and the carrier h(x) = 1 / (x (1 - x))."""
+        return self.concentration1, self.concentration0
 
-class Dirichlet(Distribution):
+    def _log_normalizer(self, x, y):
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()
+
+    @property
+    def _mean_carrier_measure(self):
+        """-E[log x] - E[log(1 - x)] = 2 digamma(a + b) - digamma(a) - digamma(b)."""
+        a, b = self.concentration1, self.concentration0
+        return 2 * (a + b).digamma() - a.digamma() - b.digamma()
+
+
+class Dirichlet(ExponentialFamily):
     """p(x) = prod x_i^(a_i - 1) / B(a) on the simplex, log B(a) = sum lgamma(a_i) - lgamma(sum a_i).
     rsample: gamma draws G_i ~ Gamma(a_i, 1) divided by their sum."""
 
@@ -205,6 +233,20 @@ class Dirichlet(Distribution):
     def variance(self):
         total = self.concentration.sum(-1, keepdim=True)
         return self.concentration * (total - self.concentration) / (total ** 2 * (total + 1))
+
+    @property
+    def _natural_params(self):
+        """(a,), for t(x) = log x and the carrier h(x) = 1 / prod x_i."""
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - x.sum(-1).lgamma()
+
+    @property
+    def _mean_carrier_measure(self):
+        """-sum E[log x_i] = k digamma(sum a) - sum digamma(a_i)."""
+        a = self.concentration
+        return a.shape[-1] * a.sum(-1).digamma() - a.digamma().sum(-1)
 
 
 class FisherSnedecor(Distribution):

@@ -7,6 +7,7 @@ from ..tensor import where
 from .bernoulli import Bernoulli
 from .categorical import Categorical, OneHotCategorical
 from .exponential import Exponential
+from .exponential_family import ExponentialFamily, exponential_family_kl
 from .gamma import Beta, Dirichlet, Gamma
 from .geometric import Geometric
 from .heavy_tailed import EULER_GAMMA, Cauchy, Gumbel, HalfNormal
@@ -38,6 +39,9 @@ def kl_divergence(p, q):
                                   "register one with tinynn.distributions.register_kl")
     best = min(matches, key=lambda pair: (type(p).__mro__.index(pair[0]), type(q).__mro__.index(pair[1])))
     return _KL[best](p, q)
+
+
+register_kl(ExponentialFamily, ExponentialFamily)(exponential_family_kl)
 
 
 @register_kl(Normal, Normal)

@@ -58,7 +58,7 @@ def _gamma_cross_entropy(mean, mean_log, q):
 
 def _continuous_bernoulli_cross_entropy(mean, q):
     """-E_p[log q] for q continuous Bernoulli: -(E[x] logit(l) + log(1 - l) + log C(l))."""
-    return -(mean * q.logits + (-q._lambda).log1p() + q._log_normalizer())
+    return -(mean * q.logits + (-q._lambda).log1p() + q._log_constant())
 
 
 @register_kl(Bernoulli, Poisson)
@@ -82,7 +82,7 @@ def _binomial_binomial(p, q):
 @register_kl(ContinuousBernoulli, ContinuousBernoulli)
 def _continuous_bernoulli_continuous_bernoulli(p, q):
     """E[x] (logit p - logit q) + log C(p) + log(1 - p) - log C(q) - log(1 - q)."""
-    return (p.mean * (p.logits - q.logits) + p._log_normalizer() + (-p._lambda).log1p() - q._log_normalizer()
+    return (p.mean * (p.logits - q.logits) + p._log_constant() + (-p._lambda).log1p() - q._log_constant()
             - (-q._lambda).log1p())
 
 

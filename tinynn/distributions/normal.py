@@ -3,9 +3,10 @@ import math
 
 from . import constraints
 from .distribution import HALF_LOG_TWO_PI, Distribution, LocationScale, broadcast_all
+from .exponential_family import ExponentialFamily
 
 
-class Normal(LocationScale):
+class Normal(LocationScale, ExponentialFamily):
     """p(x) = exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi)).
 
     rsample: x = loc + scale * e with e ~ N(0, 1), so dx/dloc = 1 and dx/dscale = e.
@@ -39,6 +40,19 @@ class Normal(LocationScale):
     @property
     def stddev(self):
         return self.scale
+
+    @property
+    def _natural_params(self):
+        """(loc / scale^2, -1 / (2 scale^2)), for t(x) = (x, x^2)."""
+        return self.loc / self.scale ** 2, -0.5 / self.scale ** 2
+
+    def _log_normalizer(self, x, y):
+        """F = -x^2 / (4y) + log(pi / -y) / 2 = loc^2 / (2 scale^2) + log(scale sqrt(2 pi))."""
+        return -0.25 * x ** 2 / y + 0.5 * (-math.pi / y).log()
+
+    @property
+    def _mean_carrier_measure(self):
+        return 0
 
 
 class LogNormal(Distribution):

@@ -1,10 +1,11 @@
 """The Poisson distribution: counts of events at rate lambda."""
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import broadcast_all
+from .exponential_family import ExponentialFamily
 from ..tensor_functions import xlogy
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """P(k) = rate^k e^-rate / k!, so log P(k) = k log(rate) - rate - lgamma(k + 1)."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -33,3 +34,12 @@ class Poisson(Distribution):
     @property
     def variance(self):
         return self.rate
+
+    @property
+    def _natural_params(self):
+        """(log rate,), for t(k) = k; the carrier h(k) = 1 / k! has no closed-form E[log h], hence no
+        closed-form entropy (as PyTorch's); the KL needs none."""
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()

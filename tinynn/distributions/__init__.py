@@ -6,6 +6,7 @@ from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical, OneHotCategorical, OneHotCategoricalStraightThrough
+from .constraint_registry import biject_to, transform_to
 from .continuous_bernoulli import ContinuousBernoulli
 from .counts import Multinomial, NegativeBinomial
 from .distribution import Distribution
@@ -32,7 +33,7 @@ from .transforms import (AbsTransform, AffineTransform, CatTransform, ComposeTra
                          CumulativeDistributionTransform, ExpTransform, IndependentTransform, LowerCholeskyTransform,
                          PositiveDefiniteTransform, PowerTransform, ReshapeTransform, SigmoidTransform,
                          SoftmaxTransform, SoftplusTransform, StackTransform, StickBreakingTransform, TanhTransform,
-                         Transform)
+                         Transform, identity_transform)
 from .uniform import Uniform
 from .von_mises import VonMises
 
@@ -44,7 +45,7 @@ __all__ = ["Distribution", "Normal", "LogNormal", "Uniform", "Exponential", "Lap
            "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform", "PowerTransform",
            "ComposeTransform", "transforms", "InverseGamma", "Kumaraswamy", "LogisticNormal", "FisherSnedecor",
            "GeneralizedPareto", "ContinuousBernoulli", "OneHotCategoricalStraightThrough", "LowRankMultivariateNormal",
-           "Wishart", "LKJCholesky", "ExponentialFamily",
+           "Wishart", "LKJCholesky", "ExponentialFamily", "biject_to", "transform_to", "identity_transform",
            "AbsTransform", "CatTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform",
            "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform", "ReshapeTransform",
            "SoftmaxTransform", "StackTransform", "StickBreakingTransform"]

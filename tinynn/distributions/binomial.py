@@ -25,11 +25,9 @@ class Binomial(ProbsOrLogits, Distribution):
         self.total_count = self.total_count.to(dtype=param.dtype)
         super().__init__(param.shape, (), validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
-        return constraints.Constraint("IntegerInterval(lower_bound=0, upper_bound=total_count)",
-                                      lambda xp, x: (x >= 0) & (x <= self.total_count.data) & (x == xp.floor(x)),
-                                      is_discrete=True)
+        return constraints.integer_interval(0, self.total_count)
 
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)

@@ -34,7 +34,7 @@ class Categorical(ProbsOrLogits, Distribution):
         self._num_events = given.shape[-1]
         super().__init__(given.shape[:-1], (), validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
 

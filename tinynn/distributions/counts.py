@@ -21,8 +21,7 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
     sample: a Poisson draw of a gamma-distributed rate (the gamma-Poisson mixture it is)."""
 
     arg_constraints = {"total_count": constraints.nonnegative,
-                       "probs": constraints.Constraint("HalfOpenInterval(lower_bound=0.0, upper_bound=1.0)",
-                                                       lambda xp, x: (x >= 0) & (x < 1)),
+                       "probs": constraints.half_open_interval(0.0, 1.0),
                        "logits": constraints.real}
     support = constraints.nonnegative_integer
 
@@ -67,6 +66,14 @@ def _logsigmoid(x):
     return -((-x).clip(0, None) + (-x.abs()).exp().log1p())
 
 
+class _MultinomialCounts(constraints.multinomial):
+    """PyTorch's multinomial support, checked in full: non-negative integers summing to exactly
+    ``upper_bound`` (PyTorch checks only a sum of at most it)."""
+
+    def _satisfied(self, xp, x):
+        return ((x >= 0) & constraints._whole(xp, x)).all(-1) & (x.sum(-1) == self.upper_bound)
+
+
 class Multinomial(CategoricalParameters, Distribution):
     """Counts x (K,) of K categories in n = total_count independent draws with probabilities p:
         P(x) = n! / prod x_k! prod p_k^x_k,   log P = lgamma(n + 1) - sum lgamma(x_k + 1) + sum x_k log p_k
@@ -84,12 +91,9 @@ class Multinomial(CategoricalParameters, Distribution):
         shape = self._categorical.param_shape
         super().__init__(shape[:-1], shape[-1:], validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
-        return constraints.Constraint(
-            f"Multinomial support (counts summing to {self.total_count})",
-            lambda xp, x: ((x >= 0) & (x == xp.floor(x))).all(-1) & (x.sum(-1) == self.total_count), event_dim=1,
-            is_discrete=True)
+        return _MultinomialCounts(self.total_count)
 
     def sample(self, sample_shape=()):
         batch = tuple(sample_shape) + self.batch_shape

@@ -31,7 +31,7 @@ class Distribution:
         self._validate_args = validate_args
         if validate_args:  # the parameters given (set as attributes before this runs)
             for name, constraint in self.arg_constraints.items():
-                if isinstance(self.__dict__.get(name), Tensor):
+                if isinstance(self.__dict__.get(name), Tensor) and not constraints.is_dependent(constraint):
                     constraints.check(constraint, self.__dict__[name], f"parameter {name}", type(self).__name__)
 
     @property

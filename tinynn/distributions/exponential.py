@@ -1,6 +1,6 @@
 """The exponential distribution with rate lambda."""
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import broadcast_all
 from .exponential_family import ExponentialFamily
 
 

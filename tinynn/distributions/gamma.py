@@ -195,8 +195,7 @@ class Dirichlet(ExponentialFamily):
     """p(x) = prod x_i^(a_i - 1) / B(a) on the simplex, log B(a) = sum lgamma(a_i) - lgamma(sum a_i).
     rsample: gamma draws G_i ~ Gamma(a_i, 1) divided by their sum."""
 
-    arg_constraints = {"concentration": constraints.Constraint("IndependentConstraint(GreaterThan(lower_bound=0.0), 1)",
-                                                               lambda xp, x: (x > 0).all(-1), event_dim=1)}
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
 

@@ -12,13 +12,15 @@ from .utils import ProbsOrLogits
 class Geometric(ProbsOrLogits, Distribution):
     """P(k) = (1 - p)^k p for k = 0, 1, 2, ...  sample: floor(log u / log(1 - p))."""
 
-    arg_constraints = {"probs": constraints.Constraint("Interval(lower_bound=0.0, upper_bound=1.0)",
-                                                       lambda xp, x: (x > 0) & (x <= 1)),
-                       "logits": constraints.real}
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=True):
         super().__init__(self._take_probs_or_logits(probs, logits).shape, (), validate_args)
+        if validate_args and probs is not None and not bool((self.probs.data > 0).all()):
+            # a success probability of 0 never stops: beyond the unit interval, as PyTorch checks
+            raise ValueError(f"Geometric: expected parameter probs of shape {tuple(self.probs.shape)} to be in "
+                             f"(0, 1], but found invalid values:\n{self.probs.data}")
 
     def sample(self, sample_shape=()):
         uniform = self._noise("uniform", self._extended_shape(sample_shape)).data

@@ -1,6 +1,7 @@
 """``MixtureSameFamily``: a weighted mixture of components of one family (a Gaussian mixture model)."""
 from .. import backend
 from ..tensor import Tensor
+from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
@@ -28,9 +29,9 @@ class MixtureSameFamily(Distribution):
         super().__init__(components[:-1], component_distribution.event_shape, validate_args=False)
         self._validate_args = validate_args
 
-    @property
+    @constraints.dependent_property
     def support(self):
-        return self.component_distribution.support
+        return constraints.MixtureSameFamilyConstraint(self.component_distribution.support)
 
     def _like(self):
         return self.mixture_distribution.probs

@@ -64,9 +64,9 @@ class Pareto(Distribution):
         self.scale, self.alpha = broadcast_all(scale, alpha)
         super().__init__(self.scale.shape, (), validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
-        return constraints.Constraint("GreaterThanEq(lower_bound=scale)", lambda xp, x: x >= self.scale.data)
+        return constraints.greater_than_eq(self.scale)
 
     def rsample(self, sample_shape=()):
         return self.scale * (self._noise("exponential", self._extended_shape(sample_shape)) / self.alpha).exp()
@@ -163,11 +163,10 @@ class GeneralizedPareto(Distribution):
         self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
         super().__init__(self.loc.shape, (), validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
-        upper = where((self.concentration < 0).data, self.loc - self.scale / self.concentration, float("inf")).data
-        return constraints.Constraint("Interval(lower_bound=loc, upper_bound=upper)",
-                                      lambda xp, x: (x >= self.loc.data) & (x <= upper))
+        return constraints.interval(self.loc, where((self.concentration < 0).data,
+                                                    self.loc - self.scale / self.concentration, float("inf")))
 
     def _safe_concentration(self):
         """xi, with 1 where xi is (about) 0, and that mask: the xi = 0 formulas are taken there."""

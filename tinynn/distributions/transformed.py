@@ -7,6 +7,7 @@ each transform's log-determinant summed over the event axes; samples are the bas
 pushed through the transforms (``rsample`` when the base has one: a squashed Gaussian
 ``TransformedDistribution(Normal(mu, sigma), [TanhTransform(cache_size=1)])`` is SAC's policy).
 """
+from . import constraints
 from .distribution import Distribution
 from .transforms import ComposeTransform, Transform, sum_rightmost
 
@@ -32,9 +33,15 @@ class TransformedDistribution(Distribution):
         super().__init__(shape[:cut], shape[cut:], validate_args=False)
         self._validate_args = validate_args
 
-    @property
+    @constraints.dependent_property(is_discrete=False)
     def support(self):
-        return self.transforms[-1].codomain if self.transforms else self.base_dist.support
+        """The last transform's codomain, over the whole event."""
+        if not self.transforms:
+            return self.base_dist.support
+        support = self.transforms[-1].codomain
+        if len(self.event_shape) > support.event_dim:
+            support = constraints.independent(support, len(self.event_shape) - support.event_dim)
+        return support
 
     @property
     def has_rsample(self):

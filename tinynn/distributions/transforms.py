@@ -18,11 +18,6 @@ from ..nn import functional as F
 from . import constraints
 
 
-def _closed_interval(low, high):
-    return constraints.Constraint(f"Interval(lower_bound={low}, upper_bound={high})",
-                                  lambda xp, x: (x >= low) & (x <= high))
-
-
 def sum_rightmost(value, dims):
     """``value`` summed over its last ``dims`` axes (a number stays a number)."""
     if dims <= 0 or not hasattr(value, "sum"):
@@ -141,8 +136,7 @@ class AffineTransform(Transform):
         super().__init__(cache_size)
         self.loc, self.scale, self.event_dim = loc, scale, event_dim
         if event_dim:
-            self.domain = self.codomain = constraints.Constraint(f"IndependentConstraint(Real(), {event_dim})",
-                                                                 lambda xp, x: x == x, event_dim=event_dim)
+            self.domain = self.codomain = constraints.independent(constraints.real, event_dim)
 
     @property
     def sign(self):
@@ -174,7 +168,7 @@ class SigmoidTransform(Transform):
     As PyTorch, y is kept within [tiny, 1 - eps] of the dtype both ways, so a saturated value
     (a relaxed Bernoulli draw at low temperature) still has a finite inverse and log-density."""
 
-    codomain = _closed_interval(0.0, 1.0)
+    codomain = constraints.interval(0.0, 1.0)
 
     def _call(self, x):
         return _clip_unit(x.sigmoid())
@@ -191,7 +185,7 @@ class TanhTransform(Transform):
     """y = tanh(x).  log |dy/dx| = log(1 - tanh(x)^2), written 2 (log 2 - x - softplus(-2x)) so it
     stays finite for large |x|."""
 
-    codomain = _closed_interval(-1.0, 1.0)
+    codomain = constraints.interval(-1.0, 1.0)
 
     def _call(self, x):
         return x.tanh()
@@ -281,7 +275,7 @@ class ComposeTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         if not self.parts:
-            return x * 0
+            return x.new_zeros(x.shape)
         total, event_dim = 0.0, max(part.codomain.event_dim for part in self.parts)
         for part in self.parts:
             after = part(x)
@@ -332,7 +326,9 @@ from .vector_transforms import (CatTransform, CorrCholeskyTransform, Independent
                                 LowerCholeskyTransform, PositiveDefiniteTransform, ReshapeTransform, SoftmaxTransform,
                                 StackTransform, StickBreakingTransform)
 
-__all__ = ["Transform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform",
+identity_transform = ComposeTransform([])
+
+__all__ = ["identity_transform", "Transform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform", "SoftplusTransform",
            "PowerTransform", "ComposeTransform", "AbsTransform", "CumulativeDistributionTransform", "CatTransform",
            "CorrCholeskyTransform", "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
            "ReshapeTransform", "SoftmaxTransform", "StackTransform", "StickBreakingTransform"]

@@ -16,9 +16,9 @@ class Uniform(Distribution):
             raise ValueError(f"Uniform: expected low < high, got low {self.low} and high {self.high}")
         super().__init__(self.low.shape, (), validate_args)
 
-    @property
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
-        return constraints.interval(self.low.data, self.high.data)
+        return constraints.interval(self.low, self.high)
 
     def rsample(self, sample_shape=()):
         return self.low + (self.high - self.low) * self._noise("uniform", self._extended_shape(sample_shape))

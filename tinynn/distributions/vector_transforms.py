@@ -75,11 +75,13 @@ class StickBreakingTransform(Transform):
 
 
 class LowerCholeskyTransform(Transform):
-    """y = tril(x, -1) + diag(exp(diag x)): any square matrix onto a Cholesky factor.
-    log |det dy/dx| = sum_i x_ii (over the lower triangle's free entries)."""
+    """y = tril(x, -1) + diag(exp(diag x)): any square matrix onto a Cholesky factor (not a
+    bijection: the upper triangle is dropped). On the lower triangle's free entries it is one, with
+    log |det dy/dx| = sum_i x_ii."""
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
+    bijective = False
 
     def _call(self, x):
         return x.tril(-1) + x.diagonal(0, -2, -1).exp().diag_embed()
@@ -96,6 +98,7 @@ class PositiveDefiniteTransform(Transform):
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.positive_definite
+    bijective = False
 
     def _call(self, x):
         lower = LowerCholeskyTransform()(x)

@@ -267,6 +267,18 @@ class Tensor:
     def tolist(self):
         return self.numpy().tolist()
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """The DLPack protocol (as an array's), for ``torch.from_dlpack(t)``, ``np.from_dlpack(t)``,
+        ``cupy.from_dlpack(t)``: the same memory, no copy. As PyTorch's, not for a tensor that requires
+        grad (the other library could not carry its history): export ``t.detach()``."""
+        if self.requires_grad:
+            raise RuntimeError("__dlpack__: can't export a tensor that requires grad; export tensor.detach()")
+        asked = {"stream": stream, "max_version": max_version, "dl_device": dl_device, "copy": copy}
+        return self.data.__dlpack__(**{name: value for name, value in asked.items() if value is not None})
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item: only a tensor with one element can be converted to a Python scalar, got shape {self.shape}")

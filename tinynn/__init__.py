@@ -31,6 +31,7 @@ from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
 from .utils.dlpack import from_dlpack, to_dlpack  # noqa: E402
+from .lowrank import pca_lowrank, svd_lowrank  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
 
 vmap = func.vmap  # torch.vmap is torch.func.vmap
@@ -45,7 +46,7 @@ __all__ = [
     "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
     "long", "uint8", "bool", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
-    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack",
+    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
 # dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)

@@ -1422,6 +1422,10 @@ class Tensor:
         """The lower median (the smaller middle value for an even count, as PyTorch): of every element,
         or (values, indices) along ``dim``; the gradient goes to the median element."""
         if dim is None:
+            if self.numel() == 0:  # as PyTorch's: NaN for a float tensor, no answer for integers
+                if not _is_float(self.dtype):
+                    raise ValueError(f"median: an empty {self.dtype} tensor has no median (shape {self.shape})")
+                return self._constant(backend.get_array_module(self.data).asarray(np.nan, dtype=self.dtype))
             middle = self.reshape(-1).sort().values[(self.numel() - 1) // 2].detach()
             if not _is_float(self.dtype):
                 return middle

@@ -147,3 +147,41 @@ def test_sort_and_topk_match_torch(torch, rng, device, descending):
     assert values_out.shape == indices_out.shape == (4, 2) and indices_out.dtype == np.int64
     with pytest.raises(ValueError, match=r"topk: k must be an int in \[0, 6\]"):
         x.topk(7)
+
+
+@pytest.mark.parametrize("shape, dim", [((0, 3), -1), ((3, 0), 0), ((2, 0, 4), 2), ((2, 0, 4), (0, 2))])
+def test_reductions_over_full_dimensions_of_an_empty_tensor_give_empty_results_as_torchs(torch, shape, dim):
+    """A zero-length dimension that is kept makes an empty result, not an error (as PyTorch's)."""
+    values = np.ones(shape, dtype=np.float32)
+    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    for name in ("amax", "amin", "logsumexp"):
+        mine, its = getattr(ours, name)(dim), getattr(theirs, name)(dim)
+        assert mine.shape == tuple(its.shape), name
+        mine.sum().backward()
+        assert ours.grad.shape == shape
+
+
+def test_reductions_over_an_empty_dimension(torch):
+    """logsumexp of nothing is log 0 = -inf; a maximum of nothing has no value and says so."""
+    values = np.ones((3, 0), dtype=np.float32)
+    np.testing.assert_array_equal(tinynn.tensor(values).logsumexp(1).numpy(),
+                                  torch.tensor(values).logsumexp(1).numpy())
+    assert tinynn.tensor(values).logsumexp(1).numpy().tolist() == [-np.inf] * 3
+    with pytest.raises(ValueError, match=r"max: cannot take the maximum over dimension 1, of length 0 in the input of "
+                                         r"shape \(3, 0\)"):
+        tinynn.tensor(values).amax(1)
+    with pytest.raises(ValueError, match=r"min: cannot take the minimum of an empty tensor \(shape \(3, 0\)\)"):
+        tinynn.tensor(values).amin()
+    assert np.isnan(tinynn.tensor(values).median().item()) and np.isnan(torch.tensor(values).median().item())
+    with pytest.raises(ValueError, match="median: an empty int64 tensor has no median"):
+        tinynn.tensor(np.zeros(0, dtype=np.int64)).median()
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_an_empty_dimension_is_empty(torch, name):
+    values = np.ones((3, 0), dtype=np.float32)
+    x = tinynn.tensor(values, requires_grad=True)
+    y = getattr(tinynn.nn.functional, name)(x, dim=-1)
+    assert y.shape == tuple(getattr(torch.nn.functional, name)(torch.tensor(values), dim=-1).shape) == (3, 0)
+    y.sum().backward()
+    assert x.grad.shape == (3, 0)

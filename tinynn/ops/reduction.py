@@ -93,9 +93,13 @@ class Max(Function):
 
     def forward(self, x):
         name = "min" if self.smallest else "max"
-        if x.size == 0:
-            raise ValueError(f"{name}: cannot take the {name}imum of an empty tensor")
         self.axes = normalize_axes(self.axis, x.ndim, name)
+        if self.axis is None and x.size == 0:
+            raise ValueError(f"{name}: cannot take the {name}imum of an empty tensor (shape {x.shape})")
+        empty = [axis for axis in self.axes if x.shape[axis] == 0]
+        if empty:  # (a zero-length kept dimension is fine: an empty result)
+            raise ValueError(f"{name}: cannot take the {name}imum over dimension {empty[0]}, of length 0 in the "
+                             f"input of shape {x.shape}")
         self.x = x
         self.y = (x.min if self.smallest else x.max)(axis=self.axes, keepdims=True)
         return self.y if self.keepdims else self.y.reshape(
@@ -123,8 +127,11 @@ class LogSumExp(Function):
     def forward(self, x):
         xp = self.xp(x)
         self.axes = normalize_axes(self.axis, x.ndim, "logsumexp")
-        largest = x.max(axis=self.axes, keepdims=True)
-        largest = xp.where(xp.isfinite(largest), largest, 0)
+        if any(x.shape[axis] == 0 for axis in self.axes):  # an empty sum: log 0 = -inf, as PyTorch's
+            largest = xp.zeros([1 if axis in self.axes else n for axis, n in enumerate(x.shape)], dtype=x.dtype)
+        else:
+            largest = x.max(axis=self.axes, keepdims=True)
+            largest = xp.where(xp.isfinite(largest), largest, 0)
         self.x = x
         with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for a slice of -inf
             self.y = largest + xp.log(xp.exp(x - largest).sum(axis=self.axes, keepdims=True))

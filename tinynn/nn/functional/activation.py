@@ -317,6 +317,9 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = self.xp(x)
+        if x.size == 0:  # nothing to normalise (an empty axis, or empty rows): an empty result
+            self.y = x.copy()
+            return self.y
         shifted = x - x.max(axis=self.axis, keepdims=True)
         self.y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
         return self.y
@@ -334,6 +337,9 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
+        if x.size == 0:  # nothing to normalise (an empty axis, or empty rows): an empty result
+            self.y = x.copy()
+            return self.y
         e = self.xp(x).exp(x - x.max(axis=self.axis, keepdims=True))
         self.y = e / e.sum(axis=self.axis, keepdims=True)
         return self.y

@@ -1000,6 +1000,8 @@ class Tensor:
         return self._constant(backend.get_array_module(self.data).sign(self.data))
 
     def round(self, decimals=0):
+        if self.dtype == np.bool_:  # (NumPy would give float16) whole already
+            return self._constant(self.data.copy())
         return self._constant(backend.get_array_module(self.data).round(self.data, decimals))
 
     def floor(self):

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import autograd, backend, blas, memory
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
-from .backend import DeviceError, device, gpu_available
+from .backend import DeviceError, device, get_default_device, gpu_available, set_default_device
 from .mixed_precision import autocast, get_autocast_dtype, is_autocast_enabled
 from .blas import set_blas_threads
 from .parallel import get_num_threads, set_num_threads
@@ -46,7 +46,8 @@ __all__ = [
     "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
     "long", "uint8", "bool", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
-    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank",
+    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "get_default_device",
+    "set_default_device",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
 # dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)

@@ -42,6 +42,15 @@ class device(str):
     def __reduce__(self):
         return device, (str(self),)
 
+    def __enter__(self):
+        """``with tinynn.device("gpu"):``: the default device inside the block, as PyTorch's."""
+        _default_device.append(self)
+        return self
+
+    def __exit__(self, *exception):
+        _default_device.pop()
+        return False
+
 
 _DEVICE_NAMES = {"cpu": "cpu", "gpu": "gpu", "cuda": "gpu", "cuda:0": "gpu", "gpu:0": "gpu"}
 CPU = device("cpu")
@@ -53,10 +62,26 @@ class DeviceError(RuntimeError):
     """The requested device cannot be used on this machine (no CuPy, or no CUDA device)."""
 
 
+_default_device = [CPU]  # what None means; a stack, for nested ``with tinynn.device(...)``
+
+
 def canonical_device(name):
-    """``"cpu"``, ``"gpu"``/``"cuda"`` (or a Tensor's device), None for the CPU -> ``"cpu"`` or ``"gpu"``,
-    as a ``device``."""
-    return CPU if name is None else device(name)
+    """``"cpu"``, ``"gpu"``/``"cuda"`` (or a Tensor's device) -> ``"cpu"`` or ``"gpu"``, as a ``device``;
+    None: the default device (the CPU unless ``set_default_device`` or ``with tinynn.device(...)`` says
+    otherwise)."""
+    return _default_device[-1] if name is None else device(name)
+
+
+def get_default_device():
+    """The device factories (``tinynn.zeros``, ``tensor``, ``randn``, ...) and layers create on when
+    not told one."""
+    return _default_device[-1]
+
+
+def set_default_device(name):
+    """Make ``name`` ("cpu", "gpu"/"cuda"; None: the CPU) the device factories and layers create
+    on, as PyTorch's ``torch.set_default_device``. Tensors made already stay where they are."""
+    _default_device[-1] = CPU if name is None else device(name)
 
 
 def gpu_device(index=None):

@@ -80,13 +80,14 @@ def set_default_dtype(d):
 
 
 def as_tensor(data, dtype=None, device=None):
-    """``data`` as a Tensor, sharing its memory where it already is an array of that dtype and device."""
+    """``data`` as a Tensor, sharing its memory where it already is an array of that dtype and device
+    (``device`` None: a Tensor's own, for an array or a list the default device)."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype) and (device is None or data.device == device):
         return data
     if (isinstance(data, np.ndarray) or backend.is_gpu_array(data)) and (dtype is None or data.dtype == dtype) \
-            and (device is None or backend.device_of(data) == backend.canonical_device(device)):
+            and backend.device_of(data) == backend.canonical_device(device):
         return Tensor(data)
-    return tensor(data, dtype=dtype, device=device or "cpu")
+    return tensor(data, dtype=dtype, device=device)
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
@@ -123,7 +124,7 @@ def can_cast(from_, to):
     return promotion.can_cast(np.dtype(from_), np.dtype(to))
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device="cpu", requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     """base^s for ``steps`` values s evenly spaced from start to end (the default float dtype)."""
     from .tensor import linspace
 
@@ -147,7 +148,7 @@ def poisson(input, generator=None):
     return Tensor._from_op(backend.to_device(draws.astype(input.dtype), input.device), False)
 
 
-def empty(*size, dtype=None, device="cpu", requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False):
     """A new tensor of ``size`` (zero-filled: NumPy's uninitialised memory would make runs differ)."""
     size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -174,13 +175,13 @@ def randn_like(input, dtype=None, device=None, requires_grad=False):
     return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-def randperm(n, dtype=np.int64, device="cpu", generator=None):
+def randperm(n, dtype=np.int64, device=None, generator=None):
     """0 .. n-1 in a random order from tinynn's generator (or ``generator``)."""
     order = random.numpy_generator(generator).permutation(int(n)).astype(dtype)
     return Tensor._from_op(backend.to_device(order, backend.canonical_device(device)), False)
 
 
-def normal(mean, std, size=None, device="cpu", generator=None):
+def normal(mean, std, size=None, device=None, generator=None):
     """Draws from N(mean, std^2): tensors of means and deviations (broadcast together), or numbers
     with a ``size``."""
     shape = size if size is not None else np.broadcast_shapes(*(np.shape(v.data if isinstance(v, Tensor) else v)
@@ -354,7 +355,7 @@ def rsub(input, other, alpha=1):
     return input._operand(other) - input * alpha if alpha != 1 else input._operand(other) - input
 
 
-def scalar_tensor(s, dtype=None, device="cpu", requires_grad=False):
+def scalar_tensor(s, dtype=None, device=None, requires_grad=False):
     """A 0-d tensor of the number s (the default float dtype unless given)."""
     return tensor(float(s), dtype=dtype or promotion.default_float(), device=device, requires_grad=requires_grad)
 
@@ -371,7 +372,7 @@ def zero_(input):
     return input.zero_()
 
 
-def _inclusive_range(start, end, step=1, dtype=None, device="cpu", requires_grad=False):
+def _inclusive_range(start, end, step=1, dtype=None, device=None, requires_grad=False):
     """start, start + step, ... up to and including end (PyTorch's old ``torch.range``; ``arange``
     stops before end); the default float dtype unless given."""
     from .tensor import arange

@@ -1836,15 +1836,18 @@ def gather(input, dim, index):
     return shape_ops.Gather(dim, safe)(input)
 
 
-def tensor(data, dtype=None, device="cpu", requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of ``data`` (list, scalar, NumPy/CuPy array or Tensor).
 
     Python floats take the default dtype (float32 unless ``set_default_dtype`` says otherwise), Python
     ints int64 and bools bool, as in PyTorch; a NumPy array keeps its dtype unless ``dtype`` is given.
+    ``device`` None: a Tensor's own device, for anything else the default device (the CPU unless
+    ``set_default_device`` says otherwise).
     """
-    device = backend.canonical_device(device)
     if isinstance(data, Tensor):
+        device = data.device if device is None else device
         data = data.data
+    device = backend.canonical_device(device)
     if isinstance(data, (np.ndarray, np.generic)) or backend.is_gpu_array(data):
         array = np.array(data) if isinstance(data, np.generic) else data
         array = array.astype(dtype if dtype is not None else array.dtype, copy=True)
@@ -1865,7 +1868,7 @@ def _factory(fill, shape, dtype, device, requires_grad):
     return Tensor(array, requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None and not isinstance(fill_value, float):
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
     return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
@@ -1879,15 +1882,15 @@ def ones_like(t, dtype=None, device=None, requires_grad=False):
     return ones(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
-def eye(n, m=None, dtype=None, device="cpu", requires_grad=False):
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _factory(lambda xp, s, d: xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _factory(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device="cpu", generator=None):
+def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
     """Uniform integers in [low, high) (or [0, low)) from tinynn's seeded generator (or
     ``generator``); int64 by default."""
     from . import random
@@ -1897,15 +1900,15 @@ def randint(low, high=None, size=(), dtype=None, device="cpu", generator=None):
     return tensor(values, dtype=dtype or np.int64, device=device)
 
 
-def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
     return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), shape, dtype, device, requires_grad)
 
 
-def ones(*shape, dtype=None, device="cpu", requires_grad=False):
+def ones(*shape, dtype=None, device=None, requires_grad=False):
     return _factory(lambda xp, s, d: xp.ones(s, dtype=d), shape, dtype, device, requires_grad)
 
 
-def randn(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
+def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard normal samples from tinynn's seeded generator (``tinynn.manual_seed``), or from
     ``generator``."""
     from . import random
@@ -1916,7 +1919,7 @@ def randn(*shape, dtype=None, device="cpu", requires_grad=False, generator=None)
     return _factory(fill, shape, dtype, device, requires_grad)
 
 
-def rand(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
+def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform [0, 1) samples from tinynn's seeded generator (or ``generator``)."""
     from . import random
 
@@ -1926,7 +1929,7 @@ def rand(*shape, dtype=None, device="cpu", requires_grad=False, generator=None):
     return _factory(fill, shape, dtype, device, requires_grad)
 
 
-def arange(start=0, end=None, step=1, *, dtype=None, device="cpu", requires_grad=False):
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """start, start + step, ... up to (not including) ``end``; ``arange(n)`` is 0 .. n-1. Whole
     numbers give int64, a float anywhere the default float dtype (unless ``dtype`` says otherwise), as in PyTorch."""
     if end is None:

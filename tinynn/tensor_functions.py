@@ -569,12 +569,12 @@ def combinations(x, r=2, with_replacement=False):
     return x[backend.to_device(chosen, x.device)]
 
 
-def triu_indices(row, col, offset=0, *, dtype=np.int64, device="cpu"):
+def triu_indices(row, col, offset=0, *, dtype=np.int64, device=None):
     """(2, n): the row and column indices of the upper triangle (from diagonal ``offset``)."""
     return Tensor(backend.to_device(np.stack(np.triu_indices(row, offset, col)).astype(dtype), device))
 
 
-def tril_indices(row, col, offset=0, *, dtype=np.int64, device="cpu"):
+def tril_indices(row, col, offset=0, *, dtype=np.int64, device=None):
     """(2, n): the row and column indices of the lower triangle (to diagonal ``offset``)."""
     return Tensor(backend.to_device(np.stack(np.tril_indices(row, offset, col)).astype(dtype), device))
 

@@ -35,28 +35,28 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, values)
     return tensor.requires_grad_() if requires_grad else tensor
 
 
-def hann_window(window_length, periodic=True, *, dtype=None, device="cpu", requires_grad=False):
+def hann_window(window_length, periodic=True, *, dtype=None, device=None, requires_grad=False):
     return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
                    lambda n, span: 0.5 - 0.5 * np.cos(2 * math.pi * n / span))
 
 
-def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, device="cpu",
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, device=None,
                    requires_grad=False):
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
                    lambda n, span: alpha - beta * np.cos(2 * math.pi * n / span))
 
 
-def blackman_window(window_length, periodic=True, *, dtype=None, device="cpu", requires_grad=False):
+def blackman_window(window_length, periodic=True, *, dtype=None, device=None, requires_grad=False):
     return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
                    lambda n, span: 0.42 - 0.5 * np.cos(2 * math.pi * n / span) + 0.08 * np.cos(4 * math.pi * n / span))
 
 
-def bartlett_window(window_length, periodic=True, *, dtype=None, device="cpu", requires_grad=False):
+def bartlett_window(window_length, periodic=True, *, dtype=None, device=None, requires_grad=False):
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
                    lambda n, span: 1 - np.abs(2 * n / span - 1))
 
 
-def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, device="cpu", requires_grad=False):
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, device=None, requires_grad=False):
     def values(n, span):
         ratio = np.sqrt(np.clip(1 - (2 * n / span - 1) ** 2, 0, None))
         return bessel.values(beta * ratio, 0) / bessel.values(np.array(float(beta)), 0)

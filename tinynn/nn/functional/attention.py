@@ -64,7 +64,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return weights @ value
 
 
-def causal_mask(target_length, source_length, device="cpu"):
+def causal_mask(target_length, source_length, device=None):
     """Boolean (L, S) mask, True where position i may attend to position j (j <= i); made on the device."""
     xp = backend.array_module_for(backend.canonical_device(device))
     return Tensor(xp.arange(source_length)[None, :] <= xp.arange(target_length)[:, None])

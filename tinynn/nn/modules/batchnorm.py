@@ -12,7 +12,7 @@ from ...tensor import Tensor, ones, zeros
 class _BatchNorm(Module):
     expected_ranks = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device="cpu",
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
                  dtype=None, *, bias=True):
         """``bias=False`` (with ``affine``): a learned scale per channel and no shift, as PyTorch's."""
         super().__init__()
@@ -33,8 +33,7 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def reset_running_stats(self):
         if self.track_running_stats:
@@ -88,7 +87,7 @@ class _InstanceNorm(_BatchNorm):
     """The parameters and buffers of batch norm, but PyTorch's defaults differ: affine=False,
     track_running_stats=False. Unbatched input (without N) is one sample."""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device="cpu",
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
                  dtype=None, *, bias=True):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 

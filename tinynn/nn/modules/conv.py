@@ -55,8 +55,7 @@ class _ConvNd(Module):
         if not bias:
             self.register_parameter("bias", None)
         self.reset_parameters()
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -100,7 +99,7 @@ class _ConvolutionNd(_ConvNd):
     function = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device="cpu", dtype=None):
+                 padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
                          padding_mode=padding_mode)
 
@@ -148,7 +147,7 @@ class _ConvTransposeNd(_ConvNd):
     function = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device="cpu", dtype=None):
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
                          transposed=True, padding_mode=padding_mode)
         self.output_padding = ntuple(output_padding, self.spatial_dims, type(self).__name__, "output_padding")

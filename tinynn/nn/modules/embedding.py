@@ -13,7 +13,7 @@ class Embedding(Module):
     given) starts at zero and receives no gradient; see ``F.embedding`` for the options."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, device="cpu", dtype=None):
+                 scale_grad_by_freq=False, sparse=False, device=None, dtype=None):
         super().__init__()
         if sparse:
             raise NotImplementedError("Embedding: sparse gradients are not supported; the gradient is a dense (V, D) array")
@@ -30,8 +30,7 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.weight = Parameter(zeros(num_embeddings, embedding_dim, dtype=dtype))
         self.reset_parameters()
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def reset_parameters(self):
         init.normal_(self.weight)
@@ -62,7 +61,7 @@ class EmbeddingBag(Embedding):
     reduces each bag of looked-up rows to one (see ``F.embedding_bag``)."""
 
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-                 mode="mean", sparse=False, include_last_offset=False, padding_idx=None, device="cpu", dtype=None):
+                 mode="mean", sparse=False, include_last_offset=False, padding_idx=None, device=None, dtype=None):
         if mode not in EMBEDDING_BAG_MODES:
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
         super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,

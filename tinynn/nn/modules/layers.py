@@ -25,8 +25,7 @@ class _WeightAndBias(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def extra_repr(self):
         sizes = ", ".join(f"{name}={getattr(self, name)}" for name in self.FEATURES)
@@ -38,7 +37,7 @@ class Linear(_WeightAndBias):
 
     FEATURES = ("in_features", "out_features")
 
-    def __init__(self, in_features, out_features, bias=True, device="cpu", dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__(dict(in_features=in_features, out_features=out_features), (out_features, in_features), bias,
                          device, dtype)
 
@@ -57,7 +56,7 @@ class Bilinear(_WeightAndBias):
 
     FEATURES = ("in1_features", "in2_features", "out_features")
 
-    def __init__(self, in1_features, in2_features, out_features, bias=True, device="cpu", dtype=None):
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__(dict(in1_features=in1_features, in2_features=in2_features, out_features=out_features),
                          (out_features, in1_features, in2_features), bias, device, dtype)
 
@@ -190,14 +189,13 @@ class Softsign(Module):
 class PReLU(Module):
     """Leaky ReLU with a learned negative slope: one shared, or one per channel (``num_parameters=C``)."""
 
-    def __init__(self, num_parameters=1, init=0.25, device="cpu", dtype=None):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         if not isinstance(num_parameters, int) or num_parameters <= 0:
             raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
         self.num_parameters, self.init = num_parameters, init
         self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype))
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def reset_parameters(self):
         init.constant_(self.weight, self.init)

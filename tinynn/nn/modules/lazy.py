@@ -69,7 +69,7 @@ class _LazyLayer(Module):
             self.materialize(self._size_of_input(args[0]), args[0].device)
         return Module.__call__(self, *args, **kwargs)  # self may have become the ordinary layer by now
 
-    def materialize(self, size, device="cpu"):
+    def materialize(self, size, device=None):
         """Become ``cls_to_become`` for an input of ``size`` features or channels, on ``device``."""
         ordinary = self._build(size)
         if self._dtype is not None:
@@ -96,7 +96,7 @@ class LazyLinear(_LazyLayer):
 
     cls_to_become = Linear
 
-    def __init__(self, out_features, bias=True, device="cpu", dtype=None):
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
         super().__init__(dict(out_features=out_features, bias=bias), [("weight", True), ("bias", bias)], dtype=dtype)
 
     def _size_of_input(self, x):
@@ -110,7 +110,7 @@ class LazyLinear(_LazyLayer):
 class _LazyConv(_LazyLayer):
     transposed = False
 
-    def __init__(self, out_channels, kernel_size, stride=1, padding=0, *options, bias=True, device="cpu", dtype=None,
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, *options, bias=True, device=None, dtype=None,
                  **settings):
         names = ("output_padding", "groups", "bias", "dilation") if self.transposed else ("dilation", "groups", "bias",
                                                                                            "padding_mode")
@@ -153,7 +153,7 @@ class LazyConvTranspose3d(_LazyConv):
 class _LazyNorm(_LazyLayer):
     default_affine = default_tracking = True
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, device="cpu", dtype=None, *,
+    def __init__(self, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, device=None, dtype=None, *,
                  bias=True):
         affine = self.default_affine if affine is None else affine
         tracking = self.default_tracking if track_running_stats is None else track_running_stats

@@ -206,7 +206,7 @@ class LinearCrossEntropyLoss(Module):
     classifier layer and its loss as one module, so ``options`` (a LinearCrossEntropyOptions) can
     chunk the batch and never hold the logits (F.linear_cross_entropy). The layer is ``.linear``."""
 
-    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device="cpu", dtype=None,
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,
                  reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None):
         if weight is not None and tuple(weight.shape) != (num_classes,):
             raise ValueError(f"LinearCrossEntropyLoss: expected weight of shape ({num_classes},), got "

@@ -11,7 +11,7 @@ from ...tensor import ones, zeros
 class LayerNorm(Module):
     """LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True) as in PyTorch."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device="cpu", dtype=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
                                  else tuple(normalized_shape))
@@ -22,8 +22,7 @@ class LayerNorm(Module):
             self.register_parameter("weight", None)
         if self.bias is None:
             self.register_parameter("bias", None)
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps, name=f"LayerNorm({self.extra_repr()})")
@@ -37,7 +36,7 @@ class GroupNorm(Module):
     """GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True) as in PyTorch
     (``bias=False``: a learned scale and no shift)."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device="cpu", dtype=None, *, bias=True):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
@@ -47,8 +46,7 @@ class GroupNorm(Module):
         for name in ("weight", "bias"):
             if getattr(self, name) is None:
                 self.register_parameter(name, None)
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def forward(self, x):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps, name=f"GroupNorm({self.extra_repr()})")
@@ -60,7 +58,7 @@ class GroupNorm(Module):
 class RMSNorm(Module):
     """RMSNorm(normalized_shape, eps=None, elementwise_affine=True) as in PyTorch (``F.rms_norm``)."""
 
-    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device="cpu", dtype=None):
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
                                  else tuple(normalized_shape))
@@ -68,8 +66,7 @@ class RMSNorm(Module):
         self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype)) if elementwise_affine else None
         if self.weight is None:
             self.register_parameter("weight", None)
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def forward(self, x):
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps, name=f"RMSNorm({self.extra_repr()})")

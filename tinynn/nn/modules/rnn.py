@@ -102,7 +102,7 @@ class RNNBase(_Recurrent):
     cell from the subclass's MODE), as PyTorch's RNNBase."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device="cpu", dtype=None, nonlinearity="tanh"):
+                 bidirectional=False, proj_size=0, device=None, dtype=None, nonlinearity="tanh"):
         super().__init__()
         name = type(self).__name__
         _check_sizes(name, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
@@ -129,8 +129,7 @@ class RNNBase(_Recurrent):
         self.reset_parameters()
         if dtype is not None:
             self.to(dtype=dtype)
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     @property
     def directions(self):
@@ -234,7 +233,7 @@ class GRU(RNNBase):
 class RNNCellBase(_Recurrent):
     """One time step: weight_ih (G*H, I), weight_hh (G*H, H), bias_ih, bias_hh (G*H,)."""
 
-    def __init__(self, input_size, hidden_size, bias=True, device="cpu", dtype=None, nonlinearity="tanh"):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, nonlinearity="tanh"):
         super().__init__()
         _check_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
@@ -243,8 +242,7 @@ class RNNCellBase(_Recurrent):
         self.reset_parameters()
         if dtype is not None:
             self.to(dtype=dtype)
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def forward(self, input, hx=None):
         """input (N, I) or (I,) -> h' (N, H), or for an LSTMCell (h', c'); hx defaults to zeros."""

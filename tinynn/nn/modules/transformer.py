@@ -29,7 +29,7 @@ class MultiheadAttention(Module):
     (output, attention weights or None)."""
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False, kdim=None,
-                 vdim=None, batch_first=False, device="cpu", dtype=None):
+                 vdim=None, batch_first=False, device=None, dtype=None):
         super().__init__()
         for what, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -63,8 +63,7 @@ class MultiheadAttention(Module):
             self.register_parameter("bias_v", None)
         self.add_zero_attn = add_zero_attn
         self.reset_parameters()
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def reset_parameters(self):
         for weight in ((self.q_proj_weight, self.k_proj_weight, self.v_proj_weight) if self.separate_proj
@@ -119,7 +118,7 @@ class _TransformerLayer(Module):
     attention_blocks = 1
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device="cpu", dtype=None):
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
         attention = dict(dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, **attention)
@@ -134,8 +133,7 @@ class _TransformerLayer(Module):
         for number in range(1, self.attention_blocks + 2):
             setattr(self, f"dropout{number}", Dropout(dropout))
         self.activation = _activation(activation, type(self).__name__)
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def _feed_forward_block(self, x):
         last_dropout = getattr(self, f"dropout{self.attention_blocks + 1}")
@@ -240,7 +238,7 @@ class Transformer(Module):
 
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
                  dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device="cpu", dtype=None):
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
         options = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
                        layer_norm_eps=layer_norm_eps, batch_first=batch_first, norm_first=norm_first, bias=bias,
@@ -255,8 +253,7 @@ class Transformer(Module):
         for param in self.parameters():
             if param.ndim > 1:
                 init.xavier_uniform_(param)
-        if backend.canonical_device(device) != backend.CPU:
-            self.to(device)
+        self.to(backend.canonical_device(device))  # (None: the default device)
 
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=False, tgt_is_causal=False,
@@ -266,7 +263,7 @@ class Transformer(Module):
                             tgt_is_causal, memory_is_causal)
 
     @staticmethod
-    def generate_square_subsequent_mask(size, device="cpu", dtype=None):
+    def generate_square_subsequent_mask(size, device=None, dtype=None):
         """(size, size) float mask: 0 where position i may attend to j (j <= i), -inf above the diagonal."""
         allowed = causal_mask(size, size, device).data
         xp = backend.get_array_module(allowed)

@@ -147,3 +147,20 @@ def test_vmap_randomness_and_bad_dims():
         func.vmap(lambda a: a, in_dims=None)(x)
     with pytest.raises(ValueError, match="vmap: randomness must be"):
         func.vmap(lambda a: a, randomness="fresh")
+
+
+def test_replace_all_batch_norm_modules_keeps_no_running_statistics():
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.Sequential(nn.BatchNorm1d(4, affine=False)),
+                          nn.InstanceNorm2d(3, track_running_stats=True))
+    assert func.replace_all_batch_norm_modules_(model) is model
+    for batch_norm in (model[1], model[2][0]):
+        assert not batch_norm.track_running_stats
+        assert batch_norm.running_mean is None and batch_norm.running_var is None
+        assert batch_norm.num_batches_tracked is None
+    assert model[3].track_running_stats and model[3].running_mean is not None  # instance norm is not batch norm
+    assert sorted(name for name, _ in model.named_buffers()) == ["3.num_batches_tracked", "3.running_mean",
+                                                                  "3.running_var"]
+    model.eval()  # batch statistics even in evaluation: the output of each sample is normalised over the batch
+    x = tinynn.randn(4, 1, 5, 5)
+    normalised = model[1](model[0](x)).numpy()
+    assert_close(normalised.mean(axis=(0, 2, 3)), np.zeros(3), rtol=0, atol=1e-5)

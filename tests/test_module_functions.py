@@ -119,3 +119,54 @@ def test_apply_and_map_call_python_per_element_as_torch(torch):
     np.testing.assert_array_equal(rows.numpy(), [[1, 1, 1], [0, 0, 0]])
     with pytest.raises(RuntimeError, match="apply_: cannot call it on a tensor that requires grad"):
         tinynn.ones(2, requires_grad=True).apply_(float)
+
+
+VIEW_COPIES = [("view_copy", ((6, 4),)), ("expand_copy", ((3, 2, 3, 4),)), ("permute_copy", ((2, 0, 1),)),
+               ("transpose_copy", (0, 2)), ("diagonal_copy", (0, 1, 2)), ("unsqueeze_copy", (1,)), ("squeeze_copy", ()),
+               ("select_copy", (1, 2)), ("unfold_copy", (2, 2, 1)), ("detach_copy", ()), ("alias_copy", ()),
+               ("split_copy", (2, 2)), ("split_with_sizes_copy", ([1, 3], 2)), ("unbind_copy", (1,)),
+               ("slice_copy", (2, 1, 4, 2))]
+
+
+@pytest.mark.parametrize("name, args", VIEW_COPIES, ids=[case[0] for case in VIEW_COPIES])
+def test_view_copies_equal_torchs_in_memory_of_their_own(torch, name, args):
+    values = np.arange(24.0).reshape(2, 3, 4)
+    ours = tinynn.tensor(values, requires_grad=True)
+    result = getattr(tinynn, name)(ours, *args)
+    theirs = getattr(torch, name)(torch.tensor(values), *args)
+    results = result if isinstance(result, (list, tuple)) else [result]
+    expected = theirs if isinstance(theirs, (list, tuple)) else [theirs]
+    assert len(results) == len(expected)
+    for mine, its in zip(results, expected):
+        assert_close(mine, its, rtol=0, atol=0, what=name)
+        assert not np.shares_memory(mine.data, ours.data)
+    if name != "detach_copy":
+        sum(part.sum() for part in results).backward()
+        assert ours.grad is not None and ours.grad.shape == ours.shape
+    else:
+        assert not result.requires_grad
+
+
+def test_histogramdd_equals_torchs(torch, rng):
+    points = rng.standard_normal((60, 3)).astype(np.float32)
+    weights = rng.random(60).astype(np.float32)
+    edges = [np.array(e, dtype=np.float32) for e in ([-3.0, 0.0, 3.0], [-1.0, 1.0], [-5.0, -1.0, 0.0, 5.0])]
+    cases = [dict(bins=4), dict(bins=[2, 3, 4]), dict(bins=3, range=[-1.0, 1.0, -2.0, 2.0, 0.0, 1.0]),
+             dict(bins=3, weight=weights, density=True), dict(bins=edges)]
+    for case in cases:
+        def converted(library):
+            return {key: ([library.tensor(e) for e in value] if key == "bins" and isinstance(value, list)
+                          and isinstance(value[0], np.ndarray) else library.tensor(value) if key == "weight" else value)
+                    for key, value in case.items()}
+        ours = tinynn.histogramdd(tinynn.tensor(points), **converted(tinynn))
+        theirs = torch.histogramdd(torch.tensor(points), **converted(torch))
+        assert_close(ours.hist, theirs.hist, rtol=1e-6, atol=1e-7, what=f"hist {case}")
+        assert len(ours.bin_edges) == 3
+        for mine, its in zip(ours.bin_edges, theirs.bin_edges):
+            assert_close(mine, its, rtol=1e-6, atol=1e-6, what=f"edges {case}")
+    with pytest.raises(ValueError, match=r"histogramdd: range must hold 2 D = 6 numbers"):
+        tinynn.histogramdd(tinynn.tensor(points), range=[0.0, 1.0])
+    with pytest.raises(ValueError, match="histogramdd: 2 bin specifications for points of 3 dimensions"):
+        tinynn.histogramdd(tinynn.tensor(points), bins=[2, 2])
+    with pytest.raises(TypeError, match="histogramdd: expected a floating-point input"):
+        tinynn.histogramdd(tinynn.tensor([[1, 2]]))

@@ -123,6 +123,20 @@ def stack_module_state(models):
     return parameters, buffers
 
 
+def replace_all_batch_norm_modules_(root):
+    """Every batch norm in ``root`` (itself included) made to use batch statistics always, keeping
+    none: running_mean, running_var and num_batches_tracked set to None and track_running_stats to
+    False, as PyTorch's (for vmap over models, where a running update would mix the samples).
+    Returns ``root``, changed in place."""
+    from .nn.modules.batchnorm import _BatchNorm, _InstanceNorm
+
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm) and module.track_running_stats:
+            module.running_mean = module.running_var = module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """``func`` mapped over a dimension of its inputs, as PyTorch's vmap: ``in_dims`` says which
     dimension of each argument (an int, None for an argument passed whole, or a structure like the
@@ -289,4 +303,4 @@ def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
 
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "vmap", "jacrev", "jacfwd", "hessian", "functional_call",
-           "stack_module_state"]
+           "stack_module_state", "replace_all_batch_norm_modules_"]

@@ -36,7 +36,7 @@ _METHODS = ("exp log log1p expm1 log2 log10 sqrt rsqrt square reciprocal abs sig
             "unsafe_chunk unsafe_split unsafe_split_with_sizes").split()
 globals().update({name: _method(name) for name in _METHODS})
 # the functions of tinynn/tensor_functions.py, as torch.<name>(input, ...)
-_COMPOSED = BUILT_FROM_OPS + ["var_mean", "std_mean", "block_diag", "vander", "cartesian_prod", "combinations",
+_COMPOSED = BUILT_FROM_OPS + ["histogramdd", "var_mean", "std_mean", "block_diag", "vander", "cartesian_prod", "combinations",
                               "triu_indices", "tril_indices", "searchsorted", "bucketize", "trapezoid",
                               "cumulative_trapezoid", "tensordot", "atleast_1d", "atleast_2d", "atleast_3d", "hstack",
                               "vstack", "row_stack", "dstack", "column_stack", "broadcast_shapes", "broadcast_tensors",
@@ -504,6 +504,34 @@ def _in_place_function(name):
 
 globals().update({name: _in_place_function(name) for name in _IN_PLACE_FUNCTIONS})
 
+# torch.<view>_copy(input, ...): the view's values in memory of their own (PyTorch's functionalised forms)
+_VIEW_COPIES = {"view_copy": "view", "expand_copy": "expand", "permute_copy": "permute", "t_copy": "t",
+                "transpose_copy": "transpose", "diagonal_copy": "diagonal", "unsqueeze_copy": "unsqueeze",
+                "squeeze_copy": "squeeze", "select_copy": "select", "unfold_copy": "unfold", "detach_copy": "detach",
+                "alias_copy": "view_as", "split_copy": "split", "split_with_sizes_copy": "split_with_sizes",
+                "unbind_copy": "unbind", "slice_copy": None}
+
+
+def _view_copy(name, view):
+    def function(input, *args, **kwargs):
+        if name == "expand_copy":
+            kwargs.pop("implicit", None)  # (a tracing detail of PyTorch's, without effect on the values)
+        if view == "view_as":
+            return input.clone()
+        result = getattr(input, view)(*args, **kwargs)
+        return [part.clone() for part in result] if isinstance(result, (tuple, list)) else result.clone()
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{view}(...)``, copied out of input's memory (a list of copies for a split)."
+    return function
+
+
+def slice_copy(input, dim=0, start=None, end=None, step=1):
+    """input[start:end:step] along ``dim``, copied out of input's memory."""
+    return input[(slice(None),) * (dim % input.ndim) + (slice(start, end, step),)].clone()
+
+
+globals().update({name: _view_copy(name, view) for name, view in _VIEW_COPIES.items() if view is not None})
+
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 
@@ -516,4 +544,4 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "rsub", "scalar_tensor", "fill", "zero_",
                       "range", "trapz", "chain_matmul", "frobenius_norm", "nuclear_norm", "is_same_size", "is_signed",
                       "unravel_index", "binomial", "constant_pad_nd", "embedding"] + _FUNCTIONAL + _IN_PLACE_FUNCTIONS + [ "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
-                      "polygamma", "mvlgamma", "sgn", "positive", "absolute", "t", "pow"] + _COMPOSED
+                      "polygamma", "mvlgamma", "sgn", "positive", "absolute", "t", "pow"] + _COMPOSED + list(_VIEW_COPIES)

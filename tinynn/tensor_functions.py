@@ -7,6 +7,7 @@ Cumulative products and log-sum-exps are Hillis-Steele scans: log2(n) rounds of 
 op, round r combining every element with the one 2^r before it, so nothing loops over the
 elements and a zero in a product needs no special case (the gradient of a product has none).
 """
+import builtins
 import collections
 import itertools
 import math
@@ -760,6 +761,30 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
                                      weights=None if weight is None else weight.data, density=density)
     return Histogram(Tensor._from_op(counts.astype(input.dtype), False),
                      Tensor._from_op(bin_edges.astype(input.dtype), False))
+
+
+def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
+    """(hist, bin_edges) of the points ``input`` (..., D), as PyTorch's: ``bins`` a count for every
+    dimension, D counts, or D tensors of edges; ``range`` the flat [min_0, max_0, min_1, max_1, ...];
+    hist (bins_0, ..., bins_D-1) and one tensor of edges per dimension (the last bin of each closed)."""
+    xp = _xp(input)
+    if input.ndim < 1 or input.dtype.kind != "f":
+        raise TypeError(f"histogramdd: expected a floating-point input of shape (..., D), got {input.dtype} "
+                        f"of shape {input.shape}")
+    dimensions = input.shape[-1]
+    if isinstance(bins, (list, tuple)):
+        if len(bins) != dimensions:
+            raise ValueError(f"histogramdd: {len(bins)} bin specifications for points of {dimensions} dimensions")
+        bins = [b.data if isinstance(b, Tensor) else int(b) for b in bins]
+    if range is not None:
+        if len(range) != 2 * dimensions:
+            raise ValueError(f"histogramdd: range must hold 2 D = {2 * dimensions} numbers (min and max of each "
+                             f"dimension), got {len(range)}")
+        range = [(float(range[2 * d]), float(range[2 * d + 1])) for d in builtins.range(dimensions)]
+    counts, edges = xp.histogramdd(input.data.reshape(-1, dimensions), bins=bins, range=range, density=density,
+                                   weights=None if weight is None else weight.data.reshape(-1))
+    return Histogram(Tensor._from_op(counts.astype(input.dtype), False),
+                     [Tensor._from_op(e.astype(input.dtype), False) for e in edges])
 
 
 # ----- products with an added term -------------------------------------------------------------

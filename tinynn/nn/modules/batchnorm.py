@@ -45,9 +45,7 @@ class _BatchNorm(Module):
         name = f"{type(self).__name__}({self.num_features})"
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(x).__name__}")
-        if x.ndim not in self.expected_ranks:
-            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
-                             f"got shape {x.shape}")
+        self._check_input_dim(x, name)
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected input with {self.num_features} channels, got {x.shape[1]} "
                              f"(input shape {x.shape})")
@@ -59,6 +57,11 @@ class _BatchNorm(Module):
             self.weight, self.bias, use_batch_stats, self.momentum, self.eps,
             num_batches_tracked=self.num_batches_tracked if track else None, name=name,
         )
+
+    def _check_input_dim(self, x, name):
+        if x.ndim not in self.expected_ranks:
+            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
+                             f"got shape {x.shape}")
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

@@ -78,3 +78,39 @@ def test_conv_transpose_errors_are_clear():
         nn.ConvTranspose2d(2, 1, 3, padding="same")
     with pytest.raises(ValueError, match="the output would be"):
         F.conv_transpose2d(tinynn.zeros(1, 2, 1, 1), tinynn.zeros(2, 1, 1, 1), padding=1)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("kernel, stride, dilation, output_padding", [(1, 1, 2, 1), (1, 1, 3, 2), (2, 1, 2, 1),
+                                                                       (1, 2, 3, 2)])
+def test_output_padding_beyond_the_stride_matches_torch(torch, rng, device, dims, kernel, stride, dilation,
+                                                        output_padding):
+    """output_padding may reach the dilation - 1 where the stride is smaller: the extra rows are
+    there even for a 1-wide kernel at stride 1 (found by a differential sweep against PyTorch)."""
+    values = rng.standard_normal((2, 2) + (3,) * dims)
+    ours = getattr(nn, f"ConvTranspose{dims}d")(2, 3, kernel, stride=stride, dilation=dilation,
+                                                 output_padding=output_padding, dtype=np.float64)
+    theirs = getattr(torch.nn, f"ConvTranspose{dims}d")(2, 3, kernel, stride=stride, dilation=dilation,
+                                                         output_padding=output_padding).double()
+    ours.load_state_dict({name: tinynn.tensor(value.detach().numpy()) for name, value in theirs.state_dict().items()})
+    ours.to(device)
+    x, tx = tinynn.tensor(values, device=device, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = ours(x), theirs(tx)
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    gradient = rng.standard_normal(y.shape)
+    (y * tinynn.tensor(gradient, device=device)).sum().backward()
+    ty.backward(torch.tensor(gradient))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_conv_transpose3d_says_when_its_depth_would_be_empty():
+    layer = nn.ConvTranspose3d(2, 2, (2, 3, 3), padding=(2, 0, 0))
+    with pytest.raises(ValueError, match=r"ConvTranspose3d\(2, 2, kernel_size=\(2, 3, 3\)\): the output would be \(-1, 5, 5\).*padding \(2, 0, 0\) is "
+                                         "too large"):
+        layer(tinynn.zeros(1, 2, 2, 3, 3))
+    with pytest.raises(ValueError, match=r"output_padding \(2, 0, 0\) must be smaller than stride \(2, 1, 1\) or "
+                                         r"dilation \(1, 1, 1\)"):
+        F.conv_transpose3d(tinynn.zeros(1, 2, 2, 3, 3), tinynn.zeros(2, 2, 1, 1, 1), stride=(2, 1, 1),
+                           output_padding=(2, 0, 0))

@@ -109,8 +109,8 @@ def input_grad_as_convolution(g_nhwc, weight, padded_hw, stride, dilation, group
     start = [margin[i] - (crop[i][0] if direct[i] else 0) for i in range(2)]
     size = [padded_hw[i] + margin[i] - (sum(crop[i]) if direct[i] else 0) for i in range(2)]
     left_over = tuple((0, 0) if direct[i] else crop[i] for i in range(2))
-    if stride == (1, 1) and margin == [0, 0]:
-        g_up = g_nhwc  # a 1x1 kernel with stride 1: nothing to spread
+    if stride == (1, 1) and margin == [0, 0] and size == [oh, ow]:
+        g_up = g_nhwc  # a 1x1 kernel with stride 1 and no extra rows (output_padding): nothing to spread
     else:
         g_up = xp.zeros((n, size[0], size[1], out_channels), dtype=g_nhwc.dtype)
         g_up[:, start[0]:start[0] + (oh - 1) * stride[0] + 1:stride[0],

@@ -23,7 +23,7 @@ from .padding import pad
 from .pooling import (_adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, check_unpool_indices,
                       max_pool2d, max_unpool2d, pool_output_size)
 from .resampling import adaptive_average_matrix
-from .validation import adaptive_output_size, check_float, check_not_empty, check_positive, ntuple
+from .validation import adaptive_output_size, check_float, check_non_negative, check_not_empty, check_positive, ntuple
 
 
 def _check_volume(input, name):
@@ -90,6 +90,17 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
                          f"of shape {input.shape}, got {weight.shape}")
     stride, padding = ntuple(stride, 3, name, "stride"), ntuple(padding, 3, name, "padding")
     output_padding, dilation = ntuple(output_padding, 3, name, "output_padding"), ntuple(dilation, 3, name, "dilation")
+    check_positive(stride, name, "stride")
+    check_positive(dilation, name, "dilation")
+    check_non_negative(padding + output_padding, name, "padding and output_padding")
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{name}: output_padding {output_padding} must be smaller than stride {stride} or dilation "
+                         f"{dilation}")
+    out_size = [(size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
+                zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)]
+    if min(out_size) <= 0:
+        raise ValueError(f"{name}: the output would be {tuple(out_size)} for input {input.shape}: padding {padding} is "
+                         "too large")
     n, depth, kernel_depth = input.shape[0], input.shape[2], weight.shape[2]
     full_depth = (depth - 1) * stride[0] + dilation[0] * (kernel_depth - 1) + 1 + output_padding[0]
     images = _slab(input, 0, depth, 1)

@@ -246,3 +246,28 @@ def test_fractional_max_pooling_draws_its_windows_from_the_seeded_generator():
         F.fractional_max_pool2d(x, 3, output_size=9)
     with pytest.raises(ValueError, match=r"expected _random_samples of shape \(2, 3, 2\)"):
         F.fractional_max_pool2d(x, 2, output_size=4, _random_samples=tinynn.zeros(2, 3, 3))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_windows_whose_taps_all_fall_in_the_padding_give_minus_infinity_and_index_minus_one(torch, device, dims):
+    """A dilated window can miss the input entirely (taps at -1 and +1 of a 1-wide input): PyTorch
+    gives -inf there; its index is then -1 here (PyTorch's points nowhere in particular, and its
+    backward writes out of bounds, so only the values and our gradient are compared)."""
+    values = np.arange(1.0, 1 + 2 * 5 ** (dims - 1)).reshape((1, 2) + (5,) * (dims - 1) + (1,))
+    kernel, stride, padding, dilation = (2,) * dims, (2,) * (dims - 1) + (1,), (0,) * (dims - 1) + (1,), (1,) * (dims - 1) + (2,)
+    ours = getattr(F, f"max_pool{dims}d")
+    theirs = getattr(torch.nn.functional, f"max_pool{dims}d")
+    x = tinynn.tensor(values, device=device, requires_grad=True)
+    y, indices = ours(x, kernel, stride, padding, dilation, return_indices=True)
+    expected = theirs(torch.tensor(values), kernel, stride, padding, dilation)
+    assert y.shape == tuple(expected.shape)
+    assert np.isneginf(y.numpy()).all() and np.isneginf(expected.numpy()).all()
+    assert (indices.numpy() == -1).all()
+    (y * 0 + 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros_like(values))
+
+
+def test_unpooling_names_the_mark_of_an_empty_window():
+    with pytest.raises(IndexError, match=r"index -1 \(max pooling's mark of a window that held only padding\) is "
+                                         r"outside the \(2, 4\) output plane"):
+        F.max_unpool2d(tinynn.zeros(1, 1, 1, 2), tinynn.tensor([[[[-1, 1]]]]), 2, output_size=(2, 4))

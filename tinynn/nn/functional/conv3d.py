@@ -16,7 +16,7 @@ import numpy as np
 
 from ... import backend, mixed_precision
 from ...ops.einsum import einsum
-from ...tensor import Tensor
+from ...tensor import Tensor, where
 from .conv import conv2d, conv_padding
 from .conv_transpose import conv_transpose2d
 from .padding import pad
@@ -139,7 +139,8 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     any number, as PyTorch): every depth offset's 2-D pooling gives its best (row, column), the
     depth offsets are compared, and the output gathers the input there, so the gradient goes to
     that one element. With ``return_indices`` also those positions, d * H * W + h * W + w in each
-    input volume (for ``max_unpool3d``)."""
+    input volume (for ``max_unpool3d``). A window whose dilated taps all fall in the padding holds
+    no element: -inf, index -1, no gradient (as max_pool2d's)."""
     _check_volume(input, name)
     kernel, stride, padding, dilation, out_depth, after = _pool_geometry(input, kernel_size, stride, padding, dilation,
                                                                          ceil_mode, name)
@@ -148,30 +149,35 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     volume = Tensor._from_op(input.data, False)
     if padding[0] or after:
         volume = pad(volume, (0, 0, 0, 0, padding[0], after), value=-np.inf)
-    best = indices = None
+    best = indices = found = None
     for kd in range(kernel[0]):
         images, planes = max_pool2d(_slab(volume, kd * dilation[0], out_depth, stride[0]), kernel[1:], stride[1:],
                                     padding[1:], dilation[1:], ceil_mode, return_indices=True, name=name)
         images, planes = _volume(images, n, out_depth).data, _volume(planes, n, out_depth).data
-        slices = xp.arange(out_depth) * stride[0] - padding[0] + kd * dilation[0]  # in the unpadded input
-        best, indices = _first_maximum(xp, best, indices, images, xp.clip(slices, 0, depth - 1)[:, None, None] * (h * w)
-                                       + planes)
-    return _gathered(input, indices, return_indices)
+        slices = xp.arange(out_depth)[:, None, None] * stride[0] - padding[0] + kd * dilation[0]  # in the input
+        real = (slices >= 0) & (slices < depth) & (planes >= 0)  # a tap on an element, not on the padding
+        best, indices, found = _first_maximum(xp, best, indices, found, images, slices * (h * w) + planes, real)
+    return _gathered(input, indices, found, return_indices)
 
 
-def _first_maximum(xp, best, indices, images, flat):
-    """The running maximum over depth offsets and where it is: a later offset wins only with a
-    larger value (or a NaN, which PyTorch's pooling propagates)."""
+def _first_maximum(xp, best, indices, found, images, flat, real):
+    """The running maximum over depth offsets, where it is, and whether any element was seen: a
+    later offset wins with a larger value (or a NaN, which PyTorch's pooling propagates), or as the
+    first element where the earlier offsets held only padding; never from the padding itself."""
     if best is None:
-        return images, flat
-    better = (images > best) | (xp.isnan(images) & ~xp.isnan(best))
-    return xp.where(better, images, best), xp.where(better, flat, indices)
+        return images, flat, real
+    better = real & (~found | (images > best) | (xp.isnan(images) & ~xp.isnan(best)))
+    return xp.where(better, images, best), xp.where(better, flat, indices), found | real
 
 
-def _gathered(input, indices, return_indices):
-    """The input's values at the flat positions ``indices`` of each volume (the gradient goes there)."""
-    indices = Tensor._from_op(indices.astype(np.int64), False)
-    values = input.reshape(*input.shape[:2], -1).gather(2, indices.reshape(*indices.shape[:2], -1)).reshape(indices.shape)
+def _gathered(input, indices, found, return_indices):
+    """The input's values at the flat positions ``indices`` of each volume (the gradient goes there);
+    -inf with index -1 where a window held no element."""
+    xp = backend.get_array_module(indices)
+    safe = Tensor._from_op(xp.where(found, indices, 0).astype(np.int64), False)
+    values = input.reshape(*input.shape[:2], -1).gather(2, safe.reshape(*safe.shape[:2], -1)).reshape(safe.shape)
+    values = where(Tensor._from_op(found, False), values, -np.inf)  # (no read of found: no wait on a GPU)
+    indices = Tensor._from_op(xp.where(found, indices, -1).astype(np.int64), False)
     return (values, indices) if return_indices else values
 
 
@@ -264,10 +270,11 @@ def adaptive_max_pool3d(input, output_size, return_indices=False, name="adaptive
     xp = backend.get_array_module(input.data)
     n, _, depth, h, w = input.shape
     windows = _adaptive_windows(xp, depth, sizes[0])  # (OD, longest)
-    best = indices = None
+    best = indices = found = None
     for offset in range(windows.shape[1]):
         slab = Tensor._from_op(input.data[:, :, windows[:, offset]], False)  # (N, C, OD, H, W)
         images, planes = adaptive_max_pool2d(_slab(slab, 0, sizes[0], 1), sizes[1:], return_indices=True, name=name)
         images, planes = _volume(images, n, sizes[0]).data, _volume(planes, n, sizes[0]).data
-        best, indices = _first_maximum(xp, best, indices, images, windows[:, offset][:, None, None] * (h * w) + planes)
-    return _gathered(input, indices, return_indices)
+        best, indices, found = _first_maximum(xp, best, indices, found, images,
+                                              windows[:, offset][:, None, None] * (h * w) + planes, planes >= 0)
+    return _gathered(input, indices, found, return_indices)

@@ -129,7 +129,9 @@ class MaxPool2d(_Pool2d):
 
     def indices(self):
         """PyTorch's ``return_indices``: for every output, where its maximum is in its (unpadded)
-        input plane, as row * W + column; (N, C, OH, OW) int64."""
+        input plane, as row * W + column; (N, C, OH, OW) int64. A window whose dilated taps all fall
+        in the padding (its output -inf) holds no element: -1 (PyTorch's number there points
+        nowhere in particular)."""
         xp = self.xp(self.argmax)
         kernel_w = self.kernel_size[1]
         offset = self.argmax.astype(np.int64)
@@ -137,7 +139,8 @@ class MaxPool2d(_Pool2d):
                 + offset // kernel_w * self.dilation[0])
         columns = (xp.arange(self.out_hw[1])[None, :, None] * self.stride[1] - self.padding[1]
                    + offset % kernel_w * self.dilation[1])
-        return to_nchw(rows * self.input_hw[1] + columns)
+        inside = (rows >= 0) & (rows < self.input_hw[0]) & (columns >= 0) & (columns < self.input_hw[1])
+        return to_nchw(xp.where(inside, rows * self.input_hw[1] + columns, -1))
 
 
 class AvgPool2d(_Pool2d):
@@ -353,7 +356,8 @@ def check_unpool_indices(indices, out_size, what, name):
     def out_of_range_error():
         bad = int(indices.data[out_of_range].reshape(-1)[0])
         where = " (found on the GPU at the next read of a result)" if indices.device == "gpu" else ""
-        return IndexError(f"{name}: index {bad} is outside the {tuple(out_size)} output {what}{where}")
+        meaning = " (max pooling's mark of a window that held only padding)" if bad == -1 else ""
+        return IndexError(f"{name}: index {bad}{meaning} is outside the {tuple(out_size)} output {what}{where}")
 
     backend.check_soon(out_of_range.any(), out_of_range_error)
 

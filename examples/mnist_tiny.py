@@ -43,6 +43,8 @@ def parse_args(argv=None):
     parser.add_argument("--checkpoint", default=None, help="save a resumable checkpoint (with the best model) here")
     parser.add_argument("--resume", default=None, help="resume from this checkpoint")
     parser.add_argument("--plot", default=None, help="write a PNG of loss and accuracy per epoch (needs matplotlib)")
+    parser.add_argument("--tensorboard", default=None, metavar="DIR",
+                        help="log the loss, accuracy and learning rate for TensorBoard in DIR (tensorboard --logdir DIR)")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N training images only")
     parser.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
     parser.add_argument("--log-every", type=int, default=10, help="read the loss back every N steps")
@@ -81,6 +83,10 @@ class Run:
         self.stop_requested = False
         self.history = []
         self.best = {"accuracy": -1.0, "epoch": 0, "state": None}
+        self.writer = None  # a SummaryWriter, opened by fit() with --tensorboard
+
+    def global_step(self):
+        return (self.epoch - 1) * len(self.train_loader) + self.step
 
     # ----- checkpoints -------------------------------------------------------------------
     def state_dict(self):
@@ -133,7 +139,11 @@ class Run:
             self.loss_sum = batch_loss if self.loss_sum is None else self.loss_sum + batch_loss
             self.loss_count += labels.shape[0]
             if self.step % self.args.log_every == 0 or self.step == len(self.train_loader) - 1:
-                bar.set_description(f"loss={loss.item()} batch_id={self.step}")
+                value = loss.item()
+                bar.set_description(f"loss={value} batch_id={self.step}")
+                if self.writer is not None:
+                    self.writer.add_scalar("loss/train_step", value, self.global_step())
+                    self.writer.add_scalar("learning_rate", self.scheduler.get_last_lr()[0], self.global_step())
             self.step += 1
             if self.stop_requested:  # only between steps, so the saved state is consistent
                 raise KeyboardInterrupt
@@ -158,6 +168,17 @@ class Run:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def fit(self):
+        if self.args.tensorboard:
+            from tinynn.utils.tensorboard import SummaryWriter
+
+            # a resumed run's purge_step makes TensorBoard drop what the first run logged after it
+            with SummaryWriter(self.args.tensorboard, purge_step=self.global_step() or None) as self.writer:
+                self._fit()
+            self.writer = None
+        else:
+            self._fit()
+
+    def _fit(self):
         args = self.args
         epoch_seconds = []
         while self.epoch <= args.epochs:
@@ -171,6 +192,10 @@ class Run:
             print(f"Test set: Average loss: {test_loss:.4f}, Accuracy: {correct}/{count} ({accuracy:.2f}%)", flush=True)
             self.history.append({"epoch": self.epoch, "train_loss": train_loss, "test_loss": test_loss,
                                  "test_accuracy": accuracy, "seconds": seconds})
+            if self.writer is not None:
+                for tag, value in (("loss/train", train_loss), ("loss/test", test_loss), ("accuracy/test", accuracy),
+                                   ("seconds_per_epoch", seconds)):
+                    self.writer.add_scalar(tag, value, self.epoch)
             if accuracy > self.best["accuracy"]:
                 self.best = {"accuracy": accuracy, "epoch": self.epoch,
                              "state": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}}

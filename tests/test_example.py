@@ -212,3 +212,22 @@ def test_plot_writes_a_png_or_explains_what_is_missing(tmp_path, capsys):
         assert "--plot needs matplotlib" in capsys.readouterr().err
     else:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tensorboard_logs_the_curves_per_epoch_and_step(mnist_dir, tmp_path):
+    from tinynn.utils.tensorboard import read_events
+
+    logs = tmp_path / "logs"
+    run = _run(mnist_dir, "--epochs", "2", "--tensorboard", str(logs), "--log-every", "2")
+    run.fit()
+    (path,) = logs.glob("events.out.tfevents.*")
+    logged = {}
+    for event in read_events(str(path)):
+        for value in event.get("summary", []):
+            logged.setdefault(value["tag"], []).append((event["step"], value["simple_value"]))
+    assert [step for step, _ in logged["accuracy/test"]] == [1, 2]
+    assert [value for _, value in logged["accuracy/test"]] == pytest.approx([h["test_accuracy"] for h in run.history])
+    assert [value for _, value in logged["loss/train"]] == pytest.approx([h["train_loss"] for h in run.history])
+    steps = [step for step, _ in logged["loss/train_step"]]
+    assert steps[:3] == [0, 2, 3] and steps[-1] == 2 * 4 - 1  # every 2nd step and each epoch's last (4 a epoch)
+    assert len(logged["learning_rate"]) == len(steps) and run.writer is None

@@ -326,3 +326,26 @@ def test_python_protocols_of_tensors_as_pytorchs(torch):
         assert make(tinynn) == make(torch)
     with pytest.raises(TypeError, match="only integer tensors of a single element can be converted to an index"):
         [1, 2][tinynn.tensor(1.0)]
+
+
+def test_variable_and_tensor_new_as_old_pytorch_scripts_use_them(torch):
+    from tinynn.autograd import Variable
+
+    x = tinynn.ones(2, requires_grad=True)
+    y = x * 2
+    alias = Variable(y)
+    assert not alias.requires_grad and alias.is_leaf and alias.grad_fn is None
+    assert np.shares_memory(alias.data, y.data)
+    leaf = Variable(tinynn.ones(3), requires_grad=True)
+    assert leaf.requires_grad and leaf.is_leaf
+    assert isinstance(tinynn.zeros(1), Variable) and not isinstance(np.zeros(1), Variable)
+    with pytest.raises(TypeError, match="Variable data has to be a tensor, but got list"):
+        Variable([1.0, 2.0])
+    ours, theirs = tinynn.ones(2, 3, dtype=tinynn.float64), torch.ones(2, 3, dtype=torch.float64)
+    for args in [(), (2, 2), ([1, 2],), ((2, 3),)]:
+        made, expected = ours.new(*args), theirs.new(*args)
+        assert made.shape == tuple(expected.shape) and made.dtype == np.float64, args
+        if args and not isinstance(args[0], int):
+            np.testing.assert_array_equal(made.numpy(), expected.numpy())
+    with pytest.raises(TypeError, match="new: expected sizes"):
+        ours.new([1], 2)

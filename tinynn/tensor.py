@@ -1475,6 +1475,18 @@ class Tensor:
 
     new_empty = new_zeros
 
+    def new(self, *args):
+        """PyTorch's legacy constructor, in this tensor's dtype and device: ``t.new()`` empty (0,),
+        ``t.new(2, 3)`` zeros of that shape (PyTorch's are uninitialised), ``t.new([1, 2])`` (a list,
+        tuple or array) that data."""
+        if not args:
+            return self.new_zeros(0)
+        if all(isinstance(arg, (int, np.integer)) and not isinstance(arg, bool) for arg in args):
+            return self.new_zeros(*args)
+        if len(args) == 1:
+            return self.new_tensor(args[0])
+        raise TypeError(f"new: expected sizes (ints) or one sequence of data, got {args!r}")
+
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 

@@ -7,8 +7,9 @@ from .function import Function
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .variable import Variable
 
 __all__ = ["forward_ad", "functional", "AnomalyError", "detect_anomaly", "Function", "backward", "grad", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "gradgradcheck", "GradcheckError",
            "set_detect_anomaly", "set_grad_enabled", "inference_mode",
-           "is_inference_mode_enabled"]
+           "is_inference_mode_enabled", "Variable"]
 

@@ -186,3 +186,84 @@ def test_a_load_post_hook_sees_and_may_forgive_incompatible_keys(torch):
         assert np.allclose(np.asarray(model[0].weight.tolist()), 1.0)
         with pytest.raises((tinynn.nn.StateDictError, RuntimeError), match="(?i)unexpected"):
             model.load_state_dict({"0.weight": weights, "0.bias": library.zeros(3), "extra": weights})
+
+
+def _logged_run(library, module_hooks, seed_values):
+    """A small model run forward and backward with global hooks of ``library`` that log each call."""
+    nn_module = library.nn.modules.module
+    log = []
+
+    def name(module):
+        return type(module).__name__
+
+    handles = [
+        nn_module.register_module_forward_pre_hook(lambda m, args: log.append(("pre", name(m)))),
+        nn_module.register_module_forward_hook(lambda m, args, out: log.append(("forward", name(m), tuple(out.shape)))),
+        nn_module.register_module_full_backward_pre_hook(lambda m, go: log.append(("backward pre", name(m)))),
+        nn_module.register_module_full_backward_hook(
+            lambda m, gi, go: log.append(("backward", name(m), tuple(g.shape if g is not None else () for g in gi)))),
+    ]
+    try:
+        model = library.nn.Sequential(library.nn.Linear(3, 4), library.nn.Tanh(), library.nn.Linear(4, 2))
+        for hook in module_hooks:
+            model[2].register_forward_hook(lambda m, args, out: log.append(("own forward", name(m))))
+        x = library.tensor(seed_values, requires_grad=True)
+        model(x).sum().backward()
+    finally:
+        for handle in handles:
+            handle.remove()
+    model(library.tensor(seed_values))  # removed: nothing more is logged
+    return log
+
+
+def test_global_module_hooks_run_for_every_module_before_its_own_as_torchs(torch, rng):
+    values = rng.standard_normal((5, 3)).astype(np.float32)
+    ours, theirs = _logged_run(tinynn, [1], values), _logged_run(torch, [1], values)
+    assert ours == theirs
+    assert ours.index(("forward", "Linear", (5, 2))) < ours.index(("own forward", "Linear"))
+
+
+def test_global_forward_hooks_replace_inputs_and_outputs_and_see_failures():
+    from tinynn.nn.modules import module as nn_module
+
+    layer = nn.Linear(2, 2)
+    seen = []
+    with nn_module.register_module_forward_pre_hook(lambda m, args: (args[0] * 0,)), \
+            nn_module.register_module_forward_hook(lambda m, args, kwargs, out: out + 1, with_kwargs=True):
+        np.testing.assert_allclose(layer(tinynn.ones(1, 2)).numpy(), (layer.bias + 1).detach().numpy()[None])
+    failing = nn.Linear(2, 2)
+    with nn_module.register_module_forward_hook(lambda m, args, out: seen.append(out), always_call=True):
+        with pytest.raises(ValueError):
+            failing(tinynn.ones(1, 3))
+    assert seen == [None]
+
+
+def test_registration_hooks_see_and_replace_what_is_registered(torch):
+    from tinynn.nn.modules import module as nn_module
+
+    log = []
+
+    replacements = []
+
+    def parameters(module, name, value):
+        log.append(("parameter", type(module).__name__, name))
+        if name == "weight":
+            replacements.append(nn.Parameter(value.detach().clone()))
+            return replacements[-1]
+        return None
+
+    with nn_module.register_module_parameter_registration_hook(parameters), \
+            nn_module.register_module_buffer_registration_hook(lambda m, n, v: log.append(("buffer", n))), \
+            nn_module.register_module_module_registration_hook(lambda m, n, v: log.append(("module", n))):
+        model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+        model.extra = nn.Identity()
+    assert ("parameter", "Linear", "weight") in log and ("parameter", "Linear", "bias") in log
+    assert [entry for entry in log if entry[0] == "buffer"] == [("buffer", "running_mean"), ("buffer", "running_var"),
+                                                               ("buffer", "num_batches_tracked")]
+    assert ("module", "0") in log and ("module", "1") in log and ("module", "extra") in log
+    assert model[0].weight is replacements[0] and model[1].weight is replacements[1]  # what the hook returned
+    torch_log = []
+    handle = torch.nn.modules.module.register_module_buffer_registration_hook(lambda m, n, v: torch_log.append(n))
+    torch.nn.BatchNorm1d(3)
+    handle.remove()
+    assert torch_log == ["running_mean", "running_var", "num_batches_tracked"]

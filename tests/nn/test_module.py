@@ -270,3 +270,21 @@ def test_data_parallel_runs_its_module_and_keeps_torchs_checkpoint_layout(torch,
         nn.DataParallel(lambda x: x)
     assert isinstance(nn.LSTM(2, 3), nn.RNNBase) and isinstance(nn.GRUCell(2, 3), nn.RNNCellBase)
     assert isinstance(nn.NLLLoss2d(), nn.NLLLoss)
+
+
+def test_to_empty_makes_tensors_of_the_same_shapes_on_the_device_without_copying(device):
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    model[0].weight.grad = tinynn.ones(3, 2)
+    shapes = {name: (tuple(t.shape), t.dtype) for name, t in model.state_dict().items()}
+    weight = model[0].weight
+    assert model.to_empty(device=device) is model
+    assert model[0].weight is weight and weight.grad is None  # the same Parameter objects, for optimizers
+    assert {name: (tuple(t.shape), t.dtype) for name, t in model.state_dict().items()} == shapes
+    assert {t.device for t in model.state_dict().values()} == {device}
+    assert all((t.numpy() == 0).all() for t in model.state_dict().values())
+    model.load_state_dict({name: tinynn.ones(*shape, dtype=dtype) for name, (shape, dtype) in shapes.items()})
+    assert (model[0].weight.numpy() == 1).all() and model[0].weight.device == device
+    outer = nn.Sequential(nn.Linear(2, 2))
+    outer.register_parameter("scale", nn.Parameter(tinynn.ones(1)))
+    outer.to_empty(device=device, recurse=False)
+    assert outer.scale.numpy()[0] == 0 and (outer[0].weight.numpy() != 0).any()

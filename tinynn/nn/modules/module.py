@@ -14,6 +14,11 @@ from ...autograd import Function, in_place, is_grad_enabled
 from ...hooks import RemovableHandle
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
+from . import global_hooks
+from .global_hooks import (register_module_buffer_registration_hook, register_module_forward_hook,  # noqa: F401
+                           register_module_forward_pre_hook, register_module_full_backward_hook,
+                           register_module_full_backward_pre_hook, register_module_module_registration_hook,
+                           register_module_parameter_registration_hook)
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -62,12 +67,12 @@ class Module:
             self.register_buffer(name, Tensor(value.data), persistent=value.persistent)
         elif isinstance(value, Parameter) or (value is None and name in self._parameters):
             self._forget(name, keep=self._parameters)
-            self._parameters[name] = value
+            self._parameters[name] = global_hooks.registered("parameter", self, name, value)
         elif isinstance(value, Module) or (value is None and name in self._modules):
             self._forget(name, keep=self._modules)
-            self._modules[name] = value
+            self._modules[name] = global_hooks.registered("module", self, name, value)
         elif name in self._buffers and (value is None or isinstance(value, Tensor)):
-            self._buffers[name] = value
+            self._buffers[name] = global_hooks.registered("buffer", self, name, value)
         else:
             self._forget(name)
             object.__setattr__(self, name, value)
@@ -100,12 +105,14 @@ class Module:
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}")
+        param = global_hooks.registered("parameter", self, name, param)
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}")
+        tensor = global_hooks.registered("buffer", self, name, tensor)
         self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if persistent:
@@ -116,6 +123,7 @@ class Module:
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
+        module = global_hooks.registered("module", self, name, module)
         self._forget(name, keep=self._modules)
         self._modules[name] = module
 
@@ -270,6 +278,19 @@ class Module:
             self._apply(lambda array: backend.to_device(array, device))
         if dtype is not None:
             self._apply(lambda array: array.astype(dtype) if array.dtype.kind == "f" else array)
+        return self
+
+    def to_empty(self, *, device, recurse=True):
+        """Parameters and buffers of the same shapes and dtypes on ``device``, their values not
+        copied (zeros here; PyTorch's are uninitialised): for a model built on one device and then
+        filled from a checkpoint on another. ``recurse=False``: this module's own tensors only."""
+        device = backend.canonical_device(device)
+        xp = backend.array_module_for(device)
+        tensors = (list(self.parameters(recurse=recurse)) + list(self.buffers(recurse=recurse)))
+        for tensor in tensors:
+            if tensor is not None:
+                tensor.data = xp.zeros(tensor.shape, dtype=tensor.dtype)
+                tensor.grad = None
         return self
 
     def cpu(self):
@@ -470,6 +491,10 @@ class Module:
     # ----- calling and hooks --------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         with_kwargs = self.__dict__.get("_hooks_with_kwargs", ())
+        for hook in list(global_hooks.forward_pre_hooks.values()):  # every module's, before its own
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
         for key, hook in list(self._forward_pre_hooks.items()):
             if key in with_kwargs:
                 result = hook(self, args, kwargs)
@@ -483,12 +508,18 @@ class Module:
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         hook_state = None
-        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+        if (self._backward_hooks or self._backward_pre_hooks or global_hooks.backward_hooks
+                or global_hooks.backward_pre_hooks) and is_grad_enabled():
             hook_state = _BackwardHookState(self)
             args = hook_state.wrap_inputs(args)
         try:
             output = self.forward(*args, **kwargs)
         except Exception:
+            for key, hook in list(global_hooks.forward_hooks.items()):  # always_call hooks see the failed call
+                if key in global_hooks.forward_hooks_always_called and key in global_hooks.forward_hooks_with_kwargs:
+                    hook(self, args, kwargs, None)
+                elif key in global_hooks.forward_hooks_always_called:
+                    hook(self, args, None)
             always = self.__dict__.get("_hooks_always_called", ())
             for key, hook in list(self._forward_hooks.items()):  # always_call hooks see the failed call
                 if key in always and key in with_kwargs:
@@ -496,6 +527,11 @@ class Module:
                 elif key in always:
                     hook(self, args, None)
             raise
+        for key, hook in list(global_hooks.forward_hooks.items()):
+            result = (hook(self, args, kwargs, output) if key in global_hooks.forward_hooks_with_kwargs
+                      else hook(self, args, output))
+            if result is not None:
+                output = result
         for key, hook in list(self._forward_hooks.items()):
             result = hook(self, args, kwargs, output) if key in with_kwargs else hook(self, args, output)
             if result is not None:
@@ -598,7 +634,7 @@ class _BackwardHookState:
 
     def receive(self, role, index, grad):
         if role == "output":
-            for hook in list(self.module._backward_pre_hooks.values()):
+            for hook in list(global_hooks.backward_pre_hooks.values()) + list(self.module._backward_pre_hooks.values()):
                 result = hook(self.module, (Tensor._from_op(grad, False),))
                 if result is not None:
                     grad = result[0].data if isinstance(result[0], Tensor) else result[0]
@@ -619,7 +655,7 @@ class _BackwardHookState:
         grad_input = tuple(wrap(g) for g in self.grad_input)
         grad_output = (wrap(self.grad_output),)
         replaced = None
-        for hook in list(self.module._backward_hooks.values()):
+        for hook in list(global_hooks.backward_hooks.values()) + list(self.module._backward_hooks.values()):
             result = hook(self.module, grad_input, grad_output)
             if result is not None:
                 replaced = grad_input = tuple(result)

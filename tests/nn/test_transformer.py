@@ -247,3 +247,74 @@ def test_errors_are_clear():
         layer(x, x, x, key_padding_mask=tinynn.tensor(np.zeros((5, 3), bool)))
     with pytest.raises(ValueError, match="activation must be 'relu', 'gelu' or a callable, got 'tanh'"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+@pytest.mark.parametrize("case", ["packed", "separate", "static", "unbatched", "bias_kv", "masks"])
+def test_functional_multi_head_attention_forward_matches_torch(torch, rng, case):
+    E, heads, L, S, N = 6, 2, 3, 4, 2
+    d = E // heads
+    arrays = {"q": rng.standard_normal((L, N, E)), "k": rng.standard_normal((S, N, E)), "v": rng.standard_normal((S, N, E)),
+              "in_w": rng.standard_normal((3 * E, E)), "in_b": rng.standard_normal(3 * E),
+              "out_w": rng.standard_normal((E, E)), "out_b": rng.standard_normal(E),
+              "qw": rng.standard_normal((E, E)), "kw": rng.standard_normal((E, E)), "vw": rng.standard_normal((E, E)),
+              "bk": rng.standard_normal((1, 1, E)), "bv": rng.standard_normal((1, 1, E)),
+              "sk": rng.standard_normal((N * heads, 5, d)), "sv": rng.standard_normal((N * heads, 5, d))}
+    if case == "unbatched":
+        for key in ("q", "k", "v"):
+            arrays[key] = arrays[key][:, 0]
+
+    def run(library):
+        t = {key: library.tensor(value, requires_grad=True) for key, value in arrays.items()}
+        options = dict(training=False, need_weights=True)
+        if case == "separate":
+            options.update(use_separate_proj_weight=True, q_proj_weight=t["qw"], k_proj_weight=t["kw"],
+                           v_proj_weight=t["vw"])
+        if case == "static":
+            options.update(static_k=t["sk"], static_v=t["sv"], average_attn_weights=False)
+        if case == "masks":
+            causal = np.triu(np.ones((L, S), dtype=bool), 1)
+            padding = np.zeros((N, S), dtype=bool)
+            padding[1, -1] = True
+            options.update(attn_mask=library.tensor(causal), key_padding_mask=library.tensor(padding), is_causal=True)
+        bias = (t["bk"], t["bv"]) if case == "bias_kv" else (None, None)
+        output, weights = library.nn.functional.multi_head_attention_forward(
+            t["q"], t["k"], t["v"], E, heads, t["in_w"], t["in_b"], *bias, case == "bias_kv", 0.5, t["out_w"], t["out_b"],
+            **options)
+        (output.sum() + (weights * weights).sum()).backward()
+        return output, weights, t
+
+    (ours, our_weights, our_inputs), (theirs, their_weights, their_inputs) = run(tinynn), run(torch)
+    assert_close(ours, theirs.detach(), rtol=1e-9, atol=1e-10, what="output")
+    assert_close(our_weights, their_weights.detach(), rtol=1e-9, atol=1e-10, what="weights")
+    for key, tensor in our_inputs.items():
+        if their_inputs[key].grad is not None:
+            assert_close(tensor.grad, their_inputs[key].grad, rtol=1e-8, atol=1e-9, what=f"d/d{key}")
+
+
+def test_functional_multi_head_attention_forward_names_its_misuse():
+    q = tinynn.ones(3, 2, 4)
+    weights = (tinynn.ones(12, 4), tinynn.zeros(12), None, None, False, 0.0, tinynn.ones(4, 4), tinynn.zeros(4))
+    with pytest.raises(ValueError, match="expected query of embed dim 6"):
+        F.multi_head_attention_forward(q, q, q, 6, 2, *weights)
+    with pytest.raises(ValueError, match="is_causal is a hint that attn_mask is the causal mask; give attn_mask too"):
+        F.multi_head_attention_forward(q, q, q, 4, 2, *weights, is_causal=True)
+    with pytest.raises(ValueError, match=r"expected static_k of shape \(4, S, 2\)"):
+        F.multi_head_attention_forward(q, q, q, 4, 2, *weights, static_k=tinynn.ones(2, 3, 2))
+
+
+def test_conv_tbc_and_native_channel_shuffle_match_torch(torch, rng):
+    x, w, b = rng.standard_normal((7, 2, 3)), rng.standard_normal((3, 3, 4)), rng.standard_normal(4)
+    for pad in (0, 2):
+        ours = [tinynn.tensor(a, requires_grad=True) for a in (x, w, b)]
+        theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y, ty = F.conv_tbc(*ours, pad), torch.conv_tbc(*theirs, pad)
+        assert_close(y, ty.detach(), rtol=1e-10, atol=1e-12, what="conv_tbc")
+        (y * y).sum().backward()
+        (ty * ty).sum().backward()
+        for mine, its in zip(ours, theirs):
+            assert_close(mine.grad, its.grad, rtol=1e-9, atol=1e-10, what="conv_tbc gradient")
+    with pytest.raises(ValueError, match=r"conv_tbc: expected bias of shape \(4,\), got None"):
+        F.conv_tbc(tinynn.tensor(x), tinynn.tensor(w), None)
+    values = rng.standard_normal((2, 6, 3, 3))
+    assert_close(F.native_channel_shuffle(tinynn.tensor(values), 3),
+                 torch.nn.functional.native_channel_shuffle(torch.tensor(values), 3), rtol=0, atol=0)

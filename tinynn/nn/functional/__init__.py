@@ -3,8 +3,8 @@ forward and backward side by side."""
 from .activation import (_in_place, celu, elu, gelu, glu, gumbel_softmax, hardshrink, hardsigmoid, hardswish, hardtanh,
                          leaky_relu, log_softmax, logsigmoid, mish, prelu, relu, relu6, rrelu, selu, sigmoid, silu,
                          softmax, softmin, softplus, softshrink, softsign, tanh, tanhshrink, threshold)
-from .attention import scaled_dot_product_attention
-from .conv import conv1d, conv2d
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
+from .conv import conv1d, conv2d, conv_tbc
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .fractional_pooling import fractional_max_pool2d, fractional_max_pool3d
 from .conv3d import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d, conv_transpose3d, lp_pool3d,
@@ -26,6 +26,8 @@ from .normalization import batch_norm, instance_norm
 from .pointwise_loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
                              mse_loss, smooth_l1_loss)
 from .padding import channel_shuffle, pad, pixel_shuffle, pixel_unshuffle
+
+native_channel_shuffle = channel_shuffle  # PyTorch's name of the same op
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d,
                       avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_unpool1d, max_unpool2d)
 from .resampling import interpolate
@@ -41,7 +43,7 @@ def flatten(input, start_dim=1, end_dim=-1):
     return input.flatten(start_dim, end_dim)
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate", "batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "embedding_bag", "one_hot", "linear", "bilinear", "linear_cross_entropy", "scaled_dot_product_attention",
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate", "batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "embedding_bag", "one_hot", "linear", "bilinear", "linear_cross_entropy", "scaled_dot_product_attention", "multi_head_attention_forward", "conv_tbc", "native_channel_shuffle",
            "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "logsigmoid", "softsign", "prelu", "selu", "celu", "glu", "softmin", "threshold", "tanhshrink", "hardshrink", "softshrink", "log_softmax", "softmax", "nll_loss", "cross_entropy", "ctc_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "cosine_embedding_loss", "pairwise_distance", "triplet_margin_loss", "gaussian_nll_loss", "poisson_nll_loss", "normalize", "cosine_similarity", "pdist", "cdist",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten", "pad", "grid_sample", "affine_grid", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold",
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_unpool1d", "lp_pool1d", "lp_pool2d", "rms_norm", "local_response_norm",

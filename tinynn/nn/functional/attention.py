@@ -70,11 +70,40 @@ def causal_mask(target_length, source_length, device=None):
     return Tensor(xp.arange(source_length)[None, :] <= xp.arange(target_length)[:, None])
 
 
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k,
+                                 bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """PyTorch's functional multi-head attention, with its arguments: ``multi_head_attention`` on
+    (L, N, E) or unbatched (L, E) inputs, dropout only when ``training``; ``is_causal`` is a hint that
+    ``attn_mask`` is the causal mask (which must be given, as PyTorch requires)."""
+    name = "multi_head_attention_forward"
+    if query.shape[-1] != embed_dim_to_check:
+        raise ValueError(f"{name}: expected query of embed dim {embed_dim_to_check}, got shape {tuple(query.shape)}")
+    if is_causal and attn_mask is None:
+        raise ValueError(f"{name}: is_causal is a hint that attn_mask is the causal mask; give attn_mask too")
+    unbatched = query.ndim == 2
+    if unbatched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        key_padding_mask = key_padding_mask.unsqueeze(0) if key_padding_mask is not None else None
+    separate = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else None
+    output, weights = multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight,
+                                           out_proj_bias, key_padding_mask, attn_mask,
+                                           dropout_p if training else 0.0, need_weights, average_attn_weights, name,
+                                           separate, bias_k, bias_v, add_zero_attn, static_k, static_v)
+    if unbatched:
+        output = output.squeeze(1)
+        weights = weights.squeeze(0) if weights is not None else None
+    return output, weights
+
+
 @mixed_precision.casts_inputs("lower")
 def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
                          key_padding_mask=None, attn_mask=None, dropout_p=0.0, need_weights=True,
                          average_attn_weights=True, name="multi_head_attention", separate_proj_weights=None,
-                         bias_k=None, bias_v=None, add_zero_attn=False):
+                         bias_k=None, bias_v=None, add_zero_attn=False, static_k=None, static_v=None):
     """PyTorch's multi-head attention on (L, N, E) query and (S, N, E) key and value:
 
         Q = query W_q^T + b_q, K = key W_k^T + b_k, V = value W_v^T + b_v   (W_q, W_k, W_v: the
@@ -87,6 +116,8 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     in_proj_weight. ``bias_k`` and ``bias_v`` (1, 1, E) are appended to the projected keys and values
     as one more source position, and ``add_zero_attn`` appends one of zeros after that, both never
     masked (PyTorch's ``add_bias_kv`` and ``add_zero_attn``: positions every query may attend to).
+    ``static_k``/``static_v`` (N*h, S, d): keys or values already projected and split into heads
+    (cached ones, say), used as they are.
     Returns (output (L, N, E), attention weights (N, L, S') averaged over the heads, or (N, h, L, S'),
     or None), S' counting the appended positions."""
     target_length, batch, embed = query.shape
@@ -103,8 +134,15 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
         return linear(x, weight, bias).reshape(length, batch * num_heads, head_dim).transpose(0, 1)
 
     q = heads(query, w_q, b_q, target_length)
-    k = heads(key, w_k, b_k, source_length)
-    v = heads(value, w_v, b_v, source_length)
+    for static, what in ((static_k, "static_k"), (static_v, "static_v")):
+        if static is not None and (static.ndim != 3 or static.shape[0] != batch * num_heads or static.shape[2] != head_dim):
+            raise ValueError(f"{name}: expected {what} of shape ({batch * num_heads}, S, {head_dim}) (N*heads, source "
+                             f"length, head dim), got {tuple(static.shape)}")
+        if static is not None and bias_k is not None:
+            raise ValueError(f"{name}: bias_k and bias_v cannot be added to a {what}")
+    k = heads(key, w_k, b_k, source_length) if static_k is None else static_k
+    v = heads(value, w_v, b_v, source_length) if static_v is None else static_v
+    source_length = k.shape[1]
     appended = []  # (k, v) of the extra source positions, (N*h, 1, d) each
     if bias_k is not None:
         appended.append(tuple(bias.reshape(1, num_heads, head_dim).expand(batch, num_heads, head_dim)

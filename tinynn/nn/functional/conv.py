@@ -351,3 +351,19 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     out = conv2d(input.reshape(n, channels, 1, length), weight.reshape(weight.shape[0], weight.shape[1], 1, -1), bias,
                  (1, stride), padding, (1, dilation), groups, name)
     return out.reshape(n, out.shape[1], out.shape[3])
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """PyTorch's time-batch-channel 1-D convolution: input (T, B, C_in), weight (K, C_in, C_out),
+    bias (C_out,), ``pad`` zeros at both ends of T -> (T + 2 pad - K + 1, B, C_out); conv1d with the
+    axes moved."""
+    name = "conv_tbc"
+    check_float(input, name)
+    if input.ndim != 3 or weight.ndim != 3 or weight.shape[1] != input.shape[2]:
+        raise ValueError(f"{name}: expected input (T, B, C_in) and weight (K, C_in, C_out), got {tuple(input.shape)} "
+                         f"and {tuple(weight.shape)}")
+    if bias is None or tuple(bias.shape) != (weight.shape[2],):
+        raise ValueError(f"{name}: expected bias of shape ({weight.shape[2]},), got "
+                         f"{None if bias is None else tuple(bias.shape)}")
+    out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad, name=name)
+    return out.permute(2, 0, 1)

@@ -55,3 +55,28 @@ def test_bad_matrices_are_clear_errors():
     with pytest.raises(ValueError, match="matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got 3"):
         tinynn.linalg.matrix_norm(tinynn.eye(2), 3)
     assert tinynn.linalg.det(singular).item() == 0.0  # the value is fine; only its gradient needs the inverse
+
+
+@pytest.mark.parametrize("ord", [-1, -2, -0.5])
+@pytest.mark.parametrize("dim", [None, -1])
+def test_vector_norm_of_negative_order_matches_torch_zeros_included(torch, ord, dim):
+    values = np.array([[1.0, -2.0, 4.0], [0.0, 2.0, 3.0]])  # the second row holds a zero: norm 0, gradient 0
+    x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = tinynn.linalg.vector_norm(x, ord, dim), torch.linalg.vector_norm(tx, ord, dim)
+    assert_close(y, ty.detach(), rtol=1e-12, atol=1e-14, what="norm")
+    y.sum().backward()
+    ty.sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-10, atol=1e-12, what="gradient")
+
+
+def test_zero_order_norm_and_zeroth_power_stay_in_the_graph_with_zero_gradients(torch):
+    x = tinynn.tensor([[1.0, 0.0], [np.inf, 2.0]], requires_grad=True)
+    count = tinynn.linalg.vector_norm(x, 0)
+    power = tinynn.linalg.matrix_power(x, 0)
+    assert count.item() == 3 and count.requires_grad and power.requires_grad
+    np.testing.assert_array_equal(power.numpy(), np.eye(2))
+    (count + power.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2)))  # no NaN from the inf
+    a = tinynn.randn(3, 3)
+    assert tinynn.linalg.matrix_power(a, 1) is not a  # a new tensor, as PyTorch's
+    np.testing.assert_array_equal(tinynn.linalg.matrix_power(a, 1).numpy(), a.numpy())

@@ -13,7 +13,7 @@ from . import backend
 from .ops.decompositions import QR, SVD, Cholesky, PseudoInverse, SymmetricEigen, cutoff
 from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, MatrixExp, Solve
 from .ops.lu import LUFactor, lu_factor_values, order_of, permutation_matrix, zero_pivot_info
-from .tensor import Tensor
+from .tensor import Tensor, where
 
 QRResult = collections.namedtuple("QRResult", ["Q", "R"])
 EighResult = collections.namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
@@ -285,13 +285,27 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False):
-    """(sum |x|^ord)^(1/ord) over ``dim`` (every element by default); ord inf/-inf: max/min |x|, 0: the count of non-zeros."""
+    """(sum |x|^ord)^(1/ord) over ``dim`` (every element by default), ord negative too; ord inf/-inf:
+    max/min |x|, 0: the count of non-zeros."""
     if ord == 0:
-        return (x != 0).astype(x.dtype).sum(dim, keepdim)
+        count = (x != 0).astype(x.dtype).sum(dim, keepdim)
+        # a count has a zero gradient; x joins through a where() that never picks it, as PyTorch keeps it in the graph
+        never = Tensor._from_op(backend.get_array_module(x.data).zeros(x.shape, dtype=bool), False)
+        return count + where(never, x, 0.0).sum(dim, keepdim) if x.requires_grad else count
     if ord == float("inf"):
         return x.abs().amax(dim, keepdim)
     if ord == float("-inf"):
         return x.abs().amin(dim, keepdim)
+    if isinstance(ord, (int, float)) and ord < 0:
+        # (sum |x|^ord)^(1/ord) is 0 where a slice holds a 0 (|0|^ord = inf), with a zero gradient (the
+        # norm is ~|x_0| near it, 0 at it), as PyTorch's; zeros are stood in for by ones so no inf appears
+        magnitude = x.abs()
+        zero = (magnitude == 0).data
+        safe = where(Tensor._from_op(zero, False), 1.0, magnitude)
+        norm = (safe ** ord).sum(dim, keepdim) ** (1.0 / ord)
+        has_zero = Tensor._from_op(zero, False).any(dim, keepdim) if dim is not None or keepdim else \
+            Tensor._from_op(zero.any(), False)
+        return where(has_zero, 0.0, norm)
     return x.norm(ord, dim, keepdim)
 
 
@@ -484,11 +498,11 @@ def matrix_power(A, n):
         n >>= 1
         if n:
             base = base @ base
-    if result is None:
-        identity = backend.get_array_module(A.data).broadcast_to(
-            backend.get_array_module(A.data).eye(A.shape[-1], dtype=A.dtype), A.shape)
-        return Tensor._from_op(identity.copy(), False)
-    return result
+    if result is None:  # A^0: the identity, still an output of A (its gradient zero), as PyTorch's
+        xp = backend.get_array_module(A.data)
+        identity = Tensor._from_op(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy(), False)
+        return where(Tensor._from_op(xp.zeros(A.shape, dtype=bool), False), A, identity)
+    return result.clone() if result is A else result  # A^1: a new tensor, not A itself
 
 
 def multi_dot(tensors):

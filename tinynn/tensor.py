@@ -994,24 +994,40 @@ class Tensor:
         """A result that autograd treats as constant (its derivative is zero wherever it is defined)."""
         return Tensor._from_op(array, False)
 
+    def _stepwise(self, array, *others):
+        """The result of a piecewise-constant function (round, floor, sign, ...) of this tensor (and
+        ``others``): a zero gradient, but in the graph where an operand requires grad, as PyTorch's
+        (so ``x.round().sum().backward()`` runs and leaves x.grad zeros). Each such operand is joined
+        by a where() that never picks it."""
+        from .autograd.grad_mode import is_grad_enabled
+
+        result = self._constant(array)
+        operands = [t for t in (self,) + others if isinstance(t, Tensor) and t.requires_grad]
+        if not operands or not is_grad_enabled() or array.dtype.kind != "f":
+            return result
+        never = self._constant(backend.get_array_module(array).zeros(array.shape, dtype=bool))
+        for operand in operands:
+            result = where(never, operand, result)
+        return result
+
     def sign(self):
         if self.dtype == np.bool_:  # NumPy has no sign of bools; PyTorch's is the bools themselves
             return self._constant(self.data.copy())
-        return self._constant(backend.get_array_module(self.data).sign(self.data))
+        return self._stepwise(backend.get_array_module(self.data).sign(self.data))
 
     def round(self, decimals=0):
         if self.dtype == np.bool_:  # (NumPy would give float16) whole already
             return self._constant(self.data.copy())
-        return self._constant(backend.get_array_module(self.data).round(self.data, decimals))
+        return self._stepwise(backend.get_array_module(self.data).round(self.data, decimals))
 
     def floor(self):
-        return self._constant(backend.get_array_module(self.data).floor(self.data))
+        return self._stepwise(backend.get_array_module(self.data).floor(self.data))
 
     def ceil(self):
-        return self._constant(backend.get_array_module(self.data).ceil(self.data))
+        return self._stepwise(backend.get_array_module(self.data).ceil(self.data))
 
     def trunc(self):
-        return self._constant(backend.get_array_module(self.data).trunc(self.data))
+        return self._stepwise(backend.get_array_module(self.data).trunc(self.data))
 
     def isnan(self):
         return self._constant(backend.get_array_module(self.data).isnan(self.data))
@@ -1053,8 +1069,9 @@ class Tensor:
             if rounding_mode == "trunc":  # towards zero: one less step down where the signs differ and b does not divide a
                 floored = floored + ((floored < 0) & (floored * b != a))
             return self._constant(floored)
-        quotient = (self / other).data
-        return self._constant(getattr(xp, rounding_mode)(quotient))
+        if rounding_mode == "floor":  # Python's a // b: the floor of the exact quotient (1.0 // 0.1 is 9), as PyTorch's
+            return _floor_divide(self, other)
+        return self._stepwise(xp.trunc((self / other).data), other)
 
     def neg(self):
         return -self
@@ -1718,7 +1735,9 @@ def _promoted_arrays(a, b):
 
 
 def _floor_divide(a, b):
-    return Tensor._from_op(backend.get_array_module(a.data).floor_divide(*_promoted_arrays(a, b)), False)
+    """a // b as Python's (floor of the exact quotient; inf // 2 is NaN), a zero gradient."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return a._stepwise(backend.get_array_module(a.data).floor_divide(*_promoted_arrays(a, b)), b)
 
 
 def _as_tensor(value, like=None):

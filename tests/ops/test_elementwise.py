@@ -93,3 +93,21 @@ def test_where_masked_fill_and_minimum_gradcheck_and_match_torch(rng, torch, dev
         assert_close(b.grad, tb.grad)
     with pytest.raises(TypeError, match="where: expected a boolean condition, got dtype float32"):
         tinynn.where(tinynn.zeros(2), a, b)
+
+
+@pytest.mark.parametrize("name", ["round", "floor", "ceil", "trunc", "sign", "floor division"])
+def test_piecewise_constant_ops_stay_in_the_graph_with_zero_gradients_as_torchs(torch, name):
+    values = np.array([1.5, -2.5, 0.3, np.inf])
+    x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    if name == "floor division":
+        y, ty = x.div(2.0, rounding_mode="floor"), tx.div(2.0, rounding_mode="floor")
+    else:
+        y, ty = getattr(x, name)(), getattr(tx, name)()
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    assert y.requires_grad == ty.requires_grad is True
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())  # zeros
+    with tinynn.no_grad():
+        assert not getattr(x, "round")().requires_grad
+    assert tinynn.tensor([1, -2]).sign().dtype == np.int64  # integers stay integers, outside any graph

@@ -447,3 +447,13 @@ def test_nonzero_static_and_the_real_tensor_identities(torch):
     with pytest.raises(TypeError, match="imag: tinynn has no complex tensors, and this one is float32"):
         tinynn.imag(x)
     assert [t.tolist() for t in tinynn.unsafe_split(tinynn.arange(5), 2)] == [[0, 1], [2, 3], [4]]
+
+
+@pytest.mark.parametrize("shape, dim", [((1,), None), ((1,), 0), ((1, 4), 0), ((3, 1), 1), ((2, 1, 3), 1)])
+def test_unique_consecutive_along_a_dimension_of_length_one(torch, shape, dim):
+    """One slice is one run (the comparison of neighbours has no rows: found by a sweep)."""
+    values = np.arange(np.prod(shape)).reshape(shape) % 2
+    ours = tinynn.unique_consecutive(tinynn.tensor(values), return_inverse=True, return_counts=True, dim=dim)
+    theirs = torch.unique_consecutive(torch.tensor(values), return_inverse=True, return_counts=True, dim=dim)
+    for mine, its in zip(ours, theirs):
+        np.testing.assert_array_equal(mine.numpy(), its.numpy())

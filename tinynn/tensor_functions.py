@@ -1233,7 +1233,8 @@ def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
     if data.shape[0] == 0:
         starts = xp.zeros(0, dtype=bool)
     else:
-        differs = (data[1:] != data[:-1]).reshape(data.shape[0] - 1, -1).any(axis=1)
+        # (the row length spelled out: -1 cannot be inferred when there are no rows, a length-1 dim)
+        differs = (data[1:] != data[:-1]).reshape(data.shape[0] - 1, math.prod(data.shape[1:])).any(axis=1)
         starts = xp.concatenate([xp.ones(1, dtype=bool), differs])
     kept = data[starts] if dim is None else xp.moveaxis(data[starts], 0, dim)
     results = [_constant(kept)]

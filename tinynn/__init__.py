@@ -32,9 +32,11 @@ from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
 from .utils.dlpack import from_dlpack, to_dlpack  # noqa: E402
 from .lowrank import pca_lowrank, svd_lowrank  # noqa: E402
+from .out_argument import with_out  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
 
 vmap = func.vmap  # torch.vmap is torch.func.vmap
+
 
 __all__ = [
     "Tensor", "Generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
@@ -62,3 +64,20 @@ bool = np.bool_
 finfo, iinfo = np.finfo, np.iinfo  # (.eps, .max, .min, .tiny, .bits as PyTorch's)
 pi, e, inf, nan, newaxis = np.pi, np.e, np.inf, np.nan, None
 __version__ = "0.1.0"
+
+# PyTorch's out= argument on the module-level ops (not on the utilities, which return no tensors)
+_NO_OUT = {"save", "load", "summary", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+           "set_printoptions", "set_blas_threads", "set_num_threads", "get_num_threads", "set_default_dtype",
+           "get_default_dtype", "set_default_device", "get_default_device", "from_numpy", "from_dlpack", "to_dlpack",
+           "vmap", "is_tensor", "is_floating_point", "is_grad_enabled", "is_inference_mode_enabled", "result_type",
+           "promote_types", "can_cast", "broadcast_shapes", "is_same_size", "is_signed", "is_nonzero", "is_complex",
+           "numel", "gpu_available", "is_autocast_enabled", "get_autocast_dtype", "set_grad_enabled",
+           "inference_mode", "autocast", "no_grad", "enable_grad", "detect_anomaly", "device", "finfo", "iinfo"}
+for _namespace, _names in ((globals(), set(__all__) | set(functions.__all__)), (vars(linalg), linalg.__all__),
+                           (vars(special), special.__all__)):
+    for _name in _names:
+        _value = _namespace.get(_name)
+        if (_name not in _NO_OUT and callable(_value) and not isinstance(_value, type)
+                and not isinstance(_value, type(np))):
+            _namespace[_name] = with_out(_value)
+del _namespace, _names, _name, _value

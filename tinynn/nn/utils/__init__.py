@@ -25,6 +25,6 @@ def skip_init(module_cls, *args, **kwargs):
 
 
 __all__ = ["clip_grad_norm", "skip_init", "clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn",
-           "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "parametrize", "parametrizations", "stateless",
+           "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm", "parametrize", "parametrizations", "prune", "stateless",
            "get_total_norm", "clip_grads_with_norm_", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
            "fuse_linear_bn_weights"]

@@ -24,7 +24,7 @@ derivative (``scale_grad_by_freq``) differentiates that gradient.
 (and not those that made the inputs).
 """
 from .. import backend
-from . import anomaly, grad_mode, in_place
+from . import anomaly, grad_mode, in_place, profiling
 
 
 def _topological_order(roots):
@@ -194,7 +194,10 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                 tensor._accumulate_grad(grad)
             if included is not None and not any(p is not None and id(p) in included for p in function.inputs):
                 continue  # a wanted tensor made from nothing wanted: its own inputs' gradients are not needed
+            event = None if profiling.recorder is None else profiling.recorder.begin(function.name + "Backward", (grad,))
             input_grads = function.backward_graph(grad, tensor) if create_graph else function.backward(grad)
+            if event is not None:
+                profiling.recorder.end(event, input_grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             for parent, parent_grad, needed in zip(function.inputs, input_grads, function.needs_input_grad):

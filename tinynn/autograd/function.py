@@ -41,7 +41,7 @@ import numpy as np
 
 from .. import backend
 from ..ops import promotion
-from . import anomaly, grad_mode, in_place
+from . import anomaly, grad_mode, in_place, profiling
 from .tensor_math import TensorMath
 
 
@@ -80,7 +80,12 @@ class Function:
         arrays = [t.data if t is not None else None for t in tensors]
         if self.promotes:
             arrays = promotion.promoted_arrays(self, tensors, arrays)
-        output_data = self.forward(*arrays)
+        if profiling.recorder is None:
+            output_data = self.forward(*arrays)
+        else:
+            event = profiling.recorder.begin(self.name, arrays)
+            output_data = self.forward(*arrays)
+            profiling.recorder.end(event, output_data)
         if anomaly.is_anomaly_enabled():
             anomaly.check_finite(self.name, "output", output_data)
         requires_grad = recording and output_data.dtype.kind == "f"

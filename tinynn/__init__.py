@@ -26,7 +26,7 @@ blas.configure_from_environment()
 
 from . import functions  # noqa: E402
 from .functions import *  # noqa: E402,F401,F403  (torch.sum, torch.einsum, ...: PyTorch's module-level functions)
-from . import amp, cuda, data, distributions, func, guard, linalg, nn, optim, profiler, special, testing, utils, viz  # noqa: E402  (they build on the Tensor defined above)
+from . import amp, cuda, data, distributions, func, guard, linalg, nn, optim, profiler, signal, special, testing, utils, viz  # noqa: E402  (they build on the Tensor defined above)
 from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
@@ -44,7 +44,7 @@ __all__ = [
     "cat", "concat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
     "initial_seed", "seed", "device", "cuda", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "set_num_threads",
     "get_num_threads", "save",
-    "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions", "testing", "profiler",
+    "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions", "testing", "profiler", "signal",
     "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
     "long", "uint8", "bool", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",

@@ -194,12 +194,16 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                 tensor._accumulate_grad(grad)
             if included is not None and not any(p is not None and id(p) in included for p in function.inputs):
                 continue  # a wanted tensor made from nothing wanted: its own inputs' gradients are not needed
+            if function._node_prehooks:
+                grad = _node_prehooks(function, grad, create_graph)
             event = None if profiling.recorder is None else profiling.recorder.begin(function.name + "Backward", (grad,))
             input_grads = function.backward_graph(grad, tensor) if create_graph else function.backward(grad)
             if event is not None:
                 profiling.recorder.end(event, input_grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
+            if function._node_hooks:
+                input_grads = _node_hooks(function, input_grads, grad, create_graph)
             for parent, parent_grad, needed in zip(function.inputs, input_grads, function.needs_input_grad):
                 if not needed or parent_grad is None:
                     continue
@@ -211,6 +215,30 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                 grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
             if not retain_graph:
                 function.release()
+
+
+def _wrapped(array):
+    from ..tensor import Tensor
+
+    return array if array is None or isinstance(array, Tensor) else Tensor._from_op(array, False)
+
+
+def _node_prehooks(function, grad, create_graph):
+    """grad_output after the node's pre-hooks (each sees a tuple of Tensors, may return a new one)."""
+    for hook in list(function._node_prehooks.values()):
+        replaced = hook((_wrapped(grad),))
+        if replaced is not None:
+            grad = _as_gradient(replaced[0], create_graph)
+    return grad
+
+
+def _node_hooks(function, input_grads, grad, create_graph):
+    """grad_inputs after the node's hooks (each sees them and grad_outputs, may return new ones)."""
+    for hook in list(function._node_hooks.values()):
+        replaced = hook(tuple(_wrapped(g) for g in input_grads), (_wrapped(grad),))
+        if replaced is not None:
+            input_grads = tuple(None if g is None else _as_gradient(g, create_graph) for g in replaced)
+    return input_grads
 
 
 def _as_gradient(value, create_graph):

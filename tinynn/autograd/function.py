@@ -42,10 +42,11 @@ import numpy as np
 from .. import backend
 from ..ops import promotion
 from . import anomaly, grad_mode, in_place, profiling
+from .graph import Node, NodeName
 from .tensor_math import TensorMath
 
 
-class Function:
+class Function(Node):
     # For the default backward_graph: {attribute backward reads: input position, "output" or
     # function(op, output)}; None (and not linear_map): this op's backward cannot be differentiated
     graph_saved = None
@@ -98,7 +99,8 @@ class Function:
 
     @property
     def name(self):
-        return type(self).__name__
+        """The op's name ("MatMul"); ``name()`` gives PyTorch's node name ("MatMulBackward")."""
+        return NodeName(type(self).__name__)
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{self.name} must implement forward")

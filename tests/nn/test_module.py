@@ -288,3 +288,14 @@ def test_to_empty_makes_tensors_of_the_same_shapes_on_the_device_without_copying
     outer.register_parameter("scale", nn.Parameter(tinynn.ones(1)))
     outer.to_empty(device=device, recurse=False)
     assert outer.scale.numpy()[0] == 0 and (outer[0].weight.numpy() != 0).any()
+
+
+def test_nn_parallel_runs_the_module_on_its_one_device(torch):
+    from tinynn.nn.parallel import DataParallel, data_parallel
+
+    layer = nn.Linear(2, 3)
+    x = tinynn.randn(4, 2)
+    np.testing.assert_array_equal(data_parallel(layer, x).detach().numpy(), layer(x).detach().numpy())
+    np.testing.assert_array_equal(data_parallel(layer, (x,), module_kwargs={}).detach().numpy(),
+                                  layer(x).detach().numpy())
+    assert DataParallel is nn.DataParallel and callable(torch.nn.parallel.data_parallel)

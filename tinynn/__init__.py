@@ -26,7 +26,7 @@ blas.configure_from_environment()
 
 from . import functions  # noqa: E402
 from .functions import *  # noqa: E402,F401,F403  (torch.sum, torch.einsum, ...: PyTorch's module-level functions)
-from . import amp, cuda, data, distributions, func, guard, linalg, nn, optim, profiler, signal, special, testing, utils, viz  # noqa: E402  (they build on the Tensor defined above)
+from . import amp, cuda, data, distributions, fft, func, guard, linalg, nn, optim, profiler, signal, special, testing, utils, viz  # noqa: E402  (they build on the Tensor defined above)
 from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
@@ -45,9 +45,9 @@ __all__ = [
     "initial_seed", "seed", "device", "cuda", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "set_num_threads",
     "get_num_threads", "save",
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions", "testing", "profiler", "signal",
-    "special", "distributions", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
+    "special", "distributions", "fft", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
-    "long", "uint8", "bool", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
+    "long", "uint8", "bool", "complex64", "cfloat", "complex128", "cdouble", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
     "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "get_default_device",
     "set_default_device",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
@@ -61,6 +61,8 @@ int16 = short = np.int16
 int32 = int = np.int32
 int64 = long = np.int64
 bool = np.bool_
+complex64 = cfloat = np.complex64
+complex128 = cdouble = np.complex128
 finfo, iinfo = np.finfo, np.iinfo  # (.eps, .max, .min, .tiny, .bits as PyTorch's)
 pi, e, inf, nan, newaxis = np.pi, np.e, np.inf, np.nan, None
 __version__ = "0.1.0"
@@ -74,7 +76,8 @@ _NO_OUT = {"save", "load", "summary", "manual_seed", "seed", "initial_seed", "ge
            "numel", "gpu_available", "is_autocast_enabled", "get_autocast_dtype", "set_grad_enabled",
            "inference_mode", "autocast", "no_grad", "enable_grad", "detect_anomaly", "device", "finfo", "iinfo"}
 for _namespace, _names in ((globals(), set(__all__) | set(functions.__all__)), (vars(linalg), linalg.__all__),
-                           (vars(special), special.__all__)):
+                           (vars(special), special.__all__),
+                           (vars(fft), set(fft.__all__) - {"fftshift", "ifftshift"})):
     for _name in _names:
         _value = _namespace.get(_name)
         if (_name not in _NO_OUT and callable(_value) and not isinstance(_value, type)

@@ -10,7 +10,7 @@ import numpy as np
 from . import backend, random
 from .autograd import grad_mode, no_grad
 from . import tensor_functions
-from .ops import promotion
+from .ops import complex as complex_ops, promotion
 from .ops.einsum import einsum
 from .tensor import BUILT_FROM_OPS, Tensor, _is_float, full, tensor, zeros
 
@@ -445,6 +445,36 @@ def imag(input):
     return input.imag
 
 
+def view_as_real(input):
+    """A complex tensor (...) as a real one (..., 2) holding (Re, Im); a copy, where PyTorch's is a view."""
+    _check_tensor("view_as_real", input)
+    return complex_ops.ViewAsReal()(input)
+
+
+def view_as_complex(input):
+    """A real tensor (..., 2) of (Re, Im) pairs as a complex one (...); a copy, where PyTorch's is a view."""
+    _check_tensor("view_as_complex", input)
+    return complex_ops.ViewAsComplex()(input)
+
+
+def complex(real, imag):
+    """real + i imag, from two float32 (-> complex64) or float64 (-> complex128) tensors, broadcast."""
+    _check_tensor("complex", real, imag)
+    return complex_ops.MakeComplex()(real, imag)
+
+
+def polar(abs, angle):
+    """abs * (cos angle + i sin angle), from two float32 or float64 tensors, broadcast."""
+    _check_tensor("polar", abs, angle)
+    return complex_ops.Polar()(abs, angle)
+
+
+def _check_tensor(name, *values):
+    for value in values:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}: expected Tensors, got {type(value).__name__}")
+
+
 def _functional(name):
     def function(*args, **kwargs):
         from .nn import functional
@@ -541,7 +571,8 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "cholesky_solve", "cholesky_inverse",
-                      "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "rsub", "scalar_tensor", "fill", "zero_",
+                      "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "view_as_real", "view_as_complex", "complex",
+                      "polar", "rsub", "scalar_tensor", "fill", "zero_",
                       "range", "trapz", "chain_matmul", "frobenius_norm", "nuclear_norm", "is_same_size", "is_signed",
                       "unravel_index", "binomial", "constant_pad_nd", "embedding"] + _FUNCTIONAL + _IN_PLACE_FUNCTIONS + [ "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",
                       "polygamma", "mvlgamma", "sgn", "positive", "absolute", "t", "pow"] + _COMPOSED + list(_VIEW_COPIES)

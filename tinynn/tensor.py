@@ -13,7 +13,7 @@ import numpy as np
 
 from . import backend, mixed_precision
 from .autograd import engine, in_place
-from .ops import arithmetic, bessel, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops
+from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops
 
 def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
@@ -94,8 +94,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if value and not _is_float(self.data.dtype):
-            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        if value and self.data.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point and complex tensors can require gradients, got dtype {self.data.dtype}")
         if not value and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use .detach()")
         self._requires_grad = bool(value)
@@ -146,7 +146,7 @@ class Tensor:
         extras = []
         if self.device != backend.CPU:
             extras.append(f"device='{self.device}'")
-        if self.dtype not in (promotion.default_float(), np.int64, np.bool_):  # the dtypes PyTorch's repr leaves unsaid
+        if self.dtype not in (promotion.default_float(), promotion.default_complex(), np.int64, np.bool_):  # the dtypes PyTorch's repr leaves unsaid
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
@@ -367,8 +367,10 @@ class Tensor:
                 dtype = self.dtype if self.dtype.kind in "iuf" else np.dtype(np.int64)
                 if dtype.kind in "iu" and not np.iinfo(dtype).min <= other <= np.iinfo(dtype).max:
                     dtype = np.dtype(np.int64)  # computed in the tensor's dtype all the same (ops/promotion.py)
+            elif isinstance(other, numbers.Real):
+                dtype = self.dtype if self.dtype.kind in "fc" else promotion.default_float()
             else:
-                dtype = self.dtype if _is_float(self.dtype) else promotion.default_float()
+                dtype = promotion.complex_of(self.dtype) if self.dtype.kind in "fc" else promotion.default_complex()
             number = Tensor._from_op(xp.asarray(other, dtype=dtype), False)
             number._wrapped_number = True
             return number
@@ -632,7 +634,8 @@ class Tensor:
         return (self.unsqueeze(-1) - offsets).lgamma().sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
     def abs(self):
-        return elementwise.Abs()(self)
+        """|x|; for a complex tensor the modulus sqrt(Re^2 + Im^2), a real tensor."""
+        return complex_ops.ComplexAbs()(self) if self.dtype.kind == "c" else elementwise.Abs()(self)
 
     def clip(self, min=None, max=None):
         """min(max(self, min), max); the bounds (numbers or tensors, broadcast; tensors get their
@@ -1350,11 +1353,18 @@ class Tensor:
     def is_complex(self):
         return self.dtype.kind == "c"
 
-    # Real tensors only: conjugation is the identity, and there is no lazy conjugate or negative bit
+    # Conjugation is eager (PyTorch's lazy conjugate bit is a memory saving tinynn does not make),
+    # so no tensor is ever a conjugate or negative view
     def conj(self):
+        """The complex conjugate (ops/complex.py); a real tensor itself, as PyTorch."""
+        return complex_ops.Conj()(self) if self.dtype.kind == "c" else self
+
+    conj_physical = conj
+
+    def resolve_conj(self):
         return self
 
-    conj_physical = resolve_conj = resolve_neg = conj
+    resolve_neg = resolve_conj
 
     def is_conj(self):
         return False
@@ -1363,12 +1373,21 @@ class Tensor:
 
     @property
     def real(self):
-        """The tensor itself (for a real tensor, as PyTorch)."""
-        return self
+        """Re of a complex tensor (a real tensor; a copy, where PyTorch's is a view); a real tensor itself."""
+        return complex_ops.Real()(self) if self.dtype.kind == "c" else self
 
     @property
     def imag(self):
-        raise TypeError(f"imag: tinynn has no complex tensors, and this one is {self.dtype}")
+        """Im of a complex tensor (a real tensor; a copy, where PyTorch's is a view)."""
+        if self.dtype.kind != "c":
+            raise TypeError(f"imag: only complex tensors have an imaginary part, this one is {self.dtype}")
+        return complex_ops.Imag()(self)
+
+    def angle(self):
+        """arg z in (-pi, pi] (ops/complex.py); for a real tensor pi where x < 0, else 0."""
+        from .tensor_functions import angle
+
+        return angle(self)
 
     def is_nonzero(self):
         if self.numel() != 1:
@@ -1887,7 +1906,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         if array.dtype == object:
             raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} (ragged or non-numeric data)")
         if dtype is None:
-            dtype = promotion.default_float() if array.dtype.kind == "f" else array.dtype
+            dtype = {"f": promotion.default_float(), "c": promotion.default_complex()}.get(array.dtype.kind, array.dtype)
         array = array.astype(dtype)
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import backend, mixed_precision
 from .ops import arithmetic, elementwise, promotion
+from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
 from .tensor import SortResult, Tensor, concatenate, stack, where
@@ -979,8 +980,11 @@ def ravel(x):
 
 # ----- signs and classes of values -------------------------------------------------------------
 def angle(x):
-    """The argument of x as a complex number: pi where x < 0, else 0 (NaN stays NaN), a float
+    """The argument of x as a complex number: for a complex tensor arg z in (-pi, pi] with its
+    gradient (ops/complex.py); for a real one pi where x < 0, else 0 (NaN stays NaN), a float
     constant; -0.0 counts as 0, as in PyTorch."""
+    if x.dtype.kind == "c":
+        return complex_ops.Angle()(x)
     x = x._as_float()
     xp = _xp(x)
     return _constant(xp.where(x.data < 0, math.pi, xp.where(xp.isnan(x.data), np.nan, 0.0)).astype(x.dtype))

@@ -61,6 +61,7 @@ def main():
             "cupy": namespace(cupy),
             "cupy.ndarray": namespace(cupy.ndarray),
             "cupy.linalg": namespace(cupy.linalg),
+            "cupy.fft": namespace(cupy.fft),
             "cupy.random": namespace(cupy.random),
             "cupy.random.Generator": namespace(cupy.random.Generator),
             "cupy.lib.stride_tricks": namespace(cupy.lib.stride_tricks),

@@ -203,6 +203,23 @@ class ndarray:
             self._base = _wrap(owner) if isinstance(owner, np.ndarray) else owner
         return self._base
 
+    # Properties CuPy lets one assign to (z.real = x), which __getattr__ cannot provide
+    @property
+    def real(self):
+        return _wrap(self._host.real)
+
+    @real.setter
+    def real(self, value):
+        self._host.real = _device_operand(value, "ndarray.real")
+
+    @property
+    def imag(self):
+        return _wrap(self._host.imag)
+
+    @imag.setter
+    def imag(self, value):
+        self._host.imag = _device_operand(value, "ndarray.imag")
+
     def __getattr__(self, name):
         if name not in NAMES["cupy.ndarray"]:
             raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r} (CuPy {API['cupy_version']})")
@@ -211,7 +228,7 @@ class ndarray:
             return getattr(self._host, name)
         value = getattr(self._host, name)
         if not callable(value):
-            return _wrap(value) if name in ("T", "mT", "real", "imag") else value
+            return _wrap(value) if name in ("T", "mT") else value
 
         def method(*args, **kwargs):
             _check_call("cupy.ndarray", name, args, kwargs)
@@ -569,13 +586,13 @@ def _function(name):
     return call
 
 
-def _linalg_function(name):
-    """cupy.linalg.<name>, computed by numpy.linalg on the device arrays' host copies."""
-    numpy_function = getattr(np.linalg, name)
+def _submodule_function(namespace, numpy_module, name):
+    """cupy.<namespace>.<name> (linalg, fft), computed by NumPy's on the device arrays' host copies."""
+    numpy_function = getattr(numpy_module, name)
 
     def call(*args, **kwargs):
-        _check_call("cupy.linalg", name, args, kwargs)
-        where = f"cupy.linalg.{name}"
+        _check_call(f"cupy.{namespace}", name, args, kwargs)
+        where = f"cupy.{namespace}.{name}"
         return _wrap(numpy_function(*_device_operand(args, where), **_device_operand(kwargs, where)))
     return call
 
@@ -606,8 +623,11 @@ def _build():
     cupy.get_default_memory_pool = lambda: pool
     cupy.random = _Namespace("cupy.random", default_rng=_Generator, Generator=_Generator)
     cupy.linalg = _Namespace("cupy.linalg", LinAlgError=np.linalg.LinAlgError,
-                             **{name: _linalg_function(name) for name in ("cholesky", "cond", "det", "eigh", "eigvalsh", "inv",
-                                                                       "norm", "qr", "slogdet", "solve", "svd")})
+                             **{name: _submodule_function("linalg", np.linalg, name)
+                                for name in ("cholesky", "cond", "det", "eigh", "eigvalsh", "inv", "norm", "qr", "slogdet",
+                                             "solve", "svd")})
+    cupy.fft = _Namespace("cupy.fft", **{name: _submodule_function("fft", np.fft, name)
+                                         for name in NAMES["cupy.fft"] if name != "config"})
     cupy.lib = types.SimpleNamespace(stride_tricks=_Namespace(
         "cupy.lib.stride_tricks",
         as_strided=lambda x, shape=None, strides=None: _wrap(np.lib.stride_tricks.as_strided(x._host, shape, strides))))

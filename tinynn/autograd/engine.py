@@ -125,6 +125,9 @@ def root_gradients(caller, outputs, given_grads, argument, create_graph):
         if not isinstance(output, Tensor) or not output.requires_grad:
             raise RuntimeError(f"{caller}: output {position} does not require grad and has no grad_fn")
         if given is None:
+            if output.dtype.kind == "c":
+                raise RuntimeError(f"{caller}: a gradient can be implicitly created only for real outputs, but "
+                                   f"output {position} is {output.dtype}; take .real, .abs() or pass {argument}")
             if output.data.size != 1:
                 raise RuntimeError(f"{caller}: {argument} must be given for an output with more than one value (a "
                                    f"single-value output's is 1), but output {position} has shape {output.shape}; "
@@ -208,6 +211,8 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                 if not needed or parent_grad is None:
                     continue
                 _check_grad_shape(function, parent, parent_grad)
+                if parent_grad.dtype.kind == "c" and parent.dtype.kind != "c":
+                    parent_grad = parent_grad.real  # a real input promoted to complex (ops/complex.py)
                 if anomaly.is_anomaly_enabled():
                     anomaly.check_finite(f"{function.name} backward", "the gradient it returned",
                                          parent_grad.data if isinstance(parent_grad, Tensor) else parent_grad)

@@ -55,6 +55,9 @@ class Function(Node):
     # whether the result is a float even from integer inputs (true division, exp, ...)
     promotes = ()
     float_output = False
+    # Whether forward and backward are written for complex inputs too (ops/complex.py says how);
+    # other ops refuse complex tensors rather than give an answer that means nothing (a ReLU of 1j)
+    supports_complex = False
     _overwritten_by = None  # set when a value this op kept was written in place (see in_place.py)
 
     def __call__(self, *inputs):
@@ -72,6 +75,10 @@ class Function(Node):
                 f"{self.name}: all inputs must be on the same device, got tensors on "
                 f"{' and '.join(sorted(devices))} ({listing}); move them with .to(device)"
             )
+        if not self.supports_complex and any(t.dtype.kind == "c" for t in present):
+            raise TypeError(f"{self.name}: complex tensors are not supported by this op, got dtypes "
+                            f"{', '.join(str(t.dtype) for t in present)}; tinynn's complex ops are listed in "
+                            f"tinynn/ops/complex.py")
         recording = grad_mode.is_grad_enabled() and any(t.requires_grad for t in present)
         # Known before forward, so a forward can skip keeping what no backward will need.
         self.needs_input_grad = tuple(recording and t is not None and t.requires_grad for t in tensors)
@@ -89,7 +96,7 @@ class Function(Node):
             profiling.recorder.end(event, output_data)
         if anomaly.is_anomaly_enabled():
             anomaly.check_finite(self.name, "output", output_data)
-        requires_grad = recording and output_data.dtype.kind == "f"
+        requires_grad = recording and output_data.dtype.kind in "fc"
         output = Tensor._from_op(output_data, requires_grad)
         if requires_grad:
             self.inputs = list(tensors)
@@ -167,6 +174,8 @@ class LinearMap(Function):
     linear op's forward keeps only what its shapes and settings determine). A piecewise linear op
     (max pooling) gives the map of its current piece as ``linear_part``, used instead of forward."""
 
+    supports_complex = True  # as far as the op it applies does
+
     def __init__(self, op, transposed):
         self.op = copy.copy(op)
         self.transposed = transposed
@@ -202,6 +211,8 @@ class _StaticFunction(Function):
     """Runs a PyTorch-style Function class (``forward(ctx, ...)`` and ``backward(ctx, grad)`` as
     static methods on Tensors) as a tinynn op: the forward unrecorded; the backward on Tensors, so
     under create_graph its ops are recorded and the saved input and output tensors are the graph's own."""
+
+    supports_complex = True  # it runs other ops, which check for themselves
 
     def __init__(self, definition, arguments):
         self.definition, self.arguments = definition, arguments

@@ -7,7 +7,11 @@ float32 (u ~ 6e-8) the rounding term alone is ~0.06 * |f| at eps = 1e-6, and no 
 both terms small, so a float32 gradient cannot be told apart from a wrong one this way.
 ``gradcheck`` therefore runs the function in float64: inputs that are not float64 are
 upcast for the check (in place, so module parameters passed as inputs are seen by the
-module) and restored afterwards.
+module) and restored afterwards; complex inputs run in complex128.
+
+Complex inputs and outputs (tinynn/ops/complex.py): a complex output y is projected as
+L = Re sum(conj(w) y) with a complex w, and a complex input's numerical gradient is
+dL/dx + i dL/dy, its real and imaginary parts perturbed in turn: PyTorch's convention.
 """
 import numpy as np
 
@@ -20,13 +24,17 @@ class GradcheckError(AssertionError):
 
 
 def _scalar_objective(fn, inputs, projection):
-    """``L = sum(w * fn(*inputs))`` for a fixed random w; its gradient is J^T w."""
+    """``L = Re sum(conj(w) * fn(*inputs))`` for a fixed random w (complex for a complex output); its
+    gradient is J^H w."""
     output = fn(*inputs)
     if projection[0] is None:
         xp = backend.get_array_module(output.data)
-        seeded = np.random.default_rng(1234).standard_normal(output.shape)
-        projection[0] = xp.asarray(seeded, dtype=np.float64)
-    return output, float((output.data.astype(np.float64) * projection[0]).sum())
+        rng = np.random.default_rng(1234)
+        seeded = rng.standard_normal(output.shape)
+        if output.dtype.kind == "c":
+            seeded = seeded + 1j * rng.standard_normal(output.shape)
+        projection[0] = xp.asarray(seeded)
+    return output, float((output.data.astype(projection[0].dtype) * projection[0].conj()).real.sum())
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0):
@@ -54,12 +62,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=
     original = {i: x.data for i, x in checked}
     try:
         for _, x in checked:
-            x.data = x.data.astype(np.float64)
+            x.data = x.data.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
             x.grad = None
         projection = [None]
         with grad_mode.enable_grad():
             output, _ = _scalar_objective(fn, inputs, projection)
-            (output * Tensor._from_op(projection[0], False)).sum().backward()
+            output.backward(Tensor._from_op(projection[0].astype(output.dtype), False))
         analytic = {i: (x.grad.data if x.grad is not None else x.data * 0) for i, x in checked}
 
         def objective():
@@ -80,16 +88,18 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=
 
 def _check_elementwise(index, x, analytic, objective, eps, atol, rtol):
     flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
-    numerical = np.empty(flat.size)
+    steps = (1, 1j) if x.dtype.kind == "c" else (1,)  # dL/dx + i dL/dy for a complex input
+    numerical = np.zeros(flat.size, dtype=x.dtype)
     for k in range(flat.size):
         saved = flat[k].item()
-        flat[k] = saved + eps
-        plus = objective()
-        flat[k] = saved - eps
-        minus = objective()
-        flat[k] = saved
-        numerical[k] = (plus - minus) / (2 * eps)
-    analytic = backend.to_device(analytic, "cpu").reshape(-1).astype(np.float64)
+        for step in steps:
+            flat[k] = saved + eps * step
+            plus = objective()
+            flat[k] = saved - eps * step
+            minus = objective()
+            flat[k] = saved
+            numerical[k] += step * (plus - minus) / (2 * eps)
+    analytic = backend.to_device(analytic, "cpu").reshape(-1).astype(x.dtype)
     excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
     worst = int(np.argmax(excess))
     if excess[worst] > 0 or not np.all(np.isfinite(analytic)):
@@ -106,7 +116,10 @@ def _check_elementwise(index, x, analytic, objective, eps, atol, rtol):
 
 def _check_direction(index, x, analytic, objective, eps, atol, rtol, seed):
     xp = backend.get_array_module(x.data)
-    direction = np.random.default_rng(seed + index).standard_normal(x.shape)
+    rng = np.random.default_rng(seed + index)
+    direction = rng.standard_normal(x.shape)
+    if x.dtype.kind == "c":
+        direction = direction + 1j * rng.standard_normal(x.shape)
     direction = xp.asarray(direction / max(np.linalg.norm(direction), 1e-12))
     saved = x.data.copy()
     x.data = saved + eps * direction
@@ -115,7 +128,7 @@ def _check_direction(index, x, analytic, objective, eps, atol, rtol, seed):
     minus = objective()
     x.data = saved
     numerical = (plus - minus) / (2 * eps)
-    predicted = float((analytic * direction).sum())
+    predicted = float((analytic.conj() * direction).real.sum())  # d/dt L(x + t u) = Re <grad, u>
     if not abs(predicted - numerical) <= atol + rtol * abs(numerical):
         raise GradcheckError(
             f"gradcheck (fast mode) failed for input {index} (shape {tuple(x.shape)}): directional "

@@ -7,6 +7,7 @@ over the broadcast axes (``sum_to_shape``).
 import numpy as np
 
 from ..autograd import Function
+from .complex import conj
 
 
 def sum_to_shape(grad, shape):
@@ -32,6 +33,7 @@ def broadcast_shapes(name, a, b):
 class Add(Function):
     """y = a + b.  dL/da = dL/dy, dL/db = dL/dy (each summed back to its own shape)."""
 
+    supports_complex = True
     promotes = (0, 1)
     graph_saved = {}
 
@@ -47,6 +49,7 @@ class Add(Function):
 class Sub(Function):
     """y = a - b.  dL/da = dL/dy, dL/db = -dL/dy."""
 
+    supports_complex = True
     promotes = (0, 1)
     graph_saved = {}
 
@@ -63,6 +66,7 @@ class Sub(Function):
 class Mul(Function):
     """y = a * b.  dL/da = dL/dy * b, dL/db = dL/dy * a."""
 
+    supports_complex = True
     promotes = (0, 1)
     graph_saved = {"a": 0, "b": 1}
 
@@ -76,14 +80,15 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        ga = sum_to_shape(gy * self.b, self.a_shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * self.a, self.b_shape) if self.needs_input_grad[1] else None
+        ga = sum_to_shape(gy * conj(self.b), self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * conj(self.a), self.b_shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
 class Div(Function):
     """y = a / b.  dL/da = dL/dy / b, dL/db = -dL/dy * a / b^2."""
 
+    supports_complex = True
     promotes, float_output = (0, 1), True
     graph_saved = {"a": 0, "b": 1}
 
@@ -95,8 +100,9 @@ class Div(Function):
         return a / b
 
     def backward(self, gy):
-        ga = sum_to_shape(gy / self.b, self.a_shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(-gy * self.a / (self.b * self.b), self.b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to_shape(gy / conj(self.b), self.a_shape) if self.needs_input_grad[0] else None
+        gb = (sum_to_shape(-gy * conj(self.a / (self.b * self.b)), self.b.shape)
+              if self.needs_input_grad[1] else None)
         return ga, gb
 
 
@@ -111,6 +117,7 @@ def integer_power(xp, a, b):
 class Pow(Function):
     """y = a ** b.  dL/da = dL/dy * b * a^(b-1) (0 where b = 0), dL/db = dL/dy * a^b * log(a) (for a > 0)."""
 
+    supports_complex = True
     promotes = (0, 1)
     graph_saved = {"a": 0, "b": 1, "y": "output"}
 
@@ -131,14 +138,14 @@ class Pow(Function):
         if self.needs_input_grad[0]:
             # b a^(b-1), and 0 where b = 0 (x^0 is constant; PyTorch masks it so a = 0 gives 0, not 0 * inf)
             slope = xp.where(self.b == 0, 0, self.b * self.a ** (self.b - 1))
-            ga = sum_to_shape(gy * slope, self.a.shape)
+            ga = sum_to_shape(gy * conj(slope), self.a.shape)
         if self.needs_input_grad[1]:
             # a^b log a: 0 where a = 0 and b >= 0 (a^b is 0 or 1 there), as PyTorch; -inf for a = 0 > b,
             # NaN for a < 0 (no real derivative)
             constant = (self.a == 0) & (self.b >= 0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 slope = self.y * xp.log(xp.where(constant, 1, self.a))
-            gb = sum_to_shape(gy * xp.where(constant, 0, slope), self.b.shape)
+            gb = sum_to_shape(gy * conj(xp.where(constant, 0, slope)), self.b.shape)
         return ga, gb
 
 
@@ -171,6 +178,7 @@ class Modulo(Function):
 class Neg(Function):
     """y = -x.  dL/dx = -dL/dy."""
 
+    supports_complex = True
     graph_saved = {}
 
     def forward(self, x):
@@ -188,6 +196,7 @@ class MatMul(Function):
     Tensor-level ``matmul`` (reshaped to matrices around this op), as NumPy defines them.
     """
 
+    supports_complex = True
     promotes = (0, 1)
     graph_saved = {"a": 0, "b": 1}
 
@@ -209,7 +218,7 @@ class MatMul(Function):
     def backward(self, gy):
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to_shape(gy @ self.b.swapaxes(-1, -2), self.a.shape)
+            ga = sum_to_shape(gy @ conj(self.b.swapaxes(-1, -2)), self.a.shape)
         if self.needs_input_grad[1]:
-            gb = sum_to_shape(self.a.swapaxes(-1, -2) @ gy, self.b.shape)
+            gb = sum_to_shape(conj(self.a.swapaxes(-1, -2)) @ gy, self.b.shape)
         return ga, gb

@@ -6,6 +6,7 @@ from ..autograd import Function
 class ToDevice(Function):
     """y = x copied to ``device``.  dL/dx = dL/dy copied back to x's device."""
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, device):
@@ -22,6 +23,7 @@ class ToDevice(Function):
 class AsType(Function):
     """y = x converted to ``dtype``.  dL/dx = dL/dy converted back to x's dtype."""
 
+    supports_complex = True
     graph_saved = {}
 
     def __init__(self, dtype):
@@ -32,4 +34,6 @@ class AsType(Function):
         return x.astype(self.dtype)
 
     def backward(self, gy):
+        if gy.dtype.kind == "c" and self.source.kind != "c":
+            gy = gy.real  # a real tensor made complex gets the real part (ops/complex.py)
         return (gy.astype(self.source),)

@@ -14,6 +14,7 @@ import string
 
 from ..autograd import Function
 from .arithmetic import sum_to_shape
+from .complex import conj
 
 
 def parse(equation, shapes):
@@ -48,6 +49,7 @@ class Einsum(Function):
     """y = einsum(equation, *operands).  Backward: dL/dx_k = einsum of dL/dy with the other operands,
     onto x_k's indices (the module docstring has the details: repeated and summed-away indices)."""
 
+    supports_complex = True
     graph_saved = {"operands": lambda op, y: tuple(op.inputs)}
 
     def __init__(self, equation):
@@ -71,7 +73,7 @@ class Einsum(Function):
                 grads.append(None)
                 continue
             distinct = "".join(dict.fromkeys(subscripts))
-            others = [(s, o) for j, (s, o) in enumerate(zip(self.subscripts, self.operands)) if j != k]
+            others = [(s, conj(o)) for j, (s, o) in enumerate(zip(self.subscripts, self.operands)) if j != k]
             # indices of x_k that only x_k had (summed away in y): broadcast dL/dy along them
             free = [c for c in distinct if c not in self.output and all(c not in s for s, _ in others)]
             sizes = {c: n for c, n in zip(subscripts, x.shape)}

@@ -3,11 +3,13 @@ import numpy as np
 
 from ..autograd import Function
 from .arithmetic import broadcast_shapes, sum_to_shape
+from .complex import conj
 
 
 class Exp(Function):
     """y = e^x.  f'(x) = e^x = y, so the output is kept rather than the input."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
@@ -16,12 +18,13 @@ class Exp(Function):
         return self.y
 
     def backward(self, gy):
-        return (gy * self.y,)
+        return (gy * conj(self.y),)
 
 
 class Log(Function):
     """y = ln x.  f'(x) = 1 / x."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -30,12 +33,13 @@ class Log(Function):
         return self.xp(x).log(x)
 
     def backward(self, gy):
-        return (gy / self.x,)
+        return (gy / conj(self.x),)
 
 
 class Log1p(Function):
     """y = ln(1 + x), accurate for tiny x (where 1 + x would round to 1).  f'(x) = 1 / (1 + x)."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -44,12 +48,13 @@ class Log1p(Function):
         return self.xp(x).log1p(x)
 
     def backward(self, gy):
-        return (gy / (1 + self.x),)
+        return (gy / conj(1 + self.x),)
 
 
 class Expm1(Function):
     """y = e^x - 1, accurate for tiny x (where e^x would round to 1).  f'(x) = e^x = y + 1."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
@@ -58,12 +63,13 @@ class Expm1(Function):
         return self.y
 
     def backward(self, gy):
-        return (gy * (self.y + 1),)
+        return (gy * conj(self.y + 1),)
 
 
 class Sqrt(Function):
     """y = sqrt(x).  f'(x) = 1 / (2 sqrt(x)) = 1 / (2y)."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
@@ -72,12 +78,13 @@ class Sqrt(Function):
         return self.y
 
     def backward(self, gy):
-        return (gy / (2 * self.y),)
+        return (gy / conj(2 * self.y),)
 
 
 class Tanh(Function):
     """y = tanh x.  f'(x) = 1 - y^2."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
@@ -86,12 +93,13 @@ class Tanh(Function):
         return self.y
 
     def backward(self, gy):
-        return (gy * (1 - self.y * self.y),)
+        return (gy * conj(1 - self.y * self.y),)
 
 
 class Sin(Function):
     """y = sin x.  f'(x) = cos x."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -100,12 +108,13 @@ class Sin(Function):
         return self.xp(x).sin(x)
 
     def backward(self, gy):
-        return (gy * self.xp(gy).cos(self.x),)
+        return (gy * conj(self.xp(gy).cos(self.x)),)
 
 
 class Cos(Function):
     """y = cos x.  f'(x) = -sin x."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -114,12 +123,13 @@ class Cos(Function):
         return self.xp(x).cos(x)
 
     def backward(self, gy):
-        return (-gy * self.xp(gy).sin(self.x),)
+        return (-gy * conj(self.xp(gy).sin(self.x)),)
 
 
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2, which never overflows.  f'(x) = y (1 - y)."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
@@ -128,7 +138,7 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, gy):
-        return (gy * self.y * (1 - self.y),)
+        return (gy * conj(self.y * (1 - self.y)),)
 
 
 class Abs(Function):
@@ -218,6 +228,7 @@ class Where(Function):
     """y = a where ``condition`` else b (all three broadcast together).
     dL/da = dL/dy where the condition holds, dL/db where it does not (each summed to its shape)."""
 
+    supports_complex = True
     promotes = (0, 1)
     graph_saved = {}
 

@@ -21,6 +21,11 @@ are promoted among themselves, then a lower rank counts only if it is of a highe
 and ``float_output`` ops (true division, exp, ...) compute in the default float dtype when that
 dtype is not a float one. The casts happen before the forward, on the arrays, so a backward sees
 consistent dtypes; a gradient reaching a leaf is cast to the leaf's dtype (``_accumulate_grad``).
+
+Complex numbers (ops/complex.py) are a fourth kind above the floats. A float meeting a complex of
+a lower rank becomes the complex type of its own precision (a float32 tensor times 1j is
+complex64, a float64 one complex128), as PyTorch's rule; Python complex numbers count as the
+default complex dtype (complex64, or complex128 when the default float is float64).
 """
 import numpy as np
 
@@ -46,9 +51,20 @@ def set_default_float(dtype):
     _default_float = dtype
 
 
+def default_complex():
+    """The dtype of Python complex numbers: the complex type as precise as the default float."""
+    return np.dtype(np.complex128) if _default_float == np.float64 else np.dtype(np.complex64)
+
+
+def complex_of(dtype):
+    """The complex dtype holding ``dtype``'s floats (float16 and float32 -> complex64, float64 ->
+    complex128); a complex dtype as it is."""
+    return dtype if dtype.kind == "c" else np.dtype(np.complex128) if dtype == np.float64 else np.dtype(np.complex64)
+
+
 def _kind(dtype):
-    """bool 0 < integer 1 < float 2."""
-    return 0 if dtype.kind == "b" else 2 if dtype.kind in "fc" else 1
+    """bool 0 < integer 1 < float 2 < complex 3."""
+    return {"b": 0, "f": 2, "c": 3}.get(dtype.kind, 1)
 
 
 def promote(a, b):
@@ -58,6 +74,8 @@ def promote(a, b):
         return b
     if b is None:
         return a
+    if {_kind(a), _kind(b)} == {2, 3}:
+        return np.promote_types(a, b)  # float64 with complex64: complex128
     if _kind(a) != _kind(b):
         return a if _kind(a) > _kind(b) else b
     return np.promote_types(a, b)
@@ -67,9 +85,11 @@ def _combine(higher, lower):
     """A higher rank's dtype with a lower one's: the lower counts only where it lifts the kind."""
     if higher is None:
         return lower
-    if lower is None or _kind(higher) == 2:
+    if lower is None or _kind(lower) <= _kind(higher) and _kind(higher) >= 2:
         return higher
-    if _kind(higher) == 0 or _kind(lower) == 2:
+    if _kind(higher) == 2:  # a float lifted to complex keeps its own precision
+        return complex_of(higher)
+    if _kind(higher) == 0 or _kind(lower) >= 2:
         return promote(higher, lower)
     return higher
 
@@ -80,7 +100,8 @@ def result_type(tensors):
     for tensor in tensors:
         dtype = tensor.dtype
         if tensor._wrapped_number:
-            wrapped = promote(wrapped, _default_float if dtype.kind == "f" else dtype)
+            default = {"f": _default_float, "c": default_complex()}.get(dtype.kind, dtype)
+            wrapped = promote(wrapped, default)
         elif tensor.ndim:
             dimensioned = promote(dimensioned, dtype)
         else:
@@ -101,10 +122,10 @@ def promoted_arrays(function, tensors, arrays):
     positions = range(len(tensors)) if function.promotes == EVERY_INPUT else function.promotes
     members = [tensors[i] for i in positions if tensors[i] is not None]
     first = members[0].dtype
-    if all(t.dtype == first for t in members) and (first.kind == "f" or not function.float_output):
+    if all(t.dtype == first for t in members) and (first.kind in "fc" or not function.float_output):
         return arrays
     target = result_type(members)
-    if function.float_output and target.kind != "f":
+    if function.float_output and target.kind not in "fc":
         target = _default_float
     return [array.astype(target) if i in positions and array is not None and array.dtype != target else array
             for i, array in enumerate(arrays)]

@@ -44,6 +44,7 @@ def integer_accumulator(x):
 class Sum(Function):
     """y = sum of x over ``axes``.  Every x_i contributes once: dL/dx_i = dL/dy (broadcast back)."""
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, axis=None, keepdims=False):
@@ -62,6 +63,7 @@ class Sum(Function):
 class Mean(Function):
     """y = (1/n) sum of x over ``axes`` (n elements each).  dL/dx_i = dL/dy / n."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     linear_map = True
 
@@ -199,6 +201,7 @@ class CumSum(Function):
     """y_i = x_1 + ... + x_i along ``axis``.  Each x_j is in every y_i with i >= j, so
     dL/dx_j = sum over i >= j of dL/dy_i: the cumulative sum of dL/dy taken from the end."""
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, axis):

@@ -39,6 +39,7 @@ class Reshape(Function):
     so their backward passes combine arrays of one layout (mixed layouts made a ReLU's backward
     ten times slower)."""
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, shape):
@@ -62,6 +63,7 @@ class Transpose(Function):
     """y = x with its axes permuted: y.shape[i] = x.shape[axes[i]].  dL/dx = dL/dy permuted by the
     inverse permutation."""
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, axes):
@@ -132,6 +134,7 @@ class GetItem(Function):
     times faster than the scatter-add.
     """
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, index):
@@ -174,6 +177,7 @@ class Pad(Function):
     The padding is constant, so dL/dx is dL/dy with the padding cut away.
     """
 
+    supports_complex = True
     graph_saved = {}
 
     def __init__(self, pad_width, value=0.0):
@@ -194,6 +198,7 @@ class Pad(Function):
 class Concatenate(Function):
     """y = the inputs joined along ``axis``.  dL/dx_i = the slice of dL/dy that x_i filled."""
 
+    supports_complex = True
     promotes = promotion.EVERY_INPUT
     graph_saved = {}
 
@@ -221,6 +226,7 @@ class Concatenate(Function):
 class Stack(Function):
     """y = the inputs stacked along a new ``axis``.  dL/dx_i = dL/dy taken at index i of that axis."""
 
+    supports_complex = True
     promotes = promotion.EVERY_INPUT
     graph_saved = {}
 
@@ -245,6 +251,7 @@ class BroadcastTo(Function):
     """y = x repeated along broadcast axes to ``shape`` (PyTorch's ``expand``; a view, no copy).
     dL/dx = dL/dy summed over the broadcast axes, as for any broadcast operand."""
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, shape):
@@ -268,6 +275,7 @@ class Tile(Function):
     and summed over the r axes: every copy of an element passes its gradient back to it.
     """
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, reps):
@@ -294,6 +302,7 @@ class Gather(Function):
     (scatter-add: an element read twice gets both).
     """
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, axis, index):
@@ -321,6 +330,7 @@ class ScatterAdd(Function):
     """y = zeros(``shape``) with y[index[i][j]][j] += src[i][j] (along ``axis``; repeated positions
     add up): the transpose of Gather. dL/dsrc = dL/dy read at those positions (a gather)."""
 
+    supports_complex = True
     linear_map = True
 
     def __init__(self, axis, index, shape):
@@ -340,6 +350,7 @@ class ScatterAdd(Function):
 class Clone(Function):
     """y = a copy of x.  dL/dx = dL/dy."""
 
+    supports_complex = True
     linear_map = True
 
     def forward(self, x):

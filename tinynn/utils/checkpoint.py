@@ -25,6 +25,8 @@ class Checkpoint(Function):
     back-propagates dL/dy through the replay (see the module docstring). Inputs: the Tensors among
     ``args`` (the other arguments are passed to fn as they are)."""
 
+    supports_complex = True  # it runs other ops, which check for themselves
+
     def __init__(self, function, args, seed):
         self.function, self.args, self.seed = function, args, seed
 

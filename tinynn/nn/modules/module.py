@@ -598,6 +598,8 @@ class Module:
 class _HookIdentity(Function):
     """y = x; its backward reports dL/dx to a module's backward hook (and may replace it)."""
 
+    supports_complex = True  # it runs other ops, which check for themselves
+
     def __init__(self, state, role, index=0):
         self.state, self.role, self.index = state, role, index
 

@@ -1,0 +1,209 @@
+"""Complex tensors (tinynn/ops/complex.py): type promotion, the ops that take them, PyTorch's gradient
+convention (z.grad = dL/dx + i dL/dy) checked by finite differences and against PyTorch, and the
+refusal of ops that have no complex meaning."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.autograd import gradcheck, gradgradcheck
+
+RNG = np.random.default_rng(7)
+
+
+def complex_leaf(*shape, dtype=np.complex128):
+    values = RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+    return tinynn.tensor(values.astype(dtype), requires_grad=True)
+
+
+def real_leaf(*shape, dtype=np.float64):
+    return tinynn.tensor(RNG.standard_normal(shape).astype(dtype), requires_grad=True)
+
+
+# name -> (function of tinynn or torch tensors, input makers); the same function runs on both
+CASES = {
+    "mul broadcast": (lambda a, b: a * b, [lambda: complex_leaf(3, 4), lambda: complex_leaf(4)]),
+    "real times complex": (lambda a, b: a * b, [lambda: real_leaf(3, 4), lambda: complex_leaf(4)]),
+    "add sub neg": (lambda a, b: -(a + b) - b * 2j, [lambda: complex_leaf(3), lambda: complex_leaf(3)]),
+    "div": (lambda a, b: a / b, [lambda: complex_leaf(3), lambda: complex_leaf(3)]),
+    "pow number": (lambda a: a ** 2.5, [lambda: complex_leaf(4)]),
+    "pow complex": (lambda a, b: a ** b, [lambda: complex_leaf(3), lambda: complex_leaf(3)]),
+    "matmul": (lambda a, b: a @ b, [lambda: complex_leaf(2, 3), lambda: complex_leaf(3, 2)]),
+    "exp log sqrt": (lambda a: a.exp().log().sqrt(), [lambda: complex_leaf(4)]),
+    "sin cos tanh sigmoid": (lambda a: a.sin().cos().tanh().sigmoid(), [lambda: complex_leaf(4)]),
+    "log1p expm1": (lambda a: (a * 0.3).expm1().log1p(), [lambda: complex_leaf(4)]),
+    "abs": (lambda a: a.abs(), [lambda: complex_leaf(5)]),
+    "angle": (lambda a: a.angle(), [lambda: complex_leaf(5)]),
+    "real imag": (lambda a: a.real * a.imag, [lambda: complex_leaf(5)]),
+    "conj": (lambda a: a.conj() * a.sin(), [lambda: complex_leaf(5)]),
+    "sum mean cumsum": (lambda a: (a.sum(0) * a.mean(1)[0]).cumsum(0), [lambda: complex_leaf(3, 4)]),
+    "shape ops": (lambda a: a.reshape(2, 6).T[1:].flip(0).roll(1, 0), [lambda: complex_leaf(3, 4)]),
+    "where": (lambda a, b: a.where(a.real > 0, b), [lambda: complex_leaf(6), lambda: complex_leaf(6)]),
+}
+
+
+def _torch_inputs(torch, inputs):
+    return [torch.tensor(x.detach().numpy(), requires_grad=True) for x in inputs]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradients_match_finite_differences(name):
+    function, makers = CASES[name]
+    inputs = [make() for make in makers]
+    assert gradcheck(function, inputs)
+    assert gradcheck(function, inputs, fast_mode=True)
+
+
+@pytest.mark.parametrize("name", ["mul broadcast", "div", "exp log sqrt", "abs", "angle", "real imag", "conj",
+                                  "shape ops", "matmul", "pow number"])
+def test_second_derivatives_match_finite_differences(name):
+    function, makers = CASES[name]
+    assert gradgradcheck(function, [make() for make in makers])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_values_and_gradients_equal_pytorchs(torch, name):
+    function, makers = CASES[name]
+    inputs = [make() for make in makers]
+    theirs = _torch_inputs(torch, inputs)
+    y, ty = function(*inputs), function(*theirs)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().resolve_conj().numpy(), rtol=1e-10, atol=1e-12)
+    assert y.dtype == np.dtype(str(ty.dtype).replace("torch.", ""))
+    weights = RNG.standard_normal(y.shape) + (1j * RNG.standard_normal(y.shape) if y.dtype.kind == "c" else 0)
+    y.backward(tinynn.tensor(weights.astype(y.dtype)))
+    ty.backward(torch.tensor(weights.astype(y.dtype)))
+    for x, tx in zip(inputs, theirs):
+        assert x.grad.dtype == x.dtype  # a real input gets a real gradient
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_gradient_descends_on_a_complex_parameter():
+    """z.grad = dL/dx + i dL/dy is the direction of steepest ascent: SGD on |z - c|^2 reaches c."""
+    target = tinynn.tensor(np.array([1.5 - 2j, -0.5 + 0.25j], dtype=np.complex64))
+    z = tinynn.zeros(2, dtype=tinynn.complex64, requires_grad=True)
+    optimizer = tinynn.optim.SGD([z], lr=0.1)
+    for _ in range(100):
+        optimizer.zero_grad()
+        ((z - target).abs() ** 2).sum().backward()
+        optimizer.step()
+    np.testing.assert_allclose(z.detach().numpy(), target.numpy(), atol=1e-5)
+    assert z.dtype == np.complex64
+
+
+def test_modulus_squared_has_gradient_two_z():
+    z = tinynn.tensor(np.array([1 + 2j, -3 + 0.5j]), requires_grad=True)
+    (z * z.conj()).real.sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), 2 * z.detach().numpy())
+
+
+@pytest.mark.parametrize("dimensioned, other", [
+    ("float32", "complex128 0-d"), ("float64", "complex64 0-d"), ("float64", "complex64"), ("int64", "complex"),
+    ("float32", "complex"), ("float64", "complex"), ("complex64", "float64 0-d"), ("int64", "complex128 0-d"),
+    ("float16", "complex64"), ("complex64", "complex128"), ("bool", "complex"), ("int32", "float"),
+    ("complex64", "float"), ("complex128", "int"),
+])
+def test_promotion_equals_pytorchs(torch, dimensioned, other):
+    def make(framework, spec):
+        if spec in ("complex", "float", "int"):
+            return {"complex": 1 + 2j, "float": 1.5, "int": 3}[spec]
+        name, _, zero_dim = spec.partition(" ")
+        values = np.ones(() if zero_dim else (2,), dtype=name)
+        return tinynn.tensor(values) if framework is tinynn else torch.tensor(values)
+
+    ours = make(tinynn, dimensioned) + make(tinynn, other)
+    theirs = make(torch, dimensioned) + make(torch, other)
+    expected = str(theirs.dtype).replace("torch.", "").replace("complex32", "complex64")  # no complex32 here
+    assert ours.dtype == np.dtype(expected)
+    assert tinynn.result_type(make(tinynn, dimensioned), make(tinynn, other)) == np.dtype(expected)
+
+
+def test_default_complex_dtype_follows_the_default_float():
+    assert tinynn.tensor([1j]).dtype == np.complex64
+    assert (tinynn.ones(2) * 1j).dtype == np.complex64
+    tinynn.set_default_dtype(tinynn.float64)
+    try:
+        assert tinynn.tensor([1j]).dtype == np.complex128
+        assert (tinynn.arange(2) * 1j).dtype == np.complex128
+    finally:
+        tinynn.set_default_dtype(tinynn.float32)
+
+
+def test_dtype_names_and_repr():
+    assert tinynn.cfloat is tinynn.complex64 is np.complex64
+    assert tinynn.cdouble is tinynn.complex128 is np.complex128
+    assert repr(tinynn.tensor([1 + 2j])) == "tensor([1.+2.j])"
+    assert "dtype=complex128" in repr(tinynn.tensor(np.array([1j])))
+    assert tinynn.tensor([1j]).is_complex() and not tinynn.ones(1).is_complex()
+
+
+@pytest.mark.parametrize("operation", [
+    lambda z: z.relu(), lambda z: z.max(), lambda z: z.clip(0, 1), lambda z: tinynn.nn.functional.softmax(z, 0),
+    lambda z: z.erf(), lambda z: z.atan(), lambda z: tinynn.nn.Linear(2, 2)(z),
+])
+def test_ops_without_a_complex_meaning_refuse_complex_inputs(operation):
+    z = tinynn.tensor(np.array([1 + 1j, 2 - 1j], dtype=np.complex64))
+    with pytest.raises(TypeError, match="complex|floating-point"):
+        operation(z)
+
+
+def test_backward_from_a_complex_output_needs_its_gradient():
+    z = complex_leaf(1)
+    with pytest.raises(RuntimeError, match="implicitly created only for real outputs"):
+        (z * 2).sum().backward()
+
+
+def test_only_float_and_complex_tensors_require_grad():
+    tinynn.tensor([1j]).requires_grad_()
+    with pytest.raises(TypeError, match="floating-point and complex"):
+        tinynn.tensor([1]).requires_grad_()
+
+
+def test_complex_and_polar_and_views(torch):
+    real, imag = real_leaf(3, 1), real_leaf(4)
+    z = tinynn.complex(real, imag)
+    tz = torch.complex(torch.tensor(real.detach().numpy()), torch.tensor(imag.detach().numpy()))
+    np.testing.assert_array_equal(z.detach().numpy(), tz.numpy())
+    np.testing.assert_array_equal(tinynn.view_as_real(z).detach().numpy(), torch.view_as_real(tz).numpy())
+    pairs = real_leaf(5, 2)
+    np.testing.assert_array_equal(tinynn.view_as_complex(pairs).detach().numpy(),
+                                  torch.view_as_complex(torch.tensor(pairs.detach().numpy())).numpy())
+    radius, theta = real_leaf(4).abs().detach(), real_leaf(4).detach()
+    np.testing.assert_allclose(tinynn.polar(radius, theta).numpy(),
+                               torch.polar(torch.tensor(radius.numpy()), torch.tensor(theta.numpy())).numpy(), rtol=1e-15)
+    for function, inputs in [(tinynn.complex, [real_leaf(3, 1), real_leaf(4)]),
+                             (tinynn.polar, [real_leaf(3), real_leaf(3)]),
+                             (tinynn.view_as_complex, [real_leaf(4, 2)]), (tinynn.view_as_real, [complex_leaf(4)])]:
+        assert gradcheck(function, inputs)
+
+
+def test_complex_construction_errors_name_the_problem():
+    with pytest.raises(TypeError, match="one dtype"):
+        tinynn.complex(tinynn.ones(2), tinynn.ones(2, dtype=tinynn.float64))
+    with pytest.raises(ValueError, match="last dimension of size 2"):
+        tinynn.view_as_complex(tinynn.ones(3))
+    with pytest.raises(TypeError, match="expected a complex tensor"):
+        tinynn.view_as_real(tinynn.ones(3))
+    with pytest.raises(TypeError, match="only complex tensors have an imaginary part"):
+        tinynn.ones(3).imag
+
+
+def test_real_input_promoted_to_complex_gets_the_real_part_of_its_gradient():
+    x = real_leaf(3)
+    y = (x * (1 + 2j)).exp()
+    (y.real + y.imag).sum().backward()
+    xv = x.detach().numpy()
+    # d/dx [Re + Im] of e^{(1+2i)x} = e^x [cos 2x - 2 sin 2x] + e^x [sin 2x + 2 cos 2x]
+    expected = np.exp(xv) * (np.cos(2 * xv) - 2 * np.sin(2 * xv) + np.sin(2 * xv) + 2 * np.cos(2 * xv))
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+    assert x.grad.dtype == np.float64
+
+
+def test_complex_ops_on_every_device(device):
+    values = (RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))).astype(np.complex64)
+    results = {}
+    for where in ("cpu", device):
+        z = tinynn.tensor(values, device=where, requires_grad=True)
+        loss = ((z * z.conj().exp()).abs() + z.angle()).sum() + tinynn.view_as_real(z @ z.T).sum()
+        loss.backward()
+        results[where] = (loss.item(), z.grad.to("cpu").numpy())
+    np.testing.assert_allclose(results[device][0], results["cpu"][0], rtol=1e-5)
+    np.testing.assert_allclose(results[device][1], results["cpu"][1], rtol=1e-4, atol=1e-5)

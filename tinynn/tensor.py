@@ -416,9 +416,18 @@ class Tensor:
         return matmul(self._operand(other), self)
 
     # ----- comparisons (no gradient) ------------------------------------------------------
-    def _compare(self, other, op):
+    def _compare(self, other, op, ordering=False):
         other = other.data if isinstance(other, Tensor) else other
+        if ordering:
+            self._real_only("comparison (< <= > >=)", other)
         return Tensor._from_op(op(self.data, other), False)
+
+    def _real_only(self, name, *others):
+        """Refuse complex values where only real numbers have an order (sorting, <, floor, sign, ...)."""
+        if self.dtype.kind == "c" or any(getattr(o, "dtype", None) is not None and o.dtype.kind == "c"
+                                         or isinstance(o, complex) for o in others):
+            raise TypeError(f"{name}: complex numbers have no order, so this is not defined for complex tensors; "
+                            f"compare .abs() or .real instead")
 
     def __eq__(self, other):
         return self._compare(other, lambda a, b: a == b)
@@ -427,16 +436,16 @@ class Tensor:
         return self._compare(other, lambda a, b: a != b)
 
     def __lt__(self, other):
-        return self._compare(other, lambda a, b: a < b)
+        return self._compare(other, lambda a, b: a < b, ordering=True)
 
     def __le__(self, other):
-        return self._compare(other, lambda a, b: a <= b)
+        return self._compare(other, lambda a, b: a <= b, ordering=True)
 
     def __gt__(self, other):
-        return self._compare(other, lambda a, b: a > b)
+        return self._compare(other, lambda a, b: a > b, ordering=True)
 
     def __ge__(self, other):
-        return self._compare(other, lambda a, b: a >= b)
+        return self._compare(other, lambda a, b: a >= b, ordering=True)
 
     __hash__ = object.__hash__
 
@@ -746,6 +755,8 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False):
         """The p-norm over ``dim`` (all elements by default): p = 2 or "fro" (Euclidean), 1, inf, or
         any p > 0 as (sum |x|^p)^(1/p)."""
+        if self.dtype.kind == "c":  # the norm of the moduli
+            return self.abs().norm(p, dim, keepdim)
         if p in ("fro", 2):
             return reduction.Norm2(dim, keepdim)(self)
         if p == 1:
@@ -760,6 +771,7 @@ class Tensor:
         """(values, indices) sorted along ``dim``; ties keep their order (a stable sort, whether
         ``stable`` asks for one or not). The values are differentiable (a gather of the input); the
         indices are int64."""
+        self._real_only("sort")
         xp = backend.get_array_module(self.data)
         # NumPy's default sort is not stable; CuPy's always is and takes no ``kind``
         options = {"kind": "stable"} if xp is np else {}
@@ -796,21 +808,25 @@ class Tensor:
 
     def argmax(self, dim=None, keepdim=False, *, axis=None):
         axis = dim if dim is not None else axis
+        self._real_only("argmax")
         return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keepdim), False)
 
     def argmin(self, dim=None, keepdim=False, *, axis=None):
         axis = dim if dim is not None else axis
+        self._real_only("argmin")
         return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keepdim), False)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        """sum((x - mean)^2) / (N - correction) over ``dim`` (all axes by default); correction 1
-        (Bessel's, PyTorch's default) unless ``unbiased=False`` or ``correction`` says otherwise."""
+        """sum(|x - mean|^2) / (N - correction) over ``dim`` (all axes by default); correction 1
+        (Bessel's, PyTorch's default) unless ``unbiased=False`` or ``correction`` says otherwise.
+        Real also for a complex tensor, as PyTorch's."""
         if correction is None:
             correction = 0 if unbiased is False else 1
         centered = self - self.mean(dim, keepdims=True)
         axes = reduction.normalize_axes(dim, self.ndim, "var")
         count = int(np.prod([self.shape[a] for a in axes])) if self.ndim else 1
-        return (centered * centered).sum(dim, keepdims=keepdim) / max(count - correction, 0)
+        squares = (centered * centered.conj()).real if centered.dtype.kind == "c" else centered * centered
+        return squares.sum(dim, keepdims=keepdim) / max(count - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """sqrt(var); where the variance is 0 the gradient is 0, as PyTorch's (not 0 * inf)."""
@@ -968,7 +984,7 @@ class Tensor:
     def _as_float(self):
         """This tensor, or for bools and integers its values in the default float dtype (what float
         functions of them compute in, and what keeps -x from wrapping around for unsigned ones)."""
-        return self if _is_float(self.dtype) else self.to(dtype=promotion.default_float())
+        return self if self.dtype.kind in "fc" else self.to(dtype=promotion.default_float())
 
     def asin(self):
         return elementwise.Asin()(self)
@@ -1004,6 +1020,7 @@ class Tensor:
         by a where() that never picks it."""
         from .autograd.grad_mode import is_grad_enabled
 
+        self._real_only("round, floor, ceil, trunc, sign (for complex numbers: sgn)")
         result = self._constant(array)
         operands = [t for t in (self,) + others if isinstance(t, Tensor) and t.requires_grad]
         if not operands or not is_grad_enabled() or array.dtype.kind != "f":
@@ -1024,12 +1041,15 @@ class Tensor:
         return self._stepwise(backend.get_array_module(self.data).round(self.data, decimals))
 
     def floor(self):
+        self._real_only("floor")
         return self._stepwise(backend.get_array_module(self.data).floor(self.data))
 
     def ceil(self):
+        self._real_only("ceil")
         return self._stepwise(backend.get_array_module(self.data).ceil(self.data))
 
     def trunc(self):
+        self._real_only("trunc")
         return self._stepwise(backend.get_array_module(self.data).trunc(self.data))
 
     def isnan(self):
@@ -1415,7 +1435,12 @@ class Tensor:
         return where(condition, self, other)
 
     def sgn(self):
-        return self.sign()
+        """sign(x) for a real tensor; z / |z| (0 at 0) for a complex one, with its gradient."""
+        if self.dtype.kind != "c":
+            return self.sign()
+        magnitude = self.abs()
+        zero = Tensor._from_op((magnitude.data == 0), False)
+        return where(zero, 0.0, self / where(zero, 1.0, magnitude))
 
     def positive(self):
         return self
@@ -1919,7 +1944,9 @@ def _factory(fill, shape, dtype, device, requires_grad):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    if dtype is None and not isinstance(fill_value, float):
+    if dtype is None and isinstance(fill_value, complex):
+        dtype = promotion.default_complex()
+    elif dtype is None and not isinstance(fill_value, float):
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
     return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
 
@@ -1964,7 +1991,10 @@ def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None):
     from . import random
 
     def fill(xp, s, d):
-        return random.numpy_generator(generator).standard_normal(s).astype(d)
+        draws = random.numpy_generator(generator).standard_normal(s)
+        if np.dtype(d).kind == "c":  # as PyTorch: real and imaginary parts N(0, 1/2), so E|z|^2 = 1
+            draws = (draws + 1j * random.numpy_generator(generator).standard_normal(s)) / np.sqrt(2)
+        return draws.astype(d)
 
     return _factory(fill, shape, dtype, device, requires_grad)
 

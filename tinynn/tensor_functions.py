@@ -1174,10 +1174,10 @@ def inner(a, b):
 
 
 def vdot(a, b):
-    """The dot product of two 1-D tensors."""
+    """sum(conj(a) * b) of two 1-D tensors (the plain dot product for real ones)."""
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"vdot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
-    return a.dot(b)
+    return a.conj().dot(b)
 
 
 def dist(a, b, p=2):

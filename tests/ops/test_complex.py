@@ -207,3 +207,53 @@ def test_complex_ops_on_every_device(device):
         results[where] = (loss.item(), z.grad.to("cpu").numpy())
     np.testing.assert_allclose(results[device][0], results["cpu"][0], rtol=1e-5)
     np.testing.assert_allclose(results[device][1], results["cpu"][1], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["sinh cosh", "var std", "sgn", "norms", "vdot dot"])
+def test_composed_functions_equal_pytorchs(torch, name):
+    functions = {
+        "sinh cosh": lambda m, z: z.sinh() * z.cosh(),
+        "var std": lambda m, z: z.var() + z.std(0, correction=0).sum(),
+        "sgn": lambda m, z: z.sgn(),
+        "norms": lambda m, z: z.norm() + m.linalg.vector_norm(z, 3) + m.linalg.vector_norm(z, 1),
+        "vdot dot": lambda m, z: m.vdot(z.reshape(-1), (2 * z).reshape(-1)) * m.dot(z.reshape(-1), z.reshape(-1)),
+    }
+    values = RNG.standard_normal((3, 2)) + 1j * RNG.standard_normal((3, 2))
+    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = functions[name](tinynn, ours), functions[name](torch, theirs)
+    assert y.dtype == np.dtype(str(ty.dtype).replace("torch.", ""))
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+    weights = np.ones(y.shape, dtype=y.dtype)
+    y.backward(tinynn.tensor(weights))
+    ty.backward(torch.tensor(weights))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("operation", [
+    lambda z: z < z, lambda z: z >= 1, lambda z: z.sort(), lambda z: z.topk(1), lambda z: z.argmax(),
+    lambda z: z.floor(), lambda z: z.round(), lambda z: z.sign(), lambda z: z.median(),
+])
+def test_orderings_refuse_complex_numbers(operation):
+    with pytest.raises(TypeError, match="no order"):
+        operation(tinynn.tensor(np.array([1 + 1j, 2 - 1j])))
+
+
+def test_complex_factories():
+    assert tinynn.full((2,), 1j).dtype == np.complex64
+    draws = tinynn.randn(200_000, dtype=tinynn.complex64)
+    assert draws.dtype == np.complex64
+    # as PyTorch: E|z|^2 = 1, each part of variance 1/2
+    assert abs((draws.abs() ** 2).mean().item() - 1) < 0.01
+    assert abs(draws.real.numpy().var() - 0.5) < 0.01 and abs(draws.imag.numpy().var() - 0.5) < 0.01
+
+
+def test_complex_tensors_move_between_pytorch_checkpoints_and_tinynn(torch, tmp_path):
+    z = tinynn.tensor(np.array([1 + 2j, 3 - 1j], dtype=np.complex64))
+    tinynn.save({"z": z}, tmp_path / "ours.pt")
+    loaded = torch.load(tmp_path / "ours.pt")["z"]
+    assert loaded.dtype == torch.complex64
+    np.testing.assert_array_equal(loaded.numpy(), z.numpy())
+    torch.save({"w": torch.tensor([1 + 1j, 2j], dtype=torch.complex128)}, tmp_path / "theirs.pt")
+    w = tinynn.load(tmp_path / "theirs.pt")["w"]
+    assert w.dtype == np.complex128
+    np.testing.assert_array_equal(w.numpy(), [1 + 1j, 2j])

@@ -22,6 +22,8 @@ class Adafactor(Optimizer):
     not elementwise alike, so there is no ``foreach`` path.
     """
 
+    supports_complex = False
+
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
                  foreach=None, maximize=False):
         if lr < 0 or beta2_decay > 0 or d < 1 or weight_decay < 0 or (eps[0] is not None and eps[0] < 0) or eps[1] < 0:

@@ -104,6 +104,8 @@ class LBFGS(Optimizer):
     One parameter group only (as PyTorch); ``step(closure)`` returns the closure's first loss.
     """
 
+    supports_complex = False
+
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
         if not lr >= 0:

@@ -18,6 +18,12 @@ Should a parameter's ``data`` be replaced (``module.to``, an assignment), the ne
 the values again. ``foreach=None`` (the default) does this
 for parameters on the GPU only, as PyTorch does; on the CPU, where an operation on a small array
 costs about a microsecond, the plain loop is as fast.
+
+A complex parameter is optimized as the real pairs (Re, Im) of its elements, as PyTorch's
+optimizers view it (``torch.view_as_real``): the rule runs on a real view of its memory and of its
+gradient, so Adam's second moment is per real coordinate, not the square of a complex number. Its
+state is kept in that (..., 2) real layout. Optimizers whose rule is not elementwise (LBFGS,
+Adafactor, Muon) refuse complex parameters.
 """
 import copy
 import functools
@@ -76,8 +82,14 @@ def _with_step_hooks(step):
     return hooked
 
 
+def _real_pairs(array):
+    """A complex array's memory as real (..., 2) pairs (Re, Im): a view, so updates write through."""
+    return array.view(array.real.dtype).reshape(tuple(array.shape) + (2,))
+
+
 class Optimizer:
     _inside_step = False
+    supports_complex = True  # complex parameters as real pairs (see the module docstring)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -140,6 +152,9 @@ class Optimizer:
                 raise TypeError(f"{type(self).__name__}: parameters must be Tensors, got {type(param).__name__}")
             if not param.requires_grad:
                 raise ValueError(f"{type(self).__name__}: a parameter of shape {param.shape} does not require grad")
+            if param.dtype.kind == "c" and not self.supports_complex:
+                raise TypeError(f"{type(self).__name__} does not support complex parameters (its rule is not "
+                                f"elementwise), got one of shape {param.shape}; optimize view_as_real pairs instead")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
@@ -169,8 +184,16 @@ class Optimizer:
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                if self._uses_foreach(group, param):
+                if self._uses_foreach(group, param) and param.dtype.kind != "c":
                     together.setdefault((param.device, param.dtype), []).append(param)
+                elif param.dtype.kind == "c":
+                    xp = backend.get_array_module(param.data)
+                    if not param.data.flags.c_contiguous:
+                        param.data = xp.ascontiguousarray(param.data)
+                    pairs = Tensor._from_op(_real_pairs(param.data), False)
+                    grad = _real_pairs(xp.ascontiguousarray(param.grad.data))
+                    self._update(pairs, _ascent_aware(grad, group), self.state.setdefault(id(param), {}), group)
+                    self._updated(param)
                 else:
                     self._update(param, _ascent_aware(param.grad.data, group), self.state.setdefault(id(param), {}),
                                  group)
@@ -229,8 +252,10 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = [index_of[id(p)] for p in group["params"]]
             groups.append(packed)
-        state = {index_of[key]: {k: (Tensor._from_op(v, False) if hasattr(v, "shape") and not isinstance(v, Tensor)
-                                      else v) for k, v in value.items()}
+        param_of = {id(p): p for group in self.param_groups for p in group["params"]}
+        state = {index_of[key]: {k: (Tensor._from_op(self._saved_layout(v, param_of[key]), False)
+                                      if hasattr(v, "shape") and not isinstance(v, Tensor) else v)
+                                  for k, v in value.items()}
                  for key, value in self.state.items() if key in index_of}
         return {"state": state, "param_groups": groups}
 
@@ -263,16 +288,25 @@ class Optimizer:
                 if key != "params":
                     own[key] = tuple(value) if isinstance(value, list) else copy.deepcopy(value)
 
+    @staticmethod
+    def _saved_layout(array, param):
+        """A state array as state_dict shows it: a complex parameter's real pairs as complex values
+        of the parameter's shape (PyTorch's layout), anything else as it is."""
+        if param.dtype.kind == "c" and array.dtype.kind == "f" and tuple(array.shape) == param.shape + (2,):
+            return backend.get_array_module(array).ascontiguousarray(array).view(param.dtype).reshape(param.shape)
+        return array
+
     def _restored(self, key, value, param, index):
         """A saved state entry as the optimizer keeps it: arrays the parameter's shape, on its device
-        and in its dtype; numbers as numbers."""
+        and in its dtype (a complex parameter's as real pairs); numbers as numbers."""
         if isinstance(value, Tensor) or hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
             array = value.data if isinstance(value, Tensor) else value
             if tuple(array.shape) != self._state_shape(key, param):
                 raise ValueError(f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {index} "
                                  f"has shape {tuple(array.shape)}, expected {self._state_shape(key, param)} "
                                  f"(the parameter's is {param.shape})")
-            return backend.to_device(array, param.device).astype(param.dtype)
+            restored = backend.to_device(array, param.device).astype(param.dtype)
+            return _real_pairs(restored) if param.dtype.kind == "c" else restored
         return value.item() if isinstance(value, Tensor) else value
 
     def _state_shape(self, key, param):

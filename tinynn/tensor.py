@@ -1434,6 +1434,18 @@ class Tensor:
         """``tinynn.where(condition, self, other)``."""
         return where(condition, self, other)
 
+    def stft(self, *args, **kwargs):
+        """``tinynn.stft(self, ...)``: the short-time Fourier transform (tinynn/short_time_fft.py)."""
+        from .short_time_fft import stft
+
+        return stft(self, *args, **kwargs)
+
+    def istft(self, *args, **kwargs):
+        """``tinynn.istft(self, ...)``: the inverse short-time Fourier transform."""
+        from .short_time_fft import istft
+
+        return istft(self, *args, **kwargs)
+
     def sgn(self):
         """sign(x) for a real tensor; z / |z| (0 at 0) for a complex one, with its gradient."""
         if self.dtype.kind != "c":

@@ -48,3 +48,30 @@ def test_gradcheck_upcasts_float32_inputs_and_restores_them(rng):
 def test_gradcheck_needs_an_input_that_requires_grad():
     with pytest.raises(ValueError, match="no input requires grad"):
         gradcheck(lambda t: t * 2, [tinynn.tensor([1.0])])
+
+
+def test_a_transposed_float64_input_is_perturbed_in_its_own_memory():
+    """A float64 input laid out as a transpose: the perturbations must reach it (they went to a
+    copy, so every numerical derivative read 0 and a right gradient failed)."""
+    x = tinynn.tensor(np.arange(6.0).reshape(2, 3)).T.detach().requires_grad_()
+    assert not x.data.flags.c_contiguous
+    assert gradcheck(lambda t: (t * t).sum(0), [x])
+
+
+def test_complex_inputs_are_checked_through_both_parts():
+    z = tinynn.tensor(np.array([1 + 2j, -0.5 + 1j]), requires_grad=True)
+    assert gradcheck(lambda t: (t * t.conj()).real * t.angle(), [z])
+
+    class WrongImaginaryPart(tinynn.autograd.Function):
+        """y = z * i with the backward of y = z: right in the real part only."""
+
+        supports_complex = True
+
+        def forward(self, z):
+            return z * 1j
+
+        def backward(self, gy):
+            return (gy,)
+
+    with pytest.raises(GradcheckError, match="input 0"):
+        gradcheck(lambda t: WrongImaginaryPart()(t), [z])

@@ -62,7 +62,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=
     original = {i: x.data for i, x in checked}
     try:
         for _, x in checked:
-            x.data = x.data.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
+            # C order, so the flat view _check_elementwise perturbs is x's memory (by default astype keeps a
+            # transpose's layout, and reshape(-1) would then copy)
+            x.data = x.data.astype(np.complex128 if x.dtype.kind == "c" else np.float64, order="C")
             x.grad = None
         projection = [None]
         with grad_mode.enable_grad():

@@ -10,13 +10,14 @@ import math
 import numpy as np
 
 from . import backend
-from .ops.decompositions import QR, SVD, Cholesky, PseudoInverse, SymmetricEigen, cutoff
+from .ops.decompositions import QR, SVD, Cholesky, GeneralEigen, PseudoInverse, SymmetricEigen, cutoff
 from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, MatrixExp, Solve
 from .ops.lu import LUFactor, lu_factor_values, order_of, permutation_matrix, zero_pivot_info
 from .tensor import Tensor, where
 
 QRResult = collections.namedtuple("QRResult", ["Q", "R"])
 EighResult = collections.namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+EigResult = collections.namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
 SVDResult = collections.namedtuple("SVDResult", ["U", "S", "Vh"])
 LstsqResult = collections.namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
 LUFactorResult = collections.namedtuple("LUFactorResult", ["LU", "pivots"])
@@ -27,17 +28,18 @@ SolveExResult = collections.namedtuple("SolveExResult", ["result", "info"])
 CholeskyExResult = collections.namedtuple("CholeskyExResult", ["L", "info"])
 
 
-def _matrices(A, name):
+def _matrices(A, name, complex_ok=False):
     if not isinstance(A, Tensor):
         raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(A).__name__}")
     if A.ndim < 2:
         raise ValueError(f"{name}: expected matrices (..., m, n), got shape {A.shape}")
-    if A.dtype.kind != "f":
-        raise TypeError(f"{name}: expected floating-point matrices, got dtype {A.dtype}")
+    if A.dtype.kind not in ("fc" if complex_ok else "f"):
+        kinds = "floating-point or complex" if complex_ok else "floating-point"
+        raise TypeError(f"{name}: expected {kinds} matrices, got dtype {A.dtype}")
 
 
-def _square(A, name):
-    _matrices(A, name)
+def _square(A, name, complex_ok=False):
+    _matrices(A, name, complex_ok)
     if A.shape[-1] != A.shape[-2]:
         raise ValueError(f"{name}: expected square matrices (..., n, n), got shape {A.shape}")
 
@@ -401,6 +403,21 @@ def eigh(A, UPLO="L"):
     return EighResult(*op.factors(op(A)))
 
 
+def eig(A):
+    """(eigenvalues (..., n), eigenvectors (..., n, n) as columns) of any square A, both complex:
+    A V = V diag(eigenvalues). The eigenvectors have unit norm and are determined up to a phase,
+    so a loss may use them only through phase-free quantities (|v|, v v^H) to have a gradient; the
+    eigenvector gradient needs distinct eigenvalues."""
+    _square(A, "eig", complex_ok=True)
+    op = GeneralEigen()
+    return EigResult(*op.factors(op(A)))
+
+
+def eigvals(A):
+    """The eigenvalues (..., n), complex, of any square A."""
+    return eig(A).eigenvalues
+
+
 def eigvalsh(A, UPLO="L"):
     """The eigenvalues (..., n), ascending, of symmetric A."""
     return eigh(A, UPLO).eigenvalues
@@ -575,7 +592,7 @@ def cond(A, p=None):
     return where(singular, float("inf"), matrix_norm(invertible, p) * matrix_norm(inv(invertible), p))
 
 
-__all__ = ["LinAlgError", "matrix_exp", "householder_product", "inv", "det", "slogdet", "solve", "vector_norm", "matrix_norm", "norm", "cholesky", "qr", "eigh", "eigvalsh",
+__all__ = ["LinAlgError", "matrix_exp", "householder_product", "inv", "det", "slogdet", "solve", "vector_norm", "matrix_norm", "norm", "cholesky", "qr", "eig", "eigvals", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "solve_triangular", "matrix_power", "multi_dot", "cross",
            "vecdot", "cond", "inv_ex", "solve_ex", "cholesky_ex", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
            "vander", "tensorinv", "tensorsolve", "matmul", "diagonal"]

@@ -624,7 +624,7 @@ def _build():
     cupy.random = _Namespace("cupy.random", default_rng=_Generator, Generator=_Generator)
     cupy.linalg = _Namespace("cupy.linalg", LinAlgError=np.linalg.LinAlgError,
                              **{name: _submodule_function("linalg", np.linalg, name)
-                                for name in ("cholesky", "cond", "det", "eigh", "eigvalsh", "inv", "norm", "qr", "slogdet",
+                                for name in ("cholesky", "cond", "det", "eig", "eigh", "eigvals", "eigvalsh", "inv", "norm", "qr", "slogdet",
                                              "solve", "svd")})
     cupy.fft = _Namespace("cupy.fft", **{name: _submodule_function("fft", np.fft, name)
                                          for name in NAMES["cupy.fft"] if name != "config"})

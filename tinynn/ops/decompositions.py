@@ -179,6 +179,48 @@ class SymmetricEigen(_Factorization):
         return (self.v @ inner @ _transposed(self.v),)
 
 
+class GeneralEigen(_Factorization):
+    """A = V diag(L) V^-1 for any square A (..., n, n), real or complex: eigenvalues L (..., n) and
+    eigenvectors V (..., n, n) as columns, both complex (LAPACK's geev: each column of unit norm with
+    its largest component real; a real A's complex eigenvalues come in conjugate pairs).
+
+    Backward (PyTorch's, for its complex gradients, ops/complex.py): with X = V^H dL/dV,
+        G = X - V^H V diag(Re diag X)          (each column of V keeps its unit norm),
+        G_ij = G_ij / conj(L_j - L_i) off the diagonal,   G_ii = dL/dL_i,
+        dL/dA = V^-H G V^H,                    its real part for a real A.
+    An eigenvector is only determined up to a phase e^{i phi}; a loss that depends on the phase
+    (Im diag X not ~0) has no gradient, and is refused, as PyTorch refuses it. The eigenvector term
+    needs distinct eigenvalues. No gradients of gradients (its backward solves on arrays).
+    """
+
+    supports_complex = True
+
+    def forward(self, a):
+        xp = self.xp(a)
+        complex_dtype = np.dtype(np.complex128) if a.dtype in (np.float64, np.complex128) else np.dtype(np.complex64)
+        w, v = _checked(xp, xp.linalg.eig, "eig", a)
+        self.w, self.v = w.astype(complex_dtype, copy=False), v.astype(complex_dtype, copy=False)
+        self.factor_shapes = [self.w.shape[-1:], self.v.shape[-2:]]
+        return self.pack(xp, self.w, self.v)
+
+    def backward(self, gy):
+        xp = self.xp(gy)
+        gw, gv = self.factors(gy)
+        vh = self.v.conj().swapaxes(-1, -2)
+        inner = _diag_embed(xp, gw)
+        if not _is_unused(gv):
+            x = vh @ gv
+            diagonal = xp.diagonal(x, axis1=-2, axis2=-1)
+            if float(xp.abs(diagonal.imag).max()) > 1e-2 * (1 + float(xp.abs(diagonal).max())):
+                raise RuntimeError("eig backward: the eigenvectors are determined only up to a phase e^{i phi}, "
+                                   "and the loss depends on it, so it has no gradient (use |v|, or v v^H)")
+            x = x - vh @ (self.v * diagonal.real[..., None, :])
+            gaps = (self.w[..., None, :] - self.w[..., :, None]).conj()
+            eye = xp.eye(self.w.shape[-1], dtype=bool)
+            inner = xp.where(eye, inner, x / xp.where(eye, 1, gaps))
+        return (_checked(xp, xp.linalg.solve, "eig backward", vh, inner @ vh),)
+
+
 class SVD(_Factorization):
     """A = U diag(S) Vh with singular values S (..., k) descending, U (..., m, k) and Vh (..., k, n)
     with orthonormal columns / rows (``full_matrices``: U (..., m, m) and Vh (..., n, n)).

@@ -1,0 +1,78 @@
+"""linalg.eig / eigvals of general (non-symmetric, real or complex) matrices: the factorization,
+its gradient (PyTorch's formula) against finite differences and PyTorch, and its refusals."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.autograd import gradcheck
+
+RNG = np.random.default_rng(21)
+
+
+def matrices(shape, complex_values):
+    values = RNG.standard_normal(shape)
+    return values + 1j * RNG.standard_normal(shape) if complex_values else values
+
+
+def invariant_loss(module, a):
+    """Independent of the eigenvalues' order and of each eigenvector's phase."""
+    eigenvalues, eigenvectors = module.linalg.eig(a)
+    return ((eigenvalues * eigenvalues).real.sum(-1) + (eigenvalues.abs() ** 3).sum(-1)
+            + ((eigenvectors.abs() ** 4) * eigenvalues.real[..., None, :]).sum((-1, -2)))
+
+
+@pytest.mark.parametrize("complex_values", [False, True])
+@pytest.mark.parametrize("shape", [(4, 4), (3, 5, 5), (1, 1)])
+def test_factorization_reconstructs_the_matrix(shape, complex_values):
+    a = tinynn.tensor(matrices(shape, complex_values))
+    eigenvalues, eigenvectors = tinynn.linalg.eig(a)
+    assert eigenvalues.dtype == eigenvectors.dtype == np.complex128
+    v, w = eigenvectors.numpy(), eigenvalues.numpy()
+    np.testing.assert_allclose(a.numpy() @ v, v * w[..., None, :], atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=-2), 1, rtol=1e-12)
+    np.testing.assert_array_equal(tinynn.linalg.eigvals(a).numpy(), w)
+    single = a.to(tinynn.complex64) if complex_values else a.float()
+    assert tinynn.linalg.eig(single).eigenvalues.dtype == np.complex64
+
+
+@pytest.mark.parametrize("complex_values", [False, True])
+def test_gradients_equal_pytorchs_and_finite_differences(torch, complex_values):
+    values = matrices((2, 4, 4), complex_values)
+    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = invariant_loss(tinynn, ours), invariant_loss(torch, theirs)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-10)
+    y.sum().backward()
+    ty.sum().backward()
+    assert ours.grad.dtype == ours.dtype
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-10)
+    assert gradcheck(lambda a: invariant_loss(tinynn, a), [tinynn.tensor(values, requires_grad=True)])
+    assert gradcheck(lambda a: tinynn.linalg.eigvals(a).sum(-1), [tinynn.tensor(values, requires_grad=True)])
+
+
+def test_a_loss_depending_on_the_eigenvectors_phase_is_refused():
+    a = tinynn.tensor(np.array([[0.0, -1.0], [1.0, 0.0]]), requires_grad=True)  # eigenvalues +-i
+    _, eigenvectors = tinynn.linalg.eig(a)
+    with pytest.raises(RuntimeError, match="up to a phase"):
+        eigenvectors.real.sum().backward()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: tinynn.linalg.eig(tinynn.ones(2, 3)), ValueError, "expected square matrices"),
+    (lambda: tinynn.linalg.eig(tinynn.ones(3)), ValueError, "expected matrices"),
+    (lambda: tinynn.linalg.eig(tinynn.ones(2, 2, dtype=tinynn.int64)), TypeError, "floating-point or complex"),
+])
+def test_bad_input_is_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_every_device_agrees_with_the_cpu(device):
+    values = matrices((3, 3), False).astype(np.float32)
+    results = {}
+    for where in ("cpu", device):
+        a = tinynn.tensor(values, device=where, requires_grad=True)
+        loss = invariant_loss(tinynn, a)
+        loss.backward()
+        results[where] = (loss.item(), a.grad.to("cpu").numpy())
+    np.testing.assert_allclose(results[device][0], results["cpu"][0], rtol=1e-4)
+    np.testing.assert_allclose(results[device][1], results["cpu"][1], rtol=1e-3, atol=1e-3)

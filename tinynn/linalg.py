@@ -46,18 +46,18 @@ def _square(A, name, complex_ok=False):
 
 def inv(A):
     """A^-1 for (..., n, n); a singular matrix is a ValueError."""
-    _square(A, "inv")
+    _square(A, "inv", complex_ok=True)
     return Inverse()(A)
 
 
 def det(A):
-    _square(A, "det")
+    _square(A, "det", complex_ok=True)
     return Determinant()(A)
 
 
 def slogdet(A):
     """(sign, log |det A|); the sign is a constant, the log differentiable."""
-    _square(A, "slogdet")
+    _square(A, "slogdet", complex_ok=True)
     logabsdet = LogAbsDeterminant()(A)
     sign = backend.get_array_module(A.data).linalg.slogdet(A.data)[0]
     return SlogdetResult(Tensor._from_op(sign, False), logabsdet)
@@ -74,7 +74,7 @@ class SlogdetResult(tuple):
 def solve(A, B, *, left=True):
     """X with A X = B, for A (..., n, n) and B (..., n, k), or vectors B: (n,) or, as PyTorch,
     (..., n) of exactly A's batch shape; with ``left=False``, X with X A = B for B (..., k, n)."""
-    _square(A, "solve")
+    _square(A, "solve", complex_ok=True)
     if left and B.ndim > 1 and B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]:
         return Solve()(A, B.unsqueeze(-1)).squeeze(-1)
     if not left:
@@ -347,7 +347,7 @@ def norm(A, ord=None, dim=None, keepdim=False):
 
 def matrix_exp(A):
     """e^A = sum A^k / k! of square matrices (..., n, n) (Pade approximation with scaling and squaring)."""
-    _square(A, "matrix_exp")
+    _square(A, "matrix_exp", complex_ok=True)
     return MatrixExp()(A)
 
 

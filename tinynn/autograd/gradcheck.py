@@ -156,10 +156,13 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         raise ValueError("gradgradcheck: no input requires grad, so there is nothing to check")
     if grad_outputs is None:
         with grad_mode.enable_grad():  # for the output's shape (fn may take gradients itself)
-            shape = fn(*inputs).shape
+            output = fn(*inputs)
         xp = backend.get_array_module(wanted[0].data)
-        draw = np.random.default_rng(seed + 4321).standard_normal(shape)
-        grad_outputs = Tensor._from_op(xp.asarray(draw, dtype=np.float64), False).requires_grad_()
+        rng = np.random.default_rng(seed + 4321)
+        draw = rng.standard_normal(output.shape)
+        if output.dtype.kind == "c":
+            draw = draw + 1j * rng.standard_normal(output.shape)
+        grad_outputs = Tensor._from_op(xp.asarray(draw), False).requires_grad_()
 
     def first_derivatives(*inputs_and_v):
         *given, v = inputs_and_v

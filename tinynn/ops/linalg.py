@@ -16,10 +16,13 @@ import numpy as np
 
 from ..autograd import Function
 from .arithmetic import sum_to_shape
+from .complex import conj
 
 
-def _transposed(matrix):
-    return matrix.swapaxes(-1, -2)
+def _adjoint(matrix):
+    """M^H, the conjugate transpose (M^T for a real M): where a real gradient formula has a
+    transpose, the complex one has this (ops/complex.py)."""
+    return conj(matrix.swapaxes(-1, -2))
 
 
 class LinAlgError(ValueError):
@@ -55,8 +58,9 @@ def solve_with(matrix, rhs):
 
 
 class Inverse(Function):
-    """Y = A^-1.  dL/dA = -Y^T (dL/dY) Y^T."""
+    """Y = A^-1.  dL/dA = -Y^T (dL/dY) Y^T (for complex A: Y^H for Y^T)."""
 
+    supports_complex = True
     graph_saved = {"y": "output"}
 
     def forward(self, a):
@@ -64,12 +68,13 @@ class Inverse(Function):
         return self.y
 
     def backward(self, gy):
-        return (-(_transposed(self.y) @ gy @ _transposed(self.y)),)
+        return (-(_adjoint(self.y) @ gy @ _adjoint(self.y)),)
 
 
 class Determinant(Function):
-    """d = det A.  dL/dA = dL/dd * d * A^-T."""
+    """d = det A.  dL/dA = dL/dd * d * A^-T (for complex A: conj(d) A^-H)."""
 
+    supports_complex = True
     graph_saved = {"a": 0, "d": "output"}
 
     def forward(self, a):
@@ -78,12 +83,14 @@ class Determinant(Function):
         return self.d
 
     def backward(self, gy):
-        return ((gy * self.d)[..., None, None] * _transposed(inverse_of(self.a)),)
+        return ((gy * conj(self.d))[..., None, None] * _adjoint(inverse_of(self.a)),)
 
 
 class LogAbsDeterminant(Function):
-    """l = log |det A| (slogdet's second part).  dL/dA = dL/dl * A^-T."""
+    """l = log |det A| (slogdet's second part), real.  dL/dA = dL/dl * A^-T (for complex A: A^-H,
+    as l = Re log det A)."""
 
+    supports_complex = True
     graph_saved = {"a": 0}
 
     def forward(self, a):
@@ -93,13 +100,14 @@ class LogAbsDeterminant(Function):
         return logabsdet
 
     def backward(self, gy):
-        return (gy[..., None, None] * _transposed(inverse_of(self.a)),)
+        return (gy[..., None, None] * _adjoint(inverse_of(self.a)),)
 
 
 class Solve(Function):
     """X = A^-1 B for A (..., n, n) and B (..., n, k) (or (n,)).  dL/dB = A^-T dL/dX,
-    dL/dA = -(dL/dB) X^T (summed over broadcast batch axes)."""
+    dL/dA = -(dL/dB) X^T (summed over broadcast batch axes); for complex ones ^H for ^T."""
 
+    supports_complex = True
     graph_saved = {"a": 0, "x": "output"}
 
     def forward(self, a, b):
@@ -109,9 +117,9 @@ class Solve(Function):
 
     def backward(self, gy):
         gy = gy[..., None] if self.vector else gy
-        gb = solve_with(_transposed(self.a), gy)
+        gb = solve_with(_adjoint(self.a), gy)
         x = self.x if not self.vector or self.x.ndim == gy.ndim else self.x[..., None]
-        ga = -(gb @ _transposed(x))
+        ga = -(gb @ _adjoint(x))
         return sum_to_shape(ga, self.a.shape), sum_to_shape(gb[..., 0] if self.vector else gb, self.b_shape)
 
 
@@ -126,7 +134,7 @@ def matrix_exp_values(a):
     """e^A of square matrices (..., n, n) by scaling and squaring: A / 2^s within the Pade
     approximant's range (s from the largest 1-norm in the batch), then squared s times."""
     xp = Function.xp(a)
-    work = a.astype(np.float64)
+    work = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
     norm = float(xp.abs(work).sum(-2).max()) if work.size else 0.0
     squarings = max(0, math.ceil(math.log2(norm / _PADE13_THETA))) if norm > _PADE13_THETA else 0
     work = work / 2.0 ** squarings
@@ -153,10 +161,12 @@ class MatrixExp(Function):
 
     dL/dA is the adjoint of the Frechet derivative of exp at A applied to G = dL/dY, which is the
     upper-right block of one bigger exponential (Mathias, 1996):
-        exp([[A^T, G], [0, A^T]]) = [[e^(A^T), dL/dA], [0, e^(A^T)]].
-    That block is computed by this very op, so the derivatives of every order follow.
+        exp([[A^T, G], [0, A^T]]) = [[e^(A^T), dL/dA], [0, e^(A^T)]]
+    (A^H for a complex A). That block is computed by this very op, so the derivatives of every
+    order follow.
     """
 
+    supports_complex = True
     graph_saved = {"a": 0}
 
     def forward(self, a):
@@ -166,7 +176,7 @@ class MatrixExp(Function):
     def backward(self, gy):
         xp = self.xp(gy)
         n = gy.shape[-1]
-        at = _transposed(self.a)
+        at = _adjoint(self.a)
         zeros = xp.zeros(tuple(gy.shape), dtype=gy.dtype)
         block = xp.concatenate([xp.concatenate([at, gy], axis=-1), xp.concatenate([zeros, at], axis=-1)], axis=-2)
         return (matrix_exp_of(block)[..., :n, n:],)

@@ -1,10 +1,11 @@
-"""linalg.eig / eigvals of general (non-symmetric, real or complex) matrices: the factorization,
-its gradient (PyTorch's formula) against finite differences and PyTorch, and its refusals."""
+"""Linear algebra with complex numbers: inv, det, slogdet, solve, matrix_exp of complex matrices
+(gradients with conjugate transposes), and eig / eigvals of general real or complex matrices: values
+and gradients against finite differences and PyTorch, and the refusals."""
 import numpy as np
 import pytest
 
 import tinynn
-from tinynn.autograd import gradcheck
+from tinynn.autograd import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(21)
 
@@ -76,3 +77,40 @@ def test_every_device_agrees_with_the_cpu(device):
         results[where] = (loss.item(), a.grad.to("cpu").numpy())
     np.testing.assert_allclose(results[device][0], results["cpu"][0], rtol=1e-4)
     np.testing.assert_allclose(results[device][1], results["cpu"][1], rtol=1e-3, atol=1e-3)
+
+
+COMPLEX_CASES = {
+    "inv": lambda m, a, b: m.linalg.inv(a),
+    "det": lambda m, a, b: m.linalg.det(a),
+    "slogdet": lambda m, a, b: m.linalg.slogdet(a)[1],
+    "solve": lambda m, a, b: m.linalg.solve(a, b),
+    "solve on the right": lambda m, a, b: m.linalg.solve(a, b.mT.resolve_conj() if hasattr(b, "resolve_conj") else b.mT,
+                                                         left=False),
+    "matrix_exp": lambda m, a, b: m.linalg.matrix_exp(a * 0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_CASES))
+def test_complex_matrices_equal_pytorchs_with_gradients(torch, name):
+    function = COMPLEX_CASES[name]
+    a_values, b_values = matrices((2, 3, 3), True), matrices((2, 3, 2), True)
+    a, b = tinynn.tensor(a_values, requires_grad=True), tinynn.tensor(b_values, requires_grad=True)
+    ta, tb = torch.tensor(a_values, requires_grad=True), torch.tensor(b_values, requires_grad=True)
+    y, ty = function(tinynn, a, b), function(torch, ta, tb)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().resolve_conj().numpy(), rtol=1e-11, atol=1e-12)
+    weights = matrices(y.shape, y.dtype.kind == "c")
+    y.backward(tinynn.tensor(weights))
+    ty.backward(torch.tensor(weights))
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if tb.grad is not None:
+        np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_CASES))
+def test_complex_matrix_gradients_match_finite_differences(name):
+    function = COMPLEX_CASES[name]
+    inputs = [tinynn.tensor(matrices((2, 3, 3), True), requires_grad=True),
+              tinynn.tensor(matrices((2, 3, 2), True), requires_grad=True)]
+    assert gradcheck(lambda a, b: function(tinynn, a, b), inputs)
+    if name != "slogdet":  # its sign is a constant
+        assert gradgradcheck(lambda a, b: function(tinynn, a, b), inputs)

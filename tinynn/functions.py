@@ -11,6 +11,7 @@ from . import backend, random
 from .autograd import grad_mode, no_grad
 from . import tensor_functions
 from .ops import complex as complex_ops, promotion
+from .ops import strided as strided_ops
 from .ops.einsum import einsum
 from .tensor import BUILT_FROM_OPS, Tensor, _is_float, full, tensor, zeros
 
@@ -469,6 +470,43 @@ def polar(abs, angle):
     return complex_ops.Polar()(abs, angle)
 
 
+def as_strided(input, size, stride, storage_offset=None):
+    """The ``size`` elements of input's storage at positions storage_offset + sum i_j stride_j (strides in
+    elements, non-negative; storage_offset defaults to input's own): sliding windows, diagonals, ...
+    Differentiable (tinynn/ops/strided.py); a copy, where PyTorch's is a view."""
+    _check_tensor("as_strided", input)
+    size, stride = _layout("as_strided", size, stride, storage_offset)
+    return strided_ops.AsStrided(size, stride, storage_offset)(input)
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of ``input`` (laid out contiguously, as PyTorch's clone) with ``src`` written at the
+    positions ``as_strided(size, stride, storage_offset)`` would read; differentiable in both."""
+    _check_tensor("as_strided_scatter", input, src)
+    size, stride = _layout("as_strided_scatter", size, stride, storage_offset)
+    if tuple(src.shape) != size:
+        raise ValueError(f"as_strided_scatter: src has shape {tuple(src.shape)}, the strided view has {size}")
+    xp = backend.get_array_module(input.data)
+    where = strided_ops.positions(xp, storage_offset or 0, size, stride).reshape(-1)
+    if where.size and int(where.max()) >= input.numel():
+        raise ValueError(f"as_strided_scatter: sizes {size} with strides {stride} reach position {int(where.max())}, "
+                         f"outside input's {input.numel()} elements")
+    flat = input.reshape(-1)
+    return flat.scatter(0, Tensor._from_op(where, False), src.reshape(-1).to(dtype=input.dtype)).reshape(input.shape)
+
+
+def _layout(name, size, stride, storage_offset):
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise ValueError(f"{name}: {len(size)} sizes but {len(stride)} strides")
+    integers = builtins.all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in size + stride)
+    if not integers or builtins.any(n < 0 for n in size + stride):
+        raise ValueError(f"{name}: sizes and strides must be non-negative integers, got {size} and {stride}")
+    if storage_offset is not None and (not isinstance(storage_offset, (int, np.integer)) or storage_offset < 0):
+        raise ValueError(f"{name}: storage_offset must be a non-negative integer, got {storage_offset!r}")
+    return tuple(int(n) for n in size), tuple(int(n) for n in stride)
+
+
 def _check_tensor(name, *values):
     for value in values:
         if not isinstance(value, Tensor):
@@ -562,6 +600,8 @@ def slice_copy(input, dim=0, start=None, end=None, step=1):
 
 globals().update({name: _view_copy(name, view) for name, view in _VIEW_COPIES.items() if view is not None})
 
+as_strided_copy = as_strided  # already a copy
+view_as_real_copy, view_as_complex_copy = view_as_real, view_as_complex  # (so are these)
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 
@@ -572,6 +612,7 @@ __all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "sub
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "cholesky_solve", "cholesky_inverse",
                       "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "view_as_real", "view_as_complex", "complex",
+                      "as_strided", "as_strided_copy", "as_strided_scatter", "view_as_real_copy", "view_as_complex_copy",
                       "polar", "rsub", "scalar_tensor", "fill", "zero_",
                       "range", "trapz", "chain_matmul", "frobenius_norm", "nuclear_norm", "is_same_size", "is_signed",
                       "unravel_index", "binomial", "constant_pad_nd", "embedding"] + _FUNCTIONAL + _IN_PLACE_FUNCTIONS + [ "matrix_power", "matrix_exp", "erfc", "erfinv", "lgamma", "digamma",

@@ -1434,6 +1434,17 @@ class Tensor:
         """``tinynn.where(condition, self, other)``."""
         return where(condition, self, other)
 
+    def as_strided(self, size, stride, storage_offset=None):
+        """``tinynn.as_strided(self, ...)`` (a copy, where PyTorch's is a view)."""
+        from .functions import as_strided
+
+        return as_strided(self, size, stride, storage_offset)
+
+    def as_strided_scatter(self, src, size, stride, storage_offset=None):
+        from .functions import as_strided_scatter
+
+        return as_strided_scatter(self, src, size, stride, storage_offset)
+
     def stft(self, *args, **kwargs):
         """``tinynn.stft(self, ...)``: the short-time Fourier transform (tinynn/short_time_fft.py)."""
         from .short_time_fft import stft

@@ -336,6 +336,12 @@ class Tensor:
     def double(self):
         return self.to(dtype=np.float64)
 
+    def cfloat(self):
+        return self.to(dtype=np.complex64)
+
+    def cdouble(self):
+        return self.to(dtype=np.complex128)
+
     def long(self):
         return self.to(dtype=np.int64)
 
@@ -1728,6 +1734,9 @@ class Tensor:
     def is_floating_point(self):
         return _is_float(self.dtype)
 
+    # Layouts and kinds tinynn does not have: every tensor is dense, strided memory of plain numbers
+    is_sparse = is_sparse_csr = is_quantized = is_meta = is_nested = is_mkldnn = False
+
     nelement = numel
 
     def element_size(self):
@@ -2073,7 +2082,8 @@ IN_PLACE = ("abs exp expm1 log log1p log2 log10 sqrt rsqrt square reciprocal neg
             "bitwise_not gcd lcm float_power deg2rad rad2deg logaddexp atan2 polygamma mvlgamma asinh acosh atanh "
             "arcsin arccos arctan arcsinh arccosh arctanh arctan2 absolute negative multiply divide subtract "
             "true_divide sgn exp2 fix floor_divide heaviside renorm cumsum cumprod tril triu put eq ne lt le gt ge "
-            "greater greater_equal less less_equal not_equal").split()
+            "greater greater_equal less less_equal not_equal conj_physical nextafter bitwise_left_shift "
+            "bitwise_right_shift").split()
 
 
 def _built_from_ops(name):

@@ -257,3 +257,19 @@ def test_complex_tensors_move_between_pytorch_checkpoints_and_tinynn(torch, tmp_
     w = tinynn.load(tmp_path / "theirs.pt")["w"]
     assert w.dtype == np.complex128
     np.testing.assert_array_equal(w.numpy(), [1 + 1j, 2j])
+
+
+def test_conversions_and_in_place_forms(torch):
+    assert tinynn.ones(2).cfloat().dtype == np.complex64 and tinynn.ones(2).cdouble().dtype == np.complex128
+    z = tinynn.tensor([1 + 2j, -1j])
+    assert z.conj_physical_() is z and z.tolist() == [1 - 2j, 1j]
+    with pytest.raises(RuntimeError, match="complex64, which cannot be written into a tensor of dtype float32"):
+        tinynn.ones(2).mul_(1j)
+    shifted, reference = tinynn.tensor([1, 2]), torch.tensor([1, 2])
+    shifted.bitwise_left_shift_(3)
+    reference.bitwise_left_shift_(3)
+    assert shifted.tolist() == reference.tolist()
+    stepped = tinynn.tensor([1.0, 2.0])
+    stepped.nextafter_(tinynn.tensor([2.0, 1.0]))
+    assert stepped.tolist() == torch.tensor([1.0, 2.0]).nextafter_(torch.tensor([2.0, 1.0])).tolist()
+    assert not (tinynn.ones(1).is_sparse or tinynn.ones(1).is_quantized or tinynn.ones(1).is_meta)

@@ -181,6 +181,28 @@ def to_gpu_pinned(array):
     return cupy_module().asarray(staging)
 
 
+def pinned_copy(array):
+    """A copy of a host array in page-locked (pinned) memory, which the GPU reads by DMA; needs CuPy
+    and a CUDA device (what PyTorch's ``pin_memory`` needs too)."""
+    try:
+        cupy_module()
+    except DeviceError as error:
+        raise RuntimeError(f"pin_memory: page-locked host memory is allocated through CUDA, and there is none "
+                           f"here ({error})") from None
+    import cupyx
+
+    pinned = cupyx.empty_pinned(array.shape, dtype=array.dtype)
+    pinned[...] = array
+    return pinned
+
+
+def is_pinned(array):
+    """Whether a host array lies in page-locked memory (CuPy's pinned allocations own it)."""
+    from .autograd.in_place import memory_block
+
+    return not is_gpu_array(array) and type(memory_block(array)).__name__ == "PinnedMemoryPointer"
+
+
 def read_scalar(array):
     """The Python number in a one-element array (a device-to-host read on the GPU)."""
     if is_gpu_array(array):

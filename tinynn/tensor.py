@@ -1420,6 +1420,20 @@ class Tensor:
             raise RuntimeError(f"is_nonzero: a tensor of {self.numel()} elements is ambiguous; expected one element")
         return bool(self.item() != 0)
 
+    def pin_memory(self):
+        """A copy in page-locked host memory, from which ``.to("gpu")`` copies by DMA (needs CuPy and a
+        GPU, as PyTorch's needs CUDA); a tensor already pinned itself. Host tensors only."""
+        if self.device != backend.CPU:
+            raise RuntimeError(f"pin_memory: only host tensors can be pinned, this one is on {self.device}")
+        if self.is_pinned():
+            return self
+        from .ops.conversion import PinMemory
+
+        return PinMemory()(self)
+
+    def is_pinned(self):
+        return backend.is_pinned(self.data)
+
     @property
     def is_cpu(self):
         return self.device == backend.CPU

@@ -414,6 +414,18 @@ def allow_synchronize(allow):
 PINNED = []  # the shapes of the pinned host buffers made (cupyx.empty_pinned)
 
 
+class PinnedMemoryPointer(bytearray):
+    """cupy.cuda.PinnedMemoryPointer: the page-locked buffer that owns a pinned array's memory."""
+
+
+def _empty_pinned(shape, dtype=np.float64, order="C"):
+    """cupyx.empty_pinned: a NumPy array whose memory a PinnedMemoryPointer owns, as CuPy's."""
+    PINNED.append(shape)
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape)) * dtype.itemsize
+    return np.ndarray(shape, dtype, buffer=PinnedMemoryPointer(max(size, 1)), order=order)
+
+
 def scatter_add(a, slices, value):
     np.add.at(a._host, _index_operand(slices), _device_operand(value, "cupyx.scatter_add"))
 
@@ -637,7 +649,7 @@ def _build():
     cupy.cuda = _Namespace("cupy.cuda", runtime=runtime, Device=_Device, MemoryPool=_MemoryPool)
     cupyx = types.ModuleType("cupyx")
     cupyx.scatter_add, cupyx.scatter_max, cupyx.scatter_min = scatter_add, scatter_max, scatter_min
-    cupyx.empty_pinned = lambda shape, dtype=np.float64, order="C": PINNED.append(shape) or np.empty(shape, dtype, order)
+    cupyx.empty_pinned = _empty_pinned
     cupyx.allow_synchronize = allow_synchronize
     cupyx.DeviceSynchronized = DeviceSynchronized
     return cupy, cupyx

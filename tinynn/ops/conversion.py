@@ -37,3 +37,15 @@ class AsType(Function):
         if gy.dtype.kind == "c" and self.source.kind != "c":
             gy = gy.real  # a real tensor made complex gets the real part (ops/complex.py)
         return (gy.astype(self.source),)
+
+
+class PinMemory(Function):
+    """y = x copied into page-locked host memory (``Tensor.pin_memory``).  dL/dx = dL/dy."""
+
+    supports_complex, linear_map = True, True
+
+    def forward(self, x):
+        return backend.pinned_copy(x)
+
+    def backward(self, gy):
+        return (gy,)

@@ -259,6 +259,11 @@ def scatter_add(target, index, values):
     if is_gpu_array(target):
         import cupyx
 
+        if target.dtype.kind == "c":  # by parts: CUDA's atomicAdd, which CuPy's scatter uses, is for real numbers
+            values = cupy_module().asarray(values, dtype=target.dtype)
+            cupyx.scatter_add(target.real, index, values.real)
+            cupyx.scatter_add(target.imag, index, values.imag)
+            return
         cupyx.scatter_add(target, index, values)
     else:
         np.add.at(target, index, values)

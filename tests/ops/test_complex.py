@@ -273,3 +273,16 @@ def test_conversions_and_in_place_forms(torch):
     stepped.nextafter_(tinynn.tensor([2.0, 1.0]))
     assert stepped.tolist() == torch.tensor([1.0, 2.0]).nextafter_(torch.tensor([2.0, 1.0])).tolist()
     assert not (tinynn.ones(1).is_sparse or tinynn.ones(1).is_quantized or tinynn.ones(1).is_meta)
+
+
+def test_repeated_index_gradients_add_up_on_every_device(device):
+    """Scatter-adds of complex gradients (indexing, as_strided, istft) on the GPU go by real and
+    imaginary part, as CUDA's atomic adds are for real numbers."""
+    z = tinynn.tensor(np.array([1 + 1j, 2 - 1j, 3j], dtype=np.complex64), device=device, requires_grad=True)
+    picked = z[tinynn.tensor([0, 0, 1, 0], device=device)]
+    (picked * tinynn.tensor(np.array([1j, 2, 3, -1j], dtype=np.complex64), device=device)).sum().real.backward()
+    # dL/dz for L = Re sum(w * z[i]) is conj(w) summed per index: conj(1j) + 2 + conj(-1j) at 0, 3 at 1
+    np.testing.assert_allclose(z.grad.to("cpu").numpy(), [2, 3, 0])
+    windows = z.as_strided((2, 2), (1, 1))
+    (windows * 1j).sum().imag.backward()
+    np.testing.assert_allclose(z.grad.to("cpu").numpy(), [3, 5, 1])

@@ -190,7 +190,8 @@ class GeneralEigen(_Factorization):
         dL/dA = V^-H G V^H,                    its real part for a real A.
     An eigenvector is only determined up to a phase e^{i phi}; a loss that depends on the phase
     (Im diag X not ~0) has no gradient, and is refused, as PyTorch refuses it. The eigenvector term
-    needs distinct eigenvalues. No gradients of gradients (its backward solves on arrays).
+    needs distinct eigenvalues. No gradients of gradients (its backward solves on arrays). Computed
+    on the host, also for GPU arrays.
     """
 
     supports_complex = True
@@ -198,8 +199,12 @@ class GeneralEigen(_Factorization):
     def forward(self, a):
         xp = self.xp(a)
         complex_dtype = np.dtype(np.complex128) if a.dtype in (np.float64, np.complex128) else np.dtype(np.complex64)
-        w, v = _checked(xp, xp.linalg.eig, "eig", a)
-        self.w, self.v = w.astype(complex_dtype, copy=False), v.astype(complex_dtype, copy=False)
+        # on the host for GPU arrays too (as PyTorch's CUDA eig, through MAGMA's hybrid geev): CuPy's
+        # needs a recent cuSOLVER, and a general eigenproblem is small work next to its transfers
+        device = backend.device_of(a)
+        w, v = _checked(np, np.linalg.eig, "eig", backend.to_device(a, backend.CPU))
+        self.w = backend.to_device(w.astype(complex_dtype, copy=False), device)
+        self.v = backend.to_device(v.astype(complex_dtype, copy=False), device)
         self.factor_shapes = [self.w.shape[-1:], self.v.shape[-2:]]
         return self.pack(xp, self.w, self.v)
 

@@ -66,12 +66,22 @@ def _fill(tensor, values):
 
 @_also_on_arrays
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _fill(tensor, random.numpy_generator(generator).uniform(a, b, size=tensor.shape))
+    """U(a, b) draws; for a complex tensor its real and imaginary parts each, as PyTorch's."""
+    draw = random.numpy_generator(generator).uniform
+    if tensor.dtype.kind == "c":
+        return _fill(tensor, draw(a, b, size=tensor.shape) + 1j * draw(a, b, size=tensor.shape))
+    return _fill(tensor, draw(a, b, size=tensor.shape))
 
 
 @_also_on_arrays
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _fill(tensor, random.numpy_generator(generator).normal(mean, std, size=tensor.shape))
+    """N(mean, std^2) draws; for a complex tensor its real and imaginary parts each N(mean, std^2 / 2),
+    so E|z - mean (1 + i)|^2 = std^2, as PyTorch's."""
+    draw = random.numpy_generator(generator).normal
+    if tensor.dtype.kind == "c":
+        part = std / math.sqrt(2)
+        return _fill(tensor, draw(mean, part, size=tensor.shape) + 1j * draw(mean, part, size=tensor.shape))
+    return _fill(tensor, draw(mean, std, size=tensor.shape))
 
 
 @_also_on_arrays

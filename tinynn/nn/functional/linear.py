@@ -1,6 +1,7 @@
 """The fully connected layer, and the bilinear one."""
 from ... import mixed_precision
 from ...autograd import Function
+from ...ops.complex import conj
 from ...ops.reduction import sum_rows
 from .validation import check_float, check_not_empty
 
@@ -12,6 +13,7 @@ class Linear(Function):
         dL/dX = gY @ W   (M, in),   dL/dW = gY^T @ X   (out, in),   dL/db = sum of gY's rows.
     """
 
+    supports_complex = True  # complex x and W: conj(W) and conj(X) in the gradients (ops/complex.py)
     graph_saved = {"x": 0, "weight": 1}
 
     def forward(self, x, weight, bias=None):
@@ -27,15 +29,20 @@ class Linear(Function):
 
     def backward(self, gy):
         rows = gy.reshape(-1, gy.shape[-1])
-        gx = (gy @ self.weight) if self.needs_input_grad[0] else None
-        gw = rows.T @ self.x.reshape(-1, self.x.shape[-1]) if self.needs_input_grad[1] else None
+        gx = (gy @ conj(self.weight)) if self.needs_input_grad[0] else None
+        gw = rows.T @ conj(self.x.reshape(-1, self.x.shape[-1])) if self.needs_input_grad[1] else None
         gb = sum_rows(rows) if self.has_bias and self.needs_input_grad[2] else None
         return gx, gw, gb
 
 
 @mixed_precision.casts_inputs("lower")
 def linear(input, weight, bias=None, name="linear"):
-    check_float(input, name)
+    check_float(input, name, complex_ok=True)
+    if input.dtype.kind == "c" or weight.dtype.kind == "c":
+        biased = (weight,) if bias is None else (weight, bias)
+        if any(t.dtype != input.dtype for t in biased):
+            raise TypeError(f"{name}: a complex input and the weight (and bias) must share one dtype, got "
+                            f"{input.dtype} and {', '.join(str(t.dtype) for t in biased)}")
     if input.ndim == 0:
         raise ValueError(f"{name}: expected input of shape (..., in_features), got a scalar")
     if input.ndim > 1:  # a 1-D input is one sample, not a batch

@@ -27,10 +27,11 @@ def check_tensor(x, name, what="input"):
         raise TypeError(f"{name}: expected {what} to be a tinynn.Tensor, got {type(x).__name__}")
 
 
-def check_float(x, name, what="input"):
+def check_float(x, name, what="input", complex_ok=False):
     check_tensor(x, name, what)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point {what}, got dtype {x.dtype}; convert it with .float()")
+    if x.dtype.kind != "f" and not (complex_ok and x.dtype.kind == "c"):
+        kinds = "floating-point or complex" if complex_ok else "floating-point"
+        raise TypeError(f"{name}: expected a {kinds} {what}, got dtype {x.dtype}; convert it with .float()")
 
 
 def check_not_empty(x, name):

@@ -31,11 +31,6 @@ def test_a_complex_input_needs_complex_weights():
         tinynn.nn.Linear(3, 2)(tinynn.ones(1, 3, dtype=tinynn.complex64))
 
 
-def test_convolutions_refuse_complex_inputs_by_name():
-    with pytest.raises(TypeError, match="complex"):
-        tinynn.nn.Conv2d(1, 1, 3)(tinynn.ones(1, 1, 4, 4, dtype=tinynn.complex64))
-
-
 def test_complex_initialisation_draws_both_parts():
     tinynn.manual_seed(0)
     uniform = tinynn.nn.init.uniform_(tinynn.empty(100_000, dtype=tinynn.complex64), -1.0, 3.0)

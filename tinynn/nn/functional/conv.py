@@ -5,6 +5,7 @@ from ... import backend, mixed_precision, parallel
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
+from .complex_conv import complex_by_parts
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
@@ -307,6 +308,7 @@ def conv_padding(padding, kernel, stride, dilation, name):
     return tuple((side, side) for side in sides)
 
 
+@complex_by_parts
 @mixed_precision.casts_inputs("lower")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv2d"):
     """2-D convolution of an NCHW ``input`` with ``weight`` (O, C/groups, KH, KW) and optional ``bias`` (O,).
@@ -336,6 +338,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     return Conv2d(stride, padding, dilation, int(groups))(input, weight, bias)
 
 
+@complex_by_parts
 @mixed_precision.casts_inputs("lower")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv1d"):
     """1-D convolution of an (N, C, L) ``input`` with ``weight`` (O, C/groups, K): ``conv2d`` on the

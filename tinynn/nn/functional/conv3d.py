@@ -23,6 +23,7 @@ from .padding import pad
 from .pooling import (_adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, check_unpool_indices,
                       max_pool2d, max_unpool2d, pool_output_size)
 from .resampling import adaptive_average_matrix
+from .complex_conv import complex_by_parts
 from .validation import adaptive_output_size, check_float, check_non_negative, check_not_empty, check_positive, ntuple
 
 
@@ -45,6 +46,7 @@ def _volume(images, n, depth):
     return images.reshape(n, depth, *images.shape[1:]).permute(0, 2, 1, 3, 4)
 
 
+@complex_by_parts
 @mixed_precision.casts_inputs("lower")
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv3d"):
     """3-D convolution of (N, C, D, H, W) ``input`` with ``weight`` (O, C/groups, KD, KH, KW);
@@ -78,6 +80,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
 
 
+@complex_by_parts
 @mixed_precision.casts_inputs("lower")
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose3d"):

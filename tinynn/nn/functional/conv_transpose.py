@@ -4,6 +4,7 @@ from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .conv import Conv2d, Conv2dWeightGrad, correlate, input_grad, weight_grad, weight_matrix
 from .im2col import pad_nhwc, to_nchw, to_nhwc
+from .complex_conv import complex_by_parts
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
 
 
@@ -80,6 +81,7 @@ class ConvTranspose2d(Function):
         return gx, gw, gb
 
 
+@complex_by_parts
 @mixed_precision.casts_inputs("lower")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose2d"):
@@ -112,6 +114,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return ConvTranspose2d(stride, padding, output_padding, dilation, groups)(input, weight, bias)
 
 
+@complex_by_parts
 @mixed_precision.casts_inputs("lower")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose1d"):

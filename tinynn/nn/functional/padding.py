@@ -28,7 +28,7 @@ class Take(Function):
     copied several times collects every copy's gradient). As a product: with the one-hot (m, n)
     matrix M[j, k] = [index[j] = k], y = M x along the axis, so dL/dx = M^T dL/dy."""
 
-    linear_map = True
+    supports_complex, linear_map = True, True  # M is real: M^H = M^T
 
     def __init__(self, axis, index):
         self.axis, self.index = axis, index

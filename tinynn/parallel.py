@@ -42,6 +42,16 @@ def get_num_threads():
     return THREADS
 
 
+def _forget_pool_in_child():
+    """A forked process inherits the pool object but none of its threads: work handed to it would wait
+    forever. The child starts a pool of its own when it first needs one."""
+    global _pool
+    _pool = None
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def map_blocks(work, blocks, on_cpu=True):
     """[work(block) for block in blocks], computed by THREADS threads when on the CPU."""
     global _pool

@@ -26,7 +26,7 @@ blas.configure_from_environment()
 
 from . import functions  # noqa: E402
 from .functions import *  # noqa: E402,F401,F403  (torch.sum, torch.einsum, ...: PyTorch's module-level functions)
-from . import amp, cuda, data, distributions, fft, func, guard, linalg, nn, optim, profiler, signal, special, testing, utils, viz  # noqa: E402  (they build on the Tensor defined above)
+from . import amp, cuda, data, distributed, distributions, fft, func, guard, linalg, nn, optim, profiler, signal, special, testing, utils, viz  # noqa: E402  (they build on the Tensor defined above)
 from .nn.functional import cdist  # noqa: E402  (torch.cdist's place)
 from .serialization import load, save  # noqa: E402
 from .summary import summary  # noqa: E402
@@ -46,7 +46,7 @@ __all__ = [
     "initial_seed", "seed", "device", "cuda", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "set_num_threads",
     "get_num_threads", "save",
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions", "testing", "profiler", "signal",
-    "special", "distributions", "fft", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
+    "special", "distributed", "distributions", "fft", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
     "long", "uint8", "bool", "complex64", "cfloat", "complex128", "cdouble", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
     "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "get_default_device",

@@ -50,7 +50,7 @@ def test_convert_sync_batchnorm_keeps_the_parameters_and_statistics(torch):
 def test_bad_input_and_process_groups_are_named():
     with pytest.raises(ValueError, match=r"SyncBatchNorm\(3\): expected at least 2D input \(N, C, \*\), got shape \(3,\)"):
         nn.SyncBatchNorm(3)(tinynn.ones(3))
-    with pytest.raises(ValueError, match="SyncBatchNorm: tinynn trains in one process.*pass process_group=None"):
+    with pytest.raises(ValueError, match="SyncBatchNorm: tinynn.s process group is the whole job.*pass process_group=None"):
         nn.SyncBatchNorm(3, process_group="world")
     with pytest.raises(ValueError, match="expected input with 3 channels, got 4"):
         nn.SyncBatchNorm(3)(tinynn.ones(2, 4))

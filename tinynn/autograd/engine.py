@@ -69,6 +69,18 @@ _walks = []  # for each walk under way (they nest: a Function's backward may wal
               # it adds into the leaves' .grad (backward) or only returns gradients (grad)
 
 
+_callbacks = []  # queue_callback's functions, run when the outermost walk has finished
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward pass under way has finished, every gradient accumulated
+    (PyTorch's ``Variable._execution_engine.queue_callback``; DistributedDataParallel reduces the
+    gradients there). Only during a backward pass (from a hook)."""
+    if not _walks:
+        raise RuntimeError("queue_callback: no backward pass is running; call it from a hook during one")
+    _callbacks.append(callback)
+
+
 def accumulates_into_leaves():
     """True inside ``backward()``'s walk, False inside ``grad()``'s (see tinynn.utils.checkpoint)."""
     return _walks[-1] if _walks else True
@@ -153,8 +165,14 @@ def _walk(roots, root_grads, retain_graph, captured=None, create_graph=False):
     _walks.append(captured is None)
     try:
         _walk_graph(roots, root_grads, retain_graph, captured, create_graph)
+    except BaseException:
+        if len(_walks) == 1:
+            _callbacks.clear()  # a failed backward pass runs no callbacks
+        raise
     finally:
         _walks.pop()
+    while not _walks and _callbacks:
+        _callbacks.pop(0)()
 
 
 def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):

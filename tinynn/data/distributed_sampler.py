@@ -5,9 +5,9 @@ repeating its start until it divides evenly, or cut with ``drop_last``; process 
 ``num_replicas``-th index from position ``rank``. Call ``set_epoch(epoch)`` before each epoch, or
 every epoch repeats the first one's order.
 
-tinynn has no process group to ask for the job's size and this process's place in it: they come from
-``num_replicas`` and ``rank``, else from the WORLD_SIZE and RANK variables that launchers such as
-``torchrun`` set."""
+The job's size and this process's place in it come from ``num_replicas`` and ``rank``, else from the
+process group (``tinynn.distributed.init_process_group``), else from the WORLD_SIZE and RANK
+variables that launchers such as ``torchrun`` set."""
 import math
 import os
 
@@ -57,10 +57,15 @@ class DistributedSampler(Sampler):
 
 
 def _from_environment(value, name, variable):
+    from .. import distributed
+
     if value is not None:
         return int(value)
+    if distributed.is_initialized():
+        return distributed.get_world_size() if name == "num_replicas" else distributed.get_rank()
     if variable not in os.environ:
-        raise ValueError(f"DistributedSampler: give {name}, or set {variable} (tinynn has no process group to ask)")
+        raise ValueError(f"DistributedSampler: give {name}, join a process group (tinynn.distributed."
+                         f"init_process_group), or set {variable}")
     try:
         return int(os.environ[variable])
     except ValueError:

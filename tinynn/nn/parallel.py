@@ -1,7 +1,9 @@
 """``tinynn.nn.parallel`` (PyTorch's ``torch.nn.parallel``): ``DataParallel`` and its function form
-``data_parallel``. tinynn runs on one device, where both just run the module (see
+``data_parallel``, and ``DistributedDataParallel`` (several processes, tinynn.distributed). tinynn
+runs on one device per process, where DataParallel just runs the module (see
 ``nn.modules.data_parallel``), so scripts written for several GPUs run unchanged."""
 from .modules.data_parallel import DataParallel
+from .modules.distributed_data_parallel import DistributedDataParallel
 
 
 def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, module_kwargs=None):
@@ -11,4 +13,4 @@ def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, mo
     return module(*inputs, **(module_kwargs or {}))
 
 
-__all__ = ["DataParallel", "data_parallel"]
+__all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]

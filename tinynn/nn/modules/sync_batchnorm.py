@@ -1,9 +1,11 @@
-"""``SyncBatchNorm``: PyTorch's batch norm whose statistics are gathered across the processes of a
-distributed job. tinynn trains in one process (on the CPU or one GPU), where the statistics of
-"all processes" are this process's own, so it normalises (N, C, *) input exactly as BatchNorm1d/2d/3d
-do, as PyTorch's SyncBatchNorm does when no process group spans more than one process. What it is for:
-scripts written for several GPUs (``SyncBatchNorm.convert_sync_batchnorm(model)``) run unchanged,
-and their checkpoints load either way (the same parameters and buffers)."""
+"""``SyncBatchNorm``: batch norm whose statistics are those of the batches of every process of a
+distributed job (``tinynn.distributed``), so ranks with batches of n train as one process with a batch
+of R n (nn/functional/sync_batch_norm.py has the math). In one process, or outside a process group,
+it normalises (N, C, *) input exactly as BatchNorm1d/2d/3d do, as PyTorch's. Scripts written for
+several processes (``SyncBatchNorm.convert_sync_batchnorm(model)``) run unchanged, and their
+checkpoints load either way (the same parameters and buffers)."""
+from ... import backend
+from ..functional.sync_batch_norm import SyncBatchNormFunction
 from .batchnorm import _BatchNorm, _InstanceNorm
 
 
@@ -15,6 +17,34 @@ class SyncBatchNorm(_BatchNorm):
         _one_process(process_group)
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
         self.process_group = None
+
+    def forward(self, x):
+        from ... import distributed
+
+        spans_processes = distributed.is_initialized() and distributed.get_world_size() > 1
+        if not (spans_processes and (self.training or not self.track_running_stats)):
+            return super().forward(x)
+        name = f"{type(self).__name__}({self.num_features})"
+        self._check_input_dim(x, name)
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {x.shape[1]} "
+                             f"(input shape {x.shape})")
+        op = SyncBatchNormFunction(self.eps)
+        y = op(x, self.weight, self.bias)
+        if self.training and self.track_running_stats:
+            self._update_running_statistics(op.mean, op.unbiased_variance)
+        return y
+
+    def _update_running_statistics(self, mean, unbiased_variance):
+        """running <- (1 - m) running + m batch, m = momentum (or 1 / batches seen for momentum=None)."""
+        from ...autograd import in_place
+
+        self.num_batches_tracked.data[...] += 1
+        factor = 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
+        for buffer, batch in ((self.running_mean, mean), (self.running_var, unbiased_variance)):
+            update = (1 - factor) * backend.to_device(buffer.data, backend.CPU) + factor * batch
+            buffer.data[...] = backend.to_device(update.astype(buffer.dtype), buffer.device)
+            in_place.overwritten(buffer.data, f"{type(self).__name__} updated its running statistics")
 
     def _check_input_dim(self, x, name):
         if x.ndim < 2:
@@ -40,8 +70,8 @@ class SyncBatchNorm(_BatchNorm):
 
 def _one_process(process_group):
     if process_group is not None:
-        raise ValueError("SyncBatchNorm: tinynn trains in one process, so there is no process group to "
-                         f"synchronise over; pass process_group=None, got {process_group!r}")
+        raise ValueError("SyncBatchNorm: tinynn's process group is the whole job (tinynn.distributed); pass "
+                         f"process_group=None to synchronise over it, got {process_group!r}")
 
 
 def _device_of(module):

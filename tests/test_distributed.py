@@ -86,7 +86,7 @@ def _collectives(rank, world_size):
     piece = tinynn.zeros(2)
     distributed.scatter(piece, [tinynn.full((2,), float(r)) for r in range(world_size)] if rank == 0 else None, src=0)
     found["scatter"] = piece.tolist()
-    distributed.barrier()
+    assert distributed.barrier() is None and distributed.barrier(async_op=True).wait()
     found["rank"], found["world_size"] = distributed.get_rank(), distributed.get_world_size()
     return found
 

@@ -7,11 +7,11 @@ A job is started once per process, by ``torchrun`` (which sets MASTER_ADDR, MAST
 and RANK) or by hand; each process calls ``init_process_group()`` and then the same collectives in
 the same order.
 """
-from .collectives import (ReduceOp, all_gather, all_gather_object, all_reduce, barrier, broadcast,
+from .collectives import (ReduceOp, Work, all_gather, all_gather_object, all_reduce, barrier, broadcast,
                           broadcast_object_list, gather, reduce, scatter)
 from .process_group import (destroy_process_group, get_backend, get_rank, get_world_size, init_process_group,
                             is_available, is_initialized)
 
-__all__ = ["ReduceOp", "all_gather", "all_gather_object", "all_reduce", "barrier", "broadcast", "broadcast_object_list",
+__all__ = ["ReduceOp", "Work", "all_gather", "all_gather_object", "all_reduce", "barrier", "broadcast", "broadcast_object_list",
            "gather", "reduce", "scatter", "destroy_process_group", "get_backend", "get_rank", "get_world_size",
            "init_process_group", "is_available", "is_initialized"]

@@ -25,6 +25,21 @@ _COMBINE = {ReduceOp.SUM: np.add, ReduceOp.AVG: np.add, ReduceOp.PRODUCT: np.mul
             ReduceOp.BXOR: np.bitwise_xor}
 
 
+class Work:
+    """What a collective called with ``async_op=True`` returns, as PyTorch's: tinynn's collectives finish
+    before they return, so ``wait()`` has nothing left to wait for."""
+
+    def wait(self, timeout=None):
+        return True
+
+    def is_completed(self):
+        return True
+
+
+def _done(async_op):
+    return Work() if async_op else None
+
+
 def _host(name, tensor):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(tensor).__name__}")
@@ -77,6 +92,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     arrays = _gather_at_hub(_host("all_reduce", tensor))
     result = None if arrays is None else _combined("all_reduce", arrays, op)
     _write("all_reduce", tensor, _from_hub(None if result is None else [result] * len(arrays)))
+    return _done(async_op)
 
 
 def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
@@ -87,6 +103,7 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     received = _from_hub(None if result is None else [result if rank == dst else None for rank in range(len(arrays))])
     if received is not None:
         _write("reduce", tensor, received)
+    return _done(async_op)
 
 
 def broadcast(tensor, src, group=None, async_op=False):
@@ -94,6 +111,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     _check_rank("broadcast", src)
     values = _gather_at_hub(_host("broadcast", tensor) if current_group().rank == src else None)
     _write("broadcast", tensor, _from_hub(None if values is None else [values[src]] * len(values)))
+    return _done(async_op)
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -104,6 +122,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     values = _gather_at_hub(_host("all_gather", tensor))
     for target, array in zip(tensor_list, _from_hub(None if values is None else [values] * len(values))):
         _write("all_gather", target, array)
+    return _done(async_op)
 
 
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
@@ -116,6 +135,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
             raise ValueError(f"gather: rank {dst} needs a gather_list of {len(received)} tensors")
         for target, array in zip(gather_list, received):
             _write("gather", target, array)
+    return _done(async_op)
 
 
 def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
@@ -129,11 +149,13 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
         pieces = [_host("scatter", piece) for piece in scatter_list]
     values = _gather_at_hub(pieces)
     _write("scatter", tensor, _from_hub(None if values is None else values[src]))
+    return _done(async_op)
 
 
 def barrier(group=None, async_op=False, device_ids=None):
     """Return once every rank has called barrier."""
     _from_hub(_gather_at_hub(None))
+    return _done(async_op)
 
 
 def all_gather_object(object_list, obj, group=None):

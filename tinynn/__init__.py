@@ -33,6 +33,8 @@ from .summary import summary  # noqa: E402
 from .utils.dlpack import from_dlpack, to_dlpack  # noqa: E402
 from .lowrank import pca_lowrank, svd_lowrank  # noqa: E402
 from .short_time_fft import istft, stft  # noqa: E402
+from . import sparse  # noqa: E402
+from .sparse import sparse_coo_tensor  # noqa: E402
 from .out_argument import with_out  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
 
@@ -49,7 +51,7 @@ __all__ = [
     "special", "distributed", "distributions", "fft", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
     "long", "uint8", "bool", "complex64", "cfloat", "complex128", "cdouble", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
-    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "get_default_device",
+    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "sparse", "sparse_coo_tensor", "get_default_device",
     "set_default_device",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 

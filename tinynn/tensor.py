@@ -1454,6 +1454,12 @@ class Tensor:
         """``tinynn.where(condition, self, other)``."""
         return where(condition, self, other)
 
+    def to_sparse(self):
+        """The nonzero entries as a sparse COO tensor (tinynn/sparse.py); differentiable."""
+        from .sparse import to_sparse
+
+        return to_sparse(self)
+
     def as_strided(self, size, stride, storage_offset=None):
         """``tinynn.as_strided(self, ...)`` (a copy, where PyTorch's is a view)."""
         from .functions import as_strided
@@ -1865,7 +1871,10 @@ def bmm(a, b):
 
 @mixed_precision.casts_inputs("lower")
 def matmul(a, b):
-    """Matrix product with NumPy's rules: 1-D operands are promoted to matrices, then squeezed."""
+    """Matrix product with NumPy's rules: 1-D operands are promoted to matrices, then squeezed. A sparse
+    first operand (tinynn/sparse.py) takes the sparse product."""
+    if getattr(a, "is_sparse", False):
+        return a.mm(b)
     a, b = _as_tensor(a), _as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")

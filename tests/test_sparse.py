@@ -1,0 +1,126 @@
+"""Sparse COO tensors: coalescing, densifying, the sparse-dense product and sums against PyTorch's
+torch.sparse, gradients in the values and the dense operand, a graph convolution that trains, errors."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.autograd import gradcheck
+
+RNG = np.random.default_rng(13)
+INDICES = np.array([[0, 1, 1, 0, 3], [2, 0, 2, 2, 1]])
+VALUES = np.array([3.0, 4.0, 5.0, 1.0, -2.0])
+
+
+@pytest.fixture
+def quiet_torch(torch):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's note about its sparse invariant checks
+        yield torch
+
+
+def test_coalesce_and_to_dense_equal_pytorchs(quiet_torch):
+    torch = quiet_torch
+    ours = tinynn.sparse_coo_tensor(INDICES, VALUES, (4, 3))
+    theirs = torch.sparse_coo_tensor(torch.tensor(INDICES), torch.tensor(VALUES), (4, 3))
+    assert ours.shape == tuple(theirs.shape) and ours._nnz() == 5 and not ours.is_coalesced()
+    coalesced, reference = ours.coalesce(), theirs.coalesce()
+    assert coalesced.is_coalesced() and coalesced.indices().tolist() == reference.indices().tolist()
+    assert coalesced.values().tolist() == reference.values().tolist()
+    np.testing.assert_array_equal(ours.to_dense().numpy(), theirs.to_dense().numpy())
+    np.testing.assert_array_equal(ours.t().to_dense().numpy(), theirs.t().to_dense().numpy())
+    assert tinynn.sparse_coo_tensor(INDICES, VALUES).shape == (4, 3)  # the smallest size holding them
+    dense = RNG.standard_normal((3, 4)) * (RNG.random((3, 4)) < 0.5)
+    assert tinynn.tensor(dense).to_sparse().indices().tolist() == torch.tensor(dense).to_sparse().indices().tolist()
+    np.testing.assert_array_equal(tinynn.tensor(dense).to_sparse().to_dense().numpy(), dense)
+
+
+def test_sparse_dense_product_and_its_gradients_equal_pytorchs(quiet_torch):
+    torch = quiet_torch
+    dense = RNG.standard_normal((3, 2))
+    values, tvalues = tinynn.tensor(VALUES, requires_grad=True), torch.tensor(VALUES, requires_grad=True)
+    d, td = tinynn.tensor(dense, requires_grad=True), torch.tensor(dense, requires_grad=True)
+    y = tinynn.sparse.mm(tinynn.sparse_coo_tensor(INDICES, values, (4, 3)), d)
+    ty = torch.sparse.mm(torch.sparse_coo_tensor(torch.tensor(INDICES), tvalues, (4, 3)), td)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-14)
+    weights = RNG.standard_normal(y.shape)
+    y.backward(tinynn.tensor(weights))
+    ty.backward(torch.tensor(weights))
+    np.testing.assert_allclose(values.grad.numpy(), tvalues.grad.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(d.grad.numpy(), td.grad.numpy(), rtol=1e-13)
+    sparse = tinynn.sparse_coo_tensor(INDICES, VALUES, (4, 3))
+    for product in (sparse @ tinynn.tensor(dense), tinynn.mm(sparse, tinynn.tensor(dense)),
+                    tinynn.matmul(sparse, tinynn.tensor(dense))):
+        np.testing.assert_allclose(product.numpy(), ty.detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(tinynn.sparse.mm(sparse, tinynn.tensor(dense[:, 0])).numpy(), ty.detach().numpy()[:, 0])
+
+
+def test_gradients_match_finite_differences():
+    dense = tinynn.tensor(RNG.standard_normal((3, 2)), requires_grad=True)
+    values = tinynn.tensor(VALUES, requires_grad=True)
+    assert gradcheck(lambda v, d: tinynn.sparse.mm(tinynn.sparse_coo_tensor(INDICES, v, (4, 3)), d), [values, dense])
+    assert gradcheck(lambda v: tinynn.sparse_coo_tensor(INDICES, v, (4, 3)).coalesce().to_dense() ** 2, [values])
+    assert gradcheck(lambda v: tinynn.sparse.sum(tinynn.sparse_coo_tensor(INDICES, v, (4, 3)), 0).to_dense(), [values])
+    assert gradcheck(lambda x: x.to_sparse().to_dense() * 3, [tinynn.tensor(RNG.standard_normal((2, 3)), requires_grad=True)])
+
+
+def test_sums_equal_pytorchs(quiet_torch):
+    torch = quiet_torch
+    ours = tinynn.sparse_coo_tensor(INDICES, VALUES, (4, 3))
+    theirs = torch.sparse_coo_tensor(torch.tensor(INDICES), torch.tensor(VALUES), (4, 3))
+    assert tinynn.sparse.sum(ours).item() == torch.sparse.sum(theirs).item()
+    for dim in (0, 1, (0, 1)):
+        mine, reference = tinynn.sparse.sum(ours, dim), torch.sparse.sum(theirs, dim)
+        mine = mine.to_dense() if isinstance(mine, tinynn.sparse.SparseTensor) else mine
+        reference = reference.to_dense() if reference.is_sparse else reference
+        np.testing.assert_array_equal(mine.numpy(), reference.numpy())
+
+
+def test_a_graph_convolution_trains():
+    """Two-layer GCN (H' = relu(A H W)) on a ring of 12 nodes labelled by their half: it fits."""
+    nodes = 12
+    rows = np.concatenate([np.arange(nodes)] * 3)
+    cols = np.concatenate([np.arange(nodes), (np.arange(nodes) + 1) % nodes, (np.arange(nodes) - 1) % nodes])
+    adjacency = tinynn.sparse_coo_tensor(np.stack([rows, cols]), np.full(3 * nodes, 1 / 3, dtype=np.float32))
+    features = tinynn.tensor(np.eye(nodes, dtype=np.float32))
+    labels = tinynn.tensor((np.arange(nodes) >= nodes // 2).astype(np.int64))
+    tinynn.manual_seed(0)
+    first, second = tinynn.nn.Linear(nodes, 8), tinynn.nn.Linear(8, 2)
+    optimizer = tinynn.optim.Adam(list(first.parameters()) + list(second.parameters()), lr=0.05)
+    for _ in range(150):
+        optimizer.zero_grad()
+        hidden = (adjacency @ first(features)).relu()
+        loss = tinynn.nn.functional.cross_entropy(adjacency @ second(hidden), labels)
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.1
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: tinynn.sparse_coo_tensor([[0, 1]], [1.0]), ValueError, "expected values of shape \\(2,\\)"),
+    (lambda: tinynn.sparse_coo_tensor([[0, 5]], [1.0, 2.0], (3,)), ValueError, "size of at least \\(6,\\)"),
+    (lambda: tinynn.sparse_coo_tensor([[0, -1]], [1.0, 2.0]), ValueError, "non-negative"),
+    (lambda: tinynn.sparse_coo_tensor([0, 1], [1.0, 2.0]), ValueError, "shape \\(ndim, nnz\\)"),
+    (lambda: tinynn.sparse.mm(tinynn.sparse_coo_tensor(INDICES, VALUES), tinynn.ones(2, 2, dtype=tinynn.float64)),
+     ValueError, "do not fit"),
+    (lambda: tinynn.sparse.mm(tinynn.ones(2, 2), tinynn.ones(2, 2)), TypeError, "expected a sparse matrix first"),
+    (lambda: tinynn.sparse.mm(tinynn.sparse_coo_tensor(INDICES, VALUES), tinynn.ones(3, 2)), TypeError,
+     "dtypes differ"),
+])
+def test_bad_input_is_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_every_device_agrees_with_the_cpu(device):
+    dense = RNG.standard_normal((3, 2)).astype(np.float32)
+    results = {}
+    for where in ("cpu", device):
+        values = tinynn.tensor(VALUES.astype(np.float32), device=where, requires_grad=True)
+        d = tinynn.tensor(dense, device=where, requires_grad=True)
+        sparse = tinynn.sparse_coo_tensor(INDICES, values, (4, 3))
+        (tinynn.sparse.mm(sparse.coalesce(), d) ** 2).sum().backward()
+        results[where] = (values.grad.to("cpu").numpy(), d.grad.to("cpu").numpy())
+    for mine, reference in zip(results[device], results["cpu"]):
+        np.testing.assert_allclose(mine, reference, rtol=1e-5)

@@ -114,3 +114,15 @@ def test_assigning_data_swaps_the_values_as_pytorch(device):
     assert float(scalar) == 3.0 and isinstance(scalar.data, np.ndarray)
     with pytest.raises(TypeError, match="data: expected a tinynn.Tensor, a NumPy array or a CuPy array, got list"):
         layer.weight.data = [1.0, 2.0]
+
+
+def test_resize_in_place_keeps_the_leading_values(torch):
+    ours, theirs = tinynn.arange(6.0).reshape(2, 3), torch.arange(6.0).reshape(2, 3)
+    assert ours.resize_(4) is ours and ours.tolist() == theirs.resize_(4).tolist()
+    ours.resize_((2, 4))
+    assert ours.shape == (2, 4) and ours.tolist()[0] == [0.0, 1.0, 2.0, 3.0] and ours.tolist()[1] == [0.0] * 4
+    assert tinynn.ones(3).resize_as_(tinynn.ones(1, 2)).shape == (1, 2)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        tinynn.ones(2, requires_grad=True).resize_(3)
+    with pytest.raises(ValueError, match="non-negative integer sizes"):
+        tinynn.ones(2).resize_(-1)

@@ -1454,6 +1454,48 @@ class Tensor:
         """``tinynn.where(condition, self, other)``."""
         return where(condition, self, other)
 
+    def resize_(self, *sizes):
+        """This tensor given the shape ``sizes``, in place: its values in C order kept as far as they go,
+        new places zero (PyTorch leaves them uninitialised). Not for tensors that require grad."""
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+        if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in sizes):
+            raise ValueError(f"resize_: expected non-negative integer sizes, got {sizes}")
+        if self.requires_grad:
+            raise RuntimeError("resize_: cannot resize a tensor that requires grad (its graph needs its shape)")
+        xp = backend.get_array_module(self.data)
+        resized = xp.zeros(int(np.prod(sizes)), dtype=self.dtype)
+        kept = min(resized.size, self.data.size)
+        resized[:kept] = self.data.reshape(-1)[:kept]
+        self.data = resized.reshape(sizes)
+        return self
+
+    def resize_as_(self, other):
+        return self.resize_(other.shape)
+
+    def share_memory_(self):
+        """Move the values into memory shared with the processes this one forks from now on (an anonymous
+        shared mapping), so their writes reach it and its writes reach them: PyTorch's way to train one
+        model from several processes at once (Hogwild). Host tensors only; returns itself."""
+        if self.device != backend.CPU:
+            raise RuntimeError(f"share_memory_: only host tensors are shared this way, this one is on {self.device}")
+        if not self.is_shared():
+            import mmap
+
+            buffer = mmap.mmap(-1, max(self.data.nbytes, 1), flags=mmap.MAP_SHARED)
+            shared = np.frombuffer(buffer, dtype=self.dtype, count=self.data.size).reshape(self.shape)
+            shared[...] = self.data
+            self.data = shared
+        return self
+
+    def is_shared(self):
+        """Whether the values lie in memory shared between processes (``share_memory_``)."""
+        import mmap
+
+        from .autograd.in_place import memory_block
+
+        block = memory_block(self.data)
+        return isinstance(block, memoryview) and isinstance(block.obj, mmap.mmap)
+
     def to_sparse(self):
         """The nonzero entries as a sparse COO tensor (tinynn/sparse.py); differentiable."""
         from .sparse import to_sparse

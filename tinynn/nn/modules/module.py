@@ -293,6 +293,13 @@ class Module:
                 tensor.grad = None
         return self
 
+    def share_memory(self):
+        """Every parameter and buffer moved into memory shared with the processes forked from now on
+        (``Tensor.share_memory_``): several processes then train this one model (Hogwild)."""
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            tensor.share_memory_()
+        return self
+
     def cpu(self):
         return self.to("cpu")
 

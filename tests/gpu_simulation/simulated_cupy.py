@@ -25,6 +25,7 @@ import operator
 import re
 import sys
 import textwrap
+import time
 import types
 import weakref
 from collections import Counter
@@ -184,6 +185,8 @@ class ndarray:
         self._host = host
         if host.base is None:
             _OWNERS[id(host)] = self
+            _POOL.hold(host.nbytes)
+            weakref.finalize(self, _POOL.release, host.nbytes)
 
     @property
     def data(self):
@@ -391,15 +394,89 @@ class _Device:
         return self
 
 
+class _Event:
+    """cupy.cuda.Event: the host's clock at ``record`` stands for the GPU's (the simulated GPU works at once)."""
+
+    def __init__(self, block=False, disable_timing=False, interprocess=False):
+        self.disable_timing, self.time = disable_timing, None
+
+    def record(self, stream=None):
+        self.time = time.perf_counter()
+
+    def synchronize(self):
+        _host_read("Event.synchronize()")
+
+    @property
+    def done(self):
+        return True
+
+
+def _elapsed_time(start, end):
+    """cupy.cuda.get_elapsed_time: milliseconds between two recorded timing events."""
+    if start.disable_timing or end.disable_timing or start.time is None or end.time is None:
+        raise RuntimeError("cudaErrorInvalidResourceHandle: events without timing, or not recorded")
+    return (end.time - start.time) * 1000.0
+
+
+class _Stream:
+    """cupy.cuda.Stream; ``with stream:`` makes it the current one."""
+    _current = []
+
+    def __init__(self, null=False, non_blocking=False, ptds=False):
+        self.waited = []
+
+    def __enter__(self):
+        _Stream._current.append(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        _Stream._current.pop()
+        return False
+
+    def synchronize(self):
+        _host_read("Stream.synchronize()")
+
+    @property
+    def done(self):
+        return True
+
+    def wait_event(self, event):
+        self.waited.append(event)
+
+    def record(self, event=None):
+        event = event or _Event()
+        event.record(self)
+        return event
+
+
+_NULL_STREAM = _Stream(null=True)
+
+
 class _MemoryPool:
+    """CuPy's memory pool: device memory an array owns is "used" while the array lives, and stays held
+    by the pool (for reuse) after it dies, until ``free_all_blocks``."""
+
+    def __init__(self):
+        self.used, self.total = 0, 0
+
+    def hold(self, nbytes):
+        self.used += nbytes
+        self.total = max(self.total, self.used)
+
+    def release(self, nbytes):
+        self.used -= nbytes
+
     def used_bytes(self):
-        return 0
+        return self.used
 
     def total_bytes(self):
-        return 0
+        return self.total
 
     def free_all_blocks(self, stream=None):
-        pass
+        self.total = self.used
+
+
+_POOL = _MemoryPool()
 
 
 @contextlib.contextmanager
@@ -631,8 +708,7 @@ def _build():
     cupy.get_array_module = get_array_module
     cupy.ElementwiseKernel = ElementwiseKernel
     cupy.ReductionKernel = ReductionKernel
-    pool = _MemoryPool()
-    cupy.get_default_memory_pool = lambda: pool
+    cupy.get_default_memory_pool = lambda: _POOL
     cupy.random = _Namespace("cupy.random", default_rng=_Generator, Generator=_Generator)
     cupy.linalg = _Namespace("cupy.linalg", LinAlgError=np.linalg.LinAlgError,
                              **{name: _submodule_function("linalg", np.linalg, name)
@@ -645,8 +721,12 @@ def _build():
         as_strided=lambda x, shape=None, strides=None: _wrap(np.lib.stride_tricks.as_strided(x._host, shape, strides))))
     runtime = _Namespace("cupy.cuda.runtime", getDeviceCount=lambda: 1,
                          deviceSynchronize=lambda: _host_read("runtime.deviceSynchronize()"),
-                         getDeviceProperties=lambda device: {"name": b"simulated GPU", "totalGlobalMem": 0})
-    cupy.cuda = _Namespace("cupy.cuda", runtime=runtime, Device=_Device, MemoryPool=_MemoryPool)
+                         getDeviceProperties=lambda device: {"name": b"simulated GPU", "totalGlobalMem": 2 ** 34,
+                                                             "major": 9, "minor": 0, "multiProcessorCount": 132},
+                         memGetInfo=lambda: (2 ** 33, 2 ** 34))
+    cupy.cuda = _Namespace("cupy.cuda", runtime=runtime, Device=_Device, MemoryPool=_MemoryPool, Event=_Event,
+                           Stream=_Stream, get_elapsed_time=_elapsed_time,
+                           get_current_stream=lambda: _Stream._current[-1] if _Stream._current else _NULL_STREAM)
     cupyx = types.ModuleType("cupyx")
     cupyx.scatter_add, cupyx.scatter_max, cupyx.scatter_min = scatter_add, scatter_max, scatter_min
     cupyx.empty_pinned = _empty_pinned

@@ -1,0 +1,74 @@
+"""tinynn.cuda's events, streams, device properties and memory figures (PyTorch's torch.cuda), on the
+simulated GPU here and on a real one where there is one."""
+import time
+
+import pytest
+
+import tinynn
+from helpers import use_device
+
+DEVICES = [pytest.param("cuda", marks=pytest.mark.gpu), "simulated-gpu"]
+
+
+@pytest.fixture(params=DEVICES)
+def gpu(request, monkeypatch):
+    return use_device(request.param, monkeypatch)
+
+
+def test_events_time_gpu_work(gpu):
+    start, end = tinynn.cuda.Event(enable_timing=True), tinynn.cuda.Event(enable_timing=True)
+    x = tinynn.randn(256, 256, device=gpu)
+    start.record()
+    for _ in range(3):
+        x = x @ x * 1e-2
+    time.sleep(0.002)
+    end.record()
+    end.synchronize()
+    assert end.query()
+    elapsed = start.elapsed_time(end)
+    assert isinstance(elapsed, float) and elapsed > 0
+    with pytest.raises(RuntimeError, match="enable_timing=True"):
+        tinynn.cuda.Event().elapsed_time(end)
+
+
+def test_streams_take_the_work_issued_inside(gpu):
+    side = tinynn.cuda.Stream()
+    assert tinynn.cuda.current_stream() != side
+    with tinynn.cuda.stream(side) as chosen:
+        assert chosen is side and tinynn.cuda.current_stream() == side
+        y = tinynn.ones(4, device=gpu) * 2
+    assert tinynn.cuda.current_stream() != side
+    tinynn.cuda.current_stream().wait_stream(side)
+    event = side.record_event()
+    event.wait()
+    side.synchronize()
+    assert side.query() and y.to("cpu").tolist() == [2.0] * 4
+    with tinynn.cuda.stream(None):
+        pass
+
+
+def test_device_questions(gpu):
+    properties = tinynn.cuda.get_device_properties(0)
+    assert properties.name == tinynn.cuda.get_device_name() and properties.total_memory > 0
+    assert properties.major >= 1 and properties.multi_processor_count >= 1 and "total_memory" in repr(properties)
+    free, total = tinynn.cuda.mem_get_info()
+    assert 0 < free <= total
+    tinynn.cuda.set_device("cuda:0")
+    with tinynn.cuda.device(0):
+        pass
+    with pytest.raises(ValueError, match="tinynn uses one GPU"):
+        tinynn.cuda.set_device(1)
+    assert tinynn.cuda.is_bf16_supported() is False
+
+
+def test_the_reserved_peak_outlives_empty_cache(gpu):
+    tinynn.cuda.reset_peak_memory_stats()
+    block = tinynn.zeros(1 << 20, device=gpu)
+    held = tinynn.cuda.memory_reserved()
+    assert tinynn.cuda.memory_allocated() >= block.numel() * 4 and held >= block.numel() * 4
+    assert tinynn.cuda.max_memory_reserved() == held
+    del block
+    tinynn.cuda.empty_cache()
+    assert tinynn.cuda.max_memory_reserved() >= held
+    tinynn.cuda.reset_peak_memory_stats()
+    assert tinynn.cuda.max_memory_reserved() == tinynn.cuda.memory_reserved() < held + 1

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import backend
 from .ops.decompositions import QR, SVD, Cholesky, GeneralEigen, PseudoInverse, SymmetricEigen, cutoff
+from .ops import ldl as ldl_ops
 from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, MatrixExp, Solve
 from .ops.lu import LUFactor, lu_factor_values, order_of, permutation_matrix, zero_pivot_info
 from .tensor import Tensor, where
@@ -25,6 +26,8 @@ LUFactorExResult = collections.namedtuple("LUFactorExResult", ["LU", "pivots", "
 LUResult = collections.namedtuple("LUResult", ["P", "L", "U"])
 InvExResult = collections.namedtuple("InvExResult", ["inverse", "info"])
 SolveExResult = collections.namedtuple("SolveExResult", ["result", "info"])
+LDLFactorResult = collections.namedtuple("LDLFactorResult", ["LD", "pivots"])
+LDLFactorExResult = collections.namedtuple("LDLFactorExResult", ["LD", "pivots", "info"])
 CholeskyExResult = collections.namedtuple("CholeskyExResult", ["L", "info"])
 
 
@@ -187,6 +190,54 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
     if check_errors and bool((info > 0).any()):
         raise LinAlgError(f"lu_factor_ex: U has a zero on its diagonal (info {info.tolist()}): the matrix is singular")
     return LUFactorExResult(lu, _constant(op.pivots), _constant(info))
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+    """(LD, pivots, info): P A P^T = L D L^T of real symmetric A (..., n, n), its lower triangle read,
+    with Bunch-Kaufman pivoting (LAPACK's sytrf, tinynn/ops/ldl.py): LD packs D (1x1 and 2x2 blocks)
+    and L's multipliers below the diagonal, pivots (..., n) int32 as LAPACK's (negative for a 2x2
+    block), info the first 1-based column whose pivot is zero (0 if none). Not differentiable (as
+    PyTorch's); ``hermitian`` is the same for real matrices. Computed on the host, matrix by matrix."""
+    _square(A, "ldl_factor_ex")
+    if A.requires_grad:
+        raise RuntimeError("ldl_factor_ex: the LDL factorization has no gradient (nor has PyTorch's); factor "
+                           "A.detach(), or use linalg.solve for a differentiable solve")
+    matrices = backend.to_device(A.data, backend.CPU).reshape((-1,) + A.shape[-2:])
+    results = [ldl_ops.factor(matrix) for matrix in matrices]
+    n, batch = A.shape[-1], A.shape[:-2]
+    ld = np.stack([r[0] for r in results]).reshape(A.shape) if results else np.zeros(A.shape, A.dtype)
+    pivots = np.stack([r[1] for r in results]).reshape(batch + (n,)) if results else np.zeros(batch + (n,), np.int32)
+    info = np.array([r[2] for r in results], dtype=np.int32).reshape(batch)
+    if check_errors and bool((info > 0).any()):
+        raise LinAlgError(f"ldl_factor_ex: D has a zero pivot (info {info.tolist()}): the matrix is singular")
+    to_device = functools.partial(backend.to_device, device=A.device)
+    return LDLFactorExResult(_constant(to_device(ld.astype(A.dtype, copy=False))), _constant(to_device(pivots)),
+                             _constant(to_device(info)))
+
+
+def ldl_factor(A, *, hermitian=False):
+    """(LD, pivots) of ``ldl_factor_ex``; a singular matrix (a zero pivot in D) is a LinAlgError."""
+    LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
+    if bool((info.data > 0).any()):
+        raise LinAlgError(f"ldl_factor: D has a zero pivot, at (1-based) column {info.tolist()}: the matrix is "
+                          f"singular")
+    return LDLFactorResult(LD, pivots)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False):
+    """X with A X = B for B (..., n, k), from ``ldl_factor``'s (LD, pivots) of A (batch axes broadcast);
+    differentiable in B (where PyTorch's is not): dL/dB = A^-1 dL/dX, the same solve."""
+    if not all(isinstance(t, Tensor) for t in (LD, pivots, B)):
+        raise TypeError("ldl_solve: expected LD, pivots and B as tinynn Tensors")
+    _square(LD, "ldl_solve")
+    if LD.requires_grad:
+        raise RuntimeError("ldl_solve: no gradient with respect to LD (the factorization has none); detach it")
+    if B.ndim < 2 or B.shape[-2] != LD.shape[-1]:
+        raise ValueError(f"ldl_solve: B of shape {B.shape} does not fit LD of shape {LD.shape} (expected (..., "
+                         f"{LD.shape[-1]}, k))")
+    if pivots.shape != LD.shape[:-1] or pivots.dtype.kind not in "iu":
+        raise ValueError(f"ldl_solve: expected int pivots of shape {LD.shape[:-1]}, got {pivots.shape} {pivots.dtype}")
+    return ldl_ops.LdlSolve(LD.data, pivots.data)(B if B.dtype == LD.dtype else B.to(dtype=LD.dtype))
 
 
 def lu_factor(A, *, pivot=True):
@@ -595,4 +646,5 @@ def cond(A, p=None):
 __all__ = ["LinAlgError", "matrix_exp", "householder_product", "inv", "det", "slogdet", "solve", "vector_norm", "matrix_norm", "norm", "cholesky", "qr", "eig", "eigvals", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "solve_triangular", "matrix_power", "multi_dot", "cross",
            "vecdot", "cond", "inv_ex", "solve_ex", "cholesky_ex", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
+           "ldl_factor", "ldl_factor_ex", "ldl_solve",
            "vander", "tensorinv", "tensorsolve", "matmul", "diagonal"]

@@ -15,6 +15,7 @@ from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, fe
 from .embedding import embedding, embedding_bag, one_hot
 from .fold import fold, unfold
 from .grid_sample import affine_grid, grid_sample
+from .grouped_mm import grouped_mm
 from .layer_norm import group_norm, layer_norm, local_response_norm, rms_norm
 from .linear import bilinear, linear
 from .linear_cross_entropy import linear_cross_entropy
@@ -43,7 +44,7 @@ def flatten(input, start_dim=1, end_dim=-1):
     return input.flatten(start_dim, end_dim)
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate", "batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "embedding_bag", "one_hot", "linear", "bilinear", "linear_cross_entropy", "scaled_dot_product_attention", "multi_head_attention_forward", "conv_tbc", "native_channel_shuffle",
+__all__ = ["grouped_mm", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate", "batch_norm", "instance_norm", "layer_norm", "group_norm", "dropout", "dropout1d", "dropout2d", "embedding", "embedding_bag", "one_hot", "linear", "bilinear", "linear_cross_entropy", "scaled_dot_product_attention", "multi_head_attention_forward", "conv_tbc", "native_channel_shuffle",
            "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "elu", "softplus", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "logsigmoid", "softsign", "prelu", "selu", "celu", "glu", "softmin", "threshold", "tanhshrink", "hardshrink", "softshrink", "log_softmax", "softmax", "nll_loss", "cross_entropy", "ctc_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss", "cosine_embedding_loss", "pairwise_distance", "triplet_margin_loss", "gaussian_nll_loss", "poisson_nll_loss", "normalize", "cosine_similarity", "pdist", "cdist",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "flatten", "pad", "grid_sample", "affine_grid", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold",
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_unpool1d", "lp_pool1d", "lp_pool2d", "rms_norm", "local_response_norm",

@@ -182,7 +182,7 @@ def irfftn(input, s=None, dim=None, norm=None):
 def hfft(input, n=None, dim=-1, norm=None):
     """The (real) DFT of a Hermitian-symmetric signal of length n given by its first half:
     irfft of the conjugate with the scalings exchanged."""
-    return _c2r("hfft", _conjugated(input), n, dim, _swapped(_norm("hfft", norm)))
+    return _c2r("hfft", _conjugated("hfft", input), n, dim, _swapped(_norm("hfft", norm)))
 
 
 def ihfft(input, n=None, dim=-1, norm=None):
@@ -191,7 +191,7 @@ def ihfft(input, n=None, dim=-1, norm=None):
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None):
-    return _c2r("hfft2", _conjugated(input), s, dim, _swapped(_norm("hfft2", norm)))
+    return _c2r("hfft2", _conjugated("hfft2", input), s, dim, _swapped(_norm("hfft2", norm)))
 
 
 def ihfft2(input, s=None, dim=(-2, -1), norm=None):
@@ -199,15 +199,15 @@ def ihfft2(input, s=None, dim=(-2, -1), norm=None):
 
 
 def hfftn(input, s=None, dim=None, norm=None):
-    return _c2r("hfftn", _conjugated(input), s, dim, _swapped(_norm("hfftn", norm)))
+    return _c2r("hfftn", _conjugated("hfftn", input), s, dim, _swapped(_norm("hfftn", norm)))
 
 
 def ihfftn(input, s=None, dim=None, norm=None):
     return _r2c("ihfftn", input, s, dim, _swapped(_norm("ihfftn", norm))).conj()
 
 
-def _conjugated(input):
-    return _check_input("hfft", input).conj()
+def _conjugated(name, input):
+    return _check_input(name, input).conj()
 
 
 def fftfreq(n, d=1.0, dtype=None, device=None, requires_grad=False):

@@ -21,7 +21,9 @@ Complex-capable: + - * / ** @, negation, exp, log, log1p, expm1, sqrt, sin, cos,
 abs, where, einsum, sum, mean, cumsum, the shape and indexing ops (reshape, transpose, indexing,
 cat, stack, pad, expand, repeat, gather, scatter_add, clone), device and dtype moves, and the ops
 below: ``conj``, ``real``, ``imag``, ``angle``, ``view_as_real``, ``view_as_complex``,
-``complex``, ``polar``; and ``tinynn.fft`` (ops/fft.py).
+``complex``, ``polar``; ``tinynn.fft`` (ops/fft.py); linear algebra's inv, det, slogdet, solve,
+matrix_exp (ops/linalg.py) and eig (ops/decompositions.py); ``Linear`` (nn/functional/linear.py) and
+the convolutions (nn/functional/complex_conv.py); sparse products refuse complex values.
 """
 import numpy as np
 

@@ -170,3 +170,13 @@ def test_linear_cross_entropy_benchmark_reports_both_paths_and_the_memory_chunks
     # the plain pass holds (1024, 20000) float32 logits and more; a chunk, about 2^22 logits
     logits_mb = 1024 * 20000 * 4 / 2 ** 20
     assert figures["tinynn plain"]["peak_mb"] > 2 * logits_mb > figures["tinynn chunked"]["peak_mb"]
+
+
+def test_compare_commits_times_two_checkouts(capsys):
+    compare = load_script("benchmarks/compare_commits.py")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    figures = compare.main([root, root, "--rounds", "2", "--steps", "2", "--warmup", "1", "--batch-size", "4"])
+    assert len(figures["before_ms"]) == len(figures["after_ms"]) == 2 and figures["ratio"] > 0
+    assert "median ratio after/before" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        compare.main([root, "/nonexistent", "--rounds", "1"])

@@ -114,3 +114,40 @@ def test_complex_matrix_gradients_match_finite_differences(name):
     assert gradcheck(lambda a, b: function(tinynn, a, b), inputs)
     if name != "slogdet":  # its sign is a constant
         assert gradgradcheck(lambda a, b: function(tinynn, a, b), inputs)
+
+
+def _hermitian_cholesky_loss(module, x):
+    a = x @ x.mT.conj() + 4 * module.eye(4)
+    lower = module.linalg.cholesky(a)
+    return (lower.abs() ** 2 * module.arange(16.0).reshape(4, 4)).sum() + lower.real.sum()
+
+
+def _hermitian_eigh_loss(module, x):
+    eigenvalues, eigenvectors = module.linalg.eigh(x + x.mT.conj())
+    return (eigenvalues ** 3).sum() + ((eigenvectors.abs() ** 4) * eigenvalues[..., None, :]).sum()
+
+
+@pytest.mark.parametrize("loss", [_hermitian_cholesky_loss, _hermitian_eigh_loss], ids=["cholesky", "eigh"])
+def test_hermitian_factorizations_equal_pytorchs(torch, loss):
+    values = matrices((2, 4, 4), True)
+    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = loss(tinynn, ours), loss(torch, theirs)
+    np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-12)
+    y.backward()
+    ty.backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-10)
+    assert gradcheck(lambda x: loss(tinynn, x), [tinynn.tensor(values, requires_grad=True)])
+    assert gradgradcheck(lambda x: loss(tinynn, x), [tinynn.tensor(values[0], requires_grad=True)])
+
+
+def test_hermitian_eigh_gives_real_eigenvalues_and_refuses_phase_dependent_losses():
+    values = matrices((3, 3), True)
+    a = tinynn.tensor(values + values.conj().T, requires_grad=True)
+    eigenvalues, eigenvectors = tinynn.linalg.eigh(a)
+    assert eigenvalues.dtype == np.float64 and eigenvectors.dtype == np.complex128
+    np.testing.assert_allclose(a.detach().numpy() @ eigenvectors.detach().numpy(),
+                               eigenvectors.detach().numpy() * eigenvalues.detach().numpy(), atol=1e-12)
+    with pytest.raises(RuntimeError, match="eigh backward: the eigenvectors are determined only up to a phase"):
+        eigenvectors.imag.sum().backward()
+    upper = tinynn.linalg.cholesky(tinynn.tensor(values @ values.conj().T + np.eye(3)), upper=True)
+    np.testing.assert_allclose(upper.numpy().conj().T @ upper.numpy(), values @ values.conj().T + np.eye(3), atol=1e-12)

@@ -426,9 +426,9 @@ def householder_product(A, tau):
 def cholesky(A, upper=False):
     """L (lower triangular) with A = L L^T for symmetric positive-definite A (..., n, n), reading
     its lower triangle; ``upper``: U = L^T, with A = U^T U. Not positive definite: a ValueError."""
-    _square(A, "cholesky")
+    _square(A, "cholesky", complex_ok=True)
     lower = Cholesky()(A)
-    return lower.mT if upper else lower
+    return (lower.mT.conj() if lower.dtype.kind == "c" else lower.mT) if upper else lower
 
 
 def qr(A, mode="reduced"):
@@ -446,12 +446,13 @@ def qr(A, mode="reduced"):
 def eigh(A, UPLO="L"):
     """(eigenvalues (..., n) ascending, eigenvectors (..., n, n) as columns) of symmetric A,
     reading its lower (``UPLO="L"``) or upper triangle. The eigenvectors' gradient needs distinct
-    eigenvalues."""
-    _square(A, "eigh")
+    eigenvalues. A complex Hermitian A has real eigenvalues and complex eigenvectors."""
+    _square(A, "eigh", complex_ok=True)
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     op = SymmetricEigen(UPLO)
-    return EighResult(*op.factors(op(A)))
+    eigenvalues, eigenvectors = op.factors(op(A))
+    return EighResult(eigenvalues.real if A.dtype.kind == "c" else eigenvalues, eigenvectors)
 
 
 def eig(A):

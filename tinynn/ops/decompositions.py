@@ -19,11 +19,18 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from .complex import conj
 from .linalg import LinAlgError, _checked, solve_with
 
 
 def _transposed(matrix):
     return matrix.swapaxes(-1, -2)
+
+
+def _adjoint(matrix):
+    """M^H (M^T for a real M): the complex factorizations' gradients have it where the real ones
+    have the transpose (ops/complex.py)."""
+    return conj(matrix.swapaxes(-1, -2))
 
 
 def _times_inverse(y, m):
@@ -34,10 +41,6 @@ def _times_inverse(y, m):
 def _diag_embed(xp, vectors):
     """(..., k) -> (..., k, k) with the vectors on the diagonal."""
     return vectors[..., None] * xp.eye(vectors.shape[-1], dtype=vectors.dtype)
-
-
-def _symmetric_part(x):
-    return 0.5 * (x + _transposed(x))
 
 
 def _is_unused(gradient):
@@ -66,13 +69,17 @@ def _reciprocal_gaps(xp, values):
 
 
 class Cholesky(Function):
-    """L with A = L L^T, L lower triangular (..., n, n), for symmetric positive-definite A; only
-    the lower triangle of A is read.
+    """L with A = L L^T, L lower triangular (..., n, n), for symmetric positive-definite A (Hermitian:
+    A = L L^H for a complex one); only the lower triangle of A is read.
 
     Backward (Murray, "Differentiation of the Cholesky decomposition", 2016): with
-    Φ = tril(L^T dL/dL) with its diagonal halved and S = (Φ + Φ^T) / 2,
-        dL/dA = L^-T S L^-1     (symmetric, as the perturbations of a symmetric A are).
+    Φ = tril(L^T dL/dL) and S = (Φ + tril(Φ, -1)^T) / 2 (Φ's diagonal halved, its lower part halved
+    and mirrored),
+        dL/dA = L^-T S L^-1     (symmetric, as the perturbations of a symmetric A are);
+    ^H for ^T for a complex A, as PyTorch's.
     """
+
+    supports_complex = True
 
     graph_saved = {"lower": "output"}
 
@@ -83,8 +90,9 @@ class Cholesky(Function):
 
     def backward(self, gy):
         xp = self.xp(gy)
-        phi = xp.tril(_transposed(self.lower) @ gy) * (1 - 0.5 * xp.eye(gy.shape[-1], dtype=gy.dtype))
-        return (_times_inverse(solve_with(_transposed(self.lower), _symmetric_part(phi)), self.lower),)
+        phi = xp.tril(_adjoint(self.lower) @ gy)
+        mirrored = 0.5 * (phi + _adjoint(xp.tril(phi, -1)))
+        return (_times_inverse(solve_with(_adjoint(self.lower), mirrored), self.lower),)
 
 
 class _Factorization(Function):
@@ -151,12 +159,18 @@ class QR(_Factorization):
 
 class SymmetricEigen(_Factorization):
     """A = V diag(w) V^T for symmetric A (..., n, n), eigenvalues w (..., n) ascending and
-    orthonormal eigenvectors V (..., n, n); only the triangle ``uplo`` of A is read.
+    orthonormal eigenvectors V (..., n, n); only the triangle ``uplo`` of A is read. For a complex
+    Hermitian A, A = V diag(w) V^H with w real (packed with V as complex numbers; linalg.eigh
+    takes their real part).
 
     Backward: with F_ij = 1 / (w_j - w_i) (i != j, 0 on the diagonal) and X = V^T dL/dV,
         dL/dA = V (diag(dL/dw) + F ∘ (X - X^T) / 2) V^T,
     symmetric; the eigenvector term needs distinct eigenvalues (it is inf where two are equal).
+    Complex: ^H for ^T; an eigenvector is then determined only up to a phase, and a loss that
+    depends on it (Im diag X not ~0) is refused, as PyTorch refuses it.
     """
+
+    supports_complex = True
 
     graph_saved = {"w": lambda op, output: op.factors(output)[0], "v": lambda op, output: op.factors(output)[1]}
 
@@ -174,9 +188,11 @@ class SymmetricEigen(_Factorization):
         gw, gv = self.factors(gy)
         inner = _diag_embed(xp, gw)
         if not _is_unused(gv):
-            x = _transposed(self.v) @ gv
-            inner = inner + _reciprocal_gaps(xp, self.w) * (0.5 * (x - _transposed(x)))
-        return (self.v @ inner @ _transposed(self.v),)
+            x = _adjoint(self.v) @ gv
+            if x.dtype.kind == "c":
+                _check_phase_free("eigh", x)
+            inner = inner + _reciprocal_gaps(xp, self.w) * (0.5 * (x - _adjoint(x)))
+        return (self.v @ inner @ _adjoint(self.v),)
 
 
 class GeneralEigen(_Factorization):
@@ -215,15 +231,22 @@ class GeneralEigen(_Factorization):
         inner = _diag_embed(xp, gw)
         if not _is_unused(gv):
             x = vh @ gv
-            diagonal = xp.diagonal(x, axis1=-2, axis2=-1)
-            if float(xp.abs(diagonal.imag).max()) > 1e-2 * (1 + float(xp.abs(diagonal).max())):
-                raise RuntimeError("eig backward: the eigenvectors are determined only up to a phase e^{i phi}, "
-                                   "and the loss depends on it, so it has no gradient (use |v|, or v v^H)")
-            x = x - vh @ (self.v * diagonal.real[..., None, :])
+            _check_phase_free("eig", x)
+            x = x - vh @ (self.v * xp.diagonal(x, axis1=-2, axis2=-1).real[..., None, :])
             gaps = (self.w[..., None, :] - self.w[..., :, None]).conj()
             eye = xp.eye(self.w.shape[-1], dtype=bool)
             inner = xp.where(eye, inner, x / xp.where(eye, 1, gaps))
         return (_checked(xp, xp.linalg.solve, "eig backward", vh, inner @ vh),)
+
+
+def _check_phase_free(name, x):
+    """Refuse a loss that depends on the phases of complex eigenvectors (X = V^H dL/dV): only Im diag X
+    would move with them."""
+    data = x.data if hasattr(x, "grad_fn") else x
+    diagonal = Function.xp(data).diagonal(data, axis1=-2, axis2=-1)
+    if float(abs(diagonal.imag).max()) > 1e-2 * (1 + float(abs(diagonal).max())):
+        raise RuntimeError(f"{name} backward: the eigenvectors are determined only up to a phase e^{{i phi}}, and "
+                           f"the loss depends on it, so it has no gradient (use |v|, or v v^H)")
 
 
 class SVD(_Factorization):

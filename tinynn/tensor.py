@@ -290,6 +290,9 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __complex__(self):
+        return complex(self.item())
+
     def __index__(self):
         """A one-element integer tensor as an index (``items[t]``, ``range(t)``), as PyTorch's."""
         if self.data.size != 1 or self.dtype.kind not in "iu":

@@ -286,3 +286,10 @@ def test_repeated_index_gradients_add_up_on_every_device(device):
     windows = z.as_strided((2, 2), (1, 1))
     (windows * 1j).sum().imag.backward()
     np.testing.assert_allclose(z.grad.to("cpu").numpy(), [3, 5, 1])
+
+
+def test_python_numbers_from_one_element_tensors():
+    assert complex(tinynn.tensor(1 + 2j)) == 1 + 2j and complex(tinynn.tensor(1.5)) == 1.5 + 0j
+    assert tinynn.tensor([3j]).item() == 3j
+    with pytest.raises(TypeError, match="complex"):
+        float(tinynn.tensor(1 + 2j))

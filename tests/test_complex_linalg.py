@@ -151,3 +151,22 @@ def test_hermitian_eigh_gives_real_eigenvalues_and_refuses_phase_dependent_losse
         eigenvectors.imag.sum().backward()
     upper = tinynn.linalg.cholesky(tinynn.tensor(values @ values.conj().T + np.eye(3)), upper=True)
     np.testing.assert_allclose(upper.numpy().conj().T @ upper.numpy(), values @ values.conj().T + np.eye(3), atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 3), (3, 3), (3, 5)], ids=["tall", "square", "wide"])
+def test_complex_qr_equals_pytorchs(torch, shape):
+    def loss(module, x):
+        q, r = module.linalg.qr(x)
+        weights_q = module.arange(float(q.numel())).reshape(q.shape)
+        weights_r = module.arange(float(r.numel())).reshape(r.shape)
+        return (q.abs() ** 2 * weights_q).sum() + (r * weights_r).real.sum() + (r.abs() ** 3).sum()
+
+    values = matrices(shape, True)
+    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = loss(tinynn, ours), loss(torch, theirs)
+    np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-12)
+    y.backward()
+    ty.backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-11)
+    assert gradcheck(lambda x: loss(tinynn, x), [tinynn.tensor(values, requires_grad=True)])
+    assert gradgradcheck(lambda x: tinynn.linalg.qr(x).R, [tinynn.tensor(values, requires_grad=True)])

@@ -435,7 +435,7 @@ def qr(A, mode="reduced"):
     """(Q, R) with A = Q R, Q with orthonormal columns and R upper triangular: ``"reduced"`` Q
     (..., m, k) and R (..., k, n), k = min(m, n); ``"complete"`` Q (..., m, m) and R (..., m, n);
     ``"r"`` R only (Q empty), as PyTorch."""
-    _matrices(A, "qr")
+    _matrices(A, "qr", complex_ok=True)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     op = QR("complete" if mode == "complete" else "reduced")

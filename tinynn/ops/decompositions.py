@@ -115,16 +115,21 @@ class _Factorization(Function):
 
 class QR(_Factorization):
     """A = Q R with Q^T Q = I and R upper triangular: for mode "reduced" Q (..., m, k) and
-    R (..., k, n); for "complete" Q (..., m, m) and R (..., m, n).
+    R (..., k, n); for "complete" Q (..., m, m) and R (..., m, n). Complex A: Q^H Q = I, R with a
+    real diagonal (LAPACK's).
 
     Backward (Liao et al., "Differentiable programming tensor networks", 2019), for m >= n with
-    M = R (dL/dR)^T - (dL/dQ)^T Q and copyltu(M) = tril(M) + tril(M, -1)^T:
-        dL/dA = (dL/dQ + Q copyltu(M)) R^-T.
+    N = (dL/dR) R^T - Q^T dL/dQ and S = triu(N, 1) + triu(N, 1)^T + diag(N) (N's upper triangle
+    mirrored):
+        dL/dA = (dL/dQ + Q S) R^-T.
     For m < n, A = [X | Y] with X square: X = Q U takes that formula with dL/dQ + Y (dL/dV)^T
     (V = Q^T Y depends on Q too) and dL/dU, and dL/dY = Q dL/dV, where R = [U | V].
+    Complex: ^H for ^T, and S's diagonal is Re diag(N) (R's diagonal stays real), as PyTorch's.
     The complete factorization of a tall matrix has no gradient (its extra columns of Q are not
     determined by A), as in PyTorch.
     """
+
+    supports_complex = True
 
     graph_saved = {"q": lambda op, output: op.factors(output)[0], "r": lambda op, output: op.factors(output)[1]}
 
@@ -147,14 +152,16 @@ class QR(_Factorization):
             return (self._square_backward(self.q, self.r, gq, gr),)
         u, v, gu, gv = self.r[..., :m], self.r[..., m:], gr[..., :m], gr[..., m:]
         y = self.q @ v
-        gx = self._square_backward(self.q, u, gq + y @ _transposed(gv), gu)
+        gx = self._square_backward(self.q, u, gq + y @ _adjoint(gv), gu)
         return (self.xp(gy).concatenate([gx, self.q @ gv], axis=-1),)
 
     def _square_backward(self, q, r, gq, gr):
         xp = self.xp(gq)
-        m = r @ _transposed(gr) - _transposed(gq) @ q
-        copied = xp.tril(m) + _transposed(xp.tril(m, -1))
-        return _times_inverse(gq + q @ copied, _transposed(r))
+        n = gr @ _adjoint(r) - _adjoint(q) @ gq
+        upper = xp.triu(n, 1)
+        eye = Function.xp(r.data if hasattr(r, "grad_fn") else r).eye(n.shape[-1], dtype=r.dtype)
+        mirrored = upper + _adjoint(upper) + 0.5 * (n + conj(n)) * eye
+        return _times_inverse(gq + q @ mirrored, _adjoint(r))
 
 
 class SymmetricEigen(_Factorization):

@@ -170,3 +170,41 @@ def test_complex_qr_equals_pytorchs(torch, shape):
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-11)
     assert gradcheck(lambda x: loss(tinynn, x), [tinynn.tensor(values, requires_grad=True)])
     assert gradgradcheck(lambda x: tinynn.linalg.qr(x).R, [tinynn.tensor(values, requires_grad=True)])
+
+
+def test_complex_svd_equals_pytorchs_and_refuses_phase_dependent_losses(torch):
+    def loss(module, x):
+        u, s, vh = module.linalg.svd(x, full_matrices=False)
+        rebuilt = (u * s[..., None, :]) @ vh
+        return ((u.abs() ** 2 * module.arange(float(u.numel())).reshape(u.shape)).sum() + (s ** 2).sum()
+                + (vh.abs() ** 4).sum() + (rebuilt * rebuilt.conj()).real.sum())
+
+    for shape in [(2, 5, 3), (3, 3), (3, 5)]:
+        values = matrices(shape, True)
+        ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        y, ty = loss(tinynn, ours), loss(torch, theirs)
+        np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-12)
+        y.backward()
+        ty.backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-11)
+        assert gradcheck(lambda x: loss(tinynn, x), [tinynn.tensor(values, requires_grad=True)])
+    assert tinynn.linalg.svd(tinynn.tensor(values)).S.dtype == np.float64
+    u, _, _ = tinynn.linalg.svd(tinynn.tensor(values, requires_grad=True), full_matrices=False)
+    with pytest.raises(RuntimeError, match="svd backward: the singular vectors are determined only up to a phase"):
+        u.real.sum().backward()
+
+
+def test_conjugate_transposes_and_vecdot_equal_pytorchs(torch):
+    values = matrices((2, 3), True)
+    ours, theirs = tinynn.tensor(values), torch.tensor(values)
+    for name in ("mH", "adjoint"):
+        mine = getattr(ours, name)
+        reference = getattr(theirs, name)
+        mine = mine() if callable(mine) else mine
+        reference = reference() if callable(reference) else reference
+        np.testing.assert_array_equal(mine.numpy(), reference.resolve_conj().numpy())
+    np.testing.assert_array_equal(ours[0:2, 0:2].H.numpy(), theirs[0:2, 0:2].H.resolve_conj().numpy())
+    np.testing.assert_allclose(tinynn.linalg.vecdot(ours, ours * 2j).numpy(),
+                               torch.linalg.vecdot(theirs, theirs * 2j).numpy(), rtol=1e-14)
+    u, s, v = ours.svd()
+    np.testing.assert_allclose(((u * s[None]) @ v.mH).numpy(), values, atol=1e-12)

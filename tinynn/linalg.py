@@ -480,9 +480,10 @@ def svd(A, full_matrices=True):
     with ``full_matrices=False``, (..., m, m) and (..., n, n) with True (PyTorch's default, whose
     extra vectors of a rectangular A have no gradient). The singular vectors' gradient needs
     distinct non-zero singular values."""
-    _matrices(A, "svd")
+    _matrices(A, "svd", complex_ok=True)
     op = SVD(full_matrices)
-    return SVDResult(*op.factors(op(A)))
+    u, s, vh = op.factors(op(A))
+    return SVDResult(u, s.real if A.dtype.kind == "c" else s, vh)
 
 
 def svdvals(A):
@@ -617,8 +618,8 @@ def cross(x, y, dim=-1):
 
 
 def vecdot(x, y, dim=-1):
-    """The dot product of x and y along ``dim`` (broadcast)."""
-    return (x * y).sum(dim)
+    """sum(conj(x) * y) along ``dim`` (broadcast): the dot product, conjugating x where it is complex."""
+    return (x.conj() * y).sum(dim)
 
 
 def cond(A, p=None):

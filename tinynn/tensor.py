@@ -587,12 +587,13 @@ class Tensor:
 
     @property
     def mH(self):
-        """The conjugate transpose of the last two axes (the transpose: tinynn's tensors are real)."""
-        return self.mT
+        """The conjugate transpose of the last two axes (the transpose, for a real tensor)."""
+        return self.mT.conj()
 
     @property
     def H(self):
-        return self.t()
+        """The conjugate transpose of a matrix."""
+        return self.t().conj()
 
     # ----- elementwise functions ------------------------------------------------------------
     def exp(self):

@@ -268,8 +268,13 @@ class SVD(_Factorization):
                 + U diag(S)^-1 (dL/dV)^T (I - V V^T)       (when n > k).
     The singular vectors need distinct, non-zero singular values; with full_matrices the extra
     columns of U (rows of Vh) of a rectangular A have no gradient, as in PyTorch.
+    Complex A (S real, packed with U and Vh as complex numbers; linalg.svd takes its real part): ^H for
+    ^T, and diag(i Im(U^H dL/dU)_jj / S_j) joins the middle term, the part of a phase change of u_j
+    that S cannot see; a pair (u_j, v_j) is only determined up to one phase e^{i phi}, so a loss whose
+    Im(U^H dL/dU)_jj + Im(V^H dL/dV)_jj is not ~0 depends on it and is refused, as PyTorch's.
     """
 
+    supports_complex = True
     graph_saved = {"u": lambda op, output: op.factors(output)[0], "s": lambda op, output: op.factors(output)[1],
                    "vh": lambda op, output: op.factors(output)[2]}
 
@@ -297,18 +302,37 @@ class SVD(_Factorization):
         use_u, use_v = not _is_unused(gu), not _is_unused(gvh)
         gaps = _reciprocal_gaps(xp, s * s) if use_u or use_v else None
         if use_u:
-            ut_gu = _transposed(u) @ gu
-            inner = inner + (gaps * (ut_gu - _transposed(ut_gu))) * s[..., None, :]
+            ut_gu = _adjoint(u) @ gu
+            inner = inner + (gaps * (ut_gu - _adjoint(ut_gu))) * s[..., None, :]
         if use_v:
-            v = _transposed(vh)
-            vt_gv = vh @ _transposed(gvh)
-            inner = inner + s[..., :, None] * (gaps * (vt_gv - _transposed(vt_gv)))
+            v = _adjoint(vh)
+            vt_gv = vh @ _adjoint(gvh)
+            inner = inner + s[..., :, None] * (gaps * (vt_gv - _adjoint(vt_gv)))
+        if u.dtype.kind == "c" and (use_u or use_v):
+            inner = inner + self._phase_term(xp, ut_gu if use_u else None, vt_gv if use_v else None, s)
         ga = u @ inner @ vh
         if use_u and u.shape[-2] > k:
             ga = ga + ((gu - u @ ut_gu) / s[..., None, :]) @ vh
         if use_v and vh.shape[-1] > k:
             ga = ga + u @ ((gvh - (gvh @ v) @ vh) / s[..., :, None])
         return (ga,)
+
+    @staticmethod
+    def _phase_term(xp, uh_gu, vh_gv, s):
+        """diag(i Im(U^H dL/dU)_jj / S_j), after checking that the loss is blind to each pair's phase."""
+        def imaginary_diagonal(x):
+            diagonal = Function.xp(x.data if hasattr(x, "grad_fn") else x).diagonal(
+                x.data if hasattr(x, "grad_fn") else x, axis1=-2, axis2=-1)
+            return diagonal.imag
+        from_u = imaginary_diagonal(uh_gu) if uh_gu is not None else 0
+        from_v = imaginary_diagonal(vh_gv) if vh_gv is not None else 0
+        if float(abs(from_u + from_v).max()) > 1e-2 * (1 + float(abs(from_u).max() if uh_gu is not None else 0)):
+            raise RuntimeError("svd backward: the singular vectors are determined only up to a phase e^{i phi} per "
+                               "pair, and the loss depends on it, so it has no gradient (use |u|, or U diag(S) V^H)")
+        if uh_gu is None:
+            return 0
+        eye = Function.xp(s.data if hasattr(s, "grad_fn") else s).eye(s.shape[-1])
+        return 0.5 * (uh_gu - conj(uh_gu)) * eye / s[..., None, :]
 
 
 class PseudoInverse(Function):

@@ -116,6 +116,16 @@ def test_complex_matrix_gradients_match_finite_differences(name):
         assert gradgradcheck(lambda a, b: function(tinynn, a, b), inputs)
 
 
+def assert_loss_and_gradient_equal_pytorchs(torch, loss, values, atol):
+    """loss(module, x) of the same complex values in tinynn and PyTorch: the values, and the gradients."""
+    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = loss(tinynn, ours), loss(torch, theirs)
+    np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-12)
+    y.backward()
+    ty.backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=atol)
+
+
 def _hermitian_cholesky_loss(module, x):
     a = x @ x.mT.conj() + 4 * module.eye(4)
     lower = module.linalg.cholesky(a)
@@ -130,12 +140,7 @@ def _hermitian_eigh_loss(module, x):
 @pytest.mark.parametrize("loss", [_hermitian_cholesky_loss, _hermitian_eigh_loss], ids=["cholesky", "eigh"])
 def test_hermitian_factorizations_equal_pytorchs(torch, loss):
     values = matrices((2, 4, 4), True)
-    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
-    y, ty = loss(tinynn, ours), loss(torch, theirs)
-    np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-12)
-    y.backward()
-    ty.backward()
-    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-10)
+    assert_loss_and_gradient_equal_pytorchs(torch, loss, values, atol=1e-10)
     assert gradcheck(lambda x: loss(tinynn, x), [tinynn.tensor(values, requires_grad=True)])
     assert gradgradcheck(lambda x: loss(tinynn, x), [tinynn.tensor(values[0], requires_grad=True)])
 
@@ -162,12 +167,7 @@ def test_complex_qr_equals_pytorchs(torch, shape):
         return (q.abs() ** 2 * weights_q).sum() + (r * weights_r).real.sum() + (r.abs() ** 3).sum()
 
     values = matrices(shape, True)
-    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
-    y, ty = loss(tinynn, ours), loss(torch, theirs)
-    np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-12)
-    y.backward()
-    ty.backward()
-    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-11)
+    assert_loss_and_gradient_equal_pytorchs(torch, loss, values, atol=1e-11)
     assert gradcheck(lambda x: loss(tinynn, x), [tinynn.tensor(values, requires_grad=True)])
     assert gradgradcheck(lambda x: tinynn.linalg.qr(x).R, [tinynn.tensor(values, requires_grad=True)])
 
@@ -181,12 +181,7 @@ def test_complex_svd_equals_pytorchs_and_refuses_phase_dependent_losses(torch):
 
     for shape in [(2, 5, 3), (3, 3), (3, 5)]:
         values = matrices(shape, True)
-        ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
-        y, ty = loss(tinynn, ours), loss(torch, theirs)
-        np.testing.assert_allclose(y.item(), ty.item(), rtol=1e-12)
-        y.backward()
-        ty.backward()
-        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-11)
+        assert_loss_and_gradient_equal_pytorchs(torch, loss, values, atol=1e-11)
         assert gradcheck(lambda x: loss(tinynn, x), [tinynn.tensor(values, requires_grad=True)])
     assert tinynn.linalg.svd(tinynn.tensor(values)).S.dtype == np.float64
     u, _, _ = tinynn.linalg.svd(tinynn.tensor(values, requires_grad=True), full_matrices=False)

@@ -4,7 +4,6 @@ gradients of the whole batch on one process, and its ranks stay equal through tr
 import datetime
 import multiprocessing
 import os
-import socket
 import sys
 import traceback
 
@@ -13,15 +12,10 @@ import pytest
 
 import tinynn
 from tinynn import distributed
+from tinynn.distributed import transport
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked worker processes")
 TIMEOUT = datetime.timedelta(seconds=60)
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _worker(scenario, rank, world_size, port, results):
@@ -40,7 +34,7 @@ def _worker(scenario, rank, world_size, port, results):
 def run_job(scenario, world_size=2):
     """{rank: scenario(rank, world_size)} from ``world_size`` forked processes."""
     context = multiprocessing.get_context("fork")
-    results, port = context.Queue(), _free_port()
+    results, port = context.Queue(), transport.free_port()
     workers = [context.Process(target=_worker, args=(scenario, rank, world_size, port, results))
                for rank in range(world_size)]
     for worker in workers:
@@ -189,7 +183,7 @@ def test_misuse_is_named(monkeypatch):
 
 def test_a_job_of_one_and_the_environment_rendezvous(monkeypatch):
     monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
-    monkeypatch.setenv("MASTER_PORT", str(_free_port()))
+    monkeypatch.setenv("MASTER_PORT", str(transport.free_port()))
     monkeypatch.setenv("WORLD_SIZE", "1")
     monkeypatch.setenv("RANK", "0")
     distributed.init_process_group()

@@ -35,11 +35,6 @@ def _norm(name, norm):
     return norm
 
 
-def _swapped(norm):
-    """hfft is irfft of the conjugate with the scalings exchanged ("ortho" stays)."""
-    return {"backward": "forward", "forward": "backward", "ortho": "ortho"}[norm]
-
-
 def _check_input(name, input):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(input).__name__}")
@@ -182,28 +177,28 @@ def irfftn(input, s=None, dim=None, norm=None):
 def hfft(input, n=None, dim=-1, norm=None):
     """The (real) DFT of a Hermitian-symmetric signal of length n given by its first half:
     irfft of the conjugate with the scalings exchanged."""
-    return _c2r("hfft", _conjugated("hfft", input), n, dim, _swapped(_norm("hfft", norm)))
+    return _c2r("hfft", _conjugated("hfft", input), n, dim, fft_ops.DUAL_NORM[_norm("hfft", norm)])
 
 
 def ihfft(input, n=None, dim=-1, norm=None):
     """The inverse of hfft: the conjugate of rfft with the scalings exchanged (n // 2 + 1 bins)."""
-    return _r2c("ihfft", input, n, dim, _swapped(_norm("ihfft", norm))).conj()
+    return _r2c("ihfft", input, n, dim, fft_ops.DUAL_NORM[_norm("ihfft", norm)]).conj()
 
 
 def hfft2(input, s=None, dim=(-2, -1), norm=None):
-    return _c2r("hfft2", _conjugated("hfft2", input), s, dim, _swapped(_norm("hfft2", norm)))
+    return _c2r("hfft2", _conjugated("hfft2", input), s, dim, fft_ops.DUAL_NORM[_norm("hfft2", norm)])
 
 
 def ihfft2(input, s=None, dim=(-2, -1), norm=None):
-    return _r2c("ihfft2", input, s, dim, _swapped(_norm("ihfft2", norm))).conj()
+    return _r2c("ihfft2", input, s, dim, fft_ops.DUAL_NORM[_norm("ihfft2", norm)]).conj()
 
 
 def hfftn(input, s=None, dim=None, norm=None):
-    return _c2r("hfftn", _conjugated("hfftn", input), s, dim, _swapped(_norm("hfftn", norm)))
+    return _c2r("hfftn", _conjugated("hfftn", input), s, dim, fft_ops.DUAL_NORM[_norm("hfftn", norm)])
 
 
 def ihfftn(input, s=None, dim=None, norm=None):
-    return _r2c("ihfftn", input, s, dim, _swapped(_norm("ihfftn", norm))).conj()
+    return _r2c("ihfftn", input, s, dim, fft_ops.DUAL_NORM[_norm("ihfftn", norm)]).conj()
 
 
 def _conjugated(name, input):

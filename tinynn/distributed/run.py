@@ -5,16 +5,11 @@ MASTER_ADDR, MASTER_PORT (a free port), WORLD_SIZE, RANK, LOCAL_RANK and LOCAL_W
 stopped and its exit status is the launcher's."""
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
 
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tinynn.distributed import transport
 
 
 def main(argv=None):
@@ -25,7 +20,7 @@ def main(argv=None):
     options = parser.parse_args(argv)
     if options.nproc_per_node < 1:
         parser.error(f"--nproc-per-node must be at least 1, got {options.nproc_per_node}")
-    port, count = _free_port(), options.nproc_per_node
+    port, count = transport.free_port(), options.nproc_per_node
     processes = []
     for rank in range(count):
         environment = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(count),

@@ -9,6 +9,13 @@ import time
 _LENGTH = struct.Struct("!Q")
 
 
+def free_port(host="127.0.0.1"):
+    """A port no process listens on now, for a job's rank 0 (a launcher's MASTER_PORT)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
 def send(connection, value):
     payload = pickle.dumps(value, protocol=5)
     connection.sendall(_LENGTH.pack(len(payload)))

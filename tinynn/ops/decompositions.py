@@ -43,11 +43,22 @@ def _diag_embed(xp, vectors):
     return vectors[..., None] * xp.eye(vectors.shape[-1], dtype=vectors.dtype)
 
 
+def _array(value):
+    """A Tensor's array (under create_graph), or the array itself (an ndarray's .data is its buffer)."""
+    return value.data if hasattr(value, "grad_fn") else value
+
+
+def _diagonal(matrices):
+    """The diagonals (..., k) of matrices (..., k, k), as an array: for checks, not recorded."""
+    data = _array(matrices)
+    return Function.xp(data).diagonal(data, axis1=-2, axis2=-1)
+
+
 def _is_unused(gradient):
     """A factor's gradient that is all zero and not itself part of a graph (an unused output)."""
     if getattr(gradient, "requires_grad", False):
         return False
-    data = gradient.data if hasattr(gradient, "grad_fn") else gradient  # a Tensor's array (an ndarray's .data is its buffer)
+    data = _array(gradient)
     return not bool(backend.get_array_module(data).any(data))
 
 
@@ -159,7 +170,7 @@ class QR(_Factorization):
         xp = self.xp(gq)
         n = gr @ _adjoint(r) - _adjoint(q) @ gq
         upper = xp.triu(n, 1)
-        eye = Function.xp(r.data if hasattr(r, "grad_fn") else r).eye(n.shape[-1], dtype=r.dtype)
+        eye = xp.eye(n.shape[-1], dtype=r.dtype)
         mirrored = upper + _adjoint(upper) + 0.5 * (n + conj(n)) * eye
         return _times_inverse(gq + q @ mirrored, _adjoint(r))
 
@@ -249,8 +260,7 @@ class GeneralEigen(_Factorization):
 def _check_phase_free(name, x):
     """Refuse a loss that depends on the phases of complex eigenvectors (X = V^H dL/dV): only Im diag X
     would move with them."""
-    data = x.data if hasattr(x, "grad_fn") else x
-    diagonal = Function.xp(data).diagonal(data, axis1=-2, axis2=-1)
+    diagonal = _diagonal(x)
     if float(abs(diagonal.imag).max()) > 1e-2 * (1 + float(abs(diagonal).max())):
         raise RuntimeError(f"{name} backward: the eigenvectors are determined only up to a phase e^{{i phi}}, and "
                            f"the loss depends on it, so it has no gradient (use |v|, or v v^H)")
@@ -320,19 +330,14 @@ class SVD(_Factorization):
     @staticmethod
     def _phase_term(xp, uh_gu, vh_gv, s):
         """diag(i Im(U^H dL/dU)_jj / S_j), after checking that the loss is blind to each pair's phase."""
-        def imaginary_diagonal(x):
-            diagonal = Function.xp(x.data if hasattr(x, "grad_fn") else x).diagonal(
-                x.data if hasattr(x, "grad_fn") else x, axis1=-2, axis2=-1)
-            return diagonal.imag
-        from_u = imaginary_diagonal(uh_gu) if uh_gu is not None else 0
-        from_v = imaginary_diagonal(vh_gv) if vh_gv is not None else 0
+        from_u = _diagonal(uh_gu).imag if uh_gu is not None else 0
+        from_v = _diagonal(vh_gv).imag if vh_gv is not None else 0
         if float(abs(from_u + from_v).max()) > 1e-2 * (1 + float(abs(from_u).max() if uh_gu is not None else 0)):
             raise RuntimeError("svd backward: the singular vectors are determined only up to a phase e^{i phi} per "
                                "pair, and the loss depends on it, so it has no gradient (use |u|, or U diag(S) V^H)")
         if uh_gu is None:
             return 0
-        eye = Function.xp(s.data if hasattr(s, "grad_fn") else s).eye(s.shape[-1])
-        return 0.5 * (uh_gu - conj(uh_gu)) * eye / s[..., None, :]
+        return 0.5 * (uh_gu - conj(uh_gu)) * xp.eye(s.shape[-1]) / s[..., None, :]
 
 
 class PseudoInverse(Function):

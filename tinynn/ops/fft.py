@@ -21,7 +21,8 @@ so its gradient is its adjoint (ops/complex.py: dL/dx = A^H dL/dy):
 from ..autograd import Function
 
 NORMS = ("backward", "forward", "ortho")
-_DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+# The scaling of a transform's adjoint, and of hfft's inner irfft: "backward" and "forward" exchanged
+DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 
 class FFT(Function):
@@ -39,7 +40,7 @@ class FFT(Function):
 
     def backward(self, gy):
         adjoint = self.xp(gy).fft.fftn if self.inverse else self.xp(gy).fft.ifftn
-        return (adjoint(gy, axes=self.axes, norm=_DUAL[self.norm]),)
+        return (adjoint(gy, axes=self.axes, norm=DUAL_NORM[self.norm]),)
 
 
 class RFFT(Function):
@@ -61,7 +62,7 @@ class RFFT(Function):
         kept = [slice(None)] * gy.ndim
         kept[self.axes[-1]] = slice(0, gy.shape[self.axes[-1]])
         full[tuple(kept)] = gy
-        return (xp.fft.ifftn(full, axes=self.axes, norm=_DUAL[self.norm]).real.copy(),)
+        return (xp.fft.ifftn(full, axes=self.axes, norm=DUAL_NORM[self.norm]).real.copy(),)
 
 
 class IRFFT(Function):
@@ -78,7 +79,7 @@ class IRFFT(Function):
         return self.xp(x).fft.irfftn(x, s=sizes, axes=self.axes, norm=self.norm)
 
     def backward(self, gy):
-        gx = self.xp(gy).fft.rfftn(gy, axes=self.axes, norm=_DUAL[self.norm])
+        gx = self.xp(gy).fft.rfftn(gy, axes=self.axes, norm=DUAL_NORM[self.norm])
         doubled = [slice(None)] * gx.ndim
         doubled[self.axes[-1]] = slice(1, (self.length + 1) // 2)
         gx[tuple(doubled)] *= 2

@@ -243,14 +243,16 @@ def test_the_launcher_starts_a_job(tmp_path):
         "distributed.init_process_group()\n"
         "x = tinynn.tensor([float(distributed.get_rank() + 1)])\n"
         "distributed.all_reduce(x)\n"
-        "print(f\"rank {os.environ['RANK']} of {os.environ['WORLD_SIZE']} (local {os.environ['LOCAL_RANK']}): \""
-        "      f\"{x.item():g}\", flush=True)\n"
+        "import sys\n"  # one write per line: the two processes share the pipe, and print writes the newline apart
+        "sys.stdout.write(f\"rank {os.environ['RANK']} of {os.environ['WORLD_SIZE']} (local {os.environ['LOCAL_RANK']}): \""
+        "                 f\"{x.item():g}\\n\")\n"
+        "sys.stdout.flush()\n"
         "distributed.destroy_process_group()\n")
     done = subprocess.run([sys.executable, "-m", "tinynn.distributed.run", "--nproc-per-node", "2", str(script)],
                           capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
     assert done.returncode == 0, done.stderr
-    assert sorted(done.stdout.split("\n")[:2]) == ["rank 0 of 2 (local 0): 3", "rank 1 of 2 (local 1): 3"]
+    assert sorted(done.stdout.splitlines()) == ["rank 0 of 2 (local 0): 3", "rank 1 of 2 (local 1): 3"]
     failing = tmp_path / "fails.py"
     failing.write_text("import os, sys, time\nif os.environ['RANK'] == '1':\n    sys.exit(3)\ntime.sleep(60)\n")
     done = subprocess.run([sys.executable, "-m", "tinynn.distributed.run", "--nproc-per-node", "2", str(failing)],

@@ -114,14 +114,14 @@ def inv_ex(A, *, check_errors=False):
     """(A^-1, info) as ``inv``, without raising for a singular matrix: its info is the 1-based index
     of LU's first zero pivot (0 for the invertible ones) and its inverse is NaN. ``check_errors``:
     raise as ``inv`` does."""
-    _square(A, "inv_ex")
+    _square(A, "inv_ex", complex_ok=True)
     return InvExResult(*_with_info(A, inv, check_errors))
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):
     """(X, info) as ``solve``, without raising for a singular A: its info is as ``inv_ex``'s and its
     solution is NaN."""
-    _square(A, "solve_ex")
+    _square(A, "solve_ex", complex_ok=True)
     return SolveExResult(*_with_info(A, lambda a: solve(a, B, left=left), check_errors, vector_result=B.ndim == 1))
 
 
@@ -144,7 +144,7 @@ def _with_info(A, function, check_errors, vector_result=False):
 def cholesky_ex(A, *, upper=False, check_errors=False):
     """(L, info) as ``cholesky``, without raising for a matrix that is not positive definite: its
     info is the order of the first leading minor that is not (0 for the others) and its L is NaN."""
-    _square(A, "cholesky_ex")
+    _square(A, "cholesky_ex", complex_ok=True)
     xp = backend.get_array_module(A.data)
     try:
         return CholeskyExResult(cholesky(A, upper=upper), _constant(xp.zeros(A.shape[:-2], dtype=np.int32)))
@@ -158,21 +158,22 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
 
 
 def _first_indefinite_minor(xp, a):
-    """The order (1-based) of the first leading minor of each symmetric matrix (..., n, n) (its
-    lower triangle read) that is not positive definite, 0 if none: the column-by-column Cholesky
-    factorization, whose j-th pivot a_jj - sum_k<j l_jk^2 is the ratio of the j-th and (j-1)-th
-    leading minors, stops at the first pivot that is not positive."""
+    """The order (1-based) of the first leading minor of each symmetric (Hermitian) matrix
+    (..., n, n) (its lower triangle read) that is not positive definite, 0 if none: the
+    column-by-column Cholesky factorization, whose j-th pivot a_jj - sum_k<j |l_jk|^2 is the ratio
+    of the j-th and (j-1)-th leading minors, stops at the first pivot that is not positive."""
     n = a.shape[-1]
-    work = a.reshape((math.prod(a.shape[:-2]), n, n)).astype(np.float64)
+    work = a.reshape((math.prod(a.shape[:-2]), n, n)).astype(np.complex128 if a.dtype.kind == "c" else np.float64)
     lower = xp.zeros_like(work)
     info = xp.zeros(work.shape[0], dtype=np.int32)
     for j in range(n):
-        pivot = work[:, j, j] - (lower[:, j, :j] ** 2).sum(-1)
+        row = lower[:, j, :j]
+        pivot = work[:, j, j].real - (row.real ** 2 + row.imag ** 2).sum(-1)
         fails = (info == 0) & ~(pivot > 0)
         info[fails] = j + 1
         root = xp.sqrt(xp.where(pivot > 0, pivot, 1.0))
         lower[:, j, j] = root
-        lower[:, j + 1:, j] = (work[:, j + 1:, j] - (lower[:, j + 1:, :j] @ lower[:, j, :j, None])[..., 0]) / root[:, None]
+        lower[:, j + 1:, j] = (work[:, j + 1:, j] - (lower[:, j + 1:, :j] @ row.conj()[..., None])[..., 0]) / root[:, None]
     return info.reshape(a.shape[:-2])
 
 
@@ -182,7 +183,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
     above it; pivots (..., min(m, n)) int32, 1-based: row i was swapped with row pivots[i] - 1, in
     order) and info, the 1-based index of U's first zero on the diagonal (0 if none). LU is
     differentiable. ``pivot=False`` keeps the rows in place (A's leading minors must not vanish)."""
-    _matrices(A, "lu_factor_ex")
+    _matrices(A, "lu_factor_ex", complex_ok=True)
     op = LUFactor(pivot)
     lu = op(A)
     xp = backend.get_array_module(A.data)
@@ -243,7 +244,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
 def lu_factor(A, *, pivot=True):
     """(LU, pivots) as ``lu_factor_ex``; a zero on U's diagonal (which ``lu_solve`` would divide by)
     is a ValueError naming it (``lu_factor_ex`` and ``lu`` take singular matrices)."""
-    _matrices(A, "lu_factor")
+    _matrices(A, "lu_factor", complex_ok=True)
     lu, pivots, info = lu_factor_ex(A, pivot=pivot)
     if bool((info.data > 0).any()):
         first = int(info.data.max() if info.ndim == 0 else info.data[info.data > 0][0]) - 1
@@ -255,7 +256,7 @@ def lu_factor(A, *, pivot=True):
 def lu(A, *, pivot=True):
     """(P, L, U) with A = P L U: P (..., m, m) a permutation, L (..., m, k) unit lower triangular,
     U (..., k, n) upper triangular, k = min(m, n); L and U differentiable."""
-    _matrices(A, "lu")
+    _matrices(A, "lu", complex_ok=True)
     packed, pivots, _ = lu_factor_ex(A, pivot=pivot)
     return LUResult(*_unpacked(packed, pivots))
 
@@ -271,9 +272,9 @@ def _unpacked(packed, pivots):
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
-    """X with A X = B (``left``) or X A = B, or with A^T in A's place (``adjoint``), for A = P L U
+    """X with A X = B (``left``) or X A = B, or with A^H in A's place (``adjoint``), for A = P L U
     given as ``lu_factor`` gives it (square, (..., n, n)); differentiable in LU and B."""
-    _square(LU, "lu_solve")
+    _square(LU, "lu_solve", complex_ok=True)
     n = LU.shape[-1]
     if B.ndim < 2 or B.shape[-2 if left else -1] != n:
         raise ValueError(f"lu_solve: LU of shape {LU.shape} and B of shape {B.shape} do not fit (B needs {n} "
@@ -281,14 +282,14 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     if pivots.shape != LU.shape[:-1] or pivots.dtype.kind not in "iu":
         raise ValueError(f"lu_solve: pivots must be integers of shape {LU.shape[:-1]}, got {pivots.dtype} {pivots.shape}")
     permutation, lower, upper = _unpacked(LU, pivots)
-    rhs = B if left else B.mT
+    rhs = B if left else B.mH  # X A = B is A^H X^H = B^H; X A^H = B is A X^H = B^H
     if left != adjoint:  # A X = B: X = U^-1 L^-1 P^T B
         solution = solve_triangular(upper, solve_triangular(lower, permutation.mT @ rhs, upper=False,
                                                             unitriangular=True), upper=True)
-    else:  # A^T X = B: X = P L^-T U^-T B
-        solution = permutation @ solve_triangular(lower.mT, solve_triangular(upper.mT, rhs, upper=False),
+    else:  # A^H X = B: X = P L^-H U^-H B
+        solution = permutation @ solve_triangular(lower.mH, solve_triangular(upper.mH, rhs, upper=False),
                                                   upper=True, unitriangular=True)
-    return solution if left else solution.mT
+    return solution if left else solution.mH
 
 
 def vander(x, *, N=None):
@@ -403,10 +404,10 @@ def matrix_exp(A):
 
 
 def householder_product(A, tau):
-    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T, where v_i is column i of A
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column i of A
     (m, n) below its diagonal with a 1 on it (LAPACK's orgqr, as torch.linalg.householder_product);
     differentiable in A and tau, one reflector applied at a time."""
-    _matrices(A, "householder_product")
+    _matrices(A, "householder_product", complex_ok=True)
     m, n = A.shape[-2:]
     k = tau.shape[-1]
     if k > n or n > m:
@@ -419,7 +420,7 @@ def householder_product(A, tau):
     q = Tensor._from_op(xp.broadcast_to(xp.eye(m, dtype=A.dtype), A.shape[:-2] + (m, m)).copy(), False)
     for i in range(k):
         v = reflectors[..., :, i:i + 1]
-        q = q - (q @ v) * tau[..., i:i + 1].unsqueeze(-1) @ v.mT
+        q = q - (q @ v) * tau[..., i:i + 1].unsqueeze(-1) @ v.mH
     return q[..., :, :n]
 
 
@@ -495,15 +496,15 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """The Moore-Penrose pseudo-inverse (..., n, m): singular values at or below
     max(atol, rtol * the largest) count as zero (rtol defaults to max(m, n) * eps, or 0 when only
     atol is given); ``hermitian`` uses the symmetric eigendecomposition (the lower triangle)."""
-    _matrices(A, "pinv")
+    _matrices(A, "pinv", complex_ok=True)
     if hermitian:
-        _square(A, "pinv")
+        _square(A, "pinv", complex_ok=True)
     return PseudoInverse(atol, rtol, hermitian)(A)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """The number of singular values above the threshold of ``pinv`` (an int64 tensor, batched)."""
-    _matrices(A, "matrix_rank")
+    _matrices(A, "matrix_rank", complex_ok=True)
     xp = backend.get_array_module(A.data)
     if hermitian:
         values = xp.abs(xp.linalg.eigvalsh(A.data))
@@ -523,7 +524,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     (squared column norms of A X - B) for all but "gelsy" when m > n and A has full rank. The
     solution is pinv(A) B with singular values below ``rcond`` times the largest dropped, and
     differentiable in A and B."""
-    _matrices(A, "lstsq")
+    _matrices(A, "lstsq", complex_ok=True)
     if driver not in (None, "gelsy", "gels", "gelsd", "gelss"):
         raise ValueError(f"lstsq: driver must be 'gelsy', 'gels', 'gelsd' or 'gelss', got {driver!r}")
     if B.ndim < 1 or B.shape[-2 if B.ndim > 1 else 0] != A.shape[-2]:
@@ -534,11 +535,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
     solution = pinv(A, rtol=rcond) @ rhs
     m, n = A.shape[-2:]
     xp = backend.get_array_module(A.data)
-    empty = Tensor._from_op(xp.zeros(0, A.dtype), False)
+    empty = Tensor._from_op(xp.zeros(0, np.finfo(A.dtype).dtype), False)  # real, also for complex A
     ranks = matrix_rank(A, rtol=rcond)
     rank = ranks if driver != "gels" else Tensor._from_op(xp.zeros(0, np.int64), False)
     full_rank = m > n and bool((ranks.data == n).all())
-    residuals = ((A @ solution - rhs) ** 2).sum(-2) if driver != "gelsy" and full_rank else empty
+    residuals = ((A @ solution - rhs).abs() ** 2).sum(-2) if driver != "gelsy" and full_rank else empty
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
     return LstsqResult(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
 
@@ -546,7 +547,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (``left``) or X A = B, reading only the upper or lower triangle of A (its
     diagonal taken as ones with ``unitriangular``); the gradient of A is triangular too."""
-    _square(A, "solve_triangular")
+    _square(A, "solve_triangular", complex_ok=True)
     triangle = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
     if unitriangular:
         triangle = triangle + Tensor._from_op(backend.get_array_module(A.data).eye(A.shape[-1], dtype=A.dtype), False)
@@ -557,7 +558,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 
 def matrix_power(A, n):
     """A^n for an integer n by repeated squaring (n = 0: the identity; n < 0: (A^-1)^|n|)."""
-    _square(A, "matrix_power")
+    _square(A, "matrix_power", complex_ok=True)
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"matrix_power: n must be an int, got {type(n).__name__}")
     base, n = (inv(A), -int(n)) if n < 0 else (A, int(n))
@@ -626,12 +627,12 @@ def cond(A, p=None):
     """The condition number ||A|| ||A^-1||: for p None or 2 the ratio of the largest to the smallest
     singular value (any shape), -2 its inverse; 'fro', 'nuc', 1, -1, inf, -inf by those norms of A
     and inv(A) (square A; inf for a singular one)."""
-    _matrices(A, "cond")
+    _matrices(A, "cond", complex_ok=True)
     if p in (None, 2, -2):
         values = svdvals(A)
         ratio = values[..., 0] / values[..., -1]
         return ratio if p != -2 else 1 / ratio
-    _square(A, "cond")
+    _square(A, "cond", complex_ok=True)
     if p == "nuc":  # sum(S) sum(1/S), from the singular values as PyTorch does
         values = svdvals(A)
         return values.sum(-1) * (1 / values).sum(-1)

@@ -341,13 +341,15 @@ class SVD(_Factorization):
 
 
 class PseudoInverse(Function):
-    """A^+ (..., n, m) of A (..., m, n): V diag(1/S) U^T over the singular values above
-    ``max(atol, rtol * largest)`` (eigenvalues by absolute value for ``hermitian`` A).
+    """A^+ (..., n, m) of A (..., m, n): V diag(1/S) U^H over the singular values above
+    ``max(atol, rtol * largest)`` (eigenvalues by absolute value for ``hermitian`` A: V diag(1/w) V^H).
 
     Backward (Golub and Pereyra, 1973), exact where the rank is the same nearby: with P = A^+,
-        dL/dA = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A),    G = dL/dP.
+        dL/dA = -P^H G P^H + (I - A P) G^H P P^H + P^H P G^H (I - P A),    G = dL/dP
+    (H the conjugate transpose; for real A the transpose).
     """
 
+    supports_complex = True
     graph_saved = {"a": 0, "p": "output"}
 
     def __init__(self, atol=None, rtol=None, hermitian=False):
@@ -359,22 +361,22 @@ class PseudoInverse(Function):
         if self.hermitian:
             w, v = _checked(xp, xp.linalg.eigh, "pinv", a)
             kept = xp.abs(w) > cutoff(xp, xp.abs(w).max(-1, keepdims=True), a.shape, self.atol, self.rtol)
-            self.p = (v * xp.where(kept, 1 / xp.where(kept, w, 1), 0)[..., None, :]) @ _transposed(v)
+            self.p = (v * xp.where(kept, 1 / xp.where(kept, w, 1), 0)[..., None, :]) @ _adjoint(v)
         else:
             u, s, vh = _checked(xp, lambda matrix: xp.linalg.svd(matrix, full_matrices=False), "pinv", a)
             kept = s > cutoff(xp, s[..., :1], a.shape, self.atol, self.rtol)
-            self.p = (_transposed(vh) * xp.where(kept, 1 / xp.where(kept, s, 1), 0)[..., None, :]) @ _transposed(u)
+            self.p = (_adjoint(vh) * xp.where(kept, 1 / xp.where(kept, s, 1), 0)[..., None, :]) @ _adjoint(u)
         self.p = self.p.astype(a.dtype, copy=False)
         return self.p
 
     def backward(self, gy):
         xp = self.xp(gy)
-        a, p, gt = self.a, self.p, _transposed(gy)
+        a, p, gh = self.a, self.p, _adjoint(gy)
         m, n = a.shape[-2], a.shape[-1]
-        pt = _transposed(p)
+        ph = _adjoint(p)
         rows_rest = xp.eye(m, dtype=gy.dtype) - a @ p
         columns_rest = xp.eye(n, dtype=gy.dtype) - p @ a
-        return (-(pt @ gy @ pt) + rows_rest @ gt @ (p @ pt) + (pt @ p) @ gt @ columns_rest,)
+        return (-(ph @ gy @ ph) + rows_rest @ gh @ (p @ ph) + (ph @ p) @ gh @ columns_rest,)
 
 
 def cutoff(xp, largest, shape, atol, rtol):

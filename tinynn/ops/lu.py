@@ -22,8 +22,16 @@ from .linalg import solve_with
 PANEL_WIDTH = 16  # narrower panels are factored column by column (fewer Python calls than recursing)
 
 
-def _transposed(matrix):
-    return matrix.swapaxes(-1, -2)
+def _adjoint(matrix):
+    """The conjugate transpose (the transpose of a real matrix)."""
+    transposed = matrix.swapaxes(-1, -2)
+    return transposed.conj() if transposed.dtype.kind == "c" else transposed
+
+
+def _pivot_size(xp, column):
+    """The size by which a column's pivot is chosen: |x|, or |Re x| + |Im x| for complex x, as
+    LAPACK's i?amax measures it (so the pivots are LAPACK's)."""
+    return xp.abs(column.real) + xp.abs(column.imag) if column.dtype.kind == "c" else xp.abs(column)
 
 
 def _rows_taken(xp, block, order):
@@ -60,7 +68,7 @@ def _factor_panel(xp, lu, pivot):
     order = xp.broadcast_to(xp.arange(m), (batch, m)).copy()
     for j in range(min(m, w)):
         if pivot:
-            largest = j + xp.argmax(xp.abs(lu[:, j:, j]), axis=1)
+            largest = j + xp.argmax(_pivot_size(xp, lu[:, j:, j]), axis=1)
             kept_row, kept_index = lu[:, j].copy(), order[:, j].copy()
             lu[:, j], order[:, j] = lu[rows, largest], order[rows, largest]
             lu[rows, largest], order[rows, largest] = kept_row, kept_index
@@ -131,13 +139,15 @@ class LUFactor(Function):
 
     Backward (PyTorch's linalg_lu_backward, applied to gL = tril(dL/dLU, -1) and gU = triu(dL/dLU)):
     for square A, from dA = P (dL U + L dU), where L^-1 dL is strictly lower and dU U^-1 upper,
-        dL/dA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T.
+        dL/dA = P L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H.
     Wide (m < n), U = [U1 | U2] with U2 = L^-1 P^T A2: the square formula for A1 with gU1 and
-    gL - L^-T gU2 U2^T, and dL/dA2 = P L^-T gU2.
+    gL - L^-H gU2 U2^H, and dL/dA2 = P L^-H gU2.
     Tall (m > n), L = [L1; L2] with L2 = (P^T A)_2 U^-1: the square formula for the top rows
-    with gL1 and gU - L2^T gL2 U^-T, and gL2 U^-T for the bottom rows.
+    with gL1 and gU - L2^H gL2 U^-H, and gL2 U^-H for the bottom rows.
+    (H is the conjugate transpose, the transpose for real A.)
     """
 
+    supports_complex = True
     graph_saved = {"lu": "output"}
 
     def __init__(self, pivot=True):
@@ -160,21 +170,21 @@ class LUFactor(Function):
             return (permutation @ _square_backward(xp, lower, upper, g_lower, g_upper),)
         if m < n:
             upper1, upper2, g_upper1, g_upper2 = upper[..., :k], upper[..., k:], g_upper[..., :k], g_upper[..., k:]
-            through_lower = solve_with(_transposed(lower), g_upper2)  # L^-T gU2
-            g_a1 = _square_backward(xp, lower, upper1, g_lower - through_lower @ _transposed(upper2), g_upper1)
+            through_lower = solve_with(_adjoint(lower), g_upper2)  # L^-H gU2
+            g_a1 = _square_backward(xp, lower, upper1, g_lower - through_lower @ _adjoint(upper2), g_upper1)
             return (permutation @ xp.concatenate([g_a1, through_lower], axis=-1),)
         lower1, lower2, g_lower1, g_lower2 = lower[..., :k, :], lower[..., k:, :], g_lower[..., :k, :], g_lower[..., k:, :]
-        g_rows2 = _times_inverse_transposed(g_lower2, upper)  # gL2 U^-T
-        g_rows1 = _square_backward(xp, lower1, upper, g_lower1, g_upper - _transposed(lower2) @ g_rows2)
+        g_rows2 = _times_inverse_adjoint(g_lower2, upper)  # gL2 U^-H
+        g_rows1 = _square_backward(xp, lower1, upper, g_lower1, g_upper - _adjoint(lower2) @ g_rows2)
         return (permutation @ xp.concatenate([g_rows1, g_rows2], axis=-2),)
 
 
-def _times_inverse_transposed(y, upper):
-    """Y U^-T (solving X U^T = Y as U X^T = Y^T)."""
-    return _transposed(solve_with(upper, _transposed(y)))
+def _times_inverse_adjoint(y, upper):
+    """Y U^-H (solving X U^H = Y as U X^H = Y^H)."""
+    return _adjoint(solve_with(upper, _adjoint(y)))
 
 
 def _square_backward(xp, lower, upper, g_lower, g_upper):
-    """L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T for square L and U."""
-    middle = xp.tril(_transposed(lower) @ g_lower, -1) + xp.triu(g_upper @ _transposed(upper))
-    return _times_inverse_transposed(solve_with(_transposed(lower), middle), upper)
+    """L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H for square L and U."""
+    middle = xp.tril(_adjoint(lower) @ g_lower, -1) + xp.triu(g_upper @ _adjoint(upper))
+    return _times_inverse_adjoint(solve_with(_adjoint(lower), middle), upper)

@@ -83,6 +83,8 @@ COMPLEX_CASES = {
     "inv": lambda m, a, b: m.linalg.inv(a),
     "det": lambda m, a, b: m.linalg.det(a),
     "slogdet": lambda m, a, b: m.linalg.slogdet(a)[1],
+    "slogdet sign": lambda m, a, b: m.linalg.slogdet(a)[0],
+    "logdet": lambda m, a, b: m.logdet(a),
     "solve": lambda m, a, b: m.linalg.solve(a, b),
     "solve on the right": lambda m, a, b: m.linalg.solve(a, b.mT.resolve_conj() if hasattr(b, "resolve_conj") else b.mT,
                                                          left=False),
@@ -112,8 +114,7 @@ def test_complex_matrix_gradients_match_finite_differences(name):
     inputs = [tinynn.tensor(matrices((2, 3, 3), True), requires_grad=True),
               tinynn.tensor(matrices((2, 3, 2), True), requires_grad=True)]
     assert gradcheck(lambda a, b: function(tinynn, a, b), inputs)
-    if name != "slogdet":  # its sign is a constant
-        assert gradgradcheck(lambda a, b: function(tinynn, a, b), inputs)
+    assert gradgradcheck(lambda a, b: function(tinynn, a, b), inputs)
 
 
 def assert_loss_and_gradient_equal_pytorchs(torch, loss, values, atol):
@@ -203,3 +204,12 @@ def test_conjugate_transposes_and_vecdot_equal_pytorchs(torch):
                                torch.linalg.vecdot(theirs, theirs * 2j).numpy(), rtol=1e-14)
     u, s, v = ours.svd()
     np.testing.assert_allclose(((u * s[None]) @ v.mH).numpy(), values, atol=1e-12)
+
+
+def test_singular_complex_matrices_have_sign_zero_and_logdet_minus_infinity(torch):
+    singular = np.array([[1 + 1j, 2 - 1j], [2 + 2j, 4 - 2j]])  # row 1 = 2 row 0
+    sign, logabsdet = tinynn.linalg.slogdet(tinynn.tensor(singular))
+    reference = torch.linalg.slogdet(torch.tensor(singular))
+    assert sign.item() == reference.sign.item() == 0 and logabsdet.item() == reference.logabsdet.item() == -np.inf
+    ours, theirs = tinynn.logdet(tinynn.tensor(singular)).item(), torch.logdet(torch.tensor(singular)).item()
+    assert ours.real == theirs.real == -np.inf and np.isnan(ours.imag) and np.isnan(theirs.imag)

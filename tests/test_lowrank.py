@@ -62,6 +62,26 @@ def test_gradient_equals_the_exact_svds(rng):
     gradcheck(top_two, (tinynn.tensor(rng.standard_normal((6, 4)), requires_grad=True),))
 
 
+@pytest.mark.parametrize("shape", [(14, 9), (9, 14)], ids=["tall", "wide"])
+def test_complex_matrices_with_conjugate_transposes(torch, rng, shape):
+    A = low_rank(rng, shape, 3) + 1j * low_rank(rng, shape, 3)  # rank at most 6
+    U, S, V = tinynn.svd_lowrank(tinynn.tensor(A), q=6)
+    assert U.dtype == V.dtype == np.complex128 and S.dtype == np.float64
+    assert_close((U * S.unsqueeze(-2)) @ V.mH, A, rtol=1e-10, atol=1e-10, what="U diag(S) V^H")
+    assert_close(S, torch.linalg.svdvals(torch.tensor(A))[:6], rtol=1e-10, atol=1e-10, what="S")
+    assert_close(tinynn.pca_lowrank(tinynn.tensor(A), q=6)[1], torch.pca_lowrank(torch.tensor(A), q=6)[1], rtol=1e-9,
+                 atol=1e-9, what="PCA S")
+    full_rank = tinynn.tensor(rng.standard_normal((6, 4)) + 1j * rng.standard_normal((6, 4)), requires_grad=True)
+    tinynn.svd_lowrank(full_rank, q=4)[1].sum().backward()
+    u, _, vh = np.linalg.svd(full_rank.detach().numpy(), full_matrices=False)
+    assert_close(full_rank.grad, u @ vh, rtol=1e-8, atol=1e-10, what="d(sum S)/dA = U V^H")
+
+    def singular_values(A):
+        tinynn.manual_seed(0)
+        return tinynn.svd_lowrank(A, q=4)[1]
+    assert gradcheck(singular_values, (tinynn.tensor(full_rank.detach().numpy(), requires_grad=True),))
+
+
 def test_singular_values_equal_torchs(torch, rng):
     A = low_rank(rng, (3, 16, 11), 5)
     ours = tinynn.svd_lowrank(tinynn.tensor(A), q=7, niter=1)[1]
@@ -78,7 +98,7 @@ def test_bad_arguments_are_named():
         tinynn.svd_lowrank(A, q=5)
     with pytest.raises(ValueError, match=r"svd_lowrank: expected A of shape \(..., m, n\), got shape \(4,\)"):
         tinynn.svd_lowrank(tinynn.ones(4))
-    with pytest.raises(TypeError, match="svd_lowrank: expected a floating-point A, got int64"):
+    with pytest.raises(TypeError, match="svd_lowrank: expected a floating-point or complex A, got int64"):
         tinynn.svd_lowrank(tinynn.tensor([[1, 2], [3, 4]]), q=1)
     with pytest.raises(ValueError, match="pca_lowrank: niter must be a non-negative integer, got -1"):
         tinynn.pca_lowrank(A, niter=-1)

@@ -264,13 +264,11 @@ def det(input):
 
 
 def logdet(input):
-    """log det A: NaN for a negative determinant, -inf for a zero one, as PyTorch."""
-    from .linalg import slogdet
+    """log det A: NaN for a negative determinant, -inf for a zero one, as PyTorch; complex A: the
+    principal branch."""
+    from .linalg import log_determinant
 
-    sign, logabsdet = slogdet(input)
-    xp = backend.get_array_module(sign.data)
-    return logabsdet + Tensor._from_op(xp.where(sign.data > 0, 0.0, xp.where(sign.data == 0, -xp.inf, xp.nan))
-                                       .astype(logabsdet.dtype), False)
+    return log_determinant(input)
 
 
 def slogdet(input):
@@ -299,16 +297,16 @@ def matrix_power(input, n):
 
 
 def cholesky_solve(B, L, upper=False):
-    """X with A X = B for A = L L^T given by its Cholesky factor L (..., n, n) (A = U^T U with
-    ``upper``); differentiable in B and L."""
+    """X with A X = B for A = L L^H given by its Cholesky factor L (..., n, n) (A = U^H U with
+    ``upper``; H the conjugate transpose, the transpose for real L); differentiable in B and L."""
     from .linalg import solve_triangular
 
-    lower = L.mT if upper else L
-    return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
+    lower = L.mH if upper else L
+    return solve_triangular(lower.mH, solve_triangular(lower, B, upper=False), upper=True)
 
 
 def cholesky_inverse(L, upper=False):
-    """A^-1 for A = L L^T given by its Cholesky factor L (A = U^T U with ``upper``)."""
+    """A^-1 for A = L L^H given by its Cholesky factor L (A = U^H U with ``upper``)."""
     xp = backend.get_array_module(L.data)
     return cholesky_solve(Tensor._from_op(xp.eye(L.shape[-1], dtype=L.dtype), False), L, upper)
 

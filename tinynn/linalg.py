@@ -12,7 +12,7 @@ import numpy as np
 from . import backend
 from .ops.decompositions import QR, SVD, Cholesky, GeneralEigen, PseudoInverse, SymmetricEigen, cutoff
 from .ops import ldl as ldl_ops
-from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, MatrixExp, Solve
+from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, LogDeterminant, MatrixExp, Solve
 from .ops.lu import LUFactor, lu_factor_values, order_of, permutation_matrix, zero_pivot_info
 from .tensor import Tensor, where
 
@@ -59,11 +59,29 @@ def det(A):
 
 
 def slogdet(A):
-    """(sign, log |det A|); the sign is a constant, the log differentiable."""
+    """(sign, log |det A|): sign = det A / |det A| (+-1 for real A, on the unit circle for complex A;
+    0 for a singular A), both differentiable (a real sign, piecewise constant, as a constant)."""
     _square(A, "slogdet", complex_ok=True)
-    logabsdet = LogAbsDeterminant()(A)
-    sign = backend.get_array_module(A.data).linalg.slogdet(A.data)[0]
-    return SlogdetResult(Tensor._from_op(sign, False), logabsdet)
+    if A.dtype.kind == "c":
+        log_determinant = LogDeterminant()(A)
+        singular = _constant(log_determinant.data.real == -np.inf)
+        return SlogdetResult(where(singular, 0.0, (1j * log_determinant.imag).exp()), log_determinant.real)
+    op = LogAbsDeterminant()
+    logabsdet = op(A)
+    return SlogdetResult(_constant(op.sign), logabsdet)
+
+
+def log_determinant(A):
+    """log det A (``tinynn.logdet``): for real A NaN where det A < 0 and -inf where it is 0; for
+    complex A the principal branch log |det A| + i arg det A (-inf + NaN i where it is 0), as PyTorch."""
+    _square(A, "logdet", complex_ok=True)
+    if A.dtype.kind == "c":
+        log_det = LogDeterminant()(A)
+        return where(_constant(log_det.data.real == -np.inf), complex(-np.inf, np.nan), log_det)
+    sign, logabsdet = slogdet(A)
+    xp = backend.get_array_module(sign.data)
+    return logabsdet + _constant(xp.where(sign.data > 0, 0.0, xp.where(sign.data == 0, -xp.inf, xp.nan))
+                                 .astype(logabsdet.dtype))
 
 
 class SlogdetResult(tuple):
@@ -194,17 +212,19 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
 
 
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
-    """(LD, pivots, info): P A P^T = L D L^T of real symmetric A (..., n, n), its lower triangle read,
+    """(LD, pivots, info): P A P^T = L D L^T of symmetric A (..., n, n), its lower triangle read,
     with Bunch-Kaufman pivoting (LAPACK's sytrf, tinynn/ops/ldl.py): LD packs D (1x1 and 2x2 blocks)
     and L's multipliers below the diagonal, pivots (..., n) int32 as LAPACK's (negative for a 2x2
-    block), info the first 1-based column whose pivot is zero (0 if none). Not differentiable (as
-    PyTorch's); ``hermitian`` is the same for real matrices. Computed on the host, matrix by matrix."""
-    _square(A, "ldl_factor_ex")
+    block), info the first 1-based column whose pivot is zero (0 if none). A complex A is taken as
+    symmetric (A = A^T), or with ``hermitian`` as Hermitian: P A P^T = L D L^H (LAPACK's hetrf), D's
+    diagonal real; for real matrices the two are the same. Not differentiable (as PyTorch's).
+    Computed on the host, matrix by matrix."""
+    _square(A, "ldl_factor_ex", complex_ok=True)
     if A.requires_grad:
         raise RuntimeError("ldl_factor_ex: the LDL factorization has no gradient (nor has PyTorch's); factor "
                            "A.detach(), or use linalg.solve for a differentiable solve")
     matrices = backend.to_device(A.data, backend.CPU).reshape((-1,) + A.shape[-2:])
-    results = [ldl_ops.factor(matrix) for matrix in matrices]
+    results = [ldl_ops.factor(matrix, hermitian) for matrix in matrices]
     n, batch = A.shape[-1], A.shape[:-2]
     ld = np.stack([r[0] for r in results]).reshape(A.shape) if results else np.zeros(A.shape, A.dtype)
     pivots = np.stack([r[1] for r in results]).reshape(batch + (n,)) if results else np.zeros(batch + (n,), np.int32)
@@ -226,11 +246,12 @@ def ldl_factor(A, *, hermitian=False):
 
 
 def ldl_solve(LD, pivots, B, *, hermitian=False):
-    """X with A X = B for B (..., n, k), from ``ldl_factor``'s (LD, pivots) of A (batch axes broadcast);
-    differentiable in B (where PyTorch's is not): dL/dB = A^-1 dL/dX, the same solve."""
+    """X with A X = B for B (..., n, k), from ``ldl_factor``'s (LD, pivots) of A (batch axes broadcast),
+    ``hermitian`` as it was factored; differentiable in B (where PyTorch's is not): dL/dB = A^-H dL/dX.
+    LD and B are taken in their common dtype (a real LD with a complex B: a real symmetric A)."""
     if not all(isinstance(t, Tensor) for t in (LD, pivots, B)):
         raise TypeError("ldl_solve: expected LD, pivots and B as tinynn Tensors")
-    _square(LD, "ldl_solve")
+    _square(LD, "ldl_solve", complex_ok=True)
     if LD.requires_grad:
         raise RuntimeError("ldl_solve: no gradient with respect to LD (the factorization has none); detach it")
     if B.ndim < 2 or B.shape[-2] != LD.shape[-1]:
@@ -238,7 +259,11 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
                          f"{LD.shape[-1]}, k))")
     if pivots.shape != LD.shape[:-1] or pivots.dtype.kind not in "iu":
         raise ValueError(f"ldl_solve: expected int pivots of shape {LD.shape[:-1]}, got {pivots.shape} {pivots.dtype}")
-    return ldl_ops.LdlSolve(LD.data, pivots.data)(B if B.dtype == LD.dtype else B.to(dtype=LD.dtype))
+    if B.dtype.kind not in "fc":
+        raise TypeError(f"ldl_solve: expected a floating-point or complex B, got dtype {B.dtype}")
+    dtype = np.result_type(LD.dtype, B.dtype)
+    return ldl_ops.LdlSolve(LD.data.astype(dtype, copy=False), pivots.data, hermitian)(
+        B if B.dtype == dtype else B.to(dtype=dtype))
 
 
 def lu_factor(A, *, pivot=True):

@@ -2,11 +2,13 @@
 after Halko, Martinsson and Tropp (2009), algorithms 4.4 and 5.1:
 
 1. Q: an orthonormal basis of the range of A, from A R for a Gaussian R (n, q), sharpened by
-   ``niter`` power iterations (Q <- qr(A Q') with Q' = qr(A^T Q)), which make the top singular
+   ``niter`` power iterations (Q <- qr(A Q') with Q' = qr(A^H Q)), which make the top singular
    directions dominate the rest by the power 2 niter + 1;
-2. B = Q^T A (q, n) is small: its exact SVD B = U' S V^T gives A ~ (Q U') S V^T.
+2. B = Q^H A (q, n) is small: its exact SVD B = U' S V^H gives A ~ (Q U') S V^H.
 
-Where A is wide (m < n) or q < n, the basis is taken for A^T instead, so the dense SVD is of the
+(H is the conjugate transpose: complex matrices work the same way, with a complex Gaussian R.)
+
+Where A is wide (m < n) or q < n, the basis is taken for A^H instead, so the dense SVD is of the
 smaller side. Every step is a differentiable tinynn op (matmul, qr, svd), so U, S and V have
 gradients, on the CPU and the GPU. The result depends on the random R through tinynn's generator
 (``tinynn.manual_seed``); it is exact for a matrix of rank at most q.
@@ -22,16 +24,16 @@ def _product(A, M, X):
 
 def _approximate_basis(A, q, niter, M=None):
     """Q (..., m, q) with orthonormal columns spanning (nearly) the range of A - M."""
-    M_t = None if M is None else M.mT
+    M_h = None if M is None else M.mH
     Q = linalg.qr(_product(A, M, randn(A.shape[-1], q, dtype=A.dtype, device=A.device))).Q
     for _ in range(niter):
-        Q = linalg.qr(_product(A.mT, M_t, Q)).Q
+        Q = linalg.qr(_product(A.mH, M_h, Q)).Q
         Q = linalg.qr(_product(A, M, Q)).Q
     return Q
 
 
 def svd_lowrank(A, q=6, niter=2, M=None):
-    """(U, S, V) with A - M ~ U diag(S) V^T: U (..., m, q), S (..., q) descending, V (..., n, q).
+    """(U, S, V) with A - M ~ U diag(S) V^H: U (..., m, q), S (..., q) descending, V (..., n, q).
 
     ``q``: the rank sought (a little above the rank of interest pays); ``niter``: power iterations,
     more for slowly decaying spectra; ``M``: a matrix broadcast to A's shape that is subtracted
@@ -42,14 +44,14 @@ def svd_lowrank(A, q=6, niter=2, M=None):
     if M is not None:
         M = M.broadcast_to(A.shape)
     m, n = A.shape[-2:]
-    if m < n or n > q:  # the basis of A^T keeps B (m, q) and the dense SVD small
-        Q = _approximate_basis(A.mT, q, niter, None if M is None else M.mT)
+    if m < n or n > q:  # the basis of A^H keeps B (m, q) and the dense SVD small
+        Q = _approximate_basis(A.mH, q, niter, None if M is None else M.mH)
         U, S, Vh = linalg.svd(_product(A, M, Q), full_matrices=False)
-        return U, S, Q @ Vh.mT
+        return U, S, Q @ Vh.mH
     Q = _approximate_basis(A, q, niter, M)
-    B = _product(A.mT, None if M is None else M.mT, Q)
-    U, S, Vh = linalg.svd(B.mT, full_matrices=False)
-    return Q @ U, S, Vh.mT
+    B = _product(A.mH, None if M is None else M.mH, Q)
+    U, S, Vh = linalg.svd(B.mH, full_matrices=False)
+    return Q @ U, S, Vh.mH
 
 
 def pca_lowrank(A, q=None, center=True, niter=2):
@@ -69,8 +71,8 @@ def pca_lowrank(A, q=None, center=True, niter=2):
 def _check(A, q, niter, name):
     if A.ndim < 2:
         raise ValueError(f"{name}: expected A of shape (..., m, n), got shape {A.shape}")
-    if A.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point A, got {A.dtype}")
+    if A.dtype.kind not in "fc":
+        raise TypeError(f"{name}: expected a floating-point or complex A, got {A.dtype}")
     if not isinstance(q, int) or q < 0:
         raise ValueError(f"{name}: q must be a non-negative integer, got {q!r}")
     if not isinstance(niter, int) or niter < 0:

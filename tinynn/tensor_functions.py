@@ -435,31 +435,38 @@ def cov(x, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in x's rows (observations in its columns), with
     integer frequency weights and/or observation weights (differentiable), as torch.cov:
     with w = fweights * aweights, mean = sum(w x) / sum(w) and
-    C = (x - mean) diag(w) (x - mean)^T / (sum(w) - correction * sum(w * aweights) / sum(w))
-    (the last term is ``correction`` itself without aweights)."""
+    C = (x - mean) diag(w) (x - mean)^H / (sum(w) - correction * sum(w * aweights) / sum(w))
+    (the last term is ``correction`` itself without aweights; H the conjugate transpose)."""
     if x.ndim > 2:
         raise ValueError(f"cov: expected a 1-D or 2-D tensor (variables x observations), got shape {x.shape}")
     rows = x.reshape(1, -1) if x.ndim < 2 else x
-    weights = _constant(_xp(x).ones(rows.shape[1], dtype=x.dtype))
+    weights = _constant(_xp(x).ones(rows.shape[1], dtype=x.data.real.dtype))  # real, also for complex x
     if fweights is not None:
-        weights = weights * _operand(x, fweights).to(dtype=x.dtype)
+        weights = weights * _operand(x, fweights).to(dtype=weights.dtype)
     if aweights is not None:
         weights = weights * _operand(x, aweights)
     total = weights.sum()
     mean = (rows * weights).sum(1, keepdim=True) / total
     norm = total - correction if aweights is None else total - correction * (weights * aweights).sum() / total
     centered = rows - mean
-    result = (centered * weights) @ centered.mT / norm.clip(0.0, None)
+    result = (centered * weights) @ centered.mH / norm.clip(0.0, None)
     return result.squeeze() if x.ndim < 2 else result
 
 
 def corrcoef(x):
-    """Pearson's correlation coefficients of x's rows, clipped to [-1, 1]."""
+    """Pearson's correlation coefficients of x's rows, clipped to [-1, 1] (complex ones: their
+    real and imaginary parts clipped, as PyTorch's)."""
     c = cov(x)
     if c.ndim == 0:
         return c / c
-    std = c.diagonal(0, -2, -1).sqrt()
-    return (c / std.unsqueeze(-1) / std.unsqueeze(-2)).clip(-1, 1)
+    variances = c.diagonal(0, -2, -1)
+    std = (variances.real if variances.dtype.kind == "c" else variances).sqrt()
+    coefficients = c / std.unsqueeze(-1) / std.unsqueeze(-2)
+    if coefficients.dtype.kind == "c":
+        from .ops.complex import MakeComplex
+
+        return MakeComplex()(coefficients.real.clip(-1, 1), coefficients.imag.clip(-1, 1))
+    return coefficients.clip(-1, 1)
 
 
 def renorm(x, p, dim, maxnorm):

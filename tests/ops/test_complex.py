@@ -38,6 +38,14 @@ CASES = {
     "sum mean cumsum": (lambda a: (a.sum(0) * a.mean(1)[0]).cumsum(0), [lambda: complex_leaf(3, 4)]),
     "shape ops": (lambda a: a.reshape(2, 6).T[1:].flip(0).roll(1, 0), [lambda: complex_leaf(3, 4)]),
     "where": (lambda a, b: a.where(a.real > 0, b), [lambda: complex_leaf(6), lambda: complex_leaf(6)]),
+    "inverse trigonometric": (lambda a: a.asin() + a.acos() * a.atan(), [lambda: complex_leaf(6)]),
+    "inverse hyperbolic": (lambda a: a.asinh() * a.acosh() + a.atanh(), [lambda: complex_leaf(6)]),
+    # -2 +- 0.1j: where sqrt((z - 1)(z + 1)) and sqrt(z - 1) sqrt(z + 1) differ in sign
+    "acosh left of the cut": (lambda a: a.acosh(), [lambda: tinynn.tensor([-2 + 0.1j, -2 - 0.1j, -0.5 + 2j],
+                                                                         dtype=tinynn.complex128, requires_grad=True)]),
+    "prod": (lambda a: a.prod(1) * a.prod(), [lambda: complex_leaf(3, 4)]),
+    "logsumexp logaddexp": (lambda a, b: a.logsumexp(1).logaddexp(b), [lambda: complex_leaf(3, 4),
+                                                                       lambda: complex_leaf(3)]),
 }
 
 
@@ -54,7 +62,8 @@ def test_gradients_match_finite_differences(name):
 
 
 @pytest.mark.parametrize("name", ["mul broadcast", "div", "exp log sqrt", "abs", "angle", "real imag", "conj",
-                                  "shape ops", "matmul", "pow number"])
+                                  "shape ops", "matmul", "pow number", "inverse trigonometric", "inverse hyperbolic",
+                                  "prod", "logsumexp logaddexp"])
 def test_second_derivatives_match_finite_differences(name):
     function, makers = CASES[name]
     assert gradgradcheck(function, [make() for make in makers])
@@ -137,7 +146,8 @@ def test_dtype_names_and_repr():
 
 @pytest.mark.parametrize("operation", [
     lambda z: z.relu(), lambda z: z.max(), lambda z: z.clip(0, 1), lambda z: tinynn.nn.functional.softmax(z, 0),
-    lambda z: z.erf(), lambda z: z.atan(), lambda z: tinynn.nn.Linear(2, 2)(z),
+    lambda z: z.erf(), lambda z: z.lgamma(), lambda z: tinynn.nn.Linear(2, 2)(z),
+    lambda z: tinynn.nn.functional.mse_loss(z, z), lambda z: tinynn.nn.functional.dropout(z),
 ])
 def test_ops_without_a_complex_meaning_refuse_complex_inputs(operation):
     z = tinynn.tensor(np.array([1 + 1j, 2 - 1j], dtype=np.complex64))
@@ -209,9 +219,16 @@ def test_complex_ops_on_every_device(device):
     np.testing.assert_allclose(results[device][1], results["cpu"][1], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["sinh cosh", "var std", "sgn", "norms", "vdot dot"])
+@pytest.mark.parametrize("name", ["sinh cosh", "var std", "sgn", "norms", "vdot dot", "cov corrcoef", "normalize",
+                                  "l1_loss", "functional tanh sigmoid"])
 def test_composed_functions_equal_pytorchs(torch, name):
     functions = {
+        "cov corrcoef": lambda m, z: m.cov(z) * m.corrcoef(z) + m.cov(z.T, fweights=m.tensor([1, 2, 1]),
+                                                                  aweights=m.tensor([0.5, 1.0, 2.0], dtype=m.float64)).sum(),
+        "normalize": lambda m, z: m.nn.functional.normalize(z, dim=0) + m.nn.functional.normalize(z, p=1, dim=1),
+        "l1_loss": lambda m, z: m.nn.functional.l1_loss(z, z.flip(0) * 2) + m.nn.functional.l1_loss(
+            z, z.real, reduction="sum", weight=z.real.abs()),
+        "functional tanh sigmoid": lambda m, z: m.nn.functional.tanh(z) * m.nn.functional.sigmoid(z),
         "sinh cosh": lambda m, z: z.sinh() * z.cosh(),
         "var std": lambda m, z: z.var() + z.std(0, correction=0).sum(),
         "sgn": lambda m, z: z.sgn(),
@@ -227,6 +244,20 @@ def test_composed_functions_equal_pytorchs(torch, name):
     y.backward(tinynn.tensor(weights))
     ty.backward(torch.tensor(weights))
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_unfold_and_fold_of_complex_images_equal_pytorchs(torch):
+    values = RNG.standard_normal((2, 3, 5, 5)) + 1j * RNG.standard_normal((2, 3, 5, 5))
+    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    columns = tinynn.nn.functional.unfold(ours, 2, padding=1, stride=2)
+    reference = torch.nn.functional.unfold(theirs, 2, padding=1, stride=2)
+    y = tinynn.nn.functional.fold(columns * columns, (5, 5), 2, padding=1, stride=2)
+    ty = torch.nn.functional.fold(reference * reference, (5, 5), 2, padding=1, stride=2)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+    weights = RNG.standard_normal(y.shape) + 1j * RNG.standard_normal(y.shape)
+    y.backward(tinynn.tensor(weights))
+    ty.backward(torch.tensor(weights))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("operation", [

@@ -246,8 +246,9 @@ class Where(Function):
 
 
 class Asin(Function):
-    """y = arcsin x on [-1, 1].  f'(x) = 1 / sqrt(1 - x^2)."""
+    """y = arcsin x on [-1, 1] (complex x: the principal branch).  f'(x) = 1 / sqrt(1 - x^2)."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -256,12 +257,13 @@ class Asin(Function):
         return self.xp(x).arcsin(x)
 
     def backward(self, gy):
-        return (gy / self.xp(gy).sqrt(1 - self.x * self.x),)
+        return (gy / conj(self.xp(gy).sqrt(1 - self.x * self.x)),)
 
 
 class Acos(Function):
-    """y = arccos x on [-1, 1].  f'(x) = -1 / sqrt(1 - x^2)."""
+    """y = arccos x on [-1, 1] (complex x: the principal branch).  f'(x) = -1 / sqrt(1 - x^2)."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -270,12 +272,13 @@ class Acos(Function):
         return self.xp(x).arccos(x)
 
     def backward(self, gy):
-        return (-gy / self.xp(gy).sqrt(1 - self.x * self.x),)
+        return (-gy / conj(self.xp(gy).sqrt(1 - self.x * self.x)),)
 
 
 class Atan(Function):
     """y = arctan x.  f'(x) = 1 / (1 + x^2)."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -284,12 +287,13 @@ class Atan(Function):
         return self.xp(x).arctan(x)
 
     def backward(self, gy):
-        return (gy / (1 + self.x * self.x),)
+        return (gy / conj(1 + self.x * self.x),)
 
 
 class Asinh(Function):
     """y = arsinh x = log(x + sqrt(x^2 + 1)).  f'(x) = 1 / sqrt(x^2 + 1)."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -298,13 +302,15 @@ class Asinh(Function):
         return self.xp(x).arcsinh(x)
 
     def backward(self, gy):
-        return (gy / self.xp(gy).sqrt(self.x * self.x + 1),)
+        return (gy / conj(self.xp(gy).sqrt(self.x * self.x + 1)),)
 
 
 class Acosh(Function):
-    """y = arcosh x on [1, inf).  f'(x) = 1 / sqrt(x^2 - 1), with x^2 - 1 as (x - 1)(x + 1),
-    exact near x = 1 where x^2 would round."""
+    """y = arcosh x on [1, inf).  f'(x) = 1 / sqrt(x^2 - 1), as 1 / (sqrt(x - 1) sqrt(x + 1)): exact
+    near x = 1, where x^2 would round, and for complex x the derivative of the principal branch
+    (sqrt((x - 1)(x + 1)) has the opposite sign where Re x < 0)."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -313,12 +319,14 @@ class Acosh(Function):
         return self.xp(x).arccosh(x)
 
     def backward(self, gy):
-        return (gy / self.xp(gy).sqrt((self.x - 1) * (self.x + 1)),)
+        xp = self.xp(gy)
+        return (gy / conj(xp.sqrt(self.x - 1) * xp.sqrt(self.x + 1)),)
 
 
 class Atanh(Function):
     """y = artanh x on (-1, 1).  f'(x) = 1 / (1 - x^2), as 1 / ((1 - x)(1 + x))."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -327,7 +335,7 @@ class Atanh(Function):
         return self.xp(x).arctanh(x)
 
     def backward(self, gy):
-        return (gy / ((1 - self.x) * (1 + self.x)),)
+        return (gy / conj((1 - self.x) * (1 + self.x)),)
 
 
 class Atan2(Function):
@@ -375,20 +383,33 @@ class Hypot(Function):
 
 
 class LogAddExp(Function):
-    """y = log(e^a + e^b), computed as max(a, b) + log1p(e^-|a - b|) so nothing overflows.
-    dL/da = dL/dy * e^(a - y), dL/db = dL/dy * e^(b - y) (the softmax of the pair: half each at a tie)."""
+    """y = log(e^a + e^b), computed as max(a, b) + log1p(e^-|a - b|) so nothing overflows (complex:
+    m + log(e^(a - m) + e^(b - m)), m the larger real part).
+    dL/da = dL/dy * e^(a - y), dL/db = dL/dy * e^(b - y) (the softmax of the pair: half each at a
+    tie; conjugated for complex a, b)."""
 
+    supports_complex = True
     promotes, float_output = (0, 1), True
     graph_saved = {"a": 0, "b": 1, "y": "output"}
 
     def forward(self, a, b):
         broadcast_shapes("logaddexp", a, b)
         self.a, self.b = a, b
-        self.y = self.xp(a).logaddexp(a, b)
+        xp = self.xp(a)
+        if a.dtype.kind == "c":
+            larger = xp.maximum(a.real, b.real)
+            larger = xp.where(xp.isfinite(larger), larger, 0)
+            self.y = larger + xp.log(xp.exp(a - larger) + xp.exp(b - larger))
+        else:
+            self.y = xp.logaddexp(a, b)
         return self.y
 
     def backward(self, gy):
         xp = self.xp(gy)
+        if self.y.dtype.kind == "c":
+            ga = sum_to_shape(gy * conj(xp.exp(self.a - self.y)), self.a.shape) if self.needs_input_grad[0] else None
+            gb = sum_to_shape(gy * conj(xp.exp(self.b - self.y)), self.b.shape) if self.needs_input_grad[1] else None
+            return ga, gb
         values = [v.data if hasattr(v, "grad_fn") else v for v in (self.a, self.b, self.y)]
         # where both are -inf (log 0 + log 0, as in CTC's recursion) y is -inf too: no share, not NaN;
         # where y = +inf the infinite inputs share it (one takes all, two take half each)

@@ -2,6 +2,11 @@
 dsytf2 (lower triangle) computes it, and the solve that uses it (dsytrs); ``linalg.ldl_factor``,
 ``ldl_factor_ex`` and ``ldl_solve`` (PyTorch's names and layout) are built on these.
 
+Complex matrices come in two kinds: complex symmetric (A = A^T, zsytf2: the same steps) and
+Hermitian (A = A^H, zhetf2: P A P^T = L D L^H, D's diagonal real, the transposes conjugated).
+LAPACK measures a complex entry by |Re| + |Im| when it picks pivots (a Hermitian diagonal entry by
+|Re|), and so does this code, so that the pivots are LAPACK's.
+
 P A P^T = L D L^T with L unit lower triangular and D block diagonal with 1x1 and 2x2 blocks. Where a
 symmetric matrix has no Cholesky factor (it is indefinite) and a zero may sit on its diagonal, a 2x2
 pivot block keeps the factorization stable without breaking the symmetry, which LU would. Column k
@@ -25,18 +30,35 @@ from ..autograd import Function
 ALPHA = (1 + math.sqrt(17)) / 8
 
 
-def factor(a):
-    """(LD, pivots, info) of one symmetric matrix (NumPy, its lower triangle read); info is the first
-    1-based column with a zero pivot (D singular), 0 if none."""
+def _size(values):
+    """LAPACK's measure of entries for pivoting: |Re| + |Im| (|x| for real x)."""
+    return np.abs(values.real) + np.abs(values.imag)
+
+
+def _transpose(matrix, hermitian):
+    return matrix.conj().T if hermitian else matrix.T
+
+
+def factor(a, hermitian=False):
+    """(LD, pivots, info) of one symmetric (``hermitian``: Hermitian) matrix (NumPy, its lower
+    triangle read); info is the first 1-based column with a zero pivot (D singular), 0 if none."""
     a = np.tril(a).astype(a.dtype, copy=True)
-    a = a + np.tril(a, -1).T  # the whole symmetric matrix, from its lower triangle
+    a = a + _transpose(np.tril(a, -1), hermitian)  # the whole matrix, from its lower triangle
     n = a.shape[0]
+    hermitian = hermitian and a.dtype.kind == "c"
+    diagonal = np.arange(n)
+    if hermitian:
+        a[diagonal, diagonal] = a[diagonal, diagonal].real
+
+    def diagonal_size(value):
+        return abs(value.real) if hermitian else float(_size(value))
+
     pivots = np.zeros(n, dtype=np.int32)
     info, k = 0, 0
     while k < n:
         step = 1
-        absakk = abs(a[k, k])
-        below = np.abs(a[k + 1:, k])
+        absakk = diagonal_size(a[k, k])
+        below = _size(a[k + 1:, k])
         imax = k + 1 + int(np.argmax(below)) if below.size else k
         colmax = float(below.max()) if below.size else 0.0
         if max(absakk, colmax) == 0 or math.isnan(absakk):
@@ -45,11 +67,11 @@ def factor(a):
         elif absakk >= ALPHA * colmax:
             kp = k
         else:
-            row = np.abs(np.concatenate([a[imax, k:imax], a[imax + 1:, imax]]))
+            row = _size(np.concatenate([a[imax, k:imax], a[imax + 1:, imax]]))
             rowmax = float(row.max())
             if absakk >= ALPHA * colmax * (colmax / rowmax):
                 kp = k
-            elif abs(a[imax, imax]) >= ALPHA * rowmax:
+            elif diagonal_size(a[imax, imax]) >= ALPHA * rowmax:
                 kp = imax
             else:
                 kp, step = imax, 2
@@ -59,18 +81,21 @@ def factor(a):
             a[[kk, kp], k:] = a[[kp, kk], k:]
             a[k:, [kk, kp]] = a[k:, [kp, kk]]
         if max(absakk, colmax) != 0 and not math.isnan(absakk):
+            # the trailing block loses A21 D^-1 A12, A12 being A21^T (A21^H): the upper rows hold it
             if step == 1:
                 if k + 1 < n:
                     column = a[k + 1:, k] / a[k, k]
-                    a[k + 1:, k + 1:] -= np.outer(column, a[k + 1:, k])
+                    a[k + 1:, k + 1:] -= np.outer(column, a[k, k + 1:])
                     a[k + 1:, k] = column
-                    a[k, k + 1:] = column
+                    a[k, k + 1:] = _transpose(column, hermitian)
             elif k + 2 < n:
                 block = a[k:k + 2, k:k + 2]
-                multipliers = np.linalg.solve(block, a[k:k + 2, k + 2:]).T  # rows: W = A21 D^-1
+                multipliers = _transpose(np.linalg.solve(block, a[k:k + 2, k + 2:]), hermitian)  # W = A21 D^-1
                 a[k + 2:, k + 2:] -= multipliers @ a[k:k + 2, k + 2:]
                 a[k + 2:, k:k + 2] = multipliers
-                a[k:k + 2, k + 2:] = multipliers.T
+                a[k:k + 2, k + 2:] = _transpose(multipliers, hermitian)
+            if hermitian:  # rounding leaves tiny imaginary parts on the diagonal, which is real
+                a[diagonal[k:], diagonal[k:]] = a[diagonal[k:], diagonal[k:]].real
         pivots[k] = kp + 1 if step == 1 else -(kp + 1)
         if step == 2:
             pivots[k + 1] = -(kp + 1)
@@ -78,9 +103,11 @@ def factor(a):
     return np.tril(a), pivots, info
 
 
-def solve(ld, pivots, b):
+def solve(ld, pivots, b, hermitian=False):
     """X with A X = B for the A that ``factor`` factored into (ld, pivots), B (n, m): P, L, D and L^T
-    undone in turn (LAPACK's dsytrs)."""
+    (L^H) undone in turn (LAPACK's dsytrs, zhetrs)."""
+    hermitian = hermitian and ld.dtype.kind == "c"
+    transposed = ld.conj() if hermitian else ld  # L^H's rows are L's columns conjugated
     x = b.astype(np.result_type(ld, b), copy=True)
     n = ld.shape[0]
     k = 0
@@ -95,19 +122,19 @@ def solve(ld, pivots, b):
             kp = -pivots[k] - 1
             x[[k + 1, kp]] = x[[kp, k + 1]]
             x[k + 2:] -= np.outer(ld[k + 2:, k], x[k]) + np.outer(ld[k + 2:, k + 1], x[k + 1])
-            block = np.array([[ld[k, k], ld[k + 1, k]], [ld[k + 1, k], ld[k + 1, k + 1]]])
+            block = np.array([[ld[k, k], transposed[k + 1, k]], [ld[k + 1, k], ld[k + 1, k + 1]]])
             x[k:k + 2] = np.linalg.solve(block, x[k:k + 2])
             k += 2
     k = n - 1
-    while k >= 0:  # L^T X = Y, backward, and the interchanges undone
+    while k >= 0:  # L^T X = Y (L^H X = Y), backward, and the interchanges undone
         if pivots[k] > 0:
-            x[k] -= ld[k + 1:, k] @ x[k + 1:]
+            x[k] -= transposed[k + 1:, k] @ x[k + 1:]
             kp = pivots[k] - 1
             x[[k, kp]] = x[[kp, k]]
             k -= 1
         else:
-            x[k] -= ld[k + 1:, k] @ x[k + 1:]
-            x[k - 1] -= ld[k + 1:, k - 1] @ x[k + 1:]
+            x[k] -= transposed[k + 1:, k] @ x[k + 1:]
+            x[k - 1] -= transposed[k + 1:, k - 1] @ x[k + 1:]
             kp = -pivots[k] - 1
             x[[k, kp]] = x[[kp, k]]
             k -= 2
@@ -115,14 +142,16 @@ def solve(ld, pivots, b):
 
 
 class LdlSolve(Function):
-    """X = A^-1 B for the symmetric A whose LDL^T factors are (ld, pivots), B (..., n, k), batch axes
-    broadcast. A is symmetric, so the map B -> A^-1 B is its own adjoint: dL/dB = A^-1 dL/dX, the same
-    solve. Computed on the host (the pivoting is sequential), also for GPU arrays."""
+    """X = A^-1 B for the symmetric (``hermitian``: Hermitian) A whose LDL^T factors are (ld, pivots),
+    B (..., n, k), batch axes broadcast. The gradient is the adjoint map, dL/dB = A^-H dL/dX: for a
+    real symmetric or a Hermitian A the same solve (A^-H = A^-1), for a complex symmetric one its
+    conjugate (A^-H = conj(A^-1)). Computed on the host (the pivoting is sequential), also for GPU
+    arrays."""
 
-    supports_complex, linear_map = False, True
+    supports_complex, linear_map = True, True
 
-    def __init__(self, ld, pivots):
-        self.ld, self.pivots = ld, pivots
+    def __init__(self, ld, pivots, hermitian=False):
+        self.ld, self.pivots, self.hermitian = ld, pivots, hermitian
 
     def forward(self, b):
         device = backend.device_of(b)
@@ -133,10 +162,13 @@ class LdlSolve(Function):
         pivots = np.broadcast_to(pivots, batch + pivots.shape[-1:]).reshape(-1, pivots.shape[-1])
         flat = np.broadcast_to(rhs, batch + rhs.shape[-2:]).reshape((-1,) + rhs.shape[-2:])
         self.b_shape = b.shape
-        x = np.stack([solve(m, p, r) for m, p, r in zip(ld, pivots, flat)]) if flat.shape[0] else flat.copy()
+        x = np.stack([solve(m, p, r, self.hermitian) for m, p, r in zip(ld, pivots, flat)]) if flat.shape[0] else \
+            flat.copy()
         return backend.to_device(x.reshape(batch + rhs.shape[-2:]).astype(b.dtype, copy=False), device)
 
     def backward(self, gy):
         from .arithmetic import sum_to_shape
 
-        return (sum_to_shape(self.forward(gy), self.b_shape),)
+        if self.hermitian or gy.dtype.kind != "c":
+            return (sum_to_shape(self.forward(gy), self.b_shape),)
+        return (sum_to_shape(self.forward(gy.conj()).conj(), self.b_shape),)

@@ -103,6 +103,18 @@ class LogAbsDeterminant(Function):
         return (gy[..., None, None] * _adjoint(inverse_of(self.a)),)
 
 
+class LogDeterminant(LogAbsDeterminant):
+    """log det A of complex A, on the principal branch: log |det A| + i arg det A (-inf for a
+    singular A). Holomorphic, d log det A = tr(A^-1 dA), so dL/dA = dL/dy * A^-H, the formula of
+    log |det A| with a complex dL/dy."""
+
+    def forward(self, a):
+        xp = self.xp(a)
+        self.a = a
+        sign, logabsdet = xp.linalg.slogdet(a)
+        return (logabsdet + 1j * xp.angle(sign)).astype(a.dtype, copy=False)
+
+
 class Solve(Function):
     """X = A^-1 B for A (..., n, n) and B (..., n, k) (or (n,)).  dL/dB = A^-T dL/dX,
     dL/dA = -(dL/dB) X^T (summed over broadcast batch axes); for complex ones ^H for ^T."""

@@ -3,6 +3,7 @@ cumulative sum along one axis."""
 import numpy as np
 
 from ..autograd import Function
+from .complex import conj
 
 
 def normalize_axes(axis, ndim, name):
@@ -117,9 +118,11 @@ class Max(Function):
 
 
 class LogSumExp(Function):
-    """y = log(sum of e^x) over ``axes``, computed as m + log(sum e^(x - m)), m the maximum, so it
-    never overflows (and is -inf when every x is -inf).  dL/dx_i = dL/dy * e^(x_i - y), the softmax."""
+    """y = log(sum of e^x) over ``axes``, computed as m + log(sum e^(x - m)), m the maximum (of the
+    real parts for complex x), so it never overflows (and is -inf when every x is -inf).
+    dL/dx_i = dL/dy * conj(e^(x_i - y)), the softmax."""
 
+    supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0, "y": "output"}
 
@@ -132,8 +135,8 @@ class LogSumExp(Function):
         if any(x.shape[axis] == 0 for axis in self.axes):  # an empty sum: log 0 = -inf, as PyTorch's
             largest = xp.zeros([1 if axis in self.axes else n for axis, n in enumerate(x.shape)], dtype=x.dtype)
         else:
-            largest = x.max(axis=self.axes, keepdims=True)
-            largest = xp.where(xp.isfinite(largest), largest, 0)
+            largest = x.real.max(axis=self.axes, keepdims=True)
+            largest = xp.where(xp.isfinite(largest), largest, 0).astype(x.dtype, copy=False)
         self.x = x
         with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for a slice of -inf
             self.y = largest + xp.log(xp.exp(x - largest).sum(axis=self.axes, keepdims=True))
@@ -141,7 +144,7 @@ class LogSumExp(Function):
 
     def backward(self, gy):
         gy = expand_reduced(gy, self.x.shape, self.axes, self.keepdims)
-        return (gy * self.xp(gy).exp(self.x - self.y),)
+        return (gy * conj(self.xp(gy).exp(self.x - self.y)),)
 
 
 class Prod(Function):
@@ -149,8 +152,9 @@ class Prod(Function):
     as (product of those before i) * (product of those after i), exclusive cumulative products,
     so a zero among the x costs no division by zero. Under create_graph the cumulative products
     are recorded scans (tinynn.tensor_functions.cumprod), so the second derivative needs no
-    division either."""
+    division either. Complex x: the conjugate of that product (holomorphic)."""
 
+    supports_complex = True
     graph_saved = {"x": 0}
 
     def __init__(self, axis=None, keepdims=False):
@@ -171,7 +175,7 @@ class Prod(Function):
         before = xp.concatenate([ones, xp.cumprod(rows[..., :-1], axis=-1)], axis=-1)
         after = xp.concatenate([xp.cumprod(rows[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
         others = (before * after).reshape([x.shape[a] for a in kept] + [x.shape[a] for a in self.axes])
-        return (gy * others.transpose(tuple(int(axis) for axis in np.argsort(kept + list(self.axes)))),)
+        return (gy * conj(others.transpose(tuple(int(axis) for axis in np.argsort(kept + list(self.axes))))),)
 
 
 class Norm2(Function):

@@ -360,18 +360,18 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return maybe_in_place(input, inplace, "leaky_relu_", lambda x: LeakyReLU(negative_slope)(x))
 
 
-def _elementwise(input, name):
-    check_float(input, name)
+def _elementwise(input, name, complex_ok=False):
+    check_float(input, name, complex_ok=complex_ok)
     check_not_empty(input, name)
     return input
 
 
 def sigmoid(input):
-    return _elementwise(input, "sigmoid").sigmoid()
+    return _elementwise(input, "sigmoid", complex_ok=True).sigmoid()
 
 
 def tanh(input):
-    return _elementwise(input, "tanh").tanh()
+    return _elementwise(input, "tanh", complex_ok=True).tanh()
 
 
 def silu(input, inplace=False):

@@ -10,8 +10,9 @@ from .validation import check_float
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
-    """x / max(||x||_p, eps) along ``dim``: unit vectors (the zero vector stays zero)."""
-    check_float(input, "normalize")
+    """x / max(||x||_p, eps) along ``dim``: unit vectors (the zero vector stays zero); complex x
+    divided by its real norm."""
+    check_float(input, "normalize", complex_ok=True)
     return input / input.norm(p, dim, keepdim=True).clip(min=eps)
 
 

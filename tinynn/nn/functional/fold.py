@@ -29,7 +29,7 @@ class Unfold(Function):
     Shapes: x (N, C, H, W) -> (N, C*KH*KW, OH*OW). Backward is col2im (``Fold``'s forward): each
     entry's gradient is added to the pixel it was copied from; overlapping windows add up."""
 
-    linear_map = True
+    supports_complex, linear_map = True, True
 
     def __init__(self, kernel, dilation, padding, stride):
         self.kernel, self.dilation, self.padding, self.stride = kernel, dilation, padding, stride
@@ -52,7 +52,7 @@ class Fold(Function):
     Shapes: col (N, C*KH*KW, L) -> (N, C, H, W) with H, W = ``output_size``. Backward: unfold
     of dL/dy (each entry reads the gradient of the pixel it was added to)."""
 
-    linear_map = True
+    supports_complex, linear_map = True, True
 
     def __init__(self, output_size, kernel, dilation, padding, stride):
         self.output_size, self.kernel = output_size, kernel
@@ -88,7 +88,7 @@ def _geometry(kernel_size, dilation, padding, stride, name):
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1, name="unfold"):
     """The sliding windows of (N, C, H, W) ``input`` as columns: (N, C*KH*KW, L), PyTorch's layout."""
-    check_float(input, name)
+    check_float(input, name, complex_ok=True)
     if input.ndim != 4:
         raise ValueError(f"{name}: expected (N, C, H, W) input, got shape {input.shape}")
     kernel, dilation, padding, stride = _geometry(kernel_size, dilation, padding, stride, name)
@@ -101,7 +101,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1, name="unfold"):
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1, name="fold"):
     """Sum columns (N, C*KH*KW, L) back into an (N, C, H, W) image, ``output_size`` = (H, W): the
     adjoint of ``unfold`` with the same arguments."""
-    check_float(input, name)
+    check_float(input, name, complex_ok=True)
     if input.ndim != 3:
         raise ValueError(f"{name}: expected (N, C*KH*KW, L) input, got shape {input.shape}")
     output_hw = pair(output_size, name, "output_size")

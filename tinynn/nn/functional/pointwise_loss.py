@@ -185,15 +185,18 @@ class KLDivergence(_PointwiseLoss):
         return -y, xp.where(nonzero, xp.log(xp.where(nonzero, y, 1)) + 1 - x, 0)
 
 
-def _check(input, target, reduction, name, reductions=REDUCTIONS):
-    check_float(input, name)
-    check_float(target, name, "target")
+def _check(input, target, reduction, name, reductions=REDUCTIONS, complex_ok=False):
+    check_float(input, name, complex_ok=complex_ok)
+    check_float(target, name, "target", complex_ok=complex_ok)
     if target.shape != input.shape:
         raise ValueError(f"{name}: target of shape {target.shape} does not match input of shape {input.shape}")
     if target.device != input.device:
         raise RuntimeError(f"{name}: input is on {input.device} but target is on {target.device}")
     if reduction not in reductions:
         raise ValueError(f"{name}: reduction must be one of {reductions}, got {reduction!r}")
+    if target.dtype.kind == "c" and input.dtype.kind != "c":
+        raise TypeError(f"{name}: the target is complex ({target.dtype}) but the input is {input.dtype}; make the "
+                        f"input complex too")
     return target.astype(input.dtype) if target.dtype != input.dtype else target
 
 
@@ -221,9 +224,25 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 @mixed_precision.casts_inputs("float32")
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Mean absolute error |x - y| (``weight``: see ``_regression_loss``)."""
+    """Mean absolute error |x - y| (``weight``: see ``_regression_loss``); of complex x and y the
+    modulus |x - y|, a real loss whose gradient is sgn(x - y)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and "c" in (input.dtype.kind, target.dtype.kind):
+        return _regression_loss(_ComplexL1Loss, input, target, reduction, weight, "l1_loss", mean_over_weights=True,
+                                complex_ok=True)
     return _regression_loss(L1Loss, input, target, reduction, weight, "l1_loss", mean_over_weights=True)
+
+
+class _ComplexL1Loss:
+    """|x - y| of complex tensors, reduced, as recorded tensor ops (the modulus's gradient is
+    sgn(x - y)); the real path, ``L1Loss``, is one fused op."""
+
+    def __init__(self, reduction):
+        self.reduction = reduction
+
+    def __call__(self, input, target):
+        losses = (input - target).abs()
+        return losses if self.reduction == "none" else losses.sum() if self.reduction == "sum" else losses.mean()
 
 
 @mixed_precision.casts_inputs("float32")
@@ -234,12 +253,12 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
                             "huber_loss", mean_over_weights=False)
 
 
-def _regression_loss(make, input, target, reduction, weight, name, mean_over_weights):
+def _regression_loss(make, input, target, reduction, weight, name, mean_over_weights, complex_ok=False):
     """The loss ``make(reduction)`` of input and target; with ``weight`` (a tensor of the input's
     shape), PyTorch's weighted form: each loss times its weight, "mean" dividing their sum by the
     sum of the weights for mse and l1, by their count for huber, as PyTorch's do (recorded ops, so
     the weights get a gradient too)."""
-    target = _check(input, target, reduction, name)
+    target = _check(input, target, reduction, name, complex_ok=complex_ok)
     if weight is None:
         return make(reduction)(input, target)
     if not isinstance(weight, Tensor) or tuple(weight.shape) != tuple(input.shape):

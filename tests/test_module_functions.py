@@ -35,10 +35,19 @@ def test_range_unravel_index_and_small_functions_match_torch(torch):
     x = np.array([1.0, 2.0, 4.0])
     assert_close(tinynn.rsub(tinynn.tensor(x), 5, alpha=2), torch.rsub(torch.tensor(x), 5, alpha=2))
     assert_close(tinynn.fill(tinynn.tensor(x), 7.0), torch.fill(torch.tensor(x), 7.0))
+    leaf = tinynn.tensor(x, requires_grad=True)
+    tinynn.fill(leaf, 7.0).sum().backward()  # in the graph with a zero gradient, as PyTorch's
+    assert_close(leaf.grad, np.zeros(3))
     assert tinynn.scalar_tensor(3).dtype == np.float32 and tinynn.scalar_tensor(3).item() == 3.0
     assert_close(tinynn.trapz(tinynn.tensor(x)), torch.trapz(torch.tensor(x)))
     matrices = [np.arange(6.0).reshape(2, 3), np.ones((3, 4)), np.eye(4)]
     assert_close(tinynn.chain_matmul(*map(tinynn.tensor, matrices)), torch.chain_matmul(*map(torch.tensor, matrices)))
+    single = tinynn.tensor(matrices[0], requires_grad=True)
+    copy = tinynn.chain_matmul(single)  # one matrix: a copy, in the graph
+    assert copy is not single and copy.requires_grad
+    assert_close(copy, matrices[0])
+    with pytest.raises(ValueError, match="chain_matmul: expected one or more matrices"):
+        tinynn.chain_matmul()
     cube = np.arange(24.0).reshape(2, 3, 4)
     assert_close(tinynn.frobenius_norm(tinynn.tensor(cube), dim=(1, 2)),
                  torch.frobenius_norm(torch.tensor(cube), dim=(1, 2)), rtol=1e-12)

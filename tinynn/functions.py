@@ -13,7 +13,7 @@ from . import tensor_functions
 from .ops import complex as complex_ops, promotion
 from .ops import strided as strided_ops
 from .ops.einsum import einsum
-from .tensor import BUILT_FROM_OPS, Tensor, _is_float, full, tensor, zeros
+from .tensor import BUILT_FROM_OPS, Tensor, _is_float, full, tensor, where, zeros
 
 
 def _method(name, doc=None):
@@ -364,7 +364,12 @@ def fill(input, value):
     gradient is the sum of the result's)."""
     if isinstance(value, Tensor):
         return (value.to(dtype=input.dtype) + input.detach() * 0).expand(input.shape)
-    return full(input.shape, value, dtype=input.dtype, device=input.device)
+    filled = full(input.shape, value, dtype=input.dtype, device=input.device)
+    if not input.requires_grad:
+        return filled
+    # in the graph with a zero gradient, as PyTorch's: a where() that never picks the input
+    never = Tensor._from_op(backend.get_array_module(input.data).zeros(input.shape, dtype=bool), False)
+    return where(never, input, filled)
 
 
 def zero_(input):
@@ -393,9 +398,16 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 
 
 def chain_matmul(*matrices):
-    """The product of the matrices, in the cheapest order (PyTorch's old name of linalg.multi_dot)."""
+    """The product of the matrices, in the cheapest order (PyTorch's old name of linalg.multi_dot,
+    which also takes a single matrix: a copy of it)."""
     from .linalg import multi_dot
 
+    if not matrices:
+        raise ValueError("chain_matmul: expected one or more matrices, got none")
+    if len(matrices) == 1:
+        if matrices[0].ndim != 2:
+            raise ValueError(f"chain_matmul: expected matrices, got a tensor of shape {matrices[0].shape}")
+        return matrices[0].clone()
     return multi_dot(list(matrices))
 
 

@@ -39,13 +39,18 @@ def _operand(x, value):
     return x._operand(value) if not isinstance(value, Tensor) else value
 
 
-def _promoted(a, b, float_result=False):
+def _promoted(a, b, float_result=None, complex_ok=False):
     """``a`` and ``b`` (tensors or numbers) as Tensors of the dtype they compute in together
-    (ops/promotion.py); with ``float_result``, the default float dtype where that is not a float one."""
+    (ops/promotion.py). ``float_result`` (the op's name): the default float dtype where that is an
+    integer or bool one, and complex inputs refused unless ``complex_ok`` (the cast to a real dtype
+    would drop their imaginary parts)."""
     like = a if isinstance(a, Tensor) else b
     a, b = _operand(like, a), _operand(like, b)
     dtype = promotion.result_type([a, b])
-    if float_result and dtype.kind != "f":
+    if float_result and dtype.kind == "c" and not complex_ok:
+        raise TypeError(f"{float_result}: complex tensors are not supported (as in PyTorch), got dtypes {a.dtype} and "
+                        f"{b.dtype}")
+    if float_result and dtype.kind not in "fc":
         dtype = promotion.default_float()
     return tuple(t if t.dtype == dtype else t.to(dtype=dtype) for t in (a, b))
 
@@ -207,7 +212,7 @@ def logaddexp(a, b):
 
 def logaddexp2(a, b):
     """log2(2^a + 2^b)."""
-    a, b = _promoted(a, b, float_result=True)
+    a, b = _promoted(a, b, float_result="logaddexp2")
     return logaddexp(a * math.log(2), b * math.log(2)) * (1 / math.log(2))
 
 
@@ -221,14 +226,14 @@ def lerp(start, end, weight):
 
 def hypot(a, b):
     """sqrt(a^2 + b^2), without overflow in the squares (ops/elementwise.Hypot)."""
-    a, b = _promoted(a, b, float_result=True)
+    a, b = _promoted(a, b, float_result="hypot")
     return elementwise.Hypot()(a, b)
 
 
 def xlogy(x, y):
     """x log(y), and 0 where x = 0 (even where y is 0 or inf; NaN where y is NaN), as PyTorch.
     d/dx = log(y) (0 where x = 0 and y <= 0), d/dy = x / y (0, not PyTorch's NaN, at x = y = 0)."""
-    x, y = _promoted(x, y, float_result=True)
+    x, y = _promoted(x, y, float_result="xlogy")
     xp = _xp(x)
     # only where log(y) is not a number (y <= 0) or x * log(y) is not (y = inf) need x = 0 be special
     masked = (x.data == 0) & ((y.data <= 0) | (y.data == xp.inf))
@@ -284,8 +289,10 @@ def frac(x):
 
 
 def float_power(x, exponent):
-    """x^exponent in float64."""
-    return x.double() ** (exponent.double() if isinstance(exponent, Tensor) else exponent)
+    """x^exponent in float64 (complex128 where either is complex)."""
+    exponent_complex = exponent.dtype.kind == "c" if isinstance(exponent, Tensor) else isinstance(exponent, complex)
+    dtype = np.complex128 if x.dtype.kind == "c" or exponent_complex else np.float64
+    return x.to(dtype=dtype) ** (exponent.to(dtype=dtype) if isinstance(exponent, Tensor) else exponent)
 
 
 def deg2rad(x):
@@ -999,14 +1006,14 @@ def angle(x):
 
 def copysign(a, b):
     """|a| with the sign of b (-0.0 counts as negative); differentiable in a. A float, as in PyTorch."""
-    a, b = _promoted(a, b, float_result=True)
+    a, b = _promoted(a, b, float_result="copysign")
     return a.abs() * _constant(_xp(a).where(_xp(a).signbit(b.data), -1.0, 1.0).astype(a.dtype))
 
 
 def ldexp(x, exponent):
     """x * 2^exponent, a float of the dtype x and exponent promote to; as in PyTorch, 2^exponent is
     computed in a float exponent's own precision."""
-    dtype = _promoted(x, exponent, float_result=True)[0].dtype
+    dtype = _promoted(x, exponent, float_result="ldexp", complex_ok=True)[0].dtype
     product = x * (2.0 ** _operand(x, exponent))
     return product if product.dtype == dtype else product.to(dtype=dtype)
 
@@ -1031,7 +1038,7 @@ signbit, isneginf, isposinf = (_predicate(name) for name in ("signbit", "isnegin
 
 def nextafter(a, b):
     """The next float after a towards b (a constant), in the dtype they promote to."""
-    a, b = _promoted(a, b, float_result=True)
+    a, b = _promoted(a, b, float_result="nextafter")
     return _constant(_xp(a).nextafter(a.data, b.data))
 logical_and, logical_or, logical_xor, logical_not = (_predicate(name) for name in
                                                      ("logical_and", "logical_or", "logical_xor", "logical_not"))

@@ -148,6 +148,9 @@ def test_dtype_names_and_repr():
     lambda z: z.relu(), lambda z: z.max(), lambda z: z.clip(0, 1), lambda z: tinynn.nn.functional.softmax(z, 0),
     lambda z: z.erf(), lambda z: z.lgamma(), lambda z: tinynn.nn.Linear(2, 2)(z),
     lambda z: tinynn.nn.functional.mse_loss(z, z), lambda z: tinynn.nn.functional.dropout(z),
+    # these once cast complex inputs to a real dtype, dropping the imaginary part
+    lambda z: tinynn.xlogy(z, z), lambda z: tinynn.hypot(z, 1.0), lambda z: tinynn.logaddexp2(z, z),
+    lambda z: tinynn.copysign(z, z), lambda z: tinynn.nextafter(z, z),
 ])
 def test_ops_without_a_complex_meaning_refuse_complex_inputs(operation):
     z = tinynn.tensor(np.array([1 + 1j, 2 - 1j], dtype=np.complex64))
@@ -220,7 +223,7 @@ def test_complex_ops_on_every_device(device):
 
 
 @pytest.mark.parametrize("name", ["sinh cosh", "var std", "sgn", "norms", "vdot dot", "cov corrcoef", "normalize",
-                                  "l1_loss", "functional tanh sigmoid"])
+                                  "l1_loss", "functional tanh sigmoid", "float_power ldexp", "pairwise_distance"])
 def test_composed_functions_equal_pytorchs(torch, name):
     functions = {
         "cov corrcoef": lambda m, z: m.cov(z) * m.corrcoef(z) + m.cov(z.T, fweights=m.tensor([1, 2, 1]),
@@ -229,6 +232,10 @@ def test_composed_functions_equal_pytorchs(torch, name):
         "l1_loss": lambda m, z: m.nn.functional.l1_loss(z, z.flip(0) * 2) + m.nn.functional.l1_loss(
             z, z.real, reduction="sum", weight=z.real.abs()),
         "functional tanh sigmoid": lambda m, z: m.nn.functional.tanh(z) * m.nn.functional.sigmoid(z),
+        # non-negative exponents: PyTorch's ldexp backward computes 2^e in integers, so 2^-2 is 0 there
+        "float_power ldexp": lambda m, z: m.float_power(z, 2.5) + m.float_power(z.real.abs(), z) * m.ldexp(
+            z, m.tensor([[1, 3]])),
+        "pairwise_distance": lambda m, z: m.nn.functional.pairwise_distance(z, z.flip(0) * 1j),
         "sinh cosh": lambda m, z: z.sinh() * z.cosh(),
         "var std": lambda m, z: z.var() + z.std(0, correction=0).sum(),
         "sgn": lambda m, z: z.sgn(),
@@ -244,6 +251,13 @@ def test_composed_functions_equal_pytorchs(torch, name):
     y.backward(tinynn.tensor(weights))
     ty.backward(torch.tensor(weights))
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_ldexp_gradient_is_two_to_the_exponent_also_for_negative_exponents():
+    z = complex_leaf(2, 2)
+    tinynn.ldexp(z, tinynn.tensor([1, -2])).backward(tinynn.ones(2, 2, dtype=tinynn.complex128))
+    np.testing.assert_array_equal(z.grad.numpy(), np.broadcast_to([2.0, 0.25], (2, 2)))
+    assert gradcheck(lambda x: tinynn.ldexp(x, tinynn.tensor([1, -2])), [complex_leaf(2, 2)])
 
 
 def test_unfold_and_fold_of_complex_images_equal_pytorchs(torch):

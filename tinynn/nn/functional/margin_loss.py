@@ -123,9 +123,10 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """||x1 - x2 + eps||_p along the last axis (eps keeps the norm of equal vectors differentiable)."""
-    check_float(x1, "pairwise_distance", "x1")
-    check_float(x2, "pairwise_distance", "x2")
+    """||x1 - x2 + eps||_p along the last axis (eps keeps the norm of equal vectors differentiable);
+    complex vectors too (the distance is real)."""
+    check_float(x1, "pairwise_distance", "x1", complex_ok=True)
+    check_float(x2, "pairwise_distance", "x2", complex_ok=True)
     return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
 
 

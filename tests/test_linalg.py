@@ -80,3 +80,25 @@ def test_zero_order_norm_and_zeroth_power_stay_in_the_graph_with_zero_gradients(
     a = tinynn.randn(3, 3)
     assert tinynn.linalg.matrix_power(a, 1) is not a  # a new tensor, as PyTorch's
     np.testing.assert_array_equal(tinynn.linalg.matrix_power(a, 1).numpy(), a.numpy())
+
+
+@pytest.mark.parametrize("complex_values", [False, True])
+@pytest.mark.parametrize("args", [("nuc",), ("nuc", (1, 0), True), (0,), (0, 1), (-1,), (float("-inf"), 0),
+                                  (-2, 1, True)], ids=str)
+def test_tensor_norm_takes_pytorchs_nuclear_zero_and_negative_orders(torch, args, complex_values):
+    rng = np.random.default_rng(15)
+    values = rng.standard_normal((3, 4)) + (1j * rng.standard_normal((3, 4)) if complex_values else 0)
+    values[0, 1] = 0
+    x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = x.norm(*args), tx.norm(*args)
+    assert y.dtype == np.float64  # real, also for complex x
+    assert_close(y, ty.detach(), rtol=1e-12, atol=1e-14, what="norm")
+    weights = rng.standard_normal(y.shape)
+    y.backward(tinynn.tensor(weights))
+    ty.backward(torch.tensor(weights))
+    if tx.grad is None:  # PyTorch leaves the count's gradient out; it is zero
+        np.testing.assert_array_equal(x.grad.numpy(), 0)
+    else:
+        assert_close(x.grad, tx.grad, rtol=1e-10, atol=1e-12, what="gradient")
+    with pytest.raises(ValueError, match="the nuclear norm is of matrices"):
+        tinynn.ones(2, 3, 4).norm("nuc")

@@ -367,6 +367,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False):
     """(sum |x|^ord)^(1/ord) over ``dim`` (every element by default), ord negative too; ord inf/-inf:
     max/min |x|, 0: the count of non-zeros."""
     if ord == 0:
+        x = x.abs() if x.dtype.kind == "c" else x  # a count is real
         count = (x != 0).astype(x.dtype).sum(dim, keepdim)
         # a count has a zero gradient; x joins through a where() that never picks it, as PyTorch keeps it in the graph
         never = Tensor._from_op(backend.get_array_module(x.data).zeros(x.shape, dtype=bool), False)

@@ -764,7 +764,20 @@ class Tensor:
 
     def norm(self, p="fro", dim=None, keepdim=False):
         """The p-norm over ``dim`` (all elements by default): p = 2 or "fro" (Euclidean), 1, inf, or
-        any p > 0 as (sum |x|^p)^(1/p)."""
+        any p > 0 as (sum |x|^p)^(1/p); p = 0, negative or -inf as ``linalg.vector_norm``; "nuc": the
+        nuclear norm (the sum of the singular values) of the matrices over two dims (the last two by
+        default), as PyTorch's."""
+        if p == "nuc":
+            from .linalg import matrix_norm
+
+            if (dim is None and self.ndim != 2) or (dim is not None and len(dim) != 2):
+                raise ValueError(f"norm: the nuclear norm is of matrices: give a 2-D tensor or two dims, got shape "
+                                 f"{self.shape} and dim {dim}")
+            return matrix_norm(self, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim)
+        if isinstance(p, (int, float)) and not isinstance(p, bool) and p <= 0:
+            from .linalg import vector_norm
+
+            return vector_norm(self, p, dim, keepdim)
         if self.dtype.kind == "c":  # the norm of the moduli
             return self.abs().norm(p, dim, keepdim)
         if p in ("fro", 2):
@@ -774,7 +787,7 @@ class Tensor:
         if p == float("inf"):
             return self.abs().amax(dim, keepdim)
         if not isinstance(p, (int, float)) or p <= 0:
-            raise ValueError(f"norm: p must be a positive number, inf or 'fro', got {p!r}")
+            raise ValueError(f"norm: p must be a number, inf, -inf, 'fro' or 'nuc', got {p!r}")
         return _root_at_zero_flat((self.abs() ** p).sum(dim, keepdim), 1 / p)
 
     def sort(self, dim=-1, descending=False, *, stable=False):

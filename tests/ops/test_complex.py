@@ -38,6 +38,8 @@ CASES = {
     "sum mean cumsum": (lambda a: (a.sum(0) * a.mean(1)[0]).cumsum(0), [lambda: complex_leaf(3, 4)]),
     "shape ops": (lambda a: a.reshape(2, 6).T[1:].flip(0).roll(1, 0), [lambda: complex_leaf(3, 4)]),
     "where": (lambda a, b: a.where(a.real > 0, b), [lambda: complex_leaf(6), lambda: complex_leaf(6)]),
+    "scatter": (lambda a, b: a.scatter(1, a.real.argsort(1)[:, :2].detach(), b), [lambda: complex_leaf(3, 4),
+                                                                                lambda: complex_leaf(3, 2)]),
     "inverse trigonometric": (lambda a: a.asin() + a.acos() * a.atan(), [lambda: complex_leaf(6)]),
     "inverse hyperbolic": (lambda a: a.asinh() * a.acosh() + a.atanh(), [lambda: complex_leaf(6)]),
     # -2 +- 0.1j: where sqrt((z - 1)(z + 1)) and sqrt(z - 1) sqrt(z + 1) differ in sign

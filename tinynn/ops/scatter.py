@@ -18,6 +18,7 @@ class Scatter(Function):
     Both are linear in dL/dy with constant masks and indices, so they are recorded as they stand.
     """
 
+    supports_complex = True
     graph_saved = {}
 
     def __init__(self, axis, index):

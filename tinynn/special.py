@@ -7,7 +7,7 @@ logistic functions, entropies and the log-sum-exp family."""
 import math
 
 from . import tensor_functions
-from .ops import airy, bessel, bessel_jy, bessel_k, gamma, orthogonal_polynomials
+from .ops import airy, bessel, bessel_jy, bessel_k, elementwise, gamma, orthogonal_polynomials
 from .ops import erf as erf_ops
 from .nn import functional as F
 from .tensor import Tensor, where
@@ -174,8 +174,8 @@ def ndtr(input):
 
 
 def ndtri(input):
-    """The inverse of the standard normal CDF: sqrt 2 erfinv(2p - 1)."""
-    return (input * 2 - 1).erfinv() * math.sqrt(2)
+    """The inverse of the standard normal CDF (ops/erf.py), accurate in the left tail."""
+    return erf_ops.Ndtri()(input)
 
 
 def erfcx(input):
@@ -201,9 +201,8 @@ def xlog1py(input, other):
 
 
 def entr(input):
-    """-x log x elementwise (0 at 0, -inf for x < 0)."""
-    inside = input.clip(0.0, None)
-    return where(input.data < 0, float("-inf"), -tensor_functions.xlogy(inside, inside))
+    """-x log x elementwise (0 at 0, -inf for x < 0; ops/elementwise.Entropy)."""
+    return elementwise.Entropy()(input)
 
 
 def sinc(input):

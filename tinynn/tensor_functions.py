@@ -249,8 +249,7 @@ def xlog1py(x, y):
 def logit(x, eps=None):
     """log(p / (1 - p)), with p = x clamped to [eps, 1 - eps] when ``eps`` is given."""
     x = x._as_float()
-    p = x.clip(eps, 1 - eps) if eps is not None else x
-    return p.log() - (-p).log1p()  # so its derivative 1/p + 1/(1 - p) is inf at 0 and 1, as PyTorch's
+    return elementwise.Logit()(x.clip(eps, 1 - eps) if eps is not None else x)
 
 
 def sinc(x):

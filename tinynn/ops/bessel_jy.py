@@ -5,7 +5,9 @@ As for I0 and I1 (bessel.py), Chebyshev series (chebyshev.py) of smooth function
 high-precision reference values (bessel_reference.py), with n = 0 or 1:
 
     |x| <= 8:  J_n(x) itself (an entire function, J0 even, J1 odd), and for Y_n the smooth part
-               R_n(x) = Y_n(x) - (2/pi) ln(x) J_n(x) + n 2/(pi x), which takes away its log and pole
+               R_n(x) = Y_n(x) - (2/pi) ln(x) J_n(x) + n 2/(pi x), which takes away its log and pole;
+               below |x| = 1/2 J1 is its Taylor series, which keeps its relative accuracy where
+               J1 ~ x/2 (the Chebyshev series' absolute error would swamp J1(1e-8) in float32)
     |x| > 8:   J_n(x) = sqrt(2/(pi x)) (P_n cos chi - Q_n sin chi),
                Y_n(x) = sqrt(2/(pi x)) (P_n sin chi + Q_n cos chi),   chi = x - (2n+1) pi/4,
                with the slowly varying amplitudes P_n, Q_n fitted in u = 8/x on (0, 1]
@@ -90,10 +92,23 @@ def first_kind(x, n):
     xp = Function.xp(x)
     magnitude = xp.abs(x)
     near = _series(f"J{n}", chebyshev.to_unit_interval(xp.minimum(magnitude, 8), NEAR_INTERVAL), x.dtype)
+    if n == 1:
+        near = xp.where(magnitude < 0.5, _j1_taylor(xp.minimum(magnitude, 0.5)), near)
     values = xp.where(magnitude <= 8, near, _far(xp, magnitude, n, False))
     if n == 1:
         values = xp.where(x < 0, -values, values)
     return values.astype(x.dtype, copy=False)
+
+
+def _j1_taylor(x):
+    """J1(x) = sum_k (-1)^k (x/2)^(2k+1) / (k! (k+1)!) for 0 <= x <= 1/2: seven terms reach float64's
+    resolution there (the eighth is below 1e-19 relative)."""
+    half, total = x * 0.5, 0
+    square, term = half * half, half
+    for k in range(7):
+        total = total + term
+        term = term * (-square / ((k + 1) * (k + 2)))
+    return total
 
 
 def second_kind(x, n):

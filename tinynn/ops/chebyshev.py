@@ -38,6 +38,19 @@ def series(coefficients, t):
     return t * following - after + coefficients[0]
 
 
+def derivative(coefficients, interval):
+    """The coefficients of d/dx sum_k c_k T_k(t(x)) over ``interval`` (t its map onto [-1, 1]), by
+    the recurrence d_(k-1) = d_(k+1) + 2k c_k (from T_k' = k U_(k-1)), d_0 halved, times dt/dx."""
+    n = len(coefficients)
+    result = np.zeros(max(n - 1, 1))
+    following, after = 0.0, 0.0  # d_(k+1), d_(k+2)
+    for k in range(n - 1, 0, -1):
+        following, after = after + 2 * k * coefficients[k], following
+        result[k - 1] = following
+    result[0] /= 2
+    return result * (2 / (interval[1] - interval[0]))
+
+
 def to_unit_interval(values, interval):
     middle, half_width = (interval[0] + interval[1]) / 2, (interval[1] - interval[0]) / 2
     return (values - middle) * (1 / half_width)

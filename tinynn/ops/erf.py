@@ -1,5 +1,6 @@
 """The error function, erf(x) = 2/sqrt(pi) * integral from 0 to x of e^(-s^2) ds, from Chebyshev series;
-its complement erfc(x) = 1 - erf(x), and its inverse erfinv.
+its complement erfc(x) = 1 - erf(x), the scaled complement erfcx, the inverse erfinv, and the
+inverse of the normal CDF, ndtri.
 
 NumPy has no erf, so tinynn evaluates it from two smooth functions, each replaced by its Chebyshev
 interpolant (one code path for NumPy and CuPy):
@@ -15,7 +16,7 @@ a largest error of about 2e-15 over the real line in float64 (tests/ops/test_erf
 against ``math.erf``). float32 input uses only the coefficients above float32's resolution.
 
 erfc(x) for x > 2 is e^(-x^2) Q(1/x) itself, never 1 - erf(x), so it keeps its relative precision
-down to the smallest float64 (erfc(26) ~ 6e-296; 1 - erf(x) below 2 is within 4e-13); past x = 6 a third series ("far") takes Q on
+down to the smallest float64 (erfc(26) ~ 6e-296; 1 - erf(x) below 2 is within 4e-13); past x = 6 a third series ("far") takes Q / u on
 u in [0, 1/6], its values from erfc's continued fraction (math.erfc underflows there). erfinv
 starts from Giles' polynomial approximation ("Approximating the erfinv function", 2010, ~1e-7)
 and takes five Newton steps on erf (for |x| > 1/2 on log erfc, where 1 - |x| is exact), in float64.
@@ -49,19 +50,23 @@ def _tail(u):
 FAR_INTERVAL = (0.0, 1 / 6)
 
 
-def _far_tail(u, terms=60):
-    """Q(u) = erfc(1/u) e^(1/u^2) from the continued fraction
-    erfc(x) e^(x^2) sqrt(pi) = 1 / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...))))."""
+def _far_tail_over_u(u, terms=60):
+    """Q(u) / u = x erfc(x) e^(x^2) (x = 1/u) from the continued fraction
+    erfc(x) e^(x^2) sqrt(pi) = 1 / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))); 1/sqrt(pi) at
+    u = 0. Fitting Q / u rather than Q keeps Q = u (Q / u) relatively precise as u -> 0, where Q ~ u."""
     if u == 0:
-        return 0.0
+        return 1 / math.sqrt(math.pi)
     x, fraction = 1 / u, 0.0
     for k in range(terms, 0, -1):
         fraction = (k / 2) / (x + fraction)
-    return 1 / (x + fraction) / math.sqrt(math.pi)
+    return x / (x + fraction) / math.sqrt(math.pi)
 
 
 _COEFFICIENTS = {"inner": _interpolate(_inner, INNER_INTERVAL), "tail": _interpolate(_tail, TAIL_INTERVAL),
-                 "far": _interpolate(_far_tail, FAR_INTERVAL)}
+                 "far": _interpolate(_far_tail_over_u, FAR_INTERVAL)}
+# dQ/du, for erfcx's gradient
+_COEFFICIENTS.update({"tail slope": chebyshev.derivative(_COEFFICIENTS["tail"], TAIL_INTERVAL),
+                      "far slope": chebyshev.derivative(_COEFFICIENTS["far"], FAR_INTERVAL)})
 
 
 def _coefficients(name, dtype):
@@ -81,12 +86,17 @@ def erf_values(x):
     return xp.where(magnitude <= 2, inner, tail).astype(x.dtype, copy=False)
 
 
-def _scaled_tail(xp, magnitude):
-    """Q(1/m) = e^(m^2) erfc(m) for m >= 2: the "tail" series up to 6, the "far" one beyond."""
-    near = chebyshev.series(_coefficients("tail", magnitude.dtype),
+def _scaled_tail(xp, magnitude, slope=False):
+    """Q(1/m) = e^(m^2) erfc(m) for m >= 2: the "tail" series up to 6, u times the "far" one (of
+    Q / u) beyond; with ``slope``, Q'(u) at u = 1/m instead (the derivatives of the same series)."""
+    suffix = " slope" if slope else ""
+    near = chebyshev.series(_coefficients("tail" + suffix, magnitude.dtype),
                             chebyshev.to_unit_interval(1 / xp.minimum(magnitude, SATURATION), TAIL_INTERVAL))
-    far = chebyshev.series(_coefficients("far", magnitude.dtype),
-                           chebyshev.to_unit_interval(1 / xp.maximum(magnitude, SATURATION), FAR_INTERVAL))
+    u = 1 / xp.maximum(magnitude, SATURATION)
+    t = chebyshev.to_unit_interval(u, FAR_INTERVAL)
+    over_u = chebyshev.series(_coefficients("far", magnitude.dtype), t)
+    # Q = u R, Q' = R + u R'
+    far = over_u + u * chebyshev.series(_coefficients("far slope", magnitude.dtype), t) if slope else u * over_u
     return xp.where(magnitude <= SATURATION, near, far)
 
 
@@ -94,7 +104,8 @@ def erfc_values(x):
     """erfc of a float array (NumPy or CuPy), in its dtype, with relative precision in the tail."""
     xp = Function.xp(x)
     magnitude = xp.abs(x)
-    middle = 1 - erf_values(xp.clip(x, -2, 2))
+    # 1 - erf(x) loses log2(1 / erfc(x)) bits near 2 (8 at 2): in float64 even for float32 x
+    middle = (1 - erf_values(xp.clip(x, -2, 2).astype(np.float64))).astype(x.dtype, copy=False)
     clipped = xp.maximum(magnitude, 2)
     tail = xp.exp(-clipped * clipped) * _scaled_tail(xp, clipped)
     return xp.where(magnitude <= 2, middle, xp.where(x > 0, tail, 2 - tail)).astype(x.dtype, copy=False)
@@ -107,7 +118,9 @@ def erfcx_values(x):
     low = xp.minimum(x, 2)
     with np.errstate(over="ignore"):
         scaled = xp.exp(low * low) * erfc_values(low)
-    return xp.where(x > 2, _scaled_tail(xp, xp.maximum(x, 2)), scaled).astype(x.dtype, copy=False)
+    # erfcx(+inf) = 0, where the series of Q(1/x) leaves its rounding (~1e-17) at u = 0
+    tail = xp.where(x == xp.inf, 0, _scaled_tail(xp, xp.maximum(x, 2)))
+    return xp.where(x > 2, tail, scaled).astype(x.dtype, copy=False)
 
 
 _GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
@@ -127,19 +140,59 @@ def erfinv_values(x):
     """erfinv of a float array: y with erf(y) = x, for -1 <= x <= 1 (+-inf at +-1, NaN beyond)."""
     xp = Function.xp(x)
     a = xp.abs(x).astype(np.float64)
-    inside = a < 1
-    a_in = xp.where(inside, a, 0.5)
-    w = -xp.log((1 - a_in) * (1 + a_in))
+    y = _erfinv_of_magnitude(xp, a, 1 - a)
+    return xp.copysign(y, x).astype(x.dtype, copy=False)
+
+
+def _erfinv_of_magnitude(xp, a, complement):
+    """erfinv(a) for a in [0, 1] given with its complement 1 - a (float64 arrays): where the caller
+    has the complement exactly (ndtri's 2p for a small p) the far tail keeps its precision. Giles'
+    polynomial starts it where it was fitted (1 - a > ~1e-7); further out the start is the
+    asymptotic y^2 = L - log(sqrt(pi L)), L = -log(1 - a), of erfc(y) ~ e^(-y^2) / (y sqrt(pi))."""
+    inside = complement > 0
+    a_in, complement_in = xp.where(inside, a, 0.5), xp.where(inside, complement, 0.5)
+    w = -xp.log(complement_in * (1 + a_in))
     y = a_in * xp.where(w < 5, _horner(_GILES_CENTRAL, w - 2.5), _horner(_GILES_TAIL, xp.sqrt(w) - 3))
+    far_log = -xp.log(complement_in)
+    y = xp.where(w > 16, xp.sqrt(far_log - 0.5 * xp.log(math.pi * xp.maximum(far_log, 1))), y)
     tail = a_in > 0.5
     for _ in range(5):
-        slope = 2 / math.sqrt(math.pi) * xp.exp(-y * y)  # erf'(y)
-        complement = erfc_values(y)
-        # in the tail, Newton on log erfc(y) = log(1 - a), which is nearly quadratic in y
-        step = xp.where(tail, (xp.log(complement) - xp.log(1 - a_in)) * complement, erf_values(y) - a_in) / slope
-        y = y - xp.where(tail, -step, step)
-    y = xp.where(inside, y, xp.where(a == 1, xp.inf, xp.nan))
-    return xp.copysign(y, x).astype(x.dtype, copy=False)
+        # in the tail, Newton on log erfc(y) = log(1 - a), which is nearly quadratic in y, with
+        # erfc(y) = erfcx(y) e^(-y^2) so that nothing underflows (erfc(27) is below float64's range)
+        scaled = erfcx_values(xp.where(tail, y, 0))
+        tail_step = (xp.log(scaled) - y * y - xp.log(complement_in)) * scaled * (math.sqrt(math.pi) / 2)
+        central_step = (erf_values(y) - a_in) / (2 / math.sqrt(math.pi) * xp.exp(-y * y))
+        y = xp.where(tail, y + tail_step, y - central_step)
+    return xp.where(inside, y, xp.where(complement == 0, xp.inf, xp.nan))
+
+
+def ndtri_values(p):
+    """The inverse of the standard normal CDF of a float array: sqrt 2 erfinv(2p - 1), evaluated as
+    -sqrt 2 erfcinv(2p) below 1/2 and sqrt 2 erfcinv(2 (1 - p)) above (1 - p exact there), so that
+    the left tail keeps its relative precision (ndtri(1e-8) = -5.612 in float32, where 2p - 1
+    rounds to -1); -inf at 0, inf at 1, NaN outside [0, 1]."""
+    xp = Function.xp(p)
+    p64 = p.astype(np.float64)
+    lower = p64 < 0.5
+    complement = xp.where(lower, 2 * p64, 2 * (1 - p64))  # 1 - |2p - 1|
+    y = _erfinv_of_magnitude(xp, 1 - complement, complement)
+    y = xp.where((p64 < 0) | (p64 > 1), xp.nan, y)
+    return (math.sqrt(2) * xp.where(lower, -y, y)).astype(p.dtype, copy=False)
+
+
+class Ndtri(Function):
+    """y = ndtri(p), the x with Phi(x) = p.  f'(p) = 1 / Phi'(y) = sqrt(2 pi) e^(y^2 / 2)."""
+
+    promotes, float_output = (0,), True
+    graph_saved = {"y": "output"}
+
+    def forward(self, p):
+        self.y = ndtri_values(p)
+        return self.y
+
+    def backward(self, gy):
+        y = self.y
+        return (gy * (self.xp(y).exp(y * y * 0.5) * y.dtype.type(math.sqrt(2 * math.pi))),)
 
 
 class Erf(Function):
@@ -188,7 +241,9 @@ class Erfinv(Function):
 
 
 class Erfcx(Function):
-    """y = erfcx(x) = e^(x^2) erfc(x).  f'(x) = 2x y - 2/sqrt(pi)."""
+    """y = erfcx(x) = e^(x^2) erfc(x).  f'(x) = 2x y - 2/sqrt(pi), which cancels for large x
+    (2x y -> 2/sqrt(pi)); above 2, where y = Q(1/x), it is -Q'(1/x) / x^2 from the derivative of
+    Q's series instead (0 at +inf), which keeps its relative precision."""
 
     promotes, float_output = (0,), True
     graph_saved = {"x": 0, "y": "output"}
@@ -199,4 +254,12 @@ class Erfcx(Function):
         return self.y
 
     def backward(self, gy):
-        return (gy * (2 * self.x * self.y - self.x.dtype.type(2 / math.sqrt(math.pi))),)
+        x, y = self.x, self.y
+        if hasattr(x, "grad_fn"):  # recorded (create_graph): the formula as it stands
+            return (gy * (2 * x * y - 2 / math.sqrt(math.pi)),)
+        xp = self.xp(gy)
+        far = xp.maximum(x, 2)
+        with np.errstate(invalid="ignore"):
+            tail = xp.where(x == np.inf, 0, -_scaled_tail(xp, far, slope=True) / (far * far))
+            slope = xp.where(x > 2, tail, 2 * x * y - 2 / math.sqrt(math.pi))
+        return (gy * slope.astype(gy.dtype, copy=False),)

@@ -5,6 +5,7 @@ from ... import backend, mixed_precision
 from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...ops.erf import erf_values
+from ...ops.elementwise import sigmoid_values
 from .validation import check_float, check_not_empty, check_tensor
 
 
@@ -50,7 +51,7 @@ class SiLU(Function):
 
     def forward(self, x):
         self.x = x
-        self.s = (self.xp(x).tanh(x * 0.5) + 1) * 0.5  # sigmoid without overflow, as ops.Sigmoid
+        self.s = sigmoid_values(self.xp(x), x)
         return x * self.s
 
     def backward(self, gy):
@@ -139,7 +140,7 @@ class Softplus(Function):
         self.linear = scaled > self.threshold
         # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): never overflows
         smooth = (xp.maximum(scaled, 0) + xp.log1p(xp.exp(-xp.abs(scaled)))) / self.beta
-        self.slope = (xp.tanh(scaled * 0.5) + 1) * 0.5
+        self.slope = sigmoid_values(xp, scaled)
         return xp.where(self.linear, x, smooth)
 
     def backward(self, gy):
@@ -205,8 +206,7 @@ class Mish(Function):
 
     def backward(self, gy):
         xp, x, t = self.xp(gy), self.x, self.t
-        sigmoid = (xp.tanh(x * 0.5) + 1) * 0.5
-        return (gy * (t + x * sigmoid * (1 - t * t)),)
+        return (gy * (t + x * sigmoid_values(xp, x) * (1 - t * t)),)
 
 
 class LogSigmoid(Function):

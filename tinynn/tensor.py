@@ -410,6 +410,10 @@ class Tensor:
         return arithmetic.Div()(self._operand(other), self)
 
     def __pow__(self, other):
+        if self.dtype.kind in "iub" and isinstance(other, (int, np.integer)) and not isinstance(other, bool) and other < 0:
+            # as PyTorch: a negative power of integers is a fraction; a tensor exponent truncates it (Pow)
+            raise ValueError(f"pow: integers to negative integer powers are not allowed ({self.dtype} tensor ** "
+                             f"{other}); convert the tensor with .float() first")
         return arithmetic.Pow()(self, self._operand(other))
 
     def __rpow__(self, other):
@@ -705,9 +709,11 @@ class Tensor:
     # ----- reductions -------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         """The sum over ``dim`` (an int, a tuple or every axis); NumPy's ``axis``/``keepdims`` also work.
-        ``dtype``: the values are converted to it first (as PyTorch's, e.g. to sum float16 in float32)."""
-        return reduction.Sum(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(
+        ``dtype``: the values are converted to it first (as PyTorch's, e.g. to sum float16 in float32),
+        and the sum is of that dtype (an int32 sum stays int32, where an integer sum is int64 by default)."""
+        total = reduction.Sum(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(
             self._in_dtype(dtype))
+        return total if dtype is None or total.dtype == np.dtype(dtype) else total.to(dtype=dtype)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
         return reduction.Mean(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(

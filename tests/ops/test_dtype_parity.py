@@ -85,6 +85,21 @@ def test_integer_powers_with_negative_exponents_as_pytorch(torch):
     """NumPy refuses them; PyTorch gives 1 / a^|b| truncated towards zero."""
     a, b = np.array([2, 1, -1, 0, 3, -2, -1]), np.array([-1, -1, -1, -1, -2, -3, -2])
     assert (tinynn.tensor(a) ** tinynn.tensor(b)).tolist() == (torch.tensor(a) ** torch.tensor(b)).tolist()
+    with pytest.raises(ValueError, match="integers to negative integer powers are not allowed"):
+        tinynn.tensor(a) ** -1  # a Python exponent: PyTorch refuses it too
+    with pytest.raises(ValueError, match="not allowed"):
+        tinynn.tensor(a).pow(-2)
+    assert (tinynn.tensor(a) ** 2).tolist() == (a ** 2).tolist()
+
+
+def test_an_explicit_reduction_dtype_is_the_results(torch):
+    values = np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int32)
+    for dtype in ("int32", "int16", "float64"):
+        ours = tinynn.tensor(values).sum(1, dtype=getattr(tinynn, dtype))
+        theirs = torch.tensor(values).sum(1, dtype=getattr(torch, dtype))
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") == dtype
+        assert ours.tolist() == theirs.tolist()
+    assert tinynn.tensor(values).sum().dtype == np.int64  # without one, integers sum in int64
 
 
 def test_relu_of_integers_is_a_clear_error():

@@ -247,11 +247,12 @@ def synchronize(device):
         cupy_module().cuda.Device().synchronize()
 
 
-def as_strided(array, shape, strides):
-    """A strided view (no copy) for NumPy and CuPy alike."""
+def as_strided(array, shape, strides, writeable=False):
+    """A strided view (no copy) for NumPy and CuPy alike (strides in bytes); read-only on the CPU
+    unless ``writeable`` (CuPy's arrays are always writeable)."""
     if is_gpu_array(array):
         return _cupy_module.lib.stride_tricks.as_strided(array, shape=shape, strides=strides)
-    return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=False)
+    return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=writeable)
 
 
 def scatter_add(target, index, values):

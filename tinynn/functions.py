@@ -457,13 +457,14 @@ def imag(input):
 
 
 def view_as_real(input):
-    """A complex tensor (...) as a real one (..., 2) holding (Re, Im); a copy, where PyTorch's is a view."""
+    """A complex tensor (...) as a real one (..., 2) holding (Re, Im): a view of its memory, as PyTorch's."""
     _check_tensor("view_as_real", input)
     return complex_ops.ViewAsReal()(input)
 
 
 def view_as_complex(input):
-    """A real tensor (..., 2) of (Re, Im) pairs as a complex one (...); a copy, where PyTorch's is a view."""
+    """A real tensor (..., 2) of (Re, Im) pairs as a complex one (...): a view of its memory, as PyTorch's
+    (the pairs must lie side by side: last stride 1)."""
     _check_tensor("view_as_complex", input)
     return complex_ops.ViewAsComplex()(input)
 
@@ -483,7 +484,7 @@ def polar(abs, angle):
 def as_strided(input, size, stride, storage_offset=None):
     """The ``size`` elements of input's storage at positions storage_offset + sum i_j stride_j (strides in
     elements, non-negative; storage_offset defaults to input's own): sliding windows, diagonals, ...
-    Differentiable (tinynn/ops/strided.py); a copy, where PyTorch's is a view."""
+    Differentiable (tinynn/ops/strided.py); a view of input's memory, as PyTorch's."""
     _check_tensor("as_strided", input)
     size, stride = _layout("as_strided", size, stride, storage_offset)
     return strided_ops.AsStrided(size, stride, storage_offset)(input)
@@ -610,8 +611,24 @@ def slice_copy(input, dim=0, start=None, end=None, step=1):
 
 globals().update({name: _view_copy(name, view) for name, view in _VIEW_COPIES.items() if view is not None})
 
-as_strided_copy = as_strided  # already a copy
-view_as_real_copy, view_as_complex_copy = view_as_real, view_as_complex  # (so are these)
+
+
+def as_strided_copy(input, size, stride, storage_offset=None):
+    """``as_strided(...)``, copied out of input's memory."""
+    return as_strided(input, size, stride, storage_offset).clone()
+
+
+def view_as_real_copy(input):
+    """``view_as_real(input)``, copied out of input's memory."""
+    return view_as_real(input).clone()
+
+
+def view_as_complex_copy(input):
+    """``view_as_complex(input)``, copied out of input's memory."""
+    return view_as_complex(input).clone()
+
+
+
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 

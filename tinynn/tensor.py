@@ -13,7 +13,7 @@ import numpy as np
 
 from . import backend, mixed_precision
 from .autograd import engine, in_place
-from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops
+from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
 
 def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
@@ -976,8 +976,9 @@ class Tensor:
         return shape_ops.Clone()(self)
 
     def contiguous(self):
-        """The tensor itself: tinynn's ops accept any memory layout."""
-        return self
+        """The tensor itself where its memory is in C order, else a C-ordered copy (as PyTorch's; tinynn's
+        ops accept any layout, but views such as ``view_as_complex`` read the memory as it lies)."""
+        return self if self.data.flags.c_contiguous else self.clone()
 
     # ----- more elementwise functions ---------------------------------------------------------
     def expm1(self):
@@ -1422,12 +1423,12 @@ class Tensor:
 
     @property
     def real(self):
-        """Re of a complex tensor (a real tensor; a copy, where PyTorch's is a view); a real tensor itself."""
+        """Re of a complex tensor (a real tensor: a view of its memory, as PyTorch's); a real tensor itself."""
         return complex_ops.Real()(self) if self.dtype.kind == "c" else self
 
     @property
     def imag(self):
-        """Im of a complex tensor (a real tensor; a copy, where PyTorch's is a view)."""
+        """Im of a complex tensor (a real tensor: a view of its memory, as PyTorch's)."""
         if self.dtype.kind != "c":
             raise TypeError(f"imag: only complex tensors have an imaginary part, this one is {self.dtype}")
         return complex_ops.Imag()(self)
@@ -1526,7 +1527,7 @@ class Tensor:
         return to_sparse(self)
 
     def as_strided(self, size, stride, storage_offset=None):
-        """``tinynn.as_strided(self, ...)`` (a copy, where PyTorch's is a view)."""
+        """``tinynn.as_strided(self, ...)``: a view of this tensor's memory, as PyTorch's."""
         from .functions import as_strided
 
         return as_strided(self, size, stride, storage_offset)
@@ -1724,13 +1725,14 @@ class Tensor:
         return self._triangle(diagonal, lower=False)
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
-        """The entries (i, i + offset) of the (dim1, dim2) planes, as a last axis (PyTorch's)."""
-        moved = self.movedim((dim1, dim2), (-2, -1))
-        rows, columns = moved.shape[-2:]
-        start_row, start_column = max(-offset, 0), max(offset, 0)
-        count = max(min(rows - start_row, columns - start_column), 0)
-        steps = np.arange(count)
-        return moved[..., steps + start_row, steps + start_column]
+        """The entries (i, i + offset) of the (dim1, dim2) planes, as a last axis: a view, as PyTorch's
+        (``x.diagonal().add_(1)`` adds to x's diagonal; ops/views.py)."""
+        if self.ndim < 2:
+            raise ValueError(f"diagonal: expected a tensor of at least 2 dimensions, got shape {self.shape}")
+        dim1, dim2 = dim1 % self.ndim, dim2 % self.ndim
+        if dim1 == dim2:
+            raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
+        return views.Diagonal(int(offset), dim1, dim2)(self)
 
     def diag(self, diagonal=0):
         """A vector -> the square matrix with it on the ``diagonal``; a matrix -> that diagonal."""

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from . import backend, mixed_precision
-from .ops import arithmetic, elementwise, promotion
+from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
@@ -958,18 +958,16 @@ def unflatten(x, dim, sizes):
 
 def unfold(x, dimension, size, step):
     """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last axis
-    (Tensor.unfold): shape (..., (n - size) // step + 1, ..., size); differentiable (a gather)."""
+    (Tensor.unfold): shape (..., (n - size) // step + 1, ..., size); a view of x, as PyTorch's
+    (ops/views.py), differentiable."""
     dimension %= max(x.ndim, 1)
     n = x.shape[dimension] if x.ndim else 1
     if size > n or step <= 0:
         raise ValueError(f"unfold: size {size} must be at most {n} (the size of dimension {dimension}) and step {step} "
                          "positive")
-    count = (n - size) // step + 1
-    xp = _xp(x)
-    positions = (xp.arange(count)[:, None] * step + xp.arange(size)[None, :]).reshape(-1)
-    windows = x.index_select(dimension, _constant(positions))
-    windows = windows.reshape(x.shape[:dimension] + (count, size) + x.shape[dimension + 1:])
-    return windows.movedim(dimension + 1, -1)
+    if x.ndim == 0:
+        return x.reshape(1, 1)
+    return views.Windows(dimension, size, step)(x)
 
 
 def sum_to_size(x, *size):

@@ -204,6 +204,10 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     values stay and ``tensor`` takes the result's array (a view of the same memory) instead."""
     from ..tensor import Tensor
 
+    if overlaps_itself(tensor.data):  # which of two values written to one address would stay is undefined
+        raise RuntimeError(f"{name}: more than one element of this tensor (shape {tensor.shape}) refers to a single "
+                           "memory location (an overlapping view: unfold with step < size, as_strided, expand); "
+                           "write into a clone() instead")
     recording = grad_mode.is_grad_enabled() and (
         tensor._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands))
     if not recording:
@@ -282,27 +286,66 @@ def _rebase(other, other_previous, written):
     """``other`` shares elements with ``written``, just written in place: its new history is its old
     value (``other_previous``) with the shared elements taken from ``written`` (PyTorch's CopySlices,
     for any two strided views of one memory block)."""
+    from ..functions import view_as_complex, view_as_real
     from ..tensor import Tensor
     from ..tensor_functions import index_copy
 
-    other_positions, written_positions = _shared_elements(other.data, written.data)
-    values = written.reshape(-1)[Tensor._from_op(written_positions, False)]
-    updated = index_copy(other_previous.reshape(-1), 0, Tensor._from_op(other_positions, False), values)
+    # a complex tensor and a real view of it (.real, .imag, view_as_real) share memory part by part:
+    # the complex side is taken as its (real, imaginary) pairs, so that elements match one to one
+    other_pairs = other.dtype.kind == "c" and written.dtype.kind != "c"
+    written_pairs = written.dtype.kind == "c" and other.dtype.kind != "c"
+    other_positions, written_positions = _shared_elements(_as_pairs(other.data) if other_pairs else other.data,
+                                                          _as_pairs(written.data) if written_pairs else written.data)
+    source = view_as_real(written) if written_pairs else written
+    target = view_as_real(other_previous) if other_pairs else other_previous
+    values = source.reshape(-1)[Tensor._from_op(written_positions, False)]
+    updated = index_copy(target.reshape(-1), 0, Tensor._from_op(other_positions, False), values).reshape(target.shape)
+    updated = view_as_complex(updated) if other_pairs else updated
     other.grad_fn, other._requires_grad = updated.reshape(other.shape).grad_fn, True
+
+
+def _as_pairs(array):
+    """A complex array's memory as real (..., 2) (real, imaginary) pairs: a view."""
+    parts = array.real
+    return backend.as_strided(parts, array.shape + (2,), array.strides + (parts.itemsize,))
+
+
+def _addresses(xp, array):
+    """The address of every element of ``array``, flat in its logical (C) order: base + sum_k i_k stride_k."""
+    address = xp.asarray(backend.address(array), dtype=np.int64)
+    for size, stride in zip(array.shape, array.strides):
+        address = address[..., None] + xp.arange(size, dtype=np.int64) * stride
+    return address.reshape(-1)
 
 
 def _shared_elements(a, b):
     """(positions in a, positions in b), flat in each array's logical (C) order, of the elements that
-    lie at the same address: found from each element's address, base + sum_k index_k * stride_k."""
+    lie at the same address. b's addresses are distinct (a write into an array whose elements overlap
+    is refused); a's may repeat (sliding windows, ``unfold``), each of its elements matched on its own."""
     xp = backend.get_array_module(a)
-    addresses = []
-    for array in (a, b):
-        address = xp.asarray(backend.address(array), dtype=np.int64)
-        for size, stride in zip(array.shape, array.strides):
-            address = address[..., None] + xp.arange(size, dtype=np.int64) * stride
-        addresses.append(address.reshape(-1))
-    _, in_a, in_b = xp.intersect1d(addresses[0], addresses[1], assume_unique=True, return_indices=True)
-    return in_a.astype(np.int64), in_b.astype(np.int64)
+    in_a_addresses, in_b_addresses = _addresses(xp, a), _addresses(xp, b)
+    order = xp.argsort(in_b_addresses)
+    sorted_b = in_b_addresses[order]
+    if sorted_b.size == 0:
+        return xp.zeros(0, dtype=np.int64), xp.zeros(0, dtype=np.int64)
+    found = xp.minimum(xp.searchsorted(sorted_b, in_a_addresses), sorted_b.size - 1)
+    matches = sorted_b[found] == in_a_addresses
+    return xp.flatnonzero(matches).astype(np.int64), order[found[matches]].astype(np.int64)
+
+
+def overlaps_itself(array):
+    """Whether two elements of ``array`` lie at one address (a broadcast array, or a strided view of
+    overlapping windows): contiguous arrays and strides that each step past everything the smaller
+    ones reach cannot; otherwise the addresses decide."""
+    if array.size <= 1 or array.flags.c_contiguous or array.flags.f_contiguous:
+        return False
+    reach = array.itemsize
+    for stride, size in sorted((abs(stride), size) for size, stride in zip(array.shape, array.strides) if size > 1):
+        if stride < reach:
+            xp = backend.get_array_module(array)
+            return int(xp.unique(_addresses(xp, array)).size) < array.size
+        reach = stride * (size - 1) + reach
+    return False
 
 
 def _check_writable(tensor, name):

@@ -27,6 +27,7 @@ the convolutions (nn/functional/complex_conv.py); sparse products refuse complex
 """
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 from . import promotion
 
@@ -63,24 +64,25 @@ class Conj(Function):
 
 
 class Real(Function):
-    """y = Re z (real, z's shape).  dy/dx = 1, dy/dy = 0: dL/dz = dL/dy + 0i."""
+    """y = Re z (real, z's shape; a view of z's memory, as PyTorch's).  dy/dx = 1, dy/dy = 0:
+    dL/dz = dL/dy + 0i."""
 
     supports_complex, linear_map = True, True
 
     def forward(self, z):
-        return z.real.copy()
+        return z.real
 
     def backward(self, gy):
         return (complex_from(gy),)
 
 
 class Imag(Function):
-    """y = Im z.  dy/dx = 0, dy/dy = 1: dL/dz = 0 + i dL/dy."""
+    """y = Im z (a view of z's memory).  dy/dx = 0, dy/dy = 1: dL/dz = 0 + i dL/dy."""
 
     supports_complex, linear_map = True, True
 
     def forward(self, z):
-        return z.imag.copy()
+        return z.imag
 
     def backward(self, gy):
         return (complex_from(self.xp(gy).zeros_like(gy), gy),)
@@ -123,22 +125,25 @@ class ComplexAbs(Function):
 
 
 class ViewAsReal(Function):
-    """(...) complex -> (..., 2) real, Re in [..., 0] and Im in [..., 1] (a copy; PyTorch's is a view).
-    A real-linear relabelling: dL/dz = dL/dy[..., 0] + i dL/dy[..., 1]."""
+    """(...) complex -> (..., 2) real, Re in [..., 0] and Im in [..., 1]: a view of z's memory, as
+    PyTorch's (each complex number is its two parts, one after the other). A real-linear
+    relabelling: dL/dz = dL/dy[..., 0] + i dL/dy[..., 1]."""
 
     supports_complex, linear_map = True, True
 
     def forward(self, z):
         if z.dtype.kind != "c":
             raise TypeError(f"view_as_real: expected a complex tensor, got {z.dtype}")
-        return self.xp(z).stack([z.real, z.imag], axis=-1)
+        parts = z.real  # a view with z's strides; the imaginary part one real further on
+        return backend.as_strided(parts, z.shape + (2,), z.strides + (parts.itemsize,), writeable=True)
 
     def backward(self, gy):
         return (complex_from(gy[..., 0], gy[..., 1]),)
 
 
 class ViewAsComplex(Function):
-    """(..., 2) real -> (...) complex, z = x[..., 0] + i x[..., 1] (a copy; PyTorch's is a view).
+    """(..., 2) real -> (...) complex, z = x[..., 0] + i x[..., 1]: a view of x's memory, as PyTorch's,
+    which needs each pair side by side (the last stride 1, the others even, as PyTorch asks).
     dL/dx = (Re dL/dz, Im dL/dz) stacked along the last axis."""
 
     supports_complex, linear_map = True, True
@@ -149,7 +154,14 @@ class ViewAsComplex(Function):
         if x.ndim == 0 or x.shape[-1] != 2:
             raise ValueError(f"view_as_complex: expected a last dimension of size 2 (real, imaginary), "
                              f"got shape {tuple(x.shape)}")
-        return complex_from(x[..., 0], x[..., 1])
+        pair = 2 * x.itemsize
+        if x.strides[-1] != x.itemsize or any(stride % pair for stride in x.strides[:-1]) or \
+                backend.address(x) % pair:
+            raise ValueError(f"view_as_complex: each (real, imaginary) pair must lie side by side in memory (last "
+                             f"stride 1, the others even, aligned; strides in elements "
+                             f"{tuple(s // x.itemsize for s in x.strides)}); call .contiguous() first")
+        # the last axis is contiguous, so the array reads as complex numbers: (..., 1) -> (...)
+        return x.view(np.complex64 if x.dtype == np.float32 else np.complex128)[..., 0]
 
     def backward(self, gz):
         return (self.xp(gz).stack([gz.real, gz.imag], axis=-1),)

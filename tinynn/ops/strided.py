@@ -1,7 +1,7 @@
 """``as_strided``: a tensor read from its memory with sizes and strides of one's choosing, as PyTorch's
 (strides in elements; the storage is the tensor's whole memory block, so a slice's storage_offset
-counts from the start of the array it was cut from). The result is a copy, where PyTorch's is a view
-(writing into overlapping elements of a view is undefined in PyTorch). The classic use is a sliding window:
+counts from the start of the array it was cut from). The result is a view of that memory, as
+PyTorch's (writing into a view whose elements overlap is refused). The classic use is a sliding window:
 as_strided(x, (n - k + 1, k), (1, 1)) holds every window of k consecutive elements without copying.
 
 Forward and backward in terms of storage positions: the output's element at index (i_1, ..., i_d)
@@ -71,9 +71,10 @@ class AsStrided(Function):
                                  f"read memory outside this tensor (of the array it is a view of), which would get no "
                                  f"gradient; take as_strided of that array itself (PyTorch follows views to their base)")
         # the whole storage as one flat array of x's dtype, from its first element
-        raw = xp.lib.stride_tricks.as_strided(block, shape=(block.nbytes // block.itemsize,), strides=(block.itemsize,))
+        raw = backend.as_strided(block, (block.nbytes // block.itemsize,), (block.itemsize,), writeable=True)
         flat = raw if raw.dtype == x.dtype else raw.view(x.dtype)
-        return flat[self.y_positions]
+        return backend.as_strided(flat[offset:], self.size, tuple(stride * x.itemsize for stride in self.stride),
+                                  writeable=True)
 
     def backward(self, gy):
         xp = self.xp(gy)

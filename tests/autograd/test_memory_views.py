@@ -1,0 +1,114 @@
+"""Views that share memory with their input, as PyTorch's: diagonal, unfold, as_strided, .real,
+.imag, view_as_real and view_as_complex. Writing into them writes into the input (they were copies,
+so ``K.diagonal().add_(eps)`` silently did nothing), with and without autograd, the gradients of
+such writes equal PyTorch's; writing into a view whose elements overlap is refused; the *_copy
+functions are copies."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn.autograd import gradcheck, gradgradcheck
+
+RNG = np.random.default_rng(41)
+COMPLEX = RNG.standard_normal((2, 3)) + 1j * RNG.standard_normal((2, 3))
+
+# name -> function(module, tensor) writing through a view; run on tinynn and PyTorch alike
+WRITES = {
+    "diagonal": lambda m, x: x.diagonal().add_(10.0),
+    "diagonal offset dims": lambda m, x: x.reshape(2, 2, 3).diagonal(1, 1, 2).fill_(-1.0),
+    "unfold": lambda m, x: x.unfold(1, 2, 2).mul_(3.0),
+    "as_strided": lambda m, x: x.as_strided((2, 2), (3, 2), 1).zero_(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_writes_through_views_reach_the_input(torch, name):
+    values = np.arange(12.0).reshape(3, 4)
+    ours, theirs = tinynn.tensor(values), torch.tensor(values)
+    WRITES[name](tinynn, ours)
+    WRITES[name](torch, theirs)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert not np.array_equal(ours.numpy(), values)
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_gradients_of_writes_through_views_equal_pytorchs(torch, name):
+    values = RNG.standard_normal((3, 4))
+    gradients = []
+    for module in (tinynn, torch):
+        x = module.tensor(values, requires_grad=True)
+        y = x * x
+        WRITES[name](module, y)
+        (y ** 3).sum().backward()
+        gradients.append(x.grad.numpy())
+    np.testing.assert_allclose(gradients[0], gradients[1], rtol=1e-12)
+
+
+def test_diagonal_and_unfold_are_differentiable_views_to_second_order():
+    x = tinynn.tensor(RNG.standard_normal((3, 5)), requires_grad=True)
+    assert gradcheck(lambda a: a.diagonal(1) * a.diagonal(-1)[:2].sum(), [x])
+    assert gradgradcheck(lambda a: (a.unfold(1, 3, 1) ** 2).sum(-1), [x])  # overlapping windows add up
+    assert gradgradcheck(lambda a: a.diagonal(0, 1, 0) ** 3, [x])
+    windows = x.detach().unfold(1, 2, 2)
+    assert windows.shape == (3, 2, 2)
+    assert tinynn.tensor(7.0).unfold(0, 1, 1).shape == (1, 1)
+
+
+def test_writing_into_overlapping_elements_is_refused():
+    x = tinynn.arange(8.0)
+    with pytest.raises(RuntimeError, match="more than one element of this tensor .* refers to a single memory"):
+        x.unfold(0, 3, 1).add_(1.0)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        x.as_strided((3, 3), (1, 1)).fill_(0.0)
+    np.testing.assert_array_equal(x.numpy(), np.arange(8.0))  # nothing was written
+    x.unfold(0, 2, 2).add_(1.0)  # windows that do not overlap may be written
+    np.testing.assert_array_equal(x.numpy(), np.arange(8.0) + 1)
+
+
+COMPLEX_WRITES = {
+    "real": lambda m, y: y.real.mul_(2.0),
+    "imag": lambda m, y: y.imag.add_(y.real.clone()),
+    "view_as_real": lambda m, y: m.view_as_real(y)[..., 1].mul_(3.0),
+    "view_as_complex": lambda m, y: m.view_as_complex(m.view_as_real(y)).mul_(2j),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_WRITES))
+def test_complex_parts_are_views_whose_writes_equal_pytorchs(torch, name):
+    values, gradients = [], []
+    for module in (tinynn, torch):
+        z = module.tensor(COMPLEX, requires_grad=True)
+        y = z * (1 + 1j)
+        COMPLEX_WRITES[name](module, y)
+        values.append(y.detach().resolve_conj().numpy() if module is torch else y.detach().numpy())
+        (y.abs() ** 2).sum().backward()
+        gradients.append(z.grad.numpy())
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-12)
+    np.testing.assert_allclose(gradients[0], gradients[1], rtol=1e-12)
+
+
+def test_a_write_into_a_complex_tensor_reaches_its_real_views(torch):
+    gradients = []
+    for module in (tinynn, torch):
+        z = module.tensor(COMPLEX, requires_grad=True)
+        y = z * (1 + 1j)
+        real, pairs = y.real, module.view_as_real(y)
+        y.mul_(2j)
+        ((real ** 3).sum() + (pairs ** 2).sum() + (y.abs() ** 2).sum()).backward()
+        gradients.append(z.grad.numpy())
+    np.testing.assert_allclose(gradients[0], gradients[1], rtol=1e-12)
+
+
+def test_view_as_complex_needs_side_by_side_pairs_and_the_copies_are_copies():
+    pairs = tinynn.zeros(4, 2)
+    z = tinynn.view_as_complex(pairs)
+    z.add_(1 + 2j)
+    np.testing.assert_array_equal(pairs.numpy(), np.tile([1.0, 2.0], (4, 1)))
+    with pytest.raises(ValueError, match="must lie side by side in memory"):
+        tinynn.view_as_complex(tinynn.zeros(2, 4).T)
+    x = tinynn.arange(6.0)
+    tinynn.as_strided_copy(x, (2,), (2,)).fill_(-1.0)
+    tinynn.view_as_real_copy(z).fill_(0.0)
+    tinynn.diagonal_copy(tinynn.eye(2)).fill_(5.0)
+    np.testing.assert_array_equal(x.numpy(), np.arange(6.0))
+    assert z.numpy().tolist() == [1 + 2j] * 4

@@ -221,7 +221,7 @@ class Tensor:
         def write_directly():
             self.data[...] = _data(value)
         return in_place.write(self, "fill_", lambda x: x._replaced_by(x._operand(value).to(dtype=x.dtype)), (value,),
-                              write_directly)
+                              write_directly, uniform=True)
 
     def zero_(self):
         return self.fill_(0)
@@ -824,10 +824,11 @@ class Tensor:
         return SortResult(values[cut], Tensor._from_op(indices.data[cut], False))
 
     def flip(self, dims):
-        """The elements in reverse order along each of ``dims`` (a view, as NumPy's)."""
+        """The elements in reverse order along each of ``dims``: a copy, as PyTorch's (writing into it
+        leaves this tensor as it is)."""
         dims = (dims,) if isinstance(dims, int) else tuple(dims)
         flipped = {d % self.ndim for d in dims}
-        return self[tuple(slice(None, None, -1) if axis in flipped else slice(None) for axis in range(self.ndim))]
+        return self[tuple(slice(None, None, -1) if axis in flipped else slice(None) for axis in range(self.ndim))].clone()
 
     def sin(self):
         return elementwise.Sin()(self)
@@ -1862,11 +1863,17 @@ def _data(value):
 
 
 def _index_arrays(index):
-    """Tensors inside an index become their arrays (so ``x[t]`` works with a Tensor of indices)."""
+    """Tensors inside an index become their arrays (so ``x[t]`` works with a Tensor of indices); a
+    0-d integer tensor is an integer, so ``x[t]`` is a view as ``x[0]`` is (as PyTorch's)."""
+    def part(i):
+        if not isinstance(i, Tensor):
+            return i
+        return int(i.data) if i.ndim == 0 and i.dtype.kind in "iu" else i.data
+
     if isinstance(index, Tensor):
-        return index.data
+        return part(index)
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(part(i) for i in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index

@@ -941,8 +941,9 @@ def broadcast_shapes(*shapes):
     return tuple(np.broadcast_shapes(*(tuple(s) if not isinstance(s, int) else (s,) for s in shapes)))
 
 
-def broadcast_to(x, size):
-    return x.expand(tuple(size))
+def broadcast_to(x, *size):
+    """x expanded to ``size`` (a tuple, or the sizes one by one as Tensor.broadcast_to also takes them)."""
+    return x.expand(tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size)
 
 
 def broadcast_tensors(*tensors):

@@ -59,10 +59,28 @@ def test_writing_into_overlapping_elements_is_refused():
     with pytest.raises(RuntimeError, match="more than one element of this tensor .* refers to a single memory"):
         x.unfold(0, 3, 1).add_(1.0)
     with pytest.raises(RuntimeError, match="single memory location"):
-        x.as_strided((3, 3), (1, 1)).fill_(0.0)
+        x.as_strided((3, 3), (1, 1)).mul_(2.0)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        x[:2].expand(3, 2).add_(1.0)
     np.testing.assert_array_equal(x.numpy(), np.arange(8.0))  # nothing was written
     x.unfold(0, 2, 2).add_(1.0)  # windows that do not overlap may be written
     np.testing.assert_array_equal(x.numpy(), np.arange(8.0) + 1)
+    x[:2].expand(3, 2).fill_(-1.0)  # one value for every element: allowed, as PyTorch's
+    assert x.numpy()[:3].tolist() == [-1.0, -1.0, 3.0]
+
+
+def test_which_results_are_views_and_which_copies_is_pytorchs(torch):
+    """flip (and rot90, fliplr, flipud) copy; expand, broadcast_to and indexing by a 0-d tensor are views."""
+    cases = {"flip": lambda m, x: x.flip(0), "rot90": lambda m, x: x.rot90(), "fliplr": lambda m, x: x.fliplr(),
+             "expand_as": lambda m, x: x.expand_as(x), "broadcast_to": lambda m, x: x.broadcast_to(2, 3),
+             "0-d index": lambda m, x: x[m.tensor(1)], "index list": lambda m, x: x[[0]]}
+    for name, view in cases.items():
+        shared = []
+        for module in (tinynn, torch):
+            x = module.tensor(np.arange(6.0).reshape(2, 3))
+            view(module, x).fill_(-1.0)
+            shared.append(bool((x == -1).any()))
+        assert shared[0] == shared[1], name
 
 
 COMPLEX_WRITES = {

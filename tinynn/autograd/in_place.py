@@ -197,14 +197,15 @@ def check_backward(function):
 
 
 # ----- the write itself -------------------------------------------------------------------------
-def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=False):
+def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=False, uniform=False):
     """``tensor`` <- ``out_of_place(tensor)``, in its memory, recorded when autograd needs it (see the
     module docstring). ``out_of_place`` maps a Tensor to the new value by recorded ops; where nothing
     is recorded ``write_directly()`` may write instead. With ``rebind`` (``squeeze_``, ``t_``) the
-    values stay and ``tensor`` takes the result's array (a view of the same memory) instead."""
+    values stay and ``tensor`` takes the result's array (a view of the same memory) instead.
+    ``uniform``: every element gets one value (a fill), so elements sharing memory may be written."""
     from ..tensor import Tensor
 
-    if overlaps_itself(tensor.data):  # which of two values written to one address would stay is undefined
+    if not uniform and overlaps_itself(tensor.data):  # which of two values written to one address would stay?
         raise RuntimeError(f"{name}: more than one element of this tensor (shape {tensor.shape}) refers to a single "
                            "memory location (an overlapping view: unfold with step < size, as_strided, expand); "
                            "write into a clone() instead")

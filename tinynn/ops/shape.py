@@ -260,9 +260,12 @@ class BroadcastTo(Function):
     def forward(self, x):
         self.input_shape = x.shape
         try:
-            return self.xp(x).broadcast_to(x, self.shape)
+            expanded = self.xp(x).broadcast_to(x, self.shape)
         except ValueError:
             raise ValueError(f"expand: a tensor of shape {tuple(x.shape)} cannot be expanded to {self.shape}") from None
+        # writeable, as PyTorch's (NumPy's broadcast views are read-only); a write into elements that
+        # share memory is refused by in-place writes, a fill allowed
+        return backend.as_strided(x, expanded.shape, expanded.strides, writeable=True)
 
     def backward(self, gy):
         return (sum_to_shape(gy, self.input_shape),)

@@ -262,3 +262,27 @@ def test_grad_modes_as_bare_decorators_and_inference_mode_as_torchs(torch):
                 inner = (x * 2).requires_grad, library.is_inference_mode_enabled()
         return plain(x), inference(x), inner, library.is_inference_mode_enabled()
     assert record(tinynn) == record(torch)
+
+
+def test_batched_grad_outputs_give_the_rows_of_a_jacobian_as_pytorchs(torch):
+    values = np.array([1.0, 2.0, 3.0])
+    results = []
+    for module in (tinynn, torch):
+        x = module.tensor(values, requires_grad=True)
+        w = module.tensor([1.0, -1.0], requires_grad=True)
+        unused = module.tensor([1.0], requires_grad=True)
+        outputs = [x ** 2, x.sum() * w]
+        results.append(module.autograd.grad(outputs, [x, w, unused], [module.eye(3), module.ones(3, 2)],
+                                            is_grads_batched=True, allow_unused=True))
+    for ours, theirs in zip(*results):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = tinynn.tensor(values, requires_grad=True)
+    jacobian, = tinynn.autograd.grad(x.sin(), x, tinynn.eye(3, dtype=tinynn.float64), is_grads_batched=True,
+                                     create_graph=True)
+    np.testing.assert_allclose(jacobian.numpy(), np.diag(np.cos(values)), rtol=1e-15)
+    jacobian.sum().backward()  # recorded: differentiable again
+    np.testing.assert_allclose(x.grad.numpy(), -np.sin(values), rtol=1e-15)
+    with pytest.raises(ValueError, match="is_grads_batched=True needs grad_outputs"):
+        tinynn.autograd.grad(x.sin().sum(), x, is_grads_batched=True)

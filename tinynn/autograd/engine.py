@@ -282,15 +282,21 @@ def _check_grad_shape(function, parent, parent_grad):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
-         materialize_grads=False):
+         is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (PyTorch's ``torch.autograd.grad``):
     sum_k d(outputs[k])/d(inputs[i]) weighted by ``grad_outputs[k]`` (ones for single-value outputs),
     as a tuple of Tensors, one per input, which may be any tensors of the graph, not only leaves.
     Nothing is added into any ``.grad``. An input the outputs do not depend on is an error, or None
     with ``allow_unused`` (zeros with ``materialize_grads``, as PyTorch's). With ``create_graph`` the
     gradients are recorded, functions of the inputs (and of ``grad_outputs`` given as Tensors that
-    require grad) that can be differentiated again; the graph is then kept unless ``retain_graph=False``."""
+    require grad) that can be differentiated again; the graph is then kept unless ``retain_graph=False``.
+    ``is_grads_batched``: each grad_outputs tensor has a leading batch dimension, one vector-Jacobian
+    product per row, stacked (rows of a Jacobian at once; tinynn runs one backward pass per row,
+    where PyTorch vectorizes them with vmap)."""
     from ..tensor import Tensor, zeros_like
+
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
 
     if materialize_grads and allow_unused is False:
         raise ValueError("grad: materialize_grads=True gives zeros for unused inputs; it needs allow_unused True or "
@@ -317,3 +323,24 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             results.append(Tensor._from_op(value.astype(tensor.dtype, copy=False), False))
     return tuple(results)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad`` with ``is_grads_batched``: one backward pass per row of the grad_outputs, stacked."""
+    from ..tensor import Tensor, stack
+
+    batched = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or ())
+    if not batched or not all(isinstance(g, Tensor) and g.ndim >= 1 for g in batched):
+        raise ValueError("grad: is_grads_batched=True needs grad_outputs, Tensors with a leading batch dimension")
+    rows = {g.shape[0] for g in batched}
+    if len(rows) != 1:
+        raise ValueError(f"grad: the batched grad_outputs have different batch sizes {sorted(rows)}")
+    count = rows.pop()
+    single = isinstance(grad_outputs, Tensor)
+    per_row = []
+    for row in range(count):
+        keep = True if row < count - 1 else retain_graph
+        per_row.append(grad(outputs, inputs, batched[0][row] if single else [g[row] for g in batched], keep,
+                            create_graph, allow_unused, materialize_grads=materialize_grads))
+    # an input the outputs do not use is None in every row (allow_unused) or in none
+    return tuple(None if per_row[0][i] is None else stack([r[i] for r in per_row]) for i in range(len(per_row[0])))

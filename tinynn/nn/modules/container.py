@@ -8,17 +8,67 @@ from .module import Module
 
 
 class _ModuleSequence(Module):
-    """Children numbered "0", "1", ... in order, with list-like access."""
+    """Children numbered "0", "1", ... in order, with list-like access: indexing and slicing,
+    assignment, ``del`` (the rest renumbered, as PyTorch's), ``insert``, ``pop``, ``extend``, ``+``."""
 
     def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.append: expected an nn.Module, got {type(module).__name__}")
         self.add_module(str(len(self._modules)), module)
         return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def _key(self, index):
+        """The name of the child at the int ``index`` (negative from the end)."""
+        count = len(self._modules)
+        if not isinstance(index, int) or not -count <= index < count:
+            raise IndexError(f"{type(self).__name__}: index {index!r} is out of range for {count} modules")
+        return list(self._modules)[index % count]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._sliced(index)
+        return self._modules[self._key(index)]
+
+    def __setitem__(self, index, module):
+        setattr(self, self._key(index), module)
+
+    def __delitem__(self, index):
+        for key in (list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]):
+            del self._modules[key]
+        self._renumber(list(self._modules.values()))
+
+    def _renumber(self, modules):
+        object.__setattr__(self, "_modules", OrderedDict((str(i), module) for i, module in enumerate(modules)))
+
+    def insert(self, index, module):
+        """``module`` put before the child at ``index`` (the end for len(self))."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.insert: expected an nn.Module, got {type(module).__name__}")
+        modules = list(self._modules.values())
+        if not -len(modules) <= index <= len(modules):
+            raise IndexError(f"{type(self).__name__}.insert: index {index} is out of range for {len(modules)} modules")
+        modules.insert(index, module)  # before the child at index, as list.insert
+        self._renumber(modules)
+        return self
+
+    def pop(self, index=-1):
+        module = self[index]
+        del self[index]
+        return module
 
     def __len__(self):
         return len(self._modules)
 
     def __iter__(self):
         return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
 
 
 class Sequential(_ModuleSequence):
@@ -31,9 +81,27 @@ class Sequential(_ModuleSequence):
             for module in modules:
                 self.append(module)
 
-    def __getitem__(self, index):
-        modules = list(self._modules.values())
-        return Sequential(*modules[index]) if isinstance(index, slice) else modules[index]
+    def _sliced(self, index):
+        """A Sequential of the children in ``index``, under their names (as PyTorch's)."""
+        return Sequential(OrderedDict(list(self._modules.items())[index]))
+
+    def __add__(self, other):
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential + {type(other).__name__}: only a Sequential can be added to a Sequential")
+        return Sequential(*self, *other)
+
+    def __mul__(self, times):
+        """The children repeated ``times`` times (the same module objects, as PyTorch's)."""
+        if not isinstance(times, int) or times < 1:
+            raise ValueError(f"Sequential * {times!r}: expected a positive int")
+        return Sequential(*(list(self) * times))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times):
+        repeated = self * times
+        self._renumber(list(repeated))
+        return self
 
     def forward(self, x):
         for module in self._modules.values():
@@ -47,14 +115,11 @@ class ModuleList(_ModuleSequence):
         for module in modules:
             self.append(module)
 
-    def __getitem__(self, index):
-        modules = list(self._modules.values())
-        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
+    def _sliced(self, index):
+        return ModuleList(list(self._modules.values())[index])
 
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
+    def __add__(self, other):
+        return ModuleList([*self, *other])
 
     def forward(self, *inputs):
         raise NotImplementedError("ModuleList holds modules but has no forward(); iterate over it instead")

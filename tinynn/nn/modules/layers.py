@@ -808,5 +808,10 @@ class PixelUnshuffle(Module):
 
 
 class Identity(Module):
+    """y = x. Any arguments are taken and ignored, as PyTorch's (so it can stand in for a layer)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x):
         return x

@@ -23,8 +23,9 @@ from .global_hooks import (register_module_buffer_registration_hook, register_mo
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
-class StateDictError(KeyError):
-    """A state dict does not fit the model: lists the missing, unexpected and mis-shaped entries."""
+class StateDictError(KeyError, RuntimeError):
+    """A state dict does not fit the model: lists the missing, unexpected and mis-shaped entries (a
+    RuntimeError, as PyTorch raises, and a KeyError)."""
 
     def __str__(self):
         return self.args[0]
@@ -101,6 +102,10 @@ class Module:
                 del registry[name]
                 return
         object.__delattr__(self, name)
+
+    def __dir__(self):
+        """The attributes, parameters, buffers and submodules (for tab completion, as PyTorch's)."""
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
@@ -273,11 +278,14 @@ class Module:
             device, dtype = device.device, device.dtype
         elif device is not None and not isinstance(device, str) and dtype is None:
             device, dtype = None, device
+        if dtype is not None and np.dtype(dtype).kind not in "fc":
+            raise TypeError(f"Module.to only accepts floating-point or complex dtypes (the parameters' and float "
+                            f"buffers'), got {np.dtype(dtype)}")
         if device is not None:
             device = backend.canonical_device(device)
             self._apply(lambda array: backend.to_device(array, device))
-        if dtype is not None:
-            self._apply(lambda array: array.astype(dtype) if array.dtype.kind == "f" else array)
+        if dtype is not None:  # floating and complex tensors take the dtype, integer ones (counters) stay
+            self._apply(lambda array: array.astype(dtype) if array.dtype.kind in "fc" else array)
         return self
 
     def to_empty(self, *, device, recurse=True):
@@ -339,8 +347,9 @@ class Module:
 
     def _state_entries(self):
         """(name, value, module) for every parameter, persistent buffer and extra state (the value
-        of ``get_extra_state`` of a module that defines it, under "<prefix>_extra_state")."""
-        for module_name, module in self.named_modules():
+        of ``get_extra_state`` of a module that defines it, under "<prefix>_extra_state"). A module that
+        appears twice (shared) has its entries under both names, as in PyTorch's state dicts."""
+        for module_name, module in self.named_modules(remove_duplicate=False):
             prefix = f"{module_name}." if module_name else ""
             for name, param in module._parameters.items():
                 if param is not None:

@@ -179,3 +179,15 @@ def test_histogramdd_equals_torchs(torch, rng):
         tinynn.histogramdd(tinynn.tensor(points), bins=[2, 2])
     with pytest.raises(TypeError, match="histogramdd: expected a floating-point input"):
         tinynn.histogramdd(tinynn.tensor([[1, 2]]))
+
+
+def test_bincount_weights_dtype_and_stable_argsort_as_pytorchs(torch):
+    values = np.array([0, 1, 1, 3])
+    for weights in (np.ones(4, np.float32), np.ones(4, np.float64), np.ones(4, np.int32)):
+        ours = tinynn.bincount(tinynn.tensor(values), tinynn.tensor(weights), minlength=5)
+        theirs = torch.bincount(torch.tensor(values), torch.tensor(weights), minlength=5)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert ours.tolist() == theirs.tolist()
+    ties = np.array([[2, 1, 2, 1], [0, 0, 0, 0]])
+    assert (tinynn.tensor(ties).argsort(dim=1, descending=True, stable=True).tolist()
+            == torch.tensor(ties).argsort(dim=1, descending=True, stable=True).tolist())

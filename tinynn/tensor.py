@@ -1594,8 +1594,9 @@ class Tensor:
     def count_nonzero(self, dim=None):
         return self._constant(backend.get_array_module(self.data).count_nonzero(self.data, axis=dim))
 
-    def argsort(self, dim=-1, descending=False):
-        return self.sort(dim, descending).indices
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        """The indices that sort along ``dim`` (ties in their order: the sort is always stable)."""
+        return self.sort(dim, descending, stable=stable).indices
 
     def median(self, dim=None, keepdim=False):
         """The lower median (the smaller middle value for an even count, as PyTorch): of every element,

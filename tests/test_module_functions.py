@@ -103,7 +103,7 @@ def test_set_printoptions_changes_how_tensors_print():
         tinynn.set_printoptions(precision=2)
         assert repr(x) == "tensor([1.23e-01, 1.23e+03])"
         tinynn.set_printoptions(sci_mode=False)
-        assert repr(x) == "tensor([   0.12, 1234.5 ])"
+        assert repr(x) == "tensor([   0.12, 1234.50])"  # PyTorch's layout (tinynn/printing.py)
         tinynn.set_printoptions(profile="full")
         assert "..." not in repr(tinynn.arange(2000))
         with pytest.raises(ValueError, match="set_printoptions: profile must be one of"):
@@ -191,3 +191,16 @@ def test_bincount_weights_dtype_and_stable_argsort_as_pytorchs(torch):
     ties = np.array([[2, 1, 2, 1], [0, 0, 0, 0]])
     assert (tinynn.tensor(ties).argsort(dim=1, descending=True, stable=True).tolist()
             == torch.tensor(ties).argsort(dim=1, descending=True, stable=True).tolist())
+
+
+def test_tensors_print_as_pytorchs(torch):
+    rng = np.random.default_rng(5)
+    cases = [np.array([1.5, 2.25, -3.0]), np.arange(6).reshape(2, 3), np.array([1e-8, 1.0, 1e8]), np.array([True, False]),
+             np.array(3.5), np.zeros((0, 3)), np.zeros(0, np.int64), np.array([1.123456789, 2.0], dtype=np.float32),
+             np.array([1 + 2j, -0.5j]), np.array([np.nan, np.inf, 1.0]), np.arange(2000.0), np.arange(24).reshape(2, 3, 4),
+             rng.standard_normal((2, 3, 4)).astype(np.float32), rng.standard_normal((50, 60)).astype(np.float32),
+             np.array([1e-5, 2.0]), np.array([0.0, -0.0]), np.array([1.0, 2.0], np.float16), np.array(7),
+             (rng.standard_normal(5) + 1j * rng.standard_normal(5)).astype(np.complex64), np.ones((2, 0, 3))]
+    for values in cases:
+        assert repr(tinynn.tensor(values)) == repr(torch.tensor(values)).replace("torch.", "")
+    assert repr(tinynn.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"

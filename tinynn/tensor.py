@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import backend, mixed_precision
+from . import backend, mixed_precision, printing
 from .autograd import engine, in_place
 from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
 
@@ -19,25 +19,17 @@ def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
 
 
-# How tensors print (``set_printoptions``): digits after the point, how many elements before a
-# summary (the first and last ``edgeitems`` of each axis), characters a line, scientific notation
-PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
-_PRINT_PROFILES = {"default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
-                   "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
-                   "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80}}
-
-
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    """Set how tensors print, as ``torch.set_printoptions``: a ``profile`` ("default", "short",
-    "full") first, then each option given; ``sci_mode`` True/False forces scientific or fixed
-    notation, None lets NumPy choose."""
+    """Set how tensors print (tinynn/printing.py), as ``torch.set_printoptions``: a ``profile``
+    ("default", "short", "full") first, then each option given; ``sci_mode`` True/False forces
+    scientific or fixed notation, None chooses as PyTorch does."""
     if profile is not None:
-        if profile not in _PRINT_PROFILES:
-            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PRINT_PROFILES)}, got {profile!r}")
-        PRINT_OPTIONS.update(_PRINT_PROFILES[profile])
+        if profile not in printing.PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(printing.PROFILES)}, got {profile!r}")
+        printing.OPTIONS.update(printing.PROFILES[profile])
     given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems, "linewidth": linewidth}
-    PRINT_OPTIONS.update({name: value for name, value in given.items() if value is not None})
-    PRINT_OPTIONS["sci_mode"] = sci_mode
+    printing.OPTIONS.update({name: value for name, value in given.items() if value is not None})
+    printing.OPTIONS["sci_mode"] = sci_mode
 
 
 class Tensor:
@@ -135,24 +127,21 @@ class Tensor:
         return self.shape[0]
 
     def __repr__(self):
-        options = PRINT_OPTIONS
-        formatter = None
-        if options["sci_mode"] and self.dtype.kind == "f":
-            formatter = {"float_kind": lambda value: f"{value:.{options['precision']}e}"}
-        array = np.array2string(self.numpy(), precision=options["precision"], separator=", ", prefix="tensor(",
-                                threshold=options["threshold"], edgeitems=options["edgeitems"],
-                                max_line_width=options["linewidth"], suppress_small=options["sci_mode"] is False,
-                                formatter=formatter)
-        extras = []
+        suffixes = []
         if self.device != backend.CPU:
-            extras.append(f"device='{self.device}'")
-        if self.dtype not in (promotion.default_float(), promotion.default_complex(), np.int64, np.bool_):  # the dtypes PyTorch's repr leaves unsaid
-            extras.append(f"dtype={self.dtype}")
+            suffixes.append(f"device='{self.device}'")
+        if self.numel() == 0 and self.ndim != 1:
+            suffixes.append(f"size={tuple(self.shape)}")
+        # the dtypes PyTorch's repr leaves unsaid (an empty tensor shows any but the default float)
+        unsaid = (promotion.default_float(),) if self.numel() == 0 else \
+            (promotion.default_float(), promotion.default_complex(), np.int64, np.bool_)
+        if self.dtype not in unsaid:
+            suffixes.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+            suffixes.append(f"grad_fn=<{self.grad_fn.name}Backward>")
         elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([array] + extras) + ")"
+            suffixes.append("requires_grad=True")
+        return printing.tensor_repr(self.numpy(), suffixes)
 
     # ----- autograd -------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -856,7 +856,27 @@ class Tensor:
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return shape_ops.Reshape(shape)(self)
 
-    view = reshape
+    def view(self, *shape):
+        """``reshape`` (always a view here, where the memory allows it, as PyTorch's); or, given a dtype,
+        the same memory read as that dtype (bits reinterpreted, a view, outside autograd, as PyTorch's):
+        the last dimension scales by the ratio of the item sizes, and must be contiguous where they differ."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+            return self._bits_as(np.dtype(shape[0]))
+        return self.reshape(*shape)
+
+    def _bits_as(self, dtype):
+        if dtype.itemsize != self.dtype.itemsize:
+            if self.ndim == 0:
+                raise RuntimeError(f"view: a 0-d {self.dtype} tensor cannot be viewed as {dtype}, whose items have "
+                                   f"another size")
+            if self.shape[-1] != 1 and self.data.strides[-1] != self.dtype.itemsize:
+                raise RuntimeError(f"view: the last dimension must be contiguous (stride 1) to view {self.dtype} as "
+                                   f"{dtype} (items of other sizes), got strides (in elements) "
+                                   f"{tuple(s // self.dtype.itemsize for s in self.data.strides)}")
+            if (self.shape[-1] * self.dtype.itemsize) % dtype.itemsize:
+                raise RuntimeError(f"view: the last dimension ({self.shape[-1]} items of {self.dtype}) does not hold a "
+                                   f"whole number of {dtype} items")
+        return Tensor._from_op(self.data.view(dtype), False)
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:

@@ -130,3 +130,20 @@ def test_view_as_complex_needs_side_by_side_pairs_and_the_copies_are_copies():
     tinynn.diagonal_copy(tinynn.eye(2)).fill_(5.0)
     np.testing.assert_array_equal(x.numpy(), np.arange(6.0))
     assert z.numpy().tolist() == [1 + 2j] * 4
+
+
+def test_view_as_another_dtype_reinterprets_the_bits_as_pytorchs(torch):
+    values = np.array([[1.0, -2.5], [0.5, 3.0]], dtype=np.float32)
+    for name in ("int32", "float16", "float64", "uint8", "float32"):
+        ours, theirs = tinynn.tensor(values).view(getattr(tinynn, name)), torch.tensor(values).view(getattr(torch, name))
+        assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == name
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = tinynn.tensor(values, requires_grad=True)
+    bits = x.view(tinynn.int32)
+    assert not bits.requires_grad  # outside autograd, as PyTorch's
+    with tinynn.no_grad():
+        bits[0, 0] = 0  # the same memory
+    assert x.detach().numpy()[0, 0] == 0.0
+    with pytest.raises(RuntimeError, match="the last dimension must be contiguous"):
+        tinynn.tensor(values).T.view(tinynn.float16)
+    assert tinynn.tensor(values).view(4).shape == (4,) and tinynn.tensor(values).view(-1, 1).shape == (4, 1)

@@ -120,6 +120,8 @@ def test_invalid_hyperparameters_are_errors():
         tinynn.optim.Adam([])
     with pytest.raises(ValueError, match="does not require grad"):
         tinynn.optim.SGD([tinynn.tensor([1.0])], lr=0.1)
+    with pytest.raises(TypeError, match="params must be an iterable of Tensors .* got a Tensor of shape"):
+        tinynn.optim.SGD(tinynn.ones(2, 2, requires_grad=True), lr=0.1)  # its rows are not parameters
 
 
 SHAPES = [(3, 4), (5,), (2, 2, 3), (1,)]

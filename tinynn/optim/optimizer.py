@@ -134,6 +134,9 @@ class Optimizer:
         self._hooks = {kind: {} for kind in ("step_pre", "step_post", "state_dict_pre", "state_dict_post",
                                              "load_state_dict_pre", "load_state_dict_post")}
         self.defaults = dict(defaults)
+        if isinstance(params, Tensor):  # iterating it would give its rows, not parameters
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or of dicts (param groups), "
+                            f"got a Tensor of shape {params.shape}; pass [tensor] or model.parameters()")
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")

@@ -137,3 +137,12 @@ def test_the_old_initialiser_names_warn_and_initialise():
         nn.utils.clip_grad_norm([parameter], 1.0)
     np.testing.assert_allclose(np.linalg.norm(parameter.grad.numpy()), 1.0, rtol=1e-5)
     assert isinstance(nn.utils.skip_init(nn.Linear, 3, 4), nn.Linear)
+
+
+def test_pytorchs_private_fan_helpers_which_user_code_calls(torch):
+    for shape in [(3, 4), (8, 3, 3, 3), (5, 2, 3), (4, 2, 1, 1, 2)]:
+        ours = tinynn.nn.init._calculate_fan_in_and_fan_out(tinynn.empty(*shape))
+        assert ours == torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))
+        for mode in ("fan_in", "fan_out"):
+            assert (tinynn.nn.init._calculate_correct_fan(tinynn.empty(*shape), mode)
+                    == torch.nn.init._calculate_correct_fan(torch.empty(shape), mode))

@@ -16,10 +16,22 @@ from ..tensor import Tensor
 
 
 def calculate_fan_in_and_fan_out(tensor):
+    """(fan_in, fan_out) of a weight (out, in, *kernel): in and out times the kernel's size."""
     if tensor.ndim < 2:
         raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, got shape {tensor.shape}")
     receptive_field = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
+
+
+# PyTorch's private name, which code outside it calls (custom reset_parameters, bias bounds)
+_calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out
+
+
+def _calculate_correct_fan(tensor, mode):
+    """fan_in or fan_out (``mode``), as PyTorch's helper of the same name."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    return calculate_fan_in_and_fan_out(tensor)[0 if mode == "fan_in" else 1]
 
 
 LINEAR_LIKE = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",

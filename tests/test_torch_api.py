@@ -349,3 +349,39 @@ def test_variable_and_tensor_new_as_old_pytorch_scripts_use_them(torch):
             np.testing.assert_array_equal(made.numpy(), expected.numpy())
     with pytest.raises(TypeError, match="new: expected sizes"):
         ours.new([1], 2)
+
+
+def test_older_pytorch_idioms_work_as_in_pytorch(torch):
+    """torch.Tensor(sizes), the typed constructors, set_grad_enabled as a call, the backends' switches,
+    randint(high, size): what scripts written for PyTorch write."""
+    for args in [(2, 3), (5,), (), ([1, 2],)]:
+        ours, theirs = tinynn.Tensor(*args), torch.Tensor(*args)
+        assert ours.shape == tuple(theirs.shape) and ours.dtype == np.float32
+    assert tinynn.Tensor(np.int64(3)).shape == ()  # a NumPy scalar is a value, not a size
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor"):
+        ours, theirs = getattr(tinynn, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") and ours.tolist() == theirs.tolist()
+        assert getattr(tinynn, name)(2, 3).shape == (2, 3)
+        assert isinstance(ours, getattr(tinynn, name)) and ours.type() == f"tinynn.{name}"
+    assert not isinstance(tinynn.ones(2), tinynn.LongTensor)
+    try:
+        tinynn.set_grad_enabled(False)  # a call: from here on, as PyTorch's
+        assert not tinynn.is_grad_enabled() and not (tinynn.ones(1, requires_grad=True) * 2).requires_grad
+    finally:
+        tinynn.set_grad_enabled(True)
+    assert tinynn.is_grad_enabled()
+
+    @tinynn.set_grad_enabled(False)
+    def evaluate():
+        return tinynn.is_grad_enabled()
+    assert tinynn.is_grad_enabled() and not evaluate() and tinynn.is_grad_enabled()
+    tinynn.backends.cudnn.benchmark = True
+    tinynn.backends.cudnn.deterministic = True
+    try:
+        tinynn.use_deterministic_algorithms(True, warn_only=True)
+        assert tinynn.are_deterministic_algorithms_enabled() and tinynn.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        tinynn.use_deterministic_algorithms(False)
+    draws = tinynn.randint(5, (3, 2))
+    assert draws.shape == (3, 2) and draws.dtype == np.int64 and int(draws.max()) < 5
+    assert tinynn.randint(2, 5, (4,)).min().item() >= 2

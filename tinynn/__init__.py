@@ -37,6 +37,11 @@ from . import sparse  # noqa: E402
 from .sparse import sparse_coo_tensor  # noqa: E402
 from .out_argument import with_out  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
+from . import backends  # noqa: E402
+from .backends import (are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled,  # noqa: E402
+                       use_deterministic_algorithms)
+from .legacy_tensors import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,  # noqa: E402
+                             IntTensor, LongTensor, ShortTensor)
 
 vmap = func.vmap  # torch.vmap is torch.func.vmap
 
@@ -52,7 +57,9 @@ __all__ = [
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
     "long", "uint8", "bool", "complex64", "cfloat", "complex128", "cdouble", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
     "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "sparse", "sparse_coo_tensor", "get_default_device",
-    "set_default_device",
+    "set_default_device", "backends", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+    "is_deterministic_algorithms_warn_only_enabled", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+    "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
 # dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)
@@ -77,7 +84,9 @@ _NO_OUT = {"save", "load", "summary", "manual_seed", "seed", "initial_seed", "ge
            "vmap", "is_tensor", "is_floating_point", "is_grad_enabled", "is_inference_mode_enabled", "result_type",
            "promote_types", "can_cast", "broadcast_shapes", "is_same_size", "is_signed", "is_nonzero", "is_complex",
            "numel", "gpu_available", "is_autocast_enabled", "get_autocast_dtype", "set_grad_enabled",
-           "inference_mode", "autocast", "no_grad", "enable_grad", "detect_anomaly", "device", "finfo", "iinfo"}
+           "inference_mode", "autocast", "no_grad", "enable_grad", "detect_anomaly", "device", "finfo", "iinfo",
+           "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+           "is_deterministic_algorithms_warn_only_enabled"}
 for _namespace, _names in ((globals(), set(__all__) | set(functions.__all__)), (vars(linalg), linalg.__all__),
                            (vars(special), special.__all__),
                            (vars(fft), set(fft.__all__) - {"fftshift", "ifftshift"})):

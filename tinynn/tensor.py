@@ -38,10 +38,17 @@ class Tensor:
     _post_accumulate_grad_hooks = None  # {handle id: hook(tensor)}, made on the first registration
     _wrapped_number = False  # a Python number an operator turned into a tensor (see ops/promotion.py)
 
-    def __init__(self, data, requires_grad=False):
+    def __init__(self, *data, requires_grad=False):
         """A tensor over ``data``: an array as it is (shared, its dtype kept), a tensor's array, or
         numbers and lists of them in the default float dtype (as ``torch.Tensor([1, 2])``; for other
-        dtypes use ``tinynn.tensor``)."""
+        dtypes use ``tinynn.tensor``). As ``torch.Tensor``, sizes make a tensor of that shape
+        (``Tensor(2, 3)``; zeros, where PyTorch's memory is uninitialised) and no argument an empty one."""
+        if all(type(size) is int for size in data):  # Python ints (a NumPy scalar is a value)
+            data = (np.zeros(tuple(int(size) for size in data) if data else (0,), dtype=promotion.default_float()),)
+        if len(data) != 1:
+            raise TypeError(f"Tensor: expected sizes (ints) or one array-like of values, got {len(data)} arguments "
+                            f"({', '.join(type(d).__name__ for d in data)})")
+        data = data[0]
         if isinstance(data, Tensor):
             data = data.data
         if not (isinstance(data, np.ndarray) or backend.is_gpu_array(data)):
@@ -857,12 +864,19 @@ class Tensor:
         return shape_ops.Reshape(shape)(self)
 
     def view(self, *shape):
-        """``reshape`` (always a view here, where the memory allows it, as PyTorch's); or, given a dtype,
+        """``reshape`` where the memory allows a view (an error otherwise, as PyTorch's); or, given a dtype,
         the same memory read as that dtype (bits reinterpreted, a view, outside autograd, as PyTorch's):
         the last dimension scales by the ratio of the item sizes, and must be contiguous where they differ."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self._bits_as(np.dtype(shape[0]))
-        return self.reshape(*shape)
+        result = self.reshape(*shape)
+        if result.numel() and in_place.memory_block(result.data) is not in_place.memory_block(self.data):
+            # a copy would break what a view promises (writes reaching this tensor): PyTorch refuses it too
+            strides = tuple(stride // self.dtype.itemsize for stride in self.data.strides)
+            raise RuntimeError(f"view: a tensor of shape {self.shape} with strides {strides} (in elements) cannot be "
+                               f"seen as shape {result.shape} without copying; use .reshape(...) (which copies where "
+                               f"it must) or .contiguous().view(...)")
+        return result
 
     def _bits_as(self, dtype):
         if dtype.itemsize != self.dtype.itemsize:
@@ -2111,6 +2125,8 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
     ``generator``); int64 by default."""
     from . import random
 
+    if isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's other form
+        low, high, size = 0, low, high
     low, high = (0, low) if high is None else (low, high)
     values = random.numpy_generator(generator).integers(low, high, size)
     return tensor(values, dtype=dtype or np.int64, device=device)

@@ -24,8 +24,12 @@ def test_reshape_flatten_permute_gradcheck(shape, seed, device):
 def test_view_transpose_two_axes_matches_torch(torch, rng, device):
     x = leaf(rng.standard_normal((2, 3, 4)), device=device)
     tx = to_torch(torch, x, True)
-    ours, theirs = x.transpose(0, 2).view(4, 6), tx.transpose(0, 2).reshape(4, 6)
+    ours, theirs = x.transpose(0, 2).reshape(4, 6), tx.transpose(0, 2).reshape(4, 6)
     assert_close(ours, theirs)
+    with pytest.raises(RuntimeError, match=r"view: a tensor of shape \(4, 3, 2\) with strides \(1, 4, 12\) .* cannot "
+                                           r"be seen as shape \(4, 6\) without copying; use .reshape"):
+        x.transpose(0, 2).view(4, 6)  # a copy is no view: PyTorch refuses it too
+    assert x.transpose(0, 2).view(4, 3, 2).shape == (4, 3, 2)
     weights = rng.standard_normal((4, 6))
     (ours * weights).sum().backward()
     (theirs * torch.tensor(weights)).sum().backward()

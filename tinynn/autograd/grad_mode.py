@@ -41,10 +41,33 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """Grad recording on or off for a ``with`` block (or a decorated function), as PyTorch's."""
+    """Grad recording on or off, as PyTorch's: from the call on (``tinynn.set_grad_enabled(False)`` at
+    the top of an inference script), and back to what it was after a ``with`` block or a decorated
+    function."""
 
     def __init__(self, mode):
-        self.mode = bool(mode)
+        global _enabled
+        self.mode, self._previous = bool(mode), _enabled
+        _enabled = self.mode
+
+    def __enter__(self):
+        global _enabled
+        _enabled = self.mode  # already set by the call; again, for a decorated function's each call
+
+    def __call__(self, function):
+        """As a decorator: the mode goes back to what it was before (as PyTorch's), and each call of
+        ``function`` runs with it set, restoring its caller's mode afterwards."""
+        global _enabled
+        _enabled = self._previous
+        return super().__call__(function)
+
+    def _recreate_cm(self):
+        return _Reentered(self.mode)
+
+
+class _Reentered(_GradMode):
+    def __init__(self, mode):
+        self.mode = mode
 
 
 _inference = False

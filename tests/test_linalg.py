@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinynn
-from tinynn.autograd import gradgradcheck
+from tinynn.autograd import gradcheck, gradgradcheck
 from helpers import assert_close
 
 CASES = {
@@ -102,3 +102,52 @@ def test_tensor_norm_takes_pytorchs_nuclear_zero_and_negative_orders(torch, args
         assert_close(x.grad, tx.grad, rtol=1e-10, atol=1e-12, what="gradient")
     with pytest.raises(ValueError, match="the nuclear norm is of matrices"):
         tinynn.ones(2, 3, 4).norm("nuc")
+
+
+@pytest.mark.parametrize("complex_values", [False, True])
+@pytest.mark.parametrize("shape", [(2, 5, 3), (4, 4), (3, 5)], ids=["tall batch", "square", "wide"])
+def test_geqrf_orgqr_and_ormqr_equal_pytorchs(torch, shape, complex_values):
+    rng = np.random.default_rng(17)
+    values = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if complex_values else 0)
+    ours, theirs = tinynn.geqrf(tinynn.tensor(values)), torch.geqrf(torch.tensor(values))
+    for mine, reference in zip(ours, theirs):
+        assert_close(mine, reference.numpy(), rtol=1e-12, atol=1e-13, what="geqrf")
+    if shape[-2] >= shape[-1]:
+        assert_close(tinynn.orgqr(*ours), torch.orgqr(*theirs).numpy(), rtol=1e-12, atol=1e-13, what="orgqr")
+    m = shape[-2]
+    for left in (True, False):
+        for transpose in (False, True):
+            size = shape[:-2] + ((m, 2) if left else (2, m))
+            other = rng.standard_normal(size) + (1j * rng.standard_normal(size) if complex_values else 0)
+            assert_close(ours.a.ormqr(ours.tau, tinynn.tensor(other), left=left, transpose=transpose),
+                         torch.ormqr(*theirs, torch.tensor(other), left=left, transpose=transpose).numpy(),
+                         rtol=1e-12, atol=1e-13, what=f"ormqr left={left} transpose={transpose}")
+
+
+def test_ormqr_is_differentiable_as_pytorchs_and_geqrf_is_not(torch):
+    rng = np.random.default_rng(18)
+    a, tau = tinynn.geqrf(tinynn.tensor(rng.standard_normal((4, 3))))
+    other, weights = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+    ours = [tinynn.tensor(v.numpy(), requires_grad=True) for v in (a, tau)] + [tinynn.tensor(other, requires_grad=True)]
+    theirs = [torch.tensor(t.numpy(), requires_grad=True) for t in ours]
+    tinynn.ormqr(*ours).backward(tinynn.tensor(weights))
+    torch.ormqr(*theirs).backward(torch.tensor(weights))
+    for mine, reference in zip(ours, theirs):
+        assert_close(mine.grad, reference.grad.numpy(), rtol=1e-10, atol=1e-12, what="ormqr gradient")
+    assert gradcheck(lambda x, t, c: tinynn.ormqr(x, t, c, left=False, transpose=True),
+                     [tinynn.tensor(v.numpy(), requires_grad=True) for v in (a, tau)]
+                     + [tinynn.tensor(rng.standard_normal((2, 4)), requires_grad=True)])
+    with pytest.raises(RuntimeError, match="geqrf: not differentiable"):
+        tinynn.geqrf(tinynn.ones(3, 2, requires_grad=True))
+
+
+def test_geqrf_and_ormqr_on_every_device(device):
+    values = np.random.default_rng(19).standard_normal((2, 4, 3))
+    a, tau = tinynn.geqrf(tinynn.tensor(values, device=device))
+    reference_a, reference_tau = tinynn.geqrf(tinynn.tensor(values))
+    assert a.device == device
+    assert_close(a.to("cpu"), reference_a, rtol=1e-10, atol=1e-12, what="a")
+    assert_close(tau.to("cpu"), reference_tau, rtol=1e-10, atol=1e-12, what="tau")
+    product = tinynn.ormqr(a, tau, tinynn.eye(4, dtype=tinynn.float64, device=device))  # Q itself
+    assert_close(product.to("cpu") @ product.to("cpu").mT, np.broadcast_to(np.eye(4), (2, 4, 4)), rtol=1e-10,
+                 atol=1e-12, what="Q Q^T")

@@ -325,6 +325,64 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
 
 
 TriangularSolveResult = collections.namedtuple("TriangularSolveResult", ["solution", "cloned_coefficient"])
+GeqrfResult = collections.namedtuple("GeqrfResult", ["a", "tau"])
+
+
+def geqrf(input):
+    """(a, tau): the QR factorization A = QR in LAPACK's compact form (geqrf), as PyTorch's: R on and
+    above a's diagonal, below it the Householder vectors v_i (their leading 1 implied), and their
+    scales tau, so that Q = H_1 ... H_k with H_i = I - tau_i v_i v_i^H (``orgqr`` forms it,
+    ``ormqr`` applies it). Not differentiable, as PyTorch's; ``linalg.qr`` is."""
+    from .linalg import _matrices
+
+    _matrices(input, "geqrf", complex_ok=True)
+    if input.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("geqrf: not differentiable (as PyTorch's); use linalg.qr, or geqrf of A.detach()")
+    xp = backend.get_array_module(input.data)
+    if xp is np:
+        reflectors, tau = np.linalg.qr(input.data, mode="raw")  # the reflectors transposed (Fortran order)
+    else:  # CuPy's raw mode takes one matrix at a time
+        flat = input.data.reshape((-1,) + input.shape[-2:])
+        parts = [xp.linalg.qr(matrix, mode="raw") for matrix in flat]
+        reflectors = xp.stack([part[0] for part in parts]).reshape(input.shape[:-2] + input.shape[-2:][::-1])
+        tau = xp.stack([part[1] for part in parts]).reshape(input.shape[:-2] + (builtins.min(input.shape[-2:]),))
+    return GeqrfResult(Tensor._from_op(xp.ascontiguousarray(reflectors.swapaxes(-1, -2)).astype(input.dtype), False),
+                       Tensor._from_op(tau.astype(input.dtype, copy=False), False))
+
+
+def orgqr(input, tau):
+    """Q's first n columns from ``geqrf``'s (a, tau): ``linalg.householder_product``."""
+    from .linalg import householder_product
+
+    return householder_product(input, tau)
+
+
+def ormqr(input, tau, other, left=True, transpose=False):
+    """Q C, C Q, Q^H C or C Q^H (``left``, ``transpose``) for the Q of ``geqrf``'s (input, tau), applied
+    reflector by reflector without forming Q: H_i C = C - tau_i v_i (v_i^H C). Differentiable in all
+    three (recorded tensor ops)."""
+    from .linalg import _matrices
+
+    _matrices(input, "ormqr", complex_ok=True)
+    m, k = input.shape[-2], tau.shape[-1]
+    if other.ndim < 2 or other.shape[-2 if left else -1] != m:
+        raise ValueError(f"ormqr: other of shape {other.shape} does not fit Q ({m} x {m}) on the "
+                         f"{'left' if left else 'right'}")
+    xp = backend.get_array_module(input.data)
+    below = Tensor._from_op(xp.tril(xp.ones((m, k), dtype=bool), -1), False)
+    vectors = where(below, input[..., :, :k], 0.0) + Tensor._from_op(xp.eye(m, k, dtype=input.dtype), False)
+    # Q = H_1 ... H_k; each H_i is Hermitian up to its tau: H_i^H = I - conj(tau_i) v_i v_i^H
+    reversed_order = left != transpose
+    result = other
+    for i in (builtins.range(k - 1, -1, -1) if reversed_order else builtins.range(k)):  # (range is torch.range here)
+        v = vectors[..., :, i:i + 1]
+        scale = tau[..., i:i + 1].unsqueeze(-1)
+        scale = scale.conj() if transpose else scale
+        if left:
+            result = result - (v * scale) @ (v.mH @ result)
+        else:
+            result = result - ((result @ v) * scale) @ v.mH
+    return result
 
 
 def lu(A, pivot=True, get_infos=False):
@@ -635,7 +693,7 @@ def view_as_complex_copy(input):
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 
-__all__ = _METHODS + ["arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
+__all__ = _METHODS + ["geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
                       "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",

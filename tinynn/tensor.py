@@ -1325,6 +1325,21 @@ class Tensor:
 
         return pinverse(self, rcond)
 
+    def geqrf(self):
+        from .functions import geqrf
+
+        return geqrf(self)
+
+    def orgqr(self, input2):
+        from .functions import orgqr
+
+        return orgqr(self, input2)
+
+    def ormqr(self, input2, input3, left=True, transpose=False):
+        from .functions import ormqr
+
+        return ormqr(self, input2, input3, left, transpose)
+
     def cholesky_solve(self, input2, upper=False):
         from .functions import cholesky_solve
 

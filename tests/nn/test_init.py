@@ -17,20 +17,23 @@ def weight(*shape, device="cpu"):
 def test_uniform_and_normal_families_have_pytorchs_spread(torch):
     w = weight(400, 300)
     fan_in, fan_out = 300, 400
-    checks = [
-        (lambda t: init.kaiming_uniform_(t, a=math.sqrt(5)), lambda t: torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5))),
-        (lambda t: init.kaiming_normal_(t, nonlinearity="relu"), lambda t: torch.nn.init.kaiming_normal_(t, nonlinearity="relu")),
-        (lambda t: init.xavier_uniform_(t, gain=2.0), lambda t: torch.nn.init.xavier_uniform_(t, gain=2.0)),
-        (lambda t: init.xavier_normal_(t, gain=0.5), lambda t: torch.nn.init.xavier_normal_(t, gain=0.5)),
-        (lambda t: init.trunc_normal_(t, std=0.02), lambda t: torch.nn.init.trunc_normal_(t, std=0.02)),
+    checks = [  # (ours, PyTorch's, whether the draws are uniform: their largest is then the bound)
+        (lambda t: init.kaiming_uniform_(t, a=math.sqrt(5)), lambda t: torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5)),
+         True),
+        (lambda t: init.kaiming_normal_(t, nonlinearity="relu"), lambda t: torch.nn.init.kaiming_normal_(t, nonlinearity="relu"),
+         False),
+        (lambda t: init.xavier_uniform_(t, gain=2.0), lambda t: torch.nn.init.xavier_uniform_(t, gain=2.0), True),
+        (lambda t: init.xavier_normal_(t, gain=0.5), lambda t: torch.nn.init.xavier_normal_(t, gain=0.5), False),
+        (lambda t: init.trunc_normal_(t, std=0.02), lambda t: torch.nn.init.trunc_normal_(t, std=0.02), False),
     ]
     assert fan_in != fan_out  # so a mode or fan mix-up shows
-    for ours, theirs in checks:
+    for ours, theirs, uniform in checks:
         values = ours(w).numpy()
         reference = theirs(torch.empty(400, 300)).numpy()
         assert abs(values.std() / reference.std() - 1) < 0.02
         assert abs(values.mean()) < 0.05 * reference.std()
-        assert abs(np.abs(values).max() / np.abs(reference).max() - 1) < 0.2
+        if uniform:  # 120,000 draws come within 0.1% of the bound (the largest of normal draws varies by ~10%)
+            assert abs(np.abs(values).max() / np.abs(reference).max() - 1) < 0.002
 
 
 def test_trunc_normal_stays_within_its_absolute_bounds():

@@ -15,7 +15,8 @@ CASES = {
                             (1, 2, 3, 3)),
     "LazyBatchNorm2d": (lambda: nn.LazyBatchNorm2d(), lambda: nn.BatchNorm2d(3), (4, 3, 2, 2)),
     "LazyBatchNorm1d no affine": (lambda: nn.LazyBatchNorm1d(affine=False), lambda: nn.BatchNorm1d(5, affine=False), (4, 5)),
-    "LazyInstanceNorm2d": (lambda: nn.LazyInstanceNorm2d(affine=True), lambda: nn.InstanceNorm2d(3, affine=True),
+    "LazyInstanceNorm2d": (lambda: nn.LazyInstanceNorm2d(), lambda: nn.InstanceNorm2d(3, affine=True,
+                                                                                     track_running_stats=True),
                            (3, 4, 4)),
 }
 
@@ -70,3 +71,13 @@ def test_loading_a_state_dict_decides_the_sizes():
 def test_a_lazy_layer_needs_a_tensor():
     with pytest.raises(TypeError, match="LazyLinear: expected a tinynn.Tensor as the first input, got list"):
         nn.LazyLinear(2)([1.0, 2.0])
+
+
+def test_lazy_layers_print_and_default_as_pytorchs(torch):
+    for name, args in [("LazyLinear", (4,)), ("LazyConv2d", (4, 3)), ("LazyConvTranspose1d", (3, 2)),
+                       ("LazyBatchNorm1d", ()), ("LazyInstanceNorm2d", ())]:
+        assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
+    ours, theirs = nn.LazyInstanceNorm2d(), torch.nn.LazyInstanceNorm2d()  # affine and tracking, unlike InstanceNorm
+    ours(tinynn.ones(1, 3, 4, 4))
+    theirs(torch.ones(1, 3, 4, 4))
+    assert list(ours.state_dict()) == list(theirs.state_dict())

@@ -8,6 +8,8 @@ its usual initialisation, moves its values into the very same Parameter objects 
 made before the first forward updates the real weights) and turns the module into that layer
 (``LazyLinear`` becomes ``Linear``).
 """
+import warnings
+
 import numpy as np
 
 from ...ops.promotion import default_float
@@ -50,6 +52,14 @@ class _LazyLayer(Module):
             self.register_parameter(name, UninitializedParameter(dtype) if present else None)
         for name, present in buffers:
             self.register_buffer(name, UninitializedBuffer(dtype) if present else None)
+
+    def extra_repr(self):
+        """The ordinary layer's description with 0 for the size still to come, as PyTorch prints it
+        (``LazyLinear(in_features=0, out_features=4, bias=True)``)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            text = self._build(1).extra_repr()  # the layers refuse a size of 0; its place says 0
+        return "in_features=0" + text[len("in_features=1"):] if text.startswith("in_features=1") else "0" + text[1:]
 
     def has_uninitialized_params(self):
         return any(isinstance(t, (UninitializedParameter, UninitializedBuffer))
@@ -181,7 +191,7 @@ class LazyBatchNorm3d(_LazyNorm):
 
 
 class _LazyInstanceNorm(_LazyNorm):
-    default_affine = default_tracking = False
+    # affine and tracking by default, as PyTorch's lazy classes (unlike InstanceNorm's own defaults)
 
     def _size_of_input(self, x):
         unbatched = x.ndim == self.cls_to_become.expected_ranks[0]

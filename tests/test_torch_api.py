@@ -385,3 +385,31 @@ def test_older_pytorch_idioms_work_as_in_pytorch(torch):
     draws = tinynn.randint(5, (3, 2))
     assert draws.shape == (3, 2) and draws.dtype == np.int64 and int(draws.max()) < 5
     assert tinynn.randint(2, 5, (4,)).min().item() >= 2
+
+
+def test_pytorchs_optional_switches_are_taken(torch):
+    """fused, capturable and differentiable on the optimizers, pin_memory_device, clip_grad_value_'s
+    foreach, gumbel_softmax's eps, and the softmax family's implicit dim with PyTorch's warning."""
+    param = tinynn.ones(3, requires_grad=True)
+    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"):
+        optimizer = getattr(tinynn.optim, name)([param], lr=0.1, fused=True, capturable=False)
+        assert optimizer.param_groups[0]["foreach"] is True  # fused: one update over all parameters
+    with pytest.raises(NotImplementedError, match="differentiable=True .* is not supported"):
+        tinynn.optim.Adam([param], differentiable=True)
+    loader = tinynn.utils.data.DataLoader(tinynn.utils.data.TensorDataset(tinynn.ones(4, 2)), batch_size=2,
+                                          pin_memory_device="")
+    assert len(list(loader)) == 2
+    param.grad = tinynn.tensor([5.0, -5.0, 0.5])
+    tinynn.nn.utils.clip_grad_value_([param], 1.0, foreach=True)
+    assert param.grad.tolist() == [1.0, -1.0, 0.5]
+    assert tinynn.nn.functional.gumbel_softmax(tinynn.zeros(2, 3), 1.0, False, 1e-10, -1).shape == (2, 3)
+    values = np.random.default_rng(3).standard_normal((2, 3, 4)).astype(np.float32)
+    for data in (values, values[0], values[None]):
+        with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+            ours = tinynn.nn.functional.softmax(tinynn.tensor(data))
+        with pytest.warns(UserWarning):
+            theirs = torch.nn.functional.softmax(torch.tensor(data))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+        with pytest.warns(UserWarning):
+            np.testing.assert_allclose(tinynn.nn.LogSoftmax()(tinynn.tensor(data)).numpy(),
+                                       torch.nn.LogSoftmax()(torch.tensor(data)).numpy(), rtol=1e-5, atol=1e-6)

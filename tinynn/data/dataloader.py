@@ -36,7 +36,8 @@ class DataLoader:
       dataset keeps them. A dataset already moved to the GPU (its ``device`` is ``"gpu"``) gets
       its indices there too: the epoch's order is uploaded once, and every batch is sliced on the
       device with no host-device copy. ``pin_memory``: batches made on the host go to the GPU
-      through a pinned staging copy (no effect for other placements, as PyTorch's without a GPU).
+      through a pinned staging copy (no effect for other placements, as PyTorch's without a GPU;
+      ``pin_memory_device`` is taken for PyTorch's signature: there is one GPU).
 
     * ``num_workers``: how many worker processes make batches while the main process trains
       (0: the main process makes them itself). Each worker has its own copy of the dataset; the
@@ -59,7 +60,7 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, drop_last=False, collate_fn=None, seed=None,
                  device=None, batch_sampler=None, num_workers=0, prefetch_factor=None, persistent_workers=False,
                  worker_init_fn=None, timeout=0, multiprocessing_context=None, generator=None, pin_memory=False,
-                 in_order=True):
+                 in_order=True, pin_memory_device=""):
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size must be a positive int or None (no batching), got {batch_size!r}")
         if batch_size is None and (drop_last or batch_sampler is not None):

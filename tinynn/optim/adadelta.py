@@ -1,6 +1,6 @@
 """Adadelta (PyTorch's rule)."""
 from .. import backend
-from .optimizer import Optimizer, weight_decayed
+from .optimizer import Optimizer, weight_decayed, torch_only_options
 
 
 class Adadelta(Optimizer):
@@ -13,7 +13,9 @@ class Adadelta(Optimizer):
         p <- p - lr * d
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, foreach=None, maximize=False):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False, fused=None):
+        foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
         if lr < 0 or eps < 0 or weight_decay < 0 or not 0 <= rho <= 1:
             raise ValueError(f"Adadelta: invalid hyper-parameters lr={lr}, rho={rho}, eps={eps}, weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize))

@@ -1,6 +1,6 @@
 """Adagrad (PyTorch's rule, with learning-rate decay)."""
 from .. import backend
-from .optimizer import Optimizer, weight_decayed
+from .optimizer import Optimizer, weight_decayed, torch_only_options
 
 
 class Adagrad(Optimizer):
@@ -11,7 +11,9 @@ class Adagrad(Optimizer):
         p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, *, foreach=None, maximize=False):
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False, fused=None):
+        foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
         if lr < 0 or lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
             raise ValueError(f"Adagrad: invalid hyper-parameters lr={lr}, lr_decay={lr_decay}, weight_decay="
                              f"{weight_decay}, initial_accumulator_value={initial_accumulator_value}, eps={eps}")

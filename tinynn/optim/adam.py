@@ -2,7 +2,7 @@
 import math
 
 from .. import backend
-from .optimizer import Optimizer, adam_moments, weight_decayed
+from .optimizer import Optimizer, adam_moments, weight_decayed, torch_only_options
 
 
 class Adam(Optimizer):
@@ -18,7 +18,9 @@ class Adam(Optimizer):
     decoupled_weight_decay = False  # the default of a parameter group saved before the option existed
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 foreach=None, maximize=False, decoupled_weight_decay=False):
+                 foreach=None, maximize=False, decoupled_weight_decay=False,
+                 capturable=False, differentiable=False, fused=None):
+        foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
         if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"{type(self).__name__}: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, "
                              f"weight_decay={weight_decay}")
@@ -51,6 +53,8 @@ class AdamW(Adam):
     decoupled_weight_decay = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 foreach=None, maximize=False):
+                 foreach=None, maximize=False,
+                 capturable=False, differentiable=False, fused=None):
+        foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
                          decoupled_weight_decay=True)

@@ -1,6 +1,6 @@
 """Adamax (PyTorch's rule): Adam with the infinity norm in place of the second moment."""
 from .. import backend
-from .optimizer import Optimizer, weight_decayed
+from .optimizer import Optimizer, weight_decayed, torch_only_options
 
 
 class Adamax(Optimizer):
@@ -12,7 +12,9 @@ class Adamax(Optimizer):
         p <- p - lr / (1 - beta1^t) * m / u
     """
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, foreach=None, maximize=False):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False, fused=None):
+        foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
         if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"Adamax: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize))

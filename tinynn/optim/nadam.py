@@ -1,6 +1,6 @@
 """NAdam (PyTorch's rule): Adam with Nesterov momentum and a warming-up momentum schedule."""
 from .. import backend
-from .optimizer import Optimizer, adam_moments, weight_decayed
+from .optimizer import Optimizer, adam_moments, weight_decayed, torch_only_options
 
 
 class NAdam(Optimizer):
@@ -15,7 +15,9 @@ class NAdam(Optimizer):
     """
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False):
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False, fused=None):
+        foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
         if lr < 0 or eps < 0 or weight_decay < 0 or momentum_decay < 0 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"NAdam: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, "
                              f"weight_decay={weight_decay}, momentum_decay={momentum_decay}")

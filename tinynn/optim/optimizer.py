@@ -324,6 +324,19 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+def torch_only_options(name, foreach, capturable, differentiable, fused):
+    """PyTorch's optimizer switches that scripts pass: ``fused=True`` asks for one update over all
+    parameters at once, which is what ``foreach`` does here (so it turns foreach on);
+    ``capturable`` (CUDA graphs, which tinynn does not record) changes nothing; ``differentiable=True``
+    (autograd through the step itself) is not supported and says so. Returns the foreach to use."""
+    if differentiable:
+        raise NotImplementedError(f"{name}: differentiable=True (recording the update for autograd) is not supported "
+                                  f"in tinynn; steps run outside the graph")
+    if fused and foreach is False:
+        raise ValueError(f"{name}: fused=True and foreach=False contradict each other")
+    return True if fused else foreach
+
+
 def weight_decayed(param, grad, group, decoupled=False):
     """The gradient with weight decay applied: the L2 penalty g + weight_decay * p, or, decoupled
     (AdamW's), p <- p * (1 - lr * weight_decay) and g unchanged."""

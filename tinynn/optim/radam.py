@@ -2,7 +2,7 @@
 import math
 
 from .. import backend
-from .optimizer import Optimizer, adam_moments, weight_decayed
+from .optimizer import Optimizer, adam_moments, weight_decayed, torch_only_options
 
 
 class RAdam(Optimizer):
@@ -17,7 +17,9 @@ class RAdam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, *,
-                 foreach=None, maximize=False):
+                 foreach=None, maximize=False,
+                 capturable=False, differentiable=False, fused=None):
+        foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
         if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"RAdam: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,

@@ -1,7 +1,7 @@
 """Rprop (PyTorch's rule): each weight moves by its own step size in the direction against its
 gradient's sign; the step grows while the sign holds and shrinks when it flips."""
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, torch_only_options
 
 
 class Rprop(Optimizer):
@@ -13,7 +13,9 @@ class Rprop(Optimizer):
         p <- p - sign(g) * s,   g_previous <- g
     """
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, foreach=None, maximize=False):
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False, fused=None):
+        foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
         eta_minus, eta_plus = etas
         if lr < 0 or not 0 < eta_minus < 1 < eta_plus:
             raise ValueError(f"Rprop: invalid hyper-parameters lr={lr}, etas={etas} (expected 0 < eta_minus < 1 < eta_plus)")

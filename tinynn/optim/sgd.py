@@ -1,5 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule)."""
-from .optimizer import Optimizer, weight_decayed
+from .optimizer import Optimizer, weight_decayed, torch_only_options
 
 
 class SGD(Optimizer):
@@ -12,7 +12,9 @@ class SGD(Optimizer):
         p <- p - lr * g
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *, foreach=None, maximize=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *, foreach=None, maximize=False,
+                 capturable=False, differentiable=False, fused=None):
+        foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
         if lr < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError(f"SGD: lr, momentum and weight_decay must be non-negative, got lr={lr}, "
                              f"momentum={momentum}, weight_decay={weight_decay}")

@@ -1,5 +1,6 @@
 """Activations and the (log-)softmax."""
 import math
+import warnings
 
 from ... import backend, mixed_precision
 from ...autograd import Function
@@ -493,9 +494,10 @@ def softshrink(input, lambd=0.5):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
-def softmin(input, dim=-1, dtype=None):
+def softmin(input, dim=None, dtype=None):
     """softmax(-x) along ``dim`` (``dtype``: x converted to it first)."""
-    return softmax(-_converted(input, dtype, "softmin"), dim)
+    input = _converted(input, dtype, "softmin")
+    return softmax(-input, _implicit_dim(input, dim, "softmin"))
 
 
 def _converted(input, dtype, name):
@@ -507,7 +509,18 @@ def _converted(input, dtype, name):
     return _elementwise(input, name)
 
 
+def _implicit_dim(input, dim, name):
+    """``dim``, or where it is left out PyTorch's old choice, with its deprecation warning: the first
+    axis of a 0-, 1- or 3-D input, else the second (the channels of (N, C, ...))."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
+                  f"an argument.", UserWarning, stacklevel=4)
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
 def _softmax_axis(input, dim, name):
+    dim = _implicit_dim(input, dim, name)
     check_float(input, name)
     check_not_empty(input, name)
     if input.ndim == 0:
@@ -518,14 +531,14 @@ def _softmax_axis(input, dim, name):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
-def log_softmax(input, dim=-1, dtype=None):
+def log_softmax(input, dim=None, dtype=None):
     """log softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``LogSoftmax``."""
     input = _converted(input, dtype, "log_softmax")
     return LogSoftmax(_softmax_axis(input, dim, "log_softmax"))(input)
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
-def softmax(input, dim=-1, dtype=None):
+def softmax(input, dim=None, dtype=None):
     """softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``Softmax``."""
     input = _converted(input, dtype, "softmax")
     return Softmax(_softmax_axis(input, dim, "softmax"))(input)
@@ -545,10 +558,11 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return maybe_in_place(input, inplace, "rrelu_", lambda x: where(x.data >= 0, x, x * Tensor._from_op(slopes, False)))
 
 
-def gumbel_softmax(logits, tau=1.0, hard=False, dim=-1):
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """A differentiable sample from the categorical distribution softmax(logits): softmax((logits + g)
     / tau) with g = -log(E), E ~ Exp(1) (Gumbel noise). With ``hard`` the result is one-hot at the
-    sample, its gradient that of the soft sample (the straight-through estimator)."""
+    sample, its gradient that of the soft sample (the straight-through estimator). ``eps`` is taken
+    and unused, as PyTorch's (deprecated there)."""
     from ... import random
     from ...tensor import Tensor
 

@@ -291,17 +291,24 @@ class Softshrink(Hardshrink):
         return F.softshrink(x, self.lambd)
 
 
-class LogSoftmax(_AlongDim):
+class _AlongImplicitDim(_AlongDim):
+    """The softmax family's ``dim=None``: PyTorch's old implicit choice, with its warning (F.softmax)."""
+
+    def __init__(self, dim=None):
+        super().__init__(dim)
+
+
+class LogSoftmax(_AlongImplicitDim):
     def forward(self, x):
         return F.log_softmax(x, self.dim)
 
 
-class Softmax(_AlongDim):
+class Softmax(_AlongImplicitDim):
     def forward(self, x):
         return F.softmax(x, self.dim)
 
 
-class Softmin(_AlongDim):
+class Softmin(_AlongImplicitDim):
     def forward(self, x):
         return F.softmin(x, self.dim)
 

@@ -74,8 +74,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return total
 
 
-def clip_grad_value_(parameters, clip_value):
-    """Clamp every gradient entry to [-clip_value, clip_value], in place."""
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient entry to [-clip_value, clip_value], in place (``foreach``: PyTorch's switch,
+    taken and without effect: each gradient is one array operation already)."""
     clip_value = float(clip_value)
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")

@@ -169,3 +169,26 @@ def test_embedding_bag_errors():
         nn.EmbeddingBag(10, 3, mode="median")
     with pytest.raises(IndexError, match="index 12 is out of range"):
         F.embedding_bag(tinynn.tensor([1, 12]), table, [0])
+
+
+def test_from_pretrained_and_initial_weights_as_pytorchs(torch):
+    table = np.random.default_rng(8).standard_normal((5, 3)).astype(np.float32)
+    for frozen in (True, False):
+        ours = nn.Embedding.from_pretrained(tinynn.tensor(table), freeze=frozen, padding_idx=1)
+        theirs = torch.nn.Embedding.from_pretrained(torch.tensor(table), freeze=frozen, padding_idx=1)
+        assert ours.weight.requires_grad == theirs.weight.requires_grad == (not frozen) and repr(ours) == repr(theirs)
+        np.testing.assert_array_equal(ours(tinynn.tensor([[0, 1, 4]])).numpy(),
+                                      theirs(torch.tensor([[0, 1, 4]])).detach().numpy())  # the padding row kept
+    bag = nn.EmbeddingBag.from_pretrained(tinynn.tensor(table), mode="sum")
+    reference = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(table), mode="sum")
+    np.testing.assert_allclose(bag(tinynn.tensor([[0, 2]])).numpy(), reference(torch.tensor([[0, 2]])).numpy(), rtol=1e-6)
+    shared = tinynn.tensor(table)
+    layer = nn.Embedding(5, 3, _weight=shared)
+    assert layer.weight.requires_grad
+    with tinynn.no_grad():
+        shared[0, 0] = 100.0  # the same memory, as PyTorch's Parameter(_weight)
+    assert layer.weight[0, 0].item() == 100.0
+    with pytest.raises(ValueError, match=r"_weight of shape \(5, 3\) does not match \(4, 3\)"):
+        nn.Embedding(4, 3, _weight=tinynn.tensor(table))
+    with pytest.raises(ValueError, match="from_pretrained: expected a 2-D tensor"):
+        nn.Embedding.from_pretrained(tinynn.ones(3))

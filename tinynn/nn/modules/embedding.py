@@ -7,13 +7,23 @@ from .module import Module
 from ...tensor import zeros
 
 
+def _check_table(embeddings, name):
+    from ...tensor import Tensor
+
+    if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
+        raise ValueError(f"{name}.from_pretrained: expected a 2-D tensor (num_embeddings, embedding_dim), got "
+                         f"{tuple(embeddings.shape) if isinstance(embeddings, Tensor) else type(embeddings).__name__}")
+
+
 class Embedding(Module):
     """Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
     scale_grad_by_freq=False) as in PyTorch: weight ~ N(0, 1), the row of ``padding_idx`` (if
     given) starts at zero and receives no gradient; see ``F.embedding`` for the options."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, device=None, dtype=None):
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
+        """``_weight``/``_freeze`` (PyTorch's, what ``from_pretrained`` passes): start from this
+        (num_embeddings, embedding_dim) table instead of N(0, 1), frozen (no gradient) with ``_freeze``."""
         super().__init__()
         if sparse:
             raise NotImplementedError("Embedding: sparse gradients are not supported; the gradient is a dense (V, D) array")
@@ -28,9 +38,25 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: padding_idx {padding_idx} is outside the table of {num_embeddings} rows")
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = Parameter(zeros(num_embeddings, embedding_dim, dtype=dtype))
-        self.reset_parameters()
+        if _weight is None:
+            self.weight = Parameter(zeros(num_embeddings, embedding_dim, dtype=dtype))
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight of shape {tuple(_weight.shape)} does not match "
+                                 f"({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(_weight.detach() if isinstance(_weight, Parameter) else _weight,
+                                    requires_grad=not _freeze)
         self.to(backend.canonical_device(device))  # (None: the default device)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding over the given (num_embeddings, embedding_dim) table (as it is, the padding row
+        included), frozen (no gradient) unless ``freeze=False``, as PyTorch's."""
+        _check_table(embeddings, "Embedding")
+        return cls(*embeddings.shape, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
+                   _freeze=freeze, device=embeddings.device)
 
     def reset_parameters(self):
         init.normal_(self.weight)
@@ -61,12 +87,23 @@ class EmbeddingBag(Embedding):
     reduces each bag of looked-up rows to one (see ``F.embedding_bag``)."""
 
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-                 mode="mean", sparse=False, include_last_offset=False, padding_idx=None, device=None, dtype=None):
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
+                 dtype=None):
         if mode not in EMBEDDING_BAG_MODES:
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
         super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
-                         device, dtype)
+                         _weight=_weight, device=device, dtype=dtype)
         self.mode, self.include_last_offset = mode, include_last_offset
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        """An EmbeddingBag over the given (num_embeddings, embedding_dim) table, frozen by default."""
+        _check_table(embeddings, "EmbeddingBag")
+        bag = cls(*embeddings.shape, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
+                  include_last_offset, padding_idx, device=embeddings.device)
+        bag.weight.requires_grad = not freeze
+        return bag
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,

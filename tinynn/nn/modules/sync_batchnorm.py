@@ -13,9 +13,9 @@ class SyncBatchNorm(_BatchNorm):
     """Normalises (N, C, *) input per channel, over N and every dimension after C."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 process_group=None, device=None, dtype=None):
+                 process_group=None, device=None, dtype=None, *, bias=True):
         _one_process(process_group)
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = None
 
     def forward(self, x):

@@ -413,3 +413,22 @@ def test_pytorchs_optional_switches_are_taken(torch):
         with pytest.warns(UserWarning):
             np.testing.assert_allclose(tinynn.nn.LogSoftmax()(tinynn.tensor(data)).numpy(),
                                        torch.nn.LogSoftmax()(torch.tensor(data)).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_compile_leaves_models_and_functions_as_they_are_and_old_hooks_still_register():
+    model = tinynn.nn.Linear(2, 2)
+    assert tinynn.compile(model) is model and model.compile() is None  # tinynn runs eagerly
+
+    @tinynn.compile
+    def double(x):
+        return x * 2
+
+    @tinynn.compile(mode="max-autotune", fullgraph=True)
+    def triple(x):
+        return x * 3
+    assert double(tinynn.ones(2)).tolist() == [2.0, 2.0] and triple(tinynn.ones(1)).tolist() == [3.0]
+    seen = []
+    with pytest.warns(FutureWarning, match="register_backward_hook is deprecated"):
+        model.register_backward_hook(lambda module, grad_input, grad_output: seen.append(grad_output[0].shape))
+    model(tinynn.ones(3, 2, requires_grad=True)).sum().backward()
+    assert seen == [(3, 2)]

@@ -85,7 +85,7 @@ _NO_OUT = {"save", "load", "summary", "manual_seed", "seed", "initial_seed", "ge
            "promote_types", "can_cast", "broadcast_shapes", "is_same_size", "is_signed", "is_nonzero", "is_complex",
            "numel", "gpu_available", "is_autocast_enabled", "get_autocast_dtype", "set_grad_enabled",
            "inference_mode", "autocast", "no_grad", "enable_grad", "detect_anomaly", "device", "finfo", "iinfo",
-           "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+           "compile", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled"}
 for _namespace, _names in ((globals(), set(__all__) | set(functions.__all__)), (vars(linalg), linalg.__all__),
                            (vars(special), special.__all__),

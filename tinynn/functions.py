@@ -328,6 +328,15 @@ TriangularSolveResult = collections.namedtuple("TriangularSolveResult", ["soluti
 GeqrfResult = collections.namedtuple("GeqrfResult", ["a", "tau"])
 
 
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, disable=False):
+    """``torch.compile``'s place: ``model`` (a module or a function) as it is, since tinynn runs every op
+    eagerly (a graph compiler is beyond it); written bare as a decorator or with options, as PyTorch's,
+    so scripts that compile run unchanged."""
+    if model is None:
+        return lambda function: function
+    return model
+
+
 def geqrf(input):
     """(a, tau): the QR factorization A = QR in LAPACK's compact form (geqrf), as PyTorch's: R on and
     above a's diagonal, below it the Householder vectors v_i (their leading 1 implied), and their
@@ -693,7 +702,7 @@ def view_as_complex_copy(input):
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 
-__all__ = _METHODS + ["geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
+__all__ = _METHODS + ["compile", "geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
                       "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
                       "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",

@@ -7,6 +7,8 @@ assignment. Names follow the attribute path (``features.0.weight``), which makes
 """
 from collections import OrderedDict, namedtuple
 
+import warnings
+
 import numpy as np
 
 from ... import backend
@@ -595,6 +597,16 @@ class Module:
         (None for inputs that do not require grad), ``grad_output`` dL/d(output). For a module
         with one Tensor input, a returned tuple replaces grad_input. Returns a handle."""
         return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """PyTorch's deprecated form: the same as ``register_full_backward_hook`` here (PyTorch's old hook
+        saw only the last op's gradients), with PyTorch's deprecation warning."""
+        warnings.warn("register_backward_hook is deprecated (as in PyTorch); tinynn runs it as "
+                      "register_full_backward_hook, which you can call instead", FutureWarning, stacklevel=2)
+        return self.register_full_backward_hook(hook)
+
+    def compile(self, *args, **kwargs):
+        """As ``tinynn.compile``: tinynn runs eagerly, so the module stays as it is (PyTorch's compiles it in place)."""
 
     # ----- printing ---------------------------------------------------------------------
     def extra_repr(self):

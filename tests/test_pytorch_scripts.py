@@ -1,0 +1,31 @@
+"""Scripts written for PyTorch (tests/pytorch_scripts/: a CNN trained with a DataLoader, AdamW, a cosine
+schedule, label smoothing, gradient clipping, a checkpoint saved and loaded; a transformer language
+model with tied weights, a causal mask, top-k sampling and packed LSTM sequences; a DCGAN step and a
+VAE) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
+and with tinynn, and prints the same lines where the values do not depend on the random draws."""
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+SCRIPTS = pathlib.Path(__file__).resolve().parent / "pytorch_scripts"
+
+
+def run(script, library, *arguments):
+    result = subprocess.run([sys.executable, str(SCRIPTS / script), library, *arguments], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("script", ["train_cnn.py", "transformer_lm.py", "gan_vae.py"])
+def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
+    theirs = run(script, "torch", str(tmp_path / "torch.pt"))
+    ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))
+    assert len(ours) == len(theirs)
+    for mine, reference in zip(ours, theirs):
+        if mine.startswith("epoch"):  # losses and accuracies depend on the initial weights' draws
+            assert mine.split()[:2] == reference.split()[:2] and mine.split()[-2:] == reference.split()[-2:]
+        else:  # shapes print as tuples here, as torch.Size there
+            assert mine == reference.replace("torch.Size([", "(").replace("])", ")")

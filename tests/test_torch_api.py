@@ -432,3 +432,11 @@ def test_compile_leaves_models_and_functions_as_they_are_and_old_hooks_still_reg
         model.register_backward_hook(lambda module, grad_input, grad_output: seen.append(grad_output[0].shape))
     model(tinynn.ones(3, 2, requires_grad=True)).sum().backward()
     assert seen == [(3, 2)]
+
+
+def test_small_tensor_methods_of_pytorchs(torch):
+    ours, theirs = tinynn.ones(2, 3), torch.ones(2, 3)
+    assert ours.new_empty_strided((2, 2), (2, 1)).shape == tuple(theirs.new_empty_strided((2, 2), (2, 1)).shape)
+    assert ours.to_dense() is ours and theirs.to_dense() is theirs
+    assert ours.to_dense(tinynn.float64).dtype == np.float64
+    assert ours.is_inference() == theirs.is_inference() is False

@@ -1691,6 +1691,18 @@ class Tensor:
 
     new_empty = new_zeros
 
+    def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False):
+        """``new_empty(size)`` (zeros): tinynn lays new tensors out in C order, whatever ``stride`` asks."""
+        return self.new_zeros(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """A dense tensor is its own dense form (``SparseTensor.to_dense`` makes one from sparse)."""
+        return self if dtype is None else self.to(dtype=dtype)
+
+    def is_inference(self):
+        """False: tinynn marks no tensor as made in inference mode (they are ordinary tensors without history)."""
+        return False
+
     def new(self, *args):
         """PyTorch's legacy constructor, in this tensor's dtype and device: ``t.new()`` empty (0,),
         ``t.new(2, 3)`` zeros of that shape (PyTorch's are uninitialised), ``t.new([1, 2])`` (a list,

@@ -1,7 +1,8 @@
 """Scripts written for PyTorch (tests/pytorch_scripts/: a CNN trained with a DataLoader, AdamW, a cosine
 schedule, label smoothing, gradient clipping, a checkpoint saved and loaded; a transformer language
 model with tied weights, a causal mask, top-k sampling and packed LSTM sequences; a DCGAN step and a
-VAE) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
+VAE; a data pipeline: a Dataset of dicts, ConcatDataset, Subset, a collate_fn over default_collate, two
+worker processes, WeightedRandomSampler) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import pathlib
 import subprocess
@@ -19,7 +20,7 @@ def run(script, library, *arguments):
     return result.stdout.splitlines()
 
 
-@pytest.mark.parametrize("script", ["train_cnn.py", "transformer_lm.py", "gan_vae.py"])
+@pytest.mark.parametrize("script", ["train_cnn.py", "transformer_lm.py", "gan_vae.py", "data_pipeline.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

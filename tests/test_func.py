@@ -164,3 +164,29 @@ def test_replace_all_batch_norm_modules_keeps_no_running_statistics():
     x = tinynn.randn(4, 1, 5, 5)
     normalised = model[1](model[0](x)).numpy()
     assert_close(normalised.mean(axis=(0, 2, 3)), np.zeros(3), rtol=0, atol=1e-5)
+
+
+def test_grad_of_dicts_and_tuples_of_tensors_as_torch_func(torch):
+    """PyTorch's per-sample gradient recipe: vmap(grad(loss)) with the parameters as a dict."""
+    def run(module, func):
+        model = module.nn.Linear(3, 1)
+        with module.no_grad():
+            model.weight.copy_(module.tensor([[0.5, -1.0, 2.0]]))
+            model.bias.fill_(0.25)
+        params = {name: value.detach() for name, value in model.named_parameters()}
+
+        def loss(p, x, y):
+            return ((func.functional_call(model, p, (x.unsqueeze(0),)) - y) ** 2).mean()
+        xs = module.tensor([[1.0, 2.0, 3.0], [0.0, -1.0, 0.5]])
+        per_sample = func.vmap(func.grad(loss), in_dims=(None, 0, 0))(params, xs, module.zeros(2, 1))
+        pair, x_grad = func.grad(lambda wb, x: ((x @ wb[0].T + wb[1]) ** 2).sum(), argnums=(0, 1))(
+            (params["weight"], params["bias"]), xs)
+        return per_sample, pair, x_grad
+    ours, theirs = run(tinynn, tinynn.func), run(torch, torch.func)
+    assert sorted(ours[0]) == ["bias", "weight"] and isinstance(ours[1], tuple)
+    for name in ("weight", "bias"):
+        np.testing.assert_allclose(ours[0][name].numpy(), theirs[0][name].numpy(), rtol=1e-6)
+    for mine, reference in zip(list(ours[1]) + [ours[2]], list(theirs[1]) + [theirs[2]]):
+        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-6)
+    with pytest.raises(TypeError, match="expected Tensor arguments .* got str"):
+        tinynn.func.grad(lambda s: s)("not a tensor")

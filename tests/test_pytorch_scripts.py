@@ -2,7 +2,9 @@
 schedule, label smoothing, gradient clipping, a checkpoint saved and loaded; a transformer language
 model with tied weights, a causal mask, top-k sampling and packed LSTM sequences; a DCGAN step and a
 VAE; a data pipeline: a Dataset of dicts, ConcatDataset, Subset, a collate_fn over default_collate, two
-worker processes, WeightedRandomSampler) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
+worker processes, WeightedRandomSampler; autograd: a custom autograd.Function, a WGAN-GP gradient penalty
+by autograd.grad with create_graph, a tensor hook, per-sample gradients by vmap(grad(...)) over
+functional_call with the parameters as a dict) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import pathlib
 import subprocess
@@ -20,7 +22,8 @@ def run(script, library, *arguments):
     return result.stdout.splitlines()
 
 
-@pytest.mark.parametrize("script", ["train_cnn.py", "transformer_lm.py", "gan_vae.py", "data_pipeline.py"])
+@pytest.mark.parametrize("script", ["train_cnn.py", "transformer_lm.py", "gan_vae.py", "data_pipeline.py",
+                                    "autograd_tricks.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

@@ -46,20 +46,58 @@ def _zeros_where_unused(found, targets):
                  for g, t in zip(found, targets))
 
 
+def _flatten(value):
+    """(the tensors of ``value``, a function putting others in their places): ``value`` a tensor, or
+    dicts, lists and tuples of them (a module's parameters by name, say: PyTorch's pytrees)."""
+    if isinstance(value, Tensor):
+        return [value], lambda leaves: leaves[0]
+    if isinstance(value, dict):
+        parts = [_flatten(part) for part in value.values()]
+        keys = list(value)
+    elif isinstance(value, (list, tuple)):
+        parts = [_flatten(part) for part in value]
+        keys = None
+    else:
+        raise TypeError(f"tinynn.func: expected Tensor arguments (or dicts, lists, tuples of them) to differentiate, "
+                        f"got {type(value).__name__}")
+    sizes = [len(leaves) for leaves, _ in parts]
+
+    def rebuild(leaves):
+        pieces, start = [], 0
+        for (_, build), size in zip(parts, sizes):
+            pieces.append(build(leaves[start:start + size]))
+            start += size
+        if keys is not None:
+            return type(value)(zip(keys, pieces)) if type(value) is not dict else dict(zip(keys, pieces))
+        return type(value)(pieces)
+    return [leaf for leaves, _ in parts for leaf in leaves], rebuild
+
+
 def grad_and_value(func, argnums=0, has_aux=False):
     """A function returning (gradient, value) of ``func`` (which returns one number, or (number,
-    aux) with ``has_aux``) with respect to the argument(s) ``argnums``."""
+    aux) with ``has_aux``) with respect to the argument(s) ``argnums``: tensors, or dicts, lists and
+    tuples of them (a module's parameters for ``functional_call``), each gradient in its argument's
+    structure."""
     def transformed(*args, **kwargs):
         positions = _positions(argnums, len(args), "grad")
         args = list(args)
-        targets = [_differentiable(args[p]) for p in positions]
-        for p, target in zip(positions, targets):
-            args[p] = target
+        rebuilds, targets, counts = [], [], []
+        for p in positions:
+            leaves, rebuild = _flatten(args[p])
+            leaves = [_differentiable(leaf) for leaf in leaves]
+            args[p] = rebuild(leaves)
+            rebuilds.append(rebuild)
+            targets.extend(leaves)
+            counts.append(len(leaves))
         with enable_grad():
             result = func(*args, **kwargs)
         output, aux = result if has_aux else (result, None)
-        gradients = _gradients(output, targets, "grad")
-        gradients = gradients[0] if isinstance(argnums, int) else gradients
+        flat = _gradients(output, targets, "grad")
+        gradients, start = [], 0
+        for rebuild, count in zip(rebuilds, counts):
+            gradients.append(rebuild(list(flat[start:start + count])))
+            start += count
+        gradients = gradients[0] if isinstance(argnums, int) else tuple(gradients)
         return (gradients, (output, aux)) if has_aux else (gradients, output)
     return transformed
 

@@ -190,3 +190,16 @@ def test_grad_of_dicts_and_tuples_of_tensors_as_torch_func(torch):
         np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-6)
     with pytest.raises(TypeError, match="expected Tensor arguments .* got str"):
         tinynn.func.grad(lambda s: s)("not a tensor")
+
+
+def test_vjp_of_dicts_of_tensors_as_torch_func(torch):
+    def run(module, transforms):
+        params = {"a": module.tensor([1.0, 2.0]), "b": module.tensor([[0.5, -1.0], [2.0, 0.25]])}
+        x = module.tensor([3.0, -1.0])
+        _, vjp_fn = transforms.vjp(lambda p, x: {"y": p["b"] @ (p["a"] * x), "z": (x ** 2).sum()}, params, x)
+        return vjp_fn({"y": module.tensor([1.0, -2.0]), "z": module.tensor(0.5)})
+    (ours_params, ours_x), (theirs_params, theirs_x) = run(tinynn, tinynn.func), run(torch, torch.func)
+    assert sorted(ours_params) == ["a", "b"]
+    for name in ("a", "b"):
+        np.testing.assert_allclose(ours_params[name].detach().numpy(), theirs_params[name].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours_x.detach().numpy(), theirs_x.numpy(), rtol=1e-6)

@@ -115,15 +115,27 @@ def grad(func, argnums=0, has_aux=False):
 
 def vjp(func, *primals, has_aux=False):
     """(func(*primals), vjp_fn) with vjp_fn(cotangent) the tuple of cotangent^T J, one per primal
-    (callable more than once)."""
-    targets = [_differentiable(p) for p in primals]
+    (callable more than once). Primals, outputs and cotangents may be tensors or dicts, lists and
+    tuples of them, as torch.func's; each result has its primal's structure."""
+    flattened = [_flatten(primal) for primal in primals]
+    leaves = [[_differentiable(leaf) for leaf in primal_leaves] for primal_leaves, _ in flattened]
     with enable_grad():
-        result = func(*targets)
+        result = func(*(rebuild(primal_leaves) for (_, rebuild), primal_leaves in zip(flattened, leaves)))
     output, aux = result if has_aux else (result, None)
+    outputs = _flatten(output)[0]
+    targets = [leaf for primal_leaves in leaves for leaf in primal_leaves]
 
     def vjp_fn(cotangent):
-        return _zeros_where_unused(autograd_grad(output, targets, grad_outputs=cotangent, retain_graph=True,
+        cotangents = _flatten(cotangent)[0]
+        if len(cotangents) != len(outputs):
+            raise ValueError(f"vjp: the cotangent has {len(cotangents)} tensors for the output's {len(outputs)}")
+        flat = _zeros_where_unused(autograd_grad(outputs, targets, grad_outputs=cotangents, retain_graph=True,
                                                  create_graph=True, allow_unused=True), targets)
+        gradients, start = [], 0
+        for (_, rebuild), primal_leaves in zip(flattened, leaves):
+            gradients.append(rebuild(list(flat[start:start + len(primal_leaves)])))
+            start += len(primal_leaves)
+        return tuple(gradients)
     return (output, vjp_fn, aux) if has_aux else (output, vjp_fn)
 
 

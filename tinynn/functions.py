@@ -344,7 +344,7 @@ def geqrf(input):
     ``ormqr`` applies it). Not differentiable, as PyTorch's; ``linalg.qr`` is."""
     from .linalg import _matrices
 
-    _matrices(input, "geqrf", complex_ok=True)
+    _matrices(input, "geqrf")
     if input.requires_grad and grad_mode.is_grad_enabled():
         raise RuntimeError("geqrf: not differentiable (as PyTorch's); use linalg.qr, or geqrf of A.detach()")
     xp = backend.get_array_module(input.data)
@@ -372,7 +372,7 @@ def ormqr(input, tau, other, left=True, transpose=False):
     three (recorded tensor ops)."""
     from .linalg import _matrices
 
-    _matrices(input, "ormqr", complex_ok=True)
+    _matrices(input, "ormqr")
     m, k = input.shape[-2], tau.shape[-1]
     if other.ndim < 2 or other.shape[-2 if left else -1] != m:
         raise ValueError(f"ormqr: other of shape {other.shape} does not fit Q ({m} x {m}) on the "

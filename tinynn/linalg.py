@@ -31,37 +31,36 @@ LDLFactorExResult = collections.namedtuple("LDLFactorExResult", ["LD", "pivots",
 CholeskyExResult = collections.namedtuple("CholeskyExResult", ["L", "info"])
 
 
-def _matrices(A, name, complex_ok=False):
+def _matrices(A, name):
     if not isinstance(A, Tensor):
         raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(A).__name__}")
     if A.ndim < 2:
         raise ValueError(f"{name}: expected matrices (..., m, n), got shape {A.shape}")
-    if A.dtype.kind not in ("fc" if complex_ok else "f"):
-        kinds = "floating-point or complex" if complex_ok else "floating-point"
-        raise TypeError(f"{name}: expected {kinds} matrices, got dtype {A.dtype}")
+    if A.dtype.kind not in "fc":
+        raise TypeError(f"{name}: expected floating-point or complex matrices, got dtype {A.dtype}")
 
 
-def _square(A, name, complex_ok=False):
-    _matrices(A, name, complex_ok)
+def _square(A, name):
+    _matrices(A, name)
     if A.shape[-1] != A.shape[-2]:
         raise ValueError(f"{name}: expected square matrices (..., n, n), got shape {A.shape}")
 
 
 def inv(A):
     """A^-1 for (..., n, n); a singular matrix is a ValueError."""
-    _square(A, "inv", complex_ok=True)
+    _square(A, "inv")
     return Inverse()(A)
 
 
 def det(A):
-    _square(A, "det", complex_ok=True)
+    _square(A, "det")
     return Determinant()(A)
 
 
 def slogdet(A):
     """(sign, log |det A|): sign = det A / |det A| (+-1 for real A, on the unit circle for complex A;
     0 for a singular A), both differentiable (a real sign, piecewise constant, as a constant)."""
-    _square(A, "slogdet", complex_ok=True)
+    _square(A, "slogdet")
     if A.dtype.kind == "c":
         log_determinant = LogDeterminant()(A)
         singular = _constant(log_determinant.data.real == -np.inf)
@@ -74,7 +73,7 @@ def slogdet(A):
 def log_determinant(A):
     """log det A (``tinynn.logdet``): for real A NaN where det A < 0 and -inf where it is 0; for
     complex A the principal branch log |det A| + i arg det A (-inf + NaN i where it is 0), as PyTorch."""
-    _square(A, "logdet", complex_ok=True)
+    _square(A, "logdet")
     if A.dtype.kind == "c":
         log_det = LogDeterminant()(A)
         return where(_constant(log_det.data.real == -np.inf), complex(-np.inf, np.nan), log_det)
@@ -95,7 +94,7 @@ class SlogdetResult(tuple):
 def solve(A, B, *, left=True):
     """X with A X = B, for A (..., n, n) and B (..., n, k), or vectors B: (n,) or, as PyTorch,
     (..., n) of exactly A's batch shape; with ``left=False``, X with X A = B for B (..., k, n)."""
-    _square(A, "solve", complex_ok=True)
+    _square(A, "solve")
     if left and B.ndim > 1 and B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]:
         return Solve()(A, B.unsqueeze(-1)).squeeze(-1)
     if not left:
@@ -132,14 +131,14 @@ def inv_ex(A, *, check_errors=False):
     """(A^-1, info) as ``inv``, without raising for a singular matrix: its info is the 1-based index
     of LU's first zero pivot (0 for the invertible ones) and its inverse is NaN. ``check_errors``:
     raise as ``inv`` does."""
-    _square(A, "inv_ex", complex_ok=True)
+    _square(A, "inv_ex")
     return InvExResult(*_with_info(A, inv, check_errors))
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):
     """(X, info) as ``solve``, without raising for a singular A: its info is as ``inv_ex``'s and its
     solution is NaN."""
-    _square(A, "solve_ex", complex_ok=True)
+    _square(A, "solve_ex")
     return SolveExResult(*_with_info(A, lambda a: solve(a, B, left=left), check_errors, vector_result=B.ndim == 1))
 
 
@@ -162,7 +161,7 @@ def _with_info(A, function, check_errors, vector_result=False):
 def cholesky_ex(A, *, upper=False, check_errors=False):
     """(L, info) as ``cholesky``, without raising for a matrix that is not positive definite: its
     info is the order of the first leading minor that is not (0 for the others) and its L is NaN."""
-    _square(A, "cholesky_ex", complex_ok=True)
+    _square(A, "cholesky_ex")
     xp = backend.get_array_module(A.data)
     try:
         return CholeskyExResult(cholesky(A, upper=upper), _constant(xp.zeros(A.shape[:-2], dtype=np.int32)))
@@ -201,7 +200,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
     above it; pivots (..., min(m, n)) int32, 1-based: row i was swapped with row pivots[i] - 1, in
     order) and info, the 1-based index of U's first zero on the diagonal (0 if none). LU is
     differentiable. ``pivot=False`` keeps the rows in place (A's leading minors must not vanish)."""
-    _matrices(A, "lu_factor_ex", complex_ok=True)
+    _matrices(A, "lu_factor_ex")
     op = LUFactor(pivot)
     lu = op(A)
     xp = backend.get_array_module(A.data)
@@ -219,7 +218,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
     symmetric (A = A^T), or with ``hermitian`` as Hermitian: P A P^T = L D L^H (LAPACK's hetrf), D's
     diagonal real; for real matrices the two are the same. Not differentiable (as PyTorch's).
     Computed on the host, matrix by matrix."""
-    _square(A, "ldl_factor_ex", complex_ok=True)
+    _square(A, "ldl_factor_ex")
     if A.requires_grad:
         raise RuntimeError("ldl_factor_ex: the LDL factorization has no gradient (nor has PyTorch's); factor "
                            "A.detach(), or use linalg.solve for a differentiable solve")
@@ -251,7 +250,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     LD and B are taken in their common dtype (a real LD with a complex B: a real symmetric A)."""
     if not all(isinstance(t, Tensor) for t in (LD, pivots, B)):
         raise TypeError("ldl_solve: expected LD, pivots and B as tinynn Tensors")
-    _square(LD, "ldl_solve", complex_ok=True)
+    _square(LD, "ldl_solve")
     if LD.requires_grad:
         raise RuntimeError("ldl_solve: no gradient with respect to LD (the factorization has none); detach it")
     if B.ndim < 2 or B.shape[-2] != LD.shape[-1]:
@@ -269,7 +268,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
 def lu_factor(A, *, pivot=True):
     """(LU, pivots) as ``lu_factor_ex``; a zero on U's diagonal (which ``lu_solve`` would divide by)
     is a ValueError naming it (``lu_factor_ex`` and ``lu`` take singular matrices)."""
-    _matrices(A, "lu_factor", complex_ok=True)
+    _matrices(A, "lu_factor")
     lu, pivots, info = lu_factor_ex(A, pivot=pivot)
     if bool((info.data > 0).any()):
         first = int(info.data.max() if info.ndim == 0 else info.data[info.data > 0][0]) - 1
@@ -281,7 +280,7 @@ def lu_factor(A, *, pivot=True):
 def lu(A, *, pivot=True):
     """(P, L, U) with A = P L U: P (..., m, m) a permutation, L (..., m, k) unit lower triangular,
     U (..., k, n) upper triangular, k = min(m, n); L and U differentiable."""
-    _matrices(A, "lu", complex_ok=True)
+    _matrices(A, "lu")
     packed, pivots, _ = lu_factor_ex(A, pivot=pivot)
     return LUResult(*_unpacked(packed, pivots))
 
@@ -299,7 +298,7 @@ def _unpacked(packed, pivots):
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     """X with A X = B (``left``) or X A = B, or with A^H in A's place (``adjoint``), for A = P L U
     given as ``lu_factor`` gives it (square, (..., n, n)); differentiable in LU and B."""
-    _square(LU, "lu_solve", complex_ok=True)
+    _square(LU, "lu_solve")
     n = LU.shape[-1]
     if B.ndim < 2 or B.shape[-2 if left else -1] != n:
         raise ValueError(f"lu_solve: LU of shape {LU.shape} and B of shape {B.shape} do not fit (B needs {n} "
@@ -425,7 +424,7 @@ def norm(A, ord=None, dim=None, keepdim=False):
 
 def matrix_exp(A):
     """e^A = sum A^k / k! of square matrices (..., n, n) (Pade approximation with scaling and squaring)."""
-    _square(A, "matrix_exp", complex_ok=True)
+    _square(A, "matrix_exp")
     return MatrixExp()(A)
 
 
@@ -433,7 +432,7 @@ def householder_product(A, tau):
     """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column i of A
     (m, n) below its diagonal with a 1 on it (LAPACK's orgqr, as torch.linalg.householder_product);
     differentiable in A and tau, one reflector applied at a time."""
-    _matrices(A, "householder_product", complex_ok=True)
+    _matrices(A, "householder_product")
     m, n = A.shape[-2:]
     k = tau.shape[-1]
     if k > n or n > m:
@@ -453,7 +452,7 @@ def householder_product(A, tau):
 def cholesky(A, upper=False):
     """L (lower triangular) with A = L L^T for symmetric positive-definite A (..., n, n), reading
     its lower triangle; ``upper``: U = L^T, with A = U^T U. Not positive definite: a ValueError."""
-    _square(A, "cholesky", complex_ok=True)
+    _square(A, "cholesky")
     lower = Cholesky()(A)
     return (lower.mT.conj() if lower.dtype.kind == "c" else lower.mT) if upper else lower
 
@@ -462,7 +461,7 @@ def qr(A, mode="reduced"):
     """(Q, R) with A = Q R, Q with orthonormal columns and R upper triangular: ``"reduced"`` Q
     (..., m, k) and R (..., k, n), k = min(m, n); ``"complete"`` Q (..., m, m) and R (..., m, n);
     ``"r"`` R only (Q empty), as PyTorch."""
-    _matrices(A, "qr", complex_ok=True)
+    _matrices(A, "qr")
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     op = QR("complete" if mode == "complete" else "reduced")
@@ -474,7 +473,7 @@ def eigh(A, UPLO="L"):
     """(eigenvalues (..., n) ascending, eigenvectors (..., n, n) as columns) of symmetric A,
     reading its lower (``UPLO="L"``) or upper triangle. The eigenvectors' gradient needs distinct
     eigenvalues. A complex Hermitian A has real eigenvalues and complex eigenvectors."""
-    _square(A, "eigh", complex_ok=True)
+    _square(A, "eigh")
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     op = SymmetricEigen(UPLO)
@@ -487,7 +486,7 @@ def eig(A):
     A V = V diag(eigenvalues). The eigenvectors have unit norm and are determined up to a phase,
     so a loss may use them only through phase-free quantities (|v|, v v^H) to have a gradient; the
     eigenvector gradient needs distinct eigenvalues."""
-    _square(A, "eig", complex_ok=True)
+    _square(A, "eig")
     op = GeneralEigen()
     return EigResult(*op.factors(op(A)))
 
@@ -507,7 +506,7 @@ def svd(A, full_matrices=True):
     with ``full_matrices=False``, (..., m, m) and (..., n, n) with True (PyTorch's default, whose
     extra vectors of a rectangular A have no gradient). The singular vectors' gradient needs
     distinct non-zero singular values."""
-    _matrices(A, "svd", complex_ok=True)
+    _matrices(A, "svd")
     op = SVD(full_matrices)
     u, s, vh = op.factors(op(A))
     return SVDResult(u, s.real if A.dtype.kind == "c" else s, vh)
@@ -522,15 +521,15 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """The Moore-Penrose pseudo-inverse (..., n, m): singular values at or below
     max(atol, rtol * the largest) count as zero (rtol defaults to max(m, n) * eps, or 0 when only
     atol is given); ``hermitian`` uses the symmetric eigendecomposition (the lower triangle)."""
-    _matrices(A, "pinv", complex_ok=True)
+    _matrices(A, "pinv")
     if hermitian:
-        _square(A, "pinv", complex_ok=True)
+        _square(A, "pinv")
     return PseudoInverse(atol, rtol, hermitian)(A)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """The number of singular values above the threshold of ``pinv`` (an int64 tensor, batched)."""
-    _matrices(A, "matrix_rank", complex_ok=True)
+    _matrices(A, "matrix_rank")
     xp = backend.get_array_module(A.data)
     if hermitian:
         values = xp.abs(xp.linalg.eigvalsh(A.data))
@@ -550,7 +549,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     (squared column norms of A X - B) for all but "gelsy" when m > n and A has full rank. The
     solution is pinv(A) B with singular values below ``rcond`` times the largest dropped, and
     differentiable in A and B."""
-    _matrices(A, "lstsq", complex_ok=True)
+    _matrices(A, "lstsq")
     if driver not in (None, "gelsy", "gels", "gelsd", "gelss"):
         raise ValueError(f"lstsq: driver must be 'gelsy', 'gels', 'gelsd' or 'gelss', got {driver!r}")
     if B.ndim < 1 or B.shape[-2 if B.ndim > 1 else 0] != A.shape[-2]:
@@ -573,7 +572,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (``left``) or X A = B, reading only the upper or lower triangle of A (its
     diagonal taken as ones with ``unitriangular``); the gradient of A is triangular too."""
-    _square(A, "solve_triangular", complex_ok=True)
+    _square(A, "solve_triangular")
     triangle = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
     if unitriangular:
         triangle = triangle + Tensor._from_op(backend.get_array_module(A.data).eye(A.shape[-1], dtype=A.dtype), False)
@@ -584,7 +583,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 
 def matrix_power(A, n):
     """A^n for an integer n by repeated squaring (n = 0: the identity; n < 0: (A^-1)^|n|)."""
-    _square(A, "matrix_power", complex_ok=True)
+    _square(A, "matrix_power")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"matrix_power: n must be an int, got {type(n).__name__}")
     base, n = (inv(A), -int(n)) if n < 0 else (A, int(n))
@@ -653,12 +652,12 @@ def cond(A, p=None):
     """The condition number ||A|| ||A^-1||: for p None or 2 the ratio of the largest to the smallest
     singular value (any shape), -2 its inverse; 'fro', 'nuc', 1, -1, inf, -inf by those norms of A
     and inv(A) (square A; inf for a singular one)."""
-    _matrices(A, "cond", complex_ok=True)
+    _matrices(A, "cond")
     if p in (None, 2, -2):
         values = svdvals(A)
         ratio = values[..., 0] / values[..., -1]
         return ratio if p != -2 else 1 / ratio
-    _square(A, "cond", complex_ok=True)
+    _square(A, "cond")
     if p == "nuc":  # sum(S) sum(1/S), from the singular values as PyTorch does
         values = svdvals(A)
         return values.sum(-1) * (1 / values).sum(-1)

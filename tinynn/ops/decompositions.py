@@ -20,17 +20,11 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from .complex import conj
-from .linalg import LinAlgError, _checked, solve_with
+from .linalg import LinAlgError, _checked, adjoint, solve_with
 
 
 def _transposed(matrix):
     return matrix.swapaxes(-1, -2)
-
-
-def _adjoint(matrix):
-    """M^H (M^T for a real M): the complex factorizations' gradients have it where the real ones
-    have the transpose (ops/complex.py)."""
-    return conj(matrix.swapaxes(-1, -2))
 
 
 def _times_inverse(y, m):
@@ -101,9 +95,9 @@ class Cholesky(Function):
 
     def backward(self, gy):
         xp = self.xp(gy)
-        phi = xp.tril(_adjoint(self.lower) @ gy)
-        mirrored = 0.5 * (phi + _adjoint(xp.tril(phi, -1)))
-        return (_times_inverse(solve_with(_adjoint(self.lower), mirrored), self.lower),)
+        phi = xp.tril(adjoint(self.lower) @ gy)
+        mirrored = 0.5 * (phi + adjoint(xp.tril(phi, -1)))
+        return (_times_inverse(solve_with(adjoint(self.lower), mirrored), self.lower),)
 
 
 class _Factorization(Function):
@@ -163,16 +157,16 @@ class QR(_Factorization):
             return (self._square_backward(self.q, self.r, gq, gr),)
         u, v, gu, gv = self.r[..., :m], self.r[..., m:], gr[..., :m], gr[..., m:]
         y = self.q @ v
-        gx = self._square_backward(self.q, u, gq + y @ _adjoint(gv), gu)
+        gx = self._square_backward(self.q, u, gq + y @ adjoint(gv), gu)
         return (self.xp(gy).concatenate([gx, self.q @ gv], axis=-1),)
 
     def _square_backward(self, q, r, gq, gr):
         xp = self.xp(gq)
-        n = gr @ _adjoint(r) - _adjoint(q) @ gq
+        n = gr @ adjoint(r) - adjoint(q) @ gq
         upper = xp.triu(n, 1)
         eye = xp.eye(n.shape[-1], dtype=r.dtype)
-        mirrored = upper + _adjoint(upper) + 0.5 * (n + conj(n)) * eye
-        return _times_inverse(gq + q @ mirrored, _adjoint(r))
+        mirrored = upper + adjoint(upper) + 0.5 * (n + conj(n)) * eye
+        return _times_inverse(gq + q @ mirrored, adjoint(r))
 
 
 class SymmetricEigen(_Factorization):
@@ -206,11 +200,11 @@ class SymmetricEigen(_Factorization):
         gw, gv = self.factors(gy)
         inner = _diag_embed(xp, gw)
         if not _is_unused(gv):
-            x = _adjoint(self.v) @ gv
+            x = adjoint(self.v) @ gv
             if x.dtype.kind == "c":
                 _check_phase_free("eigh", x)
-            inner = inner + _reciprocal_gaps(xp, self.w) * (0.5 * (x - _adjoint(x)))
-        return (self.v @ inner @ _adjoint(self.v),)
+            inner = inner + _reciprocal_gaps(xp, self.w) * (0.5 * (x - adjoint(x)))
+        return (self.v @ inner @ adjoint(self.v),)
 
 
 class GeneralEigen(_Factorization):
@@ -312,12 +306,12 @@ class SVD(_Factorization):
         use_u, use_v = not _is_unused(gu), not _is_unused(gvh)
         gaps = _reciprocal_gaps(xp, s * s) if use_u or use_v else None
         if use_u:
-            ut_gu = _adjoint(u) @ gu
-            inner = inner + (gaps * (ut_gu - _adjoint(ut_gu))) * s[..., None, :]
+            ut_gu = adjoint(u) @ gu
+            inner = inner + (gaps * (ut_gu - adjoint(ut_gu))) * s[..., None, :]
         if use_v:
-            v = _adjoint(vh)
-            vt_gv = vh @ _adjoint(gvh)
-            inner = inner + s[..., :, None] * (gaps * (vt_gv - _adjoint(vt_gv)))
+            v = adjoint(vh)
+            vt_gv = vh @ adjoint(gvh)
+            inner = inner + s[..., :, None] * (gaps * (vt_gv - adjoint(vt_gv)))
         if u.dtype.kind == "c" and (use_u or use_v):
             inner = inner + self._phase_term(xp, ut_gu if use_u else None, vt_gv if use_v else None, s)
         ga = u @ inner @ vh
@@ -361,19 +355,19 @@ class PseudoInverse(Function):
         if self.hermitian:
             w, v = _checked(xp, xp.linalg.eigh, "pinv", a)
             kept = xp.abs(w) > cutoff(xp, xp.abs(w).max(-1, keepdims=True), a.shape, self.atol, self.rtol)
-            self.p = (v * xp.where(kept, 1 / xp.where(kept, w, 1), 0)[..., None, :]) @ _adjoint(v)
+            self.p = (v * xp.where(kept, 1 / xp.where(kept, w, 1), 0)[..., None, :]) @ adjoint(v)
         else:
             u, s, vh = _checked(xp, lambda matrix: xp.linalg.svd(matrix, full_matrices=False), "pinv", a)
             kept = s > cutoff(xp, s[..., :1], a.shape, self.atol, self.rtol)
-            self.p = (_adjoint(vh) * xp.where(kept, 1 / xp.where(kept, s, 1), 0)[..., None, :]) @ _adjoint(u)
+            self.p = (adjoint(vh) * xp.where(kept, 1 / xp.where(kept, s, 1), 0)[..., None, :]) @ adjoint(u)
         self.p = self.p.astype(a.dtype, copy=False)
         return self.p
 
     def backward(self, gy):
         xp = self.xp(gy)
-        a, p, gh = self.a, self.p, _adjoint(gy)
+        a, p, gh = self.a, self.p, adjoint(gy)
         m, n = a.shape[-2], a.shape[-1]
-        ph = _adjoint(p)
+        ph = adjoint(p)
         rows_rest = xp.eye(m, dtype=gy.dtype) - a @ p
         columns_rest = xp.eye(n, dtype=gy.dtype) - p @ a
         return (-(ph @ gy @ ph) + rows_rest @ gh @ (p @ ph) + (ph @ p) @ gh @ columns_rest,)

@@ -19,7 +19,7 @@ from .arithmetic import sum_to_shape
 from .complex import conj
 
 
-def _adjoint(matrix):
+def adjoint(matrix):
     """M^H, the conjugate transpose (M^T for a real M): where a real gradient formula has a
     transpose, the complex one has this (ops/complex.py)."""
     return conj(matrix.swapaxes(-1, -2))
@@ -68,7 +68,7 @@ class Inverse(Function):
         return self.y
 
     def backward(self, gy):
-        return (-(_adjoint(self.y) @ gy @ _adjoint(self.y)),)
+        return (-(adjoint(self.y) @ gy @ adjoint(self.y)),)
 
 
 class Determinant(Function):
@@ -83,7 +83,7 @@ class Determinant(Function):
         return self.d
 
     def backward(self, gy):
-        return ((gy * conj(self.d))[..., None, None] * _adjoint(inverse_of(self.a)),)
+        return ((gy * conj(self.d))[..., None, None] * adjoint(inverse_of(self.a)),)
 
 
 class LogAbsDeterminant(Function):
@@ -100,7 +100,7 @@ class LogAbsDeterminant(Function):
         return logabsdet
 
     def backward(self, gy):
-        return (gy[..., None, None] * _adjoint(inverse_of(self.a)),)
+        return (gy[..., None, None] * adjoint(inverse_of(self.a)),)
 
 
 class LogDeterminant(LogAbsDeterminant):
@@ -129,9 +129,9 @@ class Solve(Function):
 
     def backward(self, gy):
         gy = gy[..., None] if self.vector else gy
-        gb = solve_with(_adjoint(self.a), gy)
+        gb = solve_with(adjoint(self.a), gy)
         x = self.x if not self.vector or self.x.ndim == gy.ndim else self.x[..., None]
-        ga = -(gb @ _adjoint(x))
+        ga = -(gb @ adjoint(x))
         return sum_to_shape(ga, self.a.shape), sum_to_shape(gb[..., 0] if self.vector else gb, self.b_shape)
 
 
@@ -188,7 +188,7 @@ class MatrixExp(Function):
     def backward(self, gy):
         xp = self.xp(gy)
         n = gy.shape[-1]
-        at = _adjoint(self.a)
+        at = adjoint(self.a)
         zeros = xp.zeros(tuple(gy.shape), dtype=gy.dtype)
         block = xp.concatenate([xp.concatenate([at, gy], axis=-1), xp.concatenate([zeros, at], axis=-1)], axis=-2)
         return (matrix_exp_of(block)[..., :n, n:],)

@@ -17,15 +17,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
-from .linalg import solve_with
+from .linalg import adjoint, solve_with
 
 PANEL_WIDTH = 16  # narrower panels are factored column by column (fewer Python calls than recursing)
-
-
-def _adjoint(matrix):
-    """The conjugate transpose (the transpose of a real matrix)."""
-    transposed = matrix.swapaxes(-1, -2)
-    return transposed.conj() if transposed.dtype.kind == "c" else transposed
 
 
 def _pivot_size(xp, column):
@@ -170,21 +164,21 @@ class LUFactor(Function):
             return (permutation @ _square_backward(xp, lower, upper, g_lower, g_upper),)
         if m < n:
             upper1, upper2, g_upper1, g_upper2 = upper[..., :k], upper[..., k:], g_upper[..., :k], g_upper[..., k:]
-            through_lower = solve_with(_adjoint(lower), g_upper2)  # L^-H gU2
-            g_a1 = _square_backward(xp, lower, upper1, g_lower - through_lower @ _adjoint(upper2), g_upper1)
+            through_lower = solve_with(adjoint(lower), g_upper2)  # L^-H gU2
+            g_a1 = _square_backward(xp, lower, upper1, g_lower - through_lower @ adjoint(upper2), g_upper1)
             return (permutation @ xp.concatenate([g_a1, through_lower], axis=-1),)
         lower1, lower2, g_lower1, g_lower2 = lower[..., :k, :], lower[..., k:, :], g_lower[..., :k, :], g_lower[..., k:, :]
         g_rows2 = _times_inverse_adjoint(g_lower2, upper)  # gL2 U^-H
-        g_rows1 = _square_backward(xp, lower1, upper, g_lower1, g_upper - _adjoint(lower2) @ g_rows2)
+        g_rows1 = _square_backward(xp, lower1, upper, g_lower1, g_upper - adjoint(lower2) @ g_rows2)
         return (permutation @ xp.concatenate([g_rows1, g_rows2], axis=-2),)
 
 
 def _times_inverse_adjoint(y, upper):
     """Y U^-H (solving X U^H = Y as U X^H = Y^H)."""
-    return _adjoint(solve_with(upper, _adjoint(y)))
+    return adjoint(solve_with(upper, adjoint(y)))
 
 
 def _square_backward(xp, lower, upper, g_lower, g_upper):
     """L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H for square L and U."""
-    middle = xp.tril(_adjoint(lower) @ g_lower, -1) + xp.triu(g_upper @ _adjoint(upper))
-    return _times_inverse_adjoint(solve_with(_adjoint(lower), middle), upper)
+    middle = xp.tril(adjoint(lower) @ g_lower, -1) + xp.triu(g_upper @ adjoint(upper))
+    return _times_inverse_adjoint(solve_with(adjoint(lower), middle), upper)

@@ -26,13 +26,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from .lu import pivot_size
 
 ALPHA = (1 + math.sqrt(17)) / 8
-
-
-def _size(values):
-    """LAPACK's measure of entries for pivoting: |Re| + |Im| (|x| for real x)."""
-    return np.abs(values.real) + np.abs(values.imag)
 
 
 def _transpose(matrix, hermitian):
@@ -51,14 +47,14 @@ def factor(a, hermitian=False):
         a[diagonal, diagonal] = a[diagonal, diagonal].real
 
     def diagonal_size(value):
-        return abs(value.real) if hermitian else float(_size(value))
+        return abs(value.real) if hermitian else float(pivot_size(np, value))
 
     pivots = np.zeros(n, dtype=np.int32)
     info, k = 0, 0
     while k < n:
         step = 1
         absakk = diagonal_size(a[k, k])
-        below = _size(a[k + 1:, k])
+        below = pivot_size(np, a[k + 1:, k])
         imax = k + 1 + int(np.argmax(below)) if below.size else k
         colmax = float(below.max()) if below.size else 0.0
         if max(absakk, colmax) == 0 or math.isnan(absakk):
@@ -67,7 +63,7 @@ def factor(a, hermitian=False):
         elif absakk >= ALPHA * colmax:
             kp = k
         else:
-            row = _size(np.concatenate([a[imax, k:imax], a[imax + 1:, imax]]))
+            row = pivot_size(np, np.concatenate([a[imax, k:imax], a[imax + 1:, imax]]))
             rowmax = float(row.max())
             if absakk >= ALPHA * colmax * (colmax / rowmax):
                 kp = k

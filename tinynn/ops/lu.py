@@ -22,10 +22,10 @@ from .linalg import adjoint, solve_with
 PANEL_WIDTH = 16  # narrower panels are factored column by column (fewer Python calls than recursing)
 
 
-def _pivot_size(xp, column):
-    """The size by which a column's pivot is chosen: |x|, or |Re x| + |Im x| for complex x, as
-    LAPACK's i?amax measures it (so the pivots are LAPACK's)."""
-    return xp.abs(column.real) + xp.abs(column.imag) if column.dtype.kind == "c" else xp.abs(column)
+def pivot_size(xp, values):
+    """The size by which a pivot is chosen among values: |x|, or |Re x| + |Im x| for complex x, as
+    LAPACK's i?amax measures it (so the pivots, LU's and LDL's, are LAPACK's)."""
+    return xp.abs(values.real) + xp.abs(values.imag) if values.dtype.kind == "c" else xp.abs(values)
 
 
 def _rows_taken(xp, block, order):
@@ -62,7 +62,7 @@ def _factor_panel(xp, lu, pivot):
     order = xp.broadcast_to(xp.arange(m), (batch, m)).copy()
     for j in range(min(m, w)):
         if pivot:
-            largest = j + xp.argmax(_pivot_size(xp, lu[:, j:, j]), axis=1)
+            largest = j + xp.argmax(pivot_size(xp, lu[:, j:, j]), axis=1)
             kept_row, kept_index = lu[:, j].copy(), order[:, j].copy()
             lu[:, j], order[:, j] = lu[rows, largest], order[rows, largest]
             lu[rows, largest], order[rows, largest] = kept_row, kept_index

@@ -255,6 +255,24 @@ def as_strided(array, shape, strides, writeable=False):
     return np.lib.stride_tricks.as_strided(array, shape=shape, strides=strides, writeable=writeable)
 
 
+def complex_pairs(array, writeable=False):
+    """A complex array's memory as real (..., 2) (real, imaginary) pairs: a view (``array.real`` has
+    the complex strides, and each imaginary part lies one real further on)."""
+    parts = array.real
+    return as_strided(parts, array.shape + (2,), array.strides + (parts.itemsize,), writeable)
+
+
+def positions(xp, offset, sizes, strides):
+    """The storage position of every element of a (sizes, strides) layout starting at ``offset``, in
+    the unit offset and strides share (elements for a tensor's storage, bytes for memory addresses)."""
+    result = xp.full(tuple(sizes), offset, dtype=np.int64)
+    for axis, (size, stride) in enumerate(zip(sizes, strides)):
+        shape = [1] * len(sizes)
+        shape[axis] = size
+        result = result + (xp.arange(size, dtype=np.int64) * stride).reshape(shape)
+    return result
+
+
 def scatter_add(target, index, values):
     """``target[index] += values`` with repeated indices summed (NumPy's ``add.at``)."""
     if is_gpu_array(target):

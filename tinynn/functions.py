@@ -568,7 +568,7 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     if tuple(src.shape) != size:
         raise ValueError(f"as_strided_scatter: src has shape {tuple(src.shape)}, the strided view has {size}")
     xp = backend.get_array_module(input.data)
-    where = strided_ops.positions(xp, storage_offset or 0, size, stride).reshape(-1)
+    where = backend.positions(xp, storage_offset or 0, size, stride).reshape(-1)
     if where.size and int(where.max()) >= input.numel():
         raise ValueError(f"as_strided_scatter: sizes {size} with strides {stride} reach position {int(where.max())}, "
                          f"outside input's {input.numel()} elements")

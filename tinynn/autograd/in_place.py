@@ -295,8 +295,8 @@ def _rebase(other, other_previous, written):
     # the complex side is taken as its (real, imaginary) pairs, so that elements match one to one
     other_pairs = other.dtype.kind == "c" and written.dtype.kind != "c"
     written_pairs = written.dtype.kind == "c" and other.dtype.kind != "c"
-    other_positions, written_positions = _shared_elements(_as_pairs(other.data) if other_pairs else other.data,
-                                                          _as_pairs(written.data) if written_pairs else written.data)
+    other_positions, written_positions = _shared_elements(backend.complex_pairs(other.data) if other_pairs else other.data,
+                                                          backend.complex_pairs(written.data) if written_pairs else written.data)
     source = view_as_real(written) if written_pairs else written
     target = view_as_real(other_previous) if other_pairs else other_previous
     values = source.reshape(-1)[Tensor._from_op(written_positions, False)]
@@ -305,18 +305,9 @@ def _rebase(other, other_previous, written):
     other.grad_fn, other._requires_grad = updated.reshape(other.shape).grad_fn, True
 
 
-def _as_pairs(array):
-    """A complex array's memory as real (..., 2) (real, imaginary) pairs: a view."""
-    parts = array.real
-    return backend.as_strided(parts, array.shape + (2,), array.strides + (parts.itemsize,))
-
-
 def _addresses(xp, array):
     """The address of every element of ``array``, flat in its logical (C) order: base + sum_k i_k stride_k."""
-    address = xp.asarray(backend.address(array), dtype=np.int64)
-    for size, stride in zip(array.shape, array.strides):
-        address = address[..., None] + xp.arange(size, dtype=np.int64) * stride
-    return address.reshape(-1)
+    return backend.positions(xp, backend.address(array), array.shape, array.strides).reshape(-1)
 
 
 def _shared_elements(a, b):

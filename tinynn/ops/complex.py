@@ -134,8 +134,7 @@ class ViewAsReal(Function):
     def forward(self, z):
         if z.dtype.kind != "c":
             raise TypeError(f"view_as_real: expected a complex tensor, got {z.dtype}")
-        parts = z.real  # a view with z's strides; the imaginary part one real further on
-        return backend.as_strided(parts, z.shape + (2,), z.strides + (parts.itemsize,), writeable=True)
+        return backend.complex_pairs(z, writeable=True)
 
     def backward(self, gy):
         return (complex_from(gy[..., 0], gy[..., 1]),)

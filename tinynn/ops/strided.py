@@ -15,21 +15,10 @@ a scatter-add into a buffer the size of the storage, read back at the input's po
 memory of the block outside the tensor (before a slice's start) is allowed without gradients and
 refused with them: that memory belongs to another tensor, which this op's gradient cannot reach.
 """
-import numpy as np
 
 from .. import backend
 from ..autograd import Function
 from ..autograd.in_place import memory_block
-
-
-def positions(xp, offset, sizes, strides):
-    """The storage position of every element of a (sizes, strides) layout starting at ``offset``."""
-    result = xp.full(tuple(sizes), offset, dtype=np.int64)
-    for axis, (size, stride) in enumerate(zip(sizes, strides)):
-        shape = [1] * len(sizes)
-        shape[axis] = size
-        result = result + (xp.arange(size, dtype=np.int64) * stride).reshape(shape)
-    return result
 
 
 def storage_of(x):
@@ -60,8 +49,8 @@ class AsStrided(Function):
                 raise ValueError(f"as_strided: sizes {self.size} with strides {self.stride} from storage offset "
                                  f"{offset} reach positions {offset}..{last}, outside the storage of {length} "
                                  f"elements this tensor lies in")
-        self.x_positions = positions(xp, x_offset, x.shape, [stride // x.itemsize for stride in x.strides])
-        self.y_positions = positions(xp, offset, self.size, self.stride)
+        self.x_positions = backend.positions(xp, x_offset, x.shape, [stride // x.itemsize for stride in x.strides])
+        self.y_positions = backend.positions(xp, offset, self.size, self.stride)
         self.length = length
         if self.needs_input_grad[0] and self.y_positions.size:
             covered = xp.zeros(length, dtype=bool)

@@ -362,6 +362,7 @@ def test_older_pytorch_idioms_work_as_in_pytorch(torch):
         ours, theirs = getattr(tinynn, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") and ours.tolist() == theirs.tolist()
         assert getattr(tinynn, name)(2, 3).shape == (2, 3)
+        assert getattr(tinynn, name)().shape == tuple(getattr(torch, name)().shape) == (0,)
         assert isinstance(ours, getattr(tinynn, name)) and ours.type() == f"tinynn.{name}"
     assert not isinstance(tinynn.ones(2), tinynn.LongTensor)
     try:

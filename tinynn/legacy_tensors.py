@@ -4,15 +4,16 @@
 import numpy as np
 
 from . import backend
-from .tensor import Tensor, tensor, zeros
+from .tensor import Tensor, legacy_shape, tensor, zeros
 
 
 class _TypedTensor(type):
     """The metaclass: calling one of these classes makes a Tensor of its dtype; isinstance checks the dtype."""
 
     def __call__(cls, *data, device=None):
-        if all(type(size) is int for size in data):
-            return zeros(*data, dtype=cls.dtype, device=device)
+        shape = legacy_shape(data)
+        if shape is not None:
+            return zeros(*shape, dtype=cls.dtype, device=device)
         if len(data) != 1:
             raise TypeError(f"{cls.__name__}: expected sizes (ints) or one array-like of values, got {len(data)} "
                             f"arguments")

@@ -32,6 +32,15 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     printing.OPTIONS["sci_mode"] = sci_mode
 
 
+def legacy_shape(args):
+    """The shape PyTorch's legacy constructors (``Tensor(2, 3)``, ``FloatTensor(2, 3)``) read from
+    their arguments when every one is a Python int, (0,) when there are none; None when the
+    arguments are data (a NumPy scalar is a value here, so arrays and their elements wrap as they are)."""
+    if all(type(size) is int for size in args):
+        return args or (0,)
+    return None
+
+
 class Tensor:
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     _users = ()  # weak references to the recorded ops that used this tensor (see autograd/in_place.py)
@@ -43,8 +52,9 @@ class Tensor:
         numbers and lists of them in the default float dtype (as ``torch.Tensor([1, 2])``; for other
         dtypes use ``tinynn.tensor``). As ``torch.Tensor``, sizes make a tensor of that shape
         (``Tensor(2, 3)``; zeros, where PyTorch's memory is uninitialised) and no argument an empty one."""
-        if all(type(size) is int for size in data):  # Python ints (a NumPy scalar is a value)
-            data = (np.zeros(tuple(int(size) for size in data) if data else (0,), dtype=promotion.default_float()),)
+        shape = legacy_shape(data)
+        if shape is not None:
+            data = (np.zeros(shape, dtype=promotion.default_float()),)
         if len(data) != 1:
             raise TypeError(f"Tensor: expected sizes (ints) or one array-like of values, got {len(data)} arguments "
                             f"({', '.join(type(d).__name__ for d in data)})")

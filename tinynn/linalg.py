@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from . import backend
+from .functions import ormqr
 from .ops.decompositions import QR, SVD, Cholesky, GeneralEigen, PseudoInverse, SymmetricEigen, cutoff
 from .ops import ldl as ldl_ops
 from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, LogDeterminant, MatrixExp, Solve
@@ -431,7 +432,7 @@ def matrix_exp(A):
 def householder_product(A, tau):
     """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column i of A
     (m, n) below its diagonal with a 1 on it (LAPACK's orgqr, as torch.linalg.householder_product);
-    differentiable in A and tau, one reflector applied at a time."""
+    differentiable in A and tau: ormqr's reflectors applied one at a time to the identity."""
     _matrices(A, "householder_product")
     m, n = A.shape[-2:]
     k = tau.shape[-1]
@@ -439,14 +440,8 @@ def householder_product(A, tau):
         raise ValueError(f"householder_product: expected m >= n >= k for A (..., m, n) and tau (..., k), got A "
                          f"{tuple(A.shape)} and tau {tuple(tau.shape)}")
     xp = backend.get_array_module(A.data)
-    below = Tensor._from_op(xp.tril(xp.ones((m, n), dtype=A.dtype), -1), False)
-    unit = Tensor._from_op(xp.eye(m, n, dtype=A.dtype), False)
-    reflectors = A * below + unit
-    q = Tensor._from_op(xp.broadcast_to(xp.eye(m, dtype=A.dtype), A.shape[:-2] + (m, m)).copy(), False)
-    for i in range(k):
-        v = reflectors[..., :, i:i + 1]
-        q = q - (q @ v) * tau[..., i:i + 1].unsqueeze(-1) @ v.mH
-    return q[..., :, :n]
+    identity = Tensor._from_op(xp.broadcast_to(xp.eye(m, dtype=A.dtype), A.shape[:-2] + (m, m)).copy(), False)
+    return ormqr(A, tau, identity, left=False)[..., :, :n]  # I H_1 ... H_k
 
 
 def cholesky(A, upper=False):

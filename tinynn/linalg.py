@@ -449,7 +449,7 @@ def cholesky(A, upper=False):
     its lower triangle; ``upper``: U = L^T, with A = U^T U. Not positive definite: a ValueError."""
     _square(A, "cholesky")
     lower = Cholesky()(A)
-    return (lower.mT.conj() if lower.dtype.kind == "c" else lower.mT) if upper else lower
+    return lower.mH if upper else lower
 
 
 def qr(A, mode="reduced"):

@@ -682,7 +682,6 @@ def slice_copy(input, dim=0, start=None, end=None, step=1):
 globals().update({name: _view_copy(name, view) for name, view in _VIEW_COPIES.items() if view is not None})
 
 
-
 def as_strided_copy(input, size, stride, storage_offset=None):
     """``as_strided(...)``, copied out of input's memory."""
     return as_strided(input, size, stride, storage_offset).clone()
@@ -696,7 +695,6 @@ def view_as_real_copy(input):
 def view_as_complex_copy(input):
     """``view_as_complex(input)``, copied out of input's memory."""
     return view_as_complex(input).clone()
-
 
 
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode

@@ -107,7 +107,8 @@ def tensor_repr(values, suffixes):
         else:
             real, imaginary = _Formatter(shown), None
         body = _nested(values, len(prefix), summarize, real, imaginary)
-    text, line_length = prefix + body, len(prefix + body) - (prefix + body).rfind("\n") + 1
+    text = prefix + body
+    line_length = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
         if line_length + len(suffix) + 2 > OPTIONS["linewidth"]:
             text += ",\n" + " " * len(prefix) + suffix

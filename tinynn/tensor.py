@@ -1564,9 +1564,7 @@ class Tensor:
         """Whether the values lie in memory shared between processes (``share_memory_``)."""
         import mmap
 
-        from .autograd.in_place import memory_block
-
-        block = memory_block(self.data)
+        block = in_place.memory_block(self.data)
         return isinstance(block, memoryview) and isinstance(block.obj, mmap.mmap)
 
     def to_sparse(self):

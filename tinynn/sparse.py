@@ -100,7 +100,7 @@ class SparseTensor:
 
     def to_dense(self):
         """The dense tensor (zeros where nothing is stored; duplicates summed)."""
-        return sparse_ops.SparseToDense(self._flat(), self._size)(self._values)
+        return sparse_ops.ScatterSum(self._flat(), math.prod(self._size))(self._values).reshape(self._size)
 
     def to(self, device=None, dtype=None):
         """On ``device`` and/or of ``dtype`` (values differentiably, coordinates copied)."""

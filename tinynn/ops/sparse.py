@@ -2,15 +2,14 @@
 and its values (a Tensor of the graph), so every op is differentiable in the values, and the sparse
 matrix product also in its dense operand.
 """
-import math
-
 from .. import backend
 from ..autograd import Function
 
 
 class ScatterSum(Function):
     """y[j] = sum of x[k] over the k with index[k] = j (y of ``length`` entries): duplicate
-    coordinates summed by ``coalesce``, dimensions summed away by ``sparse.sum``.
+    coordinates summed by ``coalesce``, dimensions summed away by ``sparse.sum``, the entries laid
+    out flat by ``to_dense``.
     A linear map with 0/1 entries: dL/dx[k] = dL/dy[index[k]]."""
 
     supports_complex, linear_map = True, True
@@ -25,24 +24,6 @@ class ScatterSum(Function):
 
     def backward(self, gy):
         return (gy[self.index],)
-
-
-class SparseToDense(Function):
-    """y = the dense tensor of ``shape`` with values[k] added at flat position flat_index[k] (zeros
-    elsewhere).  dL/dvalues[k] = dL/dy at flat_index[k]."""
-
-    supports_complex, linear_map = True, True
-
-    def __init__(self, flat_index, shape):
-        self.flat_index, self.shape = flat_index, tuple(shape)
-
-    def forward(self, values):
-        dense = self.xp(values).zeros(math.prod(self.shape), dtype=values.dtype)
-        backend.scatter_add(dense, self.flat_index, values)
-        return dense.reshape(self.shape)
-
-    def backward(self, gy):
-        return (gy.reshape(-1)[self.flat_index],)
 
 
 class SparseDenseMatMul(Function):

@@ -5,9 +5,8 @@ BatchNorm's running statistics) and child Modules, all registered by plain attri
 assignment. Names follow the attribute path (``features.0.weight``), which makes
 ``state_dict`` keys identical to PyTorch's for the same structure.
 """
-from collections import OrderedDict, namedtuple
-
 import warnings
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 

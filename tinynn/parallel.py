@@ -1,8 +1,9 @@
 """Running independent blocks of work on all CPU cores.
 
-The convolution works on blocks of images (see nn/functional/conv.py); the blocks are
-independent, and NumPy releases the GIL inside copies and matrix products, so a small thread
-pool runs them side by side. Results come back in block order and are combined in that order,
+The convolution works on blocks of images (see nn/functional/conv.py), the recurrent layers on
+blocks of sequences (nn/functional/recurrent.py); the blocks are independent, and NumPy releases
+the GIL inside copies, elementwise passes and matrix products, so a small thread pool runs them
+side by side. Results come back in block order and are combined in that order,
 so the outcome is the same, bit for bit, whatever the number of threads or their timing.
 
 ``TINYNN_NUM_THREADS`` sets the number of threads (default: the CPU cores this process may use), as
@@ -11,6 +12,8 @@ GPU work is not split: it runs as one call.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 
 def _thread_count():
@@ -60,3 +63,33 @@ def map_blocks(work, blocks, on_cpu=True):
     if _pool is None:
         _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tinynn")
     return list(_pool.map(work, blocks))
+
+
+
+def row_blocks(rows, block_rows):
+    """``rows`` rows cut into 1, 2, 4, 8, ... equal blocks (a power of two, so that they share out
+    evenly over the cores) of at least ``block_rows`` rows each (one block if there are fewer).
+    The cut depends on the sizes alone, never on THREADS: the same blocks, so the same bits, on
+    any number of threads."""
+    count = 1 << max(0, (rows // block_rows).bit_length() - 1)
+    return [slice(rows * k // count, rows * (k + 1) // count) for k in range(count)]
+
+
+# A block of a split matrix product has at least this many rows (thinner ones run far below the
+# BLAS kernels' speed) and this many multiply-adds (enough to pay for handing it to a thread).
+BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS = 128, 1 << 24
+
+
+def matmul(a, b):
+    """a @ b for 2-D NumPy arrays, a's rows in blocks (``row_blocks``) whose products run side by
+    side, each on one BLAS thread (see tinynn.blas), written into one result."""
+    blocks = row_blocks(a.shape[0], max(BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS // max(1, a.shape[1] * b.shape[1])))
+    if len(blocks) == 1:
+        return a @ b
+    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+
+    def product(rows):
+        np.matmul(a[rows], b, out=out[rows])
+
+    map_blocks(product, blocks)
+    return out

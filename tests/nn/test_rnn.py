@@ -7,16 +7,28 @@ import pytest
 import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck
-from tinynn.nn.functional.recurrent import CELLS, recurrence
+from tinynn.nn.functional.recurrent import CELLS, Recurrence, recurrence
 from helpers import assert_close, leaf, to_torch
 
 GATE_BLOCKS = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+@pytest.fixture(params=[1, 3], ids=["one-block", "three-blocks"])
+def blocks(request, monkeypatch):
+    """The batch's sequences in one block, or (on the CPU) in three blocks of one sequence each,
+    on three threads: the path a large batch takes on a multi-core machine."""
+    if request.param > 1:
+        monkeypatch.setattr(Recurrence, "BLOCK_ROWS", 1)
+        before = tinynn.get_num_threads()
+        tinynn.set_num_threads(request.param)
+        request.addfinalizer(lambda: tinynn.set_num_threads(before))
+    return request.param
+
+
 @pytest.mark.parametrize("mode", list(CELLS))
 @pytest.mark.parametrize("reverse", [False, True])
-def test_recurrence_gradcheck(rng, device, mode, reverse):
-    length, batch, features, hidden = 4, 2, 3, 3
+def test_recurrence_gradcheck(rng, device, blocks, mode, reverse):
+    length, batch, features, hidden = 4, 3, 3, 3
     rows = GATE_BLOCKS[mode] * hidden
     inputs = [leaf(rng.standard_normal(shape) * 0.7, device=device) for shape in
               [(length, batch, features), (rows, features), (rows, hidden), (rows,), (rows,)]]
@@ -29,7 +41,7 @@ def test_recurrence_gradcheck(rng, device, mode, reverse):
 
 
 @pytest.mark.parametrize("reverse", [False, True])
-def test_projected_lstm_recurrence_gradcheck(rng, device, reverse):
+def test_projected_lstm_recurrence_gradcheck(rng, device, blocks, reverse):
     """An LSTM with proj_size: h_t = (o * tanh(c_t)) W_hr^T feeds the next step; lengths included."""
     length, batch, features, hidden, projected = 4, 3, 3, 4, 2
     inputs = [leaf(rng.standard_normal(shape) * 0.7, device=device) for shape in
@@ -67,7 +79,7 @@ LAYER_CASES = [
 @pytest.mark.parametrize("kind, options", LAYER_CASES)
 @pytest.mark.parametrize("with_state", [False, True])
 @pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")  # PyTorch's own
-def test_layers_match_torch(torch, rng, device, kind, options, with_state):
+def test_layers_match_torch(torch, rng, device, blocks, kind, options, with_state):
     ours = getattr(nn, kind)(5, 6, **options)
     theirs = pytorch_pair(torch, ours, getattr(torch.nn, kind), **options)
     ours.to(device)
@@ -93,6 +105,35 @@ def test_layers_match_torch(torch, rng, device, kind, options, with_state):
     if with_state:
         for part, torch_part in zip(parts, torch_parts):
             assert_close(part.grad, torch_part.grad, rtol=1e-4, atol=1e-5, what="initial state grad")
+
+
+@pytest.mark.parametrize("kind, options", [("LSTM", dict(bidirectional=True)), ("GRU", {}), ("RNN", {}),
+                                           ("LSTM", dict(proj_size=32))])
+def test_blocks_of_sequences_give_the_same_bits_on_any_thread_count(rng, kind, options):
+    """A batch of 128 runs as two blocks of 64 sequences on two threads (or one on one thread):
+    outputs, final states and every gradient the same bits whatever the split."""
+    layer = getattr(nn, kind)(20, 48, **options)
+    x_values = rng.standard_normal((9, 128, 20)).astype(np.float32)
+    lengths = rng.integers(1, 10, size=128)
+
+    def run(threads, packed):
+        before = tinynn.get_num_threads()
+        tinynn.set_num_threads(threads)
+        try:
+            layer.zero_grad()
+            x = tinynn.tensor(x_values, requires_grad=True)
+            source = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False) if packed else x
+            output, state = layer(source)
+            output = output.padded if packed else output
+            parts = [output] + list(state if isinstance(state, tuple) else (state,))
+            sum(((part * part).sum() for part in parts), tinynn.tensor(0.0)).backward()
+            return [part.numpy() for part in parts] + [x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
+        finally:
+            tinynn.set_num_threads(before)
+
+    for packed in (False, True):
+        for one, two in zip(run(1, packed), run(2, packed)):
+            np.testing.assert_array_equal(one, two)
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])

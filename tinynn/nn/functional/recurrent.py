@@ -15,7 +15,9 @@ of dL/d(previous state) that does not go through Q_t; ``Recurrence`` does the re
 """
 import itertools
 
-from ... import backend, mixed_precision
+import numpy as np
+
+from ... import backend, mixed_precision, parallel
 from ...autograd import Function
 from ...fused import ElementwiseKernel
 from ...ops.reduction import sum_rows
@@ -74,7 +76,17 @@ gh_before = gh * update;
 """, "tinynn_gru_step_backward")
 
 
-class ElmanCell:
+class Cell:
+    """What ``Recurrence`` asks of a cell: ``gate_blocks``; ``recurrent_grad_is_projected_grad``,
+    whether it sees P_t and Q_t only as their sum (then dL/dQ_t = dL/dP_t, and b_hh can join P_t
+    before the loop); ``step`` and ``step_backward`` (see the subclasses); and ``prepare``, run
+    once before the steps, which may then run on several threads at once."""
+
+    def prepare(self, xp, hidden, dtype):
+        """Makes the constants the steps share (none by default) for ``hidden`` units of ``dtype``."""
+
+
+class ElmanCell(Cell):
     """h_t = act(P_t + Q_t), act = tanh or relu.  State (h,).
 
     Backward: dL/dA = dL/dh_t * act'(A), which is 1 - h_t^2 for tanh and [h_t > 0] for relu;
@@ -98,7 +110,7 @@ class ElmanCell:
         return g_pre, g_pre, (None,)
 
 
-class LSTMCell:
+class LSTMCell(Cell):
     """Gates from A = P_t + Q_t, split into blocks (i, f, g, o) of H columns:
         i = sigmoid(A_i), f = sigmoid(A_f), g = tanh(A_g), o = sigmoid(A_o)
         c_t = f * c_(t-1) + i * g,    h_t = o * tanh(c_t).    State (h, c).
@@ -117,20 +129,17 @@ class LSTMCell:
     gate_blocks = 4
     recurrent_grad_is_projected_grad = True
 
-    def _constants(self, xp, hidden, dtype):
-        """s and the shift (1/2 on the sigmoid blocks), built on the device (no upload)."""
+    def prepare(self, xp, hidden, dtype):
+        """s and the shift (1/2 on the sigmoid blocks) and s^2, built on the device (no upload)."""
         scale, shift = xp.full(4 * hidden, 0.5, dtype=dtype), xp.full(4 * hidden, 0.5, dtype=dtype)
         scale[2 * hidden:3 * hidden], shift[2 * hidden:3 * hidden] = 1, 0
-        return scale, shift, scale * scale
+        self.scale, self.shift, self.slope = scale, shift, scale * scale
 
     def step(self, xp, projected, recurrent, state):
         _, c_before = state
         if backend.is_gpu_array(projected):
             i, f, g, o, c, tanh_c, h = LSTM_STEP(*_blocks(projected, 4), *_blocks(recurrent, 4), c_before)
             return (h, c), (i, f, g, o, tanh_c)
-        hidden = c_before.shape[1]
-        if not hasattr(self, "scale"):
-            self.scale, self.shift, self.slope = self._constants(xp, hidden, c_before.dtype)
         tanh_scaled = xp.tanh((projected + recurrent) * self.scale)
         gates = tanh_scaled * self.scale + self.shift
         i, f, g, o = _blocks(gates, 4)
@@ -150,13 +159,13 @@ class LSTMCell:
         i, f, g, o = _blocks(gates, 4)
         dc = gc + gh * o * (1 - tanh_c * tanh_c)
         g_gates = xp.empty_like(gates)  # dL/d(gate), then times the gates' derivatives at once
-        for block, upstream in zip(_blocks(g_gates, 4), (dc * g, dc * c_before, dc * i, gh * tanh_c)):
-            block[...] = upstream
+        for block, (upstream, factor) in zip(_blocks(g_gates, 4), ((dc, g), (dc, c_before), (dc, i), (gh, tanh_c))):
+            xp.multiply(upstream, factor, out=block)
         g_gates *= (1 - tanh_scaled * tanh_scaled) * self.slope
         return g_gates, g_gates, (None, dc * f)
 
 
-class GRUCell:
+class GRUCell(Cell):
     """With P_t and Q_t split into blocks (r, z, n) of H columns:
         r = sigmoid(P_r + Q_r),  z = sigmoid(P_z + Q_z),  n = tanh(P_n + r * Q_n)
         h_t = (1 - z) * n + z * h_(t-1).    State (h,).
@@ -207,6 +216,16 @@ class GRUCell:
         return g_projected, g_recurrent, (gh * z,)
 
 
+class StepRecord:
+    """What the forward pass keeps of one block of sequences for the backward pass, per step t:
+    ``saved[t]`` (the cell's), ``states[t]`` (the state the step started from) and, with a
+    projection, ``unprojected[t]`` (o * tanh(c_t) before W_hr)."""
+
+    def __init__(self, length, projected):
+        self.saved, self.states = [None] * length, [None] * length
+        self.unprojected = [None] * length if projected else None
+
+
 class Recurrence(Function):
     """Runs ``cell`` over the L steps of x (L, N, I), forwards in time or, with ``reverse``,
     from the last step to the first (the second direction of a bidirectional layer).
@@ -231,7 +250,17 @@ class Recurrence(Function):
     past its length leave its state unchanged and output zeros: the state carries over, and in
     the reverse direction each sequence starts from its own last step. In the backward pass those
     steps pass the state's gradient straight through.
+
+    The N sequences never meet: row n of every step depends on row n of the earlier steps only.
+    So on the CPU the batch is cut into blocks of ``BLOCK_ROWS`` sequences or a few more, and
+    the blocks run through all L steps, forwards and backwards, side by side on the cores
+    (``tinynn.parallel``; a step's matrix product and elementwise passes release the GIL). The
+    products over all steps before and after the loops are split by rows too (``parallel.matmul``).
+    The blocks depend on the batch size alone, so the results are the same bits on any number of
+    threads.
     """
+
+    BLOCK_ROWS = 64  # with fewer, a block's step is too small to pay for running it apart
 
     def __init__(self, cell, reverse=False, lengths=None):
         self.cell, self.reverse, self.lengths = cell, reverse, lengths
@@ -239,44 +268,66 @@ class Recurrence(Function):
     def _steps(self, length):
         return range(length - 1, -1, -1) if self.reverse else range(length)
 
+    def _part_spans(self):
+        return zip([0] + self.part_ends[:-1], self.part_ends)
+
+    @staticmethod
+    def _matmul(xp, a, b):
+        return parallel.matmul(a, b) if xp is np else a @ b
+
     def forward(self, x, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, *initial_state):
         xp = self.xp(x)
         length, batch, features = x.shape
-        projected = (x.reshape(length * batch, features) @ weight_ih.T).reshape(length, batch, -1)
+        projected = self._matmul(xp, x.reshape(length * batch, features), weight_ih.T).reshape(length, batch, -1)
         if bias_ih is not None:
             projected += bias_ih
-        keep = any(self.needs_input_grad)
-        self.saved, self.states = [None] * length, [None] * length
-        self.unprojected = [None] * length if weight_hr is not None else None
-        state = initial_state
-        self.part_ends = list(itertools.accumulate(part.shape[1] for part in state))  # h (and c) side by side
+        step_bias = bias_hh
+        if bias_hh is not None and self.cell.recurrent_grad_is_projected_grad:
+            projected += bias_hh  # the cell sees only P_t + Q_t: b_hh goes in once, not once a step
+            step_bias = None
+        self.part_ends = list(itertools.accumulate(part.shape[1] for part in initial_state))  # h (and c) side by side
         output = xp.empty((length, batch, self.part_ends[-1]), dtype=x.dtype)
         # active[t, n]: step t is part of sequence n (all of them without lengths)
         self.active = None if self.lengths is None else xp.arange(length)[:, None] < xp.asarray(self.lengths)[None, :]
-        for t in self._steps(length):
+        self.cell.prepare(xp, weight_hh.shape[0] // self.cell.gate_blocks, x.dtype)
+        keep = any(self.needs_input_grad)
+
+        def run_block(rows):
+            return self._forward_block(xp, rows, projected, output, weight_hh, step_bias, weight_hr, initial_state, keep)
+
+        self.blocks = parallel.row_blocks(batch, self.BLOCK_ROWS) if xp is np else [slice(0, batch)]
+        self.records = parallel.map_blocks(run_block, self.blocks, on_cpu=xp is np)
+        if keep:
+            self.x, self.weight_ih, self.weight_hh, self.weight_hr = x, weight_ih, weight_hh, weight_hr
+            self.has_bias = bias_ih is not None
+        return output
+
+    def _forward_block(self, xp, rows, projected, output, weight_hh, bias_hh, weight_hr, initial_state, keep):
+        """The L steps for the sequences ``rows`` of the batch, each step's state written into
+        ``output``; returns the block's StepRecord (empty when no gradient is wanted)."""
+        record = StepRecord(len(projected), weight_hr is not None)
+        state = tuple(part[rows] for part in initial_state)
+        for t in self._steps(len(projected)):
             recurrent = state[0] @ weight_hh.T
             if bias_hh is not None:
                 recurrent += bias_hh
-            new_state, saved = self.cell.step(xp, projected[t], recurrent, state)
+            new_state, saved = self.cell.step(xp, projected[t, rows], recurrent, state)
             if weight_hr is not None:  # LSTM with proj_size: h_t = (o * tanh(c_t)) W_hr^T
                 if keep:
-                    self.unprojected[t] = new_state[0]
+                    record.unprojected[t] = new_state[0]
                 new_state = (new_state[0] @ weight_hr.T,) + new_state[1:]
             if keep:
-                self.saved[t], self.states[t] = saved, state
+                record.saved[t], record.states[t] = saved, state
             if self.active is not None:
-                active = self.active[t][:, None]
+                active = self.active[t, rows][:, None]
                 output_parts = [xp.where(active, part, 0) for part in new_state]
                 new_state = tuple(xp.where(active, new, old) for new, old in zip(new_state, state))
             else:
                 output_parts = new_state
             for part, (start, end) in zip(output_parts, self._part_spans()):
-                output[t, :, start:end] = part
+                output[t, rows, start:end] = part
             state = new_state
-        if keep:
-            self.x, self.weight_ih, self.weight_hh, self.weight_hr = x, weight_ih, weight_hh, weight_hr
-            self.has_bias = bias_ih is not None
-        return output
+        return record
 
     def _replay(self, x, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, *initial_state):
         """``forward`` again on Tensors, as recorded ops: the cells' own step formulas run through
@@ -318,47 +369,68 @@ class Recurrence(Function):
             grads[i] = value
         return tuple(grads)
 
-    def _part_spans(self):
-        return zip([0] + self.part_ends[:-1], self.part_ends)
-
     def backward(self, gy):
         xp = self.xp(gy)
         length, batch, features = self.x.shape
         spans = list(self._part_spans())
         g_projected = xp.empty((length, batch, self.weight_ih.shape[0]), dtype=gy.dtype)
         g_recurrent_steps = g_projected if self.cell.recurrent_grad_is_projected_grad else xp.empty_like(g_projected)
-        g_outputs = None if self.weight_hr is None else xp.empty((length, batch, spans[0][1]), dtype=gy.dtype)
-        g_state = [xp.zeros((batch, end - start), dtype=gy.dtype) for start, end in spans]
-        for t in reversed(self._steps(length)):
-            grads = tuple(gy[t, :, start:end] + g_state[k] for k, (start, end) in enumerate(spans))
+        h_before = xp.empty((length, batch, spans[0][1]), dtype=gy.dtype)  # h_(t-1) of every step
+        g_outputs = unprojected = None
+        if self.weight_hr is not None:
+            g_outputs = xp.empty((length, batch, spans[0][1]), dtype=gy.dtype)
+            unprojected = xp.empty((length, batch, self.weight_hr.shape[1]), dtype=gy.dtype)
+        g_initial = [xp.empty((batch, end - start), dtype=gy.dtype) for start, end in spans]
+
+        def run_block(block):
+            rows, record = block
+            g_state = self._backward_block(xp, rows, record, gy, g_projected, g_recurrent_steps, g_outputs)
+            for t in range(length):
+                h_before[t, rows] = record.states[t][0]
+                if unprojected is not None:
+                    unprojected[t, rows] = record.unprojected[t]
+            for whole, part in zip(g_initial, g_state):
+                whole[rows] = part
+
+        parallel.map_blocks(run_block, list(zip(self.blocks, self.records)), on_cpu=xp is np)
+        projected_rows = g_projected.reshape(length * batch, -1)
+        gx = self._matmul(xp, projected_rows, self.weight_ih).reshape(length, batch, features) if self.needs_input_grad[0] else None
+        g_weight_ih = self._matmul(xp, projected_rows.T, self.x.reshape(length * batch, features)) if self.needs_input_grad[1] else None
+        recurrent_rows = g_recurrent_steps.reshape(length * batch, -1)
+        g_weight_hh = (self._matmul(xp, recurrent_rows.T, h_before.reshape(length * batch, -1))
+                       if self.needs_input_grad[2] else None)
+        g_bias_ih, g_bias_hh = (sum_rows(projected_rows), sum_rows(recurrent_rows)) if self.has_bias else (None, None)
+        g_weight_hr = None
+        if g_outputs is not None and self.needs_input_grad[5]:  # sum_t dL/dh_t^T (o * tanh(c_t))
+            g_weight_hr = self._matmul(xp, g_outputs.reshape(length * batch, -1).T, unprojected.reshape(length * batch, -1))
+        return (gx, g_weight_ih, g_weight_hh, g_bias_ih, g_bias_hh, g_weight_hr, *g_initial)
+
+    def _backward_block(self, xp, rows, record, gy, g_projected, g_recurrent_steps, g_outputs):
+        """Back-propagation through time for the sequences ``rows``: fills their rows of dL/dP (and
+        dL/dQ, dL/dh_t where kept apart) for every step; returns dL/d(initial state) of the block."""
+        spans = list(self._part_spans())
+        g_state = [xp.zeros((rows.stop - rows.start, end - start), dtype=gy.dtype) for start, end in spans]
+        for t in reversed(self._steps(len(gy))):
+            grads = tuple(gy[t, rows, start:end] + g_state[k] for k, (start, end) in enumerate(spans))
             passed = None
             if self.active is not None:  # inactive rows: the state's gradient passes through unchanged
-                active = self.active[t][:, None].astype(gy.dtype)
+                active = self.active[t, rows][:, None].astype(gy.dtype)
                 passed = [g_state[k] * (1 - active) for k in range(len(spans))]
                 grads = tuple(grad * active for grad in grads)
             if g_outputs is not None:  # through the projection: dL/d(o * tanh(c_t)) = dL/dh_t W_hr
-                g_outputs[t] = grads[0]
+                g_outputs[t, rows] = grads[0]
                 grads = (grads[0] @ self.weight_hr,) + grads[1:]
-            g_projected[t], g_recurrent, direct = self.cell.step_backward(xp, grads, self.saved[t], self.states[t])
+            g_projected[t, rows], g_recurrent, direct = self.cell.step_backward(xp, grads, record.saved[t],
+                                                                               record.states[t])
             if g_recurrent_steps is not g_projected:
-                g_recurrent_steps[t] = g_recurrent
+                g_recurrent_steps[t, rows] = g_recurrent
             g_h_before = g_recurrent @ self.weight_hh
             if direct[0] is not None:
                 g_h_before += direct[0]
             g_state = [g_h_before] + [part if part is not None else xp.zeros_like(g_h_before) for part in direct[1:]]
             if passed is not None:
                 g_state = [g + through for g, through in zip(g_state, passed)]
-        rows = g_projected.reshape(length * batch, -1)
-        gx = (rows @ self.weight_ih).reshape(length, batch, features) if self.needs_input_grad[0] else None
-        g_weight_ih = rows.T @ self.x.reshape(length * batch, features) if self.needs_input_grad[1] else None
-        recurrent_rows = g_recurrent_steps.reshape(length * batch, -1)
-        h_before_rows = xp.stack([state[0] for state in self.states]).reshape(length * batch, -1)
-        g_weight_hh = recurrent_rows.T @ h_before_rows if self.needs_input_grad[2] else None
-        g_bias_ih, g_bias_hh = (sum_rows(rows), sum_rows(recurrent_rows)) if self.has_bias else (None, None)
-        g_weight_hr = None
-        if g_outputs is not None and self.needs_input_grad[5]:  # sum_t dL/dh_t^T (o * tanh(c_t))
-            g_weight_hr = g_outputs.reshape(length * batch, -1).T @ xp.stack(self.unprojected).reshape(length * batch, -1)
-        return (gx, g_weight_ih, g_weight_hh, g_bias_ih, g_bias_hh, g_weight_hr, *g_state)
+        return g_state
 
 
 CELLS = {"RNN_TANH": lambda: ElmanCell("tanh"), "RNN_RELU": lambda: ElmanCell("relu"), "LSTM": LSTMCell,

@@ -1,0 +1,42 @@
+"""tinynn.parallel: blocks of rows that depend on the sizes alone, and matrix products split into
+them that give the bits of one product on any number of threads."""
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import parallel
+
+
+@pytest.mark.parametrize("rows, block_rows, sizes", [
+    (0, 64, [0]), (5, 64, [5]), (127, 64, [127]), (128, 64, [64, 64]), (200, 64, [100, 100]),
+    (255, 64, [127, 128]), (256, 64, [64, 64, 64, 64]), (1000, 64, [125] * 8), (3, 1, [1, 2]), (4, 1, [1, 1, 1, 1]),
+])
+def test_row_blocks_are_a_power_of_two_of_nearly_equal_blocks(rows, block_rows, sizes):
+    blocks = parallel.row_blocks(rows, block_rows)
+    assert [block.stop - block.start for block in blocks] == sizes
+    assert blocks[0].start == 0 and blocks[-1].stop == rows
+    assert all(before.stop == after.start for before, after in zip(blocks, blocks[1:]))
+
+
+@pytest.fixture
+def threads():
+    before = tinynn.get_num_threads()
+    yield tinynn.set_num_threads
+    tinynn.set_num_threads(before)
+
+
+@pytest.mark.parametrize("shape_a, shape_b, transposed", [
+    ((3584, 512), (512, 28), False), ((512, 3584), (3584, 128), True), ((1000, 3), (3, 7), False), ((0, 4), (4, 5), False),
+])
+def test_split_matmul_equals_one_product_on_any_thread_count(threads, shape_a, shape_b, transposed):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape_a[::-1] if transposed else shape_a).astype(np.float32)
+    a = a.T if transposed else a  # a transposed view, as the recurrent layers' weight gradients pass
+    b = rng.standard_normal(shape_b).astype(np.float32)
+    threads(1)
+    one_thread = parallel.matmul(a, b)
+    np.testing.assert_allclose(one_thread, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+    for count in (2, 3):
+        threads(count)
+        np.testing.assert_array_equal(parallel.matmul(a, b), one_thread)
+    assert one_thread.shape == (shape_a[0], shape_b[1]) and one_thread.dtype == np.float32

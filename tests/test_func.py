@@ -203,3 +203,95 @@ def test_vjp_of_dicts_of_tensors_as_torch_func(torch):
     for name in ("a", "b"):
         np.testing.assert_allclose(ours_params[name].detach().numpy(), theirs_params[name].numpy(), rtol=1e-6)
     np.testing.assert_allclose(ours_x.detach().numpy(), theirs_x.numpy(), rtol=1e-6)
+
+
+def assert_same_tree(ours, theirs, what="value"):
+    """Two pytrees of the same structure (dict keys, tuple and list lengths) and close leaves."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and list(ours) == list(theirs), f"{what}: keys {list(ours)} != {list(theirs)}"
+        for key in theirs:
+            assert_same_tree(ours[key], theirs[key], f"{what}[{key!r}]")
+    elif isinstance(theirs, (tuple, list)):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs), f"{what}: {type(ours)} != {type(theirs)}"
+        for position, (mine, reference) in enumerate(zip(ours, theirs)):
+            assert_same_tree(mine, reference, f"{what}[{position}]")
+    else:
+        assert_close(ours, theirs, rtol=1e-10, atol=1e-12, what=what)
+
+
+def two_outputs(L):
+    def f(p, x):
+        hidden = (p["w"] @ x + p["b"]).tanh()
+        return {"y": hidden * x[:2], "pair": ((hidden ** 2).sum(), p["b"].exp())}, hidden.mean()
+    return f
+
+
+@pytest.mark.parametrize("transform", ["jacrev", "jacfwd"])
+def test_jacobians_of_dicts_and_tuples_as_torch_func(torch, rng, transform):
+    """Arguments and outputs as pytrees: each output tensor's Jacobian in its argument's structure
+    (a tuple of them for a tuple of argnums), the output's structure around them, aux alongside."""
+    values = {"w": rng.standard_normal((2, 3)), "b": rng.standard_normal(2)}
+    xv = rng.standard_normal(3)
+    params, t_params = ({k: lib.tensor(v) for k, v in values.items()} for lib in (tinynn, torch))
+    x, tx = tinynn.tensor(xv), torch.tensor(xv)
+    for argnums in (0, 1, (0, 1), (1, 0)):
+        ours, aux = getattr(func, transform)(two_outputs(tinynn), argnums, has_aux=True)(params, x)
+        theirs, t_aux = getattr(torch.func, transform)(two_outputs(torch), argnums, has_aux=True)(t_params, tx)
+        assert_same_tree(ours, theirs, f"{transform} argnums={argnums}")
+        assert_close(aux, t_aux, rtol=1e-12)
+    hessian = func.hessian(lambda p: two_outputs(tinynn)(p, x)[0]["pair"][0])(params)
+    t_hessian = torch.func.hessian(lambda p: two_outputs(torch)(p, tx)[0]["pair"][0])(t_params)
+    assert_same_tree(hessian, t_hessian, "hessian")  # a dict (by output key) of dicts (by input key)
+    assert hessian["w"]["b"].shape == (2, 3, 2)
+
+
+def test_neural_tangent_kernel_recipe_as_torch_func(torch, rng):
+    """PyTorch's NTK tutorial: per-example Jacobians of a network's output with respect to its
+    parameters dict, vmap(jacrev(f), (None, 0)), contracted into the kernel between two batches."""
+    x1, x2 = rng.standard_normal((4, 3)), rng.standard_normal((5, 3))
+    weights = {name: value.numpy() for name, value in
+               tinynn.nn.Sequential(tinynn.nn.Linear(3, 6), tinynn.nn.Tanh(), tinynn.nn.Linear(6, 2)).state_dict().items()}
+
+    def run(L):
+        model = L.nn.Sequential(L.nn.Linear(3, 6), L.nn.Tanh(), L.nn.Linear(6, 2)).double()
+        model.load_state_dict({name: L.tensor(value) for name, value in weights.items()})
+        params = {name: value.detach() for name, value in model.named_parameters()}
+
+        def one(p, x):
+            return L.func.functional_call(model, p, (x.unsqueeze(0),)).squeeze(0)
+        jac1, jac2 = (L.func.vmap(L.func.jacrev(one), (None, 0))(params, L.tensor(x)) for x in (x1, x2))
+        blocks = [L.einsum("Naf,Mbf->NMab", a.flatten(2), b.flatten(2)) for a, b in zip(jac1.values(), jac2.values())]
+        return jac1, sum(blocks[1:], blocks[0])
+
+    (ours_jac, ours_ntk), (t_jac, t_ntk) = run(tinynn), run(torch)
+    assert_same_tree(ours_jac, t_jac, "per-example Jacobians")
+    assert ours_jac["0.weight"].shape == (4, 2, 6, 3)
+    assert_close(ours_ntk, t_ntk, rtol=1e-10, atol=1e-12, what="NTK")
+
+
+def test_jvp_of_dicts_with_aux_as_torch_func(torch, rng):
+    values = {"w": rng.standard_normal((2, 3)), "b": rng.standard_normal(2)}
+    directions = {"w": rng.standard_normal((2, 3)), "b": rng.standard_normal(2)}
+    xv, dx = rng.standard_normal(3), rng.standard_normal(3)
+
+    def run(L):
+        primals = ({k: L.tensor(v) for k, v in values.items()}, L.tensor(xv))
+        tangents = ({k: L.tensor(v) for k, v in directions.items()}, L.tensor(dx))
+        return L.func.jvp(two_outputs(L), primals, tangents, has_aux=True)
+    (output, derivative, aux), (t_output, t_derivative, t_aux) = run(tinynn), run(torch)
+    assert_same_tree(output, t_output, "output")
+    assert_same_tree(derivative, t_derivative, "derivative")
+    assert_close(aux, t_aux, rtol=1e-12)
+    x = tinynn.tensor(xv)
+    with pytest.raises(ValueError, match=r"jvp: tangent 0 has shape \(2,\), expected its primal's \(3,\)"):
+        func.jvp(lambda t: t * 2, (x,), (tinynn.zeros(2, dtype=tinynn.float64),))
+    with pytest.raises(ValueError, match="jvp: the tangents hold 2 tensors for the primals' 1"):
+        func.jvp(lambda t: t * 2, (x,), (x, x))
+    with pytest.raises(TypeError, match="jvp: expected primals and tangents to be tuples, got Tensor and tuple"):
+        func.jvp(lambda t: t * 2, x, (x,))
+    with pytest.raises(NotImplementedError, match="strict=True"):
+        func.jvp(lambda t: t * 2, (x,), (x,), strict=True)
+    with pytest.raises(ValueError, match=r"jacrev: with has_aux=True the function must return a pair \(output, aux\)"):
+        func.jacrev(lambda t: t * 2, has_aux=True)(x)
+    with pytest.raises(ValueError, match="jacrev: chunk_size must be None or a positive int, got 0"):
+        func.jacrev(lambda t: t * 2, chunk_size=0)

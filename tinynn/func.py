@@ -1,12 +1,13 @@
-"""``tinynn.func``: PyTorch's ``torch.func`` function transforms (without vmap): ``grad``,
-``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, and
+"""``tinynn.func``: PyTorch's ``torch.func`` function transforms: ``grad``, ``grad_and_value``,
+``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``, ``linearize``, ``vmap``, and
 ``functional_call``, which runs a module with other parameters, for meta-learning and
 per-example tricks.
 
-Each transform returns a function of tensors; the tensors need not require grad (the transform
-differentiates with respect to copies of them), and the transforms nest: ``grad(grad(f))`` is the
-second derivative, because a transform called on tensors that are already part of a graph keeps
-its result in that graph (``create_graph``).
+Each transform returns a function of tensors, or of dicts, lists and tuples of them (PyTorch's
+pytrees: a module's parameters by name, say), with its results in their structure. The tensors
+need not require grad (the transform differentiates with respect to copies of them), and the
+transforms nest: ``grad(grad(f))`` is the second derivative, because a transform called on
+tensors that are already part of a graph keeps its result in that graph (``create_graph``).
 """
 import contextlib
 
@@ -73,30 +74,49 @@ def _flatten(value):
     return [leaf for leaves, _ in parts for leaf in leaves], rebuild
 
 
+def _differentiable_arguments(args, positions):
+    """``args`` with the arguments at ``positions`` (tensors, or dicts, lists and tuples of them)
+    made of differentiable leaves; returns (args, the leaves, a function that puts one result per
+    leaf back into each chosen argument's structure, as a list over the positions)."""
+    args = list(args)
+    rebuilds, targets, counts = [], [], []
+    for p in positions:
+        leaves, rebuild = _flatten(args[p])
+        leaves = [_differentiable(leaf) for leaf in leaves]
+        args[p] = rebuild(leaves)
+        rebuilds.append(rebuild)
+        targets.extend(leaves)
+        counts.append(len(leaves))
+
+    def per_argument(flat):
+        results, start = [], 0
+        for rebuild, count in zip(rebuilds, counts):
+            results.append(rebuild(list(flat[start:start + count])))
+            start += count
+        return results
+    return args, targets, per_argument
+
+
+def _split_aux(result, has_aux, name):
+    if not has_aux:
+        return result, None
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise ValueError(f"{name}: with has_aux=True the function must return a pair (output, aux), got "
+                         f"{type(result).__name__}")
+    return result
+
+
 def grad_and_value(func, argnums=0, has_aux=False):
     """A function returning (gradient, value) of ``func`` (which returns one number, or (number,
     aux) with ``has_aux``) with respect to the argument(s) ``argnums``: tensors, or dicts, lists and
     tuples of them (a module's parameters for ``functional_call``), each gradient in its argument's
     structure."""
     def transformed(*args, **kwargs):
-        positions = _positions(argnums, len(args), "grad")
-        args = list(args)
-        rebuilds, targets, counts = [], [], []
-        for p in positions:
-            leaves, rebuild = _flatten(args[p])
-            leaves = [_differentiable(leaf) for leaf in leaves]
-            args[p] = rebuild(leaves)
-            rebuilds.append(rebuild)
-            targets.extend(leaves)
-            counts.append(len(leaves))
+        args, targets, per_argument = _differentiable_arguments(args, _positions(argnums, len(args), "grad"))
         with enable_grad():
             result = func(*args, **kwargs)
-        output, aux = result if has_aux else (result, None)
-        flat = _gradients(output, targets, "grad")
-        gradients, start = [], 0
-        for rebuild, count in zip(rebuilds, counts):
-            gradients.append(rebuild(list(flat[start:start + count])))
-            start += count
+        output, aux = _split_aux(result, has_aux, "grad")
+        gradients = per_argument(_gradients(output, targets, "grad"))
         gradients = gradients[0] if isinstance(argnums, int) else tuple(gradients)
         return (gradients, (output, aux)) if has_aux else (gradients, output)
     return transformed
@@ -117,13 +137,11 @@ def vjp(func, *primals, has_aux=False):
     """(func(*primals), vjp_fn) with vjp_fn(cotangent) the tuple of cotangent^T J, one per primal
     (callable more than once). Primals, outputs and cotangents may be tensors or dicts, lists and
     tuples of them, as torch.func's; each result has its primal's structure."""
-    flattened = [_flatten(primal) for primal in primals]
-    leaves = [[_differentiable(leaf) for leaf in primal_leaves] for primal_leaves, _ in flattened]
+    primals, targets, per_argument = _differentiable_arguments(primals, range(len(primals)))
     with enable_grad():
-        result = func(*(rebuild(primal_leaves) for (_, rebuild), primal_leaves in zip(flattened, leaves)))
-    output, aux = result if has_aux else (result, None)
+        result = func(*primals)
+    output, aux = _split_aux(result, has_aux, "vjp")
     outputs = _flatten(output)[0]
-    targets = [leaf for primal_leaves in leaves for leaf in primal_leaves]
 
     def vjp_fn(cotangent):
         cotangents = _flatten(cotangent)[0]
@@ -131,18 +149,39 @@ def vjp(func, *primals, has_aux=False):
             raise ValueError(f"vjp: the cotangent has {len(cotangents)} tensors for the output's {len(outputs)}")
         flat = _zeros_where_unused(autograd_grad(outputs, targets, grad_outputs=cotangents, retain_graph=True,
                                                  create_graph=True, allow_unused=True), targets)
-        gradients, start = [], 0
-        for (_, rebuild), primal_leaves in zip(flattened, leaves):
-            gradients.append(rebuild(list(flat[start:start + len(primal_leaves)])))
-            start += len(primal_leaves)
-        return tuple(gradients)
+        return tuple(per_argument(flat))
     return (output, vjp_fn, aux) if has_aux else (output, vjp_fn)
 
 
-def jvp(func, primals, tangents):
-    """(func(*primals), J tangents): the forward-mode derivative along ``tangents``."""
-    output, forward = functional.jvp(lambda *xs: func(*xs), tuple(primals), tuple(tangents), create_graph=True)
-    return output, forward
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J tangents): the forward-mode derivative along ``tangents``. ``primals`` is
+    a tuple of arguments (tensors, or dicts, lists and tuples of them), ``tangents`` a tuple of the
+    same structure and shapes; the derivative has the output's structure. With ``has_aux`` func
+    returns (output, aux) and the result is (output, derivative, aux). ``strict`` is accepted for
+    PyTorch's signature (torch.func itself raises NotImplementedError for strict=True)."""
+    if strict:
+        raise NotImplementedError("jvp: strict=True is not implemented (nor is it in torch.func)")
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise TypeError(f"jvp: expected primals and tangents to be tuples, got {type(primals).__name__} and "
+                        f"{type(tangents).__name__}")
+    primal_leaves, rebuild = _flatten(primals)
+    tangent_leaves, _ = _flatten(tangents)
+    if len(tangent_leaves) != len(primal_leaves):
+        raise ValueError(f"jvp: the tangents hold {len(tangent_leaves)} tensors for the primals' {len(primal_leaves)}")
+    for position, (primal, tangent) in enumerate(zip(primal_leaves, tangent_leaves)):
+        if tuple(primal.shape) != tuple(tangent.shape):
+            raise ValueError(f"jvp: tangent {position} has shape {tuple(tangent.shape)}, expected its primal's "
+                             f"{tuple(primal.shape)}")
+    found = {}
+
+    def of_leaves(*leaves):
+        output, found["aux"] = _split_aux(func(*rebuild(list(leaves))), has_aux, "jvp")
+        outputs, found["rebuild"] = _flatten(output)
+        return tuple(outputs)
+
+    outputs, derivatives = functional.jvp(of_leaves, tuple(primal_leaves), tuple(tangent_leaves), create_graph=True)
+    output, derivative = found["rebuild"](list(outputs)), found["rebuild"](list(derivatives))
+    return (output, derivative, found["aux"]) if has_aux else (output, derivative)
 
 
 def linearize(func, *primals):
@@ -278,34 +317,72 @@ def _stacked(results, out_dims):
                      f"{type(first).__name__}")
 
 
-def _jacobian_transform(func, argnums, name):
-    def transformed(*args):
-        positions = _positions(argnums, len(args), name)
+def _jacobian_rows(output, targets):
+    """d output / d target for each target, shaped output.shape + target.shape: one reverse pass
+    per element of the output (row k of the Jacobian), recorded so that transforms nest."""
+    xp = backend.get_array_module(output.data)
+    rows = []
+    for k in range(output.numel()):
+        one_hot = xp.zeros(output.numel(), dtype=output.dtype)
+        one_hot[k] = 1
+        found = autograd_grad([output], targets, [Tensor._from_op(one_hot.reshape(output.shape), False)],
+                              retain_graph=True, create_graph=True, allow_unused=True) if output.requires_grad else \
+            [None] * len(targets)
+        rows.append(_zeros_where_unused(found, targets))
+    blocks = []
+    for i, target in enumerate(targets):
+        if rows:
+            blocks.append(stack([row[i] for row in rows]).reshape(tuple(output.shape) + tuple(target.shape)))
+        else:
+            blocks.append(Tensor._from_op(xp.zeros(tuple(output.shape) + tuple(target.shape), dtype=target.dtype),
+                                          False))
+    return blocks
 
-        def of_chosen(*chosen):
-            full = list(args)
-            for p, value in zip(positions, chosen):
-                full[p] = value
-            return func(*full)
-        jacobians = functional.jacobian(of_chosen, tuple(args[p] for p in positions), create_graph=True)
-        return jacobians[0] if isinstance(argnums, int) else jacobians
+
+def _jacobian_transform(func, argnums, has_aux, name):
+    """torch.func's Jacobian: for each tensor of the output (a tensor, or dicts, lists and tuples
+    of them), its Jacobian with respect to the argument ``argnums`` in that argument's structure
+    (for a tuple of argnums, a tuple of those); the output's structure around them."""
+    def transformed(*args, **kwargs):
+        args, targets, per_argument = _differentiable_arguments(args, _positions(argnums, len(args), name))
+        with enable_grad():
+            result = func(*args, **kwargs)
+        output, aux = _split_aux(result, has_aux, name)
+        outputs, rebuild_output = _flatten(output)
+        jacobians = []
+        for out in outputs:
+            per_arg = per_argument(_jacobian_rows(out, targets))
+            jacobians.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
+        jacobian = rebuild_output(jacobians)
+        return (jacobian, aux) if has_aux else jacobian
     return transformed
 
 
-def jacrev(func, argnums=0):
-    """The Jacobian of ``func`` (output.shape + input.shape) with respect to argument(s) ``argnums``,
-    row by row in reverse mode."""
-    return _jacobian_transform(func, argnums, "jacrev")
+def _check_chunk_size(chunk_size, name):
+    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1):
+        raise ValueError(f"{name}: chunk_size must be None or a positive int, got {chunk_size!r}")
 
 
-def jacfwd(func, argnums=0):
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
+    """The Jacobian of ``func`` (output.shape + input.shape for each output and input tensor) with
+    respect to argument(s) ``argnums``, row by row in reverse mode. Arguments and outputs may be
+    tensors or dicts, lists and tuples of them, as torch.func's. ``chunk_size`` (rows per batch of
+    reverse passes in PyTorch) is accepted: tinynn runs one pass per row, so it changes nothing."""
+    _check_chunk_size(chunk_size, "jacrev")
+    return _jacobian_transform(func, argnums, has_aux, "jacrev")
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """The same Jacobian as ``jacrev`` (the values do not depend on the mode; tinynn computes it in
-    reverse mode)."""
-    return _jacobian_transform(func, argnums, "jacfwd")
+    reverse mode, so ``randomness`` has nothing to batch and only its value is checked)."""
+    if randomness not in ("error", "different", "same"):
+        raise ValueError(f"jacfwd: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+    return _jacobian_transform(func, argnums, has_aux, "jacfwd")
 
 
 def hessian(func, argnums=0):
-    """The matrix of second derivatives of ``func`` (returning one number): the Jacobian of its gradient."""
+    """The matrix of second derivatives of ``func`` (returning one number): the Jacobian of its
+    gradient, for a dict argument a dict (by output key) of dicts (by input key), as torch.func's."""
     return jacfwd(jacrev(func, argnums), argnums)
 
 

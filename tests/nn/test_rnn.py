@@ -136,6 +136,18 @@ def test_blocks_of_sequences_give_the_same_bits_on_any_thread_count(rng, kind, o
             np.testing.assert_array_equal(one, two)
 
 
+@pytest.mark.parametrize("kind, options, shape", [("LSTM", dict(num_layers=2, bidirectional=True), (4, 0, 3)),
+                                                  ("GRU", dict(batch_first=True), (0, 4, 3)), ("RNN", {}, (4, 0, 3)),
+                                                  ("LSTMCell", {}, (0, 3)), ("GRUCell", {}, (0, 3))])
+def test_an_empty_batch_gives_empty_outputs_as_torch(torch, kind, options, shape):
+    ours, theirs = getattr(nn, kind)(3, 5, **options), getattr(torch.nn, kind)(3, 5, **options)
+    x = tinynn.zeros(*shape, requires_grad=True)
+    outputs, torch_outputs = flat(ours(x)), flat(theirs(torch.zeros(*shape)))
+    assert [tuple(out.shape) for out in outputs] == [tuple(out.shape) for out in torch_outputs]
+    sum((out.sum() for out in outputs), tinynn.tensor(0.0)).backward()
+    assert x.grad.shape == shape and all(p.grad is not None and not p.grad.numpy().any() for p in ours.parameters())
+
+
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
 def test_unbatched_sequences_match_torch(torch, rng, kind):
     ours = getattr(nn, kind)(3, 4, num_layers=2)
@@ -228,8 +240,10 @@ def test_errors_name_the_layer_and_what_was_expected():
         lstm(tinynn.zeros(4, 3, 5), (tinynn.zeros(1, 3, 6), tinynn.zeros(2, 3, 6)))
     with pytest.raises(ValueError, match=r"expected hx as a pair \(h_0, c_0\)"):
         lstm(tinynn.zeros(4, 3, 5), tinynn.zeros(2, 3, 6))
-    with pytest.raises(ValueError, match=r"GRU\(5, 6\): got an empty batch or sequence"):
+    with pytest.raises(ValueError, match=r"GRU\(5, 6\): expected a sequence of at least one step, got input of shape \(0, 3, 5\)"):
         nn.GRU(5, 6)(tinynn.zeros(0, 3, 5))
+    with pytest.raises(ValueError, match=r"GRU\(5, 6\): expected a sequence of at least one step, got input of shape \(3, 0, 5\)"):
+        nn.GRU(5, 6, batch_first=True)(tinynn.zeros(3, 0, 5))
     with pytest.raises(TypeError, match="floating-point"):
         nn.RNN(5, 6)(tinynn.tensor(np.zeros((2, 3, 5), np.int64)))
     with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu', got 'gelu'"):

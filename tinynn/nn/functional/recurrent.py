@@ -216,6 +216,11 @@ class GRUCell(Cell):
         return g_projected, g_recurrent, (gh * z,)
 
 
+def _rows(steps):
+    """(L, N, F) -> (L*N, F): the rows of all steps (sizes spelled out: -1 is ambiguous for N = 0)."""
+    return steps.reshape(steps.shape[0] * steps.shape[1], steps.shape[2])
+
+
 class StepRecord:
     """What the forward pass keeps of one block of sequences for the backward pass, per step t:
     ``saved[t]`` (the cell's), ``states[t]`` (the state the step started from) and, with a
@@ -278,7 +283,7 @@ class Recurrence(Function):
     def forward(self, x, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, *initial_state):
         xp = self.xp(x)
         length, batch, features = x.shape
-        projected = self._matmul(xp, x.reshape(length * batch, features), weight_ih.T).reshape(length, batch, -1)
+        projected = self._matmul(xp, x.reshape(length * batch, features), weight_ih.T).reshape(length, batch, weight_ih.shape[0])
         if bias_ih is not None:
             projected += bias_ih
         step_bias = bias_hh
@@ -336,7 +341,7 @@ class Recurrence(Function):
 
         xp = self.xp(x)
         length, batch, features = x.shape
-        projected = (x.reshape(length * batch, features) @ weight_ih.T).reshape(length, batch, -1)
+        projected = (x.reshape(length * batch, features) @ weight_ih.T).reshape(length, batch, weight_ih.shape[0])
         if bias_ih is not None:
             projected = projected + bias_ih
         state, outputs = tuple(initial_state), [None] * length
@@ -393,16 +398,16 @@ class Recurrence(Function):
                 whole[rows] = part
 
         parallel.map_blocks(run_block, list(zip(self.blocks, self.records)), on_cpu=xp is np)
-        projected_rows = g_projected.reshape(length * batch, -1)
+        projected_rows = _rows(g_projected)
         gx = self._matmul(xp, projected_rows, self.weight_ih).reshape(length, batch, features) if self.needs_input_grad[0] else None
         g_weight_ih = self._matmul(xp, projected_rows.T, self.x.reshape(length * batch, features)) if self.needs_input_grad[1] else None
-        recurrent_rows = g_recurrent_steps.reshape(length * batch, -1)
-        g_weight_hh = (self._matmul(xp, recurrent_rows.T, h_before.reshape(length * batch, -1))
+        recurrent_rows = _rows(g_recurrent_steps)
+        g_weight_hh = (self._matmul(xp, recurrent_rows.T, _rows(h_before))
                        if self.needs_input_grad[2] else None)
         g_bias_ih, g_bias_hh = (sum_rows(projected_rows), sum_rows(recurrent_rows)) if self.has_bias else (None, None)
         g_weight_hr = None
         if g_outputs is not None and self.needs_input_grad[5]:  # sum_t dL/dh_t^T (o * tanh(c_t))
-            g_weight_hr = self._matmul(xp, g_outputs.reshape(length * batch, -1).T, unprojected.reshape(length * batch, -1))
+            g_weight_hr = self._matmul(xp, _rows(g_outputs).T, _rows(unprojected))
         return (gx, g_weight_ih, g_weight_hh, g_bias_ih, g_bias_hh, g_weight_hr, *g_initial)
 
     def _backward_block(self, xp, rows, record, gy, g_projected, g_recurrent_steps, g_outputs):

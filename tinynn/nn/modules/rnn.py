@@ -67,7 +67,10 @@ class _Recurrent(Module):
             raise ValueError(f"{self._name()}: expected {what} of shape {expected}, got {got}")
         return hx if batched else hx.unsqueeze(-2)
 
-    def _check_input(self, input, sequence):
+    def _check_input(self, input, sequence, batch_first=False):
+        """Checks a layer's (L, N, I) or (L, I) input (time second for batch_first: (N, L, I)) or a
+        cell's (N, I) or (I,); True when batched. An empty batch is fine (an empty output, as in
+        PyTorch); a sequence of no steps is not."""
         name = self._name()
         check_float(input, name)
         batched_ndim = 3 if sequence else 2
@@ -77,9 +80,10 @@ class _Recurrent(Module):
         if input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: expected {self.input_size} input features in the last axis, "
                              f"got input of shape {input.shape}")
-        if input.numel() == 0:
-            raise ValueError(f"{name}: got an empty batch or sequence (input of shape {input.shape})")
-        return input.ndim == batched_ndim
+        batched = input.ndim == batched_ndim
+        if sequence and input.shape[1 if batch_first and batched else 0] == 0:
+            raise ValueError(f"{name}: expected a sequence of at least one step, got input of shape {input.shape}")
+        return batched
 
     def _name(self):
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
@@ -154,7 +158,7 @@ class RNNBase(_Recurrent):
         lengths, enforce_sorted = (input.lengths, input.enforce_sorted) if packed else (None, None)
         if packed:
             input = input.padded  # time-major whatever batch_first says, as in PyTorch
-        batched = self._check_input(input, sequence=True)
+        batched = self._check_input(input, sequence=True, batch_first=self.batch_first and not packed)
         x = input if batched else input.unsqueeze(1)
         if self.batch_first and batched and not packed:
             x = x.transpose(0, 1)

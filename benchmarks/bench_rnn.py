@@ -1,17 +1,24 @@
 """Recurrent layers, tinynn beside PyTorch: one forward and backward of LSTM, GRU and RNN layers.
 
     python benchmarks/bench_rnn.py [--seq-len 28] [--batch-size 128] [--input-size 28] [--hidden-size 128]
-                                   [--rounds 8] [--repeats 8] [--torch-threads N] [--json PATH]
+                                   [--rounds 8] [--repeats 8] [--torch-threads N] [--same-process] [--json PATH]
 
-Both frameworks run in this process, alternating rounds on the same weights and inputs; each
-figure is the median time of a forward pass plus ``sum().backward()``. PyTorch uses
-``--torch-threads`` threads (default: its own choice); tinynn's matrix products run on one BLAS
-thread (see tinynn.blas). The ratio tinynn/PyTorch is what the side-by-side rounds make reliable.
+Each framework runs in a worker process of its own (this script with ``--worker``), as in
+bench_train.py: PyTorch's OpenMP threads keep spinning for a while after each of its operations,
+and in a shared process they would take cores from tinynn's threads in the rounds that follow
+(``--same-process`` runs both in this process, to see that effect). The workers alternate rounds
+on the same weights and inputs; each figure is the median time of a forward pass plus
+``sum().backward()``. PyTorch uses ``--torch-threads`` threads (default: its own choice);
+tinynn runs blocks of the batch's sequences on its own threads, each matrix product on one BLAS
+thread (see tinynn.parallel and tinynn.blas). The ratio tinynn/PyTorch is what the side-by-side
+rounds make reliable.
 """
 import argparse
 import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-import tinynn  # noqa: E402
+KINDS = ("LSTM", "GRU", "RNN")
 
 
 def timed(run, repeats):
@@ -31,6 +38,77 @@ def timed(run, repeats):
     return statistics.median(times) * 1e3
 
 
+class Runner:
+    """One framework's three layers on the saved weights and inputs, ready to time."""
+
+    def __init__(self, framework, data_path, torch_threads):
+        data = np.load(data_path)
+        if framework == "tinynn":
+            import tinynn as library
+        else:
+            import torch as library
+            if torch_threads:
+                library.set_num_threads(torch_threads)
+        self.threads = library.get_num_threads()
+        self.runs = {}
+        for kind in KINDS:
+            layer = getattr(library.nn, kind)(int(data["input_size"]), int(data["hidden_size"]))
+            prefix = kind + "."
+            layer.load_state_dict({key[len(prefix):]: library.tensor(data[key]) for key in data.files
+                                   if key.startswith(prefix)})
+            x = library.tensor(data["x"], requires_grad=True)
+            self.runs[kind] = lambda layer=layer, x=x: layer(x)[0].sum().backward()
+            self.runs[kind]()  # warm-up
+
+    def time(self, kind, repeats):
+        return timed(self.runs[kind], repeats)
+
+
+class ProcessWorker:
+    def __init__(self, framework, data_path, torch_threads):
+        command = [sys.executable, __file__, "--worker", framework, "--data", str(data_path),
+                   "--torch-threads", str(torch_threads or 0)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.threads = self._read()["threads"]
+
+    def _read(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"a worker stopped (exit code {self.process.wait()}); its error is printed above")
+        return json.loads(line)
+
+    def time(self, kind, repeats):
+        self.process.stdin.write(json.dumps({"kind": kind, "repeats": repeats}) + "\n")
+        self.process.stdin.flush()
+        return self._read()["ms"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def serve(framework, data_path, torch_threads):
+    replies, sys.stdout = sys.stdout, sys.stderr  # whatever the frameworks print must not mix with the replies
+    runner = Runner(framework, data_path, torch_threads)
+    print(json.dumps({"threads": runner.threads}), file=replies, flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        print(json.dumps({"ms": runner.time(command["kind"], command["repeats"])}), file=replies, flush=True)
+
+
+def save_data(path, args):
+    """tinynn's initial weights for each layer and one input, for both frameworks."""
+    import tinynn
+
+    tinynn.manual_seed(0)
+    arrays = {"x": np.random.default_rng(0).standard_normal((args.seq_len, args.batch_size, args.input_size))
+              .astype(np.float32), "input_size": args.input_size, "hidden_size": args.hidden_size}
+    for kind in KINDS:
+        layer = getattr(tinynn.nn, kind)(args.input_size, args.hidden_size)
+        arrays.update({f"{kind}.{key}": value.numpy() for key, value in layer.state_dict().items()})
+    np.savez(path, **arrays)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seq-len", type=int, default=28)
@@ -40,44 +118,46 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=8)
     parser.add_argument("--torch-threads", type=int, default=None)
+    parser.add_argument("--same-process", action="store_true", help="run both frameworks in this process")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--worker", choices=["tinynn", "pytorch"], help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return serve(args.worker, args.data, args.torch_threads)
     try:
-        import torch
+        import torch  # noqa: F401
     except ImportError:
         print("error: PyTorch is not installed; this side-by-side benchmark needs it", file=sys.stderr)
         return 2
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
-    values = np.random.default_rng(0).standard_normal((args.seq_len, args.batch_size, args.input_size)).astype(np.float32)
-    results = {}
-    for kind in ("LSTM", "GRU", "RNN"):
-        ours = getattr(tinynn.nn, kind)(args.input_size, args.hidden_size)
-        theirs = getattr(torch.nn, kind)(args.input_size, args.hidden_size)
-        theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
-        x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
-
-        def run_ours():
-            ours(x)[0].sum().backward()
-
-        def run_theirs():
-            theirs(tx)[0].sum().backward()
-
-        for run in (run_ours, run_theirs):  # warm-up
-            run()
-        rounds = {"tinynn": [], "pytorch": []}
-        for _ in range(args.rounds):
-            rounds["tinynn"].append(timed(run_ours, args.repeats))
-            rounds["pytorch"].append(timed(run_theirs, args.repeats))
-        medians = {name: statistics.median(times) for name, times in rounds.items()}
-        results[kind] = dict(medians, ratio=medians["tinynn"] / medians["pytorch"])
+    with tempfile.TemporaryDirectory() as folder:
+        data_path = Path(folder) / "data.npz"
+        save_data(data_path, args)
+        start = Runner if args.same_process else ProcessWorker
+        workers = {name: start(name, data_path, args.torch_threads) for name in ("tinynn", "pytorch")}
+        try:
+            results = {}
+            for kind in KINDS:
+                rounds = {name: [] for name in workers}
+                for _ in range(args.rounds):
+                    for name, worker in workers.items():
+                        rounds[name].append(worker.time(kind, args.repeats))
+                medians = {name: statistics.median(times) for name, times in rounds.items()}
+                results[kind] = dict(medians, ratio=medians["tinynn"] / medians["pytorch"])
+        finally:
+            for worker in workers.values():
+                if isinstance(worker, ProcessWorker):
+                    worker.close()
+    torch_threads = workers["pytorch"].threads
     print(f"{args.seq_len} steps, batch {args.batch_size}, {args.input_size} -> {args.hidden_size}, forward + backward, "
-          f"PyTorch on {torch.get_num_threads()} thread(s)")
+          f"tinynn on {workers['tinynn'].threads} thread(s), PyTorch on {torch_threads}, "
+          + ("one process" if args.same_process else "a process each"))
     print(f"{'':6}{'tinynn ms':>12}{'PyTorch ms':>12}{'ratio':>8}")
     for kind, figures in results.items():
         print(f"{kind:6}{figures['tinynn']:12.1f}{figures['pytorch']:12.1f}{figures['ratio']:8.2f}")
     if args.json:
-        args.json.write_text(json.dumps({"torch_threads": torch.get_num_threads(), "layers": results}, indent=1))
+        args.json.write_text(json.dumps({"torch_threads": torch_threads, "tinynn_threads": workers["tinynn"].threads,
+                                         "same_process": args.same_process, "layers": results}, indent=1))
 
 
 if __name__ == "__main__":

@@ -130,11 +130,15 @@ def test_gpu_benchmark_without_a_gpu_is_one_clear_line(capsys):
 def test_recurrent_benchmark_reports_each_layer(tmp_path, capsys):
     pytest.importorskip("torch", reason="PyTorch is not installed; the side-by-side run needs it")
     report = tmp_path / "rnn.json"
-    load_script("benchmarks/bench_rnn.py").main(["--seq-len", "3", "--batch-size", "2", "--hidden-size", "4",
-                                                  "--rounds", "1", "--repeats", "1", "--json", str(report)])
-    assert "LSTM" in capsys.readouterr().out
-    figures = json.loads(report.read_text())["layers"]
-    assert set(figures) == {"LSTM", "GRU", "RNN"} and all(f["ratio"] > 0 for f in figures.values())
+    for placement in ([], ["--same-process"]):  # a worker process per framework, or both in this one
+        load_script("benchmarks/bench_rnn.py").main(["--seq-len", "3", "--batch-size", "2", "--hidden-size", "4",
+                                                      "--rounds", "1", "--repeats", "1", "--json", str(report)]
+                                                     + placement)
+        assert "LSTM" in capsys.readouterr().out
+        report_figures = json.loads(report.read_text())
+        figures = report_figures["layers"]
+        assert set(figures) == {"LSTM", "GRU", "RNN"} and all(f["ratio"] > 0 for f in figures.values())
+        assert report_figures["same_process"] == bool(placement)
 
 
 def test_dataloader_benchmark_reports_each_worker_count(tmp_path, capsys):

@@ -155,6 +155,33 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """``empty(size)`` (zeros): tinynn lays new tensors out in C order, whatever ``stride`` asks
+    (``as_strided`` makes a view with given strides)."""
+    if len(tuple(stride)) != len(tuple(size)):
+        raise ValueError(f"empty_strided: expected one stride per dimension of size {tuple(size)}, got {tuple(stride)}")
+    return zeros(*tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor of ``count`` ``dtype`` values (all that follow, for -1) read from a Python buffer
+    (bytearray, array.array, memoryview, mmap, bytes) from byte ``offset`` on. As PyTorch's, the tensor
+    shares the buffer's memory where the buffer is writable, so writes reach it; a read-only buffer
+    (bytes) is copied, where PyTorch would hand out writes into memory it was told not to touch."""
+    view = memoryview(buffer)
+    try:
+        values = np.frombuffer(view, dtype=np.dtype(dtype), count=count, offset=offset)
+    except ValueError as error:
+        raise ValueError(f"frombuffer: cannot read {count if count >= 0 else 'all'} {np.dtype(dtype)} values from byte "
+                         f"{offset} of a buffer of {view.nbytes} bytes ({error})") from None
+    return tensor(values, requires_grad=requires_grad) if view.readonly else Tensor(values, requires_grad=requires_grad)
+
+
+def get_device(input):
+    """-1 for a tensor on the CPU, 0 (the device number) on the GPU, as ``torch.get_device``."""
+    return input.get_device()
+
+
 def empty_like(input, dtype=None, device=None, requires_grad=False):
     return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -703,7 +730,7 @@ is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 __all__ = _METHODS + ["compile", "geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
                       "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
-                      "empty", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
+                      "empty", "empty_strided", "frombuffer", "get_device", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "cholesky_solve", "cholesky_inverse",
                       "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "view_as_real", "view_as_complex", "complex",

@@ -36,6 +36,18 @@ def is_anomaly_enabled():
     return _enabled
 
 
+def is_anomaly_check_nan_enabled():
+    """Whether the checks look for NaN: whenever they are on (tinynn's always include NaN)."""
+    return _enabled
+
+
+def set_anomaly_enabled(enabled, check_nan=True):
+    """``torch.set_anomaly_enabled``: anomaly detection on or off from here on (``check_nan`` as in
+    ``set_detect_anomaly``)."""
+    global _enabled
+    _enabled = bool(enabled)
+
+
 @contextlib.contextmanager
 def detect_anomaly():
     global _enabled

@@ -5,11 +5,12 @@ Only what has a meaning here: whether there is a GPU, its name and properties, w
 it (events) and queueing work on it (streams), its memory (CuPy's memory pool, which holds every GPU
 array tinynn makes, and the driver's free and total), and its random generator's seed. Asking
 about the GPU where there is none is a ``DeviceError`` saying why, as PyTorch raises; ``empty_cache``
-and the memory counts are no-ops or 0 where the GPU was never used.
+and the memory counts are no-ops or 0 where the GPU was never used. ``tinynn.cuda.amp`` holds the
+old names of mixed precision (``torch.cuda.amp.autocast``, ``GradScaler``).
 """
 import sys
 
-from . import backend, random
+from .. import backend, random
 
 
 def is_available():
@@ -233,3 +234,6 @@ class stream:
         if self.stream is not None:
             self.stream._stream.__exit__(*exc_info)
         return False
+
+
+from . import amp  # noqa: E402,F401  (torch.cuda.amp's old names, after the functions above)

@@ -1,0 +1,145 @@
+"""The process-wide and device-agnostic calls PyTorch scripts make at their top, answered as
+PyTorch answers them: torch.accelerator (the tutorials' device line), torch.jit's script/trace,
+torch.cuda.amp's old names, the float32 matmul precision, inter-op threads, the deprecated
+set_default_tensor_type, anomaly switches, empty_strided, frombuffer and get_device."""
+import array
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import tinynn
+from helpers import use_device
+
+
+@pytest.mark.parametrize("kind", ["cpu", "simulated-gpu"])
+def test_the_tutorials_device_line_picks_the_gpu_where_there_is_one(monkeypatch, kind):
+    if kind == "cpu":
+        monkeypatch.setitem(sys.modules, "cupy", None)  # CuPy not installed
+    else:
+        use_device(kind, monkeypatch)
+    acc = tinynn.accelerator
+    device = acc.current_accelerator().type if acc.is_available() else "cpu"
+    assert device == ("cpu" if kind == "cpu" else "cuda")
+    model = tinynn.nn.Linear(3, 2).to(device)
+    x = tinynn.ones(4, 3).to(device)
+    assert model(x).device == tinynn.device(device) and acc.device_count() == (0 if kind == "cpu" else 1)
+    if kind == "cpu":
+        assert acc.current_accelerator() is None
+        with pytest.raises(tinynn.DeviceError, match="CuPy is not installed"):
+            acc.current_device_index()
+    else:
+        assert acc.current_device_index() == acc.current_device_idx() == 0
+        with acc.device_index(0):
+            acc.synchronize()
+        with pytest.raises(ValueError, match="no GPU 1"):
+            acc.set_device_index(1)
+
+
+def test_the_cpu_answers_equal_a_cpu_only_pytorchs(torch, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    if torch.accelerator.is_available():
+        pytest.skip("this PyTorch sees an accelerator")
+    assert tinynn.accelerator.is_available() is torch.accelerator.is_available() is False
+    assert tinynn.accelerator.current_accelerator() is torch.accelerator.current_accelerator() is None
+    assert tinynn.accelerator.device_count() == torch.accelerator.device_count() == 0
+
+
+def test_jit_script_and_trace_give_the_model_back_and_decorators_change_nothing():
+    model = tinynn.nn.Sequential(tinynn.nn.Linear(3, 2), tinynn.nn.ReLU())
+    x = tinynn.ones(1, 3)
+    assert tinynn.jit.script(model) is model and tinynn.jit.trace(model, (x,), check_trace=False) is model
+
+    @tinynn.jit.ignore
+    def helper(value):
+        return value * 2
+
+    @tinynn.jit.ignore(drop=True)
+    def dropped(value):
+        return value + 1
+
+    assert helper(3) == 6 and dropped(3) == 4 and tinynn.jit.unused(helper) is helper
+    assert not tinynn.jit.is_scripting() and not tinynn.jit.is_tracing() and tinynn.jit.annotate(list, [1]) == [1]
+
+
+def test_cuda_amp_old_names_warn_and_act_as_amps(monkeypatch):
+    use_device("simulated-gpu", monkeypatch)
+    from tinynn.cuda.amp import GradScaler, autocast
+
+    with pytest.warns(FutureWarning, match=r"tinynn.cuda.amp.GradScaler\(args...\)` is deprecated. Please use "
+                                           r"`tinynn.amp.GradScaler\('cuda', args...\)"):
+        scaler = GradScaler(init_scale=8.0)
+    assert scaler.get_scale() == 8.0 and isinstance(scaler, tinynn.amp.GradScaler)
+    layer = tinynn.nn.Linear(4, 2).to("cuda")
+    with pytest.warns(FutureWarning, match="cuda.amp.autocast"), autocast():
+        assert layer(tinynn.ones(3, 4, device="cuda")).dtype == tinynn.float16
+    assert layer(tinynn.ones(3, 4, device="cuda")).dtype == tinynn.float32  # off again after the block
+
+
+def test_matmul_precision_interop_threads_and_anomaly_switches_as_torchs(torch):
+    assert tinynn.get_float32_matmul_precision() == torch.get_float32_matmul_precision() == "highest"
+    try:
+        for precision in ("high", "medium", "highest"):
+            tinynn.set_float32_matmul_precision(precision)
+            assert tinynn.get_float32_matmul_precision() == precision
+        a = np.random.default_rng(0).standard_normal((8, 8)).astype(np.float32)
+        tinynn.set_float32_matmul_precision("medium")  # float32 products stay float32 products
+        np.testing.assert_array_equal((tinynn.tensor(a) @ tinynn.tensor(a)).numpy(), a @ a)
+    finally:
+        tinynn.set_float32_matmul_precision("highest")
+    with pytest.raises(ValueError, match=r"expected one of \('highest', 'high', 'medium'\), got 'low'"):
+        tinynn.set_float32_matmul_precision("low")
+    assert tinynn.get_num_interop_threads() >= 1
+    with pytest.raises(ValueError, match="set_num_interop_threads: expected a positive int, got 0"):
+        tinynn.set_num_interop_threads(0)
+    assert not tinynn.is_anomaly_enabled()
+    try:
+        tinynn.set_anomaly_enabled(True)
+        assert tinynn.is_anomaly_enabled() and tinynn.is_anomaly_check_nan_enabled()
+        with pytest.raises(tinynn.autograd.AnomalyError, match="Log: output of shape \\(1,\\) contains infinity"):
+            tinynn.tensor([0.0], requires_grad=True).log()
+    finally:
+        tinynn.set_anomaly_enabled(False)
+    assert not tinynn.is_anomaly_enabled()
+
+
+def test_set_default_tensor_type_sets_the_default_dtype_and_device_with_pytorchs_warning(monkeypatch):
+    try:
+        with pytest.warns(UserWarning, match=r"set_default_tensor_type\(\) is deprecated as of PyTorch 2.1"):
+            tinynn.set_default_tensor_type("torch.DoubleTensor")
+        assert tinynn.tensor([1.5]).dtype == tinynn.float64 and tinynn.zeros(2).dtype == tinynn.float64
+        use_device("simulated-gpu", monkeypatch)
+        with pytest.warns(UserWarning):
+            tinynn.set_default_tensor_type("torch.cuda.FloatTensor")
+        assert tinynn.zeros(2).device == tinynn.device("cuda") and tinynn.zeros(2).dtype == tinynn.float32
+        with pytest.raises(TypeError, match="expected a floating-point tensor type .* got 'torch.LongTensor'"), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tinynn.set_default_tensor_type("torch.LongTensor")
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tinynn.set_default_tensor_type(tinynn.FloatTensor)
+    assert tinynn.zeros(2).device == tinynn.device("cpu") and tinynn.zeros(2).dtype == tinynn.float32
+
+
+def test_frombuffer_shares_a_writable_buffer_as_torchs(torch):
+    values = array.array("f", [1.0, 2.0, 3.0, 4.0])
+    ours = tinynn.frombuffer(values, dtype=tinynn.float32, count=2, offset=4)
+    theirs = torch.frombuffer(array.array("f", [1.0, 2.0, 3.0, 4.0]), dtype=torch.float32, count=2, offset=4)
+    assert ours.tolist() == theirs.tolist() == [2.0, 3.0]
+    ours.data[0] = 9.0  # the same memory
+    assert values[1] == 9.0
+    copied = tinynn.frombuffer(bytes(values), dtype=tinynn.float32)  # read-only: a copy
+    assert copied.tolist() == [1.0, 9.0, 3.0, 4.0]
+    with pytest.raises(ValueError, match="frombuffer: cannot read 5 float32 values from byte 0 of a buffer of 16 bytes"):
+        tinynn.frombuffer(values, dtype=tinynn.float32, count=5)
+
+
+def test_empty_strided_and_get_device_as_torchs(torch):
+    ours, theirs = tinynn.empty_strided((2, 3), (1, 2)), torch.empty_strided((2, 3), (1, 2))
+    assert ours.shape == tuple(theirs.shape) and ours.dtype == tinynn.float32
+    assert tinynn.get_device(ours) == torch.get_device(theirs) == -1
+    with pytest.raises(ValueError, match="one stride per dimension"):
+        tinynn.empty_strided((2, 3), (1,))

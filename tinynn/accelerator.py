@@ -1,0 +1,58 @@
+"""``torch.accelerator``: PyTorch's device-agnostic questions, which its tutorials now start with,
+
+    device = tinynn.accelerator.current_accelerator().type if tinynn.accelerator.is_available() else "cpu"
+
+answered for tinynn's one accelerator, the GPU (CuPy's device 0, named "cuda" as in PyTorch).
+Where there is none, ``current_accelerator()`` is None, as PyTorch's CPU-only builds answer.
+"""
+import contextlib
+
+from . import backend, cuda
+
+
+def is_available():
+    """True where CuPy is installed and sees a CUDA device."""
+    return cuda.is_available()
+
+
+def current_accelerator(check_available=False):
+    """``tinynn.device("cuda")`` where CuPy is installed (and, with ``check_available``, sees a GPU);
+    None otherwise."""
+    try:
+        import cupy  # noqa: F401  (installed: the GPU path is there, as a CUDA build of PyTorch)
+    except ImportError:
+        return None
+    if check_available and not is_available():
+        return None
+    return backend.device("cuda", 0)
+
+
+def device_count():
+    """1 where there is a GPU (tinynn works on device 0), else 0."""
+    return cuda.device_count()
+
+
+def current_device_index():
+    """0: the GPU tinynn works on (a DeviceError where there is none)."""
+    return cuda.current_device()
+
+
+def set_device_index(device, /):
+    """Accepted for device 0 (``"cuda"``, ``"cuda:0"``, 0, None): tinynn's one GPU; another is an error."""
+    if device is not None:
+        backend.gpu_device(device)
+
+
+def synchronize(device=None, /):
+    """Wait until the GPU has finished its queued work (for timing)."""
+    cuda.synchronize(device)
+
+
+@contextlib.contextmanager
+def device_index(device, /):
+    """``with tinynn.accelerator.device_index(0):``: device 0 (or None) is the GPU tinynn works on already."""
+    set_device_index(device)
+    yield
+
+
+current_device_idx, set_device_idx = current_device_index, set_device_index  # PyTorch's older names

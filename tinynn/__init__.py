@@ -37,7 +37,7 @@ from . import sparse  # noqa: E402
 from .sparse import sparse_coo_tensor  # noqa: E402
 from .out_argument import with_out  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
-from . import accelerator, backends, jit  # noqa: E402
+from . import accelerator, backends, jit, multiprocessing, shared_memory  # noqa: E402
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled  # noqa: E402
 from .process_settings import (get_float32_matmul_precision, get_num_interop_threads,  # noqa: E402
                                set_default_tensor_type, set_float32_matmul_precision, set_num_interop_threads)
@@ -47,6 +47,7 @@ from .legacy_tensors import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, F
                              IntTensor, LongTensor, ShortTensor)
 
 vmap = func.vmap  # torch.vmap is torch.func.vmap
+shared_memory.register(Tensor)  # shared tensors travel to other processes as shared memory (after every subclass)
 
 
 __all__ = [
@@ -62,7 +63,7 @@ __all__ = [
     "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "sparse", "sparse_coo_tensor", "get_default_device",
     "set_default_device", "backends", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
-    "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "accelerator", "jit",
+    "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "accelerator", "jit", "multiprocessing",
     "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "get_float32_matmul_precision",
     "set_float32_matmul_precision", "get_num_interop_threads", "set_num_interop_threads", "set_default_tensor_type",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone

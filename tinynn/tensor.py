@@ -1546,26 +1546,23 @@ class Tensor:
         return self.resize_(other.shape)
 
     def share_memory_(self):
-        """Move the values into memory shared with the processes this one forks from now on (an anonymous
-        shared mapping), so their writes reach it and its writes reach them: PyTorch's way to train one
-        model from several processes at once (Hogwild). Host tensors only; returns itself."""
+        """Move the values into memory shared between processes (tinynn/shared_memory.py): processes
+        forked from now on, and those this tensor is sent to (``tinynn.multiprocessing.spawn``'s
+        arguments, a multiprocessing queue), see the same memory, so their writes reach it and its
+        writes reach them: PyTorch's way to train one model from several processes at once
+        (Hogwild). Host tensors only; returns itself."""
+        from . import shared_memory
+
         if self.device != backend.CPU:
             raise RuntimeError(f"share_memory_: only host tensors are shared this way, this one is on {self.device}")
-        if not self.is_shared():
-            import mmap
-
-            buffer = mmap.mmap(-1, max(self.data.nbytes, 1), flags=mmap.MAP_SHARED)
-            shared = np.frombuffer(buffer, dtype=self.dtype, count=self.data.size).reshape(self.shape)
-            shared[...] = self.data
-            self.data = shared
+        shared_memory.share([self])
         return self
 
     def is_shared(self):
         """Whether the values lie in memory shared between processes (``share_memory_``)."""
-        import mmap
+        from . import shared_memory
 
-        block = in_place.memory_block(self.data)
-        return isinstance(block, memoryview) and isinstance(block.obj, mmap.mmap)
+        return self.device == backend.CPU and shared_memory.block_of(self.data) is not None
 
     def to_sparse(self):
         """The nonzero entries as a sparse COO tensor (tinynn/sparse.py); differentiable."""

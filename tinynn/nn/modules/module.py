@@ -303,10 +303,15 @@ class Module:
         return self
 
     def share_memory(self):
-        """Every parameter and buffer moved into memory shared with the processes forked from now on
-        (``Tensor.share_memory_``): several processes then train this one model (Hogwild)."""
-        for tensor in list(self.parameters()) + list(self.buffers()):
-            tensor.share_memory_()
+        """Every parameter and buffer moved into memory shared between processes, one block for them
+        all (``Tensor.share_memory_``): several processes then train this one model (Hogwild)."""
+        from ... import shared_memory
+
+        named = list(self.named_parameters()) + list(self.named_buffers())
+        for name, tensor in named:
+            if tensor.device != backend.CPU:
+                raise RuntimeError(f"share_memory: only host tensors are shared this way; {name} is on {tensor.device}")
+        shared_memory.share([tensor for _, tensor in named])
         return self
 
     def cpu(self):

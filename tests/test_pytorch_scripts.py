@@ -4,7 +4,9 @@ model with tied weights, a causal mask, top-k sampling and packed LSTM sequences
 VAE; a data pipeline: a Dataset of dicts, ConcatDataset, Subset, a collate_fn over default_collate, two
 worker processes, WeightedRandomSampler; autograd: a custom autograd.Function, a WGAN-GP gradient penalty
 by autograd.grad with create_graph, a tensor hook, per-sample gradients by vmap(grad(...)) over
-functional_call with the parameters as a dict) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
+functional_call with the parameters as a dict; PyTorch's DDP tutorial: processes started by
+multiprocessing.spawn, a checkpoint saved by rank 0 and loaded after a barrier, a failing process reported to
+the parent) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import pathlib
 import subprocess
@@ -23,7 +25,7 @@ def run(script, library, *arguments):
 
 
 @pytest.mark.parametrize("script", ["train_cnn.py", "transformer_lm.py", "gan_vae.py", "data_pipeline.py",
-                                    "autograd_tricks.py"])
+                                    "autograd_tricks.py", "ddp_spawn.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

@@ -5,8 +5,7 @@ VAE; a data pipeline: a Dataset of dicts, ConcatDataset, Subset, a collate_fn ov
 worker processes, WeightedRandomSampler; autograd: a custom autograd.Function, a WGAN-GP gradient penalty
 by autograd.grad with create_graph, a tensor hook, per-sample gradients by vmap(grad(...)) over
 functional_call with the parameters as a dict; PyTorch's DDP tutorial: processes started by
-multiprocessing.spawn, a checkpoint saved by rank 0 and loaded after a barrier, a failing process reported to
-the parent) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
+multiprocessing.spawn, a checkpoint saved by rank 0 and loaded after a barrier) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import pathlib
 import subprocess
@@ -17,9 +16,18 @@ import pytest
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "pytorch_scripts"
 
 
+# PyTorch's gloo processes sometimes abort on their way out, after their work ("terminate called without an
+# active exception", on this project's machine about one run in six of ddp_spawn.py): the reference run is
+# repeated then, up to three times. tinynn's runs are never repeated.
+PYTORCH_EXIT_ABORT = "terminate called without an active exception"
+
+
 def run(script, library, *arguments):
-    result = subprocess.run([sys.executable, str(SCRIPTS / script), library, *arguments], capture_output=True,
-                            text=True, timeout=300)
+    for attempt in range(3 if library == "torch" else 1):
+        result = subprocess.run([sys.executable, str(SCRIPTS / script), library, *arguments], capture_output=True,
+                                text=True, timeout=300)
+        if result.returncode == 0 or PYTORCH_EXIT_ABORT not in result.stderr:
+            break
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.splitlines()
 

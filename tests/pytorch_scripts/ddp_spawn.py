@@ -1,7 +1,8 @@
 """A script as written for PyTorch (run with argument "torch"), run with ``import tinynn as torch`` (argument
 "tinynn") by tests/test_pytorch_scripts.py: PyTorch's DDP tutorial (processes started by
 multiprocessing.spawn, gloo over localhost, a checkpoint saved by rank 0 and loaded by every rank after a
-barrier), and a failing process reported to the parent."""
+barrier). (A failing process is tested in tests/test_multiprocessing.py: PyTorch's own children sometimes
+abort on the way out, "terminate called without an active exception", which makes its report a signal.)"""
 import os
 import socket
 import sys
@@ -61,17 +62,8 @@ def demo_checkpoint(rank, world_size, port, path):
     dist.destroy_process_group()
 
 
-def fails(rank):
-    if rank == 1:
-        raise ValueError("rank 1 cannot go on")
-
-
 if __name__ == "__main__":
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = str(probe.getsockname()[1])
     mp.spawn(demo_checkpoint, args=(2, port, sys.argv[2]), nprocs=2, join=True)
-    try:
-        mp.spawn(fails, nprocs=2)
-    except mp.ProcessRaisedException as error:
-        print("raised", error.error_index, str(error).strip().splitlines()[-1])

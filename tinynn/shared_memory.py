@@ -23,6 +23,8 @@ from multiprocessing import reduction
 
 import numpy as np
 
+from .autograd import in_place
+
 ALIGNMENT = 64  # each tensor of a block starts on a cache line
 
 
@@ -62,9 +64,7 @@ def _map(fd, nbytes):
 
 def block_of(array):
     """The SharedBlock holding ``array``'s memory, or None."""
-    owner = array
-    while getattr(owner, "base", None) is not None:
-        owner = owner.base
+    owner = in_place.memory_block(array)
     owner = owner.obj if isinstance(owner, memoryview) else owner
     return owner if isinstance(owner, SharedBlock) else None
 
@@ -72,12 +72,12 @@ def block_of(array):
 def share(tensors):
     """Move the values of ``tensors`` (host tensors) that are not shared yet into one new block."""
     pending = list({id(tensor): tensor for tensor in tensors if block_of(tensor.data) is None}.values())
+    if not pending:
+        return
     offsets, end = [], 0
     for tensor in pending:
         offsets.append(end)
         end += -(-tensor.data.nbytes // ALIGNMENT) * ALIGNMENT
-    if not pending:
-        return
     block = _create(max(end, 1))
     for tensor, offset in zip(pending, offsets):
         shared = np.ndarray(tensor.shape, dtype=tensor.dtype, buffer=block, offset=offset)

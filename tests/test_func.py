@@ -289,6 +289,14 @@ def test_jvp_of_dicts_with_aux_as_torch_func(torch, rng):
         func.jvp(lambda t: t * 2, (x,), (x, x))
     with pytest.raises(TypeError, match="jvp: expected primals and tangents to be tuples, got Tensor and tuple"):
         func.jvp(lambda t: t * 2, x, (x,))
+    lin_out, lin_fn = func.linearize(lambda p, t: two_outputs(tinynn)(p, t)[0],
+                                     {k: tinynn.tensor(v) for k, v in values.items()}, tinynn.tensor(xv))
+    t_lin_out, t_lin_fn = torch.func.linearize(lambda p, t: two_outputs(torch)(p, t)[0],
+                                               {k: torch.tensor(v) for k, v in values.items()}, torch.tensor(xv))
+    assert_same_tree(lin_out, t_lin_out, "linearize output")
+    assert not lin_out["y"].requires_grad
+    assert_same_tree(lin_fn({k: tinynn.tensor(v) for k, v in directions.items()}, tinynn.tensor(dx)),
+                     t_lin_fn({k: torch.tensor(v) for k, v in directions.items()}, torch.tensor(dx)), "linearize jvp_fn")
     with pytest.raises(NotImplementedError, match="strict=True"):
         func.jvp(lambda t: t * 2, (x,), (x,), strict=True)
     with pytest.raises(ValueError, match=r"jacrev: with has_aux=True the function must return a pair \(output, aux\)"):

@@ -186,14 +186,15 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 
 def linearize(func, *primals):
     """(func(*primals), jvp_fn) with jvp_fn(*tangents) = J tangents at the primals: the
-    derivative as a linear map, to apply to many tangents."""
-    output = func(*primals)
+    derivative as a linear map, to apply to many tangents. Primals, tangents and the output may be
+    tensors or dicts, lists and tuples of them."""
+    outputs, rebuild = _flatten(func(*primals))
 
     def jvp_fn(*tangents):
         if len(tangents) != len(primals):
             raise ValueError(f"linearize: jvp_fn expected {len(primals)} tangents, one per primal, got {len(tangents)}")
         return jvp(func, primals, tangents)[1]
-    return output.detach() if hasattr(output, "detach") else output, jvp_fn
+    return rebuild([output.detach() for output in outputs]), jvp_fn
 
 
 def stack_module_state(models):

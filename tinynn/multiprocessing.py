@@ -11,7 +11,8 @@ the others are ended and its error is raised here, its traceback in the message
 (``ProcessRaisedException``), or how it died (``ProcessExitedException``: an exit code or a signal).
 Tensors passed in ``args`` or through queues arrive as copies, except those in shared memory
 (``share_memory_``, ``Module.share_memory``), which every process then reads and writes together
-(tinynn/shared_memory.py).
+(tinynn/shared_memory.py). GPU tensors arrive as copies too (PyTorch shares them through CUDA's
+interprocess handles; tinynn does not).
 """
 import multiprocessing
 import multiprocessing.connection

@@ -1,5 +1,7 @@
 """tinynn.parallel: blocks of rows that depend on the sizes alone, and matrix products split into
 them that give the bits of one product on any number of threads."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,18 @@ def test_split_matmul_equals_one_product_on_any_thread_count(threads, shape_a, s
         threads(count)
         np.testing.assert_array_equal(parallel.matmul(a, b), one_thread)
     assert one_thread.shape == (shape_a[0], shape_b[1]) and one_thread.dtype == np.float32
+
+
+def test_blocks_that_split_their_own_work_run_it_in_their_thread(threads):
+    """map_blocks inside a block (a matrix product split again, say) must not wait on a pool whose
+    threads are all busy with the outer blocks: it runs the inner blocks where it is."""
+    threads(2)
+    a = np.arange(512 * 300, dtype=np.float64).reshape(512, 300) % 7
+    b = np.ones((300, 600))
+    results = []
+    nested = threading.Thread(target=lambda: results.extend(
+        parallel.map_blocks(lambda rows: parallel.matmul(a[rows], b), [slice(0, 256), slice(256, 512)])), daemon=True)
+    nested.start()
+    nested.join(timeout=60)
+    assert not nested.is_alive(), "the nested blocks never finished: the pool waited on itself"
+    np.testing.assert_array_equal(np.concatenate(results), a @ b)

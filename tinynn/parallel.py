@@ -11,6 +11,7 @@ does ``tinynn.set_num_threads(n)`` at any time.
 GPU work is not split: it runs as one call.
 """
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -28,6 +29,7 @@ def _thread_count():
 
 THREADS = _thread_count()
 _pool = None
+_THREAD_PREFIX = "tinynn-parallel"
 
 
 def set_num_threads(count):
@@ -56,12 +58,14 @@ os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 def map_blocks(work, blocks, on_cpu=True):
-    """[work(block) for block in blocks], computed by THREADS threads when on the CPU."""
+    """[work(block) for block in blocks], computed by THREADS threads when on the CPU. Called from
+    work that already runs on the pool (a block that splits its own work), it runs the blocks in
+    that thread: waiting there for the pool's other threads could wait forever, all of them busy."""
     global _pool
-    if THREADS == 1 or len(blocks) < 2 or not on_cpu:
+    if THREADS == 1 or len(blocks) < 2 or not on_cpu or threading.current_thread().name.startswith(_THREAD_PREFIX):
         return [work(block) for block in blocks]
     if _pool is None:
-        _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tinynn")
+        _pool = ThreadPoolExecutor(THREADS, thread_name_prefix=_THREAD_PREFIX)
     return list(_pool.map(work, blocks))
 
 

@@ -10,8 +10,9 @@ through Q_t = h_(t-1) W_hh^T + b_hh. P for all L steps is one matrix product bef
 (only Q must wait for the previous step), and in the backward pass dL/dx, dL/dW_ih and dL/db_ih
 are one matrix product each after the loop, from the dL/dP of every step; so are dL/dW_hh and
 dL/db_hh, from the dL/dQ of every step (only dL/dh_(t-1) must wait for the later step). A cell's step maps
-(P_t, Q_t, previous state) to the new state; its backward returns dL/dP_t, dL/dQ_t and the part
-of dL/d(previous state) that does not go through Q_t; ``Recurrence`` does the rest.
+(P_t, Q_t, previous state) to the new state; its backward writes dL/dP_t and dL/dQ_t into the
+arrays of all steps and returns the part of dL/d(previous state) that does not go through Q_t;
+``Recurrence`` does the rest.
 """
 import itertools
 
@@ -80,7 +81,11 @@ class Cell:
     """What ``Recurrence`` asks of a cell: ``gate_blocks``; ``recurrent_grad_is_projected_grad``,
     whether it sees P_t and Q_t only as their sum (then dL/dQ_t = dL/dP_t, and b_hh can join P_t
     before the loop); ``step`` and ``step_backward`` (see the subclasses); and ``prepare``, run
-    once before the steps, which may then run on several threads at once."""
+    once before the steps, which may then run on several threads at once.
+
+    ``step_backward(xp, grads, saved, state, g_projected, g_recurrent)`` writes dL/dP_t and dL/dQ_t
+    into the (N, G*H) arrays it is given (one array when they are equal) and returns the part of
+    dL/d(previous state) that does not go through Q_t."""
 
     def prepare(self, xp, hidden, dtype):
         """Makes the constants the steps share (none by default) for ``hidden`` units of ``dtype``."""
@@ -104,10 +109,10 @@ class ElmanCell(Cell):
         h = xp.tanh(pre_activation) if self.nonlinearity == "tanh" else xp.maximum(pre_activation, 0)
         return (h,), h
 
-    def step_backward(self, xp, grads, saved, state):
+    def step_backward(self, xp, grads, saved, state, g_projected, g_recurrent):
         (gh,), h = grads, saved
-        g_pre = gh * (1 - h * h) if self.nonlinearity == "tanh" else gh * (h > 0)
-        return g_pre, g_pre, (None,)
+        xp.multiply(gh, 1 - h * h if self.nonlinearity == "tanh" else h > 0, out=g_projected)
+        return (None,)
 
 
 class LSTMCell(Cell):
@@ -147,22 +152,21 @@ class LSTMCell(Cell):
         tanh_c = xp.tanh(c)
         return (o * tanh_c, c), (gates, tanh_scaled, tanh_c)
 
-    def step_backward(self, xp, grads, saved, state):
+    def step_backward(self, xp, grads, saved, state, g_gates, g_recurrent):
         gh, gc = grads
         _, c_before = state
-        hidden = c_before.shape[1]
         if backend.is_gpu_array(gh):
-            g_gates, gc_before = xp.empty((gh.shape[0], 4 * hidden), dtype=gh.dtype), xp.empty_like(c_before)
+            gc_before = xp.empty_like(c_before)
             LSTM_STEP_BACKWARD(gh, gc, *saved, c_before, *_blocks(g_gates, 4), gc_before)
-            return g_gates, g_gates, (None, gc_before)
+            return (None, gc_before)
         gates, tanh_scaled, tanh_c = saved
         i, f, g, o = _blocks(gates, 4)
         dc = gc + gh * o * (1 - tanh_c * tanh_c)
-        g_gates = xp.empty_like(gates)  # dL/d(gate), then times the gates' derivatives at once
+        # dL/d(gate) block by block, then times the gates' derivatives at once
         for block, (upstream, factor) in zip(_blocks(g_gates, 4), ((dc, g), (dc, c_before), (dc, i), (gh, tanh_c))):
             xp.multiply(upstream, factor, out=block)
         g_gates *= (1 - tanh_scaled * tanh_scaled) * self.slope
-        return g_gates, g_gates, (None, dc * f)
+        return (None, dc * f)
 
 
 class GRUCell(Cell):
@@ -195,25 +199,23 @@ class GRUCell(Cell):
         h = n + z * (h_before - n)
         return (h,), (reset_update, n, recurrent_n)
 
-    def step_backward(self, xp, grads, saved, state):
+    def step_backward(self, xp, grads, saved, state, g_projected, g_recurrent):
         (gh,), (h_before,) = grads, state
         hidden = h_before.shape[1]
         if backend.is_gpu_array(gh):
-            g_projected, g_recurrent = (xp.empty((gh.shape[0], 3 * hidden), dtype=gh.dtype) for _ in range(2))
             gh_before = xp.empty_like(h_before)
             GRU_STEP_BACKWARD(gh, *saved, h_before, *_blocks(g_projected, 3), *_blocks(g_recurrent, 3), gh_before)
-            return g_projected, g_recurrent, (gh_before,)
+            return (gh_before,)
         reset_update, n, recurrent_n = saved
         r, z = reset_update[:, :hidden], reset_update[:, hidden:]
-        g_projected = xp.empty((gh.shape[0], 3 * hidden), dtype=gh.dtype)
         g_n = g_projected[:, 2 * hidden:]
         xp.multiply(gh * (1 - z), 1 - n * n, out=g_n)
         g_projected[:, :hidden] = g_n * recurrent_n
         g_projected[:, hidden:2 * hidden] = gh * (h_before - n)
         g_projected[:, :2 * hidden] *= reset_update * (1 - reset_update)
-        g_recurrent = g_projected.copy()
-        g_recurrent[:, 2 * hidden:] *= r
-        return g_projected, g_recurrent, (gh * z,)
+        g_recurrent[:, :2 * hidden] = g_projected[:, :2 * hidden]
+        xp.multiply(g_n, r, out=g_recurrent[:, 2 * hidden:])
+        return (gh * z,)
 
 
 def _rows(steps):
@@ -425,10 +427,9 @@ class Recurrence(Function):
             if g_outputs is not None:  # through the projection: dL/d(o * tanh(c_t)) = dL/dh_t W_hr
                 g_outputs[t, rows] = grads[0]
                 grads = (grads[0] @ self.weight_hr,) + grads[1:]
-            g_projected[t, rows], g_recurrent, direct = self.cell.step_backward(xp, grads, record.saved[t],
-                                                                               record.states[t])
-            if g_recurrent_steps is not g_projected:
-                g_recurrent_steps[t, rows] = g_recurrent
+            g_recurrent = g_recurrent_steps[t, rows]
+            direct = self.cell.step_backward(xp, grads, record.saved[t], record.states[t], g_projected[t, rows],
+                                             g_recurrent)
             g_h_before = g_recurrent @ self.weight_hh
             if direct[0] is not None:
                 g_h_before += direct[0]

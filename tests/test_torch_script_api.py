@@ -143,3 +143,64 @@ def test_empty_strided_and_get_device_as_torchs(torch):
     assert tinynn.get_device(ours) == torch.get_device(theirs) == -1
     with pytest.raises(ValueError, match="one stride per dimension"):
         tinynn.empty_strided((2, 3), (1,))
+
+
+def test_grouped_query_attention_as_torchs(torch, rng):
+    """enable_gqa: 8 query heads over 2 key/value heads, each serving 4 in a row; values and gradients."""
+    arrays = [rng.standard_normal(shape) for shape in [(2, 8, 5, 4), (2, 2, 6, 4), (2, 2, 6, 3)]]
+    ours = [tinynn.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = tinynn.nn.functional.scaled_dot_product_attention(*ours, is_causal=True, enable_gqa=True)
+    t_out = torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=True, enable_gqa=True)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-12, atol=1e-14)
+    weights = rng.standard_normal(out.shape)
+    (out * tinynn.tensor(weights)).sum().backward()
+    (t_out * torch.tensor(weights)).sum().backward()
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match=r"heads in key and value \(3, 3\) must be equal and divide the number of "
+                                         r"heads in query \(8\)"):
+        tinynn.nn.functional.scaled_dot_product_attention(ours[0], tinynn.zeros(2, 3, 6, 4, dtype=tinynn.float64),
+                                                          tinynn.zeros(2, 3, 6, 3, dtype=tinynn.float64), enable_gqa=True)
+
+
+def test_attention_kernel_switches_as_torchs_cpu(torch):
+    from tinynn.nn.attention import SDPBackend, sdpa_kernel
+
+    q = tinynn.ones(1, 2, 3, 4)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION]), torch.nn.attention.sdpa_kernel(
+            [torch.nn.attention.SDPBackend.FLASH_ATTENTION]):
+        assert tinynn.backends.cuda.flash_sdp_enabled() is torch.backends.cuda.flash_sdp_enabled() is True
+        assert tinynn.backends.cuda.math_sdp_enabled() is torch.backends.cuda.math_sdp_enabled() is False
+        assert tinynn.nn.functional.scaled_dot_product_attention(q, q, q).shape == (1, 2, 3, 4)  # the CPU has it
+    with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION), pytest.raises(RuntimeError, match="No viable backend"):
+        tinynn.nn.functional.scaled_dot_product_attention(q, q, q)  # a GPU kernel only, as PyTorch's CPU says
+    assert all(getattr(tinynn.backends.cuda, f"{name}_sdp_enabled")() for name in ("flash", "math", "mem_efficient",
+                                                                                   "cudnn"))  # restored
+    try:
+        tinynn.backends.cuda.enable_math_sdp(False)
+        tinynn.backends.cuda.enable_flash_sdp(False)
+        with pytest.raises(RuntimeError, match="No viable backend"):
+            tinynn.nn.functional.scaled_dot_product_attention(q, q, q)
+    finally:
+        tinynn.backends.cuda.enable_math_sdp(True)
+        tinynn.backends.cuda.enable_flash_sdp(True)
+    with pytest.warns(FutureWarning, match=r"sdp_kernel\(\)` is deprecated"), \
+            tinynn.backends.cuda.sdp_kernel(enable_flash=False, enable_mem_efficient=False):
+        assert tinynn.backends.cuda.math_sdp_enabled() and not tinynn.backends.cuda.flash_sdp_enabled()
+    assert tinynn.backends.cuda.flash_sdp_enabled()
+    with pytest.raises(ValueError, match="expected SDPBackend kernels"):
+        with sdpa_kernel(["MATH"]):
+            pass
+
+
+def test_autograd_profiler_is_the_profilers_older_name():
+    x = tinynn.ones(3, requires_grad=True)
+    with tinynn.autograd.profiler.profile(record_shapes=True) as prof:
+        with tinynn.autograd.profiler.record_function("my step"):
+            (x * 2).sum().backward()
+    names = [event.key for event in prof.key_averages()]
+    assert "my step" in names and any("Mul" in name for name in names)
+    with tinynn.autograd.profiler.profile(enabled=False) as idle:
+        (x * 2).sum()
+    assert idle.events() == []

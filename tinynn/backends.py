@@ -2,14 +2,53 @@
 speed or reproducibility (``torch.backends.cudnn.benchmark = True``). tinynn calls no cuDNN and no
 MKL-DNN, so they are kept, as PyTorch keeps them, and change nothing: its CPU results are the same
 from run to run, and its GPU reductions sum in a fixed order except the scatter-adds of indexing
-backward passes, whose atomic additions may round differently from run to run (as PyTorch's)."""
+backward passes, whose atomic additions may round differently from run to run (as PyTorch's). The
+attention-kernel switches (``cuda.enable_flash_sdp`` and its siblings, ``cuda.sdp_kernel``) are the
+flags of ``tinynn.nn.attention``: turning off every kernel a device has is an error there, as in PyTorch."""
+import contextlib
 import types
+import warnings
+
+from .nn import attention
 
 cudnn = types.SimpleNamespace(enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
                               is_available=lambda: False, version=lambda: None)
 mkldnn = types.SimpleNamespace(enabled=True, is_available=lambda: False)
 cuda = types.SimpleNamespace(matmul=types.SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reduction=True),
                              is_built=lambda: True)
+
+
+def _sdp_switches(kernel, name):
+    """torch.backends.cuda's enable_<name>_sdp(on) and <name>_sdp_enabled(): the flags of nn.attention."""
+    def enable(on):
+        attention.enabled[kernel] = bool(on)
+
+    def is_enabled():
+        return attention.enabled[kernel]
+    setattr(cuda, f"enable_{name}_sdp", enable)
+    setattr(cuda, f"{name}_sdp_enabled", is_enabled)
+
+
+for _kernel, _name in ((attention.SDPBackend.FLASH_ATTENTION, "flash"), (attention.SDPBackend.MATH, "math"),
+                       (attention.SDPBackend.EFFICIENT_ATTENTION, "mem_efficient"),
+                       (attention.SDPBackend.CUDNN_ATTENTION, "cudnn")):
+    _sdp_switches(_kernel, _name)
+
+
+@contextlib.contextmanager
+def _sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True, enable_cudnn=True):
+    """PyTorch's older context manager for the attention kernels (deprecated, with its warning)."""
+    warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context manager will be "
+                  "removed. Please see `torch.nn.attention.sdpa_kernel()` for the new context manager, with updated "
+                  "signature.", FutureWarning, stacklevel=3)
+    flags = {attention.SDPBackend.FLASH_ATTENTION: enable_flash, attention.SDPBackend.MATH: enable_math,
+             attention.SDPBackend.EFFICIENT_ATTENTION: enable_mem_efficient,
+             attention.SDPBackend.CUDNN_ATTENTION: enable_cudnn}
+    with attention.sdpa_kernel([kernel for kernel, on in flags.items() if on] + [attention.SDPBackend.OVERRIDEABLE]):
+        yield
+
+
+cuda.sdp_kernel = _sdp_kernel
 mps = types.SimpleNamespace(is_available=lambda: False, is_built=lambda: False)
 
 _deterministic = {"mode": False, "warn_only": False}

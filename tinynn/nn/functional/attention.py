@@ -44,13 +44,28 @@ def attention_weights(query, key, attn_mask=None, scale=None, blocked_when_true=
 
 
 @mixed_precision.casts_inputs("lower")
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
     """softmax(Q K^T * scale + mask) V, scale = 1 / sqrt(d) by default (PyTorch's function of that
     name): Q (..., L, d), K (..., S, d), V (..., S, dv) -> (..., L, dv). ``attn_mask``: boolean (True
     = may attend) or float (added), broadcast to (..., L, S); ``is_causal``: position i attends to
-    positions <= i only. Dropout (``dropout_p``) acts on the attention weights."""
+    positions <= i only. Dropout (``dropout_p``) acts on the attention weights.
+
+    ``enable_gqa``: grouped-query attention, Q (..., Hq, L, d) with K and V of fewer heads H
+    (Hq a multiple of H): each key/value head serves Hq/H query heads in a row, as if K and V were
+    repeated that often along the head axis (their gradients then sum over the group)."""
+    from ..attention import check_kernel_allowed
+
     for what, tensor in (("query", query), ("key", key), ("value", value)):
         check_float(tensor, "scaled_dot_product_attention", what)
+    check_kernel_allowed(query.device)
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
+        heads, kv_heads = query.shape[-3], key.shape[-3]
+        if value.ndim < 3 or value.shape[-3] != kv_heads or heads % kv_heads:
+            raise ValueError(f"scaled_dot_product_attention: with enable_gqa, the number of heads in key and value "
+                             f"({kv_heads}, {value.shape[-3] if value.ndim >= 3 else None}) must be equal and divide "
+                             f"the number of heads in query ({heads})")
+        key, value = (tensor.repeat_interleave(heads // kv_heads, dim=-3) for tensor in (key, value))
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise ValueError(f"scaled_dot_product_attention: query {query.shape}, key {key.shape} and value {value.shape} "
                          "must agree: (..., L, d), (..., S, d), (..., S, dv)")

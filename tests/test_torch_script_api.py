@@ -204,3 +204,44 @@ def test_autograd_profiler_is_the_profilers_older_name():
     with tinynn.autograd.profiler.profile(enabled=False) as idle:
         (x * 2).sum()
     assert idle.events() == []
+
+
+def _custom_function_dtypes(L):
+    """A custom matrix product with amp.custom_fwd/custom_bwd, with and without cast_inputs, in a CPU
+    autocast region: the dtypes of its outputs and gradients."""
+    def matmul_function(**options):
+        class MatMul(L.autograd.Function):
+            @staticmethod
+            @L.amp.custom_fwd(device_type="cpu", **options)
+            def forward(ctx, a, b):
+                ctx.save_for_backward(a, b)
+                return a @ b
+
+            @staticmethod
+            @L.amp.custom_bwd(device_type="cpu")
+            def backward(ctx, g):
+                a, b = ctx.saved_tensors
+                return g @ b.T, a.T @ g
+        return MatMul
+
+    a = L.tensor(np.arange(6.0).reshape(2, 3).astype(np.float32), requires_grad=True)
+    b = L.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    found = []
+    with L.autocast("cpu", dtype=L.float16):
+        cast, uncast = matmul_function(cast_inputs=L.float32).apply(a.half(), b), matmul_function().apply(a, b)
+    outside = matmul_function(cast_inputs=L.float32).apply(a.half(), b.half())  # no region: nothing cast
+    for out in (cast, uncast):
+        a.grad = b.grad = None
+        out.float().sum().backward()
+        found.append((str(out.dtype), str(a.grad.dtype), str(b.grad.dtype), a.grad.tolist()))
+    return found + [str(outside.dtype)]
+
+
+def test_custom_fwd_and_custom_bwd_give_custom_functions_pytorchs_autocast_behaviour(torch):
+    ours, theirs = _custom_function_dtypes(tinynn), _custom_function_dtypes(torch)
+    normalise = (lambda item: item.replace("torch.", "") if isinstance(item, str) else
+                 tuple(part.replace("torch.", "") if isinstance(part, str) else part for part in item))
+    assert [normalise(item) for item in theirs] == ours
+    assert ours[0][0] == "float32" and ours[1][0] == "float16" and ours[2] == "float16"  # cast, in the region, outside
+    with pytest.warns(FutureWarning, match=r"Please use `tinynn.amp.custom_fwd\(args..., device_type='cuda'\)`"):
+        tinynn.cuda.amp.custom_fwd(lambda ctx, x: x)

@@ -16,7 +16,7 @@ The checks read one number per optimizer back from the device per step, as PyTor
 import numpy as np
 
 from . import backend
-from .mixed_precision import autocast  # noqa: F401  (torch.amp.autocast's place)
+from .mixed_precision import autocast, custom_bwd, custom_fwd  # noqa: F401  (torch.amp's names)
 from .tensor import Tensor
 
 _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"

@@ -96,3 +96,53 @@ def _cast(policy, devices, args, kwargs):
             return type(value)(cast(item) for item in value)
         return value
     return tuple(cast(value) for value in args), {key: cast(value) for key, value in kwargs.items()}
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """For the ``forward(ctx, ...)`` of a custom ``autograd.Function`` (PyTorch's ``torch.amp.custom_fwd``):
+    with ``cast_inputs`` a dtype, inside an autocast region on ``device_type`` the float16/float32
+    tensor arguments on that device (also inside lists, tuples and dicts) are cast to it and forward
+    runs with autocast off; without, forward runs in the region as it is. Either way ``custom_bwd``
+    gives backward the autocast state forward ran under. Outside a region it changes nothing."""
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+    device = backend.canonical_device(device_type)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(ctx, *args, **kwargs):
+        ctx._autocast_dtype = get_autocast_dtype(device)
+        inside = is_autocast_enabled(device)
+        if cast_inputs is None or not inside:
+            ctx._fwd_used_autocast = inside and cast_inputs is None
+            return fwd(ctx, *args, **kwargs)
+        ctx._fwd_used_autocast = False
+        target = np.dtype(cast_inputs)
+        with autocast(device, enabled=False):
+            return fwd(ctx, *_cast_to(args, device, target), **_cast_to(kwargs, device, target))
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type):
+    """For the ``backward(ctx, ...)`` of a custom ``autograd.Function`` whose forward has ``custom_fwd``:
+    backward runs under the autocast state forward ran under (PyTorch's ``torch.amp.custom_bwd``)."""
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+    device = backend.canonical_device(device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(ctx, *args, **kwargs):
+        with autocast(device, enabled=ctx._fwd_used_autocast, dtype=ctx._autocast_dtype):
+            return bwd(ctx, *args, **kwargs)
+    return decorate_bwd
+
+
+def _cast_to(value, device, dtype):
+    """``value`` with its float16/float32 tensors on ``device`` cast to ``dtype``, through lists, tuples and dicts."""
+    if _eligible(value):
+        return value.to(dtype=dtype) if value.device == device and value.dtype != dtype else value
+    if isinstance(value, dict):
+        return {key: _cast_to(item, device, dtype) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_to(item, device, dtype) for item in value)
+    return value
+

@@ -161,3 +161,36 @@ def test_misuse_is_a_clear_error():
         fixed.weight = tinynn.eye(3)
     with pytest.raises(ValueError, match=r"orthogonal: expected a matrix of shape \(3, 3\), got \(2, 2\)"):
         parametrizations.orthogonal(nn.Linear(3, 3)).weight = tinynn.eye(2)
+
+
+def test_cached_computes_each_parametrized_tensor_once_per_block_as_torch(torch):
+    """An RNN-style loop using a parametrized weight at every step: inside cached() the
+    parametrization runs once; outputs and the original's gradient equal PyTorch's."""
+    def run(L):
+        calls = []
+
+        class Symmetric(L.nn.Module):
+            def forward(self, X):
+                calls.append(1)
+                return X.triu() + X.triu(1).mT
+
+        cell = L.nn.Linear(3, 3, bias=False)
+        with L.no_grad():
+            cell.weight.copy_(L.tensor(np.arange(9.0).reshape(3, 3) / 10))
+        L.nn.utils.parametrize.register_parametrization(cell, "weight", Symmetric())
+        calls.clear()
+        h = L.ones(1, 3)
+        with L.nn.utils.parametrize.cached():
+            with L.nn.utils.parametrize.cached():  # nested: still one computation
+                for _ in range(4):
+                    h = L.tanh(cell(h))
+        h.sum().backward()
+        outside = (cell.weight, cell.weight)  # after the block: computed at each access again
+        return len(calls), h.detach().numpy(), cell.parametrizations.weight.original.grad.numpy(), \
+            outside[0] is not outside[1]
+
+    ours, theirs = run(tinynn), run(torch)
+    assert ours[0] == theirs[0] == 3  # once in the block, then twice outside it
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+    np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-5)
+    assert ours[3] and theirs[3]

@@ -94,7 +94,7 @@ class Module:
                 return values[name]
         parametrizations = self.__dict__.get("_modules", {}).get("parametrizations")
         if parametrizations is not None and name in parametrizations._modules:
-            return parametrizations._modules[name]()  # computed at each access (nn.utils.parametrize)
+            return parametrizations._modules[name].value()  # computed at each access, or cached (nn.utils.parametrize)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):

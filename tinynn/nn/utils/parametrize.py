@@ -9,7 +9,11 @@ when ``P.right_inverse`` splits it, as weight normalization does) and from then 
 autograd. Several parametrizations of one tensor apply in the order they were registered.
 Assigning ``module.weight = value`` stores ``right_inverse(value)`` in the original. The state-dict
 keys are PyTorch's (``parametrizations.weight.original``, ``parametrizations.weight.0._u``...).
+Inside ``with cached():`` each parametrized tensor is computed once, at its first access, and that
+value serves every later access until the block ends (a weight used at every step of a loop).
 """
+import contextlib
+
 from ...autograd import no_grad
 from ...tensor import Tensor
 from ..modules.container import ModuleDict, ModuleList
@@ -52,6 +56,14 @@ class ParametrizationList(ModuleList):
     def _originals(self):
         return [getattr(self, "original" if self.is_tensor else f"original{i}") for i in range(self.ntensors)]
 
+    def value(self):
+        """The tensor: ``self()``, or inside ``cached()`` the value its first access there computed."""
+        if not _cache_depth[0]:
+            return self()
+        if id(self) not in _cache:
+            _cache[id(self)] = self()
+        return _cache[id(self)]
+
     def forward(self):
         modules = list(self)
         value = modules[0](*self._originals())
@@ -69,6 +81,23 @@ class ParametrizationList(ModuleList):
             values = [value] if self.is_tensor else list(value)
             for original, new in zip(self._originals(), values):
                 original.data[...] = new.data
+
+
+_cache, _cache_depth = {}, [0]  # id(ParametrizationList) -> its value, while cached() blocks are open
+
+
+@contextlib.contextmanager
+def cached():
+    """Within the block, each parametrized tensor is computed once and reused (nestable; the values are
+    dropped when the outermost block ends). The reused value is one tensor of the graph, so the gradient
+    of every use reaches the original, summed."""
+    _cache_depth[0] += 1
+    try:
+        yield
+    finally:
+        _cache_depth[0] -= 1
+        if not _cache_depth[0]:
+            _cache.clear()
 
 
 def register_parametrization(module, tensor_name, parametrization, *, unsafe=False):

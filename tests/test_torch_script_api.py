@@ -245,3 +245,18 @@ def test_custom_fwd_and_custom_bwd_give_custom_functions_pytorchs_autocast_behav
     assert ours[0][0] == "float32" and ours[1][0] == "float16" and ours[2] == "float16"  # cast, in the region, outside
     with pytest.warns(FutureWarning, match=r"Please use `tinynn.amp.custom_fwd\(args..., device_type='cuda'\)`"):
         tinynn.cuda.amp.custom_fwd(lambda ctx, x: x)
+
+
+def test_cond_and_while_loop_run_eagerly_as_torchs(torch):
+    def run(L):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        branch = L.cond(x.sum() > 0, lambda t: t * 2, lambda t: t - 1, (x,))
+        branch.sum().backward()
+        other = L.cond(False, lambda t: t * 2, lambda t: t - 1, [x])
+        count, value = L.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * 2), (L.tensor(0), L.tensor(1.0)))
+        return branch.tolist(), x.grad.tolist(), other.tolist(), count.item(), value.item()
+    assert run(tinynn) == run(torch)
+    with pytest.raises(RuntimeError, match="expected pred to be bool or single-element tensor"):
+        tinynn.cond(tinynn.tensor([True, False]), lambda: 1, lambda: 2)
+    with pytest.raises(RuntimeError, match="body_fn returned 1 values for 2 carried inputs"):
+        tinynn.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1,), (tinynn.tensor(0), tinynn.tensor(1.0)))

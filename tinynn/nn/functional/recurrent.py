@@ -285,7 +285,8 @@ class Recurrence(Function):
     def forward(self, x, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr, *initial_state):
         xp = self.xp(x)
         length, batch, features = x.shape
-        projected = self._matmul(xp, x.reshape(length * batch, features), weight_ih.T).reshape(length, batch, weight_ih.shape[0])
+        projected = self._matmul(xp, x.reshape(length * batch, features), weight_ih.T)
+        projected = projected.reshape(length, batch, weight_ih.shape[0])
         if bias_ih is not None:
             projected += bias_ih
         step_bias = bias_hh
@@ -401,8 +402,11 @@ class Recurrence(Function):
 
         parallel.map_blocks(run_block, list(zip(self.blocks, self.records)), on_cpu=xp is np)
         projected_rows = _rows(g_projected)
-        gx = self._matmul(xp, projected_rows, self.weight_ih).reshape(length, batch, features) if self.needs_input_grad[0] else None
-        g_weight_ih = self._matmul(xp, projected_rows.T, self.x.reshape(length * batch, features)) if self.needs_input_grad[1] else None
+        gx = g_weight_ih = None
+        if self.needs_input_grad[0]:
+            gx = self._matmul(xp, projected_rows, self.weight_ih).reshape(length, batch, features)
+        if self.needs_input_grad[1]:
+            g_weight_ih = self._matmul(xp, projected_rows.T, self.x.reshape(length * batch, features))
         recurrent_rows = _rows(g_recurrent_steps)
         g_weight_hh = (self._matmul(xp, recurrent_rows.T, _rows(h_before))
                        if self.needs_input_grad[2] else None)

@@ -9,12 +9,14 @@ import tinynn
 from tinynn import parallel
 
 
-@pytest.mark.parametrize("rows, block_rows, sizes", [
-    (0, 64, [0]), (5, 64, [5]), (127, 64, [127]), (128, 64, [64, 64]), (200, 64, [100, 100]),
-    (255, 64, [127, 128]), (256, 64, [64, 64, 64, 64]), (1000, 64, [125] * 8), (3, 1, [1, 2]), (4, 1, [1, 1, 1, 1]),
+@pytest.mark.parametrize("rows, block_rows, most, sizes", [
+    (0, 64, None, [0]), (5, 64, None, [5]), (127, 64, None, [127]), (128, 64, None, [64, 64]),
+    (200, 64, None, [100, 100]), (255, 64, None, [127, 128]), (256, 64, None, [64, 64, 64, 64]),
+    (1000, 64, None, [125] * 8), (3, 1, None, [1, 2]), (4, 1, None, [1, 1, 1, 1]),
+    (1000, 64, 4, [250] * 4), (1000, 64, 7, [250] * 4), (1000, 64, 1, [1000]), (100, 64, 4, [100]),
 ])
-def test_row_blocks_are_a_power_of_two_of_nearly_equal_blocks(rows, block_rows, sizes):
-    blocks = parallel.row_blocks(rows, block_rows)
+def test_row_blocks_are_a_power_of_two_of_nearly_equal_blocks(rows, block_rows, most, sizes):
+    blocks = parallel.row_blocks(rows, block_rows, most)
     assert [block.stop - block.start for block in blocks] == sizes
     assert blocks[0].start == 0 and blocks[-1].stop == rows
     assert all(before.stop == after.start for before, after in zip(blocks, blocks[1:]))

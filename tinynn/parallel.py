@@ -70,12 +70,13 @@ def map_blocks(work, blocks, on_cpu=True):
 
 
 
-def row_blocks(rows, block_rows):
+def row_blocks(rows, block_rows, most=None):
     """``rows`` rows cut into 1, 2, 4, 8, ... equal blocks (a power of two, so that they share out
-    evenly over the cores) of at least ``block_rows`` rows each (one block if there are fewer).
-    The cut depends on the sizes alone, never on THREADS: the same blocks, so the same bits, on
-    any number of threads."""
+    evenly over the cores) of at least ``block_rows`` rows each (one block if there are fewer), and
+    ``most`` blocks at the most. The cut depends on the sizes alone, never on THREADS: the same
+    blocks, so the same bits, on any number of threads."""
     count = 1 << max(0, (rows // block_rows).bit_length() - 1)
+    count = min(count, 1 << max(0, most.bit_length() - 1)) if most else count
     return [slice(rows * k // count, rows * (k + 1) // count) for k in range(count)]
 
 

@@ -318,28 +318,6 @@ def _stacked(results, out_dims):
                      f"{type(first).__name__}")
 
 
-def _jacobian_rows(output, targets):
-    """d output / d target for each target, shaped output.shape + target.shape: one reverse pass
-    per element of the output (row k of the Jacobian), recorded so that transforms nest."""
-    xp = backend.get_array_module(output.data)
-    rows = []
-    for k in range(output.numel()):
-        one_hot = xp.zeros(output.numel(), dtype=output.dtype)
-        one_hot[k] = 1
-        found = autograd_grad([output], targets, [Tensor._from_op(one_hot.reshape(output.shape), False)],
-                              retain_graph=True, create_graph=True, allow_unused=True) if output.requires_grad else \
-            [None] * len(targets)
-        rows.append(_zeros_where_unused(found, targets))
-    blocks = []
-    for i, target in enumerate(targets):
-        if rows:
-            blocks.append(stack([row[i] for row in rows]).reshape(tuple(output.shape) + tuple(target.shape)))
-        else:
-            blocks.append(Tensor._from_op(xp.zeros(tuple(output.shape) + tuple(target.shape), dtype=target.dtype),
-                                          False))
-    return blocks
-
-
 def _jacobian_transform(func, argnums, has_aux, name):
     """torch.func's Jacobian: for each tensor of the output (a tensor, or dicts, lists and tuples
     of them), its Jacobian with respect to the argument ``argnums`` in that argument's structure
@@ -352,7 +330,7 @@ def _jacobian_transform(func, argnums, has_aux, name):
         outputs, rebuild_output = _flatten(output)
         jacobians = []
         for out in outputs:
-            per_arg = per_argument(_jacobian_rows(out, targets))
+            per_arg = per_argument(functional.jacobian_blocks(out, targets, True, False, name))
             jacobians.append(per_arg[0] if isinstance(argnums, int) else tuple(per_arg))
         jacobian = rebuild_output(jacobians)
         return (jacobian, aux) if has_aux else jacobian

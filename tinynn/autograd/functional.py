@@ -126,28 +126,30 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def jacobian(func, inputs, create_graph=False, strict=False):
     """J: for each output and input, a Tensor of shape output.shape + input.shape (a tuple over
     the inputs for tuple inputs, and a tuple over the outputs for tuple outputs)."""
-    from ..tensor import Tensor, stack, zeros_like
-
     inputs, inputs_tuple = _as_tuple(inputs, "inputs", "jacobian")
     inputs = _differentiable_inputs(inputs, create_graph, "jacobian")
     outputs, outputs_tuple = _call(func, inputs, "jacobian")
-    blocks = []
-    for output in outputs:
-        rows = [[] for _ in inputs]
-        xp = backend.get_array_module(output.data)
-        for k in range(output.numel()):  # one vjp per output element: row k of J
-            one_hot = xp.zeros(output.numel(), dtype=output.dtype)
-            one_hot[k] = 1
-            one_hot = Tensor._from_op(one_hot.reshape(output.shape), False)
-            row = _grads((output,), inputs, (one_hot,), create_graph, strict, "jacobian")
-            for i, part in enumerate(row):
-                rows[i].append(part)
-        per_input = []
-        for i, x in enumerate(inputs):
-            block = stack(rows[i]) if rows[i] else zeros_like(x).reshape((0,) + x.shape)
-            per_input.append(block.reshape(output.shape + x.shape))
-        blocks.append(_result(_detached(per_input, create_graph), inputs_tuple))
+    blocks = [_result(_detached(jacobian_blocks(output, inputs, create_graph, strict, "jacobian"), create_graph),
+                      inputs_tuple) for output in outputs]
     return _result(blocks, outputs_tuple)
+
+
+def jacobian_blocks(output, inputs, create_graph, strict, name):
+    """d output / d x for each x of ``inputs``, shaped output.shape + x.shape: one vjp per output
+    element, row k of J from the one-hot vector at k (an output of no elements: empty blocks)."""
+    from ..tensor import Tensor, stack
+
+    xp = backend.get_array_module(output.data)
+    rows = [[] for _ in inputs]
+    for k in range(output.numel()):
+        one_hot = xp.zeros(output.numel(), dtype=output.dtype)
+        one_hot[k] = 1
+        one_hot = Tensor._from_op(one_hot.reshape(output.shape), False)
+        for i, part in enumerate(_grads((output,), inputs, (one_hot,), create_graph, strict, name)):
+            rows[i].append(part)
+    return [stack(rows[i]).reshape(tuple(output.shape) + tuple(x.shape)) if rows[i] else
+            Tensor._from_op(xp.zeros(tuple(output.shape) + tuple(x.shape), dtype=x.dtype), False)
+            for i, x in enumerate(inputs)]
 
 
 def _scalar_gradient(output, inputs, strict, name):

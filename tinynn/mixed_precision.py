@@ -88,14 +88,7 @@ def _cast(policy, devices, args, kwargs):
     if first is None or first.device not in _regions or first.device not in devices:
         return args, kwargs
     target = _regions[first.device] if policy == "lower" else np.dtype(np.float32)
-
-    def cast(value):
-        if _eligible(value) and value.dtype != target:
-            return value.to(dtype=target)
-        if isinstance(value, (list, tuple)) and any(_eligible(item) for item in value):
-            return type(value)(cast(item) for item in value)
-        return value
-    return tuple(cast(value) for value in args), {key: cast(value) for key, value in kwargs.items()}
+    return _cast_to(args, first.device, target), _cast_to(kwargs, first.device, target)
 
 
 def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
@@ -137,12 +130,14 @@ def custom_bwd(bwd=None, *, device_type):
 
 
 def _cast_to(value, device, dtype):
-    """``value`` with its float16/float32 tensors on ``device`` cast to ``dtype``, through lists, tuples and dicts."""
+    """``value`` with its float16/float32 tensors on ``device`` cast to ``dtype``, through lists, tuples
+    and dicts (a list or tuple with nothing to cast is given back as it is)."""
     if _eligible(value):
         return value.to(dtype=dtype) if value.device == device and value.dtype != dtype else value
     if isinstance(value, dict):
         return {key: _cast_to(item, device, dtype) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_cast_to(item, device, dtype) for item in value)
+        items = [_cast_to(item, device, dtype) for item in value]
+        return type(value)(items) if any(new is not old for new, old in zip(items, value)) else value
     return value
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ... import backend, mixed_precision
 from ...tensor import Tensor, concatenate, zeros
+from ..attention import check_kernel_allowed
 from .activation import softmax
 from .dropout import dropout
 from .linear import linear
@@ -54,8 +55,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     ``enable_gqa``: grouped-query attention, Q (..., Hq, L, d) with K and V of fewer heads H
     (Hq a multiple of H): each key/value head serves Hq/H query heads in a row, as if K and V were
     repeated that often along the head axis (their gradients then sum over the group)."""
-    from ..attention import check_kernel_allowed
-
     for what, tensor in (("query", query), ("key", key), ("value", value)):
         check_float(tensor, "scaled_dot_product_attention", what)
     check_kernel_allowed(query.device)

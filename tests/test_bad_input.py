@@ -60,7 +60,7 @@ def test_wrong_rank_names_the_layer_and_the_expected_layout(name, rank):
     with pytest.raises(ValueError) as info:
         make()(bad)
     message = str(info.value)
-    assert name in message and ("4-D" in message or "N, C, H, W" in message) and str(bad.shape) in message
+    assert name in message and ("4-D" in message or "N, C, H, W" in message) and str(tuple(bad.shape)) in message
 
 
 @pytest.mark.parametrize("name", ["Conv2d(3, 4", "BatchNorm2d(3)", "BatchNorm1d(3)", "Linear(3, 4)"])

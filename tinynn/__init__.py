@@ -14,6 +14,7 @@ from .backend import DeviceError, device, get_default_device, gpu_available, set
 from .mixed_precision import autocast, get_autocast_dtype, is_autocast_enabled
 from .blas import set_blas_threads
 from .parallel import get_num_threads, set_num_threads
+from .size import Size
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
                      ones, ones_like, pad, rand, randint, randn, set_printoptions, stack, tensor, where, zeros, zeros_like)
@@ -52,7 +53,7 @@ shared_memory.register(Tensor)  # shared tensors travel to other processes as sh
 
 
 __all__ = [
-    "Tensor", "Generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
+    "Tensor", "Size", "Generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
     "randint", "arange", "from_numpy", "matmul", "bmm", "maximum", "minimum", "where", "gather", "pad", "concatenate",
     "cat", "concat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
     "initial_seed", "seed", "device", "cuda", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "set_num_threads",

@@ -276,7 +276,7 @@ def _mapped_sizes(value, dim):
         if not isinstance(dim, int):
             raise ValueError(f"vmap: a tensor's in_dim must be an int or None, got {dim!r}")
         if not -value.ndim <= dim < value.ndim:
-            raise ValueError(f"vmap: in_dim {dim} is out of range for a tensor of shape {value.shape}")
+            raise ValueError(f"vmap: in_dim {dim} is out of range for a tensor of shape {tuple(value.shape)}")
         return [value.shape[dim]]
     if isinstance(value, (tuple, list)):
         parts = dim if isinstance(dim, (tuple, list)) else [dim] * len(value)

@@ -402,7 +402,7 @@ def ormqr(input, tau, other, left=True, transpose=False):
     _matrices(input, "ormqr")
     m, k = input.shape[-2], tau.shape[-1]
     if other.ndim < 2 or other.shape[-2 if left else -1] != m:
-        raise ValueError(f"ormqr: other of shape {other.shape} does not fit Q ({m} x {m}) on the "
+        raise ValueError(f"ormqr: other of shape {tuple(other.shape)} does not fit Q ({m} x {m}) on the "
                          f"{'left' if left else 'right'}")
     xp = backend.get_array_module(input.data)
     below = Tensor._from_op(xp.tril(xp.ones((m, k), dtype=bool), -1), False)
@@ -503,7 +503,7 @@ def chain_matmul(*matrices):
         raise ValueError("chain_matmul: expected one or more matrices, got none")
     if len(matrices) == 1:
         if matrices[0].ndim != 2:
-            raise ValueError(f"chain_matmul: expected matrices, got a tensor of shape {matrices[0].shape}")
+            raise ValueError(f"chain_matmul: expected matrices, got a tensor of shape {tuple(matrices[0].shape)}")
         return matrices[0].clone()
     return multi_dot(list(matrices))
 

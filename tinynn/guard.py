@@ -22,4 +22,4 @@ def check_finite(loss, named_parameters, epoch=None, step=None):
             continue
         xp = backend.get_array_module(param.grad.data)
         if not bool(xp.isfinite(param.grad.data).all()):
-            raise NonFiniteError(f"non-finite gradient in parameter '{name}' {param.shape} at {where} (loss {value:.6g})")
+            raise NonFiniteError(f"non-finite gradient in parameter '{name}' {tuple(param.shape)} at {where} (loss {value:.6g})")

@@ -36,7 +36,7 @@ def _matrices(A, name):
     if not isinstance(A, Tensor):
         raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(A).__name__}")
     if A.ndim < 2:
-        raise ValueError(f"{name}: expected matrices (..., m, n), got shape {A.shape}")
+        raise ValueError(f"{name}: expected matrices (..., m, n), got shape {tuple(A.shape)}")
     if A.dtype.kind not in "fc":
         raise TypeError(f"{name}: expected floating-point or complex matrices, got dtype {A.dtype}")
 
@@ -44,7 +44,7 @@ def _matrices(A, name):
 def _square(A, name):
     _matrices(A, name)
     if A.shape[-1] != A.shape[-2]:
-        raise ValueError(f"{name}: expected square matrices (..., n, n), got shape {A.shape}")
+        raise ValueError(f"{name}: expected square matrices (..., n, n), got shape {tuple(A.shape)}")
 
 
 def inv(A):
@@ -100,11 +100,11 @@ def solve(A, B, *, left=True):
         return Solve()(A, B.unsqueeze(-1)).squeeze(-1)
     if not left:
         if B.ndim < 2 or B.shape[-1] != A.shape[-1]:
-            raise ValueError(f"solve: A of shape {A.shape} and B of shape {B.shape} do not fit for left=False "
+            raise ValueError(f"solve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit for left=False "
                              f"(B needs {A.shape[-1]} columns)")
         return Solve()(A.mT, B.mT).mT
     if (B.shape[0] if B.ndim == 1 else B.shape[-2]) != A.shape[-1]:
-        raise ValueError(f"solve: A of shape {A.shape} and B of shape {B.shape} do not fit (B needs {A.shape[-1]} rows)")
+        raise ValueError(f"solve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit (B needs {A.shape[-1]} rows)")
     return Solve()(A, B)
 
 
@@ -255,10 +255,10 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     if LD.requires_grad:
         raise RuntimeError("ldl_solve: no gradient with respect to LD (the factorization has none); detach it")
     if B.ndim < 2 or B.shape[-2] != LD.shape[-1]:
-        raise ValueError(f"ldl_solve: B of shape {B.shape} does not fit LD of shape {LD.shape} (expected (..., "
+        raise ValueError(f"ldl_solve: B of shape {tuple(B.shape)} does not fit LD of shape {tuple(LD.shape)} (expected (..., "
                          f"{LD.shape[-1]}, k))")
     if pivots.shape != LD.shape[:-1] or pivots.dtype.kind not in "iu":
-        raise ValueError(f"ldl_solve: expected int pivots of shape {LD.shape[:-1]}, got {pivots.shape} {pivots.dtype}")
+        raise ValueError(f"ldl_solve: expected int pivots of shape {tuple(LD.shape[:-1])}, got {tuple(pivots.shape)} {pivots.dtype}")
     if B.dtype.kind not in "fc":
         raise TypeError(f"ldl_solve: expected a floating-point or complex B, got dtype {B.dtype}")
     dtype = np.result_type(LD.dtype, B.dtype)
@@ -302,10 +302,10 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     _square(LU, "lu_solve")
     n = LU.shape[-1]
     if B.ndim < 2 or B.shape[-2 if left else -1] != n:
-        raise ValueError(f"lu_solve: LU of shape {LU.shape} and B of shape {B.shape} do not fit (B needs {n} "
+        raise ValueError(f"lu_solve: LU of shape {tuple(LU.shape)} and B of shape {tuple(B.shape)} do not fit (B needs {n} "
                          f"{'rows' if left else 'columns'})")
     if pivots.shape != LU.shape[:-1] or pivots.dtype.kind not in "iu":
-        raise ValueError(f"lu_solve: pivots must be integers of shape {LU.shape[:-1]}, got {pivots.dtype} {pivots.shape}")
+        raise ValueError(f"lu_solve: pivots must be integers of shape {tuple(LU.shape[:-1])}, got {pivots.dtype} {tuple(pivots.shape)}")
     permutation, lower, upper = _unpacked(LU, pivots)
     rhs = B if left else B.mH  # X A = B is A^H X^H = B^H; X A^H = B is A X^H = B^H
     if left != adjoint:  # A X = B: X = U^-1 L^-1 P^T B
@@ -337,7 +337,7 @@ def tensorinv(A, ind=2):
         raise ValueError(f"tensorinv: ind must be a positive integer, got {ind}")
     rows, columns = A.shape[:ind], A.shape[ind:]
     if math.prod(rows) != math.prod(columns):
-        raise ValueError(f"tensorinv: A of shape {A.shape} with ind={ind} is not 'square': the product of "
+        raise ValueError(f"tensorinv: A of shape {tuple(A.shape)} with ind={ind} is not 'square': the product of "
                          f"{rows} and of {columns} differ")
     return inv(A.reshape(math.prod(rows), math.prod(columns))).reshape(columns + rows)
 
@@ -350,7 +350,7 @@ def tensorsolve(A, B, dims=None):
         A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
     solution_shape = A.shape[B.ndim:]
     if A.shape[:B.ndim] != B.shape or math.prod(solution_shape) != B.numel():
-        raise ValueError(f"tensorsolve: A of shape {A.shape} and B of shape {B.shape} do not fit (A needs B's shape "
+        raise ValueError(f"tensorsolve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit (A needs B's shape "
                          "first, then a shape with as many elements)")
     return solve(A.reshape(B.numel(), B.numel()), B.reshape(-1)).reshape(solution_shape)
 
@@ -548,7 +548,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver not in (None, "gelsy", "gels", "gelsd", "gelss"):
         raise ValueError(f"lstsq: driver must be 'gelsy', 'gels', 'gelsd' or 'gelss', got {driver!r}")
     if B.ndim < 1 or B.shape[-2 if B.ndim > 1 else 0] != A.shape[-2]:
-        raise ValueError(f"lstsq: A of shape {A.shape} and B of shape {B.shape} do not fit (B needs {A.shape[-2]} rows)")
+        raise ValueError(f"lstsq: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit (B needs {A.shape[-2]} rows)")
     driver = driver or "gelsy"
     vector = B.ndim == 1
     rhs = B.unsqueeze(-1) if vector else B
@@ -608,7 +608,7 @@ def multi_dot(tensors):
     for position, matrix in enumerate(matrices):
         if matrix.ndim != 2:
             raise ValueError(f"multi_dot: tensor {position} must be a matrix (the ends may be vectors), "
-                             f"got shape {tensors[position].shape}")
+                             f"got shape {tuple(tensors[position].shape)}")
     sizes = [matrices[0].shape[0]] + [matrix.shape[1] for matrix in matrices]
 
     @functools.lru_cache(maxsize=None)
@@ -630,7 +630,7 @@ def multi_dot(tensors):
 def cross(x, y, dim=-1):
     """The cross product of 3-vectors along ``dim`` (broadcast)."""
     if x.shape[dim] != 3 or y.shape[dim] != 3:
-        raise ValueError(f"cross: expected size 3 along dim {dim}, got shapes {x.shape} and {y.shape}")
+        raise ValueError(f"cross: expected size 3 along dim {dim}, got shapes {tuple(x.shape)} and {tuple(y.shape)}")
     x0, x1, x2 = x.unbind(dim)
     y0, y1, y2 = y.unbind(dim)
     from .tensor import stack

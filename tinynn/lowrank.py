@@ -40,7 +40,7 @@ def svd_lowrank(A, q=6, niter=2, M=None):
     without forming A - M (a mean, for PCA)."""
     _check(A, q, niter, "svd_lowrank")
     if q > min(A.shape[-2:]):
-        raise ValueError(f"svd_lowrank: q={q} is more than min(m, n) = {min(A.shape[-2:])} for A of shape {A.shape}")
+        raise ValueError(f"svd_lowrank: q={q} is more than min(m, n) = {min(A.shape[-2:])} for A of shape {tuple(A.shape)}")
     if M is not None:
         M = M.broadcast_to(A.shape)
     m, n = A.shape[-2:]
@@ -70,7 +70,7 @@ def pca_lowrank(A, q=None, center=True, niter=2):
 
 def _check(A, q, niter, name):
     if A.ndim < 2:
-        raise ValueError(f"{name}: expected A of shape (..., m, n), got shape {A.shape}")
+        raise ValueError(f"{name}: expected A of shape (..., m, n), got shape {tuple(A.shape)}")
     if A.dtype.kind not in "fc":
         raise TypeError(f"{name}: expected a floating-point or complex A, got {A.dtype}")
     if not isinstance(q, int) or q < 0:

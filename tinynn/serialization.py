@@ -22,6 +22,7 @@ import zipfile
 import numpy as np
 
 from . import backend
+from .size import Size
 from .tensor import Tensor
 
 FORMAT = "tinynn-checkpoint"
@@ -48,6 +49,8 @@ def _encode(value, arrays):
                 raise TypeError(f"save: dict keys must be str or int, got {type(key).__name__}")
             items.append([key, _encode(item, arrays)])
         return {"__dict__": items}
+    if isinstance(value, Size):
+        return {"__size__": list(value)}
     if isinstance(value, (list, tuple)):
         return {"__tuple__" if isinstance(value, tuple) else "__list__": [_encode(v, arrays) for v in value]}
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -66,6 +69,8 @@ def _decode(node, arrays):
             return arrays[node["__ndarray__"]]
         if "__dict__" in node:
             return {key: _decode(item, arrays) for key, item in node["__dict__"]}
+        if "__size__" in node:
+            return Size(node["__size__"])
         if "__tuple__" in node:
             return tuple(_decode(v, arrays) for v in node["__tuple__"])
         if "__list__" in node:

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import backend
 from .ops import sparse as sparse_ops
+from .size import of as size_of
 from .tensor import Tensor, tensor
 
 __all__ = ["SparseTensor", "mm", "sum"]
@@ -33,10 +34,10 @@ class SparseTensor:
     # ----- what it is ------------------------------------------------------------------------------
     @property
     def shape(self):
-        return self._size
+        return size_of(self._size)
 
     def size(self, dim=None):
-        return self._size if dim is None else self._size[dim]
+        return self.shape if dim is None else self._size[dim]
 
     def dim(self):
         return len(self._size)
@@ -156,7 +157,7 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requi
                          f"{tuple(raw.shape)} {raw.dtype}")
     if values.ndim != 1 or values.shape[0] != raw.shape[1]:
         raise ValueError(f"sparse_coo_tensor: expected values of shape ({raw.shape[1]},), one per coordinate, got "
-                         f"{values.shape} (tinynn's sparse values are scalars)")
+                         f"{tuple(values.shape)} (tinynn's sparse values are scalars)")
     raw = raw.astype(np.int64)
     if raw.size and int(raw.min()) < 0:
         raise ValueError("sparse_coo_tensor: indices must be non-negative")
@@ -183,7 +184,7 @@ def mm(sparse, dense):
     if not isinstance(dense, Tensor):
         raise TypeError(f"sparse.mm: expected a dense tinynn.Tensor second, got {type(dense).__name__}")
     if sparse.ndim != 2 or dense.ndim not in (1, 2) or dense.shape[0] != sparse.shape[1]:
-        raise ValueError(f"sparse.mm: shapes {sparse.shape} (sparse) and {dense.shape} do not fit: expected "
+        raise ValueError(f"sparse.mm: shapes {tuple(sparse.shape)} (sparse) and {tuple(dense.shape)} do not fit: expected "
                          f"(m, n) @ (n, f)")
     if dense.device != sparse.device:
         raise RuntimeError(f"sparse.mm: the sparse matrix is on {sparse.device}, the dense one on {dense.device}")

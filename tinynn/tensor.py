@@ -13,6 +13,7 @@ import numpy as np
 
 from . import backend, mixed_precision, printing
 from .autograd import engine, in_place
+from .size import of as size_of
 from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
 
 def _is_float(dtype):
@@ -115,7 +116,7 @@ class Tensor:
 
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return size_of(self.data.shape)
 
     @property
     def dtype(self):
@@ -287,7 +288,7 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item: only a tensor with one element can be converted to a Python scalar, got shape {self.shape}")
+            raise ValueError(f"item: only a tensor with one element can be converted to a Python scalar, got shape {tuple(self.shape)}")
         return backend.read_scalar(self.data)
 
     def __float__(self):
@@ -303,12 +304,12 @@ class Tensor:
         """A one-element integer tensor as an index (``items[t]``, ``range(t)``), as PyTorch's."""
         if self.data.size != 1 or self.dtype.kind not in "iu":
             raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
-                            f"{self.dtype} and shape {self.shape}")
+                            f"{self.dtype} and shape {tuple(self.shape)}")
         return int(self.item())
 
     def __bool__(self):
         if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
+            raise RuntimeError(f"the truth value of a tensor with shape {tuple(self.shape)} is ambiguous")
         return bool(self.item())
 
     def to(self, device=None, dtype=None, non_blocking=False, copy=False):
@@ -784,7 +785,7 @@ class Tensor:
 
             if (dim is None and self.ndim != 2) or (dim is not None and len(dim) != 2):
                 raise ValueError(f"norm: the nuclear norm is of matrices: give a 2-D tensor or two dims, got shape "
-                                 f"{self.shape} and dim {dim}")
+                                 f"{tuple(self.shape)} and dim {dim}")
             return matrix_norm(self, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim)
         if isinstance(p, (int, float)) and not isinstance(p, bool) and p <= 0:
             from .linalg import vector_norm
@@ -883,8 +884,8 @@ class Tensor:
         if result.numel() and in_place.memory_block(result.data) is not in_place.memory_block(self.data):
             # a copy would break what a view promises (writes reaching this tensor): PyTorch refuses it too
             strides = tuple(stride // self.dtype.itemsize for stride in self.data.strides)
-            raise RuntimeError(f"view: a tensor of shape {self.shape} with strides {strides} (in elements) cannot be "
-                               f"seen as shape {result.shape} without copying; use .reshape(...) (which copies where "
+            raise RuntimeError(f"view: a tensor of shape {tuple(self.shape)} with strides {strides} (in elements) cannot be "
+                               f"seen as shape {tuple(result.shape)} without copying; use .reshape(...) (which copies where "
                                f"it must) or .contiguous().view(...)")
         return result
 
@@ -907,10 +908,10 @@ class Tensor:
             return self.reshape(1)
         for what, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
             if not -self.ndim <= dim < self.ndim:
-                raise ValueError(f"flatten: {what} {dim} is out of range for a tensor of shape {self.shape}")
+                raise ValueError(f"flatten: {what} {dim} is out of range for a tensor of shape {tuple(self.shape)}")
         start, end = start_dim % self.ndim, end_dim % self.ndim
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}")
         merged = int(np.prod(self.shape[start:end + 1]))
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
@@ -940,17 +941,17 @@ class Tensor:
     def mT(self):
         """The last two axes swapped (a batch of matrices transposed)."""
         if self.ndim < 2:
-            raise ValueError(f"mT: expected at least 2 dimensions, got shape {self.shape}")
+            raise ValueError(f"mT: expected at least 2 dimensions, got shape {tuple(self.shape)}")
         return self.transpose(-2, -1)
 
     def t(self):
         if self.ndim > 2:
-            raise ValueError(f"t: expected a tensor with at most 2 dimensions, got shape {self.shape}; use .mT or .transpose")
+            raise ValueError(f"t: expected a tensor with at most 2 dimensions, got shape {tuple(self.shape)}; use .mT or .transpose")
         return self.transpose()
 
     def unsqueeze(self, dim):
         if not -self.ndim - 1 <= dim <= self.ndim:
-            raise ValueError(f"unsqueeze: dim {dim} is out of range for a tensor of shape {self.shape}")
+            raise ValueError(f"unsqueeze: dim {dim} is out of range for a tensor of shape {tuple(self.shape)}")
         dim %= self.ndim + 1
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
@@ -1647,7 +1648,7 @@ class Tensor:
         if dim is None:
             if self.numel() == 0:  # as PyTorch's: NaN for a float tensor, no answer for integers
                 if not _is_float(self.dtype):
-                    raise ValueError(f"median: an empty {self.dtype} tensor has no median (shape {self.shape})")
+                    raise ValueError(f"median: an empty {self.dtype} tensor has no median (shape {tuple(self.shape)})")
                 return self._constant(backend.get_array_module(self.data).asarray(np.nan, dtype=self.dtype))
             middle = self.reshape(-1).sort().values[(self.numel() - 1) // 2].detach()
             if not _is_float(self.dtype):
@@ -1769,7 +1770,7 @@ class Tensor:
 
     def _triangle(self, diagonal, lower):
         if self.ndim < 2:
-            raise ValueError(f"{'tril' if lower else 'triu'}: expected at least 2 dimensions, got shape {self.shape}")
+            raise ValueError(f"{'tril' if lower else 'triu'}: expected at least 2 dimensions, got shape {tuple(self.shape)}")
         xp = backend.get_array_module(self.data)
         rows, columns = self.shape[-2:]
         below = xp.tri(rows, columns, diagonal if lower else diagonal - 1, dtype=bool)
@@ -1785,7 +1786,7 @@ class Tensor:
         """The entries (i, i + offset) of the (dim1, dim2) planes, as a last axis: a view, as PyTorch's
         (``x.diagonal().add_(1)`` adds to x's diagonal; ops/views.py)."""
         if self.ndim < 2:
-            raise ValueError(f"diagonal: expected a tensor of at least 2 dimensions, got shape {self.shape}")
+            raise ValueError(f"diagonal: expected a tensor of at least 2 dimensions, got shape {tuple(self.shape)}")
         dim1, dim2 = dim1 % self.ndim, dim2 % self.ndim
         if dim1 == dim2:
             raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
@@ -1796,7 +1797,7 @@ class Tensor:
         if self.ndim == 2:
             return self.diagonal(diagonal)
         if self.ndim != 1:
-            raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")
+            raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(self.shape)}")
         xp = backend.get_array_module(self.data)
         matrix = self[:, None] * self._constant(xp.eye(self.shape[0], dtype=self.dtype))
         k = abs(diagonal)
@@ -1804,30 +1805,30 @@ class Tensor:
 
     def trace(self):
         if self.ndim != 2:
-            raise ValueError(f"trace: expected a matrix, got shape {self.shape}")
+            raise ValueError(f"trace: expected a matrix, got shape {tuple(self.shape)}")
         return self.diagonal().sum()
 
     def outer(self, other):
         if self.ndim != 1 or other.ndim != 1:
-            raise ValueError(f"outer: expected two vectors, got shapes {self.shape} and {other.shape}")
+            raise ValueError(f"outer: expected two vectors, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
         return self[:, None] * other[None, :]
 
     ger = outer
 
     def dot(self, other):
         if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
-            raise ValueError(f"dot: expected two vectors of one length, got shapes {self.shape} and {other.shape}")
+            raise ValueError(f"dot: expected two vectors of one length, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
         product = (self * other).sum()
         return product if product.dtype == self.dtype or self.dtype != other.dtype else product.to(dtype=self.dtype)
 
     def mm(self, other):
         if self.ndim != 2 or other.ndim != 2:
-            raise ValueError(f"mm: expected two matrices, got shapes {self.shape} and {other.shape}")
+            raise ValueError(f"mm: expected two matrices, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
         return self @ other
 
     def mv(self, vector):
         if self.ndim != 2 or vector.ndim != 1:
-            raise ValueError(f"mv: expected a matrix and a vector, got shapes {self.shape} and {vector.shape}")
+            raise ValueError(f"mv: expected a matrix and a vector, got shapes {tuple(self.shape)} and {tuple(vector.shape)}")
         return self @ vector
 
     # ----- indexing by tensors ------------------------------------------------------------------
@@ -1862,7 +1863,7 @@ class Tensor:
         if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
             raise TypeError(f"scatter_add: expected a tensor of integer indices, got {type(index).__name__}")
         if index.shape != src.shape:
-            raise ValueError(f"scatter_add: index of shape {index.shape} and src of shape {src.shape} must match")
+            raise ValueError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
         return self + shape_ops.ScatterAdd(dim % self.ndim, index.data, self.shape)(src)
 
     def index_add(self, dim, index, source, alpha=1):
@@ -1995,7 +1996,7 @@ class SortResult(tuple):
 def bmm(a, b):
     """Batched matrix product: (B, N, M) @ (B, M, P) -> (B, N, P)."""
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise ValueError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {a.shape} and {b.shape}")
+        raise ValueError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
     return a @ b
 
 
@@ -2007,7 +2008,7 @@ def matmul(a, b):
         return a.mm(b)
     a, b = _as_tensor(a), _as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
     b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
     out = arithmetic.MatMul()(a2, b2)
@@ -2080,7 +2081,7 @@ def gather(input, dim, index):
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
         raise TypeError(f"gather: expected a tensor of integer indices, got {getattr(index, 'dtype', type(index).__name__)}")
     if index.ndim != input.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, input.shape)) if a != dim % input.ndim):
-        raise ValueError(f"gather: index of shape {index.shape} does not fit input of shape {input.shape} along dim {dim}")
+        raise ValueError(f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(input.shape)} along dim {dim}")
     if index.device != input.device:
         raise RuntimeError(f"gather: the input is on {input.device} but the index is on {index.device}")
     dim %= input.ndim

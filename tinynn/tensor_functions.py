@@ -19,6 +19,7 @@ from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
+from .size import Size
 from .tensor import SortResult, Tensor, concatenate, stack, where
 
 MinMax = collections.namedtuple("MinMax", ["min", "max"])
@@ -154,7 +155,7 @@ def _axis_gradient(f, dim, spacing, edge_order):
     if isinstance(spacing, Tensor):  # coordinates: steps h_i = x_(i+1) - x_i
         steps = spacing.data.astype(np.float64)
         if steps.shape != (n,):
-            raise ValueError(f"gradient: coordinates for dimension {dim} must have shape ({n},), got {steps.shape}")
+            raise ValueError(f"gradient: coordinates for dimension {dim} must have shape ({n},), got {tuple(steps.shape)}")
         steps = steps[1:] - steps[:-1]
     else:
         steps = xp.full(n - 1, float(spacing))
@@ -444,7 +445,7 @@ def cov(x, *, correction=1, fweights=None, aweights=None):
     C = (x - mean) diag(w) (x - mean)^H / (sum(w) - correction * sum(w * aweights) / sum(w))
     (the last term is ``correction`` itself without aweights; H the conjugate transpose)."""
     if x.ndim > 2:
-        raise ValueError(f"cov: expected a 1-D or 2-D tensor (variables x observations), got shape {x.shape}")
+        raise ValueError(f"cov: expected a 1-D or 2-D tensor (variables x observations), got shape {tuple(x.shape)}")
     rows = x.reshape(1, -1) if x.ndim < 2 else x
     weights = _constant(_xp(x).ones(rows.shape[1], dtype=x.data.real.dtype))  # real, also for complex x
     if fweights is not None:
@@ -519,7 +520,7 @@ def block_diag(*tensors):
     for position, block in enumerate(blocks):
         if block.ndim != 2:
             raise ValueError(f"block_diag: expected tensors of at most 2 dimensions, got shape "
-                             f"{tensors[position].shape} at position {position}")
+                             f"{tuple(tensors[position].shape)} at position {position}")
     width = sum(block.shape[1] for block in blocks)
     rows, start = [], 0
     for block in blocks:
@@ -604,7 +605,7 @@ def _checked_index(name, index, src=None):
     if src is None or tuple(index.shape) == tuple(src.shape):
         return src
     if index.ndim != src.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
-        raise ValueError(f"{name}: index of shape {index.shape} must be no larger than src of shape {tuple(src.shape)} "
+        raise ValueError(f"{name}: index of shape {tuple(index.shape)} must be no larger than src of shape {tuple(src.shape)} "
                          "in every dimension")
     return src[tuple(slice(0, n) for n in index.shape)]
 
@@ -687,7 +688,7 @@ def index_reduce(x, dim, index, source, reduce, *, include_self=True):
     if index.ndim != 1 or source.ndim != x.ndim or len(index) != source.shape[dim] or \
             source.shape[:dim] + source.shape[dim + 1:] != x.shape[:dim] + x.shape[dim + 1:]:
         raise ValueError(f"index_reduce: expected a 1-D index of source.shape[{dim}] entries and source of x's shape "
-                         f"{x.shape} but along dim {dim}, got index of shape {index.shape} and source {source.shape}")
+                         f"{tuple(x.shape)} but along dim {dim}, got index of shape {tuple(index.shape)} and source {tuple(source.shape)}")
     positions = xp.broadcast_to(index.reshape((-1,) + (1,) * (x.ndim - dim - 1)), source.shape).astype(np.int64)
     return scatter_reduce(x, dim, _constant(positions), source, reduce, include_self=include_self)
 
@@ -738,7 +739,7 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
         found = xp.searchsorted(sequence, query, side=side)
     else:
         if sequence.shape[:-1] != query.shape[:-1]:
-            raise ValueError(f"searchsorted: sorted_sequence {sequence.shape} and values {query.shape} must match "
+            raise ValueError(f"searchsorted: sorted_sequence {tuple(sequence.shape)} and values {tuple(query.shape)} must match "
                              "in all but the last dimension")
         # row by row at once: the count of the row's elements before the value
         before = sequence[..., None, :] <= query[..., :, None] if side == "right" else \
@@ -784,7 +785,7 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
     xp = _xp(input)
     if input.ndim < 1 or input.dtype.kind != "f":
         raise TypeError(f"histogramdd: expected a floating-point input of shape (..., D), got {input.dtype} "
-                        f"of shape {input.shape}")
+                        f"of shape {tuple(input.shape)}")
     dimensions = input.shape[-1]
     if isinstance(bins, (list, tuple)):
         if len(bins) != dimensions:
@@ -938,7 +939,7 @@ def _split_evenly(x, indices_or_sections, dim, name):
 
 
 def broadcast_shapes(*shapes):
-    return tuple(np.broadcast_shapes(*(tuple(s) if not isinstance(s, int) else (s,) for s in shapes)))
+    return Size(np.broadcast_shapes(*(tuple(s) if not isinstance(s, int) else (s,) for s in shapes)))
 
 
 def broadcast_to(x, *size):
@@ -1149,7 +1150,7 @@ def fill_diagonal(x, fill_value, wrap=False):
     """x with its main diagonal (x[i, i, ...]; all sizes equal beyond 2-D) set to ``fill_value``; a tall
     matrix with ``wrap`` restarts the diagonal every N+1 rows, as NumPy's fill_diagonal."""
     if x.ndim < 2 or (x.ndim > 2 and len(set(x.shape)) != 1):
-        raise ValueError(f"fill_diagonal_: expected a matrix, or all dimensions of one length, got shape {x.shape}")
+        raise ValueError(f"fill_diagonal_: expected a matrix, or all dimensions of one length, got shape {tuple(x.shape)}")
     xp = _xp(x)
     rows, columns = x.shape[0], x.shape[1]
     if x.ndim > 2:
@@ -1188,7 +1189,7 @@ def inner(a, b):
 def vdot(a, b):
     """sum(conj(a) * b) of two 1-D tensors (the plain dot product for real ones)."""
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"vdot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ValueError(f"vdot: expected two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return a.conj().dot(b)
 
 
@@ -1204,13 +1205,13 @@ def cross(a, b, dim=None):
     if dim is None:
         dim = next((axis for axis, size in enumerate(np.broadcast_shapes(a.shape, b.shape)) if size == 3), None)
         if dim is None:
-            raise ValueError(f"cross: no axis of size 3 in shapes {a.shape} and {b.shape}")
+            raise ValueError(f"cross: no axis of size 3 in shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return linalg_cross(a, b, dim=dim)
 
 
 def fliplr(x):
     if x.ndim < 2:
-        raise ValueError(f"fliplr: expected at least 2 dimensions, got shape {x.shape}")
+        raise ValueError(f"fliplr: expected at least 2 dimensions, got shape {tuple(x.shape)}")
     return x.flip(1)
 
 

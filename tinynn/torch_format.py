@@ -27,6 +27,7 @@ import numpy as np
 
 from . import backend
 from .serialization import CheckpointError
+from .size import Size
 from .tensor import Tensor
 
 # torch storage type -> (NumPy dtype of the bytes, dtype of the tensor tinynn makes from them)
@@ -76,7 +77,7 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, 
     last = storage_offset + sum((n - 1) * step for n, step in zip(size, stride)) if all(size) else storage_offset - 1
     if (len(size) != len(stride) or min(size + stride + (storage_offset,), default=0) < 0
             or last >= storage.size):  # as_strided would read outside the storage
-        raise CheckpointError(f"load: a tensor of size {size}, stride {stride} and offset {storage_offset} does not "
+        raise CheckpointError(f"load: a tensor of size {tuple(size)}, stride {stride} and offset {storage_offset} does not "
                               f"fit its storage of {storage.size} elements")
     itemsize = storage.itemsize
     view = np.lib.stride_tricks.as_strided(storage[storage_offset:], shape=tuple(size),
@@ -115,7 +116,7 @@ SAFE_GLOBALS = {
     ("torch", "Tensor"): _TorchClass("Tensor"),
     ("torch.nn.parameter", "Parameter"): _TorchClass("Parameter"),
     ("collections", "OrderedDict"): collections.OrderedDict,
-    ("torch", "Size"): tuple,
+    ("torch", "Size"): Size,
     ("torch", "device"): _device,
     ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "slice"): slice,
     ("numpy", "dtype"): np.dtype,
@@ -266,6 +267,11 @@ class _Writer:
                 for item in value:
                     self.value(item)
                 self.emit(b"e")
+        elif isinstance(value, Size):  # torch.Size((sizes,)), as torch.save writes a shape
+            self.global_("torch", "Size")
+            self.emit(b"(")
+            self.value(tuple(value))
+            self.emit(b"tR")
         elif isinstance(value, tuple):
             self.emit(b"(")
             for item in value:

@@ -142,14 +142,14 @@ def root_gradients(caller, outputs, given_grads, argument, create_graph):
                                    f"output {position} is {output.dtype}; take .real, .abs() or pass {argument}")
             if output.data.size != 1:
                 raise RuntimeError(f"{caller}: {argument} must be given for an output with more than one value (a "
-                                   f"single-value output's is 1), but output {position} has shape {output.shape}; "
+                                   f"single-value output's is 1), but output {position} has shape {tuple(output.shape)}; "
                                    "pass one of that shape (or call .sum() first)")
             root_grads.append(backend.get_array_module(output.data).ones(output.shape, dtype=output.dtype))
             continue
         array = given.data if isinstance(given, Tensor) else given
         if tuple(array.shape) != output.shape:
             raise ValueError(f"{caller}: {argument}[{position}] has shape {tuple(array.shape)}, "
-                             f"output {position} has shape {output.shape}")
+                             f"output {position} has shape {tuple(output.shape)}")
         if backend.device_of(array) != output.device:
             raise RuntimeError(f"{caller}: {argument}[{position}] is on {backend.device_of(array)}, "
                                f"output {position} is on {output.device}")
@@ -314,7 +314,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for position, tensor in enumerate(inputs):
         value = captured[id(tensor)]
         if value is None and not allow_unused:
-            raise RuntimeError(f"grad: input {position} (shape {tensor.shape}) was not used to compute the outputs; "
+            raise RuntimeError(f"grad: input {position} (shape {tuple(tensor.shape)}) was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
         if value is None and materialize_grads:
             value = zeros_like(tensor)

@@ -74,7 +74,7 @@ def _checked_vectors(v, like, name, what):
                          f"got {len(vectors)}")
     for position, (vector, target) in enumerate(zip(vectors, like)):
         if vector.shape != target.shape:
-            raise ValueError(f"{name}: {what}[{position}] has shape {vector.shape}, expected {target.shape}")
+            raise ValueError(f"{name}: {what}[{position}] has shape {tuple(vector.shape)}, expected {tuple(target.shape)}")
     return vectors
 
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from .. import backend
 from ..ops import promotion
+from ..size import Size
 from . import grad_mode
 
 _savers = {}   # id(memory block) -> weak references to the Functions that kept an array in it
@@ -76,7 +77,7 @@ def _overlap(a, b):
 
 
 # ----- what recorded ops keep ------------------------------------------------------------------
-_SCALARS = (int, float, bool, str, type(None), np.dtype, slice)
+_SCALARS = (int, float, bool, str, type(None), np.dtype, slice, Size)
 _containers = []  # (Tensor, Function, FunctionCtx), imported on first use (those modules import this one)
 
 
@@ -206,7 +207,7 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     from ..tensor import Tensor
 
     if not uniform and overlaps_itself(tensor.data):  # which of two values written to one address would stay?
-        raise RuntimeError(f"{name}: more than one element of this tensor (shape {tensor.shape}) refers to a single "
+        raise RuntimeError(f"{name}: more than one element of this tensor (shape {tuple(tensor.shape)}) refers to a single "
                            "memory location (an overlapping view: unfold with step < size, as_strided, expand); "
                            "write into a clone() instead")
     recording = grad_mode.is_grad_enabled() and (
@@ -214,7 +215,7 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     if not recording:
         if write_directly is not None:
             write_directly()
-            overwritten(tensor.data, f"{name} wrote into a tensor of shape {tensor.shape}")
+            overwritten(tensor.data, f"{name} wrote into a tensor of shape {tuple(tensor.shape)}")
             return tensor
         with grad_mode.no_grad():
             result = out_of_place(tensor)
@@ -344,7 +345,7 @@ def _check_writable(tensor, name):
     from ..tensor import Tensor
 
     if tensor._requires_grad and tensor.grad_fn is None:
-        raise RuntimeError(f"{name}: a leaf tensor that requires grad (shape {tensor.shape}) cannot be changed in place "
+        raise RuntimeError(f"{name}: a leaf tensor that requires grad (shape {tuple(tensor.shape)}) cannot be changed in place "
                            "while autograd records (its gradient would be lost); do it under tinynn.no_grad(), "
                            "or write into a clone()")
     block, stack, seen = memory_block(tensor.data), [tensor], {id(tensor)}
@@ -353,8 +354,8 @@ def _check_writable(tensor, name):
         for parent in (function.inputs if function is not None and "inputs" in function.__dict__ else ()):
             if isinstance(parent, Tensor) and id(parent) not in seen and memory_block(parent.data) is block:
                 if parent._requires_grad and parent.grad_fn is None:
-                    raise RuntimeError(f"{name}: this tensor (shape {tensor.shape}) is a view of a leaf tensor that "
-                                       f"requires grad (shape {parent.shape}), which cannot be changed in place while "
+                    raise RuntimeError(f"{name}: this tensor (shape {tuple(tensor.shape)}) is a view of a leaf tensor that "
+                                       f"requires grad (shape {tuple(parent.shape)}), which cannot be changed in place while "
                                        "autograd records; clone() the leaf first, or write under tinynn.no_grad()")
                 seen.add(id(parent))
                 stack.append(parent)
@@ -368,7 +369,7 @@ def _store(tensor, name, result, rebind):
     array = result.data
     if tuple(array.shape) != tensor.shape:
         raise RuntimeError(f"{name}: the result has shape {tuple(array.shape)}, which cannot be written into a "
-                           f"tensor of shape {tensor.shape} (in-place ops keep the tensor's shape)")
+                           f"tensor of shape {tuple(tensor.shape)} (in-place ops keep the tensor's shape)")
     if not promotion.can_cast(array.dtype, tensor.dtype):
         raise RuntimeError(f"{name}: the result is {array.dtype}, which cannot be written into a tensor of dtype "
                            f"{tensor.dtype}; convert the tensor first (x = x.to(dtype))")
@@ -378,7 +379,7 @@ def _store(tensor, name, result, rebind):
         tensor.data[...] = array
     except ValueError as error:  # NumPy refuses read-only memory (a broadcast view, a loaded buffer)
         raise RuntimeError(f"{name}: this tensor's memory cannot be written ({error}); write into a clone()") from None
-    overwritten(tensor.data, f"{name} wrote into a tensor of shape {tensor.shape}")
+    overwritten(tensor.data, f"{name} wrote into a tensor of shape {tuple(tensor.shape)}")
 
 
 def _recorded(out_of_place, previous):

@@ -32,7 +32,7 @@ class Normalize:
 
     def __call__(self, images):
         if images.ndim != 4 or images.shape[1] not in (1, self.mean.shape[1]):
-            raise ValueError(f"Normalize: expected a batch (N, {self.mean.shape[1]}, H, W), got shape {images.shape}")
+            raise ValueError(f"Normalize: expected a batch (N, {self.mean.shape[1]}, H, W), got shape {tuple(images.shape)}")
         mean, std = self.mean, self.std
         if backend.is_gpu_array(images):
             if self._on_gpu is None:

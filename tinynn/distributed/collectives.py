@@ -49,9 +49,9 @@ def _host(name, tensor):
 def _write(name, tensor, array):
     """Put ``array`` into ``tensor``'s memory, as PyTorch's collectives do."""
     if tuple(array.shape) != tensor.shape:
-        raise ValueError(f"{name}: the ranks' tensors differ in shape: {tuple(array.shape)} here against {tensor.shape}")
+        raise ValueError(f"{name}: the ranks' tensors differ in shape: {tuple(array.shape)} here against {tuple(tensor.shape)}")
     tensor.data[...] = backend.to_device(array.astype(tensor.dtype, copy=False), tensor.device)
-    in_place.overwritten(tensor.data, f"distributed.{name} wrote a tensor of shape {tensor.shape}")
+    in_place.overwritten(tensor.data, f"distributed.{name} wrote a tensor of shape {tuple(tensor.shape)}")
 
 
 def _gather_at_hub(value):

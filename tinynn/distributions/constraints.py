@@ -116,7 +116,7 @@ class _IndependentConstraint(Constraint):
 
     def _satisfied(self, xp, x):
         if x.ndim < self.event_dim:
-            raise ValueError(f"{self!r}: expected a value of at least {self.event_dim} dimensions, got shape {x.shape}")
+            raise ValueError(f"{self!r}: expected a value of at least {self.event_dim} dimensions, got shape {tuple(x.shape)}")
         satisfied = self.base_constraint.check(x)
         if self.reinterpreted_batch_ndims:
             satisfied = satisfied.all(tuple(range(-self.reinterpreted_batch_ndims, 0)))
@@ -142,7 +142,7 @@ class MixtureSameFamilyConstraint(Constraint):
 
     def _satisfied(self, xp, x):
         if x.ndim < self.event_dim:
-            raise ValueError(f"{self!r}: expected a value of at least {self.event_dim} dimensions, got shape {x.shape}")
+            raise ValueError(f"{self!r}: expected a value of at least {self.event_dim} dimensions, got shape {tuple(x.shape)}")
         return self.base_constraint.check(x[(Ellipsis, None) + (slice(None),) * self.event_dim]).all(-1)
 
     def __repr__(self):

@@ -16,6 +16,7 @@ import numpy as np
 from .. import backend, random
 from ..autograd import no_grad
 from ..ops.promotion import default_float
+from ..size import of as size_of
 from ..tensor import Tensor
 from . import constraints
 
@@ -36,11 +37,11 @@ class Distribution:
 
     @property
     def batch_shape(self):
-        return self._batch_shape
+        return size_of(self._batch_shape)
 
     @property
     def event_shape(self):
-        return self._event_shape
+        return size_of(self._event_shape)
 
     def _extended_shape(self, sample_shape=()):
         return tuple(sample_shape) + self._batch_shape + self._event_shape

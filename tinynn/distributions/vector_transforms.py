@@ -256,7 +256,7 @@ class CatTransform(Transform):
     def _pieces(self, value):
         if value.shape[self.dim] != sum(self.lengths):
             raise ValueError(f"CatTransform: expected {sum(self.lengths)} entries along dim {self.dim}, got shape "
-                             f"{value.shape}")
+                             f"{tuple(value.shape)}")
         starts = np.cumsum([0] + self.lengths[:-1])
         return [value.narrow(self.dim, int(start), length) for start, length in zip(starts, self.lengths)]
 
@@ -289,7 +289,7 @@ class StackTransform(Transform):
     def _slices(self, value):
         if value.shape[self.dim] != len(self.transforms):
             raise ValueError(f"StackTransform: expected {len(self.transforms)} entries along dim {self.dim}, got shape "
-                             f"{value.shape}")
+                             f"{tuple(value.shape)}")
         return [value.select(self.dim, i) for i in range(len(self.transforms))]
 
     def _call(self, x):

@@ -18,7 +18,7 @@ from ..tensor import Tensor
 def calculate_fan_in_and_fan_out(tensor):
     """(fan_in, fan_out) of a weight (out, in, *kernel): in and out times the kernel's size."""
     if tensor.ndim < 2:
-        raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, got shape {tensor.shape}")
+        raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, got shape {tuple(tensor.shape)}")
     receptive_field = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
@@ -72,7 +72,7 @@ def _also_on_arrays(initialise):
 def _fill(tensor, values):
     with no_grad():
         tensor.data[...] = backend.to_device(values.astype(tensor.dtype), tensor.device)
-    in_place.overwritten(tensor.data, f"nn.init filled a tensor of shape {tensor.shape}")
+    in_place.overwritten(tensor.data, f"nn.init filled a tensor of shape {tuple(tensor.shape)}")
     return tensor
 
 
@@ -100,7 +100,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 def constant_(tensor, val):
     with no_grad():
         tensor.data[...] = val
-    in_place.overwritten(tensor.data, f"nn.init filled a tensor of shape {tensor.shape}")
+    in_place.overwritten(tensor.data, f"nn.init filled a tensor of shape {tuple(tensor.shape)}")
     return tensor
 
 
@@ -166,7 +166,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     orthonormal rows or columns, whichever are fewer, times ``gain``. From the QR decomposition of
     a Gaussian matrix, with R's diagonal signs moved into Q so the result is uniformly distributed."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: expected a tensor with at least 2 dimensions, got shape {tensor.shape}")
+        raise ValueError(f"orthogonal_: expected a tensor with at least 2 dimensions, got shape {tuple(tensor.shape)}")
     rows = tensor.shape[0]
     columns = tensor.numel() // rows
     gaussian = random.numpy_generator(generator).normal(size=(rows, columns))
@@ -181,7 +181,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
 def eye_(tensor):
     """The identity matrix of a 2-D tensor (ones on the diagonal of a non-square one)."""
     if tensor.ndim != 2:
-        raise ValueError(f"eye_: expected a 2-D tensor, got shape {tensor.shape}")
+        raise ValueError(f"eye_: expected a 2-D tensor, got shape {tuple(tensor.shape)}")
     return _fill(tensor, np.eye(*tensor.shape))
 
 
@@ -190,7 +190,7 @@ def dirac_(tensor, groups=1):
     """A convolution kernel (3-, 4- or 5-D) that passes its input through: a 1 at the centre of
     kernel [d, d] for the first min(out / groups, in) channels of each group, zeros elsewhere."""
     if tensor.ndim not in (3, 4, 5):
-        raise ValueError(f"dirac_: expected a 3-, 4- or 5-D tensor (a convolution's weight), got shape {tensor.shape}")
+        raise ValueError(f"dirac_: expected a 3-, 4- or 5-D tensor (a convolution's weight), got shape {tuple(tensor.shape)}")
     out_per_group = tensor.shape[0] // groups
     if tensor.shape[0] % groups:
         raise ValueError(f"dirac_: {tensor.shape[0]} output channels do not split into {groups} groups")
@@ -206,7 +206,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     """A 2-D tensor of N(0, std^2) draws with ceil(sparsity * rows) entries of every column zero,
     at rows chosen at random per column (Martens, 2010)."""
     if tensor.ndim != 2:
-        raise ValueError(f"sparse_: expected a 2-D tensor, got shape {tensor.shape}")
+        raise ValueError(f"sparse_: expected a 2-D tensor, got shape {tuple(tensor.shape)}")
     rows, columns = tensor.shape
     generator = random.numpy_generator(generator)
     values = generator.standard_normal((rows, columns)) * std

@@ -262,7 +262,7 @@ class BroadcastTo(Function):
         try:
             expanded = self.xp(x).broadcast_to(x, self.shape)
         except ValueError:
-            raise ValueError(f"expand: a tensor of shape {tuple(x.shape)} cannot be expanded to {self.shape}") from None
+            raise ValueError(f"expand: a tensor of shape {tuple(x.shape)} cannot be expanded to {tuple(self.shape)}") from None
         # writeable, as PyTorch's (NumPy's broadcast views are read-only); a write into elements that
         # share memory is refused by in-place writes, a fill allowed
         return backend.as_strided(x, expanded.shape, expanded.strides, writeable=True)

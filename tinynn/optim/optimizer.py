@@ -136,7 +136,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         if isinstance(params, Tensor):  # iterating it would give its rows, not parameters
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or of dicts (param groups), "
-                            f"got a Tensor of shape {params.shape}; pass [tensor] or model.parameters()")
+                            f"got a Tensor of shape {tuple(params.shape)}; pass [tensor] or model.parameters()")
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -154,10 +154,10 @@ class Optimizer:
             if not isinstance(param, Tensor):
                 raise TypeError(f"{type(self).__name__}: parameters must be Tensors, got {type(param).__name__}")
             if not param.requires_grad:
-                raise ValueError(f"{type(self).__name__}: a parameter of shape {param.shape} does not require grad")
+                raise ValueError(f"{type(self).__name__}: a parameter of shape {tuple(param.shape)} does not require grad")
             if param.dtype.kind == "c" and not self.supports_complex:
                 raise TypeError(f"{type(self).__name__} does not support complex parameters (its rule is not "
-                                f"elementwise), got one of shape {param.shape}; optimize view_as_real pairs instead")
+                                f"elementwise), got one of shape {tuple(param.shape)}; optimize view_as_real pairs instead")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
@@ -209,7 +209,7 @@ class Optimizer:
 
     def _updated(self, param):
         """A graph still alive that kept this parameter for its backward can no longer run it."""
-        in_place.overwritten(param.data, f"{type(self).__name__}.step updated a parameter of shape {param.shape}")
+        in_place.overwritten(param.data, f"{type(self).__name__}.step updated a parameter of shape {tuple(param.shape)}")
 
     @staticmethod
     def _uses_foreach(group, param):
@@ -307,7 +307,7 @@ class Optimizer:
             if tuple(array.shape) != self._state_shape(key, param):
                 raise ValueError(f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {index} "
                                  f"has shape {tuple(array.shape)}, expected {self._state_shape(key, param)} "
-                                 f"(the parameter's is {param.shape})")
+                                 f"(the parameter's is {tuple(param.shape)})")
             restored = backend.to_device(array, param.device).astype(param.dtype)
             return _real_pairs(restored) if param.dtype.kind == "c" else restored
         return value.item() if isinstance(value, Tensor) else value

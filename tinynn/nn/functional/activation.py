@@ -429,7 +429,7 @@ def prelu(input, weight):
     channels = input.shape[1] if input.ndim >= 2 else 1  # as PyTorch: a 1-D input is one channel
     if weight.ndim != 1 or weight.shape[0] not in (1, channels):
         options = f"(1,) or ({channels},) (the input's channels)" if channels > 1 else "(1,) (one channel in this input)"
-        raise ValueError(f"prelu: expected a weight of shape {options}, got {weight.shape} for input of shape {input.shape}")
+        raise ValueError(f"prelu: expected a weight of shape {options}, got {tuple(weight.shape)} for input of shape {tuple(input.shape)}")
     return PReLU()(input, weight)
 
 
@@ -465,7 +465,7 @@ def glu(input, dim=-1):
     _elementwise(input, "glu")
     size = input.shape[dim]
     if size % 2:
-        raise ValueError(f"glu: the size of dim {dim} must be even (it is halved), got {size} in shape {input.shape}")
+        raise ValueError(f"glu: the size of dim {dim} must be even (it is halved), got {size} in shape {tuple(input.shape)}")
     a, b = input.chunk(2, dim)
     return a * b.sigmoid()
 
@@ -526,7 +526,7 @@ def _softmax_axis(input, dim, name):
     if input.ndim == 0:
         raise ValueError(f"{name}: expected at least 1 dimension, got a scalar")
     if not -input.ndim <= dim < input.ndim:
-        raise ValueError(f"{name}: dim {dim} is out of range for input of shape {input.shape}")
+        raise ValueError(f"{name}: dim {dim} is out of range for input of shape {tuple(input.shape)}")
     return dim % input.ndim
 
 

@@ -66,7 +66,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                              f"the number of heads in query ({heads})")
         key, value = (tensor.repeat_interleave(heads // kv_heads, dim=-3) for tensor in (key, value))
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise ValueError(f"scaled_dot_product_attention: query {query.shape}, key {key.shape} and value {value.shape} "
+        raise ValueError(f"scaled_dot_product_attention: query {tuple(query.shape)}, key {tuple(key.shape)} and value {tuple(value.shape)} "
                          "must agree: (..., L, d), (..., S, d), (..., S, dv)")
     if is_causal:
         if attn_mask is not None:
@@ -171,7 +171,7 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
         mask = _scores_mask(attn_mask, True, q)
         if mask.shape not in ((target_length, source_length), (batch * num_heads, target_length, source_length)):
             raise ValueError(f"{name}: expected attn_mask of shape {(target_length, source_length)} or "
-                             f"{(batch * num_heads, target_length, source_length)}, got {mask.shape}")
+                             f"{(batch * num_heads, target_length, source_length)}, got {tuple(mask.shape)}")
         if mask.ndim == 2:
             mask = mask.reshape(1, target_length, source_length)
     if key_padding_mask is not None:

@@ -317,7 +317,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     check_nchw(input, name)
     check_float(weight, name, "weight")
     if weight.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D weight (out_channels, in_channels/groups, KH, KW), got shape {weight.shape}")
+        raise ValueError(f"{name}: expected a 4-D weight (out_channels, in_channels/groups, KH, KW), got shape {tuple(weight.shape)}")
     stride, dilation = pair(stride, name, "stride"), pair(dilation, name, "dilation")
     check_positive(stride, name, "stride")
     check_positive(dilation, name, "dilation")
@@ -328,11 +328,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         raise ValueError(f"{name}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
     if input.shape[1] != weight.shape[1] * groups:
         raise ValueError(
-            f"{name}: expected input with {weight.shape[1] * groups} channels (weight {weight.shape}"
-            + (f", groups={groups}" if groups > 1 else "") + f"), got {input.shape[1]} channels (input shape {input.shape})"
+            f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
+            + (f", groups={groups}" if groups > 1 else "") + f"), got {input.shape[1]} channels (input shape {tuple(input.shape)})"
         )
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"{name}: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
+        raise ValueError(f"{name}: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:]))
     check_window_fits(input, span, padding, name)
     return Conv2d(stride, padding, dilation, int(groups))(input, weight, bias)
@@ -345,9 +345,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     input seen as (N, C, 1, L) and the weight as (O, C/groups, 1, K), whose backward serves as is."""
     check_ncl(input, name, weight, "(out_channels, in_channels/groups, K)")
     if input.shape[1] != weight.shape[1] * groups:
-        raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {weight.shape}"
+        raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
                          + (f", groups={groups}" if groups != 1 else "") + f"), got {input.shape[1]} channels "
-                         f"(input shape {input.shape})")
+                         f"(input shape {tuple(input.shape)})")
     (stride,), (dilation,) = ntuple(stride, 1, name, "stride"), ntuple(dilation, 1, name, "dilation")
     padding = padding if isinstance(padding, str) else (0, ntuple(padding, 1, name, "padding")[0])
     n, channels, length = input.shape

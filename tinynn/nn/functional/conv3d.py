@@ -30,7 +30,7 @@ from .validation import adaptive_output_size, check_float, check_non_negative, c
 def _check_volume(input, name):
     check_float(input, name)
     if input.ndim != 5:
-        raise ValueError(f"{name}: expected a 5-D input (N, C, D, H, W), got shape {input.shape}")
+        raise ValueError(f"{name}: expected a 5-D input (N, C, D, H, W), got shape {tuple(input.shape)}")
     check_not_empty(input, name)
 
 
@@ -55,11 +55,11 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     check_float(weight, name, "weight")
     if weight.ndim != 5:
         raise ValueError(f"{name}: expected a 5-D weight (out_channels, in_channels/groups, KD, KH, KW), got shape "
-                         f"{weight.shape}")
+                         f"{tuple(weight.shape)}")
     if input.shape[1] != weight.shape[1] * groups:
-        raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {weight.shape}"
+        raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
                          + (f", groups={groups}" if groups != 1 else "") + f"), got {input.shape[1]} channels "
-                         f"(input shape {input.shape})")
+                         f"(input shape {tuple(input.shape)})")
     stride, dilation = ntuple(stride, 3, name, "stride"), ntuple(dilation, 3, name, "dilation")
     check_positive(stride, name, "stride")
     check_positive(dilation, name, "dilation")
@@ -70,7 +70,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     out_depth = (depth - dilation[0] * (kernel_depth - 1) - 1) // stride[0] + 1
     if out_depth <= 0:
         raise ValueError(f"{name}: the kernel's depth span {dilation[0] * (kernel_depth - 1) + 1} is larger than the "
-                         f"padded input's depth {depth} (input shape {input.shape})")
+                         f"padded input's depth {depth} (input shape {tuple(input.shape)})")
     out = None
     for kd in range(kernel_depth):
         images = conv2d(_slab(input, kd * dilation[0], out_depth, stride[0]), weight[:, :, kd], None, stride[1:], 0,
@@ -90,7 +90,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     check_float(weight, name, "weight")
     if weight.ndim != 5 or weight.shape[0] != input.shape[1]:
         raise ValueError(f"{name}: expected a 5-D weight ({input.shape[1]}, out_channels/groups, KD, KH, KW) for input "
-                         f"of shape {input.shape}, got {weight.shape}")
+                         f"of shape {tuple(input.shape)}, got {tuple(weight.shape)}")
     stride, padding = ntuple(stride, 3, name, "stride"), ntuple(padding, 3, name, "padding")
     output_padding, dilation = ntuple(output_padding, 3, name, "output_padding"), ntuple(dilation, 3, name, "dilation")
     check_positive(stride, name, "stride")
@@ -102,7 +102,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out_size = [(size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
                 zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)]
     if min(out_size) <= 0:
-        raise ValueError(f"{name}: the output would be {tuple(out_size)} for input {input.shape}: padding {padding} is "
+        raise ValueError(f"{name}: the output would be {tuple(out_size)} for input {tuple(input.shape)}: padding {padding} is "
                          "too large")
     n, depth, kernel_depth = input.shape[0], input.shape[2], weight.shape[2]
     full_depth = (depth - 1) * stride[0] + dilation[0] * (kernel_depth - 1) + 1 + output_padding[0]
@@ -198,8 +198,8 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
         raise ValueError(f"{name}: output_size {output_size!r} is not one a max pooling of these settings makes from "
                          f"that size: each must lie strictly between size - stride and size + stride, around {default}")
     if not isinstance(indices, Tensor) or indices.shape != input.shape:
-        raise ValueError(f"{name}: expected integer indices of the input's shape {input.shape}, got "
-                         f"{indices.dtype} {indices.shape}" if isinstance(indices, Tensor) else type(indices).__name__)
+        raise ValueError(f"{name}: expected integer indices of the input's shape {tuple(input.shape)}, got "
+                         f"{indices.dtype} {tuple(indices.shape)}" if isinstance(indices, Tensor) else type(indices).__name__)
     check_unpool_indices(indices, out_size, "volume", name)
     n, c = input.shape[:2]
     flat = max_unpool2d(input.reshape(n, c, 1, -1), indices.reshape(n, c, 1, -1), 1, 1, 0,

@@ -90,7 +90,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     check_nchw(input, name)
     check_float(weight, name, "weight")
     if weight.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D weight (in_channels, out_channels/groups, KH, KW), got shape {weight.shape}")
+        raise ValueError(f"{name}: expected a 4-D weight (in_channels, out_channels/groups, KH, KW), got shape {tuple(weight.shape)}")
     stride, padding = pair(stride, name, "stride"), pair(padding, name, "padding")
     output_padding, dilation = pair(output_padding, name, "output_padding"), pair(dilation, name, "dilation")
     check_positive(stride, name, "stride")
@@ -102,15 +102,15 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if groups <= 0 or weight.shape[0] % groups:
         raise ValueError(f"{name}: groups must be a positive divisor of in_channels ({weight.shape[0]}), got {groups}")
     if input.shape[1] != weight.shape[0]:
-        raise ValueError(f"{name}: expected input with {weight.shape[0]} channels (weight {weight.shape}), "
-                         f"got {input.shape[1]} channels (input shape {input.shape})")
+        raise ValueError(f"{name}: expected input with {weight.shape[0]} channels (weight {tuple(weight.shape)}), "
+                         f"got {input.shape[1]} channels (input shape {tuple(input.shape)})")
     out_channels = weight.shape[1] * groups
     if bias is not None and bias.shape != (out_channels,):
-        raise ValueError(f"{name}: expected bias of shape ({out_channels},), got {bias.shape}")
+        raise ValueError(f"{name}: expected bias of shape ({out_channels},), got {tuple(bias.shape)}")
     out_hw = [(size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
               zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)]
     if min(out_hw) <= 0:
-        raise ValueError(f"{name}: the output would be {tuple(out_hw)} for input {input.shape}: padding {padding} is too large")
+        raise ValueError(f"{name}: the output would be {tuple(out_hw)} for input {tuple(input.shape)}: padding {padding} is too large")
     return ConvTranspose2d(stride, padding, output_padding, dilation, groups)(input, weight, bias)
 
 

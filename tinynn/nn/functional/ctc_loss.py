@@ -175,7 +175,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if unbatched:
         log_probs = log_probs.reshape(log_probs.shape[0], 1, log_probs.shape[1])
     if log_probs.ndim != 3:
-        raise ValueError(f"{name}: expected log_probs of shape (T, N, C) or (T, C), got {log_probs.shape}")
+        raise ValueError(f"{name}: expected log_probs of shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
     steps, batch, classes = log_probs.shape
     if not 0 <= blank < classes:
         raise ValueError(f"{name}: blank must be a class index in [0, {classes - 1}], got {blank}")
@@ -204,7 +204,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         sequences = [row[:length] for row, length in zip(labels, target_lengths)]
     else:
         raise ValueError(f"{name}: expected targets of shape ({batch}, S) or concatenated (sum of target_lengths,), "
-                         f"got {labels.shape}")
+                         f"got {tuple(labels.shape)}")
     used = np.concatenate(sequences) if sequences else np.zeros(0, dtype=np.int64)
     if ((used < 0) | (used >= classes) | (used == blank)).any():
         raise ValueError(f"{name}: target labels must be classes in [0, {classes - 1}] other than the blank ({blank})")

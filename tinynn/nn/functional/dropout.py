@@ -118,7 +118,7 @@ def check_channels_input(input, ndim, layout, name):
     check_float(input, name)
     if input.ndim != ndim:
         raise ValueError(f"{name}: expected {ndim}-D input {layout} (a channel is dropped whole), "
-                         f"got a {input.ndim}-D tensor of shape {input.shape}")
+                         f"got a {input.ndim}-D tensor of shape {tuple(input.shape)}")
 
 
 def _dropout(input, p, training, inplace, name, per_channel):

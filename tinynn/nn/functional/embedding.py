@@ -63,7 +63,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise TypeError(f"{name}: expected a tensor of integer indices, got {what}")
     check_float(weight, name, "weight")
     if weight.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D weight (num_embeddings, embedding_dim), got shape {weight.shape}")
+        raise ValueError(f"{name}: expected a 2-D weight (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
     if input.device != weight.device:
         raise RuntimeError(f"{name}: the indices are on {input.device} but the weight is on {weight.device}")
     rows = weight.shape[0]
@@ -101,13 +101,13 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
     if mode not in EMBEDDING_BAG_MODES:
         raise ValueError(f"{name}: mode must be one of {EMBEDDING_BAG_MODES}, got {mode!r}")
     if not isinstance(input, Tensor) or input.dtype.kind not in "iu" or input.ndim not in (1, 2):
-        what = f"{input.dtype} tensor of shape {input.shape}" if isinstance(input, Tensor) else type(input).__name__
+        what = f"{input.dtype} tensor of shape {tuple(input.shape)}" if isinstance(input, Tensor) else type(input).__name__
         raise TypeError(f"{name}: expected a 1-D or 2-D tensor of integer indices, got a {what}")
     if per_sample_weights is not None:
         if mode != "sum":
             raise ValueError(f"{name}: per_sample_weights are only supported with mode='sum', got mode={mode!r}")
         if not isinstance(per_sample_weights, Tensor) or per_sample_weights.shape != input.shape:
-            raise ValueError(f"{name}: per_sample_weights must be a tensor of the input's shape {input.shape}")
+            raise ValueError(f"{name}: per_sample_weights must be a tensor of the input's shape {tuple(input.shape)}")
     xp = backend.get_array_module(input.data)
     entries = input.numel()
     if input.ndim == 2:

@@ -90,10 +90,10 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1, name="unfold"):
     """The sliding windows of (N, C, H, W) ``input`` as columns: (N, C*KH*KW, L), PyTorch's layout."""
     check_float(input, name, complex_ok=True)
     if input.ndim != 4:
-        raise ValueError(f"{name}: expected (N, C, H, W) input, got shape {input.shape}")
+        raise ValueError(f"{name}: expected (N, C, H, W) input, got shape {tuple(input.shape)}")
     kernel, dilation, padding, stride = _geometry(kernel_size, dilation, padding, stride, name)
     if min(_window_counts(input.shape[2:], kernel, dilation, padding, stride)) <= 0:
-        raise ValueError(f"{name}: kernel {kernel} (dilation {dilation}) does not fit input {input.shape} "
+        raise ValueError(f"{name}: kernel {kernel} (dilation {dilation}) does not fit input {tuple(input.shape)} "
                          f"with padding {padding[0][0], padding[1][0]}")
     return Unfold(kernel, dilation, padding, stride)(input)
 
@@ -103,7 +103,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1, name=
     adjoint of ``unfold`` with the same arguments."""
     check_float(input, name, complex_ok=True)
     if input.ndim != 3:
-        raise ValueError(f"{name}: expected (N, C*KH*KW, L) input, got shape {input.shape}")
+        raise ValueError(f"{name}: expected (N, C*KH*KW, L) input, got shape {tuple(input.shape)}")
     output_hw = pair(output_size, name, "output_size")
     kernel, dilation, padding, stride = _geometry(kernel_size, dilation, padding, stride, name)
     if input.shape[1] % (kernel[0] * kernel[1]):

@@ -240,7 +240,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.ndim not in (4, 5) or grid.ndim != input.ndim or grid.shape[-1] != spatial or \
             grid.shape[0] != input.shape[0]:
         raise ValueError(f"grid_sample: expected (N, C, H, W) input and an (N, OH, OW, 2) grid, or (N, C, D, H, W) "
-                         f"input and an (N, OD, OH, OW, 3) grid, got {input.shape} and {grid.shape}")
+                         f"input and an (N, OD, OH, OW, 3) grid, got {tuple(input.shape)} and {tuple(grid.shape)}")
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"grid_sample: mode must be 'bilinear', 'nearest' or 'bicubic', got {mode!r}")
     if mode == "bicubic" and spatial == 3:
@@ -266,7 +266,7 @@ def affine_grid(theta, size, align_corners=False):
     dims = len(spatial)
     if theta.shape != (n, dims, dims + 1):
         raise ValueError(f"affine_grid: expected theta of shape ({n}, {dims}, {dims + 1}) for size {size}, got "
-                         f"{theta.shape}")
+                         f"{tuple(theta.shape)}")
     xp = backend.get_array_module(theta.data)
 
     def positions(count):

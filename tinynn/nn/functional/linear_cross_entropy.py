@@ -189,13 +189,13 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     name = "linear_cross_entropy"
     check_float(input, name)
     if input.ndim not in (1, 2):
-        raise ValueError(f"{name}: expected input of shape (N, in_features) or (in_features,), got {input.shape}")
+        raise ValueError(f"{name}: expected input of shape (N, in_features) or (in_features,), got {tuple(input.shape)}")
     if linear_weight.ndim < 2 or linear_weight.shape[-1] != input.shape[-1]:
         raise ValueError(f"{name}: expected linear_weight (num_classes, ..., {input.shape[-1]}), got "
-                         f"{linear_weight.shape}")
+                         f"{tuple(linear_weight.shape)}")
     classes, out_features, in_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1]), input.shape[-1]
     if linear_bias is not None and tuple(linear_bias.shape) != (classes,) + out_features:
-        raise ValueError(f"{name}: expected linear_bias of shape {(classes,) + out_features}, got {linear_bias.shape}")
+        raise ValueError(f"{name}: expected linear_bias of shape {(classes,) + out_features}, got {tuple(linear_bias.shape)}")
     if out_features and input.ndim == 1:
         raise ValueError(f"{name}: K-dimensional outputs {out_features} need batched input (N, {in_features})")
     logits_shape = input.shape[:-1] + (classes,) + out_features

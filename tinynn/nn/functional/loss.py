@@ -193,7 +193,7 @@ def _check_options(input, weight, label_smoothing, reduction, name):
     check_float(weight, name, "weight")
     classes = input.shape[1]
     if weight.shape != (classes,):
-        raise ValueError(f"{name}: weight must hold one value per class, shape ({classes},), got {weight.shape}")
+        raise ValueError(f"{name}: weight must hold one value per class, shape ({classes},), got {tuple(weight.shape)}")
     if weight.device != input.device:
         raise RuntimeError(f"{name}: input is on {input.device} but weight is on {weight.device}")
     return weight.data.astype(input.dtype, copy=False)
@@ -218,7 +218,7 @@ def _prepare(input, target, weight, reduction, label_smoothing, name, probabilit
     if input.ndim == 1:  # unbatched (C,), as PyTorch allows
         input, target = input.reshape(1, -1), target.reshape(1, *target.shape)
     if input.ndim < 2:
-        raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {input.shape}")
+        raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
     weight = _check_options(input, weight, label_smoothing, reduction, name)
     check_not_empty(input, name)
     spatial = input.shape[2:]
@@ -226,15 +226,15 @@ def _prepare(input, target, weight, reduction, label_smoothing, name, probabilit
         if not probabilities_allowed:
             raise TypeError(f"{name}: expected integer class indices as target, got dtype {target.dtype}")
         if target.shape != input.shape:
-            raise ValueError(f"{name}: class-probability targets must have the input's shape {input.shape}, "
-                             f"got {target.shape} (or give integer class indices of shape {input.shape[:1] + spatial})")
+            raise ValueError(f"{name}: class-probability targets must have the input's shape {tuple(input.shape)}, "
+                             f"got {tuple(target.shape)} (or give integer class indices of shape {tuple(input.shape[:1] + spatial)})")
     else:
         if target.dtype.kind not in "iu":
             raise TypeError(f"{name}: expected integer class indices (or, for cross_entropy, float class "
                             f"probabilities) as target, got dtype {target.dtype}")
         if target.shape != input.shape[:1] + spatial:
-            raise ValueError(f"{name}: expected target of shape {input.shape[:1] + spatial} for input of shape "
-                             f"{input.shape}, got {target.shape}")
+            raise ValueError(f"{name}: expected target of shape {tuple(input.shape[:1] + spatial)} for input of shape "
+                             f"{tuple(input.shape)}, got {tuple(target.shape)}")
     if spatial:
         input, target = _rows(input, target)
     return input, target.data, weight, spatial

@@ -95,7 +95,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
     if input.ndim != 2 or target.shape != input.shape[:1]:
-        raise ValueError(f"multi_margin_loss: expected (N, C) input and (N,) targets, got {input.shape} and {target.shape}")
+        raise ValueError(f"multi_margin_loss: expected (N, C) input and (N,) targets, got {tuple(input.shape)} and {tuple(target.shape)}")
     index = target.reshape(-1, 1)
     correct = input.gather(1, index)
     hinge = (margin - correct + input).clip(min=0.0)
@@ -112,8 +112,8 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     reduction = legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     check_tensor(target, "cosine_embedding_loss")
     if input1.shape != input2.shape or input1.ndim != 2 or target.shape != input1.shape[:1]:
-        raise ValueError(f"cosine_embedding_loss: expected two (N, D) inputs and (N,) targets, got {input1.shape}, "
-                         f"{input2.shape} and {target.shape}")
+        raise ValueError(f"cosine_embedding_loss: expected two (N, D) inputs and (N,) targets, got {tuple(input1.shape)}, "
+                         f"{tuple(input2.shape)} and {tuple(target.shape)}")
     epsilon = 1e-12  # PyTorch's: added to the squared norms
     cosine = (input1 * input2).sum(dim=1) / (((input1 * input1).sum(dim=1) + epsilon)
                                              * ((input2 * input2).sum(dim=1) + epsilon)).sqrt()
@@ -153,7 +153,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if var.shape == input.shape[:-1]:
             var = var.unsqueeze(-1)
         elif not (var.shape[:-1] == input.shape[:-1] and var.shape[-1] == 1):
-            raise ValueError(f"gaussian_nll_loss: var of shape {var.shape} does not fit input of shape {input.shape}")
+            raise ValueError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not fit input of shape {tuple(input.shape)}")
     backend.check_soon((var.data < 0).any(), lambda: ValueError("gaussian_nll_loss: var has negative entries"))
     clamped = var + (var.clip(min=eps) - var).detach()
     losses = 0.5 * (clamped.log() + (input - target) * (input - target) / clamped)
@@ -196,8 +196,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     reduction = legacy_reduction(size_average, reduce, reduction, "multilabel_margin_loss")
     check_float(input, "multilabel_margin_loss")
     if target.shape != input.shape or target.dtype.kind not in "iu":
-        raise ValueError(f"multilabel_margin_loss: expected integer targets of the input's shape {input.shape}, "
-                         f"got {target.dtype} {target.shape}")
+        raise ValueError(f"multilabel_margin_loss: expected integer targets of the input's shape {tuple(input.shape)}, "
+                         f"got {target.dtype} {tuple(target.shape)}")
     scores = input.reshape(1, -1) if input.ndim == 1 else input
     labels = target.numpy().reshape(scores.shape)
     classes = scores.shape[1]

@@ -78,7 +78,7 @@ def pad(input, pad, mode="constant", value=None):
         raise ValueError(f"pad: value is only used with mode 'constant', not {mode!r}")
     if not 1 <= axes <= 3 or input.ndim < axes + 1:
         raise ValueError(f"pad: {mode} padding pads 1 to 3 trailing axes of an input with one more axis at least, "
-                         f"got {len(pad)} amounts for input of shape {input.shape}")
+                         f"got {len(pad)} amounts for input of shape {tuple(input.shape)}")
     xp = Function.xp(input.data)
     out = input
     for axis in range(input.ndim - axes, input.ndim):
@@ -86,10 +86,10 @@ def pad(input, pad, mode="constant", value=None):
         length = input.shape[axis]
         if mode == "reflect" and max(before, after) >= length:
             raise ValueError(f"pad: reflect padding must be smaller than the axis it pads, got {(before, after)} "
-                             f"for axis {axis} of size {length} (input shape {input.shape})")
+                             f"for axis {axis} of size {length} (input shape {tuple(input.shape)})")
         if mode == "circular" and max(before, after) > length:
             raise ValueError(f"pad: circular padding may wrap around once at most, got {(before, after)} for axis "
-                             f"{axis} of size {length} (input shape {input.shape})")
+                             f"{axis} of size {length} (input shape {tuple(input.shape)})")
         if before or after:
             out = Take(axis, _index_map(xp, mode, length, before, after))(out)
     return out
@@ -102,7 +102,7 @@ def _cropped_and_padded(input, amounts, mode, value):
     for axis, (before, after) in pairs.items():
         if input.shape[axis] + before + after < 0:
             raise ValueError(f"pad: padding {(before, after)} leaves a negative size for axis {axis} of size "
-                             f"{input.shape[axis]} (input shape {input.shape})")
+                             f"{input.shape[axis]} (input shape {tuple(input.shape)})")
 
     def cropped(x):
         index = [slice(None)] * x.ndim
@@ -143,7 +143,7 @@ def channel_shuffle(input, groups):
     channels = input.shape[1]
     if input.ndim < 3 or channels % groups:
         raise ValueError(f"channel_shuffle: expected (N, C, ...) input with C divisible by groups={groups}, "
-                         f"got shape {input.shape}")
+                         f"got shape {tuple(input.shape)}")
     rest = input.shape[2:]
     return input.reshape((input.shape[0], groups, channels // groups) + rest).transpose(1, 2).reshape(input.shape)
 
@@ -151,7 +151,7 @@ def channel_shuffle(input, groups):
 def _factor(input, factor, name):
     check_tensor(input, name)
     if input.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {input.shape}")
+        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
     if not isinstance(factor, int) or factor <= 0:
         raise ValueError(f"{name}: the factor must be a positive int, got {factor!r}")
     return factor

@@ -189,7 +189,7 @@ def _check(input, target, reduction, name, reductions=REDUCTIONS, complex_ok=Fal
     check_float(input, name, complex_ok=complex_ok)
     check_float(target, name, "target", complex_ok=complex_ok)
     if target.shape != input.shape:
-        raise ValueError(f"{name}: target of shape {target.shape} does not match input of shape {input.shape}")
+        raise ValueError(f"{name}: target of shape {tuple(target.shape)} does not match input of shape {tuple(input.shape)}")
     if target.device != input.device:
         raise RuntimeError(f"{name}: input is on {input.device} but target is on {target.device}")
     if reduction not in reductions:
@@ -211,7 +211,7 @@ def _array(value, input, name, what):
     try:
         np.broadcast_shapes(value.shape, input.shape)
     except ValueError:
-        raise ValueError(f"{name}: {what} of shape {value.shape} cannot be broadcast to the input's {input.shape}") from None
+        raise ValueError(f"{name}: {what} of shape {tuple(value.shape)} cannot be broadcast to the input's {tuple(input.shape)}") from None
     return value.data.astype(input.dtype, copy=False)
 
 

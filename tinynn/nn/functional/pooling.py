@@ -226,7 +226,7 @@ def _pool_arguments(x, kernel_size, stride, padding, dilation, ceil_mode, name):
     # every output size is at least 1
     out = [pool_output_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(2)]
     if min(out) < 1:
-        raise ValueError(f"{name}: the output would have size {tuple(out)} for input size {x.shape[2:]} (kernel "
+        raise ValueError(f"{name}: the output would have size {tuple(out)} for input size {tuple(x.shape[2:])} (kernel "
                          f"{kernel}, dilation {dilation}, padding {padding}, stride {stride}): the window is larger "
                          "than the padded input")
     return kernel, stride, padding, dilation
@@ -335,8 +335,8 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     unless ``output_size`` is given."""
     check_nchw(input, name)
     if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu" or indices.shape != input.shape:
-        what = f"{indices.dtype} {indices.shape}" if isinstance(indices, Tensor) else type(indices).__name__
-        raise ValueError(f"{name}: expected integer indices of the input's shape {input.shape}, got {what}")
+        what = f"{indices.dtype} {tuple(indices.shape)}" if isinstance(indices, Tensor) else type(indices).__name__
+        raise ValueError(f"{name}: expected integer indices of the input's shape {tuple(input.shape)}, got {what}")
     kernel = pair(kernel_size, name, "kernel_size")
     stride = kernel if stride is None else pair(stride, name, "stride")
     padding = pair(padding, name, "padding")

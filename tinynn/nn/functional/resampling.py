@@ -185,14 +185,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     check_float(input, name)
     if input.ndim not in (3, 4, 5):
         raise ValueError(f"{name}: expected 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got shape "
-                         f"{input.shape}")
+                         f"{tuple(input.shape)}")
     check_not_empty(input, name)
     spatial = input.ndim - 2
     linear_mode = LINEAR_MODES[input.ndim]
     if mode in tuple(LINEAR_MODES.values()) + ("bicubic",) and mode != linear_mode and not (mode == "bicubic" and spatial == 2):
         needed = {"linear": "3-D", "trilinear": "5-D"}.get(mode, "4-D")
         raise ValueError(f"{name}: mode {mode!r} needs {needed} input, got "
-                         f"{input.ndim}-D input of shape {input.shape} (use {linear_mode!r})")
+                         f"{input.ndim}-D input of shape {tuple(input.shape)} (use {linear_mode!r})")
     interpolating = (linear_mode, "bicubic") if spatial == 2 else (linear_mode,)
     if mode not in ("nearest", "nearest-exact", "area") + interpolating:
         raise ValueError(f"{name}: mode must be 'nearest', 'nearest-exact', {' or '.join(map(repr, interpolating))} "
@@ -266,7 +266,7 @@ def _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name):
         raise ValueError(f"{name}: scale_factor must be a positive number or {spatial} of them, got {scale_factor!r}")
     out_sizes = tuple(math.floor(i * f) for i, f in zip(in_sizes, factors))
     if any(s <= 0 for s in out_sizes):
-        raise ValueError(f"{name}: scale_factor {scale_factor!r} makes an empty output from size {in_sizes}")
+        raise ValueError(f"{name}: scale_factor {scale_factor!r} makes an empty output from size {tuple(in_sizes)}")
     if recompute_scale_factor:
         return out_sizes, tuple(i / o for i, o in zip(in_sizes, out_sizes))
     return out_sizes, tuple(1 / f for f in factors)

@@ -36,7 +36,7 @@ def check_float(x, name, what="input", complex_ok=False):
 
 def check_not_empty(x, name):
     if x.ndim and x.shape[0] == 0:
-        raise ValueError(f"{name}: got an empty batch (input shape {x.shape})")
+        raise ValueError(f"{name}: got an empty batch (input shape {tuple(x.shape)})")
 
 
 def check_nchw(x, name):
@@ -44,7 +44,7 @@ def check_nchw(x, name):
     check_float(x, name)
     if x.ndim != 4:
         raise ValueError(
-            f"{name}: expected a 4-D input (N, C, H, W), got a {x.ndim}-D tensor of shape {x.shape}"
+            f"{name}: expected a 4-D input (N, C, H, W), got a {x.ndim}-D tensor of shape {tuple(x.shape)}"
             + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else "")
         )
     check_not_empty(x, name)
@@ -54,11 +54,11 @@ def check_ncl(x, name, weight=None, weight_layout=None):
     """A float (N, C, L) input of a 1-D convolution or pooling (and, given, its float 3-D weight)."""
     check_float(x, name)
     if x.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {x.ndim}-D tensor of shape {x.shape}")
+        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {x.ndim}-D tensor of shape {tuple(x.shape)}")
     if weight is not None:
         check_float(weight, name, "weight")
         if weight.ndim != 3:
-            raise ValueError(f"{name}: expected a 3-D weight {weight_layout}, got shape {weight.shape}")
+            raise ValueError(f"{name}: expected a 3-D weight {weight_layout}, got shape {tuple(weight.shape)}")
 
 
 def check_positive(values, name, what):
@@ -79,7 +79,7 @@ def check_window_fits(x, kernel, padding, name):
     if kernel[0] > h or kernel[1] > w:
         raise ValueError(
             f"{name}: kernel size {kernel} is larger than the padded input ({h}, {w}) "
-            f"(input {x.shape[2:]} with padding {tuple(padding)})"
+            f"(input {tuple(x.shape[2:])} with padding {tuple(padding)})"
         )
 
 

@@ -48,7 +48,7 @@ class _BatchNorm(Module):
         self._check_input_dim(x, name)
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected input with {self.num_features} channels, got {x.shape[1]} "
-                             f"(input shape {x.shape})")
+                             f"(input shape {tuple(x.shape)})")
         use_batch_stats = self.training or not self.track_running_stats
         track = self.training and self.track_running_stats
         return F.batch_norm(
@@ -61,7 +61,7 @@ class _BatchNorm(Module):
     def _check_input_dim(self, x, name):
         if x.ndim not in self.expected_ranks:
             raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
-                             f"got shape {x.shape}")
+                             f"got shape {tuple(x.shape)}")
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -101,11 +101,11 @@ class _InstanceNorm(_BatchNorm):
         batched_rank = self.expected_ranks[-1]
         if x.ndim not in self.expected_ranks:
             raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
-                             f"got shape {x.shape}")
+                             f"got shape {tuple(x.shape)}")
         batch = x if x.ndim == batched_rank else x.unsqueeze(0)
         if batch.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected input with {self.num_features} channels, got {batch.shape[1]} "
-                             f"(input shape {x.shape})")
+                             f"(input shape {tuple(x.shape)})")
         use_input_stats = self.training or not self.track_running_stats
         track = self.track_running_stats and (self.training or not use_input_stats)
         out = F.instance_norm(batch, self.running_mean if track else None, self.running_var if track else None,

@@ -380,7 +380,7 @@ class Softmax2d(Module):
 
     def forward(self, x):
         if x.ndim not in (3, 4):
-            raise ValueError(f"Softmax2d: expected (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
+            raise ValueError(f"Softmax2d: expected (N, C, H, W) or (C, H, W) input, got shape {tuple(x.shape)}")
         return F.softmax(x, -3)
 
 

@@ -450,7 +450,7 @@ class Module:
                 value = state_dict[key]
                 value_shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
                 if value_shape != own[key].shape:
-                    mismatched.append(f"{key}: expected shape {own[key].shape}, got {value_shape}")
+                    mismatched.append(f"{key}: expected shape {tuple(own[key].shape)}, got {value_shape}")
         post_hooks = [(module, hook) for _, module in self.named_modules()
                       for hook in module._load_state_dict_post_hooks.values()]
         if mismatched or not post_hooks:

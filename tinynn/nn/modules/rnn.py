@@ -76,13 +76,13 @@ class _Recurrent(Module):
         batched_ndim = 3 if sequence else 2
         if input.ndim not in (batched_ndim - 1, batched_ndim):
             layout = "(L, N, I) or (L, I)" if sequence else "(N, I) or (I,)"
-            raise ValueError(f"{name}: expected {layout} input, got a {input.ndim}-D tensor of shape {input.shape}")
+            raise ValueError(f"{name}: expected {layout} input, got a {input.ndim}-D tensor of shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: expected {self.input_size} input features in the last axis, "
-                             f"got input of shape {input.shape}")
+                             f"got input of shape {tuple(input.shape)}")
         batched = input.ndim == batched_ndim
         if sequence and input.shape[1 if batch_first and batched else 0] == 0:
-            raise ValueError(f"{name}: expected a sequence of at least one step, got input of shape {input.shape}")
+            raise ValueError(f"{name}: expected a sequence of at least one step, got input of shape {tuple(input.shape)}")
         return batched
 
     def _name(self):

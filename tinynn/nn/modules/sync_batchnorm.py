@@ -28,7 +28,7 @@ class SyncBatchNorm(_BatchNorm):
         self._check_input_dim(x, name)
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected input with {self.num_features} channels, got {x.shape[1]} "
-                             f"(input shape {x.shape})")
+                             f"(input shape {tuple(x.shape)})")
         op = SyncBatchNormFunction(self.eps)
         y = op(x, self.weight, self.bias)
         if self.training and self.track_running_stats:
@@ -48,7 +48,7 @@ class SyncBatchNorm(_BatchNorm):
 
     def _check_input_dim(self, x, name):
         if x.ndim < 2:
-            raise ValueError(f"{name}: expected at least 2D input (N, C, *), got shape {x.shape}")
+            raise ValueError(f"{name}: expected at least 2D input (N, C, *), got shape {tuple(x.shape)}")
 
     @classmethod
     def convert_sync_batchnorm(cls, module, process_group=None):

@@ -84,10 +84,10 @@ class MultiheadAttention(Module):
             if tensor.ndim not in (2, 3) or tensor.shape[-1] != size:
                 layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
                 raise ValueError(f"{name}: expected {what} of shape {layout} or (L, E) with E = {size}, "
-                                 f"got {tensor.shape}")
+                                 f"got {tuple(tensor.shape)}")
         batched = query.ndim == 3
         if key.ndim != query.ndim or value.ndim != query.ndim or key.shape[:-1] != value.shape[:-1]:
-            raise ValueError(f"{name}: query {query.shape}, key {key.shape} and value {value.shape} do not fit together")
+            raise ValueError(f"{name}: query {tuple(query.shape)}, key {tuple(key.shape)} and value {tuple(value.shape)} do not fit together")
         if not batched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
             if key_padding_mask is not None:

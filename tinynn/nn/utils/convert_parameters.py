@@ -19,7 +19,7 @@ def vector_to_parameters(vec, parameters):
     """Copy consecutive pieces of the 1-D ``vec`` into the parameters, in place (no gradient is recorded)."""
     if not isinstance(vec, Tensor) or vec.ndim != 1:
         raise TypeError(f"vector_to_parameters: expected a 1-D Tensor, got {type(vec).__name__}"
-                        + (f" of shape {vec.shape}" if isinstance(vec, Tensor) else ""))
+                        + (f" of shape {tuple(vec.shape)}" if isinstance(vec, Tensor) else ""))
     parameters = list(parameters)
     total = sum(param.numel() for param in parameters)
     if vec.numel() != total:

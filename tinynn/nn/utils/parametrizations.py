@@ -115,7 +115,7 @@ class _Orthogonal(Module):
 
     def right_inverse(self, q):
         if tuple(q.shape) != self.shape:
-            raise ValueError(f"orthogonal: expected a matrix of shape {self.shape}, got {tuple(q.shape)}")
+            raise ValueError(f"orthogonal: expected a matrix of shape {tuple(self.shape)}, got {tuple(q.shape)}")
         original = q
         n, k = q.shape[-2:]
         transposed = n < k

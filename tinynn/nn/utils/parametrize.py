@@ -50,8 +50,8 @@ class ParametrizationList(ModuleList):
         if not unsafe:
             computed = self()
             if tuple(computed.shape) != tuple(original.shape) or computed.dtype != original.dtype:
-                raise ValueError(f"register_parametrization: the parametrization changes the tensor from {original.shape} "
-                                 f"{original.dtype} to {computed.shape} {computed.dtype}; pass unsafe=True to allow it")
+                raise ValueError(f"register_parametrization: the parametrization changes the tensor from {tuple(original.shape)} "
+                                 f"{original.dtype} to {tuple(computed.shape)} {computed.dtype}; pass unsafe=True to allow it")
 
     def _originals(self):
         return [getattr(self, "original" if self.is_tensor else f"original{i}") for i in range(self.ntensors)]

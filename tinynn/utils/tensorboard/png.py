@@ -18,7 +18,7 @@ def encode_png(image):
     """``image``: uint8 (H, W, C) with C = 1, 3 or 4 -> the bytes of a PNG file."""
     height, width, channels = image.shape
     if image.dtype != np.uint8 or channels not in _COLOR_TYPES:
-        raise ValueError(f"encode_png: expected uint8 (H, W, 1, 3 or 4), got {image.dtype} {image.shape}")
+        raise ValueError(f"encode_png: expected uint8 (H, W, 1, 3 or 4), got {image.dtype} {tuple(image.shape)}")
     rows = np.concatenate([np.zeros((height, 1), dtype=np.uint8), image.reshape(height, width * channels)], axis=1)
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPES[channels], 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))

@@ -71,7 +71,7 @@ def to_hwc(image, dataformats):
     to 8 columns) as (H, W, C), gray made RGB, as PyTorch's."""
     dataformats = dataformats.upper()
     if len(set(dataformats)) != len(dataformats) or set(dataformats) - set("NCHW") or image.ndim != len(dataformats):
-        raise ValueError(f"add_image: dataformats {dataformats!r} does not describe an image of shape {image.shape}")
+        raise ValueError(f"add_image: dataformats {dataformats!r} does not describe an image of shape {tuple(image.shape)}")
     if len(dataformats) == 4:
         images = image.transpose([dataformats.index(c) for c in "NCHW"])
         if images.shape[1] == 1:

@@ -168,5 +168,5 @@ def _array(value):
 def _number(value, tag):
     array = _array(value)
     if array.size != 1:
-        raise ValueError(f"add_scalar: '{tag}' needs one number, got {array.size} values (shape {array.shape})")
+        raise ValueError(f"add_scalar: '{tag}' needs one number, got {array.size} values (shape {tuple(array.shape)})")
     return float(array.reshape(()))

@@ -1,0 +1,62 @@
+"""``tinynn.Size``: a tensor's shape, PyTorch's ``torch.Size``.
+
+A tuple of ints (it is one: ``x.shape == (2, 3)``, ``rows, cols = x.shape`` and ``np.zeros(x.shape)`` work
+as for any tuple) that prints as ``tinynn.Size([2, 3])``, has ``numel()``, and stays a Size when sliced,
+added to or repeated, as torch.Size does.
+"""
+import operator
+
+
+class Size(tuple):
+    """``Size(iterable_of_ints)``: the shape of a tensor with those sizes. Entries must be ints (Python
+    ints, NumPy integers, or anything else with ``__index__`` such as a 0-d integer tensor); -1 is kept,
+    as PyTorch keeps it, for the shapes ``view`` and ``reshape`` take, and bools count as 0 and 1, as there."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        items = tuple(sizes)
+        for position, item in enumerate(items):
+            if not hasattr(type(item), "__index__"):
+                raise TypeError(f"Size() takes an iterable of 'int' (item {position} is "
+                                f"'{type(item).__name__}')")
+        return tuple.__new__(cls, map(operator.index, items))
+
+    def numel(self):
+        """The number of elements a tensor of this shape holds: the product of the sizes (1 for ``Size([])``)."""
+        count = 1
+        for size in self:
+            count *= size
+        return count
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return of(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return of(tuple.__add__(self, other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return of(tuple.__add__(other, self))
+
+    def __mul__(self, times):
+        repeated = tuple.__mul__(self, times)
+        return repeated if repeated is NotImplemented else of(repeated)
+
+    __rmul__ = __mul__
+
+    def __repr__(self):
+        return f"tinynn.Size({list(self)})"
+
+    def __reduce__(self):
+        return Size, (tuple(self),)
+
+
+def of(ints):
+    """A Size of a tuple already known to hold ints (an array's ``.shape``), without checking each one
+    again: the tensors' ``shape`` property builds one on every read."""
+    return tuple.__new__(Size, ints)

@@ -338,7 +338,7 @@ def tensorinv(A, ind=2):
     rows, columns = A.shape[:ind], A.shape[ind:]
     if math.prod(rows) != math.prod(columns):
         raise ValueError(f"tensorinv: A of shape {tuple(A.shape)} with ind={ind} is not 'square': the product of "
-                         f"{rows} and of {columns} differ")
+                         f"{tuple(rows)} and of {tuple(columns)} differ")
     return inv(A.reshape(math.prod(rows), math.prod(columns))).reshape(columns + rows)
 
 

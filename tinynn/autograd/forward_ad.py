@@ -64,7 +64,7 @@ def make_dual(tensor, tangent, *, level=None):
     level = _level(level, "make_dual")
     if not isinstance(tangent, Tensor) or tuple(tangent.shape) != tuple(tensor.shape):
         raise ValueError(f"make_dual: the tangent must be a Tensor of the primal's shape {tuple(tensor.shape)}, got "
-                         f"{getattr(tangent, 'shape', type(tangent).__name__)}")
+                         f"{tuple(tangent.shape) if isinstance(tangent, Tensor) else type(tangent).__name__}")
     if tensor.dtype.kind != "f":
         raise TypeError(f"make_dual: derivatives need a floating-point primal, got {tensor.dtype}")
     dual = tensor.detach().requires_grad_() if not tensor.requires_grad else tensor.reshape(tensor.shape)

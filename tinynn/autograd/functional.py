@@ -158,7 +158,7 @@ def _scalar_gradient(output, inputs, strict, name):
 
     if not isinstance(output, Tensor) or output.numel() != 1:
         raise ValueError(f"{name}: func must return a Tensor holding a single value, got "
-                         f"{getattr(output, 'shape', type(output).__name__)}")
+                         f"{tuple(output.shape) if isinstance(output, Tensor) else type(output).__name__}")
     return _grads((output,), inputs, (ones_like(output),), True, strict, name)
 
 

@@ -1,4 +1,4 @@
-"""Scripts written for PyTorch (tests/pytorch_scripts/: a CNN trained with a DataLoader, AdamW, a cosine
+"""Scripts written for PyTorch (tests/pytorch_scripts/: a CNN trained channels-last with a DataLoader, AdamW, a cosine
 schedule, label smoothing, gradient clipping, a checkpoint saved and loaded; a transformer language
 model with tied weights, a causal mask, top-k sampling and packed LSTM sequences; a DCGAN step and a
 VAE; a data pipeline: a Dataset of dicts, ConcatDataset, Subset, a collate_fn over default_collate, two

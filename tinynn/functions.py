@@ -7,7 +7,7 @@ import collections
 
 import numpy as np
 
-from . import backend, random
+from . import backend, memory_layout, random
 from .autograd import grad_mode, no_grad
 from . import tensor_functions
 from .ops import complex as complex_ops, promotion
@@ -134,13 +134,15 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     return tensor(values, device=device, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None):
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=None,
+                 memory_format=memory_layout.preserve_format):
     """Uniform integers in [low, high) (``randint_like(x, high)`` or ``(x, low, high)``) of ``input``'s shape."""
     from .tensor import randint
 
     low, high = (0, low) if high is None else (low, high)
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                   generator=generator)
+    return memory_layout.laid_out_like(randint(low, high, input.shape, dtype=dtype or input.dtype,
+                                               device=device or input.device, generator=generator),
+                                       input, memory_format, "randint_like")
 
 
 def poisson(input, generator=None):
@@ -149,18 +151,42 @@ def poisson(input, generator=None):
     return Tensor._from_op(backend.to_device(draws.astype(input.dtype), input.device), False)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    """A new tensor of ``size`` (zero-filled: NumPy's uninitialised memory would make runs differ)."""
+def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.contiguous_format):
+    """A new tensor of ``size`` (zero-filled: NumPy's uninitialised memory would make runs differ), laid out
+    in ``memory_format`` (``tinynn.channels_last`` for a 4-D one whose channels lie side by side)."""
     size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    if memory_layout.check(memory_format, "empty") is memory_layout.preserve_format:
+        raise RuntimeError("empty: preserve_format needs a tensor to preserve the layout of (use empty_like)")
+    result.data = memory_layout.arranged(result.data, memory_format, "empty")
+    return result
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """A new tensor of ``size`` (zeros) whose axes lie in memory in the order ``physical_layout``,
+    outermost first: ``empty_permuted((N, C, H, W), (0, 2, 3, 1))`` is channels-last."""
+    size, physical_layout = tuple(size), tuple(physical_layout)
+    if sorted(physical_layout) != list(builtins.range(len(size))):
+        raise ValueError(f"empty_permuted: physical_layout must be a permutation of the {len(size)} dimensions, got "
+                         f"{physical_layout}")
+    result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    result.data = memory_layout.copy_in_order(result.data, physical_layout)
+    return result
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    """``empty(size)`` (zeros): tinynn lays new tensors out in C order, whatever ``stride`` asks
-    (``as_strided`` makes a view with given strides)."""
-    if len(tuple(stride)) != len(tuple(size)):
-        raise ValueError(f"empty_strided: expected one stride per dimension of size {tuple(size)}, got {tuple(stride)}")
-    return zeros(*tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+    """``empty(size)`` (zeros) with its axes in memory in the order of ``stride``, largest first: exactly
+    those strides where they fill the memory without gaps (C order, channels-last, any permutation), and
+    that order without the gaps otherwise (``as_strided`` makes a view with any strides)."""
+    size, stride = tuple(size), tuple(stride)
+    if len(stride) != len(size):
+        raise ValueError(f"empty_strided: expected one stride per dimension of size {size}, got {stride}")
+    result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    order = tuple(sorted(builtins.range(len(size)), key=lambda axis: -stride[axis]))
+    if order != tuple(builtins.range(len(size))):
+        result.data = memory_layout.copy_in_order(result.data, order)
+    return result
 
 
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
@@ -182,25 +208,29 @@ def get_device(input):
     return input.get_device()
 
 
-def empty_like(input, dtype=None, device=None, requires_grad=False):
-    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
+    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False,
+              memory_format=memory_layout.preserve_format):
+    return memory_layout.laid_out_like(full(input.shape, fill_value, dtype=dtype or input.dtype,
+                                            device=device or input.device, requires_grad=requires_grad),
+                                       input, memory_format, "full_like")
 
 
-def rand_like(input, dtype=None, device=None, requires_grad=False):
+def rand_like(input, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
     from .tensor import rand
 
-    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return memory_layout.laid_out_like(rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                                            requires_grad=requires_grad), input, memory_format, "rand_like")
 
 
-def randn_like(input, dtype=None, device=None, requires_grad=False):
+def randn_like(input, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
     from .tensor import randn
 
-    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return memory_layout.laid_out_like(randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                                             requires_grad=requires_grad), input, memory_format, "randn_like")
 
 
 def randperm(n, dtype=np.int64, device=None, generator=None):
@@ -730,7 +760,7 @@ is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 __all__ = _METHODS + ["compile", "geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
                       "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
-                      "empty", "empty_strided", "frombuffer", "get_device", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
+                      "empty", "empty_strided", "empty_permuted", "frombuffer", "get_device", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "cholesky_solve", "cholesky_inverse",
                       "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "view_as_real", "view_as_complex", "complex",

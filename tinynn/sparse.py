@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import backend
+from . import backend, memory_layout
 from .ops import sparse as sparse_ops
 from .size import of as size_of
 from .tensor import Tensor, tensor
@@ -25,7 +25,7 @@ __all__ = ["SparseTensor", "mm", "sum"]
 
 class SparseTensor:
     is_sparse = True
-    layout = "sparse_coo"
+    layout = memory_layout.sparse_coo
 
     def __init__(self, indices, values, size, coalesced=False):
         """``indices``: an int64 array (ndim, nnz) on ``values``' device; ``values``: a Tensor (nnz,)."""
@@ -76,7 +76,7 @@ class SparseTensor:
 
     def __repr__(self):
         return (f"tensor(indices={self.indices()!r},\n       values={self._values!r},\n       size={self._size}, "
-                f"nnz={self._nnz()}, layout=sparse_coo)")
+                f"nnz={self._nnz()}, layout={self.layout})")
 
     # ----- conversions -----------------------------------------------------------------------------
     def _flat(self):

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import backend, mixed_precision, printing
+from . import backend, memory_layout, mixed_precision, printing
 from .autograd import engine, in_place
 from .size import of as size_of
 from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
@@ -312,9 +312,10 @@ class Tensor:
             raise RuntimeError(f"the truth value of a tensor with shape {tuple(self.shape)} is ambiguous")
         return bool(self.item())
 
-    def to(self, device=None, dtype=None, non_blocking=False, copy=False):
+    def to(self, device=None, dtype=None, non_blocking=False, copy=False, memory_format=None):
         """A tensor on ``device`` and/or of ``dtype`` (``device`` may be a dtype, or a tensor whose
-        device and dtype to take, as in PyTorch); differentiable (the gradient moves back). Itself
+        device and dtype to take, as in PyTorch) and/or laid out in ``memory_format`` (``tinynn.channels_last``:
+        see tinynn/memory_layout.py); differentiable (the gradient moves back). Itself
         when nothing changes, unless ``copy``. ``non_blocking`` is PyTorch's hint to overlap a copy
         with other work; tinynn's copies between devices complete before ``to`` returns."""
         from .ops.conversion import AsType, ToDevice
@@ -328,6 +329,10 @@ class Tensor:
             out = ToDevice(backend.canonical_device(device))(out)
         if dtype is not None and np.dtype(dtype) != out.dtype:
             out = AsType(np.dtype(dtype))(out)
+        if memory_format not in (None, memory_layout.preserve_format):
+            memory_layout.check(memory_format, "to").axis_order(out.data, "to")  # (the rank check)
+            if not memory_layout.is_in_format(out.data, memory_format):
+                out = shape_ops.Clone(memory_format)(out)
         return out.clone() if copy and out is self else out
 
     def cpu(self):
@@ -875,13 +880,16 @@ class Tensor:
         return shape_ops.Reshape(shape)(self)
 
     def view(self, *shape):
-        """``reshape`` where the memory allows a view (an error otherwise, as PyTorch's); or, given a dtype,
+        """``reshape`` where the memory allows a view (an error otherwise, as PyTorch's, except for a tensor
+        channels-last in memory, such as a convolution's output, which C order would allow: that copies, see
+        tinynn/memory_layout.py); or, given a dtype,
         the same memory read as that dtype (bits reinterpreted, a view, outside autograd, as PyTorch's):
         the last dimension scales by the ratio of the item sizes, and must be contiguous where they differ."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self._bits_as(np.dtype(shape[0]))
         result = self.reshape(*shape)
-        if result.numel() and in_place.memory_block(result.data) is not in_place.memory_block(self.data):
+        copied = result.numel() and in_place.memory_block(result.data) is not in_place.memory_block(self.data)
+        if copied and not memory_layout.is_channels_last_dense(self.data):
             # a copy would break what a view promises (writes reaching this tensor): PyTorch refuses it too
             strides = tuple(stride // self.dtype.itemsize for stride in self.data.strides)
             raise RuntimeError(f"view: a tensor of shape {tuple(self.shape)} with strides {strides} (in elements) cannot be "
@@ -1007,13 +1015,20 @@ class Tensor:
         """out[i][j] = self[index[i][j]][j] along ``dim`` (PyTorch's ``gather``)."""
         return gather(self, dim, index)
 
-    def clone(self):
-        return shape_ops.Clone()(self)
+    def clone(self, *, memory_format=memory_layout.preserve_format):
+        """A copy (recorded: the gradient flows back), laid out as this tensor is, or in ``memory_format``."""
+        return shape_ops.Clone(memory_layout.check(memory_format, "clone"))(self)
 
-    def contiguous(self):
-        """The tensor itself where its memory is in C order, else a C-ordered copy (as PyTorch's; tinynn's
-        ops accept any layout, but views such as ``view_as_complex`` read the memory as it lies)."""
-        return self if self.data.flags.c_contiguous else self.clone()
+    def contiguous(self, memory_format=memory_layout.contiguous_format):
+        """The tensor itself where its memory is in C order (or ``memory_format``'s order), else such a copy
+        (as PyTorch's; tinynn's ops accept any layout, but views such as ``view_as_complex`` read the memory
+        as it lies)."""
+        if memory_layout.check(memory_format, "contiguous") is memory_layout.preserve_format:
+            raise RuntimeError("contiguous: preserve memory format is unsupported by the contiguous operator")
+        memory_format.axis_order(self.data, "contiguous")  # (the rank check)
+        if memory_layout.is_in_format(self.data, memory_format):
+            return self
+        return shape_ops.Clone(memory_format)(self)
 
     # ----- more elementwise functions ---------------------------------------------------------
     def expm1(self):
@@ -1617,8 +1632,16 @@ class Tensor:
         steps = tuple(step // self.data.itemsize for step in self.data.strides)
         return steps if dim is None else steps[dim]
 
-    def is_contiguous(self):
-        return bool(self.data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=memory_layout.contiguous_format):
+        """Whether the memory holds the elements in C order without gaps (or in ``memory_format``'s order)."""
+        if memory_layout.check(memory_format, "is_contiguous") is memory_layout.contiguous_format:
+            return bool(self.data.flags.c_contiguous)
+        return memory_layout.is_in_format(self.data, memory_format)
+
+    @property
+    def layout(self):
+        """``tinynn.strided``: a dense array (a sparse tensor's is ``tinynn.sparse_coo``)."""
+        return memory_layout.strided
 
     def data_ptr(self):
         """The address of the first element (NumPy's or CuPy's)."""
@@ -2137,12 +2160,14 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False):
-    return zeros(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
+    return memory_layout.laid_out_like(zeros(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                                             requires_grad=requires_grad), t, memory_format, "zeros_like")
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False):
-    return ones(*t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
+    return memory_layout.laid_out_like(ones(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                                            requires_grad=requires_grad), t, memory_format, "ones_like")
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

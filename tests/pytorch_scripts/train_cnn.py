@@ -33,10 +33,10 @@ class Net(nn.Module):
     def forward(self, x):
         x = F.relu(self.bn1(self.conv1(x)))
         x = F.gelu(self.conv2(x))
-        x = torch.flatten(self.pool(x), 1)
+        x = self.pool(x).view(x.size(0), -1)
         return self.fc(self.drop(x))
 
-model = Net().to(device)
+model = Net().to(device).to(memory_format=torch.channels_last)
 n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
 optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-2)
 scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=3)
@@ -46,7 +46,7 @@ for epoch in range(3):
     model.train()
     running = 0.0
     for xb, yb in loader:
-        xb, yb = xb.to(device), yb.to(device)
+        xb, yb = xb.to(device, memory_format=torch.channels_last), yb.to(device)
         optimizer.zero_grad(set_to_none=True)
         out = model(xb)
         loss = criterion(out, yb)
@@ -71,3 +71,6 @@ with torch.inference_mode():
     probs = F.softmax(model2(X[:4]), dim=-1)
 print(n_params, probs.shape, probs.sum(dim=1).cpu().numpy().round(4).tolist(), type(probs.detach().cpu().numpy()).__name__)
 print(model2.fc.weight.detach().norm().item() > 0, torch.is_tensor(probs), probs.dtype == torch.float32, X.size(), X.dim())
+print(isinstance(probs.dtype, torch.dtype), probs.layout == torch.strided, model.conv1.weight.is_contiguous(memory_format=torch.channels_last),
+      torch.zeros(2, 3, 4, 5).contiguous(memory_format=torch.channels_last).stride(),
+      model2.conv2(model2.bn1(model2.conv1(X[:2]))).view(2, -1).shape)

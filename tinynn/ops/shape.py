@@ -6,6 +6,7 @@ Each backward moves the gradient back the way the forward moved the values.
 import numpy as np
 
 from .. import backend
+from .. import memory_layout as formats
 from ..autograd import Function
 from . import promotion
 from .arithmetic import sum_to_shape
@@ -351,13 +352,18 @@ class ScatterAdd(Function):
 
 
 class Clone(Function):
-    """y = a copy of x.  dL/dx = dL/dy."""
+    """y = a copy of x, laid out in ``memory_format`` (by default as x is).  dL/dx = dL/dy."""
 
     supports_complex = True
     linear_map = True
 
+    def __init__(self, memory_format=formats.preserve_format):
+        self.memory_format = memory_format
+
     def forward(self, x):
-        return x.copy()
+        if self.memory_format is formats.preserve_format and x.flags.c_contiguous:
+            return x.copy()
+        return formats.copy_in(x, self.memory_format, "clone")
 
     def backward(self, gy):
         return (gy,)

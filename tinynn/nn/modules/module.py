@@ -10,7 +10,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ... import backend
+from ... import backend, memory_layout
 from ...autograd import Function, in_place, is_grad_enabled
 from ...hooks import RemovableHandle
 from ...tensor import Tensor
@@ -271,10 +271,11 @@ class Module:
                 tensor.grad.data = convert(tensor.grad.data)
         return self
 
-    def to(self, device=None, dtype=None, non_blocking=False):
+    def to(self, device=None, dtype=None, non_blocking=False, memory_format=None):
         """Move parameters and buffers to ``device`` and/or cast floating ones to ``dtype``
         (``device`` may be a dtype, or a tensor whose device and dtype to take, as in PyTorch;
-        ``non_blocking``: as in ``Tensor.to``)."""
+        ``non_blocking``: as in ``Tensor.to``); ``memory_format`` (``tinynn.channels_last``) lays out
+        the 4-D and 5-D ones in that order, as PyTorch's does (see tinynn/memory_layout.py)."""
         if isinstance(device, Tensor):
             device, dtype = device.device, device.dtype
         elif device is not None and not isinstance(device, str) and dtype is None:
@@ -287,6 +288,10 @@ class Module:
             self._apply(lambda array: backend.to_device(array, device))
         if dtype is not None:  # floating and complex tensors take the dtype, integer ones (counters) stay
             self._apply(lambda array: array.astype(dtype) if array.dtype.kind in "fc" else array)
+        if memory_format not in (None, memory_layout.preserve_format):
+            memory_layout.check(memory_format, "Module.to")
+            self._apply(lambda array: memory_layout.arranged(array, memory_format, "Module.to")
+                        if array.ndim in (4, 5) else array)
         return self
 
     def to_empty(self, *, device, recurse=True):

@@ -1,0 +1,150 @@
+"""Memory formats and layouts (tinynn/memory_layout.py): strides as PyTorch's, values never changed,
+views of channels-last tensors, and the errors PyTorch gives."""
+import pickle
+
+import numpy as np
+import pytest
+
+import tinynn
+from tinynn import nn
+from tinynn.autograd import gradcheck
+from helpers import leaf
+
+FORMATS = ["contiguous_format", "channels_last", "channels_last_3d", "preserve_format"]
+
+
+def strides(tensor):
+    return tuple(tensor.stride())
+
+
+def test_formats_and_layouts_are_named_objects_that_survive_pickling():
+    for name in FORMATS + ["strided", "sparse_coo"]:
+        value = getattr(tinynn, name)
+        assert repr(value) == f"tinynn.{name}" and pickle.loads(pickle.dumps(value)) is value
+    assert isinstance(tinynn.channels_last, tinynn.memory_format) and isinstance(tinynn.strided, tinynn.layout)
+    assert tinynn.zeros(2).layout is tinynn.strided
+    assert tinynn.sparse_coo_tensor([[0], [1]], [1.0], (2, 2)).layout is tinynn.sparse_coo
+
+
+def test_dtypes_are_instances_of_tinynn_dtype():
+    for value in (tinynn.float32, tinynn.int64, tinynn.bool, tinynn.zeros(2).dtype, np.dtype("complex64")):
+        assert isinstance(value, tinynn.dtype)
+    for value in ("float32", 3, None, tinynn.zeros(2), float):
+        assert not isinstance(value, tinynn.dtype)
+    with pytest.raises(TypeError, match="cannot be created directly"):
+        tinynn.dtype()
+
+
+def test_contiguous_clone_to_and_the_factories_lay_out_as_torch(torch, rng):
+    array = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    ours, theirs = tinynn.tensor(array), torch.tensor(array)
+    ours_last = ours.contiguous(memory_format=tinynn.channels_last)
+    theirs_last = theirs.contiguous(memory_format=torch.channels_last)
+    pairs = [(ours_last, theirs_last), (ours_last.clone(), theirs_last.clone()),
+             (ours_last.clone(memory_format=tinynn.contiguous_format), theirs_last.clone(memory_format=torch.contiguous_format)),
+             (ours_last.contiguous(), theirs_last.contiguous()), (ours.to(memory_format=tinynn.channels_last),
+                                                                 theirs.to(memory_format=torch.channels_last)),
+             (ours_last.to(tinynn.float64), theirs_last.to(torch.float64)), (ours.transpose(1, 3).clone(), theirs.transpose(1, 3).clone()),
+             (ours.transpose(1, 3)[:, ::2].clone(), theirs.transpose(1, 3)[:, ::2].clone()),
+             (tinynn.empty(2, 3, 4, 5, memory_format=tinynn.channels_last), torch.empty(2, 3, 4, 5, memory_format=torch.channels_last)),
+             (tinynn.empty_strided((2, 3, 4, 5), (60, 1, 15, 3)), torch.empty_strided((2, 3, 4, 5), (60, 1, 15, 3))),
+             (tinynn.empty_permuted((2, 3, 4, 5), (0, 2, 3, 1)), torch.empty_permuted((2, 3, 4, 5), (0, 2, 3, 1)))]
+    for like in ("zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"):
+        pairs.append((getattr(tinynn, like)(ours_last), getattr(torch, like)(theirs_last)))
+        pairs.append((getattr(tinynn, like)(ours_last, memory_format=tinynn.contiguous_format),
+                      getattr(torch, like)(theirs_last, memory_format=torch.contiguous_format)))
+    pairs.append((tinynn.full_like(ours_last, 2.0), torch.full_like(theirs_last, 2.0)))
+    pairs.append((tinynn.randint_like(ours_last, 5), torch.randint_like(theirs_last, 5)))
+    for mine, reference in pairs:
+        assert strides(mine) == reference.stride() and mine.shape == tuple(reference.shape)
+    np.testing.assert_array_equal(ours_last.numpy(), array)
+    for name in FORMATS[:3]:
+        for shape in ((2, 3), (2, 3, 4, 5), (2, 3, 4, 5, 6)):
+            for ours_x, theirs_x in ((tinynn.zeros(shape), torch.zeros(shape)),
+                                     (tinynn.zeros(shape).transpose(0, 1), torch.zeros(shape).transpose(0, 1))):
+                assert ours_x.is_contiguous(memory_format=getattr(tinynn, name)) == \
+                    theirs_x.is_contiguous(memory_format=getattr(torch, name))
+    assert ours_last.is_contiguous(memory_format=tinynn.channels_last) and not ours_last.is_contiguous()
+
+
+def test_values_and_gradients_do_not_depend_on_the_format(device, rng):
+    x = leaf(rng.standard_normal((2, 3, 4, 5)), device)
+    for format in (tinynn.channels_last, tinynn.contiguous_format, tinynn.preserve_format):
+        assert gradcheck(lambda t: t.to(memory_format=format) * t.clone(memory_format=format), [x])
+        assert gradcheck(lambda t: t.contiguous(memory_format=tinynn.channels_last).sin().transpose(1, 2), [x])
+    y = x.detach().to(memory_format=tinynn.channels_last)
+    assert y.device == x.device and np.array_equal(y.numpy(), x.detach().numpy())
+    assert x.to(memory_format=tinynn.preserve_format) is x and y.to(memory_format=tinynn.channels_last) is y
+    assert y.contiguous(memory_format=tinynn.channels_last) is y
+
+
+def test_a_model_in_channels_last_trains_to_the_same_numbers(device):
+    def trained(memory_format):
+        tinynn.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 36, 2))
+        model.to(device)
+        x = tinynn.randn(4, 3, 8, 8, device=device)
+        if memory_format is not None:
+            model.to(memory_format=memory_format)
+            x = x.to(memory_format=memory_format)
+        optimizer = tinynn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        for _ in range(3):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), tinynn.tensor([0, 1, 1, 0], device=device)).backward()
+            optimizer.step()
+        return model
+
+    plain, last = trained(None), trained(tinynn.channels_last)
+    assert last[0].weight.is_contiguous(memory_format=tinynn.channels_last) or device == "gpu"
+    assert last[4].weight.is_contiguous()  # 2-D parameters keep their layout, as in PyTorch
+    for (name, a), (_, b) in zip(plain.state_dict().items(), last.state_dict().items()):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_convert_conv_weight_memory_format():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Sequential(nn.ConvTranspose2d(4, 2, 3)), nn.Conv3d(2, 2, 1),
+                          nn.Linear(3, 3))
+    before = {name: value.numpy().copy() for name, value in model.state_dict().items()}
+    assert nn.utils.convert_conv2d_weight_memory_format(model, tinynn.channels_last) is model
+    assert model[0].weight.is_contiguous(memory_format=tinynn.channels_last)
+    assert model[1][0].weight.is_contiguous(memory_format=tinynn.channels_last) and model[2].weight.is_contiguous()
+    nn.utils.convert_conv3d_weight_memory_format(model, tinynn.channels_last_3d)
+    assert model[2].weight.is_contiguous(memory_format=tinynn.channels_last_3d)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), before[name])
+
+
+def test_a_channels_last_tensor_is_viewed_as_a_c_ordered_one_would_be(torch, rng):
+    conv = nn.Conv2d(3, 4, 3)
+    x = tinynn.tensor(rng.standard_normal((2, 3, 8, 8)).astype(np.float32))
+    y = conv(x)
+    assert y.is_contiguous(memory_format=tinynn.channels_last)  # the layout tinynn's convolution writes
+    flat = y.view(y.size(0), -1)
+    np.testing.assert_array_equal(flat.numpy(), y.numpy().reshape(2, -1))
+    flat.sum().backward()
+    np.testing.assert_array_equal(conv.bias.grad.numpy(), np.full(4, 2 * 36, np.float32))
+    assert y.view(2, 4, 36).data.base is not None  # merging H and W keeps sharing memory
+    # a layout made by hand still refuses, as PyTorch's does
+    with pytest.raises(RuntimeError, match=r"view: a tensor of shape \(3, 2\) with strides \(1, 3\)"):
+        tinynn.zeros(2, 3).t().view(6)
+    with pytest.raises(RuntimeError):
+        torch.zeros(2, 3).t().view(6)
+
+
+def test_misuse_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="contiguous: required rank 4 tensor to use channels_last format, got a 2-D"):
+        tinynn.zeros(2, 3).contiguous(memory_format=tinynn.channels_last)
+    with pytest.raises(RuntimeError, match="clone: required rank 5 tensor to use channels_last_3d format"):
+        tinynn.zeros(2, 3, 4, 5).clone(memory_format=tinynn.channels_last_3d)
+    with pytest.raises(RuntimeError, match="to: required rank 4 tensor to use channels_last format, got a 3-D"):
+        tinynn.zeros(2, 3, 4).to(memory_format=tinynn.channels_last)
+    with pytest.raises(RuntimeError, match="preserve memory format is unsupported by the contiguous operator"):
+        tinynn.zeros(2).contiguous(memory_format=tinynn.preserve_format)
+    with pytest.raises(TypeError, match="to: memory_format must be one of tinynn.contiguous_format, channels_last"):
+        tinynn.zeros(2, 3, 4, 5).to(memory_format="channels_last")
+    with pytest.raises(RuntimeError, match="Module.to: required rank 4 tensor"):
+        nn.Conv3d(2, 2, 1).to(memory_format=tinynn.channels_last)
+    with pytest.raises(ValueError, match=r"empty_permuted: physical_layout must be a permutation of the 2 dimensions"):
+        tinynn.empty_permuted((2, 3), (0, 0))
+    with pytest.raises(RuntimeError, match="empty: preserve_format needs a tensor"):
+        tinynn.empty(2, memory_format=tinynn.preserve_format)

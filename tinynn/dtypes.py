@@ -1,0 +1,20 @@
+"""``tinynn.dtype``: what ``isinstance(value, torch.dtype)`` asks of a value, for tinynn's dtypes.
+
+tinynn's dtypes are NumPy's: ``tinynn.float32`` is ``np.float32`` (a scalar type) and a tensor's ``.dtype`` is
+``np.dtype('float32')``; the two compare equal. ``tinynn.dtype`` is the class both count as instances of,
+so code written against ``torch.dtype`` (type checks, ``isinstance`` guards) accepts either.
+"""
+import numpy as np
+
+
+class _DtypeCheck(type):
+    def __instancecheck__(cls, value):
+        return isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic))
+
+
+class dtype(metaclass=_DtypeCheck):
+    """The dtypes (``tinynn.float32``, ``x.dtype``): ``isinstance(x.dtype, tinynn.dtype)`` is True. Not made
+    directly, as torch.dtype is not: name one (``tinynn.float64``) or ``np.dtype("float64")``."""
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("tinynn.dtype cannot be created directly; use a dtype such as tinynn.float32")

@@ -1,0 +1,134 @@
+"""How a tensor's elements lie in memory: PyTorch's memory formats (``tinynn.contiguous_format``,
+``channels_last``, ``channels_last_3d``, ``preserve_format``) and layouts (``tinynn.strided``, ``sparse_coo``).
+
+A memory format is an order of the axes in memory, from the outermost (the largest stride) to the
+innermost (a stride of one element). ``contiguous_format`` is C order, the axes as written;
+``channels_last`` keeps each pixel's channels side by side: a (N, C, H, W) tensor lies in memory as
+(N, H, W, C) would, and keeps its (N, C, H, W) shape; ``channels_last_3d`` likewise for (N, C, D, H, W).
+``preserve_format`` (the default of ``clone``, ``to`` and the ``*_like`` factories) keeps the order of
+the tensor it starts from. Values and results never depend on the format: only speed, and which
+``view`` s share memory, do.
+
+tinynn's convolutions and poolings compute channels-last (im2col's rows are a pixel's channels, and the
+matmul writes (N*OH*OW, O)), so their outputs lie as ``channels_last`` in memory, where PyTorch's lie in C
+order. A ``view`` that C order would allow without a copy (``conv(x).view(N, -1)``) therefore copies
+for such a channels-last tensor, as ``reshape`` does, instead of failing: PyTorch's scripts run as
+written, and only writes through that view (which would reach the original in PyTorch) differ.
+"""
+import numpy as np
+
+
+class memory_format:
+    """One of PyTorch's memory formats (``tinynn.channels_last``, ...): compare with ``is``/``==``."""
+
+    def __init__(self, name, rank=None):
+        self.name, self.rank = name, rank
+
+    def __repr__(self):
+        return f"tinynn.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # the module-level object of that name: the same one after unpickling
+
+    def axis_order(self, array, what):
+        """The axes of ``array`` from outermost to innermost in this format."""
+        if self.rank is not None and array.ndim != self.rank:
+            raise RuntimeError(f"{what}: required rank {self.rank} tensor to use {self.name} format, got a "
+                               f"{array.ndim}-D tensor")
+        if self is preserve_format:
+            return order_in_memory(array)
+        if self.rank is not None:
+            return channels_last_order(array.ndim)
+        return tuple(range(array.ndim))
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last", rank=4)
+channels_last_3d = memory_format("channels_last_3d", rank=5)
+preserve_format = memory_format("preserve_format")
+
+
+class layout:
+    """How a tensor is stored: ``tinynn.strided`` (dense arrays, every Tensor) or ``tinynn.sparse_coo``."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"tinynn.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+
+
+def check(value, what):
+    if not isinstance(value, memory_format):
+        raise TypeError(f"{what}: memory_format must be one of tinynn.contiguous_format, channels_last, "
+                        f"channels_last_3d and preserve_format, got {value!r}")
+    return value
+
+
+def channels_last_order(ndim):
+    """(0, 2, 3, ..., 1): the batch, the spatial axes, then the channels."""
+    return (0,) + tuple(range(2, ndim)) + (1,)
+
+
+def is_dense_in_order(array, order):
+    """Whether ``array`` fills its memory without gaps, ``order[-1]`` innermost. Axes of size 1 have
+    no neighbours along them, so their strides do not matter (as PyTorch's checks)."""
+    expected = array.dtype.itemsize
+    for axis in reversed(order):
+        if array.shape[axis] != 1 and array.strides[axis] != expected:
+            return False
+        expected *= array.shape[axis]
+    return True
+
+
+def is_in_format(array, format, what="is_contiguous"):
+    """``Tensor.is_contiguous(memory_format=...)``: False, not an error, for a format of another rank."""
+    if format.rank is not None and array.ndim != format.rank:
+        return False
+    if format is preserve_format:
+        format = contiguous_format
+    return is_dense_in_order(array, format.axis_order(array, what))
+
+
+def is_channels_last_dense(array):
+    """Whether ``array`` (3-D or more) lies as its channels-last version would, and not also in C order:
+    the outputs of tinynn's convolutions and poolings, and of elementwise ops on them."""
+    return (array.ndim >= 3 and not array.flags.c_contiguous
+            and is_dense_in_order(array, channels_last_order(array.ndim)))
+
+
+def order_in_memory(array):
+    """The axes from the largest stride to the smallest (NumPy's order="K"; ties keep the axes' order)."""
+    return tuple(sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis])))
+
+
+def arranged(array, format, what):
+    """``array`` itself where it lies densely in ``format``'s order, else a copy that does."""
+    return array if is_dense_in_order(array, format.axis_order(array, what)) else copy_in(array, format, what)
+
+
+def copy_in(array, format, what):
+    """A copy of ``array`` that lies densely in ``format``'s order (``clone``)."""
+    return copy_in_order(array, format.axis_order(array, what))
+
+
+def copy_in_order(array, order):
+    """A copy of ``array`` with its axes ``order`` outermost to innermost in memory: the array with its
+    axes in that order, copied in C order, then turned back."""
+    return array.transpose(order).copy(order="C").transpose(tuple(int(axis) for axis in np.argsort(order)))
+
+
+def laid_out_like(tensor, source, format, what):
+    """A new ``tensor`` (C order, ``source``'s shape) laid out in ``format``, where preserve_format keeps
+    ``source``'s order: the ``*_like`` factories, as PyTorch's."""
+    order = check(format, what).axis_order(source.data, what)
+    if order != tuple(range(source.ndim)):
+        tensor.data = copy_in_order(tensor.data, order)
+    return tensor

@@ -13,7 +13,7 @@ from . import tensor_functions
 from .ops import complex as complex_ops, promotion
 from .ops import strided as strided_ops
 from .ops.einsum import einsum
-from .tensor import BUILT_FROM_OPS, Tensor, _is_float, full, tensor, where, zeros
+from .tensor import BUILT_FROM_OPS, Tensor, _is_float, full, made_like, tensor, where, zeros
 
 
 def _method(name, doc=None):
@@ -214,23 +214,20 @@ def empty_like(input, dtype=None, device=None, requires_grad=False, memory_forma
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False,
               memory_format=memory_layout.preserve_format):
-    return memory_layout.laid_out_like(full(input.shape, fill_value, dtype=dtype or input.dtype,
-                                            device=device or input.device, requires_grad=requires_grad),
-                                       input, memory_format, "full_like")
+    return made_like(lambda shape, **options: full(shape, fill_value, **options), input, dtype, device,
+                     requires_grad, memory_format, "full_like")
 
 
 def rand_like(input, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
     from .tensor import rand
 
-    return memory_layout.laid_out_like(rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                                            requires_grad=requires_grad), input, memory_format, "rand_like")
+    return made_like(rand, input, dtype, device, requires_grad, memory_format, "rand_like")
 
 
 def randn_like(input, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
     from .tensor import randn
 
-    return memory_layout.laid_out_like(randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                                             requires_grad=requires_grad), input, memory_format, "randn_like")
+    return made_like(randn, input, dtype, device, requires_grad, memory_format, "randn_like")
 
 
 def randperm(n, dtype=np.int64, device=None, generator=None):

@@ -2160,14 +2160,19 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
 
 
+def made_like(make, t, dtype, device, requires_grad, memory_format, name):
+    """``make(shape, dtype=, device=, requires_grad=)`` with ``t``'s shape, and its dtype and device unless
+    given, laid out in ``memory_format`` (preserve_format: as ``t`` is): the ``*_like`` factories."""
+    made = make(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+    return memory_layout.laid_out_like(made, t, memory_format, name)
+
+
 def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
-    return memory_layout.laid_out_like(zeros(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                                             requires_grad=requires_grad), t, memory_format, "zeros_like")
+    return made_like(zeros, t, dtype, device, requires_grad, memory_format, "zeros_like")
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
-    return memory_layout.laid_out_like(ones(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
-                                            requires_grad=requires_grad), t, memory_format, "ones_like")
+    return made_like(ones, t, dtype, device, requires_grad, memory_format, "ones_like")
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

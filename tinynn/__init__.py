@@ -18,7 +18,7 @@ from .size import Size
 from .memory_layout import (channels_last, channels_last_3d, contiguous_format, layout, memory_format,
                             preserve_format, sparse_coo, strided)
 from .dtypes import dtype
-from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
                      ones, ones_like, pad, rand, randint, randn, set_printoptions, stack, tensor, where, zeros, zeros_like)
 
@@ -56,7 +56,7 @@ shared_memory.register(Tensor)  # shared tensors travel to other processes as sh
 
 
 __all__ = [
-    "Tensor", "Size", "Generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
+    "Tensor", "Size", "Generator", "default_generator", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "eye", "linspace", "randn", "rand",
     "randint", "arange", "from_numpy", "matmul", "bmm", "maximum", "minimum", "where", "gather", "pad", "concatenate",
     "cat", "concat", "stack", "cdist", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "manual_seed",
     "initial_seed", "seed", "device", "cuda", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "set_num_threads",

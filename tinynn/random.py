@@ -30,11 +30,18 @@ def _checked_seed(seed, name):
 
 
 def manual_seed(seed):
-    """Seed every tinynn random source (CPU, and the GPU one if CuPy is in use)."""
+    """Seed every tinynn random source (CPU, and the GPU one if CuPy is in use); returns
+    ``default_generator``, as PyTorch's returns its own."""
+    manual_seed_cpu(_checked_seed(seed, "manual_seed"))
+    manual_seed_gpu(seed)
+    return default_generator
+
+
+def manual_seed_cpu(seed):
+    """Seed the CPU's generator only (``default_generator.manual_seed``)."""
     global _cpu_generator, _seed
     _seed = _checked_seed(seed, "manual_seed")
     _cpu_generator = np.random.Generator(np.random.PCG64(_seed))
-    manual_seed_gpu(_seed)
 
 
 def manual_seed_gpu(seed):
@@ -211,6 +218,31 @@ class Generator:
     def set_state(self, state):
         self.numpy.bit_generator.state = state
         return self
+
+
+class DefaultGenerator(Generator):
+    """``tinynn.default_generator``: the global CPU generator, the one every draw without ``generator=`` uses,
+    as a Generator (``torch.default_generator``): seeding or restoring it changes those draws."""
+
+    def __init__(self):
+        self.device = "cpu"
+
+    @property
+    def numpy(self):
+        return _cpu_generator
+
+    def manual_seed(self, seed):
+        manual_seed_cpu(seed)
+        return self
+
+    def initial_seed(self):
+        return _seed
+
+    def __reduce__(self):
+        return "default_generator"  # the module's one, in whichever process unpickles it
+
+
+default_generator = DefaultGenerator()
 
 
 def numpy_generator(generator=None):

@@ -1,0 +1,38 @@
+"""tinynn/random.py: the global generators, seen through ``default_generator`` as PyTorch's."""
+import pickle
+
+import numpy as np
+
+import tinynn
+from tinynn.utils.data import random_split
+
+
+def test_manual_seed_returns_the_default_generator_which_drives_the_global_draws():
+    generator = tinynn.manual_seed(3)
+    assert generator is tinynn.default_generator and generator.initial_seed() == 3 and generator.device == "cpu"
+    first = tinynn.randn(4).numpy()
+    assert tinynn.default_generator.manual_seed(3) is tinynn.default_generator
+    np.testing.assert_array_equal(tinynn.randn(4).numpy(), first)
+    state = tinynn.default_generator.get_state()
+    drawn = tinynn.rand(3).numpy()
+    tinynn.default_generator.set_state(state)
+    np.testing.assert_array_equal(tinynn.rand(3).numpy(), drawn)
+
+
+def test_the_default_generator_can_be_passed_where_a_generator_is_taken():
+    tinynn.manual_seed(5)
+    given = [list(part) for part in random_split(range(10), [3, 7], generator=tinynn.default_generator)]
+    tinynn.manual_seed(5)
+    assert [list(part) for part in random_split(range(10), [3, 7])] == given
+    tinynn.manual_seed(5)
+    drawn = tinynn.randint(0, 100, (5,), generator=tinynn.default_generator).tolist()
+    tinynn.manual_seed(5)
+    assert tinynn.randint(0, 100, (5,)).tolist() == drawn
+    assert pickle.loads(pickle.dumps(tinynn.default_generator)) is tinynn.default_generator
+
+
+def test_seeding_the_default_generator_leaves_a_generator_of_ones_own_alone():
+    own = tinynn.Generator().manual_seed(1)
+    expected = tinynn.Generator().manual_seed(1)
+    tinynn.default_generator.manual_seed(9)
+    assert tinynn.randn(3, generator=own).tolist() == tinynn.randn(3, generator=expected).tolist()

@@ -1,4 +1,4 @@
-"""The layers that complete PyTorch's everyday set: RMSNorm, LocalResponseNorm, LPPool1d/2d,
+"""The layers that complete PyTorch's everyday set: RMSNorm, LocalResponseNorm, CrossMapLRN2d, LPPool1d/2d,
 AdaptiveAvg/MaxPool1d, MaxUnpool1d, Softmax2d, ChannelShuffle, the Upsampling layers, ZeroPad1d,
 TripletMarginWithDistanceLoss, MultiLabelMarginLoss and the in-place activations: outputs and
 gradients equal PyTorch's on identical weights (every device), gradchecked in float64; the random
@@ -141,3 +141,40 @@ def test_module_lookups_and_conversions():
     model.register_module("2", nn.ReLU())
     assert isinstance(model[2], nn.ReLU)
     assert model.half()[0].weight.dtype == np.float16
+
+
+def _cross_map_lrn2d_in_torch_ops(torch, x, size, alpha, beta, k):
+    """PyTorch's CrossMapLRN2d forward written with differentiable torch ops (its running window never
+    drops channel 0), so that torch's autograd gives the exact gradient of PyTorch's values."""
+    channels, half = x.shape[1], int((size - 1) / 2 + 1) - 1
+    squares = x * x
+    padded = torch.nn.functional.pad(squares, (0, 0, 0, 0, half, half))
+    window = sum(padded[:, offset:offset + channels] for offset in range(2 * half + 1))
+    window = window + squares[:, :1] * (torch.arange(channels) > half).to(x.dtype).reshape(1, channels, 1, 1)
+    return x / (window * (alpha / size) + k) ** beta
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("channels", [1, 3, 7])
+def test_cross_map_lrn2d_computes_pytorchs_values_and_their_exact_gradient(torch, rng, device, size, channels):
+    values = rng.standard_normal((2, channels, 3, 4))
+    layer = nn.CrossMapLRN2d(size, alpha=0.3, beta=0.75, k=1.5)
+    x = tinynn.tensor(values, requires_grad=True, device=device)
+    y = layer(x)
+    tx = torch.tensor(values, requires_grad=True)
+    assert_close(y, torch.nn.CrossMapLRN2d(size, alpha=0.3, beta=0.75, k=1.5)(tx).detach(), rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    y.backward(tinynn.tensor(g, device=device))
+    _cross_map_lrn2d_in_torch_ops(torch, tx, size, 0.3, 0.75, 1.5).backward(torch.tensor(g))
+    assert_close(x.grad, tx.grad, rtol=1e-10, atol=1e-12)
+    if device == "cpu":
+        assert autograd.gradcheck(lambda t: layer(t), [tinynn.tensor(values, requires_grad=True)])
+
+
+def test_cross_map_lrn2d_repr_errors_and_pytorchs_own_backward(torch, rng):
+    assert repr(nn.CrossMapLRN2d(5, 1e-3)) == repr(torch.nn.CrossMapLRN2d(5, 1e-3))
+    with pytest.raises(ValueError, match=r"CrossMapLRN2d: expected a 4-D input \(N, C, H, W\), got shape \(2, 3, 4\)"):
+        nn.CrossMapLRN2d(3)(tinynn.zeros(2, 3, 4))
+    # why the gradients above come from torch's autograd: PyTorch's hand-written backward is not its forward's
+    x = torch.tensor(rng.standard_normal((1, 6, 2, 2)), requires_grad=True)
+    assert not torch.autograd.gradcheck(torch.nn.CrossMapLRN2d(5, 0.3, 0.75, 1.5), (x,), raise_exception=False)

@@ -408,6 +408,36 @@ class LocalResponseNorm(Module):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
+class CrossMapLRN2d(Module):
+    """PyTorch's legacy cross-channel normalization (Lua Torch's SpatialCrossMapLRN) for (N, C, H, W) input:
+    y = x / (k + alpha/size * S)^beta, S for channel c the sum of x^2 over channels c - h ... c + h
+    (h = (size - 1) // 2 rounded as PyTorch's ``int((size - 1) / 2 + 1) - 1``, zeros beyond the ends) and,
+    from channel h + 1 on, channel 0's x^2 as well: PyTorch's running window adds each next channel but
+    never removes channel 0, and these are the values it computes. (``LocalResponseNorm`` is the
+    normalization without that extra term.) The gradient is this forward's exact one, by autograd;
+    PyTorch's hand-written backward is not (it fails gradcheck), so gradients differ from its own."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
+        channels, half = x.shape[1], int((self.size - 1) / 2 + 1) - 1
+        squares = x * x
+        padded = squares.pad(((0, 0), (half, half), (0, 0), (0, 0)))
+        window_sum = padded[:, 0:channels]
+        for offset in range(1, 2 * half + 1):  # a loop over the window's channels, each a whole-tensor slice
+            window_sum = window_sum + padded[:, offset:offset + channels]
+        keeps_channel_0 = (backend.array_module_for(x.device).arange(channels) > half).astype(x.dtype)
+        window_sum = window_sum + squares[:, :1] * keeps_channel_0.reshape(1, channels, 1, 1)
+        return x / (window_sum * (self.alpha / self.size) + self.k) ** self.beta
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
 class _LPPool(Module):
     function = None
 

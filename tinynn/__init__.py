@@ -15,6 +15,7 @@ from .mixed_precision import autocast, get_autocast_dtype, is_autocast_enabled
 from .blas import set_blas_threads
 from .parallel import get_num_threads, set_num_threads
 from .size import Size
+from .storage import TypedStorage, UntypedStorage, is_storage
 from .memory_layout import (channels_last, channels_last_3d, contiguous_format, layout, memory_format,
                             preserve_format, sparse_coo, strided)
 from .dtypes import dtype
@@ -72,7 +73,7 @@ __all__ = [
     "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "get_float32_matmul_precision",
     "set_float32_matmul_precision", "get_num_interop_threads", "set_num_interop_threads", "set_default_tensor_type",
     "cond", "while_loop", "memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
-    "layout", "strided", "sparse_coo", "dtype",
+    "layout", "strided", "sparse_coo", "dtype", "UntypedStorage", "TypedStorage", "is_storage",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
 # dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)

@@ -1531,6 +1531,24 @@ class Tensor:
         """-1 on the CPU, the device number (0) on the GPU, as PyTorch."""
         return -1 if self.device == backend.CPU else 0
 
+    def untyped_storage(self):
+        """The bytes of the memory block this tensor's values lie in, shared by all its views (tinynn/storage.py)."""
+        from .storage import UntypedStorage
+
+        return UntypedStorage.of(self.data)
+
+    def storage(self):
+        """``untyped_storage`` as elements of this tensor's dtype (PyTorch's deprecated TypedStorage, warning)."""
+        from .storage import typed_storage_of
+
+        return typed_storage_of(self.data)
+
+    def is_set_to(self, other):
+        """Whether both tensors are the same view of the same memory: storage, offset, shape and strides."""
+        return (self.untyped_storage().data_ptr() == other.untyped_storage().data_ptr()
+                and self.data_ptr() == other.data_ptr() and self.shape == other.shape
+                and self.data.strides == other.data.strides)
+
     def storage_offset(self):
         """Elements between the start of the memory block and this tensor's first element."""
         from .autograd.in_place import memory_block

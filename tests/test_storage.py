@@ -1,0 +1,55 @@
+"""Storages (tinynn/storage.py): the memory block behind a tensor and its views, as PyTorch's."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinynn
+
+
+def test_views_share_one_storage_whose_bytes_and_elements_match_torchs(torch, rng):
+    values = rng.standard_normal(12).astype(np.float32)
+    ours, theirs = tinynn.tensor(values), torch.tensor(values)
+    for view, reference in ((ours[3:], theirs[3:]), (ours.view(3, 4).t(), theirs.view(3, 4).t()),
+                            (ours.view(3, 4)[1], theirs.view(3, 4)[1])):
+        storage, expected = view.untyped_storage(), reference.untyped_storage()
+        assert storage.data_ptr() == ours.untyped_storage().data_ptr() and view.storage_offset() == reference.storage_offset()
+        assert storage.nbytes() == expected.nbytes() == len(storage) and storage.tolist() == expected.tolist()
+        assert storage[5] == expected[5] and storage.element_size() == 1 and storage.device == tinynn.device("cpu")
+        with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+            typed = view.storage()
+        with warnings.catch_warnings():  # (PyTorch warns once per process)
+            warnings.simplefilter("ignore")
+            expected_typed = reference.storage()
+        assert typed.size() == expected_typed.size() == len(typed) and typed.dtype == np.float32
+        assert typed.tolist() == expected_typed.tolist() and typed[2] == expected_typed[2] and typed.nbytes() == 48
+    assert ours.view(3, 4).is_set_to(ours.view(3, 4)) and ours[:].is_set_to(ours)
+    assert not ours[1:].is_set_to(ours) and not ours.view(3, 4).is_set_to(ours)
+    assert theirs[:].is_set_to(theirs) and not theirs[1:].is_set_to(theirs)
+    assert ours.clone().untyped_storage().data_ptr() != ours.untyped_storage().data_ptr()
+
+
+def test_writing_through_a_storage_reaches_every_tensor_on_it(device):
+    x = tinynn.zeros(4, device=device)
+    view = x[2:]
+    x.untyped_storage().fill_(0)
+    with pytest.warns(UserWarning):
+        typed = view.storage()
+    typed[3] = 5.0
+    assert x.tolist() == [0.0, 0.0, 0.0, 5.0] and view.tolist() == [0.0, 5.0]
+    storage = x.untyped_storage()
+    copy = storage.clone()
+    storage[12:16] = 0  # the bytes of the 5.0
+    assert x.tolist() == [0.0] * 4 and copy.tolist() != storage.tolist() and copy.cpu().nbytes() == 16
+    assert x.untyped_storage().device == x.device
+
+
+def test_new_storages_and_is_storage():
+    assert tinynn.UntypedStorage(3).tolist() == [0, 0, 0] and tinynn.UntypedStorage([1, 2, 255]).tolist() == [1, 2, 255]
+    assert repr(tinynn.UntypedStorage([7, 8])) == " 7\n 8\n[tinynn.storage.UntypedStorage(device=cpu) of size 2]"
+    assert tinynn.is_storage(tinynn.UntypedStorage(1)) and not tinynn.is_storage(tinynn.zeros(1))
+    buffer = bytearray(8)
+    shared = tinynn.frombuffer(buffer, dtype=tinynn.float32)
+    assert shared.untyped_storage().nbytes() == 8 and shared[1:].untyped_storage().data_ptr() == shared.data_ptr()
+    strided = tinynn.as_strided(tinynn.arange(10.0), (3, 3), (1, 1))
+    assert strided.untyped_storage().nbytes() == 40  # ten float32 values

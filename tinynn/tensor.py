@@ -13,6 +13,7 @@ import numpy as np
 
 from . import backend, memory_layout, mixed_precision, printing
 from .autograd import engine, in_place
+from .scalar_dims import accepting_scalar_dims
 from .size import of as size_of
 from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
 
@@ -2310,6 +2311,18 @@ def _in_place_form(name):
 
 for _name in BUILT_FROM_OPS:
     setattr(Tensor, _name, _built_from_ops(_name))
+# A 0-d tensor takes dim 0 or -1 in these, as in PyTorch (tinynn/scalar_dims.py); the ones built from ops
+# are wrapped in tinynn/tensor_functions.py, softmax and log_softmax in nn/functional/activation.py.
+for _name, _dims in (("sum", ("dim", "axis")), ("mean", ("dim", "axis")), ("prod", ("dim",)), ("amax", ("dim",)),
+                     ("amin", ("dim",)), ("max", ("dim",)), ("min", ("dim",)), ("median", ("dim",)),
+                     ("argmax", ("dim", "axis")), ("argmin", ("dim", "axis")), ("logsumexp", ("dim",)), ("norm", ("dim",)),
+                     ("var", ("dim",)), ("std", ("dim",)), ("all", ("dim",)), ("any", ("dim",)),
+                     ("count_nonzero", ("dim",)), ("cumsum", ("dim",)), ("sort", ("dim",)), ("argsort", ("dim",)),
+                     ("topk", ("dim",)), ("flip", ("dims",)), ("squeeze", ("dim",)), ("movedim", ("source", "destination")),
+                     ("moveaxis", ("source", "destination")), ("swapaxes", ("axis0", "axis1")),
+                     ("swapdims", ("axis0", "axis1")), ("transpose", ("axes",)), ("index_select", ("dim",))):
+    setattr(Tensor, _name, accepting_scalar_dims(getattr(Tensor, _name), _dims))
+gather = accepting_scalar_dims(gather, ("dim",), indices=("index",))  # (Tensor.gather calls it)
 for _name in IN_PLACE:
     if not hasattr(Tensor, f"{_name}_"):
         setattr(Tensor, f"{_name}_", _in_place_form(_name))

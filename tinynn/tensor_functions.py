@@ -19,6 +19,7 @@ from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
+from .scalar_dims import accepting_scalar_dims
 from .size import Size
 from .tensor import SortResult, Tensor, concatenate, stack, where
 
@@ -1274,3 +1275,8 @@ def split_with_sizes(x, split_sizes, dim=0):
 
 def narrow_copy(x, dim, start, length):
     return x.narrow(dim, start, length).clone()
+
+
+# A 0-d tensor takes dim 0 or -1 in these, as in PyTorch (tinynn/scalar_dims.py).
+cummax, cummin, kthvalue, nanmedian, quantile, nanquantile = (
+    accepting_scalar_dims(function, ("dim",)) for function in (cummax, cummin, kthvalue, nanmedian, quantile, nanquantile))

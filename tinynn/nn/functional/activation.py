@@ -7,6 +7,7 @@ from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...ops.erf import erf_values
 from ...ops.elementwise import sigmoid_values
+from ...scalar_dims import accepting_scalar_dims
 from .validation import check_float, check_not_empty, check_tensor
 
 
@@ -523,8 +524,6 @@ def _softmax_axis(input, dim, name):
     dim = _implicit_dim(input, dim, name)
     check_float(input, name)
     check_not_empty(input, name)
-    if input.ndim == 0:
-        raise ValueError(f"{name}: expected at least 1 dimension, got a scalar")
     if not -input.ndim <= dim < input.ndim:
         raise ValueError(f"{name}: dim {dim} is out of range for input of shape {tuple(input.shape)}")
     return dim % input.ndim
@@ -542,6 +541,11 @@ def softmax(input, dim=None, dtype=None):
     """softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``Softmax``."""
     input = _converted(input, dtype, "softmax")
     return Softmax(_softmax_axis(input, dim, "softmax"))(input)
+
+
+# A 0-d input is a vector of one element to these, as in PyTorch (tinynn/scalar_dims.py).
+softmin, log_softmax, softmax = (accepting_scalar_dims(function, ("dim",), implicit=True)
+                                 for function in (softmin, log_softmax, softmax))
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):

@@ -274,7 +274,7 @@ def _as_gradient(value, create_graph):
 
 
 def _check_grad_shape(function, parent, parent_grad):
-    if tuple(parent_grad.shape) != tuple(parent.shape):
+    if parent_grad.shape != parent.data.shape:  # (a Size or a tuple either side: tuples compare equal)
         raise RuntimeError(
             f"{function.name}.backward returned a gradient of shape {tuple(parent_grad.shape)} "
             f"for an input of shape {tuple(parent.shape)}"

@@ -209,7 +209,7 @@ class Optimizer:
 
     def _updated(self, param):
         """A graph still alive that kept this parameter for its backward can no longer run it."""
-        in_place.overwritten(param.data, f"{type(self).__name__}.step updated a parameter of shape {tuple(param.shape)}")
+        in_place.overwritten(param.data, f"{type(self).__name__}.step updated a parameter of shape {param.data.shape}")
 
     @staticmethod
     def _uses_foreach(group, param):

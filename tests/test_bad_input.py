@@ -236,3 +236,21 @@ def test_set_detect_anomaly_switches_it_on_globally_or_for_a_block():
     finally:
         tinynn.autograd.set_detect_anomaly(False)
     assert not is_anomaly_enabled()
+
+
+def test_scalars_and_non_tensors_get_a_clear_error_from_the_functions():
+    scalar = tinynn.tensor(1.0)
+    cases = [
+        (lambda: F.channel_shuffle(scalar, 1), ValueError, r"channel_shuffle: expected \(N, C, \.\.\.\) input .* got shape \(\)"),
+        (lambda: F.glu(scalar), ValueError, "glu: a 0-d input cannot be halved"),
+        (lambda: F.scaled_dot_product_attention(tinynn.ones(3), tinynn.ones(3), tinynn.ones(3)), ValueError,
+         r"scaled_dot_product_attention: expected query of at least 2 dimensions \(\.\.\., L, d\), got shape \(3,\)"),
+        (lambda: F.multi_head_attention_forward(scalar, scalar, scalar, 1, 1, None, None, None, None, False, 0.0, None,
+                                                None), ValueError, r"expected query of shape \(L, N, E\) or \(L, E\)"),
+        (lambda: F.gumbel_softmax([1.0, 2.0]), TypeError, "gumbel_softmax: expected logits to be a tinynn.Tensor, got list"),
+        (lambda: tinynn.flatten([1.0]), TypeError, r"flatten\(\): argument 'input' \(position 1\) must be Tensor, not list"),
+        (lambda: tinynn.exp(2.0), TypeError, r"exp\(\): argument 'input' \(position 1\) must be Tensor, not float"),
+    ]
+    for call, error, message in cases:
+        with pytest.raises(error, match=message):
+            call()

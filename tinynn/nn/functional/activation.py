@@ -464,6 +464,8 @@ def celu(input, alpha=1.0, inplace=False):
 def glu(input, dim=-1):
     """Gated linear unit: the input's two halves a, b along ``dim`` give a * sigmoid(b)."""
     _elementwise(input, "glu")
+    if input.ndim == 0:
+        raise ValueError("glu: a 0-d input cannot be halved; expected at least one dimension of even size")
     size = input.shape[dim]
     if size % 2:
         raise ValueError(f"glu: the size of dim {dim} must be even (it is halved), got {size} in shape {tuple(input.shape)}")
@@ -570,6 +572,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     from ... import random
     from ...tensor import Tensor
 
+    check_float(logits, "gumbel_softmax", "logits")
     xp = backend.get_array_module(logits.data)
     gumbels = -xp.log(xp.asarray(random.cpu_generator().exponential(1.0, logits.shape).astype(logits.dtype)))
     soft = softmax((logits + Tensor._from_op(gumbels, False)) / tau, dim)

@@ -57,6 +57,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     repeated that often along the head axis (their gradients then sum over the group)."""
     for what, tensor in (("query", query), ("key", key), ("value", value)):
         check_float(tensor, "scaled_dot_product_attention", what)
+        if tensor.ndim < 2:
+            raise ValueError(f"scaled_dot_product_attention: expected {what} of at least 2 dimensions (..., L, d), got "
+                             f"shape {tuple(tensor.shape)}")
     check_kernel_allowed(query.device)
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
         heads, kv_heads = query.shape[-3], key.shape[-3]
@@ -94,6 +97,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     (L, N, E) or unbatched (L, E) inputs, dropout only when ``training``; ``is_causal`` is a hint that
     ``attn_mask`` is the causal mask (which must be given, as PyTorch requires)."""
     name = "multi_head_attention_forward"
+    for what, tensor in (("query", query), ("key", key), ("value", value)):
+        check_float(tensor, name, what)
+        if tensor.ndim not in (2, 3):
+            raise ValueError(f"{name}: expected {what} of shape (L, N, E) or (L, E), got shape {tuple(tensor.shape)}")
     if query.shape[-1] != embed_dim_to_check:
         raise ValueError(f"{name}: expected query of embed dim {embed_dim_to_check}, got shape {tuple(query.shape)}")
     if is_causal and attn_mask is None:

@@ -140,11 +140,10 @@ def channel_shuffle(input, groups):
     """(N, C, ...) with its C = g * k channels read group-interleaved: channel i * g + j of the output
     is channel j * k + i of the input (ShuffleNet's shuffle between grouped convolutions)."""
     check_tensor(input, "channel_shuffle")
-    channels = input.shape[1]
-    if input.ndim < 3 or channels % groups:
+    if input.ndim < 3 or input.shape[1] % groups:
         raise ValueError(f"channel_shuffle: expected (N, C, ...) input with C divisible by groups={groups}, "
                          f"got shape {tuple(input.shape)}")
-    rest = input.shape[2:]
+    channels, rest = input.shape[1], input.shape[2:]
     return input.reshape((input.shape[0], groups, channels // groups) + rest).transpose(1, 2).reshape(input.shape)
 
 

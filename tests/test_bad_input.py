@@ -254,3 +254,13 @@ def test_scalars_and_non_tensors_get_a_clear_error_from_the_functions():
     for call, error, message in cases:
         with pytest.raises(error, match=message):
             call()
+
+
+def test_zero_pieces_are_a_clear_error():
+    x = tinynn.ones(4)
+    with pytest.raises(ValueError, match="chunk: expected chunks to be a positive int, got 0"):
+        x.chunk(0)
+    with pytest.raises(ValueError, match="hsplit: expected a positive number of sections, got 0"):
+        x.hsplit(0)
+    with pytest.raises(ValueError, match="vsplit: expected a positive number of sections, got 0"):
+        tinynn.ones(2, 2).vsplit(0)

@@ -57,3 +57,27 @@ def test_tensors_with_dimensions_and_dim_none_are_untouched():
     assert x.sum().shape == () and x.max(tinynn.tensor(3.0)).item() == 3.0  # the binary max, not a dim
     y = tinynn.arange(6.0).reshape(2, 3)
     assert y.sum(0).shape == (3,) and y.softmax(-1).shape == (2, 3) and y.sort(0).values.shape == (2, 3)
+
+
+def test_nonzero_argwhere_and_to_sparse_of_a_0_d_tensor_as_torch(torch):
+    for value in (2.0, 0.0):
+        ours, theirs = tinynn.tensor(value), torch.tensor(value)
+        assert ours.nonzero().shape == tuple(theirs.nonzero().shape) and ours.argwhere().shape == tuple(theirs.argwhere().shape)
+        assert [t.tolist() for t in ours.nonzero(as_tuple=True)] == [t.tolist() for t in theirs.nonzero(as_tuple=True)]
+        sparse, expected = ours.to_sparse(), theirs.to_sparse()
+        assert sparse._nnz() == expected._nnz() and sparse.indices().shape == tuple(expected.indices().shape)
+        assert sparse.to_dense().item() == value
+
+
+def test_ops_a_0_d_tensor_cannot_take_say_so():
+    x = tinynn.tensor(2.0)
+    for call, error, message in ((lambda: x.select(0, 0), IndexError, "select: cannot be applied to a 0-d tensor"),
+                                 (lambda: x.unflatten(0, (1,)), ValueError, "unflatten: a 0-d tensor has no dimension"),
+                                 (lambda: x.take_along_dim(tinynn.tensor(0), 0), IndexError, "take_along_dim: a 0-d tensor"),
+                                 (lambda: x.slice_scatter(x, 0), IndexError, "slice_scatter: a 0-d tensor cannot be sliced"),
+                                 (lambda: x.rot90(), ValueError, r"rot90: expected a tensor of at least 2 dimensions, got shape \(\)"),
+                                 (lambda: x.diff(), ValueError, "diff: expects an input of at least one dimension"),
+                                 (lambda: x.chunk(1), ValueError, "chunk: expects at least a 1-dimensional tensor"),
+                                 (lambda: x.repeat_interleave(2, dim=0), IndexError, "repeat_interleave: Dimension out of range")):
+        with pytest.raises(error, match=message):
+            call()

@@ -171,8 +171,11 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requi
 def to_sparse(dense):
     """The nonzero entries of a dense Tensor as a (coalesced) sparse tensor; differentiable."""
     xp = backend.get_array_module(dense.data)
+    if dense.ndim == 0:  # one entry with no coordinates, stored where it is nonzero (as PyTorch's)
+        stored = int(bool(dense.data != 0))
+        return SparseTensor(xp.zeros((0, stored), dtype=np.int64), dense.reshape(1)[:stored], (), coalesced=True)
     coordinates = xp.stack(xp.nonzero(dense.data)).astype(np.int64).reshape(dense.ndim, -1)
-    values = dense[tuple(Tensor._from_op(axis, False) for axis in coordinates)] if dense.ndim else dense.reshape(1)
+    values = dense[tuple(Tensor._from_op(axis, False) for axis in coordinates)]
     return SparseTensor(coordinates, values, dense.shape, coalesced=True)
 
 

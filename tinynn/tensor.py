@@ -1010,6 +1010,10 @@ class Tensor:
 
     def chunk(self, chunks, dim=0):
         """At most ``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
+        if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            raise ValueError(f"chunk: expected chunks to be a positive int, got {chunks!r}")
+        if self.ndim == 0:
+            raise ValueError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
         return self.split(-(-self.shape[dim] // chunks), dim)
 
     def gather(self, dim, index):
@@ -1767,6 +1771,8 @@ class Tensor:
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def select(self, dim, index):
+        if self.ndim == 0:
+            raise IndexError("select: cannot be applied to a 0-d tensor (it has no dimension to pick from)")
         return self[(slice(None),) * (dim % self.ndim) + (index,)]
 
     def unbind(self, dim=0):
@@ -1794,6 +1800,8 @@ class Tensor:
     def repeat_interleave(self, repeats, dim=None):
         """Each element repeated ``repeats`` times (an int or one count per element) along ``dim``
         (of the flattened tensor without one)."""
+        if dim is not None and self.ndim == 0:
+            raise IndexError(f"repeat_interleave: Dimension out of range (a 0-d tensor has none; give dim=None), got {dim}")
         source = self.reshape(-1) if dim is None else self
         axis = 0 if dim is None else dim % self.ndim
         counts = repeats.numpy() if isinstance(repeats, Tensor) else repeats
@@ -1891,6 +1899,8 @@ class Tensor:
         """``gather`` with broadcasting, as NumPy's take_along_axis; without ``dim``, of the flattened tensor."""
         if dim is None:
             return self.reshape(-1).gather(0, indices.reshape(-1))
+        if self.ndim == 0:
+            raise IndexError(f"take_along_dim: a 0-d tensor has no dimension {dim}; give dim=None")
         dim %= self.ndim
         shape = list(np.broadcast_shapes(tuple(n for a, n in enumerate(self.shape) if a != dim),
                                          tuple(n for a, n in enumerate(indices.shape) if a != dim)))

@@ -121,6 +121,8 @@ def cummin(x, dim):
 def diff(x, n=1, dim=-1, prepend=None, append=None):
     """The n-th forward difference along ``dim`` (x[i+1] - x[i], n times), after joining ``prepend``
     and ``append`` to x there."""
+    if x.ndim == 0:
+        raise ValueError("diff: expects an input of at least one dimension, got a 0-d tensor")
     dim %= x.ndim
     pieces = [piece for piece in (prepend, x, append) if piece is not None]
     y = concatenate([_operand(x, p) for p in pieces], dim) if len(pieces) > 1 else x
@@ -532,6 +534,8 @@ def block_diag(*tensors):
 
 def rot90(x, k=1, dims=(0, 1)):
     """x rotated by 90 degrees k times in the plane ``dims``, from the first axis towards the second."""
+    if x.ndim < 2:
+        raise ValueError(f"rot90: expected a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
     first, second = (d % x.ndim for d in dims)
     if first == second or len(dims) != 2:
         raise ValueError(f"rot90: dims must be two different axes, got {dims}")
@@ -933,6 +937,8 @@ def dsplit(x, indices_or_sections):
 
 
 def _split_evenly(x, indices_or_sections, dim, name):
+    if isinstance(indices_or_sections, (int, np.integer)) and indices_or_sections <= 0:
+        raise ValueError(f"{name}: expected a positive number of sections, got {indices_or_sections}")
     if isinstance(indices_or_sections, (int, np.integer)) and x.shape[dim] % indices_or_sections:
         raise ValueError(f"{name}: dimension {dim} of size {x.shape[dim]} does not split into {indices_or_sections} "
                          "equal pieces")
@@ -955,6 +961,8 @@ def broadcast_tensors(*tensors):
 
 def unflatten(x, dim, sizes):
     """Axis ``dim`` split into ``sizes`` (one of them may be -1)."""
+    if x.ndim == 0:
+        raise ValueError("unflatten: a 0-d tensor has no dimension to unflatten")
     dim %= x.ndim
     return x.reshape(x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
 
@@ -1059,8 +1067,11 @@ def isreal(x):
 
 
 def nonzero(x, *, as_tuple=False):
-    """The indices of the non-zero elements: (n, ndim) int64, or one index tensor per axis."""
-    found = _xp(x).nonzero(x.data)
+    """The indices of the non-zero elements: (n, ndim) int64, or one index tensor per axis. A 0-d x is
+    one element (n is 1 or 0, each row empty; as a tuple, index 0 of a one-element axis), as PyTorch's."""
+    found = _xp(x).nonzero(x.data.reshape(1) if x.ndim == 0 else x.data)
+    if x.ndim == 0 and not as_tuple:
+        return _constant(_xp(x).zeros((found[0].size, 0), dtype=np.int64))
     if as_tuple:
         return tuple(_constant(axis.astype(np.int64)) for axis in found)
     return _constant(_xp(x).stack(found, axis=1).astype(np.int64))
@@ -1122,6 +1133,8 @@ def _positions(x):
 
 def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
     """A copy of x with ``x[..., start:end:step, ...]`` (along ``dim``) = src."""
+    if x.ndim == 0:
+        raise IndexError("slice_scatter: a 0-d tensor cannot be sliced")
     index = (slice(None),) * (dim % x.ndim) + (slice(start, end, step),)
     return placed(x, _positions(x)[index], src)
 

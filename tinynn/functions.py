@@ -13,7 +13,7 @@ from . import tensor_functions
 from .ops import complex as complex_ops, promotion
 from .ops import strided as strided_ops
 from .ops.einsum import einsum
-from .tensor import BUILT_FROM_OPS, Tensor, _is_float, full, made_like, tensor, where, zeros
+from .tensor import BUILT_FROM_OPS, Tensor, _is_float, expect_tensor, full, made_like, tensor, where, zeros
 
 
 def _method(name, doc=None):
@@ -358,6 +358,7 @@ def matrix_power(input, n):
 def cholesky_solve(B, L, upper=False):
     """X with A X = B for A = L L^H given by its Cholesky factor L (..., n, n) (A = U^H U with
     ``upper``; H the conjugate transpose, the transpose for real L); differentiable in B and L."""
+    expect_tensor(L, "cholesky_solve", "L")
     from .linalg import solve_triangular
 
     lower = L.mH if upper else L
@@ -426,6 +427,8 @@ def ormqr(input, tau, other, left=True, transpose=False):
     """Q C, C Q, Q^H C or C Q^H (``left``, ``transpose``) for the Q of ``geqrf``'s (input, tau), applied
     reflector by reflector without forming Q: H_i C = C - tau_i v_i (v_i^H C). Differentiable in all
     three (recorded tensor ops)."""
+    expect_tensor(tau, "ormqr", "tau")
+    expect_tensor(other, "ormqr", "other")
     from .linalg import _matrices
 
     _matrices(input, "ormqr")

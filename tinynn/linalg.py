@@ -15,7 +15,7 @@ from .ops.decompositions import QR, SVD, Cholesky, GeneralEigen, PseudoInverse, 
 from .ops import ldl as ldl_ops
 from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, LogDeterminant, MatrixExp, Solve
 from .ops.lu import LUFactor, lu_factor_values, order_of, permutation_matrix, zero_pivot_info
-from .tensor import Tensor, where
+from .tensor import Tensor, expect_tensor, where
 
 QRResult = collections.namedtuple("QRResult", ["Q", "R"])
 EighResult = collections.namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
@@ -433,6 +433,7 @@ def householder_product(A, tau):
     """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column i of A
     (m, n) below its diagonal with a 1 on it (LAPACK's orgqr, as torch.linalg.householder_product);
     differentiable in A and tau: ormqr's reflectors applied one at a time to the identity."""
+    expect_tensor(tau, "householder_product", "tau")
     _matrices(A, "householder_product")
     m, n = A.shape[-2:]
     k = tau.shape[-1]

@@ -1465,6 +1465,7 @@ class Tensor:
         return functional.hardshrink(self, lambd)
 
     def is_same_size(self, other):
+        expect_tensor(other, "is_same_size", "other")
         return self.shape == other.shape
 
     def is_signed(self):
@@ -1550,6 +1551,7 @@ class Tensor:
 
     def is_set_to(self, other):
         """Whether both tensors are the same view of the same memory: storage, offset, shape and strides."""
+        expect_tensor(other, "is_set_to", "other")
         return (self.untyped_storage().data_ptr() == other.untyped_storage().data_ptr()
                 and self.data_ptr() == other.data_ptr() and self.shape == other.shape
                 and self.data.strides == other.data.strides)
@@ -1582,6 +1584,7 @@ class Tensor:
         return self
 
     def resize_as_(self, other):
+        expect_tensor(other, "resize_as_", "other")
         return self.resize_(other.shape)
 
     def share_memory_(self):
@@ -1720,14 +1723,17 @@ class Tensor:
 
     # ----- more shape functions ----------------------------------------------------------------
     def view_as(self, other):
+        expect_tensor(other, "view_as", "other")
         return self.reshape(other.shape)
 
     reshape_as = view_as
 
     def expand_as(self, other):
+        expect_tensor(other, "expand_as", "other")
         return self.expand(other.shape)
 
     def type_as(self, other):
+        expect_tensor(other, "type_as", "other")
         return self.to(dtype=other.dtype)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -1859,6 +1865,7 @@ class Tensor:
         return self.diagonal().sum()
 
     def outer(self, other):
+        expect_tensor(other, "outer", "other")
         if self.ndim != 1 or other.ndim != 1:
             raise ValueError(f"outer: expected two vectors, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
         return self[:, None] * other[None, :]
@@ -1866,17 +1873,20 @@ class Tensor:
     ger = outer
 
     def dot(self, other):
+        expect_tensor(other, "dot", "other")
         if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
             raise ValueError(f"dot: expected two vectors of one length, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
         product = (self * other).sum()
         return product if product.dtype == self.dtype or self.dtype != other.dtype else product.to(dtype=self.dtype)
 
     def mm(self, other):
+        expect_tensor(other, "mm", "other")
         if self.ndim != 2 or other.ndim != 2:
             raise ValueError(f"mm: expected two matrices, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
         return self @ other
 
     def mv(self, vector):
+        expect_tensor(vector, "mv", "vector")
         if self.ndim != 2 or vector.ndim != 1:
             raise ValueError(f"mv: expected a matrix and a vector, got shapes {tuple(self.shape)} and {tuple(vector.shape)}")
         return self @ vector
@@ -1897,6 +1907,7 @@ class Tensor:
 
     def take_along_dim(self, indices, dim=None):
         """``gather`` with broadcasting, as NumPy's take_along_axis; without ``dim``, of the flattened tensor."""
+        expect_tensor(indices, "take_along_dim", "indices")
         if dim is None:
             return self.reshape(-1).gather(0, indices.reshape(-1))
         if self.ndim == 0:
@@ -1940,6 +1951,7 @@ class Tensor:
         return self.data.itemsize
 
     def equal(self, other):
+        expect_tensor(other, "equal", "other")
         return self.shape == other.shape and bool((self.data == _data(other)).all())
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -2172,6 +2184,13 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             dtype = {"f": promotion.default_float(), "c": promotion.default_complex()}.get(array.dtype.kind, array.dtype)
         array = array.astype(dtype)
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
+
+
+def expect_tensor(value, name, what):
+    """PyTorch's TypeError where an op's argument ``what`` must be a Tensor and is not (rather than an
+    AttributeError from inside the op)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {type(value).__name__}")
 
 
 def _factory(fill, shape, dtype, device, requires_grad):

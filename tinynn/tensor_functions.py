@@ -21,7 +21,7 @@ from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
 from .scalar_dims import accepting_scalar_dims
 from .size import Size
-from .tensor import SortResult, Tensor, concatenate, stack, where
+from .tensor import SortResult, Tensor, concatenate, expect_tensor, stack, where
 
 MinMax = collections.namedtuple("MinMax", ["min", "max"])
 Histogram = collections.namedtuple("Histogram", ["hist", "bin_edges"])
@@ -491,6 +491,7 @@ def renorm(x, p, dim, maxnorm):
 # ----- building matrices -----------------------------------------------------------------------
 def kron(a, b):
     """The Kronecker product: blocks a_ij b (leading dimensions padded to the same count)."""
+    expect_tensor(b, "kron", "b")
     ndim = max(a.ndim, b.ndim)
     a = a.reshape((1,) * (ndim - a.ndim) + a.shape)
     b = b.reshape((1,) * (ndim - b.ndim) + b.shape)
@@ -719,6 +720,7 @@ def index_copy(x, dim, index, source):
 def masked_scatter(x, mask, source):
     """A copy of x with the positions where ``mask`` (broadcast to x) is True filled with
     ``source``'s elements in order."""
+    expect_tensor(source, "masked_scatter", "source")
     xp = _xp(x)
     mask = xp.broadcast_to(mask.data if isinstance(mask, Tensor) else xp.asarray(mask), x.shape)
     count = int(mask.sum())
@@ -823,6 +825,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 @mixed_precision.casts_inputs("lower")
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta input + alpha outer(vec1, vec2)."""
+    expect_tensor(vec1, "addr", "vec1")
+    expect_tensor(vec2, "addr", "vec2")
     return _scaled(input, beta) + _scaled(vec1.unsqueeze(1) * vec2.unsqueeze(0), alpha)
 
 
@@ -1195,6 +1199,7 @@ def fmin(a, b):
 
 def inner(a, b):
     """Sum over the last axes: a (..., k), b (..., k) -> a's leading axes then b's (a product for a scalar)."""
+    expect_tensor(b, "inner", "b")
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     return tensordot(a, b, dims=([-1], [-1]))
@@ -1202,6 +1207,7 @@ def inner(a, b):
 
 def vdot(a, b):
     """sum(conj(a) * b) of two 1-D tensors (the plain dot product for real ones)."""
+    expect_tensor(b, "vdot", "b")
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"vdot: expected two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return a.conj().dot(b)
@@ -1214,6 +1220,7 @@ def dist(a, b, p=2):
 
 def cross(a, b, dim=None):
     """The cross product along ``dim``; without it, along the first axis of size 3 (as torch.cross)."""
+    expect_tensor(b, "cross", "b")
     from .linalg import cross as linalg_cross
 
     if dim is None:

@@ -279,3 +279,11 @@ def test_zero_pieces_are_a_clear_error():
 def test_an_argument_that_must_be_a_tensor_is_named(call, name, what):
     with pytest.raises(TypeError, match=rf"{name}\(\): argument '{what}' must be Tensor, not"):
         call(tinynn.ones(3))
+
+
+def test_flatten_unflatten_and_cross_map_lrn_name_a_non_tensor_input():
+    for layer, name in ((nn.Flatten(), "Flatten"), (nn.Unflatten(1, (2, 2)), "Unflatten"), (nn.CrossMapLRN2d(3), "CrossMapLRN2d")):
+        with pytest.raises(TypeError, match=f"{name}: expected input to be a tinynn.Tensor, got list"):
+            layer([[1.0, 2.0, 3.0, 4.0]])
+    with pytest.raises(ValueError, match="unflatten: a 0-d tensor has no dimension"):
+        nn.Unflatten(0, (1,))(tinynn.tensor(1.0))

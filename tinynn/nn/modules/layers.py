@@ -3,7 +3,7 @@ import math
 
 from ... import backend
 from .. import functional as F, init
-from ..functional.validation import pair
+from ..functional.validation import check_tensor, pair
 from ..parameter import Parameter
 from .module import Module
 from ...tensor import full, zeros
@@ -422,6 +422,7 @@ class CrossMapLRN2d(Module):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, x):
+        check_tensor(x, "CrossMapLRN2d")
         if x.ndim != 4:
             raise ValueError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
         channels, half = x.shape[1], int((self.size - 1) / 2 + 1) - 1
@@ -764,6 +765,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
+        check_tensor(x, "Flatten")
         return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -778,8 +780,8 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x):
-        dim = self.dim % x.ndim
-        return x.reshape(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:])
+        check_tensor(x, "Unflatten")
+        return x.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

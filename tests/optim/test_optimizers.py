@@ -122,6 +122,9 @@ def test_invalid_hyperparameters_are_errors():
         tinynn.optim.SGD([tinynn.tensor([1.0])], lr=0.1)
     with pytest.raises(TypeError, match="params must be an iterable of Tensors .* got a Tensor of shape"):
         tinynn.optim.SGD(tinynn.ones(2, 2, requires_grad=True), lr=0.1)  # its rows are not parameters
+    for optimizer in (tinynn.optim.SGD, tinynn.optim.Adam, tinynn.optim.LBFGS):  # a .grad that never fills
+        with pytest.raises(ValueError, match=r"can't optimize a non-leaf Tensor \(shape \(2,\), made by Mul\)"):
+            optimizer([tinynn.zeros(2, requires_grad=True) * 0.01], lr=0.1)
 
 
 SHAPES = [(3, 4), (5,), (2, 2, 3), (1,)]

@@ -40,6 +40,10 @@ def test_writing_through_a_storage_reaches_every_tensor_on_it(device):
     storage = x.untyped_storage()
     copy = storage.clone()
     storage[12:16] = 0  # the bytes of the 5.0
+    last = storage[12:16]  # a storage on those same bytes
+    last[3] = 64
+    assert x.tolist() == [0.0, 0.0, 0.0, 2.0] and last.nbytes() == 4 and last.data_ptr() == storage.data_ptr() + 12
+    last.fill_(0)
     assert x.tolist() == [0.0] * 4 and copy.tolist() != storage.tolist() and copy.cpu().nbytes() == 16
     assert x.untyped_storage().device == x.device
 

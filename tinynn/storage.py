@@ -65,8 +65,13 @@ class UntypedStorage:
         return 1
 
     def __getitem__(self, index):
+        """A byte (an int), or for a slice a storage on those bytes (the same memory, as PyTorch's)."""
         values = self._bytes[index]
-        return int(values) if np.ndim(values) == 0 else UntypedStorage([int(v) for v in backend.to_device(values, "cpu")])
+        if np.ndim(values) == 0:
+            return int(values)
+        storage = UntypedStorage.__new__(UntypedStorage)
+        storage._bytes = values
+        return storage
 
     def __setitem__(self, index, value):
         self._bytes[index] = value

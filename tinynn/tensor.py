@@ -1028,12 +1028,12 @@ class Tensor:
         """The tensor itself where its memory is in C order (or ``memory_format``'s order), else such a copy
         (as PyTorch's; tinynn's ops accept any layout, but views such as ``view_as_complex`` read the memory
         as it lies)."""
-        if memory_layout.check(memory_format, "contiguous") is memory_layout.preserve_format:
+        if memory_layout.check(memory_format, "contiguous") is memory_layout.contiguous_format:
+            return self if self.data.flags.c_contiguous else shape_ops.Clone(memory_format)(self)
+        if memory_format is memory_layout.preserve_format:
             raise RuntimeError("contiguous: preserve memory format is unsupported by the contiguous operator")
         memory_format.axis_order(self.data, "contiguous")  # (the rank check)
-        if memory_layout.is_in_format(self.data, memory_format):
-            return self
-        return shape_ops.Clone(memory_format)(self)
+        return self if memory_layout.is_in_format(self.data, memory_format) else shape_ops.Clone(memory_format)(self)
 
     # ----- more elementwise functions ---------------------------------------------------------
     def expm1(self):

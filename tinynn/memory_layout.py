@@ -128,7 +128,10 @@ def copy_in_order(array, order):
 def laid_out_like(tensor, source, format, what):
     """A new ``tensor`` (C order, ``source``'s shape) laid out in ``format``, where preserve_format keeps
     ``source``'s order: the ``*_like`` factories, as PyTorch's."""
-    order = check(format, what).axis_order(source.data, what)
+    check(format, what)
+    if not hasattr(getattr(source, "data", None), "strides"):  # a sparse tensor: no memory order to keep
+        return tensor
+    order = format.axis_order(source.data, what)
     if order != tuple(range(source.ndim)):
         tensor.data = copy_in_order(tensor.data, order)
     return tensor

@@ -287,3 +287,27 @@ def test_flatten_unflatten_and_cross_map_lrn_name_a_non_tensor_input():
             layer([[1.0, 2.0, 3.0, 4.0]])
     with pytest.raises(ValueError, match="unflatten: a 0-d tensor has no dimension"):
         nn.Unflatten(0, (1,))(tinynn.tensor(1.0))
+
+
+def test_linalg_fft_and_special_functions_name_a_non_tensor_input():
+    cases = [(lambda: tinynn.linalg.vector_norm([1.0, 2.0]), r"linalg.vector_norm\(\): argument 'input'"),
+             (lambda: tinynn.linalg.cross([1.0], [2.0]), r"linalg.cross\(\): argument 'input'"),
+             (lambda: tinynn.linalg.multi_dot([tinynn.ones(2, 2), 2.0]), r"linalg.multi_dot\(\): argument 'tensors\[1\]'"),
+             (lambda: tinynn.fft.fftshift([1.0, 2.0]), r"fft.fftshift\(\): argument 'input'"),
+             (lambda: tinynn.special.erf([1.0]), r"special.erf\(\): argument 'input'"),
+             (lambda: tinynn.special.polygamma(1, [1.0]), r"special.polygamma\(\): argument 'input'"),
+             (lambda: tinynn.special.xlogy([1.0], [2.0]), "xlogy: expected a Tensor among the operands, got list and list"),
+             (lambda: tinynn.special.xlog1py([1.0], [2.0]), "xlog1py: expected a Tensor among the operands")]
+    for call, message in cases:
+        with pytest.raises(TypeError, match=message):
+            call()
+    assert tinynn.special.xlog1py(2.0, tinynn.tensor(3.0)).item() == pytest.approx(2 * np.log(4.0))  # a number is fine
+
+
+def test_the_condition_number_of_an_empty_matrix_is_zero_as_in_torch(torch):
+    for p in (None, 2, -2, "fro", "nuc", 1):
+        for shape in ((0, 0), (2, 0, 0)) + (((0, 2), (3, 0)) if p in (None, 2, -2) else ()):
+            ours, theirs = tinynn.linalg.cond(tinynn.ones(shape), p), torch.linalg.cond(torch.ones(shape), p)
+            assert ours.shape == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+    with pytest.raises(ValueError, match=r"cond: expected square matrices \(\.\.\., n, n\), got shape \(0, 2\)"):
+        tinynn.linalg.cond(tinynn.ones(0, 2), "fro")

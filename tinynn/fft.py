@@ -21,7 +21,7 @@ import numpy as np
 from . import backend
 from .ops import fft as fft_ops
 from .ops import promotion
-from .tensor import Tensor, concatenate, zeros
+from .tensor import Tensor, concatenate, expect_tensor, zeros
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
            "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
@@ -225,11 +225,13 @@ def _frequencies(frequencies, n, d, dtype, device, requires_grad):
 
 def fftshift(input, dim=None):
     """``input`` rolled by n // 2 along each of ``dim`` (default all), bringing frequency 0 to the centre."""
+    expect_tensor(input, "fft.fftshift", "input")
     dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
     return input.roll([input.shape[d] // 2 for d in dims], dims) if dims else input
 
 
 def ifftshift(input, dim=None):
     """The inverse of fftshift: rolled back by n // 2 (they differ for odd n)."""
+    expect_tensor(input, "fft.ifftshift", "input")
     dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
     return input.roll([-(input.shape[d] // 2) for d in dims], dims) if dims else input

@@ -15,7 +15,7 @@ from .ops.decompositions import QR, SVD, Cholesky, GeneralEigen, PseudoInverse, 
 from .ops import ldl as ldl_ops
 from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, LogDeterminant, MatrixExp, Solve
 from .ops.lu import LUFactor, lu_factor_values, order_of, permutation_matrix, zero_pivot_info
-from .tensor import Tensor, expect_tensor, where
+from .tensor import Tensor, expect_tensor, requiring_tensor, where
 
 QRResult = collections.namedtuple("QRResult", ["Q", "R"])
 EighResult = collections.namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
@@ -603,6 +603,8 @@ def multi_dot(tensors):
     tensors = list(tensors)
     if len(tensors) < 2:
         raise ValueError(f"multi_dot: expected at least two tensors, got {len(tensors)}")
+    for position, matrix in enumerate(tensors):
+        expect_tensor(matrix, "linalg.multi_dot", f"tensors[{position}]")
     first_vector, last_vector = tensors[0].ndim == 1, tensors[-1].ndim == 1
     matrices = [tensors[0].unsqueeze(0) if first_vector else tensors[0]] + tensors[1:-1] + \
         [tensors[-1].unsqueeze(-1) if last_vector else tensors[-1]]
@@ -649,11 +651,16 @@ def cond(A, p=None):
     singular value (any shape), -2 its inverse; 'fro', 'nuc', 1, -1, inf, -inf by those norms of A
     and inv(A) (square A; inf for a singular one)."""
     _matrices(A, "cond")
+    if p not in (None, 2, -2):
+        _square(A, "cond")
+    if 0 in A.shape[-2:]:  # an empty matrix's condition number is 0, as PyTorch's
+        from .tensor import zeros
+
+        return zeros(A.shape[:-2], dtype=A.dtype if A.dtype.kind == "f" else A.real.dtype, device=A.device)
     if p in (None, 2, -2):
         values = svdvals(A)
         ratio = values[..., 0] / values[..., -1]
         return ratio if p != -2 else 1 / ratio
-    _square(A, "cond")
     if p == "nuc":  # sum(S) sum(1/S), from the singular values as PyTorch does
         values = svdvals(A)
         return values.sum(-1) * (1 / values).sum(-1)
@@ -666,6 +673,10 @@ def cond(A, p=None):
     invertible = _failures_set_aside(A, singular)
     return where(singular, float("inf"), matrix_norm(invertible, p) * matrix_norm(inv(invertible), p))
 
+
+# These take a Tensor first, as PyTorch's (a list is its TypeError, not an AttributeError from inside).
+for _name in ("cross", "diagonal", "matrix_norm", "norm", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"):
+    globals()[_name] = requiring_tensor(globals()[_name], f"linalg.{_name}")
 
 __all__ = ["LinAlgError", "matrix_exp", "householder_product", "inv", "det", "slogdet", "solve", "vector_norm", "matrix_norm", "norm", "cholesky", "qr", "eig", "eigvals", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "matrix_rank", "lstsq", "solve_triangular", "matrix_power", "multi_dot", "cross",

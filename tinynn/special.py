@@ -10,7 +10,7 @@ from . import tensor_functions
 from .ops import airy, bessel, bessel_jy, bessel_k, elementwise, gamma, orthogonal_polynomials
 from .ops import erf as erf_ops
 from .nn import functional as F
-from .tensor import Tensor, where
+from .tensor import Tensor, expect_tensor, requiring_tensor, where
 
 
 def erf(input):
@@ -151,6 +151,7 @@ psi = digamma
 
 
 def polygamma(n, input):
+    expect_tensor(input, "special.polygamma", "input")
     return input.polygamma(n)
 
 
@@ -242,3 +243,12 @@ __all__ = ["i0", "i0e", "i1", "i1e", "modified_bessel_i0", "modified_bessel_i1",
            "bessel_y0", "bessel_y1", "spherical_bessel_j0", "airy_ai", "gammainc", "gammaincc", "zeta",
            *orthogonal_polynomials.FAMILIES, "gammaln", "digamma", "psi", "polygamma", "multigammaln", "erf", "erfc", "erfcx", "erfinv", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "xlogy", "xlog1py", "entr", "sinc",
            "exp2", "expm1", "log1p", "logsumexp", "softmax", "log_softmax", "round"]
+
+# The one-input functions take a Tensor only, as PyTorch's (a list or a number is its TypeError, not an
+# AttributeError from inside).
+for _name in ("erf", "erfc", "erfinv", "erfcx", "i0", "i0e", "i1", "i1e", "modified_bessel_i0", "modified_bessel_i1",
+              "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+              "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "spherical_bessel_j0", "airy_ai", "gammaln", "digamma",
+              "psi", "multigammaln", "expit", "logit", "ndtr", "ndtri", "log_ndtr", "entr", "sinc", "exp2", "expm1",
+              "log1p", "logsumexp", "softmax", "log_softmax", "round", "gammainc", "gammaincc"):
+    globals()[_name] = requiring_tensor(globals()[_name], f"special.{_name}")

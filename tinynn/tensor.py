@@ -6,6 +6,7 @@ The operator methods below are thin: each hands its arrays to one Function in ``
 where the forward and backward math live side by side.
 """
 import collections
+import functools
 import math
 import numbers
 
@@ -2191,6 +2192,15 @@ def expect_tensor(value, name, what):
     AttributeError from inside the op)."""
     if not isinstance(value, Tensor):
         raise TypeError(f"{name}(): argument '{what}' must be Tensor, not {type(value).__name__}")
+
+
+def requiring_tensor(function, name):
+    """``function`` whose first argument must be a Tensor (``expect_tensor``'s TypeError otherwise)."""
+    @functools.wraps(function)
+    def checked(input, *args, **kwargs):
+        expect_tensor(input, name, "input")
+        return function(input, *args, **kwargs)
+    return checked
 
 
 def _factory(fill, shape, dtype, device, requires_grad):

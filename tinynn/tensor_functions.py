@@ -41,11 +41,18 @@ def _operand(x, value):
     return x._operand(value) if not isinstance(value, Tensor) else value
 
 
+def _check_a_tensor_among(a, b, name):
+    """Binary ops take a number for either operand, not for both (nor a list)."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{name}: expected a Tensor among the operands, got {type(a).__name__} and {type(b).__name__}")
+
+
 def _promoted(a, b, float_result=None, complex_ok=False):
     """``a`` and ``b`` (tensors or numbers) as Tensors of the dtype they compute in together
     (ops/promotion.py). ``float_result`` (the op's name): the default float dtype where that is an
     integer or bool one, and complex inputs refused unless ``complex_ok`` (the cast to a real dtype
     would drop their imaginary parts)."""
+    _check_a_tensor_among(a, b, float_result or "this op")
     like = a if isinstance(a, Tensor) else b
     a, b = _operand(like, a), _operand(like, b)
     dtype = promotion.result_type([a, b])
@@ -247,7 +254,8 @@ def xlogy(x, y):
 
 def xlog1py(x, y):
     """x log(1 + y), and 0 where x = 0."""
-    return xlogy(x, _operand(x, y) + 1)
+    _check_a_tensor_among(x, y, "xlog1py")
+    return xlogy(x, (_operand(x, y) if isinstance(x, Tensor) else y) + 1)
 
 
 def logit(x, eps=None):

@@ -42,7 +42,7 @@ from . import sparse  # noqa: E402
 from .sparse import sparse_coo_tensor  # noqa: E402
 from .out_argument import with_out  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
-from . import accelerator, backends, jit, multiprocessing, shared_memory  # noqa: E402
+from . import accelerator, backends, cpu, jit, multiprocessing, shared_memory  # noqa: E402
 from .control_flow import cond, while_loop  # noqa: E402
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled  # noqa: E402
 from .process_settings import (get_float32_matmul_precision, get_num_interop_threads,  # noqa: E402
@@ -73,7 +73,7 @@ __all__ = [
     "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "get_float32_matmul_precision",
     "set_float32_matmul_precision", "get_num_interop_threads", "set_num_interop_threads", "set_default_tensor_type",
     "cond", "while_loop", "memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
-    "layout", "strided", "sparse_coo", "dtype", "UntypedStorage", "TypedStorage", "is_storage",
+    "layout", "strided", "sparse_coo", "dtype", "UntypedStorage", "TypedStorage", "is_storage", "cpu",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
 # dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)

@@ -13,6 +13,8 @@ gradients hold inf or NaN (S too large) is skipped and S halved (``backoff_facto
 
 The checks read one number per optimizer back from the device per step, as PyTorch's do.
 """
+import warnings
+
 import numpy as np
 
 from . import backend
@@ -130,6 +132,35 @@ class GradScaler:
         self._scale = float(state_dict["scale"])
         self._growth_factor, self._backoff_factor = state_dict["growth_factor"], state_dict["backoff_factor"]
         self._growth_interval, self._growth_tracker = state_dict["growth_interval"], state_dict["_growth_tracker"]
+
+
+def device_amp_names(device_type):
+    """``autocast`` and ``GradScaler`` as ``torch.<device_type>.amp`` had them before ``torch.amp``: this
+    module's, for that one device, with PyTorch's FutureWarning (``tinynn.cuda.amp``, ``tinynn.cpu.amp``)."""
+
+    def deprecated(name):
+        warnings.warn(f"`tinynn.{device_type}.amp.{name}(args...)` is deprecated. Please use "
+                      f"`tinynn.amp.{name}('{device_type}', args...)` instead.", FutureWarning, stacklevel=3)
+
+    class DeviceAutocast(autocast):
+        __doc__ = f"``torch.{device_type}.amp.autocast(enabled, dtype, cache_enabled)``: autocast('{device_type}', ...)."
+
+        def __init__(self, enabled=True, dtype=None, cache_enabled=True):
+            deprecated("autocast")
+            super().__init__(device_type, dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+    class DeviceGradScaler(GradScaler):
+        __doc__ = (f"``torch.{device_type}.amp.GradScaler(init_scale, growth_factor, backoff_factor, growth_interval, "
+                   f"enabled)``: GradScaler('{device_type}', ...).")
+
+        def __init__(self, init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000,
+                     enabled=True):
+            deprecated("GradScaler")
+            super().__init__(device_type, init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
+    DeviceAutocast.__name__ = DeviceAutocast.__qualname__ = "autocast"
+    DeviceGradScaler.__name__ = DeviceGradScaler.__qualname__ = "GradScaler"
+    return DeviceAutocast, DeviceGradScaler
 
 
 __all__ = ["GradScaler"]

@@ -210,6 +210,16 @@ def get_device(input):
     return input.get_device()
 
 
+def get_device_module(device=None):
+    """``tinynn.cpu`` or ``tinynn.cuda`` for ``device`` ("cpu", "cuda", "gpu", "cuda:0" or a ``tinynn.device``);
+    without one, the GPU's where there is one, else the CPU's (PyTorch's current accelerator, or the CPU)."""
+    from . import cpu, cuda
+
+    if device is None:
+        return cuda if backend.gpu_available() else cpu
+    return cpu if backend.canonical_device(device) == backend.CPU else cuda
+
+
 def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
     return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad, memory_format=memory_format)
 
@@ -762,7 +772,7 @@ is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 __all__ = _METHODS + ["compile", "geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
                       "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
-                      "empty", "empty_strided", "empty_permuted", "frombuffer", "get_device", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
+                      "empty", "empty_strided", "empty_permuted", "frombuffer", "get_device", "get_device_module", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",
                       "multinomial", "meshgrid", "unique", "bincount", "set_grad_enabled", "inference_mode", "is_inference_mode_enabled", "einsum",
                       "inverse", "det", "logdet", "slogdet", "pinverse", "cholesky_solve", "cholesky_inverse",
                       "triangular_solve", "lu", "lu_unpack", "lu_solve", "real", "imag", "view_as_real", "view_as_complex", "complex",

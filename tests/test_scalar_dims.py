@@ -25,6 +25,12 @@ CASES = {
     "swapaxes": lambda L, x: x.swapaxes(-1, 0), "gather": lambda L, x: x.gather(0, L.tensor(0, device=x.device)),
     "index_select": lambda L, x: x.index_select(0, L.tensor([0], device=x.device)), "torch.sum": lambda L, x: L.sum(x, 0),
     "torch.max": lambda L, x: tuple(L.max(x, 0)), "var_mean": lambda L, x: L.var_mean(x, 0, correction=0),
+    "scatter": lambda L, x: x.scatter(0, L.tensor(0, device=x.device), x * 3),
+    "scatter value": lambda L, x: x.scatter(0, L.tensor(0, device=x.device), 4.0),
+    "scatter_add": lambda L, x: x.scatter_add(0, L.tensor(0, device=x.device), x * 3),
+    "index_add": lambda L, x: x.index_add(0, L.tensor([0], device=x.device), x * 3, alpha=2),
+    "index_fill": lambda L, x: x.index_fill(0, L.tensor([0], device=x.device), 7.0),
+    "index_copy": lambda L, x: x.index_copy(0, L.tensor([0], device=x.device), x * 3),
 }
 
 
@@ -78,6 +84,11 @@ def test_ops_a_0_d_tensor_cannot_take_say_so():
                                  (lambda: x.rot90(), ValueError, r"rot90: expected a tensor of at least 2 dimensions, got shape \(\)"),
                                  (lambda: x.diff(), ValueError, "diff: expects an input of at least one dimension"),
                                  (lambda: x.chunk(1), ValueError, "chunk: expects at least a 1-dimensional tensor"),
-                                 (lambda: x.repeat_interleave(2, dim=0), IndexError, "repeat_interleave: Dimension out of range")):
+                                 (lambda: x.repeat_interleave(2, dim=0), IndexError, "repeat_interleave: Dimension out of range"),
+                                 (lambda: x.split(1), ValueError, "split: expects at least a 1-dimensional tensor"),
+                                 (lambda: x.tensor_split(1), ValueError, "tensor_split: expects at least a 1-dimensional"),
+                                 (lambda: x.unbind(), IndexError, "unbind: a 0-d tensor has no dimension"),
+                                 (lambda: tinynn.trapezoid(x), ValueError, "trapezoid: expected samples y of at least one"),
+                                 (lambda: x.renorm(2, 0, 1.0), ValueError, r"renorm: expected a tensor of at least 2 dimensions")):
         with pytest.raises(error, match=message):
             call()

@@ -985,6 +985,8 @@ class Tensor:
 
     def split(self, split_size_or_sections, dim=0):
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given sizes."""
+        if self.ndim == 0:
+            raise ValueError("split: expects at least a 1-dimensional tensor, got a 0-d one")
         length = self.shape[dim]
         if isinstance(split_size_or_sections, int):
             if split_size_or_sections <= 0:
@@ -1783,6 +1785,8 @@ class Tensor:
         return self[(slice(None),) * (dim % self.ndim) + (index,)]
 
     def unbind(self, dim=0):
+        if self.ndim == 0:
+            raise IndexError("unbind: a 0-d tensor has no dimension to unbind")
         return tuple(self.select(dim, i) for i in range(self.shape[dim]))
 
     def narrow(self, dim, start, length):
@@ -2362,6 +2366,8 @@ for _name, _dims in (("sum", ("dim", "axis")), ("mean", ("dim", "axis")), ("prod
                      ("swapdims", ("axis0", "axis1")), ("transpose", ("axes",)), ("index_select", ("dim",))):
     setattr(Tensor, _name, accepting_scalar_dims(getattr(Tensor, _name), _dims))
 gather = accepting_scalar_dims(gather, ("dim",), indices=("index",))  # (Tensor.gather calls it)
+Tensor.scatter_add = accepting_scalar_dims(Tensor.scatter_add, ("dim",), indices=("index", "src"))
+Tensor.index_add = accepting_scalar_dims(Tensor.index_add, ("dim",), indices=("index", "source"))
 for _name in IN_PLACE:
     if not hasattr(Tensor, f"{_name}_"):
         setattr(Tensor, f"{_name}_", _in_place_form(_name))

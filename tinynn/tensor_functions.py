@@ -204,6 +204,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 
 def _trapezoids(y, x, dx, dim):
+    if y.ndim == 0:
+        raise ValueError("trapezoid: expected samples y of at least one dimension, got a 0-d tensor")
     dim %= y.ndim
     means = (y.narrow(dim, 1, y.shape[dim] - 1) + y.narrow(dim, 0, y.shape[dim] - 1)) * 0.5
     if x is None:
@@ -490,6 +492,8 @@ def corrcoef(x):
 def renorm(x, p, dim, maxnorm):
     """x with every slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to it (the
     scale maxnorm / (norm + 1e-7) differentiated too, as PyTorch)."""
+    if x.ndim < 2:
+        raise ValueError(f"renorm: expected a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
     dim %= x.ndim
     others = tuple(axis for axis in range(x.ndim) if axis != dim)
     norms = x.norm(p, others, keepdim=True)
@@ -920,6 +924,8 @@ def column_stack(tensors):
 def tensor_split(x, indices_or_sections, dim=0):
     """numpy.array_split: n nearly equal pieces along ``dim`` (the first ones one longer), or the
     pieces between the given indices."""
+    if x.ndim == 0:
+        raise ValueError("tensor_split: expects at least a 1-dimensional tensor, got a 0-d one")
     length = x.shape[dim]
     if isinstance(indices_or_sections, (int, np.integer)):
         sections = int(indices_or_sections)
@@ -1306,5 +1312,8 @@ def narrow_copy(x, dim, start, length):
 
 
 # A 0-d tensor takes dim 0 or -1 in these, as in PyTorch (tinynn/scalar_dims.py).
+scatter = accepting_scalar_dims(scatter, ("dim",), indices=("index", "src"))
+index_fill = accepting_scalar_dims(index_fill, ("dim",), indices=("index",))
+index_copy = accepting_scalar_dims(index_copy, ("dim",), indices=("index", "source"))
 cummax, cummin, kthvalue, nanmedian, quantile, nanquantile = (
     accepting_scalar_dims(function, ("dim",)) for function in (cummax, cummin, kthvalue, nanmedian, quantile, nanquantile))

@@ -275,6 +275,7 @@ def test_zero_pieces_are_a_clear_error():
     (lambda x: x.cross(2), "cross", "b"), (lambda x: x.addr(1, x), "addr", "vec1"),
     (lambda x: tinynn.cholesky_solve(x, 1), "cholesky_solve", "L"),
     (lambda x: tinynn.linalg.householder_product(x, 1), "householder_product", "tau"),
+    (lambda x: tinynn.tensor([0, 1]).bincount(1), "bincount", "weights"), (lambda x: x.masked_select(1), "masked_select", "mask"),
 ])
 def test_an_argument_that_must_be_a_tensor_is_named(call, name, what):
     with pytest.raises(TypeError, match=rf"{name}\(\): argument '{what}' must be Tensor, not"):

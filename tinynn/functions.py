@@ -313,6 +313,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 def bincount(input, weights=None, minlength=0):
     """How often each value 0, 1, ... occurs in the 1-D non-negative int ``input`` (summed ``weights``:
     float32 for float32 weights, float64 for any others, as PyTorch)."""
+    if weights is not None:
+        expect_tensor(weights, "bincount", "weights")
     xp = backend.get_array_module(input.data)
     counts = xp.bincount(input.data, weights=None if weights is None else weights.data, minlength=minlength)
     if weights is not None and weights.dtype == np.float32:

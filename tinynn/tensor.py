@@ -1906,6 +1906,8 @@ class Tensor:
 
     def masked_select(self, mask):
         """The entries where the boolean ``mask`` (broadcast with this tensor) holds, as a 1-D tensor."""
+        if not hasattr(mask, "shape"):  # (a Tensor, or an array as it is)
+            raise TypeError(f"masked_select(): argument 'mask' must be Tensor, not {type(mask).__name__}")
         mask = _data(mask)
         shape = np.broadcast_shapes(self.shape, tuple(mask.shape))
         return self.expand(shape)[backend.get_array_module(mask).broadcast_to(mask, shape)]

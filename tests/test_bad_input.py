@@ -312,3 +312,18 @@ def test_the_condition_number_of_an_empty_matrix_is_zero_as_in_torch(torch):
             assert ours.shape == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
     with pytest.raises(ValueError, match=r"cond: expected square matrices \(\.\.\., n, n\), got shape \(0, 2\)"):
         tinynn.linalg.cond(tinynn.ones(0, 2), "fro")
+
+
+def test_distributions_and_init_name_what_they_cannot_use():
+    for distribution in (tinynn.distributions.Normal(tinynn.tensor([1, 2]), tinynn.tensor([1, 2])),
+                         tinynn.distributions.Laplace(tinynn.tensor([1, 2]), tinynn.tensor([1, 2])),
+                         tinynn.distributions.Gumbel(tinynn.tensor([1, 2]), tinynn.tensor([1, 2])),
+                         tinynn.distributions.Exponential(tinynn.tensor([1, 2]))):
+        with pytest.raises(TypeError, match=f"{type(distribution).__name__}: sampling a continuous distribution needs "
+                                            "floating-point parameters, got int64"):
+            distribution.sample()
+    assert tinynn.distributions.Normal(tinynn.tensor([1.0]), tinynn.tensor([2.0])).sample().dtype == np.float32
+    with pytest.raises(TypeError, match=r"LowRankMultivariateNormal\(\): argument 'cov_diag' must be Tensor, not float"):
+        tinynn.distributions.LowRankMultivariateNormal(tinynn.zeros(2), tinynn.ones(2, 1), 0.5)
+    with pytest.raises(TypeError, match=r"calculate_fan_in_and_fan_out\(\): argument 'tensor' must be Tensor, not list"):
+        nn.init.calculate_fan_in_and_fan_out([[1.0, 2.0]])

@@ -141,7 +141,16 @@ class Distribution:
         generator = random.generator_for(backend.get_array_module(like.data))
         draw = {"normal": generator.standard_normal, "uniform": generator.random,
                 "exponential": generator.standard_exponential}[kind]
-        return Tensor._from_op(draw(tuple(shape), dtype=like.dtype), False)
+        return Tensor._from_op(draw(tuple(shape), dtype=self._draw_dtype()), False)
+
+    def _draw_dtype(self):
+        """The dtype draws are made in: the parameters' (NumPy's generators draw floats only, and
+        PyTorch refuses integer parameters here too)."""
+        dtype = self._like().dtype
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}: sampling a continuous distribution needs floating-point parameters, "
+                            f"got {dtype}; give them as floats (e.g. tinynn.tensor([1.0, 2.0]))")
+        return dtype
 
     def _host_draws(self, draw, *parameters):
         """Draws whose distribution depends on the parameters (Poisson, gamma): made by NumPy's

@@ -265,7 +265,7 @@ class FisherSnedecor(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        tiny = float(np.finfo(self.df1.dtype).tiny)
+        tiny = float(np.finfo(self._draw_dtype()).tiny)
         numerator = standard_gamma(self, self.df1 * 0.5, shape) / (self.df1 * 0.5)
         denominator = standard_gamma(self, self.df2 * 0.5, shape) / (self.df2 * 0.5)
         return (numerator / denominator.clip(tiny, None)).clip(tiny, None)

@@ -93,7 +93,7 @@ class Gumbel(LocationScale):
     rsample: x = loc - scale log(-log u)."""
 
     def rsample(self, sample_shape=()):
-        tiny = float(np.finfo(self.loc.dtype).tiny)
+        tiny = float(np.finfo(self._draw_dtype()).tiny)
         uniform = self._noise("uniform", self._extended_shape(sample_shape)).clip(tiny, 1 - float(
             np.finfo(self.loc.dtype).eps))
         return self.icdf(uniform)

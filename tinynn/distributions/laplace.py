@@ -11,7 +11,7 @@ class Laplace(LocationScale):
     """
 
     def rsample(self, sample_shape=()):
-        tiny = float(np.finfo(self.loc.dtype).eps)
+        tiny = float(np.finfo(self._draw_dtype()).eps)
         u = (self._noise("uniform", self._extended_shape(sample_shape)) * 2 - 1).clip(tiny - 1, None)
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 

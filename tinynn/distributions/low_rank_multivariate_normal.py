@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .. import linalg
+from ..tensor import expect_tensor
 from . import constraints
 from .distribution import Distribution
 
@@ -23,6 +24,8 @@ class LowRankMultivariateNormal(Distribution):
     has_rsample = True
 
     def __init__(self, loc, cov_factor, cov_diag, validate_args=True):
+        for name, value in (("loc", loc), ("cov_factor", cov_factor), ("cov_diag", cov_diag)):
+            expect_tensor(value, "LowRankMultivariateNormal", name)
         if loc.ndim < 1 or cov_factor.ndim < 2 or cov_diag.ndim < 1 or not \
                 loc.shape[-1] == cov_factor.shape[-2] == cov_diag.shape[-1]:
             raise ValueError(f"LowRankMultivariateNormal: loc (..., k), cov_factor (..., k, r) and cov_diag (..., k) "

@@ -12,11 +12,12 @@ import numpy as np
 
 from .. import backend, random
 from ..autograd import in_place, no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, expect_tensor
 
 
 def calculate_fan_in_and_fan_out(tensor):
     """(fan_in, fan_out) of a weight (out, in, *kernel): in and out times the kernel's size."""
+    expect_tensor(tensor, "calculate_fan_in_and_fan_out", "tensor")
     if tensor.ndim < 2:
         raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, got shape {tuple(tensor.shape)}")
     receptive_field = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1

@@ -1,4 +1,5 @@
 """Learning-rate schedules give PyTorch's exact sequences."""
+import numpy as np
 import pytest
 
 import tinynn
@@ -178,3 +179,17 @@ def test_one_cycle_with_too_few_steps_for_a_phase_is_a_clear_error():
         tinynn.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=5, pct_start=0.2)
     for total in (3, 4, 6):  # shorter and longer warm-ups work, as in PyTorch
         tinynn.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=total, pct_start=0.2)
+
+
+def test_settings_that_would_divide_by_zero_or_iterate_a_number_are_named():
+    optimizer = tinynn.optim.SGD([tinynn.zeros(1, requires_grad=True)], lr=0.1)
+    schedulers = tinynn.optim.lr_scheduler
+    for call, error, message in ((lambda: schedulers.StepLR(optimizer, 0), ValueError, "StepLR: step_size must be a positive int"),
+                                 (lambda: schedulers.CosineAnnealingLR(optimizer, 0), ValueError,
+                                  "CosineAnnealingLR: T_max must be a positive number"),
+                                 (lambda: schedulers.MultiStepLR(optimizer, 3), TypeError, "MultiStepLR: milestones must be a list"),
+                                 (lambda: schedulers.SequentialLR(optimizer, [1], []), TypeError,
+                                  "SequentialLR: expected schedulers, got int at index 0")):
+        with pytest.raises(error, match=message):
+            call()
+    assert sorted(schedulers.MultiStepLR(optimizer, np.array([2, 4])).milestones) == [2, 4]  # NumPy ints are epochs too

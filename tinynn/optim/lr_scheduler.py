@@ -58,6 +58,8 @@ class StepLR(LRScheduler):
     """lr = initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        if not isinstance(step_size, int) or isinstance(step_size, bool) or step_size <= 0:
+            raise ValueError(f"StepLR: step_size must be a positive int (epochs between decays), got {step_size!r}")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -74,6 +76,8 @@ class MultiStepLR(LRScheduler):
     """lr is multiplied by gamma at each epoch listed in ``milestones``."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        if not hasattr(milestones, "__iter__") or not all(hasattr(type(m), "__index__") for m in milestones):
+            raise TypeError(f"MultiStepLR: milestones must be a list of epochs (ints), got {milestones!r}")
         self.milestones, self.gamma = Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -256,6 +260,8 @@ class CosineAnnealingLR(LRScheduler):
     recursive form so the values agree with it bit for bit."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        if not isinstance(T_max, (int, float)) or isinstance(T_max, bool) or T_max <= 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive number of epochs, got {T_max!r}")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -499,6 +505,8 @@ class _SchedulerList(_SchedulerState):
         if not schedulers:
             raise ValueError(f"{name}: expected at least one scheduler")
         for index, scheduler in enumerate(schedulers):
+            if not isinstance(scheduler, (LRScheduler, ReduceLROnPlateau)):
+                raise TypeError(f"{name}: expected schedulers, got {type(scheduler).__name__} at index {index}")
             if isinstance(scheduler, ReduceLROnPlateau):
                 raise ValueError(f"{name}: ReduceLROnPlateau (at index {index}) needs a metric in step(), so it "
                                  "cannot be part of a sequence")

@@ -164,3 +164,21 @@ def test_weighted_regression_losses_match_torch(name, reduction, rng, torch):
     assert_close(ours_w.grad, theirs_w.grad, rtol=1e-12, what="weight grad")
     with pytest.raises(ValueError, match=f"{name}: weight must be a tensor of the input's shape \\(3, 4\\), got \\(4,\\)"):
         getattr(F, name)(ours_x, tinynn.tensor(y), weight=tinynn.ones(4))
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+                                  "binary_cross_entropy_with_logits", "soft_margin_loss", "poisson_nll_loss",
+                                  "multilabel_soft_margin_loss"])
+def test_a_float32_input_against_a_float64_target_computes_in_torchs_dtype(name, torch):
+    values = (np.array([[0.3, 0.6], [0.1, 0.8]]), np.array([[0.2, 0.9], [0.4, 0.7]]))
+    for input_dtype, target_dtype in (("float32", "float64"), ("float64", "float32")):
+        x = tinynn.tensor(values[0].astype(input_dtype), requires_grad=True)
+        tx = torch.tensor(values[0].astype(input_dtype), requires_grad=True)
+        loss = getattr(F, name)(x, tinynn.tensor(values[1].astype(target_dtype)))
+        t_loss = getattr(torch.nn.functional, name)(tx, torch.tensor(values[1].astype(target_dtype)))
+        assert str(loss.dtype) == str(t_loss.dtype).replace("torch.", "")  # promoted, or the one PyTorch's loss keeps
+        assert loss.item() == pytest.approx(t_loss.item(), rel=1e-6)
+        if name != "huber_loss":  # (PyTorch's huber backward refuses mixed dtypes; tinynn's gives the input's)
+            loss.backward()
+            t_loss.backward()
+            assert x.grad.dtype == x.dtype and np.allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5)

@@ -22,7 +22,7 @@ from ...tensor import where
 from .activation import logsigmoid, softplus
 from .embedding import one_hot
 from .legacy_reduction import legacy_reduction
-from .validation import check_float, check_tensor
+from .validation import check_float, check_tensor, in_common_dtype
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -81,7 +81,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     """(N, C) logits against (N, C) 0/1 labels; the per-sample loss averages the C binary terms."""
     reduction = legacy_reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
     _same_shape("multilabel_soft_margin_loss", input, target)
-    y = target.astype(input.dtype)
+    input, y = in_common_dtype(input, target)
     terms = -(y * logsigmoid(input) + (1 - y) * logsigmoid(-input))
     if weight is not None:
         terms = terms * weight
@@ -169,7 +169,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     reduction = legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
     _same_shape("poisson_nll_loss", input, target)
     check_float(input, "poisson_nll_loss")
-    y = target.astype(input.dtype)
+    input, y = in_common_dtype(input, target)
     losses = input.exp() - y * input if log_input else input - y * (input + eps).log()
     if full:
         above_one = y > 1

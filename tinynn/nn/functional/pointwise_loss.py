@@ -13,7 +13,7 @@ from ... import backend, mixed_precision
 from ...autograd import Function
 from ...tensor import Tensor
 from .legacy_reduction import legacy_reduction
-from .validation import check_float
+from .validation import check_float, in_common_dtype
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -185,7 +185,7 @@ class KLDivergence(_PointwiseLoss):
         return -y, xp.where(nonzero, xp.log(xp.where(nonzero, y, 1)) + 1 - x, 0)
 
 
-def _check(input, target, reduction, name, reductions=REDUCTIONS, complex_ok=False):
+def _check(input, target, reduction, name, reductions=REDUCTIONS, complex_ok=False, dtype_rule="promote"):
     check_float(input, name, complex_ok=complex_ok)
     check_float(target, name, "target", complex_ok=complex_ok)
     if target.shape != input.shape:
@@ -197,7 +197,7 @@ def _check(input, target, reduction, name, reductions=REDUCTIONS, complex_ok=Fal
     if target.dtype.kind == "c" and input.dtype.kind != "c":
         raise TypeError(f"{name}: the target is complex ({target.dtype}) but the input is {input.dtype}; make the "
                         f"input complex too")
-    return target.astype(input.dtype) if target.dtype != input.dtype else target
+    return in_common_dtype(input, target, dtype_rule)
 
 
 def _array(value, input, name, what):
@@ -250,15 +250,16 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     return _regression_loss(lambda reduction: HuberLoss(reduction, float(delta)), input, target, reduction, weight,
-                            "huber_loss", mean_over_weights=False)
+                            "huber_loss", mean_over_weights=False, dtype_rule="input")
 
 
-def _regression_loss(make, input, target, reduction, weight, name, mean_over_weights, complex_ok=False):
+def _regression_loss(make, input, target, reduction, weight, name, mean_over_weights, complex_ok=False,
+                     dtype_rule="promote"):
     """The loss ``make(reduction)`` of input and target; with ``weight`` (a tensor of the input's
     shape), PyTorch's weighted form: each loss times its weight, "mean" dividing their sum by the
     sum of the weights for mse and l1, by their count for huber, as PyTorch's do (recorded ops, so
     the weights get a gradient too)."""
-    target = _check(input, target, reduction, name, complex_ok=complex_ok)
+    input, target = _check(input, target, reduction, name, complex_ok=complex_ok, dtype_rule=dtype_rule)
     if weight is None:
         return make(reduction)(input, target)
     if not isinstance(weight, Tensor) or tuple(weight.shape) != tuple(input.shape):
@@ -277,7 +278,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    target = _check(input, target, reduction, "smooth_l1_loss")
+    input, target = _check(input, target, reduction, "smooth_l1_loss")
     return (SmoothL1Loss(reduction, float(beta)) if beta > 0 else L1Loss(reduction))(input, target)
 
 
@@ -285,7 +286,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross-entropy of probabilities ``input`` in [0, 1] against targets in [0, 1]."""
     reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
-    target = _check(input, target, reduction, "binary_cross_entropy")
+    input, target = _check(input, target, reduction, "binary_cross_entropy")
     weight = _array(weight, input, "binary_cross_entropy", "weight")
     p = input.data
     outside = (p < 0) | (p > 1) | (p != p)
@@ -306,7 +307,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """Binary cross-entropy of sigmoid(``input``), fused with the sigmoid for stability."""
     name = "binary_cross_entropy_with_logits"
     reduction = legacy_reduction(size_average, reduce, reduction, name)
-    target = _check(input, target, reduction, name)
+    input, target = _check(input, target, reduction, name, dtype_rule="target")
     weight, pos_weight = _array(weight, input, name, "weight"), _array(pos_weight, input, name, "pos_weight")
     return BinaryCrossEntropyWithLogits(reduction, weight, pos_weight)(input, target)
 
@@ -316,5 +317,5 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     """KL(p || q) pointwise, with ``input`` = log q and ``target`` = p (or log p with ``log_target``).
     "batchmean" gives the divergence per sample; "mean" (PyTorch's default) divides by every element."""
     reduction = legacy_reduction(size_average, reduce, reduction, "kl_div")
-    target = _check(input, target, reduction, "kl_div", REDUCTIONS + ("batchmean",))
+    input, target = _check(input, target, reduction, "kl_div", REDUCTIONS + ("batchmean",))
     return KLDivergence(reduction, bool(log_target))(input, target)

@@ -34,6 +34,17 @@ def check_float(x, name, what="input", complex_ok=False):
         raise TypeError(f"{name}: expected a {kinds} {what}, got dtype {x.dtype}; convert it with .float()")
 
 
+def in_common_dtype(input, target, rule="promote"):
+    """A loss's input and target in one dtype, as PyTorch's losses compute: by default the one they promote
+    to (a float32 input against a float64 target gives a float64 loss); ``rule`` "input" or "target" where
+    PyTorch's loss takes that one's instead (huber_loss; binary_cross_entropy_with_logits). The input's cast
+    is recorded, so its gradient comes back in its own dtype; the target, a constant, is cast as an array."""
+    common = {"promote": np.promote_types(input.dtype, target.dtype), "input": input.dtype, "target": target.dtype}[rule]
+    if input.dtype != common:
+        input = input.to(dtype=common)
+    return input, (target.astype(common) if target.dtype != common else target)
+
+
 def check_not_empty(x, name):
     if x.ndim and x.shape[0] == 0:
         raise ValueError(f"{name}: got an empty batch (input shape {tuple(x.shape)})")

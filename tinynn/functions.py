@@ -185,7 +185,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     if len(stride) != len(size):
         raise ValueError(f"empty_strided: expected one stride per dimension of size {size}, got {stride}")
     result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
-    order = tuple(sorted(builtins.range(len(size)), key=lambda axis: -stride[axis]))
+    order = memory_layout.order_of_strides(stride)
     if order != tuple(builtins.range(len(size))):
         result.data = memory_layout.copy_in_order(result.data, order)
     return result

@@ -15,7 +15,6 @@ order. A ``view`` that C order would allow without a copy (``conv(x).view(N, -1)
 for such a channels-last tensor, as ``reshape`` does, instead of failing: PyTorch's scripts run as
 written, and only writes through that view (which would reach the original in PyTorch) differ.
 """
-import numpy as np
 
 
 class memory_format:
@@ -104,14 +103,39 @@ def is_channels_last_dense(array):
             and is_dense_in_order(array, channels_last_order(array.ndim)))
 
 
-def order_in_memory(array):
+def order_of_strides(strides):
     """The axes from the largest stride to the smallest (NumPy's order="K"; ties keep the axes' order)."""
-    return tuple(sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis])))
+    return tuple(sorted(range(len(strides)), key=lambda axis: -abs(strides[axis])))
+
+
+def order_in_memory(array):
+    """``array``'s axes from the outermost in memory to the innermost."""
+    return order_of_strides(array.strides)
+
+
+def permuted_order(array):
+    """The axes of ``array`` from the outermost in memory to the innermost, when ``array`` is a dense
+    block seen through an axis permutation (a channels-last image batch seen as NCHW); None when it is
+    in C order already, or not such a permutation."""
+    if array.ndim < 2 or array.flags.c_contiguous:
+        return None
+    order = order_in_memory(array)
+    return order if is_dense_in_order(array, order) else None
+
+
+def inverse_order(order):
+    """The permutation that undoes ``order``: ``x.transpose(order).transpose(inverse_order(order))`` is x."""
+    return tuple(sorted(range(len(order)), key=order.__getitem__))
 
 
 def arranged(array, format, what):
     """``array`` itself where it lies densely in ``format``'s order, else a copy that does."""
-    return array if is_dense_in_order(array, format.axis_order(array, what)) else copy_in(array, format, what)
+    return in_order(array, format.axis_order(array, what))
+
+
+def in_order(array, order):
+    """``array`` itself where it lies densely with its axes ``order`` outermost to innermost, else such a copy."""
+    return array if is_dense_in_order(array, order) else copy_in_order(array, order)
 
 
 def copy_in(array, format, what):
@@ -122,7 +146,7 @@ def copy_in(array, format, what):
 def copy_in_order(array, order):
     """A copy of ``array`` with its axes ``order`` outermost to innermost in memory: the array with its
     axes in that order, copied in C order, then turned back."""
-    return array.transpose(order).copy(order="C").transpose(tuple(int(axis) for axis in np.argsort(order)))
+    return array.transpose(order).copy(order="C").transpose(inverse_order(order))
 
 
 def laid_out_like(tensor, source, format, what):

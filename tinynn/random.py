@@ -15,6 +15,8 @@ import contextlib
 
 import numpy as np
 
+from . import memory_layout
+
 
 _DEFAULT_SEED = 0
 _cpu_generator = np.random.Generator(np.random.PCG64(_DEFAULT_SEED))
@@ -179,9 +181,8 @@ def uint16_like_layout(xp, like):
     channels-last memory behind an NCHW shape, so a dropout mask is drawn in that order too.
     16-bit draws cost NumPy about half the time of float32 ones.
     """
-    order = sorted(range(like.ndim), key=lambda axis: -abs(like.strides[axis])) if like.ndim else []
-    samples = uint16(xp, tuple(like.shape[axis] for axis in order))
-    return samples.transpose(tuple(np.argsort(order).tolist())) if order else samples
+    order = memory_layout.order_in_memory(like)
+    return uint16(xp, tuple(like.shape[axis] for axis in order)).transpose(memory_layout.inverse_order(order))
 
 
 def uint16(xp, shape):

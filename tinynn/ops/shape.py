@@ -12,26 +12,6 @@ from . import promotion
 from .arithmetic import sum_to_shape
 
 
-def memory_order(array):
-    """The axes of ``array`` from the outermost in memory to the innermost, when ``array`` is a
-    contiguous block seen through an axis permutation (a channels-last image batch seen as NCHW);
-    None when it is C-contiguous already, or not such a permutation."""
-    if array.ndim < 2 or array.flags.c_contiguous:
-        return None
-    order = tuple(sorted(range(array.ndim), key=lambda axis: -array.strides[axis]))
-    return order if array.transpose(order).flags.c_contiguous else None
-
-
-def in_memory_order(xp, array, order):
-    """``array``'s values laid out in memory in ``order`` (see ``memory_order``): a copy unless they are."""
-    if order is None or memory_order(array) == order:
-        return array
-    inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-    out = xp.empty(tuple(array.shape[axis] for axis in order), dtype=array.dtype).transpose(inverse)
-    out[...] = array
-    return out
-
-
 class Reshape(Function):
     """y = x viewed with a new shape (same elements, same order).  dL/dx = dL/dy reshaped back.
 
@@ -47,7 +27,7 @@ class Reshape(Function):
         self.shape = shape
 
     def forward(self, x):
-        self.input_shape, self.input_order = x.shape, memory_order(x)
+        self.input_shape, self.input_order = x.shape, formats.permuted_order(x)
         try:
             return x.reshape(self.shape)
         except ValueError:
@@ -57,7 +37,8 @@ class Reshape(Function):
             ) from None
 
     def backward(self, gy):
-        return (in_memory_order(self.xp(gy), gy.reshape(self.input_shape), self.input_order),)
+        g = gy.reshape(self.input_shape)
+        return (g if self.input_order is None else formats.in_order(g, self.input_order),)
 
 
 class Transpose(Function):

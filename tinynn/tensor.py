@@ -332,9 +332,7 @@ class Tensor:
         if dtype is not None and np.dtype(dtype) != out.dtype:
             out = AsType(np.dtype(dtype))(out)
         if memory_format not in (None, memory_layout.preserve_format):
-            memory_layout.check(memory_format, "to").axis_order(out.data, "to")  # (the rank check)
-            if not memory_layout.is_in_format(out.data, memory_format):
-                out = shape_ops.Clone(memory_format)(out)
+            out = out._laid_out(memory_layout.check(memory_format, "to"), "to")
         return out.clone() if copy and out is self else out
 
     def cpu(self):
@@ -1035,8 +1033,14 @@ class Tensor:
             return self if self.data.flags.c_contiguous else shape_ops.Clone(memory_format)(self)
         if memory_format is memory_layout.preserve_format:
             raise RuntimeError("contiguous: preserve memory format is unsupported by the contiguous operator")
-        memory_format.axis_order(self.data, "contiguous")  # (the rank check)
-        return self if memory_layout.is_in_format(self.data, memory_format) else shape_ops.Clone(memory_format)(self)
+        return self._laid_out(memory_format, "contiguous")
+
+    def _laid_out(self, memory_format, name):
+        """This tensor where it lies densely in ``memory_format``'s order, else a recorded copy that does
+        (a format of another rank is PyTorch's error, named after ``name``)."""
+        if memory_layout.is_dense_in_order(self.data, memory_format.axis_order(self.data, name)):
+            return self
+        return shape_ops.Clone(memory_format)(self)
 
     # ----- more elementwise functions ---------------------------------------------------------
     def expm1(self):
@@ -1555,9 +1559,8 @@ class Tensor:
     def is_set_to(self, other):
         """Whether both tensors are the same view of the same memory: storage, offset, shape and strides."""
         expect_tensor(other, "is_set_to", "other")
-        return (self.untyped_storage().data_ptr() == other.untyped_storage().data_ptr()
-                and self.data_ptr() == other.data_ptr() and self.shape == other.shape
-                and self.data.strides == other.data.strides)
+        return (in_place.memory_block(self.data) is in_place.memory_block(other.data) and self.data_ptr() == other.data_ptr()
+                and self.shape == other.shape and self.data.strides == other.data.strides)
 
     def storage_offset(self):
         """Elements between the start of the memory block and this tensor's first element."""

@@ -142,9 +142,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=
     from .tensor import randint
 
     low, high = (0, low) if high is None else (low, high)
-    return memory_layout.laid_out_like(randint(low, high, input.shape, dtype=dtype or input.dtype,
-                                               device=device or input.device, generator=generator),
-                                       input, memory_format, "randint_like")
+    return made_like(lambda shape, requires_grad, **options: randint(low, high, shape, generator=generator, **options),
+                     input, dtype, device, False, memory_format, "randint_like")  # (integers never require grad)
 
 
 def poisson(input, generator=None):
@@ -173,7 +172,7 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
         raise ValueError(f"empty_permuted: physical_layout must be a permutation of the {len(size)} dimensions, got "
                          f"{physical_layout}")
     result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
-    result.data = memory_layout.copy_in_order(result.data, physical_layout)
+    result.data = memory_layout.in_order(result.data, physical_layout)
     return result
 
 
@@ -185,9 +184,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     if len(stride) != len(size):
         raise ValueError(f"empty_strided: expected one stride per dimension of size {size}, got {stride}")
     result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
-    order = memory_layout.order_of_strides(stride)
-    if order != tuple(builtins.range(len(size))):
-        result.data = memory_layout.copy_in_order(result.data, order)
+    result.data = memory_layout.in_order(result.data, memory_layout.order_of_strides(stride))
     return result
 
 

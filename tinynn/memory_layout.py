@@ -155,7 +155,5 @@ def laid_out_like(tensor, source, format, what):
     check(format, what)
     if not hasattr(getattr(source, "data", None), "strides"):  # a sparse tensor: no memory order to keep
         return tensor
-    order = format.axis_order(source.data, what)
-    if order != tuple(range(source.ndim)):
-        tensor.data = copy_in_order(tensor.data, order)
+    tensor.data = in_order(tensor.data, format.axis_order(source.data, what))
     return tensor

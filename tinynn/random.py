@@ -34,7 +34,7 @@ def _checked_seed(seed, name):
 def manual_seed(seed):
     """Seed every tinynn random source (CPU, and the GPU one if CuPy is in use); returns
     ``default_generator``, as PyTorch's returns its own."""
-    manual_seed_cpu(_checked_seed(seed, "manual_seed"))
+    manual_seed_cpu(seed)
     manual_seed_gpu(seed)
     return default_generator
 

@@ -116,9 +116,16 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0, name="local_r
     check_not_empty(input, name)
     if input.ndim < 3:
         raise ValueError(f"{name}: expected input of shape (N, C, ...) with at least 3 dimensions, got {tuple(input.shape)}")
-    squares = (input * input).pad(((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (input.ndim - 2))
-    channels = input.shape[1]
-    window_sum = squares[:, 0:channels]
-    for offset in range(1, size):  # a loop over the window's channels, each a whole-tensor slice
-        window_sum = window_sum + squares[:, offset:offset + channels]
+    window_sum = channel_window_sums(input * input, size // 2, (size - 1) // 2)
     return input / (window_sum * (alpha / size) + k) ** beta
+
+
+def channel_window_sums(values, before, after):
+    """For each channel c of (N, C, ...) ``values``, the sum over channels c - before ... c + after (zeros
+    beyond the ends): a loop over the window's offsets, each a whole-tensor slice of the padded values."""
+    padded = values.pad(((0, 0), (before, after)) + ((0, 0),) * (values.ndim - 2))
+    channels = values.shape[1]
+    window_sum = padded[:, 0:channels]
+    for offset in range(1, before + after + 1):
+        window_sum = window_sum + padded[:, offset:offset + channels]
+    return window_sum

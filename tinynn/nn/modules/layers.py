@@ -3,6 +3,7 @@ import math
 
 from ... import backend
 from .. import functional as F, init
+from ..functional.layer_norm import channel_window_sums
 from ..functional.validation import check_tensor, pair
 from ..parameter import Parameter
 from .module import Module
@@ -427,10 +428,7 @@ class CrossMapLRN2d(Module):
             raise ValueError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
         channels, half = x.shape[1], int((self.size - 1) / 2 + 1) - 1
         squares = x * x
-        padded = squares.pad(((0, 0), (half, half), (0, 0), (0, 0)))
-        window_sum = padded[:, 0:channels]
-        for offset in range(1, 2 * half + 1):  # a loop over the window's channels, each a whole-tensor slice
-            window_sum = window_sum + padded[:, offset:offset + channels]
+        window_sum = channel_window_sums(squares, half, half)
         keeps_channel_0 = (backend.array_module_for(x.device).arange(channels) > half).astype(x.dtype)
         window_sum = window_sum + squares[:, :1] * keeps_channel_0.reshape(1, channels, 1, 1)
         return x / (window_sum * (self.alpha / self.size) + self.k) ** self.beta

@@ -159,6 +159,40 @@ def test_ddp_averages_gradients_to_the_whole_batchs():
     assert outcome[0]["buffer"] == outcome[1]["buffer"] == [5.0]  # rank 0's buffer everywhere
 
 
+SENTENCES = np.array([[1, 2, 2], [3, 1, 0], [5, 5, 5], [2, 6, 1]])  # rank 0 never sees 5, rank 1 never sees 3
+
+
+def _sparse_model():
+    tinynn.manual_seed(0)
+    return tinynn.nn.Sequential(tinynn.nn.EmbeddingBag(8, 4, mode="mean", sparse=True), tinynn.nn.Linear(4, 1))
+
+
+def _ddp_sparse_training(rank, world_size):
+    model = tinynn.nn.parallel.DistributedDataParallel(_sparse_model())
+    table = model.module[0].weight
+    sparse_optimizer = tinynn.optim.SparseAdam([table], lr=0.1)
+    dense_optimizer = tinynn.optim.SGD(model.module[1].parameters(), lr=0.1)
+    share = tinynn.tensor(SENTENCES[rank * 2:(rank + 1) * 2])
+    model(share).pow(2).mean().backward()
+    found = {"sparse": table.grad.is_sparse, "rows": table.grad.coalesce().indices().tolist(),
+             "gradient": table.grad.to_dense().numpy().copy()}
+    sparse_optimizer.step()
+    dense_optimizer.step()
+    found["table"] = table.detach().numpy().copy()
+    return found
+
+
+def test_ddp_averages_sparse_gradients_and_hands_them_back_sparse():
+    outcome = run_job(_ddp_sparse_training)
+    model = _sparse_model()
+    model(tinynn.tensor(SENTENCES)).pow(2).mean().backward()  # the whole batch on one process
+    for rank in (0, 1):
+        assert outcome[rank]["sparse"] and outcome[rank]["rows"] == [[0, 1, 2, 3, 5, 6]]  # both ranks' rows
+        np.testing.assert_allclose(outcome[rank]["gradient"], model[0].weight.grad.to_dense().numpy(), rtol=1e-5,
+                                   atol=1e-7)
+    np.testing.assert_array_equal(outcome[0]["table"], outcome[1]["table"])
+
+
 def test_the_sampler_asks_the_process_group():
     outcome = run_job(lambda rank, world_size: list(tinynn.data.DistributedSampler(range(10), shuffle=False)))
     assert outcome == {0: [0, 2, 4, 6, 8], 1: [1, 3, 5, 7, 9]}

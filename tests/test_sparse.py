@@ -77,6 +77,74 @@ def test_sums_equal_pytorchs(quiet_torch):
         np.testing.assert_array_equal(mine.numpy(), reference.numpy())
 
 
+HYBRID_INDICES = np.array([[0, 3, 0, 2]])
+HYBRID_VALUES = RNG.standard_normal((4, 2, 3))
+
+
+def test_hybrid_tensors_equal_pytorchs(quiet_torch):
+    """Values of shape (nnz, 2, 3): a (5, 2, 3) tensor whose slices 0, 2 and 3 are stored."""
+    torch = quiet_torch
+    ours = tinynn.sparse_coo_tensor(HYBRID_INDICES, HYBRID_VALUES, (5, 2, 3))
+    theirs = torch.sparse_coo_tensor(torch.tensor(HYBRID_INDICES), torch.tensor(HYBRID_VALUES), (5, 2, 3))
+    assert (ours.sparse_dim(), ours.dense_dim()) == (theirs.sparse_dim(), theirs.dense_dim()) == (1, 2)
+    assert tinynn.sparse_coo_tensor(HYBRID_INDICES, HYBRID_VALUES).shape == (4, 2, 3)  # smallest, dense sizes kept
+    np.testing.assert_array_equal(ours.to_dense().numpy(), theirs.to_dense().numpy())
+    coalesced, reference = ours.coalesce(), theirs.coalesce()
+    assert coalesced.indices().tolist() == reference.indices().tolist()
+    np.testing.assert_array_equal(coalesced.values().numpy(), reference.values().numpy())
+    for dim in (0, 1, 2, (0, 2), (1, 2), (0, 1, 2)):
+        mine, expected = tinynn.sparse.sum(ours, dim), torch.sparse.sum(theirs, dim)
+        mine = mine.to_dense() if isinstance(mine, tinynn.sparse.SparseTensor) else mine
+        expected = expected.to_dense() if expected.is_sparse else expected
+        np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-13, err_msg=str(dim))  # (summation order)
+    dense = RNG.standard_normal((4, 3)) * (RNG.random((4, 1)) < 0.5)
+    for sparse_dim in (1, 2):
+        mine, expected = tinynn.tensor(dense).to_sparse(sparse_dim), torch.tensor(dense).to_sparse(sparse_dim)
+        assert mine.indices().tolist() == expected.indices().tolist() and mine.dense_dim() == expected.dense_dim()
+        np.testing.assert_array_equal(mine.values().numpy(), expected.values().numpy())
+    table = RNG.standard_normal((5, 2, 3))
+    masked, expected = tinynn.tensor(table).sparse_mask(ours), torch.tensor(table).sparse_mask(theirs)
+    assert masked.indices().tolist() == expected._indices().tolist()  # (the mask's duplicate kept, as PyTorch's)
+    np.testing.assert_array_equal(masked.values().numpy(), expected._values().numpy())
+
+
+def test_sparse_arithmetic_equals_pytorchs(quiet_torch):
+    torch = quiet_torch
+    first = tinynn.sparse_coo_tensor(HYBRID_INDICES, HYBRID_VALUES, (5, 2, 3))
+    second = tinynn.sparse_coo_tensor([[4, 0]], HYBRID_VALUES[:2], (5, 2, 3))
+    tfirst = torch.sparse_coo_tensor(torch.tensor(HYBRID_INDICES), torch.tensor(HYBRID_VALUES), (5, 2, 3))
+    tsecond = torch.sparse_coo_tensor(torch.tensor([[4, 0]]), torch.tensor(HYBRID_VALUES[:2]), (5, 2, 3))
+    total, expected = first + second, tfirst + tsecond
+    assert total.is_sparse and total._nnz() == expected._nnz() == 6
+    np.testing.assert_array_equal(total.to_dense().numpy(), expected.to_dense().numpy())
+    np.testing.assert_array_equal((first - second * 2).to_dense().numpy(), (tfirst - tsecond * 2).to_dense().numpy())
+    np.testing.assert_array_equal((first / 4).to_dense().numpy(), (tfirst / 4).to_dense().numpy())
+    dense = RNG.standard_normal((5, 2, 3))
+    for mine, theirs in ((tinynn.tensor(dense) + first, torch.tensor(dense) + tfirst),
+                         (first + tinynn.tensor(dense), tfirst.to_dense() + torch.tensor(dense)),  # (PyTorch refuses)
+                         (tinynn.tensor(dense) - first, torch.tensor(dense) - tfirst)):
+        assert not mine.is_sparse
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-15, atol=1e-15)  # (the order of summation)
+    parameter = tinynn.tensor(dense)
+    parameter -= 0.5 * first  # a hand-written SGD step with a sparse gradient
+    np.testing.assert_allclose(parameter.numpy(), (torch.tensor(dense) - 0.5 * tfirst).numpy(), rtol=1e-14, atol=1e-15)
+    copy = first.clone()
+    first.zero_()
+    assert first._nnz() == 0 and first.shape == (5, 2, 3) and not first.to_dense().numpy().any()
+    assert copy._nnz() == 4 and copy._indices().tolist() == HYBRID_INDICES.tolist()
+
+
+def test_hybrid_gradients_match_finite_differences():
+    values = tinynn.tensor(HYBRID_VALUES, requires_grad=True)
+    assert gradcheck(lambda v: tinynn.sparse_coo_tensor(HYBRID_INDICES, v, (5, 2, 3)).coalesce().to_dense() ** 2,
+                     [values])
+    assert gradcheck(lambda v: tinynn.sparse.sum(tinynn.sparse_coo_tensor(HYBRID_INDICES, v, (5, 2, 3)), 2).to_dense(),
+                     [values])
+    table = tinynn.tensor(RNG.standard_normal((5, 2, 3)), requires_grad=True)
+    mask = tinynn.sparse_coo_tensor(HYBRID_INDICES, HYBRID_VALUES, (5, 2, 3))
+    assert gradcheck(lambda t: t.sparse_mask(mask).values() * 3, [table])
+
+
 def test_a_graph_convolution_trains():
     """Two-layer GCN (H' = relu(A H W)) on a ring of 12 nodes labelled by their half: it fits."""
     nodes = 12
@@ -98,10 +166,19 @@ def test_a_graph_convolution_trains():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: tinynn.sparse_coo_tensor([[0, 1]], [1.0]), ValueError, "expected values of shape \\(2,\\)"),
+    (lambda: tinynn.sparse_coo_tensor([[0, 1]], [1.0]), ValueError, "expected values of shape \\(2, \\*dense sizes\\)"),
+    (lambda: tinynn.sparse_coo_tensor([[0, 1]], np.ones((2, 3)), (2, 4)), ValueError, "size of at least \\(2, 3\\)"),
+    (lambda: tinynn.sparse_coo_tensor(HYBRID_INDICES, HYBRID_VALUES).t(), ValueError, "2 sparse dimensions"),
+    (lambda: tinynn.sparse_coo_tensor([[0, 1]], np.ones((2, 3))).mm(tinynn.ones(3, 2, dtype=tinynn.float64)),
+     ValueError, "a sparse matrix of scalars"),
+    (lambda: tinynn.ones(2, 3).to_sparse(3), ValueError, "sparse_dim must lie in \\[0, 2\\]"),
+    (lambda: tinynn.ones(2, 3).sparse_mask(tinynn.ones(2, 3)), TypeError, "expected a sparse mask"),
+    (lambda: tinynn.ones(2, 3).sparse_mask(tinynn.sparse_coo_tensor([[0]], [1.0], (4,))), ValueError, "size \\(4,\\)"),
+    (lambda: tinynn.sparse_coo_tensor([[0]], [1.0], (4,)) + tinynn.sparse_coo_tensor([[0]], [1.0], (5,)), ValueError,
+     "sizes \\(4,\\) and \\(5,\\)"),
     (lambda: tinynn.sparse_coo_tensor([[0, 5]], [1.0, 2.0], (3,)), ValueError, "size of at least \\(6,\\)"),
     (lambda: tinynn.sparse_coo_tensor([[0, -1]], [1.0, 2.0]), ValueError, "non-negative"),
-    (lambda: tinynn.sparse_coo_tensor([0, 1], [1.0, 2.0]), ValueError, "shape \\(ndim, nnz\\)"),
+    (lambda: tinynn.sparse_coo_tensor([0, 1], [1.0, 2.0]), ValueError, "shape \\(sparse_dim, nnz\\)"),
     (lambda: tinynn.sparse.mm(tinynn.sparse_coo_tensor(INDICES, VALUES), tinynn.ones(2, 2, dtype=tinynn.float64)),
      ValueError, "do not fit"),
     (lambda: tinynn.sparse.mm(tinynn.ones(2, 2), tinynn.ones(2, 2)), TypeError, "expected a sparse matrix first"),

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import backend
 from .mixed_precision import autocast, custom_bwd, custom_fwd  # noqa: F401  (torch.amp's names)
+from .sparse import stored_numbers
 from .tensor import Tensor
 
 _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
@@ -79,7 +80,7 @@ class GradScaler:
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                grad = param.grad.data
+                grad = stored_numbers(param.grad)
                 grad *= grad.dtype.type(inverse)
                 found_inf = found_inf or not bool(backend.get_array_module(grad).isfinite(grad).all())
         state.update(stage=_UNSCALED, found_inf=found_inf)

@@ -1,5 +1,6 @@
 """Guarded training: stop at the first non-finite loss or gradient instead of training on NaN."""
 from . import backend
+from .sparse import stored_numbers
 
 
 class NonFiniteError(FloatingPointError):
@@ -20,6 +21,6 @@ def check_finite(loss, named_parameters, epoch=None, step=None):
     for name, param in named_parameters:
         if param.grad is None:
             continue
-        xp = backend.get_array_module(param.grad.data)
-        if not bool(xp.isfinite(param.grad.data).all()):
+        numbers = stored_numbers(param.grad)
+        if not bool(backend.get_array_module(numbers).isfinite(numbers).all()):
             raise NonFiniteError(f"non-finite gradient in parameter '{name}' {tuple(param.shape)} at {where} (loss {value:.6g})")

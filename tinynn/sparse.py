@@ -1,7 +1,14 @@
 """Sparse COO tensors (``torch.sparse_coo_tensor``, ``torch.sparse``): a tensor of ``size`` that stores
-only its nonzero entries, as coordinates ``indices`` (ndim, nnz) and ``values`` (nnz,). The product
-of a sparse matrix with a dense one, A D, costs one multiply-add per stored entry and feature
-instead of one per entry of A: the graph convolutions of a GNN, whose adjacency matrix is mostly 0.
+only its nonzero entries, as coordinates ``indices`` (sparse_dim, nnz) and ``values`` (nnz, *dense
+sizes). The product of a sparse matrix with a dense one, A D, costs one multiply-add per stored entry
+and feature instead of one per entry of A: the graph convolutions of a GNN, whose adjacency matrix is
+mostly 0.
+
+A "hybrid" tensor stores whole slices: with values (nnz, D) and indices (1, nnz), it is a (V, D)
+matrix whose rows ``indices[0]`` hold ``values`` and whose other rows are 0. That is the gradient of
+an embedding table looked up with ``sparse=True`` (nn/functional/embedding.py): only the rows the
+batch used, not a (V, D) array of mostly zeros, and what ``optim.SGD``, ``optim.Adagrad`` and
+``optim.SparseAdam`` update row by row.
 
 The values are an ordinary Tensor of the graph (give one that requires grad, or ``requires_grad=True``),
 so ``to_dense``, ``coalesce``, ``sum`` and the products are differentiable in them, and the products in
@@ -10,6 +17,8 @@ as in PyTorch; ``coalesce()`` sums them and sorts the coordinates.
 
 A SparseTensor is not a tinynn.Tensor: the dense ops do not take it (convert with ``to_dense()``);
 it has the methods below, and ``tinynn.sparse.mm``/``tinynn.mm``/``@`` with a dense right operand.
+An op of a dense tensor with a sparse one (``dense + sparse``, ``p -= lr * p.grad``) uses its dense
+form; the sum of two sparse tensors of one size is sparse (their entries side by side, uncoalesced).
 """
 import math
 
@@ -17,8 +26,9 @@ import numpy as np
 
 from . import backend, memory_layout
 from .ops import sparse as sparse_ops
+from .ops.reduction import normalize_axes
 from .size import of as size_of
-from .tensor import Tensor, tensor
+from .tensor import Tensor, concatenate, tensor
 
 __all__ = ["SparseTensor", "mm", "sum"]
 
@@ -28,8 +38,9 @@ class SparseTensor:
     layout = memory_layout.sparse_coo
 
     def __init__(self, indices, values, size, coalesced=False):
-        """``indices``: an int64 array (ndim, nnz) on ``values``' device; ``values``: a Tensor (nnz,)."""
-        self._indices, self._values, self._size, self._coalesced = indices, values, tuple(size), coalesced
+        """``indices``: an int64 array (sparse_dim, nnz) on ``values``' device; ``values``: a Tensor
+        (nnz, *size[sparse_dim:])."""
+        self._coordinates, self._stored, self._size, self._coalesced = indices, values, tuple(size), coalesced
 
     # ----- what it is ------------------------------------------------------------------------------
     @property
@@ -44,91 +55,154 @@ class SparseTensor:
 
     ndim = property(dim)
 
+    def sparse_dim(self):
+        """How many leading dimensions the coordinates index."""
+        return int(self._coordinates.shape[0])
+
+    def dense_dim(self):
+        """How many trailing dimensions each stored value has (0: scalars)."""
+        return self._stored.ndim - 1
+
+    def numel(self):
+        return math.prod(self._size)
+
     @property
     def dtype(self):
-        return self._values.dtype
+        return self._stored.dtype
 
     @property
     def device(self):
-        return self._values.device
+        return self._stored.device
 
     @property
     def requires_grad(self):
-        return self._values.requires_grad
+        return self._stored.requires_grad
 
     def requires_grad_(self, requires_grad=True):
-        self._values.requires_grad_(requires_grad)
+        self._stored.requires_grad_(requires_grad)
         return self
 
     def indices(self):
-        """The coordinates (ndim, nnz), int64, a constant."""
-        return Tensor._from_op(self._indices, False)
+        """The coordinates (sparse_dim, nnz), int64, a constant."""
+        return Tensor._from_op(self._coordinates, False)
 
     def values(self):
-        """The stored values (nnz,): the Tensor of the graph."""
-        return self._values
+        """The stored values (nnz, *dense sizes): the Tensor of the graph."""
+        return self._stored
+
+    _indices, _values = indices, values  # PyTorch's names that scripts (and its optimizers) use
 
     def _nnz(self):
-        return int(self._indices.shape[1])
+        return int(self._coordinates.shape[1])
 
     def is_coalesced(self):
         return self._coalesced
 
     def __repr__(self):
-        return (f"tensor(indices={self.indices()!r},\n       values={self._values!r},\n       size={self._size}, "
+        return (f"tensor(indices={self.indices()!r},\n       values={self._stored!r},\n       size={self._size}, "
                 f"nnz={self._nnz()}, layout={self.layout})")
 
     # ----- conversions -----------------------------------------------------------------------------
+    def _sparse_size(self):
+        return self._size[:self.sparse_dim()]
+
     def _flat(self):
-        """Each entry's position in the dense tensor laid out in C order."""
-        xp = backend.get_array_module(self._indices)
-        strides = [math.prod(self._size[axis + 1:]) for axis in range(len(self._size))]
-        flat = xp.zeros(self._indices.shape[1], dtype=np.int64)
-        for axis, stride in enumerate(strides):
-            flat = flat + self._indices[axis] * stride
+        """Each entry's position among the sparse dimensions laid out in C order."""
+        xp = backend.get_array_module(self._coordinates)
+        sizes = self._sparse_size()
+        flat = xp.zeros(self._coordinates.shape[1], dtype=np.int64)
+        for axis in range(len(sizes)):
+            flat = flat + self._coordinates[axis] * math.prod(sizes[axis + 1:])
         return flat
 
     def coalesce(self):
         """Duplicates summed, coordinates in lexicographic order (differentiable in the values)."""
         if self._coalesced:
             return self
-        xp = backend.get_array_module(self._indices)
+        xp = backend.get_array_module(self._coordinates)
         unique, inverse = xp.unique(self._flat(), return_inverse=True)
-        values = sparse_ops.ScatterSum(inverse.reshape(-1), int(unique.size))(self._values)
-        indices = xp.stack(xp.unravel_index(unique, self._size)).astype(np.int64) if self._size else \
+        values = sparse_ops.ScatterSum(inverse.reshape(-1), int(unique.size))(self._stored)
+        sizes = self._sparse_size()
+        indices = xp.stack(xp.unravel_index(unique, sizes)).astype(np.int64) if sizes else \
             xp.zeros((0, unique.size), dtype=np.int64)
-        return SparseTensor(indices.reshape(len(self._size), -1), values, self._size, coalesced=True)
+        return SparseTensor(indices.reshape(len(sizes), -1), values, self._size, coalesced=True)
 
-    def to_dense(self):
-        """The dense tensor (zeros where nothing is stored; duplicates summed)."""
-        return sparse_ops.ScatterSum(self._flat(), math.prod(self._size))(self._values).reshape(self._size)
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """The dense tensor (zeros where nothing is stored; duplicates summed); differentiable."""
+        dense = sparse_ops.ScatterSum(self._flat(), math.prod(self._sparse_size()))(self._stored).reshape(self._size)
+        return dense if dtype is None else dense.to(dtype=dtype)
 
     def to(self, device=None, dtype=None):
         """On ``device`` and/or of ``dtype`` (values differentiably, coordinates copied)."""
-        values = self._values.to(device=device, dtype=dtype)
-        indices = backend.to_device(self._indices, values.device)
+        values = self._stored.to(device=device, dtype=dtype)
+        indices = backend.to_device(self._coordinates, values.device)
         return SparseTensor(indices, values, self._size, self._coalesced)
 
+    def cpu(self):
+        return self.to(device=backend.CPU)
+
     def detach(self):
-        return SparseTensor(self._indices, self._values.detach(), self._size, self._coalesced)
+        return SparseTensor(self._coordinates, self._stored.detach(), self._size, self._coalesced)
+
+    def clone(self):
+        """A copy of the coordinates and the values (the copy of the values recorded, as ``Tensor.clone``)."""
+        return SparseTensor(self._coordinates.copy(), self._stored.clone(), self._size, self._coalesced)
+
+    def zero_(self):
+        """Store nothing any more, in place (as PyTorch's: nnz becomes 0; the size stays)."""
+        xp = backend.get_array_module(self._coordinates)
+        self._coordinates = xp.zeros((self.sparse_dim(), 0), dtype=np.int64)
+        self._stored = Tensor._from_op(xp.zeros((0,) + tuple(self._stored.shape[1:]), dtype=self.dtype), False)
+        self._coalesced = True
+        return self
 
     def t(self):
         """The transpose of a sparse matrix."""
-        if len(self._size) != 2:
-            raise ValueError(f"t: expects a sparse matrix (2 dimensions), got size {self._size}")
-        return SparseTensor(self._indices[::-1].copy(), self._values, self._size[::-1])
+        if len(self._size) != 2 or self.sparse_dim() != 2:
+            raise ValueError(f"t: expects a sparse matrix (2 sparse dimensions), got size {self._size} with "
+                             f"{self.sparse_dim()} sparse; use to_dense().t()")
+        return SparseTensor(self._coordinates[::-1].copy(), self._stored, self._size[::-1])
 
     # ----- arithmetic ------------------------------------------------------------------------------
     def __mul__(self, number):
         if isinstance(number, (SparseTensor, Tensor)):
             raise TypeError("sparse *: tinynn multiplies a sparse tensor by a number; for the dense product of "
                             "two tensors use to_dense()")
-        return SparseTensor(self._indices, self._values * number, self._size, self._coalesced)
+        return SparseTensor(self._coordinates, self._stored * number, self._size, self._coalesced)
 
     __rmul__ = __mul__
 
+    def __truediv__(self, number):
+        return self * (1 / number)
+
     def __neg__(self):
         return self * -1
+
+    def __add__(self, other):
+        """sparse + sparse of one size: sparse, the two sets of entries side by side (uncoalesced, as
+        PyTorch's); sparse + dense: the dense sum."""
+        if isinstance(other, SparseTensor):
+            if other.shape != self.shape or other.sparse_dim() != self.sparse_dim():
+                raise ValueError(f"sparse +: sizes {self._size} and {other._size} (sparse dimensions "
+                                 f"{self.sparse_dim()} and {other.sparse_dim()}) differ")
+            xp = backend.get_array_module(self._coordinates)
+            values = concatenate([self._stored, other._stored.to(dtype=self.dtype)])
+            return SparseTensor(xp.concatenate([self._coordinates, other._coordinates], axis=1), values, self._size)
+        if isinstance(other, Tensor):
+            return self.to_dense() + other
+        return NotImplemented
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def add(self, other, alpha=1):
+        return self + (other if alpha == 1 else other * alpha)
 
     def mm(self, dense):
         return mm(self, dense)
@@ -142,7 +216,8 @@ class SparseTensor:
 def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requires_grad=False,
                       check_invariants=None, is_coalesced=None):
     """A sparse COO tensor of ``size`` with ``values[k]`` at coordinates ``indices[:, k]`` (duplicates
-    add up). ``size`` defaults to the smallest that holds every coordinate. A values Tensor that
+    add up). ``values`` (nnz, *dense sizes): scalars, or slices of the trailing dense dimensions (a
+    hybrid tensor). ``size`` defaults to the smallest that holds every coordinate. A values Tensor that
     requires grad stays in the graph; otherwise ``requires_grad`` makes a new leaf."""
     if not isinstance(values, Tensor):
         values = tensor(values, dtype=dtype, device=device)
@@ -153,30 +228,74 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requi
     raw = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     raw = backend.to_device(raw, values.device)
     if raw.ndim != 2 or raw.dtype.kind not in "iu":
-        raise ValueError(f"sparse_coo_tensor: expected integer indices of shape (ndim, nnz), got "
+        raise ValueError(f"sparse_coo_tensor: expected integer indices of shape (sparse_dim, nnz), got "
                          f"{tuple(raw.shape)} {raw.dtype}")
-    if values.ndim != 1 or values.shape[0] != raw.shape[1]:
-        raise ValueError(f"sparse_coo_tensor: expected values of shape ({raw.shape[1]},), one per coordinate, got "
-                         f"{tuple(values.shape)} (tinynn's sparse values are scalars)")
+    if values.ndim < 1 or values.shape[0] != raw.shape[1]:
+        raise ValueError(f"sparse_coo_tensor: expected values of shape ({raw.shape[1]}, *dense sizes), one per "
+                         f"coordinate, got {tuple(values.shape)}")
     raw = raw.astype(np.int64)
     if raw.size and int(raw.min()) < 0:
         raise ValueError("sparse_coo_tensor: indices must be non-negative")
+    dense_sizes = tuple(values.shape[1:])
     smallest = tuple(int(v) + 1 for v in raw.max(axis=1)) if raw.shape[1] else (0,) * raw.shape[0]
-    size = smallest if size is None else tuple(int(n) for n in size)
-    if len(size) != raw.shape[0] or any(need > have for need, have in zip(smallest, size)):
-        raise ValueError(f"sparse_coo_tensor: coordinates need a size of at least {smallest}, got {size}")
+    size = smallest + dense_sizes if size is None else tuple(int(n) for n in size)
+    if (len(size) != raw.shape[0] + len(dense_sizes) or size[raw.shape[0]:] != dense_sizes
+            or any(need > have for need, have in zip(smallest, size))):
+        raise ValueError(f"sparse_coo_tensor: coordinates and values need a size of at least {smallest + dense_sizes}, "
+                         f"got {size}")
     return SparseTensor(raw, values, size, coalesced=bool(is_coalesced))
 
 
-def to_sparse(dense):
-    """The nonzero entries of a dense Tensor as a (coalesced) sparse tensor; differentiable."""
+def to_sparse(dense, sparse_dim=None):
+    """The nonzero entries of a dense Tensor as a (coalesced) sparse tensor; differentiable. With
+    ``sparse_dim`` < ndim, a hybrid one: the slices over the first ``sparse_dim`` dimensions that
+    hold a nonzero, whole."""
     xp = backend.get_array_module(dense.data)
-    if dense.ndim == 0:  # one entry with no coordinates, stored where it is nonzero (as PyTorch's)
-        stored = int(bool(dense.data != 0))
-        return SparseTensor(xp.zeros((0, stored), dtype=np.int64), dense.reshape(1)[:stored], (), coalesced=True)
-    coordinates = xp.stack(xp.nonzero(dense.data)).astype(np.int64).reshape(dense.ndim, -1)
+    sparse_dim = dense.ndim if sparse_dim is None else int(sparse_dim)
+    if not 0 <= sparse_dim <= dense.ndim:
+        raise ValueError(f"to_sparse: sparse_dim must lie in [0, {dense.ndim}] for a tensor of shape "
+                         f"{tuple(dense.shape)}, got {sparse_dim}")
+    if sparse_dim == 0:  # one entry (or slice) with no coordinates, stored where it holds a nonzero (as PyTorch's)
+        stored = int(bool((dense.data != 0).any()))
+        return SparseTensor(xp.zeros((0, stored), dtype=np.int64), dense.reshape((1,) + dense.shape)[:stored],
+                            dense.shape, coalesced=True)
+    nonzero = dense.data != 0
+    if sparse_dim < dense.ndim:
+        nonzero = nonzero.any(axis=tuple(range(sparse_dim, dense.ndim)))
+    coordinates = xp.stack(xp.nonzero(nonzero)).astype(np.int64).reshape(sparse_dim, -1)
     values = dense[tuple(Tensor._from_op(axis, False) for axis in coordinates)]
     return SparseTensor(coordinates, values, dense.shape, coalesced=True)
+
+
+def sparse_mask(dense, mask):
+    """``dense``'s values at the coordinates the sparse ``mask`` stores (its values ignored), as a sparse
+    tensor of those coordinates: ``Tensor.sparse_mask``. Differentiable in ``dense``."""
+    if not isinstance(mask, SparseTensor):
+        raise TypeError(f"sparse_mask: expected a sparse mask, got {type(mask).__name__}")
+    if mask.shape != dense.shape:
+        raise ValueError(f"sparse_mask: the mask's size {mask._size} differs from the tensor's {tuple(dense.shape)}")
+    if mask.device != dense.device:
+        raise RuntimeError(f"sparse_mask: the mask is on {mask.device}, the tensor on {dense.device}")
+    if mask.sparse_dim() == 0:  # (at most one entry, with no coordinates: the whole tensor)
+        values = dense.reshape((1,) + tuple(dense.shape))[:mask._nnz()]
+    else:
+        values = dense[tuple(Tensor._from_op(axis, False) for axis in mask._coordinates)]
+    return SparseTensor(mask._coordinates, values, mask._size, mask._coalesced)
+
+
+def stored_numbers(grad):
+    """The array holding a gradient's numbers: a dense one's array, or a sparse one's values, which
+    scaling in place or a finiteness check may treat as the gradient (duplicates or not)."""
+    return grad.values().data if isinstance(grad, SparseTensor) else grad.data
+
+
+def zero_gradient(grad):
+    """Set a gradient to zero in place (``zero_grad(set_to_none=False)``): a dense one's entries, or a
+    sparse one's list of entries emptied, as PyTorch's."""
+    if isinstance(grad, SparseTensor):
+        grad.zero_()
+    else:
+        grad.data[...] = 0
 
 
 def mm(sparse, dense):
@@ -186,6 +305,9 @@ def mm(sparse, dense):
         raise TypeError(f"sparse.mm: expected a sparse matrix first, got {type(sparse).__name__}")
     if not isinstance(dense, Tensor):
         raise TypeError(f"sparse.mm: expected a dense tinynn.Tensor second, got {type(dense).__name__}")
+    if sparse.dense_dim():
+        raise ValueError(f"sparse.mm: expects a sparse matrix of scalars, got one of size {sparse._size} whose values "
+                         f"have {sparse.dense_dim()} dense dimensions; use to_dense()")
     if sparse.ndim != 2 or dense.ndim not in (1, 2) or dense.shape[0] != sparse.shape[1]:
         raise ValueError(f"sparse.mm: shapes {tuple(sparse.shape)} (sparse) and {tuple(dense.shape)} do not fit: expected "
                          f"(m, n) @ (n, f)")
@@ -194,21 +316,27 @@ def mm(sparse, dense):
     matrix = dense if dense.ndim == 2 else dense.reshape(-1, 1)
     if matrix.dtype != sparse.dtype:
         raise TypeError(f"sparse.mm: the operands' dtypes differ: {sparse.dtype} and {matrix.dtype}")
-    product = sparse_ops.SparseDenseMatMul(sparse._indices[0], sparse._indices[1], sparse.shape[0])(sparse.values(),
+    product = sparse_ops.SparseDenseMatMul(sparse._coordinates[0], sparse._coordinates[1], sparse.shape[0])(sparse.values(),
                                                                                                  matrix)
     return product if dense.ndim == 2 else product.reshape(-1)
 
 
 def sum(input, dim=None):
     """The sum of every stored value (a dense 0-d Tensor), or over ``dim`` (an int or tuple): a sparse
-    tensor of the remaining dimensions (dense 0-d if none remain), as ``torch.sparse.sum``."""
+    tensor of the remaining dimensions (dense 0-d if none remain), as ``torch.sparse.sum``; the
+    sparse dimensions summed by merging coordinates, the dense ones in the values."""
     if not isinstance(input, SparseTensor):
         raise TypeError(f"sparse.sum: expected a sparse tensor, got {type(input).__name__}")
     if dim is None:
         return input.values().sum()
-    dims = {d % input.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
+    dims = set(normalize_axes(dim, input.ndim, "sparse.sum"))
     kept = [axis for axis in range(input.ndim) if axis not in dims]
     if not kept:
         return input.values().sum()
-    reduced = SparseTensor(input._indices[kept], input.values(), tuple(input.shape[a] for a in kept))
-    return reduced.coalesce()
+    sparse_dim = input.sparse_dim()
+    kept_sparse = [axis for axis in kept if axis < sparse_dim]
+    summed_dense = tuple(axis - sparse_dim + 1 for axis in dims if axis >= sparse_dim)
+    values = input.values().sum(dim=summed_dense) if summed_dense else input.values()
+    if not kept_sparse:  # only dense dimensions remain: a dense tensor
+        return values.sum(dim=0)
+    return SparseTensor(input._coordinates[kept_sparse], values, tuple(input.shape[a] for a in kept)).coalesce()

@@ -176,17 +176,28 @@ class Tensor:
         engine.accumulate(outputs, root_grads, retain_graph, create_graph, inputs)
 
     def _accumulate_grad(self, grad):
-        """Add ``grad`` (an array, or under create_graph a recorded Tensor) into ``.grad``."""
-        if isinstance(grad, Tensor):
+        """Add ``grad`` (an array, a sparse tensor, or under create_graph a recorded Tensor) into
+        ``.grad``. Sparse and sparse stay sparse (entries side by side); with a dense one, dense."""
+        if isinstance(grad, Tensor) or getattr(grad, "is_sparse", False):
             grad = grad if grad.dtype == self.dtype else grad.to(dtype=self.dtype)
-            self.grad = grad if self.grad is None else self.grad + grad
+            if self.grad is None:
+                self.grad = grad
+            elif getattr(self.grad, "is_sparse", False) and not getattr(grad, "is_sparse", False):
+                self.grad = grad + self.grad  # (Tensor + sparse: dense, the Tensor's graph kept)
+            else:
+                self.grad = self.grad + grad
             return
         if grad.dtype != self.data.dtype:
             grad = grad.astype(self.data.dtype)
-        self.grad = Tensor._from_op(grad, False) if self.grad is None else Tensor._from_op(self.grad.data + grad, False)
+        if self.grad is None:
+            self.grad = Tensor._from_op(grad, False)
+        elif getattr(self.grad, "is_sparse", False):
+            self.grad = Tensor._from_op(self.grad.to_dense().data + grad, False)
+        else:
+            self.grad = Tensor._from_op(self.grad.data + grad, False)
 
     def _wrap_grad(self, grad):
-        return Tensor._from_op(grad, False)
+        return grad if getattr(grad, "is_sparse", False) else Tensor._from_op(grad, False)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return value
@@ -382,6 +393,8 @@ class Tensor:
         default float dtype."""
         if isinstance(other, Tensor):
             return other
+        if getattr(other, "is_sparse", False):  # a sparse tensor (tinynn/sparse.py) takes part as its dense form
+            return other.to_dense()
         xp = backend.get_array_module(self.data)
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
             if isinstance(other, numbers.Integral):
@@ -1612,11 +1625,19 @@ class Tensor:
 
         return self.device == backend.CPU and shared_memory.block_of(self.data) is not None
 
-    def to_sparse(self):
-        """The nonzero entries as a sparse COO tensor (tinynn/sparse.py); differentiable."""
+    def to_sparse(self, sparse_dim=None):
+        """The nonzero entries as a sparse COO tensor (tinynn/sparse.py); differentiable. ``sparse_dim``:
+        how many leading dimensions to make sparse (the rest are stored whole: a hybrid tensor)."""
         from .sparse import to_sparse
 
-        return to_sparse(self)
+        return to_sparse(self, sparse_dim)
+
+    def sparse_mask(self, mask):
+        """This tensor's values at the coordinates a sparse ``mask`` stores, as a sparse tensor of those
+        coordinates (PyTorch's; SparseAdam reads its moments so); differentiable in this tensor."""
+        from .sparse import sparse_mask
+
+        return sparse_mask(self, mask)
 
     def as_strided(self, size, stride, storage_offset=None):
         """``tinynn.as_strided(self, ...)``: a view of this tensor's memory, as PyTorch's."""

@@ -22,6 +22,11 @@ derivative (``scale_grad_by_freq``) differentiates that gradient.
 
 ``grad`` runs the backward passes of the ops that lie between its outputs and its inputs only
 (and not those that made the inputs).
+
+A gradient may also be a sparse tensor (tinynn/sparse.py): an embedding looked up with
+``sparse=True`` returns its table's gradient as the rows it used. It reaches the table's ``.grad``
+(or ``grad``'s result, or a hook) as it is; two sparse gradients of one tensor add up sparse, a
+sparse and a dense one dense, and an op's backward always receives the dense form.
 """
 from .. import backend
 from . import anomaly, grad_mode, in_place, profiling
@@ -190,7 +195,7 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
     for root, root_grad in zip(roots, root_grads):
         if create_graph and not isinstance(root_grad, Tensor):
             root_grad = Tensor._from_op(root_grad, False)
-        grads[id(root)] = root_grad if id(root) not in grads else grads[id(root)] + root_grad
+        grads[id(root)] = root_grad if id(root) not in grads else _summed(grads[id(root)], root_grad, create_graph)
     with grad_mode.enable_grad() if create_graph else grad_mode.no_grad():
         for tensor in reversed(order):
             grad = grads.pop(id(tensor), None)
@@ -215,6 +220,7 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                 tensor._accumulate_grad(grad)
             if included is not None and not any(p is not None and id(p) in included for p in function.inputs):
                 continue  # a wanted tensor made from nothing wanted: its own inputs' gradients are not needed
+            grad = _dense(grad, create_graph)
             if function._node_prehooks:
                 grad = _node_prehooks(function, grad, create_graph)
             event = None if profiling.recorder is None else profiling.recorder.begin(function.name + "Backward", (grad,))
@@ -233,17 +239,46 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                     parent_grad = parent_grad.real  # a real input promoted to complex (ops/complex.py)
                 if anomaly.is_anomaly_enabled():
                     anomaly.check_finite(f"{function.name} backward", "the gradient it returned",
-                                         parent_grad.data if isinstance(parent_grad, Tensor) else parent_grad)
+                                         _stored_numbers(parent_grad))
                 key = id(parent)
-                grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+                grads[key] = parent_grad if key not in grads else _summed(grads[key], parent_grad, create_graph)
             if not retain_graph:
                 function.release()
+
+
+def _is_sparse(gradient):
+    return getattr(gradient, "is_sparse", False)
+
+
+def _dense(gradient, create_graph):
+    """A sparse gradient's dense form (a recorded Tensor with create_graph, else an array); any
+    other gradient as it is."""
+    if not _is_sparse(gradient):
+        return gradient
+    dense = gradient.to_dense()
+    return dense if create_graph else dense.data
+
+
+def _summed(first, second, create_graph):
+    """The sum of two gradients of one tensor: sparse if both are, else dense."""
+    if _is_sparse(first) != _is_sparse(second):
+        first, second = _dense(first, create_graph), _dense(second, create_graph)
+    return first + second
+
+
+def _stored_numbers(gradient):
+    """The array of a gradient's numbers (a sparse one's stored values), for the anomaly check."""
+    from ..tensor import Tensor
+
+    if _is_sparse(gradient):
+        gradient = gradient.values()
+    return gradient.data if isinstance(gradient, Tensor) else gradient
 
 
 def _wrapped(array):
     from ..tensor import Tensor
 
-    return array if array is None or isinstance(array, Tensor) else Tensor._from_op(array, False)
+    return array if array is None or isinstance(array, Tensor) or _is_sparse(array) else Tensor._from_op(array, False)
 
 
 def _node_prehooks(function, grad, create_graph):
@@ -268,6 +303,8 @@ def _as_gradient(value, create_graph):
     """A hook's replacement gradient as the walk carries it: a Tensor with create_graph, else an array."""
     from ..tensor import Tensor
 
+    if _is_sparse(value):
+        return value
     if create_graph:
         return value if isinstance(value, Tensor) else Tensor._from_op(value, False)
     return value.data if isinstance(value, Tensor) else value
@@ -318,7 +355,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                "pass allow_unused=True to get None for it")
         if value is None and materialize_grads:
             value = zeros_like(tensor)
-        if value is None or isinstance(value, Tensor):
+        if value is None or isinstance(value, Tensor) or _is_sparse(value):
             results.append(value if value is None or value.dtype == tensor.dtype else value.to(dtype=tensor.dtype))
         else:
             results.append(Tensor._from_op(value.astype(tensor.dtype, copy=False), False))

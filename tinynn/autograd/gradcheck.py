@@ -70,7 +70,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=
         with grad_mode.enable_grad():
             output, _ = _scalar_objective(fn, inputs, projection)
             output.backward(Tensor._from_op(projection[0].astype(output.dtype), False))
-        analytic = {i: (x.grad.data if x.grad is not None else x.data * 0) for i, x in checked}
+        analytic = {i: (x.grad.to_dense().data if x.grad is not None else x.data * 0) for i, x in checked}
 
         def objective():
             with grad_mode.no_grad():

@@ -7,9 +7,9 @@ from ..autograd import Function
 
 
 class ScatterSum(Function):
-    """y[j] = sum of x[k] over the k with index[k] = j (y of ``length`` entries): duplicate
-    coordinates summed by ``coalesce``, dimensions summed away by ``sparse.sum``, the entries laid
-    out flat by ``to_dense``.
+    """y[j] = sum of x[k] over the k with index[k] = j (y of ``length`` entries, or rows when x is
+    (K, *dense sizes)): duplicate coordinates summed by ``coalesce``, dimensions summed away by
+    ``sparse.sum``, the entries laid out flat by ``to_dense``.
     A linear map with 0/1 entries: dL/dx[k] = dL/dy[index[k]]."""
 
     supports_complex, linear_map = True, True
@@ -18,7 +18,7 @@ class ScatterSum(Function):
         self.index, self.length = index, length
 
     def forward(self, x):
-        y = self.xp(x).zeros(self.length, dtype=x.dtype)
+        y = self.xp(x).zeros((self.length,) + x.shape[1:], dtype=x.dtype)
         backend.scatter_add(y, self.index, x)
         return y
 

@@ -9,6 +9,9 @@ class Adagrad(Optimizer):
         g <- g + weight_decay * p
         s <- s + g^2                                         (s starts at initial_accumulator_value)
         p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+
+    A sparse gradient (Embedding(sparse=True)) updates only its rows of s and p; weight decay,
+    which would touch every row, is refused with it, as PyTorch does.
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, *, foreach=None, maximize=False,
@@ -23,10 +26,24 @@ class Adagrad(Optimizer):
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param.data)
         grad = weight_decayed(param, grad, group)
+        step_size = self._next_step_size(param, state, group)
+        state["sum"] += grad * grad
+        param.data -= step_size * grad / (xp.sqrt(state["sum"]) + group["eps"])
+
+    def _update_sparse(self, param, rows, values, state, group):
+        if group["weight_decay"]:
+            raise RuntimeError("Adagrad: weight_decay is not compatible with sparse gradients (the decay would update "
+                               "every row); set weight_decay=0 for the parameters of an Embedding with sparse=True")
+        xp = backend.get_array_module(param.data)
+        step_size = self._next_step_size(param, state, group)
+        state["sum"][rows] += values * values
+        param.data[rows] -= step_size * values / (xp.sqrt(state["sum"][rows]) + group["eps"])
+
+    @staticmethod
+    def _next_step_size(param, state, group):
+        """Advance the step count (making the state at the first) and return lr / (1 + (t - 1) lr_decay)."""
         if not state:
             state["step"] = 0
-            state["sum"] = xp.full_like(param.data, group["initial_accumulator_value"])
+            state["sum"] = backend.get_array_module(param.data).full_like(param.data, group["initial_accumulator_value"])
         state["step"] += 1
-        state["sum"] += grad * grad
-        step_size = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        param.data -= step_size * grad / (xp.sqrt(state["sum"]) + group["eps"])
+        return group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])

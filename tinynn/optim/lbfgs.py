@@ -133,7 +133,7 @@ class LBFGS(Optimizer):
 
     def _flat_grad(self):
         xp = backend.get_array_module(self._params[0].data)
-        return xp.concatenate([(p.grad.data if p.grad is not None else xp.zeros_like(p.data)).reshape(-1)
+        return xp.concatenate([(p.grad.to_dense().data if p.grad is not None else xp.zeros_like(p.data)).reshape(-1)
                                for p in self._params])
 
     def _move(self, step_size, direction):

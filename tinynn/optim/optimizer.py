@@ -19,6 +19,12 @@ the values again. ``foreach=None`` (the default) does this
 for parameters on the GPU only, as PyTorch does; on the CPU, where an operation on a small array
 costs about a microsecond, the plain loop is as fast.
 
+A parameter whose gradient is sparse (an ``Embedding(sparse=True)``'s table, tinynn/sparse.py) goes
+to ``_update_sparse(param, rows, values, state, group)`` instead, with the coalesced gradient as the
+coordinates of its rows and their values: SGD, Adagrad and SparseAdam update only those rows (their
+state stays dense, of the parameter's shape); the other optimizers refuse sparse gradients, as
+PyTorch's do.
+
 A complex parameter is optimized as the real pairs (Re, Im) of its elements, as PyTorch's
 optimizers view it (``torch.view_as_real``): the rule runs on a real view of its memory and of its
 gradient, so Adam's second moment is per real coordinate, not the square of a complex number. Its
@@ -32,6 +38,7 @@ import itertools
 from .. import backend
 from ..autograd import in_place, no_grad
 from ..hooks import RemovableHandle
+from ..sparse import zero_gradient
 from ..tensor import Tensor
 
 
@@ -174,7 +181,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 elif param.grad is not None:
-                    param.grad.data[...] = 0
+                    zero_gradient(param.grad)
 
     @_with_step_hooks
     @no_grad()
@@ -190,7 +197,11 @@ class Optimizer:
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                if self._uses_foreach(group, param) and param.dtype.kind != "c":
+                if getattr(param.grad, "is_sparse", False):
+                    rows, values = self._sparse_rows(param, group)
+                    self._update_sparse(param, rows, values, self.state.setdefault(id(param), {}), group)
+                    self._updated(param)
+                elif self._uses_foreach(group, param) and param.dtype.kind != "c":
                     together.setdefault((param.device, param.dtype), []).append(param)
                 elif param.dtype.kind == "c":
                     xp = backend.get_array_module(param.data)
@@ -238,6 +249,25 @@ class Optimizer:
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
+
+    def _sparse_rows(self, param, group):
+        """The sparse gradient of ``param``, coalesced (each coordinate once, so the rules may index
+        with it), as (a tuple of coordinate arrays, one per sparse dimension; the values array)."""
+        grad = param.grad
+        if grad.shape != param.shape or grad.device != param.device:
+            raise RuntimeError(f"{type(self).__name__}: the sparse gradient of size {tuple(grad.shape)} on {grad.device} does "
+                               f"not fit its parameter of shape {tuple(param.shape)} on {param.device}")
+        if param.dtype.kind == "c":
+            raise TypeError(f"{type(self).__name__}: sparse gradients of complex parameters are not supported")
+        grad = grad.coalesce()
+        values = grad.values().data.astype(param.dtype, copy=False)
+        return tuple(grad.indices().data), _ascent_aware(values, group)
+
+    def _update_sparse(self, param, rows, values, state, group):
+        """The update rule for a sparse gradient: ``values`` at the coordinates ``rows`` (coalesced)."""
+        raise RuntimeError(f"{type(self).__name__} does not support sparse gradients (a parameter of shape "
+                           f"{tuple(param.shape)} has one, from an Embedding with sparse=True); use SparseAdam, SGD or "
+                           f"Adagrad for it (a second optimizer over those parameters), or sparse=False")
 
     def state_dict(self):
         """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as PyTorch:

@@ -1,4 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule)."""
+from .. import backend
 from .optimizer import Optimizer, weight_decayed, torch_only_options
 
 
@@ -10,6 +11,11 @@ class SGD(Optimizer):
         b <- momentum * b + (1 - dampening) * g (later steps)
         g <- g + momentum * b  (nesterov)   or   g <- b  (otherwise; when momentum > 0)
         p <- p - lr * g
+
+    A sparse gradient (Embedding(sparse=True)) takes the same rule, weight decay excepted (it would
+    touch every row; refused, as PyTorch does): without momentum only its rows move; the momentum
+    buffer is dense (PyTorch keeps it sparse, with the same values), so then every row with momentum
+    left moves, as in PyTorch.
     """
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *, foreach=None, maximize=False,
@@ -35,3 +41,25 @@ class SGD(Optimizer):
                 buffer += (1 - group["dampening"]) * grad
             grad = grad + momentum * buffer if group["nesterov"] else buffer
         param.data -= group["lr"] * grad
+
+    def _update_sparse(self, param, rows, values, state, group):
+        if group["weight_decay"]:
+            raise RuntimeError("SGD: weight_decay is not compatible with sparse gradients (the decay would update "
+                               "every row); set weight_decay=0 for the parameters of an Embedding with sparse=True")
+        momentum = group["momentum"]
+        if not momentum:
+            param.data[rows] -= group["lr"] * values
+            return
+        buffer = state.get("momentum_buffer")
+        if buffer is None:
+            buffer = state["momentum_buffer"] = backend.get_array_module(param.data).zeros_like(param.data)
+            buffer[rows] = values
+        else:
+            buffer *= momentum
+            buffer[rows] += (1 - group["dampening"]) * values
+        if group["nesterov"]:
+            direction = momentum * buffer
+            direction[rows] += values
+        else:
+            direction = buffer
+        param.data -= group["lr"] * direction

@@ -52,7 +52,7 @@ class Checkpoint(Function):
             output = self._run(replayed)
         if output.requires_grad:
             output.backward(gy)
-        return tuple(x.grad.data if needed and x.grad is not None else None
+        return tuple(None if not needed or x.grad is None else x.grad if x.grad.is_sparse else x.grad.data
                      for x, needed in zip(replayed, self.needs_input_grad))
 
 

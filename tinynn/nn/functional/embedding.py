@@ -52,12 +52,45 @@ class Embedding(Function):
         return (gw,)
 
 
+class SparseEmbedding(Embedding):
+    """Embedding with ``sparse=True``: the same lookup, whose weight gradient is a sparse (V, D)
+    tensor (tinynn/sparse.py) holding only the rows the lookup used, as PyTorch's: indices (1, K),
+    the index at each of the K looked-up positions that is not ``padding_idx``, and values (K, D),
+    the rows of dL/dy at those positions (with ``scale_grad_by_freq`` divided by their index's
+    count; PyTorch refuses that combination). Uncoalesced: an index used twice appears twice, and
+    ``coalesce()`` sums its rows into the dense backward's dL/dweight[v]. Costs O(K D) instead of
+    a (V, D) array of zeros: for a large vocabulary, most of an embedding's backward.
+    """
+
+    def _sparse_gradient(self, gy):
+        """The sparse gradient from dL/dy ``gy``, a Tensor (recorded under create_graph)."""
+        from ...sparse import SparseTensor
+
+        xp = self.xp(gy.data)
+        used = self.safe_indices.reshape(-1)
+        rows = gy.reshape(-1, self.weight_shape[1])
+        if self.padding_idx is not None:
+            kept = xp.nonzero(used != self.padding_idx)[0]
+            used, rows = used[kept], rows[Tensor._from_op(kept, False)]
+        if self.scale_grad_by_freq:
+            counts = xp.bincount(self.safe_indices.reshape(-1), minlength=self.weight_shape[0])[used]
+            rows = rows / Tensor._from_op(counts[:, None].astype(rows.dtype), False)
+        return SparseTensor(used.astype(np.int64)[None, :], rows, self.weight_shape)
+
+    def backward(self, gy):
+        return (self._sparse_gradient(Tensor._from_op(gy, False)),)
+
+    def backward_graph(self, gy, output):
+        return (self._sparse_gradient(gy),)
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False,
               name="embedding"):
     """Rows of ``weight`` (V, D) picked by the integer tensor ``input``; see ``Embedding``.
 
     ``max_norm``: first, every row the input uses whose ``norm_type``-norm exceeds it is scaled in
-    place down to max_norm (as PyTorch: the weight itself changes, outside the graph)."""
+    place down to max_norm (as PyTorch: the weight itself changes, outside the graph).
+    ``sparse``: the weight's gradient is a sparse tensor of the rows used (``SparseEmbedding``)."""
     if not isinstance(input, Tensor) or input.dtype.kind not in "iu":
         what = input.dtype if isinstance(input, Tensor) else type(input).__name__
         raise TypeError(f"{name}: expected a tensor of integer indices, got {what}")
@@ -71,12 +104,11 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if not -rows <= padding_idx < rows:
             raise ValueError(f"{name}: padding_idx {padding_idx} is outside the table of {rows} rows")
         padding_idx %= rows
-    if sparse:
-        raise NotImplementedError(f"{name}: sparse gradients are not supported; the gradient is a dense (V, D) array")
     check_indices_below(input, rows, f"a table of {rows} rows", name)
     if max_norm is not None:
         _renormalize_rows(input.data, weight.data, max_norm, norm_type)
-    return Embedding(input.data, padding_idx, bool(scale_grad_by_freq))(weight)
+    lookup = SparseEmbedding if sparse else Embedding
+    return lookup(input.data, padding_idx, bool(scale_grad_by_freq))(weight)
 
 
 EMBEDDING_BAG_MODES = ("sum", "mean", "max")
@@ -100,6 +132,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
     """
     if mode not in EMBEDDING_BAG_MODES:
         raise ValueError(f"{name}: mode must be one of {EMBEDDING_BAG_MODES}, got {mode!r}")
+    if sparse and mode == "max":  # (as PyTorch: the maximum's backward is a dense scatter)
+        raise ValueError(f"{name}: mode='max' does not support sparse=True (sparse weight gradients); use 'sum' or "
+                         "'mean', or sparse=False")
     if not isinstance(input, Tensor) or input.dtype.kind not in "iu" or input.ndim not in (1, 2):
         what = f"{input.dtype} tensor of shape {tuple(input.shape)}" if isinstance(input, Tensor) else type(input).__name__
         raise TypeError(f"{name}: expected a 1-D or 2-D tensor of integer indices, got a {what}")

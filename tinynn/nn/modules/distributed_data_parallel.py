@@ -13,7 +13,9 @@ parameters then keeps the ranks equal. ``no_sync()`` skips the averaging (gradie
 average on the last micro-batch only). A parameter no rank used keeps ``grad`` None; one some ranks
 used is averaged with zeros for the others. Buffers (batch-norm statistics) are broadcast from rank 0
 before each forward pass (``broadcast_buffers``), as PyTorch's. State dicts have PyTorch's layout,
-keys prefixed ``module.``.
+keys prefixed ``module.``. A sparse gradient (Embedding(sparse=True)) is averaged in its dense form and
+handed back sparse, the rows that any rank's gradient reached (zero rows left out), so SparseAdam
+still applies.
 """
 import contextlib
 
@@ -76,18 +78,23 @@ class DistributedDataParallel(Module):
         self._reduction_queued = False
         if not self._synced:
             return
-        pieces = [backend.to_device(p.grad.data, backend.CPU).astype(np.float64).reshape(-1) if p.grad is not None
-                  else np.zeros(p.numel()) for p in self._synced]
+        pieces = [backend.to_device(p.grad.to_dense().data, backend.CPU).astype(np.float64).reshape(-1)
+                  if p.grad is not None else np.zeros(p.numel()) for p in self._synced]
         flags = np.array([p.grad is not None for p in self._synced], dtype=np.float64)
-        bundle = Tensor._from_op(np.concatenate(pieces + [flags]), False)
+        sparse_flags = np.array([getattr(p.grad, "is_sparse", False) for p in self._synced], dtype=np.float64)
+        bundle = Tensor._from_op(np.concatenate(pieces + [flags, sparse_flags]), False)
         distributed.all_reduce(bundle)
-        world_size = distributed.get_world_size()
-        values, used = bundle.data[:-len(flags)] / world_size, bundle.data[-len(flags):] > 0
+        world_size, count_of = distributed.get_world_size(), len(flags)
+        values = bundle.data[:-2 * count_of] / world_size
+        used, sparse = bundle.data[-2 * count_of:-count_of] > 0, bundle.data[-count_of:] > 0
         start = 0
-        for parameter, was_used in zip(self._synced, used):
+        for parameter, was_used, was_sparse in zip(self._synced, used, sparse):
             count = parameter.numel()
             if was_used:
                 average = backend.to_device(values[start:start + count].reshape(parameter.shape).astype(parameter.dtype),
                                             parameter.device)
+                sparse_dim = parameter.grad.sparse_dim() if getattr(parameter.grad, "is_sparse", False) else 1
                 parameter.grad = Tensor._from_op(average, False)
+                if was_sparse:
+                    parameter.grad = parameter.grad.to_sparse(sparse_dim)
             start += count

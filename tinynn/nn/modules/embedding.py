@@ -17,19 +17,19 @@ def _check_table(embeddings, name):
 
 class Embedding(Module):
     """Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-    scale_grad_by_freq=False) as in PyTorch: weight ~ N(0, 1), the row of ``padding_idx`` (if
-    given) starts at zero and receives no gradient; see ``F.embedding`` for the options."""
+    scale_grad_by_freq=False, sparse=False) as in PyTorch: weight ~ N(0, 1), the row of
+    ``padding_idx`` (if given) starts at zero and receives no gradient; with ``sparse`` the weight's
+    gradient is a sparse tensor of the rows used (for SGD, Adagrad, SparseAdam); see ``F.embedding``."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         """``_weight``/``_freeze`` (PyTorch's, what ``from_pretrained`` passes): start from this
         (num_embeddings, embedding_dim) table instead of N(0, 1), frozen (no gradient) with ``_freeze``."""
         super().__init__()
-        if sparse:
-            raise NotImplementedError("Embedding: sparse gradients are not supported; the gradient is a dense (V, D) array")
         if max_norm is not None and max_norm <= 0:
             raise ValueError(f"Embedding: max_norm must be positive, got {max_norm}")
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.sparse = bool(sparse)
         for what, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"Embedding: {what} must be a positive int, got {value!r}")
@@ -65,7 +65,7 @@ class Embedding(Module):
 
     def forward(self, indices):
         return F.embedding(indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                           self.scale_grad_by_freq, name=f"Embedding({self.extra_repr()})")
+                           self.scale_grad_by_freq, self.sparse, name=f"Embedding({self.extra_repr()})")
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -77,6 +77,8 @@ class Embedding(Module):
             text += f", norm_type={self.norm_type}"
         if self.scale_grad_by_freq:
             text += ", scale_grad_by_freq=True"
+        if self.sparse and type(self) is Embedding:  # (PyTorch's EmbeddingBag does not print it)
+            text += ", sparse=True"
         return text
 
 
@@ -107,7 +109,7 @@ class EmbeddingBag(Embedding):
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
-                               self.mode, False, per_sample_weights, self.include_last_offset, self.padding_idx,
+                               self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx,
                                name=f"EmbeddingBag({self.extra_repr()})")
 
     def extra_repr(self):

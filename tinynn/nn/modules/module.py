@@ -13,6 +13,7 @@ import numpy as np
 from ... import backend, memory_layout
 from ...autograd import Function, in_place, is_grad_enabled
 from ...hooks import RemovableHandle
+from ...sparse import zero_gradient
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 from . import global_hooks
@@ -260,14 +261,16 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad.data[...] = 0
+                zero_gradient(param.grad)
 
     def _apply(self, convert):
         """Replace the data of every parameter, gradient and buffer in place (same Tensor objects,
         so optimizers that hold the parameters keep working)."""
         for tensor in list(self.parameters()) + list(self.buffers()):
             tensor.data = convert(tensor.data)
-            if tensor.grad is not None:
+            if getattr(tensor.grad, "is_sparse", False):  # (its values follow the parameter's device and dtype)
+                tensor.grad = tensor.grad.to(device=tensor.device, dtype=tensor.dtype)
+            elif tensor.grad is not None:
                 tensor.grad.data = convert(tensor.grad.data)
         return self
 

@@ -1,18 +1,24 @@
 """Gradient clipping, applied to the ``.grad`` of parameters in place between ``backward()`` and
 ``optimizer.step()``, and the total norm it starts from. Nothing is read back from a GPU (no
-synchronisation), unless ``error_if_nonfinite`` asks for the check."""
+synchronisation), unless ``error_if_nonfinite`` asks for the check.
+
+Sparse gradients (Embedding(sparse=True)) take part as their coalesced values, the gradient's
+nonzero entries (PyTorch's clipping refuses them): ``clip_grad_value_`` and ``clip_grad_norm_``
+leave them coalesced."""
 import math
 
 import numpy as np
 
 from ... import backend
 from ...ops.promotion import default_float
+from ...sparse import SparseTensor, stored_numbers
 from ...tensor import Tensor
 
 
 def _arrays(tensors):
-    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    arrays = [t.data for t in tensors if t is not None]
+    """The arrays of the gradients' entries (a sparse gradient's coalesced values), on one device."""
+    tensors = [tensors] if isinstance(tensors, (Tensor, SparseTensor)) else list(tensors)
+    arrays = [stored_numbers(t.coalesce() if isinstance(t, SparseTensor) else t) for t in tensors if t is not None]
     if len({backend.device_of(a) for a in arrays}) > 1:
         raise RuntimeError("clip_grad: the gradients are on different devices; move the model to one device")
     return arrays
@@ -26,9 +32,19 @@ def _parameters(parameters):
     return parameters
 
 
+def _coalesced_grads(parameters):
+    """The gradients of the parameters that have one, a sparse one coalesced in its parameter's .grad
+    (so that its values array is the gradient's entries, each once)."""
+    parameters = _parameters(parameters)
+    for p in parameters:
+        if isinstance(p.grad, SparseTensor):
+            p.grad = p.grad.coalesce()
+    return [p.grad for p in parameters if p.grad is not None]
+
+
 def _grads(parameters):
-    """The gradient arrays of the parameters that have one (all on one device)."""
-    return _arrays([p.grad for p in _parameters(parameters) if p.grad is not None])
+    """The arrays the parameters' gradients hold (all on one device): writing into them changes the gradients."""
+    return _arrays(_coalesced_grads(parameters))
 
 
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -69,7 +85,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``get_total_norm`` of the gradients, then ``clip_grads_with_norm_``, as PyTorch. Returns the
     total norm before clipping, as a 0-d tensor."""
     parameters = _parameters(parameters)
-    total = get_total_norm([p.grad for p in parameters if p.grad is not None], norm_type, error_if_nonfinite)
+    total = get_total_norm(_coalesced_grads(parameters), norm_type, error_if_nonfinite)
     clip_grads_with_norm_(parameters, max_norm, total)
     return total
 

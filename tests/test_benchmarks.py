@@ -141,6 +141,17 @@ def test_recurrent_benchmark_reports_each_layer(tmp_path, capsys):
         assert report_figures["same_process"] == bool(placement)
 
 
+def test_sparse_embedding_benchmark_never_makes_the_dense_gradient(tmp_path, capsys):
+    report = tmp_path / "sparse.json"
+    load_script("benchmarks/bench_sparse_embedding.py").main(["--vocabulary", "20000", "--dim", "16", "--bags", "64",
+                                                              "--bag-size", "5", "--rounds", "1", "--json", str(report)])
+    assert "tinynn sparse/dense:" in capsys.readouterr().out
+    figures = json.loads(report.read_text())
+    assert all(entry["ms"] > 0 for entry in figures.values())
+    table_mb = 20000 * 16 * 4 / 2 ** 20  # the dense gradient, and each of Adam's moments
+    assert figures["tinynn sparse"]["peak_mb"] < table_mb / 4 and figures["tinynn dense"]["peak_mb"] > table_mb
+
+
 def test_dataloader_benchmark_reports_each_worker_count(tmp_path, capsys):
     pytest.importorskip("torch", reason="PyTorch is not installed; the side-by-side run needs it")
     report = tmp_path / "loader.json"

@@ -1,5 +1,6 @@
 """Sparse COO tensors: coalescing, densifying, the sparse-dense product and sums against PyTorch's
 torch.sparse, gradients in the values and the dense operand, a graph convolution that trains, errors."""
+import functools
 import warnings
 
 import numpy as np
@@ -116,18 +117,19 @@ def test_sparse_arithmetic_equals_pytorchs(quiet_torch):
     tsecond = torch.sparse_coo_tensor(torch.tensor([[4, 0]]), torch.tensor(HYBRID_VALUES[:2]), (5, 2, 3))
     total, expected = first + second, tfirst + tsecond
     assert total.is_sparse and total._nnz() == expected._nnz() == 6
-    np.testing.assert_array_equal(total.to_dense().numpy(), expected.to_dense().numpy())
-    np.testing.assert_array_equal((first - second * 2).to_dense().numpy(), (tfirst - tsecond * 2).to_dense().numpy())
-    np.testing.assert_array_equal((first / 4).to_dense().numpy(), (tfirst / 4).to_dense().numpy())
+    close = functools.partial(np.testing.assert_allclose, rtol=1e-14, atol=1e-15)  # (the order of summation)
+    close(total.to_dense().numpy(), expected.to_dense().numpy())
+    close((first - second * 2).to_dense().numpy(), (tfirst - tsecond * 2).to_dense().numpy())
+    close((first / 4).to_dense().numpy(), (tfirst / 4).to_dense().numpy())
     dense = RNG.standard_normal((5, 2, 3))
     for mine, theirs in ((tinynn.tensor(dense) + first, torch.tensor(dense) + tfirst),
                          (first + tinynn.tensor(dense), tfirst.to_dense() + torch.tensor(dense)),  # (PyTorch refuses)
                          (tinynn.tensor(dense) - first, torch.tensor(dense) - tfirst)):
         assert not mine.is_sparse
-        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-15, atol=1e-15)  # (the order of summation)
+        close(mine.numpy(), theirs.numpy())
     parameter = tinynn.tensor(dense)
     parameter -= 0.5 * first  # a hand-written SGD step with a sparse gradient
-    np.testing.assert_allclose(parameter.numpy(), (torch.tensor(dense) - 0.5 * tfirst).numpy(), rtol=1e-14, atol=1e-15)
+    close(parameter.numpy(), (torch.tensor(dense) - 0.5 * tfirst).numpy())
     copy = first.clone()
     first.zero_()
     assert first._nnz() == 0 and first.shape == (5, 2, 3) and not first.to_dense().numpy().any()

@@ -284,8 +284,39 @@ def scatter_add(target, index, values):
             cupyx.scatter_add(target.imag, index, values.imag)
             return
         cupyx.scatter_add(target, index, values)
+    elif _adds_rows(target, index, values):
+        _scatter_add_rows(target, index, values)
     else:
         np.add.at(target, index, values)
+
+
+def _adds_rows(target, index, values):
+    """Whether ``target[index] += values`` adds whole rows of several numbers each: a 1-D integer
+    index and one row of values per index."""
+    return (isinstance(index, np.ndarray) and index.ndim == 1 and index.dtype.kind in "iu" and target.ndim >= 2
+            and index.size > 0 and isinstance(values, np.ndarray) and values.shape == index.shape + target.shape[1:])
+
+
+def _scatter_add_rows(target, index, values):
+    """``add.at`` of rows, sorted instead: the rows ordered by their index (stably, so each target
+    row sums its rows in the order add.at would), the rows of each index summed, and each sum added
+    once. NumPy's add.at takes one row at a time through a slow generic loop (about 0.6 us a row of
+    64), and ``reduceat`` costs about 0.3 us per run of one index: so where most indices occur once
+    (an embedding's backward, coalescing its gradient) each index's first row is taken and only the
+    repeats go through add.at; where runs are long, reduceat sums them."""
+    if index.min() < 0:  # (-1 and n - 1 are one row: sorted apart, they would be added as two)
+        index = index % target.shape[0]
+    order = np.argsort(index, kind="stable")
+    sorted_index = index[order]
+    first = np.concatenate([[True], sorted_index[1:] != sorted_index[:-1]])
+    starts = np.flatnonzero(first)
+    repeats = np.flatnonzero(~first)
+    if repeats.size <= starts.size // 2:
+        sums = np.take(values, order[starts], axis=0)
+        np.add.at(sums, np.cumsum(first)[repeats] - 1, np.take(values, order[repeats], axis=0))
+    else:
+        sums = np.add.reduceat(np.take(values, order, axis=0), starts, axis=0)
+    target[sorted_index[starts]] += sums
 
 
 def scatter_max(target, index, values):

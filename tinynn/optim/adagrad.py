@@ -1,6 +1,6 @@
 """Adagrad (PyTorch's rule, with learning-rate decay)."""
 from .. import backend
-from .optimizer import Optimizer, weight_decayed, torch_only_options
+from .optimizer import Optimizer, rows_of, weight_decayed, torch_only_options
 
 
 class Adagrad(Optimizer):
@@ -36,8 +36,9 @@ class Adagrad(Optimizer):
                                "every row); set weight_decay=0 for the parameters of an Embedding with sparse=True")
         xp = backend.get_array_module(param.data)
         step_size = self._next_step_size(param, state, group)
-        state["sum"][rows] += values * values
-        param.data[rows] -= step_size * values / (xp.sqrt(state["sum"][rows]) + group["eps"])
+        total = rows_of(state["sum"], rows) + values * values
+        state["sum"][rows] = total
+        param.data[rows] = rows_of(param.data, rows) - step_size * values / (xp.sqrt(total) + group["eps"])
 
     @staticmethod
     def _next_step_size(param, state, group):

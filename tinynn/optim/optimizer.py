@@ -382,6 +382,14 @@ def weight_decayed(param, grad, group, decoupled=False):
     return grad + weight_decay * param.data
 
 
+def rows_of(array, rows):
+    """``array[rows]``, a copy, for the sparse rules: by ``take`` along the first axis where ``rows``
+    is one index array (an embedding's), about twice as fast as indexing."""
+    if len(rows) == 1:
+        return backend.get_array_module(array).take(array, rows[0], axis=0)
+    return array[rows]
+
+
 def adam_moments(param, grad, state, betas):
     """Adam's running moments, created at the first step: m <- beta1 m + (1 - beta1) g and
     v <- beta2 v + (1 - beta2) g^2 (also NAdam's and RAdam's). Advances ``state["step"]``."""

@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule)."""
 from .. import backend
-from .optimizer import Optimizer, weight_decayed, torch_only_options
+from .optimizer import Optimizer, rows_of, weight_decayed, torch_only_options
 
 
 class SGD(Optimizer):
@@ -48,7 +48,7 @@ class SGD(Optimizer):
                                "every row); set weight_decay=0 for the parameters of an Embedding with sparse=True")
         momentum = group["momentum"]
         if not momentum:
-            param.data[rows] -= group["lr"] * values
+            param.data[rows] = rows_of(param.data, rows) - group["lr"] * values
             return
         buffer = state.get("momentum_buffer")
         if buffer is None:

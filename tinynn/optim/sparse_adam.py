@@ -3,7 +3,7 @@ rows a step's gradient holds."""
 import math
 
 from .. import backend
-from .optimizer import Optimizer
+from .optimizer import Optimizer, rows_of
 
 
 class SparseAdam(Optimizer):
@@ -36,9 +36,10 @@ class SparseAdam(Optimizer):
             state["step"] = 0
             state["exp_avg"], state["exp_avg_sq"] = xp.zeros_like(param.data), xp.zeros_like(param.data)
         state["step"] += 1
-        exp_avg = state["exp_avg"][rows] + (1 - beta1) * (values - state["exp_avg"][rows])
-        exp_avg_sq = state["exp_avg_sq"][rows] + (1 - beta2) * (values * values - state["exp_avg_sq"][rows])
+        exp_avg, exp_avg_sq = rows_of(state["exp_avg"], rows), rows_of(state["exp_avg_sq"], rows)
+        exp_avg += (1 - beta1) * (values - exp_avg)
+        exp_avg_sq += (1 - beta2) * (values * values - exp_avg_sq)
         state["exp_avg"][rows], state["exp_avg_sq"][rows] = exp_avg, exp_avg_sq
         step = state["step"]
         step_size = group["lr"] * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
-        param.data[rows] -= step_size * exp_avg / (xp.sqrt(exp_avg_sq) + group["eps"])
+        param.data[rows] = rows_of(param.data, rows) - step_size * exp_avg / (xp.sqrt(exp_avg_sq) + group["eps"])

@@ -3,6 +3,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Function
+from ...ops.sparse import ScatterSum
 from ...tensor import Tensor, concatenate
 from .validation import check_float
 
@@ -125,10 +126,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
     "mean" of weight[input_k], or the elementwise "max"; an empty bag gives zeros.
 
     The bag boundaries are worked out on the host (offsets on the GPU are read back once).
-    Built from differentiable pieces, so the backward is theirs: the lookup (``Embedding``), a
-    product with the (B, K) matrix whose row b marks bag b's entries (sum and mean: dL/drows =
-    marks^T dL/dy), or a gather into a (B, longest bag, D) block and ``max`` over it (the gradient
-    goes to each bag's maximum).
+    Built from differentiable pieces, so the backward is theirs: the lookup (``Embedding``), then
+    for sum and mean each bag's rows added up, a (B, N, D) block summed over N for a 2-D input, a
+    ``ScatterSum`` of the rows into their bags for offsets (either way dL/drows[k] = dL/dy[bag of k]),
+    or a gather into a (B, longest bag, D) block and ``max`` over it (the gradient goes to each
+    bag's maximum).
     """
     if mode not in EMBEDDING_BAG_MODES:
         raise ValueError(f"{name}: mode must be one of {EMBEDDING_BAG_MODES}, got {mode!r}")
@@ -169,14 +171,19 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
     counted = flat.data != padding_idx if padding_idx is not None else xp.ones(entries, dtype=bool)
     if mode == "max":
         return _bag_max(rows, bag_of, counted, bags, xp)
-    marks = (xp.asarray(bag_of)[None, :] == xp.arange(bags)[:, None]) & counted[None, :]
+    if padding_idx is not None:
+        rows = rows * Tensor._from_op(counted[:, None].astype(weight.dtype), False)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape(-1, 1)
-    summed = Tensor(marks.astype(weight.dtype)) @ rows
+    if input.ndim == 2:
+        summed = rows.reshape(bags, input.shape[1], weight.shape[1]).sum(dim=1)
+    else:
+        summed = ScatterSum(xp.asarray(bag_of), bags)(rows)
     if mode == "sum":
         return summed
-    counts = xp.maximum(marks.sum(axis=1), 1).astype(weight.dtype)[:, None]
-    return summed / Tensor(counts)
+    counts = xp.zeros(bags, dtype=weight.dtype)
+    backend.scatter_add(counts, xp.asarray(bag_of), counted.astype(weight.dtype))
+    return summed / Tensor._from_op(xp.maximum(counts, 1)[:, None], False)
 
 
 def _bag_max(rows, bag_of, counted, bags, xp):

@@ -60,6 +60,27 @@ def test_nested_structures_name_the_failing_item(torch):
         assert_close("a", tinynn.ones(1))
 
 
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")  # (PyTorch's note on making sparse tensors)
+def test_sparse_tensors_compare_coalesced(torch):
+    coalesced = tinynn.sparse_coo_tensor([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2))
+    shuffled = tinynn.sparse_coo_tensor([[2, 0, 2]], [[3.0, 4.0], [1.0, 2.0], [0.0, 0.0]], (3, 2))
+    assert outcome(assert_close, coalesced, shuffled) is None  # the same entries: equal
+    their_coalesced = torch.sparse_coo_tensor([[0, 2]], [[1.0, 2.0], [3.0, 4.0]], (3, 2))
+    other_rows = [[0, 1]], [[1.0, 2.0], [3.0, 4.0]], (3, 2)
+    assert (outcome(assert_close, coalesced, tinynn.sparse_coo_tensor(*other_rows))
+            == outcome(torch.testing.assert_close, their_coalesced, torch.sparse_coo_tensor(*other_rows)))
+    other_values = [[0, 2]], [[1.0, 2.0], [3.0, 4.5]], (3, 2)
+    ours = outcome(assert_close, coalesced, tinynn.sparse_coo_tensor(*other_values))
+    assert ours == outcome(torch.testing.assert_close, their_coalesced, torch.sparse_coo_tensor(*other_values))
+    assert ours.startswith("Sparse COO values are not close!")
+    assert outcome(assert_close, coalesced, coalesced.to_dense()) == \
+        "The values for attribute 'layout' do not match: tinynn.sparse_coo != tinynn.strided."
+    assert outcome(assert_close, coalesced, coalesced.to_dense(), check_layout=False) is None
+    assert outcome(assert_close, coalesced.to_dense().numpy(), coalesced, check_layout=False) is None
+    assert "number of specified values" in outcome(assert_close, coalesced, tinynn.sparse_coo_tensor([[0]], [[1.0, 2.0]],
+                                                                                                    (3, 2)))
+
+
 def test_make_tensor_draws_what_is_asked(device):
     floats = make_tensor(200, 3, dtype=tinynn.float64, device=device, low=-2, high=3)
     assert floats.shape == (200, 3) and floats.dtype == np.float64 and floats.device == device

@@ -5,7 +5,9 @@
 elementwise, with default tolerances by dtype (float16 1e-3 / 1e-5, float32 1.3e-6 / 1e-5, float64 and
 Python floats 1e-7 / 1e-7, integers and bools exact), after checking shape, dtype and device. It
 walks lists, tuples and dicts, naming the item that failed, and says how many elements differ and
-where the greatest differences are, as PyTorch's does. NumPy arrays are compared as tensors."""
+where the greatest differences are, as PyTorch's does. NumPy arrays are compared as tensors; sparse
+tensors (tinynn/sparse.py) coalesced, their indices exactly and their values within the tolerances,
+and with a dense one only under ``check_layout=False`` (by their dense forms), as PyTorch's."""
 import math
 from collections.abc import Mapping, Sequence
 
@@ -48,7 +50,8 @@ def _fail(message, path, msg):
     raise AssertionError(message)
 
 
-def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg):
+def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg,
+                     what="Tensor-likes"):
     (actual_dtype, actual_device), (expected_dtype, expected_device) = _describe(actual), _describe(expected)
     if tuple(actual.shape) != tuple(expected.shape):
         _fail(f"The values for attribute 'shape' do not match: {tuple(actual.shape)} != {tuple(expected.shape)}.",
@@ -74,7 +77,7 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, chec
         ratio_type = common if common.kind == "f" else np.float32
         relative = absolute.astype(ratio_type) / np.abs(e).astype(ratio_type)
     mismatched = int((~close).sum())
-    lines = [f"Tensor-likes are not {'equal' if exact else 'close'}!", "",
+    lines = [f"{what} are not {'equal' if exact else 'close'}!", "",
              f"Mismatched elements: {mismatched} / {a.size} ({100 * mismatched / a.size:.1f}%)"]
     for name, differences, allowed in (("absolute", absolute, atol), ("relative", relative, rtol)):
         shown = np.where(close, -np.inf, np.nan_to_num(differences, nan=np.inf))
@@ -100,7 +103,32 @@ def _compare_numbers(actual, expected, rtol, atol, equal_nan, path, msg):
           + f"\nRelative difference: {relative}" + ("" if rtol == atol == 0 else f" (up to {rtol} allowed)"), path, msg)
 
 
-def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg):
+def _compare_sparse(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, check_layout, path, msg):
+    """At least one of them sparse: both coalesced, indices equal and values close; else dense forms."""
+    if getattr(actual, "is_sparse", False) != getattr(expected, "is_sparse", False):
+        if check_layout:
+            _fail(f"The values for attribute 'layout' do not match: {actual.layout} != {expected.layout}.", path, msg)
+        return _compare_tensors(actual.to_dense(), expected.to_dense(), rtol, atol, equal_nan, check_device,
+                                check_dtype, path, msg)
+    if tuple(actual.shape) != tuple(expected.shape):
+        _fail(f"The values for attribute 'shape' do not match: {tuple(actual.shape)} != {tuple(expected.shape)}.",
+              path, msg)
+    actual, expected = actual.coalesce(), expected.coalesce()
+    if actual._nnz() != expected._nnz():
+        _fail(f"The number of specified values in sparse COO tensors does not match: {actual._nnz()} != "
+              f"{expected._nnz()}", path, msg)
+    _compare_tensors(actual.indices(), expected.indices(), 0.0, 0.0, False, check_device, True, path, msg,
+                     "Sparse COO indices")
+    _compare_tensors(actual.values(), expected.values(), rtol, atol, equal_nan, check_device, check_dtype, path, msg,
+                     "Sparse COO values")
+
+
+def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg, check_layout=True):
+    sparse = getattr(actual, "is_sparse", False), getattr(expected, "is_sparse", False)
+    if any(sparse) and all(s or _tensor_like(v) for s, v in zip(sparse, (actual, expected))):
+        actual, expected = (v if s or isinstance(v, Tensor) else Tensor(v) for s, v in zip(sparse, (actual, expected)))
+        return _compare_sparse(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, check_layout,
+                               path, msg)
     if _tensor_like(actual) and _tensor_like(expected):
         return _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg)
     numbers = (int, float, bool, np.number, np.bool_)
@@ -114,14 +142,15 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype,
                   f"{sorted(map(repr, set(expected) - set(actual)))}\nExtra keys in the actual mapping: "
                   f"{sorted(map(repr, set(actual) - set(expected)))}", path, msg)
         for key in expected:
-            _compare(actual[key], expected[key], rtol, atol, equal_nan, check_device, check_dtype, path + [key], msg)
+            _compare(actual[key], expected[key], rtol, atol, equal_nan, check_device, check_dtype, path + [key], msg,
+                     check_layout)
         return
     if (isinstance(actual, Sequence) and isinstance(expected, Sequence)
             and not isinstance(actual, str) and not isinstance(expected, str)):
         if len(actual) != len(expected):
             _fail(f"The length of the sequences mismatch: {len(actual)} != {len(expected)}", path, msg)
         for index, (a, e) in enumerate(zip(actual, expected)):
-            _compare(a, e, rtol, atol, equal_nan, check_device, check_dtype, path + [index], msg)
+            _compare(a, e, rtol, atol, equal_nan, check_device, check_dtype, path + [index], msg, check_layout)
         return
     if actual is None and expected is None:
         return
@@ -133,11 +162,12 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
                  check_dtype=True, check_layout=True, check_stride=False, msg=None):
     """Raise an AssertionError unless ``actual`` and ``expected`` are close (see the module); ``msg``
     replaces the message (or, a callable, edits it). ``allow_subclasses``, ``check_layout`` and
-    ``check_stride`` are PyTorch's; tinynn has one layout and compares values whatever the strides."""
+    ``check_stride`` are PyTorch's; tinynn compares values whatever the strides, and ``check_layout=False``
+    lets a sparse tensor equal a dense one of the same values."""
     if (rtol is None) != (atol is None):
         raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
                          f"{'atol' if atol is None else 'rtol'}.")
-    _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, [], msg)
+    _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, [], msg, check_layout)
 
 
 def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=False, noncontiguous=False,

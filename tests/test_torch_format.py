@@ -239,3 +239,22 @@ def test_a_map_location_tinynn_cannot_use_says_what_it_takes(tmp_path):
         tinynn.load(tmp_path / "model.pt", map_location=lambda storage, location: "cpu")
     with pytest.raises(ValueError, match="unknown device 'tpu'"):
         tinynn.load(tmp_path / "model.pt", map_location={"cpu": "tpu"})
+
+
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")  # (PyTorch's note on making sparse tensors)
+def test_sparse_tensors_go_both_ways(torch, tmp_path, device):
+    """torch.save's _rebuild_sparse_tensor, read and written; tinynn's own format keeps them too."""
+    ours = tinynn.sparse_coo_tensor([[0, 2, 0]], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], (3, 2), device=device)
+    tinynn.save({"grad": ours, "coalesced": ours.coalesce()}, tmp_path / "ours.pt")
+    theirs = torch.load(tmp_path / "ours.pt", weights_only=True)
+    assert theirs["grad"].is_sparse and not theirs["grad"].is_coalesced() and theirs["coalesced"].is_coalesced()
+    assert theirs["grad"]._indices().tolist() == [[0, 2, 0]]
+    np.testing.assert_array_equal(theirs["grad"].to_dense().numpy(), ours.to_dense().to("cpu").numpy())
+    torch.save({"grad": theirs["grad"]}, tmp_path / "theirs.pt")
+    back = tinynn.load(tmp_path / "theirs.pt", map_location=device)["grad"]
+    assert back.is_sparse and back.device == tinynn.device(device) and not back.is_coalesced()
+    tinynn.testing.assert_close(back, ours)
+    tinynn.save([ours.coalesce()], tmp_path / "own.npz")
+    (own,) = tinynn.load(tmp_path / "own.npz", map_location=device)
+    assert own.is_coalesced() and own.device == tinynn.device(device)
+    tinynn.testing.assert_close(own, ours)

@@ -2,8 +2,8 @@
 
 The file is a zip holding one ``.npy`` entry per array (always stored from the CPU, so a
 checkpoint written on a GPU loads on a CPU-only machine) and ``__structure__``: JSON describing
-the nested dicts/lists and where each array goes. Nothing is unpickled on load, so loading a
-file cannot run code.
+the nested dicts/lists and where each array goes (a sparse tensor: its indices and values). Nothing
+is unpickled on load, so loading a file cannot run code.
 
 ``save(..., format="torch")`` (the default for a path ending in .pt or .pth) writes PyTorch's
 format instead, and ``load`` reads it too (tinynn/torch_format.py).
@@ -40,6 +40,9 @@ def _encode(value, arrays):
     if isinstance(value, np.ndarray) or backend.is_gpu_array(value):
         arrays.append(backend.to_device(value, "cpu"))
         return {"__ndarray__": len(arrays) - 1}
+    if getattr(value, "is_sparse", False):  # a sparse COO tensor: its indices and values
+        return {"__sparse_coo__": [_encode(value.indices(), arrays), _encode(value.values(), arrays),
+                                   list(value.shape), value.is_coalesced()]}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, dict):
@@ -57,8 +60,8 @@ def _encode(value, arrays):
         if isinstance(value, float) and not np.isfinite(value):
             return {"__float__": repr(value)}
         return value
-    raise TypeError(f"save: cannot save a value of type {type(value).__name__}; use tensors, arrays, numbers, "
-                    f"strings, lists, tuples and dicts")
+    raise TypeError(f"save: cannot save a value of type {type(value).__name__}; use tensors (dense or sparse), arrays, "
+                    f"numbers, strings, lists, tuples and dicts")
 
 
 def _decode(node, arrays):
@@ -71,6 +74,11 @@ def _decode(node, arrays):
             return {key: _decode(item, arrays) for key, item in node["__dict__"]}
         if "__size__" in node:
             return Size(node["__size__"])
+        if "__sparse_coo__" in node:
+            from .sparse import sparse_coo_tensor
+
+            indices, values, size, coalesced = node["__sparse_coo__"]
+            return sparse_coo_tensor(_decode(indices, arrays), _decode(values, arrays), size, is_coalesced=coalesced)
         if "__tuple__" in node:
             return tuple(_decode(v, arrays) for v in node["__tuple__"])
         if "__list__" in node:

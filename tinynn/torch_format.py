@@ -6,6 +6,8 @@ Since PyTorch 1.6 such a file is a zip archive under one folder ``<name>/``:
   ``torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks)``,
   its storage as a *persistent id* ``("storage", torch.FloatStorage, key, location, numel)`` (so the
   pickle itself holds no tensor data);
+  A sparse COO tensor is ``torch._utils._rebuild_sparse_tensor(layout, (indices, values, size,
+  is_coalesced))``, its two tensors as above;
 * ``data/<key>``: each storage's bytes, raw and little-endian (``byteorder`` says so);
 * ``version`` (3), ``.format_version``, ``.storage_alignment``: bookkeeping.
 
@@ -106,6 +108,22 @@ def _device(kind, index=None):
     return kind
 
 
+def _layout(name):
+    """``torch.serialization._get_layout``: the layout a file names (only sparse COO is rebuilt)."""
+    return name
+
+
+def _rebuild_sparse(layout, data):
+    """A sparse COO tensor (tinynn/sparse.py) from its saved indices, values, size and is_coalesced."""
+    from .sparse import sparse_coo_tensor
+
+    if layout != "torch.sparse_coo":
+        raise CheckpointError(f"load: the file holds a sparse tensor of layout {layout}; tinynn reads sparse COO "
+                              "tensors only (save to_sparse_coo() or to_dense() of it)")
+    indices, values, size = data[:3]
+    return sparse_coo_tensor(indices, values, size, is_coalesced=bool(data[3]) if len(data) > 3 else None)
+
+
 _numpy_multiarray = (np._core if hasattr(np, "_core") else np.core).multiarray  # np.core before NumPy 2
 
 SAFE_GLOBALS = {
@@ -118,6 +136,8 @@ SAFE_GLOBALS = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch", "Size"): Size,
     ("torch", "device"): _device,
+    ("torch._utils", "_rebuild_sparse_tensor"): _rebuild_sparse,
+    ("torch.serialization", "_get_layout"): _layout,
     ("builtins", "set"): set, ("builtins", "frozenset"): frozenset, ("builtins", "slice"): slice,
     ("numpy", "dtype"): np.dtype,
     ("numpy", "ndarray"): np.ndarray,
@@ -212,6 +232,9 @@ def placed(value, origins, device_for):
         return devices[id(storage)]
 
     def place(value):
+        if getattr(value, "is_sparse", False):  # on its values' device
+            device = device_of(value.values())
+            return value if device == backend.CPU else value.to(device=device)
         if isinstance(value, Tensor):  # a Tensor or a Parameter, as it was
             device = device_of(value)
             if device == backend.CPU:
@@ -248,6 +271,8 @@ class _Writer:
             self.tensor(value.data)
         elif isinstance(value, np.ndarray) or backend.is_gpu_array(value):
             self.tensor(value)
+        elif getattr(value, "is_sparse", False):
+            self.sparse(value)
         elif value is None:
             self.emit(b"N")
         elif isinstance(value, (bool, np.bool_)):
@@ -326,6 +351,21 @@ class _Writer:
         self.global_("collections", "OrderedDict")
         self.emit(b")Rt")
         self.emit(b"R")
+
+
+    def sparse(self, tensor):
+        """``_rebuild_sparse_tensor(_get_layout("torch.sparse_coo"), (indices, values, size, is_coalesced))``."""
+        self.global_("torch._utils", "_rebuild_sparse_tensor")
+        self.emit(b"(")
+        self.global_("torch.serialization", "_get_layout")
+        self.emit(b"(")
+        self.string("torch.sparse_coo")
+        self.emit(b"tR(")
+        self.tensor(tensor.indices().data)
+        self.tensor(tensor.values().data)
+        self.value(Size(tensor.shape))
+        self.value(tensor.is_coalesced())
+        self.emit(b"ttR")
 
 
 def write(obj, file, name="archive"):

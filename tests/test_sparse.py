@@ -203,3 +203,12 @@ def test_every_device_agrees_with_the_cpu(device):
         results[where] = (values.grad.to("cpu").numpy(), d.grad.to("cpu").numpy())
     for mine, reference in zip(results[device], results["cpu"]):
         np.testing.assert_allclose(mine, reference, rtol=1e-5)
+    hybrid = {where: tinynn.sparse_coo_tensor(HYBRID_INDICES, HYBRID_VALUES, (5, 2, 3), device=where)
+              for where in ("cpu", device)}
+    for combined in (lambda s: (s + s).coalesce().to_dense(), lambda s: tinynn.sparse.sum(s, (0, 2)).to_dense(),
+                     lambda s: tinynn.ones(5, 2, 3, dtype=tinynn.float64, device=s.device).sparse_mask(s).to_dense()):
+        np.testing.assert_allclose(combined(hybrid[device]).to("cpu").numpy(), combined(hybrid["cpu"]).numpy(),
+                                   rtol=1e-14)
+    if device != "cpu":
+        with pytest.raises(RuntimeError, match=f"the operands are on cpu and {device}"):
+            hybrid["cpu"] + hybrid[device]

@@ -171,6 +171,24 @@ def test_embedding_bag_with_sparse_gradients_trains_as_pytorchs(quiet_torch):
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_an_embedding_bags_sparse_gradient_is_pytorchs(quiet_torch, mode):
+    """Offsets with an empty bag, the padding index, per-sample weights (sum): the same entries."""
+    torch = quiet_torch
+    entries, offsets = np.array([1, 2, 4, 1, 6, 2]), np.array([0, 2, 2, 5])
+    weights = RNG.random(6) if mode == "sum" else None
+    gradients = []
+    for library in (tinynn, torch):
+        bag = library.nn.EmbeddingBag(7, 3, mode=mode, sparse=True, padding_idx=2)
+        bag.weight.data = library.tensor(TABLE).data if library is tinynn else library.tensor(TABLE)
+        extra = {} if weights is None else {"per_sample_weights": library.tensor(weights)}
+        bag(library.tensor(entries), library.tensor(offsets), **extra).pow(2).sum().backward()
+        gradients.append(bag.weight.grad)
+    ours, theirs = gradients
+    assert ours.indices().tolist() == theirs._indices().tolist() == [[1, 4, 1, 6]]
+    np.testing.assert_allclose(ours.values().numpy(), theirs._values().numpy(), rtol=1e-13)
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda p: tinynn.optim.Adam(p), "Adam does not support sparse gradients"),
     (lambda p: tinynn.optim.AdamW(p), "AdamW does not support sparse gradients"),

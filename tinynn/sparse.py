@@ -185,6 +185,8 @@ class SparseTensor:
             if other.shape != self.shape or other.sparse_dim() != self.sparse_dim():
                 raise ValueError(f"sparse +: sizes {self._size} and {other._size} (sparse dimensions "
                                  f"{self.sparse_dim()} and {other.sparse_dim()}) differ")
+            if other.device != self.device:
+                raise RuntimeError(f"sparse +: the operands are on {self.device} and {other.device}; move one")
             xp = backend.get_array_module(self._coordinates)
             values = concatenate([self._stored, other._stored.to(dtype=self.dtype)])
             return SparseTensor(xp.concatenate([self._coordinates, other._coordinates], axis=1), values, self._size)

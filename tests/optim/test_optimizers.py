@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tinynn
+from tinynn.optim import optimizer as optimizer_module
 from helpers import assert_close
 
 CONFIGS = [
@@ -166,6 +167,34 @@ def test_foreach_gives_the_same_bits_as_the_loop(name, kwargs, device):
         assert ours[index].keys() == theirs[index].keys()
         for key in ours[index]:
             np.testing.assert_array_equal(ours[index][key], theirs[index][key])
+
+
+@pytest.mark.parametrize("foreach", [False, True])
+@pytest.mark.parametrize("name,kwargs", CONFIGS)
+def test_large_parameters_updated_in_blocks_give_the_same_bits(name, kwargs, foreach, monkeypatch):
+    """With blocks of 2 elements every parameter of more than 4 runs in pieces (a (5,) one: 2, 2, 1),
+    on the pool's threads; states made at the first step, replaced arrays and numbers all come back whole."""
+    whole, whole_optimizer = _run(name, kwargs, foreach, "cpu", steps=6, skip=(2, 1))
+    monkeypatch.setattr(optimizer_module, "BLOCK", 2)
+    blocked, blocked_optimizer = _run(name, kwargs, foreach, "cpu", steps=6, skip=(2, 1))
+    for a, b in zip(whole, blocked):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    ours, theirs = _state_values(whole_optimizer), _state_values(blocked_optimizer)
+    assert ours.keys() == theirs.keys()
+    for index in ours:
+        assert ours[index].keys() == theirs[index].keys()
+        for key in ours[index]:
+            np.testing.assert_array_equal(ours[index][key], theirs[index][key])
+
+
+def test_blocks_leave_optimizers_whose_rule_is_not_elementwise_whole(monkeypatch):
+    monkeypatch.setattr(optimizer_module, "BLOCK", 2)
+    calls = []
+    optimizer = tinynn.optim.Adafactor([tinynn.ones(4, 5, requires_grad=True)])
+    monkeypatch.setattr(optimizer, "_update", lambda param, *rest: calls.append(tuple(param.shape)))
+    optimizer.param_groups[0]["params"][0].grad = tinynn.ones(4, 5)
+    optimizer.step()
+    assert calls == [(4, 5)]
 
 
 @pytest.mark.parametrize("name,kwargs", CONFIGS[1:2] + CONFIGS[5:6] + CONFIGS[9:10] + CONFIGS[12:13])

@@ -22,7 +22,7 @@ class Adafactor(Optimizer):
     not elementwise alike, so there is no ``foreach`` path.
     """
 
-    supports_complex = False
+    supports_complex = elementwise = False  # (its rule looks at whole rows and columns)
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
                  foreach=None, maximize=False):
@@ -74,7 +74,3 @@ class Adafactor(Optimizer):
         if key == "col_var":
             return shape[:-2] + (1, shape[-1])
         return shape
-
-    @staticmethod
-    def _uses_foreach(group, param):
-        return False

@@ -34,7 +34,7 @@ class Muon(Optimizer):
     others, biases and norms, to another optimizer).
     """
 
-    supports_complex = False
+    supports_complex = elementwise = False  # (its rule orthogonalizes whole matrices)
 
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-7, ns_steps=5, adjust_lr_fn=None):
@@ -66,7 +66,3 @@ class Muon(Optimizer):
             math.sqrt(max(1, rows / columns))
         param.data *= 1 - group["lr"] * group["weight_decay"]
         param.data -= (group["lr"] * ratio) * update.astype(param.dtype, copy=False)
-
-    @staticmethod
-    def _uses_foreach(group, param):
-        return False

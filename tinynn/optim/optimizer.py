@@ -19,6 +19,13 @@ the values again. ``foreach=None`` (the default) does this
 for parameters on the GPU only, as PyTorch does; on the CPU, where an operation on a small array
 costs about a microsecond, the plain loop is as fast.
 
+On the CPU a large parameter (more than 2 * ``BLOCK`` elements) is updated ``BLOCK`` elements at a
+time, the blocks side by side on tinynn's threads (``_update_in_blocks``, tinynn.parallel): each
+line of a rule makes temporaries the parameter's size, which for a 50 MB table stream through memory
+one after the other, where a block's stay in the CPU's caches. Adam on a 200,000 x 64 float32 table
+takes 21 ms a step instead of 54 (the same bits; benchmarks/bench_sparse_embedding.py's dense step,
+Adam included, went from 50-52 ms to 27-31, PyTorch's 36-51 ms in the same runs).
+
 A parameter whose gradient is sparse (an ``Embedding(sparse=True)``'s table, tinynn/sparse.py) goes
 to ``_update_sparse(param, rows, values, state, group)`` instead, with the coalesced gradient as the
 coordinates of its rows and their values: SGD, Adagrad and SparseAdam update only those rows (their
@@ -35,7 +42,9 @@ import copy
 import functools
 import itertools
 
-from .. import backend
+import numpy as np
+
+from .. import backend, parallel
 from ..autograd import in_place, no_grad
 from ..hooks import RemovableHandle
 from ..sparse import zero_gradient
@@ -94,9 +103,13 @@ def _real_pairs(array):
     return array.view(array.real.dtype).reshape(tuple(array.shape) + (2,))
 
 
+BLOCK = 2 ** 18  # elements a large parameter's update runs on at a time, on the CPU (``_update_in_blocks``)
+
+
 class Optimizer:
     _inside_step = False
     supports_complex = True  # complex parameters as real pairs (see the module docstring)
+    elementwise = True  # each element's update reads only its own values: it may run in pieces (foreach, blocks)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -209,11 +222,11 @@ class Optimizer:
                         param.data = xp.ascontiguousarray(param.data)
                     pairs = Tensor._from_op(_real_pairs(param.data), False)
                     grad = _real_pairs(xp.ascontiguousarray(param.grad.data))
-                    self._update(pairs, _ascent_aware(grad, group), self.state.setdefault(id(param), {}), group)
+                    self._update_in_blocks(pairs, _ascent_aware(grad, group), self.state.setdefault(id(param), {}), group)
                     self._updated(param)
                 else:
-                    self._update(param, _ascent_aware(param.grad.data, group), self.state.setdefault(id(param), {}),
-                                 group)
+                    self._update_in_blocks(param, _ascent_aware(param.grad.data, group),
+                                           self.state.setdefault(id(param), {}), group)
                     self._updated(param)
             for bucket in together.values():
                 self._update_together(group_index, bucket, group)
@@ -225,8 +238,9 @@ class Optimizer:
         """A graph still alive that kept this parameter for its backward can no longer run it."""
         in_place.overwritten(param.data, f"{type(self).__name__}.step updated a parameter of shape {param.data.shape}")
 
-    @staticmethod
-    def _uses_foreach(group, param):
+    def _uses_foreach(self, group, param):
+        if not self.elementwise:
+            return False
         foreach = group.get("foreach")
         return foreach if foreach is not None else param.device == backend.GPU
 
@@ -243,12 +257,56 @@ class Optimizer:
                 return
             self._flat_states[(group_index, params[0].device, params[0].dtype)] = flat
         values = Tensor._from_op(flat.values, False)
-        self._update(values, _ascent_aware(xp.concatenate([param.grad.data.reshape(-1) for param in params]), group),
-                     flat.state, group)
+        self._update_in_blocks(values, _ascent_aware(xp.concatenate([param.grad.data.reshape(-1) for param in params]),
+                                                     group), flat.state, group)
         flat.scatter(params, states)
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError
+
+    def _update_in_blocks(self, param, grad, state, group):
+        """``_update``, over a large parameter on the CPU a block of ``BLOCK`` elements at a time. The
+        rule's temporaries (a handful per line: ``grad - exp_avg``, its product with 1 - beta1, ...)
+        are then a block's size and stay in the CPU's caches, where for a whole 50 MB table each one
+        streams through memory (the figures in the module docstring). Each block sees views of its piece of the parameter, the gradient and
+        the state's arrays, and the state's numbers as they stood before the step (every block
+        advances them alike: the last block's are kept); an array a rule replaces or creates is
+        copied into place. The results are the same bits: the rules are elementwise (an optimizer whose
+        rule is not says so with ``elementwise = False``)."""
+        xp = backend.get_array_module(param.data)
+        count = param.data.size
+        if not self.elementwise or xp is not np or count <= 2 * BLOCK or not param.data.flags.c_contiguous or any(
+                _is_array(value) and (value.shape != param.shape or not value.flags.c_contiguous)
+                for value in state.values()):
+            self._update(param, grad, state, group)
+            return
+        flat_param, flat_grad = param.data.reshape(-1), grad.reshape(-1)
+        flat_state = {key: value.reshape(-1) for key, value in state.items() if _is_array(value)}
+
+        def update(piece):
+            values = flat_param[piece]
+            block = Tensor._from_op(values, False)
+            given = {key: flat_state[key][piece] if key in flat_state else value for key, value in state.items()}
+            block_state = dict(given)
+            self._update(block, flat_grad[piece], block_state, group)
+            if block.data is not values:  # replaced rather than updated in place
+                values[...] = block.data
+            return piece, given, block_state
+
+        made, numbers = {}, {}
+        for piece, given, block_state in parallel.map_blocks(
+                update, [slice(start, start + BLOCK) for start in range(0, count, BLOCK)]):
+            length = min(piece.stop, count) - piece.start
+            for key, value in block_state.items():
+                if not (_is_array(value) and value.shape == (length,)):
+                    numbers[key] = value
+                elif key in flat_state:
+                    if value is not given[key]:
+                        flat_state[key][piece] = value
+                else:
+                    made.setdefault(key, xp.empty(count, dtype=value.dtype))[piece] = value
+        state.update(numbers)
+        state.update({key: array.reshape(param.shape) for key, array in made.items()})
 
     def _sparse_rows(self, param, group):
         """The sparse gradient of ``param``, coalesced (each coordinate once, so the rules may index

@@ -148,3 +148,31 @@ def test_misuse_is_a_clear_error():
         tinynn.empty_permuted((2, 3), (0, 0))
     with pytest.raises(RuntimeError, match="empty: preserve_format needs a tensor"):
         tinynn.empty(2, memory_format=tinynn.preserve_format)
+
+
+DIM_ORDER_CASES = [
+    lambda L: L.ones(2, 1, 3, 3).to(memory_format=L.channels_last), lambda L: L.ones(2, 3).t(),
+    lambda L: L.ones(1, 3).t(), lambda L: L.ones(2, 3)[:, ::2], lambda L: L.ones(2, 3).expand(4, 2, 3),
+    lambda L: L.ones(2, 3, 4, 5).to(memory_format=L.channels_last), lambda L: L.ones(2, 3, 4, 5).permute(2, 0, 3, 1),
+    lambda L: L.ones(4, 1, 1).permute(2, 1, 0), lambda L: L.ones(2, 3, 4, 5, 6).permute(4, 2, 0, 3, 1),
+    lambda L: L.ones(3, 4)[::2, 1:], lambda L: L.ones(()), lambda L: L.ones(5), lambda L: L.ones(2, 3, 4).transpose(0, 2)[:, ::2],
+    lambda L: L.ones(3, 3, 2)[:, :1].expand(3, 4, 2).transpose(0, 1),
+]
+
+
+@pytest.mark.parametrize("make", DIM_ORDER_CASES)
+def test_dim_order_is_pytorchs_for_the_same_strides(torch, make):
+    """PyTorch's rule on the very strides tinynn's tensor has (tinynn's layout of a view may differ
+    in the strides of axes of size 1 or 0, which PyTorch's rule then reads differently)."""
+    ours = make(tinynn)
+    theirs = torch.empty_strided(tuple(ours.shape), ours.stride())
+    assert ours.dim_order() == theirs.dim_order()
+    if 1 not in ours.shape:  # there the two libraries' views have the same strides, so the same order
+        assert ours.dim_order() == make(torch).dim_order()
+
+
+def test_a_dense_tensor_is_all_dense_dimensions(torch):
+    x, y = tinynn.ones(2, 3), torch.ones(2, 3)
+    assert (x.sparse_dim(), x.dense_dim()) == (y.sparse_dim(), y.dense_dim()) == (0, 2)
+    assert x.const_data_ptr() == x.data_ptr() and x.to_sparse_coo().indices().tolist() == [[0, 0, 0, 1, 1, 1],
+                                                                                          [0, 1, 2, 0, 1, 2]]

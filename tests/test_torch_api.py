@@ -2,6 +2,8 @@
 with ``torch`` and with ``tinynn`` on the same values; outputs must agree (values, dtypes of
 indices, tuple structure) and so must the gradients of float outputs, on every device."""
 import pickle
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -441,3 +443,23 @@ def test_small_tensor_methods_of_pytorchs(torch):
     assert ours.to_dense() is ours and theirs.to_dense() is theirs
     assert ours.to_dense(tinynn.float64).dtype == np.float64
     assert ours.is_inference() == theirs.is_inference() is False
+
+
+def test_version_and_the_unsigned_dtypes_pytorch_names(torch, device):
+    assert tinynn.version.__version__ == tinynn.__version__ and tinynn.version.hip is None
+    with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as project:
+        assert tomllib.load(project)["project"]["version"] == tinynn.__version__  # the one version, said twice
+    cuda = tinynn.version.cuda
+    if device == "cpu" and not tinynn.gpu_available():
+        assert cuda is None  # as a CPU build of PyTorch says
+    else:
+        major, minor = cuda.split(".")
+        assert int(major) >= 11 and minor.isdigit()
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        tinynn.version.nope
+    for name in ("uint16", "uint32", "uint64"):  # PyTorch stores them; tinynn also computes with them
+        ours = tinynn.tensor([1, 2, 3], dtype=getattr(tinynn, name), device=device)
+        assert ours.dtype == np.dtype(name) and isinstance(ours.dtype, tinynn.dtype)
+        assert (ours * 2 + 1).tolist() == [3, 5, 7] and (ours * 2).dtype == np.dtype(name)
+        theirs = torch.tensor([1, 2, 3]).to(getattr(torch, name))
+        assert ours.tolist() == theirs.tolist()

@@ -258,3 +258,18 @@ def test_sparse_tensors_go_both_ways(torch, tmp_path, device):
     (own,) = tinynn.load(tmp_path / "own.npz", map_location=device)
     assert own.is_coalesced() and own.device == tinynn.device(device)
     tinynn.testing.assert_close(own, ours)
+
+
+def test_unsigned_tensors_go_both_ways_as_untyped_storages(torch, tmp_path, device):
+    """uint16/32/64 have no typed storage: PyTorch writes _rebuild_tensor_v3 over bytes, as tinynn does."""
+    values = {name: np.array([[1, 2], [3, np.iinfo(name).max]], dtype=name) for name in ("uint16", "uint32", "uint64")}
+    ours = {name: tinynn.tensor(array, device=device).T for name, array in values.items()}  # (strided views too)
+    tinynn.save(ours, tmp_path / "ours.pt")
+    theirs = torch.load(tmp_path / "ours.pt", weights_only=True)
+    for name, array in values.items():
+        assert theirs[name].dtype == getattr(torch, name) and theirs[name].tolist() == array.T.tolist()
+    torch.save(theirs, tmp_path / "theirs.pt")
+    back = tinynn.load(tmp_path / "theirs.pt", map_location=device)
+    for name, array in values.items():
+        assert back[name].dtype == np.dtype(name) and back[name].device == tinynn.device(device)
+        np.testing.assert_array_equal(back[name].to("cpu").numpy(), array.T)

@@ -65,7 +65,7 @@ __all__ = [
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions", "testing", "profiler", "signal",
     "special", "distributed", "distributions", "fft", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
-    "long", "uint8", "bool", "complex64", "cfloat", "complex128", "cdouble", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
+    "long", "uint8", "uint16", "uint32", "uint64", "version", "bool", "complex64", "cfloat", "complex128", "cdouble", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
     "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "sparse", "sparse_coo_tensor", "get_default_device",
     "set_default_device", "backends", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
@@ -81,6 +81,7 @@ float16 = half = np.float16
 float32 = float = np.float32
 float64 = double = np.float64
 int8, uint8 = np.int8, np.uint8
+uint16, uint32, uint64 = np.uint16, np.uint32, np.uint64  # (PyTorch's are for storage; tinynn computes with them)
 int16 = short = np.int16
 int32 = int = np.int32
 int64 = long = np.int64
@@ -89,7 +90,8 @@ complex64 = cfloat = np.complex64
 complex128 = cdouble = np.complex128
 finfo, iinfo = np.finfo, np.iinfo  # (.eps, .max, .min, .tiny, .bits as PyTorch's)
 pi, e, inf, nan, newaxis = np.pi, np.e, np.inf, np.nan, None
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402, F401  (tinynn.__version__, as torch.__version__)
+from . import version  # noqa: E402
 
 # PyTorch's out= argument on the module-level ops (not on the utilities, which return no tensors)
 _NO_OUT = {"save", "load", "summary", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",

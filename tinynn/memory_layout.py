@@ -103,6 +103,42 @@ def is_channels_last_dense(array):
             and is_dense_in_order(array, channels_last_order(array.ndim)))
 
 
+def dim_order(array):
+    """``Tensor.dim_order()``: the axes from the outermost in memory to the innermost, by PyTorch's rule
+    (its TensorIterator's): C order and channels-last recognised first; otherwise an insertion sort,
+    back to front, that puts the larger stride outside, and of two equal strides the longer axis;
+    an axis of stride 0 (broadcast) stays where it is."""
+    if array.ndim <= 1:
+        return tuple(range(array.ndim))
+    in_c_order, in_channels_last = bool(array.flags.c_contiguous), is_in_format(array, channels_last)
+    if in_c_order != in_channels_last:
+        return tuple(range(array.ndim)) if in_c_order else channels_last_order(array.ndim)
+    strides, shape = [abs(step) // array.itemsize for step in array.strides], array.shape
+
+    def at_least(a, b):
+        return b == 0 or (a != 0 and (a >= b or a % b == 0))
+
+    def outside(a, b):
+        """1 where axis a lies inside axis b (swap them), -1 where outside, 0 where it cannot say."""
+        if strides[a] == 0 or strides[b] == 0:
+            return 0
+        if strides[a] == strides[b]:
+            return 0 if at_least(shape[b], shape[a]) else 1
+        return -1 if at_least(strides[b], strides[a]) else 1 if at_least(strides[a], strides[b]) else 0
+
+    order = list(reversed(range(array.ndim)))  # sorted back to front, innermost first
+    for i in range(1, array.ndim):
+        moving = i
+        for before in reversed(range(i)):
+            verdict = outside(order[before], order[moving])
+            if verdict > 0:
+                order[before], order[moving] = order[moving], order[before]
+                moving = before
+            elif verdict < 0:
+                break
+    return tuple(reversed(order))
+
+
 def order_of_strides(strides):
     """The axes from the largest stride to the smallest (NumPy's order="K"; ties keep the axes' order)."""
     return tuple(sorted(range(len(strides)), key=lambda axis: -abs(strides[axis])))

@@ -1632,6 +1632,10 @@ class Tensor:
 
         return to_sparse(self, sparse_dim)
 
+    def to_sparse_coo(self):
+        """``to_sparse()``: PyTorch's name for the COO layout, the one tinynn has."""
+        return self.to_sparse()
+
     def sparse_mask(self, mask):
         """This tensor's values at the coordinates a sparse ``mask`` stores, as a sparse tensor of those
         coordinates (PyTorch's; SparseAdam reads its moments so); differentiable in this tensor."""
@@ -1699,6 +1703,23 @@ class Tensor:
     def data_ptr(self):
         """The address of the first element (NumPy's or CuPy's)."""
         return backend.address(self.data)
+
+    const_data_ptr = data_ptr
+
+    def dim_order(self, *, ambiguity_check=False):
+        """The dimensions from the outermost in memory to the innermost, by PyTorch's rule
+        (``memory_layout.dim_order``): (0, 1, 2, 3) in C order, (0, 2, 3, 1) channels-last."""
+        if ambiguity_check:
+            raise NotImplementedError("dim_order: ambiguity_check is not supported in tinynn")
+        return memory_layout.dim_order(self.data)
+
+    def sparse_dim(self):
+        """0: a dense tensor has no sparse dimensions (as PyTorch's; see tinynn/sparse.py)."""
+        return 0
+
+    def dense_dim(self):
+        """A dense tensor's dimensions are all dense: ``ndim``."""
+        return self.ndim
 
     # ----- more reductions ---------------------------------------------------------------------
     def any(self, dim=None, keepdim=False):

@@ -5,7 +5,8 @@ Since PyTorch 1.6 such a file is a zip archive under one folder ``<name>/``:
 * ``data.pkl``: the saved object, pickled (protocol 2). A tensor appears as a call
   ``torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks)``,
   its storage as a *persistent id* ``("storage", torch.FloatStorage, key, location, numel)`` (so the
-  pickle itself holds no tensor data);
+  pickle itself holds no tensor data). A tensor of a dtype without a typed storage (uint16, uint32,
+  uint64) is ``_rebuild_tensor_v3(...same..., dtype)`` over a ``torch.storage.UntypedStorage`` of bytes;
   A sparse COO tensor is ``torch._utils._rebuild_sparse_tensor(layout, (indices, values, size,
   is_coalesced))``, its two tensors as above;
 * ``data/<key>``: each storage's bytes, raw and little-endian (``byteorder`` says so);
@@ -36,11 +37,12 @@ from .tensor import Tensor
 STORAGES = {"DoubleStorage": "float64", "FloatStorage": "float32", "HalfStorage": "float16",
             "BFloat16Storage": "bfloat16", "LongStorage": "int64", "IntStorage": "int32", "ShortStorage": "int16",
             "CharStorage": "int8", "ByteStorage": "uint8", "BoolStorage": "bool", "ComplexFloatStorage": "complex64",
-            "ComplexDoubleStorage": "complex128"}
-STORAGE_OF = {np.dtype(dtype): name for name, dtype in STORAGES.items() if dtype != "bfloat16"}
+            "ComplexDoubleStorage": "complex128", "UntypedStorage": "uint8"}
+STORAGE_OF = {np.dtype(dtype): name for name, dtype in STORAGES.items() if dtype != "bfloat16" and name != "UntypedStorage"}
+UNTYPED = (np.dtype(np.uint16), np.dtype(np.uint32), np.dtype(np.uint64))  # saved as bytes (_rebuild_tensor_v3)
 DTYPES = {"float64": "float64", "double": "float64", "float32": "float32", "float": "float32", "float16": "float16",
           "half": "float16", "int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "int16": "int16",
-          "int8": "int8", "uint8": "uint8", "bool": "bool", "bfloat16": "float32", "complex64": "complex64",
+          "int8": "int8", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64", "bool": "bool", "bfloat16": "float32", "complex64": "complex64",
           "complex128": "complex128"}
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # what pre-1.6 torch.save wrote after its first pickle
 
@@ -90,6 +92,16 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, 
     return tensor
 
 
+def _rebuild_tensor_from_bytes(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
+                               dtype=None, metadata=None):
+    """``_rebuild_tensor_v3``: ``_rebuild_tensor`` over the bytes of an untyped storage read as ``dtype``."""
+    if not isinstance(dtype, np.dtype) or storage.dtype != np.uint8 or storage.size % dtype.itemsize:
+        raise CheckpointError(f"load: a tensor of dtype {dtype} does not fit its storage of {storage.size} "
+                              f"{storage.dtype} values")
+    return _rebuild_tensor(storage.view(dtype.newbyteorder("<")).astype(dtype, copy=False), storage_offset, size,
+                           stride, requires_grad, backward_hooks, metadata)
+
+
 def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
     from .nn.parameter import Parameter
 
@@ -128,6 +140,8 @@ _numpy_multiarray = (np._core if hasattr(np, "_core") else np.core).multiarray  
 
 SAFE_GLOBALS = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_from_bytes,
+    ("torch.storage", "UntypedStorage"): _StorageType("UntypedStorage"),
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
     ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type,
@@ -163,6 +177,8 @@ class _Unpickler(pickle.Unpickler):
         found = SAFE_GLOBALS.get((module, name))
         if found is _rebuild_tensor:
             return self._rebuild_tensor
+        if found is _rebuild_tensor_from_bytes:
+            return self._rebuild_tensor_from_bytes
         if found is not None:
             return found
         if module.split(".")[0] == "torch":
@@ -184,11 +200,14 @@ class _Unpickler(pickle.Unpickler):
             self.locations[id(self.storages[key])] = str(location)
         return self.storages[key]
 
-    def _rebuild_tensor(self, storage, *args):
+    def _rebuild_tensor(self, storage, *args, rebuild=_rebuild_tensor):
         """``_rebuild_tensor``, noting where the tensor's values come from (for map_location)."""
-        tensor = _rebuild_tensor(storage, *args)
+        tensor = rebuild(storage, *args)
         self.origins[id(tensor.data)] = (storage, self.locations.get(id(storage), "cpu"))
         return tensor
+
+    def _rebuild_tensor_from_bytes(self, storage, *args):
+        return self._rebuild_tensor(storage, *args, rebuild=_rebuild_tensor_from_bytes)
 
     def _storage(self, storage_type, key, numel):
         if not isinstance(storage_type, _StorageType):
@@ -332,25 +351,31 @@ class _Writer:
 
     def tensor(self, array):
         array = np.asarray(backend.to_device(array, backend.CPU), order="C")  # (0-d stays 0-d)
-        if array.dtype not in STORAGE_OF:
+        untyped = array.dtype in UNTYPED
+        if array.dtype not in STORAGE_OF and not untyped:
             raise TypeError(f"save: PyTorch has no tensors of dtype {array.dtype}")
         key = str(len(self.storages))
         self.storages.append(array)
-        self.global_("torch._utils", "_rebuild_tensor_v2")
+        self.global_("torch._utils", "_rebuild_tensor_v3" if untyped else "_rebuild_tensor_v2")
         self.emit(b"((")
         self.string("storage")
-        self.global_("torch", STORAGE_OF[array.dtype])
+        if untyped:
+            self.global_("torch.storage", "UntypedStorage")
+        else:
+            self.global_("torch", STORAGE_OF[array.dtype])
         self.string(key)
         self.string("cpu")
-        self.integer(array.size)
+        self.integer(array.nbytes if untyped else array.size)
         self.emit(b"tQ")  # the persistent id: a reference to data/<key>
         self.integer(0)
         self.value(tuple(array.shape))
         self.value(tuple(step // array.itemsize for step in array.strides))
         self.emit(b"\x89")  # requires_grad: False, as a state dict's tensors are saved
         self.global_("collections", "OrderedDict")
-        self.emit(b")Rt")
-        self.emit(b"R")
+        self.emit(b")R")
+        if untyped:
+            self.global_("torch", array.dtype.name)
+        self.emit(b"tR")
 
 
     def sparse(self, tensor):

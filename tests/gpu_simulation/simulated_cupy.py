@@ -719,7 +719,7 @@ def _build():
     cupy.lib = types.SimpleNamespace(stride_tricks=_Namespace(
         "cupy.lib.stride_tricks",
         as_strided=lambda x, shape=None, strides=None: _wrap(np.lib.stride_tricks.as_strided(x._host, shape, strides))))
-    runtime = _Namespace("cupy.cuda.runtime", getDeviceCount=lambda: 1,
+    runtime = _Namespace("cupy.cuda.runtime", getDeviceCount=lambda: 1, runtimeGetVersion=lambda: 12040,
                          deviceSynchronize=lambda: _host_read("runtime.deviceSynchronize()"),
                          getDeviceProperties=lambda device: {"name": b"simulated GPU", "totalGlobalMem": 2 ** 34,
                                                              "major": 9, "minor": 0, "multiProcessorCount": 132},

@@ -147,6 +147,57 @@ def test_hybrid_gradients_match_finite_differences():
     assert gradcheck(lambda t: t.sparse_mask(mask).values() * 3, [table])
 
 
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+def test_sparse_softmax_equals_pytorchs_and_is_differentiable(quiet_torch, function):
+    torch = quiet_torch
+    cases = [(INDICES, VALUES, (4, 3), (0, 1, -1)), (HYBRID_INDICES, HYBRID_VALUES, (5, 2, 3), (0, 1, 2))]
+    for indices, values, size, dims in cases:
+        ours = tinynn.sparse_coo_tensor(indices, values, size)
+        theirs = torch.sparse_coo_tensor(torch.tensor(indices), torch.tensor(values), size)
+        for dim in dims:
+            mine, expected = getattr(tinynn.sparse, function)(ours, dim), getattr(torch.sparse, function)(theirs, dim)
+            expected = expected.coalesce()
+            assert mine.is_coalesced() and mine.indices().tolist() == expected.indices().tolist()
+            np.testing.assert_allclose(mine.values().numpy(), expected.values().numpy(), rtol=1e-13, atol=1e-15)
+            leaf = tinynn.tensor(values, requires_grad=True)  # (duplicates included: summed, then the softmax)
+            assert gradcheck(lambda v: getattr(tinynn.sparse, function)(
+                tinynn.sparse_coo_tensor(indices, v, size), dim).values(), [leaf])
+
+
+def test_addmm_and_spdiags_equal_pytorchs(quiet_torch):
+    torch = quiet_torch
+    dense, added = RNG.standard_normal((3, 2)), RNG.standard_normal((4, 2))
+    values, d, m = (tinynn.tensor(a, requires_grad=True) for a in (VALUES, dense, added))
+    tvalues, td, tm = (torch.tensor(a, requires_grad=True) for a in (VALUES, dense, added))
+    ours = tinynn.sparse.addmm(m, tinynn.sparse_coo_tensor(INDICES, values, (4, 3)), d, beta=0.5, alpha=2.0)
+    theirs = torch.sparse.addmm(tm, torch.sparse_coo_tensor(torch.tensor(INDICES), tvalues, (4, 3)), td, beta=0.5,
+                                alpha=2.0)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-14)
+    weights = RNG.standard_normal((4, 2))
+    ours.backward(tinynn.tensor(weights))
+    theirs.backward(torch.tensor(weights))
+    for mine, expected in ((values, tvalues), (d, td), (m, tm)):
+        np.testing.assert_allclose(mine.grad.numpy(), expected.grad.numpy(), rtol=1e-13)
+    # SciPy's rule: diagonals[k, j] at (j - offsets[k], j), what falls outside left out
+    diagonals = np.arange(1.0, 13.0).reshape(3, 4)
+    for offsets, shape in (([0, 1, -2], (4, 5)), ([0, -1, 2], (4, 4))):
+        rows = diagonals[:len(offsets)]
+        mine = tinynn.sparse.spdiags(tinynn.tensor(rows), tinynn.tensor(offsets), shape)
+        expected = torch.sparse.spdiags(torch.tensor(rows), torch.tensor(offsets), shape)
+        np.testing.assert_array_equal(mine.to_dense().numpy(), expected.to_dense().numpy())
+    outside = tinynn.sparse.spdiags(tinynn.tensor(diagonals[:2]), [3, -4], (3, 3))  # (PyTorch 2.13 raises)
+    assert outside._nnz() == 0 and outside.shape == (3, 3)
+    # diagonals longer than the matrix is wide: PyTorch 2.13 writes outside its arrays here, so by hand
+    np.testing.assert_array_equal(tinynn.sparse.spdiags(tinynn.tensor(diagonals), [0, 2, -1], (5, 3)).to_dense().numpy(),
+                                  [[1, 0, 7], [9, 2, 0], [0, 10, 3], [0, 0, 11], [0, 0, 0]])
+    leaf = tinynn.tensor(diagonals, requires_grad=True)
+    assert gradcheck(lambda v: tinynn.sparse.spdiags(v, [0, 1, -2], (4, 5)).to_dense(), [leaf])
+    with tinynn.sparse.check_sparse_tensor_invariants(enable=False):
+        assert tinynn.sparse.check_sparse_tensor_invariants.is_enabled()  # tinynn always checks
+        with pytest.raises(ValueError, match="non-negative"):
+            tinynn.sparse_coo_tensor([[-1]], [1.0], (2,))
+
+
 def test_a_graph_convolution_trains():
     """Two-layer GCN (H' = relu(A H W)) on a ring of 12 nodes labelled by their half: it fits."""
     nodes = 12
@@ -174,6 +225,11 @@ def test_a_graph_convolution_trains():
     (lambda: tinynn.sparse_coo_tensor([[0, 1]], np.ones((2, 3))).mm(tinynn.ones(3, 2, dtype=tinynn.float64)),
      ValueError, "a sparse matrix of scalars"),
     (lambda: tinynn.ones(2, 3).to_sparse(3), ValueError, "sparse_dim must lie in \\[0, 2\\]"),
+    (lambda: tinynn.sparse.softmax(tinynn.ones(2, 3), 0), TypeError, "expected a sparse tensor"),
+    (lambda: tinynn.sparse.softmax(tinynn.sparse_coo_tensor([[0]], [1], (2,)), 0), TypeError, "floating-point values"),
+    (lambda: tinynn.sparse.softmax(tinynn.sparse_coo_tensor([[0]], [1.0], (2,)), 1), ValueError, "axis 1 is out of range"),
+    (lambda: tinynn.sparse.spdiags(tinynn.ones(2, 3), [0, 0], (3, 3)), ValueError, "2 distinct offsets"),
+    (lambda: tinynn.sparse.spdiags(tinynn.ones(3), [0], (3, 3)), ValueError, "one row per diagonal"),
     (lambda: tinynn.ones(2, 3).sparse_mask(tinynn.ones(2, 3)), TypeError, "expected a sparse mask"),
     (lambda: tinynn.ones(2, 3).sparse_mask(tinynn.sparse_coo_tensor([[0]], [1.0], (4,))), ValueError, "size \\(4,\\)"),
     (lambda: tinynn.sparse_coo_tensor([[0]], [1.0], (4,)) + tinynn.sparse_coo_tensor([[0]], [1.0], (5,)), ValueError,
@@ -206,7 +262,8 @@ def test_every_device_agrees_with_the_cpu(device):
     hybrid = {where: tinynn.sparse_coo_tensor(HYBRID_INDICES, HYBRID_VALUES, (5, 2, 3), device=where)
               for where in ("cpu", device)}
     for combined in (lambda s: (s + s).coalesce().to_dense(), lambda s: tinynn.sparse.sum(s, (0, 2)).to_dense(),
-                     lambda s: tinynn.ones(5, 2, 3, dtype=tinynn.float64, device=s.device).sparse_mask(s).to_dense()):
+                     lambda s: tinynn.ones(5, 2, 3, dtype=tinynn.float64, device=s.device).sparse_mask(s).to_dense(),
+                     lambda s: tinynn.sparse.log_softmax(s, 0).to_dense(), lambda s: tinynn.sparse.softmax(s, 2).to_dense()):
         np.testing.assert_allclose(combined(hybrid[device]).to("cpu").numpy(), combined(hybrid["cpu"]).numpy(),
                                    rtol=1e-14)
     if device != "cpu":

@@ -30,7 +30,7 @@ from .ops.reduction import normalize_axes
 from .size import of as size_of
 from .tensor import Tensor, concatenate, tensor
 
-__all__ = ["SparseTensor", "mm", "sum"]
+__all__ = ["SparseTensor", "mm", "sum", "softmax", "log_softmax", "addmm", "spdiags", "check_sparse_tensor_invariants"]
 
 
 class SparseTensor:
@@ -342,3 +342,110 @@ def sum(input, dim=None):
     if not kept_sparse:  # only dense dimensions remain: a dense tensor
         return values.sum(dim=0)
     return SparseTensor(input._coordinates[kept_sparse], values, tuple(input.shape[a] for a in kept)).coalesce()
+
+
+def softmax(input, dim, dtype=None):
+    """Softmax along ``dim`` over the stored entries only, as ``torch.sparse.softmax``: the entries
+    that share their other coordinates form a group (the entries not stored count as -inf, so they
+    stay out and stay unstored); along a dense dimension, the values' own softmax. The result has
+    the coalesced input's entries; differentiable in the values (``_softmax_parts``)."""
+    shifted, log_total, grouped, coalesced = _softmax_parts(input, dim, dtype, "sparse.softmax")
+    values = shifted.exp() / log_total.exp()[grouped] if grouped is not None else shifted.softmax(dim=log_total)
+    return SparseTensor(coalesced._coordinates, values, coalesced._size, coalesced=True)
+
+
+def log_softmax(input, dim, dtype=None):
+    """The logarithm of ``softmax``, computed as v - max - log(sum of exp(v - max)) per group."""
+    shifted, log_total, grouped, coalesced = _softmax_parts(input, dim, dtype, "sparse.log_softmax")
+    values = shifted - log_total[grouped] if grouped is not None else shifted.log_softmax(dim=log_total)
+    return SparseTensor(coalesced._coordinates, values, coalesced._size, coalesced=True)
+
+
+def _softmax_parts(input, dim, dtype, name):
+    """For a sparse ``dim``: (the coalesced values less their group's maximum, the log of each group's
+    sum of exp of those, each entry's group, the coalesced tensor). The maximum is a constant: the
+    softmax does not change with it, so its gradient passes through the rest. For a dense ``dim``:
+    (the values, the values' axis of it, None, the coalesced tensor)."""
+    if not isinstance(input, SparseTensor):
+        raise TypeError(f"{name}: expected a sparse tensor, got {type(input).__name__}")
+    (dim,) = normalize_axes(dim, input.ndim, name)
+    coalesced = input.coalesce()
+    values = coalesced.values() if dtype is None else coalesced.values().to(dtype=dtype)
+    if values.dtype.kind != "f":
+        raise TypeError(f"{name}: expected floating-point values, got {values.dtype}")
+    if dim >= coalesced.sparse_dim():
+        return values, dim - coalesced.sparse_dim() + 1, None, coalesced
+    xp = backend.get_array_module(coalesced._coordinates)
+    others = [axis for axis in range(coalesced.sparse_dim()) if axis != dim]
+    rows = coalesced._coordinates[xp.asarray(others, dtype=np.int64)]  # (an array: [] indexes nothing on CuPy too)
+    keys = SparseTensor(rows, values, tuple(coalesced._size[a] for a in others))._flat()
+    groups, grouped = xp.unique(keys, return_inverse=True)
+    grouped = grouped.reshape(-1)
+    largest = xp.full((groups.size,) + tuple(values.shape[1:]), -xp.inf, dtype=values.dtype)
+    backend.scatter_max(largest, grouped, values.data)
+    shifted = values - Tensor._from_op(largest[grouped], False)
+    log_total = sparse_ops.ScatterSum(grouped, int(groups.size))(shifted.exp()).log()
+    return shifted, log_total, Tensor._from_op(grouped, False), coalesced
+
+
+def addmm(mat, mat1, mat2, beta=1.0, alpha=1.0):
+    """beta * mat + alpha * (mat1 @ mat2) for a sparse mat1 and dense mat and mat2, as
+    ``torch.sparse.addmm``; differentiable in all three."""
+    product = mm(mat1, mat2)
+    return (mat if beta == 1 else mat * beta) + (product if alpha == 1 else product * alpha)
+
+
+def spdiags(diagonals, offsets, shape, layout=None):
+    """The sparse (m, n) matrix with ``diagonals[k, j]`` at (j - offsets[k], j), as
+    ``torch.sparse.spdiags`` (and SciPy's): row k of ``diagonals`` (K, L) fills the diagonal
+    ``offsets[k]`` (0 the main one, positive above it), indexed by column; entries that fall outside
+    the matrix are left out. Differentiable in ``diagonals``."""
+    if layout not in (None, memory_layout.sparse_coo):
+        raise ValueError(f"spdiags: tinynn makes sparse COO matrices only, got layout {layout}")
+    if not isinstance(diagonals, Tensor) or diagonals.ndim != 2:
+        raise ValueError("spdiags: expected diagonals as a 2-D tensor (one row per diagonal)")
+    offsets = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets).reshape(-1)
+    rows, columns = (int(n) for n in shape)
+    if offsets.size != diagonals.shape[0] or len(set(offsets.tolist())) != offsets.size:
+        raise ValueError(f"spdiags: expected {diagonals.shape[0]} distinct offsets, one per row of diagonals, got "
+                         f"{offsets.tolist()}")
+    which, where = [], []
+    for k, offset in enumerate(offsets.tolist()):
+        column = np.arange(max(0, offset), min(columns, rows + offset, diagonals.shape[1]))
+        which.append(np.full(column.size, k)), where.append(column)
+    which, column = np.concatenate(which), np.concatenate(where)
+    coordinates = np.stack([column - offsets[which], column]).astype(np.int64)
+    xp = backend.get_array_module(diagonals.data)
+    picked = diagonals[Tensor._from_op(xp.asarray(which), False), Tensor._from_op(xp.asarray(column), False)]
+    return SparseTensor(backend.to_device(coordinates, diagonals.device), picked, (rows, columns)).coalesce()
+
+
+class check_sparse_tensor_invariants:
+    """PyTorch's switch for checking a new sparse tensor's indices (in range, non-negative). tinynn
+    always checks them (``sparse_coo_tensor``; a pass over the indices), so the switch is on and
+    turning it off changes nothing; usable as PyTorch's: ``is_enabled()``, ``enable()``,
+    ``disable()``, and as a context manager or decorator."""
+
+    def __init__(self, enable=True):
+        """``enable``: PyTorch's; False would not stop tinynn's checks."""
+
+    @staticmethod
+    def is_enabled():
+        return True
+
+    @staticmethod
+    def enable():
+        pass
+
+    @staticmethod
+    def disable():
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, function):
+        return function

@@ -17,7 +17,7 @@ from .parallel import get_num_threads, set_num_threads
 from .size import Size
 from .storage import TypedStorage, UntypedStorage, is_storage
 from .memory_layout import (channels_last, channels_last_3d, contiguous_format, layout, memory_format,
-                            preserve_format, sparse_coo, strided)
+                            preserve_format, sparse_coo, sparse_csr, strided)
 from .dtypes import dtype
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
@@ -40,6 +40,7 @@ from .lowrank import pca_lowrank, svd_lowrank  # noqa: E402
 from .short_time_fft import istft, stft  # noqa: E402
 from . import sparse  # noqa: E402
 from .sparse import sparse_coo_tensor  # noqa: E402
+from .csr import sparse_csr_tensor  # noqa: E402
 from .out_argument import with_out  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
 from . import accelerator, backends, cpu, jit, multiprocessing, shared_memory  # noqa: E402
@@ -66,14 +67,14 @@ __all__ = [
     "special", "distributed", "distributions", "fft", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
     "long", "uint8", "uint16", "uint32", "uint64", "version", "bool", "complex64", "cfloat", "complex128", "cdouble", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
-    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "sparse", "sparse_coo_tensor", "get_default_device",
+    "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "sparse", "sparse_coo_tensor", "sparse_csr_tensor", "get_default_device",
     "set_default_device", "backends", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
     "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "accelerator", "jit", "multiprocessing",
     "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "get_float32_matmul_precision",
     "set_float32_matmul_precision", "get_num_interop_threads", "set_num_interop_threads", "set_default_tensor_type",
     "cond", "while_loop", "memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
-    "layout", "strided", "sparse_coo", "dtype", "UntypedStorage", "TypedStorage", "is_storage", "cpu",
+    "layout", "strided", "sparse_coo", "sparse_csr", "dtype", "UntypedStorage", "TypedStorage", "is_storage", "cpu",
 ] + [name for name in functions.__all__ if name not in dir(builtins)]  # ``import *`` leaves sum, max... alone
 
 # dtypes by PyTorch's names (NumPy's types: tinynn tensors are NumPy/CuPy arrays)

@@ -18,7 +18,8 @@ from .tensor import BUILT_FROM_OPS, Tensor, _is_float, expect_tensor, full, made
 
 def _method(name, doc=None):
     def function(input, *args, **kwargs):
-        if not (isinstance(input, Tensor) or getattr(input, "is_sparse", False)):  # (PyTorch's words, not an AttributeError)
+        if not (isinstance(input, Tensor) or getattr(input, "is_sparse", False)
+                or getattr(input, "is_sparse_csr", False)):  # (PyTorch's words, not an AttributeError)
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
         return getattr(input, name)(*args, **kwargs)
     function.__name__ = function.__qualname__ = name

@@ -48,7 +48,8 @@ preserve_format = memory_format("preserve_format")
 
 
 class layout:
-    """How a tensor is stored: ``tinynn.strided`` (dense arrays, every Tensor) or ``tinynn.sparse_coo``."""
+    """How a tensor is stored: ``tinynn.strided`` (dense arrays, every Tensor), ``tinynn.sparse_coo``
+    (tinynn/sparse.py) or ``tinynn.sparse_csr`` (tinynn/csr.py)."""
 
     def __init__(self, name):
         self.name = name
@@ -62,6 +63,7 @@ class layout:
 
 strided = layout("strided")
 sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
 
 
 def check(value, what):

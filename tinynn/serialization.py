@@ -43,6 +43,9 @@ def _encode(value, arrays):
     if getattr(value, "is_sparse", False):  # a sparse COO tensor: its indices and values
         return {"__sparse_coo__": [_encode(value.indices(), arrays), _encode(value.values(), arrays),
                                    list(value.shape), value.is_coalesced()]}
+    if getattr(value, "is_sparse_csr", False):
+        return {"__sparse_csr__": [_encode(part, arrays) for part in (value.crow_indices(), value.col_indices(),
+                                                                          value.values())] + [list(value.shape)]}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, dict):
@@ -79,6 +82,11 @@ def _decode(node, arrays):
 
             indices, values, size, coalesced = node["__sparse_coo__"]
             return sparse_coo_tensor(_decode(indices, arrays), _decode(values, arrays), size, is_coalesced=coalesced)
+        if "__sparse_csr__" in node:
+            from .csr import sparse_csr_tensor
+
+            *parts, size = node["__sparse_csr__"]
+            return sparse_csr_tensor(*(_decode(part, arrays) for part in parts), size)
         if "__tuple__" in node:
             return tuple(_decode(v, arrays) for v in node["__tuple__"])
         if "__list__" in node:

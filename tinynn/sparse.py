@@ -214,6 +214,15 @@ class SparseTensor:
     def sum(self, dim=None):
         return sum(self, dim)
 
+    def to_sparse_coo(self):
+        return self
+
+    def to_sparse_csr(self):
+        """The CSR matrix of the same entries (tinynn/csr.py), for two sparse dimensions."""
+        from .csr import to_sparse_csr
+
+        return to_sparse_csr(self)
+
 
 def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requires_grad=False,
                       check_invariants=None, is_coalesced=None):
@@ -302,7 +311,9 @@ def zero_gradient(grad):
 
 def mm(sparse, dense):
     """The dense (m, f) product of a sparse (m, n) matrix and a dense (n, f) one (or (n,), giving (m,)),
-    differentiable in the sparse values and the dense matrix."""
+    differentiable in the sparse values and the dense matrix. A CSR matrix goes through its COO form."""
+    if getattr(sparse, "is_sparse_csr", False):
+        sparse = sparse.to_sparse_coo()
     if not isinstance(sparse, SparseTensor):
         raise TypeError(f"sparse.mm: expected a sparse matrix first, got {type(sparse).__name__}")
     if not isinstance(dense, Tensor):

@@ -393,7 +393,7 @@ class Tensor:
         default float dtype."""
         if isinstance(other, Tensor):
             return other
-        if getattr(other, "is_sparse", False):  # a sparse tensor (tinynn/sparse.py) takes part as its dense form
+        if getattr(other, "is_sparse", False) or getattr(other, "is_sparse_csr", False):  # (its dense form takes part)
             return other.to_dense()
         xp = backend.get_array_module(self.data)
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
@@ -1632,6 +1632,13 @@ class Tensor:
 
         return to_sparse(self, sparse_dim)
 
+    def to_sparse_csr(self, dense_dim=None):
+        """The nonzero entries of a matrix as a sparse CSR matrix (tinynn/csr.py); with
+        ``dense_dim``, of the nonzero slices of the trailing dimensions. Differentiable."""
+        from .csr import to_sparse_csr
+
+        return to_sparse_csr(self, dense_dim)
+
     def to_sparse_coo(self):
         """``to_sparse()``: PyTorch's name for the COO layout, the one tinynn has."""
         return self.to_sparse()
@@ -2120,7 +2127,7 @@ def bmm(a, b):
 def matmul(a, b):
     """Matrix product with NumPy's rules: 1-D operands are promoted to matrices, then squeezed. A sparse
     first operand (tinynn/sparse.py) takes the sparse product."""
-    if getattr(a, "is_sparse", False):
+    if getattr(a, "is_sparse", False) or getattr(a, "is_sparse_csr", False):
         return a.mm(b)
     a, b = _as_tensor(a), _as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:

@@ -6,8 +6,9 @@ elementwise, with default tolerances by dtype (float16 1e-3 / 1e-5, float32 1.3e
 Python floats 1e-7 / 1e-7, integers and bools exact), after checking shape, dtype and device. It
 walks lists, tuples and dicts, naming the item that failed, and says how many elements differ and
 where the greatest differences are, as PyTorch's does. NumPy arrays are compared as tensors; sparse
-tensors (tinynn/sparse.py) coalesced, their indices exactly and their values within the tolerances,
-and with a dense one only under ``check_layout=False`` (by their dense forms), as PyTorch's."""
+COO tensors (tinynn/sparse.py) coalesced, their indices exactly and their values within the
+tolerances, CSR matrices by their crow and col indices and values, and either with another layout
+only under ``check_layout=False`` (by their dense forms), as PyTorch's."""
 import math
 from collections.abc import Mapping, Sequence
 
@@ -103,9 +104,14 @@ def _compare_numbers(actual, expected, rtol, atol, equal_nan, path, msg):
           + f"\nRelative difference: {relative}" + ("" if rtol == atol == 0 else f" (up to {rtol} allowed)"), path, msg)
 
 
+def _is_sparse(value):
+    return getattr(value, "is_sparse", False) or getattr(value, "is_sparse_csr", False)
+
+
 def _compare_sparse(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, check_layout, path, msg):
-    """At least one of them sparse: both coalesced, indices equal and values close; else dense forms."""
-    if getattr(actual, "is_sparse", False) != getattr(expected, "is_sparse", False):
+    """At least one of them sparse. Two COO tensors: coalesced, indices equal and values close; two
+    CSR matrices: crow and col indices equal, values close; else (check_layout=False) dense forms."""
+    if actual.layout is not expected.layout:
         if check_layout:
             _fail(f"The values for attribute 'layout' do not match: {actual.layout} != {expected.layout}.", path, msg)
         return _compare_tensors(actual.to_dense(), expected.to_dense(), rtol, atol, equal_nan, check_device,
@@ -113,6 +119,15 @@ def _compare_sparse(actual, expected, rtol, atol, equal_nan, check_device, check
     if tuple(actual.shape) != tuple(expected.shape):
         _fail(f"The values for attribute 'shape' do not match: {tuple(actual.shape)} != {tuple(expected.shape)}.",
               path, msg)
+    if getattr(actual, "is_sparse_csr", False):
+        if actual._nnz() != expected._nnz():
+            _fail(f"The number of specified values in sparse CSR tensors does not match: {actual._nnz()} != "
+                  f"{expected._nnz()}", path, msg)
+        for name in ("crow_indices", "col_indices"):
+            _compare_tensors(getattr(actual, name)(), getattr(expected, name)(), 0.0, 0.0, False, check_device, True,
+                             path, msg, f"Sparse CSR {name}")
+        return _compare_tensors(actual.values(), expected.values(), rtol, atol, equal_nan, check_device, check_dtype,
+                                path, msg, "Sparse CSR values")
     actual, expected = actual.coalesce(), expected.coalesce()
     if actual._nnz() != expected._nnz():
         _fail(f"The number of specified values in sparse COO tensors does not match: {actual._nnz()} != "
@@ -124,7 +139,7 @@ def _compare_sparse(actual, expected, rtol, atol, equal_nan, check_device, check
 
 
 def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg, check_layout=True):
-    sparse = getattr(actual, "is_sparse", False), getattr(expected, "is_sparse", False)
+    sparse = _is_sparse(actual), _is_sparse(expected)
     if any(sparse) and all(s or _tensor_like(v) for s, v in zip(sparse, (actual, expected))):
         actual, expected = (v if s or isinstance(v, Tensor) else Tensor(v) for s, v in zip(sparse, (actual, expected)))
         return _compare_sparse(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, check_layout,

@@ -8,7 +8,8 @@ Since PyTorch 1.6 such a file is a zip archive under one folder ``<name>/``:
   pickle itself holds no tensor data). A tensor of a dtype without a typed storage (uint16, uint32,
   uint64) is ``_rebuild_tensor_v3(...same..., dtype)`` over a ``torch.storage.UntypedStorage`` of bytes;
   A sparse COO tensor is ``torch._utils._rebuild_sparse_tensor(layout, (indices, values, size,
-  is_coalesced))``, its two tensors as above;
+  is_coalesced))``, its two tensors as above; a CSR matrix the same with ``(crow_indices,
+  col_indices, values, size)``;
 * ``data/<key>``: each storage's bytes, raw and little-endian (``byteorder`` says so);
 * ``version`` (3), ``.format_version``, ``.storage_alignment``: bookkeeping.
 
@@ -126,12 +127,16 @@ def _layout(name):
 
 
 def _rebuild_sparse(layout, data):
-    """A sparse COO tensor (tinynn/sparse.py) from its saved indices, values, size and is_coalesced."""
+    """A sparse COO tensor (tinynn/sparse.py) from its saved indices, values, size and is_coalesced, or
+    a CSR matrix (tinynn/csr.py) from its crow and col indices, values and size."""
     from .sparse import sparse_coo_tensor
+    from .csr import sparse_csr_tensor
 
+    if layout == "torch.sparse_csr":
+        return sparse_csr_tensor(*data[:4])
     if layout != "torch.sparse_coo":
         raise CheckpointError(f"load: the file holds a sparse tensor of layout {layout}; tinynn reads sparse COO "
-                              "tensors only (save to_sparse_coo() or to_dense() of it)")
+                              "tensors and CSR matrices only (save to_sparse_coo() or to_dense() of it)")
     indices, values, size = data[:3]
     return sparse_coo_tensor(indices, values, size, is_coalesced=bool(data[3]) if len(data) > 3 else None)
 
@@ -251,7 +256,7 @@ def placed(value, origins, device_for):
         return devices[id(storage)]
 
     def place(value):
-        if getattr(value, "is_sparse", False):  # on its values' device
+        if getattr(value, "is_sparse", False) or getattr(value, "is_sparse_csr", False):  # on its values' device
             device = device_of(value.values())
             return value if device == backend.CPU else value.to(device=device)
         if isinstance(value, Tensor):  # a Tensor or a Parameter, as it was
@@ -292,6 +297,8 @@ class _Writer:
             self.tensor(value)
         elif getattr(value, "is_sparse", False):
             self.sparse(value)
+        elif getattr(value, "is_sparse_csr", False):
+            self.sparse_csr(value)
         elif value is None:
             self.emit(b"N")
         elif isinstance(value, (bool, np.bool_)):
@@ -390,6 +397,21 @@ class _Writer:
         self.tensor(tensor.values().data)
         self.value(Size(tensor.shape))
         self.value(tensor.is_coalesced())
+        self.emit(b"ttR")
+
+
+    def sparse_csr(self, matrix):
+        """``_rebuild_sparse_tensor(_get_layout("torch.sparse_csr"), (crow, col, values, size))``."""
+        self.global_("torch._utils", "_rebuild_sparse_tensor")
+        self.emit(b"(")
+        self.global_("torch.serialization", "_get_layout")
+        self.emit(b"(")
+        self.string("torch.sparse_csr")
+        self.emit(b"tR(")
+        self.tensor(matrix.crow_indices().data)
+        self.tensor(matrix.col_indices().data)
+        self.tensor(matrix.values().data)
+        self.value(Size(matrix.shape))
         self.emit(b"ttR")
 
 

@@ -12,12 +12,11 @@ CSC, BSR or BSC layouts, and no batch dimensions in front of the rows.
 import numpy as np
 
 from . import backend, memory_layout
-from .size import of as size_of
-from .sparse import SparseTensor, mm
-from .tensor import Tensor, tensor
+from .sparse import SparseTensor, StoredValues, mm, values_tensor
+from .tensor import Tensor
 
 
-class SparseCsrTensor:
+class SparseCsrTensor(StoredValues):
     is_sparse, is_sparse_csr = False, True  # (as PyTorch's: is_sparse means the COO layout)
     layout = memory_layout.sparse_csr
 
@@ -27,39 +26,8 @@ class SparseCsrTensor:
         self._crow, self._col, self._stored, self._size = crow_indices, col_indices, values, tuple(size)
 
     # ----- what it is ------------------------------------------------------------------------------
-    @property
-    def shape(self):
-        return size_of(self._size)
-
-    def size(self, dim=None):
-        return self.shape if dim is None else self._size[dim]
-
-    def dim(self):
-        return len(self._size)
-
-    ndim = property(dim)
-
     def sparse_dim(self):
         return 2
-
-    def dense_dim(self):
-        return len(self._size) - 2
-
-    @property
-    def dtype(self):
-        return self._stored.dtype
-
-    @property
-    def device(self):
-        return self._stored.device
-
-    @property
-    def requires_grad(self):
-        return self._stored.requires_grad
-
-    def requires_grad_(self, requires_grad=True):
-        self._stored.requires_grad_(requires_grad)
-        return self
 
     def crow_indices(self):
         """Where each row's entries start (m + 1,), int64, a constant."""
@@ -68,10 +36,6 @@ class SparseCsrTensor:
     def col_indices(self):
         """Each entry's column (nnz,), int64, a constant."""
         return Tensor._from_op(self._col, False)
-
-    def values(self):
-        """The stored values (nnz, *dense sizes): the Tensor of the graph."""
-        return self._stored
 
     def _nnz(self):
         return int(self._col.shape[0])
@@ -104,9 +68,6 @@ class SparseCsrTensor:
         return SparseCsrTensor(backend.to_device(self._crow, values.device), backend.to_device(self._col, values.device),
                                values, self._size)
 
-    def cpu(self):
-        return self.to(device=backend.CPU)
-
     def detach(self):
         return SparseCsrTensor(self._crow, self._col, self._stored.detach(), self._size)
 
@@ -124,14 +85,6 @@ class SparseCsrTensor:
                             "tensors use to_dense()")
         return SparseCsrTensor(self._crow, self._col, self._stored * number, self._size)
 
-    __rmul__ = __mul__
-
-    def __truediv__(self, number):
-        return self * (1 / number)
-
-    def __neg__(self):
-        return self * -1
-
     def mm(self, dense):
         return mm(self.to_sparse_coo(), dense)
 
@@ -148,13 +101,8 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, dtype=None, 
     """The CSR matrix of ``size`` (m, n, *dense sizes) whose row r holds ``values[k]`` at column
     ``col_indices[k]`` for k from crow_indices[r] to crow_indices[r + 1] - 1. ``size`` defaults to
     the smallest that holds every entry. The indices are checked (PyTorch checks them on request)."""
-    if not isinstance(values, Tensor):
-        values = tensor(values, dtype=dtype, device=device)
-    elif dtype is not None or device is not None:
-        values = values.to(device=device, dtype=dtype)
-    if requires_grad and not values.requires_grad:
-        values = values.detach().requires_grad_()
-    crow, col = (backend.to_device(np.asarray(i.numpy() if isinstance(i, Tensor) else i), values.device)
+    values = values_tensor(values, dtype, device, requires_grad)
+    crow, col = (backend.to_device(i.data if isinstance(i, Tensor) else np.asarray(i), values.device)
                  for i in (crow_indices, col_indices))
     for name, indices in (("crow_indices", crow), ("col_indices", col)):
         if indices.ndim != 1 or indices.dtype.kind not in "iu":

@@ -33,16 +33,10 @@ from .tensor import Tensor, concatenate, tensor
 __all__ = ["SparseTensor", "mm", "sum", "softmax", "log_softmax", "addmm", "spdiags", "check_sparse_tensor_invariants"]
 
 
-class SparseTensor:
-    is_sparse = True
-    layout = memory_layout.sparse_coo
+class StoredValues:
+    """What a sparse layout (this COO tensor, tinynn/csr.py's CSR matrix) is beside its indices: a
+    ``_size`` and the Tensor ``_stored`` of its values, whose dtype, device and gradient it has."""
 
-    def __init__(self, indices, values, size, coalesced=False):
-        """``indices``: an int64 array (sparse_dim, nnz) on ``values``' device; ``values``: a Tensor
-        (nnz, *size[sparse_dim:])."""
-        self._coordinates, self._stored, self._size, self._coalesced = indices, values, tuple(size), coalesced
-
-    # ----- what it is ------------------------------------------------------------------------------
     @property
     def shape(self):
         return size_of(self._size)
@@ -54,10 +48,6 @@ class SparseTensor:
         return len(self._size)
 
     ndim = property(dim)
-
-    def sparse_dim(self):
-        """How many leading dimensions the coordinates index."""
-        return int(self._coordinates.shape[0])
 
     def dense_dim(self):
         """How many trailing dimensions each stored value has (0: scalars)."""
@@ -82,15 +72,46 @@ class SparseTensor:
         self._stored.requires_grad_(requires_grad)
         return self
 
-    def indices(self):
-        """The coordinates (sparse_dim, nnz), int64, a constant."""
-        return Tensor._from_op(self._coordinates, False)
-
     def values(self):
         """The stored values (nnz, *dense sizes): the Tensor of the graph."""
         return self._stored
 
-    _indices, _values = indices, values  # PyTorch's names that scripts (and its optimizers) use
+    def cpu(self):
+        return self.to(device=backend.CPU)
+
+    def __truediv__(self, number):
+        return self * (1 / number)
+
+    def __neg__(self):
+        return self * -1
+
+    def __rmul__(self, number):
+        return self * number
+
+
+class SparseTensor(StoredValues):
+    is_sparse = True
+    layout = memory_layout.sparse_coo
+
+    def __init__(self, indices, values, size, coalesced=False):
+        """``indices``: an int64 array (sparse_dim, nnz) on ``values``' device; ``values``: a Tensor
+        (nnz, *size[sparse_dim:])."""
+        self._coordinates, self._stored, self._size, self._coalesced = indices, values, tuple(size), coalesced
+
+    # ----- what it is ------------------------------------------------------------------------------
+    def sparse_dim(self):
+        """How many leading dimensions the coordinates index."""
+        return int(self._coordinates.shape[0])
+
+    def indices(self):
+        """The coordinates (sparse_dim, nnz), int64, a constant."""
+        return Tensor._from_op(self._coordinates, False)
+
+    def _indices(self):  # (PyTorch's names, which scripts and its optimizers use)
+        return self.indices()
+
+    def _values(self):
+        return self._stored
 
     def _nnz(self):
         return int(self._coordinates.shape[1])
@@ -138,9 +159,6 @@ class SparseTensor:
         indices = backend.to_device(self._coordinates, values.device)
         return SparseTensor(indices, values, self._size, self._coalesced)
 
-    def cpu(self):
-        return self.to(device=backend.CPU)
-
     def detach(self):
         return SparseTensor(self._coordinates, self._stored.detach(), self._size, self._coalesced)
 
@@ -169,14 +187,6 @@ class SparseTensor:
             raise TypeError("sparse *: tinynn multiplies a sparse tensor by a number; for the dense product of "
                             "two tensors use to_dense()")
         return SparseTensor(self._coordinates, self._stored * number, self._size, self._coalesced)
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, number):
-        return self * (1 / number)
-
-    def __neg__(self):
-        return self * -1
 
     def __add__(self, other):
         """sparse + sparse of one size: sparse, the two sets of entries side by side (uncoalesced, as
@@ -224,18 +234,25 @@ class SparseTensor:
         return to_sparse_csr(self)
 
 
-def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requires_grad=False,
-                      check_invariants=None, is_coalesced=None):
-    """A sparse COO tensor of ``size`` with ``values[k]`` at coordinates ``indices[:, k]`` (duplicates
-    add up). ``values`` (nnz, *dense sizes): scalars, or slices of the trailing dense dimensions (a
-    hybrid tensor). ``size`` defaults to the smallest that holds every coordinate. A values Tensor that
-    requires grad stays in the graph; otherwise ``requires_grad`` makes a new leaf."""
+def values_tensor(values, dtype, device, requires_grad):
+    """A sparse tensor's values as a Tensor: one given stays (in its graph; moved or cast if asked),
+    anything else becomes one; ``requires_grad`` makes it a leaf that requires grad if it is not."""
     if not isinstance(values, Tensor):
         values = tensor(values, dtype=dtype, device=device)
     elif dtype is not None or device is not None:
         values = values.to(device=device, dtype=dtype)
     if requires_grad and not values.requires_grad:
         values = values.detach().requires_grad_()
+    return values
+
+
+def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requires_grad=False,
+                      check_invariants=None, is_coalesced=None):
+    """A sparse COO tensor of ``size`` with ``values[k]`` at coordinates ``indices[:, k]`` (duplicates
+    add up). ``values`` (nnz, *dense sizes): scalars, or slices of the trailing dense dimensions (a
+    hybrid tensor). ``size`` defaults to the smallest that holds every coordinate. A values Tensor that
+    requires grad stays in the graph; otherwise ``requires_grad`` makes a new leaf."""
+    values = values_tensor(values, dtype, device, requires_grad)
     raw = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     raw = backend.to_device(raw, values.device)
     if raw.ndim != 2 or raw.dtype.kind not in "iu":

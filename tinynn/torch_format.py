@@ -296,9 +296,9 @@ class _Writer:
         elif isinstance(value, np.ndarray) or backend.is_gpu_array(value):
             self.tensor(value)
         elif getattr(value, "is_sparse", False):
-            self.sparse(value)
+            self.sparse("torch.sparse_coo", (value.indices(), value.values()), value.shape, (value.is_coalesced(),))
         elif getattr(value, "is_sparse_csr", False):
-            self.sparse_csr(value)
+            self.sparse("torch.sparse_csr", (value.crow_indices(), value.col_indices(), value.values()), value.shape)
         elif value is None:
             self.emit(b"N")
         elif isinstance(value, (bool, np.bool_)):
@@ -384,34 +384,20 @@ class _Writer:
             self.global_("torch", array.dtype.name)
         self.emit(b"tR")
 
-
-    def sparse(self, tensor):
-        """``_rebuild_sparse_tensor(_get_layout("torch.sparse_coo"), (indices, values, size, is_coalesced))``."""
+    def sparse(self, layout, tensors, size, flags=()):
+        """``_rebuild_sparse_tensor(_get_layout(layout), (*tensors, size, *flags))``: a COO tensor's
+        indices, values, size and is_coalesced, or a CSR matrix's crow and col indices, values and size."""
         self.global_("torch._utils", "_rebuild_sparse_tensor")
         self.emit(b"(")
         self.global_("torch.serialization", "_get_layout")
         self.emit(b"(")
-        self.string("torch.sparse_coo")
+        self.string(layout)
         self.emit(b"tR(")
-        self.tensor(tensor.indices().data)
-        self.tensor(tensor.values().data)
-        self.value(Size(tensor.shape))
-        self.value(tensor.is_coalesced())
-        self.emit(b"ttR")
-
-
-    def sparse_csr(self, matrix):
-        """``_rebuild_sparse_tensor(_get_layout("torch.sparse_csr"), (crow, col, values, size))``."""
-        self.global_("torch._utils", "_rebuild_sparse_tensor")
-        self.emit(b"(")
-        self.global_("torch.serialization", "_get_layout")
-        self.emit(b"(")
-        self.string("torch.sparse_csr")
-        self.emit(b"tR(")
-        self.tensor(matrix.crow_indices().data)
-        self.tensor(matrix.col_indices().data)
-        self.tensor(matrix.values().data)
-        self.value(Size(matrix.shape))
+        for part in tensors:
+            self.tensor(part.data)
+        self.value(Size(size))
+        for flag in flags:
+            self.value(flag)
         self.emit(b"ttR")
 
 

@@ -137,6 +137,16 @@ def _state_values(optimizer):
             for index, values in optimizer.state_dict()["state"].items()}
 
 
+def _assert_same_states(first, second):
+    """The two optimizers' states hold the same keys, and the same bits under each."""
+    ours, theirs = _state_values(first), _state_values(second)
+    assert ours.keys() == theirs.keys()
+    for index in ours:
+        assert ours[index].keys() == theirs[index].keys()
+        for key in ours[index]:
+            np.testing.assert_array_equal(ours[index][key], theirs[index][key])
+
+
 def _run(name, kwargs, foreach, device, steps, skip=None, params=None, optimizer=None):
     """Steps on four parameters in two groups; ``skip`` = (step, parameter index) leaves one
     parameter without a gradient at that step (so its state falls behind the others')."""
@@ -161,12 +171,7 @@ def test_foreach_gives_the_same_bits_as_the_loop(name, kwargs, device):
     together, foreach_optimizer = _run(name, kwargs, True, device, steps=6, skip=(2, 1))
     for a, b in zip(looped, together):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    ours, theirs = _state_values(loop_optimizer), _state_values(foreach_optimizer)
-    assert ours.keys() == theirs.keys()
-    for index in ours:
-        assert ours[index].keys() == theirs[index].keys()
-        for key in ours[index]:
-            np.testing.assert_array_equal(ours[index][key], theirs[index][key])
+    _assert_same_states(loop_optimizer, foreach_optimizer)
 
 
 @pytest.mark.parametrize("foreach", [False, True])
@@ -179,12 +184,7 @@ def test_large_parameters_updated_in_blocks_give_the_same_bits(name, kwargs, for
     blocked, blocked_optimizer = _run(name, kwargs, foreach, "cpu", steps=6, skip=(2, 1))
     for a, b in zip(whole, blocked):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    ours, theirs = _state_values(whole_optimizer), _state_values(blocked_optimizer)
-    assert ours.keys() == theirs.keys()
-    for index in ours:
-        assert ours[index].keys() == theirs[index].keys()
-        for key in ours[index]:
-            np.testing.assert_array_equal(ours[index][key], theirs[index][key])
+    _assert_same_states(whole_optimizer, blocked_optimizer)
 
 
 def test_blocks_leave_optimizers_whose_rule_is_not_elementwise_whole(monkeypatch):

@@ -119,6 +119,32 @@ def test_post_accumulate_grad_hooks_see_the_complete_gradient_and_can_step_there
         (weight * 2).register_post_accumulate_grad_hook(step)
 
 
+def test_every_grad_owns_its_memory_so_in_place_changes_reach_it_alone(device):
+    """Add hands both inputs the same dL/dy and a reshape a view of it: the leaves' .grad must still
+    be arrays of their own (GradScaler.unscale_ and clipping scale them in place), as must a leaf's
+    gradient that is the caller's own array or a retained non-leaf's."""
+    a, b = (tinynn.ones(3, requires_grad=True, device=device) for _ in range(2))
+    c = tinynn.ones(1, 3, requires_grad=True, device=device)
+    middle = a * 1
+    middle.retain_grad()
+    (middle + b + c.reshape(3)).sum().backward()
+    grads = [a.grad, b.grad, c.grad, middle.grad]
+    for grad in grads:
+        grad.mul_(2)
+    assert [g.tolist() for g in grads] == [[2.0] * 3, [2.0] * 3, [[2.0] * 3], [2.0] * 3]  # each doubled once
+    start = tinynn.ones(3, device=device)
+    leaf = tinynn.zeros(3, requires_grad=True, device=device)
+    leaf.backward(start)
+    leaf.grad.zero_()
+    assert start.tolist() == [1.0] * 3
+    tables = [tinynn.nn.Embedding(4, 2, sparse=True).to(device) for _ in range(2)]
+    words = tinynn.tensor([1, 3], device=device)
+    (tables[0](words) + tables[1](words)).sum().backward()
+    scaler = tinynn.amp.GradScaler(init_scale=4.0)
+    scaler.unscale_(tinynn.optim.SGD([t.weight for t in tables], lr=0.1))
+    assert all(t.weight.grad.values().tolist() == [[0.25] * 2] * 2 for t in tables)  # each divided once
+
+
 def test_retain_grad_keeps_non_leaf_gradient():
     x = tinynn.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

@@ -118,10 +118,11 @@ def accumulate(outputs, root_grads, retain_graph=None, create_graph=False, input
             raise RuntimeError(f"backward: inputs[{position}] does not require grad")
     captured = {id(tensor): None for tensor in inputs}
     _walk(outputs, root_grads, retain_graph, captured, create_graph)
+    kept = {id(_memory_of(g)): g for g in root_grads if not isinstance(g, Tensor)}
     for tensor in {id(tensor): tensor for tensor in inputs}.values():
         gradient = captured[id(tensor)]
         if gradient is not None:
-            tensor._accumulate_grad(gradient)
+            tensor._accumulate_grad(_owned(gradient, tensor, kept))
             for hook in (tensor._post_accumulate_grad_hooks or {}).values():
                 hook(tensor)
 
@@ -192,6 +193,7 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
         if tensor.grad_fn is not None and tensor.grad_fn._overwritten_by is not None:
             in_place.check_backward(tensor.grad_fn)
     grads = {}
+    kept = {id(_memory_of(g)): g for g in root_grads if not isinstance(g, Tensor)}  # (the caller's arrays)
     for root, root_grad in zip(roots, root_grads):
         if create_graph and not isinstance(root_grad, Tensor):
             root_grad = Tensor._from_op(root_grad, False)
@@ -212,12 +214,12 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                 if function is None:
                     continue
             elif function is None:
-                tensor._accumulate_grad(grad)
+                tensor._accumulate_grad(_owned(grad, tensor, kept))
                 for hook in (tensor._post_accumulate_grad_hooks or {}).values():
                     hook(tensor)
                 continue
             elif tensor._retains_grad:
-                tensor._accumulate_grad(grad)
+                tensor._accumulate_grad(_owned(grad, tensor, kept))
             if included is not None and not any(p is not None and id(p) in included for p in function.inputs):
                 continue  # a wanted tensor made from nothing wanted: its own inputs' gradients are not needed
             grad = _dense(grad, create_graph)
@@ -264,6 +266,33 @@ def _summed(first, second, create_graph):
     if _is_sparse(first) != _is_sparse(second):
         first, second = _dense(first, create_graph), _dense(second, create_graph)
     return first + second
+
+
+def _memory_of(array):
+    """The array that owns ``array``'s memory (itself, or the base its view was cut from)."""
+    while getattr(array, "base", None) is not None and hasattr(array.base, "base"):
+        array = array.base
+    return array
+
+
+def _owned(gradient, tensor, kept):
+    """``gradient`` for ``tensor`` to keep as its ``.grad``, copied where a ``.grad`` set earlier in
+    this pass, or the caller's starting gradient, holds its memory: an op may hand one array to
+    several inputs (Add gives both the same dL/dy, a reshape a view of it), and each ``.grad`` must
+    be its own, so that an in-place change to one (GradScaler.unscale_, clipping, ``grad.mul_``)
+    reaches that one alone, as PyTorch's AccumulateGrad copies a gradient still in use elsewhere.
+    Only the first gradient is kept as it is (later ones are added into a new array); a recorded
+    one (create_graph) is a Tensor of the new graph, left as it is. ``kept``: {id: memory owner}."""
+    from ..tensor import Tensor
+
+    if tensor.grad is not None or isinstance(gradient, Tensor) or (_is_sparse(gradient) and gradient.requires_grad):
+        return gradient
+    owner = _memory_of(_stored_numbers(gradient))
+    if id(owner) in kept:
+        gradient = gradient.clone() if _is_sparse(gradient) else gradient.copy()
+        owner = _memory_of(_stored_numbers(gradient))
+    kept[id(owner)] = owner
+    return gradient
 
 
 def _stored_numbers(gradient):

@@ -49,7 +49,8 @@ class SparseCsrTensor(StoredValues):
         """The COO tensor of the same entries (coalesced when each row's columns increase, as
         ``to_sparse_csr`` leaves them)."""
         xp = backend.get_array_module(self._crow)
-        rows = xp.repeat(xp.arange(self._size[0], dtype=np.int64), xp.diff(self._crow))
+        # entry k lies in the row r with crow[r] <= k < crow[r + 1] (CuPy's repeat takes no array of counts)
+        rows = xp.searchsorted(self._crow, xp.arange(self._nnz(), dtype=np.int64), side="right") - 1
         increasing = bool((((rows[1:] - rows[:-1]) * self._size[1] + self._col[1:] - self._col[:-1]) > 0).all())
         return SparseTensor(xp.stack([rows, self._col]), self._stored, self._size, coalesced=increasing)
 

@@ -668,6 +668,8 @@ def _function(name):
 
     def call(*args, **kwargs):
         _check_call("cupy", name, args, kwargs)
+        if name == "repeat" and isinstance(args[1] if len(args) > 1 else kwargs.get("repeats"), ndarray):
+            raise ValueError("cupy.ndarray cannot be specified as `repeats` argument.")  # (CuPy's: int, list or tuple)
         if name in STABLE_SORTS:
             kwargs = dict(kwargs, kind="stable")
         where = f"cupy.{name}"

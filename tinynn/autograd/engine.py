@@ -296,7 +296,7 @@ def _owned(gradient, tensor, kept):
 
 
 def _stored_numbers(gradient):
-    """The array of a gradient's numbers (a sparse one's stored values), for the anomaly check."""
+    """The array of a gradient's numbers (a sparse one's stored values)."""
     from ..tensor import Tensor
 
     if _is_sparse(gradient):

@@ -93,6 +93,30 @@ def test_total_norm_and_clipping_with_it_match_torch(torch, rng, device):
         assert_close(mine.grad, other.grad, rtol=1e-12, what="clipped")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_large_gradients_are_summed_in_blocks_to_the_same_norms(torch, rng, dtype, monkeypatch):
+    """Blocks of 5 entries (the CPU's path for large gradients), against PyTorch's norms of the same
+    gradients; a (7, 3) gradient spans five blocks, the last one short. Complex gradients count their
+    moduli (tinynn used to drop their imaginary parts)."""
+    from tinynn.nn.utils import clip_grad
+
+    monkeypatch.setattr(clip_grad, "BLOCK", 5)
+    grads = [rng.standard_normal(shape).astype(dtype) for shape in [(7, 3), (4,), (2,)]]
+    if dtype == np.complex128:
+        grads = [g + 1j * rng.standard_normal(g.shape) for g in grads]
+    for norm_type in (2.0, 1.0, 3.0, float("inf")):
+        ours = nn.utils.get_total_norm([tinynn.tensor(g) for g in grads], norm_type)
+        theirs = torch.nn.utils.get_total_norm([torch.tensor(g) for g in grads], norm_type)
+        assert_close(ours, theirs, rtol=1e-6 if dtype == np.float32 else 1e-13, what=f"norm {norm_type}")
+        assert ours.dtype == np.dtype(str(theirs.dtype).replace("torch.", ""))  # (a real norm for complex ones too)
+    if dtype == np.complex128:
+        parameter = tinynn.zeros(2, dtype=tinynn.complex128, requires_grad=True)
+        parameter.grad = tinynn.tensor(grads[2])
+        with pytest.raises(TypeError, match="complex gradients have no order"):  # PyTorch: clamp is not supported
+            nn.utils.clip_grad_value_([parameter], 0.5)
+        assert parameter.grad.tolist() == grads[2].tolist()
+
+
 @pytest.mark.parametrize("kind", ["conv2d", "conv_transpose2d", "conv1d", "linear"])
 def test_folding_a_batch_norm_into_the_layer_before_matches_torch(kind, torch, rng):
     """The fused layer computes what layer-then-batch-norm computes in evaluation, with PyTorch's weights."""

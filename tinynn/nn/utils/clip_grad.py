@@ -47,6 +47,32 @@ def _grads(parameters):
     return _arrays(_coalesced_grads(parameters))
 
 
+BLOCK = 2 ** 18  # entries a CPU gradient is summed over at a time (``_powered_sum``)
+
+
+def _moduli(xp, values):
+    """|values| in float64 (a complex gradient's moduli, not its real parts)."""
+    return xp.abs(values.astype(np.complex128 if values.dtype.kind == "c" else np.float64))
+
+
+def _powered_sum(xp, gradient, norm_type):
+    """The sum of |g|^q over the entries, in float64, a 0-d array. On the CPU a block at a time, each
+    block's float64 copy staying in the caches, and q = 2 as a dot product (``x ** 2.0`` takes NumPy's
+    general power): for a 200,000 x 64 float32 gradient, 126 ms whole, 7-9 ms so, PyTorch's 4."""
+    if xp is not np:
+        return (_moduli(xp, gradient) ** norm_type).sum()
+    flat, total = gradient.reshape(-1), np.float64(0.0)
+    for start in range(0, flat.size, BLOCK):
+        block = _moduli(np, flat[start:start + BLOCK])
+        if norm_type == 2:
+            total += block @ block
+        elif norm_type == 1:
+            total += block.sum()
+        else:
+            total += (block ** norm_type).sum()
+    return np.asarray(total)
+
+
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """(sum over the tensors of ||t||^q)^(1/q) over every entry (q = ``norm_type``; ``inf``: the
     largest |entry|), a 0-d tensor; float32 entries are accumulated in float64. ``tensors``: the
@@ -61,12 +87,11 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if math.isinf(norm_type):
         total = xp.stack([xp.abs(g).max().astype(np.float64) for g in arrays]).max()
     else:
-        powered = xp.stack([(xp.abs(g.astype(np.float64)) ** norm_type).sum() for g in arrays])
-        total = powered.sum() ** (1.0 / norm_type)
+        total = xp.stack([_powered_sum(xp, g, norm_type) for g in arrays]).sum() ** (1.0 / norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}; "
                            f"set error_if_nonfinite=False to clip anyway")
-    return Tensor(total.astype(arrays[0].dtype))
+    return Tensor(total.astype(np.finfo(arrays[0].dtype).dtype))  # (real: a complex gradient's norm is a float)
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
@@ -96,5 +121,9 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
-    for g in _grads(parameters):
+    grads = _grads(parameters)
+    if any(g.dtype.kind == "c" for g in grads):  # (NumPy would clamp real and imaginary parts by its own order)
+        raise TypeError("clip_grad_value_: complex gradients have no order to clamp them by; clip their norm with "
+                        "clip_grad_norm_")
+    for g in grads:
         backend.get_array_module(g).clip(g, -clip_value, clip_value, out=g)

@@ -193,6 +193,34 @@ def test_ddp_averages_sparse_gradients_and_hands_them_back_sparse():
     np.testing.assert_array_equal(outcome[0]["table"], outcome[1]["table"])
 
 
+def _complex_model():
+    tinynn.manual_seed(0)
+    return tinynn.nn.Linear(3, 2, dtype=tinynn.cfloat)
+
+
+def _complex_inputs():
+    rng = np.random.default_rng(4)
+    return tinynn.tensor((rng.standard_normal((4, 3)) + 1j * rng.standard_normal((4, 3))).astype(np.complex64))
+
+
+def _ddp_complex(rank, world_size):
+    model = tinynn.nn.parallel.DistributedDataParallel(_complex_model())
+    model(_complex_inputs()[rank * 2:(rank + 1) * 2]).abs().pow(2).mean().backward()
+    return {name: p.grad.numpy().copy() for name, p in model.module.named_parameters()}
+
+
+def test_ddp_averages_complex_gradients_whole():
+    """A complex gradient crosses as its (Re, Im) pairs: the imaginary parts are averaged too."""
+    outcome = run_job(_ddp_complex)
+    model = _complex_model()
+    model(_complex_inputs()).abs().pow(2).mean().backward()
+    for name, parameter in model.named_parameters():
+        assert np.abs(parameter.grad.numpy().imag).max() > 0.1
+        for rank in (0, 1):
+            np.testing.assert_allclose(outcome[rank][name], parameter.grad.numpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=f"rank {rank}: {name}")
+
+
 def test_the_sampler_asks_the_process_group():
     outcome = run_job(lambda rank, world_size: list(tinynn.data.DistributedSampler(range(10), shuffle=False)))
     assert outcome == {0: [0, 2, 4, 6, 8], 1: [1, 3, 5, 7, 9]}

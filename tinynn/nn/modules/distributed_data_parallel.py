@@ -70,16 +70,17 @@ class DistributedDataParallel(Module):
             engine.queue_callback(self._average_gradients)
 
     def _average_gradients(self):
-        """All gradients at once: values laid end to end, then one flag per parameter saying whether this
-        rank has a gradient for it, all-reduced together; divided by the world size."""
+        """All gradients at once: values laid end to end in float64 (a complex gradient as its (Re, Im)
+        pairs), then one flag per parameter saying whether this rank has a gradient for it, all-reduced
+        together; divided by the world size."""
         from ... import distributed
         from ...tensor import Tensor
 
         self._reduction_queued = False
         if not self._synced:
             return
-        pieces = [backend.to_device(p.grad.to_dense().data, backend.CPU).astype(np.float64).reshape(-1)
-                  if p.grad is not None else np.zeros(p.numel()) for p in self._synced]
+        pieces = [_as_float64s(p.grad.to_dense().data) if p.grad is not None else np.zeros(_float64s_in(p))
+                  for p in self._synced]
         flags = np.array([p.grad is not None for p in self._synced], dtype=np.float64)
         sparse_flags = np.array([getattr(p.grad, "is_sparse", False) for p in self._synced], dtype=np.float64)
         bundle = Tensor._from_op(np.concatenate(pieces + [flags, sparse_flags]), False)
@@ -89,12 +90,28 @@ class DistributedDataParallel(Module):
         used, sparse = bundle.data[-2 * count_of:-count_of] > 0, bundle.data[-count_of:] > 0
         start = 0
         for parameter, was_used, was_sparse in zip(self._synced, used, sparse):
-            count = parameter.numel()
+            count = _float64s_in(parameter)
             if was_used:
-                average = backend.to_device(values[start:start + count].reshape(parameter.shape).astype(parameter.dtype),
-                                            parameter.device)
+                piece = values[start:start + count]
+                if parameter.dtype.kind == "c":
+                    piece = piece.view(np.complex128)
+                average = backend.to_device(piece.reshape(parameter.shape).astype(parameter.dtype), parameter.device)
                 sparse_dim = parameter.grad.sparse_dim() if getattr(parameter.grad, "is_sparse", False) else 1
                 parameter.grad = Tensor._from_op(average, False)
                 if was_sparse:
                     parameter.grad = parameter.grad.to_sparse(sparse_dim)
             start += count
+
+
+def _float64s_in(parameter):
+    """How many float64 numbers a parameter's gradient takes in the all-reduced bundle."""
+    return parameter.numel() * (2 if parameter.dtype.kind == "c" else 1)
+
+
+def _as_float64s(gradient):
+    """A gradient array as the flat float64 numbers the bundle carries: its values, or for a complex
+    one the (Re, Im) pairs of each (whose averages are the average's parts)."""
+    values = backend.to_device(gradient, backend.CPU)
+    if values.dtype.kind == "c":
+        return np.ascontiguousarray(values, dtype=np.complex128).view(np.float64).reshape(-1)
+    return values.astype(np.float64).reshape(-1)

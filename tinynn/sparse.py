@@ -280,13 +280,12 @@ def to_sparse(dense, sparse_dim=None):
     hold a nonzero, whole."""
     xp = backend.get_array_module(dense.data)
     sparse_dim = dense.ndim if sparse_dim is None else int(sparse_dim)
-    if not 0 <= sparse_dim <= dense.ndim:
-        raise ValueError(f"to_sparse: sparse_dim must lie in [0, {dense.ndim}] for a tensor of shape "
+    if not min(1, dense.ndim) <= sparse_dim <= dense.ndim:  # (as PyTorch's: a 0-d tensor's only, 0)
+        raise ValueError(f"to_sparse: sparse_dim must lie in [{min(1, dense.ndim)}, {dense.ndim}] for a tensor of shape "
                          f"{tuple(dense.shape)}, got {sparse_dim}")
-    if sparse_dim == 0:  # one entry (or slice) with no coordinates, stored where it holds a nonzero (as PyTorch's)
-        stored = int(bool((dense.data != 0).any()))
-        return SparseTensor(xp.zeros((0, stored), dtype=np.int64), dense.reshape((1,) + dense.shape)[:stored],
-                            dense.shape, coalesced=True)
+    if sparse_dim == 0:  # a 0-d tensor: one entry with no coordinates, stored where it is nonzero (as PyTorch's)
+        stored = int(bool(dense.data != 0))
+        return SparseTensor(xp.zeros((0, stored), dtype=np.int64), dense.reshape(1)[:stored], (), coalesced=True)
     nonzero = dense.data != 0
     if sparse_dim < dense.ndim:
         nonzero = nonzero.any(axis=tuple(range(sparse_dim, dense.ndim)))

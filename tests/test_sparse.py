@@ -1,6 +1,7 @@
 """Sparse COO tensors: coalescing, densifying, the sparse-dense product and sums against PyTorch's
 torch.sparse, gradients in the values and the dense operand, a graph convolution that trains, errors."""
 import functools
+import itertools
 import warnings
 
 import numpy as np
@@ -270,3 +271,56 @@ def test_every_device_agrees_with_the_cpu(device):
     if device != "cpu":
         with pytest.raises(RuntimeError, match=f"the operands are on cpu and {device}"):
             hybrid["cpu"] + hybrid[device]
+
+
+def _random_sparse(rng, torch):
+    """A random COO tensor (1 to 3 sparse dimensions, up to 2 dense ones, duplicates likely) in both libraries."""
+    sparse_dim = int(rng.integers(1, 4))
+    dense_dim = min(int(rng.integers(0, 3)), 4 - sparse_dim)
+    sizes = tuple(int(s) for s in rng.integers(1, 5, sparse_dim + dense_dim))
+    nnz = int(rng.integers(0, 8))
+    indices = np.stack([rng.integers(0, sizes[d], nnz) for d in range(sparse_dim)]).reshape(sparse_dim, nnz)
+    values = rng.standard_normal((nnz,) + sizes[sparse_dim:])
+    return (tinynn.sparse_coo_tensor(indices, values, sizes),
+            torch.sparse_coo_tensor(torch.tensor(indices, dtype=torch.int64), torch.tensor(values), sizes))
+
+
+def test_random_sparse_tensors_agree_with_pytorchs_everywhere(quiet_torch):
+    """60 random hybrid tensors: dense forms, coalescing, sums over every set of dimensions, softmax and
+    log_softmax along each, to_sparse of every sparse_dim, sparse_mask, CSR and the product."""
+    torch, rng = quiet_torch, np.random.default_rng(7)
+
+    def same(ours, theirs):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-12, atol=1e-12)
+
+    def dense(value):
+        return value.to_dense() if getattr(value, "is_sparse", False) else value
+
+    for _ in range(60):
+        ours, theirs = _random_sparse(rng, torch)
+        same(ours.to_dense().numpy(), theirs.to_dense().numpy())
+        coalesced, expected = ours.coalesce(), theirs.coalesce()
+        assert coalesced.indices().tolist() == expected.indices().tolist()
+        same(coalesced.values().numpy(), expected.values().numpy())
+        for count in range(1, ours.ndim):
+            for dims in itertools.combinations(range(ours.ndim), count):
+                same(dense(tinynn.sparse.sum(ours, dims)).numpy(), dense(torch.sparse.sum(theirs, dims)).numpy())
+        for dim in range(ours.ndim if ours._nnz() else 0):
+            for name in ("softmax", "log_softmax"):
+                same(getattr(tinynn.sparse, name)(ours, dim).to_dense().numpy(),
+                     getattr(torch.sparse, name)(theirs, dim).to_dense().numpy())
+        table = rng.standard_normal(ours.shape) * (rng.random(ours.shape) < 0.5)
+        for sparse_dim in range(1, ours.ndim + 1):
+            mine, reference = tinynn.tensor(table).to_sparse(sparse_dim), torch.tensor(table).to_sparse(sparse_dim)
+            assert mine.indices().tolist() == reference.indices().tolist()
+            same(mine.values().numpy(), reference.values().numpy())
+        same(tinynn.tensor(table).sparse_mask(coalesced).to_dense().numpy(),
+             torch.tensor(table).sparse_mask(expected).to_dense().numpy())
+        if ours.sparse_dim() == 2:
+            csr, their_csr = ours.to_sparse_csr(), theirs.to_sparse_csr()
+            assert csr.crow_indices().tolist() == their_csr.crow_indices().tolist()
+            assert csr.col_indices().tolist() == their_csr.col_indices().tolist()
+            if ours.dense_dim() == 0:
+                right = rng.standard_normal((ours.shape[1], 3))
+                same((csr @ tinynn.tensor(right)).numpy(), (their_csr @ torch.tensor(right)).numpy())
+                same((ours @ tinynn.tensor(right)).numpy(), (theirs @ torch.tensor(right)).numpy())

@@ -123,9 +123,14 @@ OPTIMIZERS = {
 BATCHES = [[1, 3, 1], [0, 1, 0], [5, 5, 2], [3], [4, 1]]
 
 
-def _train_table(library, choice, device=None, steps=5, bag=False):
+def _chosen(library, choice):
+    """(the optimizer class, its options) of OPTIMIZERS[choice] in ``library``."""
     chosen = OPTIMIZERS[choice](library.optim)
-    kind, options = chosen if isinstance(chosen, tuple) else (chosen, {})
+    return chosen if isinstance(chosen, tuple) else (chosen, {})
+
+
+def _train_table(library, choice, device=None, steps=5, bag=False):
+    kind, options = _chosen(library, choice)
     layer = (library.nn.EmbeddingBag(7, 3, mode="sum", sparse=True) if bag
              else library.nn.Embedding(7, 3, sparse=True))
     layer.weight.data = library.tensor(TABLE).data if library is tinynn else library.tensor(TABLE)
@@ -318,3 +323,35 @@ def test_every_device_trains_a_sparse_table_as_the_cpu(device):
         on_cpu, _ = _train_table(tinynn, choice, device="cpu")
         np.testing.assert_allclose(on_device, on_cpu, rtol=1e-12, err_msg=choice)
         assert next(iter(optimizer.state.values())) is not None
+
+
+def test_random_tables_train_as_pytorchs(quiet_torch):
+    """40 random tables, lookups (with and without a padding index, bags by offsets) and optimizers:
+    four sparse steps each, the same weights as PyTorch's to 1e-10 in float64."""
+    torch, rng = quiet_torch, np.random.default_rng(3)
+    choices = list(OPTIMIZERS)
+    for trial in range(40):
+        rows, width = int(rng.integers(2, 9)), int(rng.integers(1, 4))
+        table = rng.standard_normal((rows, width))
+        padding = None if rng.random() < 0.5 else int(rng.integers(-rows, rows))
+        bag, mode = rng.random() < 0.4, ("sum", "mean")[int(rng.integers(0, 2))]
+        weights = []
+        for library in (tinynn, torch):
+            kind, options = _chosen(library, choices[trial % len(choices)])
+            layer = (library.nn.EmbeddingBag(rows, width, mode=mode, sparse=True, padding_idx=padding, dtype=library.float64)
+                     if bag else library.nn.Embedding(rows, width, padding_idx=padding, sparse=True, dtype=library.float64))
+            with library.no_grad():
+                layer.weight.copy_(library.tensor(table))
+            optimizer = kind(layer.parameters(), lr=0.1, **options)
+            draws = np.random.default_rng(trial)
+            for _ in range(4):
+                optimizer.zero_grad()
+                count = int(draws.integers(1, 7))
+                indices, scale = library.tensor(draws.integers(0, rows, count)), library.tensor(draws.standard_normal(width))
+                offsets = sorted({0, *draws.integers(0, count + 1, 2).tolist()})
+                looked_up = layer(indices, library.tensor(np.array(offsets))) if bag else layer(indices)
+                (looked_up ** 2 * scale).sum().backward()
+                optimizer.step()
+            weights.append(layer.weight.detach().numpy())
+        np.testing.assert_allclose(weights[0], weights[1], rtol=1e-10, atol=1e-12,
+                                   err_msg=f"trial {trial}: {choices[trial % len(choices)]}, bag={bag}, padding={padding}")

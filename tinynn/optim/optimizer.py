@@ -253,7 +253,7 @@ class Optimizer:
             flat = _FlatState.gather(xp, params, states)
             if flat is None:  # the parameters' states differ (say, Adam steps): one at a time
                 for param, state in zip(params, states):
-                    self._update(param, _ascent_aware(param.grad.data, group), state, group)
+                    self._update_in_blocks(param, _ascent_aware(param.grad.data, group), state, group)
                 return
             self._flat_states[(group_index, params[0].device, params[0].dtype)] = flat
         values = Tensor._from_op(flat.values, False)

@@ -28,7 +28,7 @@ class Embedding(Function):
         # Clipped because on the GPU an out-of-range index is reported later (backend.check_soon),
         # and until then must not read outside the table.
         self.safe_indices = self.xp(weight).clip(self.indices, 0, weight.shape[0] - 1)
-        return weight[self.safe_indices]
+        return self.xp(weight).take(weight, self.safe_indices, axis=0)  # (weight[indices], twice as fast on the CPU)
 
     def _gradient_weights(self, gy):
         """gy with padding_idx's positions zeroed and, with scale_grad_by_freq, divided by the counts."""

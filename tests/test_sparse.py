@@ -137,6 +137,32 @@ def test_sparse_arithmetic_equals_pytorchs(quiet_torch):
     assert copy._nnz() == 4 and copy._indices().tolist() == HYBRID_INDICES.tolist()
 
 
+def test_elementwise_products_equal_pytorchs_and_differentiate(quiet_torch):
+    """sparse * dense (broadcast to the sparse size) and sparse * sparse (where both store), as PyTorch's."""
+    torch = quiet_torch
+    ours = tinynn.sparse_coo_tensor(HYBRID_INDICES, HYBRID_VALUES, (5, 2, 3))
+    theirs = torch.sparse_coo_tensor(torch.tensor(HYBRID_INDICES), torch.tensor(HYBRID_VALUES), (5, 2, 3))
+    other_indices, other_values = np.array([[3, 1, 0]]), RNG.standard_normal((3, 2, 3))
+    other = tinynn.sparse_coo_tensor(other_indices, other_values, (5, 2, 3))
+    their_other = torch.sparse_coo_tensor(torch.tensor(other_indices), torch.tensor(other_values), (5, 2, 3))
+    for shape in ((5, 2, 3), (2, 3), (3,), (5, 1, 1)):
+        dense = RNG.standard_normal(shape)
+        np.testing.assert_allclose((ours * tinynn.tensor(dense)).to_dense().numpy(),
+                                   (theirs * torch.tensor(dense)).to_dense().numpy(), rtol=1e-14)
+    product = ours * other
+    assert product.is_sparse and product.indices().tolist() == [[0, 3]]  # the rows both store
+    np.testing.assert_allclose(product.to_dense().numpy(), (theirs * their_other).to_dense().numpy(), rtol=1e-14)
+    np.testing.assert_allclose((other * ours).to_dense().numpy(), product.to_dense().numpy(), rtol=1e-14)
+    values, dense = tinynn.tensor(HYBRID_VALUES, requires_grad=True), tinynn.tensor(RNG.standard_normal((2, 3)),
+                                                                                      requires_grad=True)
+    assert gradcheck(lambda v, d: (tinynn.sparse_coo_tensor(HYBRID_INDICES, v, (5, 2, 3)) * d).to_dense(), [values, dense])
+    assert gradcheck(lambda v: (tinynn.sparse_coo_tensor(HYBRID_INDICES, v, (5, 2, 3)) * other).to_dense(), [values])
+    with pytest.raises(ValueError, match="does not broadcast to the sparse size"):
+        ours * tinynn.ones(4, 3)
+    with pytest.raises(ValueError, match="do not match"):
+        ours * tinynn.sparse_coo_tensor([[0]], [1.0], (5,))
+
+
 def test_hybrid_gradients_match_finite_differences():
     values = tinynn.tensor(HYBRID_VALUES, requires_grad=True)
     assert gradcheck(lambda v: tinynn.sparse_coo_tensor(HYBRID_INDICES, v, (5, 2, 3)).coalesce().to_dense() ** 2,
@@ -265,7 +291,9 @@ def test_every_device_agrees_with_the_cpu(device):
               for where in ("cpu", device)}
     for combined in (lambda s: (s + s).coalesce().to_dense(), lambda s: tinynn.sparse.sum(s, (0, 2)).to_dense(),
                      lambda s: tinynn.ones(5, 2, 3, dtype=tinynn.float64, device=s.device).sparse_mask(s).to_dense(),
-                     lambda s: tinynn.sparse.log_softmax(s, 0).to_dense(), lambda s: tinynn.sparse.softmax(s, 2).to_dense()):
+                     lambda s: tinynn.sparse.log_softmax(s, 0).to_dense(), lambda s: tinynn.sparse.softmax(s, 2).to_dense(),
+                     lambda s: (s * s).to_dense(), lambda s: (s * tinynn.full((2, 3), 2.0, dtype=tinynn.float64,
+                                                                              device=s.device)).to_dense()):
         np.testing.assert_allclose(combined(hybrid[device]).to("cpu").numpy(), combined(hybrid["cpu"]).numpy(),
                                    rtol=1e-14)
     if device != "cpu":

@@ -182,11 +182,33 @@ class SparseTensor(StoredValues):
         return SparseTensor(self._coordinates[::-1].copy(), self._stored, self._size[::-1])
 
     # ----- arithmetic ------------------------------------------------------------------------------
-    def __mul__(self, number):
-        if isinstance(number, (SparseTensor, Tensor)):
-            raise TypeError("sparse *: tinynn multiplies a sparse tensor by a number; for the dense product of "
-                            "two tensors use to_dense()")
-        return SparseTensor(self._coordinates, self._stored * number, self._size, self._coalesced)
+    def __mul__(self, other):
+        """Elementwise, sparse as PyTorch's: times a number; times a dense tensor that broadcasts to
+        this size (each stored entry times the dense value at its coordinates); times a sparse tensor
+        of this size (the coordinates both store, their coalesced values multiplied). Differentiable."""
+        if isinstance(other, SparseTensor):
+            return self._times_sparse(other)
+        if isinstance(other, Tensor):
+            if not _broadcasts_to(tuple(other.shape), self._size):
+                raise ValueError(f"sparse *: a dense operand of shape {tuple(other.shape)} does not broadcast to the "
+                                 f"sparse size {self._size}")
+            return SparseTensor(self._coordinates, self._stored * sparse_mask(other.expand(self._size), self).values(),
+                                self._size, self._coalesced)
+        return SparseTensor(self._coordinates, self._stored * other, self._size, self._coalesced)
+
+    def _times_sparse(self, other):
+        """The elementwise product of two sparse tensors of one size: entries where both store one."""
+        if other.shape != self.shape or other.sparse_dim() != self.sparse_dim() or other.device != self.device:
+            raise ValueError(f"sparse *: sizes {self._size} and {other._size} (sparse dimensions {self.sparse_dim()} "
+                             f"and {other.sparse_dim()}) on {self.device} and {other.device} do not match")
+        first, second = self.coalesce(), other.coalesce()
+        xp = backend.get_array_module(first._coordinates)
+        keys, other_keys = first._flat(), second._flat()  # both sorted: coalesced
+        position = xp.minimum(xp.searchsorted(other_keys, keys), max(other_keys.size - 1, 0))
+        both = xp.nonzero(other_keys[position] == keys)[0] if other_keys.size else xp.zeros(0, dtype=np.int64)
+        values = (first._stored[Tensor._from_op(both, False)]
+                  * second._stored.to(dtype=self.dtype)[Tensor._from_op(position[both], False)])
+        return SparseTensor(first._coordinates[:, both], values, self._size, coalesced=True)
 
     def __add__(self, other):
         """sparse + sparse of one size: sparse, the two sets of entries side by side (uncoalesced, as
@@ -232,6 +254,11 @@ class SparseTensor(StoredValues):
         from .csr import to_sparse_csr
 
         return to_sparse_csr(self)
+
+
+def _broadcasts_to(shape, size):
+    """Whether ``shape`` broadcasts to ``size`` without growing it."""
+    return len(shape) <= len(size) and all(n in (1, m) for n, m in zip(shape[::-1], size[::-1]))
 
 
 def values_tensor(values, dtype, device, requires_grad):

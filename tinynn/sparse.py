@@ -15,10 +15,11 @@ so ``to_dense``, ``coalesce``, ``sum`` and the products are differentiable in th
 their dense operand too (tinynn/ops/sparse.py). Duplicate coordinates are allowed and mean their sum,
 as in PyTorch; ``coalesce()`` sums them and sorts the coordinates.
 
-A SparseTensor is not a tinynn.Tensor: the dense ops do not take it (convert with ``to_dense()``);
-it has the methods below, and ``tinynn.sparse.mm``/``tinynn.mm``/``@`` with a dense right operand.
-An op of a dense tensor with a sparse one (``dense + sparse``, ``p -= lr * p.grad``) uses its dense
-form; the sum of two sparse tensors of one size is sparse (their entries side by side, uncoalesced).
+A SparseTensor is not a tinynn.Tensor: it has the methods below, the functions of this module, and
+``tinynn.sparse.mm``/``tinynn.mm``/``@`` with a dense right operand. An op of a dense tensor with a
+sparse one (``dense + sparse``, ``p -= lr * p.grad``) uses its dense form; the sum of two sparse
+tensors of one size is sparse (their entries side by side, uncoalesced), and so are the elementwise
+products ``sparse * dense`` and ``sparse * sparse``. Other dense ops take ``to_dense()``.
 """
 import math
 

@@ -163,6 +163,41 @@ def test_elementwise_products_equal_pytorchs_and_differentiate(quiet_torch):
         ours * tinynn.sparse_coo_tensor([[0]], [1.0], (5,))
 
 
+def test_sparse_sparse_products_equal_pytorchs_and_differentiate(quiet_torch):
+    """30 random pairs of sparse matrices (duplicates, empty ones, rows and columns met by nothing):
+    the product's entries and both values' gradients as PyTorch's; gradchecked."""
+    torch, rng = quiet_torch, np.random.default_rng(11)
+
+    def random_matrix(rows, columns):
+        count = int(rng.integers(0, 7))
+        return np.stack([rng.integers(0, rows, count), rng.integers(0, columns, count)]), rng.standard_normal(count)
+
+    for _ in range(30):
+        m, n, p = (int(s) for s in rng.integers(1, 5, 3))
+        (first_indices, first_values), (second_indices, second_values) = random_matrix(m, n), random_matrix(n, p)
+        ours = [tinynn.tensor(v, requires_grad=True) for v in (first_values, second_values)]
+        theirs = [torch.tensor(v, requires_grad=True) for v in (first_values, second_values)]
+        product = tinynn.sparse.mm(tinynn.sparse_coo_tensor(first_indices, ours[0], (m, n)),
+                                   tinynn.sparse_coo_tensor(second_indices, ours[1], (n, p)))
+        expected = torch.sparse.mm(torch.sparse_coo_tensor(torch.tensor(first_indices), theirs[0], (m, n)),
+                                   torch.sparse_coo_tensor(torch.tensor(second_indices), theirs[1], (n, p)))
+        assert product.is_sparse and product.is_coalesced() and product.shape == (m, p)
+        np.testing.assert_allclose(product.to_dense().detach().numpy(), expected.to_dense().detach().numpy(), rtol=1e-14)
+        weights = rng.standard_normal((m, p))
+        (product.to_dense() * tinynn.tensor(weights)).sum().backward()
+        (expected.to_dense() * torch.tensor(weights)).sum().backward()
+        for mine, reference in zip(ours, theirs):
+            np.testing.assert_allclose(mine.grad.numpy() if mine.grad is not None else 0,
+                                       reference.grad.numpy() if reference.grad is not None else 0, rtol=1e-13)
+    first = tinynn.tensor(VALUES, requires_grad=True)
+    second = tinynn.tensor(RNG.standard_normal(4), requires_grad=True)
+    assert gradcheck(lambda a, b: (tinynn.sparse_coo_tensor(INDICES, a, (4, 3))
+                                   @ tinynn.sparse_coo_tensor([[0, 2, 2, 1], [1, 0, 1, 1]], b, (3, 2))).to_dense(),
+                     [first, second])
+    with pytest.raises(ValueError, match="do not fit"):
+        tinynn.sparse.mm(tinynn.sparse_coo_tensor(INDICES, VALUES), tinynn.sparse_coo_tensor([[0], [0]], [1.0], (2, 2)))
+
+
 def test_hybrid_gradients_match_finite_differences():
     values = tinynn.tensor(HYBRID_VALUES, requires_grad=True)
     assert gradcheck(lambda v: tinynn.sparse_coo_tensor(HYBRID_INDICES, v, (5, 2, 3)).coalesce().to_dense() ** 2,
@@ -352,3 +387,17 @@ def test_random_sparse_tensors_agree_with_pytorchs_everywhere(quiet_torch):
                 right = rng.standard_normal((ours.shape[1], 3))
                 same((csr @ tinynn.tensor(right)).numpy(), (their_csr @ torch.tensor(right)).numpy())
                 same((ours @ tinynn.tensor(right)).numpy(), (theirs @ torch.tensor(right)).numpy())
+
+
+def test_sparse_sparse_products_on_every_device(device):
+    results = {}
+    for where in ("cpu", device):
+        values = tinynn.tensor(VALUES, device=where, requires_grad=True)
+        first = tinynn.sparse_coo_tensor(INDICES, values, (4, 3))
+        second = tinynn.sparse_coo_tensor([[0, 2, 2, 1], [1, 0, 1, 1]], tinynn.tensor([1.0, 2.0, 3.0, 4.0], device=where),
+                                          (3, 2))
+        product = first @ second
+        (product.to_dense() ** 2).sum().backward()
+        results[where] = (product.to_dense().to("cpu").numpy(), values.grad.to("cpu").numpy())
+    for mine, reference in zip(results[device], results["cpu"]):
+        np.testing.assert_allclose(mine, reference, rtol=1e-14)

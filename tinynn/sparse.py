@@ -355,13 +355,17 @@ def zero_gradient(grad):
 
 def mm(sparse, dense):
     """The dense (m, f) product of a sparse (m, n) matrix and a dense (n, f) one (or (n,), giving (m,)),
-    differentiable in the sparse values and the dense matrix. A CSR matrix goes through its COO form."""
-    if getattr(sparse, "is_sparse_csr", False):
-        sparse = sparse.to_sparse_coo()
+    differentiable in the sparse values and the dense matrix; with a sparse (n, f) second operand, the
+    sparse product (``_sparse_product``). A CSR matrix goes through its COO form."""
+    sparse, dense = (value.to_sparse_coo() if getattr(value, "is_sparse_csr", False) else value
+                     for value in (sparse, dense))
     if not isinstance(sparse, SparseTensor):
         raise TypeError(f"sparse.mm: expected a sparse matrix first, got {type(sparse).__name__}")
+    if isinstance(dense, SparseTensor):
+        return _sparse_product(sparse, dense)
     if not isinstance(dense, Tensor):
-        raise TypeError(f"sparse.mm: expected a dense tinynn.Tensor second, got {type(dense).__name__}")
+        raise TypeError(f"sparse.mm: expected a dense tinynn.Tensor or a sparse matrix second, got "
+                        f"{type(dense).__name__}")
     if sparse.dense_dim():
         raise ValueError(f"sparse.mm: expects a sparse matrix of scalars, got one of size {sparse._size} whose values "
                          f"have {sparse.dense_dim()} dense dimensions; use to_dense()")
@@ -376,6 +380,35 @@ def mm(sparse, dense):
     product = sparse_ops.SparseDenseMatMul(sparse._coordinates[0], sparse._coordinates[1], sparse.shape[0])(sparse.values(),
                                                                                                  matrix)
     return product if dense.ndim == 2 else product.reshape(-1)
+
+
+def _sparse_product(first, second):
+    """The sparse (m, p) product of sparse (m, n) and (n, p) matrices of scalars: every entry (i, k) of
+    the first meets the entries (k, j) of the second, each pair adding first[i, k] * second[k, j] at
+    (i, j), and the result is coalesced. The pairs are found without a loop: the second's entries
+    sorted by row (coalesced), each of the first's entries takes the run of rows equal to its column
+    (``searchsorted``), and the runs are laid end to end. Differentiable in both values."""
+    for value in (first, second):
+        if value.ndim != 2 or value.dense_dim():
+            raise ValueError(f"sparse.mm: expected two sparse matrices of scalars, got sizes {first._size} and "
+                             f"{second._size} (dense dimensions {first.dense_dim()}, {second.dense_dim()})")
+    if first.shape[1] != second.shape[0] or first.device != second.device or first.dtype != second.dtype:
+        raise ValueError(f"sparse.mm: sparse matrices of sizes {first._size} and {second._size} ({first.dtype} on "
+                         f"{first.device}, {second.dtype} on {second.device}) do not fit (m, n) @ (n, p) of one dtype "
+                         f"and device")
+    second = second.coalesce()
+    xp = backend.get_array_module(first._coordinates)
+    rows, columns = first._coordinates
+    starts = xp.searchsorted(second._coordinates[0], columns, side="left")
+    counts = xp.searchsorted(second._coordinates[0], columns, side="right") - starts
+    ends = xp.cumsum(counts)
+    pairs = int(ends[-1]) if ends.size else 0
+    step = xp.arange(pairs, dtype=np.int64)
+    which = xp.searchsorted(ends, step, side="right")  # the first's entry of each pair
+    partner = starts[which] + step - (ends[which] - counts[which])  # the second's entry
+    values = (first.values()[Tensor._from_op(which, False)] * second.values()[Tensor._from_op(partner, False)])
+    coordinates = xp.stack([rows[which], second._coordinates[1][partner]]).reshape(2, pairs)
+    return SparseTensor(coordinates, values, (first.shape[0], second.shape[1])).coalesce()
 
 
 def sum(input, dim=None):

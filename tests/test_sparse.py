@@ -394,8 +394,8 @@ def test_sparse_sparse_products_on_every_device(device):
     for where in ("cpu", device):
         values = tinynn.tensor(VALUES, device=where, requires_grad=True)
         first = tinynn.sparse_coo_tensor(INDICES, values, (4, 3))
-        second = tinynn.sparse_coo_tensor([[0, 2, 2, 1], [1, 0, 1, 1]], tinynn.tensor([1.0, 2.0, 3.0, 4.0], device=where),
-                                          (3, 2))
+        second = tinynn.sparse_coo_tensor([[0, 2, 2, 1], [1, 0, 1, 1]], [1.0, 2.0, 3.0, 4.0], (3, 2),
+                                          dtype=tinynn.float64, device=where)
         product = first @ second
         (product.to_dense() ** 2).sum().backward()
         results[where] = (product.to_dense().to("cpu").numpy(), values.grad.to("cpu").numpy())

@@ -338,10 +338,13 @@ def sparse_mask(dense, mask):
     return SparseTensor(mask._coordinates, values, mask._size, mask._coalesced)
 
 
-def stored_numbers(grad):
-    """The array holding a gradient's numbers: a dense one's array, or a sparse one's values, which
-    scaling in place or a finiteness check may treat as the gradient (duplicates or not)."""
-    return grad.values().data if isinstance(grad, SparseTensor) else grad.data
+def stored_numbers(gradient):
+    """The array holding a gradient's numbers: a dense tensor's array (an array: itself), or a sparse
+    one's values, which scaling in place or a finiteness check may treat as the gradient (duplicates
+    or not)."""
+    if isinstance(gradient, StoredValues):
+        gradient = gradient.values()
+    return gradient.data if isinstance(gradient, Tensor) else gradient
 
 
 def zero_gradient(grad):

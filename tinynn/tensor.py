@@ -180,21 +180,11 @@ class Tensor:
         ``.grad``. Sparse and sparse stay sparse (entries side by side); with a dense one, dense."""
         if isinstance(grad, Tensor) or getattr(grad, "is_sparse", False):
             grad = grad if grad.dtype == self.dtype else grad.to(dtype=self.dtype)
-            if self.grad is None:
-                self.grad = grad
-            elif getattr(self.grad, "is_sparse", False) and not getattr(grad, "is_sparse", False):
-                self.grad = grad + self.grad  # (Tensor + sparse: dense, the Tensor's graph kept)
-            else:
-                self.grad = self.grad + grad
+            self.grad = grad if self.grad is None else self.grad + grad
             return
         if grad.dtype != self.data.dtype:
             grad = grad.astype(self.data.dtype)
-        if self.grad is None:
-            self.grad = Tensor._from_op(grad, False)
-        elif getattr(self.grad, "is_sparse", False):
-            self.grad = Tensor._from_op(self.grad.to_dense().data + grad, False)
-        else:
-            self.grad = Tensor._from_op(self.grad.data + grad, False)
+        self.grad = Tensor._from_op(grad if self.grad is None else self.grad.to_dense().data + grad, False)
 
     def _wrap_grad(self, grad):
         return grad if getattr(grad, "is_sparse", False) else Tensor._from_op(grad, False)

@@ -240,8 +240,10 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                 if parent_grad.dtype.kind == "c" and parent.dtype.kind != "c":
                     parent_grad = parent_grad.real  # a real input promoted to complex (ops/complex.py)
                 if anomaly.is_anomaly_enabled():
+                    from ..sparse import stored_numbers
+
                     anomaly.check_finite(f"{function.name} backward", "the gradient it returned",
-                                         _stored_numbers(parent_grad))
+                                         stored_numbers(parent_grad))
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else _summed(grads[key], parent_grad, create_graph)
             if not retain_graph:
@@ -283,25 +285,17 @@ def _owned(gradient, tensor, kept):
     reaches that one alone, as PyTorch's AccumulateGrad copies a gradient still in use elsewhere.
     Only the first gradient is kept as it is (later ones are added into a new array); a recorded
     one (create_graph) is a Tensor of the new graph, left as it is. ``kept``: {id: memory owner}."""
+    from ..sparse import stored_numbers
     from ..tensor import Tensor
 
     if tensor.grad is not None or isinstance(gradient, Tensor) or (_is_sparse(gradient) and gradient.requires_grad):
         return gradient
-    owner = _memory_of(_stored_numbers(gradient))
+    owner = _memory_of(stored_numbers(gradient))
     if id(owner) in kept:
         gradient = gradient.clone() if _is_sparse(gradient) else gradient.copy()
-        owner = _memory_of(_stored_numbers(gradient))
+        owner = _memory_of(stored_numbers(gradient))
     kept[id(owner)] = owner
     return gradient
-
-
-def _stored_numbers(gradient):
-    """The array of a gradient's numbers (a sparse one's stored values)."""
-    from ..tensor import Tensor
-
-    if _is_sparse(gradient):
-        gradient = gradient.values()
-    return gradient.data if isinstance(gradient, Tensor) else gradient
 
 
 def _wrapped(array):

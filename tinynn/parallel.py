@@ -80,6 +80,17 @@ def row_blocks(rows, block_rows, most=None):
     return [slice(rows * k // count, rows * (k + 1) // count) for k in range(count)]
 
 
+# Elements a pass over a large CPU array takes at a time where each step of it makes temporaries the
+# array's size (an optimizer's update, clip_grad_norm_'s sums): a block of 2^18 float32 or float64 values
+# and the temporaries made from it stay in the CPU's caches, where a 50 MB array's stream through memory.
+CACHE_BLOCK = 2 ** 18
+
+
+def cache_blocks(count):
+    """``count`` elements cut into slices of ``CACHE_BLOCK`` (the last one shorter)."""
+    return [slice(start, start + CACHE_BLOCK) for start in range(0, count, CACHE_BLOCK)]
+
+
 # A block of a split matrix product has at least this many rows (thinner ones run far below the
 # BLAS kernels' speed) and this many multiply-adds (enough to pay for handing it to a thread).
 BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS = 128, 1 << 24

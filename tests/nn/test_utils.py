@@ -98,9 +98,7 @@ def test_large_gradients_are_summed_in_blocks_to_the_same_norms(torch, rng, dtyp
     """Blocks of 5 entries (the CPU's path for large gradients), against PyTorch's norms of the same
     gradients; a (7, 3) gradient spans five blocks, the last one short. Complex gradients count their
     moduli (tinynn used to drop their imaginary parts)."""
-    from tinynn.nn.utils import clip_grad
-
-    monkeypatch.setattr(clip_grad, "BLOCK", 5)
+    monkeypatch.setattr(tinynn.parallel, "CACHE_BLOCK", 5)
     grads = [rng.standard_normal(shape).astype(dtype) for shape in [(7, 3), (4,), (2,)]]
     if dtype == np.complex128:
         grads = [g + 1j * rng.standard_normal(g.shape) for g in grads]

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import tinynn
-from tinynn.optim import optimizer as optimizer_module
 
 OPTIMIZERS = [
     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}), ("Adam", {"lr": 0.1, "amsgrad": True}),
@@ -17,7 +16,7 @@ OPTIMIZERS = [
 @pytest.mark.parametrize("name, settings", OPTIMIZERS, ids=[name for name, _ in OPTIMIZERS])
 def test_trajectories_and_states_equal_pytorchs(torch, name, settings, blocked, monkeypatch):
     if blocked:  # the (3, 4) parameter's 24 real coordinates updated 5 at a time (optimizer._update_in_blocks)
-        monkeypatch.setattr(optimizer_module, "BLOCK", 5)
+        monkeypatch.setattr(tinynn.parallel, "CACHE_BLOCK", 5)
     rng = np.random.default_rng(3)
     start = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
     target = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import tinynn
-from tinynn.optim import optimizer as optimizer_module
 from helpers import assert_close
 
 CONFIGS = [
@@ -180,7 +179,7 @@ def test_large_parameters_updated_in_blocks_give_the_same_bits(name, kwargs, for
     """With blocks of 2 elements every parameter of more than 4 runs in pieces (a (5,) one: 2, 2, 1),
     on the pool's threads; states made at the first step, replaced arrays and numbers all come back whole."""
     whole, whole_optimizer = _run(name, kwargs, foreach, "cpu", steps=6, skip=(2, 1))
-    monkeypatch.setattr(optimizer_module, "BLOCK", 2)
+    monkeypatch.setattr(tinynn.parallel, "CACHE_BLOCK", 2)
     blocked, blocked_optimizer = _run(name, kwargs, foreach, "cpu", steps=6, skip=(2, 1))
     for a, b in zip(whole, blocked):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -188,7 +187,7 @@ def test_large_parameters_updated_in_blocks_give_the_same_bits(name, kwargs, for
 
 
 def test_blocks_leave_optimizers_whose_rule_is_not_elementwise_whole(monkeypatch):
-    monkeypatch.setattr(optimizer_module, "BLOCK", 2)
+    monkeypatch.setattr(tinynn.parallel, "CACHE_BLOCK", 2)
     calls = []
     optimizer = tinynn.optim.Adafactor([tinynn.ones(4, 5, requires_grad=True)])
     monkeypatch.setattr(optimizer, "_update", lambda param, *rest: calls.append(tuple(param.shape)))

@@ -19,7 +19,7 @@ the values again. ``foreach=None`` (the default) does this
 for parameters on the GPU only, as PyTorch does; on the CPU, where an operation on a small array
 costs about a microsecond, the plain loop is as fast.
 
-On the CPU a large parameter (more than 2 * ``BLOCK`` elements) is updated ``BLOCK`` elements at a
+On the CPU a large parameter (more than two of ``parallel.CACHE_BLOCK``) is updated a block at a
 time, the blocks side by side on tinynn's threads (``_update_in_blocks``, tinynn.parallel): each
 line of a rule makes temporaries the parameter's size, which for a 50 MB table stream through memory
 one after the other, where a block's stay in the CPU's caches. Adam on a 200,000 x 64 float32 table
@@ -101,9 +101,6 @@ def _with_step_hooks(step):
 def _real_pairs(array):
     """A complex array's memory as real (..., 2) pairs (Re, Im): a view, so updates write through."""
     return array.view(array.real.dtype).reshape(tuple(array.shape) + (2,))
-
-
-BLOCK = 2 ** 18  # elements a large parameter's update runs on at a time, on the CPU (``_update_in_blocks``)
 
 
 class Optimizer:
@@ -265,19 +262,20 @@ class Optimizer:
         raise NotImplementedError
 
     def _update_in_blocks(self, param, grad, state, group):
-        """``_update``, over a large parameter on the CPU a block of ``BLOCK`` elements at a time. The
-        rule's temporaries (a handful per line: ``grad - exp_avg``, its product with 1 - beta1, ...)
-        are then a block's size and stay in the CPU's caches, where for a whole 50 MB table each one
-        streams through memory (the figures in the module docstring). Each block sees views of its piece of the parameter, the gradient and
-        the state's arrays, and the state's numbers as they stood before the step (every block
-        advances them alike: the last block's are kept); an array a rule replaces or creates is
-        copied into place. The results are the same bits: the rules are elementwise (an optimizer whose
-        rule is not says so with ``elementwise = False``)."""
+        """``_update``, over a large parameter on the CPU a block (``parallel.cache_blocks``) at a time.
+        The rule's temporaries (a handful per line: ``grad - exp_avg``, its product with 1 - beta1,
+        ...) are then a block's size and stay in the CPU's caches, where for a whole 50 MB table each
+        one streams through memory (the figures in the module docstring). Each block sees views of its
+        piece of the parameter, the gradient and the state's arrays, and the state's numbers as they
+        stood before the step (every block advances them alike: the last block's are kept); an array
+        a rule replaces or creates is copied into place. The results are the same bits: the rules are
+        elementwise (an optimizer whose rule is not says so with ``elementwise = False``)."""
         xp = backend.get_array_module(param.data)
         count = param.data.size
-        if not self.elementwise or xp is not np or count <= 2 * BLOCK or not param.data.flags.c_contiguous or any(
-                _is_array(value) and (value.shape != param.shape or not value.flags.c_contiguous)
-                for value in state.values()):
+        if (not self.elementwise or xp is not np or count <= 2 * parallel.CACHE_BLOCK
+                or not param.data.flags.c_contiguous
+                or any(_is_array(value) and (value.shape != param.shape or not value.flags.c_contiguous)
+                       for value in state.values())):
             self._update(param, grad, state, group)
             return
         flat_param, flat_grad = param.data.reshape(-1), grad.reshape(-1)
@@ -294,8 +292,7 @@ class Optimizer:
             return piece, given, block_state
 
         made, numbers = {}, {}
-        for piece, given, block_state in parallel.map_blocks(
-                update, [slice(start, start + BLOCK) for start in range(0, count, BLOCK)]):
+        for piece, given, block_state in parallel.map_blocks(update, parallel.cache_blocks(count)):
             length = min(piece.stop, count) - piece.start
             for key, value in block_state.items():
                 if not (_is_array(value) and value.shape == (length,)):

@@ -31,9 +31,7 @@ class Adagrad(Optimizer):
         param.data -= step_size * grad / (xp.sqrt(state["sum"]) + group["eps"])
 
     def _update_sparse(self, param, rows, values, state, group):
-        if group["weight_decay"]:
-            raise RuntimeError("Adagrad: weight_decay is not compatible with sparse gradients (the decay would update "
-                               "every row); set weight_decay=0 for the parameters of an Embedding with sparse=True")
+        self._refuse_sparse_weight_decay(group)
         xp = backend.get_array_module(param.data)
         step_size = self._next_step_size(param, state, group)
         total = rows_of(state["sum"], rows) + values * values

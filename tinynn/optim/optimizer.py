@@ -324,6 +324,13 @@ class Optimizer:
                            f"{tuple(param.shape)} has one, from an Embedding with sparse=True); use SparseAdam, SGD or "
                            f"Adagrad for it (a second optimizer over those parameters), or sparse=False")
 
+    def _refuse_sparse_weight_decay(self, group):
+        """A sparse rule's check: weight decay would update every row, so it is refused, as PyTorch's."""
+        if group["weight_decay"]:
+            raise RuntimeError(f"{type(self).__name__}: weight_decay is not compatible with sparse gradients (the decay "
+                               "would update every row); set weight_decay=0 for the parameters of an Embedding with "
+                               "sparse=True")
+
     def state_dict(self):
         """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as PyTorch:
         parameters are referred to by their position across the groups (through the state-dict hooks)."""

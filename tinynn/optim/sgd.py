@@ -43,9 +43,7 @@ class SGD(Optimizer):
         param.data -= group["lr"] * grad
 
     def _update_sparse(self, param, rows, values, state, group):
-        if group["weight_decay"]:
-            raise RuntimeError("SGD: weight_decay is not compatible with sparse gradients (the decay would update "
-                               "every row); set weight_decay=0 for the parameters of an Embedding with sparse=True")
+        self._refuse_sparse_weight_decay(group)
         momentum = group["momentum"]
         if not momentum:
             param.data[rows] = rows_of(param.data, rows) - group["lr"] * values

@@ -439,24 +439,20 @@ def softmax(input, dim, dtype=None):
     """Softmax along ``dim`` over the stored entries only, as ``torch.sparse.softmax``: the entries
     that share their other coordinates form a group (the entries not stored count as -inf, so they
     stay out and stay unstored); along a dense dimension, the values' own softmax. The result has
-    the coalesced input's entries; differentiable in the values (``_softmax_parts``)."""
-    shifted, log_total, grouped, coalesced = _softmax_parts(input, dim, dtype, "sparse.softmax")
-    values = shifted.exp() / log_total.exp()[grouped] if grouped is not None else shifted.softmax(dim=log_total)
-    return SparseTensor(coalesced._coordinates, values, coalesced._size, coalesced=True)
+    the coalesced input's entries; differentiable in the values (``_softmax``)."""
+    return _softmax(input, dim, dtype, False, "sparse.softmax")
 
 
 def log_softmax(input, dim, dtype=None):
     """The logarithm of ``softmax``, computed as v - max - log(sum of exp(v - max)) per group."""
-    shifted, log_total, grouped, coalesced = _softmax_parts(input, dim, dtype, "sparse.log_softmax")
-    values = shifted - log_total[grouped] if grouped is not None else shifted.log_softmax(dim=log_total)
-    return SparseTensor(coalesced._coordinates, values, coalesced._size, coalesced=True)
+    return _softmax(input, dim, dtype, True, "sparse.log_softmax")
 
 
-def _softmax_parts(input, dim, dtype, name):
-    """For a sparse ``dim``: (the coalesced values less their group's maximum, the log of each group's
-    sum of exp of those, each entry's group, the coalesced tensor). The maximum is a constant: the
-    softmax does not change with it, so its gradient passes through the rest. For a dense ``dim``:
-    (the values, the values' axis of it, None, the coalesced tensor)."""
+def _softmax(input, dim, dtype, log, name):
+    """``softmax`` (or with ``log`` its logarithm). Along a sparse ``dim``: the coalesced values less
+    their group's maximum, a constant (the softmax does not change with it, so the gradient passes
+    through the rest), and the log of each group's sum of exp of those; along a dense one, the
+    values' own (log-)softmax over its axis."""
     if not isinstance(input, SparseTensor):
         raise TypeError(f"{name}: expected a sparse tensor, got {type(input).__name__}")
     (dim,) = normalize_axes(dim, input.ndim, name)
@@ -465,7 +461,9 @@ def _softmax_parts(input, dim, dtype, name):
     if values.dtype.kind != "f":
         raise TypeError(f"{name}: expected floating-point values, got {values.dtype}")
     if dim >= coalesced.sparse_dim():
-        return values, dim - coalesced.sparse_dim() + 1, None, coalesced
+        axis = dim - coalesced.sparse_dim() + 1
+        values = values.log_softmax(dim=axis) if log else values.softmax(dim=axis)
+        return SparseTensor(coalesced._coordinates, values, coalesced._size, coalesced=True)
     xp = backend.get_array_module(coalesced._coordinates)
     others = [axis for axis in range(coalesced.sparse_dim()) if axis != dim]
     rows = coalesced._coordinates[xp.asarray(others, dtype=np.int64)]  # (an array: [] indexes nothing on CuPy too)
@@ -476,7 +474,9 @@ def _softmax_parts(input, dim, dtype, name):
     backend.scatter_max(largest, grouped, values.data)
     shifted = values - Tensor._from_op(largest[grouped], False)
     log_total = sparse_ops.ScatterSum(grouped, int(groups.size))(shifted.exp()).log()
-    return shifted, log_total, Tensor._from_op(grouped, False), coalesced
+    grouped = Tensor._from_op(grouped, False)
+    values = shifted - log_total[grouped] if log else shifted.exp() / log_total.exp()[grouped]
+    return SparseTensor(coalesced._coordinates, values, coalesced._size, coalesced=True)
 
 
 def addmm(mat, mat1, mat2, beta=1.0, alpha=1.0):

@@ -16,7 +16,6 @@ import json
 import statistics
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -24,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 import tinynn  # noqa: E402
+from traced_memory import traced_peak_mb  # noqa: E402
 
 
 def network(library, blocks, channels, size, inplace):
@@ -44,16 +44,6 @@ def timed(model, images):
     start = time.perf_counter()
     step(model, images)
     return (time.perf_counter() - start) * 1000
-
-
-def traced_peak_mb(model, images):
-    """The most memory NumPy held at once during one step, beyond what it held before."""
-    tracemalloc.start()
-    try:
-        step(model, images)
-        return tracemalloc.get_traced_memory()[1] / 2 ** 20
-    finally:
-        tracemalloc.stop()
 
 
 def main(argv=None):
@@ -89,7 +79,7 @@ def main(argv=None):
     figures = {f"{framework} {'inplace' if inplace else 'plain'}": {"step_ms": statistics.median(times[(framework, inplace)])}
                for framework, inplace in runs}
     for inplace in (False, True):
-        figures[f"tinynn {'inplace' if inplace else 'plain'}"]["peak_mb"] = traced_peak_mb(*runs[("tinynn", inplace)])
+        figures[f"tinynn {'inplace' if inplace else 'plain'}"]["peak_mb"] = traced_peak_mb(lambda: step(*runs[("tinynn", inplace)]))
     print(f"{args.blocks} x (Conv2d {args.channels}, BatchNorm2d, ReLU), batch {args.batch_size}, {args.size}x{args.size}, "
           "one training step")
     print(f"{'':18}{'step ms':>10}{'peak MB':>10}")

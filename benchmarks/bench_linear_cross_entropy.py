@@ -15,7 +15,6 @@ import json
 import statistics
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 import tinynn  # noqa: E402
+from traced_memory import traced_peak_mb  # noqa: E402
 
 
 def make(library, values, chunked):
@@ -37,16 +37,6 @@ def one_pass(library, inputs, options):
     x, weight, target = inputs
     x.grad = weight.grad = None
     library.nn.functional.linear_cross_entropy(x, weight, target, options=options).backward()
-
-
-def traced_peak_mb(inputs, options):
-    """The most memory NumPy held at once during one pass, beyond what it held before."""
-    tracemalloc.start()
-    try:
-        one_pass(tinynn, inputs, options)
-        return tracemalloc.get_traced_memory()[1] / 2 ** 20
-    finally:
-        tracemalloc.stop()
 
 
 def main(argv=None):
@@ -82,7 +72,7 @@ def main(argv=None):
     figures = {f"{name} {'chunked' if chunked else 'plain'}": {"ms": statistics.median(times[(name, chunked)]) * 1e3}
                for name, chunked in runs}
     for chunked in (False, True):
-        figures[f"tinynn {'chunked' if chunked else 'plain'}"]["peak_mb"] = traced_peak_mb(*runs[("tinynn", chunked)])
+        figures[f"tinynn {'chunked' if chunked else 'plain'}"]["peak_mb"] = traced_peak_mb(lambda: one_pass(tinynn, *runs[("tinynn", chunked)]))
     logits_mb = args.batch * args.classes * 4 / 2 ** 20
     print(f"batch {args.batch}, {args.features} features, {args.classes} classes (the float32 logits: "
           f"{logits_mb:.0f} MB), forward + backward")

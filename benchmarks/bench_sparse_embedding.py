@@ -16,7 +16,6 @@ import json
 import statistics
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -24,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 import tinynn  # noqa: E402
+from traced_memory import traced_peak_mb  # noqa: E402
 
 
 class TableTraining:
@@ -48,15 +48,6 @@ class TableTraining:
         start = time.perf_counter()
         self.step()
         return (time.perf_counter() - start) * 1e3
-
-    def traced_peak_mb(self):
-        """The most memory NumPy held at once during a step, beyond what it held before."""
-        tracemalloc.start()
-        try:
-            self.step()
-            return tracemalloc.get_traced_memory()[1] / 2 ** 20
-        finally:
-            tracemalloc.stop()
 
 
 def main(argv=None):
@@ -85,7 +76,7 @@ def main(argv=None):
             times[name].append(run.timed_ms())
     figures = {name: {"ms": statistics.median(values)} for name, values in times.items()}
     for path in ("sparse", "dense"):
-        figures[f"tinynn {path}"]["peak_mb"] = runs[f"tinynn {path}"].traced_peak_mb()
+        figures[f"tinynn {path}"]["peak_mb"] = traced_peak_mb(runs[f"tinynn {path}"].step)
     print(f"table {args.vocabulary} x {args.dim} (float32, {table.nbytes / 2 ** 20:.1f} MB), {args.bags} bags of "
           f"{args.bag_size}; one training step, median of {args.rounds}")
     print(f"{'':16}{'ms':>9}{'peak MB':>10}")

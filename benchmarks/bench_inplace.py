@@ -79,7 +79,8 @@ def main(argv=None):
     figures = {f"{framework} {'inplace' if inplace else 'plain'}": {"step_ms": statistics.median(times[(framework, inplace)])}
                for framework, inplace in runs}
     for inplace in (False, True):
-        figures[f"tinynn {'inplace' if inplace else 'plain'}"]["peak_mb"] = traced_peak_mb(lambda: step(*runs[("tinynn", inplace)]))
+        peak = traced_peak_mb(lambda: step(*runs[("tinynn", inplace)]))
+        figures[f"tinynn {'inplace' if inplace else 'plain'}"]["peak_mb"] = peak
     print(f"{args.blocks} x (Conv2d {args.channels}, BatchNorm2d, ReLU), batch {args.batch_size}, {args.size}x{args.size}, "
           "one training step")
     print(f"{'':18}{'step ms':>10}{'peak MB':>10}")

@@ -72,7 +72,8 @@ def main(argv=None):
     figures = {f"{name} {'chunked' if chunked else 'plain'}": {"ms": statistics.median(times[(name, chunked)]) * 1e3}
                for name, chunked in runs}
     for chunked in (False, True):
-        figures[f"tinynn {'chunked' if chunked else 'plain'}"]["peak_mb"] = traced_peak_mb(lambda: one_pass(tinynn, *runs[("tinynn", chunked)]))
+        peak = traced_peak_mb(lambda: one_pass(tinynn, *runs[("tinynn", chunked)]))
+        figures[f"tinynn {'chunked' if chunked else 'plain'}"]["peak_mb"] = peak
     logits_mb = args.batch * args.classes * 4 / 2 ** 20
     print(f"batch {args.batch}, {args.features} features, {args.classes} classes (the float32 logits: "
           f"{logits_mb:.0f} MB), forward + backward")

@@ -122,7 +122,7 @@ def _device(kind, index=None):
 
 
 def _layout(name):
-    """``torch.serialization._get_layout``: the layout a file names (only sparse COO is rebuilt)."""
+    """``torch.serialization._get_layout``: the layout a file names (sparse COO and CSR are rebuilt)."""
     return name
 
 

@@ -120,22 +120,18 @@ def _compare_sparse(actual, expected, rtol, atol, equal_nan, check_device, check
         _fail(f"The values for attribute 'shape' do not match: {tuple(actual.shape)} != {tuple(expected.shape)}.",
               path, msg)
     if getattr(actual, "is_sparse_csr", False):
-        if actual._nnz() != expected._nnz():
-            _fail(f"The number of specified values in sparse CSR tensors does not match: {actual._nnz()} != "
-                  f"{expected._nnz()}", path, msg)
-        for name in ("crow_indices", "col_indices"):
-            _compare_tensors(getattr(actual, name)(), getattr(expected, name)(), 0.0, 0.0, False, check_device, True,
-                             path, msg, f"Sparse CSR {name}")
-        return _compare_tensors(actual.values(), expected.values(), rtol, atol, equal_nan, check_device, check_dtype,
-                                path, msg, "Sparse CSR values")
-    actual, expected = actual.coalesce(), expected.coalesce()
+        kind, index_parts = "CSR", ("crow_indices", "col_indices")
+    else:
+        actual, expected = actual.coalesce(), expected.coalesce()
+        kind, index_parts = "COO", ("indices",)
     if actual._nnz() != expected._nnz():
-        _fail(f"The number of specified values in sparse COO tensors does not match: {actual._nnz()} != "
+        _fail(f"The number of specified values in sparse {kind} tensors does not match: {actual._nnz()} != "
               f"{expected._nnz()}", path, msg)
-    _compare_tensors(actual.indices(), expected.indices(), 0.0, 0.0, False, check_device, True, path, msg,
-                     "Sparse COO indices")
+    for name in index_parts:
+        _compare_tensors(getattr(actual, name)(), getattr(expected, name)(), 0.0, 0.0, False, check_device, True,
+                         path, msg, f"Sparse {kind} {name}")
     _compare_tensors(actual.values(), expected.values(), rtol, atol, equal_nan, check_device, check_dtype, path, msg,
-                     "Sparse COO values")
+                     f"Sparse {kind} values")
 
 
 def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg, check_layout=True):

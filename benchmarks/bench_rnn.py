@@ -1,7 +1,8 @@
 """Recurrent layers, tinynn beside PyTorch: one forward and backward of LSTM, GRU and RNN layers.
 
     python benchmarks/bench_rnn.py [--seq-len 28] [--batch-size 128] [--input-size 28] [--hidden-size 128]
-                                   [--rounds 8] [--repeats 8] [--torch-threads N] [--same-process] [--json PATH]
+                                   [--rounds 8] [--repeats 8] [--torch-threads N] [--torch-onednn {on,off}]
+                                   [--same-process] [--json PATH]
 
 Each framework runs in a worker process of its own (this script with ``--worker``), as in
 bench_train.py: PyTorch's OpenMP threads keep spinning for a while after each of its operations,
@@ -12,6 +13,11 @@ on the same weights and inputs; each figure is the median time of a forward pass
 tinynn runs blocks of the batch's sequences on its own threads, each matrix product on one BLAS
 thread (see tinynn.parallel and tinynn.blas). The ratio tinynn/PyTorch is what the side-by-side
 rounds make reliable.
+
+PyTorch's CPU LSTM and GRU run oneDNN's recurrent primitives where its build has them (JIT-compiled
+kernels that fuse each step's gate arithmetic); ``--torch-onednn off`` times its own ATen kernels
+instead (``torch.backends.mkldnn.enabled = False``), the same algorithm as tinynn's: products over
+all steps, one product and the elementwise gate steps per time step.
 """
 import argparse
 import json
@@ -41,7 +47,7 @@ def timed(run, repeats):
 class Runner:
     """One framework's three layers on the saved weights and inputs, ready to time."""
 
-    def __init__(self, framework, data_path, torch_threads):
+    def __init__(self, framework, data_path, torch_threads, torch_onednn=True):
         data = np.load(data_path)
         if framework == "tinynn":
             import tinynn as library
@@ -49,6 +55,7 @@ class Runner:
             import torch as library
             if torch_threads:
                 library.set_num_threads(torch_threads)
+            library.backends.mkldnn.enabled = torch_onednn
         self.threads = library.get_num_threads()
         self.runs = {}
         for kind in KINDS:
@@ -65,9 +72,9 @@ class Runner:
 
 
 class ProcessWorker:
-    def __init__(self, framework, data_path, torch_threads):
+    def __init__(self, framework, data_path, torch_threads, torch_onednn=True):
         command = [sys.executable, __file__, "--worker", framework, "--data", str(data_path),
-                   "--torch-threads", str(torch_threads or 0)]
+                   "--torch-threads", str(torch_threads or 0), "--torch-onednn", "on" if torch_onednn else "off"]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.threads = self._read()["threads"]
 
@@ -87,9 +94,9 @@ class ProcessWorker:
         self.process.wait(timeout=60)
 
 
-def serve(framework, data_path, torch_threads):
+def serve(framework, data_path, torch_threads, torch_onednn):
     replies, sys.stdout = sys.stdout, sys.stderr  # whatever the frameworks print must not mix with the replies
-    runner = Runner(framework, data_path, torch_threads)
+    runner = Runner(framework, data_path, torch_threads, torch_onednn)
     print(json.dumps({"threads": runner.threads}), file=replies, flush=True)
     for line in sys.stdin:
         command = json.loads(line)
@@ -118,13 +125,16 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=8)
     parser.add_argument("--torch-threads", type=int, default=None)
+    parser.add_argument("--torch-onednn", choices=["on", "off"], default="on",
+                        help="off: PyTorch's own recurrent kernels instead of oneDNN's")
     parser.add_argument("--same-process", action="store_true", help="run both frameworks in this process")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--worker", choices=["tinynn", "pytorch"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    onednn = args.torch_onednn == "on"
     if args.worker:
-        return serve(args.worker, args.data, args.torch_threads)
+        return serve(args.worker, args.data, args.torch_threads, onednn)
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -134,7 +144,7 @@ def main(argv=None):
         data_path = Path(folder) / "data.npz"
         save_data(data_path, args)
         start = Runner if args.same_process else ProcessWorker
-        workers = {name: start(name, data_path, args.torch_threads) for name in ("tinynn", "pytorch")}
+        workers = {name: start(name, data_path, args.torch_threads, onednn) for name in ("tinynn", "pytorch")}
         try:
             results = {}
             for kind in KINDS:
@@ -150,13 +160,15 @@ def main(argv=None):
                     worker.close()
     torch_threads = workers["pytorch"].threads
     print(f"{args.seq_len} steps, batch {args.batch_size}, {args.input_size} -> {args.hidden_size}, forward + backward, "
-          f"tinynn on {workers['tinynn'].threads} thread(s), PyTorch on {torch_threads}, "
+          f"tinynn on {workers['tinynn'].threads} thread(s), PyTorch on {torch_threads} "
+          f"({'oneDNN' if onednn else 'ATen, oneDNN off'}), "
           + ("one process" if args.same_process else "a process each"))
     print(f"{'':6}{'tinynn ms':>12}{'PyTorch ms':>12}{'ratio':>8}")
     for kind, figures in results.items():
         print(f"{kind:6}{figures['tinynn']:12.1f}{figures['pytorch']:12.1f}{figures['ratio']:8.2f}")
     if args.json:
         args.json.write_text(json.dumps({"torch_threads": torch_threads, "tinynn_threads": workers["tinynn"].threads,
+                                         "torch_onednn": onednn,
                                          "same_process": args.same_process, "layers": results}, indent=1))
 
 

@@ -130,15 +130,18 @@ def test_gpu_benchmark_without_a_gpu_is_one_clear_line(capsys):
 def test_recurrent_benchmark_reports_each_layer(tmp_path, capsys):
     pytest.importorskip("torch", reason="PyTorch is not installed; the side-by-side run needs it")
     report = tmp_path / "rnn.json"
-    for placement in ([], ["--same-process"]):  # a worker process per framework, or both in this one
+    # a worker process per framework (there PyTorch's oneDNN may be switched off), or both in this one
+    for placement, onednn in ((["--torch-onednn", "off"], False), (["--same-process"], True)):
         load_script("benchmarks/bench_rnn.py").main(["--seq-len", "3", "--batch-size", "2", "--hidden-size", "4",
                                                       "--rounds", "1", "--repeats", "1", "--json", str(report)]
                                                      + placement)
-        assert "LSTM" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "LSTM" in out and ("(oneDNN)" in out) == onednn and ("(ATen, oneDNN off)" in out) == (not onednn)
         report_figures = json.loads(report.read_text())
         figures = report_figures["layers"]
         assert set(figures) == {"LSTM", "GRU", "RNN"} and all(f["ratio"] > 0 for f in figures.values())
-        assert report_figures["same_process"] == bool(placement)
+        assert report_figures["same_process"] == (placement == ["--same-process"])
+        assert report_figures["torch_onednn"] == onednn
 
 
 def test_sparse_embedding_benchmark_never_makes_the_dense_gradient(tmp_path, capsys):

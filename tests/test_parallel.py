@@ -46,6 +46,54 @@ def test_split_matmul_equals_one_product_on_any_thread_count(threads, shape_a, s
     assert one_thread.shape == (shape_a[0], shape_b[1]) and one_thread.dtype == np.float32
 
 
+@pytest.mark.parametrize("shape_a, shape_b, cut", [
+    ((128, 4096), (4096, 96), True),          # few rows, a long inner axis (a weight's gradient): cut by that axis
+    ((32, 64, 128), (128, 512), True),        # a stack of rows times one matrix (a layer's input and its weight)
+    ((64, 96, 64), (64, 64, 96), True),       # a batch of products (attention's), cut by the batch axis
+    ((2, 32, 96, 64), (1, 64, 96), True),     # the second broadcast along the first batch axis
+    ((96, 64), (128, 64, 96), True),          # the first broadcast: a matrix times a batch
+    ((3, 5), (5, 2), False), ((0, 64, 8), (8, 3), False), ((4, 0, 6), (4, 6, 2), False),  # small or empty
+    ((5, 0), (0, 3), False),
+])
+def test_products_cut_any_way_equal_one_product_on_any_thread_count(threads, monkeypatch, shape_a, shape_b, cut):
+    rng = np.random.default_rng(1)
+    a, b = (rng.standard_normal(shape).astype(np.float32) for shape in (shape_a, shape_b))
+    block_counts = []
+    real_map = parallel.map_blocks
+    monkeypatch.setattr(parallel, "map_blocks", lambda work, blocks, on_cpu=True: block_counts.append(len(blocks))
+                        or real_map(work, blocks, on_cpu))
+    threads(1)
+    one_thread = parallel.matmul(a, b)
+    assert bool(block_counts) == cut and all(count > 1 for count in block_counts)
+    assert one_thread.shape == np.matmul(a, b).shape and one_thread.dtype == np.float32
+    np.testing.assert_allclose(one_thread, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+    for count in (2, 3):
+        threads(count)
+        np.testing.assert_array_equal(parallel.matmul(a, b), one_thread)
+
+
+def test_a_long_inner_axis_is_cut_and_the_pieces_added_in_order(monkeypatch):
+    """The cut by the inner axis really happens for a weight's gradient (the pieces' products are
+    added in span order), into SUMMED_BLOCKS pieces at the most."""
+    monkeypatch.setattr(parallel, "BLOCK_MULTIPLY_ADDS", 1024)
+    a, b = np.ones((4, 4096), dtype=np.float32), np.ones((4096, 2), dtype=np.float32)
+    spans = []
+    real_map = parallel.map_blocks
+    monkeypatch.setattr(parallel, "map_blocks", lambda work, blocks, on_cpu=True: spans.extend(blocks)
+                        or real_map(work, blocks, on_cpu))
+    np.testing.assert_array_equal(parallel.matmul(a, b), np.full((4, 2), 4096, dtype=np.float32))
+    assert len(spans) == parallel.SUMMED_BLOCKS and spans[0].start == 0 and spans[-1].stop == 4096
+
+
+def test_vectors_and_other_arrays_are_multiplied_as_they_are():
+    a = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(parallel.matmul(a, np.ones(3)), a @ np.ones(3))
+    np.testing.assert_array_equal(parallel.matmul(np.ones(2), a), np.ones(2) @ a)
+    product = parallel.matmul(tinynn.tensor(a), tinynn.tensor(a.T))  # Tensors (as under create_graph): their @
+    assert isinstance(product, tinynn.Tensor)
+    np.testing.assert_array_equal(product.numpy(), a @ a.T)
+
+
 def test_blocks_that_split_their_own_work_run_it_in_their_thread(threads):
     """map_blocks inside a block (a matrix product split again, say) must not wait on a pool whose
     threads are all busy with the outer blocks: it runs the inner blocks where it is."""

@@ -10,6 +10,7 @@ so the outcome is the same, bit for bit, whatever the number of threads or their
 does ``tinynn.set_num_threads(n)`` at any time.
 GPU work is not split: it runs as one call.
 """
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -92,20 +93,70 @@ def cache_blocks(count):
 
 
 # A block of a split matrix product has at least this many rows (thinner ones run far below the
-# BLAS kernels' speed) and this many multiply-adds (enough to pay for handing it to a thread).
-BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS = 128, 1 << 24
+# BLAS kernels' speed) and this many multiply-adds (enough to pay for handing it to a thread); a
+# product split along its inner axis has at most SUMMED_BLOCKS blocks (each a whole result to add up).
+BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS, SUMMED_BLOCKS = 128, 1 << 24, 8
 
 
 def matmul(a, b):
-    """a @ b for 2-D NumPy arrays, a's rows in blocks (``row_blocks``) whose products run side by
-    side, each on one BLAS thread (see tinynn.blas), written into one result."""
-    blocks = row_blocks(a.shape[0], max(BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS // max(1, a.shape[1] * b.shape[1])))
+    """a @ b, with NumPy arrays of two dimensions or more (batch axes broadcast as in np.matmul)
+    cut into blocks whose products run side by side, each on one BLAS thread (see tinynn.blas):
+
+    - a matrix times a matrix, or a stack of matrices times one (a layer's input times its
+      weight), by the rows of a (``row_blocks``), each block written into one result;
+    - where a has too few rows to cut, a long inner axis (a weight's gradient, dL/dY^T X, a sum
+      over every row of the batch) by that axis: a[:, span] @ b[span] for each span, added up in
+      span order;
+    - a batch of products (attention's) by the first batch axis.
+
+    Products too small to pay for the threads run as one, as do GPU arrays and Tensors. The cut
+    depends on the sizes alone, never on THREADS: the same bits on any number of threads."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.ndim < 2 or b.ndim < 2:
+        return a @ b
+    if b.ndim == 2:
+        rows = a.reshape(math.prod(a.shape[:-1]), a.shape[-1])  # a view wherever a's memory allows one
+        return _matrix_product(rows, b).reshape(a.shape[:-1] + (b.shape[1],))
+    return _batched_product(a, b)
+
+
+def _matrix_product(a, b):
+    """a @ b for 2-D arrays, cut by a's rows or else by the inner axis (see ``matmul``)."""
+    rows, inner, columns = a.shape[0], a.shape[1], b.shape[1]
+    blocks = row_blocks(rows, max(BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS // max(1, inner * columns)))
+    if len(blocks) > 1:
+        out = np.empty((rows, columns), dtype=np.result_type(a, b))
+
+        def product(block):
+            np.matmul(a[block], b, out=out[block])
+
+        map_blocks(product, blocks)
+        return out
+    spans = row_blocks(inner, max(BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS // max(1, rows * columns)), SUMMED_BLOCKS)
+    if len(spans) > 1:
+        partials = map_blocks(lambda span: a[:, span] @ b[span], spans)
+        total = partials[0]
+        for partial in partials[1:]:
+            total += partial
+        return total
+    return a @ b
+
+
+def _batched_product(a, b):
+    """a @ b with batch axes, cut along the first of them (see ``matmul``)."""
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    per_item = math.prod(batch[1:]) * a.shape[-2] * a.shape[-1] * b.shape[-1]
+    blocks = row_blocks(batch[0], max(1, BLOCK_MULTIPLY_ADDS // max(1, per_item)))
     if len(blocks) == 1:
         return a @ b
-    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    out = np.empty(batch + (a.shape[-2], b.shape[-1]), dtype=np.result_type(a, b))
 
-    def product(rows):
-        np.matmul(a[rows], b, out=out[rows])
+    def part(array, block):
+        """array's share of the block: its slice where it has the first batch axis at full length,
+        all of it where it is broadcast along that axis."""
+        return array[block] if array.ndim - 2 == len(batch) and array.shape[0] != 1 else array
+
+    def product(block):
+        np.matmul(part(a, block), part(b, block), out=out[block])
 
     map_blocks(product, blocks)
     return out

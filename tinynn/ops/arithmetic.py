@@ -6,6 +6,7 @@ over the broadcast axes (``sum_to_shape``).
 """
 import numpy as np
 
+from .. import parallel
 from ..autograd import Function
 from .complex import conj
 
@@ -213,12 +214,12 @@ class MatMul(Function):
                 f"matmul: batch shapes of {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast"
             ) from None
         self.a, self.b = a, b
-        return a @ b
+        return parallel.matmul(a, b)  # on the CPU, cut into blocks for tinynn's threads
 
     def backward(self, gy):
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to_shape(gy @ conj(self.b.swapaxes(-1, -2)), self.a.shape)
+            ga = sum_to_shape(parallel.matmul(gy, conj(self.b.swapaxes(-1, -2))), self.a.shape)
         if self.needs_input_grad[1]:
-            gb = sum_to_shape(conj(self.a.swapaxes(-1, -2)) @ gy, self.b.shape)
+            gb = sum_to_shape(parallel.matmul(conj(self.a.swapaxes(-1, -2)), gy), self.b.shape)
         return ga, gb

@@ -1,5 +1,5 @@
 """The fully connected layer, and the bilinear one."""
-from ... import mixed_precision
+from ... import mixed_precision, parallel
 from ...autograd import Function
 from ...ops.complex import conj
 from ...ops.reduction import sum_rows
@@ -22,15 +22,15 @@ class Linear(Function):
         self.x = x if self.needs_input_grad[1] else None
         self.weight = weight if self.needs_input_grad[0] else None
         self.has_bias = bias is not None
-        y = x @ weight.T
+        y = parallel.matmul(x, weight.T)  # on the CPU, cut into blocks for tinynn's threads
         if bias is not None:
             y += bias
         return y
 
     def backward(self, gy):
         rows = gy.reshape(-1, gy.shape[-1])
-        gx = (gy @ conj(self.weight)) if self.needs_input_grad[0] else None
-        gw = rows.T @ conj(self.x.reshape(-1, self.x.shape[-1])) if self.needs_input_grad[1] else None
+        gx = parallel.matmul(gy, conj(self.weight)) if self.needs_input_grad[0] else None
+        gw = parallel.matmul(rows.T, conj(self.x.reshape(-1, self.x.shape[-1]))) if self.needs_input_grad[1] else None
         gb = sum_rows(rows) if self.has_bias and self.needs_input_grad[2] else None
         return gx, gw, gb
 

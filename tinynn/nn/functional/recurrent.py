@@ -301,10 +301,6 @@ class Recurrence(Function):
     def _part_spans(self):
         return zip([0] + self.part_ends[:-1], self.part_ends)
 
-    @staticmethod
-    def _matmul(xp, a, b):
-        return parallel.matmul(a, b) if xp is np else a @ b
-
     def _scaled_weights(self, weight_ih, weight_hh, bias_ih, bias_hh):
         """The cell's ``gate_scale`` s applied to the weights' rows (see the module's docstring):
         (s W_ih, s W_hh, the bias added to P once, the bias added to each Q_t or None). The bias
@@ -324,7 +320,7 @@ class Recurrence(Function):
         self.cell.prepare(xp, weight_hh.shape[0] // self.cell.gate_blocks, x.dtype)
         input_weight, recurrent_weight, input_bias, step_bias = self._scaled_weights(weight_ih, weight_hh, bias_ih,
                                                                                      bias_hh)
-        projected = self._matmul(xp, x.reshape(length * batch, features), input_weight.T)
+        projected = parallel.matmul(x.reshape(length * batch, features), input_weight.T)
         projected = projected.reshape(length, batch, weight_ih.shape[0])
         if input_bias is not None:
             projected += input_bias
@@ -445,16 +441,16 @@ class Recurrence(Function):
         projected_rows = _rows(g_projected)
         gx = g_weight_ih = None
         if self.needs_input_grad[0]:
-            gx = self._matmul(xp, projected_rows, self.weight_ih).reshape(length, batch, features)
+            gx = parallel.matmul(projected_rows, self.weight_ih).reshape(length, batch, features)
         if self.needs_input_grad[1]:
-            g_weight_ih = self._matmul(xp, projected_rows.T, self.x.reshape(length * batch, features))
+            g_weight_ih = parallel.matmul(projected_rows.T, self.x.reshape(length * batch, features))
         recurrent_rows = _rows(g_recurrent_steps)
-        g_weight_hh = (self._matmul(xp, recurrent_rows.T, _rows(h_before))
+        g_weight_hh = (parallel.matmul(recurrent_rows.T, _rows(h_before))
                        if self.needs_input_grad[2] else None)
         g_bias_ih, g_bias_hh = (sum_rows(projected_rows), sum_rows(recurrent_rows)) if self.has_bias else (None, None)
         g_weight_hr = None
         if g_outputs is not None and self.needs_input_grad[5]:  # sum_t dL/dh_t^T (o * tanh(c_t))
-            g_weight_hr = self._matmul(xp, _rows(g_outputs).T, _rows(unprojected))
+            g_weight_hr = parallel.matmul(_rows(g_outputs).T, _rows(unprojected))
         return (gx, g_weight_ih, g_weight_hh, g_bias_ih, g_bias_hh, g_weight_hr, *g_initial)
 
     def _backward_block(self, xp, rows, record, gy, g_projected, g_recurrent_steps, g_outputs):

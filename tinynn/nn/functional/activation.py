@@ -6,6 +6,7 @@ from ... import backend, mixed_precision
 from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...ops.erf import erf_values
+from ...ops.reduction import row_sums
 from ...ops.elementwise import sigmoid_values
 from ...scalar_dims import accepting_scalar_dims
 from .validation import check_float, check_not_empty, check_tensor
@@ -323,11 +324,11 @@ class LogSoftmax(Function):
             self.y = x.copy()
             return self.y
         shifted = x - x.max(axis=self.axis, keepdims=True)
-        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        self.y = shifted - xp.log(row_sums(xp.exp(shifted), self.axis))
         return self.y
 
     def backward(self, gy):
-        return (gy - self.xp(gy).exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)
+        return (gy - self.xp(gy).exp(self.y) * row_sums(gy, self.axis),)
 
 
 class Softmax(Function):
@@ -343,11 +344,11 @@ class Softmax(Function):
             self.y = x.copy()
             return self.y
         e = self.xp(x).exp(x - x.max(axis=self.axis, keepdims=True))
-        self.y = e / e.sum(axis=self.axis, keepdims=True)
+        self.y = e / row_sums(e, self.axis)
         return self.y
 
     def backward(self, gy):
-        return (self.y * (gy - (gy * self.y).sum(axis=self.axis, keepdims=True)),)
+        return (self.y * (gy - row_sums(gy * self.y, self.axis)),)
 
 
 def relu(input, inplace=False):

@@ -4,6 +4,7 @@ import numpy as np
 
 from ... import backend, mixed_precision
 from ...autograd import Function
+from ...ops.reduction import row_sums
 from .validation import check_float, check_not_empty
 
 
@@ -29,14 +30,16 @@ class RowNormalize(Function):
 
     def forward(self, x):
         xp = self.xp(x)
-        centered = x - x.mean(axis=1, keepdims=True)
-        self.inv_std = 1 / xp.sqrt((centered * centered).mean(axis=1, keepdims=True) + self.eps)
+        count = x.shape[1]
+        centered = x - row_sums(x) / count
+        self.inv_std = 1 / xp.sqrt(row_sums(centered * centered) / count + self.eps)
         self.xhat = centered * self.inv_std
         return self.xhat
 
     def backward(self, g):
-        mean_g = g.mean(axis=1, keepdims=True)
-        mean_g_xhat = (g * self.xhat).mean(axis=1, keepdims=True)
+        count = g.shape[1]
+        mean_g = row_sums(g) / count
+        mean_g_xhat = row_sums(g * self.xhat) / count
         return ((g - mean_g - self.xhat * mean_g_xhat) * self.inv_std,)
 
 

@@ -127,20 +127,23 @@ def test_gpu_benchmark_without_a_gpu_is_one_clear_line(capsys):
     assert error.startswith("error: the GPU was requested") and "\n" not in error
 
 
-def test_recurrent_benchmark_reports_each_layer(tmp_path, capsys):
+def test_layers_benchmark_reports_each_layer(tmp_path, capsys):
     pytest.importorskip("torch", reason="PyTorch is not installed; the side-by-side run needs it")
-    report = tmp_path / "rnn.json"
+    report = tmp_path / "layers.json"
+    sizes = ["--seq-len", "3", "--batch-size", "2", "--hidden-size", "4", "--model-size", "8", "--heads", "2",
+             "--feedforward", "16", "--tokens", "3", "--sequences", "2", "--rounds", "1", "--repeats", "1"]
     # a worker process per framework (there PyTorch's oneDNN may be switched off), or both in this one
-    for placement, onednn in ((["--torch-onednn", "off"], False), (["--same-process"], True)):
-        load_script("benchmarks/bench_rnn.py").main(["--seq-len", "3", "--batch-size", "2", "--hidden-size", "4",
-                                                      "--rounds", "1", "--repeats", "1", "--json", str(report)]
-                                                     + placement)
+    for placement, onednn, layers in ((["--torch-onednn", "off"], False, ["LSTM", "GRU", "RNN", "Transformer"]),
+                                      (["--same-process", "--layers", "LSTM", "Transformer"], True,
+                                       ["LSTM", "Transformer"])):
+        load_script("benchmarks/bench_layers.py").main(sizes + ["--json", str(report)] + placement)
         out = capsys.readouterr().out
-        assert "LSTM" in out and ("(oneDNN)" in out) == onednn and ("(ATen, oneDNN off)" in out) == (not onednn)
+        assert all(layer in out for layer in layers)
+        assert ("(oneDNN)" in out) == onednn and ("(ATen, oneDNN off)" in out) == (not onednn)
         report_figures = json.loads(report.read_text())
         figures = report_figures["layers"]
-        assert set(figures) == {"LSTM", "GRU", "RNN"} and all(f["ratio"] > 0 for f in figures.values())
-        assert report_figures["same_process"] == (placement == ["--same-process"])
+        assert list(figures) == layers and all(f["ratio"] > 0 for f in figures.values())
+        assert report_figures["same_process"] == ("--same-process" in placement)
         assert report_figures["torch_onednn"] == onednn
 
 

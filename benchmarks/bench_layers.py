@@ -1,8 +1,15 @@
-"""Recurrent layers, tinynn beside PyTorch: one forward and backward of LSTM, GRU and RNN layers.
+"""Layers beyond the seed model, tinynn beside PyTorch: one forward and backward of LSTM, GRU and
+RNN layers and of a transformer encoder layer.
 
-    python benchmarks/bench_rnn.py [--seq-len 28] [--batch-size 128] [--input-size 28] [--hidden-size 128]
-                                   [--rounds 8] [--repeats 8] [--torch-threads N] [--torch-onednn {on,off}]
-                                   [--same-process] [--json PATH]
+    python benchmarks/bench_layers.py [--layers LSTM GRU RNN Transformer] [--seq-len 28] [--batch-size 128]
+                                      [--input-size 28] [--hidden-size 128] [--model-size 128] [--heads 4]
+                                      [--feedforward 512] [--tokens 64] [--sequences 32] [--rounds 8]
+                                      [--repeats 8] [--torch-threads N] [--torch-onednn {on,off}]
+                                      [--same-process] [--json PATH]
+
+The recurrent layers take (seq-len, batch-size, input-size) and have hidden-size units; the
+transformer layer is ``TransformerEncoderLayer(model-size, heads, feedforward, dropout=0,
+batch_first=True)`` on (sequences, tokens, model-size).
 
 Each framework runs in a worker process of its own (this script with ``--worker``), as in
 bench_train.py: PyTorch's OpenMP threads keep spinning for a while after each of its operations,
@@ -10,14 +17,15 @@ and in a shared process they would take cores from tinynn's threads in the round
 (``--same-process`` runs both in this process, to see that effect). The workers alternate rounds
 on the same weights and inputs; each figure is the median time of a forward pass plus
 ``sum().backward()``. PyTorch uses ``--torch-threads`` threads (default: its own choice);
-tinynn runs blocks of the batch's sequences on its own threads, each matrix product on one BLAS
-thread (see tinynn.parallel and tinynn.blas). The ratio tinynn/PyTorch is what the side-by-side
-rounds make reliable.
+tinynn runs blocks of the batch's sequences, and of its matrix products, on its own threads, each
+product on one BLAS thread (see tinynn.parallel and tinynn.blas). The ratio tinynn/PyTorch is
+what the side-by-side rounds make reliable.
 
-PyTorch's CPU LSTM and GRU run oneDNN's recurrent primitives where its build has them (JIT-compiled
-kernels that fuse each step's gate arithmetic); ``--torch-onednn off`` times its own ATen kernels
-instead (``torch.backends.mkldnn.enabled = False``), the same algorithm as tinynn's: products over
-all steps, one product and the elementwise gate steps per time step.
+PyTorch's CPU LSTM runs oneDNN's LSTM primitive where its build has one (JIT-compiled kernels that
+fuse each step's gate arithmetic; its GRU and RNN run ATen's kernels either way); ``--torch-onednn
+off`` times its own ATen kernels instead (``torch.backends.mkldnn.enabled = False``), the same
+algorithm as tinynn's: products over all steps, one product and the elementwise gate steps per
+time step.
 """
 import argparse
 import json
@@ -32,7 +40,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-KINDS = ("LSTM", "GRU", "RNN")
+KINDS = ("LSTM", "GRU", "RNN", "Transformer")
+
+
+def build(library, kind, sizes):
+    """The layer ``kind`` of ``library`` (tinynn or torch) at the sizes saved with the data."""
+    if kind == "Transformer":
+        return library.nn.TransformerEncoderLayer(int(sizes["model_size"]), int(sizes["heads"]),
+                                                  int(sizes["feedforward"]), dropout=0.0, batch_first=True)
+    return getattr(library.nn, kind)(int(sizes["input_size"]), int(sizes["hidden_size"]))
+
+
+def output_of(kind, result):
+    """The output tensor of a layer's call (a recurrent layer returns (output, final state))."""
+    return result if kind == "Transformer" else result[0]
 
 
 def timed(run, repeats):
@@ -49,6 +70,7 @@ class Runner:
 
     def __init__(self, framework, data_path, torch_threads, torch_onednn=True):
         data = np.load(data_path)
+        kinds = [str(kind) for kind in data["kinds"]]
         if framework == "tinynn":
             import tinynn as library
         else:
@@ -58,13 +80,13 @@ class Runner:
             library.backends.mkldnn.enabled = torch_onednn
         self.threads = library.get_num_threads()
         self.runs = {}
-        for kind in KINDS:
-            layer = getattr(library.nn, kind)(int(data["input_size"]), int(data["hidden_size"]))
+        for kind in kinds:
+            layer = build(library, kind, data)
             prefix = kind + "."
             layer.load_state_dict({key[len(prefix):]: library.tensor(data[key]) for key in data.files
                                    if key.startswith(prefix)})
-            x = library.tensor(data["x"], requires_grad=True)
-            self.runs[kind] = lambda layer=layer, x=x: layer(x)[0].sum().backward()
+            x = library.tensor(data["input." + kind], requires_grad=True)
+            self.runs[kind] = lambda kind=kind, layer=layer, x=x: output_of(kind, layer(x)).sum().backward()
             self.runs[kind]()  # warm-up
 
     def time(self, kind, repeats):
@@ -104,24 +126,34 @@ def serve(framework, data_path, torch_threads, torch_onednn):
 
 
 def save_data(path, args):
-    """tinynn's initial weights for each layer and one input, for both frameworks."""
+    """tinynn's initial weights for each layer and its input, for both frameworks."""
     import tinynn
 
     tinynn.manual_seed(0)
-    arrays = {"x": np.random.default_rng(0).standard_normal((args.seq_len, args.batch_size, args.input_size))
-              .astype(np.float32), "input_size": args.input_size, "hidden_size": args.hidden_size}
-    for kind in KINDS:
-        layer = getattr(tinynn.nn, kind)(args.input_size, args.hidden_size)
+    rng = np.random.default_rng(0)
+    arrays = {"kinds": np.array(args.layers), "input_size": args.input_size, "hidden_size": args.hidden_size,
+              "model_size": args.model_size, "heads": args.heads, "feedforward": args.feedforward}
+    for kind in args.layers:
+        layer = build(tinynn, kind, arrays)
         arrays.update({f"{kind}.{key}": value.numpy() for key, value in layer.state_dict().items()})
+        shape = ((args.sequences, args.tokens, args.model_size) if kind == "Transformer"
+                 else (args.seq_len, args.batch_size, args.input_size))
+        arrays["input." + kind] = rng.standard_normal(shape).astype(np.float32)
     np.savez(path, **arrays)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--seq-len", type=int, default=28)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--input-size", type=int, default=28)
     parser.add_argument("--hidden-size", type=int, default=128)
+    parser.add_argument("--model-size", type=int, default=128)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--feedforward", type=int, default=512)
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--sequences", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=8)
     parser.add_argument("--torch-threads", type=int, default=None)
@@ -147,7 +179,7 @@ def main(argv=None):
         workers = {name: start(name, data_path, args.torch_threads, onednn) for name in ("tinynn", "pytorch")}
         try:
             results = {}
-            for kind in KINDS:
+            for kind in args.layers:
                 rounds = {name: [] for name in workers}
                 for _ in range(args.rounds):
                     for name, worker in workers.items():
@@ -159,13 +191,14 @@ def main(argv=None):
                 if isinstance(worker, ProcessWorker):
                     worker.close()
     torch_threads = workers["pytorch"].threads
-    print(f"{args.seq_len} steps, batch {args.batch_size}, {args.input_size} -> {args.hidden_size}, forward + backward, "
-          f"tinynn on {workers['tinynn'].threads} thread(s), PyTorch on {torch_threads} "
-          f"({'oneDNN' if onednn else 'ATen, oneDNN off'}), "
-          + ("one process" if args.same_process else "a process each"))
-    print(f"{'':6}{'tinynn ms':>12}{'PyTorch ms':>12}{'ratio':>8}")
+    print(f"forward + backward; recurrent: {args.seq_len} steps, batch {args.batch_size}, {args.input_size} -> "
+          f"{args.hidden_size}; transformer: {args.sequences} x {args.tokens} tokens of {args.model_size}, "
+          f"{args.heads} heads, feedforward {args.feedforward}")
+    print(f"tinynn on {workers['tinynn'].threads} thread(s), PyTorch on {torch_threads} "
+          f"({'oneDNN' if onednn else 'ATen, oneDNN off'}), " + ("one process" if args.same_process else "a process each"))
+    print(f"{'':12}{'tinynn ms':>12}{'PyTorch ms':>12}{'ratio':>8}")
     for kind, figures in results.items():
-        print(f"{kind:6}{figures['tinynn']:12.1f}{figures['pytorch']:12.1f}{figures['ratio']:8.2f}")
+        print(f"{kind:12}{figures['tinynn']:12.1f}{figures['pytorch']:12.1f}{figures['ratio']:8.2f}")
     if args.json:
         args.json.write_text(json.dumps({"torch_threads": torch_threads, "tinynn_threads": workers["tinynn"].threads,
                                          "torch_onednn": onednn,

@@ -28,7 +28,8 @@ class ReLU(Function):
     def backward(self, gy):
         if backend.is_gpu_array(gy):
             return (channels_first(RELU_GRAD(channels_last(gy), channels_last(self.y))),)
-        return (gy * (self.y > 0),)
+        # the mask cast first: NumPy multiplies float by bool through a slower casting loop (10-30%)
+        return (gy * (self.y > 0).astype(gy.dtype),)
 
 
 class LeakyReLU(Function):

@@ -1066,15 +1066,13 @@ class Tensor:
         return 1 / self.sqrt()
 
     def tan(self):
-        return self.sin() / self.cos()
+        return elementwise.Tan()(self)
 
     def sinh(self):
-        x = self._as_float()
-        return (x.exp() - (-x).exp()) * 0.5
+        return elementwise.Sinh()(self)
 
     def cosh(self):
-        x = self._as_float()
-        return (x.exp() + (-x).exp()) * 0.5
+        return elementwise.Cosh()(self)
 
     def _as_float(self):
         """This tensor, or for bools and integers its values in the default float dtype (what float

@@ -1,4 +1,6 @@
-"""exp log sqrt tanh sigmoid sin cos erf abs clip maximum: gradchecks and PyTorch parity."""
+"""exp log sqrt tanh sigmoid sin cos tan sinh cosh erf abs clip maximum: gradchecks and PyTorch parity."""
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -16,6 +18,9 @@ UNARY = {
     "sigmoid": (lambda x: x.sigmoid(), lambda t: t.sigmoid(), lambda r, s: r.standard_normal(s) * 3),
     "sin": (lambda x: x.sin(), lambda t: t.sin(), lambda r, s: r.standard_normal(s) * 3),
     "cos": (lambda x: x.cos(), lambda t: t.cos(), lambda r, s: r.standard_normal(s) * 3),
+    "tan": (lambda x: x.tan(), lambda t: t.tan(), lambda r, s: r.uniform(-1.4, 1.4, s)),
+    "sinh": (lambda x: x.sinh(), lambda t: t.sinh(), lambda r, s: r.standard_normal(s) * 3),
+    "cosh": (lambda x: x.cosh(), lambda t: t.cosh(), lambda r, s: r.standard_normal(s) * 3),
     "erf": (lambda x: x.erf(), lambda t: t.erf(), lambda r, s: r.standard_normal(s) * 3),
     "abs": (lambda x: x.abs(), lambda t: t.abs(), lambda r, s: away_from(r.standard_normal(s), [0.0])),
     "clip": (lambda x: x.clip(-0.5, 0.7), lambda t: t.clamp(-0.5, 0.7),
@@ -63,6 +68,18 @@ def test_sigmoid_is_stable_for_large_inputs():
     x = tinynn.tensor([-1000.0, 0.0, 1000.0])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         np.testing.assert_allclose(x.sigmoid().numpy(), [0.0, 0.5, 1.0])
+
+
+def test_sinh_is_exact_near_zero_and_up_to_overflow(torch):
+    """sinh as (e^x - e^-x) / 2 cancels near 0 (float32: 0 at 1e-8, 2e-4 off at 1e-4) and
+    overflows where e^x does (89: sinh is 2.2e38, within float32)."""
+    values = [1e-30, -1e-8, 1e-4, 0.1, -3.0, 89.0]
+    for dtype in (np.float32, np.float64):
+        x = tinynn.tensor(np.array(values, dtype=dtype))
+        rtol = 2e-7 if dtype == np.float32 else 1e-15  # a unit or two in the last place
+        for expected in ([math.sinh(v) for v in values], torch.sinh(torch.tensor(x.numpy())).numpy()):
+            np.testing.assert_allclose(x.sinh().numpy(), expected, rtol=rtol)
+        np.testing.assert_allclose(x.cosh().numpy(), [math.cosh(v) for v in values], rtol=rtol)
 
 
 def test_comparisons_return_tensors_without_grad():

@@ -56,6 +56,12 @@ class TensorMath:
     def cos(self, x):
         return self._unary("cos", x)
 
+    def sinh(self, x):
+        return self._unary("sinh", x)
+
+    def cosh(self, x):
+        return self._unary("cosh", x)
+
     def abs(self, x):
         return self._unary("abs", x)
 

@@ -297,23 +297,33 @@ def _adds_rows(target, index, values):
             and index.size > 0 and isinstance(values, np.ndarray) and values.shape == index.shape + target.shape[1:])
 
 
+# Above this many occurrences of one index, ``_scatter_add_rows`` sums runs by reduceat instead of by levels.
+SCATTER_LEVELS = 16
+
+
 def _scatter_add_rows(target, index, values):
     """``add.at`` of rows, sorted instead: the rows ordered by their index (stably, so each target
     row sums its rows in the order add.at would), the rows of each index summed, and each sum added
     once. NumPy's add.at takes one row at a time through a slow generic loop (about 0.6 us a row of
-    64), and ``reduceat`` costs about 0.3 us per run of one index: so where most indices occur once
-    (an embedding's backward, coalescing its gradient) each index's first row is taken and only the
-    repeats go through add.at; where runs are long, reduceat sums them."""
+    64). The sums start from each index's first row and add the second rows of every index at once,
+    then the third rows, ...: each such level names every target row once, so a plain indexed += adds
+    it. Where one index occurs more than ``SCATTER_LEVELS`` times (a padding index, say), ``reduceat``
+    sums the runs instead (about 0.3 us per index)."""
     if index.min() < 0:  # (-1 and n - 1 are one row: sorted apart, they would be added as two)
         index = index % target.shape[0]
     order = np.argsort(index, kind="stable")
     sorted_index = index[order]
     first = np.concatenate([[True], sorted_index[1:] != sorted_index[:-1]])
     starts = np.flatnonzero(first)
-    repeats = np.flatnonzero(~first)
-    if repeats.size <= starts.size // 2:
+    run = np.cumsum(first) - 1  # the run (target row) of each sorted row
+    occurrence = np.arange(index.size) - starts[run]  # 0 for an index's first row, 1 for its second, ...
+    if occurrence.max() < SCATTER_LEVELS:
         sums = np.take(values, order[starts], axis=0)
-        np.add.at(sums, np.cumsum(first)[repeats] - 1, np.take(values, order[repeats], axis=0))
+        repeats = np.flatnonzero(~first)
+        by_level = repeats[np.argsort(occurrence[repeats], kind="stable")]
+        level_ends = np.cumsum(np.bincount(occurrence[repeats])[1:])
+        for level in np.split(by_level, level_ends[:-1]):
+            sums[run[level]] += np.take(values, order[level], axis=0)
     else:
         sums = np.add.reduceat(np.take(values, order, axis=0), starts, axis=0)
     target[sorted_index[starts]] += sums

@@ -1,0 +1,46 @@
+"""backend.scatter_add of whole rows (an embedding's backward, index_add, coalescing a sparse
+tensor): the rows sorted by index and summed, each index's rows in their order, then added once."""
+import numpy as np
+import pytest
+
+from tinynn import backend
+
+
+def sequential_sums(target, index, values):
+    """target[i] + (v_1 + v_2 + ...) over the rows v of index i, in their order: what the sorted
+    scatter computes, written as a loop."""
+    expected = target.copy()
+    for row in np.unique(index % len(target)):
+        picked = values[index % len(target) == row]
+        total = picked[0].copy()
+        for value in picked[1:]:
+            total += value
+        expected[row] += total
+    return expected
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_rows_add_up_in_order_for_any_mix_of_repeats(case):
+    rng = np.random.default_rng(case)
+    rows, count, width = int(rng.integers(1, 40)), int(rng.integers(1, 200)), int(rng.integers(1, 5))
+    index = rng.integers(-rows if case % 2 else 0, rows, count)  # negative indices count from the end
+    if case % 5 == 0:
+        index[:count // 2] = min(3, rows - 1)  # one index far more often than SCATTER_LEVELS: runs by reduceat
+    values = rng.standard_normal((count, width))
+    target = rng.standard_normal((rows, width))
+    scattered = target.copy()
+    backend.scatter_add(scattered, index, values)
+    expected = sequential_sums(target, index, values)
+    np.testing.assert_allclose(scattered, expected, rtol=1e-13, atol=1e-13)
+    if np.bincount(index % rows).max() <= backend.SCATTER_LEVELS:  # by levels: each index's rows in order
+        np.testing.assert_array_equal(scattered, expected)
+    reference = target.copy()
+    np.add.at(reference, index, values)
+    np.testing.assert_allclose(scattered, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_negative_indices_are_the_rows_they_name():
+    """-1 and 4 are one row of five: sorted apart they would be added as two."""
+    target = np.zeros((5, 2))
+    backend.scatter_add(target, np.array([-1, 4, 0, -1]), np.array([[1.0, 2], [10, 20], [5, 5], [100, 200]]))
+    np.testing.assert_array_equal(target, [[5, 5], [0, 0], [0, 0], [0, 0], [111, 222]])

@@ -5,9 +5,10 @@ from hypothesis import given, strategies as st
 
 import tinynn
 from tinynn import nn
-from tinynn.autograd import gradcheck
+from tinynn.autograd import gradcheck, gradgradcheck
 from tinynn.nn import functional as F
-from tinynn.nn.functional.conv import input_grad_as_convolution, input_grad_by_offsets, weight_matrix
+from tinynn.nn.functional.conv import col_blocks, input_grad_as_convolution, input_grad_by_offsets, weight_matrix
+from tinynn.nn.functional.depthwise_conv import depthwise_input_grad, is_depthwise
 from tinynn.nn.functional.im2col import col2im, output_size
 from helpers import assert_close, assert_layer_matches_torch, leaf, to_torch
 
@@ -64,6 +65,9 @@ def test_input_grad_is_col2im_of_the_patch_gradients(case, seed):
     for way in (input_grad_as_convolution, input_grad_by_offsets):
         got = way(g, weight, x_padded.shape[1:3], stride, dilation, groups)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg=way.__name__)
+    if is_depthwise(weight, groups):  # and the depthwise convolution's own offsets
+        got = depthwise_input_grad(g, weight, x_padded.shape[1:3], stride, dilation, col_blocks(g, kernel, (oh, ow)))
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg="depthwise_input_grad")
 
 
 @pytest.mark.parametrize("stride,padding,kernel", [(1, 0, 3), (2, 1, 3), ((1, 2), (2, 0), (3, 2)), (3, 2, 5)])
@@ -91,6 +95,29 @@ def test_dilated_and_grouped_conv2d_match_torch(torch, rng, dilation, groups, ch
     ours, theirs = nn.Conv2d(in_channels, out_channels, 3, **options), torch.nn.Conv2d(in_channels, out_channels, 3, **options)
     assert_layer_matches_torch(torch, ours, theirs, (3, in_channels, 9, 8), rng, device)
     assert ours.weight.shape == tuple(theirs.weight.shape) == (out_channels, in_channels // groups, 3, 3)
+
+
+@pytest.mark.parametrize("stride,dilation,kernel", [(1, 1, 3), (2, 1, 3), ((1, 2), (2, 1), (3, 2)), ((2, 1), 1, 5)],
+                         ids=["stride 1", "stride 2", "dilated, strided across", "strided down, 5x5"])
+def test_depthwise_conv2d_by_offsets_matches_torch(torch, rng, monkeypatch, stride, dilation, kernel, device):
+    """One channel in and out per group: kernel offset by offset (depthwise_conv.py), along whole
+    image rows where the width's stride is 1, in blocks of two or three images (a batch of 40)."""
+    from tinynn.nn.functional import conv
+
+    monkeypatch.setattr(conv, "COL_BLOCK_BYTES", {"cpu": 50_000, "gpu": 50_000})
+    options = dict(stride=stride, padding=1, dilation=dilation, groups=6)
+    ours, theirs = nn.Conv2d(6, 6, kernel, **options), torch.nn.Conv2d(6, 6, kernel, **options)
+    assert is_depthwise(ours.weight, 6)
+    assert_layer_matches_torch(torch, ours, theirs, (40, 6, 11, 10), rng, device)
+
+
+def test_depthwise_conv2d_gradients_of_gradients(device):
+    rng = np.random.default_rng(3)
+    x = leaf(rng.standard_normal((2, 3, 6, 5)), device=device)
+    w = leaf(rng.standard_normal((3, 1, 3, 2)), device=device)
+    for stride in (1, (2, 1)):
+        convolve = lambda x, w: F.conv2d(x, w, None, stride, 1, (1, 2), 3)  # noqa: E731
+        assert gradcheck(convolve, [x, w]) and gradgradcheck(convolve, [x, w])
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # PyTorch's own note

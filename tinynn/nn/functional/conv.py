@@ -6,6 +6,7 @@ from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .complex_conv import complex_by_parts
+from .depthwise_conv import depthwise_correlate, depthwise_input_grad, depthwise_weight_grad, is_depthwise
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
@@ -81,7 +82,10 @@ def input_grad(g_nhwc, weight, padded_hw, stride, dilation, groups, crop=((0, 0)
     matmul), or one kernel offset at a time (a matmul and a strided add each). With a stride, the
     convolution works through S*S times more values than there are, mostly zeros: on the CPU the
     offsets are then faster (2-2.5x for stride 2); on the GPU, where each operation is a kernel
-    launch, the single convolution is."""
+    launch, the single convolution is. A depthwise convolution takes its own offsets (depthwise_conv.py)."""
+    if is_depthwise(weight, groups):
+        blocks = col_blocks(g_nhwc, weight.shape[2:], g_nhwc.shape[1:3])
+        return unpad_nhwc(depthwise_input_grad(g_nhwc, weight, padded_hw, stride, dilation, blocks), crop)
     if stride == (1, 1) or backend.is_gpu_array(g_nhwc):
         return input_grad_as_convolution(g_nhwc, weight, padded_hw, stride, dilation, groups, crop)
     return unpad_nhwc(input_grad_by_offsets(g_nhwc, weight, padded_hw, stride, dilation, groups), crop)
@@ -143,9 +147,13 @@ def input_grad_by_offsets(g_nhwc, weight, padded_hw, stride, dilation, groups):
 
 def weight_grad(x_padded, g_nhwc, kernel, stride, dilation, groups):
     """dL/dw (O, Cg, KH, KW) = per group im2col(x_padded)^T @ g, g = dL/dy (N, OH, OW, O)
-    channels-last: a sum over images, so computed per block of images and added in block order."""
+    channels-last: a sum over images, so computed per block of images and added in block order
+    (a depthwise convolution by its offsets: depthwise_conv.py)."""
     xp = backend.get_array_module(g_nhwc)
     out_channels = g_nhwc.shape[3]
+    if groups > 1 and x_padded.shape[3] == out_channels == groups:  # depthwise (see is_depthwise)
+        return depthwise_weight_grad(x_padded, g_nhwc, kernel, stride, dilation,
+                                     col_blocks(x_padded, kernel, g_nhwc.shape[1:3]))
 
     def block_grad(block):
         g = by_group(g_nhwc[block].reshape(-1, out_channels), groups)
@@ -196,8 +204,14 @@ class Conv2d(Function):
 
     def forward(self, x, weight, bias=None):
         x_padded = pad_nhwc(to_nhwc(x), self.padding)
-        y = correlate(x_padded, weight_matrix(weight, self.groups), weight.shape[2:], self.stride, self.dilation,
-                      self.groups)
+        if is_depthwise(weight, self.groups):  # one channel per group: by kernel offsets
+            out_hw = [output_size(x_padded.shape[1 + i], weight.shape[2 + i], self.stride[i], self.dilation[i])
+                      for i in range(2)]
+            y = depthwise_correlate(x_padded, weight, out_hw, self.stride, self.dilation,
+                                    col_blocks(x_padded, weight.shape[2:], out_hw))
+        else:
+            y = correlate(x_padded, weight_matrix(weight, self.groups), weight.shape[2:], self.stride, self.dilation,
+                          self.groups)
         if bias is not None and self.xp(y) is np:
             # Added to rows of OW*O values (bias tiled OW times): same sums, far fewer NumPy row steps.
             n, oh, ow, out_channels = y.shape

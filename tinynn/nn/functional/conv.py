@@ -151,7 +151,7 @@ def weight_grad(x_padded, g_nhwc, kernel, stride, dilation, groups):
     (a depthwise convolution by its offsets: depthwise_conv.py)."""
     xp = backend.get_array_module(g_nhwc)
     out_channels = g_nhwc.shape[3]
-    if groups > 1 and x_padded.shape[3] == out_channels == groups:  # depthwise (see is_depthwise)
+    if groups > 1 and x_padded.shape[3] == out_channels == groups and xp is np:  # depthwise (see is_depthwise)
         return depthwise_weight_grad(x_padded, g_nhwc, kernel, stride, dilation,
                                      col_blocks(x_padded, kernel, g_nhwc.shape[1:3]))
 

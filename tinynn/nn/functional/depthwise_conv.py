@@ -27,9 +27,11 @@ from .im2col import kernel_offsets
 
 
 def is_depthwise(weight, groups):
-    """Whether a convolution of ``groups`` groups with weight (O, C/G, KH, KW) is depthwise with
-    one output channel per input channel (a single group of one channel is an ordinary product)."""
-    return groups > 1 and weight.shape[0] == groups and weight.shape[1] == 1
+    """Whether a convolution of ``groups`` groups with weight (O, C/G, KH, KW) on the CPU is
+    depthwise with one output channel per input channel (a single group of one channel is an
+    ordinary product). On a GPU, where every pass is a kernel launch, the grouped product's few
+    launches stay (it was not measured against these offsets there)."""
+    return groups > 1 and weight.shape[0] == groups and weight.shape[1] == 1 and not backend.is_gpu_array(weight)
 
 
 def _as_rows(array, whole_rows):

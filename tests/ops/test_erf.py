@@ -42,3 +42,17 @@ def test_erf_matches_torch_on_every_device(torch, rng, device, dtype):
     x = rng.standard_normal(1000).astype(dtype) * 3
     ours = tinynn.erf(tinynn.tensor(x, device=device)).numpy()
     np.testing.assert_allclose(ours, torch.erf(torch.tensor(x)).numpy(), rtol=0, atol=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_tail_on_its_values_alone_gives_the_bits_of_the_tail_everywhere(rng, dtype):
+    """On the CPU few values beyond 2 take the tail's series alone (GELU's inputs); many take both
+    series everywhere. The same values give the same bits either way."""
+    edges = np.array([np.nan, np.inf, -np.inf, 2.0, -2.0, np.nextafter(2.0, 3.0), 6.0, -30.0, 0.0, -0.0])
+    mostly_inner = np.concatenate([rng.standard_normal(4000) * 0.7, edges]).astype(dtype)
+    assert 4 * np.count_nonzero(np.abs(mostly_inner) > 2) < mostly_inner.size
+    mostly_tail = np.concatenate([mostly_inner, rng.uniform(2, 9, 20000).astype(dtype)])
+    np.testing.assert_array_equal(erf_values(mostly_inner), erf_values(mostly_tail)[:mostly_inner.size])
+    assert np.signbit(erf_values(mostly_inner)[-1])  # erf(-0) = -0
+    np.testing.assert_allclose(erf_values(mostly_inner[:-10]), reference(mostly_inner[:-10]), rtol=0,
+                               atol=TOLERANCE[dtype])

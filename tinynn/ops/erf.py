@@ -85,7 +85,7 @@ def erf_values(x):
                                  chebyshev.to_unit_interval(xp.minimum(magnitude * magnitude, 4), INNER_INTERVAL))
     if xp is np:
         beyond = magnitude > 2  # (NaN is not: the inner series gives it back, as the tail's would)
-        if 4 * np.count_nonzero(beyond) < x.size:
+        if x.ndim and 4 * np.count_nonzero(beyond) < x.size:
             result = inner.astype(x.dtype, copy=False)
             result[beyond] = _erf_tail(xp, x[beyond], magnitude[beyond])
             return result

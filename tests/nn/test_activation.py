@@ -76,6 +76,21 @@ def test_softmax_and_log_softmax_are_stable_for_large_logits(device):
     assert np.isfinite(log_p[:, :2]).all() and log_p[0, 0] == 0
 
 
+@pytest.mark.parametrize("slope", [0.01, 1.0, 0.0, -0.5, 2.0], ids=["0.01", "1", "0", "negative", "above 1"])
+def test_leaky_relu_equals_pytorchs_on_edge_values(torch, rng, slope):
+    """Slopes in (0, 1] take maxima instead of selections: the same values at 0, -0, infinities
+    and NaN, in the output and the gradient (slope 0 stays a selection: inf * 0 is NaN)."""
+    values = np.concatenate([rng.standard_normal(200), [0.0, -0.0, np.inf, -np.inf, np.nan]]).astype(np.float32)
+    x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    y, ty = F.leaky_relu(x, slope), torch.nn.functional.leaky_relu(tx, slope)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    assert np.array_equal(np.signbit(y.numpy()), np.signbit(ty.detach().numpy()))
+    grad = rng.standard_normal(values.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad))
+    ty.backward(torch.tensor(grad))
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
 def test_relu_gradient_at_zero_is_zero():
     x = tinynn.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     F.relu(x).sum().backward()

@@ -33,19 +33,31 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """y = x for x > 0, slope * x otherwise.  dL/dx = dL/dy * (1 or slope)."""
+    """y = x for x > 0, slope * x otherwise.  dL/dx = dL/dy * (1 or slope).
+
+    For the usual slopes, 0 < slope <= 1, both are maxima instead of selections (the same values:
+    y = max(x, slope x), and the factor max([x > 0], slope) is exactly 1 or slope; slope 0 would
+    make inf * 0 a NaN): NumPy's where() over a mask of mixed signs takes 4 ns a value, five times
+    a maximum."""
 
     graph_saved = {}
 
     def __init__(self, negative_slope):
         self.negative_slope = negative_slope
+        self.by_maxima = 0 < negative_slope <= 1
 
     def forward(self, x):
+        xp = self.xp(x)
         self.positive = x > 0
-        return self.xp(x).where(self.positive, x, x * self.negative_slope)
+        if self.by_maxima:
+            return xp.maximum(x, x * self.negative_slope)
+        return xp.where(self.positive, x, x * self.negative_slope)
 
     def backward(self, gy):
-        return (self.xp(gy).where(self.positive, gy, gy * self.negative_slope),)
+        xp = self.xp(gy)
+        if self.by_maxima:
+            return (gy * xp.maximum(self.positive.astype(gy.dtype), gy.dtype.type(self.negative_slope)),)
+        return (xp.where(self.positive, gy, gy * self.negative_slope),)
 
 
 class SiLU(Function):

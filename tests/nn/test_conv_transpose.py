@@ -46,6 +46,15 @@ def test_conv_transpose2d_layer_matches_torch(torch, rng, options, device):
     assert_layer_matches_torch(torch, ours, theirs, (2, 4, 5, 6), rng, device)
 
 
+@pytest.mark.parametrize("options", [dict(stride=2), dict(padding=1, dilation=(2, 1)), dict(stride=(1, 2), padding=1)])
+def test_depthwise_conv_transpose2d_matches_torch(torch, rng, options, device):
+    """One channel in and out per group: its passes are the depthwise convolution's offsets."""
+    ours, theirs = nn.ConvTranspose2d(5, 5, 3, groups=5, **options), torch.nn.ConvTranspose2d(5, 5, 3, groups=5, **options)
+    assert_layer_matches_torch(torch, ours, theirs, (3, 5, 6, 7), rng, device)
+    x, w = leaf(rng.standard_normal((2, 5, 4, 3)), device=device), leaf(rng.standard_normal(ours.weight.shape), device=device)
+    assert gradcheck(lambda x, w: F.conv_transpose2d(x, w, groups=5, **options), [x, w])
+
+
 @pytest.mark.parametrize("options", [dict(), dict(stride=2, padding=1, output_padding=1), dict(stride=3, dilation=2),
                                      dict(groups=2, stride=2, bias=False)])
 def test_conv_transpose1d_gradcheck_and_layer_matches_torch(torch, rng, options, device):

@@ -1,15 +1,20 @@
 """Layers beyond the seed model, tinynn beside PyTorch: one forward and backward of LSTM, GRU and
-RNN layers and of a transformer encoder layer.
+RNN layers, a transformer encoder layer, and layers whose speed tinynn's NumPy formulas set
+(a depthwise convolution, GELU, SiLU, LeakyReLU, LayerNorm, an embedding's lookup).
 
-    python benchmarks/bench_layers.py [--layers LSTM GRU RNN Transformer] [--seq-len 28] [--batch-size 128]
+    python benchmarks/bench_layers.py [--layers LSTM GRU RNN Transformer ...] [--seq-len 28] [--batch-size 128]
                                       [--input-size 28] [--hidden-size 128] [--model-size 128] [--heads 4]
                                       [--feedforward 512] [--tokens 64] [--sequences 32] [--rounds 8]
                                       [--repeats 8] [--torch-threads N] [--torch-onednn {on,off}]
-                                      [--same-process] [--json PATH]
+                                      [--channels-last] [--same-process] [--json PATH]
 
 The recurrent layers take (seq-len, batch-size, input-size) and have hidden-size units; the
 transformer layer is ``TransformerEncoderLayer(model-size, heads, feedforward, dropout=0,
-batch_first=True)`` on (sequences, tokens, model-size).
+batch_first=True)`` on (sequences, tokens, model-size). The others have fixed sizes (``LAYERS``):
+Conv2d(64, 64, 3, padding=1, groups=64) on (16, 64, 32, 32), the activations on (256, 1024),
+LayerNorm(256) on (64, 64, 256), Embedding(10000, 128) looking up (64, 128) indices; every input
+as a user would hand it over (NCHW in C order), or with ``--channels-last`` a 4-D one as a
+convolution's output lies in memory (tinynn's always; PyTorch's with that memory format).
 
 Each framework runs in a worker process of its own (this script with ``--worker``), as in
 bench_train.py: PyTorch's OpenMP threads keep spinning for a while after each of its operations,
@@ -40,7 +45,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-KINDS = ("LSTM", "GRU", "RNN", "Transformer")
+RECURRENT = ("LSTM", "GRU", "RNN")
+# the layers of fixed size: how to build each from a library's nn, and its input (a float input is
+# drawn from a normal distribution, an integer one holds indices below the given bound)
+LAYERS = {
+    "Depthwise": (lambda nn: nn.Conv2d(64, 64, 3, padding=1, groups=64), (16, 64, 32, 32), None),
+    "GELU": (lambda nn: nn.GELU(), (256, 1024), None),
+    "SiLU": (lambda nn: nn.SiLU(), (256, 1024), None),
+    "LeakyReLU": (lambda nn: nn.LeakyReLU(0.01), (256, 1024), None),
+    "LayerNorm": (lambda nn: nn.LayerNorm(256), (64, 64, 256), None),
+    "Embedding": (lambda nn: nn.Embedding(10000, 128), (64, 128), 10000),
+}
+KINDS = RECURRENT + ("Transformer",) + tuple(LAYERS)
 
 
 def build(library, kind, sizes):
@@ -48,12 +64,24 @@ def build(library, kind, sizes):
     if kind == "Transformer":
         return library.nn.TransformerEncoderLayer(int(sizes["model_size"]), int(sizes["heads"]),
                                                   int(sizes["feedforward"]), dropout=0.0, batch_first=True)
+    if kind in LAYERS:
+        return LAYERS[kind][0](library.nn)
     return getattr(library.nn, kind)(int(sizes["input_size"]), int(sizes["hidden_size"]))
+
+
+def input_for(kind, args, rng):
+    """The input of the layer ``kind``, as a NumPy array."""
+    if kind in LAYERS:
+        _, shape, bound = LAYERS[kind]
+        return rng.integers(0, bound, shape) if bound else rng.standard_normal(shape).astype(np.float32)
+    if kind == "Transformer":
+        return rng.standard_normal((args.sequences, args.tokens, args.model_size)).astype(np.float32)
+    return rng.standard_normal((args.seq_len, args.batch_size, args.input_size)).astype(np.float32)
 
 
 def output_of(kind, result):
     """The output tensor of a layer's call (a recurrent layer returns (output, final state))."""
-    return result if kind == "Transformer" else result[0]
+    return result[0] if kind in RECURRENT else result
 
 
 def timed(run, repeats):
@@ -66,7 +94,7 @@ def timed(run, repeats):
 
 
 class Runner:
-    """One framework's three layers on the saved weights and inputs, ready to time."""
+    """One framework's layers on the saved weights and inputs, ready to time."""
 
     def __init__(self, framework, data_path, torch_threads, torch_onednn=True):
         data = np.load(data_path)
@@ -85,7 +113,11 @@ class Runner:
             prefix = kind + "."
             layer.load_state_dict({key[len(prefix):]: library.tensor(data[key]) for key in data.files
                                    if key.startswith(prefix)})
-            x = library.tensor(data["input." + kind], requires_grad=True)
+            given = data["input." + kind]
+            x = library.tensor(given)
+            if x.ndim == 4 and data["channels_last"]:  # as a convolution's output lies (tinynn's always)
+                x = x.contiguous(memory_format=library.channels_last)
+            x.requires_grad_(given.dtype.kind == "f")  # (indices take no gradient)
             self.runs[kind] = lambda kind=kind, layer=layer, x=x: output_of(kind, layer(x)).sum().backward()
             self.runs[kind]()  # warm-up
 
@@ -132,13 +164,12 @@ def save_data(path, args):
     tinynn.manual_seed(0)
     rng = np.random.default_rng(0)
     arrays = {"kinds": np.array(args.layers), "input_size": args.input_size, "hidden_size": args.hidden_size,
-              "model_size": args.model_size, "heads": args.heads, "feedforward": args.feedforward}
+              "model_size": args.model_size, "heads": args.heads, "feedforward": args.feedforward,
+              "channels_last": args.channels_last}
     for kind in args.layers:
         layer = build(tinynn, kind, arrays)
         arrays.update({f"{kind}.{key}": value.numpy() for key, value in layer.state_dict().items()})
-        shape = ((args.sequences, args.tokens, args.model_size) if kind == "Transformer"
-                 else (args.seq_len, args.batch_size, args.input_size))
-        arrays["input." + kind] = rng.standard_normal(shape).astype(np.float32)
+        arrays["input." + kind] = input_for(kind, args, rng)
     np.savez(path, **arrays)
 
 
@@ -159,6 +190,8 @@ def main(argv=None):
     parser.add_argument("--torch-threads", type=int, default=None)
     parser.add_argument("--torch-onednn", choices=["on", "off"], default="on",
                         help="off: PyTorch's own recurrent kernels instead of oneDNN's")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="hand 4-D inputs over channels-last in memory (as a convolution's output)")
     parser.add_argument("--same-process", action="store_true", help="run both frameworks in this process")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--worker", choices=["tinynn", "pytorch"], help=argparse.SUPPRESS)
@@ -195,13 +228,14 @@ def main(argv=None):
           f"{args.hidden_size}; transformer: {args.sequences} x {args.tokens} tokens of {args.model_size}, "
           f"{args.heads} heads, feedforward {args.feedforward}")
     print(f"tinynn on {workers['tinynn'].threads} thread(s), PyTorch on {torch_threads} "
-          f"({'oneDNN' if onednn else 'ATen, oneDNN off'}), " + ("one process" if args.same_process else "a process each"))
+          f"({'oneDNN' if onednn else 'ATen, oneDNN off'}), " + ("one process" if args.same_process else "a process each")
+          + (", 4-D inputs channels-last" if args.channels_last else ""))
     print(f"{'':12}{'tinynn ms':>12}{'PyTorch ms':>12}{'ratio':>8}")
     for kind, figures in results.items():
-        print(f"{kind:12}{figures['tinynn']:12.1f}{figures['pytorch']:12.1f}{figures['ratio']:8.2f}")
+        print(f"{kind:12}{figures['tinynn']:12.2f}{figures['pytorch']:12.2f}{figures['ratio']:8.2f}")
     if args.json:
         args.json.write_text(json.dumps({"torch_threads": torch_threads, "tinynn_threads": workers["tinynn"].threads,
-                                         "torch_onednn": onednn,
+                                         "torch_onednn": onednn, "channels_last": args.channels_last,
                                          "same_process": args.same_process, "layers": results}, indent=1))
 
 

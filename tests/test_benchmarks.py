@@ -133,9 +133,10 @@ def test_layers_benchmark_reports_each_layer(tmp_path, capsys):
     sizes = ["--seq-len", "3", "--batch-size", "2", "--hidden-size", "4", "--model-size", "8", "--heads", "2",
              "--feedforward", "16", "--tokens", "3", "--sequences", "2", "--rounds", "1", "--repeats", "1"]
     # a worker process per framework (there PyTorch's oneDNN may be switched off), or both in this one
-    for placement, onednn, layers in ((["--torch-onednn", "off"], False, ["LSTM", "GRU", "RNN", "Transformer"]),
-                                      (["--same-process", "--layers", "LSTM", "Transformer"], True,
-                                       ["LSTM", "Transformer"])):
+    every = ["LSTM", "GRU", "RNN", "Transformer", "Depthwise", "GELU", "SiLU", "LeakyReLU", "LayerNorm", "Embedding"]
+    for placement, onednn, layers in ((["--torch-onednn", "off"], False, every),
+                                      (["--same-process", "--channels-last", "--layers", "LSTM", "Depthwise"], True,
+                                       ["LSTM", "Depthwise"])):
         load_script("benchmarks/bench_layers.py").main(sizes + ["--json", str(report)] + placement)
         out = capsys.readouterr().out
         assert all(layer in out for layer in layers)
@@ -145,6 +146,7 @@ def test_layers_benchmark_reports_each_layer(tmp_path, capsys):
         assert list(figures) == layers and all(f["ratio"] > 0 for f in figures.values())
         assert report_figures["same_process"] == ("--same-process" in placement)
         assert report_figures["torch_onednn"] == onednn
+        assert report_figures["channels_last"] == ("--channels-last" in placement)
 
 
 def test_sparse_embedding_benchmark_never_makes_the_dense_gradient(tmp_path, capsys):

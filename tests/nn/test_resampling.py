@@ -211,3 +211,29 @@ def test_nearest_takes_the_scale_factor_given_outside_2d_as_torch(torch, rng, sh
                  rtol=0, atol=0)
     # the gradient is this forward's (PyTorch's 1-D/3-D backward uses the sizes' ratio instead)
     assert gradcheck(lambda x: F.interpolate(x, scale_factor=scale_factor, mode="nearest"), [leaf(values)])
+
+
+@pytest.mark.parametrize("options", [dict(scale_factor=2, mode="nearest"), dict(size=(8, 4), mode="bilinear"),
+                                     dict(size=(9, 11), mode="bicubic", align_corners=True),
+                                     dict(scale_factor=0.5, mode="bilinear", antialias=True)],
+                         ids=["nearest x2", "bilinear", "bicubic", "antialiased"])
+def test_channels_last_inputs_are_resized_in_their_layout(torch, rng, options, device):
+    """A convolution's output lies channels-last: it is resized in that layout, into a channels-last
+    result, with the values and gradients of the C-ordered input's (and PyTorch's)."""
+    values = rng.standard_normal((2, 3, 6, 7)).astype(np.float32)
+    grad_shape = F.interpolate(tinynn.tensor(values), **options).shape
+    grad = rng.standard_normal(grad_shape).astype(np.float32)
+    results = []
+    for layout in (tinynn.channels_last, tinynn.contiguous_format):
+        x = tinynn.tensor(values, device=device).contiguous(memory_format=layout).requires_grad_()
+        y = F.interpolate(x, **options)
+        if layout is tinynn.channels_last:
+            assert y.is_contiguous(memory_format=layout)
+        y.backward(tinynn.tensor(grad, device=device))
+        results.append((y, x.grad))
+    tx = torch.tensor(values, requires_grad=True)
+    ty = torch.nn.functional.interpolate(tx, **options)
+    ty.backward(torch.tensor(grad))
+    for y, gx in results:
+        assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
+        assert_close(gx, tx.grad, rtol=1e-5, atol=1e-5, what="input grad")

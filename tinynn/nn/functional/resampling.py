@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from ... import parallel
 from ...autograd import Function
 from .validation import check_float, check_not_empty, ntuple
 
@@ -31,10 +32,19 @@ LINEAR_MODES = {3: "linear", 4: "bilinear", 5: "trilinear"}
 
 def separable_map(x, rows, columns):
     """rows @ x[n, c] @ columns^T for every (n, c): (N, C, H, W) -> (N, C, OH, OW), as two large
-    matrix products (one over all rows of all images, one over all columns)."""
+    matrix products (one over all rows of all images, one over all columns). Channels-last input
+    (a convolution's output) is resized in its own layout, into a channels-last result: columns
+    @ x[n, h] (W, C) for every image row, then rows @ (H, OW*C) for every image, where the NCHW
+    products would first copy it into C order."""
     n, c, h, w = x.shape
-    along_width = (x.reshape(n * c * h, w) @ columns.T).reshape(n, c, h, -1)
-    along_height = along_width.transpose(0, 1, 3, 2).reshape(-1, h) @ rows.T
+    channels_last = x.transpose(0, 2, 3, 1)
+    if c > 1 and channels_last.flags.c_contiguous:
+        out_width = columns.shape[0]
+        along_width = parallel.matmul(columns, channels_last)  # (N, H, OW, C)
+        along_height = parallel.matmul(rows, along_width.reshape(n, h, out_width * c))  # (N, OH, OW*C)
+        return along_height.reshape(n, rows.shape[0], out_width, c).transpose(0, 3, 1, 2)
+    along_width = parallel.matmul(x.reshape(n * c * h, w), columns.T).reshape(n, c, h, -1)
+    along_height = parallel.matmul(along_width.transpose(0, 1, 3, 2).reshape(-1, h), rows.T)
     return along_height.reshape(n, c, -1, rows.shape[0]).transpose(0, 1, 3, 2)
 
 

@@ -176,7 +176,7 @@ class Hardtanh(Function):
         return self.xp(x).clip(x, self.low, self.high)
 
     def backward(self, gy):
-        return (gy * self.inside,)
+        return (gy * self.inside.astype(gy.dtype),)  # (cast first: see ReLU)
 
 
 class Hardsigmoid(Function):
@@ -189,7 +189,7 @@ class Hardsigmoid(Function):
         return self.xp(x).clip(x * (1 / 6) + 0.5, 0, 1)
 
     def backward(self, gy):
-        return (gy * self.inside * (1 / 6),)
+        return (gy * self.inside.astype(gy.dtype) * (1 / 6),)  # (cast first: see ReLU)
 
 
 class Hardswish(Function):

@@ -91,6 +91,32 @@ def test_leaky_relu_equals_pytorchs_on_edge_values(torch, rng, slope):
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
+@pytest.mark.parametrize("alpha", [1.0, 0.3, 1.7, -0.5], ids=["1", "0.3", "above 1", "negative"])
+def test_elu_equals_its_definition_bit_for_bit_and_pytorch(torch, rng, alpha):
+    """0 < alpha <= 1 takes maxima instead of selections: the values of the definition, signs of
+    zeros included (a tiny negative input underflows to -0), in the output and the gradient."""
+    values = np.concatenate([rng.standard_normal(300) * 3,
+                             [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, -800.0]]).astype(np.float32)
+    x = tinynn.tensor(values, requires_grad=True)
+    y = F.elu(x, alpha)
+    below = np.float32(alpha) * np.expm1(np.minimum(values, 0))
+    expected = np.where(values > 0, values, below)
+    np.testing.assert_array_equal(y.numpy(), expected)
+    assert np.array_equal(np.signbit(y.numpy()), np.signbit(expected))
+    grad = rng.standard_normal(values.shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad))
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(values > 0, grad, grad * (expected + np.float32(alpha))))
+    finite = np.isfinite(values)
+    tx = torch.tensor(values[finite], requires_grad=True)
+    ty = torch.nn.functional.elu(tx, alpha)
+    ty.backward(torch.tensor(grad[finite]))
+    np.testing.assert_allclose(y.numpy()[finite], ty.detach().numpy(), rtol=1e-6, atol=1e-7)
+    # dL/dx = dL/dy (y + alpha) below 0, from the output, as PyTorch's in-place ELU: where alpha e^x is tiny, y + alpha
+    # is within a unit in the last place of alpha of it (PyTorch's out-of-place backward takes alpha e^x from x)
+    resolution = 2 * float(np.spacing(np.float32(abs(alpha)))) * float(np.abs(grad).max())
+    np.testing.assert_allclose(x.grad.numpy()[finite], tx.grad.numpy(), rtol=1e-6, atol=resolution)
+
+
 def test_relu_gradient_at_zero_is_zero():
     x = tinynn.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     F.relu(x).sum().backward()

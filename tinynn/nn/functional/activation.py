@@ -2,6 +2,8 @@
 import math
 import warnings
 
+import numpy as np
+
 from ... import backend, mixed_precision
 from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
@@ -147,7 +149,7 @@ class ELU(Function):
 
     def backward(self, gy):
         xp = self.xp(gy)
-        if self.arithmetic:
+        if self.arithmetic and (isinstance(gy, np.ndarray) or backend.is_gpu_array(gy)):  # (recorded: the where)
             return (gy * xp.maximum(self.positive.astype(gy.dtype), xp.minimum(self.y, 0) + self.alpha),)
         return (xp.where(self.positive, gy, gy * (self.y + self.alpha)),)
 

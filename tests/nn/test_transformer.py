@@ -121,6 +121,39 @@ def test_multihead_attention_with_other_key_and_value_sizes_matches_torch(torch,
         ours(query, value, value)
 
 
+@pytest.mark.parametrize("layout", ["(L, N, E)", "batch_first", "unbatched"])
+def test_self_attention_projects_once_and_matches_torch(torch, rng, monkeypatch, device, layout):
+    """One tensor as query, key and value: Q, K and V come from one product with in_proj_weight
+    (PyTorch's packed path too); outputs and every gradient as PyTorch's, and finite differences."""
+    from tinynn.nn.functional import attention
+
+    ours = nn.MultiheadAttention(8, 2, batch_first=layout == "batch_first")
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=layout == "batch_first")
+    copy_weights(torch, ours, theirs)
+    ours.to(device)
+    shape = {"(L, N, E)": (5, 3, 8), "batch_first": (3, 5, 8), "unbatched": (5, 8)}[layout]
+    x = leaf(rng.standard_normal(shape), dtype=np.float32, device=device)
+    tx = to_torch(torch, x, True)
+    products = []
+    real_linear = attention.linear
+    monkeypatch.setattr(attention, "linear", lambda input, weight, *rest, **options: products.append(weight.shape[0])
+                        or real_linear(input, weight, *rest, **options))
+    output, weights = ours(x, x, x)
+    assert products == [24, 8]  # Q, K, V together, then the output projection
+    t_output, t_weights = theirs(tx, tx, tx)
+    assert_close(output, t_output, rtol=1e-5, atol=1e-5, what="output")
+    assert_close(weights, t_weights, rtol=1e-5, atol=1e-6, what="weights")
+    grad = rng.standard_normal(output.shape).astype(np.float32)
+    (output * tinynn.tensor(grad, device=device)).sum().backward()
+    (t_output * torch.tensor(grad)).sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what="input grad")
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
+    layer = nn.MultiheadAttention(4, 2).double().to(device)
+    x64 = leaf(rng.standard_normal((3, 2, 4)), device=device)
+    assert gradcheck(lambda x, *_: layer(x, x, x)[0], [x64] + list(layer.parameters()))
+
+
 def test_multihead_attention_gradcheck(rng, device):
     layer = nn.MultiheadAttention(4, 2).double().to(device)
     query, key = leaf(rng.standard_normal((3, 2, 4)), device=device), leaf(rng.standard_normal((2, 2, 4)), device=device)

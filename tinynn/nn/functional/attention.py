@@ -144,25 +144,33 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     target_length, batch, embed = query.shape
     source_length = key.shape[0]
     head_dim = embed // num_heads
-    if separate_proj_weights is not None:
-        w_q, w_k, w_v = separate_proj_weights
-    else:
-        w_q, w_k, w_v = (in_proj_weight[i * embed:(i + 1) * embed] for i in range(3))
-    b_q, b_k, b_v = ((in_proj_bias[i * embed:(i + 1) * embed] for i in range(3)) if in_proj_bias is not None
-                     else (None, None, None))
 
     def heads(x, weight, bias, length):  # (length, N, E) -> (N*h, length, d)
         return linear(x, weight, bias).reshape(length, batch * num_heads, head_dim).transpose(0, 1)
 
-    q = heads(query, w_q, b_q, target_length)
+    packed = (separate_proj_weights is None and static_k is None and static_v is None and query is key
+              and key is value)
+    if packed:  # self-attention: Q, K and V as one product with in_proj_weight (one wide product beats three)
+        projected = linear(query, in_proj_weight, in_proj_bias).reshape(target_length, batch, 3, embed)
+        q, k, v = (projected[:, :, i].reshape(target_length, batch * num_heads, head_dim).transpose(0, 1)
+                   for i in range(3))
+    else:
+        if separate_proj_weights is not None:
+            w_q, w_k, w_v = separate_proj_weights
+        else:
+            w_q, w_k, w_v = (in_proj_weight[i * embed:(i + 1) * embed] for i in range(3))
+        b_q, b_k, b_v = ((in_proj_bias[i * embed:(i + 1) * embed] for i in range(3)) if in_proj_bias is not None
+                         else (None, None, None))
+        q = heads(query, w_q, b_q, target_length)
     for static, what in ((static_k, "static_k"), (static_v, "static_v")):
         if static is not None and (static.ndim != 3 or static.shape[0] != batch * num_heads or static.shape[2] != head_dim):
             raise ValueError(f"{name}: expected {what} of shape ({batch * num_heads}, S, {head_dim}) (N*heads, source "
                              f"length, head dim), got {tuple(static.shape)}")
         if static is not None and bias_k is not None:
             raise ValueError(f"{name}: bias_k and bias_v cannot be added to a {what}")
-    k = heads(key, w_k, b_k, source_length) if static_k is None else static_k
-    v = heads(value, w_v, b_v, source_length) if static_v is None else static_v
+    if not packed:
+        k = heads(key, w_k, b_k, source_length) if static_k is None else static_k
+        v = heads(value, w_v, b_v, source_length) if static_v is None else static_v
     source_length = k.shape[1]
     appended = []  # (k, v) of the extra source positions, (N*h, 1, d) each
     if bias_k is not None:

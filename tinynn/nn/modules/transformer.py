@@ -86,6 +86,7 @@ class MultiheadAttention(Module):
                 raise ValueError(f"{name}: expected {what} of shape {layout} or (L, E) with E = {size}, "
                                  f"got {tuple(tensor.shape)}")
         batched = query.ndim == 3
+        self_attention = query is key and key is value  # kept one tensor below: its projections are one product
         if key.ndim != query.ndim or value.ndim != query.ndim or key.shape[:-1] != value.shape[:-1]:
             raise ValueError(f"{name}: query {tuple(query.shape)}, key {tuple(key.shape)} and value {tuple(value.shape)} do not fit together")
         if not batched:
@@ -94,6 +95,8 @@ class MultiheadAttention(Module):
                 key_padding_mask = key_padding_mask.reshape(1, -1)
         elif self.batch_first:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
+        if self_attention:
+            key = value = query
         if is_causal and attn_mask is None:  # blocked: the positions after each query's own
             attn_mask = Tensor(~causal_mask(query.shape[0], key.shape[0], query.device).data)
         output, weights = multi_head_attention(

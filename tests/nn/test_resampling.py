@@ -219,7 +219,8 @@ def test_nearest_takes_the_scale_factor_given_outside_2d_as_torch(torch, rng, sh
                          ids=["nearest x2", "bilinear", "bicubic", "antialiased"])
 def test_channels_last_inputs_are_resized_in_their_layout(torch, rng, options, device):
     """A convolution's output lies channels-last: it is resized in that layout, into a channels-last
-    result, with the values and gradients of the C-ordered input's (and PyTorch's)."""
+    result, with the values and gradients of the C-ordered input's (and PyTorch's); a C-ordered input
+    gives a C-ordered result, which ``view`` flattens as PyTorch's."""
     values = rng.standard_normal((2, 3, 6, 7)).astype(np.float32)
     grad_shape = F.interpolate(tinynn.tensor(values), **options).shape
     grad = rng.standard_normal(grad_shape).astype(np.float32)
@@ -227,8 +228,9 @@ def test_channels_last_inputs_are_resized_in_their_layout(torch, rng, options, d
     for layout in (tinynn.channels_last, tinynn.contiguous_format):
         x = tinynn.tensor(values, device=device).contiguous(memory_format=layout).requires_grad_()
         y = F.interpolate(x, **options)
-        if layout is tinynn.channels_last:
-            assert y.is_contiguous(memory_format=layout)
+        assert y.is_contiguous(memory_format=layout)
+        if layout is tinynn.contiguous_format:
+            assert y.view(y.shape[0], -1).shape == (y.shape[0], y[0].numel())
         y.backward(tinynn.tensor(grad, device=device))
         results.append((y, x.grad))
     tx = torch.tensor(values, requires_grad=True)
@@ -237,3 +239,12 @@ def test_channels_last_inputs_are_resized_in_their_layout(torch, rng, options, d
     for y, gx in results:
         assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
         assert_close(gx, tx.grad, rtol=1e-5, atol=1e-5, what="input grad")
+
+
+def test_a_classifier_heads_pooling_flattens_with_view(torch, rng):
+    """x = adaptive_avg_pool2d(x, 1); x.view(N, -1): PyTorch's classic head, on a C-ordered input."""
+    values = rng.standard_normal((4, 6, 5, 7)).astype(np.float32)
+    pooled = F.adaptive_avg_pool2d(tinynn.tensor(values), (1, 1)).view(4, -1)
+    expected = torch.nn.functional.adaptive_avg_pool2d(torch.tensor(values), (1, 1)).view(4, -1)
+    assert_close(pooled, expected, rtol=1e-6, atol=1e-6)
+    assert F.adaptive_avg_pool2d(tinynn.tensor(values), (2, 3)).view(4, -1).shape == (4, 36)

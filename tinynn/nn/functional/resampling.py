@@ -31,11 +31,12 @@ LINEAR_MODES = {3: "linear", 4: "bilinear", 5: "trilinear"}
 
 
 def separable_map(x, rows, columns):
-    """rows @ x[n, c] @ columns^T for every (n, c): (N, C, H, W) -> (N, C, OH, OW), as two large
-    matrix products (one over all rows of all images, one over all columns). Channels-last input
-    (a convolution's output) is resized in its own layout, into a channels-last result: columns
-    @ x[n, h] (W, C) for every image row, then rows @ (H, OW*C) for every image, where the NCHW
-    products would first copy it into C order."""
+    """rows @ x[n, c] @ columns^T for every (n, c): (N, C, H, W) -> (N, C, OH, OW), as one large
+    matrix product over all rows of all images (x (N*C*H, W) @ columns^T), then rows @ each
+    image's (H, OW), which writes a C-ordered result (``view`` works on it, as on PyTorch's).
+    Channels-last input (a convolution's output) is resized in its own layout, into a
+    channels-last result: columns @ x[n, h] (W, C) for every image row, then rows @ (H, OW*C) for
+    every image, where the NCHW products would first copy it into C order."""
     n, c, h, w = x.shape
     channels_last = x.transpose(0, 2, 3, 1)
     if c > 1 and channels_last.flags.c_contiguous:
@@ -44,8 +45,7 @@ def separable_map(x, rows, columns):
         along_height = parallel.matmul(rows, along_width.reshape(n, h, out_width * c))  # (N, OH, OW*C)
         return along_height.reshape(n, rows.shape[0], out_width, c).transpose(0, 3, 1, 2)
     along_width = parallel.matmul(x.reshape(n * c * h, w), columns.T).reshape(n, c, h, -1)
-    along_height = parallel.matmul(along_width.transpose(0, 1, 3, 2).reshape(-1, h), rows.T)
-    return along_height.reshape(n, c, -1, rows.shape[0]).transpose(0, 1, 3, 2)
+    return parallel.matmul(rows, along_width)
 
 
 class SeparableResample2d(Function):

@@ -131,6 +131,38 @@ def test_a_channels_last_tensor_is_viewed_as_a_c_ordered_one_would_be(torch, rng
         torch.zeros(2, 3).t().view(6)
 
 
+IMAGE_LAYERS = {
+    1: ["Conv1d(4, 4, 3)", "ConvTranspose1d(4, 4, 2, stride=2)", "MaxPool1d(2)", "AvgPool1d(2)", "BatchNorm1d(4)",
+        "Upsample(scale_factor=2, mode='linear')", "AdaptiveAvgPool1d(3)", "AdaptiveMaxPool1d(3)", "LPPool1d(2, 2)"],
+    2: ["Conv2d(4, 4, 3)", "Conv2d(4, 4, 3, groups=4)", "ConvTranspose2d(4, 4, 2, stride=2)", "MaxPool2d(2)",
+        "AvgPool2d(2)", "BatchNorm2d(4)", "GroupNorm(2, 4)", "Upsample(scale_factor=2)", "AdaptiveAvgPool2d(1)",
+        "AdaptiveMaxPool2d(2)", "PixelShuffle(2)", "LPPool2d(2, 2)", "FractionalMaxPool2d(2, output_size=4)"],
+    3: ["Conv3d(4, 4, 3)", "ConvTranspose3d(4, 4, 2, stride=2)", "MaxPool3d(2)", "AvgPool3d(2)", "BatchNorm3d(4)",
+        "Upsample(scale_factor=2, mode='trilinear')", "AdaptiveAvgPool3d(2)", "AdaptiveMaxPool3d(2)", "LPPool3d(2, 2)"],
+}
+
+
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+@pytest.mark.parametrize("channels_last", [False, True], ids=["C order", "channels-last"])
+def test_every_image_layers_output_takes_view_as_pytorchs(torch, rng, spatial, channels_last):
+    """``layer(x).view(N, -1)``, the flatten of PyTorch's scripts: every layer hands over C order or
+    channels-last (which ``view`` copies), never a layout of its own making (a 3-D pooling's was
+    depth-major, adaptive_max_pool1d's length-major: ``view`` raised on them)."""
+    values = rng.standard_normal((2, 4) + (8,) * spatial).astype(np.float32)
+    x = tinynn.tensor(values)
+    if channels_last and spatial > 1:
+        x = x.contiguous(memory_format=tinynn.channels_last if spatial == 2 else tinynn.channels_last_3d)
+    for layer in IMAGE_LAYERS[spatial]:
+        ours, theirs = eval("nn." + layer), eval("torch.nn." + layer)
+        if "FractionalMaxPool" in layer:  # random windows: only the layout matters here
+            y = ours(x)
+            assert y.view(2, -1).shape == (2, y[0].numel())
+            continue
+        theirs.load_state_dict({key: torch.tensor(value.numpy()) for key, value in ours.state_dict().items()})
+        flat, expected = ours(x).view(2, -1), theirs(torch.tensor(values)).view(2, -1)
+        np.testing.assert_allclose(flat.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=layer)
+
+
 def test_misuse_is_a_clear_error():
     with pytest.raises(RuntimeError, match="contiguous: required rank 4 tensor to use channels_last format, got a 2-D"):
         tinynn.zeros(2, 3).contiguous(memory_format=tinynn.channels_last)

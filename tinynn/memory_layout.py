@@ -105,6 +105,14 @@ def is_channels_last_dense(array):
             and is_dense_in_order(array, channels_last_order(array.ndim)))
 
 
+def in_usual_layout(tensor):
+    """``tensor`` where it lies in C order or channels-last (as tinynn's convolutions and poolings
+    write), else a C-ordered copy of it (a recorded op): what an op built from others hands over, so
+    that ``view`` takes its output as it takes PyTorch's."""
+    array = tensor.data
+    return tensor if array.flags.c_contiguous or is_channels_last_dense(array) else tensor.contiguous()
+
+
 def dim_order(array):
     """``Tensor.dim_order()``: the axes from the outermost in memory to the innermost, by PyTorch's rule
     (its TensorIterator's): C order and channels-last recognised first; otherwise an insertion sort,

@@ -15,6 +15,7 @@ added into the output slices d*S + kd*Dil (``index_add``).
 import numpy as np
 
 from ... import backend, mixed_precision
+from ...memory_layout import in_usual_layout
 from ...ops.einsum import einsum
 from ...tensor import Tensor, where
 from .conv import conv2d, conv_padding
@@ -115,7 +116,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         if full is None:
             full = Tensor._from_op(planes.data[:, :1].repeat(full_depth, axis=1) * 0, False)
         full = full.index_add(1, np.arange(depth) * stride[0] + kd * dilation[0], planes)
-    out = full[:, padding[0]:full_depth - padding[0]].permute(0, 2, 1, 3, 4)
+    out = in_usual_layout(full[:, padding[0]:full_depth - padding[0]].permute(0, 2, 1, 3, 4))
     return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
 
 
@@ -226,7 +227,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     kernel, stride, padding, _, out_depth, after = _pool_geometry(input, kernel_size, stride, padding, 1, ceil_mode, name)
     sums = _window_sums(pad(input, (0, 0, 0, 0, padding[0], after)), kernel, stride, padding, out_depth, ceil_mode, name)
     if divisor_override is not None:
-        return sums / divisor_override
+        return in_usual_layout(sums / divisor_override)
     # the divisor of every window: the same sums over ones, the padding counted or not
     ones = Tensor._from_op(input.data[:1, :1] * 0 + 1, False)
     if count_include_pad:
@@ -237,7 +238,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     else:
         counts = _window_sums(pad(ones, (0, 0, 0, 0, padding[0], after)), kernel, stride, padding, out_depth, ceil_mode,
                               name)
-    return sums / counts
+    return in_usual_layout(sums / counts)
 
 
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name="lp_pool3d"):
@@ -259,7 +260,7 @@ def adaptive_avg_pool3d(input, output_size, name="adaptive_avg_pool3d"):
     matrix = adaptive_average_matrix(backend.get_array_module(input.data), input.shape[2], sizes[0], input.dtype)
     depth_pooled = einsum("ncdhw,ed->ncehw", input, Tensor._from_op(matrix, False))
     images = adaptive_avg_pool2d(_slab(depth_pooled, 0, sizes[0], 1), sizes[1:], name=name)
-    return _volume(images, input.shape[0], sizes[0])
+    return in_usual_layout(_volume(images, input.shape[0], sizes[0]))
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False, name="adaptive_max_pool3d"):

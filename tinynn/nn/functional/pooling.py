@@ -7,6 +7,7 @@ import numpy as np
 from ... import backend
 from ...autograd import Function
 from ...fused import ElementwiseKernel
+from ...memory_layout import in_usual_layout
 from ...tensor import Tensor
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .resampling import adaptive_average
@@ -421,9 +422,10 @@ def adaptive_max_pool1d(input, output_size, return_indices=False, name="adaptive
     (size,) = ntuple(output_size, 1, name, "output_size")
     out = adaptive_max_pool2d(_as_plane(input, name), (1, size), return_indices, name=name)
     if not return_indices:
-        return out.reshape(out.shape[0], out.shape[1], size)
+        return in_usual_layout(out.reshape(out.shape[0], out.shape[1], size))
     values, indices = out
-    return values.reshape(values.shape[0], values.shape[1], size), indices.reshape(indices.shape[0], indices.shape[1], size)
+    return (in_usual_layout(values.reshape(values.shape[0], values.shape[1], size)),
+            in_usual_layout(indices.reshape(indices.shape[0], indices.shape[1], size)))
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None, name="max_unpool1d"):

@@ -65,7 +65,7 @@ def test_input_grad_is_col2im_of_the_patch_gradients(case, seed):
     for way in (input_grad_as_convolution, input_grad_by_offsets):
         got = way(g, weight, x_padded.shape[1:3], stride, dilation, groups)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg=way.__name__)
-    if is_depthwise(weight, groups):  # and the depthwise convolution's own offsets
+    if is_depthwise(case["c"], case["o"], groups, weight):  # and the depthwise convolution's own offsets
         got = depthwise_input_grad(g, weight, x_padded.shape[1:3], stride, dilation, col_blocks(g, kernel, (oh, ow)))
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg="depthwise_input_grad")
 
@@ -107,7 +107,7 @@ def test_depthwise_conv2d_by_offsets_matches_torch(torch, rng, monkeypatch, stri
     monkeypatch.setattr(conv, "COL_BLOCK_BYTES", {"cpu": 50_000, "gpu": 50_000})
     options = dict(stride=stride, padding=1, dilation=dilation, groups=6)
     ours, theirs = nn.Conv2d(6, 6, kernel, **options), torch.nn.Conv2d(6, 6, kernel, **options)
-    assert is_depthwise(ours.weight, 6)
+    assert is_depthwise(6, 6, 6, ours.weight.data)
     assert_layer_matches_torch(torch, ours, theirs, (40, 6, 11, 10), rng, device)
 
 

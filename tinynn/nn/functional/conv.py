@@ -83,7 +83,7 @@ def input_grad(g_nhwc, weight, padded_hw, stride, dilation, groups, crop=((0, 0)
     convolution works through S*S times more values than there are, mostly zeros: on the CPU the
     offsets are then faster (2-2.5x for stride 2); on the GPU, where each operation is a kernel
     launch, the single convolution is. A depthwise convolution takes its own offsets (depthwise_conv.py)."""
-    if is_depthwise(weight, groups):
+    if is_depthwise(weight.shape[1] * groups, weight.shape[0], groups, weight):
         blocks = col_blocks(g_nhwc, weight.shape[2:], g_nhwc.shape[1:3])
         return unpad_nhwc(depthwise_input_grad(g_nhwc, weight, padded_hw, stride, dilation, blocks), crop)
     if stride == (1, 1) or backend.is_gpu_array(g_nhwc):
@@ -151,7 +151,7 @@ def weight_grad(x_padded, g_nhwc, kernel, stride, dilation, groups):
     (a depthwise convolution by its offsets: depthwise_conv.py)."""
     xp = backend.get_array_module(g_nhwc)
     out_channels = g_nhwc.shape[3]
-    if groups > 1 and x_padded.shape[3] == out_channels == groups and xp is np:  # depthwise (see is_depthwise)
+    if is_depthwise(x_padded.shape[3], out_channels, groups, x_padded):
         return depthwise_weight_grad(x_padded, g_nhwc, kernel, stride, dilation,
                                      col_blocks(x_padded, kernel, g_nhwc.shape[1:3]))
 
@@ -204,7 +204,7 @@ class Conv2d(Function):
 
     def forward(self, x, weight, bias=None):
         x_padded = pad_nhwc(to_nhwc(x), self.padding)
-        if is_depthwise(weight, self.groups):  # one channel per group: by kernel offsets
+        if is_depthwise(weight.shape[1] * self.groups, weight.shape[0], self.groups, weight):  # by kernel offsets
             out_hw = [output_size(x_padded.shape[1 + i], weight.shape[2 + i], self.stride[i], self.dilation[i])
                       for i in range(2)]
             y = depthwise_correlate(x_padded, weight, out_hw, self.stride, self.dilation,

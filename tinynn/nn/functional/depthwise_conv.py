@@ -26,12 +26,12 @@ from ...ops.reduction import sum_rows
 from .im2col import kernel_offsets
 
 
-def is_depthwise(weight, groups):
-    """Whether a convolution of ``groups`` groups with weight (O, C/G, KH, KW) on the CPU is
-    depthwise with one output channel per input channel (a single group of one channel is an
-    ordinary product). On a GPU, where every pass is a kernel launch, the grouped product's few
-    launches stay (it was not measured against these offsets there)."""
-    return groups > 1 and weight.shape[0] == groups and weight.shape[1] == 1 and not backend.is_gpu_array(weight)
+def is_depthwise(in_channels, out_channels, groups, array):
+    """Whether a convolution of ``groups`` groups from ``in_channels`` to ``out_channels``, of
+    ``array`` (its weight or data), is depthwise with one output channel per input channel, on the
+    CPU (a single group of one channel is an ordinary product). On a GPU, where every pass is a
+    kernel launch, the grouped product's few launches stay (not measured against these offsets there)."""
+    return groups > 1 and in_channels == out_channels == groups and not backend.is_gpu_array(array)
 
 
 def _as_rows(array, whole_rows):

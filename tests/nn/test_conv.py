@@ -7,9 +7,10 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck, gradgradcheck
 from tinynn.nn import functional as F
-from tinynn.nn.functional.conv import col_blocks, input_grad_as_convolution, input_grad_by_offsets, weight_matrix
+from tinynn.nn.functional.conv import (col_blocks, input_and_weight_grads, input_grad_as_convolution, input_grad_by_offsets,
+                                       shares_im2col, weight_grad, weight_matrix)
 from tinynn.nn.functional.depthwise_conv import depthwise_input_grad, is_depthwise
-from tinynn.nn.functional.im2col import col2im, output_size
+from tinynn.nn.functional.im2col import col2im, output_size, pad_nhwc
 from helpers import assert_close, assert_layer_matches_torch, leaf, to_torch
 
 
@@ -68,6 +69,80 @@ def test_input_grad_is_col2im_of_the_patch_gradients(case, seed):
     if is_depthwise(case["c"], case["o"], groups, weight):  # and the depthwise convolution's own offsets
         got = depthwise_input_grad(g, weight, x_padded.shape[1:3], stride, dilation, col_blocks(g, kernel, (oh, ow)))
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg="depthwise_input_grad")
+
+
+@st.composite
+def shared_im2col_case(draw):
+    """A stride-1 convolution whose backward takes input_and_weight_grads: each side's padding within
+    D*(K-1), at least 4 input channels per group."""
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    reach = [d * (k - 1) for d, k in zip(dilation, kernel)]
+    padding = tuple((draw(st.integers(0, r)), draw(st.integers(0, r))) for r in reach)
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    size = [draw(st.integers(max(1, r + 1 - sum(pad)), 7)) for r, pad in zip(reach, padding)]
+    return dict(n=draw(st.integers(1, 3)), c=groups * draw(st.integers(4, 5)), o=groups * draw(st.integers(1, 3)),
+                hw=size, kernel=kernel, padding=padding, dilation=dilation, groups=groups)
+
+
+@given(case=shared_im2col_case(), seed=st.integers(0, 2 ** 16), block_bytes=st.sampled_from([1, 4000, 2 << 20]))
+def test_input_and_weight_grads_equal_the_separate_passes(monkeypatch, case, seed, block_bytes):
+    """Both gradients from the im2col of dL/dy (the weights' by col(g_up)^T @ x) equal input_grad's and
+    weight_grad's from the im2col of x, for any padding within the kernel's reach, dilations, groups and
+    blocks of images (one image a block up to the whole batch)."""
+    from tinynn.nn.functional import conv
+
+    monkeypatch.setattr(conv, "COL_BLOCK_BYTES", {"cpu": block_bytes, "gpu": block_bytes})
+    rng = np.random.default_rng(seed)
+    groups, kernel, dilation, padding = case["groups"], case["kernel"], case["dilation"], case["padding"]
+    x = rng.standard_normal((case["n"], *case["hw"], case["c"]))
+    weight = rng.standard_normal((case["o"], case["c"] // groups) + kernel)
+    assert shares_im2col(weight, (1, 1), padding, dilation, groups)
+    x_padded = pad_nhwc(x, padding)
+    out_hw = [output_size(x_padded.shape[1 + i], kernel[i], 1, dilation[i]) for i in range(2)]
+    g = rng.standard_normal((case["n"], *out_hw, case["o"]))
+    gx, gw = input_and_weight_grads(g, x, weight, padding, dilation, groups)
+    expected_gx = input_grad_as_convolution(g, weight, x_padded.shape[1:3], (1, 1), dilation, groups, padding)
+    np.testing.assert_allclose(gx, expected_gx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(gw, weight_grad(x_padded, g, kernel, (1, 1), dilation, groups), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # PyTorch's own note
+@pytest.mark.parametrize("options", [dict(kernel_size=3, padding=1), dict(kernel_size=4, padding="same", dilation=2),
+                                     dict(kernel_size=(1, 3), padding=(0, 2), groups=2), dict(kernel_size=1)],
+                         ids=["3x3 same", "even kernel, dilated", "grouped, padded to the reach", "1x1"])
+def test_conv2d_backward_from_one_im2col_matches_torch(torch, rng, monkeypatch, options, device):
+    """The layer's backward by input_and_weight_grads (asserted to be taken), in blocks of two images of
+    a batch of 10, against PyTorch's; an input that needs no gradient takes weight_grad instead."""
+    from tinynn.nn.functional import conv
+
+    monkeypatch.setattr(conv, "COL_BLOCK_BYTES", {"cpu": 10_000, "gpu": 10_000})
+    taken = []
+    monkeypatch.setattr(conv, "input_and_weight_grads", lambda *args: taken.append(1) or input_and_weight_grads(*args))
+    ours, theirs = nn.Conv2d(8, 6, **options), torch.nn.Conv2d(8, 6, **options)
+    assert_layer_matches_torch(torch, ours, theirs, (10, 8, 9, 7), rng, device)
+    assert taken == [1]
+    ours.zero_grad()
+    ours(tinynn.tensor(rng.standard_normal((10, 8, 9, 7)).astype(np.float32), device=device)).sum().backward()
+    assert taken == [1] and ours.weight.grad is not None
+
+
+def test_conv2d_backward_from_one_im2col_gradcheck(device):
+    rng = np.random.default_rng(5)
+    x = leaf(rng.standard_normal((2, 8, 5, 4)), device=device)
+    w = leaf(rng.standard_normal((4, 4, 3, 2)), device=device)
+    b = leaf(rng.standard_normal(4), device=device)
+    convolve = lambda x, w, b: F.conv2d(x, w, b, 1, (1, 1), (1, 2), 2)  # noqa: E731
+    assert shares_im2col(w.data, (1, 1), ((1, 1), (1, 1)), (1, 2), 2)
+    assert gradcheck(convolve, [x, w, b]) and gradgradcheck(convolve, [x, w, b])
+
+
+@pytest.mark.parametrize("weight_shape,stride,padding,groups", [((6, 3, 3, 3), (1, 1), 1, 1), ((6, 8, 3, 3), (2, 1), 1, 1),
+                                                                  ((6, 8, 3, 3), (1, 1), 3, 1), ((8, 1, 3, 3), (1, 1), 1, 8)],
+                         ids=["3 channels", "strided", "padded beyond the kernel", "depthwise"])
+def test_conv2d_backward_keeps_separate_passes_where_one_im2col_does_not_pay(weight_shape, stride, padding, groups):
+    weight = np.zeros(weight_shape, np.float32)
+    assert not shares_im2col(weight, stride, ((padding, padding),) * 2, (1, 1), groups)
 
 
 @pytest.mark.parametrize("stride,padding,kernel", [(1, 0, 3), (2, 1, 3), ((1, 2), (2, 0), (3, 2)), (3, 2, 5)])

@@ -99,29 +99,90 @@ def input_grad_as_convolution(g_nhwc, weight, padded_hw, stride, dilation, group
         dL/dx[n, h, w, c] = sum_{p, q, o} g_up[n, h + p*D, w + q*D, o] * w[o, c, KH-1-p, KW-1-q]
 
     a stride-1 correlation of g_up with the kernel turned by 180 degrees, input and output
-    channels swapped: the same im2col and matmul as the forward pass.
+    channels swapped: the same im2col and matmul as the forward pass (``spread_gradient`` builds g_up)."""
+    g_up, left_over = spread_gradient(g_nhwc, weight.shape[2:], padded_hw, stride, dilation, crop)
+    gx = correlate(g_up, weight_matrix(weight, groups, flipped=True), weight.shape[2:], (1, 1), dilation, groups)
+    return unpad_nhwc(gx, left_over)
+
+
+def spread_gradient(g_nhwc, kernel, padded_hw, stride, dilation, crop):
+    """g_up of ``input_grad_as_convolution``, and the (top, bottom), (left, right) crop still to take
+    off the correlation's result.
 
     Output row h reads g_up's rows h ... h + D*(KH-1), so the cropped rows are never computed:
     g_up starts ``crop`` rows later and is that much shorter (where the crop is no wider than
     D*(K-1), as a padding of a stride-1 convolution is). The result is then a whole channels-last
-    array, not a view into a larger one, which the backward passes before it read faster.
-    """
+    array, not a view into a larger one, which the backward passes before it read faster."""
     xp = backend.get_array_module(g_nhwc)
     n, oh, ow, out_channels = g_nhwc.shape
-    kernel = weight.shape[2:]
     margin = [dilation[i] * (kernel[i] - 1) for i in range(2)]
     direct = [stride == (1, 1) and max(crop[i]) <= margin[i] for i in range(2)]  # per axis: crop never computed
     start = [margin[i] - (crop[i][0] if direct[i] else 0) for i in range(2)]
     size = [padded_hw[i] + margin[i] - (sum(crop[i]) if direct[i] else 0) for i in range(2)]
     left_over = tuple((0, 0) if direct[i] else crop[i] for i in range(2))
     if stride == (1, 1) and margin == [0, 0] and size == [oh, ow]:
-        g_up = g_nhwc  # a 1x1 kernel with stride 1 and no extra rows (output_padding): nothing to spread
-    else:
-        g_up = xp.zeros((n, size[0], size[1], out_channels), dtype=g_nhwc.dtype)
-        g_up[:, start[0]:start[0] + (oh - 1) * stride[0] + 1:stride[0],
-             start[1]:start[1] + (ow - 1) * stride[1] + 1:stride[1]] = g_nhwc
-    gx = correlate(g_up, weight_matrix(weight, groups, flipped=True), kernel, (1, 1), dilation, groups)
-    return unpad_nhwc(gx, left_over)
+        return g_nhwc, left_over  # a 1x1 kernel with stride 1 and no extra rows (output_padding): nothing to spread
+    g_up = xp.zeros((n, size[0], size[1], out_channels), dtype=g_nhwc.dtype)
+    g_up[:, start[0]:start[0] + (oh - 1) * stride[0] + 1:stride[0],
+         start[1]:start[1] + (ow - 1) * stride[1] + 1:stride[1]] = g_nhwc
+    return g_up, left_over
+
+
+# The weight gradient from the input gradient's im2col (``input_and_weight_grads``) is a product with
+# one column per input channel of a group: with fewer than 4 those run far below BLAS's speed, and
+# im2col of the input is the cheaper way (measured: 3 channels 30% slower, 4 channels 8% faster).
+MIN_SHARED_CHANNELS = 4
+
+
+def shares_im2col(weight, stride, padding, dilation, groups):
+    """Whether ``input_and_weight_grads`` serves a convolution's backward: stride 1, each side's
+    padding within the kernel's reach (D*(K-1), so that the input gradient's im2col has one row per
+    input position), not depthwise, and at least MIN_SHARED_CHANNELS input channels per group."""
+    out_channels, group_channels, kh, kw = weight.shape
+    reach = [dilation[i] * (k - 1) for i, k in enumerate((kh, kw))]
+    return (stride == (1, 1) and all(max(padding[i]) <= reach[i] for i in range(2))
+            and group_channels >= MIN_SHARED_CHANNELS
+            and not is_depthwise(group_channels * groups, out_channels, groups, weight))
+
+
+def input_and_weight_grads(g_nhwc, x_nhwc, weight, padding, dilation, groups):
+    """dL/dx (N, H, W, C) and dL/dw (O, Cg, KH, KW) of a stride-1 convolution of x (unpadded,
+    channels-last) for which ``shares_im2col`` holds, from one im2col: that of g_up, the spread
+    dL/dy of ``input_grad_as_convolution``, whose row (n, h, w) is input position (n, h, w).
+
+    dL/dx = col(g_up) @ Wflip, as there. For the weights, with x_pad the padded input,
+
+        dL/dw[o, c, p, q] = sum_{n, i, j} g[n, i, j, o] * x_pad[n, i + p*D, j + q*D, c]
+                          = sum_{n, h, w} x[n, h, w, c] * col(g_up)[(n, h, w), (KH-1-p, KW-1-q, o)]
+
+    (h, w the unpadded position i + p*D - top, j + q*D - left; the padding adds nothing, being zeros):
+    per group dL/dWflip = col(g_up)^T @ X, (KH*KW*Og, Cg), the kernel turned back afterwards. The
+    im2col of x that ``weight_grad`` would build is never made: one copy of KH*KW values per position
+    less, and x_pad need not be kept. Blocks of images as in ``correlate``; the weight gradient's
+    partial sums are added in block order."""
+    xp = backend.get_array_module(g_nhwc)
+    n, h, w, channels = x_nhwc.shape
+    out_channels, group_channels, kh, kw = weight.shape
+    padded_hw = (h + sum(padding[0]), w + sum(padding[1]))
+    g_up, _ = spread_gradient(g_nhwc, (kh, kw), padded_hw, (1, 1), dilation, padding)
+    flipped = weight_matrix(weight, groups, flipped=True)
+    gx = xp.empty((n, h, w, channels), dtype=g_nhwc.dtype)
+
+    def block_grads(block):
+        col = group_col(g_up[block], (kh, kw), (1, 1), dilation, groups)
+        out = by_group(gx[block].reshape(-1, channels), groups)
+        if out.flags.c_contiguous:  # always with one group: the matmul writes straight into gx
+            xp.matmul(col, flipped, out=out)
+        else:
+            out[...] = xp.matmul(col, flipped)
+        return xp.matmul(col.transpose(0, 2, 1), by_group(x_nhwc[block].reshape(-1, channels), groups))
+
+    partials = parallel.map_blocks(block_grads, col_blocks(g_up, (kh, kw), (h, w)), on_cpu=xp is np)
+    flipped_grad = partials[0]
+    for partial in partials[1:]:  # summed in block order: the same bits every run
+        flipped_grad += partial
+    gw = flipped_grad.reshape(groups, kh, kw, out_channels // groups, group_channels)[:, ::-1, ::-1]
+    return gx, gw.transpose(0, 3, 4, 1, 2).reshape(out_channels, group_channels, kh, kw)
 
 
 def input_grad_by_offsets(g_nhwc, weight, padded_hw, stride, dilation, groups):
@@ -188,7 +249,9 @@ class Conv2d(Function):
 
     The last two lines together are again a convolution (``input_grad``): of dL/dy, spread out
     by the stride, with the kernel turned by 180 degrees; so both passes are im2col and a matmul
-    (with a stride, on the CPU, one matmul per kernel offset is faster).
+    (with a stride, on the CPU, one matmul per kernel offset is faster). With stride 1 and a padding
+    within the kernel's reach, that convolution's im2col, of dL/dy, also gives dL/dw, by a product
+    with x instead of with the im2col of x (``input_and_weight_grads``).
 
     All groups go through one batched matmul (a leading axis of G); with G = 1 that axis is free.
     The rows of col, gY and dL/dcol belong to single images, so every product above is a sum of
@@ -218,16 +281,26 @@ class Conv2d(Function):
             y.reshape(n * oh, ow * out_channels)[...] += np.tile(bias, ow)
         elif bias is not None:
             y += bias  # on the GPU one broadcast kernel, without the tiled copy
-        self.x_padded, self.weight, self.has_bias = x_padded, weight, bias is not None
+        wanted = getattr(self, "needs_input_grad", ())  # (none when called as a step of another op's backward)
+        self.shares_im2col = (len(wanted) > 1 and wanted[0] and wanted[1]
+                              and shares_im2col(weight, self.stride, self.padding, self.dilation, self.groups))
+        if self.shares_im2col:
+            self.x_nhwc = to_nhwc(x)  # the input itself: its padded copy is not needed
+        else:
+            self.x_padded = x_padded
+        self.weight, self.has_bias = weight, bias is not None
         return to_nchw(y)
 
     def backward(self, gy):
         g_nhwc = to_nhwc(gy)  # free when gy is channels-last in memory
         gx = gw = gb = None
-        if self.needs_input_grad[0]:
+        if self.shares_im2col:
+            gx, gw = input_and_weight_grads(g_nhwc, self.x_nhwc, self.weight, self.padding, self.dilation, self.groups)
+            gx = to_nchw(gx)
+        elif self.needs_input_grad[0]:
             gx = to_nchw(input_grad(g_nhwc, self.weight, self.x_padded.shape[1:3], self.stride, self.dilation,
                                     self.groups, self.padding))
-        if self.needs_input_grad[1]:
+        if self.needs_input_grad[1] and gw is None:
             gw = weight_grad(self.x_padded, g_nhwc, self.weight.shape[2:], self.stride, self.dilation, self.groups)
         if self.has_bias and self.needs_input_grad[2]:
             gb = sum_rows(g_nhwc.reshape(-1, g_nhwc.shape[3]))

@@ -208,3 +208,31 @@ def test_a_dense_tensor_is_all_dense_dimensions(torch):
     assert (x.sparse_dim(), x.dense_dim()) == (y.sparse_dim(), y.dense_dim()) == (0, 2)
     assert x.const_data_ptr() == x.data_ptr() and x.to_sparse_coo().indices().tolist() == [[0, 0, 0, 1, 1, 1],
                                                                                           [0, 1, 2, 0, 1, 2]]
+
+
+@pytest.mark.parametrize("thread_count", [1, 2, 3])
+def test_large_reordering_copies_on_the_threads_give_the_same_values(monkeypatch, rng, thread_count):
+    """copy_in_order and reshape's copy (a channels-last tensor flattened, its gradient back) copy large
+    arrays in blocks of the first axis on the threads: the same values as NumPy's copy, and reshape still
+    a view wherever the memory allows one."""
+    from tinynn import memory_layout, parallel
+
+    monkeypatch.setattr(parallel, "COPY_MIN_BYTES", 64)
+    before = tinynn.get_num_threads()
+    tinynn.set_num_threads(thread_count)
+    try:
+        x = rng.standard_normal((5, 7, 6, 3)).astype(np.float32).transpose(0, 3, 1, 2)  # channels-last (5, 3, 7, 6)
+        c_ordered = memory_layout.copy_in_order(x, (0, 1, 2, 3))
+        assert c_ordered.flags.c_contiguous and np.array_equal(c_ordered, x)
+        back = memory_layout.copy_in_order(c_ordered, (0, 2, 3, 1))
+        assert memory_layout.is_channels_last_dense(back) and np.array_equal(back, x)
+        flat = memory_layout.reshaped(x, (5, -1))
+        assert flat.flags.c_contiguous and np.array_equal(flat, np.reshape(x, (5, -1)))
+        per_channel = memory_layout.reshaped(x, (5, 3, 42))  # (H, W) merge without moving: a view
+        assert np.shares_memory(per_channel, x) and np.array_equal(per_channel, np.reshape(x, (5, 3, 42)))
+        with pytest.raises(ValueError):
+            memory_layout.reshaped(x, (4, -1))
+        tensor = leaf(x.astype(np.float64))
+        assert gradcheck(lambda t: tinynn.flatten(t, 1) * tinynn.arange(126.0), [tensor])
+    finally:
+        tinynn.set_num_threads(before)

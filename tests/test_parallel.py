@@ -52,6 +52,7 @@ def test_split_matmul_equals_one_product_on_any_thread_count(threads, shape_a, s
     ((64, 96, 64), (64, 64, 96), True),       # a batch of products (attention's), cut by the batch axis
     ((2, 32, 96, 64), (1, 64, 96), True),     # the second broadcast along the first batch axis
     ((96, 64), (128, 64, 96), True),          # the first broadcast: a matrix times a batch
+    ((64, 10), (10, 16384), True),            # few rows, a short inner axis (a classifier head's dL/dX): by columns
     ((3, 5), (5, 2), False), ((0, 64, 8), (8, 3), False), ((4, 0, 6), (4, 6, 2), False),  # small or empty
     ((5, 0), (0, 3), False),
 ])
@@ -83,6 +84,17 @@ def test_a_long_inner_axis_is_cut_and_the_pieces_added_in_order(monkeypatch):
                         or real_map(work, blocks, on_cpu))
     np.testing.assert_array_equal(parallel.matmul(a, b), np.full((4, 2), 4096, dtype=np.float32))
     assert len(spans) == parallel.SUMMED_BLOCKS and spans[0].start == 0 and spans[-1].stop == 4096
+
+
+def test_few_rows_and_a_short_inner_axis_are_cut_by_columns_into_at_most_column_blocks(monkeypatch):
+    monkeypatch.setattr(parallel, "COLUMN_BLOCK_MULTIPLY_ADDS", 1024)
+    a, b = np.arange(12, dtype=np.float32).reshape(4, 3), np.ones((3, 1000), dtype=np.float32)
+    cuts = []
+    real_map = parallel.map_blocks
+    monkeypatch.setattr(parallel, "map_blocks", lambda work, blocks, on_cpu=True: cuts.extend(blocks)
+                        or real_map(work, blocks, on_cpu))
+    np.testing.assert_array_equal(parallel.matmul(a, b), a @ b)
+    assert len(cuts) == parallel.COLUMN_BLOCKS and cuts[0].start == 0 and cuts[-1].stop == 1000
 
 
 def test_vectors_and_other_arrays_are_multiplied_as_they_are():

@@ -15,6 +15,11 @@ order. A ``view`` that C order would allow without a copy (``conv(x).view(N, -1)
 for such a channels-last tensor, as ``reshape`` does, instead of failing: PyTorch's scripts run as
 written, and only writes through that view (which would reach the original in PyTorch) differ.
 """
+import numpy as np
+
+from . import backend, parallel
+
+_RESHAPE_SAYS_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"  # reshape(..., copy=False)
 
 
 class memory_format:
@@ -191,8 +196,23 @@ def copy_in(array, format, what):
 
 def copy_in_order(array, order):
     """A copy of ``array`` with its axes ``order`` outermost to innermost in memory: the array with its
-    axes in that order, copied in C order, then turned back."""
-    return array.transpose(order).copy(order="C").transpose(inverse_order(order))
+    axes in that order, copied in C order (on the threads where large, ``parallel.copy_into``), then
+    turned back."""
+    arranged = array.transpose(order)
+    copy = backend.get_array_module(array).empty(arranged.shape, dtype=arranged.dtype)
+    return parallel.copy_into(copy, arranged).transpose(inverse_order(order))
+
+
+def reshaped(array, shape):
+    """``array.reshape(shape)``: a view where the memory allows one, else a C-ordered copy, made on the
+    threads where the array is large (NumPy 2.1 and later tell which before copying)."""
+    if (_RESHAPE_SAYS_COPY and isinstance(array, np.ndarray) and not array.flags.c_contiguous
+            and array.nbytes >= parallel.COPY_MIN_BYTES):
+        try:
+            return array.reshape(shape, copy=False)
+        except ValueError:  # a copy is needed (or the shape does not fit, which the reshape below reports)
+            array = parallel.copy_into(np.empty(array.shape, dtype=array.dtype), array)
+    return array.reshape(shape)
 
 
 def laid_out_like(tensor, source, format, what):

@@ -29,7 +29,7 @@ class Reshape(Function):
     def forward(self, x):
         self.input_shape, self.input_order = x.shape, formats.permuted_order(x)
         try:
-            return x.reshape(self.shape)
+            return formats.reshaped(x, self.shape)
         except ValueError:
             raise ValueError(
                 f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} ({x.size} elements) "

@@ -1,6 +1,7 @@
 """Layers beyond the seed model, tinynn beside PyTorch: one forward and backward of LSTM, GRU and
-RNN layers, a transformer encoder layer, and layers whose speed tinynn's NumPy formulas set
-(a depthwise convolution, GELU, SiLU, LeakyReLU, LayerNorm, an embedding's lookup).
+RNN layers, a transformer encoder layer, a CNN's 3x3 convolution and batch norm, and layers whose
+speed tinynn's NumPy formulas set (a depthwise convolution, GELU, SiLU, LeakyReLU, LayerNorm, an
+embedding's lookup).
 
     python benchmarks/bench_layers.py [--layers LSTM GRU RNN Transformer ...] [--seq-len 28] [--batch-size 128]
                                       [--input-size 28] [--hidden-size 128] [--model-size 128] [--heads 4]
@@ -11,7 +12,8 @@ RNN layers, a transformer encoder layer, and layers whose speed tinynn's NumPy f
 The recurrent layers take (seq-len, batch-size, input-size) and have hidden-size units; the
 transformer layer is ``TransformerEncoderLayer(model-size, heads, feedforward, dropout=0,
 batch_first=True)`` on (sequences, tokens, model-size). The others have fixed sizes (``LAYERS``):
-Conv2d(64, 64, 3, padding=1, groups=64) on (16, 64, 32, 32), the activations on (256, 1024),
+Conv2d(32, 32, 3, padding=1) and BatchNorm2d(32) (training) on (64, 32, 16, 16), Conv2d(64, 64, 3,
+padding=1, groups=64) on (16, 64, 32, 32), the activations on (256, 1024),
 LayerNorm(256) on (64, 64, 256), Embedding(10000, 128) looking up (64, 128) indices; every input
 as a user would hand it over (NCHW in C order), or with ``--channels-last`` a 4-D one as a
 convolution's output lies in memory (tinynn's always; PyTorch's with that memory format).
@@ -49,6 +51,8 @@ RECURRENT = ("LSTM", "GRU", "RNN")
 # the layers of fixed size: how to build each from a library's nn, and its input (a float input is
 # drawn from a normal distribution, an integer one holds indices below the given bound)
 LAYERS = {
+    "Conv2d": (lambda nn: nn.Conv2d(32, 32, 3, padding=1), (64, 32, 16, 16), None),
+    "BatchNorm2d": (lambda nn: nn.BatchNorm2d(32), (64, 32, 16, 16), None),
     "Depthwise": (lambda nn: nn.Conv2d(64, 64, 3, padding=1, groups=64), (16, 64, 32, 32), None),
     "GELU": (lambda nn: nn.GELU(), (256, 1024), None),
     "SiLU": (lambda nn: nn.SiLU(), (256, 1024), None),

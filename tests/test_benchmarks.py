@@ -133,7 +133,8 @@ def test_layers_benchmark_reports_each_layer(tmp_path, capsys):
     sizes = ["--seq-len", "3", "--batch-size", "2", "--hidden-size", "4", "--model-size", "8", "--heads", "2",
              "--feedforward", "16", "--tokens", "3", "--sequences", "2", "--rounds", "1", "--repeats", "1"]
     # a worker process per framework (there PyTorch's oneDNN may be switched off), or both in this one
-    every = ["LSTM", "GRU", "RNN", "Transformer", "Depthwise", "GELU", "SiLU", "LeakyReLU", "LayerNorm", "Embedding"]
+    every = ["LSTM", "GRU", "RNN", "Transformer", "Conv2d", "BatchNorm2d", "Depthwise", "GELU", "SiLU", "LeakyReLU",
+             "LayerNorm", "Embedding"]
     for placement, onednn, layers in ((["--torch-onednn", "off"], False, every),
                                       (["--same-process", "--channels-last", "--layers", "LSTM", "Depthwise"], True,
                                        ["LSTM", "Depthwise"])):

@@ -119,3 +119,37 @@ def test_blocks_that_split_their_own_work_run_it_in_their_thread(threads):
     nested.join(timeout=60)
     assert not nested.is_alive(), "the nested blocks never finished: the pool waited on itself"
     np.testing.assert_array_equal(np.concatenate(results), a @ b)
+
+
+def test_blocks_run_on_the_callers_thread_and_the_helpers_in_block_order(threads):
+    import time
+
+    threads(3)
+    names = []
+
+    def work(block):
+        time.sleep(0.01)  # (releases the GIL, as NumPy's loops do)
+        names.append(threading.current_thread().name)
+        return block * block
+
+    assert parallel.map_blocks(work, list(range(12))) == [block * block for block in range(12)]
+    assert threading.current_thread().name in names and len(set(names)) == 3
+
+
+def test_an_error_in_a_block_reaches_the_caller_and_the_pool_keeps_working(threads):
+    import time
+
+    threads(2)
+    ran = []
+
+    def work(block):
+        ran.append(block)
+        if block == 1:
+            raise ValueError("block 1 failed")
+        time.sleep(0.001)
+        return block
+
+    with pytest.raises(ValueError, match="block 1 failed"):
+        parallel.map_blocks(work, list(range(200)))
+    assert len(ran) < 200  # the blocks left once it failed are not run
+    assert parallel.map_blocks(lambda block: -block, [1, 2, 3]) == [-1, -2, -3]

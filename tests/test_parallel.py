@@ -87,7 +87,7 @@ def test_a_long_inner_axis_is_cut_and_the_pieces_added_in_order(monkeypatch):
 
 
 def test_few_rows_and_a_short_inner_axis_are_cut_by_columns_into_at_most_column_blocks(monkeypatch):
-    monkeypatch.setattr(parallel, "COLUMN_BLOCK_MULTIPLY_ADDS", 1024)
+    monkeypatch.setattr(parallel, "BLOCK_MULTIPLY_ADDS", 1024)
     a, b = np.arange(12, dtype=np.float32).reshape(4, 3), np.ones((3, 1000), dtype=np.float32)
     cuts = []
     real_map = parallel.map_blocks

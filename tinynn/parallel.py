@@ -183,14 +183,19 @@ def copy_into(out, source):
 
 
 # A block of a split matrix product has at least this many rows (thinner ones run far below the
-# BLAS kernels' speed) and this many multiply-adds (enough to pay for handing it to a thread); a
-# product split along its inner axis has at most SUMMED_BLOCKS blocks (each a whole result to add up).
-BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS, SUMMED_BLOCKS = 128, 1 << 24, 8
-# A product with few rows and a short inner axis (a classifier head's input gradient, dL/dY W, on a
-# small batch) writes far more than it computes: cut by its columns, blocks of a quarter of the
-# multiply-adds pay, and at most 4 of them (measured on two cores: (64, 10) @ (10, 16384) 0.73 -> 0.46 ms
-# in two blocks, 0.51 in four, 0.60 in eight; each block reads all of the first matrix again).
-COLUMN_BLOCK_MULTIPLY_ADDS, COLUMN_BLOCKS = 1 << 22, 4
+# BLAS kernels' speed) and this many multiply-adds (enough to pay for handing it to a helper thread,
+# which takes some 30 us to wake here; measured with two blocks of rows: 8.4M multiply-adds in all
+# 166 -> 150 us, 16.8M 324 -> 236 us); a product split along its inner axis has at most SUMMED_BLOCKS
+# blocks (each a whole result to add up).
+BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS, SUMMED_BLOCKS = 128, 1 << 23, 8
+# A product with too few rows and too short an inner axis to cut (a classifier head's gradients on a
+# small batch) may be cut by its columns, into two blocks at the most: each block reads all of the
+# first matrix again (measured on two cores: (64, 128) @ (128, 4096) 0.88 -> 0.55 ms in two blocks,
+# 0.65 in four). Where the inner axis is short such a product streams more through memory than it
+# computes, so a block's work counts each element of the second matrix and of the result as
+# COLUMN_ELEMENT_COST multiply-adds: (64, 10) @ (10, 16384) 0.73 -> 0.46 ms, (10, 64) @ (64, 16384)
+# 0.61 -> 0.43 ms, while (128, 256) @ (256, 256) stays whole (two blocks: 169 -> 200 us).
+COLUMN_BLOCKS, COLUMN_ELEMENT_COST = 2, 16
 
 
 def matmul(a, b):
@@ -234,7 +239,8 @@ def _matrix_product(a, b):
         for partial in partials[1:]:
             total += partial
         return total
-    cuts = row_blocks(columns, max(BLOCK_MIN_ROWS, COLUMN_BLOCK_MULTIPLY_ADDS // max(1, rows * inner)), COLUMN_BLOCKS)
+    work_per_column = max(rows * inner, COLUMN_ELEMENT_COST * (inner + rows))
+    cuts = row_blocks(columns, max(BLOCK_MIN_ROWS, BLOCK_MULTIPLY_ADDS // max(1, work_per_column)), COLUMN_BLOCKS)
     if len(cuts) > 1:
         out = np.empty((rows, columns), dtype=np.result_type(a, b))
 

@@ -36,3 +36,24 @@ def test_seeding_the_default_generator_leaves_a_generator_of_ones_own_alone():
     expected = tinynn.Generator().manual_seed(1)
     tinynn.default_generator.manual_seed(9)
     assert tinynn.randn(3, generator=own).tolist() == tinynn.randn(3, generator=expected).tolist()
+
+
+def test_uint16_draws_are_uniform_reproducible_and_any_shape():
+    """Dropout's 16-bit draws, four from each of PCG64's raw 64-bit outputs: every bit, and every one of
+    the four places in an output, is uniform (chi-square over 256 bins of the high byte), and a seed
+    gives the same draws again, for counts that are not multiples of four too."""
+    from tinynn import random
+
+    tinynn.manual_seed(3)
+    draws = random.uint16(np, (7, 3))
+    assert draws.shape == (7, 3) and draws.dtype == np.uint16
+    tinynn.manual_seed(3)
+    np.testing.assert_array_equal(random.uint16(np, (7, 3)), draws)
+    many = random.uint16(np, (400_000,))
+    bits = (many[:, None] >> np.arange(16, dtype=np.uint16)) & 1
+    assert np.all(np.abs(bits.mean(axis=0) - 0.5) < 0.005)
+    for place in range(4):
+        counts = np.bincount(many[place::4] >> 8, minlength=256)
+        expected = len(many[place::4]) / 256
+        chi_square = ((counts - expected) ** 2 / expected).sum()
+        assert chi_square < 350  # 255 degrees of freedom: beyond 350 has probability below 1e-4

@@ -271,3 +271,26 @@ def test_unpooling_names_the_mark_of_an_empty_window():
     with pytest.raises(IndexError, match=r"index -1 \(max pooling's mark of a window that held only padding\) is "
                                          r"outside the \(2, 4\) output plane"):
         F.max_unpool2d(tinynn.zeros(1, 1, 1, 2), tinynn.tensor([[[[-1, 1]]]]), 2, output_size=(2, 4))
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", [
+    (2, 2, 0, 1, False), (2, 2, 1, 1, True), (3, 3, 1, 1, False), ((2, 1), (3, 2), 0, 1, True), (2, 3, 0, 2, False),
+])
+def test_max_pool_backward_over_windows_apart_writes_what_adding_up_gives(monkeypatch, kernel, stride, padding, dilation,
+                                                                          ceil_mode):
+    """Windows that share no position (each spans at most the stride): the gradient is written into
+    place, zeros only where no window reaches; the same values as adding it up, with ties and NaN."""
+    from tinynn.nn.functional.pooling import MaxPool2d
+
+    rng = np.random.default_rng(4)
+    values = rng.integers(0, 3, (3, 4, 9, 8)).astype(np.float32)  # many ties
+    values[0, 0, 1, 1] = np.nan
+
+    def gradient(apart):
+        monkeypatch.setattr(MaxPool2d, "_windows_apart", lambda self: apart)
+        x = tinynn.tensor(values, requires_grad=True)
+        y = F.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+        y.backward(tinynn.tensor(np.random.default_rng(5).standard_normal(y.shape).astype(np.float32)))
+        return x.grad.numpy()
+
+    np.testing.assert_array_equal(gradient(True), gradient(False))

@@ -108,6 +108,15 @@ class MaxPool2d(_Pool2d):
     def backward(self, gy):
         xp = self.xp(gy)
         g = to_nhwc(gy)
+        if xp is np and self._windows_apart():
+            # each position lies in one window at most: written once, not added to (no temporary), and
+            # zeros only where no window reaches
+            covered = all(self.dilation[i] == 1 and self.kernel_size[i] == self.stride[i]
+                          and self.out_hw[i] * self.stride[i] == self.padded_shape[1 + i] for i in range(2))
+            gx = (np.empty if covered else np.zeros)(self.padded_shape, dtype=gy.dtype)
+            for offset, window in self._offsets():
+                np.multiply(g, self.argmax == offset, out=gx[window])
+            return (to_nchw(self._unpad(gx)),)
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         for offset, window in self._offsets():
             if xp is np:
@@ -115,6 +124,11 @@ class MaxPool2d(_Pool2d):
             else:
                 ROUTE_TO_ARGMAX(g, self.argmax, offset, gx[window])
         return (to_nchw(self._unpad(gx)),)
+
+    def _windows_apart(self):
+        """Whether no two windows share a position: each spans no more than the stride (the usual
+        MaxPool2d(2), kernel = stride)."""
+        return all(self.dilation[i] * (self.kernel_size[i] - 1) + 1 <= self.stride[i] for i in range(2))
 
     def linear_part(self, x):
         """Max pooling with the maxima where they are: each output takes x at its window's saved

@@ -2,8 +2,8 @@
 
 The convolution works on blocks of images (see nn/functional/conv.py), the recurrent layers on
 blocks of sequences (nn/functional/recurrent.py); the blocks are independent, and NumPy releases
-the GIL inside copies, elementwise passes and matrix products, so a small thread pool runs them
-side by side. Results come back in block order and are combined in that order,
+the GIL inside copies, elementwise passes and matrix products, so the calling thread and a few
+helper threads run them side by side. Results come back in block order and are combined in that order,
 so the outcome is the same, bit for bit, whatever the number of threads or their timing.
 
 ``TINYNN_NUM_THREADS`` sets the number of threads (default: the CPU cores this process may use), as
@@ -77,15 +77,16 @@ class _Pool:
             thread.start()
 
     def _serve(self):
-        while (blocks := self.tasks.get()) is not None:
-            blocks.run()
-            del blocks  # a finished call's arrays must not stay alive while this thread waits
+        while (job := self.tasks.get()) is not None:
+            job.run()
+            del job  # a finished call's arrays must not stay alive while this thread waits
 
-    def run(self, blocks):
-        for _ in range(min(len(self.threads), len(blocks.blocks) - 1)):
-            self.tasks.put(blocks)
-        blocks.run()
-        blocks.finished.wait()  # for the blocks helpers took and still work on
+    def run(self, job):
+        """Run a ``_Blocks`` on the helpers and this thread; back when all its blocks are done."""
+        for _ in range(min(len(self.threads), len(job.blocks) - 1)):
+            self.tasks.put(job)
+        job.run()
+        job.finished.wait()  # for the blocks helpers took and still work on
 
     def shutdown(self):
         for _ in self.threads:

@@ -24,7 +24,7 @@ Windows overlap when S < K, so one input pixel receives several contributions. I
 the KH*KW kernel offsets (9 for a 3x3 kernel), each a single strided, vectorised add over all
 of N, OH, OW and C at once, never over pixels or batch items.
 """
-from ... import backend
+from ... import backend, parallel
 
 
 def output_size(size, kernel, stride, dilation=1):
@@ -65,11 +65,20 @@ def col2im(col, input_shape, stride, dilation=(1, 1)):
 
 def pad_nhwc(x_nhwc, padding, value=0.0):
     """Pad H and W of a channels-last array by ((top, bottom), (left, right)) (a new channels-last
-    array; the array itself when there is no padding)."""
+    array; the array itself when there is no padding). The border is filled and the interior copied
+    on the threads (``parallel.copy_into``): from a C-ordered NCHW input, a network's images, that
+    copy reorders the axes, which NumPy's pad does on one core at half the speed of memory."""
     if not any(padding[0] + padding[1]):
         return x_nhwc
     xp = backend.get_array_module(x_nhwc)
-    return xp.pad(x_nhwc, ((0, 0), padding[0], padding[1], (0, 0)), mode="constant", constant_values=value)
+    (top, bottom), (left, right) = padding
+    n, h, w, c = x_nhwc.shape
+    padded = xp.empty((n, top + h + bottom, left + w + right, c), dtype=x_nhwc.dtype)
+    for border in (padded[:, :top], padded[:, top + h:], padded[:, top:top + h, :left],
+                   padded[:, top:top + h, left + w:]):
+        border.fill(value)
+    parallel.copy_into(padded[:, top:top + h, left:left + w], x_nhwc)
+    return padded
 
 
 def unpad_nhwc(x_nhwc, padding):

@@ -39,9 +39,9 @@ def test_seeding_the_default_generator_leaves_a_generator_of_ones_own_alone():
 
 
 def test_uint16_draws_are_uniform_reproducible_and_any_shape():
-    """Dropout's 16-bit draws, four from each of PCG64's raw 64-bit outputs: every bit, and every one of
-    the four places in an output, is uniform (chi-square over 256 bins of the high byte), and a seed
-    gives the same draws again, for counts that are not multiples of four too."""
+    """Dropout's 16-bit draws, four from each of PCG64's raw 64-bit outputs: NumPy's integers() from the
+    same state, every bit and every one of the four places in an output uniform (chi-square over 256
+    bins of the high byte), the same draws again after a seed, for counts not multiples of four too."""
     from tinynn import random
 
     tinynn.manual_seed(3)
@@ -49,6 +49,9 @@ def test_uint16_draws_are_uniform_reproducible_and_any_shape():
     assert draws.shape == (7, 3) and draws.dtype == np.uint16
     tinynn.manual_seed(3)
     np.testing.assert_array_equal(random.uint16(np, (7, 3)), draws)
+    tinynn.manual_seed(3)  # the draws NumPy's integers() makes from the same state
+    np.testing.assert_array_equal(draws.ravel(), random._cpu_generator.integers(0, 65535, 21, dtype=np.uint16,
+                                                                                 endpoint=True))
     many = random.uint16(np, (400_000,))
     bits = (many[:, None] >> np.arange(16, dtype=np.uint16)) & 1
     assert np.all(np.abs(bits.mean(axis=0) - 0.5) < 0.005)

@@ -131,6 +131,19 @@ def test_a_channels_last_tensor_is_viewed_as_a_c_ordered_one_would_be(torch, rng
         torch.zeros(2, 3).t().view(6)
 
 
+@pytest.mark.parametrize("batch", [2, 1])
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_a_channels_last_tensor_with_an_axis_inserted_is_viewed_as_pytorchs(torch, rng, batch, axis):
+    """conv(x).unsqueeze(axis).view(...): PyTorch's conv output lies in C order, so any such view works
+    there; tinynn's lies channels-last with a unit axis inserted, and copies, a batch of one too."""
+    x = rng.standard_normal((batch, 3, 7, 6)).astype(np.float32)
+    ours, theirs = nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3)
+    theirs.load_state_dict({key: torch.tensor(value.numpy()) for key, value in ours.state_dict().items()})
+    y, expected = ours(tinynn.tensor(x)).unsqueeze(axis), theirs(torch.tensor(x)).unsqueeze(axis)
+    shape = (-1,) if axis == 0 else (batch, -1)
+    np.testing.assert_allclose(y.view(*shape).numpy(), expected.view(*shape).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
 IMAGE_LAYERS = {
     1: ["Conv1d(4, 4, 3)", "ConvTranspose1d(4, 4, 2, stride=2)", "MaxPool1d(2)", "AvgPool1d(2)", "BatchNorm1d(4)",
         "Upsample(scale_factor=2, mode='linear')", "AdaptiveAvgPool1d(3)", "AdaptiveMaxPool1d(3)", "LPPool1d(2, 2)"],

@@ -12,8 +12,9 @@ the tensor it starts from. Values and results never depend on the format: only s
 tinynn's convolutions and poolings compute channels-last (im2col's rows are a pixel's channels, and the
 matmul writes (N*OH*OW, O)), so their outputs lie as ``channels_last`` in memory, where PyTorch's lie in C
 order. A ``view`` that C order would allow without a copy (``conv(x).view(N, -1)``) therefore copies
-for such a channels-last tensor, as ``reshape`` does, instead of failing: PyTorch's scripts run as
-written, and only writes through that view (which would reach the original in PyTorch) differ.
+for such a channels-last tensor (with axes of length 1 inserted too), as ``reshape`` does, instead of
+failing: PyTorch's scripts run as written, and only writes through that view (which would reach the
+original in PyTorch) differ.
 """
 import numpy as np
 
@@ -108,6 +109,19 @@ def is_channels_last_dense(array):
     the outputs of tinynn's convolutions and poolings, and of elementwise ops on them."""
     return (array.ndim >= 3 and not array.flags.c_contiguous
             and is_dense_in_order(array, channels_last_order(array.ndim)))
+
+
+def lies_channels_last(array):
+    """``is_channels_last_dense``, or so once axes of length 1 are dropped (``unsqueeze`` inserted them:
+    ``conv(x).unsqueeze(1)``): all of them, or for a batch of one all but the first."""
+    if is_channels_last_dense(array):
+        return True
+    units = [axis for axis in range(array.ndim) if array.shape[axis] == 1]
+    for dropped in ((units, units[1:]) if units else ()):
+        reduced = array.squeeze(tuple(dropped))
+        if reduced.ndim >= 3 and is_channels_last_dense(reduced):
+            return True
+    return False
 
 
 def in_usual_layout(tensor):

@@ -884,15 +884,15 @@ class Tensor:
 
     def view(self, *shape):
         """``reshape`` where the memory allows a view (an error otherwise, as PyTorch's, except for a tensor
-        channels-last in memory, such as a convolution's output, which C order would allow: that copies, see
-        tinynn/memory_layout.py); or, given a dtype,
+        channels-last in memory, such as a convolution's output (unit axes inserted or not), which C order
+        would allow: that copies, see tinynn/memory_layout.py); or, given a dtype,
         the same memory read as that dtype (bits reinterpreted, a view, outside autograd, as PyTorch's):
         the last dimension scales by the ratio of the item sizes, and must be contiguous where they differ."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self._bits_as(np.dtype(shape[0]))
         result = self.reshape(*shape)
         copied = result.numel() and in_place.memory_block(result.data) is not in_place.memory_block(self.data)
-        if copied and not memory_layout.is_channels_last_dense(self.data):
+        if copied and not memory_layout.lies_channels_last(self.data):
             # a copy would break what a view promises (writes reaching this tensor): PyTorch refuses it too
             strides = tuple(stride // self.dtype.itemsize for stride in self.data.strides)
             raise RuntimeError(f"view: a tensor of shape {tuple(self.shape)} with strides {strides} (in elements) cannot be "

@@ -153,3 +153,26 @@ def test_an_error_in_a_block_reaches_the_caller_and_the_pool_keeps_working(threa
         parallel.map_blocks(work, list(range(200)))
     assert len(ran) < 200  # the blocks left once it failed are not run
     assert parallel.map_blocks(lambda block: -block, [1, 2, 3]) == [-1, -2, -3]
+
+
+def test_callers_on_several_threads_share_the_helpers(threads):
+    """Two user threads splitting their own products at once (two models served side by side): each
+    caller works through its own blocks and gets its own results, whichever helper takes which."""
+    threads(2)
+    rng = np.random.default_rng(5)
+    pairs = [(rng.standard_normal((1024, 256)).astype(np.float32), rng.standard_normal((256, 128)).astype(np.float32))
+             for _ in range(2)]
+    expected = [parallel.matmul(a, b) for a, b in pairs]
+    failures = []
+
+    def serve(k):
+        for _ in range(40):
+            if not np.array_equal(parallel.matmul(*pairs[k]), expected[k]):
+                failures.append(k)
+
+    callers = [threading.Thread(target=serve, args=(k,)) for k in range(2)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(timeout=120)
+    assert not any(caller.is_alive() for caller in callers) and not failures

@@ -46,6 +46,26 @@ def test_conv_transpose2d_layer_matches_torch(torch, rng, options, device):
     assert_layer_matches_torch(torch, ours, theirs, (2, 4, 5, 6), rng, device)
 
 
+@pytest.mark.parametrize("options", [dict(stride=2, padding=1), dict(kernel_size=4, stride=2, padding=1, groups=2),
+                                     dict(stride=(2, 1), dilation=2, output_padding=1)])
+def test_conv_transpose2d_backward_from_one_im2col_matches_torch(torch, rng, monkeypatch, options, device):
+    """Both gradients from one im2col of dL/dy per block (correlate_and_weight_grad, asserted taken), in
+    blocks of two images of a batch of 9, against PyTorch's; an input needing no gradient keeps the
+    weight gradient's own im2col."""
+    from tinynn.nn.functional import conv, conv_transpose
+
+    monkeypatch.setattr(conv, "COL_BLOCK_BYTES", {"cpu": 20_000, "gpu": 20_000})
+    taken = []
+    real = conv_transpose.correlate_and_weight_grad
+    monkeypatch.setattr(conv_transpose, "correlate_and_weight_grad", lambda *args: taken.append(1) or real(*args))
+    options = {"kernel_size": 3, **options}
+    ours, theirs = nn.ConvTranspose2d(4, 6, **options), torch.nn.ConvTranspose2d(4, 6, **options)
+    assert_layer_matches_torch(torch, ours, theirs, (9, 4, 5, 6), rng, device)
+    assert taken == [1]
+    ours(tinynn.tensor(rng.standard_normal((9, 4, 5, 6)).astype(np.float32), device=device)).sum().backward()
+    assert taken == [1]
+
+
 @pytest.mark.parametrize("options", [dict(stride=2), dict(padding=1, dilation=(2, 1)), dict(stride=(1, 2), padding=1)])
 def test_depthwise_conv_transpose2d_matches_torch(torch, rng, options, device):
     """One channel in and out per group: its passes are the depthwise convolution's offsets."""

@@ -61,15 +61,48 @@ def correlate(x_padded, matrix, kernel, stride, dilation, groups):
     y = xp.empty((n, oh, ow, out_channels), dtype=x_padded.dtype)
 
     def correlate_block(block):
-        out = by_group(y[block].reshape(-1, out_channels), groups)
-        product = group_col(x_padded[block], kernel, stride, dilation, groups)
-        if out.flags.c_contiguous:  # always with one group: the matmul writes straight into y
-            xp.matmul(product, matrix, out=out)
-        else:
-            out[...] = xp.matmul(product, matrix)
+        _product_into(y[block], group_col(x_padded[block], kernel, stride, dilation, groups), matrix, groups)
 
     parallel.map_blocks(correlate_block, col_blocks(x_padded, kernel, (oh, ow)), on_cpu=xp is np)
     return y
+
+
+def _product_into(y_block, col, matrix, groups):
+    """y_block (n, OH, OW, O), channels-last, = col @ matrix per group (G, rows, K) @ (G, K, O/G)."""
+    out = by_group(y_block.reshape(-1, y_block.shape[3]), groups)
+    if out.flags.c_contiguous:  # always with one group: the matmul writes straight into y
+        backend.get_array_module(col).matmul(col, matrix, out=out)
+    else:
+        out[...] = backend.get_array_module(col).matmul(col, matrix)
+
+
+def correlate_and_weight_grad(x_padded, matrix, g_nhwc, kernel, stride, dilation, groups):
+    """``correlate(x_padded, matrix, ...)`` and ``weight_grad(x_padded, g_nhwc, ...)`` from one im2col
+    of each block of x_padded: y = col @ matrix and dL/dw = col^T @ g per group (a transposed
+    convolution's backward, whose dL/dx is the convolution of dL/dy and whose dL/dw the weight gradient
+    with dL/dy as the image: one im2col of dL/dy, not two). Not for a depthwise weight gradient."""
+    xp = backend.get_array_module(x_padded)
+    n, out_channels, g_channels = x_padded.shape[0], matrix.shape[2] * groups, g_nhwc.shape[3]
+    oh, ow = (output_size(x_padded.shape[1 + i], kernel[i], stride[i], dilation[i]) for i in range(2))
+    y = xp.empty((n, oh, ow, out_channels), dtype=x_padded.dtype)
+
+    def block_work(block):
+        col = group_col(x_padded[block], kernel, stride, dilation, groups)
+        _product_into(y[block], col, matrix, groups)
+        return xp.matmul(col.transpose(0, 2, 1), by_group(g_nhwc[block].reshape(-1, g_channels), groups))
+
+    partials = parallel.map_blocks(block_work, col_blocks(x_padded, kernel, (oh, ow)), on_cpu=xp is np)
+    return y, _kernel_from_sums(partials, kernel, x_padded.shape[3] // groups, g_channels, groups)
+
+
+def _kernel_from_sums(partials, kernel, group_channels, out_channels, groups):
+    """The per-block matrices col^T @ g (G, KH*KW*Cg, O/G) added in block order (the same bits every
+    run), as a weight (O, Cg, KH, KW)."""
+    matrix = partials[0]
+    for partial in partials[1:]:
+        matrix += partial
+    return (matrix.reshape(groups, kernel[0], kernel[1], group_channels, -1).transpose(0, 4, 3, 1, 2)
+            .reshape(out_channels, group_channels, kernel[0], kernel[1]))
 
 
 def input_grad(g_nhwc, weight, padded_hw, stride, dilation, groups, crop=((0, 0), (0, 0))):
@@ -170,11 +203,7 @@ def input_and_weight_grads(g_nhwc, x_nhwc, weight, padding, dilation, groups):
 
     def block_grads(block):
         col = group_col(g_up[block], (kh, kw), (1, 1), dilation, groups)
-        out = by_group(gx[block].reshape(-1, channels), groups)
-        if out.flags.c_contiguous:  # always with one group: the matmul writes straight into gx
-            xp.matmul(col, flipped, out=out)
-        else:
-            out[...] = xp.matmul(col, flipped)
+        _product_into(gx[block], col, flipped, groups)
         return xp.matmul(col.transpose(0, 2, 1), by_group(x_nhwc[block].reshape(-1, channels), groups))
 
     partials = parallel.map_blocks(block_grads, col_blocks(g_up, (kh, kw), (h, w)), on_cpu=xp is np)
@@ -221,12 +250,7 @@ def weight_grad(x_padded, g_nhwc, kernel, stride, dilation, groups):
         return xp.matmul(group_col(x_padded[block], kernel, stride, dilation, groups).transpose(0, 2, 1), g)
 
     partials = parallel.map_blocks(block_grad, col_blocks(x_padded, kernel, g_nhwc.shape[1:3]), on_cpu=xp is np)
-    matrix = partials[0]
-    for partial in partials[1:]:  # summed in block order: the same bits every run
-        matrix += partial
-    group_channels = x_padded.shape[3] // groups
-    return (matrix.reshape(groups, kernel[0], kernel[1], group_channels, -1).transpose(0, 4, 3, 1, 2)
-            .reshape(out_channels, group_channels, kernel[0], kernel[1]))
+    return _kernel_from_sums(partials, kernel, x_padded.shape[3] // groups, out_channels, groups)
 
 
 class Conv2d(Function):

@@ -2,7 +2,9 @@
 from ... import mixed_precision
 from ...autograd import Function
 from ...ops.reduction import sum_rows
-from .conv import Conv2d, Conv2dWeightGrad, correlate, input_grad, weight_grad, weight_matrix
+from .conv import (Conv2d, Conv2dWeightGrad, correlate, correlate_and_weight_grad, input_grad, weight_grad,
+                   weight_matrix)
+from .depthwise_conv import is_depthwise
 from .im2col import pad_nhwc, to_nchw, to_nhwc
 from .complex_conv import complex_by_parts
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
@@ -58,10 +60,15 @@ class ConvTranspose2d(Function):
         reach = [(size - 1) * self.stride[i] + self.dilation[i] * (kernel[i] - 1) + 1 for i, size in enumerate((h, w))]
         g_full = pad_nhwc(g, self._crop())[:, :reach[0], :reach[1]]
         gx = gw = gb = None
-        if self.needs_input_grad[0]:
-            gx = to_nchw(correlate(g_full, weight_matrix(self.weight, self.groups), kernel, self.stride, self.dilation,
-                                   self.groups))
-        if self.needs_input_grad[1]:
+        matrix = weight_matrix(self.weight, self.groups)
+        if (self.needs_input_grad[0] and self.needs_input_grad[1]
+                and not is_depthwise(g_full.shape[3], self.x_nhwc.shape[3], self.groups, g_full)):
+            gx, gw = correlate_and_weight_grad(g_full, matrix, self.x_nhwc, kernel, self.stride, self.dilation,
+                                               self.groups)  # one im2col of dL/dy for both
+            gx = to_nchw(gx)
+        elif self.needs_input_grad[0]:
+            gx = to_nchw(correlate(g_full, matrix, kernel, self.stride, self.dilation, self.groups))
+        if self.needs_input_grad[1] and gw is None:
             gw = weight_grad(g_full, self.x_nhwc, kernel, self.stride, self.dilation, self.groups)
         if self.has_bias and self.needs_input_grad[2]:
             gb = sum_rows(g.reshape(-1, g.shape[3]))

@@ -171,12 +171,15 @@ def test_dataloader_benchmark_reports_each_worker_count(tmp_path, capsys):
     assert set(figures) == {"0", "2"} and all(entry["ratio"] > 0 for entry in figures.values())
 
 
-def test_inplace_benchmark_reports_times_and_the_memory_inplace_relus_save(tmp_path, capsys):
+@pytest.mark.parametrize("placement", [[], ["--same-process"]], ids=["a process each", "one process"])
+def test_inplace_benchmark_reports_times_and_the_memory_inplace_relus_save(tmp_path, capsys, placement):
     report = tmp_path / "inplace.json"
-    load_script("benchmarks/bench_inplace.py").main(["--blocks", "2", "--channels", "4", "--size", "8",
-                                                     "--batch-size", "8", "--rounds", "1", "--json", str(report)])
+    load_script("benchmarks/bench_inplace.py").main(["--blocks", "2", "--channels", "4", "--size", "8", "--batch-size",
+                                                     "8", "--rounds", "1", "--json", str(report)] + placement)
     assert "inplace ReLUs save" in capsys.readouterr().out
-    figures = json.loads(report.read_text())
+    report_figures = json.loads(report.read_text())
+    assert report_figures["same_process"] == bool(placement)
+    figures = report_figures["steps"]
     assert all(entry["step_ms"] > 0 for entry in figures.values())
     # each inplace ReLU writes into the batch norm's output instead of a new (8, 4, 8, 8) float32 array
     one_activation = 8 * 4 * 8 * 8 * 4 / 2 ** 20

@@ -80,7 +80,11 @@ def correlate_and_weight_grad(x_padded, matrix, g_nhwc, kernel, stride, dilation
     """``correlate(x_padded, matrix, ...)`` and ``weight_grad(x_padded, g_nhwc, ...)`` from one im2col
     of each block of x_padded: y = col @ matrix and dL/dw = col^T @ g per group (a transposed
     convolution's backward, whose dL/dx is the convolution of dL/dy and whose dL/dw the weight gradient
-    with dL/dy as the image: one im2col of dL/dy, not two). Not for a depthwise weight gradient."""
+    with dL/dy as the image: one im2col of dL/dy, not two). A depthwise weight gradient takes its own
+    offsets (``weight_grad``), so there the two are computed apart."""
+    if is_depthwise(x_padded.shape[3], g_nhwc.shape[3], groups, x_padded):
+        return (correlate(x_padded, matrix, kernel, stride, dilation, groups),
+                weight_grad(x_padded, g_nhwc, kernel, stride, dilation, groups))
     xp = backend.get_array_module(x_padded)
     n, out_channels, g_channels = x_padded.shape[0], matrix.shape[2] * groups, g_nhwc.shape[3]
     oh, ow = (output_size(x_padded.shape[1 + i], kernel[i], stride[i], dilation[i]) for i in range(2))
@@ -207,11 +211,9 @@ def input_and_weight_grads(g_nhwc, x_nhwc, weight, padding, dilation, groups):
         return xp.matmul(col.transpose(0, 2, 1), by_group(x_nhwc[block].reshape(-1, channels), groups))
 
     partials = parallel.map_blocks(block_grads, col_blocks(g_up, (kh, kw), (h, w)), on_cpu=xp is np)
-    flipped_grad = partials[0]
-    for partial in partials[1:]:  # summed in block order: the same bits every run
-        flipped_grad += partial
-    gw = flipped_grad.reshape(groups, kh, kw, out_channels // groups, group_channels)[:, ::-1, ::-1]
-    return gx, gw.transpose(0, 3, 4, 1, 2).reshape(out_channels, group_channels, kh, kw)
+    turned = _kernel_from_sums(partials, (kh, kw), out_channels // groups, channels, groups)  # (C, Og, KH, KW)
+    gw = turned.reshape(groups, group_channels, out_channels // groups, kh, kw).transpose(0, 2, 1, 3, 4)
+    return gx, gw[..., ::-1, ::-1].reshape(out_channels, group_channels, kh, kw)
 
 
 def input_grad_by_offsets(g_nhwc, weight, padded_hw, stride, dilation, groups):

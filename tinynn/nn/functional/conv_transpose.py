@@ -4,7 +4,6 @@ from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .conv import (Conv2d, Conv2dWeightGrad, correlate, correlate_and_weight_grad, input_grad, weight_grad,
                    weight_matrix)
-from .depthwise_conv import is_depthwise
 from .im2col import pad_nhwc, to_nchw, to_nhwc
 from .complex_conv import complex_by_parts
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
@@ -61,14 +60,13 @@ class ConvTranspose2d(Function):
         g_full = pad_nhwc(g, self._crop())[:, :reach[0], :reach[1]]
         gx = gw = gb = None
         matrix = weight_matrix(self.weight, self.groups)
-        if (self.needs_input_grad[0] and self.needs_input_grad[1]
-                and not is_depthwise(g_full.shape[3], self.x_nhwc.shape[3], self.groups, g_full)):
+        if self.needs_input_grad[0] and self.needs_input_grad[1]:
             gx, gw = correlate_and_weight_grad(g_full, matrix, self.x_nhwc, kernel, self.stride, self.dilation,
                                                self.groups)  # one im2col of dL/dy for both
             gx = to_nchw(gx)
         elif self.needs_input_grad[0]:
             gx = to_nchw(correlate(g_full, matrix, kernel, self.stride, self.dilation, self.groups))
-        if self.needs_input_grad[1] and gw is None:
+        elif self.needs_input_grad[1]:
             gw = weight_grad(g_full, self.x_nhwc, kernel, self.stride, self.dilation, self.groups)
         if self.has_bias and self.needs_input_grad[2]:
             gb = sum_rows(g.reshape(-1, g.shape[3]))

@@ -78,12 +78,13 @@ def test_kernel_text_is_also_python(kernel):
 
 def cupy_code_generators():
     """CuPy's own (private) code generators, which need no GPU; the test skips where they are not
-    what they were in CuPy 14.2."""
+    what they were in CuPy 13.6 and 14.2."""
     try:
         from cupy._core import _kernel, _reduction, core
         from cupy._core._carray import Indexer
         from cupy._core._scalar import CScalar
         from cupy_backends.cuda.libs import nvrtc
+        from cupy.cuda import compiler
         import cupy
     except ImportError as error:
         pytest.skip(f"CuPy (with NVRTC) is not installed: {error}")
@@ -93,13 +94,13 @@ def cupy_code_generators():
     missing = [name for module, name in needed if not hasattr(module, name)]
     if missing:
         pytest.skip(f"CuPy {cupy.__version__} has not the code generators this test uses: {missing}")
-    return _kernel, _reduction, core, Indexer, CScalar, nvrtc, cupy.ndarray
+    return _kernel, _reduction, core, compiler, Indexer, CScalar, nvrtc, cupy.ndarray
 
 
 def cupy_source(kernel, float_type):
     """The CUDA source CuPy generates for ``kernel`` when tinynn calls it on 2-D arrays of
     ``float_type``, headers included, and NVRTC's options as CuPy sets them."""
-    _kernel, _reduction, core, Indexer, CScalar, nvrtc, ndarray = cupy_code_generators()
+    _kernel, _reduction, core, compiler, Indexer, CScalar, nvrtc, ndarray = cupy_code_generators()
     name = kernel_id(kernel)
     dtypes = {"T": np.dtype(float_type).type, **{t: np.dtype(d).type for t, d in OTHER_PLACEHOLDERS.get(name, {}).items()}}
     numbers = NUMBER_ARGUMENTS.get(name, set())
@@ -137,7 +138,13 @@ def cupy_source(kernel, float_type):
         indexer = _kernel._ArgInfo(2, Indexer, None, 2, True, True)
         code = _kernel._get_elementwise_kernel_code(tuple(ins + outs + [indexer]), type_map, params,
                                                    kernel.definition[2], name, fused.PREAMBLE)
-    options = list(core.assemble_cupy_compiler_options(())) + ["--gpu-architecture=compute_80"]
+    try:
+        options = list(core.assemble_cupy_compiler_options(()))  # (asks NVRTC its version)
+        # CuPy 13 adds the include folders of the nvidia-* wheels' CUDA headers as it compiles
+        options += getattr(compiler, "_get_extra_include_dir_opts", tuple)()
+    except RuntimeError as error:  # CuPy installed, libnvrtc not found
+        pytest.skip(f"NVRTC cannot be loaded: {error}")
+    options.append("--gpu-architecture=compute_80")
     return "#include <cupy/carray.cuh>\n" + code, options, nvrtc
 
 

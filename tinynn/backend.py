@@ -126,6 +126,11 @@ def cupy_module():
     return _cupy_module
 
 
+def loaded_cupy():
+    """CuPy where tinynn has already found it and a GPU, else None (imports nothing, asks no driver)."""
+    return _cupy_module
+
+
 def gpu_available():
     """True where CuPy is installed and sees a CUDA device."""
     try:

@@ -8,7 +8,6 @@ about the GPU where there is none is a ``DeviceError`` saying why, as PyTorch ra
 and the memory counts are no-ops or 0 where the GPU was never used. ``tinynn.cuda.amp`` holds the
 old names of mixed precision (``torch.cuda.amp.autocast``, ``GradScaler``).
 """
-import sys
 
 from .. import backend, random
 
@@ -43,8 +42,9 @@ def synchronize(device=None):
 
 
 def _memory_pool():
-    """CuPy's memory pool where the GPU has been used in this process, else None."""
-    cupy = sys.modules.get("cupy")
+    """CuPy's memory pool where the GPU has been used in this process, else None. (CuPy imported is
+    not enough: installed where the driver sees no GPU, its pool's counts ask the driver and fail.)"""
+    cupy = backend.loaded_cupy()
     return cupy.get_default_memory_pool() if cupy is not None else None
 
 

@@ -4,7 +4,8 @@ The real GPU tests (tests/test_gpu.py with CuPy and a CUDA device) are the proof
 on a GPU. This simulation catches, on any machine, the mistakes that make GPU code fail there:
 
 * calling a CuPy function, method or keyword that CuPy does not have: every name and keyword is
-  checked against ``cupy_api.json``, recorded from real CuPy by ``record_cupy_api.py``;
+  checked against ``cupy_api.json``, recorded from real CuPy by ``record_cupy_api.py`` (what each
+  version recorded there has in common);
 * mixing host (NumPy) and device arrays in one operation, and implicit conversion of a device
   array to NumPy (``np.asarray(gpu_array)``): both raise TypeError, as CuPy does;
 * hidden transfers: every device-to-host read (``.get()``, ``.item()``, ``float()``, ``bool()``...)
@@ -35,6 +36,7 @@ import numpy as np
 
 API = json.loads(Path(__file__).with_name("cupy_api.json").read_text())
 NAMES = API["namespaces"]
+VERSIONS = " and ".join(API["cupy_versions"])  # the CuPy versions whose common API the record holds
 TRANSFERS = Counter()  # "device_to_host" and "host_to_device" copies since the last reset
 _synchronize_allowed = [True]
 STABLE_SORTS = ("sort", "argsort")  # CuPy's sorts are always stable (NumPy's default is not)
@@ -71,7 +73,7 @@ def _check_call(namespace, name, args, kwargs):
     unknown = set(kwargs) - set(signature["params"])
     if unknown and not signature["var_keyword"]:
         raise TypeError(f"{namespace}.{name}() got keyword argument(s) {sorted(unknown)} that CuPy "
-                        f"{API['cupy_version']} does not accept (it takes {signature['params']})")
+                        f"{VERSIONS} does not accept (it takes {signature['params']})")
     if len(args) > len(signature["params"]) and not signature["var_positional"]:
         raise TypeError(f"{namespace}.{name}() takes {len(signature['params'])} arguments in CuPy, got {len(args)}")
 
@@ -225,7 +227,7 @@ class ndarray:
 
     def __getattr__(self, name):
         if name not in NAMES["cupy.ndarray"]:
-            raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r} (CuPy {API['cupy_version']})")
+            raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r} (CuPy {VERSIONS})")
         if name in ("item", "tolist", "tobytes"):
             _host_read(f"ndarray.{name}()")
             return getattr(self._host, name)
@@ -360,7 +362,7 @@ class _Namespace(types.SimpleNamespace):
             raise AttributeError(name)
         if name in NAMES[self._recorded]:
             raise NotImplementedError(f"{self._recorded}.{name} exists in CuPy but not in this simulation")
-        raise AttributeError(f"{self._recorded} has no attribute {name!r} (CuPy {API['cupy_version']})")
+        raise AttributeError(f"{self._recorded} has no attribute {name!r} (CuPy {VERSIONS})")
 
 
 class _Generator:
@@ -691,7 +693,7 @@ def _submodule_function(namespace, numpy_module, name):
 class _CupyModule(types.ModuleType):
     def __getattr__(self, name):
         if name.startswith("__") or name not in NAMES["cupy"]:
-            raise AttributeError(f"module 'cupy' has no attribute {name!r} (CuPy {API['cupy_version']})")
+            raise AttributeError(f"module 'cupy' has no attribute {name!r} (CuPy {VERSIONS})")
         if not hasattr(np, name):
             raise NotImplementedError(f"cupy.{name} exists in CuPy but not in this simulation")
         member = _function(name)
@@ -701,7 +703,7 @@ class _CupyModule(types.ModuleType):
 
 def _build():
     cupy = _CupyModule("cupy", __doc__)
-    cupy.__version__ = f"{API['cupy_version']}+simulated"
+    cupy.__version__ = f"{API['cupy_versions'][0]}+simulated"  # the oldest whose API it allows
     cupy.ndarray = ndarray
     cupy.asarray = _transfer_in(np.asarray)
     cupy.array = _transfer_in(np.array)

@@ -140,3 +140,37 @@ def test_kernel_parameters_may_not_take_cupys_reserved_names():
     for reserved in ("i", "n", "_raw"):
         with pytest.raises(ValueError, match="reserved"):
             cupy.ElementwiseKernel("T x", f"T {reserved}", f"{reserved} = x;", "reserved_name")
+
+
+def test_the_record_keeps_what_every_cupy_version_has():
+    """cupy_api.json holds what CuPy 13 and 14 have in common: a name where both have it, a keyword
+    where both take it, so code the simulation passes runs on either."""
+    from gpu_simulation.record_cupy_api import common_record
+
+    def signature(*params, var_positional=False, var_keyword=False):
+        return {"params": list(params), "var_positional": var_positional, "var_keyword": var_keyword}
+
+    newer = {"cupy_versions": ["14.2.0"], "ufuncs": ["acos", "add"], "ufunc_methods": ["reduce"],
+             "ufunc_keywords": ["dtype", "out"],
+             "namespaces": {"cupy": {"asarray": signature("a", "dtype", "copy"), "mT": None, "newer_only": None,
+                                     "matmul": signature("args", "out", var_positional=True),
+                                     "take": None},
+                            "cupy.linalg": {"eig": signature("a")}}}
+    older = {"cupy_versions": ["13.6.0"], "ufuncs": ["add"], "ufunc_methods": ["reduce", "at"],
+             "ufunc_keywords": ["out", "dtype"],
+             "namespaces": {"cupy": {"asarray": signature("a", "dtype"), "mT": None,
+                                     "matmul": signature("args", "kwargs", var_positional=True, var_keyword=True),
+                                     "take": signature("a", "indices")}}}
+    common = common_record(newer, older)
+    assert common["cupy_versions"] == ["13.6.0", "14.2.0"]
+    assert common["ufuncs"] == ["add"] and common["ufunc_methods"] == ["reduce"]
+    assert common["ufunc_keywords"] == ["dtype", "out"]
+    assert list(common["namespaces"]) == ["cupy"], "a namespace one version lacks is gone"
+    names = common["namespaces"]["cupy"]
+    assert set(names) == {"asarray", "mT", "matmul", "take"}
+    assert names["asarray"] == signature("a", "dtype"), "copy= is CuPy 14's"
+    assert names["matmul"] == signature("args", "out", var_positional=True), "**kwargs takes the other's keywords"
+    assert names["take"] == signature("a", "indices"), "an unrecorded signature leaves the other's"
+    assert common_record(older, newer) == common
+    assert simulated_cupy.VERSIONS == " and ".join(simulated_cupy.API["cupy_versions"])
+    assert "13.6.0" in simulated_cupy.VERSIONS, "the record holds CuPy 13's API (the gpu extra's oldest)"

@@ -1,7 +1,9 @@
 """Helpers for the tests: float64 tensors for gradchecks, conversions for PyTorch comparisons, and
 loading the example and benchmark scripts as modules."""
 import importlib.util
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -82,6 +84,21 @@ def load_script(relative_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def install_cupy_without_gpu(monkeypatch):
+    """Make ``import cupy`` give a CuPy that is installed but finds no GPU (no driver): device queries
+    raise, as real CuPy's CUDARuntimeError, and its memory pool must not be asked."""
+    def no_device():
+        raise RuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient")
+
+    def pool_asks_the_driver():
+        raise AssertionError("the memory pool was asked although no GPU was found")
+
+    cupy = SimpleNamespace(cuda=SimpleNamespace(runtime=SimpleNamespace(getDeviceCount=no_device)),
+                           get_default_memory_pool=pool_asks_the_driver, ndarray=type("ndarray", (), {}))
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setattr(tinynn.backend, "_cupy_module", None)
 
 
 def use_device(kind, monkeypatch):

@@ -5,7 +5,7 @@ import time
 import pytest
 
 import tinynn
-from helpers import use_device
+from helpers import install_cupy_without_gpu, use_device
 
 DEVICES = [pytest.param("cuda", marks=pytest.mark.gpu), "simulated-gpu"]
 
@@ -77,20 +77,7 @@ def test_the_reserved_peak_outlives_empty_cache(gpu):
 def test_memory_figures_where_cupy_is_installed_but_sees_no_gpu(monkeypatch):
     """CuPy imported is not a GPU: without a driver its pool's counts raise (CUDARuntimeError), so
     tinynn must not ask them before it has found a device, and answers 0 as PyTorch does."""
-    import sys
-    from types import SimpleNamespace
-
-    def no_device():
-        raise RuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient")
-
-    def pool_asks_the_driver():
-        raise AssertionError("the memory pool was asked although no GPU was found")
-
-    cupy_without_gpu = SimpleNamespace(cuda=SimpleNamespace(runtime=SimpleNamespace(getDeviceCount=no_device)),
-                                       get_default_memory_pool=pool_asks_the_driver,
-                                       ndarray=type("ndarray", (), {}))
-    monkeypatch.setitem(sys.modules, "cupy", cupy_without_gpu)
-    monkeypatch.setattr(tinynn.backend, "_cupy_module", None)
+    install_cupy_without_gpu(monkeypatch)
     assert not tinynn.cuda.is_available()
     assert tinynn.cuda.memory_allocated() == tinynn.cuda.memory_reserved() == tinynn.cuda.max_memory_reserved() == 0
     tinynn.cuda.empty_cache()

@@ -7,6 +7,7 @@ by autograd.grad with create_graph, a tensor hook, per-sample gradients by vmap(
 functional_call with the parameters as a dict; PyTorch's DDP tutorial: processes started by
 multiprocessing.spawn, a checkpoint saved by rank 0 and loaded after a barrier) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
+import os
 import pathlib
 import subprocess
 import sys
@@ -14,6 +15,9 @@ import sys
 import pytest
 
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "pytorch_scripts"
+# the scripts import tinynn from this checkout, installed or not (a script's own folder heads its sys.path)
+ENVIRONMENT = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    [str(SCRIPTS.parents[1])] + [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]))
 
 
 # PyTorch's gloo processes sometimes abort on their way out, after their work ("terminate called without an
@@ -25,7 +29,7 @@ PYTORCH_EXIT_ABORT = "terminate called without an active exception"
 def run(script, library, *arguments):
     for attempt in range(3 if library == "torch" else 1):
         result = subprocess.run([sys.executable, str(SCRIPTS / script), library, *arguments], capture_output=True,
-                                text=True, timeout=300)
+                                text=True, timeout=300, env=ENVIRONMENT)
         if result.returncode == 0 or PYTORCH_EXIT_ABORT not in result.stderr:
             break
     assert result.returncode == 0, result.stderr[-2000:]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinynn
-from helpers import use_device
+from helpers import install_cupy_without_gpu, use_device
 
 
 @pytest.mark.parametrize("kind", ["cpu", "simulated-gpu"])
@@ -37,13 +37,25 @@ def test_the_tutorials_device_line_picks_the_gpu_where_there_is_one(monkeypatch,
             acc.set_device_index(1)
 
 
-def test_the_cpu_answers_equal_a_cpu_only_pytorchs(torch, monkeypatch):
-    monkeypatch.setitem(sys.modules, "cupy", None)
+@pytest.mark.parametrize("build", ["cpu-only", "for-the-gpu"])
+def test_where_there_is_no_gpu_the_answers_equal_pytorchs(torch, monkeypatch, build):
+    """tinynn without CuPy answers as a CPU-only PyTorch build; with CuPy installed and no GPU, as a
+    CUDA build on a machine without one (its accelerator is named, but not available)."""
     if torch.accelerator.is_available():
         pytest.skip("this PyTorch sees an accelerator")
-    assert tinynn.accelerator.is_available() is torch.accelerator.is_available() is False
-    assert tinynn.accelerator.current_accelerator() is torch.accelerator.current_accelerator() is None
-    assert tinynn.accelerator.device_count() == torch.accelerator.device_count() == 0
+    torch_build = "cpu-only" if torch.accelerator.current_accelerator() is None else "for-the-gpu"
+    if build != torch_build:
+        pytest.skip(f"the installed PyTorch is a {torch_build} build")
+    if build == "cpu-only":
+        monkeypatch.setitem(sys.modules, "cupy", None)
+    else:
+        install_cupy_without_gpu(monkeypatch)
+    acc = tinynn.accelerator
+    assert acc.is_available() is torch.accelerator.is_available() is False
+    theirs = torch.accelerator.current_accelerator()
+    assert (acc.current_accelerator() is None) if theirs is None else (acc.current_accelerator().type == theirs.type)
+    assert acc.current_accelerator(check_available=True) is torch.accelerator.current_accelerator(True) is None
+    assert acc.device_count() == torch.accelerator.device_count() == 0
 
 
 def test_jit_script_and_trace_give_the_model_back_and_decorators_change_nothing():

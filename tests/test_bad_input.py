@@ -1,5 +1,9 @@
 """Bad input to every layer and functional op gets a clear error naming the op, what it expected and
 what it got; never a crash, a NumPy traceback from deep inside, or a silent wrong answer."""
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -135,9 +139,6 @@ def test_inf_and_nan_flow_without_numpy_warnings_as_in_pytorch():
     RuntimeWarnings would name a line inside tinynn); the user's own NumPy code still warns, and
     an error state or warnings filter the user asks for still applies. In a fresh interpreter,
     so that the warnings filters are Python's defaults and tinynn's."""
-    import subprocess
-    import sys
-
     script = """
 import warnings
 import numpy as np
@@ -166,6 +167,17 @@ with np.errstate(divide="raise"):
     strict = subprocess.run([sys.executable, "-W", "error", "-c", "import tinynn; tinynn.tensor([0.0]).log()"],
                             capture_output=True, text=True)
     assert strict.returncode != 0 and "RuntimeWarning: divide by zero encountered in log" in strict.stderr
+
+
+def test_a_numpy_older_than_tinynn_needs_is_refused_at_import_by_name():
+    root = Path(tinynn.__file__).resolve().parents[1]
+    script = "import numpy; numpy.__version__ = '2.1.3'; import tinynn"
+    older = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root)
+    assert older.returncode != 0
+    assert (f"ImportError: tinynn needs NumPy {tinynn.MIN_NUMPY} or later, found NumPy 2.1.3 at {np.__file__}: "
+            f'pip install --upgrade "numpy>={tinynn.MIN_NUMPY}"') in older.stderr
+    # pip asks for the same (pyproject.toml's numpy>= is MIN_NUMPY without its .0)
+    assert f'"numpy>={tinynn.MIN_NUMPY.removesuffix(".0")}"' in (root / "pyproject.toml").read_text()
 
 
 def test_mismatched_devices_name_both(monkeypatch):

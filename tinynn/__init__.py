@@ -8,6 +8,14 @@ import builtins
 
 import numpy as np
 
+# The oldest NumPy the test suite passes on, as pyproject.toml asks: earlier ones differ where tinynn's
+# ops rely on them (an integer array's floor keeps its dtype from 2.1, arrays from a DLPack capsule are
+# writable from 2.2, NumPy 1 lays out its modules otherwise), so they are refused here by name.
+MIN_NUMPY = "2.2.0"
+if np.lib.NumpyVersion(np.__version__) < MIN_NUMPY:
+    raise ImportError(f"tinynn needs NumPy {MIN_NUMPY} or later, found NumPy {np.__version__} at {np.__file__}: "
+                      f'pip install --upgrade "numpy>={MIN_NUMPY}"')
+
 from . import autograd, backend, blas, memory
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .backend import DeviceError, device, get_default_device, gpu_available, set_default_device

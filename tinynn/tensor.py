@@ -1728,7 +1728,9 @@ class Tensor:
         return np.uint8 if self.dtype == np.uint8 else np.bool_
 
     def count_nonzero(self, dim=None):
-        return self._constant(backend.get_array_module(self.data).count_nonzero(self.data, axis=dim))
+        xp = backend.get_array_module(self.data)
+        # (NumPy before 2.3 counts over all axes as a Python int)
+        return self._constant(xp.asarray(xp.count_nonzero(self.data, axis=dim), dtype=np.int64))
 
     def argsort(self, dim=-1, descending=False, *, stable=False):
         """The indices that sort along ``dim`` (ties in their order: the sort is always stable)."""

@@ -4,10 +4,11 @@
 #   bash benchmarks/gpu_report.sh PART OUT_DIR [MNIST_DIR]
 #
 # PART is one of
-#   tests   the whole test suite: the real-GPU tests run instead of being skipped
+#   tests   the whole test suite: the real-GPU tests run instead of being skipped (in WORKERS processes,
+#           default 8, where pytest-xdist is installed: a lent GPU machine's command may run 10 minutes)
 #   train   python examples/mnist_tiny.py --device gpu, 20 epochs (accuracy and seconds per epoch)
 #   bench   python benchmarks/bench_train.py --device gpu (tinynn on CuPy against PyTorch on CUDA)
-#   all     the three in turn
+#   all     the three in turn, the figures first (train, bench, tests)
 # Each writes its full output to OUT_DIR (a log per part, the benchmark's JSON, the machine's
 # description). MNIST_DIR defaults to $TINYNN_DATA, then ../shared/data/mnist. Nothing is
 # installed: the scripts and tests find tinynn in this checkout.
@@ -28,10 +29,6 @@ python=${PYTHON:-python3}
 } > "$out/machine.txt" 2>&1
 
 status=0
-if [ "$part" = tests ] || [ "$part" = all ]; then
-  "$python" -m pytest -q -rs -p no:cacheprovider > "$out/tests.txt" 2>&1 || status=1
-  tail -n 3 "$out/tests.txt"
-fi
 if [ "$part" = train ] || [ "$part" = all ]; then
   "$python" examples/mnist_tiny.py --device gpu --data-dir "$data" --no-progress > "$out/train.txt" 2>&1 || status=1
   grep -E "Test set|Best test accuracy|error" "$out/train.txt"
@@ -39,5 +36,11 @@ fi
 if [ "$part" = bench ] || [ "$part" = all ]; then
   "$python" benchmarks/bench_train.py --device gpu --rounds 10 --json "$out/bench_gpu.json" > "$out/bench.txt" 2>&1 || status=1
   cat "$out/bench.txt"
+fi
+if [ "$part" = tests ] || [ "$part" = all ]; then
+  workers=()
+  if "$python" -c 'import xdist' 2>/dev/null; then workers=(-n "${WORKERS:-8}"); fi
+  "$python" -m pytest -q -rs -p no:cacheprovider "${workers[@]}" > "$out/tests.txt" 2>&1 || status=1
+  tail -n 3 "$out/tests.txt"
 fi
 exit $status

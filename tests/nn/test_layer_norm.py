@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 
 import tinynn
 from tinynn import nn
-from tinynn.autograd import gradcheck
+from tinynn.autograd import gradcheck, gradgradcheck
 from tinynn.nn import functional as F
 from helpers import assert_close, leaf, to_torch
 
@@ -62,3 +62,75 @@ def test_normalization_errors_are_clear():
         F.group_norm(tinynn.zeros(2, 6, 3), 4)
     with pytest.raises(ValueError, match=r"layer_norm: expected weight of shape \(3,\), got \(4,\)"):
         F.layer_norm(tinynn.zeros(2, 3), 3, tinynn.ones(4))
+
+
+@pytest.fixture
+def blocked_rows(monkeypatch):
+    """RowNormalize's blocks of rows on the threads taken at any size: blocks of at least 8 values."""
+    from tinynn.nn.functional.layer_norm import RowNormalize
+
+    monkeypatch.setattr(RowNormalize, "MIN_BLOCKED_ELEMENTS", 1)
+    monkeypatch.setattr(RowNormalize, "BLOCK_ELEMENTS", 8)
+    return RowNormalize
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(37, 5), (6, 40), (2, 5), (1, 9), (16, 1)])
+def test_rows_in_blocks_on_the_threads_give_the_same_bits_on_any_threads(blocked_rows, monkeypatch, dtype, shape):
+    """The cut depends on the shape alone, so the bits do not depend on the threads; against one pass
+    over all rows, a row's sums may differ in the last place (BLAS sums rows in groups)."""
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    x, g = (rng.standard_normal(shape).astype(dtype) * 3 + 1 for _ in range(2))
+    results = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(tinynn.parallel, "THREADS", threads)
+        blocked = blocked_rows(1e-5)
+        assert len(blocked._row_blocks(x)) > 1 or shape[0] == 1
+        results.append((blocked.forward(x).copy(), blocked.backward(g)[0], blocked.inv_std))
+    for other in results[1:]:
+        for ours, theirs in zip(results[0], other):
+            np.testing.assert_array_equal(ours, theirs)
+    monkeypatch.setattr(blocked_rows, "MIN_BLOCKED_ELEMENTS", 1 << 40)
+    whole = blocked_rows(1e-5)
+    eps = np.finfo(dtype).eps
+    for ours, theirs in zip(results[0], (whole.forward(x), whole.backward(g)[0], whole.inv_std)):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=8 * eps * max(1.0, np.abs(theirs).max()))
+
+
+def test_layer_norm_in_blocks_has_pytorchs_values_and_gradients_of_every_order(blocked_rows, torch, rng):
+    ours, theirs = nn.LayerNorm(6), torch.nn.LayerNorm(6)
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.copy_(torch.tensor(rng.uniform(0.5, 1.5, 6), dtype=torch.float32))
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = leaf(rng.standard_normal((5, 7, 6)) * 3 + 2, dtype=np.float32)
+    tx = to_torch(torch, x, True)
+    y, ty = ours(x), theirs(tx)
+    assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
+    grad = rng.standard_normal((5, 7, 6)).astype(np.float32)
+    y.backward(tinynn.tensor(grad))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what="input grad")
+    for (name, p), t in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(p.grad, t.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
+    x64 = leaf(rng.standard_normal((9, 4)) * 2 + 1)
+    weight, bias = leaf(rng.uniform(0.5, 1.5, 4)), leaf(rng.standard_normal(4))
+    assert gradcheck(lambda x, w, b: F.layer_norm(x, (4,), w, b), [x64, weight, bias])
+    assert gradgradcheck(lambda x, w, b: F.layer_norm(x, (4,), w, b), [x64, weight, bias])
+    groups = leaf(rng.standard_normal((3, 4, 2, 2)))
+    assert gradcheck(lambda x: F.group_norm(x, 2), [groups])
+
+
+def test_a_million_values_are_normalized_in_blocks_as_pytorch(torch, rng):
+    from tinynn.nn.functional.layer_norm import RowNormalize
+
+    shape = (4, 256, 1024)
+    assert int(np.prod(shape)) >= RowNormalize.MIN_BLOCKED_ELEMENTS
+    x = leaf(rng.standard_normal(shape) * 2 + 1, dtype=np.float32)
+    tx = to_torch(torch, x, True)
+    y, ty = F.layer_norm(x, (1024,)), torch.nn.functional.layer_norm(tx, (1024,))
+    assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
+    grad = rng.standard_normal(shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what="input grad")

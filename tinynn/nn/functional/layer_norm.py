@@ -2,7 +2,7 @@
 so training and evaluation compute the same thing)."""
 import numpy as np
 
-from ... import backend, mixed_precision
+from ... import backend, mixed_precision, parallel
 from ...autograd import Function
 from ...ops.reduction import row_sums
 from .validation import check_float, check_not_empty
@@ -28,19 +28,57 @@ class RowNormalize(Function):
         centered = x - x.mean(axis=1, keepdims=True)
         return ((centered * centered).mean(axis=1, keepdims=True) + self.eps) ** -0.5
 
+    # On the CPU, an input of a million values or more is taken in blocks of rows on the threads, each
+    # block making all its passes (five forward, four backward) over its rows (measured: LayerNorm(768)
+    # on (32, 128, 768), forward and backward, 22 -> 15 ms). Blocks stay large: two threads taking many
+    # short NumPy calls in turn wait for each other's hold on the GIL (blocks of 2^14 values ran 3x slower
+    # than one pass), and below about a million values the threads gained nothing. The cut depends on the
+    # shape alone, so the bits do not depend on the threads.
+    BLOCK_ELEMENTS = 1 << 18
+    MIN_BLOCKED_ELEMENTS = 1 << 20
+
+    def _row_blocks(self, array):
+        if not isinstance(array, np.ndarray) or array.size < self.MIN_BLOCKED_ELEMENTS:
+            return None
+        return parallel.row_blocks(array.shape[0], max(1, self.BLOCK_ELEMENTS // array.shape[1]))
+
     def forward(self, x):
-        xp = self.xp(x)
-        count = x.shape[1]
-        centered = x - row_sums(x) / count
-        self.inv_std = 1 / xp.sqrt(row_sums(centered * centered) / count + self.eps)
-        self.xhat = centered * self.inv_std
+        blocks = self._row_blocks(x)
+        if blocks is None:
+            self.xhat, self.inv_std = self._normalized(x)
+            return self.xhat
+        self.xhat, self.inv_std = np.empty_like(x), np.empty((x.shape[0], 1), dtype=x.dtype)
+
+        def normalize(rows):
+            self.xhat[rows], self.inv_std[rows] = self._normalized(x[rows])
+
+        parallel.map_blocks(normalize, blocks)
         return self.xhat
 
+    def _normalized(self, x):
+        count = x.shape[1]
+        centered = x - row_sums(x) / count
+        inv_std = 1 / self.xp(x).sqrt(row_sums(centered * centered) / count + self.eps)
+        return centered * inv_std, inv_std
+
     def backward(self, g):
+        blocks = self._row_blocks(g) if isinstance(self.xhat, np.ndarray) else None  # (not under create_graph)
+        if blocks is None:
+            return (self._input_grad(g, self.xhat, self.inv_std),)
+        gx = np.empty_like(self.xhat)
+
+        def spread(rows):
+            gx[rows] = self._input_grad(g[rows], self.xhat[rows], self.inv_std[rows])
+
+        parallel.map_blocks(spread, blocks)
+        return (gx,)
+
+    @staticmethod
+    def _input_grad(g, xhat, inv_std):
         count = g.shape[1]
         mean_g = row_sums(g) / count
-        mean_g_xhat = row_sums(g * self.xhat) / count
-        return ((g - mean_g - self.xhat * mean_g_xhat) * self.inv_std,)
+        mean_g_xhat = row_sums(g * xhat) / count
+        return (g - mean_g - xhat * mean_g_xhat) * inv_std
 
 
 def _affine(normalized, weight, bias, shape):

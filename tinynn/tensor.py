@@ -1729,7 +1729,7 @@ class Tensor:
 
     def count_nonzero(self, dim=None):
         xp = backend.get_array_module(self.data)
-        # (NumPy before 2.3 counts over all axes as a Python int)
+        # (NumPy 2.2 counts over all axes as a Python int)
         return self._constant(xp.asarray(xp.count_nonzero(self.data, axis=dim), dtype=np.int64))
 
     def argsort(self, dim=-1, descending=False, *, stable=False):

@@ -62,7 +62,7 @@ class RowNormalize(Function):
         return centered * inv_std, inv_std
 
     def backward(self, g):
-        blocks = self._row_blocks(g) if isinstance(self.xhat, np.ndarray) else None  # (not under create_graph)
+        blocks = self._row_blocks(g)  # (None under create_graph, where g is a Tensor)
         if blocks is None:
             return (self._input_grad(g, self.xhat, self.inv_std),)
         gx = np.empty_like(self.xhat)

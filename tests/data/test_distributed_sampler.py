@@ -56,7 +56,7 @@ def test_the_job_comes_from_the_launchers_environment(monkeypatch):
     dataset = TensorDataset(tinynn.arange(8))
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     monkeypatch.delenv("RANK", raising=False)
-    with pytest.raises(ValueError, match="give num_replicas, join a process group \(tinynn.distributed.init_process_group\), or set WORLD_SIZE"):
+    with pytest.raises(ValueError, match=r"give num_replicas, join a process group \(tinynn.distributed.init_process_group\), or set WORLD_SIZE"):
         DistributedSampler(dataset)
     monkeypatch.setenv("WORLD_SIZE", "4")
     monkeypatch.setenv("RANK", "2")

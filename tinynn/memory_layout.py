@@ -20,8 +20,6 @@ import numpy as np
 
 from . import backend, parallel
 
-_RESHAPE_SAYS_COPY = np.lib.NumpyVersion(np.__version__) >= "2.1.0"  # reshape(..., copy=False)
-
 
 class memory_format:
     """One of PyTorch's memory formats (``tinynn.channels_last``, ...): compare with ``is``/``==``."""
@@ -219,9 +217,8 @@ def copy_in_order(array, order):
 
 def reshaped(array, shape):
     """``array.reshape(shape)``: a view where the memory allows one, else a C-ordered copy, made on the
-    threads where the array is large (NumPy 2.1 and later tell which before copying)."""
-    if (_RESHAPE_SAYS_COPY and isinstance(array, np.ndarray) and not array.flags.c_contiguous
-            and array.nbytes >= parallel.COPY_MIN_BYTES):
+    threads where the array is large (``reshape(copy=False)`` tells which before copying)."""
+    if isinstance(array, np.ndarray) and not array.flags.c_contiguous and array.nbytes >= parallel.COPY_MIN_BYTES:
         try:
             return array.reshape(shape, copy=False)
         except ValueError:  # a copy is needed (or the shape does not fit, which the reshape below reports)

@@ -141,7 +141,7 @@ def _rebuild_sparse(layout, data):
     return sparse_coo_tensor(indices, values, size, is_coalesced=bool(data[3]) if len(data) > 3 else None)
 
 
-_numpy_multiarray = (np._core if hasattr(np, "_core") else np.core).multiarray  # np.core before NumPy 2
+_numpy_multiarray = np._core.multiarray
 
 SAFE_GLOBALS = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,

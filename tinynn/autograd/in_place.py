@@ -52,7 +52,7 @@ _tensors = {}  # id(memory block) -> weak references to the recorded Tensors who
 _registry_limit = [4096]  # entries in both registries above which dead references are swept out
 _created = []  # while ``write`` runs an op out of place, a list collecting the Functions it records (nested)
 
-_TooHardError = getattr(np, "exceptions", np).TooHardError  # (np.exceptions is NumPy 1.25's)
+_TooHardError = np.exceptions.TooHardError
 _EDGES = frozenset(("inputs", "needs_input_grad"))  # a Function's links in the graph, not kept values
 
 

@@ -186,6 +186,37 @@ def test_depthwise_conv2d_by_offsets_matches_torch(torch, rng, monkeypatch, stri
     assert_layer_matches_torch(torch, ours, theirs, (40, 6, 11, 10), rng, device)
 
 
+def test_depthwise_conv2d_gradient_reordered_once_on_the_threads(torch, rng, monkeypatch):
+    """An NCHW-ordered dL/dy (as a random one, or a flatten's) is copied channels-last once, on the
+    threads, for the input, weight and bias gradients; a channels-last one is used as it is."""
+    from tinynn import parallel
+    from tinynn.nn.functional import depthwise_conv
+
+    monkeypatch.setattr(parallel, "COPY_MIN_BYTES", 0)
+    copies = []
+    reorder = depthwise_conv.in_order
+    monkeypatch.setattr(depthwise_conv, "in_order",
+                        lambda array, order: copies.append(array.flags.c_contiguous) or reorder(array, order))
+    ours, theirs = nn.Conv2d(8, 8, 3, padding=1, groups=8), torch.nn.Conv2d(8, 8, 3, padding=1, groups=8)
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    x = rng.standard_normal((6, 8, 7, 9)).astype(np.float32)
+    for layout in ("NCHW", "channels-last"):
+        ours.zero_grad(), theirs.zero_grad()
+        ours_x, theirs_x = leaf(x), torch.tensor(x, requires_grad=True)
+        y, ty = ours(ours_x), theirs(theirs_x)
+        grad = rng.standard_normal(tuple(y.shape)).astype(np.float32)
+        if layout == "channels-last":
+            grad = np.ascontiguousarray(grad.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        copies.clear()
+        y.backward(tinynn.tensor(grad))
+        ty.backward(torch.tensor(np.ascontiguousarray(grad)))
+        # Reordered once, by the backward itself; everything after it (and the padded input) lies channels-last.
+        assert len(copies) >= 3 and copies == [layout == "channels-last"] + [True] * (len(copies) - 1), copies
+        for ours_grad, theirs_grad, what in ((ours_x.grad, theirs_x.grad, "input"), (ours.weight.grad, theirs.weight.grad, "weight"),
+                                             (ours.bias.grad, theirs.bias.grad, "bias")):
+            assert_close(ours_grad, theirs_grad, rtol=1e-5, atol=1e-4, what=f"{layout} {what} grad")
+
+
 def test_depthwise_conv2d_gradients_of_gradients(device):
     rng = np.random.default_rng(3)
     x = leaf(rng.standard_normal((2, 3, 6, 5)), device=device)

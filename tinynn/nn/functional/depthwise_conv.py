@@ -22,6 +22,7 @@ in block order, so the bits never depend on the number of threads.
 import numpy as np
 
 from ... import backend, parallel
+from ...memory_layout import in_order
 from ...ops.reduction import sum_rows
 from .im2col import kernel_offsets
 
@@ -32,6 +33,13 @@ def is_depthwise(in_channels, out_channels, groups, array):
     CPU (a single group of one channel is an ordinary product). On a GPU, where every pass is a
     kernel launch, the grouped product's few launches stay (not measured against these offsets there)."""
     return groups > 1 and in_channels == out_channels == groups and not backend.is_gpu_array(array)
+
+
+def channels_last(array):
+    """An (N, H, W, C) array itself where its memory is channels-last, else such a copy, made on the threads
+    (``parallel.copy_into``): an NCHW gradient reordered so (a flatten's, or ``sum().backward()``'s) takes
+    NumPy's one-core transposing copy half the time. The backward makes it once for all three gradients."""
+    return in_order(array, (0, 1, 2, 3))
 
 
 def _as_rows(array, whole_rows):
@@ -48,7 +56,7 @@ def _weights_per_offset(xp, weight, width, whole_rows):
 def depthwise_correlate(x_padded, weight, out_hw, stride, dilation, blocks):
     """y (N, OH, OW, C) of channels-last padded x (N, H, W, C), block by block of images."""
     xp = backend.get_array_module(x_padded)
-    x_padded = xp.ascontiguousarray(x_padded)  # channels-last in memory (a copy only if it was not)
+    x_padded = channels_last(x_padded)
     whole_rows = stride[1] == 1
     per_offset = _weights_per_offset(xp, weight, out_hw[1], whole_rows)
     y = xp.empty((x_padded.shape[0],) + tuple(out_hw) + (x_padded.shape[3],), dtype=x_padded.dtype)
@@ -68,7 +76,7 @@ def depthwise_correlate(x_padded, weight, out_hw, stride, dilation, blocks):
 def depthwise_input_grad(g_nhwc, weight, padded_hw, stride, dilation, blocks):
     """dL/dx (N, H, W, C) (H, W = ``padded_hw``) from dL/dy (N, OH, OW, C), channels-last."""
     xp = backend.get_array_module(g_nhwc)
-    g_nhwc = xp.ascontiguousarray(g_nhwc)  # channels-last in memory (a copy only if it was not)
+    g_nhwc = channels_last(g_nhwc)
     n, oh, ow, channels = g_nhwc.shape
     whole_rows = stride[1] == 1
     per_offset = _weights_per_offset(xp, weight, ow, whole_rows)
@@ -87,7 +95,7 @@ def depthwise_weight_grad(x_padded, g_nhwc, kernel, stride, dilation, blocks):
     """dL/dw (C, 1, KH, KW) from channels-last padded x (N, H, W, C) and dL/dy (N, OH, OW, C):
     each block's sums over its rows, added in block order."""
     xp = backend.get_array_module(g_nhwc)
-    x_padded, g_nhwc = xp.ascontiguousarray(x_padded), xp.ascontiguousarray(g_nhwc)  # channels-last in memory
+    x_padded, g_nhwc = channels_last(x_padded), channels_last(g_nhwc)
     _, oh, ow, channels = g_nhwc.shape
 
     def block_work(block):

@@ -76,24 +76,34 @@ def blocked_rows(monkeypatch):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(37, 5), (6, 40), (2, 5), (1, 9), (16, 1)])
-def test_rows_in_blocks_on_the_threads_give_the_same_bits_on_any_threads(blocked_rows, monkeypatch, dtype, shape):
-    """The cut depends on the shape alone, so the bits do not depend on the threads; against one pass
-    over all rows, a row's sums may differ in the last place (BLAS sums rows in groups)."""
+@pytest.mark.parametrize("affine", [False, True], ids=["plain", "affine"])
+def test_rows_in_blocks_on_the_threads_give_the_same_bits_on_any_threads(blocked_rows, monkeypatch, dtype, shape, affine):
+    """The cut depends on the shape alone, and the blocks' sums for dL/dw and dL/db are added in block
+    order, so the bits do not depend on the threads; against one pass over all rows, a row's sums may
+    differ in the last place (BLAS sums rows in groups)."""
     rng = np.random.default_rng(shape[0] * 100 + shape[1])
     x, g = (rng.standard_normal(shape).astype(dtype) * 3 + 1 for _ in range(2))
+    parameters = [rng.uniform(0.5, 1.5, shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)] if affine else []
+
+    def run(op):
+        op.needs_input_grad = (True,) * (1 + len(parameters))
+        y = op.forward(x, *parameters).copy()
+        return (y, op.xhat.copy(), op.inv_std) + tuple(op.backward(g))
+
     results = []
     for threads in (1, 2, 3):
         monkeypatch.setattr(tinynn.parallel, "THREADS", threads)
-        blocked = blocked_rows(1e-5)
+        blocked = blocked_rows(1e-5, affine, affine)
         assert len(blocked._row_blocks(x)) > 1 or shape[0] == 1
-        results.append((blocked.forward(x).copy(), blocked.backward(g)[0], blocked.inv_std))
+        results.append(run(blocked))
     for other in results[1:]:
         for ours, theirs in zip(results[0], other):
             np.testing.assert_array_equal(ours, theirs)
     monkeypatch.setattr(blocked_rows, "MIN_BLOCKED_ELEMENTS", 1 << 40)
-    whole = blocked_rows(1e-5)
+    whole = run(blocked_rows(1e-5, affine, affine))
+    assert len(whole) == len(results[0]) == 4 + 2 * affine
     eps = np.finfo(dtype).eps
-    for ours, theirs in zip(results[0], (whole.forward(x), whole.backward(g)[0], whole.inv_std)):
+    for ours, theirs in zip(results[0], whole):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=8 * eps * max(1.0, np.abs(theirs).max()))
 
 

@@ -4,23 +4,33 @@ import numpy as np
 
 from ... import backend, mixed_precision, parallel
 from ...autograd import Function
-from ...ops.reduction import row_sums
+from ...ops.reduction import row_sums, sum_rows
 from .validation import check_float, check_not_empty
 
 
 class RowNormalize(Function):
     """xhat = (x - mean) / sqrt(var + eps) for every row of a (M, K) matrix, mean and (biased)
-    variance taken over the row's K values.
+    variance taken over the row's K values; then, where given, y = xhat * w + b with a weight w and a
+    bias b of K values each (layer norm's affine step, taken in the same passes).
 
-    Backward, with means over the row:
-        dL/dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)
+    Backward, with means over the row and g = dL/dy:
+        dL/db    = sum of g over the rows                       (K,)
+        dL/dw    = sum of g * xhat over the rows                (K,)
+        gxhat    = g * w                                        (g itself without a weight)
+        dL/dx    = (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) / sqrt(var + eps)
     (the two subtracted terms are the gradient flowing through the mean and the variance).
     """
 
-    graph_saved = {"xhat": "output", "inv_std": lambda op, xhat: op.recorded_inv_std()}
-
-    def __init__(self, eps):
-        self.eps = eps
+    def __init__(self, eps, has_weight=False, has_bias=False):
+        self.eps, self.has_weight, self.has_bias = eps, has_weight, has_bias
+        self.promotes = tuple(range(1 + has_weight + has_bias))  # x, w and b computed in one dtype
+        self.graph_saved = {"inv_std": lambda op, y: op.recorded_inv_std()}
+        if has_weight or has_bias:
+            self.graph_saved["xhat"] = lambda op, y: op.recorded_xhat()
+        else:
+            self.graph_saved["xhat"] = "output"
+        if has_weight:
+            self.graph_saved["weight"] = 1
 
     def recorded_inv_std(self):
         """1 / sqrt(var + eps) recomputed from the recorded input (for create_graph)."""
@@ -28,12 +38,18 @@ class RowNormalize(Function):
         centered = x - x.mean(axis=1, keepdims=True)
         return ((centered * centered).mean(axis=1, keepdims=True) + self.eps) ** -0.5
 
+    def recorded_xhat(self):
+        """xhat recomputed from the recorded input (for create_graph, where y is not xhat)."""
+        x = self.inputs[0]
+        return (x - x.mean(axis=1, keepdims=True)) * self.recorded_inv_std()
+
     # On the CPU, an input of a million values or more is taken in blocks of rows on the threads, each
-    # block making all its passes (five forward, four backward) over its rows (measured: LayerNorm(768)
-    # on (32, 128, 768), forward and backward, 22 -> 15 ms). Blocks stay large: two threads taking many
-    # short NumPy calls in turn wait for each other's hold on the GIL (blocks of 2^14 values ran 3x slower
-    # than one pass), and below about a million values the threads gained nothing. The cut depends on the
-    # shape alone, so the bits do not depend on the threads.
+    # block making all its passes (five forward, four backward, and the affine step's) over its rows
+    # (measured: LayerNorm(768) on (32, 128, 768), forward and backward, 22 -> 15 ms). Blocks stay large:
+    # two threads taking many short NumPy calls in turn wait for each other's hold on the GIL (blocks of
+    # 2^14 values ran 3x slower than one pass), and below about a million values the threads gained
+    # nothing. The cut depends on the shape alone, and the blocks' sums for dL/dw and dL/db are added in
+    # block order, so the bits do not depend on the threads.
     BLOCK_ELEMENTS = 1 << 18
     MIN_BLOCKED_ELEMENTS = 1 << 20
 
@@ -42,18 +58,24 @@ class RowNormalize(Function):
             return None
         return parallel.row_blocks(array.shape[0], max(1, self.BLOCK_ELEMENTS // array.shape[1]))
 
-    def forward(self, x):
+    def forward(self, x, *affine):
+        affine = iter(affine)
+        self.weight = next(affine) if self.has_weight else None
+        bias = next(affine) if self.has_bias else None
         blocks = self._row_blocks(x)
         if blocks is None:
             self.xhat, self.inv_std = self._normalized(x)
-            return self.xhat
+            return self._scaled_and_shifted(self.xhat, self.weight, bias)
         self.xhat, self.inv_std = np.empty_like(x), np.empty((x.shape[0], 1), dtype=x.dtype)
+        y = self.xhat if self.weight is None and bias is None else np.empty_like(x)
 
         def normalize(rows):
             self.xhat[rows], self.inv_std[rows] = self._normalized(x[rows])
+            if y is not self.xhat:
+                y[rows] = self._scaled_and_shifted(self.xhat[rows], self.weight, bias)
 
         parallel.map_blocks(normalize, blocks)
-        return self.xhat
+        return y
 
     def _normalized(self, x):
         count = x.shape[1]
@@ -61,24 +83,51 @@ class RowNormalize(Function):
         inv_std = 1 / self.xp(x).sqrt(row_sums(centered * centered) / count + self.eps)
         return centered * inv_std, inv_std
 
+    @staticmethod
+    def _scaled_and_shifted(xhat, weight, bias):
+        """xhat * weight + bias (xhat itself without either)."""
+        if weight is None:
+            return xhat if bias is None else xhat + bias
+        y = xhat * weight
+        if bias is not None:
+            y += bias
+        return y
+
     def backward(self, g):
+        wanted = self.needs_input_grad
         blocks = self._row_blocks(g)  # (None under create_graph, where g is a Tensor)
         if blocks is None:
-            return (self._input_grad(g, self.xhat, self.inv_std),)
-        gx = np.empty_like(self.xhat)
+            return tuple(self._grads(g, self.xhat, self.inv_std))
+        gx = np.empty_like(self.xhat) if wanted[0] else None
 
         def spread(rows):
-            gx[rows] = self._input_grad(g[rows], self.xhat[rows], self.inv_std[rows])
+            gx_rows, *parameter_sums = self._grads(g[rows], self.xhat[rows], self.inv_std[rows])
+            if gx is not None:
+                gx[rows] = gx_rows
+            return parameter_sums
 
-        parallel.map_blocks(spread, blocks)
-        return (gx,)
+        partials = parallel.map_blocks(spread, blocks)
+        sums = partials[0]
+        for partial in partials[1:]:  # in block order: the same bits on any number of threads
+            sums = [None if total is None else total + more for total, more in zip(sums, partial)]
+        return (gx, *sums)
+
+    def _grads(self, g, xhat, inv_std):
+        """(dL/dx, then dL/dw and dL/db where this op has them) for some rows; None where not wanted."""
+        wanted = self.needs_input_grad
+        grads = [self._input_grad(g if self.weight is None else g * self.weight, xhat, inv_std) if wanted[0] else None]
+        if self.has_weight:
+            grads.append(sum_rows(g * xhat) if wanted[1] else None)
+        if self.has_bias:
+            grads.append(sum_rows(g) if wanted[-1] else None)
+        return grads
 
     @staticmethod
-    def _input_grad(g, xhat, inv_std):
-        count = g.shape[1]
-        mean_g = row_sums(g) / count
-        mean_g_xhat = row_sums(g * xhat) / count
-        return (g - mean_g - xhat * mean_g_xhat) * inv_std
+    def _input_grad(gxhat, xhat, inv_std):
+        count = gxhat.shape[1]
+        mean_gxhat = row_sums(gxhat) / count
+        mean_gxhat_xhat = row_sums(gxhat * xhat) / count
+        return (gxhat - mean_gxhat - xhat * mean_gxhat_xhat) * inv_std
 
 
 def _affine(normalized, weight, bias, shape):
@@ -116,8 +165,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, name="
     _check_parameter(weight, normalized_shape, "weight", name)
     _check_parameter(bias, normalized_shape, "bias", name)
     size = int(np.prod(normalized_shape))
-    normalized = RowNormalize(eps)(input.reshape(-1, size)).reshape(input.shape)
-    return _affine(normalized, weight, bias, normalized_shape)
+    affine = [parameter.reshape(size) for parameter in (weight, bias) if parameter is not None]
+    rows = RowNormalize(eps, weight is not None, bias is not None)(input.reshape(-1, size), *affine)
+    return rows.reshape(input.shape)
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)

@@ -51,9 +51,10 @@ _savers = {}   # id(memory block) -> weak references to the Functions that kept 
 _tensors = {}  # id(memory block) -> weak references to the recorded Tensors whose data lies in it
 _registry_limit = [4096]  # entries in both registries above which dead references are swept out
 _created = []  # while ``write`` runs an op out of place, a list collecting the Functions it records (nested)
+checkpoint_regions = []  # while non-reentrant checkpoints run their functions, lists collecting every Function recorded
 
 _TooHardError = np.exceptions.TooHardError
-_EDGES = frozenset(("inputs", "needs_input_grad"))  # a Function's links in the graph, not kept values
+EDGES = frozenset(("inputs", "needs_input_grad"))  # a Function's links in the graph, not kept values
 
 
 def memory_block(array):
@@ -108,7 +109,7 @@ def _collect(value, found, depth):
             found.append(value.data)
         elif depth and isinstance(value, op_types):
             for name, item in value.__dict__.items():
-                if name not in _EDGES:
+                if name not in EDGES:
                     _collect(item, found, depth - 1)
 
 
@@ -117,7 +118,7 @@ def arrays_kept(function):
     also inside tuples, lists, dicts, a PyTorch-style ctx or a copied op (not its graph edges)."""
     found = []
     for name, value in function.__dict__.items():
-        if name not in _EDGES:
+        if name not in EDGES:
             _collect(value, found, 2)
     return found
 
@@ -129,6 +130,22 @@ def _register(registry, block, ref):
 def track(function, output):
     """Called when ``function`` is recorded with result ``output``: register the memory blocks of the
     arrays it keeps, the block of its output, and ``function`` as a user of each input needing grad."""
+    ref = register_kept(function)
+    _register(_tensors, memory_block(output.data), weakref.ref(output))
+    for tensor in function.inputs:
+        if tensor is not None and tensor._requires_grad:
+            _add_user(tensor, ref)
+    if _created:
+        _created[-1].append(function)
+    for region in checkpoint_regions:  # (every enclosing checkpoint's: an outer one recomputes the inner ones' ops too)
+        region.append(function)
+    if len(_savers) + len(_tensors) > _registry_limit[0]:
+        _sweep()
+
+
+def register_kept(function):
+    """Register ``function`` as a saver of the memory blocks of the arrays it keeps (at its recording,
+    and again when a checkpoint has recomputed them); returns the weak reference registered."""
     ref = weakref.ref(function)
     registered = set()
     for array in arrays_kept(function):
@@ -136,14 +153,15 @@ def track(function, output):
         if id(block) not in registered:
             registered.add(id(block))
             _savers.setdefault(id(block), []).append(ref)
-    _register(_tensors, memory_block(output.data), weakref.ref(output))
-    for tensor in function.inputs:
-        if tensor is not None and tensor._requires_grad:
-            _add_user(tensor, ref)
-    if _created:
-        _created[-1].append(function)
-    if len(_savers) + len(_tensors) > _registry_limit[0]:
-        _sweep()
+    return ref
+
+
+def arrays_in(value):
+    """The arrays that ``value`` (an attribute of a Function) is or holds, as ``arrays_kept`` finds them
+    (a Tensor's array, those in tuples, lists, dicts, a ctx or a copied op)."""
+    found = []
+    _collect(value, found, 2)
+    return found
 
 
 def _add_user(tensor, ref):

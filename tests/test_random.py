@@ -2,8 +2,10 @@
 import pickle
 
 import numpy as np
+import pytest
 
 import tinynn
+from tinynn.nn import functional as F
 from tinynn.utils.data import random_split
 
 
@@ -60,3 +62,39 @@ def test_uint16_draws_are_uniform_reproducible_and_any_shape():
         expected = len(many[place::4]) / 256
         chi_square = ((counts - expected) ** 2 / expected).sum()
         assert chi_square < 350  # 255 degrees of freedom: beyond 350 has probability below 1e-4
+
+
+def test_fork_rng_puts_the_generators_back_as_they_were(device):
+    from tinynn.random import cpu_generator, fork_rng
+
+    def draws():  # (a GPU's dropout mask comes from the GPU's generator)
+        return tinynn.rand(4).tolist(), F.dropout(tinynn.ones(64, device=device), 0.5).tolist()
+
+    tinynn.manual_seed(11)
+    draws()
+    expected = draws()
+    tinynn.manual_seed(11)
+    draws()
+    generator = cpu_generator()
+    with fork_rng():
+        draws()
+        tinynn.manual_seed(5)  # a seed set inside is undone too
+        draws()
+    assert draws() == expected and tinynn.initial_seed() == 11 and cpu_generator() is generator
+
+    tinynn.manual_seed(11)
+    draws()
+    with pytest.raises(KeyError), fork_rng(devices=[]):  # the CPU's only: the GPU's stream goes on
+        draws()
+        raise KeyError("left by an error")
+    after = draws()
+    assert after[0] == expected[0] and (after[1] != expected[1]) == (device != "cpu")
+
+    tinynn.manual_seed(11)
+    draws()
+    with fork_rng(enabled=False):
+        draws()
+    assert draws() != expected
+    with pytest.raises(ValueError, match="fork_rng: device_type must be 'cuda' or 'gpu', got 'xpu'"):
+        with fork_rng(device_type="xpu"):
+            pass

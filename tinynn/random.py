@@ -175,6 +175,36 @@ def seeded_for(seed):
         _cpu_generator, _gpu_generator, _gpu_draws, _seed, _gpu_seed = saved
 
 
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type="cuda"):
+    """Inside, draw as you like: on leaving, the generators are back where they were on entering
+    (PyTorch's ``torch.random.fork_rng``), seeds set inside included. ``devices``: the GPU's generator
+    is forked too unless it is an empty list (tinynn has one GPU generator, whatever the list names);
+    ``enabled=False`` forks nothing. The CPU generator is the same object afterwards, its state put
+    back. A GPU generator that drew inside makes its logged draws again when next used (see the
+    module docstring): a kernel launch per draw since its seed, which the CPU's generator never needs."""
+    if device_type not in ("cuda", "gpu"):
+        raise ValueError(f"{_caller}: device_type must be 'cuda' or 'gpu', got {device_type!r}")
+    if not enabled:
+        yield
+        return
+    global _cpu_generator, _gpu_generator, _gpu_draws, _seed, _gpu_seed
+    fork_gpu = devices is None or len(list(devices)) > 0
+    cpu, cpu_state, seed_before = _cpu_generator, _cpu_generator.bit_generator.state, _seed
+    gpu, gpu_draws, gpu_seed = _gpu_generator, _gpu_draws, _gpu_seed
+    drawn_on_gpu = len(gpu.sequence) if gpu is not None else None
+    try:
+        yield
+    finally:
+        cpu.bit_generator.state = cpu_state
+        _cpu_generator, _seed = cpu, seed_before
+        if fork_gpu and (_gpu_generator is not gpu or _gpu_seed != gpu_seed
+                         or (gpu is not None and len(gpu.sequence) != drawn_on_gpu)):
+            _gpu_seed, _gpu_generator = gpu_seed, None
+            # made again from the seed and the draws logged before the fork, when next used
+            _gpu_draws = (gpu.kinds, gpu.sequence[:drawn_on_gpu]) if gpu is not None else gpu_draws
+
+
 def uint16_like_layout(xp, like):
     """Uniform integers in [0, 65535] with ``like``'s shape *and* memory layout.
 

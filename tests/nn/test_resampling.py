@@ -126,6 +126,9 @@ def test_interpolate_errors_name_the_problem():
         F.interpolate(x, scale_factor=0.1)
     with pytest.raises(ValueError, match="scale_factor must be a positive number or 2 of them"):
         F.interpolate(x, scale_factor=(2, 2, 2))
+    with pytest.raises(ValueError, match=r"recompute_scale_factor=True is meaningful only with a scale_factor, not "
+                                         r"with an explicit size \(3, 5\)"):
+        F.interpolate(x, size=(3, 5), recompute_scale_factor=True)
     with pytest.raises(ValueError, match=r"size must be positive, got \(0, 3\)"):
         F.interpolate(x, size=(0, 3))
     with pytest.raises(ValueError, match=r"expected 3-D \(N, C, L\), 4-D \(N, C, H, W\) or 5-D \(N, C, D, H, W\) input, got shape \(4, 4\)"):

@@ -17,7 +17,7 @@ edges, half a pixel further out; then clamped, as PyTorch does). Backward:
     dL/du = sum over channels of dL/dout * ((1-b)(I[v0, u0+1] - I[v0, u0]) + b (I[v0+1, u0+1] - I[v0+1, u0])),
     likewise dL/dv, then times du/dx (W/2, or (W-1)/2 with align_corners), and times the slope of
     the padding's map (0 where clamped, -1 where reflected an odd number of times).
-"nearest" reads the nearest pixel; its gradient reaches the image only (not the positions).
+"nearest" reads the nearest pixel; its gradient reaches the image only: the positions' is zeros.
 """
 import itertools
 
@@ -216,6 +216,23 @@ def _taps(input, grid, mode, padding_mode, align_corners):
     return combined
 
 
+class NotDependingOn(Function):
+    """y = x, recorded as a function of x and of ``other`` too: y does not depend on other (the
+    positions of nearest sampling: a step function of them), so dL/dother is zeros, as PyTorch
+    gives, where the gather alone would leave other without a gradient."""
+
+    def forward(self, x, other):
+        self.other_shape, self.other_dtype = other.shape, other.dtype
+        return x
+
+    def backward(self, gy):
+        return gy, self.xp(gy).zeros(self.other_shape, dtype=self.other_dtype)
+
+    def backward_graph(self, gy, output):
+        xp = backend.get_array_module(gy.data)
+        return gy, Tensor._from_op(xp.zeros(self.other_shape, dtype=self.other_dtype), False)
+
+
 def _sampled_by_taps(input, grid, mode, padding_mode, align_corners):
     """grid_sample as recorded ops (gathers times weights), for "bicubic" and for volumes: the
     gradients, to every order, come from autograd."""
@@ -249,7 +266,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise ValueError(f"grid_sample: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
     grid = grid.astype(input.dtype)
     if mode == "bicubic" or spatial == 3:
-        return _sampled_by_taps(input, grid, mode, padding_mode, bool(align_corners))
+        sampled = _sampled_by_taps(input, grid, mode, padding_mode, bool(align_corners))
+        return NotDependingOn()(sampled, grid) if mode == "nearest" else sampled
     return GridSample(mode, padding_mode, bool(align_corners))(input, grid)
 
 

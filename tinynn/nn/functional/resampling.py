@@ -267,6 +267,9 @@ def _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name):
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{name}: give exactly one of size and scale_factor")
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError(f"{name}: recompute_scale_factor=True is meaningful only with a scale_factor, "
+                             f"not with an explicit size {size!r}")
         out_sizes = ntuple(size, spatial, name, "size")
         if any(s <= 0 for s in out_sizes):
             raise ValueError(f"{name}: size must be positive, got {out_sizes}")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tinynn
-from tinynn.autograd import gradcheck
+from tinynn.autograd import gradcheck, gradgradcheck
 from tinynn.nn import functional as F
 from helpers import assert_close, leaf, to_torch
 
@@ -89,6 +89,28 @@ def test_weights_smoothing_and_probability_targets_match_torch(targets, options,
     ours.sum().backward()
     theirs.sum().backward()
     assert_close(logits.grad, t_logits.grad, rtol=1e-10, atol=1e-12, what="grad")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(6, 4), (2, 4, 3, 2), (4,)], ids=["rows", "spatial", "unbatched"])
+def test_probability_targets_that_require_grad_get_pytorchs_gradient(shape, reduction, rng, torch, device):
+    """Soft targets made by the graph (a teacher's softmax in distillation): dL/dp = -(1 - eps) w logp."""
+    logits = leaf(rng.standard_normal(shape), device=device)
+    scores = np.exp(rng.standard_normal(shape))
+    probabilities = leaf(scores / scores.sum(axis=1 if len(shape) > 1 else 0, keepdims=True), device=device)
+    weight_values = rng.uniform(0.2, 2.0, 4)
+    kwargs = dict(reduction=reduction, label_smoothing=0.15)
+    weight = tinynn.tensor(weight_values, device=device)
+    assert gradcheck(lambda z, p: F.cross_entropy(z, p, weight, **kwargs), [logits, probabilities])
+    assert gradgradcheck(lambda z, p: F.cross_entropy(z, p, weight, **kwargs), [logits, probabilities])
+    t_logits, t_probabilities = to_torch(torch, logits, True), to_torch(torch, probabilities, True)
+    ours = F.cross_entropy(logits, probabilities, weight, **kwargs)
+    theirs = torch.nn.functional.cross_entropy(t_logits, t_probabilities, torch.tensor(weight_values), **kwargs)
+    assert_close(ours, theirs, rtol=1e-10, atol=1e-12, what="forward")
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert_close(logits.grad, t_logits.grad, rtol=1e-10, atol=1e-12, what="logits grad")
+    assert_close(probabilities.grad, t_probabilities.grad, rtol=1e-10, atol=1e-12, what="probabilities grad")
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -157,30 +157,45 @@ class CrossEntropy(_ClassIndexLoss):
 
 class SoftTargetCrossEntropy(_RowLoss):
     """Cross-entropy against class probabilities p (N, C): q_i = w * ((1 - eps) p_i + eps / C),
-    loss_i = -sum_c q_ic logp_ic with logp = log_softmax(z); "mean" divides by N.
+    loss_i = -sum_c q_ic logp_ic with logp = log_softmax(z); "mean" divides by N. Inputs: the
+    logits z and the probabilities p, which may require grad too (a teacher's output in distillation).
 
-    dL/dz_i = (sum_c q_ic * softmax(z_i) - q_i) * dL/dloss_i.
+    dL/dz_i  = (sum_c q_ic * softmax(z_i) - q_i) * dL/dloss_i
+    dL/dp_ic = -(1 - eps) w_c logp_ic * dL/dloss_i
     """
 
-    graph_saved = {"log_probs": lambda op, y: op.inputs[0].log_softmax(1)}
+    graph_saved = {"log_probs": lambda op, y: op.inputs[0].log_softmax(1), "q": lambda op, y: op.recorded_q()}
 
-    def __init__(self, probabilities, reduction, weight, label_smoothing):
+    def __init__(self, reduction, weight, label_smoothing):
         super().__init__(reduction)
-        self.probabilities, self.weight, self.smoothing = probabilities, weight, label_smoothing
+        self.weight, self.smoothing = weight, label_smoothing
 
-    def forward(self, logits):
+    def _distribution(self, probabilities, classes):
+        """q = w * ((1 - eps) p + eps / C), of arrays or (for create_graph) Tensors."""
+        q = (1 - self.smoothing) * probabilities + self.smoothing / classes if self.smoothing else probabilities
+        return q if self.weight is None else q * self.weight
+
+    def recorded_q(self):
+        logits, probabilities = self.inputs
+        return self._distribution(probabilities.astype(logits.dtype), logits.shape[1])
+
+    def forward(self, logits, probabilities):
         xp = self.xp(logits)
         self.log_probs = _log_softmax_rows(logits)
-        q = self.probabilities.astype(logits.dtype, copy=False)
-        if self.smoothing:
-            q = (1 - self.smoothing) * q + self.smoothing / logits.shape[1]
-        self.q = q if self.weight is None else q * self.weight
+        self.q = self._distribution(probabilities.astype(logits.dtype, copy=False), logits.shape[1])
+        self.probabilities_dtype = probabilities.dtype
         losses = -(self.q * self.log_probs).sum(axis=1)
         return xp.asarray(self._reduce(losses, xp.full((), logits.shape[0], dtype=logits.dtype)), dtype=logits.dtype)
 
     def backward(self, gy):
         row_grads = self._row_grads(gy, self.q.shape[0])[:, None]
-        return ((self.xp(gy).exp(self.log_probs) * self.q.sum(axis=1, keepdims=True) - self.q) * row_grads,)
+        g_logits = g_probabilities = None
+        if self.needs_input_grad[0]:
+            g_logits = (self.xp(gy).exp(self.log_probs) * self.q.sum(axis=1, keepdims=True) - self.q) * row_grads
+        if self.needs_input_grad[1]:
+            factor = -(1 - self.smoothing) if self.weight is None else -(1 - self.smoothing) * self.weight
+            g_probabilities = (self.log_probs * factor * row_grads).astype(self.probabilities_dtype)
+        return g_logits, g_probabilities
 
 
 def _check_options(input, weight, label_smoothing, reduction, name):
@@ -237,7 +252,7 @@ def _prepare(input, target, weight, reduction, label_smoothing, name, probabilit
                              f"{tuple(input.shape)}, got {tuple(target.shape)}")
     if spatial:
         input, target = _rows(input, target)
-    return input, target.data, weight, spatial
+    return input, target if target.dtype.kind == "f" else target.data, weight, spatial
 
 
 def _check_class_indices(labels, classes, ignore_index, device, name):
@@ -282,7 +297,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     rows, targets, weight_array, spatial = _prepare(input, target, weight, reduction, label_smoothing,
                                                     "cross_entropy", True)
     if targets.dtype.kind == "f":
-        loss = SoftTargetCrossEntropy(targets, reduction, weight_array, label_smoothing)(rows)
+        loss = SoftTargetCrossEntropy(reduction, weight_array, label_smoothing)(rows, targets)
     elif backend.is_gpu_array(rows.data):
         from .fused_cross_entropy import FusedCrossEntropy  # here, as it builds on CrossEntropy
 

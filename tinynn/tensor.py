@@ -383,15 +383,18 @@ class Tensor:
         default float dtype."""
         if isinstance(other, Tensor):
             return other
-        if getattr(other, "is_sparse", False) or getattr(other, "is_sparse_csr", False):  # (its dense form takes part)
-            return other.to_dense()
+        kind = type(other)
+        if kind is not float and kind is not int and (getattr(other, "is_sparse", False)
+                                                      or getattr(other, "is_sparse_csr", False)):
+            return other.to_dense()  # (its dense form takes part)
         xp = backend.get_array_module(self.data)
-        if isinstance(other, numbers.Number) and not isinstance(other, bool):
-            if isinstance(other, numbers.Integral):
+        # (type() first: the ABC checks below take a microsecond, and Python numbers come with most ops)
+        if kind is float or kind is int or (isinstance(other, numbers.Number) and not isinstance(other, bool)):
+            if kind is int or (kind is not float and isinstance(other, numbers.Integral)):
                 dtype = self.dtype if self.dtype.kind in "iuf" else np.dtype(np.int64)
                 if dtype.kind in "iu" and not np.iinfo(dtype).min <= other <= np.iinfo(dtype).max:
                     dtype = np.dtype(np.int64)  # computed in the tensor's dtype all the same (ops/promotion.py)
-            elif isinstance(other, numbers.Real):
+            elif kind is float or isinstance(other, numbers.Real):
                 dtype = self.dtype if self.dtype.kind in "fc" else promotion.default_float()
             else:
                 dtype = promotion.complex_of(self.dtype) if self.dtype.kind in "fc" else promotion.default_complex()

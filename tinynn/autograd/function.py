@@ -46,6 +46,17 @@ from .graph import Node, NodeName
 from .tensor_math import TensorMath
 
 
+_tensor_type = None  # tinynn.Tensor, imported on first use (tensor.py imports this module)
+
+
+def _load_tensor_type():
+    global _tensor_type
+    from ..tensor import Tensor
+
+    _tensor_type = Tensor
+    return Tensor
+
+
 class Function(Node):
     # For the default backward_graph: {attribute backward reads: input position, "output" or
     # function(op, output)}; None (and not linear_map): this op's backward cannot be differentiated
@@ -61,31 +72,41 @@ class Function(Node):
     _overwritten_by = None  # set when a value this op kept was written in place (see in_place.py)
 
     def __call__(self, *inputs):
-        from ..tensor import Tensor
-
         tensors = inputs  # optional inputs (a missing bias) are None
+        tensor_type = _tensor_type or _load_tensor_type()
+        # Every op is called through here, so its checks of the inputs are one loop over them.
+        present, arrays = [], []
+        on_cpu, any_requires_grad, any_complex = True, False, False
         for x in tensors:
-            if x is not None and not isinstance(x, Tensor):
+            if x is None:
+                arrays.append(None)
+                continue
+            if not isinstance(x, tensor_type):
                 raise TypeError(f"{self.name}: expected Tensor inputs, got {type(x).__name__}")
-        present = [t for t in tensors if t is not None]
-        devices = {t.device for t in present}
+            data = x.data
+            present.append(x)
+            arrays.append(data)
+            on_cpu = on_cpu and type(data) is np.ndarray
+            any_requires_grad = any_requires_grad or x.requires_grad
+            any_complex = any_complex or x.dtype.kind == "c"
+        devices = () if on_cpu else {t.device for t in present}
         if len(devices) > 1:
             listing = ", ".join(f"{t.device} {tuple(t.shape)}" for t in present)
             raise RuntimeError(
                 f"{self.name}: all inputs must be on the same device, got tensors on "
                 f"{' and '.join(sorted(devices))} ({listing}); move them with .to(device)"
             )
-        if not self.supports_complex and any(t.dtype.kind == "c" for t in present):
+        if any_complex and not self.supports_complex:
             raise TypeError(f"{self.name}: complex tensors are not supported by this op, got dtypes "
                             f"{', '.join(str(t.dtype) for t in present)}; tinynn's complex ops are listed in "
                             f"tinynn/ops/complex.py")
-        recording = grad_mode.is_grad_enabled() and any(t.requires_grad for t in present)
+        recording = any_requires_grad and grad_mode.is_grad_enabled()
         # Known before forward, so a forward can skip keeping what no backward will need.
-        self.needs_input_grad = tuple(recording and t is not None and t.requires_grad for t in tensors)
+        self.needs_input_grad = (tuple(x is not None and x.requires_grad for x in tensors) if recording
+                                 else (False,) * len(tensors))
         if anomaly.is_anomaly_enabled():
             for position, t in enumerate(tensors):
                 anomaly.check_finite(self.name, f"input {position}", t.data if t is not None else None)
-        arrays = [t.data if t is not None else None for t in tensors]
         if self.promotes:
             arrays = promotion.promoted_arrays(self, tensors, arrays)
         if profiling.recorder is None:
@@ -97,7 +118,7 @@ class Function(Node):
         if anomaly.is_anomaly_enabled():
             anomaly.check_finite(self.name, "output", output_data)
         requires_grad = recording and output_data.dtype.kind in "fc"
-        output = Tensor._from_op(output_data, requires_grad)
+        output = tensor_type._from_op(output_data, requires_grad)
         if requires_grad:
             self.inputs = list(tensors)
             output.grad_fn = self

@@ -118,7 +118,9 @@ def arrays_kept(function):
     also inside tuples, lists, dicts, a PyTorch-style ctx or a copied op (not its graph edges)."""
     found = []
     for name, value in function.__dict__.items():
-        if name not in EDGES:
+        if type(value) is np.ndarray:  # (the common case, without a call: every recorded op comes here)
+            found.append(value)
+        elif name not in EDGES:
             _collect(value, found, 2)
     return found
 

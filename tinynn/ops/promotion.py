@@ -120,10 +120,11 @@ def promoted_arrays(function, tensors, arrays):
     """``arrays`` (the inputs' data) with the inputs ``function.promotes`` names cast to the dtype they
     compute in (see the module docstring); the same list when nothing needs a cast."""
     positions = range(len(tensors)) if function.promotes == EVERY_INPUT else function.promotes
-    members = [tensors[i] for i in positions if tensors[i] is not None]
-    first = members[0].dtype
-    if all(t.dtype == first for t in members) and (first.kind in "fc" or not function.float_output):
+    dtypes = [tensors[i].dtype for i in positions if tensors[i] is not None]
+    first = dtypes[0]
+    if all(dtype == first for dtype in dtypes) and (first.kind in "fc" or not function.float_output):
         return arrays
+    members = [tensors[i] for i in positions if tensors[i] is not None]
     target = result_type(members)
     if function.float_output and target.kind not in "fc":
         target = _default_float

@@ -157,6 +157,34 @@ def test_non_reentrant_takes_tuples_dicts_keywords_hooks_and_in_place_ops(rng, d
         np.testing.assert_array_equal(a, b)
 
 
+def test_an_intermediate_you_hold_stays_itself_in_the_graph(rng):
+    """Kept by you and used again after the checkpoint: one tensor, one node, one gradient (a stand-in
+    beside it would take the node's backward twice). Graph-only intermediates become stand-ins."""
+    layer = nn.Linear(4, 4).double()
+    x = tinynn.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    kept = []
+
+    def block(t):
+        hidden = layer(t).tanh()
+        if not kept:  # (the first run's: the second run makes a twin)
+            kept.append(hidden)
+        return (hidden * hidden).sum(dim=1) + layer(t).exp().sum(dim=1)
+
+    def run(function):
+        layer.zero_grad(), kept.clear()
+        x.grad = None
+        out = function(x)
+        held_by_the_last_op = [t for t in out.grad_fn.inputs if t is not None]
+        without_values = [t.data.ndim and not any(t.data.strides) for t in held_by_the_last_op]
+        (out.sum() + (kept[0] ** 3).sum()).backward()
+        return x.grad.numpy(), layer.weight.grad.numpy(), without_values
+
+    plain, ours = run(block), run(non_reentrant(block))
+    for a, b in zip(plain[:2], ours[:2]):
+        np.testing.assert_array_equal(a, b)
+    assert plain[2] == [False, False] and ours[2] == [True, True]  # the two sums, held by the graph alone, went
+
+
 def test_nested_non_reentrant_checkpoints_and_a_second_backward(rng):
     model = deep_mlp(8, 4).double()
     x = tinynn.tensor(rng.standard_normal((4, 8)), requires_grad=True)

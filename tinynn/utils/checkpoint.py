@@ -9,7 +9,8 @@ activations live only during its own backward. Two ways, as PyTorch's:
 * ``use_reentrant=False`` (PyTorch's recommended one): fn runs recorded, as without a checkpoint,
   and then its ops let go of what they kept (``Recomputation``): the arrays each op kept, and
   the intermediate tensors of fn, whose places in the graph take stand-ins of the same shape
-  without values (a tensor you still hold keeps its values, as it would in PyTorch). The first
+  without values (a tensor you still hold stays in the graph itself, values and all, as it would
+  in PyTorch: reference counts tell). The first
   backward that reaches one of fn's ops runs fn again, recorded, and gives each op the arrays its
   twin of the second run kept. The graph is fn's own, so anything works through it: tuples and
   other outputs, keyword arguments, ``autograd.grad``, ``create_graph``, hooks, nested checkpoints.
@@ -27,6 +28,7 @@ effects, as PyTorch's does (a batch norm in training updates its running statist
 """
 import contextlib
 import functools
+import sys
 import weakref
 
 from .. import backend, random
@@ -147,6 +149,33 @@ def _shapes(value):
     return [(tuple(array.shape), array.dtype) for array in in_place.arrays_in(value)]
 
 
+def _intermediates(functions, outputs):
+    """The tensors fn made and its ops took as inputs, ({id: Tensor}, {id: how many places of the ops'
+    inputs hold it}): those not returned (``outputs``: ids), dense, and not retaining their .grad.
+    (A function of its own, so that no loop variable of the caller holds a tensor: see _held_elsewhere.)"""
+    recorded = {id(function) for function in functions}
+    intermediates, edges = {}, {}
+    for function in functions:
+        for tensor in function.inputs:
+            if (tensor is not None and id(tensor.grad_fn) in recorded and id(tensor) not in outputs
+                    and not tensor._retains_grad and hasattr(tensor.data, "strides")):
+                intermediates[id(tensor)] = tensor
+                edges[id(tensor)] = edges.get(id(tensor), 0) + 1
+    return intermediates, edges
+
+
+def _held_elsewhere(intermediates, edges):
+    """The keys of the ``intermediates`` ({id: Tensor}) that something besides the graph's ``edges``
+    ({id: how many places of fn's ops hold it}) refers to: a tensor you kept (in a module, a list),
+    which may take part in more of the graph later, so it must stay in the graph as itself (and keeps
+    its values, as in PyTorch). Counted by reference counts, against a probe held here exactly as
+    each tensor is (so the count does not depend on how this Python counts a call's arguments)."""
+    probes = {0: object()}
+    for _, probe in probes.items():
+        baseline = sys.getrefcount(probe)
+    return {key for key, tensor in intermediates.items() if sys.getrefcount(tensor) - edges[key] > baseline}
+
+
 def _placeholder(tensor):
     """A stand-in for an intermediate tensor in the graph: its shape, dtype, device, gradient
     settings and hooks, and no values (one zero seen through zero strides) until the second run."""
@@ -175,7 +204,6 @@ class Recomputation:
         """After the first run: let ``functions`` (fn's recorded ops) go of what they kept, except
         what ``output`` holds, and wrap their backward passes."""
         self.functions = functions
-        recorded = {id(function) for function in functions}
         outputs = {id(tensor) for tensor in _tensors_in(output)}
         for function in functions:
             kept = {name: _shapes(value) for name, value in vars(function).items()
@@ -185,16 +213,14 @@ class Recomputation:
             kept.update(_taken.get(function, {}))
             _taken[function] = kept
             self.dropped.append(kept)
-        stand_ins = {}
+        intermediates, edges = _intermediates(functions, outputs)
+        held = _held_elsewhere(intermediates, edges)
+        stand_ins = {key: _placeholder(tensor) for key, tensor in intermediates.items() if key not in held}
         for index, function in enumerate(functions):
             for position, tensor in enumerate(function.inputs):
-                if (tensor is None or id(tensor.grad_fn) not in recorded or id(tensor) in outputs
-                        or tensor._retains_grad or not hasattr(tensor.data, "strides")):
-                    continue  # made outside fn, returned by it, retaining its .grad, or sparse: it stays
-                if id(tensor) not in stand_ins:
-                    stand_ins[id(tensor)] = _placeholder(tensor)
-                function.inputs[position] = stand_ins[id(tensor)]
-                self.dropped_inputs.append((index, position))
+                if tensor is not None and id(tensor) in stand_ins:
+                    function.inputs[position] = stand_ins[id(tensor)]
+                    self.dropped_inputs.append((index, position))
         for function in functions:
             function.backward = functools.partial(self._backward, function, "backward")
             function.backward_graph = functools.partial(self._backward, function, "backward_graph")

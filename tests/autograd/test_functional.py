@@ -64,6 +64,35 @@ def test_jacobian_and_hessian_match_torch(torch, rng, device):
     assert_close(hess, np.diag(6 * single), rtol=1e-12)
 
 
+@pytest.mark.parametrize("strategy", ["forward-mode", "reverse-mode"])
+def test_jacobian_and_hessian_strategies_match_torch(torch, rng, device, strategy):
+    """A column per input element (forward mode) or a row per output element: PyTorch's numbers either way,
+    vectorize=True accepted (PyTorch needs it for forward mode), and with create_graph still differentiable."""
+    inputs = values(rng)
+
+    def as_tuples(nested):  # (PyTorch's forward mode gives lists, and a Hessian still requiring grad)
+        return tuple(tuple(block.detach() for block in row) for row in nested)
+
+    assert_nested_close(AF.jacobian(pair_function, ours(inputs, device), vectorize=True, strategy=strategy),
+                        as_tuples(torch.autograd.functional.jacobian(pair_function, theirs(torch, inputs), vectorize=True,
+                                                                     strategy=strategy)), strategy)
+    theirs_hessian = torch.autograd.functional.hessian(scalar_function, theirs(torch, inputs), vectorize=True,
+                                                       outer_jacobian_strategy=strategy)
+    assert_nested_close(AF.hessian(scalar_function, ours(inputs, device), vectorize=True, outer_jacobian_strategy=strategy),
+                        as_tuples(theirs_hessian), f"hessian {strategy}")
+    x = tinynn.tensor(rng.standard_normal(3), device=device, requires_grad=True)
+    jac = AF.jacobian(lambda t: t.sin() * t.sum(), x, create_graph=True, strategy=strategy)
+    (second,) = tinynn.autograd.grad(jac.sum(), [x])
+    t_x = torch.tensor(x.numpy(), requires_grad=True)
+    (t_second,) = torch.autograd.grad(torch.autograd.functional.jacobian(lambda t: t.sin() * t.sum(), t_x,
+                                                                         create_graph=True).sum(), [t_x])
+    assert_close(second, t_second, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match='jacobian: expected strategy to be either "forward-mode" or "reverse-mode", got'):
+        AF.jacobian(pair_function, ours(inputs, device), strategy="sideways")
+    with pytest.raises(ValueError, match='hessian: expected outer_jacobian_strategy to be either "forward-mode"'):
+        AF.hessian(scalar_function, ours(inputs, device), outer_jacobian_strategy="forward")
+
+
 def test_hvp_and_vhp_match_torch(torch, rng, device):
     inputs, v = values(rng), (rng.standard_normal((3, 2)), rng.standard_normal(2))
     for name in ("hvp", "vhp"):

@@ -12,8 +12,8 @@ With J the Jacobian of func at the inputs and H the Hessian of a scalar func:
 * ``vjp``: v^T J (reverse mode: one backward pass), v shaped like the output;
 * ``jvp``: J v (forward mode, here by the "double vjp" trick: u -> J^T u is linear in u, and its
   own vjp with v is (J^T)^T v = J v), v shaped like the inputs;
-* ``jacobian``: J, one vjp per output element (PyTorch's default strategy), shaped
-  output.shape + input.shape;
+* ``jacobian``: J, one vjp per output element (PyTorch's default strategy) or one jvp per input
+  element (``strategy="forward-mode"``), shaped output.shape + input.shape;
 * ``hessian``: the Jacobian of the gradient, input.shape + input.shape;
 * ``vhp``: v^T H, a vjp of the gradient; ``hvp``: H v, a jvp of the gradient (equal to vhp when H
   is symmetric, as it is for twice continuously differentiable functions).
@@ -123,15 +123,53 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
             _result(_detached(products, create_graph), outputs_tuple))
 
 
-def jacobian(func, inputs, create_graph=False, strict=False):
+STRATEGIES = ("forward-mode", "reverse-mode")
+
+
+def _checked_strategy(strategy, name, argument):
+    if strategy not in STRATEGIES:
+        raise ValueError(f'{name}: expected {argument} to be either "forward-mode" or "reverse-mode", got {strategy!r}')
+
+
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """J: for each output and input, a Tensor of shape output.shape + input.shape (a tuple over
-    the inputs for tuple inputs, and a tuple over the outputs for tuple outputs)."""
+    the inputs for tuple inputs, and a tuple over the outputs for tuple outputs).
+
+    ``strategy``: "reverse-mode" takes J a row at a time (a vjp per output element), "forward-mode" a
+    column at a time (a jvp per input element, for all outputs at once): the cheaper one has fewer
+    passes, forward mode where the inputs have fewer elements than the outputs. ``vectorize``
+    (PyTorch's batching of those passes through vmap) is accepted and changes nothing here: the
+    passes run one after another, with the same results (tinynn's vmap has no batching rules)."""
+    _checked_strategy(strategy, "jacobian", "strategy")
     inputs, inputs_tuple = _as_tuple(inputs, "inputs", "jacobian")
     inputs = _differentiable_inputs(inputs, create_graph, "jacobian")
     outputs, outputs_tuple = _call(func, inputs, "jacobian")
-    blocks = [_result(_detached(jacobian_blocks(output, inputs, create_graph, strict, "jacobian"), create_graph),
-                      inputs_tuple) for output in outputs]
-    return _result(blocks, outputs_tuple)
+    if strategy == "forward-mode":
+        by_output = jacobian_by_columns(outputs, inputs, create_graph, strict, "jacobian")
+    else:
+        by_output = [jacobian_blocks(output, inputs, create_graph, strict, "jacobian") for output in outputs]
+    return _result([_result(_detached(blocks, create_graph), inputs_tuple) for blocks in by_output], outputs_tuple)
+
+
+def jacobian_by_columns(outputs, inputs, create_graph, strict, name):
+    """[[d output / d x for each x of ``inputs``] for each output], shaped output.shape + x.shape: one
+    jvp per input element, column k of every output's J from the one-hot vector at k (zeros for the
+    other inputs)."""
+    from ..tensor import Tensor, stack, zeros_like
+
+    xp = backend.get_array_module(outputs[0].data)
+    columns = [[[] for _ in inputs] for _ in outputs]
+    for i, x in enumerate(inputs):
+        for k in range(x.numel()):
+            one_hot = xp.zeros(x.numel(), dtype=x.dtype)
+            one_hot[k] = 1
+            vectors = tuple(Tensor._from_op(one_hot.reshape(x.shape), False) if j == i else zeros_like(other)
+                            for j, other in enumerate(inputs))
+            for o, column in enumerate(_forward_mode(outputs, inputs, vectors, create_graph, strict, name)):
+                columns[o][i].append(column)
+    return [[stack(columns[o][i], axis=-1).reshape(tuple(output.shape) + tuple(x.shape)) if columns[o][i] else
+             Tensor._from_op(xp.zeros(tuple(output.shape) + tuple(x.shape), dtype=output.dtype), False)
+             for i, x in enumerate(inputs)] for o, output in enumerate(outputs)]
 
 
 def jacobian_blocks(output, inputs, create_graph, strict, name):
@@ -162,11 +200,15 @@ def _scalar_gradient(output, inputs, strict, name):
     return _grads((output,), inputs, (ones_like(output),), True, strict, name)
 
 
-def hessian(func, inputs, create_graph=False, strict=False):
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
     """H of a single-value func: for inputs x_i, x_j the block of shape x_i.shape + x_j.shape
-    (a tuple of tuples for tuple inputs)."""
+    (a tuple of tuples for tuple inputs): the Jacobian of the gradient, taken by
+    ``outer_jacobian_strategy`` ("reverse-mode": a vjp of the gradient per element, "forward-mode":
+    a jvp; the same numbers). ``vectorize`` as in ``jacobian``."""
+    _checked_strategy(outer_jacobian_strategy, "hessian", "outer_jacobian_strategy")
     inputs, inputs_tuple = _as_tuple(inputs, "inputs", "hessian")
-    blocks = jacobian(lambda *x: _scalar_gradient(func(*x), x, strict, "hessian"), inputs, create_graph, strict)
+    blocks = jacobian(lambda *x: _scalar_gradient(func(*x), x, strict, "hessian"), inputs, create_graph, strict,
+                      vectorize, outer_jacobian_strategy)
     return blocks if inputs_tuple else blocks[0][0]
 
 

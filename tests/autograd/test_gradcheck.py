@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tinynn
-from tinynn.autograd import Function, GradcheckError, gradcheck
+from tinynn.autograd import Function, GradcheckError, gradcheck, gradgradcheck
 from helpers import leaf
 
 
@@ -75,3 +75,69 @@ def test_complex_inputs_are_checked_through_both_parts():
 
     with pytest.raises(GradcheckError, match="input 0"):
         gradcheck(lambda t: WrongImaginaryPart()(t), [z])
+
+
+class RecordedWrongSquare(WrongSquare):
+    """The same bug, with a backward that can be recorded (forward mode is a double vjp here)."""
+
+    graph_saved = {"x": 0}
+
+
+class NoisyBackward(Function):
+    """y = 2x with a backward that adds noise: right on average, different each run."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, gy):
+        return (2 * gy + np.random.default_rng().standard_normal(gy.shape) * 1e-9,)
+
+
+class LoudBackward(Function):
+    """y = 2x with a backward that gives 1 more whatever the output's gradient: zero gy, nonzero dx."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, gy):
+        return (2 * gy + 1.0,)
+
+
+class Float32Backward(Function):
+    """y = 2x, its gradient handed back in float32 whatever the input's dtype."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, gy):
+        return ((2 * gy).astype(np.float32),)
+
+
+def test_pytorchs_options_each_catch_what_they_check():
+    x = leaf(np.array([0.5, -1.0, 2.0]))
+    assert gradcheck(lambda t: t.sin(), x)  # a Tensor alone, as PyTorch takes it
+    assert gradcheck(lambda t: (t.sin(), t.exp() * 2, t.argmax()), (x,), check_forward_ad=True, check_batched_grad=True,
+                     check_batched_forward_grad=True, check_grad_dtypes=True)  # outputs in a tuple, the index left out
+    assert gradcheck(lambda t: t.sin(), (x,), check_forward_ad=True, check_backward_ad=False, fast_mode=True)
+    with pytest.raises(GradcheckError, match="backward is not reentrant: run twice .* \\(nondet_tol=0.0\\)"):
+        gradcheck(lambda t: NoisyBackward()(t), (x,))
+    assert gradcheck(lambda t: NoisyBackward()(t), (x,), nondet_tol=1e-6, check_undefined_grad=False)
+    with pytest.raises(GradcheckError, match="zero output gradients gave input 0 a nonzero gradient"):
+        gradcheck(lambda t: LoudBackward()(t), (x,))
+    with pytest.raises(GradcheckError, match="Float32Backward's backward gave its input 0 a float32 gradient, the input being float64"):
+        gradcheck(lambda t: Float32Backward()(t), (x,), check_grad_dtypes=True)
+    assert gradcheck(lambda t: WrongSquare()(t), (x,), raise_exception=False) is False
+    with pytest.raises(GradcheckError, match="forward mode \\(jvp\\) failed for input 0 .* output 0"):
+        gradcheck(lambda t: RecordedWrongSquare()(t), (x,), check_forward_ad=True, check_backward_ad=False)
+    with pytest.raises(ValueError, match="at least one of check_forward_ad or check_backward_ad"):
+        gradcheck(lambda t: t, (x,), check_backward_ad=False)
+    with pytest.raises(NotImplementedError, match="masked=True is not supported"):
+        gradcheck(lambda t: t, (x,), masked=True)
+
+
+def test_gradgradcheck_takes_tuples_non_contiguous_vectors_and_forward_over_reverse():
+    x = leaf(np.array([0.5, -1.0, 2.0]))
+    assert gradgradcheck(lambda t: (t * t * t, t.sin()), x, gen_non_contig_grad_outputs=True, check_fwd_over_rev=True)
+    assert gradgradcheck(lambda t: (t.exp() * t).sum(), x, check_fwd_over_rev=True, check_rev_over_rev=False)
+    wrong_twice = lambda t: RecordedWrongSquare()(t) * t  # noqa: E731
+    assert gradgradcheck(wrong_twice, x, raise_exception=False) is False

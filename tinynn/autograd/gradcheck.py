@@ -13,6 +13,8 @@ Complex inputs and outputs (tinynn/ops/complex.py): a complex output y is projec
 L = Re sum(conj(w) y) with a complex w, and a complex input's numerical gradient is
 dL/dx + i dL/dy, its real and imaginary parts perturbed in turn: PyTorch's convention.
 """
+import functools
+
 import numpy as np
 
 from .. import backend
@@ -23,27 +25,51 @@ class GradcheckError(AssertionError):
     """An analytic gradient disagrees with its finite-difference estimate."""
 
 
+def _as_inputs(inputs):
+    """``inputs`` as a tuple: a Tensor alone (PyTorch takes one as well as a sequence), or a sequence."""
+    from ..tensor import Tensor
+
+    return (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+
+
+def _differentiable_outputs(output):
+    """The outputs of ``func`` that have a derivative: a Tensor, or those of a tuple or list of
+    outputs that are float or complex Tensors (integer outputs, indices, are left out, as PyTorch)."""
+    from ..tensor import Tensor
+
+    outputs = output if isinstance(output, (tuple, list)) else (output,)
+    if not all(isinstance(o, Tensor) or o is None for o in outputs):
+        kinds = ", ".join(type(o).__name__ for o in outputs)
+        raise TypeError(f"gradcheck: func must return a Tensor or a sequence of Tensors, got {kinds}")
+    return tuple(o for o in outputs if o is not None and o.dtype.kind in "fc")
+
+
 def _scalar_objective(fn, inputs, projection):
-    """``L = Re sum(conj(w) * fn(*inputs))`` for a fixed random w (complex for a complex output); its
-    gradient is J^H w."""
-    output = fn(*inputs)
-    if projection[0] is None:
-        xp = backend.get_array_module(output.data)
+    """``L = sum over outputs y of Re sum(conj(w) * y)`` for fixed random w (complex for a complex
+    output), with the outputs; L's gradient is J^H w."""
+    outputs = _differentiable_outputs(fn(*inputs))
+    if not projection:
         rng = np.random.default_rng(1234)
-        seeded = rng.standard_normal(output.shape)
-        if output.dtype.kind == "c":
-            seeded = seeded + 1j * rng.standard_normal(output.shape)
-        projection[0] = xp.asarray(seeded)
-    return output, float((output.data.astype(projection[0].dtype) * projection[0].conj()).real.sum())
+        for output in outputs:
+            xp = backend.get_array_module(output.data)
+            seeded = rng.standard_normal(output.shape)
+            if output.dtype.kind == "c":
+                seeded = seeded + 1j * rng.standard_normal(output.shape)
+            projection.append(xp.asarray(seeded))
+    total = sum(float((o.data.astype(w.dtype) * w.conj()).real.sum()) for o, w in zip(outputs, projection))
+    return outputs, total
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0):
-    """Compare the gradients autograd computes for ``fn`` with central finite differences.
+def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0, *, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+              check_batched_forward_grad=False, check_forward_ad=False, check_backward_ad=True, masked=None):
+    """Compare the gradients autograd computes for ``func`` with central finite differences.
 
-    ``fn(*inputs)`` returns a Tensor of any shape. Its output is projected on a fixed random
-    direction w, L = <w, fn(x)>, so one backward gives J^T w for every input; a wrong entry of
-    the Jacobian J changes J^T w unless it is cancelled exactly, which a random w makes
-    vanishingly unlikely. For each input that requires grad:
+    ``func(*inputs)`` returns a Tensor or a sequence of them (integer ones are left out); ``inputs``
+    is a Tensor or a sequence. The outputs are projected on fixed random directions w,
+    L = sum <w, func(x)>, so one backward gives J^T w for every input; a wrong entry of the
+    Jacobian J changes J^T w unless it is cancelled exactly, which a random w makes vanishingly
+    unlikely. For each input that requires grad:
 
     * default: every element x_k is perturbed, and dL/dx_k is compared with
       ``(L(x + eps e_k) - L(x - eps e_k)) / (2 eps)``: 2 evaluations per element;
@@ -51,9 +77,39 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=
       derivative ``<dL/dx, u>`` with ``(L(x + eps u) - L(x - eps u)) / (2 eps)``
       (v^T J u with v = w): 2 evaluations per input, for large inputs.
 
-    An entry passes when ``|analytic - numerical| <= atol + rtol * |numerical|``. Returns True;
-    raises GradcheckError naming the input, the worst element, both values and the difference.
+    An entry passes when ``|analytic - numerical| <= atol + rtol * |numerical|``. PyTorch's further
+    checks: the backward run twice on one graph must agree to ``nondet_tol`` (reentrancy);
+    ``check_undefined_grad``: zero output gradients give zero input gradients; ``check_grad_dtypes``:
+    each gradient has its input's dtype; ``check_batched_grad``: a batch of output gradients
+    (``is_grads_batched``) gives each one's gradients; ``check_forward_ad``: forward mode (J u, by
+    ``autograd.functional.jvp``, the double vjp, so through ops whose backward can be recorded, as
+    every built-in one's) against finite differences of every output, per element or along a
+    random direction with ``fast_mode``; ``check_batched_forward_grad``: J u for a batch of tangents
+    through ``func.vmap`` against each one's; ``check_backward_ad=False`` leaves out the backward
+    checks. ``masked=True`` (gradients of sparse inputs at their stored entries only) is not
+    supported: sparse gradients are compared in their dense form.
+
+    Returns True; on a failure raises GradcheckError naming the input, the worst element, both
+    values and the difference, or with ``raise_exception=False`` returns False.
     """
+    if masked:
+        raise NotImplementedError("gradcheck: masked=True is not supported: tinynn compares the gradients of sparse "
+                                  "inputs in their dense form (masked=False)")
+    if not (check_forward_ad or check_backward_ad):
+        raise ValueError("gradcheck: expected at least one of check_forward_ad or check_backward_ad to be True")
+    try:
+        _gradcheck(func, _as_inputs(inputs), eps, atol, rtol, fast_mode, seed, nondet_tol, check_undefined_grad,
+                   check_grad_dtypes, check_batched_grad, check_batched_forward_grad, check_forward_ad,
+                   check_backward_ad)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, seed, nondet_tol, check_undefined_grad, check_grad_dtypes,
+               check_batched_grad, check_batched_forward_grad, check_forward_ad, check_backward_ad):
     from ..tensor import Tensor
 
     checked = [(i, x) for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -66,26 +122,201 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=
             # transpose's layout, and reshape(-1) would then copy)
             x.data = x.data.astype(np.complex128 if x.dtype.kind == "c" else np.float64, order="C")
             x.grad = None
-        projection = [None]
-        with grad_mode.enable_grad():
-            output, _ = _scalar_objective(fn, inputs, projection)
-            output.backward(Tensor._from_op(projection[0].astype(output.dtype), False))
-        analytic = {i: (x.grad.to_dense().data if x.grad is not None else x.data * 0) for i, x in checked}
+        projection = []
 
         def objective():
             with grad_mode.no_grad():
                 return _scalar_objective(fn, inputs, projection)[1]
 
-        for i, x in checked:
-            if fast_mode:
-                _check_direction(i, x, analytic[i], objective, eps, atol, rtol, seed)
-            else:
-                _check_elementwise(i, x, analytic[i], objective, eps, atol, rtol)
+        if check_backward_ad:
+            analytic = _backward_checks(fn, inputs, checked, projection, nondet_tol, check_undefined_grad,
+                                        check_grad_dtypes, check_batched_grad)
+            for i, x in checked:
+                if fast_mode:
+                    _check_direction(i, x, analytic[i], objective, eps, atol, rtol, seed)
+                else:
+                    _check_elementwise(i, x, analytic[i], objective, eps, atol, rtol)
+        if check_forward_ad or check_batched_forward_grad:
+            _forward_checks(fn, inputs, checked, eps, atol, rtol, fast_mode, seed, check_forward_ad,
+                            check_batched_forward_grad)
     finally:
         for i, x in checked:
             x.data = original[i]
             x.grad = None
-    return True
+
+
+def _gradients(outputs, wanted, grad_outputs, **options):
+    """d<grad_outputs, outputs>/d(wanted) as arrays (zeros where an input is not reached)."""
+    from .engine import grad
+
+    live = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
+    if not live:
+        return [None] * len(wanted)
+    found = grad([o for o, _ in live], wanted, [g for _, g in live], retain_graph=True, allow_unused=True, **options)
+    return [None if g is None else g for g in found]
+
+
+def _dense_data(gradient, x):
+    return x.data * 0 if gradient is None else gradient.to_dense().data if gradient.is_sparse else gradient.data
+
+
+def _backward_checks(fn, inputs, checked, projection, nondet_tol, check_undefined_grad, check_grad_dtypes,
+                     check_batched_grad):
+    """J^T w for every checked input (as arrays), after the checks of the backward pass itself."""
+    from ..tensor import Tensor
+
+    wanted = [x for _, x in checked]
+    with grad_mode.enable_grad():
+        outputs, _ = _scalar_objective(fn, inputs, projection)
+        vectors = [Tensor._from_op(w.astype(o.dtype), False) for o, w in zip(outputs, projection)]
+        first = _gradients(outputs, wanted, vectors)
+        second = _gradients(outputs, wanted, vectors)
+        for (i, x), a, b in zip(checked, first, second):
+            a, b = _dense_data(a, x), _dense_data(b, x)
+            difference = float(np.max(np.abs(backend.to_device(a - b, "cpu")), initial=0.0))
+            if not difference <= nondet_tol:
+                raise GradcheckError(f"gradcheck: backward is not reentrant: run twice on one graph with the same output "
+                                     f"gradient it gave input {i} gradients {difference:.3g} apart (nondet_tol={nondet_tol})")
+        if check_grad_dtypes:
+            _check_gradient_dtypes(outputs, wanted, vectors)
+        if check_undefined_grad:
+            zeros = [Tensor._from_op(v.data * 0, False) for v in vectors]
+            for (i, x), g in zip(checked, _gradients(outputs, wanted, zeros)):
+                values = backend.to_device(_dense_data(g, x), "cpu")
+                if np.any(values != 0):
+                    raise GradcheckError(f"gradcheck: zero output gradients gave input {i} a nonzero gradient "
+                                         f"(largest {np.max(np.abs(values)):.3g}): an undefined output gradient must "
+                                         f"count as zeros")
+        if check_batched_grad:
+            _check_batched_backward(outputs, checked, vectors)
+    return {i: _dense_data(g, x) for (i, x), g in zip(checked, first)}
+
+
+def _check_gradient_dtypes(outputs, wanted, vectors):
+    """Every op of the graph hands back gradients in its inputs' dtypes (the engine would cast a
+    leaf's gradient back to the leaf's dtype at the end, hiding a lower precision on the way):
+    each op's backward is checked as it runs."""
+    functions, seen, stack = [], set(), [o.grad_fn for o in outputs if o.grad_fn is not None]
+    while stack:
+        function = stack.pop()
+        if id(function) in seen:
+            continue
+        seen.add(id(function))
+        functions.append(function)
+        stack.extend(t.grad_fn for t in function.inputs if t is not None and t.grad_fn is not None)
+
+    def checked_backward(function, backward, gy):
+        grads = backward(gy)
+        for k, (x, g) in enumerate(zip(function.inputs, grads if isinstance(grads, tuple) else (grads,))):
+            if g is not None and x is not None and g.dtype != x.dtype and not (g.dtype.kind == "c" and x.dtype.kind != "c"):
+                raise GradcheckError(f"gradcheck: {function.name}'s backward gave its input {k} a {g.dtype} gradient, "
+                                     f"the input being {x.dtype}")
+        return grads
+
+    for function in functions:
+        function.backward = functools.partial(checked_backward, function, function.backward)
+    try:
+        _gradients(outputs, wanted, vectors)
+    finally:
+        for function in functions:
+            del function.backward
+
+
+def _check_batched_backward(outputs, checked, vectors):
+    """``grad(..., is_grads_batched=True)`` with the rows (w, -2 w) equals the two gradients taken apart."""
+    from ..tensor import Tensor, stack
+
+    rows = [[v, Tensor._from_op(v.data * -2, False)] for v in vectors]
+    batched = _gradients(outputs, [x for _, x in checked], [stack(r) for r in rows], is_grads_batched=True)
+    for k in range(2):
+        single = _gradients(outputs, [x for _, x in checked], [r[k] for r in rows])
+        for (i, x), b, s in zip(checked, batched, single):
+            b_row = x.data * 0 if b is None else _dense_data(b, x)[k] if b.ndim > x.ndim else _dense_data(b, x)
+            if not np.allclose(backend.to_device(b_row, "cpu"), backend.to_device(_dense_data(s, x), "cpu"),
+                               rtol=1e-10, atol=1e-12):
+                raise GradcheckError(f"gradcheck: the batched backward (is_grads_batched) gave input {i} other gradients "
+                                     f"for row {k} than that row's backward alone")
+
+
+def _numerical_columns(fn, inputs, x, direction, eps):
+    """(f(x + eps u) - f(x - eps u)) / (2 eps) for every differentiable output (arrays)."""
+    saved = x.data.copy()
+    with grad_mode.no_grad():
+        x.data = saved + eps * direction
+        plus = [o.data.copy() for o in _differentiable_outputs(fn(*inputs))]
+        x.data = saved - eps * direction
+        minus = [o.data for o in _differentiable_outputs(fn(*inputs))]
+    x.data = saved
+    return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
+
+
+def _forward_checks(fn, inputs, checked, eps, atol, rtol, fast_mode, seed, check_forward_ad, check_batched_forward_grad):
+    """Forward mode: J u from ``jvp`` against finite differences along u (every unit vector, or one
+    random direction per input with ``fast_mode``), and a batch of tangents through vmap."""
+    from ..tensor import Tensor
+
+    def tangents_for(index):
+        x = checked[index][1]
+        xp = backend.get_array_module(x.data)
+        if fast_mode or check_batched_forward_grad and not check_forward_ad:
+            rng = np.random.default_rng(seed + 99 + index)
+            direction = rng.standard_normal(x.shape) + (1j * rng.standard_normal(x.shape) if x.dtype.kind == "c" else 0)
+            yield xp.asarray(direction / max(np.linalg.norm(direction), 1e-12)).astype(x.dtype)
+            return
+        for k in range(x.numel()):
+            unit = np.zeros(x.numel(), dtype=x.dtype)
+            unit[k] = 1
+            yield xp.asarray(unit.reshape(x.shape))
+
+    for index, (i, x) in enumerate(checked):
+        for direction in tangents_for(index):
+            if x.dtype.kind == "c":
+                raise NotImplementedError("gradcheck: check_forward_ad with complex inputs is not supported")
+            predicted = _jvp_columns(fn, inputs, checked, index, [Tensor._from_op(direction, False)])[0]
+            if check_forward_ad:
+                numerical = _numerical_columns(fn, inputs, x, direction, eps)
+                for o, (p, n) in enumerate(zip(predicted, numerical)):
+                    p, n = backend.to_device(p, "cpu"), backend.to_device(n, "cpu")
+                    excess = np.abs(p - n) - (atol + rtol * np.abs(n))
+                    if excess.size and (np.max(excess) > 0 or not np.all(np.isfinite(p))):
+                        worst = int(np.argmax(excess))
+                        raise GradcheckError(
+                            f"gradcheck: forward mode (jvp) failed for input {i} (shape {tuple(x.shape)}), output {o}: "
+                            f"along {'a random direction' if fast_mode else 'a unit vector'} J u is "
+                            f"{p.reshape(-1)[worst]:.6g} at flat index {worst}, numerical {n.reshape(-1)[worst]:.6g} "
+                            f"(atol={atol}, rtol={rtol})")
+            if check_batched_forward_grad:
+                doubled = Tensor._from_op(direction * -2, False)
+                batch = _jvp_columns(fn, inputs, checked, index, [Tensor._from_op(direction, False), doubled],
+                                     batched=True)
+                single = _jvp_columns(fn, inputs, checked, index, [doubled])[0]
+                for row, expected in ((0, predicted), (1, single)):
+                    for o, (b, e) in enumerate(zip(batch[row], expected)):
+                        if not np.allclose(backend.to_device(b, "cpu"), backend.to_device(e, "cpu"), rtol=1e-10, atol=1e-12):
+                            raise GradcheckError(f"gradcheck: the batched forward mode (vmap of jvp) gave output {o} "
+                                                 f"another J u for tangent {row} of input {i} than that tangent alone")
+
+
+def _jvp_columns(fn, inputs, checked, index, tangents, batched=False):
+    """[J u for each differentiable output] for each tangent u of checked input ``index`` (the other
+    inputs held still), by the double vjp of ``autograd.functional`` on the graph of func at the
+    inputs themselves (func may reach them through a closure, as a layer its parameters); with
+    ``batched``, the tangents stacked and mapped by ``func.vmap``."""
+    from ..func import vmap
+    from ..tensor import stack
+    from .functional import _forward_mode
+
+    x = checked[index][1]
+    with grad_mode.enable_grad():
+        outputs = _differentiable_outputs(fn(*inputs))
+
+    def pushed(tangent):
+        return _forward_mode(outputs, (x,), (tangent,), False, False, "gradcheck")
+
+    if batched:
+        mapped = vmap(pushed)(stack(tangents))
+        return [[column.data[row] for column in mapped] for row in range(len(tangents))]
+    return [[column.data for column in pushed(tangent)] for tangent in tangents]
 
 
 def _check_elementwise(index, x, analytic, objective, eps, atol, rtol):
@@ -139,43 +370,74 @@ def _check_direction(index, x, analytic, objective, eps, atol, rtol, seed):
         )
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0):
+def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, seed=0, *,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0, check_undefined_grad=True,
+                  check_grad_dtypes=False, check_batched_grad=False, check_fwd_over_rev=False, check_rev_over_rev=True,
+                  masked=False):
     """Check second derivatives (PyTorch's ``gradgradcheck``): ``gradcheck`` of the map
 
-        (inputs, v) -> J(inputs)^T v,   the gradients of <v, fn(inputs)> with respect to the inputs,
+        (inputs, v) -> J(inputs)^T v,   the gradients of <v, func(inputs)> with respect to the inputs,
 
     computed with ``create_graph=True``. Its derivative in the inputs is v-weighted second
-    derivatives (for a scalar fn, the Hessian); in v it is J itself, so the recorded backward is
-    checked both ways. ``grad_outputs`` is v (random, float64, fixed by ``seed``, if not given).
-    Returns True; raises GradcheckError as ``gradcheck`` does (v is the last input)."""
+    derivatives (for a scalar func, the Hessian); in v it is J itself, so the recorded backward is
+    checked both ways: by reverse mode (``check_rev_over_rev``, the default) and by forward mode
+    over it (``check_fwd_over_rev``). ``grad_outputs`` is v, one per differentiable output (random,
+    float64, fixed by ``seed``, if not given; laid out with gaps in memory with
+    ``gen_non_contig_grad_outputs``). The other options are ``gradcheck``'s. Returns True; raises
+    GradcheckError as ``gradcheck`` does (the v are the last inputs), or returns False with
+    ``raise_exception=False``."""
     from ..tensor import Tensor, concatenate
     from .engine import grad
 
+    if masked:
+        raise NotImplementedError("gradgradcheck: masked=True is not supported: sparse gradients are compared densely")
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise ValueError("gradgradcheck: expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
+    inputs = _as_inputs(inputs)
     wanted = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     if not wanted:
         raise ValueError("gradgradcheck: no input requires grad, so there is nothing to check")
     if grad_outputs is None:
-        with grad_mode.enable_grad():  # for the output's shape (fn may take gradients itself)
-            output = fn(*inputs)
+        with grad_mode.enable_grad():  # for the outputs' shapes (func may take gradients itself)
+            outputs = _differentiable_outputs(func(*inputs))
         xp = backend.get_array_module(wanted[0].data)
         rng = np.random.default_rng(seed + 4321)
-        draw = rng.standard_normal(output.shape)
-        if output.dtype.kind == "c":
-            draw = draw + 1j * rng.standard_normal(output.shape)
-        grad_outputs = Tensor._from_op(xp.asarray(draw), False).requires_grad_()
+        grad_outputs = []
+        for output in outputs:
+            draw = rng.standard_normal(output.shape)
+            if output.dtype.kind == "c":
+                draw = draw + 1j * rng.standard_normal(output.shape)
+            if gen_non_contig_grad_outputs and draw.ndim:  # every other element of an array twice as long
+                spread = np.zeros(draw.shape[:-1] + (2 * draw.shape[-1],), dtype=draw.dtype)
+                spread[..., ::2] = draw
+                array = xp.asarray(spread)[..., ::2]
+            else:
+                array = xp.asarray(draw)
+            grad_outputs.append(Tensor._from_op(array, False).requires_grad_())
+    grad_outputs = list(_as_inputs(grad_outputs))
+    count = len(inputs)
 
     def first_derivatives(*inputs_and_v):
-        *given, v = inputs_and_v
+        given, vectors = inputs_and_v[:count], inputs_and_v[count:]
         with grad_mode.enable_grad():
-            grads = grad(fn(*given), [x for x in given if isinstance(x, Tensor) and x.requires_grad], v,
+            outputs = _differentiable_outputs(func(*given))
+            grads = grad(list(outputs), [x for x in given if isinstance(x, Tensor) and x.requires_grad], list(vectors),
                          create_graph=True, allow_unused=True)
         present = [g.reshape(-1) for g in grads if g is not None]
         if not present:
             raise ValueError("gradgradcheck: the output does not depend on any input that requires grad")
         return concatenate(present)
 
-    _check_recorded_equals_plain(fn, inputs, wanted, grad_outputs, atol, rtol)
-    return gradcheck(first_derivatives, list(inputs) + [grad_outputs], eps, atol, rtol, fast_mode, seed)
+    try:
+        _check_recorded_equals_plain(func, inputs, wanted, grad_outputs, atol, rtol)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return gradcheck(first_derivatives, list(inputs) + grad_outputs, eps, atol, rtol, fast_mode, seed,
+                     raise_exception=raise_exception, nondet_tol=nondet_tol, check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
+                     check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev)
 
 
 def _check_recorded_equals_plain(fn, inputs, wanted, grad_outputs, atol, rtol):
@@ -184,9 +446,11 @@ def _check_recorded_equals_plain(fn, inputs, wanted, grad_outputs, atol, rtol):
     differentiated consistently would pass the second-derivative check alone."""
     from .engine import grad
 
+    vectors = [v.detach() for v in grad_outputs]
     with grad_mode.enable_grad():
-        plain = grad(fn(*inputs), wanted, grad_outputs.detach(), allow_unused=True)
-        recorded = grad(fn(*inputs), wanted, grad_outputs.detach(), create_graph=True, allow_unused=True)
+        plain = grad(list(_differentiable_outputs(fn(*inputs))), wanted, vectors, allow_unused=True)
+        recorded = grad(list(_differentiable_outputs(fn(*inputs))), wanted, vectors, create_graph=True,
+                        allow_unused=True)
     positions = [i for i, x in enumerate(inputs) if any(x is w for w in wanted)]
     for position, p, r in zip(positions, plain, recorded):
         if (p is None) != (r is None):

@@ -113,6 +113,10 @@ class I0(Function):
     def backward(self, gy):
         return (gy * values(self.x, 1),)
 
+    def backward_graph(self, gy, output):
+        """The same, recorded (for gradients of gradients): I1 is an op of its own."""
+        return (gy * I1()(self.inputs[0]),)
+
 
 class I0e(Function):
     """y = e^-|x| I0(x).  dL/dx = dL/dy * (i1e(x) - sign(x) i0e(x))."""
@@ -125,6 +129,10 @@ class I0e(Function):
 
     def backward(self, gy):
         return (gy * (scaled_values(self.x, 1) - self.xp(gy).sign(self.x) * self.y),)
+
+    def backward_graph(self, gy, output):
+        x = self.inputs[0]
+        return (gy * (I1e()(x) - x.sign() * output),)
 
 
 class I1(Function):
@@ -139,6 +147,10 @@ class I1(Function):
     def backward(self, gy):
         return (gy * _i1_over_x_slope(self.x, values(self.x, 0), self.y),)
 
+    def backward_graph(self, gy, output):
+        x = self.inputs[0]
+        return (gy * _i1_over_x_slope(x, I0()(x), output),)
+
 
 class I1e(Function):
     """y = e^-|x| I1(x).  dL/dx = dL/dy * (i0e(x) - i1e(x) (sign(x) + 1/x)), and dL/dy / 2 at 0."""
@@ -152,4 +164,8 @@ class I1e(Function):
     def backward(self, gy):
         slope = _i1_over_x_slope(self.x, scaled_values(self.x, 0), self.y) - self.xp(gy).sign(self.x) * self.y
         return (gy * slope,)
+
+    def backward_graph(self, gy, output):
+        x = self.inputs[0]
+        return (gy * (_i1_over_x_slope(x, I0e()(x), output) - x.sign() * output),)
 

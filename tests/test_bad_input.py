@@ -134,6 +134,45 @@ def test_anomaly_mode_catches_a_non_finite_gradient():
             y.sum().backward()
 
 
+def test_anomaly_mode_tells_where_the_forward_pass_made_an_op_whose_backward_failed():
+    """PyTorch's "Traceback of forward call that caused the error": a warning, and a note on the error
+    (Python 3.11+); check_nan=False keeps the tracebacks and leaves the checks of the values out."""
+    import sys
+
+    from tinynn.autograd import Function
+    from tinynn.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+
+    class Failing(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            raise RuntimeError("this backward fails")
+
+    def made_here(x):
+        return Failing()(x.exp()).sum()
+
+    x = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    with tinynn.detect_anomaly(check_nan=False):
+        assert is_anomaly_enabled() and not is_anomaly_check_nan_enabled()
+        loss = made_here(x)
+        assert tinynn.tensor([0.0]).log().item() == -np.inf  # not checked
+        with pytest.warns(RuntimeWarning, match=r"(?s)Error detected in FailingBackward\. Traceback of forward call "
+                                                r"that caused the error:.*in made_here\n    return Failing\(\)"):
+            with pytest.raises(RuntimeError, match="this backward fails") as raised:
+                loss.backward()
+    if sys.version_info >= (3, 11):
+        assert "in made_here" in raised.value.__notes__[0]
+    assert not is_anomaly_enabled()
+    with tinynn.autograd.set_detect_anomaly(True, check_nan=False):
+        assert is_anomaly_enabled() and not is_anomaly_check_nan_enabled()
+    assert not is_anomaly_enabled()
+    without = made_here(x)  # made outside anomaly mode: no traceback kept, nothing to add
+    with pytest.raises(RuntimeError, match="this backward fails") as raised:
+        without.backward()
+    assert not getattr(raised.value, "__notes__", None)
+
+
 def test_inf_and_nan_flow_without_numpy_warnings_as_in_pytorch():
     """Ops, their backward passes and optimizer steps make inf and NaN silently (NumPy's
     RuntimeWarnings would name a line inside tinynn); the user's own NumPy code still warns, and

@@ -70,6 +70,7 @@ class Function(Node):
     # other ops refuse complex tensors rather than give an answer that means nothing (a ReLU of 1j)
     supports_complex = False
     _overwritten_by = None  # set when a value this op kept was written in place (see in_place.py)
+    _anomaly_trace = None   # where the forward pass created this op, kept under detect_anomaly()
 
     def __call__(self, *inputs):
         tensors = inputs  # optional inputs (a missing bias) are None
@@ -123,6 +124,8 @@ class Function(Node):
             self.inputs = list(tensors)
             output.grad_fn = self
             in_place.track(self, output)
+            if anomaly.is_anomaly_enabled():
+                self._anomaly_trace = anomaly.forward_trace()
         return output
 
     @property

@@ -464,3 +464,75 @@ def test_version_and_the_unsigned_dtypes_pytorch_names(torch, device):
         assert (ours * 2 + 1).tolist() == [3, 5, 7] and (ours * 2).dtype == np.dtype(name)
         theirs = torch.tensor([1, 2, 3]).to(getattr(torch, name))
         assert ours.tolist() == theirs.tolist()
+
+
+# Modules whose public functions and classes should take every argument PyTorch's do (by name), so a
+# call written for PyTorch is never a TypeError here; torch.X -> tinynn.Y.
+SIGNATURE_MODULES = {"nn.functional": "nn.functional", "nn": "nn", "optim": "optim", "optim.lr_scheduler": "optim.lr_scheduler",
+                     "utils.data": "data", "autograd": "autograd", "autograd.functional": "autograd.functional",
+                     "func": "func", "nn.utils": "nn.utils", "nn.utils.rnn": "nn.utils.rnn", "nn.init": "nn.init",
+                     "linalg": "linalg", "fft": "fft", "special": "special", "distributions": "distributions", "amp": "amp",
+                     "utils.checkpoint": "utils.checkpoint", "testing": "testing", "random": "random",
+                     "nn.utils.parametrize": "nn.utils.parametrize", "nn.utils.prune": "nn.utils.prune",
+                     "optim.swa_utils": "optim.swa_utils"}
+# Base classes PyTorch's layers are built on, which its users do not construct (their first arguments differ).
+NOT_CONSTRUCTED = {"nn.RNNBase", "nn.RNNCellBase"}
+
+
+def test_functions_and_classes_take_every_argument_pytorchs_take(torch):
+    import importlib
+    import inspect
+
+    missing = []
+    for theirs_name, ours_name in SIGNATURE_MODULES.items():
+        theirs_module = importlib.import_module("torch." + theirs_name)
+        ours_module = importlib.import_module("tinynn." + ours_name)
+        for name in dir(theirs_module):
+            if name.startswith("_") or not hasattr(ours_module, name) or f"{theirs_name}.{name}" in NOT_CONSTRUCTED:
+                continue
+            theirs, ours = getattr(theirs_module, name), getattr(ours_module, name)
+            try:
+                theirs_signature = inspect.signature(theirs.__init__ if inspect.isclass(theirs) else theirs)
+                ours_signature = inspect.signature(ours.__init__ if inspect.isclass(ours) else ours)
+            except (TypeError, ValueError):  # a builtin without a signature
+                continue
+            if any(p.kind == p.VAR_KEYWORD for p in ours_signature.parameters.values()):
+                continue
+            absent = [p for p in theirs_signature.parameters if not p.startswith("_")
+                      and p not in ("self", "args", "kwargs") and p not in ours_signature.parameters]
+            if absent:
+                missing.append(f"{theirs_name}.{name}: {absent}")
+    assert not missing, "\n".join(missing)
+
+
+def test_the_arguments_added_for_pytorchs_signatures_do_what_pytorchs_do(torch):
+    sequences = [np.array([1.0, 2.0, 3.0]), np.array([4.0])]
+    for side in ("left", "right"):
+        ours = tinynn.nn.utils.rnn.pad_sequence([tinynn.tensor(s) for s in sequences], True, -1.0, padding_side=side)
+        theirs = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in sequences], True, -1.0, padding_side=side)
+        assert ours.tolist() == theirs.tolist()
+    with pytest.raises(ValueError, match="padding_side must be 'left' or 'right', got 'up'"):
+        tinynn.nn.utils.rnn.pad_sequence([tinynn.tensor(s) for s in sequences], padding_side="up")
+    made = tinynn.testing.make_tensor(2, 3, 4, 5, dtype=tinynn.float32, memory_format=tinynn.channels_last)
+    assert made.is_contiguous(memory_format=tinynn.channels_last) and not made.is_contiguous()
+    out = tinynn.empty(2, 3)
+    values = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    assert tinynn.nn.functional.normalize(tinynn.tensor(values), out=out) is out
+    assert_close(out, torch.nn.functional.normalize(torch.tensor(values)), rtol=1e-6)
+    x = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(FutureWarning, match="'grad_variables' is deprecated; use 'grad_tensors'"):
+        tinynn.autograd.backward([x * x], grad_variables=[tinynn.tensor([1.0, 10.0])])
+    assert x.grad.tolist() == [2.0, 40.0]
+    with pytest.raises(RuntimeError, match="'grad_tensors' and 'grad_variables' \\(deprecated\\) were both given"):
+        tinynn.autograd.backward([x * x], [tinynn.ones(2)], grad_variables=[tinynn.ones(2)])
+    with pytest.warns(UserWarning, match="only_inputs is deprecated and ignored"):
+        (gradient,) = tinynn.autograd.grad((x * x).sum(), [x], only_inputs=False)
+    assert gradient.tolist() == [2.0, 4.0] and x.grad.tolist() == [2.0, 40.0]
+    with pytest.warns(DeprecationWarning, match="min_value and max_value are deprecated"):
+        clamp = tinynn.nn.Hardtanh(min_value=-2.0, max_value=3.0)
+    assert (clamp.min_val, clamp.max_val) == (-2.0, 3.0)
+    head = tinynn.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4], dtype=tinynn.float64)
+    assert {p.dtype for p in head.parameters()} == {np.dtype(np.float64)}
+    exp = tinynn.distributions.transforms.ExpTransform()
+    joined = tinynn.distributions.transforms.CatTransform(tseq=[exp, exp], dim=0, lengths=[1, 2])
+    assert joined(tinynn.zeros(3)).tolist() == [1.0, 1.0, 1.0]

@@ -182,10 +182,13 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
 
 
 def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=False, noncontiguous=False,
-                exclude_zero=False):
+                exclude_zero=False, memory_format=None):
     """A tensor of random values for tests: floats uniform in [low, high) (default [-9, 9)), integers
     in [low, high) (default [-9, 10), [0, 10) unsigned), bools at random; ``noncontiguous`` a strided
-    view of a larger array; ``exclude_zero`` replaces zeros (by the dtype's tiny, or 1)."""
+    view of a larger array; ``exclude_zero`` replaces zeros (by the dtype's tiny, or 1);
+    ``memory_format`` (``tinynn.channels_last``...) lays the values out so (not with noncontiguous)."""
+    if noncontiguous and memory_format is not None:
+        raise ValueError("make_tensor: noncontiguous and memory_format cannot both be given")
     from . import random as tinynn_random
 
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -205,6 +208,8 @@ def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=
     if shape and noncontiguous:
         values = values[..., ::2]
     result = Tensor(backend.to_device(values, backend.canonical_device(device)))
+    if memory_format is not None:
+        result = result.contiguous(memory_format=memory_format)
     return result.requires_grad_() if requires_grad else result
 
 

@@ -28,6 +28,8 @@ A gradient may also be a sparse tensor (tinynn/sparse.py): an embedding looked u
 (or ``grad``'s result, or a hook) as it is; two sparse gradients of one tensor add up sparse, a
 sparse and a dense one dense, and an op's backward always receives the dense form.
 """
+import warnings
+
 from .. import backend
 from . import anomaly, grad_mode, in_place, profiling
 
@@ -91,13 +93,20 @@ def accumulates_into_leaves():
     return _walks[-1] if _walks else True
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """Add d(tensors)/d(leaf), weighted by ``grad_tensors``, into ``leaf.grad`` for every leaf that
     requires grad (PyTorch's ``torch.autograd.backward``; ``tensor.backward()`` calls it).
 
-    ``grad_tensors``: one gradient per tensor (None, or left out, for a single-value tensor: then 1).
+    ``grad_tensors``: one gradient per tensor (None, or left out, for a single-value tensor: then 1);
+    ``grad_variables`` is its old name, taken with PyTorch's warning.
     ``inputs``: only these tensors (leaves, or any tensors of the graph) receive a ``.grad``; the walk
     then stops at them, as ``grad`` does. ``create_graph`` and ``retain_graph``: as in ``grad``."""
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("backward: 'grad_tensors' and 'grad_variables' (deprecated) were both given; "
+                               "give 'grad_tensors' only")
+        warnings.warn("backward: 'grad_variables' is deprecated; use 'grad_tensors'", FutureWarning, stacklevel=2)
+        grad_tensors = grad_variables
     outputs, root_grads = root_gradients("backward", tensors, grad_tensors, "grad_tensors", create_graph)
     accumulate(outputs, root_grads, retain_graph, create_graph, inputs)
 
@@ -226,24 +235,31 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
             if function._node_prehooks:
                 grad = _node_prehooks(function, grad, create_graph)
             event = None if profiling.recorder is None else profiling.recorder.begin(function.name + "Backward", (grad,))
-            input_grads = function.backward_graph(grad, tensor) if create_graph else function.backward(grad)
-            if event is not None:
-                profiling.recorder.end(event, input_grads)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            if function._node_hooks:
-                input_grads = _node_hooks(function, input_grads, grad, create_graph)
-            for parent, parent_grad, needed in zip(function.inputs, input_grads, function.needs_input_grad):
-                if not needed or parent_grad is None:
-                    continue
-                _check_grad_shape(function, parent, parent_grad)
-                if parent_grad.dtype.kind == "c" and parent.dtype.kind != "c":
-                    parent_grad = parent_grad.real  # a real input promoted to complex (ops/complex.py)
-                if anomaly.is_anomaly_enabled():
-                    from ..sparse import stored_numbers
+            try:
+                input_grads = function.backward_graph(grad, tensor) if create_graph else function.backward(grad)
+                if event is not None:
+                    profiling.recorder.end(event, input_grads)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+                if function._node_hooks:
+                    input_grads = _node_hooks(function, input_grads, grad, create_graph)
+                received = []
+                for parent, parent_grad, needed in zip(function.inputs, input_grads, function.needs_input_grad):
+                    if not needed or parent_grad is None:
+                        continue
+                    _check_grad_shape(function, parent, parent_grad)
+                    if parent_grad.dtype.kind == "c" and parent.dtype.kind != "c":
+                        parent_grad = parent_grad.real  # a real input promoted to complex (ops/complex.py)
+                    if anomaly.is_anomaly_enabled():
+                        from ..sparse import stored_numbers
 
-                    anomaly.check_finite(f"{function.name} backward", "the gradient it returned",
-                                         stored_numbers(parent_grad))
+                        anomaly.check_finite(f"{function.name} backward", "the gradient it returned",
+                                             stored_numbers(parent_grad))
+                    received.append((parent, parent_grad))
+            except Exception as error:  # (under detect_anomaly, it says where the forward pass made this op)
+                anomaly.report_backward_error(function.name, function._anomaly_trace, error)
+                raise
+            for parent, parent_grad in received:
                 key = id(parent)
                 grads[key] = parent_grad if key not in grads else _summed(grads[key], parent_grad, create_graph)
             if not retain_graph:
@@ -341,8 +357,8 @@ def _check_grad_shape(function, parent, parent_grad):
         )
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
-         is_grads_batched=False, materialize_grads=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (PyTorch's ``torch.autograd.grad``):
     sum_k d(outputs[k])/d(inputs[i]) weighted by ``grad_outputs[k]`` (ones for single-value outputs),
     as a tuple of Tensors, one per input, which may be any tensors of the graph, not only leaves.
@@ -352,7 +368,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     require grad) that can be differentiated again; the graph is then kept unless ``retain_graph=False``.
     ``is_grads_batched``: each grad_outputs tensor has a leading batch dimension, one vector-Jacobian
     product per row, stacked (rows of a Jacobian at once; tinynn runs one backward pass per row,
-    where PyTorch vectorizes them with vmap)."""
+    where PyTorch vectorizes them with vmap). ``only_inputs`` is PyTorch's old argument, ignored as there
+    (with its warning when False): ``grad`` never adds into any ``.grad``."""
+    if not only_inputs:
+        warnings.warn("grad: only_inputs is deprecated and ignored (it is always True); to accumulate gradients "
+                      "into other parts of the graph use tinynn.autograd.backward", UserWarning, stacklevel=2)
     from ..tensor import Tensor, zeros_like
 
     if is_grads_batched:
@@ -401,6 +421,6 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     for row in range(count):
         keep = True if row < count - 1 else retain_graph
         per_row.append(grad(outputs, inputs, batched[0][row] if single else [g[row] for g in batched], keep,
-                            create_graph, allow_unused, materialize_grads=materialize_grads))
+                            create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads))
     # an input the outputs do not use is None in every row (allow_unused) or in none
     return tuple(None if per_row[0][i] is None else stack([r[i] for r in per_row]) for i in range(len(per_row[0])))

@@ -241,11 +241,11 @@ class IndependentTransform(Transform):
 
 
 class CatTransform(Transform):
-    """Each of ``transforms`` on its slice of ``lengths`` (1 each by default) along ``dim``."""
+    """Each of the transforms ``tseq`` on its slice of ``lengths`` (1 each by default) along ``dim``."""
 
-    def __init__(self, transforms, dim=0, lengths=None, cache_size=0):
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
         super().__init__(cache_size)
-        self.transforms, self.dim = list(transforms), dim
+        self.transforms, self.dim = list(tseq), dim
         self.lengths = list(lengths) if lengths is not None else [1] * len(self.transforms)
         if len(self.lengths) != len(self.transforms):
             raise ValueError(f"CatTransform: {len(self.lengths)} lengths for {len(self.transforms)} transforms")
@@ -277,11 +277,11 @@ class CatTransform(Transform):
 
 
 class StackTransform(Transform):
-    """The i-th of ``transforms`` on the i-th slice along ``dim``."""
+    """The i-th of the transforms ``tseq`` on the i-th slice along ``dim``."""
 
-    def __init__(self, transforms, dim=0, cache_size=0):
+    def __init__(self, tseq, dim=0, cache_size=0):
         super().__init__(cache_size)
-        self.transforms, self.dim = list(transforms), dim
+        self.transforms, self.dim = list(tseq), dim
         self.domain = constraints.stack([t.domain for t in self.transforms], dim)
         self.codomain = constraints.stack([t.codomain for t in self.transforms], dim)
         self.bijective = all(t.bijective for t in self.transforms)

@@ -9,11 +9,16 @@ from ...tensor import Tensor
 from .validation import check_float
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12):
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """x / max(||x||_p, eps) along ``dim``: unit vectors (the zero vector stays zero); complex x
-    divided by its real norm."""
+    divided by its real norm. ``out``: written there (PyTorch's out= rules, ``tinynn/out_argument.py``)."""
     check_float(input, "normalize", complex_ok=True)
-    return input / input.norm(p, dim, keepdim=True).clip(min=eps)
+    result = input / input.norm(p, dim, keepdim=True).clip(min=eps)
+    if out is None:
+        return result
+    from ...out_argument import write_out
+
+    return write_out("normalize", result, out)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):

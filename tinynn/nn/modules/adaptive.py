@@ -30,8 +30,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     Sequential of two Linear layers without bias (so state dicts move between the two).
     """
 
-    def __init__(self, in_features, n_classes, cutoffs, div_value=4.0, head_bias=False):
+    def __init__(self, in_features, n_classes, cutoffs, div_value=4.0, head_bias=False, device=None, dtype=None):
         super().__init__()
+        made = dict(device=device, dtype=dtype)
         cutoffs = list(cutoffs)
         if (not cutoffs or cutoffs != sorted(cutoffs) or min(cutoffs) <= 0 or max(cutoffs) > n_classes - 1
                 or len(set(cutoffs)) != len(cutoffs) or any(int(c) != c for c in cutoffs)):
@@ -41,11 +42,11 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         self.cutoffs = cutoffs + [n_classes]
         self.shortlist_size, self.n_clusters = self.cutoffs[0], len(self.cutoffs) - 1
         self.head_size = self.shortlist_size + self.n_clusters
-        self.head = Linear(in_features, self.head_size, bias=head_bias)
+        self.head = Linear(in_features, self.head_size, bias=head_bias, **made)
         self.tail = ModuleList(
-            Sequential(Linear(in_features, int(in_features // (div_value ** (i + 1))), bias=False),
+            Sequential(Linear(in_features, int(in_features // (div_value ** (i + 1))), bias=False, **made),
                        Linear(int(in_features // (div_value ** (i + 1))), self.cutoffs[i + 1] - self.cutoffs[i],
-                              bias=False))
+                              bias=False, **made))
             for i in range(self.n_clusters))
 
     def _batched(self, input, name):

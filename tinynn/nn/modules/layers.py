@@ -1,5 +1,6 @@
 """Parameter-free layers and ``Linear``: thin Modules over nn.functional."""
 import math
+import warnings
 
 from ... import backend
 from .. import functional as F, init
@@ -139,8 +140,13 @@ class GELU(Module):
 
 
 class Hardtanh(_InPlaceActivation):
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__(inplace)
+        if min_value is not None or max_value is not None:  # PyTorch's old names, with its warning
+            warnings.warn("Hardtanh: min_value and max_value are deprecated; use min_val and max_val",
+                          DeprecationWarning, stacklevel=2)
+            min_val = min_val if min_value is None else min_value
+            max_val = max_val if max_value is None else max_value
         if min_val > max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
         self.min_val, self.max_val = min_val, max_val

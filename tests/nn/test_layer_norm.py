@@ -144,3 +144,55 @@ def test_a_million_values_are_normalized_in_blocks_as_pytorch(torch, rng):
     y.backward(tinynn.tensor(grad))
     ty.backward(torch.tensor(grad))
     assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what="input grad")
+
+
+@pytest.mark.parametrize("shape,groups", [((5, 6, 3, 2), 2), ((4, 6), 3), ((3, 4, 5), 4)])
+def test_group_norms_affine_step_in_blocks_of_samples_as_pytorch(blocked_rows, monkeypatch, torch, shape, groups):
+    """Group norm's per-channel weight and bias applied in the normalisation's own passes, the blocks cut at whole
+    samples: PyTorch's values and gradients, the same bits on 1-3 threads, gradients of every order."""
+    rng = np.random.default_rng(sum(shape))
+    channels = shape[1]
+    values, grad = rng.standard_normal(shape) * 2 + 1, rng.standard_normal(shape)
+    weight_values, bias_values = rng.uniform(0.5, 1.5, channels), rng.standard_normal(channels)
+    results = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(tinynn.parallel, "THREADS", threads)
+        x, weight, bias = leaf(values), leaf(weight_values), leaf(bias_values)
+        y = F.group_norm(x, groups, weight, bias)
+        y.backward(tinynn.tensor(grad))
+        results.append([y.numpy(), x.grad.numpy(), weight.grad.numpy(), bias.grad.numpy()])
+    for other in results[1:]:
+        for ours, theirs in zip(results[0], other):
+            np.testing.assert_array_equal(ours, theirs)
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (values, weight_values, bias_values))
+    ty = torch.nn.functional.group_norm(tx, groups, tw, tb)
+    ty.backward(torch.tensor(grad))
+    for ours, theirs in zip(results[0], (ty.detach().numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy())):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    x, weight, bias = leaf(values[:2]), leaf(weight_values), leaf(bias_values)
+    assert gradcheck(lambda *t: F.group_norm(t[0], groups, t[1], t[2]), [x, weight, bias])
+    assert gradgradcheck(lambda *t: F.group_norm(t[0], groups, t[1], t[2]), [x, weight, bias])
+    assert gradcheck(lambda t, w: F.group_norm(t, groups, w), [x, weight])  # weight alone
+    assert gradcheck(lambda t, b: F.group_norm(t, groups, None, b), [x, bias])  # bias alone
+
+
+def test_a_million_values_of_group_norm_in_blocks_of_samples_as_pytorch(torch, rng):
+    from tinynn.nn.functional.layer_norm import RowNormalize
+
+    ours, theirs = nn.GroupNorm(8, 64), torch.nn.GroupNorm(8, 64)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, 64), dtype=torch.float32))
+        theirs.bias.copy_(torch.tensor(rng.standard_normal(64), dtype=torch.float32))
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    shape = (16, 64, 32, 32)
+    assert int(np.prod(shape)) >= RowNormalize.MIN_BLOCKED_ELEMENTS
+    x = leaf(rng.standard_normal(shape) * 2 + 1, dtype=np.float32)
+    tx = to_torch(torch, x, True)
+    y, ty = ours(x), theirs(tx)
+    assert_close(y, ty, rtol=1e-5, atol=1e-5, what="forward")
+    grad = rng.standard_normal(shape).astype(np.float32)
+    y.backward(tinynn.tensor(grad))
+    ty.backward(torch.tensor(grad))
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what="input grad")
+    for (name, p), t in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(p.grad, t.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")

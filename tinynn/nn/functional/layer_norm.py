@@ -10,19 +10,22 @@ from .validation import check_float, check_not_empty
 
 class RowNormalize(Function):
     """xhat = (x - mean) / sqrt(var + eps) for every row of a (M, K) matrix, mean and (biased)
-    variance taken over the row's K values; then, where given, y = xhat * w + b with a weight w and a
-    bias b of K values each (layer norm's affine step, taken in the same passes).
+    variance taken over the row's K values; then, where given, y = xhat * w + b, the affine step taken
+    in the same passes: for layer norm w and b hold K values, one per column; for group norm
+    (``channels`` C and ``spatial`` S given: the rows of a sample are its G groups, each Cg = C/G
+    channels of S values) one per channel, the rows seen as (samples, C, S).
 
     Backward, with means over the row and g = dL/dy:
-        dL/db    = sum of g over the rows                       (K,)
-        dL/dw    = sum of g * xhat over the rows                (K,)
+        dL/db    = sum of g over the rows (and, per channel, its S values)     (K,) or (C,)
+        dL/dw    = sum of g * xhat likewise                                    (K,) or (C,)
         gxhat    = g * w                                        (g itself without a weight)
         dL/dx    = (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) / sqrt(var + eps)
     (the two subtracted terms are the gradient flowing through the mean and the variance).
     """
 
-    def __init__(self, eps, has_weight=False, has_bias=False):
+    def __init__(self, eps, has_weight=False, has_bias=False, channels=None, spatial=None):
         self.eps, self.has_weight, self.has_bias = eps, has_weight, has_bias
+        self.channels, self.spatial = channels, spatial
         self.promotes = tuple(range(1 + has_weight + has_bias))  # x, w and b computed in one dtype
         self.graph_saved = {"inv_std": lambda op, y: op.recorded_inv_std()}
         if has_weight or has_bias:
@@ -56,7 +59,13 @@ class RowNormalize(Function):
     def _row_blocks(self, array):
         if not isinstance(array, np.ndarray) or array.size < self.MIN_BLOCKED_ELEMENTS:
             return None
-        return parallel.row_blocks(array.shape[0], max(1, self.BLOCK_ELEMENTS // array.shape[1]))
+        if self.channels is None:
+            return parallel.row_blocks(array.shape[0], max(1, self.BLOCK_ELEMENTS // array.shape[1]))
+        # whole samples (G rows each), so that each block holds whole channels for the per-channel affine step
+        per_sample = self.channels * self.spatial
+        samples = parallel.row_blocks(array.size // per_sample, max(1, self.BLOCK_ELEMENTS // per_sample))
+        groups = array.shape[0] * per_sample // array.size
+        return [slice(block.start * groups, block.stop * groups) for block in samples]
 
     def forward(self, x, *affine):
         affine = iter(affine)
@@ -83,15 +92,27 @@ class RowNormalize(Function):
         inv_std = 1 / self.xp(x).sqrt(row_sums(centered * centered) / count + self.eps)
         return centered * inv_std, inv_std
 
-    @staticmethod
-    def _scaled_and_shifted(xhat, weight, bias):
+    def _view(self, rows):
+        """Rows as the affine step sees them: as they are (layer norm), or (samples, C, S) (group norm)."""
+        return rows if self.channels is None else rows.reshape(-1, self.channels, self.spatial)
+
+    def _broadcast(self, parameter):
+        """A weight or bias shaped to broadcast over ``_view``: (K,) as it is, (C,) as (C, 1)."""
+        return parameter if self.channels is None else parameter.reshape(-1, 1)
+
+    def _summed(self, values):
+        """The sum of ``_view(values)`` over all but its parameter axis: (K,) or (C,)."""
+        return sum_rows(values) if self.channels is None else self._view(values).sum(axis=(0, 2))
+
+    def _scaled_and_shifted(self, xhat, weight, bias):
         """xhat * weight + bias (xhat itself without either)."""
-        if weight is None:
-            return xhat if bias is None else xhat + bias
-        y = xhat * weight
-        if bias is not None:
-            y += bias
-        return y
+        if weight is None and bias is None:
+            return xhat
+        view = self._view(xhat)
+        y = view + self._broadcast(bias) if weight is None else view * self._broadcast(weight)
+        if weight is not None and bias is not None:
+            y += self._broadcast(bias)
+        return y.reshape(xhat.shape)
 
     def backward(self, g):
         wanted = self.needs_input_grad
@@ -115,11 +136,12 @@ class RowNormalize(Function):
     def _grads(self, g, xhat, inv_std):
         """(dL/dx, then dL/dw and dL/db where this op has them) for some rows; None where not wanted."""
         wanted = self.needs_input_grad
-        grads = [self._input_grad(g if self.weight is None else g * self.weight, xhat, inv_std) if wanted[0] else None]
+        gxhat = g if self.weight is None else (self._view(g) * self._broadcast(self.weight)).reshape(g.shape)
+        grads = [self._input_grad(gxhat, xhat, inv_std) if wanted[0] else None]
         if self.has_weight:
-            grads.append(sum_rows(g * xhat) if wanted[1] else None)
+            grads.append(self._summed(g * xhat) if wanted[1] else None)
         if self.has_bias:
-            grads.append(sum_rows(g) if wanted[-1] else None)
+            grads.append(self._summed(g) if wanted[-1] else None)
         return grads
 
     @staticmethod
@@ -183,8 +205,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_
         raise ValueError(f"{name}: {channels} channels cannot be split into {num_groups} groups")
     _check_parameter(weight, (channels,), "weight", name)
     _check_parameter(bias, (channels,), "bias", name)
-    normalized = RowNormalize(eps)(input.reshape(input.shape[0] * num_groups, -1)).reshape(input.shape)
-    return _affine(normalized, weight, bias, (channels,) + (1,) * (input.ndim - 2))
+    spatial = int(np.prod(input.shape[2:]))
+    affine = [parameter for parameter in (weight, bias) if parameter is not None]
+    rows = RowNormalize(eps, weight is not None, bias is not None, channels, spatial)(
+        input.reshape(input.shape[0] * num_groups, -1), *affine)
+    return rows.reshape(input.shape)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None, name="rms_norm"):

@@ -196,3 +196,32 @@ def test_a_million_values_of_group_norm_in_blocks_of_samples_as_pytorch(torch, r
     assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what="input grad")
     for (name, p), t in zip(ours.named_parameters(), theirs.parameters()):
         assert_close(p.grad, t.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
+
+
+@pytest.mark.parametrize("affine", [True, False], ids=["weight", "no weight"])
+def test_rms_norm_in_blocks_as_pytorch_on_any_threads(blocked_rows, monkeypatch, torch, affine):
+    """RMS norm is RowNormalize without centring, its weight in the same passes: PyTorch's values and
+    gradients, the same bits on 1-3 threads, gradients of every order."""
+    rng = np.random.default_rng(7)
+    values, grad, weight_values = rng.standard_normal((6, 5, 8)) * 2 + 1, rng.standard_normal((6, 5, 8)), rng.uniform(0.5, 1.5, 8)
+    results = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(tinynn.parallel, "THREADS", threads)
+        x, weight = leaf(values), leaf(weight_values) if affine else None
+        y = F.rms_norm(x, (8,), weight, eps=1e-6)
+        y.backward(tinynn.tensor(grad))
+        results.append([y.numpy(), x.grad.numpy()] + ([weight.grad.numpy()] if affine else []))
+    for other in results[1:]:
+        for ours, theirs in zip(results[0], other):
+            np.testing.assert_array_equal(ours, theirs)
+    tx = torch.tensor(values, requires_grad=True)
+    tw = torch.tensor(weight_values, requires_grad=True) if affine else None
+    ty = torch.nn.functional.rms_norm(tx, (8,), tw, eps=1e-6)
+    ty.backward(torch.tensor(grad))
+    expected = [ty.detach().numpy(), tx.grad.numpy()] + ([tw.grad.numpy()] if affine else [])
+    for ours, theirs in zip(results[0], expected):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    x = leaf(values[:2, :2])
+    inputs = [x, leaf(weight_values)] if affine else [x]
+    assert gradcheck(lambda t, *w: F.rms_norm(t, (8,), *w), inputs)
+    assert gradgradcheck(lambda t, *w: F.rms_norm(t, (8,), *w), inputs)

@@ -15,17 +15,20 @@ class RowNormalize(Function):
     (``channels`` C and ``spatial`` S given: the rows of a sample are its G groups, each Cg = C/G
     channels of S values) one per channel, the rows seen as (samples, C, S).
 
+    With ``centered=False`` (RMS norm) the mean is not taken out: xhat = x / sqrt(mean(x^2) + eps).
+
     Backward, with means over the row and g = dL/dy:
         dL/db    = sum of g over the rows (and, per channel, its S values)     (K,) or (C,)
         dL/dw    = sum of g * xhat likewise                                    (K,) or (C,)
         gxhat    = g * w                                        (g itself without a weight)
         dL/dx    = (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) / sqrt(var + eps)
-    (the two subtracted terms are the gradient flowing through the mean and the variance).
+    (the two subtracted terms are the gradient flowing through the mean and the variance; without
+    centring only the second, over sqrt(mean(x^2) + eps)).
     """
 
-    def __init__(self, eps, has_weight=False, has_bias=False, channels=None, spatial=None):
+    def __init__(self, eps, has_weight=False, has_bias=False, channels=None, spatial=None, centered=True):
         self.eps, self.has_weight, self.has_bias = eps, has_weight, has_bias
-        self.channels, self.spatial = channels, spatial
+        self.channels, self.spatial, self.centered = channels, spatial, centered
         self.promotes = tuple(range(1 + has_weight + has_bias))  # x, w and b computed in one dtype
         self.graph_saved = {"inv_std": lambda op, y: op.recorded_inv_std()}
         if has_weight or has_bias:
@@ -35,16 +38,18 @@ class RowNormalize(Function):
         if has_weight:
             self.graph_saved["weight"] = 1
 
+    def _recorded_centered(self):
+        x = self.inputs[0]
+        return x - x.mean(axis=1, keepdims=True) if self.centered else x
+
     def recorded_inv_std(self):
         """1 / sqrt(var + eps) recomputed from the recorded input (for create_graph)."""
-        x = self.inputs[0]
-        centered = x - x.mean(axis=1, keepdims=True)
+        centered = self._recorded_centered()
         return ((centered * centered).mean(axis=1, keepdims=True) + self.eps) ** -0.5
 
     def recorded_xhat(self):
         """xhat recomputed from the recorded input (for create_graph, where y is not xhat)."""
-        x = self.inputs[0]
-        return (x - x.mean(axis=1, keepdims=True)) * self.recorded_inv_std()
+        return self._recorded_centered() * self.recorded_inv_std()
 
     # On the CPU, an input of a million values or more is taken in blocks of rows on the threads, each
     # block making all its passes (five forward, four backward, and the affine step's) over its rows
@@ -88,7 +93,7 @@ class RowNormalize(Function):
 
     def _normalized(self, x):
         count = x.shape[1]
-        centered = x - row_sums(x) / count
+        centered = x - row_sums(x) / count if self.centered else x
         inv_std = 1 / self.xp(x).sqrt(row_sums(centered * centered) / count + self.eps)
         return centered * inv_std, inv_std
 
@@ -137,7 +142,7 @@ class RowNormalize(Function):
         """(dL/dx, then dL/dw and dL/db where this op has them) for some rows; None where not wanted."""
         wanted = self.needs_input_grad
         gxhat = g if self.weight is None else (self._view(g) * self._broadcast(self.weight)).reshape(g.shape)
-        grads = [self._input_grad(gxhat, xhat, inv_std) if wanted[0] else None]
+        grads = [self._input_grad(gxhat, xhat, inv_std, self.centered) if wanted[0] else None]
         if self.has_weight:
             grads.append(self._summed(g * xhat) if wanted[1] else None)
         if self.has_bias:
@@ -145,21 +150,12 @@ class RowNormalize(Function):
         return grads
 
     @staticmethod
-    def _input_grad(gxhat, xhat, inv_std):
+    def _input_grad(gxhat, xhat, inv_std, centered):
         count = gxhat.shape[1]
-        mean_gxhat = row_sums(gxhat) / count
         mean_gxhat_xhat = row_sums(gxhat * xhat) / count
-        return (gxhat - mean_gxhat - xhat * mean_gxhat_xhat) * inv_std
-
-
-def _affine(normalized, weight, bias, shape):
-    """y = xhat * weight + bias, the parameters reshaped to broadcast as ``shape``; ordinary ops, so
-    autograd gives dL/dweight = sum gy * xhat and dL/dbias = sum gy."""
-    if weight is not None:
-        normalized = normalized * weight.reshape(shape)
-    if bias is not None:
-        normalized = normalized + bias.reshape(shape)
-    return normalized
+        if not centered:
+            return (gxhat - xhat * mean_gxhat_xhat) * inv_std
+        return (gxhat - row_sums(gxhat) / count - xhat * mean_gxhat_xhat) * inv_std
 
 
 def _check_parameter(parameter, shape, what, name):
@@ -215,13 +211,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_
 def rms_norm(input, normalized_shape, weight=None, eps=None, name="rms_norm"):
     """Root-mean-square normalization over the trailing ``normalized_shape`` axes (Zhang and
     Sennrich, 2019; PyTorch's ``rms_norm``): y = x / sqrt(mean(x^2) + eps) * weight, without
-    centring; eps defaults to the dtype's machine epsilon. Recorded ops, so autograd differentiates it."""
+    centring; eps defaults to the dtype's machine epsilon. ``RowNormalize`` without centring: the weight
+    applied in the same passes, as layer norm's."""
     normalized_shape = _trailing_shape(input, normalized_shape, name)
     _check_parameter(weight, normalized_shape, "weight", name)
     eps = float(np.finfo(input.dtype).eps) if eps is None else eps
-    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    normalized = input * ((input * input).mean(axes, keepdim=True) + eps) ** -0.5
-    return _affine(normalized, weight, None, normalized_shape)
+    size = int(np.prod(normalized_shape))
+    affine = [weight.reshape(size)] if weight is not None else []
+    rows = RowNormalize(eps, weight is not None, centered=False)(input.reshape(-1, size), *affine)
+    return rows.reshape(input.shape)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0, name="local_response_norm"):

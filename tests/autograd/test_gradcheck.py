@@ -141,3 +141,16 @@ def test_gradgradcheck_takes_tuples_non_contiguous_vectors_and_forward_over_reve
     assert gradgradcheck(lambda t: (t.exp() * t).sum(), x, check_fwd_over_rev=True, check_rev_over_rev=False)
     wrong_twice = lambda t: RecordedWrongSquare()(t) * t  # noqa: E731
     assert gradgradcheck(wrong_twice, x, raise_exception=False) is False
+
+
+def test_every_check_passes_through_a_non_reentrant_checkpoint():
+    """The checks wrap each op's backward while they run; a checkpointed op's own wrapper (which runs the
+    function again, then takes itself off) is kept in its place."""
+    from tinynn.utils.checkpoint import checkpoint
+
+    layer = tinynn.nn.Linear(3, 3).double()
+    x = leaf(np.linspace(-1, 1, 6).reshape(2, 3))
+    checkpointed = lambda t: checkpoint(lambda u: layer(u).tanh(), t, use_reentrant=False)  # noqa: E731
+    assert gradcheck(checkpointed, (x,), check_grad_dtypes=True, check_batched_grad=True, check_forward_ad=True,
+                     check_batched_forward_grad=True)
+    assert gradgradcheck(checkpointed, (x,), check_grad_dtypes=True, check_fwd_over_rev=True)

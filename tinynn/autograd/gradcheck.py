@@ -146,14 +146,14 @@ def _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, seed, nondet_tol, check_u
 
 
 def _gradients(outputs, wanted, grad_outputs, **options):
-    """d<grad_outputs, outputs>/d(wanted) as arrays (zeros where an input is not reached)."""
+    """d<grad_outputs, outputs>/d(wanted), Tensors (None where an input is not reached), the graph kept."""
     from .engine import grad
 
     live = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
     if not live:
         return [None] * len(wanted)
-    found = grad([o for o, _ in live], wanted, [g for _, g in live], retain_graph=True, allow_unused=True, **options)
-    return [None if g is None else g for g in found]
+    return list(grad([o for o, _ in live], wanted, [g for _, g in live], retain_graph=True, allow_unused=True,
+                     **options))
 
 
 def _dense_data(gradient, x):
@@ -213,13 +213,21 @@ def _check_gradient_dtypes(outputs, wanted, vectors):
                                      f"the input being {x.dtype}")
         return grads
 
+    # (an op may have a backward of its own already, a non-reentrant checkpoint's, which takes itself off
+    # once it has run: put back whatever was there, and only where the checking one is still in place)
+    previous = {id(function): function.__dict__.get("backward") for function in functions}
+    checking = {id(function): functools.partial(checked_backward, function, function.backward) for function in functions}
     for function in functions:
-        function.backward = functools.partial(checked_backward, function, function.backward)
+        function.backward = checking[id(function)]
     try:
         _gradients(outputs, wanted, vectors)
     finally:
         for function in functions:
-            del function.backward
+            if function.__dict__.get("backward") is checking[id(function)]:
+                if previous[id(function)] is None:
+                    del function.backward
+                else:
+                    function.backward = previous[id(function)]
 
 
 def _check_batched_backward(outputs, checked, vectors):

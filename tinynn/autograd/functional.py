@@ -48,15 +48,16 @@ def _differentiable_inputs(inputs, create_graph, name):
     return tuple(prepared)
 
 
-def _grads(outputs, inputs, grad_outputs, create_graph, strict, name, what="input"):
-    """d<grad_outputs, outputs>/d(inputs), zeros (or an error with ``strict``) where independent."""
+def _grads(outputs, inputs, grad_outputs, create_graph, strict, name, what="input", **options):
+    """d<grad_outputs, outputs>/d(inputs), zeros (or an error with ``strict``) where independent, the
+    graph kept; ``options`` go to ``grad`` (``is_grads_batched``)."""
     from ..tensor import zeros_like
 
     live = [(output, given) for output, given in zip(outputs, grad_outputs) if output.requires_grad]
     found = [None] * len(inputs)
     if live:
         found = list(grad([o for o, _ in live], list(inputs), [g for _, g in live], retain_graph=True,
-                          create_graph=create_graph, allow_unused=True))
+                          create_graph=create_graph, allow_unused=True, **options))
     results = []
     for position, (value, x) in enumerate(zip(found, inputs)):
         if value is None:
@@ -151,43 +152,51 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     return _result([_result(_detached(blocks, create_graph), inputs_tuple) for blocks in by_output], outputs_tuple)
 
 
+def unit_vectors(like):
+    """The one-hot Tensors e_0, e_1, ... shaped like ``like`` (its dtype, its device), in C order."""
+    from ..tensor import Tensor
+
+    xp = backend.get_array_module(like.data)
+    for k in range(like.numel()):
+        one_hot = xp.zeros(like.numel(), dtype=like.dtype)
+        one_hot[k] = 1
+        yield Tensor._from_op(one_hot.reshape(like.shape), False)
+
+
+def _block(parts, axis, shape, like):
+    """A Jacobian block of ``shape`` from its rows (``axis`` 0) or columns (-1); zeros in ``like``'s dtype
+    and device where there are none (an output or input of no elements)."""
+    from ..tensor import Tensor, stack
+
+    if parts:
+        return stack(parts, axis=axis).reshape(shape)
+    return Tensor._from_op(backend.get_array_module(like.data).zeros(shape, dtype=like.dtype), False)
+
+
 def jacobian_by_columns(outputs, inputs, create_graph, strict, name):
     """[[d output / d x for each x of ``inputs``] for each output], shaped output.shape + x.shape: one
     jvp per input element, column k of every output's J from the one-hot vector at k (zeros for the
     other inputs)."""
-    from ..tensor import Tensor, stack, zeros_like
+    from ..tensor import zeros_like
 
-    xp = backend.get_array_module(outputs[0].data)
     columns = [[[] for _ in inputs] for _ in outputs]
     for i, x in enumerate(inputs):
-        for k in range(x.numel()):
-            one_hot = xp.zeros(x.numel(), dtype=x.dtype)
-            one_hot[k] = 1
-            vectors = tuple(Tensor._from_op(one_hot.reshape(x.shape), False) if j == i else zeros_like(other)
-                            for j, other in enumerate(inputs))
+        for unit in unit_vectors(x):
+            vectors = tuple(unit if j == i else zeros_like(other) for j, other in enumerate(inputs))
             for o, column in enumerate(_forward_mode(outputs, inputs, vectors, create_graph, strict, name)):
                 columns[o][i].append(column)
-    return [[stack(columns[o][i], axis=-1).reshape(tuple(output.shape) + tuple(x.shape)) if columns[o][i] else
-             Tensor._from_op(xp.zeros(tuple(output.shape) + tuple(x.shape), dtype=output.dtype), False)
-             for i, x in enumerate(inputs)] for o, output in enumerate(outputs)]
+    return [[_block(columns[o][i], -1, tuple(output.shape) + tuple(x.shape), output) for i, x in enumerate(inputs)]
+            for o, output in enumerate(outputs)]
 
 
 def jacobian_blocks(output, inputs, create_graph, strict, name):
     """d output / d x for each x of ``inputs``, shaped output.shape + x.shape: one vjp per output
     element, row k of J from the one-hot vector at k (an output of no elements: empty blocks)."""
-    from ..tensor import Tensor, stack
-
-    xp = backend.get_array_module(output.data)
     rows = [[] for _ in inputs]
-    for k in range(output.numel()):
-        one_hot = xp.zeros(output.numel(), dtype=output.dtype)
-        one_hot[k] = 1
-        one_hot = Tensor._from_op(one_hot.reshape(output.shape), False)
-        for i, part in enumerate(_grads((output,), inputs, (one_hot,), create_graph, strict, name)):
+    for unit in unit_vectors(output):
+        for i, part in enumerate(_grads((output,), inputs, (unit,), create_graph, strict, name)):
             rows[i].append(part)
-    return [stack(rows[i]).reshape(tuple(output.shape) + tuple(x.shape)) if rows[i] else
-            Tensor._from_op(xp.zeros(tuple(output.shape) + tuple(x.shape), dtype=x.dtype), False)
-            for i, x in enumerate(inputs)]
+    return [_block(rows[i], 0, tuple(output.shape) + tuple(x.shape), x) for i, x in enumerate(inputs)]
 
 
 def _scalar_gradient(output, inputs, strict, name):

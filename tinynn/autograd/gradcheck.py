@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import backend
 from . import grad_mode
+from .functional import _grads
 
 
 class GradcheckError(AssertionError):
@@ -146,18 +147,12 @@ def _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, seed, nondet_tol, check_u
 
 
 def _gradients(outputs, wanted, grad_outputs, **options):
-    """d<grad_outputs, outputs>/d(wanted), Tensors (None where an input is not reached), the graph kept."""
-    from .engine import grad
-
-    live = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
-    if not live:
-        return [None] * len(wanted)
-    return list(grad([o for o, _ in live], wanted, [g for _, g in live], retain_graph=True, allow_unused=True,
-                     **options))
+    """d<grad_outputs, outputs>/d(wanted), the graph kept (zeros where an input is not reached)."""
+    return _grads(outputs, wanted, grad_outputs, False, False, "gradcheck", **options)
 
 
-def _dense_data(gradient, x):
-    return x.data * 0 if gradient is None else gradient.to_dense().data if gradient.is_sparse else gradient.data
+def _dense_data(gradient):
+    return gradient.to_dense().data if gradient.is_sparse else gradient.data
 
 
 def _backward_checks(fn, inputs, checked, projection, nondet_tol, check_undefined_grad, check_grad_dtypes,
@@ -172,7 +167,7 @@ def _backward_checks(fn, inputs, checked, projection, nondet_tol, check_undefine
         first = _gradients(outputs, wanted, vectors)
         second = _gradients(outputs, wanted, vectors)
         for (i, x), a, b in zip(checked, first, second):
-            a, b = _dense_data(a, x), _dense_data(b, x)
+            a, b = _dense_data(a), _dense_data(b)
             difference = float(np.max(np.abs(backend.to_device(a - b, "cpu")), initial=0.0))
             if not difference <= nondet_tol:
                 raise GradcheckError(f"gradcheck: backward is not reentrant: run twice on one graph with the same output "
@@ -182,14 +177,14 @@ def _backward_checks(fn, inputs, checked, projection, nondet_tol, check_undefine
         if check_undefined_grad:
             zeros = [Tensor._from_op(v.data * 0, False) for v in vectors]
             for (i, x), g in zip(checked, _gradients(outputs, wanted, zeros)):
-                values = backend.to_device(_dense_data(g, x), "cpu")
+                values = backend.to_device(_dense_data(g), "cpu")
                 if np.any(values != 0):
                     raise GradcheckError(f"gradcheck: zero output gradients gave input {i} a nonzero gradient "
                                          f"(largest {np.max(np.abs(values)):.3g}): an undefined output gradient must "
                                          f"count as zeros")
         if check_batched_grad:
             _check_batched_backward(outputs, checked, vectors)
-    return {i: _dense_data(g, x) for (i, x), g in zip(checked, first)}
+    return {i: _dense_data(g) for (i, _), g in zip(checked, first)}
 
 
 def _check_gradient_dtypes(outputs, wanted, vectors):
@@ -235,12 +230,13 @@ def _check_batched_backward(outputs, checked, vectors):
     from ..tensor import Tensor, stack
 
     rows = [[v, Tensor._from_op(v.data * -2, False)] for v in vectors]
-    batched = _gradients(outputs, [x for _, x in checked], [stack(r) for r in rows], is_grads_batched=True)
+    wanted = [x for _, x in checked]
+    batched = _gradients(outputs, wanted, [stack(r) for r in rows], is_grads_batched=True)
     for k in range(2):
-        single = _gradients(outputs, [x for _, x in checked], [r[k] for r in rows])
+        single = _gradients(outputs, wanted, [r[k] for r in rows])
         for (i, x), b, s in zip(checked, batched, single):
-            b_row = x.data * 0 if b is None else _dense_data(b, x)[k] if b.ndim > x.ndim else _dense_data(b, x)
-            if not np.allclose(backend.to_device(b_row, "cpu"), backend.to_device(_dense_data(s, x), "cpu"),
+            b_row = _dense_data(b)[k] if b.ndim > x.ndim else _dense_data(b)  # (zeros of x's shape: not reached)
+            if not np.allclose(backend.to_device(b_row, "cpu"), backend.to_device(_dense_data(s), "cpu"),
                                rtol=1e-10, atol=1e-12):
                 raise GradcheckError(f"gradcheck: the batched backward (is_grads_batched) gave input {i} other gradients "
                                      f"for row {k} than that row's backward alone")
@@ -260,44 +256,41 @@ def _numerical_columns(fn, inputs, x, direction, eps):
 
 def _forward_checks(fn, inputs, checked, eps, atol, rtol, fast_mode, seed, check_forward_ad, check_batched_forward_grad):
     """Forward mode: J u from ``jvp`` against finite differences along u (every unit vector, or one
-    random direction per input with ``fast_mode``), and a batch of tangents through vmap."""
+    random direction per input with ``fast_mode``), and a batch of tangents through vmap. Every J u
+    is taken on the graph of one recorded run of func, at the inputs themselves (func may reach them
+    through a closure, as a layer its parameters)."""
     from ..tensor import Tensor
+    from .functional import unit_vectors
 
-    def tangents_for(index):
-        x = checked[index][1]
-        xp = backend.get_array_module(x.data)
-        if fast_mode or check_batched_forward_grad and not check_forward_ad:
-            rng = np.random.default_rng(seed + 99 + index)
-            direction = rng.standard_normal(x.shape) + (1j * rng.standard_normal(x.shape) if x.dtype.kind == "c" else 0)
-            yield xp.asarray(direction / max(np.linalg.norm(direction), 1e-12)).astype(x.dtype)
-            return
-        for k in range(x.numel()):
-            unit = np.zeros(x.numel(), dtype=x.dtype)
-            unit[k] = 1
-            yield xp.asarray(unit.reshape(x.shape))
-
+    if any(x.dtype.kind == "c" for _, x in checked):
+        raise NotImplementedError("gradcheck: check_forward_ad with complex inputs is not supported")
+    with grad_mode.enable_grad():
+        outputs = _differentiable_outputs(fn(*inputs))
     for index, (i, x) in enumerate(checked):
-        for direction in tangents_for(index):
-            if x.dtype.kind == "c":
-                raise NotImplementedError("gradcheck: check_forward_ad with complex inputs is not supported")
-            predicted = _jvp_columns(fn, inputs, checked, index, [Tensor._from_op(direction, False)])[0]
+        if fast_mode or not check_forward_ad:
+            rng = np.random.default_rng(seed + 99 + index)
+            direction = rng.standard_normal(x.shape)
+            direction = backend.get_array_module(x.data).asarray(direction / max(np.linalg.norm(direction), 1e-12))
+            tangents = [Tensor._from_op(direction.astype(x.dtype), False)]
+        else:
+            tangents = unit_vectors(x)
+        for tangent in tangents:
+            predicted = _pushed(outputs, x, [tangent])[0]
             if check_forward_ad:
-                numerical = _numerical_columns(fn, inputs, x, direction, eps)
+                numerical = _numerical_columns(fn, inputs, x, tangent.data, eps)
                 for o, (p, n) in enumerate(zip(predicted, numerical)):
                     p, n = backend.to_device(p, "cpu"), backend.to_device(n, "cpu")
-                    excess = np.abs(p - n) - (atol + rtol * np.abs(n))
-                    if excess.size and (np.max(excess) > 0 or not np.all(np.isfinite(p))):
-                        worst = int(np.argmax(excess))
+                    worst = _worst_failure(p, n, atol, rtol)
+                    if worst is not None:
                         raise GradcheckError(
                             f"gradcheck: forward mode (jvp) failed for input {i} (shape {tuple(x.shape)}), output {o}: "
                             f"along {'a random direction' if fast_mode else 'a unit vector'} J u is "
                             f"{p.reshape(-1)[worst]:.6g} at flat index {worst}, numerical {n.reshape(-1)[worst]:.6g} "
                             f"(atol={atol}, rtol={rtol})")
             if check_batched_forward_grad:
-                doubled = Tensor._from_op(direction * -2, False)
-                batch = _jvp_columns(fn, inputs, checked, index, [Tensor._from_op(direction, False), doubled],
-                                     batched=True)
-                single = _jvp_columns(fn, inputs, checked, index, [doubled])[0]
+                doubled = Tensor._from_op(tangent.data * -2, False)
+                batch = _pushed(outputs, x, [tangent, doubled], batched=True)
+                single = _pushed(outputs, x, [doubled])[0]
                 for row, expected in ((0, predicted), (1, single)):
                     for o, (b, e) in enumerate(zip(batch[row], expected)):
                         if not np.allclose(backend.to_device(b, "cpu"), backend.to_device(e, "cpu"), rtol=1e-10, atol=1e-12):
@@ -305,18 +298,13 @@ def _forward_checks(fn, inputs, checked, eps, atol, rtol, fast_mode, seed, check
                                                  f"another J u for tangent {row} of input {i} than that tangent alone")
 
 
-def _jvp_columns(fn, inputs, checked, index, tangents, batched=False):
-    """[J u for each differentiable output] for each tangent u of checked input ``index`` (the other
-    inputs held still), by the double vjp of ``autograd.functional`` on the graph of func at the
-    inputs themselves (func may reach them through a closure, as a layer its parameters); with
-    ``batched``, the tangents stacked and mapped by ``func.vmap``."""
+def _pushed(outputs, x, tangents, batched=False):
+    """[J u for each of ``outputs``] for each tangent u of input ``x`` (the others held still), by the
+    double vjp of ``autograd.functional`` on the outputs' graph; with ``batched``, the tangents
+    stacked and mapped by ``func.vmap``."""
     from ..func import vmap
     from ..tensor import stack
     from .functional import _forward_mode
-
-    x = checked[index][1]
-    with grad_mode.enable_grad():
-        outputs = _differentiable_outputs(fn(*inputs))
 
     def pushed(tangent):
         return _forward_mode(outputs, (x,), (tangent,), False, False, "gradcheck")
@@ -325,6 +313,17 @@ def _jvp_columns(fn, inputs, checked, index, tangents, batched=False):
         mapped = vmap(pushed)(stack(tangents))
         return [[column.data[row] for column in mapped] for row in range(len(tangents))]
     return [[column.data for column in pushed(tangent)] for tangent in tangents]
+
+
+def _worst_failure(analytic, numerical, atol, rtol):
+    """The flat index of the worst entry outside ``atol + rtol * |numerical|`` (a non-finite analytic
+    one first), or None where every entry passes."""
+    analytic, numerical = analytic.reshape(-1), numerical.reshape(-1)
+    if not np.all(np.isfinite(analytic)):
+        return int(np.argmin(np.isfinite(analytic)))
+    excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
+    worst = int(np.argmax(excess)) if excess.size else None
+    return worst if worst is not None and excess[worst] > 0 else None
 
 
 def _check_elementwise(index, x, analytic, objective, eps, atol, rtol):
@@ -341,11 +340,8 @@ def _check_elementwise(index, x, analytic, objective, eps, atol, rtol):
             flat[k] = saved
             numerical[k] += step * (plus - minus) / (2 * eps)
     analytic = backend.to_device(analytic, "cpu").reshape(-1).astype(x.dtype)
-    excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
-    worst = int(np.argmax(excess))
-    if excess[worst] > 0 or not np.all(np.isfinite(analytic)):
-        if not np.all(np.isfinite(analytic)):
-            worst = int(np.argmin(np.isfinite(analytic)))
+    worst = _worst_failure(analytic, numerical, atol, rtol)
+    if worst is not None:
         position = np.unravel_index(worst, x.shape) if x.ndim else ()
         raise GradcheckError(
             f"gradcheck failed for input {index} (shape {tuple(x.shape)}) at index "

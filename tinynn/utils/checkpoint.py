@@ -143,10 +143,9 @@ def _tensors_in(value):
             yield from _tensors_in(item)
 
 
-def _shapes(value):
-    """The (shape, dtype) of every array or Tensor that an op's attribute holds: what the second run
-    must give again."""
-    return [(tuple(array.shape), array.dtype) for array in in_place.arrays_in(value)]
+def _shapes(arrays):
+    """The (shape, dtype) of each of the arrays an op's attribute holds: what the second run must give again."""
+    return [(tuple(array.shape), array.dtype) for array in arrays]
 
 
 def _intermediates(functions, outputs):
@@ -206,8 +205,8 @@ class Recomputation:
         self.functions = functions
         outputs = {id(tensor) for tensor in _tensors_in(output)}
         for function in functions:
-            kept = {name: _shapes(value) for name, value in vars(function).items()
-                    if name not in in_place.EDGES and in_place.arrays_in(value)}
+            held = {name: in_place.arrays_in(value) for name, value in vars(function).items() if name not in in_place.EDGES}
+            kept = {name: _shapes(arrays) for name, arrays in held.items() if arrays}
             for name in kept:
                 delattr(function, name)
             kept.update(_taken.get(function, {}))
@@ -253,9 +252,10 @@ class Recomputation:
                     raise CheckpointError(f"checkpoint: in the second run, {twin.name} kept no {name!r} "
                                           f"(the first run's {original.name} did)")
                 value = getattr(twin, name)
-                if self.determinism_check == "default" and _shapes(value) != shapes:
+                again_shapes = _shapes(in_place.arrays_in(value)) if self.determinism_check == "default" else shapes
+                if again_shapes != shapes:
                     raise CheckpointError(f"checkpoint: in the second run, {twin.name} kept {name!r} as "
-                                          f"{_describe(_shapes(value))}, the first run as {_describe(shapes)}: the "
+                                          f"{_describe(again_shapes)}, the first run as {_describe(shapes)}: the "
                                           f"function must compute the same shapes and dtypes each time")
                 setattr(original, name, value)
             del original.backward, original.backward_graph

@@ -26,6 +26,7 @@ from .size import Size
 from .storage import TypedStorage, UntypedStorage, is_storage
 from .memory_layout import (channels_last, channels_last_3d, contiguous_format, layout, memory_format,
                             preserve_format, sparse_coo, sparse_csr, strided)
+from . import dtypes
 from .dtypes import dtype
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (Tensor, arange, bmm, concatenate, eye, from_numpy, full, gather, linspace, matmul, maximum, minimum,
@@ -122,13 +123,8 @@ for _namespace, _names in ((globals(), set(__all__) | set(functions.__all__)), (
             _namespace[_name] = with_out(_value)
 del _namespace, _names, _name, _value
 
-# PyTorch's dtypes NumPy has no dtype for: asked for by name, they are a clear error, not Python's bare one.
-_ABSENT_DTYPES = {"bfloat16": "float16 (tinynn.autocast's) or float32", "complex32": "complex64",
-                  "chalf": "complex64 (tinynn.cfloat)", "float8_e4m3fn": "float16", "float8_e5m2": "float16"}
-
-
 def __getattr__(name):
-    if name in _ABSENT_DTYPES:
-        raise AttributeError(f"tinynn.{name}: tinynn has no {name} dtype (NumPy and CuPy have none to compute it in); "
-                             f"use {_ABSENT_DTYPES[name]}")
+    """PyTorch's dtypes NumPy has none of, asked for by name: a clear error, not Python's bare one."""
+    if name in dtypes.ABSENT:
+        raise AttributeError(dtypes.absent(name, f"tinynn.{name}"))
     raise AttributeError(f"module 'tinynn' has no attribute {name!r}")

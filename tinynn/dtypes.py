@@ -18,3 +18,14 @@ class dtype(metaclass=_DtypeCheck):
 
     def __new__(cls, *args, **kwargs):
         raise TypeError("tinynn.dtype cannot be created directly; use a dtype such as tinynn.float32")
+
+
+# PyTorch's dtypes NumPy and CuPy have none of, and what to use instead.
+ABSENT = {"bfloat16": "float16 (tinynn.autocast's) or float32", "complex32": "complex64",
+          "chalf": "complex64 (tinynn.cfloat)", "float8_e4m3fn": "float16", "float8_e5m2": "float16"}
+
+
+def absent(name, caller, instead=None):
+    """The error message for asking ``caller`` for ``name``, one of PyTorch's dtypes tinynn has none of."""
+    return (f"{caller}: tinynn has no {name} dtype (NumPy and CuPy have none to compute it in); "
+            f"use {instead or ABSENT[name]}")

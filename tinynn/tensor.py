@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from . import backend, memory_layout, mixed_precision, printing
+from . import backend, dtypes, memory_layout, mixed_precision, printing
 from .autograd import engine, in_place
 from .scalar_dims import accepting_scalar_dims
 from .size import of as size_of
@@ -2076,12 +2076,11 @@ class Tensor:
 
     def bfloat16(self, memory_format=None):
         """PyTorch's bfloat16 conversion: tinynn has no such dtype (NumPy and CuPy have none), so a clear error."""
-        raise TypeError("bfloat16: tinynn has no bfloat16 dtype (NumPy and CuPy have none to compute it in); "
-                        "use .half() (float16) or .float()")
+        raise TypeError(dtypes.absent("bfloat16", "bfloat16", ".half() (float16) or .float()"))
 
     def chalf(self, memory_format=None):
         """PyTorch's complex32 conversion: absent as bfloat16 is."""
-        raise TypeError("chalf: tinynn has no complex32 dtype (NumPy and CuPy have none); use .cfloat() (complex64)")
+        raise TypeError(dtypes.absent("complex32", "chalf", ".cfloat() (complex64)"))
 
     def bool(self):
         return self.to(dtype=bool)

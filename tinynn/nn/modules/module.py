@@ -10,7 +10,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ... import backend, memory_layout
+from ... import backend, dtypes, memory_layout
 from ...autograd import Function, in_place, is_grad_enabled
 from ...hooks import RemovableHandle
 from ...sparse import zero_gradient
@@ -347,8 +347,7 @@ class Module:
 
     def bfloat16(self):
         """PyTorch's bfloat16 conversion: tinynn has no such dtype, so a clear error (``half`` is float16)."""
-        raise TypeError("bfloat16: tinynn has no bfloat16 dtype (NumPy and CuPy have none to compute it in); "
-                        "use .half() (float16) or .float()")
+        raise TypeError(dtypes.absent("bfloat16", "bfloat16", ".half() (float16) or .float()"))
 
     @property
     def device(self):

@@ -6,7 +6,7 @@ from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .complex_conv import complex_by_parts
-from .depthwise_conv import channels_last, depthwise_correlate, depthwise_input_grad, depthwise_weight_grad, is_depthwise
+from .depthwise_conv import contiguous_nhwc, depthwise_correlate, depthwise_input_grad, depthwise_weight_grad, is_depthwise
 from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
@@ -320,7 +320,7 @@ class Conv2d(Function):
     def backward(self, gy):
         g_nhwc = to_nhwc(gy)  # free when gy is channels-last in memory
         if is_depthwise(self.weight.shape[1] * self.groups, self.weight.shape[0], self.groups, self.weight):
-            g_nhwc = channels_last(g_nhwc)  # once, for the offsets of both gradients and the bias's sums
+            g_nhwc = contiguous_nhwc(g_nhwc)  # once, for the offsets of both gradients and the bias's sums
         gx = gw = gb = None
         if self.shares_im2col:
             gx, gw = input_and_weight_grads(g_nhwc, self.x_nhwc, self.weight, self.padding, self.dilation, self.groups)

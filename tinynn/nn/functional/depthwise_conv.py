@@ -35,10 +35,11 @@ def is_depthwise(in_channels, out_channels, groups, array):
     return groups > 1 and in_channels == out_channels == groups and not backend.is_gpu_array(array)
 
 
-def channels_last(array):
-    """An (N, H, W, C) array itself where its memory is channels-last, else such a copy, made on the threads
-    (``parallel.copy_into``): an NCHW gradient reordered so (a flatten's, or ``sum().backward()``'s) takes
-    NumPy's one-core transposing copy half the time. The backward makes it once for all three gradients."""
+def contiguous_nhwc(array):
+    """An (N, H, W, C) array itself where it lies densely in C order (channels-last, for the NCHW tensor it
+    stands for), else such a copy, made on the threads (``parallel.copy_into``): an NCHW gradient (a
+    flatten's, or ``sum().backward()``'s) reordered so takes half the time of NumPy's one-core transposing
+    copy. The backward makes it once for all three gradients. (Not ``fused.channels_last``, a view.)"""
     return in_order(array, (0, 1, 2, 3))
 
 
@@ -56,7 +57,7 @@ def _weights_per_offset(xp, weight, width, whole_rows):
 def depthwise_correlate(x_padded, weight, out_hw, stride, dilation, blocks):
     """y (N, OH, OW, C) of channels-last padded x (N, H, W, C), block by block of images."""
     xp = backend.get_array_module(x_padded)
-    x_padded = channels_last(x_padded)
+    x_padded = contiguous_nhwc(x_padded)
     whole_rows = stride[1] == 1
     per_offset = _weights_per_offset(xp, weight, out_hw[1], whole_rows)
     y = xp.empty((x_padded.shape[0],) + tuple(out_hw) + (x_padded.shape[3],), dtype=x_padded.dtype)
@@ -76,7 +77,7 @@ def depthwise_correlate(x_padded, weight, out_hw, stride, dilation, blocks):
 def depthwise_input_grad(g_nhwc, weight, padded_hw, stride, dilation, blocks):
     """dL/dx (N, H, W, C) (H, W = ``padded_hw``) from dL/dy (N, OH, OW, C), channels-last."""
     xp = backend.get_array_module(g_nhwc)
-    g_nhwc = channels_last(g_nhwc)
+    g_nhwc = contiguous_nhwc(g_nhwc)
     n, oh, ow, channels = g_nhwc.shape
     whole_rows = stride[1] == 1
     per_offset = _weights_per_offset(xp, weight, ow, whole_rows)
@@ -95,7 +96,7 @@ def depthwise_weight_grad(x_padded, g_nhwc, kernel, stride, dilation, blocks):
     """dL/dw (C, 1, KH, KW) from channels-last padded x (N, H, W, C) and dL/dy (N, OH, OW, C):
     each block's sums over its rows, added in block order."""
     xp = backend.get_array_module(g_nhwc)
-    x_padded, g_nhwc = channels_last(x_padded), channels_last(g_nhwc)
+    x_padded, g_nhwc = contiguous_nhwc(x_padded), contiguous_nhwc(g_nhwc)
     _, oh, ow, channels = g_nhwc.shape
 
     def block_work(block):

@@ -182,9 +182,15 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, name="
     normalized_shape = _trailing_shape(input, normalized_shape, name)
     _check_parameter(weight, normalized_shape, "weight", name)
     _check_parameter(bias, normalized_shape, "bias", name)
+    return _over_trailing(input, normalized_shape, weight, bias, eps, centered=True)
+
+
+def _over_trailing(input, normalized_shape, weight, bias, eps, centered):
+    """``RowNormalize`` over the trailing ``normalized_shape`` axes, each sample's values a row, and the
+    weight and bias (of that shape) one value per column: layer norm and RMS norm."""
     size = int(np.prod(normalized_shape))
     affine = [parameter.reshape(size) for parameter in (weight, bias) if parameter is not None]
-    rows = RowNormalize(eps, weight is not None, bias is not None)(input.reshape(-1, size), *affine)
+    rows = RowNormalize(eps, weight is not None, bias is not None, centered=centered)(input.reshape(-1, size), *affine)
     return rows.reshape(input.shape)
 
 
@@ -216,10 +222,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None, name="rms_norm"):
     normalized_shape = _trailing_shape(input, normalized_shape, name)
     _check_parameter(weight, normalized_shape, "weight", name)
     eps = float(np.finfo(input.dtype).eps) if eps is None else eps
-    size = int(np.prod(normalized_shape))
-    affine = [weight.reshape(size)] if weight is not None else []
-    rows = RowNormalize(eps, weight is not None, centered=False)(input.reshape(-1, size), *affine)
-    return rows.reshape(input.shape)
+    return _over_trailing(input, normalized_shape, weight, None, eps, centered=False)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0, name="local_response_norm"):

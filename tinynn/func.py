@@ -218,10 +218,10 @@ def replace_all_batch_norm_modules_(root):
     none: running_mean, running_var and num_batches_tracked set to None and track_running_stats to
     False, as PyTorch's (for vmap over models, where a running update would mix the samples).
     Returns ``root``, changed in place."""
-    from .nn.modules.batchnorm import _BatchNorm, _InstanceNorm
+    from .nn.modules.batchnorm import _BatchNorm
 
     for module in root.modules():
-        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm) and module.track_running_stats:
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
             module.running_mean = module.running_var = module.num_batches_tracked = None
             module.track_running_stats = False
     return root

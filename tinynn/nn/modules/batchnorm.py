@@ -9,7 +9,10 @@ from .module import Module
 from ...tensor import Tensor, ones, zeros
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """What batch and instance norm share (PyTorch's ``_NormBase``): the per-channel weight and bias, the
+    running statistics, the checks of the input's rank."""
+
     expected_ranks = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
@@ -41,6 +44,19 @@ class _BatchNorm(Module):
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
+    def _check_input_dim(self, x, name):
+        if x.ndim not in self.expected_ranks:
+            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
+                             f"got shape {tuple(x.shape)}")
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """The batch norms (``isinstance(m, _BatchNorm)`` tells them from the instance norms, as in PyTorch)."""
+
     def forward(self, x):
         name = f"{type(self).__name__}({self.num_features})"
         if not isinstance(x, Tensor):
@@ -57,15 +73,6 @@ class _BatchNorm(Module):
             self.weight, self.bias, use_batch_stats, self.momentum, self.eps,
             num_batches_tracked=self.num_batches_tracked if track else None, name=name,
         )
-
-    def _check_input_dim(self, x, name):
-        if x.ndim not in self.expected_ranks:
-            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
-                             f"got shape {tuple(x.shape)}")
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -86,7 +93,7 @@ class BatchNorm3d(_BatchNorm):
     expected_ranks = (5,)
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     """The parameters and buffers of batch norm, but PyTorch's defaults differ: affine=False,
     track_running_stats=False. Unbatched input (without N) is one sample."""
 

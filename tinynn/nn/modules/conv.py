@@ -24,14 +24,15 @@ class _ConvNd(Module):
     spatial_dims = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
-                 transposed=False, padding_mode="zeros"):
+                 transposed=False, padding_mode="zeros", output_padding=0):
         super().__init__()
         name, n = type(self).__name__, self.spatial_dims
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
         if transposed and padding_mode != "zeros":
             raise ValueError(f"{name}: only padding_mode 'zeros' is supported for transposed convolutions, as in PyTorch")
-        self.padding_mode = padding_mode
+        self.padding_mode, self.transposed = padding_mode, transposed
+        self.output_padding = ntuple(output_padding, n, name, "output_padding")  # (zeros but for a transposed one)
         for what, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
@@ -81,7 +82,7 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"  # "same"/"valid" unquoted, as PyTorch prints them
         if any(d != 1 for d in self.dilation):
             text += f", dilation={self.dilation}"
-        if any(getattr(self, "output_padding", ())):
+        if any(self.output_padding):
             text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
@@ -149,8 +150,7 @@ class _ConvTransposeNd(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
-                         transposed=True, padding_mode=padding_mode)
-        self.output_padding = ntuple(output_padding, self.spatial_dims, type(self).__name__, "output_padding")
+                         transposed=True, padding_mode=padding_mode, output_padding=output_padding)
 
     def forward(self, x):
         def arguments(values):  # one int for the 1-D function, the tuple for the 2-D one

@@ -5,7 +5,7 @@ import warnings
 from ... import backend
 from .. import functional as F, init
 from ..functional.layer_norm import channel_window_sums
-from ..functional.validation import check_tensor, pair
+from ..functional.validation import check_tensor, ntuple
 from ..parameter import Parameter
 from .module import Module
 from ...tensor import full, zeros
@@ -158,9 +158,17 @@ class Hardtanh(_InPlaceActivation):
         return self._inplace_repr(f"min_val={self.min_val}, max_val={self.max_val}")
 
 
-class ReLU6(_InPlaceActivation):
+class ReLU6(Hardtanh):
+    """Hardtanh from 0 to 6 (a subclass of it, as in PyTorch)."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
     def forward(self, x):
         return F.relu6(x, self.inplace)
+
+    def extra_repr(self):
+        return self._inplace_repr()
 
 
 class Hardsigmoid(_InPlaceActivation):
@@ -214,16 +222,20 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class ELU(_InPlaceActivation):
+class _ScaledExponential(_InPlaceActivation):
+    """ELU and CELU: an ``alpha`` (siblings, neither a subclass of the other, as in PyTorch)."""
+
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__(inplace)
         self.alpha = alpha
 
-    def forward(self, x):
-        return F.elu(x, self.alpha, self.inplace)
-
     def extra_repr(self):
         return self._inplace_repr(f"alpha={self.alpha}")
+
+
+class ELU(_ScaledExponential):
+    def forward(self, x):
+        return F.elu(x, self.alpha, self.inplace)
 
 
 class Softplus(Module):
@@ -243,7 +255,7 @@ class SELU(_InPlaceActivation):
         return F.selu(x, self.inplace)
 
 
-class CELU(ELU):
+class CELU(_ScaledExponential):
     def forward(self, x):
         return F.celu(x, self.alpha, self.inplace)
 
@@ -281,19 +293,23 @@ class Threshold(_InPlaceActivation):
         return self._inplace_repr(f"threshold={self.threshold}, value={self.value}")
 
 
-class Hardshrink(Module):
+class _Shrink(Module):
+    """Hardshrink and Softshrink: a threshold ``lambd`` (siblings, as in PyTorch)."""
+
     def __init__(self, lambd=0.5):
         super().__init__()
         self.lambd = lambd
-
-    def forward(self, x):
-        return F.hardshrink(x, self.lambd)
 
     def extra_repr(self):
         return f"{self.lambd}"
 
 
-class Softshrink(Hardshrink):
+class Hardshrink(_Shrink):
+    def forward(self, x):
+        return F.hardshrink(x, self.lambd)
+
+
+class Softshrink(_Shrink):
     def forward(self, x):
         return F.softshrink(x, self.lambd)
 
@@ -320,10 +336,10 @@ class Softmin(_AlongImplicitDim):
         return F.softmin(x, self.dim)
 
 
-class Dropout(Module):
-    """Zeroes each element with probability p in training mode (scaling the rest by 1/(1-p))."""
+class _DropoutNd(Module):
+    """The dropouts: a probability ``p`` and ``inplace``; ``function`` is the functional form."""
 
-    function = staticmethod(F.dropout)
+    function = None
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
@@ -338,31 +354,37 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Dropout1d(Dropout):
+class Dropout(_DropoutNd):
+    """Zeroes each element with probability p in training mode (scaling the rest by 1/(1-p))."""
+
+    function = staticmethod(F.dropout)
+
+
+class Dropout1d(_DropoutNd):
     """Zeroes whole channels of (N, C, L) input, each with probability p, in training mode."""
 
     function = staticmethod(F.dropout1d)
 
 
-class Dropout2d(Dropout):
+class Dropout2d(_DropoutNd):
     """Zeroes whole channels of (N, C, H, W) input, each with probability p, in training mode."""
 
     function = staticmethod(F.dropout2d)
 
 
-class Dropout3d(Dropout):
+class Dropout3d(_DropoutNd):
     """Zeroes whole channels of (N, C, D, H, W) input, each with probability p, in training mode."""
 
     function = staticmethod(F.dropout3d)
 
 
-class AlphaDropout(Dropout):
+class AlphaDropout(_DropoutNd):
     """Dropout that keeps a SELU network's activations at mean 0, variance 1 (see ``F.alpha_dropout``)."""
 
     function = staticmethod(F.alpha_dropout)
 
 
-class FeatureAlphaDropout(Dropout):
+class FeatureAlphaDropout(_DropoutNd):
     """``AlphaDropout`` of whole channels."""
 
     function = staticmethod(F.feature_alpha_dropout)
@@ -443,7 +465,9 @@ class CrossMapLRN2d(Module):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
-class _LPPool(Module):
+class _LPPoolNd(Module):
+    """LPPool1d/2d/3d(norm_type, kernel_size, stride=None, ceil_mode=False), as PyTorch's."""
+
     function = None
 
     def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
@@ -457,215 +481,187 @@ class _LPPool(Module):
         return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, ceil_mode={self.ceil_mode}"
 
 
-class LPPool1d(_LPPool):
+class LPPool1d(_LPPoolNd):
     function = staticmethod(F.lp_pool1d)
 
 
-class LPPool2d(_LPPool):
+class LPPool2d(_LPPoolNd):
     function = staticmethod(F.lp_pool2d)
 
 
-class LPPool3d(_LPPool):
+class LPPool3d(_LPPoolNd):
     function = staticmethod(F.lp_pool3d)
 
 
-class MaxPool2d(Module):
-    """MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)
-    as in PyTorch; with return_indices the output is (values, indices) for ``MaxUnpool2d``."""
+def _checked_sizes(module, dims, **sizes):
+    """Each size an int or ``dims`` ints, else an error naming the module and the argument."""
+    for what, value in sizes.items():
+        ntuple(value, dims, type(module).__name__, what)
+
+
+class _MaxPoolNd(Module):
+    """MaxPool1d/2d/3d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+    ceil_mode=False) as PyTorch's: the sizes checked now and kept as given (an int stays an int), the
+    stride the kernel's where not given; with return_indices the output is (values, indices), for
+    MaxUnpool."""
+
+    function, dims = None, None
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        for name, value in (("kernel_size", kernel_size), ("stride", stride if stride is not None else kernel_size),
-                            ("padding", padding), ("dilation", dilation)):
-            pair(value, "MaxPool2d", name)  # checked now; kept as given (an int stays an int), as PyTorch keeps them
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding, self.dilation, self.ceil_mode = padding, dilation, bool(ceil_mode)
-        self.return_indices = bool(return_indices)
+        stride = kernel_size if stride is None else stride
+        _checked_sizes(self, self.dims, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices, name=f"MaxPool2d({self.extra_repr()})")
+        return type(self).function(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                                   self.return_indices, name=f"{type(self).__name__}({self.extra_repr()})")
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool2d(Module):
-    """AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-    divisor_override=None) as in PyTorch."""
+class MaxPool1d(_MaxPoolNd):
+    function, dims = staticmethod(F.max_pool1d), 1
+
+
+class MaxPool2d(_MaxPoolNd):
+    function, dims = staticmethod(F.max_pool2d), 2
+
+
+class MaxPool3d(_MaxPoolNd):
+    function, dims = staticmethod(F.max_pool3d), 3
+
+
+class _AvgPoolNd(Module):
+    """AvgPool2d/3d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+    divisor_override=None) as PyTorch's: the sizes checked now and kept as given, the stride the
+    kernel's where not given."""
+
+    function, dims = None, None
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        for name, value in (("kernel_size", kernel_size), ("stride", stride if stride is not None else kernel_size),
-                            ("padding", padding)):
-            pair(value, "AvgPool2d", name)  # checked now; kept as given, as PyTorch keeps them
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding = padding
+        stride = kernel_size if stride is None else stride
+        _checked_sizes(self, self.dims, kernel_size=kernel_size, stride=stride, padding=padding)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
         self.divisor_override = divisor_override
 
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
-                            self.divisor_override, name=f"AvgPool2d({self.extra_repr()})")
+        return type(self).function(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                                   self.divisor_override, name=f"{type(self).__name__}({self.extra_repr()})")
 
     def extra_repr(self):
+        """PyTorch's (the sizes), and the options set otherwise than by default, which PyTorch leaves out."""
         text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
         if self.ceil_mode:
             text += ", ceil_mode=True"
         if not self.count_include_pad:
             text += ", count_include_pad=False"
-        if self.divisor_override is not None:
+        if getattr(self, "divisor_override", None) is not None:
             text += f", divisor_override={self.divisor_override}"
         return text
 
 
-class MaxPool1d(Module):
-    """MaxPool1d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False) as in PyTorch."""
+class AvgPool1d(_AvgPoolNd):
+    """AvgPool1d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True): PyTorch keeps
+    its sizes as 1-tuples, and it has no divisor_override."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding, self.dilation, self.ceil_mode = padding, dilation, bool(ceil_mode)
-        self.return_indices = bool(return_indices)
-
-    def forward(self, x):
-        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices, name=f"MaxPool1d({self.extra_repr()})")
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
-
-
-class AvgPool1d(Module):
-    """AvgPool1d(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) as in PyTorch."""
+    function, dims = staticmethod(F.avg_pool1d), 1
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding, self.ceil_mode, self.count_include_pad = padding, bool(ceil_mode), bool(count_include_pad)
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        del self.divisor_override
+        self.kernel_size, self.stride, self.padding = (ntuple(value, 1, "AvgPool1d", what) for what, value in (
+            ("kernel_size", self.kernel_size), ("stride", self.stride), ("padding", self.padding)))
 
     def forward(self, x):
         return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             name=f"AvgPool1d({self.extra_repr()})")
 
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+class AvgPool2d(_AvgPoolNd):
+    function, dims = staticmethod(F.avg_pool2d), 2
 
 
-class AdaptiveAvgPool2d(Module):
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size  # as given (None keeps the input's size there), as PyTorch keeps it
-
-    def forward(self, x):
-        return F.adaptive_avg_pool2d(x, self.output_size, name=f"AdaptiveAvgPool2d({self.output_size})")
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
+class AvgPool3d(_AvgPoolNd):
+    function, dims = staticmethod(F.avg_pool3d), 3
 
 
-class AdaptiveMaxPool2d(Module):
-    def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size, self.return_indices = output_size, return_indices  # as given, as PyTorch keeps it
-
-    def forward(self, x):
-        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices,
-                                     name=f"AdaptiveMaxPool2d({self.output_size})")
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
-
-
-class _Pool3d(Module):
-    """MaxPool3d / AvgPool3d: PyTorch's arguments, forwarded to the functional form."""
-
-    function, options = None, ()
-
-    def __init__(self, kernel_size, stride=None, padding=0, **options):
-        super().__init__()
-        unknown = set(options) - set(self.options)
-        if unknown:
-            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(unknown)}")
-        self.kernel_size, self.stride, self.padding, self.settings = kernel_size, stride, padding, options
-
-    def forward(self, x):
-        return type(self).function(x, self.kernel_size, self.stride, self.padding, **self.settings,
-                                   name=f"{type(self).__name__}({self.extra_repr()})")
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class MaxPool3d(_Pool3d):
-    function, options = staticmethod(F.max_pool3d), ("dilation", "return_indices", "ceil_mode")
-
-
-class AvgPool3d(_Pool3d):
-    function, options = staticmethod(F.avg_pool3d), ("ceil_mode", "count_include_pad", "divisor_override")
-
-
-class AdaptiveAvgPool3d(Module):
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, x):
-        return F.adaptive_avg_pool3d(x, self.output_size, name=f"AdaptiveAvgPool3d({self.output_size})")
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
-
-
-class AdaptiveMaxPool3d(Module):
-    def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size, self.return_indices = output_size, return_indices
-
-    def forward(self, x):
-        return F.adaptive_max_pool3d(x, self.output_size, self.return_indices,
-                                     name=f"AdaptiveMaxPool3d({self.output_size})")
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
-
-
-class AdaptiveAvgPool1d(Module):
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, x):
-        return F.adaptive_avg_pool1d(x, self.output_size, name=f"AdaptiveAvgPool1d({self.output_size})")
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
-
-
-class AdaptiveMaxPool1d(Module):
-    def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size, self.return_indices = output_size, return_indices
-
-    def forward(self, x):
-        return F.adaptive_max_pool1d(x, self.output_size, self.return_indices, name=f"AdaptiveMaxPool1d({self.output_size})")
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
-
-
-class _MaxUnpool(Module):
-    """MaxUnpool1d / 3d: the partial inverse of the max pooling of that dimension,
-    forward(input, indices, output_size=None), forwarded to the functional form."""
+class _AdaptiveAvgPoolNd(Module):
+    """AdaptiveAvgPool1d/2d/3d(output_size): ``output_size`` kept as given (None keeps the input's size
+    there), as PyTorch keeps it."""
 
     function = None
 
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return type(self).function(x, self.output_size, name=f"{type(self).__name__}({self.output_size})")
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    function = staticmethod(F.adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    function = staticmethod(F.adaptive_avg_pool2d)
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    function = staticmethod(F.adaptive_avg_pool3d)
+
+
+class _AdaptiveMaxPoolNd(Module):
+    """AdaptiveMaxPool1d/2d/3d(output_size, return_indices=False), ``output_size`` kept as given."""
+
+    function = None
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return type(self).function(x, self.output_size, self.return_indices,
+                                   name=f"{type(self).__name__}({self.output_size})")
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    function = staticmethod(F.adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    function = staticmethod(F.adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    function = staticmethod(F.adaptive_max_pool3d)
+
+
+class _MaxUnpoolNd(Module):
+    """MaxUnpool1d/2d/3d(kernel_size, stride=None, padding=0): the partial inverse of the max pooling of
+    that dimension, forward(input, indices, output_size=None); the sizes kept as tuples, as PyTorch's."""
+
+    function, dims = None, None
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
+        name = type(self).__name__
+        self.kernel_size = ntuple(kernel_size, self.dims, name, "kernel_size")
+        self.stride = self.kernel_size if stride is None else ntuple(stride, self.dims, name, "stride")
+        self.padding = ntuple(padding, self.dims, name, "padding")
 
     def forward(self, x, indices, output_size=None):
         return type(self).function(x, indices, self.kernel_size, self.stride, self.padding, output_size,
@@ -675,38 +671,35 @@ class _MaxUnpool(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxUnpool1d(_MaxUnpool):
-    function = staticmethod(F.max_unpool1d)
+class MaxUnpool1d(_MaxUnpoolNd):
+    function, dims = staticmethod(F.max_unpool1d), 1
 
 
-class MaxUnpool2d(Module):
-    """The partial inverse of MaxPool2d: forward(input, indices, output_size=None)."""
+class MaxUnpool2d(_MaxUnpoolNd):
+    function, dims = staticmethod(F.max_unpool2d), 2
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        super().__init__()
-        self.kernel_size = pair(kernel_size, "MaxUnpool2d", "kernel_size")
-        self.stride = self.kernel_size if stride is None else pair(stride, "MaxUnpool2d", "stride")
-        self.padding = pair(padding, "MaxUnpool2d", "padding")
 
-    def forward(self, x, indices, output_size=None):
-        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size,
-                              name=f"MaxUnpool2d({self.extra_repr()})")
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+class MaxUnpool3d(_MaxUnpoolNd):
+    function, dims = staticmethod(F.max_unpool3d), 3
 
 
 class _FractionalMaxPool(Module):
     """FractionalMaxPool2d / 3d: PyTorch's arguments, forwarded to the functional form (new random
     windows every call unless ``_random_samples`` fixes them)."""
 
-    function = None
+    function, dims = None, None
 
     def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
         super().__init__()
+        name = type(self).__name__
         if (output_size is None) == (output_ratio is None):
-            raise ValueError(f"{type(self).__name__}: give exactly one of output_size and output_ratio")
-        self.kernel_size, self.output_size, self.output_ratio = kernel_size, output_size, output_ratio
+            raise ValueError(f"{name}: give exactly one of output_size and output_ratio")
+        # kept as tuples, as PyTorch keeps them
+        self.kernel_size = ntuple(kernel_size, self.dims, name, "kernel_size")
+        self.output_size = None if output_size is None else ntuple(output_size, self.dims, name, "output_size")
+        self.output_ratio = None if output_ratio is None else (
+            tuple(float(r) for r in output_ratio) if isinstance(output_ratio, (tuple, list))
+            else (float(output_ratio),) * self.dims)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
 
@@ -720,15 +713,12 @@ class _FractionalMaxPool(Module):
 
 
 class FractionalMaxPool2d(_FractionalMaxPool):
-    function = staticmethod(F.fractional_max_pool2d)
+    function, dims = staticmethod(F.fractional_max_pool2d), 2
 
 
 class FractionalMaxPool3d(_FractionalMaxPool):
-    function = staticmethod(F.fractional_max_pool3d)
+    function, dims = staticmethod(F.fractional_max_pool3d), 3
 
-
-class MaxUnpool3d(_MaxUnpool):
-    function = staticmethod(F.max_unpool3d)
 
 
 class Upsample(Module):
@@ -740,7 +730,7 @@ class Upsample(Module):
             scale_factor = float(scale_factor)
         elif scale_factor is not None:
             scale_factor = tuple(float(factor) for factor in scale_factor)
-        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.name, self.size, self.scale_factor, self.mode = type(self).__name__, size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, x):

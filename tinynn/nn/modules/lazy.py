@@ -14,8 +14,9 @@ import numpy as np
 
 from ...ops.promotion import default_float
 from ..parameter import Parameter
-from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
+                        _BatchNorm, _InstanceNorm)
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, _ConvTransposeNd
 from .layers import Linear
 from .module import Module
 from ...tensor import Tensor
@@ -39,31 +40,37 @@ class UninitializedBuffer(Tensor):
         super().__init__(np.zeros(0, dtype=dtype or default_float()))
 
 
-class _LazyLayer(Module):
-    """``cls_to_become``: the ordinary layer; ``_build(size)`` makes it for an input size (features
-    or channels); ``_size_of_input(x)`` and ``_size_in_state(state, prefix)`` read that size."""
+class LazyModuleMixin:
+    """What the lazy layers add to the ordinary one they subclass (PyTorch's mixin of that name; ``LazyLinear``
+    is a ``Linear``): ``cls_to_become``, the ordinary layer; ``size_attribute``, its setting that the first
+    input tells (0 until then, as in PyTorch); ``_build(size)`` makes that layer for an input size;
+    ``_size_of_input(x)`` and ``_size_in_state(state, prefix)`` read the size."""
 
-    cls_to_become = None
+    cls_to_become, size_attribute = None, None
 
     def __init__(self, arguments, parameters, buffers=(), dtype=None):
-        super().__init__()
+        Module.__init__(self)  # (the ordinary layer's __init__ needs the size)
         self._arguments, self._dtype = arguments, dtype
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            settings = vars(self._build(self._smallest_size()))  # the layers refuse 0; its place says 0
+        self.__dict__.update({key: value for key, value in settings.items()
+                              if not key.startswith("_") and key != "training"})
+        setattr(self, self.size_attribute, 0)
         for name, present in parameters:
             self.register_parameter(name, UninitializedParameter(dtype) if present else None)
         for name, present in buffers:
             self.register_buffer(name, UninitializedBuffer(dtype) if present else None)
 
-    def extra_repr(self):
-        """The ordinary layer's description with 0 for the size still to come, as PyTorch prints it
-        (``LazyLinear(in_features=0, out_features=4, bias=True)``)."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            text = self._build(1).extra_repr()  # the layers refuse a size of 0; its place says 0
-        return "in_features=0" + text[len("in_features=1"):] if text.startswith("in_features=1") else "0" + text[1:]
-
     def has_uninitialized_params(self):
         return any(isinstance(t, (UninitializedParameter, UninitializedBuffer))
                    for t in list(self._parameters.values()) + list(self._buffers.values()))
+
+    def reset_parameters(self):
+        """Nothing to initialise before the size is known: the first forward builds the initialised layer."""
+
+    def _smallest_size(self):
+        return 1
 
     def _size_of_input(self, x):
         return x.shape[1] if x.ndim > 1 else x.shape[0]
@@ -72,12 +79,11 @@ class _LazyLayer(Module):
         return self.cls_to_become(size, **self._arguments)
 
     def __call__(self, *args, **kwargs):
-        if self.has_uninitialized_params():
-            if not args or not isinstance(args[0], Tensor):
-                raise TypeError(f"{type(self).__name__}: expected a tinynn.Tensor as the first input, "
-                                f"got {type(args[0]).__name__ if args else 'nothing'}")
-            self.materialize(self._size_of_input(args[0]), args[0].device)
-        return Module.__call__(self, *args, **kwargs)  # self may have become the ordinary layer by now
+        if not args or not isinstance(args[0], Tensor):
+            raise TypeError(f"{type(self).__name__}: expected a tinynn.Tensor as the first input, "
+                            f"got {type(args[0]).__name__ if args else 'nothing'}")
+        self.materialize(self._size_of_input(args[0]), args[0].device)
+        return Module.__call__(self, *args, **kwargs)  # self is the ordinary layer by now
 
     def materialize(self, size, device=None):
         """Become ``cls_to_become`` for an input of ``size`` features or channels, on ``device``."""
@@ -92,6 +98,7 @@ class _LazyLayer(Module):
                     own[name].data = value.data  # the same object: optimizers already hold it
                     built[name] = own[name]
         self.__dict__.update({key: value for key, value in ordinary.__dict__.items() if key not in _KEPT})
+        del self._arguments, self._dtype
         self.__class__ = self.cls_to_become
 
     def materialize_from_state(self, state, prefix):
@@ -101,10 +108,10 @@ class _LazyLayer(Module):
             self.materialize(size)
 
 
-class LazyLinear(_LazyLayer):
+class LazyLinear(LazyModuleMixin, Linear):
     """Linear(in_features read from the input's last axis, out_features, bias)."""
 
-    cls_to_become = Linear
+    cls_to_become, size_attribute = Linear, "in_features"
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
         super().__init__(dict(out_features=out_features, bias=bias), [("weight", True), ("bias", bias)], dtype=dtype)
@@ -117,12 +124,16 @@ class LazyLinear(_LazyLayer):
         return None if weight is None else weight.shape[1]
 
 
-class _LazyConv(_LazyLayer):
-    transposed = False
+class _LazyConvXdMixin(LazyModuleMixin):
+    size_attribute = "in_channels"
+
+    def _smallest_size(self):
+        return self._arguments.get("groups", 1)  # (channels divide into the groups)
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, *options, bias=True, device=None, dtype=None,
                  **settings):
-        names = ("output_padding", "groups", "bias", "dilation") if self.transposed else ("dilation", "groups", "bias",
+        transposed = issubclass(self.cls_to_become, _ConvTransposeNd)
+        names = ("output_padding", "groups", "bias", "dilation") if transposed else ("dilation", "groups", "bias",
                                                                                            "padding_mode")
         settings.update(zip(names, options))
         settings.setdefault("bias", bias)
@@ -133,35 +144,36 @@ class _LazyConv(_LazyLayer):
         weight = state.get(prefix + "weight")
         if weight is None:
             return None
-        return weight.shape[0] if self.transposed else weight.shape[1] * self._arguments.get("groups", 1)
+        transposed = issubclass(self.cls_to_become, _ConvTransposeNd)
+        return weight.shape[0] if transposed else weight.shape[1] * self._arguments.get("groups", 1)
 
 
-class LazyConv1d(_LazyConv):
+class LazyConv1d(_LazyConvXdMixin, Conv1d):
     cls_to_become = Conv1d
 
 
-class LazyConv2d(_LazyConv):
+class LazyConv2d(_LazyConvXdMixin, Conv2d):
     cls_to_become = Conv2d
 
 
-class LazyConv3d(_LazyConv):
+class LazyConv3d(_LazyConvXdMixin, Conv3d):
     cls_to_become = Conv3d
 
 
-class LazyConvTranspose1d(_LazyConv):
-    cls_to_become, transposed = ConvTranspose1d, True
+class LazyConvTranspose1d(_LazyConvXdMixin, ConvTranspose1d):
+    cls_to_become = ConvTranspose1d
 
 
-class LazyConvTranspose2d(_LazyConv):
-    cls_to_become, transposed = ConvTranspose2d, True
+class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
+    cls_to_become = ConvTranspose2d
 
 
-class LazyConvTranspose3d(_LazyConv):
-    cls_to_become, transposed = ConvTranspose3d, True
+class LazyConvTranspose3d(_LazyConvXdMixin, ConvTranspose3d):
+    cls_to_become = ConvTranspose3d
 
 
-class _LazyNorm(_LazyLayer):
-    default_affine = default_tracking = True
+class _LazyNormBase(LazyModuleMixin):
+    size_attribute, default_affine, default_tracking = "num_features", True, True
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=None, track_running_stats=None, device=None, dtype=None, *,
                  bias=True):
@@ -178,19 +190,19 @@ class _LazyNorm(_LazyLayer):
         return None
 
 
-class LazyBatchNorm1d(_LazyNorm):
+class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):
     cls_to_become = BatchNorm1d
 
 
-class LazyBatchNorm2d(_LazyNorm):
+class LazyBatchNorm2d(_LazyNormBase, _BatchNorm):
     cls_to_become = BatchNorm2d
 
 
-class LazyBatchNorm3d(_LazyNorm):
+class LazyBatchNorm3d(_LazyNormBase, _BatchNorm):
     cls_to_become = BatchNorm3d
 
 
-class _LazyInstanceNorm(_LazyNorm):
+class _LazyInstanceNorm(_LazyNormBase):
     # affine and tracking by default, as PyTorch's lazy classes (unlike InstanceNorm's own defaults)
 
     def _size_of_input(self, x):
@@ -198,18 +210,18 @@ class _LazyInstanceNorm(_LazyNorm):
         return x.shape[0] if unbatched else x.shape[1]
 
 
-class LazyInstanceNorm1d(_LazyInstanceNorm):
+class LazyInstanceNorm1d(_LazyInstanceNorm, _InstanceNorm):
     cls_to_become = InstanceNorm1d
 
 
-class LazyInstanceNorm2d(_LazyInstanceNorm):
+class LazyInstanceNorm2d(_LazyInstanceNorm, _InstanceNorm):
     cls_to_become = InstanceNorm2d
 
 
-class LazyInstanceNorm3d(_LazyInstanceNorm):
+class LazyInstanceNorm3d(_LazyInstanceNorm, _InstanceNorm):
     cls_to_become = InstanceNorm3d
 
 
-__all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+__all__ = ["LazyModuleMixin", "UninitializedParameter", "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d",
            "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
            "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]

@@ -8,7 +8,7 @@ from .module import Module
 class _PadNd(Module):
     """``padding``: one int for every side, or (left, right[, top, bottom]) as F.pad takes them."""
 
-    mode, spatial_dims = "constant", 1
+    mode, spatial_dims = "constant", None
 
     def __init__(self, padding, value=None):
         super().__init__()
@@ -23,7 +23,7 @@ class _PadNd(Module):
         return f"{self.padding}"
 
 
-class ConstantPad1d(_PadNd):
+class _ConstantPadNd(_PadNd):
     def __init__(self, padding, value):
         super().__init__(padding, float(value))
 
@@ -31,12 +31,21 @@ class ConstantPad1d(_PadNd):
         return f"padding={self.padding}, value={self.value}"
 
 
-class ConstantPad2d(ConstantPad1d):
+class ConstantPad1d(_ConstantPadNd):
+    spatial_dims = 1
+
+
+class ConstantPad2d(_ConstantPadNd):
     spatial_dims = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    spatial_dims = 3
+
+
 class _ZeroFill:
-    """Constant padding with zeros: the padding is the only argument (ZeroPad1d/2d/3d)."""
+    """Constant padding with zeros: the padding is the only argument (ZeroPad1d/2d/3d, each a subclass of
+    the ConstantPad of its dimension, as in PyTorch)."""
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
@@ -45,53 +54,61 @@ class _ZeroFill:
         return f"{self.padding}"
 
 
-class ZeroPad2d(_ZeroFill, ConstantPad2d):
-    pass
-
-
 class ZeroPad1d(_ZeroFill, ConstantPad1d):
     pass
 
 
-class ReflectionPad1d(_PadNd):
-    mode = "reflect"
-
-
-class ReflectionPad2d(ReflectionPad1d):
-    spatial_dims = 2
-
-
-class ReplicationPad1d(_PadNd):
-    mode = "replicate"
-
-
-class ReplicationPad2d(ReplicationPad1d):
-    spatial_dims = 2
-
-
-class CircularPad1d(_PadNd):
-    mode = "circular"
-
-
-class CircularPad2d(CircularPad1d):
-    spatial_dims = 2
-
-
-class ConstantPad3d(ConstantPad1d):
-    spatial_dims = 3
+class ZeroPad2d(_ZeroFill, ConstantPad2d):
+    pass
 
 
 class ZeroPad3d(_ZeroFill, ConstantPad3d):
     pass
 
 
-class ReflectionPad3d(ReflectionPad1d):
+class _ReflectionPadNd(_PadNd):
+    mode = "reflect"
+
+
+class ReflectionPad1d(_ReflectionPadNd):
+    spatial_dims = 1
+
+
+class ReflectionPad2d(_ReflectionPadNd):
+    spatial_dims = 2
+
+
+class ReflectionPad3d(_ReflectionPadNd):
     spatial_dims = 3
 
 
-class ReplicationPad3d(ReplicationPad1d):
+class _ReplicationPadNd(_PadNd):
+    mode = "replicate"
+
+
+class ReplicationPad1d(_ReplicationPadNd):
+    spatial_dims = 1
+
+
+class ReplicationPad2d(_ReplicationPadNd):
+    spatial_dims = 2
+
+
+class ReplicationPad3d(_ReplicationPadNd):
     spatial_dims = 3
 
 
-class CircularPad3d(CircularPad1d):
+class _CircularPadNd(_PadNd):
+    mode = "circular"
+
+
+class CircularPad1d(_CircularPadNd):
+    spatial_dims = 1
+
+
+class CircularPad2d(_CircularPadNd):
+    spatial_dims = 2
+
+
+class CircularPad3d(_CircularPadNd):
     spatial_dims = 3

@@ -6,7 +6,7 @@ several processes (``SyncBatchNorm.convert_sync_batchnorm(model)``) run unchange
 checkpoints load either way (the same parameters and buffers)."""
 from ... import backend
 from ..functional.sync_batch_norm import SyncBatchNormFunction
-from .batchnorm import _BatchNorm, _InstanceNorm
+from .batchnorm import _BatchNorm
 
 
 class SyncBatchNorm(_BatchNorm):
@@ -56,7 +56,7 @@ class SyncBatchNorm(_BatchNorm):
         holding the same Parameter objects, running statistics and training mode, as PyTorch's."""
         _one_process(process_group)
         converted = module
-        if isinstance(module, _BatchNorm) and not isinstance(module, (_InstanceNorm, SyncBatchNorm)):
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             converted = cls(module.num_features, module.eps, module.momentum, module.affine,
                             module.track_running_stats, device=_device_of(module))
             converted.weight, converted.bias = module.weight, module.bias

@@ -53,6 +53,7 @@ from .csr import sparse_csr_tensor  # noqa: E402
 from .out_argument import with_out  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
 from . import accelerator, backends, cpu, jit, multiprocessing, shared_memory  # noqa: E402
+from . import torch_paths  # noqa: E402,F401  (PyTorch's module paths: from tinynn.nn.modules.loss import _Loss)
 from .control_flow import cond, while_loop  # noqa: E402
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled  # noqa: E402
 from .process_settings import (get_float32_matmul_precision, get_num_interop_threads,  # noqa: E402

@@ -6,16 +6,30 @@ backward passes, whose atomic additions may round differently from run to run (a
 attention-kernel switches (``cuda.enable_flash_sdp`` and its siblings, ``cuda.sdp_kernel``) are the
 flags of ``tinynn.nn.attention``: turning off every kernel a device has is an error there, as in PyTorch."""
 import contextlib
+import sys
 import types
 import warnings
 
 from .nn import attention
 
-cudnn = types.SimpleNamespace(enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
-                              is_available=lambda: False, version=lambda: None)
-mkldnn = types.SimpleNamespace(enabled=True, is_available=lambda: False)
-cuda = types.SimpleNamespace(matmul=types.SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reduction=True),
-                             is_built=lambda: True)
+
+
+def _switches(name, **settings):
+    """The module ``tinynn.backends.<name>`` holding ``settings``, registered, so that ``import
+    tinynn.backends.cudnn as cudnn`` works as PyTorch's does."""
+    module = types.ModuleType(f"{__name__}.{name}", f"PyTorch's torch.backends.{name} switches (see tinynn.backends).")
+    module.__dict__.update(settings)
+    sys.modules[module.__name__] = module
+    return module
+
+
+cudnn = _switches("cudnn", enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
+                  is_available=lambda: False, version=lambda: None)
+mkldnn = _switches("mkldnn", enabled=True, is_available=lambda: False)
+mkl = _switches("mkl", is_available=lambda: False)
+openmp = _switches("openmp", is_available=lambda: False)
+cuda = _switches("cuda", matmul=types.SimpleNamespace(allow_tf32=False, allow_fp16_reduced_precision_reduction=True),
+                 is_built=lambda: True)
 
 
 def _sdp_switches(kernel, name):
@@ -49,7 +63,7 @@ def _sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True, 
 
 
 cuda.sdp_kernel = _sdp_kernel
-mps = types.SimpleNamespace(is_available=lambda: False, is_built=lambda: False)
+mps = _switches("mps", is_available=lambda: False, is_built=lambda: False)
 
 _deterministic = {"mode": False, "warn_only": False}
 

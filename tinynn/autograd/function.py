@@ -36,6 +36,7 @@ ops get it without a second formula:
 Other ops (in-place formulas, bilinear ones like convolution) override ``backward_graph``.
 """
 import copy
+import functools
 
 import numpy as np
 
@@ -229,6 +230,35 @@ class FunctionCtx:
     @property
     def saved_tensors(self):
         return getattr(self, "to_save", ())
+
+
+def once_differentiable(backward):
+    """Decorates a PyTorch-style Function's ``backward(ctx, *grads)`` that is not itself differentiable
+    (it works on arrays, say), as PyTorch's: it runs without recording, and where a gradient of its
+    gradients is asked for (``create_graph=True``), the gradients it returns carry an op whose own
+    backward is the error, raised only if that second differentiation reaches them."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        from ..tensor import Tensor
+
+        with grad_mode.no_grad():
+            grads = backward(ctx, *grad_outputs)
+        if not grad_mode.is_grad_enabled() or not any(isinstance(g, Tensor) and g.requires_grad for g in grad_outputs):
+            return grads
+        marked = tuple(_DelayedError()(g.detach().requires_grad_()) if isinstance(g, Tensor) else g
+                       for g in (grads if isinstance(grads, tuple) else (grads,)))  # (a leaf, so the op is recorded)
+        return marked if isinstance(grads, tuple) else marked[0]
+    return wrapper
+
+
+class _DelayedError(Function):
+    """The identity on a once_differentiable backward's gradient; differentiating through it is the error."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 class _StaticFunction(Function):

@@ -9,7 +9,7 @@ from .sync_batchnorm import SyncBatchNorm
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .embedding import Embedding, EmbeddingBag
-from . import lazy
+from . import lazy, utils  # noqa: F401  (utils: torch.nn.modules.utils, _pair and its kin)
 from .lazy import *  # noqa: F401,F403
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .layers import (ELU, PReLU, ReLU6, AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxUnpool2d, MaxUnpool3d, LPPool3d, FractionalMaxPool2d, FractionalMaxPool3d, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, Softsign, AvgPool1d, AvgPool2d, Dropout, Dropout1d, Dropout2d, Flatten, GELU, Identity, LeakyReLU, Linear, LogSoftmax,

@@ -116,6 +116,9 @@ assert activation is tinynn.nn.modules.activation is importlib.import_module("ti
 assert activation.ReLU is tinynn.nn.ReLU and "ReLU" in activation.__all__
 assert tinynn.utils.data.sampler.Sampler is tinynn.data.Sampler
 assert Beta is tinynn.distributions.Beta and GradScaler is tinynn.amp.GradScaler
+import tinynn.nn.parallel.data_parallel
+from tinynn.nn.parallel.data_parallel import DataParallel
+assert callable(tinynn.nn.parallel.data_parallel) and DataParallel is tinynn.nn.DataParallel  # (the function, as PyTorch's)
 print("ok")
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

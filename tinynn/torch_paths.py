@@ -107,7 +107,8 @@ def _module_at(path):
                                          "tinynn/torch_paths.py).")
     module.__all__ = []
     sys.modules[full_name] = module
-    setattr(parent, child, module)
+    if not hasattr(parent, child):  # (as in PyTorch, nn.parallel.data_parallel stays the function of that name)
+        setattr(parent, child, module)
     return module
 
 

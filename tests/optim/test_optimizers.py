@@ -104,6 +104,48 @@ def test_state_dict_resumes_the_same_trajectory(name, kwargs, rng):
     np.testing.assert_array_equal(second.numpy(), straight.numpy())
 
 
+@pytest.mark.parametrize("name,kwargs", CONFIGS)
+@pytest.mark.parametrize("shape", [(3, 4), ()])
+def test_a_state_dict_moves_between_pytorch_and_tinynn_mid_run(name, kwargs, shape, torch64, rng):
+    """A run begun in PyTorch goes on in tinynn from its state dict (written by torch.save, read by
+    tinynn.load), and back, on the same trajectory as PyTorch's own: PyTorch keeps its step (and ASGD's
+    eta and mu, NAdam's momentum product) as 0-d tensors, which tinynn refused as misshapen state; a 0-d
+    parameter's moments are 0-d arrays still."""
+    import io
+
+    torch = torch64
+    start, target = rng.standard_normal(shape), rng.standard_normal(shape)
+    sign = -1 if kwargs.get("maximize") else 1
+    theirs = torch.tensor(start, requires_grad=True)
+    their_optimizer = getattr(torch.optim, name)([theirs], **kwargs)
+
+    def torch_steps(param, optimizer, count):
+        for _ in range(count):
+            param.grad = torch.tensor(sign * _loss_grad(param.detach().numpy(), target))
+            optimizer.step()
+
+    torch_steps(theirs, their_optimizer, 4)
+    saved = io.BytesIO()
+    torch.save(their_optimizer.state_dict(), saved)
+    ours = tinynn.tensor(theirs.detach().numpy(), requires_grad=True)
+    our_optimizer = getattr(tinynn.optim, name)([ours], **kwargs)
+    our_optimizer.load_state_dict(tinynn.load(io.BytesIO(saved.getvalue())))
+    for _ in range(4):
+        ours.grad = tinynn.tensor(sign * _loss_grad(ours.numpy(), target))
+        our_optimizer.step()
+    torch_steps(theirs, their_optimizer, 4)
+    assert_close(ours, theirs, rtol=1e-10, atol=1e-12, what=f"{name} {kwargs}, tinynn from PyTorch's state")
+    back = io.BytesIO()
+    tinynn.save(our_optimizer.state_dict(), back, format="torch")
+    again = torch.tensor(ours.numpy(), requires_grad=True)
+    again_optimizer = getattr(torch.optim, name)([again], **kwargs)
+    again_optimizer.load_state_dict(torch.load(io.BytesIO(back.getvalue())))
+    torch_steps(again, again_optimizer, 4)
+    torch_steps(theirs, their_optimizer, 4)
+    assert_close(again.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12,
+                 what=f"{name} {kwargs}, PyTorch from tinynn's state")
+
+
 def test_parameter_groups_have_their_own_hyperparameters():
     a, b = tinynn.tensor([1.0], requires_grad=True), tinynn.tensor([1.0], requires_grad=True)
     opt = tinynn.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)

@@ -13,6 +13,8 @@ class ASGD(Optimizer):
         eta <- lr / (1 + lambd * lr * t)^alpha,   mu <- 1 / max(1, t - t0)
     """
 
+    SCALAR_STATE = ("step", "eta", "mu")
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)

@@ -107,6 +107,7 @@ class Optimizer:
     _inside_step = False
     supports_complex = True  # complex parameters as real pairs (see the module docstring)
     elementwise = True  # each element's update reads only its own values: it may run in pieces (foreach, blocks)
+    SCALAR_STATE = ("step",)  # state kept as numbers (PyTorch's state dicts hold them as 0-d tensors)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -397,7 +398,7 @@ class Optimizer:
     def _restored(self, key, value, param, index):
         """A saved state entry as the optimizer keeps it: arrays the parameter's shape, on its device
         and in its dtype (a complex parameter's as real pairs); numbers as numbers."""
-        if isinstance(value, Tensor) or hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
+        if hasattr(value, "ndim") and not (value.ndim == 0 and key in self.SCALAR_STATE):
             array = value.data if isinstance(value, Tensor) else value
             if tuple(array.shape) != self._state_shape(key, param):
                 raise ValueError(f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {index} "
@@ -405,7 +406,8 @@ class Optimizer:
                                  f"(the parameter's is {tuple(param.shape)})")
             restored = backend.to_device(array, param.device).astype(param.dtype)
             return _real_pairs(restored) if param.dtype.kind == "c" else restored
-        return value.item() if isinstance(value, Tensor) else value
+        number = value.item() if hasattr(value, "item") else value  # (PyTorch keeps the step as a 0-d tensor)
+        return int(number) if key == "step" and float(number).is_integer() else number
 
     def _state_shape(self, key, param):
         """The shape of the state ``key`` of ``param``: the parameter's own (an elementwise rule's)."""

@@ -22,6 +22,7 @@ loads with ``torch.load(..., weights_only=True)``.
 """
 import codecs
 import collections
+import copy
 import io
 import pickle
 import struct
@@ -264,8 +265,13 @@ def placed(value, origins, device_for):
             if device == backend.CPU:
                 return value
             return type(value)(backend.to_device(value.data, device), requires_grad=value.requires_grad)
-        if isinstance(value, dict):
-            return type(value)((key, place(item)) for key, item in value.items())
+        if isinstance(value, dict):  # a copy keeps its type and what it carries (a Counter, a defaultdict's factory)
+            placed_dict = copy.copy(value)
+            for key, item in value.items():
+                placed_dict[key] = place(item)
+            return placed_dict
+        if isinstance(value, tuple) and hasattr(value, "_fields"):  # a namedtuple
+            return type(value)(*(place(item) for item in value))
         if isinstance(value, (list, tuple)):
             return type(value)(place(item) for item in value)
         return value

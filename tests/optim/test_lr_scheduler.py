@@ -45,6 +45,61 @@ SCHEDULES = {
 }
 
 
+MOVABLE = dict(SCHEDULES, OneCycleLR_three_phase=(dict(max_lr=0.5, total_steps=25, three_phase=True,
+                                                         anneal_strategy="linear"), 25),
+               CyclicLR_exp_range=(dict(base_lr=0.01, max_lr=0.1, step_size_up=2, mode="exp_range", gamma=0.9), 20),
+               ReduceLROnPlateau=(dict(patience=1, factor=0.5, cooldown=1), 14))
+
+
+@pytest.mark.parametrize("name", MOVABLE)
+def test_a_schedules_state_dict_moves_between_pytorch_and_tinynn_mid_run(name, torch):
+    """A schedule begun in PyTorch goes on in tinynn from the state torch.save wrote (read by
+    tinynn.load, with the optimizer's), and back, giving PyTorch's own lrs: OneCycleLR's phases are
+    PyTorch's dicts, CyclicLR saves PyTorch's _scale_fn_custom, MultiStepLR's milestones come back a
+    Counter (tinynn.load made a Counter of the pairs)."""
+    import io
+
+    kwargs, steps = MOVABLE[name]
+    kind = name.split("_")[0]
+    metrics = [1.0, 0.9, 0.95, 0.97, 0.99, 1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]
+
+    def step(schedule, k):
+        schedule.step(metrics[k % len(metrics)]) if kind == "ReduceLROnPlateau" else schedule.step()
+
+    def make(library, param):
+        optimizer = library.optim.SGD([param], lr=0.1, momentum=0.9)
+        return optimizer, getattr(library.optim.lr_scheduler, kind)(optimizer, **kwargs)
+
+    theirs = torch.nn.Parameter(torch.ones(1))
+    their_optimizer, their_schedule = make(torch, theirs)
+    half = steps // 2
+    for k in range(half - 2):
+        their_optimizer.step()
+        step(their_schedule, k)
+    saved = io.BytesIO()
+    torch.save({"optimizer": their_optimizer.state_dict(), "schedule": their_schedule.state_dict()}, saved)
+    checkpoint = tinynn.load(io.BytesIO(saved.getvalue()), weights_only=False)  # (a Counter, for MultiStepLR)
+    our_optimizer, our_schedule = make(tinynn, tinynn.nn.Parameter(tinynn.ones(1)))
+    our_optimizer.load_state_dict(checkpoint["optimizer"])
+    our_schedule.load_state_dict(checkpoint["schedule"])
+    for k in range(half - 2, half + 2):
+        for optimizer, schedule in ((their_optimizer, their_schedule), (our_optimizer, our_schedule)):
+            optimizer.step()
+            step(schedule, k)
+        assert our_optimizer.param_groups[0]["lr"] == pytest.approx(their_optimizer.param_groups[0]["lr"], rel=1e-12)
+    back = io.BytesIO()
+    tinynn.save({"optimizer": our_optimizer.state_dict(), "schedule": our_schedule.state_dict()}, back, format="torch")
+    checkpoint = torch.load(io.BytesIO(back.getvalue()))
+    again_optimizer, again_schedule = make(torch, torch.nn.Parameter(torch.ones(1)))
+    again_optimizer.load_state_dict(checkpoint["optimizer"])
+    again_schedule.load_state_dict(checkpoint["schedule"])
+    for k in range(half + 2, steps - 1):
+        for optimizer, schedule in ((their_optimizer, their_schedule), (again_optimizer, again_schedule)):
+            optimizer.step()
+            step(schedule, k)
+        assert again_optimizer.param_groups[0]["lr"] == pytest.approx(their_optimizer.param_groups[0]["lr"], rel=1e-12)
+
+
 @pytest.mark.parametrize("name", SCHEDULES)
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
 def test_schedule_matches_torch(name, optimizer, torch):
@@ -115,7 +170,21 @@ def test_warm_restarts_with_fractional_epochs_and_state_dicts_match_torch(torch)
             ours.step(epoch + batch / 4), theirs.step(epoch + batch / 4)
             assert opt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
     lambda_state = tinynn.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 0.5).state_dict()
-    assert "lr_lambdas" not in lambda_state and lambda_state["last_epoch"] == 0
+    their_state = torch.optim.lr_scheduler.LambdaLR(topt, lambda epoch: 0.5).state_dict()
+    assert lambda_state["lr_lambdas"] == their_state["lr_lambdas"] == [None] and lambda_state["last_epoch"] == 0
+
+    class Decay:  # a callable object's attributes are state, as in PyTorch
+        def __init__(self, factor):
+            self.factor = factor
+
+        def __call__(self, epoch):
+            return self.factor ** epoch
+
+    saved = tinynn.optim.lr_scheduler.LambdaLR(opt, Decay(0.7)).state_dict()
+    assert saved["lr_lambdas"] == [{"factor": 0.7}]
+    restored = tinynn.optim.lr_scheduler.LambdaLR(opt, Decay(0.1))
+    restored.load_state_dict(saved)
+    assert restored.lr_lambdas[0].factor == 0.7
 
 
 def _sequential(module, optimizer):

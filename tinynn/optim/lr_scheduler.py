@@ -5,6 +5,7 @@ after ``optimizer.step()``, once per epoch (or per batch for OneCycleLR).
 """
 import bisect
 import math
+import types
 from collections import Counter
 
 
@@ -52,6 +53,10 @@ class LRScheduler(_SchedulerState):
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's older name for LRScheduler, which schedules written for it subclass."""
 
 
 class StepLR(LRScheduler):
@@ -181,9 +186,9 @@ class PolynomialLR(LRScheduler):
                 for base in self.base_lrs]
 
 
-class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch), one function for all groups or one per group. The
-    functions are not part of the state dict (as in PyTorch)."""
+class _LambdaSchedule(LRScheduler):
+    """LambdaLR's and MultiplicativeLR's functions, one for all groups or one per group, and their place
+    in the state dict (siblings, as in PyTorch)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         groups = len(optimizer.param_groups)
@@ -193,14 +198,30 @@ class LambdaLR(LRScheduler):
                              f"got {len(self.lr_lambdas)}")
         super().__init__(optimizer, last_epoch)
 
+    def state_dict(self):
+        """As PyTorch's: in place of each function None, or a callable object's attributes."""
+        state = {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
+        state["lr_lambdas"] = [None if isinstance(rule, types.FunctionType) else dict(vars(rule))
+                               for rule in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        saved = state_dict.pop("lr_lambdas", [None] * len(self.lr_lambdas))
+        super().load_state_dict(state_dict)
+        for rule, attributes in zip(self.lr_lambdas, saved):
+            if attributes is not None:
+                vars(rule).update(attributes)
+
+
+class LambdaLR(_LambdaSchedule):
+    """lr = initial_lr * lr_lambda(epoch), one function for all groups or one per group."""
+
     def get_lr(self):
         return [base * rule(self.last_epoch) for rule, base in zip(self.lr_lambdas, self.base_lrs)]
 
-    def state_dict(self):
-        return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
 
-
-class MultiplicativeLR(LambdaLR):
+class MultiplicativeLR(_LambdaSchedule):
     """lr is multiplied by lr_lambda(epoch) at every epoch after the first (one function for all
     groups or one per group)."""
 
@@ -313,19 +334,16 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"OneCycleLR: total_steps must be positive, got {total_steps}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
-        self.total_steps, self.anneal_strategy, self.cycle_momentum = total_steps, anneal_strategy, cycle_momentum
-        if three_phase:
-            self._schedule_phases = [
-                (float(pct_start * total_steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
-                (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
-            ]
-        else:
-            self._schedule_phases = [
-                (float(pct_start * total_steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
-            ]
-        if self._schedule_phases[0][0] == 0:  # pct_start * total_steps == 1: the first step's phase has length 0
+        # named as PyTorch's attributes, so that state dicts move between the two
+        self.total_steps, self._anneal_func_type, self.cycle_momentum = total_steps, anneal_strategy, cycle_momentum
+        phases = [(float(pct_start * total_steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                  (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                  (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")] if three_phase else [
+                  (float(pct_start * total_steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                  (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        self._schedule_phases = [dict(zip(("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum"), phase))
+                                 for phase in phases]
+        if self._schedule_phases[0]["end_step"] == 0:  # pct_start * total_steps == 1: the first step's phase has length 0
             raise ValueError(f"OneCycleLR: {total_steps} total steps with pct_start={pct_start} make the warm-up a "
                              f"single point (PyTorch divides by zero here); use more steps or another pct_start")
         max_lrs = max_lr if isinstance(max_lr, (list, tuple)) else [max_lr] * len(optimizer.param_groups)
@@ -344,7 +362,7 @@ class OneCycleLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):
-        if self.anneal_strategy == "cos":
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
@@ -355,11 +373,13 @@ class OneCycleLR(LRScheduler):
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0
-            for i, (end_step, start_lr, end_lr, start_m, end_m) in enumerate(self._schedule_phases):
+            for i, phase in enumerate(self._schedule_phases):
+                end_step = phase["end_step"]
                 if step <= end_step or i == len(self._schedule_phases) - 1:
                     pct = (step - start_step) / (end_step - start_step)
-                    lr = self._anneal(group[start_lr], group[end_lr], pct)
-                    momentum = self._anneal(group[start_m], group[end_m], pct) if self.cycle_momentum else None
+                    lr = self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct)
+                    momentum = (self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
+                                if self.cycle_momentum else None)
                     break
                 start_step = end_step
             lrs.append(lr)
@@ -407,7 +427,7 @@ class CyclicLR(LRScheduler):
             scale_mode = "iterations" if mode == "exp_range" else "cycle"
         else:
             self.mode = None
-        self._scale_fn = scale_fn
+        self._scale_fn_custom = scale_fn  # (PyTorch's name: state dicts move between the two)
         self.scale_mode = scale_mode
         self.cycle_momentum = cycle_momentum
         self.use_beta1 = "betas" in optimizer.defaults
@@ -423,11 +443,20 @@ class CyclicLR(LRScheduler):
         self.base_lrs = base_lrs  # after the first step, as PyTorch (which took them from initial_lr)
 
     def scale_fn(self, x):
-        if self._scale_fn is not None:
-            return self._scale_fn(x)
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
         if self.mode == "exp_range":
             return self.gamma ** x
         return self.SCALES[self.mode][0](x)
+
+    def state_dict(self):
+        """As PyTorch's: a custom scale_fn (a function, not state) is left out, its place saying None."""
+        return {**super().state_dict(), "_scale_fn_custom": None}
+
+    def load_state_dict(self, state_dict):
+        state_dict = dict(state_dict)
+        state_dict.pop("_scale_fn_custom", None)  # (the scale_fn this schedule was made with stays)
+        super().load_state_dict(state_dict)
 
     def get_lr(self):
         cycle = math.floor(1 + self.last_epoch / self.total_size)
@@ -441,7 +470,7 @@ class CyclicLR(LRScheduler):
         return lrs
 
 
-class ReduceLROnPlateau(_SchedulerState):
+class ReduceLROnPlateau(LRScheduler):
     """Multiply lr by ``factor`` when a metric has not improved for ``patience`` epochs.
 
     Call ``step(metric)`` once per epoch. Improvement means, for mode "min" with threshold_mode
@@ -486,7 +515,7 @@ class ReduceLROnPlateau(_SchedulerState):
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
-class _SchedulerList(_SchedulerState):
+class _SchedulerList(LRScheduler):
     """State dicts of schedules made of schedules: their own attributes and each inner state."""
 
     def state_dict(self):
@@ -505,7 +534,7 @@ class _SchedulerList(_SchedulerState):
         if not schedulers:
             raise ValueError(f"{name}: expected at least one scheduler")
         for index, scheduler in enumerate(schedulers):
-            if not isinstance(scheduler, (LRScheduler, ReduceLROnPlateau)):
+            if not isinstance(scheduler, LRScheduler):
                 raise TypeError(f"{name}: expected schedulers, got {type(scheduler).__name__} at index {index}")
             if isinstance(scheduler, ReduceLROnPlateau):
                 raise ValueError(f"{name}: ReduceLROnPlateau (at index {index}) needs a metric in step(), so it "

@@ -202,3 +202,38 @@ def test_loaders_hand_out_what_pytorchs_hand_out(options, torch):
         assert [_shaped(b) for b in in_workers] == [_shaped(b) for b in TorchLoader(Records(), batch_size=None)]
         with pytest.raises(ValueError, match="batch_size=None hands out single samples; drop_last and batch_sampler"):
             DataLoader(Records(), batch_size=None, drop_last=True)
+
+
+def test_a_sampler_written_for_pytorch_drives_the_loader_as_pytorchs(torch):
+    """A Sampler subclass that defines __iter__ and __len__ (PyTorch's way; it failed in tinynn's loader,
+    which asked it for epoch_indices)."""
+    def sampler_class(library):
+        class Evens(library.utils.data.Sampler):
+            def __init__(self, data_source):
+                self.size = len(data_source)
+
+            def __iter__(self):
+                return iter(range(self.size - 1, -1, -2))
+
+            def __len__(self):
+                return (self.size + 1) // 2
+        return Evens
+
+    results = []
+    for library in (tinynn, torch):
+        data = library.utils.data.TensorDataset(library.arange(11))
+        sampler = sampler_class(library)(data)
+        loader = library.utils.data.DataLoader(data, batch_size=2, sampler=sampler)
+        batches = library.utils.data.DataLoader(data, batch_sampler=library.utils.data.BatchSampler(sampler, 4, True))
+        results.append(([batch[0].tolist() for batch in loader], [batch[0].tolist() for batch in batches]))
+    assert results[0] == results[1] == ([[10, 8], [6, 4], [2, 0]], [[10, 8, 6, 4]])
+    assert isinstance(BatchSampler(sampler, 4, True), tinynn.data.Sampler)
+
+    class Bare(tinynn.data.Sampler):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Bare: a Sampler defines __iter__"):
+        list(DataLoader(tinynn.data.TensorDataset(tinynn.arange(3)), sampler=Bare()))
+    # PyTorch's older samplers passed the dataset to Sampler.__init__ (2.13's refuses it): taken, with a warning
+    with pytest.warns(UserWarning, match="data_source argument is not used"):
+        tinynn.data.Sampler(tinynn.data.TensorDataset(tinynn.arange(3)))

@@ -4,6 +4,8 @@ A tinynn sampler draws from the generator the ``DataLoader`` hands it (``epoch_i
 loader's ``state_dict`` covers the sampler's randomness too and a resumed run sees the same epochs.
 Any other iterable of indices also works as a sampler (iterated once per epoch).
 """
+import warnings
+
 import numpy as np
 
 
@@ -15,9 +17,21 @@ def _own(sampler, generator):
 
 
 class Sampler:
+    """The base of the samplers. A sampler written for PyTorch defines ``__iter__`` (the indices of an
+    epoch, in order); tinynn's own define ``epoch_indices(generator)``, and each way gives the other."""
+
+    def __init__(self, data_source=None):
+        if data_source is not None:  # (PyTorch's old argument, which it no longer uses)
+            warnings.warn("Sampler: the data_source argument is not used (as in PyTorch, which will remove it)",
+                          UserWarning, stacklevel=2)
+
     def epoch_indices(self, generator):
-        """The indices of one epoch, as an int64 array."""
-        raise NotImplementedError
+        """The indices of one epoch, as an int64 array: those ``__iter__`` gives, for a sampler written
+        for PyTorch."""
+        if type(self).__iter__ is Sampler.__iter__:
+            raise NotImplementedError(f"{type(self).__name__}: a Sampler defines __iter__ (the indices of an epoch) "
+                                      "or epoch_indices(generator)")
+        return np.fromiter(iter(self), dtype=np.int64)
 
     def __iter__(self):
         return iter(self.epoch_indices(np.random.default_rng()).tolist())
@@ -95,7 +109,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class BatchSampler:
+class BatchSampler(Sampler):
     """Groups ``sampler``'s indices into lists of ``batch_size`` (the last smaller unless ``drop_last``);
     as the DataLoader's ``batch_sampler`` it decides every batch."""
 

@@ -215,3 +215,31 @@ def test_once_differentiable_gives_first_gradients_and_refuses_a_second_as_pytor
         z = library.tensor([3.0], dtype=library.float64, requires_grad=True)
         _cube(library, True).apply(z).sum().backward()  # plain backward: no mark, no error
         np.testing.assert_allclose(z.grad.numpy(), [27.0])
+
+
+# tinynn computes these distributions directly, where PyTorch's are transforms of a base distribution
+# (LogNormal of a Normal...) or an exponential family: the one difference of class hierarchy kept
+DIRECT_DISTRIBUTIONS = {"Gumbel", "HalfCauchy", "HalfNormal", "LogNormal", "Pareto", "Weibull", "Wishart"}
+
+
+@pytest.mark.parametrize("path, ours", [("optim", "optim"), ("optim.lr_scheduler", "optim.lr_scheduler"),
+                                        ("utils.data", "data"), ("autograd", "autograd"),
+                                        ("distributions", "distributions"),
+                                        ("distributions.transforms", "distributions.transforms")])
+def test_classes_subclass_what_pytorchs_do(torch, path, ours):
+    """isinstance answers as PyTorch's among each package's classes: ReduceLROnPlateau, SequentialLR and
+    ChainedScheduler are LRSchedulers (Lightning checks it), BatchSampler is a Sampler, MultiplicativeLR no
+    LambdaLR, and _LRScheduler a subclass of LRScheduler, not every schedule's base."""
+    theirs, mine = importlib.import_module(f"torch.{path}"), importlib.import_module(f"tinynn.{ours}")
+    names = [name for name in dir(theirs) if not name.startswith("__") and isinstance(getattr(theirs, name), type)
+             and isinstance(getattr(mine, name, None), type)]
+    assert len(names) >= 6
+    differences = {}
+    for name in names:
+        if path == "distributions" and name in DIRECT_DISTRIBUTIONS:
+            continue
+        bases = [{other for other in names if other != name and issubclass(getattr(module, name), getattr(module, other))}
+                 for module in (theirs, mine)]
+        if bases[0] != bases[1]:
+            differences[name] = [sorted(b) for b in bases]
+    assert not differences

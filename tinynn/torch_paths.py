@@ -64,7 +64,6 @@ PATHS = {
     "nn.parallel.distributed": {"nn.parallel": "DistributedDataParallel"},
     "nn.utils.clip_grad": {"nn.utils": "clip_grad_norm"},
     "optim.adamw": {"optim": "AdamW"},
-    "optim.lr_scheduler": {"optim.lr_scheduler": "LRScheduler:_LRScheduler"},
     "utils.data.dataset": {"data": "Dataset IterableDataset TensorDataset StackDataset ConcatDataset ChainDataset "
                                    "Subset random_split"},
     "utils.data.sampler": {"data": "BatchSampler RandomSampler Sampler SequentialSampler SubsetRandomSampler "
@@ -75,6 +74,7 @@ PATHS = {
     "utils.data._utils.collate": {"data": "default_collate default_convert"},
     "utils.hooks": {"hooks": "RemovableHandle"},
     "autograd.anomaly_mode": {"autograd": "detect_anomaly set_detect_anomaly"},
+    "autograd.graph": {"autograd.saved_tensors": "saved_tensors_hooks save_on_cpu disable_saved_tensors_hooks"},
     "amp.autocast_mode": {"amp": "autocast custom_fwd custom_bwd"},
     "amp.grad_scaler": {"amp": "GradScaler"},
     "cuda.amp.autocast_mode": {"cuda.amp": "autocast custom_fwd custom_bwd"},

@@ -42,7 +42,7 @@ import numpy as np
 
 from .. import backend
 from ..ops import promotion
-from . import anomaly, grad_mode, in_place, profiling
+from . import anomaly, grad_mode, in_place, profiling, saved_tensors
 from .graph import Node, NodeName
 from .tensor_math import TensorMath
 
@@ -125,6 +125,8 @@ class Function(Node):
             self.inputs = list(tensors)
             output.grad_fn = self
             in_place.track(self, output)
+            if saved_tensors.hooks_active():
+                saved_tensors.pack(self)
             if anomaly.is_anomaly_enabled():
                 self._anomaly_trace = anomaly.forward_trace()
         return output

@@ -13,17 +13,38 @@ Every op's forward is an event named by its Function (``Conv2d``, ``MatMul``), i
 holds the events inside it, its self time does not. On the GPU each op is waited for before its
 event ends (``ProfilerActivity.CUDA``), so the times are the kernels', not their queueing; the run is
 slower for it. ``schedule`` with ``prof.step()`` records only some steps of a training loop
-(wait, warm up, record, repeat), calling ``on_trace_ready(prof)`` after each recorded cycle.
+(wait, warm up, record, repeat), calling ``on_trace_ready(prof)`` after each recorded cycle
+(``tensorboard_trace_handler(dir)`` writes each cycle's trace where TensorBoard's profiler looks).
+
+PyTorch's options, each recorded per event and summed by ``key_averages``:
+
+- ``profile_memory``: the memory an op allocated for its results (not a view of an input), on the
+  CPU and on the GPU, with what the events inside it allocated (a ``record_function`` range holds
+  its ops'); its self memory leaves those out. (PyTorch also subtracts what an op frees; tinynn
+  counts what it makes.)
+- ``with_flops``: the floating-point operations of the products, counted as PyTorch counts them
+  (2 per multiply-add: matmul, linear, convolution; 1 per element for Mul and Add); a backward
+  event is estimated as the forward's product once per operand gradient it computes.
+- ``with_stack``: the Python frames (outside tinynn) each op was called from, innermost first:
+  ``key_averages(group_by_stack_n=N)`` tells apart the places in your code, and
+  ``export_stacks(path)`` writes them for a flame graph.
+- ``with_modules``, ``experimental_config``, ``execution_trace_observer``, ``acc_events``,
+  ``custom_trace_id_callback``, ``post_processing_timeout_s`` are taken for PyTorch's signature:
+  the first records TorchScript's module hierarchy there, and the others tune its Kineto tracer.
 """
 import enum
+import gzip
 import json
+import math
 import os
+import socket
+import sys
 import threading
 import time
 from collections import OrderedDict
 
 from . import backend
-from .autograd import profiling
+from .autograd import in_place, profiling
 
 
 class ProfilerActivity(enum.Enum):
@@ -62,11 +83,23 @@ def schedule(*, wait, warmup, active, repeat=0, skip_first=0):
 
 
 class FunctionEvent:
-    """One timed range: ``name``, start and end (ns), ``input_shapes``, and the events inside it."""
+    """One timed range: ``name``, start and end (ns), ``input_shapes``, and the events inside it; with
+    the options that record them, the memory its results took (bytes), its ``flops`` and its ``stack``."""
 
     def __init__(self, name, start, input_shapes, parent, kind="op"):
         self.name, self.start, self.end, self.input_shapes = name, start, None, input_shapes
         self.parent, self.children, self.kind, self.thread = parent, [], kind, threading.get_ident()
+        self.cpu_memory_usage = self.device_memory_usage = 0
+        self.flops, self.stack = 0, []
+
+    @property
+    def self_cpu_memory_usage(self):
+        """What it allocated itself: its memory less that of the events inside it."""
+        return self.cpu_memory_usage - sum(child.cpu_memory_usage for child in self.children)
+
+    @property
+    def self_device_memory_usage(self):
+        return self.device_memory_usage - sum(child.device_memory_usage for child in self.children)
 
     @property
     def cpu_time_total(self):
@@ -81,68 +114,187 @@ class FunctionEvent:
 class FunctionEventAvg:
     """The events of one name (and input shapes, when grouped by them) summed."""
 
-    def __init__(self, key, input_shapes=None):
-        self.key, self.input_shapes = key, input_shapes
-        self.count = 0
-        self.cpu_time_total = self.self_cpu_time_total = 0.0
+    SUMMED = ("cpu_time_total", "self_cpu_time_total", "cpu_memory_usage", "self_cpu_memory_usage",
+              "device_memory_usage", "self_device_memory_usage", "flops")
+
+    def __init__(self, key, input_shapes=None, stack=()):
+        self.key, self.input_shapes, self.stack = key, input_shapes, list(stack)
+        self.count, self.is_top_level = 0, True
+        for name in self.SUMMED:
+            setattr(self, name, 0)
 
     def add(self, event):
         self.count += 1
-        self.cpu_time_total += event.cpu_time_total
-        self.self_cpu_time_total += event.self_cpu_time_total
+        self.is_top_level = self.is_top_level and event.parent is None
+        for name in self.SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(event, name))
 
     @property
     def cpu_time(self):
         return self.cpu_time_total / self.count if self.count else 0.0
 
 
-def _format_us(value):
-    if value >= 1e6:
-        return f"{value / 1e6:.3f}s"
-    if value >= 1e3:
-        return f"{value / 1e3:.3f}ms"
-    return f"{value:.3f}us"
+_TIME_UNITS = {"s": 1e6, "ms": 1e3, "us": 1.0}
+
+
+def _format_us(value, unit=None):
+    """Microseconds in ``unit`` ("s", "ms", "us"), or the largest that keeps the number at 1 or more."""
+    unit = unit or next((name for name, size in _TIME_UNITS.items() if value >= size), "us")
+    return f"{value / _TIME_UNITS[unit]:.3f}{unit}"
+
+
+def _format_memory(nbytes):
+    """Bytes as PyTorch's tables write them."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if abs(nbytes) >= size:
+            return f"{nbytes / size:.2f} {unit}"
+    return f"{nbytes} B"
+
+
+def _truncated(text, width):
+    return text if width is None or len(text) <= width else text[:width - 3] + "..."
 
 
 class EventList(list):
     """Averages per op, with PyTorch's ``table``."""
 
-    def table(self, sort_by=None, row_limit=100, header=None):
-        keys = {"cpu_time_total": "cpu_time_total", "self_cpu_time_total": "self_cpu_time_total",
-                "cpu_time": "cpu_time", "count": "count", None: None}
-        if sort_by not in keys:
-            raise ValueError(f"table: sort_by must be one of {sorted(k for k in keys if k)}, got {sort_by!r}")
-        rows = sorted(self, key=lambda e: getattr(e, sort_by), reverse=True) if sort_by else list(self)
+    SORT_KEYS = ("cpu_time_total", "self_cpu_time_total", "cpu_time", "count", "cpu_memory_usage",
+                 "self_cpu_memory_usage", "device_memory_usage", "self_device_memory_usage", "flops")
+
+    def table(self, sort_by=None, row_limit=100, max_src_column_width=75, max_name_column_width=55,
+              max_shapes_column_width=80, header=None, top_level_events_only=False, time_unit=None):
+        """PyTorch's table of the averages: times (in ``time_unit``, else each in the unit that suits it),
+        and where recorded the memory, the FLOPs, the input shapes and the source location."""
+        if sort_by is not None and sort_by not in self.SORT_KEYS:
+            raise ValueError(f"table: sort_by must be one of {sorted(self.SORT_KEYS)}, got {sort_by!r}")
+        if time_unit is not None and time_unit not in _TIME_UNITS:
+            raise ValueError(f"table: time_unit must be one of {list(_TIME_UNITS)}, got {time_unit!r}")
+        rows = [e for e in self if e.is_top_level] if top_level_events_only else list(self)
+        rows = sorted(rows, key=lambda e: getattr(e, sort_by), reverse=True) if sort_by else rows
         if row_limit is not None and row_limit >= 0:
             rows = rows[:row_limit]
         self_total = sum(e.self_cpu_time_total for e in self) or 1.0
-        shapes = any(e.input_shapes is not None for e in self)
-        columns = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg", "# of Calls"]
-        columns += ["Input Shapes"] if shapes else []
-        width = max([len(columns[0])] + [len(e.key) for e in rows]) + 2
-        widths = [width] + [14] * 6 + ([max([12] + [len(str(e.input_shapes)) for e in rows]) + 2] if shapes else [])
+        memory = {name: any(getattr(e, name) for e in self) for name in ("cpu_memory_usage", "device_memory_usage")}
+        most_flops = max((e.flops for e in self), default=0)
+        flops_unit = next(((name, size) for name, size in (("GFLOPs", 1e9), ("MFLOPs", 1e6), ("KFLOPs", 1e3))
+                           if most_flops >= size), ("FLOPs", 1.0))
+        columns = [("Name", lambda e: _truncated(e.key, max_name_column_width)),
+                   ("Self CPU %", lambda e: f"{100 * e.self_cpu_time_total / self_total:.2f}%"),
+                   ("Self CPU", lambda e: _format_us(e.self_cpu_time_total, time_unit)),
+                   ("CPU total %", lambda e: f"{100 * e.cpu_time_total / self_total:.2f}%"),
+                   ("CPU total", lambda e: _format_us(e.cpu_time_total, time_unit)),
+                   ("CPU time avg", lambda e: _format_us(e.cpu_time, time_unit))]
+        if memory["cpu_memory_usage"]:
+            columns += [("CPU Mem", lambda e: _format_memory(e.cpu_memory_usage)),
+                        ("Self CPU Mem", lambda e: _format_memory(e.self_cpu_memory_usage))]
+        if memory["device_memory_usage"]:
+            columns += [("GPU Mem", lambda e: _format_memory(e.device_memory_usage)),
+                        ("Self GPU Mem", lambda e: _format_memory(e.self_device_memory_usage))]
+        columns += [("# of Calls", lambda e: str(e.count))]
+        if any(e.input_shapes is not None for e in self):
+            columns += [("Input Shapes", lambda e: _truncated(str(e.input_shapes), max_shapes_column_width))]
+        if most_flops:
+            columns += [(f"Total {flops_unit[0]}", lambda e: f"{e.flops / flops_unit[1]:.3f}" if e.flops else "--")]
+        stacks = any(e.stack for e in self)
+        if stacks:
+            columns += [("Source Location", lambda e: _truncated(e.stack[0], max_src_column_width) if e.stack else "")]
+        cells = [[cell(e) for _, cell in columns] for e in rows]
+        widths = [max([len(title)] + [len(row[k]) for row in cells]) + 2 for k, (title, _) in enumerate(columns)]
         rule = "  ".join("-" * w for w in widths)
-        lines = ([header] if header else []) + [rule, "  ".join(c.rjust(w) for c, w in zip(columns, widths)), rule]
-        for e in rows:
-            cells = [e.key, f"{100 * e.self_cpu_time_total / self_total:.2f}%", _format_us(e.self_cpu_time_total),
-                     f"{100 * e.cpu_time_total / self_total:.2f}%", _format_us(e.cpu_time_total),
-                     _format_us(e.cpu_time), str(e.count)] + ([str(e.input_shapes)] if shapes else [])
-            lines.append("  ".join(c.rjust(w) for c, w in zip(cells, widths)))
-        lines += [rule, f"Self CPU time total: {_format_us(sum(e.self_cpu_time_total for e in self))}"]
+        lines = ([header] if header else []) + [rule, "  ".join(t.rjust(w) for (t, _), w in zip(columns, widths)), rule]
+        for e, row in zip(rows, cells):
+            lines.append("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+            for frame in e.stack[1:] if stacks else ():  # the rest of the grouped stack, a line each
+                lines.append(" " * (sum(widths[:-1]) + 2 * (len(widths) - 1)) + "  "
+                             + _truncated(frame, max_src_column_width).rjust(widths[-1]))
+        lines += [rule, f"Self CPU time total: {_format_us(sum(e.self_cpu_time_total for e in self), time_unit)}"]
         return "\n".join(lines)
 
 
-class _Recorder:
-    """Collects events; ``begin``/``end`` around each op (and each record_function)."""
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
-    def __init__(self, record_shapes, wait_for_gpu):
+
+def _product_flops(name, input_shapes, output_shape):
+    """The floating-point operations of one forward op, counted as PyTorch counts them (2 per
+    multiply-add of a product, 1 per element of Mul and Add); 0 for the ops it does not count."""
+    outputs = math.prod(output_shape)
+    if name == "MatMul" and input_shapes and input_shapes[0]:
+        return 2 * outputs * input_shapes[0][-1]  # (..., M, K) @ (..., K, N)
+    if name == "Linear" and len(input_shapes) > 1:
+        return 2 * outputs * input_shapes[1][-1]  # x (..., in) by weight (out, in)
+    if name in ("Conv1d", "Conv2d", "Conv3d") and len(input_shapes) > 1:
+        return 2 * outputs * math.prod(input_shapes[1][1:])  # each output: in / groups * kernel multiply-adds
+    if name.startswith("ConvTranspose") and len(input_shapes) > 1:
+        return 2 * math.prod(input_shapes[0]) * math.prod(input_shapes[1][1:])  # each input: out / groups * kernel
+    if name in ("Mul", "Add"):
+        return outputs
+    return 0
+
+
+def _blocks(arrays):
+    """{id: block} of the memory blocks ``arrays`` (arrays or Tensors, None skipped) lie in."""
+    blocks = {}
+    for array in arrays:
+        array = getattr(array, "data", array) if not hasattr(array, "__array_interface__") else array
+        if array is not None and hasattr(array, "nbytes"):
+            block = in_place.memory_block(array)
+            blocks[id(block)] = block
+    return blocks
+
+
+def _count_memory(event, outputs):
+    """An event's memory: the blocks its results lie in that neither an input nor an event inside it
+    (whose own it holds too) made: what the op allocated for them (a view of an input, as a reshape's,
+    takes none). ``made_blocks`` says which, until the event around it has counted."""
+    inner = set()
+    for child in event.children:
+        inner |= child.made_blocks
+        del child.made_blocks
+        event.cpu_memory_usage += child.cpu_memory_usage
+        event.device_memory_usage += child.device_memory_usage
+    event.made_blocks = inner
+    results = () if outputs is None else outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+    for key, block in _blocks(results).items():
+        if key not in event.input_blocks and key not in inner:
+            event.made_blocks.add(key)
+            if backend.is_gpu_array(block):
+                event.device_memory_usage += block.nbytes
+            else:
+                event.cpu_memory_usage += block.nbytes
+    del event.input_blocks
+
+
+def _python_stack():
+    """The frames that called into tinynn, innermost first, as PyTorch writes them: "file(line): function"."""
+    frame, entries = sys._getframe(2), []
+    while frame is not None:
+        code = frame.f_code
+        if not code.co_filename.startswith(_PACKAGE):
+            entries.append(f"{code.co_filename}({frame.f_lineno}): {code.co_name}")
+        frame = frame.f_back
+    return entries
+
+
+class _Recorder:
+    """Collects events; ``begin``/``end`` around each op (and each record_function). ``op``: the
+    Function, for an op's FLOPs (its forward's, or for its backward those of the products it redoes)."""
+
+    def __init__(self, record_shapes, wait_for_gpu, profile_memory=False, with_flops=False, with_stack=False):
         self.record_shapes, self.wait_for_gpu = record_shapes, wait_for_gpu
+        self.profile_memory, self.with_flops, self.with_stack = profile_memory, with_flops, with_stack
         self.events, self.stack = [], []
 
-    def begin(self, name, arrays, kind="op"):
+    def begin(self, name, arrays, kind="op", op=None):
         shapes = [list(a.shape) if a is not None and hasattr(a, "shape") else [] for a in arrays] \
-            if self.record_shapes else None
-        event = FunctionEvent(name, 0, shapes, self.stack[-1] if self.stack else None, kind)
+            if self.record_shapes or self.with_flops else None
+        event = FunctionEvent(name, 0, shapes if self.record_shapes else None, self.stack[-1] if self.stack else None,
+                              kind)
+        if self.with_flops and op is not None:
+            event.op, event.operand_shapes = op, shapes
+        if self.with_stack:
+            event.stack = _python_stack()
+        if self.profile_memory:
+            event.input_blocks = _blocks(arrays)
         if event.parent is not None:
             event.parent.children.append(event)
         self.stack.append(event)
@@ -158,15 +310,60 @@ class _Recorder:
             self.stack.pop().end = event.end
         if self.stack:
             self.stack.pop()
+        if self.profile_memory:
+            _count_memory(event, outputs)
+        if getattr(event, "op", None) is not None:
+            event.flops = self._flops(event, outputs)
+            del event.op, event.operand_shapes
+
+    @staticmethod
+    def _flops(event, outputs):
+        op = event.op
+        if not event.name.endswith("Backward"):
+            return _product_flops(op.name, event.operand_shapes, getattr(outputs, "shape", ()))
+        inputs = [list(t.shape) if t is not None else [] for t in op.inputs]
+        forward = _product_flops(op.name, inputs, event.operand_shapes[0])
+        grads = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+        return forward * sum(grad is not None for grad in grads[:2])  # (a bias's gradient is a sum, not counted)
+
+
+def supported_activities():
+    """The activities this machine can profile: the CPU, and the GPU where there is one."""
+    return {ProfilerActivity.CPU} | ({ProfilerActivity.CUDA} if backend.gpu_available() else set())
+
+
+def kineto_available():
+    """PyTorch's question of whether its Kineto tracer is built in; tinynn times ops itself, without it."""
+    return False
+
+
+def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False, use_python_export=False):
+    """An ``on_trace_ready`` that writes each recorded cycle's trace into ``dir_name`` as
+    ``<worker>.<time in ns>.pt.trace.json[.gz]``, the files TensorBoard's profiler plugin reads
+    (``worker_name``: default the host's name and the process id)."""
+    def handler(prof):
+        os.makedirs(dir_name, exist_ok=True)
+        worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
+        prof.export_chrome_trace(os.path.join(dir_name, f"{worker}.{time.time_ns()}.pt.trace.json"
+                                              + (".gz" if use_gzip else "")))
+    return handler
 
 
 class profile:
     """Records the ops run inside it (see the module). ``activities``: ProfilerActivity.CPU (always
-    timed) and CUDA (wait for each GPU op); ``record_shapes``: keep each op's input shapes."""
+    timed) and CUDA (wait for each GPU op; also ``use_cuda``); ``record_shapes``: keep each op's input
+    shapes; ``profile_memory``, ``with_flops``, ``with_stack``: see the module."""
 
-    def __init__(self, *, activities=None, schedule=None, on_trace_ready=None, record_shapes=False):
+    def __init__(self, *, activities=None, schedule=None, on_trace_ready=None, record_shapes=False,
+                 profile_memory=False, with_stack=False, with_flops=False, with_modules=False, experimental_config=None,
+                 execution_trace_observer=None, acc_events=False, use_cuda=None, custom_trace_id_callback=None,
+                 post_processing_timeout_s=None):
         self.activities = set(activities) if activities is not None else {ProfilerActivity.CPU}
+        if use_cuda:
+            self.activities.add(ProfilerActivity.CUDA)
         self.schedule, self.on_trace_ready, self.record_shapes = schedule, on_trace_ready, record_shapes
+        self.profile_memory, self.with_stack, self.with_flops = profile_memory, with_stack, with_flops
+        self.with_modules = with_modules
         self.step_num = 0
         self._recorder = None
         self._finished = []
@@ -177,7 +374,8 @@ class profile:
     def _start_recording(self):
         if profiling.recorder is not None and profiling.recorder is not self._recorder:
             raise RuntimeError("profile: another profiler is already running")
-        self._recorder = _Recorder(self.record_shapes, ProfilerActivity.CUDA in self.activities)
+        self._recorder = _Recorder(self.record_shapes, ProfilerActivity.CUDA in self.activities, self.profile_memory,
+                                   self.with_flops, self.with_stack)
         profiling.recorder = self._recorder
 
     def _stop_recording(self):
@@ -221,23 +419,49 @@ class profile:
         """Every recorded event, in the order they began."""
         return list(self._recorder.events if self._recorder is not None else self._finished)
 
-    def key_averages(self, group_by_input_shape=False):
-        """Events of one name (and input shapes) summed, in order of first appearance."""
+    def key_averages(self, group_by_input_shape=False, group_by_stack_n=0, group_by_overload_name=False):
+        """Events of one name (and input shapes, and the innermost ``group_by_stack_n`` frames of their
+        stacks) summed, in order of first appearance (tinynn's ops have no overloads to group by)."""
+        if group_by_stack_n and not self.with_stack:
+            raise ValueError("key_averages: group_by_stack_n needs the stacks, recorded by profile(with_stack=True)")
         groups = OrderedDict()
         for event in self.events():
             shapes = event.input_shapes if group_by_input_shape else None
-            key = (event.name, str(shapes) if group_by_input_shape else None)
-            groups.setdefault(key, FunctionEventAvg(event.name, shapes)).add(event)
+            stack = tuple(event.stack[:group_by_stack_n]) if group_by_stack_n else ()
+            key = (event.name, str(shapes) if group_by_input_shape else None, stack)
+            groups.setdefault(key, FunctionEventAvg(event.name, shapes, stack)).add(event)
         return EventList(groups.values())
 
-    def export_chrome_trace(self, path):
-        """The events as Chrome's trace format (a JSON list of complete events, microseconds)."""
-        origin = min((e.start for e in self.events()), default=0)
-        trace = [{"name": e.name, "ph": "X", "cat": e.kind, "ts": (e.start - origin) / 1000,
-                  "dur": (e.end - e.start) / 1000, "pid": os.getpid(), "tid": e.thread,
-                  "args": {"Input Dims": e.input_shapes} if e.input_shapes is not None else {}}
-                 for e in self.events() if e.end is not None]
+    def export_stacks(self, path, metric="self_cpu_time_total"):
+        """Each event's stack with its ``metric`` (microseconds), a line each ("outer;...;inner value"),
+        the input of flamegraph.pl and speedscope."""
+        if not self.with_stack:
+            raise ValueError("export_stacks: the stacks are recorded by profile(with_stack=True)")
+        if metric != "self_cpu_time_total":
+            raise ValueError(f"export_stacks: tinynn times every op on the CPU (waiting for the GPU with "
+                             f"ProfilerActivity.CUDA), so the metric is 'self_cpu_time_total', got {metric!r}")
         with open(path, "w") as file:
+            for event in self.events():
+                value = int(event.self_cpu_time_total)
+                if event.stack and value > 0:
+                    frames = (frame.replace(";", "|").replace(" ", "_").replace("\t", "_")
+                              for frame in reversed(event.stack))
+                    file.write(";".join(frames) + f" {value}\n")
+
+    def export_chrome_trace(self, path, use_python_export=False):
+        """The events as Chrome's trace format (a JSON list of complete events, microseconds); gzipped
+        where ``path`` ends in ".gz"."""
+        origin = min((e.start for e in self.events()), default=0)
+        trace = []
+        for e in self.events():
+            if e.end is None:
+                continue
+            args = {"Input Dims": e.input_shapes} if e.input_shapes is not None else {}
+            if e.flops:
+                args["flops"] = e.flops
+            trace.append({"name": e.name, "ph": "X", "cat": e.kind, "ts": (e.start - origin) / 1000,
+                          "dur": (e.end - e.start) / 1000, "pid": os.getpid(), "tid": e.thread, "args": args})
+        with (gzip.open(path, "wt") if str(path).endswith(".gz") else open(path, "w")) as file:
             json.dump({"traceEvents": trace}, file)
 
 
@@ -268,4 +492,4 @@ class record_function:
 
 
 __all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule", "EventList",
-           "FunctionEvent", "FunctionEventAvg"]
+           "FunctionEvent", "FunctionEventAvg", "tensorboard_trace_handler", "supported_activities", "kineto_available"]

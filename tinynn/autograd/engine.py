@@ -234,7 +234,8 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
             grad = _dense(grad, create_graph)
             if function._node_prehooks:
                 grad = _node_prehooks(function, grad, create_graph)
-            event = None if profiling.recorder is None else profiling.recorder.begin(function.name + "Backward", (grad,))
+            event = None if profiling.recorder is None else profiling.recorder.begin(function.name + "Backward", (grad,),
+                                                                                    op=function)
             try:
                 input_grads = function.backward_graph(grad, tensor) if create_graph else function.backward(grad)
                 if event is not None:

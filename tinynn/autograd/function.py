@@ -114,7 +114,7 @@ class Function(Node):
         if profiling.recorder is None:
             output_data = self.forward(*arrays)
         else:
-            event = profiling.recorder.begin(self.name, arrays)
+            event = profiling.recorder.begin(self.name, arrays, op=self)
             output_data = self.forward(*arrays)
             profiling.recorder.end(event, output_data)
         if anomaly.is_anomaly_enabled():

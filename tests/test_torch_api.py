@@ -474,7 +474,15 @@ SIGNATURE_MODULES = {"nn.functional": "nn.functional", "nn": "nn", "optim": "opt
                      "linalg": "linalg", "fft": "fft", "special": "special", "distributions": "distributions", "amp": "amp",
                      "utils.checkpoint": "utils.checkpoint", "testing": "testing", "random": "random",
                      "nn.utils.parametrize": "nn.utils.parametrize", "nn.utils.prune": "nn.utils.prune",
-                     "optim.swa_utils": "optim.swa_utils"}
+                     "optim.swa_utils": "optim.swa_utils", "profiler": "profiler", "hub": "hub",
+                     "autograd.graph": "autograd.graph", "autograd.forward_ad": "autograd.forward_ad",
+                     "autograd.profiler": "autograd.profiler", "distributions.transforms": "distributions.transforms",
+                     "distributions.constraints": "distributions.constraints",
+                     "nn.utils.parametrizations": "nn.utils.parametrizations", "nn.attention": "nn.attention",
+                     "signal.windows": "signal.windows", "nn.utils.stateless": "nn.utils.stateless",
+                     "backends.cuda": "backends.cuda", "utils.dlpack": "utils.dlpack", "utils.hooks": "utils.hooks",
+                     "nn.modules.utils": "nn.modules.utils",
+                     "utils.tensorboard": "utils.tensorboard"}
 # Base classes PyTorch's layers are built on, which its users do not construct (their first arguments differ).
 NOT_CONSTRUCTED = {"nn.RNNBase", "nn.RNNCellBase"}
 
@@ -551,3 +559,87 @@ def test_dtypes_numpy_lacks_are_clear_errors():
         tinynn.ones(2).chalf()
     with pytest.raises(TypeError, match="bfloat16: tinynn has no bfloat16 dtype"):
         tinynn.nn.Linear(2, 2).bfloat16()
+
+
+def test_more_of_pytorchs_arguments_do_what_pytorchs_do(torch, tmp_path, device):
+    """The arguments the signature comparison found missing in its second round (profiler, hub, windows,
+    dlpack, hooks, stateless, backends), each doing what PyTorch's does."""
+    import warnings
+
+    steps = [tinynn.profiler.schedule(wait=2, warmup=1, active=1, repeat=2, skip_first=1, skip_first_wait=1),
+             torch.profiler.schedule(wait=2, warmup=1, active=1, repeat=2, skip_first=1, skip_first_wait=1)]
+    assert [steps[0](k).name for k in range(12)] == [steps[1](k).name for k in range(12)]
+    window = tinynn.signal.windows.hann(6, layout=tinynn.strided, device=device)
+    assert_close(window, torch.signal.windows.hann(6, layout=torch.strided), rtol=1e-6)
+    with pytest.raises(ValueError, match="layout must be tinynn.strided"):
+        tinynn.signal.windows.kaiser(4, layout=tinynn.sparse_coo)
+    source = np.arange(6.0).reshape(2, 3)
+    shared = tinynn.from_dlpack(source)
+    shared.data[0, 0] = -1.0
+    assert source[0, 0] == -1.0  # shared memory, as before
+    copied = tinynn.from_dlpack(source, copy=True)
+    copied.data[0, 1] = -2.0
+    assert source[0, 1] == 1.0
+    moved = tinynn.from_dlpack(source, device=device)
+    assert moved.device == tinynn.device(device) and moved.tolist() == source.tolist()
+    if device != "cpu":
+        with pytest.raises(ValueError, match="copy=False, but the tensor lies on cpu"):
+            tinynn.from_dlpack(source, device=device, copy=False)
+    registry, extra = {}, {}
+    handle = tinynn.utils.hooks.RemovableHandle(registry, extra_dict=[extra])
+    registry[handle.id], extra[handle.id] = "hook", "its settings"
+    handle.remove()
+    assert registry == extra == {}
+    layer = tinynn.nn.Linear(2, 1)
+    with pytest.warns(FutureWarning, match="Please use torch.func.functional_call"):
+        out = tinynn.nn.utils.stateless.functional_call(layer, parameters_and_buffers={
+            "weight": tinynn.ones(1, 2), "bias": tinynn.zeros(1)}, args=(tinynn.ones(3, 2),))
+    assert out.tolist() == [[2.0]] * 3
+    before = tinynn.backends.cuda.flash_sdp_enabled()
+    tinynn.backends.cuda.enable_flash_sdp(enabled=not before)
+    assert tinynn.backends.cuda.flash_sdp_enabled() is (not before)
+    tinynn.backends.cuda.enable_flash_sdp(enabled=before)
+    x = tinynn.arange(7.0)
+    assert [piece.tolist() for piece in x.split(split_size=3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert x.norm(dtype=tinynn.float64).dtype == np.float64
+    tinynn.set_default_device(device=device)
+    try:
+        assert tinynn.zeros(1).device == tinynn.device(device)
+    finally:
+        tinynn.set_default_device(device=None)
+    state = {"weight": tinynn.ones(2)}
+    tinynn.save(state, tmp_path / "state.pt", pickle_protocol=4)
+    assert torch.load(tmp_path / "state.pt")["weight"].tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="pickle_module must be the standard pickle"):
+        tinynn.save(state, tmp_path / "other.pt", pickle_module=warnings)
+    with pytest.raises(ValueError, match="pickle_protocol must be an int from 2"):
+        tinynn.save(state, tmp_path / "other.pt", pickle_protocol=1)
+    with pytest.raises(ValueError, match="pickle_module must be the standard pickle"):
+        tinynn.load(tmp_path / "state.pt", pickle_module=warnings)
+
+
+@pytest.mark.parametrize("kind", ["torch.save", "tinynn.save torch format", "tinynn.save npz"])
+def test_load_with_mmap_maps_the_file_copy_on_write(torch, tmp_path, kind):
+    """mmap=True: every tensor is the file's pages (no copy at load), equal to a plain load; writing to one
+    changes this process's copy only, never the file; a file object cannot be mapped."""
+    path = tmp_path / ("model.npz" if kind.endswith("npz") else "model.pt")
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(torch.nn.Linear(40, 30), torch.nn.BatchNorm1d(30)).state_dict()
+    if kind == "torch.save":
+        torch.save(reference, path)
+    else:
+        tinynn.save({key: tinynn.tensor(value.numpy()) for key, value in reference.items()}, path)
+    plain, mapped = tinynn.load(path), tinynn.load(path, mmap=True)
+    assert list(plain) == list(mapped)
+    for key in plain:
+        np.testing.assert_array_equal(mapped[key].numpy(), plain[key].numpy())
+        base = mapped[key].data
+        while not isinstance(base, np.memmap):
+            base = base.base
+        assert base.filename == str(path) and base.mode == "c"
+    before = path.read_bytes()
+    mapped["0.weight"].data[...] = 7.0
+    assert path.read_bytes() == before and tinynn.load(path)["0.weight"].numpy().max() < 1
+    with pytest.raises(ValueError, match="mmap=True maps a file on disk"):
+        with open(path, "rb") as file:
+            tinynn.load(file, mmap=True)

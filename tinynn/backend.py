@@ -78,10 +78,10 @@ def get_default_device():
     return _default_device[-1]
 
 
-def set_default_device(name):
-    """Make ``name`` ("cpu", "gpu"/"cuda"; None: the CPU) the device factories and layers create
+def set_default_device(device):
+    """Make ``device`` ("cpu", "gpu"/"cuda"; None: the CPU) the device factories and layers create
     on, as PyTorch's ``torch.set_default_device``. Tensors made already stay where they are."""
-    _default_device[-1] = CPU if name is None else device(name)
+    _default_device[-1] = CPU if device is None else canonical_device(device)
 
 
 def gpu_device(index=None):

@@ -34,8 +34,8 @@ cuda = _switches("cuda", matmul=types.SimpleNamespace(allow_tf32=False, allow_fp
 
 def _sdp_switches(kernel, name):
     """torch.backends.cuda's enable_<name>_sdp(on) and <name>_sdp_enabled(): the flags of nn.attention."""
-    def enable(on):
-        attention.enabled[kernel] = bool(on)
+    def enable(enabled):
+        attention.enabled[kernel] = bool(enabled)
 
     def is_enabled():
         return attention.enabled[kernel]

@@ -395,7 +395,8 @@ TriangularSolveResult = collections.namedtuple("TriangularSolveResult", ["soluti
 GeqrfResult = collections.namedtuple("GeqrfResult", ["a", "tau"])
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, disable=False):
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, name=None,
+            disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
     """``torch.compile``'s place: ``model`` (a module or a function) as it is, since tinynn runs every op
     eagerly (a graph compiler is beyond it); written bare as a decorator or with options, as PyTorch's,
     so scripts that compile run unchanged."""

@@ -5,12 +5,17 @@ _next_id = itertools.count()
 
 
 class RemovableHandle:
-    def __init__(self, registry):
-        self.registry = registry
+    """The handle of a hook in ``hooks_dict`` (by this handle's ``id``): ``remove()`` takes it out, and
+    out of ``extra_dict`` (a dict or a list of dicts keeping more about the hook), as PyTorch's."""
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.registry = hooks_dict
+        self.extras = [extra_dict] if isinstance(extra_dict, dict) else list(extra_dict or ())
         self.id = next(_next_id)
 
     def remove(self):
-        self.registry.pop(self.id, None)
+        for registry in [self.registry] + self.extras:
+            registry.pop(self.id, None)
 
     def __enter__(self):
         return self

@@ -59,9 +59,10 @@ class ProfilerAction(enum.Enum):
     RECORD_AND_SAVE = 3
 
 
-def schedule(*, wait, warmup, active, repeat=0, skip_first=0):
+def schedule(*, wait, warmup, active, repeat=0, skip_first=0, skip_first_wait=0):
     """step -> ProfilerAction: after ``skip_first`` steps, cycles of ``wait`` idle, ``warmup`` and
-    ``active`` recorded steps (the last of which saves), ``repeat`` times (0: forever)."""
+    ``active`` recorded steps (the last of which saves), ``repeat`` times (0: forever); with
+    ``skip_first_wait``, the first cycle starts at its warm-up (as PyTorch's)."""
     cycle = wait + warmup + active
     if active < 1 or min(wait, warmup, repeat, skip_first) < 0:
         raise ValueError(f"schedule: expected active >= 1 and the others >= 0, got wait={wait}, warmup={warmup}, "
@@ -71,6 +72,8 @@ def schedule(*, wait, warmup, active, repeat=0, skip_first=0):
         if step < skip_first:
             return ProfilerAction.NONE
         step -= skip_first
+        if skip_first_wait:
+            step += wait  # (as if the first wait had passed: the first cycle is shorter, and counts)
         if repeat and step >= cycle * repeat:
             return ProfilerAction.NONE
         place = step % cycle

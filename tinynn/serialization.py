@@ -96,12 +96,20 @@ def _decode(node, arrays):
     return node
 
 
-def save(obj, f, format=None):
+def save(obj, f, format=None, *, pickle_module=None, pickle_protocol=2):
     """Write ``obj`` (a state dict, or nested dicts/lists of tensors, arrays and plain values) to ``f``,
     a path (written atomically: the old file stays whole until the new one is) or a binary file
     object such as ``io.BytesIO``: in tinynn's ``.npz`` format, or with ``format="torch"`` (the
     default for a name ending in ``.pt`` or ``.pth``) as ``torch.save`` writes it, for ``torch.load``
-    (see tinynn/torch_format.py)."""
+    (see tinynn/torch_format.py). PyTorch's ``pickle_module`` may only be the standard pickle, and
+    ``pickle_protocol`` 2 or later: tinynn writes protocol 2's opcodes itself, which every later
+    protocol's reader reads (a higher protocol changes how compactly, never what, is written)."""
+    if pickle_module is not None and pickle_module is not pickle:
+        raise ValueError(f"save: tinynn writes its pickles itself; pickle_module must be the standard pickle (or "
+                         f"None), got {getattr(pickle_module, '__name__', pickle_module)!r}")
+    if not isinstance(pickle_protocol, int) or not 2 <= pickle_protocol <= pickle.HIGHEST_PROTOCOL:
+        raise ValueError(f"save: pickle_protocol must be an int from 2 to {pickle.HIGHEST_PROTOCOL}, got "
+                         f"{pickle_protocol!r}")
     to_file = hasattr(f, "write")
     name = str(getattr(f, "name", "")) if to_file else os.fspath(f)
     if format is None:
@@ -164,6 +172,37 @@ def _fsync_folder(folder):
         os.close(descriptor)
 
 
+_NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _load_mapped(path, device_for):
+    """A tinynn checkpoint whose arrays are the file's pages, mapped copy-on-write (``load(mmap=True)``):
+    each .npy member of the (stored, uncompressed) archive mapped after its header."""
+    from .torch_format import member_offset
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "__structure__.npy" not in archive.namelist():
+                raise CheckpointError(f"load: {path} is neither a tinynn checkpoint nor a PyTorch one")
+            structure = json.loads(bytes(np.load(io.BytesIO(archive.read("__structure__.npy")))).decode())
+            arrays = []
+            for index in range(len(archive.namelist()) - 1):
+                offset = member_offset(archive, f"a{index}.npy", path)
+                with open(path, "rb") as file:
+                    file.seek(offset)
+                    version = np.lib.format.read_magic(file)
+                    shape, fortran_order, dtype = _NPY_HEADER_READERS[version](file)
+                    arrays.append(np.memmap(path, dtype=dtype, mode="c", offset=file.tell(), shape=shape,
+                                            order="F" if fortran_order else "C"))
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, KeyError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"load: {path} is not a tinynn checkpoint that can be memory-mapped: {error}") from None
+    if not isinstance(structure, dict) or structure.get("format") != FORMAT:
+        raise CheckpointError(f"load: {path} is not a tinynn checkpoint")
+    return _decode(structure["root"], [backend.to_device(array, device_for(array, "cpu")) for array in arrays])
+
+
 def placement(map_location):
     """``map_location`` as a function (storage, location) -> the device that stored array loads on,
     asked once per array the file stores (a PyTorch storage, which tensors may share) with where
@@ -200,33 +239,50 @@ def placement(map_location):
                     f"(storage, location) -> storage, got {type(map_location).__name__}")
 
 
-def load(f, map_location=None, *, weights_only=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Read what ``save`` wrote, or a file ``torch.save`` wrote, from ``f`` (a path or a binary file
     object); tensors come back on the CPU, or where ``map_location`` says (see ``placement``). From
     PyTorch files tinynn reads tensors, numbers, strings and containers, nothing that could run code;
     where the file is trusted, ``weights_only=False`` (as PyTorch's) also loads the other Python
     objects it holds (an ``argparse.Namespace`` saved beside the weights, say). tinynn's own files hold
-    nothing else."""
+    nothing else.
+
+    ``mmap=True`` (a path, either format): the tensors on the CPU are the file's own pages, mapped
+    copy-on-write instead of read, so a checkpoint loads at once whatever its size, its pages are read
+    as they are touched, and writing to a tensor changes this process's copy, never the file.
+    ``pickle_load_args`` go to the unpickler (``encoding``, ``errors``); ``pickle_module`` (PyTorch's)
+    may only be the standard pickle, as tinynn unpickles with its own restricted unpickler."""
+    if pickle_module is not None and pickle_module is not pickle:
+        raise ValueError(f"load: tinynn reads pickles with its own restricted unpickler; pickle_module must be the "
+                         f"standard pickle (or None), got {getattr(pickle_module, '__name__', pickle_module)!r}")
     device_for = placement(map_location)
     if hasattr(f, "read"):
+        if mmap:
+            raise ValueError("load: mmap=True maps a file on disk into memory; give its path, not a file object")
         path, content = str(getattr(f, "name", "the file object")), f.read()
     else:
         path = os.fspath(f)
         if not os.path.exists(path):
             raise FileNotFoundError(f"load: no such file: {path}")
-        with open(path, "rb") as file:
-            content = file.read()
+        if mmap:
+            content = None  # (the archive is read from the file: only the pickle, not the tensors)
+        else:
+            with open(path, "rb") as file:
+                content = file.read()
     from . import torch_format
 
-    if torch_format.is_torch_archive(content):
+    if torch_format.is_torch_archive(path if mmap else content):
         try:
-            obj, storages = torch_format.read(content, path, weights_only=weights_only is not False)
+            obj, storages = torch_format.read(content, path, weights_only=weights_only is not False, mapped=bool(mmap),
+                                              **pickle_load_args)
         except CheckpointError:
             raise
         except (zipfile.BadZipFile, KeyError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as error:
             raise CheckpointError(f"load: {path} is a PyTorch checkpoint tinynn cannot read (truncated or corrupt): "
                                   f"{error!r}") from None
         return torch_format.placed(obj, storages, device_for)
+    if mmap:
+        return _load_mapped(path, device_for)
     if torch_format.is_legacy_torch_file(content):
         raise CheckpointError(f"load: {path} is in PyTorch's format from before 1.6 (or saved with "
                               "_use_new_zipfile_serialization=False); load it in PyTorch and save it again with "

@@ -166,5 +166,5 @@ def typed_storage_of(array):
     return TypedStorage(UntypedStorage.of(array), array.dtype)
 
 
-def is_storage(value):
-    return isinstance(value, (UntypedStorage, TypedStorage))
+def is_storage(obj):
+    return isinstance(obj, (UntypedStorage, TypedStorage))

@@ -786,11 +786,13 @@ class Tensor:
     def cumsum(self, dim, *, dtype=None):
         return reduction.CumSum(dim)(self._in_dtype(dtype))
 
-    def norm(self, p="fro", dim=None, keepdim=False):
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """The p-norm over ``dim`` (all elements by default): p = 2 or "fro" (Euclidean), 1, inf, or
         any p > 0 as (sum |x|^p)^(1/p); p = 0, negative or -inf as ``linalg.vector_norm``; "nuc": the
         nuclear norm (the sum of the singular values) of the matrices over two dims (the last two by
-        default), as PyTorch's."""
+        default), as PyTorch's; with ``dtype``, computed in that dtype (the input cast first)."""
+        if dtype is not None:
+            return self.to(dtype=dtype).norm(p, dim, keepdim)
         if p == "nuc":
             from .linalg import matrix_norm
 
@@ -987,17 +989,18 @@ class Tensor:
         repeats = tuple(repeats[0]) if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else repeats
         return shape_ops.Tile(repeats)(self)
 
-    def split(self, split_size_or_sections, dim=0):
-        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given sizes."""
+    def split(self, split_size, dim=0):
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given sizes
+        (a list), as PyTorch's."""
         if self.ndim == 0:
             raise ValueError("split: expects at least a 1-dimensional tensor, got a 0-d one")
         length = self.shape[dim]
-        if isinstance(split_size_or_sections, int):
-            if split_size_or_sections <= 0:
-                raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
-            sizes = [min(split_size_or_sections, length - start) for start in range(0, length, split_size_or_sections)]
+        if isinstance(split_size, int):
+            if split_size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {split_size}")
+            sizes = [min(split_size, length - start) for start in range(0, length, split_size)]
         else:
-            sizes = list(split_size_or_sections)
+            sizes = list(split_size)
             if sum(sizes) != length:
                 raise ValueError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim}")
         pieces, start, before = [], 0, (slice(None),) * (dim % self.ndim)

@@ -50,10 +50,13 @@ LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # what pre-1.6 torch.save wrote after its
 
 
 def is_torch_archive(content):
-    """Whether ``content`` (bytes) is a zip archive as torch.save writes it."""
-    if not zipfile.is_zipfile(io.BytesIO(content)):
+    """Whether ``content`` (bytes, or a file's path) is a zip archive as torch.save writes it."""
+    def source():
+        return io.BytesIO(content) if isinstance(content, bytes) else content
+
+    if not zipfile.is_zipfile(source()):
         return False
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+    with zipfile.ZipFile(source()) as archive:
         return any(name.endswith("/data.pkl") or name == "data.pkl" for name in archive.namelist())
 
 
@@ -88,7 +91,9 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, 
     itemsize = storage.itemsize
     view = np.lib.stride_tricks.as_strided(storage[storage_offset:], shape=tuple(size),
                                            strides=tuple(step * itemsize for step in stride))
-    tensor = Tensor(np.array(view))
+    # a storage read into memory is copied out (its bytes are the whole file's, read-only); a mapped one
+    # stays the file's pages, copied only where written (load(mmap=True))
+    tensor = Tensor(view if isinstance(storage, np.memmap) else np.array(view))
     if requires_grad and tensor.dtype.kind == "f":
         tensor.requires_grad = True
     return tensor
@@ -174,9 +179,10 @@ class _Unpickler(pickle.Unpickler):
     """Resolves the names of SAFE_GLOBALS only; ``trusted`` (``load(weights_only=False)``) also the
     names of other Python modules, which may run their code, as PyTorch's full unpickling does."""
 
-    def __init__(self, file, archive, prefix, path, trusted=False):
-        super().__init__(file)
+    def __init__(self, file, archive, prefix, path, trusted=False, mapped=False, **load_args):
+        super().__init__(file, **load_args)
         self.archive, self.prefix, self.path, self.storages, self.trusted = archive, prefix, path, {}, trusted
+        self.mapped = mapped
         self.locations, self.origins = {}, {}  # id(storage): its location; id(tensor's array): (storage, location)
 
     def find_class(self, module, name):
@@ -218,8 +224,13 @@ class _Unpickler(pickle.Unpickler):
     def _storage(self, storage_type, key, numel):
         if not isinstance(storage_type, _StorageType):
             raise CheckpointError(f"load: {self.path}: storage {key} has no storage type")
-        raw = self.archive.read(f"{self.prefix}data/{key}")
+        member = f"{self.prefix}data/{key}"
         dtype = STORAGES[storage_type.name]
+        if self.mapped and dtype != "bfloat16":
+            offset = member_offset(self.archive, member, self.path)
+            return np.memmap(self.path, dtype=np.dtype(dtype).newbyteorder("<"), mode="c", offset=offset,
+                             shape=(numel,)).view(np.dtype(dtype).newbyteorder("="))
+        raw = self.archive.read(member)
         if dtype == "bfloat16":  # the high half of a float32: shift it back into place
             values = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
             return values.view(np.float32)
@@ -229,11 +240,27 @@ class _Unpickler(pickle.Unpickler):
         return array.astype(np.dtype(dtype).newbyteorder("="), copy=False)
 
 
-def read(content, path, weights_only=True):
-    """The object a torch.save archive (``content``, bytes) holds, with tinynn Tensors on the CPU for its
-    tensors (``weights_only=False``: with the other Python objects it holds, see ``_Unpickler``), and
-    where each tensor's values come from: {id of its array: (its storage, the storage's location)}."""
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+def member_offset(archive, name, path):
+    """Where the bytes of the zip member ``name`` start in the file, for mapping them: the member must be
+    stored, not compressed (torch.save and numpy.savez store theirs)."""
+    info = archive.getinfo(name)
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise CheckpointError(f"load: {path}: {name} is compressed, so it cannot be memory-mapped; load it "
+                              f"without mmap=True")
+    with open(path, "rb") as file:
+        file.seek(info.header_offset)
+        header = file.read(30)  # the local header: its name and extra field lengths at bytes 26-29
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    return info.header_offset + 30 + name_length + extra_length
+
+
+def read(content, path, weights_only=True, mapped=False, **load_args):
+    """The object a torch.save archive (``content``, bytes; with ``mapped``, the file at ``path``) holds,
+    with tinynn Tensors on the CPU for its tensors (``weights_only=False``: with the other Python objects
+    it holds, see ``_Unpickler``; ``mapped``: its storages the file's pages, mapped copy-on-write), and
+    where each tensor's values come from: {id of its array: (its storage, the storage's location)}.
+    ``load_args`` go to the unpickler (PyTorch's pickle_load_args: ``encoding``, ``errors``)."""
+    with zipfile.ZipFile(path if mapped else io.BytesIO(content)) as archive:
         pickled = [name for name in archive.namelist() if name.endswith("data.pkl") and name.count("/") <= 1]
         if len(pickled) != 1:
             raise CheckpointError(f"load: {path} is a zip archive, but not one torch.save wrote (no single data.pkl)")
@@ -241,7 +268,8 @@ def read(content, path, weights_only=True):
         byteorder = f"{prefix}byteorder"
         if byteorder in archive.namelist() and archive.read(byteorder).strip() != b"little":
             raise CheckpointError(f"load: {path} was written on a big-endian machine, which tinynn does not read")
-        unpickler = _Unpickler(io.BytesIO(archive.read(pickled[0])), archive, prefix, path, not weights_only)
+        unpickler = _Unpickler(io.BytesIO(archive.read(pickled[0])), archive, prefix, path, not weights_only, mapped,
+                               **load_args)
         return unpickler.load(), unpickler.origins
 
 

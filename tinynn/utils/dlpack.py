@@ -51,9 +51,25 @@ class _Capsule:
         return self.device
 
 
-def from_dlpack(ext_tensor):
+def from_dlpack(ext_tensor, *, device=None, copy=None):
     """A Tensor sharing the memory of ``ext_tensor`` (an object with ``__dlpack__``, or a capsule
-    from ``to_dlpack``): on the CPU for CPU memory, on the GPU for CUDA memory."""
+    from ``to_dlpack``): on the CPU for CPU memory, on the GPU for CUDA memory. As PyTorch's:
+    ``device`` moves it there (a copy where it lies elsewhere); ``copy=True`` always copies, and
+    ``copy=False`` refuses where sharing is impossible (another device)."""
+    from ..tensor import Tensor
+
+    shared = _shared(ext_tensor)
+    target = shared.device if device is None else backend.canonical_device(device)
+    if target != shared.device:
+        if copy is False:
+            raise ValueError(f"from_dlpack: copy=False, but the tensor lies on {shared.device} and device={device!r} "
+                             f"needs a copy")
+        return shared.to(target)
+    return Tensor._from_op(shared.data.copy(), False) if copy else shared
+
+
+def _shared(ext_tensor):
+    """A Tensor on ``ext_tensor``'s own memory (see ``from_dlpack``)."""
     from ..tensor import Tensor
 
     if isinstance(ext_tensor, Tensor):

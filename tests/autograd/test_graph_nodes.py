@@ -2,6 +2,7 @@
 AccumulateGrad for leaves (one per leaf), None for constants; node hooks before and after a node's
 backward, changing the gradients as PyTorch's do; name() and metadata."""
 import numpy as np
+import pytest
 
 import tinynn
 from tinynn.autograd.graph import AccumulateGrad
@@ -58,3 +59,50 @@ def test_node_hooks_see_and_change_gradients_as_torchs(torch):
     np.testing.assert_array_equal(x_ours, x_theirs)  # zeroed by the hook, in both
     assert len(seen_ours) == len(seen_theirs) == 1 and seen_ours[0][0] == seen_theirs[0][0]
     np.testing.assert_allclose(seen_ours[0][1], seen_theirs[0][1], rtol=1e-12)  # after the pre-hook's x10
+
+
+def test_a_multi_grad_hook_sees_the_tensors_gradients_together_as_pytorchs(torch):
+    """mode="all": once per pass that reaches any of them, all their gradients in order (None for one it
+    does not reach), also through autograd.grad; mode="any": once per pass, with the first one computed."""
+    results = []
+    for library in (tinynn, torch):
+        a = library.tensor([1.0, 2.0], requires_grad=True)
+        b = library.tensor([3.0], requires_grad=True)
+        c = library.tensor([5.0], requires_grad=True)
+        seen, first = [], []
+        handle = library.autograd.graph.register_multi_grad_hook(
+            (a, b, c), lambda grads: seen.append([None if g is None else g.tolist() for g in grads]))
+        ((a * 2).sum() + (b * 3).sum()).backward()
+        (c * 4).sum().backward()
+        if library is tinynn:  # (PyTorch's refuses hooks on leaves inside autograd.grad)
+            library.autograd.grad((a * b).sum(), (a, b))
+        handle.remove()
+        a.sum().backward()  # (removed: not seen)
+        with library.autograd.graph.register_multi_grad_hook((a, b), lambda g: first.append(g.tolist()), mode="any"):
+            ((a * 2).sum() + (b * 3).sum()).backward()
+            (b * 5).sum().backward()
+        results.append((seen, first))
+    assert results[1][0] == [[[2.0, 2.0], [3.0], None], [None, None, [4.0]]]
+    assert results[0][0] == results[1][0] + [[[3.0, 3.0], [3.0], None]]
+    assert len(results[0][1]) == 2 and results[0][1][0] in ([2.0, 2.0], [3.0]) and results[0][1][1] == [5.0]
+    with pytest.raises(ValueError, match="mode must be 'all' or 'any'"):
+        tinynn.autograd.graph.register_multi_grad_hook((tinynn.ones(1, requires_grad=True),), print, mode="some")
+    with pytest.raises(RuntimeError, match="none of the tensors requires grad"):
+        tinynn.autograd.graph.register_multi_grad_hook((tinynn.ones(1),), print)
+
+
+def test_increment_version_makes_a_backward_that_read_the_old_values_refuse(torch):
+    for library in (tinynn, torch):
+        x = library.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x).sum()
+        z = x.exp().sum()
+        x.data[...] = x.data * 2  # (behind autograd's back)
+        library.autograd.graph.increment_version(x)
+        with pytest.raises(RuntimeError, match="increment_version|modified by an inplace operation"):
+            y.backward()
+        del z
+    w = tinynn.tensor([1.0], requires_grad=True)
+    kept = (w * 3).sum()
+    tinynn.autograd.graph.increment_version([tinynn.zeros(1)])  # another tensor's: no effect
+    kept.backward()
+    assert w.grad.tolist() == [3.0]

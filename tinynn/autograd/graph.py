@@ -13,7 +13,11 @@ whole backward graph:
 
 ``node.register_prehook(hook)`` runs ``hook(grad_outputs)`` before the node's backward (it may return
 new grad_outputs), ``node.register_hook(hook)`` runs ``hook(grad_inputs, grad_outputs)`` after it (it
-may return new grad_inputs); ``node.metadata`` is a dict for your notes."""
+may return new grad_inputs); ``node.metadata`` is a dict for your notes.
+
+``register_multi_grad_hook(tensors, fn)`` runs ``fn`` on the gradients of several tensors at once in each
+backward pass; ``increment_version(tensor)`` tells autograd that a tensor's values were changed behind
+its back (through ``.data``), so a backward that would read the old ones refuses, as after an in-place op."""
 from ..hooks import RemovableHandle
 
 
@@ -89,3 +93,65 @@ class Node:
         handle = RemovableHandle(self._node_hooks)
         self._node_hooks[handle.id] = hook
         return handle
+
+
+class _Handles:
+    """One handle for several hooks: ``remove()`` removes them all."""
+
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """Hooks on ``tensors`` together, once per backward pass (or ``autograd.grad``) that reaches any of
+    them, as PyTorch's. ``mode="all"``: ``fn(grads)`` with the gradients of all of them, in order (None for
+    one the pass gave no gradient), once the pass has computed them (tinynn calls it as the pass ends;
+    PyTorch as soon as the last one is ready). ``mode="any"``: ``fn(grad)`` with the first of them the pass
+    computes. ``fn`` returns nothing (the gradients are as they were); the handle's ``remove()`` removes it."""
+    from . import engine
+
+    if mode not in ("all", "any"):
+        raise ValueError(f"register_multi_grad_hook: mode must be 'all' or 'any', got {mode!r}")
+    tensors = tuple(tensors)
+    if not any(tensor.requires_grad for tensor in tensors):
+        raise RuntimeError("register_multi_grad_hook: none of the tensors requires grad, so no gradient would reach "
+                           "the hook")
+    pass_state = {"grads": None}  # while a pass under way has reached the tensors: their gradients so far
+
+    def finish():
+        grads, pass_state["grads"] = pass_state["grads"], None
+        if mode == "all":
+            fn(tuple(grads))
+
+    def hook_of(index):
+        def hook(grad):
+            if pass_state["grads"] is None:  # the first of them this pass reaches
+                pass_state["grads"] = [None] * len(tensors)
+                engine.queue_callback(finish)
+                if mode == "any":
+                    fn(grad)
+            pass_state["grads"][index] = grad
+        return hook
+
+    return _Handles([tensor.register_hook(hook_of(index)) for index, tensor in enumerate(tensors)
+                     if tensor.requires_grad])
+
+
+def increment_version(tensor):
+    """Mark ``tensor`` (or each of an iterable of tensors) as changed in place without autograd seeing it
+    (a write through ``.data``): the recorded ops that kept its values refuse their backward, naming this,
+    as PyTorch's version counters make them."""
+    from . import in_place
+
+    for each in ([tensor] if hasattr(tensor, "data") else tensor):
+        in_place.overwritten(each.data, "increment_version")

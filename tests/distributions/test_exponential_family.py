@@ -158,3 +158,36 @@ def test_families_without_a_formula_between_them_say_so():
     with pytest.raises(NotImplementedError, match=r"Poisson does not give E\[log h\(x\)\]"):
         D.Poisson(tinynn.tensor([2.0])).entropy()
     assert "ExponentialFamily" in D.__all__ and D.ExponentialFamily is ExponentialFamily
+
+
+def test_the_wishart_is_an_exponential_family_whose_kl_is_pytorchs(torch):
+    """Its natural parameters (a matrix and a number) and log-normalizer give the entropy of its closed
+    form and, as PyTorch's, a KL divergence between Wisharts (tinynn had none), also per batch element and
+    differentiable in the parameters."""
+    import numpy as np
+
+    from tinynn import distributions as D
+
+    covariance = [[1.0, 0.2, 0.0], [0.2, 1.5, 0.1], [0.0, 0.1, 0.8]]
+
+    def both(library, df_p, df_q):
+        make = library.distributions.Wishart
+        p = make(library.tensor(df_p, dtype=library.float64), covariance_matrix=library.eye(3, dtype=library.float64) * 2)
+        q = make(library.tensor(df_q, dtype=library.float64), covariance_matrix=library.tensor(covariance,
+                                                                                             dtype=library.float64))
+        return p, q
+
+    p, q = both(tinynn, 5.0, 6.0)
+    tp, tq = both(torch, 5.0, 6.0)
+    assert isinstance(p, D.ExponentialFamily)
+    np.testing.assert_allclose(D.kl_divergence(p, q).numpy(), torch.distributions.kl_divergence(tp, tq).detach().numpy(),
+                               rtol=1e-10)
+    np.testing.assert_allclose(D.ExponentialFamily.entropy(p).numpy(), p.entropy().numpy(), rtol=1e-12)
+    batched_p, batched_q = both(tinynn, [5.0, 7.0], [6.0, 4.0])
+    one_by_one = [float(D.kl_divergence(*both(tinynn, a, b))) for a, b in ((5.0, 6.0), (7.0, 4.0))]
+    np.testing.assert_allclose(D.kl_divergence(batched_p, batched_q).numpy(), one_by_one, rtol=1e-12)
+    df = tinynn.tensor(5.0, dtype=tinynn.float64, requires_grad=True)
+    D.kl_divergence(D.Wishart(df, covariance_matrix=tinynn.eye(3, dtype=tinynn.float64) * 2), q).backward()
+    step = 1e-6  # (PyTorch's detaches the parameters here: its KL has no gradient to compare with)
+    slope = (float(D.kl_divergence(*both(tinynn, 5.0 + step, 6.0))) - float(D.kl_divergence(*both(tinynn, 5.0 - step, 6.0))))
+    np.testing.assert_allclose(df.grad.numpy(), slope / (2 * step), rtol=1e-6)

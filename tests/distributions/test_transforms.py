@@ -185,3 +185,23 @@ def test_generalized_pareto_matches_torch(torch, rng, device):
         assert_close(ours[key].grad, theirs[key].grad, rtol=1e-4, atol=1e-4, what=f"d/d{key}")
     draws = D.GeneralizedPareto(*(tinynn.tensor(v) for v in params.values())).sample((2000,)).numpy()
     assert (draws >= params["loc"] - 1e-9).all() and (draws[:, 1] <= params["loc"][1] + params["scale"][1] / 0.2).all()
+
+
+@pytest.mark.parametrize("name, parameters", [("LogNormal", ([0.3, -0.2], [0.5, 1.2])), ("Pareto", ([1.5, 0.5], [2.0, 3.5])),
+                                              ("Weibull", ([1.5, 0.5], [2.0, 0.7])), ("Gumbel", ([0.2, -1.0], [1.5, 0.6])),
+                                              ("HalfNormal", ([0.7, 2.0],)), ("HalfCauchy", ([0.7, 2.0],))])
+def test_the_transformed_families_are_pytorchs_transformed_distributions(torch, name, parameters):
+    """As PyTorch's, each is a TransformedDistribution of the same base through the same transforms
+    (its own closed forms kept); where the transforms are bijections, the general log-density of the
+    chain equals the closed one, and both equal PyTorch's."""
+    ours = getattr(tinynn.distributions, name)(*[tinynn.tensor(p, dtype=tinynn.float64) for p in parameters])
+    theirs = getattr(torch.distributions, name)(*[torch.tensor(p, dtype=torch.float64) for p in parameters])
+    assert isinstance(ours, tinynn.distributions.TransformedDistribution)
+    assert type(ours.base_dist).__name__ == type(theirs.base_dist).__name__
+    assert [type(t).__name__ for t in ours.transforms] == [type(t).__name__ for t in theirs.transforms]
+    x = ours.sample((6,))
+    np.testing.assert_allclose(ours.log_prob(x).numpy(), theirs.log_prob(torch.tensor(x.numpy())).numpy(), rtol=1e-10)
+    if name not in ("HalfNormal", "HalfCauchy"):  # (|x| is no bijection: PyTorch's general form refuses it too)
+        chain = tinynn.distributions.TransformedDistribution.log_prob(ours, x)
+        np.testing.assert_allclose(chain.numpy(), ours.log_prob(x).numpy(), rtol=1e-10, atol=1e-12)
+    assert ours.expand((3, 2)).batch_shape == (3, 2)

@@ -6,7 +6,8 @@ follow from F alone, by autograd (the Bregman divergence of F):
     H(p) = F(theta) - <theta, grad F(theta)> - E[log h(x)]
     KL(p || q) = F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)>
 
-A subclass gives ``_natural_params`` (a tuple of tensors of the batch shape plus the event shape),
+A subclass gives ``_natural_params`` (a tuple of tensors of the batch shape, each followed by the
+dimensions of its own part of the event: the Wishart's are a matrix and a number),
 ``_log_normalizer(*theta)`` (one value per batch element) and ``_mean_carrier_measure``
 (E[log h(x)]). tinynn's normal, exponential, gamma, beta, Dirichlet, Bernoulli, continuous Bernoulli
 and Poisson distributions are such subclasses; their own closed-form entropies and KL divergences
@@ -51,8 +52,13 @@ class ExponentialFamily(Distribution):
         with enable_grad():
             result = normalizer - self._mean_carrier_measure
             for theta, statistic in zip(natural, mean_statistics):
-                result = result - sum_rightmost(theta * statistic, len(self.event_shape))
+                result = result - _inner(self, theta * statistic)
         return result if tracked else result.detach()
+
+
+def _inner(distribution, products):
+    """The sum of ``products`` (of a natural parameter and its statistic) over its event dimensions."""
+    return sum_rightmost(products, max(products.ndim - len(distribution.batch_shape), 0))
 
 
 def exponential_family_kl(p, q):
@@ -67,5 +73,5 @@ def exponential_family_kl(p, q):
     with enable_grad():
         result = q._log_normalizer(*natural_q) - normalizer_p
         for theta_p, theta_q, statistic in zip(natural_p, natural_q, mean_statistics):
-            result = result - sum_rightmost((theta_q - theta_p) * statistic, len(p.event_shape))
+            result = result - _inner(p, (theta_q - theta_p) * statistic)
     return result if tracked else result.detach()

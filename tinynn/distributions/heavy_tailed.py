@@ -8,6 +8,9 @@ from ..tensor import where
 from . import constraints
 from .distribution import Distribution, LocationScale, broadcast_all
 from .normal import Normal
+from .transformed import TransformedDistribution
+from .transforms import AbsTransform, AffineTransform, ExpTransform
+from .uniform import Uniform
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -88,9 +91,29 @@ class StudentT(Distribution):
         return where(self.df.data > 2, finite, where(self.df.data > 1, float("inf"), float("nan")))
 
 
-class Gumbel(LocationScale):
+class Gumbel(TransformedDistribution):
     """p(x) = exp(-(z + e^-z)) / scale, z = (x - loc) / scale (the distribution of maxima).
-    rsample: x = loc - scale log(-log u)."""
+    rsample: x = loc - scale log(-log u). As PyTorch's, a TransformedDistribution: u ~ Uniform(tiny,
+    1 - eps) through log, negation, log and loc - scale * (``base_dist``, ``transforms``), with these
+    closed forms of its own."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    sample = Distribution.sample
+
+    def __init__(self, loc, scale, validate_args=True):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        finfo = np.finfo(self.loc.dtype)
+        self.base_dist = Uniform(self.loc * 0 + float(finfo.tiny), self.loc * 0 + (1 - float(finfo.eps)),
+                                 validate_args=False)
+        self.transforms = [ExpTransform().inv, AffineTransform(0, -1.0), ExpTransform().inv,
+                           AffineTransform(self.loc, -self.scale)]
+        Distribution.__init__(self, self.loc.shape, (), validate_args)  # (the parameters checked, as its own)
+
+    @property
+    def mode(self):
+        return self.loc
 
     def rsample(self, sample_shape=()):
         tiny = float(np.finfo(self._draw_dtype()).tiny)
@@ -122,17 +145,20 @@ class Gumbel(LocationScale):
         return (math.pi ** 2 / 6) * self.scale ** 2
 
 
-class HalfNormal(Distribution):
-    """|X| with X ~ N(0, scale^2): p(x) = 2 Normal(0, scale).p(x) for x >= 0.  rsample: |scale e|."""
+class HalfNormal(TransformedDistribution):
+    """|X| with X ~ N(0, scale^2): p(x) = 2 Normal(0, scale).p(x) for x >= 0.  rsample: |scale e|.
+    As PyTorch's, a TransformedDistribution (``base_dist``, ``transforms``), with these closed forms."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    sample = Distribution.sample
 
     def __init__(self, scale, validate_args=True):
         (self.scale,) = broadcast_all(scale)
         self.base_dist = Normal(self.scale * 0, self.scale, validate_args=False)
-        super().__init__(self.scale.shape, (), validate_args)
+        self.transforms = [AbsTransform()]
+        Distribution.__init__(self, self.scale.shape, (), validate_args)  # (the parameters checked, as its own)
 
     def rsample(self, sample_shape=()):
         return self.base_dist.rsample(sample_shape).abs()

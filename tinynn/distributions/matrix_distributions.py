@@ -11,6 +11,7 @@ from ..functions import cholesky_solve
 from ..tensor import where
 from . import constraints
 from .distribution import Distribution, broadcast_all
+from .exponential_family import ExponentialFamily
 from .gamma import Beta, Chi2
 
 
@@ -19,7 +20,7 @@ def _multivariate_digamma(x, p):
     return (x.unsqueeze(-1) - x.new_tensor(np.arange(p) / 2)).digamma().sum(-1)
 
 
-class Wishart(Distribution):
+class Wishart(ExponentialFamily):
     """W_p(df, Sigma): the distribution of X^T X for the df rows of X drawn from N(0, Sigma), p x p
     positive definite matrices, given by Sigma, its inverse or its Cholesky factor L (one of them);
     df > p - 1.
@@ -100,6 +101,22 @@ class Wishart(Distribution):
         nu, p = self.df, self.event_shape[-1]
         return ((p + 1) * self._half_log_det_scale() + (nu / 2).mvlgamma(p)
                 - (nu - p - 1) / 2 * _multivariate_digamma(nu / 2, p) + nu * p / 2)
+
+    # An exponential family, as PyTorch's (its KL divergence from another Wishart comes from these):
+    # t(X) = (X, log det X), theta = (-Sigma^-1 / 2, (df - p - 1) / 2), h(X) = 1, and
+    # F(theta) = (theta_2 + (p + 1)/2) (p log 2 - log det(-2 theta_1)) + mvlgamma(theta_2 + (p + 1)/2, p).
+    @property
+    def _natural_params(self):
+        return -self.precision_matrix / 2, (self.df - self.event_shape[-1] - 1) / 2
+
+    def _log_normalizer(self, precision_part, df_part):
+        p = self.event_shape[-1]
+        half_df = df_part + (p + 1) / 2
+        return half_df * (p * math.log(2) - linalg.slogdet(-2 * precision_part).logabsdet) + half_df.mvlgamma(p)
+
+    @property
+    def _mean_carrier_measure(self):
+        return 0
 
     @property
     def mean(self):

@@ -4,6 +4,8 @@ import math
 from . import constraints
 from .distribution import HALF_LOG_TWO_PI, Distribution, LocationScale, broadcast_all
 from .exponential_family import ExponentialFamily
+from .transformed import TransformedDistribution
+from .transforms import ExpTransform
 
 
 class Normal(LocationScale, ExponentialFamily):
@@ -55,17 +57,19 @@ class Normal(LocationScale, ExponentialFamily):
         return 0
 
 
-class LogNormal(Distribution):
-    """x = e^y with y ~ N(loc, scale^2): p(x) = Normal(loc, scale).p(log x) / x."""
+class LogNormal(TransformedDistribution):
+    """x = e^y with y ~ N(loc, scale^2): p(x) = Normal(loc, scale).p(log x) / x. As PyTorch's, a
+    TransformedDistribution (``base_dist``, ``transforms``), with these closed forms of its own."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
+    sample = Distribution.sample
 
     def __init__(self, loc, scale, validate_args=True):
         self.loc, self.scale = broadcast_all(loc, scale)
-        self.base_dist = Normal(self.loc, self.scale, validate_args=False)
-        super().__init__(self.loc.shape, (), validate_args)
+        self.base_dist, self.transforms = Normal(self.loc, self.scale, validate_args=False), [ExpTransform()]
+        Distribution.__init__(self, self.loc.shape, (), validate_args)  # (the parameters checked, as its own)
 
     def rsample(self, sample_shape=()):
         return self.base_dist.rsample(sample_shape).exp()

@@ -6,20 +6,26 @@ import math
 from ..tensor import where
 from . import constraints
 from .distribution import Distribution, broadcast_all
-from .heavy_tailed import EULER_GAMMA
+from .exponential import Exponential
+from .heavy_tailed import EULER_GAMMA, Cauchy
+from .transformed import TransformedDistribution
+from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform
 
 
-class HalfCauchy(Distribution):
+class HalfCauchy(TransformedDistribution):
     """|X| for X ~ Cauchy(0, scale):  p(x) = 2 / (pi scale (1 + (x / scale)^2)) for x >= 0.
-    cdf = (2 / pi) atan(x / scale); rsample: x = scale tan(pi u / 2), the inverse CDF of a uniform draw."""
+    cdf = (2 / pi) atan(x / scale); rsample: x = scale tan(pi u / 2), the inverse CDF of a uniform draw.
+    As PyTorch's, a TransformedDistribution (``base_dist``, ``transforms``), with these closed forms."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    sample = Distribution.sample
 
     def __init__(self, scale, validate_args=True):
         (self.scale,) = broadcast_all(scale)
-        super().__init__(self.scale.shape, (), validate_args)
+        self.base_dist, self.transforms = Cauchy(self.scale * 0, self.scale, validate_args=False), [AbsTransform()]
+        Distribution.__init__(self, self.scale.shape, (), validate_args)  # (the parameters checked, as its own)
 
     def rsample(self, sample_shape=()):
         return self.icdf(self._noise("uniform", self._extended_shape(sample_shape)))
@@ -51,18 +57,22 @@ class HalfCauchy(Distribution):
         return self.scale * 0 + float("inf")
 
 
-class Pareto(Distribution):
+class Pareto(TransformedDistribution):
     """p(x) = alpha scale^alpha / x^(alpha + 1) for x >= scale (a power law).
     cdf = 1 - (scale / x)^alpha; rsample: x = scale e^(e / alpha), e a standard exponential draw.
     Mean alpha scale / (alpha - 1) for alpha > 1 (else inf); variance
-    scale^2 alpha / ((alpha - 1)^2 (alpha - 2)) for alpha > 2 (else inf)."""
+    scale^2 alpha / ((alpha - 1)^2 (alpha - 2)) for alpha > 2 (else inf). As PyTorch's, a
+    TransformedDistribution: Exponential(alpha) through exp and scale * (``base_dist``, ``transforms``)."""
 
     arg_constraints = {"scale": constraints.positive, "alpha": constraints.positive}
     has_rsample = True
+    sample = Distribution.sample
 
     def __init__(self, scale, alpha, validate_args=True):
         self.scale, self.alpha = broadcast_all(scale, alpha)
-        super().__init__(self.scale.shape, (), validate_args)
+        self.base_dist = Exponential(self.alpha, validate_args=False)
+        self.transforms = [ExpTransform(), AffineTransform(0, self.scale)]
+        Distribution.__init__(self, self.scale.shape, (), validate_args)  # (the parameters checked, as its own)
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
@@ -100,7 +110,7 @@ class Pareto(Distribution):
         return where(self.alpha.data > 2, finite, float("inf"))
 
 
-class Weibull(Distribution):
+class Weibull(TransformedDistribution):
     """p(x) = (k / scale) (x / scale)^(k - 1) e^(-(x / scale)^k) for x >= 0, k = concentration.
     cdf = 1 - e^(-(x / scale)^k); rsample: x = scale e^(1/k), e a standard exponential draw.
     Mean scale Gamma(1 + 1/k); variance scale^2 (Gamma(1 + 2/k) - Gamma(1 + 1/k)^2);
@@ -109,10 +119,15 @@ class Weibull(Distribution):
     arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
     support = constraints.positive
     has_rsample = True
+    sample = Distribution.sample
 
     def __init__(self, scale, concentration, validate_args=True):
         self.scale, self.concentration = broadcast_all(scale, concentration)
-        super().__init__(self.scale.shape, (), validate_args)
+        self.concentration_reciprocal = 1 / self.concentration
+        # as PyTorch's, a TransformedDistribution: Exponential(1) through x^(1/k) and scale *
+        self.base_dist = Exponential(self.scale * 0 + 1, validate_args=False)
+        self.transforms = [PowerTransform(self.concentration_reciprocal), AffineTransform(0, self.scale)]
+        Distribution.__init__(self, self.scale.shape, (), validate_args)  # (the parameters checked, as its own)
 
     def rsample(self, sample_shape=()):
         return self.scale * self._noise("exponential", self._extended_shape(sample_shape)) ** (1 / self.concentration)

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..ops.promotion import default_float
 from ..tensor import where
 from . import constraints
 from .distribution import Distribution, LocationScale, broadcast_all
@@ -100,11 +101,11 @@ class Gumbel(TransformedDistribution):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
-    sample = Distribution.sample
+    sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
     def __init__(self, loc, scale, validate_args=True):
         self.loc, self.scale = broadcast_all(loc, scale)
-        finfo = np.finfo(self.loc.dtype)
+        finfo = np.finfo(self.loc.dtype if self.loc.dtype.kind == "f" else default_float())  # (ints: sample refuses)
         self.base_dist = Uniform(self.loc * 0 + float(finfo.tiny), self.loc * 0 + (1 - float(finfo.eps)),
                                  validate_args=False)
         self.transforms = [ExpTransform().inv, AffineTransform(0, -1.0), ExpTransform().inv,
@@ -152,7 +153,7 @@ class HalfNormal(TransformedDistribution):
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
-    sample = Distribution.sample
+    sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
     def __init__(self, scale, validate_args=True):
         (self.scale,) = broadcast_all(scale)

@@ -64,7 +64,7 @@ class LogNormal(TransformedDistribution):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
-    sample = Distribution.sample
+    sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
     def __init__(self, loc, scale, validate_args=True):
         self.loc, self.scale = broadcast_all(loc, scale)

@@ -20,7 +20,7 @@ class HalfCauchy(TransformedDistribution):
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
-    sample = Distribution.sample
+    sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
     def __init__(self, scale, validate_args=True):
         (self.scale,) = broadcast_all(scale)
@@ -66,7 +66,7 @@ class Pareto(TransformedDistribution):
 
     arg_constraints = {"scale": constraints.positive, "alpha": constraints.positive}
     has_rsample = True
-    sample = Distribution.sample
+    sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
     def __init__(self, scale, alpha, validate_args=True):
         self.scale, self.alpha = broadcast_all(scale, alpha)
@@ -119,7 +119,7 @@ class Weibull(TransformedDistribution):
     arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
     support = constraints.positive
     has_rsample = True
-    sample = Distribution.sample
+    sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
     def __init__(self, scale, concentration, validate_args=True):
         self.scale, self.concentration = broadcast_all(scale, concentration)

@@ -133,22 +133,28 @@ def test_flops_are_pytorchs_for_products_forward_and_backward(torch):
     assert "Total KFLOPs" in table and table.splitlines()[3].split()[0] == "Conv2dBackward"
 
 
-def test_profile_memory_counts_what_each_op_allocated_and_ranges_hold_their_ops():
-    layer = nn.Linear(64, 32)
-    x = tinynn.randn(16, 64, requires_grad=True)
+def test_profile_memory_counts_what_each_op_allocated_and_ranges_hold_their_ops(device):
+    """On the CPU in the CPU columns, on the GPU in the GPU ones."""
+    layer = nn.Linear(64, 32).to(device)
+    x = tinynn.randn(16, 64, requires_grad=True, device=device)
     with profile(profile_memory=True) as prof:
         with record_function("forward"):
             h = layer(x)
             flat = h.reshape(-1)  # a view: nothing allocated
         flat.sum().backward()
+    kind, other = ("cpu", "device") if device == "cpu" else ("device", "cpu")
     events = {e.name: e for e in prof.events()}
-    assert events["Linear"].cpu_memory_usage == 16 * 32 * 4 == events["Linear"].self_cpu_memory_usage
-    assert events["Reshape"].cpu_memory_usage == 0
-    assert events["forward"].cpu_memory_usage == 16 * 32 * 4 and events["forward"].self_cpu_memory_usage == 0
+    assert getattr(events["Linear"], f"{kind}_memory_usage") == 16 * 32 * 4 == getattr(
+        events["Linear"], f"self_{kind}_memory_usage")
+    assert events["Reshape"].cpu_memory_usage == events["Reshape"].device_memory_usage == 0
+    assert getattr(events["forward"], f"{kind}_memory_usage") == 16 * 32 * 4
+    assert getattr(events["forward"], f"self_{kind}_memory_usage") == 0
     linear_grads = (16 * 64 + 32 * 64 + 32) * 4  # dL/dx, dL/dW, dL/db
-    assert events["LinearBackward"].cpu_memory_usage == linear_grads
-    table = prof.key_averages().table(sort_by="cpu_memory_usage", row_limit=2)
-    assert "CPU Mem" in table and "Self CPU Mem" in table and "2.00 KB" in table
+    assert getattr(events["LinearBackward"], f"{kind}_memory_usage") == linear_grads
+    assert getattr(events["LinearBackward"], f"{other}_memory_usage") == 0
+    table = prof.key_averages().table(sort_by=f"{kind}_memory_usage", row_limit=2)
+    title = "CPU Mem" if kind == "cpu" else "GPU Mem"
+    assert title in table and f"Self {title}" in table and "2.00 KB" in table
     assert "CPU Mem" not in profile().key_averages().table()
 
 

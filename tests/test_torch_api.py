@@ -643,3 +643,10 @@ def test_load_with_mmap_maps_the_file_copy_on_write(torch, tmp_path, kind):
     with pytest.raises(ValueError, match="mmap=True maps a file on disk"):
         with open(path, "rb") as file:
             tinynn.load(file, mmap=True)
+
+
+def test_a_mapped_checkpoint_loads_onto_the_gpu(torch, tmp_path, device):
+    path = tmp_path / "model.pt"
+    torch.save({"weight": torch.arange(6.0).reshape(2, 3)}, path)
+    placed = tinynn.load(path, mmap=True, map_location=device)["weight"]
+    assert placed.device == tinynn.device(device) and placed.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]

@@ -236,9 +236,11 @@ def _product_flops(name, input_shapes, output_shape):
 
 def _blocks(arrays):
     """{id: block} of the memory blocks ``arrays`` (arrays or Tensors, None skipped) lie in."""
+    from .tensor import Tensor  # (this module loads with autograd, before Tensor)
+
     blocks = {}
     for array in arrays:
-        array = getattr(array, "data", array) if not hasattr(array, "__array_interface__") else array
+        array = array.data if isinstance(array, Tensor) else array  # (a CuPy array's .data is its pointer)
         if array is not None and hasattr(array, "nbytes"):
             block = in_place.memory_block(array)
             blocks[id(block)] = block

@@ -79,5 +79,11 @@ def test_set_makes_a_view_of_a_tensor_or_a_storage_as_pytorchs(torch):
         tinynn.zeros(1).set_(ours.untyped_storage(), 0, (4,), (2,))
     with pytest.raises(RuntimeError, match="set_: cannot set the memory of a tensor that requires grad"):
         tinynn.zeros(2, requires_grad=True).set_(ours)
+    leaf = tinynn.zeros(2, requires_grad=True)
+    with tinynn.no_grad():  # (a parameter's memory may be set there, as in PyTorch)
+        assert leaf.set_(tinynn.ones(2)).tolist() == [1.0, 1.0] and leaf.requires_grad
+    computed = tinynn.zeros(2, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="set_: cannot set the memory"), tinynn.no_grad():
+        computed.set_(ours)  # (a result of recorded ops: never)
     with pytest.raises(TypeError, match="set_: expected a Tensor, a storage or nothing, got list"):
         tinynn.zeros(2).set_([1.0])

@@ -1566,9 +1566,13 @@ class Tensor:
         """This tensor made a view of ``source``'s memory, in place (PyTorch's ``set_``): of a Tensor (the same
         view: shape, strides, dtype), of a storage (``size`` elements of this tensor's dtype from element
         ``storage_offset``, with ``stride``, C-ordered by default), or of nothing (an empty tensor). Writes
-        through either reach the other. Not for tensors that require grad, as PyTorch."""
-        if self.requires_grad:
-            raise RuntimeError("set_: cannot set the memory of a tensor that requires grad")
+        through either reach the other. As PyTorch, a leaf that requires grad (a parameter) only under
+        no_grad, and never a result of recorded ops."""
+        from .autograd.grad_mode import is_grad_enabled
+
+        if self.requires_grad and (self.grad_fn is not None or is_grad_enabled()):
+            raise RuntimeError("set_: cannot set the memory of a tensor that requires grad (a leaf may be set under "
+                               "tinynn.no_grad(), as a parameter's memory)")
         xp = backend.get_array_module(self.data)
         if source is None:
             self.data = xp.empty((0,), dtype=self.dtype)

@@ -194,3 +194,27 @@ def test_cached_computes_each_parametrized_tensor_once_per_block_as_torch(torch)
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
     np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-5)
     assert ours[3] and theirs[3]
+
+
+def test_parametrizations_transfer_to_another_module_as_pytorchs(torch):
+    """transfer_parametrizations_and_params: the same parametrization modules, originals sharing memory,
+    the state-dict keys PyTorch gives; a tensor the target lacks is made. type_before_parametrizations is
+    the class itself (tinynn does not subclass a parametrized module)."""
+    results = []
+    for library in (tinynn, torch):
+        library.manual_seed(0)
+        source = library.nn.Linear(3, 3)
+        library.nn.utils.parametrizations.orthogonal(source)
+        target, bare = library.nn.Linear(3, 3), library.nn.Module()
+        library.nn.utils.parametrize.transfer_parametrizations_and_params(source, target)
+        library.nn.utils.parametrize.transfer_parametrizations_and_params(source, bare, "weight")
+        assert target.parametrizations.weight[0] is source.parametrizations.weight[0]
+        np.testing.assert_allclose(target.weight.detach().numpy(), source.weight.detach().numpy(), rtol=1e-6)
+        with library.no_grad():
+            source.parametrizations.weight.original.add_(0.5)
+        np.testing.assert_array_equal(target.parametrizations.weight.original.detach().numpy(),
+                                      source.parametrizations.weight.original.detach().numpy())
+        results.append((list(target.state_dict()), list(bare.state_dict()),
+                        library.nn.utils.parametrize.type_before_parametrizations(target).__name__))
+        assert library.nn.utils.parametrize.transfer_parametrizations_and_params(library.nn.Linear(2, 2), bare) is bare
+    assert results[0] == results[1]

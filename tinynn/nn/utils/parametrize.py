@@ -145,3 +145,30 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
         del module._modules["parametrizations"]
     module.register_parameter(tensor_name, value if isinstance(value, Parameter) else Parameter(value.detach()))
     return module
+
+
+def type_before_parametrizations(module):
+    """The module's class as it was before any parametrization: its own class, since tinynn parametrizes
+    a module without changing its class (PyTorch makes a subclass, ParametrizedLinear, and this undoes it)."""
+    return type(module)
+
+
+def transfer_parametrizations_and_params(from_module, to_module, tensor_name=None):
+    """Give ``to_module`` the parametrizations of ``from_module`` (of ``tensor_name``, else of all its
+    parametrized tensors), the very same parametrization modules, and originals that are views of
+    ``from_module``'s (``set_``: they share memory), as PyTorch's; a tensor ``to_module`` lacks is made
+    first. Returns ``to_module``; nothing happens when ``from_module`` has no parametrizations."""
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations._modules) if tensor_name is None else [tensor_name]
+    for name in names:
+        source = from_module.parametrizations[name]
+        if not hasattr(to_module, name):
+            with no_grad():
+                setattr(to_module, name, Parameter(getattr(from_module, name).detach().clone()))
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        with no_grad():
+            for original, given in zip(to_module.parametrizations[name]._originals(), source._originals()):
+                original.set_(given)
+    return to_module

@@ -1,7 +1,11 @@
 """Helpers for the tests: float64 tensors for gradchecks, conversions for PyTorch comparisons, and
 loading the example and benchmark scripts as modules."""
+import contextlib
+import functools
+import http.server
 import importlib.util
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -125,3 +129,19 @@ def assert_layer_matches_torch(torch, ours, theirs, input_shape, rng, device="cp
     for (name, p), t in zip(ours.named_parameters(), theirs.parameters()):
         assert_close(p.grad, t.grad, rtol=rtol, atol=atol, what=f"{name} grad")
     return y
+
+
+@contextlib.contextmanager
+def serving(handler_class, **handler_options):
+    """A local HTTP server on 127.0.0.1 (an unused port) answering with ``handler_class(...,
+    **handler_options)``, in a thread: yields (the server, its base URL). ``server.requests`` lists the
+    paths asked for, where the handler appends them."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler_class, **handler_options))
+    httpd.requests = []
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

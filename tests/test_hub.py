@@ -1,12 +1,10 @@
 """tinynn.hub against a local HTTP server on 127.0.0.1 standing in for the web and for GitHub: weights by
 URL (verified, cached, never half-written; PyTorch's files too), and a repository's hubconf.py entrypoints
 from GitHub's archive or a local folder, with PyTorch's trust check."""
-import functools
 import hashlib
 import http.server
 import io
 import os
-import threading
 import zipfile
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 import tinynn
 from tinynn import hub
 from tinynn.data import DownloadError
+from helpers import serving
 
 HUBCONF = '''"""A repository's entrypoints."""
 dependencies = ["numpy"]
@@ -93,16 +92,10 @@ def server(weights, tmp_path, monkeypatch):
         "/needs/more/zipball/main": _archive("needs-more-1", {"hubconf.py": 'dependencies = ["no_such_package"]\n'}),
         "/needs/more/tree/main/": b"",
     }
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, routes=routes))
-    httpd.requests = []
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    monkeypatch.setattr(hub, "GITHUB", base)
-    monkeypatch.setattr(hub, "_hub_dir", str(tmp_path / "hub"))
-    yield httpd, base, prefix
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Handler, routes=routes) as (httpd, base):
+        monkeypatch.setattr(hub, "GITHUB", base)
+        monkeypatch.setattr(hub, "_hub_dir", str(tmp_path / "hub"))
+        yield httpd, base, prefix
 
 
 def _archive_single(name, content):
@@ -174,7 +167,7 @@ def test_a_pytorch_checkpoint_by_url_loads_into_the_same_tinynn_model(server, to
     theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
     buffer = io.BytesIO()
     torch.save(theirs.state_dict(), buffer)
-    httpd.RequestHandlerClass.keywords["routes"]["/models/torch-net.pth"] = buffer.getvalue()
+    httpd.RequestHandlerClass.keywords["routes"]["/models/torch-net.pth"] = buffer.getvalue()  # (the partial's)
     ours = tinynn.nn.Sequential(tinynn.nn.Linear(3, 4), tinynn.nn.ReLU(), tinynn.nn.Linear(4, 1))
     ours.load_state_dict(hub.load_state_dict_from_url(f"{base}/models/torch-net.pth", progress=False))
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)

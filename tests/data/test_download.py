@@ -1,14 +1,13 @@
 """The MNIST downloader against a local HTTP server on 127.0.0.1 (no internet needed)."""
-import functools
 import http.server
 import os
 import shutil
-import threading
 
 import pytest
 
 from tinynn.data import MNIST, DownloadError
 from tinynn.data.mnist import FILES
+from helpers import serving
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -40,14 +39,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def server(mnist_dir):
-    handler = functools.partial(_Handler, source=str(mnist_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.requests = []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Handler, source=str(mnist_dir)) as (httpd, base):
+        yield httpd, base
 
 
 def test_good_download_is_verified_and_lands(server, tmp_path):

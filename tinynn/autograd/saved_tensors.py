@@ -100,16 +100,20 @@ def pack(function):
     for name, value in list(vars(function).items()):
         if name in in_place.EDGES or not _has_arrays(value):
             continue
-        setattr(function, name, _map_arrays(value, lambda array: _Packed(pack_hook(_as_tensor(array)), array)))
+        setattr(function, name, _mapped(value, _is_array, lambda array: _Packed(pack_hook(_as_tensor(array)), array)))
         packed_names.append(name)
     if packed_names:
         function.backward = _unpacking(function, "backward", packed_names, unpack_hook)
         function.backward_graph = _unpacking(function, "backward_graph", packed_names, unpack_hook)
 
 
+def _is_array(value):
+    return type(value) is np.ndarray or backend.is_gpu_array(value)
+
+
 def _has_arrays(value):
     found = []
-    _map_arrays(value, found.append)
+    _mapped(value, _is_array, found.append)
     return bool(found)
 
 
@@ -119,14 +123,15 @@ def _as_tensor(array):
     return Tensor._from_op(array, False)
 
 
-def _map_arrays(value, change):
-    """``value`` with each array in it (alone, or in tuples, lists and dicts) replaced by ``change(it)``."""
-    if type(value) is np.ndarray or backend.is_gpu_array(value):
+def _mapped(value, is_item, change):
+    """``value`` with each item in it (``is_item``: alone, or in tuples, lists and dicts) replaced by
+    ``change(item)``."""
+    if is_item(value):
         return change(value)
     if type(value) in (tuple, list):
-        return type(value)(_map_arrays(item, change) for item in value)
+        return type(value)(_mapped(item, is_item, change) for item in value)
     if type(value) is dict:
-        return {key: _map_arrays(item, change) for key, item in value.items()}
+        return {key: _mapped(item, is_item, change) for key, item in value.items()}
     return value
 
 
@@ -145,23 +150,12 @@ def _unpacked(packed, unpack_hook, op_name):
     return backend.to_device(unpacked.data, packed.device)
 
 
-def _unmap(value, change):
-    """``value`` with each _Packed in it replaced by ``change(it)``."""
-    if isinstance(value, _Packed):
-        return change(value)
-    if type(value) in (tuple, list):
-        return type(value)(_unmap(item, change) for item in value)
-    if type(value) is dict:
-        return {key: _unmap(item, change) for key, item in value.items()}
-    return value
-
-
 def _unpacking(function, method, names, unpack_hook):
     """``function``'s ``method``, run after its packed attributes are unpacked (once: the wrappers go)."""
     def run(*args):
         for name in names:
-            setattr(function, name, _unmap(getattr(function, name),
-                                           lambda packed: _unpacked(packed, unpack_hook, function.name)))
+            setattr(function, name, _mapped(getattr(function, name), lambda value: isinstance(value, _Packed),
+                                            lambda packed: _unpacked(packed, unpack_hook, function.name)))
         del function.backward, function.backward_graph
         return getattr(function, method)(*args)
     return run

@@ -155,3 +155,21 @@ def test_record_stream_takes_gpu_tensors(device):
             x.record_stream(None)
     else:
         assert x.record_stream(tinynn.cuda.current_stream()) is None
+
+
+def test_grad_dtype_keeps_a_leafs_gradient_in_the_dtype_asked_for_as_pytorchs(torch):
+    """float32 gradients for a float16 parameter; None: whatever dtype arrives; leaves only."""
+    results = []
+    for library in (tinynn, torch):
+        x = library.tensor([1.0, 2.0], dtype=library.float16, requires_grad=True)
+        default = x.grad_dtype
+        x.grad_dtype = library.float32
+        (x * 3).sum().backward()
+        (x * 2).sum().backward()  # (accumulated in float32)
+        accumulated = (str(x.grad.dtype).replace("torch.", ""), x.grad.tolist())
+        x.grad, x.grad_dtype = None, None
+        (x.float() * 3).sum().backward()
+        results.append((str(default).replace("torch.", ""), accumulated, str(x.grad.dtype).replace("torch.", "")))
+        with pytest.raises(RuntimeError, match="grad_dtype can only be set on leaf tensors"):
+            (x * 2).grad_dtype = library.float32
+    assert results[0] == results[1] == ("float16", ("float32", [5.0, 5.0]), "float16")

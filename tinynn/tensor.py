@@ -175,15 +175,35 @@ class Tensor:
         outputs, root_grads = engine.root_gradients("backward", self, gradient, "gradient", create_graph)
         engine.accumulate(outputs, root_grads, retain_graph, create_graph, inputs)
 
+    _SAME_DTYPE = object()  # grad_dtype's default: the tensor's own dtype, whatever it becomes
+
+    @property
+    def grad_dtype(self):
+        """The dtype this leaf's ``.grad`` is kept in (PyTorch's): its own dtype by default; another one
+        set here (float32 gradients for float16 parameters, say), or None for whatever dtype arrives."""
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors")
+        chosen = self.__dict__.get("_grad_dtype", Tensor._SAME_DTYPE)
+        return self.dtype if chosen is Tensor._SAME_DTYPE else chosen
+
+    @grad_dtype.setter
+    def grad_dtype(self, dtype):
+        if self.grad_fn is not None:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors")
+        self.__dict__["_grad_dtype"] = None if dtype is None else np.dtype(dtype)
+
     def _accumulate_grad(self, grad):
         """Add ``grad`` (an array, a sparse tensor, or under create_graph a recorded Tensor) into
-        ``.grad``. Sparse and sparse stay sparse (entries side by side); with a dense one, dense."""
+        ``.grad``, in ``grad_dtype``. Sparse and sparse stay sparse (entries side by side); with a dense
+        one, dense."""
+        chosen = self.__dict__.get("_grad_dtype", Tensor._SAME_DTYPE)  # (a retained non-leaf keeps its own)
+        dtype = self.dtype if chosen is Tensor._SAME_DTYPE else grad.dtype if chosen is None else chosen
         if isinstance(grad, Tensor) or getattr(grad, "is_sparse", False):
-            grad = grad if grad.dtype == self.dtype else grad.to(dtype=self.dtype)
+            grad = grad if grad.dtype == dtype else grad.to(dtype=dtype)
             self.grad = grad if self.grad is None else self.grad + grad
             return
-        if grad.dtype != self.data.dtype:
-            grad = grad.astype(self.data.dtype)
+        if grad.dtype != dtype:
+            grad = grad.astype(dtype)
         self.grad = Tensor._from_op(grad if self.grad is None else self.grad.to_dense().data + grad, False)
 
     def _wrap_grad(self, grad):

@@ -237,3 +237,44 @@ def test_a_sampler_written_for_pytorch_drives_the_loader_as_pytorchs(torch):
     # PyTorch's older samplers passed the dataset to Sampler.__init__ (2.13's refuses it): taken, with a warning
     with pytest.warns(UserWarning, match="data_source argument is not used"):
         tinynn.data.Sampler(tinynn.data.TensorDataset(tinynn.arange(3)))
+
+
+def test_a_sampler_of_index_lists_with_batch_size_none_hands_each_list_to_the_dataset_as_pytorchs(torch):
+    """DataLoader(dataset, sampler=BatchSampler(...), batch_size=None): each list of indices goes to
+    dataset[...] whole (a dataset that fetches a batch at once), with or without workers; also from a
+    sampler of one's own that yields lists."""
+    class Blocks:
+        def __init__(self, library):
+            self.library = library
+
+        def __iter__(self):
+            return iter([[9, 8], [0, 1, 2], [5]])
+
+        def __len__(self):
+            return 3
+
+    class Rows:
+        def __init__(self, library):
+            self.values = library.arange(20.0).reshape(10, 2)
+
+        def __getitem__(self, index):
+            return self.values[index] * 2
+
+        def __len__(self):
+            return 10
+
+    results = []
+    for library in (tinynn, torch):
+        data = library.utils.data.TensorDataset(library.arange(10.0), library.arange(10))
+        sampler = library.utils.data.BatchSampler(library.utils.data.SequentialSampler(data), 4, False)
+        seen = []
+        for workers in (0, 2):
+            loader = library.utils.data.DataLoader(data, sampler=sampler, batch_size=None, num_workers=workers)
+            seen.append([[part.tolist() for part in batch] for batch in loader])
+        seen.append([batch.tolist() for batch in library.utils.data.DataLoader(Rows(library), sampler=Blocks(library),
+                                                                                 batch_size=None)])
+        seen.append(len(loader))
+        results.append(seen)
+    assert results[0] == results[1]
+    assert results[0][0] == results[0][1] == [[[0.0, 1.0, 2.0, 3.0], [0, 1, 2, 3]], [[4.0, 5.0, 6.0, 7.0], [4, 5, 6, 7]],
+                                              [[8.0, 9.0], [8, 9]]]

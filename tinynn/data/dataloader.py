@@ -124,10 +124,18 @@ class DataLoader:
         return full + (1 if rest and not self.drop_last else 0)
 
     def _epoch_order(self):
-        if isinstance(self.sampler, Sampler):
+        """The epoch's indices as an int64 array, or, unbatched (``batch_size=None``), a list of the
+        sampler's items where they are lists of indices (a BatchSampler handed over as the sampler: each
+        list goes to ``dataset[...]`` whole, as PyTorch does)."""
+        if isinstance(self.sampler, BatchSampler) and self.batch_size is None:
+            return [batch.tolist() for batch in self.sampler.epoch_batches(self.generator)]
+        if isinstance(self.sampler, Sampler) and type(self.sampler).epoch_indices is not Sampler.epoch_indices:
             return np.asarray(self.sampler.epoch_indices(self.generator), dtype=np.int64)
         if self.sampler is not None:
-            return np.fromiter(iter(self.sampler), dtype=np.int64)
+            items = list(iter(self.sampler))
+            if self.batch_size is None and any(np.ndim(item) for item in items):
+                return [list(item) for item in items]
+            return np.asarray(items, dtype=np.int64).reshape(len(items))
         count = len(self.dataset)
         return self.generator.permutation(count) if self.shuffle else np.arange(count)
 
@@ -135,7 +143,10 @@ class DataLoader:
         """This epoch's batches of indices, on ``device``: without a batch_sampler, the epoch's order
         is uploaded once and every batch is a slice of it there."""
         if self.batch_sampler is None:
-            order = backend.to_device(self._epoch_order(), device)
+            order = self._epoch_order()
+            if isinstance(order, list):  # unbatched, lists of indices: each one "sample" of the dataset
+                return [[key] for key in order]
+            order = backend.to_device(order, device)
             return [order[batch * self._step:(batch + 1) * self._step] for batch in range(len(self))]
         if isinstance(self.batch_sampler, BatchSampler):
             batches = self.batch_sampler.epoch_batches(self.generator)
@@ -189,7 +200,7 @@ class DataLoader:
             yield self._place(batch)
 
     def _fetch(self, indices):
-        if self._collate is not None:
+        if self._collate is not None and not isinstance(indices, list):
             indices = backend.to_device(indices, "cpu")
         return fetch_batch(self.dataset, indices, self._collate)
 

@@ -272,3 +272,24 @@ def test_cond_and_while_loop_run_eagerly_as_torchs(torch):
         tinynn.cond(tinynn.tensor([True, False]), lambda: 1, lambda: 2)
     with pytest.raises(RuntimeError, match="body_fn returned 1 values for 2 carried inputs"):
         tinynn.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1,), (tinynn.tensor(0), tinynn.tensor(1.0)))
+
+
+def test_jit_freeze_fork_and_isinstance_as_pytorchs_eager_answers(torch, tmp_path):
+    from typing import Dict, List, Optional, Tuple, Union
+
+    cases = [([1, 2], List[int]), ([1, "a"], List[int]), ({"a": 1.0}, Dict[str, float]), ({"a": 1}, Dict[str, str]),
+             (None, Optional[int]), (3, Optional[int]), ((1, "a"), Tuple[int, str]), ((1, 2), Tuple[int, str]),
+             ("x", Union[int, str]), ([[1], [2, 3]], List[List[int]])]
+    assert [tinynn.jit.isinstance(obj, kind) for obj, kind in cases] == [torch.jit.isinstance(obj, kind)
+                                                                         for obj, kind in cases]
+    future = tinynn.jit.fork(lambda x, scale=1: x * scale, tinynn.ones(2), scale=3)
+    assert future.done() and tinynn.jit.wait(future).tolist() == [3.0, 3.0] == future.value().tolist()
+    model = tinynn.nn.Linear(2, 2)
+    with pytest.raises(RuntimeError, match="only implemented for modules in eval mode"):
+        tinynn.jit.freeze(tinynn.jit.script(model))
+    assert tinynn.jit.freeze(tinynn.jit.script(model.eval())) is model
+    assert tinynn.jit.optimize_for_inference(model.train()) is model and not model.training
+    with pytest.raises(NotImplementedError, match="TorchScript, PyTorch's compiled format.*tinynn.save"):
+        tinynn.jit.save(model, tmp_path / "model.pt")
+    with pytest.raises(NotImplementedError, match="tinynn.load and model.load_state_dict"):
+        tinynn.jit.load(tmp_path / "model.pt")

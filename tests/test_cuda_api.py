@@ -83,3 +83,26 @@ def test_memory_figures_where_cupy_is_installed_but_sees_no_gpu(monkeypatch):
     tinynn.cuda.empty_cache()
     with pytest.raises(tinynn.DeviceError, match="found no CUDA device.*insufficient"):
         tinynn.zeros(2).cuda()
+
+
+def test_the_accelerators_memory_questions_are_the_gpus(gpu):
+    block = tinynn.zeros(1 << 18, device=gpu)
+    assert tinynn.accelerator.memory_allocated() == tinynn.cuda.memory_allocated() >= block.numel() * 4
+    assert tinynn.accelerator.memory_reserved() == tinynn.cuda.memory_reserved()
+    assert tinynn.accelerator.max_memory_reserved() == tinynn.cuda.max_memory_reserved()
+    free, total = tinynn.accelerator.get_memory_info()
+    assert 0 < free <= total and tinynn.accelerator.current_stream() is not None
+    del block
+    tinynn.accelerator.empty_cache()
+    tinynn.accelerator.reset_peak_memory_stats()
+    assert tinynn.accelerator.max_memory_reserved() == tinynn.accelerator.memory_reserved()
+
+
+def test_without_an_accelerator_its_memory_questions_are_pytorchs_error(torch):
+    if tinynn.accelerator.is_available():
+        pytest.skip("this machine has an accelerator")
+    for name in ("memory_allocated", "memory_reserved", "max_memory_reserved", "reset_peak_memory_stats",
+                 "empty_cache", "get_memory_info", "current_stream"):
+        for library in (tinynn, torch):
+            with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
+                getattr(library.accelerator, name)()

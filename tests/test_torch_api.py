@@ -649,3 +649,25 @@ def test_a_mapped_checkpoint_loads_onto_the_gpu(torch, tmp_path, device):
     torch.save({"weight": torch.arange(6.0).reshape(2, 3)}, path)
     placed = tinynn.load(path, mmap=True, map_location=device)["weight"]
     assert placed.device == tinynn.device(device) and placed.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+
+def test_typename_is_inference_and_the_deterministic_debug_mode_as_pytorchs(torch):
+    for ours, theirs in ((tinynn.ones(2), torch.ones(2)), (tinynn.ones(2, dtype=tinynn.float64), torch.ones(2).double()),
+                         (tinynn.ones(2, dtype=tinynn.int64), torch.ones(2).long())):
+        assert tinynn.typename(ours).replace("tinynn.", "torch.") == torch.typename(theirs)
+    assert tinynn.typename(3) == torch.typename(3) == "int"
+    assert tinynn.typename(tinynn.nn.Linear(2, 2)).endswith(".Linear")
+    assert tinynn.is_inference(tinynn.ones(1)) is torch.is_inference(torch.ones(1)) is False
+    try:
+        for mode in ("warn", 2, "default", 1, 0):
+            tinynn.set_deterministic_debug_mode(mode)
+            torch.set_deterministic_debug_mode(mode)
+            assert tinynn.get_deterministic_debug_mode() == torch.get_deterministic_debug_mode()
+            assert tinynn.are_deterministic_algorithms_enabled() == torch.are_deterministic_algorithms_enabled()
+            assert (tinynn.is_deterministic_algorithms_warn_only_enabled()
+                    == torch.is_deterministic_algorithms_warn_only_enabled())
+        with pytest.raises(RuntimeError, match="expected one of `default`, `warn`, `error`, but got loud"):
+            tinynn.set_deterministic_debug_mode("loud")
+    finally:
+        tinynn.set_deterministic_debug_mode(0)
+        torch.set_deterministic_debug_mode(0)

@@ -58,7 +58,8 @@ from .control_flow import cond, while_loop  # noqa: E402
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled  # noqa: E402
 from .process_settings import (get_float32_matmul_precision, get_num_interop_threads,  # noqa: E402
                                set_default_tensor_type, set_float32_matmul_precision, set_num_interop_threads)
-from .backends import (are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled,  # noqa: E402
+from .backends import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,  # noqa: E402
+                       is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
                        use_deterministic_algorithms)
 from .legacy_tensors import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor,  # noqa: E402
                              IntTensor, LongTensor, ShortTensor)
@@ -79,7 +80,8 @@ __all__ = [
     "long", "uint8", "uint16", "uint32", "uint64", "version", "bool", "complex64", "cfloat", "complex128", "cdouble", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
     "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "sparse", "sparse_coo_tensor", "sparse_csr_tensor", "get_default_device",
     "set_default_device", "backends", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
-    "is_deterministic_algorithms_warn_only_enabled", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
+    "is_deterministic_algorithms_warn_only_enabled", "get_deterministic_debug_mode", "set_deterministic_debug_mode",
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
     "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "accelerator", "hub", "jit", "multiprocessing",
     "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "get_float32_matmul_precision",
     "set_float32_matmul_precision", "get_num_interop_threads", "set_num_interop_threads", "set_default_tensor_type",
@@ -113,7 +115,8 @@ _NO_OUT = {"save", "load", "summary", "manual_seed", "seed", "initial_seed", "ge
            "numel", "gpu_available", "is_autocast_enabled", "get_autocast_dtype", "set_grad_enabled",
            "inference_mode", "autocast", "no_grad", "enable_grad", "detect_anomaly", "device", "finfo", "iinfo",
            "compile", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
-           "is_deterministic_algorithms_warn_only_enabled"}
+           "is_deterministic_algorithms_warn_only_enabled", "get_deterministic_debug_mode",
+           "set_deterministic_debug_mode", "typename", "is_inference"}
 for _namespace, _names in ((globals(), set(__all__) | set(functions.__all__)), (vars(linalg), linalg.__all__),
                            (vars(special), special.__all__),
                            (vars(fft), set(fft.__all__) - {"fftshift", "ifftshift"})):

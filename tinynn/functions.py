@@ -66,6 +66,20 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
+def is_inference(input):
+    """``input.is_inference()``: False, as tinynn marks no tensor as made in inference mode."""
+    return input.is_inference()
+
+
+def typename(obj):
+    """PyTorch's name of ``obj``'s type: "tinynn.FloatTensor" (its legacy type) for a tensor, else the
+    class's module and name ("tinynn.nn.modules.layers.Linear", "int")."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = type(obj).__module__
+    return type(obj).__qualname__ if module in ("builtins", "__builtin__") else f"{module}.{type(obj).__qualname__}"
+
+
 def is_floating_point(input):
     return _is_float(input.dtype)
 
@@ -770,7 +784,7 @@ def view_as_complex_copy(input):
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 
-__all__ = _METHODS + ["compile", "geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
+__all__ = _METHODS + ["compile", "is_inference", "typename", "geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
                       "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
                       "empty", "empty_strided", "empty_permuted", "frombuffer", "get_device", "get_device_module", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",

@@ -13,7 +13,8 @@ _LRScheduler, a Sampler of its own, _pair, once_differentiable, saved-tensor hoo
 DataParallel's, the optimizer's and the schedules' state dicts, a model from a local hubconf.py; REINFORCE, an
 actor-critic and PPO with Categorical and Normal policies, normalised returns, GAE and clipped objectives; a graph
 network by message passing with index_add_, scatter_reduce and a sparse adjacency, a contrastive NT-Xent loss, a GRU
-encoder-decoder with attention and teacher forcing) run unchanged
+encoder-decoder with attention and teacher forcing; a RealNVP flow of coupling layers written as a Transform, a mixture
+density network, a temporal convolution network with unfold windows and rfft features beside an LSTM) run unchanged
 with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import os
@@ -48,7 +49,7 @@ def run(script, library, *arguments):
 @pytest.mark.parametrize("script", ["train_cnn.py", "transformer_lm.py", "gan_vae.py", "data_pipeline.py",
                                     "autograd_tricks.py", "ddp_spawn.py", "checkpoint_and_checks.py",
                                     "module_paths_and_resume.py", "policy_gradients.py",
-                                    "graphs_contrastive_seq2seq.py"])
+                                    "graphs_contrastive_seq2seq.py", "flows_and_time_series.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

@@ -16,7 +16,9 @@ network by message passing with index_add_, scatter_reduce and a sparse adjacenc
 encoder-decoder with attention and teacher forcing; a RealNVP flow of coupling layers written as a Transform, a mixture
 density network, a temporal convolution network with unfold windows and rfft features beside an LSTM; a small
 decoder-only language model with RMSNorm, rotary embeddings by complex multiplication, grouped-query causal attention,
-SwiGLU, tied embeddings, AdamW parameter groups, a warm-up cosine schedule and cached greedy generation) run unchanged
+SwiGLU, tied embeddings, AdamW parameter groups, a warm-up cosine schedule and cached greedy generation; a residual
+network trained channels-last with mixup, label smoothing, gradient accumulation, OneCycleLR and an EMA of its weights
+whose batch-norm statistics update_bn recomputes) run unchanged
 with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import os
@@ -51,7 +53,8 @@ def run(script, library, *arguments):
 @pytest.mark.parametrize("script", ["train_cnn.py", "transformer_lm.py", "gan_vae.py", "data_pipeline.py",
                                     "autograd_tricks.py", "ddp_spawn.py", "checkpoint_and_checks.py",
                                     "module_paths_and_resume.py", "policy_gradients.py",
-                                    "graphs_contrastive_seq2seq.py", "flows_and_time_series.py", "llama_style.py"])
+                                    "graphs_contrastive_seq2seq.py", "flows_and_time_series.py", "llama_style.py",
+                                    "vision_training_tricks.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

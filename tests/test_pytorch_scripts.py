@@ -18,7 +18,9 @@ density network, a temporal convolution network with unfold windows and rfft fea
 decoder-only language model with RMSNorm, rotary embeddings by complex multiplication, grouped-query causal attention,
 SwiGLU, tied embeddings, AdamW parameter groups, a warm-up cosine schedule and cached greedy generation; a residual
 network trained channels-last with mixup, label smoothing, gradient accumulation, OneCycleLR and an EMA of its weights
-whose batch-norm statistics update_bn recomputes) run unchanged
+whose batch-norm statistics update_bn recomputes; a U-Net with a weighted, ignore_index cross entropy and a Dice
+loss, a tabular model with embeddings, pos_weight, ReduceLROnPlateau in max mode and an AUC by sort and cumsum) run
+unchanged
 with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import os
@@ -54,7 +56,7 @@ def run(script, library, *arguments):
                                     "autograd_tricks.py", "ddp_spawn.py", "checkpoint_and_checks.py",
                                     "module_paths_and_resume.py", "policy_gradients.py",
                                     "graphs_contrastive_seq2seq.py", "flows_and_time_series.py", "llama_style.py",
-                                    "vision_training_tricks.py"])
+                                    "vision_training_tricks.py", "segmentation_and_tabular.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

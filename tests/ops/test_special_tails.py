@@ -49,12 +49,21 @@ def test_ndtri_gradient_is_one_over_the_normal_density():
 
 
 def test_sigmoid_keeps_its_relative_precision_far_left_in_float32(torch):
-    x = np.array([-100.0, -20.5, -5.0, 0.0, 5.0, 40.0, np.inf, -np.inf, np.nan], dtype=np.float32)
-    ours = tinynn.tensor(x).sigmoid().numpy()
-    assert ours[1] == pytest.approx(1.2501529e-09, rel=1e-6)  # (1 + tanh(x/2)) / 2 cancelled this to 0
-    assert ours[0] == pytest.approx(3.7200760e-44, rel=2e-2)  # a float32 subnormal
-    np.testing.assert_allclose(ours[1:], torch.sigmoid(torch.tensor(x[1:])).numpy(), rtol=1e-6)  # PyTorch: 0 at -100
+    """1 / (1 + e^-x): nothing cancels, so 1.25e-9 at -20.5 keeps its digits ((1 + tanh(x/2)) / 2 gave 0), and
+    6.05e-39 at -88 too; past -88.7 e^-x overflows to inf and the result is the limit 0, as PyTorch's (the
+    true value, a subnormal, is below float32's normal range), with no FloatingPointError even where overflow
+    raises one."""
+    x = np.array([-100.0, -88.0, -20.5, -5.0, 0.0, 5.0, 40.0, np.inf, -np.inf, np.nan], dtype=np.float32)
+    with np.errstate(over="raise"):
+        ours = tinynn.tensor(x).sigmoid().numpy()
+    assert ours[2] == pytest.approx(1.2501529e-09, rel=1e-6, abs=0)
+    assert ours[1] == pytest.approx(6.0546015e-39, rel=1e-6, abs=0) and ours[0] == 0.0
+    np.testing.assert_allclose(ours, torch.sigmoid(torch.tensor(x)).numpy(), rtol=1e-6, atol=0)
     assert tinynn.special.expit(tinynn.tensor(x)).dtype == np.float32
+    far = tinynn.tensor([-100.0, -800.0], dtype=tinynn.float64, requires_grad=True)  # (Mish's recorded backward)
+    slope, = tinynn.autograd.grad(tinynn.nn.functional.mish(far).sum(), far, create_graph=True)
+    curvature, = tinynn.autograd.grad(slope.sum(), far)
+    assert np.isfinite(slope.detach().numpy()).all() and np.isfinite(curvature.numpy()).all()
 
 
 def test_bessel_j1_is_relatively_accurate_near_zero():

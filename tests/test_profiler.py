@@ -228,3 +228,14 @@ def test_table_options_and_signatures_as_pytorchs(torch):
                          (tinynn.autograd.profiler.profile.__init__, torch.autograd.profiler.profile.__init__)]:
         assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters), ours
     assert tinynn.profiler.supported_activities() >= {ProfilerActivity.CPU}
+
+
+def test_an_op_that_raises_inside_a_range_leaves_its_error_and_a_whole_profile():
+    """With every option on, an op that raises inside a record_function range: the op's own error comes
+    out (the range's end once tripped over the op's unfinished memory count), and both events end."""
+    with pytest.raises(ValueError, match="matmul: shapes \\(2, 3\\) and \\(2, 3\\) are not aligned"):
+        with profile(profile_memory=True, with_flops=True, with_stack=True) as prof:
+            with record_function("range"):
+                tinynn.ones(2, 3) @ tinynn.ones(2, 3)
+    assert [(e.name, e.end is not None) for e in prof.events()] == [("range", True), ("MatMul", True)]
+    assert "MatMul" in prof.key_averages().table()

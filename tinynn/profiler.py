@@ -310,24 +310,28 @@ class _Recorder:
     def end(self, event, outputs=None):
         if self.wait_for_gpu and backend._cupy_module is not None:
             backend.synchronize(backend.GPU)
-        event.end = time.perf_counter_ns()
-        while self.stack and self.stack[-1] is not event:  # a range left open inside (an exception)
-            self.stack.pop().end = event.end
+        finished = time.perf_counter_ns()
+        while self.stack and self.stack[-1] is not event:  # a range left open inside (an exception): ends here
+            self._finish(self.stack.pop(), finished, None)
         if self.stack:
             self.stack.pop()
+        self._finish(event, finished, outputs)
+
+    def _finish(self, event, finished, outputs):
+        """The event's end, and what its results took (with ``outputs``: none for a range left open)."""
+        event.end = finished
         if self.profile_memory:
             _count_memory(event, outputs)
-        if getattr(event, "op", None) is not None:
-            event.flops = self._flops(event, outputs)
-            del event.op, event.operand_shapes
+        op, shapes = event.__dict__.pop("op", None), event.__dict__.pop("operand_shapes", None)
+        if op is not None and outputs is not None:
+            event.flops = self._flops(op, event.name, shapes, outputs)
 
     @staticmethod
-    def _flops(event, outputs):
-        op = event.op
-        if not event.name.endswith("Backward"):
-            return _product_flops(op.name, event.operand_shapes, getattr(outputs, "shape", ()))
+    def _flops(op, name, shapes, outputs):
+        if not name.endswith("Backward"):
+            return _product_flops(op.name, shapes, getattr(outputs, "shape", ()))
         inputs = [list(t.shape) if t is not None else [] for t in op.inputs]
-        forward = _product_flops(op.name, inputs, event.operand_shapes[0])
+        forward = _product_flops(op.name, inputs, shapes[0])
         grads = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
         return forward * sum(grad is not None for grad in grads[:2])  # (a bias's gradient is a sum, not counted)
 

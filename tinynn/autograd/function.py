@@ -125,7 +125,7 @@ class Function(Node):
             self.inputs = list(tensors)
             output.grad_fn = self
             in_place.track(self, output)
-            if saved_tensors.hooks_active():
+            if saved_tensors.active_hooks:
                 saved_tensors.pack(self)
             if anomaly.is_anomaly_enabled():
                 self._anomaly_trace = anomaly.forward_trace()

@@ -26,8 +26,9 @@ import numpy as np
 from .. import backend
 from . import in_place
 
-_hooks = []     # (pack_hook, unpack_hook) of the saved_tensors_hooks regions entered, innermost last
-_disabled = []  # the messages of the disable_saved_tensors_hooks regions entered
+active_hooks = []  # (pack_hook, unpack_hook) of the saved_tensors_hooks regions entered, innermost last;
+                   # a module list, so recording an op outside them costs one truth test
+_disabled = []     # the messages of the disable_saved_tensors_hooks regions entered
 
 
 class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
@@ -42,11 +43,11 @@ class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
     def __enter__(self):
         if _disabled:
             raise RuntimeError(_disabled[-1])
-        _hooks.append((self.pack_hook, self.unpack_hook))
+        active_hooks.append((self.pack_hook, self.unpack_hook))
         return self
 
     def __exit__(self, *exc_info):
-        _hooks.pop()
+        active_hooks.pop()
 
 
 class save_on_cpu(saved_tensors_hooks):  # noqa: N801 (PyTorch's name)
@@ -86,16 +87,12 @@ class _Packed:
         self.packed, self.shape, self.dtype, self.device = packed, tuple(array.shape), array.dtype, backend.device_of(array)
 
 
-def hooks_active():
-    return bool(_hooks)
-
-
 def pack(function):
     """Called as ``function`` is recorded, inside saved_tensors_hooks: its kept arrays through pack_hook,
     and its backward wrapped to unpack them first."""
     if in_place.checkpoint_regions:
         return
-    pack_hook, unpack_hook = _hooks[-1]
+    pack_hook, unpack_hook = active_hooks[-1]
     packed_names = []
     for name, value in list(vars(function).items()):
         if name in in_place.EDGES or not _has_arrays(value):

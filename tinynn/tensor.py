@@ -82,6 +82,21 @@ class Tensor:
         tensor._grad_hooks, tensor._retains_grad, tensor._requires_grad = {}, False, requires_grad
         return tensor
 
+    def __getstate__(self):
+        """What pickle and ``copy.deepcopy`` keep: the values, requires_grad, ``.grad`` and attributes set
+        on the tensor; not its place in a recorded graph (``grad_fn`` and the weak references to the ops
+        that used it: the copy is a leaf, as a tensor pickled in PyTorch comes back) nor its hooks
+        (functions of the running program, which PyTorch's pickles leave out too)."""
+        state = dict(self.__dict__)
+        for transient in ("_users", "_grad_hooks", "_post_accumulate_grad_hooks"):
+            state.pop(transient, None)
+        state.update(grad_fn=None, _retains_grad=False)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._grad_hooks = {}
+
     # ----- properties -------------------------------------------------------------------
     @property
     def data(self):

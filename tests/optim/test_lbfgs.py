@@ -39,7 +39,7 @@ def test_steps_match_torch(line_search_fn, torch, rng):
     for p, t_p in zip(ours.parameters(), theirs.parameters()):
         assert_close(p, t_p.detach(), rtol=1e-7, atol=1e-9, what="parameters after 5 steps")
     first = list(ours.parameters())[0]
-    assert optimizer.state[id(first)]["func_evals"] == t_optimizer.state[list(theirs.parameters())[0]]["func_evals"]
+    assert optimizer.state[first]["func_evals"] == t_optimizer.state[list(theirs.parameters())[0]]["func_evals"]
 
 
 def test_the_history_survives_a_checkpoint(rng, tmp_path):

@@ -156,7 +156,7 @@ class LBFGS(Optimizer):
         group = self.param_groups[0]
         lr, history_size = group["lr"], group["history_size"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
-        state = self.state.setdefault(id(self._params[0]), {})
+        state = self._state_of(self._params[0])
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
         with enable_grad():
@@ -233,7 +233,7 @@ class LBFGS(Optimizer):
             r = r + (alphas[i] - beta) * old_steps[i]
         return r
 
-    def _restored(self, key, value, param, index):
+    def _restored(self, key, value, param, where):
         """The history's flat vectors and lists of them, moved to the parameters' device and dtype."""
         def move(array):
             array = array.data if hasattr(array, "grad_fn") else array
@@ -243,4 +243,4 @@ class LBFGS(Optimizer):
             return [move(v) if hasattr(v, "shape") else v for v in value]
         if hasattr(value, "shape") and getattr(value, "ndim", 0) > 0:
             return move(value)
-        return super()._restored(key, value, param, index)
+        return super()._restored(key, value, param, where)

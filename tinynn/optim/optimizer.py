@@ -49,6 +49,7 @@ from ..autograd import in_place, no_grad
 from ..hooks import RemovableHandle
 from ..sparse import zero_gradient
 from ..tensor import Tensor
+from .state import ParameterStates
 
 
 def _ascent_aware(grad, group):
@@ -160,10 +161,19 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.param_groups = []
-        self.state = {}
+        self.state = ParameterStates()
         self._flat_states = {}  # (group index, device, dtype) -> _FlatState of the foreach path
         for group in groups:
             self.add_param_group(group)
+
+    @property
+    def state(self):
+        """Each parameter's state, keyed by the parameter itself (tinynn/optim/state.py)."""
+        return self._state
+
+    @state.setter
+    def state(self, entries):  # PyTorch code resets it so: optimizer.state = defaultdict(dict)
+        self._state = entries if isinstance(entries, ParameterStates) else ParameterStates(entries)
 
     def add_param_group(self, param_group):
         group = dict(param_group)
@@ -210,7 +220,7 @@ class Optimizer:
                     continue
                 if getattr(param.grad, "is_sparse", False):
                     rows, values = self._sparse_rows(param, group)
-                    self._update_sparse(param, rows, values, self.state.setdefault(id(param), {}), group)
+                    self._update_sparse(param, rows, values, self._state_of(param), group)
                     self._updated(param)
                 elif self._uses_foreach(group, param) and param.dtype.kind != "c":
                     together.setdefault((param.device, param.dtype), []).append(param)
@@ -220,17 +230,28 @@ class Optimizer:
                         param.data = xp.ascontiguousarray(param.data)
                     pairs = Tensor._from_op(_real_pairs(param.data), False)
                     grad = _real_pairs(xp.ascontiguousarray(param.grad.data))
-                    self._update_in_blocks(pairs, _ascent_aware(grad, group), self.state.setdefault(id(param), {}), group)
+                    self._update_in_blocks(pairs, _ascent_aware(grad, group), self._state_of(param), group)
                     self._updated(param)
                 else:
                     self._update_in_blocks(param, _ascent_aware(param.grad.data, group),
-                                           self.state.setdefault(id(param), {}), group)
+                                           self._state_of(param), group)
                     self._updated(param)
             for bucket in together.values():
                 self._update_together(group_index, bucket, group)
                 for param in bucket:
                     self._updated(param)
         return loss
+
+    def _state_of(self, param):
+        """``param``'s state dict as the update rules use it, arrays raw: a Tensor stored through
+        ``optimizer.state[param]`` since the last step (PyTorch code moving the state to a device,
+        say) is taken back as its array here."""
+        state = self.state.of(param)
+        stored = [key for key, value in state.items()
+                  if isinstance(value, Tensor) or (isinstance(value, list) and any(isinstance(v, Tensor) for v in value))]
+        for key in stored:
+            state[key] = self._restored(key, state[key], param, f"step: state '{key}' set through optimizer.state[param]")
+        return state
 
     def _updated(self, param):
         """A graph still alive that kept this parameter for its backward can no longer run it."""
@@ -245,7 +266,7 @@ class Optimizer:
     def _update_together(self, group_index, params, group):
         """``_update`` once over ``params`` (one device and dtype) laid end to end."""
         xp = backend.get_array_module(params[0].data)
-        states = [self.state.setdefault(id(param), {}) for param in params]
+        states = [self._state_of(param) for param in params]
         flat = self._flat_states.get((group_index, params[0].device, params[0].dtype))
         if flat is None or not flat.holds(params, states):
             flat = _FlatState.gather(xp, params, states)
@@ -351,11 +372,12 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = [index_of[id(p)] for p in group["params"]]
             groups.append(packed)
-        param_of = {id(p): p for group in self.param_groups for p in group["params"]}
-        state = {index_of[key]: {k: (Tensor._from_op(self._saved_layout(v, param_of[key]), False)
-                                      if hasattr(v, "shape") and not isinstance(v, Tensor) else v)
-                                  for k, v in value.items()}
-                 for key, value in self.state.items() if key in index_of}
+        state = {}
+        for key, values in self.state.items():
+            if not isinstance(key, Tensor):  # an entry of one's own under a name: kept as it is, as PyTorch's
+                state[key] = values
+            elif id(key) in index_of:
+                state[index_of[id(key)]] = dict(values.items())
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -380,28 +402,29 @@ class Optimizer:
         self.state = {}
         self._flat_states = {}
         for index, values in state_dict["state"].items():
+            if not (isinstance(index, (int, np.integer)) or (isinstance(index, str) and index.isdigit())):
+                self.state[index] = values  # an entry of one's own under a name, as state_dict left it
+                continue
             param = params[int(index)]
-            self.state[id(param)] = {key: self._restored(key, value, param, index) for key, value in values.items()}
+            self.state[param] = {key: self._restored(key, value, param, f"load_state_dict: state '{key}' of parameter {index}")
+                                 for key, value in values.items()}
         for saved, own in zip(groups, self.param_groups):
             for key, value in saved.items():
                 if key != "params":
                     own[key] = tuple(value) if isinstance(value, list) else copy.deepcopy(value)
 
-    @staticmethod
-    def _saved_layout(array, param):
-        """A state array as state_dict shows it: a complex parameter's real pairs as complex values
-        of the parameter's shape (PyTorch's layout), anything else as it is."""
-        if param.dtype.kind == "c" and array.dtype.kind == "f" and tuple(array.shape) == param.shape + (2,):
-            return backend.get_array_module(array).ascontiguousarray(array).view(param.dtype).reshape(param.shape)
-        return array
-
-    def _restored(self, key, value, param, index):
+    def _restored(self, key, value, param, where):
         """A saved state entry as the optimizer keeps it: arrays the parameter's shape, on its device
-        and in its dtype (a complex parameter's as real pairs); numbers as numbers."""
+        and in its dtype (a complex parameter's as real pairs); numbers as numbers. An optimizer of
+        one's own, written PyTorch's way (its own ``step`` over ``self.state[p]``, no ``_update``), gets
+        its Tensors as PyTorch's load leaves them: on the parameter's device, floating ones in its dtype,
+        "step" untouched."""
+        if type(self)._update is Optimizer._update:
+            return _cast_as_pytorch(value, param, key)
         if hasattr(value, "ndim") and not (value.ndim == 0 and key in self.SCALAR_STATE):
             array = value.data if isinstance(value, Tensor) else value
             if tuple(array.shape) != self._state_shape(key, param):
-                raise ValueError(f"{type(self).__name__}.load_state_dict: state '{key}' of parameter {index} "
+                raise ValueError(f"{type(self).__name__}.{where} "
                                  f"has shape {tuple(array.shape)}, expected {self._state_shape(key, param)} "
                                  f"(the parameter's is {tuple(param.shape)})")
             restored = backend.to_device(array, param.device).astype(param.dtype)
@@ -419,6 +442,20 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
         return "\n".join(lines + [")"])
+
+
+def _cast_as_pytorch(value, param, key):
+    """PyTorch's Optimizer.load_state_dict policy for a state value (recursively into containers)."""
+    if isinstance(value, Tensor):
+        if key == "step":
+            return value
+        return value.to(param.device, param.dtype) if value.is_floating_point() and param.is_floating_point() \
+            else value.to(param.device)
+    if isinstance(value, dict):
+        return {k: _cast_as_pytorch(v, param, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_cast_as_pytorch(v, param, key) for v in value)
+    return value
 
 
 def torch_only_options(name, foreach, capturable, differentiable, fused):

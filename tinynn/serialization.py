@@ -63,8 +63,10 @@ def _encode(value, arrays):
         if isinstance(value, float) and not np.isfinite(value):
             return {"__float__": repr(value)}
         return value
-    raise TypeError(f"save: cannot save a value of type {type(value).__name__}; use tensors (dense or sparse), arrays, "
-                    f"numbers, strings, lists, tuples and dicts")
+    raise TypeError(f"save: tinynn's format cannot hold a value of type {type(value).__name__} (it holds tensors, dense "
+                    f"or sparse, arrays, numbers, strings, lists, tuples and dicts, so that loading runs no code); "
+                    f"save its state_dict(), or save the object itself with format='torch' (a .pt file, which "
+                    f"load(..., weights_only=False) reads back)")
 
 
 def _decode(node, arrays):
@@ -103,7 +105,10 @@ def save(obj, f, format=None, *, pickle_module=None, pickle_protocol=2):
     default for a name ending in ``.pt`` or ``.pth``) as ``torch.save`` writes it, for ``torch.load``
     (see tinynn/torch_format.py). PyTorch's ``pickle_module`` may only be the standard pickle, and
     ``pickle_protocol`` 2 or later: tinynn writes protocol 2's opcodes itself, which every later
-    protocol's reader reads (a higher protocol changes how compactly, never what, is written)."""
+    protocol's reader reads (a higher protocol changes how compactly, never what, is written).
+    In PyTorch's format any picklable object may be saved, as ``torch.save(model, path)`` does: a whole
+    module, an optimizer, several together (tensors shared between them stay shared); loading it back
+    takes ``load(path, weights_only=False)``, for a file one trusts."""
     if pickle_module is not None and pickle_module is not pickle:
         raise ValueError(f"save: tinynn writes its pickles itself; pickle_module must be the standard pickle (or "
                          f"None), got {getattr(pickle_module, '__name__', pickle_module)!r}")
@@ -273,14 +278,15 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
     if torch_format.is_torch_archive(path if mmap else content):
         try:
-            obj, storages = torch_format.read(content, path, weights_only=weights_only is not False, mapped=bool(mmap),
-                                              **pickle_load_args)
+            return torch_format.read(content, path, device_for, weights_only=weights_only is not False,
+                                     mapped=bool(mmap), **pickle_load_args)
+        except torch_format.PlacementFailed as failed:
+            raise failed.__cause__ from None
         except CheckpointError:
             raise
         except (zipfile.BadZipFile, KeyError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as error:
             raise CheckpointError(f"load: {path} is a PyTorch checkpoint tinynn cannot read (truncated or corrupt): "
                                   f"{error!r}") from None
-        return torch_format.placed(obj, storages, device_for)
     if mmap:
         return _load_mapped(path, device_for)
     if torch_format.is_legacy_torch_file(content):

@@ -20,9 +20,9 @@ NumPy arrays and scalars), each mapped to tinynn's own code, so loading a file c
 same opcodes PyTorch does for dicts, lists, tuples, numbers, strings and tensors, and the result
 loads with ``torch.load(..., weights_only=True)``.
 """
+import _compat_pickle
 import codecs
 import collections
-import copy
 import io
 import pickle
 import struct
@@ -175,17 +175,24 @@ SAFE_GLOBALS.update({("torch", name): _StorageType(name) for name in STORAGES})
 SAFE_GLOBALS.update({("torch", name): np.dtype(dtype) for name, dtype in DTYPES.items()})
 
 
+class PlacementFailed(Exception):
+    """map_location failed on a storage (its error is the ``__cause__``)."""
+
+
 class _Unpickler(pickle.Unpickler):
     """Resolves the names of SAFE_GLOBALS only; ``trusted`` (``load(weights_only=False)``) also the
     names of other Python modules, which may run their code, as PyTorch's full unpickling does."""
 
-    def __init__(self, file, archive, prefix, path, trusted=False, mapped=False, **load_args):
+    def __init__(self, file, archive, prefix, path, device_for, trusted=False, mapped=False, **load_args):
         super().__init__(file, **load_args)
         self.archive, self.prefix, self.path, self.storages, self.trusted = archive, prefix, path, {}, trusted
-        self.mapped = mapped
-        self.locations, self.origins = {}, {}  # id(storage): its location; id(tensor's array): (storage, location)
+        self.mapped, self.device_for = mapped, device_for
+        self.devices = {}  # storage key -> the device its tensors load on (map_location is asked once per storage)
 
     def find_class(self, module, name):
+        # protocol 2 spells Python 3's names as Python 2's (__builtin__.set), as Python's pickler writes them
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         found = SAFE_GLOBALS.get((module, name))
         if found is _rebuild_tensor:
             return self._rebuild_tensor
@@ -209,13 +216,20 @@ class _Unpickler(pickle.Unpickler):
         _, storage_type, key, location, numel = pid
         if key not in self.storages:
             self.storages[key] = self._storage(storage_type, key, numel)
-            self.locations[id(self.storages[key])] = str(location)
+            try:
+                self.devices[id(self.storages[key])] = self.device_for(self.storages[key], str(location))
+            except Exception as error:  # map_location's own error, not the file's: load raises it as it is
+                raise PlacementFailed() from error
         return self.storages[key]
 
     def _rebuild_tensor(self, storage, *args, rebuild=_rebuild_tensor):
-        """``_rebuild_tensor``, noting where the tensor's values come from (for map_location)."""
+        """``_rebuild_tensor`` on the device map_location gives its storage: every tensor the file holds is
+        placed as it is made, wherever it sits (in a container, a module, an optimizer), as PyTorch places
+        storages; what is built on it (a Parameter, a sparse tensor) is built there."""
         tensor = rebuild(storage, *args)
-        self.origins[id(tensor.data)] = (storage, self.locations.get(id(storage), "cpu"))
+        device = self.devices.get(id(storage), backend.CPU)
+        if device != backend.CPU:
+            tensor.data = backend.to_device(tensor.data, device)
         return tensor
 
     def _rebuild_tensor_from_bytes(self, storage, *args):
@@ -254,12 +268,12 @@ def member_offset(archive, name, path):
     return info.header_offset + 30 + name_length + extra_length
 
 
-def read(content, path, weights_only=True, mapped=False, **load_args):
+def read(content, path, device_for, weights_only=True, mapped=False, **load_args):
     """The object a torch.save archive (``content``, bytes; with ``mapped``, the file at ``path``) holds,
-    with tinynn Tensors on the CPU for its tensors (``weights_only=False``: with the other Python objects
-    it holds, see ``_Unpickler``; ``mapped``: its storages the file's pages, mapped copy-on-write), and
-    where each tensor's values come from: {id of its array: (its storage, the storage's location)}.
-    ``load_args`` go to the unpickler (PyTorch's pickle_load_args: ``encoding``, ``errors``)."""
+    with tinynn Tensors for its tensors, each on ``device_for(its storage, the storage's saved location)``
+    (``serialization.placement``) (``weights_only=False``: with the other Python objects it holds, see
+    ``_Unpickler``; ``mapped``: its storages the file's pages, mapped copy-on-write). ``load_args`` go to
+    the unpickler (PyTorch's pickle_load_args: ``encoding``, ``errors``)."""
     with zipfile.ZipFile(path if mapped else io.BytesIO(content)) as archive:
         pickled = [name for name in archive.namelist() if name.endswith("data.pkl") and name.count("/") <= 1]
         if len(pickled) != 1:
@@ -268,43 +282,9 @@ def read(content, path, weights_only=True, mapped=False, **load_args):
         byteorder = f"{prefix}byteorder"
         if byteorder in archive.namelist() and archive.read(byteorder).strip() != b"little":
             raise CheckpointError(f"load: {path} was written on a big-endian machine, which tinynn does not read")
-        unpickler = _Unpickler(io.BytesIO(archive.read(pickled[0])), archive, prefix, path, not weights_only, mapped,
-                               **load_args)
-        return unpickler.load(), unpickler.origins
-
-
-def placed(value, origins, device_for):
-    """``value`` (what ``read`` returned) with each tensor on ``device_for(its storage, location)``,
-    asked once per storage (see ``serialization.placement``)."""
-    devices = {}
-
-    def device_of(tensor):
-        storage, location = origins[id(tensor.data)]
-        if id(storage) not in devices:
-            devices[id(storage)] = device_for(storage, location)
-        return devices[id(storage)]
-
-    def place(value):
-        if getattr(value, "is_sparse", False) or getattr(value, "is_sparse_csr", False):  # on its values' device
-            device = device_of(value.values())
-            return value if device == backend.CPU else value.to(device=device)
-        if isinstance(value, Tensor):  # a Tensor or a Parameter, as it was
-            device = device_of(value)
-            if device == backend.CPU:
-                return value
-            return type(value)(backend.to_device(value.data, device), requires_grad=value.requires_grad)
-        if isinstance(value, dict):  # a copy keeps its type and what it carries (a Counter, a defaultdict's factory)
-            placed_dict = copy.copy(value)
-            for key, item in value.items():
-                placed_dict[key] = place(item)
-            return placed_dict
-        if isinstance(value, tuple) and hasattr(value, "_fields"):  # a namedtuple
-            return type(value)(*(place(item) for item in value))
-        if isinstance(value, (list, tuple)):
-            return type(value)(place(item) for item in value)
-        return value
-
-    return place(value)
+        unpickler = _Unpickler(io.BytesIO(archive.read(pickled[0])), archive, prefix, path, device_for,
+                               not weights_only, mapped, **load_args)
+        return unpickler.load()
 
 
 # ----- writing -----------------------------------------------------------------------------------
@@ -363,8 +343,7 @@ class _Writer:
                 self.value(item)
             self.emit(b"t")
         else:
-            raise TypeError(f"save: cannot write a value of type {type(value).__name__} in PyTorch's format; use "
-                            "tensors, arrays, numbers, strings, lists, tuples and dicts")
+            raise _NotPlainData(type(value).__name__)
 
     def integer(self, number):
         if 0 <= number < 256:
@@ -385,12 +364,12 @@ class _Writer:
             self.emit(b"(")
             for key, item in mapping.items():
                 if not isinstance(key, (str, int)) or isinstance(key, bool):
-                    raise TypeError(f"save: dict keys must be str or int, got {type(key).__name__}")
+                    raise _NotPlainData(f"a dict key of type {type(key).__name__}")
                 self.value(key)
                 self.value(item)
             self.emit(b"u")
 
-    def tensor(self, array):
+    def tensor(self, array, requires_grad=False):
         array = np.asarray(backend.to_device(array, backend.CPU), order="C")  # (0-d stays 0-d)
         untyped = array.dtype in UNTYPED
         if array.dtype not in STORAGE_OF and not untyped:
@@ -411,12 +390,21 @@ class _Writer:
         self.integer(0)
         self.value(tuple(array.shape))
         self.value(tuple(step // array.itemsize for step in array.strides))
-        self.emit(b"\x89")  # requires_grad: False, as a state dict's tensors are saved
+        self.emit(b"\x88" if requires_grad else b"\x89")  # (False for a state dict's tensors)
         self.global_("collections", "OrderedDict")
         self.emit(b")R")
         if untyped:
             self.global_("torch", array.dtype.name)
         self.emit(b"tR")
+
+    def parameter(self, tensor):
+        """``_rebuild_parameter(data, requires_grad, OrderedDict())``, as PyTorch pickles an nn.Parameter."""
+        self.global_("torch._utils", "_rebuild_parameter")
+        self.emit(b"(")
+        self.tensor(tensor.data)
+        self.value(tensor.requires_grad)
+        self.global_("collections", "OrderedDict")
+        self.emit(b")RtR")
 
     def sparse(self, layout, tensors, size, flags=()):
         """``_rebuild_sparse_tensor(_get_layout(layout), (*tensors, size, *flags))``: a COO tensor's
@@ -435,12 +423,59 @@ class _Writer:
         self.emit(b"ttR")
 
 
+class _NotPlainData(TypeError):
+    """``obj`` holds more than tensors and plain data (what ``_Writer`` writes by itself)."""
+
+
+class _ObjectPickler(pickle._Pickler):
+    """``torch.save`` of any other object (a whole module, a run's objects together): Python's own
+    pickling (protocol 2, the pure-Python pickler, whose ``save`` can be extended), with each tensor
+    written as PyTorch writes one (``_Writer``: a rebuild call over a storage in data/) and an
+    ``nn.Parameter`` as ``_rebuild_parameter`` of it. A tensor met twice is one tensor in the file (the
+    pickle's memo), so tied weights come back tied. Reading it back needs ``load(weights_only=False)``
+    (the file names tinynn's classes), as reading PyTorch's pickled modules needs PyTorch's."""
+
+    def __init__(self, writer):
+        super().__init__(writer.out, protocol=2)
+        self.writer = writer
+
+    def save(self, obj, save_persistent_id=True):
+        from .nn.parameter import Parameter
+
+        if isinstance(obj, Size):  # as torch.Size, which PyTorch's weights-only loader knows
+            self.writer.value(obj)
+            return
+        sparse = getattr(obj, "is_sparse", False) or getattr(obj, "is_sparse_csr", False)
+        if not (isinstance(obj, Tensor) or sparse):
+            super().save(obj, save_persistent_id)
+            return
+        if id(obj) in self.memo:
+            self.write(self.get(self.memo[id(obj)][0]))
+            return
+        if isinstance(obj, Parameter):
+            self.writer.parameter(obj)
+        elif isinstance(obj, Tensor):
+            self.writer.tensor(obj.data, obj.requires_grad)
+        else:
+            self.writer.value(obj)
+        self.memoize(obj)
+
+
 def write(obj, file, name="archive"):
-    """Write ``obj`` to the binary ``file`` as torch.save does (a zip of data.pkl and the storages)."""
+    """Write ``obj`` to the binary ``file`` as torch.save does (a zip of data.pkl and the storages):
+    tensors and plain data by ``_Writer``'s opcodes, anything else by ``_ObjectPickler``."""
     writer = _Writer()
     writer.emit(b"\x80\x02")
-    writer.value(obj)
-    writer.emit(b".")
+    try:
+        writer.value(obj)
+        writer.emit(b".")
+    except _NotPlainData:
+        writer = _Writer()
+        try:
+            _ObjectPickler(writer).dump(obj)
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            raise TypeError(f"save: cannot pickle {type(obj).__name__} ({error}); save its state_dict() instead, "
+                            f"or make what it holds picklable") from error
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr(f"{name}/data.pkl", writer.out.getvalue())
         archive.writestr(f"{name}/.format_version", "1")

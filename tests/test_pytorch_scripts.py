@@ -19,8 +19,13 @@ decoder-only language model with RMSNorm, rotary embeddings by complex multiplic
 SwiGLU, tied embeddings, AdamW parameter groups, a warm-up cosine schedule and cached greedy generation; a residual
 network trained channels-last with mixup, label smoothing, gradient accumulation, OneCycleLR and an EMA of its weights
 whose batch-norm statistics update_bn recomputes; a U-Net with a weighted, ignore_index cross entropy and a Dice
-loss, a tabular model with embeddings, pos_weight, ReduceLROnPlateau in max mode and an AUC by sort and cumsum) run
-unchanged
+loss, a tabular model with embeddings, pos_weight, ReduceLROnPlateau in max mode and an AUC by sort and cumsum; a
+bidirectional LSTM trained by CTC over packed sequences with a greedy decode, a spatial transformer by affine_grid and
+grid_sample in their modes, a sub-pixel network fitted by L-BFGS with a strong Wolfe search, fold of unfold, Hessians
+and their products by autograd.functional; an nn.Transformer translating padded batches, trained by an optimizer of
+one's own (Lion, its buffers in self.state[p]) and saved whole by torch.save, MultiheadAttention with its masks, weight
+normalisation and pruning, skip-gram vectors by sparse embeddings and SparseAdam, EmbeddingBag, triplet, cosine and
+ranking losses with retrieval by cdist and topk, KLDivLoss with log targets, bucketize, unique, quantile) run unchanged
 with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import os
@@ -56,7 +61,8 @@ def run(script, library, *arguments):
                                     "autograd_tricks.py", "ddp_spawn.py", "checkpoint_and_checks.py",
                                     "module_paths_and_resume.py", "policy_gradients.py",
                                     "graphs_contrastive_seq2seq.py", "flows_and_time_series.py", "llama_style.py",
-                                    "vision_training_tricks.py", "segmentation_and_tabular.py"])
+                                    "vision_training_tricks.py", "segmentation_and_tabular.py",
+                                    "speech_and_spatial.py", "translation_and_retrieval.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

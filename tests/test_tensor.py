@@ -174,3 +174,30 @@ def test_grad_dtype_keeps_a_leafs_gradient_in_the_dtype_asked_for_as_pytorchs(to
         with pytest.raises(RuntimeError, match="grad_dtype can only be set on leaf tensors"):
             (x * 2).grad_dtype = library.float32
     assert all(result == ("float16", ("float32", [5.0, 5.0]), "float16") for result in results)
+
+
+def test_tensors_that_took_part_in_a_graph_pickle_as_pytorchs(torch):
+    """pickle keeps the values, requires_grad and attributes; a non-leaf comes back a leaf and hooks are left
+    out, as PyTorch's pickles do (a tensor used by a recorded op holds weak references, which cannot pickle).
+    The gradient is kept, as deepcopy keeps it (PyTorch's pickle leaves it out)."""
+    import copy
+    import pickle
+
+    model = tinynn.nn.Linear(3, 2)
+    model.weight.note = "kept"
+    model.weight.register_hook(lambda grad: grad * 2)
+    output = model(tinynn.ones(4, 3))
+    output.sum().backward()
+    again = pickle.loads(pickle.dumps(model))
+    assert isinstance(again.weight, tinynn.nn.Parameter) and again.weight.requires_grad and again.weight.note == "kept"
+    np.testing.assert_array_equal(again(tinynn.ones(4, 3)).detach().numpy(), output.detach().numpy())
+    np.testing.assert_array_equal(again.weight.grad.numpy(), np.full((2, 3), 8.0))  # 4 per weight, doubled by the hook
+    again.weight.grad = None
+    again(tinynn.ones(4, 3)).sum().backward()  # the hook (a lambda, which pickle cannot write) was left out
+    np.testing.assert_array_equal(again.weight.grad.numpy(), np.full((2, 3), 4.0))
+    theirs = torch.nn.Linear(3, 2)
+    their_output = theirs(torch.ones(4, 3))
+    for ours, reference in ((pickle.loads(pickle.dumps(output)), pickle.loads(pickle.dumps(their_output))),
+                            (copy.deepcopy(output.detach()), copy.deepcopy(their_output.detach()))):
+        assert (ours.is_leaf, ours.requires_grad, ours.grad_fn) == (reference.is_leaf, reference.requires_grad,
+                                                                     reference.grad_fn)

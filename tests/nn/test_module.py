@@ -301,3 +301,97 @@ def test_nn_parallel_runs_the_module_on_its_one_device(torch):
     np.testing.assert_array_equal(data_parallel(layer, (x,), module_kwargs={}).detach().numpy(),
                                   layer(x).detach().numpy())
     assert DataParallel is nn.DataParallel and callable(torch.nn.parallel.data_parallel)
+
+
+def _versioned(library):
+    """A module of one's own at its second version (the same source in both libraries): version 1 saved its
+    scale as "gain", version 2 as "scale"; its loader reads either, as PyTorch code migrates checkpoints."""
+    class Scaled(library.nn.Module):
+        _version = 2
+
+        def __init__(self):
+            super().__init__()
+            self.linear = library.nn.Linear(2, 2)
+            self.scale = library.nn.Parameter(library.ones(2))
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                  error_msgs):
+            if local_metadata.get("version", 1) < 2 and prefix + "gain" in state_dict:
+                state_dict[prefix + "scale"] = state_dict.pop(prefix + "gain") * 10
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                          unexpected_keys, error_msgs)
+    return Scaled
+
+
+def test_state_dicts_carry_each_modules_version_as_pytorchs(torch):
+    def model(library):
+        return library.nn.Sequential(library.nn.Linear(2, 3), library.nn.BatchNorm1d(3), library.nn.InstanceNorm1d(3),
+                                     library.nn.Sequential(_versioned(library)()))
+    ours, theirs = model(tinynn).state_dict(), model(torch).state_dict()
+    assert list(ours._metadata.items()) == list(theirs._metadata.items())
+    assert ours._metadata["1"] == {"version": 2} and ours._metadata["3.0"] == {"version": 2}
+
+
+def test_a_modules_own_loader_migrates_an_older_version_as_in_pytorch(torch):
+    results = []
+    for library in (tinynn, torch):
+        holder = library.nn.Sequential(_versioned(library)())
+        state = holder.state_dict()
+        old, renamed = type(state)(), type(state)()
+        for key, value in state.items():
+            old[key.replace("scale", "gain")] = value.detach() * 0 + 0.5 if key.endswith("scale") else value
+            renamed[key.replace("scale", "gain")] = value
+        old._metadata, renamed._metadata = type(state._metadata)(state._metadata), state._metadata
+        old._metadata["0"] = {"version": 1}
+        result = holder.load_state_dict(old)
+        results.append((repr(result), holder[0].scale.tolist()))
+        with pytest.raises(RuntimeError, match="gain"):  # saved at version 2, a "gain" is read as nothing: unexpected
+            holder.load_state_dict(renamed)
+    assert results[0] == results[1] == ("<All keys matched successfully>", [5.0, 5.0])
+
+
+def test_batch_norm_reads_states_from_before_num_batches_tracked_as_pytorch(torch):
+    for library in (tinynn, torch):
+        norm = library.nn.BatchNorm1d(2)
+        norm.num_batches_tracked.fill_(7)
+        state = {key: value for key, value in norm.state_dict().items() if key != "num_batches_tracked"}
+        assert repr(norm.load_state_dict(state)) == "<All keys matched successfully>"  # no version: the count kept
+        assert norm.num_batches_tracked.item() == 7
+        versioned = norm.state_dict()
+        del versioned["num_batches_tracked"]  # (keeps its _metadata: version 2, which saves the count)
+        with pytest.raises(RuntimeError, match="num_batches_tracked"):
+            norm.load_state_dict(versioned)
+
+
+def test_an_instance_norm_refuses_stale_running_statistics_as_pytorch(torch):
+    for library in (tinynn, torch):
+        state = {"running_mean": library.zeros(2), "running_var": library.ones(2)}
+        with pytest.raises(RuntimeError, match="running_mean.* and .*running_var"):
+            library.nn.InstanceNorm1d(2).load_state_dict(state)
+
+
+def test_a_load_pre_hook_sees_its_modules_entries_and_saving_can_be_overridden(torch):
+    seen = {}
+    for library in (tinynn, torch):
+        class Halved(library.nn.Linear):
+            def _save_to_state_dict(self, destination, prefix, keep_vars):
+                super()._save_to_state_dict(destination, prefix, keep_vars)
+                destination[prefix + "weight"] = destination[prefix + "weight"] / 2
+
+        model = library.nn.Sequential(library.nn.Linear(2, 2), Halved(2, 2))
+        model[1].register_load_state_dict_pre_hook(
+            lambda module, state, prefix, *rest, library=library: seen.setdefault(library.__name__, sorted(state)))
+        state = model.state_dict()
+        assert library.equal(state["1.weight"] * 2, model[1].weight.detach())
+        model.load_state_dict(state)
+    assert seen["tinynn"] == seen["torch"] == ["1.bias", "1.weight"]
+
+
+def test_load_state_dicts_result_prints_as_pytorchs(torch):
+    for library in (tinynn, torch):
+        layer = library.nn.Linear(2, 2)
+        assert repr(layer.load_state_dict(layer.state_dict())) == "<All keys matched successfully>"
+        partial = layer.load_state_dict({"weight": layer.weight.detach()}, strict=False)
+        assert repr(partial) == "_IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])"
+        holder = library.nn.ModuleList([library.nn.ReLU()])
+        assert holder.insert(0, library.nn.Tanh()) is None and type(holder[0]).__name__ == "Tanh"

@@ -38,6 +38,20 @@ class _NormBase(Module):
             self.register_buffer("num_batches_tracked", None)
         self.to(backend.canonical_device(device))  # (None: the default device)
 
+    _version = 2  # version 2 saves num_batches_tracked
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """As PyTorch's: a state saved before version 2 (or one that says no version, a dict made by hand)
+        has no num_batches_tracked; the module's own count (or 0) stands in for it."""
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked if self.num_batches_tracked is not None \
+                else Tensor(np.array(0, dtype=np.int64))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
     def reset_running_stats(self):
         if self.track_running_stats:
             self.running_mean.data[...] = 0
@@ -56,6 +70,22 @@ class _NormBase(Module):
 
 class _BatchNorm(_NormBase):
     """The batch norms (``isinstance(m, _BatchNorm)`` tells them from the instance norms, as in PyTorch)."""
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """As PyTorch's: a state that says no version (saved before 0.4, when instance norms kept running
+        statistics by default) with running statistics for a module that keeps none is an error naming
+        them; they are dropped from the state."""
+        if local_metadata.get("version") is None and not self.track_running_stats:
+            found = [prefix + name for name in ("running_mean", "running_var") if prefix + name in state_dict]
+            if found:
+                error_msgs.append(f"unexpected running stats buffer(s) {' and '.join(found)} for "
+                                  f"{type(self).__name__} with track_running_stats=False: remove them from the state "
+                                  f"dict, or set track_running_stats=True if they are needed")
+                for key in found:
+                    state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     def forward(self, x):
         name = f"{type(self).__name__}({self.num_features})"
@@ -100,6 +130,22 @@ class _InstanceNorm(_NormBase):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
                  dtype=None, *, bias=True):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """As PyTorch's: a state that says no version (saved before 0.4, when instance norms kept running
+        statistics by default) with running statistics for a module that keeps none is an error naming
+        them; they are dropped from the state."""
+        if local_metadata.get("version") is None and not self.track_running_stats:
+            found = [prefix + name for name in ("running_mean", "running_var") if prefix + name in state_dict]
+            if found:
+                error_msgs.append(f"unexpected running stats buffer(s) {' and '.join(found)} for "
+                                  f"{type(self).__name__} with track_running_stats=False: remove them from the state "
+                                  f"dict, or set track_running_stats=True if they are needed")
+                for key in found:
+                    state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
 
     def forward(self, x):
         name = f"{type(self).__name__}({self.num_features})"

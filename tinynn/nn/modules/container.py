@@ -118,6 +118,10 @@ class ModuleList(_ModuleSequence):
     def _sliced(self, index):
         return ModuleList(list(self._modules.values())[index])
 
+    def insert(self, index, module):
+        """As Sequential's, but returning None, as PyTorch's ModuleList.insert does."""
+        super().insert(index, module)
+
     def __add__(self, other):
         return ModuleList([*self, *other])
 

@@ -22,7 +22,26 @@ from .global_hooks import (register_module_buffer_registration_hook, register_mo
                            register_module_full_backward_pre_hook, register_module_module_registration_hook,
                            register_module_parameter_registration_hook)
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns, printed as PyTorch's."""
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+
+_pending_writes = []  # the writes of the load_state_dict running (a list each; nested loads are their own)
+
+
+def _write(write):
+    """A write of ``_load_from_state_dict``: noted, to be made once the whole state is known to fit, within
+    ``load_state_dict``; made at once where a loader is called by itself."""
+    if _pending_writes:
+        _pending_writes[-1].append(write)
+    else:
+        write()
 
 
 class StateDictError(KeyError, RuntimeError):
@@ -357,26 +376,11 @@ class Module:
         return backend.CPU
 
     # ----- state dicts ------------------------------------------------------------------
-    def _state_tensors(self):
-        """(name, tensor) for every parameter and persistent buffer, in PyTorch's order and names."""
-        for name, value, _ in self._state_entries():
-            if isinstance(value, Tensor):
-                yield name, value
-
-    def _state_entries(self):
-        """(name, value, module) for every parameter, persistent buffer and extra state (the value
-        of ``get_extra_state`` of a module that defines it, under "<prefix>_extra_state"). A module that
-        appears twice (shared) has its entries under both names, as in PyTorch's state dicts."""
-        for module_name, module in self.named_modules(remove_duplicate=False):
-            prefix = f"{module_name}." if module_name else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    yield prefix + name, param, module
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent_buffers:
-                    yield prefix + name, buffer, module
-            if type(module).get_extra_state is not Module.get_extra_state:
-                yield prefix + "_extra_state", module.get_extra_state(), module
+    # As PyTorch's: state_dict() and load_state_dict() walk the tree of modules, each module saving
+    # (``_save_to_state_dict``) and loading (``_load_from_state_dict``) its own entries under its prefix, so
+    # a module may override either to change how it is saved or to read what an older version of it saved.
+    # Each module's class ``_version`` goes into the state dict's ``_metadata`` and back to its loader.
+    _version = 1
 
     def get_extra_state(self):
         """Override to save more than tensors: what it returns goes into the state dict under
@@ -387,24 +391,45 @@ class Module:
         raise RuntimeError(f"{type(self).__name__}.set_extra_state: not defined, but the state dict has extra state for "
                            "it; override it together with get_extra_state")
 
+    def _own_state(self):
+        """name -> tensor of this module's parameters and persistent buffers (not its children's)."""
+        own = OrderedDict((name, param) for name, param in self._parameters.items() if param is not None)
+        own.update((name, buffer) for name, buffer in self._buffers.items()
+                   if buffer is not None and name not in self._non_persistent_buffers)
+        return own
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """This module's own entries into ``destination``, each name after ``prefix`` (detached tensors
+        sharing memory with the module, or with ``keep_vars`` the parameters themselves), and its extra
+        state under "<prefix>_extra_state"."""
+        for name, value in self._own_state().items():
+            destination[prefix + name] = value if keep_vars else value.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + "_extra_state"] = self.get_extra_state()
+
     def state_dict(self, *, destination=None, prefix="", keep_vars=False):
         """name -> Tensor for every parameter and persistent buffer, in PyTorch's order and names
         (and each module's extra state). The tensors share memory with the module (detached, or with
         ``keep_vars`` the parameters themselves), as in PyTorch; ``prefix`` goes before every name,
-        and ``destination`` (a dict) receives the entries instead of a new OrderedDict. Hooks:
-        ``register_state_dict_pre_hook`` (before) and ``register_state_dict_post_hook`` (after, may
-        edit the dict in place)."""
-        modules = [(f"{prefix}{name}." if name else prefix, module) for name, module in self.named_modules()]
-        for module_prefix, module in modules:
-            for hook in list(module._state_dict_pre_hooks.values()):
-                hook(module, module_prefix, keep_vars)
-        state = OrderedDict() if destination is None else destination
-        state.update((prefix + name, value.detach() if isinstance(value, Tensor) and not keep_vars else value)
-                     for name, value, _ in self._state_entries())
-        for module_prefix, module in modules:
-            for hook in list(module._state_dict_hooks.values()):
-                hook(module, state, module_prefix, {})
-        return state
+        and ``destination`` (a dict) receives the entries instead of a new OrderedDict. A module that
+        appears twice (shared) has its entries under both names. ``state._metadata`` holds each module's
+        ``{"version": _version}`` by its name. Hooks: ``register_state_dict_pre_hook`` (before a
+        module's entries) and ``register_state_dict_post_hook`` (after, may edit the dict in place)."""
+        if destination is None:
+            destination = OrderedDict()
+        if not hasattr(destination, "_metadata"):
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        destination._metadata[prefix[:-1]] = local_metadata
+        for hook in list(self._state_dict_pre_hooks.values()):
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
+        for hook in list(self._state_dict_hooks.values()):
+            hook(self, destination, prefix, local_metadata)
+        return destination
 
     def register_state_dict_pre_hook(self, hook):
         """``hook(module, prefix, keep_vars)`` runs before the state dict is made."""
@@ -415,10 +440,12 @@ class Module:
         place (this module's entries are those starting with ``prefix``)."""
         return self._add_hook(self._state_dict_hooks, hook)
 
+    _register_state_dict_hook = register_state_dict_post_hook  # (PyTorch's older, private name, which code still calls)
+
     def register_load_state_dict_pre_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-        error_msgs)`` runs before loading, and may edit (a copy of) the state dict in place: rename
-        the keys an older version saved, say."""
+        error_msgs)`` runs before the module loads its entries, and may edit (a copy of) the state dict in
+        place: rename the keys an older version saved, say."""
         return self._add_hook(self._load_state_dict_pre_hooks, hook)
 
     @staticmethod
@@ -435,87 +462,116 @@ class Module:
         ``assign`` make the state's tensors the module's (their dtype and device kept; a parameter
         keeps the module's requires_grad), as PyTorch's.
 
-        Every problem is collected first and reported together: keys the model has but the state
-        lacks (missing), keys the model does not have (unexpected), and shape mismatches. Shape
-        mismatches are always an error; missing/unexpected keys only with ``strict=True``.
-        Nothing is modified unless the whole state fits; but where a module has a load post hook
-        (``register_load_state_dict_post_hook``: ``hook(module, incompatible_keys)``, which may
-        empty the lists), the entries that fit are loaded first and the strict check comes after
-        the hooks, as in PyTorch.
-        """
-        state_dict = OrderedDict(state_dict)  # the hooks edit a copy, not the caller's dict
-        for prefix, module in list(self.named_modules()):
-            for hook in list(module._load_state_dict_pre_hooks.values()):
-                hook(module, state_dict, f"{prefix}." if prefix else "", {}, strict, [], [], [])
-        for prefix, module in list(self.named_modules()):  # lazy layers take their sizes from the state
-            if getattr(module, "has_uninitialized_params", lambda: False)():
-                module.materialize_from_state(state_dict, prefix + "." if prefix else "")
-        entries = list(self._state_entries())
-        own = OrderedDict((name, value) for name, value, _ in entries if isinstance(value, Tensor))
-        owners = {name: module for name, value, module in entries if isinstance(value, Tensor)}
-        extra = OrderedDict((name, module) for name, value, module in entries if not isinstance(value, Tensor))
-        missing = [key for key in list(own) + list(extra) if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own and key not in extra]
-        mismatched = []
-        for key in own:
-            if key in state_dict:
-                value = state_dict[key]
-                value_shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
-                if value_shape != own[key].shape:
-                    mismatched.append(f"{key}: expected shape {tuple(own[key].shape)}, got {value_shape}")
-        post_hooks = [(module, hook) for _, module in self.named_modules()
-                      for hook in module._load_state_dict_post_hooks.values()]
-        if mismatched or not post_hooks:
-            self._raise_problems(missing if strict else [], unexpected if strict else [], mismatched)
-        if assign:
-            self._assign_in(own, owners, state_dict)
-            own = {}
-        self._copy_in(own, extra, state_dict)
-        incompatible = IncompatibleKeys(missing, unexpected)
+        As PyTorch, each module's ``_load_from_state_dict`` takes its entries from the state (a copy: the
+        caller's dict is never edited), told its saved ``_metadata`` ({"version": ...}), and every problem
+        is collected: keys the model has but the state lacks (missing), keys the model does not have
+        (unexpected), shape mismatches. Shape mismatches are always an error, missing and unexpected keys
+        with ``strict=True``: a StateDictError (a RuntimeError, as PyTorch raises) names them all.
+        Unlike PyTorch, nothing is modified unless the whole state fits: the modules' loaders check and
+        note what to write, and the writes are made at the end. Where a module has a load post hook
+        (``register_load_state_dict_post_hook``: ``hook(module, incompatible_keys)``, which may empty the
+        lists), the entries that fit are written before the hooks run and the strict check comes after
+        them, as in PyTorch."""
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
+        missing, unexpected, errors, pending = [], [], [], []
+        post_hooks = []
+
+        def load(module, local_state, prefix):
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = True
+            module._load_from_state_dict(local_state, prefix, local_metadata, True, missing, unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = f"{prefix}{name}."
+                    load(child, OrderedDict((key, value) for key, value in local_state.items()
+                                            if key.startswith(child_prefix)), child_prefix)
+            post_hooks.extend((module, hook) for hook in module._load_state_dict_post_hooks.values())
+
+        _pending_writes.append(pending)
+        try:
+            load(self, state_dict, "")
+        finally:
+            _pending_writes.pop()
+        if errors or not post_hooks:
+            self._raise_problems(missing if strict else [], unexpected if strict else [], errors)
+        for write in pending:
+            write()
+        incompatible = _IncompatibleKeys(missing, unexpected)
         for module, hook in post_hooks:
             hook(module, incompatible)
         if strict:
             self._raise_problems(incompatible.missing_keys, incompatible.unexpected_keys, [])
         return incompatible
 
-    def _raise_problems(self, missing, unexpected, mismatched):
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """Load this module's own entries (those named ``prefix`` + a parameter's or persistent buffer's
+        name) from ``state_dict``, as PyTorch's: the load pre hooks first, then each entry checked
+        (missing keys and shape mismatches noted in the lists), its write made (within
+        ``load_state_dict``, at its end, once everything fits), and with ``strict`` the keys under
+        ``prefix`` that name nothing here or in a child noted as unexpected. Override it to read what an
+        older ``_version`` of the module saved (``local_metadata.get("version")``), editing
+        ``state_dict`` before calling this."""
+        for hook in list(self._load_state_dict_pre_hooks.values()):
+            hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        if getattr(self, "has_uninitialized_params", lambda: False)():  # a lazy layer takes its sizes from the state
+            self.materialize_from_state(state_dict, prefix)
+        own = self._own_state()
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, current in own.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
+            if shape != current.shape:
+                error_msgs.append(f"shape mismatch for {key}: expected shape {tuple(current.shape)}, got {shape}")
+                continue
+            _write(lambda name=name, current=current, value=value, key=key:
+                   self._assign_entry(name, current, value) if assign else self._copy_entry(current, value, key))
+        extra_key = prefix + "_extra_state"
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                _write(lambda: self.set_extra_state(state_dict[extra_key]))
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    head, dot, _ = key[len(prefix):].partition(".")
+                    if (head not in self._modules) if dot else (head not in own):
+                        unexpected_keys.append(key)
+
+    def _raise_problems(self, missing, unexpected, errors):
         problems = []
         if missing:
             problems.append("missing keys: " + ", ".join(missing))
         if unexpected:
             problems.append("unexpected keys: " + ", ".join(unexpected))
-        if mismatched:
-            problems.append("shape mismatches: " + "; ".join(mismatched))
+        problems.extend(errors)  # (shape mismatches, and what a module's own loader found)
         if problems:
             raise StateDictError(f"error loading state dict into {type(self).__name__}: " + " | ".join(problems))
 
-    @staticmethod
-    def _assign_in(own, owners, state_dict):
-        """The state's tensors put in place of the module's (``load_state_dict(assign=True)``)."""
-        for key, current in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            tensor = value if isinstance(value, Tensor) else Tensor(value if backend.is_gpu_array(value) else np.asarray(value))
-            module, name = owners[key], key.rpartition(".")[2]
-            if name in module._parameters:
-                module._parameters[name] = Parameter(tensor.data, requires_grad=current.requires_grad)
-            else:
-                module._buffers[name] = tensor.detach()
+    def _assign_entry(self, name, current, value):
+        """The state's tensor put in place of the module's (``load_state_dict(assign=True)``)."""
+        tensor = value if isinstance(value, Tensor) else Tensor(value if backend.is_gpu_array(value) else np.asarray(value))
+        if name in self._parameters:
+            self._parameters[name] = Parameter(tensor.data, requires_grad=current.requires_grad)
+        else:
+            self._buffers[name] = tensor.detach()
 
     @staticmethod
-    def _copy_in(own, extra, state_dict):
-        """The state's values into the tensors (their device and dtype kept) and the extra states."""
-        for key in own:
-            if key in state_dict:
-                value = state_dict[key]
-                array = value.data if isinstance(value, Tensor) else value
-                target = own[key]
-                target.data[...] = backend.to_device(backend.to_device(array, "cpu").astype(target.dtype), target.device)
-                in_place.overwritten(target.data, f"load_state_dict wrote {key!r}")
-        for key, module in extra.items():
-            if key in state_dict:
-                module.set_extra_state(state_dict[key])
+    def _copy_entry(target, value, key):
+        """The state's values into the tensor (its device and dtype kept)."""
+        array = value.data if isinstance(value, Tensor) else value
+        target.data[...] = backend.to_device(backend.to_device(array, "cpu").astype(target.dtype), target.device)
+        in_place.overwritten(target.data, f"load_state_dict wrote {key!r}")
 
     def register_load_state_dict_post_hook(self, hook):
         """``hook(module, incompatible_keys)`` runs after loading; it may edit the missing_keys and

@@ -278,3 +278,41 @@ def test_a_sampler_of_index_lists_with_batch_size_none_hands_each_list_to_the_da
     assert results[0] == results[1]
     assert results[0][0] == results[0][1] == [[[0.0, 1.0, 2.0, 3.0], [0, 1, 2, 3]], [[4.0, 5.0, 6.0, 7.0], [4, 5, 6, 7]],
                                               [[8.0, 9.0], [8, 9]]]
+
+
+def test_a_loaders_sampler_is_pytorchs_and_follows_the_datasets_length(torch):
+    """loader.sampler is a RandomSampler with shuffle, a SequentialSampler without (code reads len(loader.sampler));
+    both take the dataset's length when an epoch starts."""
+    class Growing(Dataset):
+        def __init__(self):
+            self.items = list(range(5))
+
+        def __len__(self):
+            return len(self.items)
+
+        def __getitem__(self, index):
+            return self.items[index]
+
+    for library in (tinynn, torch):
+        data = library.utils.data
+        for shuffle, expected in ((True, "RandomSampler"), (False, "SequentialSampler")):
+            growing = Growing()
+            loader = data.DataLoader(growing, batch_size=2, shuffle=shuffle)
+            assert type(loader.sampler).__name__ == expected and len(loader.sampler) == 5 and len(loader) == 3
+            growing.items.extend([5, 6])
+            assert len(loader.sampler) == 7 and len(loader) == 4
+            assert sorted(value for batch in loader for value in batch.tolist()) == list(range(7))
+        assert type(data.DataLoader(data.TensorDataset(library.zeros(3)), sampler=data.RandomSampler(range(3))).sampler
+                    ).__name__ == "RandomSampler"
+
+
+def test_strings_and_subset_indices_come_back_as_pytorchs(torch):
+    for library in (tinynn, torch):
+        data = library.utils.data
+        assert as_plain(data.default_collate([("x", 1), ("y", 2)])) == [["x", "y"], [1, 2]]
+        assert type(data.default_collate([("x", 1), ("y", 2)])[0]) is tuple  # a field's strings, as transposed
+        assert data.default_collate(["a", "b"]) == ["a", "b"]
+        train, _ = data.random_split(range(10), [0.7, 0.3], generator=library.Generator().manual_seed(0))
+        assert type(train.indices) is list and all(type(index) is int for index in train.indices)
+        subset = data.Subset(list("abcdef"), [5, 1, 3])
+        assert subset[1] == "b" and len(subset) == 3

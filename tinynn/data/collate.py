@@ -27,8 +27,8 @@ def default_collate(batch):
             raise ValueError(f"default_collate: samples of different shapes {sorted(shapes)} cannot be stacked; "
                              "pad them or pass a collate_fn")
         return Tensor._from_op(backend.get_array_module(arrays[0]).stack(arrays), False)
-    if isinstance(first, (str, bytes)):
-        return list(batch)
+    if isinstance(first, (str, bytes)):  # as they came: a list, or a tuple where fields were transposed (PyTorch's)
+        return batch
     if isinstance(first, np.generic):  # NumPy scalars keep their dtype (np.float32 gives float32)
         return Tensor._from_op(np.asarray(batch), False)
     if isinstance(first, bool):
@@ -44,7 +44,7 @@ def default_collate(batch):
     if isinstance(first, (tuple, list)):
         if any(len(sample) != len(first) for sample in batch):
             raise ValueError("default_collate: every sample must have the same number of fields")
-        return [default_collate(list(field)) for field in zip(*batch)]
+        return [default_collate(field) for field in zip(*batch)]
     if first is None:
         return None
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; pass a collate_fn")

@@ -9,7 +9,7 @@ from .. import backend, random
 from ..tensor import Tensor
 from .collate import default_convert
 from .dataset import IterableDataset
-from .sampler import BatchSampler, Sampler
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 from .worker import Exhausted, WorkerPool, fetch_batch, next_stream_batch
 
 
@@ -76,6 +76,10 @@ class DataLoader:
             raise ValueError("DataLoader: an IterableDataset is read in its own order; shuffle, sampler and "
                              "batch_sampler do not apply")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
+        if sampler is None and batch_sampler is None and not isinstance(dataset, IterableDataset):
+            # as PyTorch's, the order is a sampler's, which code reads (len(loader.sampler), set_epoch);
+            # drawing from the loader's generator, as the loader's own shuffle would
+            sampler = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
         self.sampler, self.batch_sampler, self.collate_fn = sampler, batch_sampler, collate_fn
         # Without batching, batches of one sample each, collated by taking the sample out (picklable,
         # for worker processes); the indices and their order are the batched path's.
@@ -131,13 +135,10 @@ class DataLoader:
             return [batch.tolist() for batch in self.sampler.epoch_batches(self.generator)]
         if isinstance(self.sampler, Sampler) and type(self.sampler).epoch_indices is not Sampler.epoch_indices:
             return np.asarray(self.sampler.epoch_indices(self.generator), dtype=np.int64)
-        if self.sampler is not None:
-            items = list(iter(self.sampler))
-            if self.batch_size is None and any(np.ndim(item) for item in items):
-                return [list(item) for item in items]
-            return np.asarray(items, dtype=np.int64).reshape(len(items))
-        count = len(self.dataset)
-        return self.generator.permutation(count) if self.shuffle else np.arange(count)
+        items = list(iter(self.sampler))
+        if self.batch_size is None and any(np.ndim(item) for item in items):
+            return [list(item) for item in items]
+        return np.asarray(items, dtype=np.int64).reshape(len(items))
 
     def _epoch_batches(self, device):
         """This epoch's batches of indices, on ``device``: without a batch_sampler, the epoch's order

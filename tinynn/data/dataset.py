@@ -57,19 +57,30 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``."""
+    """The samples of ``dataset`` at ``indices`` (kept as given, as PyTorch's; also as an array, which
+    batches index with at once)."""
 
     def __init__(self, dataset, indices):
-        self.dataset, self.indices = dataset, np.asarray(indices)
+        self.dataset, self.indices = dataset, indices
+
+    @property
+    def indices(self):
+        return self._indices
+
+    @indices.setter
+    def indices(self, indices):
+        self._indices, self._positions = indices, np.asarray(indices, dtype=np.int64).reshape(-1)
 
     def __len__(self):
-        return len(self.indices)
+        return len(self._positions)
 
     def __getitem__(self, index):
-        return self.dataset[int(self.indices[index])]
+        if isinstance(index, list):
+            return self.dataset[[int(self._positions[i]) for i in index]]
+        return self.dataset[int(self._positions[index])]
 
     def get_batch(self, indices):
-        return self.dataset.get_batch(self.indices[np.asarray(indices)])
+        return self.dataset.get_batch(self._positions[np.asarray(indices)])
 
 
 def random_split(dataset, lengths, generator=None):
@@ -97,7 +108,7 @@ def random_split(dataset, lengths, generator=None):
         raise ValueError(f"random_split: the lengths {counts} sum to {sum(counts)}, but the dataset has {total} samples")
     order = random.numpy_generator(generator).permutation(total)
     ends = np.cumsum(counts)
-    return [Subset(dataset, order[end - count:end]) for count, end in zip(counts, ends)]
+    return [Subset(dataset, order[end - count:end].tolist()) for count, end in zip(counts, ends)]
 
 
 def batch_of(dataset, indices):

@@ -38,34 +38,38 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    """0, 1, ..., len(data_source) - 1."""
+    """0, 1, ..., len(data_source) - 1 (the dataset's length when the epoch starts, as PyTorch's)."""
 
     def __init__(self, data_source):
-        self.length = len(data_source)
+        self.data_source = data_source
 
     def epoch_indices(self, generator):
-        return np.arange(self.length)
+        return np.arange(len(self.data_source))
 
     def __len__(self):
-        return self.length
+        return len(self.data_source)
 
 
 class RandomSampler(Sampler):
-    """A random permutation each epoch, or with ``replacement`` ``num_samples`` independent draws."""
+    """A random permutation each epoch, or with ``replacement`` ``num_samples`` independent draws (by
+    default as many as the dataset holds when the epoch starts, as PyTorch's)."""
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
-        self.length, self.own_generator = len(data_source), generator
-        self.replacement = replacement
-        self.num_samples = self.length if num_samples is None else int(num_samples)
-        if self.num_samples <= 0:
-            raise ValueError(f"RandomSampler: num_samples must be positive, got {num_samples}")
+        self.data_source, self.own_generator = data_source, generator
+        self.replacement, self._num_samples = replacement, num_samples
+        if num_samples is not None and (not isinstance(num_samples, int) or isinstance(num_samples, bool)
+                                        or num_samples <= 0):
+            raise ValueError(f"RandomSampler: num_samples must be a positive int, got {num_samples!r}")
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def epoch_indices(self, generator):
-        generator = _own(self, generator)
+        generator, length, count = _own(self, generator), len(self.data_source), self.num_samples
         if self.replacement:
-            return generator.integers(0, self.length, self.num_samples)
-        return np.concatenate([generator.permutation(self.length)
-                               for _ in range(-(-self.num_samples // self.length))])[:self.num_samples]
+            return generator.integers(0, length, count)
+        return np.concatenate([generator.permutation(length) for _ in range(-(-count // length))])[:count]
 
     def __len__(self):
         return self.num_samples

@@ -1,7 +1,8 @@
 """PyTorch-style custom ops: a Function subclass with static ``forward(ctx, ...)`` and
 ``backward(ctx, grad)`` on Tensors, called with ``.apply``, behaves as torch.autograd.Function:
 values, gradients, ctx.needs_input_grad, non-tensor arguments, and gradients of gradients
-through the saved tensors; misuse is a clear error."""
+through the saved tensors; several outputs (integer, non-differentiable and non-tensor ones among
+them), PyTorch 2's setup_context, set_materialize_grads and mark_dirty; misuse is a clear error."""
 import numpy as np
 import pytest
 
@@ -78,17 +79,19 @@ def test_gradchecks_and_needs_input_grad():
 
 
 def test_misuse_is_a_clear_error():
-    class TwoOutputs(autograd.Function):
+    class DirtyOther(autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            return x, x
+            made = x * 2
+            ctx.mark_dirty(made)
+            return made
 
         @staticmethod
         def backward(ctx, grad):
             return grad
 
-    with pytest.raises(TypeError, match="TwoOutputs.forward must return one Tensor, got tuple"):
-        TwoOutputs.apply(tinynn.ones(2, requires_grad=True))
+    with pytest.raises(ValueError, match="DirtyOther: mark_dirty takes inputs of the forward"):
+        DirtyOther.apply(tinynn.ones(2, requires_grad=True))
 
     class TooMany(autograd.Function):
         forward = staticmethod(exp_forward)
@@ -99,3 +102,115 @@ def test_misuse_is_a_clear_error():
 
     with pytest.raises(ValueError, match="TooMany.backward returned 2 gradients for 1 forward arguments"):
         TooMany.apply(tinynn.ones(2, requires_grad=True)).sum().backward()
+
+
+def _functions(library):
+    """PyTorch-style Functions beyond one output (the same source for both libraries)."""
+    class SortWithIndices(library.autograd.Function):
+        """Two outputs, one of them integer; PyTorch 2's forward without ctx and setup_context."""
+
+        @staticmethod
+        def forward(x):
+            values, indices = x.sort(dim=-1)
+            return values, indices
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(output[1])
+            ctx.mark_non_differentiable(output[1])
+
+        @staticmethod
+        def backward(ctx, grad_values, grad_indices):
+            (indices,) = ctx.saved_tensors
+            return library.zeros_like(grad_values).scatter(-1, indices, grad_values)
+
+    class ExpAndSquare(library.autograd.Function):
+        """Two differentiable outputs and a number; the outputs saved; None for an unused one."""
+
+        @staticmethod
+        def forward(ctx, x, power):
+            exp, square = x.exp(), x ** power
+            ctx.save_for_backward(x, exp)
+            ctx.power = power
+            ctx.set_materialize_grads(False)
+            return exp, square, power + 1
+
+        @staticmethod
+        def backward(ctx, grad_exp, grad_square, grad_number):
+            x, exp = ctx.saved_tensors
+            ctx.seen = (grad_exp is None, grad_square is None, grad_number is None)
+            total = library.zeros_like(x)
+            if grad_exp is not None:
+                total = total + grad_exp * exp
+            if grad_square is not None:
+                total = total + grad_square * ctx.power * x ** (ctx.power - 1)
+            return total, None
+
+    class DoubleInPlace(library.autograd.Function):
+        """Writes into its input and returns it (mark_dirty): the input itself comes back."""
+
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+    return SortWithIndices, ExpAndSquare, DoubleInPlace
+
+
+def test_several_outputs_setup_context_and_ctx_marks_as_pytorch(torch, rng, device):
+    values = rng.standard_normal((2, 4))
+    results = []
+    for library, where in ((tinynn, dict(device=device)), (torch, {})):
+        sort_with_indices, exp_and_square, double_in_place = _functions(library)
+        x = library.tensor(values, requires_grad=True, **where)
+        sorted_values, indices = sort_with_indices.apply(x)
+        (sorted_values * library.arange(4.0, **where)).sum().backward()
+        row = [type(sorted_values.grad_fn).__name__, indices.requires_grad, indices.tolist(), x.grad.tolist()]
+        x.grad = None
+        exp, square, number = exp_and_square.apply(x, 3)
+        square.sum().backward(retain_graph=True)  # exp unused: None for it (materialize off); the number's is None
+        row += [number, exp.grad_fn.name(), x.grad.tolist(), type(square.grad_fn).__name__]
+        first, = library.autograd.grad((exp * square).sum(), x, create_graph=True)
+        second, = library.autograd.grad(first.sum(), x)  # through the saved output and the unpacking
+        row += [first.tolist(), second.tolist()]
+        leaf = library.tensor(values, requires_grad=True, **where)
+        held = leaf * 1
+        returned = double_in_place.apply(held)
+        (returned * returned).sum().backward()
+        row += [returned is held, type(held.grad_fn).__name__, leaf.grad.tolist()]
+        results.append(row)
+    ours, theirs = results
+    assert ours[0] == theirs[0] == "SortWithIndicesBackward" and ours[1] is theirs[1] is False
+    assert ours[2] == theirs[2] and ours[4] == theirs[4] == 4
+    assert ours[5] == theirs[5] == "ExpAndSquareBackward" and ours[7] == theirs[7] == "ExpAndSquareBackward"
+    assert ours[10] is theirs[10] is True and ours[11] == theirs[11] == "DoubleInPlaceBackward"
+    for position in (3, 6, 8, 9, 12):
+        assert_close(np.array(ours[position]), np.array(theirs[position]), rtol=1e-12, what=f"row entry {position}")
+
+
+def test_materialized_gradients_are_zeros_and_unmaterialized_none():
+    seen = []
+
+    class Pair(autograd.Function):
+        @staticmethod
+        def forward(ctx, x, materialize):
+            ctx.set_materialize_grads(materialize)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, grad_first, grad_second):
+            seen.append(grad_second if grad_second is None else grad_second.tolist())
+            return grad_first * 2 + (0 if grad_second is None else grad_second * 3), None
+
+    for materialize in (True, False):
+        x = tinynn.ones(2, requires_grad=True)
+        Pair.apply(x, materialize)[0].sum().backward()
+        assert x.grad.tolist() == [2.0, 2.0]
+    assert seen == [[0.0, 0.0], None]
+    seen.clear()
+    x = tinynn.tensor([0.5, -1.0], dtype=np.float64, requires_grad=True)
+    assert autograd.gradcheck(lambda a: Pair.apply(a, True), [x])

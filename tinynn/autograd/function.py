@@ -37,6 +37,7 @@ Other ops (in-place formulas, bilinear ones like convolution) override ``backwar
 """
 import copy
 import functools
+import weakref
 
 import numpy as np
 
@@ -183,13 +184,21 @@ class Function(Node):
 
     @classmethod
     def apply(cls, *args):
-        """PyTorch's way of defining an op: a subclass with ``forward(ctx, *args)`` and
-        ``backward(ctx, grad_output)`` static methods on Tensors, called as ``MyOp.apply(x, ...)``
-        (``ctx.save_for_backward``, ``ctx.saved_tensors``, ``ctx.needs_input_grad``). tinynn's own ops
-        are instances with forward and backward on arrays, called directly (see above)."""
+        """PyTorch's way of defining an op: a subclass with ``forward(ctx, *args)`` (or ``forward(*args)``
+        and ``setup_context(ctx, inputs, output)``) and ``backward(ctx, *grad_outputs)`` static methods on
+        Tensors, called as ``MyOp.apply(x, ...)``; one output or a tuple of them (see ``FunctionCtx`` for
+        what ctx offers). tinynn's own ops are instances with forward and backward on arrays, called
+        directly (see above)."""
         from ..tensor import Tensor
 
-        return _StaticFunction(cls, args)(*(a for a in args if isinstance(a, Tensor)))
+        node = node_type(cls)(cls, args)
+        return node.results(node(*(a for a in args if isinstance(a, Tensor))))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's way: a Function whose ``forward(*args)`` takes no ctx defines this, to save on ctx
+        what its backward needs from the forward's ``inputs`` (a tuple) and ``output``."""
+        raise NotImplementedError("setup_context is defined by a Function whose forward takes no ctx")
 
 
 class LinearMap(Function):
@@ -224,7 +233,11 @@ class LinearMap(Function):
 
 class FunctionCtx:
     """``ctx`` of a PyTorch-style Function: ``save_for_backward(*tensors)`` / ``saved_tensors``,
-    ``needs_input_grad``, and any attribute the forward wants to keep."""
+    ``needs_input_grad``, ``mark_non_differentiable(*outputs)`` (outputs without a gradient),
+    ``mark_dirty(*inputs)`` (inputs the forward wrote into and returns), ``set_materialize_grads(False)``
+    (None instead of zeros for the outputs that got no gradient), and any attribute the forward keeps."""
+
+    materialize_grads = True
 
     def save_for_backward(self, *tensors):
         self.to_save = tensors
@@ -232,6 +245,15 @@ class FunctionCtx:
     @property
     def saved_tensors(self):
         return getattr(self, "to_save", ())
+
+    def mark_non_differentiable(self, *tensors):
+        self.non_differentiable = getattr(self, "non_differentiable", ()) + tensors
+
+    def mark_dirty(self, *tensors):
+        self.dirty = getattr(self, "dirty", ()) + tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
 
 
 def once_differentiable(backward):
@@ -263,44 +285,164 @@ class _DelayedError(Function):
         raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
+_node_types = weakref.WeakKeyDictionary()  # a PyTorch-style Function class -> its node class "<Name>Backward"
+
+
+def node_type(definition):
+    """The class of the graph nodes a PyTorch-style Function records: ``type(y.grad_fn).__name__`` is
+    "<Name>Backward", as PyTorch's."""
+    node = _node_types.get(definition)
+    if node is None:
+        name = f"{definition.__name__}Backward"
+        node = _node_types[definition] = type(name, (_StaticFunction,), {"unpack_type": type(name, (_Unpack,), {})})
+    return node
+
+
+def _uses_setup_context(definition):
+    """Whether ``definition`` is written PyTorch 2's way: ``forward(*args)`` without ctx, and
+    ``setup_context(ctx, inputs, output)`` to save what backward needs."""
+    return definition.setup_context is not Function.setup_context
+
+
+def _piece(values, start, shape, dtype):
+    """Output values of ``shape`` and ``dtype`` cut from the flat ``values`` at ``start`` (an array, or a
+    Tensor under create_graph: then by recorded ops); a real output's piece of complex values is its real part."""
+    count = int(np.prod(shape, dtype=np.int64))
+    piece = values[start:start + count].reshape(shape)
+    if piece.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        piece = piece.real
+    return piece.astype(dtype) if piece.dtype != dtype else piece
+
+
 class _StaticFunction(Function):
-    """Runs a PyTorch-style Function class (``forward(ctx, ...)`` and ``backward(ctx, grad)`` as
-    static methods on Tensors) as a tinynn op: the forward unrecorded; the backward on Tensors, so
-    under create_graph its ops are recorded and the saved input and output tensors are the graph's own."""
+    """Runs a PyTorch-style Function class (``forward(ctx, ...)``, or ``forward(...)`` with
+    ``setup_context(ctx, inputs, output)``, and ``backward(ctx, *grads)``, static methods on Tensors) as a
+    tinynn op: the forward unrecorded; the backward on Tensors, so under create_graph its ops are recorded
+    and the saved input and output tensors are the graph's own.
+
+    A forward returning one differentiable Tensor is this op's output. Any other (a tuple of outputs,
+    some of them not differentiable: integers, ``mark_non_differentiable``'s, numbers) is "packed": the
+    op's one output is its differentiable outputs laid end to end, and each comes out of it by an
+    ``_Unpack`` op (a linear map), so the engine's one-output ops carry the gradient of each, and the
+    backward gets them all at once, as PyTorch calls it: zeros for those that got none, or None after
+    ``ctx.set_materialize_grads(False)`` (``received`` says which did)."""
 
     supports_complex = True  # it runs other ops, which check for themselves
 
     def __init__(self, definition, arguments):
         self.definition, self.arguments = definition, arguments
+        self.received = set()
+
+    @property
+    def name(self):
+        return NodeName(self.definition.__name__)
 
     def forward(self, *arrays):
         from ..tensor import Tensor
 
         arrays = iter(arrays)
-        self.wrappers = {}
+        wrappers = {}  # id(the Tensor the forward sees for an input) -> its argument position
         args = []
         for position, argument in enumerate(self.arguments):
             if isinstance(argument, Tensor):
                 wrapper = Tensor._from_op(next(arrays), False)
-                self.wrappers[id(wrapper)] = position
+                wrappers[id(wrapper)] = position
                 args.append(wrapper)
             else:
                 args.append(argument)
-        self.ctx = FunctionCtx()
-        self.ctx.needs_input_grad = tuple(self.needs_input_grad[self._tensor_index(i)] if isinstance(a, Tensor) else False
-                                          for i, a in enumerate(self.arguments))
+        ctx = self.ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(self.needs_input_grad[self._tensor_index(i)] if isinstance(a, Tensor) else False
+                                     for i, a in enumerate(self.arguments))
         with grad_mode.no_grad():
-            output = self.definition.forward(self.ctx, *args)
-        if not isinstance(output, Tensor):
-            raise TypeError(f"{self.definition.__name__}.forward must return one Tensor, got {type(output).__name__}")
-        self.output_wrapper = output
-        return output.data
+            if _uses_setup_context(self.definition):
+                output = self.definition.forward(*args)
+                self.definition.setup_context(ctx, tuple(args), output)
+            else:
+                output = self.definition.forward(ctx, *args)
+        self.returned_tuple = isinstance(output, tuple)
+        outputs = output if self.returned_tuple else (output,)
+        output_positions = {id(value): position for position, value in enumerate(outputs)}
+        # what each saved tensor is, for the recorded backward: an input, an output, or a tensor of its own
+        self.saved_sources = [("input", self._tensor_index(wrappers[id(t)])) if id(t) in wrappers
+                              else ("output", output_positions[id(t)]) if id(t) in output_positions else None
+                              for t in ctx.saved_tensors]
+        self.dirty = {}  # output position -> the argument position of the input it is (written in place)
+        for tensor in getattr(ctx, "dirty", ()):
+            if id(tensor) not in wrappers:
+                raise ValueError(f"{self.definition.__name__}: mark_dirty takes inputs of the forward, got another tensor")
+            original = self.arguments[wrappers[id(tensor)]]
+            in_place.overwritten(original.data, f"{self.definition.__name__}.forward wrote into an input (mark_dirty)")
+            if id(tensor) in output_positions:
+                self.dirty[output_positions[id(tensor)]] = wrappers[id(tensor)]
+        excluded = {id(t) for t in getattr(ctx, "non_differentiable", ())}
+        differentiable = [(position, value) for position, value in enumerate(outputs)
+                          if isinstance(value, Tensor) and value.dtype.kind in "fc" and id(value) not in excluded]
+        self.output_kinds = [(tuple(value.shape), value.dtype) if isinstance(value, Tensor) else None for value in outputs]
+        self.packed = self.returned_tuple or not differentiable
+        if not self.packed:
+            return output.data
+        self.outputs = outputs  # (until ``results`` has handed them out)
+        self.pieces, start = {}, 0
+        for position, value in differentiable:
+            self.pieces[position] = start
+            start += value.numel()
+        xp = backend.get_array_module(next((value.data for value in outputs if isinstance(value, Tensor)), np.empty(0)))
+        dtype = np.result_type(*(value.dtype for _, value in differentiable)) if differentiable else np.float32
+        return xp.concatenate([value.data.reshape(-1).astype(dtype) for _, value in differentiable]) if differentiable \
+            else xp.zeros(0, dtype=dtype)
+
+    def results(self, output):
+        """What ``apply`` returns, from this op's ``output``: as the forward returned it, each
+        differentiable output unpacked from ``output`` (recorded), the others as constants and values."""
+        from ..tensor import Tensor
+
+        if not self.packed:
+            outputs = [output]
+        else:
+            outputs = []
+            for position, value in enumerate(self.outputs):
+                if position in self.pieces and output.requires_grad:
+                    outputs.append(self._unpacked(position, output))
+                elif isinstance(value, Tensor):
+                    outputs.append(Tensor._from_op(value.data, False))
+                else:
+                    outputs.append(value)
+            del self.outputs
+        for position, argument in self.dirty.items():  # the input itself comes back, with its new history
+            original = self.arguments[argument]
+            if outputs[position].requires_grad:
+                in_place.adopt(original, outputs[position], f"{self.definition.__name__}.apply")
+            outputs[position] = original
+        return tuple(outputs) if self.returned_tuple else outputs[0]
+
+    def _unpacked(self, position, packed):
+        shape, dtype = self.output_kinds[position]
+        return self.unpack_type(self, position, self.pieces[position], shape, dtype)(packed)
 
     def _tensor_index(self, position):
         """The Function input number of argument ``position`` (only Tensors are inputs)."""
         from ..tensor import Tensor
 
         return sum(isinstance(a, Tensor) for a in self.arguments[:position])
+
+    def _output_grads(self, gy, constant):
+        """The gradient of each output the forward returned, cut from ``gy`` (an array, or a Tensor under
+        create_graph); ``constant(array)`` makes what the backward is given."""
+        if not self.packed:
+            return (constant(gy) if not hasattr(gy, "grad_fn") else gy,)
+        received, self.received = self.received, set()
+        materialize = self.ctx.materialize_grads
+        xp = backend.get_array_module(gy.data if hasattr(gy, "grad_fn") else gy)
+        grads = []
+        for position, kind in enumerate(self.output_kinds):
+            if position in self.pieces and (materialize or position in received):
+                piece = _piece(gy, self.pieces[position], *kind)
+                grads.append(piece if hasattr(piece, "grad_fn") else constant(piece))
+            elif kind is not None and materialize:
+                grads.append(constant(xp.zeros(kind[0], dtype=kind[1])))
+            else:
+                grads.append(None)
+        return tuple(grads)
 
     def _input_grads(self, grads):
         from ..tensor import Tensor
@@ -315,21 +457,54 @@ class _StaticFunction(Function):
         from ..tensor import Tensor
 
         with grad_mode.no_grad():
-            grads = self._input_grads(self.definition.backward(self.ctx, Tensor._from_op(gy, False)))
+            grads = self._input_grads(self.definition.backward(
+                self.ctx, *self._output_grads(gy, lambda array: Tensor._from_op(array, False))))
         return tuple(g.data if isinstance(g, Tensor) else g for g in grads)
 
     def backward_graph(self, gy, output):
+        from ..tensor import Tensor
+
         saved = self.ctx.saved_tensors
         recorded = []
-        for tensor in saved:  # the forward's stand-ins replaced by the graph's own tensors
-            if tensor is self.output_wrapper:
-                recorded.append(output)
-            elif id(tensor) in self.wrappers:
-                recorded.append(self.inputs[self._tensor_index(self.wrappers[id(tensor)])])
-            else:
+        for tensor, source in zip(saved, self.saved_sources):  # the forward's stand-ins as the graph's own tensors
+            if source is None:
                 recorded.append(tensor)
+            elif source[0] == "input":
+                recorded.append(self.inputs[source[1]])
+            elif not self.packed:
+                recorded.append(output)
+            else:
+                recorded.append(self._unpacked(source[1], output) if source[1] in self.pieces else tensor)
         self.ctx.to_save = tuple(recorded)
         try:
-            return self._input_grads(self.definition.backward(self.ctx, gy))
+            return self._input_grads(self.definition.backward(
+                self.ctx, *self._output_grads(gy, lambda array: Tensor._from_op(array, False))))
         finally:
             self.ctx.to_save = saved
+
+
+class _Unpack(Function):
+    """Output ``position`` of a PyTorch-style Function with several outputs: its piece of the op's packed
+    output (see ``_StaticFunction``), cut out (a linear map: its gradient, the piece's gradient put in
+    place in zeros, passes gradients of any order); it notes for the Function which outputs got a gradient.
+    Each Function's are of a class of its own named "<Name>Backward", as the grad_fn of PyTorch's outputs."""
+
+    linear_map = True
+    supports_complex = True
+
+    @property
+    def name(self):  # (each output's grad_fn named after the Function, as PyTorch's)
+        return self.node.name
+
+    def __init__(self, node, position, start, shape, dtype):
+        self.node, self.position, self.start, self.shape, self.dtype = node, position, start, shape, dtype
+
+    def forward(self, packed):
+        self.packed_shape, self.packed_dtype = packed.shape, packed.dtype
+        return _piece(packed, self.start, self.shape, self.dtype)
+
+    def backward(self, gy):
+        self.node.received.add(self.position)
+        g = backend.get_array_module(gy).zeros(self.packed_shape, dtype=self.packed_dtype)
+        g[self.start:self.start + gy.size] = gy.reshape(-1)
+        return (g,)

@@ -265,6 +265,17 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     return tensor
 
 
+def adopt(tensor, result, name):
+    """``tensor`` becomes ``result``, the output of an op that wrote its values into ``tensor``'s memory
+    itself (a PyTorch-style Function whose forward marked ``tensor`` dirty): ``tensor`` takes the op's
+    history, and the ops that used it before, the op among them, keep its old one through a stand-in."""
+    _check_writable(tensor, name)
+    previous = _stand_in(tensor, keep_values=False)
+    _take_place(previous, tensor)
+    tensor.grad_fn, tensor._requires_grad = result.grad_fn, result.requires_grad
+    _register(_tensors, memory_block(tensor.data), weakref.ref(tensor))
+
+
 def _stand_in(tensor, keep_values):
     """A tensor with ``tensor``'s history, to take its place in the graph: its memory, or (with
     ``keep_values``, where ops already used ``tensor`` and their recorded backward may read it) a

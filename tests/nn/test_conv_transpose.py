@@ -1,4 +1,4 @@
-"""conv_transpose2d and ConvTranspose2d: gradchecks over drawn geometries, PyTorch parity, errors."""
+"""conv_transpose2d and ConvTranspose2d: gradchecks over drawn geometries, PyTorch parity, output_size, errors."""
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -7,7 +7,7 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck
 from tinynn.nn import functional as F
-from helpers import assert_layer_matches_torch, leaf
+from helpers import assert_close, assert_layer_matches_torch, leaf
 
 
 @st.composite
@@ -143,3 +143,27 @@ def test_conv_transpose3d_says_when_its_depth_would_be_empty():
                                          r"dilation \(1, 1, 1\)"):
         F.conv_transpose3d(tinynn.zeros(1, 2, 2, 3, 3), tinynn.zeros(2, 2, 1, 1, 1), stride=(2, 1, 1),
                            output_padding=(2, 0, 0))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_output_size_picks_the_output_padding_as_pytorch(torch, rng, dims):
+    """A decoder matching its encoder's odd sizes: forward(x, output_size=...) with the spatial sizes or the
+    whole shape; a size out of reach is an error naming the valid range."""
+    def layer(library):
+        kind = getattr(library.nn, f"ConvTranspose{dims}d")
+        made = kind(2, 3, 3, stride=2, padding=1, dilation=1)
+        with library.no_grad():
+            for parameter in made.parameters():
+                parameter.copy_(library.linspace(-0.5, 0.5, parameter.numel()).reshape(parameter.shape))
+        return made
+
+    values = rng.standard_normal((2, 2) + (4, 5, 3)[:dims])
+    ours, theirs = layer(tinynn).double(), layer(torch).double()
+    x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    wanted = (8, 10, 6)[:dims]  # one more than the smallest output along every axis
+    for size in (wanted, (2, 3) + wanted):
+        out, t_out = ours(x, output_size=size), theirs(tx, output_size=size)
+        assert out.shape == tuple(t_out.shape) == (2, 3) + wanted
+        assert_close(out, t_out.detach(), rtol=1e-10)
+    with pytest.raises(ValueError, match=r"valid sizes range from \[7"):
+        ours(x, output_size=(10, 12, 8)[:dims])

@@ -152,12 +152,38 @@ class _ConvTransposeNd(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
                          transposed=True, padding_mode=padding_mode, output_padding=output_padding)
 
-    def forward(self, x):
+    def forward(self, x, output_size=None):
+        """``output_size`` (the spatial sizes, or with the batch and channel sizes in front): the output
+        padding that gives it, as PyTorch's (a decoder matching its encoder's odd sizes, say)."""
         def arguments(values):  # one int for the 1-D function, the tuple for the 2-D one
-            return values[0] if self.spatial_dims == 1 else values
+            return values[0] if self.spatial_dims == 1 else tuple(values)
 
+        output_padding = self._output_padding(x, output_size, self.stride, self.padding, self.kernel_size,
+                                              self.spatial_dims, self.dilation)
         return self.function(x, self.weight, self.bias, arguments(self.stride), arguments(self.padding),
-                             arguments(self.output_padding), self.groups, arguments(self.dilation), name=self._name())
+                             arguments(output_padding), self.groups, arguments(self.dilation), name=self._name())
+
+    def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):
+        """The output padding per spatial axis: the layer's own, or what makes the output ``output_size``:
+        each size must lie between the smallest output, (L - 1) stride - 2 padding + dilation (K - 1) + 1,
+        and that plus stride - 1 (as PyTorch's)."""
+        if output_size is None:
+            return tuple(self.output_padding)
+        leading = input.ndim - num_spatial_dims
+        output_size = tuple(int(size) for size in output_size)
+        if len(output_size) == leading + num_spatial_dims:
+            output_size = output_size[leading:]
+        if len(output_size) != num_spatial_dims:
+            raise ValueError(f"{self._name()}: for {input.ndim}-D input, output_size must have {num_spatial_dims} or "
+                             f"{leading + num_spatial_dims} elements, got {len(output_size)}")
+        dilation = dilation if dilation is not None else (1,) * num_spatial_dims
+        smallest = [(input.shape[leading + axis] - 1) * stride[axis] - 2 * padding[axis]
+                    + dilation[axis] * (kernel_size[axis] - 1) + 1 for axis in range(num_spatial_dims)]
+        largest = [size + stride[axis] - 1 for axis, size in enumerate(smallest)]
+        if any(not low <= size <= high for size, low, high in zip(output_size, smallest, largest)):
+            raise ValueError(f"{self._name()}: requested an output size of {list(output_size)}, but valid sizes range "
+                             f"from {smallest} to {largest} (for an input of {list(input.shape[leading:])})")
+        return tuple(size - low for size, low in zip(output_size, smallest))
 
 
 class ConvTranspose1d(_ConvTransposeNd):

@@ -25,7 +25,10 @@ grid_sample in their modes, a sub-pixel network fitted by L-BFGS with a strong W
 and their products by autograd.functional; an nn.Transformer translating padded batches, trained by an optimizer of
 one's own (Lion, its buffers in self.state[p]) and saved whole by torch.save, MultiheadAttention with its masks, weight
 normalisation and pruning, skip-gram vectors by sparse embeddings and SparseAdam, EmbeddingBag, triplet, cosine and
-ranking losses with retrieval by cdist and topk, KLDivLoss with log targets, bucketize, unique, quantile) run unchanged
+ranking losses with retrieval by cdist and topk, KLDivLoss with log targets, bucketize, unique, quantile; an
+autoencoder whose decoder meets its encoder's odd sizes by ConvTranspose2d(output_size=), a two-output
+autograd.Function written with setup_context, a module of version 2 reading its version-1 checkpoint, the loader's
+sampler and the optimizer's state read by parameter, the run saved whole and resumed) run unchanged
 with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import os
@@ -62,7 +65,8 @@ def run(script, library, *arguments):
                                     "module_paths_and_resume.py", "policy_gradients.py",
                                     "graphs_contrastive_seq2seq.py", "flows_and_time_series.py", "llama_style.py",
                                     "vision_training_tricks.py", "segmentation_and_tabular.py",
-                                    "speech_and_spatial.py", "translation_and_retrieval.py"])
+                                    "speech_and_spatial.py", "translation_and_retrieval.py",
+                                    "autoencoder_and_custom_ops.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

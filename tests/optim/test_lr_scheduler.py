@@ -151,11 +151,13 @@ def test_scheduler_state_dict_resumes_the_sequence():
 
     opt, sched = make()
     for _ in range(8):
+        opt.step()
         sched.step()
     opt2, sched2 = make()
     opt2.load_state_dict(opt.state_dict())
     sched2.load_state_dict(sched.state_dict())
     for _ in range(5):
+        opt.step(), opt2.step()
         sched.step(), sched2.step()
     assert opt.param_groups[0]["lr"] == opt2.param_groups[0]["lr"]
 
@@ -262,3 +264,32 @@ def test_settings_that_would_divide_by_zero_or_iterate_a_number_are_named():
         with pytest.raises(error, match=message):
             call()
     assert sorted(schedulers.MultiStepLR(optimizer, np.array([2, 4])).milestones) == [2, 4]  # NumPy ints are epochs too
+
+
+def test_a_schedule_stepped_before_the_optimizer_warns_as_pytorchs(torch):
+    """PyTorch's warning for the order that skips a schedule's first value, and none for the right order (plain,
+    sequential, chained and one-cycle schedules)."""
+    import warnings
+
+    for library in (tinynn, torch):
+        schedules = library.optim.lr_scheduler
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            parameter = library.nn.Parameter(library.ones(1))
+            first = library.optim.SGD([parameter], lr=1.0, momentum=0.9)
+            second = library.optim.SGD([parameter], lr=1.0, momentum=0.9)
+            third = library.optim.SGD([parameter], lr=1.0, momentum=0.9)
+            runs = [(first, schedules.SequentialLR(first, [schedules.LinearLR(first, 0.1, total_iters=2),
+                                                           schedules.CosineAnnealingLR(first, T_max=3)], milestones=[2])),
+                    (second, schedules.ChainedScheduler([schedules.ConstantLR(second, factor=0.5, total_iters=2),
+                                                         schedules.ExponentialLR(second, gamma=0.9)])),
+                    (third, schedules.OneCycleLR(third, 1.0, total_steps=5))]
+            for optimizer, schedule in runs:
+                for _ in range(3):
+                    optimizer.step()
+                    schedule.step()
+            assert caught == []
+            early = schedules.StepLR(library.optim.SGD([parameter], lr=1.0), 1)
+            early.step()
+            early.step()
+        assert len(caught) == 1 and "before" in str(caught[0].message) and "optimizer.step()" in str(caught[0].message)

@@ -6,6 +6,7 @@ after ``optimizer.step()``, once per epoch (or per batch for OneCycleLR).
 import bisect
 import math
 import types
+import warnings
 from collections import Counter
 
 
@@ -43,6 +44,10 @@ class LRScheduler(_SchedulerState):
     def step(self, epoch=None):
         """Advance one epoch; with ``epoch`` (as SequentialLR does at a milestone), jump to that epoch
         and use the schedule's closed form where it has one, as PyTorch."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(f"{type(self).__name__}.step() was called before the optimizer's step(): call "
+                          "optimizer.step() first, then the schedule's step(), or the schedule's first learning "
+                          "rate is skipped (as PyTorch warns)", UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1

@@ -93,6 +93,7 @@ def _with_step_hooks(step):
             result = step(*args, **kwargs)
         finally:
             optimizer._inside_step = False
+        optimizer._opt_called = True  # (a schedule stepped before any optimizer step warns, as PyTorch's)
         for hook in [*_global_hooks["step_post"].values(), *optimizer._hooks["step_post"].values()]:
             hook(optimizer, args, kwargs)
         return result

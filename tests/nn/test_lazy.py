@@ -81,3 +81,19 @@ def test_lazy_layers_print_and_default_as_pytorchs(torch):
     ours(tinynn.ones(1, 3, 4, 4))
     theirs(torch.ones(1, 3, 4, 4))
     assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_uninitialized_parameters_are_pytorchs_until_materialized(torch):
+    """nn.parameter.UninitializedParameter and is_lazy as PyTorch's: a lazy layer's weight is one until its first
+    input, then a plain Parameter, the same object an optimizer made before holds."""
+    for library in (tinynn, torch):
+        layer = library.nn.LazyLinear(3)
+        assert type(layer.weight).__name__ == "UninitializedParameter" and library.nn.parameter.is_lazy(layer.weight)
+        optimizer = library.optim.SGD(layer.parameters(), lr=0.1)
+        layer(library.ones(2, 4))
+        assert type(layer.weight) is library.nn.Parameter and not library.nn.parameter.is_lazy(layer.weight)
+        assert optimizer.param_groups[0]["params"][0] is layer.weight and tuple(layer.weight.shape) == (3, 4)
+        made = library.nn.parameter.UninitializedParameter()
+        made.materialize((2, 3))
+        assert type(made) is library.nn.Parameter and tuple(made.shape) == (2, 3) and made.requires_grad
+    assert tinynn.nn.modules.module._addindent("a\nb", 2) == torch.nn.modules.module._addindent("a\nb", 2) == "a\n  b"

@@ -10,10 +10,8 @@ made before the first forward updates the real weights) and turns the module int
 """
 import warnings
 
-import numpy as np
 
-from ...ops.promotion import default_float
-from ..parameter import Parameter
+from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 from .batchnorm import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d,
                         _BatchNorm, _InstanceNorm)
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, _ConvTransposeNd
@@ -23,21 +21,6 @@ from ...tensor import Tensor
 
 # What a module keeps of its own when it becomes the ordinary layer: its hooks and mode.
 _KEPT = {"_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "training"}
-
-
-class UninitializedParameter(Parameter):
-    """A parameter of a lazy layer whose shape is not known yet: an empty array until the layer's
-    first forward gives it its values in place."""
-
-    def __init__(self, dtype=None, requires_grad=True):
-        super().__init__(np.zeros(0, dtype=dtype or default_float()), requires_grad=requires_grad)
-
-
-class UninitializedBuffer(Tensor):
-    """A buffer of a lazy layer (batch norm's running statistics) whose shape is not known yet."""
-
-    def __init__(self, dtype=None):
-        super().__init__(np.zeros(0, dtype=dtype or default_float()))
 
 
 class LazyModuleMixin:
@@ -58,13 +41,12 @@ class LazyModuleMixin:
                               if not key.startswith("_") and key != "training"})
         setattr(self, self.size_attribute, 0)
         for name, present in parameters:
-            self.register_parameter(name, UninitializedParameter(dtype) if present else None)
+            self.register_parameter(name, UninitializedParameter(dtype=dtype) if present else None)
         for name, present in buffers:
-            self.register_buffer(name, UninitializedBuffer(dtype) if present else None)
+            self.register_buffer(name, UninitializedBuffer(dtype=dtype) if present else None)
 
     def has_uninitialized_params(self):
-        return any(isinstance(t, (UninitializedParameter, UninitializedBuffer))
-                   for t in list(self._parameters.values()) + list(self._buffers.values()))
+        return any(is_lazy(t) for t in list(self._parameters.values()) + list(self._buffers.values()))
 
     def reset_parameters(self):
         """Nothing to initialise before the size is known: the first forward builds the initialised layer."""
@@ -96,6 +78,8 @@ class LazyModuleMixin:
             for name, value in built.items():
                 if own.get(name) is not None and value is not None:
                     own[name].data = value.data  # the same object: optimizers already hold it
+                    if is_lazy(own[name]):
+                        own[name].__class__ = own[name].cls_to_become
                     built[name] = own[name]
         self.__dict__.update({key: value for key, value in ordinary.__dict__.items() if key not in _KEPT})
         del self._arguments, self._dtype

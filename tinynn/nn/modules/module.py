@@ -44,6 +44,12 @@ def _write(write):
         write()
 
 
+def _addindent(text, spaces):
+    """``text`` with every line after the first indented by ``spaces``: a child's repr inside its parent's
+    (PyTorch's helper of that name, which modules' own ``__repr__`` methods import)."""
+    return text.replace("\n", "\n" + " " * spaces)
+
+
 class StateDictError(KeyError, RuntimeError):
     """A state dict does not fit the model: lists the missing, unexpected and mis-shaped entries (a
     RuntimeError, as PyTorch raises, and a KeyError)."""
@@ -687,8 +693,7 @@ class Module:
     def __repr__(self):
         lines = []
         for name, module in self._modules.items():
-            child = repr(module).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {child}")
+            lines.append(f"  ({name}): {_addindent(repr(module), 2)}")
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not lines:
             return head + ")"

@@ -368,6 +368,9 @@ def test_an_instance_norm_refuses_stale_running_statistics_as_pytorch(torch):
         state = {"running_mean": library.zeros(2), "running_var": library.ones(2)}
         with pytest.raises(RuntimeError, match="running_mean.* and .*running_var"):
             library.nn.InstanceNorm1d(2).load_state_dict(state)
+        # (a batch norm keeping no statistics has no such rule: they are unexpected keys, as any other)
+        result = library.nn.BatchNorm1d(2, affine=False, track_running_stats=False).load_state_dict(state, strict=False)
+        assert result.unexpected_keys == ["running_mean", "running_var"] and result.missing_keys == []
 
 
 def test_a_load_pre_hook_sees_its_modules_entries_and_saving_can_be_overridden(torch):

@@ -71,22 +71,6 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     """The batch norms (``isinstance(m, _BatchNorm)`` tells them from the instance norms, as in PyTorch)."""
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        """As PyTorch's: a state that says no version (saved before 0.4, when instance norms kept running
-        statistics by default) with running statistics for a module that keeps none is an error naming
-        them; they are dropped from the state."""
-        if local_metadata.get("version") is None and not self.track_running_stats:
-            found = [prefix + name for name in ("running_mean", "running_var") if prefix + name in state_dict]
-            if found:
-                error_msgs.append(f"unexpected running stats buffer(s) {' and '.join(found)} for "
-                                  f"{type(self).__name__} with track_running_stats=False: remove them from the state "
-                                  f"dict, or set track_running_stats=True if they are needed")
-                for key in found:
-                    state_dict.pop(key)
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                                      error_msgs)
-
     def forward(self, x):
         name = f"{type(self).__name__}({self.num_features})"
         if not isinstance(x, Tensor):

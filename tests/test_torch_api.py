@@ -259,6 +259,11 @@ def test_module_level_names_pytorch_scripts_use(torch):
     assert tinynn.finfo(tinynn.float32).eps == torch.finfo(torch.float32).eps
     assert tinynn.finfo(tinynn.float16).max == torch.finfo(torch.float16).max
     assert tinynn.iinfo(tinynn.int64).max == torch.iinfo(torch.int64).max
+    for ours, theirs in ((tinynn.finfo(tinynn.float32), torch.finfo(torch.float32)), (tinynn.finfo(), torch.finfo()),
+                         (tinynn.finfo(tinynn.float64), torch.finfo(torch.float64)),
+                         (tinynn.iinfo(tinynn.uint8), torch.iinfo(torch.uint8))):
+        assert repr(ours) == repr(theirs) and f"{ours.min} {ours.max} {ours.bits} {ours.dtype}" == \
+            f"{theirs.min} {theirs.max} {theirs.bits} {theirs.dtype}"  # Python numbers, printed as PyTorch's
     x = tinynn.tensor([1.5, 2.0, -3.0], requires_grad=True)
     y = tinynn.pow(x, 2) + tinynn.pow(2.0, x).sum() * 0
     y.sum().backward()

@@ -101,7 +101,7 @@ int64 = long = np.int64
 bool = np.bool_
 complex64 = cfloat = np.complex64
 complex128 = cdouble = np.complex128
-finfo, iinfo = np.finfo, np.iinfo  # (.eps, .max, .min, .tiny, .bits as PyTorch's)
+from .dtypes import finfo, iinfo  # noqa: E402  (Python numbers, as PyTorch's)
 pi, e, inf, nan, newaxis = np.pi, np.e, np.inf, np.nan, None
 from .version import __version__  # noqa: E402, F401  (tinynn.__version__, as torch.__version__)
 from . import version  # noqa: E402

@@ -247,7 +247,9 @@ class Optimizer:
         """``param``'s state dict as the update rules use it, arrays raw: a Tensor stored through
         ``optimizer.state[param]`` since the last step (PyTorch code moving the state to a device,
         say) is taken back as its array here."""
-        state = self.state.of(param)
+        state, touched = self._state.for_update(param)
+        if not touched:
+            return state
         stored = [key for key, value in state.items()
                   if isinstance(value, Tensor) or (isinstance(value, list) and any(isinstance(v, Tensor) for v in value))]
         for key in stored:

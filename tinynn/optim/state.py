@@ -33,14 +33,15 @@ def public_value(value, param):
 class ParameterState(MutableMapping):
     """``optimizer.state[p]``: the state dict of one parameter, its arrays shown as Tensors."""
 
-    def __init__(self, raw, param):
-        self.raw, self.param = raw, param
+    def __init__(self, raw, param, states):
+        self.raw, self.param, self.states = raw, param, states
 
     def __getitem__(self, key):
         return public_value(self.raw[key], self.param)
 
     def __setitem__(self, key, value):
         self.raw[key] = value
+        self.states.touched.add(id(self.param))
 
     def __delitem__(self, key):
         del self.raw[key]
@@ -62,6 +63,7 @@ class ParameterStates(MutableMapping):
     def __init__(self, entries=()):
         self._states = {}  # id(param), or ("name", key) for a key that is not a Tensor -> that entry's raw dict
         self._keys = {}  # the same -> the parameter (or key), for iterating by them
+        self.touched = set()  # ids of the parameters whose state was set from outside since a step last took it
         for key, state in (entries.items() if isinstance(entries, Mapping) else entries):
             self[key] = state
 
@@ -79,9 +81,20 @@ class ParameterStates(MutableMapping):
             self._keys[identity] = param
         return state
 
+    def for_update(self, param):
+        """The raw state dict of ``param``, and whether it was set from outside (``state[p] = ...``,
+        ``state[p][key] = ...``) since the last call, so may hold Tensors to take back as arrays."""
+        state = self._states.get(id(param))
+        if state is None:
+            return self.of(param), False
+        if id(param) in self.touched:
+            self.touched.discard(id(param))
+            return state, True
+        return state, False
+
     def __getitem__(self, param):
         raw = self.of(param)
-        return ParameterState(raw, param) if isinstance(param, Tensor) else raw
+        return ParameterState(raw, param, self) if isinstance(param, Tensor) else raw
 
     def __setitem__(self, param, state):
         identity = self._identity(param)
@@ -90,6 +103,8 @@ class ParameterStates(MutableMapping):
         elif isinstance(param, Tensor) and not isinstance(state, dict):
             state = dict(state)
         self._states[identity], self._keys[identity] = state, param
+        if isinstance(param, Tensor):
+            self.touched.add(identity)
 
     def __delitem__(self, param):
         identity = self._identity(param)

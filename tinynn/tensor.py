@@ -132,6 +132,12 @@ class Tensor:
         return self.grad_fn is None
 
     @property
+    def _version(self):
+        """How many times this tensor's memory was written in place (shared by its views), as PyTorch's
+        version counter: code compares it to tell whether a tensor changed since it last looked."""
+        return in_place.version(self.data)
+
+    @property
     def shape(self):
         return size_of(self.data.shape)
 

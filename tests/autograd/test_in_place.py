@@ -484,3 +484,31 @@ def test_every_augmented_assignment_writes_in_place_as_pytorchs(operator, torch,
     exec(f"ours {operator} ours_operand\ntheirs {operator} theirs_operand", namespace)
     assert namespace["ours"] is alias  # the same tensor, written in place
     assert namespace["ours"].tolist() == pytest.approx(namespace["theirs"].tolist(), rel=1e-6)
+
+
+def test_version_counters_count_in_place_writes_as_pytorchs(torch):
+    """Tensor._version: shared by views, 0 for a new result, up by one per in-place write (under no_grad,
+    by indexing, by an optimizer's step, by load_state_dict), as PyTorch's."""
+    counts = []
+    for library in (tinynn, torch):
+        x = library.ones(4)
+        seen = [x._version]
+        x.add_(1)
+        seen.append(x._version)
+        view = x[1:3]
+        view.mul_(2)
+        seen += [x._version, view._version, (x * 2)._version]
+        with library.no_grad():
+            x.zero_()
+        x[0] = 5
+        seen.append(x._version)
+        parameter = library.nn.Parameter(library.ones(3))
+        optimizer = library.optim.SGD([parameter], lr=0.1)
+        (parameter * 2).sum().backward()
+        before = parameter._version
+        optimizer.step()
+        layer = library.nn.Linear(2, 2)
+        loaded = layer.weight._version
+        layer.load_state_dict(layer.state_dict())
+        counts.append((seen, parameter._version > before, layer.weight._version > loaded))
+    assert counts[0] == counts[1] == ([0, 1, 2, 2, 0, 4], True, True)

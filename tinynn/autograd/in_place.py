@@ -188,10 +188,32 @@ def _sweep():
 
 
 # ----- marking what a write makes stale ---------------------------------------------------------
+_versions = {}  # id(memory block) -> how many in-place writes went into it (Tensor._version); gone with the block
+
+
+def version(array):
+    """How many in-place writes went into ``array``'s memory block: PyTorch's version counter, which
+    every view of the block shares (0 for memory never written in place)."""
+    return _versions.get(id(memory_block(array)), 0)
+
+
+def _count_write(block):
+    key = id(block)
+    if key not in _versions:
+        try:
+            weakref.finalize(block, _versions.pop, key, None)  # (arrays are unhashable: keyed by id while alive)
+        except TypeError:  # an object that takes no weak reference is not counted
+            return
+        _versions[key] = 0
+    _versions[key] += 1
+
+
 def overwritten(array, description):
     """``array``'s memory was just written in place (``description`` says how): the live recorded
-    ops that kept an array overlapping it can no longer run their backward."""
+    ops that kept an array overlapping it can no longer run their backward, and its version counter
+    goes up."""
     block = memory_block(array)
+    _count_write(block)
     refs = _savers.pop(id(block), None)
     untouched = []  # ops that kept other parts of the block
     for ref in refs or ():

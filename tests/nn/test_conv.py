@@ -270,8 +270,9 @@ def test_conv2d_layer_names_the_channel_mismatch():
     layer = nn.Conv2d(3, 16, 3)
     with pytest.raises(ValueError, match=r"Conv2d\(3, 16.*expected input with 3 channels.*got 1 channels"):
         layer(tinynn.zeros(1, 1, 8, 8))
-    with pytest.raises(ValueError, match=r"Conv2d\(3, 16.*expected a 4-D input \(N, C, H, W\)"):
-        layer(tinynn.zeros(3, 8, 8))
+    with pytest.raises(ValueError, match=r"Conv2d\(3, 16.*expected a 4-D input \(N, C, H, W\) or one unbatched"):
+        layer(tinynn.zeros(8, 8))
+    assert layer(tinynn.zeros(3, 8, 8)).shape == (16, 6, 6)  # one unbatched sample, as PyTorch takes
 
 
 def test_conv_output_is_channels_last_in_memory_behind_nchw_shape():

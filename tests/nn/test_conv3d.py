@@ -91,8 +91,9 @@ def test_gradchecks(rng):
 
 
 def test_bad_input_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"conv3d: expected a 5-D input \(N, C, D, H, W\), got shape \(2, 4, 6, 7\)"):
-        F.conv3d(tinynn.zeros(2, 4, 6, 7), tinynn.zeros(6, 4, 3, 3, 3))
+    with pytest.raises(ValueError, match=r"conv3d: expected a 5-D input \(N, C, D, H, W\) or one unbatched 4-D sample "
+                                         r"\(C, D, H, W\), got a 3-D tensor of shape \(4, 6, 7\)"):
+        F.conv3d(tinynn.zeros(4, 6, 7), tinynn.zeros(6, 4, 3, 3, 3))
     with pytest.raises(ValueError, match="conv3d: expected input with 4 channels"):
         F.conv3d(tinynn.zeros(1, 3, 4, 4, 4), tinynn.zeros(6, 4, 3, 3, 3))
     with pytest.raises(ValueError, match="depth span 5 is larger than the padded input's depth 4"):

@@ -87,7 +87,7 @@ def test_conv_transpose1d_gradcheck_and_layer_matches_torch(torch, rng, options,
 
 
 def test_conv_transpose1d_checks_its_input():
-    with pytest.raises(ValueError, match=r"conv_transpose1d: expected a 3-D input \(N, C, L\), got a 4-D tensor"):
+    with pytest.raises(ValueError, match=r"conv_transpose1d: expected a 3-D input \(N, C, L\) or one unbatched 2-D sample \(C, L\), got a 4-D tensor"):
         F.conv_transpose1d(tinynn.zeros(1, 2, 3, 4), tinynn.zeros(2, 1, 3))
 
 

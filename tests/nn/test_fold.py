@@ -55,8 +55,9 @@ def test_modules_and_errors():
     x = tinynn.zeros(1, 2, 5, 5)
     assert nn.Unfold(2, stride=2)(x).shape == (1, 8, 4)
     assert nn.Fold((5, 5), 2, stride=2)(nn.Unfold(2, stride=2)(x)).shape == (1, 2, 5, 5)
-    with pytest.raises(ValueError, match=r"Unfold: expected \(N, C, H, W\) input"):
-        nn.Unfold(2)(tinynn.zeros(2, 5, 5))
+    assert nn.Unfold(2)(tinynn.zeros(2, 5, 5)).shape == (8, 16)  # one unbatched sample, as PyTorch takes
+    with pytest.raises(ValueError, match=r"Unfold: expected a 4-D input \(N, C, H, W\) or one unbatched"):
+        nn.Unfold(2)(tinynn.zeros(5, 5))
     with pytest.raises(ValueError, match="does not fit input"):
         F.unfold(x, 7)
     with pytest.raises(ValueError, match=r"fold: expected 16 columns \(the windows of an output of size \(5, 5\)\), got 3"):

@@ -7,7 +7,7 @@ from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .complex_conv import complex_by_parts
 from .depthwise_conv import contiguous_nhwc, depthwise_correlate, depthwise_input_grad, depthwise_weight_grad, is_depthwise
-from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
+from .validation import accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
 # (the matmul then reads them from cache, not from memory, and a batch of 1,000 needs no
@@ -425,6 +425,7 @@ def conv_padding(padding, kernel, stride, dilation, name):
 
 @complex_by_parts
 @mixed_precision.casts_inputs("lower")
+@accepts_unbatched(2)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv2d"):
     """2-D convolution of an NCHW ``input`` with ``weight`` (O, C/groups, KH, KW) and optional ``bias`` (O,).
 
@@ -455,6 +456,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
 @complex_by_parts
 @mixed_precision.casts_inputs("lower")
+@accepts_unbatched(1)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv1d"):
     """1-D convolution of an (N, C, L) ``input`` with ``weight`` (O, C/groups, K): ``conv2d`` on the
     input seen as (N, C, 1, L) and the weight as (O, C/groups, 1, K), whose backward serves as is."""

@@ -25,7 +25,7 @@ from .pooling import (_adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2
                       max_pool2d, max_unpool2d, pool_output_size)
 from .resampling import adaptive_average_matrix
 from .complex_conv import complex_by_parts
-from .validation import adaptive_output_size, check_float, check_non_negative, check_not_empty, check_positive, ntuple
+from .validation import accepts_unbatched, adaptive_output_size, check_float, check_non_negative, check_not_empty, check_positive, ntuple
 
 
 def _check_volume(input, name):
@@ -49,6 +49,7 @@ def _volume(images, n, depth):
 
 @complex_by_parts
 @mixed_precision.casts_inputs("lower")
+@accepts_unbatched(3)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv3d"):
     """3-D convolution of (N, C, D, H, W) ``input`` with ``weight`` (O, C/groups, KD, KH, KW);
     ``padding``: an int, three, "valid" or "same"."""
@@ -83,6 +84,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
 @complex_by_parts
 @mixed_precision.casts_inputs("lower")
+@accepts_unbatched(3)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose3d"):
     """Transposed 3-D convolution of (N, C, D, H, W) ``input`` with ``weight`` (C, O/groups, KD, KH, KW);
@@ -136,6 +138,7 @@ def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, nam
     return kernel, stride, padding, dilation, out_depth, after
 
 
+@accepts_unbatched(3)
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
                name="max_pool3d"):
     """The maximum over each KD x KH x KW window of (N, C, D, H, W) input (padding counts as -inf).
@@ -185,6 +188,7 @@ def _gathered(input, indices, found, return_indices):
     return (values, indices) if return_indices else values
 
 
+@accepts_unbatched(3, batched_arguments=("input", "indices"))
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None, name="max_unpool3d"):
     """Put the values of a 3-D max pooling back where they came from (zeros elsewhere): ``indices``
     from ``max_pool3d(..., return_indices=True)``; each output size (D - 1) * stride - 2 * padding +
@@ -218,6 +222,7 @@ def _window_sums(volume, kernel, stride, padding, out_depth, ceil_mode, name):
     return _volume(out, volume.shape[0], out_depth)
 
 
+@accepts_unbatched(3)
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None, name="avg_pool3d"):
     """The average over each KD x KH x KW window of (N, C, D, H, W) input, with PyTorch's divisor:
@@ -241,6 +246,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return in_usual_layout(sums / counts)
 
 
+@accepts_unbatched(3)
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name="lp_pool3d"):
     """Power-average pooling of (N, C, D, H, W) input, (sum over each window of x^p)^(1/p), as
     ``lp_pool2d`` (p = inf: the largest |x|, -inf: the smallest)."""
@@ -252,6 +258,7 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name=
     return (average.sign() * average.abs().relu() * (kernel[0] * kernel[1] * kernel[2])) ** (1.0 / norm_type)
 
 
+@accepts_unbatched(3)
 def adaptive_avg_pool3d(input, output_size, name="adaptive_avg_pool3d"):
     """Average pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows: along depth as a
     product with the (OD, D) window-averaging matrix, then ``adaptive_avg_pool2d`` of every slice."""
@@ -263,6 +270,7 @@ def adaptive_avg_pool3d(input, output_size, name="adaptive_avg_pool3d"):
     return in_usual_layout(_volume(images, input.shape[0], sizes[0]))
 
 
+@accepts_unbatched(3)
 def adaptive_max_pool3d(input, output_size, return_indices=False, name="adaptive_max_pool3d"):
     """Max pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows (along depth the windows of
     ``_adaptive_windows``, padded by repeating their last slice). As in ``max_pool3d``, each depth

@@ -6,7 +6,7 @@ from .conv import (Conv2d, Conv2dWeightGrad, correlate, correlate_and_weight_gra
                    weight_matrix)
 from .im2col import pad_nhwc, to_nchw, to_nhwc
 from .complex_conv import complex_by_parts
-from .validation import check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
+from .validation import accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
 
 
 class ConvTranspose2d(Function):
@@ -88,6 +88,7 @@ class ConvTranspose2d(Function):
 
 @complex_by_parts
 @mixed_precision.casts_inputs("lower")
+@accepts_unbatched(2)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose2d"):
     """Transposed 2-D convolution of NCHW ``input`` with ``weight`` (C, O/groups, KH, KW), PyTorch's
@@ -121,6 +122,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 @complex_by_parts
 @mixed_precision.casts_inputs("lower")
+@accepts_unbatched(1)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose1d"):
     """Transposed 1-D convolution of (N, C, L) ``input`` with ``weight`` (C, O/groups, K):

@@ -8,7 +8,7 @@ column. A convolution is then a matrix product: conv2d(x, w) equals
 """
 from ...autograd import Function
 from .im2col import col2im, im2col, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
-from .validation import check_float, check_non_negative, check_positive, pair
+from .validation import accepts_unbatched, check_float, check_non_negative, check_positive, pair
 
 
 def _columns(patches):
@@ -86,6 +86,7 @@ def _geometry(kernel_size, dilation, padding, stride, name):
     return kernel, dilation, tuple((side, side) for side in padding), stride
 
 
+@accepts_unbatched(2)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1, name="unfold"):
     """The sliding windows of (N, C, H, W) ``input`` as columns: (N, C*KH*KW, L), PyTorch's layout."""
     check_float(input, name, complex_ok=True)
@@ -98,6 +99,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1, name="unfold"):
     return Unfold(kernel, dilation, padding, stride)(input)
 
 
+@accepts_unbatched(1)  # (its input (N, C*KH*KW, L), or (C*KH*KW, L) unbatched)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1, name="fold"):
     """Sum columns (N, C*KH*KW, L) back into an (N, C, H, W) image, ``output_size`` = (H, W): the
     adjoint of ``unfold`` with the same arguments."""

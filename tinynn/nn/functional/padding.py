@@ -117,23 +117,25 @@ def _cropped_and_padded(input, amounts, mode, value):
 
 
 def pixel_shuffle(input, upscale_factor):
-    """(N, C r^2, H, W) -> (N, C, H r, W r): out[n, c, h r + i, w r + j] = in[n, c r^2 + i r + j, h, w]."""
+    """(*, C r^2, H, W) -> (*, C, H r, W r), any leading axes (a batch, or none), as PyTorch's:
+    out[..., c, h r + i, w r + j] = in[..., c r^2 + i r + j, h, w]."""
     r = _factor(input, upscale_factor, "pixel_shuffle")
-    n, channels, h, w = input.shape
+    *leading, channels, h, w = input.shape
     if channels % (r * r):
         raise ValueError(f"pixel_shuffle: {channels} channels are not divisible by upscale_factor^2 = {r * r}")
     c = channels // (r * r)
-    return input.reshape(n, c, r, r, h, w).permute(0, 1, 4, 2, 5, 3).reshape(n, c, h * r, w * r)
+    shuffled = input.reshape(-1, c, r, r, h, w).permute(0, 1, 4, 2, 5, 3)
+    return shuffled.reshape(*leading, c, h * r, w * r)
 
 
 def pixel_unshuffle(input, downscale_factor):
-    """(N, C, H r, W r) -> (N, C r^2, H, W), the inverse of ``pixel_shuffle``."""
+    """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of ``pixel_shuffle``."""
     r = _factor(input, downscale_factor, "pixel_unshuffle")
-    n, c, height, width = input.shape
+    *leading, c, height, width = input.shape
     if height % r or width % r:
         raise ValueError(f"pixel_unshuffle: height {height} and width {width} must be divisible by {r}")
     h, w = height // r, width // r
-    return input.reshape(n, c, h, r, w, r).permute(0, 1, 3, 5, 2, 4).reshape(n, c * r * r, h, w)
+    return input.reshape(-1, c, h, r, w, r).permute(0, 1, 3, 5, 2, 4).reshape(*leading, c * r * r, h, w)
 
 
 def channel_shuffle(input, groups):
@@ -149,8 +151,8 @@ def channel_shuffle(input, groups):
 
 def _factor(input, factor, name):
     check_tensor(input, name)
-    if input.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
+    if input.ndim < 3:
+        raise ValueError(f"{name}: expected an input of 3 or more axes (*, C, H, W), got shape {tuple(input.shape)}")
     if not isinstance(factor, int) or factor <= 0:
         raise ValueError(f"{name}: the factor must be a positive int, got {factor!r}")
     return factor

@@ -11,7 +11,7 @@ from ...memory_layout import in_usual_layout
 from ...tensor import Tensor
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .resampling import adaptive_average
-from .validation import (adaptive_output_size, check_float, check_ncl, check_nchw, check_non_negative, check_not_empty, check_positive,
+from .validation import (accepts_unbatched, adaptive_output_size, check_float, check_ncl, check_nchw, check_non_negative, check_not_empty, check_positive,
                          ntuple, pair)
 
 
@@ -247,6 +247,7 @@ def _pool_arguments(x, kernel_size, stride, padding, dilation, ceil_mode, name):
     return kernel, stride, padding, dilation
 
 
+@accepts_unbatched(2)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
                name="max_pool2d"):
     """Max pooling over KH x KW windows; ``stride`` defaults to ``kernel_size`` as in PyTorch. With
@@ -258,6 +259,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (output, Tensor._from_op(function.indices(), False)) if return_indices else output
 
 
+@accepts_unbatched(2)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None, name="avg_pool2d"):
     """Average pooling over KH x KW windows; ``stride`` defaults to ``kernel_size``."""
@@ -281,6 +283,7 @@ def _pool1d(pool2d, input, kernel_size, stride, padding, name, **options):
     return out.reshape(n, channels, out.shape[3])
 
 
+@accepts_unbatched(1)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False,
                name="max_pool1d"):
     """Max pooling of (N, C, L) input over windows of ``kernel_size``; ``stride`` defaults to it."""
@@ -289,12 +292,14 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                    return_indices=return_indices)
 
 
+@accepts_unbatched(1)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, name="avg_pool1d"):
     """Average pooling of (N, C, L) input over windows of ``kernel_size``; ``stride`` defaults to it."""
     return _pool1d(avg_pool2d, input, kernel_size, stride, padding, name, ceil_mode=ceil_mode,
                    count_include_pad=count_include_pad)
 
 
+@accepts_unbatched(2)
 def adaptive_avg_pool2d(input, output_size, name="adaptive_avg_pool2d"):
     """Average pooling to a fixed (OH, OW); ``output_size=1`` is global average pooling.
 
@@ -344,6 +349,7 @@ class MaxUnpool2d(Function):
         return (gy.reshape(n * c, -1)[self.planes, self.flat_indices].reshape(self.input_shape),)
 
 
+@accepts_unbatched(2, batched_arguments=("input", "indices"))
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None, name="max_unpool2d"):
     """Put the values of a max pooling back where they came from (zeros elsewhere): ``indices``
     from ``max_pool2d(..., return_indices=True)``; output (H - 1) * stride - 2 * padding + kernel_size
@@ -377,6 +383,7 @@ def check_unpool_indices(indices, out_size, what, name):
     backend.check_soon(out_of_range.any(), out_of_range_error)
 
 
+@accepts_unbatched(2)
 def adaptive_max_pool2d(input, output_size, return_indices=False, name="adaptive_max_pool2d"):
     """Max pooling to a fixed (OH, OW) over PyTorch's adaptive windows (rows [floor(i H/OH),
     ceil((i+1) H/OH)), likewise columns). Even windows use ``max_pool2d``; uneven ones gather every
@@ -423,6 +430,7 @@ def _as_plane(input, name):
     return input.reshape(input.shape[0], input.shape[1], 1, input.shape[2])
 
 
+@accepts_unbatched(1)
 def adaptive_avg_pool1d(input, output_size, name="adaptive_avg_pool1d"):
     """Average pooling of (N, C, L) input to ``output_size`` positions over PyTorch's adaptive windows."""
     (size,) = ntuple(output_size, 1, name, "output_size")
@@ -430,6 +438,7 @@ def adaptive_avg_pool1d(input, output_size, name="adaptive_avg_pool1d"):
     return out.reshape(out.shape[0], out.shape[1], size)
 
 
+@accepts_unbatched(1)
 def adaptive_max_pool1d(input, output_size, return_indices=False, name="adaptive_max_pool1d"):
     """Max pooling of (N, C, L) input to ``output_size`` positions; with ``return_indices`` also where
     each maximum is (positions along L)."""
@@ -442,6 +451,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False, name="adaptive
             in_usual_layout(indices.reshape(indices.shape[0], indices.shape[1], size)))
 
 
+@accepts_unbatched(1, batched_arguments=("input", "indices"))
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None, name="max_unpool1d"):
     """``max_unpool2d`` for (N, C, L) input and the indices of ``max_pool1d(..., return_indices=True)``."""
     (kernel,) = ntuple(kernel_size, 1, name, "kernel_size")
@@ -453,6 +463,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return out.reshape(out.shape[0], out.shape[1], length)
 
 
+@accepts_unbatched(2)
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name="lp_pool2d"):
     """Power-average pooling: (sum over each window of x^p)^(1/p), as PyTorch computes it: from the
     average of x^p, times the window's size (p = inf: the largest |x|, -inf: the smallest, as PyTorch)."""
@@ -464,6 +475,7 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name=
     return (average.sign() * average.abs().relu() * (kernel[0] * kernel[1])) ** (1.0 / norm_type)
 
 
+@accepts_unbatched(1)
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name="lp_pool1d"):
     """``lp_pool2d`` over the windows of (N, C, L) input."""
     (kernel,) = ntuple(kernel_size, 1, name, "kernel_size")

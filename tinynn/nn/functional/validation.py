@@ -1,4 +1,6 @@
 """Input checks shared by the layers: clear errors naming the op, what it expected and what it got."""
+import functools
+
 import numpy as np
 
 from ...tensor import Tensor
@@ -101,3 +103,35 @@ def adaptive_output_size(input, output_size, count, name):
         spatial = input.shape[input.ndim - count:]
         output_size = tuple(spatial[i] if size is None else size for i, size in enumerate(output_size))
     return ntuple(output_size, count, name, "output_size")
+
+
+_SPATIAL_AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+def accepts_unbatched(spatial_dims, batched_arguments=("input",)):
+    """A convolution or pooling function of (N, C, *spatial) input that also takes one unbatched sample
+    (C, *spatial), as PyTorch's do: run as a batch of one (``batched_arguments`` each given a batch axis:
+    max_unpool's indices too), the batch axis taken off what it returns. Input of another rank is an
+    error naming both shapes it takes."""
+    axes = _SPATIAL_AXES[spatial_dims]
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            positions = {name: position for position, name in enumerate(batched_arguments)}
+            first = args[0] if args else kwargs.get(batched_arguments[0])
+            if not isinstance(first, Tensor) or first.ndim == spatial_dims + 2:
+                return function(*args, **kwargs)
+            if first.ndim != spatial_dims + 1:
+                name = kwargs.get("name", function.__name__)
+                raise ValueError(f"{name}: expected a {spatial_dims + 2}-D input (N, C, {axes}) or one unbatched "
+                                 f"{spatial_dims + 1}-D sample (C, {axes}), got a {first.ndim}-D tensor of shape "
+                                 f"{tuple(first.shape)}")
+            args = [arg.unsqueeze(0) if position in positions.values() and isinstance(arg, Tensor) else arg
+                    for position, arg in enumerate(args)]
+            kwargs = {key: value.unsqueeze(0) if key in positions and isinstance(value, Tensor) else value
+                      for key, value in kwargs.items()}
+            result = function(*args, **kwargs)
+            return tuple(part.squeeze(0) for part in result) if isinstance(result, tuple) else result.squeeze(0)
+        return run
+    return decorate

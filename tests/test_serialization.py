@@ -78,8 +78,10 @@ def test_truncated_and_foreign_files_give_clear_errors(tmp_path):
         tinynn.load(foreign)
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match=r"notes.txt is not a readable tinynn checkpoint: not a zip archive.*"
+                                              r"it begins b'hello'") as info:
         tinynn.load(text)
+    assert "allow_pickle" not in str(info.value)  # (NumPy's advice, for an argument tinynn's load has not)
     with pytest.raises(FileNotFoundError, match="no such file"):
         tinynn.load(tmp_path / "missing.npz")
 

@@ -293,6 +293,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise CheckpointError(f"load: {path} is in PyTorch's format from before 1.6 (or saved with "
                               "_use_new_zipfile_serialization=False); load it in PyTorch and save it again with "
                               "torch.save's default")
+    if not zipfile.is_zipfile(io.BytesIO(content)):  # (else NumPy's answer would suggest its allow_pickle)
+        raise CheckpointError(f"load: {path} is not a readable tinynn checkpoint: not a zip archive, as tinynn's .npz "
+                              f"and PyTorch's .pt files are (truncated, corrupt or another format; it begins "
+                              f"{content[:12]!r})")
     try:
         with np.load(io.BytesIO(content), allow_pickle=False) as archive:
             if "__structure__" not in archive.files:

@@ -131,12 +131,35 @@ def assert_layer_matches_torch(torch, ours, theirs, input_shape, rng, device="cp
     return y
 
 
+class _ContentHandler(http.server.BaseHTTPRequestHandler):
+    """Answers GET with ``content_for(path)``'s bytes, 404 where it gives None, noting each path asked for."""
+
+    def __init__(self, *args, content_for=None, **kwargs):
+        self.content_for = content_for
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.server.requests.append(self.path)
+        content = self.content_for(self.path)
+        if content is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, *args):
+        pass
+
+
 @contextlib.contextmanager
-def serving(handler_class, **handler_options):
-    """A local HTTP server on 127.0.0.1 (an unused port) answering with ``handler_class(...,
-    **handler_options)``, in a thread: yields (the server, its base URL). ``server.requests`` lists the
-    paths asked for, where the handler appends them."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler_class, **handler_options))
+def serving(content_for):
+    """A local HTTP server on 127.0.0.1 (an unused port), in a thread, answering each GET with the bytes
+    ``content_for(path)`` gives (404 where None): yields (the server, its base URL). ``server.requests``
+    lists the paths asked for."""
+    handler = functools.partial(_ContentHandler, content_for=content_for)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.requests = []
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()

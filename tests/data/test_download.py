@@ -1,5 +1,4 @@
 """The MNIST downloader against a local HTTP server on 127.0.0.1 (no internet needed)."""
-import http.server
 import os
 import shutil
 
@@ -10,36 +9,25 @@ from tinynn.data.mnist import FILES
 from helpers import serving
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the MNIST folder under /good/, corrupted bytes under /corrupt/, 404 under /empty/."""
-
-    def __init__(self, *args, source=None, **kwargs):
-        self.source = source
-        super().__init__(*args, **kwargs)
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        self.server.requests.append(self.path)
-        mirror, _, name = self.path.strip("/").partition("/")
-        path = os.path.join(self.source, name)
+def _mirrors(source):
+    """What the test server gives for a path: the MNIST folder under /good/, corrupted bytes under /corrupt/,
+    nothing (404) under /empty/."""
+    def content_for(request_path):
+        mirror, _, name = request_path.strip("/").partition("/")
+        path = os.path.join(source, name)
         if mirror == "empty" or name not in FILES or not os.path.exists(path):
-            self.send_error(404)
-            return
+            return None
         with open(path, "rb") as file:
             content = file.read()
         if mirror == "corrupt":
             content = content[:1000] + bytes(b ^ 0xFF for b in content[1000:1100]) + content[1100:]
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
-
-    def log_message(self, *args):
-        pass
+        return content
+    return content_for
 
 
 @pytest.fixture
 def server(mnist_dir):
-    with serving(_Handler, source=str(mnist_dir)) as (httpd, base):
+    with serving(_mirrors(str(mnist_dir))) as (httpd, base):
         yield httpd, base
 
 

@@ -425,9 +425,14 @@ class _StaticFunction(Function):
 
         return sum(isinstance(a, Tensor) for a in self.arguments[:position])
 
-    def _output_grads(self, gy, constant):
-        """The gradient of each output the forward returned, cut from ``gy`` (an array, or a Tensor under
-        create_graph); ``constant(array)`` makes what the backward is given."""
+    def _output_grads(self, gy):
+        """The gradient of each output the forward returned, as the backward is given it: cut from ``gy``
+        (an array, made a constant Tensor; or a Tensor under create_graph, cut by recorded ops)."""
+        from ..tensor import Tensor
+
+        def constant(array):
+            return Tensor._from_op(array, False)
+
         if not self.packed:
             return (constant(gy) if not hasattr(gy, "grad_fn") else gy,)
         received, self.received = self.received, set()
@@ -458,12 +463,10 @@ class _StaticFunction(Function):
 
         with grad_mode.no_grad():
             grads = self._input_grads(self.definition.backward(
-                self.ctx, *self._output_grads(gy, lambda array: Tensor._from_op(array, False))))
+                self.ctx, *self._output_grads(gy)))
         return tuple(g.data if isinstance(g, Tensor) else g for g in grads)
 
     def backward_graph(self, gy, output):
-        from ..tensor import Tensor
-
         saved = self.ctx.saved_tensors
         recorded = []
         for tensor, source in zip(saved, self.saved_sources):  # the forward's stand-ins as the graph's own tensors
@@ -478,7 +481,7 @@ class _StaticFunction(Function):
         self.ctx.to_save = tuple(recorded)
         try:
             return self._input_grads(self.definition.backward(
-                self.ctx, *self._output_grads(gy, lambda array: Tensor._from_op(array, False))))
+                self.ctx, *self._output_grads(gy)))
         finally:
             self.ctx.to_save = saved
 

@@ -61,8 +61,8 @@ class ParameterStates(MutableMapping):
     defaultdict's entry). Parameters are told apart by identity (``id``), never by their values."""
 
     def __init__(self, entries=()):
-        self._states = {}  # id(param), or ("name", key) for a key that is not a Tensor -> that entry's raw dict
-        self._keys = {}  # the same -> the parameter (or key), for iterating by them
+        # id(param), or ("name", key) for a key that is not a Tensor -> (the parameter or key, its raw dict)
+        self._entries = {}
         self.touched = set()  # ids of the parameters whose state was set from outside since a step last took it
         for key, state in (entries.items() if isinstance(entries, Mapping) else entries):
             self[key] = state
@@ -75,22 +75,21 @@ class ParameterStates(MutableMapping):
     def of(self, param):
         """The raw state dict of ``param`` as the update rules use it (arrays as arrays)."""
         identity = self._identity(param)
-        state = self._states.get(identity)
-        if state is None:
-            state = self._states[identity] = {}
-            self._keys[identity] = param
-        return state
+        entry = self._entries.get(identity)
+        if entry is None:
+            entry = self._entries[identity] = (param, {})
+        return entry[1]
 
     def for_update(self, param):
         """The raw state dict of ``param``, and whether it was set from outside (``state[p] = ...``,
         ``state[p][key] = ...``) since the last call, so may hold Tensors to take back as arrays."""
-        state = self._states.get(id(param))
-        if state is None:
+        entry = self._entries.get(id(param))
+        if entry is None:
             return self.of(param), False
         if id(param) in self.touched:
             self.touched.discard(id(param))
-            return state, True
-        return state, False
+            return entry[1], True
+        return entry[1], False
 
     def __getitem__(self, param):
         raw = self.of(param)
@@ -102,16 +101,15 @@ class ParameterStates(MutableMapping):
             state = state.raw
         elif isinstance(param, Tensor) and not isinstance(state, dict):
             state = dict(state)
-        self._states[identity], self._keys[identity] = state, param
+        self._entries[identity] = (param, state)
         if isinstance(param, Tensor):
             self.touched.add(identity)
 
     def __delitem__(self, param):
-        identity = self._identity(param)
-        del self._states[identity], self._keys[identity]
+        del self._entries[self._identity(param)]
 
     def __contains__(self, param):
-        return self._identity(param) in self._states
+        return self._identity(param) in self._entries
 
     # a defaultdict makes a missing entry only when indexed: get, setdefault and pop leave it missing
     def get(self, param, default=None):
@@ -134,10 +132,10 @@ class ParameterStates(MutableMapping):
         return value
 
     def __iter__(self):
-        return iter(list(self._keys.values()))
+        return iter([key for key, _ in self._entries.values()])
 
     def __len__(self):
-        return len(self._states)
+        return len(self._entries)
 
     def __repr__(self):
         return f"{type(self).__name__}({dict(self.items())!r})"

@@ -20,6 +20,7 @@ from ...ops.einsum import einsum
 from ...tensor import Tensor, where
 from .conv import conv2d, conv_padding
 from .conv_transpose import conv_transpose2d
+from .im2col import transposed_output_size
 from .padding import pad
 from .pooling import (_adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, check_unpool_indices,
                       max_pool2d, max_unpool2d, pool_output_size)
@@ -102,7 +103,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
         raise ValueError(f"{name}: output_padding {output_padding} must be smaller than stride {stride} or dilation "
                          f"{dilation}")
-    out_size = [(size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
+    out_size = [transposed_output_size(size, k, s, p, d, op) for size, s, p, d, k, op in
                 zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)]
     if min(out_size) <= 0:
         raise ValueError(f"{name}: the output would be {tuple(out_size)} for input {tuple(input.shape)}: padding {padding} is "

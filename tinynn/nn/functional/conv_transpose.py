@@ -4,7 +4,7 @@ from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .conv import (Conv2d, Conv2dWeightGrad, correlate, correlate_and_weight_grad, input_grad, weight_grad,
                    weight_matrix)
-from .im2col import pad_nhwc, to_nchw, to_nhwc
+from .im2col import pad_nhwc, to_nchw, to_nhwc, transposed_output_size
 from .complex_conv import complex_by_parts
 from .validation import accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
 
@@ -113,7 +113,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out_channels = weight.shape[1] * groups
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"{name}: expected bias of shape ({out_channels},), got {tuple(bias.shape)}")
-    out_hw = [(size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
+    out_hw = [transposed_output_size(size, k, s, p, d, op) for size, s, p, d, k, op in
               zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)]
     if min(out_hw) <= 0:
         raise ValueError(f"{name}: the output would be {tuple(out_hw)} for input {tuple(input.shape)}: padding {padding} is too large")

@@ -31,6 +31,11 @@ def output_size(size, kernel, stride, dilation=1):
     return (size - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def transposed_output_size(size, kernel, stride, padding, dilation=1, output_padding=0):
+    """A transposed convolution's output size along one axis: (size - 1) S - 2 P + D (K - 1) + output_padding + 1."""
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
 def im2col(x_nhwc, kernel_size, stride, dilation=(1, 1)):
     """(N, H, W, C) -> strided view (N, OH, OW, KH, KW, C) of the patches; no copy."""
     n, h, w, c = x_nhwc.shape

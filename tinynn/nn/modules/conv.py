@@ -5,6 +5,7 @@ import math
 from ... import backend
 from .. import functional as F, init
 from ..functional.conv import conv_padding
+from ..functional.im2col import transposed_output_size
 from ..functional.validation import ntuple
 from ..parameter import Parameter
 from .module import Module
@@ -177,8 +178,8 @@ class _ConvTransposeNd(_ConvNd):
             raise ValueError(f"{self._name()}: for {input.ndim}-D input, output_size must have {num_spatial_dims} or "
                              f"{leading + num_spatial_dims} elements, got {len(output_size)}")
         dilation = dilation if dilation is not None else (1,) * num_spatial_dims
-        smallest = [(input.shape[leading + axis] - 1) * stride[axis] - 2 * padding[axis]
-                    + dilation[axis] * (kernel_size[axis] - 1) + 1 for axis in range(num_spatial_dims)]
+        smallest = [transposed_output_size(input.shape[leading + axis], kernel_size[axis], stride[axis], padding[axis],
+                                           dilation[axis]) for axis in range(num_spatial_dims)]
         largest = [size + stride[axis] - 1 for axis, size in enumerate(smallest)]
         if any(not low <= size <= high for size, low, high in zip(output_size, smallest, largest)):
             raise ValueError(f"{self._name()}: requested an output size of {list(output_size)}, but valid sizes range "

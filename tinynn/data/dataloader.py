@@ -75,7 +75,7 @@ class DataLoader:
         if isinstance(dataset, IterableDataset) and (shuffle or sampler is not None or batch_sampler is not None):
             raise ValueError("DataLoader: an IterableDataset is read in its own order; shuffle, sampler and "
                              "batch_sampler do not apply")
-        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         if sampler is None and batch_sampler is None and not isinstance(dataset, IterableDataset):
             # as PyTorch's, the order is a sampler's, which code reads (len(loader.sampler), set_epoch);
             # drawing from the loader's generator, as the loader's own shuffle would

@@ -114,11 +114,11 @@ def accepts_unbatched(spatial_dims, batched_arguments=("input",)):
     max_unpool's indices too), the batch axis taken off what it returns. Input of another rank is an
     error naming both shapes it takes."""
     axes = _SPATIAL_AXES[spatial_dims]
+    positions = range(len(batched_arguments))  # (where they stand when given positionally)
 
     def decorate(function):
         @functools.wraps(function)
         def run(*args, **kwargs):
-            positions = {name: position for position, name in enumerate(batched_arguments)}
             first = args[0] if args else kwargs.get(batched_arguments[0])
             if not isinstance(first, Tensor) or first.ndim == spatial_dims + 2:
                 return function(*args, **kwargs)
@@ -127,9 +127,9 @@ def accepts_unbatched(spatial_dims, batched_arguments=("input",)):
                 raise ValueError(f"{name}: expected a {spatial_dims + 2}-D input (N, C, {axes}) or one unbatched "
                                  f"{spatial_dims + 1}-D sample (C, {axes}), got a {first.ndim}-D tensor of shape "
                                  f"{tuple(first.shape)}")
-            args = [arg.unsqueeze(0) if position in positions.values() and isinstance(arg, Tensor) else arg
+            args = [arg.unsqueeze(0) if position in positions and isinstance(arg, Tensor) else arg
                     for position, arg in enumerate(args)]
-            kwargs = {key: value.unsqueeze(0) if key in positions and isinstance(value, Tensor) else value
+            kwargs = {key: value.unsqueeze(0) if key in batched_arguments and isinstance(value, Tensor) else value
                       for key, value in kwargs.items()}
             result = function(*args, **kwargs)
             return tuple(part.squeeze(0) for part in result) if isinstance(result, tuple) else result.squeeze(0)

@@ -4,6 +4,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinynn
 from tinynn import parallel
@@ -176,3 +178,67 @@ def test_callers_on_several_threads_share_the_helpers(threads):
     for caller in callers:
         caller.join(timeout=120)
     assert not any(caller.is_alive() for caller in callers) and not failures
+
+
+@st.composite
+def reordering_copy(draw):
+    """A source array seen through a permutation of its axes (sizes 1 to 5, some of length 1), maybe a
+    strided slice of a larger one, of a dtype OpenBLAS transposes or not, and a destination: C-ordered,
+    or the interior of a padded array (as pad_nhwc's)."""
+    shape = draw(st.lists(st.integers(1, 5), min_size=2, max_size=5))
+    order = draw(st.permutations(range(len(shape))))
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.int32, np.complex64]))
+    step = draw(st.sampled_from([1, 1, 2]))
+    base = np.arange(np.prod(shape) * step, dtype=dtype).reshape(shape[:-1] + [shape[-1] * step])
+    source = base[..., ::step].transpose(order)
+    padded = draw(st.booleans())
+    return source, padded
+
+
+@given(case=reordering_copy(), thread_count=st.integers(1, 3))
+@settings(max_examples=150, deadline=None)
+def test_copy_into_equals_numpys_copy_for_any_reordering(monkeypatch, threads, case, thread_count):
+    """copy_into gives NumPy's values for every permutation of axes, strided source and padded destination,
+    on any number of threads; OpenBLAS's transposes do the copy exactly where the source is a batch of
+    transposed matrices (as_transposes) of float32 or float64 (the rest: NumPy's copy)."""
+    source, padded = case
+    monkeypatch.setattr(parallel, "COPY_MIN_BYTES", 0)
+    threads(thread_count)
+    transposed = []
+    by_transposes = parallel.copy_by_transposes
+    monkeypatch.setattr(parallel, "copy_by_transposes",
+                        lambda out, source: transposed.append(by_transposes(out, source)) or transposed[-1])
+    whole = np.full(tuple(size + 2 for size in source.shape) if padded else source.shape, -1, dtype=source.dtype)
+    out = whole[tuple(slice(1, -1) for _ in source.shape)] if padded else whole
+    parallel.copy_into(out, source)
+    np.testing.assert_array_equal(out, source)
+    if padded:
+        assert (whole == -1).sum() == whole.size - source.size  # the border untouched
+    if not source.flags.c_contiguous:
+        expected = source.dtype in (np.float32, np.float64) and parallel.as_transposes(source) is not None
+        assert transposed == [expected]
+
+
+@pytest.mark.parametrize("shape, order, expected", [
+    ((16, 64, 32, 32), (0, 2, 3, 1), (16, 64, 1024)),   # an NCHW batch read channels-last
+    ((16, 32, 32, 64), (0, 3, 1, 2), (16, 1024, 64)),   # a channels-last batch read in NCHW order
+    ((1, 64, 32, 32), (0, 2, 3, 1), (1, 64, 1024)),     # a batch of one: its length-1 axis left out
+    ((8, 3, 5), (0, 2, 1), (8, 3, 5)), ((6, 7), (1, 0), (1, 6, 7)),
+    ((4, 5, 6, 7), (0, 3, 2, 1), None),                 # not a swap of two blocks of axes
+    ((4, 5, 6, 7), (1, 0, 2, 3), None),                 # the batch axis moved
+])
+def test_as_transposes_recognises_batches_of_transposed_matrices(shape, order, expected):
+    source = np.zeros(shape, dtype=np.float32).transpose(order)
+    assert parallel.as_transposes(source) == expected
+
+
+def test_copy_into_without_openblas_transposes_copies_as_numpy(monkeypatch, threads):
+    """Where NumPy's BLAS has no transpose (another BLAS, another platform), the copy is NumPy's."""
+    from tinynn import blas
+
+    monkeypatch.setattr(blas, "transposer", lambda dtype: None)
+    monkeypatch.setattr(parallel, "COPY_MIN_BYTES", 0)
+    threads(2)
+    source = np.random.default_rng(0).standard_normal((4, 3, 5, 6)).astype(np.float32).transpose(0, 2, 3, 1)
+    assert not parallel.copy_by_transposes(np.empty(source.shape, np.float32), source)
+    np.testing.assert_array_equal(parallel.copy_into(np.empty(source.shape, np.float32), source), source)

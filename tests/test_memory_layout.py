@@ -176,6 +176,23 @@ def test_every_image_layers_output_takes_view_as_pytorchs(torch, rng, spatial, c
         np.testing.assert_allclose(flat.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=layer)
 
 
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+@pytest.mark.parametrize("axis", [None, 1, (2, 3)])
+def test_a_reductions_gradient_is_laid_out_as_its_input(rng, reduce, axis):
+    """The gradient of a sum or mean over a channels-last tensor (a convolution's output, as tinynn's lie)
+    is handed back channels-last, so the convolution's backward needs no reordering copy; over a C-ordered
+    one, in C order. The values are the same either way (and gradcheck holds)."""
+    values = rng.standard_normal((3, 4, 5, 6))
+    channels_last = leaf(values).detach().contiguous(memory_format=tinynn.channels_last).requires_grad_()
+    for layout, x in (("channels-last", channels_last), ("C order", leaf(values))):
+        getattr(x, reduce)(axis=axis).sum().backward()
+        in_c_order = layout == "C order"
+        assert x.grad.is_contiguous() == in_c_order and x.grad.is_contiguous(memory_format=tinynn.channels_last) != in_c_order
+        count = values.size // np.sum(values, axis=axis).size if reduce == "mean" else 1
+        np.testing.assert_array_equal(x.grad.numpy(), np.full(values.shape, 1.0 / count))
+        assert gradcheck(lambda t: getattr(t, reduce)(axis=axis), [x])
+
+
 def test_misuse_is_a_clear_error():
     with pytest.raises(RuntimeError, match="contiguous: required rank 4 tensor to use channels_last format, got a 2-D"):
         tinynn.zeros(2, 3).contiguous(memory_format=tinynn.channels_last)

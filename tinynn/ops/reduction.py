@@ -2,6 +2,8 @@
 cumulative sum along one axis."""
 import numpy as np
 
+from .. import backend
+from .. import memory_layout as formats
 from ..autograd import Function
 from .complex import conj
 
@@ -54,6 +56,15 @@ def integer_accumulator(x):
     return np.int64 if x.dtype.kind in "bui" else None
 
 
+def spread_like_input(gy, input_shape, input_order):
+    """dL/dy broadcast back to the input's shape, as a new array laid out as the input was (its axes in
+    ``input_order``, ``permuted_order``'s, where that is not C order): a sum over a convolution's
+    channels-last output hands back a channels-last gradient, which the convolution's backward reads as
+    it is, where a C-ordered one would have to be reordered (a transposing copy, ten times slower)."""
+    spread = backend.get_array_module(gy).broadcast_to(gy, input_shape)
+    return spread.copy() if input_order is None else formats.copy_in_order(spread, input_order)
+
+
 class Sum(Function):
     """y = sum of x over ``axes``.  Every x_i contributes once: dL/dx_i = dL/dy (broadcast back)."""
 
@@ -65,12 +76,12 @@ class Sum(Function):
 
     def forward(self, x):
         self.axes = normalize_axes(self.axis, x.ndim, "sum")
-        self.input_shape = x.shape
+        self.input_shape, self.input_order = x.shape, formats.permuted_order(x)
         return x.sum(axis=self.axes, keepdims=self.keepdims, dtype=integer_accumulator(x))
 
     def backward(self, gy):
-        gy = expand_reduced(gy, self.input_shape, self.axes, self.keepdims)
-        return (self.xp(gy).broadcast_to(gy, self.input_shape).copy(),)
+        return (spread_like_input(expand_reduced(gy, self.input_shape, self.axes, self.keepdims), self.input_shape,
+                                  self.input_order),)
 
 
 class Mean(Function):
@@ -85,7 +96,7 @@ class Mean(Function):
 
     def forward(self, x):
         self.axes = normalize_axes(self.axis, x.ndim, "mean")
-        self.input_shape = x.shape
+        self.input_shape, self.input_order = x.shape, formats.permuted_order(x)
         self.count = 1
         for a in self.axes:
             self.count *= x.shape[a] if x.ndim else 1
@@ -93,7 +104,7 @@ class Mean(Function):
 
     def backward(self, gy):
         gy = expand_reduced(gy, self.input_shape, self.axes, self.keepdims) / self.count
-        return (self.xp(gy).broadcast_to(gy, self.input_shape).astype(gy.dtype, copy=True),)
+        return (spread_like_input(gy, self.input_shape, self.input_order),)
 
 
 class Max(Function):

@@ -7,7 +7,7 @@ import tinynn
 from tinynn import nn
 from tinynn.autograd import gradcheck, gradgradcheck
 from tinynn.nn import functional as F
-from tinynn.nn.functional.conv import (col_blocks, input_and_weight_grads, input_grad_as_convolution, input_grad_by_offsets,
+from tinynn.nn.functional.conv import (input_and_weight_grads, input_grad_as_convolution, input_grad_by_offsets,
                                        shares_im2col, weight_grad, weight_matrix)
 from tinynn.nn.functional.depthwise_conv import depthwise_input_grad, is_depthwise
 from tinynn.nn.functional.im2col import col2im, output_size, pad_nhwc
@@ -67,7 +67,7 @@ def test_input_grad_is_col2im_of_the_patch_gradients(case, seed):
         got = way(g, weight, x_padded.shape[1:3], stride, dilation, groups)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg=way.__name__)
     if is_depthwise(case["c"], case["o"], groups, weight):  # and the depthwise convolution's own offsets
-        got = depthwise_input_grad(g, weight, x_padded.shape[1:3], stride, dilation, col_blocks(g, kernel, (oh, ow)))
+        got = depthwise_input_grad(g, weight, x_padded.shape[1:3], stride, dilation)
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg="depthwise_input_grad")
 
 
@@ -175,29 +175,33 @@ def test_dilated_and_grouped_conv2d_match_torch(torch, rng, dilation, groups, ch
 @pytest.mark.parametrize("stride,dilation,kernel", [(1, 1, 3), (2, 1, 3), ((1, 2), (2, 1), (3, 2)), ((2, 1), 1, 5)],
                          ids=["stride 1", "stride 2", "dilated, strided across", "strided down, 5x5"])
 def test_depthwise_conv2d_by_offsets_matches_torch(torch, rng, monkeypatch, stride, dilation, kernel, device):
-    """One channel in and out per group: kernel offset by offset (depthwise_conv.py), along whole
-    image rows where the width's stride is 1, in blocks of two or three images (a batch of 40)."""
-    from tinynn.nn.functional import conv
+    """One channel in and out per group (depthwise_conv.py): with stride 1 by flat shifts, cut into
+    blocks that start mid-image (tiles of 64 values, two a block); else kernel offset by offset, along
+    whole image rows where the width's stride is 1, in blocks of two or three images (a batch of 40).
+    The weight gradient's einsum in those blocks of images, for every stride."""
+    from tinynn.nn.functional import depthwise_conv
 
-    monkeypatch.setattr(conv, "COL_BLOCK_BYTES", {"cpu": 50_000, "gpu": 50_000})
+    monkeypatch.setattr(depthwise_conv, "BLOCK_VALUES", 1_000)
+    monkeypatch.setattr(depthwise_conv, "TILE_VALUES", 64)
+    monkeypatch.setattr(depthwise_conv, "BLOCK_TILES", 2)
     options = dict(stride=stride, padding=1, dilation=dilation, groups=6)
     ours, theirs = nn.Conv2d(6, 6, kernel, **options), torch.nn.Conv2d(6, 6, kernel, **options)
     assert is_depthwise(6, 6, 6, ours.weight.data)
     assert_layer_matches_torch(torch, ours, theirs, (40, 6, 11, 10), rng, device)
 
 
-def test_depthwise_conv2d_gradient_reordered_once_on_the_threads(torch, rng, monkeypatch):
-    """An NCHW-ordered dL/dy (as a random one, or a flatten's) is copied channels-last once, on the
-    threads, for the input, weight and bias gradients; a channels-last one is used as it is."""
-    from tinynn import parallel
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_conv2d_gradient_laid_out_once(torch, rng, monkeypatch, stride):
+    """dL/dy, an NCHW-ordered one (as a random one, or a flatten's) or a channels-last one, is laid
+    out once for the input, weight and bias gradients: with stride 1 widened for the flat shifts,
+    else copied channels-last (where it does not already lie so)."""
     from tinynn.nn.functional import depthwise_conv
 
-    monkeypatch.setattr(parallel, "COPY_MIN_BYTES", 0)
-    copies = []
-    reorder = depthwise_conv.in_order
-    monkeypatch.setattr(depthwise_conv, "in_order",
-                        lambda array, order: copies.append(array.flags.c_contiguous) or reorder(array, order))
-    ours, theirs = nn.Conv2d(8, 8, 3, padding=1, groups=8), torch.nn.Conv2d(8, 8, 3, padding=1, groups=8)
+    calls = []
+    for name in ("widened_gradient", "contiguous_nhwc"):
+        monkeypatch.setattr(depthwise_conv, name, lambda *args, name=name, original=getattr(depthwise_conv, name):
+                            calls.append((name, args[0].flags.c_contiguous)) or original(*args))
+    ours, theirs = (module(8, 8, 3, stride=stride, padding=1, groups=8) for module in (nn.Conv2d, torch.nn.Conv2d))
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     x = rng.standard_normal((6, 8, 7, 9)).astype(np.float32)
     for layout in ("NCHW", "channels-last"):
@@ -207,11 +211,11 @@ def test_depthwise_conv2d_gradient_reordered_once_on_the_threads(torch, rng, mon
         grad = rng.standard_normal(tuple(y.shape)).astype(np.float32)
         if layout == "channels-last":
             grad = np.ascontiguousarray(grad.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-        copies.clear()
+        calls.clear()
         y.backward(tinynn.tensor(grad))
         ty.backward(torch.tensor(np.ascontiguousarray(grad)))
-        # Reordered once, by the backward itself; everything after it (and the padded input) lies channels-last.
-        assert len(copies) >= 3 and copies == [layout == "channels-last"] + [True] * (len(copies) - 1), copies
+        lies_channels_last = layout == "channels-last"
+        assert calls == [("widened_gradient" if stride == 1 else "contiguous_nhwc", lies_channels_last)], calls
         for ours_grad, theirs_grad, what in ((ours_x.grad, theirs_x.grad, "input"), (ours.weight.grad, theirs.weight.grad, "weight"),
                                              (ours.bias.grad, theirs.bias.grad, "bias")):
             assert_close(ours_grad, theirs_grad, rtol=1e-5, atol=1e-4, what=f"{layout} {what} grad")

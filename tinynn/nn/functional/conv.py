@@ -6,7 +6,7 @@ from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .complex_conv import complex_by_parts
-from .depthwise_conv import contiguous_nhwc, depthwise_correlate, depthwise_input_grad, depthwise_weight_grad, is_depthwise
+from .depthwise_conv import depthwise_correlate, depthwise_grads, depthwise_input_grad, depthwise_weight_grad, is_depthwise
 from .validation import accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
@@ -121,8 +121,7 @@ def input_grad(g_nhwc, weight, padded_hw, stride, dilation, groups, crop=((0, 0)
     offsets are then faster (2-2.5x for stride 2); on the GPU, where each operation is a kernel
     launch, the single convolution is. A depthwise convolution takes its own offsets (depthwise_conv.py)."""
     if is_depthwise(weight.shape[1] * groups, weight.shape[0], groups, weight):
-        blocks = col_blocks(g_nhwc, weight.shape[2:], g_nhwc.shape[1:3])
-        return unpad_nhwc(depthwise_input_grad(g_nhwc, weight, padded_hw, stride, dilation, blocks), crop)
+        return unpad_nhwc(depthwise_input_grad(g_nhwc, weight, padded_hw, stride, dilation), crop)
     if stride == (1, 1) or backend.is_gpu_array(g_nhwc):
         return input_grad_as_convolution(g_nhwc, weight, padded_hw, stride, dilation, groups, crop)
     return unpad_nhwc(input_grad_by_offsets(g_nhwc, weight, padded_hw, stride, dilation, groups), crop)
@@ -244,8 +243,7 @@ def weight_grad(x_padded, g_nhwc, kernel, stride, dilation, groups):
     xp = backend.get_array_module(g_nhwc)
     out_channels = g_nhwc.shape[3]
     if is_depthwise(x_padded.shape[3], out_channels, groups, x_padded):
-        return depthwise_weight_grad(x_padded, g_nhwc, kernel, stride, dilation,
-                                     col_blocks(x_padded, kernel, g_nhwc.shape[1:3]))
+        return depthwise_weight_grad(x_padded, g_nhwc, kernel, stride, dilation)
 
     def block_grad(block):
         g = by_group(g_nhwc[block].reshape(-1, out_channels), groups)
@@ -296,8 +294,7 @@ class Conv2d(Function):
         if is_depthwise(weight.shape[1] * self.groups, weight.shape[0], self.groups, weight):  # by kernel offsets
             out_hw = [output_size(x_padded.shape[1 + i], weight.shape[2 + i], self.stride[i], self.dilation[i])
                       for i in range(2)]
-            y = depthwise_correlate(x_padded, weight, out_hw, self.stride, self.dilation,
-                                    col_blocks(x_padded, weight.shape[2:], out_hw))
+            y = depthwise_correlate(x_padded, weight, out_hw, self.stride, self.dilation)
         else:
             y = correlate(x_padded, weight_matrix(weight, self.groups), weight.shape[2:], self.stride, self.dilation,
                           self.groups)
@@ -320,7 +317,9 @@ class Conv2d(Function):
     def backward(self, gy):
         g_nhwc = to_nhwc(gy)  # free when gy is channels-last in memory
         if is_depthwise(self.weight.shape[1] * self.groups, self.weight.shape[0], self.groups, self.weight):
-            g_nhwc = contiguous_nhwc(g_nhwc)  # once, for the offsets of both gradients and the bias's sums
+            wanted = (self.needs_input_grad[0], self.needs_input_grad[1], self.has_bias and self.needs_input_grad[2])
+            gx, gw, gb = depthwise_grads(g_nhwc, self.x_padded, self.weight, self.stride, self.dilation, wanted)
+            return (None if gx is None else to_nchw(unpad_nhwc(gx, self.padding))), gw, gb
         gx = gw = gb = None
         if self.shares_im2col:
             gx, gw = input_and_weight_grads(g_nhwc, self.x_nhwc, self.weight, self.padding, self.dilation, self.groups)

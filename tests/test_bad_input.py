@@ -232,7 +232,7 @@ def test_mismatched_devices_name_both(monkeypatch):
     original = tinynn.backend.device_of
     monkeypatch.setattr(tinynn.backend, "device_of", lambda a: "gpu" if isinstance(a, OnGpu) else original(a))
     layer = nn.Conv2d(3, 4, 3)
-    layer.weight.data = layer.weight.data.view(OnGpu)
+    layer.weight.data = layer.weight._array.view(OnGpu)
     with pytest.raises(RuntimeError, match=r"Conv2d: all inputs must be on the same device, got tensors on cpu and gpu"):
         layer(tinynn.zeros(1, 3, 8, 8))
 

@@ -123,7 +123,7 @@ def test_a_channels_last_tensor_is_viewed_as_a_c_ordered_one_would_be(torch, rng
     np.testing.assert_array_equal(flat.numpy(), y.numpy().reshape(2, -1))
     flat.sum().backward()
     np.testing.assert_array_equal(conv.bias.grad.numpy(), np.full(4, 2 * 36, np.float32))
-    assert y.view(2, 4, 36).data.base is not None  # merging H and W keeps sharing memory
+    assert y.view(2, 4, 36)._array.base is not None  # merging H and W keeps sharing memory
     # a layout made by hand still refuses, as PyTorch's does
     with pytest.raises(RuntimeError, match=r"view: a tensor of shape \(3, 2\) with strides \(1, 3\)"):
         tinynn.zeros(2, 3).t().view(6)

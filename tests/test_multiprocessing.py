@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="shared 
 def _fill_row(rank, model, counts):
     with tinynn.no_grad():
         model.weight[rank] -= 1.0  # Hogwild: each process steps its own row of the one shared model
-    counts.data[rank] += rank + 1
+    counts._array[rank] += rank + 1
 
 
 def test_spawned_processes_train_one_shared_model():
@@ -30,7 +30,7 @@ def test_spawned_processes_train_one_shared_model():
     assert mp.spawn(_fill_row, args=(model, counts), nprocs=3) is None
     np.testing.assert_array_equal(model.weight.detach().numpy(), before - 1.0)
     assert counts.tolist() == [1, 2, 3]
-    assert shared_memory.block_of(model.weight.data) is shared_memory.block_of(model.bias.data)  # one block
+    assert shared_memory.block_of(model.weight._array) is shared_memory.block_of(model.bias._array)  # one block
 
 
 def _fail(rank, how):
@@ -58,8 +58,8 @@ def test_a_failing_process_is_raised_here_with_its_cause(how, error, message):
 
 def _echo(rank, inbox, outbox):
     shared, plain = inbox.get(), inbox.get()
-    shared.data[:] = 5.0
-    plain.data[:] = 5.0
+    shared._array[:] = 5.0
+    plain._array[:] = 5.0
     made = tinynn.full((2,), 9.0).share_memory_()
     outbox.put((shared.is_shared(), plain.is_shared(), made))
     inbox.get()  # keeps ``made``'s process alive until the parent has mapped it
@@ -85,14 +85,14 @@ def test_a_tensor_sent_back_maps_the_block_this_process_has():
     tensor = tinynn.arange(6.0).share_memory_()
     view = tensor[2:5]
     again = reduction.ForkingPickler.loads(reduction.ForkingPickler.dumps(view))
-    assert again.tolist() == [2.0, 3.0, 4.0] and np.shares_memory(again.data, tensor.data)
+    assert again.tolist() == [2.0, 3.0, 4.0] and np.shares_memory(again._array, tensor._array)
     assert reduction.ForkingPickler.loads(reduction.ForkingPickler.dumps(tinynn.ones(2))).tolist() == [1.0, 1.0]
 
 
 def test_without_memfd_a_shared_tensor_reaches_forked_processes_only(monkeypatch):
     monkeypatch.delattr(os, "memfd_create")
     tensor = tinynn.zeros(2).share_memory_()
-    assert tensor.is_shared() and shared_memory.block_of(tensor.data).fd is None
+    assert tensor.is_shared() and shared_memory.block_of(tensor._array).fd is None
     with pytest.raises(RuntimeError, match="can only reach processes forked after share_memory_"):
         reduction.ForkingPickler.dumps(tensor)
 

@@ -133,7 +133,7 @@ def _train_table(library, choice, device=None, steps=5, bag=False):
     kind, options = _chosen(library, choice)
     layer = (library.nn.EmbeddingBag(7, 3, mode="sum", sparse=True) if bag
              else library.nn.Embedding(7, 3, sparse=True))
-    layer.weight.data = library.tensor(TABLE).data if library is tinynn else library.tensor(TABLE)
+    layer.weight.data = library.tensor(TABLE)
     if device is not None:
         layer.to(device)
     optimizer = kind(layer.parameters(), lr=0.1, **options)
@@ -185,7 +185,7 @@ def test_an_embedding_bags_sparse_gradient_is_pytorchs(quiet_torch, mode):
     gradients = []
     for library in (tinynn, torch):
         bag = library.nn.EmbeddingBag(7, 3, mode=mode, sparse=True, padding_idx=2)
-        bag.weight.data = library.tensor(TABLE).data if library is tinynn else library.tensor(TABLE)
+        bag.weight.data = library.tensor(TABLE)
         extra = {} if weights is None else {"per_sample_weights": library.tensor(weights)}
         bag(library.tensor(entries), library.tensor(offsets), **extra).pow(2).sum().backward()
         gradients.append(bag.weight.grad)
@@ -265,7 +265,7 @@ def test_grad_scaler_and_the_guard_read_a_sparse_gradients_values():
     scaler.unscale_(optimizer)
     np.testing.assert_allclose(table.weight.grad.to_dense().numpy(), reference / 4, rtol=1e-7)
     tinynn.guard.check_finite(tinynn.tensor(1.0), table.named_parameters())
-    table.weight.grad.values().data[0, 0] = np.nan
+    table.weight.grad.values()._array[0, 0] = np.nan
     with pytest.raises(tinynn.guard.NonFiniteError, match="non-finite gradient in parameter 'weight'"):
         tinynn.guard.check_finite(tinynn.tensor(1.0), table.named_parameters())
 
@@ -274,7 +274,7 @@ def test_lbfgs_and_checkpoint_take_sparse_gradients():
     results = {}
     for sparse in (True, False):
         table = nn.Embedding(7, 3, sparse=sparse)
-        table.weight.data = tinynn.tensor(TABLE).data.copy()
+        table.weight.data = tinynn.tensor(TABLE)._array.copy()
         indices, scale = tinynn.tensor(INDICES), tinynn.tensor(1.0, requires_grad=True)  # (a checkpoint replays
         optimizer = tinynn.optim.LBFGS(table.parameters(), lr=0.5, max_iter=5)        # for inputs needing grad)
 

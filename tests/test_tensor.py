@@ -99,21 +99,55 @@ def test_item_assignment_writes_in_place():
 
 def test_assigning_data_swaps_the_values_as_pytorch(device):
     """``layer.weight.data = tensor`` (PyTorch's way to load or tie weights) swaps in the tensor's
-    array, shared; the parameter stays the module's and trains."""
+    values, shared; the parameter stays the module's and trains."""
     layer = tinynn.nn.Linear(3, 2).to(device)
     new = tinynn.tensor(np.arange(6.0).reshape(2, 3), device=device)
     layer.weight.data = new
-    assert layer.weight.data is new.data and isinstance(layer.weight, tinynn.nn.Parameter)
+    assert layer.weight._array is new._array and isinstance(layer.weight, tinynn.nn.Parameter)
     assert layer.weight is dict(layer.named_parameters())["weight"]
     layer(tinynn.ones(1, 3, device=device)).sum().backward()
     np.testing.assert_array_equal(layer.weight.grad.numpy(), np.ones((2, 3)))
-    layer.weight.data = np.zeros((4, 3), np.float32) if device == "cpu" else tinynn.zeros(4, 3, device=device).data
+    layer.weight.data = np.zeros((4, 3), np.float32) if device == "cpu" else tinynn.zeros(4, 3, device=device)._array
     assert layer.weight.shape == (4, 3)  # as in PyTorch, .data may change the shape
     scalar = tinynn.tensor(1.0, dtype=tinynn.float64)
-    scalar.data = scalar.data * 3  # NumPy's arithmetic on a 0-d array gives a NumPy scalar
-    assert float(scalar) == 3.0 and isinstance(scalar.data, np.ndarray)
+    scalar.data = scalar._array * 3  # NumPy's arithmetic on a 0-d array gives a NumPy scalar
+    assert float(scalar) == 3.0 and isinstance(scalar._array, np.ndarray)
     with pytest.raises(TypeError, match="data: expected a tinynn.Tensor, a NumPy array or a CuPy array, got list"):
         layer.weight.data = [1.0, 2.0]
+
+
+def test_data_is_a_tensor_sharing_the_values_outside_autograd_as_pytorchs(torch, device):
+    """PyTorch's ``.data`` idioms: a Tensor (not a Parameter) sharing the values, never requiring grad;
+    writes through it reach the tensor (a soft target-network update, weight clipping, the old manual SGD
+    step) and are not seen by autograd's checks, as PyTorch's version counter does not see them."""
+    for library in (tinynn, torch):
+        on = {"device": device} if library is tinynn else {}
+        online, target = library.nn.Linear(3, 2), library.nn.Linear(3, 2)
+        if library is tinynn:
+            online, target = online.to(device), target.to(device)
+        with library.no_grad():
+            online.weight.copy_(library.arange(6.0, **on).reshape(2, 3) / 10)
+            target.weight.zero_()
+        data = online.weight.data
+        assert type(data) is library.Tensor and not data.requires_grad and data.grad_fn is None
+        assert data.data_ptr() == online.weight.data_ptr() and data.shape == online.weight.shape
+        for online_parameter, target_parameter in zip(online.parameters(), target.parameters()):
+            target_parameter.data.copy_(0.25 * online_parameter.data + 0.75 * target_parameter.data)
+        np.testing.assert_allclose(target.weight.tolist(), [[0.0, 0.025, 0.05], [0.075, 0.1, 0.125]], rtol=1e-6)
+        online.weight.data.clamp_(-0.2, 0.2)
+        np.testing.assert_allclose(max(max(row) for row in online.weight.tolist()), 0.2, rtol=1e-6)
+        x = library.ones(4, 3, **on)
+        loss = online(x).pow(2).sum()
+        loss.backward()
+        online.weight.data -= 0.1 * online.weight.grad.data
+        assert online.weight.requires_grad and type(online.weight) is library.nn.Parameter
+        assert online.weight.grad.data.norm().item() > 0 and online.weight.data.size() == (2, 3)
+        y = library.ones(2, requires_grad=True, **on)
+        z = (y * y).sum()
+        y.data.mul_(3)  # behind autograd's back: the backward runs, at the new values
+        z.backward()
+        assert y.grad.tolist() == [6.0, 6.0]
+        assert loss.data.item() == loss.detach().item() and online.weight.data.cpu().numpy().shape == (2, 3)
 
 
 def test_resize_in_place_keeps_the_leading_values(torch):

@@ -88,5 +88,5 @@ def test_make_tensor_draws_what_is_asked(device):
     integers = make_tensor((50,), dtype=tinynn.uint8, exclude_zero=True)
     assert integers.dtype == np.uint8 and 1 <= integers.numpy().min() and integers.numpy().max() <= 9
     strided = make_tensor(4, 5, dtype=tinynn.float32, noncontiguous=True, requires_grad=True)
-    assert strided.shape == (4, 5) and not strided.data.flags.c_contiguous and strided.requires_grad
+    assert strided.shape == (4, 5) and not strided._array.flags.c_contiguous and strided.requires_grad
     assert make_tensor(3, dtype=tinynn.bool).dtype == np.bool_

@@ -121,7 +121,7 @@ def test_factories_and_random_functions(device):
     assert tinynn.empty(2, 3).shape == (2, 3) and tinynn.rand_like(order.float()).shape == (10,)
     assert tinynn.randn_like(tinynn.zeros(2, 2, dtype=tinynn.float64)).dtype == np.float64
     shared = np.arange(3.0)
-    assert tinynn.as_tensor(shared).data is shared and tinynn.is_tensor(order) and not tinynn.is_tensor(shared)
+    assert tinynn.as_tensor(shared)._array is shared and tinynn.is_tensor(order) and not tinynn.is_tensor(shared)
     values, inverse, counts = tinynn.unique(tinynn.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
     assert values.tolist() == [1, 2, 3] and inverse.tolist() == [2, 0, 2, 1] and counts.tolist() == [1, 1, 2]
     assert tinynn.bincount(tinynn.tensor([0, 2, 2]), minlength=4).tolist() == [1, 0, 2, 0]
@@ -221,7 +221,7 @@ def test_devices_by_pytorch_names():
         tinynn.device("tpu")
     assert x.to(cpu) is x and x.to("cpu", non_blocking=True) is x and x.to(tinynn.float32) is x
     copied = x.to(cpu, copy=True)
-    assert copied is not x and not np.shares_memory(copied.data, x.data)
+    assert copied is not x and not np.shares_memory(copied._array, x._array)
     np.testing.assert_array_equal(x.numpy(force=True), [0, 0])
     leaf = tinynn.ones(2, requires_grad=True)
     (leaf.to(tinynn.float64, copy=True) * 3).sum().backward()
@@ -318,7 +318,7 @@ def test_dtype_questions_logspace_randint_like_select_poisson_and_asarray_as_pyt
     counts = tinynn.poisson(tinynn.full((20000,), 3.0))
     assert counts.dtype == np.float32 and abs(counts.mean().item() - 3) < 5 * np.sqrt(3 / 20000)
     array = np.arange(3.0)
-    assert tinynn.asarray(array).data is array and tinynn.asarray(array, copy=True).data is not array
+    assert tinynn.asarray(array)._array is array and tinynn.asarray(array, copy=True)._array is not array
     with pytest.raises(ValueError, match="copy=False, but a ndarray of float64 values cannot be used as it is as float32"):
         tinynn.asarray(array, dtype=tinynn.float32, copy=False)
     assert tinynn.asarray([1.5, 2]).dtype == np.float32 and tinynn.asarray(array, requires_grad=True).requires_grad
@@ -342,7 +342,7 @@ def test_variable_and_tensor_new_as_old_pytorch_scripts_use_them(torch):
     y = x * 2
     alias = Variable(y)
     assert not alias.requires_grad and alias.is_leaf and alias.grad_fn is None
-    assert np.shares_memory(alias.data, y.data)
+    assert np.shares_memory(alias._array, y._array)
     leaf = Variable(tinynn.ones(3), requires_grad=True)
     assert leaf.requires_grad and leaf.is_leaf
     assert isinstance(tinynn.zeros(1), Variable) and not isinstance(np.zeros(1), Variable)
@@ -583,10 +583,10 @@ def test_more_of_pytorchs_arguments_do_what_pytorchs_do(torch, tmp_path, device)
         tinynn.signal.windows.kaiser(4, layout=tinynn.sparse_coo)
     source = np.arange(6.0).reshape(2, 3)
     shared = tinynn.from_dlpack(source)
-    shared.data[0, 0] = -1.0
+    shared._array[0, 0] = -1.0
     assert source[0, 0] == -1.0  # shared memory, as before
     copied = tinynn.from_dlpack(source, copy=True)
-    copied.data[0, 1] = -2.0
+    copied._array[0, 1] = -2.0
     assert source[0, 1] == 1.0
     moved = tinynn.from_dlpack(source, device=device)
     assert moved.device == tinynn.device(device) and moved.tolist() == source.tolist()
@@ -641,12 +641,12 @@ def test_load_with_mmap_maps_the_file_copy_on_write(torch, tmp_path, kind):
     assert list(plain) == list(mapped)
     for key in plain:
         np.testing.assert_array_equal(mapped[key].numpy(), plain[key].numpy())
-        base = mapped[key].data
+        base = mapped[key]._array
         while not isinstance(base, np.memmap):
             base = base.base
         assert base.filename == str(path) and base.mode == "c"
     before = path.read_bytes()
-    mapped["0.weight"].data[...] = 7.0
+    mapped["0.weight"]._array[...] = 7.0
     assert path.read_bytes() == before and tinynn.load(path)["0.weight"].numpy().max() < 1
     with pytest.raises(ValueError, match="mmap=True maps a file on disk"):
         with open(path, "rb") as file:

@@ -103,7 +103,7 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, dtype=None, 
     ``col_indices[k]`` for k from crow_indices[r] to crow_indices[r + 1] - 1. ``size`` defaults to
     the smallest that holds every entry. The indices are checked (PyTorch checks them on request)."""
     values = values_tensor(values, dtype, device, requires_grad)
-    crow, col = (backend.to_device(i.data if isinstance(i, Tensor) else np.asarray(i), values.device)
+    crow, col = (backend.to_device(i._array if isinstance(i, Tensor) else np.asarray(i), values.device)
                  for i in (crow_indices, col_indices))
     for name, indices in (("crow_indices", crow), ("col_indices", col)):
         if indices.ndim != 1 or indices.dtype.kind not in "iu":

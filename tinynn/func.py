@@ -29,7 +29,7 @@ def _differentiable(value):
     fresh leaf with its values that requires grad."""
     if not isinstance(value, Tensor):
         raise TypeError(f"tinynn.func: expected Tensor arguments to differentiate, got {type(value).__name__}")
-    return value if value.requires_grad else Tensor(value.data, requires_grad=True)
+    return value if value.requires_grad else Tensor(value._array, requires_grad=True)
 
 
 def _gradients(output, targets, name):
@@ -43,7 +43,7 @@ def _gradients(output, targets, name):
 def _zeros_where_unused(found, targets):
     """The gradients, zeros for the targets the output does not depend on (as torch.func gives)."""
     return tuple(g if g is not None else
-                 Tensor._from_op(backend.get_array_module(t.data).zeros(t.shape, dtype=t.dtype), False)
+                 Tensor._from_op(backend.get_array_module(t._array).zeros(t.shape, dtype=t.dtype), False)
                  for g, t in zip(found, targets))
 
 

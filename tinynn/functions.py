@@ -112,7 +112,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """``obj`` as a Tensor, as PyTorch's: sharing memory with an array or tensor of that dtype and
     device unless ``copy=True``; ``copy=False`` refuses where a copy would be needed."""
     shared = as_tensor(obj, dtype=dtype, device=device)
-    shares = (isinstance(obj, Tensor) and shared is obj) or (not isinstance(obj, Tensor) and shared.data is obj)
+    shares = (isinstance(obj, Tensor) and shared is obj) or (not isinstance(obj, Tensor) and shared._array is obj)
     if copy is False and not shares:
         raise ValueError(f"asarray: copy=False, but a {type(obj).__name__} of "
                          f"{getattr(obj, 'dtype', 'its')} values cannot be used as it is"
@@ -146,7 +146,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     """base^s for ``steps`` values s evenly spaced from start to end (the default float dtype)."""
     from .tensor import linspace
 
-    exponents = linspace(start, end, steps, dtype=np.float64).data
+    exponents = linspace(start, end, steps, dtype=np.float64)._array
     values = np.power(float(base), exponents).astype(dtype or promotion.default_float())
     return tensor(values, device=device, requires_grad=requires_grad)
 
@@ -174,7 +174,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=mem
     result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
     if memory_layout.check(memory_format, "empty") is memory_layout.preserve_format:
         raise RuntimeError("empty: preserve_format needs a tensor to preserve the layout of (use empty_like)")
-    result.data = memory_layout.arranged(result.data, memory_format, "empty")
+    result.data = memory_layout.arranged(result._array, memory_format, "empty")
     return result
 
 
@@ -187,7 +187,7 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
         raise ValueError(f"empty_permuted: physical_layout must be a permutation of the {len(size)} dimensions, got "
                          f"{physical_layout}")
     result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
-    result.data = memory_layout.in_order(result.data, physical_layout)
+    result.data = memory_layout.in_order(result._array, physical_layout)
     return result
 
 
@@ -199,7 +199,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     if len(stride) != len(size):
         raise ValueError(f"empty_strided: expected one stride per dimension of size {size}, got {stride}")
     result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
-    result.data = memory_layout.in_order(result.data, memory_layout.order_of_strides(stride))
+    result.data = memory_layout.in_order(result._array, memory_layout.order_of_strides(stride))
     return result
 
 
@@ -263,7 +263,7 @@ def randperm(n, dtype=np.int64, device=None, generator=None):
 def normal(mean, std, size=None, device=None, generator=None):
     """Draws from N(mean, std^2): tensors of means and deviations (broadcast together), or numbers
     with a ``size``."""
-    shape = size if size is not None else np.broadcast_shapes(*(np.shape(v.data if isinstance(v, Tensor) else v)
+    shape = size if size is not None else np.broadcast_shapes(*(np.shape(v._array if isinstance(v, Tensor) else v)
                                                                   for v in (mean, std)))
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     dtype = like.dtype if like is not None else promotion.default_float()
@@ -312,8 +312,8 @@ def meshgrid(*tensors, indexing="ij"):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), and optionally where each input element's value is among them
     and how often each occurs."""
-    xp = backend.get_array_module(input.data)
-    results = xp.unique(input.data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    xp = backend.get_array_module(input._array)
+    results = xp.unique(input._array, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
     if not (return_inverse or return_counts):
         return Tensor._from_op(results, False)
     values, *extras = results
@@ -327,8 +327,8 @@ def bincount(input, weights=None, minlength=0):
     float32 for float32 weights, float64 for any others, as PyTorch)."""
     if weights is not None:
         expect_tensor(weights, "bincount", "weights")
-    xp = backend.get_array_module(input.data)
-    counts = xp.bincount(input.data, weights=None if weights is None else weights.data, minlength=minlength)
+    xp = backend.get_array_module(input._array)
+    counts = xp.bincount(input._array, weights=None if weights is None else weights._array, minlength=minlength)
     if weights is not None and weights.dtype == np.float32:
         counts = counts.astype(np.float32)
     return Tensor._from_op(counts, False)
@@ -391,7 +391,7 @@ def cholesky_solve(B, L, upper=False):
 
 def cholesky_inverse(L, upper=False):
     """A^-1 for A = L L^H given by its Cholesky factor L (A = U^H U with ``upper``)."""
-    xp = backend.get_array_module(L.data)
+    xp = backend.get_array_module(L._array)
     return cholesky_solve(Tensor._from_op(xp.eye(L.shape[-1], dtype=L.dtype), False), L, upper)
 
 
@@ -429,11 +429,11 @@ def geqrf(input):
     _matrices(input, "geqrf")
     if input.requires_grad and grad_mode.is_grad_enabled():
         raise RuntimeError("geqrf: not differentiable (as PyTorch's); use linalg.qr, or geqrf of A.detach()")
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input._array)
     if xp is np:
-        reflectors, tau = np.linalg.qr(input.data, mode="raw")  # the reflectors transposed (Fortran order)
+        reflectors, tau = np.linalg.qr(input._array, mode="raw")  # the reflectors transposed (Fortran order)
     else:  # CuPy's raw mode takes one matrix at a time
-        flat = input.data.reshape((-1,) + input.shape[-2:])
+        flat = input._array.reshape((-1,) + input.shape[-2:])
         parts = [xp.linalg.qr(matrix, mode="raw") for matrix in flat]
         reflectors = xp.stack([part[0] for part in parts]).reshape(input.shape[:-2] + input.shape[-2:][::-1])
         tau = xp.stack([part[1] for part in parts]).reshape(input.shape[:-2] + (builtins.min(input.shape[-2:]),))
@@ -461,7 +461,7 @@ def ormqr(input, tau, other, left=True, transpose=False):
     if other.ndim < 2 or other.shape[-2 if left else -1] != m:
         raise ValueError(f"ormqr: other of shape {tuple(other.shape)} does not fit Q ({m} x {m}) on the "
                          f"{'left' if left else 'right'}")
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input._array)
     below = Tensor._from_op(xp.tril(xp.ones((m, k), dtype=bool), -1), False)
     vectors = where(below, input[..., :, :k], 0.0) + Tensor._from_op(xp.eye(m, k, dtype=input.dtype), False)
     # Q = H_1 ... H_k; each H_i is Hermitian up to its tau: H_i^H = I - conj(tau_i) v_i v_i^H
@@ -491,7 +491,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     from .linalg import LUResult, _unpacked
 
     permutation, lower, upper = _unpacked(LU_data, LU_pivots)
-    empty = Tensor._from_op(backend.get_array_module(LU_data.data).zeros(0, LU_data.dtype), False)
+    empty = Tensor._from_op(backend.get_array_module(LU_data._array).zeros(0, LU_data.dtype), False)
     return LUResult(permutation if unpack_pivots else empty, lower if unpack_data else empty,
                     upper if unpack_data else empty)
 
@@ -522,7 +522,7 @@ def fill(input, value):
     if not input.requires_grad:
         return filled
     # in the graph with a zero gradient, as PyTorch's: a where() that never picks the input
-    never = Tensor._from_op(backend.get_array_module(input.data).zeros(input.shape, dtype=bool), False)
+    never = Tensor._from_op(backend.get_array_module(input._array).zeros(input.shape, dtype=bool), False)
     return where(never, input, filled)
 
 
@@ -586,7 +586,7 @@ def is_signed(input):
 def unravel_index(indices, shape):
     """The coordinates in ``shape`` of flat ``indices``: a tuple of int64 tensors, one per axis."""
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    flat = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    flat = indices._array if isinstance(indices, Tensor) else np.asarray(indices)
     if flat.dtype.kind not in "iu":
         raise TypeError(f"unravel_index: expected integer indices, got {flat.dtype}")
     size = int(np.prod(shape))
@@ -651,7 +651,7 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     size, stride = _layout("as_strided_scatter", size, stride, storage_offset)
     if tuple(src.shape) != size:
         raise ValueError(f"as_strided_scatter: src has shape {tuple(src.shape)}, the strided view has {size}")
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input._array)
     where = backend.positions(xp, storage_offset or 0, size, stride).reshape(-1)
     if where.size and int(where.max()) >= input.numel():
         raise ValueError(f"as_strided_scatter: sizes {size} with strides {stride} reach position {int(where.max())}, "

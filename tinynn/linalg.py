@@ -64,7 +64,7 @@ def slogdet(A):
     _square(A, "slogdet")
     if A.dtype.kind == "c":
         log_determinant = LogDeterminant()(A)
-        singular = _constant(log_determinant.data.real == -np.inf)
+        singular = _constant(log_determinant._array.real == -np.inf)
         return SlogdetResult(where(singular, 0.0, (1j * log_determinant.imag).exp()), log_determinant.real)
     op = LogAbsDeterminant()
     logabsdet = op(A)
@@ -77,10 +77,10 @@ def log_determinant(A):
     _square(A, "logdet")
     if A.dtype.kind == "c":
         log_det = LogDeterminant()(A)
-        return where(_constant(log_det.data.real == -np.inf), complex(-np.inf, np.nan), log_det)
+        return where(_constant(log_det._array.real == -np.inf), complex(-np.inf, np.nan), log_det)
     sign, logabsdet = slogdet(A)
-    xp = backend.get_array_module(sign.data)
-    return logabsdet + _constant(xp.where(sign.data > 0, 0.0, xp.where(sign.data == 0, -xp.inf, xp.nan))
+    xp = backend.get_array_module(sign._array)
+    return logabsdet + _constant(xp.where(sign._array > 0, 0.0, xp.where(sign._array == 0, -xp.inf, xp.nan))
                                  .astype(logabsdet.dtype))
 
 
@@ -117,7 +117,7 @@ def _failures_set_aside(A, failed):
     can run on the rest; the failed results are then set to NaN by ``_failed_as_nan``."""
     from .tensor import where
 
-    identity = _constant(backend.get_array_module(A.data).eye(A.shape[-1], dtype=A.dtype))
+    identity = _constant(backend.get_array_module(A._array).eye(A.shape[-1], dtype=A.dtype))
     return where(_constant(failed[..., None, None]), identity, A)
 
 
@@ -144,13 +144,13 @@ def solve_ex(A, B, *, left=True, check_errors=False):
 
 
 def _with_info(A, function, check_errors, vector_result=False):
-    xp = backend.get_array_module(A.data)
+    xp = backend.get_array_module(A._array)
     try:
         result = function(A)
     except ValueError:
         if check_errors:
             raise
-        info = zero_pivot_info(xp, lu_factor_values(xp, A.data)[0])
+        info = zero_pivot_info(xp, lu_factor_values(xp, A._array)[0])
         failed = info > 0
         if not bool(failed.any()):
             raise
@@ -163,13 +163,13 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     """(L, info) as ``cholesky``, without raising for a matrix that is not positive definite: its
     info is the order of the first leading minor that is not (0 for the others) and its L is NaN."""
     _square(A, "cholesky_ex")
-    xp = backend.get_array_module(A.data)
+    xp = backend.get_array_module(A._array)
     try:
         return CholeskyExResult(cholesky(A, upper=upper), _constant(xp.zeros(A.shape[:-2], dtype=np.int32)))
     except ValueError:
         if check_errors:
             raise
-    info = _first_indefinite_minor(xp, A.data)
+    info = _first_indefinite_minor(xp, A._array)
     failed = info > 0
     factor = cholesky(_failures_set_aside(A, failed), upper=upper)
     return CholeskyExResult(_failed_as_nan(factor, failed), _constant(info))
@@ -204,8 +204,8 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
     _matrices(A, "lu_factor_ex")
     op = LUFactor(pivot)
     lu = op(A)
-    xp = backend.get_array_module(A.data)
-    info = zero_pivot_info(xp, lu.data)
+    xp = backend.get_array_module(A._array)
+    info = zero_pivot_info(xp, lu._array)
     if check_errors and bool((info > 0).any()):
         raise LinAlgError(f"lu_factor_ex: U has a zero on its diagonal (info {info.tolist()}): the matrix is singular")
     return LUFactorExResult(lu, _constant(op.pivots), _constant(info))
@@ -223,7 +223,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
     if A.requires_grad:
         raise RuntimeError("ldl_factor_ex: the LDL factorization has no gradient (nor has PyTorch's); factor "
                            "A.detach(), or use linalg.solve for a differentiable solve")
-    matrices = backend.to_device(A.data, backend.CPU).reshape((-1,) + A.shape[-2:])
+    matrices = backend.to_device(A._array, backend.CPU).reshape((-1,) + A.shape[-2:])
     results = [ldl_ops.factor(matrix, hermitian) for matrix in matrices]
     n, batch = A.shape[-1], A.shape[:-2]
     ld = np.stack([r[0] for r in results]).reshape(A.shape) if results else np.zeros(A.shape, A.dtype)
@@ -239,7 +239,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
 def ldl_factor(A, *, hermitian=False):
     """(LD, pivots) of ``ldl_factor_ex``; a singular matrix (a zero pivot in D) is a LinAlgError."""
     LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)
-    if bool((info.data > 0).any()):
+    if bool((info._array > 0).any()):
         raise LinAlgError(f"ldl_factor: D has a zero pivot, at (1-based) column {info.tolist()}: the matrix is "
                           f"singular")
     return LDLFactorResult(LD, pivots)
@@ -262,7 +262,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     if B.dtype.kind not in "fc":
         raise TypeError(f"ldl_solve: expected a floating-point or complex B, got dtype {B.dtype}")
     dtype = np.result_type(LD.dtype, B.dtype)
-    return ldl_ops.LdlSolve(LD.data.astype(dtype, copy=False), pivots.data, hermitian)(
+    return ldl_ops.LdlSolve(LD._array.astype(dtype, copy=False), pivots._array, hermitian)(
         B if B.dtype == dtype else B.to(dtype=dtype))
 
 
@@ -271,8 +271,8 @@ def lu_factor(A, *, pivot=True):
     is a ValueError naming it (``lu_factor_ex`` and ``lu`` take singular matrices)."""
     _matrices(A, "lu_factor")
     lu, pivots, info = lu_factor_ex(A, pivot=pivot)
-    if bool((info.data > 0).any()):
-        first = int(info.data.max() if info.ndim == 0 else info.data[info.data > 0][0]) - 1
+    if bool((info._array > 0).any()):
+        first = int(info._array.max() if info.ndim == 0 else info._array[info._array > 0][0]) - 1
         raise LinAlgError(f"lu_factor: U[{first},{first}] is zero, so the matrix is singular and lu_solve would divide "
                          "by zero; lu_factor_ex or lu factor it anyway")
     return LUFactorResult(lu, pivots)
@@ -289,10 +289,10 @@ def lu(A, *, pivot=True):
 def _unpacked(packed, pivots):
     m, n = packed.shape[-2:]
     k = min(m, n)
-    xp = backend.get_array_module(packed.data)
+    xp = backend.get_array_module(packed._array)
     lower = packed[..., :, :k].tril(-1) + _constant(xp.eye(m, k, dtype=packed.dtype))
     upper = packed[..., :k, :].triu()
-    permutation = _constant(permutation_matrix(xp, order_of(xp, pivots.data, m), packed.dtype))
+    permutation = _constant(permutation_matrix(xp, order_of(xp, pivots._array, m), packed.dtype))
     return permutation, lower, upper
 
 
@@ -325,7 +325,7 @@ def vander(x, *, N=None):
     N = x.shape[-1] if N is None else N
     if N < 1:
         raise ValueError(f"vander: N must be at least 1, got {N}")
-    xp = backend.get_array_module(x.data)
+    xp = backend.get_array_module(x._array)
     powers = xp.arange(N, dtype=x.dtype if x.dtype.kind in "fc" else np.int64)
     return x.unsqueeze(-1) ** _constant(powers)
 
@@ -370,7 +370,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False):
         x = x.abs() if x.dtype.kind == "c" else x  # a count is real
         count = (x != 0).astype(x.dtype).sum(dim, keepdim)
         # a count has a zero gradient; x joins through a where() that never picks it, as PyTorch keeps it in the graph
-        never = Tensor._from_op(backend.get_array_module(x.data).zeros(x.shape, dtype=bool), False)
+        never = Tensor._from_op(backend.get_array_module(x._array).zeros(x.shape, dtype=bool), False)
         return count + where(never, x, 0.0).sum(dim, keepdim) if x.requires_grad else count
     if ord == float("inf"):
         return x.abs().amax(dim, keepdim)
@@ -380,7 +380,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False):
         # (sum |x|^ord)^(1/ord) is 0 where a slice holds a 0 (|0|^ord = inf), with a zero gradient (the
         # norm is ~|x_0| near it, 0 at it), as PyTorch's; zeros are stood in for by ones so no inf appears
         magnitude = x.abs()
-        zero = (magnitude == 0).data
+        zero = (magnitude == 0)._array
         safe = where(Tensor._from_op(zero, False), 1.0, magnitude)
         norm = (safe ** ord).sum(dim, keepdim) ** (1.0 / ord)
         has_zero = Tensor._from_op(zero, False).any(dim, keepdim) if dim is not None or keepdim else \
@@ -440,7 +440,7 @@ def householder_product(A, tau):
     if k > n or n > m:
         raise ValueError(f"householder_product: expected m >= n >= k for A (..., m, n) and tau (..., k), got A "
                          f"{tuple(A.shape)} and tau {tuple(tau.shape)}")
-    xp = backend.get_array_module(A.data)
+    xp = backend.get_array_module(A._array)
     identity = Tensor._from_op(xp.broadcast_to(xp.eye(m, dtype=A.dtype), A.shape[:-2] + (m, m)).copy(), False)
     return ormqr(A, tau, identity, left=False)[..., :, :n]  # I H_1 ... H_k
 
@@ -462,7 +462,7 @@ def qr(A, mode="reduced"):
         raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     op = QR("complete" if mode == "complete" else "reduced")
     q, r = op.factors(op(A))
-    return QRResult(Tensor._from_op(backend.get_array_module(A.data).zeros(0, A.dtype), False) if mode == "r" else q, r)
+    return QRResult(Tensor._from_op(backend.get_array_module(A._array).zeros(0, A.dtype), False) if mode == "r" else q, r)
 
 
 def eigh(A, UPLO="L"):
@@ -526,12 +526,12 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """The number of singular values above the threshold of ``pinv`` (an int64 tensor, batched)."""
     _matrices(A, "matrix_rank")
-    xp = backend.get_array_module(A.data)
+    xp = backend.get_array_module(A._array)
     if hermitian:
-        values = xp.abs(xp.linalg.eigvalsh(A.data))
+        values = xp.abs(xp.linalg.eigvalsh(A._array))
         largest = values.max(-1, keepdims=True)
     else:
-        values = xp.linalg.svd(A.data, compute_uv=False)
+        values = xp.linalg.svd(A._array, compute_uv=False)
         largest = values[..., :1]
     rank = (values > cutoff(xp, largest, A.shape, atol, rtol)).sum(-1)
     return Tensor._from_op(rank.astype(np.int64), False)
@@ -555,11 +555,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rhs = B.unsqueeze(-1) if vector else B
     solution = pinv(A, rtol=rcond) @ rhs
     m, n = A.shape[-2:]
-    xp = backend.get_array_module(A.data)
+    xp = backend.get_array_module(A._array)
     empty = Tensor._from_op(xp.zeros(0, np.finfo(A.dtype).dtype), False)  # real, also for complex A
     ranks = matrix_rank(A, rtol=rcond)
     rank = ranks if driver != "gels" else Tensor._from_op(xp.zeros(0, np.int64), False)
-    full_rank = m > n and bool((ranks.data == n).all())
+    full_rank = m > n and bool((ranks._array == n).all())
     residuals = ((A @ solution - rhs).abs() ** 2).sum(-2) if driver != "gelsy" and full_rank else empty
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
     return LstsqResult(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
@@ -571,7 +571,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     _square(A, "solve_triangular")
     triangle = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
     if unitriangular:
-        triangle = triangle + Tensor._from_op(backend.get_array_module(A.data).eye(A.shape[-1], dtype=A.dtype), False)
+        triangle = triangle + Tensor._from_op(backend.get_array_module(A._array).eye(A.shape[-1], dtype=A.dtype), False)
     if left:
         return solve(triangle, B)
     return solve(triangle.mT, B.mT).mT
@@ -591,7 +591,7 @@ def matrix_power(A, n):
         if n:
             base = base @ base
     if result is None:  # A^0: the identity, still an output of A (its gradient zero), as PyTorch's
-        xp = backend.get_array_module(A.data)
+        xp = backend.get_array_module(A._array)
         identity = Tensor._from_op(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy(), False)
         return where(Tensor._from_op(xp.zeros(A.shape, dtype=bool), False), A, identity)
     return result.clone() if result is A else result  # A^1: a new tensor, not A itself
@@ -664,8 +664,8 @@ def cond(A, p=None):
     if p == "nuc":  # sum(S) sum(1/S), from the singular values as PyTorch does
         values = svdvals(A)
         return values.sum(-1) * (1 / values).sum(-1)
-    xp = backend.get_array_module(A.data)
-    singular = xp.linalg.det(A.data) == 0  # exactly where LU meets a zero pivot and inv would fail
+    xp = backend.get_array_module(A._array)
+    singular = xp.linalg.det(A._array) == 0  # exactly where LU meets a zero pivot and inv would fail
     if not bool(singular.any()):
         return matrix_norm(A, p) * matrix_norm(inv(A), p)
     from .tensor import where

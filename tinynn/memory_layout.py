@@ -126,7 +126,7 @@ def in_usual_layout(tensor):
     """``tensor`` where it lies in C order or channels-last (as tinynn's convolutions and poolings
     write), else a C-ordered copy of it (a recorded op): what an op built from others hands over, so
     that ``view`` takes its output as it takes PyTorch's."""
-    array = tensor.data
+    array = tensor._array
     return tensor if array.flags.c_contiguous or is_channels_last_dense(array) else tensor.contiguous()
 
 
@@ -230,7 +230,7 @@ def laid_out_like(tensor, source, format, what):
     """A new ``tensor`` (C order, ``source``'s shape) laid out in ``format``, where preserve_format keeps
     ``source``'s order: the ``*_like`` factories, as PyTorch's."""
     check(format, what)
-    if not hasattr(getattr(source, "data", None), "strides"):  # a sparse tensor: no memory order to keep
+    if not hasattr(getattr(source, "_array", None), "strides"):  # a sparse tensor: no memory order to keep
         return tensor
-    tensor.data = in_order(tensor.data, format.axis_order(source.data, what))
+    tensor.data = in_order(tensor._array, format.axis_order(source._array, what))
     return tensor

@@ -36,7 +36,7 @@ def write_out(name, result, out):
                 warnings.warn(f"{name}(): an output with one or more elements was resized since it had shape "
                               f"{tuple(target.shape)}, which does not match the required output shape "
                               f"{tuple(value.shape)}", UserWarning, stacklevel=3)
-            target.data = value.data.astype(target.dtype, copy=True)
+            target.data = value._array.astype(target.dtype, copy=True)
         else:
             with no_grad():
                 target.copy_(value)

@@ -240,7 +240,7 @@ def _blocks(arrays):
 
     blocks = {}
     for array in arrays:
-        array = array.data if isinstance(array, Tensor) else array  # (a CuPy array's .data is its pointer)
+        array = array._array if isinstance(array, Tensor) else array  # (a CuPy array's .data is its pointer)
         if array is not None and hasattr(array, "nbytes"):
             block = in_place.memory_block(array)
             blocks[id(block)] = block

@@ -35,7 +35,7 @@ class CheckpointError(ValueError):
 
 def _encode(value, arrays):
     if isinstance(value, Tensor):
-        arrays.append(backend.to_device(value.data, "cpu"))
+        arrays.append(backend.to_device(value._array, "cpu"))
         return {"__tensor__": len(arrays) - 1}
     if isinstance(value, np.ndarray) or backend.is_gpu_array(value):
         arrays.append(backend.to_device(value, "cpu"))

@@ -71,17 +71,17 @@ def block_of(array):
 
 def share(tensors):
     """Move the values of ``tensors`` (host tensors) that are not shared yet into one new block."""
-    pending = list({id(tensor): tensor for tensor in tensors if block_of(tensor.data) is None}.values())
+    pending = list({id(tensor): tensor for tensor in tensors if block_of(tensor._array) is None}.values())
     if not pending:
         return
     offsets, end = [], 0
     for tensor in pending:
         offsets.append(end)
-        end += -(-tensor.data.nbytes // ALIGNMENT) * ALIGNMENT
+        end += -(-tensor._array.nbytes // ALIGNMENT) * ALIGNMENT
     block = _create(max(end, 1))
     for tensor, offset in zip(pending, offsets):
         shared = np.ndarray(tensor.shape, dtype=tensor.dtype, buffer=block, offset=offset)
-        shared[...] = tensor.data
+        shared[...] = tensor._array
         tensor.data = shared
 
 
@@ -109,13 +109,13 @@ def _handover(fd):
 def reduce_tensor(tensor):
     """How multiprocessing pickles a Tensor: a shared one as its block's descriptor and its place in
     the block, so the receiver maps the same memory; any other by value, as plain pickling does."""
-    block = block_of(tensor.data) if isinstance(tensor.data, np.ndarray) else None
+    block = block_of(tensor._array) if isinstance(tensor._array, np.ndarray) else None
     if block is None:
         return tensor.__reduce_ex__(pickle.DEFAULT_PROTOCOL)
     if block.fd is None:
         raise RuntimeError("a shared tensor can only reach processes forked after share_memory_ on this system "
                            "(it has no memfd_create to hand the memory to others): start them with the 'fork' method")
-    array = tensor.data
+    array = tensor._array
     state = {key: value for key, value in tensor.__dict__.items() if key != "_array"}
     offset = array.__array_interface__["data"][0] - _start_of(block)
     return _rebuild, (type(tensor), _handover(block.fd), len(block), offset, array.dtype.str, array.shape,

@@ -95,7 +95,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     if not 0 < n_fft <= length:
         raise ValueError(f"{name}: n_fft={n_fft} must lie in (0, {length}], the (padded) signal's length")
     frames = 1 + (length - n_fft) // hop_length
-    xp = backend.get_array_module(signal.data)
+    xp = backend.get_array_module(signal._array)
     positions = xp.arange(frames)[:, None] * hop_length + xp.arange(n_fft)[None, :]
     framed = signal[:, Tensor._from_op(positions, False)] * window  # (batch, frames, n_fft)
     norm = "ortho" if normalized else "backward"
@@ -144,7 +144,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
             framed = framed.real
     framed = framed * window  # (batch, frames, n_fft)
     total = n_fft + hop_length * (frames - 1)
-    xp = backend.get_array_module(framed.data)
+    xp = backend.get_array_module(framed._array)
     positions = (xp.arange(frames)[:, None] * hop_length + xp.arange(n_fft)[None, :]).reshape(-1)
     index = Tensor._from_op(xp.broadcast_to(positions, (framed.shape[0], positions.size)).astype(np.int64), False)
     zeros = Tensor._from_op(xp.zeros((framed.shape[0], total), dtype=framed.dtype), False)

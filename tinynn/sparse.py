@@ -281,7 +281,7 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requi
     hybrid tensor). ``size`` defaults to the smallest that holds every coordinate. A values Tensor that
     requires grad stays in the graph; otherwise ``requires_grad`` makes a new leaf."""
     values = values_tensor(values, dtype, device, requires_grad)
-    raw = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    raw = indices._array if isinstance(indices, Tensor) else np.asarray(indices)
     raw = backend.to_device(raw, values.device)
     if raw.ndim != 2 or raw.dtype.kind not in "iu":
         raise ValueError(f"sparse_coo_tensor: expected integer indices of shape (sparse_dim, nnz), got "
@@ -306,15 +306,15 @@ def to_sparse(dense, sparse_dim=None):
     """The nonzero entries of a dense Tensor as a (coalesced) sparse tensor; differentiable. With
     ``sparse_dim`` < ndim, a hybrid one: the slices over the first ``sparse_dim`` dimensions that
     hold a nonzero, whole."""
-    xp = backend.get_array_module(dense.data)
+    xp = backend.get_array_module(dense._array)
     sparse_dim = dense.ndim if sparse_dim is None else int(sparse_dim)
     if not min(1, dense.ndim) <= sparse_dim <= dense.ndim:  # (as PyTorch's: a 0-d tensor's only, 0)
         raise ValueError(f"to_sparse: sparse_dim must lie in [{min(1, dense.ndim)}, {dense.ndim}] for a tensor of shape "
                          f"{tuple(dense.shape)}, got {sparse_dim}")
     if sparse_dim == 0:  # a 0-d tensor: one entry with no coordinates, stored where it is nonzero (as PyTorch's)
-        stored = int(bool(dense.data != 0))
+        stored = int(bool(dense._array != 0))
         return SparseTensor(xp.zeros((0, stored), dtype=np.int64), dense.reshape(1)[:stored], (), coalesced=True)
-    nonzero = dense.data != 0
+    nonzero = dense._array != 0
     if sparse_dim < dense.ndim:
         nonzero = nonzero.any(axis=tuple(range(sparse_dim, dense.ndim)))
     coordinates = xp.stack(xp.nonzero(nonzero)).astype(np.int64).reshape(sparse_dim, -1)
@@ -344,7 +344,7 @@ def stored_numbers(gradient):
     or not)."""
     if isinstance(gradient, StoredValues):
         gradient = gradient.values()
-    return gradient.data if isinstance(gradient, Tensor) else gradient
+    return gradient._array if isinstance(gradient, Tensor) else gradient
 
 
 def zero_gradient(grad):
@@ -353,7 +353,7 @@ def zero_gradient(grad):
     if isinstance(grad, SparseTensor):
         grad.zero_()
     else:
-        grad.data[...] = 0
+        grad._array[...] = 0
 
 
 def mm(sparse, dense):
@@ -471,7 +471,7 @@ def _softmax(input, dim, dtype, log, name):
     groups, grouped = xp.unique(keys, return_inverse=True)
     grouped = grouped.reshape(-1)
     largest = xp.full((groups.size,) + tuple(values.shape[1:]), -xp.inf, dtype=values.dtype)
-    backend.scatter_max(largest, grouped, values.data)
+    backend.scatter_max(largest, grouped, values._array)
     shifted = values - Tensor._from_op(largest[grouped], False)
     log_total = sparse_ops.ScatterSum(grouped, int(groups.size))(shifted.exp()).log()
     grouped = Tensor._from_op(grouped, False)
@@ -506,7 +506,7 @@ def spdiags(diagonals, offsets, shape, layout=None):
         which.append(np.full(column.size, k)), where.append(column)
     which, column = np.concatenate(which), np.concatenate(where)
     coordinates = np.stack([column - offsets[which], column]).astype(np.int64)
-    xp = backend.get_array_module(diagonals.data)
+    xp = backend.get_array_module(diagonals._array)
     picked = diagonals[Tensor._from_op(xp.asarray(which), False), Tensor._from_op(xp.asarray(column), False)]
     return SparseTensor(backend.to_device(coordinates, diagonals.device), picked, (rows, columns)).coalesce()
 

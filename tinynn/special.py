@@ -190,7 +190,7 @@ def log_ndtr(input):
     left, right = input.clip(None, 0.0), input.clip(0.0, None)
     left_value = (erfcx(left * (-1 / math.sqrt(2))) * 0.5).log() - left * left * 0.5
     right_value = (-ndtr(-right)).log1p()
-    return where(input.data < 0, left_value, right_value)
+    return where(input._array < 0, left_value, right_value)
 
 
 def xlogy(input, other):

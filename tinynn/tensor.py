@@ -63,7 +63,7 @@ class Tensor:
                             f"({', '.join(type(d).__name__ for d in data)})")
         data = data[0]
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._array
         if not (isinstance(data, np.ndarray) or backend.is_gpu_array(data)):
             data = np.asarray(data, dtype=None if isinstance(data, np.generic) else promotion.default_float())
         self._array = data
@@ -100,9 +100,15 @@ class Tensor:
     # ----- properties -------------------------------------------------------------------
     @property
     def data(self):
-        """The NumPy (CPU) or CuPy (GPU) array holding the values: what every op computes with.
-        (PyTorch's ``.data`` is a tensor sharing the values; here it is the array itself.)"""
-        return self._array
+        """The values as a new tensor sharing them, outside autograd: PyTorch's ``.data``
+        (``m.weight.data.normal_(0, 0.02)``, ``target.data.copy_(tau * p.data + (1 - tau) * target.data)``,
+        ``w.data.clamp_(-c, c)``). It never requires grad, and a write through it is not seen by the
+        checks that catch values overwritten under a recorded op, as PyTorch's version counters do not
+        see it (``detach()`` under ``no_grad()`` is the checked way). The NumPy (CPU) or CuPy (GPU)
+        array itself, what every op computes with, is ``_array`` (``numpy()`` outside tinynn)."""
+        values = Tensor._from_op(self._array, False)
+        values._writes_unseen = True
+        return values
 
     @data.setter
     def data(self, values):
@@ -121,8 +127,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if value and self.data.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point and complex tensors can require gradients, got dtype {self.data.dtype}")
+        if value and self._array.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point and complex tensors can require gradients, got dtype {self._array.dtype}")
         if not value and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use .detach()")
         self._requires_grad = bool(value)
@@ -135,32 +141,32 @@ class Tensor:
     def _version(self):
         """How many times this tensor's memory was written in place (shared by its views), as PyTorch's
         version counter: code compares it to tell whether a tensor changed since it last looked."""
-        return in_place.version(self.data)
+        return in_place.version(self._array)
 
     @property
     def shape(self):
-        return size_of(self.data.shape)
+        return size_of(self._array.shape)
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return backend.device_of(self._array)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._array.ndim
 
     def dim(self):
-        return self.data.ndim
+        return self._array.ndim
 
     def size(self, axis=None):
         return self.shape if axis is None else self.shape[axis]
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._array.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -225,7 +231,7 @@ class Tensor:
             return
         if grad.dtype != dtype:
             grad = grad.astype(dtype)
-        self.grad = Tensor._from_op(grad if self.grad is None else self.grad.to_dense().data + grad, False)
+        self.grad = Tensor._from_op(grad if self.grad is None else self.grad.to_dense()._array + grad, False)
 
     def _wrap_grad(self, grad):
         return grad if getattr(grad, "is_sparse", False) else Tensor._from_op(grad, False)
@@ -261,7 +267,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (no grad_fn, requires_grad False)."""
-        return Tensor._from_op(self.data, False)
+        return Tensor._from_op(self._array, False)
 
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
@@ -270,7 +276,7 @@ class Tensor:
     def fill_(self, value):
         """Set every element to ``value`` in place (a tensor ``value`` of one element gets its gradient)."""
         def write_directly():
-            self.data[...] = _data(value)
+            self._array[...] = _data(value)
         return in_place.write(self, "fill_", lambda x: x._replaced_by(x._operand(value).to(dtype=x.dtype)), (value,),
                               write_directly, uniform=True)
 
@@ -298,7 +304,7 @@ class Tensor:
                                f"{self.device}")
         arrays = [np.broadcast_to(other.numpy() if isinstance(other, Tensor) else np.asarray(other), self.shape)
                   for other in others]
-        values = [callable(*(array[index] for array in [self.data] + arrays)) for index in np.ndindex(*self.shape)]
+        values = [callable(*(array[index] for array in [self._array] + arrays)) for index in np.ndindex(*self.shape)]
         return self._filled(name, np.asarray(values, dtype=self.dtype).reshape(self.shape))
 
     def _filled(self, name, array):
@@ -309,7 +315,7 @@ class Tensor:
     def numpy(self, force=False):
         """A NumPy array of the values: this tensor's memory on the CPU, a copy from the GPU.
         (``force``: PyTorch's leave to convert a tensor that requires grad, which tinynn gives always.)"""
-        return backend.to_device(self.data, backend.CPU)
+        return backend.to_device(self._array, backend.CPU)
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
@@ -325,15 +331,15 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("__dlpack__: can't export a tensor that requires grad; export tensor.detach()")
         asked = {"stream": stream, "max_version": max_version, "dl_device": dl_device, "copy": copy}
-        return self.data.__dlpack__(**{name: value for name, value in asked.items() if value is not None})
+        return self._array.__dlpack__(**{name: value for name, value in asked.items() if value is not None})
 
     def __dlpack_device__(self):
-        return self.data.__dlpack_device__()
+        return self._array.__dlpack_device__()
 
     def item(self):
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise ValueError(f"item: only a tensor with one element can be converted to a Python scalar, got shape {tuple(self.shape)}")
-        return backend.read_scalar(self.data)
+        return backend.read_scalar(self._array)
 
     def __float__(self):
         return float(self.item())
@@ -346,13 +352,13 @@ class Tensor:
 
     def __index__(self):
         """A one-element integer tensor as an index (``items[t]``, ``range(t)``), as PyTorch's."""
-        if self.data.size != 1 or self.dtype.kind not in "iu":
+        if self._array.size != 1 or self.dtype.kind not in "iu":
             raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
                             f"{self.dtype} and shape {tuple(self.shape)}")
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise RuntimeError(f"the truth value of a tensor with shape {tuple(self.shape)} is ambiguous")
         return bool(self.item())
 
@@ -428,7 +434,7 @@ class Tensor:
         if kind is not float and kind is not int and (getattr(other, "is_sparse", False)
                                                       or getattr(other, "is_sparse_csr", False)):
             return other.to_dense()  # (its dense form takes part)
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         # (type() first: the ABC checks below take a microsecond, and Python numbers come with most ops)
         if kind is float or kind is int or (isinstance(other, numbers.Number) and not isinstance(other, bool)):
             if kind is int or (kind is not float and isinstance(other, numbers.Integral)):
@@ -489,10 +495,10 @@ class Tensor:
 
     # ----- comparisons (no gradient) ------------------------------------------------------
     def _compare(self, other, op, ordering=False):
-        other = other.data if isinstance(other, Tensor) else other
+        other = other._array if isinstance(other, Tensor) else other
         if ordering:
             self._real_only("comparison (< <= > >=)", other)
-        return Tensor._from_op(op(self.data, other), False)
+        return Tensor._from_op(op(self._array, other), False)
 
     def _real_only(self, name, *others):
         """Refuse complex values where only real numbers have an order (sorting, <, floor, sign, ...)."""
@@ -523,8 +529,8 @@ class Tensor:
 
     # ----- logical operators on boolean (or integer) tensors: constants ---------------------
     def _logical(self, other, function):
-        xp = backend.get_array_module(self.data)
-        return Tensor._from_op(getattr(xp, function)(self.data, _data(other)), False)
+        xp = backend.get_array_module(self._array)
+        return Tensor._from_op(getattr(xp, function)(self._array, _data(other)), False)
 
     def __and__(self, other):
         return self._logical(other, "bitwise_and")
@@ -545,15 +551,15 @@ class Tensor:
         return self._logical(other, "right_shift")
 
     def __rlshift__(self, other):
-        return Tensor._from_op(backend.get_array_module(self.data).left_shift(_data(other), self.data), False)
+        return Tensor._from_op(backend.get_array_module(self._array).left_shift(_data(other), self._array), False)
 
     def __rrshift__(self, other):
-        return Tensor._from_op(backend.get_array_module(self.data).right_shift(_data(other), self.data), False)
+        return Tensor._from_op(backend.get_array_module(self._array).right_shift(_data(other), self._array), False)
 
     bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
 
     def __invert__(self):
-        return Tensor._from_op(backend.get_array_module(self.data).invert(self.data), False)
+        return Tensor._from_op(backend.get_array_module(self._array).invert(self._array), False)
 
     # x += y and kin write into x's memory, as PyTorch's (so an alias of x sees the change)
     def __iadd__(self, other):
@@ -600,12 +606,12 @@ class Tensor:
         return self.abs()
 
     def __contains__(self, value):
-        return bool((self.data == _data(value)).any())
+        return bool((self._array == _data(value)).any())
 
     def __format__(self, spec):
         """f"{loss:.4f}" formats a one-element tensor's number; f"{x}" is the number of a 0-d tensor
         (as PyTorch), the repr of others."""
-        if self.data.size == 1 and spec or self.ndim == 0:
+        if self._array.size == 1 and spec or self.ndim == 0:
             return format(self.item(), spec)
         return format(str(self), spec)
 
@@ -618,7 +624,7 @@ class Tensor:
         steps = shape_ops.pytorch_index_steps(_index_arrays(index), self.ndim)
 
         def write_directly():
-            target = self.data
+            target = self._array
             for step in steps[:-1]:
                 target = target[step]  # integers and slices: a view, so the write below reaches self
             target[steps[-1]] = _data(value)
@@ -642,11 +648,11 @@ class Tensor:
 
     @property
     def itemsize(self):
-        return self.data.itemsize
+        return self._array.itemsize
 
     @property
     def nbytes(self):
-        return self.data.nbytes
+        return self._array.nbytes
 
     @property
     def mH(self):
@@ -712,7 +718,7 @@ class Tensor:
 
     def mvlgamma(self, p):
         """The multivariate log-gamma: p(p-1)/4 log(pi) + sum over i < p of lgamma(x - i/2)."""
-        offsets = Tensor._from_op(backend.get_array_module(self.data).arange(p, dtype=self.dtype) / 2, False)
+        offsets = Tensor._from_op(backend.get_array_module(self._array).arange(p, dtype=self.dtype) / 2, False)
         return (self.unsqueeze(-1) - offsets).lgamma().sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
     def abs(self):
@@ -810,11 +816,11 @@ class Tensor:
         if not isinstance(dim, (int, np.integer)):
             raise TypeError(f"{which[3:]}: dim must be an int (for several dims use a{which[3:]}), got {dim!r}")
         dim = int(dim) % max(self.ndim, 1)
-        xp = backend.get_array_module(self.data)
-        indices = Tensor._from_op(xp.expand_dims(getattr(self.data, which)(axis=dim), dim), False)
+        xp = backend.get_array_module(self._array)
+        indices = Tensor._from_op(xp.expand_dims(getattr(self._array, which)(axis=dim), dim), False)
         values = self.gather(dim, indices)
         if not keepdim:
-            values, indices = values.squeeze(dim), Tensor._from_op(indices.data.squeeze(dim), False)
+            values, indices = values.squeeze(dim), Tensor._from_op(indices._array.squeeze(dim), False)
         return SortResult(values, indices)
 
     def logsumexp(self, dim=None, keepdim=False):
@@ -862,16 +868,16 @@ class Tensor:
         ``stable`` asks for one or not). The values are differentiable (a gather of the input); the
         indices are int64."""
         self._real_only("sort")
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         # NumPy's default sort is not stable; CuPy's always is and takes no ``kind``
         options = {"kind": "stable"} if xp is np else {}
         if descending and self.ndim:
             # The ascending order of the values reversed, read backwards: ties keep their order, NaN
             # comes first as in PyTorch (negating the values would wrap unsigned integers around)
-            order = xp.argsort(xp.flip(self.data, axis=dim), axis=dim, **options)
+            order = xp.argsort(xp.flip(self._array, axis=dim), axis=dim, **options)
             indices = Tensor._from_op(xp.flip(self.shape[dim] - 1 - order, axis=dim), False)
         else:
-            indices = Tensor._from_op(xp.argsort(self.data, axis=dim, **options), False)
+            indices = Tensor._from_op(xp.argsort(self._array, axis=dim, **options), False)
         return SortResult(self.gather(dim, indices), indices)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
@@ -882,7 +888,7 @@ class Tensor:
             raise ValueError(f"topk: k must be an int in [0, {size}] (the size of dim {dim}), got {k!r}")
         values, indices = self.sort(dim, descending=largest)
         cut = (slice(None),) * (dim % self.ndim) + (slice(0, int(k)),)
-        return SortResult(values[cut], Tensor._from_op(indices.data[cut], False))
+        return SortResult(values[cut], Tensor._from_op(indices._array[cut], False))
 
     def flip(self, dims):
         """The elements in reverse order along each of ``dims``: a copy, as PyTorch's (writing into it
@@ -900,12 +906,12 @@ class Tensor:
     def argmax(self, dim=None, keepdim=False, *, axis=None):
         axis = dim if dim is not None else axis
         self._real_only("argmax")
-        return Tensor._from_op(self.data.argmax(axis=axis, keepdims=keepdim), False)
+        return Tensor._from_op(self._array.argmax(axis=axis, keepdims=keepdim), False)
 
     def argmin(self, dim=None, keepdim=False, *, axis=None):
         axis = dim if dim is not None else axis
         self._real_only("argmin")
-        return Tensor._from_op(self.data.argmin(axis=axis, keepdims=keepdim), False)
+        return Tensor._from_op(self._array.argmin(axis=axis, keepdims=keepdim), False)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """sum(|x - mean|^2) / (N - correction) over ``dim`` (all axes by default); correction 1
@@ -937,10 +943,10 @@ class Tensor:
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self._bits_as(np.dtype(shape[0]))
         result = self.reshape(*shape)
-        copied = result.numel() and in_place.memory_block(result.data) is not in_place.memory_block(self.data)
-        if copied and not memory_layout.lies_channels_last(self.data):
+        copied = result.numel() and in_place.memory_block(result._array) is not in_place.memory_block(self._array)
+        if copied and not memory_layout.lies_channels_last(self._array):
             # a copy would break what a view promises (writes reaching this tensor): PyTorch refuses it too
-            strides = tuple(stride // self.dtype.itemsize for stride in self.data.strides)
+            strides = tuple(stride // self.dtype.itemsize for stride in self._array.strides)
             raise RuntimeError(f"view: a tensor of shape {tuple(self.shape)} with strides {strides} (in elements) cannot be "
                                f"seen as shape {tuple(result.shape)} without copying; use .reshape(...) (which copies where "
                                f"it must) or .contiguous().view(...)")
@@ -951,14 +957,14 @@ class Tensor:
             if self.ndim == 0:
                 raise RuntimeError(f"view: a 0-d {self.dtype} tensor cannot be viewed as {dtype}, whose items have "
                                    f"another size")
-            if self.shape[-1] != 1 and self.data.strides[-1] != self.dtype.itemsize:
+            if self.shape[-1] != 1 and self._array.strides[-1] != self.dtype.itemsize:
                 raise RuntimeError(f"view: the last dimension must be contiguous (stride 1) to view {self.dtype} as "
                                    f"{dtype} (items of other sizes), got strides (in elements) "
-                                   f"{tuple(s // self.dtype.itemsize for s in self.data.strides)}")
+                                   f"{tuple(s // self.dtype.itemsize for s in self._array.strides)}")
             if (self.shape[-1] * self.dtype.itemsize) % dtype.itemsize:
                 raise RuntimeError(f"view: the last dimension ({self.shape[-1]} items of {self.dtype}) does not hold a "
                                    f"whole number of {dtype} items")
-        return Tensor._from_op(self.data.view(dtype), False)
+        return Tensor._from_op(self._array.view(dtype), False)
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
@@ -1080,7 +1086,7 @@ class Tensor:
         (as PyTorch's; tinynn's ops accept any layout, but views such as ``view_as_complex`` read the memory
         as it lies)."""
         if memory_layout.check(memory_format, "contiguous") is memory_layout.contiguous_format:
-            return self if self.data.flags.c_contiguous else shape_ops.Clone(memory_format)(self)
+            return self if self._array.flags.c_contiguous else shape_ops.Clone(memory_format)(self)
         if memory_format is memory_layout.preserve_format:
             raise RuntimeError("contiguous: preserve memory format is unsupported by the contiguous operator")
         return self._laid_out(memory_format, "contiguous")
@@ -1088,7 +1094,7 @@ class Tensor:
     def _laid_out(self, memory_format, name):
         """This tensor where it lies densely in ``memory_format``'s order, else a recorded copy that does
         (a format of another rank is PyTorch's error, named after ``name``)."""
-        if memory_layout.is_dense_in_order(self.data, memory_format.axis_order(self.data, name)):
+        if memory_layout.is_dense_in_order(self._array, memory_format.axis_order(self._array, name)):
             return self
         return shape_ops.Clone(memory_format)(self)
 
@@ -1172,41 +1178,41 @@ class Tensor:
 
     def sign(self):
         if self.dtype == np.bool_:  # NumPy has no sign of bools; PyTorch's is the bools themselves
-            return self._constant(self.data.copy())
-        return self._stepwise(backend.get_array_module(self.data).sign(self.data))
+            return self._constant(self._array.copy())
+        return self._stepwise(backend.get_array_module(self._array).sign(self._array))
 
     def round(self, decimals=0):
         if self.dtype == np.bool_:  # (NumPy would give float16) whole already
-            return self._constant(self.data.copy())
-        return self._stepwise(backend.get_array_module(self.data).round(self.data, decimals))
+            return self._constant(self._array.copy())
+        return self._stepwise(backend.get_array_module(self._array).round(self._array, decimals))
 
     def floor(self):
         self._real_only("floor")
-        return self._stepwise(backend.get_array_module(self.data).floor(self.data))
+        return self._stepwise(backend.get_array_module(self._array).floor(self._array))
 
     def ceil(self):
         self._real_only("ceil")
-        return self._stepwise(backend.get_array_module(self.data).ceil(self.data))
+        return self._stepwise(backend.get_array_module(self._array).ceil(self._array))
 
     def trunc(self):
         self._real_only("trunc")
-        return self._stepwise(backend.get_array_module(self.data).trunc(self.data))
+        return self._stepwise(backend.get_array_module(self._array).trunc(self._array))
 
     def isnan(self):
-        return self._constant(backend.get_array_module(self.data).isnan(self.data))
+        return self._constant(backend.get_array_module(self._array).isnan(self._array))
 
     def isinf(self):
-        return self._constant(backend.get_array_module(self.data).isinf(self.data))
+        return self._constant(backend.get_array_module(self._array).isinf(self._array))
 
     def isfinite(self):
-        return self._constant(backend.get_array_module(self.data).isfinite(self.data))
+        return self._constant(backend.get_array_module(self._array).isfinite(self._array))
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
         """NaN, +inf and -inf replaced (by 0 and the dtype's largest and smallest values by default);
         the gradient passes where the value was finite."""
-        xp = backend.get_array_module(self.data)
-        replaced = xp.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf)
-        return where(xp.isfinite(self.data), self, self._constant(replaced))
+        xp = backend.get_array_module(self._array)
+        replaced = xp.nan_to_num(self._array, nan=nan, posinf=posinf, neginf=neginf)
+        return where(xp.isfinite(self._array), self, self._constant(replaced))
 
     # ----- method forms of the operators ------------------------------------------------------
     def add(self, other, alpha=1):
@@ -1225,7 +1231,7 @@ class Tensor:
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
         other = self._operand(other)
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         a, b = _promoted_arrays(self, other)
         if a.dtype.kind in "iu":  # integers stay integers, as in PyTorch: exact, where a float quotient would round
             floored = xp.floor_divide(a, b)
@@ -1234,7 +1240,7 @@ class Tensor:
             return self._constant(floored)
         if rounding_mode == "floor":  # Python's a // b: the floor of the exact quotient (1.0 // 0.1 is 9), as PyTorch's
             return _floor_divide(self, other)
-        return self._stepwise(xp.trunc((self / other).data), other)
+        return self._stepwise(xp.trunc((self / other)._array), other)
 
     def neg(self):
         return -self
@@ -1277,7 +1283,7 @@ class Tensor:
     def _replaced_by(self, values):
         """``values`` broadcast to this shape, with this tensor still an input (its gradient zero, as
         PyTorch's copy_ and fill_ give the tensor they overwrite)."""
-        everywhere = backend.get_array_module(self.data).ones(self.shape, dtype=bool)
+        everywhere = backend.get_array_module(self._array).ones(self.shape, dtype=bool)
         return where(everywhere, values, self)
 
     def masked_fill_(self, mask, value):
@@ -1298,7 +1304,7 @@ class Tensor:
         """Draws of this tensor's shape on its device, from tinynn's seeded generator."""
         from . import random
 
-        generator = random.generator_for(backend.get_array_module(self.data))
+        generator = random.generator_for(backend.get_array_module(self._array))
         if kind == "integers":
             return generator.integers(*args, size=self.shape)
         return getattr(generator, kind)(self.shape, dtype=np.float64 if self.dtype == np.float64 else np.float32)
@@ -1312,15 +1318,15 @@ class Tensor:
 
     def geometric_(self, p):
         """The number of trials up to the first success, P(k) = (1 - p)^(k-1) p."""
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         return self._filled("geometric_", xp.floor(xp.log1p(-self._draws("random")) / math.log1p(-p)) + 1)
 
     def cauchy_(self, median=0.0, sigma=1.0):
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         return self._filled("cauchy_", median + sigma * xp.tan(math.pi * (self._draws("random") - 0.5)))
 
     def log_normal_(self, mean=1.0, std=2.0):
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         return self._filled("log_normal_", xp.exp(mean + std * self._draws("standard_normal")))
 
     def random_(self, from_=0, to=None):
@@ -1479,7 +1485,7 @@ class Tensor:
         u, s, vh = svd(self, full_matrices=not some)
         if not compute_uv:  # PyTorch's zeros, (..., m, m) and (..., n, n)
             *batch, m, n = self.shape
-            zeros_of = backend.get_array_module(self.data).zeros
+            zeros_of = backend.get_array_module(self._array).zeros
             return USV(self._constant(zeros_of((*batch, m, m), self.dtype)), s.detach(),
                        self._constant(zeros_of((*batch, n, n), self.dtype)))
         return USV(u, s, vh.mH)
@@ -1582,7 +1588,7 @@ class Tensor:
         return PinMemory()(self)
 
     def is_pinned(self):
-        return backend.is_pinned(self.data)
+        return backend.is_pinned(self._array)
 
     @property
     def is_cpu(self):
@@ -1614,19 +1620,19 @@ class Tensor:
         if self.requires_grad and (self.grad_fn is not None or is_grad_enabled()):
             raise RuntimeError("set_: cannot set the memory of a tensor that requires grad (a leaf may be set under "
                                "tinynn.no_grad(), as a parameter's memory)")
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         if source is None:
             self.data = xp.empty((0,), dtype=self.dtype)
             return self
         if isinstance(source, Tensor):
-            self.data = source.data
+            self.data = source._array
             return self
         from .storage import is_storage
 
         if not is_storage(source):
             raise TypeError(f"set_: expected a Tensor, a storage or nothing, got {type(source).__name__}")
         untyped = source.untyped()
-        if untyped.nbytes() % self.data.itemsize:
+        if untyped.nbytes() % self._array.itemsize:
             raise ValueError(f"set_: a storage of {untyped.nbytes()} bytes does not hold whole {self.dtype} elements")
         elements = untyped._bytes.view(self.dtype)
         size = (len(elements) - storage_offset,) if size is None else tuple(size)
@@ -1637,7 +1643,7 @@ class Tensor:
             raise ValueError(f"set_: size {size} with stride {tuple(stride)} from offset {storage_offset} reaches "
                              f"past the storage's {len(elements)} elements")
         self.data = xp.lib.stride_tricks.as_strided(elements[storage_offset:], size,
-                                                   tuple(s * self.data.itemsize for s in stride))
+                                                   tuple(s * self._array.itemsize for s in stride))
         return self
 
     def as_subclass(self, cls):
@@ -1657,27 +1663,27 @@ class Tensor:
         """The bytes of the memory block this tensor's values lie in, shared by all its views (tinynn/storage.py)."""
         from .storage import UntypedStorage
 
-        return UntypedStorage.of(self.data)
+        return UntypedStorage.of(self._array)
 
     def storage(self):
         """``untyped_storage`` as elements of this tensor's dtype (PyTorch's deprecated TypedStorage, warning)."""
         from .storage import typed_storage_of
 
-        return typed_storage_of(self.data)
+        return typed_storage_of(self._array)
 
     def is_set_to(self, other):
         """Whether both tensors are the same view of the same memory: storage, offset, shape and strides."""
         expect_tensor(other, "is_set_to", "other")
-        return (in_place.memory_block(self.data) is in_place.memory_block(other.data) and self.data_ptr() == other.data_ptr()
-                and self.shape == other.shape and self.data.strides == other.data.strides)
+        return (in_place.memory_block(self._array) is in_place.memory_block(other._array) and self.data_ptr() == other.data_ptr()
+                and self.shape == other.shape and self._array.strides == other._array.strides)
 
     def storage_offset(self):
         """Elements between the start of the memory block and this tensor's first element."""
         from .autograd.in_place import memory_block
 
-        block = memory_block(self.data)
-        start = backend.address(block) if hasattr(block, "strides") else backend.address(self.data)
-        return (backend.address(self.data) - start) // self.data.itemsize
+        block = memory_block(self._array)
+        start = backend.address(block) if hasattr(block, "strides") else backend.address(self._array)
+        return (backend.address(self._array) - start) // self._array.itemsize
 
     def where(self, condition, other):
         """``tinynn.where(condition, self, other)``."""
@@ -1691,10 +1697,10 @@ class Tensor:
             raise ValueError(f"resize_: expected non-negative integer sizes, got {sizes}")
         if self.requires_grad:
             raise RuntimeError("resize_: cannot resize a tensor that requires grad (its graph needs its shape)")
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         resized = xp.zeros(int(np.prod(sizes)), dtype=self.dtype)
-        kept = min(resized.size, self.data.size)
-        resized[:kept] = self.data.reshape(-1)[:kept]
+        kept = min(resized.size, self._array.size)
+        resized[:kept] = self._array.reshape(-1)[:kept]
         self.data = resized.reshape(sizes)
         return self
 
@@ -1719,7 +1725,7 @@ class Tensor:
         """Whether the values lie in memory shared between processes (``share_memory_``)."""
         from . import shared_memory
 
-        return self.device == backend.CPU and shared_memory.block_of(self.data) is not None
+        return self.device == backend.CPU and shared_memory.block_of(self._array) is not None
 
     def to_sparse(self, sparse_dim=None):
         """The nonzero entries as a sparse COO tensor (tinynn/sparse.py); differentiable. ``sparse_dim``:
@@ -1774,7 +1780,7 @@ class Tensor:
         if self.dtype.kind != "c":
             return self.sign()
         magnitude = self.abs()
-        zero = Tensor._from_op((magnitude.data == 0), False)
+        zero = Tensor._from_op((magnitude._array == 0), False)
         return where(zero, 0.0, self / where(zero, 1.0, magnitude))
 
     def positive(self):
@@ -1789,14 +1795,14 @@ class Tensor:
 
     def stride(self, dim=None):
         """Steps in elements between neighbours along each axis (of the underlying array)."""
-        steps = tuple(step // self.data.itemsize for step in self.data.strides)
+        steps = tuple(step // self._array.itemsize for step in self._array.strides)
         return steps if dim is None else steps[dim]
 
     def is_contiguous(self, memory_format=memory_layout.contiguous_format):
         """Whether the memory holds the elements in C order without gaps (or in ``memory_format``'s order)."""
         if memory_layout.check(memory_format, "is_contiguous") is memory_layout.contiguous_format:
-            return bool(self.data.flags.c_contiguous)
-        return memory_layout.is_in_format(self.data, memory_format)
+            return bool(self._array.flags.c_contiguous)
+        return memory_layout.is_in_format(self._array, memory_format)
 
     @property
     def layout(self):
@@ -1805,7 +1811,7 @@ class Tensor:
 
     def data_ptr(self):
         """The address of the first element (NumPy's or CuPy's)."""
-        return backend.address(self.data)
+        return backend.address(self._array)
 
     const_data_ptr = data_ptr
 
@@ -1814,7 +1820,7 @@ class Tensor:
         (``memory_layout.dim_order``): (0, 1, 2, 3) in C order, (0, 2, 3, 1) channels-last."""
         if ambiguity_check:
             raise NotImplementedError("dim_order: ambiguity_check is not supported in tinynn")
-        return memory_layout.dim_order(self.data)
+        return memory_layout.dim_order(self._array)
 
     def sparse_dim(self):
         """0: a dense tensor has no sparse dimensions (as PyTorch's; see tinynn/sparse.py)."""
@@ -1827,18 +1833,18 @@ class Tensor:
     # ----- more reductions ---------------------------------------------------------------------
     def any(self, dim=None, keepdim=False):
         """Whether any element (along ``dim``) is nonzero: bool, or uint8 for uint8 input, as in PyTorch."""
-        return self._constant(self.data.any(axis=dim, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
+        return self._constant(self._array.any(axis=dim, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
 
     def all(self, dim=None, keepdim=False):
-        return self._constant(self.data.all(axis=dim, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
+        return self._constant(self._array.all(axis=dim, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
 
     def _truth_dtype(self):
         return np.uint8 if self.dtype == np.uint8 else np.bool_
 
     def count_nonzero(self, dim=None):
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         # (NumPy 2.2 counts over all axes as a Python int)
-        return self._constant(xp.asarray(xp.count_nonzero(self.data, axis=dim), dtype=np.int64))
+        return self._constant(xp.asarray(xp.count_nonzero(self._array, axis=dim), dtype=np.int64))
 
     def argsort(self, dim=-1, descending=False, *, stable=False):
         """The indices that sort along ``dim`` (ties in their order: the sort is always stable)."""
@@ -1851,27 +1857,27 @@ class Tensor:
             if self.numel() == 0:  # as PyTorch's: NaN for a float tensor, no answer for integers
                 if not _is_float(self.dtype):
                     raise ValueError(f"median: an empty {self.dtype} tensor has no median (shape {tuple(self.shape)})")
-                return self._constant(backend.get_array_module(self.data).asarray(np.nan, dtype=self.dtype))
+                return self._constant(backend.get_array_module(self._array).asarray(np.nan, dtype=self.dtype))
             middle = self.reshape(-1).sort().values[(self.numel() - 1) // 2].detach()
             if not _is_float(self.dtype):
                 return middle
             # NaN anywhere makes the median NaN, as PyTorch's (the sort puts NaN last); every element
             # equal to the median shares its gradient, as PyTorch's
-            xp = backend.get_array_module(self.data)
-            nan = xp.isnan(self.data)
-            middle = self._constant(xp.where(nan.any(), xp.asarray(np.nan, dtype=self.dtype), middle.data))
-            ties = self._constant((self.data == middle.data) | nan & xp.isnan(middle.data))
+            xp = backend.get_array_module(self._array)
+            nan = xp.isnan(self._array)
+            middle = self._constant(xp.where(nan.any(), xp.asarray(np.nan, dtype=self.dtype), middle._array))
+            ties = self._constant((self._array == middle._array) | nan & xp.isnan(middle._array))
             return where(ties, self, 0).sum() / ties.sum()
         values, indices = self.sort(dim)
-        xp, size = backend.get_array_module(self.data), self.shape[dim]
+        xp, size = backend.get_array_module(self._array), self.shape[dim]
         position = xp.full(values.shape[:dim % self.ndim] + (1,) + values.shape[dim % self.ndim + 1:], (size - 1) // 2)
         if _is_float(self.dtype):  # a slice with NaN has median NaN, its first NaN (the sort puts them last)
-            numbers = (~xp.isnan(self.data)).sum(axis=dim, keepdims=True)
+            numbers = (~xp.isnan(self._array)).sum(axis=dim, keepdims=True)
             position = xp.where(numbers < size, numbers, position)
         values = values.gather(dim, self._constant(position))
-        indices = Tensor._from_op(xp.take_along_axis(indices.data, position, axis=dim), False)
+        indices = Tensor._from_op(xp.take_along_axis(indices._array, position, axis=dim), False)
         if not keepdim:
-            values, indices = values.squeeze(dim), Tensor._from_op(indices.data.squeeze(dim), False)
+            values, indices = values.squeeze(dim), Tensor._from_op(indices._array.squeeze(dim), False)
         return SortResult(values, indices)
 
     # ----- more shape functions ----------------------------------------------------------------
@@ -1982,7 +1988,7 @@ class Tensor:
     def _triangle(self, diagonal, lower):
         if self.ndim < 2:
             raise ValueError(f"{'tril' if lower else 'triu'}: expected at least 2 dimensions, got shape {tuple(self.shape)}")
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         rows, columns = self.shape[-2:]
         below = xp.tri(rows, columns, diagonal if lower else diagonal - 1, dtype=bool)
         return where(below if lower else ~below, self, self._constant(xp.zeros((), dtype=self.dtype)))
@@ -2009,7 +2015,7 @@ class Tensor:
             return self.diagonal(diagonal)
         if self.ndim != 1:
             raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(self.shape)}")
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._array)
         matrix = self[:, None] * self._constant(xp.eye(self.shape[0], dtype=self.dtype))
         k = abs(diagonal)
         return pad(matrix, ((0, k), (k, 0)) if diagonal >= 0 else ((k, 0), (0, k)))
@@ -2049,7 +2055,7 @@ class Tensor:
     # ----- indexing by tensors ------------------------------------------------------------------
     def index_select(self, dim, index):
         """The entries ``index`` (ints) along ``dim``, in that order (repeats allowed)."""
-        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        index = index._array if isinstance(index, Tensor) else np.asarray(index)
         if index.ndim != 1:
             raise ValueError(f"index_select: expected a 1-D index, got shape {tuple(index.shape)}")
         return self[(slice(None),) * (dim % self.ndim) + (index,)]
@@ -2073,8 +2079,8 @@ class Tensor:
         shape = list(np.broadcast_shapes(tuple(n for a, n in enumerate(self.shape) if a != dim),
                                          tuple(n for a, n in enumerate(indices.shape) if a != dim)))
         source = self.expand(shape[:dim] + [self.shape[dim]] + shape[dim:])
-        xp = backend.get_array_module(indices.data)
-        index = Tensor._from_op(xp.broadcast_to(indices.data, tuple(shape[:dim] + [indices.shape[dim]] + shape[dim:])), False)
+        xp = backend.get_array_module(indices._array)
+        index = Tensor._from_op(xp.broadcast_to(indices._array, tuple(shape[:dim] + [indices.shape[dim]] + shape[dim:])), False)
         return source.gather(dim, index)
 
     def scatter_add(self, dim, index, src):
@@ -2084,12 +2090,12 @@ class Tensor:
             raise TypeError(f"scatter_add: expected a tensor of integer indices, got {type(index).__name__}")
         if index.shape != src.shape:
             raise ValueError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
-        return self + shape_ops.ScatterAdd(dim % self.ndim, index.data, self.shape)(src)
+        return self + shape_ops.ScatterAdd(dim % self.ndim, index._array, self.shape)(src)
 
     def index_add(self, dim, index, source, alpha=1):
         """A copy of this tensor with ``source``'s slices along ``dim`` added at positions ``index``."""
         dim %= self.ndim
-        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        index = index._array if isinstance(index, Tensor) else np.asarray(index)
         spread = index.reshape((-1,) + (1,) * (self.ndim - dim - 1))
         xp = backend.get_array_module(spread)
         positions = Tensor._from_op(xp.broadcast_to(spread, source.shape).astype(np.int64), False)
@@ -2105,19 +2111,19 @@ class Tensor:
     nelement = numel
 
     def element_size(self):
-        return self.data.itemsize
+        return self._array.itemsize
 
     def equal(self, other):
         expect_tensor(other, "equal", "other")
-        return self.shape == other.shape and bool((self.data == _data(other)).all())
+        return self.shape == other.shape and bool((self._array == _data(other)).all())
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        xp = backend.get_array_module(self.data)
-        return bool(xp.allclose(self.data, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        xp = backend.get_array_module(self._array)
+        return bool(xp.allclose(self._array, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        xp = backend.get_array_module(self.data)
-        return self._constant(xp.isclose(self.data, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        xp = backend.get_array_module(self._array)
+        return self._constant(xp.isclose(self._array, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     def half(self):
         return self.to(dtype=np.float16)
@@ -2145,7 +2151,7 @@ class Tensor:
 
 def _data(value):
     """A Tensor's array, or the value itself (a number or an array)."""
-    return value.data if isinstance(value, Tensor) else value
+    return value._array if isinstance(value, Tensor) else value
 
 
 def _index_arrays(index):
@@ -2154,7 +2160,7 @@ def _index_arrays(index):
     def part(i):
         if not isinstance(i, Tensor):
             return i
-        return int(i.data) if i.ndim == 0 and i.dtype.kind in "iu" else i.data
+        return int(i._array) if i.ndim == 0 and i.dtype.kind in "iu" else i._array
 
     if isinstance(index, Tensor):
         return part(index)
@@ -2170,7 +2176,7 @@ def _assigned(x, steps, value):
     recorded ops (see ``placed``)."""
     from .tensor_functions import placed
 
-    positions = backend.get_array_module(x.data).arange(x.numel(), dtype=np.int64).reshape(x.shape)
+    positions = backend.get_array_module(x._array).arange(x.numel(), dtype=np.int64).reshape(x.shape)
     for step in steps:
         positions = positions[step]
     return placed(x, positions, value)
@@ -2179,21 +2185,21 @@ def _assigned(x, steps, value):
 def _root_at_zero_flat(total, power):
     """total ** power (power < 1: a root), with gradient 0 where total is 0, as PyTorch's norm and std
     backward mask it, where the chain rule would give 0 * inf."""
-    positive = total._constant(total.data > 0)
-    safe = where(positive, total, total._constant(backend.get_array_module(total.data).ones((), dtype=total.dtype)))
+    positive = total._constant(total._array > 0)
+    safe = where(positive, total, total._constant(backend.get_array_module(total._array).ones((), dtype=total.dtype)))
     return where(positive, safe ** power, total * 0)
 
 
 def _promoted_arrays(a, b):
     """The arrays of the tensors ``a`` and ``b`` in the dtype they compute in together (ops/promotion.py)."""
     dtype = promotion.result_type([a, b])
-    return a.data.astype(dtype, copy=False), b.data.astype(dtype, copy=False)
+    return a._array.astype(dtype, copy=False), b._array.astype(dtype, copy=False)
 
 
 def _floor_divide(a, b):
     """a // b as Python's (floor of the exact quotient; inf // 2 is NaN), a zero gradient."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return a._stepwise(backend.get_array_module(a.data).floor_divide(*_promoted_arrays(a, b)), b)
+        return a._stepwise(backend.get_array_module(a._array).floor_divide(*_promoted_arrays(a, b)), b)
 
 
 def _as_tensor(value, like=None):
@@ -2286,7 +2292,7 @@ def where(condition, a=None, b=None):
 
         return nonzero(condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition)), as_tuple=True)
     if isinstance(condition, Tensor):
-        condition = condition.data
+        condition = condition._array
     elif not backend.is_gpu_array(condition):
         condition = np.asarray(condition)
     if condition.dtype != bool:
@@ -2315,14 +2321,14 @@ def gather(input, dim, index):
         raise RuntimeError(f"gather: the input is on {input.device} but the index is on {index.device}")
     dim %= input.ndim
     size = input.shape[dim]
-    out_of_range = (index.data < -size) | (index.data >= size)
+    out_of_range = (index._array < -size) | (index._array >= size)
 
     def out_of_range_error():
-        bad = int(index.data[out_of_range].reshape(-1)[0])
+        bad = int(index._array[out_of_range].reshape(-1)[0])
         return IndexError(f"gather: index {bad} is out of range for dim {dim} of size {size}")
 
     backend.check_soon(out_of_range.any(), out_of_range_error)
-    safe = backend.get_array_module(index.data).clip(index.data % size if size else index.data, 0, max(size - 1, 0))
+    safe = backend.get_array_module(index._array).clip(index._array % size if size else index._array, 0, max(size - 1, 0))
     return shape_ops.Gather(dim, safe)(input)
 
 
@@ -2336,7 +2342,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     """
     if isinstance(data, Tensor):
         device = data.device if device is None else device
-        data = data.data
+        data = data._array
     device = backend.canonical_device(device)
     if isinstance(data, (np.ndarray, np.generic)) or backend.is_gpu_array(data):
         array = np.array(data) if isinstance(data, np.generic) else data

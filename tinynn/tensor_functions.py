@@ -28,7 +28,7 @@ Histogram = collections.namedtuple("Histogram", ["hist", "bin_edges"])
 
 
 def _xp(x):
-    return backend.get_array_module(x.data)
+    return backend.get_array_module(x._array)
 
 
 def _constant(array):
@@ -104,11 +104,11 @@ def _cumulative_extreme(x, dim, largest):
     dim %= max(x.ndim, 1)
     xp = _xp(x)
     extreme = xp.fmax if largest else xp.fmin
-    running = _array_scan(xp, x.data, dim, extreme)
+    running = _array_scan(xp, x._array, dim, extreme)
     # the last position so far holding the running extreme (PyTorch's choice on ties); a NaN is
     # the extreme from where it appears on
-    nan_seen = _array_scan(xp, xp.isnan(x.data), dim, xp.logical_or)
-    holds = xp.where(nan_seen, xp.isnan(x.data), x.data == running)
+    nan_seen = _array_scan(xp, xp.isnan(x._array), dim, xp.logical_or)
+    holds = xp.where(nan_seen, xp.isnan(x._array), x._array == running)
     positions = xp.arange(x.shape[dim]).reshape((-1,) + (1,) * (x.ndim - dim - 1))
     indices = _array_scan(xp, xp.where(holds, positions, -1), dim, xp.maximum).astype(np.int64)
     return SortResult(x.gather(dim, _constant(indices)), _constant(indices))
@@ -163,7 +163,7 @@ def _axis_gradient(f, dim, spacing, edge_order):
                          f"{edge_order + 1}")
     xp = _xp(f)
     if isinstance(spacing, Tensor):  # coordinates: steps h_i = x_(i+1) - x_i
-        steps = spacing.data.astype(np.float64)
+        steps = spacing._array.astype(np.float64)
         if steps.shape != (n,):
             raise ValueError(f"gradient: coordinates for dimension {dim} must have shape ({n},), got {tuple(steps.shape)}")
         steps = steps[1:] - steps[:-1]
@@ -234,7 +234,7 @@ def lerp(start, end, weight):
     (1 - weight) for weight >= 1/2): exact at weight 1, and -inf, not NaN, between -inf and a number."""
     end, weight = _operand(start, end), _operand(start, weight)
     span = end - start
-    return where(weight.data < 0.5, start + weight * span, end - span * (1 - weight))
+    return where(weight._array < 0.5, start + weight * span, end - span * (1 - weight))
 
 
 def hypot(a, b):
@@ -249,7 +249,7 @@ def xlogy(x, y):
     x, y = _promoted(x, y, float_result="xlogy")
     xp = _xp(x)
     # only where log(y) is not a number (y <= 0) or x * log(y) is not (y = inf) need x = 0 be special
-    masked = (x.data == 0) & ((y.data <= 0) | (y.data == xp.inf))
+    masked = (x._array == 0) & ((y._array <= 0) | (y._array == xp.inf))
     safe_y = where(masked, _constant(xp.ones((), dtype=y.dtype)), y)
     return where(masked, _constant(xp.zeros((), dtype=x.dtype)), x * safe_y.log())
 
@@ -272,7 +272,7 @@ def sinc(x):
     would cancel (sinc'(1e-8) to 7 digits, not 1)."""
     x = x._as_float()
     xp = _xp(x)
-    small = xp.abs(x.data) * math.pi < 0.01
+    small = xp.abs(x._array) * math.pi < 0.01
     t = x * math.pi
     square = t * t
     series = 1 - square / 6 * (1 - square / 20 * (1 - square / 42))
@@ -284,7 +284,7 @@ def fmod(a, b):
     """a - b trunc(a / b): the remainder with a's sign (C's fmod), exact (ops/arithmetic.Modulo)."""
     a, b = _promoted(a, b)
     if a.dtype.kind in "biu":
-        return _constant(_xp(a).fmod(a.data, b.data))
+        return _constant(_xp(a).fmod(a._array, b._array))
     return arithmetic.Modulo(floor=False)(a, b)
 
 
@@ -292,13 +292,13 @@ def remainder(a, b):
     """a - b floor(a / b): the remainder with b's sign (Python's %), exact (ops/arithmetic.Modulo)."""
     a, b = _promoted(a, b)
     if a.dtype.kind in "biu":
-        return _constant(_xp(a).remainder(a.data, b.data))
+        return _constant(_xp(a).remainder(a._array, b._array))
     return arithmetic.Modulo(floor=True)(a, b)
 
 
 def frac(x):
     """x - trunc(x), the fractional part (derivative 1)."""
-    return x - _constant(_xp(x).trunc(x.data))
+    return x - _constant(_xp(x).trunc(x._array))
 
 
 def float_power(x, exponent):
@@ -319,8 +319,8 @@ def rad2deg(x):
 def heaviside(x, values):
     """0 where x < 0, 1 where x > 0, ``values`` where x = 0 (a constant)."""
     xp = _xp(x)
-    values = values.data if isinstance(values, Tensor) else values
-    return _constant(xp.where(x.data == 0, values, (x.data > 0).astype(x.dtype)).astype(x.dtype))
+    values = values._array if isinstance(values, Tensor) else values
+    return _constant(xp.where(x._array == 0, values, (x._array > 0).astype(x.dtype)).astype(x.dtype))
 
 
 def clamp_min(x, min):
@@ -350,13 +350,13 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
     x = x._in_dtype(dtype)
     if x.dtype.kind in "biu":  # no NaN to skip
         return x.sum(dim, keepdim)
-    return x.masked_fill(_constant(_xp(x).isnan(x.data)), 0.0).sum(dim, keepdim)
+    return x.masked_fill(_constant(_xp(x).isnan(x._array)), 0.0).sum(dim, keepdim)
 
 
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean of the elements that are not NaN (``dtype``: x converted to it first)."""
     x = x._in_dtype(dtype)
-    counts = (~_xp(x).isnan(x.data)).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
+    counts = (~_xp(x).isnan(x._array)).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
     return nansum(x, dim, keepdim) / _constant(counts)
 
 
@@ -370,7 +370,7 @@ def mode(x, dim=-1, keepdim=False):
     if x.ndim == 0:
         return SortResult(x * 1, _constant(_xp(x).zeros((), dtype=np.int64)))
     xp, dim = _xp(x), dim % x.ndim
-    values = xp.moveaxis(x.data, dim, -1)
+    values = xp.moveaxis(x._array, dim, -1)
     n = values.shape[-1]
     order = xp.argsort(values, axis=-1, **({"kind": "stable"} if xp is np else {}))  # equal values by position
     ordered = xp.take_along_axis(values, order, axis=-1)
@@ -385,7 +385,7 @@ def mode(x, dim=-1, keepdim=False):
     indices = _constant(xp.moveaxis(last, -1, dim).astype(np.int64))
     result = x.gather(dim, indices)
     if not keepdim:
-        result, indices = result.squeeze(dim), _constant(indices.data.squeeze(dim))
+        result, indices = result.squeeze(dim), _constant(indices._array.squeeze(dim))
     return SortResult(result, indices)
 
 
@@ -411,13 +411,13 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_na
                          f"got {interpolation!r}")
     xp = _xp(x)
     scalar_q = not isinstance(q, Tensor) and np.ndim(q) == 0
-    qs = xp.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64).reshape(-1)
+    qs = xp.asarray(q._array if isinstance(q, Tensor) else q, dtype=np.float64).reshape(-1)
     if qs.size and (bool((qs < 0).any()) or bool((qs > 1).any())):
         raise ValueError(f"quantile: q must lie in [0, 1], got {q}")
     source = x.reshape(-1) if dim is None else x.movedim(dim, -1)
     values = source.sort(-1).values
     n = source.shape[-1]
-    counts = (~xp.isnan(source.data)).sum(-1, keepdims=True) if ignore_nan else xp.full(source.shape[:-1] + (1,), n)
+    counts = (~xp.isnan(source._array)).sum(-1, keepdims=True) if ignore_nan else xp.full(source.shape[:-1] + (1,), n)
     # rank per q and per slice: (q, ..., 1)
     rank = qs.reshape((-1,) + (1,) * values.ndim) * (counts - 1)
     below, above = xp.floor(rank), xp.ceil(rank)
@@ -435,8 +435,8 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_na
     clipped = [xp.clip(r, 0, n - 1).astype(np.int64) for r in (below, above)]
     low, high = (expanded.gather(-1, _constant(r)) for r in clipped)
     result = lerp(low, high, _constant(weight)).squeeze(-1)
-    if not ignore_nan and bool(xp.isnan(x.data).any()):
-        nan_rows = xp.isnan(source.data).any(-1)
+    if not ignore_nan and bool(xp.isnan(x._array).any()):
+        nan_rows = xp.isnan(source._array).any(-1)
         result = where(xp.broadcast_to(nan_rows, result.shape), float("nan"), result)
     if ignore_nan:
         result = where(xp.broadcast_to(counts[..., 0] == 0, result.shape), float("nan"), result)
@@ -460,7 +460,7 @@ def cov(x, *, correction=1, fweights=None, aweights=None):
     if x.ndim > 2:
         raise ValueError(f"cov: expected a 1-D or 2-D tensor (variables x observations), got shape {tuple(x.shape)}")
     rows = x.reshape(1, -1) if x.ndim < 2 else x
-    weights = _constant(_xp(x).ones(rows.shape[1], dtype=x.data.real.dtype))  # real, also for complex x
+    weights = _constant(_xp(x).ones(rows.shape[1], dtype=x._array.real.dtype))  # real, also for complex x
     if fweights is not None:
         weights = weights * _operand(x, fweights).to(dtype=weights.dtype)
     if aweights is not None:
@@ -497,7 +497,7 @@ def renorm(x, p, dim, maxnorm):
     dim %= x.ndim
     others = tuple(axis for axis in range(x.ndim) if axis != dim)
     norms = x.norm(p, others, keepdim=True)
-    return x * where(norms.data > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return x * where(norms._array > maxnorm, maxnorm / (norms + 1e-7), 1.0)
 
 
 # ----- building matrices -----------------------------------------------------------------------
@@ -644,7 +644,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
         if reduce not in ("add", "multiply"):
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
-    return scatter_ops.Scatter(dim, index.data)(x, src)
+    return scatter_ops.Scatter(dim, index._array)(x, src)
 
 
 def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
@@ -656,9 +656,9 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
     dim %= x.ndim
     if reduce in ("amax", "amin"):
-        return scatter_ops.ScatterExtreme(dim, index.data, reduce == "amax", include_self)(x, src)
+        return scatter_ops.ScatterExtreme(dim, index._array, reduce == "amax", include_self)(x, src)
     xp = _xp(x)
-    positions = index_positions(xp, index.data, dim)
+    positions = index_positions(xp, index._array, dim)
     written = xp.zeros(x.shape, dtype=bool)
     written[positions] = True
     kept = x if include_self else x.masked_fill(_constant(written), 0.0 if reduce != "prod" else 1.0)
@@ -677,7 +677,7 @@ def _scatter_product(x, dim, index, src):
     """The product of the src values written to each position (1 where none are), differentiable:
     the src values sorted by their target position, multiplied by a segmented scan."""
     xp = _xp(x)
-    positions = index_positions(xp, index.data, dim)
+    positions = index_positions(xp, index._array, dim)
     flat_target = xp.ravel_multi_index(tuple(xp.broadcast_to(p, index.shape) for p in positions), x.shape).reshape(-1)
     order = xp.argsort(flat_target, kind="stable") if xp is np else xp.argsort(flat_target)
     targets = flat_target[order]
@@ -702,7 +702,7 @@ def index_reduce(x, dim, index, source, reduce, *, include_self=True):
         raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
     dim %= x.ndim
     xp = _xp(x)
-    index = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    index = index._array if isinstance(index, Tensor) else xp.asarray(index)
     if index.ndim != 1 or source.ndim != x.ndim or len(index) != source.shape[dim] or \
             source.shape[:dim] + source.shape[dim + 1:] != x.shape[:dim] + x.shape[dim + 1:]:
         raise ValueError(f"index_reduce: expected a 1-D index of source.shape[{dim}] entries and source of x's shape "
@@ -716,7 +716,7 @@ def index_fill(x, dim, index, value):
     dim %= x.ndim
     xp = _xp(x)
     selected = xp.zeros(x.shape[dim], dtype=bool)
-    selected[index.data if isinstance(index, Tensor) else xp.asarray(index)] = True
+    selected[index._array if isinstance(index, Tensor) else xp.asarray(index)] = True
     mask = xp.broadcast_to(selected.reshape((-1,) + (1,) * (x.ndim - dim - 1)), x.shape)
     return where(mask, value if not isinstance(value, Tensor) else value, x)
 
@@ -724,7 +724,7 @@ def index_fill(x, dim, index, value):
 def index_copy(x, dim, index, source):
     """A copy of x with ``source``'s slices along ``dim`` written at positions ``index``."""
     dim %= x.ndim
-    index = _constant(index.data if isinstance(index, Tensor) else _xp(x).asarray(index))
+    index = _constant(index._array if isinstance(index, Tensor) else _xp(x).asarray(index))
     cleared = index_fill(x, dim, index, 0.0)
     return cleared.index_add(dim, index, source)
 
@@ -734,7 +734,7 @@ def masked_scatter(x, mask, source):
     ``source``'s elements in order."""
     expect_tensor(source, "masked_scatter", "source")
     xp = _xp(x)
-    mask = xp.broadcast_to(mask.data if isinstance(mask, Tensor) else xp.asarray(mask), x.shape)
+    mask = xp.broadcast_to(mask._array if isinstance(mask, Tensor) else xp.asarray(mask), x.shape)
     count = int(mask.sum())
     if count > source.numel():
         raise ValueError(f"masked_scatter: the mask selects {count} positions, but source has only "
@@ -750,10 +750,10 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     equal elements."""
     side = side or ("right" if right else "left")
     xp = _xp(sorted_sequence)
-    sequence = sorted_sequence.data
+    sequence = sorted_sequence._array
     if sorter is not None:
-        sequence = xp.take_along_axis(sequence, sorter.data, axis=-1)
-    query = values.data if isinstance(values, Tensor) else xp.asarray(values)
+        sequence = xp.take_along_axis(sequence, sorter._array, axis=-1)
+    query = values._array if isinstance(values, Tensor) else xp.asarray(values)
     if sequence.ndim == 1:
         found = xp.searchsorted(sequence, query, side=side)
     else:
@@ -779,10 +779,10 @@ def histc(input, bins=100, min=0, max=0):
     xp = _xp(input)
     low, high = float(min), float(max)
     if low == high == 0:
-        low, high = float(input.data.min()), float(input.data.max())
+        low, high = float(input._array.min()), float(input._array.max())
     if low == high:
         low, high = low - 1, high + 1
-    counts, _ = xp.histogram(input.data, bins=bins, range=(low, high))
+    counts, _ = xp.histogram(input._array, bins=bins, range=(low, high))
     return Tensor._from_op(counts.astype(input.dtype), False)
 
 
@@ -790,9 +790,9 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     """(hist, bin_edges): a histogram over ``bins`` (a count or the edges), weighted and/or
     normalised to a density as numpy.histogram."""
     xp = _xp(input)
-    edges = bins.data if isinstance(bins, Tensor) else bins
-    counts, bin_edges = xp.histogram(input.data, bins=edges, range=range,
-                                     weights=None if weight is None else weight.data, density=density)
+    edges = bins._array if isinstance(bins, Tensor) else bins
+    counts, bin_edges = xp.histogram(input._array, bins=edges, range=range,
+                                     weights=None if weight is None else weight._array, density=density)
     return Histogram(Tensor._from_op(counts.astype(input.dtype), False),
                      Tensor._from_op(bin_edges.astype(input.dtype), False))
 
@@ -809,14 +809,14 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
     if isinstance(bins, (list, tuple)):
         if len(bins) != dimensions:
             raise ValueError(f"histogramdd: {len(bins)} bin specifications for points of {dimensions} dimensions")
-        bins = [b.data if isinstance(b, Tensor) else int(b) for b in bins]
+        bins = [b._array if isinstance(b, Tensor) else int(b) for b in bins]
     if range is not None:
         if len(range) != 2 * dimensions:
             raise ValueError(f"histogramdd: range must hold 2 D = {2 * dimensions} numbers (min and max of each "
                              f"dimension), got {len(range)}")
         range = [(float(range[2 * d]), float(range[2 * d + 1])) for d in builtins.range(dimensions)]
-    counts, edges = xp.histogramdd(input.data.reshape(-1, dimensions), bins=bins, range=range, density=density,
-                                   weights=None if weight is None else weight.data.reshape(-1))
+    counts, edges = xp.histogramdd(input._array.reshape(-1, dimensions), bins=bins, range=range, density=density,
+                                   weights=None if weight is None else weight._array.reshape(-1))
     return Histogram(Tensor._from_op(counts.astype(input.dtype), False),
                      [Tensor._from_op(e.astype(input.dtype), False) for e in edges])
 
@@ -1011,7 +1011,7 @@ def sum_to_size(x, *size):
 
 def take(x, index):
     """The elements of the flattened x at ``index`` (any shape)."""
-    return x.reshape(-1)[index.data if isinstance(index, Tensor) else index]
+    return x.reshape(-1)[index._array if isinstance(index, Tensor) else index]
 
 
 def ravel(x):
@@ -1027,13 +1027,13 @@ def angle(x):
         return complex_ops.Angle()(x)
     x = x._as_float()
     xp = _xp(x)
-    return _constant(xp.where(x.data < 0, math.pi, xp.where(xp.isnan(x.data), np.nan, 0.0)).astype(x.dtype))
+    return _constant(xp.where(x._array < 0, math.pi, xp.where(xp.isnan(x._array), np.nan, 0.0)).astype(x.dtype))
 
 
 def copysign(a, b):
     """|a| with the sign of b (-0.0 counts as negative); differentiable in a. A float, as in PyTorch."""
     a, b = _promoted(a, b, float_result="copysign")
-    return a.abs() * _constant(_xp(a).where(_xp(a).signbit(b.data), -1.0, 1.0).astype(a.dtype))
+    return a.abs() * _constant(_xp(a).where(_xp(a).signbit(b._array), -1.0, 1.0).astype(a.dtype))
 
 
 def ldexp(x, exponent):
@@ -1046,14 +1046,14 @@ def ldexp(x, exponent):
 
 def frexp(x):
     """(mantissa, exponent) with x = mantissa * 2^exponent and 0.5 <= |mantissa| < 1 (constants)."""
-    mantissa, exponent = _xp(x).frexp(x.data)
+    mantissa, exponent = _xp(x).frexp(x._array)
     return _constant(mantissa), _constant(exponent.astype(np.int32))
 
 
 def _predicate(function):
     def apply(*args):
         xp = _xp(next(a for a in args if isinstance(a, Tensor)))
-        return _constant(getattr(xp, function)(*(a.data if isinstance(a, Tensor) else a for a in args)))
+        return _constant(getattr(xp, function)(*(a._array if isinstance(a, Tensor) else a for a in args)))
     apply.__name__ = function
     apply.__doc__ = f"numpy.{function} of the values (a constant)."
     return apply
@@ -1065,7 +1065,7 @@ signbit, isneginf, isposinf = (_predicate(name) for name in ("signbit", "isnegin
 def nextafter(a, b):
     """The next float after a towards b (a constant), in the dtype they promote to."""
     a, b = _promoted(a, b, float_result="nextafter")
-    return _constant(_xp(a).nextafter(a.data, b.data))
+    return _constant(_xp(a).nextafter(a._array, b._array))
 logical_and, logical_or, logical_xor, logical_not = (_predicate(name) for name in
                                                      ("logical_and", "logical_or", "logical_xor", "logical_not"))
 bitwise_and, bitwise_or, bitwise_xor, bitwise_not = (_predicate(name) for name in
@@ -1076,18 +1076,18 @@ gcd, lcm = _predicate("gcd"), _predicate("lcm")
 def isin(elements, test_elements, *, invert=False):
     """True where an element of ``elements`` is among ``test_elements``."""
     xp = _xp(elements)
-    tests = test_elements.data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
-    return _constant(xp.isin(elements.data, tests, invert=invert))
+    tests = test_elements._array if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return _constant(xp.isin(elements._array, tests, invert=invert))
 
 
 def isreal(x):
-    return _constant(_xp(x).isreal(x.data))
+    return _constant(_xp(x).isreal(x._array))
 
 
 def nonzero(x, *, as_tuple=False):
     """The indices of the non-zero elements: (n, ndim) int64, or one index tensor per axis. A 0-d x is
     one element (n is 1 or 0, each row empty; as a tuple, index 0 of a one-element axis), as PyTorch's."""
-    found = _xp(x).nonzero(x.data.reshape(1) if x.ndim == 0 else x.data)
+    found = _xp(x).nonzero(x._array.reshape(1) if x.ndim == 0 else x._array)
     if x.ndim == 0 and not as_tuple:
         return _constant(_xp(x).zeros((found[0].size, 0), dtype=np.int64))
     if as_tuple:
@@ -1098,7 +1098,7 @@ def nonzero(x, *, as_tuple=False):
 def nonzero_static(x, *, size, fill_value=-1):
     """``nonzero`` cut or padded to exactly ``size`` rows (padding rows all ``fill_value``), so the
     result's shape does not depend on the values."""
-    found = nonzero(x).data
+    found = nonzero(x)._array
     xp = _xp(x)
     padded = xp.full((size, x.ndim), fill_value, dtype=np.int64)
     count = min(size, found.shape[0])
@@ -1115,7 +1115,7 @@ def index_put(x, indices, values, accumulate=False):
     up): ``indices`` a tuple of integer index tensors for the leading axes, or one boolean mask;
     differentiable in x and values."""
     xp = _xp(x)
-    index = tuple(i.data if isinstance(i, Tensor) else xp.asarray(i) for i in indices)
+    index = tuple(i._array if isinstance(i, Tensor) else xp.asarray(i) for i in indices)
     if len(index) == 1 and index[0].dtype == bool:
         index = tuple(xp.nonzero(index[0]))
     shape = np.broadcast_shapes(*(i.shape for i in index))
@@ -1171,7 +1171,7 @@ def put(x, index, source, accumulate=False):
     """A copy of x with the elements at flat positions ``index`` (of x as if 1-D; negative from the
     end) set to ``source``'s (added to them with ``accumulate``, repeats adding up)."""
     _checked_index("put", index)
-    positions = index.data.reshape(-1) % max(x.numel(), 1)
+    positions = index._array.reshape(-1) % max(x.numel(), 1)
     values = _operand(x, source).reshape(-1)
     if accumulate:
         return x.reshape(-1).index_add(0, _constant(positions), values).reshape(x.shape)
@@ -1202,13 +1202,13 @@ def fmax(a, b):
     """The larger of a and b elementwise, ignoring NaN (NaN only where both are); the gradient goes
     to a where a >= b or b is NaN, else to b (all of it at a tie, as PyTorch's fmax)."""
     a, b = _promoted(a, b)
-    return where((a.data >= b.data) | _xp(a).isnan(b.data), a, b)
+    return where((a._array >= b._array) | _xp(a).isnan(b._array), a, b)
 
 
 def fmin(a, b):
     """The smaller of a and b elementwise, ignoring NaN; the gradient to a where a <= b or b is NaN."""
     a, b = _promoted(a, b)
-    return where((a.data <= b.data) | _xp(a).isnan(b.data), a, b)
+    return where((a._array <= b._array) | _xp(a).isnan(b._array), a, b)
 
 
 def inner(a, b):
@@ -1269,7 +1269,7 @@ def nanmedian(x, dim=None, keepdim=False):
         return nanmedian(x.reshape(-1), 0).values
     dim %= max(x.ndim, 1)
     values, order = x.sort(dim)
-    count = (~xp.isnan(x.data)).sum(axis=dim, keepdims=True)
+    count = (~xp.isnan(x._array)).sum(axis=dim, keepdims=True)
     middle = _constant(xp.maximum(count - 1, 0) // 2)
     picked, indices = values.take_along_dim(middle, dim), order.take_along_dim(middle, dim)
     if not keepdim:
@@ -1281,7 +1281,7 @@ def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
     """The elements (or slices along ``dim``) with each run of equal neighbours kept once, in order;
     with ``return_inverse`` each one's run number, with ``return_counts`` the runs' lengths (constants)."""
     xp = _xp(x)
-    data = x.data.reshape(-1) if dim is None else xp.moveaxis(x.data, dim, 0)
+    data = x._array.reshape(-1) if dim is None else xp.moveaxis(x._array, dim, 0)
     if data.shape[0] == 0:
         starts = xp.zeros(0, dtype=bool)
     else:

@@ -229,7 +229,7 @@ class _Unpickler(pickle.Unpickler):
         tensor = rebuild(storage, *args)
         device = self.devices.get(id(storage), backend.CPU)
         if device != backend.CPU:
-            tensor.data = backend.to_device(tensor.data, device)
+            tensor.data = backend.to_device(tensor._array, device)
         return tensor
 
     def _rebuild_tensor_from_bytes(self, storage, *args):
@@ -306,7 +306,7 @@ class _Writer:
 
     def value(self, value):
         if isinstance(value, Tensor):
-            self.tensor(value.data)
+            self.tensor(value._array)
         elif isinstance(value, np.ndarray) or backend.is_gpu_array(value):
             self.tensor(value)
         elif getattr(value, "is_sparse", False):
@@ -401,7 +401,7 @@ class _Writer:
         """``_rebuild_parameter(data, requires_grad, OrderedDict())``, as PyTorch pickles an nn.Parameter."""
         self.global_("torch._utils", "_rebuild_parameter")
         self.emit(b"(")
-        self.tensor(tensor.data)
+        self.tensor(tensor._array)
         self.value(tensor.requires_grad)
         self.global_("collections", "OrderedDict")
         self.emit(b")RtR")
@@ -416,7 +416,7 @@ class _Writer:
         self.string(layout)
         self.emit(b"tR(")
         for part in tensors:
-            self.tensor(part.data)
+            self.tensor(part._array)
         self.value(Size(size))
         for flag in flags:
             self.value(flag)
@@ -455,7 +455,7 @@ class _ObjectPickler(pickle._Pickler):
         if isinstance(obj, Parameter):
             self.writer.parameter(obj)
         elif isinstance(obj, Tensor):
-            self.writer.tensor(obj.data, obj.requires_grad)
+            self.writer.tensor(obj._array, obj.requires_grad)
         else:
             self.writer.value(obj)
         self.memoize(obj)

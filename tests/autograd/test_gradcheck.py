@@ -54,7 +54,7 @@ def test_a_transposed_float64_input_is_perturbed_in_its_own_memory():
     """A float64 input laid out as a transpose: the perturbations must reach it (they went to a
     copy, so every numerical derivative read 0 and a right gradient failed)."""
     x = tinynn.tensor(np.arange(6.0).reshape(2, 3)).T.detach().requires_grad_()
-    assert not x.data.flags.c_contiguous
+    assert not x._array.flags.c_contiguous
     assert gradcheck(lambda t: (t * t).sum(0), [x])
 
 

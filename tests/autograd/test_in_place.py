@@ -55,8 +55,8 @@ def test_recorded_in_place_forms_give_pytorchs_values_and_gradients(form, torch,
     ours_args = [_argument("tinynn", a, device) for a in args]
     theirs_args = [_argument("torch", a, device, torch) for a in args]
     ours, theirs = ours_leaf * 1.5, theirs_leaf * 1.5
-    before = ours.data
-    assert getattr(ours, name)(*ours_args, **kwargs) is ours and ours.data is before  # the same memory
+    before = ours._array
+    assert getattr(ours, name)(*ours_args, **kwargs) is ours and ours._array is before  # the same memory
     getattr(theirs, name)(*theirs_args, **kwargs)
     assert_close(ours, theirs.detach(), rtol=1e-12, atol=1e-12, what=name)
     weights = np.arange(12.0).reshape(3, 4) / 7 - 0.8
@@ -324,9 +324,9 @@ def test_inplace_layers_write_into_their_input_exactly_as_the_plain_ones_compute
 
 def test_inplace_dropout_in_training_writes_the_mask_into_the_input(device):
     x = leaf(np.ones((50, 40)), device) * 1.0
-    data = x.data
+    data = x._array
     out = F.dropout(x, 0.25, training=True, inplace=True)
-    assert out is x and out.data is data
+    assert out is x and out._array is data
     kept = out.numpy() != 0
     np.testing.assert_allclose(out.numpy()[kept], 1 / 0.75, rtol=1e-6)
     out.sum().backward()

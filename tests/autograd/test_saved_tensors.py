@@ -125,7 +125,7 @@ def test_save_on_cpu_keeps_a_gpu_graphs_arrays_in_host_memory(device):
     assert len(packed) >= 3
     for value in packed:
         kept_device, kept = value.packed
-        assert isinstance(kept.data, np.ndarray) and kept_device == x.device  # in host memory, and from where
+        assert isinstance(kept._array, np.ndarray) and kept_device == x.device  # in host memory, and from where
     y.square().sum().backward()
     hooked = [x.grad.numpy()] + [p.grad.numpy() for p in model.parameters()]
     for a, b in zip(plain, hooked):

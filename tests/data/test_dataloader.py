@@ -188,7 +188,7 @@ def test_affine_transform_on_a_device_equals_the_numpy_one(rng, device):
     angles, scales = rng.uniform(-40, 40, 5), rng.uniform(0.7, 1.3, 5)
     shifts = np.round(rng.uniform(-3, 3, (5, 2)))
     expected = transforms.RandomAffine.apply(images, angles, shifts, scales)
-    on_device = tinynn.tensor(images, device=device).data
+    on_device = tinynn.tensor(images, device=device)._array
     got = transforms.RandomAffine.apply(on_device, angles.astype(np.float32), shifts, scales)
     assert tinynn.backend.device_of(got) == tinynn.backend.canonical_device(device)
     np.testing.assert_allclose(tinynn.backend.to_device(got, "cpu"), expected, rtol=1e-5, atol=1e-5)

@@ -133,7 +133,7 @@ def test_conv2d_backward_from_one_im2col_gradcheck(device):
     w = leaf(rng.standard_normal((4, 4, 3, 2)), device=device)
     b = leaf(rng.standard_normal(4), device=device)
     convolve = lambda x, w, b: F.conv2d(x, w, b, 1, (1, 1), (1, 2), 2)  # noqa: E731
-    assert shares_im2col(w.data, (1, 1), ((1, 1), (1, 1)), (1, 2), 2)
+    assert shares_im2col(w._array, (1, 1), ((1, 1), (1, 1)), (1, 2), 2)
     assert gradcheck(convolve, [x, w, b]) and gradgradcheck(convolve, [x, w, b])
 
 
@@ -186,7 +186,7 @@ def test_depthwise_conv2d_by_offsets_matches_torch(torch, rng, monkeypatch, stri
     monkeypatch.setattr(depthwise_conv, "BLOCK_TILES", 2)
     options = dict(stride=stride, padding=1, dilation=dilation, groups=6)
     ours, theirs = nn.Conv2d(6, 6, kernel, **options), torch.nn.Conv2d(6, 6, kernel, **options)
-    assert is_depthwise(6, 6, 6, ours.weight.data)
+    assert is_depthwise(6, 6, 6, ours.weight._array)
     assert_layer_matches_torch(torch, ours, theirs, (40, 6, 11, 10), rng, device)
 
 
@@ -282,7 +282,7 @@ def test_conv2d_layer_names_the_channel_mismatch():
 def test_conv_output_is_channels_last_in_memory_behind_nchw_shape():
     y = F.conv2d(tinynn.randn(2, 3, 6, 6), tinynn.randn(4, 3, 3, 3))
     assert y.shape == (2, 4, 4, 4)
-    assert y.data.transpose(0, 2, 3, 1).flags["C_CONTIGUOUS"]
+    assert y._array.transpose(0, 2, 3, 1).flags["C_CONTIGUOUS"]
 
 
 @given(length=st.integers(5, 9), kernel=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 1),

@@ -91,18 +91,27 @@ def test_sparse_zeroes_the_share_of_every_column_asked_for():
         init.sparse_(tinynn.zeros(3), 0.5)
 
 
-def test_initialisers_fill_a_parameters_data_array_as_pytorch_code_passes_it(device):
-    """DCGAN's ``weights_init``: ``nn.init.normal_(m.weight.data, 0.0, 0.02)``, on the array itself."""
-    conv, norm = nn.Conv2d(3, 8, 3).to(device), nn.BatchNorm2d(8).to(device)
+def test_initialisers_fill_a_parameter_through_its_data_as_pytorch_code_passes_it(torch, device):
+    """DCGAN's ``weights_init``: ``nn.init.normal_(m.weight.data, 0.0, 0.02)`` and ``m.weight.data.normal_(...)``
+    write into the parameter, through a tensor sharing its values, as PyTorch's."""
+    for library in (tinynn, torch):
+        conv, norm = library.nn.Conv2d(3, 8, 3), library.nn.BatchNorm2d(8)
+        if library is tinynn:
+            conv, norm = conv.to(device), norm.to(device)
+        library.manual_seed(4)
+        returned = library.nn.init.normal_(conv.weight.data, 0.0, 0.02)
+        assert type(returned) is library.Tensor and not returned.requires_grad and returned.shape == conv.weight.shape
+        norm.weight.data.normal_(1.0, 0.02)
+        library.nn.init.constant_(norm.bias.data, 0)
+        assert float(conv.weight.std()) < 0.03 and abs(float(norm.weight.mean()) - 1) < 0.05
+        assert float(norm.bias.abs().sum()) == 0 and conv.weight.requires_grad and norm.weight.requires_grad
     tinynn.manual_seed(4)
-    assert nn.init.normal_(conv.weight.data, 0.0, 0.02) is conv.weight.data
-    nn.init.normal_(norm.weight.data, 1.0, 0.02)
-    nn.init.constant_(norm.bias.data, 0)
+    conv = nn.Conv2d(3, 8, 3).to(device)
     tinynn.manual_seed(4)
-    expected = nn.init.normal_(tinynn.zeros(8, 3, 3, 3), 0.0, 0.02)
-    np.testing.assert_array_equal(conv.weight.numpy(), expected.numpy())
-    assert abs(float(norm.weight.mean()) - 1) < 0.05 and float(norm.bias.abs().sum()) == 0
-    with pytest.raises(TypeError, match=r"xavier_uniform_: expected a tinynn.Tensor \(or its .data array\), got list"):
+    nn.init.normal_(conv.weight.data, 0.0, 0.02)
+    tinynn.manual_seed(4)
+    np.testing.assert_array_equal(conv.weight.numpy(), nn.init.normal_(tinynn.zeros(8, 3, 3, 3), 0.0, 0.02).numpy())
+    with pytest.raises(TypeError, match=r"xavier_uniform_\(\): argument 'tensor' must be Tensor, not list"):
         nn.init.xavier_uniform_([[1.0, 2.0]])
 
 

@@ -116,7 +116,7 @@ def test_set_submodule_strict_load_state_dict_assign_and_materialized_grads(torc
     assert len(model) == 2
     state = {"0.weight": tinynn.ones(2, 2, dtype=tinynn.float64), "0.bias": tinynn.zeros(2, dtype=tinynn.float64)}
     model.load_state_dict(state, assign=True)  # the state's tensors become the module's, as PyTorch's
-    assert model[0].weight.data is state["0.weight"].data and isinstance(model[0].weight, tinynn.nn.Parameter)
+    assert model[0].weight._array is state["0.weight"]._array and isinstance(model[0].weight, tinynn.nn.Parameter)
     assert model[0].weight.dtype == np.float64 and model[0].weight.requires_grad
     used, unused = tinynn.tensor([1.0, 2.0], requires_grad=True), tinynn.tensor([3.0], requires_grad=True)
     grads = tinynn.autograd.grad((used * 2).sum(), [used, unused], materialize_grads=True)

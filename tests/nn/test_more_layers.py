@@ -98,8 +98,8 @@ def test_in_place_activations_write_into_the_input(torch, rng):
     for name, args in (("relu_", ()), ("elu_", (0.5,)), ("selu_", ()), ("celu_", (2.0,)), ("leaky_relu_", (0.2,)),
                        ("hardtanh_", (-0.5, 0.5)), ("threshold_", (0.1, -2.0))):
         x, tx = tinynn.tensor(values), torch.tensor(values)
-        data = x.data
-        assert getattr(F, name)(x, *args) is x and x.data is data
+        data = x._array
+        assert getattr(F, name)(x, *args) is x and x._array is data
         getattr(torch.nn.functional, name)(tx, *args)
         assert_close(x, tx, rtol=1e-12, what=name)
     with pytest.raises(RuntimeError, match="relu_: a leaf tensor that requires grad \\(shape \\(2,\\)\\) cannot be changed"):

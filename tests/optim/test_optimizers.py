@@ -269,7 +269,7 @@ def test_foreach_keeps_the_parameters_in_one_flat_array_and_follows_replaced_dat
     flat.values[...] = 0
     assert all(not np.any(param.numpy()) for param in params[:3]), "the parameters are views of the flat values"
     for param, value in zip(params[:3], _run("SGD", dict(lr=0.1, momentum=0.9), True, device, steps=2)[0]):
-        param.data = value.data.copy()  # replaced, not written in place
+        param.data = value._array.copy()  # replaced, not written in place
     _run("SGD", dict(lr=0.1, momentum=0.9), True, device, steps=2, params=params, optimizer=optimizer)
     for a, b in zip(looped, params):
         np.testing.assert_array_equal(a.numpy(), b.numpy())

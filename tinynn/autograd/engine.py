@@ -155,13 +155,13 @@ def root_gradients(caller, outputs, given_grads, argument, create_graph):
             if output.dtype.kind == "c":
                 raise RuntimeError(f"{caller}: a gradient can be implicitly created only for real outputs, but "
                                    f"output {position} is {output.dtype}; take .real, .abs() or pass {argument}")
-            if output.data.size != 1:
+            if output._array.size != 1:
                 raise RuntimeError(f"{caller}: {argument} must be given for an output with more than one value (a "
                                    f"single-value output's is 1), but output {position} has shape {tuple(output.shape)}; "
                                    "pass one of that shape (or call .sum() first)")
-            root_grads.append(backend.get_array_module(output.data).ones(output.shape, dtype=output.dtype))
+            root_grads.append(backend.get_array_module(output._array).ones(output.shape, dtype=output.dtype))
             continue
-        array = given.data if isinstance(given, Tensor) else given
+        array = given._array if isinstance(given, Tensor) else given
         if tuple(array.shape) != output.shape:
             raise ValueError(f"{caller}: {argument}[{position}] has shape {tuple(array.shape)}, "
                              f"output {position} has shape {tuple(output.shape)}")
@@ -277,7 +277,7 @@ def _dense(gradient, create_graph):
     if not _is_sparse(gradient):
         return gradient
     dense = gradient.to_dense()
-    return dense if create_graph else dense.data
+    return dense if create_graph else dense._array
 
 
 def _summed(first, second, create_graph):
@@ -347,11 +347,11 @@ def _as_gradient(value, create_graph):
         return value
     if create_graph:
         return value if isinstance(value, Tensor) else Tensor._from_op(value, False)
-    return value.data if isinstance(value, Tensor) else value
+    return value._array if isinstance(value, Tensor) else value
 
 
 def _check_grad_shape(function, parent, parent_grad):
-    if parent_grad.shape != parent.data.shape:  # (a Size or a tuple either side: tuples compare equal)
+    if parent_grad.shape != parent._array.shape:  # (a Size or a tuple either side: tuples compare equal)
         raise RuntimeError(
             f"{function.name}.backward returned a gradient of shape {tuple(parent_grad.shape)} "
             f"for an input of shape {tuple(parent.shape)}"

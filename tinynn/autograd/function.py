@@ -86,7 +86,7 @@ class Function(Node):
                 continue
             if not isinstance(x, tensor_type):
                 raise TypeError(f"{self.name}: expected Tensor inputs, got {type(x).__name__}")
-            data = x.data
+            data = x._array
             present.append(x)
             arrays.append(data)
             on_cpu = on_cpu and type(data) is np.ndarray
@@ -109,7 +109,7 @@ class Function(Node):
                                  else (False,) * len(tensors))
         if anomaly.is_anomaly_enabled():
             for position, t in enumerate(tensors):
-                anomaly.check_finite(self.name, f"input {position}", t.data if t is not None else None)
+                anomaly.check_finite(self.name, f"input {position}", t._array if t is not None else None)
         if self.promotes:
             arrays = promotion.promoted_arrays(self, tensors, arrays)
         if profiling.recorder is None:
@@ -176,7 +176,7 @@ class Function(Node):
         under create_graph), the Tensor functions over it."""
         module = backend.get_array_module(array)
         if module is np and not isinstance(array, np.ndarray) and isinstance(array, TensorMath.tensor_type()):
-            return TensorMath(backend.get_array_module(array.data))
+            return TensorMath(backend.get_array_module(array._array))
         return module
 
     def __repr__(self):
@@ -371,7 +371,7 @@ class _StaticFunction(Function):
             if id(tensor) not in wrappers:
                 raise ValueError(f"{self.definition.__name__}: mark_dirty takes inputs of the forward, got another tensor")
             original = self.arguments[wrappers[id(tensor)]]
-            in_place.overwritten(original.data, f"{self.definition.__name__}.forward wrote into an input (mark_dirty)")
+            in_place.overwritten(original._array, f"{self.definition.__name__}.forward wrote into an input (mark_dirty)")
             if id(tensor) in output_positions:
                 self.dirty[output_positions[id(tensor)]] = wrappers[id(tensor)]
         excluded = {id(t) for t in getattr(ctx, "non_differentiable", ())}
@@ -380,15 +380,15 @@ class _StaticFunction(Function):
         self.output_kinds = [(tuple(value.shape), value.dtype) if isinstance(value, Tensor) else None for value in outputs]
         self.packed = self.returned_tuple or not differentiable
         if not self.packed:
-            return output.data
+            return output._array
         self.outputs = outputs  # (until ``results`` has handed them out)
         self.pieces, start = {}, 0
         for position, value in differentiable:
             self.pieces[position] = start
             start += value.numel()
-        xp = backend.get_array_module(next((value.data for value in outputs if isinstance(value, Tensor)), np.empty(0)))
+        xp = backend.get_array_module(next((value._array for value in outputs if isinstance(value, Tensor)), np.empty(0)))
         dtype = np.result_type(*(value.dtype for _, value in differentiable)) if differentiable else np.float32
-        return xp.concatenate([value.data.reshape(-1).astype(dtype) for _, value in differentiable]) if differentiable \
+        return xp.concatenate([value._array.reshape(-1).astype(dtype) for _, value in differentiable]) if differentiable \
             else xp.zeros(0, dtype=dtype)
 
     def results(self, output):
@@ -404,7 +404,7 @@ class _StaticFunction(Function):
                 if position in self.pieces and output.requires_grad:
                     outputs.append(self._unpacked(position, output))
                 elif isinstance(value, Tensor):
-                    outputs.append(Tensor._from_op(value.data, False))
+                    outputs.append(Tensor._from_op(value._array, False))
                 else:
                     outputs.append(value)
             del self.outputs
@@ -437,7 +437,7 @@ class _StaticFunction(Function):
             return (constant(gy) if not hasattr(gy, "grad_fn") else gy,)
         received, self.received = self.received, set()
         materialize = self.ctx.materialize_grads
-        xp = backend.get_array_module(gy.data if hasattr(gy, "grad_fn") else gy)
+        xp = backend.get_array_module(gy._array if hasattr(gy, "grad_fn") else gy)
         grads = []
         for position, kind in enumerate(self.output_kinds):
             if position in self.pieces and (materialize or position in received):
@@ -464,7 +464,7 @@ class _StaticFunction(Function):
         with grad_mode.no_grad():
             grads = self._input_grads(self.definition.backward(
                 self.ctx, *self._output_grads(gy)))
-        return tuple(g.data if isinstance(g, Tensor) else g for g in grads)
+        return tuple(g._array if isinstance(g, Tensor) else g for g in grads)
 
     def backward_graph(self, gy, output):
         saved = self.ctx.saved_tensors

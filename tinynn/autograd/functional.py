@@ -156,7 +156,7 @@ def unit_vectors(like):
     """The one-hot Tensors e_0, e_1, ... shaped like ``like`` (its dtype, its device), in C order."""
     from ..tensor import Tensor
 
-    xp = backend.get_array_module(like.data)
+    xp = backend.get_array_module(like._array)
     for k in range(like.numel()):
         one_hot = xp.zeros(like.numel(), dtype=like.dtype)
         one_hot[k] = 1
@@ -170,7 +170,7 @@ def _block(parts, axis, shape, like):
 
     if parts:
         return stack(parts, axis=axis).reshape(shape)
-    return Tensor._from_op(backend.get_array_module(like.data).zeros(shape, dtype=like.dtype), False)
+    return Tensor._from_op(backend.get_array_module(like._array).zeros(shape, dtype=like.dtype), False)
 
 
 def jacobian_by_columns(outputs, inputs, create_graph, strict, name):

@@ -52,12 +52,12 @@ def _scalar_objective(fn, inputs, projection):
     if not projection:
         rng = np.random.default_rng(1234)
         for output in outputs:
-            xp = backend.get_array_module(output.data)
+            xp = backend.get_array_module(output._array)
             seeded = rng.standard_normal(output.shape)
             if output.dtype.kind == "c":
                 seeded = seeded + 1j * rng.standard_normal(output.shape)
             projection.append(xp.asarray(seeded))
-    total = sum(float((o.data.astype(w.dtype) * w.conj()).real.sum()) for o, w in zip(outputs, projection))
+    total = sum(float((o._array.astype(w.dtype) * w.conj()).real.sum()) for o, w in zip(outputs, projection))
     return outputs, total
 
 
@@ -116,12 +116,12 @@ def _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, seed, nondet_tol, check_u
     checked = [(i, x) for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
-    original = {i: x.data for i, x in checked}
+    original = {i: x._array for i, x in checked}
     try:
         for _, x in checked:
             # C order, so the flat view _check_elementwise perturbs is x's memory (by default astype keeps a
             # transpose's layout, and reshape(-1) would then copy)
-            x.data = x.data.astype(np.complex128 if x.dtype.kind == "c" else np.float64, order="C")
+            x.data = x._array.astype(np.complex128 if x.dtype.kind == "c" else np.float64, order="C")
             x.grad = None
         projection = []
 
@@ -152,7 +152,7 @@ def _gradients(outputs, wanted, grad_outputs, **options):
 
 
 def _dense_data(gradient):
-    return gradient.to_dense().data if gradient.is_sparse else gradient.data
+    return gradient.to_dense()._array if gradient.is_sparse else gradient._array
 
 
 def _backward_checks(fn, inputs, checked, projection, nondet_tol, check_undefined_grad, check_grad_dtypes,
@@ -175,7 +175,7 @@ def _backward_checks(fn, inputs, checked, projection, nondet_tol, check_undefine
         if check_grad_dtypes:
             _check_gradient_dtypes(outputs, wanted, vectors)
         if check_undefined_grad:
-            zeros = [Tensor._from_op(v.data * 0, False) for v in vectors]
+            zeros = [Tensor._from_op(v._array * 0, False) for v in vectors]
             for (i, x), g in zip(checked, _gradients(outputs, wanted, zeros)):
                 values = backend.to_device(_dense_data(g), "cpu")
                 if np.any(values != 0):
@@ -229,7 +229,7 @@ def _check_batched_backward(outputs, checked, vectors):
     """``grad(..., is_grads_batched=True)`` with the rows (w, -2 w) equals the two gradients taken apart."""
     from ..tensor import Tensor, stack
 
-    rows = [[v, Tensor._from_op(v.data * -2, False)] for v in vectors]
+    rows = [[v, Tensor._from_op(v._array * -2, False)] for v in vectors]
     wanted = [x for _, x in checked]
     batched = _gradients(outputs, wanted, [stack(r) for r in rows], is_grads_batched=True)
     for k in range(2):
@@ -244,12 +244,12 @@ def _check_batched_backward(outputs, checked, vectors):
 
 def _numerical_columns(fn, inputs, x, direction, eps):
     """(f(x + eps u) - f(x - eps u)) / (2 eps) for every differentiable output (arrays)."""
-    saved = x.data.copy()
+    saved = x._array.copy()
     with grad_mode.no_grad():
         x.data = saved + eps * direction
-        plus = [o.data.copy() for o in _differentiable_outputs(fn(*inputs))]
+        plus = [o._array.copy() for o in _differentiable_outputs(fn(*inputs))]
         x.data = saved - eps * direction
-        minus = [o.data for o in _differentiable_outputs(fn(*inputs))]
+        minus = [o._array for o in _differentiable_outputs(fn(*inputs))]
     x.data = saved
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
@@ -270,14 +270,14 @@ def _forward_checks(fn, inputs, checked, eps, atol, rtol, fast_mode, seed, check
         if fast_mode or not check_forward_ad:
             rng = np.random.default_rng(seed + 99 + index)
             direction = rng.standard_normal(x.shape)
-            direction = backend.get_array_module(x.data).asarray(direction / max(np.linalg.norm(direction), 1e-12))
+            direction = backend.get_array_module(x._array).asarray(direction / max(np.linalg.norm(direction), 1e-12))
             tangents = [Tensor._from_op(direction.astype(x.dtype), False)]
         else:
             tangents = unit_vectors(x)
         for tangent in tangents:
             predicted = _pushed(outputs, x, [tangent])[0]
             if check_forward_ad:
-                numerical = _numerical_columns(fn, inputs, x, tangent.data, eps)
+                numerical = _numerical_columns(fn, inputs, x, tangent._array, eps)
                 for o, (p, n) in enumerate(zip(predicted, numerical)):
                     p, n = backend.to_device(p, "cpu"), backend.to_device(n, "cpu")
                     worst = _worst_failure(p, n, atol, rtol)
@@ -288,7 +288,7 @@ def _forward_checks(fn, inputs, checked, eps, atol, rtol, fast_mode, seed, check
                             f"{p.reshape(-1)[worst]:.6g} at flat index {worst}, numerical {n.reshape(-1)[worst]:.6g} "
                             f"(atol={atol}, rtol={rtol})")
             if check_batched_forward_grad:
-                doubled = Tensor._from_op(tangent.data * -2, False)
+                doubled = Tensor._from_op(tangent._array * -2, False)
                 batch = _pushed(outputs, x, [tangent, doubled], batched=True)
                 single = _pushed(outputs, x, [doubled])[0]
                 for row, expected in ((0, predicted), (1, single)):
@@ -311,8 +311,8 @@ def _pushed(outputs, x, tangents, batched=False):
 
     if batched:
         mapped = vmap(pushed)(stack(tangents))
-        return [[column.data[row] for column in mapped] for row in range(len(tangents))]
-    return [[column.data for column in pushed(tangent)] for tangent in tangents]
+        return [[column._array[row] for column in mapped] for row in range(len(tangents))]
+    return [[column._array for column in pushed(tangent)] for tangent in tangents]
 
 
 def _worst_failure(analytic, numerical, atol, rtol):
@@ -327,7 +327,7 @@ def _worst_failure(analytic, numerical, atol, rtol):
 
 
 def _check_elementwise(index, x, analytic, objective, eps, atol, rtol):
-    flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
+    flat = x._array.reshape(-1)  # a view: perturbing it perturbs x
     steps = (1, 1j) if x.dtype.kind == "c" else (1,)  # dL/dx + i dL/dy for a complex input
     numerical = np.zeros(flat.size, dtype=x.dtype)
     for k in range(flat.size):
@@ -352,13 +352,13 @@ def _check_elementwise(index, x, analytic, objective, eps, atol, rtol):
 
 
 def _check_direction(index, x, analytic, objective, eps, atol, rtol, seed):
-    xp = backend.get_array_module(x.data)
+    xp = backend.get_array_module(x._array)
     rng = np.random.default_rng(seed + index)
     direction = rng.standard_normal(x.shape)
     if x.dtype.kind == "c":
         direction = direction + 1j * rng.standard_normal(x.shape)
     direction = xp.asarray(direction / max(np.linalg.norm(direction), 1e-12))
-    saved = x.data.copy()
+    saved = x._array.copy()
     x.data = saved + eps * direction
     plus = objective()
     x.data = saved - eps * direction
@@ -404,7 +404,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
     if grad_outputs is None:
         with grad_mode.enable_grad():  # for the outputs' shapes (func may take gradients itself)
             outputs = _differentiable_outputs(func(*inputs))
-        xp = backend.get_array_module(wanted[0].data)
+        xp = backend.get_array_module(wanted[0]._array)
         rng = np.random.default_rng(seed + 4321)
         grad_outputs = []
         for output in outputs:
@@ -462,7 +462,7 @@ def _check_recorded_equals_plain(fn, inputs, wanted, grad_outputs, atol, rtol):
                                  "recorded backward passes")
         if p is None:
             continue
-        p, r = backend.to_device(p.data, "cpu"), backend.to_device(r.data, "cpu")
+        p, r = backend.to_device(p._array, "cpu"), backend.to_device(r._array, "cpu")
         if not np.allclose(r, p, rtol=rtol, atol=atol):
             worst = int(np.argmax(np.abs(r - p)))
             raise GradcheckError(f"gradgradcheck: the recorded gradient of input {position} differs from the plain one: "

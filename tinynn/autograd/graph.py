@@ -154,4 +154,4 @@ def increment_version(tensor):
     from . import in_place
 
     for each in ([tensor] if hasattr(tensor, "data") else tensor):
-        in_place.overwritten(each.data, "increment_version")
+        in_place.overwritten(each._array, "increment_version")

@@ -106,7 +106,7 @@ def _collect(value, found, depth):
             _containers.extend((Tensor, (Function, FunctionCtx)))
         tensor_type, op_types = _containers
         if isinstance(value, tensor_type):
-            found.append(value.data)
+            found.append(value._array)
         elif depth and isinstance(value, op_types):
             for name, item in value.__dict__.items():
                 if name not in EDGES:
@@ -133,7 +133,7 @@ def track(function, output):
     """Called when ``function`` is recorded with result ``output``: register the memory blocks of the
     arrays it keeps, the block of its output, and ``function`` as a user of each input needing grad."""
     ref = register_kept(function)
-    _register(_tensors, memory_block(output.data), weakref.ref(output))
+    _register(_tensors, memory_block(output._array), weakref.ref(output))
     for tensor in function.inputs:
         if tensor is not None and tensor._requires_grad:
             _add_user(tensor, ref)
@@ -248,7 +248,7 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     ``uniform``: every element gets one value (a fill), so elements sharing memory may be written."""
     from ..tensor import Tensor
 
-    if not uniform and overlaps_itself(tensor.data):  # which of two values written to one address would stay?
+    if not uniform and overlaps_itself(tensor._array):  # which of two values written to one address would stay?
         raise RuntimeError(f"{name}: more than one element of this tensor (shape {tuple(tensor.shape)}) refers to a single "
                            "memory location (an overlapping view: unfold with step < size, as_strided, expand); "
                            "write into a clone() instead")
@@ -257,7 +257,7 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     if not recording:
         if write_directly is not None:
             write_directly()
-            overwritten(tensor.data, f"{name} wrote into a tensor of shape {tuple(tensor.shape)}")
+            _report_write(tensor, name)
             return tensor
         with grad_mode.no_grad():
             result = out_of_place(tensor)
@@ -266,8 +266,8 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     _check_writable(tensor, name)
     previous = _stand_in(tensor, keep_values=not rebind)
     result, created = _recorded(out_of_place, previous)
-    if previous.data is tensor.data and not rebind and _need_old_values(created, tensor.data):
-        previous.data = tensor.data.copy()  # run again on a copy of the old values, for these ops to keep
+    if previous._array is tensor._array and not rebind and _need_old_values(created, tensor._array):
+        previous.data = tensor._array.copy()  # run again on a copy of the old values, for these ops to keep
         result, created = _recorded(out_of_place, previous)
     if result is previous:  # an identity: nothing to write
         return tensor
@@ -279,9 +279,9 @@ def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=F
     _store(tensor, name, result, rebind)
     tensor.grad_fn, tensor._requires_grad = result.grad_fn, result.requires_grad
     if result.grad_fn is not None:
-        _register(_tensors, memory_block(tensor.data), weakref.ref(tensor))
+        _register(_tensors, memory_block(tensor._array), weakref.ref(tensor))
         if not rebind:
-            _keep_output_in_place(result.grad_fn, result.data, tensor.data)
+            _keep_output_in_place(result.grad_fn, result._array, tensor._array)
     for other, other_previous in sharing:
         _rebase(other, other_previous, tensor)
     return tensor
@@ -295,7 +295,7 @@ def adopt(tensor, result, name):
     previous = _stand_in(tensor, keep_values=False)
     _take_place(previous, tensor)
     tensor.grad_fn, tensor._requires_grad = result.grad_fn, result.requires_grad
-    _register(_tensors, memory_block(tensor.data), weakref.ref(tensor))
+    _register(_tensors, memory_block(tensor._array), weakref.ref(tensor))
 
 
 def _stand_in(tensor, keep_values):
@@ -305,7 +305,7 @@ def _stand_in(tensor, keep_values):
     from ..tensor import Tensor
 
     used = keep_values and bool(_live_users(tensor))
-    stand_in = Tensor._from_op(tensor.data.copy() if used else tensor.data, tensor._requires_grad)
+    stand_in = Tensor._from_op(tensor._array.copy() if used else tensor._array, tensor._requires_grad)
     stand_in.grad_fn = tensor.grad_fn
     return stand_in
 
@@ -326,13 +326,13 @@ def _take_place(stand_in, tensor):
 def _sharing_tensors(tensor):
     """The other live recorded tensors that require grad and share elements with ``tensor``: views of
     it, the tensor it is a view of, other views of that one."""
-    block = memory_block(tensor.data)
+    block = memory_block(tensor._array)
     found = []
     for ref in _tensors.get(id(block), ()):
         other = ref()
         if (other is not None and other is not tensor and other._requires_grad and other.grad_fn is not None
-                and memory_block(other.data) is block and all(other is not seen for seen in found)
-                and _overlap(other.data, tensor.data)):
+                and memory_block(other._array) is block and all(other is not seen for seen in found)
+                and _overlap(other._array, tensor._array)):
             found.append(other)
     return found
 
@@ -349,8 +349,8 @@ def _rebase(other, other_previous, written):
     # the complex side is taken as its (real, imaginary) pairs, so that elements match one to one
     other_pairs = other.dtype.kind == "c" and written.dtype.kind != "c"
     written_pairs = written.dtype.kind == "c" and other.dtype.kind != "c"
-    other_positions, written_positions = _shared_elements(backend.complex_pairs(other.data) if other_pairs else other.data,
-                                                          backend.complex_pairs(written.data) if written_pairs else written.data)
+    other_positions, written_positions = _shared_elements(backend.complex_pairs(other._array) if other_pairs else other._array,
+                                                          backend.complex_pairs(written._array) if written_pairs else written._array)
     source = view_as_real(written) if written_pairs else written
     target = view_as_real(other_previous) if other_pairs else other_previous
     values = source.reshape(-1)[Tensor._from_op(written_positions, False)]
@@ -401,11 +401,11 @@ def _check_writable(tensor, name):
         raise RuntimeError(f"{name}: a leaf tensor that requires grad (shape {tuple(tensor.shape)}) cannot be changed in place "
                            "while autograd records (its gradient would be lost); do it under tinynn.no_grad(), "
                            "or write into a clone()")
-    block, stack, seen = memory_block(tensor.data), [tensor], {id(tensor)}
+    block, stack, seen = memory_block(tensor._array), [tensor], {id(tensor)}
     while stack:  # back through the ops that made this tensor as a view of the same memory
         function = stack.pop().grad_fn
         for parent in (function.inputs if function is not None and "inputs" in function.__dict__ else ()):
-            if isinstance(parent, Tensor) and id(parent) not in seen and memory_block(parent.data) is block:
+            if isinstance(parent, Tensor) and id(parent) not in seen and memory_block(parent._array) is block:
                 if parent._requires_grad and parent.grad_fn is None:
                     raise RuntimeError(f"{name}: this tensor (shape {tuple(tensor.shape)}) is a view of a leaf tensor that "
                                        f"requires grad (shape {tuple(parent.shape)}), which cannot be changed in place while "
@@ -417,9 +417,9 @@ def _check_writable(tensor, name):
 def _store(tensor, name, result, rebind):
     """Put ``result``'s values into ``tensor``: its memory (or its array, with ``rebind``)."""
     if rebind:
-        tensor.data = result.data
+        tensor.data = result._array
         return
-    array = result.data
+    array = result._array
     if tuple(array.shape) != tensor.shape:
         raise RuntimeError(f"{name}: the result has shape {tuple(array.shape)}, which cannot be written into a "
                            f"tensor of shape {tuple(tensor.shape)} (in-place ops keep the tensor's shape)")
@@ -429,10 +429,17 @@ def _store(tensor, name, result, rebind):
     if backend.device_of(array) != tensor.device:
         raise RuntimeError(f"{name}: the result is on {backend.device_of(array)}, the tensor on {tensor.device}")
     try:
-        tensor.data[...] = array
+        tensor._array[...] = array
     except ValueError as error:  # NumPy refuses read-only memory (a broadcast view, a loaded buffer)
         raise RuntimeError(f"{name}: this tensor's memory cannot be written ({error}); write into a clone()") from None
-    overwritten(tensor.data, f"{name} wrote into a tensor of shape {tuple(tensor.shape)}")
+    _report_write(tensor, name)
+
+
+def _report_write(tensor, name):
+    """``overwritten`` for a write into ``tensor``, unless it went through ``.data``, PyTorch's way
+    around autograd's checks (``Tensor.data``)."""
+    if not tensor.__dict__.get("_writes_unseen", False):
+        overwritten(tensor._array, f"{name} wrote into a tensor of shape {tuple(tensor.shape)}")
 
 
 def _recorded(out_of_place, previous):
@@ -455,7 +462,7 @@ def _need_old_values(functions, array):
         recomputes = not function.linear_map and (
             type(function).backward_graph is not Function.backward_graph or function.graph_saved is None
             or any(callable(source) for source in function.graph_saved.values()))
-        if recomputes and any(t is not None and memory_block(t.data) is memory_block(array) and _overlap(t.data, array)
+        if recomputes and any(t is not None and memory_block(t._array) is memory_block(array) and _overlap(t._array, array)
                               for t in function.inputs):
             return True
     return False

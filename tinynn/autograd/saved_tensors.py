@@ -144,7 +144,7 @@ def _unpacked(packed, unpack_hook, op_name):
         raise ValueError(f"saved_tensors_hooks: unpack_hook gave a {unpacked.dtype} tensor of shape "
                          f"{tuple(unpacked.shape)} for what {op_name} kept, a {packed.dtype} array of shape "
                          f"{packed.shape}; it must give back what pack_hook was given")
-    return backend.to_device(unpacked.data, packed.device)
+    return backend.to_device(unpacked._array, packed.device)
 
 
 def _unpacking(function, method, names, unpack_hook):

@@ -67,12 +67,12 @@ class TensorMath:
 
     def sign(self, x):
         """sign(x), a constant (its derivative is 0 wherever it is defined)."""
-        return self.array_module.sign(x.data if isinstance(x, _tensor_type()) else x)
+        return self.array_module.sign(x._array if isinstance(x, _tensor_type()) else x)
 
     def where(self, condition, a, b):
         from ..tensor import where
 
-        condition = condition.data if isinstance(condition, _tensor_type()) else condition
+        condition = condition._array if isinstance(condition, _tensor_type()) else condition
         return where(condition, a, b) if _any_tensor((a, b)) else self.array_module.where(condition, a, b)
 
     def logaddexp(self, a, b):

@@ -21,7 +21,7 @@ def default_collate(batch):
         raise ValueError("default_collate: got an empty list of samples")
     first = batch[0]
     if isinstance(first, Tensor) or isinstance(first, np.ndarray) or backend.is_gpu_array(first):
-        arrays = [sample.data if isinstance(sample, Tensor) else sample for sample in batch]
+        arrays = [sample._array if isinstance(sample, Tensor) else sample for sample in batch]
         shapes = {tuple(array.shape) for array in arrays}
         if len(shapes) > 1:
             raise ValueError(f"default_collate: samples of different shapes {sorted(shapes)} cannot be stacked; "

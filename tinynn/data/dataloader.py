@@ -210,7 +210,7 @@ class DataLoader:
             return batch
         if isinstance(batch, Tensor):
             if self.pin_memory and self.device == backend.GPU and batch.device == backend.CPU:
-                return Tensor._from_op(backend.to_gpu_pinned(batch.data), False)
+                return Tensor._from_op(backend.to_gpu_pinned(batch._array), False)
             return batch.to(self.device)
         if isinstance(batch, dict):
             return {key: self._place(value) for key, value in batch.items()}

@@ -28,7 +28,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: expected at least one tensor")
-        arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) if not backend.is_gpu_array(t) else t
+        arrays = [t._array if isinstance(t, Tensor) else np.asarray(t) if not backend.is_gpu_array(t) else t
                   for t in tensors]
         lengths = {len(a) for a in arrays}
         if len(lengths) != 1:
@@ -157,7 +157,7 @@ class ConcatDataset(Dataset):
         inverse = np.argsort(np.concatenate(positions))
         single = isinstance(parts[0], Tensor)  # samples of one field: a batch is a tensor, not a list
         fields = zip(*([part] for part in parts)) if single else zip(*parts)
-        joined = [Tensor(backend.get_array_module(field[0].data).concatenate([t.data for t in field])[inverse])
+        joined = [Tensor(backend.get_array_module(field[0]._array).concatenate([t._array for t in field])[inverse])
                   for field in fields]
         return joined[0] if single else joined
 

@@ -100,4 +100,4 @@ class MNIST(Dataset):
 
     def __getitem__(self, index):
         images, labels = self.get_batch(np.array([index]))
-        return Tensor(images.data[0]), Tensor(labels.data[0])
+        return Tensor(images._array[0]), Tensor(labels._array[0])

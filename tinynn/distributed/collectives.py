@@ -43,15 +43,15 @@ def _done(async_op):
 def _host(name, tensor):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(tensor).__name__}")
-    return backend.to_device(tensor.data, backend.CPU)
+    return backend.to_device(tensor._array, backend.CPU)
 
 
 def _write(name, tensor, array):
     """Put ``array`` into ``tensor``'s memory, as PyTorch's collectives do."""
     if tuple(array.shape) != tensor.shape:
         raise ValueError(f"{name}: the ranks' tensors differ in shape: {tuple(array.shape)} here against {tuple(tensor.shape)}")
-    tensor.data[...] = backend.to_device(array.astype(tensor.dtype, copy=False), tensor.device)
-    in_place.overwritten(tensor.data, f"distributed.{name} wrote a tensor of shape {tuple(tensor.shape)}")
+    tensor._array[...] = backend.to_device(array.astype(tensor.dtype, copy=False), tensor.device)
+    in_place.overwritten(tensor._array, f"distributed.{name} wrote a tensor of shape {tuple(tensor.shape)}")
 
 
 def _gather_at_hub(value):

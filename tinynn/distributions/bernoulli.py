@@ -20,7 +20,7 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
 
     def sample(self, sample_shape=()):
         uniform = self._noise("uniform", self._extended_shape(sample_shape))
-        return Tensor._from_op((uniform.data < self.probs.data).astype(self._param.dtype), False)
+        return Tensor._from_op((uniform._array < self.probs._array).astype(self._param.dtype), False)
 
     def log_prob(self, value):
         value = self._validate_sample(value)
@@ -40,7 +40,7 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
 
     @property
     def mode(self):
-        return where((self.probs == 0.5).data, float("nan"), (self.probs >= 0.5).to(dtype=self._param.dtype))
+        return where((self.probs == 0.5)._array, float("nan"), (self.probs >= 0.5).to(dtype=self._param.dtype))
 
     @property
     def variance(self):

@@ -42,8 +42,8 @@ class Binomial(ProbsOrLogits, Distribution):
         return log_choose + value * logits - n * softplus
 
     def enumerate_support(self, expand=True):
-        count = int(self.total_count.data.max())
-        if not bool((self.total_count.data == count).all()):
+        count = int(self.total_count._array.max())
+        if not bool((self.total_count._array == count).all()):
             raise NotImplementedError("Binomial.enumerate_support: needs one total_count for the whole batch")
         values = self._like().new_tensor(np.arange(count + 1, dtype=np.float64)).reshape(
             (-1,) + (1,) * len(self.batch_shape))

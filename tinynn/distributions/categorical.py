@@ -44,8 +44,8 @@ class Categorical(ProbsOrLogits, Distribution):
 
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        uniform = self._noise("uniform", shape + (1,)).data
-        cumulative = self.probs.data.cumsum(-1)
+        uniform = self._noise("uniform", shape + (1,))._array
+        cumulative = self.probs._array.cumsum(-1)
         chosen = (cumulative < uniform * cumulative[..., -1:]).sum(-1)
         return Tensor._from_op(chosen.clip(0, self._num_events - 1).astype(np.int64), False)
 

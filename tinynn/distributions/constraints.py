@@ -17,7 +17,7 @@ from ..tensor import Tensor
 
 def _raw(value):
     """A bound as the array (or number) that compares with the value's array."""
-    return value.data if isinstance(value, Tensor) else value
+    return value._array if isinstance(value, Tensor) else value
 
 
 def _whole(xp, x):
@@ -35,7 +35,7 @@ class Constraint:
     def check(self, value):
         """A boolean of the value's batch shape: a Tensor for a Tensor, an array for an array."""
         if isinstance(value, Tensor):
-            return Tensor._from_op(self._satisfied(backend.get_array_module(value.data), value.data), False)
+            return Tensor._from_op(self._satisfied(backend.get_array_module(value._array), value._array), False)
         return self._satisfied(backend.get_array_module(value), value)
 
     def _satisfied(self, xp, x):
@@ -437,4 +437,4 @@ def check(constraint, value, what, owner):
     satisfied = _raw(constraint.check(tensor))
     if not bool(satisfied.all()):
         raise ValueError(f"{owner}: expected {what} of shape {tuple(tensor.shape)} to satisfy the constraint "
-                         f"{constraint!r}, but found invalid values:\n{tensor.data}")
+                         f"{constraint!r}, but found invalid values:\n{tensor._array}")

@@ -41,7 +41,7 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
         return clamp_probs(self.probs)
 
     def _outside_unstable_region(self):
-        probs = self._lambda.data
+        probs = self._lambda._array
         return (probs <= self._lims[0]) | (probs > self._lims[1])
 
     def _cut_probs(self):
@@ -51,7 +51,7 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     def _log_constant(self):
         """log C(lambda)."""
         cut = self._cut_probs()
-        below_half = (cut <= 0.5).data
+        below_half = (cut <= 0.5)._array
         closed = ((-cut).log1p() - cut.log()).abs().log() - where(
             below_half, (-2.0 * where(below_half, cut, 0.0)).log1p(), (2.0 * where(below_half, 1.0, cut) - 1.0).log())
         d2 = (self._lambda - 0.5) ** 2
@@ -68,7 +68,7 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
         cut = self._cut_probs()
         closed = (cut ** value * (1 - cut) ** (1 - value) + cut - 1) / (2 * cut - 1)
         inside = where(self._outside_unstable_region(), closed, value)
-        return where((value <= 0).data, 0.0, where((value >= 1).data, 1.0, inside))
+        return where((value <= 0)._array, 0.0, where((value >= 1)._array, 1.0, inside))
 
     def icdf(self, value):
         cut = self._cut_probs()
@@ -106,7 +106,7 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
         """F(l) = log((e^l - 1) / l) = -log(C(lambda) (1 - lambda)), written without overflow as
         max(l, 0) + log(-expm1(-|l|)) - log|l|; within |l| < 0.01 its Taylor series
         l / 2 + l^2 / 24 - l^4 / 2880, where the closed form cancels."""
-        near_zero = (x.abs() < 0.01).data
+        near_zero = (x.abs() < 0.01)._array
         cut = where(near_zero, 0.01, x)
         closed = cut.clip(0, None) + (-(-cut.abs()).expm1()).log() - cut.abs().log()
         return where(near_zero, 0.5 * x + x ** 2 / 24 - x ** 4 / 2880, closed)

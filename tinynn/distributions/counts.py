@@ -45,7 +45,7 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
         log_unnormalized = r * _logsigmoid(-logits) + value * _logsigmoid(logits)
         # r = 0 puts all mass at 0, where the lgamma terms below are 0 - inf + 0: they cancel to 0
         log_normalization = (r + value).lgamma() - (value + 1).lgamma() - r.lgamma()
-        log_normalization = log_normalization.masked_fill((r.data + value.data) == 0, 0.0)
+        log_normalization = log_normalization.masked_fill((r._array + value._array) == 0, 0.0)
         return log_unnormalized + log_normalization
 
     @property

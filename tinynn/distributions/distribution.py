@@ -138,7 +138,7 @@ class Distribution:
         """Standard draws ("normal", "uniform" in [0, 1), "exponential") of ``shape`` on the
         parameters' device, from tinynn's seeded generators."""
         like = self._like()
-        generator = random.generator_for(backend.get_array_module(like.data))
+        generator = random.generator_for(backend.get_array_module(like._array))
         draw = {"normal": generator.standard_normal, "uniform": generator.random,
                 "exponential": generator.standard_exponential}[kind]
         return Tensor._from_op(draw(tuple(shape), dtype=self._draw_dtype()), False)

@@ -65,7 +65,7 @@ def standard_gamma(distribution, alpha, shape):
     """Draws of Gamma(alpha, 1) of ``shape`` (alpha broadcast to it), differentiable in alpha."""
     expanded = alpha.expand(shape)
     draws = distribution._host_draws(lambda generator, a: generator.standard_gamma(a), expanded)
-    return StandardGamma(draws.data)(expanded)
+    return StandardGamma(draws._array)(expanded)
 
 
 class Gamma(ExponentialFamily):
@@ -279,14 +279,14 @@ class FisherSnedecor(Distribution):
     @property
     def mean(self):
         d2 = self.df2
-        return where((d2 > 2).data, d2 / (d2 - 2), float("nan"))
+        return where((d2 > 2)._array, d2 / (d2 - 2), float("nan"))
 
     @property
     def mode(self):
         d1, d2 = self.df1, self.df2
-        return where((d1 > 2).data, (d1 - 2) / d1 * d2 / (d2 + 2), float("nan"))
+        return where((d1 > 2)._array, (d1 - 2) / d1 * d2 / (d2 + 2), float("nan"))
 
     @property
     def variance(self):
         d1, d2 = self.df1, self.df2
-        return where((d2 > 4).data, 2 * d2 ** 2 * (d1 + d2 - 2) / (d1 * (d2 - 2) ** 2 * (d2 - 4)), float("nan"))
+        return where((d2 > 4)._array, 2 * d2 ** 2 * (d1 + d2 - 2) / (d1 * (d2 - 2) ** 2 * (d2 - 4)), float("nan"))

@@ -80,7 +80,7 @@ class StudentT(Distribution):
 
     @property
     def mean(self):
-        return where(self.df.data > 1, self.loc, float("nan"))
+        return where(self.df._array > 1, self.loc, float("nan"))
 
     @property
     def mode(self):
@@ -89,7 +89,7 @@ class StudentT(Distribution):
     @property
     def variance(self):
         finite = self.scale ** 2 * self.df / (self.df - 2).clip(1e-30, None)
-        return where(self.df.data > 2, finite, where(self.df.data > 1, float("inf"), float("nan")))
+        return where(self.df._array > 2, finite, where(self.df._array > 1, float("inf"), float("nan")))
 
 
 class Gumbel(TransformedDistribution):
@@ -166,7 +166,7 @@ class HalfNormal(TransformedDistribution):
 
     def log_prob(self, value):
         value = self._validate_sample(value)
-        return where(value.data >= 0, self.base_dist.log_prob(value) + math.log(2), float("-inf"))
+        return where(value._array >= 0, self.base_dist.log_prob(value) + math.log(2), float("-inf"))
 
     def cdf(self, value):
         return 2 * self.base_dist.cdf(self._validate_sample(value)) - 1

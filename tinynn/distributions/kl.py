@@ -59,7 +59,7 @@ def _lognormal_lognormal(p, q):
 @register_kl(Uniform, Uniform)
 def _uniform_uniform(p, q):
     """log((h_q - l_q) / (h_p - l_p)) where q's interval holds p's, else inf."""
-    inside = (q.low.data <= p.low.data) & (p.high.data <= q.high.data)
+    inside = (q.low._array <= p.low._array) & (p.high._array <= q.high._array)
     return where(inside, ((q.high - q.low) / (p.high - p.low)).log(), float("inf"))
 
 
@@ -87,7 +87,7 @@ def _bernoulli_bernoulli(p, q):
 def _categorical_categorical(p, q):
     """sum p_k (log p_k - log q_k), 0 where p_k is; inf where q_k is 0 and p_k is not."""
     terms = p.probs * (p.logits - q.logits)
-    terms = where((p.probs.data == 0), 0.0, terms)
+    terms = where((p.probs._array == 0), 0.0, terms)
     return terms.sum(-1)
 
 
@@ -175,7 +175,7 @@ def _pareto_pareto(p, q):
     p puts mass below q's support (scale_p < scale_q)."""
     alpha_ratio = q.alpha / p.alpha
     finite = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
-    return where(p.scale.data < q.scale.data, float("inf"), finite)
+    return where(p.scale._array < q.scale._array, float("inf"), finite)
 
 
 @register_kl(Geometric, Geometric)

@@ -27,11 +27,11 @@ def _infinite(p, q):
     """inf over the pair's batch: q cannot explain some of p's values."""
     like = p._like()
     shape = tuple(p.batch_shape) if len(p.batch_shape) >= len(q.batch_shape) else tuple(q.batch_shape)
-    return Tensor._from_op(backend.get_array_module(like.data).full(shape, math.inf, dtype=like.dtype), False)
+    return Tensor._from_op(backend.get_array_module(like._array).full(shape, math.inf, dtype=like.dtype), False)
 
 
 def _infinite_where(mask, value):
-    mask = mask.data if isinstance(mask, Tensor) else backend.get_array_module(value.data).asarray(mask)
+    mask = mask._array if isinstance(mask, Tensor) else backend.get_array_module(value._array).asarray(mask)
     return where(mask, math.inf, value)
 
 
@@ -71,7 +71,7 @@ def _bernoulli_poisson(p, q):
 def _binomial_binomial(p, q):
     """n (p (logit p - logit q) + log(1 - p) - log(1 - q)) for equal counts n; inf where p's count
     is larger (q cannot make its top values)."""
-    if bool((p.total_count.data < q.total_count.data).any() if isinstance(p.total_count, Tensor)
+    if bool((p.total_count._array < q.total_count._array).any() if isinstance(p.total_count, Tensor)
             else p.total_count < q.total_count):
         raise NotImplementedError("kl_divergence: Binomials where q's total_count exceeds p's have no closed form")
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
@@ -91,7 +91,7 @@ def _continuous_bernoulli_continuous_bernoulli(p, q):
 def _to_continuous_bernoulli(p, q):
     result = -p.entropy() + _continuous_bernoulli_cross_entropy(p.mean, q)
     if isinstance(p, Uniform):  # q lives on [0, 1]
-        return _infinite_where(((p.high >= 1) | (p.low <= 0)).data, result)
+        return _infinite_where(((p.high >= 1) | (p.low <= 0))._array, result)
     return result
 
 
@@ -117,7 +117,7 @@ def _beta_normal(p, q):
 @register_kl(Beta, Uniform)
 def _beta_uniform(p, q):
     """-H(p) + log(high - low), inf unless [low, high] covers [0, 1]."""
-    return _infinite_where(((q.low > 0) | (q.high < 1)).data, -p.entropy() + (q.high - q.low).log())
+    return _infinite_where(((q.low > 0) | (q.high < 1))._array, -p.entropy() + (q.high - q.low).log())
 
 
 @register_kl(ContinuousBernoulli, Exponential)
@@ -133,7 +133,7 @@ def _continuous_bernoulli_normal(p, q):
 @register_kl(ContinuousBernoulli, Uniform)
 def _continuous_bernoulli_uniform(p, q):
     """-H(p) + log(high - low), inf unless [low, high] strictly covers [0, 1] (PyTorch's test)."""
-    return _infinite_where(((q.low >= 0) | (q.high <= 1)).data, -p.entropy() + (q.high - q.low).log())
+    return _infinite_where(((q.low >= 0) | (q.high <= 1))._array, -p.entropy() + (q.high - q.low).log())
 
 
 @register_kl(Exponential, Gamma)
@@ -212,7 +212,7 @@ def _pareto_exponential(p, q):
     """log(a / (x_m r)) - 1/a + a x_m r / (a - 1) - 1, inf for a <= 1 (p has no mean)."""
     product = p.scale * q.rate
     result = (p.alpha / product).log() - 1 / p.alpha + p.alpha * product / (p.alpha - 1) - 1
-    return _infinite_where((p.alpha <= 1).data, result)
+    return _infinite_where((p.alpha <= 1)._array, result)
 
 
 @register_kl(Pareto, Gamma)
@@ -220,7 +220,7 @@ def _pareto_gamma(p, q):
     common = p.scale.log() + 1 / p.alpha  # E[log x] of p
     result = (p.alpha.log() - common + q.concentration.lgamma() - q.concentration * q.rate.log()
               + (1 - q.concentration) * common + q.rate * p.alpha * p.scale / (p.alpha - 1) - 1)
-    return _infinite_where((p.alpha <= 1).data, result)
+    return _infinite_where((p.alpha <= 1)._array, result)
 
 
 @register_kl(Pareto, Normal)
@@ -229,7 +229,7 @@ def _pareto_normal(p, q):
     mean = p.alpha * p.scale / (p.alpha - 1)
     variance = p.alpha * (p.scale / (p.alpha - 1)) ** 2 / (p.alpha - 2)
     result = -p.entropy() + _normal_cross_entropy(mean, variance + mean ** 2, q)
-    return _infinite_where((p.alpha <= 2).data, result)
+    return _infinite_where((p.alpha <= 2)._array, result)
 
 
 def _uniform_mean_log(p):
@@ -246,19 +246,19 @@ def _uniform_beta(p, q):
     a, b = q.concentration1, q.concentration0
     result = (b - 1) * mean_log_rest + a.lgamma() + b.lgamma() - (a + b).lgamma() - width.log() \
         - (a - 1) * _uniform_mean_log(p)
-    return _infinite_where(((p.high > 1) | (p.low < 0)).data, result)
+    return _infinite_where(((p.high > 1) | (p.low < 0))._array, result)
 
 
 @register_kl(Uniform, Exponential)
 def _uniform_exponential(p, q):
     result = q.rate * (p.high + p.low) / 2 - ((p.high - p.low) * q.rate).log()
-    return _infinite_where((p.low < 0).data, result)
+    return _infinite_where((p.low < 0)._array, result)
 
 
 @register_kl(Uniform, Gamma)
 def _uniform_gamma(p, q):
     result = -p.entropy() + _gamma_cross_entropy((p.high + p.low) / 2, _uniform_mean_log(p), q)
-    return _infinite_where((p.low < 0).data, result)
+    return _infinite_where((p.low < 0)._array, result)
 
 
 @register_kl(Uniform, Gumbel)
@@ -279,7 +279,7 @@ def _uniform_pareto(p, q):
     """-log(a x_m^a (h - l)) + (a + 1) E[log x]; inf where the uniform starts below x_m."""
     width = p.high - p.low
     result = _uniform_mean_log(p) * (q.alpha + 1) - (q.alpha * q.scale ** q.alpha * width).log()
-    return _infinite_where((p.low < q.scale).data, result)
+    return _infinite_where((p.low < q.scale)._array, result)
 
 
 def _same_transform(a, b):
@@ -296,7 +296,7 @@ def _same_transform(a, b):
         other = settings_b[key]
         if isinstance(value, Tensor) or isinstance(other, Tensor):
             if not (isinstance(value, Tensor) and isinstance(other, Tensor) and value.shape == other.shape
-                    and bool((value.data == other.data).all())):
+                    and bool((value._array == other._array).all())):
                 return False
         elif isinstance(value, (list, tuple)):
             if len(value) != len(other) or not all(_same_transform(x, y) for x, y in zip(value, other)):

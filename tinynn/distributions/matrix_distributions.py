@@ -50,8 +50,8 @@ class Wishart(ExponentialFamily):
         df = matrix._operand(df)
         batch_shape = np.broadcast_shapes(tuple(df.shape), tuple(matrix.shape[:-2]))
         self.df = df.expand(batch_shape)
-        if bool((self.df.data <= p - 1).any()):
-            raise ValueError(f"Wishart: df must be greater than p - 1 = {p - 1}, got {self.df.data}")
+        if bool((self.df._array <= p - 1).any()):
+            raise ValueError(f"Wishart: df must be greater than p - 1 = {p - 1}, got {self.df._array}")
         if scale_tril is not None:
             self.scale_tril = scale_tril.expand(batch_shape + (p, p))
         elif covariance_matrix is not None:
@@ -125,7 +125,7 @@ class Wishart(ExponentialFamily):
     @property
     def mode(self):
         factor = self.df - self.event_shape[-1] - 1
-        factor = where((factor > 0).data, factor, float("nan"))
+        factor = where((factor > 0)._array, factor, float("nan"))
         return factor.unsqueeze(-1).unsqueeze(-1) * self.covariance_matrix
 
     @property
@@ -165,7 +165,7 @@ class LKJCholesky(Distribution):
             y = self._beta.sample(sample_shape).unsqueeze(-1)
             directions = self._noise("normal", self._extended_shape(sample_shape)).tril(-1)
             norms = (directions ** 2).sum(-1, keepdim=True).sqrt()
-            first_row = backend.get_array_module(directions.data).arange(self.dim) == 0
+            first_row = backend.get_array_module(directions._array).arange(self.dim) == 0
             # the first row has no off-diagonal entries (0 / 0 there): zero, its diagonal 1
             directions = where(first_row[:, None], 0.0, directions / where(first_row[:, None], 1.0, norms))
             w = y.sqrt() * directions

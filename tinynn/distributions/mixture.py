@@ -57,8 +57,8 @@ class MixtureSameFamily(Distribution):
         chosen = self.mixture_distribution.sample(sample_shape)  # sample_shape + batch
         drawn = self.component_distribution.sample(sample_shape)  # sample_shape + batch + (k,) + event
         index = chosen.reshape(chosen.shape + (1,) + (1,) * self._event_ndims)
-        index = Tensor._from_op(backend.get_array_module(index.data).broadcast_to(
-            index.data, chosen.shape + (1,) + self.event_shape), False)
+        index = Tensor._from_op(backend.get_array_module(index._array).broadcast_to(
+            index._array, chosen.shape + (1,) + self.event_shape), False)
         return drawn.gather(len(chosen.shape), index).squeeze(len(chosen.shape))
 
     @property

@@ -98,7 +98,7 @@ class Pareto(TransformedDistribution):
     @property
     def mean(self):
         finite = self.alpha * self.scale / (self.alpha - 1).clip(1e-30, None)
-        return where(self.alpha.data > 1, finite, float("inf"))
+        return where(self.alpha._array > 1, finite, float("inf"))
 
     @property
     def mode(self):
@@ -107,7 +107,7 @@ class Pareto(TransformedDistribution):
     @property
     def variance(self):
         finite = self.scale ** 2 * self.alpha / ((self.alpha - 1) ** 2 * (self.alpha - 2).clip(1e-30, None))
-        return where(self.alpha.data > 2, finite, float("inf"))
+        return where(self.alpha._array > 2, finite, float("inf"))
 
 
 class Weibull(TransformedDistribution):
@@ -180,12 +180,12 @@ class GeneralizedPareto(Distribution):
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
-        return constraints.interval(self.loc, where((self.concentration < 0).data,
+        return constraints.interval(self.loc, where((self.concentration < 0)._array,
                                                     self.loc - self.scale / self.concentration, float("inf")))
 
     def _safe_concentration(self):
         """xi, with 1 where xi is (about) 0, and that mask: the xi = 0 formulas are taken there."""
-        zero = (self.concentration.abs() <= 1e-8).data  # PyTorch's isclose(xi, 0)
+        zero = (self.concentration.abs() <= 1e-8)._array  # PyTorch's isclose(xi, 0)
         return where(zero, 1.0, self.concentration), zero
 
     def rsample(self, sample_shape=()):
@@ -196,7 +196,7 @@ class GeneralizedPareto(Distribution):
         z = (value - self.loc) / self.scale
         xi, zero = self._safe_concentration()
         power = 1 / xi + 1
-        tail = where((power == 0).data, power, power * (xi * z).log1p())
+        tail = where((power == 0)._array, power, power * (xi * z).log1p())
         return -self.scale.log() - where(zero, z, tail)
 
     def log_survival_function(self, value):
@@ -219,12 +219,12 @@ class GeneralizedPareto(Distribution):
     @property
     def mean(self):
         xi = self.concentration
-        return where((xi < 1).data, self.loc + self.scale / (1 - xi), float("nan"))
+        return where((xi < 1)._array, self.loc + self.scale / (1 - xi), float("nan"))
 
     @property
     def variance(self):
         xi = self.concentration
-        return where((xi < 0.5).data, self.scale ** 2 / ((1 - xi) ** 2 * (1 - 2 * xi)), float("nan"))
+        return where((xi < 0.5)._array, self.scale ** 2 / ((1 - xi) ** 2 * (1 - 2 * xi)), float("nan"))
 
     @property
     def mode(self):

@@ -36,7 +36,7 @@ class InverseGamma(TransformedDistribution):
     @property
     def mean(self):
         a = self.concentration
-        return where((a > 1).data, self.rate / (a - 1), float("inf"))
+        return where((a > 1)._array, self.rate / (a - 1), float("inf"))
 
     @property
     def mode(self):
@@ -45,7 +45,7 @@ class InverseGamma(TransformedDistribution):
     @property
     def variance(self):
         a = self.concentration
-        return where((a > 2).data, self.rate ** 2 / ((a - 1) ** 2 * (a - 2)), float("inf"))
+        return where((a > 2)._array, self.rate ** 2 / ((a - 1) ** 2 * (a - 2)), float("inf"))
 
     def entropy(self):
         a = self.concentration
@@ -89,7 +89,7 @@ class Kumaraswamy(TransformedDistribution):
     def mode(self):
         a, b = self.concentration1, self.concentration0
         log_mode = (-b).log1p() / b - (-b * a).log1p()
-        return where(((a < 1) | (b < 1)).data, float("nan"), log_mode.exp())
+        return where(((a < 1) | (b < 1))._array, float("nan"), log_mode.exp())
 
     def entropy(self):
         a, b = self.concentration1, self.concentration0

@@ -12,7 +12,7 @@ class Uniform(Distribution):
 
     def __init__(self, low, high, validate_args=True):
         self.low, self.high = broadcast_all(low, high)
-        if validate_args and not bool((self.low.data < self.high.data).all()):
+        if validate_args and not bool((self.low._array < self.high._array).all()):
             raise ValueError(f"Uniform: expected low < high, got low {self.low} and high {self.high}")
         super().__init__(self.low.shape, (), validate_args)
 
@@ -25,7 +25,7 @@ class Uniform(Distribution):
 
     def log_prob(self, value):
         value = self._validate_sample(value)
-        inside = (self.low.data <= value.data) & (value.data < self.high.data)
+        inside = (self.low._array <= value._array) & (value._array < self.high._array)
         return where(inside, -(self.high - self.low).log(), float("-inf"))
 
     def cdf(self, value):

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import backend, random
 from ..autograd import in_place, no_grad
-from ..tensor import Tensor, expect_tensor
+from ..tensor import expect_tensor
 
 
 def calculate_fan_in_and_fan_out(tensor):
@@ -55,29 +55,24 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
-def _also_on_arrays(initialise):
-    """Let ``initialise`` also fill a parameter's ``.data`` array, as PyTorch code writes it
-    (``nn.init.normal_(m.weight.data, 0.0, 0.02)``): through a tensor sharing the array's memory."""
+def _takes_a_tensor(initialise):
+    """``initialise``, refusing anything but a Tensor (its ``.data`` included, as PyTorch code passes
+    ``nn.init.normal_(m.weight.data, 0.0, 0.02)``) with PyTorch's TypeError naming what it got."""
     @functools.wraps(initialise)
-    def initialise_tensor_or_array(tensor, *args, **kwargs):
-        if isinstance(tensor, Tensor):
-            return initialise(tensor, *args, **kwargs)
-        if isinstance(tensor, np.ndarray) or backend.is_gpu_array(tensor):
-            initialise(Tensor(tensor), *args, **kwargs)
-            return tensor
-        raise TypeError(f"{initialise.__name__}: expected a tinynn.Tensor (or its .data array), got "
-                        f"{type(tensor).__name__}")
-    return initialise_tensor_or_array
+    def initialise_tensor(tensor, *args, **kwargs):
+        expect_tensor(tensor, initialise.__name__, "tensor")
+        return initialise(tensor, *args, **kwargs)
+    return initialise_tensor
 
 
 def _fill(tensor, values):
     with no_grad():
-        tensor.data[...] = backend.to_device(values.astype(tensor.dtype), tensor.device)
-    in_place.overwritten(tensor.data, f"nn.init filled a tensor of shape {tuple(tensor.shape)}")
+        tensor._array[...] = backend.to_device(values.astype(tensor.dtype), tensor.device)
+    in_place.overwritten(tensor._array, f"nn.init filled a tensor of shape {tuple(tensor.shape)}")
     return tensor
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """U(a, b) draws; for a complex tensor its real and imaginary parts each, as PyTorch's."""
     draw = random.numpy_generator(generator).uniform
@@ -86,7 +81,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     return _fill(tensor, draw(a, b, size=tensor.shape))
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """N(mean, std^2) draws; for a complex tensor its real and imaginary parts each N(mean, std^2 / 2),
     so E|z - mean (1 + i)|^2 = std^2, as PyTorch's."""
@@ -97,25 +92,25 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     return _fill(tensor, draw(mean, std, size=tensor.shape))
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def constant_(tensor, val):
     with no_grad():
-        tensor.data[...] = val
-    in_place.overwritten(tensor.data, f"nn.init filled a tensor of shape {tuple(tensor.shape)}")
+        tensor._array[...] = val
+    in_place.overwritten(tensor._array, f"nn.init filled a tensor of shape {tuple(tensor.shape)}")
     return tensor
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def zeros_(tensor):
     return constant_(tensor, 0.0)
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def ones_(tensor):
     return constant_(tensor, 1.0)
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """U(-bound, bound) with bound = gain * sqrt(3 / fan).  PyTorch's Conv2d and Linear use a=sqrt(5),
     which gives bound = 1 / sqrt(fan_in)."""
@@ -125,28 +120,28 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
     return uniform_(tensor, -bound, bound, generator)
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
     return normal_(tensor, 0.0, std, generator)
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot and Bengio)."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """N(mean, std^2) restricted to [a, b] (absolute bounds, as PyTorch): values outside are drawn
     again until none is left, which is exactly the truncated distribution."""
@@ -161,7 +156,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     return _fill(tensor, values)
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix (Saxe et al.): the tensor seen as (rows, everything else) gets
     orthonormal rows or columns, whichever are fewer, times ``gain``. From the QR decomposition of
@@ -178,7 +173,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     return _fill(tensor, gain * matrix.reshape(tensor.shape))
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def eye_(tensor):
     """The identity matrix of a 2-D tensor (ones on the diagonal of a non-square one)."""
     if tensor.ndim != 2:
@@ -186,7 +181,7 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tensor.shape))
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def dirac_(tensor, groups=1):
     """A convolution kernel (3-, 4- or 5-D) that passes its input through: a 1 at the centre of
     kernel [d, d] for the first min(out / groups, in) channels of each group, zeros elsewhere."""
@@ -202,7 +197,7 @@ def dirac_(tensor, groups=1):
     return _fill(tensor, values)
 
 
-@_also_on_arrays
+@_takes_a_tensor
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     """A 2-D tensor of N(0, std^2) draws with ceil(sparsity * rows) entries of every column zero,
     at rows chosen at random per column (Martens, 2010)."""

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 
 class Parameter(Tensor):
     def __init__(self, data, requires_grad=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data._array if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -21,7 +21,7 @@ class Buffer(Tensor):
     dict), as ``register_buffer`` does; the module keeps a plain Tensor sharing its memory."""
 
     def __init__(self, data, *, persistent=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=False)
+        super().__init__(data._array if isinstance(data, Tensor) else data, requires_grad=False)
         self.persistent = persistent
 
 

@@ -39,7 +39,7 @@ def _diag_embed(xp, vectors):
 
 def _array(value):
     """A Tensor's array (under create_graph), or the array itself (an ndarray's .data is its buffer)."""
-    return value.data if hasattr(value, "grad_fn") else value
+    return value._array if hasattr(value, "grad_fn") else value
 
 
 def _diagonal(matrices):

@@ -458,7 +458,7 @@ class Logit(Function):
 
     def backward(self, gy):
         xp, x = self.xp(gy), self.x
-        values = x.data if hasattr(x, "grad_fn") else x
+        values = x._array if hasattr(x, "grad_fn") else x
         with np.errstate(divide="ignore"):
             slope = 1 / (x * (1 - x))
         return (gy * xp.where((values < 0) | (values > 1), np.nan, slope),)
@@ -480,7 +480,7 @@ class Hypot(Function):
 
     def backward(self, gy):
         xp = self.xp(gy)
-        origin = (self.y.data if hasattr(self.y, "grad_fn") else self.y) == 0
+        origin = (self.y._array if hasattr(self.y, "grad_fn") else self.y) == 0
         safe = xp.where(origin, 1, self.y)
         ga = sum_to_shape(gy * xp.where(origin, 0, self.a / safe), self.a.shape) if self.needs_input_grad[0] else None
         gb = sum_to_shape(gy * xp.where(origin, 0, self.b / safe), self.b.shape) if self.needs_input_grad[1] else None
@@ -515,7 +515,7 @@ class LogAddExp(Function):
             ga = sum_to_shape(gy * conj(xp.exp(self.a - self.y)), self.a.shape) if self.needs_input_grad[0] else None
             gb = sum_to_shape(gy * conj(xp.exp(self.b - self.y)), self.b.shape) if self.needs_input_grad[1] else None
             return ga, gb
-        values = [v.data if hasattr(v, "grad_fn") else v for v in (self.a, self.b, self.y)]
+        values = [v._array if hasattr(v, "grad_fn") else v for v in (self.a, self.b, self.y)]
         # where both are -inf (log 0 + log 0, as in CTC's recursion) y is -inf too: no share, not NaN;
         # where y = +inf the infinite inputs share it (one takes all, two take half each)
         nothing, infinite = values[2] == -np.inf, values[2] == np.inf

@@ -21,13 +21,13 @@ class Adadelta(Optimizer):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         rho, eps = group["rho"], group["eps"]
         grad = weight_decayed(param, grad, group)
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param.data)
-            state["acc_delta"] = xp.zeros_like(param.data)
+            state["square_avg"] = xp.zeros_like(param._array)
+            state["acc_delta"] = xp.zeros_like(param._array)
         state["step"] += 1
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg *= rho
@@ -35,4 +35,4 @@ class Adadelta(Optimizer):
         delta = xp.sqrt(acc_delta + eps) / xp.sqrt(square_avg + eps) * grad
         acc_delta *= rho
         acc_delta += (1 - rho) * delta * delta
-        param.data -= group["lr"] * delta
+        param._array -= group["lr"] * delta

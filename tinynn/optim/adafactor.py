@@ -35,7 +35,7 @@ class Adafactor(Optimizer):
                                       foreach=False, maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         eps1, eps2 = group["eps"]
         eps1 = float(np.finfo(param.dtype).eps) if eps1 is None else eps1
         if not state:
@@ -44,14 +44,14 @@ class Adafactor(Optimizer):
                 state["row_var"] = xp.zeros(grad.shape[:-1] + (1,), dtype=param.dtype)
                 state["col_var"] = xp.zeros(grad.shape[:-2] + (1, grad.shape[-1]), dtype=param.dtype)
             else:
-                state["variance"] = xp.zeros_like(param.data)
+                state["variance"] = xp.zeros_like(param._array)
         state["step"] += 1
         step = state["step"]
         share = step ** group["beta2_decay"]  # 1 - beta2_t
         rho = min(group["lr"], 1 / math.sqrt(step))
-        alpha = max(eps2, float(xp.linalg.norm(param.data)) / math.sqrt(param.data.size)) * rho
+        alpha = max(eps2, float(xp.linalg.norm(param._array)) / math.sqrt(param._array.size)) * rho
         if group["weight_decay"]:
-            param.data *= 1 - group["lr"] * group["weight_decay"]
+            param._array *= 1 - group["lr"] * group["weight_decay"]
         squared = grad * grad
         if grad.ndim > 1:
             row_var, col_var = state["row_var"], state["col_var"]
@@ -64,7 +64,7 @@ class Adafactor(Optimizer):
             estimate = variance
         update = grad / xp.sqrt(xp.maximum(estimate, eps1 * eps1))
         denominator = max(1.0, float(xp.linalg.norm(update)) / (math.sqrt(update.size) * group["d"]))
-        param.data -= (alpha / denominator) * update
+        param._array -= (alpha / denominator) * update
 
     def _state_shape(self, key, param):
         """The row factor drops the last axis to 1, the column factor the one before it."""

@@ -24,25 +24,25 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, eps=eps, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         grad = weight_decayed(param, grad, group)
         step_size = self._next_step_size(param, state, group)
         state["sum"] += grad * grad
-        param.data -= step_size * grad / (xp.sqrt(state["sum"]) + group["eps"])
+        param._array -= step_size * grad / (xp.sqrt(state["sum"]) + group["eps"])
 
     def _update_sparse(self, param, rows, values, state, group):
         self._refuse_sparse_weight_decay(group)
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         step_size = self._next_step_size(param, state, group)
         total = rows_of(state["sum"], rows) + values * values
         state["sum"][rows] = total
-        param.data[rows] = rows_of(param.data, rows) - step_size * values / (xp.sqrt(total) + group["eps"])
+        param._array[rows] = rows_of(param._array, rows) - step_size * values / (xp.sqrt(total) + group["eps"])
 
     @staticmethod
     def _next_step_size(param, state, group):
         """Advance the step count (making the state at the first) and return lr / (1 + (t - 1) lr_decay)."""
         if not state:
             state["step"] = 0
-            state["sum"] = backend.get_array_module(param.data).full_like(param.data, group["initial_accumulator_value"])
+            state["sum"] = backend.get_array_module(param._array).full_like(param._array, group["initial_accumulator_value"])
         state["step"] += 1
         return group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])

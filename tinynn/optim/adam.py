@@ -29,12 +29,12 @@ class Adam(Optimizer):
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         beta1, beta2 = group["betas"]
         lr = group["lr"]
         grad = weight_decayed(param, grad, group, group.get("decoupled_weight_decay", self.decoupled_weight_decay))
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = xp.zeros_like(param.data)
+            state["max_exp_avg_sq"] = xp.zeros_like(param._array)
         exp_avg, exp_avg_sq = adam_moments(param, grad, state, group["betas"])
         step = state["step"]
         if group["amsgrad"]:
@@ -44,7 +44,7 @@ class Adam(Optimizer):
             second_moment = exp_avg_sq
         step_size = lr / (1 - beta1 ** step)
         denominator = xp.sqrt(second_moment) / math.sqrt(1 - beta2 ** step) + group["eps"]
-        param.data -= step_size * exp_avg / denominator
+        param._array -= step_size * exp_avg / denominator
 
 
 class AdamW(Adam):

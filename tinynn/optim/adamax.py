@@ -20,16 +20,16 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         beta1, beta2 = group["betas"]
         grad = weight_decayed(param, grad, group)
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param.data)
-            state["exp_inf"] = xp.zeros_like(param.data)
+            state["exp_avg"] = xp.zeros_like(param._array)
+            state["exp_inf"] = xp.zeros_like(param._array)
         state["step"] += 1
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg += (1 - beta1) * (grad - exp_avg)
         exp_inf *= beta2
         xp.maximum(exp_inf, xp.abs(grad) + group["eps"], out=exp_inf)
-        param.data -= group["lr"] / (1 - beta1 ** state["step"]) * exp_avg / exp_inf
+        param._array -= group["lr"] / (1 - beta1 ** state["step"]) * exp_avg / exp_inf

@@ -24,17 +24,17 @@ class ASGD(Optimizer):
                                       foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         grad = weight_decayed(param, grad, group)
         if not state:
             state["step"], state["eta"], state["mu"] = 0, group["lr"], 1.0
-            state["ax"] = xp.zeros_like(param.data)
+            state["ax"] = xp.zeros_like(param._array)
         state["step"] += 1
-        param.data *= 1 - group["lambd"] * state["eta"]
-        param.data -= state["eta"] * grad
+        param._array *= 1 - group["lambd"] * state["eta"]
+        param._array -= state["eta"] * grad
         if state["mu"] != 1:
-            state["ax"] += (param.data - state["ax"]) * state["mu"]
+            state["ax"] += (param._array - state["ax"]) * state["mu"]
         else:
-            state["ax"][...] = param.data
+            state["ax"][...] = param._array
         state["eta"] = group["lr"] / (1 + group["lambd"] * group["lr"] * state["step"]) ** group["alpha"]
         state["mu"] = 1 / max(1, state["step"] - group["t0"])

@@ -132,15 +132,15 @@ class LBFGS(Optimizer):
         super().add_param_group(group)
 
     def _flat_grad(self):
-        xp = backend.get_array_module(self._params[0].data)
-        return xp.concatenate([(p.grad.to_dense().data if p.grad is not None else xp.zeros_like(p.data)).reshape(-1)
+        xp = backend.get_array_module(self._params[0]._array)
+        return xp.concatenate([(p.grad.to_dense()._array if p.grad is not None else xp.zeros_like(p._array)).reshape(-1)
                                for p in self._params])
 
     def _move(self, step_size, direction):
         """x <- x + step_size * direction, in place on every parameter."""
         offset = 0
         for param in self._params:
-            param.data += step_size * direction[offset:offset + param.numel()].reshape(param.shape)
+            param._array += step_size * direction[offset:offset + param.numel()].reshape(param.shape)
             offset += param.numel()
 
     def _evaluate(self, closure):
@@ -192,13 +192,13 @@ class LBFGS(Optimizer):
             if gtd > -tolerance_change:  # not a descent direction
                 break
             if group["line_search_fn"] == "strong_wolfe":
-                start = [param.data.copy() for param in self._params]
+                start = [param._array.copy() for param in self._params]
 
                 def evaluate(step_size):
                     self._move(step_size, d)
                     value = self._evaluate(closure)
                     for param, saved in zip(self._params, start):
-                        param.data[...] = saved
+                        param._array[...] = saved
                     return value
 
                 loss, flat_grad, t, spent = _strong_wolfe(evaluate, t, d, loss, flat_grad, gtd,
@@ -236,7 +236,7 @@ class LBFGS(Optimizer):
     def _restored(self, key, value, param, where):
         """The history's flat vectors and lists of them, moved to the parameters' device and dtype."""
         def move(array):
-            array = array.data if hasattr(array, "grad_fn") else array
+            array = array._array if hasattr(array, "grad_fn") else array
             return backend.to_device(array, param.device).astype(param.dtype)
 
         if isinstance(value, list):

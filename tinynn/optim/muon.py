@@ -54,9 +54,9 @@ class Muon(Optimizer):
                     raise ValueError(f"Muon only supports 2-D parameters, got one of shape {tuple(param.shape)}")
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         if not state:
-            state["momentum_buffer"] = xp.zeros_like(param.data)
+            state["momentum_buffer"] = xp.zeros_like(param._array)
         buffer, momentum = state["momentum_buffer"], group["momentum"]
         buffer += (1 - momentum) * (grad - buffer)
         update = grad + momentum * (buffer - grad) if group["nesterov"] else buffer
@@ -64,5 +64,5 @@ class Muon(Optimizer):
         rows, columns = param.shape
         ratio = 0.2 * math.sqrt(max(rows, columns)) if group["adjust_lr_fn"] == "match_rms_adamw" else \
             math.sqrt(max(1, rows / columns))
-        param.data *= 1 - group["lr"] * group["weight_decay"]
-        param.data -= (group["lr"] * ratio) * update.astype(param.dtype, copy=False)
+        param._array *= 1 - group["lr"] * group["weight_decay"]
+        param._array -= (group["lr"] * ratio) * update.astype(param.dtype, copy=False)

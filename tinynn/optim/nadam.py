@@ -28,7 +28,7 @@ class NAdam(Optimizer):
                                       foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         beta1, beta2 = group["betas"]
         lr = group["lr"]
         grad = weight_decayed(param, grad, group, group["decoupled_weight_decay"])
@@ -39,5 +39,5 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * group["momentum_decay"]))
         state["mu_product"] *= mu
         denominator = xp.sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
-        param.data -= lr * (1.0 - mu) / (1.0 - state["mu_product"]) * grad / denominator
-        param.data -= lr * mu_next / (1.0 - state["mu_product"] * mu_next) * exp_avg / denominator
+        param._array -= lr * (1.0 - mu) / (1.0 - state["mu_product"]) * grad / denominator
+        param._array -= lr * mu_next / (1.0 - state["mu_product"] * mu_next) * exp_avg / denominator

@@ -1,13 +1,13 @@
 """``Optimizer``: parameter groups, per-parameter state and (de)serialisation, as in PyTorch.
 
 Subclasses implement ``_update(param, grad, state, group)`` with the update rule on raw arrays;
-updates are done in place on ``param.data`` under no_grad, so nothing is recorded. A group with
+updates are done in place on the parameter's array (``param._array``), so nothing is recorded. A group with
 ``maximize=True`` (PyTorch's option, on every optimizer that has it there) hands the rule -grad.
 
 Every update rule is elementwise, so it can also run once over all of a group's parameters laid
 end to end: ``foreach`` (PyTorch's name for its multi-tensor path). On its first step it moves
-the parameters' values into one flat array and makes each ``param.data`` a view of its piece
-(so a parameter's ``data`` is a different array object afterwards, with the same values); the
+the parameters' values into one flat array and makes each parameter's array a view of its piece
+(a different array object afterwards, with the same values); the
 gradients are concatenated each step, the rule runs on the flat arrays, and the parameters see
 the new values at once. The rule's state lives in flat arrays whose pieces are each parameter's
 state (``state_dict`` sees the usual per-parameter tensors). The results are the same bits, but
@@ -226,15 +226,15 @@ class Optimizer:
                 elif self._uses_foreach(group, param) and param.dtype.kind != "c":
                     together.setdefault((param.device, param.dtype), []).append(param)
                 elif param.dtype.kind == "c":
-                    xp = backend.get_array_module(param.data)
-                    if not param.data.flags.c_contiguous:
-                        param.data = xp.ascontiguousarray(param.data)
-                    pairs = Tensor._from_op(_real_pairs(param.data), False)
-                    grad = _real_pairs(xp.ascontiguousarray(param.grad.data))
+                    xp = backend.get_array_module(param._array)
+                    if not param._array.flags.c_contiguous:
+                        param.data = xp.ascontiguousarray(param._array)
+                    pairs = Tensor._from_op(_real_pairs(param._array), False)
+                    grad = _real_pairs(xp.ascontiguousarray(param.grad._array))
                     self._update_in_blocks(pairs, _ascent_aware(grad, group), self._state_of(param), group)
                     self._updated(param)
                 else:
-                    self._update_in_blocks(param, _ascent_aware(param.grad.data, group),
+                    self._update_in_blocks(param, _ascent_aware(param.grad._array, group),
                                            self._state_of(param), group)
                     self._updated(param)
             for bucket in together.values():
@@ -258,7 +258,7 @@ class Optimizer:
 
     def _updated(self, param):
         """A graph still alive that kept this parameter for its backward can no longer run it."""
-        in_place.overwritten(param.data, f"{type(self).__name__}.step updated a parameter of shape {param.data.shape}")
+        in_place.overwritten(param._array, f"{type(self).__name__}.step updated a parameter of shape {param._array.shape}")
 
     def _uses_foreach(self, group, param):
         if not self.elementwise:
@@ -268,18 +268,18 @@ class Optimizer:
 
     def _update_together(self, group_index, params, group):
         """``_update`` once over ``params`` (one device and dtype) laid end to end."""
-        xp = backend.get_array_module(params[0].data)
+        xp = backend.get_array_module(params[0]._array)
         states = [self._state_of(param) for param in params]
         flat = self._flat_states.get((group_index, params[0].device, params[0].dtype))
         if flat is None or not flat.holds(params, states):
             flat = _FlatState.gather(xp, params, states)
             if flat is None:  # the parameters' states differ (say, Adam steps): one at a time
                 for param, state in zip(params, states):
-                    self._update_in_blocks(param, _ascent_aware(param.grad.data, group), state, group)
+                    self._update_in_blocks(param, _ascent_aware(param.grad._array, group), state, group)
                 return
             self._flat_states[(group_index, params[0].device, params[0].dtype)] = flat
         values = Tensor._from_op(flat.values, False)
-        self._update_in_blocks(values, _ascent_aware(xp.concatenate([param.grad.data.reshape(-1) for param in params]),
+        self._update_in_blocks(values, _ascent_aware(xp.concatenate([param.grad._array.reshape(-1) for param in params]),
                                                      group), flat.state, group)
         flat.scatter(params, states)
 
@@ -295,15 +295,15 @@ class Optimizer:
         stood before the step (every block advances them alike: the last block's are kept); an array
         a rule replaces or creates is copied into place. The results are the same bits: the rules are
         elementwise (an optimizer whose rule is not says so with ``elementwise = False``)."""
-        xp = backend.get_array_module(param.data)
-        count = param.data.size
+        xp = backend.get_array_module(param._array)
+        count = param._array.size
         if (not self.elementwise or xp is not np or count <= 2 * parallel.CACHE_BLOCK
-                or not param.data.flags.c_contiguous
+                or not param._array.flags.c_contiguous
                 or any(_is_array(value) and (value.shape != param.shape or not value.flags.c_contiguous)
                        for value in state.values())):
             self._update(param, grad, state, group)
             return
-        flat_param, flat_grad = param.data.reshape(-1), grad.reshape(-1)
+        flat_param, flat_grad = param._array.reshape(-1), grad.reshape(-1)
         flat_state = {key: value.reshape(-1) for key, value in state.items() if _is_array(value)}
 
         def update(piece):
@@ -312,8 +312,8 @@ class Optimizer:
             given = {key: flat_state[key][piece] if key in flat_state else value for key, value in state.items()}
             block_state = dict(given)
             self._update(block, flat_grad[piece], block_state, group)
-            if block.data is not values:  # replaced rather than updated in place
-                values[...] = block.data
+            if block._array is not values:  # replaced rather than updated in place
+                values[...] = block._array
             return piece, given, block_state
 
         made, numbers = {}, {}
@@ -340,8 +340,8 @@ class Optimizer:
         if param.dtype.kind == "c":
             raise TypeError(f"{type(self).__name__}: sparse gradients of complex parameters are not supported")
         grad = grad.coalesce()
-        values = grad.values().data.astype(param.dtype, copy=False)
-        return tuple(grad.indices().data), _ascent_aware(values, group)
+        values = grad.values()._array.astype(param.dtype, copy=False)
+        return tuple(grad.indices()._array), _ascent_aware(values, group)
 
     def _update_sparse(self, param, rows, values, state, group):
         """The update rule for a sparse gradient: ``values`` at the coordinates ``rows`` (coalesced)."""
@@ -425,7 +425,7 @@ class Optimizer:
         if type(self)._update is Optimizer._update:
             return _cast_as_pytorch(value, param, key)
         if hasattr(value, "ndim") and not (value.ndim == 0 and key in self.SCALAR_STATE):
-            array = value.data if isinstance(value, Tensor) else value
+            array = value._array if isinstance(value, Tensor) else value
             if tuple(array.shape) != self._state_shape(key, param):
                 raise ValueError(f"{type(self).__name__}.{where} "
                                  f"has shape {tuple(array.shape)}, expected {self._state_shape(key, param)} "
@@ -481,9 +481,9 @@ def weight_decayed(param, grad, group, decoupled=False):
     if not weight_decay:
         return grad
     if decoupled:
-        param.data *= 1 - group["lr"] * weight_decay
+        param._array *= 1 - group["lr"] * weight_decay
         return grad
-    return grad + weight_decay * param.data
+    return grad + weight_decay * param._array
 
 
 def rows_of(array, rows):
@@ -499,9 +499,9 @@ def adam_moments(param, grad, state, betas):
     v <- beta2 v + (1 - beta2) g^2 (also NAdam's and RAdam's). Advances ``state["step"]``."""
     beta1, beta2 = betas
     if "exp_avg" not in state:
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         state["step"] = 0
-        state["exp_avg"], state["exp_avg_sq"] = xp.zeros_like(param.data), xp.zeros_like(param.data)
+        state["exp_avg"], state["exp_avg_sq"] = xp.zeros_like(param._array), xp.zeros_like(param._array)
     state["step"] += 1
     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
     exp_avg += (1 - beta1) * (grad - exp_avg)
@@ -519,10 +519,10 @@ class _FlatState:
         self.param_ids = [id(param) for param in params]
         ends = list(itertools.accumulate(param.numel() for param in params))
         self.spans = list(zip([0] + ends[:-1], ends))
-        self.values = xp.concatenate([param.data.reshape(-1) for param in params])
+        self.values = xp.concatenate([param._array.reshape(-1) for param in params])
         for param, (start, end) in zip(params, self.spans):
             param.data = self.values[start:end].reshape(param.shape)
-        self.data_views = [param.data for param in params]
+        self.data_views = [param._array for param in params]
         self.state = state
         self.handed_out = []  # the per-parameter states as last set by ``scatter``
         self.scattered = {}  # key -> the flat array the per-parameter views were last cut from
@@ -550,7 +550,7 @@ class _FlatState:
         their states still what ``scatter`` left (``load_state_dict`` or an update of only some
         parameters changes them)."""
         return ([id(param) for param in params] == self.param_ids and len(self.handed_out) == len(states)
-                and all(param.data is view for param, view in zip(params, self.data_views))
+                and all(param._array is view for param, view in zip(params, self.data_views))
                 and all(state.keys() == given.keys() and all(state[key] is given[key] for key in given)
                         for state, given in zip(states, self.handed_out)))
 

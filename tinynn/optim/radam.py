@@ -26,7 +26,7 @@ class RAdam(Optimizer):
                                       decoupled_weight_decay=decoupled_weight_decay, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         beta1, beta2 = group["betas"]
         lr = group["lr"]
         grad = weight_decayed(param, grad, group, group["decoupled_weight_decay"])
@@ -39,6 +39,6 @@ class RAdam(Optimizer):
         if rho_t > 5.0:
             rectification = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
             adaptive = math.sqrt(bias_correction2) / (xp.sqrt(exp_avg_sq) + group["eps"])
-            param.data -= corrected_exp_avg * lr * adaptive * rectification
+            param._array -= corrected_exp_avg * lr * adaptive * rectification
         else:
-            param.data -= corrected_exp_avg * lr
+            param._array -= corrected_exp_avg * lr

@@ -23,16 +23,16 @@ class RMSprop(Optimizer):
                                       centered=centered, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         alpha = group["alpha"]
         grad = weight_decayed(param, grad, group)
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(param.data)
+            state["square_avg"] = xp.zeros_like(param._array)
             if group["momentum"] > 0:
-                state["momentum_buffer"] = xp.zeros_like(param.data)
+                state["momentum_buffer"] = xp.zeros_like(param._array)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(param.data)
+                state["grad_avg"] = xp.zeros_like(param._array)
         state["step"] += 1
         square_avg = state["square_avg"]
         square_avg *= alpha
@@ -48,6 +48,6 @@ class RMSprop(Optimizer):
             buffer = state["momentum_buffer"]
             buffer *= group["momentum"]
             buffer += grad / denominator
-            param.data -= group["lr"] * buffer
+            param._array -= group["lr"] * buffer
         else:
-            param.data -= group["lr"] * grad / denominator
+            param._array -= group["lr"] * grad / denominator

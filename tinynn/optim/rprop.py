@@ -22,18 +22,18 @@ class Rprop(Optimizer):
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         eta_minus, eta_plus = group["etas"]
         if not state:
             state["step"] = 0
-            state["prev"] = xp.zeros_like(param.data)
-            state["step_size"] = xp.full_like(param.data, group["lr"])
+            state["prev"] = xp.zeros_like(param._array)
+            state["step_size"] = xp.full_like(param._array, group["lr"])
         state["step"] += 1
         agree = xp.sign(grad * state["prev"])
-        factor = xp.where(agree > 0, eta_plus, xp.where(agree < 0, eta_minus, 1)).astype(param.data.dtype)
+        factor = xp.where(agree > 0, eta_plus, xp.where(agree < 0, eta_minus, 1)).astype(param._array.dtype)
         step_size = state["step_size"]
         step_size *= factor
         xp.clip(step_size, *group["step_sizes"], out=step_size)
         grad = xp.where(factor == eta_minus, 0, grad)  # PyTorch's test: the factor, not the sign
-        param.data -= xp.sign(grad) * step_size
+        param._array -= xp.sign(grad) * step_size
         state["prev"][...] = grad

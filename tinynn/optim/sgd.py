@@ -40,17 +40,17 @@ class SGD(Optimizer):
                 buffer *= momentum
                 buffer += (1 - group["dampening"]) * grad
             grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param.data -= group["lr"] * grad
+        param._array -= group["lr"] * grad
 
     def _update_sparse(self, param, rows, values, state, group):
         self._refuse_sparse_weight_decay(group)
         momentum = group["momentum"]
         if not momentum:
-            param.data[rows] = rows_of(param.data, rows) - group["lr"] * values
+            param._array[rows] = rows_of(param._array, rows) - group["lr"] * values
             return
         buffer = state.get("momentum_buffer")
         if buffer is None:
-            buffer = state["momentum_buffer"] = backend.get_array_module(param.data).zeros_like(param.data)
+            buffer = state["momentum_buffer"] = backend.get_array_module(param._array).zeros_like(param._array)
             buffer[rows] = values
         else:
             buffer *= momentum
@@ -60,4 +60,4 @@ class SGD(Optimizer):
             direction[rows] += values
         else:
             direction = buffer
-        param.data -= group["lr"] * direction
+        param._array -= group["lr"] * direction

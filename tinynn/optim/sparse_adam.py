@@ -30,11 +30,11 @@ class SparseAdam(Optimizer):
                            f"shape {tuple(param.shape)} has one; SparseAdam is for Embedding(sparse=True) tables)")
 
     def _update_sparse(self, param, rows, values, state, group):
-        xp = backend.get_array_module(param.data)
+        xp = backend.get_array_module(param._array)
         beta1, beta2 = group["betas"]
         if not state:
             state["step"] = 0
-            state["exp_avg"], state["exp_avg_sq"] = xp.zeros_like(param.data), xp.zeros_like(param.data)
+            state["exp_avg"], state["exp_avg_sq"] = xp.zeros_like(param._array), xp.zeros_like(param._array)
         state["step"] += 1
         exp_avg, exp_avg_sq = rows_of(state["exp_avg"], rows), rows_of(state["exp_avg_sq"], rows)
         exp_avg += (1 - beta1) * (values - exp_avg)
@@ -42,4 +42,4 @@ class SparseAdam(Optimizer):
         state["exp_avg"][rows], state["exp_avg_sq"][rows] = exp_avg, exp_avg_sq
         step = state["step"]
         step_size = group["lr"] * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
-        param.data[rows] = rows_of(param.data, rows) - step_size * exp_avg / (xp.sqrt(exp_avg_sq) + group["eps"])
+        param._array[rows] = rows_of(param._array, rows) - step_size * exp_avg / (xp.sqrt(exp_avg_sq) + group["eps"])

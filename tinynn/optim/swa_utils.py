@@ -79,8 +79,8 @@ class AveragedModel(Module):
         return list(model.parameters()) + (list(model.buffers()) if self.use_buffers else [])
 
     def update_parameters(self, model):
-        averaged = [t.data for t in self._tensors(self.module)]
-        current = [backend.to_device(t.data, self.module.device) for t in self._tensors(model)]
+        averaged = [t._array for t in self._tensors(self.module)]
+        current = [backend.to_device(t._array, self.module.device) for t in self._tensors(model)]
         count = int(self.n_averaged.item())
         if count == 0:
             for target, source in zip(averaged, current):
@@ -92,8 +92,8 @@ class AveragedModel(Module):
             (self.multi_avg_fn or get_swa_multi_avg_fn())(averaged, current, count)
         if not self.use_buffers:
             for own, theirs in zip(self.module.buffers(), model.buffers()):
-                own.data[...] = backend.to_device(theirs.data, own.device)
-        self.n_averaged.data[...] = count + 1
+                own._array[...] = backend.to_device(theirs._array, own.device)
+        self.n_averaged._array[...] = count + 1
 
 
 def update_bn(loader, model, device=None):

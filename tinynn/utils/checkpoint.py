@@ -98,19 +98,19 @@ class Checkpoint(Function):
 
     def forward(self, *arrays):
         with no_grad():
-            return self._run([Tensor._from_op(array, False) for array in arrays]).data
+            return self._run([Tensor._from_op(array, False) for array in arrays])._array
 
     def backward(self, gy):
         if not engine.accumulates_into_leaves():
             raise RuntimeError("checkpoint: autograd.grad() cannot pass through a reentrant checkpoint: the replayed "
                                "function's parameters receive their gradients in .grad, which grad() must not touch; "
                                "use .backward(), or checkpoint(..., use_reentrant=False)")
-        replayed = [Tensor._from_op(x.data, needed) for x, needed in zip(self.inputs, self.needs_input_grad)]
+        replayed = [Tensor._from_op(x._array, needed) for x, needed in zip(self.inputs, self.needs_input_grad)]
         with enable_grad():
             output = self._run(replayed)
         if output.requires_grad:
             output.backward(gy)
-        return tuple(None if not needed or x.grad is None else x.grad if x.grad.is_sparse else x.grad.data
+        return tuple(None if not needed or x.grad is None else x.grad if x.grad.is_sparse else x.grad._array
                      for x, needed in zip(replayed, self.needs_input_grad))
 
 
@@ -157,7 +157,7 @@ def _intermediates(functions, outputs):
     for function in functions:
         for tensor in function.inputs:
             if (tensor is not None and id(tensor.grad_fn) in recorded and id(tensor) not in outputs
-                    and not tensor._retains_grad and hasattr(tensor.data, "strides")):
+                    and not tensor._retains_grad and hasattr(tensor._array, "strides")):
                 intermediates[id(tensor)] = tensor
                 edges[id(tensor)] = edges.get(id(tensor), 0) + 1
     return intermediates, edges
@@ -178,8 +178,8 @@ def _held_elsewhere(intermediates, edges):
 def _placeholder(tensor):
     """A stand-in for an intermediate tensor in the graph: its shape, dtype, device, gradient
     settings and hooks, and no values (one zero seen through zero strides) until the second run."""
-    xp = backend.get_array_module(tensor.data)
-    stand_in = Tensor._from_op(xp.broadcast_to(xp.zeros((), dtype=tensor.dtype), tensor.data.shape), tensor.requires_grad)
+    xp = backend.get_array_module(tensor._array)
+    stand_in = Tensor._from_op(xp.broadcast_to(xp.zeros((), dtype=tensor.dtype), tensor._array.shape), tensor.requires_grad)
     stand_in.grad_fn, stand_in._grad_hooks, stand_in.name = tensor.grad_fn, tensor._grad_hooks, tensor.name
     return stand_in
 
@@ -262,7 +262,7 @@ class Recomputation:
             _taken.pop(original, None)
             in_place.register_kept(original)
         for index, position in self.dropped_inputs:
-            self.functions[index].inputs[position].data = again[index].inputs[position].data
+            self.functions[index].inputs[position].data = again[index].inputs[position]._array
 
     def _check_ops(self, again):
         """The second run must record the first run's ops, in order (a CheckpointError otherwise)."""

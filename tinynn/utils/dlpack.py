@@ -65,7 +65,7 @@ def from_dlpack(ext_tensor, *, device=None, copy=None):
             raise ValueError(f"from_dlpack: copy=False, but the tensor lies on {shared.device} and device={device!r} "
                              f"needs a copy")
         return shared.to(target)
-    return Tensor._from_op(shared.data.copy(), False) if copy else shared
+    return Tensor._from_op(shared._array.copy(), False) if copy else shared
 
 
 def _shared(ext_tensor):

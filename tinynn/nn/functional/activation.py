@@ -586,9 +586,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     from ... import random
     from ...tensor import Tensor, where
 
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input._array)
     slopes = xp.asarray(random.cpu_generator().uniform(lower, upper, input.shape).astype(input.dtype))
-    return maybe_in_place(input, inplace, "rrelu_", lambda x: where(x.data >= 0, x, x * Tensor._from_op(slopes, False)))
+    return maybe_in_place(input, inplace, "rrelu_", lambda x: where(x._array >= 0, x, x * Tensor._from_op(slopes, False)))
 
 
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
@@ -600,14 +600,14 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     from ...tensor import Tensor
 
     check_float(logits, "gumbel_softmax", "logits")
-    xp = backend.get_array_module(logits.data)
+    xp = backend.get_array_module(logits._array)
     gumbels = -xp.log(xp.asarray(random.cpu_generator().exponential(1.0, logits.shape).astype(logits.dtype)))
     soft = softmax((logits + Tensor._from_op(gumbels, False)) / tau, dim)
     if not hard:
         return soft
     axis = dim % soft.ndim
     positions = xp.arange(soft.shape[axis]).reshape((-1,) + (1,) * (soft.ndim - axis - 1))
-    one_hot = (positions == xp.expand_dims(soft.data.argmax(axis=axis), axis)).astype(soft.dtype)
+    one_hot = (positions == xp.expand_dims(soft._array.argmax(axis=axis), axis)).astype(soft.dtype)
     return Tensor._from_op(one_hot, False) - soft.detach() + soft
 
 

@@ -30,7 +30,7 @@ def _scores_mask(mask, blocked_when_true, like, what="attn_mask"):
     if mask.device != like.device:
         raise RuntimeError(f"attention: {what} is on {mask.device} but the inputs are on {like.device}")
     if mask.dtype == np.bool_:
-        blocked = mask.data if blocked_when_true else ~mask.data
+        blocked = mask._array if blocked_when_true else ~mask._array
         return Tensor(backend.get_array_module(blocked).where(blocked, -np.inf, 0.0).astype(like.dtype))
     return mask.astype(like.dtype)
 

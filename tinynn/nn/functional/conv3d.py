@@ -117,7 +117,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                   dilation[1:], name=name)
         planes = planes.reshape(n, depth, *planes.shape[1:])  # (N, D, O, OH, OW)
         if full is None:
-            full = Tensor._from_op(planes.data[:, :1].repeat(full_depth, axis=1) * 0, False)
+            full = Tensor._from_op(planes._array[:, :1].repeat(full_depth, axis=1) * 0, False)
         full = full.index_add(1, np.arange(depth) * stride[0] + kd * dilation[0], planes)
     out = in_usual_layout(full[:, padding[0]:full_depth - padding[0]].permute(0, 2, 1, 3, 4))
     return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
@@ -152,16 +152,16 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     _check_volume(input, name)
     kernel, stride, padding, dilation, out_depth, after = _pool_geometry(input, kernel_size, stride, padding, dilation,
                                                                          ceil_mode, name)
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input._array)
     n, _, depth, h, w = input.shape
-    volume = Tensor._from_op(input.data, False)
+    volume = Tensor._from_op(input._array, False)
     if padding[0] or after:
         volume = pad(volume, (0, 0, 0, 0, padding[0], after), value=-np.inf)
     best = indices = found = None
     for kd in range(kernel[0]):
         images, planes = max_pool2d(_slab(volume, kd * dilation[0], out_depth, stride[0]), kernel[1:], stride[1:],
                                     padding[1:], dilation[1:], ceil_mode, return_indices=True, name=name)
-        images, planes = _volume(images, n, out_depth).data, _volume(planes, n, out_depth).data
+        images, planes = _volume(images, n, out_depth)._array, _volume(planes, n, out_depth)._array
         slices = xp.arange(out_depth)[:, None, None] * stride[0] - padding[0] + kd * dilation[0]  # in the input
         real = (slices >= 0) & (slices < depth) & (planes >= 0)  # a tap on an element, not on the padding
         best, indices, found = _first_maximum(xp, best, indices, found, images, slices * (h * w) + planes, real)
@@ -235,7 +235,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if divisor_override is not None:
         return in_usual_layout(sums / divisor_override)
     # the divisor of every window: the same sums over ones, the padding counted or not
-    ones = Tensor._from_op(input.data[:1, :1] * 0 + 1, False)
+    ones = Tensor._from_op(input._array[:1, :1] * 0 + 1, False)
     if count_include_pad:
         padded = pad(ones, (padding[2], padding[2], padding[1], padding[1], padding[0], padding[0]), value=1.0)
         counts = _window_sums(pad(padded, (0, 0, 0, 0, 0, after)), kernel, stride, (0, 0, 0), out_depth, ceil_mode, name)
@@ -265,7 +265,7 @@ def adaptive_avg_pool3d(input, output_size, name="adaptive_avg_pool3d"):
     product with the (OD, D) window-averaging matrix, then ``adaptive_avg_pool2d`` of every slice."""
     _check_volume(input, name)
     sizes = adaptive_output_size(input, output_size, 3, name)
-    matrix = adaptive_average_matrix(backend.get_array_module(input.data), input.shape[2], sizes[0], input.dtype)
+    matrix = adaptive_average_matrix(backend.get_array_module(input._array), input.shape[2], sizes[0], input.dtype)
     depth_pooled = einsum("ncdhw,ed->ncehw", input, Tensor._from_op(matrix, False))
     images = adaptive_avg_pool2d(_slab(depth_pooled, 0, sizes[0], 1), sizes[1:], name=name)
     return in_usual_layout(_volume(images, input.shape[0], sizes[0]))
@@ -280,14 +280,14 @@ def adaptive_max_pool3d(input, output_size, return_indices=False, name="adaptive
     input there, where the gradient goes; ``return_indices`` gives d * H * W + h * W + w."""
     _check_volume(input, name)
     sizes = adaptive_output_size(input, output_size, 3, name)
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input._array)
     n, _, depth, h, w = input.shape
     windows = _adaptive_windows(xp, depth, sizes[0])  # (OD, longest)
     best = indices = found = None
     for offset in range(windows.shape[1]):
-        slab = Tensor._from_op(input.data[:, :, windows[:, offset]], False)  # (N, C, OD, H, W)
+        slab = Tensor._from_op(input._array[:, :, windows[:, offset]], False)  # (N, C, OD, H, W)
         images, planes = adaptive_max_pool2d(_slab(slab, 0, sizes[0], 1), sizes[1:], return_indices=True, name=name)
-        images, planes = _volume(images, n, sizes[0]).data, _volume(planes, n, sizes[0]).data
+        images, planes = _volume(images, n, sizes[0])._array, _volume(planes, n, sizes[0])._array
         best, indices, found = _first_maximum(xp, best, indices, found, images,
                                               windows[:, offset][:, None, None] * (h * w) + planes, planes >= 0)
     return _gathered(input, indices, found, return_indices)

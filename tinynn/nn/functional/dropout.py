@@ -105,7 +105,7 @@ def _alpha_dropout(input, p, training, inplace, name, per_channel):
         return input
     if p == 1:
         return maybe_in_place(input, inplace, name, lambda x: x * 0)
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input._array)
     shape = input.shape[:2] + (1,) * (input.ndim - 2) if per_channel else input.shape
     kept = xp.asarray(random.cpu_generator().random(shape) >= p).astype(input.dtype)
     a = ((1 - p) * (1 + p * SELU_SATURATION ** 2)) ** -0.5

@@ -67,7 +67,7 @@ class SparseEmbedding(Embedding):
         """The sparse gradient from dL/dy ``gy``, a Tensor (recorded under create_graph)."""
         from ...sparse import SparseTensor
 
-        xp = self.xp(gy.data)
+        xp = self.xp(gy._array)
         used = self.safe_indices.reshape(-1)
         rows = gy.reshape(-1, self.weight_shape[1])
         if self.padding_idx is not None:
@@ -107,9 +107,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         padding_idx %= rows
     check_indices_below(input, rows, f"a table of {rows} rows", name)
     if max_norm is not None:
-        _renormalize_rows(input.data, weight.data, max_norm, norm_type)
+        _renormalize_rows(input._array, weight._array, max_norm, norm_type)
     lookup = SparseEmbedding if sparse else Embedding
-    return lookup(input.data, padding_idx, bool(scale_grad_by_freq))(weight)
+    return lookup(input._array, padding_idx, bool(scale_grad_by_freq))(weight)
 
 
 EMBEDDING_BAG_MODES = ("sum", "mean", "max")
@@ -145,7 +145,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
             raise ValueError(f"{name}: per_sample_weights are only supported with mode='sum', got mode={mode!r}")
         if not isinstance(per_sample_weights, Tensor) or per_sample_weights.shape != input.shape:
             raise ValueError(f"{name}: per_sample_weights must be a tensor of the input's shape {tuple(input.shape)}")
-    xp = backend.get_array_module(input.data)
+    xp = backend.get_array_module(input._array)
     entries = input.numel()
     if input.ndim == 2:
         if offsets is not None:
@@ -168,7 +168,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
     flat = input.reshape(-1)
     rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, name=name)  # (K, D)
     padding_idx = None if padding_idx is None else padding_idx % weight.shape[0]
-    counted = flat.data != padding_idx if padding_idx is not None else xp.ones(entries, dtype=bool)
+    counted = flat._array != padding_idx if padding_idx is not None else xp.ones(entries, dtype=bool)
     if mode == "max":
         return _bag_max(rows, bag_of, counted, bags, xp)
     if padding_idx is not None:
@@ -223,17 +223,17 @@ def one_hot(tensor, num_classes=-1):
     if num_classes == -1:
         if tensor.numel() == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
-        num_classes = int(backend.read_scalar(tensor.data.max())) + 1
+        num_classes = int(backend.read_scalar(tensor._array.max())) + 1
     if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool) or num_classes <= 0:
         raise ValueError(f"one_hot: num_classes must be a positive int or -1, got {num_classes!r}")
     check_indices_below(tensor, num_classes, f"{num_classes} classes", "one_hot")
-    xp = backend.get_array_module(tensor.data)
-    return Tensor((tensor.data[..., None] == xp.arange(num_classes)).astype(np.int64))
+    xp = backend.get_array_module(tensor._array)
+    return Tensor((tensor._array[..., None] == xp.arange(num_classes)).astype(np.int64))
 
 
 def check_indices_below(indices, count, what, name):
     """Every index in [0, count): at once on the CPU, at the next read on the GPU (backend.check_soon)."""
-    values = indices.data
+    values = indices._array
     out_of_range = (values < 0) | (values >= count)
 
     def out_of_range_error():

@@ -58,11 +58,11 @@ def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_in
         if out + pool - 1 > size or out <= 0:
             raise ValueError(f"{name}: an output of size {out} with pool size {pool} needs an input of at least "
                              f"{out + pool - 1}, got {size} (input {tuple(input.shape)})")
-    xp = backend.get_array_module(x.data)
+    xp = backend.get_array_module(x._array)
     if random_samples is None:
         samples = random.generator_for(xp).random((n, c, spatial), dtype=np.float64).astype(x.dtype)
     else:
-        samples = random_samples.data if isinstance(random_samples, Tensor) else xp.asarray(random_samples)
+        samples = random_samples._array if isinstance(random_samples, Tensor) else xp.asarray(random_samples)
         if tuple(samples.shape) != (n, c, spatial):
             raise ValueError(f"{name}: expected _random_samples of shape {(n, c, spatial)}, got {tuple(samples.shape)}")
         samples = samples.astype(x.dtype)
@@ -76,7 +76,7 @@ def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_in
         shape[2 + a], shape[2 + spatial + a] = outs[a], kernel[a]
         flat = flat * sizes[a] + positions[a].reshape(shape)
     flat = flat.reshape(n, c, *outs, -1)
-    planes = x.data.reshape(n, c, -1)
+    planes = x._array.reshape(n, c, -1)
     windows = xp.take_along_axis(planes, flat.reshape(n, c, -1), axis=2).reshape(flat.shape)
     nan = xp.isnan(windows)
     last_nan = flat.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)
@@ -85,7 +85,7 @@ def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_in
     index_tensor = Tensor._from_op(indices.astype(np.int64), False)
     values = x.reshape(n, c, -1).gather(2, index_tensor.reshape(n, c, -1)).reshape(index_tensor.shape)
     if unbatched:
-        values, index_tensor = values.squeeze(0), Tensor._from_op(index_tensor.data[0], False)
+        values, index_tensor = values.squeeze(0), Tensor._from_op(index_tensor._array[0], False)
     return (values, index_tensor) if return_indices else values
 
 

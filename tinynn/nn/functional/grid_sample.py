@@ -67,7 +67,7 @@ def _corners(xp, u, v, mode, h, w, dtype):
     image, ``valid`` False where the pixel lies outside it, its weight then 0), and the fractions
     (a, b) of bilinear sampling. u and v are arrays, or Tensors (the replay), whose weights are then
     recorded functions of them; the indices are constants either way."""
-    u_values, v_values = (c.data if hasattr(c, "grad_fn") else c for c in (u, v))
+    u_values, v_values = (c._array if hasattr(c, "grad_fn") else c for c in (u, v))
     if mode == "nearest":
         corners, fractions = [(xp.rint(v_values), xp.rint(u_values), 1.0)], None
     else:
@@ -103,7 +103,7 @@ class GridSample(Function):
             return (u, v), None
         moved = []
         for coordinate, size in ((u, w), (v, h)):
-            values = coordinate.data if hasattr(coordinate, "grad_fn") else coordinate
+            values = coordinate._array if hasattr(coordinate, "grad_fn") else coordinate
             padded, slope = _pad_coordinate(values, size, self.padding_mode, self.align_corners, xp)
             moved.append((coordinate * slope + (padded - slope * values) if hasattr(coordinate, "grad_fn") else padded,
                           slope))
@@ -175,7 +175,7 @@ def _tap_coordinate(tap, size, padding_mode, align_corners, xp):
 def _taps(input, grid, mode, padding_mode, align_corners):
     """The taps each output reads, as [(indices per spatial axis, weight)]: weights are Tensors,
     recorded functions of the grid (the indices are constants), 0 for a tap outside the input."""
-    xp = Function.xp(input.data)
+    xp = Function.xp(input._array)
     spatial = input.shape[2:]
     # grid's last axis is (x, y[, z]): x runs along the last spatial axis
     pixels = [_unnormalise(grid[..., len(spatial) - 1 - axis], size, align_corners)[0]
@@ -183,7 +183,7 @@ def _taps(input, grid, mode, padding_mode, align_corners):
     if mode == "bicubic":
         per_axis = []
         for pixel, size in zip(pixels, spatial):
-            floor = xp.floor(pixel.data)
+            floor = xp.floor(pixel._array)
             taps = []
             for k, weight in enumerate(cubic_weights(pixel - Tensor._from_op(floor, False))):
                 index, inside = _tap_coordinate(floor + (k - 1), size, padding_mode, align_corners, xp)
@@ -193,13 +193,13 @@ def _taps(input, grid, mode, padding_mode, align_corners):
         per_axis = []
         for pixel, size in zip(pixels, spatial):
             if padding_mode != "zeros":
-                padded, slope = _pad_coordinate(pixel.data, size, padding_mode, align_corners, xp)
-                pixel = pixel * Tensor._from_op(slope, False) + Tensor._from_op(padded - slope * pixel.data, False)
+                padded, slope = _pad_coordinate(pixel._array, size, padding_mode, align_corners, xp)
+                pixel = pixel * Tensor._from_op(slope, False) + Tensor._from_op(padded - slope * pixel._array, False)
             if mode == "nearest":
-                index = xp.rint(pixel.data).astype(np.int64)
+                index = xp.rint(pixel._array).astype(np.int64)
                 candidates = [(index, Tensor._from_op(xp.ones(index.shape, dtype=input.dtype), False))]
             else:
-                floor = xp.floor(pixel.data)
+                floor = xp.floor(pixel._array)
                 fraction = pixel - Tensor._from_op(floor, False)
                 candidates = [(floor.astype(np.int64), 1 - fraction), (floor.astype(np.int64) + 1, fraction)]
             taps = []
@@ -229,14 +229,14 @@ class NotDependingOn(Function):
         return gy, self.xp(gy).zeros(self.other_shape, dtype=self.other_dtype)
 
     def backward_graph(self, gy, output):
-        xp = backend.get_array_module(gy.data)
+        xp = backend.get_array_module(gy._array)
         return gy, Tensor._from_op(xp.zeros(self.other_shape, dtype=self.other_dtype), False)
 
 
 def _sampled_by_taps(input, grid, mode, padding_mode, align_corners):
     """grid_sample as recorded ops (gathers times weights), for "bicubic" and for volumes: the
     gradients, to every order, come from autograd."""
-    xp = Function.xp(input.data)
+    xp = Function.xp(input._array)
     batch = xp.arange(input.shape[0]).reshape((-1,) + (1,) * (grid.ndim - 2))
     total = None
     for indices, weight in _taps(input, grid, mode, padding_mode, align_corners):
@@ -285,7 +285,7 @@ def affine_grid(theta, size, align_corners=False):
     if theta.shape != (n, dims, dims + 1):
         raise ValueError(f"affine_grid: expected theta of shape ({n}, {dims}, {dims + 1}) for size {size}, got "
                          f"{tuple(theta.shape)}")
-    xp = backend.get_array_module(theta.data)
+    xp = backend.get_array_module(theta._array)
 
     def positions(count):
         if align_corners:

@@ -228,12 +228,12 @@ def _chunked(input, linear_weight, target, linear_bias, weight, reduction, ignor
         raise ValueError(f"{name}: expected integer class indices of shape {(rows.shape[0],)[unbatched:]} as target, "
                          f"got {getattr(target, 'dtype', type(target).__name__)} {tuple(getattr(target, 'shape', ()))}")
     classes = linear_weight.shape[0]
-    labels = targets.data
+    labels = targets._array
     report_out_of_range(labels, ((labels < 0) | (labels >= classes)) & (labels != ignore_index), classes,
                         input.device, name)
     if weight is not None and tuple(weight.shape) != (classes,):
         raise ValueError(f"{name}: expected weight of shape ({classes},), got {tuple(weight.shape)}")
-    class_weight = None if weight is None else weight.data.astype(rows.dtype, copy=False)
+    class_weight = None if weight is None else weight._array.astype(rows.dtype, copy=False)
     chunk = options.chunk_rows(rows.shape[0], rows.shape[1], classes)
     op = ChunkedLinearCrossEntropy(labels, class_weight, ignore_index, reduction, chunk,
                                    options.accumulation_dtype(rows.dtype))

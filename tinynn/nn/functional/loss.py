@@ -141,7 +141,7 @@ class CrossEntropy(_ClassIndexLoss):
         ``FusedCrossEntropy``): with the target distribution q written out as a constant (N, C)
         matrix, dL/dz_i = (sum_c q_ic * softmax(z_i) - q_i) * dL/dloss_i."""
         logits = self.inputs[0]
-        xp = backend.get_array_module(logits.data)
+        xp = backend.get_array_module(logits._array)
         rows, classes = logits.shape
         valid = self.targets != self.ignore_index
         # in range: an out-of-range target was reported (or is queued on the GPU) by the forward pass
@@ -211,7 +211,7 @@ def _check_options(input, weight, label_smoothing, reduction, name):
         raise ValueError(f"{name}: weight must hold one value per class, shape ({classes},), got {tuple(weight.shape)}")
     if weight.device != input.device:
         raise RuntimeError(f"{name}: input is on {input.device} but weight is on {weight.device}")
-    return weight.data.astype(input.dtype, copy=False)
+    return weight._array.astype(input.dtype, copy=False)
 
 
 def _rows(input, target):
@@ -252,7 +252,7 @@ def _prepare(input, target, weight, reduction, label_smoothing, name, probabilit
                              f"{tuple(input.shape)}, got {tuple(target.shape)}")
     if spatial:
         input, target = _rows(input, target)
-    return input, target if target.dtype.kind == "f" else target.data, weight, spatial
+    return input, target if target.dtype.kind == "f" else target._array, weight, spatial
 
 
 def _check_class_indices(labels, classes, ignore_index, device, name):
@@ -298,7 +298,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                                     "cross_entropy", True)
     if targets.dtype.kind == "f":
         loss = SoftTargetCrossEntropy(reduction, weight_array, label_smoothing)(rows, targets)
-    elif backend.is_gpu_array(rows.data):
+    elif backend.is_gpu_array(rows._array):
         from .fused_cross_entropy import FusedCrossEntropy  # here, as it builds on CrossEntropy
 
         loss = FusedCrossEntropy(targets, reduction, ignore_index, weight_array, label_smoothing)(rows)

@@ -46,7 +46,7 @@ def _same_shape(name, *tensors):
 def _signs(target, name):
     """The ±1 labels of a pair loss as a float tensor (checked at once on the CPU, at the next read
     on the GPU: backend.check_soon)."""
-    values = target.data
+    values = target._array
     wrong = abs(values) != 1
 
     def wrong_label():
@@ -154,7 +154,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             var = var.unsqueeze(-1)
         elif not (var.shape[:-1] == input.shape[:-1] and var.shape[-1] == 1):
             raise ValueError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not fit input of shape {tuple(input.shape)}")
-    backend.check_soon((var.data < 0).any(), lambda: ValueError("gaussian_nll_loss: var has negative entries"))
+    backend.check_soon((var._array < 0).any(), lambda: ValueError("gaussian_nll_loss: var has negative entries"))
     clamped = var + (var.clip(min=eps) - var).detach()
     losses = 0.5 * (clamped.log() + (input - target) * (input - target) / clamped)
     if full:
@@ -205,7 +205,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     is_target = np.zeros(scores.shape, dtype=bool)
     rows = np.nonzero(listed)[0]
     is_target[rows, labels[listed]] = True
-    xp = backend.get_array_module(scores.data)
+    xp = backend.get_array_module(scores._array)
     pair_mask = xp.asarray(is_target[:, :, None] & ~is_target[:, None, :])  # (N, j target, i other)
     margins = (1 - (scores.unsqueeze(2) - scores.unsqueeze(1))).clip(min=0.0)
     losses = where(pair_mask, margins, 0.0).sum((1, 2)) / classes

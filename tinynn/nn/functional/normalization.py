@@ -180,11 +180,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return out.reshape(input.shape)
     from .fused_batch_norm import FusedBatchNorm  # here, as it builds on BatchNorm
 
-    function = (FusedBatchNorm if backend.is_gpu_array(input.data) else BatchNorm)(
-        running_mean.data if running_mean is not None else None,
-        running_var.data if running_var is not None else None,
+    function = (FusedBatchNorm if backend.is_gpu_array(input._array) else BatchNorm)(
+        running_mean._array if running_mean is not None else None,
+        running_var._array if running_var is not None else None,
         training, momentum, eps,
-        num_batches_tracked.data if num_batches_tracked is not None else None,
+        num_batches_tracked._array if num_batches_tracked is not None else None,
     )
     return function(input, weight, bias)
 
@@ -214,9 +214,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                              "average that None means for batch norm is not defined for instance norm)")
         if positions <= 1:
             raise ValueError(f"{name}: expected more than 1 position per channel to track statistics, got shape {tuple(input.shape)}")
-        values = input.data.reshape(n, channels, positions)
-        running_mean.data *= 1 - momentum
-        running_mean.data += momentum * values.mean(axis=(0, 2))
-        running_var.data *= 1 - momentum
-        running_var.data += momentum * values.var(axis=2, ddof=1).mean(axis=0)
+        values = input._array.reshape(n, channels, positions)
+        running_mean._array *= 1 - momentum
+        running_mean._array += momentum * values.mean(axis=(0, 2))
+        running_var._array *= 1 - momentum
+        running_var._array += momentum * values.var(axis=2, ddof=1).mean(axis=0)
     return group_norm(input, channels, weight, bias, eps, name=name)

@@ -79,7 +79,7 @@ def pad(input, pad, mode="constant", value=None):
     if not 1 <= axes <= 3 or input.ndim < axes + 1:
         raise ValueError(f"pad: {mode} padding pads 1 to 3 trailing axes of an input with one more axis at least, "
                          f"got {len(pad)} amounts for input of shape {tuple(input.shape)}")
-    xp = Function.xp(input.data)
+    xp = Function.xp(input._array)
     out = input
     for axis in range(input.ndim - axes, input.ndim):
         before, after = widths[axis]

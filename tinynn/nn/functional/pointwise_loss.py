@@ -212,7 +212,7 @@ def _array(value, input, name, what):
         np.broadcast_shapes(value.shape, input.shape)
     except ValueError:
         raise ValueError(f"{name}: {what} of shape {tuple(value.shape)} cannot be broadcast to the input's {tuple(input.shape)}") from None
-    return value.data.astype(input.dtype, copy=False)
+    return value._array.astype(input.dtype, copy=False)
 
 
 @mixed_precision.casts_inputs("float32")
@@ -288,7 +288,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     input, target = _check(input, target, reduction, "binary_cross_entropy")
     weight = _array(weight, input, "binary_cross_entropy", "weight")
-    p = input.data
+    p = input._array
     outside = (p < 0) | (p > 1) | (p != p)
 
     def outside_error():

@@ -366,16 +366,16 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     if len(out_hw) != 2 or min(out_hw) <= 0:
         raise ValueError(f"{name}: expected a positive (H, W) output_size, got {output_size!r}")
     check_unpool_indices(indices, out_hw, "plane", name)
-    return MaxUnpool2d(indices.data, out_hw)(input)
+    return MaxUnpool2d(indices._array, out_hw)(input)
 
 
 def check_unpool_indices(indices, out_size, what, name):
     """Every index must name a position of the output (a flat index into ``out_size``); on the GPU
     the check is read with the next result (backend.check_soon), not at once."""
-    out_of_range = (indices.data < 0) | (indices.data >= math.prod(out_size))
+    out_of_range = (indices._array < 0) | (indices._array >= math.prod(out_size))
 
     def out_of_range_error():
-        bad = int(indices.data[out_of_range].reshape(-1)[0])
+        bad = int(indices._array[out_of_range].reshape(-1)[0])
         where = " (found on the GPU at the next read of a result)" if indices.device == "gpu" else ""
         meaning = " (max pooling's mark of a window that held only padding)" if bad == -1 else ""
         return IndexError(f"{name}: index {bad}{meaning} is outside the {tuple(out_size)} output {what}{where}")
@@ -395,7 +395,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, name="adaptive
     h, w = input.shape[2:]
     if h % oh == 0 and w % ow == 0:
         return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices, name=name)
-    xp = Function.xp(input.data)
+    xp = Function.xp(input._array)
     rows, columns = _adaptive_windows(xp, h, oh), _adaptive_windows(xp, w, ow)  # (OH, KH), (OW, KW)
     n, c = input.shape[:2]
     windows = input[:, :, rows[:, :, None, None], columns[None, None, :, :]]  # (N, C, OH, KH, OW, KW)
@@ -403,7 +403,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, name="adaptive
     output = windows.amax(dim=-1)
     if not return_indices:
         return output
-    best = windows.data.argmax(axis=-1)  # the first maximum of each window, as PyTorch
+    best = windows._array.argmax(axis=-1)  # the first maximum of each window, as PyTorch
     kernel_w = columns.shape[1]
     best_rows = xp.take_along_axis(xp.broadcast_to(rows[:, None, :], (oh, ow, rows.shape[1])),
                                    (best // kernel_w).reshape(-1, oh, ow).transpose(1, 2, 0), axis=2)

@@ -175,7 +175,7 @@ def adaptive_average_matrix(xp, in_size, out_size, dtype):
 
 def adaptive_average(images, out_hw):
     """(N, C, H, W) averaged over PyTorch's adaptive windows to (N, C, OH, OW)."""
-    xp, dtype = Function.xp(images.data), images.dtype
+    xp, dtype = Function.xp(images._array), images.dtype
     return SeparableResample2d(*(adaptive_average_matrix(xp, images.shape[2 + i], out_hw[i], dtype)
                                  for i in range(2)))(images)
 
@@ -220,7 +220,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         resampled = adaptive_average(images, (1,) * (2 - spatial) + out_sizes)
     else:
-        xp = Function.xp(input.data)
+        xp = Function.xp(input._array)
         matrices = [xp.eye(1, dtype=input.dtype)] * (2 - spatial) + _axis_matrices(input, out_sizes, scales, mode,
                                                                                    align_corners, antialias)
         resampled = SeparableResample2d(*matrices)(images)
@@ -229,7 +229,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 def _axis_matrices(input, out_sizes, scales, mode, align_corners, antialias=False):
     """One (out, in) resampling matrix per spatial axis of ``input``."""
-    xp, dtype = Function.xp(input.data), input.dtype
+    xp, dtype = Function.xp(input._array), input.dtype
     matrices = []
     for in_size, out_size, scale in zip(input.shape[2:], out_sizes, scales):
         if mode in LINEAR_MODES.values() or mode == "bicubic":

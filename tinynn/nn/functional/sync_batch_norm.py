@@ -23,7 +23,7 @@ def _all_reduced(array):
 
     total = Tensor._from_op(backend.to_device(array, backend.CPU).astype(np.float64), False)
     distributed.all_reduce(total)
-    return total.data
+    return total._array
 
 
 class SyncBatchNormFunction(Function):

@@ -61,11 +61,11 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         if targets.shape[0] != batched.shape[0]:
             raise ValueError(f"AdaptiveLogSoftmaxWithLoss: input and target should have the same size in the batch "
                              f"dimension, got {batched.shape[0]} and {targets.shape[0]}")
-        labels = backend.to_device(targets.data, "cpu").astype(np.int64)
+        labels = backend.to_device(targets._array, "cpu").astype(np.int64)
         if labels.size and (labels.min() < 0 or labels.max() >= self.n_classes):
             raise IndexError(f"AdaptiveLogSoftmaxWithLoss: targets must lie in [0, {self.n_classes - 1}], got "
                              f"values from {labels.min()} to {labels.max()}")
-        xp = backend.get_array_module(batched.data)
+        xp = backend.get_array_module(batched._array)
         head_index = np.minimum(labels, self.shortlist_size - 1)  # the shortlist class, or below: the cluster's entry
         rows_of_clusters, cluster_parts = [], []
         for i in range(self.n_clusters):

@@ -79,15 +79,15 @@ class DistributedDataParallel(Module):
         self._reduction_queued = False
         if not self._synced:
             return
-        pieces = [_as_float64s(p.grad.to_dense().data) if p.grad is not None else np.zeros(_float64s_in(p))
+        pieces = [_as_float64s(p.grad.to_dense()._array) if p.grad is not None else np.zeros(_float64s_in(p))
                   for p in self._synced]
         flags = np.array([p.grad is not None for p in self._synced], dtype=np.float64)
         sparse_flags = np.array([getattr(p.grad, "is_sparse", False) for p in self._synced], dtype=np.float64)
         bundle = Tensor._from_op(np.concatenate(pieces + [flags, sparse_flags]), False)
         distributed.all_reduce(bundle)
         world_size, count_of = distributed.get_world_size(), len(flags)
-        values = bundle.data[:-2 * count_of] / world_size
-        used, sparse = bundle.data[-2 * count_of:-count_of] > 0, bundle.data[-count_of:] > 0
+        values = bundle._array[:-2 * count_of] / world_size
+        used, sparse = bundle._array[-2 * count_of:-count_of] > 0, bundle._array[-count_of:] > 0
         start = 0
         for parameter, was_used, was_sparse in zip(self._synced, used, sparse):
             count = _float64s_in(parameter)

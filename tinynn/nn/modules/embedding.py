@@ -52,7 +52,7 @@ class _LookupTable(Module):
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._array[self.padding_idx] = 0
 
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"

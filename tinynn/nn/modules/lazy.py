@@ -77,7 +77,7 @@ class LazyModuleMixin:
             own, built = getattr(self, registry), getattr(ordinary, registry)
             for name, value in built.items():
                 if own.get(name) is not None and value is not None:
-                    own[name].data = value.data  # the same object: optimizers already hold it
+                    own[name].data = value._array  # the same object: optimizers already hold it
                     if is_lazy(own[name]):
                         own[name].__class__ = own[name].cls_to_become
                     built[name] = own[name]

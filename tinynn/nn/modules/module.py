@@ -92,7 +92,7 @@ class Module:
             raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to the parameter '{name}' "
                             "(a Parameter or None expected); assign the values through .data, or delete it first")
         if isinstance(value, Buffer):
-            self.register_buffer(name, Tensor(value.data), persistent=value.persistent)
+            self.register_buffer(name, Tensor(value._array), persistent=value.persistent)
         elif isinstance(value, Parameter) or (value is None and name in self._parameters):
             self._forget(name, keep=self._parameters)
             self._parameters[name] = global_hooks.registered("parameter", self, name, value)
@@ -292,11 +292,11 @@ class Module:
         """Replace the data of every parameter, gradient and buffer in place (same Tensor objects,
         so optimizers that hold the parameters keep working)."""
         for tensor in list(self.parameters()) + list(self.buffers()):
-            tensor.data = convert(tensor.data)
+            tensor.data = convert(tensor._array)
             if getattr(tensor.grad, "is_sparse", False):  # (its values follow the parameter's device and dtype)
                 tensor.grad = tensor.grad.to(device=tensor.device, dtype=tensor.dtype)
             elif tensor.grad is not None:
-                tensor.grad.data = convert(tensor.grad.data)
+                tensor.grad.data = convert(tensor.grad._array)
         return self
 
     def to(self, device=None, dtype=None, non_blocking=False, memory_format=None):
@@ -568,16 +568,16 @@ class Module:
         """The state's tensor put in place of the module's (``load_state_dict(assign=True)``)."""
         tensor = value if isinstance(value, Tensor) else Tensor(value if backend.is_gpu_array(value) else np.asarray(value))
         if name in self._parameters:
-            self._parameters[name] = Parameter(tensor.data, requires_grad=current.requires_grad)
+            self._parameters[name] = Parameter(tensor._array, requires_grad=current.requires_grad)
         else:
             self._buffers[name] = tensor.detach()
 
     @staticmethod
     def _copy_entry(target, value, key):
         """The state's values into the tensor (its device and dtype kept)."""
-        array = value.data if isinstance(value, Tensor) else value
-        target.data[...] = backend.to_device(backend.to_device(array, "cpu").astype(target.dtype), target.device)
-        in_place.overwritten(target.data, f"load_state_dict wrote {key!r}")
+        array = value._array if isinstance(value, Tensor) else value
+        target._array[...] = backend.to_device(backend.to_device(array, "cpu").astype(target.dtype), target.device)
+        in_place.overwritten(target._array, f"load_state_dict wrote {key!r}")
 
     def register_load_state_dict_post_hook(self, hook):
         """``hook(module, incompatible_keys)`` runs after loading; it may edit the missing_keys and
@@ -744,7 +744,7 @@ class _BackwardHookState:
             for hook in list(global_hooks.backward_pre_hooks.values()) + list(self.module._backward_pre_hooks.values()):
                 result = hook(self.module, (Tensor._from_op(grad, False),))
                 if result is not None:
-                    grad = result[0].data if isinstance(result[0], Tensor) else result[0]
+                    grad = result[0]._array if isinstance(result[0], Tensor) else result[0]
             self.grad_output = grad
             if not self.pending:
                 self._run_hooks()
@@ -754,7 +754,7 @@ class _BackwardHookState:
         if not self.pending:
             replaced = self._run_hooks()
             if replaced is not None and len(self.grad_input) == 1:
-                return replaced[0].data if isinstance(replaced[0], Tensor) else replaced[0]
+                return replaced[0]._array if isinstance(replaced[0], Tensor) else replaced[0]
         return grad
 
     def _run_hooks(self):

@@ -39,12 +39,12 @@ class SyncBatchNorm(_BatchNorm):
         """running <- (1 - m) running + m batch, m = momentum (or 1 / batches seen for momentum=None)."""
         from ...autograd import in_place
 
-        self.num_batches_tracked.data[...] += 1
+        self.num_batches_tracked._array[...] += 1
         factor = 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
         for buffer, batch in ((self.running_mean, mean), (self.running_var, unbiased_variance)):
-            update = (1 - factor) * backend.to_device(buffer.data, backend.CPU) + factor * batch
-            buffer.data[...] = backend.to_device(update.astype(buffer.dtype), buffer.device)
-            in_place.overwritten(buffer.data, f"{type(self).__name__} updated its running statistics")
+            update = (1 - factor) * backend.to_device(buffer._array, backend.CPU) + factor * batch
+            buffer._array[...] = backend.to_device(update.astype(buffer.dtype), buffer.device)
+            in_place.overwritten(buffer._array, f"{type(self).__name__} updated its running statistics")
 
     def _check_input_dim(self, x, name):
         if x.ndim < 2:

@@ -98,7 +98,7 @@ class MultiheadAttention(Module):
         if self_attention:
             key = value = query
         if is_causal and attn_mask is None:  # blocked: the positions after each query's own
-            attn_mask = Tensor(~causal_mask(query.shape[0], key.shape[0], query.device).data)
+            attn_mask = Tensor(~causal_mask(query.shape[0], key.shape[0], query.device)._array)
         output, weights = multi_head_attention(
             query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
             self.out_proj.bias, key_padding_mask, attn_mask, self.dropout if self.training else 0.0, need_weights,
@@ -268,7 +268,7 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(size, device=None, dtype=None):
         """(size, size) float mask: 0 where position i may attend to j (j <= i), -inf above the diagonal."""
-        allowed = causal_mask(size, size, device).data
+        allowed = causal_mask(size, size, device)._array
         xp = backend.get_array_module(allowed)
         return Tensor(xp.where(allowed, 0.0, -xp.inf).astype(dtype or "float32"))
 

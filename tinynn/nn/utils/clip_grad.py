@@ -98,7 +98,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     if not grads:
         return
     xp = backend.get_array_module(grads[0])
-    scale = xp.minimum(max_norm / (total_norm.data.astype(np.float64) + 1e-6), 1.0)
+    scale = xp.minimum(max_norm / (total_norm._array.astype(np.float64) + 1e-6), 1.0)
     for g in grads:
         g *= scale.astype(g.dtype)
 

@@ -28,5 +28,5 @@ def vector_to_parameters(vec, parameters):
     for param in parameters:
         if param.device != vec.device:
             raise RuntimeError(f"vector_to_parameters: the vector is on {vec.device}, a parameter on {param.device}")
-        param.data[...] = vec.data[start:start + param.numel()].reshape(param.shape)
+        param._array[...] = vec._array[start:start + param.numel()].reshape(param.shape)
         start += param.numel()

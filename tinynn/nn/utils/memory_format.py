@@ -24,5 +24,5 @@ def _convert(module, memory_format, kinds, name):
     memory_layout.check(memory_format, name)
     for layer in module.modules():
         if isinstance(layer, kinds):
-            layer.weight.data = memory_layout.copy_in(layer.weight.data, memory_format, name)
+            layer.weight.data = memory_layout.copy_in(layer.weight._array, memory_format, name)
     return module

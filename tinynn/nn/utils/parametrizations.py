@@ -38,26 +38,26 @@ class _SpectralNorm(Module):
         self.dim, self.eps, self.n_power_iterations = dim % max(weight.ndim, 1), eps, n_power_iterations
         self.shape_of = SpectralNorm("weight", n_power_iterations, self.dim, eps)
         if weight.ndim > 1:
-            xp = backend.get_array_module(weight.data)
-            rows, columns = self.shape_of.matrix(weight.data).shape
+            xp = backend.get_array_module(weight._array)
+            rows, columns = self.shape_of.matrix(weight._array).shape
             u, v = (_normalized(xp, xp.asarray(random.cpu_generator().standard_normal(size)).astype(weight.dtype), eps)
                     for size in (rows, columns))
             self.register_buffer("_u", Tensor(u))
             self.register_buffer("_v", Tensor(v))
-            self._power_method(self.shape_of.matrix(weight.data), 15)
+            self._power_method(self.shape_of.matrix(weight._array), 15)
 
     def _power_method(self, matrix, steps):
         xp = backend.get_array_module(matrix)
         for _ in range(steps):
-            self._u.data[...] = _normalized(xp, matrix @ self._v.data, self.eps)
-            self._v.data[...] = _normalized(xp, matrix.T @ self._u.data, self.eps)
+            self._u._array[...] = _normalized(xp, matrix @ self._v._array, self.eps)
+            self._v._array[...] = _normalized(xp, matrix.T @ self._u._array, self.eps)
 
     def forward(self, weight):
         if weight.ndim == 1:
             return weight / weight.norm().clip(min=self.eps)
         matrix = self.shape_of.matrix(weight)
         if self.training:
-            self._power_method(matrix.data, self.n_power_iterations)
+            self._power_method(matrix._array, self.n_power_iterations)
         sigma = (self._u * (matrix @ self._v)).sum()
         return weight / sigma
 
@@ -91,7 +91,7 @@ class _Orthogonal(Module):
         transposed = n < k
         if transposed:
             x, (n, k) = x.mT, (k, n)
-        xp = backend.get_array_module(x.data)
+        xp = backend.get_array_module(x._array)
         if self.orthogonal_map in ("matrix_exp", "cayley"):
             lower = x.tril()
             if n != k:
@@ -107,7 +107,7 @@ class _Orthogonal(Module):
         else:
             reflectors = x.tril(-1)
             tau = 2.0 / (1.0 + (reflectors * reflectors).sum(-2))
-            signs = Tensor._from_op(xp.diagonal(x.data, 0, -2, -1).astype(np.int64).astype(x.dtype), False)
+            signs = Tensor._from_op(xp.diagonal(x._array, 0, -2, -1).astype(np.int64).astype(x.dtype), False)
             q = linalg.householder_product(reflectors, tau) * signs.unsqueeze(-2)
         if "base" in self._buffers:
             q = self.base @ q
@@ -121,19 +121,19 @@ class _Orthogonal(Module):
         transposed = n < k
         if transposed:
             q, (n, k) = q.mT, (k, n)
-        xp = backend.get_array_module(q.data)
+        xp = backend.get_array_module(q._array)
         if "base" not in self._buffers:
             if self.orthogonal_map != "householder":
                 raise NotImplementedError("orthogonal: assigning to the matrix_exp or cayley parametrization needs "
                                           "use_trivialization=True")
-            packed, tau = xp.linalg.qr(q.data, mode="raw")  # LAPACK's geqrf: reflectors below R's diagonal
+            packed, tau = xp.linalg.qr(q._array, mode="raw")  # LAPACK's geqrf: reflectors below R's diagonal
             packed = xp.ascontiguousarray(packed.swapaxes(-1, -2))
             diagonal = xp.sign(xp.diagonal(packed, 0, -2, -1)) * xp.where(tau == 0, -1, 1)
             rows = xp.arange(k)
             packed[..., rows, rows] = diagonal
             result = Tensor(packed.astype(q.dtype))
             return result.mT if transposed else result
-        values = q.data
+        values = q._array
         if n == k and xp.allclose(values.swapaxes(-1, -2) @ values, xp.eye(k), atol=10 * n * np.finfo(q.dtype).eps):
             base = values.copy()
         else:

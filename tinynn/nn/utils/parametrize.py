@@ -37,7 +37,7 @@ class ParametrizationList(ModuleList):
         self.is_tensor = isinstance(new, Tensor)
         originals = [new] if self.is_tensor else list(new)
         if self.is_tensor and new is not original:
-            original.data = new.data  # the same object stays the original (an optimizer may hold it)
+            original.data = new._array  # the same object stays the original (an optimizer may hold it)
             originals = [original]
         for position, value in enumerate(originals):
             name = "original" if self.is_tensor else f"original{position}"
@@ -80,7 +80,7 @@ class ParametrizationList(ModuleList):
                 value = module.right_inverse(value)
             values = [value] if self.is_tensor else list(value)
             for original, new in zip(self._originals(), values):
-                original.data[...] = new.data
+                original._array[...] = new._array
 
 
 _cache, _cache_depth = {}, [0]  # id(ParametrizationList) -> its value, while cached() blocks are open

@@ -109,7 +109,7 @@ class BasePruningMethod:
         if self._tensor_name in module.__dict__:
             delattr(module, self._tensor_name)
         orig = module._parameters.pop(self._tensor_name + "_orig")
-        orig.data = weight.data
+        orig.data = weight._array
         del module._buffers[self._tensor_name + "_mask"]
         setattr(module, self._tensor_name, orig)
 
@@ -145,7 +145,7 @@ class PruningContainer(BasePruningMethod):
     def compute_mask(self, t, default_mask):
         """The last method's choice, made on the part of ``t`` the mask so far keeps."""
         method = self._pruning_methods[-1]
-        mask = default_mask.data.astype(t.dtype, copy=True)
+        mask = default_mask._array.astype(t.dtype, copy=True)
         if method.PRUNING_TYPE == "unstructured":
             kept = mask == 1
         elif method.PRUNING_TYPE == "structured":
@@ -155,9 +155,9 @@ class PruningContainer(BasePruningMethod):
             kept = (slice(None),) * t.ndim
         else:
             raise ValueError(f"PruningContainer: unknown PRUNING_TYPE {method.PRUNING_TYPE!r} of {type(method).__name__}")
-        partial = method.compute_mask(Tensor._from_op(t.data[kept], False),
+        partial = method.compute_mask(Tensor._from_op(t._array[kept], False),
                                       default_mask=Tensor._from_op(mask[kept], False))
-        mask[kept] = partial.data
+        mask[kept] = partial._array
         return Tensor._from_op(mask, False)
 
 
@@ -353,14 +353,14 @@ def is_pruned(module):
 
 
 def _ones_like(t):
-    return Tensor._from_op(backend.get_array_module(t.data).ones(t.shape, dtype=t.dtype), False)
+    return Tensor._from_op(backend.get_array_module(t._array).ones(t.shape, dtype=t.dtype), False)
 
 
 def _zeroed(default_mask, flat_indices):
     """A copy of the mask with the entries at ``flat_indices`` (a Tensor, or None for none) set to 0."""
-    mask = default_mask.data.copy()
+    mask = default_mask._array.copy()
     if flat_indices is not None:
-        mask.reshape(-1)[flat_indices.data] = 0
+        mask.reshape(-1)[flat_indices._array] = 0
     return Tensor._from_op(mask, False)
 
 
@@ -390,7 +390,7 @@ def _structured_dim(t, dim):
 
 def _channel_mask(t, dim, kept):
     """Ones on the channels ``kept`` along ``dim``, zeros elsewhere."""
-    xp = backend.get_array_module(t.data)
+    xp = backend.get_array_module(t._array)
     mask = xp.zeros(t.shape, dtype=t.dtype)
-    mask[(slice(None),) * dim + (kept.data,)] = 1
+    mask[(slice(None),) * dim + (kept._array,)] = 1
     return Tensor._from_op(mask, False)

@@ -45,7 +45,7 @@ class SpectralNorm:
         weight, u, v = (getattr(module, self.name + suffix) for suffix in ("_orig", "_u", "_v"))
         matrix = self.matrix(weight)
         if do_power_iteration:
-            self.power_iteration(matrix.data, u.data, v.data)
+            self.power_iteration(matrix._array, u._array, v._array)
         sigma = (u * (matrix @ v)).sum()  # u^T W_mat v, u and v constants
         return weight / sigma
 
@@ -69,8 +69,8 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     if dim is None:
         dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
     fn = SpectralNorm(name, n_power_iterations, dim, eps)
-    xp = backend.get_array_module(weight.data)
-    rows, columns = fn.matrix(weight.data).shape
+    xp = backend.get_array_module(weight._array)
+    rows, columns = fn.matrix(weight._array).shape
     u, v = (_normalized(xp, xp.asarray(random.cpu_generator().standard_normal(size)).astype(weight.dtype), eps)
             for size in (rows, columns))
     del module._parameters[name]
@@ -91,7 +91,7 @@ def remove_spectral_norm(module, name="weight"):
                 weight = hook.compute_weight(module, do_power_iteration=False)
             for suffix in ("", "_u", "_v", "_orig"):
                 delattr(module, name + suffix)
-            module.register_parameter(name, Parameter(weight.data))
+            module.register_parameter(name, Parameter(weight._array))
             del module._forward_pre_hooks[key]
             return module
     raise ValueError(f"remove_spectral_norm: '{name}' of {type(module).__name__} is not spectrally normalised")

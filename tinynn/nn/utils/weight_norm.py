@@ -39,8 +39,8 @@ def weight_norm(module, name="weight", dim=0):
         raise ValueError(f"weight_norm: the module has no parameter '{name}'")
     fn = WeightNorm(name, dim)
     del module._parameters[name]
-    module.register_parameter(name + "_g", Parameter(fn.norm(weight).data))
-    module.register_parameter(name + "_v", Parameter(weight.data))
+    module.register_parameter(name + "_g", Parameter(fn.norm(weight)._array))
+    module.register_parameter(name + "_v", Parameter(weight._array))
     fn(module, None)
     module.register_forward_pre_hook(fn)
     return module
@@ -53,7 +53,7 @@ def remove_weight_norm(module, name="weight"):
             weight = hook.compute_weight(module)
             delattr(module, name)
             del module._parameters[name + "_g"], module._parameters[name + "_v"]
-            module.register_parameter(name, Parameter(weight.data))
+            module.register_parameter(name, Parameter(weight._array))
             del module._forward_pre_hooks[key]
             return module
     raise ValueError(f"remove_weight_norm: '{name}' of {type(module).__name__} is not weight-normalised")

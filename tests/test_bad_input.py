@@ -59,8 +59,10 @@ ALL = {**LAYERS_4D, **ANY_RANK}
 UNBATCHED = {"Conv2d(3, 4", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "ConvTranspose2d(3, 4"}  # (C, H, W) too
 
 
-# 3-D input is one unbatched sample for those layers, as in PyTorch (tests/nn/test_unbatched_inputs.py)
-WRONG_RANKS = [(name, rank) for name in LAYERS_4D for rank in (0, 1, 2, 3, 5) if not (rank == 3 and name in UNBATCHED)]
+# 3-D input is one unbatched sample for those layers, as in PyTorch (tests/nn/test_unbatched_inputs.py); Dropout2d
+# takes any rank from 2 on, as PyTorch's (tests/nn/test_dropout.py)
+WRONG_RANKS = [(name, rank) for name in LAYERS_4D for rank in (0, 1, 2, 3, 5)
+               if not (rank == 3 and name in UNBATCHED) and not (rank >= 2 and name.startswith("Dropout2d"))]
 
 
 @pytest.mark.parametrize("name, rank", WRONG_RANKS)
@@ -258,9 +260,9 @@ def test_zero_or_negative_stride(stride):
         nn.Conv2d(1, 1, 3, stride=stride)
 
 
-@given(p=st.one_of(st.floats(-10, -1e-6), st.floats(1.0, 10)))
+@given(p=st.one_of(st.floats(-10, -1e-6), st.floats(1.0, 10, exclude_min=True)))
 def test_dropout_probability_out_of_range(p):
-    with pytest.raises(ValueError, match=f"Dropout: probability p must be in \\[0, 1\\), got {p}"):
+    with pytest.raises(ValueError, match=f"Dropout: probability p must be in \\[0, 1\\], got {p}"):
         nn.Dropout(p)
     with pytest.raises(ValueError, match="dropout: probability p must be in"):
         F.dropout(tinynn.zeros(2, 2), p)

@@ -1,4 +1,6 @@
 """Dropout: randomly zeroing activations (or whole channels) during training."""
+import warnings
+
 from ... import backend, random
 from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
@@ -61,21 +63,60 @@ def dropout(input, p=0.5, training=True, inplace=False, name="dropout"):
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False, name="dropout1d"):
-    """Zero whole channels of (N, C, L) input with probability ``p`` each (scaling the rest by 1/(1-p))."""
-    check_channels_input(input, 3, "(N, C, L)", name)
-    return _dropout(input, p, training, inplace, name, per_channel=True)
+    """Zero whole channels of (N, C, L) input, or of one unbatched (C, L) sample, with probability ``p``
+    each (scaling the rest by 1/(1-p))."""
+    check_float(input, name)
+    if input.ndim not in (2, 3):
+        raise ValueError(f"{name}: expected 2-D (C, L) or 3-D (N, C, L) input (a channel is dropped whole), "
+                         f"got a {input.ndim}-D tensor of shape {tuple(input.shape)}")
+    return _channel_dropout(input, p, training, inplace, name, "(N, C, L)", batched=input.ndim == 3)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False, name="dropout2d"):
-    """Zero whole channels of (N, C, H, W) input with probability ``p`` each (scaling the rest by 1/(1-p))."""
-    check_channels_input(input, 4, "(N, C, H, W)", name)
-    return _dropout(input, p, training, inplace, name, per_channel=True)
+    """Zero whole channels of (N, C, H, W) input with probability ``p`` each (scaling the rest by 1/(1-p)).
+
+    As PyTorch's, with its warnings: 3-D input is read as (N, C, L), one-dimensional channels (not as
+    one unbatched image, which a later PyTorch will make it), and input of another rank is deprecated,
+    its first two axes taken as (N, C)."""
+    check_float(input, name)
+    if input.ndim == 3:
+        warnings.warn(f"{name}: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+                      "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+                      "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+                      "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d "
+                      "instead.", UserWarning, stacklevel=2)
+    elif input.ndim != 4:
+        _warn_deprecated_rank(input, name, "2", "3D or 4D")
+    return _channel_dropout(input, p, training, inplace, name, "(N, C, H, W)", batched=True)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False, name="dropout3d"):
-    """Zero whole channels of (N, C, D, H, W) input with probability ``p`` each (scaling the rest by 1/(1-p))."""
-    check_channels_input(input, 5, "(N, C, D, H, W)", name)
-    return _dropout(input, p, training, inplace, name, per_channel=True)
+    """Zero whole channels of (N, C, D, H, W) input, or of one unbatched (C, D, H, W) sample, with
+    probability ``p`` each (scaling the rest by 1/(1-p)); input of another rank is deprecated (PyTorch's
+    warning) and read as one unbatched sample, its first axis the channels, as PyTorch reads it."""
+    check_float(input, name)
+    if input.ndim not in (4, 5):
+        _warn_deprecated_rank(input, name, "3", "4D or 5D")
+    return _channel_dropout(input, p, training, inplace, name, "(N, C, D, H, W)", batched=input.ndim == 5)
+
+
+def _warn_deprecated_rank(input, name, spatial, ranks):
+    warnings.warn(f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will result in an "
+                  f"error in a future release. To retain the behavior and silence this warning, please use dropout "
+                  f"instead. Note that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial "
+                  f"dimensions, a channel dimension, and an optional batch dimension (i.e. {ranks} inputs).",
+                  UserWarning, stacklevel=3)
+
+
+def _channel_dropout(input, p, training, inplace, name, layout, batched):
+    """Dropout of whole channels, the first two axes (N, C); an unbatched sample as a batch of one."""
+    if input.ndim < (2 if batched else 1):
+        raise ValueError(f"{name}: expected {layout} input (a channel is dropped whole), got a {input.ndim}-D "
+                         f"tensor of shape {tuple(input.shape)}")
+    if batched:
+        return _dropout(input, p, training, inplace, name, per_channel=True)
+    return maybe_in_place(input, inplace, name,
+                          lambda x: _dropout(x.unsqueeze(0), p, training, False, name, per_channel=True).squeeze(0))
 
 
 # -SELU's alpha * scale: the value SELU tends to for very negative inputs, where alpha dropout puts dropped units
@@ -114,18 +155,13 @@ def _alpha_dropout(input, p, training, inplace, name, per_channel):
                     + Tensor._from_op((kept - 1) * (SELU_SATURATION * a) + b, False))
 
 
-def check_channels_input(input, ndim, layout, name):
-    check_float(input, name)
-    if input.ndim != ndim:
-        raise ValueError(f"{name}: expected {ndim}-D input {layout} (a channel is dropped whole), "
-                         f"got a {input.ndim}-D tensor of shape {tuple(input.shape)}")
-
-
 def _dropout(input, p, training, inplace, name, per_channel):
     check_float(input, name)
     check_not_empty(input, name)
-    if not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ValueError(f"{name}: probability p must be in [0, 1), got {p}")
+    if not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"{name}: probability p must be in [0, 1], got {p}")
     if not training or p == 0:
         return input
+    if p == 1:  # everything dropped (no scale 1/(1-p)), as PyTorch's: x * 0
+        return maybe_in_place(input, inplace, name, lambda x: x * 0)
     return maybe_in_place(input, inplace, name, lambda x: Dropout(p, per_channel=per_channel)(x))

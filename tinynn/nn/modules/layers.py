@@ -343,8 +343,8 @@ class _DropoutNd(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"{type(self).__name__}: probability p must be in [0, 1), got {p}")
+        if not 0 <= p <= 1:
+            raise ValueError(f"{type(self).__name__}: probability p must be in [0, 1], got {p}")
         self.p, self.inplace = p, inplace
 
     def forward(self, x):

@@ -32,7 +32,8 @@ sampler and the optimizer's state read by parameter, the run saved whole and res
 MobileNetV3-style backbone (depthwise convolutions of strides 1 and 2, dilated, squeeze-and-excitation), a feature
 pyramid, weight normalisation by parametrization, a focal loss, smooth L1 and GIoU losses, RMSprop with SequentialLR,
 a frozen stem, batch norm fused for inference, non-maximum suppression by hand, its head initialised through
-``.data``) run unchanged
+``.data``; the classic tutorials' idioms through ``.data``: a character-level RNN trained by hand, the fast gradient
+sign attack, neural style transfer by L-BFGS on the image, a DQN update with a soft target update) run unchanged
 with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import os
@@ -70,7 +71,8 @@ def run(script, library, *arguments):
                                     "graphs_contrastive_seq2seq.py", "flows_and_time_series.py", "llama_style.py",
                                     "vision_training_tricks.py", "segmentation_and_tabular.py",
                                     "speech_and_spatial.py", "translation_and_retrieval.py",
-                                    "autoencoder_and_custom_ops.py", "mobile_detection.py"])
+                                    "autoencoder_and_custom_ops.py", "mobile_detection.py",
+                                    "classic_tutorials.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

@@ -147,6 +147,11 @@ def test_data_is_a_tensor_sharing_the_values_outside_autograd_as_pytorchs(torch,
         y.data.mul_(3)  # behind autograd's back: the backward runs, at the new values
         z.backward()
         assert y.grad.tolist() == [6.0, 6.0]
+        data = y.data  # its own version counter: an op that kept it refuses after a write through it
+        kept = (data * y).sum()
+        data.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation|overwritten in place"):
+            kept.backward()
         assert loss.data.item() == loss.detach().item() and online.weight.data.cpu().numpy().shape == (2, 3)
 
 

@@ -103,10 +103,12 @@ class Tensor:
         """The values as a new tensor sharing them, outside autograd: PyTorch's ``.data``
         (``m.weight.data.normal_(0, 0.02)``, ``target.data.copy_(tau * p.data + (1 - tau) * target.data)``,
         ``w.data.clamp_(-c, c)``). It never requires grad, and a write through it is not seen by the
-        checks that catch values overwritten under a recorded op, as PyTorch's version counters do not
-        see it (``detach()`` under ``no_grad()`` is the checked way). The NumPy (CPU) or CuPy (GPU)
-        array itself, what every op computes with, is ``_array`` (``numpy()`` outside tinynn)."""
-        values = Tensor._from_op(self._array, False)
+        checks that catch values overwritten under a recorded op that kept this tensor, as PyTorch's
+        ``.data`` has a version counter of its own (``detach()`` under ``no_grad()`` is the checked way):
+        its array is a view object of its own, and a write through it stops only the ops that kept that
+        object. The NumPy (CPU) or CuPy (GPU) array itself, what every op computes with, is ``_array``
+        (``numpy()`` outside tinynn)."""
+        values = Tensor._from_op(self._array.view(), False)
         values._writes_unseen = True
         return values
 

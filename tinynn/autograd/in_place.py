@@ -436,10 +436,16 @@ def _store(tensor, name, result, rebind):
 
 
 def _report_write(tensor, name):
-    """``overwritten`` for a write into ``tensor``, unless it went through ``.data``, PyTorch's way
-    around autograd's checks (``Tensor.data``)."""
-    if not tensor.__dict__.get("_writes_unseen", False):
-        overwritten(tensor._array, f"{name} wrote into a tensor of shape {tuple(tensor.shape)}")
+    """``overwritten`` for a write into ``tensor``; for one made by ``.data`` (PyTorch's way around
+    autograd's checks, ``Tensor.data``), only the ops that kept that tensor's own array are stopped."""
+    description = f"{name} wrote into a tensor of shape {tuple(tensor.shape)}"
+    if tensor.__dict__.get("_writes_unseen", False):
+        for ref in _savers.get(id(memory_block(tensor._array)), ()):
+            function = ref()
+            if function is not None and any(kept is tensor._array for kept in arrays_kept(function)):
+                function._overwritten_by = description
+    else:
+        overwritten(tensor._array, description)
 
 
 def _recorded(out_of_place, previous):

@@ -486,9 +486,35 @@ SIGNATURE_MODULES = {"nn.functional": "nn.functional", "nn": "nn", "optim": "opt
                      "nn.utils.parametrizations": "nn.utils.parametrizations", "nn.attention": "nn.attention",
                      "signal.windows": "signal.windows", "nn.utils.stateless": "nn.utils.stateless",
                      "backends.cuda": "backends.cuda", "utils.dlpack": "utils.dlpack", "utils.hooks": "utils.hooks",
-                     "nn.modules.utils": "nn.modules.utils"}  # (not utils.tensorboard: PyTorch's needs the tensorboard package)
+                     "nn.modules.utils": "nn.modules.utils", "compiler": "compiler"}  # (not utils.tensorboard: PyTorch's needs the tensorboard package)
 # Base classes PyTorch's layers are built on, which its users do not construct (their first arguments differ).
 NOT_CONSTRUCTED = {"nn.RNNBase", "nn.RNNCellBase"}
+
+
+def test_compiler_questions_and_markers_leave_eager_code_as_pytorchs_outside_compile(torch):
+    """Model code that asks torch.compiler whether it is being compiled, or marks functions for it, runs
+    the same eagerly in both frameworks."""
+    for library in (tinynn, torch):
+        compiler = library.compiler
+        assert (compiler.is_compiling(), compiler.is_dynamo_compiling(), compiler.is_exporting()) == (False, False, False)
+
+        @compiler.disable
+        def double(x):
+            return x * 2
+
+        @compiler.disable(recursive=False)
+        def triple(x):
+            return x * 3
+
+        @compiler.set_stance("force_eager")
+        def quadruple(x):
+            return x * 4
+
+        halve = compiler.allow_in_graph(compiler.assume_constant_result(lambda x: x / 2))
+        with compiler.set_stance("force_eager"):
+            values = [f(library.tensor([2.0])).item() for f in (double, triple, quadruple, halve)]
+        assert values == [4.0, 6.0, 8.0, 1.0] and compiler.reset() is None and compiler.cudagraph_mark_step_begin() is None
+    assert tinynn.compiler.compile is tinynn.compile and tinynn.compiler.list_backends() == []
 
 
 def test_functions_and_classes_take_every_argument_pytorchs_take(torch):

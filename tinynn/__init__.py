@@ -52,7 +52,7 @@ from .sparse import sparse_coo_tensor  # noqa: E402
 from .csr import sparse_csr_tensor  # noqa: E402
 from .out_argument import with_out  # noqa: E402
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
-from . import accelerator, backends, cpu, hub, jit, multiprocessing, shared_memory  # noqa: E402
+from . import accelerator, backends, compiler, cpu, hub, jit, multiprocessing, shared_memory  # noqa: E402
 from . import torch_paths  # noqa: E402,F401  (PyTorch's module paths: from tinynn.nn.modules.loss import _Loss)
 from .control_flow import cond, while_loop  # noqa: E402
 from .autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled  # noqa: E402
@@ -82,7 +82,7 @@ __all__ = [
     "set_default_device", "backends", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "get_deterministic_debug_mode", "set_deterministic_debug_mode",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor",
-    "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "accelerator", "hub", "jit", "multiprocessing",
+    "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor", "accelerator", "compiler", "hub", "jit", "multiprocessing",
     "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled", "get_float32_matmul_precision",
     "set_float32_matmul_precision", "get_num_interop_threads", "set_num_interop_threads", "set_default_tensor_type",
     "cond", "while_loop", "memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format",

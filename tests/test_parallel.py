@@ -242,3 +242,15 @@ def test_copy_into_without_openblas_transposes_copies_as_numpy(monkeypatch, thre
     source = np.random.default_rng(0).standard_normal((4, 3, 5, 6)).astype(np.float32).transpose(0, 2, 3, 1)
     assert not parallel.copy_by_transposes(np.empty(source.shape, np.float32), source)
     np.testing.assert_array_equal(parallel.copy_into(np.empty(source.shape, np.float32), source), source)
+
+
+def test_copy_into_a_read_only_array_is_numpys_error(monkeypatch):
+    """OpenBLAS's transpose writes through a raw address, so a read-only out is left to NumPy, which refuses it."""
+    monkeypatch.setattr(parallel, "COPY_MIN_BYTES", 0)
+    source = np.ones((2, 3, 4), np.float32).transpose(0, 2, 1)
+    out = np.zeros(source.shape, np.float32)
+    out.flags.writeable = False
+    assert parallel.as_transposes(source) is not None and not parallel.copy_by_transposes(out, source)
+    with pytest.raises(ValueError, match="read-only"):
+        parallel.copy_into(out, source)
+    assert not out.any()

@@ -200,8 +200,8 @@ def copy_by_transposes(out, source):
     gets the result through a C-ordered copy (a copy in memory order, fast)."""
     transpose = blas.transposer(source.dtype) if out.dtype == source.dtype else None
     shape = as_transposes(source) if transpose is not None else None
-    if shape is None or np.may_share_memory(out, source):
-        return False
+    if shape is None or not out.flags.writeable or np.may_share_memory(out, source):
+        return False  # (NumPy's copy then refuses a read-only out, or copies overlapping memory right)
     items, rows, cols = shape
     target = out if out.flags.c_contiguous else np.empty(out.shape, dtype=out.dtype)
     cuts = max(1, -(-THREADS // items))

@@ -4,6 +4,7 @@ import numpy as np
 
 from ... import backend, mixed_precision, parallel
 from ...autograd import Function
+from ...tensor import Tensor
 from ...ops.reduction import row_sums, sum_rows
 from .validation import check_float, check_not_empty
 
@@ -93,9 +94,13 @@ class RowNormalize(Function):
 
     def _normalized(self, x):
         count = x.shape[1]
-        centered = x - row_sums(x) / count if self.centered else x
+        if not self.centered:
+            inv_std = 1 / self.xp(x).sqrt(row_sums(x * x) / count + self.eps)
+            return x * inv_std, inv_std
+        centered = x - row_sums(x) / count
         inv_std = 1 / self.xp(x).sqrt(row_sums(centered * centered) / count + self.eps)
-        return centered * inv_std, inv_std
+        centered *= inv_std  # (an array of this op's own: scaled where it lies, one array less)
+        return centered, inv_std
 
     def _view(self, rows):
         """Rows as the affine step sees them: as they are (layer norm), or (samples, C, S) (group norm)."""
@@ -141,21 +146,37 @@ class RowNormalize(Function):
     def _grads(self, g, xhat, inv_std):
         """(dL/dx, then dL/dw and dL/db where this op has them) for some rows; None where not wanted."""
         wanted = self.needs_input_grad
-        gxhat = g if self.weight is None else (self._view(g) * self._broadcast(self.weight)).reshape(g.shape)
-        grads = [self._input_grad(gxhat, xhat, inv_std, self.centered) if wanted[0] else None]
+        g_xhat = g * xhat if self.has_weight else None  # dL/dw's summands
+        grads = [self._input_grad(g, g_xhat, xhat, inv_std) if wanted[0] else None]
         if self.has_weight:
-            grads.append(self._summed(g * xhat) if wanted[1] else None)
+            grads.append(self._summed(g_xhat) if wanted[1] else None)
         if self.has_bias:
             grads.append(self._summed(g) if wanted[-1] else None)
         return grads
 
-    @staticmethod
-    def _input_grad(gxhat, xhat, inv_std, centered):
-        count = gxhat.shape[1]
-        mean_gxhat_xhat = row_sums(gxhat * xhat) / count
-        if not centered:
-            return (gxhat - xhat * mean_gxhat_xhat) * inv_std
-        return (gxhat - row_sums(gxhat) / count - xhat * mean_gxhat_xhat) * inv_std
+    def _input_grad(self, g, g_xhat, xhat, inv_std):
+        """dL/dx = (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) * inv_std, gxhat = g * w. With one
+        weight per column (layer norm) the row sums of gxhat * xhat are (g * xhat) @ w, from dL/dw's
+        summands. Where gxhat is an array this backward made (not the incoming gradient, nor one of
+        create_graph's recorded tensors), the subtractions and the scaling are written into it: fewer
+        passes over memory."""
+        count = g.shape[1]
+        if self.weight is None:
+            gxhat, sum_gxhat_xhat = g, row_sums(g * xhat)
+        elif self.channels is None:
+            gxhat, sum_gxhat_xhat = g * self.weight, (g_xhat @ self.weight)[..., None]
+        else:
+            gxhat = (self._view(g) * self._broadcast(self.weight)).reshape(g.shape)
+            sum_gxhat_xhat = row_sums(gxhat * xhat)
+        through_variance = xhat * (sum_gxhat_xhat / count)
+        if gxhat is g or isinstance(g, Tensor):
+            through_mean = row_sums(gxhat) / count if self.centered else 0
+            return (gxhat - through_mean - through_variance) * inv_std
+        if self.centered:
+            gxhat -= row_sums(gxhat) / count
+        gxhat -= through_variance
+        gxhat *= inv_std
+        return gxhat
 
 
 def _check_parameter(parameter, shape, what, name):

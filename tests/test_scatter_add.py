@@ -44,3 +44,15 @@ def test_negative_indices_are_the_rows_they_name():
     target = np.zeros((5, 2))
     backend.scatter_add(target, np.array([-1, 4, 0, -1]), np.array([[1.0, 2], [10, 20], [5, 5], [100, 200]]))
     np.testing.assert_array_equal(target, [[5, 5], [0, 0], [0, 0], [0, 0], [111, 222]])
+
+
+@pytest.mark.parametrize("rows", [65535, 65536, 65537, 70000])
+def test_row_counts_either_side_of_the_uint16_sort_add_every_row_where_it_belongs(rows):
+    """Below 2^16 rows the indices sort as uint16 keys; the rows at the top of that range and beyond it
+    (where the keys would wrap) are added where they belong, repeats and negatives included."""
+    rng = np.random.default_rng(rows)
+    index = np.concatenate([rng.integers(-rows, rows, 300), [rows - 1, -1, 0, rows - 1, 65535 % rows]])
+    values = rng.standard_normal((index.size, 2))
+    target = np.zeros((rows, 2))
+    backend.scatter_add(target, index, values)
+    np.testing.assert_allclose(target, sequential_sums(np.zeros((rows, 2)), index, values), rtol=1e-13, atol=1e-13)

@@ -198,7 +198,7 @@ def copy_by_transposes(out, source):
     strides (1.7 ms for a (16, 64, 32, 32) float32 batch reordered channels-last on two threads, against
     0.2 ms so). The matrices' rows are cut so that every thread has a share; an ``out`` not in C order
     gets the result through a C-ordered copy (a copy in memory order, fast)."""
-    transpose = blas.transposer(source.dtype) if out.dtype == source.dtype else None
+    transpose = blas.transposer(source.dtype) if isinstance(out, np.ndarray) and out.dtype == source.dtype else None
     shape = as_transposes(source) if transpose is not None else None
     if shape is None or not out.flags.writeable or np.may_share_memory(out, source):
         return False  # (NumPy's copy then refuses a read-only out, or copies overlapping memory right)

@@ -115,6 +115,12 @@ def test_channel_dropout_takes_the_ranks_pytorchs_takes(torch, function, shape, 
         assert np.array_equal(y, np.broadcast_to(first, shape)) and set(np.unique(y)) == {0.0, 2.0}, library
 
 
+def test_an_unbatched_sample_in_evaluation_is_the_input_itself():
+    x = tinynn.randn(3, 5)
+    assert F.dropout1d(x, 0.5, training=False) is x and nn.Dropout3d(0.5).eval()(tinynn.randn(2, 2, 2, 2)).shape == (2, 2, 2, 2)
+    assert nn.Dropout1d(0.5).eval()(x) is x
+
+
 def test_dropout_of_probability_one_drops_everything_as_pytorchs(torch):
     for library in (tinynn, torch):
         x = library.tensor([[1.0, float("nan")], [2.0, 3.0]], requires_grad=True)

@@ -113,7 +113,7 @@ def _channel_dropout(input, p, training, inplace, name, layout, batched):
     if input.ndim < (2 if batched else 1):
         raise ValueError(f"{name}: expected {layout} input (a channel is dropped whole), got a {input.ndim}-D "
                          f"tensor of shape {tuple(input.shape)}")
-    if batched:
+    if batched or not training:  # (evaluation gives back the input itself)
         return _dropout(input, p, training, inplace, name, per_channel=True)
     return maybe_in_place(input, inplace, name,
                           lambda x: _dropout(x.unsqueeze(0), p, training, False, name, per_channel=True).squeeze(0))

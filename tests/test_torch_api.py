@@ -486,7 +486,7 @@ SIGNATURE_MODULES = {"nn.functional": "nn.functional", "nn": "nn", "optim": "opt
                      "nn.utils.parametrizations": "nn.utils.parametrizations", "nn.attention": "nn.attention",
                      "signal.windows": "signal.windows", "nn.utils.stateless": "nn.utils.stateless",
                      "backends.cuda": "backends.cuda", "utils.dlpack": "utils.dlpack", "utils.hooks": "utils.hooks",
-                     "nn.modules.utils": "nn.modules.utils", "compiler": "compiler"}  # (not utils.tensorboard: PyTorch's needs the tensorboard package)
+                     "nn.modules.utils": "nn.modules.utils", "compiler": "compiler", "nn.grad": "nn.grad"}  # (not utils.tensorboard: PyTorch's needs the tensorboard package)
 # Base classes PyTorch's layers are built on, which its users do not construct (their first arguments differ).
 NOT_CONSTRUCTED = {"nn.RNNBase", "nn.RNNCellBase"}
 

@@ -65,6 +65,7 @@ from .legacy_tensors import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, F
                              IntTensor, LongTensor, ShortTensor)
 
 vmap = func.vmap  # torch.vmap is torch.func.vmap
+GradScaler = amp.GradScaler  # torch.GradScaler is torch.amp.GradScaler
 shared_memory.register(Tensor)  # shared tensors travel to other processes as shared memory (after every subclass)
 
 
@@ -75,7 +76,7 @@ __all__ = [
     "initial_seed", "seed", "device", "cuda", "get_rng_state", "set_rng_state", "gpu_available", "DeviceError", "set_blas_threads", "set_num_threads",
     "get_num_threads", "save",
     "load", "summary", "autograd", "backend", "linalg", "nn", "optim", "data", "guard", "utils", "viz", "functions", "testing", "profiler", "signal",
-    "special", "distributed", "distributions", "fft", "func", "amp", "autocast", "is_autocast_enabled", "get_autocast_dtype",
+    "special", "distributed", "distributions", "fft", "func", "amp", "GradScaler", "autocast", "is_autocast_enabled", "get_autocast_dtype",
     "float16", "float32", "float64", "half", "float", "double", "int8", "int16", "short", "int32", "int", "int64",
     "long", "uint8", "uint16", "uint32", "uint64", "version", "bool", "complex64", "cfloat", "complex128", "cdouble", "finfo", "iinfo", "pi", "e", "inf", "nan", "newaxis", "bartlett_window",
     "blackman_window", "hamming_window", "hann_window", "kaiser_window", "set_printoptions", "vmap", "from_dlpack", "to_dlpack", "svd_lowrank", "pca_lowrank", "stft", "istft", "sparse", "sparse_coo_tensor", "sparse_csr_tensor", "get_default_device",

@@ -453,9 +453,10 @@ class _StaticFunction(Function):
         from ..tensor import Tensor
 
         grads = grads if isinstance(grads, tuple) else (grads,)
-        if len(grads) != len(self.arguments):
+        extra = grads[len(self.arguments):]
+        if len(grads) < len(self.arguments) or any(g is not None for g in extra):  # (trailing Nones pass, as in PyTorch)
             raise ValueError(f"{self.definition.__name__}.backward returned {len(grads)} gradients for "
-                             f"{len(self.arguments)} forward arguments")
+                             f"{len(self.arguments)} forward arguments (more only as trailing Nones)")
         return tuple(g for g, a in zip(grads, self.arguments) if isinstance(a, Tensor))
 
     def backward(self, gy):

@@ -33,7 +33,9 @@ MobileNetV3-style backbone (depthwise convolutions of strides 1 and 2, dilated, 
 pyramid, weight normalisation by parametrization, a focal loss, smooth L1 and GIoU losses, RMSprop with SequentialLR,
 a frozen stem, batch norm fused for inference, non-maximum suppression by hand, its head initialised through
 ``.data``; the classic tutorials' idioms through ``.data``: a character-level RNN trained by hand, the fast gradient
-sign attack, neural style transfer by L-BFGS on the image, a DQN update with a soft target update) run unchanged
+sign attack, neural style transfer by L-BFGS on the image, a DQN update with a soft target update; the tutorials on
+autograd and its extensions: a cubic fitted by hand, by autograd, by a custom Function and by nn, a sort in NumPy with
+its own backward and vmap staticmethods under grad, vmap and jacrev) run unchanged
 with ``import tinynn as torch``: each runs with PyTorch (so it is a PyTorch script)
 and with tinynn, and prints the same lines where the values do not depend on the random draws."""
 import os
@@ -72,7 +74,7 @@ def run(script, library, *arguments):
                                     "vision_training_tricks.py", "segmentation_and_tabular.py",
                                     "speech_and_spatial.py", "translation_and_retrieval.py",
                                     "autoencoder_and_custom_ops.py", "mobile_detection.py",
-                                    "classic_tutorials.py"])
+                                    "classic_tutorials.py", "extending_autograd.py"])
 def test_pytorch_scripts_run_with_tinynn(torch, tmp_path, script):
     theirs = run(script, "torch", str(tmp_path / "torch.pt"))
     ours = run(script, "tinynn", str(tmp_path / "tinynn.pt"))

@@ -56,3 +56,19 @@ def test_row_counts_either_side_of_the_uint16_sort_add_every_row_where_it_belong
     target = np.zeros((rows, 2))
     backend.scatter_add(target, index, values)
     np.testing.assert_allclose(target, sequential_sums(np.zeros((rows, 2)), index, values), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_scattered_writes_the_sums_into_zeros_as_scatter_add_adds_them(case):
+    """``scattered`` (an embedding's weight gradient) equals scatter_add into zeros, bit for bit."""
+    rng = np.random.default_rng(100 + case)
+    rows, count, width = int(rng.integers(1, 30)), int(rng.integers(1, 150)), int(rng.integers(1, 4))
+    index = rng.integers(-rows if case % 2 else 0, rows, count)
+    if case % 4 == 0:
+        index[:count // 2] = 0  # a padding index, far more often than SCATTER_LEVELS
+    values = rng.standard_normal((count, width)).astype(np.float32)
+    expected = np.zeros((rows, width), np.float32)
+    backend.scatter_add(expected, index, values)
+    got = backend.scattered((rows, width), index, values)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)

@@ -307,17 +307,25 @@ SCATTER_LEVELS = 16
 
 
 def _scatter_add_rows(target, index, values):
-    """``add.at`` of rows, sorted instead: the rows ordered by their index (stably, so each target
-    row sums its rows in the order add.at would), the rows of each index summed, and each sum added
-    once. NumPy's add.at takes one row at a time through a slow generic loop (about 0.6 us a row of
-    64). The sums start from each index's first row and add the second rows of every index at once,
-    then the third rows, ...: each such level names every target row once, so a plain indexed += adds
-    it. Where one index occurs more than ``SCATTER_LEVELS`` times (a padding index, say), ``reduceat``
-    sums the runs instead (about 0.3 us per index)."""
+    """``add.at`` of rows, sorted instead (``sums_by_row``): each target row gets one add."""
+    rows, sums = sums_by_row(index, values, target.shape[0])
+    target[rows] += sums
+
+
+def sums_by_row(index, values, row_count):
+    """The distinct rows that ``index`` (a 1-D integer array) names among ``row_count``, ascending, and for
+    each the sum of its rows of ``values`` (one per index), added in their order as ``add.at`` would.
+
+    The rows ordered by their index (stably), the rows of each index summed, each sum once: NumPy's
+    add.at takes one row at a time through a slow generic loop (about 0.6 us a row of 64). The sums
+    start from each index's first row and add the second rows of every index at once, then the third
+    rows, ...: each such level names every row once, so a plain indexed += adds it. Where one index
+    occurs more than ``SCATTER_LEVELS`` times (a padding index, say), ``reduceat`` sums the runs instead
+    (about 0.3 us per index)."""
     if index.min() < 0:  # (-1 and n - 1 are one row: sorted apart, they would be added as two)
-        index = index % target.shape[0]
+        index = index % row_count
     # (below 2^16 rows the keys sort as uint16, by NumPy's radix sort: 8,192 keys 0.30 -> 0.03 ms)
-    order = np.argsort(index.astype(np.uint16) if target.shape[0] <= 1 << 16 else index, kind="stable")
+    order = np.argsort(index.astype(np.uint16) if row_count <= 1 << 16 else index, kind="stable")
     sorted_index = index[order]
     first = np.concatenate([[True], sorted_index[1:] != sorted_index[:-1]])
     starts = np.flatnonzero(first)
@@ -332,7 +340,21 @@ def _scatter_add_rows(target, index, values):
             sums[run[level]] += np.take(values, order[level], axis=0)
     else:
         sums = np.add.reduceat(np.take(values, order, axis=0), starts, axis=0)
-    target[sorted_index[starts]] += sums
+    return sorted_index[starts], sums
+
+
+def scattered(shape, index, values):
+    """A new array of ``shape`` holding zeros and, at each row ``index`` names, the sum of its rows of
+    ``values``: ``scatter_add`` into zeros, where on the CPU the sums are written, not added (an
+    embedding's weight gradient: a read and an add of every row it touches spared)."""
+    xp = get_array_module(values)
+    out = xp.zeros(shape, dtype=values.dtype)
+    if xp is np and _adds_rows(out, index, values):
+        rows, sums = sums_by_row(index, values, shape[0])
+        out[rows] = sums
+    else:
+        scatter_add(out, index, values)
+    return out
 
 
 def scatter_max(target, index, values):

@@ -46,11 +46,8 @@ class Embedding(Function):
         return self._gradient_weights(weight[self.safe_indices])
 
     def backward(self, gy):
-        xp = self.xp(gy)
         gy = self._gradient_weights(gy)
-        gw = xp.zeros(self.weight_shape, dtype=gy.dtype)
-        backend.scatter_add(gw, self.safe_indices.reshape(-1), gy.reshape(-1, self.weight_shape[1]))
-        return (gw,)
+        return (backend.scattered(self.weight_shape, self.safe_indices.reshape(-1), gy.reshape(-1, self.weight_shape[1])),)
 
 
 class SparseEmbedding(Embedding):

@@ -1,4 +1,6 @@
 """Tensor creation, properties, conversion and the import contract."""
+import copy
+import pickle
 import subprocess
 import sys
 
@@ -153,6 +155,9 @@ def test_data_is_a_tensor_sharing_the_values_outside_autograd_as_pytorchs(torch,
         with pytest.raises(RuntimeError, match="modified by an inplace operation|overwritten in place"):
             kept.backward()
         assert loss.data.item() == loss.detach().item() and online.weight.data.cpu().numpy().shape == (2, 3)
+    copied = copy.deepcopy(tinynn.ones(2).data)  # a copy of a .data tensor is an ordinary tensor
+    assert "_writes_unseen" not in copied.__dict__
+    assert "_writes_unseen" not in pickle.loads(pickle.dumps(tinynn.ones(2).data)).__dict__
 
 
 def test_resize_in_place_keeps_the_leading_values(torch):

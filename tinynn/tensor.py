@@ -86,9 +86,10 @@ class Tensor:
         """What pickle and ``copy.deepcopy`` keep: the values, requires_grad, ``.grad`` and attributes set
         on the tensor; not its place in a recorded graph (``grad_fn`` and the weak references to the ops
         that used it: the copy is a leaf, as a tensor pickled in PyTorch comes back) nor its hooks
-        (functions of the running program, which PyTorch's pickles leave out too)."""
+        (functions of the running program, which PyTorch's pickles leave out too), nor the mark of a
+        tensor made by ``.data`` (the copy's writes are seen as any tensor's)."""
         state = dict(self.__dict__)
-        for transient in ("_users", "_grad_hooks", "_post_accumulate_grad_hooks"):
+        for transient in ("_users", "_grad_hooks", "_post_accumulate_grad_hooks", "_writes_unseen"):
             state.pop(transient, None)
         state.update(grad_fn=None, _retains_grad=False)
         return state

@@ -108,3 +108,23 @@ def test_without_an_accelerator_its_memory_questions_are_pytorchs_error(torch):
         for library in libraries:
             with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
                 getattr(library.accelerator, name)()
+
+
+def test_out_of_memory_error_names_a_class_for_except_clauses_on_any_machine(torch):
+    """``except torch.cuda.OutOfMemoryError`` in a script is evaluated whenever an error passes it: without a
+    GPU it names a class nothing raises (not an AttributeError hiding the error), as PyTorch's does."""
+    for library in (tinynn, torch):
+        with pytest.raises(ValueError, match="the error being handled"):
+            try:
+                raise ValueError("the error being handled")
+            except library.cuda.OutOfMemoryError:
+                pytest.fail("an out-of-memory class caught a ValueError")
+        assert issubclass(library.cuda.OutOfMemoryError, Exception)
+        assert library.OutOfMemoryError is library.cuda.OutOfMemoryError
+
+
+@pytest.mark.gpu
+def test_a_gpu_allocation_that_does_not_fit_is_caught_as_pytorchs_out_of_memory_error():
+    _, total = tinynn.cuda.mem_get_info()
+    with pytest.raises(tinynn.cuda.OutOfMemoryError):
+        tinynn.empty(int(total) * 2, dtype=tinynn.uint8, device="cuda")

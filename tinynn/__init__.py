@@ -132,4 +132,6 @@ def __getattr__(name):
     """PyTorch's dtypes NumPy has none of, asked for by name: a clear error, not Python's bare one."""
     if name in dtypes.ABSENT:
         raise AttributeError(dtypes.absent(name, f"tinynn.{name}"))
+    if name == "OutOfMemoryError":  # torch.OutOfMemoryError is torch.cuda.OutOfMemoryError
+        return cuda.OutOfMemoryError
     raise AttributeError(f"module 'tinynn' has no attribute {name!r}")

@@ -6,7 +6,10 @@ it (events) and queueing work on it (streams), its memory (CuPy's memory pool, w
 array tinynn makes, and the driver's free and total), and its random generator's seed. Asking
 about the GPU where there is none is a ``DeviceError`` saying why, as PyTorch raises; ``empty_cache``
 and the memory counts are no-ops or 0 where the GPU was never used. ``tinynn.cuda.amp`` holds the
-old names of mixed precision (``torch.cuda.amp.autocast``, ``GradScaler``).
+old names of mixed precision (``torch.cuda.amp.autocast``, ``GradScaler``). ``OutOfMemoryError`` is the
+class a GPU allocation that does not fit raises (CuPy's), so ``except torch.cuda.OutOfMemoryError`` catches
+it, and names a class nothing raises before tinynn has used a GPU (an except clause naming it must not be
+an AttributeError that hides the error it was looking at).
 """
 
 from .. import backend, random
@@ -237,3 +240,15 @@ class stream:
 
 
 from . import amp  # noqa: E402,F401  (torch.cuda.amp's old names, after the functions above)
+
+
+class _OutOfMemoryErrorWithoutGpu(RuntimeError):
+    """``OutOfMemoryError`` before tinynn has loaded CuPy: a class for except clauses, never raised."""
+
+
+def __getattr__(name):
+    if name == "OutOfMemoryError":
+        cupy = backend.loaded_cupy()
+        memory = getattr(getattr(cupy, "cuda", None), "memory", None)
+        return getattr(memory, "OutOfMemoryError", _OutOfMemoryErrorWithoutGpu)
+    raise AttributeError(f"module 'tinynn.cuda' has no attribute {name!r}")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinynn
-from tinynn import parallel
+from tinynn import blas, parallel
 
 
 @pytest.mark.parametrize("rows, block_rows, most, sizes", [
@@ -203,6 +203,7 @@ def test_copy_into_equals_numpys_copy_for_any_reordering(monkeypatch, threads, c
     transposed matrices (as_transposes) of float32 or float64 (the rest: NumPy's copy)."""
     source, padded = case
     monkeypatch.setattr(parallel, "COPY_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "TRANSPOSED_MATRIX_MIN_BYTES", 0)
     threads(thread_count)
     transposed = []
     by_transposes = parallel.copy_by_transposes
@@ -238,6 +239,7 @@ def test_copy_into_without_openblas_transposes_copies_as_numpy(monkeypatch, thre
 
     monkeypatch.setattr(blas, "transposer", lambda dtype: None)
     monkeypatch.setattr(parallel, "COPY_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "TRANSPOSED_MATRIX_MIN_BYTES", 0)
     threads(2)
     source = np.random.default_rng(0).standard_normal((4, 3, 5, 6)).astype(np.float32).transpose(0, 2, 3, 1)
     assert not parallel.copy_by_transposes(np.empty(source.shape, np.float32), source)
@@ -247,6 +249,7 @@ def test_copy_into_without_openblas_transposes_copies_as_numpy(monkeypatch, thre
 def test_copy_into_a_read_only_array_is_numpys_error(monkeypatch):
     """OpenBLAS's transpose writes through a raw address, so a read-only out is left to NumPy, which refuses it."""
     monkeypatch.setattr(parallel, "COPY_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "TRANSPOSED_MATRIX_MIN_BYTES", 0)
     source = np.ones((2, 3, 4), np.float32).transpose(0, 2, 1)
     out = np.zeros(source.shape, np.float32)
     out.flags.writeable = False
@@ -254,3 +257,12 @@ def test_copy_into_a_read_only_array_is_numpys_error(monkeypatch):
     with pytest.raises(ValueError, match="read-only"):
         parallel.copy_into(out, source)
     assert not out.any()
+
+
+def test_small_transposed_matrices_are_left_to_numpys_copy():
+    """OpenBLAS's transpose is called once per matrix: for matrices below TRANSPOSED_MATRIX_MIN_BYTES
+    NumPy's copy from the cache is as fast or faster, so it does them."""
+    small = np.zeros((64, 32, 256), np.float32).transpose(0, 2, 1)  # 32 KB matrices (a batch norm's NCHW input)
+    large = np.zeros((8, 256, 256), np.float32).transpose(0, 2, 1)  # 256 KB ones
+    assert not parallel.copy_by_transposes(np.empty(small.shape, np.float32), small)
+    assert parallel.copy_by_transposes(np.empty(large.shape, np.float32), large) == (blas.transposer(np.float32) is not None)

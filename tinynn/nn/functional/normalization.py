@@ -1,7 +1,7 @@
 """Batch normalization, with the full backward through the batch statistics; instance normalization."""
 import numpy as np
 
-from ... import backend
+from ... import backend, memory_layout
 from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .layer_norm import group_norm
@@ -25,10 +25,13 @@ class ChannelRows:
         self.repeats = 1 if len(shape) == 2 else shape[3]
 
     def rows(self, x):
+        """The (N*H, W*C) matrix: a view of channels-last memory; of NCHW-ordered memory (a network's input,
+        a flatten's gradient) a copy, reordered by ``memory_layout.reshaped`` (on the threads, by
+        OpenBLAS's transposes where it can: NumPy's own reshape copies element by element)."""
         if len(self.shape) == 2:
             return x
         n, c, h, w = self.shape
-        return x.transpose(0, 2, 3, 1).reshape(n * h, w * c)
+        return memory_layout.reshaped(x.transpose(0, 2, 3, 1), (n * h, w * c))
 
     def unrows(self, rows):
         if len(self.shape) == 2:

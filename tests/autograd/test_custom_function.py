@@ -8,7 +8,7 @@ import pytest
 
 import tinynn
 from tinynn import autograd
-from helpers import assert_close
+from helpers import assert_close, leaf
 
 
 def exp_forward(ctx, x):
@@ -214,3 +214,77 @@ def test_materialized_gradients_are_zeros_and_unmaterialized_none():
     seen.clear()
     x = tinynn.tensor([0.5, -1.0], dtype=np.float64, requires_grad=True)
     assert autograd.gradcheck(lambda a: Pair.apply(a, True), [x])
+
+
+def _forward_mode_functions(library):
+    """PyTorch's forward-mode AD tutorial's Function (jvp only; it deletes what it kept once used), and one
+    with both a backward and a jvp reading ``save_for_forward``'s tensors."""
+    class Exp(library.autograd.Function):
+        @staticmethod
+        def forward(ctx, foo):
+            result = library.exp(foo)
+            ctx.result = result
+            return result
+
+        @staticmethod
+        def jvp(ctx, gI):
+            gO = gI * ctx.result
+            del ctx.result
+            return gO
+
+    class Mul(library.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            ctx.save_for_forward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            return g * b, g * a
+
+        @staticmethod
+        def jvp(ctx, ta, tb):
+            a, b = ctx.saved_tensors
+            return ta * b + a * tb
+
+    return Exp, Mul
+
+
+def test_forward_mode_through_functions_with_jvp_as_pytorchs(torch, rng):
+    """The tangents forward_ad and gradcheck's check_forward_ad find through a Function with a jvp equal
+    PyTorch's: one with a jvp only (tinynn's forward mode runs through its transpose, recorded once), and
+    one with a backward whose jvp reads save_for_forward's tensors."""
+    primal, tangent = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    a, b, ta, tb = (rng.standard_normal(3) for _ in range(4))
+    found = []
+    for library in (tinynn, torch):
+        fwAD = library.autograd.forward_ad
+        Exp, Mul = _forward_mode_functions(library)
+        with fwAD.dual_level():
+            exp_tangent = fwAD.unpack_dual(Exp.apply(fwAD.make_dual(library.tensor(primal), library.tensor(tangent)))).tangent
+            duals = [fwAD.make_dual(library.tensor(v), library.tensor(t)) for v, t in ((a, ta), (b, tb))]
+            mul_tangent = fwAD.unpack_dual(Mul.apply(*duals)).tangent
+        found.append((exp_tangent.numpy(), mul_tangent.numpy()))
+        x = library.tensor(primal, requires_grad=True)
+        assert library.autograd.gradcheck(Exp.apply, (x,), check_forward_ad=True, check_backward_ad=False,
+                                          check_undefined_grad=False, check_batched_grad=False)
+        operands = (library.tensor(a, requires_grad=True), library.tensor(b, requires_grad=True))
+        assert library.autograd.gradcheck(Mul.apply, operands, check_forward_ad=True)
+    for ours, theirs in zip(*found):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(found[0][0], tangent * np.exp(primal), rtol=1e-12)
+    # tinynn: the jvp-only Function's backward is its jvp's transpose (PyTorch's needs a backward for that)
+    Exp, _ = _forward_mode_functions(tinynn)
+    x = leaf(primal)
+    Exp.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(primal), rtol=1e-12)
+
+
+def test_a_function_without_backward_or_jvp_is_pytorchs_error():
+    class Neither(autograd.Function):
+        forward = staticmethod(exp_forward)
+
+    with pytest.raises(NotImplementedError, match="Neither: You must implement either the backward or vjp method"):
+        Neither.apply(tinynn.ones(2, requires_grad=True)).sum().backward()

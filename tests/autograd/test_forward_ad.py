@@ -49,3 +49,16 @@ def test_what_depends_on_no_dual_has_no_tangent_and_levels_close():
             forward_ad.make_dual(tinynn.ones(2), tinynn.ones(3))
     with pytest.raises(RuntimeError, match="exit_dual_level: no dual level is open"):
         forward_ad.exit_dual_level()
+
+
+def test_a_tangent_laid_out_as_its_primal_is_kept_itself_else_copied_so_as_pytorchs(torch):
+    """PyTorch's forward-mode tutorial asserts both: ``unpack_dual(make_dual(p, t)).tangent is t``, and a
+    tangent laid out otherwise (``t.T`` for a square p) comes back a copy with the primal's strides."""
+    for library in (tinynn, torch):
+        fwAD = library.autograd.forward_ad
+        primal, tangent = library.randn(3, 3), library.randn(3, 3)
+        with fwAD.dual_level():
+            assert fwAD.unpack_dual(fwAD.make_dual(primal, tangent)).tangent is tangent
+            copied = fwAD.unpack_dual(fwAD.make_dual(primal, tangent.T)).tangent
+            assert copied is not tangent and tuple(copied.stride()) == tuple(primal.stride())
+            assert copied.tolist() == tangent.T.tolist()

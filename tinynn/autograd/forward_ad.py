@@ -12,6 +12,9 @@ tangents is J t; with several duals, the sum of J_i t_i. So forward mode costs t
 passes per unpacked tensor here (PyTorch carries the tangents along instead) and needs every op
 on the way to be twice differentiable, which tinynn's are. Tensors that do not depend on a dual
 have no tangent (None), as in PyTorch. Levels nest; a dual belongs to the level it was made in.
+A tangent laid out as its primal is kept itself (``unpack_dual(make_dual(p, t)).tangent is t``), another
+is copied as the primal lies, as PyTorch's. A PyTorch-style Function that defines ``jvp`` and no
+``backward`` (PyTorch's forward-mode tutorial's) takes part through its jvp's transpose (function.py).
 """
 import collections
 import contextlib
@@ -68,7 +71,12 @@ def make_dual(tensor, tangent, *, level=None):
     if tensor.dtype.kind != "f":
         raise TypeError(f"make_dual: derivatives need a floating-point primal, got {tensor.dtype}")
     dual = tensor.detach().requires_grad_() if not tensor.requires_grad else tensor.reshape(tensor.shape)
-    _levels[level].append((dual, tangent.detach()))
+    if tangent.stride() != tensor.stride():  # as PyTorch: kept as it is, or copied where it lies otherwise
+        from ..functions import empty_like
+
+        with grad_mode.no_grad():
+            tangent = empty_like(tensor).copy_(tangent)
+    _levels[level].append((dual, tangent))
     return dual
 
 

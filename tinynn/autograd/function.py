@@ -233,14 +233,18 @@ class LinearMap(Function):
 
 class FunctionCtx:
     """``ctx`` of a PyTorch-style Function: ``save_for_backward(*tensors)`` / ``saved_tensors``,
-    ``needs_input_grad``, ``mark_non_differentiable(*outputs)`` (outputs without a gradient),
-    ``mark_dirty(*inputs)`` (inputs the forward wrote into and returns), ``set_materialize_grads(False)``
-    (None instead of zeros for the outputs that got no gradient), and any attribute the forward keeps."""
+    ``save_for_forward(*tensors)`` (what ``jvp`` reads as ``saved_tensors``), ``needs_input_grad``,
+    ``mark_non_differentiable(*outputs)`` (outputs without a gradient), ``mark_dirty(*inputs)`` (inputs
+    the forward wrote into and returns), ``set_materialize_grads(False)`` (None instead of zeros for the
+    outputs that got no gradient), and any attribute the forward keeps."""
 
     materialize_grads = True
 
     def save_for_backward(self, *tensors):
         self.to_save = tensors
+
+    def save_for_forward(self, *tensors):
+        self.to_save_for_forward = tensors
 
     @property
     def saved_tensors(self):
@@ -459,12 +463,53 @@ class _StaticFunction(Function):
                              f"{len(self.arguments)} forward arguments (more only as trailing Nones)")
         return tuple(g for g, a in zip(grads, self.arguments) if isinstance(a, Tensor))
 
+    def _defined_backward(self):
+        """The Function's own ``backward`` static method; for one that defines only ``jvp`` (PyTorch's
+        forward-mode tutorial's), the transpose of its jvp (``_transposed_jvp``: tinynn's forward mode runs
+        through backward passes, forward_ad.py); else PyTorch's error."""
+        backward = self.definition.backward
+        if getattr(backward, "__func__", backward) is not Function.backward:
+            return backward
+        if "jvp" in vars(self.definition):
+            return self._transposed_jvp
+        raise NotImplementedError(f"{self.definition.__name__}: You must implement either the backward or vjp "
+                                  "method for your custom autograd.Function to use it with backward mode AD")
+
+    def _transposed_jvp(self, ctx, *output_grads):
+        """dL/dx of a Function that defines ``jvp`` but no ``backward``. Its jvp is linear in the input
+        tangents u, jvp(u) = J u, so the backward is J^T g = d<jvp(u), g>/du: autograd through the jvp's own
+        ops, recorded once at u = 0 (a linear map's derivative is the same anywhere) and kept for the node's
+        later backward passes (a jvp may use up what it finds on ctx, as the tutorial's deletes it)."""
+        from ..tensor import Tensor, zeros_like
+        from .engine import grad
+
+        if "_jvp_map" not in self.__dict__:
+            tangents = [zeros_like(a).requires_grad_() if isinstance(a, Tensor) and a.dtype.kind in "fc" else None
+                        for a in self.arguments]
+            saved = ctx.__dict__.get("to_save", ())
+            ctx.to_save = ctx.__dict__.get("to_save_for_forward", saved)  # (jvp reads save_for_forward's)
+            try:
+                with grad_mode.enable_grad():
+                    result = self.definition.jvp(ctx, *tangents)
+            finally:
+                ctx.to_save = saved
+            self._jvp_map = tangents, result if isinstance(result, tuple) else (result,)
+        tangents, results = self._jvp_map
+        pairs = [(out, g) for out, g in zip(results, output_grads)
+                 if isinstance(out, Tensor) and out.requires_grad and g is not None]
+        asked = [t for t in tangents if t is not None]
+        if not pairs or not asked:
+            return tuple(None for _ in self.arguments)
+        with grad_mode.enable_grad():
+            found = iter(grad([out for out, _ in pairs], asked, [g for _, g in pairs], retain_graph=True,
+                              allow_unused=True, create_graph=any(g.requires_grad for _, g in pairs)))
+        return tuple(None if t is None else next(found) for t in tangents)
+
     def backward(self, gy):
         from ..tensor import Tensor
 
         with grad_mode.no_grad():
-            grads = self._input_grads(self.definition.backward(
-                self.ctx, *self._output_grads(gy)))
+            grads = self._input_grads(self._defined_backward()(self.ctx, *self._output_grads(gy)))
         return tuple(g._array if isinstance(g, Tensor) else g for g in grads)
 
     def backward_graph(self, gy, output):
@@ -481,8 +526,7 @@ class _StaticFunction(Function):
                 recorded.append(self._unpacked(source[1], output) if source[1] in self.pieces else tensor)
         self.ctx.to_save = tuple(recorded)
         try:
-            return self._input_grads(self.definition.backward(
-                self.ctx, *self._output_grads(gy)))
+            return self._input_grads(self._defined_backward()(self.ctx, *self._output_grads(gy)))
         finally:
             self.ctx.to_save = saved
 

@@ -457,3 +457,32 @@ def test_unique_consecutive_along_a_dimension_of_length_one(torch, shape, dim):
     theirs = torch.unique_consecutive(torch.tensor(values), return_inverse=True, return_counts=True, dim=dim)
     for mine, its in zip(ours, theirs):
         np.testing.assert_array_equal(mine.numpy(), its.numpy())
+
+
+ZERO_D_INDEX_CASES = [
+    ("the tutorials' one-hot", lambda L: L.zeros(10).scatter_(0, L.tensor(3), value=1)),
+    ("scatter of a 0-d src", lambda L: L.zeros(5).scatter(0, L.tensor(2), L.tensor(7.0))),
+    ("scatter_add", lambda L: L.zeros(5).scatter_add(0, L.tensor(2), L.tensor(7.0))),
+    ("scatter_reduce", lambda L: L.ones(5).scatter_reduce(0, L.tensor(2), L.tensor(3.0), "prod")),
+    ("gather gives 0-d", lambda L: L.arange(5.0).gather(0, L.tensor(2))),
+    ("a 0-d input", lambda L: L.tensor(5.0).scatter(0, L.tensor(0), 2.0)),
+    ("a 0-d input's gather", lambda L: L.tensor(5.0).gather(0, L.tensor(0))),
+]
+
+
+@pytest.mark.parametrize("name, make", ZERO_D_INDEX_CASES, ids=[case[0] for case in ZERO_D_INDEX_CASES])
+def test_a_0d_index_beside_a_vector_is_one_element_as_pytorchs(torch, name, make):
+    """PyTorch reads a 0-d index (and src) beside an input of at most one dimension as one element; NumPy
+    read the empty index as every position, so tinynn wrote all of them."""
+    ours, theirs = make(tinynn), make(torch)
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+
+
+def test_an_index_of_another_rank_is_pytorchs_error(torch):
+    for library in (tinynn, torch):
+        for index in (library.tensor([1, 2]), library.tensor(2)):
+            with pytest.raises(RuntimeError, match="Index tensor must have the same number of dimensions as self tensor"):
+                library.zeros(3, 4).scatter(0, index, 1.0)
+    x, src = tinynn.zeros(5, requires_grad=True), tinynn.tensor(7.0, requires_grad=True)
+    (x.scatter_add(0, tinynn.tensor(2), src) * tinynn.arange(5.0)).sum().backward()
+    assert src.grad.tolist() == 2.0 and x.grad.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]

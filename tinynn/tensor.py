@@ -2091,6 +2091,9 @@ class Tensor:
         repeated positions add up); differentiable in both."""
         if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
             raise TypeError(f"scatter_add: expected a tensor of integer indices, got {type(index).__name__}")
+        if self.ndim == 0:
+            return self.reshape(1).scatter_add(dim, index, src).reshape(())
+        _, index, src = with_index_rank("scatter_add", self, index, src)
         if index.shape != src.shape:
             raise ValueError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
         return self + shape_ops.ScatterAdd(dim % self.ndim, index._array, self.shape)(src)
@@ -2313,11 +2316,28 @@ def where(condition, a=None, b=None):
     return elementwise.Where(condition)(a, b)
 
 
+def with_index_rank(name, input, index, *sources):
+    """(input, index, *sources) as gather and the scatters take them, by PyTorch's rule: the index (and a
+    src tensor) has the input's rank, where a 0-d one counts as one element (``x.scatter_(0,
+    torch.tensor(3), value=1)``, the tutorials' one-hot): beside an input of at most one dimension, 0-d
+    tensors are taken as shape (1,); any other rank is PyTorch's error (it was a write to every
+    position, NumPy reading an empty index as all of them)."""
+    if input.ndim <= 1:
+        input, index, *sources = (t.reshape(1) if isinstance(t, Tensor) and t.ndim == 0 else t
+                                  for t in (input, index) + sources)
+    if isinstance(index, Tensor) and index.ndim != input.ndim:
+        raise RuntimeError(f"{name}: Index tensor must have the same number of dimensions as self tensor (index of "
+                           f"shape {tuple(index.shape)}, self of shape {tuple(input.shape)})")
+    return (input, index, *sources)
+
+
 def gather(input, dim, index):
     """out[i][j] = input[index[i][j]][j] along ``dim`` (PyTorch's ``gather``); ``index`` has the
     input's rank and, on the other axes, at most its sizes."""
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
         raise TypeError(f"gather: expected a tensor of integer indices, got {getattr(index, 'dtype', type(index).__name__)}")
+    if input.ndim <= 1 and index.ndim == 0:  # one element, given back 0-d as PyTorch's
+        return gather(input.reshape(-1), dim, index.reshape(1)).reshape(())
     if index.ndim != input.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, input.shape)) if a != dim % input.ndim):
         raise ValueError(f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(input.shape)} along dim {dim}")
     if index.device != input.device:

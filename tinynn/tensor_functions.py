@@ -21,7 +21,7 @@ from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
 from .scalar_dims import accepting_scalar_dims
 from .size import Size
-from .tensor import SortResult, Tensor, concatenate, expect_tensor, stack, where
+from .tensor import SortResult, Tensor, concatenate, expect_tensor, stack, where, with_index_rank
 
 MinMax = collections.namedtuple("MinMax", ["min", "max"])
 Histogram = collections.namedtuple("Histogram", ["hist", "bin_edges"])
@@ -635,6 +635,9 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
         raise TypeError("scatter: give src (a tensor) or value (a number)")
     if not isinstance(src, Tensor):
         value, src = (src if value is None else value), None
+    if x.ndim == 0:
+        return scatter(x.reshape(1), dim, index, src, value, reduce=reduce).reshape(())
+    _, index, src = with_index_rank("scatter", x, index, src)
     src = _checked_index("scatter", index, src)
     dim %= x.ndim
     xp = _xp(x)
@@ -651,6 +654,9 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     """A copy of x where each position ``[index[i][j]][j]`` (along ``dim``) becomes the "sum",
     "prod", "mean", "amax" or "amin" of the src values written there (and of x's value, with
     ``include_self``); positions nothing is written to keep x's value."""
+    if x.ndim == 0:
+        return scatter_reduce(x.reshape(1), dim, index, src, reduce, include_self=include_self).reshape(())
+    _, index, src = with_index_rank("scatter_reduce", x, index, src)
     src = _checked_index("scatter_reduce", index, src)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")

@@ -467,6 +467,9 @@ ZERO_D_INDEX_CASES = [
     ("gather gives 0-d", lambda L: L.arange(5.0).gather(0, L.tensor(2))),
     ("a 0-d input", lambda L: L.tensor(5.0).scatter(0, L.tensor(0), 2.0)),
     ("a 0-d input's gather", lambda L: L.tensor(5.0).gather(0, L.tensor(0))),
+    ("index_select", lambda L: L.arange(6.0).reshape(2, 3).index_select(1, L.tensor(2))),
+    ("index_copy of a 0-d source", lambda L: L.zeros(4).index_copy(0, L.tensor(2), L.tensor(9.0))),
+    ("index_copy of a row", lambda L: L.zeros(3, 2).index_copy(0, L.tensor(1), L.ones(1, 2))),
 ]
 
 

@@ -2057,8 +2057,10 @@ class Tensor:
 
     # ----- indexing by tensors ------------------------------------------------------------------
     def index_select(self, dim, index):
-        """The entries ``index`` (ints) along ``dim``, in that order (repeats allowed)."""
+        """The entries ``index`` (ints; a 0-d one is one entry, as PyTorch's) along ``dim``, in that order
+        (repeats allowed)."""
         index = index._array if isinstance(index, Tensor) else np.asarray(index)
+        index = index.reshape(1) if index.ndim == 0 else index
         if index.ndim != 1:
             raise ValueError(f"index_select: expected a 1-D index, got shape {tuple(index.shape)}")
         return self[(slice(None),) * (dim % self.ndim) + (index,)]

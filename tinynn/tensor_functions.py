@@ -728,9 +728,15 @@ def index_fill(x, dim, index, value):
 
 
 def index_copy(x, dim, index, source):
-    """A copy of x with ``source``'s slices along ``dim`` written at positions ``index``."""
+    """A copy of x with ``source``'s slices along ``dim`` written at positions ``index`` (a 0-d index is one
+    position, and beside a vector a 0-d source its one value, as PyTorch's)."""
     dim %= x.ndim
     index = _constant(index._array if isinstance(index, Tensor) else _xp(x).asarray(index))
+    if index.ndim > 1:
+        raise IndexError(f"index_copy: index should have dimension 1 or 0, got shape {tuple(index.shape)}")
+    index = index.reshape(-1)
+    if x.ndim == 1 and isinstance(source, Tensor) and source.ndim == 0:
+        source = source.reshape(1)
     cleared = index_fill(x, dim, index, 0.0)
     return cleared.index_add(dim, index, source)
 

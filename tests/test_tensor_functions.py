@@ -489,3 +489,23 @@ def test_an_index_of_another_rank_is_pytorchs_error(torch):
     x, src = tinynn.zeros(5, requires_grad=True), tinynn.tensor(7.0, requires_grad=True)
     (x.scatter_add(0, tinynn.tensor(2), src) * tinynn.arange(5.0)).sum().backward()
     assert src.grad.tolist() == 2.0 and x.grad.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_an_integer_division_by_zero_is_pytorchs_error_and_a_float_one_is_ieee(torch):
+    """NumPy answers an integer floor division or remainder by zero with 0 (and a warning scripts do not see);
+    PyTorch raises, and so does tinynn. Float division by zero stays inf and NaN."""
+    for library in (tinynn, torch):
+        a, zero = library.tensor([7, -3]), library.tensor([2, 0])
+        for divide in (lambda: a // zero, lambda: a % zero, lambda: library.fmod(a, zero), lambda: a // 0,
+                       lambda: library.remainder(a, 0), lambda: library.div(a, zero, rounding_mode="floor"),
+                       lambda: library.div(a, zero, rounding_mode="trunc")):
+            with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+                divide()
+        assert (library.tensor([1.0, -1.0]) // library.tensor([0.0, 0.0])).tolist() == [float("inf"), float("-inf")]
+        assert (a // library.tensor([2, 2])).tolist() == [3, -2]
+
+
+def test_the_sign_of_nan_is_zero_as_pytorchs(torch):
+    for library in (tinynn, torch):
+        values = library.tensor([float("nan"), -2.0, 0.0, 3.0])
+        assert values.sign().tolist() == library.sgn(values).tolist() == [0.0, -1.0, 0.0, 1.0]

@@ -1182,7 +1182,11 @@ class Tensor:
     def sign(self):
         if self.dtype == np.bool_:  # NumPy has no sign of bools; PyTorch's is the bools themselves
             return self._constant(self._array.copy())
-        return self._stepwise(backend.get_array_module(self._array).sign(self._array))
+        xp = backend.get_array_module(self._array)
+        signs = xp.sign(self._array)
+        if self.dtype.kind == "f":  # PyTorch's sign of NaN is 0, (0 < x) - (x < 0); NumPy's is NaN
+            signs = xp.where(xp.isnan(signs), signs.dtype.type(0), signs)
+        return self._stepwise(signs)
 
     def round(self, decimals=0):
         if self.dtype == np.bool_:  # (NumPy would give float16) whole already
@@ -1237,6 +1241,7 @@ class Tensor:
         xp = backend.get_array_module(self._array)
         a, b = _promoted_arrays(self, other)
         if a.dtype.kind in "iu":  # integers stay integers, as in PyTorch: exact, where a float quotient would round
+            check_integer_divisor(b)
             floored = xp.floor_divide(a, b)
             if rounding_mode == "trunc":  # towards zero: one less step down where the signs differ and b does not divide a
                 floored = floored + ((floored < 0) & (floored * b != a))
@@ -2204,10 +2209,19 @@ def _promoted_arrays(a, b):
     return a._array.astype(dtype, copy=False), b._array.astype(dtype, copy=False)
 
 
+def check_integer_divisor(divisor):
+    """PyTorch's error for an integer division or remainder by zero, which NumPy answers with 0 (and a
+    warning scripts do not see): raised at once on the CPU, at the next read on the GPU."""
+    if divisor.dtype.kind in "biu":
+        backend.check_soon((divisor == 0).any(), lambda: RuntimeError("ZeroDivisionError"))
+
+
 def _floor_divide(a, b):
     """a // b as Python's (floor of the exact quotient; inf // 2 is NaN), a zero gradient."""
+    numerator, divisor = _promoted_arrays(a, b)
+    check_integer_divisor(divisor)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return a._stepwise(backend.get_array_module(a._array).floor_divide(*_promoted_arrays(a, b)), b)
+        return a._stepwise(backend.get_array_module(a._array).floor_divide(numerator, divisor), b)
 
 
 def _as_tensor(value, like=None):

@@ -21,7 +21,7 @@ from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
 from .scalar_dims import accepting_scalar_dims
 from .size import Size
-from .tensor import SortResult, Tensor, concatenate, expect_tensor, stack, where, with_index_rank
+from .tensor import SortResult, Tensor, check_integer_divisor, concatenate, expect_tensor, stack, where, with_index_rank
 
 MinMax = collections.namedtuple("MinMax", ["min", "max"])
 Histogram = collections.namedtuple("Histogram", ["hist", "bin_edges"])
@@ -284,6 +284,7 @@ def fmod(a, b):
     """a - b trunc(a / b): the remainder with a's sign (C's fmod), exact (ops/arithmetic.Modulo)."""
     a, b = _promoted(a, b)
     if a.dtype.kind in "biu":
+        check_integer_divisor(b._array)
         return _constant(_xp(a).fmod(a._array, b._array))
     return arithmetic.Modulo(floor=False)(a, b)
 
@@ -292,6 +293,7 @@ def remainder(a, b):
     """a - b floor(a / b): the remainder with b's sign (Python's %), exact (ops/arithmetic.Modulo)."""
     a, b = _promoted(a, b)
     if a.dtype.kind in "biu":
+        check_integer_divisor(b._array)
         return _constant(_xp(a).remainder(a._array, b._array))
     return arithmetic.Modulo(floor=True)(a, b)
 

@@ -509,3 +509,25 @@ def test_the_sign_of_nan_is_zero_as_pytorchs(torch):
     for library in (tinynn, torch):
         values = library.tensor([float("nan"), -2.0, 0.0, 3.0])
         assert values.sign().tolist() == library.sgn(values).tolist() == [0.0, -1.0, 0.0, 1.0]
+
+
+def test_a_bool_in_dims_place_is_pytorchs_older_unbiased_argument(torch):
+    """``x.var(False)``, ``x.std(True)``, ``torch.var_mean(x, True)``: PyTorch's older overloads, where a bool
+    is ``unbiased``. Python's bool is an int, so tinynn read it as dim 0 or 1 (a per-column variance where
+    the whole tensor's was asked); other reductions refuse a bool dim, as PyTorch's."""
+    values = [[3.0, 1.0, 2.0], [1.0, 1.0, 0.0]]
+    results = []
+    for library in (tinynn, torch):
+        x = library.tensor(values)
+        calls = [x.var(False), x.std(True), library.var(x, False), library.std(x, 1, False), x.var(1, True, True),
+                 *library.std_mean(x, 1, False), *library.var_mean(x, True), *library.std_mean(x, unbiased=False)]
+        results.append([call.tolist() for call in calls])
+        with pytest.raises(TypeError):
+            x.sum(True)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_the_mean_of_nothing_is_nan_without_numpys_warnings(recwarn):
+    assert np.isnan(tinynn.tensor([]).mean().item()) and np.isnan(tinynn.zeros(0, 3).mean(0).numpy()).all()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -919,7 +919,10 @@ class Tensor:
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """sum(|x - mean|^2) / (N - correction) over ``dim`` (all axes by default); correction 1
         (Bessel's, PyTorch's default) unless ``unbiased=False`` or ``correction`` says otherwise.
-        Real also for a complex tensor, as PyTorch's."""
+        Real also for a complex tensor, as PyTorch's. A bool in dim's place is PyTorch's older
+        ``var(unbiased)``."""
+        if isinstance(dim, (bool, np.bool_)):
+            dim, unbiased = None, bool(dim)
         if correction is None:
             correction = 0 if unbiased is False else 1
         centered = self - self.mean(dim, keepdims=True)
@@ -930,6 +933,8 @@ class Tensor:
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """sqrt(var); where the variance is 0 the gradient is 0, as PyTorch's (not 0 * inf)."""
+        if isinstance(dim, (bool, np.bool_)):  # PyTorch's older std(unbiased)
+            dim, unbiased = None, bool(dim)
         return _root_at_zero_flat(self.var(dim, unbiased, keepdim, correction=correction), 0.5)
 
     # ----- shape ------------------------------------------------------------------------

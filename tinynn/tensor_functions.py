@@ -339,12 +339,18 @@ def aminmax(x, *, dim=None, keepdim=False):
     return MinMax(x.amin(dim, keepdim), x.amax(dim, keepdim))
 
 
-def var_mean(x, dim=None, *, correction=1, keepdim=False):
-    return x.var(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over ``dim``; a bool in dim's place is PyTorch's older ``var_mean(x, unbiased)``."""
+    if isinstance(dim, (bool, np.bool_)):
+        dim, unbiased = None, bool(dim)
+    return x.var(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim)
 
 
-def std_mean(x, dim=None, *, correction=1, keepdim=False):
-    return x.std(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over ``dim``; a bool in dim's place is PyTorch's older ``std_mean(x, unbiased)``."""
+    if isinstance(dim, (bool, np.bool_)):
+        dim, unbiased = None, bool(dim)
+    return x.std(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim)
 
 
 def nansum(x, dim=None, keepdim=False, *, dtype=None):

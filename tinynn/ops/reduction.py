@@ -1,5 +1,7 @@
 """Reductions over axes: sum, mean, max, logsumexp, prod, the 2-norm (each with ``keepdims``), and the
 cumulative sum along one axis."""
+import warnings
+
 import numpy as np
 
 from .. import backend
@@ -15,6 +17,8 @@ def normalize_axes(axis, ndim, name):
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     normalized = []
     for a in axes:
+        if isinstance(a, (bool, np.bool_)):  # (an int to Python: it would be read as axis 0 or 1)
+            raise TypeError(f"{name}: dim must be an int or a tuple of ints, not bool")
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{name}: axis {a} is out of range for a tensor with {ndim} dimensions")
         normalized.append(a % max(ndim, 1))
@@ -100,6 +104,10 @@ class Mean(Function):
         self.count = 1
         for a in self.axes:
             self.count *= x.shape[a] if x.ndim else 1
+        if x.size == 0:  # NaN, as PyTorch gives it, without NumPy's "Mean of empty slice" warnings
+            with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return x.mean(axis=self.axes, keepdims=self.keepdims)
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):

@@ -933,8 +933,6 @@ class Tensor:
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """sqrt(var); where the variance is 0 the gradient is 0, as PyTorch's (not 0 * inf)."""
-        if isinstance(dim, (bool, np.bool_)):  # PyTorch's older std(unbiased)
-            dim, unbiased = None, bool(dim)
         return _root_at_zero_flat(self.var(dim, unbiased, keepdim, correction=correction), 0.5)
 
     # ----- shape ------------------------------------------------------------------------
@@ -2105,7 +2103,7 @@ class Tensor:
             raise TypeError(f"scatter_add: expected a tensor of integer indices, got {type(index).__name__}")
         if self.ndim == 0:
             return self.reshape(1).scatter_add(dim, index, src).reshape(())
-        _, index, src = with_index_rank("scatter_add", self, index, src)
+        index, src = with_index_rank("scatter_add", self, index, src)
         if index.shape != src.shape:
             raise ValueError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
         return self + shape_ops.ScatterAdd(dim % self.ndim, index._array, self.shape)(src)
@@ -2338,18 +2336,17 @@ def where(condition, a=None, b=None):
 
 
 def with_index_rank(name, input, index, *sources):
-    """(input, index, *sources) as gather and the scatters take them, by PyTorch's rule: the index (and a
-    src tensor) has the input's rank, where a 0-d one counts as one element (``x.scatter_(0,
-    torch.tensor(3), value=1)``, the tutorials' one-hot): beside an input of at most one dimension, 0-d
-    tensors are taken as shape (1,); any other rank is PyTorch's error (it was a write to every
-    position, NumPy reading an empty index as all of them)."""
+    """(index, *sources) as gather and the scatters take them, by PyTorch's rule: the index (and a src
+    tensor) has the input's rank, where a 0-d one counts as one element (``x.scatter_(0, torch.tensor(3),
+    value=1)``, the tutorials' one-hot): beside an input of at most one dimension, 0-d tensors are taken
+    as shape (1,); any other rank is PyTorch's error (it was a write to every position, NumPy reading an
+    empty index as all of them)."""
     if input.ndim <= 1:
-        input, index, *sources = (t.reshape(1) if isinstance(t, Tensor) and t.ndim == 0 else t
-                                  for t in (input, index) + sources)
-    if isinstance(index, Tensor) and index.ndim != input.ndim:
+        index, *sources = (t.reshape(1) if isinstance(t, Tensor) and t.ndim == 0 else t for t in (index,) + sources)
+    if isinstance(index, Tensor) and index.ndim != max(input.ndim, 1):
         raise RuntimeError(f"{name}: Index tensor must have the same number of dimensions as self tensor (index of "
                            f"shape {tuple(index.shape)}, self of shape {tuple(input.shape)})")
-    return (input, index, *sources)
+    return (index, *sources)
 
 
 def gather(input, dim, index):

@@ -645,7 +645,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
         value, src = (src if value is None else value), None
     if x.ndim == 0:
         return scatter(x.reshape(1), dim, index, src, value, reduce=reduce).reshape(())
-    _, index, src = with_index_rank("scatter", x, index, src)
+    index, src = with_index_rank("scatter", x, index, src)
     src = _checked_index("scatter", index, src)
     dim %= x.ndim
     xp = _xp(x)
@@ -664,7 +664,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     ``include_self``); positions nothing is written to keep x's value."""
     if x.ndim == 0:
         return scatter_reduce(x.reshape(1), dim, index, src, reduce, include_self=include_self).reshape(())
-    _, index, src = with_index_rank("scatter_reduce", x, index, src)
+    index, src = with_index_rank("scatter_reduce", x, index, src)
     src = _checked_index("scatter_reduce", index, src)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")

@@ -355,3 +355,17 @@ def test_random_tables_train_as_pytorchs(quiet_torch):
             weights.append(layer.weight.detach().numpy())
         np.testing.assert_allclose(weights[0], weights[1], rtol=1e-10, atol=1e-12,
                                    err_msg=f"trial {trial}: {choices[trial % len(choices)]}, bag={bag}, padding={padding}")
+
+
+def test_a_sparse_gradients_data_shares_its_values_as_pytorchs(torch):
+    """``p.grad.data`` of an embedding's sparse gradient (a hand-written step reads it): a sparse tensor
+    sharing the values, so writes to them reach the gradient, while zero_ on it empties only itself, as
+    in PyTorch."""
+    for library in (tinynn, torch):
+        table = library.nn.Embedding(5, 2, sparse=True)
+        table(library.tensor([1, 2])).sum().backward()
+        grad = table.weight.grad
+        assert grad.data.is_sparse and grad.data._nnz() == 2
+        grad.data._values().mul_(3)
+        grad.data.zero_()
+        assert grad._nnz() == 2 and grad.to_dense().abs().sum().item() == 12.0

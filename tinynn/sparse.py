@@ -120,6 +120,12 @@ class SparseTensor(StoredValues):
     def is_coalesced(self):
         return self._coalesced
 
+    @property
+    def data(self):
+        """PyTorch's ``.data``: the same entries as a sparse tensor outside autograd, sharing their values
+        (``p.grad.data.zero_()`` in a hand-written step over an embedding's sparse gradient)."""
+        return SparseTensor(self._coordinates, self._stored.data, self._size, self._coalesced)
+
     def __repr__(self):
         return (f"tensor(indices={self.indices()!r},\n       values={self._stored!r},\n       size={self._size}, "
                 f"nnz={self._nnz()}, layout={self.layout})")

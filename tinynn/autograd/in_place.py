@@ -208,12 +208,15 @@ def _count_write(block):
     _versions[key] += 1
 
 
-def overwritten(array, description):
+def overwritten(array, description, through_data=False):
     """``array``'s memory was just written in place (``description`` says how): the live recorded
     ops that kept an array overlapping it can no longer run their backward, and its version counter
-    goes up."""
+    goes up. A write ``through_data`` (into a tensor made by ``.data``, PyTorch's way around these
+    checks, whose version counter is its own) stops only the ops that kept ``array`` itself, and leaves
+    the block's counter as it is."""
     block = memory_block(array)
-    _count_write(block)
+    if not through_data:
+        _count_write(block)
     refs = _savers.pop(id(block), None)
     untouched = []  # ops that kept other parts of the block
     for ref in refs or ():
@@ -221,7 +224,7 @@ def overwritten(array, description):
         if function is None:
             continue
         kept = [a for a in arrays_kept(function) if memory_block(a) is block]
-        if any(_overlap(a, array) for a in kept):
+        if any(a is array if through_data else _overlap(a, array) for a in kept):
             function._overwritten_by = description
         elif kept:
             untouched.append(ref)
@@ -436,16 +439,9 @@ def _store(tensor, name, result, rebind):
 
 
 def _report_write(tensor, name):
-    """``overwritten`` for a write into ``tensor``; for one made by ``.data`` (PyTorch's way around
-    autograd's checks, ``Tensor.data``), only the ops that kept that tensor's own array are stopped."""
-    description = f"{name} wrote into a tensor of shape {tuple(tensor.shape)}"
-    if tensor.__dict__.get("_writes_unseen", False):
-        for ref in _savers.get(id(memory_block(tensor._array)), ()):
-            function = ref()
-            if function is not None and any(kept is tensor._array for kept in arrays_kept(function)):
-                function._overwritten_by = description
-    else:
-        overwritten(tensor._array, description)
+    """``overwritten`` for a write into ``tensor`` (one made by ``.data`` marked so: ``Tensor.data``)."""
+    overwritten(tensor._array, f"{name} wrote into a tensor of shape {tuple(tensor.shape)}",
+                through_data=tensor.__dict__.get("_writes_unseen", False))
 
 
 def _recorded(out_of_place, previous):

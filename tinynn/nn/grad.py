@@ -17,19 +17,15 @@ sizes a stride leaves ambiguous.
 from .. import autograd
 from ..autograd.grad_mode import enable_grad
 from ..functions import zeros
-from .functional.conv import Conv2dInputGrad, Conv2dWeightGrad, conv_padding
+from .functional.conv import Conv2dInputGrad, Conv2dWeightGrad, conv1d_as_2d, conv_geometry
 from .functional.conv3d import conv3d
-from .functional.validation import check_positive, ntuple, pair
 
 __all__ = ["conv1d_input", "conv1d_weight", "conv2d_input", "conv2d_weight", "conv3d_input", "conv3d_weight"]
 
 
 def _settings_2d(kernel, stride, padding, dilation, groups, name):
     """(stride, padding ((top, bottom), (left, right)), dilation, groups) as the recorded ops take them."""
-    stride, dilation = pair(stride, name, "stride"), pair(dilation, name, "dilation")
-    check_positive(stride, name, "stride")
-    check_positive(dilation, name, "dilation")
-    return stride, conv_padding(padding, kernel, stride, dilation, name), dilation, int(groups)
+    return (*conv_geometry(kernel, stride, padding, dilation, name), int(groups))
 
 
 def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
@@ -49,16 +45,10 @@ def _as_2d(tensor):
     return tensor.reshape(tensor.shape[0], tensor.shape[1], 1, tensor.shape[2])
 
 
-def _settings_1d(stride, padding, dilation, name):
-    (stride,), (dilation,) = ntuple(stride, 1, name, "stride"), ntuple(dilation, 1, name, "dilation")
-    padding = padding if isinstance(padding, str) else (0, ntuple(padding, 1, name, "padding")[0])
-    return (1, stride), padding, (1, dilation)
-
-
 def conv1d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
     """dL/dx (``input_size``, (N, C, L)) of ``conv1d(x, weight, ...)`` for dL/dy = ``grad_output``."""
     n, channels, length = tuple(input_size)
-    stride, padding, dilation = _settings_1d(stride, padding, dilation, "conv1d_input")
+    stride, padding, dilation = conv1d_as_2d(stride, padding, dilation, "conv1d_input")
     gx = conv2d_input((n, channels, 1, length), _as_2d(weight), _as_2d(grad_output), stride, padding, dilation, groups)
     return gx.reshape(n, channels, length)
 
@@ -66,7 +56,7 @@ def conv1d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=
 def conv1d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
     """dL/dw (``weight_size``, (O, C/groups, K)) of ``conv1d(input, w, ...)`` for dL/dy = ``grad_output``."""
     out_channels, group_channels, kernel = tuple(weight_size)
-    stride, padding, dilation = _settings_1d(stride, padding, dilation, "conv1d_weight")
+    stride, padding, dilation = conv1d_as_2d(stride, padding, dilation, "conv1d_weight")
     gw = conv2d_weight(_as_2d(input), (out_channels, group_channels, 1, kernel), _as_2d(grad_output), stride,
                        padding, dilation, groups)
     return gw.reshape(out_channels, group_channels, kernel)

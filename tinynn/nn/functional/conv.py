@@ -7,7 +7,7 @@ from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .complex_conv import complex_by_parts
 from .depthwise_conv import depthwise_correlate, depthwise_grads, depthwise_input_grad, depthwise_weight_grad, is_depthwise
-from .validation import accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple, pair
+from .validation import accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
 # (the matmul then reads them from cache, not from memory, and a batch of 1,000 needs no
@@ -404,6 +404,24 @@ class Conv2dWeightGrad(Function):
         return g_gy, g_x
 
 
+def conv_geometry(kernel, stride, padding, dilation, name):
+    """(stride, padding ((before, after) per spatial axis), dilation) of a convolution with ``kernel``
+    (its spatial sizes), from the arguments PyTorch takes (ints or one per axis; padding also "valid" or
+    "same"), checked: conv2d's and conv3d's, and nn.grad's functions'."""
+    stride, dilation = ntuple(stride, len(kernel), name, "stride"), ntuple(dilation, len(kernel), name, "dilation")
+    check_positive(stride, name, "stride")
+    check_positive(dilation, name, "dilation")
+    return stride, conv_padding(padding, kernel, stride, dilation, name), dilation
+
+
+def conv1d_as_2d(stride, padding, dilation, name):
+    """A 1-D convolution's stride, padding and dilation as those of the 2-D convolution of height 1 it
+    runs as (conv1d's, and nn.grad's 1-D functions')."""
+    (stride,), (dilation,) = ntuple(stride, 1, name, "stride"), ntuple(dilation, 1, name, "dilation")
+    padding = padding if isinstance(padding, str) else (0, ntuple(padding, 1, name, "padding")[0])
+    return (1, stride), padding, (1, dilation)
+
+
 def conv_padding(padding, kernel, stride, dilation, name):
     """An int, one int per spatial axis, "valid" (none) or "same" (output as large as the input,
     stride 1 only; an odd extra row or column goes to the bottom and right, as in PyTorch) ->
@@ -433,10 +451,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     check_float(weight, name, "weight")
     if weight.ndim != 4:
         raise ValueError(f"{name}: expected a 4-D weight (out_channels, in_channels/groups, KH, KW), got shape {tuple(weight.shape)}")
-    stride, dilation = pair(stride, name, "stride"), pair(dilation, name, "dilation")
-    check_positive(stride, name, "stride")
-    check_positive(dilation, name, "dilation")
-    padding = conv_padding(padding, weight.shape[2:], stride, dilation, name)
+    stride, padding, dilation = conv_geometry(weight.shape[2:], stride, padding, dilation, name)
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
         raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
     if weight.shape[0] % groups:
@@ -464,11 +479,10 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
                          + (f", groups={groups}" if groups != 1 else "") + f"), got {input.shape[1]} channels "
                          f"(input shape {tuple(input.shape)})")
-    (stride,), (dilation,) = ntuple(stride, 1, name, "stride"), ntuple(dilation, 1, name, "dilation")
-    padding = padding if isinstance(padding, str) else (0, ntuple(padding, 1, name, "padding")[0])
+    stride, padding, dilation = conv1d_as_2d(stride, padding, dilation, name)
     n, channels, length = input.shape
     out = conv2d(input.reshape(n, channels, 1, length), weight.reshape(weight.shape[0], weight.shape[1], 1, -1), bias,
-                 (1, stride), padding, (1, dilation), groups, name)
+                 stride, padding, dilation, groups, name)
     return out.reshape(n, out.shape[1], out.shape[3])
 
 

@@ -18,7 +18,7 @@ from ... import backend, mixed_precision
 from ...memory_layout import in_usual_layout
 from ...ops.einsum import einsum
 from ...tensor import Tensor, where
-from .conv import conv2d, conv_padding
+from .conv import conv2d, conv_geometry
 from .conv_transpose import conv_transpose2d
 from .im2col import transposed_output_size
 from .padding import pad
@@ -63,10 +63,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
                          + (f", groups={groups}" if groups != 1 else "") + f"), got {input.shape[1]} channels "
                          f"(input shape {tuple(input.shape)})")
-    stride, dilation = ntuple(stride, 3, name, "stride"), ntuple(dilation, 3, name, "dilation")
-    check_positive(stride, name, "stride")
-    check_positive(dilation, name, "dilation")
-    sides = conv_padding(padding, weight.shape[2:], stride, dilation, name)
+    stride, sides, dilation = conv_geometry(weight.shape[2:], stride, padding, dilation, name)
     if any(before or after for before, after in sides):
         input = pad(input, [amount for before_after in reversed(sides) for amount in before_after])
     depth, kernel_depth = input.shape[2], weight.shape[2]

@@ -921,8 +921,7 @@ class Tensor:
         (Bessel's, PyTorch's default) unless ``unbiased=False`` or ``correction`` says otherwise.
         Real also for a complex tensor, as PyTorch's. A bool in dim's place is PyTorch's older
         ``var(unbiased)``."""
-        if isinstance(dim, (bool, np.bool_)):
-            dim, unbiased = None, bool(dim)
+        dim, unbiased = unbiased_in_dims_place(dim, unbiased)
         if correction is None:
             correction = 0 if unbiased is False else 1
         centered = self - self.mean(dim, keepdims=True)
@@ -2210,6 +2209,12 @@ def _promoted_arrays(a, b):
     """The arrays of the tensors ``a`` and ``b`` in the dtype they compute in together (ops/promotion.py)."""
     dtype = promotion.result_type([a, b])
     return a._array.astype(dtype, copy=False), b._array.astype(dtype, copy=False)
+
+
+def unbiased_in_dims_place(dim, unbiased):
+    """(dim, unbiased), where PyTorch's older ``var(x, unbiased)``, ``std_mean(x, unbiased)``... put a bool in
+    dim's place (Python reads a bool as the int 0 or 1: it would be taken for a dim)."""
+    return (None, bool(dim)) if isinstance(dim, (bool, np.bool_)) else (dim, unbiased)
 
 
 def check_integer_divisor(divisor):

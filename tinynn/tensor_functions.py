@@ -21,7 +21,8 @@ from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
 from .scalar_dims import accepting_scalar_dims
 from .size import Size
-from .tensor import SortResult, Tensor, check_integer_divisor, concatenate, expect_tensor, stack, where, with_index_rank
+from .tensor import (SortResult, Tensor, check_integer_divisor, concatenate, expect_tensor, stack, unbiased_in_dims_place, where,
+                     with_index_rank)
 
 MinMax = collections.namedtuple("MinMax", ["min", "max"])
 Histogram = collections.namedtuple("Histogram", ["hist", "bin_edges"])
@@ -341,15 +342,13 @@ def aminmax(x, *, dim=None, keepdim=False):
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over ``dim``; a bool in dim's place is PyTorch's older ``var_mean(x, unbiased)``."""
-    if isinstance(dim, (bool, np.bool_)):
-        dim, unbiased = None, bool(dim)
+    dim, unbiased = unbiased_in_dims_place(dim, unbiased)
     return x.var(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim)
 
 
 def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over ``dim``; a bool in dim's place is PyTorch's older ``std_mean(x, unbiased)``."""
-    if isinstance(dim, (bool, np.bool_)):
-        dim, unbiased = None, bool(dim)
+    dim, unbiased = unbiased_in_dims_place(dim, unbiased)
     return x.std(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim)
 
 

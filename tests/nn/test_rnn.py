@@ -124,7 +124,7 @@ def test_blocks_of_sequences_give_the_same_bits_on_any_thread_count(rng, kind, o
             x = tinynn.tensor(x_values, requires_grad=True)
             source = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False) if packed else x
             output, state = layer(source)
-            output = output.padded if packed else output
+            output = nn.utils.rnn.pad_packed_sequence(output)[0] if packed else output
             parts = [output] + list(state if isinstance(state, tuple) else (state,))
             sum(((part * part).sum() for part in parts), tinynn.tensor(0.0)).backward()
             return [part.numpy() for part in parts] + [x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
@@ -335,3 +335,73 @@ def test_padding_and_packing_helpers(torch):
     assert unpacked.shape == (3, 5, 2) and lengths.numpy().tolist() == [3, 1, 2]
     with pytest.raises(ValueError, match="total_length 2 is shorter than the longest sequence"):
         packing.pad_packed_sequence(packed, total_length=2)
+
+
+def test_packed_sequence_built_from_its_fields_matches_torch(torch, rng, device):
+    """PyTorch's PackedSequence is the named tuple (data, batch_sizes, sorted_indices, unsorted_indices):
+    scripts run a layer over ``packed.data`` and repack the result with the same fields, or unpack the
+    tuple. The repacked sequence runs through a GRU as PyTorch's does, gradients reaching the layer
+    before it through data."""
+    from tinynn.nn.utils import rnn as packing
+
+    lengths = [2, 3, 1, 3]  # unsorted, with a tie: sorted_indices must be followed as given
+    sequences = [rng.standard_normal((n, 3)).astype(np.float32) for n in lengths]
+    embed, gru = nn.Linear(3, 5), nn.GRU(5, 4, bidirectional=True)
+    torch_embed = torch.nn.Linear(3, 5)
+    torch_gru = pytorch_pair(torch, gru, torch.nn.GRU, bidirectional=True)
+    with torch.no_grad():
+        torch_embed.weight.copy_(torch.tensor(embed.weight.numpy()))
+        torch_embed.bias.copy_(torch.tensor(embed.bias.numpy()))
+    embed.to(device), gru.to(device)
+    packed = packing.pack_sequence([leaf(s, dtype=np.float32, device=device) for s in sequences],
+                                   enforce_sorted=False)
+    torch_packed = torch.nn.utils.rnn.pack_sequence([torch.tensor(s) for s in sequences], enforce_sorted=False)
+    data, batch_sizes, sorted_indices, unsorted_indices = packed
+    assert data is packed.data and packed[1] is batch_sizes and len(packed) == 4
+    np.testing.assert_array_equal(sorted_indices.numpy(), torch_packed.sorted_indices.numpy())
+    np.testing.assert_array_equal(unsorted_indices.numpy(), torch_packed.unsorted_indices.numpy())
+
+    ours_in = packing.PackedSequence(embed(data), batch_sizes, sorted_indices)  # unsorted_indices computed
+    theirs_in = torch.nn.utils.rnn.PackedSequence(torch_embed(torch_packed.data), torch_packed.batch_sizes,
+                                                  torch_packed.sorted_indices)
+    np.testing.assert_array_equal(ours_in.unsorted_indices.numpy(), theirs_in.unsorted_indices.numpy())
+    output, h_n = gru(ours_in)
+    torch_output, torch_h_n = torch_gru(theirs_in)
+    assert isinstance(output, packing.PackedSequence)
+    assert_close(output.data, torch_output.data, rtol=1e-5, atol=1e-6, what="packed output")
+    assert_close(h_n, torch_h_n, rtol=1e-5, atol=1e-6, what="h_n (batch order)")
+    np.testing.assert_array_equal(output.batch_sizes.numpy(), torch_output.batch_sizes.numpy())
+    replaced = output._replace(data=output.data * 2)  # the named tuple's own way to swap a field
+    assert isinstance(replaced, packing.PackedSequence) and replaced.batch_sizes is output.batch_sizes
+    padded, lengths_back = packing.pad_packed_sequence(replaced, batch_first=True)
+    torch_padded, _ = torch.nn.utils.rnn.pad_packed_sequence(torch_output._replace(data=torch_output.data * 2),
+                                                             batch_first=True)
+    assert_close(padded, torch_padded, rtol=1e-5, atol=1e-6, what="padded from repacked data")
+    assert lengths_back.numpy().tolist() == lengths
+    ((padded * padded).sum() + (h_n * h_n).sum()).backward()
+    ((torch_padded * torch_padded).sum() + (torch_h_n * torch_h_n).sum()).backward()
+    assert_close(embed.weight.grad, torch_embed.weight.grad, rtol=1e-4, atol=1e-5, what="grad before the packing")
+    for (name, param), torch_param in zip(gru.named_parameters(), torch_gru.parameters()):
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
+
+    legacy = packing.PackedSequence((data, batch_sizes), sorted_indices=sorted_indices)
+    assert legacy.data is data and legacy.batch_sizes is batch_sizes
+    doubled = packed.double()
+    assert doubled.data.dtype == np.float64 and doubled.batch_sizes is batch_sizes
+    assert packed.to(packed.data.dtype) is packed
+
+
+def test_packed_sequence_fields_are_checked():
+    from tinynn.nn.utils.rnn import PackedSequence
+
+    data = tinynn.zeros(6, 2)
+    with pytest.raises(ValueError, match=r"batch_sizes sum to 5 steps but data has 6 rows"):
+        PackedSequence(data, tinynn.tensor([3, 2]))
+    with pytest.raises(ValueError, match=r"positive and never increase .*got \[2, 4\]"):
+        PackedSequence(data, tinynn.tensor([2, 4]))
+    with pytest.raises(ValueError, match=r"1-D integer tensor .*float32"):
+        PackedSequence(data, tinynn.tensor([3.0, 3.0]))
+    with pytest.raises(ValueError, match=r"sorted_indices must be a tensor permuting the 3 sequences .*\[0, 0, 2\]"):
+        PackedSequence(data, tinynn.tensor([3, 3]), tinynn.tensor([0, 0, 2]))
+    with pytest.raises(TypeError, match="expected data and batch_sizes"):
+        PackedSequence(data)

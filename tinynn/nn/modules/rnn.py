@@ -154,13 +154,13 @@ class RNNBase(_Recurrent):
         (L, N, D*H) (a PackedSequence for one) holds the last layer's h_t for every step (D = 2
         directions side by side when bidirectional); h_n, c_n (layers*D, N, H) the final states, each
         sequence's at its own last step. With proj_size P, h_t, h_0 and h_n have P features."""
-        packed = isinstance(input, PackedSequence)
-        lengths, enforce_sorted = (input.lengths, input.enforce_sorted) if packed else (None, None)
-        if packed:
-            input = input.padded  # time-major whatever batch_first says, as in PyTorch
-        batched = self._check_input(input, sequence=True, batch_first=self.batch_first and not packed)
+        packed = input if isinstance(input, PackedSequence) else None
+        lengths = None
+        if packed is not None:
+            input, lengths = packed._padded_and_lengths()  # time-major whatever batch_first says, as in PyTorch
+        batched = self._check_input(input, sequence=True, batch_first=self.batch_first and packed is None)
         x = input if batched else input.unsqueeze(1)
-        if self.batch_first and batched and not packed:
+        if self.batch_first and batched and packed is None:
             x = x.transpose(0, 1)
         state_shape = (self.num_layers * self.directions, x.shape[1], self.output_size)
         if self.mode == "LSTM":
@@ -187,8 +187,8 @@ class RNNBase(_Recurrent):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout)
         finals = [stack(parts) for parts in final_parts]
-        if packed:
-            x = PackedSequence(x, lengths, enforce_sorted)
+        if packed is not None:
+            x = PackedSequence._from_padded(x, lengths, packed.sorted_indices)
         elif self.batch_first and batched:
             x = x.transpose(0, 1)
         if not batched:

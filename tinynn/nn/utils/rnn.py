@@ -1,52 +1,174 @@
 """Sequences of different lengths for the recurrent layers, as ``torch.nn.utils.rnn``: padding them
 into one tensor, and "packing" them so that RNN, LSTM and GRU stop each sequence at its own end.
 
-A ``PackedSequence`` keeps the padded, time-major tensor (L, N, *) and the lengths (on the host, as
-PyTorch requires them). The recurrent layers run every sequence up to its length: past it the
-state is carried unchanged, so h_n is each sequence's state at its last real step, and a
-bidirectional layer's reverse pass starts each sequence at its own end. ``data`` and
-``batch_sizes`` give PyTorch's packed layout (time step by time step, longest sequences first).
+A ``PackedSequence`` is PyTorch's: the named tuple (data, batch_sizes, sorted_indices,
+unsorted_indices), ``data`` holding all the real steps time step by time step, longest sequences
+first. The recurrent layers run on the padded, time-major tensor (T, N, *) and the lengths instead
+(every sequence up to its length: past it the state is carried unchanged, so h_n is each sequence's
+state at its last real step, and a bidirectional layer's reverse pass starts each sequence at its
+own end); a PackedSequence turns its data into that padded tensor by one gather, and keeps the
+padded tensor it was packed from, if any, instead.
 """
+import collections
+
 import numpy as np
 
 from ...tensor import Tensor, concatenate, stack
 
+_Fields = collections.namedtuple("PackedSequence_", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
 
-class PackedSequence:
-    """Use ``pack_padded_sequence`` or ``pack_sequence`` to make one, ``pad_packed_sequence`` to get
-    the padded tensor back."""
 
-    def __init__(self, padded, lengths, enforce_sorted=True):
-        self.padded, self.lengths = padded, np.asarray(lengths, dtype=np.int64)
-        self.enforce_sorted = enforce_sorted
+class PackedSequence(_Fields):
+    """PyTorch's packed batch of sequences (made by ``pack_padded_sequence`` or ``pack_sequence``,
+    turned back into a padded tensor by ``pad_packed_sequence``):
+
+        data (S, *)          the sum S of the lengths of real steps: step 0 of every sequence,
+                             then step 1 of those at least 2 long, and so on, each step's sequences
+                             longest first
+        batch_sizes (T,)     how many sequences are still running at each step (int64, on the CPU)
+        sorted_indices (B,)  the batch index of the longest sequence, the next longest, ... (None
+                             when the batch was sorted already); unsorted_indices its inverse
+
+    As in PyTorch it may be built from its fields, ``PackedSequence(data, batch_sizes,
+    sorted_indices, unsorted_indices)`` (unsorted_indices computed when left out), for instance to
+    run a layer over ``packed.data`` and repack the result with the same batch_sizes."""
+
+    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+        if batch_sizes is None:  # PyTorch's older call, PackedSequence((data, batch_sizes))
+            if not (isinstance(data, (list, tuple)) and len(data) == 2):
+                raise TypeError("PackedSequence: expected data and batch_sizes, or a (data, batch_sizes) pair, got "
+                                f"{type(data).__name__} alone")
+            data, batch_sizes = data
+        if not isinstance(data, Tensor) or data.ndim < 1:
+            raise TypeError(f"PackedSequence: data must be a tensor of at least one axis (the packed steps), got "
+                            f"{type(data).__name__ if not isinstance(data, Tensor) else 'a 0-d tensor'}")
+        batch_sizes = _checked_batch_sizes(batch_sizes, data)
+        if sorted_indices is not None:
+            _check_permutation(sorted_indices, int(batch_sizes[0]), "sorted_indices")
+        if unsorted_indices is None:
+            unsorted_indices = invert_permutation(sorted_indices)
+        else:
+            _check_permutation(unsorted_indices, int(batch_sizes[0]), "unsorted_indices")
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
+
+    @classmethod
+    def _from_padded(cls, padded, lengths, sorted_indices=None):
+        """The PackedSequence of a padded time-major tensor (T, N, *) (T the longest length) and the
+        lengths (N,) in batch order; ``sorted_indices``: the batch order longest first, None for the
+        batch order itself (then the lengths must not increase). Keeps ``padded`` for the recurrent
+        layers."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        order = np.arange(len(lengths)) if sorted_indices is None else sorted_indices.cpu().numpy()
+        batch_sizes = (np.arange(padded.shape[0])[:, None] < lengths[order][None, :]).sum(axis=1)
+        rows = padded.reshape((padded.shape[0] * padded.shape[1],) + tuple(padded.shape[2:]))
+        data = rows[Tensor(_padded_rows(batch_sizes, order)).to(padded.device)]
+        packed = cls(data, Tensor(batch_sizes.astype(np.int64)), sorted_indices)
+        packed.__dict__["_padded"] = padded, lengths
+        return packed
+
+    def _padded_and_lengths(self):
+        """(the padded time-major tensor (T, N, *) and the lengths (N,) as host ints in batch order):
+        the tensor packed, or one gather of ``data`` (zeros past each sequence's end)."""
+        if "_padded" not in self.__dict__:
+            sizes = self.batch_sizes.numpy()
+            batch = int(sizes[0])
+            order = np.arange(batch) if self.sorted_indices is None else self.sorted_indices.cpu().numpy()
+            lengths = np.empty(batch, dtype=np.int64)
+            lengths[order] = (sizes[:, None] > np.arange(batch)[None, :]).sum(axis=0)
+            # each padded row's row of data, or the zero row appended after data's S rows
+            source = np.full(len(sizes) * batch, len(self.data), dtype=np.int64)
+            source[_padded_rows(sizes, order)] = np.arange(len(self.data))
+            rows = concatenate([self.data, self.data.new_zeros((1,) + tuple(self.data.shape[1:]))])
+            padded = rows[Tensor(source).to(self.data.device)]
+            self.__dict__["_padded"] = padded.reshape((len(sizes), batch) + tuple(self.data.shape[1:])), lengths
+        return self.__dict__["_padded"]
+
+    def to(self, *args, **kwargs):
+        """``data`` converted as Tensor.to converts (self when that changes nothing); the indices follow
+        data's device, batch_sizes stays on the CPU."""
+        data = self.data.to(*args, **kwargs)
+        if data is self.data:
+            return self
+        return type(self)(data, self.batch_sizes, *(None if indices is None else indices.to(data.device)
+                                                    for indices in (self.sorted_indices, self.unsorted_indices)))
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def double(self):
+        return self.to(dtype=np.float64)
+
+    def float(self):
+        return self.to(dtype=np.float32)
+
+    def half(self):
+        return self.to(dtype=np.float16)
+
+    def long(self):
+        return self.to(dtype=np.int64)
+
+    def int(self):
+        return self.to(dtype=np.int32)
+
+    def short(self):
+        return self.to(dtype=np.int16)
+
+    def char(self):
+        return self.to(dtype=np.int8)
+
+    def byte(self):
+        return self.to(dtype=np.uint8)
 
     @property
-    def sorted_indices(self):
-        """The batch order of ``data``, longest first (None when the input was sorted already, as PyTorch)."""
-        return None if self.enforce_sorted else Tensor(self._order())
+    def is_cuda(self):
+        return self.data.is_cuda
 
-    @property
-    def unsorted_indices(self):
-        return None if self.enforce_sorted else Tensor(np.argsort(self._order(), kind="stable"))
+    def is_pinned(self):
+        return self.data.is_pinned()
 
-    def _order(self):
-        return np.argsort(-self.lengths, kind="stable")
+    def pin_memory(self):
+        return type(self)(self.data.pin_memory(), self.batch_sizes, self.sorted_indices, self.unsorted_indices)
 
-    @property
-    def batch_sizes(self):
-        """How many sequences are still running at each time step (an int64 CPU tensor, as PyTorch)."""
-        return Tensor((np.arange(self.lengths.max())[:, None] < self.lengths[None, :]).sum(axis=1).astype(np.int64))
 
-    @property
-    def data(self):
-        """All the real steps, time step by time step and within one the longest sequences first:
-        (sum of lengths, *). Differentiable (a gather of the padded tensor)."""
-        order = self._order()
-        sizes = self.batch_sizes.numpy()
-        return concatenate([self.padded[t][order[:size]] for t, size in enumerate(sizes)])
+def _padded_rows(batch_sizes, order):
+    """For each row of packed data, its row in the padded tensor seen as (T*N, *): step t's i-th
+    row is sequence order[i] at step t."""
+    batch_sizes = np.asarray(batch_sizes, dtype=np.int64)
+    steps = np.repeat(np.arange(len(batch_sizes)), batch_sizes)
+    within_step = np.arange(batch_sizes.sum()) - np.repeat(np.cumsum(batch_sizes) - batch_sizes, batch_sizes)
+    return steps * len(order) + order[within_step]
 
-    def to(self, device):
-        return PackedSequence(self.padded.to(device), self.lengths, self.enforce_sorted)
+
+def _checked_batch_sizes(batch_sizes, data):
+    """batch_sizes as an int64 CPU tensor, checked against data: positive, never increasing, summing
+    to data's rows."""
+    if isinstance(batch_sizes, Tensor):
+        if batch_sizes.device.type != "cpu":
+            raise ValueError(f"PackedSequence: batch_sizes must be on the CPU, got a tensor on {batch_sizes.device}")
+        sizes = batch_sizes.numpy()
+    else:
+        sizes = np.asarray(batch_sizes)
+    if sizes.ndim != 1 or not len(sizes) or sizes.dtype.kind not in "iu":
+        raise ValueError(f"PackedSequence: batch_sizes must be a 1-D integer tensor of at least one step, got shape "
+                         f"{tuple(sizes.shape)} of {sizes.dtype}")
+    if sizes[-1] < 1 or (np.diff(sizes) > 0).any():
+        raise ValueError(f"PackedSequence: batch_sizes must be positive and never increase (sequences longest "
+                         f"first), got {sizes.tolist()}")
+    if int(sizes.sum()) != data.shape[0]:
+        raise ValueError(f"PackedSequence: batch_sizes sum to {int(sizes.sum())} steps but data has "
+                         f"{data.shape[0]} rows")
+    return batch_sizes if isinstance(batch_sizes, Tensor) and sizes.dtype == np.int64 else Tensor(
+        sizes.astype(np.int64))
+
+
+def _check_permutation(indices, batch, name):
+    values = indices.cpu().numpy() if isinstance(indices, Tensor) else None
+    if values is None or values.shape != (batch,) or not np.array_equal(np.sort(values), np.arange(batch)):
+        raise ValueError(f"PackedSequence: {name} must be a tensor permuting the {batch} sequences (0 to "
+                         f"{batch - 1}, each once), got {values.tolist() if values is not None else indices!r}")
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
@@ -81,10 +203,12 @@ def _checked_lengths(lengths, batch, longest, enforce_sorted, name):
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
     """Padded sequences (L, N, *) (or (N, L, *) with batch_first) and their lengths -> a PackedSequence.
-    ``enforce_sorted``: the lengths must be in decreasing order (PyTorch's rule); False accepts any."""
+    ``enforce_sorted``: the lengths must be in decreasing order (PyTorch's rule); False accepts any
+    (sorted_indices then orders the batch longest first, ties in batch order)."""
     padded = input.transpose(0, 1) if batch_first else input
     lengths = _checked_lengths(lengths, padded.shape[1], padded.shape[0], enforce_sorted, "pack_padded_sequence")
-    return PackedSequence(padded[:int(lengths.max())], lengths, enforce_sorted)
+    sorted_indices = None if enforce_sorted else Tensor(np.argsort(-lengths, kind="stable")).to(padded.device)
+    return PackedSequence._from_padded(padded[:int(lengths.max())], lengths, sorted_indices)
 
 
 def pack_sequence(sequences, enforce_sorted=True):
@@ -96,7 +220,7 @@ def pack_sequence(sequences, enforce_sorted=True):
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
     """A PackedSequence -> (padded tensor (L, N, *) or (N, L, *), lengths as an int64 tensor)."""
-    padded = sequence.padded
+    padded, lengths = sequence._padded_and_lengths()
     length = padded.shape[0]
     if total_length is not None:
         if total_length < length:
@@ -104,10 +228,10 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
                              f"sequence ({length})")
         padded = padded.pad(((0, total_length - length),) + ((0, 0),) * (padded.ndim - 1))
     # past each sequence's end: padding_value (whatever the packed tensor held there)
-    beyond = np.arange(padded.shape[0])[:, None] >= sequence.lengths[None, :]
+    beyond = np.arange(padded.shape[0])[:, None] >= lengths[None, :]
     beyond = Tensor(beyond.reshape(beyond.shape + (1,) * (padded.ndim - 2))).to(padded.device)
     padded = padded.masked_fill(beyond, padding_value)
-    return (padded.transpose(0, 1) if batch_first else padded), Tensor(sequence.lengths.copy())
+    return (padded.transpose(0, 1) if batch_first else padded), Tensor(lengths.copy())
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
@@ -128,5 +252,5 @@ def invert_permutation(permutation):
     if permutation is None:
         return None
     inverse = np.empty(permutation.shape[0], dtype=np.int64)
-    inverse[permutation.numpy()] = np.arange(permutation.shape[0])
+    inverse[permutation.cpu().numpy()] = np.arange(permutation.shape[0])
     return Tensor(inverse).to(permutation.device)

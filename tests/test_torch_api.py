@@ -543,6 +543,30 @@ def test_functions_and_classes_take_every_argument_pytorchs_take(torch):
     assert not missing, "\n".join(missing)
 
 
+def test_every_modules_forward_names_its_inputs_as_pytorchs(torch):
+    """A script may call a module with its inputs by name (``criterion(input=logits, target=labels)``,
+    ``functional_call(model, params, kwargs={"input": x})``): each module's forward takes PyTorch's
+    names in PyTorch's order."""
+    import inspect
+
+    differing, compared = [], 0
+    for name in dir(torch.nn):
+        theirs, ours = getattr(torch.nn, name), getattr(tinynn.nn, name, None)
+        if not (inspect.isclass(theirs) and issubclass(theirs, torch.nn.Module)) or ours is None:
+            continue
+        if theirs.forward is torch.nn.Module.forward or name in ("RNNBase", "RNNCellBase"):
+            continue  # containers and bases without a forward of their own (PyTorch's raises)
+        theirs_names = list(inspect.signature(theirs.forward).parameters)[1:]
+        ours_names = list(inspect.signature(ours.forward).parameters)[1:]
+        compared += 1
+        if ours_names[:len(theirs_names)] != theirs_names:
+            differing.append(f"{name}: PyTorch's {theirs_names}, ours {ours_names}")
+    assert compared > 100 and not differing, "\n".join(differing)
+    loss = tinynn.nn.PoissonNLLLoss()(log_input=tinynn.zeros(3), target=tinynn.ones(3))
+    assert loss.item() == torch.nn.PoissonNLLLoss()(log_input=torch.zeros(3), target=torch.ones(3)).item() == 1.0
+    assert tinynn.nn.Linear(2, 3)(input=tinynn.ones(1, 2)).shape == (1, 3)
+
+
 def test_the_arguments_added_for_pytorchs_signatures_do_what_pytorchs_do(torch):
     sequences = [np.array([1.0, 2.0, 3.0]), np.array([4.0])]
     for side in ("left", "right"):

@@ -55,9 +55,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                              f"({self.in_features},), got {tuple(input.shape)}")
         return input.unsqueeze(0) if input.ndim == 1 else input
 
-    def forward(self, input, target):
-        batched = self._batched(input, "forward")
-        targets = target.reshape(-1) if target.ndim == 0 else target
+    def forward(self, input_, target_):
+        batched = self._batched(input_, "forward")
+        targets = target_.reshape(-1) if target_.ndim == 0 else target_
         if targets.shape[0] != batched.shape[0]:
             raise ValueError(f"AdaptiveLogSoftmaxWithLoss: input and target should have the same size in the batch "
                              f"dimension, got {batched.shape[0]} and {targets.shape[0]}")
@@ -84,7 +84,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         if cluster_parts:  # each sample's part from its cluster, added where it belongs
             rows = Tensor._from_op(xp.asarray(np.concatenate(rows_of_clusters)), False)
             output = output.index_add(0, rows, concatenate(cluster_parts, 0))
-        if input.ndim == 1:
+        if input_.ndim == 1:
             output = output.squeeze(0)
         return ASMOutput(output, (-output).mean())
 

@@ -71,18 +71,18 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     """The batch norms (``isinstance(m, _BatchNorm)`` tells them from the instance norms, as in PyTorch)."""
 
-    def forward(self, x):
+    def forward(self, input):
         name = f"{type(self).__name__}({self.num_features})"
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(x).__name__}")
-        self._check_input_dim(x, name)
-        if x.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {x.shape[1]} "
-                             f"(input shape {tuple(x.shape)})")
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(input).__name__}")
+        self._check_input_dim(input, name)
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {input.shape[1]} "
+                             f"(input shape {tuple(input.shape)})")
         use_batch_stats = self.training or not self.track_running_stats
         track = self.training and self.track_running_stats
         return F.batch_norm(
-            x, self.running_mean if track or not use_batch_stats else None,
+            input, self.running_mean if track or not use_batch_stats else None,
             self.running_var if track or not use_batch_stats else None,
             self.weight, self.bias, use_batch_stats, self.momentum, self.eps,
             num_batches_tracked=self.num_batches_tracked if track else None, name=name,
@@ -131,23 +131,23 @@ class _InstanceNorm(_NormBase):
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs)
 
-    def forward(self, x):
+    def forward(self, input):
         name = f"{type(self).__name__}({self.num_features})"
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(x).__name__}")
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(input).__name__}")
         batched_rank = self.expected_ranks[-1]
-        if x.ndim not in self.expected_ranks:
+        if input.ndim not in self.expected_ranks:
             raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
-                             f"got shape {tuple(x.shape)}")
-        batch = x if x.ndim == batched_rank else x.unsqueeze(0)
+                             f"got shape {tuple(input.shape)}")
+        batch = input if input.ndim == batched_rank else input.unsqueeze(0)
         if batch.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected input with {self.num_features} channels, got {batch.shape[1]} "
-                             f"(input shape {tuple(x.shape)})")
+                             f"(input shape {tuple(input.shape)})")
         use_input_stats = self.training or not self.track_running_stats
         track = self.track_running_stats and (self.training or not use_input_stats)
         out = F.instance_norm(batch, self.running_mean if track else None, self.running_var if track else None,
                               self.weight, self.bias, use_input_stats, self.momentum, self.eps, name=name)
-        return out if x.ndim == batched_rank else out.squeeze(0)
+        return out if input.ndim == batched_rank else out.squeeze(0)
 
 
 class InstanceNorm1d(_InstanceNorm):

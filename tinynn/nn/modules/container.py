@@ -103,10 +103,10 @@ class Sequential(_ModuleSequence):
         self._renumber(list(repeated))
         return self
 
-    def forward(self, x):
+    def forward(self, input):
         for module in self._modules.values():
-            x = module(x)
-        return x
+            input = module(input)
+        return input
 
 
 class ModuleList(_ModuleSequence):

@@ -105,13 +105,13 @@ class _ConvolutionNd(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
                          padding_mode=padding_mode)
 
-    def forward(self, x):
-        x, padding = self._pad_input(x)
+    def forward(self, input):
+        input, padding = self._pad_input(input)
         if self.spatial_dims == 1:  # conv1d takes single ints
             padding = padding[0] if isinstance(padding, tuple) else padding
-            return self.function(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups,
+            return self.function(input, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups,
                                  name=self._name())
-        return self.function(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups,
+        return self.function(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups,
                              name=self._name())
 
 
@@ -153,15 +153,15 @@ class _ConvTransposeNd(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, device, dtype,
                          transposed=True, padding_mode=padding_mode, output_padding=output_padding)
 
-    def forward(self, x, output_size=None):
+    def forward(self, input, output_size=None):
         """``output_size`` (the spatial sizes, or with the batch and channel sizes in front): the output
         padding that gives it, as PyTorch's (a decoder matching its encoder's odd sizes, say)."""
         def arguments(values):  # one int for the 1-D function, the tuple for the 2-D one
             return values[0] if self.spatial_dims == 1 else tuple(values)
 
-        output_padding = self._output_padding(x, output_size, self.stride, self.padding, self.kernel_size,
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size,
                                               self.spatial_dims, self.dilation)
-        return self.function(x, self.weight, self.bias, arguments(self.stride), arguments(self.padding),
+        return self.function(input, self.weight, self.bias, arguments(self.stride), arguments(self.padding),
                              arguments(output_padding), self.groups, arguments(self.dilation), name=self._name())
 
     def _output_padding(self, input, output_size, stride, padding, kernel_size, num_spatial_dims, dilation=None):

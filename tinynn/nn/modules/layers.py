@@ -48,8 +48,8 @@ class Linear(_WeightAndBias):
         if self.bias is not None:
             init.uniform_(self.bias, -1 / math.sqrt(self.in_features), 1 / math.sqrt(self.in_features))
 
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias, name=f"Linear({self.in_features}, {self.out_features})")
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias, name=f"Linear({self.in_features}, {self.out_features})")
 
 
 class Bilinear(_WeightAndBias):
@@ -68,9 +68,9 @@ class Bilinear(_WeightAndBias):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x1, x2):
-        return F.bilinear(x1, x2, self.weight, self.bias, name=f"Bilinear({self.in1_features}, {self.in2_features}, "
-                                                               f"{self.out_features})")
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias,
+                          name=f"Bilinear({self.in1_features}, {self.in2_features}, {self.out_features})")
 
 
 class _InPlaceActivation(Module):
@@ -92,8 +92,8 @@ class _InPlaceActivation(Module):
 
 
 class ReLU(_InPlaceActivation):
-    def forward(self, x):
-        return F.relu(x, self.inplace)
+    def forward(self, input):
+        return F.relu(input, self.inplace)
 
 
 class LeakyReLU(_InPlaceActivation):
@@ -101,26 +101,26 @@ class LeakyReLU(_InPlaceActivation):
         super().__init__(inplace)
         self.negative_slope = negative_slope
 
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope, self.inplace)
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return self._inplace_repr(f"negative_slope={self.negative_slope}")
 
 
 class Sigmoid(Module):
-    def forward(self, x):
-        return F.sigmoid(x)
+    def forward(self, input):
+        return F.sigmoid(input)
 
 
 class Tanh(Module):
-    def forward(self, x):
-        return F.tanh(x)
+    def forward(self, input):
+        return F.tanh(input)
 
 
 class SiLU(_InPlaceActivation):
-    def forward(self, x):
-        return F.silu(x, self.inplace)
+    def forward(self, input):
+        return F.silu(input, self.inplace)
 
 
 class GELU(Module):
@@ -132,8 +132,8 @@ class GELU(Module):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, x):
-        return F.gelu(x, self.approximate)
+    def forward(self, input):
+        return F.gelu(input, self.approximate)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
@@ -151,8 +151,8 @@ class Hardtanh(_InPlaceActivation):
             raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
         self.min_val, self.max_val = min_val, max_val
 
-    def forward(self, x):
-        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
         return self._inplace_repr(f"min_val={self.min_val}, max_val={self.max_val}")
@@ -164,41 +164,41 @@ class ReLU6(Hardtanh):
     def __init__(self, inplace=False):
         super().__init__(0.0, 6.0, inplace)
 
-    def forward(self, x):
-        return F.relu6(x, self.inplace)
+    def forward(self, input):
+        return F.relu6(input, self.inplace)
 
     def extra_repr(self):
         return self._inplace_repr()
 
 
 class Hardsigmoid(_InPlaceActivation):
-    def forward(self, x):
-        return F.hardsigmoid(x, self.inplace)
+    def forward(self, input):
+        return F.hardsigmoid(input, self.inplace)
 
     def extra_repr(self):
         return ""  # PyTorch's repr leaves inplace out for these two
 
 
 class Hardswish(_InPlaceActivation):
-    def forward(self, x):
-        return F.hardswish(x, self.inplace)
+    def forward(self, input):
+        return F.hardswish(input, self.inplace)
 
     extra_repr = Hardsigmoid.extra_repr
 
 
 class Mish(_InPlaceActivation):
-    def forward(self, x):
-        return F.mish(x, self.inplace)
+    def forward(self, input):
+        return F.mish(input, self.inplace)
 
 
 class LogSigmoid(Module):
-    def forward(self, x):
-        return F.logsigmoid(x)
+    def forward(self, input):
+        return F.logsigmoid(input)
 
 
 class Softsign(Module):
-    def forward(self, x):
-        return F.softsign(x)
+    def forward(self, input):
+        return F.softsign(input)
 
 
 class PReLU(Module):
@@ -215,8 +215,8 @@ class PReLU(Module):
     def reset_parameters(self):
         init.constant_(self.weight, self.init)
 
-    def forward(self, x):
-        return F.prelu(x, self.weight)
+    def forward(self, input):
+        return F.prelu(input, self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -234,8 +234,8 @@ class _ScaledExponential(_InPlaceActivation):
 
 
 class ELU(_ScaledExponential):
-    def forward(self, x):
-        return F.elu(x, self.alpha, self.inplace)
+    def forward(self, input):
+        return F.elu(input, self.alpha, self.inplace)
 
 
 class Softplus(Module):
@@ -243,21 +243,21 @@ class Softplus(Module):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, x):
-        return F.softplus(x, self.beta, self.threshold)
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class SELU(_InPlaceActivation):
-    def forward(self, x):
-        return F.selu(x, self.inplace)
+    def forward(self, input):
+        return F.selu(input, self.inplace)
 
 
 class CELU(_ScaledExponential):
-    def forward(self, x):
-        return F.celu(x, self.alpha, self.inplace)
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
 
 
 class _AlongDim(Module):
@@ -272,13 +272,13 @@ class _AlongDim(Module):
 
 
 class GLU(_AlongDim):
-    def forward(self, x):
-        return F.glu(x, self.dim)
+    def forward(self, input):
+        return F.glu(input, self.dim)
 
 
 class Tanhshrink(Module):
-    def forward(self, x):
-        return F.tanhshrink(x)
+    def forward(self, input):
+        return F.tanhshrink(input)
 
 
 class Threshold(_InPlaceActivation):
@@ -286,8 +286,8 @@ class Threshold(_InPlaceActivation):
         super().__init__(inplace)
         self.threshold, self.value = threshold, value
 
-    def forward(self, x):
-        return F.threshold(x, self.threshold, self.value, self.inplace)
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self):
         return self._inplace_repr(f"threshold={self.threshold}, value={self.value}")
@@ -305,13 +305,13 @@ class _Shrink(Module):
 
 
 class Hardshrink(_Shrink):
-    def forward(self, x):
-        return F.hardshrink(x, self.lambd)
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
 
 
 class Softshrink(_Shrink):
-    def forward(self, x):
-        return F.softshrink(x, self.lambd)
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
 
 
 class _AlongImplicitDim(_AlongDim):
@@ -322,18 +322,18 @@ class _AlongImplicitDim(_AlongDim):
 
 
 class LogSoftmax(_AlongImplicitDim):
-    def forward(self, x):
-        return F.log_softmax(x, self.dim)
+    def forward(self, input):
+        return F.log_softmax(input, self.dim)
 
 
 class Softmax(_AlongImplicitDim):
-    def forward(self, x):
-        return F.softmax(x, self.dim)
+    def forward(self, input):
+        return F.softmax(input, self.dim)
 
 
 class Softmin(_AlongImplicitDim):
-    def forward(self, x):
-        return F.softmin(x, self.dim)
+    def forward(self, input):
+        return F.softmin(input, self.dim)
 
 
 class _DropoutNd(Module):
@@ -347,8 +347,8 @@ class _DropoutNd(Module):
             raise ValueError(f"{type(self).__name__}: probability p must be in [0, 1], got {p}")
         self.p, self.inplace = p, inplace
 
-    def forward(self, x):
-        return self.function(x, self.p, self.training, self.inplace, name=f"{type(self).__name__}(p={self.p})")
+    def forward(self, input):
+        return self.function(input, self.p, self.training, self.inplace, name=f"{type(self).__name__}(p={self.p})")
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -397,8 +397,8 @@ class RReLU(_InPlaceActivation):
         super().__init__(inplace)
         self.lower, self.upper = lower, upper
 
-    def forward(self, x):
-        return F.rrelu(x, self.lower, self.upper, self.training, self.inplace)
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self):
         return self._inplace_repr(f"lower={self.lower}, upper={self.upper}")
@@ -407,10 +407,10 @@ class RReLU(_InPlaceActivation):
 class Softmax2d(Module):
     """Softmax over the channels of (N, C, H, W) or (C, H, W) input, at every position."""
 
-    def forward(self, x):
-        if x.ndim not in (3, 4):
-            raise ValueError(f"Softmax2d: expected (N, C, H, W) or (C, H, W) input, got shape {tuple(x.shape)}")
-        return F.softmax(x, -3)
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected (N, C, H, W) or (C, H, W) input, got shape {tuple(input.shape)}")
+        return F.softmax(input, -3)
 
 
 class ChannelShuffle(Module):
@@ -418,8 +418,8 @@ class ChannelShuffle(Module):
         super().__init__()
         self.groups = groups
 
-    def forward(self, x):
-        return F.channel_shuffle(x, self.groups)
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
 
     def extra_repr(self):
         return f"groups={self.groups}"
@@ -430,8 +430,8 @@ class LocalResponseNorm(Module):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
-    def forward(self, x):
-        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
@@ -450,16 +450,16 @@ class CrossMapLRN2d(Module):
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
-    def forward(self, x):
-        check_tensor(x, "CrossMapLRN2d")
-        if x.ndim != 4:
-            raise ValueError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
-        channels, half = x.shape[1], int((self.size - 1) / 2 + 1) - 1
-        squares = x * x
+    def forward(self, input):
+        check_tensor(input, "CrossMapLRN2d")
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
+        channels, half = input.shape[1], int((self.size - 1) / 2 + 1) - 1
+        squares = input * input
         window_sum = channel_window_sums(squares, half, half)
-        keeps_channel_0 = (backend.array_module_for(x.device).arange(channels) > half).astype(x.dtype)
+        keeps_channel_0 = (backend.array_module_for(input.device).arange(channels) > half).astype(input.dtype)
         window_sum = window_sum + squares[:, :1] * keeps_channel_0.reshape(1, channels, 1, 1)
-        return x / (window_sum * (self.alpha / self.size) + self.k) ** self.beta
+        return input / (window_sum * (self.alpha / self.size) + self.k) ** self.beta
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
@@ -474,8 +474,8 @@ class _LPPoolNd(Module):
         super().__init__()
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
 
-    def forward(self, x):
-        return type(self).function(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+    def forward(self, input):
+        return type(self).function(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self):
         return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, ceil_mode={self.ceil_mode}"
@@ -514,8 +514,8 @@ class _MaxPoolNd(Module):
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
         self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
 
-    def forward(self, x):
-        return type(self).function(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+    def forward(self, input):
+        return type(self).function(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                                    self.return_indices, name=f"{type(self).__name__}({self.extra_repr()})")
 
     def extra_repr(self):
@@ -551,9 +551,10 @@ class _AvgPoolNd(Module):
         self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
         self.divisor_override = divisor_override
 
-    def forward(self, x):
-        return type(self).function(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
-                                   self.divisor_override, name=f"{type(self).__name__}({self.extra_repr()})")
+    def forward(self, input):
+        return type(self).function(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                                   self.count_include_pad, self.divisor_override,
+                                   name=f"{type(self).__name__}({self.extra_repr()})")
 
     def extra_repr(self):
         """PyTorch's (the sizes), and the options set otherwise than by default, which PyTorch leaves out."""
@@ -579,8 +580,8 @@ class AvgPool1d(_AvgPoolNd):
         self.kernel_size, self.stride, self.padding = (ntuple(value, 1, "AvgPool1d", what) for what, value in (
             ("kernel_size", self.kernel_size), ("stride", self.stride), ("padding", self.padding)))
 
-    def forward(self, x):
-        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             name=f"AvgPool1d({self.extra_repr()})")
 
 
@@ -602,8 +603,8 @@ class _AdaptiveAvgPoolNd(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x):
-        return type(self).function(x, self.output_size, name=f"{type(self).__name__}({self.output_size})")
+    def forward(self, input):
+        return type(self).function(input, self.output_size, name=f"{type(self).__name__}({self.output_size})")
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -630,8 +631,8 @@ class _AdaptiveMaxPoolNd(Module):
         super().__init__()
         self.output_size, self.return_indices = output_size, return_indices
 
-    def forward(self, x):
-        return type(self).function(x, self.output_size, self.return_indices,
+    def forward(self, input):
+        return type(self).function(input, self.output_size, self.return_indices,
                                    name=f"{type(self).__name__}({self.output_size})")
 
     def extra_repr(self):
@@ -663,8 +664,8 @@ class _MaxUnpoolNd(Module):
         self.stride = self.kernel_size if stride is None else ntuple(stride, self.dims, name, "stride")
         self.padding = ntuple(padding, self.dims, name, "padding")
 
-    def forward(self, x, indices, output_size=None):
-        return type(self).function(x, indices, self.kernel_size, self.stride, self.padding, output_size,
+    def forward(self, input, indices, output_size=None):
+        return type(self).function(input, indices, self.kernel_size, self.stride, self.padding, output_size,
                                    name=f"{type(self).__name__}({self.extra_repr()})")
 
     def extra_repr(self):
@@ -703,8 +704,8 @@ class _FractionalMaxPool(Module):
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
 
-    def forward(self, x):
-        return type(self).function(x, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+    def forward(self, input):
+        return type(self).function(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
                                    self._random_samples, name=f"{type(self).__name__}({self.extra_repr()})")
 
     def extra_repr(self):
@@ -733,8 +734,9 @@ class Upsample(Module):
         self.name, self.size, self.scale_factor, self.mode = type(self).__name__, size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
-    def forward(self, x):
-        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners, self.recompute_scale_factor)
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
 
     def extra_repr(self):
         described = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
@@ -758,9 +760,9 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x):
-        check_tensor(x, "Flatten")
-        return x.flatten(self.start_dim, self.end_dim)
+    def forward(self, input):
+        check_tensor(input, "Flatten")
+        return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -773,9 +775,9 @@ class Unflatten(Module):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
-    def forward(self, x):
-        check_tensor(x, "Unflatten")
-        return x.unflatten(self.dim, self.unflattened_size)
+    def forward(self, input):
+        check_tensor(input, "Unflatten")
+        return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
@@ -788,8 +790,8 @@ class Unfold(Module):
         super().__init__()
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
 
-    def forward(self, x):
-        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride, name="Unfold")
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride, name="Unfold")
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
@@ -803,8 +805,8 @@ class Fold(Module):
         self.output_size, self.kernel_size = output_size, kernel_size
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
-    def forward(self, x):
-        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride, name="Fold")
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride, name="Fold")
 
     def extra_repr(self):
         return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
@@ -819,8 +821,8 @@ class PixelShuffle(Module):
         super().__init__()
         self.upscale_factor = upscale_factor
 
-    def forward(self, x):
-        return F.pixel_shuffle(x, self.upscale_factor)
+    def forward(self, input):
+        return F.pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self):
         return f"upscale_factor={self.upscale_factor}"
@@ -833,8 +835,8 @@ class PixelUnshuffle(Module):
         super().__init__()
         self.downscale_factor = downscale_factor
 
-    def forward(self, x):
-        return F.pixel_unshuffle(x, self.downscale_factor)
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
@@ -846,5 +848,5 @@ class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
 
-    def forward(self, x):
-        return x
+    def forward(self, input):
+        return input

@@ -168,7 +168,8 @@ class _FunctionalLoss(_Loss):
     def _own_options(cls):
         return [name for name in cls.options if name not in cls.REDUCTION_OPTIONS]
 
-    def forward(self, *inputs):
+    def _loss(self, *inputs):
+        """The function on ``inputs`` (each subclass's forward names them as PyTorch's does) and the options."""
         options = {name: getattr(self, name) for name in self._own_options()}
         return type(self).function(*inputs, **options, reduction=self.reduction)
 
@@ -176,51 +177,82 @@ class _FunctionalLoss(_Loss):
 class MarginRankingLoss(_FunctionalLoss):
     function, options = staticmethod(F.margin_ranking_loss), ("margin", "size_average", "reduce", "reduction")
 
+    def forward(self, input1, input2, target):
+        return self._loss(input1, input2, target)
+
 
 class HingeEmbeddingLoss(_FunctionalLoss):
     function, options = staticmethod(F.hinge_embedding_loss), ("margin", "size_average", "reduce", "reduction")
+
+    def forward(self, input, target):
+        return self._loss(input, target)
 
 
 class SoftMarginLoss(_FunctionalLoss):
     function = staticmethod(F.soft_margin_loss)
 
+    def forward(self, input, target):
+        return self._loss(input, target)
+
 
 class MultiLabelSoftMarginLoss(_FunctionalLoss, _WeightedLoss):
     function, options = staticmethod(F.multilabel_soft_margin_loss), ("weight", "size_average", "reduce", "reduction")
+
+    def forward(self, input, target):
+        return self._loss(input, target)
 
 
 class MultiMarginLoss(_FunctionalLoss, _WeightedLoss):
     function = staticmethod(F.multi_margin_loss)
     options = ("p", "margin", "weight", "size_average", "reduce", "reduction")
 
+    def forward(self, input, target):
+        return self._loss(input, target)
+
 
 class CosineEmbeddingLoss(_FunctionalLoss):
     function, options = staticmethod(F.cosine_embedding_loss), ("margin", "size_average", "reduce", "reduction")
+
+    def forward(self, input1, input2, target):
+        return self._loss(input1, input2, target)
 
 
 class TripletMarginLoss(_FunctionalLoss):
     function = staticmethod(F.triplet_margin_loss)
     options = ("margin", "p", "eps", "swap", "size_average", "reduce", "reduction")
 
+    def forward(self, anchor, positive, negative):
+        return self._loss(anchor, positive, negative)
+
 
 class GaussianNLLLoss(_FunctionalLoss):
     function, options = staticmethod(F.gaussian_nll_loss), ("full", "eps", "reduction")
+
+    def forward(self, input, target, var):
+        return self._loss(input, target, var)
 
 
 class PoissonNLLLoss(_FunctionalLoss):
     function = staticmethod(F.poisson_nll_loss)
     options = ("log_input", "full", "size_average", "eps", "reduce", "reduction")
 
-
+    def forward(self, log_input, target):
+        return self._loss(log_input, target)
 
 
 class TripletMarginWithDistanceLoss(_FunctionalLoss):
     function = staticmethod(F.triplet_margin_with_distance_loss)
     options = ("distance_function", "margin", "swap", "reduction")
 
+    def forward(self, anchor, positive, negative):
+        return self._loss(anchor, positive, negative)
+
 
 class MultiLabelMarginLoss(_FunctionalLoss):
     function = staticmethod(F.multilabel_margin_loss)
+
+    def forward(self, input, target):
+        return self._loss(input, target)
 
 
 class LinearCrossEntropyLoss(_WeightedLoss):

@@ -24,8 +24,9 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
         self.to(backend.canonical_device(device))  # (None: the default device)
 
-    def forward(self, x):
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps, name=f"LayerNorm({self.extra_repr()})")
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps,
+                            name=f"LayerNorm({self.extra_repr()})")
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
@@ -48,8 +49,9 @@ class GroupNorm(Module):
                 self.register_parameter(name, None)
         self.to(backend.canonical_device(device))  # (None: the default device)
 
-    def forward(self, x):
-        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps, name=f"GroupNorm({self.extra_repr()})")
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps,
+                            name=f"GroupNorm({self.extra_repr()})")
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"

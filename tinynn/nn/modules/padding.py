@@ -16,8 +16,8 @@ class _PadNd(Module):
         self.padding = ntuple(padding, sides, type(self).__name__, "padding")
         self.value = value
 
-    def forward(self, x):
-        return F.pad(x, self.padding, self.mode, self.value)
+    def forward(self, input):
+        return F.pad(input, self.padding, self.mode, self.value)
 
     def extra_repr(self):
         return f"{self.padding}"

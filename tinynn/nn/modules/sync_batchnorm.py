@@ -18,19 +18,19 @@ class SyncBatchNorm(_BatchNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = None
 
-    def forward(self, x):
+    def forward(self, input):
         from ... import distributed
 
         spans_processes = distributed.is_initialized() and distributed.get_world_size() > 1
         if not (spans_processes and (self.training or not self.track_running_stats)):
-            return super().forward(x)
+            return super().forward(input)
         name = f"{type(self).__name__}({self.num_features})"
-        self._check_input_dim(x, name)
-        if x.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {x.shape[1]} "
-                             f"(input shape {tuple(x.shape)})")
+        self._check_input_dim(input, name)
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {input.shape[1]} "
+                             f"(input shape {tuple(input.shape)})")
         op = SyncBatchNormFunction(self.eps)
-        y = op(x, self.weight, self.bias)
+        y = op(input, self.weight, self.bias)
         if self.training and self.track_running_stats:
             self._update_running_statistics(op.mean, op.unbiased_variance)
         return y

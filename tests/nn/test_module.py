@@ -87,6 +87,38 @@ def test_repr_is_readable():
     assert text == "Sequential(\n  (0): Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1))\n  (1): ReLU()\n)"
 
 
+def test_container_and_extra_repr_layouts_are_pytorchs(torch):
+    """Module.__repr__ lays out extra_repr's lines and the children as PyTorch's does, ModuleList folds
+    runs of children that print alike ("(0-2): 3 x ..."), the parameter containers list their entries;
+    only the names of dtypes and tensor types differ (float32 for torch.float32, tinynn.FloatTensor)."""
+
+    def layouts(library):
+        class Noted(library.nn.Module):
+            def __init__(self, lines):
+                super().__init__()
+                self.lines = lines
+                if lines == "hello=1":
+                    self.lin = library.nn.Linear(1, 1)
+
+            def extra_repr(self):
+                return self.lines
+
+        block = [library.nn.Sequential(library.nn.Linear(1, 1), library.nn.ReLU()) for _ in range(3)]
+        modules = [library.nn.ModuleList([library.nn.ReLU(), library.nn.ReLU(), library.nn.Linear(1, 2),
+                                          library.nn.Linear(1, 2), library.nn.Linear(1, 3)]),
+                   library.nn.ModuleList(block), library.nn.ModuleList(), Noted("hello=1"), Noted("a=1\nb=2"),
+                   Noted(""), library.nn.ParameterList([library.nn.Parameter(library.ones(2)),
+                                                         library.nn.Parameter(library.ones(1, 3))]),
+                   library.nn.ParameterDict({"a": library.nn.Parameter(library.ones(2)),
+                                             "b": library.nn.Parameter(library.ones(2, 2, dtype=library.float64))}),
+                   library.nn.LSTM(2, 3, num_layers=2)]
+        return [repr(module).replace("torch.float", "float").replace("torch.", "tinynn.") for module in modules]
+
+    for ours, theirs in zip(layouts(tinynn), layouts(torch)):
+        assert ours == theirs
+    assert "(0-1): 2 x ReLU()" in repr(nn.ModuleList([nn.ReLU(), nn.ReLU()]))
+
+
 def test_module_list_and_custom_module_registration():
     class Net(nn.Module):
         def __init__(self):

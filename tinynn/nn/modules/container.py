@@ -2,9 +2,10 @@
 ``ParameterList`` and ``ParameterDict`` (hold parameters)."""
 from collections import OrderedDict
 
+from ...functions import typename
 from ...tensor import Tensor
 from ..parameter import Parameter
-from .module import Module
+from .module import Module, _addindent
 
 
 class _ModuleSequence(Module):
@@ -128,6 +129,21 @@ class ModuleList(_ModuleSequence):
     def forward(self, *inputs):
         raise NotImplementedError("ModuleList holds modules but has no forward(); iterate over it instead")
 
+    def __repr__(self):
+        """As PyTorch's: a run of children printing alike is one line, "(2-5): 4 x Block(...)"."""
+        if not self._modules:
+            return self._get_name() + "()"
+        runs = []  # [first index, last index, repr]
+        for index, module in enumerate(self._modules.values()):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        lines = [f"({first}): {text}" if first == last else f"({first}-{last}): {last - first + 1} x {text}"
+                 for first, last, text in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(_addindent(line, 2) for line in lines) + "\n)"
+
 
 class ParameterList(Module):
     """Parameters held in order under the names "0", "1", ... (so they are the module's parameters
@@ -162,6 +178,9 @@ class ParameterList(Module):
 
     def forward(self, *inputs):
         raise NotImplementedError("ParameterList holds parameters but has no forward(); index it instead")
+
+    def extra_repr(self):
+        return _parameter_lines(enumerate(self), lambda value: value.dtype)
 
 
 class _NamedContainer(Module):
@@ -248,6 +267,9 @@ class ParameterDict(_NamedContainer):
     def _register(self, key, value):
         self.register_parameter(key, _as_parameter(value, "ParameterDict"))
 
+    def extra_repr(self):
+        return _parameter_lines(self.items(), typename)
+
 
 def _as_parameter(value, name):
     """A Parameter as it is; a Tensor wrapped in one, as PyTorch's containers do."""
@@ -256,3 +278,15 @@ def _as_parameter(value, name):
     if isinstance(value, Tensor):
         return Parameter(value)
     raise TypeError(f"{name}: expected a Parameter or a Tensor, got {type(value).__name__}")
+
+
+def _parameter_lines(entries, describe_type):
+    """PyTorch's lines for a parameter container's entries: "  (key): Parameter containing: [<type> of
+    size 2x3]", the device added where it is a GPU (the type a dtype for ParameterList, a tensor type
+    name for ParameterDict, as PyTorch prints them)."""
+    lines = []
+    for key, value in entries:
+        device = f" ({value.device})" if value.device.type == "cuda" else ""
+        size = "x".join(str(size) for size in value.shape)
+        lines.append(f"  ({key}): {type(value).__name__} containing: [{describe_type(value)} of size {size}{device}]")
+    return "\n".join(lines)

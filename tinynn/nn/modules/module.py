@@ -690,14 +690,19 @@ class Module:
     def extra_repr(self):
         return ""
 
+    def _get_name(self):
+        return type(self).__name__
+
     def __repr__(self):
-        lines = []
-        for name, module in self._modules.items():
-            lines.append(f"  ({name}): {_addindent(repr(module), 2)}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n" + "\n".join(lines) + "\n)"
+        """PyTorch's layout: ``Name(extra)`` where extra_repr is one line and there are no children,
+        else the extra_repr's lines and then each child's "(name): repr" on lines of their own."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): {_addindent(repr(module), 2)}" for name, module in self._modules.items()]
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{self._get_name()}({extra_lines[0]})"
+        lines = extra_lines + child_lines
+        return self._get_name() + ("(\n  " + "\n  ".join(lines) + "\n)" if lines else "()")
 
 
 class _HookIdentity(Function):

@@ -567,6 +567,46 @@ def test_every_modules_forward_names_its_inputs_as_pytorchs(torch):
     assert tinynn.nn.Linear(2, 3)(input=tinynn.ones(1, 2)).shape == (1, 3)
 
 
+DEPRECATED_CALLS = {  # name -> a call of PyTorch's deprecated API, written once for (library, x)
+    "upsample": lambda L, x: L.nn.functional.upsample(x[None, None], scale_factor=2),
+    "upsample_nearest": lambda L, x: L.nn.functional.upsample_nearest(x[None, None], scale_factor=2),
+    "upsample_bilinear": lambda L, x: L.nn.functional.upsample_bilinear(x[None, None], scale_factor=2),
+    "tensor of a tensor": lambda L, x: L.tensor(x),
+    "range": lambda L, x: L.range(0, 3),
+    "volatile Variable": lambda L, x: L.autograd.Variable(x, volatile=True),
+    "T of 3-D": lambda L, x: x[None].T,
+    "weight_norm": lambda L, x: L.nn.utils.weight_norm(L.nn.Linear(2, 2)),
+    "implicit softmax dim": lambda L, x: L.nn.functional.softmax(x),
+    "implicit log_softmax dim, in a module": lambda L, x: L.nn.LogSoftmax()(x),
+    "size_average": lambda L, x: L.nn.functional.mse_loss(x, x, size_average=False),
+}
+
+
+@pytest.mark.parametrize("name", list(DEPRECATED_CALLS))
+def test_deprecated_calls_warn_as_pytorchs_at_the_callers_line(name, torch, monkeypatch):
+    """PyTorch's deprecation warnings, of its categories, shown at the user's line however deep in
+    tinynn they are raised (tinynn.user_warnings)."""
+    import warnings
+
+    from tinynn import user_warnings
+
+    monkeypatch.setattr(user_warnings, "_warned_once", set())  # x.T warns once a process, as PyTorch's
+
+    def caught(library):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            DEPRECATED_CALLS[name](library, library.ones(2, 2))
+        return seen
+
+    ours, theirs = caught(tinynn), caught(torch)
+    assert [w.category for w in ours] == [w.category for w in theirs], [str(w.message) for w in ours]
+    for our, their in zip(ours, theirs):
+        assert our.filename == __file__, f"shown at {our.filename}:{our.lineno}, not the caller's line"
+        if name != "size_average":  # (tinynn's names the loss and the reduction to write)
+            their_text = re.sub(r" \(Triggered internally at .*\)$", "", str(their.message))
+            assert str(our.message).replace("tinynn.", "") == their_text.replace("torch.", "")
+
+
 def test_the_arguments_added_for_pytorchs_signatures_do_what_pytorchs_do(torch):
     sequences = [np.array([1.0, 2.0, 3.0]), np.array([4.0])]
     for side in ("left", "right"):

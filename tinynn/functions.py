@@ -532,8 +532,12 @@ def zero_(input):
 
 def _inclusive_range(start, end, step=1, dtype=None, device=None, requires_grad=False):
     """start, start + step, ... up to and including end (PyTorch's old ``torch.range``; ``arange``
-    stops before end); the default float dtype unless given."""
+    stops before end); the default float dtype unless given. Deprecated, with PyTorch's warning."""
     from .tensor import arange
+    from .user_warnings import warn
+
+    warn("range is deprecated and will be removed in a future release because its behavior is inconsistent with "
+         "Python's range builtin. Instead, use arange, which produces values in [start, end).")
 
     count = int(builtins.abs(end - start) // builtins.abs(step)) + 1 if step else 0
     if not step or (end - start) * step < 0:

@@ -98,7 +98,7 @@ def _decode(node, arrays):
     return node
 
 
-def save(obj, f, format=None, *, pickle_module=None, pickle_protocol=2):
+def save(obj, f, pickle_module=None, pickle_protocol=2, *, format=None):
     """Write ``obj`` (a state dict, or nested dicts/lists of tensors, arrays and plain values) to ``f``,
     a path (written atomically: the old file stays whole until the new one is) or a binary file
     object such as ``io.BytesIO``: in tinynn's ``.npz`` format, or with ``format="torch"`` (the

@@ -226,12 +226,12 @@ def logsumexp(input, dim, keepdim=False):
     return input.logsumexp(dim, keepdim)
 
 
-def softmax(input, dim):
-    return F.softmax(input, dim)
+def softmax(input, dim, dtype=None):
+    return F.softmax(input, dim, dtype=dtype)
 
 
-def log_softmax(input, dim):
-    return F.log_softmax(input, dim)
+def log_softmax(input, dim, dtype=None):
+    return F.log_softmax(input, dim, dtype=dtype)
 
 
 def round(input, decimals=0):

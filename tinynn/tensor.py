@@ -16,6 +16,7 @@ from . import backend, dtypes, memory_layout, mixed_precision, printing
 from .autograd import engine, in_place
 from .scalar_dims import accepting_scalar_dims
 from .size import of as size_of
+from .user_warnings import warn, warn_once
 from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
 
 def _is_float(dtype):
@@ -762,12 +763,12 @@ class Tensor:
     def softmax(self, dim, dtype=None):
         from .nn import functional
 
-        return functional.softmax(self, dim, dtype)
+        return functional.softmax(self, dim, dtype=dtype)
 
     def log_softmax(self, dim, dtype=None):
         from .nn import functional
 
-        return functional.log_softmax(self, dim, dtype)
+        return functional.log_softmax(self, dim, dtype=dtype)
 
     def relu(self):
         from .nn import functional
@@ -1003,6 +1004,11 @@ class Tensor:
 
     @property
     def T(self):
+        """All axes reversed; deprecated by PyTorch for other than 0 or 2 axes (mT transposes a batch of matrices)."""
+        if self.ndim not in (0, 2):
+            warn_once("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and "
+                      "it will throw an error in a future release. Consider `x.mT` to transpose batches of matrices "
+                      "or `x.permute(*arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
         return self.transpose()
 
     @property
@@ -2387,6 +2393,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     ``set_default_device`` says otherwise).
     """
     if isinstance(data, Tensor):
+        warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+             "sourceTensor.detach().clone().requires_grad_(True), rather than tinynn.tensor(sourceTensor).")
         device = data.device if device is None else device
         data = data._array
     device = backend.canonical_device(device)

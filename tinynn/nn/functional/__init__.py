@@ -32,6 +32,7 @@ native_channel_shuffle = channel_shuffle  # PyTorch's name of the same op
 from .pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d,
                       avg_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_unpool1d, max_unpool2d)
 from .resampling import interpolate
+from ...user_warnings import warn
 
 
 # PyTorch's in-place activations (``F.relu_``...)
@@ -58,16 +59,19 @@ __all__ = ["grouped_mm", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """The old name of ``interpolate``."""
+    """The old name of ``interpolate`` (deprecated, with PyTorch's warning)."""
+    warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.")
     return interpolate(input, size, scale_factor, "nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
     """Bilinear resizing with align_corners=True (what this old name always did)."""
+    warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.")
     return interpolate(input, size, scale_factor, "bilinear", align_corners=True)
 
 

@@ -1,6 +1,5 @@
 """Activations and the (log-)softmax."""
 import math
-import warnings
 
 import numpy as np
 
@@ -11,6 +10,7 @@ from ...ops.erf import erf_values
 from ...ops.reduction import row_sums
 from ...ops.elementwise import sigmoid_values
 from ...scalar_dims import accepting_scalar_dims
+from ...user_warnings import warn
 from .validation import check_float, check_not_empty, check_tensor
 
 
@@ -524,8 +524,9 @@ def softshrink(input, lambd=0.5):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
-def softmin(input, dim=None, dtype=None):
-    """softmax(-x) along ``dim`` (``dtype``: x converted to it first)."""
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim`` (``dtype``: x converted to it first). ``_stacklevel`` holds PyTorch's
+    place in the arguments; tinynn's warnings find the caller's line themselves."""
     input = _converted(input, dtype, "softmin")
     return softmax(-input, _implicit_dim(input, dim, "softmin"))
 
@@ -544,8 +545,7 @@ def _implicit_dim(input, dim, name):
     axis of a 0-, 1- or 3-D input, else the second (the channels of (N, C, ...))."""
     if dim is not None:
         return dim
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
-                  f"an argument.", UserWarning, stacklevel=4)
+    warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.")
     return 0 if input.ndim in (0, 1, 3) else 1
 
 
@@ -559,15 +559,17 @@ def _softmax_axis(input, dim, name):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
-def log_softmax(input, dim=None, dtype=None):
-    """log softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``LogSoftmax``."""
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``LogSoftmax``. ``_stacklevel``
+    as softmin's."""
     input = _converted(input, dtype, "log_softmax")
     return LogSoftmax(_softmax_axis(input, dim, "log_softmax"))(input)
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
-def softmax(input, dim=None, dtype=None):
-    """softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``Softmax``."""
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``Softmax``. ``_stacklevel`` as
+    softmin's."""
     input = _converted(input, dtype, "softmax")
     return Softmax(_softmax_axis(input, dim, "softmax"))(input)
 

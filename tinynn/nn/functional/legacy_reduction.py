@@ -7,8 +7,7 @@
 Every loss that took them in PyTorch takes them here, at the same positions; as in PyTorch, they
 win over ``reduction`` when given, with a warning that ``reduction`` is the way to say it.
 """
-import sys
-import warnings
+from ...user_warnings import warn
 
 
 def legacy_reduction(size_average, reduce, reduction, name):
@@ -19,15 +18,5 @@ def legacy_reduction(size_average, reduce, reduction, name):
         meant = "none"
     else:
         meant = "sum" if size_average is False else "mean"
-    warnings.warn(f"{name}: size_average and reduce are deprecated (as in PyTorch); write reduction={meant!r} "
-                  "instead", UserWarning, stacklevel=_first_frame_outside_tinynn())
+    warn(f"{name}: size_average and reduce are deprecated (as in PyTorch); write reduction={meant!r} instead")
     return meant
-
-
-def _first_frame_outside_tinynn():
-    """The stacklevel of the user's line that called into tinynn (losses are reached through
-    decorators and modules, so the depth varies)."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("tinynn."):
-        frame, level = frame.f_back, level + 1
-    return level

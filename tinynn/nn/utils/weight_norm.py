@@ -8,6 +8,7 @@ two parameters ``weight_g`` and ``weight_v`` (PyTorch's state-dict keys); w is r
 before every forward, by recorded ops, so the gradients reach g and v through autograd:
     dL/dg = <dL/dw, v> / ||v||,   dL/dv = (g / ||v||) (dL/dw - w_hat <dL/dw, w_hat>),  w_hat = v / ||v||.
 """
+from ...user_warnings import warn
 from ..parameter import Parameter
 
 
@@ -31,7 +32,9 @@ class WeightNorm:
 
 def weight_norm(module, name="weight", dim=0):
     """Reparameterise ``module.<name>`` as ``<name>_g`` * ``<name>_v`` / ||``<name>_v``|| (see above);
-    returns the module."""
+    returns the module. Deprecated in PyTorch for ``parametrizations.weight_norm`` (which tinynn also
+    has), with this warning."""
+    warn("`nn.utils.weight_norm` is deprecated in favor of `nn.utils.parametrizations.weight_norm`.", FutureWarning)
     if any(isinstance(hook, WeightNorm) and hook.name == name for hook in module._forward_pre_hooks.values()):
         raise RuntimeError(f"weight_norm: '{name}' of this module is already weight-normalised")
     weight = module._parameters.get(name)

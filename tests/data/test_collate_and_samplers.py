@@ -316,3 +316,27 @@ def test_strings_and_subset_indices_come_back_as_pytorchs(torch):
         assert type(train.indices) is list and all(type(index) is int for index in train.indices)
         subset = data.Subset(list("abcdef"), [5, 1, 3])
         assert subset[1] == "b" and len(subset) == 3
+
+
+def test_datasets_add_up_and_a_tensor_dataset_shows_its_tensors_as_pytorchs(torch):
+    """``a + b`` concatenates datasets (chains iterable ones), TensorDataset.tensors holds the tensors
+    given, and an iterable dataset has no length (len raises TypeError, so list() and a loader take it
+    as a stream), as in PyTorch."""
+
+    def built(library):
+        data = library.utils.data
+
+        class Counting(data.IterableDataset):
+            def __iter__(self):
+                return iter(range(3))
+
+        tensors = data.TensorDataset(library.arange(4), library.arange(4) * 10)
+        joined = tensors + tensors
+        chained = Counting() + Counting()
+        with pytest.raises(TypeError, match="has no len()"):
+            len(chained)
+        return (type(joined).__name__, len(joined), [t.tolist() for t in joined[5]],
+                [t.tolist() for t in tensors.tensors], type(chained).__name__, list(chained),
+                [batch.tolist() for batch in data.DataLoader(chained, batch_size=4)])
+
+    assert built(tinynn) == built(torch)

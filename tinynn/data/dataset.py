@@ -16,10 +16,15 @@ class Dataset:
     """Subclass and implement ``__len__`` and ``__getitem__`` (and, for speed, ``get_batch``)."""
 
     def __len__(self):
-        raise NotImplementedError
+        # a TypeError, as len() of an object without __len__ raises: list() and len hints take it as "no length"
+        raise TypeError(f"object of type '{type(self).__name__}' has no len(): a Dataset subclass defines __len__")
 
     def __getitem__(self, index):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass defines __getitem__")
+
+    def __add__(self, other):
+        """``a + b``: the samples of a, then those of b (a ConcatDataset, as PyTorch's)."""
+        return ConcatDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -37,6 +42,11 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return len(self.arrays[0])
+
+    @property
+    def tensors(self):
+        """The stored tensors, as PyTorch's TensorDataset holds them (sharing memory with the dataset)."""
+        return tuple(Tensor(a) for a in self.arrays)
 
     def __getitem__(self, index):
         return tuple(Tensor(a[index]) for a in self.arrays)
@@ -194,6 +204,10 @@ class IterableDataset(Dataset):
 
     def __getitem__(self, index):
         raise TypeError(f"{type(self).__name__} is an IterableDataset: it is iterated, not indexed")
+
+    def __add__(self, other):
+        """``a + b``: the samples a yields, then those b yields (a ChainDataset, as PyTorch's)."""
+        return ChainDataset([self, other])
 
 
 class ChainDataset(IterableDataset):

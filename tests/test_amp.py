@@ -62,3 +62,9 @@ def test_state_dicts_disabled_scalers_and_misuse():
         GradScaler().update()
     with pytest.raises(ValueError, match="growth_factor > 1"):
         GradScaler(growth_factor=0.5)
+    tuned = GradScaler(init_scale=4.0, growth_interval=1)
+    tuned.set_growth_factor(4.0), tuned.set_backoff_factor(0.25), tuned.set_growth_interval(3)
+    assert (tuned.get_growth_factor(), tuned.get_backoff_factor(), tuned.get_growth_interval()) == (4.0, 0.25, 3)
+    param.grad = tinynn.tensor([float("inf")])
+    tuned.scale(loss), tuned.step(optimizer), tuned.update()
+    assert tuned.get_scale() == 1.0  # backed off by the new factor

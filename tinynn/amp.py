@@ -51,6 +51,15 @@ class GradScaler:
     def get_growth_interval(self):
         return self._growth_interval
 
+    def set_growth_factor(self, new_factor):
+        self._growth_factor = new_factor
+
+    def set_backoff_factor(self, new_factor):
+        self._backoff_factor = new_factor
+
+    def set_growth_interval(self, new_interval):
+        self._growth_interval = int(new_interval)
+
     def scale(self, outputs):
         """``outputs`` (a tensor, or tensors in a list or tuple) times the current scale."""
         if not self._enabled:

@@ -527,3 +527,32 @@ def test_expand_adds_batch_dimensions_as_torch(name, torch):
     values = theirs.sample((3,))
     assert_close(ours.log_prob(tinynn.tensor(values.numpy())), theirs.log_prob(values).detach(), rtol=1e-9, atol=1e-10)
     assert ours.sample((3,)).shape == tuple(values.shape)
+
+
+def test_set_default_validate_args_turns_the_checks_of_distributions_made_without_it_on_and_off(torch):
+    def made(library):
+        dist = library.distributions
+        results = []
+        for default in (True, False):
+            dist.Distribution.set_default_validate_args(default)
+            try:
+                outcomes = []
+                for build in (lambda: dist.Normal(library.zeros(1), -library.ones(1)),
+                              lambda: dist.Uniform(library.ones(1), library.zeros(1)),
+                              lambda: dist.Independent(dist.Normal(library.zeros(2), library.ones(2)), 1),
+                              lambda: dist.Normal(library.zeros(1), -library.ones(1), validate_args=True),
+                              lambda: dist.Exponential(library.ones(1)).log_prob(-library.ones(1))):
+                    try:
+                        made = build()
+                        outcomes.append(getattr(made, "_validate_args", "log_prob taken"))
+                    except (ValueError, RuntimeError):
+                        outcomes.append("refused")
+                results.append(outcomes)
+            finally:
+                dist.Distribution.set_default_validate_args(True)
+        with pytest.raises(ValueError):
+            dist.Distribution.set_default_validate_args("yes")
+        return results
+
+    assert made(tinynn) == made(torch) == [
+        ["refused", "refused", True, "refused", "refused"], [False, False, False, "refused", "log_prob taken"]]

@@ -79,3 +79,25 @@ def test_module_conveniences():
     assert linear.to(tinynn.complex64).weight.dtype == np.complex64
     with pytest.raises(RuntimeError, match="missing keys: bias"):  # a RuntimeError, as PyTorch's
         tinynn.nn.Linear(1, 1).load_state_dict({"weight": tinynn.ones(1, 1)})
+
+
+def test_parameter_dict_and_module_dict_have_pytorchs_dict_methods(torch):
+    def used(library):
+        nn = library.nn
+        params = nn.ParameterDict({"a": nn.Parameter(library.ones(1)), "b": nn.Parameter(library.zeros(2))})
+        added = params.setdefault("c", nn.Parameter(library.ones(3)))
+        kept = params.setdefault("a", nn.Parameter(library.zeros(5)))
+        name, last = params.popitem()
+        copied = params.copy()
+        made = params.fromkeys(["x", "y"], nn.Parameter(library.ones(2)))
+        seen = (params.get("a").tolist(), params.get("z"), tuple(added.shape), tuple(kept.shape), name, last.tolist(),
+                type(copied).__name__, copied["a"] is params["a"], list(copied.keys()), list(made.keys()),
+                made["x"] is made["y"])
+        params.clear()
+        modules = nn.ModuleDict({"r": nn.ReLU(), "l": nn.Linear(1, 1)})
+        modules.clear()
+        return seen + (len(params), len(list(params.parameters())), len(modules), len(list(modules.parameters())))
+
+    assert used(tinynn) == used(torch)
+    with pytest.raises(KeyError, match="ParameterDict is empty"):
+        tinynn.nn.ParameterDict().popitem()

@@ -160,3 +160,22 @@ def test_float32_layer_on_float64_input_as_on_the_cpu(rng, device):
     assert results[1][0].dtype == np.float64
     for ours, cpu in zip(results[1], results[0]):
         np.testing.assert_allclose(ours, cpu, rtol=1e-6, atol=1e-7)
+
+
+def test_every_normalization_resets_its_parameters_as_pytorchs(torch):
+    """``for m in model.modules(): m.reset_parameters()`` reaches the normalizations too: weight 1,
+    bias 0 and the running statistics as new, as PyTorch's."""
+
+    def reset(library):
+        nn = library.nn
+        found = []
+        for layer in (nn.BatchNorm1d(2), nn.BatchNorm2d(3), nn.InstanceNorm1d(2, affine=True, track_running_stats=True),
+                      nn.LayerNorm(2), nn.GroupNorm(1, 2), nn.RMSNorm(2), nn.LayerNorm(2, bias=False)):
+            with library.no_grad():
+                for tensor in list(layer.parameters()) + list(layer.buffers()):
+                    tensor.fill_(5)
+            layer.reset_parameters()
+            found.append([t.tolist() for t in list(layer.parameters()) + list(layer.buffers())])
+        return found
+
+    assert reset(tinynn) == reset(torch)

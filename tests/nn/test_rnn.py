@@ -405,3 +405,20 @@ def test_packed_sequence_fields_are_checked():
         PackedSequence(data, tinynn.tensor([3, 3]), tinynn.tensor([0, 0, 2]))
     with pytest.raises(TypeError, match="expected data and batch_sizes"):
         PackedSequence(data)
+
+
+def test_all_weights_and_flatten_parameters_as_pytorchs(torch):
+    """RNNBase.all_weights lists each layer's and direction's parameters in PyTorch's order;
+    flatten_parameters (called by many scripts before each forward, for cuDNN) leaves the layer
+    computing what it did."""
+    ours = nn.LSTM(2, 3, num_layers=2, bidirectional=True, proj_size=2)
+    theirs = pytorch_pair(torch, ours, torch.nn.LSTM, num_layers=2, bidirectional=True, proj_size=2)
+    for our_layer, their_layer in zip(ours.all_weights, theirs.all_weights, strict=True):
+        for our, their in zip(our_layer, their_layer, strict=True):
+            assert_close(our, their.detach())
+    gru = nn.GRU(2, 3, bias=False)
+    assert [[tuple(p.shape) for p in layer] for layer in gru.all_weights] == [[(9, 2), (9, 3)]]
+    x = tinynn.randn(4, 1, 2)
+    before = gru(x)[0].numpy()
+    assert gru.flatten_parameters() is None
+    np.testing.assert_array_equal(gru(x)[0].numpy(), before)

@@ -119,6 +119,10 @@ def test_multihead_attention_with_other_key_and_value_sizes_matches_torch(torch,
         assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
     with pytest.raises(ValueError, match=r"expected key of shape \(L, N, E\) or \(L, E\) with E = 5"):
         ours(query, value, value)
+    for layer in (ours, theirs, nn.MultiheadAttention(8, 2), torch.nn.MultiheadAttention(8, 2)):
+        separate = layer.kdim != layer.embed_dim  # the weights PyTorch's has, or None, by name
+        assert layer._qkv_same_embed_dim is not separate and (layer.in_proj_weight is None) is separate
+        assert all((getattr(layer, name) is None) is not separate for name in ("q_proj_weight", "k_proj_weight"))
 
 
 @pytest.mark.parametrize("layout", ["(L, N, E)", "batch_first", "unbatched"])

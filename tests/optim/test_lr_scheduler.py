@@ -141,6 +141,11 @@ def test_reduce_on_plateau_matches_torch(torch):
                                  len(metrics), metrics=metrics)
     assert lrs == pytest.approx(tlrs, rel=1e-12)
     assert min(lrs) < 0.1
+    for library in (tinynn, torch):  # in_cooldown right after a reduction, and mode_worse as best's start
+        optimizer = library.optim.SGD([library.zeros(1, requires_grad=True)], lr=1.0)
+        plateau = library.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", patience=0, cooldown=2)
+        cooling = [(plateau.step(metric), plateau.in_cooldown)[1] for metric in (1.0, 0.5, 0.5, 0.5)]
+        assert cooling == [False, True, True, False] and plateau.mode_worse == -float("inf")
 
 
 def test_scheduler_state_dict_resumes_the_sequence():

@@ -15,7 +15,7 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
     support = constraints.boolean
     has_enumerate_support = True
 
-    def __init__(self, probs=None, logits=None, validate_args=True):
+    def __init__(self, probs=None, logits=None, validate_args=None):
         super().__init__(self._take_probs_or_logits(probs, logits).shape, (), validate_args)
 
     def sample(self, sample_shape=()):

@@ -14,7 +14,7 @@ class Binomial(ProbsOrLogits, Distribution):
                        "logits": constraints.real}
     has_enumerate_support = True
 
-    def __init__(self, total_count=1, probs=None, logits=None, validate_args=True):
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         exactly_one(probs, logits, "Binomial")
         if probs is not None:
             self.total_count, self.probs = broadcast_all(total_count, probs)

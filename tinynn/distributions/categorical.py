@@ -4,7 +4,7 @@ import numpy as np
 from ..ops.promotion import default_float
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .distribution import Distribution, validating
 from .utils import ProbsOrLogits, exactly_one
 
 
@@ -19,7 +19,7 @@ class Categorical(ProbsOrLogits, Distribution):
     has_enumerate_support = True
     binary = False
 
-    def __init__(self, probs=None, logits=None, validate_args=True):
+    def __init__(self, probs=None, logits=None, validate_args=None):
         exactly_one(probs, logits, type(self).__name__)
         given = probs if probs is not None else logits
         if not isinstance(given, Tensor):
@@ -106,10 +106,10 @@ class OneHotCategorical(CategoricalParameters, Distribution):
     support = constraints.one_hot
     has_enumerate_support = True
 
-    def __init__(self, probs=None, logits=None, validate_args=True):
+    def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args)
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args=False)
-        self._validate_args = validate_args
+        self._validate_args = validating(validate_args)
 
     def sample(self, sample_shape=()):
         from ..nn import functional as F

@@ -29,7 +29,7 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     support = constraints.unit_interval
     has_rsample = True
 
-    def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=True):
+    def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
         param = self._take_probs_or_logits(probs, logits)
         super().__init__(param.shape, (), validate_args)
         if probs is not None:  # checked above as given, then kept away from 0 and 1 for the logs

@@ -25,7 +25,7 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
                        "logits": constraints.real}
     support = constraints.nonnegative_integer
 
-    def __init__(self, total_count, probs=None, logits=None, validate_args=True):
+    def __init__(self, total_count, probs=None, logits=None, validate_args=None):
         exactly_one(probs, logits, "NegativeBinomial")
         given = "probs" if probs is not None else "logits"
         self.total_count, param = broadcast_all(total_count, probs if probs is not None else logits)
@@ -82,7 +82,7 @@ class Multinomial(CategoricalParameters, Distribution):
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
 
-    def __init__(self, total_count=1, probs=None, logits=None, validate_args=True):
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if not isinstance(total_count, (int, np.integer)) or isinstance(total_count, bool) or total_count < 0:
             raise ValueError(f"Multinomial: total_count must be a non-negative int (one for the whole batch), got "
                              f"{total_count!r}")

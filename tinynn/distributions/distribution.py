@@ -21,16 +21,32 @@ from ..tensor import Tensor
 from . import constraints
 
 
+def validating(validate_args):
+    """Whether a distribution given ``validate_args`` checks: as given, or the default for None."""
+    return Distribution._validate_args if validate_args is None else bool(validate_args)
+
+
 class Distribution:
     has_rsample = False
     has_enumerate_support = False
     arg_constraints = {}
     support = None
+    # Whether a distribution made with validate_args=None checks its parameters and the values given to
+    # log_prob: on, as Python's asserts are (off under python -O); set_default_validate_args changes it.
+    _validate_args = __debug__
 
-    def __init__(self, batch_shape=(), event_shape=(), validate_args=True):
+    @staticmethod
+    def set_default_validate_args(value):
+        """Turns the checks of distributions made without ``validate_args`` on or off (they cost time
+        once a model is known to be right), as PyTorch's."""
+        if value not in (True, False):
+            raise ValueError(f"set_default_validate_args: expected True or False, got {value!r}")
+        Distribution._validate_args = value
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self._batch_shape, self._event_shape = tuple(batch_shape), tuple(event_shape)
-        self._validate_args = validate_args
-        if validate_args:  # the parameters given (set as attributes before this runs)
+        self._validate_args = validating(validate_args)
+        if self._validate_args:  # the parameters given (set as attributes before this runs)
             for name, constraint in self.arg_constraints.items():
                 if isinstance(self.__dict__.get(name), Tensor) and not constraints.is_dependent(constraint):
                     constraints.check(constraint, self.__dict__[name], f"parameter {name}", type(self).__name__)
@@ -173,7 +189,7 @@ class LocationScale(Distribution):
     support = constraints.real
     has_rsample = True
 
-    def __init__(self, loc, scale, validate_args=True):
+    def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, (), validate_args)
 

@@ -76,7 +76,7 @@ class Gamma(ExponentialFamily):
     support = constraints.nonnegative
     has_rsample = True
 
-    def __init__(self, concentration, rate, validate_args=True):
+    def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
         super().__init__(self.concentration.shape, (), validate_args)
 
@@ -128,7 +128,7 @@ class Chi2(Gamma):
 
     arg_constraints = {"df": constraints.positive}
 
-    def __init__(self, df, validate_args=True):
+    def __init__(self, df, validate_args=None):
         (self.df,) = broadcast_all(df)
         super().__init__(self.df * 0.5, self.df * 0 + 0.5, validate_args)
 
@@ -141,7 +141,7 @@ class Beta(ExponentialFamily):
     support = constraints.unit_interval
     has_rsample = True
 
-    def __init__(self, concentration1, concentration0, validate_args=True):
+    def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         super().__init__(self.concentration1.shape, (), validate_args)
 
@@ -199,7 +199,7 @@ class Dirichlet(ExponentialFamily):
     support = constraints.simplex
     has_rsample = True
 
-    def __init__(self, concentration, validate_args=True):
+    def __init__(self, concentration, validate_args=None):
         (self.concentration,) = broadcast_all(concentration)
         if self.concentration.ndim < 1:
             raise ValueError("Dirichlet: concentration needs at least one dimension (the categories)")
@@ -259,7 +259,7 @@ class FisherSnedecor(Distribution):
     support = constraints.positive
     has_rsample = True
 
-    def __init__(self, df1, df2, validate_args=True):
+    def __init__(self, df1, df2, validate_args=None):
         self.df1, self.df2 = broadcast_all(df1, df2)
         super().__init__(self.df1.shape, (), validate_args)
 

@@ -15,9 +15,9 @@ class Geometric(ProbsOrLogits, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
-    def __init__(self, probs=None, logits=None, validate_args=True):
+    def __init__(self, probs=None, logits=None, validate_args=None):
         super().__init__(self._take_probs_or_logits(probs, logits).shape, (), validate_args)
-        if validate_args and probs is not None and not bool((self.probs._array > 0).all()):
+        if self._validate_args and probs is not None and not bool((self.probs._array > 0).all()):
             # a success probability of 0 never stops: beyond the unit interval, as PyTorch checks
             raise ValueError(f"Geometric: expected parameter probs of shape {tuple(self.probs.shape)} to be in "
                              f"(0, 1], but found invalid values:\n{self.probs._array}")

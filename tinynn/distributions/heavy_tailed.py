@@ -55,7 +55,7 @@ class StudentT(Distribution):
     support = constraints.real
     has_rsample = True
 
-    def __init__(self, df, loc=0.0, scale=1.0, validate_args=True):
+    def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
         super().__init__(self.df.shape, (), validate_args)
 
@@ -103,7 +103,7 @@ class Gumbel(TransformedDistribution):
     has_rsample = True
     sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
-    def __init__(self, loc, scale, validate_args=True):
+    def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         finfo = np.finfo(self.loc.dtype if self.loc.dtype.kind == "f" else default_float())  # (ints: sample refuses)
         self.base_dist = Uniform(self.loc * 0 + float(finfo.tiny), self.loc * 0 + (1 - float(finfo.eps)),
@@ -155,7 +155,7 @@ class HalfNormal(TransformedDistribution):
     has_rsample = True
     sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
-    def __init__(self, scale, validate_args=True):
+    def __init__(self, scale, validate_args=None):
         (self.scale,) = broadcast_all(scale)
         self.base_dist = Normal(self.scale * 0, self.scale, validate_args=False)
         self.transforms = [AbsTransform()]

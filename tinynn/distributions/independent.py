@@ -1,5 +1,5 @@
 """``Independent``: some of a distribution's batch dimensions read as event dimensions."""
-from .distribution import Distribution
+from .distribution import Distribution, validating
 
 
 class Independent(Distribution):
@@ -7,7 +7,7 @@ class Independent(Distribution):
     dimensions: log_prob and entropy are summed over them (a diagonal Normal over vectors is
     ``Independent(Normal(loc, scale), 1)``)."""
 
-    def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=True):
+    def __init__(self, base_distribution, reinterpreted_batch_ndims, validate_args=None):
         batch_shape = base_distribution.batch_shape
         if not 0 <= reinterpreted_batch_ndims <= len(batch_shape):
             raise ValueError(f"Independent: reinterpreted_batch_ndims must be in [0, {len(batch_shape)}] (the base "
@@ -15,7 +15,7 @@ class Independent(Distribution):
         self.base_dist, self.reinterpreted_batch_ndims = base_distribution, reinterpreted_batch_ndims
         split = len(batch_shape) - reinterpreted_batch_ndims
         super().__init__(batch_shape[:split], batch_shape[split:] + base_distribution.event_shape, validate_args=False)
-        self._validate_args = validate_args
+        self._validate_args = validating(validate_args)
 
     @property
     def has_rsample(self):

@@ -23,7 +23,7 @@ class LowRankMultivariateNormal(Distribution):
     support = constraints.real_vector
     has_rsample = True
 
-    def __init__(self, loc, cov_factor, cov_diag, validate_args=True):
+    def __init__(self, loc, cov_factor, cov_diag, validate_args=None):
         for name, value in (("loc", loc), ("cov_factor", cov_factor), ("cov_diag", cov_diag)):
             expect_tensor(value, "LowRankMultivariateNormal", name)
         if loc.ndim < 1 or cov_factor.ndim < 2 or cov_diag.ndim < 1 or not \

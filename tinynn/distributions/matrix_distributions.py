@@ -39,7 +39,7 @@ class Wishart(ExponentialFamily):
     support = constraints.positive_definite
     has_rsample = True
 
-    def __init__(self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=True):
+    def __init__(self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None):
         given = [m for m in (covariance_matrix, precision_matrix, scale_tril) if m is not None]
         if len(given) != 1:
             raise ValueError("Wishart: give exactly one of covariance_matrix, precision_matrix and scale_tril")
@@ -149,7 +149,7 @@ class LKJCholesky(Distribution):
     arg_constraints = {"concentration": constraints.positive}
     support = constraints.corr_cholesky
 
-    def __init__(self, dim, concentration=1.0, validate_args=True):
+    def __init__(self, dim, concentration=1.0, validate_args=None):
         if not isinstance(dim, (int, np.integer)) or dim < 2:
             raise ValueError(f"LKJCholesky: dim must be an integer of at least 2, got {dim!r}")
         self.dim = int(dim)

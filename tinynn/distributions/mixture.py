@@ -3,7 +3,7 @@ from .. import backend
 from ..tensor import Tensor
 from . import constraints
 from .categorical import Categorical
-from .distribution import Distribution
+from .distribution import Distribution, validating
 
 
 class MixtureSameFamily(Distribution):
@@ -14,7 +14,7 @@ class MixtureSameFamily(Distribution):
 
     has_rsample = False
 
-    def __init__(self, mixture_distribution, component_distribution, validate_args=True):
+    def __init__(self, mixture_distribution, component_distribution, validate_args=None):
         if not isinstance(mixture_distribution, Categorical):
             raise ValueError("MixtureSameFamily: mixture_distribution must be a Categorical")
         components = component_distribution.batch_shape
@@ -27,7 +27,7 @@ class MixtureSameFamily(Distribution):
         self.mixture_distribution, self.component_distribution = mixture_distribution, component_distribution
         self._event_ndims = len(component_distribution.event_shape)
         super().__init__(components[:-1], component_distribution.event_shape, validate_args=False)
-        self._validate_args = validate_args
+        self._validate_args = validating(validate_args)
 
     @constraints.dependent_property
     def support(self):

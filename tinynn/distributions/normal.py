@@ -66,7 +66,7 @@ class LogNormal(TransformedDistribution):
     has_rsample = True
     sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
-    def __init__(self, loc, scale, validate_args=True):
+    def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
         self.base_dist, self.transforms = Normal(self.loc, self.scale, validate_args=False), [ExpTransform()]
         Distribution.__init__(self, self.loc.shape, (), validate_args)  # (the parameters checked, as its own)

@@ -22,7 +22,7 @@ class HalfCauchy(TransformedDistribution):
     has_rsample = True
     sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
-    def __init__(self, scale, validate_args=True):
+    def __init__(self, scale, validate_args=None):
         (self.scale,) = broadcast_all(scale)
         self.base_dist, self.transforms = Cauchy(self.scale * 0, self.scale, validate_args=False), [AbsTransform()]
         Distribution.__init__(self, self.scale.shape, (), validate_args)  # (the parameters checked, as its own)
@@ -68,7 +68,7 @@ class Pareto(TransformedDistribution):
     has_rsample = True
     sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
-    def __init__(self, scale, alpha, validate_args=True):
+    def __init__(self, scale, alpha, validate_args=None):
         self.scale, self.alpha = broadcast_all(scale, alpha)
         self.base_dist = Exponential(self.alpha, validate_args=False)
         self.transforms = [ExpTransform(), AffineTransform(0, self.scale)]
@@ -121,7 +121,7 @@ class Weibull(TransformedDistribution):
     has_rsample = True
     sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 
-    def __init__(self, scale, concentration, validate_args=True):
+    def __init__(self, scale, concentration, validate_args=None):
         self.scale, self.concentration = broadcast_all(scale, concentration)
         self.concentration_reciprocal = 1 / self.concentration
         # as PyTorch's, a TransformedDistribution: Exponential(1) through x^(1/k) and scale *
@@ -174,7 +174,7 @@ class GeneralizedPareto(Distribution):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive, "concentration": constraints.real}
     has_rsample = True
 
-    def __init__(self, loc, scale, concentration, validate_args=True):
+    def __init__(self, loc, scale, concentration, validate_args=None):
         self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
         super().__init__(self.loc.shape, (), validate_args)
 

@@ -37,7 +37,7 @@ class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
     support = constraints.real
     has_rsample = True
 
-    def __init__(self, temperature, probs=None, logits=None, validate_args=True):
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         exactly_one(probs, logits, type(self).__name__)
         given = "probs" if probs is not None else "logits"
         (param,) = broadcast_all(probs if probs is not None else logits)
@@ -78,7 +78,7 @@ class RelaxedBernoulli(_BaseParameters, TransformedDistribution):
     support = constraints.unit_interval
     has_rsample = True
 
-    def __init__(self, temperature, probs=None, logits=None, validate_args=True):
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         super().__init__(LogitRelaxedBernoulli(temperature, probs, logits, validate_args), [SigmoidTransform()],
                          validate_args)
 
@@ -88,7 +88,7 @@ class ExpRelaxedCategorical(CategoricalParameters, Distribution):
     support = constraints.real_vector
     has_rsample = True
 
-    def __init__(self, temperature, probs=None, logits=None, validate_args=True):
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args)
         self.temperature = _temperature(temperature, self._categorical._param)
         shape = self._categorical.param_shape
@@ -115,7 +115,7 @@ class RelaxedOneHotCategorical(_BaseParameters, TransformedDistribution):
     support = constraints.simplex
     has_rsample = True
 
-    def __init__(self, temperature, probs=None, logits=None, validate_args=True):
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         super().__init__(ExpRelaxedCategorical(temperature, probs, logits, validate_args), [ExpTransform()],
                          validate_args)
 

@@ -8,14 +8,14 @@ pushed through the transforms (``rsample`` when the base has one: a squashed Gau
 ``TransformedDistribution(Normal(mu, sigma), [TanhTransform(cache_size=1)])`` is SAC's policy).
 """
 from . import constraints
-from .distribution import Distribution
+from .distribution import Distribution, validating
 from .transforms import ComposeTransform, Transform, sum_rightmost
 
 
 class TransformedDistribution(Distribution):
     arg_constraints = {}
 
-    def __init__(self, base_distribution, transforms, validate_args=True):
+    def __init__(self, base_distribution, transforms, validate_args=None):
         if isinstance(transforms, Transform):
             transforms = [transforms]
         if not isinstance(transforms, list) or not all(isinstance(t, Transform) for t in transforms):
@@ -31,7 +31,7 @@ class TransformedDistribution(Distribution):
         event_dim = chain.codomain.event_dim + max(len(base_distribution.event_shape) - chain.domain.event_dim, 0)
         cut = len(shape) - event_dim
         super().__init__(shape[:cut], shape[cut:], validate_args=False)
-        self._validate_args = validate_args
+        self._validate_args = validating(validate_args)
 
     @constraints.dependent_property(is_discrete=False)
     def support(self):

@@ -22,7 +22,7 @@ class InverseGamma(TransformedDistribution):
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.positive
 
-    def __init__(self, concentration, rate, validate_args=True):
+    def __init__(self, concentration, rate, validate_args=None):
         super().__init__(Gamma(concentration, rate, validate_args), PowerTransform(-1.0), validate_args)
 
     @property
@@ -61,7 +61,7 @@ class Kumaraswamy(TransformedDistribution):
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
 
-    def __init__(self, concentration1, concentration0, validate_args=True):
+    def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         if validate_args:  # before the transforms take reciprocals of them
             for name in ("concentration1", "concentration0"):
@@ -106,7 +106,7 @@ class LogisticNormal(TransformedDistribution):
     support = constraints.simplex
     has_rsample = True
 
-    def __init__(self, loc, scale, validate_args=True):
+    def __init__(self, loc, scale, validate_args=None):
         base = Normal(loc, scale, validate_args)
         if not base.batch_shape:
             base = base.expand((1,))

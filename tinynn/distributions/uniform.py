@@ -1,7 +1,7 @@
 """The continuous uniform distribution on [low, high)."""
 from ..tensor import where
 from . import constraints
-from .distribution import Distribution, broadcast_all
+from .distribution import Distribution, broadcast_all, validating
 
 
 class Uniform(Distribution):
@@ -10,9 +10,9 @@ class Uniform(Distribution):
     arg_constraints = {"low": constraints.real, "high": constraints.real}
     has_rsample = True
 
-    def __init__(self, low, high, validate_args=True):
+    def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
-        if validate_args and not bool((self.low._array < self.high._array).all()):
+        if validating(validate_args) and not bool((self.low._array < self.high._array).all()):
             raise ValueError(f"Uniform: expected low < high, got low {self.low} and high {self.high}")
         super().__init__(self.low.shape, (), validate_args)
 

@@ -49,6 +49,13 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                               bias=False, **made))
             for i in range(self.n_clusters))
 
+    def reset_parameters(self):
+        """Each layer of the head and the clusters drawn afresh, as PyTorch's."""
+        self.head.reset_parameters()
+        for cluster in self.tail:
+            for layer in cluster:
+                layer.reset_parameters()
+
     def _batched(self, input, name):
         if input.ndim not in (1, 2) or input.shape[-1] != self.in_features:
             raise ValueError(f"AdaptiveLogSoftmaxWithLoss.{name}: expected input of shape (N, {self.in_features}) or "

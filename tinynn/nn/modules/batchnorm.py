@@ -6,6 +6,7 @@ from ... import backend
 from .. import functional as F
 from ..parameter import Parameter
 from .module import Module
+from .normalization import reset_scale_and_shift
 from ...tensor import Tensor, ones, zeros
 
 
@@ -57,6 +58,11 @@ class _NormBase(Module):
             self.running_mean._array[...] = 0
             self.running_var._array[...] = 1
             self.num_batches_tracked._array[...] = 0
+
+    def reset_parameters(self):
+        """The running statistics, the weight (1) and the bias (0) as at construction."""
+        self.reset_running_stats()
+        reset_scale_and_shift(self)
 
     def _check_input_dim(self, x, name):
         if x.ndim not in self.expected_ranks:

@@ -234,6 +234,9 @@ class _NamedContainer(Module):
         del self._entries()[key]
         return value
 
+    def clear(self):
+        self._entries().clear()
+
     def update(self, entries):
         """Add (or replace) entries from a mapping or an iterable of (name, value) pairs."""
         for key, value in (entries.items() if hasattr(entries, "items") else entries):
@@ -266,6 +269,30 @@ class ParameterDict(_NamedContainer):
 
     def _register(self, key, value):
         self.register_parameter(key, _as_parameter(value, "ParameterDict"))
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def setdefault(self, key, default=None):
+        """The parameter ``key``, added from ``default`` first where it is missing."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self):
+        """The last (name, parameter) added, removed."""
+        if not self._parameters:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._parameters))
+        return key, self.pop(key)
+
+    def copy(self):
+        """A new ParameterDict holding the same parameters (not copies of them), as PyTorch's."""
+        return ParameterDict(self.items())
+
+    def fromkeys(self, keys, default=None):
+        """A new ParameterDict with ``keys``, each holding ``default``."""
+        return ParameterDict((key, default) for key in keys)
 
     def extra_repr(self):
         return _parameter_lines(self.items(), typename)

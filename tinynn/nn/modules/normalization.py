@@ -3,9 +3,18 @@ import numpy as np
 
 from ... import backend
 from .. import functional as F
+from .. import init
 from ..parameter import Parameter
 from .module import Module
 from ...tensor import ones, zeros
+
+
+def reset_scale_and_shift(module):
+    """A normalization's learned scale back to 1 and shift to 0 (those it has): its reset_parameters."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if getattr(module, "bias", None) is not None:
+        init.zeros_(module.bias)
 
 
 class LayerNorm(Module):
@@ -23,6 +32,9 @@ class LayerNorm(Module):
         if self.bias is None:
             self.register_parameter("bias", None)
         self.to(backend.canonical_device(device))  # (None: the default device)
+
+    def reset_parameters(self):
+        reset_scale_and_shift(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps,
@@ -49,6 +61,9 @@ class GroupNorm(Module):
                 self.register_parameter(name, None)
         self.to(backend.canonical_device(device))  # (None: the default device)
 
+    def reset_parameters(self):
+        reset_scale_and_shift(self)
+
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps,
                             name=f"GroupNorm({self.extra_repr()})")
@@ -69,6 +84,9 @@ class RMSNorm(Module):
         if self.weight is None:
             self.register_parameter("weight", None)
         self.to(backend.canonical_device(device))  # (None: the default device)
+
+    def reset_parameters(self):
+        reset_scale_and_shift(self)
 
     def forward(self, x):
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps, name=f"RMSNorm({self.extra_repr()})")

@@ -148,6 +148,20 @@ class RNNBase(_Recurrent):
     def _suffix(layer, direction):
         return f"_l{layer}" + ("_reverse" if direction else "")
 
+    @property
+    def all_weights(self):
+        """The parameters of each layer and direction in PyTorch's order, [[w_ih, w_hh, b_ih, b_hh, w_hr], ...]
+        (those the layer has)."""
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+        return [[self._parameters[name + suffix] for name in names if self._parameters.get(name + suffix) is not None]
+                for suffix in (self._suffix(layer, direction) for layer in range(self.num_layers)
+                               for direction in range(self.directions))]
+
+    def flatten_parameters(self):
+        """PyTorch's packs the weights into one cuDNN buffer (and does nothing on the CPU); tinynn's
+        recurrence reads each weight where it lies, so there is nothing to pack: scripts that call it
+        before every forward run unchanged."""
+
     def forward(self, input, hx=None):
         """input (L, N, I) ((N, L, I) with batch_first, or (L, I) unbatched, or a PackedSequence of
         sequences of different lengths) -> (output, h_n), for an LSTM (output, (h_n, c_n)): output

@@ -42,14 +42,16 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
-        self.separate_proj = self.kdim != embed_dim or self.vdim != embed_dim  # PyTorch's _qkv_same_embed_dim
-        if self.separate_proj:  # W_q, W_k, W_v apart, as their input sizes differ
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim  # (PyTorch's name)
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(zeros(3 * embed_dim, embed_dim, dtype=dtype))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:  # W_q, W_k, W_v apart, as their input sizes differ
             self.register_parameter("in_proj_weight", None)
             self.q_proj_weight = Parameter(zeros(embed_dim, embed_dim, dtype=dtype))
             self.k_proj_weight = Parameter(zeros(embed_dim, self.kdim, dtype=dtype))
             self.v_proj_weight = Parameter(zeros(embed_dim, self.vdim, dtype=dtype))
-        else:
-            self.in_proj_weight = Parameter(zeros(3 * embed_dim, embed_dim, dtype=dtype))
         if bias:
             self.in_proj_bias = Parameter(zeros(3 * embed_dim, dtype=dtype))
         else:
@@ -66,8 +68,8 @@ class MultiheadAttention(Module):
         self.to(backend.canonical_device(device))  # (None: the default device)
 
     def reset_parameters(self):
-        for weight in ((self.q_proj_weight, self.k_proj_weight, self.v_proj_weight) if self.separate_proj
-                       else (self.in_proj_weight,)):
+        for weight in ((self.in_proj_weight,) if self._qkv_same_embed_dim
+                       else (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)):
             init.xavier_uniform_(weight)
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
@@ -103,7 +105,7 @@ class MultiheadAttention(Module):
             query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
             self.out_proj.bias, key_padding_mask, attn_mask, self.dropout if self.training else 0.0, need_weights,
             average_attn_weights, name,
-            (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight) if self.separate_proj else None,
+            None if self._qkv_same_embed_dim else (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight),
             self.bias_k, self.bias_v, self.add_zero_attn)
         if not batched:
             output = output.squeeze(1)

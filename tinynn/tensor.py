@@ -531,38 +531,49 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # ----- logical operators on boolean (or integer) tensors: constants ---------------------
-    def _logical(self, other, function):
+    # ----- bitwise operators on boolean (or integer) tensors: constants ---------------------
+    def _bitwise(self, other, function, kinds="biu", reflected=False):
+        """``function`` (NumPy's name) of self and other, in the dtype PyTorch computes them in (a 0-d
+        tensor or a Python number only lifts the kind; ops/promotion.py), for dtypes of ``kinds``."""
+        operand = self._operand(other)
+        dtype = promotion.result_type([self, operand])
+        if dtype.kind not in kinds:
+            wanted = "integer or bool" if "b" in kinds else "integer"
+            raise TypeError(f"{function}: expected {wanted} tensors, got {self.dtype} and {operand.dtype}")
+        left, right = (operand, self) if reflected else (self, operand)
         xp = backend.get_array_module(self._array)
-        return Tensor._from_op(getattr(xp, function)(self._array, _data(other)), False)
+        return Tensor._from_op(getattr(xp, function)(left._array.astype(dtype, copy=False),
+                                                     right._array.astype(dtype, copy=False)), False)
 
     def __and__(self, other):
-        return self._logical(other, "bitwise_and")
+        return self._bitwise(other, "bitwise_and")
 
     def __or__(self, other):
-        return self._logical(other, "bitwise_or")
+        return self._bitwise(other, "bitwise_or")
 
     def __xor__(self, other):
-        return self._logical(other, "bitwise_xor")
+        return self._bitwise(other, "bitwise_xor")
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
     def __lshift__(self, other):
         """Integer bit shifts (``bitwise_left_shift``), constants as the other bitwise operators."""
-        return self._logical(other, "left_shift")
+        return self._bitwise(other, "left_shift", "iu")
 
     def __rshift__(self, other):
-        return self._logical(other, "right_shift")
+        return self._bitwise(other, "right_shift", "iu")
 
     def __rlshift__(self, other):
-        return Tensor._from_op(backend.get_array_module(self._array).left_shift(_data(other), self._array), False)
+        return self._bitwise(other, "left_shift", "iu", reflected=True)
 
     def __rrshift__(self, other):
-        return Tensor._from_op(backend.get_array_module(self._array).right_shift(_data(other), self._array), False)
+        return self._bitwise(other, "right_shift", "iu", reflected=True)
 
     bitwise_left_shift, bitwise_right_shift = __lshift__, __rshift__
 
     def __invert__(self):
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"bitwise_not: expected an integer or bool tensor, got {self.dtype}")
         return Tensor._from_op(backend.get_array_module(self._array).invert(self._array), False)
 
     # x += y and kin write into x's memory, as PyTorch's (so an alias of x sees the change)

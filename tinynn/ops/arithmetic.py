@@ -56,6 +56,18 @@ class Sub(Function):
     promotes = (0, 1)
     graph_saved = {}
 
+    def __call__(self, a, b):
+        # PyTorch refuses bools here (before promotion would turn one into integers): a mask's "1 - m"
+        # is better said as ~m, and NumPy refuses two bools with an error of its own
+        bools = (a.dtype == np.bool_) + (b.dtype == np.bool_)
+        if bools == 2:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+                               "or `logical_xor()` operator instead.")
+        if bools:
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        return super().__call__(a, b)
+
     def forward(self, a, b):
         broadcast_shapes("sub", a, b)
         self.a_shape, self.b_shape = a.shape, b.shape

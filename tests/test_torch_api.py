@@ -770,3 +770,35 @@ def test_typename_is_inference_and_the_deterministic_debug_mode_as_pytorchs(torc
     finally:
         tinynn.set_deterministic_debug_mode(0)
         torch.set_deterministic_debug_mode(0)
+
+
+def test_fills_write_a_number_or_0d_tensor_in_the_tensors_dtype_as_pytorchs(torch):
+    """fill_, masked_fill(_) and index_fill(_) cast their value to the tensor's dtype (no promotion) and
+    take numbers or 0-d tensors only; copy_ of a Python number writes that number (not the two values
+    of Tensor(2)); maximum and stack of numbers compute with those numbers."""
+
+    def filled(library):
+        uint8 = library.tensor([3, 2], dtype=library.uint8)
+        mask, rows = library.tensor([True, False]), library.tensor([0])
+        cases = {
+            "index_fill float into uint8": lambda: uint8.clone().index_fill_(0, rows, library.tensor(1.5)),
+            "index_fill int into bool": lambda: library.tensor([False, False]).index_fill_(0, rows, 2),
+            "masked_fill float into int": lambda: library.tensor([5, 6]).masked_fill(mask, 2.7),
+            "fill_ a 0-d tensor": lambda: library.zeros(2).fill_(library.tensor(3.0)),
+            "fill_ float into int": lambda: library.zeros(2, dtype=library.int64).fill_(2.7),
+            "copy_ a number": lambda: library.tensor([3, 2]).copy_(2),
+            "fill_ a vector": lambda: library.zeros(2).fill_(library.tensor([1.0, 2.0])),
+            "masked_fill_ a vector": lambda: library.zeros(2).masked_fill_(mask, library.tensor([1.0, 2.0])),
+            "index_fill_ a vector": lambda: uint8.clone().index_fill_(0, rows, library.tensor([7, 7])),
+        }
+        results = {}
+        for name, case in cases.items():
+            try:
+                value = case()
+                results[name] = (str(value.dtype).replace("torch.", ""), value.tolist())
+            except RuntimeError as error:
+                results[name] = str(error).split(" only supports")[0].rstrip("_")  # (ours names the out-of-place op)
+        return results
+
+    assert filled(tinynn) == filled(torch)
+    assert tinynn.maximum(2, 3).item() == 3 and tinynn.stack([2, 3]).tolist() == [2, 3]

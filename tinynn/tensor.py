@@ -278,11 +278,21 @@ class Tensor:
         return self
 
     def fill_(self, value):
-        """Set every element to ``value`` in place (a tensor ``value`` of one element gets its gradient)."""
+        """Set every element to ``value`` in place (a 0-d tensor ``value`` gets its gradient)."""
+        fill = self._fill_value(value, "fill_")
+
         def write_directly():
-            self._array[...] = _data(value)
-        return in_place.write(self, "fill_", lambda x: x._replaced_by(x._operand(value).to(dtype=x.dtype)), (value,),
-                              write_directly, uniform=True)
+            self._array[...] = fill._array
+        return in_place.write(self, "fill_", lambda x: x._replaced_by(fill), (value,), write_directly, uniform=True)
+
+    def _fill_value(self, value, name):
+        """What a fill (fill_, masked_fill, index_fill) writes: a number or a 0-d tensor, in this tensor's
+        dtype whatever its own (as PyTorch's fills; an arithmetic op would promote instead)."""
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(f"{name} only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.ndim} dimension(s).")
+        value = self._operand(value)
+        return value if value.dtype == self.dtype else value.to(dtype=self.dtype)
 
     def zero_(self):
         return self.fill_(0)
@@ -767,9 +777,9 @@ class Tensor:
 
     def masked_fill(self, mask, value):
         """``value`` where the boolean ``mask`` (broadcast to this shape) is True; gradient flows elsewhere.
-        The result keeps this tensor's dtype, as in PyTorch (``value`` is converted to it)."""
-        value = self._operand(value)
-        return where(mask, value if value.dtype == self.dtype else value.to(dtype=self.dtype), self)
+        The result keeps this tensor's dtype, as in PyTorch (``value``, a number or a 0-d tensor, is
+        converted to it)."""
+        return where(mask, self._fill_value(value, "masked_fill"), self)
 
     def softmax(self, dim, dtype=None):
         from .nn import functional
@@ -1303,7 +1313,7 @@ class Tensor:
         the gradient flows to ``source`` (summed over the broadcast), none to the old values.
         (``non_blocking``: as in ``to``.)"""
         def copied(x):
-            values = source if isinstance(source, Tensor) else Tensor(source)
+            values = source if isinstance(source, Tensor) else tensor(source)  # (Tensor(2) would be two zeros)
             return x._replaced_by(values.to(x.device, x.dtype))
         return self._in_place("copy_", copied, source)
 
@@ -2250,11 +2260,13 @@ def _floor_divide(a, b):
 
 
 def _as_tensor(value, like=None):
+    """A Tensor as it is; a number or array as an operand of ``like``, or as ``tensor`` makes it (never
+    Tensor(value): Tensor(2) is PyTorch's legacy constructor of a tensor of two values)."""
     if isinstance(value, Tensor):
         return value
     if like is not None:
         return like._operand(value)
-    return Tensor(value)
+    return tensor(value)
 
 
 USV = collections.namedtuple("svd", ["U", "S", "V"])  # Tensor.svd's result, as torch.return_types.svd

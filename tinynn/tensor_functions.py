@@ -725,13 +725,15 @@ def index_reduce(x, dim, index, source, reduce, *, include_self=True):
 
 
 def index_fill(x, dim, index, value):
-    """A copy of x with the slices at ``index`` along ``dim`` set to ``value``."""
+    """A copy of x with the slices at ``index`` along ``dim`` set to ``value`` (a number or a 0-d tensor,
+    converted to x's dtype)."""
+    value = x._fill_value(value, "index_fill")
     dim %= x.ndim
     xp = _xp(x)
     selected = xp.zeros(x.shape[dim], dtype=bool)
     selected[index._array if isinstance(index, Tensor) else xp.asarray(index)] = True
     mask = xp.broadcast_to(selected.reshape((-1,) + (1,) * (x.ndim - dim - 1)), x.shape)
-    return where(mask, value if not isinstance(value, Tensor) else value, x)
+    return where(mask, value, x)
 
 
 def index_copy(x, dim, index, source):

@@ -2,6 +2,8 @@
 gradient, rsub/fill/scalar_tensor, the old names (trapz, chain_matmul, frobenius/nuclear norms),
 nn.functional's functions under their torch.<name> (embedding with its own argument order), the
 in-place torch.<name>_ functions, and set_printoptions: each compared with PyTorch."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -202,5 +204,17 @@ def test_tensors_print_as_pytorchs(torch):
              np.array([1e-5, 2.0]), np.array([0.0, -0.0]), np.array([1.0, 2.0], np.float16), np.array(7),
              (rng.standard_normal(5) + 1j * rng.standard_normal(5)).astype(np.complex64), np.ones((2, 0, 3))]
     for values in cases:
-        assert repr(tinynn.tensor(values)) == repr(torch.tensor(values)).replace("torch.", "")
+        assert repr(tinynn.tensor(values)) == repr(torch.tensor(values)).replace("torch.", "tinynn.")
     assert repr(tinynn.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
+
+    def sparse(library):  # PyTorch's layout of the parts, the dtype and the grad at the end
+        coo = library.sparse_coo_tensor([[0, 1, 1], [1, 0, 2]], [[1.0, 2.0], [3, 4], [5, 6]], (2, 3, 2),
+                                        requires_grad=True)
+        return [repr(tensor).replace("torch.", "tinynn.") for tensor in (
+            coo, library.sparse_coo_tensor([[0], [1]], [1], (2, 2)),
+            library.sparse_coo_tensor([[0], [1]], [1.0], (2, 2), dtype=library.float64),
+            library.tensor([[1.0, 0.0], [0.0, 2.0]], dtype=library.float64).to_sparse_csr())]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (PyTorch's about its sparse invariant checks)
+        assert sparse(tinynn) == sparse(torch)

@@ -11,7 +11,7 @@ CSC, BSR or BSC layouts, and no batch dimensions in front of the rows.
 """
 import numpy as np
 
-from . import backend, memory_layout
+from . import backend, memory_layout, printing
 from .sparse import SparseTensor, StoredValues, mm, values_tensor
 from .tensor import Tensor
 
@@ -41,8 +41,10 @@ class SparseCsrTensor(StoredValues):
         return int(self._col.shape[0])
 
     def __repr__(self):
-        return (f"tensor(crow_indices={self.crow_indices()!r},\n       col_indices={self.col_indices()!r},\n"
-                f"       values={self._stored!r}, size={self._size}, nnz={self._nnz()},\n       layout={self.layout})")
+        """PyTorch's: the row starts and columns, then the values with size, nnz, dtype, layout and grad."""
+        parts = [printing.named_part(name, printing.tensor_repr(tensor.numpy(), [])) for name, tensor in
+                 (("crow_indices", self.crow_indices()), ("col_indices", self.col_indices()), ("values", self._stored))]
+        return printing.sparse_repr(parts[:2], parts[2:] + self._closing_reprs())
 
     # ----- conversions -----------------------------------------------------------------------------
     def to_sparse_coo(self):

@@ -92,6 +92,24 @@ def _nested(values, indent, summarize, real, imaginary):
     return "[" + ("," + "\n" * (values.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
+def named_part(name, text):
+    """``name=`` and a tensor's repr ``text``, its further lines indented to stay under its first (the
+    parts of a sparse tensor's repr, as PyTorch lays them out)."""
+    return f"{name}=" + text.replace("\n", "\n" + " " * (len("tensor(") + len(name) + 1))
+
+
+def sparse_repr(parts, flowing):
+    """PyTorch's repr of a sparse tensor: ``tensor(``, its ``parts`` one to a line, then the ``flowing``
+    items (size, nnz, dtype, layout, ...) on lines as long as the line width allows."""
+    lines = list(parts) + [flowing[0]]
+    for item in flowing[1:]:
+        if len(lines[-1]) + len(item) + len("tensor(, )") > OPTIONS["linewidth"]:
+            lines.append(item)
+        else:
+            lines[-1] += ", " + item
+    return "tensor(" + ",\n       ".join(lines) + ")"
+
+
 def tensor_repr(values, suffixes):
     """``tensor(...)`` of the host array ``values``, then the ``suffixes`` ("dtype=float64", ...)."""
     prefix = "tensor("

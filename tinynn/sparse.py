@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from . import backend, memory_layout
+from . import backend, memory_layout, printing
 from .ops import sparse as sparse_ops
 from .ops.reduction import normalize_axes
 from .size import of as size_of
@@ -41,6 +41,12 @@ class StoredValues:
     @property
     def shape(self):
         return size_of(self._size)
+
+    def _closing_reprs(self):
+        """What a sparse repr ends with, as PyTorch's: size, nnz, device, dtype, layout, grad."""
+        device = [] if self.device == backend.CPU else [f"device='{self.device}'"]
+        return ([f"size={self._size}", f"nnz={self._nnz()}"] + device + self._stored._dtype_repr()
+                + [f"layout={self.layout}"] + self._stored._grad_repr())
 
     def size(self, dim=None):
         return self.shape if dim is None else self._size[dim]
@@ -127,8 +133,11 @@ class SparseTensor(StoredValues):
         return SparseTensor(self._coordinates, self._stored.data, self._size, self._coalesced)
 
     def __repr__(self):
-        return (f"tensor(indices={self.indices()!r},\n       values={self._stored!r},\n       size={self._size}, "
-                f"nnz={self._nnz()}, layout={self.layout})")
+        """PyTorch's: the indices and values, then size, nnz, dtype, layout and grad on a line of their own."""
+        return printing.sparse_repr([printing.named_part("indices", printing.tensor_repr(self.indices().numpy(), [])),
+                                     printing.named_part("values", printing.tensor_repr(self._stored.numpy(), []))],
+                                    self._closing_reprs())
+
 
     # ----- conversions -----------------------------------------------------------------------------
     def _sparse_size(self):

@@ -183,16 +183,21 @@ class Tensor:
             suffixes.append(f"device='{self.device}'")
         if self.numel() == 0 and self.ndim != 1:
             suffixes.append(f"size={tuple(self.shape)}")
+        return printing.tensor_repr(self.numpy(), suffixes + self._dtype_repr() + self._grad_repr())
+
+    def _dtype_repr(self):
+        """["dtype=tinynn.float64"] where PyTorch's repr names the dtype, else [] (also a sparse tensor's,
+        of its values)."""
         # the dtypes PyTorch's repr leaves unsaid (an empty tensor shows any but the default float)
         unsaid = (promotion.default_float(),) if self.numel() == 0 else \
             (promotion.default_float(), promotion.default_complex(), np.int64, np.bool_)
-        if self.dtype not in unsaid:
-            suffixes.append(f"dtype={self.dtype}")
+        return [] if self.dtype in unsaid else [f"dtype=tinynn.{self.dtype}"]  # (as PyTorch's torch.float64)
+
+    def _grad_repr(self):
+        """["grad_fn=<...>"] or ["requires_grad=True"] where the repr says so, else []."""
         if self.grad_fn is not None:
-            suffixes.append(f"grad_fn=<{self.grad_fn.name}Backward>")
-        elif self.requires_grad:
-            suffixes.append("requires_grad=True")
-        return printing.tensor_repr(self.numpy(), suffixes)
+            return [f"grad_fn=<{self.grad_fn.name}Backward>"]
+        return ["requires_grad=True"] if self.requires_grad else []
 
     # ----- autograd -------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -68,7 +68,7 @@ class Tensor:
         if not (isinstance(data, np.ndarray) or backend.is_gpu_array(data)):
             data = np.asarray(data, dtype=None if isinstance(data, np.generic) else promotion.default_float())
         self._array = data
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self.name = None
         self._grad_hooks = {}
@@ -79,7 +79,7 @@ class Tensor:
     @classmethod
     def _from_op(cls, data, requires_grad):
         tensor = cls.__new__(cls)
-        tensor._array, tensor.grad, tensor.grad_fn, tensor.name = data, None, None, None
+        tensor._array, tensor._grad, tensor.grad_fn, tensor.name = data, None, None, None
         tensor._grad_hooks, tensor._retains_grad, tensor._requires_grad = {}, False, requires_grad
         return tensor
 
@@ -96,6 +96,8 @@ class Tensor:
         return state
 
     def __setstate__(self, state):
+        if "grad" in state:  # (pickled before .grad was checked on assignment)
+            state["_grad"] = state.pop("grad")
         self.__dict__.update(state)
         self._grad_hooks = {}
 
@@ -140,6 +142,40 @@ class Tensor:
     @property
     def is_leaf(self):
         return self.grad_fn is None
+
+    @property
+    def grad(self):
+        """The gradient backward accumulated here: on leaves, and on non-leaves that ``retain_grad()`` or
+        were named in backward's ``inputs`` (elsewhere None, with PyTorch's warning: the question is
+        usually a mistake)."""
+        if self.grad_fn is not None and not self._retains_grad and self._grad is None:
+            from .user_warnings import warn
+
+            warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                 "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+                 "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
+                 "by mistake, make sure you access the leaf Tensor instead.")
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """A gradient assigned by hand must fit: a tensor of this shape, dtype (or grad_dtype) and device."""
+        if value is not None:
+            if not (isinstance(value, Tensor) or getattr(value, "is_sparse", False)
+                    or getattr(value, "is_sparse_csr", False)):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if tuple(value.shape) != tuple(self.shape):
+                raise RuntimeError(f"attempting to assign a gradient of shape {tuple(value.shape)} to a tensor of "
+                                   f"shape {tuple(self.shape)}: they must be the same")
+            chosen = self.__dict__.get("_grad_dtype", Tensor._SAME_DTYPE)
+            expected = self.dtype if chosen is Tensor._SAME_DTYPE else chosen
+            if expected is not None and value.dtype != expected:
+                raise RuntimeError(f"attempting to assign a gradient of dtype {value.dtype} to a tensor whose "
+                                   f"gradients are {expected}; convert it with .to({expected})")
+            if value.device != self.device:
+                raise RuntimeError(f"attempting to assign a gradient on {value.device} to a tensor on {self.device}")
+        self._grad = value
 
     @property
     def _version(self):
@@ -236,11 +272,11 @@ class Tensor:
         dtype = self.dtype if chosen is Tensor._SAME_DTYPE else grad.dtype if chosen is None else chosen
         if isinstance(grad, Tensor) or getattr(grad, "is_sparse", False):
             grad = grad if grad.dtype == dtype else grad.to(dtype=dtype)
-            self.grad = grad if self.grad is None else self.grad + grad
+            self._grad = grad if self._grad is None else self._grad + grad
             return
         if grad.dtype != dtype:
             grad = grad.astype(dtype)
-        self.grad = Tensor._from_op(grad if self.grad is None else self.grad.to_dense()._array + grad, False)
+        self._grad = Tensor._from_op(grad if self._grad is None else self._grad.to_dense()._array + grad, False)
 
     def _wrap_grad(self, grad):
         return grad if getattr(grad, "is_sparse", False) else Tensor._from_op(grad, False)

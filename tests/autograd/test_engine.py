@@ -153,6 +153,29 @@ def test_retain_grad_keeps_non_leaf_gradient():
     np.testing.assert_array_equal(y.grad.numpy(), [4, 8])
 
 
+def test_a_non_leafs_grad_warns_and_an_assigned_grad_must_fit_as_in_pytorch(torch):
+    """Reading .grad of a non-leaf that does not retain it gives None with PyTorch's warning (a common
+    mistake: the leaf was meant); a gradient assigned by hand of another shape, dtype or kind is refused
+    at once instead of breaking the next accumulation."""
+    for library in (tinynn, torch):
+        x = library.ones(2, requires_grad=True)
+        y = x * 2
+        (y * y).sum().backward()
+        with pytest.warns(UserWarning, match="The .grad attribute of a Tensor that is not a leaf Tensor"):
+            assert y.grad is None
+        with pytest.raises(RuntimeError, match="attempting to assign a gradient of (shape|size)"):
+            x.grad = library.ones(3)
+        with pytest.raises(RuntimeError, match="attempting to assign a gradient (of|with) dtype"):
+            x.grad = library.ones(2, dtype=library.float64)
+        with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None"):
+            x.grad = [1.0, 1.0]
+        x.grad = library.full((2,), 3.0)
+        (x * 1).sum().backward()
+        assert x.grad.tolist() == [4.0, 4.0]
+        x.grad = None
+        assert x.grad is None
+
+
 def test_only_float_tensors_can_require_grad():
     with pytest.raises(TypeError, match="floating-point"):
         tinynn.tensor([1, 2], requires_grad=True)

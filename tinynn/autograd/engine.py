@@ -305,7 +305,7 @@ def _owned(gradient, tensor, kept):
     from ..sparse import stored_numbers
     from ..tensor import Tensor
 
-    if tensor.grad is not None or isinstance(gradient, Tensor) or (_is_sparse(gradient) and gradient.requires_grad):
+    if tensor._grad is not None or isinstance(gradient, Tensor) or (_is_sparse(gradient) and gradient.requires_grad):
         return gradient
     owner = _memory_of(stored_numbers(gradient))
     if id(owner) in kept:

@@ -43,6 +43,9 @@ CASES = {
     "unbind split chunk select": lambda L, x, y: L.unbind(x, 1) + L.split(x, 2, 1) + L.chunk(x, 2, 0) + (x.select(1, 2),),
     "tile repeat_interleave": lambda L, x, y: (L.tile(x, (2,)), x.tile((2, 1, 1)), L.repeat_interleave(x, 2, dim=0),
                                                x.repeat_interleave(L.tensor(REPEATS, device=x.device), dim=0), x.repeat_interleave(2)),
+    "keyword forms of transpose permute tensor_split": lambda L, x, y: (
+        x.transpose(dim0=0, dim1=1), x.permute(dims=(1, 0)), L.transpose(x, dim0=1, dim1=0), L.permute(x, dims=(1, 0)),
+        *x.tensor_split(indices=[1, 3], dim=1), *L.tensor_split(x, sections=2, dim=0)),
     "roll": lambda L, x, y: (L.roll(x, 1, 1), x.roll((1, -2), (0, 1)), L.roll(x, 3)),
     "tril triu": lambda L, x, y: (L.tril(x), x.tril(1), L.triu(x, -1), x.triu(2)),
     "diag diagonal trace": lambda L, x, y: (L.diag(x[0]), L.diag(x[0], 1), x[1].diag(-2), L.diag(x), x.diag(1),

@@ -942,9 +942,13 @@ def column_stack(tensors):
     return concatenate([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], 1)
 
 
-def tensor_split(x, indices_or_sections, dim=0):
+def tensor_split(x, indices_or_sections=None, dim=0, *, indices=None, sections=None):
     """numpy.array_split: n nearly equal pieces along ``dim`` (the first ones one longer), or the
-    pieces between the given indices."""
+    pieces between the given indices (also by PyTorch's keywords, ``sections=n`` or ``indices=[...]``)."""
+    given = [value for value in (indices_or_sections, indices, sections) if value is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split: give one of indices_or_sections, indices= or sections=")
+    indices_or_sections = given[0]
     if x.ndim == 0:
         raise ValueError("tensor_split: expects at least a 1-dimensional tensor, got a 0-d one")
     length = x.shape[dim]

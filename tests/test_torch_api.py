@@ -805,3 +805,21 @@ def test_fills_write_a_number_or_0d_tensor_in_the_tensors_dtype_as_pytorchs(torc
 
     assert filled(tinynn) == filled(torch)
     assert tinynn.maximum(2, 3).item() == 3 and tinynn.stack([2, 3]).tolist() == [2, 3]
+
+
+def test_sizes_by_keyword_as_pytorchs(torch):
+    """size= (shape= for reshape, repeats= for repeat) where PyTorch takes the sizes by keyword too."""
+
+    def made(library):
+        x = library.arange(12.0).reshape(3, 4)
+        results = [library.zeros(size=(2, 3)), library.ones(size=[2]), x.view(size=(4, 3)),
+                   library.reshape(x, shape=(2, 6)), x[:1].expand(size=(2, 4)), x.repeat(repeats=(2, 1)),
+                   x.new_zeros(size=(2,)), x.new_ones(size=(1, 2)), x.broadcast_to(size=(2, 3, 4)),
+                   x.sum_to_size(size=(1, 4)), library.full(size=(2,), fill_value=3.0)]
+        shapes = [tuple(library.randn(size=(2, 5)).shape), tuple(library.rand(size=(3,)).shape),
+                  tuple(library.empty(size=(1, 2)).shape)]  # (PyTorch's empty is uninitialised)
+        return [result.tolist() for result in results] + shapes
+
+    assert made(tinynn) == made(torch)
+    with pytest.raises(TypeError, match="zeros: give the sizes by position or by keyword, not both"):
+        tinynn.zeros(2, size=(2,))

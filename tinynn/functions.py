@@ -13,6 +13,7 @@ from . import tensor_functions
 from .ops import complex as complex_ops, promotion
 from .ops import strided as strided_ops
 from .ops.einsum import einsum
+from .size import from_arguments as size_arguments
 from .tensor import BUILT_FROM_OPS, Tensor, _is_float, expect_tensor, full, made_like, tensor, where, zeros
 
 
@@ -167,10 +168,10 @@ def poisson(input, generator=None):
     return Tensor._from_op(backend.to_device(draws.astype(input.dtype), input.device), False)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.contiguous_format):
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.contiguous_format):
     """A new tensor of ``size`` (zero-filled: NumPy's uninitialised memory would make runs differ), laid out
     in ``memory_format`` (``tinynn.channels_last`` for a 4-D one whose channels lie side by side)."""
-    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    size = size_arguments(sizes, size, "empty")
     result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
     if memory_layout.check(memory_format, "empty") is memory_layout.preserve_format:
         raise RuntimeError("empty: preserve_format needs a tensor to preserve the layout of (use empty_like)")

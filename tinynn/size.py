@@ -60,3 +60,13 @@ def of(ints):
     """A Size of a tuple already known to hold ints (an array's ``.shape``), without checking each one
     again: the tensors' ``shape`` property builds one on every read."""
     return tuple.__new__(Size, ints)
+
+
+def from_arguments(sizes, keyword=None, name="size"):
+    """The sizes a function of PyTorch's takes in any of its forms: one by one (``zeros(2, 3)``), as one
+    tuple, list or Size (``zeros((2, 3))``), or by keyword (``zeros(size=(2, 3))``, ``keyword`` here)."""
+    if keyword is not None:
+        if sizes:
+            raise TypeError(f"{name}: give the sizes by position or by keyword, not both")
+        sizes = (keyword,)
+    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)

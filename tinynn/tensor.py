@@ -15,7 +15,7 @@ import numpy as np
 from . import backend, dtypes, memory_layout, mixed_precision, printing
 from .autograd import engine, in_place
 from .scalar_dims import accepting_scalar_dims
-from .size import of as size_of
+from .size import from_arguments as size_arguments, of as size_of
 from .user_warnings import warn, warn_once
 from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
 
@@ -998,11 +998,10 @@ class Tensor:
         return _root_at_zero_flat(self.var(dim, unbiased, keepdim, correction=correction), 0.5)
 
     # ----- shape ------------------------------------------------------------------------
-    def reshape(self, *shape):
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return shape_ops.Reshape(shape)(self)
+    def reshape(self, *sizes, shape=None):
+        return shape_ops.Reshape(size_arguments(sizes, shape, "reshape"))(self)
 
-    def view(self, *shape):
+    def view(self, *shape, size=None):
         """``reshape`` where the memory allows a view (an error otherwise, as PyTorch's, except for a tensor
         channels-last in memory, such as a convolution's output (unit axes inserted or not), which C order
         would allow: that copies, see tinynn/memory_layout.py); or, given a dtype,
@@ -1010,7 +1009,7 @@ class Tensor:
         the last dimension scales by the ratio of the item sizes, and must be contiguous where they differ."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self._bits_as(np.dtype(shape[0]))
-        result = self.reshape(*shape)
+        result = self.reshape(size_arguments(shape, size, "view"))
         copied = result.numel() and in_place.memory_block(result._array) is not in_place.memory_block(self._array)
         if copied and not memory_layout.lies_channels_last(self._array):
             # a copy would break what a view promises (writes reaching this tensor): PyTorch refuses it too
@@ -1104,17 +1103,16 @@ class Tensor:
         drop = {d for d in dims if self.shape[d] == 1}
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
 
-    def expand(self, *sizes):
+    def expand(self, *sizes, size=None):
         """A broadcast view to ``sizes``; -1 keeps a size; new axes go in front (as PyTorch)."""
-        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        sizes = size_arguments(sizes, size, "expand")
         lead = len(sizes) - self.ndim
         shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
         return shape_ops.BroadcastTo(shape)(self)
 
-    def repeat(self, *repeats):
+    def repeat(self, *counts, repeats=None):
         """Tile the tensor ``repeats[i]`` times along each axis (PyTorch's ``repeat``)."""
-        repeats = tuple(repeats[0]) if len(repeats) == 1 and isinstance(repeats[0], (tuple, list)) else repeats
-        return shape_ops.Tile(repeats)(self)
+        return shape_ops.Tile(size_arguments(counts, repeats, "repeat"))(self)
 
     def split(self, split_size, dim=0):
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given sizes
@@ -1983,13 +1981,11 @@ class Tensor:
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-        return self.new_full(size, 0, dtype, device, requires_grad)
+    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self.new_full(size_arguments(sizes, size, "new_zeros"), 0, dtype, device, requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-        return self.new_full(size, 1, dtype, device, requires_grad)
+    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        return self.new_full(size_arguments(sizes, size, "new_ones"), 1, dtype, device, requires_grad)
 
     new_empty = new_zeros
 
@@ -2499,7 +2495,6 @@ def requiring_tensor(function, name):
 
 
 def _factory(fill, shape, dtype, device, requires_grad):
-    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     xp = backend.array_module_for(device)
     array = backend.to_device(fill(xp, shape, np.dtype(dtype or promotion.default_float())), device)
     return Tensor(array, requires_grad=requires_grad)
@@ -2510,7 +2505,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
         dtype = promotion.default_complex()
     elif dtype is None and not isinstance(fill_value, float):
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
-    return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device, requires_grad)
+    return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), size_arguments((size,)), dtype, device,
+                    requires_grad)
 
 
 def made_like(make, t, dtype, device, requires_grad, memory_format, name):
@@ -2548,15 +2544,17 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
     return tensor(values, dtype=dtype or np.int64, device=device)
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad=False):
-    return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), shape, dtype, device, requires_grad)
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), size_arguments(sizes, size, "zeros"), dtype, device,
+                    requires_grad)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad=False):
-    return _factory(lambda xp, s, d: xp.ones(s, dtype=d), shape, dtype, device, requires_grad)
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _factory(lambda xp, s, d: xp.ones(s, dtype=d), size_arguments(sizes, size, "ones"), dtype, device,
+                    requires_grad)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None):
+def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard normal samples from tinynn's seeded generator (``tinynn.manual_seed``), or from
     ``generator``."""
     from . import random
@@ -2567,17 +2565,17 @@ def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None):
             draws = (draws + 1j * random.numpy_generator(generator).standard_normal(s)) / np.sqrt(2)
         return draws.astype(d)
 
-    return _factory(fill, shape, dtype, device, requires_grad)
+    return _factory(fill, size_arguments(sizes, size, "randn"), dtype, device, requires_grad)
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None):
+def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform [0, 1) samples from tinynn's seeded generator (or ``generator``)."""
     from . import random
 
     def fill(xp, s, d):
         return random.numpy_generator(generator).random(s).astype(d)
 
-    return _factory(fill, shape, dtype, device, requires_grad)
+    return _factory(fill, size_arguments(sizes, size, "rand"), dtype, device, requires_grad)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):

@@ -20,7 +20,7 @@ from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
 from .scalar_dims import accepting_scalar_dims
-from .size import Size
+from .size import Size, from_arguments as size_arguments
 from .tensor import (SortResult, Tensor, check_integer_divisor, concatenate, expect_tensor, stack, unbiased_in_dims_place, where,
                      with_index_rank)
 
@@ -992,9 +992,9 @@ def broadcast_shapes(*shapes):
     return Size(np.broadcast_shapes(*(tuple(s) if not isinstance(s, int) else (s,) for s in shapes)))
 
 
-def broadcast_to(x, *size):
+def broadcast_to(x, *sizes, size=None):
     """x expanded to ``size`` (a tuple, or the sizes one by one as Tensor.broadcast_to also takes them)."""
-    return x.expand(tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size)
+    return x.expand(size_arguments(sizes, size, "broadcast_to"))
 
 
 def broadcast_tensors(*tensors):
@@ -1024,9 +1024,9 @@ def unfold(x, dimension, size, step):
     return views.Windows(dimension, size, step)(x)
 
 
-def sum_to_size(x, *size):
+def sum_to_size(x, *sizes, size=None):
     """x summed over the axes that broadcasting to x's shape would have stretched from ``size``."""
-    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    size = size_arguments(sizes, size, "sum_to_size")
     from .ops.arithmetic import sum_to_shape
 
     if broadcast_shapes(size, x.shape) != tuple(x.shape):

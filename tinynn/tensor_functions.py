@@ -1075,13 +1075,21 @@ def frexp(x):
     return _constant(mantissa), _constant(exponent.astype(np.int32))
 
 
-def _predicate(function):
+def _predicate(function, binary=False):
+    """numpy.``function`` of one tensor's values, or of two (``binary``: input and other, PyTorch's names)."""
     def apply(*args):
         xp = _xp(next(a for a in args if isinstance(a, Tensor)))
         return _constant(getattr(xp, function)(*(a._array if isinstance(a, Tensor) else a for a in args)))
-    apply.__name__ = function
-    apply.__doc__ = f"numpy.{function} of the values (a constant)."
-    return apply
+
+    if binary:
+        def named(input, other):
+            return apply(input, other)
+    else:
+        def named(input):
+            return apply(input)
+    named.__name__ = function
+    named.__doc__ = f"numpy.{function} of the values (a constant)."
+    return named
 
 
 signbit, isneginf, isposinf = (_predicate(name) for name in ("signbit", "isneginf", "isposinf"))
@@ -1091,11 +1099,27 @@ def nextafter(a, b):
     """The next float after a towards b (a constant), in the dtype they promote to."""
     a, b = _promoted(a, b, float_result="nextafter")
     return _constant(_xp(a).nextafter(a._array, b._array))
-logical_and, logical_or, logical_xor, logical_not = (_predicate(name) for name in
-                                                     ("logical_and", "logical_or", "logical_xor", "logical_not"))
-bitwise_and, bitwise_or, bitwise_xor, bitwise_not = (_predicate(name) for name in
-                                                     ("bitwise_and", "bitwise_or", "bitwise_xor", "invert"))
-gcd, lcm = _predicate("gcd"), _predicate("lcm")
+logical_and, logical_or, logical_xor = (_predicate(name, binary=True) for name in
+                                        ("logical_and", "logical_or", "logical_xor"))
+logical_not = _predicate("logical_not")
+gcd, lcm = _predicate("gcd", binary=True), _predicate("lcm", binary=True)
+
+
+# The bitwise functions are the operators, which compute in PyTorch's dtype (Tensor._bitwise).
+def bitwise_and(input, other):
+    return input & other
+
+
+def bitwise_or(input, other):
+    return input | other
+
+
+def bitwise_xor(input, other):
+    return input ^ other
+
+
+def bitwise_not(input):
+    return ~input
 
 
 def isin(elements, test_elements, *, invert=False):

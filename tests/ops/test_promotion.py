@@ -32,7 +32,8 @@ BINARY = {"add": lambda m, a, b: a + b, "sub": lambda m, a, b: a - b, "mul": lam
           "where": lambda m, a, b: m.where(m.tensor([True, False, True]), a, b),
           "atan2": lambda m, a, b: m.atan2(m.as_tensor(a), m.as_tensor(b)),
           "bitwise_and": lambda m, a, b: a & b, "bitwise_or": lambda m, a, b: a | b, "bitwise_xor": lambda m, a, b: a ^ b,
-          "left_shift": lambda m, a, b: a << b, "right_shift": lambda m, a, b: a >> b}
+          "left_shift": lambda m, a, b: a << b, "right_shift": lambda m, a, b: a >> b,
+          "bitwise_or function": lambda m, a, b: m.bitwise_or(m.as_tensor(a), b)}
 
 
 @pytest.mark.parametrize("op", sorted(BINARY))

@@ -326,12 +326,12 @@ def test_zero_pieces_are_a_clear_error():
 
 
 @pytest.mark.parametrize("call, name, what", [
-    (lambda x: x.dot(0), "dot", "other"), (lambda x: x.mm(1.5), "mm", "other"), (lambda x: x.mv([1, 2]), "mv", "vector"),
-    (lambda x: x.outer(2), "outer", "other"), (lambda x: x.equal(3), "equal", "other"), (lambda x: x.view_as((2,)), "view_as", "other"),
+    (lambda x: x.dot(0), "dot", "tensor"), (lambda x: x.mm(1.5), "mm", "mat2"), (lambda x: x.mv([1, 2]), "mv", "vec"),
+    (lambda x: x.outer(2), "outer", "vec2"), (lambda x: x.equal(3), "equal", "other"), (lambda x: x.view_as((2,)), "view_as", "other"),
     (lambda x: x.expand_as(1), "expand_as", "other"), (lambda x: x.type_as(1), "type_as", "other"),
     (lambda x: x.is_same_size(1), "is_same_size", "other"), (lambda x: x.take_along_dim(0), "take_along_dim", "indices"),
     (lambda x: x.kron(2), "kron", "b"), (lambda x: x.inner(2), "inner", "b"), (lambda x: x.vdot(2), "vdot", "b"),
-    (lambda x: x.cross(2), "cross", "b"), (lambda x: x.addr(1, x), "addr", "vec1"),
+    (lambda x: x.cross(2), "cross", "other"), (lambda x: x.addr(1, x), "addr", "vec1"),
     (lambda x: tinynn.cholesky_solve(x, 1), "cholesky_solve", "L"),
     (lambda x: tinynn.linalg.householder_product(x, 1), "householder_product", "tau"),
     (lambda x: tinynn.tensor([0, 1]).bincount(1), "bincount", "weights"), (lambda x: x.masked_select(1), "masked_select", "mask"),

@@ -46,6 +46,12 @@ CASES = {
     "keyword forms of transpose permute tensor_split": lambda L, x, y: (
         x.transpose(dim0=0, dim1=1), x.permute(dims=(1, 0)), L.transpose(x, dim0=1, dim1=0), L.permute(x, dims=(1, 0)),
         *x.tensor_split(indices=[1, 3], dim=1), *L.tensor_split(x, sections=2, dim=0)),
+    "functions' arguments by PyTorch's names": lambda L, x, y: (
+        L.matmul(input=x, other=y.T), L.where(condition=x > 0.5, input=x, other=y), L.maximum(input=x, other=y),
+        L.minimum(input=x, other=y), L.lerp(input=x, end=y, weight=0.3), L.bmm(input=x[None], mat2=y.T[None]),
+        L.mm(input=x, mat2=y.T), L.mv(input=x, vec=y[0]), L.dot(input=x[0], tensor=y[0]), L.outer(input=x[0], vec2=y[0]),
+        L.cross(input=x[:, :3], other=y[:, :3], dim=1), L.linalg.cross(x[:, :3], y[:, :3]), L.zeros_like(input=x),
+        *L.split(tensor=x, split_size_or_sections=2, dim=1), L.nonzero(input=x > 0.5)),
     "roll": lambda L, x, y: (L.roll(x, 1, 1), x.roll((1, -2), (0, 1)), L.roll(x, 3)),
     "tril triu": lambda L, x, y: (L.tril(x), x.tril(1), L.triu(x, -1), x.triu(2)),
     "diag diagonal trace": lambda L, x, y: (L.diag(x[0]), L.diag(x[0], 1), x[1].diag(-2), L.diag(x), x.diag(1),
@@ -823,3 +829,19 @@ def test_sizes_by_keyword_as_pytorchs(torch):
     assert made(tinynn) == made(torch)
     with pytest.raises(TypeError, match="zeros: give the sizes by position or by keyword, not both"):
         tinynn.zeros(2, size=(2,))
+
+
+def test_diagonal_matrices_hold_non_finite_entries_as_pytorchs(torch):
+    """diag, diag_embed and diagflat select the entries onto the diagonal (multiplying by the identity
+    put inf * 0 = NaN beside an infinite entry, and diag_embed's sum spread it over the matrix)."""
+    values = [float("inf"), -2.0, float("nan")]
+
+    def built(library):
+        v = library.tensor(values)
+        return [t.tolist() for t in (library.diag(v), library.diag(v, -1), library.diag_embed(v[None], offset=1),
+                                     library.diagflat(v), library.diag_embed(v, dim1=0, dim2=1))]
+
+    assert repr(built(tinynn)) == repr(built(torch))  # (repr: NaN equal to NaN)
+    x = tinynn.tensor([1.0, -2.0], requires_grad=True)
+    (tinynn.diag_embed(x) * tinynn.tensor([[3.0, 5.0], [7.0, 11.0]])).sum().backward()
+    assert x.grad.tolist() == [3.0, 11.0]

@@ -32,7 +32,7 @@ def _method(name, doc=None):
 _METHODS = ("exp log log1p expm1 log2 log10 sqrt rsqrt square reciprocal abs sign round floor ceil trunc tanh sigmoid "
             "erf sin cos tan asin acos atan sinh cosh atan2 isnan isinf isfinite nan_to_num logsumexp cumsum prod norm "
             "sort argsort topk flip roll sum mean amax amin max min argmax argmin any all count_nonzero median var std "
-            "reshape transpose permute squeeze unsqueeze flatten split chunk unbind narrow movedim moveaxis swapaxes "
+            "reshape transpose permute squeeze unsqueeze flatten chunk unbind narrow movedim moveaxis swapaxes "
             "swapdims tile repeat_interleave tril triu diag diagonal trace outer dot mm mv index_select masked_select "
             "take_along_dim gather scatter_add index_add masked_fill softmax log_softmax relu numel clone detach "
             "allclose isclose equal add sub mul div neg asinh acosh atanh arcsinh arccosh arctanh arctan2 eq ne lt le gt "
@@ -49,6 +49,11 @@ _COMPOSED = BUILT_FROM_OPS + ["histogramdd", "var_mean", "std_mean", "block_diag
 globals().update({name: getattr(tensor_functions, name) for name in _COMPOSED})
 erfc, erfinv, lgamma, digamma, mvlgamma, sgn, positive, absolute, t = (
     _method(name) for name in ("erfc", "erfinv", "lgamma", "digamma", "mvlgamma", "sgn", "positive", "absolute", "t"))
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """``tensor.split(...)`` (see ``Tensor.split``), the function's arguments by PyTorch's names."""
+    return tensor.split(split_size_or_sections, dim)
 
 
 def pow(input, exponent):
@@ -789,7 +794,7 @@ def view_as_complex_copy(input):
 set_grad_enabled, inference_mode = grad_mode.set_grad_enabled, grad_mode.inference_mode
 is_inference_mode_enabled = grad_mode.is_inference_mode_enabled
 
-__all__ = _METHODS + ["compile", "is_inference", "typename", "geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
+__all__ = _METHODS + ["split", "compile", "is_inference", "typename", "geqrf", "orgqr", "ormqr", "arcsin", "arccos", "arctan", "clamp", "clip", "ger", "subtract", "multiply", "divide",
                       "true_divide", "negative", "is_tensor", "is_floating_point", "get_default_dtype", "set_default_dtype", "as_tensor",
                       "asarray", "result_type", "promote_types", "can_cast", "logspace", "randint_like", "poisson",
                       "empty", "empty_strided", "empty_permuted", "frombuffer", "get_device", "get_device_module", "empty_like", "full_like", "rand_like", "randn_like", "randperm", "normal", "bernoulli",

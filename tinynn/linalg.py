@@ -630,12 +630,12 @@ def multi_dot(tensors):
     return result.squeeze(-1) if last_vector else result
 
 
-def cross(x, y, dim=-1):
+def cross(input, other, dim=-1):
     """The cross product of 3-vectors along ``dim`` (broadcast)."""
-    if x.shape[dim] != 3 or y.shape[dim] != 3:
-        raise ValueError(f"cross: expected size 3 along dim {dim}, got shapes {tuple(x.shape)} and {tuple(y.shape)}")
-    x0, x1, x2 = x.unbind(dim)
-    y0, y1, y2 = y.unbind(dim)
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise ValueError(f"cross: expected size 3 along dim {dim}, got shapes {tuple(input.shape)} and {tuple(other.shape)}")
+    x0, x1, x2 = input.unbind(dim)
+    y0, y1, y2 = other.unbind(dim)
     from .tensor import stack
 
     return stack([x1 * y2 - x2 * y1, x2 * y0 - x0 * y2, x0 * y1 - x1 * y0], dim)

@@ -1573,10 +1573,10 @@ class Tensor:
                        self._constant(zeros_of((*batch, n, n), self.dtype)))
         return USV(u, s, vh.mH)
 
-    def bmm(self, other):
+    def bmm(self, mat2):
         from .functions import bmm
 
-        return bmm(self, other)
+        return bmm(self, mat2)
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         from .functions import unique
@@ -2097,7 +2097,9 @@ class Tensor:
         if self.ndim != 1:
             raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(self.shape)}")
         xp = backend.get_array_module(self._array)
-        matrix = self[:, None] * self._constant(xp.eye(self.shape[0], dtype=self.dtype))
+        # selected, not multiplied by the identity: inf * 0 would put NaNs beside an infinite entry
+        on_diagonal = xp.eye(self.shape[0], dtype=bool)
+        matrix = where(on_diagonal, self[:, None], self._constant(xp.zeros((), dtype=self.dtype)))
         k = abs(diagonal)
         return pad(matrix, ((0, k), (k, 0)) if diagonal >= 0 else ((k, 0), (0, k)))
 
@@ -2106,32 +2108,32 @@ class Tensor:
             raise ValueError(f"trace: expected a matrix, got shape {tuple(self.shape)}")
         return self.diagonal().sum()
 
-    def outer(self, other):
-        expect_tensor(other, "outer", "other")
-        if self.ndim != 1 or other.ndim != 1:
-            raise ValueError(f"outer: expected two vectors, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
-        return self[:, None] * other[None, :]
+    def outer(self, vec2):
+        expect_tensor(vec2, "outer", "vec2")
+        if self.ndim != 1 or vec2.ndim != 1:
+            raise ValueError(f"outer: expected two vectors, got shapes {tuple(self.shape)} and {tuple(vec2.shape)}")
+        return self[:, None] * vec2[None, :]
 
     ger = outer
 
-    def dot(self, other):
-        expect_tensor(other, "dot", "other")
-        if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
-            raise ValueError(f"dot: expected two vectors of one length, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
-        product = (self * other).sum()
-        return product if product.dtype == self.dtype or self.dtype != other.dtype else product.to(dtype=self.dtype)
+    def dot(self, tensor):
+        expect_tensor(tensor, "dot", "tensor")
+        if self.ndim != 1 or tensor.ndim != 1 or self.shape != tensor.shape:
+            raise ValueError(f"dot: expected two vectors of one length, got shapes {tuple(self.shape)} and {tuple(tensor.shape)}")
+        product = (self * tensor).sum()
+        return product if product.dtype == self.dtype or self.dtype != tensor.dtype else product.to(dtype=self.dtype)
 
-    def mm(self, other):
-        expect_tensor(other, "mm", "other")
-        if self.ndim != 2 or other.ndim != 2:
-            raise ValueError(f"mm: expected two matrices, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
-        return self @ other
+    def mm(self, mat2):
+        expect_tensor(mat2, "mm", "mat2")
+        if self.ndim != 2 or mat2.ndim != 2:
+            raise ValueError(f"mm: expected two matrices, got shapes {tuple(self.shape)} and {tuple(mat2.shape)}")
+        return self @ mat2
 
-    def mv(self, vector):
-        expect_tensor(vector, "mv", "vector")
-        if self.ndim != 2 or vector.ndim != 1:
-            raise ValueError(f"mv: expected a matrix and a vector, got shapes {tuple(self.shape)} and {tuple(vector.shape)}")
-        return self @ vector
+    def mv(self, vec):
+        expect_tensor(vec, "mv", "vec")
+        if self.ndim != 2 or vec.ndim != 1:
+            raise ValueError(f"mv: expected a matrix and a vector, got shapes {tuple(self.shape)} and {tuple(vec.shape)}")
+        return self @ vec
 
     # ----- indexing by tensors ------------------------------------------------------------------
     def index_select(self, dim, index):
@@ -2331,30 +2333,30 @@ class SortResult(tuple):
         return self[1]
 
 
-def bmm(a, b):
+def bmm(input, mat2):
     """Batched matrix product: (B, N, M) @ (B, M, P) -> (B, N, P)."""
-    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise ValueError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
-    return a @ b
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise ValueError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return input @ mat2
 
 
 @mixed_precision.casts_inputs("lower")
-def matmul(a, b):
+def matmul(input, other):
     """Matrix product with NumPy's rules: 1-D operands are promoted to matrices, then squeezed. A sparse
     first operand (tinynn/sparse.py) takes the sparse product."""
-    if getattr(a, "is_sparse", False) or getattr(a, "is_sparse_csr", False):
-        return a.mm(b)
-    a, b = _as_tensor(a), _as_tensor(b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
-    b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
+    if getattr(input, "is_sparse", False) or getattr(input, "is_sparse_csr", False):
+        return input.mm(other)
+    input, other = _as_tensor(input), _as_tensor(other)
+    if input.ndim == 0 or other.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {tuple(input.shape)} and {tuple(other.shape)}")
+    a2 = input.reshape(1, input.shape[0]) if input.ndim == 1 else input
+    b2 = other.reshape(other.shape[0], 1) if other.ndim == 1 else other
     out = arithmetic.MatMul()(a2, b2)
-    if a.ndim == 1 and b.ndim == 1:
+    if input.ndim == 1 and other.ndim == 1:
         return out.reshape(())
-    if a.ndim == 1:
+    if input.ndim == 1:
         return out.reshape(out.shape[:-2] + out.shape[-1:])
-    if b.ndim == 1:
+    if other.ndim == 1:
         return out.reshape(out.shape[:-1])
     return out
 
@@ -2377,20 +2379,20 @@ def stack(tensors, dim=0, *, axis=None):
     return shape_ops.Stack(dim if axis is None else axis)(*tensors)
 
 
-def maximum(a, b):
-    a = _as_tensor(a, b if isinstance(b, Tensor) else None)
-    return a.maximum(b)
+def maximum(input, other):
+    input = _as_tensor(input, other if isinstance(other, Tensor) else None)
+    return input.maximum(other)
 
 
-def minimum(a, b):
-    a = _as_tensor(a, b if isinstance(b, Tensor) else None)
-    return a.minimum(b)
+def minimum(input, other):
+    input = _as_tensor(input, other if isinstance(other, Tensor) else None)
+    return input.minimum(other)
 
 
-def where(condition, a=None, b=None):
+def where(condition, input=None, other=None):
     """a where the boolean ``condition`` holds, else b (broadcast together); differentiable in a and b.
     ``where(condition)`` alone: the indices where it holds, one tensor per axis (``nonzero(as_tuple=True)``)."""
-    if a is None and b is None:
+    if input is None and other is None:
         from .tensor_functions import nonzero
 
         return nonzero(condition if isinstance(condition, Tensor) else Tensor(np.asarray(condition)), as_tuple=True)
@@ -2400,17 +2402,17 @@ def where(condition, a=None, b=None):
         condition = np.asarray(condition)
     if condition.dtype != bool:
         raise TypeError(f"where: expected a boolean condition, got dtype {condition.dtype}")
-    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     if like is None:  # two numbers, on the condition's device: the default float dtype, int64 or bool, as PyTorch
-        dtype = (promotion.default_float() if any(isinstance(v, float) for v in (a, b))
-                 else np.bool_ if all(isinstance(v, bool) for v in (a, b)) else np.int64)
+        dtype = (promotion.default_float() if any(isinstance(v, float) for v in (input, other))
+                 else np.bool_ if all(isinstance(v, bool) for v in (input, other)) else np.int64)
         like = Tensor._from_op(backend.to_device(np.zeros((), dtype=dtype), backend.device_of(condition)), False)
-    a, b = _as_tensor(a, like), _as_tensor(b, like)
-    if backend.device_of(condition) != a.device or a.device != b.device:
+    input, other = _as_tensor(input, like), _as_tensor(other, like)
+    if backend.device_of(condition) != input.device or input.device != other.device:
         raise RuntimeError(f"where: the condition and values must be on one device, got {backend.device_of(condition)}, "
-                           f"{a.device} and {b.device}")
-    arithmetic.broadcast_shapes("where", a, b)
-    return elementwise.Where(condition)(a, b)
+                           f"{input.device} and {other.device}")
+    arithmetic.broadcast_shapes("where", input, other)
+    return elementwise.Where(condition)(input, other)
 
 
 def with_index_rank(name, input, index, *sources):
@@ -2516,12 +2518,12 @@ def made_like(make, t, dtype, device, requires_grad, memory_format, name):
     return memory_layout.laid_out_like(made, t, memory_format, name)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
-    return made_like(zeros, t, dtype, device, requires_grad, memory_format, "zeros_like")
+def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
+    return made_like(zeros, input, dtype, device, requires_grad, memory_format, "zeros_like")
 
 
-def ones_like(t, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
-    return made_like(ones, t, dtype, device, requires_grad, memory_format, "ones_like")
+def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.preserve_format):
+    return made_like(ones, input, dtype, device, requires_grad, memory_format, "ones_like")
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

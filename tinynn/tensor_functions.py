@@ -230,12 +230,12 @@ def logaddexp2(a, b):
     return logaddexp(a * math.log(2), b * math.log(2)) * (1 / math.log(2))
 
 
-def lerp(start, end, weight):
+def lerp(input, end, weight):
     """start + weight (end - start), taken from the nearer end as PyTorch does (end - (end - start)
     (1 - weight) for weight >= 1/2): exact at weight 1, and -inf, not NaN, between -inf and a number."""
-    end, weight = _operand(start, end), _operand(start, weight)
-    span = end - start
-    return where(weight._array < 0.5, start + weight * span, end - span * (1 - weight))
+    end, weight = _operand(input, end), _operand(input, weight)
+    span = end - input
+    return where(weight._array < 0.5, input + weight * span, end - span * (1 - weight))
 
 
 def hypot(a, b):
@@ -573,10 +573,12 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """Matrices whose ``offset`` diagonal holds x's last axis, placed as axes dim1 and dim2."""
     n = x.shape[-1] + abs(offset)
     xp = _xp(x)
-    rows = xp.arange(x.shape[-1]) + max(-offset, 0)
-    placement = xp.zeros((x.shape[-1], n, n), dtype=x.dtype)
-    placement[xp.arange(x.shape[-1]), rows, rows + offset] = 1
-    matrices = (x.unsqueeze(-1).unsqueeze(-1) * _constant(placement)).sum(-3)
+    row, column = xp.arange(n)[:, None], xp.arange(n)[None, :]
+    entry = row - max(-offset, 0)  # the entry of x that row i holds, if any
+    on_diagonal = (column - row == offset) & (entry >= 0) & (entry < x.shape[-1])
+    # each row's entry selected where it belongs (not multiplied by a 0/1 pattern: inf * 0 is NaN)
+    row_entries = x[..., xp.clip(entry[:, 0], 0, x.shape[-1] - 1)].unsqueeze(-1)
+    matrices = where(on_diagonal, row_entries, _constant(xp.zeros((), dtype=x.dtype)))
     return matrices.movedim((-2, -1), (dim1 % (x.ndim + 1), dim2 % (x.ndim + 1)))
 
 
@@ -1133,15 +1135,15 @@ def isreal(x):
     return _constant(_xp(x).isreal(x._array))
 
 
-def nonzero(x, *, as_tuple=False):
+def nonzero(input, *, as_tuple=False):
     """The indices of the non-zero elements: (n, ndim) int64, or one index tensor per axis. A 0-d x is
     one element (n is 1 or 0, each row empty; as a tuple, index 0 of a one-element axis), as PyTorch's."""
-    found = _xp(x).nonzero(x._array.reshape(1) if x.ndim == 0 else x._array)
-    if x.ndim == 0 and not as_tuple:
-        return _constant(_xp(x).zeros((found[0].size, 0), dtype=np.int64))
+    found = _xp(input).nonzero(input._array.reshape(1) if input.ndim == 0 else input._array)
+    if input.ndim == 0 and not as_tuple:
+        return _constant(_xp(input).zeros((found[0].size, 0), dtype=np.int64))
     if as_tuple:
         return tuple(_constant(axis.astype(np.int64)) for axis in found)
-    return _constant(_xp(x).stack(found, axis=1).astype(np.int64))
+    return _constant(_xp(input).stack(found, axis=1).astype(np.int64))
 
 
 def nonzero_static(x, *, size, fill_value=-1):
@@ -1281,16 +1283,16 @@ def dist(a, b, p=2):
     return (a - _operand(a, b)).norm(p)
 
 
-def cross(a, b, dim=None):
+def cross(input, other, dim=None):
     """The cross product along ``dim``; without it, along the first axis of size 3 (as torch.cross)."""
-    expect_tensor(b, "cross", "b")
+    expect_tensor(other, "cross", "other")
     from .linalg import cross as linalg_cross
 
     if dim is None:
-        dim = next((axis for axis, size in enumerate(np.broadcast_shapes(a.shape, b.shape)) if size == 3), None)
+        dim = next((axis for axis, size in enumerate(np.broadcast_shapes(input.shape, other.shape)) if size == 3), None)
         if dim is None:
-            raise ValueError(f"cross: no axis of size 3 in shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    return linalg_cross(a, b, dim=dim)
+            raise ValueError(f"cross: no axis of size 3 in shapes {tuple(input.shape)} and {tuple(other.shape)}")
+    return linalg_cross(input, other, dim=dim)
 
 
 def fliplr(x):

@@ -251,3 +251,18 @@ def test_a_classifier_heads_pooling_flattens_with_view(torch, rng):
     expected = torch.nn.functional.adaptive_avg_pool2d(torch.tensor(values), (1, 1)).view(4, -1)
     assert_close(pooled, expected, rtol=1e-6, atol=1e-6)
     assert F.adaptive_avg_pool2d(tinynn.tensor(values), (2, 3)).view(4, -1).shape == (4, 36)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+def test_nearest_resizing_copies_non_finite_pixels_only_where_pytorch_does(torch, mode):
+    """Nearest resizing is a gather: an inf or NaN pixel lands where it is copied to (a product with
+    the selection matrices made NaNs of every pixel its zero weights touched)."""
+    inf, nan = float("inf"), float("nan")
+    values = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    values[0, 1, 2, 3], values[1, 0, 0, 0] = inf, nan
+    for shape in ((2, 3, 20), (2, 3, 4, 5), (2, 3, 2, 2, 5)):
+        x = values.reshape(shape)
+        size = tuple(2 * s + 1 for s in shape[2:])
+        ours = F.interpolate(tinynn.tensor(x), size=size, mode=mode).numpy()
+        theirs = torch.nn.functional.interpolate(torch.tensor(x), size=size, mode=mode).numpy()
+        np.testing.assert_array_equal(ours, theirs)

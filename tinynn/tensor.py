@@ -15,6 +15,7 @@ import numpy as np
 from . import backend, dtypes, memory_layout, mixed_precision, printing
 from .autograd import engine, in_place
 from .scalar_dims import accepting_scalar_dims
+from .dtype_shorthands import DtypeShorthands
 from .size import from_arguments as size_arguments, of as size_of
 from .user_warnings import warn, warn_once
 from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
@@ -45,7 +46,7 @@ def legacy_shape(args):
     return None
 
 
-class Tensor:
+class Tensor(DtypeShorthands):
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     _users = ()  # weak references to the recorded ops that used this tensor (see autograd/in_place.py)
     _post_accumulate_grad_hooks = None  # {handle id: hook(tensor)}, made on the first registration
@@ -448,32 +449,11 @@ class Tensor:
         """This tensor on the GPU (``device``: None, 0, ``"cuda:0"``: tinynn uses one GPU)."""
         return self.to(backend.gpu_device(device), non_blocking=non_blocking)
 
-    def float(self):
-        return self.to(dtype=np.float32)
-
-    def double(self):
-        return self.to(dtype=np.float64)
-
     def cfloat(self):
         return self.to(dtype=np.complex64)
 
     def cdouble(self):
         return self.to(dtype=np.complex128)
-
-    def long(self):
-        return self.to(dtype=np.int64)
-
-    def short(self):
-        return self.to(dtype=np.int16)
-
-    def char(self):
-        return self.to(dtype=np.int8)
-
-    def byte(self):
-        return self.to(dtype=np.uint8)
-
-    def int(self):
-        return self.to(dtype=np.int32)
 
     def astype(self, dtype):
         return self.to(dtype=dtype)
@@ -2212,9 +2192,6 @@ class Tensor:
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         xp = backend.get_array_module(self._array)
         return self._constant(xp.isclose(self._array, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-    def half(self):
-        return self.to(dtype=np.float16)
 
     def bfloat16(self, memory_format=None):
         """PyTorch's bfloat16 conversion: tinynn has no such dtype (NumPy and CuPy have none), so a clear error."""

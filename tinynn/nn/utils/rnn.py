@@ -13,12 +13,13 @@ import collections
 
 import numpy as np
 
+from ...dtype_shorthands import DtypeShorthands
 from ...tensor import Tensor, concatenate, stack
 
 _Fields = collections.namedtuple("PackedSequence_", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
 
 
-class PackedSequence(_Fields):
+class PackedSequence(DtypeShorthands, _Fields):
     """PyTorch's packed batch of sequences (made by ``pack_padded_sequence`` or ``pack_sequence``,
     turned back into a padded tensor by ``pad_packed_sequence``):
 
@@ -97,30 +98,6 @@ class PackedSequence(_Fields):
 
     def cpu(self):
         return self.to("cpu")
-
-    def double(self):
-        return self.to(dtype=np.float64)
-
-    def float(self):
-        return self.to(dtype=np.float32)
-
-    def half(self):
-        return self.to(dtype=np.float16)
-
-    def long(self):
-        return self.to(dtype=np.int64)
-
-    def int(self):
-        return self.to(dtype=np.int32)
-
-    def short(self):
-        return self.to(dtype=np.int16)
-
-    def char(self):
-        return self.to(dtype=np.int8)
-
-    def byte(self):
-        return self.to(dtype=np.uint8)
 
     @property
     def is_cuda(self):

@@ -173,7 +173,8 @@ def poisson(input, generator=None):
     return Tensor._from_op(backend.to_device(draws.astype(input.dtype), input.device), False)
 
 
-def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, memory_format=memory_layout.contiguous_format):
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False,
+          memory_format=memory_layout.contiguous_format):
     """A new tensor of ``size`` (zero-filled: NumPy's uninitialised memory would make runs differ), laid out
     in ``memory_format`` (``tinynn.channels_last`` for a 4-D one whose channels lie side by side)."""
     size = size_arguments(sizes, size, "empty")

@@ -1027,13 +1027,11 @@ class Tensor(DtypeShorthands):
 
     def permute(self, *axes, dims=None):
         """The axes in the order ``axes`` (or ``dims=``, PyTorch's keyword) gives."""
-        if dims is not None:
-            axes = (dims,)
-        axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return shape_ops.Transpose(axes)(self)
+        return shape_ops.Transpose(size_arguments(axes, dims, "permute"))(self)
 
     def transpose(self, *axes, dim0=None, dim1=None):
-        """With two axes (or PyTorch's ``dim0=``, ``dim1=``), swap them; with none, reverse all (NumPy); else permute."""
+        """With two axes (or PyTorch's ``dim0=``, ``dim1=``), swap them; with none, reverse all (NumPy);
+        else permute."""
         if dim0 is not None or dim1 is not None:
             if dim0 is None or dim1 is None or axes:
                 raise TypeError("transpose: give both dim0 and dim1, by position or by name")

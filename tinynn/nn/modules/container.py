@@ -309,11 +309,11 @@ def _as_parameter(value, name):
 
 def _parameter_lines(entries, describe_type):
     """PyTorch's lines for a parameter container's entries: "  (key): Parameter containing: [<type> of
-    size 2x3]", the device added where it is a GPU (the type a dtype for ParameterList, a tensor type
+    size 2x3]", the device added where it is not the CPU (the type a dtype for ParameterList, a tensor type
     name for ParameterDict, as PyTorch prints them)."""
     lines = []
     for key, value in entries:
-        device = f" ({value.device})" if value.device.type == "cuda" else ""
+        device = f" ({value.device})" if value.device.type != "cpu" else ""
         size = "x".join(str(size) for size in value.shape)
         lines.append(f"  ({key}): {type(value).__name__} containing: [{describe_type(value)} of size {size}{device}]")
     return "\n".join(lines)

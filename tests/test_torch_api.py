@@ -831,17 +831,17 @@ def test_sizes_by_keyword_as_pytorchs(torch):
         tinynn.zeros(2, size=(2,))
 
 
-def test_diagonal_matrices_hold_non_finite_entries_as_pytorchs(torch):
+def test_diagonal_matrices_hold_non_finite_entries_as_pytorchs(torch, device):
     """diag, diag_embed and diagflat select the entries onto the diagonal (multiplying by the identity
     put inf * 0 = NaN beside an infinite entry, and diag_embed's sum spread it over the matrix)."""
     values = [float("inf"), -2.0, float("nan")]
 
-    def built(library):
-        v = library.tensor(values)
+    def built(library, **where):
+        v = library.tensor(values, **where)
         return [t.tolist() for t in (library.diag(v), library.diag(v, -1), library.diag_embed(v[None], offset=1),
                                      library.diagflat(v), library.diag_embed(v, dim1=0, dim2=1))]
 
-    assert repr(built(tinynn)) == repr(built(torch))  # (repr: NaN equal to NaN)
-    x = tinynn.tensor([1.0, -2.0], requires_grad=True)
-    (tinynn.diag_embed(x) * tinynn.tensor([[3.0, 5.0], [7.0, 11.0]])).sum().backward()
+    assert repr(built(tinynn, device=device)) == repr(built(torch))  # (repr: NaN equal to NaN)
+    x = tinynn.tensor([1.0, -2.0], requires_grad=True, device=device)
+    (tinynn.diag_embed(x) * tinynn.tensor([[3.0, 5.0], [7.0, 11.0]], device=device)).sum().backward()
     assert x.grad.tolist() == [3.0, 11.0]

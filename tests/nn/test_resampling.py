@@ -254,7 +254,7 @@ def test_a_classifier_heads_pooling_flattens_with_view(torch, rng):
 
 
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
-def test_nearest_resizing_copies_non_finite_pixels_only_where_pytorch_does(torch, mode):
+def test_nearest_resizing_copies_non_finite_pixels_only_where_pytorch_does(torch, mode, device):
     """Nearest resizing is a gather: an inf or NaN pixel lands where it is copied to (a product with
     the selection matrices made NaNs of every pixel its zero weights touched)."""
     inf, nan = float("inf"), float("nan")
@@ -263,6 +263,6 @@ def test_nearest_resizing_copies_non_finite_pixels_only_where_pytorch_does(torch
     for shape in ((2, 3, 20), (2, 3, 4, 5), (2, 3, 2, 2, 5)):
         x = values.reshape(shape)
         size = tuple(2 * s + 1 for s in shape[2:])
-        ours = F.interpolate(tinynn.tensor(x), size=size, mode=mode).numpy()
+        ours = F.interpolate(tinynn.tensor(x, device=device), size=size, mode=mode).numpy()
         theirs = torch.nn.functional.interpolate(torch.tensor(x), size=size, mode=mode).numpy()
         np.testing.assert_array_equal(ours, theirs)

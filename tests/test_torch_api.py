@@ -176,6 +176,11 @@ def test_misuse_is_a_clear_error():
         tinynn.einsum("ij,jk", x)
     with pytest.raises(ValueError, match="div: rounding_mode must be None, 'trunc' or 'floor'"):
         x.div(2, rounding_mode="round")
+    for join in (tinynn.cat, tinynn.stack):
+        with pytest.raises(ValueError, match=f"{join.__name__.replace('concatenate', 'cat')}: expected a non-empty list"):
+            join([])
+    with pytest.raises(ValueError, match=r"randint: expected low < high \(draws from \[low, high\)\), got low=5, high=2"):
+        tinynn.randint(5, 2, (3,))
 
 
 # name -> expression of (library, x): x a (3, 4) float32 leaf; every ``dtype=`` converts x first
@@ -845,3 +850,26 @@ def test_diagonal_matrices_hold_non_finite_entries_as_pytorchs(torch, device):
     x = tinynn.tensor([1.0, -2.0], requires_grad=True, device=device)
     (tinynn.diag_embed(x) * tinynn.tensor([[3.0, 5.0], [7.0, 11.0]], device=device)).sum().backward()
     assert x.grad.tolist() == [3.0, 11.0]
+
+
+def test_multinomial_draws_every_row_at_once_with_the_right_frequencies(device):
+    """With replacement each category comes up in proportion to its weight; without, the first draw
+    does and the second is drawn from the weights left, P(second = j) = sum_i w_i w_j / (1 - w_i);
+    frequencies within five standard deviations over 20,000 rows. Bad weights are PyTorch's errors."""
+    tinynn.manual_seed(3)
+    weights = np.array([0.1, 0.2, 0.0, 0.7])
+    rows = 20000
+    spread = 5 * np.sqrt(0.25 / rows)
+    table = tinynn.tensor(np.tile(weights * 3, (rows, 1)), device=device)  # (unnormalised, as PyTorch takes them)
+    picks = tinynn.multinomial(table, 3, replacement=True).numpy()
+    assert picks.shape == (rows, 3) and np.abs(np.bincount(picks.ravel(), minlength=4) / picks.size - weights).max() < spread
+    pairs = tinynn.multinomial(table, 2).numpy()
+    second = sum(weights[i] * weights / (1 - weights[i]) * (np.arange(4) != i) for i in range(4))
+    assert (pairs[:, 0] != pairs[:, 1]).all() and not (pairs == 2).any()
+    assert np.abs(np.bincount(pairs[:, 0], minlength=4) / rows - weights).max() < spread
+    assert np.abs(np.bincount(pairs[:, 1], minlength=4) / rows - second).max() < spread
+    for bad, message in ((tinynn.tensor([0.5, -0.1]), "contains either `inf`, `nan` or element < 0"),
+                         (tinynn.tensor([0.0, 0.0]), r"sum of probabilities <= 0"),
+                         (tinynn.tensor([1.0, 0.0, 0.0]), "fewer than 2 categories of positive weight")):
+        with pytest.raises(RuntimeError, match=message):
+            tinynn.multinomial(bad, 2)

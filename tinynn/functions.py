@@ -288,15 +288,39 @@ def bernoulli(input, generator=None):
 
 
 def multinomial(input, num_samples, replacement=False, generator=None):
-    """``num_samples`` category indices per row of the weights ``input`` ((C,) or (N, C))."""
+    """``num_samples`` category indices per row of the weights ``input`` ((C,) or (N, C)), all rows at
+    once: with ``replacement`` by inverting each row's cumulative distribution at uniform draws; without,
+    by the Gumbel-top-k trick (the ``num_samples`` largest of log w + Gumbel noise are distributed as
+    categories drawn one after another, each in proportion to the weights still left)."""
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+        raise ValueError(f"multinomial: expected a 1-D or 2-D tensor of category weights, got shape {tuple(input.shape)}")
     weights = input.numpy().astype(np.float64)
     rows = weights.reshape(-1, weights.shape[-1])
-    if not replacement and num_samples > rows.shape[1]:
-        raise ValueError(f"multinomial: cannot draw {num_samples} of {rows.shape[1]} categories without replacement")
-    draws = np.stack([random.numpy_generator(generator).choice(rows.shape[1], num_samples, replace=replacement,
-                                                               p=row / row.sum())
-                      for row in rows]).astype(np.int64)
-    return Tensor._from_op(backend.to_device(draws.reshape(weights.shape[:-1] + (num_samples,)), input.device), False)
+    count, categories = rows.shape
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    if (rows.sum(axis=1) <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > categories:
+        raise ValueError(f"multinomial: cannot draw {num_samples} of {categories} categories without replacement")
+    if not replacement and num_samples > np.count_nonzero(rows, axis=1).min():
+        raise RuntimeError(f"multinomial: invalid multinomial distribution (with replacement=False, fewer than "
+                           f"{num_samples} categories of positive weight to draw)")
+    draw = random.numpy_generator(generator)
+    if replacement:
+        cumulative = np.cumsum(rows, axis=1)
+        cumulative /= cumulative[:, -1:]
+        # every row's search in one: row r's values shifted into [r, r + 1]
+        shifts = np.arange(count)[:, None]
+        found = np.searchsorted((cumulative + shifts).ravel(), (draw.random((count, num_samples)) + shifts).ravel(),
+                                side="right")
+        draws = np.minimum(found.reshape(count, num_samples) - shifts * categories, categories - 1)
+    else:
+        with np.errstate(divide="ignore"):  # (log 0 = -inf: a weightless category comes last)
+            keys = np.log(rows) + draw.gumbel(size=rows.shape)
+        draws = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    return Tensor._from_op(backend.to_device(draws.astype(np.int64).reshape(weights.shape[:-1] + (num_samples,)),
+                                             input.device), False)
 
 
 def meshgrid(*tensors, indexing="ij"):

@@ -2345,12 +2345,16 @@ def pad(x, pad_width, value=0.0):
 def concatenate(tensors, dim=0, *, axis=None):
     """The tensors joined along the existing axis ``dim`` (NumPy's name ``axis`` also works)."""
     tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
     return shape_ops.Concatenate(dim if axis is None else axis)(*tensors)
 
 
 def stack(tensors, dim=0, *, axis=None):
     """The tensors (of one shape) joined along a new axis ``dim`` (NumPy's name ``axis`` also works)."""
     tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
     return shape_ops.Stack(dim if axis is None else axis)(*tensors)
 
 
@@ -2517,6 +2521,8 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
     if isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's other form
         low, high, size = 0, low, high
     low, high = (0, low) if high is None else (low, high)
+    if not low < high:
+        raise ValueError(f"randint: expected low < high (draws from [low, high)), got low={low}, high={high}")
     values = random.numpy_generator(generator).integers(low, high, size)
     return tensor(values, dtype=dtype or np.int64, device=device)
 

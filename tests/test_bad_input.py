@@ -386,3 +386,26 @@ def test_distributions_and_init_name_what_they_cannot_use():
         tinynn.distributions.LowRankMultivariateNormal(tinynn.zeros(2), tinynn.ones(2, 1), 0.5)
     with pytest.raises(TypeError, match=r"calculate_fan_in_and_fan_out\(\): argument 'tensor' must be Tensor, not list"):
         nn.init.calculate_fan_in_and_fan_out([[1.0, 2.0]])
+
+
+DIM_OPS = {  # name -> a call of PyTorch's on the (2, 3) tensor x naming the dim d
+    "squeeze": lambda x, d: x.squeeze(d), "transpose": lambda x, d: x.transpose(0, d), "movedim": lambda x, d: x.movedim(0, d),
+    "narrow": lambda x, d: x.narrow(d, 0, 1), "select": lambda x, d: x.select(d, 0), "flip": lambda x, d: x.flip(d),
+    "roll": lambda x, d: x.roll(1, d), "unbind": lambda x, d: x.unbind(d), "chunk": lambda x, d: x.chunk(2, d),
+    "split": lambda x, d: x.split(1, d), "argmax": lambda x, d: x.argmax(d), "max": lambda x, d: x.max(d),
+    "unflatten": lambda x, d: x.unflatten(d, (1, 3)), "diagonal": lambda x, d: x.diagonal(0, 0, d),
+    "swapaxes": lambda x, d: x.swapaxes(0, d), "sort": lambda x, d: x.sort(d), "topk": lambda x, d: x.topk(1, d),
+    "index_select": lambda x, d: x.index_select(d, x.new_zeros(1).long()), "gather": lambda x, d: x.gather(d, x.long()),
+}
+
+
+@pytest.mark.parametrize("name", list(DIM_OPS))
+def test_a_dim_beyond_the_tensors_axes_is_pytorchs_index_error(name, torch):
+    """Out of range, a dim is an error as in PyTorch; it was taken modulo the number of axes, naming another
+    axis without a word (x.transpose(0, 2) of a matrix did nothing), or failed inside NumPy."""
+    for d in (2, -3):
+        for library in (tinynn, torch):
+            with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got "
+                                                 + str(d)):
+                DIM_OPS[name](library.zeros(2, 3), d)
+    assert DIM_OPS[name](tinynn.zeros(2, 3), -1) is not None

@@ -11,6 +11,7 @@ from . import backend, memory_layout, random
 from .autograd import grad_mode, no_grad
 from . import tensor_functions
 from .ops import complex as complex_ops, promotion
+from .dims import wrap_dim
 from .ops import strided as strided_ops
 from .ops.einsum import einsum
 from .size import from_arguments as size_arguments
@@ -795,7 +796,7 @@ def _view_copy(name, view):
 
 def slice_copy(input, dim=0, start=None, end=None, step=1):
     """input[start:end:step] along ``dim``, copied out of input's memory."""
-    return input[(slice(None),) * (dim % input.ndim) + (slice(start, end, step),)].clone()
+    return input[(slice(None),) * wrap_dim(dim, input.ndim) + (slice(start, end, step),)].clone()
 
 
 globals().update({name: _view_copy(name, view) for name, view in _VIEW_COPIES.items() if view is not None})

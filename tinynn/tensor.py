@@ -14,6 +14,7 @@ import numpy as np
 
 from . import backend, dtypes, memory_layout, mixed_precision, printing
 from .autograd import engine, in_place
+from .dims import wrap_dim
 from .scalar_dims import accepting_scalar_dims
 from .dtype_shorthands import DtypeShorthands
 from .size import from_arguments as size_arguments, of as size_of
@@ -861,7 +862,7 @@ class Tensor(DtypeShorthands):
     def _extreme(self, dim, keepdim, which):
         if not isinstance(dim, (int, np.integer)):
             raise TypeError(f"{which[3:]}: dim must be an int (for several dims use a{which[3:]}), got {dim!r}")
-        dim = int(dim) % max(self.ndim, 1)
+        dim = wrap_dim(dim, self.ndim)
         xp = backend.get_array_module(self._array)
         indices = Tensor._from_op(xp.expand_dims(getattr(self._array, which)(axis=dim), dim), False)
         values = self.gather(dim, indices)
@@ -914,6 +915,7 @@ class Tensor(DtypeShorthands):
         ``stable`` asks for one or not). The values are differentiable (a gather of the input); the
         indices are int64."""
         self._real_only("sort")
+        dim = wrap_dim(dim, self.ndim)
         xp = backend.get_array_module(self._array)
         # NumPy's default sort is not stable; CuPy's always is and takes no ``kind``
         options = {"kind": "stable"} if xp is np else {}
@@ -929,18 +931,18 @@ class Tensor(DtypeShorthands):
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """The ``k`` largest (or smallest) values along ``dim`` and their indices, always in sorted order
         (``sorted=False`` allows any order in PyTorch; this order is one of them)."""
-        size = self.shape[dim] if self.ndim else 1
+        size = self.shape[wrap_dim(dim, self.ndim)] if self.ndim else 1
         if not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
             raise ValueError(f"topk: k must be an int in [0, {size}] (the size of dim {dim}), got {k!r}")
         values, indices = self.sort(dim, descending=largest)
-        cut = (slice(None),) * (dim % self.ndim) + (slice(0, int(k)),)
+        cut = (slice(None),) * wrap_dim(dim, self.ndim) + (slice(0, int(k)),)
         return SortResult(values[cut], Tensor._from_op(indices._array[cut], False))
 
     def flip(self, dims):
         """The elements in reverse order along each of ``dims``: a copy, as PyTorch's (writing into it
         leaves this tensor as it is)."""
         dims = (dims,) if isinstance(dims, int) else tuple(dims)
-        flipped = {d % self.ndim for d in dims}
+        flipped = {wrap_dim(d, self.ndim) for d in dims}
         return self[tuple(slice(None, None, -1) if axis in flipped else slice(None) for axis in range(self.ndim))].clone()
 
     def sin(self):
@@ -951,11 +953,13 @@ class Tensor(DtypeShorthands):
 
     def argmax(self, dim=None, keepdim=False, *, axis=None):
         axis = dim if dim is not None else axis
+        axis = None if axis is None else wrap_dim(axis, self.ndim)
         self._real_only("argmax")
         return Tensor._from_op(self._array.argmax(axis=axis, keepdims=keepdim), False)
 
     def argmin(self, dim=None, keepdim=False, *, axis=None):
         axis = dim if dim is not None else axis
+        axis = None if axis is None else wrap_dim(axis, self.ndim)
         self._real_only("argmin")
         return Tensor._from_op(self._array.argmin(axis=axis, keepdims=keepdim), False)
 
@@ -1019,7 +1023,7 @@ class Tensor(DtypeShorthands):
         for what, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
             if not -self.ndim <= dim < self.ndim:
                 raise ValueError(f"flatten: {what} {dim} is out of range for a tensor of shape {tuple(self.shape)}")
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        start, end = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
         if start > end:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}")
         merged = int(np.prod(self.shape[start:end + 1]))
@@ -1038,7 +1042,7 @@ class Tensor(DtypeShorthands):
             axes = (dim0, dim1)
         if len(axes) == 2:
             order = list(range(self.ndim))
-            first, second = axes[0] % self.ndim, axes[1] % self.ndim
+            first, second = wrap_dim(axes[0], self.ndim), wrap_dim(axes[1], self.ndim)
             order[first], order[second] = order[second], order[first]
             return self.permute(order)
         if not axes:
@@ -1077,7 +1081,7 @@ class Tensor(DtypeShorthands):
 
     def squeeze(self, dim=None):
         """Drop axes of size 1: all of them, or ``dim`` (an int or a tuple) where its size is 1."""
-        dims = range(self.ndim) if dim is None else [d % self.ndim for d in ((dim,) if isinstance(dim, int) else dim)]
+        dims = range(self.ndim) if dim is None else [wrap_dim(d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)]
         drop = {d for d in dims if self.shape[d] == 1}
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
 
@@ -1097,7 +1101,7 @@ class Tensor(DtypeShorthands):
         (a list), as PyTorch's."""
         if self.ndim == 0:
             raise ValueError("split: expects at least a 1-dimensional tensor, got a 0-d one")
-        length = self.shape[dim]
+        length = self.shape[wrap_dim(dim, self.ndim)]
         if isinstance(split_size, int):
             if split_size <= 0:
                 raise ValueError(f"split: split_size must be positive, got {split_size}")
@@ -1106,7 +1110,7 @@ class Tensor(DtypeShorthands):
             sizes = list(split_size)
             if sum(sizes) != length:
                 raise ValueError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim}")
-        pieces, start, before = [], 0, (slice(None),) * (dim % self.ndim)
+        pieces, start, before = [], 0, (slice(None),) * wrap_dim(dim, self.ndim)
         for size in sizes:
             pieces.append(self[before + (slice(start, start + size),)])
             start += size
@@ -1127,7 +1131,7 @@ class Tensor(DtypeShorthands):
             raise ValueError(f"chunk: expected chunks to be a positive int, got {chunks!r}")
         if self.ndim == 0:
             raise ValueError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
-        return self.split(-(-self.shape[dim] // chunks), dim)
+        return self.split(-(-self.shape[wrap_dim(dim, self.ndim)] // chunks), dim)
 
     def gather(self, dim, index):
         """out[i][j] = self[index[i][j]][j] along ``dim`` (PyTorch's ``gather``)."""
@@ -1931,7 +1935,7 @@ class Tensor(DtypeShorthands):
             return where(ties, self, 0).sum() / ties.sum()
         values, indices = self.sort(dim)
         xp, size = backend.get_array_module(self._array), self.shape[dim]
-        position = xp.full(values.shape[:dim % self.ndim] + (1,) + values.shape[dim % self.ndim + 1:], (size - 1) // 2)
+        position = xp.full(values.shape[:wrap_dim(dim, self.ndim)] + (1,) + values.shape[wrap_dim(dim, self.ndim) + 1:], (size - 1) // 2)
         if _is_float(self.dtype):  # a slice with NaN has median NaN, its first NaN (the sort puts them last)
             numbers = (~xp.isnan(self._array)).sum(axis=dim, keepdims=True)
             position = xp.where(numbers < size, numbers, position)
@@ -1997,19 +2001,19 @@ class Tensor(DtypeShorthands):
     def select(self, dim, index):
         if self.ndim == 0:
             raise IndexError("select: cannot be applied to a 0-d tensor (it has no dimension to pick from)")
-        return self[(slice(None),) * (dim % self.ndim) + (index,)]
+        return self[(slice(None),) * wrap_dim(dim, self.ndim) + (index,)]
 
     def unbind(self, dim=0):
         if self.ndim == 0:
             raise IndexError("unbind: a 0-d tensor has no dimension to unbind")
-        return tuple(self.select(dim, i) for i in range(self.shape[dim]))
+        return tuple(self.select(dim, i) for i in range(self.shape[wrap_dim(dim, self.ndim)]))
 
     def narrow(self, dim, start, length):
-        return self[(slice(None),) * (dim % self.ndim) + (slice(start, start + length),)]
+        return self[(slice(None),) * wrap_dim(dim, self.ndim) + (slice(start, start + length),)]
 
     def movedim(self, source, destination):
-        sources = [a % self.ndim for a in ([source] if isinstance(source, int) else source)]
-        destinations = [a % self.ndim for a in ([destination] if isinstance(destination, int) else destination)]
+        sources = [wrap_dim(a, self.ndim) for a in ([source] if isinstance(source, int) else source)]
+        destinations = [wrap_dim(a, self.ndim) for a in ([destination] if isinstance(destination, int) else destination)]
         order = [axis for axis in range(self.ndim) if axis not in sources]
         for place, axis in sorted(zip(destinations, sources)):
             order.insert(place, axis)
@@ -2029,7 +2033,7 @@ class Tensor(DtypeShorthands):
         if dim is not None and self.ndim == 0:
             raise IndexError(f"repeat_interleave: Dimension out of range (a 0-d tensor has none; give dim=None), got {dim}")
         source = self.reshape(-1) if dim is None else self
-        axis = 0 if dim is None else dim % self.ndim
+        axis = 0 if dim is None else wrap_dim(dim, self.ndim)
         counts = repeats.numpy() if isinstance(repeats, Tensor) else repeats
         order = np.repeat(np.arange(source.shape[axis]), counts)
         return source.index_select(axis, order)
@@ -2041,7 +2045,8 @@ class Tensor(DtypeShorthands):
         shifts, dims = ((shifts,), (dims,)) if isinstance(dims, int) else (tuple(shifts), tuple(dims))
         out = self
         for shift, dim in zip(shifts, dims):
-            out = out.index_select(dim, (np.arange(self.shape[dim]) - shift) % self.shape[dim])
+            size = self.shape[wrap_dim(dim, self.ndim)]
+            out = out.index_select(dim, (np.arange(size) - shift) % size)
         return out
 
     def _triangle(self, diagonal, lower):
@@ -2063,7 +2068,7 @@ class Tensor(DtypeShorthands):
         (``x.diagonal().add_(1)`` adds to x's diagonal; ops/views.py)."""
         if self.ndim < 2:
             raise ValueError(f"diagonal: expected a tensor of at least 2 dimensions, got shape {tuple(self.shape)}")
-        dim1, dim2 = dim1 % self.ndim, dim2 % self.ndim
+        dim1, dim2 = wrap_dim(dim1, self.ndim), wrap_dim(dim2, self.ndim)
         if dim1 == dim2:
             raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
         return views.Diagonal(int(offset), dim1, dim2)(self)
@@ -2121,7 +2126,7 @@ class Tensor(DtypeShorthands):
         index = index.reshape(1) if index.ndim == 0 else index
         if index.ndim != 1:
             raise ValueError(f"index_select: expected a 1-D index, got shape {tuple(index.shape)}")
-        return self[(slice(None),) * (dim % self.ndim) + (index,)]
+        return self[(slice(None),) * wrap_dim(dim, self.ndim) + (index,)]
 
     def masked_select(self, mask):
         """The entries where the boolean ``mask`` (broadcast with this tensor) holds, as a 1-D tensor."""
@@ -2138,7 +2143,7 @@ class Tensor(DtypeShorthands):
             return self.reshape(-1).gather(0, indices.reshape(-1))
         if self.ndim == 0:
             raise IndexError(f"take_along_dim: a 0-d tensor has no dimension {dim}; give dim=None")
-        dim %= self.ndim
+        dim = wrap_dim(dim, self.ndim)
         shape = list(np.broadcast_shapes(tuple(n for a, n in enumerate(self.shape) if a != dim),
                                          tuple(n for a, n in enumerate(indices.shape) if a != dim)))
         source = self.expand(shape[:dim] + [self.shape[dim]] + shape[dim:])
@@ -2156,11 +2161,11 @@ class Tensor(DtypeShorthands):
         index, src = with_index_rank("scatter_add", self, index, src)
         if index.shape != src.shape:
             raise ValueError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
-        return self + shape_ops.ScatterAdd(dim % self.ndim, index._array, self.shape)(src)
+        return self + shape_ops.ScatterAdd(wrap_dim(dim, self.ndim), index._array, self.shape)(src)
 
     def index_add(self, dim, index, source, alpha=1):
         """A copy of this tensor with ``source``'s slices along ``dim`` added at positions ``index``."""
-        dim %= self.ndim
+        dim = wrap_dim(dim, self.ndim)
         index = index._array if isinstance(index, Tensor) else np.asarray(index)
         spread = index.reshape((-1,) + (1,) * (self.ndim - dim - 1))
         xp = backend.get_array_module(spread)
@@ -2415,11 +2420,11 @@ def gather(input, dim, index):
         raise TypeError(f"gather: expected a tensor of integer indices, got {getattr(index, 'dtype', type(index).__name__)}")
     if input.ndim <= 1 and index.ndim == 0:  # one element, given back 0-d as PyTorch's
         return gather(input.reshape(-1), dim, index.reshape(1)).reshape(())
-    if index.ndim != input.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, input.shape)) if a != dim % input.ndim):
+    if index.ndim != input.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, input.shape)) if a != wrap_dim(dim, input.ndim)):
         raise ValueError(f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(input.shape)} along dim {dim}")
     if index.device != input.device:
         raise RuntimeError(f"gather: the input is on {input.device} but the index is on {index.device}")
-    dim %= input.ndim
+    dim = wrap_dim(dim, input.ndim)
     size = input.shape[dim]
     out_of_range = (index._array < -size) | (index._array >= size)
 

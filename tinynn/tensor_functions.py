@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from . import backend, mixed_precision
+from .dims import wrap_dim
 from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
@@ -131,7 +132,7 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
     and ``append`` to x there."""
     if x.ndim == 0:
         raise ValueError("diff: expects an input of at least one dimension, got a 0-d tensor")
-    dim %= x.ndim
+    dim = wrap_dim(dim, x.ndim)
     pieces = [piece for piece in (prepend, x, append) if piece is not None]
     y = concatenate([_operand(x, p) for p in pieces], dim) if len(pieces) > 1 else x
     for _ in range(n):
@@ -150,7 +151,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     if edge_order not in (1, 2):
         raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
     dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
-    dims = [d % input.ndim for d in dims]
+    dims = [wrap_dim(d, input.ndim) for d in dims]
     spacings = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
     if len(spacings) != len(dims):
         raise ValueError(f"gradient: {len(spacings)} spacings for {len(dims)} dimensions")
@@ -376,7 +377,7 @@ def mode(x, dim=-1, keepdim=False):
     run's length is known everywhere, and the first longest run holds the mode."""
     if x.ndim == 0:
         return SortResult(x * 1, _constant(_xp(x).zeros((), dtype=np.int64)))
-    xp, dim = _xp(x), dim % x.ndim
+    xp, dim = _xp(x), wrap_dim(dim, x.ndim)
     values = xp.moveaxis(x._array, dim, -1)
     n = values.shape[-1]
     order = xp.argsort(values, axis=-1, **({"kind": "stable"} if xp is np else {}))  # equal values by position
@@ -449,7 +450,7 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_na
         result = where(xp.broadcast_to(counts[..., 0] == 0, result.shape), float("nan"), result)
     if keepdim:
         result = result.reshape(result.shape[:1] + ((1,) * x.ndim if dim is None else
-                                                    x.shape[:dim % x.ndim] + (1,) + x.shape[dim % x.ndim + 1:]))
+                                                    x.shape[:wrap_dim(dim, x.ndim)] + (1,) + x.shape[wrap_dim(dim, x.ndim) + 1:]))
     return result[0] if scalar_q else result
 
 
@@ -501,7 +502,7 @@ def renorm(x, p, dim, maxnorm):
     scale maxnorm / (norm + 1e-7) differentiated too, as PyTorch)."""
     if x.ndim < 2:
         raise ValueError(f"renorm: expected a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
-    dim %= x.ndim
+    dim = wrap_dim(dim, x.ndim)
     others = tuple(axis for axis in range(x.ndim) if axis != dim)
     norms = x.norm(p, others, keepdim=True)
     return x * where(norms._array > maxnorm, maxnorm / (norms + 1e-7), 1.0)
@@ -556,7 +557,7 @@ def rot90(x, k=1, dims=(0, 1)):
     """x rotated by 90 degrees k times in the plane ``dims``, from the first axis towards the second."""
     if x.ndim < 2:
         raise ValueError(f"rot90: expected a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
-    first, second = (d % x.ndim for d in dims)
+    first, second = (wrap_dim(d, x.ndim) for d in dims)
     if first == second or len(dims) != 2:
         raise ValueError(f"rot90: dims must be two different axes, got {dims}")
     k %= 4
@@ -648,7 +649,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
         return scatter(x.reshape(1), dim, index, src, value, reduce=reduce).reshape(())
     index, src = with_index_rank("scatter", x, index, src)
     src = _checked_index("scatter", index, src)
-    dim %= x.ndim
+    dim = wrap_dim(dim, x.ndim)
     xp = _xp(x)
     if src is None:
         src = _constant(xp.full(index.shape, value, dtype=x.dtype))
@@ -669,7 +670,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     src = _checked_index("scatter_reduce", index, src)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
-    dim %= x.ndim
+    dim = wrap_dim(dim, x.ndim)
     if reduce in ("amax", "amin"):
         return scatter_ops.ScatterExtreme(dim, index._array, reduce == "amax", include_self)(x, src)
     xp = _xp(x)
@@ -715,7 +716,7 @@ def index_reduce(x, dim, index, source, reduce, *, include_self=True):
     ``scatter_reduce`` with the index spread over the other axes, as ``index_add`` is ``scatter_add``."""
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
-    dim %= x.ndim
+    dim = wrap_dim(dim, x.ndim)
     xp = _xp(x)
     index = index._array if isinstance(index, Tensor) else xp.asarray(index)
     if index.ndim != 1 or source.ndim != x.ndim or len(index) != source.shape[dim] or \
@@ -730,7 +731,7 @@ def index_fill(x, dim, index, value):
     """A copy of x with the slices at ``index`` along ``dim`` set to ``value`` (a number or a 0-d tensor,
     converted to x's dtype)."""
     value = x._fill_value(value, "index_fill")
-    dim %= x.ndim
+    dim = wrap_dim(dim, x.ndim)
     xp = _xp(x)
     selected = xp.zeros(x.shape[dim], dtype=bool)
     selected[index._array if isinstance(index, Tensor) else xp.asarray(index)] = True
@@ -741,7 +742,7 @@ def index_fill(x, dim, index, value):
 def index_copy(x, dim, index, source):
     """A copy of x with ``source``'s slices along ``dim`` written at positions ``index`` (a 0-d index is one
     position, and beside a vector a 0-d source its one value, as PyTorch's)."""
-    dim %= x.ndim
+    dim = wrap_dim(dim, x.ndim)
     index = _constant(index._array if isinstance(index, Tensor) else _xp(x).asarray(index))
     if index.ndim > 1:
         raise IndexError(f"index_copy: index should have dimension 1 or 0, got shape {tuple(index.shape)}")
@@ -964,7 +965,7 @@ def tensor_split(x, indices_or_sections=None, dim=0, *, indices=None, sections=N
     else:
         bounds = np.concatenate([[0], np.clip(np.asarray(list(indices_or_sections), dtype=np.int64), 0, length),
                                  [length]])
-    before = (slice(None),) * (dim % x.ndim)
+    before = (slice(None),) * wrap_dim(dim, x.ndim)
     return tuple(x[before + (slice(int(start), max(int(start), int(end))),)] for start, end in zip(bounds[:-1],
                                                                                                   bounds[1:]))
 
@@ -1008,7 +1009,7 @@ def unflatten(x, dim, sizes):
     """Axis ``dim`` split into ``sizes`` (one of them may be -1)."""
     if x.ndim == 0:
         raise ValueError("unflatten: a 0-d tensor has no dimension to unflatten")
-    dim %= x.ndim
+    dim = wrap_dim(dim, x.ndim)
     return x.reshape(x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
 
 
@@ -1204,13 +1205,13 @@ def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
     """A copy of x with ``x[..., start:end:step, ...]`` (along ``dim``) = src."""
     if x.ndim == 0:
         raise IndexError("slice_scatter: a 0-d tensor cannot be sliced")
-    index = (slice(None),) * (dim % x.ndim) + (slice(start, end, step),)
+    index = (slice(None),) * wrap_dim(dim, x.ndim) + (slice(start, end, step),)
     return placed(x, _positions(x)[index], src)
 
 
 def select_scatter(x, src, dim, index):
     """A copy of x with ``x.select(dim, index)`` = src."""
-    return placed(x, _positions(x)[(slice(None),) * (dim % x.ndim) + (index,)], src)
+    return placed(x, _positions(x)[(slice(None),) * wrap_dim(dim, x.ndim) + (index,)], src)
 
 
 def diagonal_scatter(x, src, offset=0, dim1=0, dim2=1):

@@ -8,6 +8,7 @@ Any other NumPy/CuPy name (``zeros``, ``float32``, ``isfinite``...) is the array
 refuses Tensors: a computation that would leave the graph is an error, not a silently constant
 second derivative.
 """
+from ..dims import wrap_dim
 
 
 def _tensor_type():
@@ -104,14 +105,14 @@ class TensorMath:
     def split(self, x, boundaries, axis):
         if not isinstance(x, _tensor_type()):
             return self.array_module.split(x, boundaries, axis=axis)
-        before, edges = (slice(None),) * (axis % x.ndim), [0] + list(boundaries) + [x.shape[axis]]
+        before, edges = (slice(None),) * wrap_dim(axis, x.ndim), [0] + list(boundaries) + [x.shape[axis]]
         return [x[before + (slice(start, end),)] for start, end in zip(edges[:-1], edges[1:])]
 
     def take(self, x, index, axis):
         """x's entry ``index`` along ``axis`` (an int), as ``numpy.take``: a new array, not a view."""
         if not isinstance(x, _tensor_type()):
             return self.array_module.take(x, index, axis=axis)
-        return x[(slice(None),) * (axis % x.ndim) + (index,)]
+        return x[(slice(None),) * wrap_dim(axis, x.ndim) + (index,)]
 
     def cumprod(self, x, axis):
         if not isinstance(x, _tensor_type()):

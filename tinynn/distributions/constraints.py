@@ -12,6 +12,7 @@ constraint itself. Write a new constraint by subclassing ``Constraint`` and over
 import numpy as np
 
 from .. import backend
+from ..dims import wrap_dim
 from ..tensor import Tensor
 
 
@@ -371,7 +372,7 @@ class _Cat(Constraint):
         return max(c.event_dim for c in self.cseq)
 
     def _satisfied(self, xp, x):
-        axis, start, parts = self.dim % x.ndim, 0, []
+        axis, start, parts = wrap_dim(self.dim, x.ndim), 0, []
         for constraint, length in zip(self.cseq, self.lengths):
             parts.append(constraint.check(xp.take(x, xp.arange(start, start + length), axis=axis)))
             start += length
@@ -394,7 +395,7 @@ class _Stack(Constraint):
         return event_dim + 1 if self.dim + event_dim < 0 else event_dim
 
     def _satisfied(self, xp, x):
-        axis = self.dim % x.ndim
+        axis = wrap_dim(self.dim, x.ndim)
         if x.shape[axis] != len(self.cseq):
             raise ValueError(f"stack: the value has {x.shape[axis]} entries along dim {self.dim}, the constraint "
                              f"{len(self.cseq)}")

@@ -409,3 +409,21 @@ def test_a_dim_beyond_the_tensors_axes_is_pytorchs_index_error(name, torch):
                                                  + str(d)):
                 DIM_OPS[name](library.zeros(2, 3), d)
     assert DIM_OPS[name](tinynn.zeros(2, 3), -1) is not None
+
+
+def test_factories_name_what_was_wrong_with_their_arguments(torch):
+    """arange, linspace, eye, full and tensor refuse bad arguments with errors of their own (NumPy's
+    said "division by zero", "negative dimensions are not allowed" or, for ragged lists, a paragraph
+    about inhomogeneous shapes; a list of strings made a string tensor)."""
+    for call, error, message in (
+            (lambda: tinynn.arange(0, 10, 0), ValueError, "arange: step must be nonzero"),
+            (lambda: tinynn.linspace(0, 1, -1), ValueError, "linspace: the number of steps must be a non-negative int"),
+            (lambda: tinynn.eye(-1), ValueError, "eye: n must be greater or equal to 0, got -1"),
+            (lambda: tinynn.full((2,), "a"), TypeError, "full: fill_value must be a number, got str"),
+            (lambda: tinynn.tensor([[1, 2], [3]]), ValueError, "tensor: expected nested sequences of equal lengths"),
+            (lambda: tinynn.tensor(["a"]), TypeError, "tensor: cannot build a tensor from list of str32 values")):
+        with pytest.raises(error, match=message):
+            call()
+    for library in (tinynn, torch):  # a 0-d tensor fills as its number does
+        assert library.full((2,), library.tensor(3.0)).tolist() == [3.0, 3.0]
+        assert str(library.full((2,), library.tensor(3)).dtype).endswith("int64")

@@ -2455,9 +2455,14 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         array = np.array(data) if isinstance(data, np.generic) else data
         array = array.astype(dtype if dtype is not None else array.dtype, copy=True)
     else:
-        array = np.array(data)
-        if array.dtype == object:
-            raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} (ragged or non-numeric data)")
+        try:
+            array = np.array(data)
+        except ValueError:  # (NumPy refuses ragged nesting itself)
+            raise ValueError(f"tensor: expected nested sequences of equal lengths (a rectangular array of numbers), "
+                             f"got ragged {type(data).__name__} data") from None
+        if array.dtype == object or array.dtype.kind in "USV":
+            raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} of {array.dtype.name} values "
+                            f"(ragged or non-numeric data); expected numbers")
         if dtype is None:
             dtype = {"f": promotion.default_float(), "c": promotion.default_complex()}.get(array.dtype.kind, array.dtype)
         array = array.astype(dtype)
@@ -2487,6 +2492,10 @@ def _factory(fill, shape, dtype, device, requires_grad):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if isinstance(fill_value, Tensor) and fill_value.ndim == 0:
+        fill_value = fill_value.item()  # (a 0-d tensor is a number here, as PyTorch's Scalar)
+    if not isinstance(fill_value, (numbers.Number, np.generic)):
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     if dtype is None and isinstance(fill_value, complex):
         dtype = promotion.default_complex()
     elif dtype is None and not isinstance(fill_value, float):
@@ -2511,10 +2520,15 @@ def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise ValueError(f"eye: {name} must be greater or equal to 0, got {size}")
     return _factory(lambda xp, s, d: xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: the number of steps must be a non-negative int, got {steps!r}")
     return _factory(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device, requires_grad)
 
 
@@ -2571,6 +2585,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     numbers give int64, a float anywhere the default float dtype (unless ``dtype`` says otherwise), as in PyTorch."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
     array = np.arange(start, end, step)
     if dtype is None and array.dtype.kind == "f":
         dtype = promotion.default_float()

@@ -7,11 +7,13 @@ import numpy as np
 from .. import backend
 from .. import memory_layout as formats
 from ..autograd import Function
+from ..dims import wrap_dim
 from .complex import conj
 
 
 def normalize_axes(axis, ndim, name):
-    """``axis`` (None, int or tuple, negatives allowed) -> sorted tuple of non-negative axes."""
+    """``axis`` (None, int or tuple, negatives allowed) -> sorted tuple of non-negative axes (an axis
+    beyond the tensor's is dims.wrap_dim's IndexError, PyTorch's)."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -19,9 +21,7 @@ def normalize_axes(axis, ndim, name):
     for a in axes:
         if isinstance(a, (bool, np.bool_)):  # (an int to Python: it would be read as axis 0 or 1)
             raise TypeError(f"{name}: dim must be an int or a tuple of ints, not bool")
-        if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"{name}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        normalized.append(a % max(ndim, 1))
+        normalized.append(wrap_dim(a, ndim))
     return tuple(sorted(set(normalized)))
 
 

@@ -15,6 +15,7 @@ from .dims import wrap_dim
 from .ops import strided as strided_ops
 from .ops.einsum import einsum
 from .size import from_arguments as size_arguments
+from .user_warnings import warn
 from .tensor import BUILT_FROM_OPS, Tensor, _is_float, expect_tensor, full, made_like, tensor, where, zeros
 
 
@@ -566,7 +567,6 @@ def _inclusive_range(start, end, step=1, dtype=None, device=None, requires_grad=
     """start, start + step, ... up to and including end (PyTorch's old ``torch.range``; ``arange``
     stops before end); the default float dtype unless given. Deprecated, with PyTorch's warning."""
     from .tensor import arange
-    from .user_warnings import warn
 
     warn("range is deprecated and will be removed in a future release because its behavior is inconsistent with "
          "Python's range builtin. Instead, use arange, which produces values in [start, end).")

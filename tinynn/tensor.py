@@ -151,8 +151,6 @@ class Tensor(DtypeShorthands):
         were named in backward's ``inputs`` (elsewhere None, with PyTorch's warning: the question is
         usually a mistake)."""
         if self.grad_fn is not None and not self._retains_grad and self._grad is None:
-            from .user_warnings import warn
-
             warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
                  "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
                  "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
@@ -170,8 +168,7 @@ class Tensor(DtypeShorthands):
             if tuple(value.shape) != tuple(self.shape):
                 raise RuntimeError(f"attempting to assign a gradient of shape {tuple(value.shape)} to a tensor of "
                                    f"shape {tuple(self.shape)}: they must be the same")
-            chosen = self.__dict__.get("_grad_dtype", Tensor._SAME_DTYPE)
-            expected = self.dtype if chosen is Tensor._SAME_DTYPE else chosen
+            expected = self._kept_grad_dtype()
             if expected is not None and value.dtype != expected:
                 raise RuntimeError(f"attempting to assign a gradient of dtype {value.dtype} to a tensor whose "
                                    f"gradients are {expected}; convert it with .to({expected})")
@@ -257,6 +254,11 @@ class Tensor(DtypeShorthands):
         set here (float32 gradients for float16 parameters, say), or None for whatever dtype arrives."""
         if self.grad_fn is not None:
             raise RuntimeError("grad_dtype can only be accessed on leaf tensors")
+        return self._kept_grad_dtype()
+
+    def _kept_grad_dtype(self):
+        """The dtype ``.grad`` is kept in: this tensor's own (the default, whatever it becomes), the one
+        grad_dtype set, or None for whatever dtype arrives (also a retained non-leaf's, its own)."""
         chosen = self.__dict__.get("_grad_dtype", Tensor._SAME_DTYPE)
         return self.dtype if chosen is Tensor._SAME_DTYPE else chosen
 
@@ -270,8 +272,8 @@ class Tensor(DtypeShorthands):
         """Add ``grad`` (an array, a sparse tensor, or under create_graph a recorded Tensor) into
         ``.grad``, in ``grad_dtype``. Sparse and sparse stay sparse (entries side by side); with a dense
         one, dense."""
-        chosen = self.__dict__.get("_grad_dtype", Tensor._SAME_DTYPE)  # (a retained non-leaf keeps its own)
-        dtype = self.dtype if chosen is Tensor._SAME_DTYPE else grad.dtype if chosen is None else chosen
+        kept = self._kept_grad_dtype()
+        dtype = grad.dtype if kept is None else kept
         if isinstance(grad, Tensor) or getattr(grad, "is_sparse", False):
             grad = grad if grad.dtype == dtype else grad.to(dtype=dtype)
             self._grad = grad if self._grad is None else self._grad + grad
@@ -1933,9 +1935,10 @@ class Tensor(DtypeShorthands):
             middle = self._constant(xp.where(nan.any(), xp.asarray(np.nan, dtype=self.dtype), middle._array))
             ties = self._constant((self._array == middle._array) | nan & xp.isnan(middle._array))
             return where(ties, self, 0).sum() / ties.sum()
+        dim = wrap_dim(dim, self.ndim)
         values, indices = self.sort(dim)
         xp, size = backend.get_array_module(self._array), self.shape[dim]
-        position = xp.full(values.shape[:wrap_dim(dim, self.ndim)] + (1,) + values.shape[wrap_dim(dim, self.ndim) + 1:], (size - 1) // 2)
+        position = xp.full(values.shape[:dim] + (1,) + values.shape[dim + 1:], (size - 1) // 2)
         if _is_float(self.dtype):  # a slice with NaN has median NaN, its first NaN (the sort puts them last)
             numbers = (~xp.isnan(self._array)).sum(axis=dim, keepdims=True)
             position = xp.where(numbers < size, numbers, position)
@@ -2420,11 +2423,12 @@ def gather(input, dim, index):
         raise TypeError(f"gather: expected a tensor of integer indices, got {getattr(index, 'dtype', type(index).__name__)}")
     if input.ndim <= 1 and index.ndim == 0:  # one element, given back 0-d as PyTorch's
         return gather(input.reshape(-1), dim, index.reshape(1)).reshape(())
-    if index.ndim != input.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, input.shape)) if a != wrap_dim(dim, input.ndim)):
+    axis = wrap_dim(dim, input.ndim)
+    if index.ndim != input.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, input.shape)) if a != axis):
         raise ValueError(f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(input.shape)} along dim {dim}")
     if index.device != input.device:
         raise RuntimeError(f"gather: the input is on {input.device} but the index is on {index.device}")
-    dim = wrap_dim(dim, input.ndim)
+    dim = axis
     size = input.shape[dim]
     out_of_range = (index._array < -size) | (index._array >= size)
 

@@ -422,6 +422,7 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_na
     qs = xp.asarray(q._array if isinstance(q, Tensor) else q, dtype=np.float64).reshape(-1)
     if qs.size and (bool((qs < 0).any()) or bool((qs > 1).any())):
         raise ValueError(f"quantile: q must lie in [0, 1], got {q}")
+    dim = None if dim is None else wrap_dim(dim, x.ndim)
     source = x.reshape(-1) if dim is None else x.movedim(dim, -1)
     values = source.sort(-1).values
     n = source.shape[-1]
@@ -449,8 +450,8 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_na
     if ignore_nan:
         result = where(xp.broadcast_to(counts[..., 0] == 0, result.shape), float("nan"), result)
     if keepdim:
-        result = result.reshape(result.shape[:1] + ((1,) * x.ndim if dim is None else
-                                                    x.shape[:wrap_dim(dim, x.ndim)] + (1,) + x.shape[wrap_dim(dim, x.ndim) + 1:]))
+        kept = (1,) * x.ndim if dim is None else x.shape[:dim] + (1,) + x.shape[dim + 1:]
+        result = result.reshape(result.shape[:1] + kept)
     return result[0] if scalar_q else result
 
 

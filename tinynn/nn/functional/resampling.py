@@ -4,7 +4,9 @@ Each of these treats rows and columns separately: output row i is a fixed weight
 rows, and likewise for columns. So each is a pair of small matrices, R (OH, H) for the rows and
 Cm (OW, W) for the columns, and the whole resize of an image x (H, W) is  y = R @ x @ Cm^T.
 
-    nearest:   R[i, j] = 1 for the one source row j = floor(i * scale) (scale = H / OH)
+    nearest:   R[i, j] = 1 for the one source row j = floor(i * scale) (scale = H / OH); its forward
+               takes those rows (a gather: an inf or NaN pixel stays where it is copied), its
+               backward is the product below
     linear:    two weights per row, 1 - lambda and lambda, on the rows either side of the source
                position (i + 0.5) * scale - 0.5 (or i * (H - 1)/(OH - 1) with align_corners)
     bicubic:   four weights per row, Keys' cubic convolution (a = -0.75) of the distances to the
@@ -85,21 +87,14 @@ class NearestResample2d(Function):
 
     def backward(self, gy):
         xp = self.xp(gy)
-        ones = [xp.ones(len(indices), dtype=gy.dtype) for indices in (self.rows, self.columns)]
-        rows, columns = (_selection(xp, indices, size, weights, gy.dtype)
-                         for indices, size, weights in zip((self.rows, self.columns), self.in_size, ones))
+        rows, columns = (_selection(xp, sources, size, xp.ones(len(sources), dtype=gy.dtype), gy.dtype)
+                         for sources, size in zip((self.rows, self.columns), self.in_size))
         return (separable_map(gy, rows.T, columns.T),)
 
 
 def _selection(xp, indices, in_size, weights, dtype):
     """(out, in) matrix with weights[i] at column indices[i] of row i."""
     return (indices[:, None] == xp.arange(in_size)[None, :]) * weights[:, None].astype(dtype)
-
-
-def nearest_matrix(xp, in_size, out_size, scale, dtype, exact=False, shortcut=False):
-    """The (out, in) selection matrix of ``nearest_sources``."""
-    return _selection(xp, nearest_sources(xp, in_size, out_size, scale, exact, shortcut), in_size,
-                      xp.ones(out_size, dtype=dtype), dtype)
 
 
 def nearest_sources(xp, in_size, out_size, scale, exact=False, shortcut=False):
@@ -265,21 +260,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 def _axis_matrices(input, out_sizes, scales, mode, align_corners, antialias=False):
-    """One (out, in) resampling matrix per spatial axis of ``input``."""
+    """One (out, in) interpolation matrix per spatial axis of ``input`` (the linear and cubic modes; nearest
+    resizing gathers instead, see NearestResample2d)."""
     xp, dtype = Function.xp(input._array), input.dtype
     matrices = []
     for in_size, out_size, scale in zip(input.shape[2:], out_sizes, scales):
-        if mode in LINEAR_MODES.values() or mode == "bicubic":
-            if align_corners:
-                scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
-            if antialias:
-                matrices.append(antialias_matrix(xp, in_size, out_size, scale, dtype, cubic=mode == "bicubic"))
-                continue
-            build = cubic_matrix if mode == "bicubic" else linear_matrix
-            matrices.append(build(xp, in_size, out_size, scale, bool(align_corners), dtype))
-        else:
-            matrices.append(nearest_matrix(xp, in_size, out_size, scale, dtype, exact=mode == "nearest-exact",
-                                           shortcut=input.ndim == 4))
+        if align_corners:
+            scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+        if antialias:
+            matrices.append(antialias_matrix(xp, in_size, out_size, scale, dtype, cubic=mode == "bicubic"))
+            continue
+        build = cubic_matrix if mode == "bicubic" else linear_matrix
+        matrices.append(build(xp, in_size, out_size, scale, bool(align_corners), dtype))
     return matrices
 
 

@@ -59,7 +59,7 @@ class PackedSequence(DtypeShorthands, _Fields):
         batch order itself (then the lengths must not increase). Keeps ``padded`` for the recurrent
         layers."""
         lengths = np.asarray(lengths, dtype=np.int64)
-        order = np.arange(len(lengths)) if sorted_indices is None else sorted_indices.cpu().numpy()
+        order = _batch_order(sorted_indices, len(lengths))
         batch_sizes = (np.arange(padded.shape[0])[:, None] < lengths[order][None, :]).sum(axis=1)
         rows = padded.reshape((padded.shape[0] * padded.shape[1],) + tuple(padded.shape[2:]))
         data = rows[Tensor(_padded_rows(batch_sizes, order)).to(padded.device)]
@@ -73,7 +73,7 @@ class PackedSequence(DtypeShorthands, _Fields):
         if "_padded" not in self.__dict__:
             sizes = self.batch_sizes.numpy()
             batch = int(sizes[0])
-            order = np.arange(batch) if self.sorted_indices is None else self.sorted_indices.cpu().numpy()
+            order = _batch_order(self.sorted_indices, batch)
             lengths = np.empty(batch, dtype=np.int64)
             lengths[order] = (sizes[:, None] > np.arange(batch)[None, :]).sum(axis=0)
             # each padded row's row of data, or the zero row appended after data's S rows
@@ -108,6 +108,11 @@ class PackedSequence(DtypeShorthands, _Fields):
 
     def pin_memory(self):
         return type(self)(self.data.pin_memory(), self.batch_sizes, self.sorted_indices, self.unsorted_indices)
+
+
+def _batch_order(sorted_indices, batch):
+    """The batch indices longest sequence first, as host ints: ``sorted_indices``, or the batch order for None."""
+    return np.arange(batch) if sorted_indices is None else sorted_indices.cpu().numpy()
 
 
 def _padded_rows(batch_sizes, order):

@@ -1,5 +1,7 @@
 """interpolate / Upsample (nearest, nearest-exact, linear, bilinear, bicubic, area) and adaptive average
-pooling as separable matrices: PyTorch parity of outputs and gradients, gradchecks, errors."""
+pooling by their taps (separable matrices): PyTorch parity of outputs and gradients, gradchecks, errors."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -253,16 +255,37 @@ def test_a_classifier_heads_pooling_flattens_with_view(torch, rng):
     assert F.adaptive_avg_pool2d(tinynn.tensor(values), (2, 3)).view(4, -1).shape == (4, 36)
 
 
-@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
-def test_nearest_resizing_copies_non_finite_pixels_only_where_pytorch_does(torch, mode, device):
-    """Nearest resizing is a gather: an inf or NaN pixel lands where it is copied to (a product with
-    the selection matrices made NaNs of every pixel its zero weights touched)."""
-    inf, nan = float("inf"), float("nan")
-    values = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
-    values[0, 1, 2, 3], values[1, 0, 0, 0] = inf, nan
-    for shape in ((2, 3, 20), (2, 3, 4, 5), (2, 3, 2, 2, 5)):
-        x = values.reshape(shape)
-        size = tuple(2 * s + 1 for s in shape[2:])
-        ours = F.interpolate(tinynn.tensor(x, device=device), size=size, mode=mode).numpy()
-        theirs = torch.nn.functional.interpolate(torch.tensor(x), size=size, mode=mode).numpy()
-        np.testing.assert_array_equal(ours, theirs)
+def non_finite_cases():
+    for shape, sizes, modes in [((2, 3, 9), [4, 9, 13, 27], ["nearest", "linear", "area"]),
+                                ((2, 3, 7, 9), [(3, 4), (7, 9), (12, 19), (5, 13), (14, 18)],
+                                 ["nearest", "nearest-exact", "bilinear", "bicubic", "area"]),
+                                ((2, 3, 4, 5, 6), [(2, 3, 3), (4, 5, 6), (7, 9, 13)], ["nearest", "trilinear", "area"])]:
+        for size, mode in itertools.product(sizes, modes):
+            for align_corners in ([False, True] if mode in ("linear", "bilinear", "bicubic", "trilinear") else [None]):
+                for antialias in ([False, True] if mode in ("bilinear", "bicubic") else [False]):
+                    yield shape, dict(size=size, mode=mode, align_corners=align_corners, antialias=antialias)
+
+
+@pytest.mark.parametrize("shape, kwargs", list(non_finite_cases()))
+def test_an_inf_or_nan_pixel_reaches_the_outputs_pytorchs_does(torch, device, shape, kwargs):
+    """An inf or NaN pixel spoils only the outputs whose taps read it, zero weights included, as in
+    PyTorch's kernels. (A product with the interpolation matrices multiplies every pixel of a
+    column, so the forward gathers the taps when the input is not finite.)"""
+    values = np.arange(np.prod(shape), dtype=np.float32).reshape(shape) % 7 - 3
+    flat = values.reshape(-1)
+    flat[[5, flat.size // 2, flat.size - 4]] = float("inf"), float("-inf"), float("nan")
+    ours = F.interpolate(tinynn.tensor(values, device=device), **kwargs).numpy()
+    theirs = torch.nn.functional.interpolate(torch.tensor(values), **kwargs).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)  # NaN where NaN, the same inf where inf
+
+
+@pytest.mark.parametrize("shape, size", [((2, 3, 9), 4), ((2, 3, 7, 9), (3, 4)), ((2, 3, 7, 9), (5, 7)),
+                                         ((2, 3, 4, 5, 6), (3, 2, 4))])
+def test_adaptive_average_pooling_of_non_finite_pixels_is_pytorchs(torch, device, shape, size):
+    values = np.arange(np.prod(shape), dtype=np.float32).reshape(shape) % 7 - 3
+    flat = values.reshape(-1)
+    flat[[5, flat.size // 2, flat.size - 4]] = float("inf"), float("-inf"), float("nan")
+    pool = f"adaptive_avg_pool{len(shape) - 2}d"
+    ours = getattr(F, pool)(tinynn.tensor(values, device=device), size).numpy()
+    theirs = getattr(torch.nn.functional, pool)(torch.tensor(values), size).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)

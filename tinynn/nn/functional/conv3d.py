@@ -16,7 +16,6 @@ import numpy as np
 
 from ... import backend, mixed_precision
 from ...memory_layout import in_usual_layout
-from ...ops.einsum import einsum
 from ...tensor import Tensor, where
 from .conv import conv2d, conv_geometry
 from .conv_transpose import conv_transpose2d
@@ -24,7 +23,7 @@ from .im2col import transposed_output_size
 from .padding import pad
 from .pooling import (_adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, check_unpool_indices,
                       max_pool2d, max_unpool2d, pool_output_size)
-from .resampling import adaptive_average_matrix
+from .resampling import adaptive_average_taps, resample_depth
 from .complex_conv import complex_by_parts
 from .validation import accepts_unbatched, adaptive_output_size, check_float, check_non_negative, check_not_empty, check_positive, ntuple
 
@@ -258,12 +257,12 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name=
 
 @accepts_unbatched(3)
 def adaptive_avg_pool3d(input, output_size, name="adaptive_avg_pool3d"):
-    """Average pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows: along depth as a
-    product with the (OD, D) window-averaging matrix, then ``adaptive_avg_pool2d`` of every slice."""
+    """Average pooling to a fixed (OD, OH, OW) over PyTorch's adaptive windows: along depth by the
+    windows' taps (``resampling.resample_depth``), then ``adaptive_avg_pool2d`` of every slice."""
     _check_volume(input, name)
     sizes = adaptive_output_size(input, output_size, 3, name)
-    matrix = adaptive_average_matrix(backend.get_array_module(input._array), input.shape[2], sizes[0], input.dtype)
-    depth_pooled = einsum("ncdhw,ed->ncehw", input, Tensor._from_op(matrix, False))
+    taps = adaptive_average_taps(backend.get_array_module(input._array), input.shape[2], sizes[0], input.dtype)
+    depth_pooled = resample_depth(input, taps)
     images = adaptive_avg_pool2d(_slab(depth_pooled, 0, sizes[0], 1), sizes[1:], name=name)
     return in_usual_layout(_volume(images, input.shape[0], sizes[0]))
 

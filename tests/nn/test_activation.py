@@ -184,3 +184,19 @@ def test_new_activation_modules_and_errors(torch, rng):
         F.glu(tinynn.zeros(2, 3))
     with pytest.raises(ValueError, match="softshrink: lambd must not be negative"):
         F.softshrink(x, -1.0)
+
+
+MATHEMATICAL_AT_INFINITY = {"gelu"}  # GELU(inf) = inf here; PyTorch's x * Phi(x) gives NaN
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activations_pass_inf_and_nan_as_pytorch(name, torch, device):
+    """NaN passes through every activation (a threshold written "x > t" instead of PyTorch's
+    "not x <= t" replaced it by the value), and the infinities map as in PyTorch."""
+    values = np.array([[np.nan, np.inf, -np.inf], [0.4, 0.2, -0.35], [0.0, -0.0, 0.1]], dtype=np.float32)
+    ours, theirs = ACTIVATIONS[name]
+    got = ours(tinynn.tensor(values, device=device)).numpy()
+    expected = theirs(torch, torch.tensor(values)).numpy()
+    if name in MATHEMATICAL_AT_INFINITY:
+        expected = np.where(np.isinf(values) & np.isnan(expected), got, expected)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)

@@ -267,7 +267,9 @@ class Softsign(Function):
 
 
 class Threshold(Function):
-    """y = x where x > threshold, else ``value``.  dL/dx = dL/dy where x > threshold, else 0."""
+    """y = ``value`` where x <= threshold, else x.  dL/dx = 0 where x <= threshold, else dL/dy.
+    (Written as PyTorch's "not x <= threshold" rather than "x > threshold", so a NaN passes through,
+    with its gradient, as in PyTorch.)"""
 
     graph_saved = {}
 
@@ -275,7 +277,7 @@ class Threshold(Function):
         self.threshold, self.value = threshold, value
 
     def forward(self, x):
-        self.kept = x > self.threshold
+        self.kept = ~(x <= self.threshold)
         return self.xp(x).where(self.kept, x, x.dtype.type(self.value))
 
     def backward(self, gy):
@@ -506,7 +508,7 @@ def tanhshrink(input):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """x where x > threshold, else ``value``; see ``Threshold``."""
+    """``value`` where x <= threshold, else x; see ``Threshold``."""
     return maybe_in_place(_elementwise(input, "threshold"), inplace, "threshold_",
                     lambda x: Threshold(float(threshold), float(value))(x))
 

@@ -106,3 +106,21 @@ def test_grid_sample_checks_its_arguments():
         F.grid_sample(tinynn.zeros(1, 1, 4, 4), tinynn.zeros(1, 4, 4, 2), padding_mode="mirror")
     with pytest.raises(ValueError, match=r"expected theta of shape \(2, 2, 3\)"):
         F.affine_grid(tinynn.zeros(1, 2, 3), (2, 1, 4, 4))
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode, dims", [("bilinear", 2), ("nearest", 2), ("bicubic", 2), ("bilinear", 3), ("nearest", 3)])
+def test_an_inf_or_nan_pixel_reaches_the_outputs_pytorchs_does(torch, device, mode, dims, padding_mode, align_corners):
+    """A tap outside the image reads 0: its clipped pixel was multiplied by a weight of 0, which
+    made NaN of an inf pixel at the edge, where PyTorch's kernels skip the tap."""
+    shape = (2, 2) + (4,) * dims
+    values = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    flat = values.reshape(-1)
+    flat[[0, 5, flat.size // 2 + 3, flat.size - 1]] = np.inf, np.inf, -np.inf, np.nan
+    grid = np.random.default_rng(1).uniform(-1.3, 1.3, (2,) + (3,) * dims + (dims,)).astype(np.float32)
+    ours = F.grid_sample(tinynn.tensor(values, device=device), tinynn.tensor(grid, device=device), mode, padding_mode,
+                         align_corners).numpy()
+    theirs = torch.nn.functional.grid_sample(torch.tensor(values), torch.tensor(grid), mode, padding_mode,
+                                             align_corners).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)

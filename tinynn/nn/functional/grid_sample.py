@@ -25,7 +25,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Function
-from ...tensor import Tensor
+from ...tensor import Tensor, where
 from .resampling import cubic_weights
 from .validation import check_float
 
@@ -109,10 +109,19 @@ class GridSample(Function):
                           slope))
         return (moved[0][0], moved[1][0]), (moved[0][1], moved[1][1])
 
-    def _sample(self, xp, image, corners):
+    @staticmethod
+    def _gathered(xp, image, corners):
+        """Each corner's pixels (N, OH, OW, C), 0 outside the image: skipped, not multiplied by a
+        weight of 0 (an inf there would give NaN, where PyTorch's kernel does not read it)."""
         batch = xp.arange(image.shape[0])[:, None, None]
-        return sum(image[batch, :, rows, columns] * weight[..., None] for rows, columns, weight, _ in corners) \
-            .transpose(0, 3, 1, 2)
+        outside_is_zero = (lambda values, valid: where(Tensor._from_op(valid[..., None], False), values, 0.0)) \
+            if isinstance(image, Tensor) else (lambda values, valid: xp.where(valid[..., None], values, 0))
+        return [outside_is_zero(image[batch, :, rows, columns], valid) for rows, columns, _, valid in corners]
+
+    @staticmethod
+    def _combined(values, corners):
+        """sum over the corners of pixels * weight: (N, C, OH, OW)."""
+        return sum(pixels * weight[..., None] for pixels, (_, _, weight, _) in zip(values, corners)).transpose(0, 3, 1, 2)
 
     def forward(self, image, grid):
         xp = self.xp(image)
@@ -120,9 +129,8 @@ class GridSample(Function):
         (u, v), self.slopes = self._coordinates(xp, grid, h, w)
         self.scale = (_unnormalise(0.0, w, self.align_corners)[1], _unnormalise(0.0, h, self.align_corners)[1])
         self.corners, self.fractions = _corners(xp, u, v, self.mode, h, w, image.dtype)
-        batch = xp.arange(n)[:, None, None]
-        self.values = [image[batch, :, rows, columns] for rows, columns, _, _ in self.corners]  # (N, OH, OW, C)
-        return self._sample(xp, image, self.corners).astype(image.dtype, copy=False)
+        self.values = self._gathered(xp, image, self.corners)
+        return self._combined(self.values, self.corners).astype(image.dtype, copy=False)
 
     def backward_graph(self, gy, output):
         from ...autograd.engine import grad
@@ -132,7 +140,8 @@ class GridSample(Function):
         (u, v), _ = self._coordinates(xp, grid, image.shape[2], image.shape[3])
         corners, _ = _corners(xp, u, v, self.mode, image.shape[2], image.shape[3], image.dtype)
         wanted = [t for t, needed in zip(self.inputs, self.needs_input_grad) if needed]
-        found = grad(self._sample(xp, image, corners), wanted, gy, create_graph=True, allow_unused=True)
+        replayed = self._combined(self._gathered(xp, image, corners), corners)
+        found = grad(replayed, wanted, gy, create_graph=True, allow_unused=True)
         # "nearest" does not depend on the grid: its gradient is zeros, as the plain backward's
         found = iter(g if g is not None else Tensor._from_op(xp.zeros(t.shape, dtype=t.dtype), False)
                      for g, t in zip(found, wanted))
@@ -153,8 +162,7 @@ class GridSample(Function):
             g_grid = xp.zeros(g.shape[:3] + (2,), dtype=gy.dtype)
             if self.mode == "bilinear":
                 a, b = self.fractions
-                v00, v01, v10, v11 = (values * valid[..., None] for values, (_, _, _, valid) in
-                                      zip(self.values, self.corners))
+                v00, v01, v10, v11 = self.values
                 d_u = (((1 - b)[..., None] * (v01 - v00) + b[..., None] * (v11 - v10)) * g).sum(axis=-1)
                 d_v = (((1 - a)[..., None] * (v10 - v00) + a[..., None] * (v11 - v01)) * g).sum(axis=-1)
                 if self.slopes is not None:
@@ -173,8 +181,9 @@ def _tap_coordinate(tap, size, padding_mode, align_corners, xp):
 
 
 def _taps(input, grid, mode, padding_mode, align_corners):
-    """The taps each output reads, as [(indices per spatial axis, weight)]: weights are Tensors,
-    recorded functions of the grid (the indices are constants), 0 for a tap outside the input."""
+    """The taps each output reads, as [(indices per spatial axis, weight, inside)]: weights are
+    Tensors, recorded functions of the grid (the indices are constants); ``inside`` is False for a
+    tap outside the input (its index clipped into it)."""
     xp = Function.xp(input._array)
     spatial = input.shape[2:]
     # grid's last axis is (x, y[, z]): x runs along the last spatial axis
@@ -186,8 +195,7 @@ def _taps(input, grid, mode, padding_mode, align_corners):
             floor = xp.floor(pixel._array)
             taps = []
             for k, weight in enumerate(cubic_weights(pixel - Tensor._from_op(floor, False))):
-                index, inside = _tap_coordinate(floor + (k - 1), size, padding_mode, align_corners, xp)
-                taps.append((index, weight * Tensor._from_op(inside.astype(input.dtype), False)))
+                taps.append((*_tap_coordinate(floor + (k - 1), size, padding_mode, align_corners, xp), weight))
             per_axis.append(taps)
     else:
         per_axis = []
@@ -204,15 +212,14 @@ def _taps(input, grid, mode, padding_mode, align_corners):
                 candidates = [(floor.astype(np.int64), 1 - fraction), (floor.astype(np.int64) + 1, fraction)]
             taps = []
             for index, weight in candidates:
-                inside = (index >= 0) & (index < size)
-                taps.append((xp.clip(index, 0, size - 1), weight * Tensor._from_op(inside.astype(input.dtype), False)))
+                taps.append((xp.clip(index, 0, size - 1), (index >= 0) & (index < size), weight))
             per_axis.append(taps)
     combined = []
     for choice in itertools.product(*per_axis):
-        weight = choice[0][1]
-        for _, axis_weight in choice[1:]:
-            weight = weight * axis_weight
-        combined.append((tuple(index for index, _ in choice), weight))
+        _, inside, weight = choice[0]
+        for _, axis_inside, axis_weight in choice[1:]:
+            inside, weight = inside & axis_inside, weight * axis_weight
+        combined.append((tuple(index for index, _, _ in choice), weight, inside))
     return combined
 
 
@@ -239,8 +246,10 @@ def _sampled_by_taps(input, grid, mode, padding_mode, align_corners):
     xp = Function.xp(input._array)
     batch = xp.arange(input.shape[0]).reshape((-1,) + (1,) * (grid.ndim - 2))
     total = None
-    for indices, weight in _taps(input, grid, mode, padding_mode, align_corners):
+    for indices, weight, inside in _taps(input, grid, mode, padding_mode, align_corners):
         values = input[(batch, slice(None)) + indices]  # (N, *out, C)
+        # a tap outside reads 0, not its clipped pixel times 0 (which is NaN for an inf pixel)
+        values = where(Tensor._from_op(inside[..., None], False), values, 0.0)
         term = values * weight.unsqueeze(-1)
         total = term if total is None else total + term
     return total.movedim(-1, 1)

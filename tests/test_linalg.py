@@ -151,3 +151,20 @@ def test_geqrf_and_ormqr_on_every_device(device):
     product = tinynn.ormqr(a, tau, tinynn.eye(4, dtype=tinynn.float64, device=device))  # Q itself
     assert_close(product.to("cpu") @ product.to("cpu").mT, np.broadcast_to(np.eye(4), (2, 4, 4)), rtol=1e-10,
                  atol=1e-12, what="Q Q^T")
+
+
+def test_matrix_exp_scales_each_matrix_of_a_batch_for_itself(torch, device):
+    """Each matrix is scaled by its own norm: one with an inf or NaN is NaN, as PyTorch's (its
+    infinite norm raised OverflowError; a NaN norm left every matrix of the batch unscaled, so a
+    large one beside it came out wrong), and a large one does not square a small one needlessly."""
+    rng = np.random.default_rng(0)
+    matrices = rng.standard_normal((4, 3, 3))
+    matrices[0, 1, 1], matrices[1, 0, 2] = np.nan, np.inf
+    matrices[2] *= 40
+    matrices[3] *= 1e-3
+    ours = tinynn.matrix_exp(tinynn.tensor(matrices, device=device)).numpy()
+    theirs = torch.matrix_exp(torch.tensor(matrices)).numpy()
+    assert np.isnan(ours[:2]).all() and np.isnan(theirs[:2]).all()
+    np.testing.assert_allclose(ours[2:], theirs[2:], rtol=1e-12)
+    alone = [tinynn.matrix_exp(tinynn.tensor(m, device=device)).numpy() for m in matrices[2:]]
+    np.testing.assert_array_equal(ours[2:], alone)

@@ -10,7 +10,6 @@ The backward formulas, from d(A^-1) = -A^-1 dA A^-1 and d(det A) = det A tr(A^-1
 Each is written with matrix products and these very ops, so it is recorded under create_graph
 and the second derivatives come from the same code.
 """
-import math
 
 import numpy as np
 
@@ -143,13 +142,15 @@ _PADE13_THETA = 5.371920351148152
 
 
 def matrix_exp_values(a):
-    """e^A of square matrices (..., n, n) by scaling and squaring: A / 2^s within the Pade
-    approximant's range (s from the largest 1-norm in the batch), then squared s times."""
+    """e^A of square matrices (..., n, n) by scaling and squaring: each A / 2^s within the Pade
+    approximant's range (s from its 1-norm), then squared s times. A matrix holding an inf or
+    NaN is not scaled (its exponential is NaN, as PyTorch's) and leaves the others' s alone."""
     xp = Function.xp(a)
     work = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
-    norm = float(xp.abs(work).sum(-2).max()) if work.size else 0.0
-    squarings = max(0, math.ceil(math.log2(norm / _PADE13_THETA))) if norm > _PADE13_THETA else 0
-    work = work / 2.0 ** squarings
+    norms = xp.abs(work).sum(-2).max(-1) if work.size else xp.zeros(a.shape[:-2])
+    too_large = xp.isfinite(norms) & (norms > _PADE13_THETA)
+    squarings = xp.where(too_large, xp.ceil(xp.log2(xp.where(too_large, norms, 1.0) / _PADE13_THETA)), 0).astype(np.int64)
+    work = work / (2.0 ** squarings)[..., None, None]
     b = _PADE13
     eye = xp.eye(a.shape[-1])
     a2 = work @ work
@@ -158,8 +159,8 @@ def matrix_exp_values(a):
     u = work @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
     v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
     result = xp.linalg.solve(v - u, v + u)
-    for _ in range(squarings):
-        result = result @ result
+    for squaring in range(int(squarings.max()) if squarings.size else 0):
+        result = xp.where((squaring < squarings)[..., None, None], result @ result, result)
     return result.astype(a.dtype, copy=False)
 
 

@@ -189,3 +189,29 @@ def test_bad_weight_and_smoothing_are_clear_errors():
         F.cross_entropy(logits, labels, label_smoothing=1.5)
     with pytest.raises(TypeError, match="cross_entropy: expected weight to be a tinynn.Tensor, got list"):
         F.cross_entropy(logits, labels, [1.0, 1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("options", [dict(), dict(label_smoothing=0.1), dict(weight=[1.0, 2.0, 3.0, 4.0, 5.0]),
+                                     dict(weight=[1.0, 2.0, 3.0, 4.0, 5.0], label_smoothing=0.2, reduction="sum"),
+                                     dict(reduction="none")])
+def test_an_ignored_row_of_minus_infinities_is_left_out(torch, device, options):
+    """A row of padding whose logits are all -inf (NaN log-probabilities) was multiplied by 0, so
+    the loss was NaN; it is left out, as in PyTorch, and its gradient is 0 (PyTorch's is NaN)."""
+    logits = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    logits[1] = -np.inf
+    targets = np.array([0, -100, 1, 3])
+    weight = options.get("weight")
+    ours_options = dict(options, weight=None if weight is None else tinynn.tensor(weight, device=device))
+    theirs_options = dict(options, weight=None if weight is None else torch.tensor(weight))
+    for create_graph in (False, True):
+        x = tinynn.tensor(logits, device=device, requires_grad=True)
+        tx = torch.tensor(logits, requires_grad=True)
+        loss = F.cross_entropy(x, tinynn.tensor(targets, device=device), **ours_options).sum()
+        expected = torch.nn.functional.cross_entropy(tx, torch.tensor(targets), **theirs_options).sum()
+        assert np.isfinite(loss.item())
+        np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)
+        (grad,) = tinynn.autograd.grad(loss, [x], create_graph=create_graph)
+        expected.backward()
+        kept = targets != -100
+        np.testing.assert_allclose(grad.numpy()[kept], tx.grad.numpy()[kept], rtol=1e-5, atol=1e-7)
+        np.testing.assert_array_equal(grad.numpy()[~kept], 0)

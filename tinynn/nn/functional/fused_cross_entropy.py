@@ -10,7 +10,7 @@ EXP_SUMS = SumKernel("T z, T row_max", "exp(z - row_max)", "tinynn_ce_exp_sums")
 WEIGHTED_LOGIT_SUMS = SumKernel("T z, T class_weight", "class_weight * z", "tinynn_ce_weighted_logit_sums")
 # Per row i, with lse_i = max_i + log sum_c exp(z_ic - max_i) (so log p_ic = z_ic - lse_i) and
 # tw_i = w[t_i] (0 for an ignored row), eps the smoothing, W = sum_c w_c:
-#   loss_i = (1 - eps) tw_i (lse_i - z_i,t_i) + [not ignored] (eps / C) (W lse_i - sum_c w_c z_ic)
+#   loss_i = (1 - eps) tw_i (lse_i - z_i,t_i) + (eps / C) (W lse_i - sum_c w_c z_ic), 0 for an ignored row
 ROW_LOSSES = ElementwiseKernel(
     "raw T logits, raw T class_weights, T row_max, T exp_sum, T weighted_logit_sum, T weight_total, I target, "
     "int64 row, int64 classes, int64 ignore_index, float64 smoothing", "T loss, T target_weight, bool out_of_range", """
@@ -19,19 +19,20 @@ out_of_range = ((target < 0) | (target >= classes)) & valid;
 ptrdiff_t safe_target = clip(where(valid, target, 0), 0, classes - 1);
 T log_normalizer = row_max + log(exp_sum);
 target_weight = where(valid, class_weights[safe_target], 0);
-loss = ((1 - smoothing) * target_weight * (log_normalizer - logits[row * classes + safe_target])
-        + where(valid, smoothing / classes * (weight_total * log_normalizer - weighted_logit_sum), 0));
+loss = where(valid, (1 - smoothing) * target_weight * (log_normalizer - logits[row * classes + safe_target])
+                    + smoothing / classes * (weight_total * log_normalizer - weighted_logit_sum), 0);
 """, "tinynn_ce_row_losses")
-# dL/dz_ic = dL/dloss_i * (softmax_ic * sum_c' q_ic' - q_ic), q_ic = (1 - eps) tw_i [c = t_i] + [not ignored] (eps / C) w_c;
+# dL/dz_ic = dL/dloss_i * (softmax_ic * sum_c' q_ic' - q_ic), q_ic = (1 - eps) tw_i [c = t_i] + (eps / C) w_c,
+# 0 for an ignored row;
 # dL/dloss_i is dL/dy divided by D = sum_i tw_i for the mean (by 1 where D = 0: those rows' gradients stay 0).
 INPUT_GRAD = ElementwiseKernel(
     "T logits, T row_max, T exp_sum, I target, int64 column, T class_weight, T target_weight, T weight_total, T gy, "
     "T divisor, int64 classes, int64 ignore_index, float64 smoothing", "T grad", """
 T row_grad = gy / where(divisor != 0, divisor, 1);
-T spread = where(target != ignore_index, smoothing / classes, 0);
+T spread = smoothing / classes;
 T picked = (1 - smoothing) * target_weight;
-grad = row_grad * (exp(logits - row_max) / exp_sum * (picked + spread * weight_total)
-                   - where(column == target, picked, 0) - spread * class_weight);
+grad = where(target != ignore_index, row_grad * (exp(logits - row_max) / exp_sum * (picked + spread * weight_total)
+                                                 - where(column == target, picked, 0) - spread * class_weight), 0);
 """, "tinynn_ce_input_grad")
 
 

@@ -7,11 +7,13 @@ Options as PyTorch's: ``weight`` (one per class: a row with target t counts w[t]
 becomes (1 - eps) onehot(t) + eps / C), and the reduction: "none" (a loss per row), "sum", or
 "mean" = sum / D, where D is the summed weight w[t_i] of the rows not ignored (their count when
 unweighted; 0 gives NaN, as in PyTorch), or the number of rows for probability targets.
+An ignored row is left out, not multiplied by 0: a row of padding whose scores are all -inf (NaN
+log-probabilities) neither makes the loss NaN, as in PyTorch, nor its gradient NaN (PyTorch's is).
 """
 
 from ... import backend, mixed_precision
 from ...autograd import Function
-from ...tensor import Tensor
+from ...tensor import Tensor, where
 from .legacy_reduction import legacy_reduction
 from .validation import check_float, check_not_empty
 
@@ -66,14 +68,14 @@ class _ClassIndexLoss(_RowLoss):
     def _pick_targets(self, scores):
         """w[t_i] * scores[i, t_i] for every row (0 where ignored); remembers what backward needs."""
         xp = self.xp(scores)
-        valid = self.targets != self.ignore_index
+        self.kept_rows = valid = self.targets != self.ignore_index
         # Clipped because on the GPU an out-of-range target is reported later (backend.check_soon),
         # and until then must not index outside the row.
         self.safe_targets = xp.clip(xp.where(valid, self.targets, 0), 0, scores.shape[1] - 1)
         self.rows = xp.arange(scores.shape[0])
-        self.valid = valid.astype(scores.dtype)
-        self.target_weights = self.valid if self.weight is None else self.weight[self.safe_targets] * self.valid
-        return scores[self.rows, self.safe_targets] * self.target_weights
+        self.target_weights = valid.astype(scores.dtype) if self.weight is None else \
+            xp.where(valid, self.weight[self.safe_targets], 0)
+        return xp.where(valid, scores[self.rows, self.safe_targets] * self.target_weights, 0)
 
 
 class NLLLoss(_ClassIndexLoss):
@@ -117,7 +119,7 @@ class CrossEntropy(_ClassIndexLoss):
         if self.smoothing:
             classes = logits.shape[1]
             weighted = self.log_probs if self.weight is None else self.log_probs * self.weight
-            losses = (1 - self.smoothing) * losses - (self.smoothing / classes) * weighted.sum(axis=1) * self.valid
+            losses = (1 - self.smoothing) * losses - xp.where(self.kept_rows, (self.smoothing / classes) * weighted.sum(axis=1), 0)
         return xp.asarray(self._reduce(losses, self.target_weights.sum()), dtype=logits.dtype)
 
     def backward(self, gy):
@@ -128,12 +130,14 @@ class CrossEntropy(_ClassIndexLoss):
         q_sums = picked
         if eps:
             class_weights = xp.ones(classes, dtype=gy.dtype) if self.weight is None else self.weight
-            spread = (eps / classes) * self.valid * row_grads  # the uniform part of q, per unit weight
+            spread = (eps / classes) * self.kept_rows * row_grads  # the uniform part of q, per unit weight
             q_sums = picked + spread * class_weights.sum()
         grad = xp.exp(self.log_probs) * q_sums[:, None]
         grad[self.rows, self.safe_targets] -= picked
         if eps:
             grad -= spread[:, None] * class_weights
+        if not self.kept_rows.all():  # an ignored row's log-probabilities may be NaN: its gradient is 0 all the same
+            grad = xp.where(self.kept_rows[:, None], grad, 0)
         return (grad,)
 
     def backward_graph(self, gy, output):
@@ -152,7 +156,8 @@ class CrossEntropy(_ClassIndexLoss):
         q = (q + (self.smoothing / classes) * class_weights) * valid[:, None]
         row_grads = self._row_grads(gy, rows)
         probabilities = logits.softmax(1)
-        return ((probabilities * q.sum(axis=1, keepdims=True) - q) * row_grads.reshape(rows, 1),)
+        grad = (probabilities * q.sum(axis=1, keepdims=True) - q) * row_grads.reshape(rows, 1)
+        return (where(Tensor._from_op(valid[:, None], False), grad, 0.0),)
 
 
 class SoftTargetCrossEntropy(_RowLoss):

@@ -355,3 +355,54 @@ def test_conv_tbc_and_native_channel_shuffle_match_torch(torch, rng):
     values = rng.standard_normal((2, 6, 3, 3))
     assert_close(F.native_channel_shuffle(tinynn.tensor(values), 3),
                  torch.nn.functional.native_channel_shuffle(torch.tensor(values), 3), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("mask_kind", ["bool", "float"])
+def test_a_query_with_nothing_to_attend_to_gets_zeros_as_in_pytorch(torch, rng, device, mask_kind):
+    """A mask row that blocks every key (softmax of all -inf: NaN) gives output 0 and gradients 0,
+    as PyTorch's scaled_dot_product_attention ("safe softmax"), so the NaN reaches nothing else."""
+    q, k, v = (leaf(rng.standard_normal(shape), device=device) for shape in ((2, 5, 4), (2, 6, 4), (2, 6, 3)))
+    allowed = rng.random((5, 6)) > 0.3
+    allowed[:, 0], allowed[2] = True, False
+    mask = allowed if mask_kind == "bool" else np.where(allowed, 0.0, -np.inf)
+    ours = F.scaled_dot_product_attention(q, k, v, attn_mask=tinynn.tensor(mask, device=device))
+    tq, tk, tv = (to_torch(torch, t, True) for t in (q, k, v))
+    theirs = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, attn_mask=torch.tensor(mask))
+    assert_close(ours, theirs, rtol=1e-10, atol=1e-12)
+    assert not ours.numpy()[:, 2].any()
+    grad = rng.standard_normal(ours.shape)
+    ours.backward(tinynn.tensor(grad, device=device))
+    theirs.backward(torch.tensor(grad))
+    for mine, torchs in ((q, tq), (k, tk), (v, tv)):
+        assert np.isfinite(mine.grad.numpy()).all()
+        assert_close(mine.grad, torchs.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_a_sequence_that_is_all_padding_trains_as_in_pytorch(torch, rng, device):
+    """An all-padding sequence in the batch: every query of it has nothing to attend to. PyTorch's
+    layers (attention without the weights returned) give those positions finite outputs and the
+    parameters finite gradients; so do tinynn's. Returning the weights, PyTorch's multi-head
+    attention gives NaN there (its plain softmax), and so does tinynn's."""
+    ours = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True)
+    theirs = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True)
+    copy_weights(torch, ours, theirs)
+    ours.to(device)
+    x = leaf(rng.standard_normal((3, 5, 8)), dtype=np.float32, device=device)
+    padding = np.zeros((3, 5), bool)
+    padding[1] = True
+    padding[2, 3:] = True
+    tx = to_torch(torch, x, True)
+    y = ours(x, src_key_padding_mask=tinynn.tensor(padding, device=device))
+    ty = theirs(tx, src_key_padding_mask=torch.tensor(padding))
+    assert np.isfinite(y.numpy()).all()
+    assert_close(y, ty, rtol=1e-5, atol=1e-5)
+    y.sum().backward()
+    ty.sum().backward()
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-4)
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert np.isfinite(param.grad.numpy()).all(), name
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-4, what=f"{name} grad")
+    output, weights = ours.self_attn(x, x, x, key_padding_mask=tinynn.tensor(padding, device=device))
+    t_output, t_weights = theirs.self_attn(tx, tx, tx, key_padding_mask=torch.tensor(padding))
+    assert np.isnan(weights.numpy()[1]).all() and np.isnan(t_weights.detach().numpy()[1]).all()
+    assert_close(output, t_output, rtol=1e-5, atol=1e-5)  # NaN where PyTorch's is NaN

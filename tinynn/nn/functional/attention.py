@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ... import backend, mixed_precision
-from ...tensor import Tensor, concatenate, zeros
+from ...tensor import Tensor, concatenate, where, zeros
 from ..attention import check_kernel_allowed
 from .activation import softmax
 from .dropout import dropout
@@ -35,13 +35,25 @@ def _scores_mask(mask, blocked_when_true, like, what="attn_mask"):
     return mask.astype(like.dtype)
 
 
-def attention_weights(query, key, attn_mask=None, scale=None, blocked_when_true=False):
-    """softmax(Q K^T * scale + mask) over the source positions: (..., L, S)."""
+def attention_weights(query, key, attn_mask=None, scale=None, blocked_when_true=False, empty_rows_attend_nothing=True):
+    """softmax(Q K^T * scale + mask) over the source positions: (..., L, S).
+
+    A query the mask lets attend to no position at all (a row of -inf scores: a sequence that is all
+    padding) gets weights 0, so its output is 0, as PyTorch's ``scaled_dot_product_attention``
+    (its "safe softmax"); ``empty_rows_attend_nothing=False`` leaves softmax's NaN there, as
+    PyTorch's multi-head attention when it returns the weights."""
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query * scale) @ key.transpose(-2, -1)
-    if attn_mask is not None:
-        scores = scores + _scores_mask(attn_mask, blocked_when_true, scores)
-    return softmax(scores, dim=-1)
+    if attn_mask is None:
+        return softmax(scores, dim=-1)
+    scores = scores + _scores_mask(attn_mask, blocked_when_true, scores)
+    xp = backend.get_array_module(scores._array)
+    empty = xp.isneginf(scores._array).all(axis=-1, keepdims=True)
+    if not empty_rows_attend_nothing or (xp is np and not empty.any()):  # (the check would wait for the GPU)
+        return softmax(scores, dim=-1)
+    empty = Tensor._from_op(empty, False)
+    # the empty rows' scores are 0 inside, so that neither the softmax nor its backward makes NaN there
+    return where(empty, 0.0, softmax(where(empty, 0.0, scores), dim=-1))
 
 
 @mixed_precision.casts_inputs("lower")
@@ -198,7 +210,7 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
         mask = padding if mask is None else mask + padding
     if mask is not None and appended:  # the appended positions are never blocked
         mask = concatenate([mask, zeros(*mask.shape[:-1], len(appended), dtype=mask.dtype, device=mask.device)], axis=-1)
-    weights = attention_weights(q, k, mask)
+    weights = attention_weights(q, k, mask, empty_rows_attend_nothing=not need_weights)
     attended = (dropout(weights, dropout_p) if dropout_p else weights) @ v  # (N*h, L, d)
     output = linear(attended.transpose(0, 1).reshape(target_length, batch, embed), out_proj_weight, out_proj_bias)
     if not need_weights:

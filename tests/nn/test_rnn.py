@@ -315,6 +315,34 @@ def test_packed_sequences_match_torch(torch, rng, device, kind, options, enforce
         assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
 
 
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_inf_or_nan_in_the_padding_of_packed_sequences_reaches_nothing(torch, rng, device, kind):
+    """Padding of -inf (log features of zero-padded audio) or NaN is not part of any sequence: the
+    outputs, the final states and every gradient are PyTorch's, all finite. (The recurrence steps
+    through the padding; it read those values, and its backward made every gradient NaN.)"""
+    from tinynn.nn.utils import rnn as packing
+
+    values = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    values[1, 3:], values[2, 2:] = np.nan, -np.inf
+    lengths = [5, 3, 2]
+    ours = getattr(nn, kind)(4, 3, num_layers=2, bidirectional=True, batch_first=True)
+    theirs = pytorch_pair(torch, ours, getattr(torch.nn, kind), num_layers=2, bidirectional=True, batch_first=True)
+    ours.to(device)
+    x, tx = leaf(values, dtype=np.float32, device=device), torch.tensor(values, requires_grad=True)
+    output, state = ours(packing.pack_padded_sequence(x, lengths, batch_first=True))
+    torch_output, torch_state = theirs(torch.nn.utils.rnn.pack_padded_sequence(tx, lengths, batch_first=True))
+    padded = packing.pad_packed_sequence(output, batch_first=True)[0]
+    torch_padded = torch.nn.utils.rnn.pad_packed_sequence(torch_output, batch_first=True)[0]
+    assert_close(padded, torch_padded, rtol=1e-5, atol=1e-6, what="padded output")
+    (padded.sum() + sum(t.sum() for t in flat(state))).backward()
+    (torch_padded.sum() + sum(t.sum() for t in flat(torch_state))).backward()
+    assert np.isfinite(x.grad.numpy()).all()
+    assert_close(x.grad, tx.grad, rtol=1e-4, atol=1e-5, what="input grad")
+    for (name, param), torch_param in zip(ours.named_parameters(), theirs.parameters()):
+        assert np.isfinite(param.grad.numpy()).all(), name
+        assert_close(param.grad, torch_param.grad, rtol=1e-4, atol=1e-5, what=f"{name} grad")
+
 def test_padding_and_packing_helpers(torch):
     from tinynn.nn.utils import rnn as packing
 

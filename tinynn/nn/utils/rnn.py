@@ -190,7 +190,11 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     padded = input.transpose(0, 1) if batch_first else input
     lengths = _checked_lengths(lengths, padded.shape[1], padded.shape[0], enforce_sorted, "pack_padded_sequence")
     sorted_indices = None if enforce_sorted else Tensor(np.argsort(-lengths, kind="stable")).to(padded.device)
-    return PackedSequence._from_padded(padded[:int(lengths.max())], lengths, sorted_indices)
+    padded = padded[:int(lengths.max())]
+    # The recurrent layers step through the padding too (and keep their states there), so it is
+    # read as zeros: an inf or NaN in it must not reach the states or the gradients, as in PyTorch.
+    padded = padded.masked_fill(_beyond_lengths(padded, lengths), 0)
+    return PackedSequence._from_padded(padded, lengths, sorted_indices)
 
 
 def pack_sequence(sequences, enforce_sorted=True):
@@ -210,10 +214,15 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
                              f"sequence ({length})")
         padded = padded.pad(((0, total_length - length),) + ((0, 0),) * (padded.ndim - 1))
     # past each sequence's end: padding_value (whatever the packed tensor held there)
-    beyond = np.arange(padded.shape[0])[:, None] >= lengths[None, :]
-    beyond = Tensor(beyond.reshape(beyond.shape + (1,) * (padded.ndim - 2))).to(padded.device)
-    padded = padded.masked_fill(beyond, padding_value)
+    padded = padded.masked_fill(_beyond_lengths(padded, lengths), padding_value)
     return (padded.transpose(0, 1) if batch_first else padded), Tensor(lengths.copy())
+
+
+def _beyond_lengths(padded, lengths):
+    """True at the steps of a padded time-major tensor (T, N, *) past each sequence's length: a
+    boolean (T, N, 1, ...) on its device."""
+    beyond = np.arange(padded.shape[0])[:, None] >= lengths[None, :]
+    return Tensor(beyond.reshape(beyond.shape + (1,) * (padded.ndim - 2))).to(padded.device)
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):

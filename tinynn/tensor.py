@@ -80,6 +80,8 @@ class Tensor(DtypeShorthands):
 
     @classmethod
     def _from_op(cls, data, requires_grad):
+        if isinstance(data, np.generic):  # a NumPy reduction's scalar: a 0-d array can be written in place
+            data = np.asarray(data)
         tensor = cls.__new__(cls)
         tensor._array, tensor._grad, tensor.grad_fn, tensor.name = data, None, None, None
         tensor._grad_hooks, tensor._retains_grad, tensor._requires_grad = {}, False, requires_grad

@@ -18,6 +18,10 @@ WRITES = {
     "diagonal offset dims": lambda m, x: x.reshape(2, 2, 3).diagonal(1, 1, 2).fill_(-1.0),
     "unfold": lambda m, x: x.unfold(1, 2, 2).mul_(3.0),
     "as_strided": lambda m, x: x.as_strided((2, 2), (3, 2), 1).zero_(),
+    # one element is a 0-d view too (NumPy's x[1, 2] is a copy, as a scalar, which refused writes)
+    "element": lambda m, x: x[1, 2].add_(10.0),
+    "element of a row": lambda m, x: x[1][3].fill_(-1.0),
+    "element by select": lambda m, x: x.select(0, 2).select(0, 1).mul_(3.0),
 }
 
 
@@ -147,3 +151,18 @@ def test_view_as_another_dtype_reinterprets_the_bits_as_pytorchs(torch):
     with pytest.raises(RuntimeError, match="the last dimension must be contiguous"):
         tinynn.tensor(values).T.view(tinynn.float16)
     assert tinynn.tensor(values).view(4).shape == (4,) and tinynn.tensor(values).view(-1, 1).shape == (4, 1)
+
+
+def test_zero_dimensional_results_are_written_in_place_as_pytorchs(torch):
+    """A reduction's 0-d result is a tensor like any other: ``correct += (pred == y).sum()`` and
+    ``loss.add_(penalty)`` work (NumPy's scalar result refused writes with a TypeError)."""
+    results = []
+    for module in (tinynn, torch):
+        x = module.tensor(np.arange(6.0).reshape(2, 3))
+        total = x.sum()
+        total += 1
+        correct = (x > 2).sum()
+        correct += (x > 4).sum()
+        results.append([total.add_(1).item(), x.mean().zero_().item(), x.max().clamp_(0, 4).item(),
+                        x.argmax().add_(1).item(), correct.item(), module.dot(x[0], x[1]).mul_(2).item()])
+    assert results[0] == results[1]

@@ -125,7 +125,11 @@ class GetItem(Function):
     def forward(self, x):
         self.input_shape, self.dtype = x.shape, x.dtype
         try:
-            return x[self.index]
+            result = x[self.index]
+            if isinstance(result, np.generic):  # NumPy's integer indexing gives a copy, as a scalar:
+                # x[i, j, ...] is the 0-d view PyTorch's x[i, j] is (x[i, j].add_(1) writes into x)
+                result = x[(self.index if isinstance(self.index, tuple) else (self.index,)) + (Ellipsis,)]
+            return result
         except IndexError as error:
             raise IndexError(f"indexing a tensor of shape {tuple(x.shape)}: {error}") from None
 

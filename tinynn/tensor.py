@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from . import backend, dtypes, memory_layout, mixed_precision, printing
+from . import backend, dtypes, memory_layout, mixed_precision, printing, value_ranges
 from .autograd import engine, in_place
 from .dims import wrap_dim
 from .scalar_dims import accepting_scalar_dims
@@ -338,6 +338,8 @@ class Tensor(DtypeShorthands):
         if isinstance(value, Tensor) and value.ndim:
             raise RuntimeError(f"{name} only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.ndim} dimension(s).")
+        if not isinstance(value, Tensor):
+            value_ranges.check_fits(value, self.dtype)
         value = self._operand(value)
         return value if value.dtype == self.dtype else value.to(dtype=self.dtype)
 
@@ -672,6 +674,9 @@ class Tensor(DtypeShorthands):
         gradient of its positions, summed where it was broadcast)."""
         if isinstance(value, Tensor) and value.device != self.device:
             raise RuntimeError(f"x[index] = value: the value is on {value.device}, the tensor on {self.device}")
+        if isinstance(value, numbers.Number):
+            value_ranges.check_scalar_fits(value, self.dtype)
+            value = value_ranges.wrapped(value, self.dtype)
         steps = shape_ops.pytorch_index_steps(_index_arrays(index), self.ndim)
 
         def write_directly():
@@ -784,6 +789,9 @@ class Tensor(DtypeShorthands):
             raise ValueError("clip: at least one of min and max must be given")
         given = {name: self._operand(bound) for name, bound in (("low", min), ("high", max)) if bound is not None}
         dtype = promotion.result_type([self, *given.values()])
+        for bound in (min, max):
+            if isinstance(bound, numbers.Number):
+                value_ranges.check_fits(bound, dtype)
         x, *bounds = (t if t.dtype == dtype else t.to(dtype=dtype) for t in (self, *given.values()))
         return elementwise.Clip(tuple(given))(x, *bounds)
 
@@ -2396,7 +2404,10 @@ def where(condition, input=None, other=None):
         dtype = (promotion.default_float() if any(isinstance(v, float) for v in (input, other))
                  else np.bool_ if all(isinstance(v, bool) for v in (input, other)) else np.int64)
         like = Tensor._from_op(backend.to_device(np.zeros((), dtype=dtype), backend.device_of(condition)), False)
+    numbers_given = [value for value in (input, other) if isinstance(value, numbers.Number)]
     input, other = _as_tensor(input, like), _as_tensor(other, like)
+    for value in numbers_given:
+        value_ranges.check_scalar_fits(value, promotion.result_type([input, other]))
     if backend.device_of(condition) != input.device or input.device != other.device:
         raise RuntimeError(f"where: the condition and values must be on one device, got {backend.device_of(condition)}, "
                            f"{input.device} and {other.device}")
@@ -2471,6 +2482,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
                             f"(ragged or non-numeric data); expected numbers")
         if dtype is None:
             dtype = {"f": promotion.default_float(), "c": promotion.default_complex()}.get(array.dtype.kind, array.dtype)
+        else:  # (300 into uint8 would wrap)
+            value_ranges.check_fits(array, dtype, type_name=np.dtype(dtype).name, floats=False)
         array = array.astype(dtype)
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
 
@@ -2506,6 +2519,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
         dtype = promotion.default_complex()
     elif dtype is None and not isinstance(fill_value, float):
         dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
+    value_ranges.check_fits(fill_value, dtype or promotion.default_float())
+    fill_value = value_ranges.wrapped(fill_value, dtype or promotion.default_float())
     return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), size_arguments((size,)), dtype, device,
                     requires_grad)
 

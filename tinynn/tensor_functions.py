@@ -11,10 +11,11 @@ import builtins
 import collections
 import itertools
 import math
+import numbers
 
 import numpy as np
 
-from . import backend, mixed_precision
+from . import backend, mixed_precision, value_ranges
 from .dims import wrap_dim
 from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
@@ -653,7 +654,8 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     dim = wrap_dim(dim, x.ndim)
     xp = _xp(x)
     if src is None:
-        src = _constant(xp.full(index.shape, value, dtype=x.dtype))
+        value_ranges.check_fits(value, x.dtype)
+        src = _constant(xp.full(index.shape, value_ranges.wrapped(value, x.dtype), dtype=x.dtype))
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
@@ -1236,6 +1238,8 @@ def fill_diagonal(x, fill_value, wrap=False):
     matrix with ``wrap`` restarts the diagonal every N+1 rows, as NumPy's fill_diagonal."""
     if x.ndim < 2 or (x.ndim > 2 and len(set(x.shape)) != 1):
         raise ValueError(f"fill_diagonal_: expected a matrix, or all dimensions of one length, got shape {tuple(x.shape)}")
+    if isinstance(fill_value, numbers.Number):
+        value_ranges.check_fits(fill_value, x.dtype)
     xp = _xp(x)
     rows, columns = x.shape[0], x.shape[1]
     if x.ndim > 2:

@@ -207,3 +207,13 @@ def test_rounded_division_of_integers_stays_exact_integers(torch):
         expected = torch.tensor(a).div(torch.tensor(b), rounding_mode=mode)
         assert result.dtype == np.int64 and result.tolist() == expected.tolist(), mode
         assert tinynn.tensor(a).div(2.0, rounding_mode=mode).dtype == np.float32
+
+
+def test_negating_a_bool_tensor_is_pytorchs_error(torch):
+    """As PyTorch, ``-mask`` is refused with the advice to use ``~`` (NumPy's TypeError named NumPy)."""
+    for negate in (lambda m, t: -t, lambda m, t: m.neg(t), lambda m, t: t.neg_(), lambda m, t: m.negative(t)):
+        with pytest.raises(RuntimeError) as expected:
+            negate(torch, torch.tensor([True, False]))
+        with pytest.raises(RuntimeError) as raised:
+            negate(tinynn, tinynn.tensor([True, False]))
+        assert str(raised.value) == str(expected.value)

@@ -197,6 +197,9 @@ class Neg(Function):
     graph_saved = {}
 
     def forward(self, x):
+        if x.dtype == np.bool_:  # (NumPy's own error would name NumPy and its operator)
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                               "invert a mask, use the `~` or `logical_not()` operator instead.")
         return -x
 
     def backward(self, gy):

@@ -13,6 +13,7 @@ Each is a copy along one axis by an index map, ``Take``; constant padding is ``o
 """
 import numpy as np
 
+from ... import value_ranges
 from ...autograd import Function
 from ...ops.shape import Pad
 from .validation import check_tensor
@@ -73,6 +74,8 @@ def pad(input, pad, mode="constant", value=None):
     axes = len(pad) // 2
     widths = [(0, 0)] * (input.ndim - axes) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(axes))]
     if mode == "constant":
+        if value is not None:
+            value_ranges.check_fits(value, input.dtype, strict_unsigned=True)
         return Pad(tuple(widths), 0.0 if value is None else value)(input)
     if value is not None:
         raise ValueError(f"pad: value is only used with mode 'constant', not {mode!r}")

@@ -3,11 +3,10 @@ so code written against ``torch`` reads the same with ``tinynn``. Most are the T
 same name (where the math and its gradient are); the rest make tensors or answer questions.
 """
 import builtins
-import collections
 
 import numpy as np
 
-from . import backend, memory_layout, random
+from . import backend, memory_layout, random, return_types
 from .autograd import grad_mode, no_grad
 from . import tensor_functions
 from .ops import complex as complex_ops, promotion
@@ -390,7 +389,7 @@ def logdet(input):
 def slogdet(input):
     from .linalg import slogdet as signed_log_determinant
 
-    return signed_log_determinant(input)
+    return return_types.slogdet(*signed_log_determinant(input))
 
 
 def pinverse(input, rcond=1e-15):
@@ -435,11 +434,9 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
 
     coefficient = A.mT if transpose else A
     solution = solve_triangular(coefficient, b, upper=upper != transpose, unitriangular=unitriangular)
-    return TriangularSolveResult(solution, A.clone())
+    return return_types.triangular_solve(solution, A.clone())
 
 
-TriangularSolveResult = collections.namedtuple("TriangularSolveResult", ["solution", "cloned_coefficient"])
-GeqrfResult = collections.namedtuple("GeqrfResult", ["a", "tau"])
 
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, name=None,
@@ -470,7 +467,7 @@ def geqrf(input):
         parts = [xp.linalg.qr(matrix, mode="raw") for matrix in flat]
         reflectors = xp.stack([part[0] for part in parts]).reshape(input.shape[:-2] + input.shape[-2:][::-1])
         tau = xp.stack([part[1] for part in parts]).reshape(input.shape[:-2] + (builtins.min(input.shape[-2:]),))
-    return GeqrfResult(Tensor._from_op(xp.ascontiguousarray(reflectors.swapaxes(-1, -2)).astype(input.dtype), False),
+    return return_types.geqrf(Tensor._from_op(xp.ascontiguousarray(reflectors.swapaxes(-1, -2)).astype(input.dtype), False),
                        Tensor._from_op(tau.astype(input.dtype, copy=False), False))
 
 
@@ -521,11 +518,11 @@ def lu(A, pivot=True, get_infos=False):
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     """(P, L, U) from the packed factors of ``lu``/``linalg.lu_factor``; what is not unpacked is empty."""
-    from .linalg import LUResult, _unpacked
+    from .linalg import _unpacked
 
     permutation, lower, upper = _unpacked(LU_data, LU_pivots)
     empty = Tensor._from_op(backend.get_array_module(LU_data._array).zeros(0, LU_data.dtype), False)
-    return LUResult(permutation if unpack_pivots else empty, lower if unpack_data else empty,
+    return return_types.lu_unpack(permutation if unpack_pivots else empty, lower if unpack_data else empty,
                     upper if unpack_data else empty)
 
 

@@ -3,13 +3,12 @@ leading axes): ``inv``, ``det``, ``slogdet``, ``solve`` (their gradients in ops/
 decompositions ``cholesky``, ``qr``, ``eigh``, ``svd`` and the pseudo-inverse ``pinv`` (theirs in
 ops/decompositions.py), and what is built from them and other differentiable ops: norms, ranks,
 condition numbers, least squares, triangular solves, matrix powers, products and cross products."""
-import collections
 import functools
 import math
 
 import numpy as np
 
-from . import backend
+from . import backend, return_types
 from .functions import ormqr
 from .ops.decompositions import QR, SVD, Cholesky, GeneralEigen, PseudoInverse, SymmetricEigen, cutoff
 from .ops import ldl as ldl_ops
@@ -17,19 +16,6 @@ from .ops.linalg import Determinant, Inverse, LinAlgError, LogAbsDeterminant, Lo
 from .ops.lu import LUFactor, lu_factor_values, order_of, permutation_matrix, zero_pivot_info
 from .tensor import Tensor, expect_tensor, requiring_tensor, where
 
-QRResult = collections.namedtuple("QRResult", ["Q", "R"])
-EighResult = collections.namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
-EigResult = collections.namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
-SVDResult = collections.namedtuple("SVDResult", ["U", "S", "Vh"])
-LstsqResult = collections.namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
-LUFactorResult = collections.namedtuple("LUFactorResult", ["LU", "pivots"])
-LUFactorExResult = collections.namedtuple("LUFactorExResult", ["LU", "pivots", "info"])
-LUResult = collections.namedtuple("LUResult", ["P", "L", "U"])
-InvExResult = collections.namedtuple("InvExResult", ["inverse", "info"])
-SolveExResult = collections.namedtuple("SolveExResult", ["result", "info"])
-LDLFactorResult = collections.namedtuple("LDLFactorResult", ["LD", "pivots"])
-LDLFactorExResult = collections.namedtuple("LDLFactorExResult", ["LD", "pivots", "info"])
-CholeskyExResult = collections.namedtuple("CholeskyExResult", ["L", "info"])
 
 
 def _matrices(A, name):
@@ -65,10 +51,10 @@ def slogdet(A):
     if A.dtype.kind == "c":
         log_determinant = LogDeterminant()(A)
         singular = _constant(log_determinant._array.real == -np.inf)
-        return SlogdetResult(where(singular, 0.0, (1j * log_determinant.imag).exp()), log_determinant.real)
+        return return_types.linalg_slogdet(where(singular, 0.0, (1j * log_determinant.imag).exp()), log_determinant.real)
     op = LogAbsDeterminant()
     logabsdet = op(A)
-    return SlogdetResult(_constant(op.sign), logabsdet)
+    return return_types.linalg_slogdet(_constant(op.sign), logabsdet)
 
 
 def log_determinant(A):
@@ -82,14 +68,6 @@ def log_determinant(A):
     xp = backend.get_array_module(sign._array)
     return logabsdet + _constant(xp.where(sign._array > 0, 0.0, xp.where(sign._array == 0, -xp.inf, xp.nan))
                                  .astype(logabsdet.dtype))
-
-
-class SlogdetResult(tuple):
-    def __new__(cls, sign, logabsdet):
-        return super().__new__(cls, (sign, logabsdet))
-
-    sign = property(lambda self: self[0])
-    logabsdet = property(lambda self: self[1])
 
 
 def solve(A, B, *, left=True):
@@ -133,14 +111,14 @@ def inv_ex(A, *, check_errors=False):
     of LU's first zero pivot (0 for the invertible ones) and its inverse is NaN. ``check_errors``:
     raise as ``inv`` does."""
     _square(A, "inv_ex")
-    return InvExResult(*_with_info(A, inv, check_errors))
+    return return_types.linalg_inv_ex(*_with_info(A, inv, check_errors))
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):
     """(X, info) as ``solve``, without raising for a singular A: its info is as ``inv_ex``'s and its
     solution is NaN."""
     _square(A, "solve_ex")
-    return SolveExResult(*_with_info(A, lambda a: solve(a, B, left=left), check_errors, vector_result=B.ndim == 1))
+    return return_types.linalg_solve_ex(*_with_info(A, lambda a: solve(a, B, left=left), check_errors, vector_result=B.ndim == 1))
 
 
 def _with_info(A, function, check_errors, vector_result=False):
@@ -165,14 +143,14 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     _square(A, "cholesky_ex")
     xp = backend.get_array_module(A._array)
     try:
-        return CholeskyExResult(cholesky(A, upper=upper), _constant(xp.zeros(A.shape[:-2], dtype=np.int32)))
+        return return_types.linalg_cholesky_ex(cholesky(A, upper=upper), _constant(xp.zeros(A.shape[:-2], dtype=np.int32)))
     except ValueError:
         if check_errors:
             raise
     info = _first_indefinite_minor(xp, A._array)
     failed = info > 0
     factor = cholesky(_failures_set_aside(A, failed), upper=upper)
-    return CholeskyExResult(_failed_as_nan(factor, failed), _constant(info))
+    return return_types.linalg_cholesky_ex(_failed_as_nan(factor, failed), _constant(info))
 
 
 def _first_indefinite_minor(xp, a):
@@ -208,7 +186,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
     info = zero_pivot_info(xp, lu._array)
     if check_errors and bool((info > 0).any()):
         raise LinAlgError(f"lu_factor_ex: U has a zero on its diagonal (info {info.tolist()}): the matrix is singular")
-    return LUFactorExResult(lu, _constant(op.pivots), _constant(info))
+    return return_types.linalg_lu_factor_ex(lu, _constant(op.pivots), _constant(info))
 
 
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
@@ -232,7 +210,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
     if check_errors and bool((info > 0).any()):
         raise LinAlgError(f"ldl_factor_ex: D has a zero pivot (info {info.tolist()}): the matrix is singular")
     to_device = functools.partial(backend.to_device, device=A.device)
-    return LDLFactorExResult(_constant(to_device(ld.astype(A.dtype, copy=False))), _constant(to_device(pivots)),
+    return return_types.linalg_ldl_factor_ex(_constant(to_device(ld.astype(A.dtype, copy=False))), _constant(to_device(pivots)),
                              _constant(to_device(info)))
 
 
@@ -242,7 +220,7 @@ def ldl_factor(A, *, hermitian=False):
     if bool((info._array > 0).any()):
         raise LinAlgError(f"ldl_factor: D has a zero pivot, at (1-based) column {info.tolist()}: the matrix is "
                           f"singular")
-    return LDLFactorResult(LD, pivots)
+    return return_types.linalg_ldl_factor(LD, pivots)
 
 
 def ldl_solve(LD, pivots, B, *, hermitian=False):
@@ -275,7 +253,7 @@ def lu_factor(A, *, pivot=True):
         first = int(info._array.max() if info.ndim == 0 else info._array[info._array > 0][0]) - 1
         raise LinAlgError(f"lu_factor: U[{first},{first}] is zero, so the matrix is singular and lu_solve would divide "
                          "by zero; lu_factor_ex or lu factor it anyway")
-    return LUFactorResult(lu, pivots)
+    return return_types.linalg_lu_factor(lu, pivots)
 
 
 def lu(A, *, pivot=True):
@@ -283,7 +261,7 @@ def lu(A, *, pivot=True):
     U (..., k, n) upper triangular, k = min(m, n); L and U differentiable."""
     _matrices(A, "lu")
     packed, pivots, _ = lu_factor_ex(A, pivot=pivot)
-    return LUResult(*_unpacked(packed, pivots))
+    return return_types.linalg_lu(*_unpacked(packed, pivots))
 
 
 def _unpacked(packed, pivots):
@@ -462,7 +440,7 @@ def qr(A, mode="reduced"):
         raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     op = QR("complete" if mode == "complete" else "reduced")
     q, r = op.factors(op(A))
-    return QRResult(Tensor._from_op(backend.get_array_module(A._array).zeros(0, A.dtype), False) if mode == "r" else q, r)
+    return return_types.linalg_qr(Tensor._from_op(backend.get_array_module(A._array).zeros(0, A.dtype), False) if mode == "r" else q, r)
 
 
 def eigh(A, UPLO="L"):
@@ -474,7 +452,7 @@ def eigh(A, UPLO="L"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     op = SymmetricEigen(UPLO)
     eigenvalues, eigenvectors = op.factors(op(A))
-    return EighResult(eigenvalues.real if A.dtype.kind == "c" else eigenvalues, eigenvectors)
+    return return_types.linalg_eigh(eigenvalues.real if A.dtype.kind == "c" else eigenvalues, eigenvectors)
 
 
 def eig(A):
@@ -484,7 +462,7 @@ def eig(A):
     eigenvector gradient needs distinct eigenvalues."""
     _square(A, "eig")
     op = GeneralEigen()
-    return EigResult(*op.factors(op(A)))
+    return return_types.linalg_eig(*op.factors(op(A)))
 
 
 def eigvals(A):
@@ -505,7 +483,7 @@ def svd(A, full_matrices=True):
     _matrices(A, "svd")
     op = SVD(full_matrices)
     u, s, vh = op.factors(op(A))
-    return SVDResult(u, s.real if A.dtype.kind == "c" else s, vh)
+    return return_types.linalg_svd(u, s.real if A.dtype.kind == "c" else s, vh)
 
 
 def svdvals(A):
@@ -562,7 +540,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     full_rank = m > n and bool((ranks._array == n).all())
     residuals = ((A @ solution - rhs).abs() ** 2).sum(-2) if driver != "gelsy" and full_rank else empty
     singular_values = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
-    return LstsqResult(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
+    return return_types.linalg_lstsq(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):

@@ -5,14 +5,13 @@ A Tensor made by an op remembers that op in ``grad_fn`` (define-by-run, as in Py
 The operator methods below are thin: each hands its arrays to one Function in ``tinynn.ops``,
 where the forward and backward math live side by side.
 """
-import collections
 import functools
 import math
 import numbers
 
 import numpy as np
 
-from . import backend, dtypes, memory_layout, mixed_precision, printing, value_ranges
+from . import backend, dtypes, memory_layout, mixed_precision, printing, return_types, value_ranges
 from .autograd import engine, in_place
 from .dims import wrap_dim
 from .scalar_dims import accepting_scalar_dims
@@ -880,7 +879,7 @@ class Tensor(DtypeShorthands):
         values = self.gather(dim, indices)
         if not keepdim:
             values, indices = values.squeeze(dim), Tensor._from_op(indices._array.squeeze(dim), False)
-        return SortResult(values, indices)
+        return getattr(return_types, which[3:])(values, indices)
 
     def logsumexp(self, dim=None, keepdim=False):
         """log(sum(exp(x))) over ``dim``, without overflow."""
@@ -938,7 +937,7 @@ class Tensor(DtypeShorthands):
             indices = Tensor._from_op(xp.flip(self.shape[dim] - 1 - order, axis=dim), False)
         else:
             indices = Tensor._from_op(xp.argsort(self._array, axis=dim, **options), False)
-        return SortResult(self.gather(dim, indices), indices)
+        return return_types.sort(self.gather(dim, indices), indices)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """The ``k`` largest (or smallest) values along ``dim`` and their indices, always in sorted order
@@ -948,7 +947,7 @@ class Tensor(DtypeShorthands):
             raise ValueError(f"topk: k must be an int in [0, {size}] (the size of dim {dim}), got {k!r}")
         values, indices = self.sort(dim, descending=largest)
         cut = (slice(None),) * wrap_dim(dim, self.ndim) + (slice(0, int(k)),)
-        return SortResult(values[cut], Tensor._from_op(indices._array[cut], False))
+        return return_types.topk(values[cut], Tensor._from_op(indices._array[cut], False))
 
     def flip(self, dims):
         """The elements in reverse order along each of ``dims``: a copy, as PyTorch's (writing into it
@@ -1552,7 +1551,7 @@ class Tensor(DtypeShorthands):
     def qr(self, some=True):
         from .linalg import qr
 
-        return qr(self, mode="reduced" if some else "complete")
+        return return_types.qr(*qr(self, mode="reduced" if some else "complete"))
 
     def svd(self, some=True, compute_uv=True):
         """(U, S, V) with self = U diag(S) V^T: PyTorch's older form, V where linalg.svd gives V^T;
@@ -1563,9 +1562,9 @@ class Tensor(DtypeShorthands):
         if not compute_uv:  # PyTorch's zeros, (..., m, m) and (..., n, n)
             *batch, m, n = self.shape
             zeros_of = backend.get_array_module(self._array).zeros
-            return USV(self._constant(zeros_of((*batch, m, m), self.dtype)), s.detach(),
+            return return_types.svd(self._constant(zeros_of((*batch, m, m), self.dtype)), s.detach(),
                        self._constant(zeros_of((*batch, n, n), self.dtype)))
-        return USV(u, s, vh.mH)
+        return return_types.svd(u, s, vh.mH)
 
     def bmm(self, mat2):
         from .functions import bmm
@@ -1956,7 +1955,7 @@ class Tensor(DtypeShorthands):
         indices = Tensor._from_op(xp.take_along_axis(indices._array, position, axis=dim), False)
         if not keepdim:
             values, indices = values.squeeze(dim), Tensor._from_op(indices._array.squeeze(dim), False)
-        return SortResult(values, indices)
+        return return_types.median(values, indices)
 
     # ----- more shape functions ----------------------------------------------------------------
     def view_as(self, other):
@@ -2306,24 +2305,6 @@ def _as_tensor(value, like=None):
     if like is not None:
         return like._operand(value)
     return tensor(value)
-
-
-USV = collections.namedtuple("svd", ["U", "S", "V"])  # Tensor.svd's result, as torch.return_types.svd
-
-
-class SortResult(tuple):
-    """(values, indices), also as ``.values`` and ``.indices``, as PyTorch's sort and topk return."""
-
-    def __new__(cls, values, indices):
-        return super().__new__(cls, (values, indices))
-
-    @property
-    def values(self):
-        return self[0]
-
-    @property
-    def indices(self):
-        return self[1]
 
 
 def bmm(input, mat2):

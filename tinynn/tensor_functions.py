@@ -8,14 +8,13 @@ op, round r combining every element with the one 2^r before it, so nothing loops
 elements and a zero in a product needs no special case (the gradient of a product has none).
 """
 import builtins
-import collections
 import itertools
 import math
 import numbers
 
 import numpy as np
 
-from . import backend, mixed_precision, value_ranges
+from . import backend, mixed_precision, return_types, value_ranges
 from .dims import wrap_dim
 from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
@@ -23,11 +22,9 @@ from .ops import scatter as scatter_ops
 from .ops.shape import index_positions
 from .scalar_dims import accepting_scalar_dims
 from .size import Size, from_arguments as size_arguments
-from .tensor import (SortResult, Tensor, check_integer_divisor, concatenate, expect_tensor, stack, unbiased_in_dims_place, where,
+from .tensor import (Tensor, check_integer_divisor, concatenate, expect_tensor, stack, unbiased_in_dims_place, where,
                      with_index_rank)
 
-MinMax = collections.namedtuple("MinMax", ["min", "max"])
-Histogram = collections.namedtuple("Histogram", ["hist", "bin_edges"])
 
 
 def _xp(x):
@@ -114,7 +111,7 @@ def _cumulative_extreme(x, dim, largest):
     holds = xp.where(nan_seen, xp.isnan(x._array), x._array == running)
     positions = xp.arange(x.shape[dim]).reshape((-1,) + (1,) * (x.ndim - dim - 1))
     indices = _array_scan(xp, xp.where(holds, positions, -1), dim, xp.maximum).astype(np.int64)
-    return SortResult(x.gather(dim, _constant(indices)), _constant(indices))
+    return (return_types.cummax if largest else return_types.cummin)(x.gather(dim, _constant(indices)), _constant(indices))
 
 
 def cummax(x, dim):
@@ -339,7 +336,7 @@ def clamp_max(x, max):
 # ----- reductions and statistics ---------------------------------------------------------------
 def aminmax(x, *, dim=None, keepdim=False):
     """(min, max) over ``dim`` (every element by default)."""
-    return MinMax(x.amin(dim, keepdim), x.amax(dim, keepdim))
+    return return_types.aminmax(x.amin(dim, keepdim), x.amax(dim, keepdim))
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -377,7 +374,7 @@ def mode(x, dim=-1, keepdim=False):
     where its run starts and ends (running maxima of the run boundaries, from either side), so each
     run's length is known everywhere, and the first longest run holds the mode."""
     if x.ndim == 0:
-        return SortResult(x * 1, _constant(_xp(x).zeros((), dtype=np.int64)))
+        return return_types.mode(x * 1, _constant(_xp(x).zeros((), dtype=np.int64)))
     xp, dim = _xp(x), wrap_dim(dim, x.ndim)
     values = xp.moveaxis(x._array, dim, -1)
     n = values.shape[-1]
@@ -395,7 +392,7 @@ def mode(x, dim=-1, keepdim=False):
     result = x.gather(dim, indices)
     if not keepdim:
         result, indices = result.squeeze(dim), _constant(indices._array.squeeze(dim))
-    return SortResult(result, indices)
+    return return_types.mode(result, indices)
 
 
 def kthvalue(x, k, dim=-1, keepdim=False):
@@ -407,7 +404,7 @@ def kthvalue(x, k, dim=-1, keepdim=False):
     values, indices = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
-    return SortResult(values, indices)
+    return return_types.kthvalue(values, indices)
 
 
 def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_nan=False):
@@ -820,7 +817,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     edges = bins._array if isinstance(bins, Tensor) else bins
     counts, bin_edges = xp.histogram(input._array, bins=edges, range=range,
                                      weights=None if weight is None else weight._array, density=density)
-    return Histogram(Tensor._from_op(counts.astype(input.dtype), False),
+    return return_types.histogram(Tensor._from_op(counts.astype(input.dtype), False),
                      Tensor._from_op(bin_edges.astype(input.dtype), False))
 
 
@@ -844,7 +841,7 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
         range = [(float(range[2 * d]), float(range[2 * d + 1])) for d in builtins.range(dimensions)]
     counts, edges = xp.histogramdd(input._array.reshape(-1, dimensions), bins=bins, range=range, density=density,
                                    weights=None if weight is None else weight._array.reshape(-1))
-    return Histogram(Tensor._from_op(counts.astype(input.dtype), False),
+    return return_types.histogram(Tensor._from_op(counts.astype(input.dtype), False),
                      [Tensor._from_op(e.astype(input.dtype), False) for e in edges])
 
 
@@ -1078,7 +1075,7 @@ def ldexp(x, exponent):
 def frexp(x):
     """(mantissa, exponent) with x = mantissa * 2^exponent and 0.5 <= |mantissa| < 1 (constants)."""
     mantissa, exponent = _xp(x).frexp(x._array)
-    return _constant(mantissa), _constant(exponent.astype(np.int32))
+    return return_types.frexp(_constant(mantissa), _constant(exponent.astype(np.int32)))
 
 
 def _predicate(function, binary=False):
@@ -1331,7 +1328,7 @@ def nanmedian(x, dim=None, keepdim=False):
     picked, indices = values.take_along_dim(middle, dim), order.take_along_dim(middle, dim)
     if not keepdim:
         picked, indices = picked.squeeze(dim), indices.squeeze(dim)
-    return SortResult(picked, indices)
+    return return_types.nanmedian(picked, indices)
 
 
 def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):

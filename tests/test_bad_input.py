@@ -417,6 +417,10 @@ def test_factories_name_what_was_wrong_with_their_arguments(torch):
     about inhomogeneous shapes; a list of strings made a string tensor)."""
     for call, error, message in (
             (lambda: tinynn.arange(0, 10, 0), ValueError, "arange: step must be nonzero"),
+            (lambda: tinynn.arange(0, 5, -1), RuntimeError, "arange: upper bound and lower bound inconsistent with step "
+                                                            "sign"),  # (NumPy's range was empty)
+            (lambda: tinynn.arange(5, 0), RuntimeError, "inconsistent with step sign"),
+            (lambda: tinynn.arange(0, float("inf")), RuntimeError, "arange: unsupported range: 0 -> inf"),
             (lambda: tinynn.linspace(0, 1, -1), ValueError, "linspace: the number of steps must be a non-negative int"),
             (lambda: tinynn.eye(-1), ValueError, "eye: n must be greater or equal to 0, got -1"),
             (lambda: tinynn.full((2,), "a"), TypeError, "full: fill_value must be a number, got str"),

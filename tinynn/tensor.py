@@ -2587,8 +2587,14 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     numbers give int64, a float anywhere the default float dtype (unless ``dtype`` says otherwise), as in PyTorch."""
     if end is None:
         start, end = 0, start
-    if step == 0:
+    if step == 0 or step != step:
         raise ValueError("arange: step must be nonzero")
+    for bound in (start, end):
+        if not math.isfinite(bound):
+            raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:  # (NumPy would give an empty range)
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign (from {start} to {end} "
+                           f"by {step})")
     array = np.arange(start, end, step)
     if dtype is None and array.dtype.kind == "f":
         dtype = promotion.default_float()

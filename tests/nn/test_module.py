@@ -1,4 +1,6 @@
 """Module system: registration, traversal, modes, state dicts (PyTorch keys, round trips), repr."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -223,6 +225,22 @@ def test_an_assigned_buffer_is_registered_as_torch_does(torch):
     assert [name for name, _ in ours.named_buffers()] == [name for name, _ in theirs.named_buffers()]
     assert type(ours.stats) is tinynn.Tensor and not list(ours.parameters())
 
+
+
+def test_registered_names_are_checked_as_torch_does(torch):
+    """A name with a dot (state_dict could not load it back: keys join names with dots), an empty
+    name, a non-string or one already taken by another attribute is refused with PyTorch's errors."""
+    registrations = {"register_buffer": lambda m, lib: lib.zeros(1), "register_parameter": lambda m, lib: None,
+                     "add_module": lambda m, lib: m.nn.ReLU()}
+    for (method, value), name in itertools.product(registrations.items(), ["a.b", "", 3, "training", "taken"]):
+        errors = []
+        for library in (tinynn, torch):
+            module = library.nn.Module()
+            module.taken = 5
+            with pytest.raises((KeyError, TypeError)) as raised:
+                getattr(module, method)(name, value(library, library))
+            errors.append((type(raised.value), str(raised.value)))
+        assert errors[0] == errors[1], (method, name)
 
 def test_assignment_keeps_parameters_registered_as_torch_does(torch):
     layer = nn.Conv1d(3, 4, 3, bias=False)

@@ -53,9 +53,7 @@ class _ConvNd(Module):
         conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, name)  # rejects bad padding now
         weight_shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(zeros(*weight_shape, *self.kernel_size, dtype=dtype))
-        self.bias = Parameter(zeros(out_channels, dtype=dtype)) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", Parameter(zeros(out_channels, dtype=dtype)) if bias else None)
         self.reset_parameters()
         self.to(backend.canonical_device(device))  # (None: the default device)
 

@@ -135,6 +135,7 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     def register_parameter(self, name, param):
+        self._check_new_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}")
         param = global_hooks.registered("parameter", self, name, param)
@@ -142,6 +143,7 @@ class Module:
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
+        self._check_new_name("buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}")
         tensor = global_hooks.registered("buffer", self, name, tensor)
@@ -155,11 +157,26 @@ class Module:
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
+        self._check_new_name("module", name, self._modules)
         module = global_hooks.registered("module", self, name, module)
         self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
+
+    def _check_new_name(self, kind, name, registry):
+        """PyTorch's checks of the name a parameter, buffer or submodule is registered under: a string,
+        without a dot (state_dict keys join names with dots, so "a.b" could not be loaded back), not
+        empty, and not already another attribute (which the registered one would hide)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"module name can't contain \".\", got: {name}" if kind == "module"
+                           else f"{kind} name can't contain \".\"")
+        if not name:
+            raise KeyError(f"{kind} name can't be empty string \"\"")
+        if name not in registry and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists")
 
     # ----- traversal -----------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):

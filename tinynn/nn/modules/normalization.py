@@ -25,12 +25,10 @@ class LayerNorm(Module):
         self.normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
                                  else tuple(normalized_shape))
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype)) if elementwise_affine else None
-        self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype)) if elementwise_affine and bias else None
-        if self.weight is None:
-            self.register_parameter("weight", None)
-        if self.bias is None:
-            self.register_parameter("bias", None)
+        self.register_parameter("weight", Parameter(ones(*self.normalized_shape, dtype=dtype)) if elementwise_affine
+                                else None)
+        self.register_parameter("bias", Parameter(zeros(*self.normalized_shape, dtype=dtype))
+                                if elementwise_affine and bias else None)
         self.to(backend.canonical_device(device))  # (None: the default device)
 
     def reset_parameters(self):
@@ -54,11 +52,8 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        self.weight = Parameter(ones(num_channels, dtype=dtype)) if affine else None
-        self.bias = Parameter(zeros(num_channels, dtype=dtype)) if affine and bias else None
-        for name in ("weight", "bias"):
-            if getattr(self, name) is None:
-                self.register_parameter(name, None)
+        self.register_parameter("weight", Parameter(ones(num_channels, dtype=dtype)) if affine else None)
+        self.register_parameter("bias", Parameter(zeros(num_channels, dtype=dtype)) if affine and bias else None)
         self.to(backend.canonical_device(device))  # (None: the default device)
 
     def reset_parameters(self):
@@ -80,9 +75,8 @@ class RMSNorm(Module):
         self.normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
                                  else tuple(normalized_shape))
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype)) if elementwise_affine else None
-        if self.weight is None:
-            self.register_parameter("weight", None)
+        self.register_parameter("weight", Parameter(ones(*self.normalized_shape, dtype=dtype)) if elementwise_affine
+                                else None)
         self.to(backend.canonical_device(device))  # (None: the default device)
 
     def reset_parameters(self):

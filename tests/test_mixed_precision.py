@@ -112,3 +112,22 @@ def test_a_gradscaler_loop_trains_in_autocast_with_float32_master_weights(device
         losses.append(loss.item())
     assert all(p.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
     assert losses[-1] < 0.1 * losses[0]
+
+
+HALF_REDUCTIONS = {  # name -> function(tensor of 100,000 values in [0, 1))
+    "var": lambda t: t.var(), "std": lambda t: t.std(), "var unbiased=False": lambda t: t.var(unbiased=False),
+    "cumsum": lambda t: t.cumsum(0)[-1], "sum": lambda t: t.sum(), "mean": lambda t: t.mean(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HALF_REDUCTIONS))
+def test_float16_reductions_accumulate_as_pytorchs(name, torch):
+    """Reductions of float16 tensors add up in float32, as PyTorch's do: the variance of 100,000
+    values was 0 (their count, 99,999, is inf in float16) and a float16 running sum stopped at 2048."""
+    values = np.random.default_rng(0).uniform(0, 1, 100_000).astype(np.float16)
+    ours = HALF_REDUCTIONS[name](tinynn.tensor(values))
+    theirs = HALF_REDUCTIONS[name](torch.tensor(values))
+    exact = HALF_REDUCTIONS[name](torch.tensor(values.astype(np.float64))).item()
+    assert ours.dtype == np.float16
+    assert abs(ours.item() - exact) <= 2e-3 * abs(exact)
+    assert ours.item() == pytest.approx(theirs.item(), rel=2e-3)

@@ -982,6 +982,8 @@ class Tensor(DtypeShorthands):
         dim, unbiased = unbiased_in_dims_place(dim, unbiased)
         if correction is None:
             correction = 0 if unbiased is False else 1
+        if self.dtype == np.float16:  # in float32, as PyTorch's: a count above 65504 is inf in float16
+            return self.float().var(dim, keepdim=keepdim, correction=correction).half()
         centered = self - self.mean(dim, keepdims=True)
         axes = reduction.normalize_axes(dim, self.ndim, "var")
         count = int(np.prod([self.shape[a] for a in axes])) if self.ndim else 1

@@ -244,9 +244,17 @@ class CumSum(Function):
 
     def forward(self, x):
         (self.axis,) = normalize_axes(self.axis, x.ndim, "cumsum")
-        return self.xp(x).cumsum(x, axis=self.axis, dtype=integer_accumulator(x))
+        return _running_sum(self.xp(x), x, self.axis)
 
     def backward(self, gy):
-        xp = self.xp(gy)
         reverse = tuple(slice(None, None, -1) if axis == self.axis else slice(None) for axis in range(gy.ndim))
-        return (xp.cumsum(gy[reverse], axis=self.axis)[reverse],)
+        return (_running_sum(self.xp(gy), gy[reverse], self.axis)[reverse],)
+
+
+def _running_sum(xp, x, axis):
+    """The cumulative sum along ``axis``: int64 for integers (``integer_accumulator``); for float16
+    added up in float32, as PyTorch's, and rounded once (a float16 running sum of values below 1
+    stops growing at 2048, where the next one is less than half its spacing)."""
+    if x.dtype == np.float16:
+        return xp.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
+    return xp.cumsum(x, axis=axis, dtype=integer_accumulator(x))

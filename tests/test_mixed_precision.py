@@ -131,3 +131,47 @@ def test_float16_reductions_accumulate_as_pytorchs(name, torch):
     assert ours.dtype == np.float16
     assert abs(ours.item() - exact) <= 2e-3 * abs(exact)
     assert ours.item() == pytest.approx(theirs.item(), rel=2e-3)
+
+
+HALF_NORMALIZATIONS = {  # name -> function(functional module, images (80, 2, 32, 32), weight (2,)); 81,920 values per channel
+    "batch_norm": lambda F, x, w: F.batch_norm(x, None, None, w, None, training=True),
+    "instance_norm": lambda F, x, w: F.instance_norm(x[:1].reshape(1, 2, 1024), weight=w),
+    "group_norm": lambda F, x, w: F.group_norm(x, 1, w),
+    "layer_norm": lambda F, x, w: F.layer_norm(x, (32,)),
+    "layer_norm of long rows": lambda F, x, w: F.layer_norm(x.reshape(2, -1), (81920,)),
+    "rms_norm": lambda F, x, w: F.rms_norm(x.reshape(2, -1), (81920,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HALF_NORMALIZATIONS))
+def test_float16_normalisations_compute_in_float32_as_pytorchs(name, torch):
+    """A float16 normalisation computes in float32 and rounds its output to float16, as PyTorch's: in
+    float16 a batch norm over 81,920 values per channel divided by inf (its output was NaN) and a
+    layer norm over a long row summed squares past float16's range."""
+    rng = np.random.default_rng(0)
+    images = (rng.standard_normal((80, 2, 32, 32)) + 3).astype(np.float16)
+    gradient_weights = rng.standard_normal(images.shape).astype(np.float16)
+    results = []
+    for library in (tinynn, torch):
+        x = library.tensor(images, requires_grad=True)
+        w = library.tensor(np.array([0.5, 2.0], dtype=np.float16), requires_grad=True)
+        y = HALF_NORMALIZATIONS[name](library.nn.functional, x, w)
+        weights = gradient_weights.reshape(-1)[:y.numel()].reshape(tuple(y.shape))
+        (y.float() * library.tensor(weights).float()).sum().backward()
+        results.append([y.dtype, x.grad.dtype] + [t.detach().float().numpy() for t in (y, x.grad)])
+    (y_dtype, grad_dtype, y, grad), (_, _, expected_y, expected_grad) = results
+    assert str(y_dtype) == str(grad_dtype) == "float16"
+    np.testing.assert_allclose(y, expected_y, rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(grad, expected_grad, rtol=2e-2, atol=2e-3)
+
+
+def test_float16_batch_norm_keeps_float16_running_statistics_as_pytorchs(torch):
+    images = (np.random.default_rng(0).standard_normal((80, 2, 32, 32)) + 3).astype(np.float16)
+    statistics = []
+    for library in (tinynn, torch):
+        layer = library.nn.BatchNorm2d(2).half()
+        layer(library.tensor(images))
+        statistics.append([(str(t.dtype).split(".")[-1], t.float().numpy()) for t in (layer.running_mean, layer.running_var)])
+    for (dtype, ours), (torch_dtype, theirs) in zip(*statistics):
+        assert dtype == torch_dtype == "float16"
+        np.testing.assert_allclose(ours, theirs, rtol=1e-3)

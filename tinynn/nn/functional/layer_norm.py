@@ -4,6 +4,7 @@ import numpy as np
 
 from ... import backend, mixed_precision, parallel
 from ...autograd import Function
+from ...half_precision import computed_in_float32
 from ...tensor import Tensor
 from ...ops.reduction import row_sums, sum_rows
 from .validation import check_float, check_not_empty
@@ -197,6 +198,7 @@ def _trailing_shape(input, normalized_shape, name):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
+@computed_in_float32("input", "weight", "bias")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, name="layer_norm"):
     """Normalise over the trailing ``normalized_shape`` axes of each sample (as PyTorch's), then
     scale and shift elementwise by ``weight`` and ``bias`` of that shape."""
@@ -216,6 +218,7 @@ def _over_trailing(input, normalized_shape, weight, bias, eps, centered):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
+@computed_in_float32("input", "weight", "bias")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm"):
     """Split the C channels of (N, C, ...) input into ``num_groups`` groups and normalise each
     sample's group over its channels and positions; then scale and shift per channel."""
@@ -235,6 +238,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_
     return rows.reshape(input.shape)
 
 
+@computed_in_float32("input", "weight", "bias")
 def rms_norm(input, normalized_shape, weight=None, eps=None, name="rms_norm"):
     """Root-mean-square normalization over the trailing ``normalized_shape`` axes (Zhang and
     Sennrich, 2019; PyTorch's ``rms_norm``): y = x / sqrt(mean(x^2) + eps) * weight, without

@@ -3,6 +3,7 @@ import numpy as np
 
 from ... import backend, memory_layout
 from ...autograd import Function
+from ...half_precision import computed_in_float32
 from ...ops.reduction import sum_rows
 from .layer_norm import group_norm
 from .validation import check_float, check_not_empty
@@ -152,6 +153,7 @@ class BatchNorm(Function):
         return gx, ggamma, gbeta
 
 
+@computed_in_float32("input", "weight", "bias")  # (the running statistics keep their dtype)
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5, num_batches_tracked=None, name="batch_norm"):
     """Batch normalization of (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W) input; see ``BatchNorm``.
@@ -192,6 +194,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return function(input, weight, bias)
 
 
+@computed_in_float32("input", "weight", "bias")
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5, name="instance_norm"):
     """Normalise each channel of each sample of (N, C, ...) input over its positions, then scale and

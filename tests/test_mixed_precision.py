@@ -175,3 +175,35 @@ def test_float16_batch_norm_keeps_float16_running_statistics_as_pytorchs(torch):
     for (dtype, ours), (torch_dtype, theirs) in zip(*statistics):
         assert dtype == torch_dtype == "float16"
         np.testing.assert_allclose(ours, theirs, rtol=1e-3)
+
+
+HALF_AVERAGES = {  # name -> function(library, images (1, 2, 256, 256), rows (70000, 3), targets (70000,), long row (1, 100000))
+    "avg_pool2d over 256 x 256": lambda m, images, rows, targets, row: m.nn.functional.avg_pool2d(images, 256),
+    "cross_entropy over 70,000 rows": lambda m, images, rows, targets, row: m.nn.functional.cross_entropy(rows, targets),
+    "label-smoothed cross_entropy": lambda m, images, rows, targets, row: m.nn.functional.cross_entropy(
+        rows, targets, label_smoothing=0.1),
+    "nll_loss": lambda m, images, rows, targets, row: m.nn.functional.nll_loss(rows.log_softmax(1), targets),
+    "kl_div batchmean": lambda m, images, rows, targets, row: m.nn.functional.kl_div(
+        rows.log_softmax(1), rows.flip(1).softmax(1), reduction="batchmean"),
+    "softmax of a long row": lambda m, images, rows, targets, row: m.nn.functional.softmax(row, 1)[:, :5],
+    "log_softmax of a long row": lambda m, images, rows, targets, row: m.nn.functional.log_softmax(row, 1)[:, :5],
+    "nanmean": lambda m, images, rows, targets, row: row.nanmean(),
+    "cov": lambda m, images, rows, targets, row: m.cov(m.cat([row, row.flip(1)])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HALF_AVERAGES))
+def test_float16_averages_over_more_than_65504_values_compute_in_float32(name, torch):
+    """Averages over more values than float16 can count (65,504): computed in float32 and rounded
+    to float16 as PyTorch's kernels do. (In float16 the count was inf: avg_pool2d over a 256 x 256
+    window and the mean cross-entropy gave NaN, kl_div and nanmean 0, a long softmax 0s.) Compared
+    with the float64 result; PyTorch's own float16 cross-entropy mean over 70,000 rows is NaN."""
+    rng = np.random.default_rng(0)
+    arrays = ((rng.standard_normal((1, 2, 256, 256)) + 1).astype(np.float16),
+              rng.standard_normal((70000, 3)).astype(np.float16), rng.integers(0, 3, 70000),
+              rng.uniform(0, 1, (1, 100000)).astype(np.float16))
+    ours = HALF_AVERAGES[name](tinynn, *(tinynn.tensor(a) for a in arrays))
+    exact = HALF_AVERAGES[name](torch, *(torch.tensor(a.astype(np.float64) if a.dtype == np.float16 else a)
+                                         for a in arrays))
+    assert ours.dtype == np.float16
+    np.testing.assert_allclose(ours.float().numpy(), exact.numpy(), rtol=3e-3, atol=1e-7)

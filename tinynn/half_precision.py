@@ -1,9 +1,11 @@
-"""float16 ops that PyTorch computes in float32: the normalisations.
+"""float16 ops that PyTorch computes in float32: normalisations, softmax, averages and the losses
+that average over rows.
 
 PyTorch's kernels add up float16 values in float32 (its "opmath" type for half) and round the
-result back to float16 once. Done in float16 itself, a batch norm over more than 65,504 values per
-channel divides by a count that is inf in float16 (its mean is 0, its output NaN), and a layer norm
-over a long row sums squares past float16's range. The ops decorated here cast their float16 tensor
+result back to float16 once. Done in float16 itself, anything divided by a count above 65,504 is
+divided by inf: a batch norm over more values per channel gave NaN, a cross-entropy averaged over
+more rows NaN, a 256 x 256 average pooling NaN; a softmax over a row of 100,000 summed past
+float16's range, and a layer norm over a long row its squares. The ops decorated here cast their float16 tensor
 arguments to float32 (recorded casts: the gradients come back in float16) and their result to
 float16; other dtypes pass untouched, for the price of one dtype check.
 """
@@ -28,6 +30,8 @@ def computed_in_float32(*names):
             if not (isinstance(first, Tensor) and first.dtype == np.float16):
                 return function(*args, **kwargs)
             bound = signature.bind(*args, **kwargs)
+            if bound.arguments.get("dtype") is not None:  # the caller chose the dtype to compute in
+                return function(*args, **kwargs)
             for name in names:
                 value = bound.arguments.get(name)
                 if isinstance(value, Tensor) and value.dtype == np.float16:

@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from . import backend, mixed_precision, return_types, value_ranges
+from .half_precision import computed_in_float32
 from .dims import wrap_dim
 from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
@@ -359,6 +360,7 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
     return x.masked_fill(_constant(_xp(x).isnan(x._array)), 0.0).sum(dim, keepdim)
 
 
+@computed_in_float32("x")
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean of the elements that are not NaN (``dtype``: x converted to it first)."""
     x = x._in_dtype(dtype)
@@ -458,6 +460,7 @@ def nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
     return quantile(x, q, dim, keepdim, interpolation=interpolation, ignore_nan=True)
 
 
+@computed_in_float32("x", "fweights", "aweights")
 def cov(x, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in x's rows (observations in its columns), with
     integer frequency weights and/or observation weights (differentiable), as torch.cov:

@@ -5,6 +5,7 @@ import numpy as np
 
 from ... import backend, mixed_precision
 from ...autograd import Function
+from ...half_precision import computed_in_float32
 from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...ops.erf import erf_values
 from ...ops.reduction import row_sums
@@ -526,6 +527,7 @@ def softshrink(input, lambd=0.5):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
+@computed_in_float32("input")
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim`` (``dtype``: x converted to it first). ``_stacklevel`` holds PyTorch's
     place in the arguments; tinynn's warnings find the caller's line themselves."""
@@ -561,6 +563,7 @@ def _softmax_axis(input, dim, name):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
+@computed_in_float32("input")
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``LogSoftmax``. ``_stacklevel``
     as softmin's."""
@@ -569,6 +572,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)
+@computed_in_float32("input")
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(x) along ``dim`` (``dtype``: x converted to it first); see ``Softmax``. ``_stacklevel`` as
     softmin's."""

@@ -15,6 +15,7 @@ added into the output slices d*S + kd*Dil (``index_add``).
 import numpy as np
 
 from ... import backend, mixed_precision
+from ...half_precision import computed_in_float32
 from ...memory_layout import in_usual_layout
 from ...tensor import Tensor, where
 from .conv import conv2d, conv_geometry
@@ -219,6 +220,7 @@ def _window_sums(volume, kernel, stride, padding, out_depth, ceil_mode, name):
     return _volume(out, volume.shape[0], out_depth)
 
 
+@computed_in_float32("input")
 @accepts_unbatched(3)
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None, name="avg_pool3d"):

@@ -13,6 +13,7 @@ log-probabilities) neither makes the loss NaN, as in PyTorch, nor its gradient N
 
 from ... import backend, mixed_precision
 from ...autograd import Function
+from ...half_precision import computed_in_float32
 from ...tensor import Tensor, where
 from .legacy_reduction import legacy_reduction
 from .validation import check_float, check_not_empty
@@ -284,6 +285,7 @@ def _restore(loss, input, reduction, spatial):
 
 
 @mixed_precision.casts_inputs("float32")
+@computed_in_float32("input", "weight")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of ``target`` classes under log-probabilities ``input`` (N, C)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
@@ -293,6 +295,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 @mixed_precision.casts_inputs("float32")
+@computed_in_float32("input", "target", "weight")
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """``nll_loss(log_softmax(input), target)`` in one stable step; ``input`` holds raw logits (N, C).

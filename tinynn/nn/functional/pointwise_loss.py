@@ -11,6 +11,7 @@ import numpy as np
 
 from ... import backend, mixed_precision
 from ...autograd import Function
+from ...half_precision import computed_in_float32
 from ...tensor import Tensor
 from .legacy_reduction import legacy_reduction
 from .validation import check_float, in_common_dtype
@@ -313,6 +314,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 @mixed_precision.casts_inputs("float32")
+@computed_in_float32("input", "target")
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(p || q) pointwise, with ``input`` = log q and ``target`` = p (or log p with ``log_target``).
     "batchmean" gives the divergence per sample; "mean" (PyTorch's default) divides by every element."""

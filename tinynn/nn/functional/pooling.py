@@ -6,6 +6,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Function
+from ...half_precision import computed_in_float32
 from ...fused import ElementwiseKernel
 from ...memory_layout import in_usual_layout
 from ...tensor import Tensor
@@ -259,6 +260,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (output, Tensor._from_op(function.indices(), False)) if return_indices else output
 
 
+@computed_in_float32("input")
 @accepts_unbatched(2)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None, name="avg_pool2d"):
@@ -292,6 +294,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                    return_indices=return_indices)
 
 
+@computed_in_float32("input")
 @accepts_unbatched(1)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, name="avg_pool1d"):
     """Average pooling of (N, C, L) input over windows of ``kernel_size``; ``stride`` defaults to it."""

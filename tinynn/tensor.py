@@ -2140,7 +2140,8 @@ class Tensor(DtypeShorthands):
         index = index.reshape(1) if index.ndim == 0 else index
         if index.ndim != 1:
             raise ValueError(f"index_select: expected a 1-D index, got shape {tuple(index.shape)}")
-        return self[(slice(None),) * wrap_dim(dim, self.ndim) + (index,)]
+        dim = wrap_dim(dim, self.ndim)
+        return self[(slice(None),) * dim + (shape_ops.checked_index("index_select", index, self.shape[dim], dim),)]
 
     def masked_select(self, mask):
         """The entries where the boolean ``mask`` (broadcast with this tensor) holds, as a 1-D tensor."""
@@ -2154,7 +2155,7 @@ class Tensor(DtypeShorthands):
         """``gather`` with broadcasting, as NumPy's take_along_axis; without ``dim``, of the flattened tensor."""
         expect_tensor(indices, "take_along_dim", "indices")
         if dim is None:
-            return self.reshape(-1).gather(0, indices.reshape(-1))
+            return self.reshape(-1).take_along_dim(indices.reshape(-1), 0)
         if self.ndim == 0:
             raise IndexError(f"take_along_dim: a 0-d tensor has no dimension {dim}; give dim=None")
         dim = wrap_dim(dim, self.ndim)
@@ -2162,7 +2163,8 @@ class Tensor(DtypeShorthands):
                                          tuple(n for a, n in enumerate(indices.shape) if a != dim)))
         source = self.expand(shape[:dim] + [self.shape[dim]] + shape[dim:])
         xp = backend.get_array_module(indices._array)
-        index = Tensor._from_op(xp.broadcast_to(indices._array, tuple(shape[:dim] + [indices.shape[dim]] + shape[dim:])), False)
+        from_the_end = xp.where(indices._array < 0, indices._array + self.shape[dim], indices._array)  # (allowed here)
+        index = Tensor._from_op(xp.broadcast_to(from_the_end, tuple(shape[:dim] + [indices.shape[dim]] + shape[dim:])), False)
         return source.gather(dim, index)
 
     def scatter_add(self, dim, index, src):
@@ -2175,7 +2177,9 @@ class Tensor(DtypeShorthands):
         index, src = with_index_rank("scatter_add", self, index, src)
         if index.shape != src.shape:
             raise ValueError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
-        return self + shape_ops.ScatterAdd(wrap_dim(dim, self.ndim), index._array, self.shape)(src)
+        dim = wrap_dim(dim, self.ndim)
+        index = shape_ops.checked_index("scatter_add", index._array, self.shape[dim], dim)
+        return self + shape_ops.ScatterAdd(dim, index, self.shape)(src)
 
     def index_add(self, dim, index, source, alpha=1):
         """A copy of this tensor with ``source``'s slices along ``dim`` added at positions ``index``."""
@@ -2424,17 +2428,7 @@ def gather(input, dim, index):
         raise ValueError(f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(input.shape)} along dim {dim}")
     if index.device != input.device:
         raise RuntimeError(f"gather: the input is on {input.device} but the index is on {index.device}")
-    dim = axis
-    size = input.shape[dim]
-    out_of_range = (index._array < -size) | (index._array >= size)
-
-    def out_of_range_error():
-        bad = int(index._array[out_of_range].reshape(-1)[0])
-        return IndexError(f"gather: index {bad} is out of range for dim {dim} of size {size}")
-
-    backend.check_soon(out_of_range.any(), out_of_range_error)
-    safe = backend.get_array_module(index._array).clip(index._array % size if size else index._array, 0, max(size - 1, 0))
-    return shape_ops.Gather(dim, safe)(input)
+    return shape_ops.Gather(axis, shape_ops.checked_index("gather", index._array, input.shape[axis], axis))(input)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):

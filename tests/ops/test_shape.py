@@ -136,7 +136,35 @@ def test_shape_method_errors_are_clear():
         x.repeat(2)
     with pytest.raises(ValueError, match=r"split: sizes \[1, 1\] do not add up to 3"):
         x.split([1, 1], dim=1)
-    with pytest.raises(IndexError, match="gather: index 3 is out of range for dim 1 of size 3"):
+    with pytest.raises(IndexError, match="gather: index 3 is out of bounds for dimension 1 with size 3"):
         x.gather(1, tinynn.tensor([[0, 3]]))
     with pytest.raises(ValueError, match="t: expected a tensor with at most 2 dimensions"):
         tinynn.zeros(1, 2, 3).t()
+
+
+NEGATIVE_INDEX_OPS = {  # name -> function(module, x (2, 3), index tensor of one -1 shaped as the op wants)
+    "gather": lambda m, x: x.gather(1, m.tensor([[-1, 0]], device=x.device)),
+    "scatter": lambda m, x: x.scatter(1, m.tensor([[-1]], device=x.device), 1.0),
+    "scatter_add": lambda m, x: x.scatter_add(1, m.tensor([[-1]], device=x.device), m.ones(1, 1, dtype=x.dtype, device=x.device)),
+    "scatter_reduce": lambda m, x: x.scatter_reduce(1, m.tensor([[-1]], device=x.device), m.ones(1, 1, dtype=x.dtype, device=x.device), "amax"),
+    "index_select": lambda m, x: x.index_select(1, m.tensor([-1], device=x.device)),
+    "index_add": lambda m, x: x.index_add(1, m.tensor([-1], device=x.device), m.ones(2, 1, dtype=x.dtype, device=x.device)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE_INDEX_OPS))
+def test_negative_indices_are_refused_where_pytorch_refuses_them(name, torch, device):
+    """gather, scatter, index_select and index_add take indices in [0, size), as PyTorch's: a -1
+    (a padding label, say) read or wrote the last entry, as NumPy's indexing counts from the end."""
+    with pytest.raises((RuntimeError, IndexError)):
+        NEGATIVE_INDEX_OPS[name](torch, torch.zeros(2, 3))
+    with pytest.raises(IndexError, match=r"index -1 is out of bounds for dimension 1 with size 3"):
+        NEGATIVE_INDEX_OPS[name](tinynn, tinynn.zeros(2, 3, device=device))
+        tinynn.backend.raise_deferred_errors()  # (on the GPU the check is read at the next transfer)
+
+
+def test_take_along_dim_counts_negative_indices_from_the_end_as_pytorch(torch):
+    values = np.arange(6.0).reshape(2, 3)
+    ours = tinynn.take_along_dim(tinynn.tensor(values), tinynn.tensor([[-1, 0]]), 1)
+    theirs = torch.take_along_dim(torch.tensor(values), torch.tensor([[-1, 0]]), 1)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

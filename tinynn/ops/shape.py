@@ -308,6 +308,22 @@ class Gather(Function):
         return (gx,)
 
 
+def checked_index(name, index, size, dim):
+    """``index`` (an integer array) checked to lie in [0, size) along ``dim``, as PyTorch's gather,
+    scatter, index_select and index_add want it: there a negative index is an error, not a count
+    from the end (which NumPy's indexing makes of it: a label of -1 read the last class). On the GPU
+    the error comes at the next check (``backend.check_soon``); the index is returned clipped into
+    range, so that nothing reads or writes outside the tensor until then."""
+    outside = (index < 0) | (index >= size)
+
+    def error():
+        bad = int(index[outside].reshape(-1)[0])
+        return IndexError(f"{name}: index {bad} is out of bounds for dimension {dim} with size {size}")
+
+    backend.check_soon(outside.any(), error)
+    return backend.get_array_module(index).clip(index, 0, max(size - 1, 0))
+
+
 def index_positions(xp, index, axis):
     """The advanced index that reads x[index[i][j]][j] (``index`` along ``axis``, every other axis
     its own position): for gather, and where scatter_add writes."""

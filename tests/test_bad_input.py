@@ -431,3 +431,11 @@ def test_factories_name_what_was_wrong_with_their_arguments(torch):
     for library in (tinynn, torch):  # a 0-d tensor fills as its number does
         assert library.full((2,), library.tensor(3.0)).tolist() == [3.0, 3.0]
         assert str(library.full((2,), library.tensor(3)).dtype).endswith("int64")
+
+
+def test_bincount_of_negative_or_multidimensional_input_is_pytorchs_error():
+    """(NumPy's own error spoke of a 'list' argument.)"""
+    for values in ([-1, 0], [[1]], [1.5]):
+        with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs"):
+            tinynn.bincount(tinynn.tensor(values))
+    assert tinynn.bincount(tinynn.tensor([1, 2, 2])).tolist() == [0, 1, 2]

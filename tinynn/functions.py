@@ -360,6 +360,9 @@ def bincount(input, weights=None, minlength=0):
     if weights is not None:
         expect_tensor(weights, "bincount", "weights")
     xp = backend.get_array_module(input._array)
+    if input.ndim != 1 or input.dtype.kind not in "iub" or (input.numel() and bool((input._array < 0).any())):
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs (got a {input.ndim}-d "
+                           f"{input.dtype} tensor{' with negative values' if input.ndim == 1 and input.dtype.kind == 'i' else ''})")
     counts = xp.bincount(input._array, weights=None if weights is None else weights._array, minlength=minlength)
     if weights is not None and weights.dtype == np.float32:
         counts = counts.astype(np.float32)

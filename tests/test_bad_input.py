@@ -439,3 +439,18 @@ def test_bincount_of_negative_or_multidimensional_input_is_pytorchs_error():
         with pytest.raises(RuntimeError, match="bincount only supports 1-d non-negative integral inputs"):
             tinynn.bincount(tinynn.tensor(values))
     assert tinynn.bincount(tinynn.tensor([1, 2, 2])).tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: tinynn.zeros(2, 3).repeat(-1, 1), RuntimeError, r"repeat: the number of repetitions cannot be negative"),
+    (lambda: tinynn.poisson(tinynn.tensor([-1.0])), RuntimeError, "invalid Poisson rate, expected rate to be non-negative"),
+    (lambda: tinynn.histc(tinynn.zeros(3), bins=0), RuntimeError, "histc: bins must be a positive int, got 0"),
+    (lambda: tinynn.block_diag(tinynn.zeros(2, 2), "a"), TypeError, r"block_diag\(\): argument 'tensors\[1\]' must be Tensor, not str"),
+    (lambda: tinynn.zeros(2, 3).masked_select(tinynn.ones(4, dtype=tinynn.bool)), ValueError,
+     r"masked_select: a mask of shape \(4,\) does not broadcast with the tensor's shape \(2, 3\)"),
+])
+def test_misuses_numpy_reported_in_its_own_words_are_named(call, error, message):
+    """(NumPy said "negative dimensions are not allowed", "lam < 0 or lam contains NaNs", "`bins`
+    must be positive", a block had "no attribute 'ndim'" and broadcasting a "shape mismatch".)"""
+    with pytest.raises(error, match=message):
+        call()

@@ -170,7 +170,10 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, generator=
 
 def poisson(input, generator=None):
     """Poisson draws with the rates ``input`` (a float tensor), of its dtype and device (a constant)."""
-    draws = random.numpy_generator(generator).poisson(input.detach().numpy().astype(np.float64))
+    rates = input.detach().numpy().astype(np.float64)
+    if not (rates >= 0).all():
+        raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative (and not NaN)")
+    draws = random.numpy_generator(generator).poisson(rates)
     return Tensor._from_op(backend.to_device(draws.astype(input.dtype), input.device), False)
 
 

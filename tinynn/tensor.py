@@ -1107,7 +1107,10 @@ class Tensor(DtypeShorthands):
 
     def repeat(self, *counts, repeats=None):
         """Tile the tensor ``repeats[i]`` times along each axis (PyTorch's ``repeat``)."""
-        return shape_ops.Tile(size_arguments(counts, repeats, "repeat"))(self)
+        counts = size_arguments(counts, repeats, "repeat")
+        if any(count < 0 for count in counts):
+            raise RuntimeError(f"repeat: the number of repetitions cannot be negative, got {tuple(counts)}")
+        return shape_ops.Tile(counts)(self)
 
     def split(self, split_size, dim=0):
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given sizes
@@ -2148,7 +2151,11 @@ class Tensor(DtypeShorthands):
         if not hasattr(mask, "shape"):  # (a Tensor, or an array as it is)
             raise TypeError(f"masked_select(): argument 'mask' must be Tensor, not {type(mask).__name__}")
         mask = _data(mask)
-        shape = np.broadcast_shapes(self.shape, tuple(mask.shape))
+        try:
+            shape = np.broadcast_shapes(self.shape, tuple(mask.shape))
+        except ValueError:
+            raise ValueError(f"masked_select: a mask of shape {tuple(mask.shape)} does not broadcast with the tensor's "
+                             f"shape {tuple(self.shape)}") from None
         return self.expand(shape)[backend.get_array_module(mask).broadcast_to(mask, shape)]
 
     def take_along_dim(self, indices, dim=None):

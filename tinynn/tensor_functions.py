@@ -542,6 +542,8 @@ def tensordot(a, b, dims=2):
 
 def block_diag(*tensors):
     """The matrices (scalars, vectors as rows) on the diagonal of one block matrix."""
+    for position, t in enumerate(tensors):
+        expect_tensor(t, "block_diag", f"tensors[{position}]")
     blocks = [t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t for t in tensors]
     for position, block in enumerate(blocks):
         if block.ndim != 2:
@@ -804,6 +806,8 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 def histc(input, bins=100, min=0, max=0):
     """Counts of the elements in ``bins`` equal-width bins over [min, max] (the data's range when
     both are 0); elements outside are ignored. A float tensor, as PyTorch's."""
+    if not isinstance(bins, int) or bins <= 0:
+        raise RuntimeError(f"histc: bins must be a positive int, got {bins!r}")
     xp = _xp(input)
     low, high = float(min), float(max)
     if low == high == 0:

@@ -200,3 +200,11 @@ def test_activations_pass_inf_and_nan_as_pytorch(name, torch, device):
     if name in MATHEMATICAL_AT_INFINITY:
         expected = np.where(np.isinf(values) & np.isnan(expected), got, expected)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32", "int64"])
+def test_relu_of_integers_keeps_them_integers_as_pytorchs(dtype, torch):
+    values = np.array([-3, 0, 2, 100], dtype=np.int64).astype(dtype)
+    ours, theirs = F.relu(tinynn.tensor(values)), torch.nn.functional.relu(torch.tensor(values))
+    assert str(ours.dtype) == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -381,7 +381,8 @@ class Softmax(Function):
 
 
 def relu(input, inplace=False):
-    check_float(input, "relu")
+    if input.dtype.kind not in "iu":  # (integers too, as PyTorch's: max(x, 0) keeps them whole)
+        check_float(input, "relu")
     check_not_empty(input, "relu")
     return maybe_in_place(input, inplace, "relu_", lambda x: ReLU()(x))
 

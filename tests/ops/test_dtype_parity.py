@@ -102,10 +102,12 @@ def test_an_explicit_reduction_dtype_is_the_results(torch):
     assert tinynn.tensor(values).sum().dtype == np.int64  # without one, integers sum in int64
 
 
-def test_relu_of_integers_is_a_clear_error():
-    """PyTorch's relu takes integers; tinynn's activations ask for floats, saying how to convert."""
-    with pytest.raises(TypeError, match="relu: expected a floating-point input, got dtype int64; convert it with .float()"):
-        tinynn.relu(tinynn.tensor([1, -2]))
+def test_relu_takes_integers_as_pytorch_and_other_activations_ask_for_floats():
+    """relu is max(x, 0), whole numbers in, whole numbers out, as PyTorch's (tests/nn/test_activation.py);
+    the other activations ask for floats, saying how to convert."""
+    assert tinynn.relu(tinynn.tensor([1, -2])).tolist() == [1, 0]
+    with pytest.raises(TypeError, match="sigmoid: expected a floating-point or complex input, got dtype int64; convert it with .float()"):
+        tinynn.nn.functional.sigmoid(tinynn.tensor([1, -2]))
 
 
 # Shape, index, sort and in-place ops on every dtype: name -> f(module, x) for x of shape (3, 4)

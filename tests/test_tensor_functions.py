@@ -531,3 +531,12 @@ def test_a_bool_in_dims_place_is_pytorchs_older_unbiased_argument(torch):
 def test_the_mean_of_nothing_is_nan_without_numpys_warnings(recwarn):
     assert np.isnan(tinynn.tensor([]).mean().item()) and np.isnan(tinynn.zeros(0, 3).mean(0).numpy()).all()
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_empty_tensors_split_and_count_as_pytorchs(torch):
+    """An empty dim splits into one empty piece and an empty histogram counts zeros, as PyTorch's
+    (the split gave no piece, histc failed taking the range of nothing)."""
+    for library in (tinynn, torch):
+        pieces = library.zeros(0, 3).split(1)
+        assert [tuple(piece.shape) for piece in pieces] == [(0, 3)]
+        assert library.histc(library.zeros(0), 3).tolist() == [0.0, 0.0, 0.0]

@@ -1121,7 +1121,8 @@ class Tensor(DtypeShorthands):
         if isinstance(split_size, int):
             if split_size <= 0:
                 raise ValueError(f"split: split_size must be positive, got {split_size}")
-            sizes = [min(split_size, length - start) for start in range(0, length, split_size)]
+            # (an empty dim is one empty piece, as PyTorch's)
+            sizes = [min(split_size, length - start) for start in range(0, length, split_size)] or [0]
         else:
             sizes = list(split_size)
             if sum(sizes) != length:

@@ -810,7 +810,7 @@ def histc(input, bins=100, min=0, max=0):
         raise RuntimeError(f"histc: bins must be a positive int, got {bins!r}")
     xp = _xp(input)
     low, high = float(min), float(max)
-    if low == high == 0:
+    if low == high == 0 and input.numel():
         low, high = float(input._array.min()), float(input._array.max())
     if low == high:
         low, high = low - 1, high + 1

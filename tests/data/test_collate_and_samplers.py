@@ -340,3 +340,13 @@ def test_datasets_add_up_and_a_tensor_dataset_shows_its_tensors_as_pytorchs(torc
                 [batch.tolist() for batch in data.DataLoader(chained, batch_size=4)])
 
     assert built(tinynn) == built(torch)
+
+
+def test_a_sample_of_none_is_refused_as_pytorch_refuses_it(torch):
+    """A dataset that hands out None (a missing return, say) is an error, as in PyTorch, not a batch of None."""
+    from torch.utils.data import default_collate as torch_collate
+
+    with pytest.raises(TypeError):
+        torch_collate([None, None])
+    with pytest.raises(TypeError, match="default_collate: cannot batch samples of type NoneType; pass a collate_fn"):
+        tinynn.utils.data.default_collate([None, None])

@@ -45,8 +45,6 @@ def default_collate(batch):
         if any(len(sample) != len(first) for sample in batch):
             raise ValueError("default_collate: every sample must have the same number of fields")
         return [default_collate(field) for field in zip(*batch)]
-    if first is None:
-        return None
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; pass a collate_fn")
 
 

@@ -552,7 +552,8 @@ class Module:
             value = state_dict[key]
             shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
             if shape != current.shape:
-                error_msgs.append(f"shape mismatch for {key}: expected shape {tuple(current.shape)}, got {shape}")
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, the "
+                                  f"shape in current model is {tuple(current.shape)}")  # (PyTorch's words)
                 continue
             _write(lambda name=name, current=current, value=value, key=key:
                    self._assign_entry(name, current, value) if assign else self._copy_entry(current, value, key))

@@ -23,10 +23,11 @@ def computed_in_float32(*names):
     (Arguments left out, such as running statistics updated in place, keep their dtype.)"""
     def decorate(function):
         signature = inspect.signature(function)
+        input_name = next(iter(signature.parameters))
 
         @functools.wraps(function)
         def in_float32(*args, **kwargs):
-            first = args[0] if args else next(iter(kwargs.values()), None)
+            first = args[0] if args else kwargs.get(input_name)
             if not (isinstance(first, Tensor) and first.dtype == np.float16):
                 return function(*args, **kwargs)
             bound = signature.bind(*args, **kwargs)

@@ -2145,7 +2145,7 @@ class Tensor(DtypeShorthands):
         if index.ndim != 1:
             raise ValueError(f"index_select: expected a 1-D index, got shape {tuple(index.shape)}")
         dim = wrap_dim(dim, self.ndim)
-        return self[(slice(None),) * dim + (shape_ops.checked_index("index_select", index, self.shape[dim], dim),)]
+        return self[(slice(None),) * dim + (shape_ops.indices_in_range("index_select", index, self.shape[dim], dim),)]
 
     def masked_select(self, mask):
         """The entries where the boolean ``mask`` (broadcast with this tensor) holds, as a 1-D tensor."""
@@ -2186,7 +2186,7 @@ class Tensor(DtypeShorthands):
         if index.shape != src.shape:
             raise ValueError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
         dim = wrap_dim(dim, self.ndim)
-        index = shape_ops.checked_index("scatter_add", index._array, self.shape[dim], dim)
+        index = shape_ops.indices_in_range("scatter_add", index._array, self.shape[dim], dim)
         return self + shape_ops.ScatterAdd(dim, index, self.shape)(src)
 
     def index_add(self, dim, index, source, alpha=1):
@@ -2401,8 +2401,10 @@ def where(condition, input=None, other=None):
         like = Tensor._from_op(backend.to_device(np.zeros((), dtype=dtype), backend.device_of(condition)), False)
     numbers_given = [value for value in (input, other) if isinstance(value, numbers.Number)]
     input, other = _as_tensor(input, like), _as_tensor(other, like)
-    for value in numbers_given:
-        value_ranges.check_scalar_fits(value, promotion.result_type([input, other]))
+    if numbers_given:
+        dtype = promotion.result_type([input, other])
+        for value in numbers_given:
+            value_ranges.check_scalar_fits(value, dtype)
     if backend.device_of(condition) != input.device or input.device != other.device:
         raise RuntimeError(f"where: the condition and values must be on one device, got {backend.device_of(condition)}, "
                            f"{input.device} and {other.device}")
@@ -2436,7 +2438,7 @@ def gather(input, dim, index):
         raise ValueError(f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(input.shape)} along dim {dim}")
     if index.device != input.device:
         raise RuntimeError(f"gather: the input is on {input.device} but the index is on {index.device}")
-    return shape_ops.Gather(axis, shape_ops.checked_index("gather", index._array, input.shape[axis], axis))(input)
+    return shape_ops.Gather(axis, shape_ops.indices_in_range("gather", index._array, input.shape[axis], axis))(input)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):

@@ -20,7 +20,7 @@ from .dims import wrap_dim
 from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
-from .ops.shape import checked_index, index_positions
+from .ops.shape import index_positions, indices_in_range
 from .scalar_dims import accepting_scalar_dims
 from .size import Size, from_arguments as size_arguments
 from .tensor import (Tensor, check_integer_divisor, concatenate, expect_tensor, stack, unbiased_in_dims_place, where,
@@ -662,7 +662,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
         if reduce not in ("add", "multiply"):
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
-    return scatter_ops.Scatter(dim, checked_index("scatter", index._array, x.shape[dim], dim))(x, src)
+    return scatter_ops.Scatter(dim, indices_in_range("scatter", index._array, x.shape[dim], dim))(x, src)
 
 
 def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
@@ -676,7 +676,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
     dim = wrap_dim(dim, x.ndim)
-    index = _constant(checked_index("scatter_reduce", index._array, x.shape[dim], dim))
+    index = _constant(indices_in_range("scatter_reduce", index._array, x.shape[dim], dim))
     if reduce in ("amax", "amin"):
         return scatter_ops.ScatterExtreme(dim, index._array, reduce == "amax", include_self)(x, src)
     xp = _xp(x)

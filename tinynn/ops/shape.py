@@ -308,7 +308,7 @@ class Gather(Function):
         return (gx,)
 
 
-def checked_index(name, index, size, dim):
+def indices_in_range(name, index, size, dim):
     """``index`` (an integer array) checked to lie in [0, size) along ``dim``, as PyTorch's gather,
     scatter, index_select and index_add want it: there a negative index is an error, not a count
     from the end (which NumPy's indexing makes of it: a label of -1 read the last class). On the GPU

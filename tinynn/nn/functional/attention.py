@@ -47,9 +47,11 @@ def attention_weights(query, key, attn_mask=None, scale=None, blocked_when_true=
     if attn_mask is None:
         return softmax(scores, dim=-1)
     scores = scores + _scores_mask(attn_mask, blocked_when_true, scores)
+    if not empty_rows_attend_nothing:
+        return softmax(scores, dim=-1)
     xp = backend.get_array_module(scores._array)
     empty = xp.isneginf(scores._array).all(axis=-1, keepdims=True)
-    if not empty_rows_attend_nothing or (xp is np and not empty.any()):  # (the check would wait for the GPU)
+    if xp is np and not empty.any():  # (asking the GPU would wait for it: there the wheres below serve every case)
         return softmax(scores, dim=-1)
     empty = Tensor._from_op(empty, False)
     # the empty rows' scores are 0 inside, so that neither the softmax nor its backward makes NaN there

@@ -115,7 +115,13 @@ class SeparableResample2d(Function):
         self.rows, self.columns = rows, columns
 
     def _matrices(self, dtype):
-        return self.rows.matrix(dtype), None if self.columns is None else self.columns.matrix(dtype)
+        """R and Cm (None where the width is kept) in ``dtype``: built once, for the CPU's forward and
+        for the backward."""
+        built = self.__dict__.get("matrices")
+        if built is None or built[0].dtype != dtype:
+            built = self.matrices = (self.rows.matrix(dtype),
+                                     None if self.columns is None else self.columns.matrix(dtype))
+        return built
 
     def forward(self, x):
         # nearest resizing (all weights None) only copies pixels: gathering them is as fast as a product

@@ -541,7 +541,7 @@ def lu_solve(b, LU_data, LU_pivots):
 
 def rsub(input, other, alpha=1):
     """other - alpha * input."""
-    return input._operand(other) - input * alpha if alpha != 1 else input._operand(other) - input
+    return input._operand(other) - (input if type(alpha) is int and alpha == 1 else input._alpha_times("rsub", input, alpha))
 
 
 def scalar_tensor(s, dtype=None, device=None, requires_grad=False):

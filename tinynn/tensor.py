@@ -51,6 +51,7 @@ class Tensor(DtypeShorthands):
     _users = ()  # weak references to the recorded ops that used this tensor (see autograd/in_place.py)
     _post_accumulate_grad_hooks = None  # {handle id: hook(tensor)}, made on the first registration
     _wrapped_number = False  # a Python number an operator turned into a tensor (see ops/promotion.py)
+    _wrapped_value = None  # that number itself, kept where the tensor is float16 (see ops/promotion.py)
 
     def __init__(self, *data, requires_grad=False):
         """A tensor over ``data``: an array as it is (shared, its dtype kept), a tensor's array, or
@@ -486,7 +487,12 @@ class Tensor(DtypeShorthands):
                 dtype = self.dtype if self.dtype.kind in "fc" else promotion.default_float()
             else:
                 dtype = promotion.complex_of(self.dtype) if self.dtype.kind in "fc" else promotion.default_complex()
-            number = Tensor._from_op(xp.asarray(other, dtype=dtype), False)
+            if dtype != np.float16:
+                number = Tensor._from_op(xp.asarray(other, dtype=dtype), False)
+            else:  # computed in float32 where it meets the tensor (ops/promotion.py), so kept as it is too
+                with np.errstate(over="ignore"):  # (1e5 is inf as a float16, and NumPy would warn)
+                    number = Tensor._from_op(xp.asarray(other, dtype=dtype), False)
+                number._wrapped_value = other
             number._wrapped_number = True
             return number
         return Tensor._from_op(xp.asarray(other), False)
@@ -536,10 +542,14 @@ class Tensor(DtypeShorthands):
 
     # ----- comparisons (no gradient) ------------------------------------------------------
     def _compare(self, other, op, ordering=False):
-        other = other._array if isinstance(other, Tensor) else other
+        array = self._array
+        if isinstance(other, Tensor):
+            other = other._array
+        elif array.dtype == np.float16 and type(other) in (float, int):
+            array = array.astype(np.float32)  # the number keeps its value, as in arithmetic (ops/promotion.py)
         if ordering:
             self._real_only("comparison (< <= > >=)", other)
-        return Tensor._from_op(op(self._array, other), False)
+        return Tensor._from_op(op(array, other), False)
 
     def _real_only(self, name, *others):
         """Refuse complex values where only real numbers have an order (sorting, <, floor, sign, ...)."""
@@ -1297,10 +1307,22 @@ class Tensor(DtypeShorthands):
 
     # ----- method forms of the operators ------------------------------------------------------
     def add(self, other, alpha=1):
-        return self + (other * alpha if alpha != 1 else other)
+        return self + (other if type(alpha) is int and alpha == 1 else self._alpha_times("add", other, alpha))
 
     def sub(self, other, alpha=1):
-        return self - (other * alpha if alpha != 1 else other)
+        return self - (other if type(alpha) is int and alpha == 1 else self._alpha_times("sub", other, alpha))
+
+    def _alpha_times(self, name, other, alpha):
+        """alpha * other for add/sub/rsub, alpha checked against the result's dtype (``check_factor``; a bool
+        alpha only for bool results, as PyTorch's)."""
+        other = self._operand(other)
+        dtype = promotion.result_type([self, other])
+        if isinstance(alpha, (bool, np.bool_)) and dtype != np.bool_:
+            raise RuntimeError(f"{name}: a bool alpha is only supported for bool results, this result is {dtype}")
+        check_factor(name, "alpha", alpha, dtype)
+        if dtype == np.bool_:
+            return other & bool(alpha)  # bool arithmetic: alpha 0 drops other, any other alpha keeps it
+        return other if alpha == 1 else other * alpha
 
     def mul(self, other):
         return self * other
@@ -2294,6 +2316,17 @@ def unbiased_in_dims_place(dim, unbiased):
     """(dim, unbiased), where PyTorch's older ``var(x, unbiased)``, ``std_mean(x, unbiased)``... put a bool in
     dim's place (Python reads a bool as the int 0 or 1: it would be taken for a dim)."""
     return (None, bool(dim)) if isinstance(dim, (bool, np.bool_)) else (dim, unbiased)
+
+
+def check_factor(name, argument, factor, dtype):
+    """Refuse a scaling number (add's alpha, addcmul's value) that does not suit the result's ``dtype``,
+    as PyTorch checks it: a whole number for integers, no complex number for real results, and in
+    range (alpha=1e5 for a float16 result would make every element inf)."""
+    if dtype.kind in "biu" and not isinstance(factor, (numbers.Integral, np.integer)):
+        raise RuntimeError(f"{name}: for integer input tensors {argument} must be a whole number, got {factor!r}")
+    if dtype.kind != "c" and isinstance(factor, numbers.Complex) and not isinstance(factor, numbers.Real):
+        raise RuntimeError(f"{name}: for real input tensors {argument} must not be a complex number, got {factor!r}")
+    value_ranges.check_fits(factor, dtype)
 
 
 def check_integer_divisor(divisor):

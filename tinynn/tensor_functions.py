@@ -23,7 +23,7 @@ from .ops import scatter as scatter_ops
 from .ops.shape import index_positions, indices_in_range
 from .scalar_dims import accepting_scalar_dims
 from .size import Size, from_arguments as size_arguments
-from .tensor import (Tensor, check_integer_divisor, concatenate, expect_tensor, stack, unbiased_in_dims_place, where,
+from .tensor import (Tensor, check_factor, check_integer_divisor, concatenate, expect_tensor, stack, unbiased_in_dims_place, where,
                      with_index_rank)
 
 
@@ -886,13 +886,18 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled(input, beta) + _scaled((batch1 @ batch2).sum(0), alpha)
 
 
+@computed_in_float32("input", "tensor1", "tensor2")
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value tensor1 tensor2."""
+    check_factor("addcmul", "value", value, promotion.result_type([input, tensor1, tensor2]))
     return input + _scaled(tensor1 * tensor2, value)
 
 
+@computed_in_float32("input", "tensor1", "tensor2")
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    """input + value tensor1 / tensor2."""
+    """input + value tensor1 / tensor2 (a true division, integers too)."""
+    dtype = promotion.result_type([input, tensor1, tensor2])
+    check_factor("addcdiv", "value", value, dtype if dtype.kind in "fc" else promotion.default_float())
     return input + _scaled(tensor1 / tensor2, value)
 
 

@@ -217,3 +217,132 @@ def test_negating_a_bool_tensor_is_pytorchs_error(torch):
         with pytest.raises(RuntimeError) as raised:
             negate(tinynn, tinynn.tensor([True, False]))
         assert str(raised.value) == str(expected.value)
+
+
+HALF_VALUES = [1.0, 4.0, 1000.0, -3.0, 0.5, 0.1, 60000.0, 65504.0, float("inf")]  # (0.1: float16 0.09998)
+HALF_NUMBERS = [1e5, -1e5, 70000, 65510.0, 1e-8, 3e-6, 0.1, 1e-4]
+HALF_OPS = {  # name: (function of a tensor and a number, the same on float32 NumPy arrays)
+    "add": (lambda x, n: x + n, lambda x, n: x + n),
+    "sub": (lambda x, n: x - n, lambda x, n: x - n),
+    "rsub": (lambda x, n: n - x, lambda x, n: n - x),
+    "mul": (lambda x, n: x * n, lambda x, n: x * n),
+    "div": (lambda x, n: x / n, lambda x, n: x / n),
+    "rdiv": (lambda x, n: n / x, lambda x, n: n / x),
+    "pow": (lambda x, n: x.abs() ** (n / 1e5), lambda x, n: np.abs(x) ** (n / np.float32(1e5))),
+    "fmod": (lambda x, n: tinynn.fmod(x, n), np.fmod),
+    "less": (lambda x, n: x < n, lambda x, n: x < n),
+    "greater_equal": (lambda x, n: x >= n, lambda x, n: x >= n),
+    "mul_": (lambda x, n: x.clone().mul_(n), lambda x, n: x * n),
+    "div_": (lambda x, n: x.clone().div_(n), lambda x, n: x / n),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HALF_OPS))
+def test_float16_with_a_python_number_computes_in_float32_and_rounds_once(name, device):
+    """float16 and a Python number compute in float32 (PyTorch's "opmath" type for half) and round to
+    float16 once: the number keeps its value. Cast to float16 first, 1e5 was inf (x / 1e5 gave 0,
+    60000 - 1e5 gave -inf), 1e-8 was 0 (1000 * 1e-8 gave 0), 65510 was 65504 (65504 < 65510 was
+    False) and 0.1 was 0.09998 (float16's 0.09998 >= 0.1 was True)."""
+    ours, reference = HALF_OPS[name]
+    x = np.array(HALF_VALUES, dtype=np.float16)
+    with np.errstate(all="ignore"):
+        for number in HALF_NUMBERS:
+            result = ours(tinynn.tensor(x, device=device), number)
+            expected = reference(x.astype(np.float32), np.float32(number))
+            expected = expected.astype(np.float16) if expected.dtype.kind == "f" else expected
+            assert result.dtype == expected.dtype, number
+            np.testing.assert_array_equal(result.numpy(), expected, err_msg=f"{name} with {number}")
+
+
+def test_float16_divided_by_a_large_number_is_not_zero_and_its_gradient_neither():
+    x = tinynn.tensor([1.0, 4.0, 1000.0], dtype=tinynn.float16, requires_grad=True)
+    y = x / 1e5
+    subnormal_spacing = 2.0 ** -24  # float16 holds 1e-5 and 4e-5 to this
+    np.testing.assert_allclose(y.detach().float().numpy(), [1e-5, 4e-5, 1e-2], rtol=1e-3, atol=subnormal_spacing)
+    y.sum().backward()
+    assert x.grad.dtype == np.float16
+    np.testing.assert_allclose(x.grad.float().numpy(), [1e-5] * 3, rtol=0, atol=subnormal_spacing)
+    assert (tinynn.tensor([60000.0], dtype=tinynn.float16) - 1e5).item() == -40000  # (was -inf)
+
+
+@pytest.mark.parametrize("op", ["mul", "div"])
+def test_float16_scaled_by_a_python_number_equals_pytorchs(op, torch):
+    """PyTorch's CPU kernels for mul and div take the number in float32 (the others cast it to float16
+    first, which the porting guide names as a difference): tinynn's results equal them bit for bit."""
+    x = np.random.default_rng(0).standard_normal(4000).astype(np.float16) * 100
+    for number in [1e5, 70000, 1e-8, 3e-6, 0.1, 1e-4, 1 / 3, 7.3]:
+        ours = getattr(tinynn.tensor(x), op)(number)
+        theirs = getattr(torch.tensor(x), op)(number)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=f"{op} by {number}")
+
+
+def test_a_number_made_for_a_float16_tensor_keeps_its_value_against_float32():
+    """lerp(float16, float32, 0.1): the weight was made a float16 0.09998 before meeting the float32 end."""
+    start = tinynn.zeros(3, dtype=tinynn.float16)
+    end = tinynn.full((3,), 1000.0)
+    assert tinynn.lerp(start, end, 0.1).tolist() == pytest.approx([100.0] * 3, rel=1e-6)
+
+
+ALPHA_CASES = [("int64", 1.5), ("int64", True), ("int64", 2), ("int64", -3), ("bool", 2), ("bool", True),
+               ("bool", 0), ("float32", 1e39), ("float32", 2j), ("float32", 2), ("float32", 0.5),
+               ("float16", 1e5), ("float16", 3), ("float16", 1e-8), ("uint8", -1), ("uint8", 300)]
+
+
+@pytest.mark.parametrize("dtype, alpha", ALPHA_CASES)
+@pytest.mark.parametrize("op", ["add", "sub", "rsub", "add_"])
+def test_alpha_is_checked_against_the_result_dtype_as_pytorchs(op, dtype, alpha, torch):
+    """add/sub/rsub's alpha: a float alpha for integers (which made the result float), a bool alpha for
+    numbers, a complex alpha for real tensors, and an alpha out of the dtype's range (1e5 for float16,
+    which made every element inf) are refused as PyTorch refuses them; bool tensors stay bool."""
+    if op in ("sub", "rsub") and dtype == "bool":
+        return  # PyTorch refuses subtracting bools whatever alpha is
+    values = np.array([1, 0, 2]).astype(dtype)
+
+    def run(library):
+        x, y = library.tensor(values), library.tensor(values[::-1].copy())
+        call = {"add": lambda: library.add(x, y, alpha=alpha), "sub": lambda: x.sub(y, alpha=alpha),
+                "rsub": lambda: library.rsub(x, y, alpha=alpha), "add_": lambda: x.add_(y, alpha=alpha)}[op]
+        try:
+            return call().numpy()
+        except RuntimeError:
+            return "refused"
+
+    theirs, ours = run(torch), run(tinynn)
+    if isinstance(theirs, str):
+        assert ours == "refused"
+    else:
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv"])
+def test_addcmul_and_addcdiv_of_float16_compute_in_float32_as_pytorchs(op, torch):
+    """input + value t1 t2 in float32 and rounded once: in float16 the product 1000 * 1000 was inf
+    before value=1e-8 scaled it (and 1e-8 itself was 0, which made that inf NaN)."""
+    values = np.array([1.0, 1000.0, -3.0, 0.5, 60000.0], dtype=np.float16)
+    for value in [1e-8, 1e-3, 0.1, 2.0]:
+        ours = getattr(tinynn, op)(tinynn.tensor(values), tinynn.tensor(values), tinynn.tensor(values), value=value)
+        theirs = getattr(torch, op)(torch.tensor(values), torch.tensor(values), torch.tensor(values), value=value)
+        assert ours.dtype == np.float16
+        np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=1e-3)
+
+
+def test_addcmul_value_is_checked_against_the_result_dtype():
+    whole = tinynn.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="value must be a whole number, got 1.5"):
+        tinynn.addcmul(whole, whole, whole, value=1.5)  # (made the result float; PyTorch truncates 1.5 to 1)
+    real = tinynn.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="without overflow"):
+        tinynn.addcdiv(real, real, real, value=1e39)
+    with pytest.raises(RuntimeError, match="must not be a complex number"):
+        real.addcmul_(real, real, value=2j)
+    assert tinynn.addcmul(whole, whole, whole, value=True).tolist() == [2, 6]
+
+
+def test_integers_compared_with_numbers_they_cannot_hold_compare_the_numbers_themselves():
+    """uint8 < 300 is True everywhere (PyTorch wraps 300 to 44 first, as the porting guide says)."""
+    small = tinynn.tensor([1, 255], dtype=tinynn.uint8)
+    assert (small < 300).tolist() == [True, True]
+    assert (small == -1).tolist() == [False, False]
+    assert (small > -1).tolist() == [True, True]
+    assert (tinynn.tensor([1, 2], dtype=tinynn.int8) >= 1000).tolist() == [False, False]

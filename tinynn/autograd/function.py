@@ -68,6 +68,7 @@ class Function(Node):
     # whether the result is a float even from integer inputs (true division, exp, ...)
     promotes = ()
     float_output = False
+    rounds_to = None  # float16, where promotion computed a float16 op in float32 (a Python number took part)
     # Whether forward and backward are written for complex inputs too (ops/complex.py says how);
     # other ops refuse complex tensors rather than give an answer that means nothing (a ReLU of 1j)
     supports_complex = False
@@ -118,6 +119,9 @@ class Function(Node):
             event = profiling.recorder.begin(self.name, arrays, op=self)
             output_data = self.forward(*arrays)
             profiling.recorder.end(event, output_data)
+        if self.rounds_to is not None and output_data.dtype.kind == "f":
+            with np.errstate(over="ignore"):  # (beyond float16's range is inf, as in PyTorch)
+                output_data = output_data.astype(self.rounds_to)
         if anomaly.is_anomaly_enabled():
             anomaly.check_finite(self.name, "output", output_data)
         requires_grad = recording and output_data.dtype.kind in "fc"

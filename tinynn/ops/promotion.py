@@ -29,6 +29,8 @@ default complex dtype (complex64, or complex128 when the default float is float6
 """
 import numpy as np
 
+from ..backend import get_array_module as array_module
+
 FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 EVERY_INPUT = "every input"  # ``promotes`` of an op of any number of inputs (cat, stack)
 _default_float = np.dtype(np.float32)
@@ -118,15 +120,31 @@ def can_cast(source, target):
 
 def promoted_arrays(function, tensors, arrays):
     """``arrays`` (the inputs' data) with the inputs ``function.promotes`` names cast to the dtype they
-    compute in (see the module docstring); the same list when nothing needs a cast."""
+    compute in (see the module docstring); the same list when nothing needs a cast.
+
+    float16 with a Python number computes in float32, as PyTorch's kernels do (their "opmath" type):
+    the number keeps its value (1e5 is inf in float16, 1e-8 is 0, 0.1 is 0.09998) and the result is
+    rounded to float16 once; ``function.rounds_to`` tells ``Function.__call__`` to round it."""
     positions = range(len(tensors)) if function.promotes == EVERY_INPUT else function.promotes
-    dtypes = [tensors[i].dtype for i in positions if tensors[i] is not None]
-    first = dtypes[0]
-    if all(dtype == first for dtype in dtypes) and (first.kind in "fc" or not function.float_output):
-        return arrays
     members = [tensors[i] for i in positions if tensors[i] is not None]
+    first = members[0].dtype
+    if all(member.dtype == first for member in members) and (first.kind in "fc" or not function.float_output):
+        if first != np.float16 or all(member._wrapped_value is None for member in members):
+            return arrays
     target = result_type(members)
     if function.float_output and target.kind not in "fc":
         target = _default_float
-    return [array.astype(target) if i in positions and array is not None and array.dtype != target else array
-            for i, array in enumerate(arrays)]
+    computed = target
+    if target == np.float16 and any(member._wrapped_number for member in members):
+        computed = np.dtype(np.float32)
+        function.rounds_to = target
+    promoted = list(arrays)
+    for i in positions:
+        tensor, array = tensors[i], arrays[i]
+        if tensor is None:
+            continue
+        if tensor._wrapped_value is not None:  # a number made for a float16 tensor: its exact value
+            promoted[i] = array_module(array).asarray(tensor._wrapped_value, dtype=computed)
+        elif array.dtype != computed:
+            promoted[i] = array.astype(computed)
+    return promoted

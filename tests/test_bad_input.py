@@ -434,6 +434,21 @@ def test_factories_name_what_was_wrong_with_their_arguments(torch):
         assert str(library.full((2,), library.tensor(3)).dtype).endswith("int64")
 
 
+def test_python_ints_beyond_int64_are_refused_as_pytorch_refuses_them(torch):
+    """NumPy made [2**63] a uint64 tensor and [1, 2**63] a float one without a word; PyTorch refuses both.
+    A float beside the large int makes a float tensor in both, and an asked-for dtype is honoured."""
+    for data in ([2 ** 63], [[1], [2 ** 63]], [1, -2 ** 63 - 1], [2 ** 64]):
+        with pytest.raises(ValueError, match="does not fit int64, the dtype of Python ints"):
+            tinynn.tensor(data)
+        with pytest.raises(ValueError):
+            torch.tensor(data)
+    for data, dtype in (([1.5, 2 ** 63], None), ([2 ** 63], "uint64"), ([2 ** 63], "float32"), ([1e19, 2], None)):
+        ours = tinynn.tensor(data, dtype=getattr(tinynn, dtype) if dtype else None)
+        theirs = torch.tensor(data, dtype=getattr(torch, dtype) if dtype else None)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert ours.tolist() == theirs.tolist()
+
+
 def test_bincount_of_negative_or_multidimensional_input_is_pytorchs_error():
     """(NumPy's own error spoke of a 'list' argument.)"""
     for values in ([-1, 0], [[1]], [1.5]):

@@ -6,7 +6,7 @@ import builtins
 
 import numpy as np
 
-from . import backend, memory_layout, random, return_types
+from . import backend, draw_checks, memory_layout, random, return_types
 from .autograd import grad_mode, no_grad
 from . import tensor_functions
 from .ops import complex as complex_ops, promotion
@@ -267,6 +267,7 @@ def randn_like(input, dtype=None, device=None, requires_grad=False, memory_forma
 
 def randperm(n, dtype=np.int64, device=None, generator=None):
     """0 .. n-1 in a random order from tinynn's generator (or ``generator``)."""
+    draw_checks.check_count("randperm", "n", n)
     order = random.numpy_generator(generator).permutation(int(n)).astype(dtype)
     return Tensor._from_op(backend.to_device(order, backend.canonical_device(device)), False)
 
@@ -278,6 +279,11 @@ def normal(mean, std, size=None, device=None, generator=None):
                                                                   for v in (mean, std)))
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     dtype = like.dtype if like is not None else promotion.default_float()
+    draw_checks.check_dtype("normal", dtype, draw_checks.FLOATS_OR_COMPLEX)
+    if isinstance(std, Tensor):
+        draw_checks.check_non_negative_stds("normal", std._array)
+    else:
+        draw_checks.check_non_negative_std("normal", std)
     draws = random.numpy_generator(generator).standard_normal(tuple(shape)).astype(dtype)
     device = like.device if like is not None else backend.canonical_device(device)
     noise = Tensor._from_op(backend.to_device(draws, device), False)
@@ -287,6 +293,8 @@ def normal(mean, std, size=None, device=None, generator=None):
 
 def bernoulli(input, generator=None):
     """1 with probability ``input`` (elementwise), else 0, in ``input``'s dtype."""
+    draw_checks.check_dtype("bernoulli", input.dtype, draw_checks.FLOATS, "its probabilities")
+    draw_checks.check_probabilities("bernoulli", input._array)
     draws = random.numpy_generator(generator).random(input.shape)
     return Tensor._from_op(backend.to_device((draws < input.numpy()).astype(input.dtype), input.device), False)
 
@@ -298,6 +306,9 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     categories drawn one after another, each in proportion to the weights still left)."""
     if input.ndim not in (1, 2) or input.shape[-1] == 0:
         raise ValueError(f"multinomial: expected a 1-D or 2-D tensor of category weights, got shape {tuple(input.shape)}")
+    draw_checks.check_dtype("multinomial", input.dtype, draw_checks.FLOATS, "its category weights")
+    if not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (num_samples={num_samples!r})")
     weights = input.numpy().astype(np.float64)
     rows = weights.reshape(-1, weights.shape[-1])
     count, categories = rows.shape

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import backend, dtypes, memory_layout, mixed_precision, printing, return_types, value_ranges
+from . import backend, draw_checks, dtypes, memory_layout, mixed_precision, printing, return_types, value_ranges
 from .autograd import engine, in_place
 from .dims import wrap_dim
 from .scalar_dims import accepting_scalar_dims
@@ -1415,31 +1415,47 @@ class Tensor(DtypeShorthands):
 
     def bernoulli_(self, p=0.5):
         """1 with probability ``p`` (a number or a tensor), else 0."""
+        draw_checks.check_dtype("bernoulli_", self.dtype, draw_checks.NOT_COMPLEX)
+        if isinstance(p, Tensor):
+            draw_checks.check_probabilities("bernoulli_", p._array)
+        else:
+            draw_checks.check_probability("bernoulli_", p)
         return self._filled("bernoulli_", (self._draws("random") < _data(p)).astype(self.dtype))
 
     def exponential_(self, lambd=1.0):
+        draw_checks.check_dtype("exponential_", self.dtype, draw_checks.FLOATS)
+        draw_checks.check_positive("exponential_", "lambda", lambd)
         return self._filled("exponential_", self._draws("standard_exponential") / lambd)
 
     def geometric_(self, p):
         """The number of trials up to the first success, P(k) = (1 - p)^(k-1) p."""
+        draw_checks.check_dtype("geometric_", self.dtype, draw_checks.NUMBERS)
+        draw_checks.check_probability("geometric_", p, open_interval=True)
         xp = backend.get_array_module(self._array)
-        return self._filled("geometric_", xp.floor(xp.log1p(-self._draws("random")) / math.log1p(-p)) + 1)
+        trials = xp.floor(xp.log1p(-self._draws("random")) / math.log1p(-p)) + 1
+        return self._filled("geometric_", trials.astype(self.dtype, copy=False))
 
     def cauchy_(self, median=0.0, sigma=1.0):
+        draw_checks.check_dtype("cauchy_", self.dtype, draw_checks.FLOATS)
+        draw_checks.check_positive("cauchy_", "sigma", sigma)
         xp = backend.get_array_module(self._array)
         return self._filled("cauchy_", median + sigma * xp.tan(math.pi * (self._draws("random") - 0.5)))
 
     def log_normal_(self, mean=1.0, std=2.0):
+        draw_checks.check_dtype("log_normal_", self.dtype, draw_checks.FLOATS)
+        draw_checks.check_positive("log_normal_", "std", std)
         xp = backend.get_array_module(self._array)
         return self._filled("log_normal_", xp.exp(mean + std * self._draws("standard_normal")))
 
     def random_(self, from_=0, to=None):
         """Integers drawn uniformly from [from_, to) (one argument: [0, from_)); without ``to``, up to
         the largest integer the dtype holds exactly (2^24 for float32)."""
+        draw_checks.check_dtype("random_", self.dtype, draw_checks.NOT_COMPLEX)
         if to is None and from_ != 0:
             from_, to = 0, from_
         if to is None:
             to = 2 ** (np.finfo(self.dtype).nmant + 1) if _is_float(self.dtype) else int(np.iinfo(self.dtype).max)
+        draw_checks.check_integer_range("random_", int(from_), int(to), self.dtype)
         return self._filled("random_", self._draws("integers", int(from_), int(to)).astype(self.dtype))
 
     def squeeze_(self, dim=None):
@@ -2497,6 +2513,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         except ValueError:  # (NumPy refuses ragged nesting itself)
             raise ValueError(f"tensor: expected nested sequences of equal lengths (a rectangular array of numbers), "
                              f"got ragged {type(data).__name__} data") from None
+        too_large = _int_beyond_int64(data, array)
+        if too_large is not None and (dtype is None or array.dtype == object):
+            raise ValueError(f"tensor: the integer {too_large} does not fit int64, the dtype of Python ints; "
+                             f"pass dtype=tinynn.uint64 for unsigned 64-bit integers, or give floats")
         if array.dtype == object or array.dtype.kind in "USV":
             raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} of {array.dtype.name} values "
                             f"(ragged or non-numeric data); expected numbers")
@@ -2506,6 +2526,24 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             value_ranges.check_fits(array, dtype, type_name=np.dtype(dtype).name, floats=False)
         array = array.astype(dtype)
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
+
+
+def _int_beyond_int64(data, array):
+    """A Python int in ``data`` that int64 cannot hold, where no float beside it makes the tensor a float
+    one (as PyTorch's), or None. NumPy makes such lists uint64, float64 ([1, 2**63]) or object arrays;
+    only then are the values looked through, one by one."""
+    if array.dtype.kind not in "fuO" or (array.dtype.kind == "f" and not (abs(array) >= 2.0 ** 63).any()):
+        return None
+    pending, too_large = [data], None
+    while pending:
+        value = pending.pop()
+        if isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif isinstance(value, (float, complex, np.inexact)):
+            return None
+        elif type(value) is int and not -(1 << 63) <= value < (1 << 63):
+            too_large = value
+    return too_large
 
 
 def expect_tensor(value, name, what):
@@ -2583,6 +2621,7 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
     low, high = (0, low) if high is None else (low, high)
     if not low < high:
         raise ValueError(f"randint: expected low < high (draws from [low, high)), got low={low}, high={high}")
+    draw_checks.check_integer_range("randint", low, high, dtype or np.int64)
     values = random.numpy_generator(generator).integers(low, high, size)
     return tensor(values, dtype=dtype or np.int64, device=device)
 
@@ -2603,6 +2642,7 @@ def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False, gener
     from . import random
 
     def fill(xp, s, d):
+        draw_checks.check_dtype("randn", d, draw_checks.FLOATS_OR_COMPLEX)
         draws = random.numpy_generator(generator).standard_normal(s)
         if np.dtype(d).kind == "c":  # as PyTorch: real and imaginary parts N(0, 1/2), so E|z|^2 = 1
             draws = (draws + 1j * random.numpy_generator(generator).standard_normal(s)) / np.sqrt(2)
@@ -2616,6 +2656,7 @@ def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False, genera
     from . import random
 
     def fill(xp, s, d):
+        draw_checks.check_dtype("rand", d, draw_checks.FLOATS_OR_COMPLEX)
         return random.numpy_generator(generator).random(s).astype(d)
 
     return _factory(fill, size_arguments(sizes, size, "rand"), dtype, device, requires_grad)

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend, random
+from .. import backend, draw_checks, random
 from ..autograd import in_place, no_grad
 from ..tensor import expect_tensor
 
@@ -75,6 +75,8 @@ def _fill(tensor, values):
 @_takes_a_tensor
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """U(a, b) draws; for a complex tensor its real and imaginary parts each, as PyTorch's."""
+    draw_checks.check_dtype("uniform_", tensor.dtype, draw_checks.FLOATS_OR_COMPLEX)
+    draw_checks.check_interval("uniform_", a, b, tensor.dtype)
     draw = random.numpy_generator(generator).uniform
     if tensor.dtype.kind == "c":
         return _fill(tensor, draw(a, b, size=tensor.shape) + 1j * draw(a, b, size=tensor.shape))
@@ -85,6 +87,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """N(mean, std^2) draws; for a complex tensor its real and imaginary parts each N(mean, std^2 / 2),
     so E|z - mean (1 + i)|^2 = std^2, as PyTorch's."""
+    draw_checks.check_dtype("normal_", tensor.dtype, draw_checks.FLOATS_OR_COMPLEX)
+    draw_checks.check_non_negative_std("normal", std)
     draw = random.numpy_generator(generator).normal
     if tensor.dtype.kind == "c":
         part = std / math.sqrt(2)

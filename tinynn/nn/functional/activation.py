@@ -590,6 +590,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomised leaky ReLU: in training each negative value is scaled by its own slope drawn
     uniformly from [lower, upper] (a constant of the step); in evaluation by (lower + upper) / 2."""
     _elementwise(input, "rrelu")
+    if not lower <= upper:
+        raise RuntimeError(f"rrelu: the lower bound must be at most the upper bound, got lower={lower}, upper={upper}")
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
     from ... import random

@@ -277,9 +277,10 @@ def test_malformed_kernel_sizes(bad):
         nn.MaxPool2d(bad)
 
 
-def test_flatten_out_of_range():
-    with pytest.raises(ValueError, match=r"flatten: start_dim 2 is out of range for a tensor of shape \(2, 3\)"):
-        nn.Flatten(2)(tinynn.zeros(2, 3))
+def test_flatten_out_of_range_is_pytorchs_index_error(torch):
+    for library in (tinynn, torch):
+        with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"):
+            library.nn.Flatten(2)(library.zeros(2, 3))
 
 
 def test_set_detect_anomaly_switches_it_on_globally_or_for_a_block():
@@ -397,7 +398,26 @@ DIM_OPS = {  # name -> a call of PyTorch's on the (2, 3) tensor x naming the dim
     "unflatten": lambda x, d: x.unflatten(d, (1, 3)), "diagonal": lambda x, d: x.diagonal(0, 0, d),
     "swapaxes": lambda x, d: x.swapaxes(0, d), "sort": lambda x, d: x.sort(d), "topk": lambda x, d: x.topk(1, d),
     "index_select": lambda x, d: x.index_select(d, x.new_zeros(1).long()), "gather": lambda x, d: x.gather(d, x.long()),
+    # (these took a dim modulo the axes, or leaked NumPy's AxisError or a ValueError of their own)
+    "cat": lambda x, d: _library(x).cat([x, x], d), "cumprod": lambda x, d: x.cumprod(d),
+    "logcumsumexp": lambda x, d: x.logcumsumexp(d), "cummax": lambda x, d: x.cummax(d), "cummin": lambda x, d: x.cummin(d),
+    "nanmedian": lambda x, d: x.nanmedian(d), "unfold": lambda x, d: x.unfold(d, 1, 1),
+    "tensordot": lambda x, d: _library(x).tensordot(x, x, dims=([d], [1])),
+    "trapezoid": lambda x, d: _library(x).trapezoid(x, dim=d), "softmax": lambda x, d: x.softmax(d),
+    "log_softmax": lambda x, d: x.log_softmax(d), "all": lambda x, d: x.all(d), "any": lambda x, d: x.any(d),
+    "count_nonzero": lambda x, d: x.count_nonzero(d), "unique": lambda x, d: _library(x).unique(x, dim=d),
+    "unique_consecutive": lambda x, d: _library(x).unique_consecutive(x, dim=d), "flatten": lambda x, d: x.flatten(d),
+    "permute": lambda x, d: x.permute(0, d),
+    "weight_norm": lambda x, d: _library(x).nn.utils.parametrizations.weight_norm(_library(x).nn.Linear(3, 2), dim=d),
 }
+NEW_AXIS_DIM_OPS = {  # the same, for a dim of the result, which has one axis more: in [-3, 2]
+    "stack": lambda x, d: _library(x).stack([x, x], d), "unsqueeze": lambda x, d: x.unsqueeze(d),
+    "diag_embed": lambda x, d: _library(x).diag_embed(x, dim1=d, dim2=0),
+}
+
+
+def _library(x):
+    return tinynn if isinstance(x, tinynn.Tensor) else sys.modules["torch"]
 
 
 @pytest.mark.parametrize("name", list(DIM_OPS))
@@ -410,6 +430,17 @@ def test_a_dim_beyond_the_tensors_axes_is_pytorchs_index_error(name, torch):
                                                  + str(d)):
                 DIM_OPS[name](library.zeros(2, 3), d)
     assert DIM_OPS[name](tinynn.zeros(2, 3), -1) is not None
+
+
+@pytest.mark.parametrize("name", list(NEW_AXIS_DIM_OPS))
+def test_a_dim_beyond_the_results_axes_is_pytorchs_index_error(name, torch):
+    """(tinynn.stack([x, x], 3) of matrices stacked along axis 0.)"""
+    for d in (3, -4):
+        for library in (tinynn, torch):
+            with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-3, 2\], but got "
+                                                 + str(d)):
+                NEW_AXIS_DIM_OPS[name](library.zeros(2, 3), d)
+    assert NEW_AXIS_DIM_OPS[name](tinynn.zeros(2, 3), -1) is not None
 
 
 def test_factories_name_what_was_wrong_with_their_arguments(torch):

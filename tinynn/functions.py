@@ -359,6 +359,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """The distinct values (sorted), and optionally where each input element's value is among them
     and how often each occurs."""
     xp = backend.get_array_module(input._array)
+    dim = None if dim is None else wrap_dim(dim, input.ndim)
     results = xp.unique(input._array, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
     if not (return_inverse or return_counts):
         return Tensor._from_op(results, False)

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from . import backend, return_types
+from .dims import wrap_dim
 from .functions import ormqr
 from .ops.decompositions import QR, SVD, Cholesky, GeneralEigen, PseudoInverse, SymmetricEigen, cutoff
 from .ops import ldl as ldl_ops
@@ -324,7 +325,7 @@ def tensorsolve(A, B, dims=None):
     """X with tensordot(A, X, X.ndim) = B: A (*B.shape, *X.shape) with prod(B.shape) = prod(X.shape);
     ``dims``: axes of A moved to the end first."""
     if dims is not None:
-        dims = [d % A.ndim for d in dims]
+        dims = [wrap_dim(d, A.ndim) for d in dims]
         A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
     solution_shape = A.shape[B.ndim:]
     if A.shape[:B.ndim] != B.shape or math.prod(solution_shape) != B.numel():
@@ -383,7 +384,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False):
         singular_values = svdvals(A.movedim((rows, columns), (-2, -1)))
         reduced = singular_values.sum(-1) if ord == "nuc" else \
             singular_values[..., 0] if ord == 2 else singular_values[..., -1]
-        for axis in sorted(d % A.ndim for d in dim):
+        for axis in sorted(wrap_dim(d, A.ndim) for d in dim):
             reduced = reduced.unsqueeze(axis) if keepdim else reduced
         return reduced
     else:

@@ -1043,9 +1043,6 @@ class Tensor(DtypeShorthands):
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
             return self.reshape(1)
-        for what, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
-            if not -self.ndim <= dim < self.ndim:
-                raise ValueError(f"flatten: {what} {dim} is out of range for a tensor of shape {tuple(self.shape)}")
         start, end = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
         if start > end:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}")
@@ -1097,9 +1094,7 @@ class Tensor(DtypeShorthands):
         return self.transpose()
 
     def unsqueeze(self, dim):
-        if not -self.ndim - 1 <= dim <= self.ndim:
-            raise ValueError(f"unsqueeze: dim {dim} is out of range for a tensor of shape {tuple(self.shape)}")
-        dim %= self.ndim + 1
+        dim = wrap_dim(dim, self.ndim + 1)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None):
@@ -1953,18 +1948,21 @@ class Tensor(DtypeShorthands):
     # ----- more reductions ---------------------------------------------------------------------
     def any(self, dim=None, keepdim=False):
         """Whether any element (along ``dim``) is nonzero: bool, or uint8 for uint8 input, as in PyTorch."""
-        return self._constant(self._array.any(axis=dim, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
+        axes = None if dim is None else reduction.normalize_axes(dim, self.ndim, "any")
+        return self._constant(self._array.any(axis=axes, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
 
     def all(self, dim=None, keepdim=False):
-        return self._constant(self._array.all(axis=dim, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
+        axes = None if dim is None else reduction.normalize_axes(dim, self.ndim, "all")
+        return self._constant(self._array.all(axis=axes, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
 
     def _truth_dtype(self):
         return np.uint8 if self.dtype == np.uint8 else np.bool_
 
     def count_nonzero(self, dim=None):
         xp = backend.get_array_module(self._array)
+        axes = None if dim is None else reduction.normalize_axes(dim, self.ndim, "count_nonzero")
         # (NumPy 2.2 counts over all axes as a Python int)
-        return self._constant(xp.asarray(xp.count_nonzero(self._array, axis=dim), dtype=np.int64))
+        return self._constant(xp.asarray(xp.count_nonzero(self._array, axis=axes), dtype=np.int64))
 
     def argsort(self, dim=-1, descending=False, *, stable=False):
         """The indices that sort along ``dim`` (ties in their order: the sort is always stable)."""
@@ -2065,11 +2063,29 @@ class Tensor(DtypeShorthands):
         return tuple(self.select(dim, i) for i in range(self.shape[wrap_dim(dim, self.ndim)]))
 
     def narrow(self, dim, start, length):
-        return self[(slice(None),) * wrap_dim(dim, self.ndim) + (slice(start, start + length),)]
+        """The ``length`` entries along ``dim`` from ``start`` (negative: counted from the end): a view.
+        A range past the end is PyTorch's error (a slice would have cut it short without a word)."""
+        axis = wrap_dim(dim, self.ndim)
+        size = self.shape[axis]
+        start = int(start.item()) if isinstance(start, Tensor) else start
+        if not -size <= start <= size:
+            raise IndexError(f"narrow: start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+        start = start + size if start < 0 else start
+        if length < 0:
+            raise RuntimeError(f"narrow: length must be non-negative, got {length}")
+        if start + length > size:
+            raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
 
     def movedim(self, source, destination):
         sources = [wrap_dim(a, self.ndim) for a in ([source] if isinstance(source, int) else source)]
         destinations = [wrap_dim(a, self.ndim) for a in ([destination] if isinstance(destination, int) else destination)]
+        if len(sources) != len(destinations):
+            raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(sources)} dims) should "
+                               f"contain the same number of dims as destination ({list(destinations)} dims)")
+        for what, dims in (("source", sources), ("destination", destinations)):
+            if len(set(dims)) != len(dims):
+                raise RuntimeError(f"movedim: repeated dim in `{what}` ({list(dims)})")
         order = [axis for axis in range(self.ndim) if axis not in sources]
         for place, axis in sorted(zip(destinations, sources)):
             order.insert(place, axis)
@@ -2405,10 +2421,18 @@ def pad(x, pad_width, value=0.0):
 
 
 def concatenate(tensors, dim=0, *, axis=None):
-    """The tensors joined along the existing axis ``dim`` (NumPy's name ``axis`` also works)."""
+    """The tensors joined along the existing axis ``dim`` (NumPy's name ``axis`` also works).
+
+    As in PyTorch, a 1-D empty tensor joins tensors of any shape by leaving no trace but its dtype
+    (``out = tinynn.tensor([])`` then ``out = tinynn.cat([out, batch])`` in a loop)."""
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
+    kept = [t for t in tensors if t.shape != (0,)]
+    if kept and len(kept) < len(tensors):
+        joined = shape_ops.Concatenate(dim if axis is None else axis)(*kept)
+        dtype = promotion.result_type(tensors)
+        return joined if joined.dtype == dtype else joined.to(dtype=dtype)
     return shape_ops.Concatenate(dim if axis is None else axis)(*tensors)
 
 

@@ -80,12 +80,12 @@ def _scan(x, dim, combine):
 def cumprod(x, dim, *, dtype=None):
     """y_i = x_0 x_1 ... x_i along ``dim`` (``dtype``: x converted to it first)."""
     x = x._in_dtype(dtype if dtype is not None or x.dtype.kind not in "bui" else np.int64)  # as sums: int64
-    return _scan(x, dim % max(x.ndim, 1), lambda later, earlier: later * earlier) if x.ndim else x * 1
+    return _scan(x, wrap_dim(dim, x.ndim), lambda later, earlier: later * earlier) if x.ndim else x * 1
 
 
 def logcumsumexp(x, dim):
     """y_i = log(e^x_0 + ... + e^x_i) along ``dim``, with no overflow (a scan of logaddexp)."""
-    return _scan(x, dim % max(x.ndim, 1), logaddexp) if x.ndim else x * 1
+    return _scan(x, wrap_dim(dim, x.ndim), logaddexp) if x.ndim else x * 1
 
 
 def _array_scan(xp, array, axis, combine):
@@ -102,7 +102,7 @@ def _array_scan(xp, array, axis, combine):
 
 
 def _cumulative_extreme(x, dim, largest):
-    dim %= max(x.ndim, 1)
+    dim = wrap_dim(dim, x.ndim)
     xp = _xp(x)
     extreme = xp.fmax if largest else xp.fmin
     running = _array_scan(xp, x._array, dim, extreme)
@@ -207,7 +207,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 def _trapezoids(y, x, dx, dim):
     if y.ndim == 0:
         raise ValueError("trapezoid: expected samples y of at least one dimension, got a 0-d tensor")
-    dim %= y.ndim
+    dim = wrap_dim(dim, y.ndim)
     means = (y.narrow(dim, 1, y.shape[dim] - 1) + y.narrow(dim, 0, y.shape[dim] - 1)) * 0.5
     if x is None:
         return means * (1.0 if dx is None else dx)
@@ -528,7 +528,7 @@ def tensordot(a, b, dims=2):
         a_axes, b_axes = list(range(a.ndim - dims, a.ndim)), list(range(dims))
     else:
         a_axes, b_axes = ([d] if isinstance(d, int) else list(d) for d in dims)
-    a_axes, b_axes = [d % a.ndim for d in a_axes], [d % b.ndim for d in b_axes]
+    a_axes, b_axes = [wrap_dim(d, a.ndim) for d in a_axes], [wrap_dim(d, b.ndim) for d in b_axes]
     if [a.shape[d] for d in a_axes] != [b.shape[d] for d in b_axes]:
         raise ValueError(f"tensordot: the contracted axes differ in size: {tuple(a.shape[d] for d in a_axes)} of a "
                          f"and {tuple(b.shape[d] for d in b_axes)} of b")
@@ -584,7 +584,10 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     # each row's entry selected where it belongs (not multiplied by a 0/1 pattern: inf * 0 is NaN)
     row_entries = x[..., xp.clip(entry[:, 0], 0, x.shape[-1] - 1)].unsqueeze(-1)
     matrices = where(on_diagonal, row_entries, _constant(xp.zeros((), dtype=x.dtype)))
-    return matrices.movedim((-2, -1), (dim1 % (x.ndim + 1), dim2 % (x.ndim + 1)))
+    dim1, dim2 = wrap_dim(dim1, x.ndim + 1), wrap_dim(dim2, x.ndim + 1)
+    if dim1 == dim2:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return matrices.movedim((-2, -1), (dim1, dim2))
 
 
 def diagflat(x, offset=0):
@@ -1030,7 +1033,7 @@ def unfold(x, dimension, size, step):
     """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last axis
     (Tensor.unfold): shape (..., (n - size) // step + 1, ..., size); a view of x, as PyTorch's
     (ops/views.py), differentiable."""
-    dimension %= max(x.ndim, 1)
+    dimension = wrap_dim(dimension, x.ndim)
     n = x.shape[dimension] if x.ndim else 1
     if size > n or step <= 0:
         raise ValueError(f"unfold: size {size} must be at most {n} (the size of dimension {dimension}) and step {step} "
@@ -1334,7 +1337,7 @@ def nanmedian(x, dim=None, keepdim=False):
     xp = _xp(x)
     if dim is None:
         return nanmedian(x.reshape(-1), 0).values
-    dim %= max(x.ndim, 1)
+    dim = wrap_dim(dim, x.ndim)
     values, order = x.sort(dim)
     count = (~xp.isnan(x._array)).sum(axis=dim, keepdims=True)
     middle = _constant(xp.maximum(count - 1, 0) // 2)
@@ -1348,6 +1351,7 @@ def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
     """The elements (or slices along ``dim``) with each run of equal neighbours kept once, in order;
     with ``return_inverse`` each one's run number, with ``return_counts`` the runs' lengths (constants)."""
     xp = _xp(x)
+    dim = None if dim is None else wrap_dim(dim, x.ndim)
     data = x._array.reshape(-1) if dim is None else xp.moveaxis(x._array, dim, 0)
     if data.shape[0] == 0:
         starts = xp.zeros(0, dtype=bool)

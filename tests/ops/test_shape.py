@@ -168,3 +168,49 @@ def test_take_along_dim_counts_negative_indices_from_the_end_as_pytorch(torch):
     ours = tinynn.take_along_dim(tinynn.tensor(values), tinynn.tensor([[-1, 0]]), 1)
     theirs = torch.take_along_dim(torch.tensor(values), torch.tensor([[-1, 0]]), 1)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+NARROWS = [(1, 3, 2), (1, -2, 2), (1, -4, 4), (1, 4, 0), (1, 5, 0), (1, -5, 1), (0, 1, -1), (-1, 0, 4)]
+
+
+@pytest.mark.parametrize("dim, start, length", NARROWS)
+def test_narrow_counts_a_negative_start_from_the_end_and_refuses_a_range_past_it(dim, start, length, torch):
+    """narrow(1, -2, 2) was empty (a slice from -2 to 0) and narrow(1, 3, 2) of 4 columns gave one
+    column; PyTorch counts -2 from the end and refuses a range past the end."""
+    values = np.arange(12.0).reshape(3, 4)
+
+    def outcome(library):
+        try:
+            return library.tensor(values).narrow(dim, start, length).tolist()
+        except (IndexError, RuntimeError):
+            return "refused"
+
+    assert outcome(tinynn) == outcome(torch)
+
+
+def test_movedim_refuses_repeated_or_unpaired_dims(torch):
+    """movedim((0, 1), (0, 0)) transposed and movedim((0, 1), (1,)) dropped a dim without a word."""
+    for source, destination in (((0, 1), (0, 0)), ((0, 0), (0, 1)), ((0, 1), (1,))):
+        for library in (tinynn, torch):
+            with pytest.raises(RuntimeError, match="movedim"):
+                library.zeros(2, 3, 4).movedim(source, destination)
+    assert tinynn.zeros(2, 3, 4).movedim((0, 1), (2, 0)).shape == torch.zeros(2, 3, 4).movedim((0, 1), (2, 0)).shape
+
+
+def test_cat_skips_1d_empty_tensors_and_refuses_0d_ones_as_pytorch(torch):
+    """The loop idiom out = cat([out, batch]) from out = tensor([]) works; a 0-d tensor is PyTorch's
+    error (a ZeroDivisionError came out of the axis arithmetic)."""
+    batch = np.arange(6).reshape(2, 3)
+    for dim in (0, 1):
+        ours = tinynn.cat([tinynn.tensor([]), tinynn.tensor(batch)], dim)
+        theirs = torch.cat([torch.tensor([]), torch.tensor(batch)], dim)
+        assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    grown = tinynn.tensor([])
+    leaf = tinynn.ones(2, 3, requires_grad=True)
+    for _ in range(2):
+        grown = tinynn.cat([grown, leaf * 2])
+    grown.sum().backward()
+    assert grown.shape == (4, 3) and leaf.grad.tolist() == [[4.0] * 3] * 2
+    assert tinynn.cat([tinynn.tensor([]), tinynn.tensor([])]).shape == (0,)
+    with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 0\) cannot be concatenated"):
+        tinynn.cat([tinynn.tensor(1.0), tinynn.tensor(2.0)])

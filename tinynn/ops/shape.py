@@ -8,6 +8,7 @@ import numpy as np
 from .. import backend
 from .. import memory_layout as formats
 from ..autograd import Function
+from ..dims import wrap_dim
 from . import promotion
 from .arithmetic import sum_to_shape
 
@@ -52,7 +53,7 @@ class Transpose(Function):
         self.axes = axes
 
     def forward(self, x):
-        if sorted(a % max(x.ndim, 1) for a in self.axes) != list(range(x.ndim)):
+        if sorted(wrap_dim(a, x.ndim) for a in self.axes) != list(range(x.ndim)):
             raise ValueError(f"permute: {tuple(self.axes)} is not a permutation of the {x.ndim} axes of shape {tuple(x.shape)}")
         return x.transpose(self.axes)
 
@@ -194,7 +195,10 @@ class Concatenate(Function):
     def forward(self, *xs):
         if not xs:
             raise ValueError("concatenate: expected at least one tensor")
-        axis = self.axis % xs[0].ndim
+        for position, x in enumerate(xs):
+            if x.ndim == 0:
+                raise RuntimeError(f"zero-dimensional tensor (at position {position}) cannot be concatenated")
+        axis = wrap_dim(self.axis, xs[0].ndim)
         for x in xs[1:]:
             if x.ndim != xs[0].ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape)) if i != axis):
                 raise ValueError(
@@ -225,7 +229,7 @@ class Stack(Function):
         for x in xs[1:]:
             if x.shape != xs[0].shape:
                 raise ValueError(f"stack: all tensors must have the same shape, got {tuple(xs[0].shape)} and {tuple(x.shape)}")
-        self.axis = self.axis % (xs[0].ndim + 1)
+        self.axis = wrap_dim(self.axis, xs[0].ndim + 1)
         return self.xp(xs[0]).stack(xs, axis=self.axis)
 
     def backward(self, gy):

@@ -5,6 +5,7 @@ import numpy as np
 
 from ... import backend, mixed_precision
 from ...autograd import Function
+from ...dims import wrap_dim
 from ...half_precision import computed_in_float32
 from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...ops.erf import erf_values
@@ -558,9 +559,7 @@ def _softmax_axis(input, dim, name):
     dim = _implicit_dim(input, dim, name)
     check_float(input, name)
     check_not_empty(input, name)
-    if not -input.ndim <= dim < input.ndim:
-        raise ValueError(f"{name}: dim {dim} is out of range for input of shape {tuple(input.shape)}")
-    return dim % input.ndim
+    return wrap_dim(dim, input.ndim)
 
 
 @mixed_precision.casts_inputs("float32", devices=(backend.GPU,))  # (on the CPU, as PyTorch: in the input's dtype)

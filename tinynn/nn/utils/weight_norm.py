@@ -8,6 +8,7 @@ two parameters ``weight_g`` and ``weight_v`` (PyTorch's state-dict keys); w is r
 before every forward, by recorded ops, so the gradients reach g and v through autograd:
     dL/dg = <dL/dw, v> / ||v||,   dL/dv = (g / ||v||) (dL/dw - w_hat <dL/dw, w_hat>),  w_hat = v / ||v||.
 """
+from ...dims import wrap_dim
 from ...user_warnings import warn
 from ..parameter import Parameter
 
@@ -20,7 +21,8 @@ class WeightNorm:
         """||v|| over every axis but ``dim`` (kept, size 1), or over all of v for dim -1."""
         if self.dim == -1:
             return v.norm()
-        return v.norm(dim=tuple(axis for axis in range(v.ndim) if axis != self.dim % v.ndim), keepdim=True)
+        kept = wrap_dim(self.dim, v.ndim)  # (checked: taken modulo the axes, dim=4 would name another)
+        return v.norm(dim=tuple(axis for axis in range(v.ndim) if axis != kept), keepdim=True)
 
     def compute_weight(self, module):
         g, v = getattr(module, self.name + "_g"), getattr(module, self.name + "_v")

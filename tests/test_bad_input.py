@@ -407,7 +407,7 @@ DIM_OPS = {  # name -> a call of PyTorch's on the (2, 3) tensor x naming the dim
     "log_softmax": lambda x, d: x.log_softmax(d), "all": lambda x, d: x.all(d), "any": lambda x, d: x.any(d),
     "count_nonzero": lambda x, d: x.count_nonzero(d), "unique": lambda x, d: _library(x).unique(x, dim=d),
     "unique_consecutive": lambda x, d: _library(x).unique_consecutive(x, dim=d), "flatten": lambda x, d: x.flatten(d),
-    "permute": lambda x, d: x.permute(0, d),
+    "permute": lambda x, d: x.permute(0, d), "nanmean": lambda x, d: x.nanmean(d),
     "weight_norm": lambda x, d: _library(x).nn.utils.parametrizations.weight_norm(_library(x).nn.Linear(3, 2), dim=d),
 }
 NEW_AXIS_DIM_OPS = {  # the same, for a dim of the result, which has one axis more: in [-3, 2]

@@ -364,8 +364,9 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean of the elements that are not NaN (``dtype``: x converted to it first)."""
     x = x._in_dtype(dtype)
+    total = nansum(x, dim, keepdim)  # (first: it checks the dims)
     counts = (~_xp(x).isnan(x._array)).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
-    return nansum(x, dim, keepdim) / _constant(counts)
+    return total / _constant(counts)
 
 
 def mode(x, dim=-1, keepdim=False):

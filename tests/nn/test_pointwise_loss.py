@@ -80,6 +80,11 @@ def test_loss_modules_and_errors(torch, device):
         F.mse_loss(tinynn.zeros(2, 3), tinynn.zeros(3))
     with pytest.raises(ValueError, match="binary_cross_entropy: expected probabilities in \\[0, 1\\] as input, got 1.5"):
         nn.BCELoss()(tinynn.tensor([0.5, 1.5], device=device), tinynn.tensor([1.0, 0.0], device=device)).item()
+    for target in ([1.5, 0.0], [-0.1, 0.0], [float("nan"), 0.0]):  # (a target of 1.5 trained on, as PyTorch refuses)
+        with pytest.raises(ValueError, match="binary_cross_entropy: all elements of target should be between 0 and 1"):
+            nn.BCELoss()(tinynn.tensor([0.5, 0.5], device=device), tinynn.tensor(target, device=device)).item()
+        with pytest.raises(RuntimeError, match="all elements of target should be between 0 and 1"):
+            torch.nn.BCELoss()(torch.tensor([0.5, 0.5]), torch.tensor(target))
     with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) cannot be broadcast to the input's \(2, 2\)"):
         F.binary_cross_entropy_with_logits(tinynn.zeros(2, 2), tinynn.zeros(2, 2), pos_weight=tinynn.ones(3))
 

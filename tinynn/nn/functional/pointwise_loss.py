@@ -299,6 +299,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                           f"for logits use binary_cross_entropy_with_logits")
 
     backend.check_soon(outside.any(), outside_error)
+    t = target._array
+    backend.check_soon(~((t >= 0) & (t <= 1)).all(), lambda: ValueError(
+        "binary_cross_entropy: all elements of target should be between 0 and 1 (none NaN)"))
     return BinaryCrossEntropy(reduction, weight)(input, target)
 
 

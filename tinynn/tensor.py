@@ -2304,18 +2304,30 @@ def _data(value):
 
 def _index_arrays(index):
     """Tensors inside an index become their arrays (so ``x[t]`` works with a Tensor of indices); a
-    0-d integer tensor is an integer, so ``x[t]`` is a view as ``x[0]`` is (as PyTorch's)."""
+    0-d integer tensor is an integer, so ``x[t]`` is a view as ``x[0]`` is (as PyTorch's).
+
+    Lists are read as PyTorch reads them: one holding a sequence, a tensor, a slice, None or Ellipsis
+    (and fewer than 32 entries) is a tuple of indices, so ``x[[rows, cols]]`` is ``x[rows, cols]``
+    (NumPy 2 would take it for one 2-D index array); ``x[[]]`` selects nothing. A uint8 tensor is a
+    mask, as in PyTorch, which warns that this is deprecated (NumPy would read it as indices 0 and 1)."""
     def part(i):
         if not isinstance(i, Tensor):
             return i
+        if i.dtype == np.uint8:
+            warn("indexing with dtype tinynn.uint8 is now deprecated, please use a dtype tinynn.bool instead.")
+            return i._array.astype(bool)
         return int(i._array) if i.ndim == 0 and i.dtype.kind in "iu" else i._array
 
     if isinstance(index, Tensor):
         return part(index)
+    if isinstance(index, list):
+        if len(index) < 32 and any(i is None or i is Ellipsis or isinstance(i, (Tensor, list, tuple, slice, np.ndarray))
+                                   for i in index):
+            index = tuple(index)
+        else:
+            return np.asarray(index, dtype=np.int64 if not index else None)
     if isinstance(index, tuple):
         return tuple(part(i) for i in index)
-    if isinstance(index, list):
-        return np.asarray(index)
     return index
 
 

@@ -91,3 +91,41 @@ def test_integers_beside_array_indices_select_first(base, index, numpy_shape, to
     ours, theirs = x.clone(), torch.tensor(values)
     ours[index], theirs[index] = -1, -1
     assert ours.tolist() == theirs.tolist()
+
+
+LIST_INDICES = {  # name: function of a library giving an index of the (3, 4) tensor
+    "list of two lists (rows, cols)": lambda L: [[0, 1], [1, 2]],
+    "list of an int and a list": lambda L: [0, [1, 3]],
+    "list of a slice and an int": lambda L: [slice(None), 1],
+    "list with None": lambda L: [None, 0],
+    "list with Ellipsis": lambda L: [Ellipsis, 2],
+    "list of two tensors": lambda L: [L.tensor([0, 2]), L.tensor([1, 3])],
+    "list of ints": lambda L: [2, 0, 2],
+    "list of bools": lambda L: [True, False, True],
+    "empty list": lambda L: [],
+    "uint8 mask": lambda L: L.tensor([1, 0, 1], dtype=L.uint8),
+    "uint8 mask in a tuple": lambda L: (slice(None), L.tensor([0, 1, 1, 0], dtype=L.uint8)),
+    "40 rows": lambda L: [[0], [1], [2]] * 13 + [[0]],
+}
+
+
+@pytest.mark.filterwarnings("ignore:indexing with dtype")
+@pytest.mark.parametrize("name", list(LIST_INDICES))
+def test_lists_and_uint8_masks_index_as_in_pytorch(name, torch):
+    """A list holding sequences, tensors, slices, None or Ellipsis is a tuple of indices in PyTorch, so
+    x[[rows, cols]] picks elements (NumPy 2's reading, one 2-D index array, picked whole rows); a uint8
+    tensor is a mask (it picked rows 1, 0, 1); x[[]] selects no rows (it was an IndexError). Reads and writes."""
+    values = np.arange(12.0).reshape(3, 4)
+    ours, theirs = tinynn.tensor(values), torch.tensor(values)
+    mine, its = LIST_INDICES[name](tinynn), LIST_INDICES[name](torch)
+    assert ours[mine].tolist() == theirs[its].tolist()
+    ours[mine] = -1.0
+    if "uint8" in name:  # (PyTorch's write refuses a uint8 mask; tinynn's writes as through a bool mask)
+        its = tuple(i.bool() if isinstance(i, torch.Tensor) else i for i in its) if isinstance(its, tuple) else its.bool()
+    theirs[its] = -1.0
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_indexing_with_uint8_warns_as_pytorch():
+    with pytest.warns(UserWarning, match="indexing with dtype tinynn.uint8 is now deprecated"):
+        tinynn.zeros(3)[tinynn.tensor([1, 0, 1], dtype=tinynn.uint8)]

@@ -154,6 +154,20 @@ def test_a_tied_weight_saved_twice_is_one_tensor_again():
         assert len([name for name in archive.namelist() if "/data/" in name]) == 1  # one storage
 
 
+def test_tensors_torch_saved_sharing_memory_load_sharing_it(torch, tmp_path):
+    """A tensor, its row and its transpose saved together by torch.save are three views of one storage;
+    they load as views of one array again, strides included, as torch.load gives them (each was a copy
+    of its own, so a write to one was not seen by the others)."""
+    base = torch.arange(12.0).reshape(3, 4)
+    torch.save({"base": base, "row": base[1], "transposed": base.t()}, tmp_path / "views.pt")
+    for library in (tinynn, torch):
+        loaded = library.load(tmp_path / "views.pt")
+        assert loaded["transposed"].stride() == (1, 4)
+        loaded["base"][1, 0] = 100.0
+        assert loaded["row"][0].item() == 100.0 and loaded["transposed"][0, 1].item() == 100.0
+        assert loaded["base"].tolist()[1] == [100.0, 5.0, 6.0, 7.0]
+
+
 def test_data_beyond_tensors_and_dicts_reads_in_torch_with_weights_only(torch, tmp_path):
     """What the pickling path writes for sets, tuple keys and parameters is what PyTorch's weights-only loader
     allows: the same values there."""

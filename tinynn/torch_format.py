@@ -81,7 +81,8 @@ class _TorchClass:
 
 def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
     """The tensor viewing ``storage`` (a 1-D array) from ``storage_offset`` with ``size`` and ``stride``
-    (in elements), copied out as a tinynn Tensor."""
+    (in elements): a view, so tensors that shared memory when PyTorch saved them (a tensor and its
+    slice, tied weights) share it again, as PyTorch's load gives them."""
     size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
     last = storage_offset + sum((n - 1) * step for n, step in zip(size, stride)) if all(size) else storage_offset - 1
     if (len(size) != len(stride) or min(size + stride + (storage_offset,), default=0) < 0
@@ -91,9 +92,9 @@ def _rebuild_tensor(storage, storage_offset, size, stride, requires_grad=False, 
     itemsize = storage.itemsize
     view = np.lib.stride_tricks.as_strided(storage[storage_offset:], shape=tuple(size),
                                            strides=tuple(step * itemsize for step in stride))
-    # a storage read into memory is copied out (its bytes are the whole file's, read-only); a mapped one
-    # stays the file's pages, copied only where written (load(mmap=True))
-    tensor = Tensor(view if isinstance(storage, np.memmap) else np.array(view))
+    # (a storage read into memory is a writable copy of its bytes; a mapped one stays the file's pages,
+    # copied only where written: load(mmap=True))
+    tensor = Tensor(view)
     if requires_grad and tensor.dtype.kind == "f":
         tensor.requires_grad = True
     return tensor
@@ -251,7 +252,7 @@ class _Unpickler(pickle.Unpickler):
         array = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<"))
         if array.size != numel:
             raise CheckpointError(f"load: {self.path}: storage {key} holds {array.size} values, the file says {numel}")
-        return array.astype(np.dtype(dtype).newbyteorder("="), copy=False)
+        return array.astype(np.dtype(dtype).newbyteorder("="))  # (a copy: the bytes read are read-only)
 
 
 def member_offset(archive, name, path):

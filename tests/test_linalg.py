@@ -168,3 +168,33 @@ def test_matrix_exp_scales_each_matrix_of_a_batch_for_itself(torch, device):
     np.testing.assert_allclose(ours[2:], theirs[2:], rtol=1e-12)
     alone = [tinynn.matrix_exp(tinynn.tensor(m, device=device)).numpy() for m in matrices[2:]]
     np.testing.assert_array_equal(ours[2:], alone)
+
+
+SINGULAR = {
+    "rank n-1": [[1.0, 0.0], [0.0, 0.0]],
+    "two equal rows": [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [0.5, -1.0, 2.0]],
+    "rank 1": [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 6.0, 9.0]],
+    "zero": [[0.0, 0.0], [0.0, 0.0]],
+    "a batch of both": [[[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.5], [0.0, 1.0]]],
+    "complex rank n-1": [[1.0 + 1.0j, 2.0], [0.5 + 0.5j, 1.0]],
+}
+
+
+@pytest.mark.parametrize("name", list(SINGULAR))
+def test_det_of_a_singular_matrix_has_its_cofactors_as_gradient(name, device):
+    """d det A / dA is the cofactor matrix, which a singular A has too (diag(1, 0): [[0, 0], [0, 1]]);
+    the backward was det A * A^-T and raised LinAlgError ("Singular matrix"). Checked against central
+    differences (PyTorch gives zeros for diag(1, 0), which its own gradcheck refuses)."""
+    x = tinynn.tensor(np.array(SINGULAR[name]), requires_grad=True, device=device)
+    assert gradcheck(lambda a: a.det(), [x])
+    if name == "rank n-1":
+        x.det().backward()
+        assert x.grad.tolist() == [[0.0, 0.0], [0.0, 1.0]]
+
+
+def test_angle_of_a_real_tensor_has_gradient_zero_as_pytorchs(torch):
+    """(It was a constant, so backward through it alone raised 'does not require grad'.)"""
+    for library in (tinynn, torch):
+        x = library.tensor([0.0, 1.0, -1.0], requires_grad=True)
+        x.angle().sum().backward()
+        assert x.grad.tolist() == [0.0, 0.0, 0.0]

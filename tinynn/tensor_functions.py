@@ -1066,13 +1066,13 @@ def ravel(x):
 # ----- signs and classes of values -------------------------------------------------------------
 def angle(x):
     """The argument of x as a complex number: for a complex tensor arg z in (-pi, pi] with its
-    gradient (ops/complex.py); for a real one pi where x < 0, else 0 (NaN stays NaN), a float
-    constant; -0.0 counts as 0, as in PyTorch."""
+    gradient (ops/complex.py); for a real one pi where x < 0, else 0 (NaN stays NaN), piecewise
+    constant: gradient 0, as in PyTorch; -0.0 counts as 0, as there."""
     if x.dtype.kind == "c":
         return complex_ops.Angle()(x)
     x = x._as_float()
     xp = _xp(x)
-    return _constant(xp.where(x._array < 0, math.pi, xp.where(xp.isnan(x._array), np.nan, 0.0)).astype(x.dtype))
+    return x._stepwise(xp.where(x._array < 0, math.pi, xp.where(xp.isnan(x._array), np.nan, 0.0)).astype(x.dtype))
 
 
 def copysign(a, b):

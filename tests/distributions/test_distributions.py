@@ -556,3 +556,42 @@ def test_set_default_validate_args_turns_the_checks_of_distributions_made_withou
 
     assert made(tinynn) == made(torch) == [
         ["refused", "refused", True, "refused", "refused"], [False, False, False, "refused", "log_prob taken"]]
+
+
+def test_binomial_entropy_sums_over_its_support_as_pytorchs(torch):
+    """(It raised NotImplementedError: the base class's.)"""
+    probs = np.array([0.3, 0.9, 0.5])
+    ours = tinynn.distributions.Binomial(10, tinynn.tensor(probs, requires_grad=True))
+    theirs = torch.distributions.Binomial(10, torch.tensor(probs, requires_grad=True))
+    np.testing.assert_allclose(ours.entropy().detach().numpy(), theirs.entropy().detach().numpy(), rtol=1e-12)
+    ours.entropy().sum().backward()
+    theirs.entropy().sum().backward()
+    # (at p = 1/2 the entropy is largest: the gradient is 0, both sides float64 rounding of it)
+    np.testing.assert_allclose(ours.probs.grad.numpy(), theirs.probs.grad.numpy(), rtol=1e-10, atol=1e-12)
+    with pytest.raises(NotImplementedError):
+        tinynn.distributions.Binomial(tinynn.tensor([3.0, 4.0]), tinynn.tensor([0.3, 0.9])).entropy()
+
+
+@pytest.mark.parametrize("name", ["Binomial", "NegativeBinomial"])
+def test_count_log_probs_have_the_right_gradient_at_probability_one_half(name, torch):
+    """At p = 1/2 (logits 0) softplus was written max(l, 0) + log(1 + e^-|l|), each term with a kink
+    there, and the gradient of log_prob came out n/2 off; now logsigmoid's, equal to PyTorch's."""
+    gradients = []
+    for library in (tinynn, torch):
+        probs = library.tensor([0.5, 0.3], dtype=library.float64, requires_grad=True)
+        distribution = getattr(library.distributions, name)(10, probs=probs)
+        log_prob = distribution.log_prob(library.tensor([3.0, 4.0], dtype=library.float64)).sum()
+        gradients.append(library.autograd.grad(log_prob, probs)[0].numpy())
+    np.testing.assert_allclose(gradients[0], gradients[1], rtol=1e-12)
+
+
+def test_independent_support_holds_whole_events_as_pytorchs(torch):
+    """Independent's support was the base distribution's: checked value by value, and biject_to made a
+    transform of event_dim 0 for a distribution whose events are vectors."""
+    values = [[0.0, float("nan")], [1.0, 2.0], [0.0, 0.0]]
+    for library in (tinynn, torch):
+        d = library.distributions
+        support = d.Independent(d.Normal(library.zeros(3, 2), library.ones(3, 2)), 1).support
+        assert support.event_dim == 1
+        assert support.check(library.tensor(values)).tolist() == [False, True, True]
+        assert d.biject_to(support).codomain.event_dim == 1

@@ -1,6 +1,7 @@
 """The binomial distribution: successes in total_count independent trials."""
 import numpy as np
 
+from ..nn import functional as F
 from . import constraints
 from .distribution import Distribution, broadcast_all
 from .utils import ProbsOrLogits, exactly_one
@@ -8,7 +9,9 @@ from .utils import ProbsOrLogits, exactly_one
 
 class Binomial(ProbsOrLogits, Distribution):
     """P(k) = C(n, k) p^k (1 - p)^(n - k).  From the logits l, as PyTorch, without log(0):
-    log P(k) = k l - n (max(l, 0) + log(1 + e^-|l|)) + log C(n, k), the binomial coefficient by lgamma."""
+    log P(k) = k l - n softplus(l) + log C(n, k), the binomial coefficient by lgamma, softplus(l) =
+    -log(1 - p) = -logsigmoid(-l) (finite for any l, and its gradient sigmoid(l) is 1/2 at l = 0, where
+    max(l, 0) + log(1 + e^-|l|) has a kink in each term and autograd gave 1)."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer, "probs": constraints.unit_interval,
                        "logits": constraints.real}
@@ -38,8 +41,7 @@ class Binomial(ProbsOrLogits, Distribution):
         value = self._validate_sample(value)
         n, logits = self.total_count, self.logits
         log_choose = (n + 1).lgamma() - (value + 1).lgamma() - (n - value + 1).lgamma()
-        softplus = logits.clip(0, None) + (-logits.abs()).exp().log1p()  # -log(1 - p)
-        return log_choose + value * logits - n * softplus
+        return log_choose + value * logits + n * F.logsigmoid(-logits)
 
     def enumerate_support(self, expand=True):
         count = int(self.total_count._array.max())
@@ -48,6 +50,11 @@ class Binomial(ProbsOrLogits, Distribution):
         values = self._like().new_tensor(np.arange(count + 1, dtype=np.float64)).reshape(
             (-1,) + (1,) * len(self.batch_shape))
         return values.expand((count + 1,) + self.batch_shape) if expand else values
+
+    def entropy(self):
+        """-sum_k P(k) log P(k) over k = 0 .. n (one n for the whole batch, as ``enumerate_support``)."""
+        log_probs = self.log_prob(self.enumerate_support(expand=False))
+        return -(log_probs.exp() * log_probs).sum(0)
 
     @property
     def mean(self):

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..nn import functional as F
 from ..tensor_functions import xlogy
 from . import constraints
 from .binomial import Binomial
@@ -42,7 +43,7 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
     def log_prob(self, value):
         value = self._validate_sample(value)
         r, logits = self.total_count, self.logits
-        log_unnormalized = r * _logsigmoid(-logits) + value * _logsigmoid(logits)
+        log_unnormalized = r * F.logsigmoid(-logits) + value * F.logsigmoid(logits)
         # r = 0 puts all mass at 0, where the lgamma terms below are 0 - inf + 0: they cancel to 0
         log_normalization = (r + value).lgamma() - (value + 1).lgamma() - r.lgamma()
         log_normalization = log_normalization.masked_fill((r._array + value._array) == 0, 0.0)
@@ -59,11 +60,6 @@ class NegativeBinomial(ProbsOrLogits, Distribution):
     @property
     def variance(self):
         return self.mean / (-self.logits).sigmoid()
-
-
-def _logsigmoid(x):
-    """log sigmoid(x) = -softplus(-x), without overflow."""
-    return -((-x).clip(0, None) + (-x.abs()).exp().log1p())
 
 
 class _MultinomialCounts(constraints.multinomial):

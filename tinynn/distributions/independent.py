@@ -1,4 +1,5 @@
 """``Independent``: some of a distribution's batch dimensions read as event dimensions."""
+from . import constraints
 from .distribution import Distribution, validating
 
 
@@ -21,9 +22,12 @@ class Independent(Distribution):
     def has_rsample(self):
         return self.base_dist.has_rsample
 
-    @property
+    @constraints.dependent_property
     def support(self):
-        return self.base_dist.support
+        """The base distribution's support, its last ``reinterpreted_batch_ndims`` batch dims part of the
+        event (so ``support.check`` answers per event and ``biject_to`` transforms whole events)."""
+        support = self.base_dist.support
+        return constraints.independent(support, self.reinterpreted_batch_ndims) if self.reinterpreted_batch_ndims else support
 
     def _sum_reinterpreted(self, value):
         return value.sum(tuple(range(-self.reinterpreted_batch_ndims, 0))) if self.reinterpreted_batch_ndims else value

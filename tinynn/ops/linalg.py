@@ -71,7 +71,8 @@ class Inverse(Function):
 
 
 class Determinant(Function):
-    """d = det A.  dL/dA = dL/dd * d * A^-T (for complex A: conj(d) A^-H)."""
+    """d = det A.  dL/dA = dL/dd * C, C the cofactor matrix (d A^-T where A is invertible; for complex A
+    conj(C)); a singular A has cofactors too (``conjugate_cofactors``), and so a gradient."""
 
     supports_complex = True
     graph_saved = {"a": 0, "d": "output"}
@@ -82,7 +83,23 @@ class Determinant(Function):
         return self.d
 
     def backward(self, gy):
-        return ((gy * conj(self.d))[..., None, None] * adjoint(inverse_of(self.a)),)
+        if hasattr(self.a, "grad_fn"):  # recorded (create_graph): by the inverse, so invertible A only
+            return ((gy * conj(self.d))[..., None, None] * adjoint(inverse_of(self.a)),)
+        return (gy[..., None, None] * conjugate_cofactors(self.a),)
+
+
+def conjugate_cofactors(a):
+    """conj(C) for each matrix A of the array ``a``, C its cofactor matrix (C_ij = d det A / dA_ij, the
+    transposed adjugate), singular or not. From the SVD A = U S V^H, adj(A) = det(V^H) V adj(S) det(U) U^H
+    with adj(S) = diag(prod over j != i of s_j), so conj(C) = conj(det U det V^H) U adj(S) V^H: products
+    of singular values, not det(A) A^-1 (which a singular A does not have; PyTorch gives this gradient)."""
+    xp = Function.xp(a)
+    u, s, vh = xp.linalg.svd(a)
+    ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)  # prod of s_j, j < i
+    after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s, -1)[..., :-1]], axis=-1), axis=-1), -1)  # j > i
+    phase = conj(xp.linalg.det(u) * xp.linalg.det(vh))  # +-1 for real A, on the unit circle for complex
+    return phase[..., None, None] * (u * (before * after).astype(u.dtype)[..., None, :]) @ vh
 
 
 class LogAbsDeterminant(Function):

@@ -420,27 +420,18 @@ def _library(x):
     return tinynn if isinstance(x, tinynn.Tensor) else sys.modules["torch"]
 
 
-@pytest.mark.parametrize("name", list(DIM_OPS))
-def test_a_dim_beyond_the_tensors_axes_is_pytorchs_index_error(name, torch):
+@pytest.mark.parametrize("name, axes", [(name, 2) for name in DIM_OPS] + [(name, 3) for name in NEW_AXIS_DIM_OPS])
+def test_a_dim_beyond_the_axes_is_pytorchs_index_error(name, axes, torch):
     """Out of range, a dim is an error as in PyTorch; it was taken modulo the number of axes, naming another
-    axis without a word (x.transpose(0, 2) of a matrix did nothing), or failed inside NumPy."""
-    for d in (2, -3):
+    axis without a word (x.transpose(0, 2) of a matrix did nothing, tinynn.stack([x, x], 3) of matrices
+    stacked along axis 0), or failed inside NumPy. ``axes``: those of the tensor or result the dim names."""
+    call = DIM_OPS.get(name) or NEW_AXIS_DIM_OPS[name]
+    for d in (axes, -axes - 1):
         for library in (tinynn, torch):
-            with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got "
-                                                 + str(d)):
-                DIM_OPS[name](library.zeros(2, 3), d)
-    assert DIM_OPS[name](tinynn.zeros(2, 3), -1) is not None
-
-
-@pytest.mark.parametrize("name", list(NEW_AXIS_DIM_OPS))
-def test_a_dim_beyond_the_results_axes_is_pytorchs_index_error(name, torch):
-    """(tinynn.stack([x, x], 3) of matrices stacked along axis 0.)"""
-    for d in (3, -4):
-        for library in (tinynn, torch):
-            with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-3, 2\], but got "
-                                                 + str(d)):
-                NEW_AXIS_DIM_OPS[name](library.zeros(2, 3), d)
-    assert NEW_AXIS_DIM_OPS[name](tinynn.zeros(2, 3), -1) is not None
+            with pytest.raises(IndexError, match=rf"Dimension out of range \(expected to be in range of "
+                                                 rf"\[{-axes}, {axes - 1}\], but got {d}"):
+                call(library.zeros(2, 3), d)
+    assert call(tinynn.zeros(2, 3), -1) is not None
 
 
 def test_factories_name_what_was_wrong_with_their_arguments(torch):

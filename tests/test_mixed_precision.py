@@ -189,6 +189,14 @@ HALF_AVERAGES = {  # name -> function(library, images (1, 2, 256, 256), rows (70
     "log_softmax of a long row": lambda m, images, rows, targets, row: m.nn.functional.log_softmax(row, 1)[:, :5],
     "nanmean": lambda m, images, rows, targets, row: row.nanmean(),
     "cov": lambda m, images, rows, targets, row: m.cov(m.cat([row, row.flip(1)])),
+    "norm": lambda m, images, rows, targets, row: (2 * row).norm(),
+    "norm along a dim": lambda m, images, rows, targets, row: rows.norm(dim=0),
+    "linalg.vector_norm": lambda m, images, rows, targets, row: m.linalg.vector_norm(4 * row, 3),
+    "linalg.matrix_norm": lambda m, images, rows, targets, row: m.linalg.matrix_norm(rows),
+    "dist": lambda m, images, rows, targets, row: m.dist(2 * row, -row.flip(1)),
+    "normalize": lambda m, images, rows, targets, row: m.nn.functional.normalize(2 * row, dim=1)[:, :5],
+    "cosine_similarity": lambda m, images, rows, targets, row: m.nn.functional.cosine_similarity(2 * row, 2 * row.flip(1)),
+    "pairwise_distance": lambda m, images, rows, targets, row: m.nn.functional.pairwise_distance(2 * row, -row.flip(1)),
 }
 
 
@@ -196,7 +204,8 @@ HALF_AVERAGES = {  # name -> function(library, images (1, 2, 256, 256), rows (70
 def test_float16_averages_over_more_than_65504_values_compute_in_float32(name, torch):
     """Averages over more values than float16 can count (65,504): computed in float32 and rounded
     to float16 as PyTorch's kernels do. (In float16 the count was inf: avg_pool2d over a 256 x 256
-    window and the mean cross-entropy gave NaN, kl_div and nanmean 0, a long softmax 0s.) Compared
+    window and the mean cross-entropy gave NaN, kl_div and nanmean 0, a long softmax 0s, the norm of
+    100,000 values below 1 inf, normalize 0s, cosine_similarity NaN.) Compared
     with the float64 result; PyTorch's own float16 cross-entropy mean over 70,000 rows is NaN."""
     rng = np.random.default_rng(0)
     arrays = ((rng.standard_normal((1, 2, 256, 256)) + 1).astype(np.float16),

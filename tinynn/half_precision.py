@@ -1,5 +1,5 @@
-"""float16 ops that PyTorch computes in float32: normalisations, softmax, averages and the losses
-that average over rows.
+"""float16 ops that PyTorch computes in float32: normalisations, softmax, averages, norms and
+distances, and the losses that average over rows.
 
 PyTorch's kernels add up float16 values in float32 (its "opmath" type for half) and round the
 result back to float16 once. Done in float16 itself, anything divided by a count above 65,504 is

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import backend, return_types
 from .dims import wrap_dim
+from .half_precision import computed_in_float32
 from .functions import ormqr
 from .ops.decompositions import QR, SVD, Cholesky, GeneralEigen, PseudoInverse, SymmetricEigen, cutoff
 from .ops import ldl as ldl_ops
@@ -342,6 +343,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return A.diagonal(offset, dim1, dim2)
 
 
+@computed_in_float32("x")
 def vector_norm(x, ord=2, dim=None, keepdim=False):
     """(sum |x|^ord)^(1/ord) over ``dim`` (every element by default), ord negative too; ord inf/-inf:
     max/min |x|, 0: the count of non-zeros."""
@@ -368,6 +370,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False):
     return x.norm(ord, dim, keepdim)
 
 
+@computed_in_float32("A")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False):
     """The Frobenius norm, or the induced 1- / inf-norms (the largest absolute column / row sum; -1
     and -inf the smallest), over the two axes ``dim``."""

@@ -908,6 +908,8 @@ class Tensor(DtypeShorthands):
         default), as PyTorch's; with ``dtype``, computed in that dtype (the input cast first)."""
         if dtype is not None:
             return self.to(dtype=dtype).norm(p, dim, keepdim)
+        if self.dtype == np.float16:  # summed in float32, as PyTorch's kernels (half_precision.py)
+            return self.float().norm(p, dim, keepdim).half()
         if p == "nuc":
             from .linalg import matrix_norm
 

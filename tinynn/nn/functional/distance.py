@@ -5,10 +5,12 @@ import numpy as np
 
 from ... import backend, mixed_precision
 from ...autograd import Function
+from ...half_precision import computed_in_float32
 from ...tensor import Tensor
 from .validation import check_float
 
 
+@computed_in_float32("input")
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """x / max(||x||_p, eps) along ``dim``: unit vectors (the zero vector stays zero); complex x
     divided by its real norm. ``out``: written there (PyTorch's out= rules, ``tinynn/out_argument.py``)."""
@@ -21,6 +23,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return write_out("normalize", result, out)
 
 
+@computed_in_float32("x1", "x2")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """x1 . x2 / (max(||x1||, eps) * max(||x2||, eps)) along ``dim`` (which is removed), for inputs
     that broadcast to a common shape (the norms are those of the broadcast inputs, as PyTorch's)."""
@@ -93,6 +96,7 @@ COMPUTE_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist"
 
 
 @mixed_precision.casts_inputs("float32")
+@computed_in_float32("x1", "x2")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distance between every row of x1 (..., P, M) and every row of x2 (..., R, M):
     (..., P, R), as ``torch.cdist``. Always computed from the differences: PyTorch's

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from ... import backend
+from ...half_precision import computed_in_float32
 from ...tensor import where
 from .activation import logsigmoid, softplus
 from .embedding import one_hot
@@ -122,6 +123,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     return _reduce(losses, reduction, "cosine_embedding_loss")
 
 
+@computed_in_float32("x1", "x2")
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p along the last axis (eps keeps the norm of equal vectors differentiable);
     complex vectors too (the distance is real)."""

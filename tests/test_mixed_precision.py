@@ -200,6 +200,22 @@ HALF_AVERAGES = {  # name -> function(library, images (1, 2, 256, 256), rows (70
 }
 
 
+def test_float16_embedding_bag_averages_a_long_bag_in_float32(torch):
+    """A bag of 70,000 rows counted inf in float16 (its mean 0; PyTorch's own is NaN), and a float16 sum of
+    35,000 halves stalled where adding 0.5 no longer changes it; the weight's
+    gradient comes back float16, and max_norm renormalises the float16 table itself."""
+    weight = tinynn.tensor(np.full((3, 2), 0.5, dtype=np.float16), requires_grad=True)
+    indices = tinynn.zeros(70000, dtype=tinynn.int64)
+    for mode, expected in (("mean", 0.5), ("sum", 17504.0)):  # (35,000 x 0.5 in float16)
+        bags = F.embedding_bag(indices, weight, tinynn.tensor([0, 35000]), mode=mode)
+        assert bags.dtype == np.float16 and bags.tolist() == [[expected] * 2] * 2
+    F.embedding_bag(indices, weight, tinynn.tensor([0, 35000]), mode="mean").sum().backward()
+    assert weight.grad.dtype == np.float16 and weight.grad.tolist() == [[2.0, 2.0], [0.0, 0.0], [0.0, 0.0]]
+    table = tinynn.tensor(np.full((3, 2), 3.0, dtype=np.float16))
+    F.embedding_bag(tinynn.tensor([[0, 1]]), table, mode="mean", max_norm=1.0)
+    assert table.dtype == np.float16 and table[0].norm().item() == pytest.approx(1.0, rel=1e-3)
+
+
 @pytest.mark.parametrize("name", sorted(HALF_AVERAGES))
 def test_float16_averages_over_more_than_65504_values_compute_in_float32(name, torch):
     """Averages over more values than float16 can count (65,504): computed in float32 and rounded

@@ -163,23 +163,38 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
         bags = starts.size
         bag_of = np.searchsorted(starts, np.arange(entries), side="right") - 1
     flat = input.reshape(-1)
-    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, name=name)  # (K, D)
+    # float16 sums and means add up in float32, as PyTorch's kernels (half_precision.py): the rows are looked
+    # up in the table cast to float32, so the backward too adds into the table's gradient in float32
+    in_float32 = weight.dtype == np.float16 and mode != "max" and not sparse
+    if in_float32 and max_norm is not None:
+        _renormalize_rows(flat._array, weight._array, max_norm, norm_type)  # the float16 table itself, as PyTorch
+    table, max_norm = (weight.float(), None) if in_float32 else (weight, max_norm)
+    rows = embedding(flat, table, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, name=name)  # (K, D)
     padding_idx = None if padding_idx is None else padding_idx % weight.shape[0]
     counted = flat._array != padding_idx if padding_idx is not None else xp.ones(entries, dtype=bool)
     if mode == "max":
         return _bag_max(rows, bag_of, counted, bags, xp)
-    if padding_idx is not None:
-        rows = rows * Tensor._from_op(counted[:, None].astype(weight.dtype), False)
+    padded = padding_idx is not None
+    if in_float32:
+        return _bag_sums(rows, input, bag_of, bags, counted, padded, mode, per_sample_weights, xp).half()
+    return _bag_sums(rows, input, bag_of, bags, counted, padded, mode, per_sample_weights, xp)
+
+
+def _bag_sums(rows, input, bag_of, bags, counted, padded, mode, per_sample_weights, xp):
+    """Each bag's sum ("sum", weighted by ``per_sample_weights``) or mean ("mean") of its ``counted``
+    rows (``padded``: some are padding, left out)."""
+    if padded:
+        rows = rows * Tensor._from_op(counted[:, None].astype(rows.dtype), False)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape(-1, 1)
     if input.ndim == 2:
-        summed = rows.reshape(bags, input.shape[1], weight.shape[1]).sum(dim=1)
+        summed = rows.reshape(bags, input.shape[1], rows.shape[1]).sum(dim=1)
     else:
         summed = ScatterSum(xp.asarray(bag_of), bags)(rows)
     if mode == "sum":
         return summed
-    counts = xp.zeros(bags, dtype=weight.dtype)
-    backend.scatter_add(counts, xp.asarray(bag_of), counted.astype(weight.dtype))
+    counts = xp.zeros(bags, dtype=rows.dtype)
+    backend.scatter_add(counts, xp.asarray(bag_of), counted.astype(rows.dtype))
     return summed / Tensor._from_op(xp.maximum(counts, 1)[:, None], False)
 
 

@@ -92,3 +92,15 @@ def test_ops_a_0_d_tensor_cannot_take_say_so():
                                  (lambda: x.renorm(2, 0, 1.0), ValueError, r"renorm: expected a tensor of at least 2 dimensions")):
         with pytest.raises(error, match=message):
             call()
+
+
+def test_iterating_a_0d_tensor_is_pytorchs_type_error(torch):
+    """(Python's fallback through x[0] made it an empty sequence: for v in loss: ... ran no time.)"""
+    for library in (tinynn, torch):
+        with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+            list(library.tensor(1.0))
+    matrix = tinynn.arange(6.0).reshape(3, 2)
+    rows = list(matrix)
+    assert [row.tolist() for row in rows] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    rows[1][0] = 9.0  # (views, as PyTorch's)
+    assert matrix[1, 0].item() == 9.0

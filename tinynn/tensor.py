@@ -214,6 +214,13 @@ class Tensor(DtypeShorthands):
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
+    def __iter__(self):
+        """The slices along the first axis (views, x[0], x[1], ...); a 0-d tensor has none to give, an
+        error as in PyTorch (Python's fallback through x[0] made it an empty sequence)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
     def __repr__(self):
         suffixes = []
         if self.device != backend.CPU:

@@ -67,6 +67,11 @@ def test_eye_gains_and_errors(torch):
     assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(torch.nn.init.calculate_gain("leaky_relu", 0.2))
     with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
         init.calculate_gain("swish")
+    for slope in (True, "0.2"):  # (True was read as the slope 1)
+        with pytest.raises(ValueError, match="negative_slope .* is not a valid number"):
+            init.calculate_gain("leaky_relu", slope)
+        with pytest.raises(ValueError):
+            torch.nn.init.calculate_gain("leaky_relu", slope)
     with pytest.raises(ValueError, match="eye_: expected a 2-D tensor"):
         init.eye_(weight(2, 2, 2))
     with pytest.raises(ValueError, match="orthogonal_: expected a tensor with at least 2 dimensions"):

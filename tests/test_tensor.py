@@ -245,3 +245,16 @@ def test_tensors_that_took_part_in_a_graph_pickle_as_pytorchs(torch):
                             (copy.deepcopy(output.detach()), copy.deepcopy(their_output.detach()))):
         assert (ours.is_leaf, ours.requires_grad, ours.grad_fn) == (reference.is_leaf, reference.requires_grad,
                                                                      reference.grad_fn)
+
+
+def test_type_converts_to_a_type_given_by_name_or_legacy_class_as_pytorch(torch, device):
+    """x.type("torch.IntTensor") and x.type(torch.IntTensor) convert in PyTorch; the name was refused
+    ("data type 'tinynn.IntTensor' not understood")."""
+    x = tinynn.tensor([1.5, -2.5], device=device)
+    for target in ("torch.IntTensor", "tinynn.IntTensor", tinynn.IntTensor):
+        converted = x.type(target)
+        assert converted.dtype == np.int32 and converted.tolist() == torch.tensor([1.5, -2.5]).type(torch.IntTensor).tolist()
+        assert converted.device == x.device
+    assert x.type("torch.DoubleTensor").type() == "tinynn.DoubleTensor"
+    with pytest.raises(ValueError, match="invalid type 'torch.FooTensor'"):
+        x.type("torch.FooTensor")

@@ -46,6 +46,11 @@ def legacy_shape(args):
     return None
 
 
+# dtype name -> PyTorch's name for its tensor type (FloatTensor, LongTensor, ...), as Tensor.type() gives it
+TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+              "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
 class Tensor(DtypeShorthands):
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
     _users = ()  # weak references to the recorded ops that used this tensor (see autograd/in_place.py)
@@ -707,12 +712,20 @@ class Tensor(DtypeShorthands):
 
     def type(self, dtype=None):
         """Without an argument, the type's name (``"tinynn.FloatTensor"`` for float32, as PyTorch's
-        names go); with a dtype, the tensor converted to it."""
+        names go); with a dtype, a legacy type (``tinynn.IntTensor``) or such a name (PyTorch's
+        ``"torch.IntTensor"`` and ``"torch.cuda.IntTensor"`` too, the latter on the GPU), the tensor
+        converted to it."""
+        if isinstance(dtype, str):
+            kind = dtype.split(".")[-1]
+            dtypes = {f"{name}Tensor": np.dtype(dtype_name) for dtype_name, name in TYPE_NAMES.items()}
+            if kind not in dtypes or dtype.split(".")[0] not in ("torch", "tinynn"):
+                raise ValueError(f"type: invalid type {dtype!r}; expected a dtype or a name such as 'tinynn.FloatTensor'")
+            return self.to(backend.GPU if ".cuda." in dtype else self.device, dtypes[kind])
+        if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), np.dtype):
+            dtype = dtype.dtype  # a legacy type, tinynn.IntTensor (legacy_tensors.py)
         if dtype is not None:
             return self.to(dtype=dtype)
-        names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-        return f"tinynn.{names.get(self.dtype.name, self.dtype.name)}Tensor"
+        return f"tinynn.{TYPE_NAMES.get(self.dtype.name, self.dtype.name)}Tensor"
 
     @property
     def is_cuda(self):

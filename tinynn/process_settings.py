@@ -11,10 +11,9 @@ for: recorded, so that the script runs and reads back what it set, as PyTorch's 
 """
 import warnings
 
-import numpy as np
-
 from . import backend, parallel
 from .ops import promotion
+from .tensor import TYPE_DTYPES
 
 _settings = {"matmul_precision": "highest", "interop_threads": None}
 _MATMUL_PRECISIONS = ("highest", "high", "medium")
@@ -42,7 +41,7 @@ def get_num_interop_threads():
     return _settings["interop_threads"] or parallel.get_num_threads()
 
 
-_TENSOR_TYPES = {"FloatTensor": np.float32, "DoubleTensor": np.float64, "HalfTensor": np.float16}
+_TENSOR_TYPES = {name: dtype for name, dtype in TYPE_DTYPES.items() if dtype.kind == "f"}  # Float, Double, Half
 
 
 def set_default_tensor_type(t):

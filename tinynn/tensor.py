@@ -49,6 +49,7 @@ def legacy_shape(args):
 # dtype name -> PyTorch's name for its tensor type (FloatTensor, LongTensor, ...), as Tensor.type() gives it
 TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+TYPE_DTYPES = {f"{name}Tensor": np.dtype(dtype_name) for dtype_name, name in TYPE_NAMES.items()}  # and back
 
 
 class Tensor(DtypeShorthands):
@@ -717,10 +718,9 @@ class Tensor(DtypeShorthands):
         converted to it."""
         if isinstance(dtype, str):
             kind = dtype.split(".")[-1]
-            dtypes = {f"{name}Tensor": np.dtype(dtype_name) for dtype_name, name in TYPE_NAMES.items()}
-            if kind not in dtypes or dtype.split(".")[0] not in ("torch", "tinynn"):
+            if kind not in TYPE_DTYPES or dtype.split(".")[0] not in ("torch", "tinynn"):
                 raise ValueError(f"type: invalid type {dtype!r}; expected a dtype or a name such as 'tinynn.FloatTensor'")
-            return self.to(backend.GPU if ".cuda." in dtype else self.device, dtypes[kind])
+            return self.to(backend.GPU if ".cuda." in dtype else self.device, TYPE_DTYPES[kind])
         if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), np.dtype):
             dtype = dtype.dtype  # a legacy type, tinynn.IntTensor (legacy_tensors.py)
         if dtype is not None:

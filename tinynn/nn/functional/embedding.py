@@ -174,10 +174,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
     counted = flat._array != padding_idx if padding_idx is not None else xp.ones(entries, dtype=bool)
     if mode == "max":
         return _bag_max(rows, bag_of, counted, bags, xp)
-    padded = padding_idx is not None
-    if in_float32:
-        return _bag_sums(rows, input, bag_of, bags, counted, padded, mode, per_sample_weights, xp).half()
-    return _bag_sums(rows, input, bag_of, bags, counted, padded, mode, per_sample_weights, xp)
+    reduced = _bag_sums(rows, input, bag_of, bags, counted, padding_idx is not None, mode, per_sample_weights, xp)
+    return reduced.half() if in_float32 else reduced
 
 
 def _bag_sums(rows, input, bag_of, bags, counted, padded, mode, per_sample_weights, xp):

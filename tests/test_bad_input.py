@@ -113,7 +113,7 @@ def test_non_tensor_input_is_a_type_error(name):
 @given(bad=st.one_of(st.integers(-99, -1), st.integers(4, 1000)))
 def test_targets_out_of_range(loss, bad):
     target = tinynn.tensor(np.array([0, bad, 1]))
-    with pytest.raises(ValueError, match=f"target {bad} is out of range: expected class indices in \\[0, 3\\]"):
+    with pytest.raises(IndexError, match=f"target {bad} is out of range: expected class indices in \\[0, 3\\]"):
         loss(tinynn.zeros(3, 4), target)
 
 
@@ -484,11 +484,39 @@ def test_bincount_of_negative_or_multidimensional_input_is_pytorchs_error():
     (lambda: tinynn.poisson(tinynn.tensor([-1.0])), RuntimeError, "invalid Poisson rate, expected rate to be non-negative"),
     (lambda: tinynn.histc(tinynn.zeros(3), bins=0), RuntimeError, "histc: bins must be a positive int, got 0"),
     (lambda: tinynn.block_diag(tinynn.zeros(2, 2), "a"), TypeError, r"block_diag\(\): argument 'tensors\[1\]' must be Tensor, not str"),
-    (lambda: tinynn.zeros(2, 3).masked_select(tinynn.ones(4, dtype=tinynn.bool)), ValueError,
-     r"masked_select: a mask of shape \(4,\) does not broadcast with the tensor's shape \(2, 3\)"),
+    (lambda: tinynn.zeros(2, 3).masked_select(tinynn.ones(4, dtype=tinynn.bool)), RuntimeError,
+     r"masked_select: the size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1 "
+     r"\(shapes \(2, 3\), \(4,\)\)"),
+    (lambda: tinynn.zeros(-1), RuntimeError, r"Trying to create tensor with negative dimension -1: \[-1\]"),
+    (lambda: tinynn.empty(2, -3), RuntimeError, r"Trying to create tensor with negative dimension -3: \[2, -3\]"),
+    (lambda: tinynn.randint(0, 5, (-1,)), RuntimeError, r"negative dimension -1: \[-1\]"),
+    (lambda: tinynn.normal(0.0, 1.0, size=(2, -1)), RuntimeError, r"negative dimension -1: \[2, -1\]"),
+    (lambda: tinynn.ones(2).new_zeros(-1), RuntimeError, r"negative dimension -1: \[-1\]"),
+    (lambda: tinynn.Tensor(-1), RuntimeError, r"negative dimension -1: \[-1\]"),
+    (lambda: tinynn.zeros(2 ** 62, 2 ** 62), RuntimeError, r"Storage size calculation overflowed"),
+    (lambda: tinynn.zeros("3"), TypeError, r"Size\(\) takes an iterable of 'int' \(item 0 is 'str'\)"),
+    (lambda: tinynn.zeros(2, 3).reshape(-2, 3), RuntimeError, r"reshape: invalid shape dimension -2 in shape \(-2, 3\)"),
+    (lambda: tinynn.zeros(2, 3).roll((1, 2), (0,)), RuntimeError, r"roll: shifts and dimensions must align, got 2 shifts and 1"),
+    (lambda: tinynn.zeros(0).argmax(), IndexError, r"argmax\(\): Expected reduction dim to be specified for input.numel"),
+    (lambda: tinynn.zeros(2, 0).argmin(1), IndexError, r"argmin\(\): Expected reduction dim 1 to have non-zero size"),
+    (lambda: tinynn.zeros(2, 0).max(1), IndexError, r"max\(\): Expected reduction dim 1 to have non-zero size"),
+    (lambda: tinynn.zeros(0, 2).min(0), IndexError, r"min\(\): Expected reduction dim 0 to have non-zero size"),
+    (lambda: tinynn.zeros(0).mode(), IndexError, r"mode\(\): Expected reduction dim 0 to have non-zero size"),
+    (lambda: tinynn.zeros(3, 0).kthvalue(1), IndexError, r"kthvalue\(\): Expected reduction dim 1 to have non-zero"),
+    (lambda: tinynn.zeros(2, 3).index_add(0, tinynn.tensor([0]), tinynn.ones(1, 2)), RuntimeError,
+     r"index_add: source of shape \(1, 2\) does not fit 1 indices along dim 0 of a tensor of shape \(2, 3\)"),
+    (lambda: tinynn.zeros(2, 3).index_add(0, tinynn.tensor([0, 1]), tinynn.ones(1, 3)), RuntimeError,
+     r"index_add: source of shape \(1, 3\) does not fit 2 indices"),
+    (lambda: tinynn.zeros(2, 3).index_select(0, tinynn.tensor([0.0])), RuntimeError,
+     r"index_select: expected an index of int32 or int64, got float32"),
+    (lambda: tinynn.zeros(2, 3).masked_select(tinynn.zeros(2, 3)), RuntimeError, r"masked_select: expected a bool mask"),
+    (lambda: tinynn.logical_not("a"), TypeError, r"logical_not\(\): argument 'input' \(position 1\) must be Tensor"),
 ])
 def test_misuses_numpy_reported_in_its_own_words_are_named(call, error, message):
     """(NumPy said "negative dimensions are not allowed", "lam < 0 or lam contains NaNs", "`bins`
-    must be positive", a block had "no attribute 'ndim'" and broadcasting a "shape mismatch".)"""
+    must be positive", "array is too big", "attempt to get argmax of an empty sequence", "input operand
+    has more dimensions than allowed", a block had "no attribute 'ndim'", broadcasting a "shape
+    mismatch", and next() a StopIteration. reshape read -2 as -1, roll dropped the unpaired shift,
+    index_add added a source of the wrong shape by broadcasting it.)"""
     with pytest.raises(error, match=message):
         call()

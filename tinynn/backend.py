@@ -5,6 +5,7 @@ math once against ``xp``, so the CPU and GPU run the same code. CuPy is imported
 first time a GPU is asked for, so ``import tinynn`` never pulls it in.
 """
 import sys
+from .errors import InputError
 
 import numpy as np
 
@@ -20,11 +21,11 @@ class device(str):
         name = str(type).lower()
         if index is not None:
             if name not in ("cpu", "gpu", "cuda") or int(index) != 0:
-                raise ValueError(f"device: there is no device {type!r} with index {index!r}: tinynn uses 'cpu' "
+                raise InputError(f"device: there is no device {type!r} with index {index!r}: tinynn uses 'cpu' "
                                  "and one GPU, 'cuda:0' (alias 'gpu')")
             name = f"{name}:0" if name != "cpu" else name
         if name not in _DEVICE_NAMES:
-            raise ValueError(f"unknown device {type!r}: expected 'cpu' or 'gpu' (alias 'cuda', 'cuda:0'; tinynn uses "
+            raise InputError(f"unknown device {type!r}: expected 'cpu' or 'gpu' (alias 'cuda', 'cuda:0'; tinynn uses "
                              "one GPU)")
         return str.__new__(cls, _DEVICE_NAMES[name])
 
@@ -91,7 +92,7 @@ def gpu_device(index=None):
         return GPU
     if isinstance(index, str) and canonical_device(index) == GPU:
         return GPU
-    raise ValueError(f"cuda: no GPU {index!r}: tinynn uses one GPU, device 0 ('cuda:0', alias 'gpu')")
+    raise InputError(f"cuda: no GPU {index!r}: tinynn uses one GPU, device 0 ('cuda:0', alias 'gpu')")
 
 
 def _import_cupy():

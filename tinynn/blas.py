@@ -20,6 +20,7 @@ import ctypes
 import functools
 import os
 import re
+from .errors import InputError
 
 import numpy as np
 
@@ -95,7 +96,7 @@ def transposer(dtype):
 def set_blas_threads(count):
     """Use ``count`` threads in OpenBLAS matrix products; returns False where that cannot be set."""
     if not isinstance(count, int) or count < 1:
-        raise ValueError(f"set_blas_threads: expected a positive int, got {count!r}")
+        raise InputError(f"set_blas_threads: expected a positive int, got {count!r}")
     setter = _openblas_setter()
     if setter is None:
         return False
@@ -110,5 +111,5 @@ def configure_from_environment():
     try:
         count = int(choice)
     except ValueError:
-        raise ValueError(f"TINYNN_BLAS_THREADS must be a positive int or 'keep', got {choice!r}") from None
+        raise InputError(f"TINYNN_BLAS_THREADS must be a positive int or 'keep', got {choice!r}") from None
     return set_blas_threads(count)

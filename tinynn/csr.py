@@ -11,6 +11,7 @@ CSC, BSR or BSC layouts, and no batch dimensions in front of the rows.
 """
 import numpy as np
 
+from .errors import InputError
 from . import backend, memory_layout, printing
 from .sparse import SparseTensor, StoredValues, mm, values_tensor
 from .tensor import Tensor
@@ -78,7 +79,7 @@ class SparseCsrTensor(StoredValues):
         return SparseCsrTensor(self._crow.copy(), self._col.copy(), self._stored.clone(), self._size)
 
     def t(self):
-        raise ValueError("t: the transpose of a CSR matrix is a CSC one, a layout tinynn does not have; use "
+        raise InputError("t: the transpose of a CSR matrix is a CSC one, a layout tinynn does not have; use "
                          "to_sparse_coo().t() (or .to_sparse_csr() of that)")
 
     # ----- arithmetic ------------------------------------------------------------------------------
@@ -109,22 +110,22 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, dtype=None, 
                  for i in (crow_indices, col_indices))
     for name, indices in (("crow_indices", crow), ("col_indices", col)):
         if indices.ndim != 1 or indices.dtype.kind not in "iu":
-            raise ValueError(f"sparse_csr_tensor: expected {name} as a 1-D integer tensor, got {tuple(indices.shape)} "
+            raise InputError(f"sparse_csr_tensor: expected {name} as a 1-D integer tensor, got {tuple(indices.shape)} "
                              f"{indices.dtype} (tinynn's CSR matrices have no batch dimensions)")
     crow, col = crow.astype(np.int64), col.astype(np.int64)
     if values.ndim < 1 or values.shape[0] != col.shape[0]:
-        raise ValueError(f"sparse_csr_tensor: expected values of shape ({col.shape[0]}, *dense sizes), one per column "
+        raise InputError(f"sparse_csr_tensor: expected values of shape ({col.shape[0]}, *dense sizes), one per column "
                          f"index, got {tuple(values.shape)}")
     if crow.size == 0 or int(crow[0]) != 0 or int(crow[-1]) != col.size or bool((crow[1:] < crow[:-1]).any()):
-        raise ValueError(f"sparse_csr_tensor: crow_indices must start at 0, not decrease, and end at nnz = {col.size}, "
+        raise InputError(f"sparse_csr_tensor: crow_indices must start at 0, not decrease, and end at nnz = {col.size}, "
                          f"got {backend.to_device(crow, backend.CPU).tolist()}")
     if col.size and int(col.min()) < 0:
-        raise ValueError("sparse_csr_tensor: col_indices must be non-negative")
+        raise InputError("sparse_csr_tensor: col_indices must be non-negative")
     smallest = (crow.size - 1, int(col.max()) + 1 if col.size else 0)
     size = smallest + tuple(values.shape[1:]) if size is None else tuple(int(n) for n in size)
     if len(size) != 2 + values.ndim - 1 or size[2:] != tuple(values.shape[1:]) or size[0] != crow.size - 1 \
             or size[1] < smallest[1]:
-        raise ValueError(f"sparse_csr_tensor: crow_indices of {crow.size - 1} rows, columns up to {smallest[1] - 1} "
+        raise InputError(f"sparse_csr_tensor: crow_indices of {crow.size - 1} rows, columns up to {smallest[1] - 1} "
                          f"and values of shape {tuple(values.shape)} do not fit size {size}")
     return SparseCsrTensor(crow, col, values, size)
 
@@ -137,11 +138,11 @@ def to_sparse_csr(value, dense_dim=None):
     if isinstance(value, Tensor):
         dense_dim = 0 if dense_dim is None else int(dense_dim)
         if value.ndim - dense_dim != 2:
-            raise ValueError(f"to_sparse_csr: expected a matrix, two dimensions besides the {dense_dim} dense ones, "
+            raise InputError(f"to_sparse_csr: expected a matrix, two dimensions besides the {dense_dim} dense ones, "
                              f"got shape {tuple(value.shape)} (tinynn's CSR matrices have no batch dimensions)")
         value = value.to_sparse(2)
     if not isinstance(value, SparseTensor) or value.sparse_dim() != 2:
-        raise ValueError(f"to_sparse_csr: expected a dense tensor or a COO tensor of two sparse dimensions, got "
+        raise InputError(f"to_sparse_csr: expected a dense tensor or a COO tensor of two sparse dimensions, got "
                          f"{type(value).__name__} of size {tuple(value.shape)}")
     coalesced = value.coalesce()
     xp = backend.get_array_module(coalesced._coordinates)

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .errors import DtypeError, InputError
 from . import backend, value_ranges
 
 FLOATS = "f"              # real floating-point dtypes
@@ -26,7 +27,7 @@ def check_dtype(name, dtype, kinds, subject="its draws"):
         wanted = {FLOATS: "a floating-point dtype", FLOATS_OR_COMPLEX: "a floating-point or complex dtype",
                   NUMBERS: "a number dtype (not bool or complex)", NOT_COMPLEX: "a real dtype"}[kinds]
         hint = " (randint and random_ draw integers)" if subject == "its draws" and "f" in kinds else ""
-        raise TypeError(f"{name}: {subject} need {wanted}, got {dtype}{hint}")
+        raise DtypeError(f"{name}: {subject} need {wanted}, got {dtype}{hint}")
 
 
 def check_positive(name, argument, value):
@@ -90,4 +91,4 @@ def check_integer_range(name, low, high, dtype):
 def check_count(name, what, count):
     """A number of draws or a length: a non-negative int."""
     if not isinstance(count, (int, np.integer)) or isinstance(count, bool) or count < 0:
-        raise ValueError(f"{name}: {what} must be a non-negative int, got {count!r}")
+        raise InputError(f"{name}: {what} must be a non-negative int, got {count!r}")

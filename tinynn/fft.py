@@ -18,6 +18,7 @@ end. The math and the gradients are in ops/fft.py; the complex-number convention
 """
 import numpy as np
 
+from .errors import DtypeError, InputError
 from . import backend
 from .ops import fft as fft_ops
 from .ops import promotion
@@ -31,7 +32,7 @@ def _norm(name, norm):
     if norm is None:
         return "backward"
     if norm not in fft_ops.NORMS:
-        raise ValueError(f"{name}: norm must be one of {', '.join(fft_ops.NORMS)} or None, got {norm!r}")
+        raise InputError(f"{name}: norm must be one of {', '.join(fft_ops.NORMS)} or None, got {norm!r}")
     return norm
 
 
@@ -49,7 +50,7 @@ def _complex(input):
 
 def _real(name, input):
     if input.dtype.kind == "c":
-        raise TypeError(f"{name}: expects a real input tensor, got {input.dtype}")
+        raise DtypeError(f"{name}: expects a real input tensor, got {input.dtype}")
     return input
 
 
@@ -69,15 +70,15 @@ def _dims_and_sizes(name, input, s, dim, default_dims):
             raise IndexError(f"{name}: dimension {d} is out of range for a tensor of {ndim} dimensions")
         normalized.append(d % ndim)
     if len(set(normalized)) != len(normalized):
-        raise ValueError(f"{name}: dimensions must be distinct, got {dims}")
+        raise InputError(f"{name}: dimensions must be distinct, got {dims}")
     if s is None:
         sizes = [None] * len(normalized)
     else:
         sizes = [s] if isinstance(s, int) else list(s)
         if len(sizes) != len(normalized):
-            raise ValueError(f"{name}: s has {len(sizes)} sizes for {len(normalized)} dimensions")
+            raise InputError(f"{name}: s has {len(sizes)} sizes for {len(normalized)} dimensions")
     if not normalized:
-        raise ValueError(f"{name}: expected at least one dimension to transform")
+        raise InputError(f"{name}: expected at least one dimension to transform")
     return normalized, sizes
 
 
@@ -87,7 +88,7 @@ def _resized(name, input, dims, sizes):
         if size is None or size == input.shape[d]:
             continue
         if size < 1:
-            raise ValueError(f"{name}: invalid number of data points ({size}) along dimension {d}; expected >= 1")
+            raise InputError(f"{name}: invalid number of data points ({size}) along dimension {d}; expected >= 1")
         if size < input.shape[d]:
             input = input.narrow(d, 0, size)
         else:
@@ -115,7 +116,7 @@ def _c2r(name, input, s, dim, norm, default_dims=None):
     dims, sizes = _dims_and_sizes(name, input, s, dim, default_dims)
     length = sizes[-1] if sizes[-1] is not None else 2 * (input.shape[dims[-1]] - 1)
     if length < 1:
-        raise ValueError(f"{name}: invalid number of data points ({length}) along dimension {dims[-1]}: give n or s "
+        raise InputError(f"{name}: invalid number of data points ({length}) along dimension {dims[-1]}: give n or s "
                          f"(an input of {input.shape[dims[-1]]} bins has no default length)")
     input = _resized(name, _complex(input), dims, sizes[:-1] + [length // 2 + 1])
     return fft_ops.IRFFT(dims, length, _norm(name, norm))(input)
@@ -218,7 +219,7 @@ def rfftfreq(n, d=1.0, dtype=None, device=None, requires_grad=False):
 
 def _frequencies(frequencies, n, d, dtype, device, requires_grad):
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{frequencies.__name__}: n must be a positive integer, got {n!r}")
+        raise InputError(f"{frequencies.__name__}: n must be a positive integer, got {n!r}")
     values = frequencies(int(n), d).astype(dtype or promotion.default_float())
     return Tensor(backend.to_device(values, backend.canonical_device(device)), requires_grad=requires_grad)
 

@@ -6,6 +6,7 @@ import builtins
 
 import numpy as np
 
+from .errors import DtypeError, InputError
 from . import backend, draw_checks, memory_layout, random, return_types
 from .autograd import grad_mode, no_grad
 from . import tensor_functions
@@ -13,7 +14,8 @@ from .ops import complex as complex_ops, promotion
 from .dims import wrap_dim
 from .ops import strided as strided_ops
 from .ops.einsum import einsum
-from .size import from_arguments as size_arguments
+from .broadcasting import broadcast_shape
+from .size import check_creatable, from_arguments as size_arguments
 from .user_warnings import warn
 from .tensor import BUILT_FROM_OPS, Tensor, _is_float, expect_tensor, full, made_like, tensor, where, zeros
 
@@ -121,7 +123,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     shared = as_tensor(obj, dtype=dtype, device=device)
     shares = (isinstance(obj, Tensor) and shared is obj) or (not isinstance(obj, Tensor) and shared._array is obj)
     if copy is False and not shares:
-        raise ValueError(f"asarray: copy=False, but a {type(obj).__name__} of "
+        raise InputError(f"asarray: copy=False, but a {type(obj).__name__} of "
                          f"{getattr(obj, 'dtype', 'its')} values cannot be used as it is"
                          f"{f' as {np.dtype(dtype)}' if dtype is not None else ''} without a copy")
     result = shared.clone().detach() if copy else shared
@@ -195,7 +197,7 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     outermost first: ``empty_permuted((N, C, H, W), (0, 2, 3, 1))`` is channels-last."""
     size, physical_layout = tuple(size), tuple(physical_layout)
     if sorted(physical_layout) != list(builtins.range(len(size))):
-        raise ValueError(f"empty_permuted: physical_layout must be a permutation of the {len(size)} dimensions, got "
+        raise InputError(f"empty_permuted: physical_layout must be a permutation of the {len(size)} dimensions, got "
                          f"{physical_layout}")
     result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
     result.data = memory_layout.in_order(result._array, physical_layout)
@@ -208,7 +210,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     that order without the gaps otherwise (``as_strided`` makes a view with any strides)."""
     size, stride = tuple(size), tuple(stride)
     if len(stride) != len(size):
-        raise ValueError(f"empty_strided: expected one stride per dimension of size {size}, got {stride}")
+        raise InputError(f"empty_strided: expected one stride per dimension of size {size}, got {stride}")
     result = zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
     result.data = memory_layout.in_order(result._array, memory_layout.order_of_strides(stride))
     return result
@@ -223,7 +225,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     try:
         values = np.frombuffer(view, dtype=np.dtype(dtype), count=count, offset=offset)
     except ValueError as error:
-        raise ValueError(f"frombuffer: cannot read {count if count >= 0 else 'all'} {np.dtype(dtype)} values from byte "
+        raise InputError(f"frombuffer: cannot read {count if count >= 0 else 'all'} {np.dtype(dtype)} values from byte "
                          f"{offset} of a buffer of {view.nbytes} bytes ({error})") from None
     return tensor(values, requires_grad=requires_grad) if view.readonly else Tensor(values, requires_grad=requires_grad)
 
@@ -275,8 +277,8 @@ def randperm(n, dtype=np.int64, device=None, generator=None):
 def normal(mean, std, size=None, device=None, generator=None):
     """Draws from N(mean, std^2): tensors of means and deviations (broadcast together), or numbers
     with a ``size``."""
-    shape = size if size is not None else np.broadcast_shapes(*(np.shape(v._array if isinstance(v, Tensor) else v)
-                                                                  for v in (mean, std)))
+    shape = size if size is not None else broadcast_shape("normal", *(np.shape(v._array if isinstance(v, Tensor) else v)
+                                                                      for v in (mean, std)))
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     dtype = like.dtype if like is not None else promotion.default_float()
     draw_checks.check_dtype("normal", dtype, draw_checks.FLOATS_OR_COMPLEX)
@@ -284,6 +286,7 @@ def normal(mean, std, size=None, device=None, generator=None):
         draw_checks.check_non_negative_stds("normal", std._array)
     else:
         draw_checks.check_non_negative_std("normal", std)
+    check_creatable(shape)
     draws = random.numpy_generator(generator).standard_normal(tuple(shape)).astype(dtype)
     device = like.device if like is not None else backend.canonical_device(device)
     noise = Tensor._from_op(backend.to_device(draws, device), False)
@@ -305,7 +308,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     by the Gumbel-top-k trick (the ``num_samples`` largest of log w + Gumbel noise are distributed as
     categories drawn one after another, each in proportion to the weights still left)."""
     if input.ndim not in (1, 2) or input.shape[-1] == 0:
-        raise ValueError(f"multinomial: expected a 1-D or 2-D tensor of category weights, got shape {tuple(input.shape)}")
+        raise InputError(f"multinomial: expected a 1-D or 2-D tensor of category weights, got shape {tuple(input.shape)}")
     draw_checks.check_dtype("multinomial", input.dtype, draw_checks.FLOATS, "its category weights")
     if not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (num_samples={num_samples!r})")
@@ -317,7 +320,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     if (rows.sum(axis=1) <= 0).any():
         raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
     if not replacement and num_samples > categories:
-        raise ValueError(f"multinomial: cannot draw {num_samples} of {categories} categories without replacement")
+        raise InputError(f"multinomial: cannot draw {num_samples} of {categories} categories without replacement")
     if not replacement and num_samples > np.count_nonzero(rows, axis=1).min():
         raise RuntimeError(f"multinomial: invalid multinomial distribution (with replacement=False, fewer than "
                            f"{num_samples} categories of positive weight to draw)")
@@ -342,7 +345,7 @@ def meshgrid(*tensors, indexing="ij"):
     """Coordinate grids of 1-D tensors (``indexing`` "ij" as PyTorch's default, or "xy"); differentiable."""
     tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise InputError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     shape = [t.numel() for t in tensors]
     if indexing == "xy" and len(shape) > 1:
         shape[0], shape[1] = shape[1], shape[0]
@@ -507,7 +510,7 @@ def ormqr(input, tau, other, left=True, transpose=False):
     _matrices(input, "ormqr")
     m, k = input.shape[-2], tau.shape[-1]
     if other.ndim < 2 or other.shape[-2 if left else -1] != m:
-        raise ValueError(f"ormqr: other of shape {tuple(other.shape)} does not fit Q ({m} x {m}) on the "
+        raise InputError(f"ormqr: other of shape {tuple(other.shape)} does not fit Q ({m} x {m}) on the "
                          f"{'left' if left else 'right'}")
     xp = backend.get_array_module(input._array)
     below = Tensor._from_op(xp.tril(xp.ones((m, k), dtype=bool), -1), False)
@@ -588,7 +591,7 @@ def _inclusive_range(start, end, step=1, dtype=None, device=None, requires_grad=
 
     count = int(builtins.abs(end - start) // builtins.abs(step)) + 1 if step else 0
     if not step or (end - start) * step < 0:
-        raise ValueError(f"range: step {step} cannot go from {start} to {end}")
+        raise InputError(f"range: step {step} cannot go from {start} to {end}")
     values = arange(count, dtype=np.float64, device=device) * step + start
     return values.to(dtype=dtype or promotion.default_float()).requires_grad_(requires_grad)
 
@@ -608,10 +611,10 @@ def chain_matmul(*matrices):
     from .linalg import multi_dot
 
     if not matrices:
-        raise ValueError("chain_matmul: expected one or more matrices, got none")
+        raise InputError("chain_matmul: expected one or more matrices, got none")
     if len(matrices) == 1:
         if matrices[0].ndim != 2:
-            raise ValueError(f"chain_matmul: expected matrices, got a tensor of shape {tuple(matrices[0].shape)}")
+            raise InputError(f"chain_matmul: expected matrices, got a tensor of shape {tuple(matrices[0].shape)}")
         return matrices[0].clone()
     return multi_dot(list(matrices))
 
@@ -639,10 +642,10 @@ def unravel_index(indices, shape):
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     flat = indices._array if isinstance(indices, Tensor) else np.asarray(indices)
     if flat.dtype.kind not in "iu":
-        raise TypeError(f"unravel_index: expected integer indices, got {flat.dtype}")
+        raise DtypeError(f"unravel_index: expected integer indices, got {flat.dtype}")
     size = int(np.prod(shape))
     if flat.size and (int(flat.min()) < -size or int(flat.max()) >= size):
-        raise ValueError(f"unravel_index: indices must lie in [-{size}, {size}) for shape {shape}")
+        raise InputError(f"unravel_index: indices must lie in [-{size}, {size}) for shape {shape}")
     xp = backend.get_array_module(flat)
     return tuple(Tensor._from_op(axis.astype(np.int64), False) for axis in xp.unravel_index(flat % size, shape))
 
@@ -701,11 +704,11 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     _check_tensor("as_strided_scatter", input, src)
     size, stride = _layout("as_strided_scatter", size, stride, storage_offset)
     if tuple(src.shape) != size:
-        raise ValueError(f"as_strided_scatter: src has shape {tuple(src.shape)}, the strided view has {size}")
+        raise InputError(f"as_strided_scatter: src has shape {tuple(src.shape)}, the strided view has {size}")
     xp = backend.get_array_module(input._array)
     where = backend.positions(xp, storage_offset or 0, size, stride).reshape(-1)
     if where.size and int(where.max()) >= input.numel():
-        raise ValueError(f"as_strided_scatter: sizes {size} with strides {stride} reach position {int(where.max())}, "
+        raise InputError(f"as_strided_scatter: sizes {size} with strides {stride} reach position {int(where.max())}, "
                          f"outside input's {input.numel()} elements")
     flat = input.reshape(-1)
     return flat.scatter(0, Tensor._from_op(where, False), src.reshape(-1).to(dtype=input.dtype)).reshape(input.shape)
@@ -714,12 +717,12 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
 def _layout(name, size, stride, storage_offset):
     size, stride = tuple(size), tuple(stride)
     if len(size) != len(stride):
-        raise ValueError(f"{name}: {len(size)} sizes but {len(stride)} strides")
+        raise InputError(f"{name}: {len(size)} sizes but {len(stride)} strides")
     integers = builtins.all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in size + stride)
     if not integers or builtins.any(n < 0 for n in size + stride):
-        raise ValueError(f"{name}: sizes and strides must be non-negative integers, got {size} and {stride}")
+        raise InputError(f"{name}: sizes and strides must be non-negative integers, got {size} and {stride}")
     if storage_offset is not None and (not isinstance(storage_offset, (int, np.integer)) or storage_offset < 0):
-        raise ValueError(f"{name}: storage_offset must be a non-negative integer, got {storage_offset!r}")
+        raise InputError(f"{name}: storage_offset must be a non-negative integer, got {storage_offset!r}")
     return tuple(int(n) for n in size), tuple(int(n) for n in stride)
 
 

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .errors import DtypeError, InputError
 from . import backend, return_types
 from .dims import wrap_dim
 from .half_precision import computed_in_float32
@@ -24,15 +25,15 @@ def _matrices(A, name):
     if not isinstance(A, Tensor):
         raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(A).__name__}")
     if A.ndim < 2:
-        raise ValueError(f"{name}: expected matrices (..., m, n), got shape {tuple(A.shape)}")
+        raise InputError(f"{name}: expected matrices (..., m, n), got shape {tuple(A.shape)}")
     if A.dtype.kind not in "fc":
-        raise TypeError(f"{name}: expected floating-point or complex matrices, got dtype {A.dtype}")
+        raise DtypeError(f"{name}: expected floating-point or complex matrices, got dtype {A.dtype}")
 
 
 def _square(A, name):
     _matrices(A, name)
     if A.shape[-1] != A.shape[-2]:
-        raise ValueError(f"{name}: expected square matrices (..., n, n), got shape {tuple(A.shape)}")
+        raise InputError(f"{name}: expected square matrices (..., n, n), got shape {tuple(A.shape)}")
 
 
 def inv(A):
@@ -80,11 +81,11 @@ def solve(A, B, *, left=True):
         return Solve()(A, B.unsqueeze(-1)).squeeze(-1)
     if not left:
         if B.ndim < 2 or B.shape[-1] != A.shape[-1]:
-            raise ValueError(f"solve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit for left=False "
+            raise InputError(f"solve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit for left=False "
                              f"(B needs {A.shape[-1]} columns)")
         return Solve()(A.mT, B.mT).mT
     if (B.shape[0] if B.ndim == 1 else B.shape[-2]) != A.shape[-1]:
-        raise ValueError(f"solve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit (B needs {A.shape[-1]} rows)")
+        raise InputError(f"solve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit (B needs {A.shape[-1]} rows)")
     return Solve()(A, B)
 
 
@@ -235,12 +236,12 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     if LD.requires_grad:
         raise RuntimeError("ldl_solve: no gradient with respect to LD (the factorization has none); detach it")
     if B.ndim < 2 or B.shape[-2] != LD.shape[-1]:
-        raise ValueError(f"ldl_solve: B of shape {tuple(B.shape)} does not fit LD of shape {tuple(LD.shape)} (expected (..., "
+        raise InputError(f"ldl_solve: B of shape {tuple(B.shape)} does not fit LD of shape {tuple(LD.shape)} (expected (..., "
                          f"{LD.shape[-1]}, k))")
     if pivots.shape != LD.shape[:-1] or pivots.dtype.kind not in "iu":
-        raise ValueError(f"ldl_solve: expected int pivots of shape {tuple(LD.shape[:-1])}, got {tuple(pivots.shape)} {pivots.dtype}")
+        raise InputError(f"ldl_solve: expected int pivots of shape {tuple(LD.shape[:-1])}, got {tuple(pivots.shape)} {pivots.dtype}")
     if B.dtype.kind not in "fc":
-        raise TypeError(f"ldl_solve: expected a floating-point or complex B, got dtype {B.dtype}")
+        raise DtypeError(f"ldl_solve: expected a floating-point or complex B, got dtype {B.dtype}")
     dtype = np.result_type(LD.dtype, B.dtype)
     return ldl_ops.LdlSolve(LD._array.astype(dtype, copy=False), pivots._array, hermitian)(
         B if B.dtype == dtype else B.to(dtype=dtype))
@@ -282,10 +283,10 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     _square(LU, "lu_solve")
     n = LU.shape[-1]
     if B.ndim < 2 or B.shape[-2 if left else -1] != n:
-        raise ValueError(f"lu_solve: LU of shape {tuple(LU.shape)} and B of shape {tuple(B.shape)} do not fit (B needs {n} "
+        raise InputError(f"lu_solve: LU of shape {tuple(LU.shape)} and B of shape {tuple(B.shape)} do not fit (B needs {n} "
                          f"{'rows' if left else 'columns'})")
     if pivots.shape != LU.shape[:-1] or pivots.dtype.kind not in "iu":
-        raise ValueError(f"lu_solve: pivots must be integers of shape {tuple(LU.shape[:-1])}, got {pivots.dtype} {tuple(pivots.shape)}")
+        raise InputError(f"lu_solve: pivots must be integers of shape {tuple(LU.shape[:-1])}, got {pivots.dtype} {tuple(pivots.shape)}")
     permutation, lower, upper = _unpacked(LU, pivots)
     rhs = B if left else B.mH  # X A = B is A^H X^H = B^H; X A^H = B is A X^H = B^H
     if left != adjoint:  # A X = B: X = U^-1 L^-1 P^T B
@@ -301,10 +302,10 @@ def vander(x, *, N=None):
     """The Vandermonde matrix (..., n, N) of x (..., n): columns x^0, x^1, ..., x^(N-1) (N = n by
     default), increasing powers as PyTorch (NumPy's vander decreases)."""
     if x.ndim < 1:
-        raise ValueError("vander: expected x of shape (..., n), got a 0-d tensor")
+        raise InputError("vander: expected x of shape (..., n), got a 0-d tensor")
     N = x.shape[-1] if N is None else N
     if N < 1:
-        raise ValueError(f"vander: N must be at least 1, got {N}")
+        raise InputError(f"vander: N must be at least 1, got {N}")
     xp = backend.get_array_module(x._array)
     powers = xp.arange(N, dtype=x.dtype if x.dtype.kind in "fc" else np.int64)
     return x.unsqueeze(-1) ** _constant(powers)
@@ -314,10 +315,10 @@ def tensorinv(A, ind=2):
     """The inverse with respect to tensordot over ``ind`` axes: A (*I, *J) with prod(I) = prod(J)
     gives A^-1 (*J, *I), tensordot(A^-1, A, ind) the identity."""
     if ind <= 0:
-        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind}")
+        raise InputError(f"tensorinv: ind must be a positive integer, got {ind}")
     rows, columns = A.shape[:ind], A.shape[ind:]
     if math.prod(rows) != math.prod(columns):
-        raise ValueError(f"tensorinv: A of shape {tuple(A.shape)} with ind={ind} is not 'square': the product of "
+        raise InputError(f"tensorinv: A of shape {tuple(A.shape)} with ind={ind} is not 'square': the product of "
                          f"{tuple(rows)} and of {tuple(columns)} differ")
     return inv(A.reshape(math.prod(rows), math.prod(columns))).reshape(columns + rows)
 
@@ -330,7 +331,7 @@ def tensorsolve(A, B, dims=None):
         A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
     solution_shape = A.shape[B.ndim:]
     if A.shape[:B.ndim] != B.shape or math.prod(solution_shape) != B.numel():
-        raise ValueError(f"tensorsolve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit (A needs B's shape "
+        raise InputError(f"tensorsolve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit (A needs B's shape "
                          "first, then a shape with as many elements)")
     return solve(A.reshape(B.numel(), B.numel()), B.reshape(-1)).reshape(solution_shape)
 
@@ -391,7 +392,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False):
             reduced = reduced.unsqueeze(axis) if keepdim else reduced
         return reduced
     else:
-        raise ValueError(f"matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}")
+        raise InputError(f"matrix_norm: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got {ord!r}")
     return reduced if keepdim else reduced.squeeze(tuple(sorted(d % A.ndim for d in dim)))
 
 
@@ -420,7 +421,7 @@ def householder_product(A, tau):
     m, n = A.shape[-2:]
     k = tau.shape[-1]
     if k > n or n > m:
-        raise ValueError(f"householder_product: expected m >= n >= k for A (..., m, n) and tau (..., k), got A "
+        raise InputError(f"householder_product: expected m >= n >= k for A (..., m, n) and tau (..., k), got A "
                          f"{tuple(A.shape)} and tau {tuple(tau.shape)}")
     xp = backend.get_array_module(A._array)
     identity = Tensor._from_op(xp.broadcast_to(xp.eye(m, dtype=A.dtype), A.shape[:-2] + (m, m)).copy(), False)
@@ -441,7 +442,7 @@ def qr(A, mode="reduced"):
     ``"r"`` R only (Q empty), as PyTorch."""
     _matrices(A, "qr")
     if mode not in ("reduced", "complete", "r"):
-        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+        raise InputError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     op = QR("complete" if mode == "complete" else "reduced")
     q, r = op.factors(op(A))
     return return_types.linalg_qr(Tensor._from_op(backend.get_array_module(A._array).zeros(0, A.dtype), False) if mode == "r" else q, r)
@@ -453,7 +454,7 @@ def eigh(A, UPLO="L"):
     eigenvalues. A complex Hermitian A has real eigenvalues and complex eigenvectors."""
     _square(A, "eigh")
     if UPLO not in ("L", "U"):
-        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+        raise InputError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     op = SymmetricEigen(UPLO)
     eigenvalues, eigenvectors = op.factors(op(A))
     return return_types.linalg_eigh(eigenvalues.real if A.dtype.kind == "c" else eigenvalues, eigenvectors)
@@ -529,9 +530,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     differentiable in A and B."""
     _matrices(A, "lstsq")
     if driver not in (None, "gelsy", "gels", "gelsd", "gelss"):
-        raise ValueError(f"lstsq: driver must be 'gelsy', 'gels', 'gelsd' or 'gelss', got {driver!r}")
+        raise InputError(f"lstsq: driver must be 'gelsy', 'gels', 'gelsd' or 'gelss', got {driver!r}")
     if B.ndim < 1 or B.shape[-2 if B.ndim > 1 else 0] != A.shape[-2]:
-        raise ValueError(f"lstsq: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit (B needs {A.shape[-2]} rows)")
+        raise InputError(f"lstsq: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not fit (B needs {A.shape[-2]} rows)")
     driver = driver or "gelsy"
     vector = B.ndim == 1
     rhs = B.unsqueeze(-1) if vector else B
@@ -584,7 +585,7 @@ def multi_dot(tensors):
     multiplications that costs the fewest scalar products (the classic dynamic programme)."""
     tensors = list(tensors)
     if len(tensors) < 2:
-        raise ValueError(f"multi_dot: expected at least two tensors, got {len(tensors)}")
+        raise InputError(f"multi_dot: expected at least two tensors, got {len(tensors)}")
     for position, matrix in enumerate(tensors):
         expect_tensor(matrix, "linalg.multi_dot", f"tensors[{position}]")
     first_vector, last_vector = tensors[0].ndim == 1, tensors[-1].ndim == 1
@@ -592,7 +593,7 @@ def multi_dot(tensors):
         [tensors[-1].unsqueeze(-1) if last_vector else tensors[-1]]
     for position, matrix in enumerate(matrices):
         if matrix.ndim != 2:
-            raise ValueError(f"multi_dot: tensor {position} must be a matrix (the ends may be vectors), "
+            raise InputError(f"multi_dot: tensor {position} must be a matrix (the ends may be vectors), "
                              f"got shape {tuple(tensors[position].shape)}")
     sizes = [matrices[0].shape[0]] + [matrix.shape[1] for matrix in matrices]
 
@@ -615,7 +616,7 @@ def multi_dot(tensors):
 def cross(input, other, dim=-1):
     """The cross product of 3-vectors along ``dim`` (broadcast)."""
     if input.shape[dim] != 3 or other.shape[dim] != 3:
-        raise ValueError(f"cross: expected size 3 along dim {dim}, got shapes {tuple(input.shape)} and {tuple(other.shape)}")
+        raise InputError(f"cross: expected size 3 along dim {dim}, got shapes {tuple(input.shape)} and {tuple(other.shape)}")
     x0, x1, x2 = input.unbind(dim)
     y0, y1, y2 = other.unbind(dim)
     from .tensor import stack

@@ -18,6 +18,7 @@ import threading
 
 import numpy as np
 
+from .errors import InputError
 from . import blas
 
 
@@ -101,7 +102,7 @@ def set_num_threads(count):
     """Run tinynn's blocks of CPU work on ``count`` threads (``torch.set_num_threads``'s place)."""
     global THREADS, _pool
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ValueError(f"set_num_threads: expected a positive int, got {count!r}")
+        raise InputError(f"set_num_threads: expected a positive int, got {count!r}")
     if _pool is not None:
         _pool.shutdown()
     THREADS, _pool = count, None

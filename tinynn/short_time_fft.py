@@ -18,6 +18,7 @@ must satisfy the nonzero overlap-add condition).
 """
 import numpy as np
 
+from .errors import DtypeError, InputError
 from . import backend
 from .tensor import Tensor, ones
 
@@ -27,12 +28,12 @@ __all__ = ["stft", "istft"]
 def _padded_window(name, window, n_fft, win_length, like):
     win_length = n_fft if win_length is None else win_length
     if not 0 < win_length <= n_fft:
-        raise ValueError(f"{name}: expected 0 < win_length <= n_fft, got win_length={win_length}, n_fft={n_fft}")
+        raise InputError(f"{name}: expected 0 < win_length <= n_fft, got win_length={win_length}, n_fft={n_fft}")
     if window is None:
         window = ones(win_length, dtype=like.real.dtype if like.dtype.kind == "c" else like.dtype, device=like.device)
     if not isinstance(window, Tensor) or window.ndim != 1 or window.shape[0] != win_length:
         shape = tuple(window.shape) if isinstance(window, Tensor) else type(window).__name__
-        raise ValueError(f"{name}: expected a 1-D window of win_length={win_length} samples, got {shape}")
+        raise InputError(f"{name}: expected a 1-D window of win_length={win_length} samples, got {shape}")
     if window.device != like.device:
         raise RuntimeError(f"{name}: the window is on {window.device}, the input on {like.device}")
     left = (n_fft - win_length) // 2
@@ -45,10 +46,10 @@ def _padded_window(name, window, n_fft, win_length, like):
 
 def _check_sizes(name, n_fft, hop_length):
     if not isinstance(n_fft, (int, np.integer)) or n_fft < 1:
-        raise ValueError(f"{name}: n_fft must be a positive integer, got {n_fft!r}")
+        raise InputError(f"{name}: n_fft must be a positive integer, got {n_fft!r}")
     hop_length = n_fft // 4 if hop_length is None else hop_length
     if not isinstance(hop_length, (int, np.integer)) or hop_length < 1:
-        raise ValueError(f"{name}: hop_length must be a positive integer, got {hop_length!r}")
+        raise InputError(f"{name}: hop_length must be a positive integer, got {hop_length!r}")
     return int(n_fft), int(hop_length)
 
 
@@ -73,19 +74,19 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     name = "stft"
     if not isinstance(input, Tensor) or input.ndim not in (1, 2):
         shape = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
-        raise ValueError(f"{name}: expected a 1-D (length) or 2-D (batch, length) tensor, got {shape}")
+        raise InputError(f"{name}: expected a 1-D (length) or 2-D (batch, length) tensor, got {shape}")
     n_fft, hop_length = _check_sizes(name, n_fft, hop_length)
     if input.dtype.kind in "biu":
-        raise TypeError(f"{name}: expected a float or complex input, got {input.dtype}")
+        raise DtypeError(f"{name}: expected a float or complex input, got {input.dtype}")
     complex_input = input.dtype.kind == "c" or (window is not None and window.dtype.kind == "c")
     if return_complex is None:
         if not complex_input:
-            raise ValueError(f"{name}: give return_complex for real inputs (True: a complex result; False: its "
+            raise InputError(f"{name}: give return_complex for real inputs (True: a complex result; False: its "
                              f"(Re, Im) pairs along a last dimension of 2), as PyTorch requires")
         return_complex = True
     onesided = not complex_input if onesided is None else onesided
     if onesided and complex_input:
-        raise ValueError(f"{name}: onesided output needs a real input and window; use onesided=False")
+        raise InputError(f"{name}: onesided output needs a real input and window; use onesided=False")
     batched = input.ndim == 2
     signal = input if batched else input[None]
     window = _padded_window(name, window, n_fft, win_length, signal)
@@ -93,7 +94,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
         signal = _centered(signal, n_fft, pad_mode)
     length = signal.shape[-1]
     if not 0 < n_fft <= length:
-        raise ValueError(f"{name}: n_fft={n_fft} must lie in (0, {length}], the (padded) signal's length")
+        raise InputError(f"{name}: n_fft={n_fft} must lie in (0, {length}], the (padded) signal's length")
     frames = 1 + (length - n_fft) // hop_length
     xp = backend.get_array_module(signal._array)
     positions = xp.arange(frames)[:, None] * hop_length + xp.arange(n_fft)[None, :]
@@ -119,20 +120,20 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     name = "istft"
     if not isinstance(input, Tensor) or input.ndim not in (2, 3) or input.dtype.kind != "c":
         what = f"{tuple(input.shape)} {input.dtype}" if isinstance(input, Tensor) else type(input).__name__
-        raise ValueError(f"{name}: expected a complex (freqs, frames) or (batch, freqs, frames) tensor, got {what}")
+        raise InputError(f"{name}: expected a complex (freqs, frames) or (batch, freqs, frames) tensor, got {what}")
     n_fft, hop_length = _check_sizes(name, n_fft, hop_length)
     batched = input.ndim == 3
     spectrum = input if batched else input[None]
     freqs, frames = spectrum.shape[1:]
     onesided = freqs != n_fft if onesided is None else onesided
     if onesided and return_complex:
-        raise ValueError(f"{name}: a complex output needs the two-sided spectrum; use onesided=False")
+        raise InputError(f"{name}: a complex output needs the two-sided spectrum; use onesided=False")
     expected = n_fft // 2 + 1 if onesided else n_fft
     if freqs != expected:
-        raise ValueError(f"{name}: expected {expected} frequencies for n_fft={n_fft} "
+        raise InputError(f"{name}: expected {expected} frequencies for n_fft={n_fft} "
                          f"({'one' if onesided else 'two'}-sided), got {freqs}")
     if frames < 1:
-        raise ValueError(f"{name}: expected at least one frame, got shape {tuple(input.shape)}")
+        raise InputError(f"{name}: expected at least one frame, got shape {tuple(input.shape)}")
     window = _padded_window(name, window, n_fft, win_length, spectrum.real)
     norm = "ortho" if normalized else "backward"
     spectrum = spectrum.transpose(1, 2)  # (batch, frames, freqs)
@@ -156,7 +157,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     end = total - (n_fft // 2 if center else 0) if length is None else start + length
     signal, envelope = signal[:, start:min(end, total)], envelope[start:min(end, total)]
     if bool((envelope.abs() < 1e-11).any()):
-        raise ValueError(f"{name}: the window's overlap-add envelope vanishes somewhere (window and hop_length="
+        raise InputError(f"{name}: the window's overlap-add envelope vanishes somewhere (window and hop_length="
                          f"{hop_length} break the nonzero overlap-add condition), so the signal cannot be recovered")
     signal = signal / envelope
     if end > total:  # a requested length beyond the frames: zeros after them

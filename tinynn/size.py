@@ -6,6 +6,8 @@ added to or repeated, as torch.Size does.
 """
 import operator
 
+from .errors import InputError
+
 
 class Size(tuple):
     """``Size(iterable_of_ints)``: the shape of a tensor with those sizes. Entries must be ints (Python
@@ -70,3 +72,14 @@ def from_arguments(sizes, keyword=None, name="size"):
             raise TypeError(f"{name}: give the sizes by position or by keyword, not both")
         sizes = (keyword,)
     return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+
+
+def check_creatable(shape):
+    """PyTorch's error for a tensor of ``shape`` that cannot exist: a negative size (NumPy's own
+    words name no size), or more bytes than an address holds; ``Size``'s TypeError for sizes that are
+    not ints."""
+    shape = Size(shape)
+    if any(size < 0 for size in shape):
+        raise InputError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    if shape.numel() >= 1 << 63:
+        raise InputError(f"Storage size calculation overflowed with sizes={list(shape)}")

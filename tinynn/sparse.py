@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from .errors import DtypeError, InputError
 from . import backend, memory_layout, printing
 from .ops import sparse as sparse_ops
 from .ops.reduction import normalize_axes
@@ -193,7 +194,7 @@ class SparseTensor(StoredValues):
     def t(self):
         """The transpose of a sparse matrix."""
         if len(self._size) != 2 or self.sparse_dim() != 2:
-            raise ValueError(f"t: expects a sparse matrix (2 sparse dimensions), got size {self._size} with "
+            raise InputError(f"t: expects a sparse matrix (2 sparse dimensions), got size {self._size} with "
                              f"{self.sparse_dim()} sparse; use to_dense().t()")
         return SparseTensor(self._coordinates[::-1].copy(), self._stored, self._size[::-1])
 
@@ -206,7 +207,7 @@ class SparseTensor(StoredValues):
             return self._times_sparse(other)
         if isinstance(other, Tensor):
             if not _broadcasts_to(tuple(other.shape), self._size):
-                raise ValueError(f"sparse *: a dense operand of shape {tuple(other.shape)} does not broadcast to the "
+                raise InputError(f"sparse *: a dense operand of shape {tuple(other.shape)} does not broadcast to the "
                                  f"sparse size {self._size}")
             return SparseTensor(self._coordinates, self._stored * sparse_mask(other.expand(self._size), self).values(),
                                 self._size, self._coalesced)
@@ -215,7 +216,7 @@ class SparseTensor(StoredValues):
     def _times_sparse(self, other):
         """The elementwise product of two sparse tensors of one size: entries where both store one."""
         if other.shape != self.shape or other.sparse_dim() != self.sparse_dim() or other.device != self.device:
-            raise ValueError(f"sparse *: sizes {self._size} and {other._size} (sparse dimensions {self.sparse_dim()} "
+            raise InputError(f"sparse *: sizes {self._size} and {other._size} (sparse dimensions {self.sparse_dim()} "
                              f"and {other.sparse_dim()}) on {self.device} and {other.device} do not match")
         first, second = self.coalesce(), other.coalesce()
         xp = backend.get_array_module(first._coordinates)
@@ -231,7 +232,7 @@ class SparseTensor(StoredValues):
         PyTorch's); sparse + dense: the dense sum."""
         if isinstance(other, SparseTensor):
             if other.shape != self.shape or other.sparse_dim() != self.sparse_dim():
-                raise ValueError(f"sparse +: sizes {self._size} and {other._size} (sparse dimensions "
+                raise InputError(f"sparse +: sizes {self._size} and {other._size} (sparse dimensions "
                                  f"{self.sparse_dim()} and {other.sparse_dim()}) differ")
             if other.device != self.device:
                 raise RuntimeError(f"sparse +: the operands are on {self.device} and {other.device}; move one")
@@ -299,20 +300,20 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requi
     raw = indices._array if isinstance(indices, Tensor) else np.asarray(indices)
     raw = backend.to_device(raw, values.device)
     if raw.ndim != 2 or raw.dtype.kind not in "iu":
-        raise ValueError(f"sparse_coo_tensor: expected integer indices of shape (sparse_dim, nnz), got "
+        raise InputError(f"sparse_coo_tensor: expected integer indices of shape (sparse_dim, nnz), got "
                          f"{tuple(raw.shape)} {raw.dtype}")
     if values.ndim < 1 or values.shape[0] != raw.shape[1]:
-        raise ValueError(f"sparse_coo_tensor: expected values of shape ({raw.shape[1]}, *dense sizes), one per "
+        raise InputError(f"sparse_coo_tensor: expected values of shape ({raw.shape[1]}, *dense sizes), one per "
                          f"coordinate, got {tuple(values.shape)}")
     raw = raw.astype(np.int64)
     if raw.size and int(raw.min()) < 0:
-        raise ValueError("sparse_coo_tensor: indices must be non-negative")
+        raise InputError("sparse_coo_tensor: indices must be non-negative")
     dense_sizes = tuple(values.shape[1:])
     smallest = tuple(int(v) + 1 for v in raw.max(axis=1)) if raw.shape[1] else (0,) * raw.shape[0]
     size = smallest + dense_sizes if size is None else tuple(int(n) for n in size)
     if (len(size) != raw.shape[0] + len(dense_sizes) or size[raw.shape[0]:] != dense_sizes
             or any(need > have for need, have in zip(smallest, size))):
-        raise ValueError(f"sparse_coo_tensor: coordinates and values need a size of at least {smallest + dense_sizes}, "
+        raise InputError(f"sparse_coo_tensor: coordinates and values need a size of at least {smallest + dense_sizes}, "
                          f"got {size}")
     return SparseTensor(raw, values, size, coalesced=bool(is_coalesced))
 
@@ -324,7 +325,7 @@ def to_sparse(dense, sparse_dim=None):
     xp = backend.get_array_module(dense._array)
     sparse_dim = dense.ndim if sparse_dim is None else int(sparse_dim)
     if not min(1, dense.ndim) <= sparse_dim <= dense.ndim:  # (as PyTorch's: a 0-d tensor's only, 0)
-        raise ValueError(f"to_sparse: sparse_dim must lie in [{min(1, dense.ndim)}, {dense.ndim}] for a tensor of shape "
+        raise InputError(f"to_sparse: sparse_dim must lie in [{min(1, dense.ndim)}, {dense.ndim}] for a tensor of shape "
                          f"{tuple(dense.shape)}, got {sparse_dim}")
     if sparse_dim == 0:  # a 0-d tensor: one entry with no coordinates, stored where it is nonzero (as PyTorch's)
         stored = int(bool(dense._array != 0))
@@ -343,7 +344,7 @@ def sparse_mask(dense, mask):
     if not isinstance(mask, SparseTensor):
         raise TypeError(f"sparse_mask: expected a sparse mask, got {type(mask).__name__}")
     if mask.shape != dense.shape:
-        raise ValueError(f"sparse_mask: the mask's size {mask._size} differs from the tensor's {tuple(dense.shape)}")
+        raise InputError(f"sparse_mask: the mask's size {mask._size} differs from the tensor's {tuple(dense.shape)}")
     if mask.device != dense.device:
         raise RuntimeError(f"sparse_mask: the mask is on {mask.device}, the tensor on {dense.device}")
     if mask.sparse_dim() == 0:  # (at most one entry, with no coordinates: the whole tensor)
@@ -385,16 +386,16 @@ def mm(sparse, dense):
         raise TypeError(f"sparse.mm: expected a dense tinynn.Tensor or a sparse matrix second, got "
                         f"{type(dense).__name__}")
     if sparse.dense_dim():
-        raise ValueError(f"sparse.mm: expects a sparse matrix of scalars, got one of size {sparse._size} whose values "
+        raise InputError(f"sparse.mm: expects a sparse matrix of scalars, got one of size {sparse._size} whose values "
                          f"have {sparse.dense_dim()} dense dimensions; use to_dense()")
     if sparse.ndim != 2 or dense.ndim not in (1, 2) or dense.shape[0] != sparse.shape[1]:
-        raise ValueError(f"sparse.mm: shapes {tuple(sparse.shape)} (sparse) and {tuple(dense.shape)} do not fit: expected "
+        raise InputError(f"sparse.mm: shapes {tuple(sparse.shape)} (sparse) and {tuple(dense.shape)} do not fit: expected "
                          f"(m, n) @ (n, f)")
     if dense.device != sparse.device:
         raise RuntimeError(f"sparse.mm: the sparse matrix is on {sparse.device}, the dense one on {dense.device}")
     matrix = dense if dense.ndim == 2 else dense.reshape(-1, 1)
     if matrix.dtype != sparse.dtype:
-        raise TypeError(f"sparse.mm: the operands' dtypes differ: {sparse.dtype} and {matrix.dtype}")
+        raise DtypeError(f"sparse.mm: the operands' dtypes differ: {sparse.dtype} and {matrix.dtype}")
     product = sparse_ops.SparseDenseMatMul(sparse._coordinates[0], sparse._coordinates[1], sparse.shape[0])(sparse.values(),
                                                                                                  matrix)
     return product if dense.ndim == 2 else product.reshape(-1)
@@ -408,10 +409,10 @@ def _sparse_product(first, second):
     (``searchsorted``), and the runs are laid end to end. Differentiable in both values."""
     for value in (first, second):
         if value.ndim != 2 or value.dense_dim():
-            raise ValueError(f"sparse.mm: expected two sparse matrices of scalars, got sizes {first._size} and "
+            raise InputError(f"sparse.mm: expected two sparse matrices of scalars, got sizes {first._size} and "
                              f"{second._size} (dense dimensions {first.dense_dim()}, {second.dense_dim()})")
     if first.shape[1] != second.shape[0] or first.device != second.device or first.dtype != second.dtype:
-        raise ValueError(f"sparse.mm: sparse matrices of sizes {first._size} and {second._size} ({first.dtype} on "
+        raise InputError(f"sparse.mm: sparse matrices of sizes {first._size} and {second._size} ({first.dtype} on "
                          f"{first.device}, {second.dtype} on {second.device}) do not fit (m, n) @ (n, p) of one dtype "
                          f"and device")
     second = second.coalesce()
@@ -474,7 +475,7 @@ def _softmax(input, dim, dtype, log, name):
     coalesced = input.coalesce()
     values = coalesced.values() if dtype is None else coalesced.values().to(dtype=dtype)
     if values.dtype.kind != "f":
-        raise TypeError(f"{name}: expected floating-point values, got {values.dtype}")
+        raise DtypeError(f"{name}: expected floating-point values, got {values.dtype}")
     if dim >= coalesced.sparse_dim():
         axis = dim - coalesced.sparse_dim() + 1
         values = values.log_softmax(dim=axis) if log else values.softmax(dim=axis)
@@ -507,13 +508,13 @@ def spdiags(diagonals, offsets, shape, layout=None):
     ``offsets[k]`` (0 the main one, positive above it), indexed by column; entries that fall outside
     the matrix are left out. Differentiable in ``diagonals``."""
     if layout not in (None, memory_layout.sparse_coo):
-        raise ValueError(f"spdiags: tinynn makes sparse COO matrices only, got layout {layout}")
+        raise InputError(f"spdiags: tinynn makes sparse COO matrices only, got layout {layout}")
     if not isinstance(diagonals, Tensor) or diagonals.ndim != 2:
-        raise ValueError("spdiags: expected diagonals as a 2-D tensor (one row per diagonal)")
+        raise InputError("spdiags: expected diagonals as a 2-D tensor (one row per diagonal)")
     offsets = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets).reshape(-1)
     rows, columns = (int(n) for n in shape)
     if offsets.size != diagonals.shape[0] or len(set(offsets.tolist())) != offsets.size:
-        raise ValueError(f"spdiags: expected {diagonals.shape[0]} distinct offsets, one per row of diagonals, got "
+        raise InputError(f"spdiags: expected {diagonals.shape[0]} distinct offsets, one per row of diagonals, got "
                          f"{offsets.tolist()}")
     which, where = [], []
     for k, offset in enumerate(offsets.tolist()):

@@ -11,12 +11,13 @@ import numbers
 
 import numpy as np
 
-from . import backend, draw_checks, dtypes, memory_layout, mixed_precision, printing, return_types, value_ranges
+from .errors import DtypeError, InputError
+from . import backend, broadcasting, draw_checks, dtypes, memory_layout, mixed_precision, printing, return_types, value_ranges
 from .autograd import engine, in_place
 from .dims import wrap_dim
 from .scalar_dims import accepting_scalar_dims
 from .dtype_shorthands import DtypeShorthands
-from .size import from_arguments as size_arguments, of as size_of
+from .size import check_creatable, from_arguments as size_arguments, of as size_of
 from .user_warnings import warn, warn_once
 from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
 
@@ -30,7 +31,7 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     scientific or fixed notation, None chooses as PyTorch does."""
     if profile is not None:
         if profile not in printing.PROFILES:
-            raise ValueError(f"set_printoptions: profile must be one of {sorted(printing.PROFILES)}, got {profile!r}")
+            raise InputError(f"set_printoptions: profile must be one of {sorted(printing.PROFILES)}, got {profile!r}")
         printing.OPTIONS.update(printing.PROFILES[profile])
     given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems, "linewidth": linewidth}
     printing.OPTIONS.update({name: value for name, value in given.items() if value is not None})
@@ -66,6 +67,7 @@ class Tensor(DtypeShorthands):
         (``Tensor(2, 3)``; zeros, where PyTorch's memory is uninitialised) and no argument an empty one."""
         shape = legacy_shape(data)
         if shape is not None:
+            check_creatable(shape)
             data = (np.zeros(shape, dtype=promotion.default_float()),)
         if len(data) != 1:
             raise TypeError(f"Tensor: expected sizes (ints) or one array-like of values, got {len(data)} arguments "
@@ -144,7 +146,7 @@ class Tensor(DtypeShorthands):
     @requires_grad.setter
     def requires_grad(self, value):
         if value and self._array.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point and complex tensors can require gradients, got dtype {self._array.dtype}")
+            raise DtypeError(f"only floating-point and complex tensors can require gradients, got dtype {self._array.dtype}")
         if not value and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use .detach()")
         self._requires_grad = bool(value)
@@ -414,7 +416,7 @@ class Tensor(DtypeShorthands):
 
     def item(self):
         if self._array.size != 1:
-            raise ValueError(f"item: only a tensor with one element can be converted to a Python scalar, got shape {tuple(self.shape)}")
+            raise InputError(f"item: only a tensor with one element can be converted to a Python scalar, got shape {tuple(self.shape)}")
         return backend.read_scalar(self._array)
 
     def __float__(self):
@@ -537,7 +539,7 @@ class Tensor(DtypeShorthands):
     def __pow__(self, other):
         if self.dtype.kind in "iub" and isinstance(other, (int, np.integer)) and not isinstance(other, bool) and other < 0:
             # as PyTorch: a negative power of integers is a fraction; a tensor exponent truncates it (Pow)
-            raise ValueError(f"pow: integers to negative integer powers are not allowed ({self.dtype} tensor ** "
+            raise InputError(f"pow: integers to negative integer powers are not allowed ({self.dtype} tensor ** "
                              f"{other}); convert the tensor with .float() first")
         return arithmetic.Pow()(self, self._operand(other))
 
@@ -554,7 +556,7 @@ class Tensor(DtypeShorthands):
         return matmul(self._operand(other), self)
 
     # ----- comparisons (no gradient) ------------------------------------------------------
-    def _compare(self, other, op, ordering=False):
+    def _compare(self, other, name, op, ordering=False):
         array = self._array
         if isinstance(other, Tensor):
             other = other._array
@@ -562,32 +564,32 @@ class Tensor(DtypeShorthands):
             array = array.astype(np.float32)  # the number keeps its value, as in arithmetic (ops/promotion.py)
         if ordering:
             self._real_only("comparison (< <= > >=)", other)
-        return Tensor._from_op(op(array, other), False)
+        return Tensor._from_op(broadcasting.checked(name, op, array, other), False)
 
     def _real_only(self, name, *others):
         """Refuse complex values where only real numbers have an order (sorting, <, floor, sign, ...)."""
         if self.dtype.kind == "c" or any(getattr(o, "dtype", None) is not None and o.dtype.kind == "c"
                                          or isinstance(o, complex) for o in others):
-            raise TypeError(f"{name}: complex numbers have no order, so this is not defined for complex tensors; "
-                            f"compare .abs() or .real instead")
+            raise DtypeError(f"{name}: complex numbers have no order, so this is not defined for complex tensors; "
+                             f"compare .abs() or .real instead")
 
     def __eq__(self, other):
-        return self._compare(other, lambda a, b: a == b)
+        return self._compare(other, "eq", lambda a, b: a == b)
 
     def __ne__(self, other):
-        return self._compare(other, lambda a, b: a != b)
+        return self._compare(other, "ne", lambda a, b: a != b)
 
     def __lt__(self, other):
-        return self._compare(other, lambda a, b: a < b, ordering=True)
+        return self._compare(other, "lt", lambda a, b: a < b, ordering=True)
 
     def __le__(self, other):
-        return self._compare(other, lambda a, b: a <= b, ordering=True)
+        return self._compare(other, "le", lambda a, b: a <= b, ordering=True)
 
     def __gt__(self, other):
-        return self._compare(other, lambda a, b: a > b, ordering=True)
+        return self._compare(other, "gt", lambda a, b: a > b, ordering=True)
 
     def __ge__(self, other):
-        return self._compare(other, lambda a, b: a >= b, ordering=True)
+        return self._compare(other, "ge", lambda a, b: a >= b, ordering=True)
 
     __hash__ = object.__hash__
 
@@ -599,11 +601,11 @@ class Tensor(DtypeShorthands):
         dtype = promotion.result_type([self, operand])
         if dtype.kind not in kinds:
             wanted = "integer or bool" if "b" in kinds else "integer"
-            raise TypeError(f"{function}: expected {wanted} tensors, got {self.dtype} and {operand.dtype}")
+            raise DtypeError(f"{function}: expected {wanted} tensors, got {self.dtype} and {operand.dtype}")
         left, right = (operand, self) if reflected else (self, operand)
         xp = backend.get_array_module(self._array)
-        return Tensor._from_op(getattr(xp, function)(left._array.astype(dtype, copy=False),
-                                                     right._array.astype(dtype, copy=False)), False)
+        return Tensor._from_op(broadcasting.checked(function, getattr(xp, function), left._array.astype(dtype, copy=False),
+                                                    right._array.astype(dtype, copy=False)), False)
 
     def __and__(self, other):
         return self._bitwise(other, "bitwise_and")
@@ -633,7 +635,7 @@ class Tensor(DtypeShorthands):
 
     def __invert__(self):
         if self.dtype.kind not in "biu":
-            raise TypeError(f"bitwise_not: expected an integer or bool tensor, got {self.dtype}")
+            raise DtypeError(f"bitwise_not: expected an integer or bool tensor, got {self.dtype}")
         return Tensor._from_op(backend.get_array_module(self._array).invert(self._array), False)
 
     # x += y and kin write into x's memory, as PyTorch's (so an alias of x sees the change)
@@ -706,7 +708,14 @@ class Tensor(DtypeShorthands):
             for step in steps[:-1]:
                 target = target[step]  # integers and slices: a view, so the write below reaches self
             target[steps[-1]] = _data(value)
-        in_place.write(self, "x[index] = value", lambda x: _assigned(x, steps, value), (value,), write_directly)
+        try:
+            in_place.write(self, "x[index] = value", lambda x: _assigned(x, steps, value), (value,), write_directly)
+        except ValueError:
+            selected = self._array
+            for step in steps:
+                selected = selected[step]
+            broadcasting.check_expands("x[index] = value", getattr(value, "shape", ()), selected.shape)
+            raise
 
     def ndimension(self):
         return self.ndim
@@ -719,7 +728,7 @@ class Tensor(DtypeShorthands):
         if isinstance(dtype, str):
             kind = dtype.split(".")[-1]
             if kind not in TYPE_DTYPES or dtype.split(".")[0] not in ("torch", "tinynn"):
-                raise ValueError(f"type: invalid type {dtype!r}; expected a dtype or a name such as 'tinynn.FloatTensor'")
+                raise InputError(f"type: invalid type {dtype!r}; expected a dtype or a name such as 'tinynn.FloatTensor'")
             return self.to(backend.GPU if ".cuda." in dtype else self.device, TYPE_DTYPES[kind])
         if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), np.dtype):
             dtype = dtype.dtype  # a legacy type, tinynn.IntTensor (legacy_tensors.py)
@@ -815,7 +824,7 @@ class Tensor(DtypeShorthands):
         gradients where they bind) take part in type promotion, as in PyTorch
         (``int_tensor.clip(0.5)`` is float32)."""
         if min is None and max is None:
-            raise ValueError("clip: at least one of min and max must be given")
+            raise InputError("clip: at least one of min and max must be given")
         given = {name: self._operand(bound) for name, bound in (("low", min), ("high", max)) if bound is not None}
         dtype = promotion.result_type([self, *given.values()])
         for bound in (min, max):
@@ -904,12 +913,21 @@ class Tensor(DtypeShorthands):
         if not isinstance(dim, (int, np.integer)):
             raise TypeError(f"{which[3:]}: dim must be an int (for several dims use a{which[3:]}), got {dim!r}")
         dim = wrap_dim(dim, self.ndim)
+        self._check_selects_from(which[3:], dim)
         xp = backend.get_array_module(self._array)
         indices = Tensor._from_op(xp.expand_dims(getattr(self._array, which)(axis=dim), dim), False)
         values = self.gather(dim, indices)
         if not keepdim:
             values, indices = values.squeeze(dim), Tensor._from_op(indices._array.squeeze(dim), False)
         return getattr(return_types, which[3:])(values, indices)
+
+    def _check_selects_from(self, name, dim):
+        """PyTorch's IndexError where a reduction that picks one element (max, argmin, mode, ...) has
+        none to pick: along ``dim`` (a wrapped axis), or in the whole tensor when ``dim`` is None."""
+        if dim is None and self._array.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        if dim is not None and self.ndim and self.shape[dim] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
 
     def logsumexp(self, dim=None, keepdim=False):
         """log(sum(exp(x))) over ``dim``, without overflow."""
@@ -934,7 +952,7 @@ class Tensor(DtypeShorthands):
             from .linalg import matrix_norm
 
             if (dim is None and self.ndim != 2) or (dim is not None and len(dim) != 2):
-                raise ValueError(f"norm: the nuclear norm is of matrices: give a 2-D tensor or two dims, got shape "
+                raise InputError(f"norm: the nuclear norm is of matrices: give a 2-D tensor or two dims, got shape "
                                  f"{tuple(self.shape)} and dim {dim}")
             return matrix_norm(self, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim)
         if isinstance(p, (int, float)) and not isinstance(p, bool) and p <= 0:
@@ -950,7 +968,7 @@ class Tensor(DtypeShorthands):
         if p == float("inf"):
             return self.abs().amax(dim, keepdim)
         if not isinstance(p, (int, float)) or p <= 0:
-            raise ValueError(f"norm: p must be a number, inf, -inf, 'fro' or 'nuc', got {p!r}")
+            raise InputError(f"norm: p must be a number, inf, -inf, 'fro' or 'nuc', got {p!r}")
         return _root_at_zero_flat((self.abs() ** p).sum(dim, keepdim), 1 / p)
 
     def sort(self, dim=-1, descending=False, *, stable=False):
@@ -976,7 +994,7 @@ class Tensor(DtypeShorthands):
         (``sorted=False`` allows any order in PyTorch; this order is one of them)."""
         size = self.shape[wrap_dim(dim, self.ndim)] if self.ndim else 1
         if not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
-            raise ValueError(f"topk: k must be an int in [0, {size}] (the size of dim {dim}), got {k!r}")
+            raise InputError(f"topk: k must be an int in [0, {size}] (the size of dim {dim}), got {k!r}")
         values, indices = self.sort(dim, descending=largest)
         cut = (slice(None),) * wrap_dim(dim, self.ndim) + (slice(0, int(k)),)
         return return_types.topk(values[cut], Tensor._from_op(indices._array[cut], False))
@@ -998,12 +1016,14 @@ class Tensor(DtypeShorthands):
         axis = dim if dim is not None else axis
         axis = None if axis is None else wrap_dim(axis, self.ndim)
         self._real_only("argmax")
+        self._check_selects_from("argmax", axis)
         return Tensor._from_op(self._array.argmax(axis=axis, keepdims=keepdim), False)
 
     def argmin(self, dim=None, keepdim=False, *, axis=None):
         axis = dim if dim is not None else axis
         axis = None if axis is None else wrap_dim(axis, self.ndim)
         self._real_only("argmin")
+        self._check_selects_from("argmin", axis)
         return Tensor._from_op(self._array.argmin(axis=axis, keepdims=keepdim), False)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -1067,7 +1087,7 @@ class Tensor(DtypeShorthands):
             return self.reshape(1)
         start, end = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}")
+            raise InputError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(self.shape)}")
         merged = int(np.prod(self.shape[start:end + 1]))
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
@@ -1107,12 +1127,12 @@ class Tensor(DtypeShorthands):
     def mT(self):
         """The last two axes swapped (a batch of matrices transposed)."""
         if self.ndim < 2:
-            raise ValueError(f"mT: expected at least 2 dimensions, got shape {tuple(self.shape)}")
+            raise InputError(f"mT: expected at least 2 dimensions, got shape {tuple(self.shape)}")
         return self.transpose(-2, -1)
 
     def t(self):
         if self.ndim > 2:
-            raise ValueError(f"t: expected a tensor with at most 2 dimensions, got shape {tuple(self.shape)}; use .mT or .transpose")
+            raise InputError(f"t: expected a tensor with at most 2 dimensions, got shape {tuple(self.shape)}; use .mT or .transpose")
         return self.transpose()
 
     def unsqueeze(self, dim):
@@ -1143,17 +1163,17 @@ class Tensor(DtypeShorthands):
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the given sizes
         (a list), as PyTorch's."""
         if self.ndim == 0:
-            raise ValueError("split: expects at least a 1-dimensional tensor, got a 0-d one")
+            raise InputError("split: expects at least a 1-dimensional tensor, got a 0-d one")
         length = self.shape[wrap_dim(dim, self.ndim)]
         if isinstance(split_size, int):
             if split_size <= 0:
-                raise ValueError(f"split: split_size must be positive, got {split_size}")
+                raise InputError(f"split: split_size must be positive, got {split_size}")
             # (an empty dim is one empty piece, as PyTorch's)
             sizes = [min(split_size, length - start) for start in range(0, length, split_size)] or [0]
         else:
             sizes = list(split_size)
             if sum(sizes) != length:
-                raise ValueError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim}")
+                raise InputError(f"split: sizes {sizes} do not add up to {length}, the size of dim {dim}")
         pieces, start, before = [], 0, (slice(None),) * wrap_dim(dim, self.ndim)
         for size in sizes:
             pieces.append(self[before + (slice(start, start + size),)])
@@ -1172,9 +1192,9 @@ class Tensor(DtypeShorthands):
     def chunk(self, chunks, dim=0):
         """At most ``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
         if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
-            raise ValueError(f"chunk: expected chunks to be a positive int, got {chunks!r}")
+            raise InputError(f"chunk: expected chunks to be a positive int, got {chunks!r}")
         if self.ndim == 0:
-            raise ValueError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
+            raise InputError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
         return self.split(-(-self.shape[wrap_dim(dim, self.ndim)] // chunks), dim)
 
     def gather(self, dim, index):
@@ -1349,7 +1369,7 @@ class Tensor(DtypeShorthands):
         if rounding_mode is None:
             return self / other
         if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+            raise InputError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
         other = self._operand(other)
         xp = backend.get_array_module(self._array)
         a, b = _promoted_arrays(self, other)
@@ -1699,7 +1719,7 @@ class Tensor(DtypeShorthands):
     def imag(self):
         """Im of a complex tensor (a real tensor: a view of its memory, as PyTorch's)."""
         if self.dtype.kind != "c":
-            raise TypeError(f"imag: only complex tensors have an imaginary part, this one is {self.dtype}")
+            raise DtypeError(f"imag: only complex tensors have an imaginary part, this one is {self.dtype}")
         return complex_ops.Imag()(self)
 
     def angle(self):
@@ -1770,14 +1790,14 @@ class Tensor(DtypeShorthands):
             raise TypeError(f"set_: expected a Tensor, a storage or nothing, got {type(source).__name__}")
         untyped = source.untyped()
         if untyped.nbytes() % self._array.itemsize:
-            raise ValueError(f"set_: a storage of {untyped.nbytes()} bytes does not hold whole {self.dtype} elements")
+            raise InputError(f"set_: a storage of {untyped.nbytes()} bytes does not hold whole {self.dtype} elements")
         elements = untyped._bytes.view(self.dtype)
         size = (len(elements) - storage_offset,) if size is None else tuple(size)
         if stride is None:
             stride = tuple(int(np.prod(size[i + 1:])) for i in range(len(size)))
         reach = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else storage_offset
         if storage_offset < 0 or reach > len(elements):
-            raise ValueError(f"set_: size {size} with stride {tuple(stride)} from offset {storage_offset} reaches "
+            raise InputError(f"set_: size {size} with stride {tuple(stride)} from offset {storage_offset} reaches "
                              f"past the storage's {len(elements)} elements")
         self.data = xp.lib.stride_tricks.as_strided(elements[storage_offset:], size,
                                                    tuple(s * self._array.itemsize for s in stride))
@@ -1831,7 +1851,7 @@ class Tensor(DtypeShorthands):
         new places zero (PyTorch leaves them uninitialised). Not for tensors that require grad."""
         sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
         if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in sizes):
-            raise ValueError(f"resize_: expected non-negative integer sizes, got {sizes}")
+            raise InputError(f"resize_: expected non-negative integer sizes, got {sizes}")
         if self.requires_grad:
             raise RuntimeError("resize_: cannot resize a tensor that requires grad (its graph needs its shape)")
         xp = backend.get_array_module(self._array)
@@ -1996,7 +2016,7 @@ class Tensor(DtypeShorthands):
         if dim is None:
             if self.numel() == 0:  # as PyTorch's: NaN for a float tensor, no answer for integers
                 if not _is_float(self.dtype):
-                    raise ValueError(f"median: an empty {self.dtype} tensor has no median (shape {tuple(self.shape)})")
+                    raise InputError(f"median: an empty {self.dtype} tensor has no median (shape {tuple(self.shape)})")
                 return self._constant(backend.get_array_module(self._array).asarray(np.nan, dtype=self.dtype))
             middle = self.reshape(-1).sort().values[(self.numel() - 1) // 2].detach()
             if not _is_float(self.dtype):
@@ -2137,6 +2157,8 @@ class Tensor(DtypeShorthands):
         if dims is None:
             return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
         shifts, dims = ((shifts,), (dims,)) if isinstance(dims, int) else (tuple(shifts), tuple(dims))
+        if len(shifts) != len(dims):
+            raise InputError(f"roll: shifts and dimensions must align, got {len(shifts)} shifts and {len(dims)} dims")
         out = self
         for shift, dim in zip(shifts, dims):
             size = self.shape[wrap_dim(dim, self.ndim)]
@@ -2145,7 +2167,7 @@ class Tensor(DtypeShorthands):
 
     def _triangle(self, diagonal, lower):
         if self.ndim < 2:
-            raise ValueError(f"{'tril' if lower else 'triu'}: expected at least 2 dimensions, got shape {tuple(self.shape)}")
+            raise InputError(f"{'tril' if lower else 'triu'}: expected at least 2 dimensions, got shape {tuple(self.shape)}")
         xp = backend.get_array_module(self._array)
         rows, columns = self.shape[-2:]
         below = xp.tri(rows, columns, diagonal if lower else diagonal - 1, dtype=bool)
@@ -2161,10 +2183,10 @@ class Tensor(DtypeShorthands):
         """The entries (i, i + offset) of the (dim1, dim2) planes, as a last axis: a view, as PyTorch's
         (``x.diagonal().add_(1)`` adds to x's diagonal; ops/views.py)."""
         if self.ndim < 2:
-            raise ValueError(f"diagonal: expected a tensor of at least 2 dimensions, got shape {tuple(self.shape)}")
+            raise InputError(f"diagonal: expected a tensor of at least 2 dimensions, got shape {tuple(self.shape)}")
         dim1, dim2 = wrap_dim(dim1, self.ndim), wrap_dim(dim2, self.ndim)
         if dim1 == dim2:
-            raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
+            raise InputError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
         return views.Diagonal(int(offset), dim1, dim2)(self)
 
     def diag(self, diagonal=0):
@@ -2172,7 +2194,7 @@ class Tensor(DtypeShorthands):
         if self.ndim == 2:
             return self.diagonal(diagonal)
         if self.ndim != 1:
-            raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(self.shape)}")
+            raise InputError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(self.shape)}")
         xp = backend.get_array_module(self._array)
         # selected, not multiplied by the identity: inf * 0 would put NaNs beside an infinite entry
         on_diagonal = xp.eye(self.shape[0], dtype=bool)
@@ -2182,13 +2204,13 @@ class Tensor(DtypeShorthands):
 
     def trace(self):
         if self.ndim != 2:
-            raise ValueError(f"trace: expected a matrix, got shape {tuple(self.shape)}")
+            raise InputError(f"trace: expected a matrix, got shape {tuple(self.shape)}")
         return self.diagonal().sum()
 
     def outer(self, vec2):
         expect_tensor(vec2, "outer", "vec2")
         if self.ndim != 1 or vec2.ndim != 1:
-            raise ValueError(f"outer: expected two vectors, got shapes {tuple(self.shape)} and {tuple(vec2.shape)}")
+            raise InputError(f"outer: expected two vectors, got shapes {tuple(self.shape)} and {tuple(vec2.shape)}")
         return self[:, None] * vec2[None, :]
 
     ger = outer
@@ -2196,20 +2218,20 @@ class Tensor(DtypeShorthands):
     def dot(self, tensor):
         expect_tensor(tensor, "dot", "tensor")
         if self.ndim != 1 or tensor.ndim != 1 or self.shape != tensor.shape:
-            raise ValueError(f"dot: expected two vectors of one length, got shapes {tuple(self.shape)} and {tuple(tensor.shape)}")
+            raise InputError(f"dot: expected two vectors of one length, got shapes {tuple(self.shape)} and {tuple(tensor.shape)}")
         product = (self * tensor).sum()
         return product if product.dtype == self.dtype or self.dtype != tensor.dtype else product.to(dtype=self.dtype)
 
     def mm(self, mat2):
         expect_tensor(mat2, "mm", "mat2")
         if self.ndim != 2 or mat2.ndim != 2:
-            raise ValueError(f"mm: expected two matrices, got shapes {tuple(self.shape)} and {tuple(mat2.shape)}")
+            raise InputError(f"mm: expected two matrices, got shapes {tuple(self.shape)} and {tuple(mat2.shape)}")
         return self @ mat2
 
     def mv(self, vec):
         expect_tensor(vec, "mv", "vec")
         if self.ndim != 2 or vec.ndim != 1:
-            raise ValueError(f"mv: expected a matrix and a vector, got shapes {tuple(self.shape)} and {tuple(vec.shape)}")
+            raise InputError(f"mv: expected a matrix and a vector, got shapes {tuple(self.shape)} and {tuple(vec.shape)}")
         return self @ vec
 
     # ----- indexing by tensors ------------------------------------------------------------------
@@ -2218,8 +2240,10 @@ class Tensor(DtypeShorthands):
         (repeats allowed)."""
         index = index._array if isinstance(index, Tensor) else np.asarray(index)
         index = index.reshape(1) if index.ndim == 0 else index
+        if index.dtype.kind not in "iu":
+            raise DtypeError(f"index_select: expected an index of int32 or int64, got {index.dtype}")
         if index.ndim != 1:
-            raise ValueError(f"index_select: expected a 1-D index, got shape {tuple(index.shape)}")
+            raise InputError(f"index_select: expected a 1-D index, got shape {tuple(index.shape)}")
         dim = wrap_dim(dim, self.ndim)
         return self[(slice(None),) * dim + (shape_ops.indices_in_range("index_select", index, self.shape[dim], dim),)]
 
@@ -2228,11 +2252,9 @@ class Tensor(DtypeShorthands):
         if not hasattr(mask, "shape"):  # (a Tensor, or an array as it is)
             raise TypeError(f"masked_select(): argument 'mask' must be Tensor, not {type(mask).__name__}")
         mask = _data(mask)
-        try:
-            shape = np.broadcast_shapes(self.shape, tuple(mask.shape))
-        except ValueError:
-            raise ValueError(f"masked_select: a mask of shape {tuple(mask.shape)} does not broadcast with the tensor's "
-                             f"shape {tuple(self.shape)}") from None
+        if mask.dtype != np.bool_:
+            raise DtypeError(f"masked_select: expected a bool mask, got {mask.dtype}")
+        shape = broadcasting.broadcast_shape("masked_select", self.shape, mask.shape)
         return self.expand(shape)[backend.get_array_module(mask).broadcast_to(mask, shape)]
 
     def take_along_dim(self, indices, dim=None):
@@ -2243,8 +2265,8 @@ class Tensor(DtypeShorthands):
         if self.ndim == 0:
             raise IndexError(f"take_along_dim: a 0-d tensor has no dimension {dim}; give dim=None")
         dim = wrap_dim(dim, self.ndim)
-        shape = list(np.broadcast_shapes(tuple(n for a, n in enumerate(self.shape) if a != dim),
-                                         tuple(n for a, n in enumerate(indices.shape) if a != dim)))
+        shape = list(broadcasting.broadcast_shape("take_along_dim", (n for a, n in enumerate(self.shape) if a != dim),
+                                                  (n for a, n in enumerate(indices.shape) if a != dim)))
         source = self.expand(shape[:dim] + [self.shape[dim]] + shape[dim:])
         xp = backend.get_array_module(indices._array)
         from_the_end = xp.where(indices._array < 0, indices._array + self.shape[dim], indices._array)  # (allowed here)
@@ -2255,12 +2277,12 @@ class Tensor(DtypeShorthands):
         """A copy of this tensor with ``src[i][j]`` added at ``[index[i][j]][j]`` (along ``dim``;
         repeated positions add up); differentiable in both."""
         if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
-            raise TypeError(f"scatter_add: expected a tensor of integer indices, got {type(index).__name__}")
+            raise DtypeError(f"scatter_add: expected a tensor of integer indices, got {type(index).__name__}")
         if self.ndim == 0:
             return self.reshape(1).scatter_add(dim, index, src).reshape(())
         index, src = with_index_rank("scatter_add", self, index, src)
         if index.shape != src.shape:
-            raise ValueError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
+            raise InputError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
         dim = wrap_dim(dim, self.ndim)
         index = shape_ops.indices_in_range("scatter_add", index._array, self.shape[dim], dim)
         return self + shape_ops.ScatterAdd(dim, index, self.shape)(src)
@@ -2269,6 +2291,12 @@ class Tensor(DtypeShorthands):
         """A copy of this tensor with ``source``'s slices along ``dim`` added at positions ``index``."""
         dim = wrap_dim(dim, self.ndim)
         index = index._array if isinstance(index, Tensor) else np.asarray(index)
+        expect_tensor(source, "index_add", "source")
+        fitting = self.shape[:dim] + (index.size,) + self.shape[dim + 1:] if self.ndim else ()
+        if index.ndim > 1 or source.shape != fitting:
+            raise InputError(f"index_add: source of shape {tuple(source.shape)} does not fit {index.size} indices along "
+                             f"dim {dim} of a tensor of shape {tuple(self.shape)}: expected a 0-d or 1-d index and a "
+                             f"source of shape {fitting} (the tensor's shape with one slice per index)")
         spread = index.reshape((-1,) + (1,) * (self.ndim - dim - 1))
         xp = backend.get_array_module(spread)
         positions = Tensor._from_op(xp.broadcast_to(spread, source.shape).astype(np.int64), False)
@@ -2292,11 +2320,13 @@ class Tensor(DtypeShorthands):
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         xp = backend.get_array_module(self._array)
-        return bool(xp.allclose(self._array, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return bool(broadcasting.checked("allclose", xp.allclose, self._array, _data(other), rtol=rtol, atol=atol,
+                                         equal_nan=equal_nan))
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         xp = backend.get_array_module(self._array)
-        return self._constant(xp.isclose(self._array, _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return self._constant(broadcasting.checked("isclose", xp.isclose, self._array, _data(other), rtol=rtol,
+                                                   atol=atol, equal_nan=equal_nan))
 
     def bfloat16(self, memory_format=None):
         """PyTorch's bfloat16 conversion: tinynn has no such dtype (NumPy and CuPy have none), so a clear error."""
@@ -2407,7 +2437,8 @@ def _floor_divide(a, b):
     numerator, divisor = _promoted_arrays(a, b)
     check_integer_divisor(divisor)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return a._stepwise(backend.get_array_module(a._array).floor_divide(numerator, divisor), b)
+        return a._stepwise(broadcasting.checked("floor_divide", backend.get_array_module(a._array).floor_divide,
+                                                numerator, divisor), b)
 
 
 def _as_tensor(value, like=None):
@@ -2423,7 +2454,7 @@ def _as_tensor(value, like=None):
 def bmm(input, mat2):
     """Batched matrix product: (B, N, M) @ (B, M, P) -> (B, N, P)."""
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
-        raise ValueError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {tuple(input.shape)} and {tuple(mat2.shape)}")
+        raise InputError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {tuple(input.shape)} and {tuple(mat2.shape)}")
     return input @ mat2
 
 
@@ -2435,7 +2466,7 @@ def matmul(input, other):
         return input.mm(other)
     input, other = _as_tensor(input), _as_tensor(other)
     if input.ndim == 0 or other.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {tuple(input.shape)} and {tuple(other.shape)}")
+        raise InputError(f"matmul: both operands need at least one dimension, got shapes {tuple(input.shape)} and {tuple(other.shape)}")
     a2 = input.reshape(1, input.shape[0]) if input.ndim == 1 else input
     b2 = other.reshape(other.shape[0], 1) if other.ndim == 1 else other
     out = arithmetic.MatMul()(a2, b2)
@@ -2461,7 +2492,7 @@ def concatenate(tensors, dim=0, *, axis=None):
     (``out = tinynn.tensor([])`` then ``out = tinynn.cat([out, batch])`` in a loop)."""
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
+        raise InputError("cat: expected a non-empty list of tensors")
     kept = [t for t in tensors if t.shape != (0,)]
     if kept and len(kept) < len(tensors):
         joined = shape_ops.Concatenate(dim if axis is None else axis)(*kept)
@@ -2474,7 +2505,7 @@ def stack(tensors, dim=0, *, axis=None):
     """The tensors (of one shape) joined along a new axis ``dim`` (NumPy's name ``axis`` also works)."""
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+        raise InputError("stack: expected a non-empty list of tensors")
     return shape_ops.Stack(dim if axis is None else axis)(*tensors)
 
 
@@ -2500,7 +2531,7 @@ def where(condition, input=None, other=None):
     elif not backend.is_gpu_array(condition):
         condition = np.asarray(condition)
     if condition.dtype != bool:
-        raise TypeError(f"where: expected a boolean condition, got dtype {condition.dtype}")
+        raise DtypeError(f"where: expected a boolean condition, got dtype {condition.dtype}")
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     if like is None:  # two numbers, on the condition's device: the default float dtype, int64 or bool, as PyTorch
         dtype = (promotion.default_float() if any(isinstance(v, float) for v in (input, other))
@@ -2515,7 +2546,7 @@ def where(condition, input=None, other=None):
     if backend.device_of(condition) != input.device or input.device != other.device:
         raise RuntimeError(f"where: the condition and values must be on one device, got {backend.device_of(condition)}, "
                            f"{input.device} and {other.device}")
-    arithmetic.broadcast_shapes("where", input, other)
+    broadcasting.broadcast_shape("where", condition.shape, input.shape, other.shape)
     return elementwise.Where(condition)(input, other)
 
 
@@ -2537,12 +2568,12 @@ def gather(input, dim, index):
     """out[i][j] = input[index[i][j]][j] along ``dim`` (PyTorch's ``gather``); ``index`` has the
     input's rank and, on the other axes, at most its sizes."""
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
-        raise TypeError(f"gather: expected a tensor of integer indices, got {getattr(index, 'dtype', type(index).__name__)}")
+        raise DtypeError(f"gather: expected a tensor of integer indices, got {getattr(index, 'dtype', type(index).__name__)}")
     if input.ndim <= 1 and index.ndim == 0:  # one element, given back 0-d as PyTorch's
         return gather(input.reshape(-1), dim, index.reshape(1)).reshape(())
     axis = wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim or any(i > n for a, (i, n) in enumerate(zip(index.shape, input.shape)) if a != axis):
-        raise ValueError(f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(input.shape)} along dim {dim}")
+        raise InputError(f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(input.shape)} along dim {dim}")
     if index.device != input.device:
         raise RuntimeError(f"gather: the input is on {input.device} but the index is on {index.device}")
     return shape_ops.Gather(axis, shape_ops.indices_in_range("gather", index._array, input.shape[axis], axis))(input)
@@ -2569,11 +2600,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         try:
             array = np.array(data)
         except ValueError:  # (NumPy refuses ragged nesting itself)
-            raise ValueError(f"tensor: expected nested sequences of equal lengths (a rectangular array of numbers), "
+            raise InputError(f"tensor: expected nested sequences of equal lengths (a rectangular array of numbers), "
                              f"got ragged {type(data).__name__} data") from None
         too_large = _int_beyond_int64(data, array)
         if too_large is not None and (dtype is None or array.dtype == object):
-            raise ValueError(f"tensor: the integer {too_large} does not fit int64, the dtype of Python ints; "
+            raise InputError(f"tensor: the integer {too_large} does not fit int64, the dtype of Python ints; "
                              f"pass dtype=tinynn.uint64 for unsigned 64-bit integers, or give floats")
         if array.dtype == object or array.dtype.kind in "USV":
             raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} of {array.dtype.name} values "
@@ -2621,6 +2652,7 @@ def requiring_tensor(function, name):
 
 
 def _factory(fill, shape, dtype, device, requires_grad):
+    check_creatable(shape)
     xp = backend.array_module_for(device)
     array = backend.to_device(fill(xp, shape, np.dtype(dtype or promotion.default_float())), device)
     return Tensor(array, requires_grad=requires_grad)
@@ -2659,13 +2691,13 @@ def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     for name, size in (("n", n), ("m", m)):
         if size is not None and size < 0:
-            raise ValueError(f"eye: {name} must be greater or equal to 0, got {size}")
+            raise InputError(f"eye: {name} must be greater or equal to 0, got {size}")
     return _factory(lambda xp, s, d: xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"linspace: the number of steps must be a non-negative int, got {steps!r}")
+        raise InputError(f"linspace: the number of steps must be a non-negative int, got {steps!r}")
     return _factory(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device, requires_grad)
 
 
@@ -2678,8 +2710,9 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
         low, high, size = 0, low, high
     low, high = (0, low) if high is None else (low, high)
     if not low < high:
-        raise ValueError(f"randint: expected low < high (draws from [low, high)), got low={low}, high={high}")
+        raise InputError(f"randint: expected low < high (draws from [low, high)), got low={low}, high={high}")
     draw_checks.check_integer_range("randint", low, high, dtype or np.int64)
+    check_creatable((size,) if isinstance(size, numbers.Integral) else size)
     values = random.numpy_generator(generator).integers(low, high, size)
     return tensor(values, dtype=dtype or np.int64, device=device)
 
@@ -2726,7 +2759,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     if end is None:
         start, end = 0, start
     if step == 0 or step != step:
-        raise ValueError("arange: step must be nonzero")
+        raise InputError("arange: step must be nonzero")
     for bound in (start, end):
         if not math.isfinite(bound):
             raise RuntimeError(f"arange: unsupported range: {start} -> {end}")

@@ -14,7 +14,8 @@ import numbers
 
 import numpy as np
 
-from . import backend, mixed_precision, return_types, value_ranges
+from .errors import DtypeError, InputError
+from . import backend, broadcasting, mixed_precision, return_types, value_ranges
 from .half_precision import computed_in_float32
 from .dims import wrap_dim
 from .ops import arithmetic, elementwise, promotion, views
@@ -48,18 +49,19 @@ def _check_a_tensor_among(a, b, name):
         raise TypeError(f"{name}: expected a Tensor among the operands, got {type(a).__name__} and {type(b).__name__}")
 
 
-def _promoted(a, b, float_result=None, complex_ok=False):
+def _promoted(name, a, b, float_result=False, complex_ok=False):
     """``a`` and ``b`` (tensors or numbers) as Tensors of the dtype they compute in together
-    (ops/promotion.py). ``float_result`` (the op's name): the default float dtype where that is an
-    integer or bool one, and complex inputs refused unless ``complex_ok`` (the cast to a real dtype
-    would drop their imaginary parts)."""
-    _check_a_tensor_among(a, b, float_result or "this op")
+    (ops/promotion.py), for the op ``name``; their shapes must broadcast. ``float_result``: the
+    default float dtype where that is an integer or bool one, and complex inputs refused unless
+    ``complex_ok`` (the cast to a real dtype would drop their imaginary parts)."""
+    _check_a_tensor_among(a, b, name)
     like = a if isinstance(a, Tensor) else b
     a, b = _operand(like, a), _operand(like, b)
+    arithmetic.broadcast_shapes(name, a._array, b._array)
     dtype = promotion.result_type([a, b])
     if float_result and dtype.kind == "c" and not complex_ok:
-        raise TypeError(f"{float_result}: complex tensors are not supported (as in PyTorch), got dtypes {a.dtype} and "
-                        f"{b.dtype}")
+        raise DtypeError(f"{name}: complex tensors are not supported (as in PyTorch), got dtypes {a.dtype} and "
+                         f"{b.dtype}")
     if float_result and dtype.kind not in "fc":
         dtype = promotion.default_float()
     return tuple(t if t.dtype == dtype else t.to(dtype=dtype) for t in (a, b))
@@ -130,7 +132,7 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
     """The n-th forward difference along ``dim`` (x[i+1] - x[i], n times), after joining ``prepend``
     and ``append`` to x there."""
     if x.ndim == 0:
-        raise ValueError("diff: expects an input of at least one dimension, got a 0-d tensor")
+        raise InputError("diff: expects an input of at least one dimension, got a 0-d tensor")
     dim = wrap_dim(dim, x.ndim)
     pieces = [piece for piece in (prepend, x, append) if piece is not None]
     y = concatenate([_operand(x, p) for p in pieces], dim) if len(pieces) > 1 else x
@@ -148,25 +150,25 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
         inside, with h1 = x_i - x_(i-1), h2 = x_(i+1) - x_i:
         f'_i = (-h2/(h1 (h1+h2))) f_(i-1) + ((h2-h1)/(h1 h2)) f_i + (h1/(h2 (h1+h2))) f_(i+1)."""
     if edge_order not in (1, 2):
-        raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+        raise InputError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
     dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
     dims = [wrap_dim(d, input.ndim) for d in dims]
     spacings = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
     if len(spacings) != len(dims):
-        raise ValueError(f"gradient: {len(spacings)} spacings for {len(dims)} dimensions")
+        raise InputError(f"gradient: {len(spacings)} spacings for {len(dims)} dimensions")
     return tuple(_axis_gradient(input, d, h, edge_order) for d, h in zip(dims, spacings))
 
 
 def _axis_gradient(f, dim, spacing, edge_order):
     n = f.shape[dim]
     if n < edge_order + 1:
-        raise ValueError(f"gradient: dimension {dim} has {n} samples; edge_order {edge_order} needs at least "
+        raise InputError(f"gradient: dimension {dim} has {n} samples; edge_order {edge_order} needs at least "
                          f"{edge_order + 1}")
     xp = _xp(f)
     if isinstance(spacing, Tensor):  # coordinates: steps h_i = x_(i+1) - x_i
         steps = spacing._array.astype(np.float64)
         if steps.shape != (n,):
-            raise ValueError(f"gradient: coordinates for dimension {dim} must have shape ({n},), got {tuple(steps.shape)}")
+            raise InputError(f"gradient: coordinates for dimension {dim} must have shape ({n},), got {tuple(steps.shape)}")
         steps = steps[1:] - steps[:-1]
     else:
         steps = xp.full(n - 1, float(spacing))
@@ -206,7 +208,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 def _trapezoids(y, x, dx, dim):
     if y.ndim == 0:
-        raise ValueError("trapezoid: expected samples y of at least one dimension, got a 0-d tensor")
+        raise InputError("trapezoid: expected samples y of at least one dimension, got a 0-d tensor")
     dim = wrap_dim(dim, y.ndim)
     means = (y.narrow(dim, 1, y.shape[dim] - 1) + y.narrow(dim, 0, y.shape[dim] - 1)) * 0.5
     if x is None:
@@ -226,7 +228,7 @@ def logaddexp(a, b):
 
 def logaddexp2(a, b):
     """log2(2^a + 2^b)."""
-    a, b = _promoted(a, b, float_result="logaddexp2")
+    a, b = _promoted("logaddexp2", a, b, float_result=True)
     return logaddexp(a * math.log(2), b * math.log(2)) * (1 / math.log(2))
 
 
@@ -240,14 +242,14 @@ def lerp(input, end, weight):
 
 def hypot(a, b):
     """sqrt(a^2 + b^2), without overflow in the squares (ops/elementwise.Hypot)."""
-    a, b = _promoted(a, b, float_result="hypot")
+    a, b = _promoted("hypot", a, b, float_result=True)
     return elementwise.Hypot()(a, b)
 
 
 def xlogy(x, y):
     """x log(y), and 0 where x = 0 (even where y is 0 or inf; NaN where y is NaN), as PyTorch.
     d/dx = log(y) (0 where x = 0 and y <= 0), d/dy = x / y (0, not PyTorch's NaN, at x = y = 0)."""
-    x, y = _promoted(x, y, float_result="xlogy")
+    x, y = _promoted("xlogy", x, y, float_result=True)
     xp = _xp(x)
     # only where log(y) is not a number (y <= 0) or x * log(y) is not (y = inf) need x = 0 be special
     masked = (x._array == 0) & ((y._array <= 0) | (y._array == xp.inf))
@@ -283,7 +285,7 @@ def sinc(x):
 
 def fmod(a, b):
     """a - b trunc(a / b): the remainder with a's sign (C's fmod), exact (ops/arithmetic.Modulo)."""
-    a, b = _promoted(a, b)
+    a, b = _promoted("fmod", a, b)
     if a.dtype.kind in "biu":
         check_integer_divisor(b._array)
         return _constant(_xp(a).fmod(a._array, b._array))
@@ -292,7 +294,7 @@ def fmod(a, b):
 
 def remainder(a, b):
     """a - b floor(a / b): the remainder with b's sign (Python's %), exact (ops/arithmetic.Modulo)."""
-    a, b = _promoted(a, b)
+    a, b = _promoted("remainder", a, b)
     if a.dtype.kind in "biu":
         check_integer_divisor(b._array)
         return _constant(_xp(a).remainder(a._array, b._array))
@@ -323,6 +325,7 @@ def heaviside(x, values):
     """0 where x < 0, 1 where x > 0, ``values`` where x = 0 (a constant)."""
     xp = _xp(x)
     values = values._array if isinstance(values, Tensor) else values
+    broadcasting.broadcast_shape("heaviside", x.shape, getattr(values, "shape", ()))
     return _constant(xp.where(x._array == 0, values, (x._array > 0).astype(x.dtype)).astype(x.dtype))
 
 
@@ -379,6 +382,7 @@ def mode(x, dim=-1, keepdim=False):
     if x.ndim == 0:
         return return_types.mode(x * 1, _constant(_xp(x).zeros((), dtype=np.int64)))
     xp, dim = _xp(x), wrap_dim(dim, x.ndim)
+    x._check_selects_from("mode", dim)
     values = xp.moveaxis(x._array, dim, -1)
     n = values.shape[-1]
     order = xp.argsort(values, axis=-1, **({"kind": "stable"} if xp is np else {}))  # equal values by position
@@ -401,8 +405,10 @@ def mode(x, dim=-1, keepdim=False):
 def kthvalue(x, k, dim=-1, keepdim=False):
     """(values, indices) of the k-th smallest element along ``dim`` (k from 1)."""
     size = x.shape[dim] if x.ndim else 1
+    if x.ndim:
+        x._check_selects_from("kthvalue", wrap_dim(dim, x.ndim))
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= size:
-        raise ValueError(f"kthvalue: k must be an int in [1, {size}] (the size of dim {dim}), got {k!r}")
+        raise InputError(f"kthvalue: k must be an int in [1, {size}] (the size of dim {dim}), got {k!r}")
     values, indices = x.sort(dim)
     values, indices = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
     if not keepdim:
@@ -416,13 +422,13 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_na
     (half to even) or "midpoint"; q's axis comes first in the result when q is a tensor. The
     gradient goes to the one or two order statistics used, as PyTorch's."""
     if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
-        raise ValueError(f"quantile: interpolation must be 'linear', 'lower', 'higher', 'nearest' or 'midpoint', "
+        raise InputError(f"quantile: interpolation must be 'linear', 'lower', 'higher', 'nearest' or 'midpoint', "
                          f"got {interpolation!r}")
     xp = _xp(x)
     scalar_q = not isinstance(q, Tensor) and np.ndim(q) == 0
     qs = xp.asarray(q._array if isinstance(q, Tensor) else q, dtype=np.float64).reshape(-1)
     if qs.size and (bool((qs < 0).any()) or bool((qs > 1).any())):
-        raise ValueError(f"quantile: q must lie in [0, 1], got {q}")
+        raise InputError(f"quantile: q must lie in [0, 1], got {q}")
     dim = None if dim is None else wrap_dim(dim, x.ndim)
     source = x.reshape(-1) if dim is None else x.movedim(dim, -1)
     values = source.sort(-1).values
@@ -469,7 +475,7 @@ def cov(x, *, correction=1, fweights=None, aweights=None):
     C = (x - mean) diag(w) (x - mean)^H / (sum(w) - correction * sum(w * aweights) / sum(w))
     (the last term is ``correction`` itself without aweights; H the conjugate transpose)."""
     if x.ndim > 2:
-        raise ValueError(f"cov: expected a 1-D or 2-D tensor (variables x observations), got shape {tuple(x.shape)}")
+        raise InputError(f"cov: expected a 1-D or 2-D tensor (variables x observations), got shape {tuple(x.shape)}")
     rows = x.reshape(1, -1) if x.ndim < 2 else x
     weights = _constant(_xp(x).ones(rows.shape[1], dtype=x._array.real.dtype))  # real, also for complex x
     if fweights is not None:
@@ -504,7 +510,7 @@ def renorm(x, p, dim, maxnorm):
     """x with every slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to it (the
     scale maxnorm / (norm + 1e-7) differentiated too, as PyTorch)."""
     if x.ndim < 2:
-        raise ValueError(f"renorm: expected a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
+        raise InputError(f"renorm: expected a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
     dim = wrap_dim(dim, x.ndim)
     others = tuple(axis for axis in range(x.ndim) if axis != dim)
     norms = x.norm(p, others, keepdim=True)
@@ -531,7 +537,7 @@ def tensordot(a, b, dims=2):
         a_axes, b_axes = ([d] if isinstance(d, int) else list(d) for d in dims)
     a_axes, b_axes = [wrap_dim(d, a.ndim) for d in a_axes], [wrap_dim(d, b.ndim) for d in b_axes]
     if [a.shape[d] for d in a_axes] != [b.shape[d] for d in b_axes]:
-        raise ValueError(f"tensordot: the contracted axes differ in size: {tuple(a.shape[d] for d in a_axes)} of a "
+        raise InputError(f"tensordot: the contracted axes differ in size: {tuple(a.shape[d] for d in a_axes)} of a "
                          f"and {tuple(b.shape[d] for d in b_axes)} of b")
     a_free = [d for d in range(a.ndim) if d not in a_axes]
     b_free = [d for d in range(b.ndim) if d not in b_axes]
@@ -548,7 +554,7 @@ def block_diag(*tensors):
     blocks = [t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t for t in tensors]
     for position, block in enumerate(blocks):
         if block.ndim != 2:
-            raise ValueError(f"block_diag: expected tensors of at most 2 dimensions, got shape "
+            raise InputError(f"block_diag: expected tensors of at most 2 dimensions, got shape "
                              f"{tuple(tensors[position].shape)} at position {position}")
     width = sum(block.shape[1] for block in blocks)
     rows, start = [], 0
@@ -561,10 +567,10 @@ def block_diag(*tensors):
 def rot90(x, k=1, dims=(0, 1)):
     """x rotated by 90 degrees k times in the plane ``dims``, from the first axis towards the second."""
     if x.ndim < 2:
-        raise ValueError(f"rot90: expected a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
+        raise InputError(f"rot90: expected a tensor of at least 2 dimensions, got shape {tuple(x.shape)}")
     first, second = (wrap_dim(d, x.ndim) for d in dims)
     if first == second or len(dims) != 2:
-        raise ValueError(f"rot90: dims must be two different axes, got {dims}")
+        raise InputError(f"rot90: dims must be two different axes, got {dims}")
     k %= 4
     if k == 1:
         return x.flip(second).transpose(first, second)
@@ -636,12 +642,12 @@ def _checked_index(name, index, src=None):
     """The src values the index uses: all of them, or (as PyTorch allows) its leading block of the
     index's shape when src is larger."""
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
-        raise TypeError(f"{name}: expected a tensor of integer indices, got "
-                        f"{type(index).__name__ if not isinstance(index, Tensor) else index.dtype}")
+        raise DtypeError(f"{name}: expected a tensor of integer indices, got "
+                         f"{type(index).__name__ if not isinstance(index, Tensor) else index.dtype}")
     if src is None or tuple(index.shape) == tuple(src.shape):
         return src
     if index.ndim != src.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
-        raise ValueError(f"{name}: index of shape {tuple(index.shape)} must be no larger than src of shape {tuple(src.shape)} "
+        raise InputError(f"{name}: index of shape {tuple(index.shape)} must be no larger than src of shape {tuple(src.shape)} "
                          "in every dimension")
     return src[tuple(slice(0, n) for n in index.shape)]
 
@@ -664,7 +670,7 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
         src = _constant(xp.full(index.shape, value_ranges.wrapped(value, x.dtype), dtype=x.dtype))
     if reduce is not None:
         if reduce not in ("add", "multiply"):
-            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+            raise InputError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         return scatter_reduce(x, dim, index, src, "sum" if reduce == "add" else "prod")
     return scatter_ops.Scatter(dim, indices_in_range("scatter", index._array, x.shape[dim], dim))(x, src)
 
@@ -678,7 +684,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     index, src = with_index_rank("scatter_reduce", x, index, src)
     src = _checked_index("scatter_reduce", index, src)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
-        raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+        raise InputError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
     dim = wrap_dim(dim, x.ndim)
     index = _constant(indices_in_range("scatter_reduce", index._array, x.shape[dim], dim))
     if reduce in ("amax", "amin"):
@@ -725,13 +731,13 @@ def index_reduce(x, dim, index, source, reduce, *, include_self=True):
     or "amin" of the source slices ``i`` sent there (and of x's slice, with ``include_self``):
     ``scatter_reduce`` with the index spread over the other axes, as ``index_add`` is ``scatter_add``."""
     if reduce not in ("prod", "mean", "amax", "amin"):
-        raise ValueError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+        raise InputError(f"index_reduce: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
     dim = wrap_dim(dim, x.ndim)
     xp = _xp(x)
     index = index._array if isinstance(index, Tensor) else xp.asarray(index)
     if index.ndim != 1 or source.ndim != x.ndim or len(index) != source.shape[dim] or \
             source.shape[:dim] + source.shape[dim + 1:] != x.shape[:dim] + x.shape[dim + 1:]:
-        raise ValueError(f"index_reduce: expected a 1-D index of source.shape[{dim}] entries and source of x's shape "
+        raise InputError(f"index_reduce: expected a 1-D index of source.shape[{dim}] entries and source of x's shape "
                          f"{tuple(x.shape)} but along dim {dim}, got index of shape {tuple(index.shape)} and source {tuple(source.shape)}")
     positions = xp.broadcast_to(index.reshape((-1,) + (1,) * (x.ndim - dim - 1)), source.shape).astype(np.int64)
     return scatter_reduce(x, dim, _constant(positions), source, reduce, include_self=include_self)
@@ -768,10 +774,12 @@ def masked_scatter(x, mask, source):
     ``source``'s elements in order."""
     expect_tensor(source, "masked_scatter", "source")
     xp = _xp(x)
-    mask = xp.broadcast_to(mask._array if isinstance(mask, Tensor) else xp.asarray(mask), x.shape)
+    mask = mask._array if isinstance(mask, Tensor) else xp.asarray(mask)
+    broadcasting.check_expands("masked_scatter", mask.shape, x.shape)
+    mask = xp.broadcast_to(mask, x.shape)
     count = int(mask.sum())
     if count > source.numel():
-        raise ValueError(f"masked_scatter: the mask selects {count} positions, but source has only "
+        raise InputError(f"masked_scatter: the mask selects {count} positions, but source has only "
                          f"{source.numel()} elements")
     order = xp.clip(xp.cumsum(mask.reshape(-1)) - 1, 0, None).reshape(x.shape)
     return where(mask, source.reshape(-1)[_constant(order)], x)
@@ -792,7 +800,7 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
         found = xp.searchsorted(sequence, query, side=side)
     else:
         if sequence.shape[:-1] != query.shape[:-1]:
-            raise ValueError(f"searchsorted: sorted_sequence {tuple(sequence.shape)} and values {tuple(query.shape)} must match "
+            raise InputError(f"searchsorted: sorted_sequence {tuple(sequence.shape)} and values {tuple(query.shape)} must match "
                              "in all but the last dimension")
         # row by row at once: the count of the row's elements before the value
         before = sequence[..., None, :] <= query[..., :, None] if side == "right" else \
@@ -839,16 +847,16 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
     hist (bins_0, ..., bins_D-1) and one tensor of edges per dimension (the last bin of each closed)."""
     xp = _xp(input)
     if input.ndim < 1 or input.dtype.kind != "f":
-        raise TypeError(f"histogramdd: expected a floating-point input of shape (..., D), got {input.dtype} "
-                        f"of shape {tuple(input.shape)}")
+        raise DtypeError(f"histogramdd: expected a floating-point input of shape (..., D), got {input.dtype} "
+                         f"of shape {tuple(input.shape)}")
     dimensions = input.shape[-1]
     if isinstance(bins, (list, tuple)):
         if len(bins) != dimensions:
-            raise ValueError(f"histogramdd: {len(bins)} bin specifications for points of {dimensions} dimensions")
+            raise InputError(f"histogramdd: {len(bins)} bin specifications for points of {dimensions} dimensions")
         bins = [b._array if isinstance(b, Tensor) else int(b) for b in bins]
     if range is not None:
         if len(range) != 2 * dimensions:
-            raise ValueError(f"histogramdd: range must hold 2 D = {2 * dimensions} numbers (min and max of each "
+            raise InputError(f"histogramdd: range must hold 2 D = {2 * dimensions} numbers (min and max of each "
                              f"dimension), got {len(range)}")
         range = [(float(range[2 * d]), float(range[2 * d + 1])) for d in builtins.range(dimensions)]
     counts, edges = xp.histogramdd(input._array.reshape(-1, dimensions), bins=bins, range=range, density=density,
@@ -970,12 +978,12 @@ def tensor_split(x, indices_or_sections=None, dim=0, *, indices=None, sections=N
         raise TypeError("tensor_split: give one of indices_or_sections, indices= or sections=")
     indices_or_sections = given[0]
     if x.ndim == 0:
-        raise ValueError("tensor_split: expects at least a 1-dimensional tensor, got a 0-d one")
+        raise InputError("tensor_split: expects at least a 1-dimensional tensor, got a 0-d one")
     length = x.shape[dim]
     if isinstance(indices_or_sections, (int, np.integer)):
         sections = int(indices_or_sections)
         if sections <= 0:
-            raise ValueError(f"tensor_split: the number of sections must be positive, got {sections}")
+            raise InputError(f"tensor_split: the number of sections must be positive, got {sections}")
         base, extra = divmod(length, sections)
         sizes = [base + 1] * extra + [base] * (sections - extra)
         bounds = np.concatenate([[0], np.cumsum(sizes)])
@@ -1001,15 +1009,15 @@ def dsplit(x, indices_or_sections):
 
 def _split_evenly(x, indices_or_sections, dim, name):
     if isinstance(indices_or_sections, (int, np.integer)) and indices_or_sections <= 0:
-        raise ValueError(f"{name}: expected a positive number of sections, got {indices_or_sections}")
+        raise InputError(f"{name}: expected a positive number of sections, got {indices_or_sections}")
     if isinstance(indices_or_sections, (int, np.integer)) and x.shape[dim] % indices_or_sections:
-        raise ValueError(f"{name}: dimension {dim} of size {x.shape[dim]} does not split into {indices_or_sections} "
+        raise InputError(f"{name}: dimension {dim} of size {x.shape[dim]} does not split into {indices_or_sections} "
                          "equal pieces")
     return tensor_split(x, indices_or_sections, dim)
 
 
 def broadcast_shapes(*shapes):
-    return Size(np.broadcast_shapes(*(tuple(s) if not isinstance(s, int) else (s,) for s in shapes)))
+    return Size(broadcasting.broadcast_shape("broadcast_shapes", *((s,) if isinstance(s, int) else s for s in shapes)))
 
 
 def broadcast_to(x, *sizes, size=None):
@@ -1025,7 +1033,7 @@ def broadcast_tensors(*tensors):
 def unflatten(x, dim, sizes):
     """Axis ``dim`` split into ``sizes`` (one of them may be -1)."""
     if x.ndim == 0:
-        raise ValueError("unflatten: a 0-d tensor has no dimension to unflatten")
+        raise InputError("unflatten: a 0-d tensor has no dimension to unflatten")
     dim = wrap_dim(dim, x.ndim)
     return x.reshape(x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
 
@@ -1037,7 +1045,7 @@ def unfold(x, dimension, size, step):
     dimension = wrap_dim(dimension, x.ndim)
     n = x.shape[dimension] if x.ndim else 1
     if size > n or step <= 0:
-        raise ValueError(f"unfold: size {size} must be at most {n} (the size of dimension {dimension}) and step {step} "
+        raise InputError(f"unfold: size {size} must be at most {n} (the size of dimension {dimension}) and step {step} "
                          "positive")
     if x.ndim == 0:
         return x.reshape(1, 1)
@@ -1050,7 +1058,7 @@ def sum_to_size(x, *sizes, size=None):
     from .ops.arithmetic import sum_to_shape
 
     if broadcast_shapes(size, x.shape) != tuple(x.shape):
-        raise ValueError(f"sum_to_size: size {size} does not broadcast to the tensor's shape {tuple(x.shape)}")
+        raise InputError(f"sum_to_size: size {size} does not broadcast to the tensor's shape {tuple(x.shape)}")
     return sum_to_shape(x, size)
 
 
@@ -1077,14 +1085,14 @@ def angle(x):
 
 def copysign(a, b):
     """|a| with the sign of b (-0.0 counts as negative); differentiable in a. A float, as in PyTorch."""
-    a, b = _promoted(a, b, float_result="copysign")
+    a, b = _promoted("copysign", a, b, float_result=True)
     return a.abs() * _constant(_xp(a).where(_xp(a).signbit(b._array), -1.0, 1.0).astype(a.dtype))
 
 
 def ldexp(x, exponent):
     """x * 2^exponent, a float of the dtype x and exponent promote to; as in PyTorch, 2^exponent is
     computed in a float exponent's own precision."""
-    dtype = _promoted(x, exponent, float_result="ldexp", complex_ok=True)[0].dtype
+    dtype = _promoted("ldexp", x, exponent, float_result=True, complex_ok=True)[0].dtype
     product = x * (2.0 ** _operand(x, exponent))
     return product if product.dtype == dtype else product.to(dtype=dtype)
 
@@ -1098,8 +1106,11 @@ def frexp(x):
 def _predicate(function, binary=False):
     """numpy.``function`` of one tensor's values, or of two (``binary``: input and other, PyTorch's names)."""
     def apply(*args):
+        if not any(isinstance(a, Tensor) for a in args):
+            raise TypeError(f"{function}(): argument 'input' (position 1) must be Tensor, not {type(args[0]).__name__}")
         xp = _xp(next(a for a in args if isinstance(a, Tensor)))
-        return _constant(getattr(xp, function)(*(a._array if isinstance(a, Tensor) else a for a in args)))
+        return _constant(broadcasting.checked(function, getattr(xp, function),
+                                              *(a._array if isinstance(a, Tensor) else a for a in args)))
 
     if binary:
         def named(input, other):
@@ -1117,7 +1128,7 @@ signbit, isneginf, isposinf = (_predicate(name) for name in ("signbit", "isnegin
 
 def nextafter(a, b):
     """The next float after a towards b (a constant), in the dtype they promote to."""
-    a, b = _promoted(a, b, float_result="nextafter")
+    a, b = _promoted("nextafter", a, b, float_result=True)
     return _constant(_xp(a).nextafter(a._array, b._array))
 logical_and, logical_or, logical_xor = (_predicate(name, binary=True) for name in
                                         ("logical_and", "logical_or", "logical_xor"))
@@ -1251,7 +1262,7 @@ def fill_diagonal(x, fill_value, wrap=False):
     """x with its main diagonal (x[i, i, ...]; all sizes equal beyond 2-D) set to ``fill_value``; a tall
     matrix with ``wrap`` restarts the diagonal every N+1 rows, as NumPy's fill_diagonal."""
     if x.ndim < 2 or (x.ndim > 2 and len(set(x.shape)) != 1):
-        raise ValueError(f"fill_diagonal_: expected a matrix, or all dimensions of one length, got shape {tuple(x.shape)}")
+        raise InputError(f"fill_diagonal_: expected a matrix, or all dimensions of one length, got shape {tuple(x.shape)}")
     if isinstance(fill_value, numbers.Number):
         value_ranges.check_fits(fill_value, x.dtype)
     xp = _xp(x)
@@ -1272,13 +1283,13 @@ def exp2(x):
 def fmax(a, b):
     """The larger of a and b elementwise, ignoring NaN (NaN only where both are); the gradient goes
     to a where a >= b or b is NaN, else to b (all of it at a tie, as PyTorch's fmax)."""
-    a, b = _promoted(a, b)
+    a, b = _promoted("fmax", a, b)
     return where((a._array >= b._array) | _xp(a).isnan(b._array), a, b)
 
 
 def fmin(a, b):
     """The smaller of a and b elementwise, ignoring NaN; the gradient to a where a <= b or b is NaN."""
-    a, b = _promoted(a, b)
+    a, b = _promoted("fmin", a, b)
     return where((a._array <= b._array) | _xp(a).isnan(b._array), a, b)
 
 
@@ -1294,7 +1305,7 @@ def vdot(a, b):
     """sum(conj(a) * b) of two 1-D tensors (the plain dot product for real ones)."""
     expect_tensor(b, "vdot", "b")
     if a.ndim != 1 or b.ndim != 1:
-        raise ValueError(f"vdot: expected two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise InputError(f"vdot: expected two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return a.conj().dot(b)
 
 
@@ -1309,21 +1320,22 @@ def cross(input, other, dim=None):
     from .linalg import cross as linalg_cross
 
     if dim is None:
-        dim = next((axis for axis, size in enumerate(np.broadcast_shapes(input.shape, other.shape)) if size == 3), None)
+        dim = next((axis for axis, size in enumerate(broadcasting.broadcast_shape("cross", input.shape, other.shape))
+                    if size == 3), None)
         if dim is None:
-            raise ValueError(f"cross: no axis of size 3 in shapes {tuple(input.shape)} and {tuple(other.shape)}")
+            raise InputError(f"cross: no axis of size 3 in shapes {tuple(input.shape)} and {tuple(other.shape)}")
     return linalg_cross(input, other, dim=dim)
 
 
 def fliplr(x):
     if x.ndim < 2:
-        raise ValueError(f"fliplr: expected at least 2 dimensions, got shape {tuple(x.shape)}")
+        raise InputError(f"fliplr: expected at least 2 dimensions, got shape {tuple(x.shape)}")
     return x.flip(1)
 
 
 def flipud(x):
     if x.ndim < 1:
-        raise ValueError("flipud: expected at least 1 dimension, got a scalar")
+        raise InputError("flipud: expected at least 1 dimension, got a scalar")
     return x.flip(0)
 
 
@@ -1374,7 +1386,7 @@ def unique_consecutive(x, return_inverse=False, return_counts=False, dim=None):
 def split_with_sizes(x, split_sizes, dim=0):
     """Pieces of the given sizes along ``dim`` (which must add up to its length)."""
     if sum(split_sizes) != x.shape[dim]:
-        raise ValueError(f"split_with_sizes: sizes {list(split_sizes)} add up to {sum(split_sizes)}, but dim {dim} "
+        raise InputError(f"split_with_sizes: sizes {list(split_sizes)} add up to {sum(split_sizes)}, but dim {dim} "
                          f"has length {x.shape[dim]}")
     return x.split(list(split_sizes), dim)
 

@@ -30,6 +30,7 @@ sparse and a dense one dense, and an op's backward always receives the dense for
 """
 import warnings
 
+from ..errors import InputError
 from .. import backend
 from . import anomaly, grad_mode, in_place, profiling
 
@@ -121,7 +122,7 @@ def accumulate(outputs, root_grads, retain_graph=None, create_graph=False, input
         return
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if not inputs:
-        raise ValueError("backward: inputs is empty; leave it out to reach every leaf")
+        raise InputError("backward: inputs is empty; leave it out to reach every leaf")
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Tensor) or not tensor.requires_grad:
             raise RuntimeError(f"backward: inputs[{position}] does not require grad")
@@ -146,7 +147,7 @@ def root_gradients(caller, outputs, given_grads, argument, create_graph):
     if given_grads is None or not isinstance(given_grads, (list, tuple)):
         given_grads = [given_grads] * len(outputs) if given_grads is None else [given_grads]
     if len(given_grads) != len(outputs):
-        raise ValueError(f"{caller}: {len(outputs)} outputs but {len(given_grads)} {argument}")
+        raise InputError(f"{caller}: {len(outputs)} outputs but {len(given_grads)} {argument}")
     root_grads = []
     for position, (output, given) in enumerate(zip(outputs, given_grads)):
         if not isinstance(output, Tensor) or not output.requires_grad:
@@ -163,7 +164,7 @@ def root_gradients(caller, outputs, given_grads, argument, create_graph):
             continue
         array = given._array if isinstance(given, Tensor) else given
         if tuple(array.shape) != output.shape:
-            raise ValueError(f"{caller}: {argument}[{position}] has shape {tuple(array.shape)}, "
+            raise InputError(f"{caller}: {argument}[{position}] has shape {tuple(array.shape)}, "
                              f"output {position} has shape {tuple(output.shape)}")
         if backend.device_of(array) != output.device:
             raise RuntimeError(f"{caller}: {argument}[{position}] is on {backend.device_of(array)}, "
@@ -380,7 +381,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
 
     if materialize_grads and allow_unused is False:
-        raise ValueError("grad: materialize_grads=True gives zeros for unused inputs; it needs allow_unused True or "
+        raise InputError("grad: materialize_grads=True gives zeros for unused inputs; it needs allow_unused True or "
                          "left out, got allow_unused=False")
     allow_unused = bool(allow_unused) or materialize_grads
 
@@ -412,10 +413,10 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
 
     batched = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or ())
     if not batched or not all(isinstance(g, Tensor) and g.ndim >= 1 for g in batched):
-        raise ValueError("grad: is_grads_batched=True needs grad_outputs, Tensors with a leading batch dimension")
+        raise InputError("grad: is_grads_batched=True needs grad_outputs, Tensors with a leading batch dimension")
     rows = {g.shape[0] for g in batched}
     if len(rows) != 1:
-        raise ValueError(f"grad: the batched grad_outputs have different batch sizes {sorted(rows)}")
+        raise InputError(f"grad: the batched grad_outputs have different batch sizes {sorted(rows)}")
     count = rows.pop()
     single = isinstance(grad_outputs, Tensor)
     per_row = []

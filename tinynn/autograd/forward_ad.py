@@ -19,6 +19,7 @@ is copied as the primal lies, as PyTorch's. A PyTorch-style Function that define
 import collections
 import contextlib
 
+from ..errors import DtypeError, InputError
 from . import grad_mode
 from .engine import grad
 
@@ -66,10 +67,10 @@ def make_dual(tensor, tangent, *, level=None):
 
     level = _level(level, "make_dual")
     if not isinstance(tangent, Tensor) or tuple(tangent.shape) != tuple(tensor.shape):
-        raise ValueError(f"make_dual: the tangent must be a Tensor of the primal's shape {tuple(tensor.shape)}, got "
+        raise InputError(f"make_dual: the tangent must be a Tensor of the primal's shape {tuple(tensor.shape)}, got "
                          f"{tuple(tangent.shape) if isinstance(tangent, Tensor) else type(tangent).__name__}")
     if tensor.dtype.kind != "f":
-        raise TypeError(f"make_dual: derivatives need a floating-point primal, got {tensor.dtype}")
+        raise DtypeError(f"make_dual: derivatives need a floating-point primal, got {tensor.dtype}")
     dual = tensor.detach().requires_grad_() if not tensor.requires_grad else tensor.reshape(tensor.shape)
     if tangent.stride() != tensor.stride():  # as PyTorch: kept as it is, or copied where it lies otherwise
         from ..functions import empty_like

@@ -41,7 +41,8 @@ import weakref
 
 import numpy as np
 
-from .. import backend
+from ..errors import DtypeError, InputError
+from .. import backend, broadcasting
 from ..ops import promotion
 from . import anomaly, grad_mode, in_place, profiling, saved_tensors
 from .graph import Node, NodeName
@@ -101,9 +102,9 @@ class Function(Node):
                 f"{' and '.join(sorted(devices))} ({listing}); move them with .to(device)"
             )
         if any_complex and not self.supports_complex:
-            raise TypeError(f"{self.name}: complex tensors are not supported by this op, got dtypes "
-                            f"{', '.join(str(t.dtype) for t in present)}; tinynn's complex ops are listed in "
-                            f"tinynn/ops/complex.py")
+            raise DtypeError(f"{self.name}: complex tensors are not supported by this op, got dtypes "
+                             f"{', '.join(str(t.dtype) for t in present)}; tinynn's complex ops are listed in "
+                             f"tinynn/ops/complex.py")
         recording = any_requires_grad and grad_mode.is_grad_enabled()
         # Known before forward, so a forward can skip keeping what no backward will need.
         self.needs_input_grad = (tuple(x is not None and x.requires_grad for x in tensors) if recording
@@ -113,12 +114,17 @@ class Function(Node):
                 anomaly.check_finite(self.name, f"input {position}", t._array if t is not None else None)
         if self.promotes:
             arrays = promotion.promoted_arrays(self, tensors, arrays)
-        if profiling.recorder is None:
-            output_data = self.forward(*arrays)
-        else:
-            event = profiling.recorder.begin(self.name, arrays, op=self)
-            output_data = self.forward(*arrays)
-            profiling.recorder.end(event, output_data)
+        try:
+            if profiling.recorder is None:
+                output_data = self.forward(*arrays)
+            else:
+                event = profiling.recorder.begin(self.name, arrays, op=self)
+                output_data = self.forward(*arrays)
+                profiling.recorder.end(event, output_data)
+        except ValueError as error:
+            if type(error) is ValueError and "broadcast" in str(error):  # NumPy's words, naming no op
+                broadcasting.broadcast_shape(self.name, *(x.shape for x in present))
+            raise
         if self.rounds_to is not None and output_data.dtype.kind == "f":
             with np.errstate(over="ignore"):  # (beyond float16's range is inf, as in PyTorch)
                 output_data = output_data.astype(self.rounds_to)
@@ -377,7 +383,7 @@ class _StaticFunction(Function):
         self.dirty = {}  # output position -> the argument position of the input it is (written in place)
         for tensor in getattr(ctx, "dirty", ()):
             if id(tensor) not in wrappers:
-                raise ValueError(f"{self.definition.__name__}: mark_dirty takes inputs of the forward, got another tensor")
+                raise InputError(f"{self.definition.__name__}: mark_dirty takes inputs of the forward, got another tensor")
             original = self.arguments[wrappers[id(tensor)]]
             in_place.overwritten(original._array, f"{self.definition.__name__}.forward wrote into an input (mark_dirty)")
             if id(tensor) in output_positions:
@@ -463,7 +469,7 @@ class _StaticFunction(Function):
         grads = grads if isinstance(grads, tuple) else (grads,)
         extra = grads[len(self.arguments):]
         if len(grads) < len(self.arguments) or any(g is not None for g in extra):  # (trailing Nones pass, as in PyTorch)
-            raise ValueError(f"{self.definition.__name__}.backward returned {len(grads)} gradients for "
+            raise InputError(f"{self.definition.__name__}.backward returned {len(grads)} gradients for "
                              f"{len(self.arguments)} forward arguments (more only as trailing Nones)")
         return tuple(g for g, a in zip(grads, self.arguments) if isinstance(a, Tensor))
 

@@ -18,6 +18,7 @@ may return new grad_inputs); ``node.metadata`` is a dict for your notes.
 ``register_multi_grad_hook(tensors, fn)`` runs ``fn`` on the gradients of several tensors at once in each
 backward pass; ``increment_version(tensor)`` tells autograd that a tensor's values were changed behind
 its back (through ``.data``), so a backward that would read the old ones refuses, as after an in-place op."""
+from ..errors import InputError
 from ..hooks import RemovableHandle
 
 
@@ -121,7 +122,7 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
     from . import engine
 
     if mode not in ("all", "any"):
-        raise ValueError(f"register_multi_grad_hook: mode must be 'all' or 'any', got {mode!r}")
+        raise InputError(f"register_multi_grad_hook: mode must be 'all' or 'any', got {mode!r}")
     tensors = tuple(tensors)
     if not any(tensor.requires_grad for tensor in tensors):
         raise RuntimeError("register_multi_grad_hook: none of the tensors requires grad, so no gradient would reach "

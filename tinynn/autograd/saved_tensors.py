@@ -23,6 +23,7 @@ import contextlib
 
 import numpy as np
 
+from ..errors import InputError
 from .. import backend
 from . import in_place
 
@@ -141,7 +142,7 @@ def _unpacked(packed, unpack_hook, op_name):
         raise TypeError(f"saved_tensors_hooks: unpack_hook gave a {type(unpacked).__name__} for what {op_name} "
                         f"kept; it must give back a tinynn.Tensor")
     if tuple(unpacked.shape) != packed.shape or unpacked.dtype != packed.dtype:
-        raise ValueError(f"saved_tensors_hooks: unpack_hook gave a {unpacked.dtype} tensor of shape "
+        raise InputError(f"saved_tensors_hooks: unpack_hook gave a {unpacked.dtype} tensor of shape "
                          f"{tuple(unpacked.shape)} for what {op_name} kept, a {packed.dtype} array of shape "
                          f"{packed.shape}; it must give back what pack_hook was given")
     return backend.to_device(unpacked._array, packed.device)

@@ -14,6 +14,7 @@ convolutions), taken at zeros for the input or weight they do not need: the map 
 gives the same product. ``input_size`` and ``weight_size`` are PyTorch's: the full shape, which fixes the
 sizes a stride leaves ambiguous.
 """
+from ..errors import InputError
 from .. import autograd
 from ..autograd.grad_mode import enable_grad
 from ..functions import zeros
@@ -68,7 +69,7 @@ def _vector_jacobian(convolve, at, grad_output, other):
     with enable_grad():
         y = convolve(at)
         if tuple(y.shape) != tuple(grad_output.shape):
-            raise ValueError(f"{convolve.__name__}: grad_output has shape {tuple(grad_output.shape)}, the "
+            raise InputError(f"{convolve.__name__}: grad_output has shape {tuple(grad_output.shape)}, the "
                              f"convolution's output {tuple(y.shape)}")
         return autograd.grad(y, at, grad_output, create_graph=other.requires_grad or grad_output.requires_grad)[0]
 

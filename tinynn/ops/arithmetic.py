@@ -6,7 +6,9 @@ over the broadcast axes (``sum_to_shape``).
 """
 import numpy as np
 
+from ..errors import InputError
 from .. import parallel
+from ..broadcasting import broadcast_shape
 from ..autograd import Function
 from .complex import conj
 
@@ -23,14 +25,10 @@ def sum_to_shape(grad, shape):
 
 
 def broadcast_shapes(name, a, b):
-    if a.shape == b.shape or not b.ndim:  # (no broadcasting to check: NumPy's broadcast_shapes takes microseconds)
+    """The shape arrays ``a`` and ``b`` broadcast to, or PyTorch's error naming the op ``name``."""
+    if a.shape == b.shape or not b.ndim:  # (no broadcasting to check: the common case, taken at once)
         return a.shape
-    try:
-        return np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(
-            f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
-        ) from None
+    return broadcast_shape(name, a.shape, b.shape)
 
 
 class Add(Function):
@@ -220,14 +218,14 @@ class MatMul(Function):
 
     def forward(self, a, b):
         if a.shape[-1] != b.shape[-2]:
-            raise ValueError(
+            raise InputError(
                 f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned: "
                 f"{a.shape[-1]} (last axis of the first) != {b.shape[-2]} (second-to-last of the second)"
             )
         try:
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
-            raise ValueError(
+            raise InputError(
                 f"matmul: batch shapes of {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast"
             ) from None
         self.a, self.b = a, b

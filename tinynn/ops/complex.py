@@ -27,6 +27,7 @@ the convolutions (nn/functional/complex_conv.py); sparse products refuse complex
 """
 import numpy as np
 
+from ..errors import DtypeError, InputError
 from .. import backend
 from ..autograd import Function
 from . import promotion
@@ -133,7 +134,7 @@ class ViewAsReal(Function):
 
     def forward(self, z):
         if z.dtype.kind != "c":
-            raise TypeError(f"view_as_real: expected a complex tensor, got {z.dtype}")
+            raise DtypeError(f"view_as_real: expected a complex tensor, got {z.dtype}")
         return backend.complex_pairs(z, writeable=True)
 
     def backward(self, gy):
@@ -149,14 +150,14 @@ class ViewAsComplex(Function):
 
     def forward(self, x):
         if x.dtype.kind != "f" or x.dtype == np.float16:
-            raise TypeError(f"view_as_complex: expected a float32 or float64 tensor, got {x.dtype}")
+            raise DtypeError(f"view_as_complex: expected a float32 or float64 tensor, got {x.dtype}")
         if x.ndim == 0 or x.shape[-1] != 2:
-            raise ValueError(f"view_as_complex: expected a last dimension of size 2 (real, imaginary), "
+            raise InputError(f"view_as_complex: expected a last dimension of size 2 (real, imaginary), "
                              f"got shape {tuple(x.shape)}")
         pair = 2 * x.itemsize
         if x.strides[-1] != x.itemsize or any(stride % pair for stride in x.strides[:-1]) or \
                 backend.address(x) % pair:
-            raise ValueError(f"view_as_complex: each (real, imaginary) pair must lie side by side in memory (last "
+            raise InputError(f"view_as_complex: each (real, imaginary) pair must lie side by side in memory (last "
                              f"stride 1, the others even, aligned; strides in elements "
                              f"{tuple(s // x.itemsize for s in x.strides)}); call .contiguous() first")
         # the last axis is contiguous, so the array reads as complex numbers: (..., 1) -> (...)
@@ -177,8 +178,8 @@ class MakeComplex(Function):
         from .arithmetic import broadcast_shapes
 
         if a.dtype != b.dtype or a.dtype.kind != "f" or a.dtype == np.float16:
-            raise TypeError(f"complex: expected real and imag of one dtype, float32 or float64, got "
-                            f"{a.dtype} and {b.dtype}")
+            raise DtypeError(f"complex: expected real and imag of one dtype, float32 or float64, got "
+                             f"{a.dtype} and {b.dtype}")
         broadcast_shapes("complex", a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
         return complex_from(a, b)
@@ -199,8 +200,8 @@ class Polar(Function):
         from .arithmetic import broadcast_shapes
 
         if r.dtype != theta.dtype or r.dtype.kind != "f" or r.dtype == np.float16:
-            raise TypeError(f"polar: expected abs and angle of one dtype, float32 or float64, got "
-                            f"{r.dtype} and {theta.dtype}")
+            raise DtypeError(f"polar: expected abs and angle of one dtype, float32 or float64, got "
+                             f"{r.dtype} and {theta.dtype}")
         broadcast_shapes("polar", r, theta)
         xp = self.xp(r)
         self.r_shape, self.theta_shape = r.shape, theta.shape

@@ -12,6 +12,7 @@ that appears nowhere else is one x_k was summed over, and its gradient is broadc
 """
 import string
 
+from ..errors import DtypeError, InputError
 from ..autograd import Function
 from .arithmetic import sum_to_shape
 from .complex import conj
@@ -24,7 +25,7 @@ def parse(equation, shapes):
     inputs, arrow, output = equation.partition("->")
     operands = inputs.split(",")
     if len(operands) != len(shapes):
-        raise ValueError(f"einsum: the equation '{equation}' names {len(operands)} operands, got {len(shapes)} tensors")
+        raise InputError(f"einsum: the equation '{equation}' names {len(operands)} operands, got {len(shapes)} tensors")
     unused = iter(sorted(set(string.ascii_letters) - set(equation)))
     ellipsis_rank = max((len(shape) - len(subscripts.replace("...", "")) for subscripts, shape in zip(operands, shapes)
                          if "..." in subscripts), default=0)
@@ -35,7 +36,7 @@ def parse(equation, shapes):
             rank = len(shape) - len(subscripts.replace("...", ""))
             subscripts = subscripts.replace("...", broadcast[ellipsis_rank - rank:])
         if len(subscripts) != len(shape) or not (subscripts.isalpha() or subscripts == ""):
-            raise ValueError(f"einsum: subscripts '{subscripts}' do not fit an operand of shape {tuple(shape)}")
+            raise InputError(f"einsum: subscripts '{subscripts}' do not fit an operand of shape {tuple(shape)}")
         spelled.append(subscripts)
     if arrow:
         output = output.replace("...", broadcast)
@@ -62,7 +63,7 @@ class Einsum(Function):
         try:
             return self.xp(operands[0]).einsum(spec, *operands)
         except ValueError as error:
-            raise ValueError(f"einsum: '{self.equation}' cannot combine shapes "
+            raise InputError(f"einsum: '{self.equation}' cannot combine shapes "
                              f"{[tuple(x.shape) for x in operands]}: {error}") from None
 
     def backward(self, gy):
@@ -107,5 +108,5 @@ def einsum(equation, *operands):
             raise TypeError(f"einsum: operand {position} is a {type(x).__name__}, not a Tensor")
     dtypes = {x.dtype for x in operands}
     if len(dtypes) > 1:
-        raise TypeError(f"einsum: operands of different dtypes {sorted(str(d) for d in dtypes)}; convert them first")
+        raise DtypeError(f"einsum: operands of different dtypes {sorted(str(d) for d in dtypes)}; convert them first")
     return Einsum(equation)(*operands)

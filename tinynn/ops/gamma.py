@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from ..errors import InputError
 from ..autograd import Function
 
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
@@ -71,7 +72,7 @@ def zeta_values(s, q):
     finite = xp.isfinite(s) & xp.isfinite(q)
     lowest_q = float(xp.where(finite, q, 0).min()) if q.size else 0.0
     if lowest_q < -_RECURRENCE_LIMIT:
-        raise ValueError(f"zeta: q is computed for q >= -{_RECURRENCE_LIMIT}, got {lowest_q}")
+        raise InputError(f"zeta: q is computed for q >= -{_RECURRENCE_LIMIT}, got {lowest_q}")
     largest_s = float(xp.where(finite, s, 0).max()) if s.size else 0.0
     terms = 10 + math.ceil(-min(lowest_q, 0.0)) + math.ceil(min(max(largest_s, 0.0), 200.0) / 2)
     domain = finite & (s > 1) & ~((q <= 0) & (q == xp.floor(q)))
@@ -157,7 +158,7 @@ def polygamma_values(n, x):
     else:
         lowest = float(values.min()) if values.size else 1.0
         if lowest < -_RECURRENCE_LIMIT:
-            raise ValueError(f"polygamma: n = {n} is computed for x >= -{_RECURRENCE_LIMIT}, got {lowest}")
+            raise InputError(f"polygamma: n = {n} is computed for x >= -{_RECURRENCE_LIMIT}, got {lowest}")
         correction, y = xp.zeros_like(values), values
         for _ in range(max(0, math.ceil(1 - lowest))):
             below = y < 1
@@ -198,7 +199,7 @@ class Polygamma(Function):
 
     def __init__(self, n):
         if not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
+            raise InputError(f"polygamma: n must be a non-negative int, got {n!r}")
         self.n = int(n)
 
     def forward(self, x):

@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from ..errors import InputError
 from ..autograd import Function
 from .gamma import lgamma_values, zeta_values
 
@@ -70,7 +71,7 @@ def _iterate(xp, active, state, step):
         index = index[~converged]
         working = [component[~converged] for component in working]
     else:
-        raise ValueError(f"incomplete gamma: did not converge in {_MOST_STEPS} steps; a (the first input) is "
+        raise InputError(f"incomplete gamma: did not converge in {_MOST_STEPS} steps; a (the first input) is "
                          f"computed up to about 1e8 (its steps grow as 9 sqrt(a))")
     return [result.reshape(active.shape) for result in results]
 

@@ -14,6 +14,7 @@ and the second derivatives come from the same code.
 import numpy as np
 
 from ..autograd import Function
+from ..errors import InputError
 from .arithmetic import sum_to_shape
 from .complex import conj
 
@@ -24,10 +25,10 @@ def adjoint(matrix):
     return conj(matrix.swapaxes(-1, -2))
 
 
-class LinAlgError(ValueError):
+class LinAlgError(InputError):
     """A matrix that has no inverse, no Cholesky factor or no LU factorization without a zero pivot
-    (``tinynn.linalg.LinAlgError``, as ``torch.linalg.LinAlgError``; a ValueError, as every
-    complaint about a bad input here)."""
+    (``tinynn.linalg.LinAlgError``, as ``torch.linalg.LinAlgError``, a RuntimeError; and a
+    ValueError, as every complaint about a bad input here: errors.py)."""
 
 
 def _checked(xp, function, name, *arrays):

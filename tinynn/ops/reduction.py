@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from ..errors import InputError
 from .. import backend
 from .. import memory_layout as formats
 from ..autograd import Function
@@ -129,10 +130,10 @@ class Max(Function):
         name = "min" if self.smallest else "max"
         self.axes = normalize_axes(self.axis, x.ndim, name)
         if self.axis is None and x.size == 0:
-            raise ValueError(f"{name}: cannot take the {name}imum of an empty tensor (shape {tuple(x.shape)})")
+            raise InputError(f"{name}: cannot take the {name}imum of an empty tensor (shape {tuple(x.shape)})")
         empty = [axis for axis in self.axes if x.shape[axis] == 0]
         if empty:  # (a zero-length kept dimension is fine: an empty result)
-            raise ValueError(f"{name}: cannot take the {name}imum over dimension {empty[0]}, of length 0 in the "
+            raise InputError(f"{name}: cannot take the {name}imum over dimension {empty[0]}, of length 0 in the "
                              f"input of shape {tuple(x.shape)}")
         self.x = x
         self.y = (x.min if self.smallest else x.max)(axis=self.axes, keepdims=True)

@@ -5,6 +5,7 @@ Each backward moves the gradient back the way the forward moved the values.
 """
 import numpy as np
 
+from ..errors import IndexRangeError, InputError
 from .. import backend
 from .. import memory_layout as formats
 from ..autograd import Function
@@ -29,10 +30,12 @@ class Reshape(Function):
 
     def forward(self, x):
         self.input_shape, self.input_order = x.shape, formats.permuted_order(x)
+        if min(self.shape, default=0) < -1:  # (NumPy reads any negative size as -1)
+            raise InputError(f"reshape: invalid shape dimension {min(self.shape)} in shape {tuple(self.shape)}")
         try:
             return formats.reshaped(x, self.shape)
         except ValueError:
-            raise ValueError(
+            raise InputError(
                 f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} ({x.size} elements) "
                 f"into shape {tuple(self.shape)}"
             ) from None
@@ -54,7 +57,7 @@ class Transpose(Function):
 
     def forward(self, x):
         if sorted(wrap_dim(a, x.ndim) for a in self.axes) != list(range(x.ndim)):
-            raise ValueError(f"permute: {tuple(self.axes)} is not a permutation of the {x.ndim} axes of shape {tuple(x.shape)}")
+            raise InputError(f"permute: {tuple(self.axes)} is not a permutation of the {x.ndim} axes of shape {tuple(x.shape)}")
         return x.transpose(self.axes)
 
     def backward(self, gy):
@@ -172,9 +175,9 @@ class Pad(Function):
 
     def forward(self, x):
         if len(self.pad_width) != x.ndim:
-            raise ValueError(f"pad: expected {x.ndim} (before, after) pairs for shape {tuple(x.shape)}, got {len(self.pad_width)}")
+            raise InputError(f"pad: expected {x.ndim} (before, after) pairs for shape {tuple(x.shape)}, got {len(self.pad_width)}")
         if any(b < 0 or a < 0 for b, a in self.pad_width):
-            raise ValueError(f"pad: padding must be non-negative, got {self.pad_width}")
+            raise InputError(f"pad: padding must be non-negative, got {self.pad_width}")
         self.inner = tuple(slice(b, b + n) for (b, _), n in zip(self.pad_width, x.shape))
         return self.xp(x).pad(x, self.pad_width, mode="constant", constant_values=self.value)
 
@@ -194,14 +197,14 @@ class Concatenate(Function):
 
     def forward(self, *xs):
         if not xs:
-            raise ValueError("concatenate: expected at least one tensor")
+            raise InputError("concatenate: expected at least one tensor")
         for position, x in enumerate(xs):
             if x.ndim == 0:
                 raise RuntimeError(f"zero-dimensional tensor (at position {position}) cannot be concatenated")
         axis = wrap_dim(self.axis, xs[0].ndim)
         for x in xs[1:]:
             if x.ndim != xs[0].ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape)) if i != axis):
-                raise ValueError(
+                raise InputError(
                     f"concatenate: shapes {tuple(xs[0].shape)} and {tuple(x.shape)} differ outside axis {self.axis}"
                 )
         self.sizes = [x.shape[axis] for x in xs]
@@ -225,10 +228,10 @@ class Stack(Function):
 
     def forward(self, *xs):
         if not xs:
-            raise ValueError("stack: expected at least one tensor")
+            raise InputError("stack: expected at least one tensor")
         for x in xs[1:]:
             if x.shape != xs[0].shape:
-                raise ValueError(f"stack: all tensors must have the same shape, got {tuple(xs[0].shape)} and {tuple(x.shape)}")
+                raise InputError(f"stack: all tensors must have the same shape, got {tuple(xs[0].shape)} and {tuple(x.shape)}")
         self.axis = wrap_dim(self.axis, xs[0].ndim + 1)
         return self.xp(xs[0]).stack(xs, axis=self.axis)
 
@@ -252,7 +255,7 @@ class BroadcastTo(Function):
         try:
             expanded = self.xp(x).broadcast_to(x, self.shape)
         except ValueError:
-            raise ValueError(f"expand: a tensor of shape {tuple(x.shape)} cannot be expanded to {tuple(self.shape)}") from None
+            raise InputError(f"expand: a tensor of shape {tuple(x.shape)} cannot be expanded to {tuple(self.shape)}") from None
         # writeable, as PyTorch's (NumPy's broadcast views are read-only); a write into elements that
         # share memory is refused by in-place writes, a fill allowed
         return backend.as_strided(x, expanded.shape, expanded.strides, writeable=True)
@@ -276,7 +279,7 @@ class Tile(Function):
 
     def forward(self, x):
         if len(self.reps) < x.ndim:
-            raise ValueError(f"repeat: {len(self.reps)} repeat counts for a tensor with {x.ndim} dimensions; "
+            raise InputError(f"repeat: {len(self.reps)} repeat counts for a tensor with {x.ndim} dimensions; "
                              f"give at least one per dimension")
         self.input_shape = x.shape
         return self.xp(x).tile(x, self.reps)
@@ -322,7 +325,7 @@ def indices_in_range(name, index, size, dim):
 
     def error():
         bad = int(index[outside].reshape(-1)[0])
-        return IndexError(f"{name}: index {bad} is out of bounds for dimension {dim} with size {size}")
+        return IndexRangeError(f"{name}: index {bad} is out of bounds for dimension {dim} with size {size}")
 
     backend.check_soon(outside.any(), error)
     return backend.get_array_module(index).clip(index, 0, max(size - 1, 0))

@@ -16,6 +16,7 @@ memory of the block outside the tensor (before a slice's start) is allowed witho
 refused with them: that memory belongs to another tensor, which this op's gradient cannot reach.
 """
 
+from ..errors import InputError
 from .. import backend
 from ..autograd import Function
 from ..autograd.in_place import memory_block
@@ -46,7 +47,7 @@ class AsStrided(Function):
         if all(self.size):  # strides are non-negative: the last element reaches furthest
             last = offset + sum((size - 1) * stride for size, stride in zip(self.size, self.stride))
             if offset < 0 or last >= length:
-                raise ValueError(f"as_strided: sizes {self.size} with strides {self.stride} from storage offset "
+                raise InputError(f"as_strided: sizes {self.size} with strides {self.stride} from storage offset "
                                  f"{offset} reach positions {offset}..{last}, outside the storage of {length} "
                                  f"elements this tensor lies in")
         self.x_positions = backend.positions(xp, x_offset, x.shape, [stride // x.itemsize for stride in x.strides])
@@ -56,7 +57,7 @@ class AsStrided(Function):
             covered = xp.zeros(length, dtype=bool)
             covered[self.x_positions] = True
             if not bool(covered[self.y_positions].all()):
-                raise ValueError(f"as_strided: sizes {self.size} with strides {self.stride} from storage offset {offset} "
+                raise InputError(f"as_strided: sizes {self.size} with strides {self.stride} from storage offset {offset} "
                                  f"read memory outside this tensor (of the array it is a view of), which would get no "
                                  f"gradient; take as_strided of that array itself (PyTorch follows views to their base)")
         # the whole storage as one flat array of x's dtype, from its first element

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ...errors import InputError
 from ... import backend, mixed_precision
 from ...autograd import Function
 from ...dims import wrap_dim
@@ -419,13 +420,13 @@ def gelu(input, approximate="none"):
     passes over the data: measured ten times slower than approximate="tanh" on the CPU (26 ms
     against 2.5 ms for 1.4 million float32 values), which agrees with it to within 5e-4."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise InputError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU(approximate)(_elementwise(input, "gelu"))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        raise InputError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     return maybe_in_place(_elementwise(input, "hardtanh"), inplace, "hardtanh_",
                     lambda x: Hardtanh(float(min_val), float(max_val))(x))
 
@@ -462,7 +463,7 @@ def prelu(input, weight):
     channels = input.shape[1] if input.ndim >= 2 else 1  # as PyTorch: a 1-D input is one channel
     if weight.ndim != 1 or weight.shape[0] not in (1, channels):
         options = f"(1,) or ({channels},) (the input's channels)" if channels > 1 else "(1,) (one channel in this input)"
-        raise ValueError(f"prelu: expected a weight of shape {options}, got {tuple(weight.shape)} for input of shape {tuple(input.shape)}")
+        raise InputError(f"prelu: expected a weight of shape {options}, got {tuple(weight.shape)} for input of shape {tuple(input.shape)}")
     return PReLU()(input, weight)
 
 
@@ -472,7 +473,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 def softplus(input, beta=1.0, threshold=20.0):
     if beta == 0:
-        raise ValueError("softplus: beta must not be 0")
+        raise InputError("softplus: beta must not be 0")
     return Softplus(float(beta), float(threshold))(_elementwise(input, "softplus"))
 
 
@@ -489,7 +490,7 @@ def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha (e^(x/alpha) - 1)) = alpha * elu(x / alpha): continuously
     differentiable for every alpha; the chain rule through ``ELU``."""
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0")
+        raise InputError("celu: alpha must not be 0")
     return maybe_in_place(_elementwise(input, "celu"), inplace, "celu_", lambda x: ELU(1.0)(x / alpha) * alpha)
 
 
@@ -497,10 +498,10 @@ def glu(input, dim=-1):
     """Gated linear unit: the input's two halves a, b along ``dim`` give a * sigmoid(b)."""
     _elementwise(input, "glu")
     if input.ndim == 0:
-        raise ValueError("glu: a 0-d input cannot be halved; expected at least one dimension of even size")
+        raise InputError("glu: a 0-d input cannot be halved; expected at least one dimension of even size")
     size = input.shape[dim]
     if size % 2:
-        raise ValueError(f"glu: the size of dim {dim} must be even (it is halved), got {size} in shape {tuple(input.shape)}")
+        raise InputError(f"glu: the size of dim {dim} must be even (it is halved), got {size} in shape {tuple(input.shape)}")
     a, b = input.chunk(2, dim)
     return a * b.sigmoid()
 
@@ -524,7 +525,7 @@ def hardshrink(input, lambd=0.5):
 def softshrink(input, lambd=0.5):
     """x - lambd * sign(x) where |x| > lambd, else 0; see ``Shrink``."""
     if lambd < 0:
-        raise ValueError(f"softshrink: lambd must not be negative, got {lambd}")
+        raise InputError(f"softshrink: lambd must not be negative, got {lambd}")
     return Shrink(float(lambd), soft=True)(_elementwise(input, "softshrink"))
 
 

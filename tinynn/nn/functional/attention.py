@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ...errors import InputError
 from ... import backend, mixed_precision
 from ...tensor import Tensor, concatenate, where, zeros
 from ..attention import check_kernel_allowed
@@ -72,22 +73,22 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     for what, tensor in (("query", query), ("key", key), ("value", value)):
         check_float(tensor, "scaled_dot_product_attention", what)
         if tensor.ndim < 2:
-            raise ValueError(f"scaled_dot_product_attention: expected {what} of at least 2 dimensions (..., L, d), got "
+            raise InputError(f"scaled_dot_product_attention: expected {what} of at least 2 dimensions (..., L, d), got "
                              f"shape {tuple(tensor.shape)}")
     check_kernel_allowed(query.device)
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
         heads, kv_heads = query.shape[-3], key.shape[-3]
         if value.ndim < 3 or value.shape[-3] != kv_heads or heads % kv_heads:
-            raise ValueError(f"scaled_dot_product_attention: with enable_gqa, the number of heads in key and value "
+            raise InputError(f"scaled_dot_product_attention: with enable_gqa, the number of heads in key and value "
                              f"({kv_heads}, {value.shape[-3] if value.ndim >= 3 else None}) must be equal and divide "
                              f"the number of heads in query ({heads})")
         key, value = (tensor.repeat_interleave(heads // kv_heads, dim=-3) for tensor in (key, value))
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise ValueError(f"scaled_dot_product_attention: query {tuple(query.shape)}, key {tuple(key.shape)} and value {tuple(value.shape)} "
+        raise InputError(f"scaled_dot_product_attention: query {tuple(query.shape)}, key {tuple(key.shape)} and value {tuple(value.shape)} "
                          "must agree: (..., L, d), (..., S, d), (..., S, dv)")
     if is_causal:
         if attn_mask is not None:
-            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
+            raise InputError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
         attn_mask = causal_mask(query.shape[-2], key.shape[-2], query.device)
     weights = attention_weights(query, key, attn_mask, scale)
     if dropout_p:
@@ -114,11 +115,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     for what, tensor in (("query", query), ("key", key), ("value", value)):
         check_float(tensor, name, what)
         if tensor.ndim not in (2, 3):
-            raise ValueError(f"{name}: expected {what} of shape (L, N, E) or (L, E), got shape {tuple(tensor.shape)}")
+            raise InputError(f"{name}: expected {what} of shape (L, N, E) or (L, E), got shape {tuple(tensor.shape)}")
     if query.shape[-1] != embed_dim_to_check:
-        raise ValueError(f"{name}: expected query of embed dim {embed_dim_to_check}, got shape {tuple(query.shape)}")
+        raise InputError(f"{name}: expected query of embed dim {embed_dim_to_check}, got shape {tuple(query.shape)}")
     if is_causal and attn_mask is None:
-        raise ValueError(f"{name}: is_causal is a hint that attn_mask is the causal mask; give attn_mask too")
+        raise InputError(f"{name}: is_causal is a hint that attn_mask is the causal mask; give attn_mask too")
     unbatched = query.ndim == 2
     if unbatched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -178,10 +179,10 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
         q = heads(query, w_q, b_q, target_length)
     for static, what in ((static_k, "static_k"), (static_v, "static_v")):
         if static is not None and (static.ndim != 3 or static.shape[0] != batch * num_heads or static.shape[2] != head_dim):
-            raise ValueError(f"{name}: expected {what} of shape ({batch * num_heads}, S, {head_dim}) (N*heads, source "
+            raise InputError(f"{name}: expected {what} of shape ({batch * num_heads}, S, {head_dim}) (N*heads, source "
                              f"length, head dim), got {tuple(static.shape)}")
         if static is not None and bias_k is not None:
-            raise ValueError(f"{name}: bias_k and bias_v cannot be added to a {what}")
+            raise InputError(f"{name}: bias_k and bias_v cannot be added to a {what}")
     if not packed:
         k = heads(key, w_k, b_k, source_length) if static_k is None else static_k
         v = heads(value, w_v, b_v, source_length) if static_v is None else static_v
@@ -199,13 +200,13 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     if attn_mask is not None:
         mask = _scores_mask(attn_mask, True, q)
         if mask.shape not in ((target_length, source_length), (batch * num_heads, target_length, source_length)):
-            raise ValueError(f"{name}: expected attn_mask of shape {(target_length, source_length)} or "
+            raise InputError(f"{name}: expected attn_mask of shape {(target_length, source_length)} or "
                              f"{(batch * num_heads, target_length, source_length)}, got {tuple(mask.shape)}")
         if mask.ndim == 2:
             mask = mask.reshape(1, target_length, source_length)
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (batch, source_length):
-            raise ValueError(f"{name}: expected key_padding_mask of shape {(batch, source_length)}, "
+            raise InputError(f"{name}: expected key_padding_mask of shape {(batch, source_length)}, "
                              f"got {tuple(key_padding_mask.shape)}")
         padding = _scores_mask(key_padding_mask, True, q, "key_padding_mask").reshape(batch, 1, 1, source_length)
         padding = padding.expand(batch, num_heads, 1, source_length).reshape(batch * num_heads, 1, source_length)

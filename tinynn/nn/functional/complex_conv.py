@@ -11,6 +11,7 @@ in PyTorch's convention (ops/complex.py), and the gradients of gradients come fr
 """
 import functools
 
+from ...errors import DtypeError
 from ...tensor import Tensor
 
 
@@ -24,8 +25,8 @@ def complex_by_parts(convolution):
             return convolution(input, weight, bias, *args, **kwargs)
         name = kwargs.get("name", convolution.__name__)
         if any(t.dtype != input.dtype for t in operands):
-            raise TypeError(f"{name}: a complex convolution needs input, weight and bias of one complex dtype, got "
-                            f"{', '.join(str(t.dtype) for t in operands)}")
+            raise DtypeError(f"{name}: a complex convolution needs input, weight and bias of one complex dtype, got "
+                             f"{', '.join(str(t.dtype) for t in operands)}")
         from ...functions import complex as make_complex
 
         a, b, c, d = input.real, input.imag, weight.real, weight.imag

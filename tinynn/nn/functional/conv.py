@@ -1,6 +1,7 @@
 """2-D convolution (cross-correlation, as every framework computes it) via im2col."""
 import numpy as np
 
+from ...errors import InputError
 from ... import backend, mixed_precision, parallel
 from ...autograd import Function
 from ...ops.reduction import sum_rows
@@ -430,11 +431,11 @@ def conv_padding(padding, kernel, stride, dilation, name):
         return tuple((0, 0) for _ in kernel)
     if padding == "same":
         if any(s != 1 for s in stride):
-            raise ValueError(f"{name}: padding='same' needs stride 1 (the output keeps the input's size), got stride {stride}")
+            raise InputError(f"{name}: padding='same' needs stride 1 (the output keeps the input's size), got stride {stride}")
         totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
         return tuple((total // 2, total - total // 2) for total in totals)
     if isinstance(padding, str):
-        raise ValueError(f"{name}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
+        raise InputError(f"{name}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
     sides = ntuple(padding, len(kernel), name, "padding")
     check_non_negative(sides, name, "padding")
     return tuple((side, side) for side in sides)
@@ -450,19 +451,19 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     check_nchw(input, name)
     check_float(weight, name, "weight")
     if weight.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D weight (out_channels, in_channels/groups, KH, KW), got shape {tuple(weight.shape)}")
+        raise InputError(f"{name}: expected a 4-D weight (out_channels, in_channels/groups, KH, KW), got shape {tuple(weight.shape)}")
     stride, padding, dilation = conv_geometry(weight.shape[2:], stride, padding, dilation, name)
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
-        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+        raise InputError(f"{name}: groups must be a positive int, got {groups!r}")
     if weight.shape[0] % groups:
-        raise ValueError(f"{name}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
+        raise InputError(f"{name}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
     if input.shape[1] != weight.shape[1] * groups:
-        raise ValueError(
+        raise InputError(
             f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
             + (f", groups={groups}" if groups > 1 else "") + f"), got {input.shape[1]} channels (input shape {tuple(input.shape)})"
         )
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"{name}: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+        raise InputError(f"{name}: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:]))
     check_window_fits(input, span, padding, name)
     return Conv2d(stride, padding, dilation, int(groups))(input, weight, bias)
@@ -476,7 +477,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     input seen as (N, C, 1, L) and the weight as (O, C/groups, 1, K), whose backward serves as is."""
     check_ncl(input, name, weight, "(out_channels, in_channels/groups, K)")
     if input.shape[1] != weight.shape[1] * groups:
-        raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
+        raise InputError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
                          + (f", groups={groups}" if groups != 1 else "") + f"), got {input.shape[1]} channels "
                          f"(input shape {tuple(input.shape)})")
     stride, padding, dilation = conv1d_as_2d(stride, padding, dilation, name)
@@ -493,10 +494,10 @@ def conv_tbc(input, weight, bias, pad=0):
     name = "conv_tbc"
     check_float(input, name)
     if input.ndim != 3 or weight.ndim != 3 or weight.shape[1] != input.shape[2]:
-        raise ValueError(f"{name}: expected input (T, B, C_in) and weight (K, C_in, C_out), got {tuple(input.shape)} "
+        raise InputError(f"{name}: expected input (T, B, C_in) and weight (K, C_in, C_out), got {tuple(input.shape)} "
                          f"and {tuple(weight.shape)}")
     if bias is None or tuple(bias.shape) != (weight.shape[2],):
-        raise ValueError(f"{name}: expected bias of shape ({weight.shape[2]},), got "
+        raise InputError(f"{name}: expected bias of shape ({weight.shape[2]},), got "
                          f"{None if bias is None else tuple(bias.shape)}")
     out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad, name=name)
     return out.permute(2, 0, 1)

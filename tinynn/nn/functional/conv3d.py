@@ -14,6 +14,7 @@ added into the output slices d*S + kd*Dil (``index_add``).
 """
 import numpy as np
 
+from ...errors import InputError
 from ... import backend, mixed_precision
 from ...half_precision import computed_in_float32
 from ...memory_layout import in_usual_layout
@@ -32,7 +33,7 @@ from .validation import accepts_unbatched, adaptive_output_size, check_float, ch
 def _check_volume(input, name):
     check_float(input, name)
     if input.ndim != 5:
-        raise ValueError(f"{name}: expected a 5-D input (N, C, D, H, W), got shape {tuple(input.shape)}")
+        raise InputError(f"{name}: expected a 5-D input (N, C, D, H, W), got shape {tuple(input.shape)}")
     check_not_empty(input, name)
 
 
@@ -57,10 +58,10 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     _check_volume(input, name)
     check_float(weight, name, "weight")
     if weight.ndim != 5:
-        raise ValueError(f"{name}: expected a 5-D weight (out_channels, in_channels/groups, KD, KH, KW), got shape "
+        raise InputError(f"{name}: expected a 5-D weight (out_channels, in_channels/groups, KD, KH, KW), got shape "
                          f"{tuple(weight.shape)}")
     if input.shape[1] != weight.shape[1] * groups:
-        raise ValueError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
+        raise InputError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"
                          + (f", groups={groups}" if groups != 1 else "") + f"), got {input.shape[1]} channels "
                          f"(input shape {tuple(input.shape)})")
     stride, sides, dilation = conv_geometry(weight.shape[2:], stride, padding, dilation, name)
@@ -69,7 +70,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     depth, kernel_depth = input.shape[2], weight.shape[2]
     out_depth = (depth - dilation[0] * (kernel_depth - 1) - 1) // stride[0] + 1
     if out_depth <= 0:
-        raise ValueError(f"{name}: the kernel's depth span {dilation[0] * (kernel_depth - 1) + 1} is larger than the "
+        raise InputError(f"{name}: the kernel's depth span {dilation[0] * (kernel_depth - 1) + 1} is larger than the "
                          f"padded input's depth {depth} (input shape {tuple(input.shape)})")
     out = None
     for kd in range(kernel_depth):
@@ -90,7 +91,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     _check_volume(input, name)
     check_float(weight, name, "weight")
     if weight.ndim != 5 or weight.shape[0] != input.shape[1]:
-        raise ValueError(f"{name}: expected a 5-D weight ({input.shape[1]}, out_channels/groups, KD, KH, KW) for input "
+        raise InputError(f"{name}: expected a 5-D weight ({input.shape[1]}, out_channels/groups, KD, KH, KW) for input "
                          f"of shape {tuple(input.shape)}, got {tuple(weight.shape)}")
     stride, padding = ntuple(stride, 3, name, "stride"), ntuple(padding, 3, name, "padding")
     output_padding, dilation = ntuple(output_padding, 3, name, "output_padding"), ntuple(dilation, 3, name, "dilation")
@@ -98,12 +99,12 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     check_positive(dilation, name, "dilation")
     check_non_negative(padding + output_padding, name, "padding and output_padding")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(f"{name}: output_padding {output_padding} must be smaller than stride {stride} or dilation "
+        raise InputError(f"{name}: output_padding {output_padding} must be smaller than stride {stride} or dilation "
                          f"{dilation}")
     out_size = [transposed_output_size(size, k, s, p, d, op) for size, s, p, d, k, op in
                 zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)]
     if min(out_size) <= 0:
-        raise ValueError(f"{name}: the output would be {tuple(out_size)} for input {tuple(input.shape)}: padding {padding} is "
+        raise InputError(f"{name}: the output would be {tuple(out_size)} for input {tuple(input.shape)}: padding {padding} is "
                          "too large")
     n, depth, kernel_depth = input.shape[0], input.shape[2], weight.shape[2]
     full_depth = (depth - 1) * stride[0] + dilation[0] * (kernel_depth - 1) + 1 + output_padding[0]
@@ -127,7 +128,7 @@ def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, nam
     check_positive(kernel, name, "kernel_size")
     check_positive(stride, name, "stride")
     if any(2 * p > k for p, k in zip(padding, kernel)):
-        raise ValueError(f"{name}: padding should be at most half of kernel_size, got padding={padding}, "
+        raise InputError(f"{name}: padding should be at most half of kernel_size, got padding={padding}, "
                          f"kernel_size={kernel}")
     out_depth = pool_output_size(input.shape[2], kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
     # the depth the windows reach: padding before, then up to the last window's end
@@ -198,10 +199,10 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
     default = tuple((size - 1) * s - 2 * p + k for size, s, p, k in zip(input.shape[2:], stride, padding, kernel))
     out_size = default if output_size is None else tuple(output_size)[-3:]
     if len(out_size) != 3 or any(not size - s < wanted < size + s for wanted, size, s in zip(out_size, default, stride)):
-        raise ValueError(f"{name}: output_size {output_size!r} is not one a max pooling of these settings makes from "
+        raise InputError(f"{name}: output_size {output_size!r} is not one a max pooling of these settings makes from "
                          f"that size: each must lie strictly between size - stride and size + stride, around {default}")
     if not isinstance(indices, Tensor) or indices.shape != input.shape:
-        raise ValueError(f"{name}: expected integer indices of the input's shape {tuple(input.shape)}, got "
+        raise InputError(f"{name}: expected integer indices of the input's shape {tuple(input.shape)}, got "
                          f"{indices.dtype} {tuple(indices.shape)}" if isinstance(indices, Tensor) else type(indices).__name__)
     check_unpool_indices(indices, out_size, "volume", name)
     n, c = input.shape[:2]

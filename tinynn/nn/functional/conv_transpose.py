@@ -1,4 +1,5 @@
 """2-D transposed convolution ("deconvolution"): the adjoint of conv2d, used to upsample."""
+from ...errors import InputError
 from ... import mixed_precision
 from ...autograd import Function
 from ...ops.reduction import sum_rows
@@ -96,27 +97,27 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     check_nchw(input, name)
     check_float(weight, name, "weight")
     if weight.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D weight (in_channels, out_channels/groups, KH, KW), got shape {tuple(weight.shape)}")
+        raise InputError(f"{name}: expected a 4-D weight (in_channels, out_channels/groups, KH, KW), got shape {tuple(weight.shape)}")
     stride, padding = pair(stride, name, "stride"), pair(padding, name, "padding")
     output_padding, dilation = pair(output_padding, name, "output_padding"), pair(dilation, name, "dilation")
     check_positive(stride, name, "stride")
     check_positive(dilation, name, "dilation")
     check_non_negative(padding + output_padding, name, "padding and output_padding")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(f"{name}: output_padding {output_padding} must be smaller than stride {stride} or dilation {dilation}")
+        raise InputError(f"{name}: output_padding {output_padding} must be smaller than stride {stride} or dilation {dilation}")
     groups = ntuple(groups, 1, name, "groups")[0]
     if groups <= 0 or weight.shape[0] % groups:
-        raise ValueError(f"{name}: groups must be a positive divisor of in_channels ({weight.shape[0]}), got {groups}")
+        raise InputError(f"{name}: groups must be a positive divisor of in_channels ({weight.shape[0]}), got {groups}")
     if input.shape[1] != weight.shape[0]:
-        raise ValueError(f"{name}: expected input with {weight.shape[0]} channels (weight {tuple(weight.shape)}), "
+        raise InputError(f"{name}: expected input with {weight.shape[0]} channels (weight {tuple(weight.shape)}), "
                          f"got {input.shape[1]} channels (input shape {tuple(input.shape)})")
     out_channels = weight.shape[1] * groups
     if bias is not None and bias.shape != (out_channels,):
-        raise ValueError(f"{name}: expected bias of shape ({out_channels},), got {tuple(bias.shape)}")
+        raise InputError(f"{name}: expected bias of shape ({out_channels},), got {tuple(bias.shape)}")
     out_hw = [transposed_output_size(size, k, s, p, d, op) for size, s, p, d, k, op in
               zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)]
     if min(out_hw) <= 0:
-        raise ValueError(f"{name}: the output would be {tuple(out_hw)} for input {tuple(input.shape)}: padding {padding} is too large")
+        raise InputError(f"{name}: the output would be {tuple(out_hw)} for input {tuple(input.shape)}: padding {padding} is too large")
     return ConvTranspose2d(stride, padding, output_padding, dilation, groups)(input, weight, bias)
 
 

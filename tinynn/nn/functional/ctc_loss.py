@@ -9,6 +9,7 @@ blank, l_2, ..., l_S, blank) of length L' = 2S + 1 (Graves et al., 2006).
 """
 import numpy as np
 
+from ...errors import DtypeError, InputError
 from ... import backend
 from ...autograd import Function
 from ...tensor import Tensor
@@ -156,7 +157,7 @@ def _host_lengths(lengths, batch, name, what):
     if lengths.ndim == 0:
         lengths = np.full(batch, int(lengths))
     if lengths.shape != (batch,) or lengths.dtype.kind not in "iu":
-        raise ValueError(f"{name}: {what} must hold one integer per sample ({batch}), got {lengths!r}")
+        raise InputError(f"{name}: {what} must hold one integer per sample ({batch}), got {lengths!r}")
     return lengths.astype(np.int64)
 
 
@@ -170,44 +171,44 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     """
     check_float(log_probs, name, "log_probs")
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{name}: reduction must be one of ('mean', 'sum', 'none'), got {reduction!r}")
+        raise InputError(f"{name}: reduction must be one of ('mean', 'sum', 'none'), got {reduction!r}")
     unbatched = log_probs.ndim == 2
     if unbatched:
         log_probs = log_probs.reshape(log_probs.shape[0], 1, log_probs.shape[1])
     if log_probs.ndim != 3:
-        raise ValueError(f"{name}: expected log_probs of shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
+        raise InputError(f"{name}: expected log_probs of shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
     steps, batch, classes = log_probs.shape
     if not 0 <= blank < classes:
-        raise ValueError(f"{name}: blank must be a class index in [0, {classes - 1}], got {blank}")
+        raise InputError(f"{name}: blank must be a class index in [0, {classes - 1}], got {blank}")
     labels = targets.numpy() if isinstance(targets, Tensor) else np.asarray(targets)
     if unbatched:
         labels = labels.reshape(1, -1)
     input_lengths = _host_lengths(input_lengths, batch, name, "input_lengths")
     target_lengths = _host_lengths(target_lengths, batch, name, "target_lengths")
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"{name}: targets must be integer class indices, got dtype {labels.dtype}")
+        raise DtypeError(f"{name}: targets must be integer class indices, got dtype {labels.dtype}")
     if (input_lengths < 1).any() or (input_lengths > steps).any():
-        raise ValueError(f"{name}: input_lengths must be in [1, {steps}] (the time steps of log_probs), "
+        raise InputError(f"{name}: input_lengths must be in [1, {steps}] (the time steps of log_probs), "
                          f"got {input_lengths.tolist()}")
     if (target_lengths < 0).any():
-        raise ValueError(f"{name}: target_lengths must not be negative, got {target_lengths.tolist()}")
+        raise InputError(f"{name}: target_lengths must not be negative, got {target_lengths.tolist()}")
     if labels.ndim == 1:  # concatenated
         if labels.shape[0] != target_lengths.sum():
-            raise ValueError(f"{name}: concatenated targets hold {labels.shape[0]} labels, but target_lengths "
+            raise InputError(f"{name}: concatenated targets hold {labels.shape[0]} labels, but target_lengths "
                              f"sum to {target_lengths.sum()}")
         starts = np.concatenate([[0], np.cumsum(target_lengths)[:-1]])
         sequences = [labels[start:start + length] for start, length in zip(starts, target_lengths)]
     elif labels.ndim == 2 and labels.shape[0] == batch:
         if (target_lengths > labels.shape[1]).any():
-            raise ValueError(f"{name}: target_lengths {target_lengths.tolist()} exceed the targets' {labels.shape[1]} "
+            raise InputError(f"{name}: target_lengths {target_lengths.tolist()} exceed the targets' {labels.shape[1]} "
                              "columns")
         sequences = [row[:length] for row, length in zip(labels, target_lengths)]
     else:
-        raise ValueError(f"{name}: expected targets of shape ({batch}, S) or concatenated (sum of target_lengths,), "
+        raise InputError(f"{name}: expected targets of shape ({batch}, S) or concatenated (sum of target_lengths,), "
                          f"got {tuple(labels.shape)}")
     used = np.concatenate(sequences) if sequences else np.zeros(0, dtype=np.int64)
     if ((used < 0) | (used >= classes) | (used == blank)).any():
-        raise ValueError(f"{name}: target labels must be classes in [0, {classes - 1}] other than the blank ({blank})")
+        raise InputError(f"{name}: target labels must be classes in [0, {classes - 1}] other than the blank ({blank})")
     width = 2 * int(target_lengths.max(initial=0)) + 1
     extended = np.full((batch, width), blank, dtype=np.int64)
     for row, sequence in zip(extended, sequences):

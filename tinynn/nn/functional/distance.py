@@ -3,6 +3,7 @@ rule through ``norm``, ``clip`` and the products; ``Norm2`` gives the zero vecto
 distances between sets of vectors, ``cdist`` and ``pdist``."""
 import numpy as np
 
+from ...errors import InputError
 from ... import backend, mixed_precision
 from ...autograd import Function
 from ...half_precision import computed_in_float32
@@ -34,7 +35,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     try:
         shape = np.broadcast_shapes(x1.shape, x2.shape)
     except ValueError:
-        raise ValueError(f"cosine_similarity: x1 of shape {tuple(x1.shape)} and x2 of shape {tuple(x2.shape)} do not broadcast") from None
+        raise InputError(f"cosine_similarity: x1 of shape {tuple(x1.shape)} and x2 of shape {tuple(x2.shape)} do not broadcast") from None
     x1, x2 = x1.expand(shape), x2.expand(shape)
     return (x1 * x2).sum(dim) / (x1.norm(dim=dim).clip(min=eps) * x2.norm(dim=dim).clip(min=eps))
 
@@ -103,14 +104,14 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     ``compute_mode`` chooses whether its Euclidean distances may come from a matrix product instead
     (faster, less accurate for near points); any of its three modes is taken, and gives these."""
     if compute_mode not in COMPUTE_MODES:
-        raise ValueError(f"cdist: compute_mode must be one of {COMPUTE_MODES}, got {compute_mode!r}")
+        raise InputError(f"cdist: compute_mode must be one of {COMPUTE_MODES}, got {compute_mode!r}")
     for what, t in (("x1", x1), ("x2", x2)):
         check_float(t, "cdist", what)
     if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1] or x1.shape[:-2] != x2.shape[:-2]:
-        raise ValueError(f"cdist: expected x1 (..., P, M) and x2 (..., R, M) with the same batch shape and M, "
+        raise InputError(f"cdist: expected x1 (..., P, M) and x2 (..., R, M) with the same batch shape and M, "
                          f"got {tuple(x1.shape)} and {tuple(x2.shape)}")
     if not isinstance(p, (int, float)) or p < 0:
-        raise ValueError(f"cdist: p must be a non-negative number (or inf), got {p!r}")
+        raise InputError(f"cdist: p must be a non-negative number (or inf), got {p!r}")
     if x1.device != x2.device:
         raise RuntimeError(f"cdist: x1 is on {x1.device} but x2 is on {x2.device}")
     return CDist(float(p))(x1, x2)
@@ -121,6 +122,6 @@ def pdist(input, p=2.0):
     upper triangle: (N (N-1) / 2,), as ``F.pdist``."""
     check_float(input, "pdist")
     if input.ndim != 2:
-        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {tuple(input.shape)}")
+        raise InputError(f"pdist: expected a 2-D input (N, M), got shape {tuple(input.shape)}")
     rows, columns = (Tensor(backend.to_device(index, input.device)) for index in np.triu_indices(input.shape[0], k=1))
     return cdist(input, input, p)[rows, columns]

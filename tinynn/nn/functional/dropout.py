@@ -1,6 +1,7 @@
 """Dropout: randomly zeroing activations (or whole channels) during training."""
 import warnings
 
+from ...errors import InputError
 from ... import backend, random
 from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
@@ -67,7 +68,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False, name="dropout1d"):
     each (scaling the rest by 1/(1-p))."""
     check_float(input, name)
     if input.ndim not in (2, 3):
-        raise ValueError(f"{name}: expected 2-D (C, L) or 3-D (N, C, L) input (a channel is dropped whole), "
+        raise InputError(f"{name}: expected 2-D (C, L) or 3-D (N, C, L) input (a channel is dropped whole), "
                          f"got a {input.ndim}-D tensor of shape {tuple(input.shape)}")
     return _channel_dropout(input, p, training, inplace, name, "(N, C, L)", batched=input.ndim == 3)
 
@@ -111,7 +112,7 @@ def _warn_deprecated_rank(input, name, spatial, ranks):
 def _channel_dropout(input, p, training, inplace, name, layout, batched):
     """Dropout of whole channels, the first two axes (N, C); an unbatched sample as a batch of one."""
     if input.ndim < (2 if batched else 1):
-        raise ValueError(f"{name}: expected {layout} input (a channel is dropped whole), got a {input.ndim}-D "
+        raise InputError(f"{name}: expected {layout} input (a channel is dropped whole), got a {input.ndim}-D "
                          f"tensor of shape {tuple(input.shape)}")
     if batched or not training:  # (evaluation gives back the input itself)
         return _dropout(input, p, training, inplace, name, per_channel=True)
@@ -141,7 +142,7 @@ def _alpha_dropout(input, p, training, inplace, name, per_channel):
     check_float(input, name)
     check_not_empty(input, name)
     if not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"{name}: probability p must be in [0, 1], got {p}")
+        raise InputError(f"{name}: probability p must be in [0, 1], got {p}")
     if not training or p == 0:
         return input
     if p == 1:
@@ -159,7 +160,7 @@ def _dropout(input, p, training, inplace, name, per_channel):
     check_float(input, name)
     check_not_empty(input, name)
     if not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"{name}: probability p must be in [0, 1], got {p}")
+        raise InputError(f"{name}: probability p must be in [0, 1], got {p}")
     if not training or p == 0:
         return input
     if p == 1:  # everything dropped (no scale 1/(1-p)), as PyTorch's: x * 0

@@ -1,6 +1,7 @@
 """Embedding: a learned table looked up by integer index; one_hot, the same lookup as a matrix."""
 import numpy as np
 
+from ...errors import DtypeError, IndexRangeError, InputError
 from ... import backend
 from ...autograd import Function
 from ...ops.sparse import ScatterSum
@@ -91,16 +92,16 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     ``sparse``: the weight's gradient is a sparse tensor of the rows used (``SparseEmbedding``)."""
     if not isinstance(input, Tensor) or input.dtype.kind not in "iu":
         what = input.dtype if isinstance(input, Tensor) else type(input).__name__
-        raise TypeError(f"{name}: expected a tensor of integer indices, got {what}")
+        raise DtypeError(f"{name}: expected a tensor of integer indices, got {what}")
     check_float(weight, name, "weight")
     if weight.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D weight (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
+        raise InputError(f"{name}: expected a 2-D weight (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
     if input.device != weight.device:
         raise RuntimeError(f"{name}: the indices are on {input.device} but the weight is on {weight.device}")
     rows = weight.shape[0]
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:
-            raise ValueError(f"{name}: padding_idx {padding_idx} is outside the table of {rows} rows")
+            raise InputError(f"{name}: padding_idx {padding_idx} is outside the table of {rows} rows")
         padding_idx %= rows
     check_indices_below(input, rows, f"a table of {rows} rows", name)
     if max_norm is not None:
@@ -130,35 +131,35 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0, sca
     bag's maximum).
     """
     if mode not in EMBEDDING_BAG_MODES:
-        raise ValueError(f"{name}: mode must be one of {EMBEDDING_BAG_MODES}, got {mode!r}")
+        raise InputError(f"{name}: mode must be one of {EMBEDDING_BAG_MODES}, got {mode!r}")
     if sparse and mode == "max":  # (as PyTorch: the maximum's backward is a dense scatter)
-        raise ValueError(f"{name}: mode='max' does not support sparse=True (sparse weight gradients); use 'sum' or "
+        raise InputError(f"{name}: mode='max' does not support sparse=True (sparse weight gradients); use 'sum' or "
                          "'mean', or sparse=False")
     if not isinstance(input, Tensor) or input.dtype.kind not in "iu" or input.ndim not in (1, 2):
         what = f"{input.dtype} tensor of shape {tuple(input.shape)}" if isinstance(input, Tensor) else type(input).__name__
-        raise TypeError(f"{name}: expected a 1-D or 2-D tensor of integer indices, got a {what}")
+        raise DtypeError(f"{name}: expected a 1-D or 2-D tensor of integer indices, got a {what}")
     if per_sample_weights is not None:
         if mode != "sum":
-            raise ValueError(f"{name}: per_sample_weights are only supported with mode='sum', got mode={mode!r}")
+            raise InputError(f"{name}: per_sample_weights are only supported with mode='sum', got mode={mode!r}")
         if not isinstance(per_sample_weights, Tensor) or per_sample_weights.shape != input.shape:
-            raise ValueError(f"{name}: per_sample_weights must be a tensor of the input's shape {tuple(input.shape)}")
+            raise InputError(f"{name}: per_sample_weights must be a tensor of the input's shape {tuple(input.shape)}")
     xp = backend.get_array_module(input._array)
     entries = input.numel()
     if input.ndim == 2:
         if offsets is not None:
-            raise ValueError(f"{name}: offsets must be None for a 2-D input (each row is a bag)")
+            raise InputError(f"{name}: offsets must be None for a 2-D input (each row is a bag)")
         bags, bag_size = input.shape
         bag_of = np.repeat(np.arange(bags), bag_size)
     else:
         if offsets is None:
-            raise ValueError(f"{name}: a 1-D input needs offsets (where each bag starts)")
+            raise InputError(f"{name}: a 1-D input needs offsets (where each bag starts)")
         starts = np.asarray(offsets.numpy() if isinstance(offsets, Tensor) else offsets, dtype=np.int64).reshape(-1)
         if include_last_offset:
             if starts.size == 0 or starts[-1] != entries:
-                raise ValueError(f"{name}: with include_last_offset the last offset must be the input's length {entries}")
+                raise InputError(f"{name}: with include_last_offset the last offset must be the input's length {entries}")
             starts = starts[:-1]
         if starts.size == 0 or starts[0] != 0 or (np.diff(starts) < 0).any() or starts[-1] > entries:
-            raise ValueError(f"{name}: offsets must start at 0 and not decrease up to the input's length {entries}, "
+            raise InputError(f"{name}: offsets must start at 0 and not decrease up to the input's length {entries}, "
                              f"got {starts.tolist()}")
         bags = starts.size
         bag_of = np.searchsorted(starts, np.arange(entries), side="right") - 1
@@ -229,13 +230,13 @@ def one_hot(tensor, num_classes=-1):
     """
     if not isinstance(tensor, Tensor) or tensor.dtype.kind not in "iu":
         what = f"dtype {tensor.dtype}" if isinstance(tensor, Tensor) else type(tensor).__name__
-        raise TypeError(f"one_hot: expected a tensor of integer class indices, got {what}")
+        raise DtypeError(f"one_hot: expected a tensor of integer class indices, got {what}")
     if num_classes == -1:
         if tensor.numel() == 0:
-            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
+            raise InputError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
         num_classes = int(backend.read_scalar(tensor._array.max())) + 1
     if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool) or num_classes <= 0:
-        raise ValueError(f"one_hot: num_classes must be a positive int or -1, got {num_classes!r}")
+        raise InputError(f"one_hot: num_classes must be a positive int or -1, got {num_classes!r}")
     check_indices_below(tensor, num_classes, f"{num_classes} classes", "one_hot")
     xp = backend.get_array_module(tensor._array)
     return Tensor((tensor._array[..., None] == xp.arange(num_classes)).astype(np.int64))
@@ -249,6 +250,6 @@ def check_indices_below(indices, count, what, name):
     def out_of_range_error():
         bad = int(values[out_of_range].reshape(-1)[0])
         where = " (found on the GPU at the next read of a result)" if indices.device == "gpu" else ""
-        return IndexError(f"{name}: index {bad} is out of range for {what}{where}")
+        return IndexRangeError(f"{name}: index {bad} is out of range for {what}{where}")
 
     backend.check_soon(out_of_range.any(), out_of_range_error)

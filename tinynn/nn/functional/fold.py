@@ -6,6 +6,7 @@ position (L = OH*OW of them, row-major), its rows ordered by channel, then kerne
 column. A convolution is then a matrix product: conv2d(x, w) equals
 (w.reshape(O, -1) @ unfold(x, kernel)).reshape(N, O, OH, OW) (the tests check it).
 """
+from ...errors import InputError
 from ...autograd import Function
 from .im2col import col2im, im2col, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .validation import accepts_unbatched, check_float, check_non_negative, check_positive, pair
@@ -91,10 +92,10 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1, name="unfold"):
     """The sliding windows of (N, C, H, W) ``input`` as columns: (N, C*KH*KW, L), PyTorch's layout."""
     check_float(input, name, complex_ok=True)
     if input.ndim != 4:
-        raise ValueError(f"{name}: expected (N, C, H, W) input, got shape {tuple(input.shape)}")
+        raise InputError(f"{name}: expected (N, C, H, W) input, got shape {tuple(input.shape)}")
     kernel, dilation, padding, stride = _geometry(kernel_size, dilation, padding, stride, name)
     if min(_window_counts(input.shape[2:], kernel, dilation, padding, stride)) <= 0:
-        raise ValueError(f"{name}: kernel {kernel} (dilation {dilation}) does not fit input {tuple(input.shape)} "
+        raise InputError(f"{name}: kernel {kernel} (dilation {dilation}) does not fit input {tuple(input.shape)} "
                          f"with padding {padding[0][0], padding[1][0]}")
     return Unfold(kernel, dilation, padding, stride)(input)
 
@@ -105,15 +106,15 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1, name=
     adjoint of ``unfold`` with the same arguments."""
     check_float(input, name, complex_ok=True)
     if input.ndim != 3:
-        raise ValueError(f"{name}: expected (N, C*KH*KW, L) input, got shape {tuple(input.shape)}")
+        raise InputError(f"{name}: expected (N, C*KH*KW, L) input, got shape {tuple(input.shape)}")
     output_hw = pair(output_size, name, "output_size")
     kernel, dilation, padding, stride = _geometry(kernel_size, dilation, padding, stride, name)
     if input.shape[1] % (kernel[0] * kernel[1]):
-        raise ValueError(f"{name}: expected input.shape[1] ({input.shape[1]}) to be divisible by the kernel's "
+        raise InputError(f"{name}: expected input.shape[1] ({input.shape[1]}) to be divisible by the kernel's "
                          f"{kernel[0] * kernel[1]} positions")
     windows = _window_counts(output_hw, kernel, dilation, padding, stride)
     if min(windows) <= 0 or windows[0] * windows[1] != input.shape[2]:
-        raise ValueError(f"{name}: expected {max(windows[0], 0) * max(windows[1], 0)} columns (the windows of an "
+        raise InputError(f"{name}: expected {max(windows[0], 0) * max(windows[1], 0)} columns (the windows of an "
                          f"output of size {output_hw}), got {input.shape[2]}")
     return Fold(output_hw, kernel, dilation, padding, stride)(input)
 

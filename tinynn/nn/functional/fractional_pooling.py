@@ -15,6 +15,7 @@ flat position in the input plane or volume.
 """
 import numpy as np
 
+from ...errors import InputError
 from ... import backend, random
 from ...tensor import Tensor
 from .validation import check_float, ntuple
@@ -39,24 +40,24 @@ def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_in
     first, its 3-D pooling the depth's)."""
     check_float(input, name)
     if input.ndim not in (spatial + 1, spatial + 2):
-        raise ValueError(f"{name}: expected a {spatial + 2}-D input (or {spatial + 1}-D unbatched), got shape "
+        raise InputError(f"{name}: expected a {spatial + 2}-D input (or {spatial + 1}-D unbatched), got shape "
                          f"{tuple(input.shape)}")
     unbatched = input.ndim == spatial + 1
     x = input.unsqueeze(0) if unbatched else input
     n, c, sizes = x.shape[0], x.shape[1], x.shape[2:]
     kernel = ntuple(kernel_size, spatial, name, "kernel_size")
     if (output_size is None) == (output_ratio is None):
-        raise ValueError(f"{name}: give exactly one of output_size and output_ratio")
+        raise InputError(f"{name}: give exactly one of output_size and output_ratio")
     if output_size is not None:
         outs = ntuple(output_size, spatial, name, "output_size")
     else:
         ratios = (output_ratio,) * spatial if isinstance(output_ratio, (int, float)) else tuple(output_ratio)
         if len(ratios) != spatial or not all(0 < r < 1 for r in ratios):
-            raise ValueError(f"{name}: output_ratio must be in (0, 1), got {output_ratio}")
+            raise InputError(f"{name}: output_ratio must be in (0, 1), got {output_ratio}")
         outs = tuple(int(size * ratio) for size, ratio in zip(sizes, ratios))
     for size, pool, out in zip(sizes, kernel, outs):
         if out + pool - 1 > size or out <= 0:
-            raise ValueError(f"{name}: an output of size {out} with pool size {pool} needs an input of at least "
+            raise InputError(f"{name}: an output of size {out} with pool size {pool} needs an input of at least "
                              f"{out + pool - 1}, got {size} (input {tuple(input.shape)})")
     xp = backend.get_array_module(x._array)
     if random_samples is None:
@@ -64,7 +65,7 @@ def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_in
     else:
         samples = random_samples._array if isinstance(random_samples, Tensor) else xp.asarray(random_samples)
         if tuple(samples.shape) != (n, c, spatial):
-            raise ValueError(f"{name}: expected _random_samples of shape {(n, c, spatial)}, got {tuple(samples.shape)}")
+            raise InputError(f"{name}: expected _random_samples of shape {(n, c, spatial)}, got {tuple(samples.shape)}")
         samples = samples.astype(x.dtype)
     # per axis, the input position of every (output, offset in the window): (N, C, out, pool)
     positions = [_window_starts(xp, samples[..., sample_order[a]], sizes[a], kernel[a], outs[a], x.dtype)[..., None]

@@ -23,6 +23,7 @@ import itertools
 
 import numpy as np
 
+from ...errors import InputError
 from ... import backend
 from ...autograd import Function
 from ...tensor import Tensor, where
@@ -265,14 +266,14 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     spatial = input.ndim - 2
     if input.ndim not in (4, 5) or grid.ndim != input.ndim or grid.shape[-1] != spatial or \
             grid.shape[0] != input.shape[0]:
-        raise ValueError(f"grid_sample: expected (N, C, H, W) input and an (N, OH, OW, 2) grid, or (N, C, D, H, W) "
+        raise InputError(f"grid_sample: expected (N, C, H, W) input and an (N, OH, OW, 2) grid, or (N, C, D, H, W) "
                          f"input and an (N, OD, OH, OW, 3) grid, got {tuple(input.shape)} and {tuple(grid.shape)}")
     if mode not in ("bilinear", "nearest", "bicubic"):
-        raise ValueError(f"grid_sample: mode must be 'bilinear', 'nearest' or 'bicubic', got {mode!r}")
+        raise InputError(f"grid_sample: mode must be 'bilinear', 'nearest' or 'bicubic', got {mode!r}")
     if mode == "bicubic" and spatial == 3:
-        raise ValueError("grid_sample: mode 'bicubic' takes 4-D (N, C, H, W) input only (as PyTorch)")
+        raise InputError("grid_sample: mode 'bicubic' takes 4-D (N, C, H, W) input only (as PyTorch)")
     if padding_mode not in PADDING_MODES:
-        raise ValueError(f"grid_sample: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        raise InputError(f"grid_sample: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
     grid = grid.astype(input.dtype)
     if mode == "bicubic" or spatial == 3:
         sampled = _sampled_by_taps(input, grid, mode, padding_mode, bool(align_corners))
@@ -288,11 +289,11 @@ def affine_grid(theta, size, align_corners=False):
     check_float(theta, "affine_grid", "theta")
     size = tuple(size)
     if len(size) not in (4, 5):
-        raise ValueError(f"affine_grid: size must be (N, C, H, W) or (N, C, D, H, W), got {size}")
+        raise InputError(f"affine_grid: size must be (N, C, H, W) or (N, C, D, H, W), got {size}")
     n, spatial = size[0], size[2:]
     dims = len(spatial)
     if theta.shape != (n, dims, dims + 1):
-        raise ValueError(f"affine_grid: expected theta of shape ({n}, {dims}, {dims + 1}) for size {size}, got "
+        raise InputError(f"affine_grid: expected theta of shape ({n}, {dims}, {dims + 1}) for size {size}, got "
                          f"{tuple(theta.shape)}")
     xp = backend.get_array_module(theta._array)
 

@@ -14,6 +14,7 @@ loop (one matrix product each), as a grouped GEMM kernel walks them.
 """
 import numpy as np
 
+from ...errors import InputError
 from ...tensor import Tensor, concatenate, zeros
 
 
@@ -21,15 +22,15 @@ def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
     name = "grouped_mm"
     for what, value in (("mat_a", mat_a), ("mat_b", mat_b)):
         if not isinstance(value, Tensor) or value.ndim not in (2, 3):
-            raise ValueError(f"{name}: {what} must be a 2-D or 3-D tensor, got "
+            raise InputError(f"{name}: {what} must be a 2-D or 3-D tensor, got "
                              f"{tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__}")
     layout = (mat_a.ndim, mat_b.ndim)
     if (offs is None) != (layout == (3, 3)):
-        raise ValueError(f"{name}: offs is needed exactly when an operand is 2-D (got {mat_a.ndim}-D and "
+        raise InputError(f"{name}: offs is needed exactly when an operand is 2-D (got {mat_a.ndim}-D and "
                          f"{mat_b.ndim}-D operands {'without' if offs is None else 'with'} offs)")
     ends = _group_ends(name, offs, layout, mat_a, mat_b) if offs is not None else None
     if bias is not None and layout not in ((2, 3), (3, 3)):
-        raise ValueError(f"{name}: bias is added per group to a (T, N) or (G, M, N) result, not for "
+        raise InputError(f"{name}: bias is added per group to a (T, N) or (G, M, N) result, not for "
                          f"{mat_a.ndim}-D and {mat_b.ndim}-D operands")
     if layout == (3, 3):
         _check_inner(name, mat_a.shape[2], mat_b.shape[1], mat_a.shape[0], mat_b.shape[0])
@@ -53,13 +54,13 @@ def grouped_mm(mat_a, mat_b, *, offs=None, bias=None, out_dtype=None):
 
 def _group_ends(name, offs, layout, mat_a, mat_b):
     if not isinstance(offs, Tensor) or offs.ndim != 1 or offs.dtype.kind not in "iu":
-        raise ValueError(f"{name}: offs must be a 1-D integer tensor of the groups' ends")
+        raise InputError(f"{name}: offs must be a 1-D integer tensor of the groups' ends")
     ends = [int(v) for v in offs.tolist()]
     jagged = {(2, 3): mat_a.shape[0], (2, 2): mat_a.shape[1], (3, 2): mat_b.shape[1]}[layout]
     if any(later < earlier for earlier, later in zip([0] + ends, ends)) or (ends and ends[-1] > jagged):
-        raise ValueError(f"{name}: offs {ends} must rise from 0 to at most the jagged dimension's {jagged}")
+        raise InputError(f"{name}: offs {ends} must rise from 0 to at most the jagged dimension's {jagged}")
     if not ends:
-        raise ValueError(f"{name}: offs names no group")
+        raise InputError(f"{name}: offs names no group")
     return ends
 
 
@@ -69,7 +70,7 @@ def _spans(ends):
 
 def _check_inner(name, inner_a, inner_b, groups_a, groups_b):
     if inner_a != inner_b or groups_a != groups_b:
-        raise ValueError(f"{name}: the operands do not fit: inner sizes {inner_a} and {inner_b}, group counts "
+        raise InputError(f"{name}: the operands do not fit: inner sizes {inner_a} and {inner_b}, group counts "
                          f"{groups_a} and {groups_b}")
 
 

@@ -2,6 +2,7 @@
 so training and evaluation compute the same thing)."""
 import numpy as np
 
+from ...errors import InputError
 from ... import backend, mixed_precision, parallel
 from ...autograd import Function
 from ...half_precision import computed_in_float32
@@ -184,7 +185,7 @@ def _check_parameter(parameter, shape, what, name):
     if parameter is not None:
         check_float(parameter, name, what)
         if parameter.shape != shape:
-            raise ValueError(f"{name}: expected {what} of shape {shape}, got {tuple(parameter.shape)}")
+            raise InputError(f"{name}: expected {what} of shape {shape}, got {tuple(parameter.shape)}")
 
 
 def _trailing_shape(input, normalized_shape, name):
@@ -193,7 +194,7 @@ def _trailing_shape(input, normalized_shape, name):
     check_not_empty(input, name)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
-        raise ValueError(f"{name}: expected input whose last dimensions are {normalized_shape}, got shape {tuple(input.shape)}")
+        raise InputError(f"{name}: expected input whose last dimensions are {normalized_shape}, got shape {tuple(input.shape)}")
     return normalized_shape
 
 
@@ -224,11 +225,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_
     sample's group over its channels and positions; then scale and shift per channel."""
     check_float(input, name)
     if input.ndim < 2:
-        raise ValueError(f"{name}: expected input of shape (N, C, ...), got {tuple(input.shape)}")
+        raise InputError(f"{name}: expected input of shape (N, C, ...), got {tuple(input.shape)}")
     check_not_empty(input, name)
     channels = input.shape[1]
     if channels % num_groups:
-        raise ValueError(f"{name}: {channels} channels cannot be split into {num_groups} groups")
+        raise InputError(f"{name}: {channels} channels cannot be split into {num_groups} groups")
     _check_parameter(weight, (channels,), "weight", name)
     _check_parameter(bias, (channels,), "bias", name)
     spatial = int(np.prod(input.shape[2:]))
@@ -257,7 +258,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0, name="local_r
     check_float(input, name)
     check_not_empty(input, name)
     if input.ndim < 3:
-        raise ValueError(f"{name}: expected input of shape (N, C, ...) with at least 3 dimensions, got {tuple(input.shape)}")
+        raise InputError(f"{name}: expected input of shape (N, C, ...) with at least 3 dimensions, got {tuple(input.shape)}")
     window_sum = channel_window_sums(input * input, size // 2, (size - 1) // 2)
     return input / (window_sum * (alpha / size) + k) ** beta
 

@@ -1,4 +1,5 @@
 """The fully connected layer, and the bilinear one."""
+from ...errors import DtypeError, InputError
 from ... import mixed_precision, parallel
 from ...autograd import Function
 from ...ops.complex import conj
@@ -41,16 +42,16 @@ def linear(input, weight, bias=None, name="linear"):
     if input.dtype.kind == "c" or weight.dtype.kind == "c":
         biased = (weight,) if bias is None else (weight, bias)
         if any(t.dtype != input.dtype for t in biased):
-            raise TypeError(f"{name}: a complex input and the weight (and bias) must share one dtype, got "
-                            f"{input.dtype} and {', '.join(str(t.dtype) for t in biased)}")
+            raise DtypeError(f"{name}: a complex input and the weight (and bias) must share one dtype, got "
+                             f"{input.dtype} and {', '.join(str(t.dtype) for t in biased)}")
     if input.ndim == 0:
-        raise ValueError(f"{name}: expected input of shape (..., in_features), got a scalar")
+        raise InputError(f"{name}: expected input of shape (..., in_features), got a scalar")
     if input.ndim > 1:  # a 1-D input is one sample, not a batch
         check_not_empty(input, name)
     if weight.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D weight (out_features, in_features), got {tuple(weight.shape)}")
+        raise InputError(f"{name}: expected a 2-D weight (out_features, in_features), got {tuple(weight.shape)}")
     if input.shape[-1] != weight.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"{name}: expected input with {weight.shape[1]} features in its last axis, got input of shape {tuple(input.shape)}"
         )
     return Linear()(input, weight, bias)
@@ -100,11 +101,11 @@ def bilinear(input1, input2, weight, bias=None, name="bilinear"):
     check_float(input1, name, "input1")
     check_float(input2, name, "input2")
     if weight.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D weight (out_features, in1_features, in2_features), got {tuple(weight.shape)}")
+        raise InputError(f"{name}: expected a 3-D weight (out_features, in1_features, in2_features), got {tuple(weight.shape)}")
     if input1.shape[:-1] != input2.shape[:-1] or input1.shape[-1:] != weight.shape[1:2] or \
             input2.shape[-1:] != weight.shape[2:3]:
-        raise ValueError(f"{name}: expected inputs (..., {weight.shape[1]}) and (..., {weight.shape[2]}) with the same "
+        raise InputError(f"{name}: expected inputs (..., {weight.shape[1]}) and (..., {weight.shape[2]}) with the same "
                          f"leading shape, got {tuple(input1.shape)} and {tuple(input2.shape)}")
     if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"{name}: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+        raise InputError(f"{name}: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     return Bilinear()(input1, input2, weight, bias)

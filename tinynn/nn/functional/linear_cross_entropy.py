@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from ...errors import InputError
 from ...autograd import Function
 from ...tensor import Tensor
 from .linear import linear
@@ -57,16 +58,16 @@ class LinearCrossEntropyOptions:
 
     def __post_init__(self):
         if self.acc_policy not in ACC_POLICIES:
-            raise ValueError(f"LinearCrossEntropyOptions: acc_policy must be one of {ACC_POLICIES}, got "
+            raise InputError(f"LinearCrossEntropyOptions: acc_policy must be one of {ACC_POLICIES}, got "
                              f"{self.acc_policy!r}")
         method = self.chunking_method
         if method not in (None, "auto") and not (isinstance(method, str) and method.startswith("aspect_ratio")
                                                  and _aspect_factor(method) > 0):
-            raise ValueError("LinearCrossEntropyOptions: chunking_method must be 'auto', None or 'aspect_ratio[:f]' "
+            raise InputError("LinearCrossEntropyOptions: chunking_method must be 'auto', None or 'aspect_ratio[:f]' "
                              f"with a positive integer f, got {method!r}")
         if self.batch_chunk_size is not None and (not isinstance(self.batch_chunk_size, int) or
                                                   self.batch_chunk_size < 1):
-            raise ValueError(f"LinearCrossEntropyOptions: batch_chunk_size must be a positive int, got "
+            raise InputError(f"LinearCrossEntropyOptions: batch_chunk_size must be a positive int, got "
                              f"{self.batch_chunk_size!r}")
 
     def chunk_rows(self, rows, in_features, classes):
@@ -81,7 +82,7 @@ class LinearCrossEntropyOptions:
         power = 1 << max(target - 1, 0).bit_length()
         chosen = max(1, min(power // _aspect_factor(method), rows))
         if self.batch_chunk_size is not None and self.batch_chunk_size != chosen:
-            raise ValueError(f"LinearCrossEntropyOptions: batch_chunk_size {self.batch_chunk_size} and chunking_method "
+            raise InputError(f"LinearCrossEntropyOptions: batch_chunk_size {self.batch_chunk_size} and chunking_method "
                              f"{method!r} ({chosen} rows) disagree; give only one")
         return chosen
 
@@ -189,22 +190,22 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     name = "linear_cross_entropy"
     check_float(input, name)
     if input.ndim not in (1, 2):
-        raise ValueError(f"{name}: expected input of shape (N, in_features) or (in_features,), got {tuple(input.shape)}")
+        raise InputError(f"{name}: expected input of shape (N, in_features) or (in_features,), got {tuple(input.shape)}")
     if linear_weight.ndim < 2 or linear_weight.shape[-1] != input.shape[-1]:
-        raise ValueError(f"{name}: expected linear_weight (num_classes, ..., {input.shape[-1]}), got "
+        raise InputError(f"{name}: expected linear_weight (num_classes, ..., {input.shape[-1]}), got "
                          f"{tuple(linear_weight.shape)}")
     classes, out_features, in_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1]), input.shape[-1]
     if linear_bias is not None and tuple(linear_bias.shape) != (classes,) + out_features:
-        raise ValueError(f"{name}: expected linear_bias of shape {(classes,) + out_features}, got {tuple(linear_bias.shape)}")
+        raise InputError(f"{name}: expected linear_bias of shape {(classes,) + out_features}, got {tuple(linear_bias.shape)}")
     if out_features and input.ndim == 1:
-        raise ValueError(f"{name}: K-dimensional outputs {out_features} need batched input (N, {in_features})")
+        raise InputError(f"{name}: K-dimensional outputs {out_features} need batched input (N, {in_features})")
     logits_shape = input.shape[:-1] + (classes,) + out_features
     probabilities = tuple(target.shape) == logits_shape and target.dtype.kind == "f"
     if probabilities and ignore_index is not None:
-        raise ValueError(f"{name}: ignore_index cannot be given with class-probability targets")
+        raise InputError(f"{name}: ignore_index cannot be given with class-probability targets")
     ignore_index = -100 if ignore_index is None else ignore_index
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise InputError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if options is not None:
         if out_features or label_smoothing or probabilities:
             warnings.warn(f"{name}: options ignored: the chunks take class-index targets, no label smoothing and no "
@@ -225,14 +226,14 @@ def _chunked(input, linear_weight, target, linear_bias, weight, reduction, ignor
     rows = input.reshape(1, -1) if unbatched else input
     targets = target.reshape(1) if unbatched else target
     if not isinstance(target, Tensor) or targets.dtype.kind not in "iu" or tuple(targets.shape) != (rows.shape[0],):
-        raise ValueError(f"{name}: expected integer class indices of shape {(rows.shape[0],)[unbatched:]} as target, "
+        raise InputError(f"{name}: expected integer class indices of shape {(rows.shape[0],)[unbatched:]} as target, "
                          f"got {getattr(target, 'dtype', type(target).__name__)} {tuple(getattr(target, 'shape', ()))}")
     classes = linear_weight.shape[0]
     labels = targets._array
     report_out_of_range(labels, ((labels < 0) | (labels >= classes)) & (labels != ignore_index), classes,
                         input.device, name)
     if weight is not None and tuple(weight.shape) != (classes,):
-        raise ValueError(f"{name}: expected weight of shape ({classes},), got {tuple(weight.shape)}")
+        raise InputError(f"{name}: expected weight of shape ({classes},), got {tuple(weight.shape)}")
     class_weight = None if weight is None else weight._array.astype(rows.dtype, copy=False)
     chunk = options.chunk_rows(rows.shape[0], rows.shape[1], classes)
     op = ChunkedLinearCrossEntropy(labels, class_weight, ignore_index, reduction, chunk,

@@ -11,6 +11,7 @@ An ignored row is left out, not multiplied by 0: a row of padding whose scores a
 log-probabilities) neither makes the loss NaN, as in PyTorch, nor its gradient NaN (PyTorch's is).
 """
 
+from ...errors import DtypeError, IndexRangeError, InputError
 from ... import backend, mixed_precision
 from ...autograd import Function
 from ...half_precision import computed_in_float32
@@ -206,15 +207,15 @@ class SoftTargetCrossEntropy(_RowLoss):
 
 def _check_options(input, weight, label_smoothing, reduction, name):
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        raise InputError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+        raise InputError(f"{name}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     if weight is None:
         return None
     check_float(weight, name, "weight")
     classes = input.shape[1]
     if weight.shape != (classes,):
-        raise ValueError(f"{name}: weight must hold one value per class, shape ({classes},), got {tuple(weight.shape)}")
+        raise InputError(f"{name}: weight must hold one value per class, shape ({classes},), got {tuple(weight.shape)}")
     if weight.device != input.device:
         raise RuntimeError(f"{name}: input is on {input.device} but weight is on {weight.device}")
     return weight._array.astype(input.dtype, copy=False)
@@ -239,22 +240,22 @@ def _prepare(input, target, weight, reduction, label_smoothing, name, probabilit
     if input.ndim == 1:  # unbatched (C,), as PyTorch allows
         input, target = input.reshape(1, -1), target.reshape(1, *target.shape)
     if input.ndim < 2:
-        raise ValueError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
+        raise InputError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
     weight = _check_options(input, weight, label_smoothing, reduction, name)
     check_not_empty(input, name)
     spatial = input.shape[2:]
     if target.dtype.kind == "f":
         if not probabilities_allowed:
-            raise TypeError(f"{name}: expected integer class indices as target, got dtype {target.dtype}")
+            raise DtypeError(f"{name}: expected integer class indices as target, got dtype {target.dtype}")
         if target.shape != input.shape:
-            raise ValueError(f"{name}: class-probability targets must have the input's shape {tuple(input.shape)}, "
+            raise InputError(f"{name}: class-probability targets must have the input's shape {tuple(input.shape)}, "
                              f"got {tuple(target.shape)} (or give integer class indices of shape {tuple(input.shape[:1] + spatial)})")
     else:
         if target.dtype.kind not in "iu":
-            raise TypeError(f"{name}: expected integer class indices (or, for cross_entropy, float class "
-                            f"probabilities) as target, got dtype {target.dtype}")
+            raise DtypeError(f"{name}: expected integer class indices (or, for cross_entropy, float class "
+                             f"probabilities) as target, got dtype {target.dtype}")
         if target.shape != input.shape[:1] + spatial:
-            raise ValueError(f"{name}: expected target of shape {tuple(input.shape[:1] + spatial)} for input of shape "
+            raise InputError(f"{name}: expected target of shape {tuple(input.shape[:1] + spatial)} for input of shape "
                              f"{tuple(input.shape)}, got {tuple(target.shape)}")
     if spatial:
         input, target = _rows(input, target)
@@ -270,7 +271,7 @@ def report_out_of_range(labels, out_of_range, classes, device, name):
     def out_of_range_error():
         bad = int(labels[out_of_range].reshape(-1)[0])
         where = " (found on the GPU at the next read of a result)" if device == "gpu" else ""
-        return ValueError(f"{name}: target {bad} is out of range: expected class indices in [0, {classes - 1}]{where}")
+        return IndexRangeError(f"{name}: target {bad} is out of range: expected class indices in [0, {classes - 1}]{where}")
 
     backend.check_soon(out_of_range.any(), out_of_range_error)
 

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from ...errors import InputError
 from ... import backend
 from ...half_precision import computed_in_float32
 from ...tensor import where
@@ -30,7 +31,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 def _reduce(losses, reduction, name):
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        raise InputError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if reduction == "none":
         return losses
     return losses.sum() if reduction == "sum" else losses.mean()
@@ -41,7 +42,7 @@ def _same_shape(name, *tensors):
         check_tensor(tensor, name)
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"{name}: expected tensors of one shape, got {[tuple(t.shape) for t in tensors]}")
+        raise InputError(f"{name}: expected tensors of one shape, got {[tuple(t.shape) for t in tensors]}")
 
 
 def _signs(target, name):
@@ -51,7 +52,7 @@ def _signs(target, name):
     wrong = abs(values) != 1
 
     def wrong_label():
-        return ValueError(f"{name}: expected targets of 1 or -1, got {values[wrong].reshape(-1)[0].item()!r}")
+        return InputError(f"{name}: expected targets of 1 or -1, got {values[wrong].reshape(-1)[0].item()!r}")
 
     backend.check_soon(wrong.any(), wrong_label)
     return target if target.dtype.kind == "f" else target.astype(np.float32)
@@ -94,9 +95,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = legacy_reduction(size_average, reduce, reduction, "multi_margin_loss")
     check_float(input, "multi_margin_loss")
     if p not in (1, 2):
-        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
+        raise InputError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
     if input.ndim != 2 or target.shape != input.shape[:1]:
-        raise ValueError(f"multi_margin_loss: expected (N, C) input and (N,) targets, got {tuple(input.shape)} and {tuple(target.shape)}")
+        raise InputError(f"multi_margin_loss: expected (N, C) input and (N,) targets, got {tuple(input.shape)} and {tuple(target.shape)}")
     index = target.reshape(-1, 1)
     correct = input.gather(1, index)
     hinge = (margin - correct + input).clip(min=0.0)
@@ -113,7 +114,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     reduction = legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     check_tensor(target, "cosine_embedding_loss")
     if input1.shape != input2.shape or input1.ndim != 2 or target.shape != input1.shape[:1]:
-        raise ValueError(f"cosine_embedding_loss: expected two (N, D) inputs and (N,) targets, got {tuple(input1.shape)}, "
+        raise InputError(f"cosine_embedding_loss: expected two (N, D) inputs and (N,) targets, got {tuple(input1.shape)}, "
                          f"{tuple(input2.shape)} and {tuple(target.shape)}")
     epsilon = 1e-12  # PyTorch's: added to the squared norms
     cosine = (input1 * input2).sum(dim=1) / (((input1 * input1).sum(dim=1) + epsilon)
@@ -155,8 +156,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if var.shape == input.shape[:-1]:
             var = var.unsqueeze(-1)
         elif not (var.shape[:-1] == input.shape[:-1] and var.shape[-1] == 1):
-            raise ValueError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not fit input of shape {tuple(input.shape)}")
-    backend.check_soon((var._array < 0).any(), lambda: ValueError("gaussian_nll_loss: var has negative entries"))
+            raise InputError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not fit input of shape {tuple(input.shape)}")
+    backend.check_soon((var._array < 0).any(), lambda: InputError("gaussian_nll_loss: var has negative entries"))
     clamped = var + (var.clip(min=eps) - var).detach()
     losses = 0.5 * (clamped.log() + (input - target) * (input - target) / clamped)
     if full:
@@ -198,7 +199,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     reduction = legacy_reduction(size_average, reduce, reduction, "multilabel_margin_loss")
     check_float(input, "multilabel_margin_loss")
     if target.shape != input.shape or target.dtype.kind not in "iu":
-        raise ValueError(f"multilabel_margin_loss: expected integer targets of the input's shape {tuple(input.shape)}, "
+        raise InputError(f"multilabel_margin_loss: expected integer targets of the input's shape {tuple(input.shape)}, "
                          f"got {target.dtype} {tuple(target.shape)}")
     scores = input.reshape(1, -1) if input.ndim == 1 else input
     labels = target.numpy().reshape(scores.shape)

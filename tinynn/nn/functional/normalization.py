@@ -1,6 +1,7 @@
 """Batch normalization, with the full backward through the batch statistics; instance normalization."""
 import numpy as np
 
+from ...errors import InputError
 from ... import backend, memory_layout
 from ...autograd import Function
 from ...half_precision import computed_in_float32
@@ -163,18 +164,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     check_float(input, name)
     if input.ndim not in (2, 3, 4, 5):
-        raise ValueError(f"{name}: expected 2-D (N, C), 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, "
+        raise InputError(f"{name}: expected 2-D (N, C), 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, "
                          f"got shape {tuple(input.shape)}")
     check_not_empty(input, name)
     channels = input.shape[1]
     for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (channels,):
-            raise ValueError(f"{name}: expected {channels} channels (the {what} has shape {tuple(t.shape)}), got input of shape {tuple(input.shape)}")
+            raise InputError(f"{name}: expected {channels} channels (the {what} has shape {tuple(t.shape)}), got input of shape {tuple(input.shape)}")
     if not training and (running_mean is None or running_var is None):
-        raise ValueError(f"{name}: eval mode needs running_mean and running_var")
+        raise InputError(f"{name}: eval mode needs running_mean and running_var")
     values_per_channel = int(np.prod(input.shape)) // channels
     if training and values_per_channel <= 1:
-        raise ValueError(
+        raise InputError(
             f"{name}: expected more than 1 value per channel when training, got input of shape {tuple(input.shape)}"
         )
     if input.ndim in (3, 5):  # the same statistics per channel, over an (N, C, L, 1) or (N, C, D*H, W) view
@@ -206,20 +207,20 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """
     check_float(input, name)
     if input.ndim < 3:
-        raise ValueError(f"{name}: expected input of shape (N, C, L) or (N, C, H, W), got shape {tuple(input.shape)}")
+        raise InputError(f"{name}: expected input of shape (N, C, L) or (N, C, H, W), got shape {tuple(input.shape)}")
     check_not_empty(input, name)
     if not use_input_stats:
         if running_mean is None or running_var is None:
-            raise ValueError(f"{name}: normalising with running statistics needs running_mean and running_var")
+            raise InputError(f"{name}: normalising with running statistics needs running_mean and running_var")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps, name=name)
     n, channels = input.shape[:2]
     positions = input.numel() // (n * channels)
     if running_mean is not None:
         if not isinstance(momentum, (int, float)):
-            raise ValueError(f"{name}: momentum must be a number to track statistics, got {momentum!r} (the cumulative "
+            raise InputError(f"{name}: momentum must be a number to track statistics, got {momentum!r} (the cumulative "
                              "average that None means for batch norm is not defined for instance norm)")
         if positions <= 1:
-            raise ValueError(f"{name}: expected more than 1 position per channel to track statistics, got shape {tuple(input.shape)}")
+            raise InputError(f"{name}: expected more than 1 position per channel to track statistics, got shape {tuple(input.shape)}")
         values = input._array.reshape(n, channels, positions)
         running_mean._array *= 1 - momentum
         running_mean._array += momentum * values.mean(axis=(0, 2))

@@ -13,6 +13,7 @@ Each is a copy along one axis by an index map, ``Take``; constant padding is ``o
 """
 import numpy as np
 
+from ...errors import InputError
 from ... import value_ranges
 from ...autograd import Function
 from ...ops.shape import Pad
@@ -66,9 +67,9 @@ def pad(input, pad, mode="constant", value=None):
     check_tensor(input, "pad")
     pad = tuple(pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim or not all(isinstance(p, (int, np.integer)) for p in pad):
-        raise ValueError(f"pad: expected (before, after) int pairs for at most {input.ndim} axes, got {pad}")
+        raise InputError(f"pad: expected (before, after) int pairs for at most {input.ndim} axes, got {pad}")
     if mode not in MODES:
-        raise ValueError(f"pad: mode must be one of {MODES}, got {mode!r}")
+        raise InputError(f"pad: mode must be one of {MODES}, got {mode!r}")
     if any(p < 0 for p in pad):
         return _cropped_and_padded(input, pad, mode, value)
     axes = len(pad) // 2
@@ -78,9 +79,9 @@ def pad(input, pad, mode="constant", value=None):
             value_ranges.check_fits(value, input.dtype, strict_unsigned=True)
         return Pad(tuple(widths), 0.0 if value is None else value)(input)
     if value is not None:
-        raise ValueError(f"pad: value is only used with mode 'constant', not {mode!r}")
+        raise InputError(f"pad: value is only used with mode 'constant', not {mode!r}")
     if not 1 <= axes <= 3 or input.ndim < axes + 1:
-        raise ValueError(f"pad: {mode} padding pads 1 to 3 trailing axes of an input with one more axis at least, "
+        raise InputError(f"pad: {mode} padding pads 1 to 3 trailing axes of an input with one more axis at least, "
                          f"got {len(pad)} amounts for input of shape {tuple(input.shape)}")
     xp = Function.xp(input._array)
     out = input
@@ -88,10 +89,10 @@ def pad(input, pad, mode="constant", value=None):
         before, after = widths[axis]
         length = input.shape[axis]
         if mode == "reflect" and max(before, after) >= length:
-            raise ValueError(f"pad: reflect padding must be smaller than the axis it pads, got {(before, after)} "
+            raise InputError(f"pad: reflect padding must be smaller than the axis it pads, got {(before, after)} "
                              f"for axis {axis} of size {length} (input shape {tuple(input.shape)})")
         if mode == "circular" and max(before, after) > length:
-            raise ValueError(f"pad: circular padding may wrap around once at most, got {(before, after)} for axis "
+            raise InputError(f"pad: circular padding may wrap around once at most, got {(before, after)} for axis "
                              f"{axis} of size {length} (input shape {tuple(input.shape)})")
         if before or after:
             out = Take(axis, _index_map(xp, mode, length, before, after))(out)
@@ -104,7 +105,7 @@ def _cropped_and_padded(input, amounts, mode, value):
     pairs = {input.ndim - 1 - i: amounts[2 * i:2 * i + 2] for i in range(axes)}
     for axis, (before, after) in pairs.items():
         if input.shape[axis] + before + after < 0:
-            raise ValueError(f"pad: padding {(before, after)} leaves a negative size for axis {axis} of size "
+            raise InputError(f"pad: padding {(before, after)} leaves a negative size for axis {axis} of size "
                              f"{input.shape[axis]} (input shape {tuple(input.shape)})")
 
     def cropped(x):
@@ -125,7 +126,7 @@ def pixel_shuffle(input, upscale_factor):
     r = _factor(input, upscale_factor, "pixel_shuffle")
     *leading, channels, h, w = input.shape
     if channels % (r * r):
-        raise ValueError(f"pixel_shuffle: {channels} channels are not divisible by upscale_factor^2 = {r * r}")
+        raise InputError(f"pixel_shuffle: {channels} channels are not divisible by upscale_factor^2 = {r * r}")
     c = channels // (r * r)
     shuffled = input.reshape(-1, c, r, r, h, w).permute(0, 1, 4, 2, 5, 3)
     return shuffled.reshape(*leading, c, h * r, w * r)
@@ -136,7 +137,7 @@ def pixel_unshuffle(input, downscale_factor):
     r = _factor(input, downscale_factor, "pixel_unshuffle")
     *leading, c, height, width = input.shape
     if height % r or width % r:
-        raise ValueError(f"pixel_unshuffle: height {height} and width {width} must be divisible by {r}")
+        raise InputError(f"pixel_unshuffle: height {height} and width {width} must be divisible by {r}")
     h, w = height // r, width // r
     return input.reshape(-1, c, h, r, w, r).permute(0, 1, 3, 5, 2, 4).reshape(*leading, c * r * r, h, w)
 
@@ -146,7 +147,7 @@ def channel_shuffle(input, groups):
     is channel j * k + i of the input (ShuffleNet's shuffle between grouped convolutions)."""
     check_tensor(input, "channel_shuffle")
     if input.ndim < 3 or input.shape[1] % groups:
-        raise ValueError(f"channel_shuffle: expected (N, C, ...) input with C divisible by groups={groups}, "
+        raise InputError(f"channel_shuffle: expected (N, C, ...) input with C divisible by groups={groups}, "
                          f"got shape {tuple(input.shape)}")
     channels, rest = input.shape[1], input.shape[2:]
     return input.reshape((input.shape[0], groups, channels // groups) + rest).transpose(1, 2).reshape(input.shape)
@@ -155,7 +156,7 @@ def channel_shuffle(input, groups):
 def _factor(input, factor, name):
     check_tensor(input, name)
     if input.ndim < 3:
-        raise ValueError(f"{name}: expected an input of 3 or more axes (*, C, H, W), got shape {tuple(input.shape)}")
+        raise InputError(f"{name}: expected an input of 3 or more axes (*, C, H, W), got shape {tuple(input.shape)}")
     if not isinstance(factor, int) or factor <= 0:
-        raise ValueError(f"{name}: the factor must be a positive int, got {factor!r}")
+        raise InputError(f"{name}: the factor must be a positive int, got {factor!r}")
     return factor

@@ -9,6 +9,7 @@ dL/dx_i = df/dx(x_i, y_i) * dL/dl_i, and likewise for y when the target needs a 
 """
 import numpy as np
 
+from ...errors import DtypeError, InputError
 from ... import backend, mixed_precision
 from ...autograd import Function
 from ...half_precision import computed_in_float32
@@ -190,14 +191,14 @@ def _check(input, target, reduction, name, reductions=REDUCTIONS, complex_ok=Fal
     check_float(input, name, complex_ok=complex_ok)
     check_float(target, name, "target", complex_ok=complex_ok)
     if target.shape != input.shape:
-        raise ValueError(f"{name}: target of shape {tuple(target.shape)} does not match input of shape {tuple(input.shape)}")
+        raise InputError(f"{name}: target of shape {tuple(target.shape)} does not match input of shape {tuple(input.shape)}")
     if target.device != input.device:
         raise RuntimeError(f"{name}: input is on {input.device} but target is on {target.device}")
     if reduction not in reductions:
-        raise ValueError(f"{name}: reduction must be one of {reductions}, got {reduction!r}")
+        raise InputError(f"{name}: reduction must be one of {reductions}, got {reduction!r}")
     if target.dtype.kind == "c" and input.dtype.kind != "c":
-        raise TypeError(f"{name}: the target is complex ({target.dtype}) but the input is {input.dtype}; make the "
-                        f"input complex too")
+        raise DtypeError(f"{name}: the target is complex ({target.dtype}) but the input is {input.dtype}; make the "
+                         f"input complex too")
     return in_common_dtype(input, target, dtype_rule)
 
 
@@ -212,7 +213,7 @@ def _array(value, input, name, what):
     try:
         np.broadcast_shapes(value.shape, input.shape)
     except ValueError:
-        raise ValueError(f"{name}: {what} of shape {tuple(value.shape)} cannot be broadcast to the input's {tuple(input.shape)}") from None
+        raise InputError(f"{name}: {what} of shape {tuple(value.shape)} cannot be broadcast to the input's {tuple(input.shape)}") from None
     return value._array.astype(input.dtype, copy=False)
 
 
@@ -249,7 +250,7 @@ class _ComplexL1Loss:
 @mixed_precision.casts_inputs("float32")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise InputError(f"huber_loss: delta must be positive, got {delta}")
     return _regression_loss(lambda reduction: HuberLoss(reduction, float(delta)), input, target, reduction, weight,
                             "huber_loss", mean_over_weights=False, dtype_rule="input")
 
@@ -264,7 +265,7 @@ def _regression_loss(make, input, target, reduction, weight, name, mean_over_wei
     if weight is None:
         return make(reduction)(input, target)
     if not isinstance(weight, Tensor) or tuple(weight.shape) != tuple(input.shape):
-        raise ValueError(f"{name}: weight must be a tensor of the input's shape {tuple(input.shape)}, got "
+        raise InputError(f"{name}: weight must be a tensor of the input's shape {tuple(input.shape)}, got "
                          f"{tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
     weighted = make("none")(input, target) * weight
     if reduction == "none":
@@ -278,7 +279,7 @@ def _regression_loss(make, input, target, reduction, weight, name, mean_over_wei
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     reduction = legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise InputError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     input, target = _check(input, target, reduction, "smooth_l1_loss")
     return (SmoothL1Loss(reduction, float(beta)) if beta > 0 else L1Loss(reduction))(input, target)
 
@@ -295,12 +296,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     def outside_error():
         bad = float(p[outside].reshape(-1)[0])
         where = " (found on the GPU at the next read of a result)" if input.device == "gpu" else ""
-        return ValueError(f"binary_cross_entropy: expected probabilities in [0, 1] as input, got {bad}{where}; "
+        return InputError(f"binary_cross_entropy: expected probabilities in [0, 1] as input, got {bad}{where}; "
                           f"for logits use binary_cross_entropy_with_logits")
 
     backend.check_soon(outside.any(), outside_error)
     t = target._array
-    backend.check_soon(~((t >= 0) & (t <= 1)).all(), lambda: ValueError(
+    backend.check_soon(~((t >= 0) & (t <= 1)).all(), lambda: InputError(
         "binary_cross_entropy: all elements of target should be between 0 and 1 (none NaN)"))
     return BinaryCrossEntropy(reduction, weight)(input, target)
 

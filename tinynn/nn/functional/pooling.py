@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ...errors import InputError
 from ... import backend
 from ...autograd import Function
 from ...half_precision import computed_in_float32
@@ -237,12 +238,12 @@ def _pool_arguments(x, kernel_size, stride, padding, dilation, ceil_mode, name):
     check_positive(dilation, name, "dilation")
     check_non_negative(padding, name, "padding")
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        raise ValueError(f"{name}: padding {padding} should be at most half of kernel size {kernel}")
+        raise InputError(f"{name}: padding {padding} should be at most half of kernel size {kernel}")
     # as PyTorch: a window may reach past the padded input (ceil_mode's last one), so long as
     # every output size is at least 1
     out = [pool_output_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(2)]
     if min(out) < 1:
-        raise ValueError(f"{name}: the output would have size {tuple(out)} for input size {tuple(x.shape[2:])} (kernel "
+        raise InputError(f"{name}: the output would have size {tuple(out)} for input size {tuple(x.shape[2:])} (kernel "
                          f"{kernel}, dilation {dilation}, padding {padding}, stride {stride}): the window is larger "
                          "than the padded input")
     return kernel, stride, padding, dilation
@@ -267,7 +268,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Average pooling over KH x KW windows; ``stride`` defaults to ``kernel_size``."""
     kernel, stride, padding, _ = _pool_arguments(input, kernel_size, stride, padding, 1, ceil_mode, name)
     if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer)) or divisor_override <= 0):
-        raise ValueError(f"{name}: divisor_override must be a positive int or None, got {divisor_override!r}")
+        raise InputError(f"{name}: divisor_override must be a positive int or None, got {divisor_override!r}")
     return AvgPool2d(kernel, stride, padding, bool(ceil_mode), bool(count_include_pad), divisor_override)(input)
 
 
@@ -360,14 +361,14 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     check_nchw(input, name)
     if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu" or indices.shape != input.shape:
         what = f"{indices.dtype} {tuple(indices.shape)}" if isinstance(indices, Tensor) else type(indices).__name__
-        raise ValueError(f"{name}: expected integer indices of the input's shape {tuple(input.shape)}, got {what}")
+        raise InputError(f"{name}: expected integer indices of the input's shape {tuple(input.shape)}, got {what}")
     kernel = pair(kernel_size, name, "kernel_size")
     stride = kernel if stride is None else pair(stride, name, "stride")
     padding = pair(padding, name, "padding")
     default = tuple((size - 1) * s - 2 * p + k for size, s, p, k in zip(input.shape[2:], stride, padding, kernel))
     out_hw = default if output_size is None else tuple(output_size)[-2:]
     if len(out_hw) != 2 or min(out_hw) <= 0:
-        raise ValueError(f"{name}: expected a positive (H, W) output_size, got {output_size!r}")
+        raise InputError(f"{name}: expected a positive (H, W) output_size, got {output_size!r}")
     check_unpool_indices(indices, out_hw, "plane", name)
     return MaxUnpool2d(indices._array, out_hw)(input)
 

@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ...errors import InputError
 from ... import parallel
 from ...autograd import Function
 from .validation import check_float, check_not_empty, ntuple
@@ -286,24 +287,24 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     name = "interpolate"
     check_float(input, name)
     if input.ndim not in (3, 4, 5):
-        raise ValueError(f"{name}: expected 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got shape "
+        raise InputError(f"{name}: expected 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got shape "
                          f"{tuple(input.shape)}")
     check_not_empty(input, name)
     spatial = input.ndim - 2
     linear_mode = LINEAR_MODES[input.ndim]
     if mode in tuple(LINEAR_MODES.values()) + ("bicubic",) and mode != linear_mode and not (mode == "bicubic" and spatial == 2):
         needed = {"linear": "3-D", "trilinear": "5-D"}.get(mode, "4-D")
-        raise ValueError(f"{name}: mode {mode!r} needs {needed} input, got "
+        raise InputError(f"{name}: mode {mode!r} needs {needed} input, got "
                          f"{input.ndim}-D input of shape {tuple(input.shape)} (use {linear_mode!r})")
     interpolating = (linear_mode, "bicubic") if spatial == 2 else (linear_mode,)
     if mode not in ("nearest", "nearest-exact", "area") + interpolating:
-        raise ValueError(f"{name}: mode must be 'nearest', 'nearest-exact', {' or '.join(map(repr, interpolating))} "
+        raise InputError(f"{name}: mode must be 'nearest', 'nearest-exact', {' or '.join(map(repr, interpolating))} "
                          f"or 'area', got {mode!r}")
     if align_corners is not None and mode not in interpolating:
-        raise ValueError(f"{name}: align_corners can only be set with mode {' or '.join(map(repr, interpolating))}, "
+        raise InputError(f"{name}: align_corners can only be set with mode {' or '.join(map(repr, interpolating))}, "
                          f"not {mode!r}")
     if antialias and mode not in ("bilinear", "bicubic"):
-        raise ValueError(f"{name}: antialias applies to the 'bilinear' and 'bicubic' modes (4-D input), not {mode!r}")
+        raise InputError(f"{name}: antialias applies to the 'bilinear' and 'bicubic' modes (4-D input), not {mode!r}")
     in_sizes = input.shape[2:]
     out_sizes, scales = _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name)
     taps = _axis_taps(input, out_sizes, scales, mode, align_corners, antialias)
@@ -341,21 +342,21 @@ def _output_sizes(in_sizes, size, scale_factor, recompute_scale_factor, name):
     """The output sizes, and for each axis the input/output scale the source positions use."""
     spatial = len(in_sizes)
     if (size is None) == (scale_factor is None):
-        raise ValueError(f"{name}: give exactly one of size and scale_factor")
+        raise InputError(f"{name}: give exactly one of size and scale_factor")
     if size is not None:
         if recompute_scale_factor:
-            raise ValueError(f"{name}: recompute_scale_factor=True is meaningful only with a scale_factor, "
+            raise InputError(f"{name}: recompute_scale_factor=True is meaningful only with a scale_factor, "
                              f"not with an explicit size {size!r}")
         out_sizes = ntuple(size, spatial, name, "size")
         if any(s <= 0 for s in out_sizes):
-            raise ValueError(f"{name}: size must be positive, got {out_sizes}")
+            raise InputError(f"{name}: size must be positive, got {out_sizes}")
         return out_sizes, tuple(i / o for i, o in zip(in_sizes, out_sizes))
     factors = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
     if len(factors) != spatial or not all(isinstance(f, (int, float)) and f > 0 for f in factors):
-        raise ValueError(f"{name}: scale_factor must be a positive number or {spatial} of them, got {scale_factor!r}")
+        raise InputError(f"{name}: scale_factor must be a positive number or {spatial} of them, got {scale_factor!r}")
     out_sizes = tuple(math.floor(i * f) for i, f in zip(in_sizes, factors))
     if any(s <= 0 for s in out_sizes):
-        raise ValueError(f"{name}: scale_factor {scale_factor!r} makes an empty output from size {tuple(in_sizes)}")
+        raise InputError(f"{name}: scale_factor {scale_factor!r} makes an empty output from size {tuple(in_sizes)}")
     if recompute_scale_factor:
         return out_sizes, tuple(i / o for i, o in zip(in_sizes, out_sizes))
     return out_sizes, tuple(1 / f for f in factors)

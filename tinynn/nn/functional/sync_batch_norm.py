@@ -13,6 +13,7 @@ averages them with every other parameter's gradient.
 """
 import numpy as np
 
+from ...errors import InputError
 from ... import backend
 from ...autograd import Function
 
@@ -44,7 +45,7 @@ class SyncBatchNormFunction(Function):
         totals = _all_reduced(local)
         self.count = float(totals[-1])
         if self.count <= 1:
-            raise ValueError(f"SyncBatchNorm: expected more than 1 value per channel over all ranks, got "
+            raise InputError(f"SyncBatchNorm: expected more than 1 value per channel over all ranks, got "
                              f"{self.count:g} (input shape {tuple(x.shape)} here)")
         mean = totals[:channels] / self.count
         variance = np.maximum(totals[channels:2 * channels] / self.count - mean * mean, 0)

@@ -3,6 +3,7 @@ import functools
 
 import numpy as np
 
+from ...errors import DtypeError, InputError
 from ...tensor import Tensor
 
 
@@ -33,7 +34,7 @@ def check_float(x, name, what="input", complex_ok=False):
     check_tensor(x, name, what)
     if x.dtype.kind != "f" and not (complex_ok and x.dtype.kind == "c"):
         kinds = "floating-point or complex" if complex_ok else "floating-point"
-        raise TypeError(f"{name}: expected a {kinds} {what}, got dtype {x.dtype}; convert it with .float()")
+        raise DtypeError(f"{name}: expected a {kinds} {what}, got dtype {x.dtype}; convert it with .float()")
 
 
 def in_common_dtype(input, target, rule="promote"):
@@ -49,14 +50,14 @@ def in_common_dtype(input, target, rule="promote"):
 
 def check_not_empty(x, name):
     if x.ndim and x.shape[0] == 0:
-        raise ValueError(f"{name}: got an empty batch (input shape {tuple(x.shape)})")
+        raise InputError(f"{name}: got an empty batch (input shape {tuple(x.shape)})")
 
 
 def check_nchw(x, name):
     """A float tensor of shape (N, C, H, W) with N >= 1."""
     check_float(x, name)
     if x.ndim != 4:
-        raise ValueError(
+        raise InputError(
             f"{name}: expected a 4-D input (N, C, H, W), got a {x.ndim}-D tensor of shape {tuple(x.shape)}"
             + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else "")
         )
@@ -67,21 +68,21 @@ def check_ncl(x, name, weight=None, weight_layout=None):
     """A float (N, C, L) input of a 1-D convolution or pooling (and, given, its float 3-D weight)."""
     check_float(x, name)
     if x.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D input (N, C, L), got a {x.ndim}-D tensor of shape {tuple(x.shape)}")
+        raise InputError(f"{name}: expected a 3-D input (N, C, L), got a {x.ndim}-D tensor of shape {tuple(x.shape)}")
     if weight is not None:
         check_float(weight, name, "weight")
         if weight.ndim != 3:
-            raise ValueError(f"{name}: expected a 3-D weight {weight_layout}, got shape {tuple(weight.shape)}")
+            raise InputError(f"{name}: expected a 3-D weight {weight_layout}, got shape {tuple(weight.shape)}")
 
 
 def check_positive(values, name, what):
     if any(v <= 0 for v in values):
-        raise ValueError(f"{name}: {what} must be positive, got {tuple(values)}")
+        raise InputError(f"{name}: {what} must be positive, got {tuple(values)}")
 
 
 def check_non_negative(values, name, what):
     if any(v < 0 for v in values):
-        raise ValueError(f"{name}: {what} must be non-negative, got {tuple(values)}")
+        raise InputError(f"{name}: {what} must be non-negative, got {tuple(values)}")
 
 
 def check_window_fits(x, kernel, padding, name):
@@ -90,7 +91,7 @@ def check_window_fits(x, kernel, padding, name):
     sides = [(p, p) if isinstance(p, (int, np.integer)) else tuple(p) for p in padding]
     h, w = x.shape[2] + sum(sides[0]), x.shape[3] + sum(sides[1])
     if kernel[0] > h or kernel[1] > w:
-        raise ValueError(
+        raise InputError(
             f"{name}: kernel size {kernel} is larger than the padded input ({h}, {w}) "
             f"(input {tuple(x.shape[2:])} with padding {tuple(padding)})"
         )
@@ -124,7 +125,7 @@ def accepts_unbatched(spatial_dims, batched_arguments=("input",)):
                 return function(*args, **kwargs)
             if first.ndim != spatial_dims + 1:
                 name = kwargs.get("name", function.__name__)
-                raise ValueError(f"{name}: expected a {spatial_dims + 2}-D input (N, C, {axes}) or one unbatched "
+                raise InputError(f"{name}: expected a {spatial_dims + 2}-D input (N, C, {axes}) or one unbatched "
                                  f"{spatial_dims + 1}-D sample (C, {axes}), got a {first.ndim}-D tensor of shape "
                                  f"{tuple(first.shape)}")
             args = [arg.unsqueeze(0) if position in positions and isinstance(arg, Tensor) else arg

@@ -4,6 +4,7 @@ import collections
 
 import numpy as np
 
+from ...errors import InputError
 from ... import backend
 from ...tensor import Tensor, concatenate
 from .. import functional as F
@@ -36,7 +37,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         cutoffs = list(cutoffs)
         if (not cutoffs or cutoffs != sorted(cutoffs) or min(cutoffs) <= 0 or max(cutoffs) > n_classes - 1
                 or len(set(cutoffs)) != len(cutoffs) or any(int(c) != c for c in cutoffs)):
-            raise ValueError(f"AdaptiveLogSoftmaxWithLoss: cutoffs must be a sorted sequence of unique positive "
+            raise InputError(f"AdaptiveLogSoftmaxWithLoss: cutoffs must be a sorted sequence of unique positive "
                              f"integers, each below n_classes - 1 = {n_classes - 1}, got {cutoffs}")
         self.in_features, self.n_classes, self.div_value, self.head_bias = in_features, n_classes, div_value, head_bias
         self.cutoffs = cutoffs + [n_classes]
@@ -58,7 +59,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
     def _batched(self, input, name):
         if input.ndim not in (1, 2) or input.shape[-1] != self.in_features:
-            raise ValueError(f"AdaptiveLogSoftmaxWithLoss.{name}: expected input of shape (N, {self.in_features}) or "
+            raise InputError(f"AdaptiveLogSoftmaxWithLoss.{name}: expected input of shape (N, {self.in_features}) or "
                              f"({self.in_features},), got {tuple(input.shape)}")
         return input.unsqueeze(0) if input.ndim == 1 else input
 
@@ -66,7 +67,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         batched = self._batched(input_, "forward")
         targets = target_.reshape(-1) if target_.ndim == 0 else target_
         if targets.shape[0] != batched.shape[0]:
-            raise ValueError(f"AdaptiveLogSoftmaxWithLoss: input and target should have the same size in the batch "
+            raise InputError(f"AdaptiveLogSoftmaxWithLoss: input and target should have the same size in the batch "
                              f"dimension, got {batched.shape[0]} and {targets.shape[0]}")
         labels = backend.to_device(targets._array, "cpu").astype(np.int64)
         if labels.size and (labels.min() < 0 or labels.max() >= self.n_classes):

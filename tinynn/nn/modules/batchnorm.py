@@ -2,6 +2,7 @@
 nn/functional/normalization.py)."""
 import numpy as np
 
+from ...errors import InputError
 from ... import backend
 from .. import functional as F
 from ..parameter import Parameter
@@ -21,7 +22,7 @@ class _NormBase(Module):
         """``bias=False`` (with ``affine``): a learned scale per channel and no shift, as PyTorch's."""
         super().__init__()
         if not isinstance(num_features, int) or num_features <= 0:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
+            raise InputError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.register_parameter("weight", Parameter(ones(num_features, dtype=dtype)) if affine else None)
@@ -63,7 +64,7 @@ class _NormBase(Module):
 
     def _check_input_dim(self, x, name):
         if x.ndim not in self.expected_ranks:
-            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
+            raise InputError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
                              f"got shape {tuple(x.shape)}")
 
     def extra_repr(self):
@@ -80,7 +81,7 @@ class _BatchNorm(_NormBase):
             raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(input).__name__}")
         self._check_input_dim(input, name)
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {input.shape[1]} "
+            raise InputError(f"{name}: expected input with {self.num_features} channels, got {input.shape[1]} "
                              f"(input shape {tuple(input.shape)})")
         use_batch_stats = self.training or not self.track_running_stats
         track = self.training and self.track_running_stats
@@ -140,11 +141,11 @@ class _InstanceNorm(_NormBase):
             raise TypeError(f"{name}: expected a tinynn.Tensor, got {type(input).__name__}")
         batched_rank = self.expected_ranks[-1]
         if input.ndim not in self.expected_ranks:
-            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
+            raise InputError(f"{name}: expected a {' or '.join(f'{r}-D' for r in self.expected_ranks)} input, "
                              f"got shape {tuple(input.shape)}")
         batch = input if input.ndim == batched_rank else input.unsqueeze(0)
         if batch.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {batch.shape[1]} "
+            raise InputError(f"{name}: expected input with {self.num_features} channels, got {batch.shape[1]} "
                              f"(input shape {tuple(input.shape)})")
         use_input_stats = self.training or not self.track_running_stats
         track = self.track_running_stats and (self.training or not use_input_stats)

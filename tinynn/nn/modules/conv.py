@@ -2,6 +2,7 @@
 nn/functional/conv.py and conv_transpose.py; the 3-D ones built on them in conv3d.py)."""
 import math
 
+from ...errors import InputError
 from ... import backend
 from .. import functional as F, init
 from ..functional.conv import conv_padding
@@ -29,16 +30,16 @@ class _ConvNd(Module):
         super().__init__()
         name, n = type(self).__name__, self.spatial_dims
         if padding_mode not in PADDING_MODES:
-            raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+            raise InputError(f"{name}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
         if transposed and padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode 'zeros' is supported for transposed convolutions, as in PyTorch")
+            raise InputError(f"{name}: only padding_mode 'zeros' is supported for transposed convolutions, as in PyTorch")
         self.padding_mode, self.transposed = padding_mode, transposed
         self.output_padding = ntuple(output_padding, n, name, "output_padding")  # (zeros but for a transposed one)
         for what, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
+                raise InputError(f"{name}: {what} must be a positive int, got {value!r}")
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+            raise InputError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                              f"divisible by groups ({groups})")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = ntuple(kernel_size, n, name, "kernel_size")
@@ -46,10 +47,10 @@ class _ConvNd(Module):
         self.padding = padding if isinstance(padding, str) else ntuple(padding, n, name, "padding")
         self.dilation = ntuple(dilation, n, name, "dilation")
         if min(self.kernel_size + self.stride + self.dilation) <= 0:
-            raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, got kernel_size="
+            raise InputError(f"{name}: kernel_size, stride and dilation must be positive, got kernel_size="
                              f"{self.kernel_size}, stride={self.stride}, dilation={self.dilation}")
         if transposed and isinstance(padding, str):
-            raise ValueError(f"{name}: padding must be an int or {n} ints (not {padding!r}), as in PyTorch")
+            raise InputError(f"{name}: padding must be an int or {n} ints (not {padding!r}), as in PyTorch")
         conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, name)  # rejects bad padding now
         weight_shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(zeros(*weight_shape, *self.kernel_size, dtype=dtype))
@@ -173,14 +174,14 @@ class _ConvTransposeNd(_ConvNd):
         if len(output_size) == leading + num_spatial_dims:
             output_size = output_size[leading:]
         if len(output_size) != num_spatial_dims:
-            raise ValueError(f"{self._name()}: for {input.ndim}-D input, output_size must have {num_spatial_dims} or "
+            raise InputError(f"{self._name()}: for {input.ndim}-D input, output_size must have {num_spatial_dims} or "
                              f"{leading + num_spatial_dims} elements, got {len(output_size)}")
         dilation = dilation if dilation is not None else (1,) * num_spatial_dims
         smallest = [transposed_output_size(input.shape[leading + axis], kernel_size[axis], stride[axis], padding[axis],
                                            dilation[axis]) for axis in range(num_spatial_dims)]
         largest = [size + stride[axis] - 1 for axis, size in enumerate(smallest)]
         if any(not low <= size <= high for size, low, high in zip(output_size, smallest, largest)):
-            raise ValueError(f"{self._name()}: requested an output size of {list(output_size)}, but valid sizes range "
+            raise InputError(f"{self._name()}: requested an output size of {list(output_size)}, but valid sizes range "
                              f"from {smallest} to {largest} (for an input of {list(input.shape[leading:])})")
         return tuple(size - low for size, low in zip(output_size, smallest))
 

@@ -1,4 +1,5 @@
 """``Embedding`` and ``EmbeddingBag``: learned lookup tables (math and backward in nn/functional/embedding.py)."""
+from ...errors import InputError
 from ... import backend
 from .. import functional as F, init
 from ..functional.embedding import EMBEDDING_BAG_MODES
@@ -11,7 +12,7 @@ def _check_table(embeddings, name):
     from ...tensor import Tensor
 
     if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
-        raise ValueError(f"{name}.from_pretrained: expected a 2-D tensor (num_embeddings, embedding_dim), got "
+        raise InputError(f"{name}.from_pretrained: expected a 2-D tensor (num_embeddings, embedding_dim), got "
                          f"{tuple(embeddings.shape) if isinstance(embeddings, Tensor) else type(embeddings).__name__}")
 
 
@@ -27,15 +28,15 @@ class _LookupTable(Module):
         super().__init__()
         name = type(self).__name__
         if max_norm is not None and max_norm <= 0:
-            raise ValueError(f"{name}: max_norm must be positive, got {max_norm}")
+            raise InputError(f"{name}: max_norm must be positive, got {max_norm}")
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.sparse = bool(sparse)
         for what, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
+                raise InputError(f"{name}: {what} must be a positive int, got {value!r}")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"{name}: padding_idx {padding_idx} is outside the table of {num_embeddings} rows")
+                raise InputError(f"{name}: padding_idx {padding_idx} is outside the table of {num_embeddings} rows")
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         if _weight is None:
@@ -43,7 +44,7 @@ class _LookupTable(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(f"{name}: _weight of shape {tuple(_weight.shape)} does not match "
+                raise InputError(f"{name}: _weight of shape {tuple(_weight.shape)} does not match "
                                  f"({num_embeddings}, {embedding_dim})")
             self.weight = Parameter(_weight.detach() if isinstance(_weight, Parameter) else _weight,
                                     requires_grad=not _freeze)
@@ -100,7 +101,7 @@ class EmbeddingBag(_LookupTable):
                  mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
                  dtype=None):
         if mode not in EMBEDDING_BAG_MODES:
-            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+            raise InputError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
         super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                          _weight=_weight, device=device, dtype=dtype)
         self.mode, self.include_last_offset = mode, include_last_offset

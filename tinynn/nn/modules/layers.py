@@ -2,6 +2,7 @@
 import math
 import warnings
 
+from ...errors import InputError
 from ... import backend
 from .. import functional as F, init
 from ..functional.layer_norm import channel_window_sums
@@ -19,7 +20,7 @@ class _WeightAndBias(Module):
         super().__init__()
         for what, value in features.items():
             if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{type(self).__name__}: {what} must be a positive int, got {value!r}")
+                raise InputError(f"{type(self).__name__}: {what} must be a positive int, got {value!r}")
             setattr(self, what, value)
         self.weight = Parameter(zeros(*weight_shape, dtype=dtype))
         if bias:
@@ -129,7 +130,7 @@ class GELU(Module):
     def __init__(self, approximate="none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+            raise InputError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, input):
@@ -148,7 +149,7 @@ class Hardtanh(_InPlaceActivation):
             min_val = min_val if min_value is None else min_value
             max_val = max_val if max_value is None else max_value
         if min_val > max_val:
-            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+            raise InputError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
         self.min_val, self.max_val = min_val, max_val
 
     def forward(self, input):
@@ -207,7 +208,7 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         if not isinstance(num_parameters, int) or num_parameters <= 0:
-            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
+            raise InputError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
         self.num_parameters, self.init = num_parameters, init
         self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype))
         self.to(backend.canonical_device(device))  # (None: the default device)
@@ -344,7 +345,7 @@ class _DropoutNd(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
-            raise ValueError(f"{type(self).__name__}: probability p must be in [0, 1], got {p}")
+            raise InputError(f"{type(self).__name__}: probability p must be in [0, 1], got {p}")
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
@@ -409,7 +410,7 @@ class Softmax2d(Module):
 
     def forward(self, input):
         if input.ndim not in (3, 4):
-            raise ValueError(f"Softmax2d: expected (N, C, H, W) or (C, H, W) input, got shape {tuple(input.shape)}")
+            raise InputError(f"Softmax2d: expected (N, C, H, W) or (C, H, W) input, got shape {tuple(input.shape)}")
         return F.softmax(input, -3)
 
 
@@ -453,7 +454,7 @@ class CrossMapLRN2d(Module):
     def forward(self, input):
         check_tensor(input, "CrossMapLRN2d")
         if input.ndim != 4:
-            raise ValueError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
+            raise InputError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
         channels, half = input.shape[1], int((self.size - 1) / 2 + 1) - 1
         squares = input * input
         window_sum = channel_window_sums(squares, half, half)
@@ -694,7 +695,7 @@ class _FractionalMaxPool(Module):
         super().__init__()
         name = type(self).__name__
         if (output_size is None) == (output_ratio is None):
-            raise ValueError(f"{name}: give exactly one of output_size and output_ratio")
+            raise InputError(f"{name}: give exactly one of output_size and output_ratio")
         # kept as tuples, as PyTorch keeps them
         self.kernel_size = ntuple(kernel_size, self.dims, name, "kernel_size")
         self.output_size = None if output_size is None else ntuple(output_size, self.dims, name, "output_size")

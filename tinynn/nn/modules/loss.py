@@ -3,6 +3,7 @@ buffer: it moves with ``.to(device)`` and is part of the ``state_dict``, as in P
 import inspect
 import math
 
+from ...errors import InputError
 from .. import functional as F
 from ..functional.legacy_reduction import legacy_reduction
 from .layers import Linear
@@ -263,10 +264,10 @@ class LinearCrossEntropyLoss(_WeightedLoss):
     def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None, dtype=None,
                  reduction="mean", weight=None, ignore_index=None, label_smoothing=0.0, options=None):
         if weight is not None and tuple(weight.shape) != (num_classes,):
-            raise ValueError(f"LinearCrossEntropyLoss: expected weight of shape ({num_classes},), got "
+            raise InputError(f"LinearCrossEntropyLoss: expected weight of shape ({num_classes},), got "
                              f"{tuple(weight.shape)}")
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"LinearCrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+            raise InputError(f"LinearCrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
         super().__init__(weight, reduction=reduction)
         self.num_classes, self.out_features = num_classes, tuple(out_features)
         self.ignore_index, self.label_smoothing, self.options = ignore_index, label_smoothing, options

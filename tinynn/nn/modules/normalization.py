@@ -1,6 +1,7 @@
 """``LayerNorm``, ``GroupNorm`` and ``RMSNorm`` (their math in nn/functional/layer_norm.py)."""
 import numpy as np
 
+from ...errors import InputError
 from ... import backend
 from .. import functional as F
 from .. import init
@@ -50,7 +51,7 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
-            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+            raise InputError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         self.register_parameter("weight", Parameter(ones(num_channels, dtype=dtype)) if affine else None)
         self.register_parameter("bias", Parameter(zeros(num_channels, dtype=dtype)) if affine and bias else None)

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from ...errors import InputError
 from ... import backend
 from ...tensor import Tensor, concatenate, stack, zeros
 from .. import functional as F, init
@@ -30,7 +31,7 @@ from .module import Module
 def _check_sizes(name, **sizes):
     for what, value in sizes.items():
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
+            raise InputError(f"{name}: {what} must be a positive int, got {value!r}")
 
 
 class _Recurrent(Module):
@@ -64,7 +65,7 @@ class _Recurrent(Module):
         expected = shape if batched else shape[:-2] + shape[-1:]
         if not isinstance(hx, Tensor) or tuple(hx.shape) != expected:
             got = tuple(hx.shape) if isinstance(hx, Tensor) else type(hx).__name__
-            raise ValueError(f"{self._name()}: expected {what} of shape {expected}, got {got}")
+            raise InputError(f"{self._name()}: expected {what} of shape {expected}, got {got}")
         return hx if batched else hx.unsqueeze(-2)
 
     def _check_input(self, input, sequence, batch_first=False):
@@ -76,13 +77,13 @@ class _Recurrent(Module):
         batched_ndim = 3 if sequence else 2
         if input.ndim not in (batched_ndim - 1, batched_ndim):
             layout = "(L, N, I) or (L, I)" if sequence else "(N, I) or (I,)"
-            raise ValueError(f"{name}: expected {layout} input, got a {input.ndim}-D tensor of shape {tuple(input.shape)}")
+            raise InputError(f"{name}: expected {layout} input, got a {input.ndim}-D tensor of shape {tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: expected {self.input_size} input features in the last axis, "
+            raise InputError(f"{name}: expected {self.input_size} input features in the last axis, "
                              f"got input of shape {tuple(input.shape)}")
         batched = input.ndim == batched_ndim
         if sequence and input.shape[1 if batch_first and batched else 0] == 0:
-            raise ValueError(f"{name}: expected a sequence of at least one step, got input of shape {tuple(input.shape)}")
+            raise InputError(f"{name}: expected a sequence of at least one step, got input of shape {tuple(input.shape)}")
         return batched
 
     def _name(self):
@@ -92,12 +93,12 @@ class _Recurrent(Module):
         """The cell kind: the class's MODE (LSTM, GRU), or for an Elman RNN its nonlinearity's."""
         self.mode = self.MODE if self.MODE else {"tanh": "RNN_TANH", "relu": "RNN_RELU"}.get(nonlinearity)
         if self.mode is None:
-            raise ValueError(f"{type(self).__name__}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise InputError(f"{type(self).__name__}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
 
     def _state_pair(self, hx):
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise ValueError(f"{self._name()}: expected hx as a pair (h_0, c_0), got {type(hx).__name__}")
+            raise InputError(f"{self._name()}: expected hx as a pair (h_0, c_0), got {type(hx).__name__}")
         return hx
 
 
@@ -113,12 +114,12 @@ class RNNBase(_Recurrent):
         if proj_size != 0:
             _check_sizes(name, proj_size=proj_size)
             if self.MODE != "LSTM":
-                raise ValueError(f"{name}: proj_size is only supported for LSTM, not RNN or GRU")
+                raise InputError(f"{name}: proj_size is only supported for LSTM, not RNN or GRU")
             if proj_size >= hidden_size:
-                raise ValueError(f"{name}: proj_size ({proj_size}) has to be smaller than hidden_size ({hidden_size})")
+                raise InputError(f"{name}: proj_size ({proj_size}) has to be smaller than hidden_size ({hidden_size})")
         self.proj_size = proj_size
         if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout!r}")
+            raise InputError(f"{name}: dropout must be in [0, 1), got {dropout!r}")
         if dropout and num_layers == 1:
             warnings.warn(f"{name}: dropout={dropout} acts between stacked layers, so it does nothing with "
                           "num_layers=1", stacklevel=2)

@@ -4,6 +4,7 @@ of R n (nn/functional/sync_batch_norm.py has the math). In one process, or outsi
 it normalises (N, C, *) input exactly as BatchNorm1d/2d/3d do, as PyTorch's. Scripts written for
 several processes (``SyncBatchNorm.convert_sync_batchnorm(model)``) run unchanged, and their
 checkpoints load either way (the same parameters and buffers)."""
+from ...errors import InputError
 from ... import backend
 from ..functional.sync_batch_norm import SyncBatchNormFunction
 from .batchnorm import _BatchNorm
@@ -27,7 +28,7 @@ class SyncBatchNorm(_BatchNorm):
         name = f"{type(self).__name__}({self.num_features})"
         self._check_input_dim(input, name)
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected input with {self.num_features} channels, got {input.shape[1]} "
+            raise InputError(f"{name}: expected input with {self.num_features} channels, got {input.shape[1]} "
                              f"(input shape {tuple(input.shape)})")
         op = SyncBatchNormFunction(self.eps)
         y = op(input, self.weight, self.bias)
@@ -48,7 +49,7 @@ class SyncBatchNorm(_BatchNorm):
 
     def _check_input_dim(self, x, name):
         if x.ndim < 2:
-            raise ValueError(f"{name}: expected at least 2D input (N, C, *), got shape {tuple(x.shape)}")
+            raise InputError(f"{name}: expected at least 2D input (N, C, *), got shape {tuple(x.shape)}")
 
     @classmethod
     def convert_sync_batchnorm(cls, module, process_group=None):
@@ -70,7 +71,7 @@ class SyncBatchNorm(_BatchNorm):
 
 def _one_process(process_group):
     if process_group is not None:
-        raise ValueError("SyncBatchNorm: tinynn's process group is the whole job (tinynn.distributed); pass "
+        raise InputError("SyncBatchNorm: tinynn's process group is the whole job (tinynn.distributed); pass "
                          f"process_group=None to synchronise over it, got {process_group!r}")
 
 

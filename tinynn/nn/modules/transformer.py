@@ -6,6 +6,7 @@ Not provided: ``add_bias_kv``, ``add_zero_attn``.
 """
 import copy
 
+from ...errors import InputError
 from ... import backend
 from ...tensor import Tensor, zeros
 from .. import functional as F, init
@@ -33,11 +34,11 @@ class MultiheadAttention(Module):
         super().__init__()
         for what, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"MultiheadAttention: {what} must be a positive int, got {value!r}")
+                raise InputError(f"MultiheadAttention: {what} must be a positive int, got {value!r}")
         if embed_dim % num_heads:
-            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
+            raise InputError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
         if not 0 <= dropout < 1:
-            raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
+            raise InputError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.head_dim = embed_dim // num_heads
         self.kdim = kdim if kdim is not None else embed_dim
@@ -85,12 +86,12 @@ class MultiheadAttention(Module):
             check_float(tensor, name, what)
             if tensor.ndim not in (2, 3) or tensor.shape[-1] != size:
                 layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
-                raise ValueError(f"{name}: expected {what} of shape {layout} or (L, E) with E = {size}, "
+                raise InputError(f"{name}: expected {what} of shape {layout} or (L, E) with E = {size}, "
                                  f"got {tuple(tensor.shape)}")
         batched = query.ndim == 3
         self_attention = query is key and key is value  # kept one tensor below: its projections are one product
         if key.ndim != query.ndim or value.ndim != query.ndim or key.shape[:-1] != value.shape[:-1]:
-            raise ValueError(f"{name}: query {tuple(query.shape)}, key {tuple(key.shape)} and value {tuple(value.shape)} do not fit together")
+            raise InputError(f"{name}: query {tuple(query.shape)}, key {tuple(key.shape)} and value {tuple(value.shape)} do not fit together")
         if not batched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
             if key_padding_mask is not None:
@@ -177,7 +178,7 @@ class TransformerEncoderLayer(_TransformerLayer):
 def _activation(activation, name):
     activations = {"relu": F.relu, "gelu": F.gelu}
     if isinstance(activation, str) and activation not in activations:
-        raise ValueError(f"{name}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
+        raise InputError(f"{name}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
     return activations[activation] if isinstance(activation, str) else activation
 
 
@@ -277,5 +278,5 @@ class Transformer(Module):
 
 def _copies(layer, num_layers, name):
     if not isinstance(num_layers, int) or num_layers <= 0:
-        raise ValueError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
+        raise InputError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
     return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])

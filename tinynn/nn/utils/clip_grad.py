@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ...errors import InputError
 from ... import backend, parallel
 from ...ops.promotion import default_float
 from ...sparse import SparseTensor, stored_numbers
@@ -77,7 +78,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     gradients themselves (``[p.grad for p in params]``), as PyTorch."""
     norm_type = float(norm_type)
     if not norm_type > 0:
-        raise ValueError(f"get_total_norm: norm_type must be positive (or inf), got {norm_type}")
+        raise InputError(f"get_total_norm: norm_type must be positive (or inf), got {norm_type}")
     arrays = _arrays(tensors)
     if not arrays:
         return Tensor(np.zeros((), dtype=default_float()))
@@ -118,7 +119,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     taken and without effect: each gradient is one array operation already)."""
     clip_value = float(clip_value)
     if clip_value < 0:
-        raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
+        raise InputError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     grads = _grads(parameters)
     if any(g.dtype.kind == "c" for g in grads):  # (NumPy would clamp real and imaginary parts by its own order)
         raise TypeError("clip_grad_value_: complex gradients have no order to clamp them by; clip their norm with "

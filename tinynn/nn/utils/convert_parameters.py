@@ -1,5 +1,6 @@
 """``parameters_to_vector`` and ``vector_to_parameters``: all parameters as one flat vector and
 back, as in ``torch.nn.utils`` (for optimisers written by hand, line searches, or inspecting a model)."""
+from ...errors import InputError
 from ...tensor import Tensor, concatenate
 
 
@@ -8,7 +9,7 @@ def parameters_to_vector(parameters):
     parameter)."""
     parameters = list(parameters)
     if not parameters:
-        raise ValueError("parameters_to_vector: got no parameters")
+        raise InputError("parameters_to_vector: got no parameters")
     devices = {param.device for param in parameters}
     if len(devices) > 1:
         raise RuntimeError(f"parameters_to_vector: the parameters are on several devices ({', '.join(sorted(devices))})")
@@ -23,7 +24,7 @@ def vector_to_parameters(vec, parameters):
     parameters = list(parameters)
     total = sum(param.numel() for param in parameters)
     if vec.numel() != total:
-        raise ValueError(f"vector_to_parameters: the vector has {vec.numel()} values, the parameters {total}")
+        raise InputError(f"vector_to_parameters: the vector has {vec.numel()} values, the parameters {total}")
     start = 0
     for param in parameters:
         if param.device != vec.device:

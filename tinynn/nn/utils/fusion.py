@@ -8,6 +8,7 @@ channel's weights scaled by its s) and bias s (b - mean) + beta.
 """
 import copy
 
+from ...errors import InputError
 from ...autograd import no_grad
 from ..parameter import Parameter
 
@@ -27,7 +28,7 @@ def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, trans
 def fuse_conv_bn_eval(conv, bn, transpose=False):
     """A copy of ``conv`` (evaluation mode, as is ``bn``) with ``bn`` folded in."""
     if conv.training or bn.training:
-        raise ValueError("fuse_conv_bn_eval: both modules must be in evaluation mode (.eval()): in training the batch "
+        raise InputError("fuse_conv_bn_eval: both modules must be in evaluation mode (.eval()): in training the batch "
                          "norm uses each batch's statistics, which no fixed weights can fold in")
     fused = copy.deepcopy(conv)
     fused.weight, fused.bias = fuse_conv_bn_weights(fused.weight, fused.bias, bn.running_mean, bn.running_var, bn.eps,
@@ -43,9 +44,9 @@ def fuse_linear_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b)
 def fuse_linear_bn_eval(linear, bn):
     """A copy of ``linear`` (evaluation mode, as is ``bn``) with ``bn`` folded in."""
     if linear.training or bn.training:
-        raise ValueError("fuse_linear_bn_eval: both modules must be in evaluation mode (.eval())")
+        raise InputError("fuse_linear_bn_eval: both modules must be in evaluation mode (.eval())")
     if linear.out_features != bn.num_features:
-        raise ValueError(f"fuse_linear_bn_eval: the linear layer's {linear.out_features} outputs must be the batch "
+        raise InputError(f"fuse_linear_bn_eval: the linear layer's {linear.out_features} outputs must be the batch "
                          f"norm's {bn.num_features} features")
     fused = copy.deepcopy(linear)
     fused.weight, fused.bias = fuse_linear_bn_weights(fused.weight, fused.bias, bn.running_mean, bn.running_var, bn.eps,

@@ -13,6 +13,7 @@ import collections
 
 import numpy as np
 
+from ...errors import InputError
 from ...dtype_shorthands import DtypeShorthands
 from ...tensor import Tensor, concatenate, stack
 
@@ -129,18 +130,18 @@ def _checked_batch_sizes(batch_sizes, data):
     to data's rows."""
     if isinstance(batch_sizes, Tensor):
         if batch_sizes.device.type != "cpu":
-            raise ValueError(f"PackedSequence: batch_sizes must be on the CPU, got a tensor on {batch_sizes.device}")
+            raise InputError(f"PackedSequence: batch_sizes must be on the CPU, got a tensor on {batch_sizes.device}")
         sizes = batch_sizes.numpy()
     else:
         sizes = np.asarray(batch_sizes)
     if sizes.ndim != 1 or not len(sizes) or sizes.dtype.kind not in "iu":
-        raise ValueError(f"PackedSequence: batch_sizes must be a 1-D integer tensor of at least one step, got shape "
+        raise InputError(f"PackedSequence: batch_sizes must be a 1-D integer tensor of at least one step, got shape "
                          f"{tuple(sizes.shape)} of {sizes.dtype}")
     if sizes[-1] < 1 or (np.diff(sizes) > 0).any():
-        raise ValueError(f"PackedSequence: batch_sizes must be positive and never increase (sequences longest "
+        raise InputError(f"PackedSequence: batch_sizes must be positive and never increase (sequences longest "
                          f"first), got {sizes.tolist()}")
     if int(sizes.sum()) != data.shape[0]:
-        raise ValueError(f"PackedSequence: batch_sizes sum to {int(sizes.sum())} steps but data has "
+        raise InputError(f"PackedSequence: batch_sizes sum to {int(sizes.sum())} steps but data has "
                          f"{data.shape[0]} rows")
     return batch_sizes if isinstance(batch_sizes, Tensor) and sizes.dtype == np.int64 else Tensor(
         sizes.astype(np.int64))
@@ -149,7 +150,7 @@ def _checked_batch_sizes(batch_sizes, data):
 def _check_permutation(indices, batch, name):
     values = indices.cpu().numpy() if isinstance(indices, Tensor) else None
     if values is None or values.shape != (batch,) or not np.array_equal(np.sort(values), np.arange(batch)):
-        raise ValueError(f"PackedSequence: {name} must be a tensor permuting the {batch} sequences (0 to "
+        raise InputError(f"PackedSequence: {name} must be a tensor permuting the {batch} sequences (0 to "
                          f"{batch - 1}, each once), got {values.tolist() if values is not None else indices!r}")
 
 
@@ -157,10 +158,10 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     """Tensors (L_i, *) -> one (max L, N, *) tensor (or (N, max L, *) with batch_first), padded at the end
     (``padding_side="right"``) or at the start ("left", as decoder-only language models take prompts)."""
     if padding_side not in ("right", "left"):
-        raise ValueError(f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}")
+        raise InputError(f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}")
     sequences = list(sequences)
     if not sequences:
-        raise ValueError("pad_sequence: expected at least one sequence")
+        raise InputError("pad_sequence: expected at least one sequence")
     longest = max(len(sequence) for sequence in sequences)
 
     def padding(sequence):
@@ -174,11 +175,11 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 def _checked_lengths(lengths, batch, longest, enforce_sorted, name):
     lengths = np.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths, dtype=np.int64).reshape(-1)
     if lengths.shape != (batch,):
-        raise ValueError(f"{name}: expected {batch} lengths (one per sequence), got {lengths.shape[0]}")
+        raise InputError(f"{name}: expected {batch} lengths (one per sequence), got {lengths.shape[0]}")
     if lengths.min() <= 0 or lengths.max() > longest:
-        raise ValueError(f"{name}: lengths must be in [1, {longest}], got {lengths.tolist()}")
+        raise InputError(f"{name}: lengths must be in [1, {longest}], got {lengths.tolist()}")
     if enforce_sorted and (np.diff(lengths) > 0).any():
-        raise ValueError(f"{name}: lengths {lengths.tolist()} are not sorted longest first; sort the batch or pass "
+        raise InputError(f"{name}: lengths {lengths.tolist()} are not sorted longest first; sort the batch or pass "
                          "enforce_sorted=False")
     return lengths
 
@@ -210,7 +211,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     length = padded.shape[0]
     if total_length is not None:
         if total_length < length:
-            raise ValueError(f"pad_packed_sequence: total_length {total_length} is shorter than the longest "
+            raise InputError(f"pad_packed_sequence: total_length {total_length} is shorter than the longest "
                              f"sequence ({length})")
         padded = padded.pad(((0, total_length - length),) + ((0, 0),) * (padded.ndim - 1))
     # past each sequence's end: padding_value (whatever the packed tensor held there)

@@ -12,6 +12,7 @@ They are buffers (``weight_u``, ``weight_v``: PyTorch's state-dict keys, with ``
 updated in place without recording; sigma is recorded, so the gradient reaches ``weight_orig``
 through both W_orig and sigma (u and v held constant), as in PyTorch. In eval mode u and v stay.
 """
+from ...errors import InputError
 from ... import backend, random
 from ...autograd import no_grad
 from ...tensor import Tensor
@@ -60,12 +61,12 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     from ..modules.conv import ConvTranspose1d, ConvTranspose2d
 
     if not isinstance(n_power_iterations, int) or n_power_iterations <= 0:
-        raise ValueError(f"spectral_norm: n_power_iterations must be a positive int, got {n_power_iterations!r}")
+        raise InputError(f"spectral_norm: n_power_iterations must be a positive int, got {n_power_iterations!r}")
     if any(isinstance(hook, SpectralNorm) and hook.name == name for hook in module._forward_pre_hooks.values()):
         raise RuntimeError(f"spectral_norm: '{name}' of this module is already spectrally normalised")
     weight = module._parameters.get(name)
     if weight is None:
-        raise ValueError(f"spectral_norm: the module has no parameter '{name}'")
+        raise InputError(f"spectral_norm: the module has no parameter '{name}'")
     if dim is None:
         dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0
     fn = SpectralNorm(name, n_power_iterations, dim, eps)
@@ -94,4 +95,4 @@ def remove_spectral_norm(module, name="weight"):
             module.register_parameter(name, Parameter(weight._array))
             del module._forward_pre_hooks[key]
             return module
-    raise ValueError(f"remove_spectral_norm: '{name}' of {type(module).__name__} is not spectrally normalised")
+    raise InputError(f"remove_spectral_norm: '{name}' of {type(module).__name__} is not spectrally normalised")

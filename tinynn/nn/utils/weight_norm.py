@@ -8,6 +8,7 @@ two parameters ``weight_g`` and ``weight_v`` (PyTorch's state-dict keys); w is r
 before every forward, by recorded ops, so the gradients reach g and v through autograd:
     dL/dg = <dL/dw, v> / ||v||,   dL/dv = (g / ||v||) (dL/dw - w_hat <dL/dw, w_hat>),  w_hat = v / ||v||.
 """
+from ...errors import InputError
 from ...dims import wrap_dim
 from ...user_warnings import warn
 from ..parameter import Parameter
@@ -41,7 +42,7 @@ def weight_norm(module, name="weight", dim=0):
         raise RuntimeError(f"weight_norm: '{name}' of this module is already weight-normalised")
     weight = module._parameters.get(name)
     if weight is None:
-        raise ValueError(f"weight_norm: the module has no parameter '{name}'")
+        raise InputError(f"weight_norm: the module has no parameter '{name}'")
     fn = WeightNorm(name, dim)
     del module._parameters[name]
     module.register_parameter(name + "_g", Parameter(fn.norm(weight)._array))
@@ -61,4 +62,4 @@ def remove_weight_norm(module, name="weight"):
             module.register_parameter(name, Parameter(weight._array))
             del module._forward_pre_hooks[key]
             return module
-    raise ValueError(f"remove_weight_norm: '{name}' of {type(module).__name__} is not weight-normalised")
+    raise InputError(f"remove_weight_norm: '{name}' of {type(module).__name__} is not weight-normalised")

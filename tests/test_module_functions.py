@@ -172,6 +172,7 @@ def test_histogramdd_equals_torchs(torch, rng):
         ours = tinynn.histogramdd(tinynn.tensor(points), **converted(tinynn))
         theirs = torch.histogramdd(torch.tensor(points), **converted(torch))
         assert_close(ours.hist, theirs.hist, rtol=1e-6, atol=1e-7, what=f"hist {case}")
+        assert type(ours).__name__ == type(theirs).__name__ == "histogramdd"
         assert len(ours.bin_edges) == 3
         for mine, its in zip(ours.bin_edges, theirs.bin_edges):
             assert_close(mine, its, rtol=1e-6, atol=1e-6, what=f"edges {case}")

@@ -343,6 +343,24 @@ def test_random_fills_draw_what_they_say_reproducibly(device):
     assert abs(np.median(sample["cauchy"]) - 1.0) < 0.1
     assert set(np.unique(sample["random"])) == set(range(3, 9))
     assert set(np.unique(tinynn.zeros(1000).random_(4).numpy())) == set(range(4))
+    coin = tinynn.zeros(1000, dtype=tinynn.bool, device=device).random_().numpy()  # (it refused bool)
+    assert abs(coin.mean() - 0.5) < 4 * 0.5 / np.sqrt(1000)
+    assert set(np.unique(tinynn.zeros(1000, dtype=tinynn.bool).random_(2).numpy())) == {False, True}
+
+
+def test_poisson_draws_take_a_0d_rate_as_pytorchs(torch):
+    """(A 0-d rate drew a Python int, which has no astype.)"""
+    draws = [tinynn.poisson(tinynn.tensor(3.0)) for _ in range(2000)]
+    assert draws[0].shape == torch.poisson(torch.tensor(3.0)).shape == () and draws[0].dtype == np.float32
+    assert abs(np.mean([d.item() for d in draws]) - 3.0) < 4 * np.sqrt(3.0 / 2000)
+
+
+@pytest.mark.parametrize("repeats, dim", [(2, None), (2, 1), ([1, 2, 0], 1), ([3], 1), ([0, 2], 0)])
+def test_repeat_interleave_equals_torchs(torch, repeats, dim):
+    values = np.arange(6.0).reshape(2, 3)
+    ours = tinynn.tensor(values).repeat_interleave(repeats if isinstance(repeats, int) else tinynn.tensor(repeats), dim)
+    theirs = torch.tensor(values).repeat_interleave(repeats if isinstance(repeats, int) else torch.tensor(repeats), dim)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 def test_erfc_and_erfinv_are_accurate_in_the_tails(torch):

@@ -66,6 +66,9 @@ def pow(input, exponent):
 
 def polygamma(n, input):
     """The n-th derivative of digamma (PyTorch's argument order: n first)."""
+    if not isinstance(n, (int, np.integer)):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    expect_tensor(input, "polygamma", "input")
     return input.polygamma(n)
 arcsin, arccos, arctan, clamp, clip, ger = asin, acos, atan, _method("clip"), _method("clip"), outer  # noqa: F821
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg  # noqa: F821
@@ -175,7 +178,7 @@ def poisson(input, generator=None):
     rates = input.detach().numpy().astype(np.float64)
     if not (rates >= 0).all():
         raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative (and not NaN)")
-    draws = random.numpy_generator(generator).poisson(rates)
+    draws = np.asarray(random.numpy_generator(generator).poisson(rates))  # (a 0-d rate draws a Python int)
     return Tensor._from_op(backend.to_device(draws.astype(input.dtype), input.device), False)
 
 
@@ -344,6 +347,8 @@ def multinomial(input, num_samples, replacement=False, generator=None):
 def meshgrid(*tensors, indexing="ij"):
     """Coordinate grids of 1-D tensors (``indexing`` "ij" as PyTorch's default, or "xy"); differentiable."""
     tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
+    for position, t in enumerate(tensors):
+        expect_tensor(t, "meshgrid", f"tensors[{position}]")
     if indexing not in ("ij", "xy"):
         raise InputError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     shape = [t.numel() for t in tensors]
@@ -652,6 +657,8 @@ def unravel_index(indices, shape):
 
 def binomial(count, prob, generator=None):
     """Draws of Binomial(count, prob), elementwise, in prob's dtype (tinynn's generator, or ``generator``)."""
+    expect_tensor(count, "binomial", "count")
+    expect_tensor(prob, "binomial", "prob")
     draws = random.numpy_generator(generator).binomial(count.numpy().astype(np.int64), prob.numpy())
     return Tensor._from_op(backend.to_device(draws.astype(prob.dtype), prob.device), False)
 

@@ -19,6 +19,8 @@ def summary(model, input_size=(1, 28, 28), batch_size=-1, dtype=np.float32, prin
     (e.g. BatchNorm running statistics) are listed after the table, apart from parameters.
     Returns the text; ``print_fn=None`` prints nothing.
     """
+    if not hasattr(model, "modules"):
+        raise TypeError(f"summary: expected an nn.Module (the model), got {type(model).__name__}")
     rows, hooks, counted = [], [], set()
 
     def record(module, inputs, output):

@@ -1484,14 +1484,16 @@ class Tensor(DtypeShorthands):
         xp = backend.get_array_module(self._array)
         return self._filled("log_normal_", xp.exp(mean + std * self._draws("standard_normal")))
 
-    def random_(self, from_=0, to=None):
-        """Integers drawn uniformly from [from_, to) (one argument: [0, from_)); without ``to``, up to
-        the largest integer the dtype holds exactly (2^24 for float32)."""
+    def random_(self, from_=None, to=None):
+        """Integers drawn uniformly from [from_, to) (one argument: [0, from_)); without either, up to
+        the largest integer the dtype holds exactly (2^24 for float32; True and False for bool)."""
         draw_checks.check_dtype("random_", self.dtype, draw_checks.NOT_COMPLEX)
-        if to is None and from_ != 0:
+        if to is None and from_ is not None:
             from_, to = 0, from_
+        from_ = from_ or 0
         if to is None:
-            to = 2 ** (np.finfo(self.dtype).nmant + 1) if _is_float(self.dtype) else int(np.iinfo(self.dtype).max)
+            to = (2 ** (np.finfo(self.dtype).nmant + 1) if _is_float(self.dtype) else 2 if self.dtype == np.bool_
+                  else int(np.iinfo(self.dtype).max))
         draw_checks.check_integer_range("random_", int(from_), int(to), self.dtype)
         return self._filled("random_", self._draws("integers", int(from_), int(to)).astype(self.dtype))
 
@@ -2148,8 +2150,15 @@ class Tensor(DtypeShorthands):
             raise IndexError(f"repeat_interleave: Dimension out of range (a 0-d tensor has none; give dim=None), got {dim}")
         source = self.reshape(-1) if dim is None else self
         axis = 0 if dim is None else wrap_dim(dim, self.ndim)
-        counts = repeats.numpy() if isinstance(repeats, Tensor) else repeats
-        order = np.repeat(np.arange(source.shape[axis]), counts)
+        counts = repeats.numpy() if isinstance(repeats, Tensor) else np.asarray(repeats)
+        if counts.dtype.kind not in "iu":
+            raise DtypeError(f"repeat_interleave: repeats must be integers, got {counts.dtype}")
+        if counts.ndim > 1 or (counts.ndim == 1 and counts.size not in (1, source.shape[axis])):
+            raise InputError(f"repeat_interleave: repeats must be one int or one per element along the dim, got "
+                             f"repeats of shape {counts.shape} for size {source.shape[axis]}")
+        if (counts < 0).any():
+            raise InputError("repeat_interleave: repeats can not be negative")
+        order = np.repeat(np.arange(source.shape[axis]), counts.reshape(-1) if counts.size > 1 else counts.reshape(()))
         return source.index_select(axis, order)
 
     def roll(self, shifts, dims=None):
@@ -2453,6 +2462,7 @@ def _as_tensor(value, like=None):
 
 def bmm(input, mat2):
     """Batched matrix product: (B, N, M) @ (B, M, P) -> (B, N, P)."""
+    expect_tensor(mat2, "bmm", "mat2")
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise InputError(f"bmm: expected (B, N, M) and (B, M, P) tensors, got {tuple(input.shape)} and {tuple(mat2.shape)}")
     return input @ mat2

@@ -812,6 +812,7 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """For each element, the index of the bucket of the 1-D sorted ``boundaries`` it falls in
     (``right``: boundaries[i-1] <= x < boundaries[i]; else boundaries[i-1] < x <= boundaries[i])."""
+    expect_tensor(boundaries, "bucketize", "boundaries")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
@@ -834,11 +835,19 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     """(hist, bin_edges): a histogram over ``bins`` (a count or the edges), weighted and/or
     normalised to a density as numpy.histogram."""
     xp = _xp(input)
+    _check_bin_counts("histogram", [bins])
     edges = bins._array if isinstance(bins, Tensor) else bins
     counts, bin_edges = xp.histogram(input._array, bins=edges, range=range,
                                      weights=None if weight is None else weight._array, density=density)
     return return_types.histogram(Tensor._from_op(counts.astype(input.dtype), False),
                      Tensor._from_op(bin_edges.astype(input.dtype), False))
+
+
+def _check_bin_counts(name, bins):
+    """PyTorch's error for a bin count that is not positive (NumPy's names ``bins``, not the op)."""
+    for dimension, count in enumerate(bins):
+        if isinstance(count, (int, np.integer)) and count <= 0:
+            raise InputError(f"{name}(): bins must be > 0, but got {count} for dimension {dimension}")
 
 
 def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
@@ -854,6 +863,7 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
         if len(bins) != dimensions:
             raise InputError(f"histogramdd: {len(bins)} bin specifications for points of {dimensions} dimensions")
         bins = [b._array if isinstance(b, Tensor) else int(b) for b in bins]
+    _check_bin_counts("histogramdd", bins if isinstance(bins, list) else [bins])
     if range is not None:
         if len(range) != 2 * dimensions:
             raise InputError(f"histogramdd: range must hold 2 D = {2 * dimensions} numbers (min and max of each "
@@ -861,8 +871,8 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
         range = [(float(range[2 * d]), float(range[2 * d + 1])) for d in builtins.range(dimensions)]
     counts, edges = xp.histogramdd(input._array.reshape(-1, dimensions), bins=bins, range=range, density=density,
                                    weights=None if weight is None else weight._array.reshape(-1))
-    return return_types.histogram(Tensor._from_op(counts.astype(input.dtype), False),
-                     [Tensor._from_op(e.astype(input.dtype), False) for e in edges])
+    return return_types.histogramdd(Tensor._from_op(counts.astype(input.dtype), False),
+                                    [Tensor._from_op(e.astype(input.dtype), False) for e in edges])
 
 
 # ----- products with an added term -------------------------------------------------------------
@@ -901,6 +911,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 @computed_in_float32("input", "tensor1", "tensor2")
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value tensor1 tensor2."""
+    expect_tensor(tensor1, "addcmul", "tensor1")
+    expect_tensor(tensor2, "addcmul", "tensor2")
     check_factor("addcmul", "value", value, promotion.result_type([input, tensor1, tensor2]))
     return input + _scaled(tensor1 * tensor2, value)
 
@@ -908,6 +920,8 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 @computed_in_float32("input", "tensor1", "tensor2")
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value tensor1 / tensor2 (a true division, integers too)."""
+    expect_tensor(tensor1, "addcdiv", "tensor1")
+    expect_tensor(tensor2, "addcdiv", "tensor2")
     dtype = promotion.result_type([input, tensor1, tensor2])
     check_factor("addcdiv", "value", value, dtype if dtype.kind in "fc" else promotion.default_float())
     return input + _scaled(tensor1 / tensor2, value)
@@ -924,11 +938,11 @@ def _scaled(x, factor):
 
 # ----- stacking, splitting and broadcasting ----------------------------------------------------
 def atleast_1d(*tensors):
-    return _each(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
+    return _each(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t, "atleast_1d")
 
 
 def atleast_2d(*tensors):
-    return _each(tensors, lambda t: t.reshape(1, -1) if t.ndim < 2 else t)
+    return _each(tensors, lambda t: t.reshape(1, -1) if t.ndim < 2 else t, "atleast_2d")
 
 
 def atleast_3d(*tensors):
@@ -939,11 +953,13 @@ def atleast_3d(*tensors):
         if t.ndim == 1:
             return t.reshape(1, -1, 1)
         return t.unsqueeze(-1) if t.ndim == 2 else t
-    return _each(tensors, lift)
+    return _each(tensors, lift, "atleast_3d")
 
 
-def _each(tensors, function):
+def _each(tensors, function, name):
     tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
+    for position, t in enumerate(tensors):
+        expect_tensor(t, name, f"tensors[{position}]")
     results = tuple(function(t) for t in tensors)
     return results[0] if len(results) == 1 else results
 
@@ -1103,11 +1119,15 @@ def frexp(x):
     return return_types.frexp(_constant(mantissa), _constant(exponent.astype(np.int32)))
 
 
-def _predicate(function, binary=False):
-    """numpy.``function`` of one tensor's values, or of two (``binary``: input and other, PyTorch's names)."""
+def _predicate(function, binary=False, kinds="biufc"):
+    """numpy.``function`` of one tensor's values, or of two (``binary``: input and other, PyTorch's names),
+    where they compute in a dtype of ``kinds`` (NumPy's letters)."""
     def apply(*args):
         if not any(isinstance(a, Tensor) for a in args):
             raise TypeError(f"{function}(): argument 'input' (position 1) must be Tensor, not {type(args[0]).__name__}")
+        dtype = promotion.result_type([a for a in args if isinstance(a, Tensor)])
+        if dtype.kind not in kinds:
+            raise DtypeError(f"{function}: not implemented for {dtype} tensors")
         xp = _xp(next(a for a in args if isinstance(a, Tensor)))
         return _constant(broadcasting.checked(function, getattr(xp, function),
                                               *(a._array if isinstance(a, Tensor) else a for a in args)))
@@ -1123,7 +1143,7 @@ def _predicate(function, binary=False):
     return named
 
 
-signbit, isneginf, isposinf = (_predicate(name) for name in ("signbit", "isneginf", "isposinf"))
+signbit, isneginf, isposinf = (_predicate(name, kinds="biuf") for name in ("signbit", "isneginf", "isposinf"))
 
 
 def nextafter(a, b):
@@ -1133,7 +1153,7 @@ def nextafter(a, b):
 logical_and, logical_or, logical_xor = (_predicate(name, binary=True) for name in
                                         ("logical_and", "logical_or", "logical_xor"))
 logical_not = _predicate("logical_not")
-gcd, lcm = _predicate("gcd", binary=True), _predicate("lcm", binary=True)
+gcd, lcm = _predicate("gcd", binary=True, kinds="iu"), _predicate("lcm", binary=True, kinds="iu")
 
 
 # The bitwise functions are the operators, which compute in PyTorch's dtype (Tensor._bitwise).
@@ -1244,6 +1264,7 @@ def select_scatter(x, src, dim, index):
 
 def diagonal_scatter(x, src, offset=0, dim1=0, dim2=1):
     """A copy of x with ``x.diagonal(offset, dim1, dim2)`` = src."""
+    dim1, dim2 = wrap_dim(dim1, x.ndim), wrap_dim(dim2, x.ndim)
     return placed(x, _xp(x).diagonal(_positions(x), offset, dim1, dim2), src)
 
 

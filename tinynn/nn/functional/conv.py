@@ -8,7 +8,8 @@ from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .complex_conv import complex_by_parts
 from .depthwise_conv import depthwise_correlate, depthwise_grads, depthwise_input_grad, depthwise_weight_grad, is_depthwise
-from .validation import accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_window_fits, ntuple
+from .validation import (accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_tensor,
+                         check_window_fits, ntuple)
 
 # im2col matrices are built for a block of images at a time, sized to stay in the CPU's cache
 # (the matmul then reads them from cache, not from memory, and a batch of 1,000 needs no
@@ -475,6 +476,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv1d"):
     """1-D convolution of an (N, C, L) ``input`` with ``weight`` (O, C/groups, K): ``conv2d`` on the
     input seen as (N, C, 1, L) and the weight as (O, C/groups, 1, K), whose backward serves as is."""
+    check_tensor(weight, name, "weight")
     check_ncl(input, name, weight, "(out_channels, in_channels/groups, K)")
     if input.shape[1] != weight.shape[1] * groups:
         raise InputError(f"{name}: expected input with {weight.shape[1] * groups} channels (weight {tuple(weight.shape)}"

@@ -534,6 +534,16 @@ def test_bincount_of_negative_or_multidimensional_input_is_pytorchs_error():
     (lambda: tinynn.binomial(tinynn.ones(3), 0.5), TypeError, r"binomial\(\): argument 'prob' must be Tensor, not float"),
     (lambda: tinynn.polygamma(tinynn.ones(3), 1), TypeError, r"polygamma\(\): argument 'n' \(position 1\) must be int, not Tensor"),
     (lambda: tinynn.summary(tinynn.ones(3)), TypeError, r"summary: expected an nn.Module \(the model\), got Tensor"),
+    (lambda: F.linear(tinynn.ones(2, 3), 0), TypeError, r"linear: expected weight to be a tinynn.Tensor, got int"),
+    (lambda: F.multi_margin_loss(tinynn.ones(2, 3), 0), TypeError, r"multi_margin_loss: expected target to be a tinynn.Tensor"),
+    (lambda: F.multilabel_margin_loss(tinynn.ones(2, 3), (1, 2)), TypeError, r"multilabel_margin_loss: expected target to be a"),
+    (lambda: F.instance_norm(tinynn.ones(2, 3, 6), 0), TypeError, r"instance_norm: expected running_mean to be a tinynn.Tensor"),
+    (lambda: F.group_norm(tinynn.ones(2, 4, 3), 0), RuntimeError, r"group_norm: num_groups must be a positive int, got 0"),
+    (lambda: F.channel_shuffle(tinynn.ones(2, 4, 3), 0), RuntimeError, r"channel_shuffle: groups must be a positive int, got 0"),
+    (lambda: F.adaptive_avg_pool3d(tinynn.ones(1, 2, 4, 4, 4), 0), RuntimeError,
+     r"adaptive_avg_pool3d: output_size must be positive, got \(0, 0, 0\)"),
+    (lambda: F.adaptive_max_pool3d(tinynn.ones(1, 2, 4, 4, 4), (2, 0, 2)), RuntimeError,
+     r"adaptive_max_pool3d: output_size must be positive, got \(2, 0, 2\)"),
 ])
 def test_misuses_numpy_reported_in_its_own_words_are_named(call, error, message):
     """(NumPy said "negative dimensions are not allowed", "lam < 0 or lam contains NaNs", "`bins`

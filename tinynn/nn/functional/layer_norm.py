@@ -228,6 +228,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_
         raise InputError(f"{name}: expected input of shape (N, C, ...), got {tuple(input.shape)}")
     check_not_empty(input, name)
     channels = input.shape[1]
+    if not isinstance(num_groups, (int, np.integer)) or num_groups <= 0:
+        raise InputError(f"{name}: num_groups must be a positive int, got {num_groups!r}")
     if channels % num_groups:
         raise InputError(f"{name}: {channels} channels cannot be split into {num_groups} groups")
     _check_parameter(weight, (channels,), "weight", name)

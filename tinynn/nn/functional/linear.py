@@ -4,7 +4,7 @@ from ... import mixed_precision, parallel
 from ...autograd import Function
 from ...ops.complex import conj
 from ...ops.reduction import sum_rows
-from .validation import check_float, check_not_empty
+from .validation import check_float, check_not_empty, check_tensor
 
 
 class Linear(Function):
@@ -39,6 +39,7 @@ class Linear(Function):
 @mixed_precision.casts_inputs("lower")
 def linear(input, weight, bias=None, name="linear"):
     check_float(input, name, complex_ok=True)
+    check_tensor(weight, name, "weight")
     if input.dtype.kind == "c" or weight.dtype.kind == "c":
         biased = (weight,) if bias is None else (weight, bias)
         if any(t.dtype != input.dtype for t in biased):

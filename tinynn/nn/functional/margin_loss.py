@@ -94,6 +94,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     """(N, C) scores against class indices (N,): the multi-class hinge loss (p = 1 or 2)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "multi_margin_loss")
     check_float(input, "multi_margin_loss")
+    check_tensor(target, "multi_margin_loss", "target")
     if p not in (1, 2):
         raise InputError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
     if input.ndim != 2 or target.shape != input.shape[:1]:
@@ -198,6 +199,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     loss = sum over target classes j and other classes i of max(0, 1 - (x[j] - x[i])) / C."""
     reduction = legacy_reduction(size_average, reduce, reduction, "multilabel_margin_loss")
     check_float(input, "multilabel_margin_loss")
+    check_tensor(target, "multilabel_margin_loss", "target")
     if target.shape != input.shape or target.dtype.kind not in "iu":
         raise InputError(f"multilabel_margin_loss: expected integer targets of the input's shape {tuple(input.shape)}, "
                          f"got {target.dtype} {tuple(target.shape)}")

@@ -206,6 +206,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     (evaluation of a layer that tracks them) every instance is normalised with the running ones.
     """
     check_float(input, name)
+    for what, value in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if value is not None:
+            check_float(value, name, what)
     if input.ndim < 3:
         raise InputError(f"{name}: expected input of shape (N, C, L) or (N, C, H, W), got shape {tuple(input.shape)}")
     check_not_empty(input, name)

@@ -146,6 +146,8 @@ def channel_shuffle(input, groups):
     """(N, C, ...) with its C = g * k channels read group-interleaved: channel i * g + j of the output
     is channel j * k + i of the input (ShuffleNet's shuffle between grouped convolutions)."""
     check_tensor(input, "channel_shuffle")
+    if not isinstance(groups, (int, np.integer)) or groups <= 0:
+        raise InputError(f"channel_shuffle: groups must be a positive int, got {groups!r}")
     if input.ndim < 3 or input.shape[1] % groups:
         raise InputError(f"channel_shuffle: expected (N, C, ...) input with C divisible by groups={groups}, "
                          f"got shape {tuple(input.shape)}")

@@ -103,7 +103,9 @@ def adaptive_output_size(input, output_size, count, name):
     if isinstance(output_size, (tuple, list)) and len(output_size) == count:
         spatial = input.shape[input.ndim - count:]
         output_size = tuple(spatial[i] if size is None else size for i, size in enumerate(output_size))
-    return ntuple(output_size, count, name, "output_size")
+    sizes = ntuple(output_size, count, name, "output_size")
+    check_positive(sizes, name, "output_size")
+    return sizes
 
 
 _SPATIAL_AXES = {1: "L", 2: "H, W", 3: "D, H, W"}

@@ -169,3 +169,13 @@ def test_every_device_agrees_with_the_cpu(device):
         results[where] = (loss.item(), x.grad.to("cpu").numpy())
     np.testing.assert_allclose(results[device][0], results["cpu"][0], rtol=1e-5)
     np.testing.assert_allclose(results[device][1], results["cpu"][1], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"])
+def test_the_1d_transforms_take_one_dim_as_pytorchs(name):
+    """(A tuple of dims ran the N-D transform; PyTorch's 1-D functions refuse it.)"""
+    x = tinynn.randn(3, 8)
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'dim' must be int, not tuple \(for several dims use {name}n\)"):
+        getattr(tinynn.fft, name)(x, dim=(0, 1))
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'n' must be int, not float"):
+        getattr(tinynn.fft, name)(x, n=4.0)

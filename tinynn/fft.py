@@ -122,13 +122,23 @@ def _c2r(name, input, s, dim, norm, default_dims=None):
     return fft_ops.IRFFT(dims, length, _norm(name, norm))(input)
 
 
+def _check_one_dim(name, n, dim):
+    """The 1-D transforms take one dim and one length, as PyTorch's (a tuple is for the fftn family)."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} (for several dims use {name}n)")
+    if n is not None and (not isinstance(n, (int, np.integer)) or isinstance(n, bool)):
+        raise TypeError(f"{name}(): argument 'n' must be int, not {type(n).__name__}")
+
+
 def fft(input, n=None, dim=-1, norm=None):
     """The 1-D DFT along ``dim``: y_k = sum_j x_j e^{-2 pi i jk / n}, complex."""
+    _check_one_dim("fft", n, dim)
     return _c2c("fft", input, n, dim, norm, inverse=False)
 
 
 def ifft(input, n=None, dim=-1, norm=None):
     """The inverse 1-D DFT along ``dim``: x_j = (1/n) sum_k y_k e^{2 pi i jk / n}, complex."""
+    _check_one_dim("ifft", n, dim)
     return _c2c("ifft", input, n, dim, norm, inverse=True)
 
 
@@ -151,11 +161,13 @@ def ifftn(input, s=None, dim=None, norm=None):
 
 def rfft(input, n=None, dim=-1, norm=None):
     """The 1-D DFT of a real input, its n // 2 + 1 non-negative frequencies."""
+    _check_one_dim("rfft", n, dim)
     return _r2c("rfft", input, n, dim, norm)
 
 
 def irfft(input, n=None, dim=-1, norm=None):
     """The real signal of length ``n`` (default 2 (bins - 1)) whose rfft is ``input``."""
+    _check_one_dim("irfft", n, dim)
     return _c2r("irfft", input, n, dim, norm)
 
 
@@ -178,11 +190,13 @@ def irfftn(input, s=None, dim=None, norm=None):
 def hfft(input, n=None, dim=-1, norm=None):
     """The (real) DFT of a Hermitian-symmetric signal of length n given by its first half:
     irfft of the conjugate with the scalings exchanged."""
+    _check_one_dim("hfft", n, dim)
     return _c2r("hfft", _conjugated("hfft", input), n, dim, fft_ops.DUAL_NORM[_norm("hfft", norm)])
 
 
 def ihfft(input, n=None, dim=-1, norm=None):
     """The inverse of hfft: the conjugate of rfft with the scalings exchanged (n // 2 + 1 bins)."""
+    _check_one_dim("ihfft", n, dim)
     return _r2c("ihfft", input, n, dim, fft_ops.DUAL_NORM[_norm("ihfft", norm)]).conj()
 
 

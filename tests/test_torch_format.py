@@ -181,6 +181,27 @@ def test_data_beyond_tensors_and_dicts_reads_in_torch_with_weights_only(torch, t
     assert isinstance(ours["weight"], nn.Parameter) and ours["seen"] == {3, 5} and ours[(1, 2)] == "a tuple key"
 
 
+def test_parameters_gradients_flags_and_dtypes_keep_what_they_are_in_plain_data(torch, tmp_path):
+    """(Written as plain data, a Parameter came back a plain tensor, requires_grad was dropped, and a dtype sent
+    the file down the pickling path, where it was NumPy's dtype in PyTorch.)"""
+    plain = {"parameter": nn.Parameter(tinynn.tensor([1.0, 2.0])), "leaf": tinynn.ones(2, requires_grad=True),
+             "dtype": tinynn.float16, "of_a_tensor": tinynn.ones(1, dtype=tinynn.int64).dtype}
+    for obj, name in ((plain, "dict.pt"), (plain["parameter"], "parameter.pt"), (plain["leaf"], "leaf.pt")):
+        tinynn.save(obj, tmp_path / name)
+    theirs = torch.load(tmp_path / "dict.pt", weights_only=True)
+    assert isinstance(theirs["parameter"], torch.nn.Parameter) and theirs["parameter"].requires_grad
+    assert theirs["leaf"].requires_grad and not isinstance(theirs["leaf"], torch.nn.Parameter)
+    assert theirs["dtype"] is torch.float16 and theirs["of_a_tensor"] is torch.int64
+    assert isinstance(torch.load(tmp_path / "parameter.pt", weights_only=True), torch.nn.Parameter)
+    assert torch.load(tmp_path / "leaf.pt", weights_only=True).requires_grad
+    ours = tinynn.load(tmp_path / "dict.pt")
+    assert isinstance(ours["parameter"], nn.Parameter) and ours["leaf"].requires_grad
+    assert tinynn.ones(1, dtype=ours["dtype"]).dtype == np.float16 and ours["of_a_tensor"] == np.int64
+    state = tinynn.nn.Linear(2, 2).state_dict()  # (detached values: no requires_grad in the file)
+    tinynn.save(state, tmp_path / "state.pt")
+    assert not any(v.requires_grad for v in torch.load(tmp_path / "state.pt", weights_only=True).values())
+
+
 def _archive(tmp_path, pickled, storages=()):
     path = tmp_path / "crafted.pt"
     with zipfile.ZipFile(path, "w") as archive:

@@ -46,6 +46,7 @@ DTYPES = {"float64": "float64", "double": "float64", "float32": "float32", "floa
           "half": "float16", "int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "int16": "int16",
           "int8": "int8", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64", "bool": "bool", "bfloat16": "float32", "complex64": "complex64",
           "complex128": "complex128"}
+DTYPE_NAMES = {np.dtype(dtype): name for name, dtype in DTYPES.items() if name == dtype}  # torch.float32's "float32"
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # what pre-1.6 torch.save wrote after its first pickle
 
 
@@ -306,8 +307,12 @@ class _Writer:
         self.emit(b"X" + struct.pack("<I", len(encoded)) + encoded)
 
     def value(self, value):
-        if isinstance(value, Tensor):
-            self.tensor(value._array)
+        from .nn.parameter import Parameter
+
+        if isinstance(value, Parameter):
+            self.parameter(value)
+        elif isinstance(value, Tensor):
+            self.tensor(value._array, value.requires_grad)
         elif isinstance(value, np.ndarray) or backend.is_gpu_array(value):
             self.tensor(value)
         elif getattr(value, "is_sparse", False):
@@ -343,6 +348,8 @@ class _Writer:
             for item in value:
                 self.value(item)
             self.emit(b"t")
+        elif _dtype_name(value) is not None:  # a dtype (tinynn.float32, x.dtype) is torch.float32 there
+            self.global_("torch", _dtype_name(value))
         else:
             raise _NotPlainData(type(value).__name__)
 
@@ -424,6 +431,13 @@ class _Writer:
         self.emit(b"ttR")
 
 
+def _dtype_name(value):
+    """PyTorch's name of the dtype ``value`` (a NumPy dtype, or a scalar type such as tinynn.float32), or None."""
+    if isinstance(value, np.dtype) or isinstance(value, type) and issubclass(value, np.generic):
+        return DTYPE_NAMES.get(np.dtype(value))
+    return None
+
+
 class _NotPlainData(TypeError):
     """``obj`` holds more than tensors and plain data (what ``_Writer`` writes by itself)."""
 
@@ -443,7 +457,7 @@ class _ObjectPickler(pickle._Pickler):
     def save(self, obj, save_persistent_id=True):
         from .nn.parameter import Parameter
 
-        if isinstance(obj, Size):  # as torch.Size, which PyTorch's weights-only loader knows
+        if isinstance(obj, Size) or _dtype_name(obj) is not None:  # as torch.Size, torch.float32
             self.writer.value(obj)
             return
         sparse = getattr(obj, "is_sparse", False) or getattr(obj, "is_sparse_csr", False)

@@ -168,6 +168,43 @@ def test_tensors_torch_saved_sharing_memory_load_sharing_it(torch, tmp_path):
         assert loaded["base"].tolist()[1] == [100.0, 5.0, 6.0, 7.0]
 
 
+def test_tensors_sharing_memory_are_written_sharing_a_storage(torch, tmp_path):
+    """A tensor, itself again, its row, its transpose and a column saved together are views of one storage in
+    the file, as torch.save writes them (each was written as a copy of its own)."""
+    base = tinynn.arange(12.0).reshape(3, 4)
+    tinynn.save({"base": base, "again": base, "row": base[1], "transposed": base.t(), "column": base[:, 2],
+                 "reversed": base[::-1]}, tmp_path / "views.pt")
+    with zipfile.ZipFile(tmp_path / "views.pt") as archive:
+        assert len([name for name in archive.namelist() if "/data/" in name]) == 2  # (the reversed view alone)
+    for library in (torch, tinynn):
+        loaded = library.load(tmp_path / "views.pt")
+        assert loaded["transposed"].stride() == (1, 4) and loaded["column"].stride() == (4,)
+        loaded["base"][1, 2] = 100.0
+        assert loaded["again"][1, 2].item() == loaded["row"][2].item() == 100.0
+        assert loaded["transposed"][2, 1].item() == loaded["column"][1].item() == 100.0
+        assert loaded["reversed"].tolist() == base[::-1].tolist()
+
+
+def test_a_parameter_of_a_flat_buffer_is_written_alone(tmp_path):
+    """A foreach optimizer keeps the parameters in one flat buffer; one of them saved is its own bytes, not
+    the buffer's, and two far apart are written apart (the span between would cost more than each alone)."""
+    model = nn.Sequential(nn.Linear(100, 100), nn.Linear(100, 100))
+    optimizer = tinynn.optim.Adam(model.parameters(), lr=0.1, foreach=True)
+    model(tinynn.ones(2, 100)).sum().backward()
+    optimizer.step()
+    first, _, second, _ = model.parameters()
+    for name, obj in (("one.pt", second), ("two.pt", {"a": first, "b": second}), ("state.pt", model.state_dict())):
+        tinynn.save(obj, tmp_path / name)
+    def storage_bytes(name):
+        with zipfile.ZipFile(tmp_path / name) as archive:
+            return sum(info.file_size for info in archive.infolist() if "/data/" in info.filename)
+    assert storage_bytes("one.pt") == 40_000 and storage_bytes("two.pt") == 80_000
+    assert storage_bytes("state.pt") == 80_800
+    loaded = tinynn.load(tmp_path / "state.pt")
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(loaded[key].numpy(), value.numpy())
+
+
 def test_data_beyond_tensors_and_dicts_reads_in_torch_with_weights_only(torch, tmp_path):
     """What the pickling path writes for sets, tuple keys and parameters is what PyTorch's weights-only loader
     allows: the same values there."""

@@ -31,6 +31,7 @@ import zipfile
 import numpy as np
 
 from . import backend
+from .autograd import in_place
 from .serialization import CheckpointError
 from .size import Size
 from .tensor import Tensor
@@ -291,10 +292,19 @@ def read(content, path, device_for, weights_only=True, mapped=False, **load_args
 
 # ----- writing -----------------------------------------------------------------------------------
 class _Writer:
-    """Protocol-2 pickle opcodes for plain data and tensors, as torch.save emits them."""
+    """Protocol-2 pickle opcodes for plain data and tensors, as torch.save emits them.
 
-    def __init__(self):
+    Tensors that share memory (a tensor and its row or transpose, a weight tied to two layers) share one
+    storage in the file, as in PyTorch's, so they load as views of one array again. Which do is known
+    only once every tensor has been met, so a file is pickled twice: first a survey (``spans`` None),
+    which writes nothing but notes each host array met; then for real, with ``spans``: for each memory
+    block (and dtype), the bytes from the first of its tensors to the end of the last, written once,
+    each tensor an offset and strides into it. A block's tensors share a storage only where that span
+    is no larger than writing each alone (two parameters far apart in one buffer are written apart)."""
+
+    def __init__(self, spans=None):
         self.out, self.storages = io.BytesIO(), []
+        self.spans, self.met, self.storage_keys = spans, [], {}
 
     def emit(self, data):
         self.out.write(data)
@@ -378,12 +388,24 @@ class _Writer:
             self.emit(b"u")
 
     def tensor(self, array, requires_grad=False):
-        array = np.asarray(backend.to_device(array, backend.CPU), order="C")  # (0-d stays 0-d)
+        if self.spans is None:  # the survey: where the tensor lies is all it asks
+            if _shareable(array):
+                self.met.append(array)
+            return
+        shared = self.spans.get(_block_key(array)) if _shareable(array) else None
+        if shared is not None:
+            storage, start = shared
+            key = self.storage_keys.setdefault(id(storage), str(len(self.storages)))
+            if key == str(len(self.storages)):
+                self.storages.append(storage)
+            offset, strides = (_address(array) - start) // array.itemsize, array.strides
+        else:
+            array = np.asarray(backend.to_device(array, backend.CPU), order="C")  # (0-d stays 0-d)
+            storage, key, offset, strides = array, str(len(self.storages)), 0, array.strides
+            self.storages.append(array)
         untyped = array.dtype in UNTYPED
         if array.dtype not in STORAGE_OF and not untyped:
             raise TypeError(f"save: PyTorch has no tensors of dtype {array.dtype}")
-        key = str(len(self.storages))
-        self.storages.append(array)
         self.global_("torch._utils", "_rebuild_tensor_v3" if untyped else "_rebuild_tensor_v2")
         self.emit(b"((")
         self.string("storage")
@@ -393,11 +415,11 @@ class _Writer:
             self.global_("torch", STORAGE_OF[array.dtype])
         self.string(key)
         self.string("cpu")
-        self.integer(array.nbytes if untyped else array.size)
+        self.integer(storage.nbytes if untyped else storage.size)
         self.emit(b"tQ")  # the persistent id: a reference to data/<key>
-        self.integer(0)
+        self.integer(offset)
         self.value(tuple(array.shape))
-        self.value(tuple(step // array.itemsize for step in array.strides))
+        self.value(tuple(step // array.itemsize for step in strides))
         self.emit(b"\x88" if requires_grad else b"\x89")  # (False for a state dict's tensors)
         self.global_("collections", "OrderedDict")
         self.emit(b")R")
@@ -476,21 +498,66 @@ class _ObjectPickler(pickle._Pickler):
         self.memoize(obj)
 
 
-def write(obj, file, name="archive"):
-    """Write ``obj`` to the binary ``file`` as torch.save does (a zip of data.pkl and the storages):
-    tensors and plain data by ``_Writer``'s opcodes, anything else by ``_ObjectPickler``."""
-    writer = _Writer()
+def _shareable(array):
+    """Whether a tensor's memory can be a slice of a storage written for several: a host array whose
+    strides step forward by whole items (a reversed view, ``x[::-1]``, is written on its own)."""
+    return (isinstance(array, np.ndarray) and array.dtype in STORAGE_OF and array.size > 0
+            and all(step >= 0 and step % array.itemsize == 0 for step in array.strides))
+
+
+def _address(array):
+    return array.__array_interface__["data"][0]
+
+
+def _end(array):
+    """One past the last byte of ``array``'s elements."""
+    return _address(array) + sum((size - 1) * step for size, step in zip(array.shape, array.strides)) + array.itemsize
+
+
+def _block_key(array):
+    return id(in_place.memory_block(array)), array.dtype
+
+
+def _shared_spans(met):
+    """For each memory block (and dtype) whose tensors, met in the survey, can share one storage: that
+    storage (their span of memory, as an array) and its start address."""
+    groups = {}
+    for array in met:
+        groups.setdefault(_block_key(array), {})[(_address(array), array.shape, array.strides)] = array
+    spans = {}
+    for key, distinct in groups.items():
+        arrays = list(distinct.values())
+        first = min(arrays, key=_address)
+        start, end = _address(first), max(_end(a) for a in arrays)
+        if len(arrays) > 1 and end - start <= sum(a.nbytes for a in arrays):
+            storage = np.lib.stride_tricks.as_strided(first, shape=((end - start) // first.itemsize,),
+                                                      strides=(first.itemsize,), writeable=False)
+            spans[key] = (storage, start)
+    return spans
+
+
+def _pickled(obj, spans):
+    """``obj`` pickled by a ``_Writer`` of these ``spans`` (None: the survey)."""
+    writer = _Writer(spans)
     writer.emit(b"\x80\x02")
     try:
         writer.value(obj)
         writer.emit(b".")
     except _NotPlainData:
-        writer = _Writer()
+        writer = _Writer(spans)
         try:
             _ObjectPickler(writer).dump(obj)
         except (pickle.PicklingError, TypeError, AttributeError) as error:
             raise TypeError(f"save: cannot pickle {type(obj).__name__} ({error}); save its state_dict() instead, "
                             f"or make what it holds picklable") from error
+    return writer
+
+
+def write(obj, file, name="archive"):
+    """Write ``obj`` to the binary ``file`` as torch.save does (a zip of data.pkl and the storages):
+    tensors and plain data by ``_Writer``'s opcodes, anything else by ``_ObjectPickler``; tensors
+    sharing memory share a storage (``_Writer``)."""
+    writer = _pickled(obj, _shared_spans(_pickled(obj, None).met))
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr(f"{name}/data.pkl", writer.out.getvalue())
         archive.writestr(f"{name}/.format_version", "1")

@@ -1226,11 +1226,16 @@ class Tensor(DtypeShorthands):
     def expm1(self):
         return elementwise.Expm1()(self)
 
+    def _rounded_once(self, formula):
+        """``formula(self)``; for a float16 tensor computed in float32 and rounded to float16 once, as
+        PyTorch's kernels compute half precision (each step of the formula rounded compounds the error)."""
+        return formula(self.float()).half() if self.dtype == np.float16 else formula(self)
+
     def log2(self):
-        return self.log() * (1 / math.log(2))
+        return elementwise.Log(2)(self)
 
     def log10(self):
-        return self.log() * (1 / math.log(10))
+        return elementwise.Log(10)(self)
 
     def square(self):
         x = self.long() if self.dtype == np.bool_ else self  # bools square to int64, as in PyTorch
@@ -1240,7 +1245,7 @@ class Tensor(DtypeShorthands):
         return 1 / self
 
     def rsqrt(self):
-        return 1 / self.sqrt()
+        return self._rounded_once(lambda x: 1 / x.sqrt())
 
     def tan(self):
         return elementwise.Tan()(self)

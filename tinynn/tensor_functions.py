@@ -274,6 +274,8 @@ def sinc(x):
     (t = pi x, the rest below 1e-22), whose derivative stays accurate where that of the quotient
     would cancel (sinc'(1e-8) to 7 digits, not 1)."""
     x = x._as_float()
+    if x.dtype == np.float16:
+        return x._rounded_once(sinc)
     xp = _xp(x)
     small = xp.abs(x._array) * math.pi < 0.01
     t = x * math.pi
@@ -1298,7 +1300,7 @@ def fill_diagonal(x, fill_value, wrap=False):
 
 def exp2(x):
     """2^x = e^(x ln 2)."""
-    return (x * math.log(2)).exp()
+    return x._rounded_once(lambda x: (x * math.log(2)).exp())
 
 
 def fmax(a, b):

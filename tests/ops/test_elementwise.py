@@ -128,3 +128,63 @@ def test_piecewise_constant_ops_stay_in_the_graph_with_zero_gradients_as_torchs(
     with tinynn.no_grad():
         assert not getattr(x, "round")().requires_grad
     assert tinynn.tensor([1, -2]).sign().dtype == np.int64  # integers stay integers, outside any graph
+
+
+# float16 computed in float32 and rounded once (Function.float16_in_float32, Tensor._rounded_once): name ->
+# (the op on a tinynn or torch module's tensor, the float16 inputs it is checked on)
+HALF = {name: (lambda library, x, name=name: (getattr(library, name, None) or getattr(library.nn.functional, name))(x),
+               inputs)
+        for name, inputs in {
+            "gelu": np.linspace(-4, 8, 2001),  # (below -4, 1 + erf(x / sqrt 2) cancels in float32, PyTorch's formula too)
+            **{name: np.linspace(-8, 8, 2001) for name in (
+                "sigmoid", "tanh", "erf", "erfc", "exp2", "silu", "softplus", "mish", "selu", "elu", "celu",
+                "hardswish", "hardsigmoid", "logsigmoid", "softsign", "sinc", "i0", "atan", "sin", "exp")},
+            **{name: np.linspace(0.01, 60, 2001) for name in ("rsqrt", "log2", "log10", "log", "sqrt", "digamma")},
+            "logit": np.linspace(0.001, 0.999, 2001)}.items()}
+
+
+def _ulps(a, b):
+    """How many float16 steps apart the float16 arrays a and b are (0 where both are NaN; -0 and +0 are one)."""
+    def ordered(values):  # the float16 numbers counted in order, from -inf up to inf
+        bits = values.view(np.int16).astype(np.int32)
+        return np.where(bits < 0, -(bits & 0x7FFF), bits)
+    return np.where(np.isnan(a) & np.isnan(b), 0, np.abs(ordered(a) - ordered(b)))
+
+
+@pytest.mark.parametrize("name", sorted(HALF))
+def test_float16_values_are_the_exact_ones_rounded(name):
+    """Each step of a formula rounded to float16 compounded: sinc was thousands of steps off near its
+    zeros, gelu near 0, exp2 4 steps at 256, sigmoid, erf and silu 2."""
+    op, inputs = HALF[name]
+    x = inputs.astype(np.float16)
+    ours = op(tinynn, tinynn.tensor(x))
+    exact = op(tinynn, tinynn.tensor(x.astype(np.float64))).numpy().astype(np.float16)
+    assert ours.dtype == np.float16 and _ulps(ours.numpy(), exact).max() <= 1
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "erf", "exp2", "silu", "softplus", "selu", "elu", "hardswish",
+                                  "logsigmoid", "sinc", "i0", "log2", "atan"])
+def test_float16_values_equal_pytorchs(name, torch):
+    """PyTorch's CPU kernels compute half in float32 and round once: the same bits (where its formula and
+    tinynn's differ, as for gelu and logit, tinynn's are the closer to the exact values; log10 differs where
+    float32's value lies on a float16 midpoint, each library's float32 log10 rounding it its own way)."""
+    op, inputs = HALF[name]
+    x = inputs.astype(np.float16)
+    np.testing.assert_array_equal(op(tinynn, tinynn.tensor(x)).numpy(), op(torch, torch.tensor(x)).numpy())
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "erf", "exp", "rsqrt", "sinc", "exp2", "log2", "gelu", "mish"])
+def test_float16_gradients_are_the_exact_ones_rounded(name):
+    """The backward formulas read the float32 values the forward computed and the gradient is rounded to
+    float16 once (tanh's was thousands of steps off where 1 - y^2 rounded to 0, sigmoid's 100s)."""
+    op, inputs = HALF[name]
+    x = inputs[::4].astype(np.float16)
+    if name == "tanh":  # (beyond, 1 - y^2 cancels in float32 too: its gradient rounds to float16's subnormals)
+        x = x[np.abs(x) <= 4]
+    upstream = np.random.default_rng(0).standard_normal(x.shape).astype(np.float16)
+    grads = []
+    for dtype in (np.float16, np.float64):
+        leaf = tinynn.tensor(x.astype(dtype), requires_grad=True)
+        op(tinynn, leaf).backward(tinynn.tensor(upstream.astype(dtype)))
+        grads.append(leaf.grad.numpy())
+    assert grads[0].dtype == np.float16 and _ulps(grads[0], grads[1].astype(np.float16)).max() <= 1

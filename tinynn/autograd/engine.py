@@ -250,6 +250,9 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                     if not needed or parent_grad is None:
                         continue
                     _check_grad_shape(function, parent, parent_grad)
+                    if function.rounds_to is not None and parent_grad.dtype != parent.dtype:  # (float16 computed
+                        parent_grad = (parent_grad.to(dtype=parent.dtype) if create_graph  # in float32: rounded)
+                                       else parent_grad.astype(parent.dtype))
                     if parent_grad.dtype.kind == "c" and parent.dtype.kind != "c":
                         parent_grad = parent_grad.real  # a real input promoted to complex (ops/complex.py)
                     if anomaly.is_anomaly_enabled():

@@ -69,7 +69,12 @@ class Function(Node):
     # whether the result is a float even from integer inputs (true division, exp, ...)
     promotes = ()
     float_output = False
-    rounds_to = None  # float16, where promotion computed a float16 op in float32 (a Python number took part)
+    rounds_to = None  # float16, where a float16 op was computed in float32 (a Python number took part, or the below)
+    # Whether float16 inputs are computed in float32 and the result rounded to float16 once, as PyTorch's
+    # kernels compute half precision ("opmath"): for the elementwise ops whose formulas take several
+    # steps (sigmoid, erf, gelu), each step rounded to float16 compounds the error (and their backward
+    # formulas too: the gradients, computed from float32 values, are rounded to float16 once)
+    float16_in_float32 = False
     # Whether forward and backward are written for complex inputs too (ops/complex.py says how);
     # other ops refuse complex tensors rather than give an answer that means nothing (a ReLU of 1j)
     supports_complex = False
@@ -114,6 +119,9 @@ class Function(Node):
                 anomaly.check_finite(self.name, f"input {position}", t._array if t is not None else None)
         if self.promotes:
             arrays = promotion.promoted_arrays(self, tensors, arrays)
+        if self.float16_in_float32 and self.rounds_to is None and arrays[0].dtype == np.float16:
+            arrays = [a.astype(np.float32) if a is not None and a.dtype == np.float16 else a for a in arrays]
+            self.rounds_to = np.dtype(np.float16)
         try:
             if profiling.recorder is None:
                 output_data = self.forward(*arrays)

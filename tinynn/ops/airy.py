@@ -158,6 +158,7 @@ def values(x, derivative=False):
 class AiryAi(Function):
     """y = Ai(x).  dL/dx = dL/dy * Ai'(x)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):

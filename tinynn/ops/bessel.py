@@ -104,6 +104,7 @@ def _i1_over_x_slope(x, i0, i1):
 class I0(Function):
     """y = I0(x).  dL/dx = dL/dy * I1(x)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):
@@ -121,6 +122,7 @@ class I0(Function):
 class I0e(Function):
     """y = e^-|x| I0(x).  dL/dx = dL/dy * (i1e(x) - sign(x) i0e(x))."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):
@@ -138,6 +140,7 @@ class I0e(Function):
 class I1(Function):
     """y = I1(x).  dL/dx = dL/dy * (I0(x) - I1(x)/x), and dL/dy / 2 at 0."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):
@@ -155,6 +158,7 @@ class I1(Function):
 class I1e(Function):
     """y = e^-|x| I1(x).  dL/dx = dL/dy * (i0e(x) - i1e(x) (sign(x) + 1/x)), and dL/dy / 2 at 0."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):

@@ -132,6 +132,7 @@ def _over_x_slope(x, previous, current):
 class BesselJ0(Function):
     """y = J0(x).  dL/dx = -dL/dy * J1(x)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):
@@ -145,6 +146,7 @@ class BesselJ0(Function):
 class BesselJ1(Function):
     """y = J1(x).  dL/dx = dL/dy * (J0(x) - J1(x)/x), and dL/dy / 2 at 0."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):
@@ -158,6 +160,7 @@ class BesselJ1(Function):
 class BesselY0(Function):
     """y = Y0(x).  dL/dx = -dL/dy * Y1(x)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):
@@ -171,6 +174,7 @@ class BesselY0(Function):
 class BesselY1(Function):
     """y = Y1(x).  dL/dx = dL/dy * (Y0(x) - Y1(x)/x)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):
@@ -184,6 +188,7 @@ class BesselY1(Function):
 class SphericalJ0(Function):
     """y = j0(x) = sin(x) / x (1 at 0, 0 at infinity).  dL/dx = dL/dy * (cos x - j0(x)) / x (0 at 0)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def forward(self, x):

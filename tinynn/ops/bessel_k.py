@@ -76,6 +76,7 @@ def values(x, n, scaled):
 class BesselK0(Function):
     """y = K0(x).  dL/dx = -dL/dy * K1(x)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def __init__(self, scaled=False):
@@ -93,6 +94,7 @@ class BesselK0(Function):
 class BesselK1(Function):
     """y = K1(x).  dL/dx = -dL/dy * (K0(x) + K1(x)/x); scaled: dL/dy * (k1e (1 - 1/x) - k0e)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
 
     def __init__(self, scaled=False):

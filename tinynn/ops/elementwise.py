@@ -1,4 +1,6 @@
 """Elementwise functions y = f(x); each backward is dL/dx = dL/dy * f'(x)."""
+import math
+
 import numpy as np
 
 from .. import backend
@@ -10,6 +12,7 @@ from .complex import conj
 class Exp(Function):
     """y = e^x.  f'(x) = e^x = y, so the output is kept rather than the input."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
@@ -23,23 +26,31 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = ln x.  f'(x) = 1 / x."""
+    """y = log_b x: ln x, or with ``base`` 2 or 10 log2 and log10 (NumPy's own, each rounded once;
+    ln x / ln b would round twice).  f'(x) = 1 / (x ln b)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
+    def __init__(self, base=None):
+        self.base = base
+
     def forward(self, x):
         self.x = x
-        return self.xp(x).log(x)
+        return getattr(self.xp(x), {None: "log", 2: "log2", 10: "log10"}[self.base])(x)
 
     def backward(self, gy):
-        return (gy / conj(self.x),)
+        if self.base is None:
+            return (gy / conj(self.x),)
+        return (gy / (conj(self.x) * math.log(self.base)),)
 
 
 class Log1p(Function):
     """y = ln(1 + x), accurate for tiny x (where 1 + x would round to 1).  f'(x) = 1 / (1 + x)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -55,6 +66,7 @@ class Log1p(Function):
 class Expm1(Function):
     """y = e^x - 1, accurate for tiny x (where e^x would round to 1).  f'(x) = e^x = y + 1."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
@@ -70,6 +82,7 @@ class Expm1(Function):
 class Sqrt(Function):
     """y = sqrt(x).  f'(x) = 1 / (2 sqrt(x)) = 1 / (2y)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
@@ -85,6 +98,7 @@ class Sqrt(Function):
 class Tanh(Function):
     """y = tanh x.  f'(x) = 1 - y^2."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
@@ -100,6 +114,7 @@ class Tanh(Function):
 class Tan(Function):
     """y = tan x.  f'(x) = 1 + y^2."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
@@ -116,6 +131,7 @@ class Sinh(Function):
     """y = sinh x.  f'(x) = cosh x. (NumPy's sinh is exact near 0, where (e^x - e^-x) / 2 cancels:
     in float32 it gives 0 for x = 1e-8 and is 2e-4 off at x = 1e-4.)"""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -131,6 +147,7 @@ class Sinh(Function):
 class Cosh(Function):
     """y = cosh x.  f'(x) = sinh x."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -146,6 +163,7 @@ class Cosh(Function):
 class Sin(Function):
     """y = sin x.  f'(x) = cos x."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -161,6 +179,7 @@ class Sin(Function):
 class Cos(Function):
     """y = cos x.  f'(x) = -sin x."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -193,6 +212,7 @@ def sigmoid_values(xp, x):
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x) (``sigmoid_values``; complex x as (1 + tanh(x/2)) / 2).  f'(x) = y (1 - y)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
@@ -313,6 +333,7 @@ class Where(Function):
 class Asin(Function):
     """y = arcsin x on [-1, 1] (complex x: the principal branch).  f'(x) = 1 / sqrt(1 - x^2)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -328,6 +349,7 @@ class Asin(Function):
 class Acos(Function):
     """y = arccos x on [-1, 1] (complex x: the principal branch).  f'(x) = -1 / sqrt(1 - x^2)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -343,6 +365,7 @@ class Acos(Function):
 class Atan(Function):
     """y = arctan x.  f'(x) = 1 / (1 + x^2)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -358,6 +381,7 @@ class Atan(Function):
 class Asinh(Function):
     """y = arsinh x = log(x + sqrt(x^2 + 1)).  f'(x) = 1 / sqrt(x^2 + 1)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -375,6 +399,7 @@ class Acosh(Function):
     near x = 1, where x^2 would round, and for complex x the derivative of the principal branch
     (sqrt((x - 1)(x + 1)) has the opposite sign where Re x < 0)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -391,6 +416,7 @@ class Acosh(Function):
 class Atanh(Function):
     """y = artanh x on (-1, 1).  f'(x) = 1 / (1 - x^2), as 1 / ((1 - x)(1 + x))."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
@@ -408,6 +434,7 @@ class Atan2(Function):
     dL/da = dL/dy * b / (a^2 + b^2),  dL/db = -dL/dy * a / (a^2 + b^2)  (each summed to its shape;
     0 at the origin, where the angle has no derivative, as PyTorch's)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0, 1), True
     graph_saved = {"a": 0, "b": 1}
 
@@ -428,6 +455,7 @@ class Entropy(Function):
     """y = -x log x (``special.entr``): 0 at 0, -inf for x < 0.  f'(x) = -(log x + 1): +inf at 0,
     -inf at +inf and NaN for x < 0, as PyTorch's."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -447,6 +475,7 @@ class Logit(Function):
     """y = log(x / (1 - x)), as log x - log1p(-x): -inf at 0, inf at 1, NaN outside [0, 1].
     f'(x) = 1 / (x (1 - x)): inf at 0 and 1, NaN outside [0, 1] (where the value is), as PyTorch's."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -469,6 +498,7 @@ class Hypot(Function):
     either is infinite, even NaN).  dL/da = dL/dy * a / y, dL/db = dL/dy * b / y (0 at the origin,
     a subgradient, as for norms)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0, 1), True
     graph_saved = {"a": 0, "b": 1, "y": "output"}
 
@@ -493,6 +523,7 @@ class LogAddExp(Function):
     dL/da = dL/dy * e^(a - y), dL/db = dL/dy * e^(b - y) (the softmax of the pair: half each at a
     tie; conjugated for complex a, b)."""
 
+    float16_in_float32 = True
     supports_complex = True
     promotes, float_output = (0, 1), True
     graph_saved = {"a": 0, "b": 1, "y": "output"}

@@ -215,6 +215,7 @@ def ndtri_values(p):
 class Ndtri(Function):
     """y = ndtri(p), the x with Phi(x) = p.  f'(p) = 1 / Phi'(y) = sqrt(2 pi) e^(y^2 / 2)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
@@ -230,6 +231,7 @@ class Ndtri(Function):
 class Erf(Function):
     """y = erf(x) (see the module docstring for how it is evaluated).  f'(x) = 2/sqrt(pi) e^(-x^2)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -245,6 +247,7 @@ class Erf(Function):
 class Erfc(Function):
     """y = erfc(x) = 1 - erf(x) (see the module docstring).  f'(x) = -2/sqrt(pi) e^(-x^2)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -260,6 +263,7 @@ class Erfc(Function):
 class Erfinv(Function):
     """y = erfinv(x), the y with erf(y) = x.  f'(x) = 1 / erf'(y) = sqrt(pi)/2 e^(y^2)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"y": "output"}
 
@@ -277,6 +281,7 @@ class Erfcx(Function):
     (2x y -> 2/sqrt(pi)); above 2, where y = Q(1/x), it is -Q'(1/x) / x^2 from the derivative of
     Q's series instead (0 at +inf), which keeps its relative precision."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0, "y": "output"}
 

@@ -98,6 +98,7 @@ class Zeta(Function):
     """y = zeta(s, q) = sum_k (q + k)^-s.  dL/dq = -dL/dy * s zeta(s + 1, q); s has none here (nor
     in PyTorch, which has neither)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0, 1), True
     graph_saved = {"s": 0, "q": 1}
 
@@ -179,6 +180,7 @@ def polygamma_of(n, x):
 class Lgamma(Function):
     """y = log |Gamma(x)|.  f'(x) = digamma(x), so dL/dx = dL/dy * digamma(x)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
@@ -194,6 +196,7 @@ class Polygamma(Function):
     """y = psi_n(x), the n-th derivative of digamma (n = 0: digamma itself).
     f'(x) = psi_(n+1)(x), so dL/dx = dL/dy * psi_(n+1)(x)."""
 
+    float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 

@@ -174,6 +174,7 @@ def density_values(a, x):
 class RegularizedGamma(Function):
     """y = P(a, x) (``upper``: Q(a, x)).  dL/dx = +-dL/dy * x^(a-1) e^-x / Gamma(a); a has none."""
 
+    float16_in_float32 = True
     promotes, float_output = (0, 1), True
 
     def __init__(self, upper):

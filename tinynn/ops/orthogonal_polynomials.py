@@ -64,6 +64,7 @@ class OrthogonalPolynomial(Function):
     """y = d^m/dx^m p_n(x) (m = ``order``, 0 by default) of the named family.
     dL/dx = dL/dy * d^(m+1)/dx^(m+1) p_n(x): the op of the next order. n has no gradient."""
 
+    float16_in_float32 = True
     promotes, float_output = (0, 1), True
     graph_saved = {"x": 0}
 

@@ -68,6 +68,7 @@ class LeakyReLU(Function):
 class SiLU(Function):
     """y = x * sigmoid(x) (also called swish).  dL/dx = dL/dy * (s + x * s * (1 - s)), s = sigmoid(x)."""
 
+    float16_in_float32 = True
     graph_saved = {"x": 0, "s": lambda op, y: op.inputs[0].sigmoid()}
 
     def forward(self, x):
@@ -88,6 +89,7 @@ class GELU(Function):
     dL/dx = dL/dy * (P(x) + x * k (1 + 3 * 0.044715 x^2) * (1 - tanh^2) / 2).
     """
 
+    float16_in_float32 = True
     CUBIC = 0.044715
 
     def __init__(self, approximate):
@@ -137,6 +139,7 @@ class ELU(Function):
     min(y, 0) + alpha <= 1) and y + alpha below: NumPy's where() over a mask of mixed signs takes
     4 ns a value."""
 
+    float16_in_float32 = True
     graph_saved = {"y": "output"}
 
     def __init__(self, alpha):
@@ -161,6 +164,7 @@ class Softplus(Function):
     """y = log(1 + e^(beta x)) / beta, and y = x where beta * x > threshold (as PyTorch, where the two
     agree to float precision).  dL/dx = dL/dy * sigmoid(beta x) (1 above the threshold)."""
 
+    float16_in_float32 = True
     graph_saved = {"slope": lambda op, y: (op.inputs[0] * op.beta).sigmoid()}
 
     def __init__(self, beta, threshold):
@@ -198,6 +202,7 @@ class Hardtanh(Function):
 class Hardsigmoid(Function):
     """y = clip(x / 6 + 1/2, 0, 1), a piecewise-linear sigmoid.  dL/dx = dL/dy / 6 where -3 < x < 3, else 0."""
 
+    float16_in_float32 = True
     graph_saved = {}
 
     def forward(self, x):
@@ -212,6 +217,7 @@ class Hardswish(Function):
     """y = x * hardsigmoid(x): 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between (MobileNetV3).
     dL/dx = dL/dy * (0 for x <= -3; (2x + 3) / 6 for -3 < x < 3; 1 for x >= 3), as PyTorch."""
 
+    float16_in_float32 = True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -228,6 +234,7 @@ class Hardswish(Function):
 class Mish(Function):
     """y = x * tanh(softplus(x)).  dL/dx = dL/dy * (t + x * sigmoid(x) * (1 - t^2)), t = tanh(softplus(x))."""
 
+    float16_in_float32 = True
     graph_saved = {"x": 0, "t": lambda op, y: softplus(op.inputs[0]).tanh()}
 
     def forward(self, x):
@@ -245,6 +252,7 @@ class LogSigmoid(Function):
     """y = log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|), finite for any x.
     dL/dx = dL/dy * (1 - sigmoid(x)) = dL/dy * sigmoid(-x)."""
 
+    float16_in_float32 = True
     graph_saved = {"x": 0}
 
     def forward(self, x):
@@ -259,6 +267,7 @@ class LogSigmoid(Function):
 class Softsign(Function):
     """y = x / (1 + |x|).  dL/dx = dL/dy / (1 + |x|)^2."""
 
+    float16_in_float32 = True
     graph_saved = {"denominator": lambda op, y: op.inputs[0].abs() + 1}
 
     def forward(self, x):
@@ -483,7 +492,8 @@ SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.050700987355480493
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with the self-normalising constants (Klambauer et al.); its gradient
     is the chain rule through ``ELU``."""
-    return maybe_in_place(_elementwise(input, "selu"), inplace, "selu_", lambda x: ELU(SELU_ALPHA)(x) * SELU_SCALE)
+    return maybe_in_place(_elementwise(input, "selu"), inplace, "selu_",
+                          lambda x: x._rounded_once(lambda x: ELU(SELU_ALPHA)(x) * SELU_SCALE))
 
 
 def celu(input, alpha=1.0, inplace=False):

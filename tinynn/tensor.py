@@ -2024,7 +2024,7 @@ class Tensor(DtypeShorthands):
             if self.numel() == 0:  # as PyTorch's: NaN for a float tensor, no answer for integers
                 if not _is_float(self.dtype):
                     raise InputError(f"median: an empty {self.dtype} tensor has no median (shape {tuple(self.shape)})")
-                return self._constant(backend.get_array_module(self._array).asarray(np.nan, dtype=self.dtype))
+                return self.sum() * math.nan  # (recorded, as PyTorch's: its gradient is the empty one)
             middle = self.reshape(-1).sort().values[(self.numel() - 1) // 2].detach()
             if not _is_float(self.dtype):
                 return middle

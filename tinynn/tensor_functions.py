@@ -1372,8 +1372,10 @@ def nanmedian(x, dim=None, keepdim=False):
     as ``median``. NaN sorts last, so the median of each row's c numbers sits at (c - 1) // 2."""
     xp = _xp(x)
     if dim is None:
-        return nanmedian(x.reshape(-1), 0).values
+        return x.median() if x.numel() == 0 else nanmedian(x.reshape(-1), 0).values  # (NaN of nothing, as median's)
     dim = wrap_dim(dim, x.ndim)
+    if x.ndim:
+        x._check_selects_from("nanmedian", dim)
     values, order = x.sort(dim)
     count = (~xp.isnan(x._array)).sum(axis=dim, keepdims=True)
     middle = _constant(xp.maximum(count - 1, 0) // 2)

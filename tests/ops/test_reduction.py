@@ -185,3 +185,26 @@ def test_softmax_over_an_empty_dimension_is_empty(torch, name):
     assert y.shape == tuple(getattr(torch.nn.functional, name)(torch.tensor(values), dim=-1).shape) == (3, 0)
     y.sum().backward()
     assert x.grad.shape == (3, 0)
+
+
+@pytest.mark.parametrize("shape, dim", [((0,), None), ((2, 0), 1), ((2, 0), None), ((0, 3), 0), ((0, 3), 1)])
+def test_the_product_of_no_elements_is_1_with_an_empty_gradient(shape, dim):
+    """(The backward built its cumulative products for a row of one element: a reshape error.)"""
+    x = tinynn.zeros(shape, dtype=tinynn.float64, requires_grad=True)
+    product = x.prod() if dim is None else x.prod(dim)
+    assert (product.numpy() == 1).all()
+    product.sum().backward()
+    assert x.grad.shape == shape
+
+
+def test_medians_of_nothing_are_nan_and_refuse_an_empty_dim_as_pytorchs():
+    """(median of no elements was a constant, cut from the graph; nanmedian of no elements indexed past
+    the end; nanmedian along an empty dim gave a value.)"""
+    x = tinynn.zeros(2, 0, requires_grad=True)
+    median = x.median()
+    assert np.isnan(median.item()) and median.requires_grad
+    median.backward()
+    assert x.grad.shape == (2, 0)
+    assert np.isnan(x.nanmedian().item())
+    with pytest.raises(IndexError, match=r"nanmedian\(\): Expected reduction dim 1 to have non-zero size"):
+        x.nanmedian(1)

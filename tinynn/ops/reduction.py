@@ -200,6 +200,8 @@ class Prod(Function):
     def backward(self, gy):
         xp, x = self.xp(gy), self.x
         gy = expand_reduced(gy, x.shape, self.axes, self.keepdims)
+        if x.size == 0:  # no elements, no gradient (and no products of the others to take)
+            return (gy * x,)
         kept = [axis for axis in range(x.ndim) if axis not in self.axes]
         # the reduced axes last, as one: (kept..., n)
         rows = x.transpose(tuple(kept) + self.axes).reshape([x.shape[a] for a in kept] + [-1])

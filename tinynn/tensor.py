@@ -1004,6 +1004,8 @@ class Tensor(DtypeShorthands):
         leaves this tensor as it is)."""
         dims = (dims,) if isinstance(dims, int) else tuple(dims)
         flipped = {wrap_dim(d, self.ndim) for d in dims}
+        if len(flipped) != len(dims):
+            raise InputError(f"flip: a dim appears multiple times in the list of dims {dims}")
         return self[tuple(slice(None, None, -1) if axis in flipped else slice(None) for axis in range(self.ndim))].clone()
 
     def sin(self):
@@ -1195,7 +1197,10 @@ class Tensor(DtypeShorthands):
             raise InputError(f"chunk: expected chunks to be a positive int, got {chunks!r}")
         if self.ndim == 0:
             raise InputError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
-        return self.split(-(-self.shape[wrap_dim(dim, self.ndim)] // chunks), dim)
+        size = self.shape[wrap_dim(dim, self.ndim)]
+        if size == 0:  # ``chunks`` empty pieces, as PyTorch's (pieces of size 0 would be endless)
+            return tuple(self.narrow(dim, 0, 0) for _ in range(chunks))
+        return self.split(-(-size // chunks), dim)
 
     def gather(self, dim, index):
         """out[i][j] = self[index[i][j]][j] along ``dim`` (PyTorch's ``gather``)."""
@@ -2114,6 +2119,8 @@ class Tensor(DtypeShorthands):
     def narrow(self, dim, start, length):
         """The ``length`` entries along ``dim`` from ``start`` (negative: counted from the end): a view.
         A range past the end is PyTorch's error (a slice would have cut it short without a word)."""
+        if self.ndim == 0:
+            raise InputError("narrow() cannot be applied to a 0-dim tensor.")
         axis = wrap_dim(dim, self.ndim)
         size = self.shape[axis]
         start = int(start.item()) if isinstance(start, Tensor) else start

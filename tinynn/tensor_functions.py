@@ -1053,7 +1053,16 @@ def unflatten(x, dim, sizes):
     if x.ndim == 0:
         raise InputError("unflatten: a 0-d tensor has no dimension to unflatten")
     dim = wrap_dim(dim, x.ndim)
-    return x.reshape(x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
+    sizes = tuple(sizes)
+    if sizes.count(-1) == 1:  # inferred from the dim's size (the whole tensor's cannot tell it where another dim is 0)
+        known = math.prod(s for s in sizes if s != -1)
+        if known == 0 or x.shape[dim] % known:
+            raise InputError(f"unflatten: sizes {sizes} cannot be inferred for dim {dim} of size {x.shape[dim]}")
+        sizes = tuple(x.shape[dim] // known if s == -1 else s for s in sizes)
+    if math.prod(sizes) != x.shape[dim]:
+        raise InputError(f"unflatten: provided sizes {sizes} don't multiply up to the size of dim {dim} ({x.shape[dim]}) "
+                         f"in the input tensor")
+    return x.reshape(x.shape[:dim] + sizes + x.shape[dim + 1:])
 
 
 def unfold(x, dimension, size, step):
@@ -1065,8 +1074,8 @@ def unfold(x, dimension, size, step):
     if size > n or step <= 0:
         raise InputError(f"unfold: size {size} must be at most {n} (the size of dimension {dimension}) and step {step} "
                          "positive")
-    if x.ndim == 0:
-        return x.reshape(1, 1)
+    if x.ndim == 0:  # its one element, as one window of it (size 1) or none (size 0), as PyTorch's
+        return x.reshape(1)[:size]
     return views.Windows(dimension, size, step)(x)
 
 

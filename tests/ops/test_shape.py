@@ -214,3 +214,38 @@ def test_cat_skips_1d_empty_tensors_and_refuses_0d_ones_as_pytorch(torch):
     assert tinynn.cat([tinynn.tensor([]), tinynn.tensor([])]).shape == (0,)
     with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 0\) cannot be concatenated"):
         tinynn.cat([tinynn.tensor(1.0), tinynn.tensor(2.0)])
+
+
+def test_chunks_of_an_empty_dim_are_that_many_empty_pieces_as_pytorchs():
+    """(The piece size came out 0, which split refused.)"""
+    pieces = tinynn.zeros(2, 0).chunk(3, 1)
+    assert len(pieces) == 3 and all(piece.shape == (2, 0) for piece in pieces)
+    assert [p.shape for p in tinynn.zeros(0).chunk(2)] == [(0,), (0,)]
+
+
+def test_flip_refuses_a_dim_named_twice():
+    """(flip((0, -1)) of a vector flipped it once; PyTorch refuses the list.)"""
+    with pytest.raises(RuntimeError, match=r"flip: a dim appears multiple times in the list of dims \(0, -1\)"):
+        tinynn.tensor([1.0, 2.0]).flip((0, -1))
+
+
+def test_shape_ops_of_0d_tensors_as_pytorchs():
+    """(narrow of a 0-d tensor leaked Python's 'tuple index out of range'; unfold of one gave a matrix.)"""
+    with pytest.raises(RuntimeError, match=r"narrow\(\) cannot be applied to a 0-dim tensor"):
+        tinynn.tensor(2.0).narrow(0, 0, 0)
+    assert tinynn.tensor(2.0).unfold(0, 1, 1).tolist() == [2.0] and tinynn.tensor(2.0).unfold(0, 0, 1).shape == (0,)
+
+
+@pytest.mark.parametrize("shape, dim, sizes, expected", [((0, 3, 3), -1, (-1, 1), (0, 3, 3, 1)),
+                                                         ((4, 0), 0, (2, -1), (2, 2, 0)),
+                                                         ((2, 6), 1, (-1, 3), (2, 2, 3))])
+def test_unflatten_infers_minus_one_from_the_dim_alone(shape, dim, sizes, expected):
+    """(It reshaped the whole tensor, whose size cannot tell -1 where another dim is 0.)"""
+    assert tinynn.zeros(shape).unflatten(dim, sizes).shape == expected
+
+
+def test_unflatten_refuses_sizes_that_do_not_fit_the_dim():
+    with pytest.raises(RuntimeError, match=r"unflatten: provided sizes \(2, 2\) don't multiply up to the size of dim 1 \(3\)"):
+        tinynn.zeros(2, 3).unflatten(1, (2, 2))
+    with pytest.raises(RuntimeError, match=r"unflatten: sizes \(-1, 0\) cannot be inferred for dim 1 of size 0"):
+        tinynn.zeros(3, 0).unflatten(1, (-1, 0))

@@ -233,6 +233,8 @@ def test_constant_functions_match_torch(torch, rng, device):
         assert a.numpy().tolist() == b.numpy().tolist(), position
     assert tinynn.broadcast_shapes((2, 1), (1, 3), 3) == tuple(torch.broadcast_shapes((2, 1), (1, 3), 3))
     assert tinynn.ldexp(tinynn.tensor([3.0]), tinynn.tensor([-2])).item() == 0.75
+    # (a 0-d float64 x times the float32 powers of a dimensioned integer exponent was computed in float32)
+    assert tinynn.ldexp(tinynn.tensor(0.1, dtype=tinynn.float64), tinynn.tensor([0, 5])).tolist() == [0.1, 3.2]
     assert ours.stride() == theirs.stride() and ours.t().stride() == theirs.t().stride()
     assert ours.is_contiguous() and not ours.t().is_contiguous()
 

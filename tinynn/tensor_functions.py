@@ -1120,8 +1120,10 @@ def ldexp(x, exponent):
     """x * 2^exponent, a float of the dtype x and exponent promote to; as in PyTorch, 2^exponent is
     computed in a float exponent's own precision."""
     dtype = _promoted("ldexp", x, exponent, float_result=True, complex_ok=True)[0].dtype
-    product = x * (2.0 ** _operand(x, exponent))
-    return product if product.dtype == dtype else product.to(dtype=dtype)
+    power = 2.0 ** _operand(x, exponent)
+    # (both in the result's dtype first: a 0-d float64 x times a float32 power of a dimensioned integer
+    # exponent computes in float32 by the promotion rules, rounding x)
+    return (x if x.dtype == dtype else x.to(dtype=dtype)) * (power if power.dtype == dtype else power.to(dtype=dtype))
 
 
 def frexp(x):

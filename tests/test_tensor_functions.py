@@ -357,11 +357,15 @@ def test_poisson_draws_take_a_0d_rate_as_pytorchs(torch):
     assert abs(np.mean([d.item() for d in draws]) - 3.0) < 4 * np.sqrt(3.0 / 2000)
 
 
-@pytest.mark.parametrize("repeats, dim", [(2, None), (2, 1), ([1, 2, 0], 1), ([3], 1), ([0, 2], 0)])
+@pytest.mark.parametrize("repeats, dim", [(2, None), (2, 1), ([1, 2, 0], 1), ([3], 1), ([0, 2], 0), ([], "empty")])
 def test_repeat_interleave_equals_torchs(torch, repeats, dim):
     values = np.arange(6.0).reshape(2, 3)
-    ours = tinynn.tensor(values).repeat_interleave(repeats if isinstance(repeats, int) else tinynn.tensor(repeats), dim)
-    theirs = torch.tensor(values).repeat_interleave(repeats if isinstance(repeats, int) else torch.tensor(repeats), dim)
+    if dim == "empty":  # no repeats for a dim of no elements
+        values, dim = np.zeros((2, 0)), 1
+    ours = tinynn.tensor(values).repeat_interleave(repeats if isinstance(repeats, int)
+                                                  else tinynn.tensor(repeats, dtype=tinynn.int64), dim)
+    theirs = torch.tensor(values).repeat_interleave(repeats if isinstance(repeats, int)
+                                                    else torch.tensor(repeats, dtype=torch.int64), dim)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 

@@ -13,8 +13,8 @@ from .errors import InputError
 
 
 def broadcast_shape(name, *shapes):
-    """The shape ``shapes`` broadcast to; an InputError naming ``name`` and the first clash if
-    they do not."""
+    """The shape ``shapes`` broadcast to; where they do not, an InputError naming ``name`` and the
+    clash nearest the last axis (PyTorch's)."""
     result = ()
     for position, shape in enumerate(shapes):
         shape = tuple(shape)

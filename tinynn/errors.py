@@ -1,9 +1,10 @@
 """The errors tinynn's operations raise for input they cannot take.
 
 Python's convention for a wrong argument is a ValueError (a wrong shape, size or value) or a
-TypeError (a wrong kind of value: here a dtype); PyTorch's operator checks raise RuntimeError for
-all of them. Each error below is both, so an ``except`` written for either convention catches
-it: ``except RuntimeError`` in code ported from PyTorch, ``except ValueError`` in Python code.
+TypeError (a wrong kind of value: here a dtype), and an IndexError for an index out of range;
+PyTorch's operator checks raise RuntimeError for most of them. Each error below is both, so an
+``except`` written for either convention catches it: ``except RuntimeError`` in code ported from
+PyTorch, ``except ValueError`` in Python code.
 (NumPy's AxisError, both a ValueError and an IndexError, is the same idea.)
 
 Where PyTorch itself raises a plain ValueError (an optimizer's learning rate, a distribution's

@@ -2170,7 +2170,7 @@ class Tensor(DtypeShorthands):
                              f"repeats of shape {counts.shape} for size {source.shape[axis]}")
         if (counts < 0).any():
             raise InputError("repeat_interleave: repeats can not be negative")
-        order = np.repeat(np.arange(source.shape[axis]), counts.reshape(-1) if counts.size > 1 else counts.reshape(()))
+        order = np.repeat(np.arange(source.shape[axis]), counts.reshape(()) if counts.size == 1 else counts.reshape(-1))
         return source.index_select(axis, order)
 
     def roll(self, shifts, dims=None):

@@ -94,3 +94,13 @@ def test_labels_and_variances_are_checked(device):
         nn.MultiMarginLoss(p=3)(tinynn.zeros(2, 3), tinynn.tensor([0, 1]))
     with pytest.raises(TypeError, match="takes the options"):
         nn.TripletMarginLoss(1.0, 2.0, 1e-6, False, None, None, "mean", "extra")
+
+
+@pytest.mark.parametrize("margin", [0.0, -1.0])
+def test_a_triplet_margin_at_or_below_zero_is_refused_as_pytorchs(margin):
+    """(It computed a loss that is 0 for every triplet where the positive is no nearer than the negative.)"""
+    a = tinynn.ones(2, 3)
+    with pytest.raises(ValueError, match=f"triplet_margin_loss: margin must be greater than 0, got {margin}"):
+        tinynn.nn.TripletMarginLoss(margin=margin)(a, a, a)
+    with pytest.raises(ValueError, match=f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}"):
+        tinynn.nn.functional.triplet_margin_with_distance_loss(a, a, a, margin=margin)

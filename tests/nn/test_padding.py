@@ -106,3 +106,11 @@ def test_negative_padding_crops_as_torch(torch, rng, device, mode, amounts):
     (out * tinynn.tensor(weights, device=device)).sum().backward()
     (t_out * torch.tensor(weights)).sum().backward()
     assert_close(x.grad, tx.grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["ReflectionPad1d", "ReplicationPad2d", "CircularPad3d"])
+def test_only_constant_padding_takes_a_value(name):
+    """(A second argument was taken as a fill value that the forward pass then refused.)"""
+    with pytest.raises(TypeError):
+        getattr(tinynn.nn, name)(1, 0.5)
+    assert getattr(tinynn.nn, name)(1).value is None

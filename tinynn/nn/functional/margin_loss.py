@@ -134,11 +134,18 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
 
 
+def _check_margin(name, margin):
+    """A triplet's margin must be positive, as PyTorch's (at or below 0 every triplet would count as learnt)."""
+    if not margin > 0:
+        raise InputError(f"{name}: margin must be greater than 0, got {margin}")
+
+
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """An anchor should be nearer its positive than its negative by ``margin``; with ``swap`` the
     negative's distance is the smaller of its distances to the anchor and to the positive."""
     reduction = legacy_reduction(size_average, reduce, reduction, "triplet_margin_loss")
+    _check_margin("triplet_margin_loss", margin)
     _same_shape("triplet_margin_loss", anchor, positive, negative)
     to_positive = pairwise_distance(anchor, positive, p, eps)
     to_negative = pairwise_distance(anchor, negative, p, eps)
@@ -186,6 +193,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 def triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=None, margin=1.0, swap=False,
                                       reduction="mean"):
     """``triplet_margin_loss`` with any ``distance_function(x1, x2)`` (pairwise_distance by default)."""
+    _check_margin("triplet_margin_with_distance_loss", margin)
     _same_shape("triplet_margin_with_distance_loss", anchor, positive, negative)
     distance = pairwise_distance if distance_function is None else distance_function
     to_positive, to_negative = distance(anchor, positive), distance(anchor, negative)

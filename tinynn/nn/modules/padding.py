@@ -9,12 +9,12 @@ class _PadNd(Module):
     """``padding``: one int for every side, or (left, right[, top, bottom]) as F.pad takes them."""
 
     mode, spatial_dims = "constant", None
+    value = None  # (the constant pads' fill; the other modes take none, as PyTorch's)
 
-    def __init__(self, padding, value=None):
+    def __init__(self, padding):
         super().__init__()
         sides = 2 * self.spatial_dims
         self.padding = ntuple(padding, sides, type(self).__name__, "padding")
-        self.value = value
 
     def forward(self, input):
         return F.pad(input, self.padding, self.mode, self.value)
@@ -25,7 +25,8 @@ class _PadNd(Module):
 
 class _ConstantPadNd(_PadNd):
     def __init__(self, padding, value):
-        super().__init__(padding, float(value))
+        super().__init__(padding)
+        self.value = float(value)
 
     def extra_repr(self):
         return f"padding={self.padding}, value={self.value}"

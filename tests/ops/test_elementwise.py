@@ -152,13 +152,13 @@ def _ulps(a, b):
 
 
 @pytest.mark.parametrize("name", sorted(HALF))
-def test_float16_values_are_the_exact_ones_rounded(name):
+def test_float16_values_are_the_exact_ones_rounded(name, device):
     """Each step of a formula rounded to float16 compounded: sinc was thousands of steps off near its
     zeros, gelu near 0, exp2 4 steps at 256, sigmoid, erf and silu 2."""
     op, inputs = HALF[name]
     x = inputs.astype(np.float16)
-    ours = op(tinynn, tinynn.tensor(x))
-    exact = op(tinynn, tinynn.tensor(x.astype(np.float64))).numpy().astype(np.float16)
+    ours = op(tinynn, tinynn.tensor(x, device=device))
+    exact = op(tinynn, tinynn.tensor(x.astype(np.float64), device=device)).numpy().astype(np.float16)
     assert ours.dtype == np.float16 and _ulps(ours.numpy(), exact).max() <= 1
 
 
@@ -174,7 +174,7 @@ def test_float16_values_equal_pytorchs(name, torch):
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "erf", "exp", "rsqrt", "sinc", "exp2", "log2", "gelu", "mish"])
-def test_float16_gradients_are_the_exact_ones_rounded(name):
+def test_float16_gradients_are_the_exact_ones_rounded(name, device):
     """The backward formulas read the float32 values the forward computed and the gradient is rounded to
     float16 once (tanh's was thousands of steps off where 1 - y^2 rounded to 0, sigmoid's 100s)."""
     op, inputs = HALF[name]
@@ -184,7 +184,7 @@ def test_float16_gradients_are_the_exact_ones_rounded(name):
     upstream = np.random.default_rng(0).standard_normal(x.shape).astype(np.float16)
     grads = []
     for dtype in (np.float16, np.float64):
-        leaf = tinynn.tensor(x.astype(dtype), requires_grad=True)
-        op(tinynn, leaf).backward(tinynn.tensor(upstream.astype(dtype)))
+        leaf = tinynn.tensor(x.astype(dtype), requires_grad=True, device=device)
+        op(tinynn, leaf).backward(tinynn.tensor(upstream.astype(dtype), device=device))
         grads.append(leaf.grad.numpy())
     assert grads[0].dtype == np.float16 and _ulps(grads[0], grads[1].astype(np.float16)).max() <= 1

@@ -564,3 +564,17 @@ def test_empty_tensors_split_and_count_as_pytorchs(torch):
         pieces = library.zeros(0, 3).split(1)
         assert [tuple(piece.shape) for piece in pieces] == [(0, 3)]
         assert library.histc(library.zeros(0), 3).tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("kind", ["numpy", "tensor"])
+def test_a_dim_may_be_a_numpy_int_or_a_0d_integer_tensor_as_in_pytorch(kind):
+    """(np.int64 dims were refused by sum, std, flip, roll, movedim, squeeze, any ... -- what np.argmax or a loop
+    over np.arange hands on -- and 0-d tensors by every op that checks its dim.)"""
+    x = tinynn.tensor(np.arange(6.0).reshape(2, 3))
+    one = np.int64(1) if kind == "numpy" else tinynn.tensor(1)
+    assert x.sum(one).tolist() == [3.0, 12.0] and x.std(one).tolist() == [1.0, 1.0]
+    assert x.flip(one).tolist() == [[2.0, 1.0, 0.0], [5.0, 4.0, 3.0]] and x.roll(1, one)[0].tolist() == [2.0, 0.0, 1.0]
+    assert x.movedim(0, one).shape == (3, 2) and x.unsqueeze(one).shape == (2, 1, 3) and (x > 0).all(one).tolist() == [False, True]
+    assert x.transpose(0, one).shape == (3, 2) and x.select(one, 0).tolist() == [0.0, 3.0] and x.cumsum(one)[0, 2].item() == 3.0
+    assert tinynn.cat([x, x], one).shape == (2, 6) and x.logsumexp(one).shape == (2,) and x.kthvalue(1, one).values.tolist() == [0.0, 3.0]
+    assert x.norm(None).item() == pytest.approx(float(np.sqrt(55.0)))  # (p None: the default norm, as PyTorch's)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .errors import DtypeError, InputError
 from . import backend
+from .dims import dim_tuple
 from .ops import fft as fft_ops
 from .ops import promotion
 from .tensor import Tensor, concatenate, expect_tensor, zeros
@@ -63,7 +64,7 @@ def _dims_and_sizes(name, input, s, dim, default_dims):
         dims = list(range(ndim - len(s), ndim)) if s is not None else (
             list(range(ndim)) if default_dims is None else list(default_dims))
     else:
-        dims = [dim] if isinstance(dim, int) else list(dim)
+        dims = list(dim_tuple(dim))
     normalized = []
     for d in dims:
         if not -ndim <= d < max(ndim, 1) or ndim == 0:
@@ -241,12 +242,12 @@ def _frequencies(frequencies, n, d, dtype, device, requires_grad):
 def fftshift(input, dim=None):
     """``input`` rolled by n // 2 along each of ``dim`` (default all), bringing frequency 0 to the centre."""
     expect_tensor(input, "fft.fftshift", "input")
-    dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = list(range(input.ndim)) if dim is None else list(dim_tuple(dim))
     return input.roll([input.shape[d] // 2 for d in dims], dims) if dims else input
 
 
 def ifftshift(input, dim=None):
     """The inverse of fftshift: rolled back by n // 2 (they differ for odd n)."""
     expect_tensor(input, "fft.ifftshift", "input")
-    dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = list(range(input.ndim)) if dim is None else list(dim_tuple(dim))
     return input.roll([-(input.shape[d] // 2) for d in dims], dims) if dims else input

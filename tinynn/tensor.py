@@ -14,7 +14,7 @@ import numpy as np
 from .errors import DtypeError, InputError
 from . import backend, broadcasting, draw_checks, dtypes, memory_layout, mixed_precision, printing, return_types, value_ranges
 from .autograd import engine, in_place
-from .dims import wrap_dim
+from .dims import dim_tuple, wrap_dim
 from .scalar_dims import accepting_scalar_dims
 from .dtype_shorthands import DtypeShorthands
 from .size import check_creatable, from_arguments as size_arguments, of as size_of
@@ -943,7 +943,9 @@ class Tensor(DtypeShorthands):
         """The p-norm over ``dim`` (all elements by default): p = 2 or "fro" (Euclidean), 1, inf, or
         any p > 0 as (sum |x|^p)^(1/p); p = 0, negative or -inf as ``linalg.vector_norm``; "nuc": the
         nuclear norm (the sum of the singular values) of the matrices over two dims (the last two by
-        default), as PyTorch's; with ``dtype``, computed in that dtype (the input cast first)."""
+        default), as PyTorch's; with ``dtype``, computed in that dtype (the input cast first). p None is
+        the default, as PyTorch's."""
+        p = "fro" if p is None else p
         if dtype is not None:
             return self.to(dtype=dtype).norm(p, dim, keepdim)
         if self.dtype == np.float16:  # summed in float32, as PyTorch's kernels (half_precision.py)
@@ -1002,7 +1004,7 @@ class Tensor(DtypeShorthands):
     def flip(self, dims):
         """The elements in reverse order along each of ``dims``: a copy, as PyTorch's (writing into it
         leaves this tensor as it is)."""
-        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        dims = dim_tuple(dims)
         flipped = {wrap_dim(d, self.ndim) for d in dims}
         if len(flipped) != len(dims):
             raise InputError(f"flip: a dim appears multiple times in the list of dims {dims}")
@@ -1143,7 +1145,7 @@ class Tensor(DtypeShorthands):
 
     def squeeze(self, dim=None):
         """Drop axes of size 1: all of them, or ``dim`` (an int or a tuple) where its size is 1."""
-        dims = range(self.ndim) if dim is None else [wrap_dim(d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)]
+        dims = range(self.ndim) if dim is None else [wrap_dim(d, self.ndim) for d in dim_tuple(dim)]
         drop = {d for d in dims if self.shape[d] == 1}
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in drop))
 
@@ -2134,8 +2136,8 @@ class Tensor(DtypeShorthands):
         return self[(slice(None),) * axis + (slice(start, start + length),)]
 
     def movedim(self, source, destination):
-        sources = [wrap_dim(a, self.ndim) for a in ([source] if isinstance(source, int) else source)]
-        destinations = [wrap_dim(a, self.ndim) for a in ([destination] if isinstance(destination, int) else destination)]
+        sources = [wrap_dim(a, self.ndim) for a in dim_tuple(source)]
+        destinations = [wrap_dim(a, self.ndim) for a in dim_tuple(destination)]
         if len(sources) != len(destinations):
             raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(sources)} dims) should "
                                f"contain the same number of dims as destination ({list(destinations)} dims)")
@@ -2152,7 +2154,7 @@ class Tensor(DtypeShorthands):
 
     def tile(self, dims):
         """Repeated ``dims[i]`` times along each axis; fewer dims than axes repeat the last ones."""
-        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        dims = dim_tuple(dims)
         return self.repeat(*((1,) * (self.ndim - len(dims)) + dims))
 
     def repeat_interleave(self, repeats, dim=None):
@@ -2177,7 +2179,7 @@ class Tensor(DtypeShorthands):
         """Elements shifted cyclically by ``shifts`` along ``dims`` (of the flattened tensor without)."""
         if dims is None:
             return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
-        shifts, dims = ((shifts,), (dims,)) if isinstance(dims, int) else (tuple(shifts), tuple(dims))
+        shifts, dims = dim_tuple(shifts), dim_tuple(dims)
         if len(shifts) != len(dims):
             raise InputError(f"roll: shifts and dimensions must align, got {len(shifts)} shifts and {len(dims)} dims")
         out = self

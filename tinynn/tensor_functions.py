@@ -17,7 +17,7 @@ import numpy as np
 from .errors import DtypeError, InputError
 from . import backend, broadcasting, mixed_precision, return_types, value_ranges
 from .half_precision import computed_in_float32
-from .dims import wrap_dim
+from .dims import dim_tuple, wrap_dim
 from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
@@ -151,7 +151,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
         f'_i = (-h2/(h1 (h1+h2))) f_(i-1) + ((h2-h1)/(h1 h2)) f_i + (h1/(h2 (h1+h2))) f_(i+1)."""
     if edge_order not in (1, 2):
         raise InputError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
-    dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = list(range(input.ndim)) if dim is None else list(dim_tuple(dim))
     dims = [wrap_dim(d, input.ndim) for d in dims]
     spacings = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
     if len(spacings) != len(dims):

@@ -8,7 +8,7 @@ from ..errors import InputError
 from .. import backend
 from .. import memory_layout as formats
 from ..autograd import Function
-from ..dims import wrap_dim
+from ..dims import dim_tuple, wrap_dim
 from .complex import conj
 
 
@@ -17,7 +17,7 @@ def normalize_axes(axis, ndim, name):
     beyond the tensor's is dims.wrap_dim's IndexError, PyTorch's)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = dim_tuple(axis)
     normalized = []
     for a in axes:
         if isinstance(a, (bool, np.bool_)):  # (an int to Python: it would be read as axis 0 or 1)

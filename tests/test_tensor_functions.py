@@ -578,3 +578,22 @@ def test_a_dim_may_be_a_numpy_int_or_a_0d_integer_tensor_as_in_pytorch(kind):
     assert x.transpose(0, one).shape == (3, 2) and x.select(one, 0).tolist() == [0.0, 3.0] and x.cumsum(one)[0, 2].item() == 3.0
     assert tinynn.cat([x, x], one).shape == (2, 6) and x.logsumexp(one).shape == (2,) and x.kthvalue(1, one).values.tolist() == [0.0, 3.0]
     assert x.norm(None).item() == pytest.approx(float(np.sqrt(55.0)))  # (p None: the default norm, as PyTorch's)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "tensor"])
+def test_counts_and_sizes_may_be_numpy_ints_or_0d_integer_tensors_as_in_pytorch(kind):
+    """(chunk, split, histc, Conv2d, Embedding, Linear and BatchNorm refused np.int64; one_hot, topk, kthvalue,
+    linspace, randperm, multinomial refused a 0-d tensor, as one_hot(y, y.max() + 1) gives.)"""
+    def n(value):
+        return np.int64(value) if kind == "numpy" else tinynn.tensor(value)
+    x = tinynn.tensor(np.arange(12.0).reshape(3, 4))
+    assert [p.shape for p in x.chunk(n(2))] == [(2, 4), (1, 4)] and [p.shape for p in x.split(n(2))] == [(2, 4), (1, 4)]
+    assert x.topk(n(2)).values.shape == (3, 2) and x.kthvalue(n(2)).values.tolist() == [1.0, 5.0, 9.0]
+    assert tinynn.linspace(0, 1, n(5)).shape == (5,) and tinynn.randperm(n(4)).shape == (4,)
+    assert tinynn.multinomial(tinynn.tensor([0.5, 0.5]), n(2)).shape == (2,) and tinynn.histc(x, n(4)).shape == (4,)
+    labels = tinynn.tensor([0, 2, 1])
+    assert tinynn.nn.functional.one_hot(labels, labels.max() + 1 if kind == "tensor" else n(3)).shape == (3, 3)
+    if kind == "numpy":  # (PyTorch's layers take NumPy ints for their sizes; a tensor, no)
+        assert tinynn.nn.Conv2d(n(1), n(2), 3)(tinynn.ones(1, 1, 5, 5)).shape == (1, 2, 3, 3)
+        assert tinynn.nn.Embedding(n(5), n(2))(tinynn.tensor([1])).shape == (1, 2)
+        assert tinynn.nn.Linear(n(4), n(2))(x).shape == (3, 2) and tinynn.nn.BatchNorm1d(n(4))(x).shape == (3, 4)

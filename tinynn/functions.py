@@ -15,7 +15,7 @@ from .dims import wrap_dim
 from .ops import strided as strided_ops
 from .ops.einsum import einsum
 from .broadcasting import broadcast_shape
-from .size import check_creatable, from_arguments as size_arguments
+from .size import as_int, check_creatable, from_arguments as size_arguments
 from .user_warnings import warn
 from .tensor import BUILT_FROM_OPS, Tensor, _is_float, expect_tensor, full, made_like, tensor, where, zeros
 
@@ -272,6 +272,7 @@ def randn_like(input, dtype=None, device=None, requires_grad=False, memory_forma
 
 def randperm(n, dtype=np.int64, device=None, generator=None):
     """0 .. n-1 in a random order from tinynn's generator (or ``generator``)."""
+    n = as_int(n)
     draw_checks.check_count("randperm", "n", n)
     order = random.numpy_generator(generator).permutation(int(n)).astype(dtype)
     return Tensor._from_op(backend.to_device(order, backend.canonical_device(device)), False)
@@ -313,6 +314,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     if input.ndim not in (1, 2) or input.shape[-1] == 0:
         raise InputError(f"multinomial: expected a 1-D or 2-D tensor of category weights, got shape {tuple(input.shape)}")
     draw_checks.check_dtype("multinomial", input.dtype, draw_checks.FLOATS, "its category weights")
+    num_samples = as_int(num_samples)
     if not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (num_samples={num_samples!r})")
     weights = input.numpy().astype(np.float64)

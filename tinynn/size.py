@@ -6,6 +6,8 @@ added to or repeated, as torch.Size does.
 """
 import operator
 
+import numpy as np
+
 from .errors import InputError
 
 
@@ -83,3 +85,15 @@ def check_creatable(shape):
         raise InputError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
     if shape.numel() >= 1 << 63:
         raise InputError(f"Storage size calculation overflowed with sizes={list(shape)}")
+
+
+def as_int(value):
+    """``value`` as a Python int where it is an integer of another kind (a NumPy int, a 0-d integer
+    tensor: what has ``__index__``, as PyTorch takes them for sizes and counts; ``F.one_hot(y, y.max() + 1)``);
+    anything else (a bool, a float, a string) as it is, for the caller's check to name."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, int) or not hasattr(type(value), "__index__"):
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return value

@@ -17,7 +17,7 @@ from .autograd import engine, in_place
 from .dims import dim_tuple, wrap_dim
 from .scalar_dims import accepting_scalar_dims
 from .dtype_shorthands import DtypeShorthands
-from .size import check_creatable, from_arguments as size_arguments, of as size_of
+from .size import as_int, check_creatable, from_arguments as size_arguments, of as size_of
 from .user_warnings import warn, warn_once
 from .ops import arithmetic, bessel, complex as complex_ops, elementwise, erf, gamma, incomplete_gamma, promotion, reduction, shape as shape_ops, views
 
@@ -994,7 +994,7 @@ class Tensor(DtypeShorthands):
     def topk(self, k, dim=-1, largest=True, sorted=True):
         """The ``k`` largest (or smallest) values along ``dim`` and their indices, always in sorted order
         (``sorted=False`` allows any order in PyTorch; this order is one of them)."""
-        size = self.shape[wrap_dim(dim, self.ndim)] if self.ndim else 1
+        size, k = self.shape[wrap_dim(dim, self.ndim)] if self.ndim else 1, as_int(k)
         if not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
             raise InputError(f"topk: k must be an int in [0, {size}] (the size of dim {dim}), got {k!r}")
         values, indices = self.sort(dim, descending=largest)
@@ -1168,7 +1168,7 @@ class Tensor(DtypeShorthands):
         (a list), as PyTorch's."""
         if self.ndim == 0:
             raise InputError("split: expects at least a 1-dimensional tensor, got a 0-d one")
-        length = self.shape[wrap_dim(dim, self.ndim)]
+        length, split_size = self.shape[wrap_dim(dim, self.ndim)], as_int(split_size)
         if isinstance(split_size, int):
             if split_size <= 0:
                 raise InputError(f"split: split_size must be positive, got {split_size}")
@@ -1195,7 +1195,8 @@ class Tensor(DtypeShorthands):
 
     def chunk(self, chunks, dim=0):
         """At most ``chunks`` pieces of equal size along ``dim`` (the last may be smaller), as PyTorch."""
-        if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        chunks = as_int(chunks)
+        if not isinstance(chunks, int) or chunks <= 0:
             raise InputError(f"chunk: expected chunks to be a positive int, got {chunks!r}")
         if self.ndim == 0:
             raise InputError("chunk: expects at least a 1-dimensional tensor, got a 0-d one")
@@ -2720,6 +2721,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    steps = as_int(steps)
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise InputError(f"linspace: the number of steps must be a non-negative int, got {steps!r}")
     return _factory(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device, requires_grad)

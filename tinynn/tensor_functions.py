@@ -23,7 +23,7 @@ from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
 from .ops.shape import index_positions, indices_in_range
 from .scalar_dims import accepting_scalar_dims
-from .size import Size, from_arguments as size_arguments
+from .size import Size, as_int, from_arguments as size_arguments
 from .tensor import (Tensor, check_factor, check_integer_divisor, concatenate, expect_tensor, stack, unbiased_in_dims_place, where,
                      with_index_rank)
 
@@ -406,7 +406,7 @@ def mode(x, dim=-1, keepdim=False):
 
 def kthvalue(x, k, dim=-1, keepdim=False):
     """(values, indices) of the k-th smallest element along ``dim`` (k from 1)."""
-    size = x.shape[dim] if x.ndim else 1
+    size, k = x.shape[dim] if x.ndim else 1, as_int(k)
     if x.ndim:
         x._check_selects_from("kthvalue", wrap_dim(dim, x.ndim))
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= size:
@@ -821,6 +821,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 def histc(input, bins=100, min=0, max=0):
     """Counts of the elements in ``bins`` equal-width bins over [min, max] (the data's range when
     both are 0); elements outside are ignored. A float tensor, as PyTorch's."""
+    bins = as_int(bins)
     if not isinstance(bins, int) or bins <= 0:
         raise RuntimeError(f"histc: bins must be a positive int, got {bins!r}")
     xp = _xp(input)

@@ -3,6 +3,7 @@ import numpy as np
 
 from ...errors import DtypeError, IndexRangeError, InputError
 from ... import backend
+from ...size import as_int
 from ...autograd import Function
 from ...ops.sparse import ScatterSum
 from ...tensor import Tensor, concatenate
@@ -231,6 +232,7 @@ def one_hot(tensor, num_classes=-1):
     if not isinstance(tensor, Tensor) or tensor.dtype.kind not in "iu":
         what = f"dtype {tensor.dtype}" if isinstance(tensor, Tensor) else type(tensor).__name__
         raise DtypeError(f"one_hot: expected a tensor of integer class indices, got {what}")
+    num_classes = as_int(num_classes)  # (a 0-d tensor too: one_hot(y, y.max() + 1))
     if num_classes == -1:
         if tensor.numel() == 0:
             raise InputError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")

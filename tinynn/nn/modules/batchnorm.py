@@ -4,6 +4,7 @@ import numpy as np
 
 from ...errors import InputError
 from ... import backend
+from ...size import as_int
 from .. import functional as F
 from ..parameter import Parameter
 from .module import Module
@@ -21,6 +22,7 @@ class _NormBase(Module):
                  dtype=None, *, bias=True):
         """``bias=False`` (with ``affine``): a learned scale per channel and no shift, as PyTorch's."""
         super().__init__()
+        num_features = as_int(num_features)
         if not isinstance(num_features, int) or num_features <= 0:
             raise InputError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum

@@ -4,6 +4,7 @@ import math
 
 from ...errors import InputError
 from ... import backend
+from ...size import as_int
 from .. import functional as F, init
 from ..functional.conv import conv_padding
 from ..functional.im2col import transposed_output_size
@@ -35,6 +36,7 @@ class _ConvNd(Module):
             raise InputError(f"{name}: only padding_mode 'zeros' is supported for transposed convolutions, as in PyTorch")
         self.padding_mode, self.transposed = padding_mode, transposed
         self.output_padding = ntuple(output_padding, n, name, "output_padding")  # (zeros but for a transposed one)
+        in_channels, out_channels, groups = as_int(in_channels), as_int(out_channels), as_int(groups)
         for what, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise InputError(f"{name}: {what} must be a positive int, got {value!r}")

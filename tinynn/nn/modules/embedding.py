@@ -1,6 +1,7 @@
 """``Embedding`` and ``EmbeddingBag``: learned lookup tables (math and backward in nn/functional/embedding.py)."""
 from ...errors import InputError
 from ... import backend
+from ...size import as_int
 from .. import functional as F, init
 from ..functional.embedding import EMBEDDING_BAG_MODES
 from ..parameter import Parameter
@@ -31,6 +32,7 @@ class _LookupTable(Module):
             raise InputError(f"{name}: max_norm must be positive, got {max_norm}")
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.sparse = bool(sparse)
+        num_embeddings, embedding_dim = as_int(num_embeddings), as_int(embedding_dim)
         for what, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise InputError(f"{name}: {what} must be a positive int, got {value!r}")

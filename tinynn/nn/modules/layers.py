@@ -4,6 +4,7 @@ import warnings
 
 from ...errors import InputError
 from ... import backend
+from ...size import as_int
 from .. import functional as F, init
 from ..functional.layer_norm import channel_window_sums
 from ..functional.validation import check_tensor, ntuple
@@ -19,6 +20,7 @@ class _WeightAndBias(Module):
     def __init__(self, features, weight_shape, bias, device, dtype):
         super().__init__()
         for what, value in features.items():
+            value = as_int(value)
             if not isinstance(value, int) or value <= 0:
                 raise InputError(f"{type(self).__name__}: {what} must be a positive int, got {value!r}")
             setattr(self, what, value)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...errors import InputError
 from ... import backend
+from ...size import as_int
 from ...tensor import Tensor, concatenate, stack, zeros
 from .. import functional as F, init
 from ..functional.recurrent import CELLS, recurrence
@@ -30,7 +31,7 @@ from .module import Module
 
 def _check_sizes(name, **sizes):
     for what, value in sizes.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        if not isinstance(as_int(value), int) or isinstance(value, bool) or as_int(value) <= 0:
             raise InputError(f"{name}: {what} must be a positive int, got {value!r}")
 
 

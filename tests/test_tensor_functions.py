@@ -597,3 +597,14 @@ def test_counts_and_sizes_may_be_numpy_ints_or_0d_integer_tensors_as_in_pytorch(
         assert tinynn.nn.Conv2d(n(1), n(2), 3)(tinynn.ones(1, 1, 5, 5)).shape == (1, 2, 3, 3)
         assert tinynn.nn.Embedding(n(5), n(2))(tinynn.tensor([1])).shape == (1, 2)
         assert tinynn.nn.Linear(n(4), n(2))(x).shape == (3, 2) and tinynn.nn.BatchNorm1d(n(4))(x).shape == (3, 4)
+
+
+def test_numpy_scalars_make_the_dtype_of_their_kind(torch):
+    """(full((2,), np.float32(1.5)) made int64 and filled 1, and where of NumPy float scalars truncated: only
+    Python's float counted as a float.)"""
+    assert tinynn.full((2,), np.float32(1.5)).tolist() == [1.5, 1.5]
+    for value in (np.float32(1.5), np.float64(2.5), np.int32(3), 3, 2.5, True, 1j):
+        assert str(tinynn.full((2,), value).dtype) == str(torch.full((2,), value).dtype).replace("torch.", ""), value
+    condition = tinynn.tensor([True, False])
+    assert tinynn.where(condition, np.float32(1.5), 0).tolist() == [1.5, 0.0]
+    assert tinynn.where(condition, np.int64(3), 2).dtype == np.int64

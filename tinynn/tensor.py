@@ -2559,8 +2559,7 @@ def where(condition, input=None, other=None):
         raise DtypeError(f"where: expected a boolean condition, got dtype {condition.dtype}")
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     if like is None:  # two numbers, on the condition's device: the default float dtype, int64 or bool, as PyTorch
-        dtype = (promotion.default_float() if any(isinstance(v, float) for v in (input, other))
-                 else np.bool_ if all(isinstance(v, bool) for v in (input, other)) else np.int64)
+        dtype = promotion.promote(promotion.number_dtype(input), promotion.number_dtype(other))
         like = Tensor._from_op(backend.to_device(np.zeros((), dtype=dtype), backend.device_of(condition)), False)
     numbers_given = [value for value in (input, other) if isinstance(value, numbers.Number)]
     input, other = _as_tensor(input, like), _as_tensor(other, like)
@@ -2688,10 +2687,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
         fill_value = fill_value.item()  # (a 0-d tensor is a number here, as PyTorch's Scalar)
     if not isinstance(fill_value, (numbers.Number, np.generic)):
         raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
-    if dtype is None and isinstance(fill_value, complex):
-        dtype = promotion.default_complex()
-    elif dtype is None and not isinstance(fill_value, float):
-        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64
+    dtype = dtype or promotion.number_dtype(fill_value)
     value_ranges.check_fits(fill_value, dtype or promotion.default_float())
     fill_value = value_ranges.wrapped(fill_value, dtype or promotion.default_float())
     return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), size_arguments((size,)), dtype, device,

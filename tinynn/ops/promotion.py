@@ -27,6 +27,8 @@ a lower rank becomes the complex type of its own precision (a float32 tensor tim
 complex64, a float64 one complex128), as PyTorch's rule; Python complex numbers count as the
 default complex dtype (complex64, or complex128 when the default float is float64).
 """
+import numbers
+
 import numpy as np
 
 from ..backend import get_array_module as array_module
@@ -109,6 +111,19 @@ def result_type(tensors):
         else:
             zero_dim = promote(zero_dim, dtype)
     return _combine(dimensioned, _combine(zero_dim, wrapped))
+
+
+def number_dtype(value):
+    """The dtype a number alone makes (``full``'s fill value, ``where`` of two numbers), as PyTorch's:
+    bool, int64, the default float or complex dtype, by its kind; NumPy's scalars by theirs
+    (np.float32(1.5) is a float, not an integer to truncate)."""
+    if isinstance(value, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(value, numbers.Integral):
+        return np.dtype(np.int64)
+    if isinstance(value, numbers.Real):
+        return _default_float
+    return default_complex()
 
 
 def can_cast(source, target):

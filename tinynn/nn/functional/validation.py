@@ -4,18 +4,20 @@ import functools
 import numpy as np
 
 from ...errors import DtypeError, InputError
+from ...size import as_int
 from ...tensor import Tensor
 
 
 def ntuple(value, n, name, what):
-    """An int or n ints -> a tuple of n ints; anything else is an error naming ``name``."""
+    """An int or n ints -> a tuple of n ints (ints of any kind: NumPy's, 0-d integer tensors); anything
+    else is an error naming ``name``."""
     def is_int(v):
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
-    if is_int(value):
-        return (int(value),) * n
-    if isinstance(value, (tuple, list)) and len(value) == n and all(is_int(v) for v in value):
-        return tuple(int(v) for v in value)
+    if is_int(as_int(value)):
+        return (as_int(value),) * n
+    if isinstance(value, (tuple, list)) and len(value) == n and all(is_int(as_int(v)) for v in value):
+        return tuple(int(as_int(v)) for v in value)
     shape = "a pair of ints" if n == 2 else f"a tuple of {n} int" + ("s" if n > 1 else "")
     raise TypeError(f"{name}: {what} must be an int or {shape}, got {value!r}")
 

@@ -595,6 +595,9 @@ def test_counts_and_sizes_may_be_numpy_ints_or_0d_integer_tensors_as_in_pytorch(
     assert tinynn.nn.functional.one_hot(labels, labels.max() + 1 if kind == "tensor" else n(3)).shape == (3, 3)
     images = tinynn.ones(1, 1, 4, 4)
     assert tinynn.nn.functional.max_pool2d(images, n(2)).shape == (1, 1, 2, 2)
+    assert [p.shape for p in x.tensor_split(n(2))] == [(2, 4), (1, 4)] and tinynn.nn.functional.pad(x, (n(1), 1)).shape == (3, 6)
+    # (a tensor of one element with a dim stays a list of split points, as PyTorch reads it)
+    assert [p.shape for p in x.tensor_split(tinynn.tensor([1]))] == [(1, 4), (2, 4)]
     assert tinynn.nn.functional.interpolate(images, size=(n(8), 6)).shape == (1, 1, 8, 6)
     if kind == "numpy":  # (PyTorch's layers take NumPy ints for their sizes; a tensor, no)
         assert tinynn.nn.Conv2d(n(1), n(2), 3)(tinynn.ones(1, 1, 5, 5)).shape == (1, 2, 3, 3)

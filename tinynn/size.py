@@ -91,7 +91,8 @@ def as_int(value):
     """``value`` as a Python int where it is an integer of another kind (a NumPy int, a 0-d integer
     tensor: what has ``__index__``, as PyTorch takes them for sizes and counts; ``F.one_hot(y, y.max() + 1)``);
     anything else (a bool, a float, a string) as it is, for the caller's check to name."""
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, int) or not hasattr(type(value), "__index__"):
+    if (isinstance(value, (bool, np.bool_)) or isinstance(value, int) or not hasattr(type(value), "__index__")
+            or getattr(value, "ndim", 0) != 0):  # (a tensor of one element with dims is a list, not a number)
         return value
     try:
         return operator.index(value)

@@ -995,7 +995,7 @@ def tensor_split(x, indices_or_sections=None, dim=0, *, indices=None, sections=N
     given = [value for value in (indices_or_sections, indices, sections) if value is not None]
     if len(given) != 1:
         raise TypeError("tensor_split: give one of indices_or_sections, indices= or sections=")
-    indices_or_sections = given[0]
+    indices_or_sections = as_int(given[0])
     if x.ndim == 0:
         raise InputError("tensor_split: expects at least a 1-dimensional tensor, got a 0-d one")
     length = x.shape[dim]

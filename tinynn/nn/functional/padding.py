@@ -17,6 +17,7 @@ from ...errors import InputError
 from ... import value_ranges
 from ...autograd import Function
 from ...ops.shape import Pad
+from ...size import as_int
 from .validation import check_tensor
 
 MODES = ("constant", "reflect", "replicate", "circular")
@@ -65,7 +66,7 @@ def pad(input, pad, mode="constant", value=None):
     least one more axis (a batch or channel axis), as PyTorch. A negative amount crops instead, as in
     PyTorch: after padding, or for "circular" before it (so the wrap-around comes from what is kept)."""
     check_tensor(input, "pad")
-    pad = tuple(pad)
+    pad = tuple(as_int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim or not all(isinstance(p, (int, np.integer)) for p in pad):
         raise InputError(f"pad: expected (before, after) int pairs for at most {input.ndim} axes, got {pad}")
     if mode not in MODES:

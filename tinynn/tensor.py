@@ -8,6 +8,7 @@ where the forward and backward math live side by side.
 import functools
 import math
 import numbers
+import operator
 
 import numpy as np
 
@@ -556,7 +557,8 @@ class Tensor(DtypeShorthands):
         return matmul(self._operand(other), self)
 
     # ----- comparisons (no gradient) ------------------------------------------------------
-    def _compare(self, other, name, op, ordering=False):
+    def _compare(self, other, name, ordering=False):
+        """``operator.<name>`` (eq, lt, ... PyTorch's names too) of this tensor and ``other``, elementwise."""
         array = self._array
         if isinstance(other, Tensor):
             other = other._array
@@ -564,7 +566,7 @@ class Tensor(DtypeShorthands):
             array = array.astype(np.float32)  # the number keeps its value, as in arithmetic (ops/promotion.py)
         if ordering:
             self._real_only("comparison (< <= > >=)", other)
-        return Tensor._from_op(broadcasting.checked(name, op, array, other), False)
+        return Tensor._from_op(broadcasting.checked(name, getattr(operator, name), array, other), False)
 
     def _real_only(self, name, *others):
         """Refuse complex values where only real numbers have an order (sorting, <, floor, sign, ...)."""
@@ -574,22 +576,22 @@ class Tensor(DtypeShorthands):
                              f"compare .abs() or .real instead")
 
     def __eq__(self, other):
-        return self._compare(other, "eq", lambda a, b: a == b)
+        return self._compare(other, "eq")
 
     def __ne__(self, other):
-        return self._compare(other, "ne", lambda a, b: a != b)
+        return self._compare(other, "ne")
 
     def __lt__(self, other):
-        return self._compare(other, "lt", lambda a, b: a < b, ordering=True)
+        return self._compare(other, "lt", ordering=True)
 
     def __le__(self, other):
-        return self._compare(other, "le", lambda a, b: a <= b, ordering=True)
+        return self._compare(other, "le", ordering=True)
 
     def __gt__(self, other):
-        return self._compare(other, "gt", lambda a, b: a > b, ordering=True)
+        return self._compare(other, "gt", ordering=True)
 
     def __ge__(self, other):
-        return self._compare(other, "ge", lambda a, b: a >= b, ordering=True)
+        return self._compare(other, "ge", ordering=True)
 
     __hash__ = object.__hash__
 
@@ -1236,7 +1238,8 @@ class Tensor(DtypeShorthands):
 
     def _rounded_once(self, formula):
         """``formula(self)``; for a float16 tensor computed in float32 and rounded to float16 once, as
-        PyTorch's kernels compute half precision (each step of the formula rounded compounds the error)."""
+        PyTorch's kernels compute half precision (each step of the formula rounded compounds the error).
+        ``half_precision.computed_in_float32`` for the methods here, which cannot import it (it imports Tensor)."""
         return formula(self.float()).half() if self.dtype == np.float16 else formula(self)
 
     def log2(self):

@@ -269,13 +269,12 @@ def logit(x, eps=None):
     return elementwise.Logit()(x.clip(eps, 1 - eps) if eps is not None else x)
 
 
+@computed_in_float32("x")
 def sinc(x):
     """sin(pi x) / (pi x); for |pi x| < 0.01 its Taylor series 1 - t^2/6 + t^4/120 - t^6/5040
     (t = pi x, the rest below 1e-22), whose derivative stays accurate where that of the quotient
     would cancel (sinc'(1e-8) to 7 digits, not 1)."""
     x = x._as_float()
-    if x.dtype == np.float16:
-        return x._rounded_once(sinc)
     xp = _xp(x)
     small = xp.abs(x._array) * math.pi < 0.01
     t = x * math.pi
@@ -1137,12 +1136,13 @@ def _predicate(function, binary=False, kinds="biufc"):
     """numpy.``function`` of one tensor's values, or of two (``binary``: input and other, PyTorch's names),
     where they compute in a dtype of ``kinds`` (NumPy's letters)."""
     def apply(*args):
-        if not any(isinstance(a, Tensor) for a in args):
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        if not tensors:
             raise TypeError(f"{function}(): argument 'input' (position 1) must be Tensor, not {type(args[0]).__name__}")
-        dtype = promotion.result_type([a for a in args if isinstance(a, Tensor)])
+        dtype = promotion.result_type(tensors)
         if dtype.kind not in kinds:
             raise DtypeError(f"{function}: not implemented for {dtype} tensors")
-        xp = _xp(next(a for a in args if isinstance(a, Tensor)))
+        xp = _xp(tensors[0])
         return _constant(broadcasting.checked(function, getattr(xp, function),
                                               *(a._array if isinstance(a, Tensor) else a for a in args)))
 
@@ -1310,9 +1310,10 @@ def fill_diagonal(x, fill_value, wrap=False):
     return placed(x, positions, fill_value)
 
 
+@computed_in_float32("x")
 def exp2(x):
     """2^x = e^(x ln 2)."""
-    return x._rounded_once(lambda x: (x * math.log(2)).exp())
+    return (x * math.log(2)).exp()
 
 
 def fmax(a, b):

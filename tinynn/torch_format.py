@@ -358,8 +358,8 @@ class _Writer:
             for item in value:
                 self.value(item)
             self.emit(b"t")
-        elif _dtype_name(value) is not None:  # a dtype (tinynn.float32, x.dtype) is torch.float32 there
-            self.global_("torch", _dtype_name(value))
+        elif (dtype_name := _dtype_name(value)) is not None:  # a dtype (tinynn.float32, x.dtype): torch.float32
+            self.global_("torch", dtype_name)
         else:
             raise _NotPlainData(type(value).__name__)
 
@@ -395,8 +395,9 @@ class _Writer:
         shared = self.spans.get(_block_key(array)) if _shareable(array) else None
         if shared is not None:
             storage, start = shared
-            key = self.storage_keys.setdefault(id(storage), str(len(self.storages)))
-            if key == str(len(self.storages)):
+            key = self.storage_keys.get(id(storage))
+            if key is None:  # (the first of its tensors met: the span is written once, for all of them)
+                key = self.storage_keys[id(storage)] = str(len(self.storages))
                 self.storages.append(storage)
             offset, strides = (_address(array) - start) // array.itemsize, array.strides
         else:

@@ -35,11 +35,11 @@ class Log(Function):
     graph_saved = {"x": 0}
 
     def __init__(self, base=None):
-        self.base = base
+        self.base, self.function = base, {None: "log", 2: "log2", 10: "log10"}[base]
 
     def forward(self, x):
         self.x = x
-        return getattr(self.xp(x), {None: "log", 2: "log2", 10: "log10"}[self.base])(x)
+        return getattr(self.xp(x), self.function)(x)
 
     def backward(self, gy):
         if self.base is None:

@@ -14,10 +14,12 @@ def ntuple(value, n, name, what):
     def is_int(v):
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
-    if is_int(as_int(value)):
-        return (as_int(value),) * n
-    if isinstance(value, (tuple, list)) and len(value) == n and all(is_int(as_int(v)) for v in value):
-        return tuple(int(as_int(v)) for v in value)
+    single = as_int(value)
+    if is_int(single):
+        return (int(single),) * n
+    items = [as_int(v) for v in value] if isinstance(value, (tuple, list)) else None
+    if items is not None and len(items) == n and all(is_int(v) for v in items):
+        return tuple(int(v) for v in items)
     shape = "a pair of ints" if n == 2 else f"a tuple of {n} int" + ("s" if n > 1 else "")
     raise TypeError(f"{name}: {what} must be an int or {shape}, got {value!r}")
 

@@ -31,7 +31,8 @@ from .module import Module
 
 def _check_sizes(name, **sizes):
     for what, value in sizes.items():
-        if not isinstance(as_int(value), int) or isinstance(value, bool) or as_int(value) <= 0:
+        value = as_int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise InputError(f"{name}: {what} must be a positive int, got {value!r}")
 
 

@@ -61,6 +61,16 @@ def integer_accumulator(x):
     return np.int64 if x.dtype.kind in "bui" else None
 
 
+def mean_of(x, axes=None, keepdims=False):
+    """NumPy's mean of an array; of no values NaN, as PyTorch gives it, without NumPy's "Mean of empty
+    slice" warning."""
+    if x.size:
+        return x.mean(axis=axes, keepdims=keepdims)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return x.mean(axis=axes, keepdims=keepdims)
+
+
 def spread_like_input(gy, input_shape, input_order):
     """dL/dy broadcast back to the input's shape, as a new array laid out as the input was (its axes in
     ``input_order``, ``permuted_order``'s, where that is not C order): a sum over a convolution's
@@ -105,14 +115,10 @@ class Mean(Function):
         self.count = 1
         for a in self.axes:
             self.count *= x.shape[a] if x.ndim else 1
-        if x.size == 0:  # NaN, as PyTorch gives it, without NumPy's "Mean of empty slice" warnings
-            with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-                warnings.simplefilter("ignore", RuntimeWarning)
-                return x.mean(axis=self.axes, keepdims=self.keepdims)
-        return x.mean(axis=self.axes, keepdims=self.keepdims)
+        return mean_of(x, self.axes, self.keepdims)
 
     def backward(self, gy):
-        gy = expand_reduced(gy, self.input_shape, self.axes, self.keepdims) / self.count
+        gy = expand_reduced(gy, self.input_shape, self.axes, self.keepdims) / max(self.count, 1)  # (no values: none to divide)
         return (spread_like_input(gy, self.input_shape, self.input_order),)
 
 

@@ -14,7 +14,7 @@ from ...ops.reduction import row_sums
 from ...ops.elementwise import sigmoid_values
 from ...scalar_dims import accepting_scalar_dims
 from ...user_warnings import warn
-from .validation import check_float, check_not_empty, check_tensor
+from .validation import check_float, check_tensor
 
 
 # ReLU's backward in one GPU kernel instead of a comparison and a product (see tinynn.fused).
@@ -394,19 +394,16 @@ class Softmax(Function):
 def relu(input, inplace=False):
     if input.dtype.kind not in "iu":  # (integers too, as PyTorch's: max(x, 0) keeps them whole)
         check_float(input, "relu")
-    check_not_empty(input, "relu")
     return maybe_in_place(input, inplace, "relu_", lambda x: ReLU()(x))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     check_float(input, "leaky_relu")
-    check_not_empty(input, "leaky_relu")
     return maybe_in_place(input, inplace, "leaky_relu_", lambda x: LeakyReLU(negative_slope)(x))
 
 
 def _elementwise(input, name, complex_ok=False):
     check_float(input, name, complex_ok=complex_ok)
-    check_not_empty(input, name)
     return input
 
 
@@ -569,7 +566,6 @@ def _implicit_dim(input, dim, name):
 def _softmax_axis(input, dim, name):
     dim = _implicit_dim(input, dim, name)
     check_float(input, name)
-    check_not_empty(input, name)
     return wrap_dim(dim, input.ndim)
 
 

@@ -7,6 +7,7 @@ from ...autograd import Function
 from ...ops.reduction import sum_rows
 from .im2col import im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .complex_conv import complex_by_parts
+from .empty_batch import EmptyBatch
 from .depthwise_conv import depthwise_correlate, depthwise_grads, depthwise_input_grad, depthwise_weight_grad, is_depthwise
 from .validation import (accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, check_tensor,
                          check_window_fits, ntuple)
@@ -467,6 +468,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         raise InputError(f"{name}: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}")
     span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, weight.shape[2:]))
     check_window_fits(input, span, padding, name)
+    if input.shape[0] == 0:
+        out_hw = (output_size(input.shape[2 + i] + sum(padding[i]), weight.shape[2 + i], stride[i], dilation[i]) for i in range(2))
+        return EmptyBatch((0, weight.shape[0], *out_hw))(input, weight, bias)
     return Conv2d(stride, padding, dilation, int(groups))(input, weight, bias)
 
 

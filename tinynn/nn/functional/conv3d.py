@@ -27,14 +27,13 @@ from .pooling import (_adaptive_windows, adaptive_avg_pool2d, adaptive_max_pool2
                       max_pool2d, max_unpool2d, pool_output_size)
 from .resampling import adaptive_average_taps, resample_depth
 from .complex_conv import complex_by_parts
-from .validation import accepts_unbatched, adaptive_output_size, check_float, check_non_negative, check_not_empty, check_positive, ntuple
+from .validation import accepts_unbatched, adaptive_output_size, check_float, check_non_negative, check_positive, ntuple
 
 
 def _check_volume(input, name):
     check_float(input, name)
     if input.ndim != 5:
         raise InputError(f"{name}: expected a 5-D input (N, C, D, H, W), got shape {tuple(input.shape)}")
-    check_not_empty(input, name)
 
 
 def _slab(x, start, count, step):
@@ -181,7 +180,7 @@ def _gathered(input, indices, found, return_indices):
     -inf with index -1 where a window held no element."""
     xp = backend.get_array_module(indices)
     safe = Tensor._from_op(xp.where(found, indices, 0).astype(np.int64), False)
-    values = input.reshape(*input.shape[:2], -1).gather(2, safe.reshape(*safe.shape[:2], -1)).reshape(safe.shape)
+    values = input.flatten(2).gather(2, safe.flatten(2)).reshape(safe.shape)
     values = where(Tensor._from_op(found, False), values, -np.inf)  # (no read of found: no wait on a GPU)
     indices = Tensor._from_op(xp.where(found, indices, -1).astype(np.int64), False)
     return (values, indices) if return_indices else values
@@ -206,7 +205,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
                          f"{indices.dtype} {tuple(indices.shape)}" if isinstance(indices, Tensor) else type(indices).__name__)
     check_unpool_indices(indices, out_size, "volume", name)
     n, c = input.shape[:2]
-    flat = max_unpool2d(input.reshape(n, c, 1, -1), indices.reshape(n, c, 1, -1), 1, 1, 0,
+    flat = max_unpool2d(input.flatten(2).unsqueeze(2), indices.flatten(2).unsqueeze(2), 1, 1, 0,
                         (1, out_size[0] * out_size[1] * out_size[2]), name=name)
     return flat.reshape(n, c, *out_size)
 

@@ -7,6 +7,7 @@ from .conv import (Conv2d, Conv2dWeightGrad, correlate, correlate_and_weight_gra
                    weight_matrix)
 from .im2col import pad_nhwc, to_nchw, to_nhwc, transposed_output_size
 from .complex_conv import complex_by_parts
+from .empty_batch import EmptyBatch
 from .validation import accepts_unbatched, check_float, check_ncl, check_nchw, check_non_negative, check_positive, ntuple, pair
 
 
@@ -118,6 +119,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
               zip(input.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding)]
     if min(out_hw) <= 0:
         raise InputError(f"{name}: the output would be {tuple(out_hw)} for input {tuple(input.shape)}: padding {padding} is too large")
+    if input.shape[0] == 0:
+        return EmptyBatch((0, out_channels, *out_hw))(input, weight, bias)
     return ConvTranspose2d(stride, padding, output_padding, dilation, groups)(input, weight, bias)
 
 

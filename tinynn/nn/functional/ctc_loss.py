@@ -177,6 +177,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         log_probs = log_probs.reshape(log_probs.shape[0], 1, log_probs.shape[1])
     if log_probs.ndim != 3:
         raise InputError(f"{name}: expected log_probs of shape (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
+    if log_probs.numel() == 0:
+        raise InputError(f"{name}: log_probs must not be empty, got shape {tuple(log_probs.shape)}")
     steps, batch, classes = log_probs.shape
     if not 0 <= blank < classes:
         raise InputError(f"{name}: blank must be a class index in [0, {classes - 1}], got {blank}")

@@ -76,15 +76,15 @@ def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_in
         shape = [n, c] + [1] * (2 * spatial)
         shape[2 + a], shape[2 + spatial + a] = outs[a], kernel[a]
         flat = flat * sizes[a] + positions[a].reshape(shape)
-    flat = flat.reshape(n, c, *outs, -1)
-    planes = x._array.reshape(n, c, -1)
-    windows = xp.take_along_axis(planes, flat.reshape(n, c, -1), axis=2).reshape(flat.shape)
+    flat = flat.reshape(n, c, *outs, int(np.prod(kernel)))
+    planes = x._array.reshape(n, c, int(np.prod(sizes)))
+    windows = xp.take_along_axis(planes, flat.reshape(n, c, int(np.prod(outs)) * int(np.prod(kernel))), axis=2).reshape(flat.shape)
     nan = xp.isnan(windows)
     last_nan = flat.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)
     best = xp.where(nan.any(-1), last_nan, xp.argmax(windows, axis=-1))
     indices = xp.take_along_axis(flat, best[..., None], axis=-1)[..., 0]
     index_tensor = Tensor._from_op(indices.astype(np.int64), False)
-    values = x.reshape(n, c, -1).gather(2, index_tensor.reshape(n, c, -1)).reshape(index_tensor.shape)
+    values = x.flatten(2).gather(2, index_tensor.flatten(2)).reshape(index_tensor.shape)
     if unbatched:
         values, index_tensor = values.squeeze(0), Tensor._from_op(index_tensor._array[0], False)
     return (values, index_tensor) if return_indices else values

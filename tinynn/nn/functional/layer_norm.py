@@ -8,7 +8,7 @@ from ...autograd import Function
 from ...half_precision import computed_in_float32
 from ...tensor import Tensor
 from ...ops.reduction import row_sums, sum_rows
-from .validation import check_float, check_not_empty
+from .validation import check_float
 
 
 class RowNormalize(Function):
@@ -191,7 +191,6 @@ def _check_parameter(parameter, shape, what, name):
 def _trailing_shape(input, normalized_shape, name):
     """``normalized_shape`` as a tuple, checked to be the input's trailing shape (float, non-empty input)."""
     check_float(input, name)
-    check_not_empty(input, name)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not normalized_shape or input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
         raise InputError(f"{name}: expected input whose last dimensions are {normalized_shape}, got shape {tuple(input.shape)}")
@@ -226,7 +225,6 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_
     check_float(input, name)
     if input.ndim < 2:
         raise InputError(f"{name}: expected input of shape (N, C, ...), got {tuple(input.shape)}")
-    check_not_empty(input, name)
     channels = input.shape[1]
     if not isinstance(num_groups, (int, np.integer)) or num_groups <= 0:
         raise InputError(f"{name}: num_groups must be a positive int, got {num_groups!r}")
@@ -237,7 +235,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_
     spatial = int(np.prod(input.shape[2:]))
     affine = [parameter for parameter in (weight, bias) if parameter is not None]
     rows = RowNormalize(eps, weight is not None, bias is not None, channels, spatial)(
-        input.reshape(input.shape[0] * num_groups, -1), *affine)
+        input.reshape(input.shape[0] * num_groups, channels // num_groups * spatial), *affine)
     return rows.reshape(input.shape)
 
 
@@ -258,7 +256,6 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0, name="local_r
     window centred on its channel and zero-padded at the ends (AlexNet's normalization, PyTorch's
     ``local_response_norm``), for (N, C, ...) input."""
     check_float(input, name)
-    check_not_empty(input, name)
     if input.ndim < 3:
         raise InputError(f"{name}: expected input of shape (N, C, ...) with at least 3 dimensions, got {tuple(input.shape)}")
     window_sum = channel_window_sums(input * input, size // 2, (size - 1) // 2)

@@ -4,7 +4,7 @@ from ... import mixed_precision, parallel
 from ...autograd import Function
 from ...ops.complex import conj
 from ...ops.reduction import sum_rows
-from .validation import check_float, check_not_empty, check_tensor
+from .validation import check_float, check_tensor
 
 
 class Linear(Function):
@@ -47,8 +47,6 @@ def linear(input, weight, bias=None, name="linear"):
                              f"{input.dtype} and {', '.join(str(t.dtype) for t in biased)}")
     if input.ndim == 0:
         raise InputError(f"{name}: expected input of shape (..., in_features), got a scalar")
-    if input.ndim > 1:  # a 1-D input is one sample, not a batch
-        check_not_empty(input, name)
     if weight.ndim != 2:
         raise InputError(f"{name}: expected a 2-D weight (out_features, in_features), got {tuple(weight.shape)}")
     if input.shape[-1] != weight.shape[1]:

@@ -17,7 +17,7 @@ from ...autograd import Function
 from ...half_precision import computed_in_float32
 from ...tensor import Tensor, where
 from .legacy_reduction import legacy_reduction
-from .validation import check_float, check_not_empty
+from .validation import check_float
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -242,7 +242,6 @@ def _prepare(input, target, weight, reduction, label_smoothing, name, probabilit
     if input.ndim < 2:
         raise InputError(f"{name}: expected input of shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
     weight = _check_options(input, weight, label_smoothing, reduction, name)
-    check_not_empty(input, name)
     spatial = input.shape[2:]
     if target.dtype.kind == "f":
         if not probabilities_allowed:

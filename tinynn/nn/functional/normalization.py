@@ -6,8 +6,9 @@ from ... import backend, memory_layout
 from ...autograd import Function
 from ...half_precision import computed_in_float32
 from ...ops.reduction import sum_rows
+from .empty_batch import EmptyBatch
 from .layer_norm import group_norm
-from .validation import check_float, check_not_empty
+from .validation import check_float
 
 
 class ChannelRows:
@@ -166,13 +167,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.ndim not in (2, 3, 4, 5):
         raise InputError(f"{name}: expected 2-D (N, C), 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, "
                          f"got shape {tuple(input.shape)}")
-    check_not_empty(input, name)
     channels = input.shape[1]
     for what, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.shape != (channels,):
             raise InputError(f"{name}: expected {channels} channels (the {what} has shape {tuple(t.shape)}), got input of shape {tuple(input.shape)}")
     if not training and (running_mean is None or running_var is None):
         raise InputError(f"{name}: eval mode needs running_mean and running_var")
+    if input.shape[0] == 0:  # as PyTorch: the batch is counted, the running statistics stay as they were
+        if training and num_batches_tracked is not None:
+            num_batches_tracked._array += 1
+        return EmptyBatch(input.shape)(input, weight, bias)
     values_per_channel = int(np.prod(input.shape)) // channels
     if training and values_per_channel <= 1:
         raise InputError(
@@ -211,19 +215,19 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             check_float(value, name, what)
     if input.ndim < 3:
         raise InputError(f"{name}: expected input of shape (N, C, L) or (N, C, H, W), got shape {tuple(input.shape)}")
-    check_not_empty(input, name)
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise InputError(f"{name}: normalising with running statistics needs running_mean and running_var")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps, name=name)
     n, channels = input.shape[:2]
-    positions = input.numel() // (n * channels)
+    positions = int(np.prod(input.shape[2:]))
     if running_mean is not None:
         if not isinstance(momentum, (int, float)):
             raise InputError(f"{name}: momentum must be a number to track statistics, got {momentum!r} (the cumulative "
                              "average that None means for batch norm is not defined for instance norm)")
         if positions <= 1:
             raise InputError(f"{name}: expected more than 1 position per channel to track statistics, got shape {tuple(input.shape)}")
+    if running_mean is not None and n:  # (an empty batch leaves them as they were, as in batch_norm)
         values = input._array.reshape(n, channels, positions)
         running_mean._array *= 1 - momentum
         running_mean._array += momentum * values.mean(axis=(0, 2))

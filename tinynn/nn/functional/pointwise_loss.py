@@ -13,6 +13,7 @@ from ...errors import DtypeError, InputError
 from ... import backend, mixed_precision
 from ...autograd import Function
 from ...half_precision import computed_in_float32
+from ...ops.reduction import mean_of
 from ...tensor import Tensor
 from .legacy_reduction import legacy_reduction
 from .validation import check_float, in_common_dtype
@@ -34,16 +35,17 @@ class _PointwiseLoss(Function):
         losses = self.losses(x, y)
         if self.reduction == "none":
             return losses
-        total = losses.sum() if self.reduction in ("sum", "batchmean") else losses.mean()
+        total = losses.sum() if self.reduction in ("sum", "batchmean") else mean_of(losses)
         if self.reduction == "batchmean" and x.ndim:
-            total = total / x.shape[0]
+            with np.errstate(invalid="ignore"):  # (of an empty batch NaN, as PyTorch's)
+                total = total / x.shape[0]
         return self.xp(x).asarray(total, dtype=x.dtype)
 
-    def backward(self, gy):
+    def backward(self, gy):  # (the divisions by max(..., 1): of no values the gradient is empty)
         if self.reduction == "mean":
-            gy = gy / self.count
+            gy = gy / max(self.count, 1)
         elif self.reduction == "batchmean" and self.x.ndim:
-            gy = gy / self.x.shape[0]
+            gy = gy / max(self.x.shape[0], 1)
         dx, dy = self.partials(self.x, self.y)
         return (gy * dx if self.needs_input_grad[0] else None, gy * dy if self.needs_input_grad[1] else None)
 

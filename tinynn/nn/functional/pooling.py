@@ -13,7 +13,7 @@ from ...memory_layout import in_usual_layout
 from ...tensor import Tensor
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
 from .resampling import adaptive_average
-from .validation import (accepts_unbatched, adaptive_output_size, check_float, check_ncl, check_nchw, check_non_negative, check_not_empty, check_positive,
+from .validation import (accepts_unbatched, adaptive_output_size, check_float, check_ncl, check_nchw, check_non_negative, check_positive,
                          ntuple, pair)
 
 
@@ -338,19 +338,19 @@ class MaxUnpool2d(Function):
 
     def forward(self, x):
         xp = self.xp(x)
-        n, c = x.shape[:2]
+        n, c, h, w = x.shape
         self.planes = xp.arange(n * c)[:, None]
         # Clipped because on the GPU an out-of-range index is reported later (backend.check_soon),
         # and until then must not write outside the output.
-        self.flat_indices = xp.clip(self.indices.reshape(n * c, -1), 0, self.out_hw[0] * self.out_hw[1] - 1)
+        self.flat_indices = xp.clip(self.indices.reshape(n * c, h * w), 0, self.out_hw[0] * self.out_hw[1] - 1)
         y = xp.zeros((n * c, self.out_hw[0] * self.out_hw[1]), dtype=x.dtype)
-        y[self.planes, self.flat_indices] = x.reshape(n * c, -1)
+        y[self.planes, self.flat_indices] = x.reshape(n * c, h * w)
         self.input_shape = x.shape
         return y.reshape(n, c, *self.out_hw)
 
     def backward(self, gy):
         n, c = gy.shape[:2]
-        return (gy.reshape(n * c, -1)[self.planes, self.flat_indices].reshape(self.input_shape),)
+        return (gy.reshape(n * c, self.out_hw[0] * self.out_hw[1])[self.planes, self.flat_indices].reshape(self.input_shape),)
 
 
 @accepts_unbatched(2, batched_arguments=("input", "indices"))
@@ -403,16 +403,16 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, name="adaptive
     rows, columns = _adaptive_windows(xp, h, oh), _adaptive_windows(xp, w, ow)  # (OH, KH), (OW, KW)
     n, c = input.shape[:2]
     windows = input[:, :, rows[:, :, None, None], columns[None, None, :, :]]  # (N, C, OH, KH, OW, KW)
-    windows = windows.permute(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, -1)
+    windows = windows.permute(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, rows.shape[1] * columns.shape[1])
     output = windows.amax(dim=-1)
     if not return_indices:
         return output
     best = windows._array.argmax(axis=-1)  # the first maximum of each window, as PyTorch
     kernel_w = columns.shape[1]
     best_rows = xp.take_along_axis(xp.broadcast_to(rows[:, None, :], (oh, ow, rows.shape[1])),
-                                   (best // kernel_w).reshape(-1, oh, ow).transpose(1, 2, 0), axis=2)
+                                   (best // kernel_w).reshape(n * c, oh, ow).transpose(1, 2, 0), axis=2)
     best_columns = xp.take_along_axis(xp.broadcast_to(columns[None, :, :], (oh, ow, kernel_w)),
-                                      (best % kernel_w).reshape(-1, oh, ow).transpose(1, 2, 0), axis=2)
+                                      (best % kernel_w).reshape(n * c, oh, ow).transpose(1, 2, 0), axis=2)
     indices = (best_rows * w + best_columns).transpose(2, 0, 1).reshape(n, c, oh, ow)
     return output, Tensor._from_op(indices.astype(np.int64), False)
 
@@ -430,7 +430,6 @@ def _as_plane(input, name):
     """(N, C, L) -> (N, C, 1, L), so the 2-D pooling serves 1-D inputs."""
     check_ncl(input, name)
     check_float(input, name)
-    check_not_empty(input, name)
     return input.reshape(input.shape[0], input.shape[1], 1, input.shape[2])
 
 
@@ -462,7 +461,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     (stride,) = ntuple(kernel if stride is None else stride, 1, name, "stride")
     (padding,) = ntuple(padding, 1, name, "padding")
     length = (input.shape[2] - 1) * stride - 2 * padding + kernel if output_size is None else tuple(output_size)[-1]
-    indices = indices.reshape(indices.shape[0], indices.shape[1], 1, -1) if isinstance(indices, Tensor) else indices
+    indices = indices.unsqueeze(2) if isinstance(indices, Tensor) and indices.ndim == 3 else indices
     out = max_unpool2d(_as_plane(input, name), indices, (1, kernel), (1, stride), (0, padding), (1, length), name=name)
     return out.reshape(out.shape[0], out.shape[1], length)
 
@@ -485,4 +484,4 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False, name=
     (kernel,) = ntuple(kernel_size, 1, name, "kernel_size")
     stride = None if stride is None else (1, ntuple(stride, 1, name, "stride")[0])
     out = lp_pool2d(_as_plane(input, name), norm_type, (1, kernel), stride, ceil_mode, name=name)
-    return out.reshape(out.shape[0], out.shape[1], -1)
+    return out.squeeze(2)

@@ -36,7 +36,7 @@ import numpy as np
 from ...errors import InputError
 from ... import parallel
 from ...autograd import Function
-from .validation import check_float, check_not_empty, ntuple
+from .validation import check_float, ntuple
 
 LINEAR_MODES = {3: "linear", 4: "bilinear", 5: "trilinear"}
 
@@ -289,7 +289,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if input.ndim not in (3, 4, 5):
         raise InputError(f"{name}: expected 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got shape "
                          f"{tuple(input.shape)}")
-    check_not_empty(input, name)
     spatial = input.ndim - 2
     linear_mode = LINEAR_MODES[input.ndim]
     if mode in tuple(LINEAR_MODES.values()) + ("bicubic",) and mode != linear_mode and not (mode == "bicubic" and spatial == 2):

@@ -52,20 +52,14 @@ def in_common_dtype(input, target, rule="promote"):
     return input, (target.astype(common) if target.dtype != common else target)
 
 
-def check_not_empty(x, name):
-    if x.ndim and x.shape[0] == 0:
-        raise InputError(f"{name}: got an empty batch (input shape {tuple(x.shape)})")
-
-
 def check_nchw(x, name):
-    """A float tensor of shape (N, C, H, W) with N >= 1."""
+    """A float tensor of shape (N, C, H, W)."""
     check_float(x, name)
     if x.ndim != 4:
         raise InputError(
             f"{name}: expected a 4-D input (N, C, H, W), got a {x.ndim}-D tensor of shape {tuple(x.shape)}"
             + ("; add a batch axis with x.reshape(1, *x.shape)" if x.ndim == 3 else "")
         )
-    check_not_empty(x, name)
 
 
 def check_ncl(x, name, weight=None, weight_layout=None):

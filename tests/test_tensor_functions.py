@@ -97,6 +97,7 @@ CASES = {
            + L.hsplit(b, 2) + L.vsplit(a, [1]) + L.dsplit(L.atleast_3d(a), 1)]), [(3, 4), (3, 4)]),
     # (non-negative exponents: PyTorch 2.13's ldexp gives a zero gradient for negative ones)
     "copysign, ldexp": (lambda L, a, b: L.copysign(a, b) + L.ldexp(a, index(L, [1, 0, 3], a)), [(2, 3), (2, 3)]),
+    "nextafter": (lambda L, a, b: L.nextafter(a, b) * 3 + a.nextafter(b[0]), [(2, 3), (2, 3)]),
     "index_put": (lambda L, x, v: x.index_put((index(L, [0, 2, -1], x), index(L, [1, 0, 2], x)), v[0])
                   + L.index_put(x, (index(L, [1, 1, 0], x),), v, accumulate=True), [(4, 3), (3, 3)]),
     "lgamma, digamma, polygamma": (lambda L, x: L.lgamma(x * 3) + x.digamma() + L.polygamma(1, x) + x.polygamma(2)
@@ -163,6 +164,19 @@ def test_gradients_and_second_derivatives_match_finite_differences(name, rng):
     assert gradcheck(lambda *xs: function(tinynn, *xs), [tinynn.tensor(v, requires_grad=True) for v in values])
     assert gradgradcheck(lambda *xs: function(tinynn, *xs), [tinynn.tensor(v, requires_grad=True) for v in values],
                          fast_mode=True)
+
+
+@pytest.mark.parametrize("function", ["copysign", "nextafter"])
+def test_a_second_argument_that_requires_grad_gets_torch_s_zero_gradient(torch, function, device):
+    """(Only the second argument requires grad: its backward used to find nothing to differentiate.)"""
+    signs = tinynn.tensor([-1.0, 0.0, 2.0], device=device, requires_grad=True)
+    t_signs = torch.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    out = getattr(tinynn, function)(tinynn.tensor([1.5, -2.0, 3.0], device=device), signs)
+    t_out = getattr(torch, function)(torch.tensor([1.5, -2.0, 3.0]), t_signs)
+    assert out.requires_grad
+    out.sum().backward()
+    t_out.sum().backward()
+    assert out.tolist() == t_out.tolist() and signs.grad.tolist() == t_signs.grad.tolist() == [0.0, 0.0, 0.0]
 
 
 def test_float32_stays_float32(device, rng):

@@ -1111,9 +1111,10 @@ def angle(x):
 
 
 def copysign(a, b):
-    """|a| with the sign of b (-0.0 counts as negative); differentiable in a. A float, as in PyTorch."""
+    """|a| with the sign of b (-0.0 counts as negative), a float, as in PyTorch: differentiable in a
+    (the sign of a times b's), and b, whose sign alone counts, gets a zero gradient."""
     a, b = _promoted("copysign", a, b, float_result=True)
-    return a.abs() * _constant(_xp(a).where(_xp(a).signbit(b._array), -1.0, 1.0).astype(a.dtype))
+    return a.abs() * b._stepwise(_xp(a).where(_xp(a).signbit(b._array), -1.0, 1.0).astype(a.dtype))
 
 
 def ldexp(x, exponent):
@@ -1161,9 +1162,8 @@ signbit, isneginf, isposinf = (_predicate(name, kinds="biuf") for name in ("sign
 
 
 def nextafter(a, b):
-    """The next float after a towards b (a constant), in the dtype they promote to."""
-    a, b = _promoted("nextafter", a, b, float_result=True)
-    return _constant(_xp(a).nextafter(a._array, b._array))
+    """The next float after a towards b, in the dtype they promote to; see ``NextAfter``."""
+    return elementwise.NextAfter()(*_promoted("nextafter", a, b, float_result=True))
 logical_and, logical_or, logical_xor = (_predicate(name, binary=True) for name in
                                         ("logical_and", "logical_or", "logical_xor"))
 logical_not = _predicate("logical_not")

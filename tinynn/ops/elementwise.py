@@ -517,6 +517,24 @@ class Hypot(Function):
         return ga, gb
 
 
+class NextAfter(Function):
+    """y = the next float after a in the direction of b (a itself where a = b), in a's dtype.
+    A step of one unit in the last place, so y moves with a: dL/da = dL/dy, and dL/db = 0 (b only
+    picks the direction), as PyTorch defines them (each summed to its shape)."""
+
+    graph_saved = {}
+
+    def forward(self, a, b):
+        broadcast_shapes("nextafter", a, b)
+        self.shapes = a.shape, b.shape
+        return self.xp(a).nextafter(a, b)
+
+    def backward(self, gy):
+        ga = sum_to_shape(gy, self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * 0, self.shapes[1]) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
 class LogAddExp(Function):
     """y = log(e^a + e^b), computed as max(a, b) + log1p(e^-|a - b|) so nothing overflows (complex:
     m + log(e^(a - m) + e^(b - m)), m the larger real part).

@@ -208,3 +208,27 @@ def test_relu_of_integers_keeps_them_integers_as_pytorchs(dtype, torch):
     ours, theirs = F.relu(tinynn.tensor(values)), torch.nn.functional.relu(torch.tensor(values))
     assert str(ours.dtype) == str(theirs.dtype).split(".")[-1]
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+# (name, function of the tinynn or torch module and a tensor). Not here: hardtanh, relu6, the shrinks and
+# the ELUs, whose gradient at NaN PyTorch's CPU kernels give as 0 (NaN for the ELUs) in their vectorised
+# loops and as 1 in the scalar loop of the last few values, so that it depends on a tensor's length
+NAN_GRADIENTS = {
+    "relu": lambda L, t: L.nn.functional.relu(t), "abs": lambda L, t: t.abs(),
+    "maximum": lambda L, t: L.maximum(t, t.flip(0)), "minimum": lambda L, t: L.minimum(t, t.flip(0)),
+}
+
+
+@pytest.mark.parametrize("length", [1, 10, 40])
+@pytest.mark.parametrize("name", NAN_GRADIENTS)
+def test_gradients_at_nan_infinities_and_zeros_are_torch_s(torch, name, length, device):
+    """PyTorch's relu mask tests the cut-off side (x <= 0 gives 0), so a NaN input passes its gradient
+    on; abs's sign of NaN is 0; maximum and minimum give a NaN's gradient to both sides."""
+    values = np.resize([np.nan, -np.inf, np.inf, 0.0, 0.5, -0.5, 2.0, -2.0, 7.0], length)
+    x = tinynn.tensor(values, dtype=np.float64, device=device, requires_grad=True)
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    y, ty = NAN_GRADIENTS[name](tinynn, x), NAN_GRADIENTS[name](torch, t)
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

@@ -227,7 +227,7 @@ class Sigmoid(Function):
 
 
 class Abs(Function):
-    """y = |x|.  f'(x) = sign(x) (0 at x = 0, as PyTorch)."""
+    """y = |x|.  f'(x) = sign(x) = [x > 0] - [x < 0] (0 at x = 0, and at NaN, as PyTorch's)."""
 
     graph_saved = {}
 
@@ -236,7 +236,7 @@ class Abs(Function):
         return self.xp(x).abs(x)
 
     def backward(self, gy):
-        return (gy * self.xp(gy).sign(self.x),)
+        return (gy * ((self.x > 0).astype(gy.dtype) - (self.x < 0)),)
 
 
 class Clip(Function):
@@ -274,8 +274,9 @@ class Clip(Function):
 
 
 class Maximum(Function):
-    """y = max(a, b) elementwise.  dL/da = dL/dy where a > b, dL/db where b > a; a tie splits
-    the gradient half and half, as PyTorch does."""
+    """y = max(a, b) elementwise.  dL/da = dL/dy unless a < b, dL/db unless b < a; a tie splits
+    the gradient half and half, as PyTorch does (and where either is NaN, so is y, and both get
+    dL/dy, as there)."""
 
     promotes = (0, 1)
     graph_saved = {}
@@ -285,28 +286,29 @@ class Maximum(Function):
         self.a, self.b = a, b
         return self.xp(a).maximum(a, b)
 
-    def a_wins(self):
-        return self.a > self.b
+    def losers(self):
+        """Where a loses, where b loses."""
+        return self.a < self.b, self.b < self.a
 
     def backward(self, gy):
-        share_a = self.a_wins() + (self.a == self.b) * 0.5
-        share_a = share_a.astype(gy.dtype)
-        ga = sum_to_shape(gy * share_a, self.a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * (1 - share_a), self.b.shape) if self.needs_input_grad[1] else None
+        a_loses, b_loses = self.losers()
+        tie_halves = (self.a == self.b) * 0.5
+        ga = sum_to_shape(gy * (1 - a_loses - tie_halves).astype(gy.dtype), self.a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * (1 - b_loses - tie_halves).astype(gy.dtype), self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
 class Minimum(Maximum):
-    """y = min(a, b) elementwise.  dL/da = dL/dy where a < b, dL/db where b < a; a tie splits the
-    gradient half and half (``Maximum``'s backward, with a < b for a > b)."""
+    """y = min(a, b) elementwise.  dL/da = dL/dy unless a > b, dL/db unless b > a; a tie splits the
+    gradient half and half (``Maximum``'s backward, with a > b for a < b)."""
 
     def forward(self, a, b):
         broadcast_shapes("minimum", a, b)
         self.a, self.b = a, b
         return self.xp(a).minimum(a, b)
 
-    def a_wins(self):
-        return self.a < self.b
+    def losers(self):
+        return self.a > self.b, self.b > self.a
 
 
 class Where(Function):

@@ -18,11 +18,12 @@ from .validation import check_float, check_tensor
 
 
 # ReLU's backward in one GPU kernel instead of a comparison and a product (see tinynn.fused).
-RELU_GRAD = ElementwiseKernel("T g, T y", "T gx", "gx = where(y > 0, g, 0);", "tinynn_relu_grad")
+RELU_GRAD = ElementwiseKernel("T g, T y", "T gx", "gx = where(y != 0, g, 0);", "tinynn_relu_grad")
 
 
 class ReLU(Function):
-    """y = max(x, 0).  dL/dx = dL/dy where y > 0, else 0 (the gradient at 0 is taken as 0)."""
+    """y = max(x, 0).  dL/dx = dL/dy where y != 0, else 0: where x > 0, and where x is NaN (so is y), as
+    PyTorch's (the gradient at 0 is taken as 0)."""
 
     graph_saved = {}
 
@@ -34,7 +35,7 @@ class ReLU(Function):
         if backend.is_gpu_array(gy):
             return (channels_first(RELU_GRAD(channels_last(gy), channels_last(self.y))),)
         # the mask cast first: NumPy multiplies float by bool through a slower casting loop (10-30%)
-        return (gy * (self.y > 0).astype(gy.dtype),)
+        return (gy * (self.y != 0).astype(gy.dtype),)
 
 
 class LeakyReLU(Function):

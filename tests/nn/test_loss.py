@@ -93,24 +93,45 @@ def test_weights_smoothing_and_probability_targets_match_torch(targets, options,
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("shape", [(6, 4), (2, 4, 3, 2), (4,)], ids=["rows", "spatial", "unbatched"])
-def test_probability_targets_that_require_grad_get_pytorchs_gradient(shape, reduction, rng, torch, device):
-    """Soft targets made by the graph (a teacher's softmax in distillation): dL/dp = -(1 - eps) w logp."""
+def test_probability_targets_and_weights_that_require_grad_get_pytorchs_gradient(shape, reduction, rng, torch, device):
+    """Soft targets made by the graph (a teacher's softmax in distillation): dL/dp = -(1 - eps) w logp;
+    learned class weights: dL/dw = -sum_i s_i logp_i (PyTorch differentiates this form only)."""
     logits = leaf(rng.standard_normal(shape), device=device)
     scores = np.exp(rng.standard_normal(shape))
     probabilities = leaf(scores / scores.sum(axis=1 if len(shape) > 1 else 0, keepdims=True), device=device)
-    weight_values = rng.uniform(0.2, 2.0, 4)
+    weight = leaf(rng.uniform(0.2, 2.0, 4), device=device)
     kwargs = dict(reduction=reduction, label_smoothing=0.15)
-    weight = tinynn.tensor(weight_values, device=device)
-    assert gradcheck(lambda z, p: F.cross_entropy(z, p, weight, **kwargs), [logits, probabilities])
-    assert gradgradcheck(lambda z, p: F.cross_entropy(z, p, weight, **kwargs), [logits, probabilities])
-    t_logits, t_probabilities = to_torch(torch, logits, True), to_torch(torch, probabilities, True)
+    assert gradcheck(lambda z, p, w: F.cross_entropy(z, p, w, **kwargs), [logits, probabilities, weight])
+    assert gradgradcheck(lambda z, p, w: F.cross_entropy(z, p, w, **kwargs), [logits, probabilities, weight])
+    t_logits, t_probabilities, t_weight = (to_torch(torch, t, True) for t in (logits, probabilities, weight))
     ours = F.cross_entropy(logits, probabilities, weight, **kwargs)
-    theirs = torch.nn.functional.cross_entropy(t_logits, t_probabilities, torch.tensor(weight_values), **kwargs)
+    theirs = torch.nn.functional.cross_entropy(t_logits, t_probabilities, t_weight, **kwargs)
     assert_close(ours, theirs, rtol=1e-10, atol=1e-12, what="forward")
     ours.sum().backward()
     theirs.sum().backward()
     assert_close(logits.grad, t_logits.grad, rtol=1e-10, atol=1e-12, what="logits grad")
     assert_close(probabilities.grad, t_probabilities.grad, rtol=1e-10, atol=1e-12, what="probabilities grad")
+    assert_close(weight.grad, t_weight.grad, rtol=1e-10, atol=1e-12, what="weight grad")
+
+
+WEIGHTS_TAKEN_AS_CONSTANTS = {
+    "cross_entropy": lambda x, w: F.cross_entropy(x, tinynn.tensor([0, 2]), weight=w),
+    "nll_loss": lambda x, w: F.nll_loss(x, tinynn.tensor([0, 2]), weight=w),
+    "binary_cross_entropy": lambda x, w: F.binary_cross_entropy(x.sigmoid(), x.sigmoid(), weight=w),
+    "binary_cross_entropy_with_logits": lambda x, w: F.binary_cross_entropy_with_logits(x, x.sigmoid(), weight=w),
+    "pos_weight": lambda x, w: F.binary_cross_entropy_with_logits(x, x.sigmoid(), pos_weight=w),
+}
+
+
+@pytest.mark.parametrize("loss", WEIGHTS_TAKEN_AS_CONSTANTS)
+def test_a_weight_that_requires_grad_is_refused_where_pytorch_refuses_it(loss):
+    """(Its gradient was silently never computed: a learned weight would never learn.)"""
+    x, weight = tinynn.zeros(2, 3), tinynn.ones(3, requires_grad=True)
+    with pytest.raises(ValueError, match=r"weight is not differentiable here \(as in PyTorch\).*\.detach\(\)"):
+        WEIGHTS_TAKEN_AS_CONSTANTS[loss](x, weight)
+    with tinynn.no_grad():
+        WEIGHTS_TAKEN_AS_CONSTANTS[loss](x, weight)
+    WEIGHTS_TAKEN_AS_CONSTANTS[loss](x, weight.detach())
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

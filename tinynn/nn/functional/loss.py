@@ -17,7 +17,7 @@ from ...autograd import Function
 from ...half_precision import computed_in_float32
 from ...tensor import Tensor, where
 from .legacy_reduction import legacy_reduction
-from .validation import check_float
+from .validation import check_constant, check_float
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -163,49 +163,61 @@ class CrossEntropy(_ClassIndexLoss):
 
 
 class SoftTargetCrossEntropy(_RowLoss):
-    """Cross-entropy against class probabilities p (N, C): q_i = w * ((1 - eps) p_i + eps / C),
+    """Cross-entropy against class probabilities p (N, C): s_i = (1 - eps) p_i + eps / C, q_i = w * s_i,
     loss_i = -sum_c q_ic logp_ic with logp = log_softmax(z); "mean" divides by N. Inputs: the
-    logits z and the probabilities p, which may require grad too (a teacher's output in distillation).
+    logits z, the probabilities p and the class weights w (C,) or None, all of which may require grad
+    (p a teacher's output in distillation, w learned).
 
     dL/dz_i  = (sum_c q_ic * softmax(z_i) - q_i) * dL/dloss_i
     dL/dp_ic = -(1 - eps) w_c logp_ic * dL/dloss_i
+    dL/dw_c  = -sum_i s_ic logp_ic * dL/dloss_i
     """
 
-    graph_saved = {"log_probs": lambda op, y: op.inputs[0].log_softmax(1), "q": lambda op, y: op.recorded_q()}
+    graph_saved = {"log_probs": lambda op, y: op.inputs[0].log_softmax(1), "weight": 2,
+                   "smoothed": lambda op, y: op.recorded_smoothed(), "q": lambda op, y: op.recorded_q()}
 
-    def __init__(self, reduction, weight, label_smoothing):
+    def __init__(self, reduction, label_smoothing):
         super().__init__(reduction)
-        self.weight, self.smoothing = weight, label_smoothing
+        self.smoothing = label_smoothing
 
-    def _distribution(self, probabilities, classes):
-        """q = w * ((1 - eps) p + eps / C), of arrays or (for create_graph) Tensors."""
-        q = (1 - self.smoothing) * probabilities + self.smoothing / classes if self.smoothing else probabilities
-        return q if self.weight is None else q * self.weight
+    def _smoothed(self, probabilities, classes):
+        """s = (1 - eps) p + eps / C, of arrays or (for create_graph) Tensors."""
+        return (1 - self.smoothing) * probabilities + self.smoothing / classes if self.smoothing else probabilities
+
+    def recorded_smoothed(self):
+        logits, probabilities, _ = self.inputs
+        return self._smoothed(probabilities.astype(logits.dtype), logits.shape[1])
 
     def recorded_q(self):
-        logits, probabilities = self.inputs
-        return self._distribution(probabilities.astype(logits.dtype), logits.shape[1])
+        weight = self.inputs[2]
+        return self.recorded_smoothed() if weight is None else self.recorded_smoothed() * weight
 
-    def forward(self, logits, probabilities):
+    def forward(self, logits, probabilities, weight=None):
         xp = self.xp(logits)
         self.log_probs = _log_softmax_rows(logits)
-        self.q = self._distribution(probabilities.astype(logits.dtype, copy=False), logits.shape[1])
+        self.smoothed = self._smoothed(probabilities.astype(logits.dtype, copy=False), logits.shape[1])
+        self.weight = weight
+        self.q = self.smoothed if weight is None else self.smoothed * weight
         self.probabilities_dtype = probabilities.dtype
         losses = -(self.q * self.log_probs).sum(axis=1)
         return xp.asarray(self._reduce(losses, xp.full((), logits.shape[0], dtype=logits.dtype)), dtype=logits.dtype)
 
     def backward(self, gy):
         row_grads = self._row_grads(gy, self.q.shape[0])[:, None]
-        g_logits = g_probabilities = None
+        g_logits = g_probabilities = g_weight = None
         if self.needs_input_grad[0]:
             g_logits = (self.xp(gy).exp(self.log_probs) * self.q.sum(axis=1, keepdims=True) - self.q) * row_grads
         if self.needs_input_grad[1]:
             factor = -(1 - self.smoothing) if self.weight is None else -(1 - self.smoothing) * self.weight
             g_probabilities = (self.log_probs * factor * row_grads).astype(self.probabilities_dtype)
-        return g_logits, g_probabilities
+        if self.needs_input_grad[2]:
+            g_weight = -(self.smoothed * self.log_probs * row_grads).sum(axis=0)
+        return g_logits, g_probabilities, g_weight
 
 
 def _check_options(input, weight, label_smoothing, reduction, name):
+    """The reduction and label smoothing checked; the weight (C,) checked and returned as an array of the
+    input's dtype."""
     if reduction not in REDUCTIONS:
         raise InputError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -290,6 +302,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log-likelihood of ``target`` classes under log-probabilities ``input`` (N, C)."""
     reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
     rows, labels, weight_array, spatial = _prepare(input, target, weight, reduction, 0.0, "nll_loss", False)
+    check_constant(weight, "nll_loss", "weight")
     _check_class_indices(labels, rows.shape[1], ignore_index, input.device, "nll_loss")
     return _restore(NLLLoss(labels, reduction, ignore_index, weight_array)(rows), input, reduction, spatial)
 
@@ -304,9 +317,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     rows, targets, weight_array, spatial = _prepare(input, target, weight, reduction, label_smoothing,
                                                     "cross_entropy", True)
-    if targets.dtype.kind == "f":
-        loss = SoftTargetCrossEntropy(reduction, weight_array, label_smoothing)(rows, targets)
-    elif backend.is_gpu_array(rows._array):
+    if targets.dtype.kind == "f":  # (the weight a tensor of the input's dtype: it may require grad)
+        weight = None if weight is None else weight.to(dtype=rows.dtype)
+        loss = SoftTargetCrossEntropy(reduction, label_smoothing)(rows, targets, weight)
+        return _restore(loss, input, reduction, spatial)
+    check_constant(weight, "cross_entropy", "weight")
+    if backend.is_gpu_array(rows._array):
         from .fused_cross_entropy import FusedCrossEntropy  # here, as it builds on CrossEntropy
 
         loss = FusedCrossEntropy(targets, reduction, ignore_index, weight_array, label_smoothing)(rows)

@@ -16,7 +16,7 @@ from ...half_precision import computed_in_float32
 from ...ops.reduction import mean_of
 from ...tensor import Tensor
 from .legacy_reduction import legacy_reduction
-from .validation import check_float, in_common_dtype
+from .validation import check_constant, check_float, in_common_dtype
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -212,6 +212,7 @@ def _array(value, input, name, what):
         raise TypeError(f"{name}: expected {what} to be a tinynn.Tensor or None, got {type(value).__name__}")
     if value.device != input.device:
         raise RuntimeError(f"{name}: input is on {input.device} but {what} is on {value.device}")
+    check_constant(value, name, what)
     try:
         np.broadcast_shapes(value.shape, input.shape)
     except ValueError:

@@ -4,6 +4,7 @@ import functools
 import numpy as np
 
 from ...errors import DtypeError, InputError
+from ...autograd import grad_mode
 from ...size import as_int
 from ...tensor import Tensor
 
@@ -39,6 +40,14 @@ def check_float(x, name, what="input", complex_ok=False):
     if x.dtype.kind != "f" and not (complex_ok and x.dtype.kind == "c"):
         kinds = "floating-point or complex" if complex_ok else "floating-point"
         raise DtypeError(f"{name}: expected a {kinds} {what}, got dtype {x.dtype}; convert it with .float()")
+
+
+def check_constant(value, name, what):
+    """A loss's weight that its formula takes as a constant: one that requires grad (where grad mode is
+    on) is an error, as in PyTorch, rather than a gradient silently never computed."""
+    if value is not None and value.requires_grad and grad_mode.is_grad_enabled():
+        raise InputError(f"{name}: {what} is not differentiable here (as in PyTorch), but got a tensor that requires "
+                         f"grad; pass {what}.detach()")
 
 
 def in_common_dtype(input, target, rule="promote"):

@@ -97,6 +97,7 @@ CASES = {
            + L.hsplit(b, 2) + L.vsplit(a, [1]) + L.dsplit(L.atleast_3d(a), 1)]), [(3, 4), (3, 4)]),
     # (non-negative exponents: PyTorch 2.13's ldexp gives a zero gradient for negative ones)
     "copysign, ldexp": (lambda L, a, b: L.copysign(a, b) + L.ldexp(a, index(L, [1, 0, 3], a)), [(2, 3), (2, 3)]),
+    "frexp": (lambda L, x: x.frexp()[0] + L.frexp(x * 100).mantissa * 2, [(3, 4)]),
     "nextafter": (lambda L, a, b: L.nextafter(a, b) * 3 + a.nextafter(b[0]), [(2, 3), (2, 3)]),
     "index_put": (lambda L, x, v: x.index_put((index(L, [0, 2, -1], x), index(L, [1, 0, 2], x)), v[0])
                   + L.index_put(x, (index(L, [1, 1, 0], x),), v, accumulate=True), [(4, 3), (3, 3)]),
@@ -177,6 +178,11 @@ def test_a_second_argument_that_requires_grad_gets_torch_s_zero_gradient(torch, 
     out.sum().backward()
     t_out.sum().backward()
     assert out.tolist() == t_out.tolist() and signs.grad.tolist() == t_signs.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_frexp_of_integers_is_refused_as_in_torch():
+    with pytest.raises(TypeError, match="frexp: expected a floating-point tensor, got dtype int64"):
+        tinynn.frexp(tinynn.tensor([1, 2]))
 
 
 def test_float32_stays_float32(device, rng):

@@ -1128,9 +1128,13 @@ def ldexp(x, exponent):
 
 
 def frexp(x):
-    """(mantissa, exponent) with x = mantissa * 2^exponent and 0.5 <= |mantissa| < 1 (constants)."""
-    mantissa, exponent = _xp(x).frexp(x._array)
-    return return_types.frexp(_constant(mantissa), _constant(exponent.astype(np.int32)))
+    """(mantissa, exponent) with x = mantissa * 2^exponent and 0.5 <= |mantissa| < 1; the mantissa
+    differentiable (``FrexpMantissa``), the int32 exponents constants."""
+    if x.dtype.kind not in "f":
+        raise DtypeError(f"frexp: expected a floating-point tensor, got dtype {x.dtype}")
+    mantissa_op = elementwise.FrexpMantissa()
+    mantissa = mantissa_op(x)
+    return return_types.frexp(mantissa, _constant(mantissa_op.exponent.astype(np.int32)))
 
 
 def _predicate(function, binary=False, kinds="biufc"):

@@ -105,6 +105,15 @@ def test_training_on_one_value_per_channel_is_an_error_like_torch():
     assert layer(tinynn.zeros(1, 3, 1, 1)).shape == (1, 3, 1, 1)
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_running_statistics_that_require_grad_are_refused_as_in_torch(training):
+    """(They are constants of the formula: their gradient was silently never computed.)"""
+    mean, var = tinynn.zeros(3, requires_grad=True), tinynn.ones(3)
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean is not differentiable here"):
+        F.batch_norm(tinynn.zeros(2, 3), mean, var, training=training)
+    F.batch_norm(tinynn.zeros(2, 3), mean.detach(), var, training=training)
+
+
 def test_wrong_channel_count_names_the_layer():
     with pytest.raises(ValueError, match=r"BatchNorm2d\(4\): expected input with 4 channels, got 3"):
         nn.BatchNorm2d(4)(tinynn.zeros(2, 3, 2, 2))

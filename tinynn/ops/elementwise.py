@@ -519,6 +519,23 @@ class Hypot(Function):
         return ga, gb
 
 
+class FrexpMantissa(Function):
+    """y = m, the mantissa of x = m 2^e (0.5 <= |m| < 1, e an integer; m = x and e = 0 at 0, inf and
+    NaN). y = x 2^-e with e constant between powers of two, so dL/dx = dL/dy * 2^-e, as PyTorch's.
+    The exponents are kept as ``exponent``."""
+
+    graph_saved = {}
+
+    def forward(self, x):
+        xp = self.xp(x)
+        mantissa, self.exponent = xp.frexp(x)
+        self.scale = xp.ldexp(xp.ones_like(x), -self.exponent)
+        return mantissa
+
+    def backward(self, gy):
+        return (gy * self.scale,)
+
+
 class NextAfter(Function):
     """y = the next float after a in the direction of b (a itself where a = b), in a's dtype.
     A step of one unit in the last place, so y moves with a: dL/da = dL/dy, and dL/db = 0 (b only

@@ -8,7 +8,7 @@ from ...half_precision import computed_in_float32
 from ...ops.reduction import sum_rows
 from .empty_batch import EmptyBatch
 from .layer_norm import group_norm
-from .validation import check_float
+from .validation import check_constant, check_float
 
 
 class ChannelRows:
@@ -173,6 +173,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise InputError(f"{name}: expected {channels} channels (the {what} has shape {tuple(t.shape)}), got input of shape {tuple(input.shape)}")
     if not training and (running_mean is None or running_var is None):
         raise InputError(f"{name}: eval mode needs running_mean and running_var")
+    check_constant(running_mean, name, "running_mean")
+    check_constant(running_var, name, "running_var")
     if input.shape[0] == 0:  # as PyTorch: the batch is counted, the running statistics stay as they were
         if training and num_batches_tracked is not None:
             num_batches_tracked._array += 1

@@ -335,3 +335,19 @@ def test_batched_grad_outputs_give_the_rows_of_a_jacobian_as_pytorchs(torch):
     np.testing.assert_allclose(x.grad.numpy(), -np.sin(values), rtol=1e-15)
     with pytest.raises(ValueError, match="is_grads_batched=True needs grad_outputs"):
         tinynn.autograd.grad(x.sin().sum(), x, is_grads_batched=True)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_gradient_takes_its_tensor_s_dtype_on_the_way_back_as_in_torch(torch, create_graph, device):
+    """A float16 tensor in a float64 product gets a float16 gradient, rounded before it goes on to the
+    ops that made the tensor (it went on in float64, and the float64 leaf's gradient missed the rounding)."""
+    values, weights = [0.1, 0.2, 0.3], [0.3, 0.7, 1.9]
+    x = tinynn.tensor(values, dtype=np.float64, device=device, requires_grad=True)
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    y, ty = x.half(), t.half()
+    y.retain_grad()
+    ty.retain_grad()
+    (y * tinynn.tensor(weights, dtype=np.float64, device=device)).sum().backward(create_graph=create_graph)
+    (ty * torch.tensor(weights, dtype=torch.float64)).sum().backward()
+    assert y.grad.dtype == np.float16 and x.grad.dtype == np.float64
+    assert x.grad.tolist() == t.grad.tolist() == [np.float16(w).item() for w in weights]

@@ -250,11 +250,13 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
                     if not needed or parent_grad is None:
                         continue
                     _check_grad_shape(function, parent, parent_grad)
-                    if function.rounds_to is not None and parent_grad.dtype != parent.dtype:  # (float16 computed
-                        parent_grad = (parent_grad.to(dtype=parent.dtype) if create_graph  # in float32: rounded)
-                                       else parent_grad.astype(parent.dtype))
-                    if parent_grad.dtype.kind == "c" and parent.dtype.kind != "c":
-                        parent_grad = parent_grad.real  # a real input promoted to complex (ops/complex.py)
+                    if parent_grad.dtype != parent.dtype and not _is_sparse(parent_grad):
+                        if parent_grad.dtype.kind == "c" and parent.dtype.kind != "c":
+                            parent_grad = parent_grad.real  # a real input promoted to complex (ops/complex.py)
+                        if parent_grad.dtype != parent.dtype:  # as PyTorch's: a gradient in its tensor's dtype (that
+                            # of a float16 input to a float64 product, or of float16 computed in float32, rounded)
+                            parent_grad = (parent_grad.to(dtype=parent.dtype) if create_graph
+                                           else parent_grad.astype(parent.dtype))
                     if anomaly.is_anomaly_enabled():
                         from ..sparse import stored_numbers
 

@@ -40,6 +40,9 @@ def test_default_collate_combines_fields_as_torch_does(torch):
         default_collate([np.zeros(2), np.zeros(3)])
     with pytest.raises(TypeError, match="cannot batch samples of type object"):
         default_collate([object(), object()])
+    for strings in ([np.array(["a"]), np.array(["b"])], [np.array([b"a"]), np.array([b"b"])], [np.array([None])] * 2):
+        with pytest.raises(TypeError, match="cannot batch NumPy arrays of dtype .* \\(strings or objects\\)"):
+            default_collate(strings)  # (a "tensor" of strings was made; PyTorch refuses them too)
 
 
 class Squares(Dataset):

@@ -258,3 +258,13 @@ def test_type_converts_to_a_type_given_by_name_or_legacy_class_as_pytorch(torch,
     assert x.type("torch.DoubleTensor").type() == "tinynn.DoubleTensor"
     with pytest.raises(ValueError, match="invalid type 'torch.FooTensor'"):
         x.type("torch.FooTensor")
+
+
+@pytest.mark.parametrize("array", [np.array(["a", "b"]), np.array([b"a"]), np.array([1, 2], dtype=object),
+                                   np.zeros(2, dtype="datetime64[s]"), np.zeros(2, dtype=[("a", "f4")])],
+                         ids=["str", "bytes", "object", "datetime", "record"])
+@pytest.mark.parametrize("make", ["tensor", "Tensor", "as_tensor", "from_numpy"])
+def test_arrays_of_non_numbers_are_refused_as_in_torch(make, array):
+    """(They made tensors of strings or objects, which failed later, far from the cause.)"""
+    with pytest.raises(TypeError, match="tensor: cannot hold an array of dtype .*; a tensor holds bools, integers"):
+        getattr(tinynn, make)(array)

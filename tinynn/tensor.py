@@ -78,6 +78,9 @@ class Tensor(DtypeShorthands):
             data = data._array
         if not (isinstance(data, np.ndarray) or backend.is_gpu_array(data)):
             data = np.asarray(data, dtype=None if isinstance(data, np.generic) else promotion.default_float())
+        if data.dtype.kind not in "biufc":  # (strings, objects, dates, records: no arithmetic, no gradient)
+            raise TypeError(f"tensor: cannot hold an array of dtype {data.dtype}; a tensor holds bools, integers, floats "
+                            f"or complex numbers")
         self._array = data
         self._grad = None
         self.grad_fn = None

@@ -298,3 +298,18 @@ def test_a_schedule_stepped_before_the_optimizer_warns_as_pytorchs(torch):
             early.step()
             early.step()
         assert len(caught) == 1 and "before" in str(caught[0].message) and "optimizer.step()" in str(caught[0].message)
+
+
+FIRST_ARGUMENTS = {"StepLR": (1,), "MultiStepLR": ([1],), "ExponentialLR": (0.9,), "LambdaLR": (lambda epoch: 1.0,),
+                   "MultiplicativeLR": (lambda epoch: 1.0,), "CosineAnnealingWarmRestarts": (2,),
+                   "CosineAnnealingLR": (3,), "CyclicLR": (0.1, 1.0), "OneCycleLR": (0.5, 10), "ConstantLR": (),
+                   "LinearLR": (), "PolynomialLR": (), "ReduceLROnPlateau": ()}
+
+
+@pytest.mark.parametrize("name", FIRST_ARGUMENTS)
+def test_a_schedule_of_something_other_than_an_optimizer_is_torch_s_type_error(name):
+    """(It was an AttributeError on 'param_groups' from inside.)"""
+    with pytest.raises(TypeError, match=f"{name}: dict is not an Optimizer"):
+        getattr(tinynn.optim.lr_scheduler, name)({"lr": 0.1}, *FIRST_ARGUMENTS[name])
+    with pytest.raises(TypeError, match="SWALR: dict is not an Optimizer"):
+        tinynn.optim.swa_utils.SWALR({"lr": 0.1}, 0.05)

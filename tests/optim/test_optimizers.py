@@ -160,13 +160,44 @@ def test_invalid_hyperparameters_are_errors():
         tinynn.optim.SGD([p], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="empty parameter list"):
         tinynn.optim.Adam([])
-    with pytest.raises(ValueError, match="does not require grad"):
-        tinynn.optim.SGD([tinynn.tensor([1.0])], lr=0.1)
     with pytest.raises(TypeError, match="params must be an iterable of Tensors .* got a Tensor of shape"):
         tinynn.optim.SGD(tinynn.ones(2, 2, requires_grad=True), lr=0.1)  # its rows are not parameters
     for optimizer in (tinynn.optim.SGD, tinynn.optim.Adam, tinynn.optim.LBFGS):  # a .grad that never fills
         with pytest.raises(ValueError, match=r"can't optimize a non-leaf Tensor \(shape \(2,\), made by Mul\)"):
             optimizer([tinynn.zeros(2, requires_grad=True) * 0.01], lr=0.1)
+
+
+@pytest.mark.parametrize("name, options", [("SGD", dict(lr=0.1, momentum=0.9)), ("SGD", dict(lr=0.1, foreach=True)),
+                                           ("Adam", dict(lr=0.1)), ("AdamW", dict(lr=0.1, foreach=True)),
+                                           ("RMSprop", dict(lr=0.1)), ("LBFGS", dict(max_iter=4))])
+def test_frozen_parameters_may_be_given_and_are_left_alone_as_in_torch(torch, name, options):
+    """Fine-tuning freezes some layers (requires_grad False) and passes model.parameters() whole: PyTorch
+    takes them and skips them while their grad is None (tinynn refused them)."""
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal(shape) for shape in ((4, 3), (4,), (2, 4), (2,))]
+    x = rng.standard_normal((5, 3))
+    results = []
+    for library in (tinynn, torch):
+        model = library.nn.Sequential(library.nn.Linear(3, 4), library.nn.Tanh(), library.nn.Linear(4, 2)).double()
+        with library.no_grad():
+            for parameter, value in zip(model.parameters(), values):
+                parameter.copy_(library.tensor(value))
+        model[0].requires_grad_(False)
+        optimizer = getattr(library.optim, name)(model.parameters(), **options)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = model(library.tensor(x)).pow(2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            optimizer.step(closure)
+        results.append([parameter.detach().numpy().copy() for parameter in model.parameters()])
+    tolerance = dict(rtol=1e-7, atol=1e-9) if name == "LBFGS" else dict(rtol=1e-9, atol=1e-12)  # (test_lbfgs.py's:
+    for ours, theirs in zip(*results):                               # its dot products round in another order)
+        np.testing.assert_allclose(ours, theirs, **tolerance)
+    assert np.array_equal(results[0][0], values[0]) and not np.array_equal(results[0][2], values[2])
 
 
 SHAPES = [(3, 4), (5,), (2, 2, 3), (1,)]

@@ -9,6 +9,15 @@ import types
 import warnings
 from collections import Counter
 
+from .optimizer import Optimizer
+
+
+def check_optimizer(optimizer, schedule):
+    """PyTorch's TypeError where a schedule is given something other than an optimizer (before any
+    AttributeError from deep inside)."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{schedule}: {type(optimizer).__name__} is not an Optimizer")
+
 
 class _SchedulerState:
     """What every schedule saves and reports: its attributes (not the optimizer) and the last lrs."""
@@ -25,6 +34,7 @@ class _SchedulerState:
 
 class LRScheduler(_SchedulerState):
     def __init__(self, optimizer, last_epoch=-1):
+        check_optimizer(optimizer, type(self).__name__)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -196,6 +206,7 @@ class _LambdaSchedule(LRScheduler):
     in the state dict (siblings, as in PyTorch)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        check_optimizer(optimizer, type(self).__name__)
         groups = len(optimizer.param_groups)
         self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
         if len(self.lr_lambdas) != groups:
@@ -331,6 +342,7 @@ class OneCycleLR(LRScheduler):
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
                  div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
+        check_optimizer(optimizer, "OneCycleLR")
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
                 raise ValueError("OneCycleLR: give total_steps, or both epochs and steps_per_epoch")
@@ -409,6 +421,7 @@ class CyclicLR(LRScheduler):
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
                  gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
                  max_momentum=0.9, last_epoch=-1):
+        check_optimizer(optimizer, "CyclicLR")
         groups = optimizer.param_groups
 
         def per_group(value, what):
@@ -483,6 +496,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0.0, eps=1e-8):
+        check_optimizer(optimizer, "ReduceLROnPlateau")
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
         if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):

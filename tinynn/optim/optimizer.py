@@ -182,8 +182,6 @@ class Optimizer:
         for param in group["params"]:
             if not isinstance(param, Tensor):
                 raise TypeError(f"{type(self).__name__}: parameters must be Tensors, got {type(param).__name__}")
-            if not param.requires_grad:
-                raise ValueError(f"{type(self).__name__}: a parameter of shape {tuple(param.shape)} does not require grad")
             if not param.is_leaf:  # (its .grad is never filled: training would silently leave it alone)
                 raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (shape {tuple(param.shape)}, made by "
                                  f"{param.grad_fn.name}); optimize the leaf it was computed from, or detach().requires_grad_()")

@@ -19,7 +19,7 @@ from .. import backend
 from ..nn.modules.batchnorm import _BatchNorm
 from ..nn.modules.module import Module
 from ..tensor import Tensor
-from .lr_scheduler import LRScheduler
+from .lr_scheduler import LRScheduler, check_optimizer
 
 
 def get_swa_avg_fn():
@@ -126,6 +126,7 @@ class SWALR(LRScheduler):
     or linear), then keeps it there: PyTorch's recursive formulas, so the sequences agree."""
 
     def __init__(self, optimizer, swa_lr, anneal_epochs=10, anneal_strategy="cos", last_epoch=-1):
+        check_optimizer(optimizer, "SWALR")
         swa_lrs = list(swa_lr) if isinstance(swa_lr, (list, tuple)) else [swa_lr] * len(optimizer.param_groups)
         if len(swa_lrs) != len(optimizer.param_groups):
             raise ValueError(f"SWALR: {len(swa_lrs)} swa_lr values for {len(optimizer.param_groups)} parameter groups")

@@ -42,6 +42,14 @@ def test_save_leaves_no_temporary_files_and_replaces_atomically(tmp_path):
     np.testing.assert_array_equal(tinynn.load(path)["a"].numpy(), 0)
 
 
+def test_saving_to_a_folder_is_a_clear_error_that_writes_nothing(tmp_path):
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"save: .*runs is a folder; expected the path of a file to write, "
+                                                r"such as .*runs/model\.pt"):
+        tinynn.save({"a": tinynn.ones(3)}, tmp_path / "runs")
+    assert os.listdir(tmp_path) == ["runs"] and os.listdir(tmp_path / "runs") == []
+
+
 def test_a_process_killed_while_saving_leaves_the_previous_checkpoint_intact(tmp_path):
     path = tmp_path / "checkpoint.npz"
     tinynn.save({"generation": 0, "weights": tinynn.zeros(10)}, path)

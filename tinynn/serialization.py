@@ -148,6 +148,9 @@ def _archive_name(path):
 
 def _write_atomically(path, write):
     """``write(file)`` into a temporary file beside ``path``, flushed and fsynced, then renamed over it."""
+    if os.path.isdir(path):  # (found before the whole file is written beside it, to be refused by the rename)
+        raise IsADirectoryError(f"save: {path} is a folder; expected the path of a file to write, such as "
+                                f"{os.path.join(path, 'model.pt')}")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)

@@ -77,6 +77,30 @@ def test_parameters_buffers_children_modules_and_modes():
     assert all(m.training for m in model.modules())
 
 
+def test_train_goes_through_each_child_s_own_train_as_torch_s(torch):
+    """A module that overrides train (to keep its batch norms in eval mode while fine-tuning) is obeyed
+    when its parent switches mode; a mode that is not a bool is refused ("False" read as a bool is True)."""
+    results = []
+    for library in (tinynn, torch):
+        class FrozenStatistics(library.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.norm = library.nn.BatchNorm1d(2)
+
+            def train(self, mode=True):
+                super().train(mode)
+                self.norm.eval()
+                return self
+
+        model = library.nn.Sequential(library.nn.Linear(2, 2), FrozenStatistics())
+        model.eval()
+        model.train()
+        results.append([module.training for module in model.modules()])
+        with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+            model.train("False")
+    assert results[0] == results[1] == [True, True, True, False]
+
+
 def test_zero_grad_and_double():
     model = nn.Linear(3, 1)
     model(tinynn.ones(2, 3)).sum().backward()

@@ -285,8 +285,13 @@ class Module:
 
     # ----- modes and devices ------------------------------------------------------------
     def train(self, mode=True):
-        for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+        """Training mode on (``mode`` True) or off, for this module and, through each child's own ``train``
+        (so that a module overriding it is obeyed, as in PyTorch), every module inside."""
+        if not isinstance(mode, bool):  # ("False" and 0.0 read as a bool would switch it the wrong way)
+            raise ValueError(f"{type(self).__name__}.train: training mode is expected to be boolean, got {mode!r}")
+        object.__setattr__(self, "training", mode)
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self):

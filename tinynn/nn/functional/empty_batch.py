@@ -1,9 +1,11 @@
 """A batch of no samples (N = 0) through a layer whose kernels work image by image.
 
 PyTorch gives such a batch an empty output of the layer's output shape, and every parameter a zero
-gradient (a sum over no samples). The convolution, pooling and normalization kernels cut the batch
-into blocks of images and size their scratch arrays from the first one; rather than teach each of
-them the empty case, their functionals hand an empty batch to ``EmptyBatch``.
+gradient (a sum over no samples). The convolution kernels cut the batch into blocks of images and
+size their scratch arrays from the first one, and batch norm's statistics of no values would be NaN;
+rather than teach each of them the empty case, their functionals (conv2d, conv_transpose2d and those
+built on them, batch_norm) hand an empty batch to ``EmptyBatch``. The other layers' array code gives
+empty results of empty input as it is.
 """
 from ... import backend
 from ...autograd import Function

@@ -43,8 +43,9 @@ def check_float(x, name, what="input", complex_ok=False):
 
 
 def check_constant(value, name, what):
-    """A loss's weight that its formula takes as a constant: one that requires grad (where grad mode is
-    on) is an error, as in PyTorch, rather than a gradient silently never computed."""
+    """A tensor argument that an op's formula takes as a constant (a loss's weight, batch norm's running
+    statistics): one that requires grad (where grad mode is on) is an error, as in PyTorch, rather than a
+    gradient silently never computed."""
     if value is not None and value.requires_grad and grad_mode.is_grad_enabled():
         raise InputError(f"{name}: {what} is not differentiable here (as in PyTorch), but got a tensor that requires "
                          f"grad; pass {what}.detach()")

@@ -76,6 +76,9 @@ def test_eye_gains_and_errors(torch):
         init.eye_(weight(2, 2, 2))
     with pytest.raises(ValueError, match="orthogonal_: expected a tensor with at least 2 dimensions"):
         init.orthogonal_(weight(4))
+    for kaiming in (init.kaiming_uniform_, init.kaiming_normal_):  # ("fan-in" was taken for fan_out)
+        with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out', got 'fan-in'"):
+            kaiming(weight(3, 4), mode="fan-in")
 
 
 @pytest.mark.parametrize("shape,groups", [((4, 2, 3, 3), 1), ((6, 2, 3), 2), ((4, 4, 3, 3, 3), 2), ((2, 5, 2, 2), 1)])

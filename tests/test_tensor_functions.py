@@ -73,6 +73,10 @@ CASES = {
                                                                           reduce, include_self=include)
                                                          for reduce in ("amax", "amin") for include in (True, False)),
                                      [(2, 4), (2, 3)]),
+    # (PyTorch's older names, which it takes without listing them)
+    "scatter_reduce max and min": (lambda L, x, s: x.scatter_reduce(1, index(L, [[0, 2, 0], [3, 3, 1]], x), s, "max")
+                                   + x.scatter_reduce(1, index(L, [[1, 2, 0], [3, 0, 1]], x), s, "min", include_self=False),
+                                   [(2, 4), (2, 3)]),
     "scatter_reduce prod": (lambda L, x, s: x.scatter_reduce(1, index(L, [[0, 2, 0], [3, 3, 3]], x), s, "prod")
                             + x.scatter_reduce(0, index(L, [[1, 0, 1]], x), s[:1], "prod", include_self=False)[:, :3]
                             .sum(1, keepdim=True), [(2, 4), (2, 3)]),

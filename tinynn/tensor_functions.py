@@ -679,7 +679,9 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
 def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     """A copy of x where each position ``[index[i][j]][j]`` (along ``dim``) becomes the "sum",
     "prod", "mean", "amax" or "amin" of the src values written there (and of x's value, with
-    ``include_self``); positions nothing is written to keep x's value."""
+    ``include_self``); positions nothing is written to keep x's value. "max" and "min" are amax and
+    amin, as PyTorch reads them (its older names, which it takes without listing them)."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
     if x.ndim == 0:
         return scatter_reduce(x.reshape(1), dim, index, src, reduce, include_self=include_self).reshape(())
     index, src = with_index_rank("scatter_reduce", x, index, src)

@@ -424,7 +424,7 @@ def test_bad_input_is_a_clear_error():
                                          r"\(1, 3\)"):
         x.scatter_reduce(1, tinynn.tensor([[0, 1, 2, 3]]), tinynn.ones(1, 3), "sum")
     with pytest.raises(ValueError, match="scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin'"):
-        x.scatter_reduce(1, tinynn.tensor([[0]]), tinynn.ones(1, 1), "max")
+        x.scatter_reduce(1, tinynn.tensor([[0]]), tinynn.ones(1, 1), "add")  # ("max" is amax, as in PyTorch)
     with pytest.raises(ValueError, match=r"kthvalue: k must be an int in \[1, 4\]"):
         x.kthvalue(5)
     with pytest.raises(ValueError, match=r"quantile: q must lie in \[0, 1\]"):

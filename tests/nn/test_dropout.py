@@ -129,3 +129,16 @@ def test_dropout_of_probability_one_drops_everything_as_pytorchs(torch):
             assert y[0, 0].item() == 0.0 and y[1].tolist() == [0.0, 0.0] and y[0, 1].item() != y[0, 1].item()  # NaN stays
         y.sum().backward()
         assert x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+@pytest.mark.parametrize("call", [lambda x, flag: F.dropout(x, 0.5, training=flag),
+                                  lambda x, flag: F.dropout2d(x, 0.5, training=flag),
+                                  lambda x, flag: F.alpha_dropout(x, 0.5, training=flag),
+                                  lambda x, flag: F.scaled_dot_product_attention(x, x, x, is_causal=flag)],
+                         ids=["dropout", "dropout2d", "alpha_dropout", "sdpa is_causal"])
+def test_a_switch_that_is_not_a_bool_is_torch_s_type_error(call):
+    """("False" read as a bool is True: dropout in evaluation, a causal mask nobody asked for.)"""
+    x = tinynn.ones(2, 3, 4, 4)
+    with pytest.raises(TypeError, match=r"argument '(training|is_causal)' must be bool, not str"):
+        call(x, "False")
+    call(x, False)

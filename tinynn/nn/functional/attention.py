@@ -21,7 +21,7 @@ from ..attention import check_kernel_allowed
 from .activation import softmax
 from .dropout import dropout
 from .linear import linear
-from .validation import check_float
+from .validation import check_bool, check_float
 
 
 def _scores_mask(mask, blocked_when_true, like, what="attn_mask"):
@@ -76,6 +76,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise InputError(f"scaled_dot_product_attention: expected {what} of at least 2 dimensions (..., L, d), got "
                              f"shape {tuple(tensor.shape)}")
     check_kernel_allowed(query.device)
+    check_bool(is_causal, "scaled_dot_product_attention", "is_causal")
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
         heads, kv_heads = query.shape[-3], key.shape[-3]
         if value.ndim < 3 or value.shape[-3] != kv_heads or heads % kv_heads:

@@ -7,7 +7,7 @@ from ...autograd import Function
 from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...tensor import Tensor
 from .activation import maybe_in_place
-from .validation import check_float
+from .validation import check_bool, check_float
 
 
 # The mask and the product in one GPU kernel (see tinynn.fused); the mask is kept for backward.
@@ -140,6 +140,7 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, name="fea
 
 def _alpha_dropout(input, p, training, inplace, name, per_channel):
     check_float(input, name)
+    check_bool(training, name, "training")
     if not isinstance(p, (int, float)) or not 0 <= p <= 1:
         raise InputError(f"{name}: probability p must be in [0, 1], got {p}")
     if not training or p == 0:
@@ -157,6 +158,7 @@ def _alpha_dropout(input, p, training, inplace, name, per_channel):
 
 def _dropout(input, p, training, inplace, name, per_channel):
     check_float(input, name)
+    check_bool(training, name, "training")
     if not isinstance(p, (int, float)) or not 0 <= p <= 1:
         raise InputError(f"{name}: probability p must be in [0, 1], got {p}")
     if not training or p == 0:

@@ -42,6 +42,12 @@ def check_float(x, name, what="input", complex_ok=False):
         raise DtypeError(f"{name}: expected a {kinds} {what}, got dtype {x.dtype}; convert it with .float()")
 
 
+def check_bool(value, name, what):
+    """PyTorch's TypeError for a switch that is not a bool (a string "False" would read as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}(): argument '{what}' must be bool, not {type(value).__name__}")
+
+
 def check_constant(value, name, what):
     """A tensor argument that an op's formula takes as a constant (a loss's weight, batch norm's running
     statistics): one that requires grad (where grad mode is on) is an error, as in PyTorch, rather than a

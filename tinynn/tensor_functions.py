@@ -1132,7 +1132,7 @@ def ldexp(x, exponent):
 def frexp(x):
     """(mantissa, exponent) with x = mantissa * 2^exponent and 0.5 <= |mantissa| < 1; the mantissa
     differentiable (``FrexpMantissa``), the int32 exponents constants."""
-    if x.dtype.kind not in "f":
+    if x.dtype.kind != "f":
         raise DtypeError(f"frexp: expected a floating-point tensor, got dtype {x.dtype}")
     mantissa_op = elementwise.FrexpMantissa()
     mantissa = mantissa_op(x)

@@ -76,9 +76,10 @@ def fractional_max_pool(input, kernel_size, output_size, output_ratio, return_in
         shape = [n, c] + [1] * (2 * spatial)
         shape[2 + a], shape[2 + spatial + a] = outs[a], kernel[a]
         flat = flat * sizes[a] + positions[a].reshape(shape)
-    flat = flat.reshape(n, c, *outs, int(np.prod(kernel)))
+    window_size = int(np.prod(kernel))  # (sizes spelled out: -1 is ambiguous for an empty batch)
+    flat = flat.reshape(n, c, *outs, window_size)
     planes = x._array.reshape(n, c, int(np.prod(sizes)))
-    windows = xp.take_along_axis(planes, flat.reshape(n, c, int(np.prod(outs)) * int(np.prod(kernel))), axis=2).reshape(flat.shape)
+    windows = xp.take_along_axis(planes, flat.reshape(n, c, int(np.prod(outs)) * window_size), axis=2).reshape(flat.shape)
     nan = xp.isnan(windows)
     last_nan = flat.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)
     best = xp.where(nan.any(-1), last_nan, xp.argmax(windows, axis=-1))

@@ -43,6 +43,8 @@ def test_default_collate_combines_fields_as_torch_does(torch):
     for strings in ([np.array(["a"]), np.array(["b"])], [np.array([b"a"]), np.array([b"b"])], [np.array([None])] * 2):
         with pytest.raises(TypeError, match="cannot batch NumPy arrays of dtype .* \\(strings or objects\\)"):
             default_collate(strings)  # (a "tensor" of strings was made; PyTorch refuses them too)
+    with pytest.raises(TypeError, match="cannot batch NumPy arrays of dtype datetime64\\[s\\] \\(not numbers\\)"):
+        default_collate([np.zeros(2, dtype="datetime64[s]")] * 2)
 
 
 class Squares(Dataset):

@@ -22,9 +22,11 @@ def default_collate(batch):
     first = batch[0]
     if isinstance(first, Tensor) or isinstance(first, np.ndarray) or backend.is_gpu_array(first):
         arrays = [sample._array if isinstance(sample, Tensor) else sample for sample in batch]
-        if arrays[0].dtype.kind in "OUSV":  # (a stack of them would be no tensor of numbers)
-            raise TypeError(f"default_collate: cannot batch NumPy arrays of dtype {arrays[0].dtype} (strings or objects) "
-                            "into a tensor; pass a collate_fn")
+        kind = arrays[0].dtype.kind
+        if kind not in "biufc":  # (a tensor holds numbers alone: the Tensor constructor's rule)
+            what = "strings or objects" if kind in "OUSV" else "not numbers"
+            raise TypeError(f"default_collate: cannot batch NumPy arrays of dtype {arrays[0].dtype} ({what}) into a "
+                            "tensor; pass a collate_fn")
         shapes = {tuple(array.shape) for array in arrays}
         if len(shapes) > 1:
             raise ValueError(f"default_collate: samples of different shapes {sorted(shapes)} cannot be stacked; "

@@ -311,6 +311,26 @@ def test_a_loaders_sampler_is_pytorchs_and_follows_the_datasets_length(torch):
                     ).__name__ == "RandomSampler"
 
 
+def test_a_loaders_batch_attributes_are_pytorchs(torch):
+    """loader.batch_sampler groups loader.sampler's order by batch_size (code reads its batch_size and
+    drop_last there); a batch sampler given decides the batches, so batch_size is None and drop_last
+    False; an unbatched loader has none; ConcatDataset's cumulative sizes are a list of ints."""
+    def attributes(library):
+        data = library.utils.data
+        described = []
+        for options in (dict(batch_size=3, drop_last=True), dict(batch_size=3, shuffle=True), dict(batch_size=None),
+                        dict(batch_sampler=data.BatchSampler(range(10), 4, True))):
+            loader = data.DataLoader(list(range(10)), **options)
+            batches = loader.batch_sampler
+            described.append((loader.batch_size, loader.drop_last, type(loader.sampler).__name__, len(loader),
+                              type(batches).__name__,
+                              batches and (batches.batch_size, batches.drop_last, batches.sampler is loader.sampler)))
+        cumulative = data.ConcatDataset([range(3), range(5)]).cumulative_sizes
+        return described, cumulative, [type(size) for size in cumulative]
+
+    assert attributes(tinynn) == attributes(torch)
+
+
 def test_strings_and_subset_indices_come_back_as_pytorchs(torch):
     for library in (tinynn, torch):
         data = library.utils.data

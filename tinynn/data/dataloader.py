@@ -75,16 +75,23 @@ class DataLoader:
         if isinstance(dataset, IterableDataset) and (shuffle or sampler is not None or batch_sampler is not None):
             raise ValueError("DataLoader: an IterableDataset is read in its own order; shuffle, sampler and "
                              "batch_sampler do not apply")
-        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
-        if sampler is None and batch_sampler is None and not isinstance(dataset, IterableDataset):
-            # as PyTorch's, the order is a sampler's, which code reads (len(loader.sampler), set_epoch);
-            # drawing from the loader's generator, as the loader's own shuffle would
-            sampler = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
-        self.sampler, self.batch_sampler, self.collate_fn = sampler, batch_sampler, collate_fn
+        self.dataset, self.collate_fn = dataset, collate_fn
         # Without batching, batches of one sample each, collated by taking the sample out (picklable,
         # for worker processes); the indices and their order are the batched path's.
         self._step = 1 if batch_size is None else batch_size
-        self._collate = functools.partial(unbatched, collate_fn or default_convert) if batch_size is None else collate_fn
+        self._unbatched, self._batches_given = batch_size is None, batch_sampler is not None
+        if sampler is None and not isinstance(dataset, IterableDataset):
+            # as PyTorch's, the order is a sampler's, which code reads (len(loader.sampler), set_epoch);
+            # drawing from the loader's generator, as the loader's own shuffle would
+            sampler = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+        if self._batches_given:  # the batch sampler's batch size and drop_last rule, as PyTorch's attributes say
+            batch_size, drop_last = None, False
+        elif batch_size is not None and not isinstance(dataset, IterableDataset):
+            # PyTorch's loader reads its batches from this; tinynn's slices the sampler's order itself, the
+            # same batches (on the GPU from one upload), and keeps it for code that reads it
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.sampler, self.batch_sampler, self.batch_size, self.drop_last = sampler, batch_sampler, batch_size, drop_last
+        self._collate = functools.partial(unbatched, collate_fn or default_convert) if self._unbatched else collate_fn
         self.device = backend.canonical_device(device) if device is not None else None
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give seed or generator, not both")
@@ -122,7 +129,7 @@ class DataLoader:
                              f"workers (use num_workers=0)")
 
     def __len__(self):
-        if self.batch_sampler is not None:
+        if self._batches_given:
             return len(self.batch_sampler)
         full, rest = divmod(len(self.sampler) if self.sampler is not None else len(self.dataset), self._step)
         return full + (1 if rest and not self.drop_last else 0)
@@ -131,19 +138,19 @@ class DataLoader:
         """The epoch's indices as an int64 array, or, unbatched (``batch_size=None``), a list of the
         sampler's items where they are lists of indices (a BatchSampler handed over as the sampler: each
         list goes to ``dataset[...]`` whole, as PyTorch does)."""
-        if isinstance(self.sampler, BatchSampler) and self.batch_size is None:
+        if isinstance(self.sampler, BatchSampler) and self._unbatched:
             return [batch.tolist() for batch in self.sampler.epoch_batches(self.generator)]
         if isinstance(self.sampler, Sampler) and type(self.sampler).epoch_indices is not Sampler.epoch_indices:
             return np.asarray(self.sampler.epoch_indices(self.generator), dtype=np.int64)
         items = list(iter(self.sampler))
-        if self.batch_size is None and any(np.ndim(item) for item in items):
+        if self._unbatched and any(np.ndim(item) for item in items):
             return [list(item) for item in items]
         return np.asarray(items, dtype=np.int64).reshape(len(items))
 
     def _epoch_batches(self, device):
         """This epoch's batches of indices, on ``device``: without a batch_sampler, the epoch's order
         is uploaded once and every batch is a slice of it there."""
-        if self.batch_sampler is None:
+        if not self._batches_given:
             order = self._epoch_order()
             if isinstance(order, list):  # unbatched, lists of indices: each one "sample" of the dataset
                 return [[key] for key in order]

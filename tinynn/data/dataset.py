@@ -4,6 +4,7 @@ Besides PyTorch's per-sample ``__getitem__``, tinynn datasets offer ``get_batch(
 returns a whole batch by array slicing. ``DataLoader`` uses it when present, so the hot path has
 no Python loop over samples.
 """
+import itertools
 import math
 
 import numpy as np
@@ -137,10 +138,10 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: expected at least one dataset")
-        self.cumulative_sizes = np.cumsum([len(dataset) for dataset in self.datasets])
+        self.cumulative_sizes = list(itertools.accumulate(len(dataset) for dataset in self.datasets))  # ints, as PyTorch's
 
     def __len__(self):
-        return int(self.cumulative_sizes[-1])
+        return self.cumulative_sizes[-1]
 
     def _locate(self, indices):
         """(which dataset, index within it) for global indices."""

@@ -35,7 +35,8 @@ PATHS = {
     "nn.modules.activation": {"nn": "Threshold ReLU RReLU Hardtanh ReLU6 Sigmoid Hardsigmoid Tanh SiLU Mish Hardswish "
                                     "ELU CELU SELU GLU GELU Hardshrink LeakyReLU LogSigmoid Softplus Softshrink "
                                     "MultiheadAttention PReLU Softsign Tanhshrink Softmin Softmax Softmax2d LogSoftmax"},
-    "nn.modules.linear": {"nn": "Bilinear Identity LazyLinear Linear"},
+    "nn.modules.linear": {"nn": "Bilinear Identity LazyLinear Linear",
+                          "nn.modules.layers": "NonDynamicallyQuantizableLinear"},
     "nn.modules.dropout": {"nn": "Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout",
                            "nn.modules.layers": "_DropoutNd"},
     "nn.modules.pooling": {"nn": "MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d AvgPool1d AvgPool2d "

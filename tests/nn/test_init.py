@@ -166,3 +166,16 @@ def test_pytorchs_private_fan_helpers_which_user_code_calls(torch):
         for mode in ("fan_in", "fan_out"):
             assert (tinynn.nn.init._calculate_correct_fan(tinynn.empty(*shape), mode)
                     == torch.nn.init._calculate_correct_fan(torch.empty(shape), mode))
+
+
+@pytest.mark.parametrize("shape", [(4, 0), (0, 4), (0, 3, 3, 3)])
+def test_an_empty_weight_is_left_as_it_is_as_pytorchs(torch, shape):
+    """The kaiming initialisers warn and return a weight with a zero size untouched (its fan can be 0:
+    they divided by it), orthogonal_ returns it silently, as PyTorch's do."""
+    for library in (tinynn, torch):
+        for initialiser in ("kaiming_uniform_", "kaiming_normal_"):
+            empty = library.empty(*shape)
+            with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+                assert getattr(library.nn.init, initialiser)(empty) is empty
+        empty = library.empty(*shape)
+        assert library.nn.init.orthogonal_(empty) is empty and tuple(empty.shape) == shape

@@ -32,6 +32,26 @@ def test_linear_layer_matches_torch(torch, rng, device):
     assert np.abs(ours.weight.numpy()).max() <= 1 / 4
 
 
+@pytest.mark.parametrize("in_features, out_features, batch", [(4, 0, 3), (0, 4, 3), (0, 0, 3), (4, 0, 0)])
+def test_a_linear_layer_of_no_inputs_or_outputs_works_as_pytorchs(torch, in_features, out_features, batch, device):
+    """PyTorch's Linear takes 0 features (an adaptive softmax's smallest cluster gets one): its weight is
+    left empty with PyTorch's warning, no inputs give the bias, which is 0 then; the gradients and
+    gradients of gradients have their shapes (a -1 reshape of an empty gradient failed)."""
+    def run(library, device=None):
+        with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+            layer = library.nn.Linear(in_features, out_features)
+        if device is not None:
+            layer.to(device)
+        x = library.ones(batch, 2, in_features, requires_grad=True, **({} if device is None else {"device": device}))
+        y = layer(x)
+        (y * 2).sum().backward()
+        (second,) = library.autograd.grad((layer(x) ** 2).sum(), x, create_graph=True)
+        return [tuple(y.shape), y.tolist(), layer.bias.tolist(), tuple(x.grad.shape), tuple(layer.weight.grad.shape),
+                layer.bias.grad.tolist(), tuple(second.shape)]
+
+    assert run(tinynn, device) == run(torch)
+
+
 def test_linear_feature_mismatch_names_the_layer():
     with pytest.raises(ValueError, match=r"Linear\(16, 10\): expected input with 16 features"):
         nn.Linear(16, 10)(tinynn.zeros(2, 15))

@@ -110,6 +110,30 @@ def test_every_layer_keeps_pytorchs_settings_as_attributes(torch):
     assert built > 140
 
 
+PRINTED_AS_WELL = [  # (layer, arguments): more settings whose printing differed
+    ("Upsample", ()), ("Upsample", ((4, 4),)), ("UpsamplingNearest2d", ((4, 4),)),
+    ("TripletMarginWithDistanceLoss", ()), ("AdaptiveLogSoftmaxWithLoss", (4, 10, [3, 6])),
+    ("Linear", (4, 0)), ("Linear", (0, 4)),
+]
+
+
+def test_every_layer_prints_as_pytorchs(torch):
+    """print(model) shows the same lines in either library: the settings, the children (attention's
+    output projection a NonDynamicallyQuantizableLinear, a distance loss's default PairwiseDistance
+    module), a layer of zero outputs where PyTorch's makes one (a small adaptive softmax's last cluster)."""
+    layers_built = [(name, ARGUMENTS.get(name, ())) for name in _torch_layer_classes(torch)
+                    if not (name in ARGUMENTS and ARGUMENTS[name] is None)] + PRINTED_AS_WELL
+    differences = {}
+    for name, arguments in layers_built:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs, ours = repr(getattr(torch.nn, name)(*arguments)), repr(getattr(tinynn.nn, name)(*arguments))
+        if theirs != ours:
+            differences[name, arguments] = (theirs, ours)
+    assert not differences
+    assert len(layers_built) > 150
+
+
 @pytest.mark.parametrize("name, arguments, attribute, changed", [
     ("MarginRankingLoss", (0.5,), "margin", 2.0),
     ("HingeEmbeddingLoss", (), "margin", 0.2),

@@ -24,6 +24,15 @@ def calculate_fan_in_and_fan_out(tensor):
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 
+def _is_empty(tensor):
+    """True, with PyTorch's warning, for a weight with a zero size (a layer of no inputs or outputs),
+    whose fan may be 0: there is nothing to draw."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=4)
+        return True
+    return False
+
+
 # PyTorch's private name, which code outside it calls (custom reset_parameters, bias bounds)
 _calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out
 
@@ -120,12 +129,16 @@ def ones_(tensor):
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """U(-bound, bound) with bound = gain * sqrt(3 / fan).  PyTorch's Conv2d and Linear use a=sqrt(5),
     which gives bound = 1 / sqrt(fan_in)."""
+    if _is_empty(tensor):
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _calculate_correct_fan(tensor, mode))
     return uniform_(tensor, -bound, bound, generator)
 
 
 @_takes_a_tensor
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if _is_empty(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
 
@@ -166,6 +179,8 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     a Gaussian matrix, with R's diagonal signs moved into Q so the result is uniformly distributed."""
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: expected a tensor with at least 2 dimensions, got shape {tuple(tensor.shape)}")
+    if tensor.numel() == 0:  # nothing to make orthogonal (PyTorch's no-op, without its kaiming warning)
+        return tensor
     rows = tensor.shape[0]
     columns = tensor.numel() // rows
     gaussian = random.numpy_generator(generator).normal(size=(rows, columns))

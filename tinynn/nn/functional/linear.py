@@ -1,4 +1,6 @@
 """The fully connected layer, and the bilinear one."""
+import math
+
 from ...errors import DtypeError, InputError
 from ... import mixed_precision, parallel
 from ...autograd import Function
@@ -29,11 +31,17 @@ class Linear(Function):
         return y
 
     def backward(self, gy):
-        rows = gy.reshape(-1, gy.shape[-1])
+        rows = as_rows(gy)
         gx = parallel.matmul(gy, conj(self.weight)) if self.needs_input_grad[0] else None
-        gw = parallel.matmul(rows.T, conj(self.x.reshape(-1, self.x.shape[-1]))) if self.needs_input_grad[1] else None
+        gw = parallel.matmul(rows.T, conj(as_rows(self.x))) if self.needs_input_grad[1] else None
         gb = sum_rows(rows) if self.has_bias and self.needs_input_grad[2] else None
         return gx, gw, gb
+
+
+def as_rows(array):
+    """(..., features) as a matrix of its rows; the row count spelled out, as -1 cannot be inferred
+    beside a zero size (a layer of no outputs)."""
+    return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
 
 
 @mixed_precision.casts_inputs("lower")

@@ -110,7 +110,3 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     def predict(self, input):
         """The most likely class of each sample (computed from every class's log-probability)."""
         return self.log_prob(input).argmax(-1)
-
-    def extra_repr(self):
-        return (f"in_features={self.in_features}, n_classes={self.n_classes}, cutoffs={self.cutoffs[:-1]}, "
-                f"div_value={self.div_value}, head_bias={self.head_bias}")

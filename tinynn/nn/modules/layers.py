@@ -15,14 +15,17 @@ from ...tensor import full, zeros
 
 class _WeightAndBias(Module):
     """A layer with a ``weight`` of ``weight_shape`` and, with ``bias``, a bias of its first size,
-    sized by positive int ``features`` (kept as attributes under their names)."""
+    sized by int ``features`` of at least ``SMALLEST`` (kept as attributes under their names)."""
+
+    SMALLEST = 1
 
     def __init__(self, features, weight_shape, bias, device, dtype):
         super().__init__()
         for what, value in features.items():
             value = as_int(value)
-            if not isinstance(value, int) or value <= 0:
-                raise InputError(f"{type(self).__name__}: {what} must be a positive int, got {value!r}")
+            if not isinstance(value, int) or value < self.SMALLEST:
+                kind = "positive" if self.SMALLEST else "non-negative"
+                raise InputError(f"{type(self).__name__}: {what} must be a {kind} int, got {value!r}")
             setattr(self, what, value)
         self.weight = Parameter(zeros(*weight_shape, dtype=dtype))
         if bias:
@@ -38,9 +41,11 @@ class _WeightAndBias(Module):
 
 
 class Linear(_WeightAndBias):
-    """y = x @ W^T + b, W (out_features, in_features); PyTorch's initialisation (U(+-1/sqrt(in)))."""
+    """y = x @ W^T + b, W (out_features, in_features); PyTorch's initialisation (U(+-1/sqrt(in))).
+    Either size may be 0, as PyTorch's (a layer of no inputs gives its bias, which is then 0)."""
 
     FEATURES = ("in_features", "out_features")
+    SMALLEST = 0
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__(dict(in_features=in_features, out_features=out_features), (out_features, in_features), bias,
@@ -49,10 +54,16 @@ class Linear(_WeightAndBias):
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            init.uniform_(self.bias, -1 / math.sqrt(self.in_features), 1 / math.sqrt(self.in_features))
+            bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
+            init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias, name=f"Linear({self.in_features}, {self.out_features})")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """``Linear`` under the name PyTorch gives attention's output projection (its quantization tools leave
+    layers of this type alone): the same layer, so a printed transformer reads as PyTorch's."""
 
 
 class Bilinear(_WeightAndBias):
@@ -709,9 +720,10 @@ class _FractionalMaxPool(Module):
 
     def forward(self, input):
         return type(self).function(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
-                                   self._random_samples, name=f"{type(self).__name__}({self.extra_repr()})")
+                                   self._random_samples, name=f"{type(self).__name__}({self._settings()})")
 
-    def extra_repr(self):
+    def _settings(self):
+        """For error messages (PyTorch prints the layer as ``FractionalMaxPool2d()``, and so does tinynn)."""
         size = f"output_size={self.output_size}" if self.output_size is not None else f"output_ratio={self.output_ratio}"
         return f"kernel_size={self.kernel_size}, {size}"
 
@@ -742,7 +754,7 @@ class Upsample(Module):
                              self.recompute_scale_factor)
 
     def extra_repr(self):
-        described = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        described = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
         return described + f", mode={self.mode!r}"
 
 

@@ -245,6 +245,11 @@ class TripletMarginWithDistanceLoss(_FunctionalLoss):
     function = staticmethod(F.triplet_margin_with_distance_loss)
     options = ("distance_function", "margin", "swap", "reduction")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.distance_function is None:  # PyTorch's default, a module: it shows among the children
+            self.distance_function = PairwiseDistance()
+
     def forward(self, anchor, positive, negative):
         return self._loss(anchor, positive, negative)
 

@@ -1,8 +1,6 @@
 """``MultiheadAttention``, the transformer encoder and decoder layers and stacks, and ``Transformer``
 as PyTorch has them (parameter names and layout, initialisation, masks, ``batch_first``,
 ``norm_first``), so state dicts move between the two. The math is in nn/functional/attention.py.
-
-Not provided: ``add_bias_kv``, ``add_zero_attn``.
 """
 import copy
 
@@ -14,7 +12,7 @@ from ..functional.attention import causal_mask, multi_head_attention
 from ..functional.validation import check_float
 from ..parameter import Parameter
 from .container import ModuleList
-from .layers import Dropout, Linear
+from .layers import Dropout, Linear, NonDynamicallyQuantizableLinear
 from .module import Module
 from .normalization import LayerNorm
 
@@ -57,7 +55,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(zeros(3 * embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         if add_bias_kv:
             self.bias_k = Parameter(zeros(1, 1, embed_dim, dtype=dtype))
             self.bias_v = Parameter(zeros(1, 1, embed_dim, dtype=dtype))

@@ -713,8 +713,14 @@ class Tensor(DtypeShorthands):
             for step in steps[:-1]:
                 target = target[step]  # integers and slices: a view, so the write below reaches self
             target[steps[-1]] = _data(value)
+
+        def written(array):
+            for step in steps:
+                array = array[step]
+            return array
         try:
-            in_place.write(self, "x[index] = value", lambda x: _assigned(x, steps, value), (value,), write_directly)
+            in_place.write(self, "x[index] = value", lambda x: _assigned(x, steps, value), (value,), write_directly,
+                           written=written)
         except ValueError:
             selected = self._array
             for step in steps:

@@ -243,20 +243,25 @@ def check_backward(function):
 
 
 # ----- the write itself -------------------------------------------------------------------------
-def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=False, uniform=False):
+def write(tensor, name, out_of_place, operands=(), write_directly=None, rebind=False, uniform=False, written=None):
     """``tensor`` <- ``out_of_place(tensor)``, in its memory, recorded when autograd needs it (see the
     module docstring). ``out_of_place`` maps a Tensor to the new value by recorded ops; where nothing
     is recorded ``write_directly()`` may write instead. With ``rebind`` (``squeeze_``, ``t_``) the
     values stay and ``tensor`` takes the result's array (a view of the same memory) instead.
-    ``uniform``: every element gets one value (a fill), so elements sharing memory may be written."""
+    ``uniform``: every element gets one value (a fill), so elements sharing memory may be written.
+    ``written``: maps an array of the tensor's shape to the part ``write_directly`` writes (``x[index] =``
+    writes ``x[index]`` alone), so a write into elements of an overlapping view that do not share memory
+    themselves (one window of an ``unfold``) is allowed where it is direct, as PyTorch allows it."""
     from ..tensor import Tensor
 
-    if not uniform and overlaps_itself(tensor._array):  # which of two values written to one address would stay?
+    recording = grad_mode.is_grad_enabled() and (
+        tensor._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands))
+    # A recorded write stores the whole new value, whose elements at one address may differ.
+    part = written if write_directly is not None and not recording else None
+    if not uniform and _writes_an_address_twice(tensor._array, part):  # which of two values would stay?
         raise RuntimeError(f"{name}: more than one element of this tensor (shape {tuple(tensor.shape)}) refers to a single "
                            "memory location (an overlapping view: unfold with step < size, as_strided, expand); "
                            "write into a clone() instead")
-    recording = grad_mode.is_grad_enabled() and (
-        tensor._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in operands))
     if not recording:
         if write_directly is not None:
             write_directly()
@@ -380,6 +385,18 @@ def _shared_elements(a, b):
     found = xp.minimum(xp.searchsorted(sorted_b, in_a_addresses), sorted_b.size - 1)
     matches = sorted_b[found] == in_a_addresses
     return xp.flatnonzero(matches).astype(np.int64), order[found[matches]].astype(np.int64)
+
+
+def _writes_an_address_twice(array, written=None):
+    """Whether writing all of ``array`` (or ``written(array)``, the part of it a write reaches) would
+    write two elements to one address."""
+    if not overlaps_itself(array):
+        return False
+    if written is None:
+        return True
+    xp = backend.get_array_module(array)
+    reached = xp.asarray(written(_addresses(xp, array).reshape(array.shape))).reshape(-1)
+    return int(xp.unique(reached).size) < reached.size
 
 
 def overlaps_itself(array):

@@ -149,6 +149,25 @@ def test_vmap_randomness_and_bad_dims():
         func.vmap(lambda a: a, randomness="fresh")
 
 
+def test_vmap_over_an_empty_dimension_gives_pytorchs_empty_results(torch):
+    """Mapped over a dimension of length 0 (an empty batch), the results are empty, in the function's
+    output structure and shapes with 0 at out_dims, as PyTorch's (tinynn failed: it read the first
+    result); working them out draws no random numbers."""
+    def results(library):
+        vmap = library.func.vmap
+        empty = library.zeros(0, 3)
+        shapes = [tuple(vmap(lambda a: a * 2)(empty).shape), tuple(vmap(lambda a: a[0])(empty).shape),
+                  tuple(vmap(lambda a, b: a + b, in_dims=(1, None))(library.zeros(3, 0), library.ones(3)).shape),
+                  tuple(vmap(vmap(lambda a: a.sum()))(library.zeros(2, 0, 3)).shape)]
+        total, parts = vmap(lambda a: (a.sum(), {"m": a @ library.ones(3, 2)}), out_dims=(0, 1))(empty)
+        return shapes, tuple(total.shape), tuple(parts["m"].shape)
+
+    assert results(tinynn) == results(torch)
+    state = tinynn.random.get_rng_state()
+    assert tuple(func.vmap(lambda a: a + tinynn.randn(3), randomness="different")(tinynn.zeros(0, 3)).shape) == (0, 3)
+    assert tinynn.random.get_rng_state()["cpu"] == state["cpu"]
+
+
 def test_replace_all_batch_norm_modules_keeps_no_running_statistics():
     model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.Sequential(nn.BatchNorm1d(4, affine=False)),
                           nn.InstanceNorm2d(3, track_running_stats=True))

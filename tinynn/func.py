@@ -255,6 +255,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             raise ValueError(f"vmap: the mapped dimensions have different sizes {sorted(sizes)}")
         count = sizes.pop()
         start_state = random.get_rng_state()
+        if count == 0:  # no index to run: the output for a sample of zeros gives the results' structure and shapes
+            example = func(*(_sliced(arg, dim, None) for arg, dim in zip(args, dims)), **kwargs)
+            random.set_rng_state(start_state)
+            return _stacked([example], out_dims, empty=True)
         results = []
         for index in range(count):
             if randomness == "same":
@@ -288,9 +292,12 @@ def _mapped_sizes(value, dim):
 
 
 def _sliced(value, dim, index):
+    """The argument at ``index`` of its mapped dimension ``dim``; for ``index`` None, zeros of that shape."""
     if dim is None:
         return value
     if isinstance(value, Tensor):
+        if index is None:
+            return value.new_zeros(value.shape[:dim % value.ndim] + value.shape[dim % value.ndim + 1:])
         return value.select(dim, index)
     if isinstance(value, (tuple, list)):
         parts = dim if isinstance(dim, (tuple, list)) else [dim] * len(value)
@@ -303,17 +310,19 @@ def _moved(before, after):
     return before["cpu"] != after["cpu"] or len(before["gpu_draws"]) != len(after["gpu_draws"])
 
 
-def _stacked(results, out_dims):
+def _stacked(results, out_dims, empty=False):
+    """The results stacked along ``out_dims``; with ``empty``, of none of them (length 0 there)."""
     first = results[0]
     if isinstance(first, Tensor):
         if not isinstance(out_dims, int):
             raise ValueError(f"vmap: one output, so out_dims must be an int, got {out_dims!r}")
-        return stack(results, out_dims)
+        stacked = stack(results, out_dims)
+        return stacked.narrow(out_dims, 0, 0) if empty else stacked
     if isinstance(first, (tuple, list)):
         dims = out_dims if isinstance(out_dims, (tuple, list)) else [out_dims] * len(first)
-        return type(first)(_stacked([result[i] for result in results], dims[i]) for i in range(len(first)))
+        return type(first)(_stacked([result[i] for result in results], dims[i], empty) for i in range(len(first)))
     if isinstance(first, dict):
-        return {key: _stacked([result[key] for result in results], out_dims) for key in first}
+        return {key: _stacked([result[key] for result in results], out_dims, empty) for key in first}
     raise ValueError(f"vmap: the function must return tensors (or tuples, lists, dicts of them), got "
                      f"{type(first).__name__}")
 

@@ -327,7 +327,7 @@ def test_zero_pieces_are_a_clear_error():
     (lambda x: x.outer(2), "outer", "vec2"), (lambda x: x.equal(3), "equal", "other"), (lambda x: x.view_as((2,)), "view_as", "other"),
     (lambda x: x.expand_as(1), "expand_as", "other"), (lambda x: x.type_as(1), "type_as", "other"),
     (lambda x: x.is_same_size(1), "is_same_size", "other"), (lambda x: x.take_along_dim(0), "take_along_dim", "indices"),
-    (lambda x: x.kron(2), "kron", "b"), (lambda x: x.inner(2), "inner", "b"), (lambda x: x.vdot(2), "vdot", "b"),
+    (lambda x: x.kron(2), "kron", "other"), (lambda x: x.inner(2), "inner", "other"), (lambda x: x.vdot(2), "vdot", "other"),
     (lambda x: x.cross(2), "cross", "other"), (lambda x: x.addr(1, x), "addr", "vec1"),
     (lambda x: tinynn.cholesky_solve(x, 1), "cholesky_solve", "L"),
     (lambda x: tinynn.linalg.householder_product(x, 1), "householder_product", "tau"),

@@ -416,6 +416,28 @@ def test_the_gamma_family_is_accurate_and_has_torchs_poles(torch):
         assert_close(tinynn.polygamma(n, tinynn.tensor(poles)), torch.polygamma(n, torch.tensor(poles)), what=f"poles {n}")
 
 
+def test_scatters_take_a_src_larger_than_the_index_and_refuse_an_index_larger_than_the_tensor(torch):
+    """scatter_add uses src's leading block of the index's shape, as scatter and scatter_reduce did and
+    PyTorch's do (it required the two shapes equal); its gradient there is the output's, 0 for the rest of
+    src (PyTorch's backward fails on it). An index larger than the tensor but along dim is PyTorch's
+    error (it was NumPy's IndexError)."""
+    source, positions = np.arange(20.0, dtype=np.float32).reshape(4, 5), [[0, 2], [1, 1]]
+    results = [library.zeros(3, 4).scatter_add(1, library.tensor(positions), library.tensor(source)).tolist()
+               for library in (tinynn, torch)]
+    assert results[0] == results[1]
+    src = tinynn.tensor(source, requires_grad=True)
+    tinynn.zeros(3, 4).scatter_add(1, tinynn.tensor(positions), src).sum().backward()
+    expected = np.zeros((4, 5))
+    expected[:2, :2] = 1.0
+    np.testing.assert_array_equal(src.grad.numpy(), expected)
+    too_long = tinynn.tensor([[0], [1], [2], [0]])
+    for name in ("scatter_add", "scatter", "scatter_reduce"):
+        arguments = (1, too_long, tinynn.ones(4, 1)) + (("sum",) if name == "scatter_reduce" else ())
+        with pytest.raises(ValueError, match=rf"{name}: index of shape \(4, 1\) must be no larger than the tensor of "
+                                             r"shape \(3, 4\) in every dimension but dim 1"):
+            getattr(tinynn.zeros(3, 4), name)(*arguments)
+
+
 def test_bad_input_is_a_clear_error():
     x = tinynn.ones(3, 4)
     with pytest.raises(TypeError, match="scatter: expected a tensor of integer indices"):

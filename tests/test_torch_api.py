@@ -170,8 +170,8 @@ def test_misuse_is_a_clear_error():
         tinynn.dot(x, x)
     with pytest.raises(ValueError, match="index_select: expected a 1-D index"):
         x.index_select(0, tinynn.tensor([[0]]))
-    with pytest.raises(ValueError, match="scatter_add: index of shape \\(1,\\) and src of shape \\(2,\\) must match"):
-        tinynn.zeros(3).scatter_add(0, tinynn.tensor([0]), tinynn.ones(2))
+    with pytest.raises(ValueError, match="scatter_add: index of shape \\(2,\\) must be no larger than src of shape \\(1,\\)"):
+        tinynn.zeros(3).scatter_add(0, tinynn.tensor([0, 1]), tinynn.ones(1))
     with pytest.raises(ValueError, match="einsum: the equation 'ij,jk' names 2 operands, got 1 tensors"):
         tinynn.einsum("ij,jk", x)
     with pytest.raises(ValueError, match="div: rounding_mode must be None, 'trunc' or 'floor'"):
@@ -834,6 +834,48 @@ def test_sizes_by_keyword_as_pytorchs(torch):
     assert made(tinynn) == made(torch)
     with pytest.raises(TypeError, match="zeros: give the sizes by position or by keyword, not both"):
         tinynn.zeros(2, size=(2,))
+
+
+def test_arguments_by_pytorchs_keywords(torch):
+    """The names PyTorch's functions and methods take their arguments by: ``other=`` for the binary
+    functions whose formulas named them a and b, ``size(dim=)``, ``swapdims(dim0=, dim1=)``,
+    ``bernoulli(p=)``, ``repeat_interleave(output_size=)``, ``uniform_(to=)``, ``type(non_blocking=)``,
+    ``randint(requires_grad=)``, ``isin(assume_unique=)`` (each was a TypeError)."""
+    def called(library):
+        x, y = library.tensor([1.0, -2.0, 3.0]), library.tensor([0.5, 2.0, -1.0])
+        binary = [getattr(library, name)(x, other=y) for name in (
+            "copysign", "fmax", "fmin", "fmod", "hypot", "kron", "ldexp", "logaddexp", "logaddexp2", "nextafter",
+            "remainder", "xlogy")]
+        binary += [library.dist(x, other=y, p=1), library.inner(x, other=y), library.vdot(x, other=y),
+                   x.fmod(other=2.0), x.hypot(other=y), x.copysign(other=y)]
+        matrix = library.arange(6.0).reshape(2, 3)
+        rest = [matrix.swapdims(dim0=0, dim1=1), matrix.clone().swapaxes_(axis0=0, axis1=1),
+                matrix.clone().swapdims_(dim0=0, dim1=1), x.repeat_interleave(2, dim=0, output_size=6),
+                x.bernoulli(p=0.0), library.bernoulli(x, p=1.0), x.type(dtype=library.float64, non_blocking=True),
+                library.randint(0, 3, (2,), requires_grad=False) * 0, library.isin(x, y, assume_unique=True),
+                library.zeros(3).uniform_(to=0.0)]
+        return [np.asarray(t.tolist(), dtype=np.float64) for t in binary + rest] + [matrix.size(dim=1)]
+
+    ours, theirs = called(tinynn), called(torch)
+    assert ours[-1] == theirs[-1]
+    for our_values, their_values in zip(ours[:-1], theirs[:-1]):  # (float32 formulas may round differently)
+        np.testing.assert_allclose(our_values, their_values, rtol=1e-6, equal_nan=True)
+    with pytest.raises(ValueError, match="repeat_interleave: Invalid output_size, expected 6 but got 5"):
+        tinynn.tensor([1, 2, 3]).repeat_interleave(2, output_size=5)
+
+
+def test_random_fills_draw_from_a_generator_of_ones_own(device):
+    """Every in-place random fill takes ``generator=``, as PyTorch's: the same seed gives the same
+    values, on either device, and tinynn's global generator is left alone."""
+    fills = {"normal_": (), "uniform_": (-1.0, 1.0), "bernoulli_": (0.3,), "exponential_": (), "geometric_": (0.4,),
+             "cauchy_": (), "log_normal_": (), "random_": (0, 10)}
+    state = tinynn.random.get_rng_state()["cpu"]
+    for name, arguments in fills.items():
+        drawn = [getattr(tinynn.zeros(1000, device=device), name)(*arguments,
+                                                                  generator=tinynn.Generator().manual_seed(seed)).tolist()
+                 for seed in (7, 7, 8)]
+        assert drawn[0] == drawn[1] and drawn[0] != drawn[2], name
+    assert tinynn.random.get_rng_state()["cpu"] == state
 
 
 def test_diagonal_matrices_hold_non_finite_entries_as_pytorchs(torch, device):

@@ -17,7 +17,7 @@ from .ops.einsum import einsum
 from .broadcasting import broadcast_shape
 from .size import as_int, check_creatable, from_arguments as size_arguments
 from .user_warnings import warn
-from .tensor import BUILT_FROM_OPS, Tensor, _is_float, expect_tensor, full, made_like, tensor, where, zeros
+from .tensor import BUILT_FROM_OPS, Tensor, _is_float, expect_tensor, full, made_like, tensor, where, zeros, zeros_like
 
 
 def _method(name, doc=None):
@@ -298,8 +298,11 @@ def normal(mean, std, size=None, device=None, generator=None):
         return noise * std + mean
 
 
-def bernoulli(input, generator=None):
-    """1 with probability ``input`` (elementwise), else 0, in ``input``'s dtype."""
+def bernoulli(input, p=None, *, generator=None):
+    """1 with probability ``input`` (elementwise), else 0, in ``input``'s dtype; with ``p``, 1 with
+    probability ``p`` in every element of a tensor like ``input``."""
+    if p is not None:
+        return zeros_like(input).bernoulli_(p, generator=generator)
     draw_checks.check_dtype("bernoulli", input.dtype, draw_checks.FLOATS, "its probabilities")
     draw_checks.check_probabilities("bernoulli", input._array)
     draws = random.numpy_generator(generator).random(input.shape)

@@ -215,8 +215,8 @@ class Tensor(DtypeShorthands):
     def dim(self):
         return self._array.ndim
 
-    def size(self, axis=None):
-        return self.shape if axis is None else self.shape[axis]
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
 
     def numel(self):
         return int(self._array.size)
@@ -731,11 +731,11 @@ class Tensor(DtypeShorthands):
     def ndimension(self):
         return self.ndim
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
         """Without an argument, the type's name (``"tinynn.FloatTensor"`` for float32, as PyTorch's
         names go); with a dtype, a legacy type (``tinynn.IntTensor``) or such a name (PyTorch's
         ``"torch.IntTensor"`` and ``"torch.cuda.IntTensor"`` too, the latter on the GPU), the tensor
-        converted to it."""
+        converted to it. (``non_blocking``: as in ``to``.)"""
         if isinstance(dtype, str):
             kind = dtype.split(".")[-1]
             if kind not in TYPE_DTYPES or dtype.split(".")[0] not in ("torch", "tinynn"):
@@ -1455,61 +1455,66 @@ class Tensor(DtypeShorthands):
     def masked_fill_(self, mask, value):
         return self._in_place("masked_fill_", lambda x: x.masked_fill(mask, value), value)
 
-    def normal_(self, mean=0.0, std=1.0):
-        """Fill with normal draws from tinynn's generator (in place, outside autograd), as ``nn.init``."""
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with normal draws from tinynn's generator (or ``generator``; in place, outside autograd), as ``nn.init``."""
         from .nn import init
 
-        return init.normal_(self, mean, std)
+        return init.normal_(self, mean, std, generator)
 
-    def uniform_(self, a=0.0, b=1.0):
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        """Fill with U(from_, to) draws (PyTorch's ``from``, a Python keyword, is ``from_``), as ``nn.init``."""
         from .nn import init
 
-        return init.uniform_(self, a, b)
+        return init.uniform_(self, from_, to, generator)
 
-    def _draws(self, kind, *args):
-        """Draws of this tensor's shape on its device, from tinynn's seeded generator."""
+    def _draws(self, kind, *args, generator=None):
+        """Draws of this tensor's shape on its device, from tinynn's seeded generator for that device, or
+        from ``generator`` (a ``tinynn.Generator``, which draws on the CPU) moved there."""
         from . import random
 
-        generator = random.generator_for(backend.get_array_module(self._array))
+        source = (random.generator_for(backend.get_array_module(self._array)) if generator is None
+                  else random.numpy_generator(generator))
         if kind == "integers":
-            return generator.integers(*args, size=self.shape)
-        return getattr(generator, kind)(self.shape, dtype=np.float64 if self.dtype == np.float64 else np.float32)
+            draws = source.integers(*args, size=self.shape)
+        else:
+            draws = getattr(source, kind)(self.shape, dtype=np.float64 if self.dtype == np.float64 else np.float32)
+        return draws if generator is None else backend.to_device(draws, self.device)
 
-    def bernoulli_(self, p=0.5):
+    def bernoulli_(self, p=0.5, *, generator=None):
         """1 with probability ``p`` (a number or a tensor), else 0."""
         draw_checks.check_dtype("bernoulli_", self.dtype, draw_checks.NOT_COMPLEX)
         if isinstance(p, Tensor):
             draw_checks.check_probabilities("bernoulli_", p._array)
         else:
             draw_checks.check_probability("bernoulli_", p)
-        return self._filled("bernoulli_", (self._draws("random") < _data(p)).astype(self.dtype))
+        return self._filled("bernoulli_", (self._draws("random", generator=generator) < _data(p)).astype(self.dtype))
 
-    def exponential_(self, lambd=1.0):
+    def exponential_(self, lambd=1.0, *, generator=None):
         draw_checks.check_dtype("exponential_", self.dtype, draw_checks.FLOATS)
         draw_checks.check_positive("exponential_", "lambda", lambd)
-        return self._filled("exponential_", self._draws("standard_exponential") / lambd)
+        return self._filled("exponential_", self._draws("standard_exponential", generator=generator) / lambd)
 
-    def geometric_(self, p):
+    def geometric_(self, p, *, generator=None):
         """The number of trials up to the first success, P(k) = (1 - p)^(k-1) p."""
         draw_checks.check_dtype("geometric_", self.dtype, draw_checks.NUMBERS)
         draw_checks.check_probability("geometric_", p, open_interval=True)
         xp = backend.get_array_module(self._array)
-        trials = xp.floor(xp.log1p(-self._draws("random")) / math.log1p(-p)) + 1
+        trials = xp.floor(xp.log1p(-self._draws("random", generator=generator)) / math.log1p(-p)) + 1
         return self._filled("geometric_", trials.astype(self.dtype, copy=False))
 
-    def cauchy_(self, median=0.0, sigma=1.0):
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         draw_checks.check_dtype("cauchy_", self.dtype, draw_checks.FLOATS)
         draw_checks.check_positive("cauchy_", "sigma", sigma)
         xp = backend.get_array_module(self._array)
-        return self._filled("cauchy_", median + sigma * xp.tan(math.pi * (self._draws("random") - 0.5)))
+        return self._filled("cauchy_", median + sigma * xp.tan(math.pi * (self._draws("random", generator=generator) - 0.5)))
 
-    def log_normal_(self, mean=1.0, std=2.0):
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         draw_checks.check_dtype("log_normal_", self.dtype, draw_checks.FLOATS)
         draw_checks.check_positive("log_normal_", "std", std)
         xp = backend.get_array_module(self._array)
-        return self._filled("log_normal_", xp.exp(mean + std * self._draws("standard_normal")))
+        return self._filled("log_normal_", xp.exp(mean + std * self._draws("standard_normal", generator=generator)))
 
-    def random_(self, from_=None, to=None):
+    def random_(self, from_=None, to=None, *, generator=None):
         """Integers drawn uniformly from [from_, to) (one argument: [0, from_)); without either, up to
         the largest integer the dtype holds exactly (2^24 for float32; True and False for bool)."""
         draw_checks.check_dtype("random_", self.dtype, draw_checks.NOT_COMPLEX)
@@ -1520,7 +1525,7 @@ class Tensor(DtypeShorthands):
             to = (2 ** (np.finfo(self.dtype).nmant + 1) if _is_float(self.dtype) else 2 if self.dtype == np.bool_
                   else int(np.iinfo(self.dtype).max))
         draw_checks.check_integer_range("random_", int(from_), int(to), self.dtype)
-        return self._filled("random_", self._draws("integers", int(from_), int(to)).astype(self.dtype))
+        return self._filled("random_", self._draws("integers", int(from_), int(to), generator=generator).astype(self.dtype))
 
     def squeeze_(self, dim=None):
         return self._reshaped_in_place("squeeze_", lambda x: x.squeeze(dim))
@@ -1543,7 +1548,10 @@ class Tensor(DtypeShorthands):
     def transpose_(self, dim0, dim1):
         return self._reshaped_in_place("transpose_", lambda x: x.transpose(dim0, dim1))
 
-    swapaxes_ = swapdims_ = transpose_
+    swapdims_ = transpose_
+
+    def swapaxes_(self, axis0, axis1):
+        return self.transpose_(axis0, axis1)
 
     def fill_diagonal_(self, fill_value, wrap=False):
         from .tensor_functions import fill_diagonal
@@ -1689,10 +1697,10 @@ class Tensor(DtypeShorthands):
 
         return bincount(self, weights, minlength)
 
-    def bernoulli(self, generator=None):
+    def bernoulli(self, p=None, *, generator=None):
         from .functions import bernoulli
 
-        return bernoulli(self, generator=generator)
+        return bernoulli(self, p, generator=generator)
 
     def multinomial(self, num_samples, replacement=False, generator=None):
         from .functions import multinomial
@@ -2163,16 +2171,19 @@ class Tensor(DtypeShorthands):
         return self.permute(order)
 
     moveaxis = movedim
-    swapdims = swapaxes
+
+    def swapdims(self, dim0, dim1):
+        return self.transpose(dim0, dim1)
 
     def tile(self, dims):
         """Repeated ``dims[i]`` times along each axis; fewer dims than axes repeat the last ones."""
         dims = dim_tuple(dims)
         return self.repeat(*((1,) * (self.ndim - len(dims)) + dims))
 
-    def repeat_interleave(self, repeats, dim=None):
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
         """Each element repeated ``repeats`` times (an int or one count per element) along ``dim``
-        (of the flattened tensor without one)."""
+        (of the flattened tensor without one); ``output_size``, where given, must be the result's length
+        there (PyTorch's hint that saves its GPU a read of the counts)."""
         if dim is not None and self.ndim == 0:
             raise IndexError(f"repeat_interleave: Dimension out of range (a 0-d tensor has none; give dim=None), got {dim}")
         source = self.reshape(-1) if dim is None else self
@@ -2186,6 +2197,8 @@ class Tensor(DtypeShorthands):
         if (counts < 0).any():
             raise InputError("repeat_interleave: repeats can not be negative")
         order = np.repeat(np.arange(source.shape[axis]), counts.reshape(()) if counts.size == 1 else counts.reshape(-1))
+        if output_size is not None and output_size != order.size:
+            raise InputError(f"repeat_interleave: Invalid output_size, expected {order.size} but got {output_size}")
         return source.index_select(axis, order)
 
     def roll(self, shifts, dims=None):
@@ -2316,10 +2329,11 @@ class Tensor(DtypeShorthands):
             raise DtypeError(f"scatter_add: expected a tensor of integer indices, got {type(index).__name__}")
         if self.ndim == 0:
             return self.reshape(1).scatter_add(dim, index, src).reshape(())
+        from .tensor_functions import _checked_index
+
         index, src = with_index_rank("scatter_add", self, index, src)
-        if index.shape != src.shape:
-            raise InputError(f"scatter_add: index of shape {tuple(index.shape)} and src of shape {tuple(src.shape)} must match")
         dim = wrap_dim(dim, self.ndim)
+        src = _checked_index("scatter_add", index, src, self, dim)  # (src's leading block where it is larger, as PyTorch's)
         index = shape_ops.indices_in_range("scatter_add", index._array, self.shape[dim], dim)
         return self + shape_ops.ScatterAdd(dim, index, self.shape)(src)
 
@@ -2735,7 +2749,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _factory(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
+def randint(low, high=None, size=(), dtype=None, device=None, generator=None, requires_grad=False):
     """Uniform integers in [low, high) (or [0, low)) from tinynn's seeded generator (or
     ``generator``); int64 by default."""
     from . import random
@@ -2748,7 +2762,7 @@ def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
     draw_checks.check_integer_range("randint", low, high, dtype or np.int64)
     check_creatable((size,) if isinstance(size, numbers.Integral) else size)
     values = random.numpy_generator(generator).integers(low, high, size)
-    return tensor(values, dtype=dtype or np.int64, device=device)
+    return tensor(values, dtype=dtype or np.int64, device=device, requires_grad=requires_grad)
 
 
 def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
@@ -2869,7 +2883,7 @@ for _name, _dims in (("sum", ("dim", "axis")), ("mean", ("dim", "axis")), ("prod
                      ("count_nonzero", ("dim",)), ("cumsum", ("dim",)), ("sort", ("dim",)), ("argsort", ("dim",)),
                      ("topk", ("dim",)), ("flip", ("dims",)), ("squeeze", ("dim",)), ("movedim", ("source", "destination")),
                      ("moveaxis", ("source", "destination")), ("swapaxes", ("axis0", "axis1")),
-                     ("swapdims", ("axis0", "axis1")), ("transpose", ("axes",)), ("index_select", ("dim",))):
+                     ("swapdims", ("dim0", "dim1")), ("transpose", ("axes",)), ("index_select", ("dim",))):
     setattr(Tensor, _name, accepting_scalar_dims(getattr(Tensor, _name), _dims))
 gather = accepting_scalar_dims(gather, ("dim",), indices=("index",))  # (Tensor.gather calls it)
 Tensor.scatter_add = accepting_scalar_dims(Tensor.scatter_add, ("dim",), indices=("index", "src"))

@@ -220,16 +220,16 @@ def _trapezoids(y, x, dx, dim):
 
 
 # ----- elementwise -----------------------------------------------------------------------------
-def logaddexp(a, b):
-    """log(e^a + e^b), with no overflow."""
-    a = _operand(b, a) if not isinstance(a, Tensor) else a
-    return elementwise.LogAddExp()(a, _operand(a, b))
+def logaddexp(input, other):
+    """log(e^input + e^other), with no overflow."""
+    input = _operand(other, input) if not isinstance(input, Tensor) else input
+    return elementwise.LogAddExp()(input, _operand(input, other))
 
 
-def logaddexp2(a, b):
-    """log2(2^a + 2^b)."""
-    a, b = _promoted("logaddexp2", a, b, float_result=True)
-    return logaddexp(a * math.log(2), b * math.log(2)) * (1 / math.log(2))
+def logaddexp2(input, other):
+    """log2(2^input + 2^other)."""
+    input, other = _promoted("logaddexp2", input, other, float_result=True)
+    return logaddexp(input * math.log(2), other * math.log(2)) * (1 / math.log(2))
 
 
 def lerp(input, end, weight):
@@ -240,21 +240,21 @@ def lerp(input, end, weight):
     return where(weight._array < 0.5, input + weight * span, end - span * (1 - weight))
 
 
-def hypot(a, b):
-    """sqrt(a^2 + b^2), without overflow in the squares (ops/elementwise.Hypot)."""
-    a, b = _promoted("hypot", a, b, float_result=True)
-    return elementwise.Hypot()(a, b)
+def hypot(input, other):
+    """sqrt(input^2 + other^2), without overflow in the squares (ops/elementwise.Hypot)."""
+    input, other = _promoted("hypot", input, other, float_result=True)
+    return elementwise.Hypot()(input, other)
 
 
-def xlogy(x, y):
-    """x log(y), and 0 where x = 0 (even where y is 0 or inf; NaN where y is NaN), as PyTorch.
-    d/dx = log(y) (0 where x = 0 and y <= 0), d/dy = x / y (0, not PyTorch's NaN, at x = y = 0)."""
-    x, y = _promoted("xlogy", x, y, float_result=True)
-    xp = _xp(x)
+def xlogy(input, other):
+    """x log(y) for x = input, y = other, and 0 where x = 0 (even where y is 0 or inf; NaN where y is NaN),
+    as PyTorch. d/dx = log(y) (0 where x = 0 and y <= 0), d/dy = x / y (0, not PyTorch's NaN, at x = y = 0)."""
+    input, other = _promoted("xlogy", input, other, float_result=True)
+    xp = _xp(input)
     # only where log(y) is not a number (y <= 0) or x * log(y) is not (y = inf) need x = 0 be special
-    masked = (x._array == 0) & ((y._array <= 0) | (y._array == xp.inf))
-    safe_y = where(masked, _constant(xp.ones((), dtype=y.dtype)), y)
-    return where(masked, _constant(xp.zeros((), dtype=x.dtype)), x * safe_y.log())
+    masked = (input._array == 0) & ((other._array <= 0) | (other._array == xp.inf))
+    safe_y = where(masked, _constant(xp.ones((), dtype=other.dtype)), other)
+    return where(masked, _constant(xp.zeros((), dtype=input.dtype)), input * safe_y.log())
 
 
 def xlog1py(x, y):
@@ -284,22 +284,24 @@ def sinc(x):
     return where(small, series, safe.sin() / safe)
 
 
-def fmod(a, b):
-    """a - b trunc(a / b): the remainder with a's sign (C's fmod), exact (ops/arithmetic.Modulo)."""
-    a, b = _promoted("fmod", a, b)
-    if a.dtype.kind in "biu":
-        check_integer_divisor(b._array)
-        return _constant(_xp(a).fmod(a._array, b._array))
-    return arithmetic.Modulo(floor=False)(a, b)
+def fmod(input, other):
+    """a - b trunc(a / b) for a = input, b = other: the remainder with a's sign (C's fmod), exact
+    (ops/arithmetic.Modulo)."""
+    input, other = _promoted("fmod", input, other)
+    if input.dtype.kind in "biu":
+        check_integer_divisor(other._array)
+        return _constant(_xp(input).fmod(input._array, other._array))
+    return arithmetic.Modulo(floor=False)(input, other)
 
 
-def remainder(a, b):
-    """a - b floor(a / b): the remainder with b's sign (Python's %), exact (ops/arithmetic.Modulo)."""
-    a, b = _promoted("remainder", a, b)
-    if a.dtype.kind in "biu":
-        check_integer_divisor(b._array)
-        return _constant(_xp(a).remainder(a._array, b._array))
-    return arithmetic.Modulo(floor=True)(a, b)
+def remainder(input, other):
+    """a - b floor(a / b) for a = input, b = other: the remainder with b's sign (Python's %), exact
+    (ops/arithmetic.Modulo)."""
+    input, other = _promoted("remainder", input, other)
+    if input.dtype.kind in "biu":
+        check_integer_divisor(other._array)
+        return _constant(_xp(input).remainder(input._array, other._array))
+    return arithmetic.Modulo(floor=True)(input, other)
 
 
 def frac(x):
@@ -519,15 +521,15 @@ def renorm(x, p, dim, maxnorm):
 
 
 # ----- building matrices -----------------------------------------------------------------------
-def kron(a, b):
-    """The Kronecker product: blocks a_ij b (leading dimensions padded to the same count)."""
-    expect_tensor(b, "kron", "b")
-    ndim = max(a.ndim, b.ndim)
-    a = a.reshape((1,) * (ndim - a.ndim) + a.shape)
-    b = b.reshape((1,) * (ndim - b.ndim) + b.shape)
-    interleaved_a = a.reshape(tuple(itertools.chain.from_iterable((n, 1) for n in a.shape)))
-    interleaved_b = b.reshape(tuple(itertools.chain.from_iterable((1, n) for n in b.shape)))
-    return (interleaved_a * interleaved_b).reshape(tuple(m * n for m, n in zip(a.shape, b.shape)))
+def kron(input, other):
+    """The Kronecker product: blocks input_ij other (leading dimensions padded to the same count)."""
+    expect_tensor(other, "kron", "other")
+    ndim = max(input.ndim, other.ndim)
+    input = input.reshape((1,) * (ndim - input.ndim) + input.shape)
+    other = other.reshape((1,) * (ndim - other.ndim) + other.shape)
+    interleaved_a = input.reshape(tuple(itertools.chain.from_iterable((n, 1) for n in input.shape)))
+    interleaved_b = other.reshape(tuple(itertools.chain.from_iterable((1, n) for n in other.shape)))
+    return (interleaved_a * interleaved_b).reshape(tuple(m * n for m, n in zip(input.shape, other.shape)))
 
 
 def tensordot(a, b, dims=2):
@@ -639,12 +641,16 @@ def tril_indices(row, col, offset=0, *, dtype=np.int64, device=None):
 
 
 # ----- writing at positions --------------------------------------------------------------------
-def _checked_index(name, index, src=None):
+def _checked_index(name, index, src=None, target=None, dim=None):
     """The src values the index uses: all of them, or (as PyTorch allows) its leading block of the
-    index's shape when src is larger."""
+    index's shape when src is larger. With ``target``, the tensor written into, the index must be no
+    larger than it either, but along ``dim``, where it gives the positions."""
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
         raise DtypeError(f"{name}: expected a tensor of integer indices, got "
                          f"{type(index).__name__ if not isinstance(index, Tensor) else index.dtype}")
+    if target is not None and any(i > n for axis, (i, n) in enumerate(zip(index.shape, target.shape)) if axis != dim):
+        raise InputError(f"{name}: index of shape {tuple(index.shape)} must be no larger than the tensor of shape "
+                         f"{tuple(target.shape)} in every dimension but dim {dim}")
     if src is None or tuple(index.shape) == tuple(src.shape):
         return src
     if index.ndim != src.ndim or any(i > s for i, s in zip(index.shape, src.shape)):
@@ -663,8 +669,8 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     if x.ndim == 0:
         return scatter(x.reshape(1), dim, index, src, value, reduce=reduce).reshape(())
     index, src = with_index_rank("scatter", x, index, src)
-    src = _checked_index("scatter", index, src)
     dim = wrap_dim(dim, x.ndim)
+    src = _checked_index("scatter", index, src, x, dim)
     xp = _xp(x)
     if src is None:
         value_ranges.check_fits(value, x.dtype)
@@ -685,10 +691,10 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     if x.ndim == 0:
         return scatter_reduce(x.reshape(1), dim, index, src, reduce, include_self=include_self).reshape(())
     index, src = with_index_rank("scatter_reduce", x, index, src)
-    src = _checked_index("scatter_reduce", index, src)
+    dim = wrap_dim(dim, x.ndim)
+    src = _checked_index("scatter_reduce", index, src, x, dim)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise InputError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
-    dim = wrap_dim(dim, x.ndim)
     index = _constant(indices_in_range("scatter_reduce", index._array, x.shape[dim], dim))
     if reduce in ("amax", "amin"):
         return scatter_ops.ScatterExtreme(dim, index._array, reduce == "amax", include_self)(x, src)
@@ -1112,21 +1118,21 @@ def angle(x):
     return x._stepwise(xp.where(x._array < 0, math.pi, xp.where(xp.isnan(x._array), np.nan, 0.0)).astype(x.dtype))
 
 
-def copysign(a, b):
-    """|a| with the sign of b (-0.0 counts as negative), a float, as in PyTorch: differentiable in a
-    (the sign of a times b's), and b, whose sign alone counts, gets a zero gradient."""
-    a, b = _promoted("copysign", a, b, float_result=True)
-    return a.abs() * b._stepwise(_xp(a).where(_xp(a).signbit(b._array), -1.0, 1.0).astype(a.dtype))
+def copysign(input, other):
+    """|input| with the sign of other (-0.0 counts as negative), a float, as in PyTorch: differentiable in
+    input (the sign of input times other's), and other, whose sign alone counts, gets a zero gradient."""
+    input, other = _promoted("copysign", input, other, float_result=True)
+    return input.abs() * other._stepwise(_xp(input).where(_xp(input).signbit(other._array), -1.0, 1.0).astype(input.dtype))
 
 
-def ldexp(x, exponent):
-    """x * 2^exponent, a float of the dtype x and exponent promote to; as in PyTorch, 2^exponent is
-    computed in a float exponent's own precision."""
-    dtype = _promoted("ldexp", x, exponent, float_result=True, complex_ok=True)[0].dtype
-    power = 2.0 ** _operand(x, exponent)
-    # (both in the result's dtype first: a 0-d float64 x times a float32 power of a dimensioned integer
-    # exponent computes in float32 by the promotion rules, rounding x)
-    return (x if x.dtype == dtype else x.to(dtype=dtype)) * (power if power.dtype == dtype else power.to(dtype=dtype))
+def ldexp(input, other):
+    """input * 2^other, a float of the dtype the two promote to; as in PyTorch, 2^other is computed
+    in a float exponent's own precision."""
+    dtype = _promoted("ldexp", input, other, float_result=True, complex_ok=True)[0].dtype
+    power = 2.0 ** _operand(input, other)
+    # (both in the result's dtype first: a 0-d float64 input times a float32 power of a dimensioned integer
+    # exponent computes in float32 by the promotion rules, rounding the input)
+    return (input if input.dtype == dtype else input.to(dtype=dtype)) * (power if power.dtype == dtype else power.to(dtype=dtype))
 
 
 def frexp(x):
@@ -1167,9 +1173,9 @@ def _predicate(function, binary=False, kinds="biufc"):
 signbit, isneginf, isposinf = (_predicate(name, kinds="biuf") for name in ("signbit", "isneginf", "isposinf"))
 
 
-def nextafter(a, b):
-    """The next float after a towards b, in the dtype they promote to; see ``NextAfter``."""
-    return elementwise.NextAfter()(*_promoted("nextafter", a, b, float_result=True))
+def nextafter(input, other):
+    """The next float after input towards other, in the dtype they promote to; see ``NextAfter``."""
+    return elementwise.NextAfter()(*_promoted("nextafter", input, other, float_result=True))
 logical_and, logical_or, logical_xor = (_predicate(name, binary=True) for name in
                                         ("logical_and", "logical_or", "logical_xor"))
 logical_not = _predicate("logical_not")
@@ -1193,8 +1199,9 @@ def bitwise_not(input):
     return ~input
 
 
-def isin(elements, test_elements, *, invert=False):
-    """True where an element of ``elements`` is among ``test_elements``."""
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """True where an element of ``elements`` is among ``test_elements`` (``assume_unique``: PyTorch's hint
+    that neither repeats an element, which the answer does not need)."""
     xp = _xp(elements)
     tests = test_elements._array if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
     return _constant(xp.isin(elements._array, tests, invert=invert))
@@ -1322,38 +1329,40 @@ def exp2(x):
     return (x * math.log(2)).exp()
 
 
-def fmax(a, b):
-    """The larger of a and b elementwise, ignoring NaN (NaN only where both are); the gradient goes
-    to a where a >= b or b is NaN, else to b (all of it at a tie, as PyTorch's fmax)."""
-    a, b = _promoted("fmax", a, b)
-    return where((a._array >= b._array) | _xp(a).isnan(b._array), a, b)
+def fmax(input, other):
+    """The larger of input and other elementwise, ignoring NaN (NaN only where both are); the gradient
+    goes to input where input >= other or other is NaN, else to other (all of it at a tie, as PyTorch's)."""
+    input, other = _promoted("fmax", input, other)
+    return where((input._array >= other._array) | _xp(input).isnan(other._array), input, other)
 
 
-def fmin(a, b):
-    """The smaller of a and b elementwise, ignoring NaN; the gradient to a where a <= b or b is NaN."""
-    a, b = _promoted("fmin", a, b)
-    return where((a._array <= b._array) | _xp(a).isnan(b._array), a, b)
+def fmin(input, other):
+    """The smaller of input and other elementwise, ignoring NaN; the gradient to input where input <= other
+    or other is NaN."""
+    input, other = _promoted("fmin", input, other)
+    return where((input._array <= other._array) | _xp(input).isnan(other._array), input, other)
 
 
-def inner(a, b):
-    """Sum over the last axes: a (..., k), b (..., k) -> a's leading axes then b's (a product for a scalar)."""
-    expect_tensor(b, "inner", "b")
-    if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    return tensordot(a, b, dims=([-1], [-1]))
+def inner(input, other):
+    """Sum over the last axes: input (..., k), other (..., k) -> input's leading axes then other's (a
+    product for a scalar)."""
+    expect_tensor(other, "inner", "other")
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    return tensordot(input, other, dims=([-1], [-1]))
 
 
-def vdot(a, b):
-    """sum(conj(a) * b) of two 1-D tensors (the plain dot product for real ones)."""
-    expect_tensor(b, "vdot", "b")
-    if a.ndim != 1 or b.ndim != 1:
-        raise InputError(f"vdot: expected two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
-    return a.conj().dot(b)
+def vdot(input, other):
+    """sum(conj(input) * other) of two 1-D tensors (the plain dot product for real ones)."""
+    expect_tensor(other, "vdot", "other")
+    if input.ndim != 1 or other.ndim != 1:
+        raise InputError(f"vdot: expected two 1-D tensors, got shapes {tuple(input.shape)} and {tuple(other.shape)}")
+    return input.conj().dot(other)
 
 
-def dist(a, b, p=2):
-    """The p-norm of a - b (broadcast)."""
-    return (a - _operand(a, b)).norm(p)
+def dist(input, other, p=2):
+    """The p-norm of input - other (broadcast)."""
+    return (input - _operand(input, other)).norm(p)
 
 
 def cross(input, other, dim=None):

@@ -661,3 +661,36 @@ def test_numpy_scalars_make_the_dtype_of_their_kind(torch):
     condition = tinynn.tensor([True, False])
     assert tinynn.where(condition, np.float32(1.5), 0).tolist() == [1.5, 0.0]
     assert tinynn.where(condition, np.int64(3), 2).dtype == np.int64
+
+
+def test_no_dims_reduce_every_dim_as_in_pytorch(torch):
+    """dim=() or [] is every dim to PyTorch's sum, mean, amax, amin, nansum, nanmean, std, var, their
+    _mean forms, norm and count_nonzero (NumPy's reading, none, gave the tensor back unreduced), and no
+    dim to any and all; a dim named twice is PyTorch's error."""
+    def reduced(library):
+        x = library.tensor([[3.0, 1.0, float("nan")], [-1.0, 5.0, 0.0]])
+        finite = library.nan_to_num(x)
+        results = []
+        for dims in ((), []):
+            results += [getattr(library, name)(finite, dims) for name in ("sum", "mean", "amax", "amin", "std", "var",
+                                                                          "count_nonzero")]
+            results += [library.nansum(x, dims), library.nanmean(x, dims), library.norm(finite, dim=dims),
+                         *library.var_mean(finite, dims), *library.std_mean(finite, dims), library.any(x, dims),
+                         library.all(x, dims)]
+        return [(tuple(result.shape), np.asarray(result.tolist(), dtype=np.float64)) for result in results]
+
+    for (our_shape, ours), (their_shape, theirs) in zip(reduced(tinynn), reduced(torch), strict=True):
+        assert our_shape == their_shape
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)  # (float32 sums in another order)
+    with pytest.raises(ValueError, match=r"sum: dim 0 appears multiple times in the list of dims \[0, -2\]"):
+        tinynn.ones(2, 3).sum((0, -2))
+
+
+def test_reductions_with_nothing_to_pick_are_pytorchs_errors():
+    empty = tinynn.zeros(0, 3)
+    with pytest.raises(IndexError, match=r"median\(\): Expected reduction dim 0 to have non-zero size"):
+        empty.median(0)  # (it was a gather's error about index -1)
+    for quantile in (tinynn.quantile, tinynn.nanquantile):
+        with pytest.raises(ValueError, match=rf"{quantile.__name__}: the input tensor must be non-empty, got shape"):
+            quantile(empty, 0.5, 1)
+    assert tuple(empty.median(1).values.shape) == (0,)

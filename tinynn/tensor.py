@@ -2025,11 +2025,11 @@ class Tensor(DtypeShorthands):
     # ----- more reductions ---------------------------------------------------------------------
     def any(self, dim=None, keepdim=False):
         """Whether any element (along ``dim``) is nonzero: bool, or uint8 for uint8 input, as in PyTorch."""
-        axes = None if dim is None else reduction.normalize_axes(dim, self.ndim, "any")
+        axes = None if dim is None else reduction.normalize_axes(dim, self.ndim, "any", empty_is_all=False)
         return self._constant(self._array.any(axis=axes, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
 
     def all(self, dim=None, keepdim=False):
-        axes = None if dim is None else reduction.normalize_axes(dim, self.ndim, "all")
+        axes = None if dim is None else reduction.normalize_axes(dim, self.ndim, "all", empty_is_all=False)
         return self._constant(self._array.all(axis=axes, keepdims=keepdim).astype(self._truth_dtype(), copy=False))
 
     def _truth_dtype(self):
@@ -2064,6 +2064,7 @@ class Tensor(DtypeShorthands):
             ties = self._constant((self._array == middle._array) | nan & xp.isnan(middle._array))
             return where(ties, self, 0).sum() / ties.sum()
         dim = wrap_dim(dim, self.ndim)
+        self._check_selects_from("median", dim)
         values, indices = self.sort(dim)
         xp, size = backend.get_array_module(self._array), self.shape[dim]
         position = xp.full(values.shape[:dim] + (1,) + values.shape[dim + 1:], (size - 1) // 2)

@@ -21,6 +21,7 @@ from .dims import dim_tuple, wrap_dim
 from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
+from .ops.reduction import normalize_axes
 from .ops.shape import index_positions, indices_in_range
 from .scalar_dims import accepting_scalar_dims
 from .size import Size, as_int, from_arguments as size_arguments
@@ -371,7 +372,8 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean of the elements that are not NaN (``dtype``: x converted to it first)."""
     x = x._in_dtype(dtype)
     total = nansum(x, dim, keepdim)  # (first: it checks the dims)
-    counts = (~_xp(x).isnan(x._array)).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
+    axes = normalize_axes(dim, x.ndim, "nanmean") if x.ndim else None
+    counts = (~_xp(x).isnan(x._array)).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
     return total / _constant(counts)
 
 
@@ -427,6 +429,9 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", ignore_na
     if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
         raise InputError(f"quantile: interpolation must be 'linear', 'lower', 'higher', 'nearest' or 'midpoint', "
                          f"got {interpolation!r}")
+    if x.numel() == 0:  # (no order statistics to pick, as PyTorch refuses)
+        raise InputError(f"{'nanquantile' if ignore_nan else 'quantile'}: the input tensor must be non-empty, got "
+                         f"shape {tuple(x.shape)}")
     xp = _xp(x)
     scalar_q = not isinstance(q, Tensor) and np.ndim(q) == 0
     qs = xp.asarray(q._array if isinstance(q, Tensor) else q, dtype=np.float64).reshape(-1)

@@ -12,18 +12,26 @@ from ..dims import dim_tuple, wrap_dim
 from .complex import conj
 
 
-def normalize_axes(axis, ndim, name):
+def normalize_axes(axis, ndim, name, empty_is_all=True):
     """``axis`` (None, int or tuple, negatives allowed) -> sorted tuple of non-negative axes (an axis
-    beyond the tensor's is dims.wrap_dim's IndexError, PyTorch's)."""
+    beyond the tensor's is dims.wrap_dim's IndexError, PyTorch's). No dims (``dim=()`` or ``[]``) are
+    all of them, as PyTorch's sum, mean, amax, var, norm... read them (NumPy's would reduce none; any
+    and all, which PyTorch lets reduce none, pass ``empty_is_all=False``); an axis named twice is
+    PyTorch's error."""
     if axis is None:
         return tuple(range(ndim))
     axes = dim_tuple(axis)
+    if not axes and empty_is_all:
+        return tuple(range(ndim))
     normalized = []
     for a in axes:
         if isinstance(a, (bool, np.bool_)):  # (an int to Python: it would be read as axis 0 or 1)
             raise TypeError(f"{name}: dim must be an int or a tuple of ints, not bool")
         normalized.append(wrap_dim(a, ndim))
-    return tuple(sorted(set(normalized)))
+    if len(set(normalized)) < len(normalized):
+        twice = next(a for a in normalized if normalized.count(a) > 1)
+        raise InputError(f"{name}: dim {twice} appears multiple times in the list of dims {list(axes)}")
+    return tuple(sorted(normalized))
 
 
 def expand_reduced(grad, input_shape, axes, keepdims):

@@ -1012,10 +1012,12 @@ class Tensor(DtypeShorthands):
         cut = (slice(None),) * wrap_dim(dim, self.ndim) + (slice(0, int(k)),)
         return return_types.topk(values[cut], Tensor._from_op(indices._array[cut], False))
 
-    def flip(self, dims):
-        """The elements in reverse order along each of ``dims``: a copy, as PyTorch's (writing into it
-        leaves this tensor as it is)."""
-        dims = dim_tuple(dims)
+    def flip(self, *dims_given, dims=None):
+        """The elements in reverse order along each of ``dims`` (one by one, as a tuple or list, or by
+        keyword): a copy, as PyTorch's (writing into it leaves this tensor as it is)."""
+        if not dims_given and dims is None:
+            raise TypeError('flip() missing 1 required positional arguments: "dims"')
+        dims = size_arguments(dims_given, dims, "flip")
         flipped = {wrap_dim(d, self.ndim) for d in dims}
         if len(flipped) != len(dims):
             raise InputError(f"flip: a dim appears multiple times in the list of dims {dims}")
@@ -1071,7 +1073,12 @@ class Tensor(DtypeShorthands):
         would allow: that copies, see tinynn/memory_layout.py); or, given a dtype,
         the same memory read as that dtype (bits reinterpreted, a view, outside autograd, as PyTorch's):
         the last dimension scales by the ratio of the item sizes, and must be contiguous where they differ."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+        if len(shape) == 1 and isinstance(shape[0], Tensor):  # a size, as PyTorch reads a one-element int tensor
+            if shape[0].dtype.kind not in "iu" or shape[0].numel() != 1:
+                raise TypeError(f"view: expected sizes or a dtype, got a {shape[0].dtype} tensor of shape "
+                                f"{tuple(shape[0].shape)}")
+            shape = (int(shape[0].item()),)
+        elif len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             return self._bits_as(np.dtype(shape[0]))
         result = self.reshape(size_arguments(shape, size, "view"))
         copied = result.numel() and in_place.memory_block(result._array) is not in_place.memory_block(self._array)

@@ -229,6 +229,23 @@ def test_flip_refuses_a_dim_named_twice():
         tinynn.tensor([1.0, 2.0]).flip((0, -1))
 
 
+def test_flip_takes_its_dims_one_by_one_and_view_a_size_in_a_tensor_as_pytorchs(torch):
+    """x.flip(0, 1) as x.flip((0, 1)) (a TypeError); x.view(tinynn.tensor(6)) a size, as PyTorch reads a
+    one-element integer tensor (it was read as a dtype: the memory reinterpreted as int64, garbage)."""
+    def shaped(library):
+        x = library.arange(6.0).reshape(2, 3)
+        return [x.flip(0, 1).tolist(), x.flip((0, 1)).tolist(), x.flip(dims=[1]).tolist(), x.flip(()).tolist(),
+                library.flip(x, (0,)).tolist(), x.view(library.tensor(6)).tolist(), x.view(library.tensor([6])).tolist(),
+                x.view(library.tensor(3), 2).tolist()]
+
+    assert shaped(tinynn) == shaped(torch)
+    x = tinynn.arange(6.0).reshape(2, 3)
+    with pytest.raises(TypeError, match='flip\\(\\) missing 1 required positional arguments: "dims"'):
+        x.flip()
+    with pytest.raises(TypeError, match=r"view: expected sizes or a dtype, got a float32 tensor of shape \(\)"):
+        x.view(tinynn.tensor(6.0))
+
+
 def test_shape_ops_of_0d_tensors_as_pytorchs():
     """(narrow of a 0-d tensor leaked Python's 'tuple index out of range'; unfold of one gave a matrix.)"""
     with pytest.raises(RuntimeError, match=r"narrow\(\) cannot be applied to a 0-dim tensor"):

@@ -864,6 +864,21 @@ def test_arguments_by_pytorchs_keywords(torch):
         tinynn.tensor([1, 2, 3]).repeat_interleave(2, output_size=5)
 
 
+def test_max_and_min_read_a_tensor_by_keyword_dim_as_a_dim_and_by_position_as_other(torch):
+    """x.max(dim=tinynn.tensor(0)) reduces along dim 0 (it was taken for the elementwise maximum with the
+    tensor 0, a silent wrong answer); a tensor by position, or by other=, is the elementwise form."""
+    def reduced(library):
+        x = library.tensor([[3.0, 1.0, 2.0], [-1.0, 5.0, 0.0]])
+        results = [x.max(dim=library.tensor(0)), x.min(dim=library.tensor(1), keepdim=True), x.max(library.tensor(2.0)),
+                   x.min(other=x * 0), library.max(x, 1), library.min(x, dim=0), library.tensor(4.0).max(0),
+                   x.max(1, True)]
+        return [[t.tolist() for t in (result if isinstance(result, tuple) else (result,))] for result in results]
+
+    assert reduced(tinynn) == reduced(torch)
+    with pytest.raises(TypeError, match="max: give dim or other once, by position or by keyword"):
+        tinynn.ones(2).max(0, dim=0)
+
+
 def test_random_fills_draw_from_a_generator_of_ones_own(device):
     """Every in-place random fill takes ``generator=``, as PyTorch's: the same seed gives the same
     values, on either device, and tinynn's global generator is left alone."""

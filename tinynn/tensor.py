@@ -906,19 +906,31 @@ class Tensor(DtypeShorthands):
         """The minimum over ``dim``, as ``amax`` (``torch.amin``)."""
         return reduction.Max(dim, keepdim, smallest=True)(self)
 
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim_or_other=None, /, keepdim=False, *, dim=None, other=None):
         """PyTorch's three forms: ``x.max()`` the largest value (as ``amax``); ``x.max(dim)`` the
         (values, indices) of each slice's maximum along the int ``dim``, the first one on a tie, whose
-        gradient goes to that index; ``x.max(other)`` the elementwise maximum."""
-        if isinstance(dim, Tensor):
-            return self.maximum(dim)
+        gradient goes to that index; ``x.max(other)`` the elementwise maximum. A tensor given by position
+        is ``other``, by the keyword ``dim`` a dim (a 0-d integer tensor), as PyTorch reads them."""
+        dim, other = self._dim_or_other("max", dim_or_other, dim, other)
+        if other is not None:
+            return self.maximum(other)
         return self.amax() if dim is None else self._extreme(dim, keepdim, "argmax")
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim_or_other=None, /, keepdim=False, *, dim=None, other=None):
         """``x.min()``, ``x.min(dim)`` -> (values, indices), ``x.min(other)``: as ``max``."""
-        if isinstance(dim, Tensor):
-            return self.minimum(dim)
+        dim, other = self._dim_or_other("min", dim_or_other, dim, other)
+        if other is not None:
+            return self.minimum(other)
         return self.amin() if dim is None else self._extreme(dim, keepdim, "argmin")
+
+    @staticmethod
+    def _dim_or_other(name, given, dim, other):
+        """(dim, other) of max's or min's arguments: one given by position is ``other`` if a tensor."""
+        if given is not None:
+            if dim is not None or other is not None:
+                raise TypeError(f"{name}: give dim or other once, by position or by keyword")
+            return (None, given) if isinstance(given, Tensor) else (given, None)
+        return as_int(dim), other
 
     def _extreme(self, dim, keepdim, which):
         if not isinstance(dim, (int, np.integer)):
@@ -2885,7 +2897,7 @@ for _name in BUILT_FROM_OPS:
 # A 0-d tensor takes dim 0 or -1 in these, as in PyTorch (tinynn/scalar_dims.py); the ones built from ops
 # are wrapped in tinynn/tensor_functions.py, softmax and log_softmax in nn/functional/activation.py.
 for _name, _dims in (("sum", ("dim", "axis")), ("mean", ("dim", "axis")), ("prod", ("dim",)), ("amax", ("dim",)),
-                     ("amin", ("dim",)), ("max", ("dim",)), ("min", ("dim",)), ("median", ("dim",)),
+                     ("amin", ("dim",)), ("max", ("dim", "dim_or_other")), ("min", ("dim", "dim_or_other")), ("median", ("dim",)),
                      ("argmax", ("dim", "axis")), ("argmin", ("dim", "axis")), ("logsumexp", ("dim",)), ("norm", ("dim",)),
                      ("var", ("dim",)), ("std", ("dim",)), ("all", ("dim",)), ("any", ("dim",)),
                      ("count_nonzero", ("dim",)), ("cumsum", ("dim",)), ("sort", ("dim",)), ("argsort", ("dim",)),

@@ -840,7 +840,8 @@ def test_arguments_by_pytorchs_keywords(torch):
     """The names PyTorch's functions and methods take their arguments by: ``other=`` for the binary
     functions whose formulas named them a and b, ``size(dim=)``, ``swapdims(dim0=, dim1=)``,
     ``bernoulli(p=)``, ``repeat_interleave(output_size=)``, ``uniform_(to=)``, ``type(non_blocking=)``,
-    ``randint(requires_grad=)``, ``isin(assume_unique=)`` (each was a TypeError)."""
+    ``randint(requires_grad=)``, ``isin(assume_unique=)``, ``input=`` for the functions whose formulas
+    call it x (each was a TypeError)."""
     def called(library):
         x, y = library.tensor([1.0, -2.0, 3.0]), library.tensor([0.5, 2.0, -1.0])
         binary = [getattr(library, name)(x, other=y) for name in (
@@ -853,7 +854,9 @@ def test_arguments_by_pytorchs_keywords(torch):
                 matrix.clone().swapdims_(dim0=0, dim1=1), x.repeat_interleave(2, dim=0, output_size=6),
                 x.bernoulli(p=0.0), library.bernoulli(x, p=1.0), x.type(dtype=library.float64, non_blocking=True),
                 library.randint(0, 3, (2,), requires_grad=False) * 0, library.isin(x, y, assume_unique=True),
-                library.zeros(3).uniform_(to=0.0)]
+                library.zeros(3).uniform_(to=0.0), library.cumprod(input=x, dim=0), library.angle(input=x),
+                library.rot90(input=matrix, k=1, dims=[0, 1]), library.index_copy(input=x, dim=0, index=library.tensor([0]),
+                                                                              source=y[:1])]
         return [np.asarray(t.tolist(), dtype=np.float64) for t in binary + rest] + [matrix.size(dim=1)]
 
     ours, theirs = called(tinynn), called(torch)

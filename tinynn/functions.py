@@ -3,6 +3,8 @@ so code written against ``torch`` reads the same with ``tinynn``. Most are the T
 same name (where the math and its gradient are); the rest make tensors or answer questions.
 """
 import builtins
+import functools
+import inspect
 
 import numpy as np
 
@@ -49,7 +51,23 @@ _COMPOSED = BUILT_FROM_OPS + ["histogramdd", "var_mean", "std_mean", "block_diag
                               "cumulative_trapezoid", "tensordot", "atleast_1d", "atleast_2d", "atleast_3d", "hstack",
                               "vstack", "row_stack", "dstack", "column_stack", "broadcast_shapes", "broadcast_tensors",
                               "isin", "gradient"]
-globals().update({name: getattr(tensor_functions, name) for name in _COMPOSED})
+
+
+def _taking_input_by_name(function):
+    """``function``, whose formulas call the tensor ``x``, also given it as PyTorch's ``input=``
+    (``torch.cumprod(input=x, dim=1)``)."""
+    if next(iter(inspect.signature(function).parameters)) != "x":
+        return function
+
+    @functools.wraps(function)
+    def called(*args, **kwargs):
+        if "input" in kwargs:
+            args = (kwargs.pop("input"),) + args
+        return function(*args, **kwargs)
+    return called
+
+
+globals().update({name: _taking_input_by_name(getattr(tensor_functions, name)) for name in _COMPOSED})
 erfc, erfinv, lgamma, digamma, mvlgamma, sgn, positive, absolute, t = (
     _method(name) for name in ("erfc", "erfinv", "lgamma", "digamma", "mvlgamma", "sgn", "positive", "absolute", "t"))
 

@@ -2,6 +2,7 @@
 import re
 from pathlib import Path
 
+import pytest
 
 import tinynn
 from tinynn import nn
@@ -85,3 +86,30 @@ def test_summary_counts_shared_parameters_once_and_leaves_the_model_in_its_mode(
 def test_summary_prints_by_default(capsys):
     tinynn.summary(nn.Sequential(nn.Linear(2, 3)), (2,))
     assert "Linear-1" in capsys.readouterr().out
+
+
+def test_summary_of_a_model_of_several_inputs_and_a_layer_of_several_outputs():
+    """A list of input sizes (and of dtypes: token ids beside features), an LSTM's output and states
+    as the list of their shapes, and the sizes from each tensor's own dtype."""
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding, self.lstm, self.head = nn.Embedding(10, 4), nn.LSTM(4, 8, batch_first=True), nn.Linear(11, 2)
+
+        def forward(self, tokens, features):
+            outputs, _ = self.lstm(self.embedding(tokens))
+            return self.head(tinynn.cat([outputs[:, -1], features], 1))
+
+    lines = tinynn.summary(Tagger(), [(5,), (3,)], dtype=[tinynn.int64, tinynn.float32], print_fn=None).splitlines()
+    assert lines[3].split() == ["Embedding-1", "[-1,", "5,", "4]", "40"]
+    assert lines[4].split() == ["LSTM-2", "[[-1,", "5,", "8],", "[-1,", "2,", "8],", "[-1,", "2,", "8]]", "448"]
+    assert lines[5].split() == ["Linear-3", "[-1,", "2]", "24"]
+    assert "Total params: 512" in lines
+    large = tinynn.summary(Tagger(), [(5,), (3,)], batch_size=100_000, dtype=[tinynn.int64, tinynn.float32],
+                           print_fn=None).splitlines()
+    # per sample 5 int64 and 3 float32 input values; 20 + 40 + 16 + 16 + 2 float32 output values, and their gradients
+    assert f"Input size (MB): {100_000 * (5 * 8 + 3 * 4) / 1024 ** 2:0.2f}" in large
+    assert f"Forward/backward pass size (MB): {2 * 100_000 * 94 * 4 / 1024 ** 2:0.2f}" in large
+    assert f"Params size (MB): {512 * 4 / 1024 ** 2:0.2f}" in large
+    with pytest.raises(ValueError, match="summary: 2 input sizes but 3 dtypes"):
+        tinynn.summary(Tagger(), [(5,), (3,)], dtype=[tinynn.int64] * 3, print_fn=None)

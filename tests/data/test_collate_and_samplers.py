@@ -375,3 +375,35 @@ def test_a_sample_of_none_is_refused_as_pytorch_refuses_it(torch):
         torch_collate([None, None])
     with pytest.raises(TypeError, match="default_collate: cannot batch samples of type NoneType; pass a collate_fn"):
         tinynn.utils.data.default_collate([None, None])
+
+
+def test_a_split_of_a_per_sample_dataset_loads_and_batched_fetches_are_pytorchs(torch):
+    """A Subset or random_split part of a dataset with __getitem__ only goes through the loader (it
+    failed: the Subset asked its dataset for get_batch), in the main process and in workers; a dataset
+    with PyTorch's __getitems__ gets each batch's indices at once, through Subsets too, with or without
+    a collate_fn."""
+    def loaded(library):
+        data = library.utils.data
+
+        class PerSample(data.Dataset):
+            def __len__(self):
+                return 6
+
+            def __getitem__(self, index):
+                return library.tensor([float(index)]), index % 2
+
+        class Batched(PerSample):  # (its batches tell which method made them)
+            def __getitems__(self, indices):
+                return [(library.tensor([index * 10.0]), index % 2) for index in indices]
+
+        train, _ = data.random_split(PerSample(), [4, 2], generator=library.Generator().manual_seed(0))
+        stacked = lambda samples: library.stack([features for features, _ in samples])  # noqa: E731
+        loaders = [data.DataLoader(data.Subset(PerSample(), [5, 1, 2]), batch_size=2),
+                   data.DataLoader(data.Subset(PerSample(), [5, 1, 2]), batch_size=2, num_workers=2),
+                   data.DataLoader(data.Subset(Batched(), [5, 1, 2]), batch_size=2),
+                   data.DataLoader(data.Subset(data.Subset(Batched(), [5, 4, 3]), [2, 0]), batch_size=2),
+                   data.DataLoader(data.Subset(Batched(), [5, 1]), batch_size=2, collate_fn=stacked),
+                   data.DataLoader(Batched(), batch_size=4)]
+        return [as_plain(list(loader)) for loader in loaders] + [[len(labels) for _, labels in data.DataLoader(train, batch_size=3)]]
+
+    assert loaded(tinynn) == loaded(torch)

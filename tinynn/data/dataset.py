@@ -91,7 +91,13 @@ class Subset(Dataset):
         return self.dataset[int(self._positions[index])]
 
     def get_batch(self, indices):
-        return self.dataset.get_batch(self._positions[np.asarray(indices)])
+        """The batch of the dataset's samples at these positions, by ``batch_of`` (its ``get_batch`` where
+        it has one: a Subset of a plain per-sample dataset failed here, asking it for one)."""
+        return batch_of(self.dataset, self._positions[np.asarray(indices)])
+
+    def __getitems__(self, indices):
+        """The dataset's samples at these positions, several at once where it fetches so (as PyTorch's)."""
+        return samples_of(self.dataset, self._positions[np.asarray(indices, dtype=np.int64)])
 
 
 def random_split(dataset, lengths, generator=None):
@@ -128,7 +134,18 @@ def batch_of(dataset, indices):
         return dataset.get_batch(indices)
     from .collate import default_collate
 
-    return default_collate([dataset[int(i)] for i in backend.to_device(indices, "cpu")])
+    return default_collate(samples_of(dataset, backend.to_device(indices, "cpu")))
+
+
+def samples_of(dataset, indices):
+    """The samples at ``indices``: ``dataset.__getitems__(indices)`` where the dataset fetches several at
+    once (PyTorch's batched fetch: a database query, a tokenizer run on a whole batch), else ``dataset[i]``
+    each (an index may be a list a BatchSampler made, which the dataset is given whole)."""
+    keys = [int(i) if np.ndim(i) == 0 else i for i in indices]
+    fetch_several = getattr(dataset, "__getitems__", None)
+    if fetch_several and all(isinstance(key, int) for key in keys):
+        return fetch_several(keys)
+    return [dataset[key] for key in keys]
 
 
 class ConcatDataset(Dataset):

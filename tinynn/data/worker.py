@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import random
 from .collate import default_collate
-from .dataset import batch_of
+from .dataset import batch_of, samples_of
 
 _POLL_SECONDS = 0.1  # how often a waiting main process looks whether its workers are alive
 _JOIN_SECONDS = 5.0
@@ -105,8 +105,8 @@ def next_stream_batch(stream, batch_size, drop_last, collate_fn):
 def fetch_batch(dataset, indices, collate_fn):
     """The batch of the samples at ``indices`` (a NumPy array): by ``collate_fn`` over
     ``dataset[i]`` where one is given, else ``batch_of`` (``get_batch`` or ``default_collate``)."""
-    if collate_fn is not None:  # (an index, or a list of them the dataset gives whole)
-        return collate_fn([dataset[int(i) if np.ndim(i) == 0 else i] for i in indices])
+    if collate_fn is not None:
+        return collate_fn(samples_of(dataset, indices))
     return batch_of(dataset, indices)
 
 

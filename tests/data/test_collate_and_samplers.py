@@ -379,9 +379,9 @@ def test_a_sample_of_none_is_refused_as_pytorch_refuses_it(torch):
 
 def test_a_split_of_a_per_sample_dataset_loads_and_batched_fetches_are_pytorchs(torch):
     """A Subset or random_split part of a dataset with __getitem__ only goes through the loader (it
-    failed: the Subset asked its dataset for get_batch), in the main process and in workers; a dataset
-    with PyTorch's __getitems__ gets each batch's indices at once, through Subsets too, with or without
-    a collate_fn."""
+    failed: the Subset asked its dataset for get_batch), in the main process and in workers, and so does a
+    ConcatDataset of such datasets (it joined their batches as tensors); a dataset with PyTorch's
+    __getitems__ gets each batch's indices at once, through Subsets too, with or without a collate_fn."""
     def loaded(library):
         data = library.utils.data
 
@@ -403,7 +403,12 @@ def test_a_split_of_a_per_sample_dataset_loads_and_batched_fetches_are_pytorchs(
                    data.DataLoader(data.Subset(Batched(), [5, 1, 2]), batch_size=2),
                    data.DataLoader(data.Subset(data.Subset(Batched(), [5, 4, 3]), [2, 0]), batch_size=2),
                    data.DataLoader(data.Subset(Batched(), [5, 1]), batch_size=2, collate_fn=stacked),
-                   data.DataLoader(Batched(), batch_size=4)]
+                   data.DataLoader(Batched(), batch_size=4),
+                   data.DataLoader(data.ConcatDataset([PerSample(), data.Subset(PerSample(), [0])]), batch_size=4),
+                   data.DataLoader(PerSample() + PerSample(), batch_size=5, num_workers=2),
+                   data.DataLoader(data.ConcatDataset([data.TensorDataset(library.arange(3.0)),
+                                                       data.Subset(data.TensorDataset(library.arange(3.0)), [2])]),
+                                   batch_size=3)]
         return [as_plain(list(loader)) for loader in loaders] + [[len(labels) for _, labels in data.DataLoader(train, batch_size=3)]]
 
     assert loaded(tinynn) == loaded(torch)

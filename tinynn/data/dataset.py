@@ -174,8 +174,13 @@ class ConcatDataset(Dataset):
 
     def get_batch(self, indices):
         """Each dataset's part of the batch fetched at once, then the samples put back in the
-        order asked for."""
+        order asked for; where a dataset's batches are not tensors to join (a per-sample dataset's
+        dicts, strings), the samples one by one, collated as PyTorch's."""
         indices = np.asarray(backend.to_device(indices, "cpu"))
+        if not all(_batches_as_tensors(dataset) for dataset in self.datasets):
+            from .collate import default_collate
+
+            return default_collate([self[int(index)] for index in indices])
         which, local = self._locate(indices)
         parts, positions = [], []
         for dataset in np.unique(which):
@@ -188,6 +193,16 @@ class ConcatDataset(Dataset):
         joined = [Tensor(backend.get_array_module(field[0]._array).concatenate([t._array for t in field])[inverse])
                   for field in fields]
         return joined[0] if single else joined
+
+
+def _batches_as_tensors(dataset):
+    """Whether the dataset's batches are a tensor or a sequence of tensors, which a ConcatDataset joins:
+    those of its own ``get_batch`` (TensorDataset's, MNIST's), through Subsets and ConcatDatasets."""
+    if isinstance(dataset, Subset):
+        return _batches_as_tensors(dataset.dataset)
+    if isinstance(dataset, ConcatDataset):
+        return all(_batches_as_tensors(inner) for inner in dataset.datasets)
+    return hasattr(dataset, "get_batch")
 
 
 class StackDataset(Dataset):

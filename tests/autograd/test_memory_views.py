@@ -73,30 +73,30 @@ def test_writing_into_overlapping_elements_is_refused():
     assert x.numpy()[:3].tolist() == [-1.0, -1.0, 3.0]
 
 
-def test_assigning_into_elements_of_an_overlapping_view_that_do_not_overlap_is_pytorchs(torch):
+def test_assigning_into_elements_of_an_overlapping_view_that_do_not_overlap_is_pytorchs(torch, device):
     """x[index] = value writes x[index] alone: into one window of an unfold, a column of distinct
     addresses, a pair of distinct elements, it is allowed and lands as in PyTorch (tinynn refused any
     write into a view that overlaps itself); where two written elements share memory it is refused,
     where PyTorch refuses (a column of an expand) and where it lets one value win (an unfold's rows);
     and while autograd records, whose new value is stored whole."""
-    def assigned(library):
+    def assigned(library, options):
         results = []
         for write in (lambda u, e: u.__setitem__((0, 1), 100.0),
-                      lambda u, e: u.__setitem__(0, library.tensor([7.0, 8.0])),
-                      lambda u, e: u.__setitem__((slice(None), 0), library.arange(5.0) * 10),
-                      lambda u, e: u.__setitem__(([0, 1], [1, 1]), library.tensor([7.0, 8.0])),
-                      lambda u, e: u.__setitem__(slice(None, None, 2), library.zeros(3, 2)),
-                      lambda u, e: e.__setitem__(0, library.tensor([5.0, 6.0]))):
-            x = library.arange(6.0)
+                      lambda u, e: u.__setitem__(0, library.tensor([7.0, 8.0], **options)),
+                      lambda u, e: u.__setitem__((slice(None), 0), library.arange(5.0, **options) * 10),
+                      lambda u, e: u.__setitem__(([0, 1], [1, 1]), library.tensor([7.0, 8.0], **options)),
+                      lambda u, e: u.__setitem__(slice(None, None, 2), library.zeros(3, 2, **options)),
+                      lambda u, e: e.__setitem__(0, library.tensor([5.0, 6.0], **options))):
+            x = library.arange(6.0, **options)
             write(x.unfold(0, 2, 1), x[:2].expand(3, 2))
             results.append(x.tolist())
         return results
 
-    assert assigned(tinynn) == assigned(torch)
-    x = tinynn.arange(6.0)
-    for write in (lambda: x[:2].expand(3, 2).__setitem__((slice(None), 0), tinynn.tensor([1.0, 2.0, 3.0])),
-                  lambda: x.unfold(0, 2, 1).__setitem__(slice(0, 2), tinynn.tensor([[1.0, 2.0], [3.0, 4.0]])),
-                  lambda: x.unfold(0, 2, 1).__setitem__((0, 1), tinynn.tensor(3.0, requires_grad=True))):
+    assert assigned(tinynn, {"device": device}) == assigned(torch, {})
+    x = tinynn.arange(6.0, device=device)
+    for write in (lambda: x[:2].expand(3, 2).__setitem__((slice(None), 0), tinynn.tensor([1.0, 2.0, 3.0], device=device)),
+                  lambda: x.unfold(0, 2, 1).__setitem__(slice(0, 2), tinynn.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)),
+                  lambda: x.unfold(0, 2, 1).__setitem__((0, 1), tinynn.tensor(3.0, requires_grad=True, device=device))):
         with pytest.raises(RuntimeError, match="refers to a single memory location"):
             write()
     assert x.tolist() == list(range(6))  # nothing was written

@@ -23,8 +23,7 @@ def summary(model, input_size=(1, 28, 28), batch_size=-1, dtype=np.float32, prin
     ``summary(model, [(5,), (3, 8)], dtype=[tinynn.int64, tinynn.float32])``); a layer that returns
     several tensors (a tuple, an LSTM's output and states) shows the list of their shapes, and the
     sizes add up over inputs and outputs (torchsummary multiplies them), each in its own dtype's bytes
-    (torchsummary counts 4 bytes a value). Returns the text;
-    ``print_fn=None`` prints nothing.
+    (torchsummary counts 4 bytes a value). Returns the text; ``print_fn=None`` prints nothing.
     """
     if not hasattr(model, "modules"):
         raise TypeError(f"summary: expected an nn.Module (the model), got {type(model).__name__}")

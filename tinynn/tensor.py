@@ -1475,7 +1475,8 @@ class Tensor(DtypeShorthands):
         return self._in_place("masked_fill_", lambda x: x.masked_fill(mask, value), value)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        """Fill with normal draws from tinynn's generator (or ``generator``; in place, outside autograd), as ``nn.init``."""
+        """Fill with normal draws from tinynn's generator (or ``generator``; in place, outside autograd), as
+        ``nn.init``."""
         from .nn import init
 
         return init.normal_(self, mean, std, generator)
@@ -1525,7 +1526,8 @@ class Tensor(DtypeShorthands):
         draw_checks.check_dtype("cauchy_", self.dtype, draw_checks.FLOATS)
         draw_checks.check_positive("cauchy_", "sigma", sigma)
         xp = backend.get_array_module(self._array)
-        return self._filled("cauchy_", median + sigma * xp.tan(math.pi * (self._draws("random", generator=generator) - 0.5)))
+        uniform = self._draws("random", generator=generator)
+        return self._filled("cauchy_", median + sigma * xp.tan(math.pi * (uniform - 0.5)))
 
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         draw_checks.check_dtype("log_normal_", self.dtype, draw_checks.FLOATS)
@@ -1544,7 +1546,8 @@ class Tensor(DtypeShorthands):
             to = (2 ** (np.finfo(self.dtype).nmant + 1) if _is_float(self.dtype) else 2 if self.dtype == np.bool_
                   else int(np.iinfo(self.dtype).max))
         draw_checks.check_integer_range("random_", int(from_), int(to), self.dtype)
-        return self._filled("random_", self._draws("integers", int(from_), int(to), generator=generator).astype(self.dtype))
+        draws = self._draws("integers", int(from_), int(to), generator=generator)
+        return self._filled("random_", draws.astype(self.dtype))
 
     def squeeze_(self, dim=None):
         return self._reshaped_in_place("squeeze_", lambda x: x.squeeze(dim))
@@ -2353,7 +2356,7 @@ class Tensor(DtypeShorthands):
 
         index, src = with_index_rank("scatter_add", self, index, src)
         dim = wrap_dim(dim, self.ndim)
-        src = _checked_index("scatter_add", index, src, self, dim)  # (src's leading block where it is larger, as PyTorch's)
+        src = _checked_index("scatter_add", index, src, self, dim)  # (src's leading block if larger, as PyTorch's)
         index = shape_ops.indices_in_range("scatter_add", index._array, self.shape[dim], dim)
         return self + shape_ops.ScatterAdd(dim, index, self.shape)(src)
 
@@ -2897,7 +2900,8 @@ for _name in BUILT_FROM_OPS:
 # A 0-d tensor takes dim 0 or -1 in these, as in PyTorch (tinynn/scalar_dims.py); the ones built from ops
 # are wrapped in tinynn/tensor_functions.py, softmax and log_softmax in nn/functional/activation.py.
 for _name, _dims in (("sum", ("dim", "axis")), ("mean", ("dim", "axis")), ("prod", ("dim",)), ("amax", ("dim",)),
-                     ("amin", ("dim",)), ("max", ("dim", "dim_or_other")), ("min", ("dim", "dim_or_other")), ("median", ("dim",)),
+                     ("amin", ("dim",)), ("max", ("dim", "dim_or_other")), ("min", ("dim", "dim_or_other")),
+                     ("median", ("dim",)),
                      ("argmax", ("dim", "axis")), ("argmin", ("dim", "axis")), ("logsumexp", ("dim",)), ("norm", ("dim",)),
                      ("var", ("dim",)), ("std", ("dim",)), ("all", ("dim",)), ("any", ("dim",)),
                      ("count_nonzero", ("dim",)), ("cumsum", ("dim",)), ("sort", ("dim",)), ("argsort", ("dim",)),

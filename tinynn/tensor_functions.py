@@ -1127,7 +1127,8 @@ def copysign(input, other):
     """|input| with the sign of other (-0.0 counts as negative), a float, as in PyTorch: differentiable in
     input (the sign of input times other's), and other, whose sign alone counts, gets a zero gradient."""
     input, other = _promoted("copysign", input, other, float_result=True)
-    return input.abs() * other._stepwise(_xp(input).where(_xp(input).signbit(other._array), -1.0, 1.0).astype(input.dtype))
+    signs = _xp(input).where(_xp(input).signbit(other._array), -1.0, 1.0).astype(input.dtype)
+    return input.abs() * other._stepwise(signs)
 
 
 def ldexp(input, other):
@@ -1137,7 +1138,8 @@ def ldexp(input, other):
     power = 2.0 ** _operand(input, other)
     # (both in the result's dtype first: a 0-d float64 input times a float32 power of a dimensioned integer
     # exponent computes in float32 by the promotion rules, rounding the input)
-    return (input if input.dtype == dtype else input.to(dtype=dtype)) * (power if power.dtype == dtype else power.to(dtype=dtype))
+    return ((input if input.dtype == dtype else input.to(dtype=dtype))
+            * (power if power.dtype == dtype else power.to(dtype=dtype)))
 
 
 def frexp(x):

@@ -90,7 +90,8 @@ class DataLoader:
             # PyTorch's loader reads its batches from this; tinynn's slices the sampler's order itself, the
             # same batches (on the GPU from one upload), and keeps it for code that reads it
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
-        self.sampler, self.batch_sampler, self.batch_size, self.drop_last = sampler, batch_sampler, batch_size, drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.batch_size, self.drop_last = batch_size, drop_last
         self._collate = functools.partial(unbatched, collate_fn or default_convert) if self._unbatched else collate_fn
         self.device = backend.canonical_device(device) if device is not None else None
         if generator is not None and seed is not None:

@@ -103,8 +103,8 @@ def next_stream_batch(stream, batch_size, drop_last, collate_fn):
 
 
 def fetch_batch(dataset, indices, collate_fn):
-    """The batch of the samples at ``indices`` (a NumPy array): by ``collate_fn`` over
-    ``dataset[i]`` where one is given, else ``batch_of`` (``get_batch`` or ``default_collate``)."""
+    """The batch of the samples at ``indices`` (a NumPy array): by ``collate_fn`` over the samples
+    (``samples_of``) where one is given, else ``batch_of`` (``get_batch`` or ``default_collate``)."""
     if collate_fn is not None:
         return collate_fn(samples_of(dataset, indices))
     return batch_of(dataset, indices)

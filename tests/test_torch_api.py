@@ -857,7 +857,8 @@ def test_arguments_by_pytorchs_keywords(torch):
                 library.zeros(3).uniform_(to=0.0), library.cumprod(input=x, dim=0), library.angle(input=x),
                 library.rot90(input=matrix, k=1, dims=[0, 1]), library.index_copy(input=x, dim=0, index=library.tensor([0]),
                                                                               source=y[:1])]
-        return [np.asarray(t.tolist(), dtype=np.float64) for t in binary + rest] + [matrix.size(dim=1)]
+        return [np.asarray(t.tolist(), dtype=np.float64) for t in binary + rest] + [(matrix.size(dim=1),
+                                                                                        matrix.size(axis=0))]
 
     ours, theirs = called(tinynn), called(torch)
     assert ours[-1] == theirs[-1]
@@ -880,6 +881,9 @@ def test_max_and_min_read_a_tensor_by_keyword_dim_as_a_dim_and_by_position_as_ot
     assert reduced(tinynn) == reduced(torch)
     with pytest.raises(TypeError, match="max: give dim or other once, by position or by keyword"):
         tinynn.ones(2).max(0, dim=0)
+    for library in (tinynn, torch):  # (tinynn gave the maximum of all, ignoring keepdim)
+        with pytest.raises(TypeError):
+            library.ones(2, 3).max(keepdim=True)
 
 
 def test_random_fills_draw_from_a_generator_of_ones_own(device):

@@ -215,7 +215,9 @@ class Tensor(DtypeShorthands):
     def dim(self):
         return self._array.ndim
 
-    def size(self, dim=None):
+    def size(self, dim=None, *, axis=None):
+        """The shape, or its size along ``dim`` (or NumPy's ``axis=``, which PyTorch takes too)."""
+        dim = axis if dim is None else dim
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self):
@@ -911,25 +913,28 @@ class Tensor(DtypeShorthands):
         (values, indices) of each slice's maximum along the int ``dim``, the first one on a tie, whose
         gradient goes to that index; ``x.max(other)`` the elementwise maximum. A tensor given by position
         is ``other``, by the keyword ``dim`` a dim (a 0-d integer tensor), as PyTorch reads them."""
-        dim, other = self._dim_or_other("max", dim_or_other, dim, other)
+        dim, other = self._dim_or_other("max", dim_or_other, dim, other, keepdim)
         if other is not None:
             return self.maximum(other)
         return self.amax() if dim is None else self._extreme(dim, keepdim, "argmax")
 
     def min(self, dim_or_other=None, /, keepdim=False, *, dim=None, other=None):
         """``x.min()``, ``x.min(dim)`` -> (values, indices), ``x.min(other)``: as ``max``."""
-        dim, other = self._dim_or_other("min", dim_or_other, dim, other)
+        dim, other = self._dim_or_other("min", dim_or_other, dim, other, keepdim)
         if other is not None:
             return self.minimum(other)
         return self.amin() if dim is None else self._extreme(dim, keepdim, "argmin")
 
     @staticmethod
-    def _dim_or_other(name, given, dim, other):
+    def _dim_or_other(name, given, dim, other, keepdim):
         """(dim, other) of max's or min's arguments: one given by position is ``other`` if a tensor."""
         if given is not None:
             if dim is not None or other is not None:
                 raise TypeError(f"{name}: give dim or other once, by position or by keyword")
-            return (None, given) if isinstance(given, Tensor) else (given, None)
+            dim, other = (None, given) if isinstance(given, Tensor) else (given, None)
+        if keepdim and dim is None:  # (PyTorch's refusal: the max of everything keeps no dim)
+            raise TypeError(f"{name}: keepdim=True needs a dim; a{name}(keepdim=True) keeps every dim of the whole "
+                            f"tensor's {name}imum")
         return as_int(dim), other
 
     def _extreme(self, dim, keepdim, which):

@@ -710,24 +710,19 @@ class Tensor(DtypeShorthands):
             value = value_ranges.wrapped(value, self.dtype)
         steps = shape_ops.pytorch_index_steps(_index_arrays(index), self.ndim)
 
-        def write_directly():
-            target = self._array
-            for step in steps[:-1]:
-                target = target[step]  # integers and slices: a view, so the write below reaches self
-            target[steps[-1]] = _data(value)
-
-        def written(array):
+        def selected(array, steps=steps):
+            """``array[index]`` as PyTorch reads the index, step by step."""
             for step in steps:
                 array = array[step]
             return array
+
+        def write_directly():  # (the steps but the last are integers and slices: a view, so the write reaches self)
+            selected(self._array, steps[:-1])[steps[-1]] = _data(value)
         try:
             in_place.write(self, "x[index] = value", lambda x: _assigned(x, steps, value), (value,), write_directly,
-                           written=written)
+                           written=selected)
         except ValueError:
-            selected = self._array
-            for step in steps:
-                selected = selected[step]
-            broadcasting.check_expands("x[index] = value", getattr(value, "shape", ()), selected.shape)
+            broadcasting.check_expands("x[index] = value", getattr(value, "shape", ()), selected(self._array).shape)
             raise
 
     def ndimension(self):

@@ -288,21 +288,22 @@ def sinc(x):
 def fmod(input, other):
     """a - b trunc(a / b) for a = input, b = other: the remainder with a's sign (C's fmod), exact
     (ops/arithmetic.Modulo)."""
-    input, other = _promoted("fmod", input, other)
-    if input.dtype.kind in "biu":
-        check_integer_divisor(other._array)
-        return _constant(_xp(input).fmod(input._array, other._array))
-    return arithmetic.Modulo(floor=False)(input, other)
+    return _modulo("fmod", input, other, floor=False)
 
 
 def remainder(input, other):
     """a - b floor(a / b) for a = input, b = other: the remainder with b's sign (Python's %), exact
     (ops/arithmetic.Modulo)."""
-    input, other = _promoted("remainder", input, other)
+    return _modulo("remainder", input, other, floor=True)
+
+
+def _modulo(name, input, other, floor):
+    """fmod or remainder (NumPy's function of that name for integers, a constant; Modulo for floats)."""
+    input, other = _promoted(name, input, other)
     if input.dtype.kind in "biu":
         check_integer_divisor(other._array)
-        return _constant(_xp(input).remainder(input._array, other._array))
-    return arithmetic.Modulo(floor=True)(input, other)
+        return _constant(getattr(_xp(input), name)(input._array, other._array))
+    return arithmetic.Modulo(floor=floor)(input, other)
 
 
 def frac(x):

@@ -181,7 +181,7 @@ class ConcatDataset(Dataset):
         if not all(_batches_as_tensors(dataset) for dataset in self.datasets):
             from .collate import default_collate
 
-            return default_collate([self[int(index)] for index in indices])
+            return default_collate(samples_of(self, indices))
         which, local = self._locate(indices)
         parts, positions = [], []
         for dataset in np.unique(which):

@@ -39,8 +39,8 @@ class Linear(Function):
 
 
 def as_rows(array):
-    """(..., features) as a matrix of its rows; the row count spelled out, as -1 cannot be inferred
-    beside a zero size (a layer of no outputs)."""
+    """(..., features) as a matrix of its rows (an array's, or a recorded Tensor's under create_graph);
+    the row count spelled out, as -1 cannot be inferred beside a zero size (a layer of no outputs)."""
     return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
 
 
@@ -74,13 +74,12 @@ class Bilinear(Function):
     Each is one ``einsum`` over the rows.
     """
 
-    graph_saved = {"x1": lambda op, y: op.inputs[0].reshape(-1, op.inputs[0].shape[-1]),
-                   "x2": lambda op, y: op.inputs[1].reshape(-1, op.inputs[1].shape[-1]), "weight": 2}
+    graph_saved = {"x1": lambda op, y: as_rows(op.inputs[0]), "x2": lambda op, y: as_rows(op.inputs[1]), "weight": 2}
 
     def forward(self, x1, x2, weight, bias=None):
         xp = self.xp(x1)
         self.shape = x1.shape[:-1]
-        self.x1, self.x2 = x1.reshape(-1, x1.shape[-1]), x2.reshape(-1, x2.shape[-1])
+        self.x1, self.x2 = as_rows(x1), as_rows(x2)
         self.weight, self.has_bias = weight, bias is not None
         y = xp.einsum("ni,oij,nj->no", self.x1, weight, self.x2)
         if bias is not None:
@@ -89,7 +88,7 @@ class Bilinear(Function):
 
     def backward(self, gy):
         xp = self.xp(gy)
-        g = gy.reshape(-1, gy.shape[-1])
+        g = as_rows(gy)
         g1 = g2 = gw = gb = None
         if self.needs_input_grad[0]:
             g1 = xp.einsum("no,oij,nj->ni", g, self.weight, self.x2).reshape(self.shape + (self.x1.shape[1],))

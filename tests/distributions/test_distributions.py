@@ -33,8 +33,14 @@ CASES = {
     "Poisson": ("Poisson", {"rate": RATE * 3}, {}, ("mode",)),
     "Gamma": ("Gamma", {"concentration": CONCENTRATION, "rate": RATE}, {}, ("mode",)),
     "Chi2": ("Chi2", {"df": CONCENTRATION * 2}, {}, ()),
-    "Beta": ("Beta", {"concentration1": CONCENTRATION, "concentration0": RATE * 2}, {}, ()),
-    "Dirichlet": ("Dirichlet", {"concentration": CONCENTRATION}, {}, ()),
+    "Beta": ("Beta", {"concentration1": CONCENTRATION, "concentration0": RATE * 2}, {}, ("mode",)),
+    # modes at an end, at 1 where both are below 1, NaN for the flat Beta(1, 1)
+    "Beta below one": ("Beta", {"concentration1": np.array([[0.5, 2.0, 0.5], [1.0, 0.3, 2.5]]),
+                                "concentration0": np.array([[1.5, 0.5, 0.5], [1.0, 0.8, 3.0]])}, {}, ("mode",)),
+    "Dirichlet": ("Dirichlet", {"concentration": CONCENTRATION}, {}, ("mode",)),
+    # every concentration below 1 (the first vertex), one above, the flat one (NaN)
+    "Dirichlet below one": ("Dirichlet", {"concentration": np.array([[0.5, 0.5, 0.5], [0.3, 0.9, 0.2], [1.0, 1.0, 1.0],
+                                                                     [1.0, 2.0, 0.5]])}, {}, ("mode",)),
     "Cauchy": ("Cauchy", {"loc": LOC, "scale": SCALE}, {}, ("cdf", "icdf", "mode")),
     "StudentT": ("StudentT", {"df": CONCENTRATION * 2 + 2.5, "loc": LOC, "scale": SCALE}, {}, ("mode",)),
     "Gumbel": ("Gumbel", {"loc": LOC, "scale": SCALE}, {}, ("cdf", "icdf", "mode")),
@@ -527,6 +533,38 @@ def test_expand_adds_batch_dimensions_as_torch(name, torch):
     values = theirs.sample((3,))
     assert_close(ours.log_prob(tinynn.tensor(values.numpy())), theirs.log_prob(values).detach(), rtol=1e-9, atol=1e-10)
     assert ours.sample((3,)).shape == tuple(values.shape)
+
+
+# PyTorch builds these on a base distribution and prints none of their parameters ("Beta()"); tinynn
+# prints the ones given, as it does for every other distribution
+TORCH_PRINTS_NO_PARAMETERS = {"LogNormal", "Chi2", "Beta", "Beta below one", "HalfNormal", "HalfCauchy"}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_prints_its_parameters_as_torch(name, torch):
+    ours, our_params = make(tinynn, name)
+    theirs, _ = make(torch, name)
+    if name in TORCH_PRINTS_NO_PARAMETERS:
+        assert repr(theirs) == f"{CASES[name][0]}()"
+        shown = ", ".join(f"{key}: tinynn.Size({list(value.shape)})" for key, value in our_params.items())
+        assert repr(ours) == f"{CASES[name][0]}({shown})"
+    else:
+        assert repr(ours) == repr(theirs).replace("torch.Size", "tinynn.Size")
+
+
+def test_a_wishart_prints_the_matrix_given_and_its_degrees_of_freedom_as_torch(torch):
+    sigma = TRIL[0] @ TRIL[0].T
+    ours, theirs = D.Wishart(tinynn.tensor(4.0), tinynn.tensor(sigma)), torch.distributions.Wishart(
+        torch.tensor(4.0), torch.tensor(sigma))
+    assert repr(ours) == repr(theirs).replace("torch.Size", "tinynn.Size") == \
+        "Wishart(covariance_matrix: tinynn.Size([3, 3]), df: 4.0)"
+    assert list(ours.arg_constraints) == list(theirs.arg_constraints)
+    assert repr(ours.arg_constraints["df"]) == repr(theirs.arg_constraints["df"]) == "GreaterThan(lower_bound=2)"
+    assert_close(ours.scale_tril, theirs.scale_tril.detach(), rtol=1e-12, atol=1e-12)
+    ours = D.Independent(D.Normal(tinynn.tensor([0.0, 1.0]), 1.0), 1)
+    theirs = torch.distributions.Independent(torch.distributions.Normal(torch.tensor([0.0, 1.0]), 1.0), 1)
+    assert repr(ours) == repr(theirs).replace("torch.Size", "tinynn.Size") == \
+        "Independent(Normal(loc: tinynn.Size([2]), scale: tinynn.Size([2])), 1)"
 
 
 def test_set_default_validate_args_turns_the_checks_of_distributions_made_without_it_on_and_off(torch):

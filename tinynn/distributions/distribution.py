@@ -176,8 +176,10 @@ class Distribution:
         return Tensor._from_op(backend.to_device(np.asarray(values).astype(like.dtype), like.device), False)
 
     def __repr__(self):
-        shown = ", ".join(f"{name}: {tuple(getattr(self, name).shape) if getattr(self, name).ndim else getattr(self, name).item()}"
-                          for name in self.arg_constraints if isinstance(self.__dict__.get(name), Tensor))
+        """The parameters given, as PyTorch prints them: a one-element one by its value, others by size."""
+        given = [(name, self.__dict__[name]) for name in self.arg_constraints
+                 if isinstance(self.__dict__.get(name), Tensor)]
+        shown = ", ".join(f"{name}: {value if value.numel() == 1 else value.size()}" for name, value in given)
         return f"{type(self).__name__}({shown})"
 
 

@@ -169,7 +169,11 @@ class Beta(ExponentialFamily):
 
     @property
     def mode(self):
-        return (self.concentration1 - 1) / (self.concentration1 + self.concentration0 - 2)
+        """Dirichlet's mode of (a, b), its first coordinate: (a - 1)+ / ((a - 1)+ + (b - 1)+), 0 or 1
+        where one concentration is below 1, 1 where both are, NaN for the flat a = b = 1."""
+        a_above, b_above = (self.concentration1 - 1).clip(0, None), (self.concentration0 - 1).clip(0, None)
+        both_below = (self.concentration1 < 1) & (self.concentration0 < 1)
+        return where(both_below._array, 1.0, a_above / (a_above + b_above))
 
     @property
     def variance(self):
@@ -225,8 +229,13 @@ class Dirichlet(ExponentialFamily):
 
     @property
     def mode(self):
-        a = self.concentration
-        return (a - 1).clip(0, None) / (a - 1).clip(0, None).sum(-1, keepdim=True)
+        """(a_i - 1)+ / sum_j (a_j - 1)+. Where every a_i < 1 the density is unbounded at each vertex
+        and, as PyTorch's, the first vertex is given; NaN where no a_i exceeds 1 otherwise (flat)."""
+        above_one = (self.concentration - 1).clip(0, None)
+        all_below = (self.concentration < 1).all(-1, keepdim=True)
+        first_vertex = above_one.new_zeros(above_one.shape[-1:])
+        first_vertex[0] = 1
+        return where(all_below._array, first_vertex, above_one / above_one.sum(-1, keepdim=True))
 
     @property
     def variance(self):

@@ -18,6 +18,9 @@ class Independent(Distribution):
         super().__init__(batch_shape[:split], batch_shape[split:] + base_distribution.event_shape, validate_args=False)
         self._validate_args = validating(validate_args)
 
+    def __repr__(self):
+        return f"Independent({self.base_dist}, {self.reinterpreted_batch_ndims})"
+
     @property
     def has_rsample(self):
         return self.base_dist.has_rsample

@@ -34,8 +34,6 @@ class Wishart(ExponentialFamily):
     entropy (p + 1)(p log 2 / 2 + sum log L_ii) + mvlgamma(df/2, p) - (df - p - 1)/2 mvdigamma(df/2, p)
     + df p / 2."""
 
-    arg_constraints = {"covariance_matrix": constraints.positive_definite,
-                       "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky}
     support = constraints.positive_definite
     has_rsample = True
 
@@ -59,17 +57,26 @@ class Wishart(ExponentialFamily):
         else:
             self.precision_matrix = precision_matrix.expand(batch_shape + (p, p))
         super().__init__(batch_shape, (p, p), validate_args)
-        if "scale_tril" not in self.__dict__:
-            self.scale_tril = linalg.cholesky(self.covariance_matrix if covariance_matrix is not None
-                                              else linalg.inv(self.precision_matrix))
+        # (kept apart from scale_tril, so that the parameters printed are the ones given, as PyTorch's)
+        self._cholesky = (self.scale_tril if scale_tril is not None else
+                          linalg.cholesky(self.covariance_matrix if covariance_matrix is not None
+                                          else linalg.inv(self.precision_matrix)))
+
+    @property
+    def arg_constraints(self):
+        return {"covariance_matrix": constraints.positive_definite,
+                "precision_matrix": constraints.positive_definite, "scale_tril": constraints.lower_cholesky,
+                "df": constraints.greater_than(self.event_shape[-1] - 1)}
 
     def __getattr__(self, name):
-        # the covariance and precision, from the Cholesky factor, when they were not given
-        if name == "covariance_matrix":
-            value = self.scale_tril @ self.scale_tril.mT
+        # the factor, covariance and precision that were not given, from the Cholesky factor
+        if name == "scale_tril":
+            value = self._cholesky
+        elif name == "covariance_matrix":
+            value = self._cholesky @ self._cholesky.mT
         elif name == "precision_matrix":
-            eye = self.scale_tril.new_tensor(np.eye(self.event_shape[-1]))
-            value = cholesky_solve(eye.expand(self.scale_tril.shape), self.scale_tril)
+            eye = self._cholesky.new_tensor(np.eye(self.event_shape[-1]))
+            value = cholesky_solve(eye.expand(self._cholesky.shape), self._cholesky)
         else:
             raise AttributeError(name)
         self.__dict__[name] = value
@@ -78,7 +85,7 @@ class Wishart(ExponentialFamily):
     def _half_log_det_scale(self):
         """p log 2 / 2 + sum log L_ii."""
         p = self.event_shape[-1]
-        return p * math.log(2) / 2 + self.scale_tril.diagonal(0, -2, -1).log().sum(-1)
+        return p * math.log(2) / 2 + self._cholesky.diagonal(0, -2, -1).log().sum(-1)
 
     def rsample(self, sample_shape=()):
         p = self.event_shape[-1]
@@ -87,13 +94,13 @@ class Wishart(ExponentialFamily):
         tiny = float(np.finfo(diagonal.dtype).eps)
         bartlett = diagonal.clip(tiny, None).diag_embed() + \
             self._noise("normal", self._extended_shape(sample_shape)).tril(-1)
-        factor = self.scale_tril @ bartlett
+        factor = self._cholesky @ bartlett
         return factor @ factor.mT
 
     def log_prob(self, value):
         value = self._validate_sample(value)
         nu, p = self.df, self.event_shape[-1]
-        trace = cholesky_solve(value, self.scale_tril).diagonal(0, -2, -1).sum(-1)
+        trace = cholesky_solve(value, self._cholesky).diagonal(0, -2, -1).sum(-1)
         return (-nu * self._half_log_det_scale() - (nu / 2).mvlgamma(p)
                 + (nu - p - 1) / 2 * linalg.slogdet(value).logabsdet - trace / 2)
 

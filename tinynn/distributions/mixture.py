@@ -29,6 +29,9 @@ class MixtureSameFamily(Distribution):
         super().__init__(components[:-1], component_distribution.event_shape, validate_args=False)
         self._validate_args = validating(validate_args)
 
+    def __repr__(self):
+        return f"MixtureSameFamily(\n  {self.mixture_distribution},\n  {self.component_distribution})"
+
     @constraints.dependent_property
     def support(self):
         return constraints.MixtureSameFamilyConstraint(self.component_distribution.support)

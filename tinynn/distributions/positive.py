@@ -64,7 +64,7 @@ class Pareto(TransformedDistribution):
     scale^2 alpha / ((alpha - 1)^2 (alpha - 2)) for alpha > 2 (else inf). As PyTorch's, a
     TransformedDistribution: Exponential(alpha) through exp and scale * (``base_dist``, ``transforms``)."""
 
-    arg_constraints = {"scale": constraints.positive, "alpha": constraints.positive}
+    arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
     has_rsample = True
     sample, _like = Distribution.sample, Distribution._like  # (its own draws, from its parameters)
 

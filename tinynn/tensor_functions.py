@@ -279,10 +279,13 @@ def sinc(x):
     xp = _xp(x)
     small = xp.abs(x._array) * math.pi < 0.01
     t = x * math.pi
-    square = t * t
+    # each branch sees only its own elements: the series' powers of a large t would overflow, and the
+    # zero gradient where() sends them times an infinite slope is NaN
+    near_zero = where(small, t, _constant(xp.zeros((), dtype=x.dtype)))
+    square = near_zero * near_zero
     series = 1 - square / 6 * (1 - square / 20 * (1 - square / 42))
-    safe = where(small, _constant(xp.ones((), dtype=x.dtype)), t)
-    return where(small, series, safe.sin() / safe)
+    away = where(small, _constant(xp.ones((), dtype=x.dtype)), t)
+    return where(small, series, away.sin() / away)
 
 
 def fmod(input, other):

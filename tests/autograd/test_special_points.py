@@ -70,6 +70,26 @@ def test_sinc_derivative_near_zero_is_accurate():
                                                  requires_grad=True)])
 
 
+def test_sinc_derivative_far_out_is_finite_as_torchs(torch):
+    # the series for small x must not see the large ones: its t^6 overflows float32 at 1e10, and
+    # where()'s zero gradient times that infinite slope was NaN (pi x in float32 is as far off as
+    # PyTorch's there, so its float32 gradient is the reference)
+    values = np.array([1e10, -1e10, 3e12, 2.5], dtype=np.float32)
+    x, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    tinynn.sinc(x).sum().backward()
+    torch.sinc(theirs).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=0)
+
+
+def test_lgamma_near_its_zeros_at_1_and_2_is_accurate_relative_to_its_size():
+    # mpmath.loggamma, 30 digits: Lanczos' sum alone was 1e-16 off absolutely, so lgamma(2 + 1e-7)
+    # (4.2e-8) only to 8 digits; the series about each zero keeps all of them
+    x = tinynn.tensor([1 - 1e-6, 1 + 1e-6, 2 - 1e-7, 2 + 1e-7, 1.2, 1.8], dtype=tinynn.float64)
+    expected = [5.772164873855652e-07, -5.772148423874147e-07, -4.22784303098613e-08, 4.227843666532498e-08,
+                -0.08537409000331584, -0.07108387291437215]
+    np.testing.assert_allclose(x.lgamma().numpy(), expected, rtol=1e-11, atol=0)
+
+
 def test_hardshrink_passes_nan_on_as_torch(torch):  # the value; NaN's gradient is anyone's guess
     values = np.array([np.nan, 0.2, -0.7, 1.5])
     x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)

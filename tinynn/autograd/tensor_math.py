@@ -93,6 +93,11 @@ class TensorMath:
 
         return maximum(a, b) if _any_tensor((a, b)) else self.array_module.maximum(a, b)
 
+    def minimum(self, a, b):
+        from ..tensor import minimum
+
+        return minimum(a, b) if _any_tensor((a, b)) else self.array_module.minimum(a, b)
+
     def clip(self, x, low, high):
         return x.clip(low, high) if isinstance(x, _tensor_type()) else self.array_module.clip(x, low, high)
 

@@ -194,7 +194,7 @@ class Cos(Function):
 
 def sigmoid_values(xp, x):
     """1 / (1 + e^-x) of a real array (or, in a recorded backward, a Tensor). The activations that need a
-    sigmoid (SiLU, Softplus, Mish) take it from here.
+    sigmoid (SiLU, Softplus, Mish, LogSigmoid's slope) take it from here.
 
     Of an array, as written, in four passes: e^-x overflows to inf far out on the left (x < -88 in
     float32), where 1 / (1 + inf) is the limit 0, as PyTorch's; the overflow is expected, so it raises

@@ -16,6 +16,7 @@
 
 Every derivative is the next function: d/dx lgamma = psi_0, d/dx psi_n = psi_(n+1).
 """
+import functools
 import math
 
 import numpy as np
@@ -27,6 +28,8 @@ _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.323
             12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7)
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)  # B_2 .. B_16
 _ASYMPTOTIC_FROM = 10.0
+_EULER_GAMMA = 0.5772156649015329
+_NEAR_ZERO = 0.2  # how close to 1 or 2 lgamma is taken from its series about the zero
 _RECURRENCE_LIMIT = 1000  # how far below zero psi_n (n >= 2) is moved up term by term
 
 
@@ -45,7 +48,28 @@ def lgamma_values(x):
     positive = 0.5 * math.log(2 * math.pi) + (z + 0.5) * xp.log(t) - t + xp.log(series)
     with np.errstate(divide="ignore"):
         mirror = math.log(math.pi) - xp.log(_abs_sin_pi(xp, values)) - positive
-    return xp.where(xp.isinf(values), xp.inf, xp.where(reflected, mirror, positive)).astype(x.dtype, copy=False)
+    # Lanczos' error is ~1e-16 absolute, so near lgamma's zeros at 1 and 2 not relative (lgamma(2 + 1e-7)
+    # off in its 8th digit): there lgamma(1 + a), and lgamma(2 + a) = lgamma(1 + a) + log1p(a)
+    near_one, near_two = xp.abs(values - 1) <= _NEAR_ZERO, xp.abs(values - 2) <= _NEAR_ZERO
+    a = xp.where(near_one, values - 1, xp.where(near_two, values - 2, 0.0))
+    near_zeros = lgamma1p(xp, a) + xp.where(near_two, xp.log1p(a), 0.0)
+    result = xp.where(near_one | near_two, near_zeros, xp.where(reflected, mirror, positive))
+    return xp.where(xp.isinf(values), xp.inf, result).astype(x.dtype, copy=False)
+
+
+@functools.cache
+def _lgamma1p_coefficients():
+    """(-1)^k zeta(k) / k for k = 2 .. 24: lgamma(1 + a) = -gamma a + sum_k these a^k (|a| < 1)."""
+    return [(-1) ** k * float(zeta_values(np.array(float(k)), np.array(1.0))) / k for k in range(2, 25)]
+
+
+def lgamma1p(xp, a):
+    """lgamma(1 + a) for |a| <= 1/5 (the series' next term below 2e-19), accurate relative to its small
+    size near a = 0 (Lanczos' is not)."""
+    total = xp.zeros_like(a)
+    for coefficient in reversed(_lgamma1p_coefficients()):
+        total = (total + coefficient) * a
+    return (total - _EULER_GAMMA) * a
 
 
 def _hurwitz_zeta(xp, s, x, terms=10):

@@ -21,21 +21,19 @@ Edges as PyTorch's: P(0, x > 0) = 1, P(a, 0) = 0, P(a, inf) = 1, P(inf, x) = 0 f
 for a < 0, x < 0 or a = x = 0. Only x has a derivative (none for a, as in PyTorch):
     dP/dx = -dQ/dx = x^(a-1) e^-x / Gamma(a) = f(a, x) / x.
 """
-import functools
 import math
 
 import numpy as np
 
 from ..errors import InputError
 from ..autograd import Function
-from .gamma import lgamma_values, zeta_values
+from .gamma import lgamma1p, lgamma_values
 
 _EPSILON = np.finfo(np.float64).eps
 _STIRLING_FROM = 10.0
 _TINY = 1e-300
 _MOST_STEPS = 100_000
 _SMALL_A = 0.1
-_EULER_GAMMA = 0.5772156649015329
 
 
 def _stirling_correction(a):
@@ -111,24 +109,10 @@ def _continued_fraction(xp, a, x, active):
     return _iterate(xp, active, start, step)[6]
 
 
-@functools.cache
-def _lgamma1p_coefficients():
-    """(-1)^k zeta(k) / k for k = 2 .. 24: lgamma(1 + a) = -gamma a + sum_k these a^k (|a| < 1)."""
-    return [(-1) ** k * float(zeta_values(np.array(float(k)), np.array(1.0))) / k for k in range(2, 25)]
-
-
-def _lgamma1p(xp, a):
-    """lgamma(1 + a) for 0 <= a < 0.1, accurate relative to its small size (Lanczos' is not)."""
-    total = xp.zeros_like(a)
-    for coefficient in reversed(_lgamma1p_coefficients()):
-        total = (total + coefficient) * a
-    return (total - _EULER_GAMMA) * a
-
-
 def _upper_for_small_a(xp, a, x):
     """Q(a, x) for a < 0.1, 0 < x <= 1 without 1 - P, from gamma(a, x) = sum_n (-1)^n x^(a+n) / (n! (a+n)):
         Q = -expm1(a log x - lgamma(1 + a)) - a x^a / Gamma(1 + a) sum_(n>=1) (-x)^n / (n! (a + n))."""
-    exponent = a * xp.log(x) - _lgamma1p(xp, a)
+    exponent = a * xp.log(x) - lgamma1p(xp, a)
     total, term = xp.zeros_like(x), xp.ones_like(x)
     for n in range(1, 25):  # x <= 1: the terms fall as 1/n!
         term = -term * x / n

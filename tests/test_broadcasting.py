@@ -59,7 +59,7 @@ MASK4 = tinynn.ones(4, dtype=tinynn.bool)
     ("floor_divide", lambda: A // B4), ("remainder", lambda: I % J4), ("fmod", lambda: I.fmod(J4)),
     ("gcd", lambda: tinynn.gcd(I, J4)), ("lcm", lambda: I.lcm(J4)),
     ("fmax", lambda: tinynn.fmax(A, B4)), ("fmin", lambda: A.fmin(B4)), ("nextafter", lambda: A.nextafter(B4)),
-    ("xlogy", lambda: tinynn.xlogy(A, B4)), ("xlogy", lambda: A.xlog1py(B4)), ("heaviside", lambda: A.heaviside(B4)),
+    ("xlogy", lambda: tinynn.xlogy(A, B4)), ("xlog1py", lambda: A.xlog1py(B4)), ("heaviside", lambda: A.heaviside(B4)),
     ("copysign", lambda: A.copysign(B4)), ("hypot", lambda: A.hypot(B4)),
     ("where", lambda: tinynn.where(MASK4, A, 0.0)), ("where", lambda: A.masked_fill(MASK4, 0)),
     ("Clip", lambda: A.clamp(B4)), ("Clip", lambda: A.clamp_max(B4)),

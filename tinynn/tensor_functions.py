@@ -250,24 +250,31 @@ def hypot(input, other):
 def xlogy(input, other):
     """x log(y) for x = input, y = other, and 0 where x = 0 (even where y is 0 or inf; NaN where y is NaN),
     as PyTorch. d/dx = log(y) (0 where x = 0 and y <= 0), d/dy = x / y (0, not PyTorch's NaN, at x = y = 0)."""
-    input, other = _promoted("xlogy", input, other, float_result=True)
+    return _x_times_log("xlogy", input, other, of_one_plus=False)
+
+
+def xlog1py(input, other):
+    """x log(1 + y) for x = input, y = other, by log1p (exact for tiny y, where 1 + y rounds to 1), and 0
+    where x = 0 (even where y is -1 or inf; NaN where y is NaN), as PyTorch. d/dx = log1p(y),
+    d/dy = x / (1 + y), 0 where x = 0 and the log is not a number."""
+    return _x_times_log("xlog1py", input, other, of_one_plus=True)
+
+
+def _x_times_log(name, input, other, of_one_plus):
+    """x log(y) (or x log1p(y)) with 0 where x = 0: only where the log is not a number (y <= 0, or
+    y <= -1) or x times it is not (y = inf) need x = 0 be special."""
+    _check_a_tensor_among(input, other, name)
+    input, other = _promoted(name, input, other, float_result=True)
     xp = _xp(input)
-    # only where log(y) is not a number (y <= 0) or x * log(y) is not (y = inf) need x = 0 be special
-    masked = (input._array == 0) & ((other._array <= 0) | (other._array == xp.inf))
+    masked = (input._array == 0) & ((other._array <= (-1 if of_one_plus else 0)) | (other._array == xp.inf))
     safe_y = where(masked, _constant(xp.ones((), dtype=other.dtype)), other)
-    return where(masked, _constant(xp.zeros((), dtype=input.dtype)), input * safe_y.log())
-
-
-def xlog1py(x, y):
-    """x log(1 + y), and 0 where x = 0."""
-    _check_a_tensor_among(x, y, "xlog1py")
-    return xlogy(x, (_operand(x, y) if isinstance(x, Tensor) else y) + 1)
+    logs = safe_y.log1p() if of_one_plus else safe_y.log()
+    return where(masked, _constant(xp.zeros((), dtype=input.dtype)), input * logs)
 
 
 def logit(x, eps=None):
     """log(p / (1 - p)), with p = x clamped to [eps, 1 - eps] when ``eps`` is given."""
-    x = x._as_float()
-    return elementwise.Logit()(x.clip(eps, 1 - eps) if eps is not None else x)
+    return elementwise.Logit(eps)(x._as_float())
 
 
 @computed_in_float32("x")

@@ -90,6 +90,55 @@ def test_lgamma_near_its_zeros_at_1_and_2_is_accurate_relative_to_its_size():
     np.testing.assert_allclose(x.lgamma().numpy(), expected, rtol=1e-11, atol=0)
 
 
+def test_division_by_a_tiny_or_huge_denominator_has_torchs_finite_gradient(torch):
+    # d(a/b)/db = -(a / b) / b: as -a / b^2 the square underflowed (0 / 0 = NaN) or overflowed
+    a = np.array([0.0, 1e-30, 1e-20, 3e20, 1.0], dtype=np.float32)
+    b = np.array([1e-30, 1e-30, 1e-25, 2e25, 3.0], dtype=np.float32)
+    ours, theirs = [tinynn.tensor(b, requires_grad=True)], [torch.tensor(b, requires_grad=True)]
+    (tinynn.tensor(a) / ours[0]).sum().backward()
+    (torch.tensor(a) / theirs[0]).sum().backward()
+    assert np.isfinite(ours[0].grad.numpy()).all()
+    np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy(), rtol=1e-6, atol=0)
+
+
+def test_logaddexp_of_huge_equal_values_shares_the_gradient_half_and_half(torch):
+    # y = a + log 2 rounds to a at 1e30, so e^(a - y) gave 1 each; sigmoid(a - b) gives 1/2
+    values = np.array([1e30, -1e30, 5.0, 1e16])
+    a, b = tinynn.tensor(values, requires_grad=True), tinynn.tensor(values, requires_grad=True)
+    tinynn.logaddexp(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.5, 0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.5, 0.5, 0.5, 0.5])
+    assert gradgradcheck(tinynn.logaddexp, [tinynn.tensor([0.3, -2.0], dtype=tinynn.float64, requires_grad=True),
+                                            tinynn.tensor([1.5, -2.0], dtype=tinynn.float64, requires_grad=True)])
+
+
+def test_second_derivatives_through_a_recorded_sigmoid_at_0():
+    # the recorded sigmoid took e^-|x|, whose slope at 0 is |x|'s subgradient 0: sigmoid'(0) came out 0, not 1/4
+    at_zero = [tinynn.tensor([0.0, 0.7], dtype=tinynn.float64, requires_grad=True)]
+    assert gradgradcheck(tinynn.nn.functional.mish, at_zero)
+    assert gradgradcheck(tinynn.nn.functional.logsigmoid, at_zero)
+
+
+def test_xlog1py_of_a_tiny_y_keeps_its_digits_as_torchs(torch):
+    # x log(1 + y) by log1p: 1 + 1e-30 rounds to 1, and log(1) = 0 lost everything
+    x, y = np.array([0.5, 2.0, 0.0, 0.0, 3.0]), np.array([1e-30, -1e-20, -1.0, np.inf, 0.25])
+    ours, theirs = tinynn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    value = tinynn.special.xlog1py(ours, tinynn.tensor(y))
+    expected = torch.special.xlog1py(theirs, torch.tensor(y))
+    np.testing.assert_allclose(value.detach().numpy(), expected.detach().numpy(), rtol=1e-15, atol=0)
+    value.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy()[[0, 1, 4]], np.log1p(y[[0, 1, 4]]), rtol=1e-15, atol=0)
+
+
+def test_the_norms_gradient_is_nan_where_the_norm_is(torch):
+    values = np.array([np.nan, 2.0, -1.0])
+    ours, theirs = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    ours.norm().backward()
+    theirs.norm().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    assert np.isnan(ours.grad.numpy()).all()
+
+
 def test_hardshrink_passes_nan_on_as_torch(torch):  # the value; NaN's gradient is anyone's guess
     values = np.array([np.nan, 0.2, -0.7, 1.5])
     x, tx = tinynn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)

@@ -99,7 +99,8 @@ class Mul(Function):
 
 
 class Div(Function):
-    """y = a / b.  dL/da = dL/dy / b, dL/db = -dL/dy * a / b^2."""
+    """y = a / b.  dL/da = dL/dy / b, dL/db = -dL/dy * a / b^2, computed as (a / b) / b: b^2 would
+    underflow to 0 or overflow for |b| beyond 1e+-19 in float32 (0 / 0 = NaN at a = 0, b = 1e-30)."""
 
     supports_complex = True
     promotes, float_output = (0, 1), True
@@ -114,7 +115,7 @@ class Div(Function):
 
     def backward(self, gy):
         ga = sum_to_shape(gy / conj(self.b), self.a_shape) if self.needs_input_grad[0] else None
-        gb = (sum_to_shape(-gy * conj(self.a / (self.b * self.b)), self.b.shape)
+        gb = (sum_to_shape(-gy * conj(self.a / self.b / self.b), self.b.shape)
               if self.needs_input_grad[1] else None)
         return ga, gb
 

@@ -7,6 +7,7 @@ from .. import backend
 from ..autograd import Function
 from .arithmetic import broadcast_shapes, sum_to_shape
 from .complex import conj
+from .gradient_mask import passed_where
 
 
 class Exp(Function):
@@ -199,14 +200,16 @@ def sigmoid_values(xp, x):
     Of an array, as written, in four passes: e^-x overflows to inf far out on the left (x < -88 in
     float32), where 1 / (1 + inf) is the limit 0, as PyTorch's; the overflow is expected, so it raises
     nothing even under ``np.errstate(over="raise")``. No cancellation anywhere: 1.25e-9 at -20.5 in float32
-    keeps its relative accuracy (where (1 + tanh(x/2)) / 2 cancels to 0). Of a Tensor (Mish's recorded
-    backward) from e = e^-|x| in (0, 1], as 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0: the same
-    values to an ulp, and an inf inside a recorded graph would make its second derivatives NaN."""
+    keeps its relative accuracy (where (1 + tanh(x/2)) / 2 cancels to 0). Of a Tensor (a recorded
+    backward) as 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0, each branch fed only its own
+    elements: the same values to an ulp, no inf inside the graph (it would make second derivatives
+    NaN), and the slope 1/4 at 0 (from e^-|x| it would take |x|'s subgradient 0 there)."""
     if isinstance(x, np.ndarray) or backend.is_gpu_array(x):
         with np.errstate(over="ignore"):
             return 1 / (xp.exp(-x) + 1)
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1, e) / (1 + e)
+    positive = x >= 0
+    right, left = xp.exp(-xp.where(positive, x, 0.0)), xp.exp(xp.where(positive, 0.0, x))
+    return xp.where(positive, 1 / (1 + right), left / (1 + left))
 
 
 class Sigmoid(Function):
@@ -265,12 +268,12 @@ class Clip(Function):
         if self.low is not None:
             above_low = self.x >= self.low
             inside = inside & above_low
-            grads["low"] = sum_to_shape(gy * ~above_low, self.shapes[1]) if wanted["low"] else None
+            grads["low"] = sum_to_shape(passed_where(gy, ~above_low), self.shapes[1]) if wanted["low"] else None
         if self.high is not None:
             below_high = self.x <= self.high
             inside = inside & below_high
-            grads["high"] = sum_to_shape(gy * ~below_high, self.shapes[-1]) if wanted["high"] else None
-        return (sum_to_shape(gy * inside, self.shapes[0]),) + tuple(grads[name] for name in self.bounds)
+            grads["high"] = sum_to_shape(passed_where(gy, ~below_high), self.shapes[-1]) if wanted["high"] else None
+        return (sum_to_shape(passed_where(gy, inside), self.shapes[0]),) + tuple(grads[name] for name in self.bounds)
 
 
 class Maximum(Function):
@@ -293,8 +296,10 @@ class Maximum(Function):
     def backward(self, gy):
         a_loses, b_loses = self.losers()
         tie_halves = (self.a == self.b) * 0.5
-        ga = sum_to_shape(gy * (1 - a_loses - tie_halves).astype(gy.dtype), self.a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * (1 - b_loses - tie_halves).astype(gy.dtype), self.b.shape) if self.needs_input_grad[1] else None
+        ga = (sum_to_shape(passed_where(gy * (1 - a_loses - tie_halves).astype(gy.dtype), ~a_loses), self.a.shape)
+              if self.needs_input_grad[0] else None)
+        gb = (sum_to_shape(passed_where(gy * (1 - b_loses - tie_halves).astype(gy.dtype), ~b_loses), self.b.shape)
+              if self.needs_input_grad[1] else None)
         return ga, gb
 
 
@@ -327,8 +332,8 @@ class Where(Function):
         return self.xp(a).where(self.condition, a, b)
 
     def backward(self, gy):
-        ga = sum_to_shape(gy * self.condition, self.a_shape) if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * ~self.condition, self.b_shape) if self.needs_input_grad[1] else None
+        ga = sum_to_shape(passed_where(gy, self.condition), self.a_shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(passed_where(gy, ~self.condition), self.b_shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -474,24 +479,32 @@ class Entropy(Function):
 
 
 class Logit(Function):
-    """y = log(x / (1 - x)), as log x - log1p(-x): -inf at 0, inf at 1, NaN outside [0, 1].
-    f'(x) = 1 / (x (1 - x)): inf at 0 and 1, NaN outside [0, 1] (where the value is), as PyTorch's."""
+    """y = log(p / (1 - p)), as log p - log1p(-p), for p = x, or x clamped to [eps, 1 - eps] when eps
+    is given: -inf at 0, inf at 1, NaN outside [0, 1].
+    f'(x) = 1 / (x (1 - x)): inf at 0 and 1, NaN outside [0, 1] (where the value is); with eps, 0
+    where x is clamped (NaN passes on), as PyTorch's."""
 
     float16_in_float32 = True
     promotes, float_output = (0,), True
     graph_saved = {"x": 0}
 
+    def __init__(self, eps=None):
+        self.eps = eps
+
     def forward(self, x):
         self.x = x
         xp = self.xp(x)
+        p = x if self.eps is None else xp.clip(x, self.eps, 1 - self.eps)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return xp.log(x) - xp.log1p(-x)
+            return xp.log(p) - xp.log1p(-p)
 
     def backward(self, gy):
         xp, x = self.xp(gy), self.x
         values = x._array if hasattr(x, "grad_fn") else x
         with np.errstate(divide="ignore"):
             slope = 1 / (x * (1 - x))
+        if self.eps is not None:
+            return (passed_where(gy * slope, ~((values < self.eps) | (values > 1 - self.eps))),)
         return (gy * xp.where((values < 0) | (values > 1), np.nan, slope),)
 
 
@@ -557,8 +570,9 @@ class NextAfter(Function):
 class LogAddExp(Function):
     """y = log(e^a + e^b), computed as max(a, b) + log1p(e^-|a - b|) so nothing overflows (complex:
     m + log(e^(a - m) + e^(b - m)), m the larger real part).
-    dL/da = dL/dy * e^(a - y), dL/db = dL/dy * e^(b - y) (the softmax of the pair: half each at a
-    tie; conjugated for complex a, b)."""
+    dL/da = dL/dy * e^(a - y) = dL/dy * sigmoid(a - b), dL/db = dL/dy * sigmoid(b - a) (the softmax
+    of the pair: half each at a tie; conjugated for complex a, b). From the difference of the inputs,
+    not from y: where a = b = 1e30, y rounds to a and e^(a - y) would be 1 for each."""
 
     float16_in_float32 = True
     supports_complex = True
@@ -588,17 +602,18 @@ class LogAddExp(Function):
         # where y = +inf the infinite inputs share it (one takes all, two take half each)
         nothing, infinite = values[2] == -np.inf, values[2] == np.inf
         infinities = (values[0] == np.inf).astype(values[2].dtype) + (values[1] == np.inf)
-        ga = sum_to_shape(gy * self._share(xp, self.a, values[0], nothing, infinite, infinities), self.a.shape) \
-            if self.needs_input_grad[0] else None
-        gb = sum_to_shape(gy * self._share(xp, self.b, values[1], nothing, infinite, infinities), self.b.shape) \
-            if self.needs_input_grad[1] else None
+        ga = sum_to_shape(gy * self._share(xp, self.a, self.b, values[0], nothing, infinite, infinities),
+                          self.a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to_shape(gy * self._share(xp, self.b, self.a, values[1], nothing, infinite, infinities),
+                          self.b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
-    def _share(self, xp, x, x_values, nothing, infinite, infinities):
-        """e^(x - y), computed only where y is finite; 0 where y = -inf; 1 / (how many inputs are
-        +inf) for an infinite x where y = +inf, 0 for a finite one."""
+    def _share(self, xp, x, other, x_values, nothing, infinite, infinities):
+        """sigmoid(x - other), computed only where y is finite; 0 where y = -inf; 1 / (how many inputs
+        are +inf) for an infinite x where y = +inf, 0 for a finite one."""
         special = nothing | infinite
         with np.errstate(invalid="ignore"):
-            difference = x - self.y
+            difference = x - other
         at_infinity = xp.where(x_values == np.inf, 1 / xp.where(infinities > 0, infinities, 1), 0.0)
-        return xp.where(special, xp.where(infinite, at_infinity, 0.0), xp.exp(xp.where(special, 0.0, difference)))
+        finite_share = sigmoid_values(xp, xp.where(special, 0.0, difference))
+        return xp.where(special, xp.where(infinite, at_infinity, 0.0), finite_share)

@@ -10,6 +10,7 @@ from .. import memory_layout as formats
 from ..autograd import Function
 from ..dims import dim_tuple, wrap_dim
 from .complex import conj
+from .gradient_mask import passed_where
 
 
 def normalize_axes(axis, ndim, name, empty_is_all=True):
@@ -228,7 +229,7 @@ class Prod(Function):
 
 class Norm2(Function):
     """y = sqrt(sum of x^2) over ``axes`` (the Euclidean / Frobenius norm).
-    dL/dx = dL/dy * x / y, and 0 where y = 0 (the subgradient PyTorch uses there)."""
+    dL/dx = dL/dy * x / y, and 0 where y = 0 (the subgradient PyTorch uses there; NaN where y is)."""
 
     promotes, float_output = (0,), True
     graph_saved = {"x": 0, "y": "output"}
@@ -245,8 +246,8 @@ class Norm2(Function):
     def backward(self, gy):
         xp = self.xp(gy)
         gy = expand_reduced(gy, self.x.shape, self.axes, self.keepdims)
-        safe = xp.where(self.y > 0, self.y, 1)
-        return (gy * self.x / safe * (self.y > 0),)
+        nonzero = self.y != 0
+        return (passed_where(gy * self.x / xp.where(nonzero, self.y, 1), nonzero),)
 
 
 class CumSum(Function):

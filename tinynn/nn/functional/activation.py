@@ -12,6 +12,7 @@ from ...fused import ElementwiseKernel, channels_first, channels_last
 from ...ops.erf import erf_values
 from ...ops.reduction import row_sums
 from ...ops.elementwise import sigmoid_values
+from ...ops.gradient_mask import passed_where
 from ...scalar_dims import accepting_scalar_dims
 from ...user_warnings import warn
 from .validation import check_float, check_tensor
@@ -34,8 +35,7 @@ class ReLU(Function):
     def backward(self, gy):
         if backend.is_gpu_array(gy):
             return (channels_first(RELU_GRAD(channels_last(gy), channels_last(self.y))),)
-        # the mask cast first: NumPy multiplies float by bool through a slower casting loop (10-30%)
-        return (gy * (self.y != 0).astype(gy.dtype),)
+        return (passed_where(gy, self.y != 0),)
 
 
 class LeakyReLU(Function):
@@ -198,7 +198,7 @@ class Hardtanh(Function):
         return self.xp(x).clip(x, self.low, self.high)
 
     def backward(self, gy):
-        return (gy * self.inside.astype(gy.dtype),)  # (cast first: see ReLU)
+        return (passed_where(gy, self.inside),)
 
 
 class Hardsigmoid(Function):
@@ -212,7 +212,7 @@ class Hardsigmoid(Function):
         return self.xp(x).clip(x * (1 / 6) + 0.5, 0, 1)
 
     def backward(self, gy):
-        return (gy * self.inside.astype(gy.dtype) * (1 / 6),)  # (cast first: see ReLU)
+        return (passed_where(gy * (1 / 6), self.inside),)
 
 
 class Hardswish(Function):
@@ -229,8 +229,8 @@ class Hardswish(Function):
 
     def backward(self, gy):
         xp, x = self.xp(gy), self.x
-        zero, one = x.dtype.type(0), x.dtype.type(1)  # typed, so the slope keeps x's dtype
-        return (gy * xp.where(x <= -3, zero, xp.where(x < 3, x * (1 / 3) + 0.5, one)),)
+        slope = xp.where(x < 3, x * (1 / 3) + 0.5, x.dtype.type(1))  # (typed, so the slope keeps x's dtype)
+        return (passed_where(gy * slope, ~(x <= -3)),)
 
 
 class Mish(Function):
@@ -295,7 +295,7 @@ class Threshold(Function):
         return self.xp(x).where(self.kept, x, x.dtype.type(self.value))
 
     def backward(self, gy):
-        return (gy * self.kept,)
+        return (passed_where(gy, self.kept),)
 
 
 class Shrink(Function):
@@ -315,7 +315,7 @@ class Shrink(Function):
                         x.dtype.type(0))
 
     def backward(self, gy):
-        return (gy * self.kept,)
+        return (passed_where(gy, self.kept),)
 
 
 class PReLU(Function):

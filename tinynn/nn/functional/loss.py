@@ -15,6 +15,7 @@ from ...errors import DtypeError, IndexRangeError, InputError
 from ... import backend, mixed_precision
 from ...autograd import Function
 from ...half_precision import computed_in_float32
+from ...ops.gradient_mask import passed_where
 from ...tensor import Tensor, where
 from .legacy_reduction import legacy_reduction
 from .validation import check_constant, check_float
@@ -96,7 +97,8 @@ class NLLLoss(_ClassIndexLoss):
 
     def backward(self, gy):
         gx = self.xp(gy).zeros(self.input_shape, dtype=gy.dtype)
-        gx[self.rows, self.safe_targets] = -self.target_weights * self._row_grads(gy, len(self.rows))
+        gx[self.rows, self.safe_targets] = passed_where(-self.target_weights * self._row_grads(gy, len(self.rows)),
+                                                        self.kept_rows)
         return (gx,)
 
 

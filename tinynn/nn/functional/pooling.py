@@ -9,6 +9,7 @@ from ... import backend
 from ...autograd import Function
 from ...half_precision import computed_in_float32
 from ...fused import ElementwiseKernel
+from ...ops.gradient_mask import passed_where
 from ...memory_layout import in_usual_layout
 from ...tensor import Tensor
 from .im2col import col2im, im2col, kernel_offsets, output_size, pad_nhwc, to_nchw, to_nhwc, unpad_nhwc
@@ -117,12 +118,12 @@ class MaxPool2d(_Pool2d):
                           and self.out_hw[i] * self.stride[i] == self.padded_shape[1 + i] for i in range(2))
             gx = (np.empty if covered else np.zeros)(self.padded_shape, dtype=gy.dtype)
             for offset, window in self._offsets():
-                np.multiply(g, self.argmax == offset, out=gx[window])
+                passed_where(g, self.argmax == offset, out=gx[window])
             return (to_nchw(self._unpad(gx)),)
         gx = xp.zeros(self.padded_shape, dtype=gy.dtype)
         for offset, window in self._offsets():
             if xp is np:
-                gx[window] += g * (self.argmax == offset)
+                gx[window] += passed_where(g, self.argmax == offset)
             else:
                 ROUTE_TO_ARGMAX(g, self.argmax, offset, gx[window])
         return (to_nchw(self._unpad(gx)),)

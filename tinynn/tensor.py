@@ -2469,10 +2469,11 @@ def _assigned(x, steps, value):
 
 def _root_at_zero_flat(total, power):
     """total ** power (power < 1: a root), with gradient 0 where total is 0, as PyTorch's norm and std
-    backward mask it, where the chain rule would give 0 * inf."""
-    positive = total._constant(total._array > 0)
-    safe = where(positive, total, total._constant(backend.get_array_module(total._array).ones((), dtype=total.dtype)))
-    return where(positive, safe ** power, total * 0)
+    backward mask it, where the chain rule would give 0 * inf (a NaN total stays NaN, with its gradient)."""
+    xp = backend.get_array_module(total._array)
+    positive, zero = total._constant(total._array > 0), total._constant(total._array == 0)
+    safe = where(positive, total, total._constant(xp.ones((), dtype=total.dtype)))
+    return where(positive, safe ** power, where(zero, total._constant(xp.zeros((), dtype=total.dtype)), total))
 
 
 def _promoted_arrays(a, b):

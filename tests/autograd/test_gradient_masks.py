@@ -36,6 +36,19 @@ OPS = {
     "fmax": lambda L, x: L.fmax(x, L.zeros_like(x)),
     "triu": lambda L, x: L.triu(x.reshape(2, 4)).reshape(8),
     "logit with eps": lambda L, x: L.logit(x * 0.1 + 0.5, eps=0.4),
+    "max of all": lambda L, x: x.max().expand(8),
+    "vector_norm p=3 at 0": lambda L, x: L.linalg.vector_norm(x.reshape(4, 2) * 0, 3, 1).repeat_interleave(2),
+    # linear maps with zero weights: dL/dx from a product with a matrix would make 0 * inf = NaN everywhere
+    "interpolate nearest": lambda L, x: L.nn.functional.interpolate(x.reshape(1, 1, 8)[..., ::2], scale_factor=2)
+                                        .reshape(8),
+    "interpolate bilinear": lambda L, x: L.nn.functional.interpolate(x.reshape(1, 1, 2, 4)[..., ::2], size=(2, 4),
+                                                                     mode="bilinear").reshape(8),
+    "pad replicate": lambda L, x: L.nn.functional.pad(x.reshape(1, 1, 8)[..., 1:7], (1, 1), mode="replicate")
+                                  .reshape(8),
+    "pad reflect": lambda L, x: L.nn.functional.pad(x.reshape(1, 2, 4)[..., 1:3], (1, 1), mode="reflect").reshape(8),
+    "grid_sample outside": lambda L, x: L.nn.functional.grid_sample(
+        x.reshape(1, 1, 2, 4), L.tensor([[0.1, 0.2], [5.0, 5.0], [-0.3, 0.9], [3.0, -4.0]] * 2, dtype=x.dtype,
+                                        device=x.device).reshape(1, 2, 4, 2), align_corners=False).reshape(8),
     "nll_loss ignoring rows": lambda L, x: L.nn.functional.nll_loss(
         x.reshape(4, 2), L.tensor([0, -100, 1, -100], device=x.device), reduction="none").repeat_interleave(2),
 }

@@ -20,11 +20,11 @@ _SAME_SIZE_INTEGER = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
 def passed_where(gy, mask, out=None):
-    """``gy`` where the boolean ``mask`` (broadcast to gy's shape) holds, else 0; written into ``out``
-    (an array of gy's shape and dtype) when it is given."""
+    """``gy`` where the boolean ``mask`` holds, else 0 (the two broadcast together); written into ``out``
+    (an array of that shape and gy's dtype) when it is given."""
     if isinstance(gy, np.ndarray) and gy.dtype.kind == "f" and gy.dtype.itemsize in _SAME_SIZE_INTEGER:
         integer = _SAME_SIZE_INTEGER[gy.dtype.itemsize]
-        bits = np.broadcast_to(mask, gy.shape).astype(integer)
+        bits = np.broadcast_to(mask, np.broadcast_shapes(gy.shape, mask.shape)).astype(integer)
         np.negative(bits, out=bits)  # True: -1, every bit set
         np.bitwise_and(gy.view(integer), bits, out=bits if out is None else out.view(integer))
         return bits.view(gy.dtype) if out is None else out

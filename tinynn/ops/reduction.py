@@ -159,9 +159,9 @@ class Max(Function):
         gy = expand_reduced(gy, self.x.shape, self.axes, self.keepdims)
         xp = self.xp(self.x)
         # a NaN is the maximum where there is one: the gradient goes to it (to them, shared)
-        is_max = ((self.x == self.y) | (xp.isnan(self.x) & xp.isnan(self.y))).astype(gy.dtype)
-        ties = is_max.sum(axis=self.axes, keepdims=True)
-        return (gy * is_max / ties,)
+        is_max = (self.x == self.y) | (xp.isnan(self.x) & xp.isnan(self.y))
+        ties = is_max.astype(gy.dtype).sum(axis=self.axes, keepdims=True)
+        return (passed_where(gy / ties, is_max),)
 
 
 class LogSumExp(Function):

@@ -26,6 +26,7 @@ import numpy as np
 from ...errors import InputError
 from ... import backend
 from ...autograd import Function
+from ...ops.gradient_mask import passed_where
 from ...tensor import Tensor, where
 from .resampling import cubic_weights
 from .validation import check_float
@@ -156,8 +157,8 @@ class GridSample(Function):
         g_image = g_grid = None
         if self.needs_input_grad[0]:
             g_image = xp.zeros((n, h, w, c), dtype=gy.dtype)
-            for rows, columns, weight, _ in self.corners:
-                backend.scatter_add(g_image, (batch, rows, columns), g * weight[..., None])
+            for rows, columns, weight, valid in self.corners:  # (a pixel outside gets nothing, not 0 * inf)
+                backend.scatter_add(g_image, (batch, rows, columns), passed_where(g * weight[..., None], valid[..., None]))
             g_image = g_image.transpose(0, 3, 1, 2)
         if self.needs_input_grad[1]:
             g_grid = xp.zeros(g.shape[:3] + (2,), dtype=gy.dtype)

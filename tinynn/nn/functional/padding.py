@@ -14,7 +14,7 @@ Each is a copy along one axis by an index map, ``Take``; constant padding is ``o
 import numpy as np
 
 from ...errors import InputError
-from ... import value_ranges
+from ... import backend, value_ranges
 from ...autograd import Function
 from ...ops.shape import Pad
 from ...size import as_int
@@ -29,7 +29,9 @@ class Take(Function):
 
     Backward: position k of x receives the sum of dL/dy over the j with index[j] = k (a position
     copied several times collects every copy's gradient). As a product: with the one-hot (m, n)
-    matrix M[j, k] = [index[j] = k], y = M x along the axis, so dL/dx = M^T dL/dy."""
+    matrix M[j, k] = [index[j] = k], y = M x along the axis, so dL/dx = M^T dL/dy; but where dL/dy
+    holds an inf or NaN (and on the GPU) added up index by index, since the product's zeros would
+    make 0 * inf = NaN of every position."""
 
     supports_complex, linear_map = True, True  # M is real: M^H = M^T
 
@@ -42,9 +44,13 @@ class Take(Function):
 
     def backward(self, gy):
         xp = self.xp(gy)
-        one_hot = (self.index[:, None] == xp.arange(self.length)[None, :]).astype(gy.dtype)
-        moved = xp.moveaxis(gy, self.axis, -1) @ one_hot
-        return (xp.moveaxis(moved, -1, self.axis),)
+        if xp is np and np.isfinite(gy).all():
+            one_hot = (self.index[:, None] == xp.arange(self.length)[None, :]).astype(gy.dtype)
+            moved = xp.moveaxis(gy, self.axis, -1) @ one_hot
+            return (xp.moveaxis(moved, -1, self.axis),)
+        gx = xp.zeros((self.length,) + gy.shape[:self.axis] + gy.shape[self.axis + 1:], dtype=gy.dtype)
+        backend.scatter_add(gx, self.index, xp.moveaxis(gy, self.axis, 0))
+        return (xp.moveaxis(gx, 0, self.axis),)
 
 
 def _index_map(xp, mode, length, before, after):

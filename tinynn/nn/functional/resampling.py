@@ -34,8 +34,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ...errors import InputError
-from ... import parallel
+from ... import backend, parallel
 from ...autograd import Function
+from ...ops.gradient_mask import passed_where
 from .validation import check_float, ntuple
 
 LINEAR_MODES = {3: "linear", 4: "bilinear", 5: "trilinear"}
@@ -80,6 +81,24 @@ class Taps(NamedTuple):
                 term = xp.where(self.used[:, k].reshape(broadcast), term, 0)
             total = term if total is None else total + term
         return total
+
+    def scatter(self, gy, axis):
+        """``gather``'s transpose, tap by tap: input position indices[i, k] receives weights[i, k] *
+        gy[i] along ``axis`` (added up where several taps reach it); an unused or zero-weight tap
+        sends nothing, not 0 * inf."""
+        xp = Function.xp(gy)
+        moved = xp.moveaxis(gy, axis, 0)
+        broadcast = (-1,) + (1,) * (gy.ndim - 1)
+        gx = xp.zeros((self.in_size,) + moved.shape[1:], dtype=gy.dtype)
+        for k in range(self.indices.shape[1]):
+            term = moved if self.weights is None else moved * self.weights[:, k].reshape(broadcast)
+            sends = None if self.weights is None else self.weights[:, k] != 0
+            if self.used is not None:
+                sends = self.used[:, k] if sends is None else sends & self.used[:, k]
+            if sends is not None:
+                term = passed_where(term, sends.reshape(broadcast))
+            backend.scatter_add(gx, self.indices[:, k], term)
+        return xp.moveaxis(gx, 0, axis)
 
 
 def separable_map(x, rows, columns):
@@ -140,8 +159,13 @@ class SeparableResample2d(Function):
         return self.rows.gather(x, row_axis)
 
     def backward(self, gy):
-        rows, columns = self._matrices(gy.dtype)
-        return (separable_map(gy, rows.T, None if columns is None else columns.T),)
+        if self.xp(gy) is np and np.isfinite(gy).all():
+            rows, columns = self._matrices(gy.dtype)
+            return (separable_map(gy, rows.T, None if columns is None else columns.T),)
+        # an inf or NaN gradient, and on the GPU: scattered tap by tap, as the forward gathers, so it
+        # reaches only the pixels its output was made from (the products' zeros would make it NaN everywhere)
+        g = gy if self.columns is None else self.columns.scatter(gy, 3)
+        return (self.rows.scatter(g, 2),)
 
 
 def resample_depth(volume, taps):

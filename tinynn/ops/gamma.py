@@ -48,12 +48,15 @@ def lgamma_values(x):
     positive = 0.5 * math.log(2 * math.pi) + (z + 0.5) * xp.log(t) - t + xp.log(series)
     with np.errstate(divide="ignore"):
         mirror = math.log(math.pi) - xp.log(_abs_sin_pi(xp, values)) - positive
+    result = xp.where(reflected, mirror, positive)
     # Lanczos' error is ~1e-16 absolute, so near lgamma's zeros at 1 and 2 not relative (lgamma(2 + 1e-7)
-    # off in its 8th digit): there lgamma(1 + a), and lgamma(2 + a) = lgamma(1 + a) + log1p(a)
-    near_one, near_two = xp.abs(values - 1) <= _NEAR_ZERO, xp.abs(values - 2) <= _NEAR_ZERO
-    a = xp.where(near_one, values - 1, xp.where(near_two, values - 2, 0.0))
-    near_zeros = lgamma1p(xp, a) + xp.where(near_two, xp.log1p(a), 0.0)
-    result = xp.where(near_one | near_two, near_zeros, xp.where(reflected, mirror, positive))
+    # off in its 8th digit): there lgamma(1 + a), and lgamma(2 + a) = lgamma(1 + a) + log1p(a), computed
+    # for those elements alone (the series' 23 terms over every element made lgamma 1.5x slower)
+    near = (xp.abs(values - 1) <= _NEAR_ZERO) | (xp.abs(values - 2) <= _NEAR_ZERO)
+    near_values = values[near]
+    near_two = near_values > 1.5
+    a = near_values - xp.where(near_two, 2.0, 1.0)
+    result[near] = lgamma1p(xp, a) + xp.where(near_two, xp.log1p(a), 0.0)
     return xp.where(xp.isinf(values), xp.inf, result).astype(x.dtype, copy=False)
 
 

@@ -218,8 +218,9 @@ def test_sparse_adam_refuses_dense_gradients_and_bad_settings():
     layer(tinynn.ones(1, 2)).sum().backward()
     with pytest.raises(RuntimeError, match="SparseAdam does not support dense gradients, please consider Adam"):
         optimizer.step()
-    for settings in (dict(lr=0.0), dict(eps=-1.0), dict(betas=(1.0, 0.9))):
-        with pytest.raises(ValueError, match="SparseAdam: invalid hyper-parameters"):
+    for settings, message in ((dict(lr=0.0), r"lr must be a number > 0, got 0.0"), (dict(eps=-1.0), "eps must be a "
+                              r"number > 0, got -1.0"), (dict(betas=(1.0, 0.9)), r"betas\[0\] must be in \[0, 1\), got 1.0")):
+        with pytest.raises(ValueError, match="SparseAdam: " + message):
             tinynn.optim.SparseAdam(layer.parameters(), **settings)
     with pytest.raises(ValueError, match="mode='max' does not support sparse=True"):
         nn.EmbeddingBag(7, 3, mode="max", sparse=True)(tinynn.tensor([[1, 2]]))

@@ -1,5 +1,6 @@
 """Adadelta (PyTorch's rule)."""
 from .. import backend
+from .hyperparameters import AT_LEAST_0, IN_0_1
 from .optimizer import Optimizer, weight_decayed, torch_only_options
 
 
@@ -13,11 +14,11 @@ class Adadelta(Optimizer):
         p <- p - lr * d
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, rho=IN_0_1, eps=AT_LEAST_0, weight_decay=AT_LEAST_0)
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        if lr < 0 or eps < 0 or weight_decay < 0 or not 0 <= rho <= 1:
-            raise ValueError(f"Adadelta: invalid hyper-parameters lr={lr}, rho={rho}, eps={eps}, weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from .. import backend
+from .hyperparameters import AT_LEAST_0, Interval, optional, pair
 from .optimizer import Optimizer
 
 
@@ -22,16 +23,15 @@ class Adafactor(Optimizer):
     not elementwise alike, so there is no ``foreach`` path.
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, beta2_decay=Interval(-math.inf, 0), eps=pair(optional(AT_LEAST_0), AT_LEAST_0),
+                                 d=Interval(1, math.inf), weight_decay=AT_LEAST_0)
     supports_complex = elementwise = False  # (its rule looks at whole rows and columns)
 
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
                  foreach=None, maximize=False):
-        if lr < 0 or beta2_decay > 0 or d < 1 or weight_decay < 0 or (eps[0] is not None and eps[0] < 0) or eps[1] < 0:
-            raise ValueError(f"Adafactor: invalid hyper-parameters lr={lr}, beta2_decay={beta2_decay}, eps={eps}, "
-                             f"d={d}, weight_decay={weight_decay}")
         if foreach:
             raise ValueError("Adafactor: there is no foreach path (its update is not elementwise)")
-        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=tuple(eps), d=d, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
                                       foreach=False, maximize=maximize))
 
     def _update(self, param, grad, state, group):

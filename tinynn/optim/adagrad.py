@@ -1,5 +1,6 @@
 """Adagrad (PyTorch's rule, with learning-rate decay)."""
 from .. import backend
+from .hyperparameters import AT_LEAST_0
 from .optimizer import Optimizer, rows_of, weight_decayed, torch_only_options
 
 
@@ -14,12 +15,12 @@ class Adagrad(Optimizer):
     which would touch every row, is refused with it, as PyTorch does.
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, lr_decay=AT_LEAST_0, weight_decay=AT_LEAST_0,
+                                 initial_accumulator_value=AT_LEAST_0, eps=AT_LEAST_0)
+
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        if lr < 0 or lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
-            raise ValueError(f"Adagrad: invalid hyper-parameters lr={lr}, lr_decay={lr_decay}, weight_decay="
-                             f"{weight_decay}, initial_accumulator_value={initial_accumulator_value}, eps={eps}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps, foreach=foreach, maximize=maximize))
 

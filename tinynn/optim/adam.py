@@ -2,6 +2,7 @@
 import math
 
 from .. import backend
+from .hyperparameters import AT_LEAST_0, IN_0_1_OPEN, pair
 from .optimizer import Optimizer, adam_moments, weight_decayed, torch_only_options
 
 
@@ -15,16 +16,14 @@ class Adam(Optimizer):
     ``decoupled_weight_decay`` (PyTorch's option), the decay is AdamW's: p <- p (1 - lr weight_decay).
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, betas=pair(IN_0_1_OPEN, IN_0_1_OPEN), eps=AT_LEAST_0, weight_decay=AT_LEAST_0)
     decoupled_weight_decay = False  # the default of a parameter group saved before the option existed
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
                  foreach=None, maximize=False, decoupled_weight_decay=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"{type(self).__name__}: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, "
-                             f"weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                                       foreach=foreach, maximize=maximize,
                                       decoupled_weight_decay=bool(decoupled_weight_decay)))
 

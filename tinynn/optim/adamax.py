@@ -1,5 +1,6 @@
 """Adamax (PyTorch's rule): Adam with the infinity norm in place of the second moment."""
 from .. import backend
+from .hyperparameters import AT_LEAST_0, IN_0_1_OPEN, pair
 from .optimizer import Optimizer, weight_decayed, torch_only_options
 
 
@@ -12,12 +13,12 @@ class Adamax(Optimizer):
         p <- p - lr / (1 - beta1^t) * m / u
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, betas=pair(IN_0_1_OPEN, IN_0_1_OPEN), eps=AT_LEAST_0, weight_decay=AT_LEAST_0)
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"Adamax: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param._array)

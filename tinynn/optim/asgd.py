@@ -1,6 +1,7 @@
 """ASGD (PyTorch's rule): SGD with a decaying step and a running average of the iterates
 (Polyak-Ruppert averaging), kept in the state as ``ax``."""
 from .. import backend
+from .hyperparameters import ANY_NUMBER, AT_LEAST_0
 from .optimizer import Optimizer, weight_decayed, torch_only_options
 
 
@@ -13,13 +14,12 @@ class ASGD(Optimizer):
         eta <- lr / (1 + lambd * lr * t)^alpha,   mu <- 1 / max(1, t - t0)
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, lambd=AT_LEAST_0, alpha=ANY_NUMBER, t0=AT_LEAST_0, weight_decay=AT_LEAST_0)
     SCALAR_STATE = ("step", "eta", "mu")
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        if lr < 0 or weight_decay < 0:
-            raise ValueError(f"ASGD: invalid hyper-parameters lr={lr}, weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                                       foreach=foreach, maximize=maximize))
 

@@ -7,6 +7,7 @@ All parameters are handled as one flat vector x (the parameters laid end to end)
 """
 from .. import backend
 from ..autograd import enable_grad, no_grad
+from .hyperparameters import AT_LEAST_0
 from .optimizer import Optimizer
 
 
@@ -105,11 +106,10 @@ class LBFGS(Optimizer):
     """
 
     supports_complex = False
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0)
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
-        if not lr >= 0:
-            raise ValueError(f"LBFGS: invalid learning rate {lr}")
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
         max_eval = max_iter * 5 // 4 if max_eval is None else max_eval

@@ -4,6 +4,7 @@ iterations."""
 import math
 
 from .. import backend
+from .hyperparameters import AT_LEAST_0
 from .optimizer import Optimizer
 
 
@@ -35,11 +36,10 @@ class Muon(Optimizer):
     """
 
     supports_complex = elementwise = False  # (its rule orthogonalizes whole matrices)
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, weight_decay=AT_LEAST_0, momentum=AT_LEAST_0)
 
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=(3.4445, -4.775, 2.0315), eps=1e-7, ns_steps=5, adjust_lr_fn=None):
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"Muon: invalid hyper-parameters lr={lr}, momentum={momentum}, weight_decay={weight_decay}")
         if adjust_lr_fn not in (None, "original", "match_rms_adamw"):
             raise ValueError(f"Muon: adjust_lr_fn must be None, 'original' or 'match_rms_adamw', got {adjust_lr_fn!r}")
         if len(ns_coefficients) != 3 or not 0 < ns_steps < 100:

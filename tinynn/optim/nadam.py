@@ -1,5 +1,6 @@
 """NAdam (PyTorch's rule): Adam with Nesterov momentum and a warming-up momentum schedule."""
 from .. import backend
+from .hyperparameters import AT_LEAST_0, IN_0_1_OPEN, pair
 from .optimizer import Optimizer, adam_moments, weight_decayed, torch_only_options
 
 
@@ -14,16 +15,15 @@ class NAdam(Optimizer):
         p <- p - lr * (1 - mu_t) / (1 - P_t) * g / d - lr * mu_(t+1) / (1 - P_t mu_(t+1)) * m / d
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, betas=pair(IN_0_1_OPEN, IN_0_1_OPEN), eps=AT_LEAST_0, weight_decay=AT_LEAST_0,
+                                 momentum_decay=AT_LEAST_0)
     SCALAR_STATE = ("step", "mu_product")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        if lr < 0 or eps < 0 or weight_decay < 0 or momentum_decay < 0 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"NAdam: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, "
-                             f"weight_decay={weight_decay}, momentum_decay={momentum_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                                       foreach=foreach, maximize=maximize))
 

@@ -49,6 +49,7 @@ from ..autograd import in_place, no_grad
 from ..hooks import RemovableHandle
 from ..sparse import zero_gradient
 from ..tensor import Tensor
+from .hyperparameters import checked
 from .state import ParameterStates
 
 
@@ -110,6 +111,7 @@ class Optimizer:
     supports_complex = True  # complex parameters as real pairs (see the module docstring)
     elementwise = True  # each element's update reads only its own values: it may run in pieces (foreach, blocks)
     SCALAR_STATE = ("step",)  # state kept as numbers (PyTorch's state dicts hold them as 0-d tensors)
+    HYPERPARAMETER_RANGES = {}  # name -> the range its values must lie in, checked per group (hyperparameters.py)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -153,7 +155,7 @@ class Optimizer:
     def __init__(self, params, defaults):
         self._hooks = {kind: {} for kind in ("step_pre", "step_post", "state_dict_pre", "state_dict_post",
                                              "load_state_dict_pre", "load_state_dict_post")}
-        self.defaults = dict(defaults)
+        self.defaults = checked(type(self).__name__, defaults, self.HYPERPARAMETER_RANGES)
         if isinstance(params, Tensor):  # iterating it would give its rows, not parameters
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or of dicts (param groups), "
                             f"got a Tensor of shape {tuple(params.shape)}; pass [tensor] or model.parameters()")
@@ -191,6 +193,7 @@ class Optimizer:
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in group["params"]):
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
+        group = checked(type(self).__name__, group, self.HYPERPARAMETER_RANGES, f" in parameter group {len(self.param_groups)}")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         self.param_groups.append(group)

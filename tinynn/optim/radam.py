@@ -2,6 +2,7 @@
 import math
 
 from .. import backend
+from .hyperparameters import AT_LEAST_0, IN_0_1_OPEN, pair
 from .optimizer import Optimizer, adam_moments, weight_decayed, torch_only_options
 
 
@@ -16,13 +17,13 @@ class RAdam(Optimizer):
         with the rectification r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)).
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, betas=pair(IN_0_1_OPEN, IN_0_1_OPEN), eps=AT_LEAST_0, weight_decay=AT_LEAST_0)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, *,
                  foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"RAdam: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, weight_decay={weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):

@@ -1,5 +1,6 @@
 """RMSprop (PyTorch's rule, with momentum and the centered variant)."""
 from .. import backend
+from .hyperparameters import AT_LEAST_0, IN_0_1
 from .optimizer import Optimizer, weight_decayed, torch_only_options
 
 
@@ -13,12 +14,11 @@ class RMSprop(Optimizer):
         p <- p - lr * g / d                                (otherwise)
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, alpha=IN_0_1, eps=AT_LEAST_0, weight_decay=AT_LEAST_0, momentum=AT_LEAST_0)
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        if lr < 0 or eps < 0 or weight_decay < 0 or momentum < 0 or not 0 <= alpha <= 1:
-            raise ValueError(f"RMSprop: invalid hyper-parameters lr={lr}, alpha={alpha}, eps={eps}, "
-                             f"weight_decay={weight_decay}, momentum={momentum}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, foreach=foreach, maximize=maximize))
 

@@ -1,6 +1,9 @@
 """Rprop (PyTorch's rule): each weight moves by its own step size in the direction against its
 gradient's sign; the step grows while the sign holds and shrinks when it flips."""
+import math
+
 from .. import backend
+from .hyperparameters import AT_LEAST_0, Interval, pair
 from .optimizer import Optimizer, torch_only_options
 
 
@@ -13,13 +16,13 @@ class Rprop(Optimizer):
         p <- p - sign(g) * s,   g_previous <- g
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, etas=pair(Interval(0, 1, False, False), Interval(1, math.inf, False)),
+                                 step_sizes=pair(AT_LEAST_0, AT_LEAST_0))
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        eta_minus, eta_plus = etas
-        if lr < 0 or not 0 < eta_minus < 1 < eta_plus:
-            raise ValueError(f"Rprop: invalid hyper-parameters lr={lr}, etas={etas} (expected 0 < eta_minus < 1 < eta_plus)")
-        super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), foreach=foreach, maximize=maximize))
+        super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach, maximize=maximize))
 
     def _update(self, param, grad, state, group):
         xp = backend.get_array_module(param._array)

@@ -1,5 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule)."""
 from .. import backend
+from .hyperparameters import ANY_NUMBER, AT_LEAST_0
 from .optimizer import Optimizer, rows_of, weight_decayed, torch_only_options
 
 
@@ -18,16 +19,16 @@ class SGD(Optimizer):
     left moves, as in PyTorch.
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=AT_LEAST_0, momentum=AT_LEAST_0, dampening=ANY_NUMBER, weight_decay=AT_LEAST_0)
+
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False, fused=None):
         foreach = torch_only_options(type(self).__name__, foreach, capturable, differentiable, fused)
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: lr, momentum and weight_decay must be non-negative, got lr={lr}, "
-                             f"momentum={momentum}, weight_decay={weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, foreach=foreach, maximize=maximize))
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum and zero dampening, got momentum={momentum}, "
+                             f"dampening={dampening}")
 
     def _update(self, param, grad, state, group):
         grad = weight_decayed(param, grad, group)

@@ -3,6 +3,7 @@ rows a step's gradient holds."""
 import math
 
 from .. import backend
+from .hyperparameters import ABOVE_0, IN_0_1_OPEN, pair
 from .optimizer import Optimizer, rows_of
 
 
@@ -17,13 +18,11 @@ class SparseAdam(Optimizer):
     decayed them every step. t counts the parameter's steps. Dense gradients are refused (use Adam).
     """
 
+    HYPERPARAMETER_RANGES = dict(lr=ABOVE_0, betas=pair(IN_0_1_OPEN, IN_0_1_OPEN), eps=ABOVE_0)
     supports_complex = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
-        if not lr > 0 or not eps > 0 or not all(0 <= b < 1 for b in betas):
-            raise ValueError(f"SparseAdam: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps} (expected lr > 0, "
-                             f"eps > 0 and betas in [0, 1))")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, maximize=maximize))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, maximize=maximize))
 
     def _update(self, param, grad, state, group):
         raise RuntimeError(f"SparseAdam does not support dense gradients, please consider Adam instead (a parameter of "

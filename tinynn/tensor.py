@@ -1117,7 +1117,8 @@ class Tensor(DtypeShorthands):
         return Tensor._from_op(self._array.view(dtype), False)
 
     def flatten(self, start_dim=0, end_dim=-1):
-        if self.ndim == 0:
+        if self.ndim == 0:  # (its one dimension as PyTorch counts it: 0 or -1)
+            wrap_dim(start_dim, 1), wrap_dim(end_dim, 1)
             return self.reshape(1)
         start, end = wrap_dim(start_dim, self.ndim), wrap_dim(end_dim, self.ndim)
         if start > end:

@@ -163,3 +163,55 @@ def test_gradients_of_gradients_pass_an_empty_batch(device):
 def test_ctc_loss_of_an_empty_batch_is_a_clear_error():
     with pytest.raises(ValueError, match=r"ctc_loss: log_probs must not be empty, got shape \(5, 0, 4\)"):
         F.ctc_loss(tinynn.zeros(5, 0, 4), tinynn.zeros(0, 3, dtype=np.int64), [], [])
+
+
+# (layer, its arguments, an input with no values though its batch is not empty)
+EMPTY_ELSEWHERE = [
+    ("GroupNorm", (2, 4), (2, 4, 0)),
+    ("GroupNorm", (2, 4), (2, 4, 3, 0)),
+    ("InstanceNorm2d", (3,), (2, 3, 4, 0)),
+    ("InstanceNorm1d", (3, 1e-5, 0.1, True), (2, 3, 0)),
+    ("BatchNorm2d", (3,), (2, 3, 4, 0)),
+    ("BatchNorm1d", (3,), (2, 3, 0)),
+    ("LayerNorm", (3,), (2, 0, 3)),
+    ("PixelShuffle", (2,), (2, 8, 3, 0)),
+    ("Linear", (3, 4), (2, 0, 3)),
+    ("Softmax", (1,), (2, 0, 3)),
+    ("Flatten", (), (2, 0, 3)),
+]
+
+
+@pytest.mark.parametrize("name, arguments, shape", EMPTY_ELSEWHERE, ids=[f"{n}{a}{s}" for n, a, s in EMPTY_ELSEWHERE])
+def test_an_input_with_an_empty_axis_gives_torch_s_empty_output_and_zero_gradients(torch, name, arguments, shape):
+    """An image of width 0 or a sequence of length 0 in a batch that is not empty: GroupNorm and InstanceNorm
+    failed in a NumPy reshape, BatchNorm asked for more than one value per channel, PixelShuffle could not
+    reshape; as in PyTorch, the output is empty and every parameter's gradient 0 (PyTorch's GroupNorm: NaN)."""
+    layer = getattr(nn, name)(*arguments)
+    x = tinynn.zeros(*shape, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = layer(x)
+        y.sum().backward()
+    assert y.shape == tuple(getattr(torch.nn, name)(*arguments)(torch.zeros(*shape)).shape)
+    assert y.numel() == 0 and x.grad.shape == x.shape
+    for parameter_name, parameter in layer.named_parameters():
+        assert parameter.grad is not None and not parameter.grad.numpy().any(), parameter_name
+    for buffer_name, buffer in layer.named_buffers():
+        if buffer_name != "num_batches_tracked":
+            assert np.array_equal(buffer.numpy(), getattr(getattr(nn, name)(*arguments), buffer_name).numpy())
+
+
+def test_pixel_unshuffle_of_an_empty_image_has_the_shape_of_the_others():
+    """(PyTorch gives the input's own shape back when it has no values, (2, 2, 0, 4) here.)"""
+    assert F.pixel_unshuffle(tinynn.zeros(2, 2, 0, 4), 2).shape == (2, 8, 0, 2)
+    assert F.pixel_unshuffle(tinynn.zeros(0, 2, 4, 4), 2).shape == (0, 8, 2, 2)
+
+
+def test_replicate_padding_of_an_empty_axis_and_flatten_of_a_scalar_are_clear_errors():
+    with pytest.raises(ValueError, match=r"pad: replicate padding copies an axis's edge values, but axis 2 is empty"):
+        F.pad(tinynn.zeros(2, 3, 0), (1, 1), mode="replicate")
+    assert F.pad(tinynn.zeros(2, 3, 0), (0, 0), mode="replicate").shape == (2, 3, 0)
+    scalar = tinynn.tensor(1.5)
+    assert scalar.flatten().shape == scalar.flatten(-1, 0).shape == (1,)
+    with pytest.raises(IndexError, match=r"expected to be in range of \[-1, 0\], but got 1"):
+        nn.Flatten()(scalar)

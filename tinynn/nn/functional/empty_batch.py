@@ -4,15 +4,16 @@ PyTorch gives such a batch an empty output of the layer's output shape, and ever
 gradient (a sum over no samples). The convolution kernels cut the batch into blocks of images and
 size their scratch arrays from the first one, and batch norm's statistics of no values would be NaN;
 rather than teach each of them the empty case, their functionals (conv2d, conv_transpose2d and those
-built on them, batch_norm) hand an empty batch to ``EmptyBatch``. The other layers' array code gives
-empty results of empty input as it is.
+built on them, batch_norm) hand an empty batch to ``EmptyBatch``; batch_norm and group_norm hand it
+any input of no values (an image of width 0 too, whose statistics are as undefined). The other layers' array code
+gives empty results of empty input as it is.
 """
 from ... import backend
 from ...autograd import Function
 
 
 class EmptyBatch(Function):
-    """y = an empty array of ``output_shape`` (its first axis 0), in the first input's dtype.
+    """y = an empty array of ``output_shape`` (one of its axes 0), in the first input's dtype.
 
     No input value reaches y, so for every input x_i: dL/dx_i = 0, of x_i's shape (None inputs,
     a missing bias, stay None)."""

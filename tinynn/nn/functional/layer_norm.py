@@ -8,6 +8,7 @@ from ...autograd import Function
 from ...half_precision import computed_in_float32
 from ...tensor import Tensor
 from ...ops.reduction import row_sums, sum_rows
+from .empty_batch import EmptyBatch
 from .validation import check_float
 
 
@@ -232,8 +233,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, name="group_
         raise InputError(f"{name}: {channels} channels cannot be split into {num_groups} groups")
     _check_parameter(weight, (channels,), "weight", name)
     _check_parameter(bias, (channels,), "bias", name)
-    spatial = int(np.prod(input.shape[2:]))
     affine = [parameter for parameter in (weight, bias) if parameter is not None]
+    if input.numel() == 0:  # (no statistics to take; a sample of no positions would not reshape into rows)
+        return EmptyBatch(input.shape)(input, *affine)
+    spatial = int(np.prod(input.shape[2:]))
     rows = RowNormalize(eps, weight is not None, bias is not None, channels, spatial)(
         input.reshape(input.shape[0] * num_groups, channels // num_groups * spatial), *affine)
     return rows.reshape(input.shape)

@@ -175,7 +175,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise InputError(f"{name}: eval mode needs running_mean and running_var")
     check_constant(running_mean, name, "running_mean")
     check_constant(running_var, name, "running_var")
-    if input.shape[0] == 0:  # as PyTorch: the batch is counted, the running statistics stay as they were
+    if input.numel() == 0:  # as PyTorch: the batch is counted, the running statistics stay as they were
         if training and num_batches_tracked is not None:
             num_batches_tracked._array += 1
         return EmptyBatch(input.shape)(input, weight, bias)

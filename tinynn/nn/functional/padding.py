@@ -11,6 +11,8 @@ position i counted from the first padded value (i = -before ... n + after - 1), 
 
 Each is a copy along one axis by an index map, ``Take``; constant padding is ``ops.shape.Pad``.
 """
+import math
+
 import numpy as np
 
 from ...errors import InputError
@@ -98,6 +100,9 @@ def pad(input, pad, mode="constant", value=None):
         if mode == "reflect" and max(before, after) >= length:
             raise InputError(f"pad: reflect padding must be smaller than the axis it pads, got {(before, after)} "
                              f"for axis {axis} of size {length} (input shape {tuple(input.shape)})")
+        if mode == "replicate" and length == 0 and (before or after):
+            raise InputError(f"pad: replicate padding copies an axis's edge values, but axis {axis} is empty (input "
+                             f"shape {tuple(input.shape)})")
         if mode == "circular" and max(before, after) > length:
             raise InputError(f"pad: circular padding may wrap around once at most, got {(before, after)} for axis "
                              f"{axis} of size {length} (input shape {tuple(input.shape)})")
@@ -135,7 +140,7 @@ def pixel_shuffle(input, upscale_factor):
     if channels % (r * r):
         raise InputError(f"pixel_shuffle: {channels} channels are not divisible by upscale_factor^2 = {r * r}")
     c = channels // (r * r)
-    shuffled = input.reshape(-1, c, r, r, h, w).permute(0, 1, 4, 2, 5, 3)
+    shuffled = input.reshape(math.prod(leading), c, r, r, h, w).permute(0, 1, 4, 2, 5, 3)
     return shuffled.reshape(*leading, c, h * r, w * r)
 
 
@@ -146,7 +151,7 @@ def pixel_unshuffle(input, downscale_factor):
     if height % r or width % r:
         raise InputError(f"pixel_unshuffle: height {height} and width {width} must be divisible by {r}")
     h, w = height // r, width // r
-    return input.reshape(-1, c, h, r, w, r).permute(0, 1, 3, 5, 2, 4).reshape(*leading, c * r * r, h, w)
+    return input.reshape(math.prod(leading), c, h, r, w, r).permute(0, 1, 3, 5, 2, 4).reshape(*leading, c * r * r, h, w)
 
 
 def channel_shuffle(input, groups):

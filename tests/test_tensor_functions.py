@@ -552,6 +552,28 @@ def test_a_0d_index_beside_a_vector_is_one_element_as_pytorchs(torch, name, make
     assert tuple(ours.shape) == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
 
 
+@pytest.mark.parametrize("call, error, message", [
+    (lambda L, x: x.clone().put_(L.tensor([12]), L.tensor([1.0])), IndexError,
+     r"put: index 12 is out of range for a tensor of 12 elements \(expected -12 <= index < 12\)"),
+    (lambda L, x: L.put(x, L.tensor([0, -13]), L.tensor([1.0, 2.0])), IndexError, "put: index -13 is out of range"),
+    (lambda L, x: x.mean(dtype=L.int64), TypeError, "mean: dtype must be a floating-point or complex dtype, got int64"),
+    (lambda L, x: L.nanmean(x, dtype=L.int32), TypeError, "nanmean: dtype must be a floating-point or complex dtype"),
+    (lambda L, x: L.meshgrid(x, indexing="ij"), ValueError, r"meshgrid: expected 0-D or 1-D tensors, got tensors\[0\] of "
+                                                            r"shape \(3, 4\)"),
+    (lambda L, x: L.linalg.norm(x, "fro", dim=0), ValueError, "linalg.norm: ord 'fro' is a matrix norm: it needs a 2-D"),
+])
+def test_what_pytorch_refuses_is_refused_not_answered(torch, call, error, message):
+    """put_ wrote index 12 of 12 elements into element 0 (wrapped around); mean(dtype=int64) truncated the input
+    and averaged; meshgrid flattened a matrix; linalg.norm took 'fro' over one dim as a vector norm."""
+    with pytest.raises(Exception):
+        call(torch, torch.arange(12.0).reshape(3, 4))
+    with pytest.raises(error, match=message):
+        call(tinynn, tinynn.arange(12.0).reshape(3, 4))
+    x = tinynn.arange(12.0).reshape(3, 4)
+    x.put_(tinynn.tensor([-1, 0]), tinynn.tensor([100.0, 200.0]))  # (-12 <= index < 12 stay taken)
+    assert x[2, 3].item() == 100.0 and x[0, 0].item() == 200.0
+
+
 def test_an_index_of_another_rank_is_pytorchs_error(torch):
     for library in (tinynn, torch):
         for index in (library.tensor([1, 2]), library.tensor(2)):

@@ -372,6 +372,8 @@ def meshgrid(*tensors, indexing="ij"):
     tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
     for position, t in enumerate(tensors):
         expect_tensor(t, "meshgrid", f"tensors[{position}]")
+        if t.ndim > 1:
+            raise InputError(f"meshgrid: expected 0-D or 1-D tensors, got tensors[{position}] of shape {tuple(t.shape)}")
     if indexing not in ("ij", "xy"):
         raise InputError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     shape = [t.numel() for t in tensors]

@@ -403,6 +403,9 @@ def norm(A, ord=None, dim=None, keepdim=False):
         return A.norm("fro", dim, keepdim)
     if (dim is None and A.ndim == 2) or (isinstance(dim, (tuple, list)) and len(dim) == 2):
         return matrix_norm(A, ord, (-2, -1) if dim is None else tuple(dim), keepdim)
+    if isinstance(ord, str):
+        raise InputError(f"linalg.norm: ord {ord!r} is a matrix norm: it needs a 2-D input or two dims, got dim={dim!r} "
+                         f"for shape {tuple(A.shape)}")
     return vector_norm(A, ord, dim, keepdim)
 
 

@@ -886,6 +886,8 @@ class Tensor(DtypeShorthands):
         return total if dtype is None or total.dtype == np.dtype(dtype) else total.to(dtype=dtype)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if dtype is not None and np.dtype(dtype).kind not in "fc":  # (an integer mean would truncate the input first)
+            raise DtypeError(f"mean: dtype must be a floating-point or complex dtype, got {np.dtype(dtype)}")
         return reduction.Mean(dim if dim is not None else axis, keepdim if keepdims is None else keepdims)(
             self._in_dtype(dtype))
 

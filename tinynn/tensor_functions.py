@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from .errors import DtypeError, InputError
+from .errors import DtypeError, IndexRangeError, InputError
 from . import backend, broadcasting, mixed_precision, return_types, value_ranges
 from .half_precision import computed_in_float32
 from .dims import dim_tuple, wrap_dim
@@ -381,6 +381,8 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
 @computed_in_float32("x")
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean of the elements that are not NaN (``dtype``: x converted to it first)."""
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise DtypeError(f"nanmean: dtype must be a floating-point or complex dtype, got {np.dtype(dtype)}")
     x = x._in_dtype(dtype)
     total = nansum(x, dim, keepdim)  # (first: it checks the dims)
     axes = normalize_axes(dim, x.ndim, "nanmean") if x.ndim else None
@@ -1317,7 +1319,12 @@ def put(x, index, source, accumulate=False):
     """A copy of x with the elements at flat positions ``index`` (of x as if 1-D; negative from the
     end) set to ``source``'s (added to them with ``accumulate``, repeats adding up)."""
     _checked_index("put", index)
-    positions = index._array.reshape(-1) % max(x.numel(), 1)
+    count, flat_index = x.numel(), index._array.reshape(-1)
+    outside = (flat_index < -count) | (flat_index >= count)
+    backend.check_soon(outside.any(), lambda: IndexRangeError(
+        f"put: index {int(flat_index[outside][0])} is out of range for a tensor of {count} elements (expected "
+        f"{-count} <= index < {count})"))
+    positions = flat_index % max(count, 1)  # (in range even before a GPU's deferred check raises)
     values = _operand(x, source).reshape(-1)
     if accumulate:
         return x.reshape(-1).index_add(0, _constant(positions), values).reshape(x.shape)

@@ -561,10 +561,22 @@ def test_a_0d_index_beside_a_vector_is_one_element_as_pytorchs(torch, name, make
     (lambda L, x: L.meshgrid(x, indexing="ij"), ValueError, r"meshgrid: expected 0-D or 1-D tensors, got tensors\[0\] of "
                                                             r"shape \(3, 4\)"),
     (lambda L, x: L.linalg.norm(x, "fro", dim=0), ValueError, "linalg.norm: ord 'fro' is a matrix norm: it needs a 2-D"),
+    (lambda L, x: x.clone().index_put_((L.tensor([3]),), L.tensor(1.0)), IndexError,
+     "index_put: index 3 is out of bounds for dimension 0 with size 3"),
+    (lambda L, x: x.index_put((L.tensor([0]), L.tensor([-5])), L.tensor(1.0)), IndexError,
+     "index_put: index -5 is out of bounds for dimension 1 with size 4"),
+    (lambda L, x: x.index_put((L.tensor([True, False]),), L.tensor(1.0)), IndexError,
+     r"index_put: a mask of shape \(2,\) does not match the leading dimensions of the tensor of shape \(3, 4\)"),
+    (lambda L, x: x.index_put((L.tensor([0.0]),), L.tensor(1.0)), TypeError,
+     "index_put: indices must be integer tensors"),
+    (lambda L, x: L.histc(x, bins=3, min=2, max=1), ValueError, r"histc: the range \[min, max\] must be finite with max >= min"),
+    (lambda L, x: L.histc(x, bins=3, min=0, max=float("inf")), ValueError, "histc: the range"),
+    (lambda L, x: L.diff(x, n=-1), ValueError, "diff: the order n must be an int >= 0, got -1"),
 ])
 def test_what_pytorch_refuses_is_refused_not_answered(torch, call, error, message):
-    """put_ wrote index 12 of 12 elements into element 0 (wrapped around); mean(dtype=int64) truncated the input
-    and averaged; meshgrid flattened a matrix; linalg.norm took 'fro' over one dim as a vector norm."""
+    """put_ and index_put_ wrote an index past the end into the other end (wrapped around); mean(dtype=int64)
+    truncated the input and averaged; meshgrid flattened a matrix; linalg.norm took 'fro' over one dim as a vector
+    norm; histc with max < min failed inside NumPy; diff with n < 0 gave the input back."""
     with pytest.raises(Exception):
         call(torch, torch.arange(12.0).reshape(3, 4))
     with pytest.raises(error, match=message):

@@ -134,6 +134,8 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
     and ``append`` to x there."""
     if x.ndim == 0:
         raise InputError("diff: expects an input of at least one dimension, got a 0-d tensor")
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise InputError(f"diff: the order n must be an int >= 0, got {n!r}")
     dim = wrap_dim(dim, x.ndim)
     pieces = [piece for piece in (prepend, x, append) if piece is not None]
     y = concatenate([_operand(x, p) for p in pieces], dim) if len(pieces) > 1 else x
@@ -851,6 +853,8 @@ def histc(input, bins=100, min=0, max=0):
         raise RuntimeError(f"histc: bins must be a positive int, got {bins!r}")
     xp = _xp(input)
     low, high = float(min), float(max)
+    if not low <= high or not math.isfinite(low) or not math.isfinite(high):
+        raise InputError(f"histc: the range [min, max] must be finite with max >= min, got min={min}, max={max}")
     if low == high == 0 and input.numel():
         low, high = float(input._array.min()), float(input._array.max())
     if low == high:
@@ -1264,9 +1268,21 @@ def index_put(x, indices, values, accumulate=False):
     xp = _xp(x)
     index = tuple(i._array if isinstance(i, Tensor) else xp.asarray(i) for i in indices)
     if len(index) == 1 and index[0].dtype == bool:
+        if index[0].shape != x.shape[:index[0].ndim]:
+            raise IndexRangeError(f"index_put: a mask of shape {tuple(index[0].shape)} does not match the leading "
+                                  f"dimensions of the tensor of shape {tuple(x.shape)}")
         index = tuple(xp.nonzero(index[0]))
-    shape = np.broadcast_shapes(*(i.shape for i in index))
+    if len(index) > x.ndim:
+        raise IndexRangeError(f"index_put: {len(index)} index tensors for a tensor of {x.ndim} dimensions")
     leading = x.shape[:len(index)]
+    for axis, (positions, size) in enumerate(zip(index, leading)):
+        if positions.dtype.kind not in "iu":
+            raise DtypeError(f"index_put: indices must be integer tensors (or one boolean mask), got dtype "
+                             f"{positions.dtype} for dimension {axis}")
+        outside = (positions < -size) | (positions >= size)
+        backend.check_soon(outside.any(), lambda positions=positions, outside=outside, axis=axis, size=size: IndexRangeError(
+            f"index_put: index {int(positions[outside].reshape(-1)[0])} is out of bounds for dimension {axis} with size {size}"))
+    shape = np.broadcast_shapes(*(i.shape for i in index))
     rows = xp.ravel_multi_index(tuple(xp.broadcast_to(i % size, shape) for i, size in zip(index, leading)), leading)
     rest = x.shape[len(index):]
     values = _operand(x, values).expand(shape + rest).reshape(-1, math.prod(rest))

@@ -586,6 +586,15 @@ def test_what_pytorch_refuses_is_refused_not_answered(torch, call, error, messag
     assert x[2, 3].item() == 100.0 and x[0, 0].item() == 200.0
 
 
+def test_take_along_dim_names_the_index_given_when_it_is_out_of_range():
+    """(It named index -4 as -1, counted from the end first; PyTorch 2.13 reads row 5 % 3 for index 5, unchecked.)"""
+    x = tinynn.arange(12.0).reshape(3, 4)
+    for index in (-4, 3, 5):
+        with pytest.raises(IndexError, match=f"take_along_dim: index {index} is out of bounds for dimension 0 with size 3"):
+            x.take_along_dim(tinynn.tensor([[index]]), 0)
+    assert x.take_along_dim(tinynn.tensor([[-3]]), 0).tolist() == [[0.0, 1.0, 2.0, 3.0]]
+
+
 def test_an_index_of_another_rank_is_pytorchs_error(torch):
     for library in (tinynn, torch):
         for index in (library.tensor([1, 2]), library.tensor(2)):

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from .errors import DtypeError, InputError
+from .errors import DtypeError, IndexRangeError, InputError
 from . import backend, broadcasting, draw_checks, dtypes, memory_layout, mixed_precision, printing, return_types, value_ranges
 from .autograd import engine, in_place
 from .dims import dim_tuple, wrap_dim
@@ -2343,8 +2343,12 @@ class Tensor(DtypeShorthands):
         shape = list(broadcasting.broadcast_shape("take_along_dim", (n for a, n in enumerate(self.shape) if a != dim),
                                                   (n for a, n in enumerate(indices.shape) if a != dim)))
         source = self.expand(shape[:dim] + [self.shape[dim]] + shape[dim:])
-        xp = backend.get_array_module(indices._array)
-        from_the_end = xp.where(indices._array < 0, indices._array + self.shape[dim], indices._array)  # (allowed here)
+        xp, size = backend.get_array_module(indices._array), self.shape[dim]
+        outside = (indices._array < -size) | (indices._array >= size)
+        backend.check_soon(outside.any(), lambda: IndexRangeError(  # (before counting from the end: the index as given)
+            f"take_along_dim: index {int(indices._array[outside].reshape(-1)[0])} is out of bounds for dimension {dim} "
+            f"with size {size}"))
+        from_the_end = xp.where(indices._array < 0, indices._array + size, indices._array)  # (allowed here)
         index = Tensor._from_op(xp.broadcast_to(from_the_end, tuple(shape[:dim] + [indices.shape[dim]] + shape[dim:])), False)
         return source.gather(dim, index)
 

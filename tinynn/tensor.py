@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from .errors import DtypeError, IndexRangeError, InputError
+from .errors import DtypeError, InputError
 from . import backend, broadcasting, draw_checks, dtypes, memory_layout, mixed_precision, printing, return_types, value_ranges
 from .autograd import engine, in_place
 from .dims import dim_tuple, wrap_dim
@@ -2343,13 +2343,9 @@ class Tensor(DtypeShorthands):
         shape = list(broadcasting.broadcast_shape("take_along_dim", (n for a, n in enumerate(self.shape) if a != dim),
                                                   (n for a, n in enumerate(indices.shape) if a != dim)))
         source = self.expand(shape[:dim] + [self.shape[dim]] + shape[dim:])
-        xp, size = backend.get_array_module(indices._array), self.shape[dim]
-        outside = (indices._array < -size) | (indices._array >= size)
-        backend.check_soon(outside.any(), lambda: IndexRangeError(  # (before counting from the end: the index as given)
-            f"take_along_dim: index {int(indices._array[outside].reshape(-1)[0])} is out of bounds for dimension {dim} "
-            f"with size {size}"))
-        from_the_end = xp.where(indices._array < 0, indices._array + size, indices._array)  # (allowed here)
-        index = Tensor._from_op(xp.broadcast_to(from_the_end, tuple(shape[:dim] + [indices.shape[dim]] + shape[dim:])), False)
+        xp = backend.get_array_module(indices._array)
+        positions = shape_ops.indices_from_either_end("take_along_dim", indices._array, self.shape[dim], dim)
+        index = Tensor._from_op(xp.broadcast_to(positions, tuple(shape[:dim] + [indices.shape[dim]] + shape[dim:])), False)
         return source.gather(dim, index)
 
     def scatter_add(self, dim, index, src):

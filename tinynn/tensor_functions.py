@@ -22,7 +22,7 @@ from .ops import arithmetic, elementwise, promotion, views
 from .ops import complex as complex_ops
 from .ops import scatter as scatter_ops
 from .ops.reduction import normalize_axes
-from .ops.shape import index_positions, indices_in_range
+from .ops.shape import index_positions, indices_from_either_end, indices_in_range
 from .scalar_dims import accepting_scalar_dims
 from .size import Size, as_int, from_arguments as size_arguments
 from .tensor import (Tensor, check_factor, check_integer_divisor, concatenate, expect_tensor, stack, unbiased_in_dims_place, where,
@@ -1275,15 +1275,14 @@ def index_put(x, indices, values, accumulate=False):
     if len(index) > x.ndim:
         raise IndexRangeError(f"index_put: {len(index)} index tensors for a tensor of {x.ndim} dimensions")
     leading = x.shape[:len(index)]
-    for axis, (positions, size) in enumerate(zip(index, leading)):
+    for axis, positions in enumerate(index):
         if positions.dtype.kind not in "iu":
             raise DtypeError(f"index_put: indices must be integer tensors (or one boolean mask), got dtype "
                              f"{positions.dtype} for dimension {axis}")
-        outside = (positions < -size) | (positions >= size)
-        backend.check_soon(outside.any(), lambda positions=positions, outside=outside, axis=axis, size=size: IndexRangeError(
-            f"index_put: index {int(positions[outside].reshape(-1)[0])} is out of bounds for dimension {axis} with size {size}"))
+    index = tuple(indices_from_either_end("index_put", positions, size, axis)
+                  for axis, (positions, size) in enumerate(zip(index, leading)))
     shape = np.broadcast_shapes(*(i.shape for i in index))
-    rows = xp.ravel_multi_index(tuple(xp.broadcast_to(i % size, shape) for i, size in zip(index, leading)), leading)
+    rows = xp.ravel_multi_index(tuple(xp.broadcast_to(i, shape) for i in index), leading)
     rest = x.shape[len(index):]
     values = _operand(x, values).expand(shape + rest).reshape(-1, math.prod(rest))
     table = x.reshape(-1, math.prod(rest))

@@ -331,6 +331,21 @@ def indices_in_range(name, index, size, dim):
     return backend.get_array_module(index).clip(index, 0, max(size - 1, 0))
 
 
+def indices_from_either_end(name, index, size, dim):
+    """``index`` (an integer array) checked to lie in [-size, size) along ``dim``, a negative one counting
+    from the end (as PyTorch's index_put and take_along_dim read it), returned as positions in [0, size).
+    The error names the index as given; on the GPU it comes at the next check (``backend.check_soon``),
+    and the positions are in range until then."""
+    outside = (index < -size) | (index >= size)
+
+    def error():
+        bad = int(index[outside].reshape(-1)[0])
+        return IndexRangeError(f"{name}: index {bad} is out of bounds for dimension {dim} with size {size}")
+
+    backend.check_soon(outside.any(), error)
+    return index % max(size, 1)
+
+
 def index_positions(xp, index, axis):
     """The advanced index that reads x[index[i][j]][j] (``index`` along ``axis``, every other axis
     its own position): for gather, and where scatter_add writes."""

@@ -106,3 +106,59 @@ def test_increment_version_makes_a_backward_that_read_the_old_values_refuse(torc
     tinynn.autograd.graph.increment_version([tinynn.zeros(1)])  # another tensor's: no effect
     kept.backward()
     assert w.grad.tolist() == [3.0]
+
+
+BAD_REPLACEMENTS = {  # what a hook returns in place of a float32 gradient of shape (3,) -> what is said
+    "shape": (lambda library, g: library.ones(4), RuntimeError, r"changed the gradient's shape from \(3,\) to \(4,\)"),
+    "dtype": (lambda library, g: g.double(), RuntimeError, "changed the gradient's dtype from float32 to float64"),
+    "list": (lambda library, g: [1.0, 2.0, 3.0], TypeError, "returned a list as a gradient; expected a Tensor"),
+    "number": (lambda library, g: 3.0, TypeError, "returned a float as a gradient; expected a Tensor"),
+}
+
+
+@pytest.mark.parametrize("where", ["leaf", "non-leaf", "node pre-hook", "create_graph"])
+@pytest.mark.parametrize("bad", sorted(BAD_REPLACEMENTS))
+def test_a_hook_that_reshapes_retypes_or_replaces_a_gradient_by_no_tensor_is_refused_as_by_torch(torch, where, bad):
+    """A hook may scale or mask the gradient it is given, not change its shape or dtype (PyTorch: "hook
+    'name' has changed the size of value"); before, a wrong shape failed in a NumPy reshape, a float64
+    one was rounded, a list failed reading its dtype."""
+    make, error, message = BAD_REPLACEMENTS[bad]
+    for library in (tinynn, torch):
+        x = library.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+
+        def hook(g, library=library):
+            return make(library, g)
+
+        if where == "leaf":
+            x.register_hook(hook)
+        elif where == "node pre-hook":
+            y.grad_fn.register_prehook(lambda grads: (hook(grads[0]),))
+        else:
+            y.register_hook(hook)
+        with pytest.raises((RuntimeError, TypeError)) as raised:
+            if where == "create_graph":
+                library.autograd.grad(y.sum(), x, create_graph=True)
+            else:
+                y.sum().backward()
+        if library is tinynn:
+            assert raised.type is error and raised.match(message)
+
+
+def test_node_hooks_must_return_one_gradient_for_each_they_were_given(torch):
+    for library in (tinynn, torch):
+        x = library.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.grad_fn.register_prehook(lambda grads: (grads[0], grads[0]))
+        with pytest.raises(RuntimeError, match="returned 2 values; expected None or a tuple of 1 grad_outputs"
+                           if library is tinynn else "incorrect number of values"):
+            y.sum().backward()
+    x = tinynn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * tinynn.tensor([1.0, 1.0, 1.0])
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0],))
+    with pytest.raises(RuntimeError, match="returned 1 value; expected None or a tuple of 2 grad_inputs"):
+        y.sum().backward()
+    y = x * tinynn.tensor([1.0, 1.0, 1.0])
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0], grad_inputs[0]))
+    with pytest.raises(RuntimeError, match="returned a gradient where it was given None"):
+        y.sum().backward()  # (the constant needs none)

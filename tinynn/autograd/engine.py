@@ -30,6 +30,8 @@ sparse and a dense one dense, and an op's backward always receives the dense for
 """
 import warnings
 
+import numpy as np
+
 from ..errors import InputError
 from .. import backend
 from . import anomaly, grad_mode, in_place, profiling
@@ -216,7 +218,7 @@ def _walk_graph(roots, root_grads, retain_graph, captured, create_graph):
             for hook in tensor._grad_hooks.values():
                 replaced = hook(grad if create_graph else tensor._wrap_grad(grad))
                 if replaced is not None:
-                    grad = _as_gradient(replaced, create_graph)
+                    grad = hook_replacement(hook, replaced, grad, create_graph)
             function = tensor.grad_fn
             if captured is not None:
                 if id(tensor) in captured:
@@ -332,7 +334,7 @@ def _node_prehooks(function, grad, create_graph):
     for hook in list(function._node_prehooks.values()):
         replaced = hook((_wrapped(grad),))
         if replaced is not None:
-            grad = _as_gradient(replaced[0], create_graph)
+            grad = hook_replacement(hook, hook_results(hook, replaced, 1, "grad_outputs")[0], grad, create_graph)
     return grad
 
 
@@ -341,19 +343,53 @@ def _node_hooks(function, input_grads, grad, create_graph):
     for hook in list(function._node_hooks.values()):
         replaced = hook(tuple(_wrapped(g) for g in input_grads), (_wrapped(grad),))
         if replaced is not None:
-            input_grads = tuple(None if g is None else _as_gradient(g, create_graph) for g in replaced)
+            replaced = hook_results(hook, replaced, len(input_grads), "grad_inputs")
+            input_grads = tuple(hook_replacement(hook, value, given, create_graph)
+                                for given, value in zip(input_grads, replaced))
     return input_grads
 
 
-def _as_gradient(value, create_graph):
-    """A hook's replacement gradient as the walk carries it: a Tensor with create_graph, else an array."""
+def hook_name(hook):
+    return getattr(hook, "__name__", type(hook).__name__)
+
+
+def hook_results(hook, replaced, count, what):
+    """A hook's returned gradients (in place of the ``count`` it was given, named ``what``), checked to be
+    a tuple or list of as many."""
+    if not isinstance(replaced, (tuple, list)) or len(replaced) != count:
+        got = (f"{len(replaced)} value{'' if len(replaced) == 1 else 's'}" if isinstance(replaced, (tuple, list))
+               else f"a {type(replaced).__name__}")
+        raise RuntimeError(f"hook {hook_name(hook)!r} returned {got}; expected None or a tuple of {count} "
+                           f"{what}, one for each it was given")
+    return replaced
+
+
+def hook_replacement(hook, value, grad, create_graph):
+    """A hook's replacement ``value`` for the gradient ``grad``, checked as PyTorch checks it: None where
+    ``grad`` is None (an input that got no gradient), else a Tensor of the gradient's shape, dtype and
+    device (a hook may scale or mask a gradient, not reshape or retype it). As the walk carries it: a
+    Tensor with create_graph, else an array."""
     from ..tensor import Tensor
 
+    if value is None or grad is None:
+        if value is not None:
+            raise RuntimeError(f"hook {hook_name(hook)!r} returned a gradient where it was given None (a tensor "
+                               "that got no gradient); return None there")
+        return None
+    if not (isinstance(value, Tensor) or _is_sparse(value)):
+        raise TypeError(f"hook {hook_name(hook)!r} returned a {type(value).__name__} as a gradient; expected a "
+                        f"Tensor (or None to keep the gradient)")
+    expected = [("shape", tuple(grad.shape), tuple(value.shape)), ("dtype", np.dtype(grad.dtype), np.dtype(value.dtype))]
+    if not _is_sparse(value) and not _is_sparse(grad):
+        given = grad._array if isinstance(grad, Tensor) else grad
+        expected.append(("device", backend.device_of(given), backend.device_of(value._array)))
+    for what, wanted, got in expected:
+        if wanted != got:
+            raise RuntimeError(f"hook {hook_name(hook)!r} changed the gradient's {what} from {wanted} to {got}; a "
+                               f"hook's replacement must have the {what} of the gradient it was given")
     if _is_sparse(value):
         return value
-    if create_graph:
-        return value if isinstance(value, Tensor) else Tensor._from_op(value, False)
-    return value._array if isinstance(value, Tensor) else value
+    return value if create_graph else value._array
 
 
 def _check_grad_shape(function, parent, parent_grad):

@@ -267,3 +267,68 @@ def test_registration_hooks_see_and_replace_what_is_registered(torch):
     torch.nn.BatchNorm1d(3)
     handle.remove()
     assert torch_log == ["running_mean", "running_var", "num_batches_tracked"]
+
+
+def _two_in_two_out(library):
+    class TwoInTwoOut(library.nn.Module):
+        """forward(a, scale, b) -> (a * b * scale, "a note", a + b): Tensors and other values either side."""
+        def forward(self, a, scale, b):
+            return a * b * scale, "a note", a + b
+    return TwoInTwoOut()
+
+
+@pytest.mark.parametrize("used", ["both outputs", "first output"])
+def test_backward_hooks_of_a_module_of_several_inputs_and_outputs_see_and_replace_them_all_as_torchs(torch, used):
+    """grad_input: one entry per positional argument, grad_output one per output (None for what is no
+    Tensor or got no gradient); a pre-hook's tuple replaces grad_output, a hook's replaces grad_input,
+    for every input (before, only a module of one Tensor input had its grad_input replaced, and a tuple
+    output left the hooks a grad_output of (None,))."""
+    results = []
+    for library in (tinynn, torch):
+        a = library.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = library.tensor([4.0, 5.0, 6.0], requires_grad=True)
+        module, seen = _two_in_two_out(library), []
+        module.register_full_backward_pre_hook(lambda m, go: (go[0] * 2, None, go[2]))
+        module.register_full_backward_hook(lambda m, gi, go: seen.append(
+            [None if g is None else g.tolist() for g in gi + go]) or (gi[0] * 10, None, gi[2] + 1))
+        product, note, total = module(a, 3.0, b)
+        loss = (product * library.tensor([1.0, -1.0, 2.0])).sum() + (total.sum() if used == "both outputs" else 0)
+        loss.backward()
+        results.append((note, seen, a.grad.tolist(), b.grad.tolist()))
+    assert results[0] == results[1]
+    # grad_input (a, the number, b), then grad_output (the product, the note, the sum: None where unused)
+    assert [entry is None for entry in results[0][1][0]] == [False, True, False, False, True, used == "first output"]
+
+
+def test_backward_hooks_of_a_module_refuse_a_replacement_that_does_not_fit(torch):
+    bad_hooks = {  # (pre-hook or hook, its result) -> what tinynn says
+        ("pre", lambda gi, go: (go[0], go[0])): "returned 2 values; expected None or a tuple of 1 grad_output",
+        ("hook", lambda gi, go: (gi[0], gi[0])): "returned 2 values; expected None or a tuple of 1 grad_input",
+        ("pre", lambda gi, go: (go[0][:, :1],)): r"changed the gradient's shape from \(1, 2\) to \(1, 1\)",
+        ("hook", lambda gi, go: (gi[0].double(),)): "changed the gradient's dtype from float32 to float64",
+        ("hook", lambda gi, go: gi[0]): "returned a Tensor; expected None or a tuple of 1 grad_input",
+    }
+    for (kind, result), message in bad_hooks.items():
+        for library in (tinynn, torch):
+            layer = library.nn.Linear(2, 2)
+            if kind == "pre":
+                layer.register_full_backward_pre_hook(lambda m, go, result=result: result(None, go))
+            else:
+                layer.register_full_backward_hook(lambda m, gi, go, result=result: result(gi, go))
+            x = library.ones(1, 2, requires_grad=True)
+            with pytest.raises((RuntimeError, TypeError)) as raised:
+                layer(x).sum().backward()
+            if library is tinynn:
+                assert raised.match(message), message
+
+
+def test_backward_hooks_of_a_module_whose_inputs_need_no_gradient_run_from_its_output_and_may_not_return_any(torch):
+    for library in (tinynn, torch):
+        layer, seen = library.nn.Linear(2, 2), []
+        layer.register_full_backward_hook(lambda m, gi, go: seen.append((gi, go[0].shape)))
+        layer(library.ones(1, 2)).sum().backward()
+        assert seen == [((None,), (1, 2))]
+        layer.register_full_backward_hook(lambda m, gi, go: (library.ones(1, 2),))
+        with pytest.raises(RuntimeError, match="no input of the module requires grad" if library is tinynn
+                           else "no input requires gradient"):
+            layer(library.ones(1, 2)).sum().backward()

@@ -11,12 +11,13 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ... import backend, dtypes, memory_layout
-from ...autograd import Function, in_place, is_grad_enabled
+from ...autograd import in_place, is_grad_enabled
 from ...hooks import RemovableHandle
 from ...sparse import zero_gradient
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
 from . import global_hooks
+from .backward_hooks import ModuleBackwardHooks
 from .global_hooks import (register_module_buffer_registration_hook, register_module_forward_hook,  # noqa: F401
                            register_module_forward_pre_hook, register_module_full_backward_hook,
                            register_module_full_backward_pre_hook, register_module_module_registration_hook,
@@ -629,7 +630,7 @@ class Module:
         hook_state = None
         if (self._backward_hooks or self._backward_pre_hooks or global_hooks.backward_hooks
                 or global_hooks.backward_pre_hooks) and is_grad_enabled():
-            hook_state = _BackwardHookState(self)
+            hook_state = ModuleBackwardHooks(self)
             args = hook_state.wrap_inputs(args)
         try:
             output = self.forward(*args, **kwargs)
@@ -655,7 +656,7 @@ class Module:
             result = hook(self, args, kwargs, output) if key in with_kwargs else hook(self, args, output)
             if result is not None:
                 output = result
-        if hook_state is not None and isinstance(output, Tensor) and output.requires_grad:
+        if hook_state is not None:
             output = hook_state.wrap_output(output)
         return output
 
@@ -689,14 +690,16 @@ class Module:
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output)`` runs when dL/d(output) reaches the module, before the
-        gradients with respect to its inputs are computed; a returned tuple replaces grad_output."""
+        gradients with respect to its inputs are computed; a returned tuple replaces grad_output
+        (backward_hooks.py says how)."""
         return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the
-        module's inputs have been computed. ``grad_input`` holds dL/d(input) per Tensor input
-        (None for inputs that do not require grad), ``grad_output`` dL/d(output). For a module
-        with one Tensor input, a returned tuple replaces grad_input. Returns a handle."""
+        module's inputs have been computed. ``grad_input`` holds dL/d(input) per positional argument
+        (None for those that are not Tensors or need no gradient), ``grad_output`` dL/d(output) per
+        output; a returned tuple of as many replaces grad_input (backward_hooks.py says how). Returns
+        a handle."""
         return self._add_hook(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
@@ -726,72 +729,3 @@ class Module:
             return f"{self._get_name()}({extra_lines[0]})"
         lines = extra_lines + child_lines
         return self._get_name() + ("(\n  " + "\n  ".join(lines) + "\n)" if lines else "()")
-
-
-class _HookIdentity(Function):
-    """y = x; its backward reports dL/dx to a module's backward hook (and may replace it)."""
-
-    supports_complex = True  # it runs other ops, which check for themselves
-
-    def __init__(self, state, role, index=0):
-        self.state, self.role, self.index = state, role, index
-
-    def forward(self, x):
-        return x
-
-    def backward(self, gy):
-        return (self.state.receive(self.role, self.index, gy),)
-
-
-class _BackwardHookState:
-    """Collects one call's grad_output and grad_input, then runs the module's backward hooks."""
-
-    def __init__(self, module):
-        self.module = module
-        self.grad_output = None
-        self.grad_input = []
-        self.pending = set()
-
-    def wrap_inputs(self, args):
-        wrapped = []
-        for arg in args:
-            if isinstance(arg, Tensor):
-                index = len(self.grad_input)
-                self.grad_input.append(None)
-                if arg.requires_grad:
-                    self.pending.add(index)
-                    arg = _HookIdentity(self, "input", index)(arg)
-            wrapped.append(arg)
-        return tuple(wrapped)
-
-    def wrap_output(self, output):
-        return _HookIdentity(self, "output")(output)
-
-    def receive(self, role, index, grad):
-        if role == "output":
-            for hook in list(global_hooks.backward_pre_hooks.values()) + list(self.module._backward_pre_hooks.values()):
-                result = hook(self.module, (Tensor._from_op(grad, False),))
-                if result is not None:
-                    grad = result[0]._array if isinstance(result[0], Tensor) else result[0]
-            self.grad_output = grad
-            if not self.pending:
-                self._run_hooks()
-            return grad
-        self.grad_input[index] = grad
-        self.pending.discard(index)
-        if not self.pending:
-            replaced = self._run_hooks()
-            if replaced is not None and len(self.grad_input) == 1:
-                return replaced[0]._array if isinstance(replaced[0], Tensor) else replaced[0]
-        return grad
-
-    def _run_hooks(self):
-        wrap = lambda g: None if g is None else Tensor._from_op(g, False)  # noqa: E731
-        grad_input = tuple(wrap(g) for g in self.grad_input)
-        grad_output = (wrap(self.grad_output),)
-        replaced = None
-        for hook in list(global_hooks.backward_hooks.values()) + list(self.module._backward_hooks.values()):
-            result = hook(self.module, grad_input, grad_output)
-            if result is not None:
-                replaced = grad_input = tuple(result)
-        return replaced

@@ -57,6 +57,30 @@ def test_load_state_dict_lists_missing_unexpected_and_mismatched_entries():
     np.testing.assert_array_equal(model[0].weight.numpy(), before)
 
 
+@pytest.mark.parametrize("value, described", [
+    ("abc", "a str"), (None, "a NoneType"), ({"a": 1}, "a dict"), ([[1.0, 2.0], [1.0]], "a list"),
+    (np.array(["a", "b"]), "a ndarray of dtype <U1")])
+@pytest.mark.parametrize("key", ["0.bias", "1.num_batches_tracked"])
+def test_load_state_dict_names_an_entry_that_holds_no_numbers_and_writes_nothing(torch, key, value, described):
+    """Tensors, arrays and lists of numbers load (PyTorch takes only tensors); anything else is named, where
+    a string failed inside NumPy's conversion (the 0-d ``num_batches_tracked`` took its shape for a fit)."""
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    before = {name: array.numpy().copy() for name, array in model.state_dict().items()}
+    state = model.state_dict()
+    state[key] = value
+    with pytest.raises(nn.StateDictError, match=f"'{key}' from the checkpoint is {described}; expected a tensor"):
+        model.load_state_dict(state)
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array.numpy(), before[name])
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    state = theirs.state_dict()
+    state[key] = value
+    with pytest.raises(RuntimeError):
+        theirs.load_state_dict(state)
+    model.load_state_dict({**model.state_dict(), "0.bias": [5.0, 6.0], "1.num_batches_tracked": 3})
+    assert model[0].bias.tolist() == [5.0, 6.0] and model[1].num_batches_tracked.item() == 3
+
+
 def test_non_strict_loading_reports_but_accepts_missing_keys():
     model = nn.Linear(3, 2)
     result = model.load_state_dict({"weight": np.ones((2, 3))}, strict=False)

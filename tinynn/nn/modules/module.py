@@ -23,6 +23,21 @@ from .global_hooks import (register_module_buffer_registration_hook, register_mo
                            register_module_full_backward_pre_hook, register_module_module_registration_hook,
                            register_module_parameter_registration_hook)
 
+def _holds_numbers(value):
+    """Whether a state dict's ``value`` can be copied into a tensor: a Tensor, an array, or numbers
+    (nested lists of them, as a hand-written state may hold)."""
+    if isinstance(value, Tensor) or backend.is_gpu_array(value):
+        return True
+    try:
+        return np.asarray(value).dtype.kind in "biufc"
+    except (TypeError, ValueError):  # (lists of uneven lengths)
+        return False
+
+
+def _described(value):
+    return f"a {type(value).__name__}" + (f" of dtype {value.dtype}" if hasattr(value, "dtype") else "")
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns, printed as PyTorch's."""
     __slots__ = ()
@@ -556,6 +571,10 @@ class Module:
                     missing_keys.append(key)
                 continue
             value = state_dict[key]
+            if not _holds_numbers(value):
+                error_msgs.append(f"{key!r} from the checkpoint is {_described(value)}; expected a tensor (or an "
+                                  f"array of numbers)")
+                continue
             shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
             if shape != current.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, the "

@@ -322,3 +322,35 @@ def test_jvp_of_dicts_with_aux_as_torch_func(torch, rng):
         func.jacrev(lambda t: t * 2, has_aux=True)(x)
     with pytest.raises(ValueError, match="jacrev: chunk_size must be None or a positive int, got 0"):
         func.jacrev(lambda t: t * 2, chunk_size=0)
+
+
+def test_functional_call_replaces_a_tied_weight_under_all_its_names_as_torchs(torch):
+    """An embedding's weight given to the output layer too: a value for either name is used by both
+    (tie_weights=True, the default), two values for it are an error; with tie_weights=False each name
+    stands alone, and strict wants them all. Before, tie_weights was ignored: the other layer kept its
+    own weight, a silent wrong answer."""
+    results = []
+    for library in (tinynn, torch):
+        library.manual_seed(0)
+
+        class TiedModel(library.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.enc, self.dec = library.nn.Embedding(4, 3), library.nn.Linear(3, 4, bias=False)
+                self.dec.weight = self.enc.weight
+
+            def forward(self, index):
+                return self.dec(self.enc(index))
+
+        model, index, call = TiedModel(), library.tensor([1]), library.func.functional_call
+        shared = library.ones(4, 3)
+        results.append([call(model, {"dec.weight": library.ones(4, 3)}, (index,)).tolist(),
+                        call(model, {"enc.weight": shared, "dec.weight": shared}, (index,)).tolist(),
+                        call(model, {"enc.weight": library.ones(4, 3)}, (index,), strict=True).tolist(),
+                        call(model, ({"enc.weight": library.ones(4, 3)}, {"dec.weight": 2 * library.ones(4, 3)}),
+                             (index,), tie_weights=False).tolist()])
+        with pytest.raises(ValueError, match=r"multiple values for keys \['dec.weight', 'enc.weight'\], which are tied"):
+            call(model, {"enc.weight": library.ones(4, 3), "dec.weight": library.zeros(4, 3)}, (index,))
+        with pytest.raises((KeyError, RuntimeError), match="dec.weight"):
+            call(model, {"enc.weight": library.ones(4, 3)}, (index,), tie_weights=False, strict=True)
+    assert results[0] == results[1] == [[[3.0] * 4], [[3.0] * 4], [[3.0] * 4], [[6.0] * 4]]

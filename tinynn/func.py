@@ -394,11 +394,31 @@ def _swapped(module, tensors):
             registry[leaf] = original
 
 
+def _with_tied_names(module, tensors):
+    """``tensors`` (name -> value) with each value also under the other names of the tensor it replaces."""
+    names_of = {}
+    for name, tensor in (*module.named_parameters(remove_duplicate=False), *module.named_buffers(remove_duplicate=False)):
+        names_of.setdefault(id(tensor), []).append(name)
+    tensors = dict(tensors)
+    for names in names_of.values():
+        given = [name for name in names if name in tensors]
+        if len(names) < 2 or not given:
+            continue
+        if len({id(tensors[name]) for name in given}) > 1:
+            raise ValueError(f"functional_call got multiple values for keys {sorted(given)}, which are tied (one "
+                             "tensor of the module); give one of them, or pass tie_weights=False")
+        tensors.update((name, tensors[given[0]]) for name in names)
+    return tensors
+
+
 def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *, tie_weights=True, strict=False):
     """``module(*args, **kwargs)`` with the parameters and buffers named in the dict (or dicts)
     replaced by the given tensors for this call only (any tensors: the results of an inner
-    optimisation step, say, so that a gradient can flow through them). ``strict``: every parameter
-    and buffer must be given."""
+    optimisation step, say, so that a gradient can flow through them). ``tie_weights``: a tensor
+    the module holds under several names (an embedding's weight given to the output layer too)
+    is replaced under all of them when one is given, as PyTorch's (two different values for one
+    tied tensor are an error); with False, only under the names given. ``strict``: every
+    parameter and buffer must be given."""
     dicts = [parameter_and_buffer_dicts] if isinstance(parameter_and_buffer_dicts, dict) else \
         list(parameter_and_buffer_dicts)
     tensors = {}
@@ -407,8 +427,11 @@ def functional_call(module, parameter_and_buffer_dicts, args=(), kwargs=None, *,
             if name in tensors:
                 raise ValueError(f"functional_call: {name!r} appears in more than one of the dicts")
             tensors[name] = value
+    if tie_weights:
+        tensors = _with_tied_names(module, tensors)
     if strict:
-        expected = {name for name, _ in module.named_parameters()} | {name for name, _ in module.named_buffers()}
+        expected = ({name for name, _ in module.named_parameters(remove_duplicate=False)}
+                    | {name for name, _ in module.named_buffers(remove_duplicate=False)})
         missing, unexpected = sorted(expected - set(tensors)), sorted(set(tensors) - expected)
         if missing or unexpected:
             raise KeyError(f"functional_call (strict): missing {missing}, unexpected {unexpected}")

@@ -268,3 +268,29 @@ def test_arrays_of_non_numbers_are_refused_as_in_torch(make, array):
     """(They made tensors of strings or objects, which failed later, far from the cause.)"""
     with pytest.raises(TypeError, match="tensor: cannot hold an array of dtype .*; a tensor holds bools, integers"):
         getattr(tinynn, make)(array)
+
+
+@pytest.mark.parametrize("dtype", [">f4", ">f8", ">i8", ">c8", ">u2", ">f2"])
+@pytest.mark.parametrize("make", ["tensor", "Tensor", "as_tensor"])
+def test_an_array_in_the_other_byte_order_becomes_a_tensor_in_the_machines(make, dtype):
+    """(A big-endian array, as a file written on another machine gives, made a tensor of dtype '>f4', which
+    is not float32: dtype checks and comparisons failed. PyTorch refuses such arrays.)"""
+    array = np.array([[1.5, -2.0], [3.0, 0.0]]).astype(dtype)
+    made = getattr(tinynn, make)(array)
+    native = np.dtype(dtype).newbyteorder("=")
+    assert made.dtype == native and made.dtype.isnative
+    np.testing.assert_array_equal(made.numpy(), array)
+    np.testing.assert_array_equal((made * 2).numpy(), array.astype(native) * 2)
+
+
+def test_from_numpy_refuses_what_it_cannot_share_and_no_tensor_holds_a_long_double():
+    with pytest.raises(TypeError, match=r"from_numpy: the array's values are in the other byte order \(>f4\).*"
+                                        r"tinynn.tensor\(array\) copies it"):
+        tinynn.from_numpy(np.zeros(2, dtype=">f4"))
+    for wide, widest in ((np.longdouble, "float64"), (np.clongdouble, "complex128")):
+        if np.dtype(wide).itemsize <= np.dtype(widest).itemsize:
+            continue  # (a platform whose long double is a double)
+        for make in ("tensor", "Tensor", "as_tensor", "from_numpy"):
+            with pytest.raises(TypeError, match=rf"cannot hold an array of dtype {np.dtype(wide).name} \(NumPy's long "
+                                                rf"double\).*convert it with .astype\(numpy.{widest}\)"):
+                getattr(tinynn, make)(np.ones(2, dtype=wide))

@@ -78,9 +78,9 @@ class Tensor(DtypeShorthands):
             data = data._array
         if not (isinstance(data, np.ndarray) or backend.is_gpu_array(data)):
             data = np.asarray(data, dtype=None if isinstance(data, np.generic) else promotion.default_float())
-        if data.dtype.kind not in "biufc":  # (strings, objects, dates, records: no arithmetic, no gradient)
-            raise TypeError(f"tensor: cannot hold an array of dtype {data.dtype}; a tensor holds bools, integers, floats "
-                            f"or complex numbers")
+        _check_holdable(data.dtype)
+        if not data.dtype.isnative:  # (read from a big-endian file, say): every op computes in the machine's order
+            data = data.astype(data.dtype.newbyteorder("="))
         self._array = data
         self._grad = None
         self.grad_fn = None
@@ -2851,7 +2851,25 @@ def from_numpy(array):
     """A tensor sharing memory with a NumPy array (no copy), like ``torch.from_numpy``."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    _check_holdable(array.dtype)
+    if not array.dtype.isnative:
+        raise TypeError(f"from_numpy: the array's values are in the other byte order ({array.dtype.str}), which "
+                        f"tinynn does not compute in, so its memory cannot be shared; tinynn.tensor(array) copies it "
+                        f"into the machine's order")
     return Tensor(array)
+
+
+def _check_holdable(dtype):
+    """Refuse a dtype no tensor holds: strings, objects, dates, records (no arithmetic, no gradient), and
+    floats wider than 64 bits (NumPy's longdouble: neither PyTorch nor CuPy has it)."""
+    if dtype.kind not in "biufc":
+        raise TypeError(f"tensor: cannot hold an array of dtype {dtype}; a tensor holds bools, integers, floats "
+                        f"or complex numbers")
+    if dtype.kind in "fc" and dtype.itemsize > (16 if dtype.kind == "c" else 8):
+        widest = "complex128" if dtype.kind == "c" else "float64"
+        raise TypeError(f"tensor: cannot hold an array of dtype {dtype.name} (NumPy's long double); tinynn's widest "
+                        f"{'complex numbers' if dtype.kind == 'c' else 'floats'} are {widest}: convert it with "
+                        f".astype(numpy.{widest})")
 
 
 # Methods whose math is in tinynn/tensor_functions.py: built from the ops above (so they have no

@@ -294,3 +294,32 @@ def test_from_numpy_refuses_what_it_cannot_share_and_no_tensor_holds_a_long_doub
             with pytest.raises(TypeError, match=rf"cannot hold an array of dtype {np.dtype(wide).name} \(NumPy's long "
                                                 rf"double\).*convert it with .astype\(numpy.{widest}\)"):
                 getattr(tinynn, make)(np.ones(2, dtype=wide))
+
+
+@pytest.mark.parametrize("operand, described", [
+    (None, "NoneType"), ("a", "an array of <U1"), (np.array(["1", "2"]), "an array of <U1"), ({"a": 1}, "dict"),
+    ([[1.0], [1.0, 2.0]], "list"), (np.zeros(2, dtype="datetime64[s]"), "an array of datetime64"), (object(), "object")],
+    ids=["None", "str", "str-array", "dict", "ragged", "datetime", "object"])
+@pytest.mark.parametrize("op", ["mul", "radd", "sub", "lt", "ge", "where", "maximum"])
+def test_an_operand_that_is_no_number_is_named_not_made_a_nan(op, operand, described):
+    """(x * None and x + None were NaN, x * np.array(["1", "2"]) multiplied by 1 and 2, x < "a" failed
+    inside NumPy's ufunc machinery; x == None stays False everywhere, as NumPy's.)"""
+    x = tinynn.tensor([1.0, 2.0])
+    compute = {"mul": lambda: x * operand, "radd": lambda: operand + x, "sub": lambda: x - operand,
+               "lt": lambda: x < operand, "ge": lambda: x >= operand, "where": lambda: tinynn.where(x > 1, x, operand),
+               "maximum": lambda: tinynn.maximum(x, operand)}[op]
+    with pytest.raises(TypeError, match=f"operand must be a Tensor, a number, or an array or list of numbers; got "
+                                        f"{described}"):
+        compute()
+
+
+def test_a_list_of_floats_as_an_operand_is_taken_as_the_numbers_alone_are():
+    """In the tensor's float dtype (a float64 tensor keeps their every digit; a float32 one stays float32),
+    else the default float dtype; before, NumPy made them float64, so a float32 tensor times [0.5] was float64."""
+    x64, x32, ints = tinynn.tensor([0.1], dtype=tinynn.float64), tinynn.tensor([0.1]), tinynn.tensor([3])
+    assert (x64 == [0.1]).tolist() == [True] and (x64 * [0.1]).item() == 0.1 * 0.1
+    assert (x32 * [0.5]).dtype == np.float32 and (x32 + (0.5,)).dtype == np.float32
+    assert (ints * [0.5]).dtype == np.float32 and (ints * [0.5]).tolist() == [1.5]
+    assert (x32 * [1j]).dtype == np.complex64 and (x64 * [1j]).dtype == np.complex128
+    assert (x32 * np.array([0.5])).dtype == np.float64, "an array keeps its dtype, as a tensor of it would"
+    assert (x32 * [2]).dtype == np.float32 and (ints * [2]).dtype == np.int64

@@ -516,7 +516,7 @@ class Tensor(DtypeShorthands):
                 number._wrapped_value = other
             number._wrapped_number = True
             return number
-        return Tensor._from_op(xp.asarray(other), False)
+        return Tensor._from_op(_operand_array(xp, other, self.dtype), False)
 
     def __add__(self, other):
         return arithmetic.Add()(self, self._operand(other))
@@ -569,6 +569,9 @@ class Tensor(DtypeShorthands):
             other = other._array
         elif array.dtype == np.float16 and type(other) in (float, int):
             array = array.astype(np.float32)  # the number keeps its value, as in arithmetic (ops/promotion.py)
+        elif type(other) not in (float, int, bool) and not isinstance(other, numbers.Number) and (
+                other is not None or ordering):  # (x == None is False everywhere, as NumPy's)
+            other = _operand_array(backend.get_array_module(array), other, array.dtype)
         if ordering:
             self._real_only("comparison (< <= > >=)", other)
         return Tensor._from_op(broadcasting.checked(name, getattr(operator, name), array, other), False)
@@ -2857,6 +2860,30 @@ def from_numpy(array):
                         f"tinynn does not compute in, so its memory cannot be shared; tinynn.tensor(array) copies it "
                         f"into the machine's order")
     return Tensor(array)
+
+
+def _operand_array(xp, other, like):
+    """A tensor op's operand that is neither a Tensor nor a number (an array, a list of numbers) as an
+    array of ``xp``, beside a tensor of dtype ``like``; anything else named, where NumPy would have made
+    None a NaN and '1' a 1."""
+    try:
+        array = xp.asarray(other)
+    except (TypeError, ValueError):  # (lists of uneven lengths, objects NumPy cannot convert)
+        array = None
+    if array is None or array.dtype.kind not in "biufc":
+        described = type(other).__name__ if array is None or array.dtype == object else f"an array of {array.dtype}"
+        raise TypeError(f"a tensor op's operand must be a Tensor, a number, or an array or list of numbers; got "
+                        f"{described}")
+    _check_holdable(array.dtype)
+    if not (isinstance(other, np.ndarray) or backend.is_gpu_array(other)) and array.dtype.kind in "fc":
+        # Python floats in a list are taken as the numbers alone are: in the tensor's float dtype (a float64
+        # tensor keeps their every digit, a float32 one stays float32), else the default one
+        if array.dtype.kind == "f":
+            dtype = like if like.kind in "fc" else promotion.default_float()
+        else:
+            dtype = promotion.complex_of(like) if like.kind in "fc" else promotion.default_complex()
+        array = array.astype(dtype)
+    return array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
 
 
 def _check_holdable(dtype):

@@ -300,17 +300,23 @@ def test_from_numpy_refuses_what_it_cannot_share_and_no_tensor_holds_a_long_doub
     (None, "NoneType"), ("a", "an array of <U1"), (np.array(["1", "2"]), "an array of <U1"), ({"a": 1}, "dict"),
     ([[1.0], [1.0, 2.0]], "list"), (np.zeros(2, dtype="datetime64[s]"), "an array of datetime64"), (object(), "object")],
     ids=["None", "str", "str-array", "dict", "ragged", "datetime", "object"])
-@pytest.mark.parametrize("op", ["mul", "radd", "sub", "lt", "ge", "where", "maximum"])
+@pytest.mark.parametrize("op", ["mul", "radd", "sub", "lt", "ge", "where", "maximum", "setitem", "masked setitem"])
 def test_an_operand_that_is_no_number_is_named_not_made_a_nan(op, operand, described):
-    """(x * None and x + None were NaN, x * np.array(["1", "2"]) multiplied by 1 and 2, x < "a" failed
-    inside NumPy's ufunc machinery; x == None stays False everywhere, as NumPy's.)"""
+    """(x * None, x + None and x[0] = None gave NaN, x * np.array(["1", "2"]) multiplied by 1 and 2, x < "a"
+    failed inside NumPy's ufunc machinery; x == None stays False everywhere, as NumPy's.)"""
     x = tinynn.tensor([1.0, 2.0])
+
+    def written(index):
+        x[index] = operand
+
     compute = {"mul": lambda: x * operand, "radd": lambda: operand + x, "sub": lambda: x - operand,
                "lt": lambda: x < operand, "ge": lambda: x >= operand, "where": lambda: tinynn.where(x > 1, x, operand),
-               "maximum": lambda: tinynn.maximum(x, operand)}[op]
+               "maximum": lambda: tinynn.maximum(x, operand), "setitem": lambda: written(0),
+               "masked setitem": lambda: written(x > 1)}[op]
     with pytest.raises(TypeError, match=f"operand must be a Tensor, a number, or an array or list of numbers; got "
                                         f"{described}"):
         compute()
+    assert x.tolist() == [1.0, 2.0]
 
 
 def test_a_list_of_floats_as_an_operand_is_taken_as_the_numbers_alone_are():

@@ -711,6 +711,8 @@ class Tensor(DtypeShorthands):
         if isinstance(value, numbers.Number):
             value_ranges.check_scalar_fits(value, self.dtype)
             value = value_ranges.wrapped(value, self.dtype)
+        elif not isinstance(value, Tensor):  # (None was written as NaN, a string failed inside NumPy)
+            value = _operand_array(backend.get_array_module(self._array), value, self.dtype)
         steps = shape_ops.pytorch_index_steps(_index_arrays(index), self.ndim)
 
         def selected(array, steps=steps):

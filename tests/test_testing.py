@@ -16,6 +16,9 @@ PAIRS = [
     ([float("nan"), 1.0], [float("nan"), 1.0], dict(equal_nan=True)),
     ([[1, 2], [3, 4]], [[1, 2], [3, 5]], {}),
     ([True, False], [True, True], {}),
+    ([1 + 1j, 2j], [1 + 1j, 2.000001j], {}),  # complex64's defaults (complex values compared exactly before)
+    ([1 + 1j, 2j], [1 + 1.01j, 2j], {}),
+    ([1 + 1j], [1.1 + 1j], dict(rtol=0.0, atol=0.2)),
 ]
 
 
@@ -29,7 +32,8 @@ def outcome(function, *args, **kwargs):
 
 @pytest.mark.parametrize("actual, expected, options", PAIRS)
 def test_verdicts_and_messages_equal_torchs(torch, actual, expected, options):
-    dtype = np.float32 if isinstance(np.asarray(actual).flat[0], float) else None
+    first = np.asarray(actual).flat[0]
+    dtype = np.float32 if isinstance(first, float) else np.complex64 if isinstance(first, complex) else None
     ours = outcome(assert_close, tinynn.tensor(np.asarray(actual, dtype=dtype)),
                    tinynn.tensor(np.asarray(expected, dtype=dtype)), **options)
     theirs = outcome(torch.testing.assert_close, torch.tensor(np.asarray(actual, dtype=dtype)),
@@ -44,6 +48,21 @@ def test_attributes_are_checked_before_values(torch):
         "The values for attribute 'dtype' do not match: float32 != float64."
     assert outcome(assert_close, tinynn.ones(2), tinynn.ones(2, dtype=tinynn.float64), check_dtype=False) is None
     assert outcome(assert_close, tinynn.ones(2), np.ones(2, dtype=np.float32)) is None  # arrays compare as tensors
+
+
+def test_check_stride_compares_the_strides_as_torchs(torch):
+    """(It was accepted and ignored.)"""
+    pairs = {"transposed": lambda L: (L.ones(2, 3).t(), L.ones(3, 2)), "same": lambda L: (L.ones(3, 2), L.zeros(3, 2) + 1),
+             "sliced": lambda L: (L.ones(4, 2)[::2], L.ones(2, 2))}
+    for name, make in pairs.items():
+        for check_stride in (False, True):
+            ours = outcome(assert_close, *make(tinynn), check_stride=check_stride)
+            theirs = outcome(torch.testing.assert_close, *make(torch), check_stride=check_stride)
+            assert ours == theirs, (name, check_stride)
+    assert outcome(assert_close, np.ones((2, 3)).T, tinynn.ones(3, 2, dtype=tinynn.float64), check_stride=True) == \
+        "The values for attribute 'stride()' do not match: (1, 3) != (2, 1)."  # (an array's in elements, not bytes)
+    assert outcome(assert_close, [tinynn.ones(2, 2).t()], [tinynn.ones(2, 2)], check_stride=True) == \
+        "The values for attribute 'stride()' do not match: (1, 2) != (2, 1).\n\nThe failure occurred for item [0]"
 
 
 def test_nested_structures_name_the_failing_item(torch):
@@ -90,3 +109,11 @@ def test_make_tensor_draws_what_is_asked(device):
     strided = make_tensor(4, 5, dtype=tinynn.float32, noncontiguous=True, requires_grad=True)
     assert strided.shape == (4, 5) and not strided._array.flags.c_contiguous and strided.requires_grad
     assert make_tensor(3, dtype=tinynn.bool).dtype == np.bool_
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_make_tensor_refuses_an_empty_range_as_torchs(torch, dtype):
+    """(A float range of low > high drew from [high, low) without a word.)"""
+    for library, make in ((tinynn, make_tensor), (torch, torch.testing.make_tensor)):
+        with pytest.raises(ValueError, match="`low` must be less than `high`, but got 2 >= 1"):
+            make(3, dtype=getattr(library, dtype), device="cpu", low=2, high=1)

@@ -18,7 +18,8 @@ from . import backend
 from .tensor import Tensor
 
 _TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6, 1e-5),
-               np.dtype(np.float64): (1e-7, 1e-7)}
+               np.dtype(np.float64): (1e-7, 1e-7), np.dtype(np.complex64): (1.3e-6, 1e-5),
+               np.dtype(np.complex128): (1e-7, 1e-7)}
 
 
 def _tolerances(*dtypes):
@@ -51,8 +52,15 @@ def _fail(message, path, msg):
     raise AssertionError(message)
 
 
+def _strides(value):
+    """The steps between neighbours along each dimension, in elements (an array's are in bytes)."""
+    if isinstance(value, Tensor):
+        return tuple(value.stride())
+    return tuple(step // value.itemsize for step in value.strides)
+
+
 def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg,
-                     what="Tensor-likes"):
+                     what="Tensor-likes", check_stride=False):
     (actual_dtype, actual_device), (expected_dtype, expected_device) = _describe(actual), _describe(expected)
     if tuple(actual.shape) != tuple(expected.shape):
         _fail(f"The values for attribute 'shape' do not match: {tuple(actual.shape)} != {tuple(expected.shape)}.",
@@ -61,6 +69,9 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, chec
         _fail(f"The values for attribute 'device' do not match: {actual_device} != {expected_device}.", path, msg)
     if check_dtype and actual_dtype != expected_dtype:
         _fail(f"The values for attribute 'dtype' do not match: {actual_dtype} != {expected_dtype}.", path, msg)
+    if check_stride and _strides(actual) != _strides(expected):
+        _fail(f"The values for attribute 'stride()' do not match: {_strides(actual)} != {_strides(expected)}.",
+              path, msg)
     if rtol is None:
         rtol, atol = _tolerances(actual_dtype, expected_dtype)
     a, e = _array(actual), _array(expected)
@@ -71,11 +82,11 @@ def _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, chec
     common = np.result_type(a.dtype, e.dtype)
     a, e = a.astype(common), e.astype(common)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        close = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan) if common.kind == "f" else a == e
+        close = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan) if common.kind in "fc" else a == e
         if close.all():
             return
-        absolute = np.abs(a - e)
-        ratio_type = common if common.kind == "f" else np.float32
+        absolute = np.abs(a - e)  # (of complex values, the modulus: a real dtype)
+        ratio_type = absolute.dtype if absolute.dtype.kind == "f" else np.float32
         relative = absolute.astype(ratio_type) / np.abs(e).astype(ratio_type)
     mismatched = int((~close).sum())
     lines = [f"{what} are not {'equal' if exact else 'close'}!", "",
@@ -134,14 +145,16 @@ def _compare_sparse(actual, expected, rtol, atol, equal_nan, check_device, check
                      f"Sparse {kind} values")
 
 
-def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg, check_layout=True):
+def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg, check_layout=True,
+             check_stride=False):
     sparse = _is_sparse(actual), _is_sparse(expected)
     if any(sparse) and all(s or _tensor_like(v) for s, v in zip(sparse, (actual, expected))):
         actual, expected = (v if s or isinstance(v, Tensor) else Tensor(v) for s, v in zip(sparse, (actual, expected)))
         return _compare_sparse(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, check_layout,
                                path, msg)
     if _tensor_like(actual) and _tensor_like(expected):
-        return _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg)
+        return _compare_tensors(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, path, msg,
+                                check_stride=check_stride)
     numbers = (int, float, bool, np.number, np.bool_)
     if isinstance(actual, numbers) and isinstance(expected, numbers):
         return _compare_numbers(actual.item() if hasattr(actual, "item") else actual,
@@ -154,14 +167,15 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype,
                   f"{sorted(map(repr, set(actual) - set(expected)))}", path, msg)
         for key in expected:
             _compare(actual[key], expected[key], rtol, atol, equal_nan, check_device, check_dtype, path + [key], msg,
-                     check_layout)
+                     check_layout, check_stride)
         return
     if (isinstance(actual, Sequence) and isinstance(expected, Sequence)
             and not isinstance(actual, str) and not isinstance(expected, str)):
         if len(actual) != len(expected):
             _fail(f"The length of the sequences mismatch: {len(actual)} != {len(expected)}", path, msg)
         for index, (a, e) in enumerate(zip(actual, expected)):
-            _compare(a, e, rtol, atol, equal_nan, check_device, check_dtype, path + [index], msg, check_layout)
+            _compare(a, e, rtol, atol, equal_nan, check_device, check_dtype, path + [index], msg, check_layout,
+                     check_stride)
         return
     if actual is None and expected is None:
         return
@@ -173,12 +187,13 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
                  check_dtype=True, check_layout=True, check_stride=False, msg=None):
     """Raise an AssertionError unless ``actual`` and ``expected`` are close (see the module); ``msg``
     replaces the message (or, a callable, edits it). ``allow_subclasses``, ``check_layout`` and
-    ``check_stride`` are PyTorch's; tinynn compares values whatever the strides, and ``check_layout=False``
-    lets a sparse tensor equal a dense one of the same values."""
+    ``check_stride`` are PyTorch's: ``check_layout=False`` lets a sparse tensor equal a dense one of the
+    same values, ``check_stride=True`` compares the strides too (in elements; tinynn's convolutions
+    give channels-last outputs, whose strides are not PyTorch's)."""
     if (rtol is None) != (atol is None):
         raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
                          f"{'atol' if atol is None else 'rtol'}.")
-    _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, [], msg, check_layout)
+    _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, [], msg, check_layout, check_stride)
 
 
 def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=False, noncontiguous=False,
@@ -199,9 +214,11 @@ def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=
     elif dtype.kind in "iu":
         low = (0 if dtype.kind == "u" else -9) if low is None else int(math.ceil(low))
         high = 10 if high is None else int(math.ceil(high))
+        _check_range(low, high)
         values = generator.integers(low, high, wide).astype(dtype)
     else:
         low, high = (-9.0 if low is None else low), (9.0 if high is None else high)
+        _check_range(low, high)
         values = (low + (high - low) * generator.random(wide)).astype(dtype)
     if exclude_zero:
         values[values == 0] = np.finfo(dtype).tiny if dtype.kind == "f" else 1
@@ -211,6 +228,11 @@ def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=
     if memory_format is not None:
         result = result.contiguous(memory_format=memory_format)
     return result.requires_grad_() if requires_grad else result
+
+
+def _check_range(low, high):
+    if not low < high:  # (NaN too)
+        raise ValueError(f"make_tensor: `low` must be less than `high`, but got {low} >= {high}")
 
 
 __all__ = ["assert_close", "make_tensor"]

@@ -198,3 +198,35 @@ def test_angle_of_a_real_tensor_has_gradient_zero_as_pytorchs(torch):
         x = library.tensor([0.0, 1.0, -1.0], requires_grad=True)
         x.angle().sum().backward()
         assert x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["eigh", "eigvalsh", "svd", "svdvals", "qr", "eig", "eigvals", "pinv"])
+def test_a_batch_of_no_matrices_gives_empty_factors_and_gradients_as_torchs(torch, name):
+    """(The factorizations laid out as one array failed reshaping a batch of no matrices to (0, -1).)"""
+    for shape in ((0, 3, 3), (2, 0, 3, 3)):
+        shapes = []
+        for library in (tinynn, torch):
+            a = library.zeros(*shape, dtype=library.float64, requires_grad=True)
+            out = getattr(library.linalg, name)(a)
+            outs = out if isinstance(out, tuple) else (out,)
+            sum(o.abs().sum() for o in outs).backward()
+            shapes.append(([tuple(o.shape) for o in outs], tuple(a.grad.shape)))
+        assert shapes[0] == shapes[1]
+
+
+def test_matrix_norms_of_empty_matrices_as_torchs(torch):
+    """The largest column or row sum or singular value of an empty matrix is 0, as PyTorch's; the smallest
+    of none is an error (ord -2 failed indexing no singular values, ord 2 too; ord 1 and inf failed taking
+    the largest of no sums)."""
+    for shape in ((0, 0), (0, 3), (3, 0), (2, 0, 3)):
+        for ord in ("fro", "nuc", 1, -1, 2, -2, float("inf"), float("-inf")):
+            results = []
+            for library in (tinynn, torch):
+                try:
+                    results.append(library.linalg.matrix_norm(library.zeros(*shape), ord).tolist())
+                except (IndexError, RuntimeError, ValueError):
+                    results.append("refused")
+            assert results[0] == results[1], (shape, ord)
+    with pytest.raises(ValueError, match=r"ord -2, the smallest singular value, is not defined for an empty matrix"):
+        tinynn.linalg.matrix_norm(tinynn.zeros(3, 0), -2)
+    assert tinynn.linalg.cond(tinynn.zeros(0, 3, 3)).shape == torch.linalg.cond(torch.zeros(0, 3, 3)).shape == (0,)

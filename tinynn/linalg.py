@@ -376,8 +376,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False):
     """The Frobenius norm, or the induced 1- / inf-norms (the largest absolute column / row sum; -1
     and -inf the smallest), over the two axes ``dim``."""
     rows, columns = dim
-    if ord == "fro":
-        return A.norm("fro", dim, keepdim)
+    if ord == "fro" or (ord in (1, 2, float("inf")) and 0 in (A.shape[rows], A.shape[columns])):
+        return A.norm("fro", dim, keepdim)  # (an empty matrix's largest sum or singular value: 0, as PyTorch's)
+    if ord == -2 and 0 in (A.shape[rows], A.shape[columns]):
+        raise InputError(f"matrix_norm: ord -2, the smallest singular value, is not defined for an empty matrix "
+                         f"(shape {tuple(A.shape)})")
     if ord in (1, -1):
         sums = A.abs().sum(rows, keepdim=True)
         reduced = sums.amax(columns, keepdim=True) if ord == 1 else sums.amin(columns, keepdim=True)

@@ -107,7 +107,9 @@ class _Factorization(Function):
 
     def pack(self, xp, *factors):
         self.batch_shape = factors[0].shape[:factors[0].ndim - len(self.factor_shapes[0])]
-        return xp.concatenate([f.reshape(self.batch_shape + (-1,)) for f in factors], axis=-1)
+        # (each factor's size named, not -1: a batch of no matrices has no size to infer it from)
+        return xp.concatenate([f.reshape(self.batch_shape + (math.prod(f.shape[len(self.batch_shape):]),))
+                               for f in factors], axis=-1)
 
     def factors(self, packed):
         pieces, start = [], 0

@@ -151,6 +151,11 @@ def test_out_argument():
     (lambda x: tinynn.fft.irfft(x[:, :1]), ValueError, "give n or s"),
     (lambda x: tinynn.fft.fft(x.numpy()), TypeError, "expected a Tensor, got ndarray"),
     (lambda x: tinynn.fft.fftfreq(0), ValueError, "n must be a positive integer"),
+    # an empty dimension as it is (these failed inside NumPy's FFT)
+    (lambda x: tinynn.fft.fft(x[:, :0]), ValueError, r"fft: invalid number of data points \(0\) along dimension 1"),
+    (lambda x: tinynn.fft.rfft(x[:0], dim=0), ValueError, r"rfft: invalid number of data points \(0\) along dimension 0"),
+    (lambda x: tinynn.fft.fft2(x[:0]), ValueError, r"fft2: invalid number of data points \(0\) along dimension 0"),
+    (lambda x: tinynn.fft.irfftn(x[:0]), ValueError, r"irfftn: invalid number of data points \(0\) along dimension 0"),
 ])
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):

@@ -86,10 +86,11 @@ def _dims_and_sizes(name, input, s, dim, default_dims):
 def _resized(name, input, dims, sizes):
     """``input`` cut or zero-padded at the end of each of ``dims`` to ``sizes`` (None: as it is)."""
     for d, size in zip(dims, sizes):
-        if size is None or size == input.shape[d]:
+        points = input.shape[d] if size is None else size
+        if points < 1:  # (an empty dimension as it is too: NumPy's FFT has nothing to transform)
+            raise InputError(f"{name}: invalid number of data points ({points}) along dimension {d}; expected >= 1")
+        if points == input.shape[d]:
             continue
-        if size < 1:
-            raise InputError(f"{name}: invalid number of data points ({size}) along dimension {d}; expected >= 1")
         if size < input.shape[d]:
             input = input.narrow(d, 0, size)
         else:

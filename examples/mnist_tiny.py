@@ -27,15 +27,32 @@ from tinynn.models import MnistTiny  # noqa: E402
 from tinynn.nn import functional as F  # noqa: E402
 
 
+def number(kind, low, high=None, high_included=False):
+    """An argparse type: a ``kind`` (int or float) >= ``low`` (and < ``high``, or <= with ``high_included``),
+    so that a bad value is a usage error naming the option, not a traceback from deep in training."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}")
+        above_high = high is not None and (value > high if high_included else value >= high)
+        if not value >= low or above_high:  # (NaN too)
+            upper = "" if high is None else f" and {'<=' if high_included else '<'} {high}"
+            raise argparse.ArgumentTypeError(f"expected a value >= {low}{upper}, got {text}")
+        return value
+    parse.__name__ = kind.__name__  # (argparse names the type in its own messages)
+    return parse
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Train the 17,216-parameter MNIST convnet with tinynn.")
     parser.add_argument("--device", default="cpu", help="cpu or gpu (alias cuda)")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.05, help="peak learning rate of the one-cycle schedule")
-    parser.add_argument("--momentum", type=float, default=0.9)
-    parser.add_argument("--weight-decay", type=float, default=5e-5)
-    parser.add_argument("--dropout", type=float, default=0.05)
+    parser.add_argument("--epochs", type=number(int, 1), default=20)
+    parser.add_argument("--batch-size", type=number(int, 1), default=128)
+    parser.add_argument("--lr", type=number(float, 0), default=0.05, help="peak learning rate of the one-cycle schedule")
+    parser.add_argument("--momentum", type=number(float, 0, 1, high_included=True), default=0.9)
+    parser.add_argument("--weight-decay", type=number(float, 0), default=5e-5)
+    parser.add_argument("--dropout", type=number(float, 0, 1), default=0.05)
     parser.add_argument("--no-augment", action="store_true", help="train without random rotation/translation")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-dir", default=None, help="folder with the MNIST .gz files "
@@ -45,9 +62,10 @@ def parse_args(argv=None):
     parser.add_argument("--plot", default=None, help="write a PNG of loss and accuracy per epoch (needs matplotlib)")
     parser.add_argument("--tensorboard", default=None, metavar="DIR",
                         help="log the loss, accuracy and learning rate for TensorBoard in DIR (tensorboard --logdir DIR)")
-    parser.add_argument("--limit", type=int, default=None, help="train on the first N training images only")
-    parser.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
-    parser.add_argument("--log-every", type=int, default=10, help="read the loss back every N steps")
+    parser.add_argument("--limit", type=number(int, 1), default=None, help="train on the first N training images only")
+    parser.add_argument("--test-limit", type=number(int, 1), default=None,
+                        help="evaluate on the first N test images only")
+    parser.add_argument("--log-every", type=number(int, 1), default=10, help="read the loss back every N steps")
     parser.add_argument("--no-guard", action="store_true", help="do not stop on a non-finite loss or gradient")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     return parser.parse_args(argv)

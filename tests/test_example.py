@@ -170,6 +170,22 @@ def test_gpu_without_a_gpu_is_one_clear_line_and_exit_code_2(mnist_dir):
     assert len(lines) == 1 and "GPU" in lines[0] and 'pip install "tinynn[gpu]"' in lines[0]
 
 
+@pytest.mark.parametrize("flag, value, expected", [
+    ("--epochs", "0", "expected a value >= 1, got 0"), ("--epochs", "-1", "expected a value >= 1, got -1"),
+    ("--batch-size", "0", "expected a value >= 1"), ("--limit", "0", "expected a value >= 1"),
+    ("--test-limit", "-5", "expected a value >= 1, got -5"), ("--lr", "-1", "expected a value >= 0, got -1"),
+    ("--lr", "nan", "expected a value >= 0, got nan"), ("--momentum", "1.5", "expected a value >= 0 and <= 1"),
+    ("--dropout", "1", "expected a value >= 0 and < 1, got 1"), ("--log-every", "0", "expected a value >= 1"),
+    ("--epochs", "abc", "expected an integer, got 'abc'")])
+def test_a_bad_option_is_a_usage_error_naming_it(capsys, flag, value, expected):
+    """(--epochs 0 and --limit 0 failed in the learning-rate schedule, --batch-size 0 in the DataLoader, each
+    with a traceback; --test-limit -5 evaluated on all but the last five test images.)"""
+    with pytest.raises(SystemExit) as exit_:
+        example.parse_args([flag, value])
+    assert exit_.value.code == 2
+    assert f"argument {flag}: {expected}" in capsys.readouterr().err
+
+
 def test_missing_data_without_network_is_a_clear_error(tmp_path):
     env = dict(os.environ, TINYNN_DATA=str(tmp_path))
     code = ("import sys; sys.argv=['x', '--epochs', '1']; sys.path.insert(0, %r); "

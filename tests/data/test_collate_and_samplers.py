@@ -412,3 +412,26 @@ def test_a_split_of_a_per_sample_dataset_loads_and_batched_fetches_are_pytorchs(
         return [as_plain(list(loader)) for loader in loaders] + [[len(labels) for _, labels in data.DataLoader(train, batch_size=3)]]
 
     assert loaded(tinynn) == loaded(torch)
+
+
+@pytest.mark.parametrize("field", [[1, 2.5], [2.5, 1], [1, True], [True, 1], [True, False], [1, 1 + 2j], [3, 4]],
+                         ids=str)
+def test_a_field_of_mixed_python_numbers_batches_as_pytorchs(torch, field):
+    """(A field whose first value was an int was made int64 whatever followed: [1, 2.5] became [1, 2].)"""
+    ours, theirs = default_collate(field), torch.utils.data.default_collate(field)
+    assert (str(ours.dtype), ours.tolist()) == (str(theirs.dtype).replace("torch.", ""), theirs.tolist())
+
+
+def test_a_field_of_numbers_and_other_values_is_refused_by_name():
+    for field in ([1, "a"], [1.0, None]):
+        with pytest.raises(TypeError, match="a field holds numbers in some samples and not in others"):
+            default_collate(field)
+
+
+def test_default_convert_makes_numpy_scalars_tensors_as_pytorchs(torch):
+    from tinynn.data import default_convert
+
+    sample = [np.int64(3), np.float32(2.5), (np.bool_(True), "s")]
+    ours, theirs = default_convert(sample), torch.utils.data.default_convert(sample)
+    assert as_plain(ours) == as_plain(theirs) and isinstance(ours[0], tinynn.Tensor)
+    assert ours[1].dtype == np.float32 and ours[0].shape == ()

@@ -2,7 +2,8 @@
 
 Each kind of field is combined the way PyTorch combines it: Tensors and NumPy arrays are stacked
 along a new first axis (on the device they are on), NumPy scalars become a tensor of their dtype,
-Python numbers one of float64 for floats, int64 for ints, bool for bools (as PyTorch), strings
+Python numbers one of float64 for floats, int64 for ints, bool for bools (where the first is an
+int or a bool, the dtype ``tinynn.tensor`` gives them all: [1, 2.5] is float32, as PyTorch's), strings
 stay a list, and containers are collated field by field: a dict gives a dict of batches, a tuple
 or a list a list (a namedtuple keeps its type), as PyTorch's. So ``x, y = batch`` works for
 samples ``(x, y)``, and ``batch["image"]`` for dict samples.
@@ -12,7 +13,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 
 def default_collate(batch):
@@ -36,12 +37,12 @@ def default_collate(batch):
         return batch
     if isinstance(first, np.generic):  # NumPy scalars keep their dtype (np.float32 gives float32)
         return Tensor._from_op(np.asarray(batch), False)
-    if isinstance(first, bool):
-        return Tensor._from_op(np.asarray(batch, dtype=bool), False)
-    if isinstance(first, numbers.Integral):
-        return Tensor._from_op(np.asarray(batch, dtype=np.int64), False)
+    if isinstance(first, numbers.Number) and not isinstance(first, numbers.Real):
+        raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; pass a collate_fn")
+    if isinstance(first, numbers.Integral):  # (bools too: ints or floats among them give ints or floats, as PyTorch's)
+        return _numbers(batch, None)
     if isinstance(first, numbers.Real):
-        return Tensor._from_op(np.asarray(batch, dtype=np.float64), False)
+        return _numbers(batch, np.float64)
     if isinstance(first, dict):
         return {key: default_collate([sample[key] for sample in batch]) for key in first}
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple
@@ -53,11 +54,20 @@ def default_collate(batch):
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; pass a collate_fn")
 
 
+def _numbers(batch, dtype):
+    """Python numbers as one tensor: of ``dtype``, or (None) the dtype ``tinynn.tensor`` gives them."""
+    if not all(isinstance(value, numbers.Number) for value in batch):
+        kinds = sorted({type(value).__name__ for value in batch})
+        raise TypeError(f"default_collate: a field holds numbers in some samples and not in others ({', '.join(kinds)}); "
+                        f"pass a collate_fn")
+    return tensor(batch) if dtype is None else Tensor._from_op(np.asarray(batch, dtype=dtype), False)
+
+
 def default_convert(data):
     """Each NumPy array (or number array) in ``data`` as a Tensor, nothing stacked: what the
     DataLoader does with samples when batching is off, as PyTorch (whose tuples come back lists)."""
-    if isinstance(data, np.ndarray) and data.dtype.kind not in "OUS":
-        return Tensor(data)
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind not in "OUS":
+        return Tensor(np.asarray(data))  # (a NumPy scalar too, as PyTorch's)
     if isinstance(data, dict):
         return type(data)({key: default_convert(value) for key, value in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):

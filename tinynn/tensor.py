@@ -79,9 +79,7 @@ class Tensor(DtypeShorthands):
         if not (isinstance(data, np.ndarray) or backend.is_gpu_array(data)):
             data = np.asarray(data, dtype=None if isinstance(data, np.generic) else promotion.default_float())
         _check_holdable(data.dtype)
-        if not data.dtype.isnative:  # (read from a big-endian file, say): every op computes in the machine's order
-            data = data.astype(data.dtype.newbyteorder("="))
-        self._array = data
+        self._array = _in_native_order(data)
         self._grad = None
         self.grad_fn = None
         self.name = None
@@ -2885,6 +2883,12 @@ def _operand_array(xp, other, like):
         else:
             dtype = promotion.complex_of(like) if like.kind in "fc" else promotion.default_complex()
         array = array.astype(dtype)
+    return _in_native_order(array)
+
+
+def _in_native_order(array):
+    """``array``, or where its values are in the other byte order (read from a big-endian file, say) a copy in
+    the machine's: every op computes in that order."""
     return array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
 
 

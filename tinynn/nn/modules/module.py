@@ -23,6 +23,7 @@ from .global_hooks import (register_module_buffer_registration_hook, register_mo
                            register_module_full_backward_pre_hook, register_module_module_registration_hook,
                            register_module_parameter_registration_hook)
 
+
 def _holds_numbers(value):
     """Whether a state dict's ``value`` can be copied into a tensor: a Tensor, an array, or numbers
     (nested lists of them, as a hand-written state may hold)."""

@@ -332,3 +332,20 @@ def test_backward_hooks_of_a_module_whose_inputs_need_no_gradient_run_from_its_o
         with pytest.raises(RuntimeError, match="no input of the module requires grad" if library is tinynn
                            else "no input requires gradient"):
             layer(library.ones(1, 2)).sum().backward()
+
+
+def test_backward_hooks_of_several_inputs_and_outputs_run_on_every_device(device):
+    """The hooks' identity nodes pack and cut the tensors with the array module of the device they are on."""
+    results = {}
+    for where in ("cpu", device):
+        a = tinynn.tensor([1.0, 2.0, 3.0], device=where, requires_grad=True)
+        b = tinynn.tensor([4.0, 5.0, 6.0], device=where, requires_grad=True)
+        module, seen = _two_in_two_out(tinynn), []
+        module.register_full_backward_pre_hook(lambda m, go: (go[0] * 2, None, go[2]))
+        module.register_full_backward_hook(lambda m, gi, go: seen.append(
+            [None if g is None else (g.device, g.tolist()) for g in gi]) or (gi[0] * 10, None, gi[2] + 1))
+        product, _, total = module(a, 3.0, b)
+        ((product * tinynn.tensor([1.0, -1.0, 2.0], device=where)).sum() + total.sum()).backward()
+        results[where] = (a.grad.tolist(), b.grad.tolist(), [[None if g is None else g[1] for g in s] for s in seen])
+        assert all(g is None or g[0] == a.device for s in seen for g in s) and a.grad.device == a.device
+    assert results["cpu"] == results[device]

@@ -502,10 +502,9 @@ class Tensor(DtypeShorthands):
                 dtype = self.dtype if self.dtype.kind in "iuf" else np.dtype(np.int64)
                 if dtype.kind in "iu" and not np.iinfo(dtype).min <= other <= np.iinfo(dtype).max:
                     dtype = np.dtype(np.int64)  # computed in the tensor's dtype all the same (ops/promotion.py)
-            elif kind is float or isinstance(other, numbers.Real):
-                dtype = self.dtype if self.dtype.kind in "fc" else promotion.default_float()
             else:
-                dtype = promotion.complex_of(self.dtype) if self.dtype.kind in "fc" else promotion.default_complex()
+                real = kind is float or isinstance(other, numbers.Real)
+                dtype = _python_number_dtype("f" if real else "c", self.dtype)
             if dtype != np.float16:
                 number = Tensor._from_op(xp.asarray(other, dtype=dtype), False)
             else:  # computed in float32 where it meets the tensor (ops/promotion.py), so kept as it is too
@@ -2876,14 +2875,18 @@ def _operand_array(xp, other, like):
                         f"{described}")
     _check_holdable(array.dtype)
     if not (isinstance(other, np.ndarray) or backend.is_gpu_array(other)) and array.dtype.kind in "fc":
-        # Python floats in a list are taken as the numbers alone are: in the tensor's float dtype (a float64
-        # tensor keeps their every digit, a float32 one stays float32), else the default one
-        if array.dtype.kind == "f":
-            dtype = like if like.kind in "fc" else promotion.default_float()
-        else:
-            dtype = promotion.complex_of(like) if like.kind in "fc" else promotion.default_complex()
-        array = array.astype(dtype)
+        # Python floats in a list are taken as the numbers alone are (a float64 tensor keeps their every digit,
+        # a float32 one stays float32)
+        array = array.astype(_python_number_dtype(array.dtype.kind, like))
     return _in_native_order(array)
+
+
+def _python_number_dtype(kind, like):
+    """The dtype Python floats (``kind`` "f") or complex numbers ("c") take beside a tensor of dtype ``like``:
+    its own where it is a float or complex dtype (its complex one for complex numbers), else the default."""
+    if kind == "f":
+        return like if like.kind in "fc" else promotion.default_float()
+    return promotion.complex_of(like) if like.kind in "fc" else promotion.default_complex()
 
 
 def _in_native_order(array):

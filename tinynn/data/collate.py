@@ -37,8 +37,6 @@ def default_collate(batch):
         return batch
     if isinstance(first, np.generic):  # NumPy scalars keep their dtype (np.float32 gives float32)
         return Tensor._from_op(np.asarray(batch), False)
-    if isinstance(first, numbers.Number) and not isinstance(first, numbers.Real):
-        raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; pass a collate_fn")
     if isinstance(first, numbers.Integral):  # (bools too: ints or floats among them give ints or floats, as PyTorch's)
         return _numbers(batch, None)
     if isinstance(first, numbers.Real):
